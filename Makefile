@@ -1,0 +1,101 @@
+# gilwatch: `make` builds into build/, `make check` runs every test.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+VERSION	:= 0.1.0
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Wno-unused-parameter
+BASE	:= -std=gnu11 -D_GNU_SOURCE -DGW_VERSION='"$(VERSION)"' -Iinclude -Isrc/common
+# The shim: hidden by default, hooks export themselves.  No sibling calls:
+# a dlsym(RTLD_NEXT) reached by a tail call resolves in the wrong object.
+SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
+	-ftls-model=initial-exec -fno-optimize-sibling-calls -Isrc/shim
+CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
+TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
+
+SHIM_LIBS := -lunwind -ldw -ldl -pthread
+CLI_LIBS  := -lncursesw -pthread
+
+B := build
+
+COMMON_SRC := $(wildcard src/common/*.c)
+SHIM_SRC   := $(wildcard src/shim/*.c)
+# hook-*.c and shim.c interpose libc; everything else is plain logic that
+# unit tests link from libgwcore.a without interposing on the test runner.
+HOOK_SRC   := $(wildcard src/shim/hook-*.c) $(wildcard src/shim/shim.c)
+CORE_SRC   := $(filter-out $(HOOK_SRC),$(SHIM_SRC)) $(COMMON_SRC)
+CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c)
+SAMPLE_SRC := $(wildcard samples/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+ITEST_SRC  := $(wildcard tests/integration/prog/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+
+SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(COMMON_SRC))
+CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
+CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
+SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
+UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+ITESTS   := $(patsubst tests/integration/prog/%.c,$(B)/tests/prog/%,$(ITEST_SRC))
+BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+all: $(B)/libgilwatch.so $(B)/gilwatch $(SAMPLES) $(ITESTS) $(BENCHES)
+
+$(B)/libgilwatch.so: $(SHIM_OBJ)
+	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,defs
+
+$(B)/libgwcore.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/gilwatch: $(CLI_OBJ)
+	$(CC) -o $@ $^ $(CLI_LIBS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/cliobj/tui/%.o: tui/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TUI_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/cliobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Samples and test programs: debug info for file:line in reports.
+$(B)/samples/%: samples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O0 -g -o $@ $< -pthread
+
+$(B)/tests/prog/%: tests/integration/prog/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O0 -g -Iinclude -o $@ $< -pthread -ldl
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O2 -g -o $@ $< -pthread
+
+$(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -Isrc/cli -Itui -o $@ $< $(B)/libgwcore.a \
+		-lcriterion $(SHIM_LIBS)
+
+check: all $(UNITS)
+	@tests/run-checks $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/gilwatch \
+		$(DESTDIR)$(PREFIX)/include/gilwatch \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 755 $(B)/gilwatch $(DESTDIR)$(PREFIX)/bin/gilwatch
+	install -m 755 $(B)/libgilwatch.so $(DESTDIR)$(PREFIX)/lib/gilwatch/
+	install -m 644 include/gilwatch/*.h $(DESTDIR)$(PREFIX)/include/gilwatch/
+	install -m 644 man/gilwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/libgilwatch.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check install clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

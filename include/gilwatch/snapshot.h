@@ -1,0 +1,177 @@
+/*
+ * gilwatch frame-snapshot API.
+ *
+ * A snapshot is a copy, taken at one moment, of what every thread of the
+ * process is doing: its state, the locks it holds, the lock it waits for
+ * and who holds that, and its frames.  It is built by libgilwatch.so, so
+ * these calls work only in a process where the library is loaded
+ * (LD_PRELOAD or linked).  The snapshot owns all of its memory; nothing in
+ * it points into live program state.
+ *
+ * Not async-signal-safe: take snapshots from ordinary code.  The calls are
+ * thread safe; several snapshots may exist at once.
+ */
+#ifndef GILWATCH_SNAPSHOT_H
+#define GILWATCH_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GW_SNAPSHOT_VERSION 1
+
+enum gw_frame_kind {
+	GW_FRAME_NATIVE,	/* a machine-code frame (libunwind) */
+	GW_FRAME_PYTHON,	/* an interpreter frame (function, file, line) */
+	GW_FRAME_INVALID,	/* memory that could not be read sanely */
+};
+
+struct gw_frame {
+	enum gw_frame_kind kind;
+	uintptr_t	 ip;		/* native: instruction address */
+	const char	*function;	/* NULL when unknown */
+	uintptr_t	 offset;	/* native: ip - function start */
+	const char	*module;	/* shared object or executable path */
+	const char	*file;		/* source file, NULL when unknown */
+	int		 line;		/* 0 when unknown */
+};
+
+enum gw_lock_kind {
+	GW_LOCK_MUTEX,
+	GW_LOCK_RWLOCK,
+	GW_LOCK_SPIN,
+	GW_LOCK_SEM,
+	GW_LOCK_COND,
+	GW_LOCK_THREAD,		/* pthread_join waits on a thread */
+	GW_LOCK_GIL,
+};
+
+enum gw_lock_mode {
+	GW_MODE_EXCLUSIVE,	/* mutex, spin, semaphore, rwlock write */
+	GW_MODE_SHARED,		/* rwlock read */
+};
+
+enum gw_thread_state {
+	GW_STATE_RUNNING,	/* not inside any call gilwatch watches */
+	GW_STATE_BLOCKED,	/* waits to acquire a lock */
+	GW_STATE_WAITING,	/* waits on a condition variable */
+	GW_STATE_JOINING,	/* waits in pthread_join */
+	GW_STATE_EXITED,	/* finished, not yet joined */
+};
+
+struct gw_lock_info {
+	uintptr_t	 addr;
+	enum gw_lock_kind kind;
+	enum gw_lock_mode mode;
+	struct gw_frame	 first_seen;	/* where gilwatch first saw the lock */
+};
+
+struct gw_held {
+	struct gw_lock_info lock;
+	struct gw_frame	 acquired_at;	/* the caller of the acquire */
+	unsigned	 count;		/* recursion depth, readers: 1 */
+};
+
+struct gw_wait {
+	struct gw_lock_info lock;
+	int		 timed;		/* a timed wait: it ends by itself */
+	const pid_t	*owners;	/* threads holding the lock */
+	size_t		 nowners;
+	const struct gw_frame *owner_acquired_at; /* one per owner */
+};
+
+enum gw_stack_status {
+	GW_STACK_OK,
+	GW_STACK_AT_BLOCK,	/* taken when the thread blocked; still current */
+	GW_STACK_SIGNALS_BLOCKED, /* the thread blocks the sampling signal */
+	GW_STACK_IN_SYSCALL,	/* a signal would interrupt its system call */
+	GW_STACK_TIMEOUT,	/* it did not answer in time */
+	GW_STACK_UNAVAILABLE,	/* sampling disabled or not possible */
+};
+
+struct gw_thread_info {
+	pid_t		 tid;
+	const char	*name;
+	enum gw_thread_state state;
+	double		 state_seconds;	/* time in the current state */
+	const struct gw_held *held;
+	size_t		 nheld;
+	const struct gw_wait *waiting;	/* NULL unless blocked or joining */
+	enum gw_stack_status stack_status;
+	const char	*stack_note;	/* why the stack is missing, or NULL */
+	const struct gw_frame *frames;	/* innermost first */
+	size_t		 nframes;
+	int		 frames_truncated;
+};
+
+struct gw_deadlock_link {
+	pid_t		 tid;		/* this thread ... */
+	struct gw_lock_info waits_for;	/* ... waits for this lock ... */
+	pid_t		 held_by;	/* ... held by the next link's thread */
+	struct gw_frame	 acquired_at;	/* where held_by took it */
+};
+
+struct gw_deadlock {
+	const struct gw_deadlock_link *links;
+	size_t		 nlinks;
+};
+
+enum gw_snapshot_reason {
+	GW_REASON_API,
+	GW_REASON_SIGNAL,
+	GW_REASON_REQUEST,
+	GW_REASON_DEADLOCK,
+};
+
+struct gw_snapshot {
+	int		 version;	/* GW_SNAPSHOT_VERSION */
+	pid_t		 pid;
+	const char	*command;
+	double		 time;		/* seconds since the epoch */
+	enum gw_snapshot_reason reason;
+	const struct gw_thread_info *threads;
+	size_t		 nthreads;
+	const struct gw_deadlock *deadlocks;
+	size_t		 ndeadlocks;
+};
+
+enum gw_format {
+	GW_FORMAT_TEXT,
+	GW_FORMAT_JSON,
+};
+
+/* Flags for gw_snapshot_take(). */
+#define GW_SNAP_NO_STACKS	0x1	/* skip native frames: cheaper */
+
+/*
+ * Take a snapshot of every thread.  Returns NULL with errno set when
+ * memory runs out or the library is not initialised.  May take up to a
+ * few hundred milliseconds with stacks (it asks each running thread for
+ * its stack and waits a bounded time for the answer).
+ */
+struct gw_snapshot *gw_snapshot_take(int flags);
+
+/* Find a thread by TID; NULL if it is not in the snapshot. */
+const struct gw_thread_info *gw_snapshot_thread(const struct gw_snapshot *,
+    pid_t tid);
+
+/* Write the snapshot to fd.  Returns 0, or -1 with errno from write(2). */
+int gw_snapshot_write(const struct gw_snapshot *, int fd, enum gw_format);
+
+/* Free everything the snapshot owns.  NULL is allowed. */
+void gw_snapshot_free(struct gw_snapshot *);
+
+/* Names used in text and JSON output. */
+const char *gw_lock_kind_name(enum gw_lock_kind);
+const char *gw_thread_state_name(enum gw_thread_state);
+const char *gw_stack_status_name(enum gw_stack_status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GILWATCH_SNAPSHOT_H */

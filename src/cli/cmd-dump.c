@@ -1,0 +1,356 @@
+/*
+ * gilwatch dump: ask the shim inside a running program for a dump.
+ *
+ * When the socket cannot be reached, /proc tells which of the likely
+ * reasons holds (no process, someone else's process, no shim, a shim that
+ * does not listen) so the message can say what to do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gilwatch/snapshot.h>
+
+#include "cli.h"
+#include "ipc.h"
+#include "opts.h"
+
+#define DUMP_TIMEOUT	10	/* seconds to wait for each part of the answer */
+#define DUMP_ERROR	"error: "
+#define DUMP_ERROR_MAX	1024	/* longest error line kept */
+
+static int	cmd_dump_exec(int, char **);
+
+const struct cmd_entry cmd_dump_entry = {
+	.name = "dump",
+	.usage = "[--format=text|json] PID",
+	.summary = "Print the threads and locks of PID, a program started "
+	    "by gilwatch run.",
+	.exec = cmd_dump_exec,
+};
+
+static const struct option cmd_dump_options[] = {
+	{ "format",	required_argument,	NULL, 'f' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+/* Check that pid is a process we may ask; prints why not. */
+static int
+cmd_dump_check(pid_t pid, uid_t *uid, gid_t *gid)
+{
+	pid_t tgid;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH) {
+		cli_error("no such process: %d", (int)pid);
+		return -1;
+	}
+	if (proc_owner(pid, uid, gid) == -1) {
+		if (errno == ENOENT)
+			cli_error("no such process: %d", (int)pid);
+		else
+			cli_error("/proc/%d: %s", (int)pid, strerror(errno));
+		return -1;
+	}
+	/* /proc/TID exists for threads too, but the socket is per process. */
+	if ((tgid = proc_tgid(pid)) > 0 && tgid != pid) {
+		cli_error("%d is a thread of process %d; dump %d instead",
+		    (int)pid, (int)tgid, (int)tgid);
+		return -1;
+	}
+	if (*uid != geteuid() && geteuid() != 0) {
+		cli_error("process %d belongs to another user", (int)pid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Look where the program's shim put its socket: its XDG_RUNTIME_DIR, not
+ * ours, which can differ (sudo, services); as root, also take its uid so
+ * that the directory checks and the shim's peer check pass.
+ */
+static int
+cmd_dump_become(pid_t pid, uid_t uid, gid_t gid)
+{
+	char xdg[IPC_PATH_MAX];
+
+	switch (proc_getenv(pid, "XDG_RUNTIME_DIR", xdg, sizeof xdg)) {
+	case 1:
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+		break;
+	case 0:
+		unsetenv("XDG_RUNTIME_DIR");
+		break;
+	}
+	if (geteuid() != 0 || uid == 0)
+		return 0;
+	if (setegid(gid) == -1 || seteuid(uid) == -1) {
+		cli_error("cannot take the identity of process %d: %s",
+		    (int)pid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_dump_alarm(int signo)
+{
+	/* Nothing: the signal is only there to interrupt connect(2). */
+}
+
+/* Connect with a bounded wait: connect blocks while the backlog is full. */
+static int
+cmd_dump_connect(pid_t pid)
+{
+	struct sigaction sa;
+	int fd, err;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cmd_dump_alarm;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(DUMP_TIMEOUT);
+	fd = ipc_connect(pid);
+	err = errno;
+	alarm(0);
+	errno = err;
+	return fd;
+}
+
+/* Say why pid has no socket we can reach (errno from ipc_connect). */
+static void
+cmd_dump_unreachable(pid_t pid)
+{
+	int err = errno, loaded;
+
+	if (err == EINTR) {
+		cli_error("process %d did not answer within %d s", (int)pid,
+		    DUMP_TIMEOUT);
+		return;
+	}
+	if (err == EACCES || err == EPERM) {
+		cli_error("no permission to reach process %d: %s", (int)pid,
+		    strerror(err));
+		return;
+	}
+	if (err != ENOENT && err != ECONNREFUSED) {
+		cli_error("cannot connect to process %d: %s", (int)pid,
+		    strerror(err));
+		return;
+	}
+	loaded = proc_maps_has(pid, "libgilwatch");
+	if (loaded == -1 && errno == ENOENT)
+		cli_error("no such process: %d", (int)pid);
+	else if (loaded != 1)
+		cli_error("process %d is not running under gilwatch; "
+		    "start it with: gilwatch run -- CMD", (int)pid);
+	else if (err == ENOENT)
+		cli_error("gilwatch in process %d is not answering "
+		    "(no control socket)", (int)pid);
+	else
+		cli_error("gilwatch in process %d is not answering "
+		    "(control socket refused the connection)", (int)pid);
+}
+
+/* Wait for data; 0, or -1 after saying why. */
+static int
+cmd_dump_wait(int fd, pid_t pid, size_t got)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	do
+		n = poll(&pfd, 1, DUMP_TIMEOUT * 1000);
+	while (n == -1 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	if (n == 0 && got == 0)
+		cli_error("process %d did not answer within %d s", (int)pid,
+		    DUMP_TIMEOUT);
+	else if (n == 0)
+		cli_error("process %d stopped answering (nothing for %d s)",
+		    (int)pid, DUMP_TIMEOUT);
+	else
+		cli_error("poll: %s", strerror(errno));
+	return -1;
+}
+
+static int
+cmd_dump_write(const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(STDOUT_FILENO, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			cli_error("stdout: %s", strerror(errno));
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The answer was an error line: show it as ours. */
+static int
+cmd_dump_failed(char *line, size_t len)
+{
+	line[len] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	cli_error("%s", line);
+	return CLI_EXIT_ERROR;
+}
+
+/*
+ * Copy the answer to stdout.  The start is held back until it shows
+ * whether the answer is a dump or an error line for stderr.
+ */
+static int
+cmd_dump_copy(int fd, pid_t pid)
+{
+	char head[DUMP_ERROR_MAX + 1], buf[65536];
+	size_t nhead = 0, plen = strlen(DUMP_ERROR), got = 0;
+	ssize_t n;
+	int copying = 0;
+
+	for (;;) {
+		if (!copying && nhead == DUMP_ERROR_MAX)
+			break;		/* an overlong error line: cut it */
+		if (cmd_dump_wait(fd, pid, got) == -1)
+			return CLI_EXIT_ERROR;
+		if (copying)
+			n = read(fd, buf, sizeof buf);
+		else
+			n = read(fd, head + nhead, DUMP_ERROR_MAX - nhead);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			cli_error("reading from process %d: %s", (int)pid,
+			    strerror(errno));
+			return CLI_EXIT_ERROR;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (copying) {
+			if (cmd_dump_write(buf, (size_t)n) == -1)
+				return CLI_EXIT_ERROR;
+			continue;
+		}
+		nhead += (size_t)n;
+		if (nhead < plen)
+			continue;
+		if (memcmp(head, DUMP_ERROR, plen) == 0) {
+			if (memchr(head, '\n', nhead) != NULL)
+				break;
+			continue;
+		}
+		if (cmd_dump_write(head, nhead) == -1)
+			return CLI_EXIT_ERROR;
+		copying = 1;
+	}
+	if (copying)
+		return CLI_EXIT_OK;
+	if (nhead >= plen && memcmp(head, DUMP_ERROR, plen) == 0)
+		return cmd_dump_failed(head, nhead);
+	if (nhead == 0) {
+		cli_error("process %d closed the connection without answering",
+		    (int)pid);
+		return CLI_EXIT_ERROR;
+	}
+	return cmd_dump_write(head, nhead) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+}
+
+static int
+cmd_dump_request(int fd, pid_t pid, int format)
+{
+	const char *req;
+	ssize_t n;
+
+	req = format == GW_FORMAT_JSON ? "dump json\n" : "dump text\n";
+	do
+		n = send(fd, req, strlen(req), MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	/*
+	 * A shim that refuses us may have written its error line and
+	 * closed already: go on and read it.
+	 */
+	if (n == -1 && errno != EPIPE && errno != ECONNRESET) {
+		cli_error("writing to process %d: %s", (int)pid,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_dump_exec(int argc, char **argv)
+{
+	const char *errstr;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int opt, fd, rv, format = GW_FORMAT_TEXT;
+
+	optind = 0;	/* glibc: start afresh */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:h", cmd_dump_options,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			printf("%s\n", cmd_dump_entry.summary);
+			cmd_help_usage(stdout, &cmd_dump_entry);
+			return CLI_EXIT_OK;
+		case 'f':
+			if ((format = opts_format(optarg, &errstr)) == -1)
+				return cli_usage_error(&cmd_dump_entry,
+				    "--format=%s: %s", optarg, errstr);
+			break;
+		case ':':
+			return cli_usage_error(&cmd_dump_entry,
+			    "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt >= '0' && optopt <= '9')
+				return cli_usage_error(&cmd_dump_entry,
+				    "PID must be a positive number");
+			if (optopt != 0 && optopt != 'h' && optopt != 'f')
+				return cli_usage_error(&cmd_dump_entry,
+				    "unknown option '-%c'", optopt);
+			return cli_usage_error(&cmd_dump_entry,
+			    "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return cli_usage_error(&cmd_dump_entry, "no PID given");
+	if (argc - optind > 1)
+		return cli_usage_error(&cmd_dump_entry,
+		    "unexpected argument '%s'", argv[optind + 1]);
+	pid = opts_pid(argv[optind], &errstr);
+	if (errstr != NULL)
+		return cli_usage_error(&cmd_dump_entry,
+		    "PID '%s' is %s (must be a positive number)",
+		    argv[optind], errstr);
+
+	if (cmd_dump_check(pid, &uid, &gid) == -1 ||
+	    cmd_dump_become(pid, uid, gid) == -1)
+		return CLI_EXIT_ERROR;
+	if ((fd = cmd_dump_connect(pid)) == -1) {
+		cmd_dump_unreachable(pid);
+		return CLI_EXIT_ERROR;
+	}
+	if (cmd_dump_request(fd, pid, format) == -1)
+		rv = CLI_EXIT_ERROR;
+	else
+		rv = cmd_dump_copy(fd, pid);
+	close(fd);
+	return rv;
+}

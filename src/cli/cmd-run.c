@@ -1,0 +1,166 @@
+/*
+ * gilwatch run: start a program with the shim preloaded.
+ *
+ * run only translates its options into the environment the shim reads and
+ * then becomes the program with exec, so the program keeps our pid, its
+ * exit status is the one the caller sees, and no gilwatch process stays
+ * behind to forward signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "opts.h"
+
+static int	cmd_run_exec(int, char **);
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "[--on-deadlock=report|exit[:N]|abort] [--signal=SIG|none] "
+	    "[--output=FILE] [--format=text|json] [--] CMD [ARG ...]",
+	.summary = "Run CMD with lock tracking, deadlock detection and "
+	    "thread dumps.",
+	.exec = cmd_run_exec,
+};
+
+/* The environment for the shim; NULL where the shim's default applies. */
+struct cmd_run_env {
+	char		 on_deadlock[OPTS_ON_DEADLOCK_MAX];
+	char		 signal[16];
+	const char	*output;
+	const char	*format;
+};
+
+static const struct option cmd_run_options[] = {
+	{ "on-deadlock",	required_argument,	NULL, 'd' },
+	{ "signal",		required_argument,	NULL, 's' },
+	{ "output",		required_argument,	NULL, 'o' },
+	{ "format",		required_argument,	NULL, 'f' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/*
+ * Check one option's value and store it as the shim wants it.  Returns
+ * NULL, or why the value is wrong.
+ */
+static const char *
+cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
+{
+	struct opts_deadlock od;
+	const char *errstr = NULL;
+	int signo;
+
+	switch (opt) {
+	case 'd':
+		if (opts_on_deadlock(arg, &od, &errstr) == 0)
+			opts_on_deadlock_string(&od, env->on_deadlock,
+			    sizeof env->on_deadlock);
+		break;
+	case 's':
+		if ((signo = opts_signal(arg, &errstr)) == 0)
+			strcpy(env->signal, "none");
+		else if (signo > 0)
+			snprintf(env->signal, sizeof env->signal, "%d", signo);
+		break;
+	case 'o':
+		if (*arg == '\0')
+			errstr = "empty file name";
+		env->output = arg;
+		break;
+	case 'f':
+		if (opts_format(arg, &errstr) != -1)
+			env->format = arg;
+		break;
+	}
+	return errstr;
+}
+
+static int
+cmd_run_setenv(const char *name, const char *value)
+{
+	if (value == NULL || *value == '\0')
+		return 0;
+	if (setenv(name, value, 1) == 0)
+		return 0;
+	cli_error("setenv %s: %s", name, strerror(errno));
+	return -1;
+}
+
+/* Put the shim first in LD_PRELOAD. */
+static int
+cmd_run_preload(void)
+{
+	char lib[PATH_MAX], *value;
+	int rv;
+
+	if (shimpath_find(lib, sizeof lib) == -1)
+		return -1;
+	if ((value = opts_preload(lib, getenv("LD_PRELOAD"))) == NULL) {
+		if (errno == EINVAL)
+			cli_error("%s: LD_PRELOAD cannot hold a path with a "
+			    "space or ':'", lib);
+		else
+			cli_error("LD_PRELOAD: %s", strerror(errno));
+		return -1;
+	}
+	rv = cmd_run_setenv("LD_PRELOAD", value);
+	free(value);
+	return rv;
+}
+
+static int
+cmd_run_exec(int argc, char **argv)
+{
+	struct cmd_run_env env;
+	const char *errstr;
+	int opt, idx, err;
+
+	memset(&env, 0, sizeof env);
+	optind = 0;	/* glibc: start afresh */
+	opterr = 0;
+	/* '+': stop at CMD, so its own options are left alone. */
+	while ((opt = getopt_long(argc, argv, "+:h", cmd_run_options,
+	    &idx)) != -1) {
+		switch (opt) {
+		case 'h':
+			printf("%s\n", cmd_run_entry.summary);
+			cmd_help_usage(stdout, &cmd_run_entry);
+			return CLI_EXIT_OK;
+		case ':':
+			return cli_usage_error(&cmd_run_entry,
+			    "option '%s' needs a value", argv[optind - 1]);
+		case '?':
+			/* optopt: 0 for a long option, else the short one. */
+			if (optopt != 0 && optopt != 'h')
+				return cli_usage_error(&cmd_run_entry,
+				    "unknown option '-%c'", optopt);
+			return cli_usage_error(&cmd_run_entry,
+			    "unknown option '%s'", argv[optind - 1]);
+		}
+		if ((errstr = cmd_run_option(opt, optarg, &env)) != NULL)
+			return cli_usage_error(&cmd_run_entry, "--%s=%s: %s",
+			    cmd_run_options[idx].name, optarg, errstr);
+	}
+	if (optind == argc)
+		return cli_usage_error(&cmd_run_entry, "no command to run");
+
+	if (cmd_run_preload() == -1 ||
+	    cmd_run_setenv("GILWATCH_ON_DEADLOCK", env.on_deadlock) == -1 ||
+	    cmd_run_setenv("GILWATCH_SIGNAL", env.signal) == -1 ||
+	    cmd_run_setenv("GILWATCH_OUTPUT", env.output) == -1 ||
+	    cmd_run_setenv("GILWATCH_FORMAT", env.format) == -1)
+		return CLI_EXIT_ERROR;
+
+	execvp(argv[optind], argv + optind);
+	err = errno;
+	cli_error("%s: %s", argv[optind], strerror(err));
+	if (err == ENOENT || err == ENOTDIR)
+		return CLI_EXIT_NOTFOUND;
+	return CLI_EXIT_NOEXEC;
+}

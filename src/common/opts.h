@@ -1,0 +1,83 @@
+/*
+ * Parsers for the values gilwatch takes on its command line and, through
+ * the environment, in the shim: the deadlock action, the dump signal, the
+ * output format, a pid, and the LD_PRELOAD list.
+ *
+ * Pure functions: no I/O, and no allocation except opts_preload, so the
+ * CLI, the shim and the unit tests can share them.  None is signal safe.
+ *
+ * Errors follow strtonum(3): *errstr is NULL on success and otherwise a
+ * short static phrase ("invalid", "too large", ...) fit to follow the
+ * offending text in a message; the return value is then meaningless.
+ */
+#ifndef GW_OPTS_H
+#define GW_OPTS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Status for "exit" without ":N"; distinct from common failure codes. */
+#define OPTS_EXIT_DEFAULT	86
+
+/* Longest canonical deadlock action: "exit:255". */
+#define OPTS_ON_DEADLOCK_MAX	sizeof "exit:255"
+
+enum opts_action {
+	OPTS_ACTION_REPORT,	/* write the report, keep running */
+	OPTS_ACTION_EXIT,	/* write the report, _exit(status) */
+	OPTS_ACTION_ABORT,	/* write the report, abort() for a core */
+};
+
+struct opts_deadlock {
+	enum opts_action action;
+	int		 status;	/* for OPTS_ACTION_EXIT: 0 to 255 */
+};
+
+/*
+ * A decimal number in [min, max]: digits only, no sign, no spaces, so
+ * "-1", "+1" and " 1" are "invalid".  Returns 0 on error.
+ */
+long long	opts_number(const char *s, long long min, long long max,
+		    const char **errstr);
+
+/* A process id: a positive decimal number.  Returns -1 on error. */
+pid_t		opts_pid(const char *s, const char **errstr);
+
+/*
+ * "report", "exit", "exit:N" (N 0 to 255) or "abort".  Returns 0, or -1
+ * on error.
+ */
+int		opts_on_deadlock(const char *s, struct opts_deadlock *od,
+		    const char **errstr);
+
+/*
+ * The canonical text of od, which opts_on_deadlock reads back: "report",
+ * "exit:N" (always with N) or "abort".  Returns 0, or -1 when buf is too
+ * small (OPTS_ON_DEADLOCK_MAX is enough).
+ */
+int		opts_on_deadlock_string(const struct opts_deadlock *od,
+		    char *buf, size_t len);
+
+/*
+ * A signal to catch: "none" (returns 0), a number, or a name with or
+ * without "SIG", in any case: "QUIT", "SIGUSR1", "RTMIN+3", "RTMAX-1".
+ * KILL and STOP are refused since no handler can run for them.
+ * Returns the signal number, 0 for "none", or -1 on error.
+ */
+int		opts_signal(const char *s, const char **errstr);
+
+/* "text" or "json", as an enum gw_format.  Returns -1 on error. */
+int		opts_format(const char *s, const char **errstr);
+
+/*
+ * The LD_PRELOAD value that loads lib first and then everything in old
+ * (which may be NULL, and may separate entries by spaces or colons).
+ * Entries of old that are lib, or any other libgilwatch.so, are dropped:
+ * two copies of the shim would both interpose on pthreads.  Entries are
+ * joined with ':'.  Returns a string to free(3), or NULL with errno
+ * EINVAL (lib is empty or has a ':' or space, which ld.so would split)
+ * or ENOMEM.
+ */
+char		*opts_preload(const char *lib, const char *old);
+
+#endif /* GW_OPTS_H */

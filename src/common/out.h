@@ -1,0 +1,30 @@
+/*
+ * A growing text buffer for reports: printf-style appends, JSON string
+ * quoting, then one write.  Allocation failure is sticky (out->failed)
+ * and later appends do nothing, so callers check once at the end.
+ */
+#ifndef GW_OUT_H
+#define GW_OUT_H
+
+#include <stddef.h>
+
+struct out {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 failed;
+};
+
+void	out_init(struct out *);
+void	out_free(struct out *);
+void	out_printf(struct out *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	out_puts(struct out *, const char *s);
+/* s as a JSON string with quotes; NULL gives null. */
+void	out_json_str(struct out *, const char *s);
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int	out_write_all(int fd, const char *buf, size_t len);
+/* Write everything to fd; 0, or -1 with errno (failed gives ENOMEM). */
+int	out_write(struct out *, int fd);
+
+#endif /* GW_OUT_H */

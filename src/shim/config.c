@@ -1,0 +1,127 @@
+/* Shim settings from the environment: see config.h. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gilwatch/snapshot.h"
+#include "lock.h"
+#include "msg.h"
+
+struct config config;
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static void
+bad(const char *name, const char *value, const char *errstr)
+{
+	msg_say("%s=%.100s is %s; using the default", name, value, errstr);
+}
+
+void
+config_load(void)
+{
+	const char *v, *errstr;
+	long long n;
+	int sig;
+
+	config.on_deadlock.action = OPTS_ACTION_REPORT;
+	config.on_deadlock.status = OPTS_EXIT_DEFAULT;
+	config.dump_signal = SIGQUIT;
+	config.sample_signal = SIGRTMAX - 2;
+	config.format = GW_FORMAT_TEXT;
+	config.lock_slots = LOCK_TABLE_DEFAULT;
+	config.stack_timeout_ms = 200;
+	config.output[0] = '\0';
+
+	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
+		struct opts_deadlock od;
+
+		if (opts_on_deadlock(v, &od, &errstr) == 0)
+			config.on_deadlock = od;
+		else
+			bad("GILWATCH_ON_DEADLOCK", v, errstr);
+	}
+	if ((v = env("GILWATCH_SIGNAL")) != NULL) {
+		sig = opts_signal(v, &errstr);
+		if (sig >= 0)
+			config.dump_signal = sig;
+		else
+			bad("GILWATCH_SIGNAL", v, errstr);
+	}
+	if ((v = env("GILWATCH_SAMPLE_SIGNAL")) != NULL) {
+		sig = opts_signal(v, &errstr);
+		if (sig >= 0)
+			config.sample_signal = sig;
+		else
+			bad("GILWATCH_SAMPLE_SIGNAL", v, errstr);
+	}
+	if ((v = env("GILWATCH_FORMAT")) != NULL) {
+		int f = opts_format(v, &errstr);
+
+		if (f >= 0)
+			config.format = f;
+		else
+			bad("GILWATCH_FORMAT", v, errstr);
+	}
+	if ((v = env("GILWATCH_LOCKS")) != NULL) {
+		n = opts_number(v, 1024, 1ll << 30, &errstr);
+		if (errstr == NULL)
+			config.lock_slots = (size_t)n;
+		else
+			bad("GILWATCH_LOCKS", v, errstr);
+	}
+	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
+		if (strlen(v) < sizeof config.output)
+			strcpy(config.output, v);
+		else
+			bad("GILWATCH_OUTPUT", v, "too long");
+	}
+}
+
+/* Expand %p (pid) and %% in the output pattern. */
+static void
+expand(const char *pat, char *buf, size_t len)
+{
+	size_t o = 0;
+	int n;
+
+	for (; *pat != '\0' && o + 1 < len; pat++) {
+		if (pat[0] == '%' && pat[1] == 'p') {
+			n = snprintf(buf + o, len - o, "%d", (int)getpid());
+			o += n > 0 ? (size_t)n : 0;
+			pat++;
+		} else if (pat[0] == '%' && pat[1] == '%') {
+			buf[o++] = '%';
+			pat++;
+		} else
+			buf[o++] = *pat;
+	}
+	buf[o < len ? o : len - 1] = '\0';
+}
+
+int
+config_open_output(void)
+{
+	char path[600];
+	int fd;
+
+	if (config.output[0] == '\0')
+		return dup(STDERR_FILENO);
+	expand(config.output, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		msg_say("cannot open %s; writing to stderr", path);
+		return dup(STDERR_FILENO);
+	}
+	return fd;
+}

@@ -1,0 +1,33 @@
+/*
+ * The shim's settings, read once from the environment at start-up.
+ * A value that does not parse is named in one message and the default
+ * is kept: a bad environment never stops the program.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+
+#include "opts.h"
+
+struct config {
+	struct opts_deadlock on_deadlock;	/* GILWATCH_ON_DEADLOCK */
+	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */
+	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
+	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
+	int		format;		/* GILWATCH_FORMAT, enum gw_format */
+	size_t		lock_slots;	/* GILWATCH_LOCKS */
+	int		stack_timeout_ms; /* per-thread sampling wait */
+};
+
+extern struct config config;
+
+void	config_load(void);
+
+/*
+ * Open the report destination: GILWATCH_OUTPUT with %p expanded, opened
+ * for appending, or a duplicate of stderr.  The caller closes it.
+ */
+int	config_open_output(void);
+
+#endif /* GW_CONFIG_H */

@@ -1,0 +1,223 @@
+/* Actual deadlock detection and its report: see deadlock.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "deadlock.h"
+#include "lock.h"
+#include "msg.h"
+#include "report.h"
+#include "ulock.h"
+
+#define DEADLOCK_MAX_CYCLE	65536	/* threads in one cycle */
+#define DEADLOCK_REMEMBER	256	/* cycles remembered as reported */
+
+static struct ulock reported_lock = ULOCK_INIT;
+static uint64_t reported[DEADLOCK_REMEMBER];
+static unsigned nreported;
+
+/* A consistent copy of t's wait, or 0 when t is not in a lock wait. */
+static int
+read_wait(struct thread *t, struct waitinfo *w, unsigned *gen)
+{
+	unsigned s1, s2;
+	int state, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		state = atomic_load(&t->state);
+		*w = t->wait;
+		if (gen != NULL)
+			*gen = atomic_load(&t->wait_gen);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
+		if (s1 == s2)
+			return (state == GW_STATE_BLOCKED ||
+			    state == GW_STATE_JOINING) && !w->timed;
+	}
+	return 0;
+}
+
+/*
+ * The idx-th thread other than u holding addr in a way that excludes
+ * `mode`, found in the threads' held arrays.  Racy by design: the
+ * caller verifies what it finds.
+ */
+static struct thread *
+nth_holder(uintptr_t addr, int mode, int idx, uintptr_t *site)
+{
+	struct thread *u;
+	uint32_t i, n;
+	struct held *h;
+
+	for (u = thread_first(); u != NULL; u = u->next) {
+		if (!atomic_load(&u->in_use) || u->internal)
+			continue;
+		n = u->nheld;
+		h = u->held;
+		for (i = 0; i < n && i < u->cap; i++) {
+			if (h[i].addr != addr)
+				continue;
+			if (mode == GW_MODE_SHARED &&
+			    h[i].mode == GW_MODE_SHARED)
+				continue;
+			if (idx-- == 0) {
+				*site = h[i].site;
+				return u;
+			}
+			break;
+		}
+	}
+	return NULL;
+}
+
+int
+deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
+{
+	struct thread *t = node, *u = NULL;
+	struct waitinfo w;
+	int owner;
+
+	if (!read_wait(t, &w, NULL))
+		return 0;
+	e->lock = w.addr;
+	e->kind = w.kind;
+	e->mode = w.mode;
+	e->site = 0;
+	if (w.kind == GW_LOCK_THREAD) {
+		if (idx == 0)
+			u = thread_by_pthread(w.target);
+	} else if (w.rec != NULL && w.kind != GW_LOCK_RWLOCK) {
+		owner = atomic_load(&w.rec->owner);
+		if (idx == 0 && owner != 0) {
+			u = thread_by_tid(owner);
+			e->site = atomic_load(&w.rec->owner_site);
+		}
+	} else if (w.kind != GW_LOCK_SEM)
+		u = nth_holder(w.addr, w.mode, idx, &e->site);
+	if (u == NULL)
+		return 0;
+	e->to = u;
+	return 1;
+}
+
+static struct wf_frame *
+scratch(struct thread *t, int *max)
+{
+	size_t need = (size_t)thread_count() + 2;
+
+	if (need > DEADLOCK_MAX_CYCLE)
+		need = DEADLOCK_MAX_CYCLE;
+	if (t->scratch_len < need) {
+		void *p = thread_pages(need * sizeof(struct wf_frame));
+
+		if (p == NULL)
+			return NULL;
+		if (t->scratch != NULL)
+			munmap(t->scratch,
+			    t->scratch_len * sizeof(struct wf_frame));
+		t->scratch = p;
+		t->scratch_len = need;
+	}
+	*max = (int)t->scratch_len;
+	return t->scratch;
+}
+
+/* Each edge of the cycle still there, a second look later. */
+static int
+still_there(struct wf_frame *f, int n)
+{
+	struct wf_edge e;
+	int i, k, found;
+
+	for (i = 0; i < n; i++) {
+		found = 0;
+		for (k = 0; deadlock_edge(NULL, f[i].node, k, &e); k++)
+			if (e.to == f[i].edge.to && e.lock == f[i].edge.lock) {
+				found = 1;
+				break;
+			}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+first_report(uint64_t sig)
+{
+	unsigned i;
+	int first = 1;
+
+	ulock_lock(&reported_lock);
+	for (i = 0; i < nreported && i < DEADLOCK_REMEMBER; i++)
+		if (reported[i] == sig)
+			first = 0;
+	if (first)
+		reported[nreported++ % DEADLOCK_REMEMBER] = sig;
+	ulock_unlock(&reported_lock);
+	return first;
+}
+
+static void
+act(void)
+{
+	switch (config.on_deadlock.action) {
+	case OPTS_ACTION_EXIT:
+		_exit(config.on_deadlock.status);
+	case OPTS_ACTION_ABORT:
+		abort();
+	case OPTS_ACTION_REPORT:
+		break;
+	}
+}
+
+static void
+search_from(struct thread *start, struct thread *scratch_owner)
+{
+	struct wf_frame *f;
+	int n, max;
+
+	f = scratch(scratch_owner, &max);
+	if (f == NULL)
+		return;
+	n = wf_find_cycle(deadlock_edge, NULL, start, f, max);
+	if (n <= 0 || !still_there(f, n))
+		return;
+	if (!first_report(wf_cycle_signature(f, n)))
+		return;
+	report_deadlock(f, n);
+	act();
+}
+
+void
+deadlock_check(struct thread *t)
+{
+	thread_enter_shim();
+	search_from(t, t);
+	thread_leave_shim();
+}
+
+void
+deadlock_scan(void)
+{
+	static struct thread self;	/* the helper's scratch holder */
+	struct thread *t;
+	struct waitinfo w;
+
+	for (t = thread_first(); t != NULL; t = t->next)
+		if (atomic_load(&t->in_use) && !t->internal &&
+		    read_wait(t, &w, NULL))
+			search_from(t, &self);
+}
+
+void
+deadlock_reset(void)
+{
+	ulock_init(&reported_lock);
+	nreported = 0;
+}

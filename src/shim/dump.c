@@ -1,0 +1,193 @@
+/* The helper thread, the dump signal and the control socket: see dump.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "deadlock.h"
+#include "dump.h"
+#include "ipc.h"
+#include "msg.h"
+#include "real.h"
+#include "report.h"
+#include "sigown.h"
+#include "thread.h"
+
+#define SCAN_INTERVAL_MS	1000	/* the deadlock safety net */
+#define REQUEST_TIMEOUT_MS	2000	/* for the client's request line */
+
+static int wake[2] = { -1, -1 };	/* signal handler -> helper */
+static int listen_fd = -1;
+static char sock_path[IPC_PATH_MAX];
+static pid_t sock_pid;
+
+/* Async-signal-safe: one write to a non-blocking pipe. */
+static void
+on_dump_signal(int signo, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	if (wake[1] != -1)
+		(void)!write(wake[1], "d", 1);
+	errno = saved;
+}
+
+static void
+dump_signal_aside(int signo)
+{
+	msg_say("the program handles signal %d itself: no dump on that "
+	    "signal (gilwatch dump %d still works)", signo, (int)getpid());
+}
+
+static int
+peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return 0;
+	return cred.uid == geteuid() || cred.uid == 0;
+}
+
+static void
+answer(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char req[64];
+	ssize_t n = 0, r;
+
+	while (n < (ssize_t)sizeof req - 1 && memchr(req, '\n', (size_t)n) ==
+	    NULL) {
+		if (poll(&p, 1, REQUEST_TIMEOUT_MS) <= 0)
+			return;
+		r = read(fd, req + n, sizeof req - 1 - (size_t)n);
+		if (r <= 0)
+			return;
+		n += r;
+	}
+	req[n] = '\0';
+	if (strncmp(req, "dump json", 9) == 0)
+		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_JSON);
+	else if (strncmp(req, "dump text", 9) == 0)
+		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_TEXT);
+	else
+		dprintf(fd, "error: unknown request\n");
+}
+
+static void
+accept_one(void)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd == -1)
+		return;
+	if (peer_allowed(fd))
+		answer(fd);
+	close(fd);
+}
+
+static void
+drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+static void *
+helper_main(void *arg)
+{
+	struct pollfd p[2];
+	uint64_t last_scan = 0, now;
+
+	thread_set_internal();
+	p[0].fd = wake[0];
+	p[0].events = POLLIN;
+	p[1].fd = listen_fd;
+	p[1].events = POLLIN;
+	for (;;) {
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, listen_fd == -1 ? 1 : 2, SCAN_INTERVAL_MS) > 0) {
+			if (p[0].revents & POLLIN) {
+				drain(wake[0]);
+				report_dump(GW_REASON_SIGNAL, -1, config.format);
+			}
+			if (p[1].revents & POLLIN)
+				accept_one();
+		}
+		now = now_ns();
+		if (now - last_scan >= SCAN_INTERVAL_MS * 1000000ull) {
+			deadlock_scan();
+			last_scan = now;
+		}
+	}
+	return NULL;
+}
+
+static int
+start_helper(void)
+{
+	sigset_t all, old;
+	pthread_t th;
+	int rc;
+
+	listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
+	if (listen_fd == -1)
+		msg_say("no control socket (%s): gilwatch dump will not "
+		    "reach pid %d", strerror(errno), (int)getpid());
+	else
+		sock_pid = getpid();
+	/* The helper inherits this mask: it takes none of the
+	 * program's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = real.create(&th, NULL, helper_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		msg_say("cannot start the helper thread: %s", strerror(rc));
+		return -1;
+	}
+	pthread_detach(th);
+	return 0;
+}
+
+int
+dump_start(void)
+{
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	if (config.dump_signal > 0 && sigown_claim(config.dump_signal,
+	    on_dump_signal, dump_signal_aside) == -1)
+		msg_say("signal %d is the program's: no dump on it "
+		    "(gilwatch dump %d still works)", config.dump_signal,
+		    (int)getpid());
+	return start_helper();
+}
+
+void
+dump_after_fork_child(void)
+{
+	if (listen_fd != -1)
+		close(listen_fd);
+	listen_fd = -1;
+	close(wake[0]);
+	close(wake[1]);
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
+		wake[0] = wake[1] = -1;
+	start_helper();
+}
+
+void
+dump_stop(void)
+{
+	if (listen_fd != -1 && sock_pid == getpid())
+		unlink(sock_path);
+}

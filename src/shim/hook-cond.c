@@ -1,0 +1,89 @@
+/*
+ * Condition variable hooks.  While a thread waits, the mutex it passed
+ * is not held (cond_wait releases it), so its held entry is set aside
+ * and put back, with its original acquisition site, when the wait ends.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "hook.h"
+
+enum cond_how { COND_PLAIN, COND_TIMED, COND_CLOCK };
+
+static int
+cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
+    clockid_t clk, const struct timespec *abstime, uintptr_t site)
+{
+	struct thread *t = thread_self();
+	struct held saved, *h;
+	int rc, had = 0, err = errno;
+
+	if (t != NULL && (h = thread_find_held(t, (uintptr_t)m)) != NULL) {
+		saved = *h;
+		had = 1;
+		h->count = 1;
+		track_released(t, (uintptr_t)m);
+	}
+	if (t != NULL)
+		track_wait_begin(t, GW_STATE_WAITING, (uintptr_t)c,
+		    GW_LOCK_COND, GW_MODE_EXCLUSIVE, how != COND_PLAIN, site);
+	rc = how == COND_PLAIN ? real.cond_wait(c, m) :
+	    how == COND_TIMED ? real.cond_timedwait(c, m, abstime) :
+	    real.cond_clockwait(c, m, clk, abstime);
+	if (t != NULL) {
+		track_wait_end(t);
+		/* On EINVAL or EPERM the mutex was never let go of. */
+		if (had) {
+			track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+			    GW_MODE_EXCLUSIVE, saved.site);
+			h = thread_find_held(t, (uintptr_t)m);
+			if (h != NULL)
+				h->count = saved.count;
+		}
+		errno = err;
+	}
+	return rc;
+}
+
+GW_EXPORT int
+pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	if (!hook_ready())
+		return 0;
+	return cond_wait_hooked(c, m, COND_PLAIN, 0, NULL, HOOK_CALLER);
+}
+
+GW_EXPORT int
+pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+    const struct timespec *abstime)
+{
+	if (!hook_ready())
+		return 0;
+	return cond_wait_hooked(c, m, COND_TIMED, CLOCK_REALTIME, abstime,
+	    HOOK_CALLER);
+}
+
+GW_EXPORT int
+pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+    const struct timespec *abstime)
+{
+	if (!hook_ready())
+		return 0;
+	return cond_wait_hooked(c, m, COND_CLOCK, clk, abstime, HOOK_CALLER);
+}
+
+GW_EXPORT int
+pthread_cond_signal(pthread_cond_t *c)
+{
+	if (!hook_ready())
+		return 0;
+	return real.cond_signal(c);
+}
+
+GW_EXPORT int
+pthread_cond_broadcast(pthread_cond_t *c)
+{
+	if (!hook_ready())
+		return 0;
+	return real.cond_broadcast(c);
+}

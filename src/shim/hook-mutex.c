@@ -1,0 +1,144 @@
+/*
+ * pthread mutex hooks.  A lock first tries the mutex: when that works
+ * (the common case) the only cost is the bookkeeping; when it does not,
+ * the thread is about to block, and that is when the wait is published
+ * and the deadlock check runs.
+ */
+#include <pthread.h>
+
+#include "hook.h"
+
+/* An error-checking mutex relocked by its owner fails with EDEADLK at
+ * once: not a deadlock, so no wait is published. */
+static int
+relock_fails_fast(pthread_mutex_t *m)
+{
+	return (m->__data.__kind & 3) == PTHREAD_MUTEX_ERRORCHECK &&
+	    m->__data.__owner == gettid();
+}
+
+static int
+took(int rc)
+{
+	return rc == 0 || rc == EOWNERDEAD;
+}
+
+/* One body for lock, timedlock and clocklock: `timed` tells them apart. */
+static int
+mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
+    const struct timespec *abstime, uintptr_t site)
+{
+	struct thread *t = thread_self();
+	int rc, saved = errno;
+
+	if (t == NULL)
+		goto passthrough;
+	rc = real.mutex_trylock(m);
+	if (rc == EBUSY && !relock_fails_fast(m)) {
+		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m,
+		    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, timed, site);
+		rc = timed == 0 ? real.mutex_lock(m) : timed == 1 ?
+		    real.mutex_timedlock(m, abstime) :
+		    real.mutex_clocklock(m, clk, abstime);
+		track_wait_end(t);
+	} else if (rc == EBUSY)
+		goto passthrough;
+	if (took(rc))
+		track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, site);
+	errno = saved;
+	return rc;
+passthrough:
+	return timed == 0 ? real.mutex_lock(m) : timed == 1 ?
+	    real.mutex_timedlock(m, abstime) :
+	    real.mutex_clocklock(m, clk, abstime);
+}
+
+GW_EXPORT int
+pthread_mutex_lock(pthread_mutex_t *m)
+{
+	if (!hook_ready())
+		return 0;
+	return mutex_acquire(m, 0, 0, NULL, HOOK_CALLER);
+}
+
+GW_EXPORT int
+pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+	if (!hook_ready())
+		return 0;
+	return mutex_acquire(m, 1, CLOCK_REALTIME, abstime, HOOK_CALLER);
+}
+
+GW_EXPORT int
+pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
+    const struct timespec *abstime)
+{
+	if (!hook_ready())
+		return 0;
+	return mutex_acquire(m, 2, clk, abstime, HOOK_CALLER);
+}
+
+GW_EXPORT int
+pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	struct thread *t;
+	int rc;
+
+	if (!hook_ready())
+		return 0;
+	rc = real.mutex_trylock(m);
+	if (took(rc) && (t = thread_self()) != NULL) {
+		int saved = errno;
+
+		track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, HOOK_CALLER);
+		errno = saved;
+	}
+	return rc;
+}
+
+GW_EXPORT int
+pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	struct thread *t;
+	int rc;
+
+	if (!hook_ready())
+		return 0;
+	t = thread_self();
+	rc = real.mutex_unlock(m);
+	if (rc == 0 && t != NULL)
+		track_released(t, (uintptr_t)m);
+	return rc;
+}
+
+GW_EXPORT int
+pthread_mutex_destroy(pthread_mutex_t *m)
+{
+	int rc;
+
+	if (!hook_ready())
+		return 0;
+	rc = real.mutex_destroy(m);
+	if (rc == 0)
+		track_destroyed((uintptr_t)m);
+	return rc;
+}
+
+GW_EXPORT int
+pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+	int rc;
+
+	if (!hook_ready())
+		return 0;
+	rc = real.mutex_init(m, attr);
+	if (rc == 0 && !thread_in_shim()) {
+		int saved = errno;
+
+		track_initialised((uintptr_t)m, GW_LOCK_MUTEX, HOOK_CALLER);
+		errno = saved;
+	}
+	return rc;
+}

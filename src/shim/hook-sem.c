@@ -1,0 +1,132 @@
+/*
+ * POSIX semaphore hooks.  A semaphore has no owner, but a thread that
+ * takes the count to zero is the one others end up waiting for, so it
+ * is recorded as the holder until the next post.
+ */
+#include <semaphore.h>
+
+#include "hook.h"
+
+enum sem_how { SEM_PLAIN, SEM_TIMED, SEM_CLOCK };
+
+static void
+taken(struct thread *t, sem_t *s, uintptr_t site)
+{
+	int v = 1;
+
+	sem_getvalue(s, &v);
+	track_sem_taken(t, (uintptr_t)s, v == 0, site);
+}
+
+static int
+sem_call(sem_t *s, enum sem_how how, clockid_t clk,
+    const struct timespec *abstime)
+{
+	return how == SEM_PLAIN ? real.sem_wait(s) :
+	    how == SEM_TIMED ? real.sem_timedwait(s, abstime) :
+	    real.sem_clockwait(s, clk, abstime);
+}
+
+static int
+sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
+    const struct timespec *abstime, uintptr_t site)
+{
+	struct thread *t = thread_self();
+	int rc, err, saved = errno;
+
+	if (t == NULL)
+		return sem_call(s, how, clk, abstime);
+	rc = real.sem_trywait(s);
+	if (rc == -1 && errno == EAGAIN) {
+		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)s,
+		    GW_LOCK_SEM, GW_MODE_EXCLUSIVE, how != SEM_PLAIN, site);
+		rc = sem_call(s, how, clk, abstime);
+		err = errno;
+		track_wait_end(t);
+	} else
+		err = errno;
+	if (rc == 0)
+		taken(t, s, site);
+	errno = rc == 0 ? saved : err;
+	return rc;
+}
+
+GW_EXPORT int
+sem_wait(sem_t *s)
+{
+	if (!hook_ready())
+		return 0;
+	return sem_acquire(s, SEM_PLAIN, 0, NULL, HOOK_CALLER);
+}
+
+GW_EXPORT int
+sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	if (!hook_ready())
+		return 0;
+	return sem_acquire(s, SEM_TIMED, CLOCK_REALTIME, abstime, HOOK_CALLER);
+}
+
+GW_EXPORT int
+sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
+{
+	if (!hook_ready())
+		return 0;
+	return sem_acquire(s, SEM_CLOCK, clk, abstime, HOOK_CALLER);
+}
+
+GW_EXPORT int
+sem_trywait(sem_t *s)
+{
+	struct thread *t;
+	int rc, saved;
+
+	if (!hook_ready())
+		return 0;
+	saved = errno;
+	rc = real.sem_trywait(s);
+	if (rc == 0 && (t = thread_self()) != NULL) {
+		taken(t, s, HOOK_CALLER);
+		errno = saved;
+	}
+	return rc;
+}
+
+GW_EXPORT int
+sem_post(sem_t *s)
+{
+	if (!hook_ready())
+		return 0;
+	/* Before the post: after it, a taker may already be the holder. */
+	if (!thread_in_shim())
+		track_sem_posted((uintptr_t)s);
+	return real.sem_post(s);
+}
+
+GW_EXPORT int
+sem_init(sem_t *s, int pshared, unsigned value)
+{
+	int rc, saved = errno;
+
+	if (!hook_ready())
+		return 0;
+	rc = real.sem_init(s, pshared, value);
+	if (rc == 0 && !thread_in_shim()) {
+		track_initialised((uintptr_t)s, GW_LOCK_SEM, HOOK_CALLER);
+		errno = saved;
+	}
+	return rc;
+}
+
+GW_EXPORT int
+sem_destroy(sem_t *s)
+{
+	int rc;
+
+	if (!hook_ready())
+		return 0;
+	rc = real.sem_destroy(s);
+	if (rc == 0)
+		track_destroyed((uintptr_t)s);
+	return rc;
+}

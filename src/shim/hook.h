@@ -1,0 +1,37 @@
+/*
+ * Shared by the hook files: each hook is an exported function with the
+ * libc name that does its bookkeeping around a call to real.<fn>.
+ *
+ * Every hook keeps errno as the program would see it without the shim:
+ * the value on entry when the real call succeeds, the real call's value
+ * when it fails.
+ */
+#ifndef GW_HOOK_H
+#define GW_HOOK_H
+
+#include <errno.h>
+
+#include "real.h"
+#include "thread.h"
+#include "track.h"
+
+#define GW_EXPORT	__attribute__((visibility("default")))
+
+/* The code that called the hook. */
+#define HOOK_CALLER	((uintptr_t)__builtin_return_address(0))
+
+/*
+ * True when real.* may be called.  A hook that fires before the
+ * constructor resolves the functions itself; false only for calls made
+ * by dlsym while it resolves them.
+ */
+static inline int
+hook_ready(void)
+{
+	if (__builtin_expect(real_ready(), 1))
+		return 1;
+	real_resolve();
+	return real_ready();
+}
+
+#endif /* GW_HOOK_H */

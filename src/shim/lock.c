@@ -1,0 +1,151 @@
+/* The lock table: see lock.h. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gilwatch/snapshot.h"
+#include "lock.h"
+#include "msg.h"
+#include "thread.h"
+
+#define LOCK_MAX_PROBE	64	/* a longer run counts as full */
+
+static struct lockrec *table;
+static size_t mask;
+static atomic_size_t used;
+static atomic_int full_said;
+
+int
+lock_table_init(size_t slots)
+{
+	size_t n = 1024;
+
+	while (n < slots && n < ((size_t)1 << 30))
+		n <<= 1;
+	table = thread_pages(n * sizeof *table);
+	if (table == NULL)
+		return -1;
+	mask = n - 1;
+	return 0;
+}
+
+static size_t
+hash(uintptr_t addr)
+{
+	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 20) & mask;
+}
+
+static void
+say_full(void)
+{
+	if (atomic_exchange(&full_said, 1) == 0)
+		msg_say("lock table full (%zu locks): new locks are tracked "
+		    "without first-seen details; raise GILWATCH_LOCKS",
+		    atomic_load(&used));
+}
+
+static void
+begin_generation(struct lockrec *r, int kind, uintptr_t site)
+{
+	uintptr_t none = 0;
+
+	atomic_store(&r->kind, kind);
+	atomic_compare_exchange_strong(&r->first_site, &none, site);
+}
+
+struct lockrec *
+lock_get(uintptr_t addr, int kind, uintptr_t site)
+{
+	size_t i, n;
+	struct lockrec *r;
+	uintptr_t key;
+
+	if (table == NULL)
+		return NULL;
+	for (i = hash(addr), n = 0; n < LOCK_MAX_PROBE; i = (i + 1) & mask,
+	    n++) {
+		r = &table[i];
+		key = atomic_load_explicit(&r->addr, memory_order_acquire);
+		if (key == addr) {
+			if (atomic_load_explicit(&r->first_site,
+			    memory_order_relaxed) == 0 ||
+			    atomic_load_explicit(&r->kind,
+			    memory_order_relaxed) != kind)
+				begin_generation(r, kind, site);
+			return r;
+		}
+		if (key != 0)
+			continue;
+		if (atomic_load(&used) >= (mask + 1) / 4 * 3)
+			break;
+		if (atomic_compare_exchange_strong(&r->addr, &key, addr)) {
+			atomic_fetch_add(&used, 1);
+			begin_generation(r, kind, site);
+			return r;
+		}
+		if (key == addr)	/* another thread added it just now */
+			return r;
+	}
+	say_full();
+	return NULL;
+}
+
+struct lockrec *
+lock_find(uintptr_t addr)
+{
+	size_t i, n;
+	uintptr_t key;
+
+	if (table == NULL)
+		return NULL;
+	for (i = hash(addr), n = 0; n < LOCK_MAX_PROBE; i = (i + 1) & mask,
+	    n++) {
+		key = atomic_load_explicit(&table[i].addr,
+		    memory_order_acquire);
+		if (key == addr)
+			return &table[i];
+		if (key == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+void
+lock_forget(uintptr_t addr)
+{
+	struct lockrec *r = lock_find(addr);
+
+	if (r == NULL)
+		return;
+	atomic_fetch_add(&r->gen, 1);
+	atomic_store(&r->owner, 0);
+	atomic_store(&r->owner_site, 0);
+	atomic_store(&r->first_site, 0);
+}
+
+struct lockrec *
+lock_next(struct lockrec *r)
+{
+	size_t i;
+
+	if (table == NULL)
+		return NULL;
+	for (i = r == NULL ? 0 : (size_t)(r - table) + 1; i <= mask; i++)
+		if (atomic_load(&table[i].addr) != 0)
+			return &table[i];
+	return NULL;
+}
+
+size_t
+lock_table_used(void)
+{
+	return atomic_load(&used);
+}
+
+size_t
+lock_table_size(void)
+{
+	return table == NULL ? 0 : mask + 1;
+}

@@ -1,0 +1,49 @@
+/*
+ * The lock table: one record per lock address the shim has seen.
+ *
+ * Open addressing over a table reserved once (untouched pages cost no
+ * memory), insert-only and lock-free: a hook finds or adds its lock with
+ * a hash and a few compares, and never waits for another thread.  A
+ * destroyed lock keeps its slot but starts a new generation, so a new
+ * lock at the same address starts clean.  When the table is full, new
+ * locks get no record (NULL): the caller keeps working without the
+ * record's details, and the shim says so once.
+ */
+#ifndef GW_LOCK_H
+#define GW_LOCK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOCK_TABLE_DEFAULT	(1u << 18)	/* slots; GILWATCH_LOCKS */
+
+struct lockrec {
+	atomic_uintptr_t addr;		/* the key; 0: empty slot */
+	atomic_uint	gen;		/* bumped by lock_forget */
+	atomic_int	kind;		/* enum gw_lock_kind */
+	atomic_uintptr_t first_site;	/* 0 until seen in this generation */
+	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
+	atomic_uintptr_t owner_site;	/* where the owner acquired it */
+};
+
+/* Reserve the table; slots is rounded up to a power of two. */
+int	lock_table_init(size_t slots);
+
+/* Find the record for addr, adding it if new.  NULL: table full. */
+struct lockrec	*lock_get(uintptr_t addr, int kind, uintptr_t site);
+
+/* Find without adding.  NULL: unknown lock. */
+struct lockrec	*lock_find(uintptr_t addr);
+
+/* The lock at addr was destroyed: its next use starts a new record. */
+void	lock_forget(uintptr_t addr);
+
+/* Walk the records in use: start with NULL. */
+struct lockrec	*lock_next(struct lockrec *);
+
+/* Slots in use and the table's size. */
+size_t	lock_table_used(void);
+size_t	lock_table_size(void);
+
+#endif /* GW_LOCK_H */

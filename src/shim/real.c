@@ -1,0 +1,90 @@
+/*
+ * Resolution of the real libc functions.  Each lookup is a named
+ * statement rather than a table walk so a missing symbol says which.
+ */
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "real.h"
+
+struct real_fns real;
+
+static atomic_int state;	/* 0 unresolved, 1 resolving, 2 ready */
+
+/*
+ * Condition variables have two ABI versions; the default dlsym can hand
+ * back the 2.2.5 one, which takes a different object layout.
+ */
+static void *
+lookup_cond(const char *name)
+{
+	void *p;
+
+	p = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+	if (p == NULL)
+		p = dlsym(RTLD_NEXT, name);
+	return p;
+}
+
+#define LOOK(field, name)	(*(void **)&real.field = dlsym(RTLD_NEXT, name))
+#define LOOKC(field, name)	(*(void **)&real.field = lookup_cond(name))
+
+void
+real_resolve(void)
+{
+	int expect = 0;
+
+	if (!atomic_compare_exchange_strong(&state, &expect, 1))
+		return;
+	LOOK(mutex_init, "pthread_mutex_init");
+	LOOK(mutex_destroy, "pthread_mutex_destroy");
+	LOOK(mutex_lock, "pthread_mutex_lock");
+	LOOK(mutex_trylock, "pthread_mutex_trylock");
+	LOOK(mutex_timedlock, "pthread_mutex_timedlock");
+	LOOK(mutex_clocklock, "pthread_mutex_clocklock");
+	LOOK(mutex_unlock, "pthread_mutex_unlock");
+	LOOK(rwlock_init, "pthread_rwlock_init");
+	LOOK(rwlock_destroy, "pthread_rwlock_destroy");
+	LOOK(rwlock_rdlock, "pthread_rwlock_rdlock");
+	LOOK(rwlock_tryrdlock, "pthread_rwlock_tryrdlock");
+	LOOK(rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
+	LOOK(rwlock_clockrdlock, "pthread_rwlock_clockrdlock");
+	LOOK(rwlock_wrlock, "pthread_rwlock_wrlock");
+	LOOK(rwlock_trywrlock, "pthread_rwlock_trywrlock");
+	LOOK(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+	LOOK(rwlock_clockwrlock, "pthread_rwlock_clockwrlock");
+	LOOK(rwlock_unlock, "pthread_rwlock_unlock");
+	LOOK(spin_init, "pthread_spin_init");
+	LOOK(spin_destroy, "pthread_spin_destroy");
+	LOOK(spin_lock, "pthread_spin_lock");
+	LOOK(spin_trylock, "pthread_spin_trylock");
+	LOOK(spin_unlock, "pthread_spin_unlock");
+	LOOKC(cond_wait, "pthread_cond_wait");
+	LOOKC(cond_timedwait, "pthread_cond_timedwait");
+	LOOK(cond_clockwait, "pthread_cond_clockwait");
+	LOOKC(cond_signal, "pthread_cond_signal");
+	LOOKC(cond_broadcast, "pthread_cond_broadcast");
+	LOOK(sem_wait, "sem_wait");
+	LOOK(sem_trywait, "sem_trywait");
+	LOOK(sem_timedwait, "sem_timedwait");
+	LOOK(sem_clockwait, "sem_clockwait");
+	LOOK(sem_post, "sem_post");
+	LOOK(sem_init, "sem_init");
+	LOOK(sem_destroy, "sem_destroy");
+	LOOK(create, "pthread_create");
+	LOOK(join, "pthread_join");
+	LOOK(timedjoin_np, "pthread_timedjoin_np");
+	LOOK(clockjoin_np, "pthread_clockjoin_np");
+	LOOK(setname_np, "pthread_setname_np");
+	LOOK(prctl, "prctl");
+	LOOK(sigaction, "sigaction");
+	LOOK(signal, "signal");
+	atomic_store(&state, 2);
+}
+
+int
+real_ready(void)
+{
+	return atomic_load_explicit(&state, memory_order_acquire) == 2;
+}

@@ -1,0 +1,131 @@
+/*
+ * The JSON report: one document per line, so an output file that
+ * collects several reports can be read a line at a time.  The schema is
+ * in gilwatch(1), section JSON OUTPUT.
+ */
+#include <stdio.h>
+
+#include "out.h"
+#include "report.h"
+
+static void
+json_frame(struct out *o, const struct gw_frame *f)
+{
+	static const char *kinds[] = { "native", "python", "invalid" };
+
+	out_printf(o, "{\"kind\":\"%s\",\"ip\":\"0x%zx\",\"function\":",
+	    kinds[f->kind <= GW_FRAME_INVALID ? f->kind : GW_FRAME_INVALID],
+	    (size_t)f->ip);
+	out_json_str(o, f->function);
+	out_printf(o, ",\"offset\":%zu,\"module\":", (size_t)f->offset);
+	out_json_str(o, f->module);
+	out_puts(o, ",\"file\":");
+	out_json_str(o, f->file);
+	out_printf(o, ",\"line\":%d}", f->line);
+}
+
+static void
+json_lock(struct out *o, const struct gw_lock_info *l)
+{
+	out_printf(o, "{\"addr\":\"0x%zx\",\"kind\":\"%s\",\"mode\":\"%s\","
+	    "\"first_seen\":", (size_t)l->addr, gw_lock_kind_name(l->kind),
+	    l->mode == GW_MODE_SHARED ? "shared" : "exclusive");
+	json_frame(o, &l->first_seen);
+	out_puts(o, "}");
+}
+
+static void
+json_wait(struct out *o, const struct gw_wait *w)
+{
+	size_t i;
+
+	out_puts(o, "{\"lock\":");
+	json_lock(o, &w->lock);
+	out_printf(o, ",\"timed\":%s,\"owners\":[", w->timed ? "true" :
+	    "false");
+	for (i = 0; i < w->nowners; i++) {
+		out_printf(o, "%s{\"tid\":%d,\"acquired_at\":", i ? "," : "",
+		    (int)w->owners[i]);
+		json_frame(o, &w->owner_acquired_at[i]);
+		out_puts(o, "}");
+	}
+	out_puts(o, "]}");
+}
+
+static void
+json_thread(struct out *o, const struct gw_thread_info *t)
+{
+	size_t i;
+
+	out_printf(o, "{\"tid\":%d,\"name\":", (int)t->tid);
+	out_json_str(o, t->name);
+	out_printf(o, ",\"state\":\"%s\",\"state_seconds\":%.6f,\"held\":[",
+	    gw_thread_state_name(t->state), t->state_seconds);
+	for (i = 0; i < t->nheld; i++) {
+		out_puts(o, i ? ",{\"lock\":" : "{\"lock\":");
+		json_lock(o, &t->held[i].lock);
+		out_puts(o, ",\"acquired_at\":");
+		json_frame(o, &t->held[i].acquired_at);
+		out_printf(o, ",\"count\":%u}", t->held[i].count);
+	}
+	out_puts(o, "],\"waiting_for\":");
+	if (t->waiting != NULL)
+		json_wait(o, t->waiting);
+	else
+		out_puts(o, "null");
+	out_printf(o, ",\"stack\":\"%s\",\"stack_note\":",
+	    gw_stack_status_name(t->stack_status));
+	out_json_str(o, t->stack_note);
+	out_puts(o, ",\"frames\":[");
+	for (i = 0; i < t->nframes; i++) {
+		if (i)
+			out_puts(o, ",");
+		json_frame(o, &t->frames[i]);
+	}
+	out_printf(o, "],\"frames_truncated\":%s}",
+	    t->frames_truncated ? "true" : "false");
+}
+
+static void
+json_deadlock(struct out *o, const struct gw_deadlock *d)
+{
+	const struct gw_deadlock_link *l;
+	size_t i;
+
+	out_puts(o, "{\"links\":[");
+	for (i = 0; i < d->nlinks; i++) {
+		l = &d->links[i];
+		out_printf(o, "%s{\"tid\":%d,\"waits_for\":", i ? "," : "",
+		    (int)l->tid);
+		json_lock(o, &l->waits_for);
+		out_printf(o, ",\"held_by\":%d,\"acquired_at\":",
+		    (int)l->held_by);
+		json_frame(o, &l->acquired_at);
+		out_puts(o, "}");
+	}
+	out_puts(o, "]}");
+}
+
+void
+report_json(struct out *o, const struct gw_snapshot *s)
+{
+	size_t i;
+
+	out_printf(o, "{\"gilwatch\":%d,\"pid\":%d,\"command\":", s->version,
+	    (int)s->pid);
+	out_json_str(o, s->command);
+	out_printf(o, ",\"time\":%.6f,\"reason\":\"%s\",\"threads\":[",
+	    s->time, report_reason_name(s->reason));
+	for (i = 0; i < s->nthreads; i++) {
+		if (i)
+			out_puts(o, ",");
+		json_thread(o, &s->threads[i]);
+	}
+	out_puts(o, "],\"deadlocks\":[");
+	for (i = 0; i < s->ndeadlocks; i++) {
+		if (i)
+			out_puts(o, ",");
+		json_deadlock(o, &s->deadlocks[i]);
+	}
+	out_puts(o, "]}\n");
+}

@@ -1,0 +1,235 @@
+/*
+ * The text report, modelled on a Java thread dump: a deadlock section
+ * first when there is one, then every thread with its state, the lock it
+ * waits for and who holds it, the locks it holds, and its stack.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "msg.h"
+#include "out.h"
+#include "report.h"
+#include "thread.h"
+
+static const char *reason_names[] = {
+	[GW_REASON_API] = "api",
+	[GW_REASON_SIGNAL] = "signal",
+	[GW_REASON_REQUEST] = "request",
+	[GW_REASON_DEADLOCK] = "deadlock",
+};
+
+const char *
+report_reason_name(enum gw_snapshot_reason r)
+{
+	return r <= GW_REASON_DEADLOCK ? reason_names[r] : "?";
+}
+
+/* "func+0x1f (file.c:30) in module", with what is known of it. */
+static void
+text_frame(struct out *o, const struct gw_frame *f)
+{
+	const char *mod;
+
+	if (f->kind == GW_FRAME_INVALID) {
+		out_puts(o, "<invalid>");
+		return;
+	}
+	if (f->function != NULL)
+		out_printf(o, "%s+0x%zx", f->function, (size_t)f->offset);
+	else
+		out_printf(o, "0x%zx", (size_t)f->ip);
+	if (f->file != NULL)
+		out_printf(o, " (%s:%d)", f->file, f->line);
+	if (f->module != NULL) {
+		mod = strrchr(f->module, '/');
+		out_printf(o, " in %s", mod != NULL ? mod + 1 : f->module);
+	}
+}
+
+static void
+text_lock(struct out *o, const struct gw_lock_info *l)
+{
+	out_printf(o, "%s%s <0x%zx>", gw_lock_kind_name(l->kind),
+	    l->kind == GW_LOCK_RWLOCK ? (l->mode == GW_MODE_SHARED ?
+	    " (read)" : " (write)") : "", (size_t)l->addr);
+}
+
+static const char *
+thread_label(const struct gw_snapshot *s, pid_t tid, char *buf, size_t len)
+{
+	const struct gw_thread_info *t = gw_snapshot_thread(s, tid);
+
+	snprintf(buf, len, "\"%s\" tid=%d", t != NULL && t->name != NULL ?
+	    t->name : "?", (int)tid);
+	return buf;
+}
+
+static void
+text_deadlock(struct out *o, const struct gw_snapshot *s,
+    const struct gw_deadlock *d)
+{
+	const struct gw_deadlock_link *l;
+	char a[96], b[96];
+	size_t i;
+
+	out_printf(o, "Found one deadlock (%zu thread%s):\n", d->nlinks,
+	    d->nlinks == 1 ? "" : "s");
+	out_puts(o, "=============================\n");
+	for (i = 0; i < d->nlinks; i++) {
+		l = &d->links[i];
+		if (l->waits_for.kind == GW_LOCK_THREAD) {
+			out_printf(o, "%s:\n  waiting in pthread_join for %s "
+			    "to end\n", thread_label(s, l->tid, a, sizeof a),
+			    thread_label(s, l->held_by, b, sizeof b));
+			continue;
+		}
+		out_printf(o, "%s:\n  waiting to lock ",
+		    thread_label(s, l->tid, a, sizeof a));
+		text_lock(o, &l->waits_for);
+		if (l->waits_for.first_seen.ip != 0) {
+			out_puts(o, " (first seen at ");
+			text_frame(o, &l->waits_for.first_seen);
+			out_puts(o, ")");
+		}
+		out_printf(o, ",\n  which is held by %s",
+		    thread_label(s, l->held_by, b, sizeof b));
+		if (l->held_by == l->tid)
+			out_puts(o, " itself");
+		if (l->acquired_at.ip != 0) {
+			out_puts(o, ", acquired at ");
+			text_frame(o, &l->acquired_at);
+		}
+		out_puts(o, "\n");
+	}
+	out_puts(o, "\n");
+}
+
+static void
+text_thread(struct out *o, const struct gw_thread_info *t,
+    const struct gw_snapshot *s)
+{
+	char a[96];
+	size_t i;
+
+	out_printf(o, "\"%s\" tid=%d %s for %.3fs\n",
+	    t->name != NULL ? t->name : "?", (int)t->tid,
+	    gw_thread_state_name(t->state), t->state_seconds);
+	if (t->waiting != NULL) {
+		const struct gw_wait *w = t->waiting;
+
+		if (w->lock.kind == GW_LOCK_THREAD)
+			out_puts(o, "   - waiting for a thread to end:");
+		else {
+			out_puts(o, t->state == GW_STATE_WAITING ?
+			    "   - waiting on " : "   - waiting to lock ");
+			text_lock(o, &w->lock);
+		}
+		if (w->timed)
+			out_puts(o, " (with a timeout)");
+		for (i = 0; i < w->nowners; i++) {
+			out_printf(o, "%s %s", i > 0 ? "," :
+			    w->lock.kind == GW_LOCK_THREAD ? "" : " held by",
+			    thread_label(s, w->owners[i], a, sizeof a));
+		}
+		out_puts(o, "\n");
+	}
+	for (i = 0; i < t->nheld; i++) {
+		out_puts(o, "   - locked ");
+		text_lock(o, &t->held[i].lock);
+		if (t->held[i].count > 1)
+			out_printf(o, " x%u", t->held[i].count);
+		out_puts(o, " at ");
+		text_frame(o, &t->held[i].acquired_at);
+		out_puts(o, "\n");
+	}
+	if (t->stack_note != NULL)
+		out_printf(o, "   (no stack: %s)\n", t->stack_note);
+	for (i = 0; i < t->nframes; i++) {
+		out_printf(o, "    #%-2zu ", i);
+		text_frame(o, &t->frames[i]);
+		out_puts(o, "\n");
+	}
+	if (t->frames_truncated)
+		out_puts(o, "    ... (truncated)\n");
+	out_puts(o, "\n");
+}
+
+void
+report_text(struct out *o, const struct gw_snapshot *s)
+{
+	char when[64];
+	time_t secs = (time_t)s->time;
+	struct tm tm;
+	size_t i;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	out_printf(o, "gilwatch %s: pid %d (%s), %s, %zu thread%s\n\n",
+	    s->reason == GW_REASON_DEADLOCK ? "deadlock report" :
+	    "thread dump", (int)s->pid, s->command != NULL ? s->command : "?",
+	    when, s->nthreads, s->nthreads == 1 ? "" : "s");
+	for (i = 0; i < s->ndeadlocks; i++)
+		text_deadlock(o, s, &s->deadlocks[i]);
+	for (i = 0; i < s->nthreads; i++)
+		text_thread(o, &s->threads[i], s);
+}
+
+static void
+write_snapshot(const struct gw_snapshot *s, int fd, enum gw_format fmt)
+{
+	struct out o;
+
+	out_init(&o);
+	if (fmt == GW_FORMAT_JSON)
+		report_json(&o, s);
+	else
+		report_text(&o, s);
+	if (out_write(&o, fd) == -1)
+		msg_say("cannot write the report");
+	out_free(&o);
+}
+
+void
+report_to_output(const struct gw_snapshot *s)
+{
+	int fd = config_open_output();
+
+	if (fd == -1)
+		return;
+	write_snapshot(s, fd, config.format);
+	close(fd);
+}
+
+void
+report_dump(enum gw_snapshot_reason reason, int fd, enum gw_format fmt)
+{
+	struct gw_snapshot *s = snapshot_build(reason, 0, NULL, 0);
+
+	if (s == NULL) {
+		msg_say("out of memory for a thread dump");
+		return;
+	}
+	if (fd == -1)
+		report_to_output(s);
+	else
+		write_snapshot(s, fd, fmt);
+	gw_snapshot_free(s);
+}
+
+void
+report_deadlock(const struct wf_frame *cycle, int ncycle)
+{
+	struct gw_snapshot *s;
+
+	s = snapshot_build(GW_REASON_DEADLOCK, 0, cycle, ncycle);
+	if (s == NULL) {
+		msg_say("deadlock between %d threads (out of memory for the "
+		    "report)", ncycle);
+		return;
+	}
+	report_to_output(s);
+	gw_snapshot_free(s);
+}

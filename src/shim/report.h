@@ -1,0 +1,37 @@
+/*
+ * Building snapshots and writing them: the thread dump and the deadlock
+ * report are both a snapshot written as text or JSON.
+ *
+ * Everything here allocates and may take a few hundred milliseconds
+ * (stack sampling); call it from the helper thread, from a thread that
+ * is about to block anyway (deadlock), or from the public API.  Callers
+ * mark themselves as inside the shim first (thread_enter_shim).
+ */
+#ifndef GW_REPORT_H
+#define GW_REPORT_H
+
+#include "gilwatch/snapshot.h"
+#include "waitfor.h"
+
+/* A snapshot of every thread, with the given cycle as its deadlock. */
+struct gw_snapshot	*snapshot_build(enum gw_snapshot_reason, int flags,
+			    const struct wf_frame *cycle, int ncycle);
+
+/* Write a snapshot in the configured format to the configured output. */
+void	report_to_output(const struct gw_snapshot *);
+
+/* A thread dump to the configured output (signal) or to fd (request). */
+void	report_dump(enum gw_snapshot_reason, int fd, enum gw_format);
+
+/* The deadlock report for a verified cycle. */
+void	report_deadlock(const struct wf_frame *cycle, int ncycle);
+
+/* "api", "signal", "request" or "deadlock". */
+const char	*report_reason_name(enum gw_snapshot_reason);
+
+/* Writers, one per format. */
+struct out;
+void	report_text(struct out *, const struct gw_snapshot *);
+void	report_json(struct out *, const struct gw_snapshot *);
+
+#endif /* GW_REPORT_H */

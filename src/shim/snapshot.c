@@ -1,0 +1,486 @@
+/*
+ * Snapshots: copies of the registry and the lock table, with stacks
+ * sampled and every address named.  See report.h and
+ * include/gilwatch/snapshot.h.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deadlock.h"
+#include "lock.h"
+#include "report.h"
+#include "stack.h"
+#include "thread.h"
+
+#define ARENA_BLOCK	(64 * 1024)
+
+struct block {
+	struct block	*next;
+	size_t		 used;
+	size_t		 size;
+	char		 data[];
+};
+
+/* The public snapshot and the memory it owns, freed in one go. */
+struct snap {
+	struct gw_snapshot pub;
+	struct block	*blocks;
+	int		 failed;
+};
+
+static void *
+snap_alloc(struct snap *s, size_t len)
+{
+	struct block *b = s->blocks;
+	size_t size;
+	void *p;
+
+	len = (len + 15) & ~(size_t)15;
+	if (b == NULL || b->used + len > b->size) {
+		size = len > ARENA_BLOCK ? len : ARENA_BLOCK;
+		b = malloc(sizeof *b + size);
+		if (b == NULL) {
+			s->failed = 1;
+			return NULL;
+		}
+		b->next = s->blocks;
+		b->used = 0;
+		b->size = size;
+		s->blocks = b;
+	}
+	p = b->data + b->used;
+	b->used += len;
+	memset(p, 0, len);
+	return p;
+}
+
+static const char *
+snap_str(struct snap *s, const char *str)
+{
+	size_t n;
+	char *p;
+
+	if (str == NULL || str[0] == '\0')
+		return NULL;
+	n = strlen(str) + 1;
+	p = snap_alloc(s, n);
+	if (p != NULL)
+		memcpy(p, str, n);
+	return p;
+}
+
+static void
+name_frame(struct snap *s, struct gw_frame *f, uintptr_t ip, int is_return)
+{
+	struct symbol sym;
+
+	f->kind = GW_FRAME_NATIVE;
+	f->ip = ip;
+	if (ip == 0 || stack_symbolize(ip, is_return, &sym) == -1)
+		return;
+	f->function = snap_str(s, sym.function);
+	f->offset = sym.offset;
+	f->module = snap_str(s, sym.module);
+	f->file = snap_str(s, sym.file);
+	f->line = sym.line;
+}
+
+static void
+lock_info(struct snap *s, struct gw_lock_info *li, uintptr_t addr,
+    int kind, int mode)
+{
+	struct lockrec *rec = kind == GW_LOCK_THREAD ? NULL : lock_find(addr);
+
+	li->addr = addr;
+	li->kind = kind;
+	li->mode = mode;
+	if (rec != NULL)
+		name_frame(s, &li->first_seen,
+		    atomic_load(&rec->first_site), 1);
+}
+
+/* What we copy of a record before naming anything. */
+struct raw {
+	struct thread	*t;
+	int		 tid;
+	int		 state;
+	uint64_t	 since;
+	struct held	*held;
+	uint32_t	 nheld;
+	struct waitinfo	 wait;
+	struct stack	 stack;
+};
+
+/* A consistent copy of t's fields, retrying while t writes them. */
+static int
+copy_record(struct snap *s, struct thread *t, struct raw *r)
+{
+	unsigned s1, s2;
+	uint32_t n;
+	int tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		n = t->nheld;
+		if (n > t->cap)
+			continue;
+		if (r->held == NULL || r->nheld < n) {
+			r->held = snap_alloc(s, (n + 1) * sizeof *r->held);
+			if (r->held == NULL)
+				return -1;
+		}
+		memcpy(r->held, t->held, n * sizeof *r->held);
+		r->nheld = n;
+		r->wait = t->wait;
+		r->state = atomic_load(&t->state);
+		r->since = t->since_ns;
+		r->stack = t->block_stack;
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
+		if (s1 == s2)
+			break;
+	}
+	r->t = t;
+	r->tid = atomic_load(&t->tid);
+	return 0;
+}
+
+/*
+ * A thread in one of these system calls resumes it after our handler
+ * runs (SA_RESTART); in any other call, a signal would make it fail
+ * with EINTR, so we leave that thread alone.
+ */
+static int
+restartable(long nr)
+{
+	static const long ok[] = {
+		0, 1, 2, 16, 17, 18, 19, 20, 42, 43, 44, 45, 46, 47, 61, 72,
+		73, 202, 247, 257, 288,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (ok[i] == nr)
+			return 1;
+	return 0;
+}
+
+/* 1: safe to signal; 0: not, with a note saying why. */
+static int
+safe_to_sample(int tid, char *note, size_t len)
+{
+	char path[64], buf[128];
+	ssize_t n;
+	long nr;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	if (strncmp(buf, "running", 7) == 0)
+		return 1;
+	nr = strtol(buf, NULL, 10);
+	if (nr < 0 || restartable(nr))
+		return 1;
+	snprintf(note, len, "in system call %ld, which a signal would "
+	    "interrupt", nr);
+	return 0;
+}
+
+static void
+take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
+    int flags)
+{
+	char note[128];
+	int rc;
+
+	if (r->state != GW_STATE_RUNNING && r->stack.depth > 0) {
+		ti->stack_status = GW_STACK_AT_BLOCK;
+		return;
+	}
+	r->stack.depth = 0;
+	if (flags & GW_SNAP_NO_STACKS) {
+		ti->stack_status = GW_STACK_UNAVAILABLE;
+		return;
+	}
+	if (r->tid == (int)gettid()) {
+		stack_capture(&r->stack, 3);
+		ti->stack_status = GW_STACK_OK;
+		return;
+	}
+	if (!safe_to_sample(r->tid, note, sizeof note)) {
+		ti->stack_status = GW_STACK_IN_SYSCALL;
+		ti->stack_note = snap_str(s, note);
+		return;
+	}
+	rc = stack_capture_thread(r->tid, &r->stack, 200);
+	switch (rc) {
+	case 0:
+		ti->stack_status = GW_STACK_OK;
+		break;
+	case -EAGAIN:
+		ti->stack_status = GW_STACK_SIGNALS_BLOCKED;
+		ti->stack_note = "the thread blocks the sampling signal";
+		break;
+	case -ETIMEDOUT:
+		ti->stack_status = GW_STACK_TIMEOUT;
+		ti->stack_note = "the thread did not answer within 200 ms";
+		break;
+	default:
+		ti->stack_status = GW_STACK_UNAVAILABLE;
+		ti->stack_note = "stack sampling is off";
+		break;
+	}
+}
+
+/* Frames of the shim itself (hooks, the thread trampoline) are noise. */
+static int
+ours(uintptr_t ip)
+{
+	static void *base;
+	Dl_info di;
+
+	if (base == NULL && dladdr((void *)&ours, &di) != 0)
+		base = di.dli_fbase;
+	return dladdr((void *)ip, &di) != 0 && di.dli_fbase == base;
+}
+
+static void
+fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
+{
+	struct gw_frame *f;
+	int i, n = 0;
+
+	if (r->stack.depth == 0)
+		return;
+	f = snap_alloc(s, r->stack.depth * sizeof *f);
+	if (f == NULL)
+		return;
+	for (i = 0; i < r->stack.depth; i++) {
+		if (ours(r->stack.ip[i]))
+			continue;
+		name_frame(s, &f[n++], r->stack.ip[i], i > 0 ||
+		    ti->stack_status == GW_STACK_AT_BLOCK);
+	}
+	ti->frames = f;
+	ti->nframes = (size_t)n;
+	ti->frames_truncated = r->stack.truncated;
+}
+
+/* Semaphores count as held by their record's owner, not a held array. */
+static size_t
+count_sems(int tid)
+{
+	struct lockrec *rec = NULL;
+	size_t n = 0;
+
+	while ((rec = lock_next(rec)) != NULL)
+		if (atomic_load(&rec->kind) == GW_LOCK_SEM &&
+		    atomic_load(&rec->owner) == tid)
+			n++;
+	return n;
+}
+
+static void
+fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
+{
+	struct lockrec *rec = NULL;
+	struct gw_held *h;
+	size_t i, n, nsem = count_sems(r->tid);
+
+	n = r->nheld + nsem;
+	if (n == 0)
+		return;
+	h = snap_alloc(s, n * sizeof *h);
+	if (h == NULL)
+		return;
+	for (i = 0; i < r->nheld; i++) {
+		lock_info(s, &h[i].lock, r->held[i].addr, r->held[i].kind,
+		    r->held[i].mode);
+		name_frame(s, &h[i].acquired_at, r->held[i].site, 1);
+		h[i].count = r->held[i].count;
+	}
+	while (nsem > 0 && (rec = lock_next(rec)) != NULL) {
+		if (atomic_load(&rec->kind) != GW_LOCK_SEM ||
+		    atomic_load(&rec->owner) != r->tid)
+			continue;
+		lock_info(s, &h[i].lock, atomic_load(&rec->addr), GW_LOCK_SEM,
+		    GW_MODE_EXCLUSIVE);
+		name_frame(s, &h[i].acquired_at,
+		    atomic_load(&rec->owner_site), 1);
+		h[i].count = 1;
+		i++;
+		nsem--;
+	}
+	ti->held = h;
+	ti->nheld = i;
+}
+
+static void
+fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
+{
+	struct gw_wait *w;
+	struct wf_edge e;
+	pid_t *owners;
+	struct gw_frame *sites;
+	int k, n;
+
+	if (r->state != GW_STATE_BLOCKED && r->state != GW_STATE_JOINING &&
+	    r->state != GW_STATE_WAITING)
+		return;
+	w = snap_alloc(s, sizeof *w);
+	if (w == NULL)
+		return;
+	lock_info(s, &w->lock, r->wait.addr, r->wait.kind, r->wait.mode);
+	w->timed = r->wait.timed;
+	for (n = 0; deadlock_edge(NULL, r->t, n, &e); n++)
+		;
+	owners = snap_alloc(s, (size_t)(n + 1) * sizeof *owners);
+	sites = snap_alloc(s, (size_t)(n + 1) * sizeof *sites);
+	if (owners == NULL || sites == NULL)
+		return;
+	for (k = 0; k < n && deadlock_edge(NULL, r->t, k, &e); k++) {
+		owners[k] = atomic_load(&((struct thread *)e.to)->tid);
+		name_frame(s, &sites[k], e.site, 1);
+	}
+	w->owners = owners;
+	w->owner_acquired_at = sites;
+	w->nowners = (size_t)k;
+	ti->waiting = w;
+}
+
+static void
+fill_thread(struct snap *s, struct raw *r, struct gw_thread_info *ti,
+    uint64_t now, int flags)
+{
+	char name[64];
+
+	thread_name(r->t, name, sizeof name);
+	ti->tid = r->tid;
+	ti->name = snap_str(s, name);
+	ti->state = r->state;
+	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
+	fill_held(s, r, ti);
+	fill_wait(s, r, ti);
+	take_stack(s, r, ti, flags);
+	fill_frames(s, r, ti);
+}
+
+static void
+fill_deadlock(struct snap *s, const struct wf_frame *cycle, int n)
+{
+	struct gw_deadlock *d;
+	struct gw_deadlock_link *l;
+	int i;
+
+	d = snap_alloc(s, sizeof *d);
+	l = snap_alloc(s, (size_t)n * sizeof *l);
+	if (d == NULL || l == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		l[i].tid = atomic_load(&((struct thread *)cycle[i].node)->tid);
+		lock_info(s, &l[i].waits_for, cycle[i].edge.lock,
+		    cycle[i].edge.kind, cycle[i].edge.mode);
+		l[i].held_by = atomic_load(
+		    &((struct thread *)cycle[i].edge.to)->tid);
+		name_frame(s, &l[i].acquired_at, cycle[i].edge.site, 1);
+	}
+	d->links = l;
+	d->nlinks = (size_t)n;
+	s->pub.deadlocks = d;
+	s->pub.ndeadlocks = 1;
+}
+
+static void
+fill_command(struct snap *s)
+{
+	char buf[512];
+	ssize_t n, i;
+	int fd;
+
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	for (i = 0; i < n - 1; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	s->pub.command = snap_str(s, buf);
+}
+
+struct gw_snapshot *
+snapshot_build(enum gw_snapshot_reason reason, int flags,
+    const struct wf_frame *cycle, int ncycle)
+{
+	struct gw_thread_info *ti;
+	struct thread *t;
+	struct raw r;
+	struct snap *s;
+	struct timespec ts;
+	uint64_t now = now_ns();
+	size_t max, n = 0;
+
+	s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->pub.version = GW_SNAPSHOT_VERSION;
+	s->pub.pid = getpid();
+	s->pub.reason = reason;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	fill_command(s);
+	max = thread_count() + 64;
+	ti = snap_alloc(s, max * sizeof *ti);
+	for (t = thread_first(); ti != NULL && t != NULL && n < max;
+	    t = t->next) {
+		if (!atomic_load(&t->in_use) || t->internal)
+			continue;
+		memset(&r, 0, sizeof r);
+		if (copy_record(s, t, &r) == -1)
+			break;
+		fill_thread(s, &r, &ti[n++], now, flags);
+	}
+	s->pub.threads = ti;
+	s->pub.nthreads = n;
+	if (ncycle > 0)
+		fill_deadlock(s, cycle, ncycle);
+	if (s->failed) {
+		gw_snapshot_free(&s->pub);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return &s->pub;
+}
+
+void
+gw_snapshot_free(struct gw_snapshot *pub)
+{
+	struct snap *s = (struct snap *)pub;
+	struct block *b, *next;
+
+	if (s == NULL)
+		return;
+	for (b = s->blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(s);
+}

@@ -1,0 +1,568 @@
+/*
+ * Native stacks: see stack.h.
+ *
+ * libunwind takes pthread mutexes of its own (its unwind-info cache and
+ * memory pool), and libdw takes pthread rwlocks and allocates: inside
+ * the shim those calls reach our own hooks.  Every entry into either
+ * library is therefore bracketed by thread_enter_shim(), which makes the
+ * hooks pass straight through.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <elfutils/libdwfl.h>
+
+#include "real.h"
+#include "stack.h"
+#include "thread.h"
+#include "ulock.h"
+
+/*
+ * The sampling request slot.  state is the futex word: a generation in
+ * the high bits, a phase in the low two.  Only the handler that moves
+ * PENDING to BUSY may write st, and only until it publishes DONE; the
+ * caller copies st out only on seeing DONE for its own generation.  A
+ * caller that gives up moves PENDING back to IDLE, so an answer that
+ * comes later finds nothing to claim.
+ */
+enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
+
+#define REQ_PHASE(s)		((s) & 3u)
+#define REQ_GEN(s)		((s) >> 2)
+#define REQ_STATE(gen, ph)	((unsigned)(gen) << 2 | (ph))
+
+static struct {
+	atomic_uint	state;
+	atomic_int	target;		/* TID asked to answer */
+	struct stack	st;
+} req;
+
+static struct ulock req_lock = ULOCK_INIT;	/* one request at a time */
+static unsigned req_gen;			/* under req_lock */
+static atomic_int sampler_signo;
+static atomic_int sampler_off;
+
+/* Symbolization: one Dwfl for the process, under sym_lock. */
+static struct ulock sym_lock = ULOCK_INIT;
+static Dwfl *sym_dwfl;
+static atomic_int sym_stale;	/* set by stack_symbols_reset */
+static atomic_int owner_pid;	/* the process the state above is for */
+
+static pid_t
+self_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Record the cursor's frames after dropping `skip` of them.  When the
+ * first kept frame is a return address (retaddr), record it less one:
+ * that lands inside the call instruction, so ip[0] always names the
+ * instruction being executed, which is what the signal path gives and
+ * what stack_symbolize expects of the innermost frame.
+ */
+static void
+walk(unw_cursor_t *cur, struct stack *st, int skip, int retaddr)
+{
+	unw_word_t ip;
+	int n = 0;
+
+	for (; skip > 0; skip--)
+		if (unw_step(cur) <= 0)
+			return;
+	do {
+		if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+			break;
+		if (n == STACK_MAX_FRAMES) {
+			st->truncated = 1;
+			break;
+		}
+		st->ip[n++] = (uintptr_t)ip;
+	} while (unw_step(cur) > 0);
+	if (n > 0 && retaddr)
+		st->ip[0]--;
+	st->depth = (uint16_t)n;
+}
+
+/*
+ * The context is taken here, so the cursor starts in this frame: that is
+ * the one frame dropped beyond `skip`.  noinline keeps it a frame of its
+ * own even for callers in this file.
+ */
+__attribute__((noinline)) void
+stack_capture(struct stack *st, int skip)
+{
+	unw_context_t uc;
+	unw_cursor_t cur;
+
+	st->depth = 0;
+	st->truncated = 0;
+	thread_enter_shim();
+	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0)
+		walk(&cur, st, (skip > 0 ? skip : 0) + 1, 1);
+	thread_leave_shim();
+}
+
+/* The interrupted code's stack, from the context the kernel saved. */
+static void
+capture_context(struct stack *st, void *ctx)
+{
+	unw_cursor_t cur;
+
+	st->depth = 0;
+	st->truncated = 0;
+	if (unw_init_local2(&cur, (unw_context_t *)ctx,
+	    UNW_INIT_SIGNAL_FRAME) == 0)
+		walk(&cur, st, 0, 0);
+}
+
+static void
+futex_wake(atomic_uint *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Wait while *word is val, until the CLOCK_MONOTONIC deadline. */
+static int
+futex_wait_until(atomic_uint *word, unsigned val, const struct timespec *dl)
+{
+	return (int)syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val,
+	    dl, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+/* Claim the request read as s, fill it in, and wake the caller. */
+static void
+answer(unsigned s, const struct stack *st)
+{
+	unsigned gen = REQ_GEN(s);
+
+	if (!atomic_compare_exchange_strong(&req.state, &s,
+	    REQ_STATE(gen, REQ_BUSY)))
+		return;
+	req.st.depth = st->depth;
+	req.st.truncated = st->truncated;
+	memcpy(req.st.ip, st->ip, st->depth * sizeof st->ip[0]);
+	atomic_store_explicit(&req.state, REQ_STATE(gen, REQ_DONE),
+	    memory_order_release);
+	futex_wake(&req.state);
+}
+
+static void
+sample_handler(int sig, siginfo_t *si, void *ctx)
+{
+	struct stack st;
+	unsigned s;
+	int saved = errno;
+
+	s = atomic_load_explicit(&req.state, memory_order_acquire);
+	/* Only our own tgkill counts; a kill(1) from outside is dropped. */
+	if (atomic_load(&sampler_off) || si->si_code != SI_TKILL ||
+	    si->si_pid != getpid() || REQ_PHASE(s) != REQ_PENDING ||
+	    atomic_load(&req.target) != self_tid())
+		goto out;
+	thread_enter_shim();
+	capture_context(&st, ctx);
+	thread_leave_shim();
+	answer(s, &st);
+out:
+	errno = saved;
+}
+
+/* A handler the program set, as opposed to the default or SIG_IGN. */
+static int
+has_handler(const struct sigaction *sa)
+{
+	return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
+}
+
+/*
+ * libunwind's first use sets up global state under a mutex and opens a
+ * pipe; have that happen here rather than inside the handler.
+ *
+ * The caching policy stays the default, UNW_CACHE_GLOBAL: its lock is
+ * taken with signals blocked, so it is safe in a handler, and it spares
+ * each step the FDE search that UNW_CACHE_NONE repeats.
+ * UNW_CACHE_PER_THREAD must not be used: libunwind built without
+ * --enable-per-thread-cache (Debian's is) accepts it yet then shares
+ * the global cache with no lock at all.
+ */
+static void
+unwind_warm_up(void)
+{
+	struct stack st;
+
+	stack_capture(&st, 0);
+}
+
+int
+stack_sampler_install(int signo)
+{
+	struct sigaction sa, old;
+
+	if (signo <= 0 || signo >= NSIG)
+		return -1;
+	if (atomic_load(&sampler_signo) == signo &&
+	    !atomic_load(&sampler_off))
+		return 0;
+	/* Through the real sigaction: ours must not look like the program's. */
+	real_resolve();
+	if (!real_ready() || real.sigaction(signo, NULL, &old) == -1 ||
+	    (has_handler(&old) && old.sa_sigaction != sample_handler))
+		return -1;
+	unwind_warm_up();
+	atomic_store(&owner_pid, getpid());
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sample_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (real.sigaction(signo, &sa, NULL) == -1)
+		return -1;
+	atomic_store(&sampler_signo, signo);
+	atomic_store(&sampler_off, 0);
+	return 0;
+}
+
+int
+stack_sampler_signal(void)
+{
+	return atomic_load(&sampler_off) ? 0 : atomic_load(&sampler_signo);
+}
+
+void
+stack_sampler_disable(void)
+{
+	atomic_store(&sampler_off, 1);
+}
+
+/* -EAGAIN when tid blocks signo, -ESRCH when it is gone, else 0. */
+static int
+thread_blocks(pid_t tid, int signo)
+{
+	char path[64], buf[4096], *p;
+	unsigned long long mask;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? -ESRCH : 0;
+	while (len < sizeof buf - 1 &&
+	    (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	if ((p = strstr(buf, "\nSigBlk:")) == NULL)
+		return 0;
+	mask = strtoull(p + sizeof "\nSigBlk:" - 1, NULL, 16);
+	return (mask >> (signo - 1)) & 1 ? -EAGAIN : 0;
+}
+
+static void
+deadline_after(struct timespec *dl, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, dl);
+	if (ms <= 0)
+		return;
+	dl->tv_sec += ms / 1000;
+	dl->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (dl->tv_nsec >= 1000000000) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000;
+	}
+}
+
+/*
+ * An answerer that a caller gave up on may still be copying into the
+ * slot (it claimed the request just before the caller's deadline): let
+ * it finish before the slot is reused.
+ */
+static int
+wait_slot_free(const struct timespec *dl)
+{
+	unsigned s;
+
+	while (REQ_PHASE(s = atomic_load(&req.state)) == REQ_BUSY)
+		if (futex_wait_until(&req.state, s, dl) == -1 &&
+		    errno == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+static int
+wait_answer(unsigned gen, struct stack *st, const struct timespec *dl)
+{
+	unsigned s;
+
+	for (;;) {
+		s = atomic_load_explicit(&req.state, memory_order_acquire);
+		if (s == REQ_STATE(gen, REQ_DONE)) {
+			memcpy(st, &req.st, sizeof *st);
+			atomic_store(&req.state, REQ_STATE(gen, REQ_IDLE));
+			return 0;
+		}
+		if (futex_wait_until(&req.state, s, dl) == 0 ||
+		    errno != ETIMEDOUT)
+			continue;
+		/*
+		 * Withdraw.  An answerer that has just claimed the request
+		 * is late too; one that has just finished is collected.
+		 */
+		s = REQ_STATE(gen, REQ_PENDING);
+		if (atomic_compare_exchange_strong(&req.state, &s,
+		    REQ_STATE(gen, REQ_IDLE)) || REQ_PHASE(s) == REQ_BUSY)
+			return -ETIMEDOUT;
+	}
+}
+
+/* Called with req_lock held. */
+static int
+request(pid_t tid, int signo, struct stack *st, int timeout_ms)
+{
+	struct timespec dl;
+	unsigned gen, pending;
+	int rc;
+
+	if (syscall(SYS_tgkill, getpid(), tid, 0) == -1)
+		return -errno;
+	if ((rc = thread_blocks(tid, signo)) != 0)
+		return rc;
+	deadline_after(&dl, timeout_ms);
+	if ((rc = wait_slot_free(&dl)) != 0)
+		return rc;
+	gen = ++req_gen;
+	pending = REQ_STATE(gen, REQ_PENDING);
+	atomic_store(&req.target, tid);
+	atomic_store_explicit(&req.state, pending, memory_order_release);
+	if (syscall(SYS_tgkill, getpid(), tid, signo) == -1) {
+		rc = -errno;
+		atomic_compare_exchange_strong(&req.state, &pending,
+		    REQ_STATE(gen, REQ_IDLE));
+		return rc;
+	}
+	return wait_answer(gen, st, &dl);
+}
+
+int
+stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
+{
+	int rc, signo;
+
+	st->depth = 0;
+	st->truncated = 0;
+	/* Leave out this function: the caller is where the thread is. */
+	if (tid == self_tid()) {
+		stack_capture(st, 1);
+		return 0;
+	}
+	if ((signo = stack_sampler_signal()) == 0)
+		return -ENOTSUP;
+	if (tid <= 0)
+		return -ESRCH;
+	ulock_lock(&req_lock);
+	rc = request(tid, signo, st, timeout_ms);
+	ulock_unlock(&req_lock);
+	return rc;
+}
+
+/*
+ * Symbolization.
+ */
+
+/* Copy with truncation; dst always ends up terminated. */
+static void
+copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Separate debug files are looked for by build ID only (as distribution
+ * debug packages install them).  dwfl_standard_find_debuginfo would,
+ * failing that, dlopen libdebuginfod and libcurl and perhaps fetch over
+ * the network, from inside the program being watched.
+ */
+static const Dwfl_Callbacks sym_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
+};
+
+/* (Re)read the module list; modules still mapped keep what they loaded. */
+static int
+report_modules(Dwfl *dw)
+{
+	int rc;
+
+	dwfl_report_begin(dw);
+	rc = dwfl_linux_proc_report(dw, getpid());
+	if (dwfl_report_end(dw, NULL, NULL) != 0 || rc != 0)
+		return -1;
+	return 0;
+}
+
+static Dwfl *
+sym_open(void)
+{
+	Dwfl *dw;
+
+	if ((dw = dwfl_begin(&sym_callbacks)) == NULL)
+		return NULL;
+	if (report_modules(dw) != 0) {
+		dwfl_end(dw);
+		return NULL;
+	}
+	atomic_store(&owner_pid, getpid());
+	return dw;
+}
+
+static void
+sym_close(void)
+{
+	if (sym_dwfl != NULL)
+		dwfl_end(sym_dwfl);
+	sym_dwfl = NULL;
+}
+
+/*
+ * The module holding pc.  One that is not known may have been loaded
+ * since the last report: re-read the maps, but only when the dynamic
+ * loader knows the address, so stray ips (JIT code, garbage) do not
+ * cost a re-read each.
+ */
+static Dwfl_Module *
+sym_module(uintptr_t pc)
+{
+	Dwfl_Module *mod;
+	Dl_info dli;
+
+	if (atomic_exchange(&sym_stale, 0))
+		sym_close();
+	if (sym_dwfl == NULL && (sym_dwfl = sym_open()) == NULL)
+		return NULL;
+	if ((mod = dwfl_addrmodule(sym_dwfl, pc)) != NULL)
+		return mod;
+	if (dladdr((void *)pc, &dli) == 0)
+		return NULL;
+	if (report_modules(sym_dwfl) != 0) {
+		sym_close();
+		return NULL;
+	}
+	return dwfl_addrmodule(sym_dwfl, pc);
+}
+
+static void
+describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym)
+{
+	const char *name, *main_file = NULL;
+	GElf_Off off;
+	GElf_Sym es;
+	Dwarf_Addr bias;
+	Dwfl_Line *line;
+	int lineno;
+
+	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
+	    NULL)) != NULL) {
+		copy_str(sym->function, sizeof sym->function, name);
+		sym->offset = off + (ip - pc);
+	}
+	/* Loads the ELF, if addrinfo has not, so the file name is known. */
+	(void)dwfl_module_getelf(mod, &bias);
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file,
+	    NULL);
+	if (main_file != NULL)
+		name = main_file;
+	if (name != NULL)
+		copy_str(sym->module, sizeof sym->module, name);
+	if ((line = dwfl_module_getsrc(mod, pc)) != NULL &&
+	    (name = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL,
+	    NULL)) != NULL && lineno > 0) {
+		copy_str(sym->file, sizeof sym->file, name);
+		sym->line = lineno;
+	}
+}
+
+static int
+describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
+{
+	Dl_info dli;
+
+	if (dladdr((void *)pc, &dli) == 0)
+		return -1;
+	if (dli.dli_sname != NULL && dli.dli_saddr != NULL) {
+		copy_str(sym->function, sizeof sym->function, dli.dli_sname);
+		sym->offset = ip - (uintptr_t)dli.dli_saddr;
+	}
+	if (dli.dli_fname != NULL)
+		copy_str(sym->module, sizeof sym->module, dli.dli_fname);
+	return 0;
+}
+
+int
+stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
+{
+	Dwfl_Module *mod;
+	uintptr_t pc = ip;
+	int rc = 0;
+
+	memset(sym, 0, sizeof *sym);
+	if (is_return && pc > 0)
+		pc--;
+	thread_enter_shim();
+	ulock_lock(&sym_lock);
+	if ((mod = sym_module(pc)) != NULL)
+		describe(mod, pc, ip, sym);
+	ulock_unlock(&sym_lock);
+	if (mod == NULL)
+		rc = describe_dladdr(pc, ip, sym);
+	thread_leave_shim();
+	return rc;
+}
+
+/*
+ * After fork only the forking thread is left: a lock another thread
+ * held stays held for ever, and a Dwfl it was in the middle of changing
+ * cannot be trusted even to free, so that one is dropped, not ended.
+ */
+static void
+after_fork(void)
+{
+	if (atomic_load(&sym_lock.state) != 0)
+		sym_dwfl = NULL;
+	ulock_init(&sym_lock);
+	ulock_init(&req_lock);
+	atomic_store(&req.state, REQ_STATE(req_gen, REQ_IDLE));
+}
+
+/*
+ * Only marks the Dwfl stale; the next stack_symbolize ends it.  That
+ * keeps this free of locks, so a dlopen hook may call it even when the
+ * dlopen comes from libdw itself, under sym_lock.
+ */
+void
+stack_symbols_reset(void)
+{
+	pid_t pid = getpid(), was;
+
+	was = atomic_exchange(&owner_pid, pid);
+	if (was != 0 && was != pid)
+		after_fork();
+	atomic_store(&sym_stale, 1);
+}

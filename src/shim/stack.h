@@ -1,0 +1,79 @@
+/*
+ * Native stacks: capture (libunwind) and symbolization (libdw).
+ *
+ * Capture is split from naming on purpose: capturing must be cheap and
+ * async-signal-safe because it runs in hooks and in the sampling signal
+ * handler; naming reads ELF and DWARF files and allocates, so it runs
+ * only in the helper thread or in snapshot code.
+ */
+#ifndef GW_STACK_H
+#define GW_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STACK_MAX_FRAMES	48	/* deeper stacks are marked truncated */
+
+struct stack {
+	uint16_t	depth;
+	uint8_t		truncated;
+	uintptr_t	ip[STACK_MAX_FRAMES];	/* innermost first */
+};
+
+/*
+ * Capture the calling thread's stack into st, leaving out the `skip`
+ * innermost frames (the capture function itself is never included).
+ * Async-signal-safe; allocates nothing; never fails (depth may be 0).
+ */
+void	stack_capture(struct stack *st, int skip);
+
+/*
+ * Capture the stack of another thread of this process by sending it the
+ * sampling signal and waiting at most timeout_ms for the answer.
+ * Returns 0 on success, or one of:
+ *   -EAGAIN   the thread blocks the signal (st->depth is 0)
+ *   -ETIMEDOUT no answer in time
+ *   -ESRCH    no such thread
+ *   -ENOTSUP  sampling is not installed (the program owns the signal)
+ * Thread safe: concurrent callers are serialised.  Not signal safe.
+ */
+int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
+
+/*
+ * Install the sampling signal handler.  signo is the signal to use.
+ * Returns 0 or -1 (the program already has a handler for signo).
+ */
+int	stack_sampler_install(int signo);
+
+/* The signal the sampler uses, or 0 when it is not installed. */
+int	stack_sampler_signal(void);
+
+/*
+ * The sampler's handler is told to step aside: the program installed its
+ * own handler for our signal.  Later stack_capture_thread calls return
+ * -ENOTSUP.
+ */
+void	stack_sampler_disable(void);
+
+struct symbol {
+	char		function[256];	/* "" when unknown */
+	uintptr_t	offset;		/* ip - function start */
+	char		module[256];	/* "" when unknown */
+	char		file[256];	/* "" when no debug info */
+	int		line;		/* 0 when no debug info */
+};
+
+/*
+ * Name the code at ip.  For return addresses (every frame but the
+ * innermost), pass is_return = 1 so ip - 1 is looked up, which names the
+ * call instruction rather than the next one.  Returns 0, or -1 when ip
+ * is in no known module (sym is then zeroed but for nothing).
+ * Thread safe.  Allocates; not signal safe.
+ */
+int	stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym);
+
+/* Forget cached module information (after dlopen/dlclose or fork). */
+void	stack_symbols_reset(void);
+
+#endif /* GW_STACK_H */

@@ -1,0 +1,325 @@
+/* The thread registry: see thread.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "thread.h"
+#include "ulock.h"
+
+#define THREAD_CHUNK	64	/* records allocated together */
+
+struct tls {
+	struct thread	*self;
+	int		in_shim;
+	int		internal;
+};
+
+static __thread struct tls tls;
+
+static struct thread *_Atomic head;
+static atomic_uint nused;
+static struct ulock grow_lock = ULOCK_INIT;
+static pthread_key_t exit_key;
+static atomic_int enabled;
+
+void *
+thread_pages(size_t len)
+{
+	void *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+exit_destructor(void *arg)
+{
+	thread_exit(arg);
+}
+
+void
+thread_registry_init(void)
+{
+	pthread_key_create(&exit_key, exit_destructor);
+	atomic_store(&enabled, 1);
+}
+
+static struct thread *
+claim_free(void)
+{
+	struct thread *t;
+	int expect;
+
+	for (t = atomic_load(&head); t != NULL; t = t->next) {
+		expect = 0;
+		if (atomic_load_explicit(&t->in_use, memory_order_relaxed) == 0
+		    && atomic_compare_exchange_strong(&t->in_use, &expect, 1))
+			return t;
+	}
+	return NULL;
+}
+
+/* Add a chunk of fresh records to the list; false when out of memory. */
+static int
+grow(void)
+{
+	struct thread *chunk, *old;
+	int i;
+
+	chunk = thread_pages(THREAD_CHUNK * sizeof *chunk);
+	if (chunk == NULL)
+		return 0;
+	for (i = 0; i < THREAD_CHUNK - 1; i++)
+		chunk[i].next = &chunk[i + 1];
+	old = atomic_load(&head);
+	do {
+		chunk[THREAD_CHUNK - 1].next = old;
+	} while (!atomic_compare_exchange_weak(&head, &old, chunk));
+	return 1;
+}
+
+static void
+reset_record(struct thread *t)
+{
+	atomic_store(&t->tid, (int)syscall(SYS_gettid));
+	t->self = pthread_self();
+	t->name[0] = '\0';
+	t->internal = 0;
+	t->held = t->inline_held;
+	t->nheld = 0;
+	t->cap = THREAD_INLINE_HELD;
+	memset(&t->wait, 0, sizeof t->wait);
+	t->block_stack.depth = 0;
+	t->since_ns = now_ns();
+	atomic_store(&t->state, GW_STATE_RUNNING);
+}
+
+static struct thread *
+register_self(void)
+{
+	struct thread *t;
+
+	while ((t = claim_free()) == NULL) {
+		int ok;
+
+		ulock_lock(&grow_lock);
+		t = claim_free();
+		ok = t != NULL || grow();
+		ulock_unlock(&grow_lock);
+		if (t != NULL)
+			break;
+		if (!ok)
+			return NULL;
+	}
+	reset_record(t);
+	atomic_fetch_add(&nused, 1);
+	tls.self = t;
+	tls.in_shim++;
+	pthread_setspecific(exit_key, t);
+	tls.in_shim--;
+	return t;
+}
+
+struct thread *
+thread_self(void)
+{
+	if (__builtin_expect(tls.self != NULL, 1))
+		return tls.in_shim ? NULL : tls.self;
+	if (tls.in_shim || tls.internal || !atomic_load(&enabled))
+		return NULL;
+	return register_self();
+}
+
+struct thread *
+thread_peek(void)
+{
+	return tls.self;
+}
+
+void
+thread_enter_shim(void)
+{
+	tls.in_shim++;
+}
+
+void
+thread_leave_shim(void)
+{
+	tls.in_shim--;
+}
+
+int
+thread_in_shim(void)
+{
+	return tls.in_shim != 0;
+}
+
+void
+thread_set_internal(void)
+{
+	tls.internal = 1;
+	tls.in_shim = 1;
+}
+
+struct thread *
+thread_first(void)
+{
+	return atomic_load(&head);
+}
+
+struct thread *
+thread_by_tid(pid_t tid)
+{
+	struct thread *t;
+
+	for (t = atomic_load(&head); t != NULL; t = t->next)
+		if (atomic_load(&t->in_use) && atomic_load(&t->tid) == tid)
+			return t;
+	return NULL;
+}
+
+struct thread *
+thread_by_pthread(pthread_t pt)
+{
+	struct thread *t;
+
+	for (t = atomic_load(&head); t != NULL; t = t->next)
+		if (atomic_load(&t->in_use) && pthread_equal(t->self, pt))
+			return t;
+	return NULL;
+}
+
+unsigned
+thread_count(void)
+{
+	return atomic_load(&nused);
+}
+
+struct held *
+thread_find_held(struct thread *t, uintptr_t addr)
+{
+	uint32_t i;
+
+	for (i = t->nheld; i > 0; i--)
+		if (t->held[i - 1].addr == addr)
+			return &t->held[i - 1];
+	return NULL;
+}
+
+/*
+ * The old array is left in place, not unmapped: a reader on another
+ * thread may still be copying from it.  Growth doubles, so what is left
+ * behind is at most the size of the live array.
+ */
+static int
+grow_held(struct thread *t)
+{
+	struct held *bigger;
+	uint32_t cap = t->cap * 2;
+
+	bigger = thread_pages(cap * sizeof *bigger);
+	if (bigger == NULL)
+		return 0;
+	memcpy(bigger, t->held, t->nheld * sizeof *bigger);
+	t->held = bigger;
+	t->cap = cap;
+	return 1;
+}
+
+struct held *
+thread_push_held(struct thread *t)
+{
+	if (t->nheld == t->cap && !grow_held(t))
+		return NULL;
+	return &t->held[t->nheld++];
+}
+
+void
+thread_remove_held(struct thread *t, struct held *h)
+{
+	struct held *last = &t->held[t->nheld - 1];
+
+	/* Keep acquisition order: later entries slide down. */
+	if (h != last)
+		memmove(h, h + 1, (size_t)(last - h) * sizeof *h);
+	t->nheld--;
+}
+
+void
+thread_set_state(struct thread *t, enum gw_thread_state s)
+{
+	t->since_ns = now_ns();
+	atomic_store(&t->state, s);
+}
+
+void
+thread_name(struct thread *t, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm",
+	    atomic_load(&t->tid));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd != -1) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+	} else
+		snprintf(buf, len, "%s", t->name);
+}
+
+void
+thread_name_changed(struct thread *t, const char *name)
+{
+	snprintf(t->name, sizeof t->name, "%s", name);
+}
+
+void
+thread_exit(struct thread *t)
+{
+	if (t == NULL || tls.self != t)
+		return;
+	thread_set_state(t, GW_STATE_EXITED);
+	tls.self = NULL;
+	tls.internal = 1;	/* later destructors must not re-register */
+	atomic_fetch_sub(&nused, 1);
+	atomic_store(&t->in_use, 0);
+}
+
+void
+thread_after_fork_child(void)
+{
+	struct thread *t;
+	unsigned n = 0;
+
+	ulock_init(&grow_lock);
+	for (t = atomic_load(&head); t != NULL; t = t->next) {
+		if (t == tls.self) {
+			atomic_store(&t->tid, (int)syscall(SYS_gettid));
+			t->self = pthread_self();
+			n++;
+		} else
+			atomic_store(&t->in_use, 0);
+	}
+	atomic_store(&nused, n);
+}

@@ -1,0 +1,144 @@
+/*
+ * The thread registry: one record per thread the shim has seen.
+ *
+ * A thread writes only its own record (single writer); others read it
+ * while it changes.  The held-lock array and the wait fields are covered
+ * by a sequence counter, so a reader retries until it gets a copy that
+ * no write overlapped.  Records are never freed, only reused by later
+ * threads, so a pointer to one stays safe to read.
+ */
+#ifndef GW_THREAD_H
+#define GW_THREAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gilwatch/snapshot.h"
+#include "stack.h"
+
+#define THREAD_INLINE_HELD	16	/* more spill to a larger array */
+
+struct lockrec;
+
+struct held {
+	uintptr_t	addr;
+	struct lockrec	*rec;		/* NULL when the lock table is full */
+	uintptr_t	site;		/* return address of the acquire */
+	uint8_t		kind;		/* enum gw_lock_kind */
+	uint8_t		mode;		/* enum gw_lock_mode */
+	uint32_t	count;		/* recursive depth */
+};
+
+/* What a thread is waiting for: valid while state is not RUNNING. */
+struct waitinfo {
+	uintptr_t	addr;
+	struct lockrec	*rec;
+	uint8_t		kind;
+	uint8_t		mode;
+	uint8_t		timed;
+	uintptr_t	site;
+	pthread_t	target;		/* join: the thread joined */
+};
+
+struct thread {
+	struct thread	*next;		/* registry list, never unlinked */
+	atomic_int	in_use;		/* 0: free for reuse */
+	atomic_int	tid;
+	pthread_t	self;
+	char		name[16];
+	int		internal;	/* a gilwatch thread: not reported */
+
+	atomic_uint	seq;		/* odd while held/wait change */
+	struct held	*held;
+	uint32_t	nheld;
+	uint32_t	cap;
+	struct held	inline_held[THREAD_INLINE_HELD];
+
+	atomic_int	state;		/* enum gw_thread_state */
+	uint64_t	since_ns;	/* when state last changed */
+	struct waitinfo	wait;
+	atomic_uint	wait_gen;	/* bumped at each wait start */
+	struct stack	block_stack;	/* captured before a wait starts */
+
+	void		*scratch;	/* detector work space, see waitfor.c */
+	size_t		scratch_len;
+};
+
+/* Called once by the shim's init, before any record is handed out. */
+void	thread_registry_init(void);
+
+/*
+ * The calling thread's record, registering it on first use.  Returns
+ * NULL when the call comes from inside the shim (or from a gilwatch
+ * thread), when the shim is not initialised, or when no record can be
+ * had: the hook must then pass straight through.
+ */
+struct thread	*thread_self(void);
+
+/* Same, but never registers: NULL for unknown threads. */
+struct thread	*thread_peek(void);
+
+/*
+ * Mark the calling thread as being inside the shim; hooks reached from
+ * here pass through.  Nests.
+ */
+void	thread_enter_shim(void);
+void	thread_leave_shim(void);
+int	thread_in_shim(void);
+
+/* Mark the calling thread as gilwatch's own: never tracked. */
+void	thread_set_internal(void);
+
+/* The first record of the registry; walk with ->next, skip !in_use. */
+struct thread	*thread_first(void);
+
+/* A live record by TID or by pthread_t; NULL when none. */
+struct thread	*thread_by_tid(pid_t);
+struct thread	*thread_by_pthread(pthread_t);
+
+/* Number of records in use (approximate while threads come and go). */
+unsigned	thread_count(void);
+
+/* Sequence-counter bracket around changes to held[] and wait. */
+static inline void
+thread_write_begin(struct thread *t)
+{
+	atomic_fetch_add_explicit(&t->seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void
+thread_write_end(struct thread *t)
+{
+	atomic_fetch_add_explicit(&t->seq, 1, memory_order_release);
+}
+
+/* Held-lock array: find (from the top), push, remove. */
+struct held	*thread_find_held(struct thread *, uintptr_t addr);
+struct held	*thread_push_held(struct thread *);	/* NULL: no memory */
+void	thread_remove_held(struct thread *, struct held *);
+
+/* Set the state and stamp the time. */
+void	thread_set_state(struct thread *, enum gw_thread_state);
+
+/* Read the thread's name into buf (/proc comm when not cached). */
+void	thread_name(struct thread *, char *buf, size_t len);
+
+/* Forget the cached name (after setname) so the next read refreshes. */
+void	thread_name_changed(struct thread *, const char *name);
+
+/* The calling thread is ending: free its record for reuse. */
+void	thread_exit(struct thread *);
+
+/* In a fork child: every record but the caller's is freed. */
+void	thread_after_fork_child(void);
+
+/* Monotonic nanoseconds. */
+uint64_t	now_ns(void);
+
+/* Allocate zeroed memory straight from the kernel (never malloc). */
+void	*thread_pages(size_t len);
+
+#endif /* GW_THREAD_H */

@@ -1,0 +1,48 @@
+/*
+ * Bookkeeping shared by every hook: what the calling thread now holds,
+ * what it waits for.  The hooks decide when to call these; these keep
+ * the thread's record and the lock table consistent.
+ *
+ * All of them take the caller's own record (from thread_self()) and
+ * touch no other thread's record, so they never contend with each other
+ * across threads.  track_acquired and track_released are the fast path:
+ * no allocation (beyond a rare held-array growth), no lock, no syscall.
+ */
+#ifndef GW_TRACK_H
+#define GW_TRACK_H
+
+#include <stdint.h>
+
+#include "gilwatch/snapshot.h"
+#include "thread.h"
+
+/* t now holds addr (again, if it already did: the count goes up). */
+void	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
+	    uintptr_t site);
+
+/* t released addr; a lock t does not hold is ignored. */
+void	track_released(struct thread *t, uintptr_t addr);
+
+/*
+ * t is about to block on addr.  Captures t's stack, publishes the wait,
+ * and, for a wait that does not time out, looks for a deadlock it closes
+ * (which may report and, by --on-deadlock, end the process).
+ */
+void	track_wait_begin(struct thread *t, enum gw_thread_state state,
+	    uintptr_t addr, int kind, int mode, int timed, uintptr_t site);
+
+/* The wait is over, whatever its outcome. */
+void	track_wait_end(struct thread *t);
+
+/* Semaphores: held by the thread that took the count to zero. */
+void	track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
+	    uintptr_t site);
+void	track_sem_posted(uintptr_t addr);
+
+/* addr was (re)initialised at site: a new lock starts there. */
+void	track_initialised(uintptr_t addr, int kind, uintptr_t site);
+
+/* addr was destroyed: forget its record. */
+void	track_destroyed(uintptr_t addr);
+
+#endif /* GW_TRACK_H */

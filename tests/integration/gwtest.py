@@ -1,0 +1,390 @@
+"""Helpers for the gilwatch integration tests (standard library only).
+
+Paths: BUILD is $GW_BUILD_DIR or <repo>/build.  Every wait has a
+timeout; a hang fails the test, it never stalls the suite.  Nothing here
+sleeps to synchronise: programs say "ready" on a pipe (GW_READY_FD) and
+are parked on another one (GW_HOLD_FD) until the test closes it.
+
+The samples print "gw-sample: pid P", "gw-sample: thread NAME TID" and
+"gw-sample: lock NAME 0xADDR" on stderr; sample_info() reads those so a
+test can check a report against the exact threads and locks.
+
+JSON reports and dumps are read through a few accessors (threads(),
+held(), waiting(), deadlocks()) so the tests depend on the meaning of the
+fields, and the field layout is known in one place only.
+"""
+
+import glob
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.path.abspath(os.environ.get("GW_BUILD_DIR",
+    os.path.join(ROOT, "build")))
+GILWATCH = os.path.join(BUILD, "gilwatch")
+SHIM = os.path.join(BUILD, "libgilwatch.so")
+SAMPLES = os.path.join(BUILD, "samples")
+PROGS = os.path.join(BUILD, "tests", "prog")
+
+SCALE = float(os.environ.get("GW_TEST_TIMEOUT_SCALE", "1"))
+TIMEOUT = 30 * SCALE            # any single wait
+DEADLOCK_TIMEOUT = 15 * SCALE   # detection is immediate; this is startup
+POLL = 0.02                     # interval when polling a file for content
+
+DEADLOCK_STATUS = 86            # --on-deadlock=exit without a number
+
+
+def sample(name):
+    return os.path.join(SAMPLES, name)
+
+
+def prog(name):
+    return os.path.join(PROGS, name)
+
+
+def need(tc, *paths):
+    """Fail (not skip) when a build product is missing."""
+    for p in paths:
+        if not os.path.isfile(p):
+            tc.fail("%s is not built (run make)" % p)
+
+
+def gilwatch_cmd(cmd, opts=()):
+    return [GILWATCH, "run", *opts, "--", *cmd]
+
+
+class Result:
+    def __init__(self, args, returncode, stdout, stderr):
+        self.args = args
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self):
+        return "<%s: status %s\nstdout: %s\nstderr: %s>" % (
+            " ".join(self.args), self.returncode, tail(self.stdout),
+            tail(self.stderr))
+
+
+def tail(s, n=2000):
+    return s if len(s) <= n else "..." + s[-n:]
+
+
+def kill_group(p):
+    """Kill p and everything it started (it leads its own session)."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run(args, timeout=TIMEOUT, env=None, pass_fds=()):
+    """Run args to completion; AssertionError if it takes longer than
+    timeout (the process group is killed first)."""
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        pass_fds=pass_fds, start_new_session=True, text=True,
+        errors="replace")
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        out, err = p.communicate()
+        raise AssertionError("timed out after %gs: %r" % (timeout,
+            Result(args, None, out, err)))
+    return Result(args, p.returncode, out, err)
+
+
+def run_under_gilwatch(args, opts=(), timeout=TIMEOUT, env=None):
+    """gilwatch run OPTS -- ARGS, with a timeout on the wait."""
+    return run(gilwatch_cmd(args, opts), timeout=timeout, env=env)
+
+
+class Proc:
+    """A program running in the background, output going to files in
+    tmpdir.  With ready=True it gets GW_READY_FD, with hold=True also
+    GW_HOLD_FD; release() closes the hold pipe.  Use as a context
+    manager: leaving kills whatever is still running."""
+
+    def __init__(self, args, tmpdir, ready=True, hold=True, env=None,
+        name="proc"):
+        self.args = list(args)
+        self.out_path = os.path.join(tmpdir, name + ".out")
+        self.err_path = os.path.join(tmpdir, name + ".err")
+        env = dict(os.environ if env is None else env)
+        keep = []
+        self.ready_r = self.hold_w = None
+        child_fds = []
+        if ready:
+            self.ready_r, w = os.pipe()
+            env["GW_READY_FD"] = str(w)
+            keep.append(w)
+            child_fds.append(w)
+        if hold:
+            r, self.hold_w = os.pipe()
+            env["GW_HOLD_FD"] = str(r)
+            keep.append(r)
+            child_fds.append(r)
+        with open(self.out_path, "wb") as out, \
+            open(self.err_path, "wb") as err:
+            self.p = subprocess.Popen(self.args,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                env=env, pass_fds=keep, start_new_session=True)
+        for fd in child_fds:
+            os.close(fd)
+        self.returncode = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            kill_group(self.p)
+            self.p.wait()
+        for fd in (self.ready_r, self.hold_w):
+            if fd is not None:
+                os.close(fd)
+        self.ready_r = self.hold_w = None
+        return False
+
+    def stdout(self):
+        with open(self.out_path, errors="replace") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def describe(self):
+        return "%s\nstdout: %s\nstderr: %s" % (" ".join(self.args),
+            tail(self.stdout()), tail(self.stderr()))
+
+    def wait_ready(self, timeout=TIMEOUT):
+        """Wait for "ready" on the ready pipe."""
+        buf = b""
+        end = time.monotonic() + timeout
+        while b"ready\n" not in buf:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError("not ready after %gs: %s" %
+                    (timeout, self.describe()))
+            r, _, _ = select.select([self.ready_r], [], [], left)
+            if not r:
+                continue
+            chunk = os.read(self.ready_r, 256)
+            if not chunk:
+                self.p.poll()
+                raise AssertionError("exited (status %s) before "
+                    "ready: %s" % (self.p.returncode,
+                    self.describe()))
+            buf += chunk
+
+    def release(self):
+        if self.hold_w is not None:
+            os.close(self.hold_w)
+            self.hold_w = None
+
+    def wait(self, timeout=TIMEOUT):
+        """Wait for exit; kill and fail after timeout."""
+        try:
+            self.returncode = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(self.p)
+            self.p.wait()
+            raise AssertionError("still running after %gs: %s" %
+                (timeout, self.describe()))
+        return self.returncode
+
+    def running(self):
+        return self.p.poll() is None
+
+    def info(self):
+        return sample_info(self.stderr())
+
+
+def poll_until(fn, timeout=TIMEOUT, what="condition"):
+    """Call fn every POLL seconds until it returns something true;
+    return that, or fail after timeout."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() >= end:
+            raise AssertionError("no %s after %gs" % (what, timeout))
+        time.sleep(POLL)
+
+
+# --- what the samples say about themselves --------------------------------
+
+class SampleInfo:
+    def __init__(self):
+        self.pid = None
+        self.threads = {}   # name -> tid
+        self.locks = {}     # name -> address
+
+    def name_of(self, tid):
+        for n, t in self.threads.items():
+            if t == tid:
+                return n
+        return None
+
+
+_INFO = re.compile(r"^gw-sample: (pid (\d+)|thread (\S+) (\d+)|"
+    r"lock (\S+) (0x[0-9a-fA-F]+))$")
+
+
+def sample_info(stderr):
+    info = SampleInfo()
+    for line in stderr.splitlines():
+        m = _INFO.match(line.strip())
+        if not m:
+            continue
+        if m.group(2):
+            info.pid = int(m.group(2))
+        elif m.group(3):
+            info.threads[m.group(3)] = int(m.group(4))
+        else:
+            info.locks[m.group(5)] = int(m.group(6), 16)
+    return info
+
+
+# --- JSON reports and dumps -----------------------------------------------
+
+def parse_json_docs(text):
+    """Every JSON value in text: one document, several concatenated, or
+    one per line.  ValueError if text holds anything else."""
+    dec = json.JSONDecoder()
+    docs = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i == n:
+            return docs
+        doc, i = dec.raw_decode(text, i)
+        docs.append(doc)
+
+
+def load_report(path):
+    with open(path, errors="replace") as f:
+        return parse_json_docs(f.read())
+
+
+def report_files(tmpdir, pattern="report-*"):
+    return sorted(glob.glob(os.path.join(tmpdir, pattern)))
+
+
+def load_reports(tmpdir, pattern="report-*.json"):
+    """All documents from all report files in tmpdir."""
+    docs = []
+    for p in report_files(tmpdir, pattern):
+        docs.extend(load_report(p))
+    return docs
+
+
+def addr(v):
+    """An address as an int, whether JSON gave a number or "0x..."."""
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str):
+        return int(v, 16)   # "0x7f..." or bare hex digits
+    raise ValueError("not an address: %r" % (v,))
+
+
+def lock_of(obj):
+    """{addr, kind, mode} from a lock object, or from an object that
+    has it under "lock"."""
+    o = obj.get("lock", obj)
+    return {"addr": addr(o["addr"]), "kind": o.get("kind"),
+        "mode": o.get("mode")}
+
+
+def threads(doc):
+    """tid -> thread object."""
+    return {t["tid"]: t for t in doc.get("threads", [])}
+
+
+def thread_named(doc, name):
+    found = [t for t in doc.get("threads", []) if t.get("name") == name]
+    return found[0] if len(found) == 1 else None
+
+
+def held(thread):
+    """The thread's held locks: [{addr, kind, mode, count,
+    acquired_at}]."""
+    out = []
+    for h in thread.get("held") or []:
+        d = lock_of(h)
+        d["count"] = h.get("count")
+        d["acquired_at"] = h.get("acquired_at")
+        out.append(d)
+    return out
+
+
+def held_addrs(thread):
+    return [h["addr"] for h in held(thread)]
+
+
+def _tid(o):
+    return o["tid"] if isinstance(o, dict) else o
+
+
+def waiting(thread):
+    """What the thread waits for, {addr, kind, mode, timed, owners:
+    [tid]}, or None."""
+    w = thread.get("waiting_for", thread.get("waiting"))
+    if not w:
+        return None
+    d = lock_of(w)
+    d["timed"] = w.get("timed")
+    d["owners"] = [_tid(o) for o in w.get("owners") or []]
+    return d
+
+
+def deadlocks(doc):
+    """[[link]] where link is {tid, addr, kind, mode, held_by,
+    acquired_at}."""
+    out = []
+    for d in doc.get("deadlocks") or []:
+        links = d["links"] if isinstance(d, dict) else d
+        cycle = []
+        for l in links:
+            c = lock_of(l["waits_for"])
+            c["tid"] = l["tid"]
+            c["held_by"] = _tid(l["held_by"])
+            c["acquired_at"] = l.get("acquired_at")
+            cycle.append(c)
+        out.append(cycle)
+    return out
+
+
+def frame_function(frame):
+    """The function a frame names, or None when not symbolised."""
+    if not isinstance(frame, dict):
+        return None
+    return frame.get("function") or None
+
+
+def hex_in(text, a):
+    """Does text show address a (0x..., any case, maybe zero-padded)?"""
+    return re.search(r"0x0*%x\b" % a, text, re.IGNORECASE) is not None
+
+
+def tasks(pid):
+    """The TIDs of pid, from /proc."""
+    try:
+        return {int(t) for t in os.listdir("/proc/%d/task" % pid)}
+    except FileNotFoundError:
+        return set()
+
+
+def tempdir():
+    return tempfile.TemporaryDirectory(prefix="gwtest-")

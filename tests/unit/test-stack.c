@@ -1,0 +1,375 @@
+/* Unit tests for src/shim/stack.c: capture, sampling, symbolization. */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define SAMPLE_SIG	(SIGRTMIN + 3)
+#define WAIT_MS		5000
+
+static int capture_line;
+
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+static pid_t
+self_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* Does some frame of st name fn?  Frame 0 is looked up as is. */
+static int
+stack_has(const struct stack *st, const char *fn)
+{
+	struct symbol sym;
+	int i;
+
+	for (i = 0; i < st->depth; i++)
+		if (stack_symbolize(st->ip[i], i > 0, &sym) == 0 &&
+		    strcmp(sym.function, fn) == 0)
+			return 1;
+	return 0;
+}
+
+/* The asm after the call keeps it from being the last instruction. */
+static __attribute__((noinline)) void
+capture_here(struct stack *st)
+{
+	capture_line = __LINE__ + 1;
+	stack_capture(st, 0);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void
+capture_inner(struct stack *st)
+{
+	stack_capture(st, 1);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void
+capture_outer(struct stack *st)
+{
+	capture_inner(st);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) int
+recurse_deep(int n, struct stack *st)
+{
+	int r = 0;
+
+	if (n == 0)
+		stack_capture(st, 0);
+	else
+		r = recurse_deep(n - 1, st) + 1;
+	__asm__ volatile("" : "+r"(r) :: "memory");
+	return r;
+}
+
+Test(stack, capture_names_function, .timeout = 30)
+{
+	struct stack st;
+	struct symbol sym;
+
+	capture_here(&st);
+	cr_assert_gt(st.depth, 1);
+	cr_assert_eq(st.truncated, 0);
+	cr_assert_eq(stack_symbolize(st.ip[0], 0, &sym), 0);
+	cr_assert_str_eq(sym.function, "capture_here");
+	cr_assert(ends_with(sym.file, "test-stack.c"), "file \"%s\"",
+	    sym.file);
+	cr_assert_eq(sym.line, capture_line);
+	cr_assert_gt(sym.offset, 0);
+	cr_assert_neq(sym.module[0], '\0');
+	/* The caller, by its return address. */
+	cr_assert_eq(stack_symbolize(st.ip[1], 1, &sym), 0);
+	cr_assert(ends_with(sym.file, "test-stack.c"), "file \"%s\"",
+	    sym.file);
+	cr_assert_gt(sym.line, 0);
+}
+
+Test(stack, skip_leaves_out_frames, .timeout = 30)
+{
+	struct stack st;
+	struct symbol sym;
+
+	capture_outer(&st);
+	cr_assert_gt(st.depth, 0);
+	cr_assert_eq(stack_symbolize(st.ip[0], 0, &sym), 0);
+	cr_assert_str_eq(sym.function, "capture_outer");
+	cr_assert(!stack_has(&st, "capture_inner"));
+}
+
+Test(stack, deep_stack_is_truncated, .timeout = 30)
+{
+	struct stack st;
+	struct symbol sym;
+	int i;
+
+	recurse_deep(STACK_MAX_FRAMES + 20, &st);
+	cr_assert_eq(st.depth, STACK_MAX_FRAMES);
+	cr_assert_eq(st.truncated, 1);
+	for (i = 0; i < st.depth; i++) {
+		cr_assert_eq(stack_symbolize(st.ip[i], i > 0, &sym), 0);
+		cr_assert_str_eq(sym.function, "recurse_deep", "frame %d", i);
+	}
+
+	recurse_deep(3, &st);
+	cr_assert_eq(st.truncated, 0);
+	cr_assert_lt(st.depth, STACK_MAX_FRAMES);
+	cr_assert_gt(st.depth, 4);
+}
+
+Test(stack, symbolize_libc_and_garbage, .timeout = 30)
+{
+	struct symbol sym;
+	void *fn;
+	static const struct symbol zero;
+
+	fn = dlsym(RTLD_DEFAULT, "getpid");
+	cr_assert_not_null(fn);
+	cr_assert_eq(stack_symbolize((uintptr_t)fn, 0, &sym), 0);
+	cr_assert(strstr(sym.module, "libc") != NULL, "module \"%s\"",
+	    sym.module);
+	cr_assert(strstr(sym.function, "getpid") != NULL, "function \"%s\"",
+	    sym.function);
+	cr_assert_eq(sym.offset, 0);
+
+	/* Stack memory is in no module. */
+	cr_assert_eq(stack_symbolize((uintptr_t)&sym, 0, &sym), -1);
+	cr_assert(memcmp(&sym, &zero, sizeof sym) == 0);
+	cr_assert_eq(stack_symbolize(16, 1, &sym), -1);
+}
+
+Test(stack, symbolize_after_dlopen_and_reset, .timeout = 30)
+{
+	struct symbol sym;
+	void *h, *fn;
+
+	/* Build the module list before the library is there. */
+	cr_assert_eq(stack_symbolize((uintptr_t)capture_here, 0, &sym), 0);
+	cr_assert_null(dlopen("libbz2.so.1.0", RTLD_NOW | RTLD_NOLOAD));
+	h = dlopen("libbz2.so.1.0", RTLD_NOW);
+	cr_assert_not_null(h, "%s", dlerror());
+	fn = dlsym(h, "BZ2_bzlibVersion");
+	cr_assert_not_null(fn);
+	cr_assert_eq(stack_symbolize((uintptr_t)fn, 0, &sym), 0);
+	cr_assert_str_eq(sym.function, "BZ2_bzlibVersion");
+	cr_assert(strstr(sym.module, "libbz2") != NULL, "module \"%s\"",
+	    sym.module);
+
+	stack_symbols_reset();
+	cr_assert_eq(stack_symbolize((uintptr_t)capture_here, 0, &sym), 0);
+	cr_assert_str_eq(sym.function, "capture_here");
+	dlclose(h);
+}
+
+Test(stack, symbolize_in_fork_child, .timeout = 30)
+{
+	struct symbol sym;
+	pid_t pid;
+	int status;
+
+	cr_assert_eq(stack_symbolize((uintptr_t)capture_here, 0, &sym), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		stack_symbols_reset();
+		if (stack_symbolize((uintptr_t)capture_here, 0, &sym) != 0 ||
+		    strcmp(sym.function, "capture_here") != 0)
+			_exit(1);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A thread parked in read(2) until told to go. */
+struct parked {
+	pthread_t	pt;
+	pid_t		tid;
+	int		block_sig;	/* block SAMPLE_SIG first */
+	int		ready[2];
+	int		go[2];
+};
+
+static __attribute__((noinline)) void *
+parked_thread(void *arg)
+{
+	struct parked *p = arg;
+	pid_t tid = self_tid();
+	sigset_t set;
+	char c;
+
+	if (p->block_sig) {
+		sigemptyset(&set);
+		sigaddset(&set, SAMPLE_SIG);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
+	if (write(p->ready[1], &tid, sizeof tid) != sizeof tid)
+		return NULL;
+	while (read(p->go[0], &c, 1) == -1 && errno == EINTR)
+		continue;
+	__asm__ volatile("" ::: "memory");
+	return NULL;
+}
+
+static void
+park(struct parked *p, int block_sig)
+{
+	memset(p, 0, sizeof *p);
+	p->block_sig = block_sig;
+	cr_assert_eq(pipe(p->ready), 0);
+	cr_assert_eq(pipe(p->go), 0);
+	cr_assert_eq(pthread_create(&p->pt, NULL, parked_thread, p), 0);
+	cr_assert_eq(read(p->ready[0], &p->tid, sizeof p->tid),
+	    sizeof p->tid);
+}
+
+static void
+unpark(struct parked *p)
+{
+	cr_assert_eq(write(p->go[1], "x", 1), 1);
+	cr_assert_eq(pthread_join(p->pt, NULL), 0);
+	close(p->ready[0]);
+	close(p->ready[1]);
+	close(p->go[0]);
+	close(p->go[1]);
+}
+
+Test(sampler, captures_other_thread, .timeout = 30)
+{
+	struct parked p;
+	struct stack st;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	cr_assert_eq(stack_sampler_signal(), SAMPLE_SIG);
+	park(&p, 0);
+	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), 0);
+	cr_assert_gt(st.depth, 0);
+	cr_assert(stack_has(&st, "parked_thread"));
+	cr_assert(!stack_has(&st, "sample_handler"));
+	unpark(&p);
+}
+
+Test(sampler, own_thread_is_captured_directly, .timeout = 30)
+{
+	struct stack st;
+	struct symbol sym;
+
+	/* Works without the sampler: no signal is involved. */
+	cr_assert_eq(stack_capture_thread(self_tid(), &st, 0), 0);
+	cr_assert_gt(st.depth, 0);
+	cr_assert_eq(stack_symbolize(st.ip[0], 0, &sym), 0);
+	cr_assert(ends_with(sym.file, "test-stack.c"), "file \"%s\"",
+	    sym.file);
+}
+
+/*
+ * Requests that time out at once leave answers arriving late; later
+ * requests must still get their own thread's whole stack.
+ */
+Test(sampler, late_answers_are_dropped, .timeout = 60)
+{
+	struct parked p;
+	struct stack st;
+	int i, rc, ok = 0, late = 0;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	park(&p, 0);
+	for (i = 0; i < 300; i++) {
+		rc = stack_capture_thread(p.tid, &st, 0);
+		cr_assert(rc == 0 || rc == -ETIMEDOUT, "rc %d", rc);
+		if (rc == -ETIMEDOUT)
+			late++;
+		cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), 0);
+		cr_assert(stack_has(&st, "parked_thread"));
+		ok++;
+	}
+	cr_assert_eq(ok, 300);
+	cr_log_info("%d of 300 zero-timeout requests timed out", late);
+	unpark(&p);
+}
+
+Test(sampler, blocked_signal_gives_eagain, .timeout = 30)
+{
+	struct parked p;
+	struct stack st;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	park(&p, 1);
+	st.depth = 7;
+	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), -EAGAIN);
+	cr_assert_eq(st.depth, 0);
+	unpark(&p);
+}
+
+Test(sampler, unknown_thread_gives_esrch, .timeout = 30)
+{
+	struct parked p;
+	struct stack st;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	cr_assert_eq(stack_capture_thread(0x3ffffff0, &st, WAIT_MS), -ESRCH);
+	cr_assert_eq(stack_capture_thread(-1, &st, WAIT_MS), -ESRCH);
+	/* A thread that has ended. */
+	park(&p, 0);
+	unpark(&p);
+	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), -ESRCH);
+}
+
+static void
+program_handler(int sig)
+{
+}
+
+Test(sampler, install_refuses_program_handler, .timeout = 30)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = program_handler;
+	cr_assert_eq(sigaction(SIGUSR2, &sa, NULL), 0);
+	cr_assert_eq(stack_sampler_install(SIGUSR2), -1);
+	cr_assert_eq(stack_sampler_signal(), 0);
+	cr_assert_eq(sigaction(SIGUSR2, NULL, &sa), 0);
+	cr_assert_eq(sa.sa_handler, program_handler);
+
+	/* An ignored signal is free to take. */
+	sa.sa_handler = SIG_IGN;
+	cr_assert_eq(sigaction(SAMPLE_SIG, &sa, NULL), 0);
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	cr_assert_eq(stack_sampler_signal(), SAMPLE_SIG);
+	/* Installing again is harmless. */
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+}
+
+Test(sampler, not_installed_or_disabled_gives_enotsup, .timeout = 30)
+{
+	struct parked p;
+	struct stack st;
+
+	park(&p, 0);
+	cr_assert_eq(stack_sampler_signal(), 0);
+	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), -ENOTSUP);
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), 0);
+	stack_sampler_disable();
+	cr_assert_eq(stack_sampler_signal(), 0);
+	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), -ENOTSUP);
+	unpark(&p);
+}
