@@ -72,38 +72,69 @@ out_puts(struct out *o, const char *s)
 	o->len += n;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at p, or 0 when it is not one:
+ * names and paths come from the program and need not be text.
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+static void
+append(struct out *o, const unsigned char *p, size_t n)
+{
+	if (!reserve(o, n))
+		return;
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
 void
 out_json_str(struct out *o, const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
 	if (s == NULL) {
 		out_puts(o, "null");
 		return;
 	}
 	out_puts(o, "\"");
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		n = 1;
+		if (*p == '"')
 			out_puts(o, "\\\"");
-			break;
-		case '\\':
+		else if (*p == '\\')
 			out_puts(o, "\\\\");
-			break;
-		case '\n':
+		else if (*p == '\n')
 			out_puts(o, "\\n");
-			break;
-		case '\t':
+		else if (*p == '\t')
 			out_puts(o, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				out_printf(o, "\\u%04x", *p);
-			else if (reserve(o, 1)) {
-				o->buf[o->len++] = (char)*p;
-				o->buf[o->len] = '\0';
-			}
-		}
+		else if (*p < 0x20 || *p == 0x7f)
+			out_printf(o, "\\u%04x", *p);
+		else if ((n = utf8_len(p)) == 0) {
+			out_puts(o, "\\ufffd");
+			n = 1;
+		} else
+			append(o, p, n);
 	}
 	out_puts(o, "\"");
 }

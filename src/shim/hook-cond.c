@@ -22,7 +22,7 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 		saved = *h;
 		had = 1;
 		h->count = 1;
-		track_released(t, (uintptr_t)m);
+		track_releasing(t, (uintptr_t)m);
 	}
 	if (t != NULL)
 		track_wait_begin(t, GW_STATE_WAITING, (uintptr_t)c,

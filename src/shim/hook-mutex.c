@@ -102,15 +102,12 @@ GW_EXPORT int
 pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	struct thread *t;
-	int rc;
 
 	if (!hook_ready())
 		return 0;
-	t = thread_self();
-	rc = real.mutex_unlock(m);
-	if (rc == 0 && t != NULL)
-		track_released(t, (uintptr_t)m);
-	return rc;
+	if ((t = thread_self()) != NULL)
+		track_releasing(t, (uintptr_t)m);
+	return real.mutex_unlock(m);
 }
 
 GW_EXPORT int

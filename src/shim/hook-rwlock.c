@@ -116,15 +116,12 @@ GW_EXPORT int
 pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	struct thread *t;
-	int rc;
 
 	if (!hook_ready())
 		return 0;
-	t = thread_self();
-	rc = real.rwlock_unlock(l);
-	if (rc == 0 && t != NULL)
-		track_released(t, (uintptr_t)l);
-	return rc;
+	if ((t = thread_self()) != NULL)
+		track_releasing(t, (uintptr_t)l);
+	return real.rwlock_unlock(l);
 }
 
 GW_EXPORT int

@@ -47,6 +47,7 @@ enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 static struct {
 	atomic_uint	state;
 	atomic_int	target;		/* TID asked to answer */
+	atomic_int	answerer;	/* TID that last began an answer */
 	struct stack	st;
 } req;
 
@@ -165,14 +166,16 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 {
 	struct stack st;
 	unsigned s;
+	pid_t tid;
 	int saved = errno;
 
 	s = atomic_load_explicit(&req.state, memory_order_acquire);
 	/* Only our own tgkill counts; a kill(1) from outside is dropped. */
 	if (atomic_load(&sampler_off) || si->si_code != SI_TKILL ||
 	    si->si_pid != getpid() || REQ_PHASE(s) != REQ_PENDING ||
-	    atomic_load(&req.target) != self_tid())
+	    atomic_load(&req.target) != (tid = self_tid()))
 		goto out;
+	atomic_store(&req.answerer, tid);
 	thread_enter_shim();
 	capture_context(&st, ctx);
 	thread_leave_shim();
@@ -338,7 +341,14 @@ request(pid_t tid, int signo, struct stack *st, int timeout_ms)
 
 	if (syscall(SYS_tgkill, getpid(), tid, 0) == -1)
 		return -errno;
-	if ((rc = thread_blocks(tid, signo)) != 0)
+	/*
+	 * A thread still in our handler, answering a request that timed
+	 * out, shows the signal blocked until the handler returns: ask it
+	 * all the same, the signal waits.
+	 */
+	rc = thread_blocks(tid, signo);
+	if (rc == -ESRCH ||
+	    (rc == -EAGAIN && tid != atomic_load(&req.answerer)))
 		return rc;
 	deadline_after(&dl, timeout_ms);
 	if ((rc = wait_slot_free(&dl)) != 0)
@@ -353,7 +363,12 @@ request(pid_t tid, int signo, struct stack *st, int timeout_ms)
 		    REQ_STATE(gen, REQ_IDLE));
 		return rc;
 	}
-	return wait_answer(gen, st, &dl);
+	rc = wait_answer(gen, st, &dl);
+	/* It may have blocked the signal since: say so, it is no delay. */
+	if (rc == -ETIMEDOUT && tid != atomic_load(&req.answerer) &&
+	    thread_blocks(tid, signo) == -EAGAIN)
+		rc = -EAGAIN;
+	return rc;
 }
 
 int
@@ -441,6 +456,20 @@ sym_close(void)
 	sym_dwfl = NULL;
 }
 
+/* dwfl_addrmodule, but past the last module it answers that module. */
+static Dwfl_Module *
+module_at(Dwfl *dw, uintptr_t pc)
+{
+	Dwfl_Module *mod;
+	Dwarf_Addr start, end;
+
+	if ((mod = dwfl_addrmodule(dw, pc)) == NULL ||
+	    dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL,
+	    NULL) == NULL || pc < start || pc >= end)
+		return NULL;
+	return mod;
+}
+
 /*
  * The module holding pc.  One that is not known may have been loaded
  * since the last report: re-read the maps, but only when the dynamic
@@ -457,7 +486,7 @@ sym_module(uintptr_t pc)
 		sym_close();
 	if (sym_dwfl == NULL && (sym_dwfl = sym_open()) == NULL)
 		return NULL;
-	if ((mod = dwfl_addrmodule(sym_dwfl, pc)) != NULL)
+	if ((mod = module_at(sym_dwfl, pc)) != NULL)
 		return mod;
 	if (dladdr((void *)pc, &dli) == 0)
 		return NULL;
@@ -465,7 +494,7 @@ sym_module(uintptr_t pc)
 		sym_close();
 		return NULL;
 	}
-	return dwfl_addrmodule(sym_dwfl, pc);
+	return module_at(sym_dwfl, pc);
 }
 
 static void

@@ -101,18 +101,26 @@ struct thread	*thread_by_pthread(pthread_t);
 /* Number of records in use (approximate while threads come and go). */
 unsigned	thread_count(void);
 
-/* Sequence-counter bracket around changes to held[] and wait. */
+/*
+ * Sequence-counter bracket around changes to held[] and wait.  Only the
+ * owner writes, so plain stores do: no read-modify-write on the fast
+ * path.
+ */
 static inline void
 thread_write_begin(struct thread *t)
 {
-	atomic_fetch_add_explicit(&t->seq, 1, memory_order_relaxed);
+	unsigned s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 }
 
 static inline void
 thread_write_end(struct thread *t)
 {
-	atomic_fetch_add_explicit(&t->seq, 1, memory_order_release);
+	unsigned s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&t->seq, s + 1, memory_order_release);
 }
 
 /* Held-lock array: find (from the top), push, remove. */

@@ -38,11 +38,14 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	}
 }
 
+/*
+ * Called before the real unlock, while t still holds the lock: nobody
+ * else can be writing the owner field, so plain stores do.
+ */
 void
-track_released(struct thread *t, uintptr_t addr)
+track_releasing(struct thread *t, uintptr_t addr)
 {
 	struct held *h;
-	int tid;
 
 	h = thread_find_held(t, addr);
 	if (h == NULL)
@@ -51,10 +54,10 @@ track_released(struct thread *t, uintptr_t addr)
 		h->count--;
 		return;
 	}
-	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE) {
-		tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
-		atomic_compare_exchange_strong(&h->rec->owner, &tid, 0);
-	}
+	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
+	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
+	    atomic_load_explicit(&t->tid, memory_order_relaxed))
+		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
 	thread_write_begin(t);
 	thread_remove_held(t, h);
 	thread_write_end(t);

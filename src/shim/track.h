@@ -20,8 +20,12 @@
 void	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	    uintptr_t site);
 
-/* t released addr; a lock t does not hold is ignored. */
-void	track_released(struct thread *t, uintptr_t addr);
+/*
+ * t is about to release addr (call it before the real unlock, which
+ * then cannot fail for a lock t holds).  A lock t does not hold is
+ * ignored.
+ */
+void	track_releasing(struct thread *t, uintptr_t addr);
 
 /*
  * t is about to block on addr.  Captures t's stack, publishes the wait,

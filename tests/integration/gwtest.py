@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import re
+import resource
 import select
 import signal
 import subprocess
@@ -85,12 +86,17 @@ def kill_group(p):
         pass
 
 
-def run(args, timeout=TIMEOUT, env=None, pass_fds=()):
+def no_core():
+    """In the child before exec: an abort must not leave core files."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run(args, timeout=TIMEOUT, env=None, cwd=None):
     """Run args to completion; AssertionError if it takes longer than
     timeout (the process group is killed first)."""
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-        pass_fds=pass_fds, start_new_session=True, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
+        start_new_session=True, preexec_fn=no_core, text=True,
         errors="replace")
     try:
         out, err = p.communicate(timeout=timeout)
@@ -102,9 +108,9 @@ def run(args, timeout=TIMEOUT, env=None, pass_fds=()):
     return Result(args, p.returncode, out, err)
 
 
-def run_under_gilwatch(args, opts=(), timeout=TIMEOUT, env=None):
+def run_under_gilwatch(args, opts=(), timeout=TIMEOUT, env=None, cwd=None):
     """gilwatch run OPTS -- ARGS, with a timeout on the wait."""
-    return run(gilwatch_cmd(args, opts), timeout=timeout, env=env)
+    return run(gilwatch_cmd(args, opts), timeout=timeout, env=env, cwd=cwd)
 
 
 class Proc:
@@ -136,7 +142,8 @@ class Proc:
             open(self.err_path, "wb") as err:
             self.p = subprocess.Popen(self.args,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                env=env, pass_fds=keep, start_new_session=True)
+                env=env, pass_fds=keep, start_new_session=True,
+                preexec_fn=no_core)
         for fd in child_fds:
             os.close(fd)
         self.returncode = None

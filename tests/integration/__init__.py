@@ -1,0 +1,1 @@
+"""gilwatch integration tests; run.py runs them, gwtest.py helps."""

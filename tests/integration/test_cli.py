@@ -1,0 +1,72 @@
+"""The CLI's errors: a failed dump says why in one line; bad usage
+exits 2."""
+
+import os
+import shutil
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+
+def one_line(r):
+    lines = r.stderr.strip().splitlines()
+    return len(lines) == 1 and lines[0].strip() != ""
+
+
+class TestCliErrors(unittest.TestCase):
+    def setUp(self):
+        gw.need(self, gw.GILWATCH)
+
+    def test_dump_no_such_pid(self):
+        # A pid that just existed and has been reaped.
+        r = gw.run(["sh", "-c", "echo $$"])
+        pid = int(r.stdout)
+        self.assertFalse(os.path.exists("/proc/%d" % pid))
+        for opts in ([], ["--format=json"]):
+            with self.subTest(opts=opts):
+                r = gw.run([gw.GILWATCH, "dump", *opts, str(pid)])
+                self.assertNotEqual(r.returncode, 0, r)
+                self.assertTrue(one_line(r), r)
+                self.assertEqual(r.stdout, "", r)
+
+    def test_dump_not_under_gilwatch(self):
+        busy = gw.sample("busy")
+        gw.need(self, busy)
+        with gw.tempdir() as tmp, gw.Proc([busy], tmp) as p:
+            p.wait_ready()
+            r = gw.run([gw.GILWATCH, "dump", str(p.info().pid)])
+            self.assertNotEqual(r.returncode, 0, r)
+            self.assertTrue(one_line(r), r)
+            self.assertIn("not running under gilwatch", r.stderr)
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_bad_usage(self):
+        true = shutil.which("true") or "/bin/true"
+        cases = [
+            [],
+            ["no-such-command"],
+            ["--no-such-option"],
+            ["run"],
+            ["run", "--"],
+            ["run", "--no-such-option", "--", true],
+            ["run", "--on-deadlock=bogus", "--", true],
+            ["run", "--on-deadlock=exit:x", "--", true],
+            ["run", "--format=xml", "--", true],
+            ["run", "--signal=NOSUCHSIG", "--", true],
+            ["dump"],
+            ["dump", "--format=xml", "1"],
+            ["dump", "--no-such-option", "1"],
+        ]
+        for args in cases:
+            with self.subTest(args=args):
+                r = gw.run([gw.GILWATCH, *args])
+                self.assertEqual(r.returncode, 2, r)
+                self.assertNotEqual(r.stderr.strip(), "", r)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,243 @@
+"""Deadlock reports: the samples run under `gilwatch run` and the JSON
+report must name exactly the threads and locks of the cycle."""
+
+import os
+import signal
+import subprocess
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+
+class DeadlockCase(unittest.TestCase):
+    def tmpdir(self):
+        td = gw.tempdir()
+        self.addCleanup(td.cleanup)
+        return td.name
+
+    def run_deadlock(self, name, opts=(), status=gw.DEADLOCK_STATUS):
+        """Run sample `name` with --on-deadlock=exit and a JSON report;
+        return (report document with the deadlock, sample info)."""
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample(name))
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([gw.sample(name)],
+            ["--on-deadlock=exit", "--format=json",
+            "--output=" + os.path.join(tmp, "report-%p.json"), *opts],
+            timeout=gw.DEADLOCK_TIMEOUT)
+        self.assertEqual(r.returncode, status, r)
+        info = gw.sample_info(r.stderr)
+        self.assertIsNotNone(info.pid, r)
+        path = os.path.join(tmp, "report-%d.json" % info.pid)
+        self.assertTrue(os.path.isfile(path),
+            "no %s (%%p = pid); have %s" % (path, os.listdir(tmp)))
+        docs = [d for d in gw.load_report(path) if gw.deadlocks(d)]
+        self.assertEqual(len(docs), 1, "want one report with a deadlock")
+        doc = docs[0]
+        self.assertEqual(doc.get("pid"), info.pid)
+        if "reason" in doc:
+            self.assertEqual(doc["reason"], "deadlock")
+        for cycle in gw.deadlocks(doc):
+            self.assertIsCycle(cycle)
+        return doc, info
+
+    def assertIsCycle(self, links):
+        """Each link's lock is held by the next link's thread."""
+        n = len(links)
+        for i, l in enumerate(links):
+            self.assertEqual(l["held_by"], links[(i + 1) % n]["tid"],
+                "link %d of %s" % (i, links))
+
+    def check_cycle(self, doc, info, edges, funcs=None, state="blocked"):
+        """The report has one deadlock, exactly `edges`: waiter name ->
+        (lock name or None, holder name, kind).  funcs: holder name ->
+        the function that took the lock, checked where symbolised."""
+        cycles = gw.deadlocks(doc)
+        self.assertEqual(len(cycles), 1, cycles)
+        links = cycles[0]
+        self.assertEqual(len(links), len(edges), links)
+        by_tid = {l["tid"]: l for l in links}
+        want = {info.threads[n]: n for n in edges}
+        self.assertEqual(set(by_tid), set(want), "threads in the cycle")
+        thr = gw.threads(doc)
+        for tid, name in want.items():
+            lock, holder, kind = edges[name]
+            htid = info.threads[holder]
+            link = by_tid[tid]
+            with self.subTest(thread=name):
+                self.assertIn(tid, thr, "thread missing from report")
+                self.assertEqual(thr[tid].get("name"), name)
+                self.assertEqual(thr[tid].get("state"), state)
+                self.assertEqual(link["kind"], kind)
+                self.assertEqual(link["held_by"], htid)
+                w = gw.waiting(thr[tid])
+                self.assertIsNotNone(w, "waiting_for of %s" % name)
+                self.assertEqual(w["kind"], kind)
+                if kind != "thread":
+                    self.assertIn(htid, w["owners"])
+                if lock is not None:
+                    a = info.locks[lock]
+                    self.assertEqual(link["addr"], a, "waits for " + lock)
+                    self.assertEqual(w["addr"], a)
+                    self.assertIn(a, gw.held_addrs(thr[htid]),
+                        "%s holds %s" % (holder, lock))
+                if kind == "mutex":
+                    self.assertEqual(w["owners"], [htid])
+                fn = gw.frame_function(link["acquired_at"])
+                if funcs is not None and fn is not None:
+                    self.assertEqual(fn, funcs[holder], "acquired_at")
+
+
+class TestDeadlocks(DeadlockCase):
+    def test_abba(self):
+        doc, info = self.run_deadlock("abba")
+        self.check_cycle(doc, info, {
+            "worker-a": ("B", "worker-b", "mutex"),
+            "worker-b": ("A", "worker-a", "mutex"),
+        }, funcs={"worker-a": "worker_a", "worker-b": "worker_b"})
+
+    def test_philosophers(self):
+        doc, info = self.run_deadlock("philosophers")
+        edges = {}
+        for i in range(5):
+            j = (i + 1) % 5
+            edges["phil-%d" % i] = ("fork-%d" % j, "phil-%d" % j, "mutex")
+        self.check_cycle(doc, info, edges,
+            funcs={"phil-%d" % i: "philosopher" for i in range(5)})
+
+    def test_selflock(self):
+        doc, info = self.run_deadlock("selflock")
+        link = gw.deadlocks(doc)[0][0]
+        self.assertEqual(link["held_by"], link["tid"])
+        self.check_cycle(doc, info, {
+            "relocker": ("m", "relocker", "mutex"),
+        }, funcs={"relocker": "relocker"})
+
+    def test_sem_cycle(self):
+        doc, info = self.run_deadlock("sem_cycle")
+        self.check_cycle(doc, info, {
+            "sem-a": ("S2", "sem-b", "semaphore"),
+            "sem-b": ("S1", "sem-a", "semaphore"),
+        }, funcs={"sem-a": "sem_a", "sem-b": "sem_b"})
+
+    def test_join_cycle(self):
+        # Status 2 would mean the C library refused the second join
+        # (EDEADLK) before gilwatch saw the cycle.
+        doc, info = self.run_deadlock("join_cycle")
+        self.check_cycle(doc, info, {
+            "joiner-a": (None, "joiner-b", "thread"),
+            "joiner-b": (None, "joiner-a", "thread"),
+        }, state="joining")
+
+    def test_rwlock_readers(self):
+        doc, info = self.run_deadlock("rwlock_readers")
+        rw, m = info.locks["rw"], info.locks["m"]
+        writer = info.threads["writer"]
+        readers = {info.threads["reader-0"], info.threads["reader-1"]}
+        thr = gw.threads(doc)
+
+        # Some cycle: writer -> rw (held by reader R) -> R -> m -> writer.
+        found = None
+        for cycle in gw.deadlocks(doc):
+            by_tid = {l["tid"]: l for l in cycle}
+            w = by_tid.get(writer)
+            if w is None or w["kind"] != "rwlock" or w["addr"] != rw:
+                continue
+            r = by_tid.get(w["held_by"])
+            if w["held_by"] in readers and r is not None and \
+                r["kind"] == "mutex" and r["addr"] == m and \
+                r["held_by"] == writer:
+                found = (cycle, w["held_by"])
+        self.assertIsNotNone(found, gw.deadlocks(doc))
+        cycle, reader = found
+        self.assertEqual(len(cycle), 2, cycle)
+
+        shared = [h for h in gw.held(thr[reader]) if h["addr"] == rw]
+        self.assertEqual(len(shared), 1, "reader holds rw")
+        self.assertEqual(shared[0]["kind"], "rwlock")
+        self.assertEqual(shared[0]["mode"], "shared")
+        self.assertIn(m, gw.held_addrs(thr[writer]))
+
+        self.assertEqual(thr[writer].get("state"), "blocked")
+        w = gw.waiting(thr[writer])
+        self.assertEqual((w["addr"], w["kind"]), (rw, "rwlock"))
+        self.assertEqual(set(w["owners"]), readers, "both readers hold rw")
+        w = gw.waiting(thr[reader])
+        self.assertEqual((w["addr"], w["kind"]), (m, "mutex"))
+        self.assertEqual(w["owners"], [writer])
+
+
+class TestOnDeadlock(DeadlockCase):
+    def test_exit_status(self):
+        doc, info = self.run_deadlock("abba", ["--on-deadlock=exit:7"],
+            status=7)
+        self.assertEqual(len(gw.deadlocks(doc)[0]), 2)
+
+    def test_abort(self):
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample("abba"))
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([gw.sample("abba")],
+            ["--on-deadlock=abort", "--format=json",
+            "--output=" + os.path.join(tmp, "report-%p.json")],
+            timeout=gw.DEADLOCK_TIMEOUT, cwd=tmp)
+        # Killed by SIGABRT, or a parent reporting it shell-style.
+        self.assertIn(r.returncode, (-signal.SIGABRT, 128 + signal.SIGABRT),
+            r)
+        docs = [d for d in gw.load_reports(tmp) if gw.deadlocks(d)]
+        self.assertEqual(len(docs), 1)
+
+    def test_report_keeps_running(self):
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample("abba"))
+        for opts in ([], ["--on-deadlock=report"]):
+            with self.subTest(opts=opts):
+                tmp = self.tmpdir()
+                out = os.path.join(tmp, "report-%p.json")
+                cmd = gw.gilwatch_cmd([gw.sample("abba")],
+                    [*opts, "--format=json", "--output=" + out])
+                with gw.Proc(cmd, tmp, ready=False, hold=False) as p:
+                    doc = gw.poll_until(lambda: self.reported(tmp),
+                        timeout=gw.DEADLOCK_TIMEOUT,
+                        what="deadlock report")
+                    self.assertEqual(len(gw.deadlocks(doc)), 1)
+                    self.assertEqual(len(gw.deadlocks(doc)[0]), 2)
+                    # Still deadlocked: it must not exit by itself.
+                    with self.assertRaises(subprocess.TimeoutExpired,
+                        msg=p.describe()):
+                        p.p.wait(timeout=0.5)
+
+    @staticmethod
+    def reported(tmp):
+        """The report with a deadlock, once it is complete."""
+        try:
+            docs = gw.load_reports(tmp)
+        except ValueError:
+            return None     # still being written
+        docs = [d for d in docs if gw.deadlocks(d)]
+        return docs[0] if docs else None
+
+    def test_text_report(self):
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample("abba"))
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([gw.sample("abba")],
+            ["--on-deadlock=exit", "--format=text",
+            "--output=" + os.path.join(tmp, "report-%p.txt")],
+            timeout=gw.DEADLOCK_TIMEOUT)
+        self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
+        info = gw.sample_info(r.stderr)
+        path = os.path.join(tmp, "report-%d.txt" % info.pid)
+        self.assertTrue(os.path.isfile(path), os.listdir(tmp))
+        with open(path, errors="replace") as f:
+            text = f.read()
+        self.assertIn("deadlock", text.lower())
+        for name in ("worker-a", "worker-b"):
+            self.assertIn(name, text)
+        for lock in ("A", "B"):
+            self.assertTrue(gw.hex_in(text, info.locks[lock]),
+                "lock %s %#x not in report:\n%s" % (lock, info.locks[lock],
+                gw.tail(text)))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,92 @@
+"""The test programs of tests/integration/prog under gilwatch: return
+values and errno unchanged, fork, load, many held locks, the snapshot
+API."""
+
+import os
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+# Any false deadlock report ends the program with status 86.
+STRICT = ["--on-deadlock=exit"]
+
+
+class TestProgs(unittest.TestCase):
+    def need(self, name):
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.prog(name))
+        return gw.prog(name)
+
+    def test_errno_check(self):
+        exe = self.need("errno_check")
+        bare = gw.run([exe])
+        self.assertEqual(bare.returncode, 0, bare)
+        self.assertNotIn("FAIL", bare.stdout)
+        r = gw.run_under_gilwatch([exe], STRICT)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, bare.stdout)
+
+    def test_fork_threads(self):
+        exe = self.need("fork_threads")
+        r = gw.run_under_gilwatch([exe], STRICT, timeout=2 * gw.TIMEOUT)
+        self.assertEqual(r.returncode, 0, r)
+
+    def test_stress64(self):
+        exe = self.need("stress64")
+        r = gw.run_under_gilwatch([exe], STRICT, timeout=4 * gw.TIMEOUT)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("count 6400000,", r.stdout)
+
+    def test_manylocks(self):
+        exe = self.need("manylocks")
+        with gw.tempdir() as tmp, \
+            gw.Proc(gw.gilwatch_cmd([exe], STRICT), tmp) as p:
+            p.wait_ready()
+            info = p.info()
+            r = gw.run([gw.GILWATCH, "dump", "--format=json",
+                str(info.pid)])
+            self.assertEqual(r.returncode, 0, r)
+            docs = gw.parse_json_docs(r.stdout)
+            self.assertEqual(len(docs), 1)
+            hoarder = gw.threads(docs[0]).get(info.threads["hoarder"])
+            self.assertIsNotNone(hoarder, "hoarder in dump")
+            held = gw.held(hoarder)
+            self.assertEqual(len(held), 1500)
+            self.assertEqual({h["kind"] for h in held}, {"mutex"})
+            first, last = info.locks["first"], info.locks["last"]
+            stride = (last - first) // 1499
+            self.assertEqual({h["addr"] for h in held},
+                {first + i * stride for i in range(1500)})
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_snapshot_api_bare(self):
+        exe = self.need("snapshot_api")
+        r = gw.run([exe])
+        self.assertEqual(r.returncode, 3, r)
+        self.assertIn("not loaded", r.stderr)
+
+    def test_snapshot_api(self):
+        exe = self.need("snapshot_api")
+        r = gw.run_under_gilwatch([exe], STRICT)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn("FAIL", r.stderr)
+        info = gw.sample_info(r.stderr)
+        docs = gw.parse_json_docs(r.stdout)
+        self.assertEqual(len(docs), 1, r)
+        doc = docs[0]
+        self.assertEqual(doc.get("pid"), info.pid)
+        thr = gw.threads(doc)
+        holder = info.threads["holder"]
+        blocker = thr[info.threads["blocker"]]
+        self.assertEqual(blocker.get("state"), "blocked")
+        w = gw.waiting(blocker)
+        self.assertEqual((w["addr"], w["kind"]), (info.locks["M"], "mutex"))
+        self.assertEqual(w["owners"], [holder])
+        self.assertIn(info.locks["M"], gw.held_addrs(thr[holder]))
+
+
+if __name__ == "__main__":
+    unittest.main()

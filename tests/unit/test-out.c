@@ -1,0 +1,96 @@
+/* The report buffer and its JSON quoting. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "out.h"
+
+static struct out o;
+
+static void
+setup(void)
+{
+	out_init(&o);
+}
+
+static void
+teardown(void)
+{
+	out_free(&o);
+}
+
+TestSuite(out, .init = setup, .fini = teardown, .timeout = 5);
+
+Test(out, printf_appends)
+{
+	out_printf(&o, "a%d", 1);
+	out_printf(&o, "-%s", "b");
+	cr_assert_str_eq(o.buf, "a1-b");
+	cr_assert_eq(o.len, 4);
+}
+
+Test(out, grows_past_first_block)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++)
+		out_puts(&o, "0123456789");
+	cr_assert_eq(o.len, 100000);
+	cr_assert_eq(o.buf[99999], '9');
+	cr_assert_not(o.failed);
+}
+
+struct quote_case {
+	const char *in;
+	const char *want;
+};
+
+static const struct quote_case quote_cases[] = {
+	{ NULL, "null" },
+	{ "", "\"\"" },
+	{ "plain", "\"plain\"" },
+	{ "a\"b", "\"a\\\"b\"" },
+	{ "back\\slash", "\"back\\\\slash\"" },
+	{ "nl\ntab\t", "\"nl\\ntab\\t\"" },
+	{ "\x01\x1f", "\"\\u0001\\u001f\"" },
+	{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },		/* valid UTF-8 kept */
+	{ "bad\xff", "\"bad\\ufffd\"" },		/* invalid byte */
+	{ "cut\xc3", "\"cut\\ufffd\"" },		/* truncated sequence */
+};
+
+Test(out, json_quoting)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof quote_cases / sizeof quote_cases[0]; i++) {
+		out_free(&o);
+		out_json_str(&o, quote_cases[i].in);
+		cr_expect_str_eq(o.buf, quote_cases[i].want, "case %zu", i);
+	}
+}
+
+Test(out, write_to_pipe)
+{
+	char buf[16] = { 0 };
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	out_puts(&o, "hello");
+	cr_assert_eq(out_write(&o, p[1]), 0);
+	cr_assert_eq(read(p[0], buf, sizeof buf), 5);
+	cr_assert_str_eq(buf, "hello");
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(out, write_error_is_reported)
+{
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	out_puts(&o, "x");
+	cr_assert_eq(out_write(&o, p[1]), -1);
+	close(p[1]);
+}
