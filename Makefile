@@ -30,7 +30,7 @@ CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c)
 SAMPLE_SRC := $(wildcard samples/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 ITEST_SRC  := $(wildcard tests/integration/prog/*.c)
-BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_SRC  := $(filter-out bench/idle-thread.c,$(wildcard bench/*.c))
 
 SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(COMMON_SRC))
 CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
@@ -38,7 +38,7 @@ CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
 SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
 UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 ITESTS   := $(patsubst tests/integration/prog/%.c,$(B)/tests/prog/%,$(ITEST_SRC))
-BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC)) $(B)/bench/idle-thread.so
 
 all: $(B)/libgilwatch.so $(B)/gilwatch $(SAMPLES) $(ITESTS) $(BENCHES)
 
@@ -72,6 +72,10 @@ $(B)/tests/prog/%: tests/integration/prog/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O0 -g -Iinclude -o $@ $< -pthread -ldl
 
+$(B)/bench/idle-thread.so: bench/idle-thread.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O2 -shared -fPIC -o $@ $< -pthread
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O2 -g -o $@ $< -pthread
@@ -94,8 +98,11 @@ install: all
 	install -m 644 man/gilwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/libgilwatch.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 
+bench: all
+	bench/run $(B)
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all check install clean
+.PHONY: all check install clean bench
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

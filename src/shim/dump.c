@@ -164,11 +164,21 @@ dump_start(void)
 {
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
-	if (config.dump_signal > 0 && sigown_claim(config.dump_signal,
-	    on_dump_signal, dump_signal_aside) == -1)
-		msg_say("signal %d is the program's: no dump on it "
-		    "(gilwatch dump %d still works)", config.dump_signal,
-		    (int)getpid());
+	if (config.dump_signal > 0)
+		switch (sigown_claim(config.dump_signal, on_dump_signal,
+		    dump_signal_aside)) {
+		case -1:
+			msg_say("signal %d is the program's: no dump on it "
+			    "(gilwatch dump %d still works)",
+			    config.dump_signal, (int)getpid());
+			break;
+		case -2:
+			msg_say("signal %d is ignored in this process (a shell "
+			    "does that for background jobs): no dump on it "
+			    "(gilwatch dump %d still works)",
+			    config.dump_signal, (int)getpid());
+			break;
+		}
 	return start_helper();
 }
 

@@ -38,8 +38,11 @@ sigown_claim(int signo, void (*handler)(int, siginfo_t *, void *),
 	if (!hook_ready() || signo <= 0 || find(signo) != NULL ||
 	    (c = find(0)) == NULL)
 		return -1;
-	if (real.sigaction(signo, NULL, &old) == -1 ||
-	    old.sa_handler != SIG_DFL)
+	if (real.sigaction(signo, NULL, &old) == -1)
+		return -1;
+	if (old.sa_handler == SIG_IGN)
+		return -2;
+	if (old.sa_handler != SIG_DFL)
 		return -1;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = handler;

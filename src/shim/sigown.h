@@ -10,8 +10,9 @@
 
 /*
  * Install handler for signo if its disposition is the default.  aside
- * runs (once) when the program takes the signal over.  Returns 0, or -1
- * when the program already handles or ignores signo.
+ * runs (once) when the program takes the signal over.  Returns 0, -1
+ * when the program already handles signo, -2 when it ignores it (often
+ * inherited: a shell ignores SIGINT and SIGQUIT for background jobs).
  */
 int	sigown_claim(int signo, void (*handler)(int, siginfo_t *, void *),
 	    void (*aside)(int signo));

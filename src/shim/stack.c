@@ -47,7 +47,6 @@ enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 static struct {
 	atomic_uint	state;
 	atomic_int	target;		/* TID asked to answer */
-	atomic_int	answerer;	/* TID that last began an answer */
 	struct stack	st;
 } req;
 
@@ -161,25 +160,61 @@ answer(unsigned s, const struct stack *st)
 	futex_wake(&req.state);
 }
 
+/* Is there a request for tid?  *s gets the state it was seen in. */
+static int
+asked(pid_t tid, unsigned *s)
+{
+	*s = atomic_load_explicit(&req.state, memory_order_acquire);
+	return REQ_PHASE(*s) == REQ_PENDING && atomic_load(&req.target) == tid;
+}
+
+/*
+ * Installed with SA_NODEFER: were our signal blocked while the handler
+ * runs, a thread still answering a request that timed out would look,
+ * in /proc, as if it blocked the signal, and the next request would get
+ * -EAGAIN.  A signal arriving while the handler runs returns at once;
+ * the running handler looks at the slot again once it has cleared its
+ * flag, and the stack it has is still the thread's stack.
+ */
+static __thread int in_handler;
+
+/*
+ * Captures under way in handlers, and how many ever began: libunwind
+ * blocks every signal around its cache lookups, which /proc shows as
+ * the thread blocking ours.
+ */
+static atomic_int captures_now;
+static atomic_uint captures_begun;
+
 static void
 sample_handler(int sig, siginfo_t *si, void *ctx)
 {
 	struct stack st;
 	unsigned s;
 	pid_t tid;
-	int saved = errno;
+	int saved = errno, have = 0;
 
-	s = atomic_load_explicit(&req.state, memory_order_acquire);
 	/* Only our own tgkill counts; a kill(1) from outside is dropped. */
-	if (atomic_load(&sampler_off) || si->si_code != SI_TKILL ||
-	    si->si_pid != getpid() || REQ_PHASE(s) != REQ_PENDING ||
-	    atomic_load(&req.target) != (tid = self_tid()))
+	if (in_handler || atomic_load(&sampler_off) ||
+	    si->si_code != SI_TKILL || si->si_pid != getpid())
 		goto out;
-	atomic_store(&req.answerer, tid);
-	thread_enter_shim();
-	capture_context(&st, ctx);
-	thread_leave_shim();
-	answer(s, &st);
+	tid = self_tid();
+	do {
+		in_handler = 1;
+		while (asked(tid, &s)) {
+			if (!have) {
+				atomic_fetch_add(&captures_now, 1);
+				atomic_fetch_add(&captures_begun, 1);
+				thread_enter_shim();
+				capture_context(&st, ctx);
+				thread_leave_shim();
+				atomic_fetch_sub(&captures_now, 1);
+				have = 1;
+			}
+			answer(s, &st);
+		}
+		in_handler = 0;
+	} while (asked(tid, &s));
 out:
 	errno = saved;
 }
@@ -229,7 +264,7 @@ stack_sampler_install(int signo)
 	atomic_store(&owner_pid, getpid());
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sample_handler;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	if (real.sigaction(signo, &sa, NULL) == -1)
 		return -1;
@@ -252,7 +287,7 @@ stack_sampler_disable(void)
 
 /* -EAGAIN when tid blocks signo, -ESRCH when it is gone, else 0. */
 static int
-thread_blocks(pid_t tid, int signo)
+read_sigblk(pid_t tid, int signo)
 {
 	char path[64], buf[4096], *p;
 	unsigned long long mask;
@@ -272,6 +307,24 @@ thread_blocks(pid_t tid, int signo)
 		return 0;
 	mask = strtoull(p + sizeof "\nSigBlk:" - 1, NULL, 16);
 	return (mask >> (signo - 1)) & 1 ? -EAGAIN : 0;
+}
+
+/*
+ * As read_sigblk, but a block seen while some handler was capturing may
+ * be libunwind's, not the program's: the thread may be answering a
+ * request that timed out.  Then ask anyway; the signal waits.
+ */
+static int
+thread_blocks(pid_t tid, int signo)
+{
+	unsigned begun = atomic_load(&captures_begun);
+	int rc, busy = atomic_load(&captures_now);
+
+	rc = read_sigblk(tid, signo);
+	if (rc == -EAGAIN && (busy || atomic_load(&captures_now) ||
+	    atomic_load(&captures_begun) != begun))
+		rc = 0;
+	return rc;
 }
 
 static void
@@ -341,14 +394,7 @@ request(pid_t tid, int signo, struct stack *st, int timeout_ms)
 
 	if (syscall(SYS_tgkill, getpid(), tid, 0) == -1)
 		return -errno;
-	/*
-	 * A thread still in our handler, answering a request that timed
-	 * out, shows the signal blocked until the handler returns: ask it
-	 * all the same, the signal waits.
-	 */
-	rc = thread_blocks(tid, signo);
-	if (rc == -ESRCH ||
-	    (rc == -EAGAIN && tid != atomic_load(&req.answerer)))
+	if ((rc = thread_blocks(tid, signo)) != 0)
 		return rc;
 	deadline_after(&dl, timeout_ms);
 	if ((rc = wait_slot_free(&dl)) != 0)
@@ -363,12 +409,7 @@ request(pid_t tid, int signo, struct stack *st, int timeout_ms)
 		    REQ_STATE(gen, REQ_IDLE));
 		return rc;
 	}
-	rc = wait_answer(gen, st, &dl);
-	/* It may have blocked the signal since: say so, it is no delay. */
-	if (rc == -ETIMEDOUT && tid != atomic_load(&req.answerer) &&
-	    thread_blocks(tid, signo) == -EAGAIN)
-		rc = -EAGAIN;
-	return rc;
+	return wait_answer(gen, st, &dl);
 }
 
 int
