@@ -107,6 +107,24 @@ opts_on_deadlock(const char *s, struct opts_deadlock *od, const char **errstr)
 }
 
 int
+opts_lock_order(const char *s, int *off, struct opts_deadlock *od,
+    const char **errstr)
+{
+	*errstr = NULL;
+	*off = s != NULL && strcmp(s, "off") == 0;
+	if (*off)
+		return 0;
+	if (opts_on_deadlock(s, od, errstr) == -1) {
+		if (s == NULL || strncmp(s, "exit:", 5) != 0)
+			*errstr = "not off, report, exit, exit:N or abort";
+		return -1;
+	}
+	if (s != NULL && strcmp(s, "exit") == 0)
+		od->status = OPTS_ORDER_EXIT_DEFAULT;
+	return 0;
+}
+
+int
 opts_on_deadlock_string(const struct opts_deadlock *od, char *buf,
     size_t len)
 {

@@ -50,6 +50,16 @@ pid_t		opts_pid(const char *s, const char **errstr);
 int		opts_on_deadlock(const char *s, struct opts_deadlock *od,
 		    const char **errstr);
 
+/* Status for --lock-order=exit without ":N". */
+#define OPTS_ORDER_EXIT_DEFAULT	87
+
+/*
+ * The lock-order action: "off" (sets *off), or as opts_on_deadlock but
+ * with OPTS_ORDER_EXIT_DEFAULT for a bare "exit".  Returns 0 or -1.
+ */
+int		opts_lock_order(const char *s, int *off, struct opts_deadlock *od,
+		    const char **errstr);
+
 /*
  * The canonical text of od, which opts_on_deadlock reads back: "report",
  * "exit:N" (always with N) or "abort".  Returns 0, or -1 when buf is too

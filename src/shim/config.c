@@ -36,6 +36,9 @@ config_load(void)
 
 	config.on_deadlock.action = OPTS_ACTION_REPORT;
 	config.on_deadlock.status = OPTS_EXIT_DEFAULT;
+	config.lock_order.action = OPTS_ACTION_REPORT;
+	config.lock_order.status = OPTS_ORDER_EXIT_DEFAULT;
+	config.lock_order_off = 0;
 	config.dump_signal = SIGQUIT;
 	config.sample_signal = SIGRTMAX - 2;
 	config.format = GW_FORMAT_TEXT;
@@ -50,6 +53,11 @@ config_load(void)
 			config.on_deadlock = od;
 		else
 			bad("GILWATCH_ON_DEADLOCK", v, errstr);
+	}
+	if ((v = env("GILWATCH_LOCK_ORDER")) != NULL) {
+		if (opts_lock_order(v, &config.lock_order_off,
+		    &config.lock_order, &errstr) == -1)
+			bad("GILWATCH_LOCK_ORDER", v, errstr);
 	}
 	if ((v = env("GILWATCH_SIGNAL")) != NULL) {
 		sig = opts_signal(v, &errstr);

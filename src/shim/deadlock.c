@@ -164,19 +164,6 @@ first_report(uint64_t sig)
 }
 
 static void
-act(void)
-{
-	switch (config.on_deadlock.action) {
-	case OPTS_ACTION_EXIT:
-		_exit(config.on_deadlock.status);
-	case OPTS_ACTION_ABORT:
-		abort();
-	case OPTS_ACTION_REPORT:
-		break;
-	}
-}
-
-static void
 search_from(struct thread *start, struct thread *scratch_owner)
 {
 	struct wf_frame *f;
@@ -191,7 +178,7 @@ search_from(struct thread *start, struct thread *scratch_owner)
 	if (!first_report(wf_cycle_signature(f, n)))
 		return;
 	report_deadlock(f, n);
-	act();
+	report_act(&config.on_deadlock);
 }
 
 void

@@ -35,7 +35,7 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 		/* On EINVAL or EPERM the mutex was never let go of. */
 		if (had) {
 			track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
-			    GW_MODE_EXCLUSIVE, saved.site);
+			    GW_MODE_EXCLUSIVE, 0, saved.site);
 			h = thread_find_held(t, (uintptr_t)m);
 			if (h != NULL)
 				h->count = saved.count;

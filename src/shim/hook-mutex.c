@@ -45,7 +45,7 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 		goto passthrough;
 	if (took(rc))
 		track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
-		    GW_MODE_EXCLUSIVE, site);
+		    GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;
 	return rc;
 passthrough:
@@ -92,7 +92,7 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 		int saved = errno;
 
 		track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
-		    GW_MODE_EXCLUSIVE, HOOK_CALLER);
+		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
 		errno = saved;
 	}
 	return rc;

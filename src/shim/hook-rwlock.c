@@ -53,7 +53,7 @@ rw_acquire(pthread_rwlock_t *l, int mode, enum rw_how how, clockid_t clk,
 	} else if (rc == EBUSY)
 		rc = rw_call(l, mode, how, clk, abstime);
 	if (rc == 0)
-		track_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, site);
+		track_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 0, site);
 	errno = saved;
 	return rc;
 }
@@ -90,7 +90,7 @@ rw_tryhook(pthread_rwlock_t *l, int mode, uintptr_t site)
 	if (rc == 0 && (t = thread_self()) != NULL) {
 		int saved = errno;
 
-		track_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, site);
+		track_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 1, site);
 		errno = saved;
 	}
 	return rc;

@@ -24,7 +24,7 @@ pthread_spin_lock(pthread_spinlock_t *l)
 	}
 	if (rc == 0)
 		track_acquired(t, (uintptr_t)l, GW_LOCK_SPIN,
-		    GW_MODE_EXCLUSIVE, site);
+		    GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;
 	return rc;
 }
@@ -42,7 +42,7 @@ pthread_spin_trylock(pthread_spinlock_t *l)
 		int saved = errno;
 
 		track_acquired(t, (uintptr_t)l, GW_LOCK_SPIN,
-		    GW_MODE_EXCLUSIVE, HOOK_CALLER);
+		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
 		errno = saved;
 	}
 	return rc;

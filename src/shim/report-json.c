@@ -8,8 +8,8 @@
 #include "out.h"
 #include "report.h"
 
-static void
-json_frame(struct out *o, const struct gw_frame *f)
+void
+report_json_frame(struct out *o, const struct gw_frame *f)
 {
 	static const char *kinds[] = { "native", "python", "invalid" };
 
@@ -30,7 +30,7 @@ json_lock(struct out *o, const struct gw_lock_info *l)
 	out_printf(o, "{\"addr\":\"0x%zx\",\"kind\":\"%s\",\"mode\":\"%s\","
 	    "\"first_seen\":", (size_t)l->addr, gw_lock_kind_name(l->kind),
 	    l->mode == GW_MODE_SHARED ? "shared" : "exclusive");
-	json_frame(o, &l->first_seen);
+	report_json_frame(o, &l->first_seen);
 	out_puts(o, "}");
 }
 
@@ -46,7 +46,7 @@ json_wait(struct out *o, const struct gw_wait *w)
 	for (i = 0; i < w->nowners; i++) {
 		out_printf(o, "%s{\"tid\":%d,\"acquired_at\":", i ? "," : "",
 		    (int)w->owners[i]);
-		json_frame(o, &w->owner_acquired_at[i]);
+		report_json_frame(o, &w->owner_acquired_at[i]);
 		out_puts(o, "}");
 	}
 	out_puts(o, "]}");
@@ -65,7 +65,7 @@ json_thread(struct out *o, const struct gw_thread_info *t)
 		out_puts(o, i ? ",{\"lock\":" : "{\"lock\":");
 		json_lock(o, &t->held[i].lock);
 		out_puts(o, ",\"acquired_at\":");
-		json_frame(o, &t->held[i].acquired_at);
+		report_json_frame(o, &t->held[i].acquired_at);
 		out_printf(o, ",\"count\":%u}", t->held[i].count);
 	}
 	out_puts(o, "],\"waiting_for\":");
@@ -80,7 +80,7 @@ json_thread(struct out *o, const struct gw_thread_info *t)
 	for (i = 0; i < t->nframes; i++) {
 		if (i)
 			out_puts(o, ",");
-		json_frame(o, &t->frames[i]);
+		report_json_frame(o, &t->frames[i]);
 	}
 	out_printf(o, "],\"frames_truncated\":%s}",
 	    t->frames_truncated ? "true" : "false");
@@ -100,7 +100,7 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		json_lock(o, &l->waits_for);
 		out_printf(o, ",\"held_by\":%d,\"acquired_at\":",
 		    (int)l->held_by);
-		json_frame(o, &l->acquired_at);
+		report_json_frame(o, &l->acquired_at);
 		out_puts(o, "}");
 	}
 	out_puts(o, "]}");

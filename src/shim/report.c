@@ -4,6 +4,7 @@
  * waits for and who holds it, the locks it holds, and its stack.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "msg.h"
 #include "out.h"
 #include "report.h"
+#include "stack.h"
 #include "thread.h"
 
 static const char *reason_names[] = {
@@ -28,8 +30,8 @@ report_reason_name(enum gw_snapshot_reason r)
 }
 
 /* "func+0x1f (file.c:30) in module", with what is known of it. */
-static void
-text_frame(struct out *o, const struct gw_frame *f)
+void
+report_text_frame(struct out *o, const struct gw_frame *f)
 {
 	const char *mod;
 
@@ -91,7 +93,7 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 		text_lock(o, &l->waits_for);
 		if (l->waits_for.first_seen.ip != 0) {
 			out_puts(o, " (first seen at ");
-			text_frame(o, &l->waits_for.first_seen);
+			report_text_frame(o, &l->waits_for.first_seen);
 			out_puts(o, ")");
 		}
 		out_printf(o, ",\n  which is held by %s",
@@ -100,7 +102,7 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 			out_puts(o, " itself");
 		if (l->acquired_at.ip != 0) {
 			out_puts(o, ", acquired at ");
-			text_frame(o, &l->acquired_at);
+			report_text_frame(o, &l->acquired_at);
 		}
 		out_puts(o, "\n");
 	}
@@ -142,14 +144,14 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		if (t->held[i].count > 1)
 			out_printf(o, " x%u", t->held[i].count);
 		out_puts(o, " at ");
-		text_frame(o, &t->held[i].acquired_at);
+		report_text_frame(o, &t->held[i].acquired_at);
 		out_puts(o, "\n");
 	}
 	if (t->stack_note != NULL)
 		out_printf(o, "   (no stack: %s)\n", t->stack_note);
 	for (i = 0; i < t->nframes; i++) {
 		out_printf(o, "    #%-2zu ", i);
-		text_frame(o, &t->frames[i]);
+		report_text_frame(o, &t->frames[i]);
 		out_puts(o, "\n");
 	}
 	if (t->frames_truncated)
@@ -175,6 +177,60 @@ report_text(struct out *o, const struct gw_snapshot *s)
 		text_deadlock(o, s, &s->deadlocks[i]);
 	for (i = 0; i < s->nthreads; i++)
 		text_thread(o, &s->threads[i], s);
+}
+
+/* A frame for ip whose strings live in sym. */
+static void
+frame_of(struct gw_frame *f, struct symbol *sym, uintptr_t ip, int is_return)
+{
+	memset(f, 0, sizeof *f);
+	f->kind = GW_FRAME_NATIVE;
+	f->ip = ip;
+	if (ip == 0 || stack_symbolize(ip, is_return, sym) == -1)
+		return;
+	f->function = sym->function[0] ? sym->function : NULL;
+	f->offset = sym->offset;
+	f->module = sym->module[0] ? sym->module : NULL;
+	f->file = sym->file[0] ? sym->file : NULL;
+	f->line = sym->line;
+}
+
+void
+report_ip(struct out *o, uintptr_t ip, int is_return, enum gw_format fmt)
+{
+	struct symbol sym;
+	struct gw_frame f;
+
+	frame_of(&f, &sym, ip, is_return);
+	if (fmt == GW_FORMAT_JSON)
+		report_json_frame(o, &f);
+	else
+		report_text_frame(o, &f);
+}
+
+void
+report_act(const struct opts_deadlock *what)
+{
+	switch (what->action) {
+	case OPTS_ACTION_EXIT:
+		_exit(what->status);
+	case OPTS_ACTION_ABORT:
+		abort();
+	case OPTS_ACTION_REPORT:
+		break;
+	}
+}
+
+void
+report_out_to_output(struct out *o)
+{
+	int fd = config_open_output();
+
+	if (fd == -1)
+		return;
+	if (out_write(o, fd) == -1)
+		msg_say("cannot write the report");
+	close(fd);
 }
 
 static void

@@ -34,4 +34,16 @@ struct out;
 void	report_text(struct out *, const struct gw_snapshot *);
 void	report_json(struct out *, const struct gw_snapshot *);
 
+/* One frame, and one code address named on the spot. */
+void	report_text_frame(struct out *, const struct gw_frame *);
+void	report_json_frame(struct out *, const struct gw_frame *);
+void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
+
+/* After a report: carry out report, exit:N or abort. */
+struct opts_deadlock;
+void	report_act(const struct opts_deadlock *);
+
+/* Write o to the configured output (GILWATCH_OUTPUT or stderr). */
+void	report_out_to_output(struct out *);
+
 #endif /* GW_REPORT_H */

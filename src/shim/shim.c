@@ -14,6 +14,7 @@
 #include "hook.h"
 #include "lock.h"
 #include "msg.h"
+#include "order.h"
 #include "sigown.h"
 #include "stack.h"
 
@@ -40,6 +41,7 @@ after_fork_child(void)
 {
 	thread_after_fork_child();
 	deadlock_reset();
+	order_after_fork_child();
 	stack_symbols_reset();
 	dump_after_fork_child();
 }
@@ -62,6 +64,8 @@ shim_init(void)
 			msg_say("signal %d is the program's: running threads "
 			    "are dumped without stacks", config.sample_signal);
 	}
+	if (!config.lock_order_off)
+		order_enable();
 	dump_start();
 	pthread_atfork(NULL, NULL, after_fork_child);
 	atomic_store(&initialised, 1);

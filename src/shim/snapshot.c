@@ -3,7 +3,6 @@
  * sampled and every address named.  See report.h and
  * include/gilwatch/snapshot.h.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -247,18 +246,6 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	}
 }
 
-/* Frames of the shim itself (hooks, the thread trampoline) are noise. */
-static int
-ours(uintptr_t ip)
-{
-	static void *base;
-	Dl_info di;
-
-	if (base == NULL && dladdr((void *)&ours, &di) != 0)
-		base = di.dli_fbase;
-	return dladdr((void *)ip, &di) != 0 && di.dli_fbase == base;
-}
-
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
@@ -271,7 +258,7 @@ fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	if (f == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
-		if (ours(r->stack.ip[i]))
+		if (stack_is_self(r->stack.ip[i]))
 			continue;
 		name_frame(s, &f[n++], r->stack.ip[i], i > 0 ||
 		    ti->stack_status == GW_STACK_AT_BLOCK);

@@ -73,6 +73,13 @@ struct symbol {
  */
 int	stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym);
 
+/*
+ * Is ip inside libgilwatch.so?  Drop such frames from st (the hooks and
+ * the trampoline are not the program's).  Not signal safe (dladdr).
+ */
+int	stack_is_self(uintptr_t ip);
+void	stack_strip_self(struct stack *st);
+
 /* Forget cached module information (after dlopen/dlclose or fork). */
 void	stack_symbols_reset(void);
 

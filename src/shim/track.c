@@ -4,11 +4,12 @@
 
 #include "deadlock.h"
 #include "lock.h"
+#include "order.h"
 #include "track.h"
 
 void
 track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
-    uintptr_t site)
+    int try, uintptr_t site)
 {
 	struct lockrec *rec;
 	struct held *h;
@@ -19,6 +20,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		return;
 	}
 	rec = lock_get(addr, kind, site);
+	order_acquired(t, rec, addr, kind, mode, try, site);
 	thread_write_begin(t);
 	h = thread_push_held(t);
 	if (h != NULL) {

@@ -16,9 +16,13 @@
 #include "gilwatch/snapshot.h"
 #include "thread.h"
 
-/* t now holds addr (again, if it already did: the count goes up). */
+/*
+ * t now holds addr (again, if it already did: the count goes up).  try:
+ * it came from a trylock, which could not have waited, so it adds no
+ * lock-order edge into addr.
+ */
 void	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
-	    uintptr_t site);
+	    int try, uintptr_t site);
 
 /*
  * t is about to release addr (call it before the real unlock, which

@@ -1,0 +1,219 @@
+/*
+ * The lock-order report.  Text follows lockdep's layout, so people who
+ * know kernel reports read it at once: the banner, the acquisition that
+ * closed the cycle, the existing chain with the stack that made each
+ * link, then a two-column "possible unsafe locking scenario".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gilwatch/snapshot.h"
+#include "order-report.h"
+#include "out.h"
+#include "report.h"
+
+#define SCENARIO_COLUMNS	4	/* wider cycles are listed instead */
+#define COLUMN_WIDTH		26
+
+/* A short name per distinct lock of the cycle: A, B, ... */
+static char
+letter(struct oedge **cyc, int n, uintptr_t addr)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (cyc[i]->from_addr == addr)
+			return (char)('A' + i % 26);
+	return '?';
+}
+
+static void
+text_lock(struct out *o, int kind, uintptr_t addr, uintptr_t class_site,
+    char name)
+{
+	out_printf(o, "%s <0x%zx> (%c), class ", gw_lock_kind_name(kind),
+	    (size_t)addr, name);
+	report_ip(o, class_site, 1, GW_FORMAT_TEXT);
+}
+
+static void
+text_stack(struct out *o, const struct stack *st)
+{
+	int i;
+
+	for (i = 0; i < st->depth; i++) {
+		out_printf(o, "      #%-2d ", i);
+		report_ip(o, st->ip[i], 1, GW_FORMAT_TEXT);
+		out_puts(o, "\n");
+	}
+}
+
+/* Gates held at every link of the cycle. */
+static int
+common_gates(struct oedge **cyc, int n, uintptr_t *gates)
+{
+	int i, g, k, ng = 0, all;
+
+	for (g = 0; g < cyc[0]->ngates; g++) {
+		all = 1;
+		for (i = 1; i < n && all; i++) {
+			all = 0;
+			for (k = 0; k < cyc[i]->ngates; k++)
+				if (cyc[i]->gates[k] == cyc[0]->gates[g])
+					all = 1;
+		}
+		if (all)
+			gates[ng++] = cyc[0]->gates[g];
+	}
+	return ng;
+}
+
+static void
+text_scenario(struct out *o, struct oedge **cyc, int n)
+{
+	int i, k;
+
+	out_puts(o, "\n Possible unsafe locking scenario:\n\n");
+	if (n > SCENARIO_COLUMNS) {
+		for (i = 0; i < n; i++)
+			out_printf(o, "  thread %d: holds %c, waits for %c\n",
+			    i + 1, letter(cyc, n, cyc[i]->from_addr),
+			    letter(cyc, n, cyc[i]->to_addr));
+		out_puts(o, "\n *** DEADLOCK ***\n\n");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		out_printf(o, "%*s%-*s", i == 0 ? 7 : 0, "", COLUMN_WIDTH,
+		    i == 0 ? "thread 1" : i == 1 ? "thread 2" :
+		    i == 2 ? "thread 3" : "thread 4");
+	out_puts(o, "\n");
+	for (i = 0; i < n; i++)
+		out_printf(o, "%*s%-*s", i == 0 ? 7 : 0, "", COLUMN_WIDTH,
+		    "--------");
+	out_puts(o, "\n");
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < n; i++)
+			out_printf(o, "  %*slock(%c);\n", i * COLUMN_WIDTH + 5,
+			    "", letter(cyc, n, k == 0 ? cyc[i]->from_addr :
+			    cyc[i]->to_addr));
+	out_puts(o, "\n *** DEADLOCK ***\n\n");
+}
+
+static void
+report_text_cycle(struct out *o, struct thread *t, int view,
+    struct oedge **cyc, int n, uintptr_t site)
+{
+	uintptr_t gates[ORDER_GATES];
+	char name[64];
+	int i, ng;
+
+	thread_name(t, name, sizeof name);
+	out_puts(o, "\n======================================================\n"
+	    "WARNING: possible circular locking dependency detected\n"
+	    "------------------------------------------------------\n");
+	out_printf(o, "\"%s\" tid=%d is trying to acquire:\n  ", name,
+	    atomic_load(&t->tid));
+	text_lock(o, cyc[0]->to_kind, cyc[0]->to_addr, cyc[0]->to_class,
+	    letter(cyc, n, cyc[0]->to_addr));
+	out_puts(o, "\n  at ");
+	report_ip(o, site, 1, GW_FORMAT_TEXT);
+	out_puts(o, "\n\nbut already holds:\n  ");
+	text_lock(o, cyc[0]->from_kind, cyc[0]->from_addr,
+	    cyc[0]->from_class, letter(cyc, n, cyc[0]->from_addr));
+	out_puts(o, "\n\nwhich lock already depends on the new lock.\n");
+	if (view == ORDER_VIEW_CLASS)
+		out_puts(o, "(class view: these instances never formed a "
+		    "cycle, but locks of the same classes did, in another "
+		    "order)\n");
+	out_puts(o, "\nthe existing dependency chain is:\n\n");
+	for (i = n - 1; i >= 0; i--) {
+		out_printf(o, "-> #%d (%c after %c) made by \"%s\" tid=%d:\n",
+		    i, letter(cyc, n, cyc[i]->to_addr),
+		    letter(cyc, n, cyc[i]->from_addr), cyc[i]->thread,
+		    (int)cyc[i]->tid);
+		out_puts(o, "      holding ");
+		text_lock(o, cyc[i]->from_kind, cyc[i]->from_addr,
+		    cyc[i]->from_class, letter(cyc, n, cyc[i]->from_addr));
+		out_puts(o, "\n      took ");
+		text_lock(o, cyc[i]->to_kind, cyc[i]->to_addr,
+		    cyc[i]->to_class, letter(cyc, n, cyc[i]->to_addr));
+		out_puts(o, "\n");
+		text_stack(o, &cyc[i]->stack);
+		out_puts(o, "\n");
+	}
+	ng = common_gates(cyc, n, gates);
+	for (i = 0; i < ng; i++)
+		out_printf(o, "note: every link was made while holding lock "
+		    "<0x%zx> (a gate): this order cannot deadlock while every "
+		    "path takes that lock first.\n", (size_t)gates[i]);
+	text_scenario(o, cyc, n);
+}
+
+static void
+json_lock(struct out *o, int kind, uintptr_t addr, uintptr_t class_site)
+{
+	out_printf(o, "{\"addr\":\"0x%zx\",\"kind\":\"%s\",\"class\":",
+	    (size_t)addr, gw_lock_kind_name(kind));
+	report_ip(o, class_site, 1, GW_FORMAT_JSON);
+	out_puts(o, "}");
+}
+
+static void
+report_json_cycle(struct out *o, struct thread *t, int view,
+    struct oedge **cyc, int n, uintptr_t site)
+{
+	uintptr_t gates[ORDER_GATES];
+	char name[64];
+	int i, k, ng;
+
+	thread_name(t, name, sizeof name);
+	out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"lock-order\","
+	    "\"view\":\"%s\",\"thread\":{\"tid\":%d,\"name\":", (int)getpid(),
+	    view == ORDER_VIEW_CLASS ? "class" : "instance",
+	    atomic_load(&t->tid));
+	out_json_str(o, name);
+	out_puts(o, "},\"site\":");
+	report_ip(o, site, 1, GW_FORMAT_JSON);
+	out_puts(o, ",\"cycle\":[");
+	for (i = 0; i < n; i++) {
+		out_puts(o, i ? ",{\"from\":" : "{\"from\":");
+		json_lock(o, cyc[i]->from_kind, cyc[i]->from_addr,
+		    cyc[i]->from_class);
+		out_puts(o, ",\"to\":");
+		json_lock(o, cyc[i]->to_kind, cyc[i]->to_addr,
+		    cyc[i]->to_class);
+		out_printf(o, ",\"tid\":%d,\"thread\":", (int)cyc[i]->tid);
+		out_json_str(o, cyc[i]->thread);
+		out_puts(o, ",\"frames\":[");
+		for (k = 0; k < cyc[i]->stack.depth; k++) {
+			if (k)
+				out_puts(o, ",");
+			report_ip(o, cyc[i]->stack.ip[k], 1,
+			    GW_FORMAT_JSON);
+		}
+		out_puts(o, "]}");
+	}
+	out_puts(o, "],\"gates\":[");
+	ng = common_gates(cyc, n, gates);
+	for (i = 0; i < ng; i++)
+		out_printf(o, "%s\"0x%zx\"", i ? "," : "", (size_t)gates[i]);
+	out_puts(o, "]}\n");
+}
+
+void
+order_report(struct thread *t, int view, struct oedge **cyc, int n,
+    uintptr_t site)
+{
+	struct out o;
+
+	out_init(&o);
+	if (config.format == GW_FORMAT_JSON)
+		report_json_cycle(&o, t, view, cyc, n, site);
+	else
+		report_text_cycle(&o, t, view, cyc, n, site);
+	report_out_to_output(&o);
+	out_free(&o);
+	report_act(&config.lock_order);
+}

@@ -1,0 +1,421 @@
+/* Lock-order validation: see order.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "gilwatch/snapshot.h"
+#include "lock.h"
+#include "order.h"
+#include "order-report.h"
+#include "ulock.h"
+
+#define NODE_BUCKETS	(1u << 16)
+#define CHAIN_SLOTS	(1u << 18)
+#define ARENA_CHUNK	(1u << 20)
+
+enum { NODE_INSTANCE, NODE_CLASS };
+
+struct onode {
+	struct onode	*next;		/* bucket chain */
+	int		 type;
+	uintptr_t	 key;		/* lockrec* or class site */
+	unsigned	 gen;		/* instance: the lock's generation */
+	uintptr_t	 addr;		/* instance: the lock's address */
+	int		 kind;
+	uintptr_t	 class_site;
+	struct oedge	*edges;
+	unsigned	 mark[2];	/* search visits, by via-read state */
+	struct oedge	*via[2];	/* the edge the search came in by */
+};
+
+static struct ulock graph_lock = ULOCK_INIT;	/* everything below */
+static struct onode *buckets[NODE_BUCKETS];
+static char *arena;
+static size_t arena_left;
+static unsigned search_gen;
+static atomic_int enabled;
+static atomic_uint nreported;
+static uint64_t reported_sigs[256];
+static unsigned nsigs;
+
+static _Atomic uint64_t chains[CHAIN_SLOTS];	/* lock-free cache */
+static atomic_uint nchains;
+
+static void *
+arena_alloc(size_t len)
+{
+	void *p;
+
+	len = (len + 15) & ~(size_t)15;
+	if (len > arena_left) {
+		arena = thread_pages(ARENA_CHUNK);
+		if (arena == NULL) {
+			arena_left = 0;
+			return NULL;
+		}
+		arena_left = ARENA_CHUNK;
+	}
+	p = arena;
+	arena += len;
+	arena_left -= len;
+	return p;
+}
+
+static uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+/* Look the chain up; add it when new.  True when it was already there. */
+static int
+chain_seen(uint64_t key)
+{
+	uint64_t cur;
+	size_t i, n;
+
+	if (key == 0)
+		key = 1;
+	for (i = key & (CHAIN_SLOTS - 1), n = 0; n < 32;
+	    i = (i + 1) & (CHAIN_SLOTS - 1), n++) {
+		cur = atomic_load_explicit(&chains[i], memory_order_relaxed);
+		if (cur == key)
+			return 1;
+		if (cur != 0)
+			continue;
+		if (atomic_load(&nchains) > CHAIN_SLOTS / 4 * 3)
+			return 0;	/* full: validate every time */
+		if (atomic_compare_exchange_strong(&chains[i], &cur, key)) {
+			atomic_fetch_add(&nchains, 1);
+			return 0;
+		}
+		if (cur == key)
+			return 1;
+	}
+	return 0;
+}
+
+static struct onode *
+node_get(int type, uintptr_t key, unsigned gen)
+{
+	size_t b = (size_t)(mix((uint64_t)type, key) >> 48) & (NODE_BUCKETS - 1);
+	struct onode *n;
+
+	for (n = buckets[b]; n != NULL; n = n->next)
+		if (n->type == type && n->key == key) {
+			if (n->gen != gen) {
+				/* A new lock at an old address: start over. */
+				n->gen = gen;
+				n->edges = NULL;
+			}
+			return n;
+		}
+	n = arena_alloc(sizeof *n);
+	if (n == NULL)
+		return NULL;
+	memset(n, 0, sizeof *n);
+	n->type = type;
+	n->key = key;
+	n->gen = gen;
+	n->next = buckets[b];
+	buckets[b] = n;
+	return n;
+}
+
+static int
+edge_live(const struct oedge *e)
+{
+	return e->to->gen == e->to_gen;
+}
+
+static struct oedge *
+edge_find(struct onode *from, struct onode *to)
+{
+	struct oedge *e;
+
+	for (e = from->edges; e != NULL; e = e->next)
+		if (e->to == to && edge_live(e))
+			return e;
+	return NULL;
+}
+
+/* Keep only the gates also held now: a gate must cover every time. */
+static void
+narrow_gates(struct oedge *e, const uintptr_t *held, int nheld)
+{
+	int i, k, keep = 0;
+
+	for (i = 0; i < e->ngates; i++)
+		for (k = 0; k < nheld; k++)
+			if (e->gates[i] == held[k]) {
+				e->gates[keep++] = e->gates[i];
+				break;
+			}
+	e->ngates = keep;
+}
+
+static struct oedge *
+edge_add(struct onode *from, struct onode *to, int combo, struct thread *t,
+    uintptr_t from_addr, uintptr_t to_addr, const uintptr_t *held,
+    int nheld)
+{
+	struct oedge *e = edge_find(from, to);
+	int i;
+
+	if (e != NULL) {
+		e->combos |= (uint8_t)(1u << combo);
+		narrow_gates(e, held, nheld);
+		return NULL;	/* nothing new to check */
+	}
+	e = arena_alloc(sizeof *e);
+	if (e == NULL)
+		return NULL;
+	memset(e, 0, sizeof *e);
+	e->to = to;
+	e->to_gen = to->gen;
+	e->combos = (uint8_t)(1u << combo);
+	e->from_addr = from_addr;
+	e->to_addr = to_addr;
+	e->from_kind = from->kind;
+	e->to_kind = to->kind;
+	e->from_class = from->class_site;
+	e->to_class = to->class_site;
+	e->tid = atomic_load(&t->tid);
+	thread_name(t, e->thread, sizeof e->thread);
+	stack_capture(&e->stack, 0);
+	stack_strip_self(&e->stack);
+	for (i = 0; i < nheld && e->ngates < ORDER_GATES; i++)
+		if (held[i] != from_addr)
+			e->gates[e->ngates++] = held[i];
+	e->next = from->edges;
+	from->edges = e;
+	return e;
+}
+
+/* Can the search leave a node entered with via_read by a combo? */
+static int
+combo_allowed(int combo, int via_read, int rwlock)
+{
+	int from_shared = combo >> 1;
+
+	return !(rwlock && via_read && from_shared);
+}
+
+/* The search's stack, kept for the next search (under graph_lock). */
+struct sframe {
+	struct onode	*n;
+	int		 r;		/* entered by a read acquisition */
+	struct oedge	*e;		/* next edge to try */
+	int		 combo;		/* next combo of e to try */
+};
+
+#define SEARCH_DEPTH	65536
+
+static struct sframe *sstack;
+
+/*
+ * Depth-first from `start` (entered with start_read) looking for `goal`
+ * entered in a way that allows leaving it in goal_from_shared mode.
+ * Each (node, read state) is entered once per search, which bounds the
+ * work by the size of the graph.  On success the path is left in the
+ * nodes' via[] pointers; returns the read state at goal, or -1.
+ */
+static int
+search(struct onode *start, int start_read, struct onode *goal,
+    int goal_from_shared)
+{
+	struct sframe *f;
+	struct onode *to;
+	size_t top = 0;
+	int nr;
+
+	if (sstack == NULL &&
+	    (sstack = thread_pages(SEARCH_DEPTH * sizeof *sstack)) == NULL)
+		return -1;
+	search_gen++;
+	start->mark[start_read] = search_gen;
+	start->via[start_read] = NULL;
+	sstack[top++] = (struct sframe){ start, start_read, start->edges, 0 };
+	while (top > 0) {
+		f = &sstack[top - 1];
+		if (f->e == NULL) {
+			top--;
+			continue;
+		}
+		if (f->combo == 4 || !edge_live(f->e)) {
+			f->e = f->e->next;
+			f->combo = 0;
+			continue;
+		}
+		nr = f->combo & 1;
+		if (!(f->e->combos & (1u << f->combo)) ||
+		    !combo_allowed(f->combo++, f->r,
+		    f->n->kind == GW_LOCK_RWLOCK))
+			continue;
+		to = f->e->to;
+		if (to->mark[nr] == search_gen)
+			continue;
+		to->mark[nr] = search_gen;
+		to->via[nr] = f->e;
+		f->e->via_from = f->n;
+		f->e->via_from_read = (uint8_t)f->r;
+		if (to == goal && !(goal->kind == GW_LOCK_RWLOCK && nr &&
+		    goal_from_shared))
+			return nr;
+		if (top < SEARCH_DEPTH)
+			sstack[top++] = (struct sframe){ to, nr, to->edges, 0 };
+	}
+	return -1;
+}
+
+/*
+ * The cycle: the new edge first, then the path the search found from
+ * its head back to its tail, in order.
+ */
+static int
+collect(struct oedge *first, struct onode *goal, int goal_read,
+    struct oedge **cyc, int max)
+{
+	struct onode *node = goal;
+	struct oedge *e;
+	int n = 0, r = goal_read, i;
+
+	while ((e = node->via[r]) != NULL && n < max - 1) {
+		cyc[n++] = e;
+		r = e->via_from_read;
+		node = e->via_from;
+	}
+	for (i = 0; i < n / 2; i++) {
+		e = cyc[i];
+		cyc[i] = cyc[n - 1 - i];
+		cyc[n - 1 - i] = e;
+	}
+	memmove(cyc + 1, cyc, (size_t)n * sizeof *cyc);
+	cyc[0] = first;
+	return n + 1;
+}
+
+static int
+first_time(struct oedge **cyc, int n)
+{
+	uint64_t sig = 0;
+	unsigned i;
+	int k;
+
+	for (k = 0; k < n; k++)
+		sig += mix((uintptr_t)cyc[k], 7);
+	for (i = 0; i < nsigs && i < 256; i++)
+		if (reported_sigs[i] == sig)
+			return 0;
+	reported_sigs[nsigs++ % 256] = sig;
+	return 1;
+}
+
+/*
+ * Add from -> to (in one graph) and look for a cycle it closes.
+ * Returns the cycle's length in cyc[], or 0.
+ */
+static int
+order_link(struct onode *from, struct onode *to, int hmode, int lmode,
+    struct thread *t, const uintptr_t *held, int nheld,
+    struct oedge **cyc, int max)
+{
+	int combo = (hmode == GW_MODE_SHARED) << 1 | (lmode == GW_MODE_SHARED);
+	struct oedge *e;
+	int r;
+
+	if (from == to)
+		return 0;
+	e = edge_add(from, to, combo, t, from->addr, to->addr, held, nheld);
+	if (e == NULL)
+		return 0;
+	r = search(to, lmode == GW_MODE_SHARED, from, hmode == GW_MODE_SHARED);
+	if (r < 0)
+		return 0;
+	return collect(e, from, r, cyc, max);
+}
+
+void
+order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    int kind, int mode, int try, uintptr_t site)
+{
+	uintptr_t held[ORDER_GATES * 4];
+	struct oedge *cyc[ORDER_MAX_CYCLE];
+	struct onode *to, *cto, *from, *cfrom;
+	uint64_t key;
+	uint32_t i, n = t->nheld;
+	int len = 0, nh, view = ORDER_VIEW_INSTANCE, saved;
+
+	if (n == 0 || try || rec == NULL || !atomic_load_explicit(&enabled,
+	    memory_order_relaxed))
+		return;
+	key = mix((uint64_t)addr, atomic_load_explicit(&rec->gen,
+	    memory_order_relaxed) << 1 | (mode == GW_MODE_SHARED));
+	for (i = 0; i < n; i++)
+		key = mix(key, t->held[i].addr << 1 |
+		    (t->held[i].mode == GW_MODE_SHARED));
+	if (chain_seen(key))
+		return;
+	saved = errno;
+	thread_enter_shim();
+	ulock_lock(&graph_lock);
+	for (nh = 0; nh < (int)n && nh < ORDER_GATES * 4; nh++)
+		held[nh] = t->held[nh].addr;
+	to = node_get(NODE_INSTANCE, (uintptr_t)rec, atomic_load(&rec->gen));
+	cto = node_get(NODE_CLASS, atomic_load(&rec->first_site), 0);
+	if (to != NULL && cto != NULL) {
+		to->addr = cto->addr = addr;
+		to->kind = cto->kind = kind;
+		to->class_site = cto->class_site = atomic_load(&rec->first_site);
+	}
+	for (i = 0; i < n && to != NULL && cto != NULL && len == 0; i++) {
+		struct held *h = &t->held[i];
+
+		if (h->rec == NULL || h->addr == addr ||
+		    h->kind == GW_LOCK_SEM)
+			continue;
+		from = node_get(NODE_INSTANCE, (uintptr_t)h->rec,
+		    atomic_load(&h->rec->gen));
+		cfrom = node_get(NODE_CLASS, atomic_load(&h->rec->first_site),
+		    0);
+		if (from == NULL || cfrom == NULL)
+			break;
+		from->addr = h->addr;
+		from->kind = h->kind;
+		from->class_site = cfrom->class_site =
+		    atomic_load(&h->rec->first_site);
+		len = order_link(from, to, h->mode, mode, t, held, nh, cyc,
+		    ORDER_MAX_CYCLE);
+		if (len == 0) {
+			len = order_link(cfrom, cto, h->mode, mode, t, held,
+			    nh, cyc, ORDER_MAX_CYCLE);
+			view = ORDER_VIEW_CLASS;
+		}
+	}
+	if (len > 0 && first_time(cyc, len)) {
+		atomic_fetch_add(&nreported, 1);
+		ulock_unlock(&graph_lock);
+		order_report(t, view, cyc, len, site);
+	} else
+		ulock_unlock(&graph_lock);
+	thread_leave_shim();
+	errno = saved;
+}
+
+void
+order_enable(void)
+{
+	atomic_store(&enabled, 1);
+}
+
+unsigned
+order_reported(void)
+{
+	return atomic_load(&nreported);
+}
+
+void
+order_after_fork_child(void)
+{
+	ulock_init(&graph_lock);
+}

@@ -1,0 +1,50 @@
+/*
+ * Lock-order validation, after the kernel's lockdep: every time a thread
+ * holding H1..Hn acquires L, the edges Hi -> L join a graph; an edge
+ * that closes a cycle is a deadlock waiting for an unlucky interleaving,
+ * reported the first time the order is seen, not when it bites.
+ *
+ * Two graphs are kept.  The instance graph has one node per lock (a
+ * destroyed lock's node starts over when its address is reused).  The
+ * class graph has one node per place locks are initialised (or first
+ * seen), so an inversion between two objects of the same two kinds is
+ * found even when each run touches different instances.
+ *
+ * Rules: a successful trylock adds no edge into the lock it took (it
+ * cannot wait); a cycle whose only link through an rwlock is read held
+ * then read wanted is not a deadlock (readers share); recursion on a
+ * lock already held adds nothing; a cycle all of whose edges were made
+ * while one same lock (a gate) was held is still reported, naming the
+ * gate.
+ *
+ * Cost: the held set plus the new lock is hashed (the chain) and looked
+ * up in a lock-free cache; only a chain never seen before takes the
+ * graph's lock and does work.
+ */
+#ifndef GW_ORDER_H
+#define GW_ORDER_H
+
+#include <stdint.h>
+
+#include "thread.h"
+
+#define ORDER_GATES	4	/* gate candidates remembered per edge */
+
+/* Turn the validator on (it starts off). */
+void	order_enable(void);
+
+/*
+ * t, holding its current held[] set, now holds rec (acquired in mode;
+ * try: by a trylock).  Call after the acquisition, before rec is pushed
+ * on t's held array.
+ */
+void	order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
+	    int kind, int mode, int try, uintptr_t site);
+
+/* Number of inversions reported so far. */
+unsigned	order_reported(void);
+
+/* Fork child: the graph's lock may have been held by a vanished thread. */
+void	order_after_fork_child(void);
+
+#endif /* GW_ORDER_H */
