@@ -335,6 +335,43 @@ order_link(struct onode *from, struct onode *to, int hmode, int lmode,
 	return collect(e, from, r, cyc, max);
 }
 
+/*
+ * The held locks that get an edge into the new one: from the most
+ * recent back to the first that was not a trylock.  Older locks need no
+ * edge of their own: each was held when the next was taken, so the
+ * graph already has a path from them (lockdep's reasoning); a trylock
+ * made no edge, so the walk goes on past it.  This keeps the graph
+ * linear in the nesting depth rather than quadratic.
+ */
+static uint32_t
+order_first(struct thread *t)
+{
+	uint32_t i = t->nheld;
+
+	while (i > 0) {
+		i--;
+		if (!t->held[i].try && t->held[i].kind != GW_LOCK_SEM)
+			return i;
+	}
+	return 0;
+}
+
+static int
+node_pair(struct lockrec *rec, uintptr_t addr, int kind, struct onode **n,
+    struct onode **c)
+{
+	uintptr_t site = atomic_load(&rec->first_site);
+
+	*n = node_get(NODE_INSTANCE, (uintptr_t)rec, atomic_load(&rec->gen));
+	*c = node_get(NODE_CLASS, site, 0);
+	if (*n == NULL || *c == NULL)
+		return -1;
+	(*n)->addr = (*c)->addr = addr;
+	(*n)->kind = (*c)->kind = kind;
+	(*n)->class_site = (*c)->class_site = site;
+	return 0;
+}
+
 void
 order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
     int kind, int mode, int try, uintptr_t site)
@@ -342,16 +379,18 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	uintptr_t held[ORDER_GATES * 4];
 	struct oedge *cyc[ORDER_MAX_CYCLE];
 	struct onode *to, *cto, *from, *cfrom;
+	struct held *h;
 	uint64_t key;
-	uint32_t i, n = t->nheld;
+	uint32_t i, first, n = t->nheld;
 	int len = 0, nh, view = ORDER_VIEW_INSTANCE, saved;
 
 	if (n == 0 || try || rec == NULL || !atomic_load_explicit(&enabled,
 	    memory_order_relaxed))
 		return;
+	first = order_first(t);
 	key = mix((uint64_t)addr, atomic_load_explicit(&rec->gen,
 	    memory_order_relaxed) << 1 | (mode == GW_MODE_SHARED));
-	for (i = 0; i < n; i++)
+	for (i = first; i < n; i++)
 		key = mix(key, t->held[i].addr << 1 |
 		    (t->held[i].mode == GW_MODE_SHARED));
 	if (chain_seen(key))
@@ -361,43 +400,33 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	ulock_lock(&graph_lock);
 	for (nh = 0; nh < (int)n && nh < ORDER_GATES * 4; nh++)
 		held[nh] = t->held[nh].addr;
-	to = node_get(NODE_INSTANCE, (uintptr_t)rec, atomic_load(&rec->gen));
-	cto = node_get(NODE_CLASS, atomic_load(&rec->first_site), 0);
-	if (to != NULL && cto != NULL) {
-		to->addr = cto->addr = addr;
-		to->kind = cto->kind = kind;
-		to->class_site = cto->class_site = atomic_load(&rec->first_site);
-	}
-	for (i = 0; i < n && to != NULL && cto != NULL && len == 0; i++) {
-		struct held *h = &t->held[i];
-
+	if (node_pair(rec, addr, kind, &to, &cto) == -1)
+		goto out;
+	for (i = first; i < n && len == 0; i++) {
+		h = &t->held[i];
 		if (h->rec == NULL || h->addr == addr ||
 		    h->kind == GW_LOCK_SEM)
 			continue;
-		from = node_get(NODE_INSTANCE, (uintptr_t)h->rec,
-		    atomic_load(&h->rec->gen));
-		cfrom = node_get(NODE_CLASS, atomic_load(&h->rec->first_site),
-		    0);
-		if (from == NULL || cfrom == NULL)
+		if (node_pair(h->rec, h->addr, h->kind, &from, &cfrom) == -1)
 			break;
-		from->addr = h->addr;
-		from->kind = h->kind;
-		from->class_site = cfrom->class_site =
-		    atomic_load(&h->rec->first_site);
+		view = ORDER_VIEW_INSTANCE;
 		len = order_link(from, to, h->mode, mode, t, held, nh, cyc,
 		    ORDER_MAX_CYCLE);
 		if (len == 0) {
+			view = ORDER_VIEW_CLASS;
 			len = order_link(cfrom, cto, h->mode, mode, t, held,
 			    nh, cyc, ORDER_MAX_CYCLE);
-			view = ORDER_VIEW_CLASS;
 		}
 	}
 	if (len > 0 && first_time(cyc, len)) {
 		atomic_fetch_add(&nreported, 1);
 		ulock_unlock(&graph_lock);
 		order_report(t, view, cyc, len, site);
-	} else
-		ulock_unlock(&graph_lock);
+		goto done;
+	}
+out:
+	ulock_unlock(&graph_lock);
+done:
 	thread_leave_shim();
 	errno = saved;
 }

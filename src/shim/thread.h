@@ -28,6 +28,7 @@ struct held {
 	uintptr_t	site;		/* return address of the acquire */
 	uint8_t		kind;		/* enum gw_lock_kind */
 	uint8_t		mode;		/* enum gw_lock_mode */
+	uint8_t		try;		/* taken by a trylock */
 	uint32_t	count;		/* recursive depth */
 };
 

@@ -29,6 +29,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		h->site = site;
 		h->kind = (uint8_t)kind;
 		h->mode = (uint8_t)mode;
+		h->try = (uint8_t)try;
 		h->count = 1;
 	}
 	thread_write_end(t);
