@@ -33,8 +33,12 @@ extern const struct cmd_entry *cmd_table[];
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_dump_entry;
 extern const struct cmd_entry cmd_help_entry;
+/* Later: extern const struct cmd_entry cmd_top_entry, in tui/. */
 
-/* main.c */
+/*
+ * main.c: "gilwatch: <message>" on stderr; the usage variant adds the
+ * command's usage line and returns CLI_EXIT_USAGE.
+ */
 void	cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	cli_usage_error(const struct cmd_entry *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -44,13 +48,21 @@ void	cmd_help_usage(FILE *, const struct cmd_entry *);
 void	cmd_help_all(FILE *);
 const struct cmd_entry *cmd_help_find(const char *);
 
-/* shimpath.c */
+/*
+ * shimpath.c: the absolute, resolved path of libgilwatch.so, from
+ * $GILWATCH_LIB, else beside the executable, else in ../lib/gilwatch.
+ * Returns 0, or -1 after printing why (and where it looked).
+ */
 int	shimpath_find(char *, size_t);
 
-/* proc.c */
-int	proc_owner(pid_t, uid_t *, gid_t *);
-pid_t	proc_tgid(pid_t);
-int	proc_maps_has(pid_t, const char *);
-int	proc_getenv(pid_t, const char *, char *, size_t);
+/*
+ * proc.c: facts about another process from /proc.  Each returns -1 with
+ * errno from open(2) or stat(2) when the file cannot be read (ENOENT: no
+ * such process).
+ */
+int	proc_owner(pid_t, uid_t *, gid_t *);	/* owner of /proc/PID */
+pid_t	proc_tgid(pid_t);		/* the process a thread id is in */
+int	proc_maps_has(pid_t, const char *);	/* 1: a mapping names it */
+int	proc_getenv(pid_t, const char *, char *, size_t); /* 1 found, 0 not */
 
 #endif /* GW_CLI_H */

@@ -135,7 +135,13 @@ cmd_dump_unreachable(pid_t pid)
 		    DUMP_TIMEOUT);
 		return;
 	}
-	if (err == EACCES || err == EPERM) {
+	if (err == EPERM) {
+		/* ipc_dir's verdict on a directory anyone else could use. */
+		cli_error("no permission to reach process %d: its socket "
+		    "directory is not private to this user", (int)pid);
+		return;
+	}
+	if (err == EACCES) {
 		cli_error("no permission to reach process %d: %s", (int)pid,
 		    strerror(err));
 		return;

@@ -21,16 +21,18 @@ static int	cmd_run_exec(int, char **);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "[--on-deadlock=report|exit[:N]|abort] [--signal=SIG|none] "
+	.usage = "[--on-deadlock=report|exit[:N]|abort] "
+	    "[--lock-order=off|report|exit[:N]|abort] [--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
 	.exec = cmd_run_exec,
 };
 
-/* The environment for the shim; NULL where the shim's default applies. */
+/* The environment for the shim; empty where the shim's default applies. */
 struct cmd_run_env {
 	char		 on_deadlock[OPTS_ON_DEADLOCK_MAX];
+	char		 lock_order[OPTS_ON_DEADLOCK_MAX];
 	char		 signal[16];
 	const char	*output;
 	const char	*format;
@@ -38,6 +40,7 @@ struct cmd_run_env {
 
 static const struct option cmd_run_options[] = {
 	{ "on-deadlock",	required_argument,	NULL, 'd' },
+	{ "lock-order",		required_argument,	NULL, 'l' },
 	{ "signal",		required_argument,	NULL, 's' },
 	{ "output",		required_argument,	NULL, 'o' },
 	{ "format",		required_argument,	NULL, 'f' },
@@ -54,13 +57,22 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 {
 	struct opts_deadlock od;
 	const char *errstr = NULL;
-	int signo;
+	int signo, off;
 
 	switch (opt) {
 	case 'd':
 		if (opts_on_deadlock(arg, &od, &errstr) == 0)
 			opts_on_deadlock_string(&od, env->on_deadlock,
 			    sizeof env->on_deadlock);
+		break;
+	case 'l':
+		if (opts_lock_order(arg, &off, &od, &errstr) == -1)
+			break;
+		if (off)
+			strcpy(env->lock_order, "off");
+		else
+			opts_on_deadlock_string(&od, env->lock_order,
+			    sizeof env->lock_order);
 		break;
 	case 's':
 		if ((signo = opts_signal(arg, &errstr)) == 0)
@@ -71,7 +83,8 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 	case 'o':
 		if (*arg == '\0')
 			errstr = "empty file name";
-		env->output = arg;
+		else
+			env->output = arg;
 		break;
 	case 'f':
 		if (opts_format(arg, &errstr) != -1)
@@ -152,6 +165,7 @@ cmd_run_exec(int argc, char **argv)
 
 	if (cmd_run_preload() == -1 ||
 	    cmd_run_setenv("GILWATCH_ON_DEADLOCK", env.on_deadlock) == -1 ||
+	    cmd_run_setenv("GILWATCH_LOCK_ORDER", env.lock_order) == -1 ||
 	    cmd_run_setenv("GILWATCH_SIGNAL", env.signal) == -1 ||
 	    cmd_run_setenv("GILWATCH_OUTPUT", env.output) == -1 ||
 	    cmd_run_setenv("GILWATCH_FORMAT", env.format) == -1)

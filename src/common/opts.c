@@ -45,8 +45,8 @@ opts_number(const char *s, long long min, long long max, const char **errstr)
 	for (p = s; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')
 			return 0;
-		/* Once past max the exact value no longer matters. */
-		if (v > (LLONG_MAX - 9) / 10)
+		/* Past LLONG_MAX the exact value no longer matters. */
+		if (big || v > (LLONG_MAX - (*p - '0')) / 10)
 			big = 1;
 		else
 			v = v * 10 + (*p - '0');
