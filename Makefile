@@ -106,3 +106,13 @@ clean:
 
 .PHONY: all check install clean bench
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The CPython reader (src/shim/py-*.c) alone in a preloadable library,
+# for tests/integration/test_pyframes.py.
+PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/shim/py-*.c))
+
+$(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
+
+all: $(B)/tests/pyprobe.so

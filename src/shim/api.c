@@ -22,6 +22,12 @@ gw_snapshot_take(int flags)
 	return s;
 }
 
+GW_EXPORT void
+gw_snapshot_free(struct gw_snapshot *s)
+{
+	snapshot_free(s);
+}
+
 GW_EXPORT const struct gw_thread_info *
 gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
 {

@@ -272,7 +272,7 @@ report_dump(enum gw_snapshot_reason reason, int fd, enum gw_format fmt)
 		report_to_output(s);
 	else
 		write_snapshot(s, fd, fmt);
-	gw_snapshot_free(s);
+	snapshot_free(s);
 }
 
 void
@@ -287,5 +287,5 @@ report_deadlock(const struct wf_frame *cycle, int ncycle)
 		return;
 	}
 	report_to_output(s);
-	gw_snapshot_free(s);
+	snapshot_free(s);
 }

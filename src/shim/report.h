@@ -17,6 +17,9 @@
 struct gw_snapshot	*snapshot_build(enum gw_snapshot_reason, int flags,
 			    const struct wf_frame *cycle, int ncycle);
 
+/* Free a snapshot from snapshot_build. */
+void	snapshot_free(struct gw_snapshot *);
+
 /* Write a snapshot in the configured format to the configured output. */
 void	report_to_output(const struct gw_snapshot *);
 

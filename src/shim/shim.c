@@ -39,6 +39,7 @@ sampler_aside(int signo)
 static void
 after_fork_child(void)
 {
+	stack_fork_done();
 	thread_after_fork_child();
 	deadlock_reset();
 	order_after_fork_child();
@@ -67,7 +68,7 @@ shim_init(void)
 	if (!config.lock_order_off)
 		order_enable();
 	dump_start();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(stack_fork_prepare, stack_fork_done, after_fork_child);
 	atomic_store(&initialised, 1);
 	thread_leave_shim();
 	thread_self();

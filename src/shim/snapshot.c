@@ -217,7 +217,7 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 		return;
 	}
 	if (r->tid == (int)gettid()) {
-		stack_capture(&r->stack, 3);
+		stack_capture(&r->stack, 0);
 		ti->stack_status = GW_STACK_OK;
 		return;
 	}
@@ -450,7 +450,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
 	if (s->failed) {
-		gw_snapshot_free(&s->pub);
+		snapshot_free(&s->pub);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -458,7 +458,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 }
 
 void
-gw_snapshot_free(struct gw_snapshot *pub)
+snapshot_free(struct gw_snapshot *pub)
 {
 	struct snap *s = (struct snap *)pub;
 	struct block *b, *next;

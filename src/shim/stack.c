@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -98,6 +99,53 @@ walk(unw_cursor_t *cur, struct stack *st, int skip, int retaddr)
 }
 
 /*
+ * The fork gate.  libunwind has pthread mutexes of its own; a thread
+ * inside it when another forks leaves them locked in the child for
+ * ever.  So fork waits until no thread is unwinding, and nobody starts
+ * while a fork is on its way (their stack is then simply empty).
+ */
+static atomic_int unwinding;
+static atomic_int forking;
+
+#define FORK_GATE_MAX_SPINS	1000000	/* then fork anyway */
+
+static int
+gate_enter(void)
+{
+	if (atomic_load(&forking))
+		return 0;
+	atomic_fetch_add(&unwinding, 1);
+	if (atomic_load(&forking)) {
+		atomic_fetch_sub(&unwinding, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+gate_leave(void)
+{
+	atomic_fetch_sub(&unwinding, 1);
+}
+
+void
+stack_fork_prepare(void)
+{
+	int spins = 0;
+
+	atomic_store(&forking, 1);
+	while (atomic_load(&unwinding) > 0 && spins++ < FORK_GATE_MAX_SPINS)
+		sched_yield();
+}
+
+void
+stack_fork_done(void)
+{
+	atomic_store(&unwinding, 0);
+	atomic_store(&forking, 0);
+}
+
+/*
  * The context is taken here, so the cursor starts in this frame: that is
  * the one frame dropped beyond `skip`.  noinline keeps it a frame of its
  * own even for callers in this file.
@@ -110,10 +158,13 @@ stack_capture(struct stack *st, int skip)
 
 	st->depth = 0;
 	st->truncated = 0;
+	if (!gate_enter())
+		return;
 	thread_enter_shim();
 	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0)
 		walk(&cur, st, (skip > 0 ? skip : 0) + 1, 1);
 	thread_leave_shim();
+	gate_leave();
 }
 
 /* The interrupted code's stack, from the context the kernel saved. */
@@ -124,9 +175,12 @@ capture_context(struct stack *st, void *ctx)
 
 	st->depth = 0;
 	st->truncated = 0;
+	if (!gate_enter())
+		return;
 	if (unw_init_local2(&cur, (unw_context_t *)ctx,
 	    UNW_INIT_SIGNAL_FRAME) == 0)
 		walk(&cur, st, 0, 0);
+	gate_leave();
 }
 
 static void
@@ -451,14 +505,44 @@ copy_str(char *dst, size_t len, const char *src)
 }
 
 /*
- * Separate debug files are looked for by build ID only (as distribution
- * debug packages install them).  dwfl_standard_find_debuginfo would,
- * failing that, dlopen libdebuginfod and libcurl and perhaps fetch over
- * the network, from inside the program being watched.
+ * libdwfl keeps open the files it reads, for as long as the Dwfl lives,
+ * and opens them without O_CLOEXEC: keep them out of what the program
+ * execs.
  */
+static int
+cloexec(int fd)
+{
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+static int
+find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+    Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	return cloexec(dwfl_linux_proc_find_elf(mod, userdata, modname, base,
+	    file_name, elfp));
+}
+
+/*
+ * Separate debug files are looked for by build ID only, where
+ * distribution debug packages put them.  dwfl_standard_find_debuginfo
+ * would, failing that, dlopen libdebuginfod and libcurl and perhaps
+ * fetch over the network, from inside the program being watched.
+ */
+static int
+find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+    Dwarf_Addr base, const char *file, const char *debuglink,
+    GElf_Word crc, char **debugname)
+{
+	return cloexec(dwfl_build_id_find_debuginfo(mod, userdata, modname,
+	    base, file, debuglink, crc, debugname));
+}
+
 static const Dwfl_Callbacks sym_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_build_id_find_debuginfo,
+	.find_elf = find_elf,
+	.find_debuginfo = find_debuginfo,
 };
 
 /* (Re)read the module list; modules still mapped keep what they loaded. */

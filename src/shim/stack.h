@@ -80,6 +80,14 @@ int	stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym);
 int	stack_is_self(uintptr_t ip);
 void	stack_strip_self(struct stack *st);
 
+/*
+ * pthread_atfork handlers: prepare waits until no thread is inside
+ * libunwind (whose own locks would stay taken in the child); done, in
+ * parent and child, lets unwinding start again.
+ */
+void	stack_fork_prepare(void);
+void	stack_fork_done(void);
+
 /* Forget cached module information (after dlopen/dlclose or fork). */
 void	stack_symbols_reset(void);
 

@@ -73,7 +73,7 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	int saved = errno;
 
 	/* The stack first: a reader that sees the wait sees its stack. */
-	stack_capture(&t->block_stack, 2);
+	stack_capture(&t->block_stack, 0);
 	thread_write_begin(t);
 	t->wait.addr = addr;
 	t->wait.rec = kind == GW_LOCK_THREAD ? NULL :

@@ -118,6 +118,8 @@ class TestDump(unittest.TestCase):
         before = len(self.proc.stderr())
 
         def dumped():
+            if not self.proc.running():
+                self.fail("died on SIGQUIT: " + self.proc.describe())
             new = self.proc.stderr()[before:]
             return "holder" in new and "waiter" in new and \
                 gw.hex_in(new, hold)

@@ -105,10 +105,23 @@ wait_blocked(pid_t tid)
 	return blocked;
 }
 
+/* Does one of t's frames name function fn? */
+static int
+has_frame(const struct gw_thread_info *t, const char *fn)
+{
+	size_t i;
+
+	for (i = 0; i < t->nframes; i++)
+		if (t->frames[i].function != NULL &&
+		    strcmp(t->frames[i].function, fn) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 check_snapshot(const struct gw_snapshot *s, pid_t htid, pid_t btid)
 {
-	const struct gw_thread_info *h, *b;
+	const struct gw_thread_info *h, *b, *self;
 	const struct gw_wait *w;
 	uintptr_t m = (uintptr_t)&M;
 	size_t i;
@@ -117,7 +130,10 @@ check_snapshot(const struct gw_snapshot *s, pid_t htid, pid_t btid)
 	check("version", s->version == GW_SNAPSHOT_VERSION);
 	check("pid", s->pid == getpid());
 	check("no_deadlocks", s->ndeadlocks == 0);
-	check("main_thread_present", snap_thread(s, getpid()) != NULL);
+	check("main_thread_present", (self = snap_thread(s, getpid())) != NULL);
+	/* Our own stack, taken in the call: it runs through main. */
+	if (self != NULL)
+		check("main_in_own_frames", has_frame(self, "main"));
 	h = snap_thread(s, htid);
 	b = snap_thread(s, btid);
 	check("holder_present", h != NULL);
@@ -149,6 +165,8 @@ check_snapshot(const struct gw_snapshot *s, pid_t htid, pid_t btid)
 		}
 	check("holder_holds_M", found);
 	check("blocker_holds_nothing", b->nheld == 0);
+	check("blocker_in_blocker_frames", has_frame(b, "blocker"));
+	check("holder_in_holder_frames", has_frame(h, "holder"));
 }
 
 int
