@@ -1,0 +1,451 @@
+/*
+ * Python threads and their frames, read from interpreter memory.
+ *
+ * The lists we follow are changed by other threads as we read them, so
+ * every link is checked before it is trusted: a thread state must point
+ * back at its interpreter, a code object must have the code type, an
+ * instruction pointer must lie inside its code.  Whatever fails a check
+ * ends that walk with an invalid frame; every loop has a bound, so a
+ * cycle built from stale memory ends too.
+ *
+ * Line numbers are computed as the interpreter computes them for
+ * f_lineno, from the code object's line table: co_lnotab (3.8, 3.9),
+ * co_linetable pairs (3.10), or the location table (3.11+).
+ */
+#include <string.h>
+
+#include "py.h"
+
+#define TABLE_CHUNK	128	/* line table bytes read at a time */
+#define TABLE_MAX	(1L << 26)	/* a longer line table is garbage */
+
+/* A line table, read a chunk at a time. */
+struct table {
+	uintptr_t	data;
+	long		len, pos;	/* bytes in all, next to read */
+	long		base, have;	/* buf holds [base, base + have) */
+	int		bad;		/* a read failed */
+	unsigned char	buf[TABLE_CHUNK];
+};
+
+static int
+table_open(const struct py_runtime *rt, uintptr_t bytes, struct table *t)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t type;
+
+	memset(t, 0, sizeof(*t));
+	if (py_read_ptr(bytes + (uintptr_t)o->ob_type, &type) == -1 ||
+	    (rt->type_bytes != 0 && type != rt->type_bytes) ||
+	    py_read(bytes + (uintptr_t)o->ob_size, &t->len,
+	    sizeof(t->len)) == -1 || t->len < 0 || t->len > TABLE_MAX)
+		return -1;
+	t->data = bytes + (uintptr_t)o->bytes_sval;
+	return 0;
+}
+
+/* The byte at the read position, or -1 at the end or on a failed read. */
+static int
+peek_byte(struct table *t)
+{
+	if (t->pos >= t->len || t->bad)
+		return -1;
+	if (t->pos < t->base || t->pos >= t->base + t->have) {
+		t->base = t->pos;
+		t->have = t->len - t->pos < TABLE_CHUNK ? t->len - t->pos :
+		    TABLE_CHUNK;
+		if (py_read(t->data + (uintptr_t)t->base, t->buf,
+		    (size_t)t->have) == -1) {
+			t->bad = 1;
+			return -1;
+		}
+	}
+	return t->buf[t->pos - t->base];
+}
+
+static int
+next_byte(struct table *t)
+{
+	int b = peek_byte(t);
+
+	if (b != -1)
+		t->pos++;
+	return b;
+}
+
+/* 3.8, 3.9: (address increment, signed line increment) pairs. */
+static int
+line_lnotab(struct table *t, int first, long addr)
+{
+	long a = 0;
+	int line = first, ai, li;
+
+	while ((ai = next_byte(t)) != -1 && (li = next_byte(t)) != -1) {
+		a += ai;
+		if (a > addr)
+			break;
+		line += (signed char)li;
+	}
+	return t->bad ? 0 : line;
+}
+
+/* 3.10: (byte length, signed line delta) pairs; -128: no line. */
+static int
+line_310(struct table *t, int first, long addr)
+{
+	long end = 0;
+	int line = first, len, delta;
+
+	while ((len = next_byte(t)) != -1 && (delta = next_byte(t)) != -1) {
+		end += len;
+		if ((signed char)delta != -128)
+			line += (signed char)delta;
+		if (addr < end)
+			return (signed char)delta == -128 ? 0 : line;
+	}
+	return 0;
+}
+
+/* A 6-bit-chunk varint of the 3.11+ location table. */
+static int
+varint(struct table *t, unsigned *v)
+{
+	int b, shift = 0;
+
+	*v = 0;
+	do {
+		if ((b = next_byte(t)) == -1 || shift > 30)
+			return -1;
+		*v |= (unsigned)(b & 63) << shift;
+		shift += 6;
+	} while (b & 64);
+	return 0;
+}
+
+/*
+ * 3.11+: entries start with a byte with bit 7 set: bits 3-6 a code,
+ * bits 0-2 the length in code units minus one.  Code 15: no location;
+ * 14 and 13: a signed varint line delta (then columns); 10-12: delta
+ * code - 10; 0-9: same line.  Columns are skipped by looking for the
+ * next entry's start bit.
+ */
+static int
+line_locations(struct table *t, int first, long addr)
+{
+	long start = 0;
+	int line = first, b;
+
+	while ((b = next_byte(t)) != -1) {
+		int code = b >> 3 & 15, none = 0;
+		unsigned v;
+
+		if (!(b & 0x80))
+			return 0;	/* not an entry start: corrupt */
+		if (code == 15)
+			none = 1;
+		else if (code == 14 || code == 13) {
+			if (varint(t, &v) == -1)
+				return 0;
+			line += v & 1 ? -(int)(v >> 1) : (int)(v >> 1);
+		} else if (code >= 10)
+			line += code - 10;
+		start += ((b & 7) + 1) * 2;
+		if (addr < start)
+			return none ? 0 : line;
+		while ((b = peek_byte(t)) != -1 && !(b & 0x80))
+			next_byte(t);
+	}
+	return 0;
+}
+
+/* The line of byte offset addr in code (addr < 0: not started yet). */
+static int
+code_line(const struct py_runtime *rt, uintptr_t code, long addr)
+{
+	const struct py_offsets *o = rt->off;
+	struct table t;
+	uintptr_t bytes;
+	int first;
+
+	if (py_read_int(code + (uintptr_t)o->co_firstlineno, &first) == -1)
+		return 0;
+	if (addr < 0)
+		return first;
+	if (py_read_ptr(code + (uintptr_t)o->co_lines, &bytes) == -1 ||
+	    table_open(rt, bytes, &t) == -1)
+		return 0;
+	switch (o->co_lines_format) {
+	case PY_LINES_LNOTAB:
+		return line_lnotab(&t, first, addr);
+	case PY_LINES_310:
+		return line_310(&t, first, addr);
+	case PY_LINES_LOCATIONS:
+		return line_locations(&t, first, addr);
+	}
+	return 0;
+}
+
+static int
+is_type(uintptr_t want, const struct py_offsets *o, uintptr_t obj)
+{
+	uintptr_t type;
+
+	if (py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1)
+		return 0;
+	return want == 0 || type == want;
+}
+
+static void
+frame_invalid(struct py_frame *f, uintptr_t frame)
+{
+	memset(f, 0, sizeof(*f));
+	memcpy(f->function, "<invalid>", sizeof("<invalid>"));
+	f->flags = PY_FRAME_INVALID;
+	f->frame = frame;
+}
+
+static void
+frame_fill(const struct py_runtime *rt, struct py_frame *f, uintptr_t frame,
+    uintptr_t code, long addr)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t s;
+
+	memset(f, 0, sizeof(*f));
+	f->frame = frame;
+	f->code = code;
+	f->line = code_line(rt, code, addr);
+	if (py_read_ptr(code + (uintptr_t)o->co_name, &s) == -1 ||
+	    py_read_str(rt, s, f->function, sizeof(f->function)) == -1)
+		f->flags |= PY_FRAME_BADSTR;
+	if (o->co_qualname >= 0 &&
+	    (py_read_ptr(code + (uintptr_t)o->co_qualname, &s) == -1 ||
+	    py_read_str(rt, s, f->qualname, sizeof(f->qualname)) == -1))
+		f->flags |= PY_FRAME_BADSTR;
+	if (py_read_ptr(code + (uintptr_t)o->co_filename, &s) == -1 ||
+	    py_read_str(rt, s, f->file, sizeof(f->file)) == -1)
+		f->flags |= PY_FRAME_BADSTR;
+}
+
+/*
+ * One frame of 3.11+: 1 to show it, 0 to skip it (C stack, not started,
+ * not code), -1 when it fails a check.  *code and *addr describe it.
+ */
+static int
+frame_look(const struct py_runtime *rt, uintptr_t fp, uintptr_t *code,
+    long *addr)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t instr;
+	long units;
+	char owner;
+	int first;
+
+	if (py_read(fp + (uintptr_t)o->fr_owner, &owner, 1) == -1 ||
+	    py_read_ptr(fp + (uintptr_t)o->fr_code, code) == -1)
+		return -1;
+	/* 3.12+ entry frames (3.13: executable None) belong to C. */
+	if (o->fr_owner_cstack >= 0 && owner == o->fr_owner_cstack)
+		return 0;
+	if (!is_type(rt->type_code, o, *code))
+		return -1;
+	if (py_read_ptr(fp + (uintptr_t)o->fr_instr, &instr) == -1 ||
+	    py_read(*code + (uintptr_t)o->ob_size, &units,
+	    sizeof(units)) == -1 ||
+	    py_read_int(*code + (uintptr_t)o->co_firsttraceable, &first) == -1)
+		return -1;
+	*addr = (long)(instr - (*code + (uintptr_t)o->co_code_adaptive));
+	/* prev_instr may sit one unit before the code, no further. */
+	if (*addr < -o->fr_lasti_bytes || *addr > units * o->fr_lasti_bytes)
+		return -1;
+	/* Not started: sys._current_frames() leaves these out too. */
+	if (owner != o->fr_owner_generator &&
+	    *addr < (long)first * o->fr_lasti_bytes)
+		return 0;
+	return 1;
+}
+
+/* One frame of 3.8-3.10, a PyFrameObject: as frame_look, never 0. */
+static int
+frame_look_object(const struct py_runtime *rt, uintptr_t fp,
+    uintptr_t *code, long *addr)
+{
+	const struct py_offsets *o = rt->off;
+	int lasti;
+
+	if (!is_type(rt->type_frame, o, fp) ||
+	    py_read_ptr(fp + (uintptr_t)o->fr_code, code) == -1 ||
+	    !is_type(rt->type_code, o, *code) ||
+	    py_read_int(fp + (uintptr_t)o->fr_lasti, &lasti) == -1)
+		return -1;
+	/* f_lasti -1: not started, which makes the line co_firstlineno. */
+	*addr = lasti < 0 ? -1 : (long)lasti * o->fr_lasti_bytes;
+	return 1;
+}
+
+/* The first frame of a thread state: a frame object or an interpreter
+ * frame, by version. */
+static int
+first_frame(const struct py_runtime *rt, uintptr_t ts, uintptr_t *fp)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t cf;
+
+	if (o->ts_frame >= 0)
+		return py_read_ptr(ts + (uintptr_t)o->ts_frame, fp);
+	if (o->ts_current_frame >= 0)
+		return py_read_ptr(ts + (uintptr_t)o->ts_current_frame, fp);
+	if (py_read_ptr(ts + (uintptr_t)o->ts_cframe, &cf) == -1)
+		return -1;
+	if (cf == 0) {
+		*fp = 0;
+		return 0;
+	}
+	return py_read_ptr(cf + (uintptr_t)o->cf_current_frame, fp);
+}
+
+int
+py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
+    struct py_frame *out, int max)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t fp, back, code;
+	long addr;
+	int n = 0, show;
+
+	if (o == NULL || max <= 0)
+		return -1;
+	if (first_frame(rt, ts, &fp) == -1)
+		return -1;
+	for (int steps = 0; fp != 0; steps++, fp = back) {
+		if (steps == PY_WALK_MAX) {
+			if (n > 0)
+				out[n - 1].flags |= PY_FRAME_MORE;
+			break;
+		}
+		if (o->fr_lasti >= 0)
+			show = frame_look_object(rt, fp, &code, &addr);
+		else
+			show = frame_look(rt, fp, &code, &addr);
+		if (show == -1 || py_read_ptr(fp + (uintptr_t)o->fr_back,
+		    &back) == -1) {
+			if (n == max)
+				n--;
+			frame_invalid(&out[n++], fp);
+			break;
+		}
+		if (show == 0)
+			continue;
+		if (n == max) {
+			out[n - 1].flags |= PY_FRAME_MORE;
+			break;
+		}
+		frame_fill(rt, &out[n++], fp, code, addr);
+	}
+	return n;
+}
+
+/* Fill t from thread state ts of interp; -1 when ts fails the check. */
+static int
+thread_read(const struct py_offsets *o, uintptr_t ts, uintptr_t interp,
+    struct py_thread *t)
+{
+	unsigned long tid;
+	uintptr_t back;
+	uint32_t status;
+	int state;
+
+	memset(t, 0, sizeof(*t));
+	t->attached = t->holds_gil = -1;
+	if (py_read_ptr(ts + (uintptr_t)o->ts_interp, &back) == -1 ||
+	    back != interp ||
+	    py_read_ulong(ts + (uintptr_t)o->ts_thread_id, &t->thread_id) == -1)
+		return -1;
+	if (o->ts_native_thread_id >= 0) {
+		if (py_read_ulong(ts + (uintptr_t)o->ts_native_thread_id,
+		    &tid) == -1)
+			return -1;
+		t->tid = (pid_t)tid;
+	}
+	if (o->ts_state >= 0 &&
+	    py_read_int(ts + (uintptr_t)o->ts_state, &state) == 0)
+		t->attached = state == o->ts_state_attached;
+	if (o->ts_status_holds_gil >= 0 && py_read(ts +
+	    (uintptr_t)o->ts_status, &status, sizeof(status)) == 0)
+		t->holds_gil = (int)(status >> o->ts_status_holds_gil & 1);
+	t->tstate = ts;
+	t->interp = interp;
+	return 0;
+}
+
+int
+py_thread_list(const struct py_runtime *rt,
+    int (*fn)(const struct py_thread *, void *), void *arg)
+{
+	const struct py_offsets *o = rt->off;
+	struct py_thread t;
+	uintptr_t interp, ts;
+	int count = 0;
+
+	if (o == NULL || py_read_ptr(rt->runtime +
+	    (uintptr_t)o->rt_interp_head, &interp) == -1 || interp == 0)
+		return -1;
+	for (int ni = 0; interp != 0 && ni < PY_INTERP_MAX; ni++) {
+		if (py_read_ptr(interp + (uintptr_t)o->is_threads_head,
+		    &ts) == -1)
+			return count > 0 ? count : -1;
+		for (int nt = 0; ts != 0 && nt < PY_THREADS_MAX; nt++) {
+			if (thread_read(o, ts, interp, &t) == -1)
+				break;
+			count++;
+			if (fn(&t, arg))
+				return count;
+			if (py_read_ptr(ts + (uintptr_t)o->ts_next, &ts) == -1)
+				break;
+		}
+		if (py_read_ptr(interp + (uintptr_t)o->is_next, &interp) == -1)
+			break;
+	}
+	return count;
+}
+
+/*
+ * One thread may have a thread state in several interpreters.  Take the
+ * first (newest interpreter) that has frames: a thread running code in
+ * a subinterpreter has its innermost frames there.
+ */
+struct match {
+	const struct py_runtime	*rt;
+	unsigned long		 thread_id;
+	pid_t			 tid;
+	uintptr_t		 tstate;
+};
+
+static int
+match_thread(const struct py_thread *t, void *arg)
+{
+	struct match *m = arg;
+	uintptr_t fp;
+
+	if (m->thread_id != 0 ? t->thread_id != m->thread_id :
+	    (t->tid == 0 || t->tid != m->tid))
+		return 0;
+	if (m->tstate == 0)
+		m->tstate = t->tstate;
+	if (first_frame(m->rt, t->tstate, &fp) == 0 && fp != 0) {
+		m->tstate = t->tstate;
+		return 1;
+	}
+	return 0;
+}
+
+int
+py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
+    pid_t tid, struct py_frame *out, int max)
+{
+	struct match m = { rt, thread_id, tid, 0 };
+
+	if (py_thread_list(rt, match_thread, &m) == -1 || m.tstate == 0)
+		return -1;
+	return py_tstate_frames(rt, m.tstate, out, max);
+}

@@ -1,0 +1,287 @@
+/*
+ * CPython seen from inside its own process: find the interpreter, its
+ * GIL and every thread's Python frames by reading interpreter memory.
+ *
+ * Nothing here calls the Python C API or needs the GIL; nothing here
+ * takes a Python lock.  Memory is read as untrusted: another thread may
+ * free or rewrite it while we look, so every read can fail and every
+ * structure is checked before it is believed (object types, back links).
+ * Garbage gives "<invalid>" or an error, never a crash.
+ *
+ * Supported: CPython 3.8-3.13, default (GIL) release builds, x86-64 Linux.
+ * Other builds are refused with a reason, never guessed at.  Offsets come
+ * from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13
+ * the interpreter's own _Py_DebugOffsets take precedence where they
+ * overlap.
+ */
+#ifndef GW_PY_H
+#define GW_PY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Limits, defined here only. */
+#define PY_NAME_MAX	128	/* function and qualified names, with NUL */
+#define PY_FILE_MAX	256	/* file names, with NUL */
+#define PY_WALK_MAX	4096	/* frames looked at per thread, skipped ones
+				   included: a cycle ends here */
+#define PY_INTERP_MAX	64	/* interpreters followed */
+#define PY_THREADS_MAX	4096	/* thread states followed per interpreter */
+
+/*
+ * Offsets of the fields read, for one CPython minor version (generated:
+ * see py-offsets.h).  -1 marks a field the version does not have.
+ */
+struct py_offsets {
+	int	major, minor;
+	int	micro;			/* first micro this entry is for */
+
+	/* _PyRuntimeState */
+	int	rt_initialized;		/* int */
+	int	rt_finalizing;		/* PyThreadState * */
+	int	rt_interp_head;		/* interpreters.head (newest first) */
+	int	rt_interp_main;		/* interpreters.main */
+	int	rt_main_interp;		/* _main_interpreter, its storage */
+	int	rt_gil;			/* ceval.gil, the GIL itself (<=3.11) */
+	int	rt_tstate_current;	/* gilstate.tstate_current (<=3.11) */
+
+	/* PyInterpreterState */
+	int	is_next;
+	int	is_threads_head;	/* tstate_head, threads.head (3.11+) */
+	int	is_ceval_gil;		/* ceval.gil, a pointer (3.12+) */
+	int	is_gil;			/* _gil, the interpreter's (3.12+) */
+
+	/* struct _gil_runtime_state */
+	int	gil_interval;		/* unsigned long, microseconds */
+	int	gil_last_holder;	/* PyThreadState * */
+	int	gil_locked;		/* int: -1 uninitialised, 0, 1 */
+	int	gil_switch_number;	/* unsigned long */
+	int	gil_cond, gil_mutex;	/* pthread_cond_t, pthread_mutex_t */
+	int	gil_switch_cond, gil_switch_mutex;
+	int	gil_size;
+
+	/* PyThreadState */
+	int	ts_next;
+	int	ts_interp;
+	int	ts_frame;		/* PyFrameObject * (<=3.10) */
+	int	ts_cframe;		/* _PyCFrame * (3.10-3.12) */
+	int	cf_current_frame;	/* in _PyCFrame (3.11, 3.12) */
+	int	ts_current_frame;	/* _PyInterpreterFrame * (3.13) */
+	int	ts_thread_id;		/* unsigned long, pthread_self() */
+	int	ts_native_thread_id;	/* unsigned long, gettid() (3.11+) */
+	int	ts_status;		/* 32-bit _status word (3.12+) */
+	int	ts_status_active;	/* bit of _status.active */
+	int	ts_status_holds_gil;	/* bit of _status.holds_gil (3.13) */
+	int	ts_state;		/* int (3.13) */
+	int	ts_state_attached;	/* its value when attached */
+
+	/* PyFrameObject (<=3.10), _PyInterpreterFrame (3.11+) */
+	int	fr_back;		/* f_back, previous */
+	int	fr_code;		/* f_code, f_executable (3.13) */
+	int	fr_lasti;		/* int f_lasti (<=3.10) */
+	int	fr_lasti_bytes;		/* bytes per unit of f_lasti/instr */
+	int	fr_instr;		/* prev_instr, instr_ptr (3.13) */
+	int	fr_owner;		/* char */
+	int	fr_owner_generator;	/* owner values */
+	int	fr_owner_cstack;
+
+	/* PyCodeObject */
+	int	co_firstlineno;		/* int */
+	int	co_filename, co_name, co_qualname;	/* str */
+	int	co_lines;		/* bytes: co_lnotab, co_linetable */
+	int	co_lines_format;	/* PY_LINES_* */
+	int	co_firsttraceable;	/* int, in code units (3.11+) */
+	int	co_code_adaptive;	/* the bytecode itself (3.11+) */
+
+	/* Objects */
+	int	ob_type;
+	int	ob_size;		/* PyVarObject */
+	int	bytes_sval;		/* PyBytesObject data */
+	int	u_length;		/* code points */
+	int	u_state;		/* 32-bit state word */
+	int	u_ascii_size;		/* compact ASCII data follows this */
+	int	u_compact_size;		/* compact non-ASCII data follows */
+	int	u_data;			/* legacy strings: data pointer */
+	int	u_kind_shift, u_kind_mask;
+	int	u_compact_bit, u_ascii_bit;
+	int	u_ready_bit;		/* <=3.11: 0 means not ready */
+
+	/* _thread.lock and _thread.RLock (measured on live objects) */
+	int	lock_sem;		/* sem_t * */
+	int	lock_locked;		/* char */
+	int	rlock_sem;		/* sem_t * */
+	int	rlock_owner;		/* unsigned long, thread_id of owner */
+	int	rlock_count;		/* unsigned long */
+};
+
+#define PY_LINES_LNOTAB		1	/* 3.8, 3.9 */
+#define PY_LINES_310		2	/* 3.10 */
+#define PY_LINES_LOCATIONS	3	/* 3.11+ */
+
+/* The interpreter found in this process. */
+struct py_runtime {
+	int		 major, minor, micro;
+	const struct py_offsets *off;	/* NULL when unsupported */
+	uintptr_t	 runtime;	/* &_PyRuntime */
+	uintptr_t	 gil;		/* struct _gil_runtime_state, or 0 */
+	uintptr_t	 gil_mutex;	/* addresses inside *gil, or 0 */
+	uintptr_t	 gil_cond;
+	uintptr_t	 gil_switch_cond;
+	uintptr_t	 gil_switch_mutex;
+	int		 gil_confirmed;	/* gil checked in an initialised
+					   runtime, not only predicted */
+	int		 free_threaded;
+	int		 debug_offsets;	/* 3.13+: _Py_DebugOffsets used */
+	uintptr_t	 type_code;	/* &PyCode_Type, ... or 0 */
+	uintptr_t	 type_unicode;
+	uintptr_t	 type_bytes;
+	uintptr_t	 type_frame;
+	char		 why_not[128];	/* when py_detect failed */
+};
+
+/* One thread state, as py_thread_list reports it. */
+struct py_thread {
+	uintptr_t	 tstate;
+	uintptr_t	 interp;
+	unsigned long	 thread_id;	/* pthread_t of the thread */
+	pid_t		 tid;		/* kernel TID, 0 before 3.11 */
+	int		 attached;	/* 3.13: state is attached; else -1 */
+	int		 holds_gil;	/* 3.13: _status.holds_gil; else -1 */
+};
+
+/* One Python frame. */
+struct py_frame {
+	char		 function[PY_NAME_MAX];	/* co_name */
+	char		 qualname[PY_NAME_MAX];	/* co_qualname, "" <3.11 */
+	char		 file[PY_FILE_MAX];	/* co_filename */
+	int		 line;			/* 0 when unknown */
+	int		 flags;
+	uintptr_t	 frame;			/* the frame's address */
+	uintptr_t	 code;			/* its code object */
+};
+
+#define PY_FRAME_INVALID	0x1	/* unreadable or failed a check: the
+					   walk stopped here */
+#define PY_FRAME_BADSTR		0x2	/* a name was unreadable: "???" */
+#define PY_FRAME_MORE		0x4	/* deeper frames were left out */
+
+/* What the GIL looks like right now (fields read one by one: racy). */
+struct py_gil_state {
+	int		 locked;	/* -1 uninitialised, 0 free, 1 held */
+	unsigned long	 switch_number;
+	unsigned long	 interval;	/* microseconds */
+	uintptr_t	 last_holder;	/* PyThreadState *, may be 0 */
+	unsigned long	 holder_thread_id;	/* of last_holder, or 0 */
+	pid_t		 holder_tid;	/* 3.11+, or 0 */
+};
+
+/* py-mem.c */
+
+/*
+ * Copy len bytes at addr of this process into buf.  Returns 0, or -1
+ * when any byte is unreadable (buf is then undefined).  Uses
+ * process_vm_readv on ourselves, which fails with EFAULT on unmapped
+ * memory instead of faulting; where that call is refused (seccomp, old
+ * kernels) it checks a cached copy of /proc/self/maps instead, which
+ * cannot see memory unmapped or protected since it was loaded: in that
+ * mode a read of such memory still faults.
+ * errno is preserved.  Allocates nothing.  Async-signal-safe unless the
+ * maps fallback is in use (it takes a ulock).
+ */
+int	py_read(uintptr_t addr, void *buf, size_t len);
+int	py_read_ptr(uintptr_t addr, uintptr_t *out);
+int	py_read_int(uintptr_t addr, int *out);
+int	py_read_ulong(uintptr_t addr, unsigned long *out);
+
+/*
+ * A str object as UTF-8 in buf (size bytes, NUL-terminated), for the
+ * compact ASCII, latin-1, UCS-2 and UCS-4 kinds and ready legacy
+ * strings.  Long strings are cut to fit and end in "...".  Returns the
+ * length written, or -1 when obj is not a readable str (buf then says
+ * "???").  Lone surrogates become '?'.  Allocates nothing.
+ */
+int	py_read_str(const struct py_runtime *rt, uintptr_t obj, char *buf,
+	    size_t size);
+
+/*
+ * Read through the /proc/self/maps check even when process_vm_readv
+ * works (on = 1), or go back to the default (on = 0).  For tests.
+ */
+void	py_mem_use_maps(int on);
+
+/* Forget the maps cache (after mappings were removed or protected). */
+void	py_mem_reset(void);
+
+/* In a fork child: reset the cache's lock, which the parent may hold. */
+void	py_mem_after_fork_child(void);
+
+/* py-detect.c */
+
+/*
+ * Find CPython in this process and fill rt.  Returns 0 when it is a
+ * supported build, -1 otherwise with rt->why_not saying why ("no CPython
+ * in this process", "CPython 3.14.0 is not supported", ...).
+ * Works before the interpreter is initialised: the version and the
+ * offsets are known then, the GIL may only be predicted (see
+ * py_gil_locate).  Reads the version from Py_Version (3.11+) or, before
+ * 3.11, from Py_GetVersion(), which only formats static strings into a
+ * static buffer (no lock, no GIL).  Calls dlsym, which may allocate: call
+ * it from initialisation code, once, from one thread, not from a hook.
+ */
+int	py_detect(struct py_runtime *rt);
+
+/*
+ * Locate (again) the main interpreter's GIL and fill rt->gil and the
+ * gil_* addresses.  Up to 3.11 the GIL sits at a fixed place in
+ * _PyRuntime; from 3.12 it is interpreters.main->ceval.gil, known only
+ * once the main interpreter is created: until then rt->gil is the
+ * address it will have (the main interpreter's own _gil) and
+ * rt->gil_confirmed is 0.  Returns 1 when confirmed, 0 when predicted,
+ * -1 when the layout fails a check (why_not says which).  Not thread
+ * safe against itself or py_detect; readers may run concurrently.
+ * Allocates nothing.
+ */
+int	py_gil_locate(struct py_runtime *rt);
+
+/*
+ * Read the GIL's state.  Returns 0, or -1 when rt->gil is unknown or
+ * unreadable.  Allocates nothing; async-signal-safe as py_read is.
+ */
+int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
+
+/* py-frames.c */
+
+/*
+ * Call fn for every thread state of every interpreter, newest
+ * interpreter first, until fn returns non-zero.  Returns the number of
+ * threads reported, or -1 when the runtime is not initialised or its
+ * lists are unreadable.  A list that fails a check (tstate->interp not
+ * pointing back) is cut there.  Allocates nothing.
+ */
+int	py_thread_list(const struct py_runtime *rt,
+	    int (*fn)(const struct py_thread *, void *), void *arg);
+
+/*
+ * The Python frames of one thread, innermost first, into out[0..max-1].
+ * The thread is the one whose thread state has thread_id (pthread_t),
+ * or, when thread_id is 0, native TID tid (3.11+ only).  A thread with
+ * states in several interpreters gives the first (newest interpreter)
+ * that has frames: a thread running a subinterpreter has its innermost
+ * frames there.  Frames owned by the C stack and frames not started yet
+ * are left out, as sys._current_frames() leaves them out.  Returns the
+ * number of frames written (a thread with no Python frames gives 0), or
+ * -1 when there is no such thread.  The last frame is flagged
+ * PY_FRAME_MORE when deeper ones did not fit, PY_FRAME_INVALID when the
+ * walk had to stop.  Another thread's frames change while they are read:
+ * without the GIL the result for a running thread is a best effort.
+ * Allocates nothing.
+ */
+int	py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
+	    pid_t tid, struct py_frame *out, int max);
+
+/* The frames of a thread state already found (py_thread_list). */
+int	py_tstate_frames(const struct py_runtime *rt, uintptr_t tstate,
+	    struct py_frame *out, int max);
+
+#endif /* GW_PY_H */

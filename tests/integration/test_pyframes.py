@@ -1,0 +1,640 @@
+"""gilwatch's CPython reader (src/shim/py-*.c) against the interpreters
+installed here, and its offsets table against tools/gen-pyoffsets.
+
+Each interpreter runs SCRIPT with build/tests/pyprobe.so preloaded.  The
+script parks threads in known places (a lock, time.sleep, Event.wait in
+a method, deep recursion, a generator, functions with latin-1, UCS-2 and
+UCS-4 names, a busy loop), waits until sys._current_frames() shows each
+one there, records that view, then asks pyprobe (through ctypes, so the
+GIL is released) to dump every thread's frames from interpreter memory.
+The blocked threads must match exactly: function, qualified name (3.11+),
+file and line, innermost first.
+
+Interpreters: pyenv's 3.8-3.13 ($PYENV_ROOT/versions/3.X.Y) and Debian's
+static /usr/bin/python3.11; a missing one is a skip that says so.
+"""
+
+import errno
+import glob
+import json
+import os
+import re
+import sys
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+PYPROBE = os.path.join(gw.BUILD, "tests", "pyprobe.so")
+GEN = os.path.join(gw.ROOT, "tools", "gen-pyoffsets")
+PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+MINORS = range(8, 14)
+INTERVAL_US = 12300         # sys.setswitchinterval(0.0123) in SCRIPT
+
+# The interpreter under test runs this.  "# MARK:name" lines are where
+# threads stop; the test finds their numbers by the marks.
+SCRIPT = r'''
+import ctypes, json, linecache, os, sys, threading, time
+
+LOCK = threading.Lock()
+EVENT = threading.Event()
+STARTED = threading.Event()
+RUNNING = True
+out = open(sys.argv[1], "w")
+info = {}       # role -> {"ident", "native"}
+
+
+def note(role):
+    info[role] = {"ident": threading.get_ident(),
+        "native": getattr(threading, "get_native_id", lambda: 0)()}
+
+
+def blocked_in_lock():
+    note("lock")
+    LOCK.acquire()  # MARK:lock
+
+
+def sleeper():
+    note("sleep")
+    time.sleep(3600)  # MARK:sleep
+
+
+class Waiter:
+    def wait_event(self):
+        note("event")
+        EVENT.wait()  # MARK:event
+
+
+def recurse(n):
+    if n == 0:
+        note("deep")
+        LOCK.acquire()  # MARK:deep
+    else:
+        recurse(n - 1)  # MARK:recurse
+
+
+def gen():
+    note("gen")
+    LOCK.acquire()  # MARK:gen
+    yield 1
+
+
+def drive():
+    next(gen())  # MARK:drive
+
+
+def wäit_latin1():
+    note("latin1")
+    LOCK.acquire()  # MARK:latin1
+
+
+def 待つ_ucs2():
+    note("ucs2")
+    LOCK.acquire()  # MARK:ucs2
+
+
+def 𠀀_ucs4():
+    note("ucs4")
+    LOCK.acquire()  # MARK:ucs4
+
+
+def spin():
+    note("busy")
+    n = 0
+    STARTED.set()
+    while RUNNING:  # MARK:spin
+        n += 1  # MARK:spin2
+
+
+def view():
+    """sys._current_frames() as role -> [frame], innermost first."""
+    frames = sys._current_frames()
+    out = {}
+    for role, who in list(info.items()):
+        f, fl = frames.get(who["ident"]), []
+        while f is not None:
+            co = f.f_code
+            fl.append({"function": co.co_name,
+                "qualname": getattr(co, "co_qualname", ""),
+                "file": co.co_filename, "line": f.f_lineno})
+            f = f.f_back
+        out[role] = fl
+    return out
+
+
+def parked(v, role, want):
+    """Is role's innermost frame at line want (or, for the Event,
+    inside Condition.wait's waiter.acquire())?"""
+    fl = v.get(role) or []
+    if not fl:
+        return False
+    if role == "busy":
+        return fl[0]["function"] == "spin"
+    if role == "event":
+        src = linecache.getline(fl[0]["file"], fl[0]["line"])
+        return "waiter.acquire(" in src and len(fl) > 2 and \
+            fl[2]["function"] == "wait_event"
+    return fl[0]["line"] == want
+
+
+def wait_parked(marks):
+    deadline = time.monotonic() + float(os.environ["PYFRAMES_TIMEOUT"])
+    while True:
+        v = view()
+        late = [r for r in ROLES if not parked(v, r, marks.get(r))]
+        if not late:
+            return
+        if time.monotonic() > deadline:
+            print("not parked: %s" % late, file=sys.stderr)
+            os._exit(2)
+        time.sleep(0.005)   # polling for a state, not waiting it out
+
+
+def dump_now(fn):
+    here = sys._getframe()
+    expect = []
+    f = here
+    while f is not None:
+        expect.append({"function": f.f_code.co_name,
+            "qualname": getattr(f.f_code, "co_qualname", ""),
+            "file": f.f_code.co_filename, "line": f.f_lineno})
+        f = f.f_back
+    out.write(json.dumps({"main": expect, "main_ident":
+        threading.get_ident()}) + "\n")
+    out.flush()
+    fn(out.fileno())  # MARK:dump
+    out.flush()
+
+
+ROLES = ["lock", "sleep", "event", "deep", "gen", "latin1", "ucs2", "ucs4",
+    "busy"]
+marks = json.loads(os.environ["PYFRAMES_MARKS"])
+sys.setswitchinterval(0.0123)
+LOCK.acquire()
+targets = [blocked_in_lock, sleeper, Waiter().wait_event,
+    lambda: recurse(30), drive, wäit_latin1, 待つ_ucs2, 𠀀_ucs4, spin]
+for t in targets:
+    threading.Thread(target=t, daemon=True).start()
+STARTED.wait(float(os.environ["PYFRAMES_TIMEOUT"]))
+wait_parked(marks)
+out.write(json.dumps({"version": list(sys.version_info[:3]),
+    "info": info, "view": view()}) + "\n")
+out.flush()
+lib = ctypes.CDLL(None)
+dump_now(lib.pyprobe_dump)
+out.write(json.dumps({"phase": "maps"}) + "\n")
+dump_now(lib.pyprobe_dump_maps)
+out.write(json.dumps({"bad_reads": lib.pyprobe_bad_reads()}) + "\n")
+dump_now(lib.pyprobe_dump_denied)   # last: denial cannot be undone
+out.write(json.dumps({"done": True}) + "\n")
+out.close()
+os._exit(0)
+'''
+
+
+def marks():
+    """MARK name -> line number in SCRIPT as written to its file."""
+    out = {}
+    for i, line in enumerate(SCRIPT.split("\n"), 1):
+        m = re.search(r"# MARK:(\w+)", line)
+        if m:
+            out[m.group(1)] = i
+    return out
+
+
+def pyenv_builds(minor):
+    out = []
+    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
+        "3.%d.*" % minor))):
+        exe = os.path.join(d, "bin", "python3.%d" % minor)
+        if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) and \
+            os.access(exe, os.X_OK):
+            out.append(exe)
+    return out
+
+
+def parse_dumps(text):
+    """The script's record and its dumps (normal, maps, denied)."""
+    rec = {"dumps": []}
+    cur = None
+    for doc in gw.parse_json_docs(text):
+        if "version" in doc:
+            rec.update(doc)
+        elif "main" in doc:
+            cur = {"main": doc["main"], "main_ident": doc["main_ident"],
+                "threads": {}, "by_id": {}, "by_tid": {}, "short": {}}
+            rec["dumps"].append(cur)
+        elif "runtime" in doc or "early" in doc or "gil" in doc:
+            cur.update(doc)
+        elif "thread" in doc:
+            cur["threads"][doc["thread"]["thread_id"]] = doc["thread"]
+        elif "by_id" in doc:
+            cur["by_id"][doc["by_id"]["thread_id"]] = doc["by_id"]
+        elif "by_tid" in doc:
+            cur["by_tid"][doc["by_tid"]["tid"]] = doc["by_tid"]
+        elif "short" in doc:
+            cur["short"][doc["short"]["thread_id"]] = doc["short"]
+        elif "end" in doc:
+            cur["end"] = doc["end"]
+        else:
+            rec.update(doc)
+    return rec
+
+
+def key(frames, qualname):
+    return [(f["function"], f["qualname"] if qualname else "", f["file"],
+        f["line"]) for f in frames]
+
+
+class TestPyFrames(unittest.TestCase):
+    maxDiff = None
+
+    def run_one(self, exe):
+        gw.need(self, PYPROBE)
+        m = marks()
+        with gw.tempdir() as tmp:
+            # A latin-1 and UCS-2 directory: co_filename is not ASCII.
+            d = os.path.join(tmp, "scrïpt-目录")
+            os.mkdir(d)
+            script = os.path.join(d, "pyframes_script.py")
+            with open(script, "w", encoding="utf-8") as f:
+                f.write(SCRIPT)
+            result = os.path.join(tmp, "result.json")
+            env = dict(os.environ)
+            env["LD_PRELOAD"] = " ".join(filter(None, [PYPROBE,
+                env.get("LD_PRELOAD")]))
+            env["PYFRAMES_MARKS"] = json.dumps(m)
+            env["PYFRAMES_TIMEOUT"] = str(gw.TIMEOUT / 2)
+            env.pop("PYTHONPATH", None)
+            r = gw.run([exe, "-X", "utf8", script, result], env=env)
+            self.assertEqual(r.returncode, 0, r)
+            with open(result, encoding="utf-8") as f:
+                rec = parse_dumps(f.read())
+        self.assertTrue(rec.get("done"), rec)
+        self.check(rec, m, script)
+
+    def check(self, rec, m, script):
+        ver = rec["version"]
+        qual = ver[1] >= 11
+        info, view = rec["info"], rec["view"]
+        self.assertEqual(rec["bad_reads"], 0, "bad reads: check %s failed"
+            % rec["bad_reads"])
+        # process_vm_readv refused by seccomp: the reader falls back.
+        denied = rec["denied"]
+        modes = ["process_vm_readv", "maps"]
+        if denied["installed"]:
+            self.assertEqual((denied["readv"], denied["errno"]),
+                (-1, errno.EPERM))
+            modes.append("denied")
+        else:
+            print("note: no seccomp here (errno %d): fallback on EPERM "
+                "not tested" % denied["errno"])
+        self.assertEqual(len(rec["dumps"]), 3)
+        for mode, dump in zip(modes, rec["dumps"]):
+            with self.subTest(mode=mode):
+                self.check_runtime(dump, ver)
+                self.check_threads(dump, ver, info, view, m, script, qual)
+
+    def check_runtime(self, dump, ver):
+        rt, early = dump["runtime"], dump["early"]
+        self.assertEqual(rt["rv"], 0, rt)
+        self.assertEqual(rt["version"], "%d.%d.%d" % tuple(ver))
+        self.assertTrue(rt["gil_confirmed"], rt)
+        self.assertEqual(rt["gil"], rt["gil_predicted"], rt)
+        self.assertEqual(rt["free_threaded"], 0)
+        self.assertEqual(rt["debug_offsets"], 1 if ver[1] >= 13 else 0,
+            "3.13+ must use _Py_DebugOffsets, and agree with the table")
+        g = rt["gil"]
+        self.assertEqual((rt["gil_cond"] - g, rt["gil_mutex"] - g,
+            rt["gil_switch_cond"] - g, rt["gil_switch_mutex"] - g),
+            (32, 80, 120, 168))
+        # Detected at load time, before Py_Initialize: same answers.
+        self.assertEqual(early["rv"], 0, early)
+        self.assertEqual(early["version"], rt["version"])
+        self.assertEqual(early["gil"], rt["gil"],
+            "the GIL predicted before initialisation is where it is")
+        self.assertEqual(early["gil_confirmed"], 0, early)
+        gil = dump["gil"]
+        self.assertEqual(gil["interval"], INTERVAL_US,
+            "gil->interval is sys.getswitchinterval(): right address")
+        self.assertIn(gil["locked"], (0, 1))
+        self.assertGreater(gil["switch_number"], 0)
+
+    def check_threads(self, dump, ver, info, view, m, script, qual):
+        threads = dump["threads"]
+        idents = {w["ident"] for w in info.values()} | {dump["main_ident"]}
+        self.assertEqual(set(threads), idents, "every thread, no more")
+        self.assertEqual(dump["end"]["threads"], len(idents))
+        if ver[1] >= 11:
+            for role, who in info.items():
+                self.assertEqual(threads[who["ident"]]["tid"],
+                    who["native"], role)
+        # The busy thread is the only one that can hold the GIL: main is
+        # in ctypes, the others wait outside it.
+        gil = dump["gil"]
+        if gil["locked"] == 1:
+            self.assertEqual(gil["holder_thread_id"], info["busy"]["ident"])
+            if ver[1] >= 13:
+                # Nobody asks it to drop the GIL while we read.
+                busy = threads[info["busy"]["ident"]]
+                self.assertEqual((busy["attached"], busy["holds_gil"]),
+                    (1, 1))
+        for ident, t in threads.items():
+            if ver[1] < 13:
+                self.assertEqual((t["attached"], t["holds_gil"]), (-1, -1))
+            elif ident != info["busy"]["ident"]:
+                self.assertEqual((t["attached"], t["holds_gil"]), (0, 0))
+
+        for role, who in info.items():
+            got = threads[who["ident"]]["frames"]
+            want = view[role]
+            with self.subTest(role=role):
+                self.assertTrue(all(f["flags"] == 0 for f in got), got)
+                if role == "busy":
+                    # Running while we read: the loop line varies.
+                    self.assertEqual(key(got[1:], qual),
+                        key(want[1:], qual))
+                    self.assertEqual((got[0]["function"], got[0]["file"]),
+                        ("spin", script))
+                    self.assertIn(got[0]["line"], (m["spin"], m["spin2"]))
+                    continue
+                self.assertEqual(key(got, qual), key(want, qual))
+                self.assertIn(script, [f["file"] for f in got])
+                self.assertEqual(dump["by_id"][who["ident"]]["frames"], got)
+                short = dump["short"][who["ident"]]["frames"]
+                self.assertEqual(key(short, qual), key(got[:3], qual))
+                self.assertEqual([f["flags"] for f in short],
+                    [0, 0, 4 if len(got) > 3 else 0][:len(short)],
+                    "PY_FRAME_MORE on the last frame of a cut stack")
+                if ver[1] >= 11:
+                    self.assertEqual(dump["by_tid"][who["native"]]["frames"],
+                        got)
+        # A few facts the Python view itself must show, so the
+        # comparison above compares something.
+        self.assertEqual(view["deep"][0]["line"], m["deep"])
+        self.assertEqual([f["line"] for f in view["deep"][1:31]],
+            [m["recurse"]] * 30)
+        self.assertEqual([f["function"] for f in view["gen"][:2]],
+            ["gen", "drive"])
+        self.assertEqual([f["function"] for f in view["latin1"][:1]] +
+            [f["function"] for f in view["ucs2"][:1]] +
+            [f["function"] for f in view["ucs4"][:1]],
+            ["wäit_latin1", "待つ_ucs2", "𠀀_ucs4"])
+        if qual:
+            self.assertEqual(view["event"][2]["qualname"],
+                "Waiter.wait_event")
+        # The thread that called pyprobe through ctypes: its own frames.
+        main = threads[dump["main_ident"]]["frames"]
+        want = dump["main"]
+        want[0]["line"] = m["dump"]
+        self.assertEqual(key(main, qual), key(want, qual))
+
+
+def make_pyenv_test(minor):
+    def test(self):
+        builds = pyenv_builds(minor)
+        if not builds:
+            print("skip: python3.%d not installed (pyenv)" % minor)
+            self.skipTest("python3.%d not installed" % minor)
+        for exe in builds:
+            with self.subTest(python=exe):
+                self.run_one(exe)
+    test.__doc__ = "pyenv's python3.%d" % minor
+    return test
+
+
+def make_system_test(exe):
+    def test(self):
+        if not os.access(exe, os.X_OK):
+            print("skip: %s not installed" % exe)
+            self.skipTest("%s not installed" % exe)
+        self.run_one(exe)
+    test.__doc__ = exe
+    return test
+
+
+for _minor in MINORS:
+    setattr(TestPyFrames, "test_pyenv_3_%d" % _minor,
+        make_pyenv_test(_minor))
+    _exe = "/usr/bin/python3.%d" % _minor
+    if _minor == 11 or os.access(_exe, os.X_OK):
+        setattr(TestPyFrames, "test_system_3_%d" % _minor,
+            make_system_test(_exe))
+
+
+# A subinterpreter is created before the dump.  From 3.12 it has its own
+# GIL and is interpreters.head: the main GIL is interpreters.main's.
+SUBINTERP = r'''
+import ctypes, os, sys
+try:
+    import _xxsubinterpreters as si
+except ImportError:
+    import _interpreters as si
+sid = si.create()
+sys.setswitchinterval(0.0123)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+ctypes.CDLL(None).pyprobe_dump(fd)
+os.close(fd)
+'''
+
+
+class TestPySubinterpreter(unittest.TestCase):
+    def test_main_gil_with_subinterpreter(self):
+        """The GIL found is the main interpreter's (its switch interval),
+        the thread list spans every interpreter."""
+        gw.need(self, PYPROBE)
+        builds = [b for m in MINORS for b in pyenv_builds(m)]
+        builds += [e for e in ("/usr/bin/python3.%d" % m for m in MINORS)
+            if os.access(e, os.X_OK)]
+        if not builds:
+            print("skip: no python3.8-3.13 installed")
+            self.skipTest("no python3.8-3.13 installed")
+        for exe in builds:
+            with self.subTest(python=exe), gw.tempdir() as tmp:
+                script = os.path.join(tmp, "sub.py")
+                with open(script, "w") as f:
+                    f.write(SUBINTERP)
+                out = os.path.join(tmp, "out.json")
+                env = dict(os.environ, LD_PRELOAD=PYPROBE)
+                r = gw.run([exe, script, out], env=env)
+                self.assertEqual(r.returncode, 0, r)
+                with open(out) as f:
+                    docs = gw.parse_json_docs(f.read())
+                rt = [d["runtime"] for d in docs if "runtime" in d][0]
+                gil = [d["gil"] for d in docs if "gil" in d][0]
+                self.assertEqual((rt["rv"], rt["gil_confirmed"]), (0, 1))
+                self.assertEqual(gil["interval"], INTERVAL_US)
+                threads = [d["thread"] for d in docs if "thread" in d]
+                # The main thread has its frames wherever its states are.
+                me = [t for t in threads if t["n"] > 0]
+                self.assertEqual(len(me), 1, threads)
+                self.assertEqual(me[0]["frames"][0]["file"], script)
+                by_id = [d["by_id"] for d in docs if "by_id" in d]
+                self.assertTrue(all(b["frames"] == me[0]["frames"]
+                    for b in by_id), by_id)
+
+
+# A program that looks like CPython to py_detect (the symbols it asks
+# dlsym for) with a runtime laid out by the test, then loads pyprobe.so
+# and dumps.  -D options pick the case.
+FAKE = r'''
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef RUNTIME
+__attribute__((aligned(64))) char _PyRuntime[1 << 17];
+static __attribute__((aligned(64))) char interp[1 << 14], tstate[1 << 12];
+#define AT(base, off, type)	(*(type *)((base) + (off)))
+#endif
+#ifdef VERSION
+const unsigned long Py_Version = VERSION;
+#endif
+#ifdef GETVERSION
+const char *Py_GetVersion(void) { return GETVERSION " (fake)"; }
+#endif
+#ifdef DEBUG_BUILD
+long _Py_RefTotal;
+#endif
+
+int
+main(int argc, char **argv)
+{
+	int (*dump)(int);
+	void *h;
+
+#ifdef SETUP
+	SETUP;
+#endif
+	if ((h = dlopen(argv[1], RTLD_NOW)) == NULL ||
+	    (*(void **)&dump = dlsym(h, "pyprobe_dump")) == NULL) {
+		fprintf(stderr, "%s\n", dlerror());
+		return 2;
+	}
+	return dump(1) == 0 ? 0 : 3;
+}
+'''
+
+
+def table_entry(minor):
+    """{field: value} of the committed py-offsets.h entry for 3.minor."""
+    with open(os.path.join(gw.ROOT, "src", "shim", "py-offsets.h")) as f:
+        text = f.read()
+    m = re.search(r"\{ \.major = 3, \.minor = %d, \.micro = 0,(.*?)\n\t\},"
+        % minor, text, re.S)
+    return {k: int(v) for k, v in re.findall(r"\.(\w+) = (-?\d+)",
+        m.group(1))}
+
+
+class TestPyDetect(unittest.TestCase):
+    """py_detect refuses what it does not know, with a reason."""
+
+    def detect(self, tmp, name, defines):
+        gw.need(self, PYPROBE)
+        src = os.path.join(tmp, "fake.c")
+        with open(src, "w") as f:
+            f.write(FAKE)
+        exe = os.path.join(tmp, name)
+        cc = os.environ.get("CC", "cc")
+        r = gw.run([cc, "-std=gnu11", "-rdynamic", "-o", exe, src, "-ldl"] +
+            ["-D%s" % d for d in defines])
+        self.assertEqual(r.returncode, 0, r)
+        r = gw.run([exe, PYPROBE])
+        docs = gw.parse_json_docs(r.stdout)
+        rt = [d["runtime"] for d in docs if "runtime" in d]
+        self.assertEqual(len(rt), 1, r)
+        return r, rt[0]
+
+    def refused(self, defines, why):
+        with gw.tempdir() as tmp:
+            r, rt = self.detect(tmp, "fake", defines)
+        self.assertEqual(r.returncode, 3, r)
+        self.assertEqual((rt["rv"], rt["supported"]), (-1, False), rt)
+        self.assertIn(why, rt["why_not"])
+        self.assertEqual(rt["gil"], 0, "no GIL address when refused")
+        return rt
+
+    def test_no_python(self):
+        self.refused([], "no CPython in this process")
+
+    def test_unknown_version(self):
+        self.refused(["RUNTIME", "VERSION=0x030e00f0UL"],
+            "CPython 3.14.0 is not supported")
+        self.refused(["RUNTIME", "VERSION=0x020700f0UL"],
+            "CPython 2.7.0 is not supported")
+
+    def test_version_without_py_version(self):
+        # Before 3.11 the version comes from Py_GetVersion(); a 3.11+
+        # that lacks Py_Version is not what it claims.
+        self.refused(["RUNTIME", 'GETVERSION="3.11.4"'],
+            "CPython of unknown version")
+        with gw.tempdir() as tmp:
+            r, rt = self.detect(tmp, "fake310", ["RUNTIME",
+                'GETVERSION="3.10.99"'])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual((rt["rv"], rt["version"]), (0, "3.10.99"))
+        # An uninitialised runtime: the GIL is predicted, not confirmed.
+        self.assertEqual(rt["gil_confirmed"], 0)
+        self.assertEqual(rt["gil"] - rt["runtime"], table_entry(10)["rt_gil"])
+
+    def test_debug_build(self):
+        self.refused(["RUNTIME", "VERSION=0x030b07f0UL", "DEBUG_BUILD"],
+            "is a debug build")
+
+    def test_free_threaded(self):
+        self.refused(["RUNTIME", "VERSION=0x030d00f0UL",
+            'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
+            "AT(_PyRuntime, 8, unsigned long) = 0x030d00f0UL; "
+            "AT(_PyRuntime, 16, unsigned long) = 1"],
+            "is free-threaded")
+
+    def layout(self, o, tstate_interp, locked):
+        """SETUP for a 3.11 runtime with one interpreter, one thread."""
+        return ("SETUP="
+            "AT(_PyRuntime, %d, char *) = interp; "
+            "AT(_PyRuntime, %d, char *) = interp; "
+            "AT(interp, %d, char *) = tstate; "
+            "AT(tstate, %d, char *) = %s; "
+            "AT(tstate, %d, unsigned long) = 4242; "
+            "AT(_PyRuntime, %d, int) = %d" % (o["rt_interp_head"],
+            o["rt_interp_main"], o["is_threads_head"], o["ts_interp"],
+            tstate_interp, o["ts_thread_id"], o["rt_gil"] + o["gil_locked"],
+            locked))
+
+    def test_layout_checks(self):
+        o = table_entry(11)
+        v = "VERSION=0x030b07f0UL"
+        self.refused(["RUNTIME", v, self.layout(o, "tstate", 0)],
+            "thread lists fail the check")
+        self.refused(["RUNTIME", v, self.layout(o, "interp", 7)],
+            "GIL fails the check")
+        with gw.tempdir() as tmp:
+            r, rt = self.detect(tmp, "fake311", ["RUNTIME", v,
+                self.layout(o, "interp", 0)])
+            docs = gw.parse_json_docs(r.stdout)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual((rt["rv"], rt["gil_confirmed"]), (0, 1), rt)
+        threads = [d["thread"] for d in docs if "thread" in d]
+        self.assertEqual([(t["thread_id"], t["n"]) for t in threads],
+            [(4242, 0)])
+
+
+class TestPyOffsets(unittest.TestCase):
+    def test_gen_pyoffsets_check(self):
+        """The committed table matches every interpreter installed."""
+        r = gw.run([sys.executable, GEN, "--check"], timeout=4 * gw.TIMEOUT)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("matches the installed interpreters", r.stdout)
+        for minor in MINORS:
+            said = re.search(r"^(probe: 3\.%d\.\d+ |skip: python3\.%d not "
+                r"installed$)" % (minor, minor), r.stdout, re.M)
+            self.assertIsNotNone(said, "3.%d neither probed nor skipped "
+                "aloud: %r" % (minor, r))
+            if said.group(1).startswith("skip"):
+                print(said.group(1))
+
+
+if __name__ == "__main__":
+    unittest.main()
