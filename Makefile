@@ -85,6 +85,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
 	$(CC) $(SHIM_CFLAGS) -Isrc/cli -Itui -o $@ $< $(B)/libgwcore.a \
 		-lcriterion $(SHIM_LIBS)
 
+# Build, then show gilwatch on two samples: a deadlock caught as it
+# happens, and a lock-order inversion caught before it can happen.
+demo:
+	@scripts/deps
+	@$(MAKE) --no-print-directory all
+	@echo; echo '$$ gilwatch run --on-deadlock=exit -- build/samples/abba'
+	@$(B)/gilwatch run --on-deadlock=exit -- $(B)/samples/abba 2>&1 | \
+		grep -v '^gw-sample' || true
+	@echo; echo '$$ gilwatch run -- build/samples/order_inversion'
+	@$(B)/gilwatch run -- $(B)/samples/order_inversion 2>&1 | \
+		grep -v '^gw-sample' || true
+
 check: all $(UNITS)
 	@tests/run-checks $(B)
 
@@ -104,7 +116,7 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check install clean bench
+.PHONY: all check install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # The CPython reader (src/shim/py-*.c) alone in a preloadable library,

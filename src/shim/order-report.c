@@ -4,6 +4,7 @@
  * closed the cycle, the existing chain with the stack that made each
  * link, then a two-column "possible unsafe locking scenario".
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,23 +18,42 @@
 #define SCENARIO_COLUMNS	4	/* wider cycles are listed instead */
 #define COLUMN_WIDTH		26
 
-/* A short name per distinct lock of the cycle: A, B, ... */
-static char
-letter(struct oedge **cyc, int n, uintptr_t addr)
+/*
+ * A name per lock of the cycle: the variable it is when it is a global
+ * the symbol table knows ("a", "table+64"), else a letter by its place
+ * in the cycle.
+ */
+static const char *
+lock_name(struct oedge **cyc, int n, uintptr_t addr)
 {
+	static __thread char bufs[4][80];	/* a few per printf */
+	static __thread unsigned next;
+	char *buf = bufs[next++ % 4];
+	size_t len = sizeof bufs[0];
+	struct symbol sym;
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (cyc[i]->from_addr == addr)
-			return (char)('A' + i % 26);
-	return '?';
+	if (stack_symbolize(addr, 0, &sym) == 0 && sym.function[0] != '\0') {
+		if (sym.offset == 0)
+			snprintf(buf, len, "%.60s", sym.function);
+		else
+			snprintf(buf, len, "%.60s+%zu", sym.function,
+			    (size_t)sym.offset);
+		return buf;
+	}
+	for (i = 0; i < n && cyc[i]->from_addr != addr; i++)
+		;
+	snprintf(buf, len, "%c", i < n ? 'A' + i % 26 : '?');
+	return buf;
 }
+
+#define NAME(addr)	lock_name(cyc, n, (addr))
 
 static void
 text_lock(struct out *o, int kind, uintptr_t addr, uintptr_t class_site,
-    char name)
+    const char *name)
 {
-	out_printf(o, "%s <0x%zx> (%c), class ", gw_lock_kind_name(kind),
+	out_printf(o, "%s <0x%zx> (%s), class ", gw_lock_kind_name(kind),
 	    (size_t)addr, name);
 	report_ip(o, class_site, 1, GW_FORMAT_TEXT);
 }
@@ -78,9 +98,9 @@ text_scenario(struct out *o, struct oedge **cyc, int n)
 	out_puts(o, "\n Possible unsafe locking scenario:\n\n");
 	if (n > SCENARIO_COLUMNS) {
 		for (i = 0; i < n; i++)
-			out_printf(o, "  thread %d: holds %c, waits for %c\n",
-			    i + 1, letter(cyc, n, cyc[i]->from_addr),
-			    letter(cyc, n, cyc[i]->to_addr));
+			out_printf(o, "  thread %d: holds %s, waits for %s\n",
+			    i + 1, NAME(cyc[i]->from_addr),
+			    NAME(cyc[i]->to_addr));
 		out_puts(o, "\n *** DEADLOCK ***\n\n");
 		return;
 	}
@@ -95,8 +115,8 @@ text_scenario(struct out *o, struct oedge **cyc, int n)
 	out_puts(o, "\n");
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < n; i++)
-			out_printf(o, "  %*slock(%c);\n", i * COLUMN_WIDTH + 5,
-			    "", letter(cyc, n, k == 0 ? cyc[i]->from_addr :
+			out_printf(o, "  %*slock(%s);\n", i * COLUMN_WIDTH + 5,
+			    "", NAME(k == 0 ? cyc[i]->from_addr :
 			    cyc[i]->to_addr));
 	out_puts(o, "\n *** DEADLOCK ***\n\n");
 }
@@ -116,12 +136,12 @@ report_text_cycle(struct out *o, struct thread *t, int view,
 	out_printf(o, "\"%s\" tid=%d is trying to acquire:\n  ", name,
 	    atomic_load(&t->tid));
 	text_lock(o, cyc[0]->to_kind, cyc[0]->to_addr, cyc[0]->to_class,
-	    letter(cyc, n, cyc[0]->to_addr));
+	    NAME(cyc[0]->to_addr));
 	out_puts(o, "\n  at ");
 	report_ip(o, site, 1, GW_FORMAT_TEXT);
 	out_puts(o, "\n\nbut already holds:\n  ");
 	text_lock(o, cyc[0]->from_kind, cyc[0]->from_addr,
-	    cyc[0]->from_class, letter(cyc, n, cyc[0]->from_addr));
+	    cyc[0]->from_class, NAME(cyc[0]->from_addr));
 	out_puts(o, "\n\nwhich lock already depends on the new lock.\n");
 	if (view == ORDER_VIEW_CLASS)
 		out_puts(o, "(class view: these instances never formed a "
@@ -129,16 +149,16 @@ report_text_cycle(struct out *o, struct thread *t, int view,
 		    "order)\n");
 	out_puts(o, "\nthe existing dependency chain is:\n\n");
 	for (i = n - 1; i >= 0; i--) {
-		out_printf(o, "-> #%d (%c after %c) made by \"%s\" tid=%d:\n",
-		    i, letter(cyc, n, cyc[i]->to_addr),
-		    letter(cyc, n, cyc[i]->from_addr), cyc[i]->thread,
+		out_printf(o, "-> #%d (%s after %s) made by \"%s\" tid=%d:\n",
+		    i, NAME(cyc[i]->to_addr),
+		    NAME(cyc[i]->from_addr), cyc[i]->thread,
 		    (int)cyc[i]->tid);
 		out_puts(o, "      holding ");
 		text_lock(o, cyc[i]->from_kind, cyc[i]->from_addr,
-		    cyc[i]->from_class, letter(cyc, n, cyc[i]->from_addr));
+		    cyc[i]->from_class, NAME(cyc[i]->from_addr));
 		out_puts(o, "\n      took ");
 		text_lock(o, cyc[i]->to_kind, cyc[i]->to_addr,
-		    cyc[i]->to_class, letter(cyc, n, cyc[i]->to_addr));
+		    cyc[i]->to_class, NAME(cyc[i]->to_addr));
 		out_puts(o, "\n");
 		text_stack(o, &cyc[i]->stack);
 		out_puts(o, "\n");

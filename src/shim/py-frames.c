@@ -158,41 +158,142 @@ line_locations(struct table *t, int first, long addr)
 	return 0;
 }
 
-/* The line of byte offset addr in code (addr < 0: not started yet). */
+/*
+ * The fixed parts of a frame and of a code object, each read in one go:
+ * a syscall per field would cost more than everything else together.
+ */
+#define HEAD_MAX	256	/* bytes of either read at once, at most */
+
+struct frame {
+	uintptr_t	back;
+	uintptr_t	code;
+	uintptr_t	instr;		/* 3.11+ */
+	int		lasti;		/* <=3.10 */
+	int		owner;		/* 3.11+ */
+};
+
+struct code {
+	uintptr_t	addr;
+	uintptr_t	name, qualname, filename, lines;
+	long		units;		/* 3.11+: length of the bytecode */
+	int		firstlineno;
+	int		firsttraceable;	/* 3.11+ */
+};
+
+/* How far to read so that a field of size bytes at off is covered. */
+static size_t
+reach(size_t len, int off, size_t size)
+{
+	if (off >= 0 && (size_t)off + size > len)
+		return (size_t)off + size;
+	return len;
+}
+
+static uintptr_t
+ptr_at(const unsigned char *b, int off)
+{
+	uintptr_t v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
 static int
-code_line(const struct py_runtime *rt, uintptr_t code, long addr)
+int_at(const unsigned char *b, int off)
+{
+	int v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+/* Read the frame at fp; -1 when unreadable or not a frame object. */
+static int
+frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 {
 	const struct py_offsets *o = rt->off;
-	struct table t;
-	uintptr_t bytes;
-	int first;
+	unsigned char b[HEAD_MAX];
+	size_t len = 0;
 
-	if (py_read_int(code + (uintptr_t)o->co_firstlineno, &first) == -1)
-		return 0;
-	if (addr < 0)
-		return first;
-	if (py_read_ptr(code + (uintptr_t)o->co_lines, &bytes) == -1 ||
-	    table_open(rt, bytes, &t) == -1)
-		return 0;
-	switch (o->co_lines_format) {
-	case PY_LINES_LNOTAB:
-		return line_lnotab(&t, first, addr);
-	case PY_LINES_310:
-		return line_310(&t, first, addr);
-	case PY_LINES_LOCATIONS:
-		return line_locations(&t, first, addr);
+	len = reach(len, o->fr_back, sizeof(uintptr_t));
+	len = reach(len, o->fr_code, sizeof(uintptr_t));
+	len = reach(len, o->fr_instr, sizeof(uintptr_t));
+	len = reach(len, o->fr_lasti, sizeof(int));
+	len = reach(len, o->fr_owner, 1);
+	if (o->fr_lasti >= 0)		/* <=3.10: frames are objects */
+		len = reach(len, o->ob_type, sizeof(uintptr_t));
+	if (len > sizeof(b) || py_read(fp, b, len) == -1)
+		return -1;
+	memset(f, 0, sizeof(*f));
+	f->back = ptr_at(b, o->fr_back);
+	f->code = ptr_at(b, o->fr_code);
+	if (o->fr_lasti >= 0) {
+		if (rt->type_frame != 0 &&
+		    ptr_at(b, o->ob_type) != rt->type_frame)
+			return -1;
+		f->lasti = int_at(b, o->fr_lasti);
+	} else {
+		f->instr = ptr_at(b, o->fr_instr);
+		f->owner = (signed char)b[o->fr_owner];
 	}
 	return 0;
 }
 
+/* Read the code object at addr; -1 when unreadable or not code. */
 static int
-is_type(uintptr_t want, const struct py_offsets *o, uintptr_t obj)
+code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 {
-	uintptr_t type;
+	const struct py_offsets *o = rt->off;
+	unsigned char b[HEAD_MAX];
+	size_t len = 0;
 
-	if (py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1)
+	len = reach(len, o->ob_type, sizeof(uintptr_t));
+	len = reach(len, o->co_firstlineno, sizeof(int));
+	len = reach(len, o->co_filename, sizeof(uintptr_t));
+	len = reach(len, o->co_name, sizeof(uintptr_t));
+	len = reach(len, o->co_qualname, sizeof(uintptr_t));
+	len = reach(len, o->co_lines, sizeof(uintptr_t));
+	len = reach(len, o->co_firsttraceable, sizeof(int));
+	if (o->co_code_adaptive >= 0)	/* 3.11+: a PyVarObject */
+		len = reach(len, o->ob_size, sizeof(long));
+	if (len > sizeof(b) || py_read(addr, b, len) == -1)
+		return -1;
+	if (rt->type_code != 0 && ptr_at(b, o->ob_type) != rt->type_code)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	c->addr = addr;
+	c->firstlineno = int_at(b, o->co_firstlineno);
+	c->filename = ptr_at(b, o->co_filename);
+	c->name = ptr_at(b, o->co_name);
+	c->lines = ptr_at(b, o->co_lines);
+	if (o->co_qualname >= 0)
+		c->qualname = ptr_at(b, o->co_qualname);
+	if (o->co_code_adaptive >= 0) {
+		memcpy(&c->units, b + o->ob_size, sizeof(c->units));
+		c->firsttraceable = int_at(b, o->co_firsttraceable);
+	}
+	return 0;
+}
+
+/* The line of byte offset addr in code (addr < 0: not started yet). */
+static int
+code_line(const struct py_runtime *rt, const struct code *c, long addr)
+{
+	struct table t;
+
+	if (addr < 0)
+		return c->firstlineno;
+	if (table_open(rt, c->lines, &t) == -1)
 		return 0;
-	return want == 0 || type == want;
+	switch (rt->off->co_lines_format) {
+	case PY_LINES_LNOTAB:
+		return line_lnotab(&t, c->firstlineno, addr);
+	case PY_LINES_310:
+		return line_310(&t, c->firstlineno, addr);
+	case PY_LINES_LOCATIONS:
+		return line_locations(&t, c->firstlineno, addr);
+	}
+	return 0;
 }
 
 static void
@@ -206,80 +307,52 @@ frame_invalid(struct py_frame *f, uintptr_t frame)
 
 static void
 frame_fill(const struct py_runtime *rt, struct py_frame *f, uintptr_t frame,
-    uintptr_t code, long addr)
+    const struct code *c, long addr)
 {
-	const struct py_offsets *o = rt->off;
-	uintptr_t s;
-
 	memset(f, 0, sizeof(*f));
 	f->frame = frame;
-	f->code = code;
-	f->line = code_line(rt, code, addr);
-	if (py_read_ptr(code + (uintptr_t)o->co_name, &s) == -1 ||
-	    py_read_str(rt, s, f->function, sizeof(f->function)) == -1)
+	f->code = c->addr;
+	f->line = code_line(rt, c, addr);
+	if (py_read_str(rt, c->name, f->function, sizeof(f->function)) == -1)
 		f->flags |= PY_FRAME_BADSTR;
-	if (o->co_qualname >= 0 &&
-	    (py_read_ptr(code + (uintptr_t)o->co_qualname, &s) == -1 ||
-	    py_read_str(rt, s, f->qualname, sizeof(f->qualname)) == -1))
+	if (rt->off->co_qualname >= 0 && py_read_str(rt, c->qualname,
+	    f->qualname, sizeof(f->qualname)) == -1)
 		f->flags |= PY_FRAME_BADSTR;
-	if (py_read_ptr(code + (uintptr_t)o->co_filename, &s) == -1 ||
-	    py_read_str(rt, s, f->file, sizeof(f->file)) == -1)
+	if (py_read_str(rt, c->filename, f->file, sizeof(f->file)) == -1)
 		f->flags |= PY_FRAME_BADSTR;
 }
 
 /*
- * One frame of 3.11+: 1 to show it, 0 to skip it (C stack, not started,
- * not code), -1 when it fails a check.  *code and *addr describe it.
+ * Should frame f be shown?  1 yes, 0 skip it (owned by C, not started),
+ * -1 when it fails a check.  *c and *addr (byte offset of the current
+ * instruction, -1 before the first) describe it.
  */
 static int
-frame_look(const struct py_runtime *rt, uintptr_t fp, uintptr_t *code,
-    long *addr)
+frame_look(const struct py_runtime *rt, const struct frame *f,
+    struct code *c, long *addr)
 {
 	const struct py_offsets *o = rt->off;
-	uintptr_t instr;
-	long units;
-	char owner;
-	int first;
 
-	if (py_read(fp + (uintptr_t)o->fr_owner, &owner, 1) == -1 ||
-	    py_read_ptr(fp + (uintptr_t)o->fr_code, code) == -1)
-		return -1;
+	if (o->fr_lasti >= 0) {
+		/* <=3.10: f_lasti -1 means not started: co_firstlineno. */
+		if (code_read(rt, f->code, c) == -1)
+			return -1;
+		*addr = f->lasti < 0 ? -1 : (long)f->lasti * o->fr_lasti_bytes;
+		return 1;
+	}
 	/* 3.12+ entry frames (3.13: executable None) belong to C. */
-	if (o->fr_owner_cstack >= 0 && owner == o->fr_owner_cstack)
+	if (o->fr_owner_cstack >= 0 && f->owner == o->fr_owner_cstack)
 		return 0;
-	if (!is_type(rt->type_code, o, *code))
+	if (code_read(rt, f->code, c) == -1)
 		return -1;
-	if (py_read_ptr(fp + (uintptr_t)o->fr_instr, &instr) == -1 ||
-	    py_read(*code + (uintptr_t)o->ob_size, &units,
-	    sizeof(units)) == -1 ||
-	    py_read_int(*code + (uintptr_t)o->co_firsttraceable, &first) == -1)
-		return -1;
-	*addr = (long)(instr - (*code + (uintptr_t)o->co_code_adaptive));
+	*addr = (long)(f->instr - (f->code + (uintptr_t)o->co_code_adaptive));
 	/* prev_instr may sit one unit before the code, no further. */
-	if (*addr < -o->fr_lasti_bytes || *addr > units * o->fr_lasti_bytes)
+	if (*addr < -o->fr_lasti_bytes || *addr > c->units * o->fr_lasti_bytes)
 		return -1;
 	/* Not started: sys._current_frames() leaves these out too. */
-	if (owner != o->fr_owner_generator &&
-	    *addr < (long)first * o->fr_lasti_bytes)
+	if (f->owner != o->fr_owner_generator &&
+	    *addr < (long)c->firsttraceable * o->fr_lasti_bytes)
 		return 0;
-	return 1;
-}
-
-/* One frame of 3.8-3.10, a PyFrameObject: as frame_look, never 0. */
-static int
-frame_look_object(const struct py_runtime *rt, uintptr_t fp,
-    uintptr_t *code, long *addr)
-{
-	const struct py_offsets *o = rt->off;
-	int lasti;
-
-	if (!is_type(rt->type_frame, o, fp) ||
-	    py_read_ptr(fp + (uintptr_t)o->fr_code, code) == -1 ||
-	    !is_type(rt->type_code, o, *code) ||
-	    py_read_int(fp + (uintptr_t)o->fr_lasti, &lasti) == -1)
-		return -1;
-	/* f_lasti -1: not started, which makes the line co_firstlineno. */
-	*addr = lasti < 0 ? -1 : (long)lasti * o->fr_lasti_bytes;
 	return 1;
 }
 
@@ -308,27 +381,24 @@ int
 py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
     struct py_frame *out, int max)
 {
-	const struct py_offsets *o = rt->off;
-	uintptr_t fp, back, code;
+	struct frame f;
+	struct code c;
+	uintptr_t fp;
 	long addr;
 	int n = 0, show;
 
-	if (o == NULL || max <= 0)
+	if (rt->off == NULL || max <= 0)
 		return -1;
 	if (first_frame(rt, ts, &fp) == -1)
 		return -1;
-	for (int steps = 0; fp != 0; steps++, fp = back) {
+	for (int steps = 0; fp != 0; steps++, fp = f.back) {
 		if (steps == PY_WALK_MAX) {
 			if (n > 0)
 				out[n - 1].flags |= PY_FRAME_MORE;
 			break;
 		}
-		if (o->fr_lasti >= 0)
-			show = frame_look_object(rt, fp, &code, &addr);
-		else
-			show = frame_look(rt, fp, &code, &addr);
-		if (show == -1 || py_read_ptr(fp + (uintptr_t)o->fr_back,
-		    &back) == -1) {
+		if (frame_read(rt, fp, &f) == -1 ||
+		    (show = frame_look(rt, &f, &c, &addr)) == -1) {
 			if (n == max)
 				n--;
 			frame_invalid(&out[n++], fp);
@@ -340,7 +410,7 @@ py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
 			out[n - 1].flags |= PY_FRAME_MORE;
 			break;
 		}
-		frame_fill(rt, &out[n++], fp, code, addr);
+		frame_fill(rt, &out[n++], fp, &c, addr);
 	}
 	return n;
 }

@@ -703,6 +703,7 @@ after_fork(void)
 	ulock_init(&sym_lock);
 	ulock_init(&req_lock);
 	atomic_store(&req.state, REQ_STATE(req_gen, REQ_IDLE));
+	atomic_store(&captures_now, 0);
 }
 
 /*

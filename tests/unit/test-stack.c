@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -179,6 +180,26 @@ Test(stack, symbolize_after_dlopen_and_reset, .timeout = 30)
 	cr_assert_eq(stack_symbolize((uintptr_t)capture_here, 0, &sym), 0);
 	cr_assert_str_eq(sym.function, "capture_here");
 	dlclose(h);
+}
+
+/* Files libdw keeps open must not leak into what the program execs. */
+Test(stack, symbolize_files_are_cloexec, .timeout = 30)
+{
+	struct stack st;
+	struct symbol sym;
+	int before[256], fd, flags, i;
+
+	for (fd = 0; fd < 256; fd++)
+		before[fd] = fcntl(fd, F_GETFD) != -1;
+	capture_here(&st);
+	for (i = 0; i < st.depth; i++)
+		stack_symbolize(st.ip[i], i > 0, &sym);
+	stack_symbolize((uintptr_t)dlsym(RTLD_DEFAULT, "getpid"), 0, &sym);
+	for (fd = 0; fd < 256; fd++) {
+		if (before[fd] || (flags = fcntl(fd, F_GETFD)) == -1)
+			continue;
+		cr_assert(flags & FD_CLOEXEC, "fd %d is inherited", fd);
+	}
 }
 
 Test(stack, symbolize_in_fork_child, .timeout = 30)
