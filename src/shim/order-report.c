@@ -26,7 +26,7 @@
 static const char *
 lock_name(struct oedge **cyc, int n, uintptr_t addr)
 {
-	static __thread char bufs[4][80];	/* a few per printf */
+	static __thread char bufs[4][96];	/* a few per printf */
 	static __thread unsigned next;
 	char *buf = bufs[next++ % 4];
 	size_t len = sizeof bufs[0];
