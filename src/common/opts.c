@@ -125,6 +125,25 @@ opts_lock_order(const char *s, int *off, struct opts_deadlock *od,
 }
 
 int
+opts_sort(const char *s, const char **errstr)
+{
+	static const char *names[] = {
+		[OPTS_SORT_WAIT] = "wait",
+		[OPTS_SORT_HOLD] = "hold",
+		[OPTS_SORT_CONTENDED] = "contended",
+		[OPTS_SORT_ACQUIRED] = "acquired",
+	};
+	size_t i;
+
+	*errstr = NULL;
+	for (i = 0; s != NULL && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	*errstr = "not wait, hold, contended or acquired";
+	return -1;
+}
+
+int
 opts_on_deadlock_string(const struct opts_deadlock *od, char *buf,
     size_t len)
 {

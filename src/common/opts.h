@@ -76,6 +76,17 @@ int		opts_on_deadlock_string(const struct opts_deadlock *od,
  */
 int		opts_signal(const char *s, const char **errstr);
 
+/* How the lock statistics table is sorted: biggest first. */
+enum opts_sort {
+	OPTS_SORT_WAIT,		/* total wait time */
+	OPTS_SORT_HOLD,		/* total hold time */
+	OPTS_SORT_CONTENDED,	/* contended acquisitions */
+	OPTS_SORT_ACQUIRED,	/* acquisitions */
+};
+
+/* "wait", "hold", "contended" or "acquired".  Returns -1 on error. */
+int		opts_sort(const char *s, const char **errstr);
+
 /* "text" or "json", as an enum gw_format.  Returns -1 on error. */
 int		opts_format(const char *s, const char **errstr);
 

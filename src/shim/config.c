@@ -43,6 +43,11 @@ config_load(void)
 	config.sample_signal = SIGRTMAX - 2;
 	config.format = GW_FORMAT_TEXT;
 	config.lock_slots = LOCK_TABLE_DEFAULT;
+	config.stats = 1;
+	config.report = 0;
+	config.sort = OPTS_SORT_WAIT;
+	config.top = 10;
+	config.hold_warn_ms = 0;
 	config.stack_timeout_ms = 200;
 	config.output[0] = '\0';
 
@@ -87,6 +92,32 @@ config_load(void)
 			config.lock_slots = (size_t)n;
 		else
 			bad("GILWATCH_LOCKS", v, errstr);
+	}
+	if ((v = env("GILWATCH_STATS")) != NULL)
+		config.stats = strcmp(v, "0") != 0;
+	if ((v = env("GILWATCH_REPORT")) != NULL)
+		config.report = strcmp(v, "0") != 0;
+	if ((v = env("GILWATCH_SORT")) != NULL) {
+		int k = opts_sort(v, &errstr);
+
+		if (k >= 0)
+			config.sort = k;
+		else
+			bad("GILWATCH_SORT", v, errstr);
+	}
+	if ((v = env("GILWATCH_TOP")) != NULL) {
+		n = opts_number(v, 1, 1000000, &errstr);
+		if (errstr == NULL)
+			config.top = (int)n;
+		else
+			bad("GILWATCH_TOP", v, errstr);
+	}
+	if ((v = env("GILWATCH_HOLD_WARN")) != NULL) {
+		n = opts_number(v, 1, 86400000, &errstr);
+		if (errstr == NULL)
+			config.hold_warn_ms = (double)n;
+		else
+			bad("GILWATCH_HOLD_WARN", v, errstr);
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)

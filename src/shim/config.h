@@ -19,6 +19,11 @@ struct config {
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
+	int		stats;		/* GILWATCH_STATS: keep statistics */
+	int		report;		/* GILWATCH_REPORT: lock table at exit */
+	int		sort;		/* GILWATCH_SORT: enum opts_sort */
+	int		top;		/* GILWATCH_TOP: rows in the table */
+	double		hold_warn_ms;	/* GILWATCH_HOLD_WARN, 0: off */
 	int		stack_timeout_ms; /* per-thread sampling wait */
 };
 

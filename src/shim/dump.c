@@ -14,6 +14,8 @@
 #include "dump.h"
 #include "ipc.h"
 #include "msg.h"
+#include "opts.h"
+#include "out.h"
 #include "real.h"
 #include "report.h"
 #include "sigown.h"
@@ -56,6 +58,35 @@ peer_allowed(int fd)
 	return cred.uid == geteuid() || cred.uid == 0;
 }
 
+/*
+ * "locks FORMAT SORT TOP": the statistics table, e.g. "locks json
+ * wait 10".  Missing words take the process's own settings.
+ */
+static void
+answer_locks(int fd, const char *args)
+{
+	char fmt[16] = "", sort[16] = "";
+	const char *errstr;
+	struct out o;
+	int top = config.top, k = config.sort;
+
+	if (!config.stats) {
+		dprintf(fd, "error: statistics are off in this process "
+		    "(GILWATCH_STATS=0)\n");
+		return;
+	}
+	sscanf(args, "%15s %15s %d", fmt, sort, &top);
+	if (sort[0] != '\0' && (k = opts_sort(sort, &errstr)) < 0) {
+		dprintf(fd, "error: sort %s: %s\n", sort, errstr);
+		return;
+	}
+	out_init(&o);
+	report_locks(&o, strcmp(fmt, "json") == 0 ? GW_FORMAT_JSON :
+	    GW_FORMAT_TEXT, k, top > 0 ? top : config.top);
+	out_write(&o, fd);
+	out_free(&o);
+}
+
 static void
 answer(int fd)
 {
@@ -77,6 +108,8 @@ answer(int fd)
 		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_JSON);
 	else if (strncmp(req, "dump text", 9) == 0)
 		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_TEXT);
+	else if (strncmp(req, "locks ", 6) == 0)
+		answer_locks(fd, req + 6);
 	else
 		dprintf(fd, "error: unknown request\n");
 }
@@ -119,6 +152,8 @@ helper_main(void *arg)
 			if (p[0].revents & POLLIN) {
 				drain(wake[0]);
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
+				if (config.stats)
+					report_locks_to_output();
 			}
 			if (p[1].revents & POLLIN)
 				accept_one();

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hook.h"
+#include "lock.h"
 
 enum cond_how { COND_PLAIN, COND_TIMED, COND_CLOCK };
 
@@ -24,13 +25,18 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 		h->count = 1;
 		track_releasing(t, (uintptr_t)m);
 	}
-	if (t != NULL)
+	if (t != NULL) {
 		track_wait_begin(t, GW_STATE_WAITING, (uintptr_t)c,
 		    GW_LOCK_COND, GW_MODE_EXCLUSIVE, how != COND_PLAIN, site);
+		if (stats_on && t->wait.rec != NULL)
+			stats_cond_wait(&t->wait.rec->stat, 1);
+	}
 	rc = how == COND_PLAIN ? real.cond_wait(c, m) :
 	    how == COND_TIMED ? real.cond_timedwait(c, m, abstime) :
 	    real.cond_clockwait(c, m, clk, abstime);
 	if (t != NULL) {
+		if (stats_on && t->wait.rec != NULL)
+			stats_cond_wait(&t->wait.rec->stat, 0);
 		track_wait_end(t);
 		/* On EINVAL or EPERM the mutex was never let go of. */
 		if (had) {
@@ -72,11 +78,27 @@ pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 	return cond_wait_hooked(c, m, COND_CLOCK, clk, abstime, HOOK_CALLER);
 }
 
+/* Count a signal or broadcast, noting one that nobody was waiting for. */
+static void
+signalled(pthread_cond_t *c, uintptr_t site)
+{
+	struct lockrec *rec;
+	int saved = errno;
+
+	if (!stats_on || thread_self() == NULL)
+		return;
+	rec = lock_get((uintptr_t)c, GW_LOCK_COND, site);
+	if (rec != NULL)
+		stats_cond_signal(&rec->stat);
+	errno = saved;
+}
+
 GW_EXPORT int
 pthread_cond_signal(pthread_cond_t *c)
 {
 	if (!hook_ready())
 		return 0;
+	signalled(c, HOOK_CALLER);
 	return real.cond_signal(c);
 }
 
@@ -85,5 +107,6 @@ pthread_cond_broadcast(pthread_cond_t *c)
 {
 	if (!hook_ready())
 		return 0;
+	signalled(c, HOOK_CALLER);
 	return real.cond_broadcast(c);
 }

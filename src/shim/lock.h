@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats.h"
+
 #define LOCK_TABLE_DEFAULT	(1u << 18)	/* slots; GILWATCH_LOCKS */
 
 struct lockrec {
@@ -25,6 +27,7 @@ struct lockrec {
 	atomic_uintptr_t first_site;	/* 0 until seen in this generation */
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
+	struct lockstat	stat;
 };
 
 /* Reserve the table; slots is rounded up to a power of two. */

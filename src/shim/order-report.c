@@ -29,21 +29,13 @@ lock_name(struct oedge **cyc, int n, uintptr_t addr)
 	static __thread char bufs[4][96];	/* a few per printf */
 	static __thread unsigned next;
 	char *buf = bufs[next++ % 4];
-	size_t len = sizeof bufs[0];
-	struct symbol sym;
 	int i;
 
-	if (stack_symbolize(addr, 0, &sym) == 0 && sym.function[0] != '\0') {
-		if (sym.offset == 0)
-			snprintf(buf, len, "%.60s", sym.function);
-		else
-			snprintf(buf, len, "%.60s+%zu", sym.function,
-			    (size_t)sym.offset);
+	if (report_lock_name(addr, buf, sizeof bufs[0]))
 		return buf;
-	}
 	for (i = 0; i < n && cyc[i]->from_addr != addr; i++)
 		;
-	snprintf(buf, len, "%c", i < n ? 'A' + i % 26 : '?');
+	snprintf(buf, sizeof bufs[0], "%c", i < n ? 'A' + i % 26 : '?');
 	return buf;
 }
 

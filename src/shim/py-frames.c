@@ -32,13 +32,17 @@ static int
 table_open(const struct py_runtime *rt, uintptr_t bytes, struct table *t)
 {
 	const struct py_offsets *o = rt->off;
+	unsigned char head[64];
 	uintptr_t type;
 
 	memset(t, 0, sizeof(*t));
-	if (py_read_ptr(bytes + (uintptr_t)o->ob_type, &type) == -1 ||
-	    (rt->type_bytes != 0 && type != rt->type_bytes) ||
-	    py_read(bytes + (uintptr_t)o->ob_size, &t->len,
-	    sizeof(t->len)) == -1 || t->len < 0 || t->len > TABLE_MAX)
+	if ((size_t)o->bytes_sval > sizeof(head) ||
+	    py_read(bytes, head, (size_t)o->bytes_sval) == -1)
+		return -1;
+	memcpy(&type, head + o->ob_type, sizeof(type));
+	memcpy(&t->len, head + o->ob_size, sizeof(t->len));
+	if ((rt->type_bytes != 0 && type != rt->type_bytes) ||
+	    t->len < 0 || t->len > TABLE_MAX)
 		return -1;
 	t->data = bytes + (uintptr_t)o->bytes_sval;
 	return 0;

@@ -263,21 +263,27 @@ utf8_put(uint32_t c, char *out)
 	return 4;
 }
 
-/* Where the characters of str obj are, and their width; -1 if not a
- * readable, ready str. */
+/*
+ * Where the characters of str obj are, and their width; -1 if not a
+ * readable, ready str.  The header is read in one go: every str is at
+ * least a PyASCIIObject.
+ */
 static int
 str_data(const struct py_runtime *rt, uintptr_t obj, uintptr_t *data,
     int *kind, long *len)
 {
 	const struct py_offsets *o = rt->off;
+	unsigned char head[128];
 	uintptr_t type;
 	uint32_t state;
 
-	if (py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
-	    (rt->type_unicode != 0 && type != rt->type_unicode))
+	if ((size_t)o->u_ascii_size > sizeof(head) ||
+	    py_read(obj, head, (size_t)o->u_ascii_size) == -1)
 		return -1;
-	if (py_read(obj + (uintptr_t)o->u_length, len, sizeof(*len)) == -1 ||
-	    py_read(obj + (uintptr_t)o->u_state, &state, sizeof(state)) == -1)
+	memcpy(&type, head + o->ob_type, sizeof(type));
+	memcpy(len, head + o->u_length, sizeof(*len));
+	memcpy(&state, head + o->u_state, sizeof(state));
+	if (rt->type_unicode != 0 && type != rt->type_unicode)
 		return -1;
 	if (*len < 0 || *len > STR_LEN_MAX)
 		return -1;

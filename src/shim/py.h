@@ -199,7 +199,8 @@ int	py_read_ulong(uintptr_t addr, unsigned long *out);
  * compact ASCII, latin-1, UCS-2 and UCS-4 kinds and ready legacy
  * strings.  Long strings are cut to fit and end in "...".  Returns the
  * length written, or -1 when obj is not a readable str (buf then says
- * "???").  Lone surrogates become '?'.  Allocates nothing.
+ * "???").  Lone surrogates become '?'.  Allocates nothing;
+ * async-signal-safe as py_read is.
  */
 int	py_read_str(const struct py_runtime *rt, uintptr_t obj, char *buf,
 	    size_t size);
@@ -257,7 +258,8 @@ int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
  * interpreter first, until fn returns non-zero.  Returns the number of
  * threads reported, or -1 when the runtime is not initialised or its
  * lists are unreadable.  A list that fails a check (tstate->interp not
- * pointing back) is cut there.  Allocates nothing.
+ * pointing back) is cut there.  Allocates nothing; async-signal-safe as
+ * py_read is (and as safe as fn).
  */
 int	py_thread_list(const struct py_runtime *rt,
 	    int (*fn)(const struct py_thread *, void *), void *arg);
@@ -275,12 +277,16 @@ int	py_thread_list(const struct py_runtime *rt,
  * PY_FRAME_MORE when deeper ones did not fit, PY_FRAME_INVALID when the
  * walk had to stop.  Another thread's frames change while they are read:
  * without the GIL the result for a running thread is a best effort.
- * Allocates nothing.
+ * Costs some 4-5 us per frame (about ten reads) plus the search for the
+ * thread; a caller that knows the thread state uses py_tstate_frames.
+ * Allocates nothing (1.5 KB of stack, 6 KB in the maps fallback);
+ * async-signal-safe as py_read is.
  */
 int	py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
 	    pid_t tid, struct py_frame *out, int max);
 
-/* The frames of a thread state already found (py_thread_list). */
+/* The same, for a thread state already found (py_thread_list); -1 when
+ * tstate is unreadable. */
 int	py_tstate_frames(const struct py_runtime *rt, uintptr_t tstate,
 	    struct py_frame *out, int max);
 

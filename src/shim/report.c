@@ -208,6 +208,22 @@ report_ip(struct out *o, uintptr_t ip, int is_return, enum gw_format fmt)
 		report_text_frame(o, &f);
 }
 
+int
+report_lock_name(uintptr_t addr, char *buf, size_t len)
+{
+	struct symbol sym;
+
+	buf[0] = '\0';
+	if (stack_symbolize(addr, 0, &sym) == -1 || sym.function[0] == '\0')
+		return 0;
+	if (sym.offset == 0)
+		snprintf(buf, len, "%.80s", sym.function);
+	else
+		snprintf(buf, len, "%.80s+%zu", sym.function,
+		    (size_t)sym.offset);
+	return 1;
+}
+
 void
 report_act(const struct opts_deadlock *what)
 {

@@ -46,6 +46,21 @@ void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 struct opts_deadlock;
 void	report_act(const struct opts_deadlock *);
 
+/*
+ * The lock statistics table, sorted by an enum opts_sort key, at most
+ * top rows per view.
+ */
+void	report_locks(struct out *, enum gw_format, int sort, int top);
+
+/* The table, with the process's settings, to the configured output. */
+void	report_locks_to_output(void);
+
+/*
+ * The name of the global variable at addr ("table", "locks+64") into
+ * buf; returns 0 (buf empty) when the symbol tables know none.
+ */
+int	report_lock_name(uintptr_t addr, char *buf, size_t len);
+
 /* Write o to the configured output (GILWATCH_OUTPUT or stderr). */
 void	report_out_to_output(struct out *);
 

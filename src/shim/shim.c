@@ -13,7 +13,11 @@
 #include "dump.h"
 #include "hook.h"
 #include "lock.h"
+#include "clock.h"
+#include "holdwarn.h"
 #include "msg.h"
+#include "out.h"
+#include "report.h"
 #include "order.h"
 #include "sigown.h"
 #include "stack.h"
@@ -41,6 +45,7 @@ after_fork_child(void)
 {
 	stack_fork_done();
 	thread_after_fork_child();
+	clock_init();
 	deadlock_reset();
 	order_after_fork_child();
 	stack_symbols_reset();
@@ -55,6 +60,9 @@ shim_init(void)
 		return;
 	thread_enter_shim();
 	config_load();
+	clock_init();
+	stats_on = config.stats;
+	holdwarn_init(config.hold_warn_ms);
 	if (lock_table_init(config.lock_slots) == -1)
 		msg_say("no memory for the lock table: lock details are off");
 	thread_registry_init();
@@ -77,5 +85,11 @@ shim_init(void)
 __attribute__((destructor)) static void
 shim_fini(void)
 {
+	if (!atomic_load(&initialised))
+		return;
+	thread_enter_shim();
 	dump_stop();
+	if (config.report && config.stats)
+		report_locks_to_output();
+	thread_leave_shim();
 }

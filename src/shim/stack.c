@@ -62,6 +62,16 @@ static Dwfl *sym_dwfl;
 static atomic_int sym_stale;	/* set by stack_symbols_reset */
 static atomic_int owner_pid;	/* the process the state above is for */
 
+/* Note the process that uses the locks, for stack_symbols_reset. */
+static void
+own_state(void)
+{
+	int none = 0;
+
+	if (atomic_load(&owner_pid) == 0)
+		atomic_compare_exchange_strong(&owner_pid, &none, getpid());
+}
+
 static pid_t
 self_tid(void)
 {
@@ -315,7 +325,7 @@ stack_sampler_install(int signo)
 	    (has_handler(&old) && old.sa_sigaction != sample_handler))
 		return -1;
 	unwind_warm_up();
-	atomic_store(&owner_pid, getpid());
+	own_state();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sample_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
@@ -569,7 +579,6 @@ sym_open(void)
 		dwfl_end(dw);
 		return NULL;
 	}
-	atomic_store(&owner_pid, getpid());
 	return dw;
 }
 
@@ -679,6 +688,7 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 	memset(sym, 0, sizeof *sym);
 	if (is_return && pc > 0)
 		pc--;
+	own_state();
 	thread_enter_shim();
 	ulock_lock(&sym_lock);
 	if ((mod = sym_module(pc)) != NULL)

@@ -30,6 +30,7 @@ struct held {
 	uint8_t		mode;		/* enum gw_lock_mode */
 	uint8_t		try;		/* taken by a trylock */
 	uint32_t	count;		/* recursive depth */
+	uint64_t	t0;		/* clock_ticks() at acquisition */
 };
 
 /* What a thread is waiting for: valid while state is not RUNNING. */
@@ -62,6 +63,9 @@ struct thread {
 	struct waitinfo	wait;
 	atomic_uint	wait_gen;	/* bumped at each wait start */
 	struct stack	block_stack;	/* captured before a wait starts */
+	uint64_t	wait_t0;	/* clock_ticks() at wait start */
+	uint64_t	wait_ticks;	/* length of the last lock wait */
+	int		waited;		/* the next acquisition waited */
 
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "clock.h"
 #include "deadlock.h"
+#include "holdwarn.h"
 #include "lock.h"
 #include "order.h"
 #include "track.h"
@@ -17,10 +19,16 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	h = thread_find_held(t, addr);
 	if (h != NULL && h->mode == mode) {
 		h->count++;
+		t->waited = 0;
 		return;
 	}
 	rec = lock_get(addr, kind, site);
 	order_acquired(t, rec, addr, kind, mode, try, site);
+	if (stats_on && rec != NULL)
+		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
+		    atomic_load_explicit(&t->tid, memory_order_relaxed),
+		    t->waited, t->wait_ticks, site);
+	t->waited = 0;
 	thread_write_begin(t);
 	h = thread_push_held(t);
 	if (h != NULL) {
@@ -31,6 +39,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		h->mode = (uint8_t)mode;
 		h->try = (uint8_t)try;
 		h->count = 1;
+		h->t0 = stats_on ? clock_ticks() : 0;
 	}
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
@@ -39,6 +48,16 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
 		    memory_order_relaxed), memory_order_release);
 	}
+}
+
+/* Hold-time statistics, and the long-hold warning. */
+static void
+held_for(struct thread *t, struct held *h, uint64_t ticks)
+{
+	stats_released(&h->rec->stat, h->mode, h->mode == GW_MODE_SHARED,
+	    ticks, h->site);
+	if (hold_warn_ticks != 0 && ticks >= hold_warn_ticks)
+		holdwarn_report(t, h, ticks);
 }
 
 /*
@@ -57,6 +76,8 @@ track_releasing(struct thread *t, uintptr_t addr)
 		h->count--;
 		return;
 	}
+	if (h->t0 != 0 && h->rec != NULL)
+		held_for(t, h, clock_ticks() - h->t0);
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
@@ -72,6 +93,8 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 {
 	int saved = errno;
 
+	if (stats_on)
+		t->wait_t0 = clock_ticks();
 	/* The stack first: a reader that sees the wait sees its stack. */
 	stack_capture(&t->block_stack, 0);
 	thread_write_begin(t);
@@ -96,6 +119,12 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 void
 track_wait_end(struct thread *t)
 {
+	/* Only a lock wait makes the next acquisition a contended one. */
+	if (stats_on && t->wait.kind != GW_LOCK_COND &&
+	    t->wait.kind != GW_LOCK_THREAD) {
+		t->wait_ticks = clock_ticks() - t->wait_t0;
+		t->waited = 1;
+	}
 	thread_set_state(t, GW_STATE_RUNNING);
 }
 
@@ -105,7 +134,13 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 {
 	struct lockrec *rec = lock_get(addr, GW_LOCK_SEM, site);
 
-	if (rec == NULL || !now_zero)
+	if (rec == NULL)
+		return;
+	if (stats_on)
+		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, 1,
+		    atomic_load(&t->tid), t->waited, t->wait_ticks, site);
+	t->waited = 0;
+	if (!now_zero)
 		return;
 	atomic_store(&rec->owner_site, site);
 	atomic_store(&rec->owner, atomic_load(&t->tid));

@@ -100,6 +100,159 @@ def 𠀀_ucs4():
     LOCK.acquire()  # MARK:ucs4
 
 
+def far_multiline():
+    # Line deltas too big for one lnotab pair or one short location entry,
+    # then a call spread over lines.
+    note("far")
+    x = """
+    line 0 of a long string: a big line jump after it
+    line 1 of a long string: a big line jump after it
+    line 2 of a long string: a big line jump after it
+    line 3 of a long string: a big line jump after it
+    line 4 of a long string: a big line jump after it
+    line 5 of a long string: a big line jump after it
+    line 6 of a long string: a big line jump after it
+    line 7 of a long string: a big line jump after it
+    line 8 of a long string: a big line jump after it
+    line 9 of a long string: a big line jump after it
+    line 10 of a long string: a big line jump after it
+    line 11 of a long string: a big line jump after it
+    line 12 of a long string: a big line jump after it
+    line 13 of a long string: a big line jump after it
+    line 14 of a long string: a big line jump after it
+    line 15 of a long string: a big line jump after it
+    line 16 of a long string: a big line jump after it
+    line 17 of a long string: a big line jump after it
+    line 18 of a long string: a big line jump after it
+    line 19 of a long string: a big line jump after it
+    line 20 of a long string: a big line jump after it
+    line 21 of a long string: a big line jump after it
+    line 22 of a long string: a big line jump after it
+    line 23 of a long string: a big line jump after it
+    line 24 of a long string: a big line jump after it
+    line 25 of a long string: a big line jump after it
+    line 26 of a long string: a big line jump after it
+    line 27 of a long string: a big line jump after it
+    line 28 of a long string: a big line jump after it
+    line 29 of a long string: a big line jump after it
+    line 30 of a long string: a big line jump after it
+    line 31 of a long string: a big line jump after it
+    line 32 of a long string: a big line jump after it
+    line 33 of a long string: a big line jump after it
+    line 34 of a long string: a big line jump after it
+    line 35 of a long string: a big line jump after it
+    line 36 of a long string: a big line jump after it
+    line 37 of a long string: a big line jump after it
+    line 38 of a long string: a big line jump after it
+    line 39 of a long string: a big line jump after it
+    line 40 of a long string: a big line jump after it
+    line 41 of a long string: a big line jump after it
+    line 42 of a long string: a big line jump after it
+    line 43 of a long string: a big line jump after it
+    line 44 of a long string: a big line jump after it
+    line 45 of a long string: a big line jump after it
+    line 46 of a long string: a big line jump after it
+    line 47 of a long string: a big line jump after it
+    line 48 of a long string: a big line jump after it
+    line 49 of a long string: a big line jump after it
+    line 50 of a long string: a big line jump after it
+    line 51 of a long string: a big line jump after it
+    line 52 of a long string: a big line jump after it
+    line 53 of a long string: a big line jump after it
+    line 54 of a long string: a big line jump after it
+    line 55 of a long string: a big line jump after it
+    line 56 of a long string: a big line jump after it
+    line 57 of a long string: a big line jump after it
+    line 58 of a long string: a big line jump after it
+    line 59 of a long string: a big line jump after it
+    line 60 of a long string: a big line jump after it
+    line 61 of a long string: a big line jump after it
+    line 62 of a long string: a big line jump after it
+    line 63 of a long string: a big line jump after it
+    line 64 of a long string: a big line jump after it
+    line 65 of a long string: a big line jump after it
+    line 66 of a long string: a big line jump after it
+    line 67 of a long string: a big line jump after it
+    line 68 of a long string: a big line jump after it
+    line 69 of a long string: a big line jump after it
+    line 70 of a long string: a big line jump after it
+    line 71 of a long string: a big line jump after it
+    line 72 of a long string: a big line jump after it
+    line 73 of a long string: a big line jump after it
+    line 74 of a long string: a big line jump after it
+    line 75 of a long string: a big line jump after it
+    line 76 of a long string: a big line jump after it
+    line 77 of a long string: a big line jump after it
+    line 78 of a long string: a big line jump after it
+    line 79 of a long string: a big line jump after it
+    line 80 of a long string: a big line jump after it
+    line 81 of a long string: a big line jump after it
+    line 82 of a long string: a big line jump after it
+    line 83 of a long string: a big line jump after it
+    line 84 of a long string: a big line jump after it
+    line 85 of a long string: a big line jump after it
+    line 86 of a long string: a big line jump after it
+    line 87 of a long string: a big line jump after it
+    line 88 of a long string: a big line jump after it
+    line 89 of a long string: a big line jump after it
+    line 90 of a long string: a big line jump after it
+    line 91 of a long string: a big line jump after it
+    line 92 of a long string: a big line jump after it
+    line 93 of a long string: a big line jump after it
+    line 94 of a long string: a big line jump after it
+    line 95 of a long string: a big line jump after it
+    line 96 of a long string: a big line jump after it
+    line 97 of a long string: a big line jump after it
+    line 98 of a long string: a big line jump after it
+    line 99 of a long string: a big line jump after it
+    line 100 of a long string: a big line jump after it
+    line 101 of a long string: a big line jump after it
+    line 102 of a long string: a big line jump after it
+    line 103 of a long string: a big line jump after it
+    line 104 of a long string: a big line jump after it
+    line 105 of a long string: a big line jump after it
+    line 106 of a long string: a big line jump after it
+    line 107 of a long string: a big line jump after it
+    line 108 of a long string: a big line jump after it
+    line 109 of a long string: a big line jump after it
+    line 110 of a long string: a big line jump after it
+    line 111 of a long string: a big line jump after it
+    line 112 of a long string: a big line jump after it
+    line 113 of a long string: a big line jump after it
+    line 114 of a long string: a big line jump after it
+    line 115 of a long string: a big line jump after it
+    line 116 of a long string: a big line jump after it
+    line 117 of a long string: a big line jump after it
+    line 118 of a long string: a big line jump after it
+    line 119 of a long string: a big line jump after it
+    line 120 of a long string: a big line jump after it
+    line 121 of a long string: a big line jump after it
+    line 122 of a long string: a big line jump after it
+    line 123 of a long string: a big line jump after it
+    line 124 of a long string: a big line jump after it
+    line 125 of a long string: a big line jump after it
+    line 126 of a long string: a big line jump after it
+    line 127 of a long string: a big line jump after it
+    line 128 of a long string: a big line jump after it
+    line 129 of a long string: a big line jump after it
+    line 130 of a long string: a big line jump after it
+    line 131 of a long string: a big line jump after it
+    line 132 of a long string: a big line jump after it
+    line 133 of a long string: a big line jump after it
+    line 134 of a long string: a big line jump after it
+    line 135 of a long string: a big line jump after it
+    line 136 of a long string: a big line jump after it
+    line 137 of a long string: a big line jump after it
+    line 138 of a long string: a big line jump after it
+    line 139 of a long string: a big line jump after it
+    """
+    LOCK.acquire(  # MARK:far
+        True,
+        -1,
+    )
+    return x
+
+
 def spin():
     note("busy")
     n = 0
@@ -132,6 +285,9 @@ def parked(v, role, want):
         return False
     if role == "busy":
         return fl[0]["function"] == "spin"
+    if role == "far":
+        return fl[0]["function"] == "far_multiline" and \
+            want <= fl[0]["line"] <= want + 3
     if role == "event":
         src = linecache.getline(fl[0]["file"], fl[0]["line"])
         return "waiter.acquire(" in src and len(fl) > 2 and \
@@ -169,12 +325,13 @@ def dump_now(fn):
 
 
 ROLES = ["lock", "sleep", "event", "deep", "gen", "latin1", "ucs2", "ucs4",
-    "busy"]
+    "far", "busy"]
 marks = json.loads(os.environ["PYFRAMES_MARKS"])
 sys.setswitchinterval(0.0123)
 LOCK.acquire()
 targets = [blocked_in_lock, sleeper, Waiter().wait_event,
-    lambda: recurse(30), drive, wäit_latin1, 待つ_ucs2, 𠀀_ucs4, spin]
+    lambda: recurse(30), drive, wäit_latin1, 待つ_ucs2, 𠀀_ucs4,
+    far_multiline, spin]
 for t in targets:
     threading.Thread(target=t, daemon=True).start()
 STARTED.wait(float(os.environ["PYFRAMES_TIMEOUT"]))

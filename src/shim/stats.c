@@ -1,0 +1,114 @@
+/* Contention statistics: see stats.h. */
+#include <string.h>
+
+#include "stats.h"
+
+int stats_on;
+
+static void
+add(_Atomic uint64_t *p, uint64_t v, int shared)
+{
+	if (shared)
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+	else
+		atomic_store_explicit(p, atomic_load_explicit(p,
+		    memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+static void
+raise_max(_Atomic uint64_t *p, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+
+	while (v > cur && !atomic_compare_exchange_weak_explicit(p, &cur, v,
+	    memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/*
+ * Count ticks against site in a small table.  When the table is full
+ * the site with the least time gives its slot up; racy for shared
+ * holders, which only makes the table approximate.
+ */
+static void
+site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks, int shared)
+{
+	struct site_stat *least = &tab[0];
+	uintptr_t cur;
+	int i;
+
+	for (i = 0; i < STATS_SITES; i++) {
+		cur = atomic_load_explicit(&tab[i].site, memory_order_relaxed);
+		if (cur == site || cur == 0) {
+			if (cur == 0)
+				atomic_store_explicit(&tab[i].site, site,
+				    memory_order_relaxed);
+			add(&tab[i].count, 1, shared);
+			add(&tab[i].ticks, ticks, shared);
+			return;
+		}
+		if (atomic_load(&tab[i].ticks) < atomic_load(&least->ticks))
+			least = &tab[i];
+	}
+	atomic_store(&least->site, site);
+	atomic_store(&least->count, 1);
+	atomic_store(&least->ticks, ticks);
+}
+
+void
+stats_acquired(struct lockstat *s, int mode, int shared, int tid,
+    int contended, uint64_t wait, uintptr_t site)
+{
+	struct mode_stat *m = &s->m[mode];
+
+	add(&m->acquired, 1, shared);
+	if (atomic_load_explicit(&s->last_owner, memory_order_relaxed) != tid) {
+		atomic_store_explicit(&s->last_owner, tid,
+		    memory_order_relaxed);
+		add(&s->owner_changes, 1, shared);
+	}
+	if (!contended)
+		return;
+	add(&m->contended, 1, shared);
+	add(&m->wait_total, wait, shared);
+	raise_max(&m->wait_max, wait);
+	site_add(s->waiters, site, wait, shared);
+}
+
+void
+stats_released(struct lockstat *s, int mode, int shared, uint64_t hold,
+    uintptr_t site)
+{
+	struct mode_stat *m = &s->m[mode];
+
+	add(&m->hold_total, hold, shared);
+	raise_max(&m->hold_max, hold);
+	site_add(s->holders, site, hold, shared);
+}
+
+void
+stats_cond_wait(struct lockstat *s, int begin)
+{
+	if (begin) {
+		atomic_fetch_add(&s->cond_waits, 1);
+		atomic_fetch_add(&s->cond_waiters, 1);
+	} else
+		atomic_fetch_sub(&s->cond_waiters, 1);
+}
+
+void
+stats_cond_signal(struct lockstat *s)
+{
+	atomic_fetch_add(&s->cond_signals, 1);
+	if (atomic_load(&s->cond_waiters) <= 0)
+		atomic_fetch_add(&s->cond_lost, 1);
+}
+
+void
+stats_reset(struct lockstat *s)
+{
+	int waiters = atomic_load(&s->cond_waiters);
+
+	memset(s, 0, sizeof *s);
+	atomic_store(&s->cond_waiters, waiters);
+}

@@ -1,0 +1,67 @@
+/*
+ * Contention statistics, per lock, in the manner of the kernel's
+ * lock_stat: acquisitions, contended acquisitions, owner changes, wait
+ * and hold time (total and max; mean at report time), read and write
+ * apart for rwlocks, condition variable traffic, and the call sites that
+ * wait and hold most.
+ *
+ * The numbers live in the lock's record.  For an exclusive acquisition
+ * the lock itself serialises the updates, so plain stores are exact and
+ * cost no atomic instruction; shared holders (readers, semaphores)
+ * update with atomic adds.
+ */
+#ifndef GW_STATS_H
+#define GW_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define STATS_SITES	4	/* call sites kept per lock, waiters and holders */
+
+struct site_stat {
+	atomic_uintptr_t site;
+	_Atomic uint64_t count;
+	_Atomic uint64_t ticks;		/* wait or hold time spent there */
+};
+
+struct mode_stat {
+	_Atomic uint64_t acquired;
+	_Atomic uint64_t contended;
+	_Atomic uint64_t wait_total, wait_max;		/* ticks */
+	_Atomic uint64_t hold_total, hold_max;		/* ticks */
+};
+
+struct lockstat {
+	struct mode_stat m[2];		/* by enum gw_lock_mode */
+	atomic_int	last_owner;
+	_Atomic uint64_t owner_changes;
+	_Atomic uint64_t cond_waits;
+	_Atomic uint64_t cond_signals;
+	_Atomic uint64_t cond_lost;	/* signals with nobody waiting */
+	atomic_int	cond_waiters;
+	struct site_stat waiters[STATS_SITES];
+	struct site_stat holders[STATS_SITES];
+};
+
+/* Are statistics being kept (GILWATCH_REPORT)? */
+extern int stats_on;
+
+/*
+ * A lock was taken (after waiting wait ticks, if contended).  shared:
+ * other holders may update at the same time (readers, semaphores).
+ */
+void	stats_acquired(struct lockstat *, int mode, int shared, int tid,
+	    int contended, uint64_t wait, uintptr_t site);
+
+/* A lock held for hold ticks, taken at site, is being released. */
+void	stats_released(struct lockstat *, int mode, int shared, uint64_t hold,
+	    uintptr_t site);
+
+/* Condition variables: a wait starts or ends; a signal or broadcast. */
+void	stats_cond_wait(struct lockstat *, int begin);
+void	stats_cond_signal(struct lockstat *);
+
+/* Zero every number (gilwatch top's reset). */
+void	stats_reset(struct lockstat *);
+
+#endif /* GW_STATS_H */

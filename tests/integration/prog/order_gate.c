@@ -1,0 +1,115 @@
+/*
+ * order_gate MODE: A and B taken in both orders, by threads run one at
+ * a time (each joined before the next starts).  When every such path
+ * first takes G, G is a gate: the inversion cannot deadlock while that
+ * holds, but it is still reported, naming G.
+ *
+ *   gated           "ab": G, A, B.  "ba": G, B, A.  One report, gates
+ *                   [G].
+ *   ungated_after   "ab": G, A, B.  "bare": A, B (no G).  "ba": G, B, A.
+ *                   One report, and G is no gate (A->B was once taken
+ *                   without it): gates [].
+ *   ungated_before  as ungated_after with "bare" first: one report,
+ *                   gates [].
+ *
+ * Prints "done MODE" and exits 0 (2 when a call fails).  On stderr it
+ * names its threads and locks ("gw-sample: ...").
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t g, a, b;
+
+#define CHECK(call) do {						\
+	if ((call) != 0) {						\
+		fprintf(stderr, "order_gate: %s failed\n", #call);	\
+		exit(2);						\
+	}								\
+} while (0)
+
+static void
+name_self(const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
+}
+
+static void
+nest(pthread_mutex_t *gate, pthread_mutex_t *outer, pthread_mutex_t *inner)
+{
+	if (gate != NULL)
+		CHECK(pthread_mutex_lock(gate));
+	CHECK(pthread_mutex_lock(outer));
+	CHECK(pthread_mutex_lock(inner));
+	CHECK(pthread_mutex_unlock(inner));
+	CHECK(pthread_mutex_unlock(outer));
+	if (gate != NULL)
+		CHECK(pthread_mutex_unlock(gate));
+}
+
+static void *
+ab(void *arg)
+{
+	name_self("ab");
+	nest(&g, &a, &b);
+	return NULL;
+}
+
+static void *
+ba(void *arg)
+{
+	name_self("ba");
+	nest(&g, &b, &a);
+	return NULL;
+}
+
+static void *
+bare(void *arg)
+{
+	name_self("bare");
+	nest(NULL, &a, &b);
+	return NULL;
+}
+
+static void
+run(void *(*fn)(void *))
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, fn, NULL));
+	CHECK(pthread_join(t, NULL));
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	CHECK(pthread_mutex_init(&g, NULL));
+	CHECK(pthread_mutex_init(&a, NULL));
+	CHECK(pthread_mutex_init(&b, NULL));
+	fprintf(stderr, "gw-sample: lock G %p\ngw-sample: lock A %p\n"
+	    "gw-sample: lock B %p\n", (void *)&g, (void *)&a, (void *)&b);
+	if (strcmp(mode, "gated") == 0) {
+		run(ab);
+		run(ba);
+	} else if (strcmp(mode, "ungated_after") == 0) {
+		run(ab);
+		run(bare);
+		run(ba);
+	} else if (strcmp(mode, "ungated_before") == 0) {
+		run(bare);
+		run(ab);
+		run(ba);
+	} else {
+		fprintf(stderr, "usage: order_gate "
+		    "gated|ungated_after|ungated_before\n");
+		return 2;
+	}
+	printf("done %s\n", mode);
+	return 0;
+}
