@@ -29,7 +29,7 @@ static int	cmd_dump_exec(int, char **);
 
 const struct cmd_entry cmd_dump_entry = {
 	.name = "dump",
-	.usage = "[--format=text|json] PID",
+	.usage = "[--format=text|json] [--locks [--sort=KEY] [--top=N]] PID",
 	.summary = "Print the threads and locks of PID, a program started "
 	    "by gilwatch run.",
 	.exec = cmd_dump_exec,
@@ -37,6 +37,9 @@ const struct cmd_entry cmd_dump_entry = {
 
 static const struct option cmd_dump_options[] = {
 	{ "format",	required_argument,	NULL, 'f' },
+	{ "locks",	no_argument,		NULL, 'l' },
+	{ "sort",	required_argument,	NULL, 'S' },
+	{ "top",	required_argument,	NULL, 't' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -277,12 +280,10 @@ cmd_dump_copy(int fd, pid_t pid)
 }
 
 static int
-cmd_dump_request(int fd, pid_t pid, int format)
+cmd_dump_request(int fd, pid_t pid, const char *req)
 {
-	const char *req;
 	ssize_t n;
 
-	req = format == GW_FORMAT_JSON ? "dump json\n" : "dump text\n";
 	do
 		n = send(fd, req, strlen(req), MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
@@ -305,7 +306,9 @@ cmd_dump_exec(int argc, char **argv)
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	int opt, fd, rv, format = GW_FORMAT_TEXT;
+	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, top = 0;
+	const char *sort = "-";
+	char req[64];
 
 	optind = 0;	/* glibc: start afresh */
 	opterr = 0;
@@ -320,6 +323,21 @@ cmd_dump_exec(int argc, char **argv)
 			if ((format = opts_format(optarg, &errstr)) == -1)
 				return cli_usage_error(&cmd_dump_entry,
 				    "--format=%s: %s", optarg, errstr);
+			break;
+		case 'l':
+			locks = 1;
+			break;
+		case 'S':
+			if (opts_sort(optarg, &errstr) == -1)
+				return cli_usage_error(&cmd_dump_entry,
+				    "--sort=%s: %s", optarg, errstr);
+			sort = optarg;
+			break;
+		case 't':
+			top = (int)opts_number(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				return cli_usage_error(&cmd_dump_entry,
+				    "--top=%s: %s", optarg, errstr);
 			break;
 		case ':':
 			return cli_usage_error(&cmd_dump_entry,
@@ -353,7 +371,13 @@ cmd_dump_exec(int argc, char **argv)
 		cmd_dump_unreachable(pid);
 		return CLI_EXIT_ERROR;
 	}
-	if (cmd_dump_request(fd, pid, format) == -1)
+	if (locks)
+		snprintf(req, sizeof req, "locks %s %s %d\n",
+		    format == GW_FORMAT_JSON ? "json" : "text", sort, top);
+	else
+		snprintf(req, sizeof req, "dump %s\n",
+		    format == GW_FORMAT_JSON ? "json" : "text");
+	if (cmd_dump_request(fd, pid, req) == -1)
 		rv = CLI_EXIT_ERROR;
 	else
 		rv = cmd_dump_copy(fd, pid);

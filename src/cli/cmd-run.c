@@ -23,7 +23,9 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[--on-deadlock=report|exit[:N]|abort] "
 	    "[--lock-order=off|report|exit[:N]|abort] [--signal=SIG|none] "
-	    "[--output=FILE] [--format=text|json] [--] CMD [ARG ...]",
+	    "[--output=FILE] [--format=text|json] [--no-report] "
+	    "[--sort=wait|hold|contended|acquired] [--top=N] "
+	    "[--hold-warn=MS] [--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
 	.exec = cmd_run_exec,
@@ -36,6 +38,10 @@ struct cmd_run_env {
 	char		 signal[16];
 	const char	*output;
 	const char	*format;
+	const char	*report;	/* "1" unless --no-report */
+	const char	*sort;
+	const char	*top;
+	const char	*hold_warn;
 };
 
 static const struct option cmd_run_options[] = {
@@ -44,6 +50,11 @@ static const struct option cmd_run_options[] = {
 	{ "signal",		required_argument,	NULL, 's' },
 	{ "output",		required_argument,	NULL, 'o' },
 	{ "format",		required_argument,	NULL, 'f' },
+	{ "report",		no_argument,		NULL, 'r' },
+	{ "no-report",		no_argument,		NULL, 'R' },
+	{ "sort",		required_argument,	NULL, 'S' },
+	{ "top",		required_argument,	NULL, 't' },
+	{ "hold-warn",		required_argument,	NULL, 'w' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -90,6 +101,26 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		if (opts_format(arg, &errstr) != -1)
 			env->format = arg;
 		break;
+	case 'r':
+		env->report = "1";
+		break;
+	case 'R':
+		env->report = "0";
+		break;
+	case 'S':
+		if (opts_sort(arg, &errstr) != -1)
+			env->sort = arg;
+		break;
+	case 't':
+		opts_number(arg, 1, 1000000, &errstr);
+		if (errstr == NULL)
+			env->top = arg;
+		break;
+	case 'w':
+		opts_number(arg, 1, 86400000, &errstr);
+		if (errstr == NULL)
+			env->hold_warn = arg;
+		break;
 	}
 	return errstr;
 }
@@ -135,6 +166,7 @@ cmd_run_exec(int argc, char **argv)
 	int opt, idx, err;
 
 	memset(&env, 0, sizeof env);
+	env.report = "1";
 	optind = 0;	/* glibc: start afresh */
 	opterr = 0;
 	/* '+': stop at CMD, so its own options are left alone. */
@@ -168,7 +200,11 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_LOCK_ORDER", env.lock_order) == -1 ||
 	    cmd_run_setenv("GILWATCH_SIGNAL", env.signal) == -1 ||
 	    cmd_run_setenv("GILWATCH_OUTPUT", env.output) == -1 ||
-	    cmd_run_setenv("GILWATCH_FORMAT", env.format) == -1)
+	    cmd_run_setenv("GILWATCH_FORMAT", env.format) == -1 ||
+	    cmd_run_setenv("GILWATCH_REPORT", env.report) == -1 ||
+	    cmd_run_setenv("GILWATCH_SORT", env.sort) == -1 ||
+	    cmd_run_setenv("GILWATCH_TOP", env.top) == -1 ||
+	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

@@ -76,7 +76,8 @@ answer_locks(int fd, const char *args)
 		return;
 	}
 	sscanf(args, "%15s %15s %d", fmt, sort, &top);
-	if (sort[0] != '\0' && (k = opts_sort(sort, &errstr)) < 0) {
+	if (sort[0] != '\0' && strcmp(sort, "-") != 0 &&
+	    (k = opts_sort(sort, &errstr)) < 0) {
 		dprintf(fd, "error: sort %s: %s\n", sort, errstr);
 		return;
 	}
