@@ -15,6 +15,7 @@
 #include "ipc.h"
 #include "msg.h"
 #include "opts.h"
+#include "publish.h"
 #include "out.h"
 #include "real.h"
 #include "report.h"
@@ -141,15 +142,17 @@ helper_main(void *arg)
 {
 	struct pollfd p[2];
 	uint64_t last_scan = 0, now;
+	int wait_ms = SCAN_INTERVAL_MS, next;
 
 	thread_set_internal();
+	publish_start();
 	p[0].fd = wake[0];
 	p[0].events = POLLIN;
 	p[1].fd = listen_fd;
 	p[1].events = POLLIN;
 	for (;;) {
 		p[0].revents = p[1].revents = 0;
-		if (poll(p, listen_fd == -1 ? 1 : 2, SCAN_INTERVAL_MS) > 0) {
+		if (poll(p, listen_fd == -1 ? 1 : 2, wait_ms) > 0) {
 			if (p[0].revents & POLLIN) {
 				drain(wake[0]);
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
@@ -164,6 +167,8 @@ helper_main(void *arg)
 			deadlock_scan();
 			last_scan = now;
 		}
+		next = publish_update();
+		wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
 	}
 	return NULL;
 }
@@ -234,6 +239,7 @@ dump_after_fork_child(void)
 void
 dump_stop(void)
 {
+	publish_stop();
 	if (listen_fd != -1 && sock_pid == getpid())
 		unlink(sock_path);
 }

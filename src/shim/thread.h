@@ -67,6 +67,13 @@ struct thread {
 	uint64_t	wait_ticks;	/* length of the last lock wait */
 	int		waited;		/* the next acquisition waited */
 
+	/* The GIL (gil.c): written by this thread's markers only. */
+	atomic_int	gil_state;	/* enum gil_thread_state */
+	_Atomic uint64_t gil_since;	/* clock ticks at the last change */
+	_Atomic uint64_t gil_hold;	/* total ticks holding, finished ones */
+	_Atomic uint64_t gil_wait;	/* total ticks waiting, finished ones */
+	_Atomic uint64_t gil_acquired;	/* times it took the GIL */
+
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;
 };

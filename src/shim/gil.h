@@ -1,0 +1,82 @@
+/*
+ * The CPython GIL, followed at the libc level.  LD_PRELOAD cannot see
+ * take_gil/drop_gil, but it sees every libc call they make on the GIL's
+ * mutex and condition variables:
+ *   - a thread that is not the holder and locks gil->mutex starts to
+ *     wait for the GIL;
+ *   - it holds the GIL when it signals gil->switch_cond (take_gil does
+ *     that right after setting locked = 1);
+ *   - it lets the GIL go when it signals gil->cond (drop_gil, after
+ *     locked = 0);
+ *   - a waiter whose timed wait on gil->cond times out with the switch
+ *     number unchanged asks the holder to drop: a forced switch.
+ * These markers are exact (see shared/reference/cpython-internals.md).
+ *
+ * Per-thread state lives in struct thread (gil_* fields); the totals
+ * below are process-wide.  All times are clock ticks (clock.h).
+ */
+#ifndef GW_GIL_H
+#define GW_GIL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum gil_thread_state {
+	GIL_NONE,	/* not holding, not waiting (running C, I/O, idle) */
+	GIL_WAITING,	/* in take_gil, waiting since gil_since */
+	GIL_HOLDING,	/* holds the GIL since gil_since */
+};
+
+#define GIL_HIST_BUCKETS	32	/* log2 buckets of wait/hold times */
+#define GIL_WINDOW_SLOTS	100	/* 100 slots of 100 ms: 10 s */
+
+struct gil_summary {
+	int		 present;	/* a CPython with a GIL is tracked */
+	char		 version[16];	/* "3.11.7" */
+	char		 why_not[128];	/* when not present */
+	pid_t		 holder;	/* TID, 0 when free */
+	uint64_t	 holder_since;	/* ticks */
+	unsigned	 waiting;	/* threads waiting now */
+	uint64_t	 switches;	/* acquisitions */
+	uint64_t	 forced;	/* drop requests (timeouts) */
+	double		 load_1s, load_10s, load_all;	/* fraction held */
+	double		 contention_1s, contention_10s, contention_all;
+	unsigned long	 interval_us;	/* sys.getswitchinterval() */
+};
+
+/*
+ * Find CPython (call once from the shim's start-up, not from a hook).
+ * Says in one line what it found when it finds an unsupported one.
+ */
+void	gil_init(void);
+
+/* Is addr the GIL's mutex / cond / switch_cond?  Cheap: for hooks. */
+int	gil_is_mutex(uintptr_t addr);
+int	gil_is_cond(uintptr_t addr);
+int	gil_is_switch_cond(uintptr_t addr);
+
+struct thread;
+
+/* Marker hooks, called by the mutex and condvar hooks. */
+void	gil_mutex_locking(struct thread *);	/* before lock(gil->mutex) */
+void	gil_acquired(struct thread *);		/* signal(switch_cond) */
+void	gil_released(struct thread *);		/* signal(cond) */
+void	gil_wait_timed_out(struct thread *);	/* timedwait(cond) timeout */
+
+/* The process-wide picture; cheap, callable from any thread. */
+void	gil_summary(struct gil_summary *);
+
+/*
+ * A thread's GIL hold and wait times so far, including the interval in
+ * progress (ticks).
+ */
+void	gil_thread_totals(struct thread *, uint64_t *hold, uint64_t *wait);
+
+/* Histograms of wait and hold times: bucket i counts [2^i, 2^(i+1)) us. */
+void	gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
+	    uint64_t hold[GIL_HIST_BUCKETS]);
+
+/* Fork child: the GIL's accounting starts over for the new process. */
+void	gil_after_fork_child(void);
+
+#endif /* GW_GIL_H */
