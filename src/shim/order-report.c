@@ -14,6 +14,7 @@
 #include "order-report.h"
 #include "out.h"
 #include "report.h"
+#include "ulock.h"
 
 #define SCENARIO_COLUMNS	4	/* wider cycles are listed instead */
 #define COLUMN_WIDTH		26
@@ -214,12 +215,55 @@ report_json_cycle(struct out *o, struct thread *t, int view,
 	out_puts(o, "]}\n");
 }
 
+static struct ulock summary_lock = ULOCK_INIT;
+static char summaries[ORDER_KEEP_SUMMARIES][160];
+static unsigned nsummaries;
+
+static void
+remember(struct thread *t, struct oedge **cyc, int n)
+{
+	char *s, name[32];
+	size_t len = sizeof summaries[0], off;
+	int i;
+
+	thread_name(t, name, sizeof name);
+	ulock_lock(&summary_lock);
+	s = summaries[nsummaries++ % ORDER_KEEP_SUMMARIES];
+	off = 0;
+	for (i = 0; i <= n && off < len; i++) {
+		uintptr_t a = i < n ? cyc[i]->from_addr : cyc[0]->from_addr;
+
+		off += (size_t)snprintf(s + off, len - off, "%s%s",
+		    i ? " -> " : "", lock_name(cyc, n, a));
+	}
+	if (off < len)
+		snprintf(s + off, len - off, " (%d locks, by \"%s\" tid=%d)",
+		    n, name, atomic_load(&t->tid));
+	ulock_unlock(&summary_lock);
+}
+
+int
+order_summary(unsigned idx, char *buf, size_t len)
+{
+	int rc = -1;
+
+	ulock_lock(&summary_lock);
+	if (idx < nsummaries && idx < ORDER_KEEP_SUMMARIES) {
+		snprintf(buf, len, "%s",
+		    summaries[(nsummaries - 1 - idx) % ORDER_KEEP_SUMMARIES]);
+		rc = 0;
+	}
+	ulock_unlock(&summary_lock);
+	return rc;
+}
+
 void
 order_report(struct thread *t, int view, struct oedge **cyc, int n,
     uintptr_t site)
 {
 	struct out o;
 
+	remember(t, cyc, n);
 	out_init(&o);
 	if (config.format == GW_FORMAT_JSON)
 		report_json_cycle(&o, t, view, cyc, n, site);

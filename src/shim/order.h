@@ -24,6 +24,7 @@
 #ifndef GW_ORDER_H
 #define GW_ORDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "thread.h"
@@ -43,6 +44,15 @@ void	order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 
 /* Number of inversions reported so far. */
 unsigned	order_reported(void);
+
+/*
+ * A one-line summary of the idx-th reported inversion, newest first
+ * ("mutex a -> mutex b -> mutex a, by \"worker\" tid=12"), into buf.
+ * Returns 0, or -1 when there is no such report.  Keeps the last
+ * ORDER_KEEP_SUMMARIES.
+ */
+#define ORDER_KEEP_SUMMARIES	16
+int	order_summary(unsigned idx, char *buf, size_t len);
 
 /* Fork child: the graph's lock may have been held by a vanished thread. */
 void	order_after_fork_child(void);
