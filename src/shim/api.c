@@ -5,14 +5,12 @@
 #include "out.h"
 #include "report.h"
 
-extern int shim_initialised(void);
-
 GW_EXPORT struct gw_snapshot *
 gw_snapshot_take(int flags)
 {
 	struct gw_snapshot *s;
 
-	if (!shim_initialised()) {
+	if (!thread_registry_ready()) {
 		errno = ENODEV;
 		return NULL;
 	}
@@ -53,49 +51,4 @@ gw_snapshot_write(const struct gw_snapshot *s, int fd, enum gw_format fmt)
 	rc = out_write(&o, fd);
 	out_free(&o);
 	return rc;
-}
-
-GW_EXPORT const char *
-gw_lock_kind_name(enum gw_lock_kind k)
-{
-	static const char *names[] = {
-		[GW_LOCK_MUTEX] = "mutex",
-		[GW_LOCK_RWLOCK] = "rwlock",
-		[GW_LOCK_SPIN] = "spinlock",
-		[GW_LOCK_SEM] = "semaphore",
-		[GW_LOCK_COND] = "condvar",
-		[GW_LOCK_THREAD] = "thread",
-		[GW_LOCK_GIL] = "gil",
-	};
-
-	return k <= GW_LOCK_GIL ? names[k] : "?";
-}
-
-GW_EXPORT const char *
-gw_thread_state_name(enum gw_thread_state s)
-{
-	static const char *names[] = {
-		[GW_STATE_RUNNING] = "running",
-		[GW_STATE_BLOCKED] = "blocked",
-		[GW_STATE_WAITING] = "waiting",
-		[GW_STATE_JOINING] = "joining",
-		[GW_STATE_EXITED] = "exited",
-	};
-
-	return s <= GW_STATE_EXITED ? names[s] : "?";
-}
-
-GW_EXPORT const char *
-gw_stack_status_name(enum gw_stack_status s)
-{
-	static const char *names[] = {
-		[GW_STACK_OK] = "ok",
-		[GW_STACK_AT_BLOCK] = "at-block",
-		[GW_STACK_SIGNALS_BLOCKED] = "signals-blocked",
-		[GW_STACK_IN_SYSCALL] = "in-syscall",
-		[GW_STACK_TIMEOUT] = "timeout",
-		[GW_STACK_UNAVAILABLE] = "unavailable",
-	};
-
-	return s <= GW_STACK_UNAVAILABLE ? names[s] : "?";
 }

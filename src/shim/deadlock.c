@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "deadlock.h"
+#include "gil.h"
 #include "lock.h"
 #include "msg.h"
 #include "report.h"
@@ -91,12 +92,22 @@ deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 	if (w.kind == GW_LOCK_THREAD) {
 		if (idx == 0)
 			u = thread_by_pthread(w.target);
+	} else if (w.kind == GW_LOCK_GIL) {
+		if (idx == 0)
+			u = gil_holder_thread();
 	} else if (w.rec != NULL && w.kind != GW_LOCK_RWLOCK) {
 		owner = atomic_load(&w.rec->owner);
 		if (idx == 0 && owner != 0) {
 			u = thread_by_tid(owner);
 			e->site = atomic_load(&w.rec->owner_site);
 		}
+		/*
+		 * A thread waiting on a semaphore it took itself waits for
+		 * somebody else's post (Python's Condition.wait does just
+		 * that with a lock): not a deadlock on its own.
+		 */
+		if (w.kind == GW_LOCK_SEM && u == t)
+			u = NULL;
 	} else if (w.kind != GW_LOCK_SEM)
 		u = nth_holder(w.addr, w.mode, idx, &e->site);
 	if (u == NULL)

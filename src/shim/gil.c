@@ -1,74 +1,370 @@
-/* GIL tracking: see gil.h.  (Being written: for now, no Python is seen.) */
+/*
+ * GIL tracking: see gil.h.  The markers run inside take_gil/drop_gil,
+ * with the GIL's own mutexes held, so the process-wide numbers change
+ * one marker at a time; readers on other threads read them racily,
+ * which costs at most one event's worth of accuracy.
+ */
+#include <stdio.h>
 #include <string.h>
 
 #include "gil.h"
+#include "gilwatch/snapshot.h"
+#include "msg.h"
+#include "py.h"
 #include "thread.h"
+#include "track.h"
+
+#define SLOT_NS		100000000ull	/* one window slot: 100 ms */
+
+static struct py_runtime rt;
+static int present;
+static char version[16];
+static char why_not[128];
+
+/* The addresses markers compare against; 0 when there is no GIL. */
+static atomic_uintptr_t g_gil, g_mutex, g_cond, g_switch_cond, g_switch_mutex;
+
+static struct thread *_Atomic holder;
+static _Atomic uint64_t holder_since;		/* ns */
+static atomic_uint nwaiting;
+static _Atomic uint64_t contended_since;	/* ns, while nwaiting > 0 */
+static _Atomic uint64_t switches, forced;
+static uint64_t start_ns;
+
+/* Time held and time contended: totals, and per 100 ms slot. */
+struct window {
+	_Atomic uint64_t total;
+	_Atomic uint64_t slot[GIL_WINDOW_SLOTS];
+	_Atomic uint64_t slot_id[GIL_WINDOW_SLOTS];
+};
+
+static struct window held_w, contended_w;
+static _Atomic uint64_t hist_wait[GIL_HIST_BUCKETS];
+static _Atomic uint64_t hist_hold[GIL_HIST_BUCKETS];
+
+static void
+window_add(struct window *w, uint64_t from, uint64_t to)
+{
+	uint64_t id, end, part;
+	size_t i;
+
+	if (to <= from)
+		return;
+	atomic_fetch_add(&w->total, to - from);
+	while (from < to) {
+		id = from / SLOT_NS;
+		end = (id + 1) * SLOT_NS;
+		part = (to < end ? to : end) - from;
+		i = id % GIL_WINDOW_SLOTS;
+		if (atomic_load(&w->slot_id[i]) != id) {
+			atomic_store(&w->slot[i], 0);
+			atomic_store(&w->slot_id[i], id);
+		}
+		atomic_fetch_add(&w->slot[i], part);
+		from += part;
+	}
+}
+
+/* Time in the last `span` ns, counting `open_since` as still going. */
+static double
+window_share(struct window *w, uint64_t now, uint64_t span,
+    uint64_t open_since)
+{
+	uint64_t sum = 0, id, first, last = now / SLOT_NS, from;
+	size_t i;
+
+	if (span > now - start_ns)
+		span = now - start_ns;
+	if (span == 0)
+		return 0;
+	first = (now - span) / SLOT_NS;
+	for (id = first; id <= last; id++) {
+		i = id % GIL_WINDOW_SLOTS;
+		if (atomic_load(&w->slot_id[i]) == id)
+			sum += atomic_load(&w->slot[i]);
+	}
+	if (open_since != 0) {
+		from = open_since > now - span ? open_since : now - span;
+		sum += now - from;
+	}
+	return sum > span ? 1.0 : (double)sum / (double)span;
+}
+
+static void
+hist_add(_Atomic uint64_t *hist, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	int b = 0;
+
+	while (us > 1 && b < GIL_HIST_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	atomic_fetch_add(&hist[b], 1);
+}
+
+static void
+publish_addresses(void)
+{
+	atomic_store(&g_mutex, rt.gil_mutex);
+	atomic_store(&g_cond, rt.gil_cond);
+	atomic_store(&g_switch_cond, rt.gil_switch_cond);
+	atomic_store(&g_switch_mutex, rt.gil_switch_mutex);
+	atomic_store(&g_gil, rt.gil);
+}
 
 void
 gil_init(void)
 {
+	start_ns = now_ns();
+	if (py_detect(&rt) == -1) {
+		snprintf(why_not, sizeof why_not, "%s", rt.why_not);
+		/* Most processes are not Python: say nothing for those. */
+		if (rt.major != 0)
+			msg_say("%s; lock tracking goes on without the "
+			    "Python parts", rt.why_not);
+		return;
+	}
+	snprintf(version, sizeof version, "%d.%d.%d", rt.major, rt.minor,
+	    rt.micro);
+	if (rt.free_threaded) {
+		snprintf(why_not, sizeof why_not, "CPython %s is a "
+		    "free-threaded build: no GIL", version);
+		msg_say("%s", why_not);
+		return;
+	}
+	if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0) {
+		snprintf(why_not, sizeof why_not, "CPython %s: the GIL could "
+		    "not be located (%.60s)", version, rt.why_not);
+		msg_say("%s; lock tracking goes on without the GIL", why_not);
+		return;
+	}
+	present = 1;
+	publish_addresses();
+}
+
+const struct py_runtime *
+gil_runtime(void)
+{
+	return rt.off != NULL ? &rt : NULL;
 }
 
 int
 gil_is_mutex(uintptr_t addr)
 {
-	return 0;
+	return addr == atomic_load_explicit(&g_mutex, memory_order_relaxed);
+}
+
+int
+gil_is_internal_mutex(uintptr_t addr)
+{
+	return addr == atomic_load_explicit(&g_mutex, memory_order_relaxed) ||
+	    addr == atomic_load_explicit(&g_switch_mutex,
+	    memory_order_relaxed);
 }
 
 int
 gil_is_cond(uintptr_t addr)
 {
-	return 0;
+	return addr == atomic_load_explicit(&g_cond, memory_order_relaxed);
 }
 
 int
 gil_is_switch_cond(uintptr_t addr)
 {
-	return 0;
+	return addr == atomic_load_explicit(&g_switch_cond,
+	    memory_order_relaxed);
+}
+
+struct thread *
+gil_holder_thread(void)
+{
+	return atomic_load(&holder);
+}
+
+uintptr_t
+gil_address(void)
+{
+	return atomic_load(&g_gil);
 }
 
 void
-gil_mutex_locking(struct thread *t)
+gil_mutex_locking(struct thread *t, uintptr_t site)
 {
+	uint64_t now;
+
+	if (atomic_load(&t->gil_state) != GIL_NONE)
+		return;		/* the holder, in drop_gil */
+	now = now_ns();
+	atomic_store(&t->gil_since, now);
+	atomic_store(&t->gil_state, GIL_WAITING);
+	if (atomic_fetch_add(&nwaiting, 1) == 0)
+		atomic_store(&contended_since, now);
+	track_wait_begin(t, GW_STATE_BLOCKED, atomic_load(&g_gil),
+	    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
 }
 
 void
-gil_acquired(struct thread *t)
+gil_acquired(struct thread *t, uintptr_t site)
 {
+	uint64_t now = now_ns(), since;
+
+	if (atomic_load(&t->gil_state) == GIL_HOLDING)
+		return;
+	if (atomic_load(&t->gil_state) == GIL_WAITING) {
+		since = atomic_load(&t->gil_since);
+		atomic_fetch_add(&t->gil_wait, now - since);
+		hist_add(hist_wait, now - since);
+		if (atomic_fetch_sub(&nwaiting, 1) == 1)
+			window_add(&contended_w, atomic_load(&contended_since),
+			    now);
+		track_wait_end(t);
+		/* Free at once is not contended: only a sleep on cond is. */
+		t->waited = t->gil_slept;
+		t->gil_slept = 0;
+	}
+	atomic_store(&t->gil_since, now);
+	atomic_store(&t->gil_state, GIL_HOLDING);
+	atomic_fetch_add(&t->gil_acquired, 1);
+	atomic_store(&holder_since, now);
+	atomic_store(&holder, t);
+	atomic_fetch_add(&switches, 1);
+	track_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
+	    0, site);
 }
 
 void
 gil_released(struct thread *t)
 {
+	uint64_t now, since;
+
+	if (atomic_load(&t->gil_state) != GIL_HOLDING)
+		return;
+	now = now_ns();
+	since = atomic_load(&t->gil_since);
+	track_releasing(t, atomic_load(&g_gil));
+	atomic_fetch_add(&t->gil_hold, now - since);
+	hist_add(hist_hold, now - since);
+	window_add(&held_w, since, now);
+	atomic_store(&t->gil_since, now);
+	atomic_store(&t->gil_state, GIL_NONE);
+	if (atomic_load(&holder) == t)
+		atomic_store(&holder, NULL);
+}
+
+void
+gil_sleeping(struct thread *t)
+{
+	t->gil_slept = 1;
 }
 
 void
 gil_wait_timed_out(struct thread *t)
 {
+	atomic_fetch_add(&forced, 1);
+}
+
+/* A thread that ends while waiting or holding (finalisation). */
+void
+gil_thread_exit(struct thread *t)
+{
+	if (atomic_load(&t->gil_state) == GIL_HOLDING)
+		gil_released(t);
+	else if (atomic_load(&t->gil_state) == GIL_WAITING &&
+	    atomic_fetch_sub(&nwaiting, 1) == 1)
+		window_add(&contended_w, atomic_load(&contended_since),
+		    now_ns());
+	atomic_store(&t->gil_state, GIL_NONE);
 }
 
 void
 gil_summary(struct gil_summary *s)
 {
+	struct thread *h = atomic_load(&holder);
+	struct py_gil_state st;
+	uint64_t now = now_ns(), hs = 0, cs = 0, all;
+
 	memset(s, 0, sizeof *s);
-	strcpy(s->why_not, "no CPython in this process");
+	s->present = present;
+	snprintf(s->version, sizeof s->version, "%s", version);
+	snprintf(s->why_not, sizeof s->why_not, "%s",
+	    why_not[0] ? why_not : "no CPython in this process");
+	if (!present)
+		return;
+	if (h != NULL) {
+		s->holder = atomic_load(&h->tid);
+		s->holder_since = atomic_load(&holder_since);
+		hs = s->holder_since;
+	}
+	s->waiting = atomic_load(&nwaiting);
+	if (s->waiting > 0)
+		cs = atomic_load(&contended_since);
+	s->switches = atomic_load(&switches);
+	s->forced = atomic_load(&forced);
+	s->load_1s = window_share(&held_w, now, 1000000000ull, hs);
+	s->load_10s = window_share(&held_w, now, 10000000000ull, hs);
+	s->contention_1s = window_share(&contended_w, now, 1000000000ull, cs);
+	s->contention_10s = window_share(&contended_w, now, 10000000000ull,
+	    cs);
+	all = now - start_ns;
+	if (all > 0) {
+		s->load_all = (double)(atomic_load(&held_w.total) +
+		    (hs ? now - hs : 0)) / (double)all;
+		s->contention_all = (double)(atomic_load(&contended_w.total) +
+		    (cs ? now - cs : 0)) / (double)all;
+	}
+	if (py_gil_read(&rt, &st) == 0)
+		s->interval_us = st.interval;
 }
 
 void
 gil_thread_totals(struct thread *t, uint64_t *hold, uint64_t *wait)
 {
+	int state = atomic_load(&t->gil_state);
+	uint64_t since = atomic_load(&t->gil_since), now = now_ns();
+
 	*hold = atomic_load(&t->gil_hold);
 	*wait = atomic_load(&t->gil_wait);
+	if (state == GIL_HOLDING && now > since)
+		*hold += now - since;
+	else if (state == GIL_WAITING && now > since)
+		*wait += now - since;
 }
 
 void
-gil_histograms(uint64_t wait[GIL_HIST_BUCKETS], uint64_t hold[GIL_HIST_BUCKETS])
+gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
+    uint64_t hold[GIL_HIST_BUCKETS])
 {
-	memset(wait, 0, GIL_HIST_BUCKETS * sizeof wait[0]);
-	memset(hold, 0, GIL_HIST_BUCKETS * sizeof hold[0]);
+	int i;
+
+	for (i = 0; i < GIL_HIST_BUCKETS; i++) {
+		wait[i] = atomic_load(&hist_wait[i]);
+		hold[i] = atomic_load(&hist_hold[i]);
+	}
 }
 
 void
 gil_after_fork_child(void)
 {
+	struct thread *self = thread_peek();
+
+	start_ns = now_ns();
+	atomic_store(&nwaiting, 0);
+	atomic_store(&switches, 0);
+	atomic_store(&forced, 0);
+	memset(&held_w, 0, sizeof held_w);
+	memset(&contended_w, 0, sizeof contended_w);
+	memset(hist_wait, 0, sizeof hist_wait);
+	memset(hist_hold, 0, sizeof hist_hold);
+	/* Only the forking thread survives; it may hold the GIL. */
+	if (atomic_load(&holder) != self)
+		atomic_store(&holder, NULL);
+	else
+		atomic_store(&holder_since, start_ns);
+	if (self != NULL) {
+		atomic_store(&self->gil_hold, 0);
+		atomic_store(&self->gil_wait, 0);
+		atomic_store(&self->gil_acquired, 0);
+		atomic_store(&self->gil_since, start_ns);
+	}
 }

@@ -50,18 +50,42 @@ struct gil_summary {
  */
 void	gil_init(void);
 
-/* Is addr the GIL's mutex / cond / switch_cond?  Cheap: for hooks. */
+/*
+ * Is addr the GIL's mutex / cond / switch_cond?  Cheap: for hooks.
+ * gil_is_internal_mutex: gil->mutex or gil->switch_mutex, which the
+ * hooks leave out of lock tracking (the GIL itself is tracked instead).
+ */
 int	gil_is_mutex(uintptr_t addr);
+int	gil_is_internal_mutex(uintptr_t addr);
 int	gil_is_cond(uintptr_t addr);
 int	gil_is_switch_cond(uintptr_t addr);
 
 struct thread;
+struct py_runtime;
 
-/* Marker hooks, called by the mutex and condvar hooks. */
-void	gil_mutex_locking(struct thread *);	/* before lock(gil->mutex) */
-void	gil_acquired(struct thread *);		/* signal(switch_cond) */
+/* The interpreter found, or NULL (for the frame reader). */
+const struct py_runtime	*gil_runtime(void);
+
+/* The GIL's address (its lock identity in reports), or 0. */
+uintptr_t	gil_address(void);
+
+/* The thread holding the GIL now, or NULL. */
+struct thread	*gil_holder_thread(void);
+
+/*
+ * Marker hooks, called by the mutex and condvar hooks with the program's
+ * call site.  Each publishes the GIL as a lock in the thread's record:
+ * waited for (so deadlocks through the GIL are found) and held (so it
+ * takes part in lock-order validation).
+ */
+void	gil_mutex_locking(struct thread *, uintptr_t site);	/* lock(mutex) */
+void	gil_acquired(struct thread *, uintptr_t site);	/* signal(switch_cond) */
 void	gil_released(struct thread *);		/* signal(cond) */
+void	gil_sleeping(struct thread *);		/* wait(cond): contended */
 void	gil_wait_timed_out(struct thread *);	/* timedwait(cond) timeout */
+
+/* t is ending: close its GIL interval. */
+void	gil_thread_exit(struct thread *);
 
 /* The process-wide picture; cheap, callable from any thread. */
 void	gil_summary(struct gil_summary *);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "gil.h"
 #include "hook.h"
 #include "lock.h"
 
@@ -19,6 +20,17 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 	struct held saved, *h;
 	int rc, had = 0, err = errno;
 
+	/* The GIL's own wait: gil.c publishes it as a wait for the GIL. */
+	if (gil_is_cond((uintptr_t)c)) {
+		if (t != NULL)
+			gil_sleeping(t);
+		rc = how == COND_PLAIN ? real.cond_wait(c, m) :
+		    how == COND_TIMED ? real.cond_timedwait(c, m, abstime) :
+		    real.cond_clockwait(c, m, clk, abstime);
+		if (rc == ETIMEDOUT && t != NULL)
+			gil_wait_timed_out(t);
+		return rc;
+	}
 	if (t != NULL && (h = thread_find_held(t, (uintptr_t)m)) != NULL) {
 		saved = *h;
 		had = 1;
@@ -83,9 +95,22 @@ static void
 signalled(pthread_cond_t *c, uintptr_t site)
 {
 	struct lockrec *rec;
+	struct thread *t;
 	int saved = errno;
 
-	if (!stats_on || thread_self() == NULL)
+	if ((t = thread_self()) == NULL)
+		return;
+	if (gil_is_switch_cond((uintptr_t)c)) {
+		gil_acquired(t, site);
+		errno = saved;
+		return;
+	}
+	if (gil_is_cond((uintptr_t)c)) {
+		gil_released(t);
+		errno = saved;
+		return;
+	}
+	if (!stats_on)
 		return;
 	rec = lock_get((uintptr_t)c, GW_LOCK_COND, site);
 	if (rec != NULL)

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 
+#include "gil.h"
 #include "hook.h"
 
 /* An error-checking mutex relocked by its owner fails with EDEADLK at
@@ -33,6 +34,12 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 
 	if (t == NULL)
 		goto passthrough;
+	if (gil_is_internal_mutex((uintptr_t)m)) {
+		if (gil_is_mutex((uintptr_t)m))
+			gil_mutex_locking(t, site);
+		errno = saved;
+		goto passthrough;
+	}
 	rc = real.mutex_trylock(m);
 	if (rc == EBUSY && !relock_fails_fast(m)) {
 		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m,

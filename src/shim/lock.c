@@ -49,10 +49,14 @@ say_full(void)
 static void
 begin_generation(struct lockrec *r, int kind, uintptr_t site)
 {
+	int one = 1;
 	uintptr_t none = 0;
 
 	atomic_store(&r->kind, kind);
-	atomic_compare_exchange_strong(&r->first_site, &none, site);
+	if (atomic_compare_exchange_strong(&r->fresh, &one, 0))
+		atomic_store(&r->first_site, site);
+	else
+		atomic_compare_exchange_strong(&r->first_site, &none, site);
 }
 
 struct lockrec *
@@ -69,7 +73,9 @@ lock_get(uintptr_t addr, int kind, uintptr_t site)
 		r = &table[i];
 		key = atomic_load_explicit(&r->addr, memory_order_acquire);
 		if (key == addr) {
-			if (atomic_load_explicit(&r->first_site,
+			if (atomic_load_explicit(&r->fresh,
+			    memory_order_relaxed) ||
+			    atomic_load_explicit(&r->first_site,
 			    memory_order_relaxed) == 0 ||
 			    atomic_load_explicit(&r->kind,
 			    memory_order_relaxed) != kind)
@@ -122,7 +128,8 @@ lock_forget(uintptr_t addr)
 	atomic_fetch_add(&r->gen, 1);
 	atomic_store(&r->owner, 0);
 	atomic_store(&r->owner_site, 0);
-	atomic_store(&r->first_site, 0);
+	/* first_site stays, for reports about the lock that was here. */
+	atomic_store(&r->fresh, 1);
 }
 
 struct lockrec *

@@ -24,7 +24,8 @@ struct lockrec {
 	atomic_uintptr_t addr;		/* the key; 0: empty slot */
 	atomic_uint	gen;		/* bumped by lock_forget */
 	atomic_int	kind;		/* enum gw_lock_kind */
-	atomic_uintptr_t first_site;	/* 0 until seen in this generation */
+	atomic_uintptr_t first_site;	/* where this generation began */
+	atomic_int	fresh;		/* destroyed: the next use begins anew */
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
 	struct lockstat	stat;

@@ -14,7 +14,9 @@
 #include "hook.h"
 #include "lock.h"
 #include "clock.h"
+#include "gil.h"
 #include "holdwarn.h"
+#include "py.h"
 #include "msg.h"
 #include "out.h"
 #include "report.h"
@@ -24,12 +26,6 @@
 
 
 static atomic_int initialised;
-
-int
-shim_initialised(void)
-{
-	return atomic_load(&initialised);
-}
 
 static void
 sampler_aside(int signo)
@@ -47,6 +43,8 @@ after_fork_child(void)
 	thread_after_fork_child();
 	clock_init();
 	deadlock_reset();
+	gil_after_fork_child();
+	py_mem_after_fork_child();
 	order_after_fork_child();
 	stack_symbols_reset();
 	dump_after_fork_child();
@@ -73,6 +71,7 @@ shim_init(void)
 			msg_say("signal %d is the program's: running threads "
 			    "are dumped without stacks", config.sample_signal);
 	}
+	gil_init();
 	if (!config.lock_order_off)
 		order_enable();
 	dump_start();

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gil.h"
 #include "thread.h"
 #include "ulock.h"
 
@@ -104,6 +105,11 @@ reset_record(struct thread *t)
 	t->nheld = 0;
 	t->cap = THREAD_INLINE_HELD;
 	memset(&t->wait, 0, sizeof t->wait);
+	atomic_store(&t->gil_state, GIL_NONE);
+	atomic_store(&t->gil_hold, 0);
+	atomic_store(&t->gil_wait, 0);
+	atomic_store(&t->gil_acquired, 0);
+	t->waited = 0;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();
 	atomic_store(&t->state, GW_STATE_RUNNING);
@@ -133,6 +139,12 @@ register_self(void)
 	pthread_setspecific(exit_key, t);
 	tls.in_shim--;
 	return t;
+}
+
+int
+thread_registry_ready(void)
+{
+	return atomic_load(&enabled);
 }
 
 struct thread *
@@ -299,6 +311,7 @@ thread_exit(struct thread *t)
 {
 	if (t == NULL || tls.self != t)
 		return;
+	gil_thread_exit(t);
 	thread_set_state(t, GW_STATE_EXITED);
 	tls.self = NULL;
 	tls.internal = 1;	/* later destructors must not re-register */

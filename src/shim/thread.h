@@ -73,6 +73,7 @@ struct thread {
 	_Atomic uint64_t gil_hold;	/* total ticks holding, finished ones */
 	_Atomic uint64_t gil_wait;	/* total ticks waiting, finished ones */
 	_Atomic uint64_t gil_acquired;	/* times it took the GIL */
+	int		gil_slept;	/* this take waited on gil->cond */
 
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;
@@ -80,6 +81,9 @@ struct thread {
 
 /* Called once by the shim's init, before any record is handed out. */
 void	thread_registry_init(void);
+
+/* Has thread_registry_init run (is the shim live in this process)? */
+int	thread_registry_ready(void);
 
 /*
  * The calling thread's record, registering it on first use.  Returns

@@ -1,0 +1,53 @@
+/*
+ * The names used in text and JSON output, part of the public API
+ * (include/gilwatch/snapshot.h).  Apart from api.c so the report code
+ * can use them without pulling in the rest of the API.
+ */
+#include "gilwatch/snapshot.h"
+
+#define GW_EXPORT	__attribute__((visibility("default")))
+
+GW_EXPORT const char *
+gw_lock_kind_name(enum gw_lock_kind k)
+{
+	static const char *names[] = {
+		[GW_LOCK_MUTEX] = "mutex",
+		[GW_LOCK_RWLOCK] = "rwlock",
+		[GW_LOCK_SPIN] = "spinlock",
+		[GW_LOCK_SEM] = "semaphore",
+		[GW_LOCK_COND] = "condvar",
+		[GW_LOCK_THREAD] = "thread",
+		[GW_LOCK_GIL] = "gil",
+	};
+
+	return k <= GW_LOCK_GIL ? names[k] : "?";
+}
+
+GW_EXPORT const char *
+gw_thread_state_name(enum gw_thread_state s)
+{
+	static const char *names[] = {
+		[GW_STATE_RUNNING] = "running",
+		[GW_STATE_BLOCKED] = "blocked",
+		[GW_STATE_WAITING] = "waiting",
+		[GW_STATE_JOINING] = "joining",
+		[GW_STATE_EXITED] = "exited",
+	};
+
+	return s <= GW_STATE_EXITED ? names[s] : "?";
+}
+
+GW_EXPORT const char *
+gw_stack_status_name(enum gw_stack_status s)
+{
+	static const char *names[] = {
+		[GW_STACK_OK] = "ok",
+		[GW_STACK_AT_BLOCK] = "at-block",
+		[GW_STACK_SIGNALS_BLOCKED] = "signals-blocked",
+		[GW_STACK_IN_SYSCALL] = "in-syscall",
+		[GW_STACK_TIMEOUT] = "timeout",
+		[GW_STACK_UNAVAILABLE] = "unavailable",
+	};
+
+	return s <= GW_STACK_UNAVAILABLE ? names[s] : "?";
+}
