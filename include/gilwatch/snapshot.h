@@ -93,11 +93,20 @@ enum gw_stack_status {
 	GW_STACK_UNAVAILABLE,	/* sampling disabled or not possible */
 };
 
+enum gw_gil_state {
+	GW_GIL_NONE,		/* no GIL in this process (not CPython) */
+	GW_GIL_RELEASED,	/* neither holds nor waits for the GIL */
+	GW_GIL_WAITING,		/* waits for the GIL */
+	GW_GIL_HOLDING,		/* holds the GIL */
+};
+
 struct gw_thread_info {
 	pid_t		 tid;
 	const char	*name;
 	enum gw_thread_state state;
 	double		 state_seconds;	/* time in the current state */
+	enum gw_gil_state gil;
+	double		 gil_seconds;	/* time in the current GIL state */
 	const struct gw_held *held;
 	size_t		 nheld;
 	const struct gw_wait *waiting;	/* NULL unless blocked or joining */
@@ -169,6 +178,7 @@ void gw_snapshot_free(struct gw_snapshot *);
 const char *gw_lock_kind_name(enum gw_lock_kind);
 const char *gw_thread_state_name(enum gw_thread_state);
 const char *gw_stack_status_name(enum gw_stack_status);
+const char *gw_gil_state_name(enum gw_gil_state);	/* NULL for NONE */
 
 #ifdef __cplusplus
 }

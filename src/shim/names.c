@@ -51,3 +51,16 @@ gw_stack_status_name(enum gw_stack_status s)
 
 	return s <= GW_STACK_UNAVAILABLE ? names[s] : "?";
 }
+
+GW_EXPORT const char *
+gw_gil_state_name(enum gw_gil_state s)
+{
+	static const char *names[] = {
+		[GW_GIL_NONE] = NULL,
+		[GW_GIL_RELEASED] = "released",
+		[GW_GIL_WAITING] = "waits",
+		[GW_GIL_HOLDING] = "holds",
+	};
+
+	return s <= GW_GIL_HOLDING ? names[s] : NULL;
+}

@@ -59,8 +59,14 @@ json_thread(struct out *o, const struct gw_thread_info *t)
 
 	out_printf(o, "{\"tid\":%d,\"name\":", (int)t->tid);
 	out_json_str(o, t->name);
-	out_printf(o, ",\"state\":\"%s\",\"state_seconds\":%.6f,\"held\":[",
+	out_printf(o, ",\"state\":\"%s\",\"state_seconds\":%.6f,\"gil\":",
 	    gw_thread_state_name(t->state), t->state_seconds);
+	if (t->gil == GW_GIL_NONE)
+		out_puts(o, "null");
+	else
+		out_printf(o, "{\"state\":\"%s\",\"seconds\":%.6f}",
+		    gw_gil_state_name(t->gil), t->gil_seconds);
+	out_puts(o, ",\"held\":[");
 	for (i = 0; i < t->nheld; i++) {
 		out_puts(o, i ? ",{\"lock\":" : "{\"lock\":");
 		json_lock(o, &t->held[i].lock);

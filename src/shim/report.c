@@ -39,6 +39,12 @@ report_text_frame(struct out *o, const struct gw_frame *f)
 		out_puts(o, "<invalid>");
 		return;
 	}
+	if (f->kind == GW_FRAME_PYTHON) {
+		out_printf(o, "%s (%s:%d) [py]", f->function != NULL ?
+		    f->function : "???", f->file != NULL ? f->file : "???",
+		    f->line);
+		return;
+	}
 	if (f->function != NULL)
 		out_printf(o, "%s+0x%zx", f->function, (size_t)f->offset);
 	else
@@ -116,9 +122,16 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	char a[96];
 	size_t i;
 
-	out_printf(o, "\"%s\" tid=%d %s for %.3fs\n",
+	out_printf(o, "\"%s\" tid=%d %s for %.3fs",
 	    t->name != NULL ? t->name : "?", (int)t->tid,
 	    gw_thread_state_name(t->state), t->state_seconds);
+	if (t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING)
+		out_printf(o, ", %s the GIL for %.3fs",
+		    t->gil == GW_GIL_HOLDING ? "holds" : "waits for",
+		    t->gil_seconds);
+	else if (t->gil == GW_GIL_RELEASED)
+		out_puts(o, ", GIL released");
+	out_puts(o, "\n");
 	if (t->waiting != NULL) {
 		const struct gw_wait *w = t->waiting;
 

@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include "deadlock.h"
+#include "gil.h"
+#include "py.h"
 #include "lock.h"
 #include "report.h"
 #include "stack.h"
 #include "thread.h"
 
 #define ARENA_BLOCK	(64 * 1024)
+#define SNAP_PY_FRAMES	128	/* Python frames per thread */
 
 struct block {
 	struct block	*next;
@@ -246,22 +249,80 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	}
 }
 
+/* The interpreter's eval loop: Python frames take its place. */
+static int
+is_eval_loop(const struct gw_frame *f)
+{
+	return f->function != NULL &&
+	    (strncmp(f->function, "_PyEval_EvalFrame", 17) == 0 ||
+	    strcmp(f->function, "PyEval_EvalFrameEx") == 0);
+}
+
+static void
+python_frame(struct snap *s, struct gw_frame *f, const struct py_frame *p)
+{
+	memset(f, 0, sizeof *f);
+	if (p->flags & PY_FRAME_INVALID) {
+		f->kind = GW_FRAME_INVALID;
+		f->function = "<invalid>";
+		return;
+	}
+	f->kind = GW_FRAME_PYTHON;
+	f->ip = p->frame;
+	f->function = snap_str(s, p->qualname[0] ? p->qualname : p->function);
+	f->file = snap_str(s, p->file);
+	f->line = p->line;
+}
+
+/* The thread's Python frames, or 0 when it has none (or no Python). */
+static int
+python_frames(struct raw *r, struct py_frame *out, int max)
+{
+	const struct py_runtime *rt = gil_runtime();
+	int n;
+
+	if (rt == NULL)
+		return 0;
+	n = py_thread_frames(rt, (unsigned long)r->t->self, 0, out, max);
+	return n > 0 ? n : 0;
+}
+
+/*
+ * Native frames, with the Python frames in place of the innermost run
+ * of eval-loop frames (other eval-loop frames are dropped: the Python
+ * frames already stand for them).  When no eval loop is found (a
+ * stripped interpreter) the Python frames come first.
+ */
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
-	struct gw_frame *f;
-	int i, n = 0;
+	struct py_frame *py;
+	struct gw_frame *f, nf;
+	int i, k, n = 0, npy, merged = 0;
 
-	if (r->stack.depth == 0)
-		return;
-	f = snap_alloc(s, r->stack.depth * sizeof *f);
+	py = snap_alloc(s, SNAP_PY_FRAMES * sizeof *py);
+	npy = py != NULL ? python_frames(r, py, SNAP_PY_FRAMES) : 0;
+	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
 	if (f == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
 		if (stack_is_self(r->stack.ip[i]))
 			continue;
-		name_frame(s, &f[n++], r->stack.ip[i], i > 0 ||
+		name_frame(s, &nf, r->stack.ip[i], i > 0 ||
 		    ti->stack_status == GW_STACK_AT_BLOCK);
+		if (npy > 0 && is_eval_loop(&nf)) {
+			for (k = 0; !merged && k < npy; k++)
+				python_frame(s, &f[n++], &py[k]);
+			merged = 1;
+			continue;
+		}
+		f[n++] = nf;
+	}
+	if (npy > 0 && !merged) {
+		memmove(f + npy, f, (size_t)n * sizeof *f);
+		for (k = 0; k < npy; k++)
+			python_frame(s, &f[k], &py[k]);
+		n += npy;
 	}
 	ti->frames = f;
 	ti->nframes = (size_t)n;
@@ -351,6 +412,24 @@ fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 }
 
 static void
+fill_gil(struct thread *t, struct gw_thread_info *ti, uint64_t now)
+{
+	static const enum gw_gil_state map[] = {
+		[GIL_NONE] = GW_GIL_RELEASED,
+		[GIL_WAITING] = GW_GIL_WAITING,
+		[GIL_HOLDING] = GW_GIL_HOLDING,
+	};
+	uint64_t since = atomic_load(&t->gil_since);
+	int st = atomic_load(&t->gil_state);
+
+	if (gil_address() == 0)
+		return;
+	ti->gil = map[st >= GIL_NONE && st <= GIL_HOLDING ? st : GIL_NONE];
+	ti->gil_seconds = since != 0 && now > since ?
+	    (double)(now - since) / 1e9 : 0;
+}
+
+static void
 fill_thread(struct snap *s, struct raw *r, struct gw_thread_info *ti,
     uint64_t now, int flags)
 {
@@ -361,6 +440,7 @@ fill_thread(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	ti->name = snap_str(s, name);
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
+	fill_gil(r->t, ti, now);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);
 	take_stack(s, r, ti, flags);
