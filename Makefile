@@ -68,7 +68,7 @@ $(B)/samples/%: samples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O0 -g -o $@ $< -pthread
 
-$(B)/tests/prog/%: tests/integration/prog/%.c
+$(B)/tests/prog/%: tests/integration/prog/%.c $(wildcard include/gilwatch/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O0 -g -Iinclude -o $@ $< -pthread -ldl
 
