@@ -29,7 +29,8 @@ static int	cmd_dump_exec(int, char **);
 
 const struct cmd_entry cmd_dump_entry = {
 	.name = "dump",
-	.usage = "[--format=text|json] [--locks [--sort=KEY] [--top=N]] PID",
+	.usage = "[--format=text|json] [--locks [--sort=KEY] [--top=N] | --gil] "
+	    "PID",
 	.summary = "Print the threads and locks of PID, a program started "
 	    "by gilwatch run.",
 	.exec = cmd_dump_exec,
@@ -38,6 +39,7 @@ const struct cmd_entry cmd_dump_entry = {
 static const struct option cmd_dump_options[] = {
 	{ "format",	required_argument,	NULL, 'f' },
 	{ "locks",	no_argument,		NULL, 'l' },
+	{ "gil",	no_argument,		NULL, 'g' },
 	{ "sort",	required_argument,	NULL, 'S' },
 	{ "top",	required_argument,	NULL, 't' },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -306,7 +308,7 @@ cmd_dump_exec(int argc, char **argv)
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, top = 0;
+	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, gil = 0, top = 0;
 	const char *sort = "-";
 	char req[64];
 
@@ -326,6 +328,9 @@ cmd_dump_exec(int argc, char **argv)
 			break;
 		case 'l':
 			locks = 1;
+			break;
+		case 'g':
+			gil = 1;
 			break;
 		case 'S':
 			if (opts_sort(optarg, &errstr) == -1)
@@ -371,7 +376,10 @@ cmd_dump_exec(int argc, char **argv)
 		cmd_dump_unreachable(pid);
 		return CLI_EXIT_ERROR;
 	}
-	if (locks)
+	if (gil)
+		snprintf(req, sizeof req, "gil %s\n",
+		    format == GW_FORMAT_JSON ? "json" : "text");
+	else if (locks)
 		snprintf(req, sizeof req, "locks %s %s %d\n",
 		    format == GW_FORMAT_JSON ? "json" : "text", sort, top);
 	else

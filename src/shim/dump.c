@@ -90,6 +90,17 @@ answer_locks(int fd, const char *args)
 }
 
 static void
+answer_gil(int fd, enum gw_format fmt)
+{
+	struct out o;
+
+	out_init(&o);
+	report_gil(&o, fmt);
+	out_write(&o, fd);
+	out_free(&o);
+}
+
+static void
 answer(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -112,6 +123,9 @@ answer(int fd)
 		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_TEXT);
 	else if (strncmp(req, "locks ", 6) == 0)
 		answer_locks(fd, req + 6);
+	else if (strncmp(req, "gil ", 4) == 0)
+		answer_gil(fd, strncmp(req + 4, "json", 4) == 0 ?
+		    GW_FORMAT_JSON : GW_FORMAT_TEXT);
 	else
 		dprintf(fd, "error: unknown request\n");
 }
@@ -158,6 +172,7 @@ helper_main(void *arg)
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
 				if (config.stats)
 					report_locks_to_output();
+				report_gil_to_output();
 			}
 			if (p[1].revents & POLLIN)
 				accept_one();

@@ -90,6 +90,17 @@ window_share(struct window *w, uint64_t now, uint64_t span,
 	return sum > span ? 1.0 : (double)sum / (double)span;
 }
 
+static _Atomic uint64_t wait_max, hold_max;	/* ns */
+
+static void
+raise_max(_Atomic uint64_t *p, uint64_t v)
+{
+	uint64_t cur = atomic_load(p);
+
+	while (v > cur && !atomic_compare_exchange_weak(p, &cur, v))
+		;
+}
+
 static void
 hist_add(_Atomic uint64_t *hist, uint64_t ns)
 {
@@ -215,6 +226,9 @@ gil_acquired(struct thread *t, uintptr_t site)
 		since = atomic_load(&t->gil_since);
 		atomic_fetch_add(&t->gil_wait, now - since);
 		hist_add(hist_wait, now - since);
+		hist_add(t->gil_wait_hist, now - since);
+		raise_max(&t->gil_wait_max, now - since);
+		raise_max(&wait_max, now - since);
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
@@ -245,6 +259,7 @@ gil_released(struct thread *t)
 	track_releasing(t, atomic_load(&g_gil));
 	atomic_fetch_add(&t->gil_hold, now - since);
 	hist_add(hist_hold, now - since);
+	raise_max(&hold_max, now - since);
 	window_add(&held_w, since, now);
 	atomic_store(&t->gil_since, now);
 	atomic_store(&t->gil_state, GIL_NONE);
@@ -264,6 +279,47 @@ gil_wait_timed_out(struct thread *t)
 	atomic_fetch_add(&forced, 1);
 }
 
+static struct gil_departed *departed;
+static atomic_uint ndeparted;
+
+/* Keep t's numbers: it took the GIL and is going away. */
+static void
+depart(struct thread *t)
+{
+	struct gil_departed *d;
+	unsigned i;
+	int k;
+
+	if (departed == NULL &&
+	    (departed = thread_pages(GIL_DEPARTED_MAX * sizeof *d)) == NULL)
+		return;
+	i = atomic_fetch_add(&ndeparted, 1);
+	if (i >= GIL_DEPARTED_MAX) {
+		atomic_store(&ndeparted, GIL_DEPARTED_MAX);
+		i = GIL_DEPARTED_MAX - 1;
+		departed[i].tid = 0;
+		snprintf(departed[i].name, sizeof departed[i].name, "others");
+	} else {
+		departed[i].tid = atomic_load(&t->tid);
+		thread_name(t, departed[i].name, sizeof departed[i].name);
+	}
+	d = &departed[i];
+	d->hold += atomic_load(&t->gil_hold);
+	d->wait += atomic_load(&t->gil_wait);
+	d->acquired += atomic_load(&t->gil_acquired);
+	if (atomic_load(&t->gil_wait_max) > d->wait_max)
+		d->wait_max = atomic_load(&t->gil_wait_max);
+	for (k = 0; k < GIL_HIST_BUCKETS; k++)
+		d->hist[k] += atomic_load(&t->gil_wait_hist[k]);
+}
+
+const struct gil_departed *
+gil_departed(unsigned idx)
+{
+	return departed != NULL && idx < atomic_load(&ndeparted) ?
+	    &departed[idx] : NULL;
+}
+
 /* A thread that ends while waiting or holding (finalisation). */
 void
 gil_thread_exit(struct thread *t)
@@ -275,6 +331,8 @@ gil_thread_exit(struct thread *t)
 		window_add(&contended_w, atomic_load(&contended_since),
 		    now_ns());
 	atomic_store(&t->gil_state, GIL_NONE);
+	if (atomic_load(&t->gil_acquired) > 0)
+		depart(t);
 }
 
 void
@@ -333,7 +391,7 @@ gil_thread_totals(struct thread *t, uint64_t *hold, uint64_t *wait)
 
 void
 gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
-    uint64_t hold[GIL_HIST_BUCKETS])
+    uint64_t hold[GIL_HIST_BUCKETS], uint64_t *wmax, uint64_t *hmax)
 {
 	int i;
 
@@ -341,30 +399,73 @@ gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
 		wait[i] = atomic_load(&hist_wait[i]);
 		hold[i] = atomic_load(&hist_hold[i]);
 	}
+	*wmax = atomic_load(&wait_max);
+	*hmax = atomic_load(&hold_max);
 }
 
-void
-gil_after_fork_child(void)
+uint64_t
+gil_uptime_ns(void)
 {
-	struct thread *self = thread_peek();
+	return now_ns() - start_ns;
+}
 
-	start_ns = now_ns();
-	atomic_store(&nwaiting, 0);
+static void
+thread_zero(struct thread *t, uint64_t now)
+{
+	atomic_store(&t->gil_hold, 0);
+	atomic_store(&t->gil_wait, 0);
+	atomic_store(&t->gil_acquired, 0);
+	atomic_store(&t->gil_wait_max, 0);
+	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
+	if (atomic_load(&t->gil_state) != GIL_NONE)
+		atomic_store(&t->gil_since, now);
+}
+
+/* Process-wide numbers back to zero, as if tracking started now. */
+static void
+global_zero(uint64_t now)
+{
+	start_ns = now;
 	atomic_store(&switches, 0);
 	atomic_store(&forced, 0);
 	memset(&held_w, 0, sizeof held_w);
 	memset(&contended_w, 0, sizeof contended_w);
 	memset(hist_wait, 0, sizeof hist_wait);
 	memset(hist_hold, 0, sizeof hist_hold);
+	atomic_store(&wait_max, 0);
+	atomic_store(&hold_max, 0);
+	if (atomic_load(&holder) != NULL)
+		atomic_store(&holder_since, now);
+	if (atomic_load(&nwaiting) > 0)
+		atomic_store(&contended_since, now);
+}
+
+void
+gil_reset(void)
+{
+	struct thread *t;
+	uint64_t now = now_ns();
+
+	global_zero(now);
+	atomic_store(&ndeparted, 0);
+	if (departed != NULL)
+		memset(departed, 0, GIL_DEPARTED_MAX * sizeof *departed);
+	for (t = thread_first(); t != NULL; t = t->next)
+		if (atomic_load(&t->in_use))
+			thread_zero(t, now);
+}
+
+void
+gil_after_fork_child(void)
+{
+	struct thread *self = thread_peek();
+	uint64_t now = now_ns();
+
 	/* Only the forking thread survives; it may hold the GIL. */
+	atomic_store(&nwaiting, 0);
 	if (atomic_load(&holder) != self)
 		atomic_store(&holder, NULL);
-	else
-		atomic_store(&holder_since, start_ns);
-	if (self != NULL) {
-		atomic_store(&self->gil_hold, 0);
-		atomic_store(&self->gil_wait, 0);
-		atomic_store(&self->gil_acquired, 0);
-		atomic_store(&self->gil_since, start_ns);
-	}
+	global_zero(now);
+	if (self != NULL)
+		thread_zero(self, now);
 }

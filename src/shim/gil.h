@@ -96,9 +96,36 @@ void	gil_summary(struct gil_summary *);
  */
 void	gil_thread_totals(struct thread *, uint64_t *hold, uint64_t *wait);
 
-/* Histograms of wait and hold times: bucket i counts [2^i, 2^(i+1)) us. */
+/*
+ * Histograms of wait and hold times (bucket 0 counts [0, 2) us, bucket
+ * i > 0 counts [2^i, 2^(i+1)) us) and the longest of each, in ns.
+ */
 void	gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
-	    uint64_t hold[GIL_HIST_BUCKETS]);
+	    uint64_t hold[GIL_HIST_BUCKETS], uint64_t *wait_max,
+	    uint64_t *hold_max);
+
+/* Nanoseconds since tracking started (start-up or fork). */
+uint64_t	gil_uptime_ns(void);
+
+/*
+ * Threads that ended after taking the GIL keep their numbers here, for
+ * the report at exit.  At most GIL_DEPARTED_MAX, the rest are summed
+ * into the last entry (tid 0, "others").
+ */
+#define GIL_DEPARTED_MAX	1024
+
+struct gil_departed {
+	pid_t		 tid;
+	char		 name[16];
+	uint64_t	 hold, wait, acquired, wait_max;	/* ns */
+	uint64_t	 hist[GIL_HIST_BUCKETS];
+};
+
+/* The idx-th departed thread, or NULL past the end. */
+const struct gil_departed	*gil_departed(unsigned idx);
+
+/* Zero the statistics (gilwatch top's reset). */
+void	gil_reset(void);
 
 /* Fork child: the GIL's accounting starts over for the new process. */
 void	gil_after_fork_child(void);

@@ -55,6 +55,10 @@ void	report_locks(struct out *, enum gw_format, int sort, int top);
 /* The table, with the process's settings, to the configured output. */
 void	report_locks_to_output(void);
 
+/* The GIL statistics; the _to_output form writes nothing without one. */
+void	report_gil(struct out *, enum gw_format);
+void	report_gil_to_output(void);
+
 /*
  * The name of the global variable at addr ("table", "locks+64") into
  * buf; returns 0 (buf empty) when the symbol tables know none.

@@ -90,5 +90,7 @@ shim_fini(void)
 	dump_stop();
 	if (config.report && config.stats)
 		report_locks_to_output();
+	if (config.report)
+		report_gil_to_output();
 	thread_leave_shim();
 }

@@ -109,6 +109,8 @@ reset_record(struct thread *t)
 	atomic_store(&t->gil_hold, 0);
 	atomic_store(&t->gil_wait, 0);
 	atomic_store(&t->gil_acquired, 0);
+	atomic_store(&t->gil_wait_max, 0);
+	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
 	t->waited = 0;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();

@@ -74,6 +74,8 @@ struct thread {
 	_Atomic uint64_t gil_wait;	/* total ticks waiting, finished ones */
 	_Atomic uint64_t gil_acquired;	/* times it took the GIL */
 	int		gil_slept;	/* this take waited on gil->cond */
+	_Atomic uint64_t gil_wait_max;	/* ns */
+	_Atomic uint64_t gil_wait_hist[32];	/* GIL_HIST_BUCKETS, log2 us */
 
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;

@@ -1,0 +1,213 @@
+/*
+ * The GIL statistics: load and contention over 1 s, 10 s and the whole
+ * run, switches, wait and hold percentiles, and per thread the share of
+ * wall time it held and waited for the GIL.  Written at exit under
+ * `gilwatch run`, with a signal dump, and for `gilwatch dump --gil`.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gil.h"
+#include "out.h"
+#include "report.h"
+#include "thread.h"
+
+static const double quantiles[] = { 0.50, 0.90, 0.99 };
+#define NQUANT	(sizeof quantiles / sizeof quantiles[0])
+
+/*
+ * The upper edge, in microseconds, of the log2 bucket holding quantile
+ * q: percentiles are good to a factor of two, which is what a histogram
+ * this cheap can give, and the true maximum is reported beside them.
+ */
+static double
+quantile_us(const uint64_t *hist, double q)
+{
+	uint64_t n = 0, seen = 0;
+	int i;
+
+	for (i = 0; i < GIL_HIST_BUCKETS; i++)
+		n += hist[i];
+	if (n == 0)
+		return 0;
+	for (i = 0; i < GIL_HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if ((double)seen >= q * (double)n)
+			return (double)(2ull << i);
+	}
+	return (double)(2ull << (GIL_HIST_BUCKETS - 1));
+}
+
+static void
+text_quantiles(struct out *o, const char *what, const uint64_t *hist,
+    uint64_t max_ns)
+{
+	size_t i;
+
+	out_printf(o, "  %-5s", what);
+	for (i = 0; i < NQUANT; i++)
+		out_printf(o, "  p%02.0f <= %.0f us", quantiles[i] * 100,
+		    quantile_us(hist, quantiles[i]));
+	out_printf(o, "  max %.1f us\n", (double)max_ns / 1e3);
+}
+
+static void
+json_quantiles(struct out *o, const uint64_t *hist, uint64_t max_ns)
+{
+	size_t i;
+
+	out_puts(o, "{");
+	for (i = 0; i < NQUANT; i++)
+		out_printf(o, "\"p%02.0f\":%.0f,", quantiles[i] * 100,
+		    quantile_us(hist, quantiles[i]));
+	out_printf(o, "\"max\":%.3f}", (double)max_ns / 1e3);
+}
+
+/* One row: a live thread or one that has ended. */
+struct gil_row {
+	pid_t		 tid;
+	const char	*name;
+	uint64_t	 hold, wait, acquired, wait_max;
+	const uint64_t	*hist;
+};
+
+static void
+row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
+    double up, int *n)
+{
+	int i;
+
+	if (fmt == GW_FORMAT_JSON) {
+		out_printf(o, "%s{\"tid\":%d,\"name\":", (*n)++ ? "," : "",
+		    (int)r->tid);
+		out_json_str(o, r->name);
+		out_printf(o, ",\"held_share\":%.6f,\"wait_share\":%.6f,"
+		    "\"acquired\":%llu,\"wait_us\":", (double)r->hold / up,
+		    (double)r->wait / up, (unsigned long long)r->acquired);
+		json_quantiles(o, r->hist, r->wait_max);
+		out_puts(o, "}");
+		return;
+	}
+	out_printf(o, "%8d %-15.15s %6.1f %6.1f %9llu", (int)r->tid, r->name,
+	    100.0 * (double)r->hold / up, 100.0 * (double)r->wait / up,
+	    (unsigned long long)r->acquired);
+	for (i = 0; i < (int)NQUANT; i++)
+		out_printf(o, " %7.0f", quantile_us(r->hist, quantiles[i]));
+	out_printf(o, " %7.0f\n", (double)r->wait_max / 1e3);
+}
+
+static void
+per_thread(struct out *o, enum gw_format fmt, double up)
+{
+	const struct gil_departed *d;
+	uint64_t hist[GIL_HIST_BUCKETS];
+	struct gil_row r;
+	struct thread *t;
+	char name[64];
+	unsigned k;
+	int i, n = 0;
+
+	if (fmt == GW_FORMAT_TEXT)
+		out_puts(o, "\n     tid name             held%  wait%  acquired"
+		    "  wait p50     p90     p99     max (us)\n");
+	for (t = thread_first(); t != NULL; t = t->next) {
+		if (!atomic_load(&t->in_use) ||
+		    atomic_load(&t->gil_acquired) == 0)
+			continue;
+		gil_thread_totals(t, &r.hold, &r.wait);
+		for (i = 0; i < GIL_HIST_BUCKETS; i++)
+			hist[i] = atomic_load(&t->gil_wait_hist[i]);
+		thread_name(t, name, sizeof name);
+		r.tid = atomic_load(&t->tid);
+		r.name = name;
+		r.acquired = atomic_load(&t->gil_acquired);
+		r.wait_max = atomic_load(&t->gil_wait_max);
+		r.hist = hist;
+		row_out(o, fmt, &r, up, &n);
+	}
+	for (k = 0; (d = gil_departed(k)) != NULL; k++) {
+		r.tid = d->tid;
+		r.name = d->name;
+		r.hold = d->hold;
+		r.wait = d->wait;
+		r.acquired = d->acquired;
+		r.wait_max = d->wait_max;
+		r.hist = d->hist;
+		row_out(o, fmt, &r, up, &n);
+	}
+}
+
+void
+report_gil(struct out *o, enum gw_format fmt)
+{
+	uint64_t wh[GIL_HIST_BUCKETS], hh[GIL_HIST_BUCKETS], wmax, hmax;
+	struct gil_summary s;
+	double up = (double)gil_uptime_ns();
+
+	gil_summary(&s);
+	if (up <= 0)
+		up = 1;
+	if (!s.present) {
+		if (fmt == GW_FORMAT_JSON) {
+			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
+			    "\"gil\",\"present\":false,\"why\":", (int)getpid());
+			out_json_str(o, s.why_not);
+			out_puts(o, "}\n");
+		} else
+			out_printf(o, "gilwatch: no GIL statistics: %s\n",
+			    s.why_not);
+		return;
+	}
+	gil_histograms(wh, hh, &wmax, &hmax);
+	if (fmt == GW_FORMAT_JSON) {
+		out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"gil\","
+		    "\"present\":true,\"python\":\"%s\",\"interval_us\":%lu,"
+		    "\"holder\":%d,\"waiting\":%u,\"load\":{\"1s\":%.6f,"
+		    "\"10s\":%.6f,\"run\":%.6f},\"contention\":{\"1s\":%.6f,"
+		    "\"10s\":%.6f,\"run\":%.6f},\"switches\":%llu,"
+		    "\"forced\":%llu,\"seconds\":%.6f,\"wait_us\":",
+		    (int)getpid(), s.version, s.interval_us, (int)s.holder,
+		    s.waiting, s.load_1s, s.load_10s, s.load_all,
+		    s.contention_1s, s.contention_10s, s.contention_all,
+		    (unsigned long long)s.switches,
+		    (unsigned long long)s.forced, up / 1e9);
+		json_quantiles(o, wh, wmax);
+		out_puts(o, ",\"hold_us\":");
+		json_quantiles(o, hh, hmax);
+		out_puts(o, ",\"threads\":[");
+		per_thread(o, fmt, up);
+		out_puts(o, "]}\n");
+		return;
+	}
+	out_printf(o, "gilwatch GIL statistics: pid %d, CPython %s, switch "
+	    "interval %.1f ms, %.1f s tracked\n", (int)getpid(), s.version,
+	    (double)s.interval_us / 1e3, up / 1e9);
+	out_printf(o, "  load        1s %5.1f%%  10s %5.1f%%  run %5.1f%%\n",
+	    100 * s.load_1s, 100 * s.load_10s, 100 * s.load_all);
+	out_printf(o, "  contention  1s %5.1f%%  10s %5.1f%%  run %5.1f%%\n",
+	    100 * s.contention_1s, 100 * s.contention_10s,
+	    100 * s.contention_all);
+	out_printf(o, "  switches %llu (%.0f/s), forced drop requests %llu\n",
+	    (unsigned long long)s.switches, (double)s.switches / (up / 1e9),
+	    (unsigned long long)s.forced);
+	text_quantiles(o, "wait", wh, wmax);
+	text_quantiles(o, "hold", hh, hmax);
+	per_thread(o, fmt, up);
+	out_puts(o, "\n");
+}
+
+void
+report_gil_to_output(void)
+{
+	struct gil_summary s;
+	struct out o;
+
+	gil_summary(&s);
+	if (!s.present)
+		return;
+	out_init(&o);
+	report_gil(&o, config.format);
+	report_out_to_output(&o);
+	out_free(&o);
+}
