@@ -123,7 +123,10 @@ answer(int fd)
 		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_TEXT);
 	else if (strncmp(req, "locks ", 6) == 0)
 		answer_locks(fd, req + 6);
-	else if (strncmp(req, "gil ", 4) == 0)
+	else if (strcmp(req, "reset\n") == 0) {
+		publish_reset();
+		dprintf(fd, "ok\n");
+	} else if (strncmp(req, "gil ", 4) == 0)
 		answer_gil(fd, strncmp(req + 4, "json", 4) == 0 ?
 		    GW_FORMAT_JSON : GW_FORMAT_TEXT);
 	else

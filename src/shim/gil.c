@@ -4,6 +4,7 @@
  * one marker at a time; readers on other threads read them racily,
  * which costs at most one event's worth of accuracy.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
 
 static struct py_runtime rt;
+static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static int present;
 static char version[16];
 static char why_not[128];
@@ -138,6 +140,7 @@ gil_init(void)
 	}
 	snprintf(version, sizeof version, "%d.%d.%d", rt.major, rt.minor,
 	    rt.micro);
+	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
 	if (rt.free_threaded) {
 		snprintf(why_not, sizeof why_not, "CPython %s is a "
 		    "free-threaded build: no GIL", version);
@@ -185,6 +188,33 @@ gil_is_switch_cond(uintptr_t addr)
 {
 	return addr == atomic_load_explicit(&g_switch_cond,
 	    memory_order_relaxed);
+}
+
+#define SITE_CACHE	8
+
+static atomic_uintptr_t site_yes[SITE_CACHE], site_no[SITE_CACHE];
+static atomic_uint site_next;
+
+int
+gil_is_python_lock_call(uintptr_t site)
+{
+	Dl_info di;
+	int i, yes;
+
+	if (py_acquire_fn == NULL)
+		return 0;
+	for (i = 0; i < SITE_CACHE; i++) {
+		if (atomic_load_explicit(&site_yes[i], memory_order_relaxed) ==
+		    site)
+			return 1;
+		if (atomic_load_explicit(&site_no[i], memory_order_relaxed) ==
+		    site)
+			return 0;
+	}
+	yes = dladdr((void *)site, &di) != 0 && di.dli_saddr == py_acquire_fn;
+	i = (int)(atomic_fetch_add(&site_next, 1) % SITE_CACHE);
+	atomic_store(yes ? &site_yes[i] : &site_no[i], site);
+	return yes;
 }
 
 struct thread *

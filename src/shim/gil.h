@@ -69,6 +69,13 @@ const struct py_runtime	*gil_runtime(void);
 /* The GIL's address (its lock identity in reports), or 0. */
 uintptr_t	gil_address(void);
 
+/*
+ * Is site (a return address) inside CPython's lock acquisition
+ * (PyThread_acquire_lock_timed)?  Python retries a lock wait that a
+ * signal interrupts, so such waits can be sampled by signal.
+ */
+int	gil_is_python_lock_call(uintptr_t site);
+
 /* The thread holding the GIL now, or NULL. */
 struct thread	*gil_holder_thread(void);
 

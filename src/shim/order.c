@@ -227,7 +227,7 @@ search(struct onode *start, int start_read, struct onode *goal,
 	struct sframe *f;
 	struct onode *to;
 	size_t top = 0;
-	int nr;
+	int nr, combo;
 
 	if (sstack == NULL &&
 	    (sstack = thread_pages(SEARCH_DEPTH * sizeof *sstack)) == NULL)
@@ -247,10 +247,10 @@ search(struct onode *start, int start_read, struct onode *goal,
 			f->combo = 0;
 			continue;
 		}
-		nr = f->combo & 1;
-		if (!(f->e->combos & (1u << f->combo)) ||
-		    !combo_allowed(f->combo++, f->r,
-		    f->n->kind == GW_LOCK_RWLOCK))
+		combo = f->combo++;
+		nr = combo & 1;
+		if (!(f->e->combos & (1u << combo)) ||
+		    !combo_allowed(combo, f->r, f->n->kind == GW_LOCK_RWLOCK))
 			continue;
 		to = f->e->to;
 		if (to->mark[nr] == search_gen)

@@ -2,7 +2,9 @@
  * Publication of the shim's state for `gilwatch top`: a shared-memory
  * file that the helper thread rewrites every so often and that other
  * processes read without stopping this one.  The format is in
- * include/gilwatch/shm.h.
+ * include/gilwatch/shm.h; GILWATCH_PUBLISH_MS sets the interval (100 ms
+ * by default, 0: no file).  Only the helper thread calls these, but for
+ * publish_stop (exit, any thread).
  */
 #ifndef GW_PUBLISH_H
 #define GW_PUBLISH_H
@@ -15,5 +17,12 @@ int	publish_update(void);
 
 /* Remove it (exit). */
 void	publish_stop(void);
+
+/*
+ * Zero the statistics: every lock's (stats_reset) and every thread's
+ * GIL totals.  For the control socket's "reset" request (gilwatch top's
+ * r key); updates racing with it may survive it.
+ */
+void	publish_reset(void);
 
 #endif /* GW_PUBLISH_H */

@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "deadlock.h"
+#include "gil.h"
 #include "holdwarn.h"
 #include "lock.h"
 #include "order.h"
@@ -95,8 +96,17 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 
 	if (stats_on)
 		t->wait_t0 = clock_ticks();
-	/* The stack first: a reader that sees the wait sees its stack. */
-	stack_capture(&t->block_stack, 0);
+	/*
+	 * The stack first: a reader that sees the wait sees its stack.
+	 * Only where a sampling signal would disturb the wait (a C
+	 * program's sem_wait fails with EINTR): every other wait restarts
+	 * after a signal, so a dump asks the thread then, and the common
+	 * contended acquisition does not pay for an unwind.
+	 */
+	if (kind == GW_LOCK_SEM && !gil_is_python_lock_call(site))
+		stack_capture(&t->block_stack, 0);
+	else
+		t->block_stack.depth = 0;
 	thread_write_begin(t);
 	t->wait.addr = addr;
 	t->wait.rec = kind == GW_LOCK_THREAD ? NULL :

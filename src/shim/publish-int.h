@@ -1,0 +1,63 @@
+/*
+ * Inside the publisher (publish*.c): the sections of a frame, filled by
+ * the helper thread only, so nothing here locks.  See publish.h for the
+ * schedule and include/gilwatch/shm.h for the format.
+ */
+#ifndef GW_PUBLISH_INT_H
+#define GW_PUBLISH_INT_H
+
+#include <stdint.h>
+
+#include "gilwatch/shm.h"
+#include "shm-write.h"
+#include "thread.h"
+
+#define SYMS_SLOTS	8192	/* addresses whose names are kept */
+#define SYMS_BUDGET	64	/* new names looked up per publication */
+#define NAMES_BUDGET	32	/* thread names read again per publication */
+#define NAMES_REFRESH_MS 5000	/* a name not set through a hook is read
+				   again from /proc after this long */
+#define CYCLE_SEARCHES	256	/* deadlock searches per publication */
+
+/* publish-syms.c: names of code, of data, and of threads. */
+
+/* A new publication starts: reset the budgets. */
+void	pubsym_round(uint64_t now_ns);
+
+/* Is ip in the shim itself (a hook's frame)?  Cached. */
+int	pubsym_is_self(uintptr_t ip);
+
+/* The frame will mention addr (data: a lock's address, not code). */
+void	pubsym_want(uintptr_t addr, int data);
+
+/*
+ * The names wanted this round and known, into the room at the writer's
+ * cursor; claims them and sets the section in f.
+ */
+void	pubsym_emit(struct shm_writer *, struct gw_shm_frame *f);
+
+/* The thread's name, from its record or a cache of /proc reads. */
+void	pubsym_thread_name(struct thread *, pid_t tid, char name[GW_SHM_NAME_LEN]);
+
+/* Forget everything (fork child). */
+void	pubsym_reset(void);
+
+/* publish-locks.c: the lock, deadlock and lock-order sections. */
+
+/* The most waited-for locks.  tpn: clock ticks per nanosecond. */
+void	publish_locks(struct shm_writer *, struct gw_shm_frame *, double tpn);
+
+/* Deadlock cycles present now. */
+void	publish_cycles(struct shm_writer *, struct gw_shm_frame *);
+
+/* Lock-order inversion summaries. */
+void	publish_orders(struct shm_writer *, struct gw_shm_frame *);
+
+/* Ticks to nanoseconds. */
+static inline uint64_t
+publish_ns(uint64_t ticks, double tpn)
+{
+	return tpn > 0 ? (uint64_t)((double)ticks / tpn) : 0;
+}
+
+#endif /* GW_PUBLISH_INT_H */
