@@ -390,9 +390,17 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	first = order_first(t);
 	key = mix((uint64_t)addr, atomic_load_explicit(&rec->gen,
 	    memory_order_relaxed) << 1 | (mode == GW_MODE_SHARED));
-	for (i = first; i < n; i++)
-		key = mix(key, t->held[i].addr << 1 |
-		    (t->held[i].mode == GW_MODE_SHARED));
+	/*
+	 * Every held lock goes into the chain, not only those that get an
+	 * edge: a different set held around the same edge may narrow its
+	 * gates.  Generations too: a lock renewed at an old address makes a
+	 * new chain.
+	 */
+	for (i = 0; i < n; i++)
+		key = mix(key, (t->held[i].addr << 1 |
+		    (t->held[i].mode == GW_MODE_SHARED)) ^
+		    ((uint64_t)(t->held[i].rec != NULL ? atomic_load_explicit(
+		    &t->held[i].rec->gen, memory_order_relaxed) : 0) << 48));
 	if (chain_seen(key))
 		return;
 	saved = errno;
