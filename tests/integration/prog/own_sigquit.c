@@ -1,0 +1,50 @@
+/*
+ * own_sigquit: a program that handles SIGQUIT itself (as servers do for
+ * shutdown).  gilwatch must step aside: the program's handler runs, and
+ * the program still sees the disposition it set.  It writes "ready" to
+ * GW_READY_FD once its handler is in place, then waits (bounded by
+ * alarm) for the signal and exits 0 from the handler's flag.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got;
+
+static void
+on_quit(int sig)
+{
+	got = 1;
+}
+
+int
+main(void)
+{
+	struct sigaction sa, now;
+	const char *fd = getenv("GW_READY_FD");
+
+	/* Before installing: the program must see the default, not ours. */
+	sigaction(SIGQUIT, NULL, &now);
+	if (now.sa_handler != SIG_DFL) {
+		printf("FAIL disposition before: not SIG_DFL\n");
+		return 1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_quit;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGQUIT, NULL, &now);
+	if (now.sa_handler != on_quit) {
+		printf("FAIL disposition after: not ours\n");
+		return 1;
+	}
+	if (fd != NULL)
+		(void)!write(atoi(fd), "ready\n", 6);
+	alarm(20);
+	while (!got)
+		pause();
+	printf("handled\n");
+	return 0;
+}
