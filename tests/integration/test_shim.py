@@ -1,0 +1,167 @@
+"""The shim's promises beyond deadlocks: statistics with known figures,
+the program's own signal handler winning, thousands of threads, exec,
+a bad environment, and an installed copy finding its library."""
+
+import json
+import os
+import signal
+import subprocess
+import unittest
+
+from tests.integration import gwtest as gw
+
+
+def docs_with_reason(path, reason):
+    if not os.path.exists(path):
+        return []
+    return [d for d in gw.load_report(path) if d.get("reason") == reason]
+
+
+class TestStatistics(unittest.TestCase):
+    def test_hold_200ms(self):
+        """A lock held ~200 ms while another thread waits: max hold and
+        max wait near 200 ms, one contended acquisition."""
+        gw.need(self, gw.GILWATCH, gw.prog("hold200"))
+        with gw.tempdir() as d:
+            out = os.path.join(d, "r.json")
+            r = gw.run_under_gilwatch([gw.prog("hold200")],
+                ["--format=json", "--output=" + out])
+            self.assertEqual(r.returncode, 0, r)
+            m = gw.sample_info(r.stderr).locks["m"]
+            tables = docs_with_reason(out, "locks")
+            self.assertEqual(len(tables), 1, tables)
+            rows = [l for l in tables[0]["locks"] if gw.addr(l["addr"]) == m]
+            self.assertEqual(len(rows), 1, tables[0])
+            row = rows[0]
+            self.assertEqual(row["acquired"], 2)
+            self.assertEqual(row["contended"], 1)
+            self.assertEqual(row["owner_changes"], 2)
+            self.assertGreater(row["hold_ms"]["max"], 190)
+            self.assertLess(row["hold_ms"]["max"], 400)
+            self.assertGreater(row["wait_ms"]["max"], 150)
+            self.assertLess(row["wait_ms"]["max"], 400)
+            fn = [s["site"]["function"] for s in row["waiters"]]
+            self.assertEqual(fn, ["waiter"])
+
+    def test_hold_warn(self):
+        """--hold-warn names the lock, the time and the holder's stack."""
+        with gw.tempdir() as d:
+            r = gw.run_under_gilwatch([gw.prog("hold200")],
+                ["--hold-warn=100", "--no-report"])
+            self.assertEqual(r.returncode, 0, r)
+            m = gw.sample_info(r.stderr).locks["m"]
+            lines = [l for l in r.stderr.splitlines() if "was held for" in l]
+            self.assertEqual(len(lines), 1, r)
+            self.assertIn("%x" % m, lines[0])
+            self.assertIn("threshold 100.0 ms", lines[0])
+            self.assertIn("holder", r.stderr)
+
+
+class TestSignals(unittest.TestCase):
+    def test_program_handler_wins(self):
+        """The program installs a SIGQUIT handler: gilwatch says so once,
+        the program's handler runs, gilwatch dump still works."""
+        gw.need(self, gw.prog("own_sigquit"))
+        with gw.tempdir() as d, gw.Proc(gw.gilwatch_cmd(
+                [gw.prog("own_sigquit")], ["--no-report"]), d,
+                hold=False) as p:
+            p.wait_ready()
+            dump = gw.run([gw.GILWATCH, "dump", str(p.p.pid)])
+            self.assertEqual(dump.returncode, 0, dump)
+            self.assertIn("thread dump", dump.stdout)
+            os.kill(p.p.pid, signal.SIGQUIT)
+            self.assertEqual(p.wait(), 0, p.describe())
+            self.assertEqual(p.stdout(), "handled\n")
+            said = [l for l in p.stderr().splitlines()
+                if "handles signal 3 itself" in l]
+            self.assertEqual(len(said), 1, p.describe())
+            self.assertNotIn("thread dump", p.stderr())
+
+
+class TestScale(unittest.TestCase):
+    def test_2000_threads(self):
+        """2000 threads each holding a mutex: the dump has them all."""
+        gw.need(self, gw.prog("manythreads"))
+        with gw.tempdir() as d, gw.Proc(gw.gilwatch_cmd(
+                [gw.prog("manythreads"), "2000"], ["--no-report"]),
+                d) as p:
+            p.wait_ready(timeout=60 * gw.SCALE)
+            dump = gw.run([gw.GILWATCH, "dump", "--format=json",
+                str(p.p.pid)], timeout=120 * gw.SCALE)
+            self.assertEqual(dump.returncode, 0, dump)
+            doc = json.loads(dump.stdout)
+            workers = [t for t in gw.threads(doc).values()
+                if (t.get("name") or "").startswith("t-")]
+            self.assertEqual(len(workers), 2000)
+            for t in workers:
+                mutexes = [h for h in gw.held(t) if h["kind"] == "mutex"]
+                self.assertEqual(len(mutexes), 1, t)
+                self.assertEqual(t["state"], "waiting", t)
+            p.release()
+            self.assertEqual(p.wait(timeout=60 * gw.SCALE), 0,
+                p.describe())
+            self.assertIn("joined 2000", p.stdout())
+
+
+class TestExecAndFork(unittest.TestCase):
+    def test_exec_keeps_the_preload(self):
+        """The deadlock in the exec'd image is caught: exit 86."""
+        gw.need(self, gw.prog("exec_chain"))
+        r = gw.run_under_gilwatch([gw.prog("exec_chain")],
+            ["--on-deadlock=exit", "--no-report"])
+        self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
+        self.assertIn("Found one deadlock (1 thread)", r.stderr)
+
+
+class TestBadInput(unittest.TestCase):
+    def test_garbage_environment(self):
+        """Settings that do not parse are named and the defaults kept;
+        a garbage LD_PRELOAD entry does not stop the program."""
+        env = dict(os.environ)
+        env.update({
+            "LD_PRELOAD": gw.SHIM + " /nonexistent/libnothing.so ::",
+            "GILWATCH_ON_DEADLOCK": "sometimes",
+            "GILWATCH_LOCKS": "lots",
+            "GILWATCH_SIGNAL": "SIGBOGUS",
+            "GILWATCH_FORMAT": "xml",
+            "GILWATCH_TOP": "-3",
+        })
+        r = gw.run([gw.sample("busy")], env=env)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("checksum", r.stdout)
+        for name in ("GILWATCH_ON_DEADLOCK", "GILWATCH_LOCKS",
+                "GILWATCH_SIGNAL", "GILWATCH_FORMAT", "GILWATCH_TOP"):
+            self.assertIn(name + "=", r.stderr)
+
+    def test_tiny_lock_table(self):
+        """More locks than the table holds: one message, no crash, and
+        the deadlock is still found."""
+        env = dict(os.environ, GILWATCH_LOCKS="1024")
+        r = gw.run_under_gilwatch([gw.prog("manylocks")],
+            ["--no-report"], env=env)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stderr.count("lock table full"), 1, r)
+
+
+class TestInstall(unittest.TestCase):
+    def test_installed_copy_finds_its_library(self):
+        with gw.tempdir() as d:
+            r = gw.run(["make", "-s", "-C", gw.ROOT, "install",
+                "DESTDIR=" + d, "PREFIX=/usr/local"], timeout=300)
+            self.assertEqual(r.returncode, 0, r)
+            root = os.path.join(d, "usr/local")
+            for f in ("bin/gilwatch", "lib/gilwatch/libgilwatch.so",
+                    "include/gilwatch/snapshot.h",
+                    "share/man/man1/gilwatch.1",
+                    "share/man/man3/libgilwatch.3"):
+                self.assertTrue(os.path.exists(os.path.join(root, f)), f)
+            env = dict(os.environ)
+            env.pop("GILWATCH_LIB", None)
+            r = gw.run([os.path.join(root, "bin/gilwatch"), "run",
+                "--on-deadlock=exit", "--no-report", "--",
+                gw.sample("selflock")], env=env)
+            self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
+
+
+if __name__ == "__main__":
+    unittest.main()
