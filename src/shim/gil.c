@@ -217,6 +217,18 @@ gil_is_python_lock_call(uintptr_t site)
 	return yes;
 }
 
+int
+gil_own_site(struct thread *t, struct py_site *site)
+{
+	uintptr_t gil = atomic_load(&g_gil), ts;
+
+	if (gil == 0 || atomic_load(&t->gil_state) != GIL_HOLDING)
+		return -1;
+	/* The GIL struct lives as long as the interpreter: plain load. */
+	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
+	return py_own_site(&rt, ts, (unsigned long)pthread_self(), site);
+}
+
 struct thread *
 gil_holder_thread(void)
 {

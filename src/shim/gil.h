@@ -76,6 +76,13 @@ uintptr_t	gil_address(void);
  */
 int	gil_is_python_lock_call(uintptr_t site);
 
+/*
+ * Where t is in Python, when t holds the GIL (so the GIL's last holder
+ * is t's own thread state and its frames cannot move): 0, or -1.
+ */
+struct py_site;
+int	gil_own_site(struct thread *t, struct py_site *site);
+
 /* The thread holding the GIL now, or NULL. */
 struct thread	*gil_holder_thread(void);
 

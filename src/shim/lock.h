@@ -29,6 +29,9 @@ struct lockrec {
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
 	struct lockstat	stat;
+	/* Python locks: the Python line of the owner's acquisition. */
+	atomic_uintptr_t py_code;	/* 0: none known */
+	_Atomic long	py_addr;
 };
 
 /* Reserve the table; slots is rounded up to a power of two. */

@@ -523,3 +523,71 @@ py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
 		return -1;
 	return py_tstate_frames(rt, m.tstate, out, max);
 }
+
+/*
+ * Plain loads from the calling thread's own live structures: it holds
+ * the GIL, so nobody else changes its frames and none can be freed
+ * under it.  The thread state itself is checked first (it names this
+ * thread) so a stale pointer is never followed further.
+ */
+#define OWN(type, base, off)	(*(const type *)((base) + (uintptr_t)(off)))
+
+static uintptr_t
+own_first_frame(const struct py_offsets *o, uintptr_t ts)
+{
+	uintptr_t cf;
+
+	if (o->ts_frame >= 0)
+		return OWN(uintptr_t, ts, o->ts_frame);
+	if (o->ts_current_frame >= 0)
+		return OWN(uintptr_t, ts, o->ts_current_frame);
+	cf = OWN(uintptr_t, ts, o->ts_cframe);
+	return cf == 0 ? 0 : OWN(uintptr_t, cf, o->cf_current_frame);
+}
+
+int
+py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
+    struct py_site *site)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t fp, code;
+	int steps;
+
+	if (o == NULL || ts == 0 ||
+	    OWN(unsigned long, ts, o->ts_thread_id) != self)
+		return -1;
+	fp = own_first_frame(o, ts);
+	for (steps = 0; fp != 0 && steps < 8; steps++) {
+		code = OWN(uintptr_t, fp, o->fr_code);
+		if (o->fr_lasti >= 0) {
+			int lasti = OWN(int, fp, o->fr_lasti);
+
+			site->code = code;
+			site->addr = lasti < 0 ? -1 :
+			    (long)lasti * o->fr_lasti_bytes;
+			return 0;
+		}
+		if (o->fr_owner_cstack < 0 ||
+		    OWN(signed char, fp, o->fr_owner) != o->fr_owner_cstack) {
+			site->code = code;
+			site->addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
+			    (code + (uintptr_t)o->co_code_adaptive));
+			return 0;
+		}
+		fp = OWN(uintptr_t, fp, o->fr_back);
+	}
+	return -1;
+}
+
+int
+py_site_frame(const struct py_runtime *rt, const struct py_site *site,
+    struct py_frame *out)
+{
+	struct code c;
+
+	if (rt->off == NULL || site->code == 0 ||
+	    code_read(rt, site->code, &c) == -1)
+		return -1;
+	frame_fill(rt, out, 0, &c, site->addr);
+	return 0;
+}

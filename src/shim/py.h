@@ -290,4 +290,32 @@ int	py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
 int	py_tstate_frames(const struct py_runtime *rt, uintptr_t tstate,
 	    struct py_frame *out, int max);
 
+/*
+ * Where the calling thread is in Python, cheaply, to be named later: a
+ * code object and the byte offset of the current instruction.  Used to
+ * say which Python line took a lock.
+ */
+struct py_site {
+	uintptr_t	 code;
+	long		 addr;		/* -1: not started */
+};
+
+/*
+ * The calling thread's innermost Python frame.  ts must be the caller's
+ * own thread state and the caller must hold the GIL: the frames are then
+ * its own and cannot change, so they are read with plain loads (no
+ * system call).  self is pthread_self(), checked against ts first.
+ * Returns 0, or -1 (site unset) when ts is not the caller's or it has
+ * no Python frame.  Not for other threads: use py_thread_frames.
+ */
+int	py_own_site(const struct py_runtime *rt, uintptr_t ts,
+	    unsigned long self, struct py_site *site);
+
+/*
+ * Name a site later, from any thread: the code object is read safely,
+ * so one freed since gives -1.
+ */
+int	py_site_frame(const struct py_runtime *rt, const struct py_site *site,
+	    struct py_frame *out);
+
 #endif /* GW_PY_H */

@@ -93,6 +93,32 @@ name_frame(struct snap *s, struct gw_frame *f, uintptr_t ip, int is_return)
 	f->line = sym.line;
 }
 
+static void	python_frame(struct snap *, struct gw_frame *,
+		    const struct py_frame *);
+
+/*
+ * Where the owner of rec took it: the Python line when the lock is a
+ * Python lock taken from Python, else the native call site.
+ */
+static void
+acquired_frame(struct snap *s, struct gw_frame *f, struct lockrec *rec,
+    uintptr_t site)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct py_frame pf;
+	struct py_site ps;
+
+	if (rt != NULL && rec != NULL && atomic_load(&rec->kind) ==
+	    GW_LOCK_SEM && (ps.code = atomic_load(&rec->py_code)) != 0) {
+		ps.addr = atomic_load(&rec->py_addr);
+		if (py_site_frame(rt, &ps, &pf) == 0) {
+			python_frame(s, f, &pf);
+			return;
+		}
+	}
+	name_frame(s, f, site, 1);
+}
+
 static void
 lock_info(struct snap *s, struct gw_lock_info *li, uintptr_t addr,
     int kind, int mode)
@@ -368,8 +394,8 @@ fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 			continue;
 		lock_info(s, &h[i].lock, atomic_load(&rec->addr), GW_LOCK_SEM,
 		    GW_MODE_EXCLUSIVE);
-		name_frame(s, &h[i].acquired_at,
-		    atomic_load(&rec->owner_site), 1);
+		acquired_frame(s, &h[i].acquired_at, rec,
+		    atomic_load(&rec->owner_site));
 		h[i].count = 1;
 		i++;
 		nsem--;
@@ -403,7 +429,7 @@ fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 		return;
 	for (k = 0; k < n && deadlock_edge(NULL, r->t, k, &e); k++) {
 		owners[k] = atomic_load(&((struct thread *)e.to)->tid);
-		name_frame(s, &sites[k], e.site, 1);
+		acquired_frame(s, &sites[k], r->wait.rec, e.site);
 	}
 	w->owners = owners;
 	w->owner_acquired_at = sites;
@@ -464,7 +490,8 @@ fill_deadlock(struct snap *s, const struct wf_frame *cycle, int n)
 		    cycle[i].edge.kind, cycle[i].edge.mode);
 		l[i].held_by = atomic_load(
 		    &((struct thread *)cycle[i].edge.to)->tid);
-		name_frame(s, &l[i].acquired_at, cycle[i].edge.site, 1);
+		acquired_frame(s, &l[i].acquired_at,
+		    lock_find(cycle[i].edge.lock), cycle[i].edge.site);
 	}
 	d->links = l;
 	d->nlinks = (size_t)n;

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "deadlock.h"
 #include "gil.h"
+#include "py.h"
 #include "holdwarn.h"
 #include "lock.h"
 #include "order.h"
@@ -138,6 +139,23 @@ track_wait_end(struct thread *t)
 	thread_set_state(t, GW_STATE_RUNNING);
 }
 
+/*
+ * A semaphore taken while holding the GIL (a Python lock on its fast
+ * path, or one an extension takes for Python code): remember the Python
+ * line too, so dumps can say where the holder took it.
+ */
+static void
+python_site(struct thread *t, struct lockrec *rec)
+{
+	struct py_site ps;
+
+	if (gil_own_site(t, &ps) == 0) {
+		atomic_store(&rec->py_addr, ps.addr);
+		atomic_store(&rec->py_code, ps.code);
+	} else
+		atomic_store(&rec->py_code, 0);
+}
+
 void
 track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
     uintptr_t site)
@@ -153,6 +171,7 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 	if (!now_zero)
 		return;
 	atomic_store(&rec->owner_site, site);
+	python_site(t, rec);
 	atomic_store(&rec->owner, atomic_load(&t->tid));
 }
 
