@@ -64,13 +64,14 @@ $(B)/cliobj/%.o: %.c
 	$(CC) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Samples and test programs: debug info for file:line in reports.
-$(B)/samples/%: samples/%.c
+$(B)/samples/%: samples/%.c samples/sample.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O0 -g -o $@ $< -pthread
 
-$(B)/tests/prog/%: tests/integration/prog/%.c $(wildcard include/gilwatch/*.h)
+$(B)/tests/prog/%: tests/integration/prog/%.c samples/sample.h \
+		$(wildcard include/gilwatch/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(WARN) -O0 -g -Iinclude -o $@ $< -pthread -ldl
+	$(CC) $(BASE) $(WARN) -O0 -g -Iinclude -Isamples -o $@ $< -pthread -ldl
 
 $(B)/bench/idle-thread.so: bench/idle-thread.c
 	@mkdir -p $(dir $@)

@@ -9,31 +9,19 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_mutex_t	lock_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t	lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t both_hold;
 
-/* Tell a test (GW_READY_FD) that the final blocking calls come next. */
-static void
-ready(void)
-{
-	const char *s = getenv("GW_READY_FD");
-
-	if (s != NULL && write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-}
-
 static void *
 worker_a(void *arg)
 {
-	pthread_setname_np(pthread_self(), "worker-a");
-	fprintf(stderr, "gw-sample: thread worker-a %d\n", gettid());
+	sample_thread("worker-a");
 	pthread_mutex_lock(&lock_a);
-	if (pthread_barrier_wait(&both_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&both_hold);
 	pthread_mutex_lock(&lock_b);		/* never returns */
 	pthread_mutex_unlock(&lock_b);
 	pthread_mutex_unlock(&lock_a);
@@ -43,11 +31,9 @@ worker_a(void *arg)
 static void *
 worker_b(void *arg)
 {
-	pthread_setname_np(pthread_self(), "worker-b");
-	fprintf(stderr, "gw-sample: thread worker-b %d\n", gettid());
+	sample_thread("worker-b");
 	pthread_mutex_lock(&lock_b);
-	if (pthread_barrier_wait(&both_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&both_hold);
 	pthread_mutex_lock(&lock_a);		/* never returns */
 	pthread_mutex_unlock(&lock_a);
 	pthread_mutex_unlock(&lock_b);
@@ -59,9 +45,9 @@ main(void)
 {
 	pthread_t a, b;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock A %p\n", (void *)&lock_a);
-	fprintf(stderr, "gw-sample: lock B %p\n", (void *)&lock_b);
+	sample_pid();
+	sample_lock(&lock_a, "A");
+	sample_lock(&lock_b, "B");
 	pthread_barrier_init(&both_hold, NULL, 2);
 	if (pthread_create(&a, NULL, worker_a, NULL) != 0 ||
 	    pthread_create(&b, NULL, worker_b, NULL) != 0) {

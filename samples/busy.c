@@ -17,7 +17,6 @@
  *
  * On stderr it names its threads and locks ("gw-sample: ...").
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -25,9 +24,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sample.h"
 
 #define NWORKERS	4
 #define NTHREADS	(NWORKERS + 2)	/* workers, producer, consumer */
@@ -64,14 +64,7 @@ static int		arrived, started;
 static pthread_mutex_t	hold = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t held;
 static atomic_int	waiter_tid;
-static int		hold_fd = -1;
-
-static void
-hello(const char *name)
-{
-	pthread_setname_np(pthread_self(), name);
-	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
-}
+static int		holding;
 
 /* Check in, then wait on `go` until main starts the work. */
 static void
@@ -89,10 +82,8 @@ static void *
 worker(void *arg)
 {
 	long i = (long)arg, k;
-	char name[16];
 
-	snprintf(name, sizeof(name), "worker-%ld", i);
-	hello(name);
+	sample_thread("worker-%ld", i);
 	wait_start();
 	for (k = 0; k < ITER; k++) {
 		pthread_mutex_lock(&m[0]);
@@ -137,7 +128,7 @@ producer(void *arg)
 {
 	long v;
 
-	hello("producer");
+	sample_thread("producer");
 	wait_start();
 	for (v = 1; v <= NITEMS; v++) {
 		pthread_mutex_lock(&qlock);
@@ -155,7 +146,7 @@ consumer(void *arg)
 {
 	int n;
 
-	hello("consumer");
+	sample_thread("consumer");
 	wait_start();
 	for (n = 0; n < NITEMS; n++) {
 		pthread_mutex_lock(&qlock);
@@ -174,15 +165,10 @@ consumer(void *arg)
 static void *
 holder(void *arg)
 {
-	char buf[64];
-	ssize_t n;
-
-	hello("holder");
+	sample_thread("holder");
 	pthread_mutex_lock(&hold);
 	pthread_barrier_wait(&held);
-	while ((n = read(hold_fd, buf, sizeof(buf))) != 0)
-		if (n == -1 && errno != EINTR)
-			break;
+	sample_hold();
 	pthread_mutex_unlock(&hold);
 	return NULL;
 }
@@ -190,29 +176,11 @@ holder(void *arg)
 static void *
 waiter(void *arg)
 {
-	hello("waiter");
+	sample_thread("waiter");
 	atomic_store(&waiter_tid, gettid());
 	pthread_mutex_lock(&hold);		/* blocks until released */
 	pthread_mutex_unlock(&hold);
 	return NULL;
-}
-
-/* Is thread tid of this process asleep ('S' in /proc)?  */
-static int
-asleep(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' && p[2] == 'S';
 }
 
 /* Wait (at most ten seconds) until waiter sleeps in its lock call. */
@@ -224,7 +192,8 @@ wait_asleep(void)
 	int i;
 
 	for (i = 0; i < 10000; i++) {
-		if ((tid = atomic_load(&waiter_tid)) != 0 && asleep(tid))
+		if ((tid = atomic_load(&waiter_tid)) != 0 &&
+		    sample_asleep(tid))
 			return 0;
 		nanosleep(&tick, NULL);
 	}
@@ -245,14 +214,13 @@ int
 main(void)
 {
 	pthread_t t[NTHREADS], ht, wt;
-	const char *s;
 	uint64_t sum = 0xcbf29ce484222325ULL;
 	long i;
 	int ok;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock hold %p\n", (void *)&hold);
-	fprintf(stderr, "gw-sample: lock gate %p\n", (void *)&gate);
+	sample_pid();
+	sample_lock(&hold, "hold");
+	sample_lock(&gate, "gate");
 	pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
 	sem_init(&slots, 0, NSLOTS);
 
@@ -267,8 +235,8 @@ main(void)
 		pthread_cond_wait(&arrive, &gate);
 	pthread_mutex_unlock(&gate);
 
-	if ((s = getenv("GW_HOLD_FD")) != NULL) {
-		hold_fd = atoi(s);
+	if (getenv("GW_HOLD_FD") != NULL) {
+		holding = 1;
 		pthread_barrier_init(&held, NULL, 2);
 		if (pthread_create(&ht, NULL, holder, NULL) != 0)
 			goto fail;
@@ -280,10 +248,8 @@ main(void)
 			return 1;
 		}
 	}
-	if ((s = getenv("GW_READY_FD")) != NULL &&
-	    write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-	if (hold_fd != -1) {
+	sample_ready();
+	if (holding) {
 		pthread_join(ht, NULL);
 		pthread_join(wt, NULL);
 	}

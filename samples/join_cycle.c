@@ -15,17 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sample.h"
+
 static pthread_t	 thread_a, thread_b;
 static pthread_barrier_t known;
-
-static void
-ready(void)
-{
-	const char *s = getenv("GW_READY_FD");
-
-	if (s != NULL && write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-}
 
 static void
 join_failed(const char *name, int error)
@@ -40,10 +33,8 @@ joiner_a(void *arg)
 {
 	int error;
 
-	pthread_setname_np(pthread_self(), "joiner-a");
-	fprintf(stderr, "gw-sample: thread joiner-a %d\n", gettid());
-	if (pthread_barrier_wait(&known) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_thread("joiner-a");
+	sample_ready_at(&known);
 	if ((error = pthread_join(thread_b, NULL)) != 0)
 		join_failed("joiner-a", error);
 	return NULL;
@@ -54,10 +45,8 @@ joiner_b(void *arg)
 {
 	int error;
 
-	pthread_setname_np(pthread_self(), "joiner-b");
-	fprintf(stderr, "gw-sample: thread joiner-b %d\n", gettid());
-	if (pthread_barrier_wait(&known) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_thread("joiner-b");
+	sample_ready_at(&known);
 	if ((error = pthread_join(thread_a, NULL)) != 0)
 		join_failed("joiner-b", error);
 	return NULL;
@@ -66,7 +55,7 @@ joiner_b(void *arg)
 int
 main(void)
 {
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	pthread_barrier_init(&known, NULL, 3);
 	if (pthread_create(&thread_a, NULL, joiner_a, NULL) != 0 ||
 	    pthread_create(&thread_b, NULL, joiner_b, NULL) != 0) {
@@ -74,8 +63,7 @@ main(void)
 		return 1;
 	}
 	/* thread_a and thread_b are set: let the joiners read them. */
-	if (pthread_barrier_wait(&known) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&known);
 	for (;;)
 		pause();
 }

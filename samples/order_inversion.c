@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "sample.h"
+
 static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t b = PTHREAD_MUTEX_INITIALIZER;
 
@@ -31,8 +33,8 @@ transfer_ba(void)
 int
 main(void)
 {
-	fprintf(stderr, "gw-sample: lock A %p\ngw-sample: lock B %p\n",
-	    (void *)&a, (void *)&b);
+	sample_lock(&a, "A");
+	sample_lock(&b, "B");
 	transfer_ab();
 	transfer_ba();
 	printf("done\n");

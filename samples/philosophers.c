@@ -8,37 +8,23 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 #define NPHIL	5
 
 static pthread_mutex_t	forks[NPHIL];
 static pthread_barrier_t all_hold;
 
-static void
-ready(void)
-{
-	const char *s = getenv("GW_READY_FD");
-
-	if (s != NULL && write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-}
-
 static void *
 philosopher(void *arg)
 {
 	int i = (int)(long)arg;
 	pthread_mutex_t *left = &forks[i], *right = &forks[(i + 1) % NPHIL];
-	char name[16];
 
-	snprintf(name, sizeof(name), "phil-%d", i);
-	pthread_setname_np(pthread_self(), name);
-	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
-
+	sample_thread("phil-%d", i);
 	pthread_mutex_lock(left);
-	if (pthread_barrier_wait(&all_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&all_hold);
 	pthread_mutex_lock(right);		/* never returns */
 	pthread_mutex_unlock(right);
 	pthread_mutex_unlock(left);
@@ -51,11 +37,10 @@ main(void)
 	pthread_t t[NPHIL];
 	int i;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	for (i = 0; i < NPHIL; i++) {
 		pthread_mutex_init(&forks[i], NULL);
-		fprintf(stderr, "gw-sample: lock fork-%d %p\n", i,
-		    (void *)&forks[i]);
+		sample_lock(&forks[i], "fork-%d", i);
 	}
 	pthread_barrier_init(&all_hold, NULL, NPHIL);
 	for (i = 0; i < NPHIL; i++)

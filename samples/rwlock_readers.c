@@ -10,8 +10,8 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 #define NREADERS	2
 
@@ -19,27 +19,12 @@ static pthread_rwlock_t	rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t	m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t all_hold;
 
-static void
-ready(void)
-{
-	const char *s = getenv("GW_READY_FD");
-
-	if (s != NULL && write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-}
-
 static void *
 reader(void *arg)
 {
-	char name[16];
-
-	snprintf(name, sizeof(name), "reader-%d", (int)(long)arg);
-	pthread_setname_np(pthread_self(), name);
-	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
-
+	sample_thread("reader-%d", (int)(long)arg);
 	pthread_rwlock_rdlock(&rw);
-	if (pthread_barrier_wait(&all_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&all_hold);
 	pthread_mutex_lock(&m);			/* never returns */
 	pthread_mutex_unlock(&m);
 	pthread_rwlock_unlock(&rw);
@@ -49,12 +34,9 @@ reader(void *arg)
 static void *
 writer(void *arg)
 {
-	pthread_setname_np(pthread_self(), "writer");
-	fprintf(stderr, "gw-sample: thread writer %d\n", gettid());
-
+	sample_thread("writer");
 	pthread_mutex_lock(&m);
-	if (pthread_barrier_wait(&all_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&all_hold);
 	pthread_rwlock_wrlock(&rw);		/* never returns */
 	pthread_rwlock_unlock(&rw);
 	pthread_mutex_unlock(&m);
@@ -67,9 +49,9 @@ main(void)
 	pthread_t t[NREADERS + 1];
 	int i;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock rw %p\n", (void *)&rw);
-	fprintf(stderr, "gw-sample: lock m %p\n", (void *)&m);
+	sample_pid();
+	sample_lock(&rw, "rw");
+	sample_lock(&m, "m");
 	pthread_barrier_init(&all_hold, NULL, NREADERS + 1);
 	for (i = 0; i < NREADERS; i++)
 		if (pthread_create(&t[i], NULL, reader, (void *)(long)i) != 0)

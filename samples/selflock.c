@@ -6,27 +6,17 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_mutex_t	m = PTHREAD_MUTEX_INITIALIZER;
-
-static void
-ready(void)
-{
-	const char *s = getenv("GW_READY_FD");
-
-	if (s != NULL && write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-}
 
 static void *
 relocker(void *arg)
 {
-	pthread_setname_np(pthread_self(), "relocker");
-	fprintf(stderr, "gw-sample: thread relocker %d\n", gettid());
+	sample_thread("relocker");
 	pthread_mutex_lock(&m);
-	ready();
+	sample_ready();
 	pthread_mutex_lock(&m);			/* never returns */
 	pthread_mutex_unlock(&m);
 	pthread_mutex_unlock(&m);
@@ -38,8 +28,8 @@ main(void)
 {
 	pthread_t t;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock m %p\n", (void *)&m);
+	sample_pid();
+	sample_lock(&m, "m");
 	if (pthread_create(&t, NULL, relocker, NULL) != 0) {
 		fprintf(stderr, "selflock: pthread_create failed\n");
 		return 1;

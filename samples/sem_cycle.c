@@ -9,29 +9,18 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static sem_t		s1, s2;
 static pthread_barrier_t both_hold;
 
-static void
-ready(void)
-{
-	const char *s = getenv("GW_READY_FD");
-
-	if (s != NULL && write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-}
-
 static void *
 sem_a(void *arg)
 {
-	pthread_setname_np(pthread_self(), "sem-a");
-	fprintf(stderr, "gw-sample: thread sem-a %d\n", gettid());
+	sample_thread("sem-a");
 	sem_wait(&s1);
-	if (pthread_barrier_wait(&both_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&both_hold);
 	sem_wait(&s2);				/* never returns */
 	sem_post(&s2);
 	sem_post(&s1);
@@ -41,11 +30,9 @@ sem_a(void *arg)
 static void *
 sem_b(void *arg)
 {
-	pthread_setname_np(pthread_self(), "sem-b");
-	fprintf(stderr, "gw-sample: thread sem-b %d\n", gettid());
+	sample_thread("sem-b");
 	sem_wait(&s2);
-	if (pthread_barrier_wait(&both_hold) == PTHREAD_BARRIER_SERIAL_THREAD)
-		ready();
+	sample_ready_at(&both_hold);
 	sem_wait(&s1);				/* never returns */
 	sem_post(&s1);
 	sem_post(&s2);
@@ -57,9 +44,9 @@ main(void)
 {
 	pthread_t a, b;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock S1 %p\n", (void *)&s1);
-	fprintf(stderr, "gw-sample: lock S2 %p\n", (void *)&s2);
+	sample_pid();
+	sample_lock(&s1, "S1");
+	sample_lock(&s2, "S2");
 	sem_init(&s1, 0, 1);
 	sem_init(&s2, 0, 1);
 	pthread_barrier_init(&both_hold, NULL, 2);

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sample.h"
+
 static int		failures;
 
 /* Held by `holder` between the two waits on `phase`. */
@@ -134,24 +136,6 @@ sleeper(void *arg)
 	return NULL;
 }
 
-/* Is thread tid of this process asleep ('S' in /proc)? */
-static int
-asleep(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' && p[2] == 'S';
-}
-
 /*
  * sem_wait interrupted by a handler installed without SA_RESTART.  Signal
  * the sleeper once it sleeps; should the signal have come just before it
@@ -174,7 +158,7 @@ check_sem_eintr(void)
 	pthread_create(&t, NULL, sleeper, NULL);
 	for (i = 0; i < 10000 && !atomic_load(&sleeper_done); i++) {
 		if (i % 100 == 0 && atomic_load(&sleeper_tid) != 0 &&
-		    asleep(atomic_load(&sleeper_tid)))
+		    sample_asleep(atomic_load(&sleeper_tid)))
 			pthread_kill(t, SIGUSR2);
 		nanosleep(&tick, NULL);
 	}

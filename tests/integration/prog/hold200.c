@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sample.h"
+
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t held;
 
@@ -39,7 +41,7 @@ main(void)
 {
 	pthread_t a, b;
 
-	fprintf(stderr, "gw-sample: lock m %p\n", (void *)&m);
+	sample_lock(&m, "m");
 	pthread_barrier_init(&held, NULL, 2);
 	pthread_create(&a, NULL, holder, NULL);
 	pthread_create(&b, NULL, waiter, NULL);

@@ -5,11 +5,10 @@
  * all.  Exits 0.  On stderr it names the hoarder and the first and last
  * mutex ("gw-sample: ...").
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 #define NLOCKS	1500
 
@@ -18,22 +17,13 @@ static pthread_mutex_t	locks[NLOCKS];
 static void *
 hoarder(void *arg)
 {
-	const char *s;
-	char buf[64];
-	ssize_t n;
 	int i, error = 0;
 
-	pthread_setname_np(pthread_self(), "hoarder");
-	fprintf(stderr, "gw-sample: thread hoarder %d\n", gettid());
+	sample_thread("hoarder");
 	for (i = 0; i < NLOCKS; i++)
 		error |= pthread_mutex_lock(&locks[i]);
-	if ((s = getenv("GW_READY_FD")) != NULL &&
-	    write(atoi(s), "ready\n", 6) != 6)
-		perror("ready");
-	if ((s = getenv("GW_HOLD_FD")) != NULL)
-		while ((n = read(atoi(s), buf, sizeof(buf))) != 0)
-			if (n == -1 && errno != EINTR)
-				break;
+	sample_ready();
+	sample_hold();
 	for (i = NLOCKS - 1; i >= 0; i--)
 		error |= pthread_mutex_unlock(&locks[i]);
 	return (void *)(long)error;
@@ -46,10 +36,9 @@ main(void)
 	void *rv;
 	int i;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock first %p\n", (void *)&locks[0]);
-	fprintf(stderr, "gw-sample: lock last %p\n",
-	    (void *)&locks[NLOCKS - 1]);
+	sample_pid();
+	sample_lock(&locks[0], "first");
+	sample_lock(&locks[NLOCKS - 1], "last");
 	for (i = 0; i < NLOCKS; i++)
 		pthread_mutex_init(&locks[i], NULL);
 	if (pthread_create(&t, NULL, hoarder, NULL) != 0) {

@@ -7,7 +7,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t go = PTHREAD_COND_INITIALIZER;
@@ -38,10 +39,8 @@ int
 main(int argc, char **argv)
 {
 	long i, n = argc > 1 ? atol(argv[1]) : 2000;
-	const char *rfd = getenv("GW_READY_FD"), *hfd = getenv("GW_HOLD_FD");
 	pthread_attr_t attr;
 	pthread_t *th;
-	char c;
 
 	own = calloc((size_t)n, sizeof *own);
 	th = calloc((size_t)n, sizeof *th);
@@ -58,11 +57,8 @@ main(int argc, char **argv)
 	while (nparked < n)
 		pthread_cond_wait(&parked, &gate);
 	pthread_mutex_unlock(&gate);
-	if (rfd != NULL)
-		(void)!write(atoi(rfd), "ready\n", 6);
-	if (hfd != NULL)
-		while (read(atoi(hfd), &c, 1) > 0)
-			;
+	sample_ready();
+	sample_hold();
 	pthread_mutex_lock(&gate);
 	released = 1;
 	pthread_cond_broadcast(&go);

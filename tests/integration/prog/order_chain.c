@@ -10,7 +10,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 #define NLOCKS	30
 
@@ -37,11 +38,10 @@ main(void)
 {
 	int i;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	for (i = 0; i < NLOCKS; i++) {
 		CHECK(pthread_mutex_init(&locks[i], NULL));
-		fprintf(stderr, "gw-sample: lock l%d %p\n", i,
-		    (void *)&locks[i]);
+		sample_lock(&locks[i], "l%d", i);
 	}
 	for (i = 0; i + 1 < NLOCKS; i++)
 		pair(i, i + 1);

@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 struct account {
 	pthread_mutex_t	m;
@@ -53,18 +54,11 @@ ledger_init(struct ledger *l)
 	l->entries = 0;
 }
 
-static void
-name_self(const char *name)
-{
-	pthread_setname_np(pthread_self(), name);
-	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
-}
-
 /* Post to the account, then record it in the ledger. */
 static void *
 teller(void *arg)
 {
-	name_self("teller");
+	sample_thread("teller");
 	CHECK(pthread_mutex_lock(&a1.m));
 	CHECK(pthread_mutex_lock(&l1.m));
 	a1.balance += 10;
@@ -77,7 +71,7 @@ teller(void *arg)
 static void *
 auditor(void *arg)
 {
-	name_self("auditor");
+	sample_thread("auditor");
 	if (inverted) {
 		CHECK(pthread_mutex_lock(&l2.m));
 		CHECK(pthread_mutex_lock(&a2.m));
@@ -112,14 +106,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: order_classes inverted|consistent\n");
 		return 2;
 	}
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	account_init(&a1);
 	account_init(&a2);
 	ledger_init(&l1);
 	ledger_init(&l2);
-	fprintf(stderr, "gw-sample: lock a1 %p\ngw-sample: lock a2 %p\n"
-	    "gw-sample: lock l1 %p\ngw-sample: lock l2 %p\n",
-	    (void *)&a1.m, (void *)&a2.m, (void *)&l1.m, (void *)&l2.m);
+	sample_lock(&a1.m, "a1");
+	sample_lock(&a2.m, "a2");
+	sample_lock(&l1.m, "l1");
+	sample_lock(&l2.m, "l2");
 	run(teller);
 	run(auditor);
 	printf("done %s\n", mode);

@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_mutex_t g, a, b;
 
@@ -29,13 +30,6 @@ static pthread_mutex_t g, a, b;
 		exit(2);						\
 	}								\
 } while (0)
-
-static void
-name_self(const char *name)
-{
-	pthread_setname_np(pthread_self(), name);
-	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
-}
 
 static void
 nest(pthread_mutex_t *gate, pthread_mutex_t *outer, pthread_mutex_t *inner)
@@ -53,7 +47,7 @@ nest(pthread_mutex_t *gate, pthread_mutex_t *outer, pthread_mutex_t *inner)
 static void *
 ab(void *arg)
 {
-	name_self("ab");
+	sample_thread("ab");
 	nest(&g, &a, &b);
 	return NULL;
 }
@@ -61,7 +55,7 @@ ab(void *arg)
 static void *
 ba(void *arg)
 {
-	name_self("ba");
+	sample_thread("ba");
 	nest(&g, &b, &a);
 	return NULL;
 }
@@ -69,7 +63,7 @@ ba(void *arg)
 static void *
 bare(void *arg)
 {
-	name_self("bare");
+	sample_thread("bare");
 	nest(NULL, &a, &b);
 	return NULL;
 }
@@ -88,12 +82,13 @@ main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	CHECK(pthread_mutex_init(&g, NULL));
 	CHECK(pthread_mutex_init(&a, NULL));
 	CHECK(pthread_mutex_init(&b, NULL));
-	fprintf(stderr, "gw-sample: lock G %p\ngw-sample: lock A %p\n"
-	    "gw-sample: lock B %p\n", (void *)&g, (void *)&a, (void *)&b);
+	sample_lock(&g, "G");
+	sample_lock(&a, "A");
+	sample_lock(&b, "B");
 	if (strcmp(mode, "gated") == 0) {
 		run(ab);
 		run(ba);

@@ -12,7 +12,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 #define NPHIL	5
 
@@ -31,11 +32,8 @@ philosopher(void *arg)
 {
 	int i = (int)(long)arg;
 	pthread_mutex_t *left = &forks[i], *right = &forks[(i + 1) % NPHIL];
-	char name[16];
 
-	snprintf(name, sizeof(name), "phil-%d", i);
-	pthread_setname_np(pthread_self(), name);
-	fprintf(stderr, "gw-sample: thread %s %d\n", name, gettid());
+	sample_thread("phil-%d", i);
 	CHECK(pthread_mutex_lock(left));
 	CHECK(pthread_mutex_lock(right));
 	meals++;
@@ -50,11 +48,10 @@ main(void)
 	pthread_t t;
 	int i;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	for (i = 0; i < NPHIL; i++) {
 		CHECK(pthread_mutex_init(&forks[i], NULL));
-		fprintf(stderr, "gw-sample: lock fork-%d %p\n", i,
-		    (void *)&forks[i]);
+		sample_lock(&forks[i], "fork-%d", i);
 	}
 	for (i = 0; i < NPHIL; i++) {
 		CHECK(pthread_create(&t, NULL, philosopher, (void *)(long)i));

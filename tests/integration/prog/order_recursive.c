@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_mutex_t r, m;
 
@@ -31,14 +32,14 @@ main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	pthread_mutexattr_t attr;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	CHECK(pthread_mutexattr_init(&attr));
 	CHECK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE));
 	CHECK(pthread_mutex_init(&r, &attr));
 	CHECK(pthread_mutexattr_destroy(&attr));
 	CHECK(pthread_mutex_init(&m, NULL));
-	fprintf(stderr, "gw-sample: lock R %p\ngw-sample: lock M %p\n",
-	    (void *)&r, (void *)&m);
+	sample_lock(&r, "R");
+	sample_lock(&m, "M");
 	if (strcmp(mode, "relock") == 0) {
 		CHECK(pthread_mutex_lock(&r));
 		CHECK(pthread_mutex_lock(&r));

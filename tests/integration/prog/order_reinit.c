@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 struct pair {
 	pthread_mutex_t	a;
@@ -63,11 +64,11 @@ main(int argc, char **argv)
 
 	if (p == NULL)
 		return 2;
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	init_lock(&p->a);
 	init_lock(&p->b);
-	fprintf(stderr, "gw-sample: lock A %p\ngw-sample: lock B %p\n",
-	    (void *)&p->a, (void *)&p->b);
+	sample_lock(&p->a, "A");
+	sample_lock(&p->b, "B");
 	nest(&p->a, &p->b);
 	if (strcmp(mode, "control") == 0) {
 		nest(&p->b, &p->a);

@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_rwlock_t r;
 static pthread_mutex_t m;
@@ -54,11 +55,11 @@ main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	CHECK(pthread_rwlock_init(&r, NULL));
 	CHECK(pthread_mutex_init(&m, NULL));
-	fprintf(stderr, "gw-sample: lock R %p\ngw-sample: lock M %p\n",
-	    (void *)&r, (void *)&m);
+	sample_lock(&r, "R");
+	sample_lock(&m, "M");
 	if (strcmp(mode, "readread") == 0) {
 		r_then_m(0);
 		m_then_r(0);

@@ -13,7 +13,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 #define NTHREADS	4
 #define NLOOPS		100000
@@ -63,11 +64,10 @@ main(void)
 	void *done;
 	int i, k, bad = 0;
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	for (k = 0; k < NLOCKS; k++) {
 		CHECK(pthread_mutex_init(&locks[k], NULL));
-		fprintf(stderr, "gw-sample: lock m%d %p\n", k,
-		    (void *)&locks[k]);
+		sample_lock(&locks[k], "m%d", k);
 	}
 	CHECK(pthread_barrier_init(&start, NULL, NTHREADS));
 	for (i = 0; i < NTHREADS; i++)

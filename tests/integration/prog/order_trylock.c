@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "sample.h"
 
 static pthread_mutex_t a, b, t;
 
@@ -42,12 +43,13 @@ main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
+	sample_pid();
 	CHECK(pthread_mutex_init(&a, NULL));
 	CHECK(pthread_mutex_init(&b, NULL));
 	CHECK(pthread_mutex_init(&t, NULL));
-	fprintf(stderr, "gw-sample: lock A %p\ngw-sample: lock B %p\n"
-	    "gw-sample: lock T %p\n", (void *)&a, (void *)&b, (void *)&t);
+	sample_lock(&a, "A");
+	sample_lock(&b, "B");
+	sample_lock(&t, "T");
 	if (strcmp(mode, "forward") == 0) {
 		CHECK(pthread_mutex_lock(&a));
 		TRY(&b);

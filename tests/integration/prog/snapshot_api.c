@@ -22,6 +22,8 @@
 
 #include <gilwatch/snapshot.h>
 
+#include "sample.h"
+
 static __typeof__(gw_snapshot_take)	*snap_take;
 static __typeof__(gw_snapshot_thread)	*snap_thread;
 static __typeof__(gw_snapshot_write)	*snap_write;
@@ -64,7 +66,7 @@ holder(void *arg)
 {
 	char c;
 
-	pthread_setname_np(pthread_self(), "holder");
+	sample_thread("holder");
 	atomic_store(&holder_tid, gettid());
 	pthread_mutex_lock(&M);
 	pthread_barrier_wait(&held);
@@ -77,7 +79,7 @@ holder(void *arg)
 static void *
 blocker(void *arg)
 {
-	pthread_setname_np(pthread_self(), "blocker");
+	sample_thread("blocker");
 	atomic_store(&blocker_tid, gettid());
 	pthread_mutex_lock(&M);
 	pthread_mutex_unlock(&M);
@@ -182,8 +184,8 @@ main(void)
 	state_name = resolve("gw_thread_state_name");
 	kind_name = resolve("gw_lock_kind_name");
 
-	fprintf(stderr, "gw-sample: pid %d\n", getpid());
-	fprintf(stderr, "gw-sample: lock M %p\n", (void *)&M);
+	sample_pid();
+	sample_lock(&M, "M");
 	if (pipe(release_fd) == -1) {
 		perror("pipe");
 		return 1;
@@ -196,8 +198,6 @@ main(void)
 		goto fail;
 	while (atomic_load(&blocker_tid) == 0)
 		sched_yield();
-	fprintf(stderr, "gw-sample: thread holder %d\n", holder_tid);
-	fprintf(stderr, "gw-sample: thread blocker %d\n", blocker_tid);
 
 	check("blocker_blocks", wait_blocked(blocker_tid));
 	if ((s = snap_take(0)) == NULL) {
