@@ -4,6 +4,7 @@
 
 #include "gilwatch/snapshot.h"
 #include "lock.h"
+#include "msg.h"
 #include "order.h"
 #include "order-report.h"
 #include "ulock.h"
@@ -67,6 +68,23 @@ mix(uint64_t h, uint64_t v)
 	return h * 0xff51afd7ed558ccdull;
 }
 
+/*
+ * More distinct chains than the cache holds: start it over rather than
+ * validate every acquisition from now on.  Racing lookups only miss
+ * (and validate again), which the graph answers from its edges.
+ */
+static void
+chains_full(void)
+{
+	static atomic_int said;
+
+	if (atomic_exchange(&said, 1) == 0)
+		msg_say("more than %u lock chains: the lock-order cache starts "
+		    "over each time it fills", CHAIN_SLOTS / 4 * 3);
+	memset((void *)chains, 0, sizeof chains);
+	atomic_store(&nchains, 0);
+}
+
 /* Look the chain up; add it when new.  True when it was already there. */
 static int
 chain_seen(uint64_t key)
@@ -83,8 +101,10 @@ chain_seen(uint64_t key)
 			return 1;
 		if (cur != 0)
 			continue;
-		if (atomic_load(&nchains) > CHAIN_SLOTS / 4 * 3)
-			return 0;	/* full: validate every time */
+		if (atomic_load(&nchains) > CHAIN_SLOTS / 4 * 3) {
+			chains_full();
+			return 0;
+		}
 		if (atomic_compare_exchange_strong(&chains[i], &cur, key)) {
 			atomic_fetch_add(&nchains, 1);
 			return 0;
