@@ -161,12 +161,19 @@ struct gw_shm_held {
 #define GW_SHM_T_MORE_OWNERS	0x2	/* more holders than listed */
 #define GW_SHM_T_UNSTABLE	0x4	/* changed too fast to copy: only
 					   tid, name and state are valid */
+#define GW_SHM_T_SITE_ONLY	0x8	/* frames[0] is the wait's call
+					   site, no stack was captured */
+
+/* struct gw_shm_thread gil_state. */
+#define GW_SHM_GIL_NONE		0	/* neither holds nor waits for it */
+#define GW_SHM_GIL_WAITING	1
+#define GW_SHM_GIL_HOLDING	2
 
 /* A thread. */
 struct gw_shm_thread {
 	int32_t		tid;
 	uint8_t		state;		/* enum gw_thread_state (snapshot.h) */
-	uint8_t		gil_state;	/* 0 none, 1 waiting, 2 holding */
+	uint8_t		gil_state;	/* GW_SHM_GIL_* */
 	uint8_t		flags;		/* GW_SHM_T_* */
 	uint8_t		nframes;	/* valid entries of frames[] */
 	char		name[GW_SHM_NAME_LEN];
@@ -182,7 +189,8 @@ struct gw_shm_thread {
 	uint32_t	pad;
 	uint64_t	owner_sites[GW_SHM_OWNERS]; /* where each took it */
 
-	/* What it holds (mutexes, rwlocks, spinlocks). */
+	/* What it holds: mutexes, rwlocks, spinlocks, semaphores whose
+	 * count it took to zero; not the GIL. */
 	uint32_t	nheld;		/* all of them; first GW_SHM_HELD here */
 	uint32_t	pad2;
 	struct gw_shm_held held[GW_SHM_HELD];
@@ -194,9 +202,11 @@ struct gw_shm_thread {
 	uint64_t	gil_acquired;	/* times it took the GIL */
 
 	/*
-	 * The stack captured when the wait started, innermost first,
-	 * gilwatch's own frames left out; none for a running thread.
-	 * Return addresses: name ip - 1.  Names are in the symbols.
+	 * While the thread waits: the stack captured when the wait
+	 * started, innermost first, gilwatch's own frames left out, or
+	 * only the wait's call site (GW_SHM_T_SITE_ONLY) when the shim
+	 * captured none.  Nothing for a running thread.  Return
+	 * addresses: name ip - 1.  Names are in the symbols.
 	 */
 	uint64_t	frames[GW_SHM_FRAMES];
 	char		py_frame[GW_SHM_PYFRAME_LEN]; /* "" until known */

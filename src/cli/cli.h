@@ -33,7 +33,7 @@ extern const struct cmd_entry *cmd_table[];
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_dump_entry;
 extern const struct cmd_entry cmd_help_entry;
-/* Later: extern const struct cmd_entry cmd_top_entry, in tui/. */
+extern const struct cmd_entry cmd_top_entry;
 
 /*
  * main.c: "gilwatch: <message>" on stderr; the usage variant adds the
@@ -64,5 +64,17 @@ int	proc_owner(pid_t, uid_t *, gid_t *);	/* owner of /proc/PID */
 pid_t	proc_tgid(pid_t);		/* the process a thread id is in */
 int	proc_maps_has(pid_t, const char *);	/* 1: a mapping names it */
 int	proc_getenv(pid_t, const char *, char *, size_t); /* 1 found, 0 not */
+
+/*
+ * tui/: the viewer behind gilwatch top (see tui/tui.h).  Each takes an
+ * attached reader (shm-read.h) and frees it; each returns the exit
+ * status.
+ */
+struct shm_reader;
+struct shm_entry;
+int	tui_run(struct shm_reader *, int delay_ms);	/* until q */
+int	tui_once(struct shm_reader *, int width);	/* one text frame */
+/* Choose among processes on the terminal: the pid, 0 (quit), -1. */
+pid_t	pick_run(const struct shm_entry *, int n);
 
 #endif /* GW_CLI_H */

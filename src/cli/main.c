@@ -8,7 +8,7 @@
 const struct cmd_entry *cmd_table[] = {
 	&cmd_run_entry,
 	&cmd_dump_entry,
-	/* &cmd_top_entry goes here: the live viewer in tui/. */
+	&cmd_top_entry,
 	&cmd_help_entry,
 	NULL
 };

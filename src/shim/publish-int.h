@@ -37,14 +37,27 @@ void	pubsym_want(uintptr_t addr, int data);
 void	pubsym_emit(struct shm_writer *, struct gw_shm_frame *f);
 
 /* The thread's name, from its record or a cache of /proc reads. */
-void	pubsym_thread_name(struct thread *, pid_t tid, char name[GW_SHM_NAME_LEN]);
+void	pubsym_thread_name(struct thread *, pid_t tid,
+	    char name[GW_SHM_NAME_LEN]);
 
 /* Forget everything (fork child). */
 void	pubsym_reset(void);
 
 /* publish-locks.c: the lock, deadlock and lock-order sections. */
 
-/* The most waited-for locks.  tpn: clock ticks per nanosecond. */
+/*
+ * Walk the lock table once per frame, before the threads are written:
+ * it finds the most waited-for locks, and the semaphores each thread
+ * holds (the shim keeps those in the lock's record, not the thread's).
+ */
+void	publish_locks_scan(struct gw_shm_frame *);
+
+/* The semaphores tid holds: the first max into out; returns all. */
+uint32_t	publish_sems_held(pid_t tid, struct gw_shm_held *out,
+		    uint32_t max);
+
+/* The most waited-for locks, found by the scan.  tpn: clock ticks per
+ * nanosecond. */
 void	publish_locks(struct shm_writer *, struct gw_shm_frame *, double tpn);
 
 /* Deadlock cycles present now. */

@@ -20,6 +20,18 @@ struct top {
 	uint64_t	 acquired;
 };
 
+struct semown {
+	pid_t		 tid;
+	uintptr_t	 addr;
+	uintptr_t	 site;
+};
+
+/* From publish_locks_scan, for the frame being made. */
+static struct top top[GW_SHM_TOP_LOCKS];
+static int ntop;
+static struct semown *sems;		/* by tid */
+static size_t nsems, sems_cap;
+
 static struct wf_frame *cyc;		/* search scratch */
 static size_t cyc_cap;
 static unsigned cyc_start;		/* where the next searches begin */
@@ -41,19 +53,19 @@ max64(uint64_t a, uint64_t b)
 
 /* Insert into top[0..*n-1], biggest wait first (then acquisitions). */
 static void
-top_insert(struct top *top, int *n, const struct top *e)
+top_insert(struct top *t, int *n, const struct top *e)
 {
 	int i;
 
 	for (i = *n; i > 0; i--) {
-		if (top[i - 1].wait > e->wait || (top[i - 1].wait == e->wait &&
-		    top[i - 1].acquired >= e->acquired))
+		if (t[i - 1].wait > e->wait || (t[i - 1].wait == e->wait &&
+		    t[i - 1].acquired >= e->acquired))
 			break;
 		if (i < GW_SHM_TOP_LOCKS)
-			top[i] = top[i - 1];
+			t[i] = t[i - 1];
 	}
 	if (i < GW_SHM_TOP_LOCKS) {
-		top[i] = *e;
+		t[i] = *e;
 		if (*n < GW_SHM_TOP_LOCKS)
 			(*n)++;
 	}
@@ -108,27 +120,96 @@ fill_lock(struct gw_shm_lock *l, struct lockrec *rec, double tpn)
 	pubsym_want(l->owner_site, 0);
 }
 
-void
-publish_locks(struct shm_writer *w, struct gw_shm_frame *f, double tpn)
+/* A semaphore's count taken to zero by tid: the shim's idea of held. */
+static int
+by_tid(const void *a, const void *b)
 {
-	struct top top[GW_SHM_TOP_LOCKS], e;
-	struct lockrec *rec = NULL;
-	struct gw_shm_lock *out;
-	struct lockstat *s;
-	size_t room;
-	int ntop = 0, i, n;
+	const struct semown *x = a, *y = b;
 
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static void
+note_sem(struct lockrec *rec, pid_t owner)
+{
+	struct semown *p;
+	size_t cap;
+
+	if (nsems == sems_cap) {
+		cap = sems_cap ? sems_cap * 2 : 64;
+		if ((p = realloc(sems, cap * sizeof *sems)) == NULL)
+			return;		/* the held counts come out short */
+		sems = p;
+		sems_cap = cap;
+	}
+	sems[nsems].tid = owner;
+	sems[nsems].addr = atomic_load(&rec->addr);
+	sems[nsems].site = atomic_load(&rec->owner_site);
+	nsems++;
+}
+
+void
+publish_locks_scan(struct gw_shm_frame *f)
+{
+	struct lockrec *rec = NULL;
+	struct lockstat *s;
+	struct top e;
+	pid_t owner;
+
+	ntop = 0;
+	nsems = 0;
 	while ((rec = lock_next(rec)) != NULL) {
 		s = &rec->stat;
 		e.rec = rec;
 		e.wait = ld(&s->m[0].wait_total) + ld(&s->m[1].wait_total);
 		e.acquired = ld(&s->m[0].acquired) + ld(&s->m[1].acquired);
+		owner = atomic_load(&rec->owner);
+		if (owner != 0 && atomic_load(&rec->kind) == GW_LOCK_SEM)
+			note_sem(rec, owner);
 		if (e.acquired == 0 && ld(&s->cond_waits) == 0 &&
-		    ld(&s->cond_signals) == 0 && atomic_load(&rec->owner) == 0)
+		    ld(&s->cond_signals) == 0 && owner == 0)
 			continue;
 		f->locks_total++;
 		top_insert(top, &ntop, &e);
 	}
+	qsort(sems, nsems, sizeof *sems, by_tid);
+}
+
+uint32_t
+publish_sems_held(pid_t tid, struct gw_shm_held *out, uint32_t max)
+{
+	size_t lo = 0, hi = nsems, mid;
+	uint32_t n = 0;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sems[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nsems && sems[lo].tid == tid; lo++, n++) {
+		if (n >= max)
+			continue;
+		memset(&out[n], 0, sizeof out[n]);
+		out[n].addr = sems[lo].addr;
+		out[n].site = sems[lo].site;
+		out[n].count = 1;
+		out[n].kind = GW_LOCK_SEM;
+		out[n].mode = GW_MODE_EXCLUSIVE;
+		pubsym_want(out[n].site, 0);
+		pubsym_want(out[n].addr, 1);
+	}
+	return n;
+}
+
+void
+publish_locks(struct shm_writer *w, struct gw_shm_frame *f, double tpn)
+{
+	struct gw_shm_lock *out;
+	size_t room;
+	int i, n;
+
 	out = shm_writer_room(w, &room);
 	n = (int)(room / sizeof *out) < ntop ? (int)(room / sizeof *out) :
 	    ntop;

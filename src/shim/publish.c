@@ -30,6 +30,10 @@
 #define PUBLISH_IDLE_MS		1000	/* when off: the helper's own pace */
 #define PUBLISH_COPY_TRIES	100	/* of a record changing under us */
 
+_Static_assert(GIL_NONE == GW_SHM_GIL_NONE &&
+    GIL_WAITING == GW_SHM_GIL_WAITING && GIL_HOLDING == GW_SHM_GIL_HOLDING,
+    "gil_state is published as it is kept");
+
 static struct {
 	struct shm_writer w;
 	int		 on;
@@ -97,7 +101,7 @@ read_command(char *buf, size_t len)
 	if (n <= 0)
 		return;
 	for (i = 0; i < n - 1; i++)
-		if (buf[i] == '\0')
+		if (buf[i] == '\0' || buf[i] == '\n' || buf[i] == '\t')
 			buf[i] = ' ';
 	buf[n] = '\0';
 }
@@ -144,7 +148,7 @@ open_file(const struct shm_proc *p)
 	return -1;
 }
 
-static void publish_frame(uint64_t now);
+static void publish_frame(void);
 
 void
 publish_start(void)
@@ -175,7 +179,7 @@ publish_start(void)
 	}
 	pub.on = 1;
 	/* At once: a viewer can attach as soon as the process runs. */
-	publish_frame(now_ns());
+	publish_frame();
 }
 
 int
@@ -188,7 +192,7 @@ publish_update(void)
 	now = now_ns();
 	if (now < pub.next_ns)
 		return (int)((pub.next_ns - now + 999999) / 1000000);
-	publish_frame(now);
+	publish_frame();
 	return pub.interval_ms;
 }
 
@@ -378,6 +382,8 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 		pubsym_want(h->site, 0);
 		pubsym_want(h->addr, 1);
 	}
+	r->nheld += publish_sems_held(r->tid, r->held + i, i < GW_SHM_HELD ?
+	    GW_SHM_HELD - i : 0);
 	if (c.state == GW_STATE_BLOCKED || c.state == GW_STATE_WAITING ||
 	    c.state == GW_STATE_JOINING) {
 		r->wait_addr = c.wait.addr;
@@ -456,21 +462,24 @@ make_room(void)
 }
 
 static void
-publish_frame(uint64_t now)
+publish_frame(void)
 {
 	struct gw_shm_frame *f;
-	uint64_t ticks;
+	uint64_t ticks, now;
 	double tpn;
 
 	make_room();
+	/* Calibration may take a few ms in a young process: time after. */
 	tpn = clock_ticks_per_ns();
 	ticks = clock_ticks();
+	now = now_ns();
 	pubsym_round(now);
 	f = shm_writer_begin(&pub.w);
 	f->updates = ++pub.updates;
 	f->mono_ns = now;
 	f->real_ns = clock_ns(CLOCK_REALTIME);
 	publish_gil(f, now);
+	publish_locks_scan(f);
 	publish_threads(f, now, ticks, tpn);
 	publish_locks(&pub.w, f, tpn);
 	publish_cycles(&pub.w, f);

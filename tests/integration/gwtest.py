@@ -395,3 +395,106 @@ def tasks(pid):
 
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="gwtest-")
+
+
+# --- Python interpreters and Python samples -------------------------------
+
+PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+PY_MINORS = range(8, 14)        # the CPython versions gilwatch knows
+PY_SAMPLES = os.path.join(ROOT, "samples")
+PYPROGS = os.path.join(ROOT, "tests", "integration", "pyprog")
+
+
+def py_sample(name):
+    """samples/NAME.py (run from the source tree, not built)."""
+    return os.path.join(PY_SAMPLES, name + ".py")
+
+
+def pyprog(name):
+    return os.path.join(PYPROGS, name + ".py")
+
+
+def pythons(minors=PY_MINORS):
+    """The installed interpreters, [(label, exe)]: pyenv's 3.X.Y builds
+    ($PYENV_ROOT/versions) and the system's /usr/bin/python3.X; and,
+    for a version with neither, a line "skip: python3.X not installed".
+    Returns (interpreters, skip lines)."""
+    found, skips = [], []
+    for minor in minors:
+        have = False
+        for d in sorted(glob.glob(os.path.join(PYENV, "versions",
+            "3.%d.*" % minor))):
+            exe = os.path.join(d, "bin", "python3.%d" % minor)
+            if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) \
+                and os.access(exe, os.X_OK):
+                found.append(("pyenv-" + os.path.basename(d), exe))
+                have = True
+        exe = "/usr/bin/python3.%d" % minor
+        if os.access(exe, os.X_OK):
+            found.append(("system-3.%d" % minor, exe))
+            have = True
+        if not have:
+            skips.append("skip: python3.%d not installed" % minor)
+    return found, skips
+
+
+_py_versions = {}
+
+
+def python_version(exe):
+    """"3.X.Y" of an interpreter (asked once)."""
+    if exe not in _py_versions:
+        r = run([exe, "-c", "import platform; "
+            "print(platform.python_version())"])
+        if r.returncode != 0:
+            raise AssertionError("cannot run %s: %r" % (exe, r))
+        _py_versions[exe] = r.stdout.strip()
+    return _py_versions[exe]
+
+
+def py_minor(exe):
+    return int(python_version(exe).split(".")[1])
+
+
+def source_marks(path):
+    """"# MARK:name" comments in a source file: name -> line number."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            m = re.search(r"# MARK:(\w+)", line)
+            if m:
+                out[m.group(1)] = i
+    return out
+
+
+def doc_with_reason(docs, reason):
+    """The last document whose "reason" is reason, or None."""
+    found = [d for d in docs if d.get("reason") == reason]
+    return found[-1] if found else None
+
+
+def gil_state(thread):
+    """"holds", "waits", "released", or None (no Python thread)."""
+    g = thread.get("gil")
+    return g.get("state") if isinstance(g, dict) else None
+
+
+def python_frames(thread):
+    """The thread's Python frames, innermost first, as (function, file,
+    line); function is the qualified name where the version has it."""
+    return [(f.get("function"), f.get("file"), f.get("line"))
+        for f in thread.get("frames") or []
+        if isinstance(f, dict) and f.get("kind") == "python"]
+
+
+def gil_rows(doc):
+    """tid -> per-thread row of a GIL statistics document."""
+    return {t["tid"]: t for t in doc.get("threads") or []}
+
+
+def dump_json(pid, opts=(), timeout=TIMEOUT):
+    """`gilwatch dump --format=json [OPTS] PID`: (Result, [documents])."""
+    r = run([GILWATCH, "dump", "--format=json", *opts, str(pid)],
+        timeout=timeout)
+    docs = parse_json_docs(r.stdout) if r.returncode == 0 else []
+    return r, docs

@@ -1,0 +1,278 @@
+/*
+ * gilwatch top: watch a process running under gilwatch, live.
+ *
+ * This file finds the process (given, or the one or the chosen one of
+ * those that publish), checks that it may be read and attaches to its
+ * shared-memory file, saying in one line why not when it cannot; the
+ * viewer itself is in tui/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ipc.h"
+#include "opts.h"
+#include "shm-read.h"
+
+#define TOP_DELAY_MIN	0.1	/* seconds between refreshes */
+#define TOP_DELAY_MAX	3600.0
+#define TOP_ONCE_WIDTH	160	/* columns of --once's thread table */
+#define TOP_LIST_MAX	256	/* processes offered to choose from */
+#define TOP_READY_TRIES	100	/* a file not made yet: tries, 20 ms apart */
+
+static int	cmd_top_exec(int, char **);
+
+const struct cmd_entry cmd_top_entry = {
+	.name = "top",
+	.usage = "[-d SECONDS] [--once] [PID]",
+	.summary = "Watch the threads, the GIL and the locks of PID live "
+	    "(without PID: choose among the programs run by gilwatch).",
+	.exec = cmd_top_exec,
+};
+
+static const struct option cmd_top_options[] = {
+	{ "delay",	required_argument,	NULL, 'd' },
+	{ "once",	no_argument,		NULL, 'o' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+/* "1", "0.1", "2.5": seconds -> ms; -1 when out of range. */
+static int
+cmd_top_delay(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) ||
+	    v < TOP_DELAY_MIN - 1e-9 || v > TOP_DELAY_MAX)
+		return -1;
+	return (int)(v * 1000 + 0.5);
+}
+
+/* pid is a process of ours (or we are root); says why not. */
+static int
+cmd_top_check(pid_t pid, uid_t *uid, gid_t *gid)
+{
+	pid_t tgid;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH) {
+		cli_error("no such process: %d", (int)pid);
+		return -1;
+	}
+	if (proc_owner(pid, uid, gid) == -1) {
+		if (errno == ENOENT)
+			cli_error("no such process: %d", (int)pid);
+		else
+			cli_error("/proc/%d: %s", (int)pid, strerror(errno));
+		return -1;
+	}
+	if ((tgid = proc_tgid(pid)) > 0 && tgid != pid) {
+		cli_error("%d is a thread of process %d; watch %d instead",
+		    (int)pid, (int)tgid, (int)tgid);
+		return -1;
+	}
+	if (*uid != geteuid() && geteuid() != 0) {
+		cli_error("no permission: process %d belongs to another user",
+		    (int)pid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Look where the process's shim put its file: its XDG_RUNTIME_DIR, not
+ * ours; as root, with its uid, so the directory checks pass.
+ */
+static int
+cmd_top_become(pid_t pid, uid_t uid, gid_t gid)
+{
+	char xdg[IPC_PATH_MAX];
+
+	switch (proc_getenv(pid, "XDG_RUNTIME_DIR", xdg, sizeof xdg)) {
+	case 1:
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+		break;
+	case 0:
+		unsetenv("XDG_RUNTIME_DIR");
+		break;
+	}
+	if (geteuid() != 0 || uid == 0)
+		return 0;
+	if (setegid(gid) == -1 || seteuid(uid) == -1) {
+		cli_error("cannot take the identity of process %d: %s",
+		    (int)pid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Has pid the shim, and is publishing not turned off? */
+static int
+cmd_top_publishes(pid_t pid)
+{
+	char v[32];
+
+	if (proc_maps_has(pid, "libgilwatch") != 1)
+		return 0;
+	return proc_getenv(pid, "GILWATCH_PUBLISH_MS", v, sizeof v) != 1 ||
+	    strcmp(v, "0") != 0;
+}
+
+/* Why pid has no file we can read (errno and err from shm_attach). */
+static void
+cmd_top_unreadable(pid_t pid, int err, const char *msg)
+{
+	char v[32];
+	int loaded;
+
+	if (err == EACCES) {
+		cli_error("no permission to read the state of process %d: %s",
+		    (int)pid, msg);
+		return;
+	}
+	if (err != ENOENT) {
+		cli_error("%s", msg);
+		return;
+	}
+	loaded = proc_maps_has(pid, "libgilwatch");
+	if (loaded == -1 && errno == ENOENT)
+		cli_error("no such process: %d", (int)pid);
+	else if (loaded != 1)
+		cli_error("process %d is not running under gilwatch; start it "
+		    "with: gilwatch run -- CMD", (int)pid);
+	else if (proc_getenv(pid, "GILWATCH_PUBLISH_MS", v, sizeof v) == 1 &&
+	    strcmp(v, "0") == 0)
+		cli_error("process %d does not publish its state "
+		    "(GILWATCH_PUBLISH_MS=0)", (int)pid);
+	else
+		cli_error("%s", msg);
+}
+
+static struct shm_reader *
+cmd_top_attach(pid_t pid)
+{
+	struct timespec tick = { 0, 20000000 };
+	char msg[SHM_ERR_MAX];
+	struct shm_reader *rd;
+	uid_t uid;
+	gid_t gid;
+	int i, e = ENOENT;
+
+	if (cmd_top_check(pid, &uid, &gid) == -1 ||
+	    cmd_top_become(pid, uid, gid) == -1)
+		return NULL;
+	/*
+	 * A process just started may not have made its file yet: its shim
+	 * does that from a thread of its own.
+	 */
+	for (i = 0; i < TOP_READY_TRIES; i++) {
+		if ((rd = shm_attach(pid, msg, sizeof msg)) != NULL)
+			return rd;
+		if ((e = errno) != ENODATA && (e != ENOENT ||
+		    !cmd_top_publishes(pid)))
+			break;
+		nanosleep(&tick, NULL);
+	}
+	cmd_top_unreadable(pid, e, msg);
+	return NULL;
+}
+
+/* No PID: the one process that publishes, or the user's choice. */
+static pid_t
+cmd_top_choose(int once)
+{
+	struct shm_entry e[TOP_LIST_MAX];
+	char list[512];
+	size_t off = 0;
+	pid_t pid;
+	int n, i;
+
+	n = shm_list(e, TOP_LIST_MAX);
+	if (n <= 0) {
+		cli_error("no process is running under gilwatch here; start "
+		    "one with: gilwatch run -- CMD");
+		return -1;
+	}
+	if (n == 1)
+		return e[0].pid;
+	if (n > TOP_LIST_MAX)
+		n = TOP_LIST_MAX;
+	if (once) {
+		for (i = 0; i < n && off < sizeof list; i++)
+			off += (size_t)snprintf(list + off, sizeof list - off,
+			    "%s%d (%.40s)", i ? ", " : "", (int)e[i].pid,
+			    e[i].command);
+		cli_error("%d processes run under gilwatch, give one's PID: "
+		    "%s", n, list);
+		return -1;
+	}
+	if ((pid = pick_run(e, n)) == -1)
+		cli_error("%d processes run under gilwatch and there is no "
+		    "terminal to choose on: give a PID", n);
+	return pid;
+}
+
+static int
+cmd_top_exec(int argc, char **argv)
+{
+	struct shm_reader *rd;
+	const char *errstr;
+	pid_t pid = 0;
+	int opt, once = 0, delay = 1000;
+
+	optind = 0;	/* glibc: start afresh */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:d:h", cmd_top_options,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			printf("%s\n", cmd_top_entry.summary);
+			cmd_help_usage(stdout, &cmd_top_entry);
+			return CLI_EXIT_OK;
+		case 'd':
+			if ((delay = cmd_top_delay(optarg)) == -1)
+				return cli_usage_error(&cmd_top_entry,
+				    "-d %s: seconds from %.1f to %.0f", optarg,
+				    TOP_DELAY_MIN, TOP_DELAY_MAX);
+			break;
+		case 'o':
+			once = 1;
+			break;
+		case ':':
+			return cli_usage_error(&cmd_top_entry,
+			    "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return cli_usage_error(&cmd_top_entry,
+				    "unknown option '-%c'", optopt);
+			return cli_usage_error(&cmd_top_entry,
+			    "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(&cmd_top_entry,
+		    "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc) {
+		pid = opts_pid(argv[optind], &errstr);
+		if (errstr != NULL)
+			return cli_usage_error(&cmd_top_entry,
+			    "PID '%s' is %s (must be a positive number)",
+			    argv[optind], errstr);
+	} else if ((pid = cmd_top_choose(once)) <= 0)
+		return pid == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	if ((rd = cmd_top_attach(pid)) == NULL)
+		return CLI_EXIT_ERROR;
+	if (once)
+		return tui_once(rd, TOP_ONCE_WIDTH);
+	return tui_run(rd, delay);
+}

@@ -1,0 +1,487 @@
+"""gilwatch top: the real dashboard driven in tmux (send-keys, then the
+captured screen polled for what must show, with a deadline), and
+`top --once` read as text, against the samples and CPython.
+
+Each dashboard runs in a tmux server of its own (-L, no config), killed
+when the test ends.  Nothing sleeps to wait: programs say "ready" on a
+pipe, screens are polled until the text is there or the deadline passes.
+"""
+
+import glob
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+TMUX = shutil.which("tmux")
+PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+MINORS = range(8, 14)
+SCREEN_TIMEOUT = 20 * gw.SCALE     # for a screen to show something
+
+_servers = itertools.count()
+
+
+class Tmux:
+    """A dashboard in a detached tmux session of its own server."""
+
+    def __init__(self, args, width=160, height=50, cwd=None):
+        self.sock = "gwtest-top-%d-%d" % (os.getpid(), next(_servers))
+        self.base = [TMUX, "-L", self.sock, "-f", os.devnull]
+        cmd = " ".join("'%s'" % a.replace("'", "'\\''") for a in args)
+        r = gw.run(self.base + ["new-session", "-d", "-x", str(width),
+            "-y", str(height), "-c", cwd or os.getcwd(), cmd])
+        if r.returncode != 0:
+            raise AssertionError("tmux new-session: %r" % r)
+
+    def screen(self, escapes=False):
+        """The pane's text now; None once the session is gone."""
+        r = gw.run(self.base + ["capture-pane", "-p", *(["-e"] if escapes
+            else []), "-t", "0"])
+        return r.stdout if r.returncode == 0 else None
+
+    def keys(self, *keys):
+        gw.run(self.base + ["send-keys", "-t", "0", *keys])
+
+    def resize(self, width, height):
+        r = gw.run(self.base + ["resize-window", "-t", "0", "-x",
+            str(width), "-y", str(height)])
+        if r.returncode != 0:
+            raise AssertionError("tmux resize-window: %r" % r)
+
+    def wait_for(self, test, what, escapes=False):
+        """Poll the screen until test(screen) is true; return it."""
+        last = [""]
+
+        def check():
+            s = self.screen(escapes)
+            if s is None:
+                raise AssertionError("the dashboard went away while "
+                    "waiting for %s; last screen:\n%s" % (what, last[0]))
+            last[0] = s
+            return s if test(s) else None
+        try:
+            return gw.poll_until(check, timeout=SCREEN_TIMEOUT, what=what)
+        except AssertionError as e:
+            raise AssertionError("%s; last screen:\n%s" % (e, last[0]))
+
+    def wait_text(self, pattern, what=None):
+        rx = re.compile(pattern, re.M)
+        return self.wait_for(lambda s: rx.search(s), what or pattern)
+
+    def wait_gone(self, what):
+        gw.poll_until(lambda: self.screen() is None,
+            timeout=SCREEN_TIMEOUT, what=what)
+
+    def close(self):
+        gw.run(self.base + ["kill-server"])
+
+
+def hexaddr(a):
+    return "0x%x" % a
+
+
+class TopCase(unittest.TestCase):
+    def setUp(self):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        td = gw.tempdir()
+        self.addCleanup(td.cleanup)
+        self.tmp = td.name
+
+    def start(self, name, hold=True):
+        """A sample under gilwatch, parked; its SampleInfo."""
+        prog = gw.sample(name)
+        gw.need(self, prog)
+        p = gw.Proc(gw.gilwatch_cmd([prog]), self.tmp, hold=hold,
+            name=name)
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        info = p.info()
+        self.assertIsNotNone(info.pid, p.describe())
+        self.proc = p
+        return info
+
+    def top(self, *args, **kw):
+        if TMUX is None:
+            self.fail("tmux is not installed")
+        t = Tmux([gw.GILWATCH, "top", *args], cwd=self.tmp, **kw)
+        self.addCleanup(t.close)
+        return t
+
+    def once(self, pid, *opts):
+        return gw.run([gw.GILWATCH, "top", "--once", *opts, str(pid)])
+
+
+class TestDashboard(TopCase):
+    """busy parked: holder holds `hold`, waiter blocks on it."""
+
+    def busy(self):
+        info = self.start("busy")
+        for name in ("holder", "waiter"):
+            self.assertIn(name, info.threads, self.proc.describe())
+        return info
+
+    def blocked_line(self, info):
+        return r"^\s*%d\s+waiter\b.*BLOCKED on mutex %s held by %d\b" % (
+            info.threads["waiter"], hexaddr(info.locks["hold"]),
+            info.threads["holder"])
+
+    def test_blocked_thread_and_owner(self):
+        info = self.busy()
+        t = self.top(str(info.pid))
+        t.wait_text(self.blocked_line(info), "waiter blocked on hold, "
+            "held by holder")
+        # The main thread joins holder once it has said "ready".
+        s = t.wait_text(r"2 blocked on locks", "main joining too")
+        self.assertIn("gilwatch top  pid %d" % info.pid, s)
+        holder = re.search(r"^\s*%d\s+holder\s+(\d+)\s" %
+            info.threads["holder"], s, re.M)
+        self.assertIsNotNone(holder, s)
+        self.assertEqual(holder.group(1), "1", "holder holds one lock")
+        for name in ("worker-0", "producer", "consumer"):
+            self.assertRegex(s, r"%d\s+%s\b.*WAITING on condvar" % (
+                info.threads[name], name))
+        self.assertRegex(s, r"(?m)^\s*%d\s+busy\b.*BLOCKED joining %d" % (
+            info.pid, info.threads["holder"]))
+        self.assertIn("q quit", s.rstrip().splitlines()[-1])
+
+    def test_process_end_is_shown_until_q(self):
+        info = self.busy()
+        t = self.top("-d", "0.2", str(info.pid))
+        t.wait_text(self.blocked_line(info))
+        self.proc.release()
+        self.assertEqual(self.proc.wait(), 0, self.proc.describe())
+        s = t.wait_text(r"ENDED: process %d has exited" % info.pid,
+            "the end of the process")
+        self.assertRegex(s, r"\bwaiter\b", "the last frame stays")
+        t.keys("q")
+        t.wait_gone("the dashboard to quit on q")
+
+    def test_locks_view(self):
+        info = self.busy()
+        t = self.top(str(info.pid))
+        t.wait_text(self.blocked_line(info))
+        t.keys("l")
+        s = t.wait_text(r"^mutex %s \(hold\)\s+\"holder\" \(%d\)" % (
+            hexaddr(info.locks["hold"]), info.threads["holder"]),
+            "the hold mutex with its owner in the locks view")
+        self.assertRegex(s, r"now: 1 thread waiting")
+        self.assertRegex(s, r"(?m)^mutex %s \(gate\)" % hexaddr(
+            info.locks["gate"]))
+        self.assertIn("Lock-order inversions: 0", s)
+        # r: the numbers start again (the hold mutex stays, owned).
+        t.keys("r")
+        t.wait_text(r"statistics reset in process %d" % info.pid)
+        t.wait_text(r"^mutex %s \(hold\)\s+\"holder\" \(%d\)\s+0\s+0\s" % (
+            hexaddr(info.locks["hold"]), info.threads["holder"]),
+            "hold's acquisitions reset to 0")
+        t.keys("l")
+        t.wait_text(self.blocked_line(info), "back to the table")
+
+    def test_stack_view(self):
+        info = self.busy()
+        t = self.top(str(info.pid))
+        t.wait_text(self.blocked_line(info))
+        t.keys("/")
+        t.keys("waiter", "Enter")
+        t.wait_text(r"1 threads match \"waiter\"")
+        t.keys("Enter")
+        s = t.wait_text(r"^Thread %d \"waiter\"" % info.threads["waiter"],
+            "the waiter's detail")
+        self.assertRegex(s, r"Waits for mutex %s \(hold\)" % hexaddr(
+            info.locks["hold"]))
+        self.assertRegex(s, r"held by \"holder\" \(%d\), taken at holder"
+            % info.threads["holder"])
+        s = t.wait_text(r"#\d+\s+waiter\+0x[0-9a-f]+ \(.*busy\.c:\d+\)",
+            "the waiter's stack from a dump")
+        self.assertIn("Stack from a thread dump", s)
+        t.keys("Escape")
+        t.wait_text(self.blocked_line(info), "Esc back to the table")
+
+    def test_resize_to_80x24(self):
+        info = self.busy()
+        t = self.top(str(info.pid), width=160, height=50)
+        t.wait_text(self.blocked_line(info))
+        t.resize(80, 24)
+
+        def small(s):
+            lines = s.rstrip("\n").split("\n")
+            return len(lines) == 24 and \
+                lines[0].startswith("gilwatch top  pid %d" % info.pid) \
+                and lines[-1].startswith("q quit") and \
+                max(len(l) for l in lines) <= 80 and \
+                re.search(self.blocked_line(info), s, re.M)
+        t.wait_for(small, "header, table and footer at 80x24")
+        t.resize(200, 40)
+        s = t.wait_text(r"NATIVE", "the wide layout again")
+        self.assertRegex(s, r"waiter\+0x[0-9a-f]+")
+
+    def test_timeline_and_keys(self):
+        info = self.busy()
+        t = self.top("-d", "0.1", str(info.pid))
+        t.wait_text(self.blocked_line(info))
+        t.keys("g")
+        t.wait_text(r"^\s*%d waiter\s+.*xxx" % info.threads["waiter"],
+            "the waiter's lane, blocked")
+        t.wait_text(r"now ->")
+        t.keys("g", "s")
+        t.wait_text(r"sorted by tid")
+        t.keys("p")
+        t.wait_text(r"PAUSED")
+        t.keys("?")
+        t.wait_text(r"^Keys$")
+        t.keys("Escape", "d")
+        s = t.wait_text(r"dump written to \./gilwatch-dump-%d-\S+\.txt" %
+            info.pid)
+        path = re.search(r"dump written to (\S+)", s).group(1)
+        with open(os.path.join(self.tmp, path)) as f:
+            dump = f.read()
+        self.assertIn("waiter", dump)
+        self.assertIn("tid=%d" % info.threads["holder"], dump)
+
+
+class TestDeadlock(TopCase):
+    def test_banner(self):
+        info = self.start("abba", hold=False)
+        a, b = info.threads["worker-a"], info.threads["worker-b"]
+        t = self.top(str(info.pid))
+        s = t.wait_text(r"^DEADLOCK: ", "the deadlock banner")
+        lines = s.splitlines()
+        first = [i for i, l in enumerate(lines) if l.startswith("DEADLOCK")][0]
+        end = [i for i, l in enumerate(lines) if re.match(r"\s+TID ", l)][0]
+        banner = " ".join(lines[first:end])
+        for tid, name in ((a, "worker-a"), (b, "worker-b")):
+            self.assertIn("\"%s\" (%d)" % (name, tid), banner)
+        for lock in ("A", "B"):
+            self.assertIn(hexaddr(info.locks[lock]), banner)
+        self.assertRegex(s, r"%d\s+worker-a\b.*DEADLOCKED on mutex %s held "
+            r"by %d" % (a, hexaddr(info.locks["B"]), b))
+        self.assertRegex(s, r"%d\s+worker-b\b.*DEADLOCKED on mutex %s held "
+            r"by %d" % (b, hexaddr(info.locks["A"]), a))
+        # In red: the banner's line starts with a red background.
+        s = t.screen(escapes=True)
+        line = [l for l in s.splitlines() if "DEADLOCK:" in l][0]
+        self.assertRegex(line, r"\x1b\[[0-9;]*41m.*DEADLOCK:|"
+            r"\x1b\[41m", "red background: %r" % line)
+
+    def test_once(self):
+        info = self.start("abba", hold=False)
+        r = gw.poll_until(lambda: (lambda r: r if "DEADLOCK:" in r.stdout
+            else None)(self.once(info.pid)), what="a deadlock in --once")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertRegex(r.stdout, r"DEADLOCK: .*waits for mutex %s" %
+            hexaddr(info.locks["A"]) + "|" + r"DEADLOCK: .*waits for "
+            r"mutex %s" % hexaddr(info.locks["B"]))
+
+
+class TestOnce(TopCase):
+    def test_thread_names_and_states(self):
+        info = self.start("busy")
+        joining = re.compile(r"(?m)^\s*%d\s+busy\s.*BLOCKED joining %d" % (
+            info.pid, info.threads["holder"]))
+        # The main thread joins holder right after it says "ready".
+        r = gw.poll_until(lambda: (lambda r: r if joining.search(r.stdout)
+            or r.returncode != 0 else None)(self.once(info.pid)),
+            what="main joining holder in --once")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stderr, "", r)
+        out = r.stdout
+        self.assertRegex(out, r"^gilwatch top: pid %d " % info.pid)
+        self.assertRegex(out, r"(?m)^Threads: %d: " % (len(info.threads)
+            + 1))
+        want = {
+            "waiter": r"BLOCKED on mutex %s held by %d" % (hexaddr(
+                info.locks["hold"]), info.threads["holder"]),
+            "holder": r"RUNNING",
+            "worker-0": r"WAITING on condvar",
+            "worker-3": r"WAITING on condvar",
+            "producer": r"WAITING on condvar",
+            "consumer": r"WAITING on condvar",
+        }
+        for name, state in want.items():
+            with self.subTest(thread=name):
+                self.assertRegex(out, r"(?m)^\s*%d\s+%s\s.*%s" % (
+                    info.threads[name], name, state))
+        self.assertRegex(out, r"(?m)^mutex %s \(hold\)" % hexaddr(
+            info.locks["hold"]))
+        self.proc.release()
+        self.assertEqual(self.proc.wait(), 0, self.proc.describe())
+
+    def test_without_pid(self):
+        """No PID: our process is the one taken, or among those listed."""
+        info = self.start("busy")
+        r = gw.run([gw.GILWATCH, "top", "--once"])
+        if r.returncode == 0:
+            self.assertIsNotNone(re.search(r"pid \d+", r.stdout), r)
+            if "pid %d " % info.pid not in r.stdout:
+                self.fail("--once took another process: %r" % r)
+        else:
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn("%d (" % info.pid, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r)
+
+
+def one_line(r):
+    lines = r.stderr.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("gilwatch: ")
+
+
+class TestErrors(TopCase):
+    def test_bad_arguments(self):
+        for args in (["abc"], ["0"], ["-5"], ["-d", "0.01", "1"],
+            ["-d", "x", "1"], ["-d"], ["1", "2"], ["--bogus"]):
+            with self.subTest(args=args):
+                r = gw.run([gw.GILWATCH, "top", *args])
+                self.assertEqual(r.returncode, 2, r)
+                self.assertIn("usage: gilwatch top", r.stderr)
+
+    def test_no_such_process(self):
+        r = gw.run(["sh", "-c", "echo $$"])
+        pid = int(r.stdout)
+        for opts in ([], ["--once"]):
+            with self.subTest(opts=opts):
+                r = gw.run([gw.GILWATCH, "top", *opts, str(pid)])
+                self.assertEqual(r.returncode, 1, r)
+                self.assertTrue(one_line(r), r)
+                self.assertIn("no such process", r.stderr)
+
+    def test_not_under_gilwatch(self):
+        busy = gw.sample("busy")
+        gw.need(self, busy)
+        with gw.Proc([busy], self.tmp) as p:
+            p.wait_ready()
+            r = self.once(p.info().pid)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertTrue(one_line(r), r)
+            self.assertIn("not running under gilwatch", r.stderr)
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_publishing_off(self):
+        info = None
+        busy = gw.sample("busy")
+        gw.need(self, busy)
+        env = dict(os.environ, GILWATCH_PUBLISH_MS="0")
+        with gw.Proc(gw.gilwatch_cmd([busy]), self.tmp, env=env) as p:
+            p.wait_ready()
+            info = p.info()
+            r = self.once(info.pid)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertTrue(one_line(r), r)
+            self.assertIn("GILWATCH_PUBLISH_MS=0", r.stderr)
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to switch user")
+    def test_no_permission(self):
+        info = self.start("busy")
+
+        def nobody():
+            gw.no_core()
+            os.setgid(65534)
+            os.setuid(65534)
+        p = subprocess.run([gw.GILWATCH, "top", "--once", str(info.pid)],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            preexec_fn=nobody, timeout=gw.TIMEOUT)
+        self.assertEqual(p.returncode, 1, p)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn("no permission", lines[0])
+
+
+# The GIL holder, named in the header, on every CPython installed.
+CRUNCHER = r'''
+import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None)
+started = threading.Event()
+
+def crunch():
+    libc.prctl(15, b"cruncher", 0, 0, 0)   # PR_SET_NAME: the OS name
+    started.set()
+    n = 0
+    while True:
+        n += 1
+
+threading.Thread(target=crunch, name="cruncher", daemon=True).start()
+started.wait()
+os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+time.sleep(600)
+'''
+
+
+def pyenv_builds(minor):
+    out = []
+    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
+        "3.%d.*" % minor))):
+        exe = os.path.join(d, "bin", "python3.%d" % minor)
+        if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) and \
+            os.access(exe, os.X_OK):
+            out.append(exe)
+    return out
+
+
+class TestGilHolder(TopCase):
+    def run_one(self, exe):
+        script = os.path.join(self.tmp, "cruncher.py")
+        with open(script, "w") as f:
+            f.write(CRUNCHER)
+        p = gw.Proc(gw.gilwatch_cmd([exe, script]), self.tmp, hold=False,
+            name=os.path.basename(exe))
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        pid = p.p.pid
+        r = self.once(pid)
+        self.assertEqual(r.returncode, 0, r)
+        if "GIL: none" in r.stdout:
+            why = re.search(r"GIL: none \((.*)\)", r.stdout).group(1)
+            print("skip: %s: no Python detected by gilwatch (%s)" % (exe,
+                why))
+            self.skipTest("%s: no Python detected (%s)" % (exe, why))
+        holder = r"GIL holder: \"cruncher\" \(\d+\) for "
+        gw.poll_until(lambda: re.search(holder, self.once(pid).stdout),
+            what="cruncher as the GIL holder in --once")
+        t = self.top("-d", "0.2", str(pid))
+        s = t.wait_text(holder, "cruncher as the GIL holder on screen")
+        self.assertRegex(s, r"(?m)^\s*\d+\s+cruncher\s.*HOLDS GIL")
+        self.assertRegex(s, r"GIL load\s+\[\|+")
+        p.__exit__(None, None, None)
+
+
+def make_pyenv_test(minor):
+    def test(self):
+        builds = pyenv_builds(minor)
+        if not builds:
+            print("skip: python3.%d not installed" % minor)
+            self.skipTest("python3.%d not installed" % minor)
+        for exe in builds:
+            with self.subTest(python=exe):
+                self.run_one(exe)
+    test.__doc__ = "pyenv's python3.%d" % minor
+    return test
+
+
+def make_system_test(exe):
+    def test(self):
+        if not os.access(exe, os.X_OK):
+            print("skip: %s not installed" % exe)
+            self.skipTest("%s not installed" % exe)
+        self.run_one(exe)
+    test.__doc__ = exe
+    return test
+
+
+for _minor in MINORS:
+    setattr(TestGilHolder, "test_pyenv_3_%d" % _minor,
+        make_pyenv_test(_minor))
+TestGilHolder.test_system_3_11 = make_system_test("/usr/bin/python3.11")
+
+
+if __name__ == "__main__":
+    unittest.main()

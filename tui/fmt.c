@@ -1,0 +1,470 @@
+/*
+ * Every piece of text the viewer shows, built from a source: the screen
+ * (panel-*.c) adds attributes and cuts to the terminal's width, --once
+ * (once.c) prints the same strings whole.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gilwatch/snapshot.h"
+#include "tui.h"
+
+#define ADDR_FMT	"0x%llx"
+
+const char *
+fmt_kind(int kind)
+{
+	static const char *names[] = {
+		[GW_LOCK_MUTEX] = "mutex",
+		[GW_LOCK_RWLOCK] = "rwlock",
+		[GW_LOCK_SPIN] = "spinlock",
+		[GW_LOCK_SEM] = "semaphore",
+		[GW_LOCK_COND] = "condvar",
+		[GW_LOCK_THREAD] = "thread",
+		[GW_LOCK_GIL] = "gil",
+	};
+
+	return kind >= 0 && kind <= GW_LOCK_GIL ? names[kind] : "lock";
+}
+
+char *
+fmt_dur(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000u;
+
+	if (ns < 1000)
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%lluus", (unsigned long long)ns / 1000);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%llums", (unsigned long long)ns / 1000000);
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", (double)ns / 1e9);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)s / 60,
+		    (unsigned long long)s % 60);
+	else
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)s / 3600,
+		    (unsigned long long)s / 60 % 60);
+	return buf;
+}
+
+char *
+fmt_pct(double share, char *buf, size_t len)
+{
+	if (share < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f%%", share * 100);
+	return buf;
+}
+
+char *
+fmt_sym(const struct source *s, uint64_t addr, int data, char *buf,
+    size_t len)
+{
+	const struct gw_shm_sym *sym = source_sym(s, addr, data);
+
+	if (sym == NULL || sym->function[0] == '\0')
+		snprintf(buf, len, ADDR_FMT, (unsigned long long)addr);
+	else if (data && sym->offset == 0)
+		snprintf(buf, len, "%s", sym->function);
+	else if (data)
+		snprintf(buf, len, "%s+%llu", sym->function,
+		    (unsigned long long)sym->offset);
+	else
+		snprintf(buf, len, "%s+0x%llx", sym->function,
+		    (unsigned long long)sym->offset);
+	return buf;
+}
+
+char *
+fmt_where(const struct source *s, uint64_t ip, char *buf, size_t len)
+{
+	const struct gw_shm_sym *sym = source_sym(s, ip, 0);
+	char name[160];
+
+	fmt_sym(s, ip, 0, name, sizeof name);
+	if (sym != NULL && sym->file[0] != '\0' && sym->line > 0)
+		snprintf(buf, len, "%s (%s:%d)", name, sym->file, sym->line);
+	else if (sym != NULL && sym->module[0] != '\0')
+		snprintf(buf, len, "%s in %s", name, sym->module);
+	else
+		snprintf(buf, len, "%s", name);
+	return buf;
+}
+
+char *
+fmt_lockname(const struct source *s, int kind, uint64_t addr, char *buf,
+    size_t len)
+{
+	const struct gw_shm_sym *sym = source_sym(s, addr, 1);
+	char name[128];
+
+	if (sym != NULL && sym->function[0] != '\0')
+		snprintf(buf, len, "%s " ADDR_FMT " (%s)", fmt_kind(kind),
+		    (unsigned long long)addr, fmt_sym(s, addr, 1, name,
+		    sizeof name));
+	else
+		snprintf(buf, len, "%s " ADDR_FMT, fmt_kind(kind),
+		    (unsigned long long)addr);
+	return buf;
+}
+
+char *
+fmt_thread(const struct source *s, pid_t tid, char *buf, size_t len)
+{
+	const struct row *r = source_row(s, tid);
+
+	if (r != NULL && r->t->name[0] != '\0')
+		snprintf(buf, len, "\"%s\" (%d)", r->t->name, (int)tid);
+	else
+		snprintf(buf, len, "%d", (int)tid);
+	return buf;
+}
+
+/* "4711" or "4711,4712+" */
+static char *
+owners(const struct gw_shm_thread *t, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < t->nowners && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%d",
+		    i ? "," : "", (int)t->owners[i]);
+	if ((t->flags & GW_SHM_T_MORE_OWNERS) && off < len)
+		snprintf(buf + off, len - off, "+");
+	return buf;
+}
+
+static char *
+blocked(const struct source *s, const struct row *r, int compact,
+    char *buf, size_t len)
+{
+	const struct gw_shm_thread *t = r->t;
+	const char *word = r->cls == CLS_DEADLOCK ? "DEADLOCKED" : "BLOCKED";
+	char age[32], who[64];
+
+	fmt_dur(t->state_ns, age, sizeof age);
+	owners(t, who, sizeof who);
+	if (t->state == GW_STATE_JOINING)
+		snprintf(buf, len, "%s %s %s %s", word, compact ? "join" :
+		    "joining", t->nowners ? who : "a thread", age);
+	else if (t->nowners == 0)
+		snprintf(buf, len, "%s on %s " ADDR_FMT " %s%s", word,
+		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
+		    age, t->wait_timed && !compact ? " (timed)" : "");
+	else
+		snprintf(buf, len, compact ? "%s %s " ADDR_FMT " by %s %s%s" :
+		    "%s on %s " ADDR_FMT " held by %s %s%s", word,
+		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
+		    who, age, t->wait_timed && !compact ? " (timed)" : "");
+	return buf;
+}
+
+char *
+fmt_state(const struct source *s, const struct row *r, int compact,
+    char *buf, size_t len)
+{
+	const struct gw_shm_thread *t = r->t;
+	char age[32];
+
+	if (t->gil_state == GW_SHM_GIL_HOLDING) {
+		snprintf(buf, len, "HOLDS GIL %s", fmt_dur(t->gil_ns, age,
+		    sizeof age));
+		return buf;
+	}
+	if (t->gil_state == GW_SHM_GIL_WAITING) {
+		snprintf(buf, len, "WAITS GIL %s", fmt_dur(t->gil_ns, age,
+		    sizeof age));
+		return buf;
+	}
+	fmt_dur(t->state_ns, age, sizeof age);
+	switch (t->state) {
+	case GW_STATE_BLOCKED:
+	case GW_STATE_JOINING:
+		return blocked(s, r, compact, buf, len);
+	case GW_STATE_WAITING:
+		snprintf(buf, len, "WAITING on %s " ADDR_FMT " %s",
+		    compact ? "cond" : "condvar",
+		    (unsigned long long)t->wait_addr, age);
+		return buf;
+	case GW_STATE_EXITED:
+		snprintf(buf, len, "EXITED");
+		return buf;
+	}
+	snprintf(buf, len, "%s %s", s->frame.head.gil.present ?
+	    "IO/released" : "RUNNING", age);
+	return buf;
+}
+
+/* "1:02:03", "3d 01:02:03" */
+static char *
+uptime(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000u;
+
+	if (s >= 86400)
+		snprintf(buf, len, "%llud %02llu:%02llu:%02llu",
+		    (unsigned long long)s / 86400,
+		    (unsigned long long)s / 3600 % 24,
+		    (unsigned long long)s / 60 % 60, (unsigned long long)s % 60);
+	else
+		snprintf(buf, len, "%llu:%02llu:%02llu",
+		    (unsigned long long)s / 3600,
+		    (unsigned long long)s / 60 % 60, (unsigned long long)s % 60);
+	return buf;
+}
+
+char *
+fmt_process(const struct source *s, char *buf, size_t len)
+{
+	const struct shm_frame *f = &s->frame;
+	char up[48], py[40];
+
+	if (f->head.gil.present)
+		snprintf(py, sizeof py, "Python %s", f->head.gil.version);
+	else
+		snprintf(py, sizeof py, "no Python");
+	snprintf(buf, len, "pid %d  %.80s  %s  up %s", (int)s->pid,
+	    f->command[0] != '\0' ? f->command : "?", py,
+	    uptime(f->head.real_ns > f->start_real_ns ? f->head.real_ns -
+	    f->start_real_ns : 0, up, sizeof up));
+	return buf;
+}
+
+char *
+fmt_gil(const struct source *s, char *buf, size_t len)
+{
+	const struct gw_shm_gil *g = &s->frame.head.gil;
+	char who[64], dur[32], rate[32];
+
+	if (!g->present) {
+		snprintf(buf, len, "GIL: none (%s)", g->why_not[0] != '\0' ?
+		    g->why_not : "no Python detected");
+		return buf;
+	}
+	if (s->switches_per_s < 0)
+		snprintf(rate, sizeof rate, "-");
+	else
+		snprintf(rate, sizeof rate, "%.0f", s->switches_per_s);
+	if (g->holder != 0)
+		snprintf(buf, len, "GIL holder: %s for %s, %u waiting, "
+		    "%s switches/s", fmt_thread(s, g->holder, who, sizeof who),
+		    fmt_dur(g->holder_ns, dur, sizeof dur), g->waiting, rate);
+	else
+		snprintf(buf, len, "GIL holder: none (free), %u waiting, "
+		    "%s switches/s", g->waiting, rate);
+	return buf;
+}
+
+char *
+fmt_counts(const struct source *s, char *buf, size_t len)
+{
+	const struct tui_counts *c = &s->counts;
+	int n;
+
+	n = snprintf(buf, len, "Threads: %u: %u running, %u waiting for GIL, "
+	    "%u blocked on locks, %u sleeping", c->total, c->running,
+	    c->gil_wait, c->blocked, c->sleeping);
+	if ((s->frame.head.flags & GW_SHM_TRUNC_THREADS) && n > 0 &&
+	    (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (%u of %u shown)",
+		    c->total, s->frame.head.threads_total);
+	return buf;
+}
+
+char *
+fmt_meter(const char *label, double share, const char *tail, int width,
+    char *buf, size_t len)
+{
+	int bar = width - (int)strlen(label) - (int)strlen(tail) - 4, fill, i;
+	size_t off;
+
+	if (bar < 4)
+		bar = 4;
+	if (share < 0)
+		share = 0;
+	fill = (int)(share * bar + 0.5);
+	if (fill > bar)
+		fill = bar;
+	off = (size_t)snprintf(buf, len, "%s [", label);
+	for (i = 0; i < bar && off + 1 < len; i++)
+		buf[off++] = i < fill ? '|' : ' ';
+	snprintf(buf + off, len - off, "] %s", tail);
+	return buf;
+}
+
+char *
+fmt_cycle(const struct source *s, uint32_t n, char *buf, size_t len)
+{
+	const struct shm_frame *f = &s->frame;
+	const struct gw_shm_link *l;
+	char who[64], by[64], lock[160];
+	size_t off = 0;
+	uint32_t i;
+	int first = 1;
+
+	for (i = 0; i < f->nlinks && off < len; i++) {
+		l = &f->links[i];
+		if (l->cycle != n)
+			continue;
+		fmt_lockname(s, l->kind, l->lock, lock, sizeof lock);
+		fmt_thread(s, l->held_by, by, sizeof by);
+		if (first)
+			off += (size_t)snprintf(buf + off, len - off,
+			    "DEADLOCK: %s waits for %s held by %s",
+			    fmt_thread(s, l->tid, who, sizeof who), lock, by);
+		else
+			off += (size_t)snprintf(buf + off, len - off,
+			    ", which waits for %s held by %s", lock, by);
+		first = 0;
+	}
+	return first ? NULL : buf;
+}
+
+/*
+ * The state column gets room first: it says what a thread does.  The
+ * GIL columns only when there is a GIL, the frames when room is left.
+ */
+void
+fmt_columns(const struct source *s, int width, struct cols *c)
+{
+	int rest, gil = s->frame.head.gil.present;
+
+	memset(c, 0, sizeof *c);
+	c->tid = 7;
+	c->name = width < 100 ? 10 : 15;
+	c->gil = gil ? 5 : 0;
+	c->wait = gil ? 5 : 0;
+	c->locks = width < 100 ? 3 : 5;
+	rest = width - (c->tid + 1 + c->name + 1 + (gil ? 12 : 0) +
+	    c->locks + 1);
+	c->state = rest < 56 ? rest : 56;
+	if (c->state < 10)
+		c->state = 10;
+	rest -= c->state + 1;
+	if (rest >= 16) {
+		c->native = rest < 40 ? rest : 40;
+		rest -= c->native + 1;
+	}
+	if (rest >= 16 && gil)
+		c->python = rest;
+}
+
+/* Append one column (skipped when its width is 0). */
+static void
+col(char *buf, size_t len, size_t *off, int width, int right,
+    const char *text)
+{
+	int n;
+
+	if (width <= 0 || *off >= len)
+		return;
+	n = snprintf(buf + *off, len - *off, right ? "%s%*.*s" : "%s%-*.*s",
+	    *off > 0 ? " " : "", width, width, text);
+	if (n > 0)
+		*off += (size_t)n;
+	if (*off > len - 1)
+		*off = len - 1;
+}
+
+char *
+fmt_row(const struct source *s, const struct row *r, const struct cols *c,
+    char *buf, size_t len)
+{
+	char tid[16], held[16], waited[16], locks[16], state[256];
+	char native[160];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (r == NULL) {
+		col(buf, len, &off, c->tid, 1, "TID");
+		col(buf, len, &off, c->name, 0, "NAME");
+		col(buf, len, &off, c->gil, 1, "GIL%");
+		col(buf, len, &off, c->wait, 1, "WAIT%");
+		col(buf, len, &off, c->locks, 1, c->locks < 5 ? "LKS" :
+		    "LOCKS");
+		col(buf, len, &off, c->state, 0, "STATE");
+		col(buf, len, &off, c->native, 0, "NATIVE");
+		col(buf, len, &off, c->python, 0, "PYTHON");
+		return buf;
+	}
+	fmt_state(s, r, 0, state, sizeof state);
+	if ((int)strlen(state) > c->state)
+		fmt_state(s, r, 1, state, sizeof state);
+	native[0] = '\0';
+	if (r->t->nframes > 0)
+		fmt_sym(s, r->t->frames[0], 0, native, sizeof native);
+	snprintf(tid, sizeof tid, "%d", (int)r->t->tid);
+	snprintf(locks, sizeof locks, "%u", r->t->nheld);
+	col(buf, len, &off, c->tid, 1, tid);
+	col(buf, len, &off, c->name, 0, r->t->name);
+	col(buf, len, &off, c->gil, 1, fmt_pct(r->held, held, sizeof held));
+	col(buf, len, &off, c->wait, 1, fmt_pct(r->waited, waited,
+	    sizeof waited));
+	col(buf, len, &off, c->locks, 1, locks);
+	col(buf, len, &off, c->state, 0, state);
+	col(buf, len, &off, c->native, 0, native);
+	col(buf, len, &off, c->python, 0, r->t->py_frame);
+	return buf;
+}
+
+char *
+fmt_lock(const struct source *s, const struct gw_shm_lock *l, char *buf,
+    size_t len)
+{
+	char lock[160], owner[64], wt[32], wm[32], ht[32], hm[32];
+
+	if (l == NULL) {
+		snprintf(buf, len, "%-44s %-22s %9s %9s %8s %8s %8s %8s",
+		    "LOCK", "OWNER", "ACQUIRED", "CONTENDED", "WAIT", "WAITMAX",
+		    "HOLD", "HOLDMAX");
+		return buf;
+	}
+	fmt_lockname(s, l->kind, l->addr, lock, sizeof lock);
+	if (l->owner != 0)
+		fmt_thread(s, l->owner, owner, sizeof owner);
+	else
+		snprintf(owner, sizeof owner, "-");
+	if (l->kind == GW_LOCK_COND) {
+		snprintf(buf, len, "%-44.44s %-22.22s waits %llu, signals %llu, "
+		    "signals with no waiter %llu, %d waiting now", lock, owner,
+		    (unsigned long long)l->cond_waits,
+		    (unsigned long long)l->cond_signals,
+		    (unsigned long long)l->cond_lost, (int)l->cond_waiters);
+		return buf;
+	}
+	snprintf(buf, len, "%-44.44s %-22.22s %9llu %9llu %8s %8s %8s %8s",
+	    lock, owner, (unsigned long long)l->acquired,
+	    (unsigned long long)l->contended,
+	    fmt_dur(l->wait_total_ns, wt, sizeof wt),
+	    fmt_dur(l->wait_max_ns, wm, sizeof wm),
+	    fmt_dur(l->hold_total_ns, ht, sizeof ht),
+	    fmt_dur(l->hold_max_ns, hm, sizeof hm));
+	return buf;
+}
+
+char *
+fmt_site(const struct source *s, const char *what,
+    const struct gw_shm_site *site, char *buf, size_t len)
+{
+	char where[256], dur[32];
+
+	snprintf(buf, len, "    %s %8llux %8s  %s", what,
+	    (unsigned long long)site->count, fmt_dur(site->ns, dur,
+	    sizeof dur), fmt_where(s, site->ip, where, sizeof where));
+	return buf;
+}
+
+char *
+fmt_fit(char *s, int width)
+{
+	if (width < 0)
+		width = 0;
+	if ((int)strlen(s) > width)
+		s[width] = '\0';
+	return s;
+}

@@ -1,0 +1,154 @@
+/*
+ * `gilwatch top --once`: one frame as plain text on standard output, the
+ * same words the dashboard shows, nothing cut: the header, the deadlock
+ * cycles and inversions, every thread, the most waited-for locks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui.h"
+
+#define ONCE_LOCKS	10	/* locks listed */
+#define ONCE_POLL_MS	20	/* while waiting for a frame */
+#define ONCE_SLACK_MS	1000	/* waited beyond two intervals */
+
+/* Print s without its trailing blanks. */
+static void
+put(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	printf("%.*s\n", (int)n, s);
+}
+
+static void
+header(struct source *s)
+{
+	const struct gw_shm_gil *g = &s->frame.head.gil;
+	char buf[2048], tail[64];
+	uint32_t n;
+
+	fmt_process(s, buf, sizeof buf);
+	printf("gilwatch top: %s\n", buf);
+	if (source_ended(s))
+		printf("ENDED: %s\n", s->why);
+	put(fmt_gil(s, buf, sizeof buf));
+	if (g->present) {
+		snprintf(tail, sizeof tail, "1s %3.0f%% 10s %3.0f%%",
+		    g->load_1s * 100, g->load_10s * 100);
+		put(fmt_meter("GIL load  ", g->load_1s, tail, 60, buf,
+		    sizeof buf));
+		snprintf(tail, sizeof tail, "1s %3.0f%% 10s %3.0f%%",
+		    g->contention_1s * 100, g->contention_10s * 100);
+		put(fmt_meter("contention", g->contention_1s, tail, 60, buf,
+		    sizeof buf));
+	}
+	put(fmt_counts(s, buf, sizeof buf));
+	for (n = 0; n < s->frame.head.cycles; n++)
+		if (fmt_cycle(s, n, buf, sizeof buf) != NULL)
+			put(buf);
+	if (s->frame.head.inversions > 0) {
+		printf("Lock-order inversions: %u\n", s->frame.head.inversions);
+		for (n = 0; n < s->frame.norders; n++)
+			printf("  %s\n", s->frame.orders[n].text);
+	}
+}
+
+static void
+locks(struct source *s)
+{
+	const struct gw_shm_lock *l;
+	char buf[1024];
+	uint32_t i;
+	int k;
+
+	if (s->frame.nlocks == 0)
+		return;
+	printf("\nLocks, most waited for first (%u of %u):\n",
+	    s->frame.nlocks < ONCE_LOCKS ? s->frame.nlocks : ONCE_LOCKS,
+	    s->frame.head.locks_total);
+	put(fmt_lock(s, NULL, buf, sizeof buf));
+	for (i = 0; i < s->frame.nlocks && i < ONCE_LOCKS; i++) {
+		l = &s->frame.locks[i];
+		put(fmt_lock(s, l, buf, sizeof buf));
+		for (k = 0; k < GW_SHM_SITES; k++)
+			if (l->waiters[k].ip != 0)
+				put(fmt_site(s, "waited", &l->waiters[k], buf,
+				    sizeof buf));
+		for (k = 0; k < GW_SHM_SITES; k++)
+			if (l->holders[k].ip != 0)
+				put(fmt_site(s, "held  ", &l->holders[k], buf,
+				    sizeof buf));
+	}
+}
+
+int
+once_print(struct source *s, int width)
+{
+	struct cols c;
+	uint32_t *idx, n, i;
+	char buf[2048];
+
+	if ((idx = calloc(s->nrows + 1, sizeof *idx)) == NULL) {
+		fprintf(stderr, "gilwatch: out of memory\n");
+		return -1;
+	}
+	header(s);
+	fmt_columns(s, width, &c);
+	printf("\n");
+	put(fmt_row(s, NULL, &c, buf, sizeof buf));
+	n = order_rows(s, ORDER_STATE, "", idx);
+	for (i = 0; i < n; i++)
+		put(fmt_row(s, &s->rows[idx[i]], &c, buf, sizeof buf));
+	locks(s);
+	free(idx);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static uint64_t
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A first frame, then a second one for the rates (GIL%, switches/s),
+ * each waited for at most two publication intervals and a second.
+ */
+int
+tui_once(struct shm_reader *rd, int width)
+{
+	struct timespec tick = { 0, ONCE_POLL_MS * 1000000L };
+	struct source s;
+	uint64_t end;
+	int rc, got = 0, status = CLI_EXIT_OK;
+
+	source_init(&s, rd);
+	end = ms_now() + 2 * (uint64_t)s.frame.interval_ms + ONCE_SLACK_MS;
+	for (;;) {
+		rc = source_sample(&s);
+		if (rc == 1 && ++got == 2)
+			break;
+		if (rc == 1)
+			end = ms_now() + 2 * (uint64_t)s.frame.interval_ms +
+			    ONCE_SLACK_MS;
+		if (source_ended(&s) || ms_now() >= end)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (!s.have) {
+		fprintf(stderr, "gilwatch: %s\n", s.err[0] != '\0' ? s.err :
+		    s.why);
+		status = CLI_EXIT_ERROR;
+	} else if (once_print(&s, width) == -1)
+		status = CLI_EXIT_ERROR;
+	source_free(&s);
+	return status;
+}

@@ -1,0 +1,234 @@
+/*
+ * One thread in full: its state, the GIL, what it waits for and who
+ * holds that, the locks it holds and where it took each, the frames
+ * published with its wait, and its whole stack (Python frames merged)
+ * from a thread dump the process writes when the view opens.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gilwatch/snapshot.h"
+#include "tui.h"
+
+struct page {
+	int	 y, h, top, n, width;
+};
+
+static void
+line(struct page *p, int role, const char *s)
+{
+	if (p->n >= p->top && p->n < p->top + p->h)
+		crt_put(p->y + p->n - p->top, 0, p->width, role, s);
+	p->n++;
+}
+
+static void
+fetch(struct tui *t)
+{
+	out_free(&t->stack);
+	t->stack_err[0] = '\0';
+	if (source_ended(t->src)) {
+		snprintf(t->stack_err, sizeof t->stack_err, "%s",
+		    t->src->why);
+		return;
+	}
+	if (ctl_stack(t->src->pid, t->detail_tid, &t->stack, t->stack_err,
+	    sizeof t->stack_err) == -1)
+		out_free(&t->stack);
+}
+
+void
+detail_open(struct tui *t, pid_t tid)
+{
+	if (t->view != VIEW_DETAIL && t->view != VIEW_HELP)
+		t->back = t->view;
+	t->view = VIEW_DETAIL;
+	t->detail_tid = tid;
+	t->detail_top = 0;
+	fetch(t);
+}
+
+static void
+gil_lines(struct page *p, const struct source *s, const struct row *r)
+{
+	const struct gw_shm_thread *th = r->t;
+	char buf[512], a[32], b[32], c[16], d[16];
+
+	if (!s->frame.head.gil.present)
+		return;
+	snprintf(buf, sizeof buf, "GIL: %s; held %s in all, waited %s in "
+	    "all, %llu acquisitions; over the window held %s, waited %s",
+	    th->gil_state == GW_SHM_GIL_HOLDING ? "holds it" :
+	    th->gil_state == GW_SHM_GIL_WAITING ? "waits for it" :
+	    "neither holds nor waits", fmt_dur(th->gil_hold_ns, a, sizeof a),
+	    fmt_dur(th->gil_wait_ns, b, sizeof b),
+	    (unsigned long long)th->gil_acquired,
+	    fmt_pct(r->held, c, sizeof c), fmt_pct(r->waited, d, sizeof d));
+	line(p, ROLE_NORMAL, buf);
+}
+
+static void
+wait_lines(struct page *p, const struct source *s, const struct row *r)
+{
+	const struct gw_shm_thread *th = r->t;
+	char buf[512], lock[160], who[64], where[256];
+	int i;
+
+	if (th->state != GW_STATE_BLOCKED && th->state != GW_STATE_WAITING &&
+	    th->state != GW_STATE_JOINING)
+		return;
+	if (th->state == GW_STATE_JOINING)
+		snprintf(buf, sizeof buf, "Waits for a thread to end%s",
+		    th->wait_timed ? " (timed)" : "");
+	else
+		snprintf(buf, sizeof buf, "Waits for %s%s", fmt_lockname(s,
+		    th->wait_kind, th->wait_addr, lock, sizeof lock),
+		    th->wait_timed ? " (timed)" : "");
+	line(p, r->cls == CLS_DEADLOCK ? ROLE_BANNER : ROLE_BLOCKED, buf);
+	for (i = 0; i < th->nowners; i++) {
+		if (th->owner_sites[i] != 0)
+			snprintf(buf, sizeof buf, "  held by %s, taken at %s",
+			    fmt_thread(s, th->owners[i], who, sizeof who),
+			    fmt_where(s, th->owner_sites[i], where,
+			    sizeof where));
+		else
+			snprintf(buf, sizeof buf, "  held by %s",
+			    fmt_thread(s, th->owners[i], who, sizeof who));
+		line(p, ROLE_NORMAL, buf);
+	}
+	if (th->flags & GW_SHM_T_MORE_OWNERS)
+		line(p, ROLE_NORMAL, "  and by more threads");
+}
+
+static void
+held_lines(struct page *p, const struct source *s, const struct row *r)
+{
+	const struct gw_shm_thread *th = r->t;
+	const struct gw_shm_held *h;
+	char buf[512], lock[160], where[256], dur[32], cnt[32];
+	uint32_t i;
+
+	snprintf(buf, sizeof buf, "Holds %u lock%s", th->nheld,
+	    th->nheld == 1 ? "" : "s");
+	line(p, ROLE_NORMAL, buf);
+	for (i = 0; i < th->nheld && i < GW_SHM_HELD; i++) {
+		h = &th->held[i];
+		cnt[0] = '\0';
+		if (h->count > 1)
+			snprintf(cnt, sizeof cnt, ", %u times", h->count);
+		snprintf(buf, sizeof buf, "  %s%s, taken at %s%s%s%s",
+		    fmt_lockname(s, h->kind, h->addr, lock, sizeof lock),
+		    h->mode == GW_MODE_SHARED ? " (read)" : "",
+		    fmt_where(s, h->site, where, sizeof where),
+		    h->held_ns ? ", held " : "",
+		    h->held_ns ? fmt_dur(h->held_ns, dur, sizeof dur) : "",
+		    cnt);
+		line(p, ROLE_NORMAL, buf);
+	}
+	if (th->nheld > GW_SHM_HELD) {
+		snprintf(buf, sizeof buf, "  and %u more (d writes a dump "
+		    "with all)", th->nheld - GW_SHM_HELD);
+		line(p, ROLE_NORMAL, buf);
+	}
+}
+
+static void
+frame_lines(struct page *p, const struct source *s, const struct row *r)
+{
+	const struct gw_shm_thread *th = r->t;
+	char buf[512], where[256];
+	int i;
+
+	if (th->nframes == 0)
+		return;
+	line(p, ROLE_NORMAL, th->flags & GW_SHM_T_SITE_ONLY ?
+	    "Where it waits (published):" :
+	    "Stack when the wait began (published):");
+	for (i = 0; i < th->nframes; i++) {
+		snprintf(buf, sizeof buf, "  #%-2d %s", i, fmt_where(s,
+		    th->frames[i], where, sizeof where));
+		line(p, ROLE_NORMAL, buf);
+	}
+	if (th->flags & GW_SHM_T_FRAMES_TRUNC)
+		line(p, ROLE_NORMAL, "  ... (deeper frames left out)");
+}
+
+/* The dump's paragraph for the thread, its first line left out. */
+static void
+stack_lines(struct page *p, struct tui *t)
+{
+	const char *q, *nl, *end;
+	char buf[512];
+	int first = 1;
+
+	line(p, ROLE_NORMAL, "");
+	if (t->stack.len == 0) {
+		snprintf(buf, sizeof buf, "Stack: none (%s; f tries again)",
+		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched");
+		line(p, ROLE_DIM, buf);
+		return;
+	}
+	line(p, ROLE_NORMAL, "Stack from a thread dump taken when this "
+	    "view opened (f: take another):");
+	for (q = t->stack.buf, end = q + t->stack.len; q < end; q = nl + 1) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		if (!first) {
+			snprintf(buf, sizeof buf, "%.*s", (int)(nl - q), q);
+			line(p, ROLE_NORMAL, buf);
+		}
+		first = 0;
+	}
+}
+
+void
+detail_draw(struct tui *t, int y, int h)
+{
+	struct source *s = t->src;
+	const struct row *r = source_row(s, t->detail_tid);
+	struct page p = { y + 1, h - 1, t->detail_top, 0, crt_cols() };
+	char buf[1024], state[256];
+	uint32_t n;
+
+	if (r == NULL) {
+		snprintf(buf, sizeof buf, "Thread %d: no longer in the "
+		    "process", (int)t->detail_tid);
+		crt_put(y, 0, p.width, ROLE_HEAD, buf);
+		stack_lines(&p, t);
+	} else {
+		snprintf(buf, sizeof buf, "Thread %d \"%s\"",
+		    (int)r->t->tid, r->t->name);
+		crt_put(y, 0, p.width, ROLE_HEAD, buf);
+		snprintf(buf, sizeof buf, "State: %s", fmt_state(s, r, 0,
+		    state, sizeof state));
+		line(&p, r->cls == CLS_DEADLOCK ? ROLE_BANNER : ROLE_NORMAL,
+		    buf);
+		for (n = 0; r->cls == CLS_DEADLOCK && n < s->frame.head.cycles;
+		    n++)
+			if (fmt_cycle(s, n, buf, sizeof buf) != NULL &&
+			    strstr(buf, state) == NULL)
+				line(&p, ROLE_BANNER, buf);
+		gil_lines(&p, s, r);
+		wait_lines(&p, s, r);
+		held_lines(&p, s, r);
+		snprintf(buf, sizeof buf, "Top Python frame: %s",
+		    r->t->py_frame[0] != '\0' ? r->t->py_frame :
+		    "(not published)");
+		line(&p, ROLE_NORMAL, buf);
+		frame_lines(&p, s, r);
+		stack_lines(&p, t);
+	}
+	t->detail_lines = p.n;
+	t->body_h = p.h;
+}
+
+int
+detail_key(struct tui *t, int key)
+{
+	if (key == 'f') {
+		fetch(t);
+		return KEY_DONE;
+	}
+	return tui_scroll(key, &t->detail_top, t->detail_lines, t->body_h);
+}

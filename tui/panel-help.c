@@ -1,0 +1,69 @@
+/* The help view: every key, and how to read the screen. */
+#include <stddef.h>
+
+#include "tui.h"
+
+static const char *text[] = {
+	"gilwatch top: a live view of a process running under gilwatch",
+	"",
+	"Keys",
+	"  q            quit",
+	"  Up/Down j/k  move the selection (scroll, in text views)",
+	"  PgUp/PgDn    a page up or down; Home/End: first, last",
+	"  Enter        the selected thread in full: state, locks, stack",
+	"               (the stack comes from a thread dump the process",
+	"               writes then; f in that view takes another)",
+	"  Esc          back to the previous view; in the table, clear the",
+	"               filter",
+	"  s            sort by the next key: state, tid, name, gil%,",
+	"               wait%, age, locks",
+	"  /            filter: threads whose TID, name, state or frame",
+	"               holds the text; Enter applies, Esc cancels",
+	"  g            the GIL timeline (again: back to the table)",
+	"  l            the locks view (again: back to the table)",
+	"  p            pause or resume the refresh",
+	"  d            write a thread dump to ./gilwatch-dump-PID-TIME.txt",
+	"  r            reset the statistics in the process (lock and GIL",
+	"               numbers start from zero)",
+	"  ?            this help",
+	"",
+	"Thread states",
+	"  HOLDS GIL 3ms     holds the GIL, for 3 ms so far",
+	"  WAITS GIL 14ms    waits for the GIL",
+	"  BLOCKED on mutex 0x.. held by 4711 2.3s",
+	"                    waits for a lock that thread 4711 holds",
+	"  DEADLOCKED ...    blocked in a deadlock cycle (red banner above)",
+	"  WAITING on condvar  waits on a condition variable (sleeping)",
+	"  IO/released       a Python thread without the GIL: in C code,",
+	"                    I/O or idle",
+	"  RUNNING           in none of the calls gilwatch watches",
+	"",
+	"Columns: GIL% and WAIT% are the shares of time the thread held",
+	"and waited for the GIL over the last second or refresh; LOCKS",
+	"the locks it holds; NATIVE the program's frame where it waits.",
+	"",
+	"Timeline: one lane per thread, one column per refresh, newest at",
+	"the right:  # held the GIL  + held it part of the time",
+	"- waited for it  x blocked on a lock  . sleeping  _ other",
+};
+
+void
+help_draw(struct tui *t, int y, int h)
+{
+	int i, n = (int)(sizeof text / sizeof text[0]);
+
+	if (t->help_top > n - 1)
+		t->help_top = n - 1;
+	crt_put(y, 0, crt_cols(), ROLE_HEAD, "Help");
+	for (i = 0; i < h - 1 && t->help_top + i < n; i++)
+		crt_put(y + 1 + i, 0, crt_cols(), ROLE_NORMAL,
+		    text[t->help_top + i]);
+	t->body_h = h - 1;
+}
+
+int
+help_key(struct tui *t, int key)
+{
+	return tui_scroll(key, &t->help_top, (int)(sizeof text /
+	    sizeof text[0]), t->body_h);
+}
