@@ -29,14 +29,20 @@ static int wake[2] = { -1, -1 };	/* signal handler -> helper */
 static int listen_fd = -1;
 static char sock_path[IPC_PATH_MAX];
 static pid_t sock_pid;
+static atomic_int helper_started;	/* see dump_need_helper */
 
 /* Async-signal-safe: one write to a non-blocking pipe. */
 static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
+	static const char alone[] = "gilwatch: no thread dump: the process "
+	    "has a single thread, and gilwatch's helper starts with its "
+	    "second\n";
 	int saved = errno;
 
-	if (wake[1] != -1)
+	if (!atomic_load(&helper_started))
+		(void)!write(STDERR_FILENO, alone, sizeof alone - 1);
+	else if (wake[1] != -1)
 		(void)!write(wake[1], "d", 1);
 	errno = saved;
 }
@@ -145,13 +151,20 @@ accept_one(void)
 	close(fd);
 }
 
+/* Read what the wake pipe holds: 'd' asks for a dump, 'q' to quit. */
 static void
-drain(int fd)
+drain(int fd, int *dump, int *quit)
 {
 	char buf[64];
+	ssize_t n, i;
 
-	while (read(fd, buf, sizeof buf) > 0)
-		;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (i = 0; i < n; i++) {
+			if (buf[i] == 'q')
+				*quit = 1;
+			else
+				*dump = 1;
+		}
 }
 
 static void *
@@ -159,19 +172,23 @@ helper_main(void *arg)
 {
 	struct pollfd p[2];
 	uint64_t last_scan = 0, now;
-	int wait_ms = SCAN_INTERVAL_MS, next;
+	int wait_ms, next, dump, quit = 0;
 
 	thread_set_internal();
 	publish_start();
+	next = publish_update();
+	wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
 	p[0].fd = wake[0];
 	p[0].events = POLLIN;
 	p[1].fd = listen_fd;
 	p[1].events = POLLIN;
-	for (;;) {
+	while (!quit) {
 		p[0].revents = p[1].revents = 0;
+		dump = 0;
 		if (poll(p, listen_fd == -1 ? 1 : 2, wait_ms) > 0) {
-			if (p[0].revents & POLLIN) {
-				drain(wake[0]);
+			if (p[0].revents & POLLIN)
+				drain(wake[0], &dump, &quit);
+			if (dump) {
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
 				if (config.stats)
 					report_locks_to_output();
@@ -188,7 +205,21 @@ helper_main(void *arg)
 		next = publish_update();
 		wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
 	}
+	dump_stop();
 	return NULL;
+}
+
+/*
+ * The program's last thread is ending.  glibc ends the process when its
+ * last thread exits, and the helper counts as one: leave, so the
+ * process ends as it would without us (a child forked from a thread
+ * other than main ends that way).
+ */
+void
+dump_quit(void)
+{
+	if (wake[1] != -1)
+		(void)!write(wake[1], "q", 1);
 }
 
 static int
@@ -218,6 +249,24 @@ start_helper(void)
 	return 0;
 }
 
+/*
+ * The helper starts with the program's second thread, not before: a
+ * single-threaded program stays single-threaded under gilwatch (glibc's
+ * single-thread shortcuts, Python's fork-with-threads warning, thread
+ * counts).  It has nothing to deadlock with but itself, which its own
+ * hooks report.
+ */
+void
+dump_need_helper(void)
+{
+	int expect = 0;
+
+	if (atomic_load_explicit(&helper_started, memory_order_relaxed) ||
+	    !atomic_compare_exchange_strong(&helper_started, &expect, 1))
+		return;
+	start_helper();
+}
+
 int
 dump_start(void)
 {
@@ -238,7 +287,7 @@ dump_start(void)
 			    config.dump_signal, (int)getpid());
 			break;
 		}
-	return start_helper();
+	return 0;
 }
 
 void
@@ -251,7 +300,8 @@ dump_after_fork_child(void)
 	close(wake[1]);
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		wake[0] = wake[1] = -1;
-	start_helper();
+	/* The child has one thread: its helper waits for a second. */
+	atomic_store(&helper_started, 0);
 }
 
 void

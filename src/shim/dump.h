@@ -1,5 +1,6 @@
 /*
- * The helper thread: one thread of gilwatch's own per process that
+ * The helper thread: one thread of gilwatch's own per multithreaded
+ * process (it starts with the program's second thread) that
  * writes the thread dump when the dump signal arrives, answers
  * `gilwatch dump PID` on the control socket, and runs the periodic
  * deadlock scan.  It blocks every signal, so the program's signals
@@ -13,6 +14,12 @@ int	dump_start(void);
 
 /* In a fork child: the helper did not survive; start a new one. */
 void	dump_after_fork_child(void);
+
+/* The program is starting a thread: start the helper if not yet. */
+void	dump_need_helper(void);
+
+/* The program has no thread left: the helper leaves too. */
+void	dump_quit(void);
 
 /* At exit: remove the socket. */
 void	dump_stop(void);

@@ -13,7 +13,8 @@
  * These markers are exact (see shared/reference/cpython-internals.md).
  *
  * Per-thread state lives in struct thread (gil_* fields); the totals
- * below are process-wide.  All times are clock ticks (clock.h).
+ * below are process-wide.  Times are nanoseconds of CLOCK_MONOTONIC
+ * (now_ns): GIL events are rare enough to afford it.
  */
 #ifndef GW_GIL_H
 #define GW_GIL_H

@@ -38,6 +38,8 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr,
 		return EAGAIN;
 	if (thread_in_shim() || (s = malloc(sizeof *s)) == NULL)
 		return real.create(th, attr, fn, arg);
+	if (thread_create_hook != NULL)
+		thread_create_hook();
 	s->fn = fn;
 	s->arg = arg;
 	rc = real.create(th, attr, start_thread, s);

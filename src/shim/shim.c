@@ -74,6 +74,8 @@ shim_init(void)
 	gil_init();
 	if (!config.lock_order_off)
 		order_enable();
+	thread_last_exit = dump_quit;
+	thread_create_hook = dump_need_helper;
 	dump_start();
 	pthread_atfork(stack_fork_prepare, stack_fork_done, after_fork_child);
 	atomic_store(&initialised, 1);

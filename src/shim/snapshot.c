@@ -143,6 +143,8 @@ struct raw {
 	uint32_t	 nheld;
 	struct waitinfo	 wait;
 	struct stack	 stack;
+	int		 gil_state;
+	uint64_t	 gil_since;
 };
 
 /* A consistent copy of t's fields, retrying while t writes them. */
@@ -178,6 +180,8 @@ copy_record(struct snap *s, struct thread *t, struct raw *r)
 	}
 	r->t = t;
 	r->tid = atomic_load(&t->tid);
+	r->gil_state = atomic_load(&t->gil_state);
+	r->gil_since = atomic_load(&t->gil_since);
 	return 0;
 }
 
@@ -437,27 +441,36 @@ fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	ti->waiting = w;
 }
 
+/*
+ * The GIL states were copied with the records, in one quick pass before
+ * anything slow, and checked against the holder read once: a snapshot
+ * never shows two holders, even when the GIL moves while stacks are
+ * sampled and named.
+ */
 static void
-fill_gil(struct thread *t, struct gw_thread_info *ti, uint64_t now)
+fill_gil(struct raw *r, struct thread *holder, struct gw_thread_info *ti,
+    uint64_t now)
 {
 	static const enum gw_gil_state map[] = {
 		[GIL_NONE] = GW_GIL_RELEASED,
 		[GIL_WAITING] = GW_GIL_WAITING,
 		[GIL_HOLDING] = GW_GIL_HOLDING,
 	};
-	uint64_t since = atomic_load(&t->gil_since);
-	int st = atomic_load(&t->gil_state);
+	uint64_t since = r->gil_since;
+	int st = r->gil_state;
 
 	if (gil_address() == 0)
 		return;
+	if (st == GIL_HOLDING && r->t != holder)
+		st = GIL_NONE;
 	ti->gil = map[st >= GIL_NONE && st <= GIL_HOLDING ? st : GIL_NONE];
 	ti->gil_seconds = since != 0 && now > since ?
 	    (double)(now - since) / 1e9 : 0;
 }
 
 static void
-fill_thread(struct snap *s, struct raw *r, struct gw_thread_info *ti,
-    uint64_t now, int flags)
+fill_thread(struct snap *s, struct raw *r, struct thread *holder,
+    struct gw_thread_info *ti, uint64_t now, int flags)
 {
 	char name[64];
 
@@ -466,7 +479,7 @@ fill_thread(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	ti->name = snap_str(s, name);
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
-	fill_gil(r->t, ti, now);
+	fill_gil(r, holder, ti, now);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);
 	take_stack(s, r, ti, flags);
@@ -525,12 +538,12 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
     const struct wf_frame *cycle, int ncycle)
 {
 	struct gw_thread_info *ti;
-	struct thread *t;
-	struct raw r;
+	struct thread *t, *holder;
+	struct raw *r;
 	struct snap *s;
 	struct timespec ts;
 	uint64_t now = now_ns();
-	size_t max, n = 0;
+	size_t max, n = 0, i;
 
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
@@ -543,15 +556,19 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	fill_command(s);
 	max = thread_count() + 64;
 	ti = snap_alloc(s, max * sizeof *ti);
-	for (t = thread_first(); ti != NULL && t != NULL && n < max;
-	    t = t->next) {
+	r = snap_alloc(s, max * sizeof *r);
+	/* First every record, quickly; then the slow parts. */
+	holder = gil_holder_thread();
+	for (t = thread_first(); ti != NULL && r != NULL && t != NULL &&
+	    n < max; t = t->next) {
 		if (!atomic_load(&t->in_use) || t->internal)
 			continue;
-		memset(&r, 0, sizeof r);
-		if (copy_record(s, t, &r) == -1)
+		if (copy_record(s, t, &r[n]) == -1)
 			break;
-		fill_thread(s, &r, &ti[n++], now, flags);
+		n++;
 	}
+	for (i = 0; i < n; i++)
+		fill_thread(s, &r[i], holder, &ti[i], now, flags);
 	s->pub.threads = ti;
 	s->pub.nthreads = n;
 	if (ncycle > 0)

@@ -28,6 +28,9 @@ static struct ulock grow_lock = ULOCK_INIT;
 static pthread_key_t exit_key;
 static atomic_int enabled;
 
+void	(*thread_last_exit)(void);
+void	(*thread_create_hook)(void);
+
 void *
 thread_pages(size_t len)
 {
@@ -317,8 +320,9 @@ thread_exit(struct thread *t)
 	thread_set_state(t, GW_STATE_EXITED);
 	tls.self = NULL;
 	tls.internal = 1;	/* later destructors must not re-register */
-	atomic_fetch_sub(&nused, 1);
 	atomic_store(&t->in_use, 0);
+	if (atomic_fetch_sub(&nused, 1) == 1 && thread_last_exit != NULL)
+		thread_last_exit();
 }
 
 void

@@ -155,6 +155,13 @@ void	thread_name(struct thread *, char *buf, size_t len);
 /* Forget the cached name (after setname) so the next read refreshes. */
 void	thread_name_changed(struct thread *, const char *name);
 
+/*
+ * Called when the last program thread ends, and before the program
+ * creates a thread (both set by the shim).
+ */
+extern void	(*thread_last_exit)(void);
+extern void	(*thread_create_hook)(void);
+
 /* The calling thread is ending: free its record for reuse. */
 void	thread_exit(struct thread *);
 

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import unittest
 
 from tests.integration import gwtest as gw
@@ -111,6 +112,29 @@ class TestExecAndFork(unittest.TestCase):
             ["--on-deadlock=exit", "--no-report"])
         self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
         self.assertIn("Found one deadlock (1 thread)", r.stderr)
+
+
+FORK_FROM_THREAD = """
+import os, threading
+def f():
+    pid = os.fork()
+    if pid == 0:
+        return          # the child's only thread ends: so must the child
+    print("child status", os.waitpid(pid, 0)[1])
+t = threading.Thread(target=f)
+t.start()
+t.join()
+"""
+
+
+class TestForkFromThread(unittest.TestCase):
+    def test_child_ends_with_its_last_thread(self):
+        """A child forked from a thread other than main ends when that
+        thread returns: the shim's helper must not keep it alive."""
+        r = gw.run_under_gilwatch([sys.executable, "-W", "ignore", "-c",
+            FORK_FROM_THREAD], ["--no-report"], timeout=20 * gw.SCALE)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, "child status 0\n", r)
 
 
 class TestBadInput(unittest.TestCase):
