@@ -281,10 +281,11 @@ dump_start(void)
 			    config.dump_signal, (int)getpid());
 			break;
 		case -2:
-			msg_say("signal %d is ignored in this process (a shell "
-			    "does that for background jobs): no dump on it "
-			    "(gilwatch dump %d still works)",
-			    config.dump_signal, (int)getpid());
+			/*
+			 * Ignored, as a shell leaves SIGQUIT for background
+			 * jobs: the program asked for nothing, and saying so
+			 * on every run is noise (gilwatch(1) tells).
+			 */
 			break;
 		}
 	return 0;
