@@ -189,7 +189,6 @@ search_from(struct thread *start, struct thread *scratch_owner)
 	if (!first_report(wf_cycle_signature(f, n)))
 		return;
 	report_deadlock(f, n);
-	report_act(&config.on_deadlock);
 }
 
 void

@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "deadlock.h"
+#include "gil.h"
+#include "py.h"
 #include "dump.h"
 #include "ipc.h"
 #include "msg.h"
@@ -35,9 +37,9 @@ static atomic_int helper_started;	/* see dump_need_helper */
 static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
-	static const char alone[] = "gilwatch: no thread dump: the process "
-	    "has a single thread, and gilwatch's helper starts with its "
-	    "second\n";
+	static const char alone[] = "gilwatch: no thread dump: this Python "
+	    "process has a single thread, and gilwatch's helper starts with "
+	    "its second\n";
 	int saved = errno;
 
 	if (!atomic_load(&helper_started))
@@ -223,6 +225,15 @@ dump_quit(void)
 }
 
 static int
+waits_for_second_thread(void)
+{
+	const struct py_runtime *rt = gil_runtime();
+
+	return rt != NULL && (rt->major > 3 || (rt->major == 3 &&
+	    rt->minor >= 12));
+}
+
+static int
 start_helper(void)
 {
 	sigset_t all, old;
@@ -250,11 +261,11 @@ start_helper(void)
 }
 
 /*
- * The helper starts with the program's second thread, not before: a
- * single-threaded program stays single-threaded under gilwatch (glibc's
- * single-thread shortcuts, Python's fork-with-threads warning, thread
- * counts).  It has nothing to deadlock with but itself, which its own
- * hooks report.
+ * Start the helper now if it is not running.  In CPython 3.12 and later
+ * it waits for the program's second thread instead: os.fork() there
+ * warns when the process has more than one thread, so a single-threaded
+ * Python program must stay single-threaded.  Such a program has nothing
+ * to deadlock with but itself, which its own hooks report.
  */
 void
 dump_need_helper(void)
@@ -288,6 +299,8 @@ dump_start(void)
 			 */
 			break;
 		}
+	if (!waits_for_second_thread())
+		dump_need_helper();
 	return 0;
 }
 
@@ -301,8 +314,12 @@ dump_after_fork_child(void)
 	close(wake[1]);
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		wake[0] = wake[1] = -1;
-	/* The child has one thread: its helper waits for a second. */
+	/*
+	 * A new helper for the child (a multiprocessing worker is dumped
+	 * by its own pid): forks made from a child are rare enough.
+	 */
 	atomic_store(&helper_started, 0);
+	dump_need_helper();
 }
 
 void

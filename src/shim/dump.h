@@ -1,6 +1,6 @@
 /*
- * The helper thread: one thread of gilwatch's own per multithreaded
- * process (it starts with the program's second thread) that
+ * The helper thread: one thread of gilwatch's own per process (in
+ * CPython 3.12+ from the program's second thread on) that
  * writes the thread dump when the dump signal arrives, answers
  * `gilwatch dump PID` on the control socket, and runs the periodic
  * deadlock scan.  It blocks every signal, so the program's signals

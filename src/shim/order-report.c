@@ -269,7 +269,6 @@ order_report(struct thread *t, int view, struct oedge **cyc, int n,
 		report_json_cycle(&o, t, view, cyc, n, site);
 	else
 		report_text_cycle(&o, t, view, cyc, n, site);
-	report_out_to_output(&o);
+	report_final(&o, &config.lock_order);
 	out_free(&o);
-	report_act(&config.lock_order);
 }

@@ -14,6 +14,7 @@
 #include "out.h"
 #include "report.h"
 #include "stack.h"
+#include "ulock.h"
 #include "thread.h"
 
 static const char *reason_names[] = {
@@ -237,29 +238,44 @@ report_lock_name(uintptr_t addr, char *buf, size_t len)
 	return 1;
 }
 
-void
-report_act(const struct opts_deadlock *what)
+/*
+ * One report at a time reaches the output, and the process ends only
+ * between two: two threads that close two cycles at once must not leave
+ * half a report behind when the first one exits.
+ */
+static struct ulock output_lock = ULOCK_INIT;
+
+/*
+ * Write o; then, when `then` says exit or abort, end the process without
+ * letting go of the output, so no other report starts after this one.
+ */
+static void
+output_write(struct out *o, const struct opts_deadlock *then)
 {
-	switch (what->action) {
-	case OPTS_ACTION_EXIT:
-		_exit(what->status);
-	case OPTS_ACTION_ABORT:
+	int fd = o != NULL ? config_open_output() : -1;
+
+	ulock_lock(&output_lock);
+	if (fd != -1 && out_write(o, fd) == -1)
+		msg_say("cannot write the report");
+	if (then != NULL && then->action == OPTS_ACTION_EXIT)
+		_exit(then->status);
+	if (then != NULL && then->action == OPTS_ACTION_ABORT)
 		abort();
-	case OPTS_ACTION_REPORT:
-		break;
-	}
+	ulock_unlock(&output_lock);
+	if (fd != -1)
+		close(fd);
 }
 
 void
 report_out_to_output(struct out *o)
 {
-	int fd = config_open_output();
+	output_write(o, NULL);
+}
 
-	if (fd == -1)
-		return;
-	if (out_write(o, fd) == -1)
-		msg_say("cannot write the report");
-	close(fd);
+void
+report_final(struct out *o, const struct opts_deadlock *then)
+{
+	output_write(o, then);
 }
 
 static void
@@ -277,15 +293,25 @@ write_snapshot(const struct gw_snapshot *s, int fd, enum gw_format fmt)
 	out_free(&o);
 }
 
+static void
+snapshot_to_output(const struct gw_snapshot *s,
+    const struct opts_deadlock *then)
+{
+	struct out o;
+
+	out_init(&o);
+	if (config.format == GW_FORMAT_JSON)
+		report_json(&o, s);
+	else
+		report_text(&o, s);
+	output_write(&o, then);
+	out_free(&o);
+}
+
 void
 report_to_output(const struct gw_snapshot *s)
 {
-	int fd = config_open_output();
-
-	if (fd == -1)
-		return;
-	write_snapshot(s, fd, config.format);
-	close(fd);
+	snapshot_to_output(s, NULL);
 }
 
 void
@@ -313,8 +339,9 @@ report_deadlock(const struct wf_frame *cycle, int ncycle)
 	if (s == NULL) {
 		msg_say("deadlock between %d threads (out of memory for the "
 		    "report)", ncycle);
+		report_final(NULL, &config.on_deadlock);
 		return;
 	}
-	report_to_output(s);
+	snapshot_to_output(s, &config.on_deadlock);
 	snapshot_free(s);
 }

@@ -26,7 +26,7 @@ void	report_to_output(const struct gw_snapshot *);
 /* A thread dump to the configured output (signal) or to fd (request). */
 void	report_dump(enum gw_snapshot_reason, int fd, enum gw_format);
 
-/* The deadlock report for a verified cycle. */
+/* The deadlock report for a verified cycle, then --on-deadlock. */
 void	report_deadlock(const struct wf_frame *cycle, int ncycle);
 
 /* "api", "signal", "request" or "deadlock". */
@@ -42,9 +42,13 @@ void	report_text_frame(struct out *, const struct gw_frame *);
 void	report_json_frame(struct out *, const struct gw_frame *);
 void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 
-/* After a report: carry out report, exit:N or abort. */
+/*
+ * Write o to the configured output, then carry out `then` (report,
+ * exit:N or abort) without letting another report start in between.
+ * o may be NULL (nothing to write).
+ */
 struct opts_deadlock;
-void	report_act(const struct opts_deadlock *);
+void	report_final(struct out *, const struct opts_deadlock *then);
 
 /*
  * The lock statistics table, sorted by an enum opts_sort key, at most
