@@ -22,6 +22,7 @@ class CountingResult(unittest.TextTestResult):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.started, self.failed, self.skipped_ids = [], set(), set()
+        self.known_gaps = []
 
     def startTest(self, test):
         super().startTest(test)
@@ -48,6 +49,13 @@ class CountingResult(unittest.TextTestResult):
         super().addSkip(test, reason)
         self.skipped_ids.add(test.id())
 
+    def addExpectedFailure(self, test, err):
+        # A known gap, marked in the test: not a pass; counted with the
+        # skipped and named at the end.
+        super().addExpectedFailure(test, err)
+        self.skipped_ids.add(test.id())
+        self.known_gaps.append(test.id())
+
 
 def main():
     ap = argparse.ArgumentParser(description="gilwatch integration tests")
@@ -69,6 +77,8 @@ def main():
     passed = [t for t in result.started
         if t not in result.failed and t not in skipped]
     failed = len(result.failed)
+    for t in result.known_gaps:
+        print("known gap (expected failure): %s" % t)
     print("integration: %d passed, %d failed, %d skipped" %
         (len(passed), failed, len(skipped)))
     return 1 if failed else 0

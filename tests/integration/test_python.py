@@ -1,0 +1,614 @@
+"""The Python samples (samples/*.py) and a few test programs
+(tests/integration/pyprog/) under gilwatch, on every installed
+interpreter: pyenv's 3.8-3.13 and Debian's static /usr/bin/python3.11
+(one subTest each; a version with no interpreter prints "skip: ...").
+
+What is checked is what gilwatch reports: the GIL statistics at exit
+(`--format=json`, the document with reason "gil"), thread dumps taken
+with `gilwatch dump` while a sample is parked on GW_HOLD_FD, and
+deadlock reports.  Threads are known by the native ids the samples
+print ("gw-sample: thread NAME TID"), so that the checks do not depend
+on gilwatch reading threading's names; test_thread_names checks that
+separately.
+"""
+
+import json
+import os
+import signal
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+DUMP_TRIES = 40         # dumps taken to catch a moment, at most
+
+
+class PythonCase(unittest.TestCase):
+    _skips_said = False
+
+    def tmpdir(self):
+        td = gw.tempdir()
+        self.addCleanup(td.cleanup)
+        return td.name
+
+    def interpreters(self):
+        """The interpreters to run on; says once which are missing."""
+        found, skips = gw.pythons()
+        if not PythonCase._skips_said:
+            for s in skips:
+                print(s)
+            PythonCase._skips_said = True
+        if not found:
+            self.skipTest("no python3.8-3.13 installed")
+        return found
+
+    def each_python(self):
+        """[(label, exe)]: the interpreters, once gilwatch is built.
+        Each test runs each in `with self.subTest(python=label)`."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        return self.interpreters()
+
+    def run_report(self, exe, script, args=(), opts=(), status=0,
+        timeout=gw.TIMEOUT, env=None):
+        """Run script under `gilwatch run --format=json` with reports to
+        a file per process; return (Result, sample info, the main
+        process's documents)."""
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([exe, script, *args], ["--format=json",
+            "--output=" + os.path.join(tmp, "report-%p.json"), *opts],
+            timeout=timeout, env=env)
+        self.assertEqual(r.returncode, status, r)
+        info = gw.sample_info(r.stderr)
+        self.assertIsNotNone(info.pid, r)
+        path = os.path.join(tmp, "report-%d.json" % info.pid)
+        self.assertTrue(os.path.isfile(path),
+            "no %s; have %s" % (path, os.listdir(tmp)))
+        return r, info, gw.load_report(path)
+
+    def gil_doc(self, docs, exe):
+        """The exit GIL statistics: present, for this interpreter."""
+        doc = gw.doc_with_reason(docs, "gil")
+        self.assertIsNotNone(doc, "no GIL statistics in %s" %
+            [d.get("reason") for d in docs])
+        self.assertIs(doc.get("present"), True, doc)
+        self.assertEqual(doc.get("python"), gw.python_version(exe))
+        return doc
+
+    def assertSharesAddUp(self, doc):
+        """One thread at most holds the GIL: the per-thread held shares
+        add up to the load over the run (both over the same time)."""
+        total = sum(t["held_share"] for t in doc["threads"])
+        self.assertAlmostEqual(total, doc["load"]["run"], delta=0.01,
+            msg="sum of held_share vs load run: %s" % doc)
+
+
+class TestGilCpu(PythonCase):
+    def test_exit_report(self):
+        """Two CPU-bound threads: the GIL is busy, they share it, and
+        forced switches happen."""
+        sample = gw.py_sample("gil_cpu")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, sample)
+                reasons = [d.get("reason") for d in docs]
+                self.assertIn("locks", reasons, "lock table at exit")
+                self.assertEqual(reasons[-1], "gil", "GIL statistics last")
+                doc = self.gil_doc(docs, exe)
+                self.assertGreater(doc["switches"], 0)
+                self.assertGreater(doc["forced"], 0,
+                    "crunchers force switches")
+                self.assertGreater(doc["load"]["run"], 0.5, doc["load"])
+                self.assertGreater(doc["contention"]["run"], 0, doc)
+                self.assertEqual(doc["interval_us"], 5000)
+                rows = gw.gil_rows(doc)
+                for name in ("cruncher-0", "cruncher-1"):
+                    tid = info.threads[name]
+                    self.assertIn(tid, rows, "%s (%d) in %s" % (name, tid,
+                        sorted(rows)))
+                    row = rows[tid]
+                    self.assertGreater(row["held_share"], 0.1, row)
+                    self.assertGreater(row["wait_share"], 0, row)
+                    self.assertGreater(row["acquired"], 1, row)
+                    self.assertGreater(row["wait_us"]["max"], 0, row)
+                self.assertSharesAddUp(doc)
+
+    def test_dump_one_holder(self):
+        """A dump while two crunchers run: exactly one thread holds the
+        GIL, a cruncher; the other waits (or is caught between dropping
+        and asking again); the main thread, parked in a read, has
+        released it.  A dump can fall between a drop and the next take
+        (no holder), and the main thread may still be taking the GIL
+        back after saying ready, so a few dumps are tried until one
+        shows the settled state; none may ever show two holders."""
+        sample = gw.py_sample("gil_cpu")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                with gw.Proc(gw.gilwatch_cmd([exe, sample]), tmp) as p:
+                    p.wait_ready()
+                    self.check_one_holder(p, p.info())
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+
+    def check_one_holder(self, p, info):
+        crunchers = {info.threads["cruncher-0"], info.threads["cruncher-1"]}
+        main = info.threads["main"]
+        good = None
+        for _ in range(DUMP_TRIES):
+            r, docs = gw.dump_json(p.p.pid)
+            self.assertEqual(r.returncode, 0, r)
+            thr = gw.threads(docs[0])
+            self.assertLessEqual(crunchers | {main}, set(thr))
+            states = {t: gw.gil_state(th) for t, th in thr.items()}
+            holders = [t for t, st in states.items() if st == "holds"]
+            self.assertLessEqual(len(holders), 1, "two holders: %s; "
+                "the dump: %s" % (states, docs[0]))
+            for tid in crunchers:
+                self.assertIn(states[tid], ("holds", "waits", "released"))
+                fns = [f[0] for f in gw.python_frames(thr[tid])]
+                self.assertIn("crunch", fns, thr[tid])
+            if holders and holders[0] in crunchers and \
+                states[main] == "released" and \
+                states[(crunchers - set(holders)).pop()] == "waits":
+                good = docs[0]
+                break
+        self.assertIsNotNone(good, "no dump in %d with one cruncher "
+            "holding, the other waiting and main released" % DUMP_TRIES)
+        fns = [f[0] for f in gw.python_frames(gw.threads(good)[main])]
+        self.assertEqual(fns[:2], ["wait_release", "main"])
+        # The GIL statistics of the running program agree.
+        r, docs = gw.dump_json(p.p.pid, ["--gil"])
+        self.assertEqual(r.returncode, 0, r)
+        doc = docs[0]
+        self.assertEqual(doc.get("reason"), "gil")
+        self.assertIs(doc.get("present"), True)
+        self.assertEqual(doc.get("python"), gw.python_version(
+            p.args[p.args.index("--") + 1]))
+        self.assertIn(doc["holder"], crunchers | {0}, doc)
+        self.assertLessEqual(doc["waiting"], 2, doc)
+        self.assertGreater(doc["switches"], 0)
+
+
+class TestGilIo(PythonCase):
+    def test_low_load(self):
+        """Threads blocked in select() and read() most of the time: the
+        GIL is held for a small share of the run."""
+        sample = gw.py_sample("gil_io")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, sample)
+                doc = self.gil_doc(docs, exe)
+                self.assertLess(doc["load"]["run"], 0.5, doc["load"])
+                self.assertGreater(doc["switches"], 0)
+                rows = gw.gil_rows(doc)
+                for name in ("reader-0", "reader-1", "reader-2", "reader-3",
+                    "ticker"):
+                    row = rows.get(info.threads[name])
+                    self.assertIsNotNone(row, "%s in %s" % (name, doc))
+                    self.assertGreater(row["acquired"], 100, row)
+                    self.assertLess(row["held_share"], 0.2, row)
+                self.assertSharesAddUp(doc)
+
+
+class TestSwitchInterval(PythonCase):
+    def test_interval_changes_switches(self):
+        """The same work with a 0.5 ms and a 50 ms switch interval: many
+        more GIL switches, forced ones in particular, with the short
+        one.  The crunchers' acquisitions are at least the switches the
+        program saw itself (each time a cruncher sees that the other ran,
+        it has taken the GIL again)."""
+        sample = gw.py_sample("gil_switchinterval")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                got = {}
+                for interval in ("0.0005", "0.05"):
+                    r, info, docs = self.run_report(exe, sample,
+                        ["--only", interval])
+                    doc = self.gil_doc(docs, exe)
+                    self.assertEqual(doc["interval_us"],
+                        round(float(interval) * 1e6))
+                    rows = gw.gil_rows(doc)
+                    acq = sum(rows[info.threads[n]]["acquired"]
+                        for n in ("cruncher-0", "cruncher-1"))
+                    seen = int(r.stdout.split("about ")[1].split()[0])
+                    self.assertGreaterEqual(acq, seen, r.stdout)
+                    got[interval] = (doc["switches"], doc["forced"], acq)
+                short, long_ = got["0.0005"], got["0.05"]
+                self.assertGreater(short[0], long_[0], "switches: %s" % got)
+                self.assertGreater(short[1], long_[1], "forced: %s" % got)
+                self.assertGreater(short[2], 2 * long_[2],
+                    "crunchers' acquisitions: %s" % got)
+
+
+class TestPyDeadlock(PythonCase):
+    def test_lock_order_deadlock(self):
+        """Two threading.Locks taken in opposite orders: one deadlock of
+        two semaphores (what threading.Lock is made of), the exact
+        locks, and each thread's Python frames at the line that
+        blocks."""
+        sample = gw.py_sample("py_deadlock")
+        marks = gw.source_marks(sample)
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, sample,
+                    opts=["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+                    timeout=gw.DEADLOCK_TIMEOUT)
+                found = [d for d in docs if gw.deadlocks(d)]
+                self.assertEqual(len(found), 1, docs)
+                doc = found[0]
+                self.assertEqual(doc.get("reason"), "deadlock")
+                cycles = gw.deadlocks(doc)
+                self.assertEqual(len(cycles), 1, cycles)
+                links = {l["tid"]: l for l in cycles[0]}
+                a, b = info.threads["locker-a"], info.threads["locker-b"]
+                self.assertEqual(set(links), {a, b})
+                want = {a: ("B", b, "take_a_then_b", "a_wants_b"),
+                    b: ("A", a, "take_b_then_a", "b_wants_a")}
+                thr = gw.threads(doc)
+                for tid, (lock, holder, fn, mark) in want.items():
+                    link = links[tid]
+                    self.assertEqual(link["kind"], "semaphore")
+                    self.assertEqual(link["addr"], info.locks[lock])
+                    self.assertEqual(link["held_by"], holder)
+                    t = thr[tid]
+                    self.assertEqual(t.get("state"), "blocked")
+                    self.assertEqual(gw.gil_state(t), "released",
+                        "a thread blocked on a Lock waits without the GIL")
+                    w = gw.waiting(t)
+                    self.assertEqual((w["addr"], w["kind"]),
+                        (info.locks[lock], "semaphore"))
+                    self.assertEqual(w["owners"], [holder])
+                    self.assertIn(info.locks[lock], gw.held_addrs(thr[holder]))
+                    py = gw.python_frames(t)
+                    self.assertTrue(py, t)
+                    self.assertEqual(py[0][0], fn, py)
+                    self.assertTrue(py[0][1].endswith("py_deadlock.py"), py)
+                    self.assertEqual(py[0][2], marks[mark], py)
+
+
+def view_key(frames, minor):
+    """sys._current_frames() frames as gilwatch names them: the
+    qualified name from 3.11 (co_qualname), the plain name before."""
+    return [(f["qualname"] if minor >= 11 else f["function"], f["file"],
+        f["line"]) for f in frames]
+
+
+class TestPyBlocker(PythonCase):
+    def blocked_dump(self, p, info):
+        """The first dump (of a few) with both block-N threads waiting
+        for a lock: they may still be on their way into it when the
+        sample says ready."""
+        waiters = [info.threads["block-1"], info.threads["block-2"]]
+        for _ in range(DUMP_TRIES):
+            r, docs = gw.dump_json(p.p.pid)
+            self.assertEqual(r.returncode, 0, r)
+            thr = gw.threads(docs[0])
+            if all(t in thr and gw.waiting(thr[t]) for t in waiters):
+                return docs[0]
+        self.fail("block-1 and block-2 never both blocked: %s" % docs)
+
+    def test_one_dump_diagnoses(self):
+        """PyMOTW's blocker: one dump shows who holds `blocker` and
+        that the others wait for it; every thread's Python frames are
+        those sys._current_frames() showed the program itself,
+        innermost first."""
+        sample = gw.py_sample("py_blocker")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                view_path = os.path.join(tmp, "view.json")
+                minor = gw.py_minor(exe)
+                cmd = gw.gilwatch_cmd([exe, sample, "--view", view_path])
+                with gw.Proc(cmd, tmp) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    doc = self.blocked_dump(p, info)
+                    with open(view_path) as f:
+                        view = json.load(f)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                thr = gw.threads(doc)
+                holder = info.threads["holder"]
+                blocker = info.locks["blocker"]
+                for name in ("block-1", "block-2"):
+                    t = thr[info.threads[name]]
+                    self.assertEqual(t.get("state"), "blocked", t)
+                    w = gw.waiting(t)
+                    self.assertEqual((w["addr"], w["kind"]),
+                        (blocker, "semaphore"))
+                    self.assertEqual(w["owners"][:1], [holder])
+                    self.assertEqual(gw.gil_state(t), "released")
+                    fns = [f[0] for f in gw.python_frames(t)]
+                    self.assertEqual(fns[:1], ["block"])
+                self.assertIn(blocker, gw.held_addrs(thr[holder]))
+                self.assertIn("hold_blocker",
+                    [f[0] for f in gw.python_frames(thr[holder])])
+                self.assertEqual(view["tids"]["holder"], holder)
+                for name, frames in view["frames"].items():
+                    with self.subTest(thread=name):
+                        tid = view["tids"][name]
+                        self.assertEqual(info.threads[name], tid)
+                        self.assertEqual(gw.python_frames(thr[tid]),
+                            [tuple(k) for k in view_key(frames, minor)])
+
+    def test_where_blocker_was_taken(self):
+        """The dump says where the holder took `blocker`: the Python
+        line (hold_blocker, at the `take` mark), in the held lock's
+        entry, not only the C function every Lock is taken in."""
+        sample = gw.py_sample("py_blocker")
+        take = gw.source_marks(sample)["take"]
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                with gw.Proc(gw.gilwatch_cmd([exe, sample]), tmp) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    doc = self.blocked_dump(p, info)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                holder = gw.threads(doc)[info.threads["holder"]]
+                entry = [h for h in holder.get("held") or []
+                    if gw.lock_of(h)["addr"] == info.locks["blocker"]]
+                self.assertEqual(len(entry), 1, holder)
+
+                def py_lines(o):
+                    """Every Python frame anywhere in o."""
+                    if isinstance(o, dict):
+                        if o.get("kind") == "python":
+                            yield (o.get("function"), o.get("line"))
+                        for v in o.values():
+                            yield from py_lines(v)
+                    elif isinstance(o, list):
+                        for v in o:
+                            yield from py_lines(v)
+                self.assertIn(("hold_blocker", take), list(py_lines(entry[0])),
+                    "where blocker was taken: %s" % entry[0])
+
+
+class TestGilNumpy(PythonCase):
+    def numpy_pythons(self):
+        """The interpreters that can import numpy; the others are
+        skipped aloud."""
+        out = []
+        for label, exe in self.interpreters():
+            r = gw.run([exe, "-c", "import numpy"])
+            if r.returncode == 0:
+                out.append((label, exe))
+            else:
+                print("skip: numpy not importable by %s (%s)" % (exe,
+                    label))
+                # The sample says so itself, and is not an error.
+                r = gw.run([exe, gw.py_sample("gil_numpy")])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertTrue(r.stdout.startswith("skip: "), r)
+        if not out:
+            self.skipTest("no interpreter with numpy")
+        return out
+
+    def test_numpy_runs_without_the_gil(self):
+        """While "python" holds the GIL, "numpy" is caught in NumPy or
+        BLAS code with the GIL released; at exit "python" held the GIL
+        far more than "numpy", though both worked all along."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        sample = gw.py_sample("gil_numpy")
+        for label, exe in self.numpy_pythons():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                with gw.Proc(gw.gilwatch_cmd([exe, sample]), tmp) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    np_tid = info.threads["numpy"]
+                    py_tid = info.threads["python"]
+                    caught = None
+                    for _ in range(DUMP_TRIES):
+                        r, docs = gw.dump_json(p.p.pid)
+                        self.assertEqual(r.returncode, 0, r)
+                        thr = gw.threads(docs[0])
+                        t = thr[np_tid]
+                        mods = [f.get("module") or "" for f in
+                            t.get("frames") or [] if f.get("kind") ==
+                            "native"]
+                        inside = any("numpy" in m or "blas" in m
+                            for m in mods)
+                        if gw.gil_state(t) == "released" and inside:
+                            caught = docs[0]
+                            break
+                    self.assertIsNotNone(caught, "numpy never caught "
+                        "in NumPy without the GIL in %d dumps" %
+                        DUMP_TRIES)
+                    thr = gw.threads(caught)
+                    self.assertIn("numpy_work",
+                        [f[0] for f in gw.python_frames(thr[np_tid])])
+                    self.assertIn(gw.gil_state(thr[py_tid]),
+                        ("holds", "waits"))
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                r, info, docs = self.run_report(exe, sample)
+                doc = self.gil_doc(docs, exe)
+                rows = gw.gil_rows(doc)
+                npr = rows[info.threads["numpy"]]
+                pyr = rows[info.threads["python"]]
+                self.assertGreater(pyr["held_share"],
+                    2 * npr["held_share"], doc)
+
+
+class TestPyPool(PythonCase):
+    def test_children_tracked(self):
+        """A Pool(2): each worker is a process of its own under
+        gilwatch: `gilwatch dump` answers for its pid with its own
+        threads and Python frames, and the dump signal makes it write a
+        report to its own %p file; the parent exits 0 with its report."""
+        sample = gw.py_sample("py_pool")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                out = os.path.join(tmp, "report-%p.json")
+                cmd = gw.gilwatch_cmd([exe, sample],
+                    ["--format=json", "--output=" + out])
+                with gw.Proc(cmd, tmp) as p:
+                    p.wait_ready()
+                    parent = p.p.pid
+                    kids = [int(l.split()[2]) for l in p.stderr().splitlines()
+                        if l.startswith("gw-sample: child ")]
+                    self.assertEqual(len(set(kids)), 2, p.describe())
+                    self.assertNotIn(parent, kids)
+                    for kid in kids:
+                        r, docs = gw.dump_json(kid)
+                        self.assertEqual(r.returncode, 0, r)
+                        self.assertEqual(docs[0]["pid"], kid)
+                        self.assertIn(kid, gw.threads(docs[0]))
+                        fns = [f[0] for t in docs[0]["threads"]
+                            for f in gw.python_frames(t)]
+                        self.assertIn("square_sum", fns)
+                        self.assertIn("park", fns)
+                        self.assertNotIn(parent, gw.threads(docs[0]))
+                        os.kill(kid, signal.SIGQUIT)
+                    for kid in kids:
+                        path = os.path.join(tmp, "report-%d.json" % kid)
+                        doc = gw.poll_until(lambda: self.signal_doc(path),
+                            what="dump of %d in %s" % (kid, path))
+                        self.assertEqual(doc["pid"], kid)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                self.assertIn("workers: %s" % " ".join(map(str, sorted(kids))),
+                    p.stdout())
+                docs = gw.load_report(os.path.join(tmp, "report-%d.json" %
+                    parent))
+                doc = self.gil_doc(docs, exe)
+                self.assertEqual(doc["pid"], parent)
+
+    @staticmethod
+    def signal_doc(path):
+        try:
+            docs = gw.load_report(path)
+        except (OSError, ValueError):
+            return None     # not there, or still being written
+        return docs[0] if docs else None
+
+    # Known gap (issue 4 note): exit reports are written by the shim's
+    # destructor, which _exit() skips, and multiprocessing's workers end
+    # with os._exit().  Expected to fail until the shim reports at
+    # _exit too; an unexpected success fails the suite so this mark is
+    # taken off then.
+    @unittest.expectedFailure
+    def test_children_exit_reports(self):
+        """Each worker writes its own exit report (%p): the workers end
+        with os._exit() after their last task, as multiprocessing's
+        fork start method does."""
+        sample = gw.py_sample("py_pool")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                r = gw.run_under_gilwatch([exe, sample], ["--format=json",
+                    "--output=" + os.path.join(tmp, "report-%p.json")])
+                self.assertEqual(r.returncode, 0, r)
+                info = gw.sample_info(r.stderr)
+                workers = [int(w) for w in
+                    r.stdout.split("workers: ")[1].split()]
+                for pid in [info.pid] + workers:
+                    path = os.path.join(tmp, "report-%d.json" % pid)
+                    self.assertTrue(os.path.isfile(path), "no report for %s "
+                        "%d: have %s" % ("parent" if pid == info.pid else
+                        "worker", pid, sorted(os.listdir(tmp))))
+                    doc = self.gil_doc(gw.load_report(path), exe)
+                    self.assertEqual(doc["pid"], pid)
+
+
+class TestGilAccuracy(PythonCase):
+    # The truth and gilwatch's number must be fractions of the same
+    # time.  gilwatch's "load" covers the whole process (interpreter
+    # start-up, during which the main thread holds the GIL, and the time
+    # before the GIL even exists), and held_share divides by the time
+    # since the shim started; the program cannot see that time.  So the
+    # comparison is of held *seconds*, over the duty thread's own window
+    # (from the start of its first busy part to the end of its last
+    # sleep, measured by the program with time.perf_counter):
+    #   truth    = busy seconds measured by the program / window
+    #   gilwatch = held_share * seconds (the thread's held seconds)
+    #              / window
+    # The thread holds the GIL a little outside the busy parts too
+    # (starting, calling sleep, ending): microseconds per cycle, well
+    # inside the 2 points allowed.
+    CASES = [(20, 20, 40), (10, 30, 40)]    # busy ms, idle ms, cycles
+
+    def test_duty_cycle(self):
+        prog = gw.pyprog("duty")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                for busy, idle, cycles in self.CASES:
+                    with self.subTest(duty="%d/%d ms" % (busy, idle)):
+                        tmp = self.tmpdir()
+                        rec_path = os.path.join(tmp, "duty.json")
+                        r, info, docs = self.run_report(exe, prog,
+                            [rec_path, str(busy), str(idle), str(cycles)])
+                        with open(rec_path) as f:
+                            rec = json.load(f)
+                        doc = self.gil_doc(docs, exe)
+                        row = gw.gil_rows(doc).get(rec["tid"])
+                        self.assertIsNotNone(row, doc)
+                        truth = rec["busy"] / rec["window"]
+                        held = row["held_share"] * doc["seconds"]
+                        measured = held / rec["window"]
+                        print("%s duty %d/%d ms: truth %.2f%%, gilwatch "
+                            "%.2f%%" % (label, busy, idle, 100 * truth,
+                            100 * measured))
+                        self.assertAlmostEqual(measured, truth, delta=0.02,
+                            msg="held %.4f s of a %.4f s window, busy %.4f s"
+                            % (held, rec["window"], rec["busy"]))
+                        self.assertSharesAddUp(doc)
+
+
+class TestGilInversion(PythonCase):
+    def test_gil_native_deadlock(self):
+        """A thread waits for a native mutex holding the GIL; the
+        mutex's holder waits for the GIL: one deadlock, a "mutex" link
+        and a "gil" link."""
+        prog = gw.pyprog("gil_inversion")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, prog,
+                    opts=["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+                    timeout=gw.DEADLOCK_TIMEOUT)
+                found = [d for d in docs if gw.deadlocks(d)]
+                self.assertEqual(len(found), 1, docs)
+                cycles = gw.deadlocks(found[0])
+                self.assertEqual(len(cycles), 1, cycles)
+                links = {l["tid"]: l for l in cycles[0]}
+                mh = info.threads["mutex-holder"]
+                gh = info.threads["gil-holder"]
+                self.assertEqual(set(links), {mh, gh})
+                self.assertEqual((links[gh]["kind"], links[gh]["addr"],
+                    links[gh]["held_by"]), ("mutex", info.locks["m"], mh))
+                self.assertEqual((links[mh]["kind"], links[mh]["held_by"]),
+                    ("gil", gh))
+                thr = gw.threads(found[0])
+                self.assertEqual(gw.gil_state(thr[gh]), "holds")
+                self.assertEqual(gw.gil_state(thr[mh]), "waits")
+                fns = [f[0] for f in gw.python_frames(thr[gh])]
+                self.assertIn("gil_holder", fns)
+
+
+class TestThreadNames(PythonCase):
+    # Known gap (issue 4 note): gilwatch does not read threading's names
+    # from interpreter memory yet; dumps show the OS name (python3.X).
+    # An unexpected success fails the suite so this mark is taken off.
+    @unittest.expectedFailure
+    def test_thread_names(self):
+        """Threads carry threading's names (cruncher-0, ...) in dumps
+        and in the GIL statistics, not the OS name (CPython before 3.14
+        does not set it)."""
+        sample = gw.py_sample("gil_cpu")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, sample, ["2", "300000"])
+                rows = gw.gil_rows(self.gil_doc(docs, exe))
+                got = {n: rows[info.threads[n]].get("name")
+                    for n in ("cruncher-0", "cruncher-1")}
+                self.assertEqual(got, {"cruncher-0": "cruncher-0",
+                    "cruncher-1": "cruncher-1"})
+
+
+if __name__ == "__main__":
+    unittest.main()
