@@ -64,6 +64,17 @@ int	proc_owner(pid_t, uid_t *, gid_t *);	/* owner of /proc/PID */
 pid_t	proc_tgid(pid_t);		/* the process a thread id is in */
 int	proc_maps_has(pid_t, const char *);	/* 1: a mapping names it */
 int	proc_getenv(pid_t, const char *, char *, size_t); /* 1 found, 0 not */
+/*
+ * pid is a process (not a thread: "VERB the process instead") of ours,
+ * or we are root; fills its owner.  Says why not, returns -1.
+ */
+int	proc_target(pid_t, const char *verb, uid_t *, gid_t *);
+/*
+ * Look where pid's shim put its files: its XDG_RUNTIME_DIR, not ours,
+ * which can differ (sudo, services); as root also take its uid so the
+ * directory checks and the shim's peer check pass.
+ */
+int	proc_become(pid_t, uid_t, gid_t);
 
 /*
  * tui/: the viewer behind gilwatch top (see tui/tui.h).  Each takes an

@@ -46,64 +46,6 @@ static const struct option cmd_dump_options[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-/* Check that pid is a process we may ask; prints why not. */
-static int
-cmd_dump_check(pid_t pid, uid_t *uid, gid_t *gid)
-{
-	pid_t tgid;
-
-	if (kill(pid, 0) == -1 && errno == ESRCH) {
-		cli_error("no such process: %d", (int)pid);
-		return -1;
-	}
-	if (proc_owner(pid, uid, gid) == -1) {
-		if (errno == ENOENT)
-			cli_error("no such process: %d", (int)pid);
-		else
-			cli_error("/proc/%d: %s", (int)pid, strerror(errno));
-		return -1;
-	}
-	/* /proc/TID exists for threads too, but the socket is per process. */
-	if ((tgid = proc_tgid(pid)) > 0 && tgid != pid) {
-		cli_error("%d is a thread of process %d; dump %d instead",
-		    (int)pid, (int)tgid, (int)tgid);
-		return -1;
-	}
-	if (*uid != geteuid() && geteuid() != 0) {
-		cli_error("process %d belongs to another user", (int)pid);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Look where the program's shim put its socket: its XDG_RUNTIME_DIR, not
- * ours, which can differ (sudo, services); as root, also take its uid so
- * that the directory checks and the shim's peer check pass.
- */
-static int
-cmd_dump_become(pid_t pid, uid_t uid, gid_t gid)
-{
-	char xdg[IPC_PATH_MAX];
-
-	switch (proc_getenv(pid, "XDG_RUNTIME_DIR", xdg, sizeof xdg)) {
-	case 1:
-		setenv("XDG_RUNTIME_DIR", xdg, 1);
-		break;
-	case 0:
-		unsetenv("XDG_RUNTIME_DIR");
-		break;
-	}
-	if (geteuid() != 0 || uid == 0)
-		return 0;
-	if (setegid(gid) == -1 || seteuid(uid) == -1) {
-		cli_error("cannot take the identity of process %d: %s",
-		    (int)pid, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static void
 cmd_dump_alarm(int signo)
 {
@@ -369,8 +311,8 @@ cmd_dump_exec(int argc, char **argv)
 		    "PID '%s' is %s (must be a positive number)",
 		    argv[optind], errstr);
 
-	if (cmd_dump_check(pid, &uid, &gid) == -1 ||
-	    cmd_dump_become(pid, uid, gid) == -1)
+	if (proc_target(pid, "dump", &uid, &gid) == -1 ||
+	    proc_become(pid, uid, gid) == -1)
 		return CLI_EXIT_ERROR;
 	if ((fd = cmd_dump_connect(pid)) == -1) {
 		cmd_dump_unreachable(pid);

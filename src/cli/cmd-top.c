@@ -59,63 +59,6 @@ cmd_top_delay(const char *s)
 	return (int)(v * 1000 + 0.5);
 }
 
-/* pid is a process of ours (or we are root); says why not. */
-static int
-cmd_top_check(pid_t pid, uid_t *uid, gid_t *gid)
-{
-	pid_t tgid;
-
-	if (kill(pid, 0) == -1 && errno == ESRCH) {
-		cli_error("no such process: %d", (int)pid);
-		return -1;
-	}
-	if (proc_owner(pid, uid, gid) == -1) {
-		if (errno == ENOENT)
-			cli_error("no such process: %d", (int)pid);
-		else
-			cli_error("/proc/%d: %s", (int)pid, strerror(errno));
-		return -1;
-	}
-	if ((tgid = proc_tgid(pid)) > 0 && tgid != pid) {
-		cli_error("%d is a thread of process %d; watch %d instead",
-		    (int)pid, (int)tgid, (int)tgid);
-		return -1;
-	}
-	if (*uid != geteuid() && geteuid() != 0) {
-		cli_error("no permission: process %d belongs to another user",
-		    (int)pid);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Look where the process's shim put its file: its XDG_RUNTIME_DIR, not
- * ours; as root, with its uid, so the directory checks pass.
- */
-static int
-cmd_top_become(pid_t pid, uid_t uid, gid_t gid)
-{
-	char xdg[IPC_PATH_MAX];
-
-	switch (proc_getenv(pid, "XDG_RUNTIME_DIR", xdg, sizeof xdg)) {
-	case 1:
-		setenv("XDG_RUNTIME_DIR", xdg, 1);
-		break;
-	case 0:
-		unsetenv("XDG_RUNTIME_DIR");
-		break;
-	}
-	if (geteuid() != 0 || uid == 0)
-		return 0;
-	if (setegid(gid) == -1 || seteuid(uid) == -1) {
-		cli_error("cannot take the identity of process %d: %s",
-		    (int)pid, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Has pid the shim, and is publishing not turned off? */
 static int
 cmd_top_publishes(pid_t pid)
@@ -168,8 +111,8 @@ cmd_top_attach(pid_t pid)
 	gid_t gid;
 	int i, e = ENOENT;
 
-	if (cmd_top_check(pid, &uid, &gid) == -1 ||
-	    cmd_top_become(pid, uid, gid) == -1)
+	if (proc_target(pid, "watch", &uid, &gid) == -1 ||
+	    proc_become(pid, uid, gid) == -1)
 		return NULL;
 	/*
 	 * A process just started may not have made its file yet: its shim

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "ipc.h"
 
 static FILE *
 proc_open(pid_t pid, const char *file)
@@ -91,4 +94,57 @@ proc_getenv(pid_t pid, const char *name, char *buf, size_t len)
 	free(var);
 	fclose(fp);
 	return found;
+}
+
+int
+proc_target(pid_t pid, const char *verb, uid_t *uid, gid_t *gid)
+{
+	pid_t tgid;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH) {
+		cli_error("no such process: %d", (int)pid);
+		return -1;
+	}
+	if (proc_owner(pid, uid, gid) == -1) {
+		if (errno == ENOENT)
+			cli_error("no such process: %d", (int)pid);
+		else
+			cli_error("/proc/%d: %s", (int)pid, strerror(errno));
+		return -1;
+	}
+	/* /proc/TID exists for threads too, but the shim is per process. */
+	if ((tgid = proc_tgid(pid)) > 0 && tgid != pid) {
+		cli_error("%d is a thread of process %d; %s %d instead",
+		    (int)pid, (int)tgid, verb, (int)tgid);
+		return -1;
+	}
+	if (*uid != geteuid() && geteuid() != 0) {
+		cli_error("no permission: process %d belongs to another user",
+		    (int)pid);
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_become(pid_t pid, uid_t uid, gid_t gid)
+{
+	char xdg[IPC_PATH_MAX];
+
+	switch (proc_getenv(pid, "XDG_RUNTIME_DIR", xdg, sizeof xdg)) {
+	case 1:
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+		break;
+	case 0:
+		unsetenv("XDG_RUNTIME_DIR");
+		break;
+	}
+	if (geteuid() != 0 || uid == 0)
+		return 0;
+	if (setegid(gid) == -1 || seteuid(uid) == -1) {
+		cli_error("cannot take the identity of process %d: %s",
+		    (int)pid, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -82,6 +82,19 @@ accumulate(struct row *r, struct lockrec *rec)
 	r->nlocks++;
 }
 
+/* The numbers of one mode (read or write) of an rwlock, as a row. */
+static void
+mode_row(struct lockstat *s, int k, struct row *m)
+{
+	memset(m, 0, sizeof *m);
+	m->acquired = atomic_load(&s->m[k].acquired);
+	m->contended = atomic_load(&s->m[k].contended);
+	m->wait_total = atomic_load(&s->m[k].wait_total);
+	m->wait_max = atomic_load(&s->m[k].wait_max);
+	m->hold_total = atomic_load(&s->m[k].hold_total);
+	m->hold_max = atomic_load(&s->m[k].hold_max);
+}
+
 static int
 active(const struct row *r)
 {
@@ -226,13 +239,7 @@ text_lock_row(struct out *o, const struct row *r, double tpn)
 		int k;
 
 		for (k = 0; k < 2; k++) {
-			memset(&m, 0, sizeof m);
-			m.acquired = atomic_load(&s->m[k].acquired);
-			m.contended = atomic_load(&s->m[k].contended);
-			m.wait_total = atomic_load(&s->m[k].wait_total);
-			m.wait_max = atomic_load(&s->m[k].wait_max);
-			m.hold_total = atomic_load(&s->m[k].hold_total);
-			m.hold_max = atomic_load(&s->m[k].hold_max);
+			mode_row(s, k, &m);
 			out_puts(o, k == GW_MODE_SHARED ? "  r" : "  w");
 			text_numbers(o, &m, tpn);
 		}
@@ -332,13 +339,7 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 		for (k = 0; k < 2 && l[i].kind == GW_LOCK_RWLOCK; k++) {
 			struct row m;
 
-			memset(&m, 0, sizeof m);
-			m.acquired = atomic_load(&s->m[k].acquired);
-			m.contended = atomic_load(&s->m[k].contended);
-			m.wait_total = atomic_load(&s->m[k].wait_total);
-			m.wait_max = atomic_load(&s->m[k].wait_max);
-			m.hold_total = atomic_load(&s->m[k].hold_total);
-			m.hold_max = atomic_load(&s->m[k].hold_max);
+			mode_row(s, k, &m);
 			out_puts(o, k == GW_MODE_SHARED ? ",\"read\":{" :
 			    ",\"write\":{");
 			json_numbers(o, &m, tpn);
