@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "deadlock.h"
 #include "gil.h"
+#include "py.h"
 #include "ipc.h"
 #include "lock.h"
 #include "msg.h"
@@ -350,6 +351,47 @@ fill_gil(struct thread *t, struct gw_shm_thread *r, uint64_t now)
 	r->gil_acquired = atomic_load(&t->gil_acquired);
 }
 
+/*
+ * Python frames cost some 10 us a thread to read, so each update reads
+ * at most PY_TOP_BUDGET threads' top frame, taking turns; the others
+ * keep what was read for them last time.
+ */
+#define PY_TOP_BUDGET	64
+
+static unsigned py_turn, py_index, py_count;
+
+/* Is the k-th thread of this update among the ones read this time? */
+static int
+py_due(unsigned k)
+{
+	if (py_count <= PY_TOP_BUDGET)
+		return 1;
+	return (k + py_count - py_turn % py_count) % py_count < PY_TOP_BUDGET;
+}
+
+static void
+fill_python(struct thread *t, struct gw_shm_thread *r)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct py_frame pf;
+	const char *file;
+	unsigned k = py_index++;
+
+	if (rt == NULL)
+		return;
+	if (py_due(k)) {
+		t->py_top[0] = '\0';
+		if (py_thread_frames(rt, (unsigned long)t->self, 0, &pf, 1) == 1 &&
+		    !(pf.flags & PY_FRAME_INVALID)) {
+			file = strrchr(pf.file, '/');
+			snprintf(t->py_top, sizeof t->py_top, "%.40s (%.40s:%d)",
+			    pf.qualname[0] ? pf.qualname : pf.function,
+			    file != NULL ? file + 1 : pf.file, pf.line);
+		}
+	}
+	snprintf(r->py_frame, sizeof r->py_frame, "%s", t->py_top);
+}
+
 static void
 fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
     uint64_t ticks, double tpn)
@@ -361,6 +403,7 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 	r->tid = atomic_load(&t->tid);
 	pubsym_thread_name(t, r->tid, r->name);
 	fill_gil(t, r, now);
+	fill_python(t, r);
 	if (copy_thread(t, &c) == -1) {
 		r->state = (uint8_t)atomic_load(&t->state);
 		r->flags |= GW_SHM_T_UNSTABLE;
@@ -406,6 +449,11 @@ publish_threads(struct gw_shm_frame *f, uint64_t now, uint64_t ticks,
 	uint32_t n = 0, max = pub.w.cap_threads;
 	size_t room;
 
+	/* Whose Python frame is read this time: the next ones round. */
+	py_count = py_index;
+	py_turn = py_count > PY_TOP_BUDGET ? (py_turn + PY_TOP_BUDGET) %
+	    py_count : 0;
+	py_index = 0;
 	out = shm_writer_room(&pub.w, &room);
 	if (room / sizeof *out < max)
 		max = (uint32_t)(room / sizeof *out);

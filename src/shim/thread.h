@@ -77,6 +77,8 @@ struct thread {
 	_Atomic uint64_t gil_wait_max;	/* ns */
 	_Atomic uint64_t gil_wait_hist[32];	/* GIL_HIST_BUCKETS, log2 us */
 
+	char		py_top[96];	/* publish.c: its top Python frame */
+
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;
 };
