@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gilwatch/snapshot.h"
+#include "names.h"
 #include "tui.h"
 
 #define ADDR_FMT	"0x%llx"
@@ -14,17 +15,9 @@
 const char *
 fmt_kind(int kind)
 {
-	static const char *names[] = {
-		[GW_LOCK_MUTEX] = "mutex",
-		[GW_LOCK_RWLOCK] = "rwlock",
-		[GW_LOCK_SPIN] = "spinlock",
-		[GW_LOCK_SEM] = "semaphore",
-		[GW_LOCK_COND] = "condvar",
-		[GW_LOCK_THREAD] = "thread",
-		[GW_LOCK_GIL] = "gil",
-	};
+	const char *name = names_lock_kind(kind);
 
-	return kind >= 0 && kind <= GW_LOCK_GIL ? names[kind] : "lock";
+	return name != NULL ? name : "lock";
 }
 
 char *

@@ -4,23 +4,16 @@
  * can use them without pulling in the rest of the API.
  */
 #include "gilwatch/snapshot.h"
+#include "names.h"
 
 #define GW_EXPORT	__attribute__((visibility("default")))
 
 GW_EXPORT const char *
 gw_lock_kind_name(enum gw_lock_kind k)
 {
-	static const char *names[] = {
-		[GW_LOCK_MUTEX] = "mutex",
-		[GW_LOCK_RWLOCK] = "rwlock",
-		[GW_LOCK_SPIN] = "spinlock",
-		[GW_LOCK_SEM] = "semaphore",
-		[GW_LOCK_COND] = "condvar",
-		[GW_LOCK_THREAD] = "thread",
-		[GW_LOCK_GIL] = "gil",
-	};
+	const char *name = names_lock_kind(k);
 
-	return k <= GW_LOCK_GIL ? names[k] : "?";
+	return name != NULL ? name : "?";
 }
 
 GW_EXPORT const char *
