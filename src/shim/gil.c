@@ -22,6 +22,7 @@ static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static int present;
 static char version[16];
 static char why_not[128];
+static struct gil_departed *departed;	/* threads that ended */
 
 /* The addresses markers compare against; 0 when there is no GIL. */
 static atomic_uintptr_t g_gil, g_mutex, g_cond, g_switch_cond, g_switch_mutex;
@@ -154,6 +155,8 @@ gil_init(void)
 		return;
 	}
 	present = 1;
+	/* Reserved now: threads that end together must share one table. */
+	departed = thread_pages(GIL_DEPARTED_MAX * sizeof *departed);
 	publish_addresses();
 }
 
@@ -321,7 +324,6 @@ gil_wait_timed_out(struct thread *t)
 	atomic_fetch_add(&forced, 1);
 }
 
-static struct gil_departed *departed;
 static atomic_uint ndeparted;
 
 /* Keep t's numbers: it took the GIL and is going away. */
@@ -332,8 +334,7 @@ depart(struct thread *t)
 	unsigned i;
 	int k;
 
-	if (departed == NULL &&
-	    (departed = thread_pages(GIL_DEPARTED_MAX * sizeof *d)) == NULL)
+	if (departed == NULL)
 		return;
 	i = atomic_fetch_add(&ndeparted, 1);
 	if (i >= GIL_DEPARTED_MAX) {
