@@ -498,3 +498,49 @@ def dump_json(pid, opts=(), timeout=TIMEOUT):
         timeout=timeout)
     docs = parse_json_docs(r.stdout) if r.returncode == 0 else []
     return r, docs
+
+
+def pyenv_builds(minor):
+    """pyenv's python3.MINOR executables, one per 3.MINOR.N build."""
+    out = []
+    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
+        "3.%d.*" % minor))):
+        exe = os.path.join(d, "bin", "python3.%d" % minor)
+        if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) and \
+            os.access(exe, os.X_OK):
+            out.append(exe)
+    return out
+
+
+def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):
+    """Give cls a test per interpreter, test_pyenv_3_N (each pyenv build
+    of 3.N as a subtest) and test_system_3_N (/usr/bin/python3.N; for
+    the minors in `system`, and any other that is installed), each
+    calling cls.run_one(exe).  A missing interpreter is skipped with a
+    printed "skip: ..." line."""
+    def pyenv_test(minor):
+        def test(self):
+            builds = pyenv_builds(minor)
+            if not builds:
+                print("skip: python3.%d not installed (pyenv)" % minor)
+                self.skipTest("python3.%d not installed" % minor)
+            for exe in builds:
+                with self.subTest(python=exe):
+                    self.run_one(exe)
+        test.__doc__ = "pyenv's python3.%d" % minor
+        return test
+
+    def system_test(exe):
+        def test(self):
+            if not os.access(exe, os.X_OK):
+                print("skip: %s not installed" % exe)
+                self.skipTest("%s not installed" % exe)
+            self.run_one(exe)
+        test.__doc__ = exe
+        return test
+
+    for minor in minors:
+        setattr(cls, "test_pyenv_3_%d" % minor, pyenv_test(minor))
+        exe = "/usr/bin/python3.%d" % minor
+        if minor in system or os.access(exe, os.X_OK):
+            setattr(cls, "test_system_3_%d" % minor, system_test(exe))

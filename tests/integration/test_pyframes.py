@@ -15,7 +15,6 @@ static /usr/bin/python3.11; a missing one is a skip that says so.
 """
 
 import errno
-import glob
 import json
 import os
 import re
@@ -29,7 +28,6 @@ except ImportError:
 
 PYPROBE = os.path.join(gw.BUILD, "tests", "pyprobe.so")
 GEN = os.path.join(gw.ROOT, "tools", "gen-pyoffsets")
-PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
 MINORS = range(8, 14)
 INTERVAL_US = 12300         # sys.setswitchinterval(0.0123) in SCRIPT
 
@@ -361,17 +359,6 @@ def marks():
     return out
 
 
-def pyenv_builds(minor):
-    out = []
-    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
-        "3.%d.*" % minor))):
-        exe = os.path.join(d, "bin", "python3.%d" % minor)
-        if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) and \
-            os.access(exe, os.X_OK):
-            out.append(exe)
-    return out
-
-
 def parse_dumps(text):
     """The script's record and its dumps (normal, maps, denied)."""
     rec = {"dumps": []}
@@ -549,36 +536,7 @@ class TestPyFrames(unittest.TestCase):
         self.assertEqual(key(main, qual), key(want, qual))
 
 
-def make_pyenv_test(minor):
-    def test(self):
-        builds = pyenv_builds(minor)
-        if not builds:
-            print("skip: python3.%d not installed (pyenv)" % minor)
-            self.skipTest("python3.%d not installed" % minor)
-        for exe in builds:
-            with self.subTest(python=exe):
-                self.run_one(exe)
-    test.__doc__ = "pyenv's python3.%d" % minor
-    return test
-
-
-def make_system_test(exe):
-    def test(self):
-        if not os.access(exe, os.X_OK):
-            print("skip: %s not installed" % exe)
-            self.skipTest("%s not installed" % exe)
-        self.run_one(exe)
-    test.__doc__ = exe
-    return test
-
-
-for _minor in MINORS:
-    setattr(TestPyFrames, "test_pyenv_3_%d" % _minor,
-        make_pyenv_test(_minor))
-    _exe = "/usr/bin/python3.%d" % _minor
-    if _minor == 11 or os.access(_exe, os.X_OK):
-        setattr(TestPyFrames, "test_system_3_%d" % _minor,
-            make_system_test(_exe))
+gw.add_interpreter_tests(TestPyFrames)
 
 
 # A subinterpreter is created before the dump.  From 3.12 it has its own
@@ -602,7 +560,7 @@ class TestPySubinterpreter(unittest.TestCase):
         """The GIL found is the main interpreter's (its switch interval),
         the thread list spans every interpreter."""
         gw.need(self, PYPROBE)
-        builds = [b for m in MINORS for b in pyenv_builds(m)]
+        builds = [b for m in MINORS for b in gw.pyenv_builds(m)]
         builds += [e for e in ("/usr/bin/python3.%d" % m for m in MINORS)
             if os.access(e, os.X_OK)]
         if not builds:

@@ -7,7 +7,6 @@ when the test ends.  Nothing sleeps to wait: programs say "ready" on a
 pipe, screens are polled until the text is there or the deadline passes.
 """
 
-import glob
 import itertools
 import os
 import re
@@ -22,8 +21,6 @@ except ImportError:
     import gwtest as gw
 
 TMUX = shutil.which("tmux")
-PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-MINORS = range(8, 14)
 SCREEN_TIMEOUT = 20 * gw.SCALE     # for a screen to show something
 
 _servers = itertools.count()
@@ -416,17 +413,6 @@ time.sleep(600)
 '''
 
 
-def pyenv_builds(minor):
-    out = []
-    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
-        "3.%d.*" % minor))):
-        exe = os.path.join(d, "bin", "python3.%d" % minor)
-        if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) and \
-            os.access(exe, os.X_OK):
-            out.append(exe)
-    return out
-
-
 class TestGilHolder(TopCase):
     def run_one(self, exe):
         script = os.path.join(self.tmp, "cruncher.py")
@@ -454,33 +440,7 @@ class TestGilHolder(TopCase):
         p.__exit__(None, None, None)
 
 
-def make_pyenv_test(minor):
-    def test(self):
-        builds = pyenv_builds(minor)
-        if not builds:
-            print("skip: python3.%d not installed" % minor)
-            self.skipTest("python3.%d not installed" % minor)
-        for exe in builds:
-            with self.subTest(python=exe):
-                self.run_one(exe)
-    test.__doc__ = "pyenv's python3.%d" % minor
-    return test
-
-
-def make_system_test(exe):
-    def test(self):
-        if not os.access(exe, os.X_OK):
-            print("skip: %s not installed" % exe)
-            self.skipTest("%s not installed" % exe)
-        self.run_one(exe)
-    test.__doc__ = exe
-    return test
-
-
-for _minor in MINORS:
-    setattr(TestGilHolder, "test_pyenv_3_%d" % _minor,
-        make_pyenv_test(_minor))
-TestGilHolder.test_system_3_11 = make_system_test("/usr/bin/python3.11")
+gw.add_interpreter_tests(TestGilHolder)
 
 
 if __name__ == "__main__":
