@@ -32,6 +32,10 @@ static int listen_fd = -1;
 static char sock_path[IPC_PATH_MAX];
 static pid_t sock_pid;
 static atomic_int helper_started;	/* see dump_need_helper */
+static atomic_int helper_running;	/* between its start and its end */
+static pthread_t helper_thread;
+static void (*_Atomic job)(void);	/* dump_on_helper: what to run */
+static atomic_int job_done = -1;	/* and the pipe to say it ran */
 
 /* Async-signal-safe: one write to a non-blocking pipe. */
 static void
@@ -153,7 +157,24 @@ accept_one(void)
 	close(fd);
 }
 
-/* Read what the wake pipe holds: 'd' asks for a dump, 'q' to quit. */
+static void
+run_job(void)
+{
+	void (*fn)(void) = atomic_exchange(&job, NULL);
+	int fd = atomic_exchange(&job_done, -1);
+
+	if (fn != NULL)
+		fn();
+	if (fd != -1) {
+		(void)!write(fd, "x", 1);
+		close(fd);
+	}
+}
+
+/*
+ * Read what the wake pipe holds: 'd' asks for a dump, 'q' to quit,
+ * 'x' to run the job of dump_on_helper.
+ */
 static void
 drain(int fd, int *dump, int *quit)
 {
@@ -164,9 +185,39 @@ drain(int fd, int *dump, int *quit)
 		for (i = 0; i < n; i++) {
 			if (buf[i] == 'q')
 				*quit = 1;
+			else if (buf[i] == 'x')
+				run_job();
 			else
 				*dump = 1;
 		}
+}
+
+int
+dump_on_helper(void (*fn)(void), int timeout_ms)
+{
+	struct pollfd p;
+	int done[2];
+
+	if (!atomic_load(&helper_running) || wake[1] == -1 ||
+	    pthread_equal(pthread_self(), helper_thread))
+		return -1;
+	if (pipe2(done, O_CLOEXEC) == -1)
+		return -1;
+	atomic_store(&job, fn);
+	atomic_store(&job_done, done[1]);
+	if (write(wake[1], "x", 1) != 1) {
+		atomic_store(&job, NULL);
+		if (atomic_exchange(&job_done, -1) != -1)
+			close(done[1]);
+		close(done[0]);
+		return -1;
+	}
+	p.fd = done[0];
+	p.events = POLLIN;
+	while (poll(&p, 1, timeout_ms) == -1 && errno == EINTR)
+		;	/* a signal restarts the wait: rare, and bounded */
+	close(done[0]);
+	return 0;
 }
 
 static void *
@@ -177,6 +228,8 @@ helper_main(void *arg)
 	int wait_ms, next, dump, quit = 0;
 
 	thread_set_internal();
+	helper_thread = pthread_self();
+	atomic_store(&helper_running, 1);
 	publish_start();
 	next = publish_update();
 	wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
@@ -207,6 +260,7 @@ helper_main(void *arg)
 		next = publish_update();
 		wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
 	}
+	atomic_store(&helper_running, 0);
 	dump_stop();
 	return NULL;
 }
@@ -319,6 +373,9 @@ dump_after_fork_child(void)
 	 * by its own pid): forks made from a child are rare enough.
 	 */
 	atomic_store(&helper_started, 0);
+	atomic_store(&helper_running, 0);
+	atomic_store(&job, NULL);
+	atomic_store(&job_done, -1);
 	dump_need_helper();
 }
 

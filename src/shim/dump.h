@@ -21,6 +21,14 @@ void	dump_need_helper(void);
 /* The program has no thread left: the helper leaves too. */
 void	dump_quit(void);
 
+/*
+ * Run fn on the helper thread and wait for it at most timeout_ms.
+ * Returns 0 when the helper was asked (fn ran, or the wait ran out),
+ * -1 when there is no helper to ask (fn did not run): the caller runs
+ * fn itself if it can.  Async-signal-safe on the caller's side.
+ */
+int	dump_on_helper(void (*fn)(void), int timeout_ms);
+
 /* At exit: remove the socket. */
 void	dump_stop(void);
 

@@ -2,9 +2,12 @@
  * Resolution of the real libc functions.  Each lookup is a named
  * statement rather than a table walk so a missing symbol says which.
  */
+#include <sys/syscall.h>
+
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #include "real.h"
 
@@ -80,6 +83,7 @@ real_resolve(void)
 	LOOK(prctl, "prctl");
 	LOOK(sigaction, "sigaction");
 	LOOK(signal, "signal");
+	LOOK(exit_, "_exit");
 	atomic_store(&state, 2);
 }
 
@@ -87,4 +91,13 @@ int
 real_ready(void)
 {
 	return atomic_load_explicit(&state, memory_order_acquire) == 2;
+}
+
+void
+real_exit(int status)
+{
+	if (real_ready() && real.exit_ != NULL)
+		real.exit_(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
 }

@@ -71,9 +71,16 @@ struct real_fns {
 	    unsigned long);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	sighandler_t (*signal)(int, sighandler_t);
+	void (*exit_)(int);
 };
 
 extern struct real_fns real;
+
+/*
+ * End the process at once, as _exit does, without the exit reports of
+ * the _exit hook (the caller has written what it had to say).
+ */
+_Noreturn void	real_exit(int status);
 
 /* Resolve every pointer.  Idempotent and safe to call from any hook. */
 void	real_resolve(void);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "msg.h"
 #include "out.h"
+#include "real.h"
 #include "report.h"
 #include "stack.h"
 #include "ulock.h"
@@ -258,7 +259,7 @@ output_write(struct out *o, const struct opts_deadlock *then)
 	if (fd != -1 && out_write(o, fd) == -1)
 		msg_say("cannot write the report");
 	if (then != NULL && then->action == OPTS_ACTION_EXIT)
-		_exit(then->status);
+		real_exit(then->status);
 	if (then != NULL && then->action == OPTS_ACTION_ABORT)
 		abort();
 	ulock_unlock(&output_lock);

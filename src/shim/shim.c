@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "deadlock.h"
@@ -21,11 +22,16 @@
 #include "out.h"
 #include "report.h"
 #include "order.h"
+#include "shim.h"
 #include "sigown.h"
 #include "stack.h"
 
 
+#define EXIT_REPORT_WAIT_MS	5000	/* for the helper, at _exit */
+
 static atomic_int initialised;
+static pid_t shim_pid;		/* the process the exit reports are for */
+static atomic_int final_done;	/* they were written, or are being */
 
 static void
 sampler_aside(int signo)
@@ -40,6 +46,8 @@ static void
 after_fork_child(void)
 {
 	stack_fork_done();
+	shim_pid = getpid();
+	atomic_store(&final_done, 0);
 	thread_after_fork_child();
 	clock_init();
 	deadlock_reset();
@@ -57,6 +65,7 @@ shim_init(void)
 	if (!real_ready())
 		return;
 	thread_enter_shim();
+	shim_pid = getpid();
 	config_load();
 	clock_init();
 	stats_on = config.stats;
@@ -83,11 +92,19 @@ shim_init(void)
 	thread_self();
 }
 
-__attribute__((destructor)) static void
-shim_fini(void)
+/* Only one thread writes them, only once, and never a vfork child. */
+static int
+claim_final(void)
 {
-	if (!atomic_load(&initialised))
-		return;
+	int expect = 0;
+
+	return atomic_load(&initialised) && getpid() == shim_pid &&
+	    atomic_compare_exchange_strong(&final_done, &expect, 1);
+}
+
+static void
+final_reports(void)
+{
 	thread_enter_shim();
 	dump_stop();
 	if (config.report && config.stats)
@@ -95,4 +112,19 @@ shim_fini(void)
 	if (config.report)
 		report_gil_to_output();
 	thread_leave_shim();
+}
+
+void
+shim_exit_reports(void)
+{
+	if (claim_final() &&
+	    dump_on_helper(final_reports, EXIT_REPORT_WAIT_MS) == -1)
+		final_reports();
+}
+
+__attribute__((destructor)) static void
+shim_fini(void)
+{
+	if (claim_final())
+		final_reports();
 }

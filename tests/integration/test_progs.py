@@ -33,6 +33,47 @@ class TestProgs(unittest.TestCase):
         r = gw.run_under_gilwatch([exe], STRICT, timeout=2 * gw.TIMEOUT)
         self.assertEqual(r.returncode, 0, r)
 
+    def exit_reports(self, mode, status):
+        """Run exit_paths MODE with a JSON report file per process:
+        {pid: {lock name: acquisitions}} from each file's lock table."""
+        exe = self.need("exit_paths")
+        with gw.tempdir() as d:
+            r = gw.run_under_gilwatch([exe, mode], ["--format=json",
+                "--output=" + os.path.join(d, "r-%p.json")])
+            self.assertEqual(r.returncode, status, r)
+            got = {}
+            for path in gw.report_files(d, "r-*"):
+                pid = int(os.path.basename(path)[2:-5])
+                tables = [t for t in gw.load_report(path)
+                          if t.get("reason") == "locks"]
+                self.assertEqual(len(tables), 1, path)
+                self.assertEqual(tables[0]["pid"], pid)
+                got[pid] = {l["name"]: l["acquired"]
+                            for l in tables[0]["locks"]}
+            return r, gw.sample_info(r.stderr).pid, got
+
+    def test_exit_report_fork_child(self):
+        """A fork child ending with _exit writes its own report."""
+        r, pid, got = self.exit_reports("fork", 0)
+        child = int(r.stdout.split()[1])
+        self.assertEqual(got, {pid: {}, child: {"exit_lock": 100}})
+
+    def test_exit_report_not_vfork_child(self):
+        """A vfork child's _exit writes nothing: it shares the parent's
+        memory, and the parent's report is still whole."""
+        r, pid, got = self.exit_reports("vfork", 0)
+        self.assertEqual(got, {pid: {"exit_lock": 7}})
+
+    def test_exit_report_from_signal_handler(self):
+        """_exit called by a signal handler: the report, then the
+        program's own status."""
+        r, pid, got = self.exit_reports("signal", 3)
+        self.assertEqual(got, {pid: {"exit_lock": 5}})
+
+    def test_exit_report_underscore_Exit(self):
+        r, pid, got = self.exit_reports("_Exit", 4)
+        self.assertEqual(got, {pid: {"exit_lock": 9}})
+
     def test_stress64(self):
         exe = self.need("stress64")
         r = gw.run_under_gilwatch([exe], STRICT, timeout=4 * gw.TIMEOUT)

@@ -492,7 +492,6 @@ class TestPyPool(PythonCase):
     # with os._exit().  Expected to fail until the shim reports at
     # _exit too; an unexpected success fails the suite so this mark is
     # taken off then.
-    @unittest.expectedFailure
     def test_children_exit_reports(self):
         """Each worker writes its own exit report (%p): the workers end
         with os._exit() after their last task, as multiprocessing's
