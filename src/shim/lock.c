@@ -13,6 +13,12 @@
 static struct lockrec *table;
 static size_t mask;
 static atomic_size_t used;
+/*
+ * The slots in use, in the order they were taken (slot index + 1; 0
+ * while being written): walks visit only these, not the whole table,
+ * which is mostly empty and would be read cache line by cache line.
+ */
+static _Atomic uint32_t *order;
 static atomic_int full_said;
 
 int
@@ -23,8 +29,11 @@ lock_table_init(size_t slots)
 	while (n < slots && n < ((size_t)1 << 30))
 		n <<= 1;
 	table = thread_pages(n * sizeof *table);
-	if (table == NULL)
+	order = thread_pages(n * sizeof *order);
+	if (table == NULL || order == NULL) {
+		table = NULL;
 		return -1;
+	}
 	mask = n - 1;
 	return 0;
 }
@@ -87,7 +96,11 @@ lock_get(uintptr_t addr, int kind, uintptr_t site)
 		if (atomic_load(&used) >= (mask + 1) / 4 * 3)
 			break;
 		if (atomic_compare_exchange_strong(&r->addr, &key, addr)) {
-			atomic_fetch_add(&used, 1);
+			size_t at = atomic_fetch_add(&used, 1);
+
+			r->pos = (uint32_t)at;
+			atomic_store_explicit(&order[at], (uint32_t)i + 1,
+			    memory_order_release);
 			begin_generation(r, kind, site);
 			return r;
 		}
@@ -132,16 +145,20 @@ lock_forget(uintptr_t addr)
 	atomic_store(&r->fresh, 1);
 }
 
+/* A slot taken just now may be missed: it is the next walk's. */
 struct lockrec *
 lock_next(struct lockrec *r)
 {
-	size_t i;
+	size_t k, n = atomic_load(&used);
+	uint32_t slot;
 
 	if (table == NULL)
 		return NULL;
-	for (i = r == NULL ? 0 : (size_t)(r - table) + 1; i <= mask; i++)
-		if (atomic_load(&table[i].addr) != 0)
-			return &table[i];
+	for (k = r == NULL ? 0 : (size_t)r->pos + 1; k < n; k++) {
+		slot = atomic_load_explicit(&order[k], memory_order_acquire);
+		if (slot != 0)
+			return &table[slot - 1];
+	}
 	return NULL;
 }
 

@@ -22,6 +22,7 @@
 
 struct lockrec {
 	atomic_uintptr_t addr;		/* the key; 0: empty slot */
+	uint32_t	pos;		/* in the order slots were taken */
 	atomic_uint	gen;		/* bumped by lock_forget */
 	atomic_int	kind;		/* enum gw_lock_kind */
 	atomic_uintptr_t first_site;	/* where this generation began */

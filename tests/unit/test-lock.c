@@ -1,0 +1,88 @@
+/* The lock table: lookups, generations, the walk over records in use. */
+#include <criterion/criterion.h>
+
+#include "gilwatch/snapshot.h"
+#include "lock.h"
+
+#define NLOCKS	500
+
+/* Spread like real lock addresses: 8-byte aligned, far apart. */
+static uintptr_t
+addr_of(int i)
+{
+	return 0x7f0000001000u + (uintptr_t)i * 0x1238;
+}
+
+Test(lock, get_is_stable_and_find_does_not_add)
+{
+	struct lockrec *r;
+
+	cr_assert_eq(lock_table_init(1024), 0);
+	cr_assert_null(lock_find(addr_of(1)));
+	r = lock_get(addr_of(1), GW_LOCK_MUTEX, 0x1111);
+	cr_assert_not_null(r);
+	cr_assert_eq(lock_get(addr_of(1), GW_LOCK_MUTEX, 0x2222), r);
+	cr_assert_eq(lock_find(addr_of(1)), r);
+	cr_assert_eq(atomic_load(&r->first_site), 0x1111);
+	cr_assert_eq(lock_table_used(), 1);
+	cr_assert_null(lock_find(addr_of(2)));
+}
+
+Test(lock, forget_starts_a_new_generation)
+{
+	struct lockrec *r;
+
+	cr_assert_eq(lock_table_init(1024), 0);
+	r = lock_get(addr_of(3), GW_LOCK_MUTEX, 0x1111);
+	lock_forget(addr_of(3));
+	cr_assert_eq(atomic_load(&r->gen), 1);
+	/* Same slot, first seen where the new generation began. */
+	cr_assert_eq(lock_get(addr_of(3), GW_LOCK_RWLOCK, 0x3333), r);
+	cr_assert_eq(atomic_load(&r->first_site), 0x3333);
+	cr_assert_eq(atomic_load(&r->kind), GW_LOCK_RWLOCK);
+	cr_assert_eq(lock_table_used(), 1);
+}
+
+Test(lock, walk_visits_every_record_once)
+{
+	static int seen[NLOCKS];
+	struct lockrec *r = NULL;
+	int i, n = 0;
+
+	cr_assert_eq(lock_table_init(4096), 0);
+	for (i = 0; i < NLOCKS; i++)
+		cr_assert_not_null(lock_get(addr_of(i), GW_LOCK_MUTEX, 1));
+	lock_forget(addr_of(7));	/* forgotten records are still walked */
+	while ((r = lock_next(r)) != NULL) {
+		i = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
+		cr_assert(i >= 0 && i < NLOCKS, "stray record %#lx",
+		    (unsigned long)atomic_load(&r->addr));
+		seen[i]++;
+		n++;
+	}
+	cr_assert_eq(n, NLOCKS);
+	for (i = 0; i < NLOCKS; i++)
+		cr_assert_eq(seen[i], 1, "lock %d seen %d times", i, seen[i]);
+}
+
+Test(lock, empty_table_walks_nothing)
+{
+	cr_assert_eq(lock_table_init(1024), 0);
+	cr_assert_null(lock_next(NULL));
+}
+
+Test(lock, full_table_gives_null_not_a_crash)
+{
+	int i, got = 0;
+
+	cr_assert_eq(lock_table_init(1024), 0);
+	for (i = 0; i < 2000; i++)
+		if (lock_get(addr_of(i), GW_LOCK_MUTEX, 1) != NULL)
+			got++;
+	/* Three quarters of 1024 slots, then NULL with one message. */
+	cr_assert_eq(got, 768);
+	cr_assert_eq(lock_table_used(), 768);
+	for (i = 0; i < 2000; i++)
+		if (i < 768)
+			cr_assert_not_null(lock_find(addr_of(i)));
+}
