@@ -150,10 +150,12 @@ python_site(struct thread *t, struct lockrec *rec)
 	struct py_site ps;
 
 	if (gil_own_site(t, &ps) == 0) {
-		atomic_store(&rec->py_addr, ps.addr);
-		atomic_store(&rec->py_code, ps.code);
+		atomic_store_explicit(&rec->py_addr, ps.addr,
+		    memory_order_relaxed);
+		atomic_store_explicit(&rec->py_code, ps.code,
+		    memory_order_relaxed);
 	} else
-		atomic_store(&rec->py_code, 0);
+		atomic_store_explicit(&rec->py_code, 0, memory_order_relaxed);
 }
 
 void
@@ -170,9 +172,11 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 	t->waited = 0;
 	if (!now_zero)
 		return;
-	atomic_store(&rec->owner_site, site);
+	/* The owner last, with release: who sees it sees where. */
+	atomic_store_explicit(&rec->owner_site, site, memory_order_relaxed);
 	python_site(t, rec);
-	atomic_store(&rec->owner, atomic_load(&t->tid));
+	atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
+	    memory_order_relaxed), memory_order_release);
 }
 
 void
@@ -181,7 +185,7 @@ track_sem_posted(uintptr_t addr)
 	struct lockrec *rec = lock_find(addr);
 
 	if (rec != NULL)
-		atomic_store(&rec->owner, 0);
+		atomic_store_explicit(&rec->owner, 0, memory_order_release);
 }
 
 void
