@@ -1,19 +1,20 @@
 """CPython's own thread tests under the shim: nothing changes for the
 program.
 
-Each interpreter runs `python -m test MODULES` twice, bare and under
-`gilwatch run --no-report --`, and the shim may not make anything fail
-that passed bare: the failing test modules (regrtest's summary) and the
-failing test cases (its --junit-xml file) under the shim must be among
-those failing bare.  A module that fails only under the shim is run
-once more under the shim, and passes as flaky (said aloud) if it then
-passes.
+Each interpreter runs `python -m test MODULES` under `gilwatch run
+--no-report --`.  When everything passes, that is all.  When something
+fails, the same modules run bare, and the shim may not make anything
+fail that passed bare: the failing test modules (regrtest's summary) and
+the failing test cases (its --junit-xml file) under the shim must be
+among those failing bare.  A module that fails only under the shim is
+run once more under the shim, and passes as flaky (said aloud) if it
+then passes.
 
-The full set, test_threading test_thread test_queue
-test_concurrent_futures on every installed interpreter, takes about
-half an hour or more on a 2-core machine (test_concurrent_futures alone
-is about 3 minutes per run), so it is opt-in: GW_SLOW_TESTS=1.  By
-default a fast subset runs: test_thread and test_threading on 3.8 and
+By default the full set runs: test_threading test_thread test_queue
+test_concurrent_futures on every installed interpreter, some 10-15
+minutes on a 2-core machine (test_concurrent_futures alone is about 3
+minutes a run).  GW_QUICK_TESTS=1 runs a fast subset instead, for a
+quick look while working: test_thread and test_threading on 3.8 and
 3.13.  The test says which, and how long each run took.
 
 A test module an interpreter lacks is skipped aloud: Debian's
@@ -45,8 +46,8 @@ FAST_TEST_TIMEOUT = 120 * gw.SCALE
 FULL_TEST_TIMEOUT = 10 * 60 * gw.SCALE
 
 
-def slow():
-    return os.environ.get("GW_SLOW_TESTS", "") not in ("", "0")
+def quick():
+    return os.environ.get("GW_QUICK_TESTS", "") not in ("", "0")
 
 
 def present_modules(exe, modules):
@@ -90,7 +91,7 @@ class TestCPythonSuites(unittest.TestCase):
         """One run; returns (failed modules, failed cases, seconds,
         Result)."""
         xml = os.path.join(tmp, tag + ".xml")
-        per_file = FULL_TEST_TIMEOUT if slow() else FAST_TEST_TIMEOUT
+        per_file = FAST_TEST_TIMEOUT if quick() else FULL_TEST_TIMEOUT
         args = [exe, "-m", "test", "--timeout=%d" % per_file,
             "--junit-xml", xml, *modules]
         env = {k: v for k, v in os.environ.items()
@@ -118,21 +119,61 @@ class TestCPythonSuites(unittest.TestCase):
                 ", in " + where[0] if where else "")}
         return mods, failed_cases(xml), took, r
 
+    def compare(self, label, exe, modules, tmp):
+        """Run modules under the shim; on failures, bare too, and assert
+        nothing fails only under the shim.  Returns the seconds spent."""
+        smods, scases, stime, sr = self.regrtest(exe, modules, True, tmp,
+            "shim")
+        total = stime
+        if not smods and not scases:
+            print("cpython-suites: %s: all passed under the shim, %.0f s" %
+                (label, stime))
+            return total
+        bmods, bcases, btime, br = self.regrtest(exe, modules, False, tmp,
+            "bare")
+        total += btime
+        print("cpython-suites: %s: under the shim %.0f s (failed: %s), "
+            "bare %.0f s (%s)" % (label, stime, " ".join(sorted(smods)),
+            btime, "failed: " + " ".join(sorted(bmods)) if bmods else
+            "all passed"))
+        # Compared by file name, whatever the way it failed.
+        new = {m.split()[0] for m in smods} - {m.split()[0] for m in bmods}
+        if new:
+            again, _, atime, ar = self.regrtest(exe, sorted(new), True, tmp,
+                "again")
+            total += atime
+            print("cpython-suites: %s: %s again under the shim: %.0f s "
+                "(%s)" % (label, " ".join(sorted(new)), atime, "failed: " +
+                " ".join(sorted(again)) if again else "passed"))
+            if not {m.split()[0] for m in again} & new:
+                print("note: %s: %s failed under the shim, then passed: "
+                    "flaky" % (label, " ".join(sorted(new))))
+                # Cases are named test.MODULE.Class.method.
+                scases = {c for c in scases if not any(
+                    c.startswith("test.%s." % m) for m in new)}
+                new = set()
+        self.assertEqual(new, set(), "fail only under the shim: %s\n"
+            "stdout: %s\nstderr: %s" % (sorted(smods),
+            gw.tail(sr.stdout, 3000), gw.tail(sr.stderr, 3000)))
+        self.assertLessEqual(scases - bcases, set(),
+            "test cases failing only under the shim")
+        return total
+
     def test_suites(self):
         gw.need(self, gw.GILWATCH, gw.SHIM)
         found, skips = gw.pythons()
         for s in skips:
             print(s)
-        if slow():
+        if not quick():
             modules, todo = FULL, found
-            print("cpython-suites: full set (GW_SLOW_TESTS): %s on every "
-                "interpreter" % " ".join(modules))
+            print("cpython-suites: %s on every interpreter (GW_QUICK_TESTS"
+                "=1 for a fast subset)" % " ".join(modules))
         else:
             modules = FAST
             todo = [(l, e) for l, e in found
                 if l.startswith("pyenv-") and gw.py_minor(e) in FAST_MINORS]
-            print("cpython-suites: fast subset: %s on 3.8 and 3.13 (set "
-                "GW_SLOW_TESTS=1 for %s on every interpreter)" %
+            print("cpython-suites: fast subset (GW_QUICK_TESTS): %s on 3.8 "
+                "and 3.13, not %s on every interpreter" %
                 (" ".join(modules), " ".join(FULL)))
             for m in FAST_MINORS:
                 if not any(gw.py_minor(e) == m for _, e in todo):
@@ -152,41 +193,7 @@ class TestCPythonSuites(unittest.TestCase):
                 if not here:
                     continue
                 with gw.tempdir() as tmp:
-                    bmods, bcases, btime, br = self.regrtest(exe, here,
-                        False, tmp, "bare")
-                    smods, scases, stime, sr = self.regrtest(exe, here,
-                        True, tmp, "shim")
-                    total += btime + stime
-                    print("cpython-suites: %s: bare %.0f s (%s), under the "
-                        "shim %.0f s (%s)" % (label, btime,
-                        "failed: " + " ".join(sorted(bmods)) if bmods else
-                        "all passed", stime, "failed: " +
-                        " ".join(sorted(smods)) if smods else "all passed"))
-                    # Compared by file name, whatever the way it failed.
-                    new = {m.split()[0] for m in smods} - \
-                        {m.split()[0] for m in bmods}
-                    if new:
-                        again, _, atime, ar = self.regrtest(exe,
-                            sorted(new), True, tmp, "again")
-                        total += atime
-                        print("cpython-suites: %s: %s again under the "
-                            "shim: %.0f s (%s)" % (label,
-                            " ".join(sorted(new)), atime, "failed: " +
-                            " ".join(sorted(again)) if again else
-                            "passed"))
-                        if not {m.split()[0] for m in again} & new:
-                            print("note: %s: %s failed under the shim, "
-                                "then passed: flaky" % (label,
-                                " ".join(sorted(new))))
-                            # Cases are named test.MODULE.Class.method.
-                            scases = {c for c in scases if not any(
-                                c.startswith("test.%s." % m) for m in new)}
-                            new = set()
-                    self.assertEqual(new, set(), "fail only under the "
-                        "shim: %s\nstdout: %s\nstderr: %s" % (sorted(smods),
-                        gw.tail(sr.stdout, 3000), gw.tail(sr.stderr, 3000)))
-                    self.assertLessEqual(scases - bcases, set(),
-                        "test cases failing only under the shim")
+                    total += self.compare(label, exe, here, tmp)
         print("cpython-suites: %.0f s in all" % total)
 
 
