@@ -186,3 +186,11 @@ crt_stop(void)
 {
 	return stop_asked;
 }
+
+void
+page_line(struct page *p, int role, const char *s)
+{
+	if (p->n >= p->top && p->n < p->top + p->h)
+		crt_put(p->y + p->n - p->top, 0, p->width, role, s);
+	p->n++;
+}

@@ -11,18 +11,6 @@
 #include "gilwatch/snapshot.h"
 #include "tui.h"
 
-struct page {
-	int	 y, h, top, n, width;
-};
-
-static void
-line(struct page *p, int role, const char *s)
-{
-	if (p->n >= p->top && p->n < p->top + p->h)
-		crt_put(p->y + p->n - p->top, 0, p->width, role, s);
-	p->n++;
-}
-
 static void
 fetch(struct tui *t)
 {
@@ -65,7 +53,7 @@ gil_lines(struct page *p, const struct source *s, const struct row *r)
 	    fmt_dur(th->gil_wait_ns, b, sizeof b),
 	    (unsigned long long)th->gil_acquired,
 	    fmt_pct(r->held, c, sizeof c), fmt_pct(r->waited, d, sizeof d));
-	line(p, ROLE_NORMAL, buf);
+	page_line(p, ROLE_NORMAL, buf);
 }
 
 static void
@@ -85,7 +73,7 @@ wait_lines(struct page *p, const struct source *s, const struct row *r)
 		snprintf(buf, sizeof buf, "Waits for %s%s", fmt_lockname(s,
 		    th->wait_kind, th->wait_addr, lock, sizeof lock),
 		    th->wait_timed ? " (timed)" : "");
-	line(p, r->cls == CLS_DEADLOCK ? ROLE_BANNER : ROLE_BLOCKED, buf);
+	page_line(p, r->cls == CLS_DEADLOCK ? ROLE_BANNER : ROLE_BLOCKED, buf);
 	for (i = 0; i < th->nowners; i++) {
 		if (th->owner_sites[i] != 0)
 			snprintf(buf, sizeof buf, "  held by %s, taken at %s",
@@ -95,10 +83,10 @@ wait_lines(struct page *p, const struct source *s, const struct row *r)
 		else
 			snprintf(buf, sizeof buf, "  held by %s",
 			    fmt_thread(s, th->owners[i], who, sizeof who));
-		line(p, ROLE_NORMAL, buf);
+		page_line(p, ROLE_NORMAL, buf);
 	}
 	if (th->flags & GW_SHM_T_MORE_OWNERS)
-		line(p, ROLE_NORMAL, "  and by more threads");
+		page_line(p, ROLE_NORMAL, "  and by more threads");
 }
 
 static void
@@ -111,7 +99,7 @@ held_lines(struct page *p, const struct source *s, const struct row *r)
 
 	snprintf(buf, sizeof buf, "Holds %u lock%s", th->nheld,
 	    th->nheld == 1 ? "" : "s");
-	line(p, ROLE_NORMAL, buf);
+	page_line(p, ROLE_NORMAL, buf);
 	for (i = 0; i < th->nheld && i < GW_SHM_HELD; i++) {
 		h = &th->held[i];
 		cnt[0] = '\0';
@@ -124,12 +112,12 @@ held_lines(struct page *p, const struct source *s, const struct row *r)
 		    h->held_ns ? ", held " : "",
 		    h->held_ns ? fmt_dur(h->held_ns, dur, sizeof dur) : "",
 		    cnt);
-		line(p, ROLE_NORMAL, buf);
+		page_line(p, ROLE_NORMAL, buf);
 	}
 	if (th->nheld > GW_SHM_HELD) {
 		snprintf(buf, sizeof buf, "  and %u more (d writes a dump "
 		    "with all)", th->nheld - GW_SHM_HELD);
-		line(p, ROLE_NORMAL, buf);
+		page_line(p, ROLE_NORMAL, buf);
 	}
 }
 
@@ -142,16 +130,16 @@ frame_lines(struct page *p, const struct source *s, const struct row *r)
 
 	if (th->nframes == 0)
 		return;
-	line(p, ROLE_NORMAL, th->flags & GW_SHM_T_SITE_ONLY ?
+	page_line(p, ROLE_NORMAL, th->flags & GW_SHM_T_SITE_ONLY ?
 	    "Where it waits (published):" :
 	    "Stack when the wait began (published):");
 	for (i = 0; i < th->nframes; i++) {
 		snprintf(buf, sizeof buf, "  #%-2d %s", i, fmt_where(s,
 		    th->frames[i], where, sizeof where));
-		line(p, ROLE_NORMAL, buf);
+		page_line(p, ROLE_NORMAL, buf);
 	}
 	if (th->flags & GW_SHM_T_FRAMES_TRUNC)
-		line(p, ROLE_NORMAL, "  ... (deeper frames left out)");
+		page_line(p, ROLE_NORMAL, "  ... (deeper frames left out)");
 }
 
 /* The dump's paragraph for the thread, its first line left out. */
@@ -162,21 +150,21 @@ stack_lines(struct page *p, struct tui *t)
 	char buf[512];
 	int first = 1;
 
-	line(p, ROLE_NORMAL, "");
+	page_line(p, ROLE_NORMAL, "");
 	if (t->stack.len == 0) {
 		snprintf(buf, sizeof buf, "Stack: none (%s; f tries again)",
 		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched");
-		line(p, ROLE_DIM, buf);
+		page_line(p, ROLE_DIM, buf);
 		return;
 	}
-	line(p, ROLE_NORMAL, "Stack from a thread dump taken when this "
+	page_line(p, ROLE_NORMAL, "Stack from a thread dump taken when this "
 	    "view opened (f: take another):");
 	for (q = t->stack.buf, end = q + t->stack.len; q < end; q = nl + 1) {
 		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
 			nl = end;
 		if (!first) {
 			snprintf(buf, sizeof buf, "%.*s", (int)(nl - q), q);
-			line(p, ROLE_NORMAL, buf);
+			page_line(p, ROLE_NORMAL, buf);
 		}
 		first = 0;
 	}
@@ -202,20 +190,20 @@ detail_draw(struct tui *t, int y, int h)
 		crt_put(y, 0, p.width, ROLE_HEAD, buf);
 		snprintf(buf, sizeof buf, "State: %s", fmt_state(s, r, 0,
 		    state, sizeof state));
-		line(&p, r->cls == CLS_DEADLOCK ? ROLE_BANNER : ROLE_NORMAL,
-		    buf);
+		page_line(&p, r->cls == CLS_DEADLOCK ? ROLE_BANNER :
+		    ROLE_NORMAL, buf);
 		for (n = 0; r->cls == CLS_DEADLOCK && n < s->frame.head.cycles;
 		    n++)
 			if (fmt_cycle(s, n, buf, sizeof buf) != NULL &&
 			    strstr(buf, state) == NULL)
-				line(&p, ROLE_BANNER, buf);
+				page_line(&p, ROLE_BANNER, buf);
 		gil_lines(&p, s, r);
 		wait_lines(&p, s, r);
 		held_lines(&p, s, r);
 		snprintf(buf, sizeof buf, "Top Python frame: %s",
 		    r->t->py_frame[0] != '\0' ? r->t->py_frame :
 		    "(not published)");
-		line(&p, ROLE_NORMAL, buf);
+		page_line(&p, ROLE_NORMAL, buf);
 		frame_lines(&p, s, r);
 		stack_lines(&p, t);
 	}

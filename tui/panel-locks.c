@@ -11,19 +11,6 @@
 #include "gilwatch/snapshot.h"
 #include "tui.h"
 
-/* Lines are counted always and drawn when inside the window. */
-struct page {
-	int	 y, h, top, n, width;
-};
-
-static void
-line(struct page *p, int role, const char *s)
-{
-	if (p->n >= p->top && p->n < p->top + p->h)
-		crt_put(p->y + p->n - p->top, 0, p->width, role, s);
-	p->n++;
-}
-
 static unsigned
 waiting_now(const struct source *s, uint64_t addr)
 {
@@ -45,26 +32,26 @@ lock_lines(struct page *p, const struct source *s,
 	unsigned n = waiting_now(s, l->addr);
 	int i;
 
-	line(p, l->owner != 0 || n > 0 ? ROLE_BLOCKED : ROLE_NORMAL,
+	page_line(p, l->owner != 0 || n > 0 ? ROLE_BLOCKED : ROLE_NORMAL,
 	    fmt_lock(s, l, buf, sizeof buf));
 	if (n > 0 && l->kind != GW_LOCK_COND) {
 		snprintf(buf, sizeof buf, "    now: %u thread%s waiting", n,
 		    n == 1 ? "" : "s");
-		line(p, ROLE_BLOCKED, buf);
+		page_line(p, ROLE_BLOCKED, buf);
 	}
 	if (l->owner != 0 && l->owner_site != 0) {
 		snprintf(buf, sizeof buf, "    owner took it at %s",
 		    fmt_where(s, l->owner_site, where, sizeof where));
-		line(p, ROLE_NORMAL, buf);
+		page_line(p, ROLE_NORMAL, buf);
 	}
 	for (i = 0; i < GW_SHM_SITES; i++)
 		if (l->waiters[i].ip != 0)
-			line(p, ROLE_NORMAL, fmt_site(s, "waited", &l->waiters[i],
-			    buf, sizeof buf));
+			page_line(p, ROLE_NORMAL, fmt_site(s, "waited",
+			    &l->waiters[i], buf, sizeof buf));
 	for (i = 0; i < GW_SHM_SITES; i++)
 		if (l->holders[i].ip != 0)
-			line(p, ROLE_NORMAL, fmt_site(s, "held  ", &l->holders[i],
-			    buf, sizeof buf));
+			page_line(p, ROLE_NORMAL, fmt_site(s, "held  ",
+			    &l->holders[i], buf, sizeof buf));
 }
 
 void
@@ -79,24 +66,24 @@ locks_draw(struct tui *t, int y, int h)
 	crt_put(y, 0, p.width, ROLE_HEAD, fmt_lock(s, NULL, buf, sizeof buf));
 	snprintf(buf, sizeof buf, "%u of %u locks in use, most waited for "
 	    "first", f->nlocks, f->head.locks_total);
-	line(&p, ROLE_DIM, buf);
+	page_line(&p, ROLE_DIM, buf);
 	for (i = 0; i < f->nlocks; i++)
 		lock_lines(&p, s, &f->locks[i]);
-	line(&p, ROLE_NORMAL, "");
+	page_line(&p, ROLE_NORMAL, "");
 	snprintf(buf, sizeof buf, "Lock-order inversions: %u%s",
 	    f->head.inversions, f->head.inversions > f->norders ?
 	    " (the newest listed)" : "");
-	line(&p, f->head.inversions ? ROLE_WARN : ROLE_NORMAL, buf);
+	page_line(&p, f->head.inversions ? ROLE_WARN : ROLE_NORMAL, buf);
 	for (i = 0; i < f->norders; i++) {
 		snprintf(buf, sizeof buf, "  %s", f->orders[i].text);
-		line(&p, ROLE_WARN, buf);
+		page_line(&p, ROLE_WARN, buf);
 	}
-	line(&p, ROLE_NORMAL, "");
+	page_line(&p, ROLE_NORMAL, "");
 	snprintf(buf, sizeof buf, "Deadlock cycles now: %u", f->head.cycles);
-	line(&p, f->head.cycles ? ROLE_BANNER : ROLE_NORMAL, buf);
+	page_line(&p, f->head.cycles ? ROLE_BANNER : ROLE_NORMAL, buf);
 	for (i = 0; i < f->head.cycles; i++)
 		if (fmt_cycle(s, i, buf, sizeof buf) != NULL)
-			line(&p, ROLE_BANNER, buf);
+			page_line(&p, ROLE_BANNER, buf);
 	t->lock_lines = p.n;
 	t->body_h = p.h;
 }

@@ -262,6 +262,16 @@ int	crt_key(int timeout_ms);
 /* SIGINT, SIGTERM or SIGHUP arrived. */
 int	crt_stop(void);
 
+/*
+ * crt.c: a scrolling page of text lines.  Lines are counted always and
+ * drawn only when they fall inside the window (rows y..y+h-1, scrolled
+ * down by top lines), so a panel can say how long it is.
+ */
+struct page {
+	int	 y, h, top, n, width;
+};
+void	page_line(struct page *, int role, const char *s);
+
 /* panel-header.c: the header and the deadlock banner; rows used. */
 int	header_draw(struct tui *, int y);
 
