@@ -77,9 +77,9 @@ $(B)/bench/idle-thread.so: bench/idle-thread.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O2 -shared -fPIC -o $@ $< -pthread
 
-$(B)/bench/%: bench/%.c
+$(B)/bench/%: bench/%.c bench/bench.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(WARN) -O2 -g -o $@ $< -pthread
+	$(CC) $(BASE) $(WARN) -O2 -g -Ibench -o $@ $< -pthread
 
 $(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
 	@mkdir -p $(dir $@)

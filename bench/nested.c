@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
+
 #define NTHREADS	4
 #define NLOCKS		8
 
@@ -33,15 +35,6 @@ worker(void *arg)
 			pthread_mutex_unlock(&locks[first + k]);
 	}
 	return NULL;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int
