@@ -240,7 +240,13 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
 	return 1;
 }
 
-/* The interpreter's own lookup: the probe sequence of the index table. */
+/*
+ * The interpreter's own lookup: the probe sequence of the index table.
+ * While perturb has bits left the sequence may come back to a slot; once
+ * they are shifted out (64 / PERTURB_SHIFT steps at most) i * 5 + 1
+ * visits every slot within size steps, so this bound reaches an empty
+ * slot whenever the interpreter would.
+ */
 static int
 keys_probe(const struct py_runtime *rt, const struct keys *k,
     struct want *w, uintptr_t *value)
@@ -251,7 +257,7 @@ keys_probe(const struct py_runtime *rt, const struct keys *k,
 	uintptr_t key;
 	long n, ix, hash;
 
-	for (n = 0; n < k->size; n++) {
+	for (n = 0; n < k->size + 64 / PERTURB_SHIFT + 1; n++) {
 		ix = index_read(k, (long)i);
 		if (ix == DKIX_EMPTY)
 			return -1;
