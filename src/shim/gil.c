@@ -26,7 +26,7 @@
  * Python, a main thread before threading is imported).
  */
 #define NAME_REFRESH_NS	1000000000ull
-#define NAME_QUICK	16
+#define NAME_QUICK	4
 #define NAME_BACKOFF_NS	1000000ull	/* doubles from here to a second */
 
 static struct py_runtime rt;
