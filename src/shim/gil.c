@@ -17,6 +17,18 @@
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
 
+/*
+ * threading's names are read by each thread itself at a GIL marker,
+ * while it holds the GIL: a known name again at most once a second (to
+ * follow renames), a name not found yet at once for the first
+ * NAME_QUICK markers (a new thread takes the GIL before it has run any
+ * Python), then backing off to once a second (threads that never run
+ * Python, a main thread before threading is imported).
+ */
+#define NAME_REFRESH_NS	1000000000ull
+#define NAME_QUICK	4
+#define NAME_BACKOFF_NS	1000000ull	/* doubles from here to a second */
+
 static struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static int present;
@@ -232,6 +244,41 @@ gil_own_site(struct thread *t, struct py_site *site)
 	return py_own_site(&rt, ts, (unsigned long)pthread_self(), site);
 }
 
+/* Called by t holding the GIL, at a marker, when t->pyname_next is due. */
+static void
+name_refresh(struct thread *t, uint64_t now)
+{
+	char buf[THREAD_PYNAME_MAX];
+	uintptr_t gil = atomic_load(&g_gil), ts;
+	uint64_t wait;
+	unsigned k;
+
+	/* The GIL struct lives as long as the interpreter: plain load. */
+	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
+	if (py_tstate_name(&rt, ts, (unsigned long)pthread_self(), buf,
+	    sizeof buf) > 0) {
+		thread_set_pyname(t, buf);
+		t->pyname_fails = 0;
+		t->pyname_next = now + NAME_REFRESH_NS;
+		return;
+	}
+	if (++t->pyname_fails <= NAME_QUICK)
+		return;
+	k = t->pyname_fails - NAME_QUICK;
+	wait = k >= 10 ? NAME_REFRESH_NS : NAME_BACKOFF_NS << k;
+	t->pyname_next = now + (wait < NAME_REFRESH_NS ? wait :
+	    NAME_REFRESH_NS);
+}
+
+int
+gil_thread_name(struct thread *t, char *buf, size_t len)
+{
+	if (!present || len == 0)
+		return -1;
+	return py_thread_name(&rt, (unsigned long)t->self, buf, len) > 0 ?
+	    0 : -1;
+}
+
 struct thread *
 gil_holder_thread(void)
 {
@@ -290,6 +337,8 @@ gil_acquired(struct thread *t, uintptr_t site)
 	atomic_fetch_add(&switches, 1);
 	track_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
 	    0, site);
+	if (now >= t->pyname_next)
+		name_refresh(t, now);
 }
 
 void
@@ -300,6 +349,9 @@ gil_released(struct thread *t)
 	if (atomic_load(&t->gil_state) != GIL_HOLDING)
 		return;
 	now = now_ns();
+	/* Still the holder: drop_gil holds gil->mutex, nobody can take it. */
+	if (now >= t->pyname_next)
+		name_refresh(t, now);
 	since = atomic_load(&t->gil_since);
 	track_releasing(t, atomic_load(&g_gil));
 	atomic_fetch_add(&t->gil_hold, now - since);

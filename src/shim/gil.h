@@ -99,6 +99,13 @@ void	gil_released(struct thread *);		/* signal(cond) */
 void	gil_sleeping(struct thread *);		/* wait(cond): contended */
 void	gil_wait_timed_out(struct thread *);	/* timedwait(cond) timeout */
 
+/*
+ * threading's name of t read now from interpreter memory, from any
+ * thread (for dumps: a name set since t last took the GIL shows): 0,
+ * or -1 when it cannot be read.
+ */
+int	gil_thread_name(struct thread *t, char *buf, size_t len);
+
 /* t is ending: close its GIL interval. */
 void	gil_thread_exit(struct thread *);
 
@@ -131,7 +138,8 @@ uint64_t	gil_uptime_ns(void);
 
 struct gil_departed {
 	pid_t		 tid;
-	char		 name[16];
+	char		 name[64];	/* thread_name(): threading's names
+					   are longer than the kernel's */
 	uint64_t	 hold, wait, acquired, wait_max;	/* ns */
 	uint64_t	 hist[GIL_HIST_BUCKETS];
 };

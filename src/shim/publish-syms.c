@@ -240,6 +240,11 @@ pubsym_thread_name(struct thread *t, pid_t tid, char name[GW_SHM_NAME_LEN])
 	struct nameslot *s;
 	char buf[64];
 
+	/* threading's name, cut to fit, when the thread has one. */
+	if (thread_pyname(t, buf, sizeof buf) == 0) {
+		cut(name, GW_SHM_NAME_LEN, buf);
+		return;
+	}
 	/* Set through pthread_setname_np or prctl: no need for /proc. */
 	memcpy(name, t->name, GW_SHM_NAME_LEN);
 	name[GW_SHM_NAME_LEN - 1] = '\0';

@@ -254,6 +254,9 @@ py_detect(struct py_runtime *rt)
 	rt->type_unicode = sym("PyUnicode_Type");
 	rt->type_bytes = sym("PyBytes_Type");
 	rt->type_frame = sym("PyFrame_Type");
+	rt->type_dict = sym("PyDict_Type");
+	rt->type_long = sym("PyLong_Type");
+	rt->type_module = sym("PyModule_Type");
 	return py_gil_locate(rt) == -1 ? -1 : 0;
 }
 

@@ -419,6 +419,31 @@ py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
 	return n;
 }
 
+int
+py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
+    uintptr_t *frame, uintptr_t *code)
+{
+	const struct py_offsets *o = rt->off;
+	struct frame f;
+	uintptr_t fp, type;
+
+	*frame = *code = 0;
+	if (o == NULL || first_frame(rt, ts, &fp) == -1)
+		return -1;
+	for (int steps = 0; fp != 0; steps++, fp = f.back) {
+		if (steps == PY_WALK_MAX || frame_read(rt, fp, &f) == -1)
+			return -1;
+		if (o->fr_owner_cstack >= 0 && f.owner == o->fr_owner_cstack)
+			continue;
+		*frame = fp;
+		*code = f.code;
+	}
+	if (*frame == 0 || py_read_ptr(*code + (uintptr_t)o->ob_type,
+	    &type) == -1 || rt->type_code == 0 || type != rt->type_code)
+		return -1;
+	return 0;
+}
+
 /* Fill t from thread state ts of interp; -1 when ts fails the check. */
 static int
 thread_read(const struct py_offsets *o, uintptr_t ts, uintptr_t interp,

@@ -28,6 +28,7 @@
 				   included: a cycle ends here */
 #define PY_INTERP_MAX	64	/* interpreters followed */
 #define PY_THREADS_MAX	4096	/* thread states followed per interpreter */
+#define PY_DICT_MAX	(1L << 20)	/* entries: a larger dict is garbage */
 
 /*
  * Offsets of the fields read, for one CPython minor version (generated:
@@ -113,7 +114,37 @@ struct py_offsets {
 	int	rlock_sem;		/* sem_t * */
 	int	rlock_owner;		/* unsigned long, thread_id of owner */
 	int	rlock_count;		/* unsigned long */
+
+	/* Names of threads (py-names.c) */
+	int	is_modules;		/* sys.modules, a dict */
+	int	fr_localsplus;		/* a frame's first local */
+	int	u_hash;			/* a str's cached hash, -1: none */
+	int	tp_basicsize, tp_dictoffset, tp_flags;	/* PyTypeObject */
+	int	ht_cached_keys;		/* PyHeapTypeObject: shared keys */
+	int	tpf_heaptype, tpf_managed_dict, tpf_inline_values;
+	int	ob_dict_layout;		/* PY_DICT_* */
+	int	ob_managed_dict;	/* bytes before the object (3.11+) */
+	int	ob_managed_values;	/* same, the values pointer (3.11) */
+	int	ob_inline_values;	/* bytes after the object (3.13) */
+	int	dict_keys, dict_values;	/* PyDictObject ma_keys, ma_values */
+	int	dv_values, dv_valid;	/* PyDictValues (3.11+) */
+	int	dk_size;		/* Py_ssize_t (<=3.10) */
+	int	dk_log2_size, dk_log2_index_bytes, dk_kind;	/* (3.11+) */
+	int	dk_nentries, dk_indices;
+	int	dk_kind_general;	/* dk_kind of entries with a hash */
+	int	de_size, de_hash, de_key, de_value;	/* PyDictKeyEntry */
+	int	due_size, due_key, due_value;	/* PyDictUnicodeEntry */
+	int	md_dict;		/* PyModuleObject (measured live) */
 };
+
+/* Where an instance's attributes are (ob_dict_layout). */
+#define PY_DICT_OFFSET		1	/* <=3.10: dict at tp_dictoffset */
+#define PY_DICT_MANAGED		2	/* 3.11: values or dict pointer
+					   before the object */
+#define PY_DICT_TAGGED		3	/* 3.12: one word before it, values
+					   tagged with bit 0 */
+#define PY_DICT_INLINE		4	/* 3.13: values after the header,
+					   dict pointer before it */
 
 #define PY_LINES_LNOTAB		1	/* 3.8, 3.9 */
 #define PY_LINES_310		2	/* 3.10 */
@@ -137,6 +168,9 @@ struct py_runtime {
 	uintptr_t	 type_unicode;
 	uintptr_t	 type_bytes;
 	uintptr_t	 type_frame;
+	uintptr_t	 type_dict;	/* for py-names.c */
+	uintptr_t	 type_long;
+	uintptr_t	 type_module;
 	char		 why_not[128];	/* when py_detect failed */
 };
 
@@ -317,5 +351,58 @@ int	py_own_site(const struct py_runtime *rt, uintptr_t ts,
  */
 int	py_site_frame(const struct py_runtime *rt, const struct py_site *site,
 	    struct py_frame *out);
+
+/*
+ * The thread's outermost frame that Python code runs in (C-owned entry
+ * frames of 3.12+ are passed over) and its code object, checked to be
+ * code: 0, or -1 when there is none or the walk fails a check.
+ */
+int	py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
+	    uintptr_t *frame, uintptr_t *code);
+
+/* py-names.c */
+
+/*
+ * threading's name of a thread (its Thread object's _name, which
+ * Thread.name reads and sets), into buf as UTF-8 (as py_read_str).
+ * ts is the thread's state and thread_id its pthread_t, checked against
+ * ts first.  Found two ways, the first that works:
+ *   - threading._active[thread_id], through the sys.modules of ts's
+ *     interpreter: every thread threading knows of, MainThread and
+ *     Dummy-N threads included;
+ *   - the thread's outermost frame, when it is threading's
+ *     Thread._bootstrap(self): self is the Thread (a thread between
+ *     start and its entry in _active, or after it left it).
+ * Returns the length, or -1 (buf "") when the thread has no Thread
+ * object or one of the structures fails a check.  Costs some 15-25
+ * reads (process_vm_readv) once the keys' hashes are known (they are
+ * found once, by a scan of the dicts, then cached); a thread reading
+ * its own name while it holds the GIL sees stable memory, others are
+ * read as py_thread_frames reads them.  Allocates nothing;
+ * async-signal-safe as py_read is.
+ */
+int	py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
+	    unsigned long thread_id, char *buf, size_t size);
+
+/* The same, for the thread with this pthread_t (searched for as
+ * py_thread_frames does). */
+int	py_thread_name(const struct py_runtime *rt, unsigned long thread_id,
+	    char *buf, size_t size);
+
+/*
+ * Dicts, as py-names.c reads them (here for tests).  The value of the
+ * str key `key` (ASCII) in dict, or of the int key `ival` (>= 0): 0 and
+ * *value, or -1 when absent or unreadable.  *hash caches the key's hash
+ * across calls: pass a variable holding -1 at first; it is filled once
+ * the key is found by a scan and then used to look the key up directly.
+ */
+int	py_dict_get_str(const struct py_runtime *rt, uintptr_t dict,
+	    const char *key, long *hash, uintptr_t *value);
+int	py_dict_get_int(const struct py_runtime *rt, uintptr_t dict,
+	    unsigned long ival, uintptr_t *value);
+
+/* The value of attribute `name` in obj's instance dict, as above. */
+int	py_attr_get(const struct py_runtime *rt, uintptr_t obj,
+	    const char *name, long *hash, uintptr_t *value);
 
 #endif /* GW_PY_H */

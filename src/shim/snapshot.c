@@ -474,7 +474,9 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 {
 	char name[64];
 
-	thread_name(r->t, name, sizeof name);
+	/* Read now: a Python thread renamed since it last held the GIL. */
+	if (gil_thread_name(r->t, name, sizeof name) == -1)
+		thread_name(r->t, name, sizeof name);
 	ti->tid = r->tid;
 	ti->name = snap_str(s, name);
 	ti->state = r->state;

@@ -103,6 +103,9 @@ reset_record(struct thread *t)
 	atomic_store(&t->tid, (int)syscall(SYS_gettid));
 	t->self = pthread_self();
 	t->name[0] = '\0';
+	thread_set_pyname(t, "");
+	t->pyname_next = 0;
+	t->pyname_fails = 0;
 	t->internal = 0;
 	t->held = t->inline_held;
 	t->nheld = 0;
@@ -284,6 +287,48 @@ thread_set_state(struct thread *t, enum gw_thread_state s)
 	atomic_store(&t->state, s);
 }
 
+#define PYNAME_TRIES	8	/* copies tried while the owner writes */
+
+void
+thread_set_pyname(struct thread *t, const char *name)
+{
+	unsigned s = atomic_load_explicit(&t->pyname_seq,
+	    memory_order_relaxed);
+
+	if (strncmp(t->pyname, name, sizeof t->pyname - 1) == 0)
+		return;
+	atomic_store_explicit(&t->pyname_seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	snprintf(t->pyname, sizeof t->pyname, "%s", name);
+	atomic_store_explicit(&t->pyname_seq, s + 2, memory_order_release);
+}
+
+int
+thread_pyname(struct thread *t, char *buf, size_t len)
+{
+	char copy[THREAD_PYNAME_MAX];
+	unsigned s;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < PYNAME_TRIES; i++) {
+		s = atomic_load_explicit(&t->pyname_seq, memory_order_acquire);
+		if (s & 1)
+			continue;
+		memcpy(copy, t->pyname, sizeof copy);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&t->pyname_seq,
+		    memory_order_relaxed) != s)
+			continue;
+		copy[sizeof copy - 1] = '\0';
+		if (copy[0] == '\0')
+			return -1;
+		snprintf(buf, len, "%s", copy);
+		return 0;
+	}
+	return -1;
+}
+
 void
 thread_name(struct thread *t, char *buf, size_t len)
 {
@@ -291,6 +336,8 @@ thread_name(struct thread *t, char *buf, size_t len)
 	ssize_t n = -1;
 	int fd;
 
+	if (thread_pyname(t, buf, len) == 0)
+		return;
 	snprintf(path, sizeof path, "/proc/self/task/%d/comm",
 	    atomic_load(&t->tid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -19,6 +19,8 @@
 #include "stack.h"
 
 #define THREAD_INLINE_HELD	16	/* more spill to a larger array */
+#define THREAD_PYNAME_MAX	64	/* threading's names, with NUL: longer
+					   than the kernel's 16 */
 
 struct lockrec;
 
@@ -78,6 +80,16 @@ struct thread {
 	_Atomic uint64_t gil_wait_hist[32];	/* GIL_HIST_BUCKETS, log2 us */
 
 	char		py_top[96];	/* publish.c: its top Python frame */
+
+	/*
+	 * threading's name (Thread.name), read by this thread itself while
+	 * it holds the GIL (gil.c); others copy it under pyname_seq.  Kept
+	 * when later reads fail, so that it outlives the Thread object.
+	 */
+	atomic_uint	pyname_seq;	/* odd while pyname changes */
+	char		pyname[THREAD_PYNAME_MAX];	/* "" when unknown */
+	uint64_t	pyname_next;	/* now_ns() of the next read */
+	unsigned	pyname_fails;	/* reads failed in a row */
 
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;
@@ -151,8 +163,18 @@ void	thread_remove_held(struct thread *, struct held *);
 /* Set the state and stamp the time. */
 void	thread_set_state(struct thread *, enum gw_thread_state);
 
-/* Read the thread's name into buf (/proc comm when not cached). */
+/*
+ * Read the thread's name into buf: threading's name when one was read
+ * (thread_set_pyname), else the OS name (/proc comm, or the name cached
+ * at setname when /proc cannot be read).
+ */
 void	thread_name(struct thread *, char *buf, size_t len);
+
+/* threading's name alone: 0, or -1 (buf "") when none was read. */
+int	thread_pyname(struct thread *, char *buf, size_t len);
+
+/* Set threading's name; only the thread itself calls this. */
+void	thread_set_pyname(struct thread *, const char *name);
 
 /* Forget the cached name (after setname) so the next read refreshes. */
 void	thread_name_changed(struct thread *, const char *name);

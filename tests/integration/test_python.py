@@ -8,7 +8,7 @@ What is checked is what gilwatch reports: the GIL statistics at exit
 with `gilwatch dump` while a sample is parked on GW_HOLD_FD, and
 deadlock reports.  Threads are known by the native ids the samples
 print ("gw-sample: thread NAME TID"), so that the checks do not depend
-on gilwatch reading threading's names; test_thread_names checks that
+on gilwatch reading threading's names; TestThreadNames checks that
 separately.
 """
 
@@ -590,10 +590,6 @@ class TestGilInversion(PythonCase):
 
 
 class TestThreadNames(PythonCase):
-    # Known gap (issue 4 note): gilwatch does not read threading's names
-    # from interpreter memory yet; dumps show the OS name (python3.X).
-    # An unexpected success fails the suite so this mark is taken off.
-    @unittest.expectedFailure
     def test_thread_names(self):
         """Threads carry threading's names (cruncher-0, ...) in dumps
         and in the GIL statistics, not the OS name (CPython before 3.14
@@ -607,6 +603,33 @@ class TestThreadNames(PythonCase):
                     for n in ("cruncher-0", "cruncher-1")}
                 self.assertEqual(got, {"cruncher-0": "cruncher-0",
                     "cruncher-1": "cruncher-1"})
+
+    def test_dump_names(self):
+        """A dump of a live program names each thread as threading
+        does, read when the dump is taken: MainThread, a name longer
+        than the kernel's 15 characters, a thread renamed after it
+        started (and that has not taken the GIL since), and a thread
+        threading only knows as a _DummyThread."""
+        prog = gw.pyprog("names")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                with gw.Proc(gw.gilwatch_cmd([exe, prog]), tmp) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    r, docs = gw.dump_json(p.p.pid)
+                    self.assertEqual(r.returncode, 0, r)
+                    thr = gw.threads(docs[0])
+                    got = {n: thr.get(tid, {}).get("name")
+                        for n, tid in info.threads.items()}
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                dummy = [n for n in got if n.startswith("Dummy-")]
+                self.assertEqual(len(dummy), 1, got)
+                want = {n: n for n in ("worker", "renamed",
+                    "ThreadPoolExecutor-0_0", dummy[0])}
+                want["main"] = "MainThread"
+                self.assertEqual(got, want)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@
  *                          notice and fall back by itself
  *   pyprobe_bad_reads()    reads of bad addresses must fail, not crash:
  *                          0, or the number of the first check that broke
+ *   pyprobe_thread_name(id, buf, size)  py_thread_name() of the thread
+ *                          with that ident: its length, or -1
+ *   pyprobe_name_ns(id, n) the same read n times: nanoseconds a read
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -34,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "py.h"
@@ -374,4 +378,35 @@ pyprobe_bad_reads(void)
 	rv = bad_reads(&rt);
 	py_mem_use_maps(0);
 	return rv == 0 ? 0 : 50 + rv;
+}
+
+static struct py_runtime names_rt;
+static int names_rv = -1;
+
+EXPORT int
+pyprobe_thread_name(unsigned long thread_id, char *buf, size_t size)
+{
+	if (names_rt.off == NULL)
+		names_rv = py_detect(&names_rt);
+	if (names_rv == -1)
+		return -1;
+	return py_thread_name(&names_rt, thread_id, buf, size);
+}
+
+EXPORT long
+pyprobe_name_ns(unsigned long thread_id, int n)
+{
+	struct timespec a, b;
+	char buf[64];
+	int i;
+
+	if (pyprobe_thread_name(thread_id, buf, sizeof buf) == -1 || n <= 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++)
+		if (py_thread_name(&names_rt, thread_id, buf, sizeof buf) == -1)
+			return -1;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec -
+	    a.tv_nsec)) / n;
 }
