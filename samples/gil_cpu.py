@@ -23,16 +23,7 @@ import os
 import sys
 import threading
 
-
-def say(line):
-    # One write(2) per line, so that threads never interleave theirs.
-    os.write(2, ("gw-sample: %s\n" % line).encode())
-
-
-def ready():
-    fd = os.environ.get("GW_READY_FD")
-    if fd:
-        os.write(int(fd), b"ready\n")
+from gwsample import say, ready
 
 
 def wait_release():

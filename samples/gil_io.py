@@ -25,18 +25,9 @@ import select
 import sys
 import threading
 
+from gwsample import say, ready
+
 PERIOD = 0.005      # seconds between ticks: the pace of the "I/O"
-
-
-def say(line):
-    # One write(2) per line, so that threads never interleave theirs.
-    os.write(2, ("gw-sample: %s\n" % line).encode())
-
-
-def ready():
-    fd = os.environ.get("GW_READY_FD")
-    if fd:
-        os.write(int(fd), b"ready\n")
 
 
 def reader(name, rfd, wfd, counts):

@@ -29,6 +29,8 @@ import os
 import sys
 import threading
 
+from gwsample import say
+
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 try:
@@ -37,11 +39,6 @@ except ImportError as e:
     print("skip: numpy is not importable by %s %d.%d (%s)" % (
         sys.executable, sys.version_info[0], sys.version_info[1], e))
     sys.exit(0)
-
-
-def say(line):
-    # One write(2) per line, so that threads never interleave theirs.
-    os.write(2, ("gw-sample: %s\n" % line).encode())
 
 
 def numpy_work(rounds, stop, started, out):

@@ -27,10 +27,7 @@ import sys
 import threading
 import time
 
-
-def say(line):
-    # One write(2) per line, so that threads never interleave theirs.
-    os.write(2, ("gw-sample: %s\n" % line).encode())
+from gwsample import say
 
 
 def crunch(name, iterations, trace, out, gate):

@@ -21,27 +21,15 @@ P", "gw-sample: thread NAME TID", "gw-sample: lock NAME 0xADDR", the
 address being the semaphore under the Lock).  Runs on CPython 3.8-3.13.
 """
 
-import ctypes
 import os
 import sys
 import threading
 
+from gwsample import say, lock_address
+
 A = threading.Lock()
 B = threading.Lock()
 both_hold_one = threading.Barrier(2)
-
-
-def say(line):
-    # One write(2) per line, so that threads never interleave theirs.
-    os.write(2, ("gw-sample: %s\n" % line).encode())
-
-
-def lock_address(lock):
-    """The semaphore under a threading.Lock: in CPython 3.8-3.13 the
-    lock object is the object header (refcount, type) followed by the
-    PyThread_type_lock, a sem_t pointer on Linux."""
-    return ctypes.c_void_p.from_address(id(lock) + 2 *
-        ctypes.sizeof(ctypes.c_void_p)).value
 
 
 def take_a_then_b():

@@ -26,12 +26,9 @@ import os
 import sys
 import threading
 
+from gwsample import say
+
 queue = None        # set in the workers by init()
-
-
-def say(line):
-    # One write(2) per line, so that processes never interleave theirs.
-    os.write(2, ("gw-sample: %s\n" % line).encode())
 
 
 def init(q):

@@ -1,0 +1,31 @@
+"""What the Python samples share: how they tell a test who they are and
+when they are where the test wants them (the Python side of sample.h).
+
+On stderr, one line each, which tests/integration/gwtest.py
+sample_info() parses: "gw-sample: pid P", "gw-sample: thread NAME TID",
+"gw-sample: lock NAME 0xADDR".  A test passes GW_READY_FD to be told
+"ready"; without it nothing is written.
+"""
+
+import ctypes
+import os
+
+
+def say(line):
+    # One write(2) per line, so that threads and processes never
+    # interleave theirs.
+    os.write(2, ("gw-sample: %s\n" % line).encode())
+
+
+def ready():
+    fd = os.environ.get("GW_READY_FD")
+    if fd:
+        os.write(int(fd), b"ready\n")
+
+
+def lock_address(lock):
+    """The semaphore under a threading.Lock: in CPython 3.8-3.13 the
+    lock object is the object header (refcount, type) followed by the
+    PyThread_type_lock, a sem_t pointer on Linux."""
+    return ctypes.c_void_p.from_address(id(lock) + 2 *
+        ctypes.sizeof(ctypes.c_void_p)).value
