@@ -75,7 +75,7 @@ cmd_dump_connect(pid_t pid)
 static void
 cmd_dump_unreachable(pid_t pid)
 {
-	int err = errno, loaded;
+	int err = errno;
 
 	if (err == EINTR) {
 		cli_error("process %d did not answer within %d s", (int)pid,
@@ -98,13 +98,9 @@ cmd_dump_unreachable(pid_t pid)
 		    strerror(err));
 		return;
 	}
-	loaded = proc_maps_has(pid, "libgilwatch");
-	if (loaded == -1 && errno == ENOENT)
-		cli_error("no such process: %d", (int)pid);
-	else if (loaded != 1)
-		cli_error("process %d is not running under gilwatch; "
-		    "start it with: gilwatch run -- CMD", (int)pid);
-	else if (err == ENOENT)
+	if (proc_why_silent(pid))
+		return;
+	if (err == ENOENT)
 		cli_error("gilwatch in process %d is not answering "
 		    "(no control socket)", (int)pid);
 	else

@@ -76,7 +76,6 @@ static void
 cmd_top_unreadable(pid_t pid, int err, const char *msg)
 {
 	char v[32];
-	int loaded;
 
 	if (err == EACCES) {
 		cli_error("no permission to read the state of process %d: %s",
@@ -87,13 +86,9 @@ cmd_top_unreadable(pid_t pid, int err, const char *msg)
 		cli_error("%s", msg);
 		return;
 	}
-	loaded = proc_maps_has(pid, "libgilwatch");
-	if (loaded == -1 && errno == ENOENT)
-		cli_error("no such process: %d", (int)pid);
-	else if (loaded != 1)
-		cli_error("process %d is not running under gilwatch; start it "
-		    "with: gilwatch run -- CMD", (int)pid);
-	else if (proc_getenv(pid, "GILWATCH_PUBLISH_MS", v, sizeof v) == 1 &&
+	if (proc_why_silent(pid))
+		return;
+	if (proc_getenv(pid, "GILWATCH_PUBLISH_MS", v, sizeof v) == 1 &&
 	    strcmp(v, "0") == 0)
 		cli_error("process %d does not publish its state "
 		    "(GILWATCH_PUBLISH_MS=0)", (int)pid);

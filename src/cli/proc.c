@@ -33,23 +33,69 @@ proc_owner(pid_t pid, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-pid_t
-proc_tgid(pid_t pid)
+/* A number from /proc/PID/status ("Tgid", "Threads"), or -1. */
+static int
+status_field(pid_t pid, const char *field)
 {
 	FILE *fp;
 	char *line = NULL;
-	size_t size = 0;
-	int tgid = -1;
+	size_t size = 0, len = strlen(field);
+	int v = -1;
 
 	if ((fp = proc_open(pid, "status")) == NULL)
 		return -1;
-	while (getline(&line, &size, fp) != -1) {
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+	while (getline(&line, &size, fp) != -1)
+		if (strncmp(line, field, len) == 0 && line[len] == ':') {
+			v = atoi(line + len + 1);
 			break;
-	}
+		}
 	free(line);
 	fclose(fp);
-	return tgid;
+	return v;
+}
+
+pid_t
+proc_tgid(pid_t pid)
+{
+	return status_field(pid, "Tgid");
+}
+
+/* The minor of "python3.MINOR" or "libpython3.MINOR" in s, or -1. */
+static int
+python_minor(const char *s)
+{
+	const char *p;
+
+	if ((p = strstr(s, "python3.")) == NULL)
+		return -1;
+	p += strlen("python3.");
+	return *p >= '0' && *p <= '9' ? atoi(p) : -1;
+}
+
+int
+proc_python_alone(pid_t pid)
+{
+	FILE *fp;
+	char *line = NULL, path[64], exe[256];
+	size_t size = 0;
+	ssize_t n;
+	int minor = -1;
+
+	if (status_field(pid, "Threads") != 1)
+		return 0;
+	if ((fp = proc_open(pid, "maps")) != NULL) {
+		while (minor == -1 && getline(&line, &size, fp) != -1)
+			if (strstr(line, "libpython3.") != NULL)
+				minor = python_minor(line);
+		free(line);
+		fclose(fp);
+	}
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	if (minor == -1 && (n = readlink(path, exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		minor = python_minor(exe);
+	}
+	return minor >= 12 ? minor : 0;
 }
 
 int
@@ -147,4 +193,23 @@ proc_become(pid_t pid, uid_t uid, gid_t gid)
 		return -1;
 	}
 	return 0;
+}
+
+int
+proc_why_silent(pid_t pid)
+{
+	int loaded = proc_maps_has(pid, "libgilwatch"), minor;
+
+	if (loaded == -1 && errno == ENOENT)
+		cli_error("no such process: %d", (int)pid);
+	else if (loaded != 1)
+		cli_error("process %d is not running under gilwatch; start it "
+		    "with: gilwatch run -- CMD", (int)pid);
+	else if ((minor = proc_python_alone(pid)) != 0)
+		cli_error("process %d is CPython 3.%d with a single thread: "
+		    "gilwatch's helper starts with its second thread",
+		    (int)pid, minor);
+	else
+		return 0;
+	return 1;
 }
