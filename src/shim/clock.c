@@ -1,10 +1,11 @@
 /* Tick calibration: see clock.h. */
+#include <errno.h>
 #include <stdatomic.h>
 #include <time.h>
 
 #include "clock.h"
 
-#define CALIBRATE_MIN_NS	5000000.0	/* shorter spans are too noisy */
+#define CALIBRATE_MIN_NS	2000000.0	/* shorter spans are too noisy */
 
 static uint64_t tsc0;
 static double ns0;
@@ -26,22 +27,31 @@ clock_init(void)
 }
 
 /*
- * Measure over a few milliseconds when the process is younger than
- * that: a report right after start-up still gets a sane rate.
+ * A process younger than the minimum span sleeps out the rest of it
+ * (at most once: the helper's first publication, a report right after
+ * start-up), rather than spinning on a core the program wants.
  */
 double
 clock_ticks_per_ns(void)
 {
-	double ns = mono_ns(), start;
-	uint64_t t = clock_ticks(), t1;
+	double ns = mono_ns(), left;
+	uint64_t t = clock_ticks();
+	struct timespec ts;
+	int saved = errno;
 
-	if (ns - ns0 >= CALIBRATE_MIN_NS && t > tsc0)
-		return (double)(t - tsc0) / (ns - ns0);
-	start = ns;
-	while ((ns = mono_ns()) - start < CALIBRATE_MIN_NS)
-		;
-	t1 = clock_ticks();
-	return (double)(t1 - t) / (ns - start);
+	if (ns - ns0 < CALIBRATE_MIN_NS || t <= tsc0) {
+		left = CALIBRATE_MIN_NS - (ns - ns0);
+		if (left > CALIBRATE_MIN_NS)	/* ns0 is in the future? */
+			left = CALIBRATE_MIN_NS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = left > 0 ? (long)left : 1000;
+		while (nanosleep(&ts, &ts) == -1)
+			;	/* a signal: sleep what is left */
+		ns = mono_ns();
+		t = clock_ticks();
+		errno = saved;
+	}
+	return (double)(t - tsc0) / (ns - ns0);
 }
 
 double
