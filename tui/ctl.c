@@ -1,7 +1,7 @@
 /*
  * Requests to the watched process over its control socket (ipc.h):
- * a text dump written to a file, a statistics reset, and one thread's
- * stack taken from a fresh dump.  Every wait is bounded.
+ * a text dump written to a file, a statistics reset, one thread's stack
+ * taken from a fresh dump, and "watch" (name addresses from now on).  Every wait is bounded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,21 +128,36 @@ done:
 	return rc;
 }
 
-int
-ctl_reset(pid_t pid, char *err, size_t errlen)
+/* A request whose answer is "ok": 0, or -1 with err. */
+static int
+ctl_ok(pid_t pid, const char *word, char *err, size_t errlen)
 {
 	struct out o;
+	char req[32];
 	int rc;
 
 	out_init(&o);
-	rc = ctl_request(pid, "reset\n", &o, err, errlen);
+	snprintf(req, sizeof req, "%s\n", word);
+	rc = ctl_request(pid, req, &o, err, errlen);
 	if (rc == 0 && strncmp(o.buf, "ok", 2) != 0) {
-		snprintf(err, errlen, "process %d does not know \"reset\" "
-		    "(an older gilwatch?)", (int)pid);
+		snprintf(err, errlen, "process %d does not know \"%s\" "
+		    "(an older gilwatch?)", (int)pid, word);
 		rc = -1;
 	}
 	out_free(&o);
 	return rc;
+}
+
+int
+ctl_reset(pid_t pid, char *err, size_t errlen)
+{
+	return ctl_ok(pid, "reset", err, errlen);
+}
+
+int
+ctl_watch(pid_t pid, char *err, size_t errlen)
+{
+	return ctl_ok(pid, "watch", err, errlen);
 }
 
 /*

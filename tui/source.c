@@ -14,11 +14,16 @@
 void
 source_init(struct source *s, struct shm_reader *rd)
 {
+	char err[128];
+
 	memset(s, 0, sizeof *s);
 	s->rd = rd;
 	s->pid = shm_pid(rd);
 	s->switches_per_s = -1;
 	s->life = SHM_LIVE;
+	/* Names then come with the next frame; without an answer (an
+	 * older shim, a busy helper) they never do, which is no error. */
+	(void)ctl_watch(s->pid, err, sizeof err);
 }
 
 void

@@ -104,6 +104,7 @@ struct source {
 };
 
 /* source.c */
+/* Start reading rd; tells its process a viewer is here (ctl_watch). */
 void	source_init(struct source *, struct shm_reader *);
 /* Read a frame and update the history: 1 new, 0 none, -1 error (err). */
 int	source_sample(struct source *);
@@ -176,6 +177,11 @@ int	ctl_request(pid_t, const char *req, struct out *answer, char *err,
 /* Write a text dump to ./gilwatch-dump-PID-TIME.txt, named in path. */
 int	ctl_dump(pid_t, char *path, size_t pathlen, char *err, size_t errlen);
 int	ctl_reset(pid_t, char *err, size_t errlen);
+/*
+ * Tell the process a viewer is here: its frames name code and data
+ * addresses from now on, and the next one it writes already does.
+ */
+int	ctl_watch(pid_t, char *err, size_t errlen);
 /* The stack of tid from a fresh text dump, one frame a line. */
 int	ctl_stack(pid_t, pid_t tid, struct out *lines, char *err,
 	    size_t errlen);

@@ -138,6 +138,9 @@ answer(int fd)
 	else if (strcmp(req, "reset\n") == 0) {
 		publish_reset();
 		dprintf(fd, "ok\n");
+	} else if (strcmp(req, "watch\n") == 0) {
+		publish_watch();
+		dprintf(fd, "ok\n");
 	} else if (strncmp(req, "gil ", 4) == 0)
 		answer_gil(fd, strncmp(req + 4, "json", 4) == 0 ?
 		    GW_FORMAT_JSON : GW_FORMAT_TEXT);

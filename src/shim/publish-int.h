@@ -14,6 +14,8 @@
 
 #define SYMS_SLOTS	8192	/* addresses whose names are kept */
 #define SYMS_BUDGET	64	/* new names looked up per publication */
+#define SYMS_WATCH_BUDGET 4096	/* in the frame written when a viewer
+				   comes, so its first screen has names */
 #define NAMES_BUDGET	32	/* thread names read again per publication */
 #define NAMES_REFRESH_MS 5000	/* a name not set through a hook is read
 				   again from /proc after this long */
@@ -21,8 +23,11 @@
 
 /* publish-syms.c: names of code, of data, and of threads. */
 
-/* A new publication starts: reset the budgets. */
-void	pubsym_round(uint64_t now_ns);
+/*
+ * A new publication starts: reset the budgets.  syms is how many new
+ * code and data addresses may be named in this one (0: none).
+ */
+void	pubsym_round(uint64_t now_ns, int syms);
 
 /* Is ip in the shim itself (a hook's frame)?  Cached. */
 int	pubsym_is_self(uintptr_t ip);

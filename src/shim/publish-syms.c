@@ -44,11 +44,11 @@ static size_t names_cap;		/* a power of two, or 0 */
 static size_t names_used;
 
 void
-pubsym_round(uint64_t now)
+pubsym_round(uint64_t now, int syms)
 {
 	round_no++;
 	nwanted = 0;
-	sym_budget = SYMS_BUDGET;
+	sym_budget = syms;
 	name_budget = NAMES_BUDGET;
 	round_ns = now;
 }

@@ -44,6 +44,7 @@ static struct {
 	pid_t		 pid;		/* whose file w is */
 	atomic_int	 stopped;
 	int		 trunc_said;
+	int		 watched;	/* a viewer asked: name addresses */
 } pub = { .w = { .fd = -1 } };
 
 static uint64_t
@@ -149,7 +150,7 @@ open_file(const struct shm_proc *p)
 	return -1;
 }
 
-static void publish_frame(void);
+static void publish_frame(int syms);
 
 void
 publish_start(void)
@@ -164,6 +165,7 @@ publish_start(void)
 	}
 	pub.on = 0;
 	pub.updates = 0;
+	pub.watched = 0;
 	pub.pid = getpid();
 	atomic_store(&pub.stopped, 0);
 	if ((pub.interval_ms = interval_ms()) == 0)
@@ -180,7 +182,7 @@ publish_start(void)
 	}
 	pub.on = 1;
 	/* At once: a viewer can attach as soon as the process runs. */
-	publish_frame();
+	publish_frame(0);
 }
 
 int
@@ -193,8 +195,16 @@ publish_update(void)
 	now = now_ns();
 	if (now < pub.next_ns)
 		return (int)((pub.next_ns - now + 999999) / 1000000);
-	publish_frame();
+	publish_frame(pub.watched ? SYMS_BUDGET : 0);
 	return pub.interval_ms;
+}
+
+void
+publish_watch(void)
+{
+	pub.watched = 1;
+	if (pub.on && !atomic_load(&pub.stopped))
+		publish_frame(SYMS_WATCH_BUDGET);
 }
 
 void
@@ -510,7 +520,7 @@ make_room(void)
 }
 
 static void
-publish_frame(void)
+publish_frame(int syms)
 {
 	struct gw_shm_frame *f;
 	uint64_t ticks, now;
@@ -521,7 +531,7 @@ publish_frame(void)
 	tpn = clock_ticks_per_ns();
 	ticks = clock_ticks();
 	now = now_ns();
-	pubsym_round(now);
+	pubsym_round(now, syms);
 	f = shm_writer_begin(&pub.w);
 	f->updates = ++pub.updates;
 	f->mono_ns = now;

@@ -15,6 +15,16 @@ void	publish_start(void);
 /* Rewrite it if it is due; returns ms until the next update is due. */
 int	publish_update(void);
 
+/*
+ * A viewer is attached (the control socket's "watch" request): from now
+ * on code and data addresses are named in the frames, and a frame with
+ * every name it mentions is written at once.  Until the first viewer,
+ * frames carry addresses only: naming reads ELF and DWARF (milliseconds
+ * of CPU, and some 10 MB of a shared library's debug sections mapped in
+ * a CPython process) that a program nobody watches need not pay for.
+ */
+void	publish_watch(void);
+
 /* Remove it (exit). */
 void	publish_stop(void);
 

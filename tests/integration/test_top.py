@@ -278,6 +278,40 @@ class TestDeadlock(TopCase):
             r"mutex %s" % hexaddr(info.locks["B"]))
 
 
+class TestNaming(TopCase):
+    """Code addresses are named (ELF and DWARF read) only once a viewer
+    has come: a program nobody watches does not pay for it."""
+
+    def shm_bytes(self, pid):
+        xdg = os.environ.get("XDG_RUNTIME_DIR", "/nonexistent")
+        dirs = [os.path.join(xdg, "gilwatch"),
+            "/tmp/gilwatch-%d" % os.geteuid()]
+        for d in dirs:
+            path = os.path.join(d, "%d.shm" % pid)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    return f.read()
+        return None
+
+    def test_names_only_once_watched(self):
+        info = self.start("busy")
+        # Three publications, each seen as a change of the file (every
+        # frame carries its time), with the sites all known by then.
+        seen = [gw.poll_until(lambda: self.shm_bytes(info.pid),
+            what="the published file")]
+        for _ in range(3):
+            seen.append(gw.poll_until(lambda: (lambda b: b if b and
+                b != seen[-1] else None)(self.shm_bytes(info.pid)),
+                what="a new publication"))
+        self.assertFalse(b"busy.c" in seen[-1], "named before any viewer")
+        r = self.once(info.pid)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertTrue(b"busy.c" in self.shm_bytes(info.pid),
+            "named once a viewer came")
+        self.assertRegex(r.stdout, r"waiter\+0x[0-9a-f]+",
+            "the first frame a viewer reads has names")
+
+
 class TestOnce(TopCase):
     def test_thread_names_and_states(self):
         info = self.start("busy")
