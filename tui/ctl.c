@@ -33,12 +33,13 @@ fail(char *err, size_t len, const char *what, pid_t pid, int e)
 	return -1;
 }
 
-int
-ctl_request(pid_t pid, const char *req, struct out *o, char *err,
-    size_t errlen)
+/* Send req, collect the answer for at most timeout_ms. */
+static int
+exchange(pid_t pid, const char *req, struct out *o, char *err,
+    size_t errlen, int timeout_ms)
 {
 	struct pollfd p;
-	uint64_t end = ms_now() + TUI_CTL_TIMEOUT_MS, now;
+	uint64_t end = ms_now() + (uint64_t)timeout_ms, now;
 	char buf[16384];
 	ssize_t n;
 	int fd;
@@ -56,7 +57,7 @@ ctl_request(pid_t pid, const char *req, struct out *o, char *err,
 		if ((now = ms_now()) >= end) {
 			close(fd);
 			snprintf(err, errlen, "process %d did not answer within "
-			    "%d s", (int)pid, TUI_CTL_TIMEOUT_MS / 1000);
+			    "%.1f s", (int)pid, timeout_ms / 1000.0);
 			return -1;
 		}
 		if (poll(&p, 1, (int)(end - now)) <= 0)
@@ -83,6 +84,13 @@ ctl_request(pid_t pid, const char *req, struct out *o, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+int
+ctl_request(pid_t pid, const char *req, struct out *o, char *err,
+    size_t errlen)
+{
+	return exchange(pid, req, o, err, errlen, TUI_CTL_TIMEOUT_MS);
 }
 
 int
@@ -130,7 +138,8 @@ done:
 
 /* A request whose answer is "ok": 0, or -1 with err. */
 static int
-ctl_ok(pid_t pid, const char *word, char *err, size_t errlen)
+ctl_ok(pid_t pid, const char *word, char *err, size_t errlen,
+    int timeout_ms)
 {
 	struct out o;
 	char req[32];
@@ -138,7 +147,7 @@ ctl_ok(pid_t pid, const char *word, char *err, size_t errlen)
 
 	out_init(&o);
 	snprintf(req, sizeof req, "%s\n", word);
-	rc = ctl_request(pid, req, &o, err, errlen);
+	rc = exchange(pid, req, &o, err, errlen, timeout_ms);
 	if (rc == 0 && strncmp(o.buf, "ok", 2) != 0) {
 		snprintf(err, errlen, "process %d does not know \"%s\" "
 		    "(an older gilwatch?)", (int)pid, word);
@@ -151,13 +160,13 @@ ctl_ok(pid_t pid, const char *word, char *err, size_t errlen)
 int
 ctl_reset(pid_t pid, char *err, size_t errlen)
 {
-	return ctl_ok(pid, "reset", err, errlen);
+	return ctl_ok(pid, "reset", err, errlen, TUI_CTL_TIMEOUT_MS);
 }
 
 int
 ctl_watch(pid_t pid, char *err, size_t errlen)
 {
-	return ctl_ok(pid, "watch", err, errlen);
+	return ctl_ok(pid, "watch", err, errlen, TUI_WATCH_TIMEOUT_MS);
 }
 
 /*

@@ -30,6 +30,7 @@
 #define TUI_MIN_COLS	40	/* smaller: "terminal too small" */
 #define TUI_MIN_LINES	10
 #define TUI_CTL_TIMEOUT_MS 5000	/* for an answer on the control socket */
+#define TUI_WATCH_TIMEOUT_MS 1000	/* for "watch": the view comes first */
 
 /* What a thread is doing, as the table groups and colours it. */
 enum tui_class {
