@@ -193,24 +193,6 @@ reach(size_t len, int off, size_t size)
 	return len;
 }
 
-static uintptr_t
-ptr_at(const unsigned char *b, int off)
-{
-	uintptr_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static int
-int_at(const unsigned char *b, int off)
-{
-	int v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 /* Read the frame at fp; -1 when unreadable or not a frame object. */
 static int
 frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
@@ -229,15 +211,15 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 	if (len > sizeof(b) || py_read(fp, b, len) == -1)
 		return -1;
 	memset(f, 0, sizeof(*f));
-	f->back = ptr_at(b, o->fr_back);
-	f->code = ptr_at(b, o->fr_code);
+	f->back = py_ptr_at(b, o->fr_back);
+	f->code = py_ptr_at(b, o->fr_code);
 	if (o->fr_lasti >= 0) {
 		if (rt->type_frame != 0 &&
-		    ptr_at(b, o->ob_type) != rt->type_frame)
+		    py_ptr_at(b, o->ob_type) != rt->type_frame)
 			return -1;
-		f->lasti = int_at(b, o->fr_lasti);
+		f->lasti = py_int_at(b, o->fr_lasti);
 	} else {
-		f->instr = ptr_at(b, o->fr_instr);
+		f->instr = py_ptr_at(b, o->fr_instr);
 		f->owner = (signed char)b[o->fr_owner];
 	}
 	return 0;
@@ -262,19 +244,19 @@ code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 		len = reach(len, o->ob_size, sizeof(long));
 	if (len > sizeof(b) || py_read(addr, b, len) == -1)
 		return -1;
-	if (rt->type_code != 0 && ptr_at(b, o->ob_type) != rt->type_code)
+	if (rt->type_code != 0 && py_ptr_at(b, o->ob_type) != rt->type_code)
 		return -1;
 	memset(c, 0, sizeof(*c));
 	c->addr = addr;
-	c->firstlineno = int_at(b, o->co_firstlineno);
-	c->filename = ptr_at(b, o->co_filename);
-	c->name = ptr_at(b, o->co_name);
-	c->lines = ptr_at(b, o->co_lines);
+	c->firstlineno = py_int_at(b, o->co_firstlineno);
+	c->filename = py_ptr_at(b, o->co_filename);
+	c->name = py_ptr_at(b, o->co_name);
+	c->lines = py_ptr_at(b, o->co_lines);
 	if (o->co_qualname >= 0)
-		c->qualname = ptr_at(b, o->co_qualname);
+		c->qualname = py_ptr_at(b, o->co_qualname);
 	if (o->co_code_adaptive >= 0) {
 		memcpy(&c->units, b + o->ob_size, sizeof(c->units));
-		c->firsttraceable = int_at(b, o->co_firsttraceable);
+		c->firsttraceable = py_int_at(b, o->co_firsttraceable);
 	}
 	return 0;
 }

@@ -46,24 +46,6 @@ struct want {
 	long		 hash;		/* -1: not known */
 };
 
-static uintptr_t
-ptr_at(const unsigned char *b, int off)
-{
-	uintptr_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static long
-long_at(const unsigned char *b, int off)
-{
-	long v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static int
 max_off(int a, int b)
 {
@@ -94,7 +76,7 @@ keys_open(const struct py_runtime *rt, uintptr_t keys, uintptr_t values,
 		return -1;
 	if (o->dk_size >= 0) {
 		/* <=3.10: the size itself; 1 is the shared empty keys. */
-		k->size = long_at(b, o->dk_size);
+		k->size = py_long_at(b, o->dk_size);
 		if (k->size < DICT_MIN || k->size > PY_DICT_MAX ||
 		    (k->size & (k->size - 1)) != 0)
 			return -1;
@@ -110,7 +92,7 @@ keys_open(const struct py_runtime *rt, uintptr_t keys, uintptr_t values,
 		k->ixw = 1 << (lbytes - lsize);
 		general = b[o->dk_kind] == o->dk_kind_general;
 	}
-	k->nentries = long_at(b, o->dk_nentries);
+	k->nentries = py_long_at(b, o->dk_nentries);
 	if (k->nentries < 0 || k->nentries > k->size)
 		return -1;
 	k->indices = keys + (uintptr_t)o->dk_indices;
@@ -143,13 +125,13 @@ dict_open(const struct py_runtime *rt, uintptr_t dict, struct keys *k)
 	    o->ob_type) + sizeof(uintptr_t);
 	if (dict == 0 || rt->type_dict == 0 || len > sizeof(b) ||
 	    py_read(dict, b, len) == -1 ||
-	    ptr_at(b, o->ob_type) != rt->type_dict)
+	    py_ptr_at(b, o->ob_type) != rt->type_dict)
 		return -1;
-	values = ptr_at(b, o->dict_values);
+	values = py_ptr_at(b, o->dict_values);
 	/* 3.11+: a PyDictValues holding the array; before, the array. */
 	if (values != 0 && o->dv_values >= 0)
 		values += (uintptr_t)o->dv_values;
-	return keys_open(rt, ptr_at(b, o->dict_keys), values, k);
+	return keys_open(rt, py_ptr_at(b, o->dict_keys), values, k);
 }
 
 /* Entry ix: its key, hash (-1 when the entries have none) and value. */
@@ -162,12 +144,12 @@ entry_read(const struct keys *k, long ix, uintptr_t *key, long *hash,
 	if (ix < 0 || ix >= k->nentries || py_read(k->entries +
 	    (uintptr_t)(ix * k->esize), b, (size_t)k->esize) == -1)
 		return -1;
-	*key = ptr_at(b, k->ekey);
-	*hash = k->ehash >= 0 ? long_at(b, k->ehash) : -1;
+	*key = py_ptr_at(b, k->ekey);
+	*hash = k->ehash >= 0 ? py_long_at(b, k->ehash) : -1;
 	if (k->values != 0)
 		return py_read_ptr(k->values + (uintptr_t)ix *
 		    sizeof(uintptr_t), value);
-	*value = ptr_at(b, k->evalue);
+	*value = py_ptr_at(b, k->evalue);
 	return 0;
 }
 
@@ -223,13 +205,13 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
 		return 0;
 	if ((size_t)o->u_ascii_size > sizeof(b) ||
 	    py_read(key, b, (size_t)o->u_ascii_size) == -1 ||
-	    ptr_at(b, o->ob_type) != rt->type_unicode ||
-	    long_at(b, o->u_length) != (long)w->len)
+	    py_ptr_at(b, o->ob_type) != rt->type_unicode ||
+	    py_long_at(b, o->u_length) != (long)w->len)
 		return 0;
 	memcpy(&state, b + o->u_state, sizeof(state));
 	if (!(state >> o->u_compact_bit & 1) || !(state >> o->u_ascii_bit & 1))
 		return 0;
-	khash = long_at(b, o->u_hash);
+	khash = py_long_at(b, o->u_hash);
 	if (khash != -1 && w->hash != -1 && khash != w->hash)
 		return 0;
 	if (py_read(key + (uintptr_t)o->u_ascii_size, data, w->len) == -1 ||
@@ -286,16 +268,16 @@ keys_scan(const struct py_runtime *rt, const struct keys *k,
 		    (size_t)(n * k->esize)) == -1)
 			return -1;
 		for (j = 0; j < n; j++) {
-			key = ptr_at(b + j * k->esize, k->ekey);
+			key = py_ptr_at(b + j * k->esize, k->ekey);
 			hash = k->ehash >= 0 ?
-			    long_at(b + j * k->esize, k->ehash) : -1;
+			    py_long_at(b + j * k->esize, k->ehash) : -1;
 			if (!key_matches(rt, key, hash, w))
 				continue;
 			if (k->values != 0)
 				return py_read_ptr(k->values + (uintptr_t)(ix +
 				    j) * sizeof(uintptr_t), value) == 0 &&
 				    *value != 0 ? 0 : -1;
-			*value = ptr_at(b + j * k->esize, k->evalue);
+			*value = py_ptr_at(b + j * k->esize, k->evalue);
 			return *value != 0 ? 0 : -1;
 		}
 	}
@@ -364,7 +346,7 @@ attrs_open(const struct py_runtime *rt, uintptr_t obj, struct keys *k)
 	    &type) == -1 || type == 0 || py_read(type, b, len) == -1)
 		return -1;
 	memcpy(&flags, b + o->tp_flags, sizeof(flags));
-	dictoffset = long_at(b, o->tp_dictoffset);
+	dictoffset = py_long_at(b, o->tp_dictoffset);
 	if (!(flags & (unsigned long)o->tpf_heaptype))
 		return -1;	/* classes of Python code are heap types */
 	if (o->ob_dict_layout != PY_DICT_OFFSET && o->tpf_managed_dict > 0 &&

@@ -210,6 +210,34 @@ struct py_gil_state {
 	pid_t		 holder_tid;	/* 3.11+, or 0 */
 };
 
+/* Fields of a structure copied out with py_read, at offset off. */
+static inline uintptr_t
+py_ptr_at(const unsigned char *b, int off)
+{
+	uintptr_t v;
+
+	__builtin_memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static inline int
+py_int_at(const unsigned char *b, int off)
+{
+	int v;
+
+	__builtin_memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static inline long
+py_long_at(const unsigned char *b, int off)
+{
+	long v;
+
+	__builtin_memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
 /* py-mem.c */
 
 /*
