@@ -51,19 +51,25 @@ ipc_dir(int which, int create, char *buf, size_t len)
 }
 
 int
-ipc_sock_path(int which, pid_t pid, char *buf, size_t len)
+ipc_path(int which, pid_t pid, const char *suffix, char *buf, size_t len)
 {
 	char dir[IPC_PATH_MAX];
 	int n;
 
 	if (ipc_dir(which, 0, dir, sizeof dir) == -1)
 		return -1;
-	n = snprintf(buf, len, "%s/%d.sock", dir, (int)pid);
+	n = snprintf(buf, len, "%s/%d%s", dir, (int)pid, suffix);
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	return 0;
+}
+
+int
+ipc_sock_path(int which, pid_t pid, char *buf, size_t len)
+{
+	return ipc_path(which, pid, ".sock", buf, len);
 }
 
 /* Fill sa for path; -1 with ENAMETOOLONG when it does not fit. */

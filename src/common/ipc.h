@@ -27,6 +27,10 @@
  */
 int	ipc_dir(int which, int create, char *buf, size_t len);
 
+/* pid's file with suffix (".sock", ".shm") under directory `which`. */
+int	ipc_path(int which, pid_t pid, const char *suffix, char *buf,
+	    size_t len);
+
 /* The socket path of pid under directory choice `which`. */
 int	ipc_sock_path(int which, pid_t pid, char *buf, size_t len);
 

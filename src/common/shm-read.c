@@ -99,17 +99,7 @@ shm_proc_start(pid_t pid, char *state, uint64_t *start)
 int
 shm_path(int which, pid_t pid, char *buf, size_t len)
 {
-	char dir[IPC_PATH_MAX];
-	int n;
-
-	if (ipc_dir(which, 0, dir, sizeof dir) == -1)
-		return -1;
-	n = snprintf(buf, len, "%s/%d%s", dir, (int)pid, GW_SHM_SUFFIX);
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
+	return ipc_path(which, pid, GW_SHM_SUFFIX, buf, len);
 }
 
 /* Is every byte zero?  (A file whose header is not written yet.) */
