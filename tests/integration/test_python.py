@@ -412,17 +412,20 @@ class TestGilNumpy(PythonCase):
                             "native"]
                         inside = any("numpy" in m or "blas" in m
                             for m in mods)
-                        if gw.gil_state(t) == "released" and inside:
+                        # "python" passes through "released" for an
+                        # instant at each switch (between dropping the
+                        # GIL and asking for it again): a dump may land
+                        # there, so the moment wanted is both at once.
+                        if gw.gil_state(t) == "released" and inside and \
+                            gw.gil_state(thr[py_tid]) in ("holds", "waits"):
                             caught = docs[0]
                             break
                     self.assertIsNotNone(caught, "numpy never caught "
-                        "in NumPy without the GIL in %d dumps" %
-                        DUMP_TRIES)
+                        "in NumPy without the GIL while python holds or "
+                        "waits for it, in %d dumps" % DUMP_TRIES)
                     thr = gw.threads(caught)
                     self.assertIn("numpy_work",
                         [f[0] for f in gw.python_frames(thr[np_tid])])
-                    self.assertIn(gw.gil_state(thr[py_tid]),
-                        ("holds", "waits"))
                     p.release()
                     self.assertEqual(p.wait(), 0, p.describe())
                 r, info, docs = self.run_report(exe, sample)
