@@ -7,18 +7,23 @@
 #include "hook.h"
 #include "shim.h"
 
-GW_EXPORT void
-_exit(int status)
+static _Noreturn void
+end_process(int status)
 {
 	shim_exit_reports();
+	/* Resolves real._exit when nothing has yet; else a system call. */
 	hook_ready();
 	real_exit(status);
 }
 
 GW_EXPORT void
+_exit(int status)
+{
+	end_process(status);
+}
+
+GW_EXPORT void
 _Exit(int status)
 {
-	shim_exit_reports();
-	hook_ready();
-	real_exit(status);
+	end_process(status);
 }
