@@ -17,15 +17,6 @@
 
 #define CTL_ERROR	"error: "
 
-static uint64_t
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 fail(char *err, size_t len, const char *what, pid_t pid, int e)
 {
@@ -39,7 +30,7 @@ exchange(pid_t pid, const char *req, struct out *o, char *err,
     size_t errlen, int timeout_ms)
 {
 	struct pollfd p;
-	uint64_t end = ms_now() + (uint64_t)timeout_ms, now;
+	uint64_t end = tui_ms_now() + (uint64_t)timeout_ms, now;
 	char buf[16384];
 	ssize_t n;
 	int fd;
@@ -54,7 +45,7 @@ exchange(pid_t pid, const char *req, struct out *o, char *err,
 	p.fd = fd;
 	p.events = POLLIN;
 	for (;;) {
-		if ((now = ms_now()) >= end) {
+		if ((now = tui_ms_now()) >= end) {
 			close(fd);
 			snprintf(err, errlen, "process %d did not answer within "
 			    "%.1f s", (int)pid, timeout_ms / 1000.0);

@@ -11,8 +11,8 @@
 
 #include "tui.h"
 
-static uint64_t
-ms_now(void)
+uint64_t
+tui_ms_now(void)
 {
 	struct timespec ts;
 
@@ -233,13 +233,13 @@ tui_run(struct shm_reader *rd, int delay_ms)
 		return 1;
 	}
 	while (!t.quit && !crt_stop()) {
-		now = ms_now();
+		now = tui_ms_now();
 		if (!t.paused && now >= next) {
 			sample(&t, &said_end);
 			next = now + (uint64_t)t.delay_ms;
 		}
 		draw(&t);
-		now = ms_now();
+		now = tui_ms_now();
 		key = crt_key(t.paused ? 1000 : next > now ? (int)(next - now) :
 		    0);
 		if (key != -1 && key != KEY_RESIZE)

@@ -109,15 +109,6 @@ once_print(struct source *s, int width)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
-static uint64_t
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * A first frame, then a second one for the rates (GIL%, switches/s),
  * each waited for at most two publication intervals and a second.
@@ -131,15 +122,15 @@ tui_once(struct shm_reader *rd, int width)
 	int rc, got = 0, status = CLI_EXIT_OK;
 
 	source_init(&s, rd);
-	end = ms_now() + 2 * (uint64_t)s.frame.interval_ms + ONCE_SLACK_MS;
+	end = tui_ms_now() + 2 * (uint64_t)s.frame.interval_ms + ONCE_SLACK_MS;
 	for (;;) {
 		rc = source_sample(&s);
 		if (rc == 1 && ++got == 2)
 			break;
 		if (rc == 1)
-			end = ms_now() + 2 * (uint64_t)s.frame.interval_ms +
+			end = tui_ms_now() + 2 * (uint64_t)s.frame.interval_ms +
 			    ONCE_SLACK_MS;
-		if (source_ended(&s) || ms_now() >= end)
+		if (source_ended(&s) || tui_ms_now() >= end)
 			break;
 		nanosleep(&tick, NULL);
 	}

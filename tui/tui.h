@@ -171,6 +171,9 @@ char	*fmt_site(const struct source *, const char *what,
 /* Cut s at width columns (bytes; names are ASCII in practice). */
 char	*fmt_fit(char *s, int width);
 
+/* loop.c: milliseconds on the monotonic clock, for bounded waits. */
+uint64_t	tui_ms_now(void);
+
 /* ctl.c: requests over the control socket (ipc.h). */
 /* Send req, collect the answer; 0, or -1 with err. */
 int	ctl_request(pid_t, const char *req, struct out *answer, char *err,
