@@ -113,6 +113,23 @@ def run_under_gilwatch(args, opts=(), timeout=TIMEOUT, env=None, cwd=None):
     return run(gilwatch_cmd(args, opts), timeout=timeout, env=env, cwd=cwd)
 
 
+def run_with_report(tc, tmp, args, opts=(), status=0, timeout=TIMEOUT,
+    env=None):
+    """gilwatch run --format=json --output=TMP/report-%p.json OPTS --
+    ARGS: assert the exit status and that the program's own process
+    wrote its report; return (Result, sample info, its documents)."""
+    r = run_under_gilwatch(args, ["--format=json", "--output=" +
+        os.path.join(tmp, "report-%p.json"), *opts], timeout=timeout,
+        env=env)
+    tc.assertEqual(r.returncode, status, r)
+    info = sample_info(r.stderr)
+    tc.assertIsNotNone(info.pid, r)
+    path = os.path.join(tmp, "report-%d.json" % info.pid)
+    tc.assertTrue(os.path.isfile(path),
+        "no %s (%%p = pid); have %s" % (path, os.listdir(tmp)))
+    return r, info, load_report(path)
+
+
 class Proc:
     """A program running in the background, output going to files in
     tmpdir.  With ready=True it gets GW_READY_FD, with hold=True also

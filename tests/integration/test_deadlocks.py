@@ -22,18 +22,10 @@ class DeadlockCase(unittest.TestCase):
         """Run sample `name` with --on-deadlock=exit and a JSON report;
         return (report document with the deadlock, sample info)."""
         gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample(name))
-        tmp = self.tmpdir()
-        r = gw.run_under_gilwatch([gw.sample(name)],
-            ["--on-deadlock=exit", "--format=json",
-            "--output=" + os.path.join(tmp, "report-%p.json"), *opts],
-            timeout=gw.DEADLOCK_TIMEOUT)
-        self.assertEqual(r.returncode, status, r)
-        info = gw.sample_info(r.stderr)
-        self.assertIsNotNone(info.pid, r)
-        path = os.path.join(tmp, "report-%d.json" % info.pid)
-        self.assertTrue(os.path.isfile(path),
-            "no %s (%%p = pid); have %s" % (path, os.listdir(tmp)))
-        docs = [d for d in gw.load_report(path) if gw.deadlocks(d)]
+        _, info, docs = gw.run_with_report(self, self.tmpdir(),
+            [gw.sample(name)], ["--on-deadlock=exit", *opts],
+            status=status, timeout=gw.DEADLOCK_TIMEOUT)
+        docs = [d for d in docs if gw.deadlocks(d)]
         self.assertEqual(len(docs), 1, "want one report with a deadlock")
         doc = docs[0]
         self.assertEqual(doc.get("pid"), info.pid)

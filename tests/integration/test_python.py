@@ -55,17 +55,8 @@ class PythonCase(unittest.TestCase):
         """Run script under `gilwatch run --format=json` with reports to
         a file per process; return (Result, sample info, the main
         process's documents)."""
-        tmp = self.tmpdir()
-        r = gw.run_under_gilwatch([exe, script, *args], ["--format=json",
-            "--output=" + os.path.join(tmp, "report-%p.json"), *opts],
-            timeout=timeout, env=env)
-        self.assertEqual(r.returncode, status, r)
-        info = gw.sample_info(r.stderr)
-        self.assertIsNotNone(info.pid, r)
-        path = os.path.join(tmp, "report-%d.json" % info.pid)
-        self.assertTrue(os.path.isfile(path),
-            "no %s; have %s" % (path, os.listdir(tmp)))
-        return r, info, gw.load_report(path)
+        return gw.run_with_report(self, self.tmpdir(), [exe, script, *args],
+            opts, status=status, timeout=timeout, env=env)
 
     def gil_doc(self, docs, exe):
         """The exit GIL statistics: present, for this interpreter."""
