@@ -292,15 +292,11 @@ thread_set_state(struct thread *t, enum gw_thread_state s)
 void
 thread_set_pyname(struct thread *t, const char *name)
 {
-	unsigned s = atomic_load_explicit(&t->pyname_seq,
-	    memory_order_relaxed);
-
 	if (strncmp(t->pyname, name, sizeof t->pyname - 1) == 0)
 		return;
-	atomic_store_explicit(&t->pyname_seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	seq_write_begin(&t->pyname_seq);
 	snprintf(t->pyname, sizeof t->pyname, "%s", name);
-	atomic_store_explicit(&t->pyname_seq, s + 2, memory_order_release);
+	seq_write_end(&t->pyname_seq);
 }
 
 int

@@ -134,25 +134,38 @@ struct thread	*thread_by_pthread(pthread_t);
 unsigned	thread_count(void);
 
 /*
- * Sequence-counter bracket around changes to held[] and wait.  Only the
- * owner writes, so plain stores do: no read-modify-write on the fast
- * path.
+ * A sequence-counter bracket around changes that only one thread, the
+ * owner, makes: plain stores do, no read-modify-write.  Readers copy and
+ * retry while the count is odd or has moved.
  */
+static inline void
+seq_write_begin(atomic_uint *seq)
+{
+	unsigned s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	atomic_store_explicit(seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void
+seq_write_end(atomic_uint *seq)
+{
+	unsigned s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	atomic_store_explicit(seq, s + 1, memory_order_release);
+}
+
+/* The bracket around changes to held[] and wait: on the fast path. */
 static inline void
 thread_write_begin(struct thread *t)
 {
-	unsigned s = atomic_load_explicit(&t->seq, memory_order_relaxed);
-
-	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	seq_write_begin(&t->seq);
 }
 
 static inline void
 thread_write_end(struct thread *t)
 {
-	unsigned s = atomic_load_explicit(&t->seq, memory_order_relaxed);
-
-	atomic_store_explicit(&t->seq, s + 1, memory_order_release);
+	seq_write_end(&t->seq);
 }
 
 /* Held-lock array: find (from the top), push, remove. */
