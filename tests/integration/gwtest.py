@@ -361,6 +361,21 @@ def _tid(o):
     return o["tid"] if isinstance(o, dict) else o
 
 
+def python_sites(o):
+    """Every Python frame anywhere in o (a report's dict or list), as
+    [(function, line)]."""
+    out = []
+    if isinstance(o, dict):
+        if o.get("kind") == "python":
+            out.append((o.get("function"), o.get("line")))
+        for v in o.values():
+            out.extend(python_sites(v))
+    elif isinstance(o, list):
+        for v in o:
+            out.extend(python_sites(v))
+    return out
+
+
 def waiting(thread):
     """What the thread waits for, {addr, kind, mode, timed, owners:
     [tid]}, or None."""

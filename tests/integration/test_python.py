@@ -58,6 +58,34 @@ class PythonCase(unittest.TestCase):
         return gw.run_with_report(self, self.tmpdir(), [exe, script, *args],
             opts, status=status, timeout=timeout, env=env)
 
+    def dump_when_waiting(self, p, tids):
+        """The first dump (of DUMP_TRIES) in which every thread of tids
+        waits for a lock: they may still be on their way into it when
+        the program says ready."""
+        for _ in range(DUMP_TRIES):
+            r, docs = gw.dump_json(p.p.pid)
+            self.assertEqual(r.returncode, 0, r)
+            thr = gw.threads(docs[0])
+            if all(t in thr and gw.waiting(thr[t]) for t in tids):
+                return docs[0]
+        self.fail("threads %s never all blocked in %d dumps: %s" %
+            (tids, DUMP_TRIES, docs))
+
+    def parked_dump(self, exe, script, waiters, args=()):
+        """Run script ARGS under gilwatch, parked on GW_HOLD_FD; take
+        the first dump in which the threads named in waiters all wait
+        for a lock, then let the program end (status 0).  Returns
+        (sample info, that dump's document)."""
+        with gw.Proc(gw.gilwatch_cmd([exe, script, *args]),
+            self.tmpdir()) as p:
+            p.wait_ready()
+            info = p.info()
+            doc = self.dump_when_waiting(p,
+                [info.threads[n] for n in waiters])
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+        return info, doc
+
     def gil_doc(self, docs, exe):
         """The exit GIL statistics: present, for this interpreter."""
         doc = gw.doc_with_reason(docs, "gil")
@@ -267,19 +295,6 @@ def view_key(frames, minor):
 
 
 class TestPyBlocker(PythonCase):
-    def blocked_dump(self, p, info):
-        """The first dump (of a few) with both block-N threads waiting
-        for a lock: they may still be on their way into it when the
-        sample says ready."""
-        waiters = [info.threads["block-1"], info.threads["block-2"]]
-        for _ in range(DUMP_TRIES):
-            r, docs = gw.dump_json(p.p.pid)
-            self.assertEqual(r.returncode, 0, r)
-            thr = gw.threads(docs[0])
-            if all(t in thr and gw.waiting(thr[t]) for t in waiters):
-                return docs[0]
-        self.fail("block-1 and block-2 never both blocked: %s" % docs)
-
     def test_one_dump_diagnoses(self):
         """PyMOTW's blocker: one dump shows who holds `blocker` and
         that the others wait for it; every thread's Python frames are
@@ -288,18 +303,12 @@ class TestPyBlocker(PythonCase):
         sample = gw.py_sample("py_blocker")
         for label, exe in self.each_python():
             with self.subTest(python=label):
-                tmp = self.tmpdir()
-                view_path = os.path.join(tmp, "view.json")
+                view_path = os.path.join(self.tmpdir(), "view.json")
                 minor = gw.py_minor(exe)
-                cmd = gw.gilwatch_cmd([exe, sample, "--view", view_path])
-                with gw.Proc(cmd, tmp) as p:
-                    p.wait_ready()
-                    info = p.info()
-                    doc = self.blocked_dump(p, info)
-                    with open(view_path) as f:
-                        view = json.load(f)
-                    p.release()
-                    self.assertEqual(p.wait(), 0, p.describe())
+                info, doc = self.parked_dump(exe, sample,
+                    ["block-1", "block-2"], ["--view", view_path])
+                with open(view_path) as f:
+                    view = json.load(f)
                 thr = gw.threads(doc)
                 holder = info.threads["holder"]
                 blocker = info.locks["blocker"]
@@ -332,30 +341,45 @@ class TestPyBlocker(PythonCase):
         take = gw.source_marks(sample)["take"]
         for label, exe in self.each_python():
             with self.subTest(python=label):
-                tmp = self.tmpdir()
-                with gw.Proc(gw.gilwatch_cmd([exe, sample]), tmp) as p:
-                    p.wait_ready()
-                    info = p.info()
-                    doc = self.blocked_dump(p, info)
-                    p.release()
-                    self.assertEqual(p.wait(), 0, p.describe())
+                info, doc = self.parked_dump(exe, sample,
+                    ["block-1", "block-2"])
                 holder = gw.threads(doc)[info.threads["holder"]]
                 entry = [h for h in holder.get("held") or []
                     if gw.lock_of(h)["addr"] == info.locks["blocker"]]
                 self.assertEqual(len(entry), 1, holder)
-
-                def py_lines(o):
-                    """Every Python frame anywhere in o."""
-                    if isinstance(o, dict):
-                        if o.get("kind") == "python":
-                            yield (o.get("function"), o.get("line"))
-                        for v in o.values():
-                            yield from py_lines(v)
-                    elif isinstance(o, list):
-                        for v in o:
-                            yield from py_lines(v)
-                self.assertIn(("hold_blocker", take), list(py_lines(entry[0])),
+                self.assertIn(("hold_blocker", take),
+                    gw.python_sites(entry[0]),
                     "where blocker was taken: %s" % entry[0])
+
+
+class TestPyLocks(PythonCase):
+    def test_rlock_and_join(self):
+        """A thread blocked on an RLock and one joining the RLock's
+        holder: the dump names the holder of what each waits for, and
+        the Python line the holder took the RLock at.  CPython 3.13
+        joins through a thread handle, not the thread's tstate lock:
+        there the joiner is seen waiting, without a holder (a known
+        gap)."""
+        sample = gw.pyprog("pylocks")
+        take = gw.source_marks(sample)["take"]
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                info, doc = self.parked_dump(exe, sample,
+                    ["waiter", "joiner"])
+                thr = gw.threads(doc)
+                holder = info.threads["holder"]
+                w = gw.waiting(thr[info.threads["waiter"]])
+                self.assertEqual(w["owners"][:1], [holder], w)
+                entry = [h for h in thr[holder].get("held") or []
+                    if gw.lock_of(h)["addr"] == w["addr"]]
+                self.assertEqual(len(entry), 1, thr[holder])
+                self.assertIn(("hold", take), gw.python_sites(entry[0]),
+                    "where the RLock was taken: %s" % entry[0])
+                j = gw.waiting(thr[info.threads["joiner"]])
+                if gw.py_minor(exe) <= 12:
+                    self.assertEqual(j["owners"][:1], [holder], j)
+                self.assertIn("join", [f[0] for f in
+                    gw.python_frames(thr[info.threads["joiner"]])])
 
 
 class TestGilNumpy(PythonCase):
