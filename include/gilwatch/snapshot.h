@@ -76,12 +76,36 @@ struct gw_held {
 	unsigned	 count;		/* recursion depth, readers: 1 */
 };
 
+/* What Python code waits on, beyond the native lock (CPython only). */
+enum gw_py_wait_kind {
+	GW_PYWAIT_NONE,		/* not recognised, or not Python */
+	GW_PYWAIT_NOTIFY,	/* threading.Condition.wait, and what is
+				   built on it (Semaphore, Event, Barrier,
+				   queue.Queue...): for a notify */
+	GW_PYWAIT_JOIN,		/* threading.Thread.join: for a thread */
+};
+
 struct gw_wait {
 	struct gw_lock_info lock;
 	int		 timed;		/* a timed wait: it ends by itself */
-	const pid_t	*owners;	/* threads holding the lock */
+	const pid_t	*owners;	/* threads holding the lock, or for
+					   a join the thread joined; none
+					   for a notify */
 	size_t		 nowners;
 	const struct gw_frame *owner_acquired_at; /* one per owner */
+	/*
+	 * The Python view.  For a notify, lock is the private lock that
+	 * Condition.wait blocks on (the waiting thread took it itself).
+	 */
+	enum gw_py_wait_kind py_kind;
+	const char	*py_type;	/* type of py_object: "Condition" */
+	uintptr_t	 py_object;	/* the Condition, or the Thread */
+	const char	*py_via_type;	/* notify: the object the Condition is
+					   an attribute of ("Semaphore"), or
+					   NULL */
+	uintptr_t	 py_via;
+	const char	*py_via_attr;	/* that attribute: "_cond" */
+	struct gw_frame	 py_at;		/* the Python line that waits */
 };
 
 enum gw_stack_status {

@@ -521,14 +521,26 @@ match_thread(const struct py_thread *t, void *arg)
 }
 
 int
-py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
-    pid_t tid, struct py_frame *out, int max)
+py_thread_tstate(const struct py_runtime *rt, unsigned long thread_id,
+    pid_t tid, uintptr_t *tstate)
 {
 	struct match m = { rt, thread_id, tid, 0 };
 
 	if (py_thread_list(rt, match_thread, &m) == -1 || m.tstate == 0)
 		return -1;
-	return py_tstate_frames(rt, m.tstate, out, max);
+	*tstate = m.tstate;
+	return 0;
+}
+
+int
+py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
+    pid_t tid, struct py_frame *out, int max)
+{
+	uintptr_t ts;
+
+	if (py_thread_tstate(rt, thread_id, tid, &ts) == -1)
+		return -1;
+	return py_tstate_frames(rt, ts, out, max);
 }
 
 /*

@@ -252,36 +252,73 @@ keys_probe(const struct py_runtime *rt, const struct keys *k,
 	return -1;
 }
 
-/* Every entry in order, for a key whose hash is not known yet. */
+/* What keys_each calls for an entry: non-zero stops the walk. */
+typedef int	(*entry_fn)(const struct py_runtime *, uintptr_t key,
+		    long hash, uintptr_t value, void *arg);
+
+/*
+ * Every entry in order, until fn returns non-zero: that value, or 0
+ * when fn never did, or -1 on a bad read.  Deleted entries (no key)
+ * are passed over.
+ */
 static int
-keys_scan(const struct py_runtime *rt, const struct keys *k,
-    struct want *w, uintptr_t *value)
+keys_each(const struct py_runtime *rt, const struct keys *k, entry_fn fn,
+    void *arg)
 {
 	unsigned char b[ENTRY_CHUNK * 64];
-	uintptr_t key;
+	uintptr_t vals[ENTRY_CHUNK], key, value;
 	long ix, j, n, hash;
+	int rv;
 
 	for (ix = 0; ix < k->nentries; ix += n) {
 		n = k->nentries - ix < ENTRY_CHUNK ? k->nentries - ix :
 		    ENTRY_CHUNK;
 		if (py_read(k->entries + (uintptr_t)(ix * k->esize), b,
-		    (size_t)(n * k->esize)) == -1)
+		    (size_t)(n * k->esize)) == -1 || (k->values != 0 &&
+		    py_read(k->values + (uintptr_t)ix * sizeof(uintptr_t),
+		    vals, (size_t)n * sizeof(uintptr_t)) == -1))
 			return -1;
 		for (j = 0; j < n; j++) {
 			key = py_ptr_at(b + j * k->esize, k->ekey);
 			hash = k->ehash >= 0 ?
 			    py_long_at(b + j * k->esize, k->ehash) : -1;
-			if (!key_matches(rt, key, hash, w))
-				continue;
-			if (k->values != 0)
-				return py_read_ptr(k->values + (uintptr_t)(ix +
-				    j) * sizeof(uintptr_t), value) == 0 &&
-				    *value != 0 ? 0 : -1;
-			*value = py_ptr_at(b + j * k->esize, k->evalue);
-			return *value != 0 ? 0 : -1;
+			value = k->values != 0 ? vals[j] :
+			    py_ptr_at(b + j * k->esize, k->evalue);
+			if (key != 0 && (rv = fn(rt, key, hash, value, arg)))
+				return rv;
 		}
 	}
-	return -1;
+	return 0;
+}
+
+struct scan {
+	struct want	*w;
+	uintptr_t	 value;
+};
+
+static int
+scan_match(const struct py_runtime *rt, uintptr_t key, long hash,
+    uintptr_t value, void *arg)
+{
+	struct scan *s = arg;
+
+	if (!key_matches(rt, key, hash, s->w))
+		return 0;
+	s->value = value;
+	return value != 0 ? 1 : -1;
+}
+
+/* Every entry in order, for a key whose hash is not known yet. */
+static int
+keys_scan(const struct py_runtime *rt, const struct keys *k,
+    struct want *w, uintptr_t *value)
+{
+	struct scan s = { w, 0 };
+
+	if (keys_each(rt, k, scan_match, &s) != 1)
+		return -1;
+	*value = s.value;
+	return 0;
 }
 
 static int
@@ -408,6 +445,43 @@ py_attr_get(const struct py_runtime *rt, uintptr_t obj, const char *name,
 	return keys_get_str(rt, &k, name, hash, value);
 }
 
+struct by_value {
+	uintptr_t	 value;
+	char		*buf;
+	size_t		 size;
+	long		 hash;		/* of the key found */
+};
+
+static int
+value_match(const struct py_runtime *rt, uintptr_t key, long hash,
+    uintptr_t value, void *arg)
+{
+	struct by_value *v = arg;
+
+	if (value != v->value)
+		return 0;
+	v->hash = hash;
+	if (v->buf == NULL)		/* a thread id: an int key */
+		return is_type(rt, key, rt->type_long) ? 1 : -1;
+	return py_read_str(rt, key, v->buf, v->size) >= 0 ? 1 : -1;
+}
+
+int
+py_attr_naming(const struct py_runtime *rt, uintptr_t obj, uintptr_t value,
+    char *buf, size_t size)
+{
+	struct by_value v = { value, buf, size, -1 };
+	struct keys k;
+
+	if (size > 0)
+		buf[0] = '\0';
+	if (rt->off == NULL || rt->type_unicode == 0 || obj == 0 ||
+	    value == 0 || size == 0 || attrs_open(rt, obj, &k) == -1 ||
+	    keys_each(rt, &k, value_match, &v) != 1)
+		return -1;
+	return (int)strlen(buf);
+}
+
 /* A cached hash, used and kept. */
 static int
 get_cached(const struct py_runtime *rt, uintptr_t dict, const char *key,
@@ -436,13 +510,12 @@ name_of(const struct py_runtime *rt, uintptr_t thread, char *buf,
 	return py_read_str(rt, s, buf, size);
 }
 
-/* threading._active[thread_id] of ts's interpreter. */
+/* threading._active of ts's interpreter: {thread_id: Thread}. */
 static int
-from_active(const struct py_runtime *rt, uintptr_t ts,
-    unsigned long thread_id, uintptr_t *thread)
+active_dict(const struct py_runtime *rt, uintptr_t ts, uintptr_t *active)
 {
 	const struct py_offsets *o = rt->off;
-	uintptr_t interp, modules, mod, globals, active;
+	uintptr_t interp, modules, mod, globals;
 
 	if (o->is_modules < 0 || o->md_dict < 0 ||
 	    py_read_ptr(ts + (uintptr_t)o->ts_interp, &interp) == -1 ||
@@ -450,10 +523,42 @@ from_active(const struct py_runtime *rt, uintptr_t ts,
 	    py_read_ptr(interp + (uintptr_t)o->is_modules, &modules) == -1 ||
 	    get_cached(rt, modules, "threading", &hash_threading,
 	    &mod) == -1 || !is_type(rt, mod, rt->type_module) ||
-	    py_read_ptr(mod + (uintptr_t)o->md_dict, &globals) == -1 ||
-	    get_cached(rt, globals, "_active", &hash_active, &active) == -1)
+	    py_read_ptr(mod + (uintptr_t)o->md_dict, &globals) == -1)
+		return -1;
+	return get_cached(rt, globals, "_active", &hash_active, active);
+}
+
+/* threading._active[thread_id] of ts's interpreter. */
+static int
+from_active(const struct py_runtime *rt, uintptr_t ts,
+    unsigned long thread_id, uintptr_t *thread)
+{
+	uintptr_t active;
+
+	if (active_dict(rt, ts, &active) == -1)
 		return -1;
 	return py_dict_get_int(rt, active, thread_id, thread);
+}
+
+/*
+ * The key of _active whose value is the Thread: an int, whose hash is
+ * its value (thread ids are below the hash modulus).
+ */
+int
+py_thread_ident(const struct py_runtime *rt, uintptr_t ts, uintptr_t thread,
+    unsigned long *thread_id)
+{
+	struct by_value v = { thread, NULL, 0, -1 };
+	struct keys k;
+	uintptr_t active;
+
+	if (rt->off == NULL || ts == 0 || thread == 0 ||
+	    active_dict(rt, ts, &active) == -1 ||
+	    dict_open(rt, active, &k) == -1 || k.ehash < 0 ||
+	    keys_each(rt, &k, value_match, &v) != 1 || v.hash <= 0)
+		return -1;
+	*thread_id = (unsigned long)v.hash;
+	return 0;
 }
 
 /* self of Thread._bootstrap(self), the thread's outermost frame. */

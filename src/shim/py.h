@@ -119,7 +119,9 @@ struct py_offsets {
 	int	is_modules;		/* sys.modules, a dict */
 	int	fr_localsplus;		/* a frame's first local */
 	int	u_hash;			/* a str's cached hash, -1: none */
-	int	tp_basicsize, tp_dictoffset, tp_flags;	/* PyTypeObject */
+	int	tp_name;		/* PyTypeObject: const char * */
+	int	cell_ref;		/* PyCellObject: its object */
+	int	tp_basicsize, tp_dictoffset, tp_flags;
 	int	ht_cached_keys;		/* PyHeapTypeObject: shared keys */
 	int	tpf_heaptype, tpf_managed_dict, tpf_inline_values;
 	int	ob_dict_layout;		/* PY_DICT_* */
@@ -347,6 +349,11 @@ int	py_thread_list(const struct py_runtime *rt,
 int	py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
 	    pid_t tid, struct py_frame *out, int max);
 
+/* The thread state of the thread py_thread_frames would read: 0, or -1
+ * when there is none. */
+int	py_thread_tstate(const struct py_runtime *rt, unsigned long thread_id,
+	    pid_t tid, uintptr_t *tstate);
+
 /* The same, for a thread state already found (py_thread_list); -1 when
  * tstate is unreadable. */
 int	py_tstate_frames(const struct py_runtime *rt, uintptr_t tstate,
@@ -432,5 +439,59 @@ int	py_dict_get_int(const struct py_runtime *rt, uintptr_t dict,
 /* The value of attribute `name` in obj's instance dict, as above. */
 int	py_attr_get(const struct py_runtime *rt, uintptr_t obj,
 	    const char *name, long *hash, uintptr_t *value);
+
+/*
+ * The name of obj's instance attribute whose value is value (the first
+ * in the dict's order), into buf as UTF-8: its length, or -1 (buf "")
+ * when obj has no instance dict or no such attribute.  A scan of the
+ * dict: costs a read per 16 attributes.
+ */
+int	py_attr_naming(const struct py_runtime *rt, uintptr_t obj,
+	    uintptr_t value, char *buf, size_t size);
+
+/*
+ * The pthread_t of the threading.Thread object thread, from the key it
+ * has in threading._active of ts's interpreter: 0, or -1 when it is not
+ * there (not started, or ended) or a structure fails a check.
+ */
+int	py_thread_ident(const struct py_runtime *rt, uintptr_t ts,
+	    uintptr_t thread, unsigned long *thread_id);
+
+/* py-wait.c */
+
+/* What a thread's Python code waits on, recognised from its frames. */
+enum py_wait_kind {
+	PY_WAIT_NONE,
+	PY_WAIT_NOTIFY,		/* in Condition.wait: for a notify */
+	PY_WAIT_JOIN,		/* in Thread.join: for a thread to end */
+};
+
+struct py_wait {
+	enum py_wait_kind kind;
+	uintptr_t	 object;	/* the Condition, or the Thread joined */
+	char		 type[PY_NAME_MAX];	/* its type's name */
+	uintptr_t	 via;		/* NOTIFY: the object the Condition is
+					   an attribute of (a Semaphore, an
+					   Event, a Queue...), or 0 */
+	char		 via_type[PY_NAME_MAX];
+	char		 via_attr[PY_NAME_MAX];	/* that attribute's name */
+	unsigned long	 joined;	/* JOIN: pthread_t of the thread
+					   joined; 0 when not found */
+	int		 at;		/* index of the frame that waits */
+};
+
+/*
+ * Recognise, in the frames of a thread (py_thread_frames, innermost
+ * first; n of them), a wait in threading's Condition.wait or
+ * Thread.join, and read the objects involved: the first local (self)
+ * of those frames and of the frame that called them.  thread_id is the
+ * thread's pthread_t (its interpreter's threading module is read).
+ * Returns 0 with w filled, or -1 (w->kind PY_WAIT_NONE) when the frames
+ * show neither or an object fails a check.  The caller decides whether
+ * the thread really waits there (frames of a running thread move on).
+ * Allocates nothing; async-signal-safe as py_read is.
+ */
+int	py_thread_wait(const struct py_runtime *rt, unsigned long thread_id,
+	    const struct py_frame *frames, int n, struct py_wait *w);
 
 #endif /* GW_PY_H */

@@ -34,6 +34,32 @@ json_lock(struct out *o, const struct gw_lock_info *l)
 	out_puts(o, "}");
 }
 
+/* What the Python code waits on, or null. */
+static void
+json_py_wait(struct out *o, const struct gw_wait *w)
+{
+	if (w->py_kind == GW_PYWAIT_NONE) {
+		out_puts(o, "null");
+		return;
+	}
+	out_printf(o, "{\"waits_for\":\"%s\",\"type\":",
+	    w->py_kind == GW_PYWAIT_NOTIFY ? "notify" : "join");
+	out_json_str(o, w->py_type);
+	out_printf(o, ",\"object\":\"0x%zx\",\"via\":", (size_t)w->py_object);
+	if (w->py_via_type != NULL) {
+		out_puts(o, "{\"type\":");
+		out_json_str(o, w->py_via_type);
+		out_printf(o, ",\"object\":\"0x%zx\",\"attribute\":",
+		    (size_t)w->py_via);
+		out_json_str(o, w->py_via_attr);
+		out_puts(o, "}");
+	} else
+		out_puts(o, "null");
+	out_puts(o, ",\"at\":");
+	report_json_frame(o, &w->py_at);
+	out_puts(o, "}");
+}
+
 static void
 json_wait(struct out *o, const struct gw_wait *w)
 {
@@ -49,7 +75,9 @@ json_wait(struct out *o, const struct gw_wait *w)
 		report_json_frame(o, &w->owner_acquired_at[i]);
 		out_puts(o, "}");
 	}
-	out_puts(o, "]}");
+	out_puts(o, "],\"python\":");
+	json_py_wait(o, w);
+	out_puts(o, "}");
 }
 
 static void

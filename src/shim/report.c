@@ -117,6 +117,37 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 	out_puts(o, "\n");
 }
 
+/*
+ * "waiting for a notify on Condition <0x..> (Semaphore <0x..>._cond),
+ * at Semaphore.acquire (threading.py:507)": the Python object in place
+ * of the private lock Condition.wait blocks on; for a join, the thread.
+ */
+static void
+text_py_wait(struct out *o, const struct gw_wait *w,
+    const struct gw_snapshot *s)
+{
+	char a[96];
+
+	if (w->py_kind == GW_PYWAIT_NOTIFY)
+		out_printf(o, "   - waiting for a notify on %s <0x%zx>",
+		    w->py_type, (size_t)w->py_object);
+	else
+		out_printf(o, "   - waiting for %s <0x%zx> to end", w->py_type,
+		    (size_t)w->py_object);
+	if (w->py_via_type != NULL)
+		out_printf(o, " (%s <0x%zx>.%s)", w->py_via_type,
+		    (size_t)w->py_via, w->py_via_attr != NULL ?
+		    w->py_via_attr : "?");
+	if (w->nowners > 0)
+		out_printf(o, ": %s", thread_label(s, w->owners[0], a,
+		    sizeof a));
+	if (w->timed)
+		out_puts(o, " (with a timeout)");
+	out_puts(o, ",\n     at ");
+	report_text_frame(o, &w->py_at);
+	out_puts(o, "\n");
+}
+
 static void
 text_thread(struct out *o, const struct gw_thread_info *t,
     const struct gw_snapshot *s)
@@ -134,7 +165,9 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	else if (t->gil == GW_GIL_RELEASED)
 		out_puts(o, ", GIL released");
 	out_puts(o, "\n");
-	if (t->waiting != NULL) {
+	if (t->waiting != NULL && t->waiting->py_kind != GW_PYWAIT_NONE)
+		text_py_wait(o, t->waiting, s);
+	else if (t->waiting != NULL) {
 		const struct gw_wait *w = t->waiting;
 
 		if (w->lock.kind == GW_LOCK_THREAD)

@@ -34,6 +34,7 @@ struct snap {
 	struct gw_snapshot pub;
 	struct block	*blocks;
 	int		 failed;
+	struct py_frame	*py;		/* one thread's Python frames, reused */
 };
 
 static void *
@@ -145,6 +146,8 @@ struct raw {
 	struct stack	 stack;
 	int		 gil_state;
 	uint64_t	 gil_since;
+	int		 npy;		/* Python frames, in snap.py */
+	struct py_wait	 pw;		/* what its Python code waits on */
 };
 
 /* A consistent copy of t's fields, retrying while t writes them. */
@@ -304,17 +307,45 @@ python_frame(struct snap *s, struct gw_frame *f, const struct py_frame *p)
 	f->line = p->line;
 }
 
-/* The thread's Python frames, or 0 when it has none (or no Python). */
+/*
+ * Does the thread wait for a semaphore it holds itself?  That is how
+ * Condition.wait blocks: on a private lock it took just before.
+ */
 static int
-python_frames(struct raw *r, struct py_frame *out, int max)
+waits_on_own_sem(const struct raw *r)
+{
+	return r->wait.kind == GW_LOCK_SEM && r->wait.rec != NULL &&
+	    atomic_load(&r->wait.rec->owner) == r->tid;
+}
+
+/*
+ * The thread's Python frames, into s->py (r->npy of them), and what its
+ * Python code waits on when it is blocked there.  Read once, before
+ * anything else is named, so that the wait, the locks held and the
+ * frames agree.
+ */
+static void
+python_read(struct snap *s, struct raw *r)
 {
 	const struct py_runtime *rt = gil_runtime();
+	unsigned long self = (unsigned long)r->t->self;
 	int n;
 
+	r->npy = 0;
+	memset(&r->pw, 0, sizeof r->pw);
 	if (rt == NULL)
-		return 0;
-	n = py_thread_frames(rt, (unsigned long)r->t->self, 0, out, max);
-	return n > 0 ? n : 0;
+		return;
+	if (s->py == NULL)
+		s->py = snap_alloc(s, SNAP_PY_FRAMES * sizeof *s->py);
+	if (s->py == NULL ||
+	    (n = py_thread_frames(rt, self, 0, s->py, SNAP_PY_FRAMES)) <= 0)
+		return;
+	r->npy = n;
+	if (r->state != GW_STATE_BLOCKED ||
+	    py_thread_wait(rt, self, s->py, n, &r->pw) == -1)
+		return;
+	if (r->pw.kind == PY_WAIT_NOTIFY && !waits_on_own_sem(r))
+		memset(&r->pw, 0, sizeof r->pw);
 }
 
 /*
@@ -326,12 +357,10 @@ python_frames(struct raw *r, struct py_frame *out, int max)
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
-	struct py_frame *py;
+	const struct py_frame *py = s->py;
 	struct gw_frame *f, nf;
-	int i, k, n = 0, npy, merged = 0;
+	int i, k, n = 0, npy = r->npy, merged = 0;
 
-	py = snap_alloc(s, SNAP_PY_FRAMES * sizeof *py);
-	npy = py != NULL ? python_frames(r, py, SNAP_PY_FRAMES) : 0;
 	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
 	if (f == NULL)
 		return;
@@ -396,16 +425,52 @@ fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 		if (atomic_load(&rec->kind) != GW_LOCK_SEM ||
 		    atomic_load(&rec->owner) != r->tid)
 			continue;
+		nsem--;
+		/* Condition.wait's private lock: the wait stands for it. */
+		if (r->pw.kind == PY_WAIT_NOTIFY && rec == r->wait.rec)
+			continue;
 		lock_info(s, &h[i].lock, atomic_load(&rec->addr), GW_LOCK_SEM,
 		    GW_MODE_EXCLUSIVE);
 		acquired_frame(s, &h[i].acquired_at, rec,
 		    atomic_load(&rec->owner_site));
 		h[i].count = 1;
 		i++;
-		nsem--;
 	}
 	ti->held = h;
 	ti->nheld = i;
+}
+
+/*
+ * The Python view of a wait.  A notify has no owner (the private lock's
+ * owner is the waiter itself); a join's owner is the thread joined,
+ * which from 3.13 waits on a thread handle gilwatch cannot see: the
+ * thread is then found by its Thread object.  owners has room for one.
+ */
+static void
+fill_py_wait(struct snap *s, struct raw *r, struct gw_wait *w, pid_t *owners)
+{
+	const struct py_wait *pw = &r->pw;
+	struct thread *t;
+
+	if (pw->kind == PY_WAIT_NONE)
+		return;
+	w->py_kind = pw->kind == PY_WAIT_NOTIFY ? GW_PYWAIT_NOTIFY :
+	    GW_PYWAIT_JOIN;
+	w->py_type = snap_str(s, pw->type);
+	w->py_object = pw->object;
+	if (pw->via != 0) {
+		w->py_via_type = snap_str(s, pw->via_type);
+		w->py_via = pw->via;
+		w->py_via_attr = snap_str(s, pw->via_attr);
+	}
+	python_frame(s, &w->py_at, &s->py[pw->at]);
+	if (pw->kind == PY_WAIT_NOTIFY)
+		w->nowners = 0;
+	else if (w->nowners == 0 && pw->joined != 0 &&
+	    (t = thread_by_pthread((pthread_t)pw->joined)) != NULL) {
+		owners[0] = atomic_load(&t->tid);
+		w->nowners = 1;
+	}
 }
 
 static void
@@ -438,6 +503,7 @@ fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	w->owners = owners;
 	w->owner_acquired_at = sites;
 	w->nowners = (size_t)k;
+	fill_py_wait(s, r, w, owners);
 	ti->waiting = w;
 }
 
@@ -482,6 +548,7 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
 	fill_gil(r, holder, ti, now);
+	python_read(s, r);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);
 	take_stack(s, r, ti, flags);

@@ -388,6 +388,13 @@ def waiting(thread):
     return d
 
 
+def py_wait(thread):
+    """What the thread's Python code waits on (waiting_for.python:
+    {waits_for, type, object, via, at}), or None."""
+    w = thread.get("waiting_for")
+    return w.get("python") if w else None
+
+
 def deadlocks(doc):
     """[[link]] where link is {tid, addr, kind, mode, held_by,
     acquired_at}."""

@@ -58,17 +58,18 @@ class PythonCase(unittest.TestCase):
         return gw.run_with_report(self, self.tmpdir(), [exe, script, *args],
             opts, status=status, timeout=timeout, env=env)
 
-    def dump_when_waiting(self, p, tids):
+    def dump_when_waiting(self, p, tids, waits=gw.waiting):
         """The first dump (of DUMP_TRIES) in which every thread of tids
-        waits for a lock: they may still be on their way into it when
-        the program says ready."""
+        waits for a lock (or passes waits: gw.py_wait, waits in Python):
+        they may still be on their way into it when the program says
+        ready."""
         for _ in range(DUMP_TRIES):
             r, docs = gw.dump_json(p.p.pid)
             self.assertEqual(r.returncode, 0, r)
             thr = gw.threads(docs[0])
-            if all(t in thr and gw.waiting(thr[t]) for t in tids):
+            if all(t in thr and waits(thr[t]) for t in tids):
                 return docs[0]
-        self.fail("threads %s never all blocked in %d dumps: %s" %
+        self.fail("threads %s never all waiting in %d dumps: %s" %
             (tids, DUMP_TRIES, docs))
 
     def parked_dump(self, exe, script, waiters, args=()):
@@ -356,10 +357,10 @@ class TestPyLocks(PythonCase):
     def test_rlock_and_join(self):
         """A thread blocked on an RLock and one joining the RLock's
         holder: the dump names the holder of what each waits for, and
-        the Python line the holder took the RLock at.  CPython 3.13
-        joins through a thread handle, not the thread's tstate lock:
-        there the joiner is seen waiting, without a holder (a known
-        gap)."""
+        the Python line the holder took the RLock at.  Up to 3.12 a
+        join waits for the joined thread's tstate lock; 3.13 joins
+        through a thread handle, and the thread joined is found from the
+        Thread object in the joiner's frame."""
         sample = gw.pyprog("pylocks")
         take = gw.source_marks(sample)["take"]
         for label, exe in self.each_python():
@@ -376,10 +377,85 @@ class TestPyLocks(PythonCase):
                 self.assertIn(("hold", take), gw.python_sites(entry[0]),
                     "where the RLock was taken: %s" % entry[0])
                 j = gw.waiting(thr[info.threads["joiner"]])
-                if gw.py_minor(exe) <= 12:
-                    self.assertEqual(j["owners"][:1], [holder], j)
+                self.assertEqual(j["owners"][:1], [holder], j)
                 self.assertIn("join", [f[0] for f in
                     gw.python_frames(thr[info.threads["joiner"]])])
+
+
+class TestPyWaits(PythonCase):
+    # thread -> (the object it waits on, the object the Condition belongs
+    # to and under which attribute, the function that waits, its MARK)
+    NOTIFY = {
+        "cond-waiter": ("cond", None, None, "cond_wait", "cond"),
+        "sem-waiter": ("sem_cond", "sem", "_cond", "Semaphore.acquire",
+            None),
+        "event-waiter": ("event_cond", "event", "_cond", "Event.wait",
+            None),
+        "getter": ("getq_not_empty", "getq", "not_empty", "Queue.get",
+            None),
+        "putter": ("putq_not_full", "putq", "not_full", "Queue.put", None),
+        "barrier-waiter": ("barrier_cond", "barrier", "_cond",
+            "Barrier._wait", None),
+    }
+    VIA_TYPES = {"sem": "Semaphore", "event": "Event", "getq": "Queue",
+        "putq": "Queue", "barrier": "Barrier"}
+
+    def test_condition_based_waits(self):
+        """Condition, Semaphore, Event, queue.Queue (get and put) and
+        Barrier all block in Condition.wait, on a private lock the
+        waiting thread took itself.  The dump names what each waits on
+        instead: the Condition (its address), the object it belongs to
+        and the attribute, and the line that waits; no holder, and the
+        private lock is not listed among the locks held.  A join names
+        the Thread object and the thread joined, on every version (3.13
+        joins through a thread handle gilwatch cannot see)."""
+        sample = gw.pyprog("pywaits")
+        marks = gw.source_marks(sample)
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                with gw.Proc(gw.gilwatch_cmd([exe, sample]),
+                    self.tmpdir()) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    names = list(self.NOTIFY) + ["joiner"]
+                    doc = self.dump_when_waiting(p,
+                        [info.threads[n] for n in names], gw.py_wait)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                thr = gw.threads(doc)
+                for name, (obj, via, attr, fn, mark) in self.NOTIFY.items():
+                    t = thr[info.threads[name]]
+                    w, pw = gw.waiting(t), gw.py_wait(t)
+                    self.assertEqual((pw["waits_for"], pw["type"],
+                        gw.addr(pw["object"])), ("notify", "Condition",
+                        info.locks[obj]), (name, pw))
+                    if via is None:
+                        self.assertIsNone(pw["via"], (name, pw))
+                    else:
+                        self.assertEqual((pw["via"]["type"],
+                            gw.addr(pw["via"]["object"]),
+                            pw["via"]["attribute"]),
+                            (self.VIA_TYPES[via], info.locks[via], attr),
+                            (name, pw))
+                    # Before 3.11 frames have no qualified names.
+                    want = fn if gw.py_minor(exe) >= 11 else \
+                        fn.split(".")[-1]
+                    self.assertEqual(pw["at"]["function"], want, (name, pw))
+                    if mark is not None:
+                        self.assertEqual(pw["at"]["line"], marks[mark],
+                            (name, pw))
+                    self.assertEqual(w["owners"], [], (name, w))
+                    self.assertNotIn(w["addr"], [h["addr"] for h in
+                        gw.held(t)], "%s: the private lock is folded into "
+                        "the wait: %s" % (name, t))
+                j = thr[info.threads["joiner"]]
+                w, pw = gw.waiting(j), gw.py_wait(j)
+                self.assertEqual((pw["waits_for"], pw["type"],
+                    gw.addr(pw["object"])), ("join", "Thread",
+                    info.locks["sleeper"]), pw)
+                self.assertEqual(w["owners"], [info.threads["sleeper"]], w)
+                self.assertEqual((pw["at"]["function"], pw["at"]["line"]),
+                    ("join", marks["join"]), pw)
 
 
 class TestGilNumpy(PythonCase):

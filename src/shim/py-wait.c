@@ -1,0 +1,210 @@
+/*
+ * What a Python thread waits on: see py.h.
+ *
+ * threading builds every blocking primitive but Lock and RLock on
+ * Condition.wait, which blocks on a private lock the waiting thread
+ * took itself; the native view of that is a thread waiting for its own
+ * semaphore.  The objects that say what it really waits for (the
+ * Condition, and the Semaphore, Event or Queue the Condition belongs
+ * to) are the `self` of the frames on the way in, so they are read from
+ * there: the first local of a method's frame is self.
+ */
+#include <string.h>
+
+#include "py.h"
+
+#define CHUNK	16	/* a C string is read this many bytes at a time */
+#define SLOTS	4	/* locals looked at for what holds a Condition */
+
+/* Is f in threading.py (any directory)? */
+static int
+in_threading(const struct py_frame *f)
+{
+	static const char base[] = "threading.py";
+	size_t n = strlen(f->file), m = sizeof(base) - 1;
+
+	return n >= m && strcmp(f->file + n - m, base) == 0 &&
+	    (n == m || f->file[n - m - 1] == '/');
+}
+
+/*
+ * Is f threading's Class.name?  Before 3.11 code has no qualified name:
+ * the function's name in threading.py then stands for it, and the type
+ * of self is checked by the caller.
+ */
+static int
+frame_is(const struct py_frame *f, const char *qualname)
+{
+	const char *dot = strrchr(qualname, '.');
+
+	if ((f->flags & PY_FRAME_INVALID) || !in_threading(f))
+		return 0;
+	if (f->qualname[0] != '\0')
+		return strcmp(f->qualname, qualname) == 0;
+	return strcmp(f->function, dot != NULL ? dot + 1 : qualname) == 0;
+}
+
+/* The frame's local i (0: self, in a method), or 0. */
+static uintptr_t
+local(const struct py_runtime *rt, const struct py_frame *f, int i)
+{
+	uintptr_t v;
+
+	if (rt->off->fr_localsplus < 0 || f->frame == 0 ||
+	    (f->flags & PY_FRAME_INVALID) ||
+	    py_read_ptr(f->frame + (uintptr_t)rt->off->fr_localsplus +
+	    (uintptr_t)i * sizeof(uintptr_t), &v) == -1)
+		return 0;
+	return v;
+}
+
+/*
+ * A NUL-terminated string at addr, read a chunk at a time so that no
+ * read crosses more than the end of the string into unmapped memory.
+ */
+static int
+read_cstr(uintptr_t addr, char *buf, size_t size)
+{
+	size_t len = 0, n;
+
+	while (len + 1 < size) {
+		n = CHUNK - ((addr + len) % CHUNK);
+		if (n > size - 1 - len)
+			n = size - 1 - len;
+		if (py_read(addr + len, buf + len, n) == -1)
+			break;
+		if (memchr(buf + len, '\0', n) != NULL)
+			return 0;
+		len += n;
+	}
+	buf[len] = '\0';
+	return -1;
+}
+
+/* The name of obj's type (tp_name: "Condition", "queue.Queue"...). */
+static int
+type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
+    size_t size)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t type, name;
+
+	buf[0] = '\0';
+	if (obj == 0 || o->tp_name <= 0 ||
+	    py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
+	    type == 0 ||
+	    py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
+	    name == 0 || read_cstr(name, buf, size) == -1 || buf[0] == '\0') {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* self in frame i, with its type's name; -1 when unreadable. */
+static int
+self_of(const struct py_runtime *rt, const struct py_frame *frames, int n,
+    int i, uintptr_t *obj, char *type, size_t size)
+{
+	if (i < 0 || i >= n)
+		return -1;
+	*obj = local(rt, &frames[i], 0);
+	return type_name(rt, *obj, type, size);
+}
+
+/*
+ * The object in the frame's first locals that has the Condition cond as
+ * an attribute: self of the method that waits, as a rule.  A self that
+ * a closure captures (Barrier._wait) is in a cell: from 3.11 the cell
+ * takes self's slot, before it the slot is empty and the cell follows
+ * the locals; hence a few slots, each checked by the attribute.
+ */
+static int
+holder_of(const struct py_runtime *rt, const struct py_frame *f,
+    uintptr_t cond, struct py_wait *w)
+{
+	char type[PY_NAME_MAX];
+	uintptr_t obj;
+	int i;
+
+	for (i = 0; i < SLOTS; i++) {
+		obj = local(rt, f, i);
+		if (type_name(rt, obj, type, sizeof(type)) == -1)
+			continue;
+		if (strcmp(type, "cell") == 0 && (rt->off->cell_ref <= 0 ||
+		    py_read_ptr(obj + (uintptr_t)rt->off->cell_ref,
+		    &obj) == -1 || type_name(rt, obj, type, sizeof(type)) == -1))
+			continue;
+		if (obj == cond || py_attr_naming(rt, obj, cond, w->via_attr,
+		    sizeof(w->via_attr)) == -1)
+			continue;
+		w->via = obj;
+		memcpy(w->via_type, type, sizeof(w->via_type));
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Condition.wait, called directly or through Condition.wait_for; the
+ * frame after those is the one that waits, and what holds the
+ * Condition there is what the program waits through.
+ */
+static int
+notify_wait(const struct py_runtime *rt, const struct py_frame *f, int n,
+    struct py_wait *w)
+{
+	int i = 1;
+
+	if (self_of(rt, f, n, 0, &w->object, w->type, sizeof(w->type)) == -1)
+		return -1;
+	while (i < n && frame_is(&f[i], "Condition.wait_for") &&
+	    local(rt, &f[i], 0) == w->object)
+		i++;
+	w->kind = PY_WAIT_NOTIFY;
+	w->at = i < n ? i : 0;
+	if (i < n)
+		(void)holder_of(rt, &f[i], w->object, w);
+	return 0;
+}
+
+/*
+ * Thread.join (through Thread._wait_for_tstate_lock up to 3.12); the
+ * thread joined is found by its Thread object in threading._active.
+ */
+static int
+join_wait(const struct py_runtime *rt, unsigned long thread_id,
+    const struct py_frame *f, int n, int i, struct py_wait *w)
+{
+	uintptr_t ts;
+
+	if (self_of(rt, f, n, i, &w->object, w->type, sizeof(w->type)) == -1)
+		return -1;
+	w->kind = PY_WAIT_JOIN;
+	w->at = i + 1 < n ? i + 1 : i;
+	if (py_thread_tstate(rt, thread_id, 0, &ts) == -1 ||
+	    py_thread_ident(rt, ts, w->object, &w->joined) == -1)
+		w->joined = 0;
+	return 0;
+}
+
+int
+py_thread_wait(const struct py_runtime *rt, unsigned long thread_id,
+    const struct py_frame *frames, int n, struct py_wait *w)
+{
+	int rv = -1;
+
+	memset(w, 0, sizeof(*w));
+	if (rt->off == NULL || n <= 0)
+		return -1;
+	if (frame_is(&frames[0], "Condition.wait"))
+		rv = notify_wait(rt, frames, n, w);
+	else if (frame_is(&frames[0], "Thread.join"))
+		rv = join_wait(rt, thread_id, frames, n, 0, w);
+	else if (n > 1 && frame_is(&frames[0], "Thread._wait_for_tstate_lock")
+	    && frame_is(&frames[1], "Thread.join"))
+		rv = join_wait(rt, thread_id, frames, n, 1, w);
+	if (rv == -1)
+		memset(w, 0, sizeof(*w));
+	return rv;
+}
