@@ -9,11 +9,13 @@
 #include "gil.h"
 #include "lock.h"
 #include "msg.h"
+#include "py.h"
 #include "report.h"
 #include "ulock.h"
 
 #define DEADLOCK_MAX_CYCLE	65536	/* threads in one cycle */
 #define DEADLOCK_REMEMBER	256	/* cycles remembered as reported */
+#define JOIN_FRAMES		4	/* Python frames read to see a join */
 
 static struct ulock reported_lock = ULOCK_INIT;
 static uint64_t reported[DEADLOCK_REMEMBER];
@@ -76,14 +78,28 @@ nth_holder(uintptr_t addr, int mode, int idx, uintptr_t *site)
 	return NULL;
 }
 
+/* The thread t's Python code joins, read for this wait (gen), or NULL. */
+static struct thread *
+py_joined(struct thread *t, unsigned gen)
+{
+	unsigned long joined;
+
+	if (atomic_load_explicit(&t->py_join_gen, memory_order_acquire) !=
+	    gen + 1)
+		return NULL;
+	joined = atomic_load_explicit(&t->py_join, memory_order_relaxed);
+	return joined != 0 ? thread_by_pthread((pthread_t)joined) : NULL;
+}
+
 int
 deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 {
 	struct thread *t = node, *u = NULL;
 	struct waitinfo w;
+	unsigned gen;
 	int owner;
 
-	if (!read_wait(t, &w, NULL))
+	if (!read_wait(t, &w, &gen))
 		return 0;
 	e->lock = w.addr;
 	e->kind = w.kind;
@@ -108,6 +124,12 @@ deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 		 */
 		if (w.kind == GW_LOCK_SEM && u == t)
 			u = NULL;
+		if (w.kind == GW_LOCK_SEM && u == NULL && idx == 0 &&
+		    (u = py_joined(t, gen)) != NULL) {
+			e->lock = (uintptr_t)u->self;
+			e->kind = GW_LOCK_THREAD;
+			e->site = 0;
+		}
 	} else if (w.kind != GW_LOCK_SEM)
 		u = nth_holder(w.addr, w.mode, idx, &e->site);
 	if (u == NULL)
@@ -199,13 +221,46 @@ deadlock_check(struct thread *t)
 	thread_leave_shim();
 }
 
+/*
+ * A thread waiting on a semaphore nobody else holds may be in a CPython
+ * 3.13 Thread.join: read its Python frames, once per wait, and note the
+ * thread it joins for deadlock_edge.
+ */
+static void
+see_py_join(struct thread *t, const struct waitinfo *w, unsigned gen)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct py_frame f[JOIN_FRAMES];
+	struct py_wait pw;
+	unsigned long joined = 0;
+	int n, owner;
+
+	if (rt == NULL || w->kind != GW_LOCK_SEM || w->rec == NULL ||
+	    atomic_load(&t->py_join_gen) == gen + 1)
+		return;
+	owner = atomic_load(&w->rec->owner);
+	if (owner != 0 && owner != atomic_load(&t->tid))
+		return;
+	n = py_thread_frames(rt, (unsigned long)t->self, 0, f, JOIN_FRAMES);
+	if (n > 0 && py_thread_wait(rt, (unsigned long)t->self, f, n,
+	    &pw) == 0 && pw.kind == PY_WAIT_JOIN)
+		joined = pw.joined;
+	atomic_store_explicit(&t->py_join, joined, memory_order_relaxed);
+	atomic_store_explicit(&t->py_join_gen, gen + 1, memory_order_release);
+}
+
 void
 deadlock_scan(void)
 {
 	static struct thread self;	/* the helper's scratch holder */
 	struct thread *t;
 	struct waitinfo w;
+	unsigned gen;
 
+	for (t = thread_first(); t != NULL; t = t->next)
+		if (atomic_load(&t->in_use) && !t->internal &&
+		    read_wait(t, &w, &gen))
+			see_py_join(t, &w, gen);
 	for (t = thread_first(); t != NULL; t = t->next)
 		if (atomic_load(&t->in_use) && !t->internal &&
 		    read_wait(t, &w, NULL))

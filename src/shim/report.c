@@ -67,6 +67,14 @@ text_lock(struct out *o, const struct gw_lock_info *l)
 	    " (read)" : " (write)") : "", (size_t)l->addr);
 }
 
+/* Is anything known of f?  A Python frame named from a code object
+ * alone has no address. */
+static int
+frame_known(const struct gw_frame *f)
+{
+	return f->ip != 0 || f->kind != GW_FRAME_NATIVE;
+}
+
 static const char *
 thread_label(const struct gw_snapshot *s, pid_t tid, char *buf, size_t len)
 {
@@ -91,15 +99,15 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 	for (i = 0; i < d->nlinks; i++) {
 		l = &d->links[i];
 		if (l->waits_for.kind == GW_LOCK_THREAD) {
-			out_printf(o, "%s:\n  waiting in pthread_join for %s "
-			    "to end\n", thread_label(s, l->tid, a, sizeof a),
+			out_printf(o, "%s:\n  waiting for %s to end (a join)\n",
+			    thread_label(s, l->tid, a, sizeof a),
 			    thread_label(s, l->held_by, b, sizeof b));
 			continue;
 		}
 		out_printf(o, "%s:\n  waiting to lock ",
 		    thread_label(s, l->tid, a, sizeof a));
 		text_lock(o, &l->waits_for);
-		if (l->waits_for.first_seen.ip != 0) {
+		if (frame_known(&l->waits_for.first_seen)) {
 			out_puts(o, " (first seen at ");
 			report_text_frame(o, &l->waits_for.first_seen);
 			out_puts(o, ")");
@@ -108,7 +116,7 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 		    thread_label(s, l->held_by, b, sizeof b));
 		if (l->held_by == l->tid)
 			out_puts(o, " itself");
-		if (l->acquired_at.ip != 0) {
+		if (frame_known(&l->acquired_at)) {
 			out_puts(o, ", acquired at ");
 			report_text_frame(o, &l->acquired_at);
 		}

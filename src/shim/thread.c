@@ -111,6 +111,7 @@ reset_record(struct thread *t)
 	t->nheld = 0;
 	t->cap = THREAD_INLINE_HELD;
 	memset(&t->wait, 0, sizeof t->wait);
+	atomic_store(&t->py_join_gen, 0);
 	atomic_store(&t->gil_state, GIL_NONE);
 	atomic_store(&t->gil_hold, 0);
 	atomic_store(&t->gil_wait, 0);

@@ -91,6 +91,15 @@ struct thread {
 	uint64_t	pyname_next;	/* now_ns() of the next read */
 	unsigned	pyname_fails;	/* reads failed in a row */
 
+	/*
+	 * The thread a CPython 3.13 Thread.join waits for (its pthread_t,
+	 * 0: none), valid while wait_gen equals py_join_gen.  That join
+	 * waits on a semaphore of the interpreter's parking lot, which
+	 * names no thread: the helper's scan reads it from the Python
+	 * frames, once per wait (deadlock.c).
+	 */
+	atomic_ulong	py_join;
+	atomic_uint	py_join_gen;	/* wait_gen + 1 it was read for */
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;
 };

@@ -87,6 +87,19 @@ class PythonCase(unittest.TestCase):
             self.assertEqual(p.wait(), 0, p.describe())
         return info, doc
 
+    def one_deadlock(self, exe, prog):
+        """Run prog under --on-deadlock=exit: it must end with the
+        deadlock status and one report of one cycle.  Returns (sample
+        info, the report, {tid: link})."""
+        r, info, docs = self.run_report(exe, prog,
+            opts=["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+            timeout=gw.DEADLOCK_TIMEOUT)
+        found = [d for d in docs if gw.deadlocks(d)]
+        self.assertEqual(len(found), 1, docs)
+        cycles = gw.deadlocks(found[0])
+        self.assertEqual(len(cycles), 1, cycles)
+        return info, found[0], {l["tid"]: l for l in cycles[0]}
+
     def gil_doc(self, docs, exe):
         """The exit GIL statistics: present, for this interpreter."""
         doc = gw.doc_with_reason(docs, "gil")
@@ -252,16 +265,8 @@ class TestPyDeadlock(PythonCase):
         marks = gw.source_marks(sample)
         for label, exe in self.each_python():
             with self.subTest(python=label):
-                r, info, docs = self.run_report(exe, sample,
-                    opts=["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
-                    timeout=gw.DEADLOCK_TIMEOUT)
-                found = [d for d in docs if gw.deadlocks(d)]
-                self.assertEqual(len(found), 1, docs)
-                doc = found[0]
+                info, doc, links = self.one_deadlock(exe, sample)
                 self.assertEqual(doc.get("reason"), "deadlock")
-                cycles = gw.deadlocks(doc)
-                self.assertEqual(len(cycles), 1, cycles)
-                links = {l["tid"]: l for l in cycles[0]}
                 a, b = info.threads["locker-a"], info.threads["locker-b"]
                 self.assertEqual(set(links), {a, b})
                 want = {a: ("B", b, "take_a_then_b", "a_wants_b"),
@@ -286,6 +291,35 @@ class TestPyDeadlock(PythonCase):
                     self.assertEqual(py[0][0], fn, py)
                     self.assertTrue(py[0][1].endswith("py_deadlock.py"), py)
                     self.assertEqual(py[0][2], marks[mark], py)
+
+
+    def test_join_deadlock(self):
+        """MainThread holds a threading.Lock and joins a thread that
+        waits for that lock: one deadlock.  The join's link names the
+        worker on every version (3.13 joins through a thread handle: a
+        "thread" link found from the Python frames; before, the
+        worker's tstate lock), the worker's link names the Lock, held
+        by MainThread, taken at the `with lock:` line."""
+        sample = gw.pyprog("join_deadlock")
+        marks = gw.source_marks(sample)
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                info, doc, links = self.one_deadlock(exe, sample)
+                main, worker = (info.threads["MainThread"],
+                    info.threads["worker"])
+                self.assertEqual(set(links), {main, worker})
+                self.assertEqual(links[main]["held_by"], worker)
+                self.assertEqual(links[main]["kind"], "thread"
+                    if gw.py_minor(exe) >= 13 else "semaphore")
+                self.assertEqual((links[worker]["kind"],
+                    links[worker]["addr"], links[worker]["held_by"]),
+                    ("semaphore", info.locks["lock"], main))
+                self.assertIn(("main", marks["took_lock"]),
+                    gw.python_sites(links[worker]["acquired_at"]))
+                pw = gw.py_wait(gw.threads(doc)[main])
+                self.assertEqual((pw["waits_for"], gw.addr(pw["object"]),
+                    pw["at"]["line"]), ("join", info.locks["worker"],
+                    marks["joins"]), pw)
 
 
 def view_key(frames, minor):
@@ -661,14 +695,7 @@ class TestGilInversion(PythonCase):
         prog = gw.pyprog("gil_inversion")
         for label, exe in self.each_python():
             with self.subTest(python=label):
-                r, info, docs = self.run_report(exe, prog,
-                    opts=["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
-                    timeout=gw.DEADLOCK_TIMEOUT)
-                found = [d for d in docs if gw.deadlocks(d)]
-                self.assertEqual(len(found), 1, docs)
-                cycles = gw.deadlocks(found[0])
-                self.assertEqual(len(cycles), 1, cycles)
-                links = {l["tid"]: l for l in cycles[0]}
+                info, doc, links = self.one_deadlock(exe, prog)
                 mh = info.threads["mutex-holder"]
                 gh = info.threads["gil-holder"]
                 self.assertEqual(set(links), {mh, gh})
@@ -676,7 +703,7 @@ class TestGilInversion(PythonCase):
                     links[gh]["held_by"]), ("mutex", info.locks["m"], mh))
                 self.assertEqual((links[mh]["kind"], links[mh]["held_by"]),
                     ("gil", gh))
-                thr = gw.threads(found[0])
+                thr = gw.threads(doc)
                 self.assertEqual(gw.gil_state(thr[gh]), "holds")
                 self.assertEqual(gw.gil_state(thr[mh]), "waits")
                 fns = [f[0] for f in gw.python_frames(thr[gh])]
