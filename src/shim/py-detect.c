@@ -245,8 +245,8 @@ py_detect(struct py_runtime *rt)
 	}
 	detected = *t;
 	if (rt->minor >= 13 && debug_offsets(rt, &detected) == -1) {
-		refuse(rt, "CPython %d.%d.%d is free-threaded: not supported",
-		    rt->major, rt->minor, rt->micro);
+		refuse(rt, "CPython %d.%d.%d is free-threaded: no GIL, not "
+		    "supported", rt->major, rt->minor, rt->micro);
 		return -1;
 	}
 	rt->off = &detected;

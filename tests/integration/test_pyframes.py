@@ -703,7 +703,7 @@ class TestPyDetect(unittest.TestCase):
             'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
             "AT(_PyRuntime, 8, unsigned long) = 0x030d00f0UL; "
             "AT(_PyRuntime, 16, unsigned long) = 1"],
-            "is free-threaded")
+            "is free-threaded: no GIL")
 
     def layout(self, o, tstate_interp, locked):
         """SETUP for a 3.11 runtime with one interpreter, one thread."""
