@@ -25,7 +25,7 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--lock-order=off|report|exit[:N]|abort] [--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
-	    "[--hold-warn=MS] [--] CMD [ARG ...]",
+	    "[--hold-warn=MS] [--hold-sample=N] [--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
 	.exec = cmd_run_exec,
@@ -42,6 +42,7 @@ struct cmd_run_env {
 	const char	*sort;
 	const char	*top;
 	const char	*hold_warn;
+	const char	*hold_sample;
 };
 
 static const struct option cmd_run_options[] = {
@@ -55,6 +56,7 @@ static const struct option cmd_run_options[] = {
 	{ "sort",		required_argument,	NULL, 'S' },
 	{ "top",		required_argument,	NULL, 't' },
 	{ "hold-warn",		required_argument,	NULL, 'w' },
+	{ "hold-sample",	required_argument,	NULL, 'H' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -120,6 +122,11 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		opts_number(arg, 1, 86400000, &errstr);
 		if (errstr == NULL)
 			env->hold_warn = arg;
+		break;
+	case 'H':
+		opts_number(arg, 1, OPTS_HOLD_SAMPLE_MAX, &errstr);
+		if (errstr == NULL)
+			env->hold_sample = arg;
 		break;
 	}
 	return errstr;
@@ -204,7 +211,8 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_REPORT", env.report) == -1 ||
 	    cmd_run_setenv("GILWATCH_SORT", env.sort) == -1 ||
 	    cmd_run_setenv("GILWATCH_TOP", env.top) == -1 ||
-	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1)
+	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1 ||
+	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

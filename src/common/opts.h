@@ -19,6 +19,10 @@
 /* Status for "exit" without ":N"; distinct from common failure codes. */
 #define OPTS_EXIT_DEFAULT	86
 
+/* Hold times timed 1 in N (GILWATCH_HOLD_SAMPLE, --hold-sample): N. */
+#define OPTS_HOLD_SAMPLE_DEFAULT	16
+#define OPTS_HOLD_SAMPLE_MAX		65536
+
 /* Longest canonical deadlock action: "exit:255". */
 #define OPTS_ON_DEADLOCK_MAX	sizeof "exit:255"
 

@@ -48,6 +48,7 @@ config_load(void)
 	config.sort = OPTS_SORT_WAIT;
 	config.top = 10;
 	config.hold_warn_ms = 0;
+	config.hold_sample = OPTS_HOLD_SAMPLE_DEFAULT;
 	config.stack_timeout_ms = 200;
 	config.output[0] = '\0';
 
@@ -118,6 +119,13 @@ config_load(void)
 			config.hold_warn_ms = (double)n;
 		else
 			bad("GILWATCH_HOLD_WARN", v, errstr);
+	}
+	if ((v = env("GILWATCH_HOLD_SAMPLE")) != NULL) {
+		n = opts_number(v, 1, OPTS_HOLD_SAMPLE_MAX, &errstr);
+		if (errstr == NULL)
+			config.hold_sample = (unsigned)n;
+		else
+			bad("GILWATCH_HOLD_SAMPLE", v, errstr);
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)

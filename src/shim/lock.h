@@ -29,6 +29,13 @@ struct lockrec {
 	atomic_int	fresh;		/* destroyed: the next use begins anew */
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
+	/*
+	 * clock_ticks() at which a thread, still waiting, began to wait
+	 * for the lock (0: none): a hold left untimed that makes it wait
+	 * lasted at least until its release (track.c).  Set by the first
+	 * waiter, cleared by that waiter when its wait ends.
+	 */
+	_Atomic uint64_t blocked_since;
 	struct lockstat	stat;
 	/* Python locks: the Python line of the owner's acquisition. */
 	atomic_uintptr_t py_code;	/* 0: none known */

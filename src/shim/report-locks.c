@@ -264,6 +264,11 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 		out_puts(o, "no lock was used\n\n");
 		return;
 	}
+	if (hold_sample > 1)
+		out_printf(o, "hold times: every hold after a wait, and 1 in %u "
+		    "of the others, timed (totals are estimates;\n"
+		    "GILWATCH_HOLD_SAMPLE=1 times every hold)\n\n",
+		    hold_sample);
 	out_puts(o, header);
 	for (i = 0; i < n && i < (size_t)top; i++)
 		text_lock_row(o, &l[i], tpn);
@@ -324,7 +329,8 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	int k;
 
 	out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"locks\","
-	    "\"sort\":\"%s\",\"locks\":[", (int)getpid(), sort_names[sort]);
+	    "\"sort\":\"%s\",\"hold_sample\":%u,\"locks\":[", (int)getpid(),
+	    sort_names[sort], hold_sample);
 	for (i = 0; i < n && i < (size_t)top; i++) {
 		s = &l[i].rec->stat;
 		out_printf(o, "%s{\"addr\":\"0x%zx\",\"kind\":\"%s\",\"name\":",

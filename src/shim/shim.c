@@ -25,6 +25,7 @@
 #include "shim.h"
 #include "sigown.h"
 #include "stack.h"
+#include "stats.h"
 
 
 #define EXIT_REPORT_WAIT_MS	5000	/* for the helper, at _exit */
@@ -70,6 +71,8 @@ shim_init(void)
 	clock_init();
 	stats_on = config.stats;
 	holdwarn_init(config.hold_warn_ms);
+	/* A long-hold warning needs every hold timed. */
+	stats_set_hold_sample(config.hold_warn_ms > 0 ? 1 : config.hold_sample);
 	if (lock_table_init(config.lock_slots) == -1)
 		msg_say("no memory for the lock table: lock details are off");
 	thread_registry_init();

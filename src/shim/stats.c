@@ -4,6 +4,16 @@
 #include "stats.h"
 
 int stats_on;
+unsigned hold_sample = 1;
+uint32_t hold_threshold = UINT32_MAX;	/* xorshift32 never gives 0 */
+
+void
+stats_set_hold_sample(unsigned n)
+{
+	hold_sample = n > 0 ? n : 1;
+	hold_threshold = hold_sample == 1 ? UINT32_MAX :
+	    (uint32_t)(((uint64_t)UINT32_MAX + 1) / hold_sample);
+}
 
 static void
 add(_Atomic uint64_t *p, uint64_t v, int shared)
@@ -31,7 +41,8 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
  * holders, which only makes the table approximate.
  */
 static void
-site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks, int shared)
+site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks,
+    unsigned count, int shared)
 {
 	struct site_stat *least = &tab[0];
 	uintptr_t cur;
@@ -43,7 +54,7 @@ site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks, int shared)
 			if (cur == 0)
 				atomic_store_explicit(&tab[i].site, site,
 				    memory_order_relaxed);
-			add(&tab[i].count, 1, shared);
+			add(&tab[i].count, count, shared);
 			add(&tab[i].ticks, ticks, shared);
 			return;
 		}
@@ -51,7 +62,7 @@ site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks, int shared)
 			least = &tab[i];
 	}
 	atomic_store(&least->site, site);
-	atomic_store(&least->count, 1);
+	atomic_store(&least->count, count);
 	atomic_store(&least->ticks, ticks);
 }
 
@@ -72,18 +83,24 @@ stats_acquired(struct lockstat *s, int mode, int shared, int tid,
 	add(&m->contended, 1, shared);
 	add(&m->wait_total, wait, shared);
 	raise_max(&m->wait_max, wait);
-	site_add(s->waiters, site, wait, shared);
+	site_add(s->waiters, site, wait, 1, shared);
 }
 
 void
 stats_released(struct lockstat *s, int mode, int shared, uint64_t hold,
-    uintptr_t site)
+    unsigned weight, uintptr_t site)
 {
 	struct mode_stat *m = &s->m[mode];
 
-	add(&m->hold_total, hold, shared);
+	add(&m->hold_total, hold * weight, shared);
 	raise_max(&m->hold_max, hold);
-	site_add(s->holders, site, hold, shared);
+	site_add(s->holders, site, hold * weight, weight, shared);
+}
+
+void
+stats_hold_bound(struct lockstat *s, int mode, uint64_t lb)
+{
+	raise_max(&s->m[mode].hold_max, lb);
 }
 
 void

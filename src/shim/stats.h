@@ -47,15 +47,50 @@ struct lockstat {
 extern int stats_on;
 
 /*
+ * Hold times.  A hold that began with a wait is always timed (the
+ * wait's end is its start); of the others, 1 in hold_sample is, drawn at
+ * random (stats_hold_sampled), and counts for hold_sample holds, so that
+ * the hold totals are estimates without bias and the uncontended path
+ * reads the clock 1 time in hold_sample.  A hold that makes another
+ * thread wait raises the maximum by what it lasted at least
+ * (stats_hold_bound).  hold_sample 1: every hold is timed.
+ */
+extern unsigned hold_sample;
+
+/* Set hold_sample (GILWATCH_HOLD_SAMPLE; 1 with --hold-warn). */
+void	stats_set_hold_sample(unsigned n);
+
+/* Is the next hold timed?  *state: the thread's random state, not 0. */
+static inline int
+stats_hold_sampled(uint32_t *state)
+{
+	extern uint32_t hold_threshold;
+	uint32_t x = *state;
+
+	/* xorshift32 */
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x <= hold_threshold;
+}
+
+/*
  * A lock was taken (after waiting wait ticks, if contended).  shared:
  * other holders may update at the same time (readers, semaphores).
  */
 void	stats_acquired(struct lockstat *, int mode, int shared, int tid,
 	    int contended, uint64_t wait, uintptr_t site);
 
-/* A lock held for hold ticks, taken at site, is being released. */
+/*
+ * A lock held for hold ticks, taken at site, is being released; the
+ * hold stands for weight holds (1, or hold_sample for a sampled one).
+ */
 void	stats_released(struct lockstat *, int mode, int shared, uint64_t hold,
-	    uintptr_t site);
+	    unsigned weight, uintptr_t site);
+
+/* An untimed hold that made another thread wait lasted at least lb. */
+void	stats_hold_bound(struct lockstat *, int mode, uint64_t lb);
 
 /* Condition variables: a wait starts or ends; a signal or broadcast. */
 void	stats_cond_wait(struct lockstat *, int begin);

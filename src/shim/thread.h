@@ -31,8 +31,9 @@ struct held {
 	uint8_t		kind;		/* enum gw_lock_kind */
 	uint8_t		mode;		/* enum gw_lock_mode */
 	uint8_t		try;		/* taken by a trylock */
+	uint8_t		sampled;	/* timed as 1 of hold_sample holds */
 	uint32_t	count;		/* recursive depth */
-	uint64_t	t0;		/* clock_ticks() at acquisition */
+	uint64_t	t0;		/* hold start, 0: untimed (stats.h) */
 };
 
 /* What a thread is waiting for: valid while state is not RUNNING. */
@@ -66,6 +67,8 @@ struct thread {
 	atomic_uint	wait_gen;	/* bumped at each wait start */
 	struct stack	block_stack;	/* captured before a wait starts */
 	uint64_t	wait_t0;	/* clock_ticks() at wait start */
+	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
+	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
 	uint64_t	wait_ticks;	/* length of the last lock wait */
 	int		waited;		/* the next acquisition waited */
 

@@ -11,12 +11,31 @@
 #include "order.h"
 #include "track.h"
 
+/*
+ * When this hold starts, or 0 to leave it untimed (stats.h): after a
+ * wait, at the wait's end; else, 1 time in hold_sample, now.
+ */
+static uint64_t
+hold_start(struct thread *t, int waited, uint8_t *sampled)
+{
+	*sampled = 0;
+	if (waited)
+		return t->wait_end;
+	if (hold_sample == 1)
+		return clock_ticks();
+	if (!stats_hold_sampled(&t->hold_rng))
+		return 0;
+	*sampled = 1;
+	return clock_ticks();
+}
+
 void
 track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
     int try, uintptr_t site)
 {
 	struct lockrec *rec;
 	struct held *h;
+	int waited = t->waited;
 
 	h = thread_find_held(t, addr);
 	if (h != NULL && h->mode == mode) {
@@ -41,7 +60,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		h->mode = (uint8_t)mode;
 		h->try = (uint8_t)try;
 		h->count = 1;
-		h->t0 = stats_on ? clock_ticks() : 0;
+		h->t0 = stats_on ? hold_start(t, waited, &h->sampled) : 0;
 	}
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
@@ -57,9 +76,28 @@ static void
 held_for(struct thread *t, struct held *h, uint64_t ticks)
 {
 	stats_released(&h->rec->stat, h->mode, h->mode == GW_MODE_SHARED,
-	    ticks, h->site);
+	    ticks, h->sampled ? hold_sample : 1, h->site);
 	if (hold_warn_ticks != 0 && ticks >= hold_warn_ticks)
 		holdwarn_report(t, h, ticks);
+}
+
+/*
+ * An untimed hold: if a thread waits for the lock now, the hold lasted
+ * at least as long as that wait, which the maximum must show (a lock
+ * held 200 ms while another thread waits is what the table is for).
+ */
+static void
+held_untimed(struct held *h)
+{
+	uint64_t since, now;
+
+	since = atomic_load_explicit(&h->rec->blocked_since,
+	    memory_order_relaxed);
+	if (since == 0)
+		return;
+	now = clock_ticks();
+	if (now > since)
+		stats_hold_bound(&h->rec->stat, h->mode, now - since);
 }
 
 /*
@@ -80,6 +118,8 @@ track_releasing(struct thread *t, uintptr_t addr)
 	}
 	if (h->t0 != 0 && h->rec != NULL)
 		held_for(t, h, clock_ticks() - h->t0);
+	else if (stats_on && h->rec != NULL)
+		held_untimed(h);
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
@@ -87,6 +127,13 @@ track_releasing(struct thread *t, uintptr_t addr)
 	thread_write_begin(t);
 	thread_remove_held(t, h);
 	thread_write_end(t);
+}
+
+/* Only a lock wait makes the next acquisition a contended one. */
+static int
+counts_as_lock_wait(int kind)
+{
+	return kind != GW_LOCK_COND && kind != GW_LOCK_THREAD;
 }
 
 void
@@ -117,6 +164,12 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	t->wait.timed = (uint8_t)timed;
 	t->wait.site = site;
 	thread_write_end(t);
+	if (stats_on && t->wait.rec != NULL && counts_as_lock_wait(kind)) {
+		uint64_t none = 0;
+
+		atomic_compare_exchange_strong(&t->wait.rec->blocked_since,
+		    &none, t->wait_t0);
+	}
 	atomic_fetch_add(&t->wait_gen, 1);
 	thread_set_state(t, state);
 	/* Pairs with the same fence in other waiters: one of two threads
@@ -130,11 +183,15 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 void
 track_wait_end(struct thread *t)
 {
-	/* Only a lock wait makes the next acquisition a contended one. */
-	if (stats_on && t->wait.kind != GW_LOCK_COND &&
-	    t->wait.kind != GW_LOCK_THREAD) {
-		t->wait_ticks = clock_ticks() - t->wait_t0;
+	uint64_t mine = t->wait_t0;
+
+	if (stats_on && counts_as_lock_wait(t->wait.kind)) {
+		t->wait_end = clock_ticks();
+		t->wait_ticks = t->wait_end - t->wait_t0;
 		t->waited = 1;
+		if (t->wait.rec != NULL)
+			atomic_compare_exchange_strong(
+			    &t->wait.rec->blocked_since, &mine, 0);
 	}
 	thread_set_state(t, GW_STATE_RUNNING);
 }

@@ -82,6 +82,8 @@ class TestCliErrors(unittest.TestCase):
             ["run", "--on-deadlock=exit:x", "--", true],
             ["run", "--format=xml", "--", true],
             ["run", "--signal=NOSUCHSIG", "--", true],
+            ["run", "--hold-sample=0", "--", true],
+            ["run", "--hold-sample=x", "--", true],
             ["dump"],
             ["dump", "--format=xml", "1"],
             ["dump", "--no-such-option", "1"],

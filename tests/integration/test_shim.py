@@ -44,6 +44,46 @@ class TestStatistics(unittest.TestCase):
             fn = [s["site"]["function"] for s in row["waiters"]]
             self.assertEqual(fn, ["waiter"])
 
+    def hold_row(self, opts=()):
+        """holds.c under gilwatch: (its own total of hold time in ms, the
+        lock table's row for m, the table)."""
+        gw.need(self, gw.GILWATCH, gw.prog("holds"))
+        with gw.tempdir() as d:
+            out = os.path.join(d, "r.json")
+            r = gw.run_under_gilwatch([gw.prog("holds")],
+                ["--format=json", "--output=" + out, *opts])
+            self.assertEqual(r.returncode, 0, r)
+            m = gw.sample_info(r.stderr).locks["m"]
+            held = int(r.stdout.split()[1]) / 1e6
+            tables = docs_with_reason(out, "locks")
+            self.assertEqual(len(tables), 1, tables)
+            rows = [l for l in tables[0]["locks"] if gw.addr(l["addr"]) == m]
+            self.assertEqual(len(rows), 1, tables[0])
+            self.assertEqual(rows[0]["acquired"], 4000)
+            return held, rows[0], tables[0]
+
+    def test_hold_estimate(self):
+        """Uncontended holds are timed 1 in 16 by default, each counting
+        for 16: the total of 4000 holds of 50 us comes out within 30% of
+        what the program measured itself (the number of holds timed is
+        binomial: 250 expected, a standard deviation of 6%)."""
+        held, row, table = self.hold_row()
+        self.assertEqual(table["hold_sample"], 16)
+        self.assertLess(abs(row["hold_ms"]["total"] / held - 1), 0.3,
+            (held, row))
+        self.assertLess(abs(row["hold_ms"]["mean"] / (held / 4000) - 1),
+            0.3, (held, row))
+
+    def test_hold_exact(self):
+        """--hold-sample=1 (GILWATCH_HOLD_SAMPLE=1) times every hold: the
+        total is what the program measured, give or take the shim's own
+        time."""
+        held, row, table = self.hold_row(["--hold-sample=1"])
+        self.assertEqual(table["hold_sample"], 1)
+        self.assertLess(abs(row["hold_ms"]["total"] / held - 1), 0.05,
+            (held, row))
+        self.assertGreaterEqual(row["hold_ms"]["max"], 0.05, row)
+
     def test_hold_warn(self):
         """--hold-warn names the lock, the time and the holder's stack."""
         with gw.tempdir() as d:
