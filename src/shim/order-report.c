@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "gil.h"
 #include "gilwatch/snapshot.h"
 #include "order-report.h"
 #include "out.h"
@@ -51,14 +52,41 @@ text_lock(struct out *o, int kind, uintptr_t addr, uintptr_t class_site,
 	report_ip(o, class_site, 1, GW_FORMAT_TEXT);
 }
 
+/* Python frame i of the edge, named now, into f (strings in pf). */
 static void
-text_stack(struct out *o, const struct stack *st)
+edge_py_frame(const struct oedge *e, int i, struct py_frame *pf,
+    struct gw_frame *f)
 {
+	const struct py_runtime *rt = gil_runtime();
+
+	memset(f, 0, sizeof *f);
+	if (rt == NULL || py_site_frame(rt, &e->py[i], pf) == -1) {
+		f->kind = GW_FRAME_INVALID;
+		f->function = "<invalid>";
+		return;
+	}
+	f->kind = GW_FRAME_PYTHON;
+	f->function = pf->qualname[0] != '\0' ? pf->qualname : pf->function;
+	f->file = pf->file;
+	f->line = pf->line;
+}
+
+static void
+text_stack(struct out *o, const struct oedge *e)
+{
+	struct py_frame pf;
+	struct gw_frame f;
 	int i;
 
-	for (i = 0; i < st->depth; i++) {
+	for (i = 0; i < e->stack.depth; i++) {
 		out_printf(o, "      #%-2d ", i);
-		report_ip(o, st->ip[i], 1, GW_FORMAT_TEXT);
+		report_ip(o, e->stack.ip[i], 1, GW_FORMAT_TEXT);
+		out_puts(o, "\n");
+	}
+	for (i = 0; i < e->npy; i++) {
+		out_puts(o, i == 0 ? "      in Python: " : "                 ");
+		edge_py_frame(e, i, &pf, &f);
+		report_text_frame(o, &f);
 		out_puts(o, "\n");
 	}
 }
@@ -153,7 +181,7 @@ report_text_cycle(struct out *o, struct thread *t, int view,
 		text_lock(o, cyc[i]->to_kind, cyc[i]->to_addr,
 		    cyc[i]->to_class, NAME(cyc[i]->to_addr));
 		out_puts(o, "\n");
-		text_stack(o, &cyc[i]->stack);
+		text_stack(o, cyc[i]);
 		out_puts(o, "\n");
 	}
 	ng = common_gates(cyc, n, gates);
@@ -178,6 +206,8 @@ report_json_cycle(struct out *o, struct thread *t, int view,
     struct oedge **cyc, int n, uintptr_t site)
 {
 	uintptr_t gates[ORDER_GATES];
+	struct py_frame pf;
+	struct gw_frame f;
 	char name[64];
 	int i, k, ng;
 
@@ -205,6 +235,13 @@ report_json_cycle(struct out *o, struct thread *t, int view,
 				out_puts(o, ",");
 			report_ip(o, cyc[i]->stack.ip[k], 1,
 			    GW_FORMAT_JSON);
+		}
+		out_puts(o, "],\"python_frames\":[");
+		for (k = 0; k < cyc[i]->npy; k++) {
+			if (k)
+				out_puts(o, ",");
+			edge_py_frame(cyc[i], k, &pf, &f);
+			report_json_frame(o, &f);
 		}
 		out_puts(o, "]}");
 	}

@@ -10,9 +10,11 @@
 #include <sys/types.h>
 
 #include "order.h"
+#include "py.h"
 #include "stack.h"
 
 #define ORDER_MAX_CYCLE	256	/* locks printed in one cycle */
+#define ORDER_PY_FRAMES	8	/* Python frames kept with an edge */
 
 enum { ORDER_VIEW_INSTANCE, ORDER_VIEW_CLASS };
 
@@ -30,6 +32,9 @@ struct oedge {
 	pid_t		 tid;		/* who made the edge first ... */
 	char		 thread[16];
 	struct stack	 stack;		/* ... and where */
+	struct py_site	 py[ORDER_PY_FRAMES];	/* and in Python, innermost
+						   first, named at report */
+	int		 npy;
 	uintptr_t	 gates[ORDER_GATES];	/* held every time, but from */
 	int		 ngates;
 	struct onode	*via_from;	/* search scratch */

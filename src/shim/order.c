@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gilwatch/snapshot.h"
+#include "gil.h"
 #include "lock.h"
 #include "msg.h"
 #include "order.h"
@@ -174,6 +175,25 @@ narrow_gates(struct oedge *e, const uintptr_t *held, int nheld)
 	e->ngates = keep;
 }
 
+/*
+ * Where in Python the edge was made: the thread's own frames, which do
+ * not move while it is in here, with or without the GIL.  Kept as code
+ * and offset; named only if a report needs them.
+ */
+static void
+edge_python(struct oedge *e, struct thread *t)
+{
+	const struct py_runtime *rt = gil_runtime();
+	uintptr_t ts;
+	int n;
+
+	if (rt == NULL ||
+	    py_thread_tstate(rt, (unsigned long)t->self, 0, &ts) == -1 ||
+	    (n = py_tstate_sites(rt, ts, e->py, ORDER_PY_FRAMES)) <= 0)
+		return;
+	e->npy = n;
+}
+
 static struct oedge *
 edge_add(struct onode *from, struct onode *to, int combo, struct thread *t,
     uintptr_t from_addr, uintptr_t to_addr, const uintptr_t *held,
@@ -204,6 +224,7 @@ edge_add(struct onode *from, struct onode *to, int combo, struct thread *t,
 	thread_name(t, e->thread, sizeof e->thread);
 	stack_capture(&e->stack, 0);
 	stack_strip_self(&e->stack);
+	edge_python(e, t);
 	for (i = 0; i < nheld && e->ngates < ORDER_GATES; i++)
 		if (held[i] != from_addr)
 			e->gates[e->ngates++] = held[i];

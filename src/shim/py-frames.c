@@ -363,42 +363,110 @@ first_frame(const struct py_runtime *rt, uintptr_t ts, uintptr_t *fp)
 	return py_read_ptr(cf + (uintptr_t)o->cf_current_frame, fp);
 }
 
-int
-py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
-    struct py_frame *out, int max)
+/*
+ * What frames_walk calls for each frame shown, innermost first: its
+ * address, code and byte offset, or c NULL for one that failed a check
+ * (the last).  Returns 0 to go on, 1 to stop.
+ */
+typedef int	(*frame_fn)(const struct py_runtime *, uintptr_t fp,
+		    const struct code *c, long addr, void *arg);
+
+/* Walk ts's frames; -1 when ts is unreadable, 1 when the walk was cut
+ * at PY_WALK_MAX frames, else 0. */
+static int
+frames_walk(const struct py_runtime *rt, uintptr_t ts, frame_fn fn,
+    void *arg)
 {
 	struct frame f;
 	struct code c;
 	uintptr_t fp;
 	long addr;
-	int n = 0, show;
+	int show;
 
-	if (rt->off == NULL || max <= 0)
-		return -1;
-	if (first_frame(rt, ts, &fp) == -1)
+	if (rt->off == NULL || first_frame(rt, ts, &fp) == -1)
 		return -1;
 	for (int steps = 0; fp != 0; steps++, fp = f.back) {
-		if (steps == PY_WALK_MAX) {
-			if (n > 0)
-				out[n - 1].flags |= PY_FRAME_MORE;
-			break;
-		}
+		if (steps == PY_WALK_MAX)
+			return 1;
 		if (frame_read(rt, fp, &f) == -1 ||
 		    (show = frame_look(rt, &f, &c, &addr)) == -1) {
-			if (n == max)
-				n--;
-			frame_invalid(&out[n++], fp);
-			break;
+			fn(rt, fp, NULL, 0, arg);
+			return 0;
 		}
-		if (show == 0)
-			continue;
-		if (n == max) {
-			out[n - 1].flags |= PY_FRAME_MORE;
-			break;
-		}
-		frame_fill(rt, &out[n++], fp, &c, addr);
+		if (show == 1 && fn(rt, fp, &c, addr, arg))
+			return 0;
 	}
-	return n;
+	return 0;
+}
+
+struct fill {
+	struct py_frame	*out;
+	int		 max, n;
+};
+
+static int
+fill_one(const struct py_runtime *rt, uintptr_t fp, const struct code *c,
+    long addr, void *arg)
+{
+	struct fill *fl = arg;
+
+	if (c == NULL) {
+		if (fl->n == fl->max)
+			fl->n--;
+		frame_invalid(&fl->out[fl->n++], fp);
+		return 1;
+	}
+	if (fl->n == fl->max) {
+		fl->out[fl->n - 1].flags |= PY_FRAME_MORE;
+		return 1;
+	}
+	frame_fill(rt, &fl->out[fl->n++], fp, c, addr);
+	return 0;
+}
+
+int
+py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
+    struct py_frame *out, int max)
+{
+	struct fill fl = { out, max, 0 };
+	int rv;
+
+	if (max <= 0 || (rv = frames_walk(rt, ts, fill_one, &fl)) == -1)
+		return -1;
+	if (rv == 1 && fl.n > 0)	/* cut at PY_WALK_MAX */
+		out[fl.n - 1].flags |= PY_FRAME_MORE;
+	return fl.n;
+}
+
+struct sites {
+	struct py_site	*out;
+	int		 max, n;
+};
+
+static int
+site_one(const struct py_runtime *rt, uintptr_t fp, const struct code *c,
+    long addr, void *arg)
+{
+	struct sites *ss = arg;
+
+	(void)rt;
+	(void)fp;
+	if (c == NULL || ss->n == ss->max)
+		return 1;
+	ss->out[ss->n].code = c->addr;
+	ss->out[ss->n++].addr = addr;
+	return 0;
+}
+
+int
+py_tstate_sites(const struct py_runtime *rt, uintptr_t ts,
+    struct py_site *out, int max)
+{
+	struct sites ss = { out, max, 0 };
+
+	if (max <= 0 || frames_walk(rt, ts, site_one, &ss) == -1)
+		return -1;
+	return ss.n;
 }
 
 int

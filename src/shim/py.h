@@ -381,6 +381,16 @@ int	py_own_site(const struct py_runtime *rt, uintptr_t ts,
 	    unsigned long self, struct py_site *site);
 
 /*
+ * The sites of a thread's Python frames, innermost first, as
+ * py_tstate_frames walks them, into out[0..max-1]: the number written,
+ * or -1 when ts is unreadable.  The walk stops at a frame that fails a
+ * check.  Cheap enough to keep with a record made once (a lock-order
+ * edge): nothing is named.  Allocates nothing.
+ */
+int	py_tstate_sites(const struct py_runtime *rt, uintptr_t ts,
+	    struct py_site *out, int max);
+
+/*
  * Name a site later, from any thread: the code object is read safely,
  * so one freed since gives -1.
  */

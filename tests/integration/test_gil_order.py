@@ -119,6 +119,12 @@ class TestGilLockOrder(PythonCase):
         self.assertNotIn("ffi_call", cf, "not inside the call: %s" % cf)
         self.assertIn("ffi_call", ef, "m locked inside the call: %s" % ef)
         self.assertFalse(GIL_RETAKE & set(ef), ef)
+        # And in Python: the line of each thread's lock call.
+        marks = gw.source_marks(gw.pyprog("gil_order"))
+        self.assertEqual(gw.python_sites(closing["python_frames"])[:1],
+            [("mutex_first", marks["mutex_first"])], closing)
+        self.assertEqual(gw.python_sites(earlier["python_frames"])[:1],
+            [("gil_first", marks["gil_first"])], earlier)
         return gil
 
     def test_inversion_reported(self):

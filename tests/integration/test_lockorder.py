@@ -89,7 +89,8 @@ class LockOrderCase(unittest.TestCase):
         self.assertGreaterEqual(len(d["cycle"]), 2)
         for link in d["cycle"]:
             self.assertEqual(set(link), {"from", "to", "tid", "thread",
-                "frames"}, link)
+                "frames", "python_frames"}, link)
+            self.assertEqual(link["python_frames"], [], "a C program")
             self.check_lock(link["from"])
             self.check_lock(link["to"])
             self.assertIsInstance(link["frames"], list)

@@ -56,7 +56,7 @@ def check(rc, what):
 def gil_first():
     """GIL -> m: m locked and unlocked with the GIL held throughout."""
     say("thread gil-first %d" % threading.get_native_id())
-    check(libc_gil.pthread_mutex_lock(m), "lock")
+    check(libc_gil.pthread_mutex_lock(m), "lock")  # MARK:gil_first
     check(libc_gil.pthread_mutex_unlock(m), "unlock")
 
 
@@ -64,7 +64,7 @@ def mutex_first():
     """m -> GIL: m locked without the GIL, which this thread takes back
     on the call's return while it holds m."""
     say("thread mutex-first %d" % threading.get_native_id())
-    check(libc.pthread_mutex_lock(m), "lock")
+    check(libc.pthread_mutex_lock(m), "lock")  # MARK:mutex_first
     check(libc.pthread_mutex_unlock(m), "unlock")
 
 
