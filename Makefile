@@ -83,8 +83,11 @@ $(B)/bench/%: bench/%.c bench/bench.h
 
 $(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -Isrc/cli -Itui -o $@ $< $(B)/libgwcore.a \
-		-lcriterion $(SHIM_LIBS)
+	$(CC) $(SHIM_CFLAGS) -Isrc/cli -Itui -o $@ $< $(filter %.o,$^) \
+		$(B)/libgwcore.a -lcriterion $(SHIM_LIBS)
+
+# Unit tests of the dashboard's pure parts link the file they test.
+$(B)/tests/test-fmt-py: $(B)/cliobj/tui/fmt-py.o
 
 # Build, then show gilwatch on two samples: a deadlock caught as it
 # happens, and a lock-order inversion caught before it can happen.

@@ -138,13 +138,18 @@ blocked(const struct source *s, const struct row *r, int compact,
 {
 	const struct gw_shm_thread *t = r->t;
 	const char *word = r->cls == CLS_DEADLOCK ? "DEADLOCKED" : "BLOCKED";
-	char age[32], who[64];
+	char age[32], who[64], what[128];
 
 	fmt_dur(t->state_ns, age, sizeof age);
 	owners(t, who, sizeof who);
-	if (t->state == GW_STATE_JOINING)
+	/* Python's Thread.join blocks on a lock (up to 3.12) or a
+	 * semaphore of the thread's own (3.13): a join all the same. */
+	if (t->state == GW_STATE_JOINING ||
+	    t->py_wait.kind == GW_SHM_PYWAIT_JOIN)
 		snprintf(buf, len, "%s %s %s %s", word, compact ? "join" :
-		    "joining", t->nowners ? who : "a thread", age);
+		    "joining", t->nowners ? who : t->py_wait.kind ==
+		    GW_SHM_PYWAIT_JOIN ? fmt_pywait(&t->py_wait, 1, what,
+		    sizeof what) : "a thread", age);
 	else if (t->nowners == 0)
 		snprintf(buf, len, "%s on %s " ADDR_FMT " %s%s", word,
 		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
@@ -162,7 +167,7 @@ fmt_state(const struct source *s, const struct row *r, int compact,
     char *buf, size_t len)
 {
 	const struct gw_shm_thread *t = r->t;
-	char age[32];
+	char age[32], what[128];
 
 	if (t->gil_state == GW_SHM_GIL_HOLDING) {
 		snprintf(buf, len, "HOLDS GIL %s", fmt_dur(t->gil_ns, age,
@@ -177,6 +182,19 @@ fmt_state(const struct source *s, const struct row *r, int compact,
 	fmt_dur(t->state_ns, age, sizeof age);
 	switch (t->state) {
 	case GW_STATE_BLOCKED:
+		/*
+		 * Condition.wait blocks on a private lock of its own: what
+		 * it waits for is a notify, as on a condition variable.  A
+		 * deadlock cycle through it, should one be found, says more.
+		 */
+		if (t->py_wait.kind == GW_SHM_PYWAIT_NOTIFY &&
+		    r->cls != CLS_DEADLOCK) {
+			snprintf(buf, len, "WAITING notify %s %s%s",
+			    fmt_pywait(&t->py_wait, 0, what, sizeof what), age,
+			    t->wait_timed && !compact ? " (timed)" : "");
+			return buf;
+		}
+		return blocked(s, r, compact, buf, len);
 	case GW_STATE_JOINING:
 		return blocked(s, r, compact, buf, len);
 	case GW_STATE_WAITING:

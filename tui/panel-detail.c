@@ -56,6 +56,48 @@ gil_lines(struct page *p, const struct source *s, const struct row *r)
 	page_line(p, ROLE_NORMAL, buf);
 }
 
+/*
+ * What Python code waits on, in place of the lock it blocks on: a
+ * notify on a Condition (through a private lock the thread holds
+ * itself), or the end of a Thread.
+ */
+static void
+py_wait_lines(struct page *p, const struct source *s, const struct row *r)
+{
+	const struct gw_shm_thread *th = r->t;
+	char buf[512], what[160], lock[160], who[64], where[256];
+
+	fmt_pywait(&th->py_wait, 1, what, sizeof what);
+	if (th->py_wait.kind == GW_SHM_PYWAIT_NOTIFY)
+		snprintf(buf, sizeof buf, "Waits for a notify on %s%s", what,
+		    th->wait_timed ? " (timed)" : "");
+	else if (th->nowners > 0)
+		snprintf(buf, sizeof buf, "Waits for %s to end: %s%s", what,
+		    fmt_thread(s, th->owners[0], who, sizeof who),
+		    th->wait_timed ? " (timed)" : "");
+	else
+		snprintf(buf, sizeof buf, "Waits for %s to end%s", what,
+		    th->wait_timed ? " (timed)" : "");
+	page_line(p, r->cls == CLS_DEADLOCK ? ROLE_BANNER :
+	    r->cls == CLS_SLEEPING ? ROLE_NORMAL : ROLE_BLOCKED, buf);
+	if (th->py_wait.at[0] != '\0') {
+		snprintf(buf, sizeof buf, "  at %s", th->py_wait.at);
+		page_line(p, ROLE_NORMAL, buf);
+	}
+	fmt_lockname(s, th->wait_kind, th->wait_addr, lock, sizeof lock);
+	if (th->py_wait.kind == GW_SHM_PYWAIT_NOTIFY)
+		snprintf(buf, sizeof buf, "  blocked on %s: Condition.wait's "
+		    "private lock", lock);
+	else if (th->nowners > 0 && th->owner_sites[0] != 0)
+		snprintf(buf, sizeof buf, "  blocked on %s, held by %s, taken "
+		    "at %s", lock, fmt_thread(s, th->owners[0], who,
+		    sizeof who), fmt_where(s, th->owner_sites[0], where,
+		    sizeof where));
+	else
+		snprintf(buf, sizeof buf, "  blocked on %s", lock);
+	page_line(p, ROLE_NORMAL, buf);
+}
+
 static void
 wait_lines(struct page *p, const struct source *s, const struct row *r)
 {
@@ -66,6 +108,11 @@ wait_lines(struct page *p, const struct source *s, const struct row *r)
 	if (th->state != GW_STATE_BLOCKED && th->state != GW_STATE_WAITING &&
 	    th->state != GW_STATE_JOINING)
 		return;
+	if (th->state == GW_STATE_BLOCKED &&
+	    th->py_wait.kind != GW_SHM_PYWAIT_NONE) {
+		py_wait_lines(p, s, r);
+		return;
+	}
 	if (th->state == GW_STATE_JOINING)
 		snprintf(buf, sizeof buf, "Waits for a thread to end%s",
 		    th->wait_timed ? " (timed)" : "");

@@ -206,6 +206,9 @@ classify(const struct source *s, const struct gw_shm_thread *t)
 		return CLS_GIL_WAIT;
 	switch (t->state) {
 	case GW_STATE_BLOCKED:
+		/* Condition.wait: a notify, as on a condition variable. */
+		return t->py_wait.kind == GW_SHM_PYWAIT_NOTIFY ? CLS_SLEEPING :
+		    CLS_BLOCKED;
 	case GW_STATE_JOINING:
 		return CLS_BLOCKED;
 	case GW_STATE_WAITING:

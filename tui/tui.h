@@ -40,7 +40,8 @@ enum tui_class {
 	CLS_GIL_HOLD,	/* holds the GIL */
 	CLS_RUNNING,	/* runs (no Python: any thread not waiting) */
 	CLS_IO,		/* Python thread without the GIL: C, I/O, idle */
-	CLS_SLEEPING,	/* waits on a condition variable */
+	CLS_SLEEPING,	/* waits on a condition variable, or for a
+			   notify in Python's Condition.wait */
 	CLS_EXITED,
 };
 
@@ -148,6 +149,14 @@ char	*fmt_lockname(const struct source *, int kind, uint64_t addr,
 char	*fmt_thread(const struct source *, pid_t tid, char *buf, size_t len);
 char	*fmt_state(const struct source *, const struct row *, int compact,
 	    char *buf, size_t len);
+/*
+ * fmt-py.c: what Python code waits on, in full ("Condition 0x7f..
+ * (Queue.not_empty)", "Thread 0x7f.."), or, for the table, a notify by
+ * what its Condition belongs to ("Queue.not_empty") when that is known;
+ * "" for none.
+ */
+char	*fmt_pywait(const struct gw_shm_pywait *, int full, char *buf,
+	    size_t len);
 char	*fmt_process(const struct source *, char *buf, size_t len);
 char	*fmt_gil(const struct source *, char *buf, size_t len);
 char	*fmt_counts(const struct source *, char *buf, size_t len);

@@ -35,7 +35,10 @@
  * fields are only ever added at the end of a struct; the header gives
  * the size of each record as written, so a reader steps over records by
  * those sizes, reads the fields it knows and takes the ones it does not
- * find (a shorter record, from an older writer) as zero.
+ * find (a shorter record, from an older writer) as zero.  gilwatch
+ * reads only the version it was built with: the shim and the command
+ * come from one build.  Version 2 added py_wait to struct
+ * gw_shm_thread.
  *
  * Times: *_mono_ns are CLOCK_MONOTONIC nanoseconds, the same clock for
  * every process on the machine; *_real_ns are CLOCK_REALTIME.  An age
@@ -47,7 +50,7 @@
 #include <stdint.h>
 
 #define GW_SHM_MAGIC		"gilwshm"	/* 8 bytes with its NUL */
-#define GW_SHM_VERSION		1
+#define GW_SHM_VERSION		2
 #define GW_SHM_SUFFIX		".shm"
 
 /* Limits, defined here only. */
@@ -57,6 +60,8 @@
 #define GW_SHM_HELD		4	/* held locks listed per thread */
 #define GW_SHM_FRAMES		16	/* native frames listed per thread */
 #define GW_SHM_PYFRAME_LEN	96	/* the top Python frame, as text */
+#define GW_SHM_PYTYPE_LEN	32	/* a Python type's name, cut to fit */
+#define GW_SHM_PYVIA_LEN	64	/* "Queue.not_empty", cut to fit */
 #define GW_SHM_TOP_LOCKS	32	/* locks published: most waited for */
 #define GW_SHM_SITES		4	/* call sites per lock, as stats.h */
 #define GW_SHM_ORDERS		16	/* lock-order summaries kept */
@@ -169,6 +174,36 @@ struct gw_shm_held {
 #define GW_SHM_GIL_WAITING	1
 #define GW_SHM_GIL_HOLDING	2
 
+/* struct gw_shm_pywait kind. */
+#define GW_SHM_PYWAIT_NONE	0	/* not recognised, or not Python */
+#define GW_SHM_PYWAIT_NOTIFY	1	/* threading.Condition.wait */
+#define GW_SHM_PYWAIT_JOIN	2	/* threading.Thread.join */
+
+/*
+ * What a blocked thread's Python code waits on, recognised from its
+ * frames as thread dumps recognise it.  threading builds Semaphore,
+ * Event, Barrier and queue.Queue on Condition.wait, which blocks on a
+ * private lock the waiting thread took itself: NOTIFY names the
+ * Condition and what it belongs to instead.  JOIN names the Thread
+ * joined.
+ */
+struct gw_shm_pywait {
+	uint8_t		kind;		/* GW_SHM_PYWAIT_* */
+	uint8_t		pad[7];
+	uint64_t	object;		/* the Condition, or the Thread joined
+					   (its address: id() in CPython) */
+	char		type[GW_SHM_PYTYPE_LEN];	/* its type's name:
+					   "Condition", "Thread" */
+	char		via[GW_SHM_PYVIA_LEN];	/* NOTIFY: the object the
+					   Condition is an attribute of, as
+					   type and attribute
+					   ("Queue.not_empty"); "" when none
+					   was found, and for JOIN */
+	char		at[GW_SHM_PYFRAME_LEN];	/* the Python line that waits,
+					   as in py_frame: "Queue.get
+					   (queue.py:202)"; "" if unknown */
+};
+
 /* A thread. */
 struct gw_shm_thread {
 	int32_t		tid;
@@ -210,6 +245,19 @@ struct gw_shm_thread {
 	 */
 	uint64_t	frames[GW_SHM_FRAMES];
 	char		py_frame[GW_SHM_PYFRAME_LEN]; /* "" until known */
+
+	/*
+	 * What its Python code waits on, while state is blocked (else
+	 * zero).  Read with py_frame, in the thread's first turn of the
+	 * wait, and kept while that wait lasts: known a publication or
+	 * more after the wait began.  NOTIFY: the semaphore in wait_addr
+	 * is the Condition's private lock, which the thread holds itself;
+	 * it has no owners and is left out of held.  JOIN: owners[0] is
+	 * the thread joined, also from CPython 3.13, whose join waits on
+	 * a semaphore nobody holds (the thread is found by its Thread
+	 * object).
+	 */
+	struct gw_shm_pywait py_wait;
 };
 
 /* A call site with its count and time. */

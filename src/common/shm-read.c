@@ -132,8 +132,10 @@ check_header(struct shm_reader *r, size_t st_size, char *err, size_t len)
 		goto bad;
 	}
 	if (c.version != GW_SHM_VERSION) {
-		say(err, len, "%s has format version %u; this gilwatch "
-		    "reads version %d", r->path, c.version, GW_SHM_VERSION);
+		say(err, len, "%s has format version %u, another "
+		    "gilwatch's; this one reads %d: use the gilwatch that "
+		    "started the process", r->path, c.version,
+		    GW_SHM_VERSION);
 		goto bad;
 	}
 	if (c.header_size < sizeof c ||
@@ -350,6 +352,12 @@ seal_strings(struct shm_frame *f)
 	for (i = 0; i < f->nthreads; i++) {
 		nul_end(f->threads[i].name, sizeof f->threads[i].name);
 		nul_end(f->threads[i].py_frame, sizeof f->threads[i].py_frame);
+		nul_end(f->threads[i].py_wait.type,
+		    sizeof f->threads[i].py_wait.type);
+		nul_end(f->threads[i].py_wait.via,
+		    sizeof f->threads[i].py_wait.via);
+		nul_end(f->threads[i].py_wait.at,
+		    sizeof f->threads[i].py_wait.at);
 		if (f->threads[i].nowners > GW_SHM_OWNERS)
 			f->threads[i].nowners = GW_SHM_OWNERS;
 		if (f->threads[i].nframes > GW_SHM_FRAMES)
@@ -615,19 +623,21 @@ listed(const struct shm_entry *out, int n, int max, pid_t pid)
 /*
  * A file left behind by a process that was killed: remove it, but only
  * when no process has that pid and the name still leads to the file we
- * looked at (not to a new one made since).
+ * looked at (not to a new one made since).  Returns 0 when the process
+ * lives, else 1.
  */
-static void
+static int
 sweep(const char *path, pid_t pid, int fd)
 {
 	struct stat a, b;
 
 	if (kill(pid, 0) == 0 || errno != ESRCH)
-		return;
+		return 0;
 	if (fd != -1 && (fstat(fd, &a) == -1 || stat(path, &b) == -1 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino))
-		return;
+		return 1;
 	unlink(path);
+	return 1;
 }
 
 static int
@@ -659,8 +669,21 @@ shm_list(struct shm_entry *out, int max)
 				continue;
 			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 			if ((r = shm_attach_path(path, NULL, 0)) == NULL) {
-				if (errno == EPROTO)
-					sweep(path, pid, -1);
+				/*
+				 * Another gilwatch version's file, or a
+				 * damaged one: listed while its process
+				 * lives, so that attaching says why it
+				 * cannot be read rather than nothing.
+				 */
+				if (errno != EPROTO || sweep(path, pid, -1))
+					continue;
+				if (n < max) {
+					out[n].pid = pid;
+					snprintf(out[n].command,
+					    sizeof out[n].command, "%s",
+					    "(its state cannot be read)");
+				}
+				n++;
 				continue;
 			}
 			if (r->hdr.pid == pid &&

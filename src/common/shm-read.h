@@ -110,7 +110,9 @@ struct shm_entry {
  * out[0..max-1].  Returns how many there are (more than max when they
  * did not all fit), or -1 with errno when no directory can be read.
  * Files left by processes that no longer exist (killed: a normal exit
- * removes its own) are removed on the way.
+ * removes its own) are removed on the way.  A live process whose file
+ * cannot be read (another version's, or damaged) is listed with a
+ * command saying so: shm_attach then tells why.
  */
 int	shm_list(struct shm_entry *out, int max);
 

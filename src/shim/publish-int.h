@@ -57,9 +57,13 @@ void	pubsym_reset(void);
  */
 void	publish_locks_scan(struct gw_shm_frame *);
 
-/* The semaphores tid holds: the first max into out; returns all. */
-uint32_t	publish_sems_held(pid_t tid, struct gw_shm_held *out,
-		    uint32_t max);
+/*
+ * The semaphores tid holds but skip (0: none; Condition.wait's private
+ * lock, which the wait stands for): the first max into out; returns
+ * how many there are.
+ */
+uint32_t	publish_sems_held(pid_t tid, uintptr_t skip,
+		    struct gw_shm_held *out, uint32_t max);
 
 /* The most waited-for locks, found by the scan.  tpn: clock ticks per
  * nanosecond. */

@@ -176,8 +176,10 @@ publish_locks_scan(struct gw_shm_frame *f)
 }
 
 uint32_t
-publish_sems_held(pid_t tid, struct gw_shm_held *out, uint32_t max)
+publish_sems_held(pid_t tid, uintptr_t skip, struct gw_shm_held *out,
+    uint32_t max)
 {
+	struct gw_shm_held *h;
 	size_t lo = 0, hi = nsems, mid;
 	uint32_t n = 0;
 
@@ -188,17 +190,21 @@ publish_sems_held(pid_t tid, struct gw_shm_held *out, uint32_t max)
 		else
 			hi = mid;
 	}
-	for (; lo < nsems && sems[lo].tid == tid; lo++, n++) {
-		if (n >= max)
+	for (; lo < nsems && sems[lo].tid == tid; lo++) {
+		if (skip != 0 && sems[lo].addr == skip)
 			continue;
-		memset(&out[n], 0, sizeof out[n]);
-		out[n].addr = sems[lo].addr;
-		out[n].site = sems[lo].site;
-		out[n].count = 1;
-		out[n].kind = GW_LOCK_SEM;
-		out[n].mode = GW_MODE_EXCLUSIVE;
-		pubsym_want(out[n].site, 0);
-		pubsym_want(out[n].addr, 1);
+		if (n < max) {
+			h = &out[n];
+			memset(h, 0, sizeof *h);
+			h->addr = sems[lo].addr;
+			h->site = sems[lo].site;
+			h->count = 1;
+			h->kind = GW_LOCK_SEM;
+			h->mode = GW_MODE_EXCLUSIVE;
+			pubsym_want(h->site, 0);
+			pubsym_want(h->addr, 1);
+		}
+		n++;
 	}
 	return n;
 }

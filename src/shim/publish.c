@@ -232,6 +232,7 @@ struct copy {
 	uint32_t	 nheld;
 	struct held	 held[GW_SHM_HELD];
 	struct waitinfo	 wait;
+	unsigned	 wait_gen;	/* t->wait_gen of that wait */
 	struct stack	 stack;
 	int		 have_stack;
 };
@@ -271,6 +272,7 @@ copy_thread(struct thread *t, struct copy *c)
 		st2 = atomic_load(&t->state);
 		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
 		g2 = atomic_load(&t->wait_gen);
+		c->wait_gen = g1;
 		if (s1 == s2 && g1 == g2 && (!c->have_stack ||
 		    st2 != GW_STATE_RUNNING))
 			return 0;
@@ -364,9 +366,14 @@ fill_gil(struct thread *t, struct gw_shm_thread *r, uint64_t now)
 /*
  * Python frames cost some 10 us a thread to read, so each update reads
  * at most PY_TOP_BUDGET threads' top frame, taking turns; the others
- * keep what was read for them last time.
+ * keep what was read for them last time.  In the first turn of each
+ * wait a blocked thread's frames are read a few deeper, to see what its
+ * Python code waits on: Barrier waits through Condition.wait,
+ * Condition.wait_for and Barrier._wait, and the frame after those is
+ * the line that waits.
  */
 #define PY_TOP_BUDGET	64
+#define PY_WAIT_FRAMES	4
 
 static unsigned py_turn, py_index, py_count;
 
@@ -379,27 +386,130 @@ py_due(unsigned k)
 	return (k + py_count - py_turn % py_count) % py_count < PY_TOP_BUDGET;
 }
 
+/* "Queue.get (queue.py:202)" */
 static void
-fill_python(struct thread *t, struct gw_shm_thread *r)
+frame_text(const struct py_frame *pf, char *buf, size_t len)
+{
+	const char *file = strrchr(pf->file, '/');
+
+	snprintf(buf, len, "%.40s (%.40s:%d)",
+	    pf->qualname[0] ? pf->qualname : pf->function,
+	    file != NULL ? file + 1 : pf->file, pf->line);
+}
+
+/*
+ * Does the thread wait for a semaphore it holds itself?  That is how
+ * Condition.wait blocks: on a private lock it took just before.
+ */
+static int
+waits_on_own_sem(struct thread *t, const struct copy *c)
+{
+	return c->wait.kind == GW_LOCK_SEM && c->wait.rec != NULL &&
+	    atomic_load(&c->wait.rec->owner) == atomic_load(&t->tid);
+}
+
+/*
+ * What the blocked thread's Python code waits on, from its frames, into
+ * t->py_wait for the wait in c, by the rules of dumps (snapshot.c): a
+ * notify only when the thread waits on a semaphore of its own (frames
+ * read without the GIL may show a Condition.wait the thread has left,
+ * or not yet blocked in), and a join names the thread joined.
+ */
+static void
+read_wait(const struct py_runtime *rt, struct thread *t,
+    const struct copy *c, const struct py_frame *pf, int n)
+{
+	struct gw_shm_pywait *pw = &t->py_wait;
+	struct py_wait w;
+	struct thread *u;
+
+	memset(pw, 0, sizeof *pw);
+	t->py_wait_joined = 0;
+	t->py_wait_gen = c->wait_gen;
+	if (n <= 0 || py_thread_wait(rt, (unsigned long)t->self, pf, n,
+	    &w) == -1)
+		return;
+	if (w.kind == PY_WAIT_NOTIFY && !waits_on_own_sem(t, c))
+		return;
+	/* The frames were read after the copy: still the same wait? */
+	if (atomic_load(&t->wait_gen) != c->wait_gen ||
+	    atomic_load(&t->state) != GW_STATE_BLOCKED)
+		return;
+	pw->kind = w.kind == PY_WAIT_NOTIFY ? GW_SHM_PYWAIT_NOTIFY :
+	    GW_SHM_PYWAIT_JOIN;
+	pw->object = w.object;
+	snprintf(pw->type, sizeof pw->type, "%.31s", w.type);
+	if (w.via != 0)
+		snprintf(pw->via, sizeof pw->via, "%.31s.%.31s", w.via_type,
+		    w.via_attr);
+	frame_text(&pf[w.at], pw->at, sizeof pw->at);
+	if (w.kind == PY_WAIT_JOIN && w.joined != 0 &&
+	    (u = thread_by_pthread((pthread_t)w.joined)) != NULL)
+		t->py_wait_joined = atomic_load(&u->tid);
+}
+
+/*
+ * The top Python frame, and what a blocked thread's Python code waits
+ * on.  c is the record's copy, NULL when none could be made.  The frame
+ * is read in the thread's turn and kept until the next; the wait is
+ * read in the first turn the wait is seen in and kept while that wait
+ * lasts (a thread's frames do not move while it is blocked, and the
+ * next wait may be on another object), so that a thread parked for
+ * long costs one deeper read, not one a turn.
+ */
+static void
+fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 {
 	const struct py_runtime *rt = gil_runtime();
-	struct py_frame pf;
-	const char *file;
+	struct py_frame pf[PY_WAIT_FRAMES];
 	unsigned k = py_index++;
+	int n, blocked = c != NULL && c->state == GW_STATE_BLOCKED;
+	int fresh = blocked && t->py_wait_gen != c->wait_gen;
 
 	if (rt == NULL)
 		return;
 	if (py_due(k)) {
 		t->py_top[0] = '\0';
-		if (py_thread_frames(rt, (unsigned long)t->self, 0, &pf, 1) == 1 &&
-		    !(pf.flags & PY_FRAME_INVALID)) {
-			file = strrchr(pf.file, '/');
-			snprintf(t->py_top, sizeof t->py_top, "%.40s (%.40s:%d)",
-			    pf.qualname[0] ? pf.qualname : pf.function,
-			    file != NULL ? file + 1 : pf.file, pf.line);
-		}
+		n = py_thread_frames(rt, (unsigned long)t->self, 0, pf,
+		    fresh ? PY_WAIT_FRAMES : 1);
+		if (n >= 1 && !(pf[0].flags & PY_FRAME_INVALID))
+			frame_text(&pf[0], t->py_top, sizeof t->py_top);
+		if (fresh)
+			read_wait(rt, t, c, pf, n);
 	}
 	snprintf(r->py_frame, sizeof r->py_frame, "%s", t->py_top);
+	if (c == NULL)
+		return;
+	if (!blocked)
+		t->py_wait.kind = GW_SHM_PYWAIT_NONE;
+	else if (t->py_wait_gen == c->wait_gen)
+		r->py_wait = t->py_wait;
+}
+
+/*
+ * The Python view of the wait in owners, as dumps give it: a notify has
+ * none (the private lock's owner is the waiter itself); a join has the
+ * thread joined when the lock names nobody: from 3.13 a join waits on a
+ * semaphore of the interpreter's parking lot, which the deadlock scan
+ * ties to the thread joined only once a second, and not for a join
+ * with a timeout.
+ */
+static void
+fill_py_owners(struct thread *t, struct gw_shm_thread *r)
+{
+	switch (r->py_wait.kind) {
+	case GW_SHM_PYWAIT_NOTIFY:
+		r->nowners = 0;
+		r->flags &= (uint8_t)~GW_SHM_T_MORE_OWNERS;
+		break;
+	case GW_SHM_PYWAIT_JOIN:
+		if (r->nowners == 0 && t->py_wait_joined != 0) {
+			r->owners[0] = t->py_wait_joined;
+			r->owner_sites[0] = 0;
+			r->nowners = 1;
+		}
+		break;
+	}
 }
 
 static void
@@ -413,12 +523,13 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 	r->tid = atomic_load(&t->tid);
 	pubsym_thread_name(t, r->tid, r->name);
 	fill_gil(t, r, now);
-	fill_python(t, r);
 	if (copy_thread(t, &c) == -1) {
+		fill_python(t, NULL, r);
 		r->state = (uint8_t)atomic_load(&t->state);
 		r->flags |= GW_SHM_T_UNSTABLE;
 		return;
 	}
+	fill_python(t, &c, r);
 	r->state = (uint8_t)c.state;
 	r->state_ns = now > c.since_ns ? now - c.since_ns : 0;
 	r->nheld = c.nheld;
@@ -435,8 +546,10 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 		pubsym_want(h->site, 0);
 		pubsym_want(h->addr, 1);
 	}
-	r->nheld += publish_sems_held(r->tid, r->held + i, i < GW_SHM_HELD ?
-	    GW_SHM_HELD - i : 0);
+	/* Condition.wait's private lock: the wait stands for it. */
+	r->nheld += publish_sems_held(r->tid, r->py_wait.kind ==
+	    GW_SHM_PYWAIT_NOTIFY ? c.wait.addr : 0, r->held + i,
+	    i < GW_SHM_HELD ? GW_SHM_HELD - i : 0);
 	if (c.state == GW_STATE_BLOCKED || c.state == GW_STATE_WAITING ||
 	    c.state == GW_STATE_JOINING) {
 		r->wait_addr = c.wait.addr;
@@ -446,6 +559,7 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 		if (c.wait.kind != GW_LOCK_THREAD)
 			pubsym_want(c.wait.addr, 1);
 		fill_owners(t, &c, r);
+		fill_py_owners(t, r);
 	}
 	fill_frames(&c, r);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gilwatch/shm.h"
 #include "gilwatch/snapshot.h"
 #include "stack.h"
 
@@ -83,6 +84,16 @@ struct thread {
 	_Atomic uint64_t gil_wait_hist[32];	/* GIL_HIST_BUCKETS, log2 us */
 
 	char		py_top[96];	/* publish.c: its top Python frame */
+
+	/*
+	 * publish.c: what its Python code waits on, read with py_top while
+	 * it is blocked and kept for that wait (py_wait_gen: its wait_gen)
+	 * so that a thread whose frames are not read in a round shows it
+	 * still; for a join, the TID of the thread joined (0: unknown).
+	 */
+	struct gw_shm_pywait py_wait;
+	unsigned	py_wait_gen;
+	pid_t		py_wait_joined;
 
 	/*
 	 * threading's name (Thread.name), read by this thread itself while

@@ -100,6 +100,18 @@ class TopCase(unittest.TestCase):
         self.addCleanup(td.cleanup)
         self.tmp = td.name
 
+    def once_python(self, pid, exe):
+        """`top --once PID` of a Python program: the result, or the test
+        skipped (aloud) when gilwatch found no Python in it."""
+        r = self.once(pid)
+        self.assertEqual(r.returncode, 0, r)
+        if "GIL: none" in r.stdout:
+            why = re.search(r"GIL: none \((.*)\)", r.stdout).group(1)
+            print("skip: %s: no Python detected by gilwatch (%s)" % (exe,
+                why))
+            self.skipTest("%s: no Python detected (%s)" % (exe, why))
+        return r
+
     def start(self, name, hold=True):
         """A sample under gilwatch, parked; its SampleInfo."""
         prog = gw.sample(name)
@@ -465,13 +477,7 @@ class TestGilHolder(TopCase):
         self.addCleanup(p.__exit__, None, None, None)
         p.wait_ready()
         pid = p.p.pid
-        r = self.once(pid)
-        self.assertEqual(r.returncode, 0, r)
-        if "GIL: none" in r.stdout:
-            why = re.search(r"GIL: none \((.*)\)", r.stdout).group(1)
-            print("skip: %s: no Python detected by gilwatch (%s)" % (exe,
-                why))
-            self.skipTest("%s: no Python detected (%s)" % (exe, why))
+        self.once_python(pid, exe)
         holder = r"GIL holder: \"cruncher\" \(\d+\) for "
         gw.poll_until(lambda: re.search(holder, self.once(pid).stdout),
             what="cruncher as the GIL holder in --once")
@@ -486,6 +492,95 @@ class TestGilHolder(TopCase):
 
 
 gw.add_interpreter_tests(TestGilHolder)
+
+
+class TestPyWaits(TopCase):
+    """pywaits.py: threads blocked in threading's waits built on
+    Condition.wait (the Condition's private lock, which the waiter holds
+    itself, is what the shim sees) and "joiner" in sleeper.join().  The
+    table shows what their Python code waits on, as dumps do: a notify
+    named by what the Condition belongs to, counted with condition
+    variable waits (sleeping); the join naming the thread joined, also
+    on 3.13, whose join waits on a semaphore with no owner."""
+
+    # Of the 9 threads: MainThread reads a pipe, 7 wait for a notify
+    # (cond-waiter, sem-waiter, event-waiter, getter, putter,
+    # barrier-waiter, sleeper), joiner joins.
+    COUNTS = r"(?m)^Threads: 9: 1 running, 0 waiting for GIL, " \
+        r"1 blocked on locks, 7 sleeping$"
+
+    def start_pywaits(self, exe):
+        p = gw.Proc(gw.gilwatch_cmd([exe, gw.pyprog("pywaits")]), self.tmp,
+            name=os.path.basename(exe))
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        return p, p.info()
+
+    def rows(self, exe, info):
+        """What the rows must show: the state, and the locks held, which
+        leave the private lock out (up to 3.12 a thread also holds its
+        tstate lock)."""
+        tid = info.threads
+        own = 1 if gw.py_minor(exe) <= 12 else 0
+        return {
+            "getter": (own, r"WAITING notify Queue\.not_empty \S+"),
+            "sem-waiter": (own, r"WAITING notify Semaphore\._cond \S+"),
+            "cond-waiter": (own, r"WAITING notify Condition %s \S+" %
+                hexaddr(info.locks["cond"])),
+            "joiner": (None, r"BLOCKED joining %d \S+" % tid["sleeper"]),
+        }
+
+    def run_one(self, exe):
+        p, info = self.start_pywaits(exe)
+        r = self.once_python(info.pid, exe)
+        want = [re.compile(self.COUNTS)]
+        for name, (locks, state) in self.rows(exe, info).items():
+            want.append(re.compile(r"(?m)^\s*%d\s+%s\s+\S+\s+\S+\s+%s\s+"
+                r"%s(\s|$)" % (info.threads[name], re.escape(name), r"\d+"
+                if locks is None else locks, state)))
+        last = [r.stdout]
+
+        def shown():
+            r = self.once(info.pid)
+            self.assertEqual(r.returncode, 0, r)
+            last[0] = r.stdout
+            return all(w.search(r.stdout) for w in want)
+        try:
+            gw.poll_until(shown, what="the Python waits in --once")
+        except AssertionError as e:
+            missing = [w.pattern for w in want if not w.search(last[0])]
+            raise AssertionError("%s: %s not in:\n%s" % (e, missing,
+                last[0]))
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_detail_view(self):
+        """Enter on getter: the Condition in full, what it belongs to,
+        the Python line that waits and the private lock it blocks on."""
+        found, _ = gw.pythons()
+        if not found:
+            self.skipTest("no python3.8-3.13 installed")
+        exe = found[-1][1]
+        p, info = self.start_pywaits(exe)
+        t = self.top("-d", "0.2", str(info.pid))
+        t.wait_text(r"^\s*%d\s+getter\s.*WAITING notify Queue\.not_empty"
+            % info.threads["getter"], "getter waiting for a notify")
+        t.keys("/")
+        t.keys("getter", "Enter")
+        t.wait_text(r"1 threads match \"getter\"")
+        t.keys("Enter")
+        s = t.wait_text(r"^Waits for a notify on Condition %s "
+            r"\(Queue\.not_empty\)$" % hexaddr(info.locks["getq_not_empty"]),
+            "getter's wait in full in the detail view")
+        self.assertRegex(s, r"(?m)^State: WAITING notify Queue\.not_empty ")
+        self.assertRegex(s, r"(?m)^  at Queue\.get \(queue\.py:\d+\)$")
+        self.assertRegex(s, r"(?m)^  blocked on semaphore 0x[0-9a-f]+: "
+            r"Condition\.wait's private lock$")
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+
+gw.add_interpreter_tests(TestPyWaits)
 
 
 if __name__ == "__main__":

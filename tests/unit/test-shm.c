@@ -330,7 +330,7 @@ Test(shm, smaller_records_are_refused)
 
 	make_file();
 	patch(offsetof(struct gw_shm_header, thread_size), &size, sizeof size);
-	refused("a thread record smaller than version 1's");
+	refused("a thread record smaller than this version's");
 }
 
 Test(shm, truncated_file_is_refused)
