@@ -241,7 +241,7 @@ see_py_join(struct thread *t, const struct waitinfo *w, unsigned gen)
 	owner = atomic_load(&w->rec->owner);
 	if (owner != 0 && owner != atomic_load(&t->tid))
 		return;
-	n = py_thread_frames(rt, (unsigned long)t->self, 0, f, JOIN_FRAMES);
+	n = gil_thread_frames(t, f, JOIN_FRAMES);
 	if (n > 0 && py_thread_wait(rt, (unsigned long)t->self, f, n,
 	    &pw) == 0 && pw.kind == PY_WAIT_JOIN)
 		joined = pw.joined;

@@ -271,11 +271,37 @@ name_refresh(struct thread *t, uint64_t now)
 }
 
 int
+gil_thread_tstate(struct thread *t, uintptr_t *ts)
+{
+	unsigned long id;
+
+	if (!present)
+		return -1;
+	*ts = atomic_load_explicit(&t->py_ts, memory_order_relaxed);
+	if (*ts != 0 && py_read_ulong(*ts + (uintptr_t)rt.off->ts_thread_id,
+	    &id) == 0 && id == (unsigned long)t->self)
+		return 0;
+	return py_thread_tstate(&rt, (unsigned long)t->self, 0, ts);
+}
+
+int
+gil_thread_frames(struct thread *t, struct py_frame *out, int max)
+{
+	uintptr_t ts;
+
+	if (gil_thread_tstate(t, &ts) == -1)
+		return -1;
+	return py_tstate_frames(&rt, ts, out, max);
+}
+
+int
 gil_thread_name(struct thread *t, char *buf, size_t len)
 {
-	if (!present || len == 0)
+	uintptr_t ts;
+
+	if (len == 0 || gil_thread_tstate(t, &ts) == -1)
 		return -1;
-	return py_thread_name(&rt, (unsigned long)t->self, buf, len) > 0 ?
+	return py_tstate_name(&rt, ts, (unsigned long)t->self, buf, len) > 0 ?
 	    0 : -1;
 }
 
@@ -334,6 +360,10 @@ gil_acquired(struct thread *t, uintptr_t site)
 	atomic_fetch_add(&t->gil_acquired, 1);
 	atomic_store(&holder_since, now);
 	atomic_store(&holder, t);
+	/* Set by take_gil before this marker; the struct outlives us. */
+	atomic_store_explicit(&t->py_ts, *(const uintptr_t *)(atomic_load(
+	    &g_gil) + (uintptr_t)rt.off->gil_last_holder),
+	    memory_order_relaxed);
 	atomic_fetch_add(&switches, 1);
 	track_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
 	    0, site);

@@ -82,6 +82,7 @@ int	gil_is_python_lock_call(uintptr_t site);
  * is t's own thread state and its frames cannot move): 0, or -1.
  */
 struct py_site;
+struct py_frame;
 int	gil_own_site(struct thread *t, struct py_site *site);
 
 /* The thread holding the GIL now, or NULL. */
@@ -105,6 +106,18 @@ void	gil_wait_timed_out(struct thread *);	/* timedwait(cond) timeout */
  * or -1 when it cannot be read.
  */
 int	gil_thread_name(struct thread *t, char *buf, size_t len);
+
+/*
+ * t's thread state, for reading its frames from any thread: the one it
+ * held the GIL with last, while that still names t's thread, else
+ * found by a search of the interpreters' thread lists (which costs a
+ * read per thread: the cached one keeps reading every thread's frames
+ * linear in the number of threads).  0, or -1 when t has none.
+ */
+int	gil_thread_tstate(struct thread *t, uintptr_t *ts);
+
+/* t's Python frames, as py_tstate_frames gives them; -1 when none. */
+int	gil_thread_frames(struct thread *t, struct py_frame *out, int max);
 
 /* t is ending: close its GIL interval. */
 void	gil_thread_exit(struct thread *);

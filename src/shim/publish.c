@@ -455,7 +455,9 @@ read_wait(const struct py_runtime *rt, struct thread *t,
  * read in the first turn the wait is seen in and kept while that wait
  * lasts (a thread's frames do not move while it is blocked, and the
  * next wait may be on another object), so that a thread parked for
- * long costs one deeper read, not one a turn.
+ * long costs one deeper read, not one a turn.  Nothing is read before
+ * a viewer has come: nobody would see it, and a program with many
+ * threads would pay for it all along.
  */
 static void
 fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
@@ -466,12 +468,11 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 	int n, blocked = c != NULL && c->state == GW_STATE_BLOCKED;
 	int fresh = blocked && t->py_wait_gen != c->wait_gen;
 
-	if (rt == NULL)
+	if (rt == NULL || !pub.watched)
 		return;
 	if (py_due(k)) {
 		t->py_top[0] = '\0';
-		n = py_thread_frames(rt, (unsigned long)t->self, 0, pf,
-		    fresh ? PY_WAIT_FRAMES : 1);
+		n = gil_thread_frames(t, pf, fresh ? PY_WAIT_FRAMES : 1);
 		if (n >= 1 && !(pf[0].flags & PY_FRAME_INVALID))
 			frame_text(&pf[0], t->py_top, sizeof t->py_top);
 		if (fresh)

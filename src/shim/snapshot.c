@@ -338,7 +338,7 @@ python_read(struct snap *s, struct raw *r)
 	if (s->py == NULL)
 		s->py = snap_alloc(s, SNAP_PY_FRAMES * sizeof *s->py);
 	if (s->py == NULL ||
-	    (n = py_thread_frames(rt, self, 0, s->py, SNAP_PY_FRAMES)) <= 0)
+	    (n = gil_thread_frames(r->t, s->py, SNAP_PY_FRAMES)) <= 0)
 		return;
 	r->npy = n;
 	if (r->state != GW_STATE_BLOCKED ||

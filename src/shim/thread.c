@@ -105,6 +105,7 @@ reset_record(struct thread *t)
 	t->name[0] = '\0';
 	thread_set_pyname(t, "");
 	t->pyname_next = 0;
+	atomic_store(&t->py_ts, 0);
 	t->pyname_fails = 0;
 	t->internal = 0;
 	t->held = t->inline_held;

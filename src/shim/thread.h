@@ -84,6 +84,8 @@ struct thread {
 	_Atomic uint64_t gil_wait_hist[32];	/* GIL_HIST_BUCKETS, log2 us */
 
 	char		py_top[96];	/* publish.c: its top Python frame */
+	atomic_uintptr_t py_ts;		/* gil.c: its PyThreadState, as seen
+					   when it last took the GIL; 0 */
 
 	/*
 	 * publish.c: what its Python code waits on, read with py_top while
