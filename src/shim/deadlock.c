@@ -114,7 +114,9 @@ deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 	} else if (w.rec != NULL && w.kind != GW_LOCK_RWLOCK) {
 		owner = atomic_load(&w.rec->owner);
 		if (idx == 0 && owner != 0) {
-			u = thread_by_tid(owner);
+			u = owner == atomic_load(&t->tid) ? t :
+			    thread_by_tid_hint(owner,
+			    atomic_load(&w.rec->owner_thread));
 			e->site = atomic_load(&w.rec->owner_site);
 		}
 		/*

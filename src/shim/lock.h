@@ -29,6 +29,8 @@ struct lockrec {
 	atomic_int	fresh;		/* destroyed: the next use begins anew */
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
+	atomic_uintptr_t owner_thread;	/* its struct thread, a hint: found
+					   without a search (thread.h) */
 	/*
 	 * clock_ticks() at which a thread, still waiting, began to wait
 	 * for the lock (0: none): a hold left untimed that makes it wait

@@ -309,7 +309,8 @@ fill_owners(struct thread *t, const struct copy *c,
 		u = thread_by_pthread(c->wait.target);
 	else if (c->wait.rec != NULL && c->wait.kind != GW_LOCK_RWLOCK &&
 	    (owner = atomic_load(&c->wait.rec->owner)) != 0)
-		u = thread_by_tid(owner);
+		u = thread_by_tid_hint(owner,
+		    atomic_load(&c->wait.rec->owner_thread));
 	if (u == NULL)
 		return;
 	r->owners[0] = atomic_load(&u->tid);

@@ -218,6 +218,18 @@ thread_by_tid(pid_t tid)
 }
 
 struct thread *
+thread_by_tid_hint(pid_t tid, uintptr_t hint)
+{
+	struct thread *t = (struct thread *)hint;
+
+	/* Records are never freed: a stale hint is still safe to look at. */
+	if (t != NULL && atomic_load(&t->in_use) &&
+	    atomic_load(&t->tid) == tid)
+		return t;
+	return thread_by_tid(tid);
+}
+
+struct thread *
 thread_by_pthread(pthread_t pt)
 {
 	struct thread *t;

@@ -153,6 +153,10 @@ struct thread	*thread_first(void);
 
 /* A live record by TID or by pthread_t; NULL when none. */
 struct thread	*thread_by_tid(pid_t);
+
+/* The same, trying hint (a struct thread *, or 0) first: a lock's last
+ * owner, so that following owners costs no walk of every thread. */
+struct thread	*thread_by_tid_hint(pid_t, uintptr_t hint);
 struct thread	*thread_by_pthread(pthread_t);
 
 /* Number of records in use (approximate while threads come and go). */

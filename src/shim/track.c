@@ -66,6 +66,8 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
 		atomic_store_explicit(&rec->owner_site, site,
 		    memory_order_relaxed);
+		atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
+		    memory_order_relaxed);
 		atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
 		    memory_order_relaxed), memory_order_release);
 	}
@@ -231,6 +233,8 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 		return;
 	/* The owner last, with release: who sees it sees where. */
 	atomic_store_explicit(&rec->owner_site, site, memory_order_relaxed);
+	atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
+	    memory_order_relaxed);
 	python_site(t, rec);
 	atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
 	    memory_order_relaxed), memory_order_release);
