@@ -419,7 +419,10 @@ fmt_row(const struct source *s, const struct row *r, const struct cols *c,
 	col(buf, len, &off, c->locks, 1, locks);
 	col(buf, len, &off, c->state, 0, state);
 	col(buf, len, &off, c->native, 0, native);
-	col(buf, len, &off, c->python, 0, r->t->py_frame);
+	/* A wait in threading's innards: the line that waits says more. */
+	col(buf, len, &off, c->python, 0, r->t->py_wait.kind !=
+	    GW_SHM_PYWAIT_NONE && r->t->py_wait.at[0] != '\0' ?
+	    r->t->py_wait.at : r->t->py_frame);
 	return buf;
 }
 
