@@ -243,6 +243,9 @@ see_py_join(struct thread *t, const struct waitinfo *w, unsigned gen)
 	owner = atomic_load(&w->rec->owner);
 	if (owner != 0 && owner != atomic_load(&t->tid))
 		return;
+	/* A Python lock (Condition.wait's, most often) is no join. */
+	if (gil_is_python_lock_call(w->site))
+		return;
 	n = gil_thread_frames(t, f, JOIN_FRAMES);
 	if (n > 0 && py_thread_wait(rt, (unsigned long)t->self, f, n,
 	    &pw) == 0 && pw.kind == PY_WAIT_JOIN)
