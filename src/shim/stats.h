@@ -48,8 +48,9 @@ extern int stats_on;
 
 /*
  * Hold times.  A hold that began with a wait is always timed (the
- * wait's end is its start); of the others, 1 in hold_sample is, drawn at
- * random (stats_hold_sampled), and counts for hold_sample holds, so that
+ * wait's end is its start), and so are a lock's first hold_sample
+ * holds; of the others, 1 in hold_sample is, drawn at random
+ * (stats_hold_sampled), and counts for hold_sample holds, so that
  * the hold totals are estimates without bias and the uncontended path
  * reads the clock 1 time in hold_sample.  A hold that makes another
  * thread wait raises the maximum by what it lasted at least

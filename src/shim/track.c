@@ -13,15 +13,20 @@
 
 /*
  * When this hold starts, or 0 to leave it untimed (stats.h): after a
- * wait, at the wait's end; else, 1 time in hold_sample, now.
+ * wait, at the wait's end; else, for the lock's first hold_sample
+ * acquisitions, now (a lock taken a few times gets exact figures);
+ * after those, 1 time in hold_sample, now.
  */
 static uint64_t
-hold_start(struct thread *t, int waited, uint8_t *sampled)
+hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
+    uint8_t *sampled)
 {
 	*sampled = 0;
 	if (waited)
 		return t->wait_end;
-	if (hold_sample == 1)
+	if (hold_sample == 1 || rec == NULL ||
+	    atomic_load_explicit(&rec->stat.m[mode].acquired,
+	    memory_order_relaxed) <= hold_sample)
 		return clock_ticks();
 	if (!stats_hold_sampled(&t->hold_rng))
 		return 0;
@@ -60,7 +65,8 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		h->mode = (uint8_t)mode;
 		h->try = (uint8_t)try;
 		h->count = 1;
-		h->t0 = stats_on ? hold_start(t, waited, &h->sampled) : 0;
+		h->t0 = stats_on ? hold_start(t, rec, mode, waited,
+		    &h->sampled) : 0;
 	}
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
