@@ -265,10 +265,10 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 		return;
 	}
 	if (hold_sample > 1)
-		out_printf(o, "hold times: every hold after a wait, and 1 in %u "
-		    "of the others, timed (totals are estimates;\n"
-		    "GILWATCH_HOLD_SAMPLE=1 times every hold)\n\n",
-		    hold_sample);
+		out_printf(o, "hold times: every hold after a wait, a lock's "
+		    "first %u and 1 in %u of the others timed\n"
+		    "(totals are estimates; GILWATCH_HOLD_SAMPLE=1 times "
+		    "every hold)\n\n", hold_sample, hold_sample);
 	out_puts(o, header);
 	for (i = 0; i < n && i < (size_t)top; i++)
 		text_lock_row(o, &l[i], tpn);
