@@ -30,11 +30,19 @@ struct block {
 };
 
 /* The public snapshot and the memory it owns, freed in one go. */
+/* A semaphore held: taken to zero by owner. */
+struct semown {
+	int		 owner;
+	struct lockrec	*rec;
+};
+
 struct snap {
 	struct gw_snapshot pub;
 	struct block	*blocks;
 	int		 failed;
 	struct py_frame	*py;		/* one thread's Python frames, reused */
+	struct semown	*sems;		/* by owner */
+	size_t		 nsems;
 };
 
 static void *
@@ -388,26 +396,64 @@ fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	ti->frames_truncated = r->stack.truncated;
 }
 
-/* Semaphores count as held by their record's owner, not a held array. */
-static size_t
-count_sems(int tid)
+static int
+by_owner(const void *a, const void *b)
+{
+	const struct semown *x = a, *y = b;
+
+	return (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+/*
+ * Semaphores count as held by their record's owner, not a held array:
+ * find them all in one walk of the lock table, sorted by owner, rather
+ * than one walk per thread.
+ */
+static void
+collect_sems(struct snap *s)
 {
 	struct lockrec *rec = NULL;
-	size_t n = 0;
+	size_t n = 0, max = 0;
+	int owner;
 
 	while ((rec = lock_next(rec)) != NULL)
+		max++;
+	s->sems = snap_alloc(s, (max + 1) * sizeof *s->sems);
+	if (s->sems == NULL)
+		return;
+	while ((rec = lock_next(rec)) != NULL && n < max)
 		if (atomic_load(&rec->kind) == GW_LOCK_SEM &&
-		    atomic_load(&rec->owner) == tid)
-			n++;
+		    (owner = atomic_load(&rec->owner)) != 0)
+			s->sems[n++] = (struct semown){ owner, rec };
+	qsort(s->sems, n, sizeof *s->sems, by_owner);
+	s->nsems = n;
+}
+
+/* The semaphores tid holds: s->sems[*first ..], as many as returned. */
+static size_t
+sems_of(const struct snap *s, int tid, size_t *first)
+{
+	size_t lo = 0, hi = s->nsems, mid, n = 0;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->sems[mid].owner < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (lo + n < s->nsems && s->sems[lo + n].owner == tid)
+		n++;
 	return n;
 }
 
 static void
 fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
-	struct lockrec *rec = NULL;
+	struct lockrec *rec;
 	struct gw_held *h;
-	size_t i, n, nsem = count_sems(r->tid);
+	size_t i, k, n, first, nsem = sems_of(s, r->tid, &first);
 
 	n = r->nheld + nsem;
 	if (n == 0)
@@ -421,11 +467,8 @@ fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 		name_frame(s, &h[i].acquired_at, r->held[i].site, 1);
 		h[i].count = r->held[i].count;
 	}
-	while (nsem > 0 && (rec = lock_next(rec)) != NULL) {
-		if (atomic_load(&rec->kind) != GW_LOCK_SEM ||
-		    atomic_load(&rec->owner) != r->tid)
-			continue;
-		nsem--;
+	for (k = first; k < first + nsem; k++) {
+		rec = s->sems[k].rec;
 		/* Condition.wait's private lock: the wait stands for it. */
 		if (r->pw.kind == PY_WAIT_NOTIFY && rec == r->wait.rec)
 			continue;
@@ -636,6 +679,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 			break;
 		n++;
 	}
+	collect_sems(s);
 	for (i = 0; i < n; i++)
 		fill_thread(s, &r[i], holder, &ti[i], now, flags);
 	s->pub.threads = ti;

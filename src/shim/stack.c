@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #define UNW_LOCAL_ONLY
@@ -582,12 +583,44 @@ sym_open(void)
 	return dw;
 }
 
+/*
+ * Names looked up lately, by address (under sym_lock): a dump names
+ * the same few places once per thread (where each lock was first seen,
+ * the waits of a thousand threads parked alike), and libdw's lookup
+ * scans a module's symbol table each time.  Emptied with the Dwfl.
+ */
+#define SYM_CACHE	256
+
+struct sym_entry {
+	uintptr_t	 ip;
+	int		 is_return;
+	struct symbol	 sym;
+};
+
+static struct sym_entry *sym_cache;	/* mmap'd at first use, or NULL */
+
+static struct sym_entry *
+cache_slot(uintptr_t ip)
+{
+	if (sym_cache == NULL) {
+		void *p = mmap(NULL, SYM_CACHE * sizeof *sym_cache,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		sym_cache = p;
+	}
+	return &sym_cache[(ip >> 2) % SYM_CACHE];
+}
+
 static void
 sym_close(void)
 {
 	if (sym_dwfl != NULL)
 		dwfl_end(sym_dwfl);
 	sym_dwfl = NULL;
+	if (sym_cache != NULL)
+		memset(sym_cache, 0, SYM_CACHE * sizeof *sym_cache);
 }
 
 /* dwfl_addrmodule, but past the last module it answers that module. */
@@ -681,6 +714,7 @@ describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 int
 stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 {
+	struct sym_entry *slot;
 	Dwfl_Module *mod;
 	uintptr_t pc = ip;
 	int rc = 0;
@@ -691,8 +725,21 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 	own_state();
 	thread_enter_shim();
 	ulock_lock(&sym_lock);
-	if ((mod = sym_module(pc)) != NULL)
+	slot = atomic_load(&sym_stale) ? NULL : cache_slot(ip);
+	if (slot != NULL && slot->ip == ip && slot->is_return == is_return) {
+		*sym = slot->sym;
+		ulock_unlock(&sym_lock);
+		thread_leave_shim();
+		return 0;
+	}
+	if ((mod = sym_module(pc)) != NULL) {
 		describe(mod, pc, ip, sym);
+		if ((slot = cache_slot(ip)) != NULL) {
+			slot->ip = ip;
+			slot->is_return = is_return;
+			slot->sym = *sym;
+		}
+	}
 	ulock_unlock(&sym_lock);
 	if (mod == NULL)
 		rc = describe_dladdr(pc, ip, sym);
@@ -708,8 +755,12 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 static void
 after_fork(void)
 {
-	if (atomic_load(&sym_lock.state) != 0)
+	if (atomic_load(&sym_lock.state) != 0) {
 		sym_dwfl = NULL;
+		/* An entry may have been half written: forget them all. */
+		if (sym_cache != NULL)
+			memset(sym_cache, 0, SYM_CACHE * sizeof *sym_cache);
+	}
 	ulock_init(&sym_lock);
 	ulock_init(&req_lock);
 	atomic_store(&req.state, REQ_STATE(req_gen, REQ_IDLE));
