@@ -108,6 +108,29 @@ def run(args, timeout=TIMEOUT, env=None, cwd=None):
     return Result(args, p.returncode, out, err)
 
 
+def run_leader(args, timeout=TIMEOUT, env=None, cwd=None):
+    """Run args until it ends, not until everything it started has let
+    go of its output: a program that ends (a test suite whose watchdog
+    fired) may leave children holding the pipes, and waiting for those
+    would wait out the timeout.  Output goes to files; when the program
+    ends, or at the timeout, its whole process group is killed.  The
+    Result's status is None when the timeout was reached."""
+    with tempfile.TemporaryFile("w+", errors="replace") as out, \
+        tempfile.TemporaryFile("w+", errors="replace") as err:
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=err, env=env, cwd=cwd, start_new_session=True,
+            preexec_fn=no_core, text=True, errors="replace")
+        try:
+            status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = None
+        kill_group(p)
+        p.wait()
+        out.seek(0)
+        err.seek(0)
+        return Result(args, status, out.read(), err.read())
+
+
 def run_under_gilwatch(args, opts=(), timeout=TIMEOUT, env=None, cwd=None):
     """gilwatch run OPTS -- ARGS, with a timeout on the wait."""
     return run(gilwatch_cmd(args, opts), timeout=timeout, env=env, cwd=cwd)
