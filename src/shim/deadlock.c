@@ -231,14 +231,13 @@ deadlock_check(struct thread *t)
 static void
 see_py_join(struct thread *t, const struct waitinfo *w, unsigned gen)
 {
-	const struct py_runtime *rt = gil_runtime();
 	struct py_frame f[JOIN_FRAMES];
 	struct py_wait pw;
 	unsigned long joined = 0;
 	int n, owner;
 
-	if (rt == NULL || w->kind != GW_LOCK_SEM || w->rec == NULL ||
-	    atomic_load(&t->py_join_gen) == gen + 1)
+	if (gil_runtime() == NULL || w->kind != GW_LOCK_SEM ||
+	    w->rec == NULL || atomic_load(&t->py_join_gen) == gen + 1)
 		return;
 	owner = atomic_load(&w->rec->owner);
 	if (owner != 0 && owner != atomic_load(&t->tid))
@@ -247,8 +246,8 @@ see_py_join(struct thread *t, const struct waitinfo *w, unsigned gen)
 	if (gil_is_python_lock_call(w->site))
 		return;
 	n = gil_thread_frames(t, f, JOIN_FRAMES);
-	if (n > 0 && py_thread_wait(rt, (unsigned long)t->self, f, n,
-	    &pw) == 0 && pw.kind == PY_WAIT_JOIN)
+	if (n > 0 && gil_thread_wait(t, w, f, n, &pw) == 0 &&
+	    pw.kind == PY_WAIT_JOIN)
 		joined = pw.joined;
 	atomic_store_explicit(&t->py_join, joined, memory_order_relaxed);
 	atomic_store_explicit(&t->py_join_gen, gen + 1, memory_order_release);
@@ -262,14 +261,17 @@ deadlock_scan(void)
 	struct waitinfo w;
 	unsigned gen;
 
-	for (t = thread_first(); t != NULL; t = t->next)
-		if (atomic_load(&t->in_use) && !t->internal &&
-		    read_wait(t, &w, &gen))
-			see_py_join(t, &w, gen);
-	for (t = thread_first(); t != NULL; t = t->next)
-		if (atomic_load(&t->in_use) && !t->internal &&
-		    read_wait(t, &w, NULL))
-			search_from(t, &self);
+	/*
+	 * One pass: a cycle through a join seen only now is found from its
+	 * last thread in the list, by when every join in it is noted.
+	 */
+	for (t = thread_first(); t != NULL; t = t->next) {
+		if (!atomic_load(&t->in_use) || t->internal ||
+		    !read_wait(t, &w, &gen))
+			continue;
+		see_py_join(t, &w, gen);
+		search_from(t, &self);
+	}
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include "gil.h"
 #include "gilwatch/snapshot.h"
+#include "lock.h"
 #include "msg.h"
 #include "py.h"
 #include "thread.h"
@@ -292,6 +293,22 @@ gil_thread_frames(struct thread *t, struct py_frame *out, int max)
 	if (gil_thread_tstate(t, &ts) == -1)
 		return -1;
 	return py_tstate_frames(&rt, ts, out, max);
+}
+
+int
+gil_thread_wait(struct thread *t, const struct waitinfo *w,
+    const struct py_frame *f, int n, struct py_wait *pw)
+{
+	if (!present || py_thread_wait(&rt, (unsigned long)t->self, f, n,
+	    pw) == -1)
+		return -1;
+	if (pw->kind == PY_WAIT_NOTIFY && !(w->kind == GW_LOCK_SEM &&
+	    w->rec != NULL && atomic_load(&w->rec->owner) ==
+	    atomic_load(&t->tid))) {
+		memset(pw, 0, sizeof *pw);
+		return -1;
+	}
+	return 0;
 }
 
 int

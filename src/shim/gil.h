@@ -119,6 +119,18 @@ int	gil_thread_tstate(struct thread *t, uintptr_t *ts);
 /* t's Python frames, as py_tstate_frames gives them; -1 when none. */
 int	gil_thread_frames(struct thread *t, struct py_frame *out, int max);
 
+/*
+ * What t's Python code waits on (py_thread_wait), from its frames f[0..n)
+ * read while t was in wait w (a copy of t->wait): 0 with *pw filled, or
+ * -1 (PY_WAIT_NONE).  A notify counts only while t waits on a semaphore
+ * it took itself, Condition.wait's private lock: frames read without
+ * the GIL may show a Condition.wait t has left or not yet blocked in.
+ */
+struct waitinfo;
+struct py_wait;
+int	gil_thread_wait(struct thread *t, const struct waitinfo *w,
+	    const struct py_frame *f, int n, struct py_wait *pw);
+
 /* t is ending: close its GIL interval. */
 void	gil_thread_exit(struct thread *);
 

@@ -1,5 +1,6 @@
 /* The lock table: see lock.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -172,4 +173,49 @@ size_t
 lock_table_size(void)
 {
 	return table == NULL ? 0 : mask + 1;
+}
+
+int
+lock_sem_owner(struct lockrec *rec, struct sem_owner *so)
+{
+	if (atomic_load(&rec->kind) != GW_LOCK_SEM ||
+	    (so->tid = atomic_load(&rec->owner)) == 0)
+		return 0;
+	so->rec = rec;
+	so->addr = atomic_load(&rec->addr);
+	so->site = atomic_load(&rec->owner_site);
+	return 1;
+}
+
+static int
+by_owner(const void *a, const void *b)
+{
+	const struct sem_owner *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+void
+lock_sem_owners_sort(struct sem_owner *so, size_t n)
+{
+	qsort(so, n, sizeof *so, by_owner);
+}
+
+size_t
+lock_sem_owners_of(const struct sem_owner *so, size_t n, pid_t tid,
+    size_t *first)
+{
+	size_t lo = 0, hi = n, mid, k = 0;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (so[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (lo + k < n && so[lo + k].tid == tid)
+		k++;
+	return k;
 }

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "stats.h"
 
@@ -62,5 +63,27 @@ struct lockrec	*lock_next(struct lockrec *);
 /* Slots in use and the table's size. */
 size_t	lock_table_used(void);
 size_t	lock_table_size(void);
+
+/*
+ * Semaphores count as held by the thread that took their count to zero
+ * (the record's owner), not through a held array: readers that want
+ * each thread's collect them in one walk, sort them by owner and look
+ * each thread up, rather than walk the table once per thread.
+ */
+struct sem_owner {
+	pid_t		 tid;
+	struct lockrec	*rec;
+	uintptr_t	 addr, site;	/* as read when collected */
+};
+
+/* rec as a held semaphore: 1 with *so filled, or 0. */
+int	lock_sem_owner(struct lockrec *rec, struct sem_owner *so);
+
+/* Sort so[0..n) by owner. */
+void	lock_sem_owners_sort(struct sem_owner *so, size_t n);
+
+/* Of a sorted so[0..n), those of tid: how many, from *first on. */
+size_t	lock_sem_owners_of(const struct sem_owner *so, size_t n, pid_t tid,
+	    size_t *first);
 
 #endif /* GW_LOCK_H */

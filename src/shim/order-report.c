@@ -66,7 +66,7 @@ edge_py_frame(const struct oedge *e, int i, struct py_frame *pf,
 		return;
 	}
 	f->kind = GW_FRAME_PYTHON;
-	f->function = pf->qualname[0] != '\0' ? pf->qualname : pf->function;
+	f->function = py_frame_name(pf);
 	f->file = pf->file;
 	f->line = pf->line;
 }

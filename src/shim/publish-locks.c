@@ -20,16 +20,10 @@ struct top {
 	uint64_t	 acquired;
 };
 
-struct semown {
-	pid_t		 tid;
-	uintptr_t	 addr;
-	uintptr_t	 site;
-};
-
 /* From publish_locks_scan, for the frame being made. */
 static struct top top[GW_SHM_TOP_LOCKS];
 static int ntop;
-static struct semown *sems;		/* by tid */
+static struct sem_owner *sems;		/* by owner */
 static size_t nsems, sems_cap;
 
 static struct wf_frame *cyc;		/* search scratch */
@@ -120,19 +114,11 @@ fill_lock(struct gw_shm_lock *l, struct lockrec *rec, double tpn)
 	pubsym_want(l->owner_site, 0);
 }
 
-/* A semaphore's count taken to zero by tid: the shim's idea of held. */
-static int
-by_tid(const void *a, const void *b)
-{
-	const struct semown *x = a, *y = b;
-
-	return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
+/* A semaphore's count taken to zero: held by its owner (lock.h). */
 static void
-note_sem(struct lockrec *rec, pid_t owner)
+note_sem(const struct sem_owner *so)
 {
-	struct semown *p;
+	struct sem_owner *p;
 	size_t cap;
 
 	if (nsems == sems_cap) {
@@ -142,10 +128,7 @@ note_sem(struct lockrec *rec, pid_t owner)
 		sems = p;
 		sems_cap = cap;
 	}
-	sems[nsems].tid = owner;
-	sems[nsems].addr = atomic_load(&rec->addr);
-	sems[nsems].site = atomic_load(&rec->owner_site);
-	nsems++;
+	sems[nsems++] = *so;
 }
 
 void
@@ -153,6 +136,7 @@ publish_locks_scan(struct gw_shm_frame *f)
 {
 	struct lockrec *rec = NULL;
 	struct lockstat *s;
+	struct sem_owner so;
 	struct top e;
 	pid_t owner;
 
@@ -164,15 +148,15 @@ publish_locks_scan(struct gw_shm_frame *f)
 		e.wait = ld(&s->m[0].wait_total) + ld(&s->m[1].wait_total);
 		e.acquired = ld(&s->m[0].acquired) + ld(&s->m[1].acquired);
 		owner = atomic_load(&rec->owner);
-		if (owner != 0 && atomic_load(&rec->kind) == GW_LOCK_SEM)
-			note_sem(rec, owner);
+		if (lock_sem_owner(rec, &so))
+			note_sem(&so);
 		if (e.acquired == 0 && ld(&s->cond_waits) == 0 &&
 		    ld(&s->cond_signals) == 0 && owner == 0)
 			continue;
 		f->locks_total++;
 		top_insert(top, &ntop, &e);
 	}
-	qsort(sems, nsems, sizeof *sems, by_tid);
+	lock_sem_owners_sort(sems, nsems);
 }
 
 uint32_t
@@ -180,24 +164,17 @@ publish_sems_held(pid_t tid, uintptr_t skip, struct gw_shm_held *out,
     uint32_t max)
 {
 	struct gw_shm_held *h;
-	size_t lo = 0, hi = nsems, mid;
+	size_t k, first, count = lock_sem_owners_of(sems, nsems, tid, &first);
 	uint32_t n = 0;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (sems[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < nsems && sems[lo].tid == tid; lo++) {
-		if (skip != 0 && sems[lo].addr == skip)
+	for (k = first; k < first + count; k++) {
+		if (skip != 0 && sems[k].addr == skip)
 			continue;
 		if (n < max) {
 			h = &out[n];
 			memset(h, 0, sizeof *h);
-			h->addr = sems[lo].addr;
-			h->site = sems[lo].site;
+			h->addr = sems[k].addr;
+			h->site = sems[k].site;
 			h->count = 1;
 			h->kind = GW_LOCK_SEM;
 			h->mode = GW_MODE_EXCLUSIVE;

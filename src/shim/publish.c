@@ -393,32 +393,18 @@ frame_text(const struct py_frame *pf, char *buf, size_t len)
 {
 	const char *file = strrchr(pf->file, '/');
 
-	snprintf(buf, len, "%.40s (%.40s:%d)",
-	    pf->qualname[0] ? pf->qualname : pf->function,
+	snprintf(buf, len, "%.40s (%.40s:%d)", py_frame_name(pf),
 	    file != NULL ? file + 1 : pf->file, pf->line);
 }
 
 /*
- * Does the thread wait for a semaphore it holds itself?  That is how
- * Condition.wait blocks: on a private lock it took just before.
- */
-static int
-waits_on_own_sem(struct thread *t, const struct copy *c)
-{
-	return c->wait.kind == GW_LOCK_SEM && c->wait.rec != NULL &&
-	    atomic_load(&c->wait.rec->owner) == atomic_load(&t->tid);
-}
-
-/*
  * What the blocked thread's Python code waits on, from its frames, into
- * t->py_wait for the wait in c, by the rules of dumps (snapshot.c): a
- * notify only when the thread waits on a semaphore of its own (frames
- * read without the GIL may show a Condition.wait the thread has left,
- * or not yet blocked in), and a join names the thread joined.
+ * t->py_wait for the wait in c, as dumps read it (gil_thread_wait); a
+ * join names the thread joined.
  */
 static void
-read_wait(const struct py_runtime *rt, struct thread *t,
-    const struct copy *c, const struct py_frame *pf, int n)
+read_wait(struct thread *t, const struct copy *c, const struct py_frame *pf,
+    int n)
 {
 	struct gw_shm_pywait *pw = &t->py_wait;
 	struct py_wait w;
@@ -427,10 +413,7 @@ read_wait(const struct py_runtime *rt, struct thread *t,
 	memset(pw, 0, sizeof *pw);
 	t->py_wait_joined = 0;
 	t->py_wait_gen = c->wait_gen;
-	if (n <= 0 || py_thread_wait(rt, (unsigned long)t->self, pf, n,
-	    &w) == -1)
-		return;
-	if (w.kind == PY_WAIT_NOTIFY && !waits_on_own_sem(t, c))
+	if (n <= 0 || gil_thread_wait(t, &c->wait, pf, n, &w) == -1)
 		return;
 	/* The frames were read after the copy: still the same wait? */
 	if (atomic_load(&t->wait_gen) != c->wait_gen ||
@@ -477,7 +460,7 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 		if (n >= 1 && !(pf[0].flags & PY_FRAME_INVALID))
 			frame_text(&pf[0], t->py_top, sizeof t->py_top);
 		if (fresh)
-			read_wait(rt, t, c, pf, n);
+			read_wait(t, c, pf, n);
 	}
 	snprintf(r->py_frame, sizeof r->py_frame, "%s", t->py_top);
 	if (c == NULL)

@@ -202,6 +202,13 @@ struct py_frame {
 #define PY_FRAME_BADSTR		0x2	/* a name was unreadable: "???" */
 #define PY_FRAME_MORE		0x4	/* deeper frames were left out */
 
+/* A frame's name as shown: the qualified name where the version has it. */
+static inline const char *
+py_frame_name(const struct py_frame *f)
+{
+	return f->qualname[0] != '\0' ? f->qualname : f->function;
+}
+
 /* What the GIL looks like right now (fields read one by one: racy). */
 struct py_gil_state {
 	int		 locked;	/* -1 uninitialised, 0 free, 1 held */

@@ -30,18 +30,12 @@ struct block {
 };
 
 /* The public snapshot and the memory it owns, freed in one go. */
-/* A semaphore held: taken to zero by owner. */
-struct semown {
-	int		 owner;
-	struct lockrec	*rec;
-};
-
 struct snap {
 	struct gw_snapshot pub;
 	struct block	*blocks;
 	int		 failed;
 	struct py_frame	*py;		/* one thread's Python frames, reused */
-	struct semown	*sems;		/* by owner */
+	struct sem_owner *sems;		/* semaphores held, by owner */
 	size_t		 nsems;
 };
 
@@ -310,20 +304,9 @@ python_frame(struct snap *s, struct gw_frame *f, const struct py_frame *p)
 	}
 	f->kind = GW_FRAME_PYTHON;
 	f->ip = p->frame;
-	f->function = snap_str(s, p->qualname[0] ? p->qualname : p->function);
+	f->function = snap_str(s, py_frame_name(p));
 	f->file = snap_str(s, p->file);
 	f->line = p->line;
-}
-
-/*
- * Does the thread wait for a semaphore it holds itself?  That is how
- * Condition.wait blocks: on a private lock it took just before.
- */
-static int
-waits_on_own_sem(const struct raw *r)
-{
-	return r->wait.kind == GW_LOCK_SEM && r->wait.rec != NULL &&
-	    atomic_load(&r->wait.rec->owner) == r->tid;
 }
 
 /*
@@ -335,13 +318,11 @@ waits_on_own_sem(const struct raw *r)
 static void
 python_read(struct snap *s, struct raw *r)
 {
-	const struct py_runtime *rt = gil_runtime();
-	unsigned long self = (unsigned long)r->t->self;
 	int n;
 
 	r->npy = 0;
 	memset(&r->pw, 0, sizeof r->pw);
-	if (rt == NULL)
+	if (gil_runtime() == NULL)
 		return;
 	if (s->py == NULL)
 		s->py = snap_alloc(s, SNAP_PY_FRAMES * sizeof *s->py);
@@ -349,11 +330,8 @@ python_read(struct snap *s, struct raw *r)
 	    (n = gil_thread_frames(r->t, s->py, SNAP_PY_FRAMES)) <= 0)
 		return;
 	r->npy = n;
-	if (r->state != GW_STATE_BLOCKED ||
-	    py_thread_wait(rt, self, s->py, n, &r->pw) == -1)
-		return;
-	if (r->pw.kind == PY_WAIT_NOTIFY && !waits_on_own_sem(r))
-		memset(&r->pw, 0, sizeof r->pw);
+	if (r->state == GW_STATE_BLOCKED)
+		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
 
 /*
@@ -396,25 +374,12 @@ fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	ti->frames_truncated = r->stack.truncated;
 }
 
-static int
-by_owner(const void *a, const void *b)
-{
-	const struct semown *x = a, *y = b;
-
-	return (x->owner > y->owner) - (x->owner < y->owner);
-}
-
-/*
- * Semaphores count as held by their record's owner, not a held array:
- * find them all in one walk of the lock table, sorted by owner, rather
- * than one walk per thread.
- */
+/* The semaphores held, in one walk of the lock table (lock.h). */
 static void
 collect_sems(struct snap *s)
 {
 	struct lockrec *rec = NULL;
 	size_t n = 0, max = 0;
-	int owner;
 
 	while ((rec = lock_next(rec)) != NULL)
 		max++;
@@ -422,30 +387,9 @@ collect_sems(struct snap *s)
 	if (s->sems == NULL)
 		return;
 	while ((rec = lock_next(rec)) != NULL && n < max)
-		if (atomic_load(&rec->kind) == GW_LOCK_SEM &&
-		    (owner = atomic_load(&rec->owner)) != 0)
-			s->sems[n++] = (struct semown){ owner, rec };
-	qsort(s->sems, n, sizeof *s->sems, by_owner);
+		n += (size_t)lock_sem_owner(rec, &s->sems[n]);
+	lock_sem_owners_sort(s->sems, n);
 	s->nsems = n;
-}
-
-/* The semaphores tid holds: s->sems[*first ..], as many as returned. */
-static size_t
-sems_of(const struct snap *s, int tid, size_t *first)
-{
-	size_t lo = 0, hi = s->nsems, mid, n = 0;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (s->sems[mid].owner < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*first = lo;
-	while (lo + n < s->nsems && s->sems[lo + n].owner == tid)
-		n++;
-	return n;
 }
 
 static void
@@ -453,7 +397,8 @@ fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
 	struct lockrec *rec;
 	struct gw_held *h;
-	size_t i, k, n, first, nsem = sems_of(s, r->tid, &first);
+	size_t i, k, n, first, nsem = lock_sem_owners_of(s->sems, s->nsems,
+	    r->tid, &first);
 
 	n = r->nheld + nsem;
 	if (n == 0)
@@ -472,10 +417,9 @@ fill_held(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 		/* Condition.wait's private lock: the wait stands for it. */
 		if (r->pw.kind == PY_WAIT_NOTIFY && rec == r->wait.rec)
 			continue;
-		lock_info(s, &h[i].lock, atomic_load(&rec->addr), GW_LOCK_SEM,
+		lock_info(s, &h[i].lock, s->sems[k].addr, GW_LOCK_SEM,
 		    GW_MODE_EXCLUSIVE);
-		acquired_frame(s, &h[i].acquired_at, rec,
-		    atomic_load(&rec->owner_site));
+		acquired_frame(s, &h[i].acquired_at, rec, s->sems[k].site);
 		h[i].count = 1;
 		i++;
 	}

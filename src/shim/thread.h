@@ -70,7 +70,6 @@ struct thread {
 	uint64_t	wait_t0;	/* clock_ticks() at wait start */
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
-	uint64_t	wait_ticks;	/* length of the last lock wait */
 	int		waited;		/* the next acquisition waited */
 
 	/* The GIL (gil.c): written by this thread's markers only. */

@@ -53,7 +53,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	if (stats_on && rec != NULL)
 		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
-		    t->waited, t->wait_ticks, site);
+		    t->waited, t->wait_end - t->wait_t0, site);
 	t->waited = 0;
 	thread_write_begin(t);
 	h = thread_push_held(t);
@@ -195,7 +195,6 @@ track_wait_end(struct thread *t)
 
 	if (stats_on && counts_as_lock_wait(t->wait.kind)) {
 		t->wait_end = clock_ticks();
-		t->wait_ticks = t->wait_end - t->wait_t0;
 		t->waited = 1;
 		if (t->wait.rec != NULL)
 			atomic_compare_exchange_strong(
@@ -233,7 +232,8 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 		return;
 	if (stats_on)
 		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, 1,
-		    atomic_load(&t->tid), t->waited, t->wait_ticks, site);
+		    atomic_load(&t->tid), t->waited, t->wait_end - t->wait_t0,
+		    site);
 	t->waited = 0;
 	if (!now_zero)
 		return;
