@@ -87,6 +87,14 @@ class PythonCase(unittest.TestCase):
             self.assertEqual(p.wait(), 0, p.describe())
         return info, doc
 
+    def held_entry(self, thread, addr):
+        """The thread's entry, among the locks it holds, for the lock at
+        addr: there must be exactly one."""
+        entry = [h for h in thread.get("held") or []
+            if gw.lock_of(h)["addr"] == addr]
+        self.assertEqual(len(entry), 1, thread)
+        return entry[0]
+
     def one_deadlock(self, exe, prog):
         """Run prog under --on-deadlock=exit: it must end with the
         deadlock status and one report of one cycle.  Returns (sample
@@ -382,12 +390,10 @@ class TestPyBlocker(PythonCase):
                 info, doc = self.parked_dump(exe, sample,
                     ["block-1", "block-2"])
                 holder = gw.threads(doc)[info.threads["holder"]]
-                entry = [h for h in holder.get("held") or []
-                    if gw.lock_of(h)["addr"] == info.locks["blocker"]]
-                self.assertEqual(len(entry), 1, holder)
+                entry = self.held_entry(holder, info.locks["blocker"])
                 self.assertIn(("hold_blocker", take),
-                    gw.python_sites(entry[0]),
-                    "where blocker was taken: %s" % entry[0])
+                    gw.python_sites(entry),
+                    "where blocker was taken: %s" % entry)
 
 
 class TestPyLocks(PythonCase):
@@ -408,11 +414,9 @@ class TestPyLocks(PythonCase):
                 holder = info.threads["holder"]
                 w = gw.waiting(thr[info.threads["waiter"]])
                 self.assertEqual(w["owners"][:1], [holder], w)
-                entry = [h for h in thr[holder].get("held") or []
-                    if gw.lock_of(h)["addr"] == w["addr"]]
-                self.assertEqual(len(entry), 1, thr[holder])
-                self.assertIn(("hold", take), gw.python_sites(entry[0]),
-                    "where the RLock was taken: %s" % entry[0])
+                entry = self.held_entry(thr[holder], w["addr"])
+                self.assertIn(("hold", take), gw.python_sites(entry),
+                    "where the RLock was taken: %s" % entry)
                 j = gw.waiting(thr[info.threads["joiner"]])
                 self.assertEqual(j["owners"][:1], [holder], j)
                 self.assertIn("join", [f[0] for f in
