@@ -158,6 +158,7 @@ enum gw_snapshot_reason {
 	GW_REASON_SIGNAL,
 	GW_REASON_REQUEST,
 	GW_REASON_DEADLOCK,
+	GW_REASON_STALL,	/* every thread waits on another, no timeout */
 };
 
 struct gw_snapshot {

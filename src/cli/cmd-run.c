@@ -22,7 +22,9 @@ static int	cmd_run_exec(int, char **);
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[--on-deadlock=report|exit[:N]|abort] "
-	    "[--lock-order=off|report|exit[:N]|abort] [--signal=SIG|none] "
+	    "[--lock-order=off|report|exit[:N]|abort] "
+	    "[--stall=SECONDS|off] [--on-stall=report|exit[:N]|abort] "
+	    "[--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
 	    "[--hold-warn=MS] [--hold-sample=N] [--] CMD [ARG ...]",
@@ -35,6 +37,8 @@ const struct cmd_entry cmd_run_entry = {
 struct cmd_run_env {
 	char		 on_deadlock[OPTS_ON_DEADLOCK_MAX];
 	char		 lock_order[OPTS_ON_DEADLOCK_MAX];
+	const char	*stall;
+	char		 on_stall[OPTS_ON_DEADLOCK_MAX];
 	char		 signal[16];
 	const char	*output;
 	const char	*format;
@@ -48,6 +52,8 @@ struct cmd_run_env {
 static const struct option cmd_run_options[] = {
 	{ "on-deadlock",	required_argument,	NULL, 'd' },
 	{ "lock-order",		required_argument,	NULL, 'l' },
+	{ "stall",		required_argument,	NULL, 'T' },
+	{ "on-stall",		required_argument,	NULL, 'O' },
 	{ "signal",		required_argument,	NULL, 's' },
 	{ "output",		required_argument,	NULL, 'o' },
 	{ "format",		required_argument,	NULL, 'f' },
@@ -86,6 +92,15 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		else
 			opts_on_deadlock_string(&od, env->lock_order,
 			    sizeof env->lock_order);
+		break;
+	case 'T':
+		if (opts_stall(arg, &errstr) != -1)
+			env->stall = arg;
+		break;
+	case 'O':
+		if (opts_on_stall(arg, &od, &errstr) == 0)
+			opts_on_deadlock_string(&od, env->on_stall,
+			    sizeof env->on_stall);
 		break;
 	case 's':
 		if ((signo = opts_signal(arg, &errstr)) == 0)
@@ -201,10 +216,15 @@ cmd_run_exec(int argc, char **argv)
 	}
 	if (optind == argc)
 		return cli_usage_error(&cmd_run_entry, "no command to run");
+	/* --on-stall alone asks for stalls: after the default time. */
+	if (env.on_stall[0] != '\0' && env.stall == NULL)
+		env.stall = OPTS_STALL_DEFAULT_TEXT;
 
 	if (cmd_run_preload() == -1 ||
 	    cmd_run_setenv("GILWATCH_ON_DEADLOCK", env.on_deadlock) == -1 ||
 	    cmd_run_setenv("GILWATCH_LOCK_ORDER", env.lock_order) == -1 ||
+	    cmd_run_setenv("GILWATCH_STALL", env.stall) == -1 ||
+	    cmd_run_setenv("GILWATCH_ON_STALL", env.on_stall) == -1 ||
 	    cmd_run_setenv("GILWATCH_SIGNAL", env.signal) == -1 ||
 	    cmd_run_setenv("GILWATCH_OUTPUT", env.output) == -1 ||
 	    cmd_run_setenv("GILWATCH_FORMAT", env.format) == -1 ||

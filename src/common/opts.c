@@ -74,8 +74,10 @@ opts_pid(const char *s, const char **errstr)
 	return (pid_t)v;
 }
 
-int
-opts_on_deadlock(const char *s, struct opts_deadlock *od, const char **errstr)
+/* "report", "exit", "exit:N" or "abort"; a bare "exit" gives `status`. */
+static int
+action(const char *s, int status, struct opts_deadlock *od,
+    const char **errstr)
 {
 	const char *err;
 
@@ -91,7 +93,7 @@ opts_on_deadlock(const char *s, struct opts_deadlock *od, const char **errstr)
 	}
 	if (s != NULL && strcmp(s, "exit") == 0) {
 		od->action = OPTS_ACTION_EXIT;
-		od->status = OPTS_EXIT_DEFAULT;
+		od->status = status;
 		return 0;
 	}
 	if (s != NULL && strncmp(s, "exit:", 5) == 0) {
@@ -107,6 +109,12 @@ opts_on_deadlock(const char *s, struct opts_deadlock *od, const char **errstr)
 }
 
 int
+opts_on_deadlock(const char *s, struct opts_deadlock *od, const char **errstr)
+{
+	return action(s, OPTS_EXIT_DEFAULT, od, errstr);
+}
+
+int
 opts_lock_order(const char *s, int *off, struct opts_deadlock *od,
     const char **errstr)
 {
@@ -114,14 +122,34 @@ opts_lock_order(const char *s, int *off, struct opts_deadlock *od,
 	*off = s != NULL && strcmp(s, "off") == 0;
 	if (*off)
 		return 0;
-	if (opts_on_deadlock(s, od, errstr) == -1) {
+	if (action(s, OPTS_ORDER_EXIT_DEFAULT, od, errstr) == -1) {
 		if (s == NULL || strncmp(s, "exit:", 5) != 0)
 			*errstr = "not off, report, exit, exit:N or abort";
 		return -1;
 	}
-	if (s != NULL && strcmp(s, "exit") == 0)
-		od->status = OPTS_ORDER_EXIT_DEFAULT;
 	return 0;
+}
+
+int
+opts_on_stall(const char *s, struct opts_deadlock *od, const char **errstr)
+{
+	return action(s, OPTS_STALL_EXIT_DEFAULT, od, errstr);
+}
+
+int
+opts_stall(const char *s, const char **errstr)
+{
+	long long n;
+
+	*errstr = NULL;
+	if (s != NULL && strcmp(s, "off") == 0)
+		return 0;
+	n = opts_number(s, 1, OPTS_STALL_MAX, errstr);
+	if (*errstr != NULL) {
+		*errstr = "not off or a number of seconds from 1 to 86400";
+		return -1;
+	}
+	return (int)n;
 }
 
 int

@@ -64,6 +64,25 @@ int		opts_on_deadlock(const char *s, struct opts_deadlock *od,
 int		opts_lock_order(const char *s, int *off, struct opts_deadlock *od,
 		    const char **errstr);
 
+/* Status for --on-stall=exit without ":N". */
+#define OPTS_STALL_EXIT_DEFAULT	88
+
+/* --stall without a value given by --on-stall, and the largest. */
+#define OPTS_STALL_DEFAULT	10
+#define OPTS_STALL_DEFAULT_TEXT	"10"
+#define OPTS_STALL_MAX		86400
+
+/* The stall action: as opts_on_deadlock, OPTS_STALL_EXIT_DEFAULT for a
+ * bare "exit".  Returns 0 or -1. */
+int		opts_on_stall(const char *s, struct opts_deadlock *od,
+		    const char **errstr);
+
+/*
+ * The stall time: "off" (returns 0) or whole seconds, 1 to
+ * OPTS_STALL_MAX.  Returns -1 on error.
+ */
+int		opts_stall(const char *s, const char **errstr);
+
 /*
  * The canonical text of od, which opts_on_deadlock reads back: "report",
  * "exit:N" (always with N) or "abort".  Returns 0, or -1 when buf is too

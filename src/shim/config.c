@@ -39,6 +39,9 @@ config_load(void)
 	config.lock_order.action = OPTS_ACTION_REPORT;
 	config.lock_order.status = OPTS_ORDER_EXIT_DEFAULT;
 	config.lock_order_off = 0;
+	config.stall_s = 0;
+	config.on_stall.action = OPTS_ACTION_REPORT;
+	config.on_stall.status = OPTS_STALL_EXIT_DEFAULT;
 	config.dump_signal = SIGQUIT;
 	config.sample_signal = SIGRTMAX - 2;
 	config.format = GW_FORMAT_TEXT;
@@ -64,6 +67,22 @@ config_load(void)
 		if (opts_lock_order(v, &config.lock_order_off,
 		    &config.lock_order, &errstr) == -1)
 			bad("GILWATCH_LOCK_ORDER", v, errstr);
+	}
+	if ((v = env("GILWATCH_STALL")) != NULL) {
+		int secs = opts_stall(v, &errstr);
+
+		if (secs >= 0)
+			config.stall_s = secs;
+		else
+			bad("GILWATCH_STALL", v, errstr);
+	}
+	if ((v = env("GILWATCH_ON_STALL")) != NULL) {
+		struct opts_deadlock od;
+
+		if (opts_on_stall(v, &od, &errstr) == 0)
+			config.on_stall = od;
+		else
+			bad("GILWATCH_ON_STALL", v, errstr);
 	}
 	if ((v = env("GILWATCH_SIGNAL")) != NULL) {
 		sig = opts_signal(v, &errstr);

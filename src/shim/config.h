@@ -14,6 +14,8 @@ struct config {
 	struct opts_deadlock on_deadlock;	/* GILWATCH_ON_DEADLOCK */
 	struct opts_deadlock lock_order;	/* GILWATCH_LOCK_ORDER */
 	int		lock_order_off;	/* GILWATCH_LOCK_ORDER=off */
+	int		stall_s;	/* GILWATCH_STALL, 0: off */
+	struct opts_deadlock on_stall;	/* GILWATCH_ON_STALL */
 	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */

@@ -25,24 +25,15 @@ static unsigned nreported;
 static int
 read_wait(struct thread *t, struct waitinfo *w, unsigned *gen)
 {
-	unsigned s1, s2;
-	int state, tries;
+	struct wait_copy c;
 
-	for (tries = 0; tries < 100; tries++) {
-		s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
-		if (s1 & 1)
-			continue;
-		state = atomic_load(&t->state);
-		*w = t->wait;
-		if (gen != NULL)
-			*gen = atomic_load(&t->wait_gen);
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
-		if (s1 == s2)
-			return (state == GW_STATE_BLOCKED ||
-			    state == GW_STATE_JOINING) && !w->timed;
-	}
-	return 0;
+	if (thread_copy_wait(t, &c) == -1)
+		return 0;
+	*w = c.wait;
+	if (gen != NULL)
+		*gen = c.gen;
+	return (c.state == GW_STATE_BLOCKED ||
+	    c.state == GW_STATE_JOINING) && !c.wait.timed;
 }
 
 /*

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "deadlock.h"
+#include "stall.h"
 #include "gil.h"
 #include "py.h"
 #include "dump.h"
@@ -258,6 +259,7 @@ helper_main(void *arg)
 		now = now_ns();
 		if (now - last_scan >= SCAN_INTERVAL_MS * 1000000ull) {
 			deadlock_scan();
+			stall_scan();
 			last_scan = now;
 		}
 		next = publish_update();

@@ -23,12 +23,13 @@ static const char *reason_names[] = {
 	[GW_REASON_SIGNAL] = "signal",
 	[GW_REASON_REQUEST] = "request",
 	[GW_REASON_DEADLOCK] = "deadlock",
+	[GW_REASON_STALL] = "stall",
 };
 
 const char *
 report_reason_name(enum gw_snapshot_reason r)
 {
-	return r <= GW_REASON_DEADLOCK ? reason_names[r] : "?";
+	return r <= GW_REASON_STALL ? reason_names[r] : "?";
 }
 
 /* "func+0x1f (file.c:30) in module", with what is known of it. */
@@ -227,8 +228,12 @@ report_text(struct out *o, const struct gw_snapshot *s)
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
 	out_printf(o, "gilwatch %s: pid %d (%s), %s, %zu thread%s\n\n",
 	    s->reason == GW_REASON_DEADLOCK ? "deadlock report" :
-	    "thread dump", (int)s->pid, s->command != NULL ? s->command : "?",
+	    s->reason == GW_REASON_STALL ? "stall report" : "thread dump",
+	    (int)s->pid, s->command != NULL ? s->command : "?",
 	    when, s->nthreads, s->nthreads == 1 ? "" : "s");
+	if (s->reason == GW_REASON_STALL)
+		out_puts(o, "Every thread waits, with no timeout, for another "
+		    "thread of this process: none can go on by itself.\n\n");
 	for (i = 0; i < s->ndeadlocks; i++)
 		text_deadlock(o, s, &s->deadlocks[i]);
 	for (i = 0; i < s->nthreads; i++)
@@ -372,18 +377,42 @@ report_dump(enum gw_snapshot_reason reason, int fd, enum gw_format fmt)
 	snapshot_free(s);
 }
 
-void
-report_deadlock(const struct wf_frame *cycle, int ncycle)
+/*
+ * A report for `reason` (a deadlock's with its cycle), then `then`.
+ * Without memory for it, `what` alone is said.
+ */
+static void
+report_event(enum gw_snapshot_reason reason, const struct wf_frame *cycle,
+    int ncycle, const struct opts_deadlock *then, const char *what)
 {
 	struct gw_snapshot *s;
 
-	s = snapshot_build(GW_REASON_DEADLOCK, 0, cycle, ncycle);
+	s = snapshot_build(reason, 0, cycle, ncycle);
 	if (s == NULL) {
-		msg_say("deadlock between %d threads (out of memory for the "
-		    "report)", ncycle);
-		report_final(NULL, &config.on_deadlock);
+		msg_say("%s (out of memory for the report)", what);
+		report_final(NULL, then);
 		return;
 	}
-	snapshot_to_output(s, &config.on_deadlock);
+	snapshot_to_output(s, then);
 	snapshot_free(s);
+}
+
+void
+report_deadlock(const struct wf_frame *cycle, int ncycle)
+{
+	char what[64];
+
+	snprintf(what, sizeof what, "deadlock between %d threads", ncycle);
+	report_event(GW_REASON_DEADLOCK, cycle, ncycle, &config.on_deadlock,
+	    what);
+}
+
+void
+report_stall(int seconds)
+{
+	char what[80];
+
+	snprintf(what, sizeof what, "stall: every thread has waited %d s "
+	    "or more", seconds);
+	report_event(GW_REASON_STALL, NULL, 0, &config.on_stall, what);
 }

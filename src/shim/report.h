@@ -29,7 +29,10 @@ void	report_dump(enum gw_snapshot_reason, int fd, enum gw_format);
 /* The deadlock report for a verified cycle, then --on-deadlock. */
 void	report_deadlock(const struct wf_frame *cycle, int ncycle);
 
-/* "api", "signal", "request" or "deadlock". */
+/* A stall of `seconds` (stall.h): a dump, then --on-stall. */
+void	report_stall(int seconds);
+
+/* "api", "signal", "request", "deadlock" or "stall". */
 const char	*report_reason_name(enum gw_snapshot_reason);
 
 /* Writers, one per format. */

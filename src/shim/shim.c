@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "deadlock.h"
+#include "stall.h"
 #include "dump.h"
 #include "hook.h"
 #include "lock.h"
@@ -52,6 +53,7 @@ after_fork_child(void)
 	thread_after_fork_child();
 	clock_init();
 	deadlock_reset();
+	stall_reset();
 	gil_after_fork_child();
 	py_mem_after_fork_child();
 	order_after_fork_child();

@@ -401,3 +401,25 @@ thread_after_fork_child(void)
 	}
 	atomic_store(&nused, n);
 }
+
+int
+thread_copy_wait(struct thread *t, struct wait_copy *c)
+{
+	unsigned s1, s2;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		c->state = atomic_load(&t->state);
+		c->since_ns = t->since_ns;
+		c->wait = t->wait;
+		c->gen = atomic_load(&t->wait_gen);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
+		if (s1 == s2)
+			return 0;
+	}
+	return -1;
+}

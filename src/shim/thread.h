@@ -201,6 +201,17 @@ struct held	*thread_find_held(struct thread *, uintptr_t addr);
 struct held	*thread_push_held(struct thread *);	/* NULL: no memory */
 void	thread_remove_held(struct thread *, struct held *);
 
+/* A thread's state and wait, as one copy that no write overlapped. */
+struct wait_copy {
+	int		state;		/* enum gw_thread_state */
+	uint64_t	since_ns;
+	struct waitinfo	wait;
+	unsigned	gen;		/* its wait_gen */
+};
+
+/* Copy t's wait; -1 when t kept changing it (100 tries). */
+int	thread_copy_wait(struct thread *, struct wait_copy *);
+
 /* Set the state and stamp the time. */
 void	thread_set_state(struct thread *, enum gw_thread_state);
 

@@ -40,6 +40,7 @@ DEADLOCK_TIMEOUT = 15 * SCALE   # detection is immediate; this is startup
 POLL = 0.02                     # interval when polling a file for content
 
 DEADLOCK_STATUS = 86            # --on-deadlock=exit without a number
+STALL_STATUS = 88               # --on-stall=exit without a number
 
 
 def sample(name):

@@ -499,6 +499,44 @@ class TestPyWaits(PythonCase):
                     ("join", marks["join"]), pw)
 
 
+class TestPyStall(PythonCase):
+    def test_lost_item(self):
+        """py_lost_item: the consumer waits in Queue.get for an item
+        that never comes, main joins it.  No lock is held, so no
+        deadlock; `--stall=1 --on-stall=exit` reports the stall once,
+        with what each thread waits on and its Python line."""
+        sample = gw.py_sample("py_lost_item")
+        marks = gw.source_marks(sample)
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                _, info, docs = self.run_report(exe, sample,
+                    opts=["--stall=1", "--on-stall=exit"],
+                    status=gw.STALL_STATUS, timeout=gw.DEADLOCK_TIMEOUT)
+                stalls = [d for d in docs if d.get("reason") == "stall"]
+                self.assertEqual(len(stalls), 1, docs)
+                self.assertEqual(gw.deadlocks(stalls[0]), [])
+                thr = gw.threads(stalls[0])
+                main, consumer = info.threads["main"], \
+                    info.threads["consumer"]
+                self.assertEqual(set(thr), {main, consumer},
+                    "the producer has ended")
+                pw = gw.py_wait(thr[consumer])
+                self.assertEqual((pw["waits_for"], pw["via"]["type"],
+                    pw["via"]["attribute"]), ("notify", "Queue",
+                    "not_empty"), pw)
+                self.assertIn(("consume", marks["get"]),
+                    [(f, line) for f, _, line in
+                     gw.python_frames(thr[consumer])])
+                pw = gw.py_wait(thr[main])
+                self.assertEqual((pw["waits_for"], pw["type"]),
+                    ("join", "Thread"), pw)
+                self.assertEqual(gw.waiting(thr[main])["owners"],
+                    [consumer])
+                self.assertIn(("<module>", marks["join"]),
+                    [(f, line) for f, _, line in
+                     gw.python_frames(thr[main])])
+
+
 class TestGilNumpy(PythonCase):
     def numpy_pythons(self):
         """The interpreters that can import numpy; the others are

@@ -189,12 +189,15 @@ class TestBadInput(unittest.TestCase):
             "GILWATCH_SIGNAL": "SIGBOGUS",
             "GILWATCH_FORMAT": "xml",
             "GILWATCH_TOP": "-3",
+            "GILWATCH_STALL": "0",
+            "GILWATCH_ON_STALL": "later",
         })
         r = gw.run([gw.sample("busy")], env=env)
         self.assertEqual(r.returncode, 0, r)
         self.assertIn("checksum", r.stdout)
         for name in ("GILWATCH_ON_DEADLOCK", "GILWATCH_LOCKS",
-                "GILWATCH_SIGNAL", "GILWATCH_FORMAT", "GILWATCH_TOP"):
+                "GILWATCH_SIGNAL", "GILWATCH_FORMAT", "GILWATCH_TOP",
+                "GILWATCH_STALL", "GILWATCH_ON_STALL"):
             self.assertIn(name + "=", r.stderr)
 
     def test_tiny_lock_table(self):

@@ -373,3 +373,48 @@ Test(opts, lock_order)
 			    cases[i].in, od.status);
 	}
 }
+
+Test(opts, stall)
+{
+	const struct {
+		const char	*in;
+		int		 want;	/* seconds, 0 off, -1 error */
+	} cases[] = {
+		{ "off",	0 },
+		{ "1",		1 },
+		{ "60",		60 },
+		{ "86400",	86400 },
+		{ "0",		-1 },
+		{ "86401",	-1 },
+		{ "1.5",	-1 },
+		{ "-1",		-1 },
+		{ "",		-1 },
+		{ "OFF",	-1 },
+	};
+	const char *err;
+	size_t i;
+	int rv;
+
+	for (i = 0; i < NCASES(cases); i++) {
+		rv = opts_stall(cases[i].in, &err);
+		cr_expect_eq(rv, cases[i].want, "\"%s\": %d", cases[i].in, rv);
+		cr_expect_eq(err == NULL, cases[i].want >= 0, "\"%s\"",
+		    cases[i].in);
+	}
+}
+
+Test(opts, on_stall)
+{
+	struct opts_deadlock od;
+	const char *err;
+
+	cr_expect_eq(opts_on_stall("exit", &od, &err), 0);
+	cr_expect_eq(od.action, OPTS_ACTION_EXIT);
+	cr_expect_eq(od.status, OPTS_STALL_EXIT_DEFAULT);
+	cr_expect_eq(opts_on_stall("exit:3", &od, &err), 0);
+	cr_expect_eq(od.status, 3);
+	cr_expect_eq(opts_on_stall("report", &od, &err), 0);
+	cr_expect_eq(od.action, OPTS_ACTION_REPORT);
+	cr_expect_eq(opts_on_stall("off", &od, &err), -1);
+	cr_expect_neq(err, NULL);
+}

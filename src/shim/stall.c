@@ -1,0 +1,148 @@
+/* Stall detection and its report: see stall.h. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "gil.h"
+#include "report.h"
+#include "stall.h"
+#include "thread.h"
+
+static uint64_t seen;		/* signature of the last look's stall */
+static uint64_t reported;	/* and of the stall last reported */
+static struct stall_thread *view;
+static size_t view_cap;
+
+int
+stall_rule(const struct stall_thread *st, size_t n, int os_threads,
+    int own, uint64_t limit_ns)
+{
+	size_t i;
+
+	if (n == 0 || os_threads != (int)n + own)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!st[i].waiting || st[i].waited_ns < limit_ns)
+			return 0;
+	return 1;
+}
+
+uint64_t
+stall_signature(const struct stall_thread *st, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ st[i].which) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * How t waits, from a copy no write overlapped.  A GIL wait counts as
+ * one it cannot end (taking the GIL back is a timed wait inside
+ * CPython, but only the holder can let it go); a wait on a lock, a
+ * condition or a join counts when it has no timeout.
+ */
+static int
+stall_view(struct thread *t, uint64_t now, struct stall_thread *st)
+{
+	struct wait_copy c;
+	uint64_t gil_since;
+
+	if (thread_copy_wait(t, &c) == -1)
+		return -1;
+	st->which = (uint64_t)atomic_load(&t->tid) << 32;
+	/* The GIL's state is its own, outside the sequence counter. */
+	gil_since = atomic_load(&t->gil_since);
+	if (atomic_load(&t->gil_state) == GIL_WAITING) {
+		st->waiting = 1;
+		st->waited_ns = (uint64_t)(clock_ticks_to_ms(clock_ticks() -
+		    gil_since) * 1e6);
+		st->which ^= gil_since | 1ull << 63;
+		return 0;
+	}
+	st->waiting = (c.state == GW_STATE_BLOCKED ||
+	    c.state == GW_STATE_WAITING || c.state == GW_STATE_JOINING) &&
+	    !c.wait.timed;
+	st->waited_ns = now > c.since_ns ? now - c.since_ns : 0;
+	st->which ^= c.gen;
+	return 0;
+}
+
+/* The kernel's count of our threads: field 20 of /proc/self/stat. */
+static int
+os_thread_count(void)
+{
+	char buf[1024], *p;
+	ssize_t len;
+	int fd, field;
+
+	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	/* The command name may hold spaces and ')': count after the last. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (field = 2; field < 20 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	return p != NULL ? atoi(p + 1) : -1;
+}
+
+static int
+grow(size_t n)
+{
+	struct stall_thread *v;
+
+	if (n <= view_cap)
+		return 0;
+	if ((v = realloc(view, n * 2 * sizeof *v)) == NULL)
+		return -1;
+	view = v;
+	view_cap = n * 2;
+	return 0;
+}
+
+void
+stall_scan(void)
+{
+	struct thread *t;
+	uint64_t now = now_ns(), sig;
+	size_t n = 0;
+
+	if (config.stall_s == 0)
+		return;
+	for (t = thread_first(); t != NULL; t = t->next) {
+		if (!atomic_load(&t->in_use) || t->internal ||
+		    atomic_load(&t->state) == GW_STATE_EXITED)
+			continue;
+		if (grow(n + 1) == -1 || stall_view(t, now, &view[n]) == -1)
+			goto none;
+		n++;
+	}
+	if (!stall_rule(view, n, os_thread_count(), 1,
+	    (uint64_t)config.stall_s * 1000000000u))
+		goto none;
+	sig = stall_signature(view, n);
+	if (sig == seen && sig != reported) {
+		reported = sig;
+		report_stall(config.stall_s);
+	}
+	seen = sig;
+	return;
+none:
+	seen = 0;
+}
+
+void
+stall_reset(void)
+{
+	seen = reported = 0;
+}
