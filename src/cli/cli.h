@@ -65,7 +65,7 @@ pid_t	proc_tgid(pid_t);		/* the process a thread id is in */
 int	proc_maps_has(pid_t, const char *);	/* 1: a mapping names it */
 /*
  * The minor version when the process is CPython 3.12 or later with a
- * single thread (gilwatch's helper waits for its second one), else 0.
+ * single thread (gilwatch's helper has left it for a fork), else 0.
  */
 int	proc_python_alone(pid_t);
 /*

@@ -113,14 +113,19 @@ static int
 cmd_dump_wait(int fd, pid_t pid, size_t got)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int n;
+	int n, minor;
 
 	do
 		n = poll(&pfd, 1, DUMP_TIMEOUT * 1000);
 	while (n == -1 && errno == EINTR);
 	if (n == 1)
 		return 0;
-	if (n == 0 && got == 0)
+	if (n == 0 && got == 0 && (minor = proc_python_alone(pid)) != 0)
+		cli_error("process %d did not answer within %d s: gilwatch's "
+		    "helper left for a fork (CPython 3.%d) and comes back at "
+		    "the program's next blocking call", (int)pid, DUMP_TIMEOUT,
+		    minor);
+	else if (n == 0 && got == 0)
 		cli_error("process %d did not answer within %d s", (int)pid,
 		    DUMP_TIMEOUT);
 	else if (n == 0)

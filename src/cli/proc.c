@@ -198,17 +198,13 @@ proc_become(pid_t pid, uid_t uid, gid_t gid)
 int
 proc_why_silent(pid_t pid)
 {
-	int loaded = proc_maps_has(pid, "libgilwatch"), minor;
+	int loaded = proc_maps_has(pid, "libgilwatch");
 
 	if (loaded == -1 && errno == ENOENT)
 		cli_error("no such process: %d", (int)pid);
 	else if (loaded != 1)
 		cli_error("process %d is not running under gilwatch; start it "
 		    "with: gilwatch run -- CMD", (int)pid);
-	else if ((minor = proc_python_alone(pid)) != 0)
-		cli_error("process %d is CPython 3.%d with a single thread: "
-		    "gilwatch's helper starts with its second thread",
-		    (int)pid, minor);
 	else
 		return 0;
 	return 1;

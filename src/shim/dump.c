@@ -35,6 +35,8 @@ static pid_t sock_pid;
 static atomic_int helper_started;	/* see dump_need_helper */
 static atomic_int helper_running;	/* between its start and its end */
 static pthread_t helper_thread;
+static int helper_paused;		/* it stepped out for this fork */
+atomic_int dump_helper_resume;		/* and starts again: dump_resume */
 static void (*_Atomic job)(void);	/* dump_on_helper: what to run */
 static atomic_int job_done = -1;	/* and the pipe to say it ran */
 
@@ -42,9 +44,9 @@ static atomic_int job_done = -1;	/* and the pipe to say it ran */
 static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
-	static const char alone[] = "gilwatch: no thread dump: this Python "
-	    "process has a single thread, and gilwatch's helper starts with "
-	    "its second\n";
+	static const char alone[] = "gilwatch: no thread dump: gilwatch's "
+	    "helper stepped out for a fork and starts again at the program's "
+	    "next blocking call\n";
 	int saved = errno;
 
 	if (!atomic_load(&helper_started))
@@ -177,10 +179,11 @@ run_job(void)
 
 /*
  * Read what the wake pipe holds: 'd' asks for a dump, 'q' to quit,
- * 'x' to run the job of dump_on_helper.
+ * 'p' to step out for a fork (dump_fork_prepare), 'x' to run the job of
+ * dump_on_helper.
  */
 static void
-drain(int fd, int *dump, int *quit)
+drain(int fd, int *dump, int *quit, int *pause)
 {
 	char buf[64];
 	ssize_t n, i;
@@ -189,6 +192,8 @@ drain(int fd, int *dump, int *quit)
 		for (i = 0; i < n; i++) {
 			if (buf[i] == 'q')
 				*quit = 1;
+			else if (buf[i] == 'p')
+				*pause = 1;
 			else if (buf[i] == 'x')
 				run_job();
 			else
@@ -229,7 +234,7 @@ helper_main(void *arg)
 {
 	struct pollfd p[2];
 	uint64_t last_scan = 0, now;
-	int wait_ms, next, dump, quit = 0;
+	int wait_ms, next, dump, quit = 0, pause = 0;
 
 	thread_set_internal();
 	helper_thread = pthread_self();
@@ -241,12 +246,12 @@ helper_main(void *arg)
 	p[0].events = POLLIN;
 	p[1].fd = listen_fd;
 	p[1].events = POLLIN;
-	while (!quit) {
+	while (!quit && !pause) {
 		p[0].revents = p[1].revents = 0;
 		dump = 0;
 		if (poll(p, listen_fd == -1 ? 1 : 2, wait_ms) > 0) {
 			if (p[0].revents & POLLIN)
-				drain(wake[0], &dump, &quit);
+				drain(wake[0], &dump, &quit, &pause);
 			if (dump) {
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
 				if (config.stats)
@@ -266,7 +271,9 @@ helper_main(void *arg)
 		wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
 	}
 	atomic_store(&helper_running, 0);
-	dump_stop();
+	/* A pause keeps the socket and the publication for the next one. */
+	if (!pause)
+		dump_stop();
 	return NULL;
 }
 
@@ -283,8 +290,9 @@ dump_quit(void)
 		(void)!write(wake[1], "q", 1);
 }
 
+/* CPython 3.12 and later: os.fork() warns when it counts two threads. */
 static int
-waits_for_second_thread(void)
+fork_counts_threads(void)
 {
 	const struct py_runtime *rt = gil_runtime();
 
@@ -296,45 +304,91 @@ static int
 start_helper(void)
 {
 	sigset_t all, old;
-	pthread_t th;
 	int rc;
 
-	listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
-	if (listen_fd == -1)
-		msg_say("no control socket (%s): gilwatch dump will not "
-		    "reach pid %d", strerror(errno), (int)getpid());
-	else
-		sock_pid = getpid();
+	/* After a pause the socket is still there. */
+	if (listen_fd == -1 || sock_pid != getpid()) {
+		listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
+		if (listen_fd == -1)
+			msg_say("no control socket (%s): gilwatch dump will "
+			    "not reach pid %d", strerror(errno),
+			    (int)getpid());
+		else
+			sock_pid = getpid();
+	}
 	/* The helper inherits this mask: it takes none of the
 	 * program's signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = real.create(&th, NULL, helper_main, NULL);
+	/* Joinable: a fork may have to wait for it to leave. */
+	rc = real.create(&helper_thread, NULL, helper_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		msg_say("cannot start the helper thread: %s", strerror(rc));
 		return -1;
 	}
-	pthread_detach(th);
 	return 0;
 }
 
-/*
- * Start the helper now if it is not running.  In CPython 3.12 and later
- * it waits for the program's second thread instead: os.fork() there
- * warns when the process has more than one thread, so a single-threaded
- * Python program must stay single-threaded.  Such a program has nothing
- * to deadlock with but itself, which its own hooks report.
- */
+/* Start the helper now if it is not running. */
 void
 dump_need_helper(void)
 {
 	int expect = 0;
 
+	atomic_store_explicit(&dump_helper_resume, 0, memory_order_relaxed);
 	if (atomic_load_explicit(&helper_started, memory_order_relaxed) ||
 	    !atomic_compare_exchange_strong(&helper_started, &expect, 1))
 		return;
 	start_helper();
+}
+
+void
+dump_resume(void)
+{
+	if (atomic_exchange(&dump_helper_resume, 0))
+		dump_need_helper();
+}
+
+/*
+ * os.fork() in CPython 3.12 and later counts the process's threads in
+ * /proc and warns when there is more than one: the helper would make a
+ * single-threaded program warn (or fail, under -W error).  So before
+ * such a fork the helper leaves, and it is gone from the kernel's count
+ * before the fork starts.  It comes back at the parent's next mutex
+ * lock (dump_resume), which comes after the count: CPython takes none
+ * between the fork and its warning, and drops the GIL, with a mutex
+ * lock, at the next blocking call.  A helper that does not leave within
+ * a second (deep in a dump) stays, and the fork warns.
+ */
+void
+dump_fork_prepare(void)
+{
+	struct timespec until;
+	int spins;
+
+	helper_paused = 0;
+	if (!fork_counts_threads() || !atomic_load(&helper_running) ||
+	    thread_os_count() != 2 || wake[1] == -1 ||
+	    write(wake[1], "p", 1) != 1)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	if (pthread_timedjoin_np(helper_thread, NULL, &until) != 0)
+		return;
+	/* Joined is not yet uncounted: the kernel releases it just after. */
+	for (spins = 0; thread_os_count() > 1 && spins < 100000; spins++)
+		sched_yield();
+	atomic_store(&helper_started, 0);
+	helper_paused = 1;
+}
+
+void
+dump_fork_parent(void)
+{
+	if (helper_paused)
+		atomic_store(&dump_helper_resume, 1);
+	helper_paused = 0;
 }
 
 int
@@ -358,8 +412,7 @@ dump_start(void)
 			 */
 			break;
 		}
-	if (!waits_for_second_thread())
-		dump_need_helper();
+	dump_need_helper();
 	return 0;
 }
 
@@ -379,6 +432,8 @@ dump_after_fork_child(void)
 	 */
 	atomic_store(&helper_started, 0);
 	atomic_store(&helper_running, 0);
+	atomic_store(&dump_helper_resume, 0);
+	helper_paused = 0;
 	atomic_store(&job, NULL);
 	atomic_store(&job_done, -1);
 	dump_need_helper();

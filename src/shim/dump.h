@@ -1,6 +1,5 @@
 /*
- * The helper thread: one thread of gilwatch's own per process (in
- * CPython 3.12+ from the program's second thread on) that
+ * The helper thread: one thread of gilwatch's own per process that
  * writes the thread dump when the dump signal arrives, answers
  * `gilwatch dump PID` on the control socket, and runs the periodic
  * deadlock scan.  It blocks every signal, so the program's signals
@@ -8,6 +7,8 @@
  */
 #ifndef GW_DUMP_H
 #define GW_DUMP_H
+
+#include <stdatomic.h>
 
 /* Start the helper (and the socket, and the dump signal).  0 or -1. */
 int	dump_start(void);
@@ -17,6 +18,27 @@ void	dump_after_fork_child(void);
 
 /* The program is starting a thread: start the helper if not yet. */
 void	dump_need_helper(void);
+
+/*
+ * Fork handlers.  In CPython 3.12 and later a single-threaded program's
+ * fork must see a single thread: the helper leaves before it and is
+ * started again after it, in the parent, by dump_resume.
+ */
+void	dump_fork_prepare(void);
+void	dump_fork_parent(void);
+
+/* Start the helper again if a fork made it leave: from a mutex lock
+ * hook (never from a call that a signal handler may make). */
+extern atomic_int dump_helper_resume;
+void	dump_resume(void);
+
+static inline void
+dump_resume_if_paused(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&dump_helper_resume,
+	    memory_order_relaxed), 0))
+		dump_resume();
+}
 
 /* The program has no thread left: the helper leaves too. */
 void	dump_quit(void);

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 
+#include "dump.h"
 #include "gil.h"
 #include "hook.h"
 
@@ -34,6 +35,7 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 
 	if (t == NULL)
 		goto passthrough;
+	dump_resume_if_paused();
 	if (gil_is_internal_mutex((uintptr_t)m)) {
 		if (gil_is_mutex((uintptr_t)m))
 			gil_mutex_locking(t, site);

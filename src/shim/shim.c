@@ -44,6 +44,22 @@ sampler_aside(int signo)
 	    signo);
 }
 
+/* The helper leaves first: it may be unwinding, which the gate waits
+ * for. */
+static void
+fork_prepare(void)
+{
+	dump_fork_prepare();
+	stack_fork_prepare();
+}
+
+static void
+fork_parent(void)
+{
+	stack_fork_done();
+	dump_fork_parent();
+}
+
 static void
 after_fork_child(void)
 {
@@ -91,7 +107,7 @@ shim_init(void)
 	thread_last_exit = dump_quit;
 	thread_create_hook = dump_need_helper;
 	dump_start();
-	pthread_atfork(stack_fork_prepare, stack_fork_done, after_fork_child);
+	pthread_atfork(fork_prepare, fork_parent, after_fork_child);
 	atomic_store(&initialised, 1);
 	thread_leave_shim();
 	thread_self();

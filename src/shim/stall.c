@@ -1,8 +1,5 @@
 /* Stall detection and its report: see stall.h. */
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -73,29 +70,6 @@ stall_view(struct thread *t, uint64_t now, struct stall_thread *st)
 	return 0;
 }
 
-/* The kernel's count of our threads: field 20 of /proc/self/stat. */
-static int
-os_thread_count(void)
-{
-	char buf[1024], *p;
-	ssize_t len;
-	int fd, field;
-
-	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	len = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
-	/* The command name may hold spaces and ')': count after the last. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	for (field = 2; field < 20 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	return p != NULL ? atoi(p + 1) : -1;
-}
-
 static int
 grow(size_t n)
 {
@@ -127,7 +101,7 @@ stall_scan(void)
 			goto none;
 		n++;
 	}
-	if (!stall_rule(view, n, os_thread_count(), 1,
+	if (!stall_rule(view, n, thread_os_count(), 1,
 	    (uint64_t)config.stall_s * 1000000000u))
 		goto none;
 	sig = stall_signature(view, n);

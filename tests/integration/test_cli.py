@@ -44,31 +44,6 @@ class TestCliErrors(unittest.TestCase):
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
 
-    def test_dump_single_threaded_python(self):
-        """CPython 3.12+ with one thread has no helper yet: dump and top
-        say so in one line (not "not answering")."""
-        found, skips = gw.pythons(range(12, 14))
-        for line in skips:
-            print(line)
-        alone = ("import os\n"
-            "os.write(2, b'gw-sample: pid %d\\n' % os.getpid())\n"
-            "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
-            "while os.read(int(os.environ['GW_HOLD_FD']), 64): pass\n")
-        if not found:
-            self.skipTest("no CPython 3.12 or later installed")
-        for label, exe in found:
-            with self.subTest(python=label), gw.tempdir() as tmp, \
-                gw.Proc(gw.gilwatch_cmd([exe, "-c", alone]), tmp) as p:
-                p.wait_ready()
-                pid = str(p.info().pid)
-                for cmd in (["dump", pid], ["top", "--once", pid]):
-                    r = gw.run([gw.GILWATCH, *cmd])
-                    self.assertEqual(r.returncode, 1, r)
-                    self.assertTrue(one_line(r), r)
-                    self.assertIn("with a single thread", r.stderr)
-                p.release()
-                self.assertEqual(p.wait(), 0, p.describe())
-
     def test_bad_usage(self):
         true = shutil.which("true") or "/bin/true"
         cases = [

@@ -537,6 +537,41 @@ class TestPyStall(PythonCase):
                      gw.python_frames(thr[main])])
 
 
+class TestSingleThread(PythonCase):
+    # Forks with no thread of its own besides main, with every warning
+    # shown, then parks: CPython 3.12+ warns if the fork counts two.
+    ALONE = ("import os\n"
+        "os.write(2, b'gw-sample: pid %d\\n' % os.getpid())\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
+        "while os.read(int(os.environ['GW_HOLD_FD']), 64): pass\n")
+
+    def test_fork_and_dump(self):
+        """A single-threaded program forks as one (3.12+ would warn on
+        gilwatch's helper: it leaves for the fork), and is dumped and
+        watched all the same, before the helper's next fork."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), \
+                gw.Proc(gw.gilwatch_cmd([exe, "-W", "always", "-c",
+                    self.ALONE], ["--no-report"]), self.tmpdir()) as p:
+                p.wait_ready()
+                pid = p.info().pid
+                r, docs = gw.dump_json(pid)
+                self.assertEqual((r.returncode, len(docs)), (0, 1), r)
+                thr = gw.threads(docs[0])
+                self.assertEqual(list(thr), [pid], docs)
+                self.assertIn("<module>",
+                    [f for f, _, _ in gw.python_frames(thr[pid])])
+                r = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+                self.assertNotIn("Warning", p.stderr())
+
+
 class TestGilNumpy(PythonCase):
     def numpy_pythons(self):
         """The interpreters that can import numpy; the others are
