@@ -158,6 +158,9 @@ publish_start(void)
 	struct shm_proc p;
 	char command[GW_SHM_COMMAND_LEN];
 
+	/* The helper back from a fork (dump_fork_prepare): same file. */
+	if (pub.pid == getpid() && !atomic_load(&pub.stopped))
+		return;
 	if (pub.pid != 0 && pub.pid != getpid()) {
 		/* A fork child: the file and the caches are the parent's. */
 		shm_writer_forget(&pub.w);

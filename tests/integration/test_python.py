@@ -538,21 +538,23 @@ class TestPyStall(PythonCase):
 
 
 class TestSingleThread(PythonCase):
-    # Forks with no thread of its own besides main, with every warning
-    # shown, then parks: CPython 3.12+ warns if the fork counts two.
+    # Forks, 20 times, with no thread of its own besides main and every
+    # warning shown, then parks: CPython 3.12+ warns if a fork counts two.
     ALONE = ("import os\n"
         "os.write(2, b'gw-sample: pid %d\\n' % os.getpid())\n"
-        "pid = os.fork()\n"
-        "if pid == 0:\n"
-        "    os._exit(0)\n"
-        "os.waitpid(pid, 0)\n"
+        "for _ in range(20):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n"
         "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
         "while os.read(int(os.environ['GW_HOLD_FD']), 64): pass\n")
 
     def test_fork_and_dump(self):
         """A single-threaded program forks as one (3.12+ would warn on
-        gilwatch's helper: it leaves for the fork), and is dumped and
-        watched all the same, before the helper's next fork."""
+        gilwatch's helper: it leaves for each fork), and is dumped and
+        watched all the same; the helper comes back to the publication
+        it left, not to a new one each time."""
         for label, exe in self.each_python():
             with self.subTest(python=label), \
                 gw.Proc(gw.gilwatch_cmd([exe, "-W", "always", "-c",
@@ -567,6 +569,9 @@ class TestSingleThread(PythonCase):
                     [f for f, _, _ in gw.python_frames(thr[pid])])
                 r = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
                 self.assertEqual(r.returncode, 0, r)
+                with open("/proc/%d/maps" % pid) as f:
+                    shm = [l for l in f if "%d.shm" % pid in l]
+                self.assertEqual(len(shm), 1, shm)
                 p.release()
                 self.assertEqual(p.wait(), 0, p.describe())
                 self.assertNotIn("Warning", p.stderr())
