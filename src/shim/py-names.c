@@ -581,8 +581,8 @@ from_bootstrap(const struct py_runtime *rt, uintptr_t ts, uintptr_t *thread)
 	    (size_t)n < sizeof(tail) - 1 ||
 	    strcmp(buf + n - (sizeof(tail) - 1), tail) != 0)
 		return -1;
-	return py_read_ptr(frame + (uintptr_t)o->fr_localsplus, thread) == -1 ||
-	    *thread == 0 ? -1 : 0;
+	return py_frame_local(rt, frame, 0, thread) == -1 || *thread == 0 ?
+	    -1 : 0;
 }
 
 int

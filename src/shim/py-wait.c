@@ -50,10 +50,8 @@ local(const struct py_runtime *rt, const struct py_frame *f, int i)
 {
 	uintptr_t v;
 
-	if (rt->off->fr_localsplus < 0 || f->frame == 0 ||
-	    (f->flags & PY_FRAME_INVALID) ||
-	    py_read_ptr(f->frame + (uintptr_t)rt->off->fr_localsplus +
-	    (uintptr_t)i * sizeof(uintptr_t), &v) == -1)
+	if ((f->flags & PY_FRAME_INVALID) ||
+	    py_frame_local(rt, f->frame, i, &v) == -1)
 		return 0;
 	return v;
 }

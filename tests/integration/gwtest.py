@@ -462,7 +462,7 @@ def tempdir():
 # --- Python interpreters and Python samples -------------------------------
 
 PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-PY_MINORS = range(8, 14)        # the CPython versions gilwatch knows
+PY_MINORS = range(8, 15)        # the CPython versions gilwatch knows
 PY_SAMPLES = os.path.join(ROOT, "samples")
 PYPROGS = os.path.join(ROOT, "tests", "integration", "pyprog")
 
