@@ -121,6 +121,9 @@ struct py_offsets {
 	int	rlock_owner;		/* unsigned long, thread_id of owner */
 	int	rlock_count;		/* unsigned long (3.14: the level,
 					   acquires after the first) */
+	int	rlock_locked;		/* 3.14: its PyMutex byte */
+	int	mx_parked;		/* 3.14: PyMutex bit, a thread is
+					   parked on it */
 
 	/* Names of threads (py-names.c) */
 	int	is_modules;		/* sys.modules, a dict */
@@ -518,6 +521,9 @@ struct py_wait {
 	unsigned long	 joined;	/* JOIN: pthread_t of the thread
 					   joined; 0 when not found */
 	int		 at;		/* index of the frame that waits */
+	int		 lock_parked;	/* NOTIFY, 3.14: a thread parks on the
+					   Condition's lock (or it could not
+					   be read): maybe this one */
 };
 
 /*
