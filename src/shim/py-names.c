@@ -3,7 +3,7 @@
  *
  * A name is an instance attribute (Thread._name), so this reads dicts:
  * sys.modules, a module's globals, threading._active and an instance's
- * attributes, in the layouts of 3.8-3.13 (py-offsets.h).  Keys are
+ * attributes, in the layouts of 3.8-3.14 (py-offsets.h).  Keys are
  * looked up as the interpreter looks them up (the same probe sequence
  * over the index table) once their hash is known; a str key's hash is
  * only known after a first scan of the entries has found it by content

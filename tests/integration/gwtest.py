@@ -518,6 +518,14 @@ def py_minor(exe):
     return int(python_version(exe).split(".")[1])
 
 
+def py_locks_seen(exe):
+    """Does gilwatch see Python's own locks taken and waited for?  Up to
+    3.13 threading.Lock and RLock are semaphores; 3.14 made them
+    PyMutexes, taken with atomics that no hook sees and that record no
+    owner (a blocked acquire parks on a semaphore of its own)."""
+    return py_minor(exe) <= 13
+
+
 def source_marks(path):
     """"# MARK:name" comments in a source file: name -> line number."""
     out = {}

@@ -10,7 +10,7 @@ GIL is released) to dump every thread's frames from interpreter memory.
 The blocked threads must match exactly: function, qualified name (3.11+),
 file and line, innermost first.
 
-Interpreters: pyenv's 3.8-3.13 ($PYENV_ROOT/versions/3.X.Y) and Debian's
+Interpreters: pyenv's 3.8-3.14 ($PYENV_ROOT/versions/3.X.Y) and Debian's
 static /usr/bin/python3.11; a missing one is a skip that says so.
 """
 
@@ -566,8 +566,8 @@ class TestPySubinterpreter(unittest.TestCase):
         builds += [e for e in ("/usr/bin/python3.%d" % m for m in MINORS)
             if os.access(e, os.X_OK)]
         if not builds:
-            print("skip: no python3.8-3.13 installed")
-            self.skipTest("no python3.8-3.13 installed")
+            print("skip: no python3.8-3.14 installed")
+            self.skipTest("no python3.8-3.14 installed")
         for exe in builds:
             with self.subTest(python=exe), gw.tempdir() as tmp:
                 script = os.path.join(tmp, "sub.py")
