@@ -143,7 +143,7 @@ blocked(const struct source *s, const struct row *r, int compact,
 	fmt_dur(t->state_ns, age, sizeof age);
 	owners(t, who, sizeof who);
 	/* Python's Thread.join blocks on a lock (up to 3.12) or a
-	 * semaphore of the thread's own (3.13): a join all the same. */
+	 * semaphore of the thread's own (3.13+): a join all the same. */
 	if (t->state == GW_STATE_JOINING ||
 	    t->py_wait.kind == GW_SHM_PYWAIT_JOIN)
 		snprintf(buf, len, "%s %s %s %s", word, compact ? "join" :

@@ -295,6 +295,30 @@ gil_thread_frames(struct thread *t, struct py_frame *out, int max)
 	return py_tstate_frames(&rt, ts, out, max);
 }
 
+/*
+ * Does t, in Condition.wait, wait for a notify?  Up to 3.13 the waiter
+ * lock is a semaphore the thread took itself, and it waits on that one
+ * (not on the Condition's lock, taken back after).  3.14's locks are
+ * PyMutexes: a blocked acquire parks on a semaphore of the thread's own,
+ * which nobody else holds, whichever lock it is; it waits for a notify
+ * unless a thread parks on the Condition's lock (when that thread may
+ * be t, taking it back: then no claim is made).
+ */
+static int
+notify_blocked(struct thread *t, const struct waitinfo *w,
+    const struct py_wait *pw)
+{
+	pid_t owner;
+
+	if (w->kind != GW_LOCK_SEM || w->rec == NULL)
+		return 0;
+	owner = atomic_load(&w->rec->owner);
+	if (rt.off->lock_sem >= 0)
+		return owner == atomic_load(&t->tid);
+	return (owner == 0 || owner == atomic_load(&t->tid)) &&
+	    !pw->lock_parked;
+}
+
 int
 gil_thread_wait(struct thread *t, const struct waitinfo *w,
     const struct py_frame *f, int n, struct py_wait *pw)
@@ -302,9 +326,7 @@ gil_thread_wait(struct thread *t, const struct waitinfo *w,
 	if (!present || py_thread_wait(&rt, (unsigned long)t->self, f, n,
 	    pw) == -1)
 		return -1;
-	if (pw->kind == PY_WAIT_NOTIFY && !(w->kind == GW_LOCK_SEM &&
-	    w->rec != NULL && atomic_load(&w->rec->owner) ==
-	    atomic_load(&t->tid))) {
+	if (pw->kind == PY_WAIT_NOTIFY && !notify_blocked(t, w, pw)) {
 		memset(pw, 0, sizeof *pw);
 		return -1;
 	}

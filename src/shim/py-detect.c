@@ -23,14 +23,25 @@
 static struct py_offsets detected;
 
 /*
- * _Py_DebugOffsets as CPython 3.13 lays it out at offset 0 of
- * _PyRuntime: all uint64_t, groups in this order.  Only read when the
- * cookie matches and its version field says 3.13: 3.14 changed it.
+ * The head of _Py_DebugOffsets at offset 0 of _PyRuntime (3.13+), the
+ * same in 3.13 and 3.14: a cookie, the version, the free-threading flag.
  */
-struct debug_offsets_313 {
+struct debug_head {
 	char		cookie[8];
 	uint64_t	version;
 	uint64_t	free_threaded;
+};
+
+/*
+ * _Py_DebugOffsets as CPython 3.13 lays it out: all uint64_t, groups in
+ * this order.  Only read when the cookie matches and its version field
+ * says 3.13.  3.14 added fields inside the groups: there only the head
+ * is read, for the free-threading flag, and the generated table (the
+ * same headers' facts, measured) stands alone; py_gil_locate's checks
+ * still test it against the live runtime.
+ */
+struct debug_offsets_313 {
+	struct debug_head head;
 	struct {
 		uint64_t size, finalizing, interpreters_head;
 	} runtime;
@@ -157,10 +168,11 @@ take(int *field, uint64_t v, int *changed)
 }
 
 /*
- * 3.13+: the interpreter states its own layout.  Prefer it where it
- * overlaps with the table; what it does not give (GIL condition
- * variables, bit positions, owner values, the line table format) stays
- * from the table.  Returns 0, or -1 for a free-threaded build.
+ * 3.13+: the interpreter states its own layout.  On 3.13, prefer it
+ * where it overlaps with the table; what it does not give (GIL
+ * condition variables, bit positions, owner values, the line table
+ * format) stays from the table.  Returns 0, or -1 for a free-threaded
+ * build.
  */
 static int
 debug_offsets(struct py_runtime *rt, struct py_offsets *o)
@@ -169,16 +181,18 @@ debug_offsets(struct py_runtime *rt, struct py_offsets *o)
 	unsigned long want;
 	int changed = 0;
 
-	if (py_read(rt->runtime, &d, sizeof(d)) == -1 ||
-	    memcmp(d.cookie, "xdebugpy", 8) != 0)
+	if (py_read(rt->runtime, &d.head, sizeof(d.head)) == -1 ||
+	    memcmp(d.head.cookie, "xdebugpy", 8) != 0)
 		return 0;
 	want = (unsigned long)rt->major << 24 | (unsigned long)rt->minor << 16;
-	if ((d.version & 0xffff0000UL) != want)
+	if ((d.head.version & 0xffff0000UL) != want)
 		return 0;
-	if (d.free_threaded) {
+	if (d.head.free_threaded) {
 		rt->free_threaded = 1;
 		return -1;
 	}
+	if (rt->minor != 13 || py_read(rt->runtime, &d, sizeof(d)) == -1)
+		return 0;
 	take(&o->rt_interp_head, d.runtime.interpreters_head, &changed);
 	take(&o->rt_finalizing, d.runtime.finalizing, &changed);
 	take(&o->is_next, d.interp.next, &changed);
@@ -234,7 +248,7 @@ py_detect(struct py_runtime *rt)
 	}
 	if (rt->major != 3 || (t = offsets_find(rt->major, rt->minor,
 	    rt->micro)) == NULL) {
-		refuse(rt, "CPython %d.%d.%d is not supported (3.8-3.13 are)",
+		refuse(rt, "CPython %d.%d.%d is not supported (3.8-3.14 are)",
 		    rt->major, rt->minor, rt->micro);
 		return -1;
 	}

@@ -212,7 +212,7 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 		return -1;
 	memset(f, 0, sizeof(*f));
 	f->back = py_ptr_at(b, o->fr_back);
-	f->code = py_ptr_at(b, o->fr_code);
+	f->code = py_ref(o, py_ptr_at(b, o->fr_code));
 	if (o->fr_lasti >= 0) {
 		if (rt->type_frame != 0 &&
 		    py_ptr_at(b, o->ob_type) != rt->type_frame)
@@ -309,6 +309,16 @@ frame_fill(const struct py_runtime *rt, struct py_frame *f, uintptr_t frame,
 }
 
 /*
+ * Does a frame with this owner belong to C (3.12+ entry frames, 3.14's
+ * interpreter and C stack frames)?  The owner values of C's come last.
+ */
+static int
+c_owned(const struct py_offsets *o, int owner)
+{
+	return o->fr_owner_cstack >= 0 && owner >= o->fr_owner_cstack;
+}
+
+/*
  * Should frame f be shown?  1 yes, 0 skip it (owned by C, not started),
  * -1 when it fails a check.  *c and *addr (byte offset of the current
  * instruction, -1 before the first) describe it.
@@ -326,8 +336,8 @@ frame_look(const struct py_runtime *rt, const struct frame *f,
 		*addr = f->lasti < 0 ? -1 : (long)f->lasti * o->fr_lasti_bytes;
 		return 1;
 	}
-	/* 3.12+ entry frames (3.13: executable None) belong to C. */
-	if (o->fr_owner_cstack >= 0 && f->owner == o->fr_owner_cstack)
+	/* 3.12+ entry frames (3.13+: executable None) belong to C. */
+	if (c_owned(o, f->owner))
 		return 0;
 	if (code_read(rt, f->code, c) == -1)
 		return -1;
@@ -483,7 +493,7 @@ py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
 	for (int steps = 0; fp != 0; steps++, fp = f.back) {
 		if (steps == PY_WALK_MAX || frame_read(rt, fp, &f) == -1)
 			return -1;
-		if (o->fr_owner_cstack >= 0 && f.owner == o->fr_owner_cstack)
+		if (c_owned(o, f.owner))
 			continue;
 		*frame = fp;
 		*code = f.code;
@@ -522,6 +532,9 @@ thread_read(const struct py_offsets *o, uintptr_t ts, uintptr_t interp,
 	if (o->ts_status_holds_gil >= 0 && py_read(ts +
 	    (uintptr_t)o->ts_status, &status, sizeof(status)) == 0)
 		t->holds_gil = (int)(status >> o->ts_status_holds_gil & 1);
+	else if (o->ts_holds_gil >= 0 &&
+	    py_read_int(ts + (uintptr_t)o->ts_holds_gil, &state) == 0)
+		t->holds_gil = state != 0;
 	t->tstate = ts;
 	t->interp = interp;
 	return 0;
@@ -645,7 +658,7 @@ py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 		return -1;
 	fp = own_first_frame(o, ts);
 	for (steps = 0; fp != 0 && steps < 8; steps++) {
-		code = OWN(uintptr_t, fp, o->fr_code);
+		code = py_ref(o, OWN(uintptr_t, fp, o->fr_code));
 		if (o->fr_lasti >= 0) {
 			int lasti = OWN(int, fp, o->fr_lasti);
 
@@ -654,8 +667,7 @@ py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 			    (long)lasti * o->fr_lasti_bytes;
 			return 0;
 		}
-		if (o->fr_owner_cstack < 0 ||
-		    OWN(signed char, fp, o->fr_owner) != o->fr_owner_cstack) {
+		if (!c_owned(o, OWN(signed char, fp, o->fr_owner))) {
 			site->code = code;
 			site->addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
 			    (code + (uintptr_t)o->co_code_adaptive));
@@ -676,5 +688,19 @@ py_site_frame(const struct py_runtime *rt, const struct py_site *site,
 	    code_read(rt, site->code, &c) == -1)
 		return -1;
 	frame_fill(rt, out, 0, &c, site->addr);
+	return 0;
+}
+
+int
+py_frame_local(const struct py_runtime *rt, uintptr_t frame, int i,
+    uintptr_t *v)
+{
+	const struct py_offsets *o = rt->off;
+
+	if (o == NULL || o->fr_localsplus < 0 || frame == 0 ||
+	    py_read_ptr(frame + (uintptr_t)o->fr_localsplus +
+	    (uintptr_t)i * sizeof(uintptr_t), v) == -1)
+		return -1;
+	*v = py_ref(o, *v);
 	return 0;
 }

@@ -3,7 +3,7 @@
  *
  * A name is an instance attribute (Thread._name), so this reads dicts:
  * sys.modules, a module's globals, threading._active and an instance's
- * attributes, in the layouts of 3.8-3.13 (py-offsets.h).  Keys are
+ * attributes, in the layouts of 3.8-3.14 (py-offsets.h).  Keys are
  * looked up as the interpreter looks them up (the same probe sequence
  * over the index table) once their hash is known; a str key's hash is
  * only known after a first scan of the entries has found it by content
@@ -581,8 +581,8 @@ from_bootstrap(const struct py_runtime *rt, uintptr_t ts, uintptr_t *thread)
 	    (size_t)n < sizeof(tail) - 1 ||
 	    strcmp(buf + n - (sizeof(tail) - 1), tail) != 0)
 		return -1;
-	return py_read_ptr(frame + (uintptr_t)o->fr_localsplus, thread) == -1 ||
-	    *thread == 0 ? -1 : 0;
+	return py_frame_local(rt, frame, 0, thread) == -1 || *thread == 0 ?
+	    -1 : 0;
 }
 
 int

@@ -9,6 +9,7 @@
  * to) are the `self` of the frames on the way in, so they are read from
  * there: the first local of a method's frame is self.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "py.h"
@@ -50,10 +51,8 @@ local(const struct py_runtime *rt, const struct py_frame *f, int i)
 {
 	uintptr_t v;
 
-	if (rt->off->fr_localsplus < 0 || f->frame == 0 ||
-	    (f->flags & PY_FRAME_INVALID) ||
-	    py_read_ptr(f->frame + (uintptr_t)rt->off->fr_localsplus +
-	    (uintptr_t)i * sizeof(uintptr_t), &v) == -1)
+	if ((f->flags & PY_FRAME_INVALID) ||
+	    py_frame_local(rt, f->frame, i, &v) == -1)
 		return 0;
 	return v;
 }
@@ -146,6 +145,41 @@ holder_of(const struct py_runtime *rt, const struct py_frame *f,
 }
 
 /*
+ * 3.14: does a thread park on the Condition's own lock (_lock)?  Its
+ * Lock or RLock is a PyMutex there, and every blocked acquire parks on
+ * a semaphore of the thread's own, so the semaphore cannot tell a wait
+ * for a notify (on the private waiter lock) from one to take _lock
+ * back after it; a parked bit on _lock can.  1 parked, or unknown (not
+ * a _thread lock, unreadable); 0 not parked.
+ */
+static int
+cond_lock_parked(const struct py_runtime *rt, uintptr_t cond)
+{
+	static _Atomic long hash_lock = -1;	/* of "_lock" */
+	const struct py_offsets *o = rt->off;
+	long h = atomic_load_explicit(&hash_lock, memory_order_relaxed);
+	char type[PY_NAME_MAX];
+	uintptr_t lock;
+	unsigned char bits;
+	int off;
+
+	if (py_attr_get(rt, cond, "_lock", &h, &lock) == -1)
+		return 1;
+	atomic_store_explicit(&hash_lock, h, memory_order_relaxed);
+	if (type_name(rt, lock, type, sizeof(type)) == -1)
+		return 1;
+	if (strcmp(type, "_thread.lock") == 0)
+		off = o->lock_locked;
+	else if (strcmp(type, "_thread.RLock") == 0)
+		off = o->rlock_locked;
+	else
+		return 1;
+	if (off < 0 || py_read(lock + (uintptr_t)off, &bits, 1) == -1)
+		return 1;
+	return (bits & o->mx_parked) != 0;
+}
+
+/*
  * Condition.wait, called directly or through Condition.wait_for; the
  * frame after those is the one that waits, and what holds the
  * Condition there is what the program waits through.
@@ -163,6 +197,8 @@ notify_wait(const struct py_runtime *rt, const struct py_frame *f, int n,
 		i++;
 	w->kind = PY_WAIT_NOTIFY;
 	w->at = i < n ? i : 0;
+	if (rt->off->mx_parked > 0)
+		w->lock_parked = cond_lock_parked(rt, w->object);
 	if (i < n)
 		(void)holder_of(rt, &f[i], w->object, w);
 	return 0;

@@ -8,11 +8,12 @@
  * structure is checked before it is believed (object types, back links).
  * Garbage gives "<invalid>" or an error, never a crash.
  *
- * Supported: CPython 3.8-3.13, default (GIL) release builds, x86-64 Linux.
+ * Supported: CPython 3.8-3.14, default (GIL) release builds, x86-64 Linux.
  * Other builds are refused with a reason, never guessed at.  Offsets come
  * from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13
  * the interpreter's own _Py_DebugOffsets take precedence where they
- * overlap.
+ * overlap (3.14 changed their layout: there only their cookie, version
+ * and free-threading flag are read).
  */
 #ifndef GW_PY_H
 #define GW_PY_H
@@ -68,24 +69,29 @@ struct py_offsets {
 	int	ts_frame;		/* PyFrameObject * (<=3.10) */
 	int	ts_cframe;		/* _PyCFrame * (3.10-3.12) */
 	int	cf_current_frame;	/* in _PyCFrame (3.11, 3.12) */
-	int	ts_current_frame;	/* _PyInterpreterFrame * (3.13) */
+	int	ts_current_frame;	/* _PyInterpreterFrame * (3.13+) */
 	int	ts_thread_id;		/* unsigned long, pthread_self() */
 	int	ts_native_thread_id;	/* unsigned long, gettid() (3.11+) */
 	int	ts_status;		/* 32-bit _status word (3.12+) */
 	int	ts_status_active;	/* bit of _status.active */
 	int	ts_status_holds_gil;	/* bit of _status.holds_gil (3.13) */
-	int	ts_state;		/* int (3.13) */
+	int	ts_holds_gil;		/* int holds_gil (3.14+) */
+	int	ts_state;		/* int (3.13+) */
 	int	ts_state_attached;	/* its value when attached */
 
 	/* PyFrameObject (<=3.10), _PyInterpreterFrame (3.11+) */
 	int	fr_back;		/* f_back, previous */
-	int	fr_code;		/* f_code, f_executable (3.13) */
+	int	fr_code;		/* f_code, f_executable (3.13+) */
 	int	fr_lasti;		/* int f_lasti (<=3.10) */
 	int	fr_lasti_bytes;		/* bytes per unit of f_lasti/instr */
-	int	fr_instr;		/* prev_instr, instr_ptr (3.13) */
+	int	fr_instr;		/* prev_instr, instr_ptr (3.13+) */
 	int	fr_owner;		/* char */
 	int	fr_owner_generator;	/* owner values */
-	int	fr_owner_cstack;
+	int	fr_owner_cstack;	/* this and every higher owner: a
+					   frame of C's (3.14: INTERPRETER,
+					   CSTACK) */
+	int	fr_ref_tags;		/* tag bits of f_executable and the
+					   locals (3.14 _PyStackRef), else 0 */
 
 	/* PyCodeObject */
 	int	co_firstlineno;		/* int */
@@ -109,11 +115,15 @@ struct py_offsets {
 	int	u_ready_bit;		/* <=3.11: 0 means not ready */
 
 	/* _thread.lock and _thread.RLock (measured on live objects) */
-	int	lock_sem;		/* sem_t * */
-	int	lock_locked;		/* char */
-	int	rlock_sem;		/* sem_t * */
+	int	lock_sem;		/* sem_t *; -1 (3.14: a PyMutex) */
+	int	lock_locked;		/* char (3.14: the PyMutex byte) */
+	int	rlock_sem;		/* sem_t *; -1 (3.14) */
 	int	rlock_owner;		/* unsigned long, thread_id of owner */
-	int	rlock_count;		/* unsigned long */
+	int	rlock_count;		/* unsigned long (3.14: the level,
+					   acquires after the first) */
+	int	rlock_locked;		/* 3.14: its PyMutex byte */
+	int	mx_parked;		/* 3.14: PyMutex bit, a thread is
+					   parked on it */
 
 	/* Names of threads (py-names.c) */
 	int	is_modules;		/* sys.modules, a dict */
@@ -127,7 +137,7 @@ struct py_offsets {
 	int	ob_dict_layout;		/* PY_DICT_* */
 	int	ob_managed_dict;	/* bytes before the object (3.11+) */
 	int	ob_managed_values;	/* same, the values pointer (3.11) */
-	int	ob_inline_values;	/* bytes after the object (3.13) */
+	int	ob_inline_values;	/* bytes after the object (3.13+) */
 	int	dict_keys, dict_values;	/* PyDictObject ma_keys, ma_values */
 	int	dv_values, dv_valid;	/* PyDictValues (3.11+) */
 	int	dk_size;		/* Py_ssize_t (<=3.10) */
@@ -145,7 +155,7 @@ struct py_offsets {
 					   before the object */
 #define PY_DICT_TAGGED		3	/* 3.12: one word before it, values
 					   tagged with bit 0 */
-#define PY_DICT_INLINE		4	/* 3.13: values after the header,
+#define PY_DICT_INLINE		4	/* 3.13+: values after the header,
 					   dict pointer before it */
 
 #define PY_LINES_LNOTAB		1	/* 3.8, 3.9 */
@@ -165,7 +175,7 @@ struct py_runtime {
 	int		 gil_confirmed;	/* gil checked in an initialised
 					   runtime, not only predicted */
 	int		 free_threaded;
-	int		 debug_offsets;	/* 3.13+: _Py_DebugOffsets used */
+	int		 debug_offsets;	/* 3.13: _Py_DebugOffsets used */
 	uintptr_t	 type_code;	/* &PyCode_Type, ... or 0 */
 	uintptr_t	 type_unicode;
 	uintptr_t	 type_bytes;
@@ -182,8 +192,8 @@ struct py_thread {
 	uintptr_t	 interp;
 	unsigned long	 thread_id;	/* pthread_t of the thread */
 	pid_t		 tid;		/* kernel TID, 0 before 3.11 */
-	int		 attached;	/* 3.13: state is attached; else -1 */
-	int		 holds_gil;	/* 3.13: _status.holds_gil; else -1 */
+	int		 attached;	/* 3.13+: state is attached; else -1 */
+	int		 holds_gil;	/* 3.13+: holds_gil; else -1 */
 };
 
 /* One Python frame. */
@@ -207,6 +217,14 @@ static inline const char *
 py_frame_name(const struct py_frame *f)
 {
 	return f->qualname[0] != '\0' ? f->qualname : f->function;
+}
+
+/* An object pointer from a frame's slot: 3.14's _PyStackRef carries
+ * tag bits below the pointer. */
+static inline uintptr_t
+py_ref(const struct py_offsets *o, uintptr_t v)
+{
+	return v & ~(uintptr_t)o->fr_ref_tags;
 }
 
 /* What the GIL looks like right now (fields read one by one: racy). */
@@ -293,7 +311,7 @@ void	py_mem_after_fork_child(void);
 /*
  * Find CPython in this process and fill rt.  Returns 0 when it is a
  * supported build, -1 otherwise with rt->why_not saying why ("no CPython
- * in this process", "CPython 3.14.0 is not supported", ...).
+ * in this process", "CPython 3.15.0 is not supported", ...).
  * Works before the interpreter is initialised: the version and the
  * offsets are known then, the GIL may only be predicted (see
  * py_gil_locate).  Reads the version from Py_Version (3.11+) or, before
@@ -412,6 +430,14 @@ int	py_site_frame(const struct py_runtime *rt, const struct py_site *site,
 int	py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
 	    uintptr_t *frame, uintptr_t *code);
 
+/*
+ * Local i of a frame (0: self, in a method), its tag bits (3.14) masked
+ * off: 0 and *v, or -1 when the version has no such slot or it is
+ * unreadable.  The value is not checked: callers check its type.
+ */
+int	py_frame_local(const struct py_runtime *rt, uintptr_t frame, int i,
+	    uintptr_t *v);
+
 /* py-names.c */
 
 /*
@@ -495,6 +521,9 @@ struct py_wait {
 	unsigned long	 joined;	/* JOIN: pthread_t of the thread
 					   joined; 0 when not found */
 	int		 at;		/* index of the frame that waits */
+	int		 lock_parked;	/* NOTIFY, 3.14: a thread parks on the
+					   Condition's lock (or it could not
+					   be read): maybe this one */
 };
 
 /*

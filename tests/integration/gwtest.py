@@ -463,7 +463,7 @@ def tempdir():
 # --- Python interpreters and Python samples -------------------------------
 
 PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-PY_MINORS = range(8, 14)        # the CPython versions gilwatch knows
+PY_MINORS = range(8, 15)        # the CPython versions gilwatch knows
 PY_SAMPLES = os.path.join(ROOT, "samples")
 PYPROGS = os.path.join(ROOT, "tests", "integration", "pyprog")
 
@@ -517,6 +517,14 @@ def python_version(exe):
 
 def py_minor(exe):
     return int(python_version(exe).split(".")[1])
+
+
+def py_locks_seen(exe):
+    """Does gilwatch see Python's own locks taken and waited for?  Up to
+    3.13 threading.Lock and RLock are semaphores; 3.14 made them
+    PyMutexes, taken with atomics that no hook sees and that record no
+    owner (a blocked acquire parks on a semaphore of its own)."""
+    return py_minor(exe) <= 13
 
 
 def source_marks(path):

@@ -10,7 +10,7 @@ GIL is released) to dump every thread's frames from interpreter memory.
 The blocked threads must match exactly: function, qualified name (3.11+),
 file and line, innermost first.
 
-Interpreters: pyenv's 3.8-3.13 ($PYENV_ROOT/versions/3.X.Y) and Debian's
+Interpreters: pyenv's 3.8-3.14 ($PYENV_ROOT/versions/3.X.Y) and Debian's
 static /usr/bin/python3.11; a missing one is a skip that says so.
 """
 
@@ -28,7 +28,7 @@ except ImportError:
 
 PYPROBE = os.path.join(gw.BUILD, "tests", "pyprobe.so")
 GEN = os.path.join(gw.ROOT, "tools", "gen-pyoffsets")
-MINORS = range(8, 14)
+MINORS = range(8, 15)
 INTERVAL_US = 12300         # sys.setswitchinterval(0.0123) in SCRIPT
 
 # The interpreter under test runs this.  "# MARK:name" lines are where
@@ -448,8 +448,10 @@ class TestPyFrames(unittest.TestCase):
         self.assertTrue(rt["gil_confirmed"], rt)
         self.assertEqual(rt["gil"], rt["gil_predicted"], rt)
         self.assertEqual(rt["free_threaded"], 0)
-        self.assertEqual(rt["debug_offsets"], 1 if ver[1] >= 13 else 0,
-            "3.13+ must use _Py_DebugOffsets, and agree with the table")
+        # 3.14 changed _Py_DebugOffsets' layout: gilwatch reads only its
+        # head there (the free-threading flag), the table stands alone.
+        self.assertEqual(rt["debug_offsets"], 1 if ver[1] == 13 else 0,
+            "3.13 must use _Py_DebugOffsets, and agree with the table")
         g = rt["gil"]
         self.assertEqual((rt["gil_cond"] - g, rt["gil_mutex"] - g,
             rt["gil_switch_cond"] - g, rt["gil_switch_mutex"] - g),
@@ -564,8 +566,8 @@ class TestPySubinterpreter(unittest.TestCase):
         builds += [e for e in ("/usr/bin/python3.%d" % m for m in MINORS)
             if os.access(e, os.X_OK)]
         if not builds:
-            print("skip: no python3.8-3.13 installed")
-            self.skipTest("no python3.8-3.13 installed")
+            print("skip: no python3.8-3.14 installed")
+            self.skipTest("no python3.8-3.14 installed")
         for exe in builds:
             with self.subTest(python=exe), gw.tempdir() as tmp:
                 script = os.path.join(tmp, "sub.py")
@@ -675,8 +677,8 @@ class TestPyDetect(unittest.TestCase):
         self.refused([], "no CPython in this process")
 
     def test_unknown_version(self):
-        self.refused(["RUNTIME", "VERSION=0x030e00f0UL"],
-            "CPython 3.14.0 is not supported")
+        self.refused(["RUNTIME", "VERSION=0x030f00f0UL"],
+            "CPython 3.15.0 is not supported")
         self.refused(["RUNTIME", "VERSION=0x020700f0UL"],
             "CPython 2.7.0 is not supported")
 
@@ -695,15 +697,19 @@ class TestPyDetect(unittest.TestCase):
         self.assertEqual(rt["gil"] - rt["runtime"], table_entry(10)["rt_gil"])
 
     def test_debug_build(self):
-        self.refused(["RUNTIME", "VERSION=0x030b07f0UL", "DEBUG_BUILD"],
-            "is a debug build")
+        for v in ("0x030b07f0UL", "0x030e07f0UL"):
+            self.refused(["RUNTIME", "VERSION=" + v, "DEBUG_BUILD"],
+                "is a debug build")
 
     def test_free_threaded(self):
-        self.refused(["RUNTIME", "VERSION=0x030d00f0UL",
-            'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
-            "AT(_PyRuntime, 8, unsigned long) = 0x030d00f0UL; "
-            "AT(_PyRuntime, 16, unsigned long) = 1"],
-            "is free-threaded: no GIL")
+        # 3.14's _Py_DebugOffsets differ from 3.13's past the head, which
+        # holds the flag in both.
+        for v in ("0x030d00f0UL", "0x030e07f0UL"):
+            self.refused(["RUNTIME", "VERSION=" + v,
+                'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
+                "AT(_PyRuntime, 8, unsigned long) = %s; "
+                "AT(_PyRuntime, 16, unsigned long) = 1" % v],
+                "is free-threaded: no GIL")
 
     def layout(self, o, tstate_interp, locked):
         """SETUP for a 3.11 runtime with one interpreter, one thread."""
