@@ -35,6 +35,7 @@ static pid_t sock_pid;
 static atomic_int helper_started;	/* see dump_need_helper */
 static atomic_int helper_running;	/* between its start and its end */
 static pthread_t helper_thread;
+static atomic_int helper_joinable;	/* created, not yet joined */
 static int helper_paused;		/* it stepped out for this fork */
 atomic_int dump_helper_resume;		/* and starts again: dump_resume */
 static void (*_Atomic job)(void);	/* dump_on_helper: what to run */
@@ -327,6 +328,7 @@ start_helper(void)
 		msg_say("cannot start the helper thread: %s", strerror(rc));
 		return -1;
 	}
+	atomic_store(&helper_joinable, 1);
 	return 0;
 }
 
@@ -368,7 +370,8 @@ dump_fork_prepare(void)
 	int spins;
 
 	helper_paused = 0;
-	if (!fork_counts_threads() || !atomic_load(&helper_running) ||
+	/* Joinable, not running: a helper started just now counts too. */
+	if (!fork_counts_threads() || !atomic_load(&helper_joinable) ||
 	    thread_os_count() != 2 || wake[1] == -1 ||
 	    write(wake[1], "p", 1) != 1)
 		return;
@@ -376,6 +379,7 @@ dump_fork_prepare(void)
 	until.tv_sec += 1;
 	if (pthread_timedjoin_np(helper_thread, NULL, &until) != 0)
 		return;
+	atomic_store(&helper_joinable, 0);
 	/* Joined is not yet uncounted: the kernel releases it just after. */
 	for (spins = 0; thread_os_count() > 1 && spins < 100000; spins++)
 		sched_yield();
@@ -432,6 +436,7 @@ dump_after_fork_child(void)
 	 */
 	atomic_store(&helper_started, 0);
 	atomic_store(&helper_running, 0);
+	atomic_store(&helper_joinable, 0);
 	atomic_store(&dump_helper_resume, 0);
 	helper_paused = 0;
 	atomic_store(&job, NULL);
