@@ -4,10 +4,13 @@
  * (once.c) prints the same strings whole.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gilwatch/snapshot.h"
+#include "cli.h"
 #include "names.h"
+#include "stall-rule.h"
 #include "tui.h"
 
 #define ADDR_FMT	"0x%llx"
@@ -334,6 +337,50 @@ fmt_cycle(const struct source *s, uint32_t n, char *buf, size_t len)
 		first = 0;
 	}
 	return first ? NULL : buf;
+}
+
+/* How long t has waited in a way only another thread can end, or 0. */
+static uint64_t
+waited_for_other(const struct gw_shm_thread *t)
+{
+	if (t->gil_state == GW_SHM_GIL_WAITING)
+		return t->gil_ns;
+	if ((t->state == GW_STATE_BLOCKED || t->state == GW_STATE_WAITING ||
+	    t->state == GW_STATE_JOINING) && !t->wait_timed)
+		return t->state_ns;
+	return 0;
+}
+
+char *
+fmt_all_waiting(const struct source *s, char *buf, size_t len)
+{
+	const struct shm_frame *f = &s->frame;
+	struct stall_thread *st;
+	uint64_t least = UINT64_MAX;
+	uint32_t i, n = 0;
+	int all;
+
+	if (f->head.cycles > 0 || (f->head.flags & GW_SHM_TRUNC_THREADS) ||
+	    f->nthreads == 0 ||
+	    (st = calloc(f->nthreads, sizeof *st)) == NULL)
+		return NULL;
+	for (i = 0; i < f->nthreads; i++) {
+		if (f->threads[i].state == GW_STATE_EXITED)
+			continue;
+		st[n].waited_ns = waited_for_other(&f->threads[i]);
+		st[n].waiting = st[n].waited_ns > 0;
+		if (st[n].waited_ns < least)
+			least = st[n].waited_ns;
+		n++;
+	}
+	/* gilwatch's helper is the one thread not published. */
+	all = stall_rule(st, n, proc_threads(f->pid), 1, ALL_WAITING_NS);
+	free(st);
+	if (!all)
+		return NULL;
+	snprintf(buf, len, "ALL THREADS WAITING %.1fs: each waits, with no "
+	    "timeout, for another; none can go on by itself", least / 1e9);
+	return buf;
 }
 
 /*

@@ -51,6 +51,8 @@ header(struct source *s)
 	for (n = 0; n < s->frame.head.cycles; n++)
 		if (fmt_cycle(s, n, buf, sizeof buf) != NULL)
 			put(buf);
+	if (fmt_all_waiting(s, buf, sizeof buf) != NULL)
+		put(buf);
 	if (s->frame.head.inversions > 0) {
 		printf("Lock-order inversions: %u\n", s->frame.head.inversions);
 		for (n = 0; n < s->frame.norders; n++)

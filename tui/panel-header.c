@@ -115,6 +115,8 @@ header_draw(struct tui *t, int y)
 		    s->frame.head.cycles - BANNER_CYCLES);
 		crt_put(y + used++, 0, width, ROLE_BANNER, buf);
 	}
+	if (fmt_all_waiting(s, buf, sizeof buf) != NULL)
+		used += wrap(y + used, width, ROLE_WARN, buf, BANNER_LINES);
 	if (s->frame.head.inversions > 0) {
 		snprintf(buf, sizeof buf, "Lock-order inversions: %u "
 		    "(l lists them)", s->frame.head.inversions);

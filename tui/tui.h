@@ -165,6 +165,15 @@ char	*fmt_meter(const char *label, double share, const char *tail,
 	    int width, char *buf, size_t len);
 /* Deadlock cycle n (0, 1, ...) written out; NULL past the last. */
 char	*fmt_cycle(const struct source *, uint32_t n, char *buf, size_t len);
+
+/*
+ * "ALL THREADS WAITING 12.3s: ..." when every thread has waited at least
+ * ALL_WAITING_NS, with no timeout, for another thread of the process
+ * (the stall rule, stall-rule.h) and no deadlock cycle says why already;
+ * else NULL.
+ */
+#define ALL_WAITING_NS	2000000000ull
+char	*fmt_all_waiting(const struct source *, char *buf, size_t len);
 /* The table's columns for a width, and one row (or the titles). */
 struct cols {
 	int	 tid, name, gil, wait, locks, state, native, python;

@@ -54,6 +54,12 @@ status_field(pid_t pid, const char *field)
 	return v;
 }
 
+int
+proc_threads(pid_t pid)
+{
+	return status_field(pid, "Threads");
+}
+
 pid_t
 proc_tgid(pid_t pid)
 {
@@ -81,7 +87,7 @@ proc_python_alone(pid_t pid)
 	ssize_t n;
 	int minor = -1;
 
-	if (status_field(pid, "Threads") != 1)
+	if (proc_threads(pid) != 1)
 		return 0;
 	if ((fp = proc_open(pid, "maps")) != NULL) {
 		while (minor == -1 && getline(&line, &size, fp) != -1)

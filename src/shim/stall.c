@@ -13,31 +13,6 @@ static uint64_t reported;	/* and of the stall last reported */
 static struct stall_thread *view;
 static size_t view_cap;
 
-int
-stall_rule(const struct stall_thread *st, size_t n, int os_threads,
-    int own, uint64_t limit_ns)
-{
-	size_t i;
-
-	if (n == 0 || os_threads != (int)n + own)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!st[i].waiting || st[i].waited_ns < limit_ns)
-			return 0;
-	return 1;
-}
-
-uint64_t
-stall_signature(const struct stall_thread *st, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ st[i].which) * 1099511628211ull;
-	return h;
-}
-
 /*
  * How t waits, from a copy no write overlapped.  A GIL wait counts as
  * one it cannot end (taking the GIL back is a timed wait inside

@@ -583,5 +583,44 @@ class TestPyWaits(TopCase):
 gw.add_interpreter_tests(TestPyWaits)
 
 
+class TestAllWaiting(TopCase):
+    """The banner for a hang with no lock cycle (the stall rule): every
+    thread waits, with no timeout, for another one."""
+    BANNER = "ALL THREADS WAITING"
+
+    def running(self, args):
+        p = gw.Proc(gw.gilwatch_cmd(args, ["--no-report"]), self.tmp,
+            ready=False, hold=False)
+        self.addCleanup(p.__exit__, None, None, None)
+        pid = gw.poll_until(lambda: p.info().pid, what="its pid")
+        return p, pid
+
+    def test_lost_wakeup(self):
+        prog = gw.sample("lost_wakeup")
+        gw.need(self, prog)
+        _, pid = self.running([prog])
+        r = gw.poll_until(lambda: (lambda r: r if self.BANNER in r.stdout
+            else None)(self.once(pid)), gw.DEADLOCK_TIMEOUT,
+            "the banner in top --once")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertRegex(r.stdout, r"ALL THREADS WAITING [0-9.]+s: each "
+            r"waits, with no timeout, for another")
+
+    def test_not_while_one_computes(self):
+        """no_stall busy: main joins, the waiter waits, a third thread
+        computes for 3 s, then lets them go: never the banner."""
+        prog = gw.prog("no_stall")
+        gw.need(self, prog)
+        p, pid = self.running([prog, "busy"])
+        seen = 0
+        while p.running():
+            r = self.once(pid)
+            if r.returncode == 0:
+                seen += 1
+                self.assertNotIn(self.BANNER, r.stdout)
+        self.assertEqual(p.wait(), 0, p.describe())
+        self.assertGreater(seen, 0, "top --once never answered")
+
+
 if __name__ == "__main__":
     unittest.main()
