@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "gilwatch/snapshot.h"
-#include "cli.h"
 #include "names.h"
+#include "procstat.h"
 #include "stall-rule.h"
 #include "tui.h"
 
@@ -339,42 +339,34 @@ fmt_cycle(const struct source *s, uint32_t n, char *buf, size_t len)
 	return first ? NULL : buf;
 }
 
-/* How long t has waited in a way only another thread can end, or 0. */
-static uint64_t
-waited_for_other(const struct gw_shm_thread *t)
-{
-	if (t->gil_state == GW_SHM_GIL_WAITING)
-		return t->gil_ns;
-	if ((t->state == GW_STATE_BLOCKED || t->state == GW_STATE_WAITING ||
-	    t->state == GW_STATE_JOINING) && !t->wait_timed)
-		return t->state_ns;
-	return 0;
-}
-
 char *
 fmt_all_waiting(const struct source *s, char *buf, size_t len)
 {
 	const struct shm_frame *f = &s->frame;
+	const struct gw_shm_thread *t;
 	struct stall_thread *st;
 	uint64_t least = UINT64_MAX;
 	uint32_t i, n = 0;
-	int all;
+	int all, gil_waiting;
 
 	if (f->head.cycles > 0 || (f->head.flags & GW_SHM_TRUNC_THREADS) ||
 	    f->nthreads == 0 ||
 	    (st = calloc(f->nthreads, sizeof *st)) == NULL)
 		return NULL;
 	for (i = 0; i < f->nthreads; i++) {
-		if (f->threads[i].state == GW_STATE_EXITED)
+		t = &f->threads[i];
+		if (t->state == GW_STATE_EXITED)
 			continue;
-		st[n].waited_ns = waited_for_other(&f->threads[i]);
-		st[n].waiting = st[n].waited_ns > 0;
+		gil_waiting = t->gil_state == GW_SHM_GIL_WAITING;
+		st[n].waiting = stall_waits(t->state, t->wait_timed,
+		    gil_waiting);
+		st[n].waited_ns = gil_waiting ? t->gil_ns : t->state_ns;
 		if (st[n].waited_ns < least)
 			least = st[n].waited_ns;
 		n++;
 	}
 	/* gilwatch's helper is the one thread not published. */
-	all = stall_rule(st, n, proc_threads(f->pid), 1, ALL_WAITING_NS);
+	all = stall_rule(st, n, procstat_threads(f->pid), 1, ALL_WAITING_NS);
 	free(st);
 	if (!all)
 		return NULL;

@@ -62,7 +62,6 @@ int	shimpath_find(char *, size_t);
  */
 int	proc_owner(pid_t, uid_t *, gid_t *);	/* owner of /proc/PID */
 pid_t	proc_tgid(pid_t);		/* the process a thread id is in */
-int	proc_threads(pid_t);		/* the kernel's count, or -1 */
 int	proc_maps_has(pid_t, const char *);	/* 1: a mapping names it */
 /*
  * The minor version when the process is CPython 3.12 or later with a

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "ipc.h"
+#include "procstat.h"
 
 static FILE *
 proc_open(pid_t pid, const char *file)
@@ -54,12 +55,6 @@ status_field(pid_t pid, const char *field)
 	return v;
 }
 
-int
-proc_threads(pid_t pid)
-{
-	return status_field(pid, "Threads");
-}
-
 pid_t
 proc_tgid(pid_t pid)
 {
@@ -87,7 +82,7 @@ proc_python_alone(pid_t pid)
 	ssize_t n;
 	int minor = -1;
 
-	if (proc_threads(pid) != 1)
+	if (procstat_threads(pid) != 1)
 		return 0;
 	if ((fp = proc_open(pid, "maps")) != NULL) {
 		while (minor == -1 && getline(&line, &size, fp) != -1)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "procstat.h"
 #include "shm-read.h"
 
 #define SHM_STALL_MIN_MS	2000	/* no new frame for this long (and
@@ -62,33 +63,15 @@ mono_ns(void)
 int
 shm_proc_start(pid_t pid, char *state, uint64_t *start)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024];
+	const char *p;
 	unsigned long long v = 0;
-	ssize_t n;
-	int fd, field;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((p = procstat_read(pid, buf, sizeof buf)) == NULL)
 		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0) {
-		errno = EIO;
-		return -1;
-	}
-	buf[n] = '\0';
-	/* The command is in parentheses and may hold anything: skip to
-	 * the last ')'.  Field 3, the state, follows it. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
-		errno = EIO;
-		return -1;
-	}
-	p += 2;
 	*state = *p;
-	for (field = 3; field < 22 && p != NULL; field++)
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	if (p == NULL || sscanf(p, "%llu", &v) != 1) {
+	if ((p = procstat_field(p, 22)) == NULL ||
+	    sscanf(p, "%llu", &v) != 1) {
 		errno = EIO;
 		return -1;
 	}

@@ -1,5 +1,14 @@
 /* The stall rule: see stall-rule.h. */
+#include "gilwatch/snapshot.h"
 #include "stall-rule.h"
+
+int
+stall_waits(int state, int timed, int gil_waiting)
+{
+	return gil_waiting || ((state == GW_STATE_BLOCKED ||
+	    state == GW_STATE_WAITING || state == GW_STATE_JOINING) &&
+	    !timed);
+}
 
 int
 stall_rule(const struct stall_thread *st, size_t n, int os_threads,

@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Does a thread wait for something only another thread could give?  A
+ * wait for the GIL does (taking it back is a timed wait inside CPython,
+ * but only the holder can let it go); a wait on a lock, a condition or
+ * a join (state: enum gw_thread_state) does when it has no timeout.
+ */
+int	stall_waits(int state, int timed, int gil_waiting);
+
 /* One thread as the rule sees it. */
 struct stall_thread {
 	int		waiting;	/* in a wait it cannot end by itself */

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "deadlock.h"
+#include "procstat.h"
 #include "stall.h"
 #include "gil.h"
 #include "py.h"
@@ -372,7 +373,7 @@ dump_fork_prepare(void)
 	helper_paused = 0;
 	/* Joinable, not running: a helper started just now counts too. */
 	if (!fork_counts_threads() || !atomic_load(&helper_joinable) ||
-	    thread_os_count() != 2 || wake[1] == -1 ||
+	    procstat_threads(getpid()) != 2 || wake[1] == -1 ||
 	    write(wake[1], "p", 1) != 1)
 		return;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -381,7 +382,7 @@ dump_fork_prepare(void)
 		return;
 	atomic_store(&helper_joinable, 0);
 	/* Joined is not yet uncounted: the kernel releases it just after. */
-	for (spins = 0; thread_os_count() > 1 && spins < 100000; spins++)
+	for (spins = 0; procstat_threads(getpid()) > 1 && spins < 100000; spins++)
 		sched_yield();
 	atomic_store(&helper_started, 0);
 	helper_paused = 1;

@@ -1,9 +1,11 @@
 /* Stall detection and its report: see stall.h. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
 #include "gil.h"
+#include "procstat.h"
 #include "report.h"
 #include "stall.h"
 #include "thread.h"
@@ -13,35 +15,29 @@ static uint64_t reported;	/* and of the stall last reported */
 static struct stall_thread *view;
 static size_t view_cap;
 
-/*
- * How t waits, from a copy no write overlapped.  A GIL wait counts as
- * one it cannot end (taking the GIL back is a timed wait inside
- * CPython, but only the holder can let it go); a wait on a lock, a
- * condition or a join counts when it has no timeout.
- */
+/* How t waits (stall_waits), from a copy no write overlapped. */
 static int
 stall_view(struct thread *t, uint64_t now, struct stall_thread *st)
 {
 	struct wait_copy c;
 	uint64_t gil_since;
+	int gil_waiting;
 
 	if (thread_copy_wait(t, &c) == -1)
 		return -1;
-	st->which = (uint64_t)atomic_load(&t->tid) << 32;
 	/* The GIL's state is its own, outside the sequence counter. */
 	gil_since = atomic_load(&t->gil_since);
-	if (atomic_load(&t->gil_state) == GIL_WAITING) {
-		st->waiting = 1;
+	gil_waiting = atomic_load(&t->gil_state) == GIL_WAITING;
+	st->waiting = stall_waits(c.state, c.wait.timed, gil_waiting);
+	st->which = (uint64_t)atomic_load(&t->tid) << 32;
+	if (gil_waiting) {
 		st->waited_ns = (uint64_t)(clock_ticks_to_ms(clock_ticks() -
 		    gil_since) * 1e6);
 		st->which ^= gil_since | 1ull << 63;
-		return 0;
+	} else {
+		st->waited_ns = now > c.since_ns ? now - c.since_ns : 0;
+		st->which ^= c.gen;
 	}
-	st->waiting = (c.state == GW_STATE_BLOCKED ||
-	    c.state == GW_STATE_WAITING || c.state == GW_STATE_JOINING) &&
-	    !c.wait.timed;
-	st->waited_ns = now > c.since_ns ? now - c.since_ns : 0;
-	st->which ^= c.gen;
 	return 0;
 }
 
@@ -76,7 +72,7 @@ stall_scan(void)
 			goto none;
 		n++;
 	}
-	if (!stall_rule(view, n, thread_os_count(), 1,
+	if (!stall_rule(view, n, procstat_threads(getpid()), 1,
 	    (uint64_t)config.stall_s * 1000000000u))
 		goto none;
 	sig = stall_signature(view, n);

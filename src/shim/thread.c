@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -423,27 +422,4 @@ thread_copy_wait(struct thread *t, struct wait_copy *c)
 			return 0;
 	}
 	return -1;
-}
-
-int
-thread_os_count(void)
-{
-	char buf[1024], *p;
-	ssize_t len;
-	int fd, field;
-
-	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	len = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
-	/* Field 20.  The command name may hold spaces and ')': count
-	 * from the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	for (field = 2; field < 20 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	return p != NULL ? atoi(p + 1) : -1;
 }

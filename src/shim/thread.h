@@ -158,9 +158,6 @@ struct thread	*thread_by_tid(pid_t);
 struct thread	*thread_by_tid_hint(pid_t, uintptr_t hint);
 struct thread	*thread_by_pthread(pthread_t);
 
-/* The kernel's count of this process's threads; -1 if unreadable. */
-int	thread_os_count(void);
-
 /* Number of records in use (approximate while threads come and go). */
 unsigned	thread_count(void);
 

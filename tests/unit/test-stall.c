@@ -1,6 +1,7 @@
 /* The stall rule (stall.h): when a process counts as stalled. */
 #include <criterion/criterion.h>
 
+#include "gilwatch/snapshot.h"
 #include "stall.h"
 
 #define S	1000000000ull	/* one second in ns */
@@ -55,4 +56,18 @@ Test(stall, signature_is_of_the_waits)
 	/* A new wait of one thread is a new stall. */
 	t[1].which = 3;
 	cr_expect_neq(stall_signature(t, 2), sig);
+}
+
+Test(stall, which_waits_count)
+{
+	/* Untimed waits on a lock, a condition or a join. */
+	cr_expect(stall_waits(GW_STATE_BLOCKED, 0, 0));
+	cr_expect(stall_waits(GW_STATE_WAITING, 0, 0));
+	cr_expect(stall_waits(GW_STATE_JOINING, 0, 0));
+	/* A timeout ends a wait by itself; a running thread can go on. */
+	cr_expect_not(stall_waits(GW_STATE_BLOCKED, 1, 0));
+	cr_expect_not(stall_waits(GW_STATE_RUNNING, 0, 0));
+	cr_expect_not(stall_waits(GW_STATE_EXITED, 0, 0));
+	/* A GIL wait is timed inside CPython, but only the holder ends it. */
+	cr_expect(stall_waits(GW_STATE_RUNNING, 0, 1));
 }

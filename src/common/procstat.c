@@ -1,0 +1,59 @@
+/* /proc/PID/stat: see procstat.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procstat.h"
+
+char *
+procstat_read(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = EIO;
+		return NULL;
+	}
+	buf[n] = '\0';
+	/* The command is in parentheses and may hold anything: skip to
+	 * the last ')'.  Field 3 follows it. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
+		errno = EIO;
+		return NULL;
+	}
+	return p + 2;
+}
+
+const char *
+procstat_field(const char *fields, int n)
+{
+	const char *p = fields;
+	int field;
+
+	for (field = 3; field < n && p != NULL; field++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	return p;
+}
+
+int
+procstat_threads(pid_t pid)
+{
+	char buf[1024];
+	const char *p;
+
+	if ((p = procstat_read(pid, buf, sizeof buf)) == NULL ||
+	    (p = procstat_field(p, 20)) == NULL)
+		return -1;
+	return atoi(p);
+}

@@ -1,0 +1,24 @@
+/*
+ * /proc/PID/stat, the one line the kernel keeps on a process: read by
+ * the shim (its own thread count, its start time) and by the command
+ * (another process's).  Open and read only: no stdio, no allocation.
+ */
+#ifndef GW_PROCSTAT_H
+#define GW_PROCSTAT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Read pid's line into buf: a pointer to field 3 (the state) in it, or
+ * NULL with errno set (EIO when the line is cut or malformed).
+ */
+char	*procstat_read(pid_t pid, char *buf, size_t len);
+
+/* Field n (3 or more) of a line from procstat_read; NULL past its end. */
+const char *procstat_field(const char *fields, int n);
+
+/* Field 20, the number of threads; -1 when it cannot be read. */
+int	procstat_threads(pid_t pid);
+
+#endif /* GW_PROCSTAT_H */
