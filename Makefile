@@ -7,7 +7,8 @@ VERSION	:= 0.1.0
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Wno-unused-parameter
-BASE	:= -std=gnu11 -D_GNU_SOURCE -DGW_VERSION='"$(VERSION)"' -Iinclude -Isrc/common
+BASE	:= -std=gnu11 -D_GNU_SOURCE -DGW_VERSION='"$(VERSION)"' -Iinclude -Isrc/common \
+	-Isrc/reader
 # The shim: hidden by default, hooks export themselves.  No sibling calls:
 # a dlsym(RTLD_NEXT) reached by a tail call resolves in the wrong object.
 # Link-time optimisation lets the hooks inline the small calls into the
@@ -25,19 +26,24 @@ CLI_LIBS  := -lncursesw -pthread
 B := build
 
 COMMON_SRC := $(wildcard src/common/*.c)
+# Reading a process (CPython, glibc's lock words) over one memory source:
+# the shim reads its own process, the command another one.
+READER_SRC := $(wildcard src/reader/*.c)
 SHIM_SRC   := $(wildcard src/shim/*.c)
 # hook-*.c and shim.c interpose libc; everything else is plain logic that
 # unit tests link from libgwcore.a without interposing on the test runner.
 HOOK_SRC   := $(wildcard src/shim/hook-*.c) $(wildcard src/shim/shim.c)
-CORE_SRC   := $(filter-out $(HOOK_SRC),$(SHIM_SRC)) $(COMMON_SRC)
-CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c)
+CORE_SRC   := $(filter-out $(HOOK_SRC),$(SHIM_SRC)) $(READER_SRC) \
+	$(COMMON_SRC)
+CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c) $(READER_SRC)
 SAMPLE_SRC := $(wildcard samples/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 ITEST_SRC  := $(wildcard tests/integration/prog/*.c)
 BENCH_SO   := bench/idle-thread.c bench/forward.c
 BENCH_SRC  := $(filter-out $(BENCH_SO),$(wildcard bench/*.c))
 
-SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(COMMON_SRC))
+SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(READER_SRC) \
+	$(COMMON_SRC))
 CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
 CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
 SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
@@ -129,9 +135,9 @@ clean:
 .PHONY: all check install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-# The CPython reader (src/shim/py-*.c) alone in a preloadable library,
+# The readers (src/reader/*.c) alone in a preloadable library,
 # for tests/integration/test_pyframes.py.
-PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/shim/py-*.c))
+PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(READER_SRC))
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)

@@ -19,6 +19,7 @@
 #include "gil.h"
 #include "holdwarn.h"
 #include "py.h"
+#include "mem.h"
 #include "msg.h"
 #include "out.h"
 #include "report.h"
@@ -71,7 +72,7 @@ after_fork_child(void)
 	deadlock_reset();
 	stall_reset();
 	gil_after_fork_child();
-	py_mem_after_fork_child();
+	mem_after_fork_child();
 	order_after_fork_child();
 	stack_symbols_reset();
 	dump_after_fork_child();

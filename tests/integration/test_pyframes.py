@@ -1,4 +1,4 @@
-"""gilwatch's CPython reader (src/shim/py-*.c) against the interpreters
+"""gilwatch's CPython reader (src/reader/py-*.c) against the interpreters
 installed here, and its offsets table against tools/gen-pyoffsets.
 
 Each interpreter runs SCRIPT with build/tests/pyprobe.so preloaded.  The
@@ -637,7 +637,7 @@ main(int argc, char **argv)
 
 def table_entry(minor):
     """{field: value} of the committed py-offsets.h entry for 3.minor."""
-    with open(os.path.join(gw.ROOT, "src", "shim", "py-offsets.h")) as f:
+    with open(os.path.join(gw.ROOT, "src", "reader", "py-offsets.h")) as f:
         text = f.read()
     m = re.search(r"\{ \.major = 3, \.minor = %d, \.micro = 0,(.*?)\n\t\},"
         % minor, text, re.S)

@@ -1,5 +1,5 @@
 /*
- * pyprobe.so: libgilwatch's CPython reader (src/shim/py-*.c) on its own,
+ * pyprobe.so: libgilwatch's CPython reader (src/reader/py-*.c) on its own,
  * preloaded into an interpreter by tests/integration/test_pyframes.py.
  *
  * At load time it runs py_detect() once, as the shim will, before the
@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "py.h"
 
 #define EXPORT		__attribute__((visibility("default")))
@@ -261,9 +262,9 @@ pyprobe_dump_maps(int fd)
 {
 	int rv;
 
-	py_mem_use_maps(1);
+	mem_use_maps(1);
 	rv = dump(fd);
-	py_mem_use_maps(0);
+	mem_use_maps(0);
 	return rv;
 }
 
@@ -297,7 +298,7 @@ pyprobe_dump_denied(int fd)
 	struct iovec l = { &d, 1 }, r = { &c, 1 };
 	long rv;
 
-	py_mem_use_maps(0);
+	mem_use_maps(0);
 	if (deny_vm_readv() == -1) {
 		dprintf(fd, "{\"denied\": {\"installed\": 0, \"errno\": %d}}\n",
 		    errno);
@@ -340,7 +341,7 @@ bad_reads(const struct py_runtime *rt)
 	if (py_read((uintptr_t)page + 4090, buf, 12) != -1)
 		return 8;
 	mprotect(page, 4096, PROT_NONE);
-	py_mem_reset();		/* the maps cache cannot see mprotect */
+	mem_maps_reset();		/* the maps cache cannot see mprotect */
 	if (py_read((uintptr_t)page, buf, 8) != -1)
 		return 9;
 	munmap(page, 4096);
@@ -374,9 +375,9 @@ pyprobe_bad_reads(void)
 		return 100;
 	if ((rv = bad_reads(&rt)) != 0)
 		return rv;
-	py_mem_use_maps(1);
+	mem_use_maps(1);
 	rv = bad_reads(&rt);
-	py_mem_use_maps(0);
+	mem_use_maps(0);
 	return rv == 0 ? 0 : 50 + rv;
 }
 

@@ -268,15 +268,9 @@ py_long_at(const unsigned char *b, int off)
 /* py-mem.c */
 
 /*
- * Copy len bytes at addr of this process into buf.  Returns 0, or -1
- * when any byte is unreadable (buf is then undefined).  Uses
- * process_vm_readv on ourselves, which fails with EFAULT on unmapped
- * memory instead of faulting; where that call is refused (seccomp, old
- * kernels) it checks a cached copy of /proc/self/maps instead, which
- * cannot see memory unmapped or protected since it was loaded: in that
- * mode a read of such memory still faults.
- * errno is preserved.  Allocates nothing.  Async-signal-safe unless the
- * maps fallback is in use (it takes a ulock).
+ * Copy len bytes at addr of the memory source (mem.h: this process or
+ * another) into buf.  Returns 0, or -1 when any byte is unreadable (buf
+ * is then undefined).  errno is preserved.  Allocates nothing.
  */
 int	py_read(uintptr_t addr, void *buf, size_t len);
 int	py_read_ptr(uintptr_t addr, uintptr_t *out);
@@ -293,18 +287,6 @@ int	py_read_ulong(uintptr_t addr, unsigned long *out);
  */
 int	py_read_str(const struct py_runtime *rt, uintptr_t obj, char *buf,
 	    size_t size);
-
-/*
- * Read through the /proc/self/maps check even when process_vm_readv
- * works (on = 1), or go back to the default (on = 0).  For tests.
- */
-void	py_mem_use_maps(int on);
-
-/* Forget the maps cache (after mappings were removed or protected). */
-void	py_mem_reset(void);
-
-/* In a fork child: reset the cache's lock, which the parent may hold. */
-void	py_mem_after_fork_child(void);
 
 /* py-detect.c */
 

@@ -1,0 +1,257 @@
+/*
+ * The memory source (mem.h): this process or another one.
+ *
+ * process_vm_readv() copies through the kernel and answers EFAULT for
+ * unmapped memory instead of raising SIGSEGV, for our own pid as for
+ * another's.  For our own, where that call is refused (seccomp filters,
+ * kernels without it), we fall back to a check against a cached
+ * /proc/self/maps before a plain copy; the cache is refreshed when an
+ * address is not found in it, since new mappings are the common reason
+ * for a miss.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "ulock.h"
+
+#define MAPS_MAX	4096	/* readable mappings remembered */
+
+enum { MEM_VM, MEM_MAPS };
+
+static pid_t	self_pid(void);
+
+static atomic_int mode = MEM_VM;
+static atomic_int target;		/* another process read, or 0 */
+static atomic_int last_error;		/* its last refusal */
+
+static struct {
+	struct ulock	lock;
+	int		n;		/* -1: not read yet or overflowed */
+	struct range {
+		uintptr_t	start, end;
+	}		r[MAPS_MAX];
+} maps = { ULOCK_INIT, -1, { { 0, 0 } } };
+
+static uintptr_t
+hex(const char **s)
+{
+	uintptr_t v = 0;
+	const char *p = *s;
+
+	for (;; p++) {
+		if (*p >= '0' && *p <= '9')
+			v = v << 4 | (uintptr_t)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			v = v << 4 | (uintptr_t)(*p - 'a' + 10);
+		else
+			break;
+	}
+	*s = p;
+	return v;
+}
+
+/*
+ * One line of /proc/self/maps: "start-end perms offset dev inode path".
+ * Keep readable mappings except [vvar] (readable on paper, but some of
+ * its pages fault).
+ */
+static void
+maps_line(const char *s)
+{
+	uintptr_t start, end;
+
+	start = hex(&s);
+	if (*s++ != '-')
+		return;
+	end = hex(&s);
+	if (*s++ != ' ' || *s != 'r')
+		return;
+	if (strstr(s, "[vvar") != NULL)
+		return;
+	if (maps.n < 0 || maps.n == MAPS_MAX) {
+		maps.n = -1;
+		return;
+	}
+	maps.r[maps.n].start = start;
+	maps.r[maps.n].end = end;
+	maps.n++;
+}
+
+/* Reread /proc/self/maps with open/read only.  Call with maps.lock. */
+static void
+maps_load(void)
+{
+	char buf[4096], line[512];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	maps.n = 0;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		maps.n = -1;
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			maps.n = -1;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				/* The tail of a long path is not needed. */
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			maps_line(line);
+			len = 0;
+		}
+	}
+	close(fd);
+}
+
+static int
+maps_has(uintptr_t addr, size_t len)
+{
+	uintptr_t end = addr + len;
+
+	/* A read may straddle adjacent mappings; walk them in order. */
+	for (int i = 0; i < maps.n; i++) {
+		if (addr < maps.r[i].start || addr >= maps.r[i].end)
+			continue;
+		if (end <= maps.r[i].end)
+			return 1;
+		addr = maps.r[i].end;
+		i = -1;
+	}
+	return 0;
+}
+
+static int
+read_maps(uintptr_t addr, void *buf, size_t len)
+{
+	int ok;
+
+	ulock_lock(&maps.lock);
+	ok = maps.n > 0 && maps_has(addr, len);
+	if (!ok) {
+		maps_load();
+		ok = maps.n > 0 && maps_has(addr, len);
+	}
+	if (ok)
+		memcpy(buf, (const void *)addr, len);
+	ulock_unlock(&maps.lock);
+	return ok ? 0 : -1;
+}
+
+static int
+read_vm(pid_t pid, uintptr_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)addr, len };
+	ssize_t n;
+
+	n = syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL,
+	    0UL);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n == -1 && pid != self_pid() && errno != EFAULT)
+		atomic_store(&last_error, errno);
+	else if (n == -1 && (errno == ENOSYS || errno == EPERM)) {
+		atomic_store(&mode, MEM_MAPS);
+		return read_maps(addr, buf, len);
+	}
+	return -1;		/* EFAULT, or a partial copy */
+}
+
+static pid_t
+self_pid(void)
+{
+	return (pid_t)syscall(SYS_getpid);
+}
+
+void
+mem_source_self(void)
+{
+	atomic_store(&target, 0);
+	atomic_store(&last_error, 0);
+}
+
+void
+mem_source_pid(pid_t pid)
+{
+	atomic_store(&target, pid == self_pid() ? 0 : pid);
+	atomic_store(&last_error, 0);
+}
+
+pid_t
+mem_source_target(void)
+{
+	pid_t pid = atomic_load(&target);
+
+	return pid != 0 ? pid : self_pid();
+}
+
+int
+mem_source_outside(void)
+{
+	return atomic_load(&target) != 0;
+}
+
+int
+mem_error(void)
+{
+	return atomic_load(&last_error);
+}
+
+int
+mem_read(uintptr_t addr, void *buf, size_t len)
+{
+	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
+	int rv, saved = errno;
+
+	if (len == 0)
+		return 0;
+	/* The first page is never mapped; a wrapped range never valid. */
+	if (addr < 4096 || addr + len < addr)
+		return -1;
+	if (pid != 0)
+		rv = read_vm(pid, addr, buf, len);
+	else if (atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM)
+		rv = read_vm(self_pid(), addr, buf, len);
+	else
+		rv = read_maps(addr, buf, len);
+	errno = saved;
+	return rv;
+}
+
+void
+mem_use_maps(int on)
+{
+	atomic_store(&mode, on ? MEM_MAPS : MEM_VM);
+}
+
+void
+mem_maps_reset(void)
+{
+	ulock_lock(&maps.lock);
+	maps.n = -1;
+	ulock_unlock(&maps.lock);
+}
+
+void
+mem_after_fork_child(void)
+{
+	ulock_init(&maps.lock);
+	maps.n = -1;
+}

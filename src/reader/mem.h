@@ -1,0 +1,59 @@
+/*
+ * Where the readers' memory comes from.
+ *
+ * Every reader of a process (CPython's runtime and frames, glibc's lock
+ * words) reads through mem_read(), never through a plain pointer: the
+ * structures it follows belong to a program that keeps running, so a
+ * pointer read a moment ago may be freed, and the process may be another
+ * one.  The source is one per process at a time, chosen before reading:
+ *
+ *   this process   the shim, and the tests that probe their own memory;
+ *   another one    gilwatch dump/top reading a process from outside,
+ *                  through process_vm_readv (a ptrace-attach permission
+ *                  check, but nothing is stopped);
+ *   a core file    (not yet).
+ *
+ * mem_read() is safe from any thread and from a signal handler; it never
+ * faults: an address that cannot be read answers -1.
+ */
+#ifndef GW_MEM_H
+#define GW_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Read this process (the default). */
+void	mem_source_self(void);
+
+/* Read process pid from outside.  The first failing read says why. */
+void	mem_source_pid(pid_t pid);
+
+/* The process read: our own pid for this process. */
+pid_t	mem_source_target(void);
+
+/* Nonzero when the source is another process. */
+int	mem_source_outside(void);
+
+/*
+ * Copy len bytes at addr of the source into buf: 0, or -1 when any of
+ * them cannot be read.  errno is left as it was, except after a read of
+ * another process that the kernel refused (EPERM, ESRCH): mem_error()
+ * then says which.
+ */
+int	mem_read(uintptr_t addr, void *buf, size_t len);
+
+/* The errno of the last refused read of another process, or 0. */
+int	mem_error(void);
+
+/*
+ * This process only: where process_vm_readv is refused (seccomp, old
+ * kernels), check reads against a cached /proc/self/maps instead.  That
+ * is weaker: memory unmapped after the cache was loaded still looks
+ * readable, and the copy faults.
+ */
+void	mem_use_maps(int on);
+void	mem_maps_reset(void);
+void	mem_after_fork_child(void);
+
+#endif /* GW_MEM_H */

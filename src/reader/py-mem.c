@@ -1,0 +1,168 @@
+/*
+ * Reading interpreter memory without trusting the pointer: the typed
+ * reads of the CPython readers over the memory source (mem.h), and str
+ * objects copied out as UTF-8, since names are the only strings we read
+ * and they are read through the same checks.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "mem.h"
+#include "py.h"
+
+#define STR_CHUNK	64	/* code points copied at a time */
+#define STR_LEN_MAX	(1L << 30)	/* longer is not a name: garbage */
+
+int
+py_read(uintptr_t addr, void *buf, size_t len)
+{
+	return mem_read(addr, buf, len);
+}
+
+int
+py_read_ptr(uintptr_t addr, uintptr_t *out)
+{
+	return mem_read(addr, out, sizeof(*out));
+}
+
+int
+py_read_int(uintptr_t addr, int *out)
+{
+	return mem_read(addr, out, sizeof(*out));
+}
+
+int
+py_read_ulong(uintptr_t addr, unsigned long *out)
+{
+	return mem_read(addr, out, sizeof(*out));
+}
+
+/* Append code point c as UTF-8 at out; returns its length (1-4). */
+static int
+utf8_put(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+		out[0] = '?';	/* lone surrogate (or garbage) */
+		return 1;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * Where the characters of str obj are, and their width; -1 if not a
+ * readable, ready str.  The header is read in one go: every str is at
+ * least a PyASCIIObject.
+ */
+static int
+str_data(const struct py_runtime *rt, uintptr_t obj, uintptr_t *data,
+    int *kind, long *len)
+{
+	const struct py_offsets *o = rt->off;
+	unsigned char head[128];
+	uintptr_t type;
+	uint32_t state;
+
+	if ((size_t)o->u_ascii_size > sizeof(head) ||
+	    py_read(obj, head, (size_t)o->u_ascii_size) == -1)
+		return -1;
+	memcpy(&type, head + o->ob_type, sizeof(type));
+	memcpy(len, head + o->u_length, sizeof(*len));
+	memcpy(&state, head + o->u_state, sizeof(state));
+	if (rt->type_unicode != 0 && type != rt->type_unicode)
+		return -1;
+	if (*len < 0 || *len > STR_LEN_MAX)
+		return -1;
+	if (o->u_ready_bit >= 0 && !(state >> o->u_ready_bit & 1))
+		return -1;
+	*kind = (int)(state >> o->u_kind_shift & (uint32_t)o->u_kind_mask);
+	if (*kind != 1 && *kind != 2 && *kind != 4)
+		return -1;
+	if (state >> o->u_compact_bit & 1) {
+		if (state >> o->u_ascii_bit & 1)
+			*data = obj + (uintptr_t)o->u_ascii_size;
+		else
+			*data = obj + (uintptr_t)o->u_compact_size;
+		return 0;
+	}
+	return py_read_ptr(obj + (uintptr_t)o->u_data, data);
+}
+
+int
+py_read_str(const struct py_runtime *rt, uintptr_t obj, char *buf,
+    size_t size)
+{
+	unsigned char raw[STR_CHUNK * 4];
+	char enc[4];
+	uintptr_t data;
+	size_t pos = 0, cut = 0;
+	long len, done = 0;
+	int kind;
+
+	if (size == 0)
+		return -1;
+	if (rt->off == NULL || str_data(rt, obj, &data, &kind, &len) == -1)
+		goto bad;
+	while (done < len) {
+		long n = len - done < STR_CHUNK ? len - done : STR_CHUNK;
+
+		if (py_read(data + (uintptr_t)(done * kind), raw,
+		    (size_t)(n * kind)) == -1)
+			goto bad;
+		for (long i = 0; i < n; i++) {
+			uint32_t c;
+			int w;
+
+			if (kind == 1)
+				c = raw[i];
+			else if (kind == 2)
+				c = (uint32_t)raw[2 * i] |
+				    (uint32_t)raw[2 * i + 1] << 8;
+			else
+				memcpy(&c, raw + 4 * i, 4);
+			w = utf8_put(c, enc);
+			if (pos + (size_t)w > size - 1)
+				goto truncated;
+			memcpy(buf + pos, enc, (size_t)w);
+			pos += (size_t)w;
+			/* The last place where "..." would still fit. */
+			if (pos + 3 <= size - 1)
+				cut = pos;
+		}
+		done += n;
+	}
+	buf[pos] = '\0';
+	return (int)pos;
+
+truncated:
+	if (size < 4) {
+		buf[cut] = '\0';
+		return (int)cut;
+	}
+	memcpy(buf + cut, "...", 4);
+	return (int)cut + 3;
+bad:
+	if (size >= 4)
+		memcpy(buf, "???", 4);
+	else
+		buf[0] = '\0';
+	return -1;
+}
