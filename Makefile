@@ -107,7 +107,14 @@ demo:
 	@$(B)/gilwatch run -- $(B)/samples/order_inversion 2>&1 | \
 		grep -v '^gw-sample' || true
 
-check: all $(UNITS)
+# The packages first, then the build and the tests: on a fresh machine
+# scripts/deps installs what is missing (root) or names it and stops,
+# before a compiler error could.
+check:
+	@scripts/deps --test
+	@$(MAKE) --no-print-directory run-checks
+
+run-checks: all $(UNITS)
 	@tests/run-checks $(B)
 
 install: all
@@ -126,7 +133,7 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check install clean bench demo
+.PHONY: all check run-checks install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # The CPython reader (src/shim/py-*.c) alone in a preloadable library,
