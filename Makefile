@@ -94,6 +94,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
 
 # Unit tests of the dashboard's pure parts link the file they test.
 $(B)/tests/test-fmt-py: $(B)/cliobj/tui/fmt-py.o
+$(B)/tests/test-cli-args: $(B)/cliobj/src/cli/args.o
 
 # Build, then show gilwatch on two samples: a deadlock caught as it
 # happens, and a lock-order inversion caught before it can happen.
