@@ -100,6 +100,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
 
 # Unit tests of the dashboard's pure parts link the file they test.
 $(B)/tests/test-fmt-py: $(B)/cliobj/tui/fmt-py.o
+$(B)/tests/test-cli-args: $(B)/cliobj/src/cli/args.o
 
 # Build, then show gilwatch on two samples: a deadlock caught as it
 # happens, and a lock-order inversion caught before it can happen.
@@ -113,7 +114,14 @@ demo:
 	@$(B)/gilwatch run -- $(B)/samples/order_inversion 2>&1 | \
 		grep -v '^gw-sample' || true
 
-check: all $(UNITS)
+# The packages first, then the build and the tests: on a fresh machine
+# scripts/deps installs what is missing (root) or names it and stops,
+# before a compiler error could.
+check:
+	@scripts/deps --test
+	@$(MAKE) --no-print-directory run-checks
+
+run-checks: all $(UNITS)
 	@tests/run-checks $(B)
 
 install: all
@@ -132,7 +140,7 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check install clean bench demo
+.PHONY: all check run-checks install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # The readers (src/reader/*.c) alone in a preloadable library,

@@ -6,7 +6,6 @@
  * does not listen) so the message can say what to do.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include <gilwatch/snapshot.h>
 
+#include "args.h"
 #include "cli.h"
 #include "ipc.h"
 #include "opts.h"
@@ -44,6 +44,12 @@ static const struct option cmd_dump_options[] = {
 	{ "top",	required_argument,	NULL, 't' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 }
+};
+
+static const struct args_spec cmd_dump_args = {
+	.cmd = "dump",
+	.shortopts = "h",
+	.longopts = cmd_dump_options,
 };
 
 static void
@@ -255,11 +261,11 @@ cmd_dump_exec(int argc, char **argv)
 	const char *sort = "-";
 	char req[64];
 
-	optind = 0;	/* glibc: start afresh */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", cmd_dump_options,
-	    NULL)) != -1) {
+	optind = 0;
+	while ((opt = args_next(&cmd_dump_args, argc, argv, NULL)) != -1) {
 		switch (opt) {
+		case ARGS_ERROR:
+			return CLI_EXIT_USAGE;
 		case 'h':
 			printf("%s\n", cmd_dump_entry.summary);
 			cmd_help_usage(stdout, &cmd_dump_entry);
@@ -287,18 +293,6 @@ cmd_dump_exec(int argc, char **argv)
 				return cli_usage_error(&cmd_dump_entry,
 				    "--top=%s: %s", optarg, errstr);
 			break;
-		case ':':
-			return cli_usage_error(&cmd_dump_entry,
-			    "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt >= '0' && optopt <= '9')
-				return cli_usage_error(&cmd_dump_entry,
-				    "PID must be a positive number");
-			if (optopt != 0 && optopt != 'h' && optopt != 'f')
-				return cli_usage_error(&cmd_dump_entry,
-				    "unknown option '-%c'", optopt);
-			return cli_usage_error(&cmd_dump_entry,
-			    "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind == argc)

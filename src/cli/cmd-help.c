@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 
 #define HELP_WIDTH	79	/* fold usage lines before this column */
@@ -13,6 +14,17 @@ const struct cmd_entry cmd_help_entry = {
 	.usage = "[COMMAND]",
 	.summary = "Show this help, or the usage of COMMAND.",
 	.exec = cmd_help_exec,
+};
+
+static const struct option cmd_help_options[] = {
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static const struct args_spec cmd_help_args = {
+	.cmd = "help",
+	.shortopts = "h",
+	.longopts = cmd_help_options,
 };
 
 /*
@@ -85,17 +97,24 @@ cmd_help_find(const char *name)
 static int
 cmd_help_exec(int argc, char **argv)
 {
-	const struct cmd_entry *entry;
+	const struct cmd_entry *entry = NULL;
+	int opt;
 
-	if (argc == 1) {
+	optind = 0;
+	while ((opt = args_next(&cmd_help_args, argc, argv, NULL)) != -1) {
+		if (opt == ARGS_ERROR)
+			return CLI_EXIT_USAGE;
+		entry = &cmd_help_entry;	/* -h, --help: our own usage */
+	}
+	if (entry == NULL && optind == argc) {
 		cmd_help_all(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (argc > 2)
+	if (entry == NULL && argc - optind > 1)
 		return cli_usage_error(&cmd_help_entry, "too many arguments");
-	if ((entry = cmd_help_find(argv[1])) == NULL) {
+	if (entry == NULL && (entry = cmd_help_find(argv[optind])) == NULL) {
 		cli_error("unknown command '%s' (see gilwatch --help)",
-		    argv[1]);
+		    argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
 	printf("%s\n", entry->summary);

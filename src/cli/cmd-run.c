@@ -7,13 +7,13 @@
  * behind to forward signals.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "opts.h"
 
@@ -65,6 +65,14 @@ static const struct option cmd_run_options[] = {
 	{ "hold-sample",	required_argument,	NULL, 'H' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
+};
+
+/* Options stop at CMD: what follows it is CMD's own. */
+static const struct args_spec cmd_run_args = {
+	.cmd = "run",
+	.shortopts = "h",
+	.longopts = cmd_run_options,
+	.in_order = 1,
 };
 
 /*
@@ -189,26 +197,15 @@ cmd_run_exec(int argc, char **argv)
 
 	memset(&env, 0, sizeof env);
 	env.report = "1";
-	optind = 0;	/* glibc: start afresh */
-	opterr = 0;
-	/* '+': stop at CMD, so its own options are left alone. */
-	while ((opt = getopt_long(argc, argv, "+:h", cmd_run_options,
-	    &idx)) != -1) {
+	optind = 0;
+	while ((opt = args_next(&cmd_run_args, argc, argv, &idx)) != -1) {
 		switch (opt) {
+		case ARGS_ERROR:
+			return CLI_EXIT_USAGE;
 		case 'h':
 			printf("%s\n", cmd_run_entry.summary);
 			cmd_help_usage(stdout, &cmd_run_entry);
 			return CLI_EXIT_OK;
-		case ':':
-			return cli_usage_error(&cmd_run_entry,
-			    "option '%s' needs a value", argv[optind - 1]);
-		case '?':
-			/* optopt: 0 for a long option, else the short one. */
-			if (optopt != 0 && optopt != 'h')
-				return cli_usage_error(&cmd_run_entry,
-				    "unknown option '-%c'", optopt);
-			return cli_usage_error(&cmd_run_entry,
-			    "unknown option '%s'", argv[optind - 1]);
 		}
 		if ((errstr = cmd_run_option(opt, optarg, &env)) != NULL)
 			return cli_usage_error(&cmd_run_entry, "--%s=%s: %s",

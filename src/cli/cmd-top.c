@@ -7,7 +7,6 @@
  * viewer itself is in tui/.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "ipc.h"
 #include "opts.h"
@@ -42,6 +42,12 @@ static const struct option cmd_top_options[] = {
 	{ "once",	no_argument,		NULL, 'o' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 }
+};
+
+static const struct args_spec cmd_top_args = {
+	.cmd = "top",
+	.shortopts = "d:h",
+	.longopts = cmd_top_options,
 };
 
 /* "1", "0.1", "2.5": seconds -> ms; -1 when out of range. */
@@ -168,11 +174,11 @@ cmd_top_exec(int argc, char **argv)
 	pid_t pid = 0;
 	int opt, once = 0, delay = 1000;
 
-	optind = 0;	/* glibc: start afresh */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:d:h", cmd_top_options,
-	    NULL)) != -1) {
+	optind = 0;
+	while ((opt = args_next(&cmd_top_args, argc, argv, NULL)) != -1) {
 		switch (opt) {
+		case ARGS_ERROR:
+			return CLI_EXIT_USAGE;
 		case 'h':
 			printf("%s\n", cmd_top_entry.summary);
 			cmd_help_usage(stdout, &cmd_top_entry);
@@ -186,15 +192,6 @@ cmd_top_exec(int argc, char **argv)
 		case 'o':
 			once = 1;
 			break;
-		case ':':
-			return cli_usage_error(&cmd_top_entry,
-			    "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt != 0)
-				return cli_usage_error(&cmd_top_entry,
-				    "unknown option '-%c'", optopt);
-			return cli_usage_error(&cmd_top_entry,
-			    "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)

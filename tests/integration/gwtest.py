@@ -20,7 +20,9 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -458,6 +460,50 @@ def tasks(pid):
 
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="gwtest-")
+
+
+NOBODY = 65534                  # the user a test acts as when it needs another
+
+
+def as_nobody():
+    """In the child before exec: become user and group NOBODY (as
+    no_core, no core files)."""
+    no_core()
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+class ReachableCopy(tempfile.TemporaryDirectory):
+    """Copies of files, mode 755, in a fresh directory every user can
+    enter, for a test that runs them as NOBODY: the clone (and its build)
+    may live where no other user may go, a root's home (mode 700) or a
+    mktemp -d.  Skips tc, saying why, when the temporary directory is
+    under one that NOBODY cannot enter.  Use as a context manager; the
+    value is {basename: path of the copy}."""
+
+    def __init__(self, tc, *files):
+        super().__init__(prefix="gwtest-shared-")
+        self.files = files
+        d = self.name
+        while True:
+            d = os.path.dirname(d)
+            if not os.stat(d).st_mode & stat.S_IXOTH:
+                self.cleanup()
+                tc.skipTest("%s is closed to other users: no directory "
+                    "user %d can reach" % (d, NOBODY))
+            if d == "/":
+                break
+
+    def __enter__(self):
+        os.chmod(self.name, 0o755)
+        copies = {}
+        for f in self.files:
+            dst = os.path.join(self.name, os.path.basename(f))
+            shutil.copy(f, dst)
+            os.chmod(dst, 0o755)
+            copies[os.path.basename(f)] = dst
+        return copies
 
 
 # --- Python interpreters and Python samples -------------------------------

@@ -1,13 +1,18 @@
-/* The parsers behind the command line and the shim's environment. */
+/*
+ * The parsers behind the command line and the shim's environment, and
+ * where each command takes its options (args.c).
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gilwatch/snapshot.h>
 
+#include "args.h"
 #include "opts.h"
 
 #define NCASES(a)	(sizeof (a) / sizeof (a)[0])
@@ -417,4 +422,190 @@ Test(opts, on_stall)
 	cr_expect_eq(od.action, OPTS_ACTION_REPORT);
 	cr_expect_eq(opts_on_stall("off", &od, &err), -1);
 	cr_expect_neq(err, NULL);
+}
+
+/*
+ * Options where people type them.  Stand-ins with the option kinds of
+ * each command (the commands' own tables are exercised end to end by
+ * tests/integration/test_cli.py).
+ */
+
+static const struct option dump_longopts[] = {
+	{ "format",	required_argument,	NULL, 'f' },
+	{ "locks",	no_argument,		NULL, 'l' },
+	{ "sort",	required_argument,	NULL, 'S' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+static const struct args_spec dump_spec = { "dump", "h", dump_longopts, 0 };
+
+static const struct option top_longopts[] = {
+	{ "delay",	required_argument,	NULL, 'd' },
+	{ "once",	no_argument,		NULL, 'o' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+static const struct args_spec top_spec = { "top", "d:h", top_longopts, 0 };
+
+static const struct option run_longopts[] = {
+	{ "on-deadlock", required_argument,	NULL, 'd' },
+	{ "on-stall",	required_argument,	NULL, 'O' },
+	{ "output",	required_argument,	NULL, 'o' },
+	{ "no-report",	no_argument,		NULL, 'R' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+static const struct args_spec run_spec = { "run", "h", run_longopts, 1 };
+
+static const struct option help_longopts[] = {
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+static const struct args_spec help_spec = { "help", "h", help_longopts, 0 };
+
+#define ARGV_MAX	8
+
+struct args_case {
+	const struct args_spec	*spec;
+	const char		*argv[ARGV_MAX];	/* after the command */
+	/*
+	 * The options seen, in order ("f=json l"), then "|" and the
+	 * operands; or what stderr says when the line is refused.
+	 */
+	const char		*want;
+};
+
+static const struct args_case args_cases[] = {
+	/* dump PID: options before, after, on both sides. */
+	{ &dump_spec, { "1234", "--format=json" },	"f=json | 1234" },
+	{ &dump_spec, { "--format=json", "1234" },	"f=json | 1234" },
+	{ &dump_spec, { "1234", "--format", "json" },	"f=json | 1234" },
+	{ &dump_spec, { "--locks", "1234", "--sort", "wait" },
+	    "l S=wait | 1234" },
+	{ &dump_spec, { "1234", "--form=json" },	"f=json | 1234" },
+	{ &dump_spec, { "1234", "--help" },		"h | 1234" },
+	{ &dump_spec, { "-h", "1234" },			"h | 1234" },
+	/* "--" ends the options, wherever it is. */
+	{ &dump_spec, { "--", "--format=json" },	"| --format=json" },
+	{ &dump_spec, { "1234", "--", "--locks" },	"| 1234 --locks" },
+	{ &dump_spec, { "--locks", "--", "-5" },	"l | -5" },
+	/* top [PID]: a short option with its value, attached or not. */
+	{ &top_spec, { "1234", "-d", "2" },		"d=2 | 1234" },
+	{ &top_spec, { "-d2", "1234", "--once" },	"d=2 o | 1234" },
+	{ &top_spec, { "--once", "--delay=0.5" },	"o d=0.5 |" },
+	{ &top_spec, { "1234", "--", "--once" },	"| 1234 --once" },
+	/* run CMD: the first operand ends gilwatch's options. */
+	{ &run_spec, { "--no-report", "prog", "--no-report", "-x" },
+	    "R | prog --no-report -x" },
+	{ &run_spec, { "prog", "--output=f" },		"| prog --output=f" },
+	{ &run_spec, { "--output", "f", "--", "prog", "--help" },
+	    "o=f | prog --help" },
+	{ &run_spec, { "--", "--prog", "-h" },		"| --prog -h" },
+	/* help [COMMAND] */
+	{ &help_spec, { "dump", "--help" },		"h | dump" },
+	{ &help_spec, { "--", "--help" },		"| --help" },
+	/* Refused: the message names the option and the command's --help. */
+	{ &dump_spec, { "1234", "--frmat=json" },
+	    "gilwatch dump: unknown option '--frmat=json' "
+	    "(see gilwatch dump --help)\n" },
+	{ &dump_spec, { "1234", "--format" },
+	    "gilwatch dump: option '--format' needs a value "
+	    "(see gilwatch dump --help)\n" },
+	{ &dump_spec, { "--locks=3", "1234" },
+	    "gilwatch dump: option '--locks' takes no value "
+	    "(see gilwatch dump --help)\n" },
+	/* 'f' is --format's val, but -f is no option of dump. */
+	{ &dump_spec, { "-f", "json", "1234" },
+	    "gilwatch dump: unknown option '-f' (see gilwatch dump --help)\n" },
+	{ &dump_spec, { "1234", "-5" },
+	    "gilwatch dump: unknown option '-5' (see gilwatch dump --help)\n" },
+	{ &top_spec, { "1234", "-d" },
+	    "gilwatch top: option '-d' needs a value "
+	    "(see gilwatch top --help)\n" },
+	/* In a cluster, before its end. */
+	{ &top_spec, { "--once", "-xd1" },
+	    "gilwatch top: unknown option '-x' (see gilwatch top --help)\n" },
+	{ &run_spec, { "--on=exit", "prog" },
+	    "gilwatch run: ambiguous option '--on=exit' "
+	    "(see gilwatch run --help)\n" },
+	{ &run_spec, { "--bogus", "prog" },
+	    "gilwatch run: unknown option '--bogus' "
+	    "(see gilwatch run --help)\n" },
+	{ &help_spec, { "dump", "--bogus" },
+	    "gilwatch help: unknown option '--bogus' "
+	    "(see gilwatch help --help)\n" },
+};
+
+/*
+ * Parse c's command line; the result as c->want puts it.  A string to
+ * free(3).
+ */
+static char *
+args_parse(const struct args_spec *spec, const char *const *words)
+{
+	char *argv[ARGV_MAX + 2], *out, *err;
+	size_t outlen, errlen;
+	FILE *fp, *errfp, *saved = stderr;
+	int argc = 0, opt, longindex;
+
+	argv[argc++] = (char *)spec->cmd;
+	while (argc <= ARGV_MAX && words[argc - 1] != NULL) {
+		argv[argc] = (char *)words[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	cr_assert_not_null(fp = open_memstream(&out, &outlen));
+	cr_assert_not_null(errfp = open_memstream(&err, &errlen));
+	stderr = errfp;
+	optind = 0;
+	while ((opt = args_next(spec, argc, argv, &longindex)) != -1 &&
+	    opt != ARGS_ERROR) {
+		fprintf(fp, "%c", opt);
+		if (optarg != NULL)
+			fprintf(fp, "=%s", optarg);
+		fputc(' ', fp);
+	}
+	stderr = saved;
+	fclose(errfp);
+	if (opt == ARGS_ERROR) {
+		fclose(fp);
+		free(out);
+		return err;
+	}
+	cr_expect_eq(errlen, 0, "stderr: %s", err);
+	free(err);
+	fputc('|', fp);
+	for (; optind < argc; optind++)
+		fprintf(fp, " %s", argv[optind]);
+	fclose(fp);
+	return out;
+}
+
+Test(args, where_options_are)
+{
+	const struct args_case *c;
+	char *got;
+	size_t i;
+
+	unsetenv("POSIXLY_CORRECT");
+	for (i = 0; i < NCASES(args_cases); i++) {
+		c = &args_cases[i];
+		got = args_parse(c->spec, c->argv);
+		cr_expect_str_eq(got, c->want, "case %zu (%s %s ...): got "
+		    "\"%s\", want \"%s\"", i, c->spec->cmd, c->argv[0], got,
+		    c->want);
+		free(got);
+	}
+}
+
+/* As GNU tools: POSIXLY_CORRECT stops the options at the first operand. */
+Test(args, posixly_correct)
+{
+	static const char *const words[] = { "1234", "--format=json", NULL };
+	char *got;
+
+	setenv("POSIXLY_CORRECT", "1", 1);
+	got = args_parse(&dump_spec, words);
+	cr_expect_str_eq(got, "| 1234 --format=json");
+	free(got);
 }
