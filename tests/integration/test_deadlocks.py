@@ -137,6 +137,23 @@ class TestDeadlocks(DeadlockCase):
                 for doc in docs:
                     self.assertEqual(gw.deadlocks(doc), [], r)
 
+    def test_cxx_names(self):
+        # C++ functions by their names, not their symbols
+        # (_ZN8LockTest8Acquire1Ev), also where the program is linked
+        # without libstdc++.
+        exe = gw.prog("cxx_abba")
+        gw.need(self, gw.GILWATCH, gw.SHIM, exe)
+        _, info, docs = gw.run_with_report(self, self.tmpdir(), [exe],
+            ["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+            timeout=gw.DEADLOCK_TIMEOUT)
+        cycles = [c for d in docs for c in gw.deadlocks(d)]
+        self.assertEqual(len(cycles), 1, docs)
+        by_holder = {info.name_of(l["held_by"]):
+            gw.frame_function(l["acquired_at"]) for l in cycles[0]}
+        self.assertEqual(by_holder, {
+            "acquire-1": "LockTest::Acquire1()",
+            "acquire-2": "LockTest::Acquire2()"})
+
     def test_join_cycle(self):
         # Status 2 would mean the C library refused the second join
         # (EDEADLK) before gilwatch saw the cycle.
