@@ -5,6 +5,7 @@ DESTDIR	?=
 VERSION	:= 0.1.0
 
 CC	?= cc
+CXX	?= g++
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Wno-unused-parameter
 BASE	:= -std=gnu11 -D_GNU_SOURCE -DGW_VERSION='"$(VERSION)"' -Iinclude -Isrc/common \
@@ -39,6 +40,7 @@ CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c) $(READER_SRC)
 SAMPLE_SRC := $(wildcard samples/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 ITEST_SRC  := $(wildcard tests/integration/prog/*.c)
+ITEST_CXX  := $(wildcard tests/integration/prog/*.cc)
 BENCH_SO   := bench/idle-thread.c bench/forward.c
 BENCH_SRC  := $(filter-out $(BENCH_SO),$(wildcard bench/*.c))
 
@@ -48,7 +50,8 @@ CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
 CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
 SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
 UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
-ITESTS   := $(patsubst tests/integration/prog/%.c,$(B)/tests/prog/%,$(ITEST_SRC))
+ITESTS   := $(patsubst tests/integration/prog/%.c,$(B)/tests/prog/%,$(ITEST_SRC)) \
+	$(patsubst tests/integration/prog/%.cc,$(B)/tests/prog/%,$(ITEST_CXX))
 BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC)) \
 	$(patsubst bench/%.c,$(B)/bench/%.so,$(BENCH_SO))
 
@@ -84,6 +87,11 @@ $(B)/tests/prog/%: tests/integration/prog/%.c samples/sample.h \
 		$(wildcard include/gilwatch/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(WARN) -O0 -g -Iinclude -Isamples -o $@ $< -pthread -ldl
+
+# C++: for demangled names in reports.
+$(B)/tests/prog/%: tests/integration/prog/%.cc samples/sample.h
+	@mkdir -p $(dir $@)
+	$(CXX) -D_GNU_SOURCE $(WARN) -O0 -g -Isamples -o $@ $< -pthread
 
 $(B)/bench/%.so: bench/%.c
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "py.h"
 #include "report.h"
+#include "stall.h"
 #include "ulock.h"
 
 #define DEADLOCK_MAX_CYCLE	65536	/* threads in one cycle */
@@ -96,6 +97,12 @@ deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 	e->kind = w.kind;
 	e->mode = w.mode;
 	e->site = 0;
+	/*
+	 * A C semaphore has no owner.  A Python lock is one too, but is
+	 * released by its taker in all but Condition.wait's use, which
+	 * has no edge (below): it counts as owned, as a mutex.
+	 */
+	e->hint = w.kind == GW_LOCK_SEM && !gil_is_python_lock_call(w.site);
 	if (w.kind == GW_LOCK_THREAD) {
 		if (idx == 0)
 			u = thread_by_pthread(w.target);
@@ -122,6 +129,7 @@ deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 			e->lock = (uintptr_t)u->self;
 			e->kind = GW_LOCK_THREAD;
 			e->site = 0;
+			e->hint = 0;
 		}
 	} else if (w.kind != GW_LOCK_SEM)
 		u = nth_holder(w.addr, w.mode, idx, &e->site);
@@ -173,6 +181,29 @@ still_there(struct wf_frame *f, int n)
 	return 1;
 }
 
+/*
+ * A semaphore has no owner: its edge leads to the thread that took it
+ * last, a hint, and any other thread may post it.
+ */
+static int
+through_semaphore(const struct wf_frame *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].edge.hint)
+			return 1;
+	return 0;
+}
+
+int
+deadlock_actual(struct wf_frame *f, int n)
+{
+	if (!still_there(f, n))
+		return 0;
+	return !through_semaphore(f, n) || stall_now();
+}
+
 static int
 first_report(uint64_t sig)
 {
@@ -189,8 +220,12 @@ first_report(uint64_t sig)
 	return first;
 }
 
+/*
+ * From a hook (helper 0), only a cycle of owned locks is judged: one
+ * through a semaphore waits for the helper's scan and the stall rule.
+ */
 static void
-search_from(struct thread *start, struct thread *scratch_owner)
+search_from(struct thread *start, struct thread *scratch_owner, int helper)
 {
 	struct wf_frame *f;
 	int n, max;
@@ -199,7 +234,10 @@ search_from(struct thread *start, struct thread *scratch_owner)
 	if (f == NULL)
 		return;
 	n = wf_find_cycle(deadlock_edge, NULL, start, f, max);
-	if (n <= 0 || !still_there(f, n))
+	if (n <= 0)
+		return;
+	if (helper ? !deadlock_actual(f, n) :
+	    through_semaphore(f, n) || !still_there(f, n))
 		return;
 	if (!first_report(wf_cycle_signature(f, n)))
 		return;
@@ -210,7 +248,7 @@ void
 deadlock_check(struct thread *t)
 {
 	thread_enter_shim();
-	search_from(t, t);
+	search_from(t, t, 0);
 	thread_leave_shim();
 }
 
@@ -261,7 +299,7 @@ deadlock_scan(void)
 		    !read_wait(t, &w, &gen))
 			continue;
 		see_py_join(t, &w, gen);
-		search_from(t, &self);
+		search_from(t, &self, 1);
 	}
 }
 

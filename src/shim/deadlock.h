@@ -2,7 +2,8 @@
  * Actual deadlocks: cycles in the wait-for graph of the live threads,
  * found the moment the closing thread blocks (deadlock_check) and, as a
  * safety net for races between threads blocking at once, by the helper
- * thread's periodic scan (deadlock_scan).  Each cycle is reported once,
+ * thread's periodic scan (deadlock_scan).  A cycle through a semaphore
+ * is left to the scan: it needs the whole process (deadlock_actual).  Each cycle is reported once,
  * then --on-deadlock says what happens to the process.
  */
 #ifndef GW_DEADLOCK_H
@@ -22,6 +23,16 @@ void	deadlock_scan(void);
  * names the idx-th thread holding what node waits for.  ctx is unused.
  */
 int	deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e);
+
+/*
+ * Is the cycle frames[0..n) found by wf_find_cycle an actual deadlock?
+ * Every edge must still be there, a second look later.  A cycle through
+ * a semaphore (or anything else with no owner) is one only when no
+ * thread outside it can still post: every other thread waits for
+ * another with no timeout, or is gone (the stall rule, stall.h).  Until
+ * then it is a hang that may still resolve.  On the helper thread only.
+ */
+int	deadlock_actual(struct wf_frame *frames, int n);
 
 /* Forget what was reported (fork child: a new process). */
 void	deadlock_reset(void);

@@ -20,6 +20,23 @@
 #define SCENARIO_COLUMNS	4	/* wider cycles are listed instead */
 #define COLUMN_WIDTH		26
 
+void
+order_letters(unsigned i, char *buf, size_t len)
+{
+	char rev[16];
+	size_t k = 0, j;
+
+	/* Bijective base 26: A..Z, AA..AZ, BA.., ZZ, AAA.. */
+	do {
+		rev[k++] = (char)('A' + i % 26);
+		i = i / 26;
+	} while (i-- > 0 && k < sizeof rev);
+	for (j = 0; j < k && j + 1 < len; j++)
+		buf[j] = rev[k - 1 - j];
+	if (len > 0)
+		buf[j < len ? j : len - 1] = '\0';
+}
+
 /*
  * A name per lock of the cycle: the variable it is when it is a global
  * the symbol table knows ("a", "table+64"), else a letter by its place
@@ -37,7 +54,10 @@ lock_name(struct oedge **cyc, int n, uintptr_t addr)
 		return buf;
 	for (i = 0; i < n && cyc[i]->from_addr != addr; i++)
 		;
-	snprintf(buf, sizeof bufs[0], "%c", i < n ? 'A' + i % 26 : '?');
+	if (i == n)
+		snprintf(buf, sizeof bufs[0], "?");
+	else
+		order_letters(i, buf, sizeof bufs[0]);
 	return buf;
 }
 

@@ -6,6 +6,7 @@
 #ifndef GW_ORDER_REPORT_H
 #define GW_ORDER_REPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,5 +48,11 @@ struct oedge {
  */
 void	order_report(struct thread *t, int view, struct oedge **cyc, int n,
 	    uintptr_t site);
+
+/*
+ * The label of the i-th unnamed lock of a report, distinct for every i:
+ * A..Z, then AA..ZZ, AAA.. (cut to len).
+ */
+void	order_letters(unsigned i, char *buf, size_t len);
 
 #endif /* GW_ORDER_REPORT_H */

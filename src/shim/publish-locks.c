@@ -219,25 +219,6 @@ linked(const struct gw_shm_link *l, uint32_t n, pid_t tid)
 	return 0;
 }
 
-/* Is every edge of the cycle still there?  (The search races.) */
-static int
-still_there(const struct wf_frame *fr, int n)
-{
-	struct wf_edge e;
-	int i, k, found;
-
-	for (i = 0; i < n; i++) {
-		found = 0;
-		for (k = 0; !found && deadlock_edge(NULL, fr[i].node, k, &e);
-		    k++)
-			found = e.to == fr[i].edge.to &&
-			    e.lock == fr[i].edge.lock;
-		if (!found)
-			return 0;
-	}
-	return 1;
-}
-
 static int
 scratch(void)
 {
@@ -263,7 +244,7 @@ search(struct thread *t, struct gw_shm_link *out, uint32_t max,
 	int n, i;
 
 	n = wf_find_cycle(deadlock_edge, NULL, t, cyc, (int)cyc_cap);
-	if (n <= 0 || !still_there(cyc, n))
+	if (n <= 0 || !deadlock_actual(cyc, n))
 		return 1;
 	for (i = 0; i < n; i++)
 		if (linked(out, f->nlinks, tid_of(cyc[i].node)))

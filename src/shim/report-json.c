@@ -60,6 +60,16 @@ json_py_wait(struct out *o, const struct gw_wait *w)
 	out_puts(o, "}");
 }
 
+/*
+ * A semaphore has no owner: who holds it is who took it last, a hint
+ * ("true" where the report says so).
+ */
+static const char *
+hint(int kind)
+{
+	return kind == GW_LOCK_SEM ? "true" : "false";
+}
+
 static void
 json_wait(struct out *o, const struct gw_wait *w)
 {
@@ -67,8 +77,8 @@ json_wait(struct out *o, const struct gw_wait *w)
 
 	out_puts(o, "{\"lock\":");
 	json_lock(o, &w->lock);
-	out_printf(o, ",\"timed\":%s,\"owners\":[", w->timed ? "true" :
-	    "false");
+	out_printf(o, ",\"timed\":%s,\"owners_hint\":%s,\"owners\":[",
+	    w->timed ? "true" : "false", hint(w->lock.kind));
 	for (i = 0; i < w->nowners; i++) {
 		out_printf(o, "%s{\"tid\":%d,\"acquired_at\":", i ? "," : "",
 		    (int)w->owners[i]);
@@ -100,7 +110,8 @@ json_thread(struct out *o, const struct gw_thread_info *t)
 		json_lock(o, &t->held[i].lock);
 		out_puts(o, ",\"acquired_at\":");
 		report_json_frame(o, &t->held[i].acquired_at);
-		out_printf(o, ",\"count\":%u}", t->held[i].count);
+		out_printf(o, ",\"count\":%u,\"hint\":%s}", t->held[i].count,
+		    hint(t->held[i].lock.kind));
 	}
 	out_puts(o, "],\"waiting_for\":");
 	if (t->waiting != NULL)
@@ -132,8 +143,9 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		out_printf(o, "%s{\"tid\":%d,\"waits_for\":", i ? "," : "",
 		    (int)l->tid);
 		json_lock(o, &l->waits_for);
-		out_printf(o, ",\"held_by\":%d,\"acquired_at\":",
-		    (int)l->held_by);
+		out_printf(o, ",\"held_by\":%d,\"held_by_hint\":%s,"
+		    "\"acquired_at\":", (int)l->held_by,
+		    hint(l->waits_for.kind));
 		report_json_frame(o, &l->acquired_at);
 		out_puts(o, "}");
 	}

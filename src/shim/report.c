@@ -113,14 +113,17 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 			report_text_frame(o, &l->waits_for.first_seen);
 			out_puts(o, ")");
 		}
-		out_printf(o, ",\n  which is held by %s",
-		    thread_label(s, l->held_by, b, sizeof b));
+		out_printf(o, ",\n  which %s %s",
+		    l->waits_for.kind == GW_LOCK_SEM ? "was last taken by" :
+		    "is held by", thread_label(s, l->held_by, b, sizeof b));
 		if (l->held_by == l->tid)
 			out_puts(o, " itself");
 		if (frame_known(&l->acquired_at)) {
 			out_puts(o, ", acquired at ");
 			report_text_frame(o, &l->acquired_at);
 		}
+		if (l->waits_for.kind == GW_LOCK_SEM)
+			out_puts(o, "\n  (a hint: a semaphore has no owner)");
 		out_puts(o, "\n");
 	}
 	out_puts(o, "\n");
@@ -190,9 +193,13 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 			out_puts(o, " (with a timeout)");
 		for (i = 0; i < w->nowners; i++) {
 			out_printf(o, "%s %s", i > 0 ? "," :
-			    w->lock.kind == GW_LOCK_THREAD ? "" : " held by",
+			    w->lock.kind == GW_LOCK_THREAD ? "" :
+			    w->lock.kind == GW_LOCK_SEM ? " last taken by" :
+			    " held by",
 			    thread_label(s, w->owners[i], a, sizeof a));
 		}
+		if (w->nowners > 0 && w->lock.kind == GW_LOCK_SEM)
+			out_puts(o, " (a hint: any thread may post)");
 		out_puts(o, "\n");
 	}
 	for (i = 0; i < t->nheld; i++) {
@@ -200,6 +207,8 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		text_lock(o, &t->held[i].lock);
 		if (t->held[i].count > 1)
 			out_printf(o, " x%u", t->held[i].count);
+		if (t->held[i].lock.kind == GW_LOCK_SEM)
+			out_puts(o, " (taken last, a hint)");
 		out_puts(o, " at ");
 		report_text_frame(o, &t->held[i].acquired_at);
 		out_puts(o, "\n");

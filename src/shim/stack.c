@@ -515,6 +515,56 @@ copy_str(char *dst, size_t len, const char *src)
 	dst[n] = '\0';
 }
 
+typedef char	*(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/*
+ * The C++ runtime's demangler: the program's own when it has loaded
+ * libstdc++, else libstdc++ loaded now, once a C++ name is to be shown
+ * (a C++ program that uses nothing of libstdc++ is linked without it).
+ * Linking it into the shim would load it into every program.
+ */
+static demangle_fn
+demangler(void)
+{
+	static _Atomic(demangle_fn) fn;
+	static atomic_int tried;
+	demangle_fn f;
+	void *h;
+
+	/* Two threads may both look: a second dlopen only counts up. */
+	if ((f = atomic_load(&fn)) != NULL || atomic_exchange(&tried, 1))
+		return f;
+	if ((f = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle")) == NULL &&
+	    (h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL)) != NULL)
+		f = (demangle_fn)dlsym(h, "__cxa_demangle");
+	atomic_store(&fn, f);
+	return f;
+}
+
+/*
+ * A function's name as people write it: a C++ symbol ("_ZN8LockTest8
+ * Acquire1Ev") demangled ("LockTest::Acquire1()").  Allocates, as
+ * libdw does here: for reports and the helper, never in a signal
+ * handler.
+ */
+static void
+copy_function(char *dst, size_t len, const char *name)
+{
+	demangle_fn demangle = NULL;
+	char *plain;
+	int status = -1;
+
+	if (strncmp(name, "_Z", 2) == 0)
+		demangle = demangler();
+	if (strncmp(name, "_Z", 2) != 0 || demangle == NULL ||
+	    (plain = demangle(name, NULL, NULL, &status)) == NULL) {
+		copy_str(dst, len, name);
+		return;
+	}
+	copy_str(dst, len, status == 0 ? plain : name);
+	free(plain);
+}
+
 /*
  * libdwfl keeps open the files it reads, for as long as the Dwfl lives,
  * and opens them without O_CLOEXEC: keep them out of what the program
@@ -676,7 +726,7 @@ describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym)
 
 	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
 	    NULL)) != NULL) {
-		copy_str(sym->function, sizeof sym->function, name);
+		copy_function(sym->function, sizeof sym->function, name);
 		sym->offset = off + (ip - pc);
 	}
 	/* Loads the ELF, if addrinfo has not, so the file name is known. */
@@ -703,7 +753,8 @@ describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 	if (dladdr((void *)pc, &dli) == 0)
 		return -1;
 	if (dli.dli_sname != NULL && dli.dli_saddr != NULL) {
-		copy_str(sym->function, sizeof sym->function, dli.dli_sname);
+		copy_function(sym->function, sizeof sym->function,
+		    dli.dli_sname);
 		sym->offset = ip - (uintptr_t)dli.dli_saddr;
 	}
 	if (dli.dli_fname != NULL)

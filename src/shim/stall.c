@@ -55,35 +55,59 @@ grow(size_t n)
 	return 0;
 }
 
-void
-stall_scan(void)
+/*
+ * One look at every thread the shim knows: 1 when the rule holds with
+ * waits of at least limit_ns, with *sig saying which waits they are.
+ */
+static int
+look(uint64_t limit_ns, uint64_t *sig)
 {
 	struct thread *t;
-	uint64_t now = now_ns(), sig;
+	uint64_t now = now_ns();
 	size_t n = 0;
 
-	if (config.stall_s == 0)
-		return;
 	for (t = thread_first(); t != NULL; t = t->next) {
 		if (!atomic_load(&t->in_use) || t->internal ||
 		    atomic_load(&t->state) == GW_STATE_EXITED)
 			continue;
 		if (grow(n + 1) == -1 || stall_view(t, now, &view[n]) == -1)
-			goto none;
+			return 0;
 		n++;
 	}
-	if (!stall_rule(view, n, procstat_threads(getpid()), 1,
-	    (uint64_t)config.stall_s * 1000000000u))
-		goto none;
-	sig = stall_signature(view, n);
+	if (!stall_rule(view, n, procstat_threads(getpid()), 1, limit_ns))
+		return 0;
+	*sig = stall_signature(view, n);
+	return 1;
+}
+
+void
+stall_scan(void)
+{
+	uint64_t sig;
+
+	if (config.stall_s == 0)
+		return;
+	if (!look((uint64_t)config.stall_s * 1000000000u, &sig)) {
+		seen = 0;
+		return;
+	}
 	if (sig == seen && sig != reported) {
 		reported = sig;
 		report_stall(config.stall_s);
 	}
 	seen = sig;
-	return;
-none:
-	seen = 0;
+}
+
+/*
+ * Two looks with the same waits: each thread was in its wait all the
+ * time between them, so at the moment between the looks none ran.
+ */
+int
+stall_now(void)
+{
+	uint64_t a, b;
+
+	return look(0, &a) && look(0, &b) && a == b;
 }
 
 void

@@ -21,6 +21,15 @@
  */
 void	stall_scan(void);
 
+/*
+ * Is the process stalled now, whatever the time limit: every thread
+ * waits for another and none is unaccounted for, seen the same at two
+ * looks in a row.  On the helper thread only (it shares stall_scan's
+ * buffer); what tells an actual deadlock through a semaphore from one
+ * a thread outside the cycle can still undo (deadlock.h).
+ */
+int	stall_now(void);
+
 /* Forget what was seen (fork child: a new process). */
 void	stall_reset(void);
 

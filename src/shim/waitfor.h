@@ -23,6 +23,7 @@ struct wf_edge {
 	int		 kind;	/* enum gw_lock_kind */
 	int		 mode;	/* enum gw_lock_mode the waiter wants */
 	uintptr_t	 site;	/* where `to` acquired the lock */
+	int		 hint;	/* `to` only took it last: anyone may post */
 };
 
 /*

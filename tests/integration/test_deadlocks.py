@@ -114,6 +114,46 @@ class TestDeadlocks(DeadlockCase):
             "sem-b": ("S1", "sem-a", "semaphore"),
         }, funcs={"sem-a": "sem_a", "sem-b": "sem_b"})
 
+    def test_sem_cycle_owner_is_a_hint(self):
+        # Who took a semaphore last is no owner: the report says so.
+        doc, _ = self.run_deadlock("sem_cycle")
+        for link in doc["deadlocks"][0]["links"]:
+            self.assertIs(link["held_by_hint"], True, link)
+        for t in gw.threads(doc).values():
+            w = t.get("waiting_for")
+            if w is not None and w["lock"]["kind"] == "semaphore":
+                self.assertIs(w["owners_hint"], True, w)
+
+    def test_sem_signal(self):
+        # A "cycle" through a semaphore that a thread outside it posts
+        # later is no deadlock: the program must end as it does bare,
+        # every time, whoever took the semaphore last.
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample("sem_signal"))
+        for i in range(5):
+            with self.subTest(run=i):
+                r, _, docs = gw.run_with_report(self, self.tmpdir(),
+                    [gw.sample("sem_signal")], ["--on-deadlock=exit"])
+                self.assertEqual(r.stdout, "done\n", r)
+                for doc in docs:
+                    self.assertEqual(gw.deadlocks(doc), [], r)
+
+    def test_cxx_names(self):
+        # C++ functions by their names, not their symbols
+        # (_ZN8LockTest8Acquire1Ev), also where the program is linked
+        # without libstdc++.
+        exe = gw.prog("cxx_abba")
+        gw.need(self, gw.GILWATCH, gw.SHIM, exe)
+        _, info, docs = gw.run_with_report(self, self.tmpdir(), [exe],
+            ["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+            timeout=gw.DEADLOCK_TIMEOUT)
+        cycles = [c for d in docs for c in gw.deadlocks(d)]
+        self.assertEqual(len(cycles), 1, docs)
+        by_holder = {info.name_of(l["held_by"]):
+            gw.frame_function(l["acquired_at"]) for l in cycles[0]}
+        self.assertEqual(by_holder, {
+            "acquire-1": "LockTest::Acquire1()",
+            "acquire-2": "LockTest::Acquire2()"})
+
     def test_join_cycle(self):
         # Status 2 would mean the C library refused the second join
         # (EDEADLK) before gilwatch saw the cycle.

@@ -263,6 +263,20 @@ class TestCycles(LockOrderCase):
             "for ", text)), 30, text)
 
 
+    def test_chain30_heap_labels(self):
+        """Thirty locks no symbol names: thirty distinct labels, A..Z
+        then AA.. (they wrapped after Z)."""
+        r, info, text = self.run_order(gw.prog("order_chain"), ["heap"],
+            fmt="text")
+        links = re.findall(r"thread \d+: holds (\S+), waits for (\S+)\n",
+            text)
+        self.assertEqual(len(links), 30, text)
+        held = [h for h, _ in links]
+        self.assertEqual(len(set(held)), 30, held)
+        self.assertEqual(set(held), {w for _, w in links})
+        self.assertIn("AD", held)
+
+
 class TestTrylock(LockOrderCase):
     def trylock(self, mode, status=0):
         r, info, orders = self.run_order(gw.prog("order_trylock"),

@@ -5,17 +5,20 @@
  * validator must report it once, with all thirty locks.
  *
  * Prints "done" and exits 0.  On stderr: "gw-sample: lock lN 0xADDR".
- * All locks are initialised at one site (one class).
+ * All locks are initialised at one site (one class).  With "heap" the
+ * locks are malloc'd, so no symbol names them: the report labels them.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sample.h"
 
 #define NLOCKS	30
 
-static pthread_mutex_t	locks[NLOCKS];
+static pthread_mutex_t	static_locks[NLOCKS];
+static pthread_mutex_t	*locks = static_locks;
 
 #define CHECK(call) do {						\
 	if ((call) != 0) {						\
@@ -34,11 +37,14 @@ pair(int first, int second)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	int i;
 
 	sample_pid();
+	if (argc > 1 && strcmp(argv[1], "heap") == 0 &&
+	    (locks = calloc(NLOCKS, sizeof *locks)) == NULL)
+		exit(2);
 	for (i = 0; i < NLOCKS; i++) {
 		CHECK(pthread_mutex_init(&locks[i], NULL));
 		sample_lock(&locks[i], "l%d", i);
