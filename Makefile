@@ -26,6 +26,8 @@ B := build
 
 COMMON_SRC := $(wildcard src/common/*.c)
 SHIM_SRC   := $(wildcard src/shim/*.c)
+# The dlsym hook's entry (x86-64): see src/shim/hook-dlsym-entry.S.
+SHIM_ASM   := $(wildcard src/shim/*.S)
 # hook-*.c and shim.c interpose libc; everything else is plain logic that
 # unit tests link from libgwcore.a without interposing on the test runner.
 HOOK_SRC   := $(wildcard src/shim/hook-*.c) $(wildcard src/shim/shim.c)
@@ -37,7 +39,8 @@ ITEST_SRC  := $(wildcard tests/integration/prog/*.c)
 BENCH_SO   := bench/idle-thread.c bench/forward.c
 BENCH_SRC  := $(filter-out $(BENCH_SO),$(wildcard bench/*.c))
 
-SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(COMMON_SRC))
+SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(COMMON_SRC)) \
+	$(patsubst %.S,$(B)/obj/%.o,$(SHIM_ASM))
 CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
 CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
 SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
@@ -58,6 +61,10 @@ $(B)/gilwatch: $(CLI_OBJ)
 	$(CC) -o $@ $^ $(CLI_LIBS)
 
 $(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
 
