@@ -145,3 +145,12 @@ $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
 
 all: $(B)/tests/pyprobe.so
+
+# A library to preload after the shim, for tests/integration/prog/dlsym_locks.c.
+# No sibling calls: dlsym(RTLD_NEXT) reached by a jump is the caller's.
+$(B)/tests/next_probe.so: tests/integration/preload/next_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O2 -fno-optimize-sibling-calls -shared -fPIC \
+		-o $@ $< -ldl
+
+all: $(B)/tests/next_probe.so

@@ -10,6 +10,8 @@
  *	pthread	dlsym(dlopen("libpthread.so.0"), ...)
  *	vsym	dlvsym(dlopen("libc.so.6"), ..., "GLIBC_2.2.5")
  *	next	dlsym(RTLD_NEXT, ...)
+ *	preload	dlsym(RTLD_NEXT, ...) in a library preloaded after the
+ *		shim (tests/integration/preload/next_probe.c)
  *
  * A deadlock the shim does not see hangs: the test's timeout ends it.
  */
@@ -34,18 +36,30 @@ static pthread_barrier_t both_hold;
 static void *
 look(const char *how, const char *name)
 {
+	void *(*probe)(const char *);
 	void *h = RTLD_NEXT, *fn;
 
-	if (strcmp(how, "pthread") == 0)
-		h = dlopen("libpthread.so.0", RTLD_NOW);
-	else if (strcmp(how, "next") != 0)
-		h = dlopen("libc.so.6", RTLD_NOW);
-	if (h == NULL) {
-		fprintf(stderr, "dlsym_locks: dlopen: %s\n", dlerror());
-		exit(2);
+	if (strcmp(how, "preload") == 0) {
+		*(void **)&probe = dlsym(RTLD_DEFAULT, "next_probe_lookup");
+		if (probe == NULL) {
+			fprintf(stderr, "dlsym_locks: next_probe.so is not "
+			    "preloaded\n");
+			exit(2);
+		}
+		fn = probe(name);
+	} else {
+		if (strcmp(how, "pthread") == 0)
+			h = dlopen("libpthread.so.0", RTLD_NOW);
+		else if (strcmp(how, "next") != 0)
+			h = dlopen("libc.so.6", RTLD_NOW);
+		if (h == NULL) {
+			fprintf(stderr, "dlsym_locks: dlopen: %s\n",
+			    dlerror());
+			exit(2);
+		}
+		fn = strcmp(how, "vsym") == 0 ?
+		    dlvsym(h, name, "GLIBC_2.2.5") : dlsym(h, name);
 	}
-	fn = strcmp(how, "vsym") == 0 ? dlvsym(h, name, "GLIBC_2.2.5") :
-	    dlsym(h, name);
 	if (fn == NULL) {
 		fprintf(stderr, "dlsym_locks: %s %s: %s\n", how, name,
 		    dlerror());
@@ -121,7 +135,8 @@ main(int argc, char **argv)
 		return deadlock(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "count") == 0)
 		return count();
-	fprintf(stderr, "usage: dlsym_locks deadlock libc|pthread|vsym|next\n"
+	fprintf(stderr, "usage: dlsym_locks deadlock "
+	    "libc|pthread|vsym|next|preload\n"
 	    "       dlsym_locks count\n");
 	return 2;
 }
