@@ -31,6 +31,8 @@ COMMON_SRC := $(wildcard src/common/*.c)
 # the shim reads its own process, the command another one.
 READER_SRC := $(wildcard src/reader/*.c)
 SHIM_SRC   := $(wildcard src/shim/*.c)
+# The dlsym hook's entry (x86-64): see src/shim/hook-dlsym-entry.S.
+SHIM_ASM   := $(wildcard src/shim/*.S)
 # hook-*.c and shim.c interpose libc; everything else is plain logic that
 # unit tests link from libgwcore.a without interposing on the test runner.
 HOOK_SRC   := $(wildcard src/shim/hook-*.c) $(wildcard src/shim/shim.c)
@@ -45,7 +47,7 @@ BENCH_SO   := bench/idle-thread.c bench/forward.c
 BENCH_SRC  := $(filter-out $(BENCH_SO),$(wildcard bench/*.c))
 
 SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(READER_SRC) \
-	$(COMMON_SRC))
+	$(COMMON_SRC)) $(patsubst %.S,$(B)/obj/%.o,$(SHIM_ASM))
 CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
 CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
 SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
@@ -67,6 +69,10 @@ $(B)/gilwatch: $(CLI_OBJ)
 	$(CC) -o $@ $^ $(CLI_LIBS)
 
 $(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -160,3 +166,12 @@ $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
 
 all: $(B)/tests/pyprobe.so
+
+# A library to preload after the shim, for tests/integration/prog/dlsym_locks.c.
+# No sibling calls: dlsym(RTLD_NEXT) reached by a jump is the caller's.
+$(B)/tests/next_probe.so: tests/integration/preload/next_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(WARN) -O2 -fno-optimize-sibling-calls -shared -fPIC \
+		-o $@ $< -ldl
+
+all: $(B)/tests/next_probe.so

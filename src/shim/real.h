@@ -88,4 +88,14 @@ void	real_resolve(void);
 /* True once every pointer is set. */
 int	real_ready(void);
 
+/*
+ * The shim's hook that stands for the libc function fn (an address
+ * real_resolve stored), or NULL when fn is none of them or the shim does
+ * not hook it.  NULL too before real_ready().
+ */
+void	*real_hook_of(void *fn);
+
+/* The shim's hook for the libc function called name, or NULL. */
+void	*real_hook_named(const char *name);
+
 #endif /* GW_REAL_H */

@@ -18,13 +18,16 @@ class DeadlockCase(unittest.TestCase):
         self.addCleanup(td.cleanup)
         return td.name
 
-    def run_deadlock(self, name, opts=(), status=gw.DEADLOCK_STATUS):
-        """Run sample `name` with --on-deadlock=exit and a JSON report;
-        return (report document with the deadlock, sample info)."""
-        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample(name))
+    def run_deadlock(self, name, opts=(), status=gw.DEADLOCK_STATUS,
+        cmd=None, env=None):
+        """Run sample `name` (or cmd, a program and its arguments) with
+        --on-deadlock=exit and a JSON report; return (report document
+        with the deadlock, sample info)."""
+        cmd = cmd or [gw.sample(name)]
+        gw.need(self, gw.GILWATCH, gw.SHIM, cmd[0])
         _, info, docs = gw.run_with_report(self, self.tmpdir(),
-            [gw.sample(name)], ["--on-deadlock=exit", *opts],
-            status=status, timeout=gw.DEADLOCK_TIMEOUT)
+            cmd, ["--on-deadlock=exit", *opts],
+            status=status, timeout=gw.DEADLOCK_TIMEOUT, env=env)
         docs = [d for d in docs if gw.deadlocks(d)]
         self.assertEqual(len(docs), 1, "want one report with a deadlock")
         doc = docs[0]
@@ -89,6 +92,27 @@ class TestDeadlocks(DeadlockCase):
             "worker-a": ("B", "worker-b", "mutex"),
             "worker-b": ("A", "worker-a", "mutex"),
         }, funcs={"worker-a": "worker_a", "worker-b": "worker_b"})
+
+    def test_abba_looked_up(self):
+        """An ABBA deadlock through pthread_mutex_lock found by dlsym on
+        the handle of dlopen("libc.so.6") or "libpthread.so.0" (which
+        searches that library, not the global scope where the shim
+        comes first), by dlvsym on libc's handle, by dlsym(RTLD_NEXT)
+        from the program and from a library preloaded after the shim
+        (which also wraps getpid through RTLD_NEXT: that lookup must
+        stay relative to it, or the wrapper would call itself)."""
+        probe = os.path.join(gw.BUILD, "tests", "next_probe.so")
+        gw.need(self, probe)
+        env = dict(os.environ, LD_PRELOAD=probe)
+        for how in ("libc", "pthread", "vsym", "next", "preload"):
+            with self.subTest(how=how):
+                doc, info = self.run_deadlock(None, cmd=[
+                    gw.prog("dlsym_locks"), "deadlock", how],
+                    env=env if how == "preload" else None)
+                self.check_cycle(doc, info, {
+                    "worker-a": ("B", "worker-b", "mutex"),
+                    "worker-b": ("A", "worker-a", "mutex"),
+                }, funcs={"worker-a": "worker", "worker-b": "worker"})
 
     def test_philosophers(self):
         doc, info = self.run_deadlock("philosophers")

@@ -104,11 +104,11 @@ class PythonCase(unittest.TestCase):
         self.assertEqual(len(entry), 1, thread)
         return entry[0]
 
-    def one_deadlock(self, exe, prog):
+    def one_deadlock(self, exe, prog, args=()):
         """Run prog under --on-deadlock=exit: it must end with the
         deadlock status and one report of one cycle.  Returns (sample
         info, the report, {tid: link})."""
-        r, info, docs = self.run_report(exe, prog,
+        r, info, docs = self.run_report(exe, prog, args,
             opts=["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
             timeout=gw.DEADLOCK_TIMEOUT)
         found = [d for d in docs if gw.deadlocks(d)]
@@ -809,19 +809,34 @@ class TestGilInversion(PythonCase):
         prog = gw.pyprog("gil_inversion")
         for label, exe in self.each_python():
             with self.subTest(python=label):
-                info, doc, links = self.one_deadlock(exe, prog)
-                mh = info.threads["mutex-holder"]
-                gh = info.threads["gil-holder"]
-                self.assertEqual(set(links), {mh, gh})
-                self.assertEqual((links[gh]["kind"], links[gh]["addr"],
-                    links[gh]["held_by"]), ("mutex", info.locks["m"], mh))
-                self.assertEqual((links[mh]["kind"], links[mh]["held_by"]),
-                    ("gil", gh))
-                thr = gw.threads(doc)
-                self.assertEqual(gw.gil_state(thr[gh]), "holds")
-                self.assertEqual(gw.gil_state(thr[mh]), "waits")
-                fns = [f[0] for f in gw.python_frames(thr[gh])]
-                self.assertIn("gil_holder", fns)
+                self.check_links(*self.one_deadlock(exe, prog))
+
+    def test_gil_native_deadlock_dlopen(self):
+        """The same deadlock with pthread_mutex_lock found by dlsym on
+        the handle of ctypes.CDLL("libc.so.6") or "libpthread.so.0",
+        which searches that library alone, not the global scope where
+        the shim comes first."""
+        prog = gw.pyprog("gil_inversion")
+        for label, exe in self.each_python():
+            for lib in ("libc.so.6", "libpthread.so.0"):
+                with self.subTest(python=label, library=lib):
+                    self.check_links(
+                        *self.one_deadlock(exe, prog, [lib]))
+
+    def check_links(self, info, doc, links):
+        """The two links of the GIL <-> m cycle, as the threads said."""
+        mh = info.threads["mutex-holder"]
+        gh = info.threads["gil-holder"]
+        self.assertEqual(set(links), {mh, gh})
+        self.assertEqual((links[gh]["kind"], links[gh]["addr"],
+            links[gh]["held_by"]), ("mutex", info.locks["m"], mh))
+        self.assertEqual((links[mh]["kind"], links[mh]["held_by"]),
+            ("gil", gh))
+        thr = gw.threads(doc)
+        self.assertEqual(gw.gil_state(thr[gh]), "holds")
+        self.assertEqual(gw.gil_state(thr[mh]), "waits")
+        fns = [f[0] for f in gw.python_frames(thr[gh])]
+        self.assertIn("gil_holder", fns)
 
 
 class TestThreadNames(PythonCase):

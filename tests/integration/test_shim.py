@@ -44,6 +44,36 @@ class TestStatistics(unittest.TestCase):
             fn = [s["site"]["function"] for s in row["waiters"]]
             self.assertEqual(fn, ["waiter"])
 
+    def test_looked_up_once(self):
+        """m locked 100 times through pthread_mutex_lock found by each
+        of dlsym on libc's and libpthread's handles, dlvsym and
+        dlsym(RTLD_NEXT): 400 acquisitions, none missed, none counted
+        twice.  The same with a preload after the shim that wraps
+        pthread_mutex_lock and passes it on to what its own
+        dlsym(RTLD_NEXT) found (bench/forward.so): it must get libc's
+        function, not the hook, and the program's lookups must reach the
+        hook, not the libc function behind the wrapper."""
+        fwd = os.path.join(gw.BUILD, "bench", "forward.so")
+        gw.need(self, gw.GILWATCH, gw.prog("dlsym_locks"), fwd)
+        for preload in (None, fwd):
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            if preload is not None:
+                env["LD_PRELOAD"] = preload
+            with self.subTest(preload=preload), gw.tempdir() as d:
+                out = os.path.join(d, "r.json")
+                r = gw.run_under_gilwatch([gw.prog("dlsym_locks"),
+                    "count"], ["--format=json", "--output=" + out],
+                    env=env)
+                self.assertEqual(r.returncode, 0, r)
+                m = gw.sample_info(r.stderr).locks["m"]
+                tables = docs_with_reason(out, "locks")
+                self.assertEqual(len(tables), 1, tables)
+                rows = [l for l in tables[0]["locks"]
+                    if gw.addr(l["addr"]) == m]
+                self.assertEqual([l["acquired"] for l in rows], [400],
+                    tables[0])
+
     def hold_row(self, opts=()):
         """holds.c under gilwatch: (its own total of hold time in ms, the
         lock table's row for m, the table)."""

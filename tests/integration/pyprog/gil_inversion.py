@@ -1,6 +1,6 @@
 """gil_inversion: a deadlock between the GIL and a native mutex.
 
-    python gil_inversion.py
+    python gil_inversion.py [LIBRARY]
 
 Through ctypes: a CDLL call drops the GIL for its duration, a PyDLL call
 keeps it.  Thread "mutex-holder" locks a pthread mutex `m` through CDLL
@@ -12,6 +12,10 @@ from sched_yield() it waits for the GIL, which gil-holder holds while it
 waits for `m`, which mutex-holder holds: a GIL <-> native lock deadlock,
 certain to happen once gil-holder gets the GIL (a switch interval at
 most after it asks).
+
+The mutex functions come from LIBRARY when given ("libc.so.6",
+"libpthread.so.0": dlopen then dlsym on its handle), else from the
+program's global scope (CDLL(None)).
 
 Without gilwatch it would hang for good: faulthandler ends it after
 GW_DEADLOCK_WAIT seconds (default 60; it runs without the GIL).  On
@@ -27,8 +31,9 @@ import threading
 faulthandler.dump_traceback_later(float(os.environ.get("GW_DEADLOCK_WAIT",
     "60")), exit=True)
 
-libc = ctypes.CDLL(None)        # calls drop the GIL
-libc_gil = ctypes.PyDLL(None)   # calls keep it
+LIBRARY = sys.argv[1] if len(sys.argv) > 1 else None
+libc = ctypes.CDLL(LIBRARY)        # calls drop the GIL
+libc_gil = ctypes.PyDLL(LIBRARY)   # calls keep it
 m = ctypes.create_string_buffer(64)   # pthread_mutex_t, zeroed: default
 locked = threading.Event()
 
