@@ -61,7 +61,7 @@ on_dump_signal(int signo, siginfo_t *si, void *uc)
 static void
 dump_signal_aside(int signo)
 {
-	msg_say("the program handles signal %d itself: no dump on that "
+	msg_note("the program handles signal %d itself: no dump on that "
 	    "signal (gilwatch dump %d still works)", signo, (int)getpid());
 }
 
@@ -257,7 +257,7 @@ helper_main(void *arg)
 			if (dump) {
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
 				if (config.stats)
-					report_locks_to_output();
+					report_locks_to_output(0);
 				report_gil_to_output();
 			}
 			if (p[1].revents & POLLIN)
@@ -312,7 +312,7 @@ start_helper(void)
 	if (listen_fd == -1 || sock_pid != getpid()) {
 		listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
 		if (listen_fd == -1)
-			msg_say("no control socket (%s): gilwatch dump will "
+			msg_note("no control socket (%s): gilwatch dump will "
 			    "not reach pid %d", strerror(errno),
 			    (int)getpid());
 		else
@@ -405,7 +405,7 @@ dump_start(void)
 		switch (sigown_claim(config.dump_signal, on_dump_signal,
 		    dump_signal_aside)) {
 		case -1:
-			msg_say("signal %d is the program's: no dump on it "
+			msg_note("signal %d is the program's: no dump on it "
 			    "(gilwatch dump %d still works)",
 			    config.dump_signal, (int)getpid());
 			break;

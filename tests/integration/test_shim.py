@@ -119,6 +119,88 @@ class TestSignals(unittest.TestCase):
             self.assertNotIn("thread dump", p.stderr())
 
 
+class TestQuiet(unittest.TestCase):
+    """A process with nothing to tell writes nothing; a note that every
+    process of a run would repeat is said by the one gilwatch run
+    started."""
+
+    PIPELINE = ["sh", "-c", "ls /; echo hi"]
+
+    def test_silent_pipeline(self):
+        """A shell and the ls it forks use no lock: the output is what
+        it is bare, with no gilwatch line on stderr."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        bare = gw.run(self.PIPELINE)
+        self.assertEqual(bare.returncode, 0, bare)
+        r = gw.run_under_gilwatch(self.PIPELINE)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, bare.stdout)
+        self.assertEqual(r.stderr, bare.stderr)
+        self.assertNotIn("gilwatch", r.stderr)
+
+    def test_json_file_keeps_empty_tables(self):
+        """JSON to a file is data: there every process, the shell and
+        the ls it forks (echo is a builtin), writes its empty table."""
+        with gw.tempdir() as d:
+            r = gw.run_under_gilwatch(self.PIPELINE, ["--format=json",
+                "--output=" + os.path.join(d, "r-%p.json")])
+            self.assertEqual(r.returncode, 0, r)
+            files = gw.report_files(d, "r-*.json")
+            self.assertEqual(len(files), 2, (files, r))
+            for f in files:
+                tables = docs_with_reason(f, "locks")
+                self.assertEqual(len(tables), 1, f)
+                self.assertEqual(tables[0]["locks"], [], f)
+
+    def test_note_once(self):
+        """A bad setting is named by the process gilwatch run started,
+        not again by the two programs it forks."""
+        env = dict(os.environ, GILWATCH_TOP="many")
+        r = gw.run_under_gilwatch(["sh", "-c", "ls /; ls /; true"],
+            env=env)
+        self.assertEqual(r.returncode, 0, r)
+        said = [l for l in r.stderr.splitlines() if "GILWATCH_TOP" in l]
+        self.assertEqual(len(said), 1, r)
+
+    def test_pyenv_python(self):
+        """pyenv's python3.X shim runs bash scripts, readlink and more
+        before it execs the interpreter with the same pid: only the
+        interpreter, which uses locks, writes a report (one lock table,
+        one GIL table), and no other process says anything."""
+        shims = os.path.join(gw.PYENV, "shims")
+        ran = 0
+        for minor in gw.PY_MINORS:
+            exe = os.path.join(shims, "python3.%d" % minor)
+            builds = gw.pyenv_builds(minor)
+            if not builds or not os.access(exe, os.X_OK):
+                print("skip: python3.%d not installed (pyenv)" % minor)
+                continue
+            # The shim finds the version the environment selects.
+            version = os.path.basename(os.path.dirname(os.path.dirname(
+                builds[-1])))
+            env = dict(os.environ, PYENV_VERSION=version)
+            with self.subTest(python=exe, version=version):
+                r = gw.run_under_gilwatch([exe, "-c",
+                    "import os; print(os.getpid())"], env=env)
+                self.assertEqual(r.returncode, 0, r)
+                pid = int(r.stdout)
+                heads = [l for l in r.stderr.splitlines()
+                    if l.startswith("gilwatch ")]
+                locks = [l for l in heads if "lock statistics" in l]
+                gil = [l for l in heads if "GIL statistics" in l]
+                self.assertEqual(len(locks), 1, r)
+                self.assertIn("pid %d," % pid, locks[0])
+                self.assertLessEqual(len(gil), 1, r)
+                for l in gil:
+                    self.assertIn("pid %d," % pid, l)
+                notes = [l for l in r.stderr.splitlines()
+                    if l.startswith("gilwatch:") and str(pid) not in l]
+                self.assertEqual(notes, [], r)
+                ran += 1
+        if ran == 0:
+            self.skipTest("no pyenv python3.X shim")
+
+
 class TestScale(unittest.TestCase):
     def test_2000_threads(self):
         """2000 threads each holding a mutex: the dump has them all."""
