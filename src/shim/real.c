@@ -84,6 +84,16 @@ real_resolve(void)
 	LOOK(sigaction, "sigaction");
 	LOOK(signal, "signal");
 	LOOK(exit_, "_exit");
+	LOOK(execve, "execve");
+	LOOK(execv, "execv");
+	LOOK(execvp, "execvp");
+	LOOK(execvpe, "execvpe");
+	LOOK(fexecve, "fexecve");
+	LOOK(execveat, "execveat");
+	LOOK(posix_spawn, "posix_spawn");
+	LOOK(posix_spawnp, "posix_spawnp");
+	LOOK(system, "system");
+	LOOK(popen, "popen");
 	atomic_store(&state, 2);
 }
 
