@@ -193,6 +193,7 @@ cmd_run_exec(int argc, char **argv)
 {
 	struct cmd_run_env env;
 	const char *errstr;
+	char pid[16];
 	int opt, idx, err;
 
 	memset(&env, 0, sizeof env);
@@ -217,7 +218,15 @@ cmd_run_exec(int argc, char **argv)
 	if (env.on_stall[0] != '\0' && env.stall == NULL)
 		env.stall = OPTS_STALL_DEFAULT_TEXT;
 
+	/*
+	 * exec keeps the pid: the shim knows by it the process we start
+	 * (and what it execs) from its children, which inherit the same
+	 * environment, and says the notes every process would repeat only
+	 * there (msg_note).
+	 */
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
 	if (cmd_run_preload() == -1 ||
+	    cmd_run_setenv("GILWATCH_RUN_PID", pid) == -1 ||
 	    cmd_run_setenv("GILWATCH_ON_DEADLOCK", env.on_deadlock) == -1 ||
 	    cmd_run_setenv("GILWATCH_LOCK_ORDER", env.lock_order) == -1 ||
 	    cmd_run_setenv("GILWATCH_STALL", env.stall) == -1 ||

@@ -1,6 +1,7 @@
 /* Shim settings from the environment: see config.h. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ env(const char *name)
 static void
 bad(const char *name, const char *value, const char *errstr)
 {
-	msg_say("%s=%.100s is %s; using the default", name, value, errstr);
+	msg_note("%s=%.100s is %s; using the default", name, value, errstr);
 }
 
 void
@@ -54,6 +55,14 @@ config_load(void)
 	config.hold_sample = OPTS_HOLD_SAMPLE_DEFAULT;
 	config.stack_timeout_ms = 200;
 	config.output[0] = '\0';
+	/* First: bad() below asks it.  Garbage is no pid: every process
+	 * then speaks for itself, as without gilwatch run. */
+	config.run_pid = 0;
+	if ((v = env("GILWATCH_RUN_PID")) != NULL) {
+		n = opts_number(v, 1, INT32_MAX, &errstr);
+		if (errstr == NULL)
+			config.run_pid = (long)n;
+	}
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;

@@ -29,6 +29,7 @@ struct config {
 	unsigned	hold_sample;	/* GILWATCH_HOLD_SAMPLE: holds timed
 					   1 in N (stats.h) */
 	int		stack_timeout_ms; /* per-thread sampling wait */
+	long		run_pid;	/* GILWATCH_RUN_PID: see msg_note */
 };
 
 extern struct config config;

@@ -61,8 +61,9 @@ on_dump_signal(int signo, siginfo_t *si, void *uc)
 static void
 dump_signal_aside(int signo)
 {
-	msg_say("the program handles signal %d itself: no dump on that "
-	    "signal (gilwatch dump %d still works)", signo, (int)getpid());
+	msg_note("the program handles signal %d itself: no dump on that "
+	    "signal; gilwatch dump %d still works, or choose another with "
+	    "gilwatch run --signal=SIG", signo, (int)getpid());
 }
 
 static int
@@ -257,7 +258,7 @@ helper_main(void *arg)
 			if (dump) {
 				report_dump(GW_REASON_SIGNAL, -1, config.format);
 				if (config.stats)
-					report_locks_to_output();
+					report_locks_to_output(0);
 				report_gil_to_output();
 			}
 			if (p[1].revents & POLLIN)
@@ -312,7 +313,7 @@ start_helper(void)
 	if (listen_fd == -1 || sock_pid != getpid()) {
 		listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
 		if (listen_fd == -1)
-			msg_say("no control socket (%s): gilwatch dump will "
+			msg_note("no control socket (%s): gilwatch dump will "
 			    "not reach pid %d", strerror(errno),
 			    (int)getpid());
 		else
@@ -396,27 +397,37 @@ dump_fork_parent(void)
 	helper_paused = 0;
 }
 
+/*
+ * Take the dump signal, whatever the program inherited short of a
+ * handler, or say once why kill gives no dump and what still does.
+ * Blocked now (an inherited mask) says no more than now: the program
+ * may unblock it later.
+ */
+static void
+claim_dump_signal(int signo)
+{
+	sigset_t now;
+
+	if (sigown_claim(signo, on_dump_signal, dump_signal_aside) == -1)
+		msg_note("signal %d already has a handler (another preload?): "
+		    "no dump on it; gilwatch dump %d still works, or choose "
+		    "another with gilwatch run --signal=SIG", signo,
+		    (int)getpid());
+	else if (pthread_sigmask(SIG_BLOCK, NULL, &now) == 0 &&
+	    sigismember(&now, signo) == 1)
+		msg_note("signal %d is blocked in the program: no dump on it "
+		    "while it is; gilwatch dump %d still works, or choose "
+		    "another with gilwatch run --signal=SIG", signo,
+		    (int)getpid());
+}
+
 int
 dump_start(void)
 {
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
 	if (config.dump_signal > 0)
-		switch (sigown_claim(config.dump_signal, on_dump_signal,
-		    dump_signal_aside)) {
-		case -1:
-			msg_say("signal %d is the program's: no dump on it "
-			    "(gilwatch dump %d still works)",
-			    config.dump_signal, (int)getpid());
-			break;
-		case -2:
-			/*
-			 * Ignored, as a shell leaves SIGQUIT for background
-			 * jobs: the program asked for nothing, and saying so
-			 * on every run is noise (gilwatch(1) tells).
-			 */
-			break;
-		}
+		claim_dump_signal(config.dump_signal);
 	dump_need_helper();
 	return 0;
 }

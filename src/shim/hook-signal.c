@@ -11,6 +11,7 @@
 struct claim {
 	int		 signo;		/* 0: unused or given back */
 	struct sigaction program;	/* what the program believes */
+	struct sigaction shim;		/* what the kernel has */
 	void		(*aside)(int);
 };
 
@@ -28,6 +29,18 @@ find(int signo)
 	return NULL;
 }
 
+/*
+ * Can the kernel hold the shim's handler while the program believes
+ * this?  Not for a handler of the program's, nor for SIGCHLD ignored,
+ * which has the kernel reap children.
+ */
+static int
+shim_may_hold(int signo, const struct sigaction *sa)
+{
+	return sa->sa_handler == SIG_DFL ||
+	    (sa->sa_handler == SIG_IGN && signo != SIGCHLD);
+}
+
 int
 sigown_claim(int signo, void (*handler)(int, siginfo_t *, void *),
     void (*aside)(int))
@@ -38,11 +51,8 @@ sigown_claim(int signo, void (*handler)(int, siginfo_t *, void *),
 	if (!hook_ready() || signo <= 0 || find(signo) != NULL ||
 	    (c = find(0)) == NULL)
 		return -1;
-	if (real.sigaction(signo, NULL, &old) == -1)
-		return -1;
-	if (old.sa_handler == SIG_IGN)
-		return -2;
-	if (old.sa_handler != SIG_DFL)
+	if (real.sigaction(signo, NULL, &old) == -1 ||
+	    !shim_may_hold(signo, &old))
 		return -1;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = handler;
@@ -51,6 +61,7 @@ sigown_claim(int signo, void (*handler)(int, siginfo_t *, void *),
 	if (real.sigaction(signo, &sa, NULL) == -1)
 		return -1;
 	c->program = old;
+	c->shim = sa;
 	c->aside = aside;
 	c->signo = signo;
 	return 0;
@@ -65,6 +76,8 @@ sigown_adopt(int signo, void (*aside)(int))
 		return;
 	memset(&c->program, 0, sizeof c->program);
 	c->program.sa_handler = SIG_DFL;
+	if (real.sigaction(signo, NULL, &c->shim) == -1)
+		return;
 	c->aside = aside;
 	c->signo = signo;
 }
@@ -73,6 +86,33 @@ int
 sigown_owns(int signo)
 {
 	return signo > 0 && find(signo) != NULL;
+}
+
+unsigned
+sigown_exec_begin(void)
+{
+	unsigned changed = 0;
+	int i;
+
+	if (!hook_ready())
+		return 0;
+	for (i = 0; i < SIGOWN_MAX; i++)
+		if (claims[i].signo > 0 &&
+		    claims[i].program.sa_handler == SIG_IGN &&
+		    real.sigaction(claims[i].signo, &claims[i].program,
+		    NULL) == 0)
+			changed |= 1u << i;
+	return changed;
+}
+
+void
+sigown_exec_end(unsigned changed)
+{
+	int i;
+
+	for (i = 0; i < SIGOWN_MAX; i++)
+		if ((changed & (1u << i)) && claims[i].signo > 0)
+			real.sigaction(claims[i].signo, &claims[i].shim, NULL);
 }
 
 GW_EXPORT int
@@ -89,7 +129,7 @@ sigaction(int signo, const struct sigaction *act, struct sigaction *old)
 	if (act == NULL)
 		return 0;
 	c->program = *act;
-	if (act->sa_handler == SIG_DFL)
+	if (shim_may_hold(signo, act))
 		return 0;
 	/* The program takes the signal: it gets exactly what it asked. */
 	if (real.sigaction(signo, act, NULL) == -1)

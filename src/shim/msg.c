@@ -4,23 +4,43 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "msg.h"
 #include "out.h"
 
-void
-msg_say(const char *fmt, ...)
+static void
+say(const char *fmt, va_list ap)
 {
 	char line[512];
-	va_list ap;
 	int n, saved = errno;
 
 	n = snprintf(line, sizeof line, "gilwatch: ");
-	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof line - 2)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
 	out_write_all(STDERR_FILENO, line, (size_t)n);
 	errno = saved;
+}
+
+void
+msg_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (config.run_pid != 0 && config.run_pid != (long)getpid())
+		return;
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
 }

@@ -9,4 +9,14 @@
 
 void	msg_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A note every process of a run would repeat (the dump signal is not
+ * gilwatch's, a setting is bad, no socket can be made): said only by
+ * the process `gilwatch run` started, whose pid it passes in
+ * GILWATCH_RUN_PID, and by the programs that process execs (they keep
+ * its pid).  Its children, and their children, stay quiet.  Without
+ * GILWATCH_RUN_PID (the shim preloaded by hand) every process speaks.
+ */
+void	msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif /* GW_MSG_H */

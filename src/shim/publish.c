@@ -180,7 +180,7 @@ publish_start(void)
 	p.command = command;
 	read_start(&p);
 	if (open_file(&p) == -1) {
-		msg_say("cannot publish for gilwatch top: %s", strerror(errno));
+		msg_note("cannot publish for gilwatch top: %s", strerror(errno));
 		return;
 	}
 	pub.on = 1;

@@ -7,6 +7,9 @@
 #include <sys/prctl.h>
 
 #include <dlfcn.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
@@ -114,6 +117,16 @@ real_resolve(void)
 	LOOK(sigaction, sigaction);
 	LOOK(signal, signal);
 	LOOK(exit_, _exit);
+	LOOK(execve, execve);
+	LOOK(execv, execv);
+	LOOK(execvp, execvp);
+	LOOK(execvpe, execvpe);
+	LOOK(fexecve, fexecve);
+	LOOK(execveat, execveat);
+	LOOK(posix_spawn, posix_spawn);
+	LOOK(posix_spawnp, posix_spawnp);
+	LOOK(system, system);
+	LOOK(popen, popen);
 	atomic_store(&state, 2);
 }
 

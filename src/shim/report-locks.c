@@ -373,7 +373,7 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	out_puts(o, "]}\n");
 }
 
-void
+size_t
 report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 {
 	struct row *l, *c;
@@ -389,15 +389,19 @@ report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 		text_table(o, l, n, c, nc, sort, top, tpn);
 	free(l);
 	free(c);
+	return n;
 }
 
 void
-report_locks_to_output(void)
+report_locks_to_output(int at_exit)
 {
 	struct out o;
+	size_t n;
 
 	out_init(&o);
-	report_locks(&o, config.format, config.sort, config.top);
-	report_out_to_output(&o);
+	n = report_locks(&o, config.format, config.sort, config.top);
+	if (n > 0 || !at_exit || (config.format == GW_FORMAT_JSON &&
+	    config.output[0] != '\0'))
+		report_out_to_output(&o);
 	out_free(&o);
 }

@@ -55,12 +55,17 @@ void	report_final(struct out *, const struct opts_deadlock *then);
 
 /*
  * The lock statistics table, sorted by an enum opts_sort key, at most
- * top rows per view.
+ * top rows per view.  Returns how many locks were used.
  */
-void	report_locks(struct out *, enum gw_format, int sort, int top);
+size_t	report_locks(struct out *, enum gw_format, int sort, int top);
 
-/* The table, with the process's settings, to the configured output. */
-void	report_locks_to_output(void);
+/*
+ * The table, with the process's settings, to the configured output.
+ * At exit a process that used no lock writes none (a shell and every
+ * small program it runs would each say "no lock was used"), unless the
+ * output is JSON to a file, where an empty table is data.
+ */
+void	report_locks_to_output(int at_exit);
 
 /* The GIL statistics; the _to_output form writes nothing without one. */
 void	report_gil(struct out *, enum gw_format);

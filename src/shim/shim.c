@@ -40,7 +40,7 @@ static void
 sampler_aside(int signo)
 {
 	stack_sampler_disable();
-	msg_say("the program handles signal %d, which gilwatch used to "
+	msg_note("the program handles signal %d, which gilwatch used to "
 	    "sample stacks: running threads are dumped without stacks",
 	    signo);
 }
@@ -99,7 +99,7 @@ shim_init(void)
 		if (stack_sampler_install(config.sample_signal) == 0)
 			sigown_adopt(config.sample_signal, sampler_aside);
 		else
-			msg_say("signal %d is the program's: running threads "
+			msg_note("signal %d is the program's: running threads "
 			    "are dumped without stacks", config.sample_signal);
 	}
 	gil_init();
@@ -130,7 +130,7 @@ final_reports(void)
 	thread_enter_shim();
 	dump_stop();
 	if (config.report && config.stats)
-		report_locks_to_output();
+		report_locks_to_output(1);
 	if (config.report)
 		report_gil_to_output();
 	thread_leave_shim();

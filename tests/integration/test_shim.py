@@ -149,6 +149,132 @@ class TestSignals(unittest.TestCase):
             self.assertNotIn("thread dump", p.stderr())
 
 
+    def test_inherited_ignore(self):
+        """Started as a shell's background job with SIGQUIT ignored:
+        SIGQUIT still dumps and the program goes on; it sees SIG_IGN,
+        as inherited and from signal(); whatever it starts inherits
+        SIG_IGN (with the shim, which holds it again; without, through
+        fork and exec, posix_spawn, system() and its own exec)."""
+        gw.need(self, gw.prog("quit_ignored"))
+        script = 'trap "" QUIT; exec "$0" run --no-report -- "$1"'
+        with gw.tempdir() as d, gw.Proc(["sh", "-c", script, gw.GILWATCH,
+                gw.prog("quit_ignored")], d) as p:
+            p.wait_ready()
+            os.kill(p.p.pid, signal.SIGQUIT)
+            gw.poll_until(lambda: "gilwatch thread dump" in p.stderr(),
+                what="dump after SIGQUIT: " + p.describe())
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+            self.assertEqual(p.stdout().splitlines(), [
+                "parent inherited: ign",
+                "parent signal() returned: ign",
+                "parent after: ign",
+                "child fork-exec-shim: view=ign kernel=caught",
+                "child fork-exec-bare: view=ign kernel=ign",
+                "child spawn-bare: view=ign kernel=ign",
+                "child system: view=ign kernel=caught",
+                "child exec-self-bare: view=ign kernel=ign",
+            ], p.describe())
+            self.assertNotIn("gilwatch:", p.stderr())
+
+    def test_blocked_said_once(self):
+        """Started with the dump signal blocked: the process gilwatch
+        run started says so, once, naming what still works."""
+        block = ("import os, signal, sys; "
+            "signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGQUIT]); "
+            "os.execv(sys.argv[1], sys.argv[1:])")
+        r = gw.run([sys.executable, "-c", block, gw.GILWATCH, "run", "--",
+            "sh", "-c", "ls / >/dev/null; ls / >/dev/null; true"])
+        self.assertEqual(r.returncode, 0, r)
+        said = [l for l in r.stderr.splitlines() if "blocked" in l]
+        self.assertEqual(len(said), 1, r)
+        self.assertIn("gilwatch dump", said[0])
+        self.assertIn("--signal=", said[0])
+
+
+class TestQuiet(unittest.TestCase):
+    """A process with nothing to tell writes nothing; a note that every
+    process of a run would repeat is said by the one gilwatch run
+    started."""
+
+    PIPELINE = ["sh", "-c", "ls /; echo hi"]
+
+    def test_silent_pipeline(self):
+        """A shell and the ls it forks use no lock: the output is what
+        it is bare, with no gilwatch line on stderr."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        bare = gw.run(self.PIPELINE)
+        self.assertEqual(bare.returncode, 0, bare)
+        r = gw.run_under_gilwatch(self.PIPELINE)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, bare.stdout)
+        self.assertEqual(r.stderr, bare.stderr)
+        self.assertNotIn("gilwatch", r.stderr)
+
+    def test_json_file_keeps_empty_tables(self):
+        """JSON to a file is data: there every process, the shell and
+        the ls it forks (echo is a builtin), writes its empty table."""
+        with gw.tempdir() as d:
+            r = gw.run_under_gilwatch(self.PIPELINE, ["--format=json",
+                "--output=" + os.path.join(d, "r-%p.json")])
+            self.assertEqual(r.returncode, 0, r)
+            files = gw.report_files(d, "r-*.json")
+            self.assertEqual(len(files), 2, (files, r))
+            for f in files:
+                tables = docs_with_reason(f, "locks")
+                self.assertEqual(len(tables), 1, f)
+                self.assertEqual(tables[0]["locks"], [], f)
+
+    def test_note_once(self):
+        """A bad setting is named by the process gilwatch run started,
+        not again by the two programs it forks."""
+        env = dict(os.environ, GILWATCH_TOP="many")
+        r = gw.run_under_gilwatch(["sh", "-c", "ls /; ls /; true"],
+            env=env)
+        self.assertEqual(r.returncode, 0, r)
+        said = [l for l in r.stderr.splitlines() if "GILWATCH_TOP" in l]
+        self.assertEqual(len(said), 1, r)
+
+    def test_pyenv_python(self):
+        """pyenv's python3.X shim runs bash scripts, readlink and more
+        before it execs the interpreter with the same pid: only the
+        interpreter, which uses locks, writes a report (one lock table,
+        one GIL table), and no process says anything else (bash ignores
+        SIGQUIT: the shim keeps it, and has nothing to say)."""
+        shims = os.path.join(gw.PYENV, "shims")
+        ran = 0
+        for minor in gw.PY_MINORS:
+            exe = os.path.join(shims, "python3.%d" % minor)
+            builds = gw.pyenv_builds(minor)
+            if not builds or not os.access(exe, os.X_OK):
+                print("skip: python3.%d not installed (pyenv)" % minor)
+                continue
+            # The shim finds the version the environment selects.
+            version = os.path.basename(os.path.dirname(os.path.dirname(
+                builds[-1])))
+            env = dict(os.environ, PYENV_VERSION=version)
+            with self.subTest(python=exe, version=version):
+                r = gw.run_under_gilwatch([exe, "-c",
+                    "import os; print(os.getpid())"], env=env)
+                self.assertEqual(r.returncode, 0, r)
+                pid = int(r.stdout)
+                heads = [l for l in r.stderr.splitlines()
+                    if l.startswith("gilwatch ")]
+                locks = [l for l in heads if "lock statistics" in l]
+                gil = [l for l in heads if "GIL statistics" in l]
+                self.assertEqual(len(locks), 1, r)
+                self.assertIn("pid %d," % pid, locks[0])
+                self.assertLessEqual(len(gil), 1, r)
+                for l in gil:
+                    self.assertIn("pid %d," % pid, l)
+                notes = [l for l in r.stderr.splitlines()
+                    if l.startswith("gilwatch:")]
+                self.assertEqual(notes, [], r)
+                ran += 1
+        if ran == 0:
+            self.skipTest("no pyenv python3.X shim")
+
+
 class TestScale(unittest.TestCase):
     def test_2000_threads(self):
         """2000 threads each holding a mutex: the dump has them all."""
