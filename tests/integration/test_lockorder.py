@@ -74,7 +74,8 @@ class LockOrderCase(unittest.TestCase):
         self.assertRegex(f["ip"], r"^0x[0-9a-f]+$")
 
     def check_lock(self, lock):
-        self.assertEqual(set(lock), {"addr", "kind", "class"}, lock)
+        self.assertEqual(set(lock), {"addr", "kind", "class", "name"},
+            lock)
         self.assertRegex(lock["addr"], r"^0x[0-9a-f]+$")
         self.assertIn(lock["kind"], ("mutex", "rwlock", "spinlock"))
         self.check_frame(lock["class"])
@@ -275,6 +276,68 @@ class TestCycles(LockOrderCase):
         self.assertEqual(len(set(held)), 30, held)
         self.assertEqual(set(held), {w for _, w in links})
         self.assertIn("AD", held)
+
+
+class TestLockNames(LockOrderCase):
+    """tests/integration/prog/stack_locks: an inversion between two
+    locals of main, a then b, later b then a.  The cycle is closed by
+    b -> a, so by their place in it, b is first and a second: a letter
+    by place would call a "(B)"."""
+
+    EXE = "stack_locks"
+
+    def names(self, doc):
+        return [(l["from"]["name"], l["to"]["name"]) for l in doc["cycle"]]
+
+    def scenario_locks(self, text):
+        """The labels of the two-column scenario, in order."""
+        out = []
+        for m in re.finditer(r"lock\(([^)]+)\);", text):
+            out.append(m.group(1))
+        return out
+
+    def test_stack_locals(self):
+        r, info, orders = self.run_order(gw.prog(self.EXE), ["order"],
+            opts=["--lock-order=exit"], status=ORDER_EXIT_STATUS)
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, ["b", "a"], makers=["second", "first"])
+        self.assertEqual(self.names(doc), [("b", "a"), ("a", "b")])
+
+    def test_stack_locals_text(self):
+        r, info, text = self.run_order(gw.prog(self.EXE), ["order"],
+            fmt="text")
+        self.assertEqual(r.stdout, "done\n")
+        self.assertRegex(text, r"mutex <0x0*%x> \(a\)" % info.locks["a"])
+        self.assertRegex(text, r"mutex <0x0*%x> \(b\)" % info.locks["b"])
+        self.assertEqual(self.scenario_locks(text), ["b", "a", "a", "b"])
+        self.assertNotRegex(text, r"\([AB]\)", "no letters: " + text)
+
+    def test_struct_and_array(self):
+        r, info, orders = self.run_order(gw.prog(self.EXE), ["struct"])
+        self.assertEqual(r.stdout, "done\n")
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, ["locks[1]", "s.m"])
+        self.assertEqual(self.names(doc), [("locks[1]", "s.m"),
+            ("s.m", "locks[1]")])
+
+    def test_struct_and_array_text(self):
+        r, info, text = self.run_order(gw.prog(self.EXE), ["struct"],
+            fmt="text")
+        self.assertEqual(self.scenario_locks(text),
+            ["locks[1]", "s.m", "s.m", "locks[1]"])
+
+    def test_heap_letters(self):
+        """Heap locks have no variable: distinct letters in the text,
+        no name in JSON."""
+        r, info, text = self.run_order(gw.prog(self.EXE), ["heap"],
+            fmt="text")
+        self.assertEqual(r.stdout, "done\n")
+        self.assertRegex(text, r"mutex <0x0*%x> \(A\)" % info.locks["h1"])
+        self.assertRegex(text, r"mutex <0x0*%x> \(B\)" % info.locks["h0"])
+        self.assertEqual(self.scenario_locks(text), ["A", "B", "B", "A"])
+        r, info, orders = self.run_order(gw.prog(self.EXE), ["heap"])
+        doc = self.assertOneReport(orders, r)
+        self.assertEqual(self.names(doc), [(None, None), (None, None)])
 
 
 class TestTrylock(LockOrderCase):
