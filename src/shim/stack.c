@@ -519,13 +519,14 @@ capture_thread(pid_t tid, struct stack *st, uintptr_t *sp, int timeout_ms)
 	return rc;
 }
 
-int
+/* noinline, as the frames capture_thread leaves out are counted. */
+__attribute__((noinline)) int
 stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
 {
 	return capture_thread(tid, st, NULL, timeout_ms);
 }
 
-int
+__attribute__((noinline)) int
 stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
     int timeout_ms)
 {
