@@ -7,6 +7,7 @@
  * frame's pc.  The path inside it follows the type: struct members by
  * their offsets, array elements by their size.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -78,11 +79,18 @@ size_of(Dwarf_Die *type, Dwarf_Word *size)
 	return dwarf_aggregate_size(type, size) == 0 && *size > 0 ? 0 : -1;
 }
 
+/* "__data", "_M_mutex": names C and C++ keep for the implementation. */
+static int
+reserved(const char *name)
+{
+	return name[0] == '_' &&
+	    (name[1] == '_' || isupper((unsigned char)name[1]));
+}
+
 /*
  * The member of struct type holding off: its name after '.', off made
- * relative to it, type becomes its type.  Members whose names are
- * reserved identifiers ("__data", "_M_mutex") are the implementation's
- * own: the lock is the thing that holds them.
+ * relative to it, type becomes its type.  Members with reserved names
+ * are the implementation's own: the lock is the thing that holds them.
  */
 static int
 member_at(Dwarf_Die *type, Dwarf_Word *off, struct path *p)
@@ -101,7 +109,7 @@ member_at(Dwarf_Die *type, Dwarf_Word *off, struct path *p)
 		    type_of(&m, &mt) == -1 || size_of(&mt, &msize) == -1 ||
 		    *off < moff || *off >= moff + msize)
 			continue;
-		if ((name = dwarf_diename(&m)) == NULL || name[0] == '_')
+		if ((name = dwarf_diename(&m)) == NULL || reserved(name))
 			return -1;
 		path_add(p, ".%s", name);
 		*off -= moff;

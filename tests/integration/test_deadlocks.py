@@ -310,6 +310,11 @@ class TestLockNames(DeadlockCase):
         doc, info = self.run_deadlock("abba")
         self.check_names(doc, info, {"A": "lock_a", "B": "lock_b"})
 
+    def test_cxx_members(self):
+        """Members of a local C++ object: test.a_ and test.b_."""
+        doc, info = self.run_deadlock(None, exe=gw.prog("cxx_abba"))
+        self.check_names(doc, info, {"a": "test.a_", "b": "test.b_"})
+
     def test_stack_locals_text(self):
         exe = gw.prog("stack_locks")
         gw.need(self, gw.GILWATCH, gw.SHIM, exe)
