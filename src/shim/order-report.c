@@ -43,6 +43,7 @@ order_letters(unsigned i, char *buf, size_t len)
 struct label {
 	char	text[LABEL_LEN];
 	int	named;
+	char	name[LABEL_LEN];	/* the variable's, without "#2" */
 };
 
 /* Those of the report under way, one per cyc[i]->from_addr, or NULL. */
@@ -62,9 +63,11 @@ label_taken(const struct label *l, int n, const char *text)
 /*
  * A label per lock of the cycle: the variable it is, a global the
  * symbol table knows ("a", "table+64") or a local on a thread's stack
- * ("a", "s.m"); else a letter.  Letters go to the unnamed locks only,
- * in cycle order, skipping any a variable of the cycle is called, so a
- * letter is never taken for a name.  NULL when memory runs out.
+ * ("a", "s.m"); else a letter.  Two locks of one name (the same local
+ * of two threads) become "m" and "m#2".  Letters go to the unnamed
+ * locks only, in cycle order, skipping any a variable of the cycle is
+ * called, so a letter is never taken for a name.  NULL when memory runs
+ * out.
  */
 static struct label *
 label_cycle(struct oedge **cyc, int n)
@@ -72,11 +75,21 @@ label_cycle(struct oedge **cyc, int n)
 	struct stackvars *sv = stackvars_new();
 	struct label *l = calloc((size_t)n, sizeof *l);
 	unsigned k = 0;
-	int i;
+	size_t len;
+	int i, same;
 
-	for (i = 0; l != NULL && i < n; i++)
+	for (i = 0; l != NULL && i < n; i++) {
 		l[i].named = report_lock_var(sv, cyc[i]->from_addr,
-		    l[i].text, sizeof l[i].text);
+		    l[i].name, sizeof l[i].name);
+		memcpy(l[i].text, l[i].name, sizeof l[i].text);
+		/* Room for the suffix: a clash must end. */
+		if ((len = strlen(l[i].text)) > sizeof l[i].text - 12)
+			len = sizeof l[i].text - 12;
+		for (same = 1; l[i].named && label_taken(l, i, l[i].text);
+		    same++)
+			snprintf(l[i].text + len, sizeof l[i].text - len,
+			    "#%d", same + 1);
+	}
 	stackvars_free(sv);
 	for (i = 0; l != NULL && i < n; i++) {
 		if (l[i].named)
@@ -263,7 +276,7 @@ json_lock(struct out *o, struct oedge **cyc, int n, int kind,
 	for (i = 0; i < n && cyc[i]->from_addr != addr; i++)
 		;
 	out_json_str(o, i < n && labels != NULL && labels[i].named ?
-	    labels[i].text : NULL);
+	    labels[i].name : NULL);
 	out_puts(o, "}");
 }
 

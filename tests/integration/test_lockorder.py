@@ -326,6 +326,23 @@ class TestLockNames(LockOrderCase):
         self.assertEqual(self.scenario_locks(text),
             ["locks[1]", "s.m", "s.m", "locks[1]"])
 
+    def test_same_name(self):
+        """Two locals called m, of two threads: two labels, the name
+        in JSON for both."""
+        r, info, text = self.run_order(gw.prog(self.EXE), ["twins"],
+            fmt="text")
+        self.assertEqual(r.stdout, "done\n")
+        self.assertRegex(text, r"mutex <0x0*%x> \(m\)" % info.locks["m2"])
+        self.assertRegex(text, r"mutex <0x0*%x> \(m#2\)"
+            % info.locks["m1"])
+        self.assertEqual(self.scenario_locks(text), ["m", "m#2", "m#2",
+            "m"])
+        r, info, orders = self.run_order(gw.prog(self.EXE), ["twins"])
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, ["m2", "m1"],
+            makers=["twin-2", "twin-1"])
+        self.assertEqual(self.names(doc), [("m", "m"), ("m", "m")])
+
     def test_heap_letters(self):
         """Heap locks have no variable: distinct letters in the text,
         no name in JSON."""

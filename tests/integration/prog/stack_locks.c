@@ -13,6 +13,9 @@
  *		them, they get letters.
  *	struct	as order, between s.m of a local struct and locks[1] of a
  *		local array.
+ *	twins	as order, between two locals both called m, one in each of
+ *		two threads running twin(): "twin-1" takes its m then the
+ *		other's, later "twin-2" does the same.
  *
  * On stderr: "gw-sample: lock NAME 0xADDR" for each, NAME being the
  * variable's name as a report should give it.
@@ -54,6 +57,49 @@ start(pthread_t *t, struct job *j)
 	}
 }
 
+/* The twins' m, and the steps they take in turn. */
+static pthread_mutex_t	*twin_m[2];
+static pthread_barrier_t twin_step;
+
+static void *
+twin(void *arg)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	int i = *(int *)arg, turn;
+
+	sample_thread("twin-%d", i + 1);
+	sample_lock(&m, "m%d", i + 1);
+	twin_m[i] = &m;
+	pthread_barrier_wait(&twin_step);	/* both m are known */
+	for (turn = 0; turn < 2; turn++) {
+		if (turn == i) {
+			pthread_mutex_lock(&m);
+			pthread_mutex_lock(twin_m[1 - i]);
+			pthread_mutex_unlock(twin_m[1 - i]);
+			pthread_mutex_unlock(&m);
+		}
+		pthread_barrier_wait(&twin_step);
+	}
+	return NULL;
+}
+
+static void
+twins(void)
+{
+	static int ids[2] = { 0, 1 };
+	pthread_t t[2];
+	int i;
+
+	pthread_barrier_init(&twin_step, NULL, 2);
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, twin, &ids[i]) != 0) {
+			fprintf(stderr, "stack_locks: pthread_create failed\n");
+			exit(2);
+		}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
 /* x then y by "first", y then x by "second"; together when bar. */
 static void
 inversion(pthread_mutex_t *x, pthread_mutex_t *y, pthread_barrier_t *bar)
@@ -90,6 +136,8 @@ main(int argc, char **argv)
 		sample_lock(&s.m, "s.m");
 		sample_lock(&locks[1], "locks[1]");
 		inversion(&s.m, &locks[1], NULL);
+	} else if (strcmp(mode, "twins") == 0) {
+		twins();
 	} else if (strcmp(mode, "heap") == 0) {
 		if ((h = calloc(2, sizeof *h)) == NULL)
 			return 2;
