@@ -20,13 +20,14 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
+#include "procstat.h"
 #include "stack.h"
 #include "stackvar.h"
 #include "thread.h"
 
 #define SAMPLE_TIMEOUT_MS	100	/* a thread that does not answer */
 #define RETRY_NS		1000000	/* between tries at a busy thread */
-#define RETRY_BUDGET_NS		100000000 /* for all of a set's retries */
+#define RETRY_BUDGET_NS		50000000 /* for all of a set's retries */
 #define MAX_DIMENSIONS		8	/* deeper arrays name the first ones */
 
 struct sample {
@@ -295,12 +296,22 @@ stackvars_free(struct stackvars *sv)
 	free(sv);
 }
 
+/* Is tid asleep ('S')?  Then the call it is in may last. */
+static int
+asleep(pid_t tid)
+{
+	char buf[512], *state = procstat_read(tid, buf, sizeof buf);
+
+	return state != NULL && *state == 'S';
+}
+
 /*
  * One thread's stack with its stack pointers.  A thread blocks every
- * signal for a moment in pthread_create, and may be in a short system
- * call the signal would interrupt: such a thread is asked again, while
- * *budget (ns) lasts, so that the thread that holds the locks' frame
- * (main, starting the next thread) is not missed.
+ * signal for a moment in pthread_create (seen: main starting the second
+ * thread, whose frame holds the locks, missed 1 report in 30), and may
+ * be in a short system call that the signal would interrupt: such a
+ * thread is asked again while *budget (ns) lasts; one asleep in such a
+ * call (nanosleep, poll) is not.
  */
 static int
 sample(pid_t tid, struct stack *st, uintptr_t *sp, uint64_t *budget)
@@ -313,7 +324,8 @@ sample(pid_t tid, struct stack *st, uintptr_t *sp, uint64_t *budget)
 		rc = stack_safe_to_sample(tid, note, sizeof note) ?
 		    stack_capture_thread_sp(tid, st, sp, SAMPLE_TIMEOUT_MS) :
 		    -EINTR;
-		if ((rc != -EAGAIN && rc != -EINTR) || *budget < RETRY_NS)
+		if ((rc != -EAGAIN && rc != -EINTR) || *budget < RETRY_NS ||
+		    (rc == -EINTR && asleep(tid)))
 			return rc;
 		*budget -= RETRY_NS;
 		nanosleep(&pause, NULL);

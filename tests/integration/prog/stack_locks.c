@@ -24,8 +24,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sample.h"
+
+static pid_t	main_tid;
+
+/*
+ * Wait, at most 10 s, until main sleeps in its join: the frame that holds
+ * a and b is then quiet, so the test does not depend on where main is
+ * when the report asks for its stack (the shim also copes with a main
+ * that is still starting the second thread, by asking again).
+ */
+static void
+main_asleep(void)
+{
+	struct timespec tick = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 10000 && !sample_asleep(main_tid); i++)
+		nanosleep(&tick, NULL);
+}
 
 struct job {
 	const char		*name;
@@ -42,6 +61,7 @@ worker(void *arg)
 	pthread_mutex_lock(j->first);
 	if (j->both_hold != NULL)
 		sample_ready_at(j->both_hold);
+	main_asleep();
 	pthread_mutex_lock(j->second);		/* abba: never returns */
 	pthread_mutex_unlock(j->second);
 	pthread_mutex_unlock(j->first);
@@ -132,6 +152,7 @@ main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "order";
 
 	sample_pid();
+	main_tid = gettid();
 	if (strcmp(mode, "struct") == 0) {
 		sample_lock(&s.m, "s.m");
 		sample_lock(&locks[1], "locks[1]");
