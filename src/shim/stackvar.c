@@ -204,7 +204,7 @@ location_op(Dwarf_Die *die, unsigned at, Dwarf_Addr rpc, Dwarf_Op *op)
 }
 
 struct query {
-	uintptr_t	 pc, cfa, addr;
+	uintptr_t	 pc, sp, cfa, addr;
 	struct path	 p;
 };
 
@@ -230,6 +230,28 @@ try_variable(Dwarf_Die *v, Dwarf_Addr rpc, uintptr_t fb, struct query *q)
 	return 1;
 }
 
+/*
+ * The frame base, 0 when its expression is not one we know: gcc's CFA;
+ * clang's frame pointer (x86-64 rbp, which the prologue of a function
+ * that keeps one leaves 16 bytes below the CFA: the return address and
+ * the caller's rbp) or, without one, the stack pointer.
+ */
+static uintptr_t
+frame_base(const Dwarf_Op *op, const struct query *q)
+{
+	switch (op->atom) {
+	case DW_OP_call_frame_cfa:
+		return q->cfa;
+#ifdef __x86_64__
+	case DW_OP_reg6:
+		return q->cfa - 16;
+	case DW_OP_reg7:
+		return q->sp;
+#endif
+	}
+	return 0;
+}
+
 static int
 find_variable(Dwfl_Module *mod, void *arg)
 {
@@ -237,6 +259,7 @@ find_variable(Dwfl_Module *mod, void *arg)
 	Dwarf_Die *cu, *scopes = NULL, *fn = NULL, child;
 	Dwarf_Addr bias, rpc;
 	Dwarf_Op op;
+	uintptr_t fb;
 	int n, i, tag, found = 0;
 
 	if ((cu = dwfl_module_addrdie(mod, q->pc, &bias)) == NULL)
@@ -249,7 +272,7 @@ find_variable(Dwfl_Module *mod, void *arg)
 		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
 			fn = &scopes[i];
 	if (fn == NULL || location_op(fn, DW_AT_frame_base, rpc, &op) == -1 ||
-	    op.atom != DW_OP_call_frame_cfa) {
+	    (fb = frame_base(&op, q)) == 0) {
 		free(scopes);
 		return 0;
 	}
@@ -260,7 +283,7 @@ find_variable(Dwfl_Module *mod, void *arg)
 			tag = dwarf_tag(&child);
 			if (tag == DW_TAG_variable ||
 			    tag == DW_TAG_formal_parameter)
-				found = try_variable(&child, rpc, q->cfa, q);
+				found = try_variable(&child, rpc, fb, q);
 		} while (!found && dwarf_siblingof(&child, &child) == 0);
 	}
 	free(scopes);
@@ -268,10 +291,10 @@ find_variable(Dwfl_Module *mod, void *arg)
 }
 
 int
-stackvar_at(uintptr_t pc, uintptr_t cfa, uintptr_t addr, char *buf,
-    size_t len)
+stackvar_at(uintptr_t pc, uintptr_t sp, uintptr_t cfa, uintptr_t addr,
+    char *buf, size_t len)
 {
-	struct query q = { pc, cfa, addr, { buf, len, 0 } };
+	struct query q = { pc, sp, cfa, addr, { buf, len, 0 } };
 
 	if (len == 0)
 		return 0;
@@ -380,7 +403,7 @@ stackvars_name(struct stackvars *sv, uintptr_t addr, char *buf, size_t len)
 			/* ip[0] is the instruction itself; the others
 			 * return addresses. */
 			return stackvar_at(i == 0 ? x->ip[0] : x->ip[i] - 1,
-			    x->sp[i + 1], addr, buf, len);
+			    x->sp[i], x->sp[i + 1], addr, buf, len);
 		}
 	}
 	return 0;

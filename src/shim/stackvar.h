@@ -7,8 +7,9 @@
  * A set samples every thread's stack (with stack pointers) the first
  * time it is asked for a name, and answers from those samples after, so
  * a report asks the threads once however many locks it names.  Only
- * variables whose location is an offset from a frame base that is the
- * CFA (gcc and clang, at -O0 and mostly above) are found.
+ * variables whose location is an offset from the frame base are found
+ * (a variable whose address is taken lives there, at any -O), with the
+ * frame bases gcc (the CFA) and clang (rbp or rsp, x86-64) give.
  *
  * Allocates and sends the sampling signal: reports only, never a signal
  * handler or a hook's fast path.
@@ -35,11 +36,11 @@ int	stackvars_name(struct stackvars *sv, uintptr_t addr, char *buf,
 void	stackvars_free(struct stackvars *);
 
 /*
- * The variable of the function at pc, in the frame whose CFA is cfa,
- * holding addr; returns 1 or 0 as stackvars_name.  pc is the
- * instruction's own address (a return address less one).
+ * The variable of the function at pc, in the frame whose stack pointer
+ * is sp and CFA cfa, holding addr; returns 1 or 0 as stackvars_name.
+ * pc is the instruction's own address (a return address less one).
  */
-int	stackvar_at(uintptr_t pc, uintptr_t cfa, uintptr_t addr, char *buf,
-	    size_t len);
+int	stackvar_at(uintptr_t pc, uintptr_t sp, uintptr_t cfa,
+	    uintptr_t addr, char *buf, size_t len);
 
 #endif /* GW_STACKVAR_H */
