@@ -291,10 +291,7 @@ class TestLockNames(LockOrderCase):
 
     def scenario_locks(self, text):
         """The labels of the two-column scenario, in order."""
-        out = []
-        for m in re.finditer(r"lock\(([^)]+)\);", text):
-            out.append(m.group(1))
-        return out
+        return re.findall(r"lock\(([^)]+)\);", text)
 
     def test_stack_locals(self):
         r, info, orders = self.run_order(gw.prog(self.EXE), ["order"],
@@ -303,58 +300,44 @@ class TestLockNames(LockOrderCase):
         self.assertCycle(doc, info, ["b", "a"], makers=["second", "first"])
         self.assertEqual(self.names(doc), [("b", "a"), ("a", "b")])
 
-    def test_stack_locals_text(self):
-        r, info, text = self.run_order(gw.prog(self.EXE), ["order"],
+    def check_labels(self, mode, cycle, labels, names, makers=None):
+        """Run `mode`: its cycle is the sample locks `cycle` in order;
+        the text report labels them `labels`, the JSON names them
+        `names` (None: no name), both in that order."""
+        r, info, text = self.run_order(gw.prog(self.EXE), [mode],
             fmt="text")
         self.assertEqual(r.stdout, "done\n")
-        self.assertRegex(text, r"mutex <0x0*%x> \(a\)" % info.locks["a"])
-        self.assertRegex(text, r"mutex <0x0*%x> \(b\)" % info.locks["b"])
-        self.assertEqual(self.scenario_locks(text), ["b", "a", "a", "b"])
+        for lock, label in zip(cycle, labels):
+            self.assertRegex(text, r"mutex <0x0*%x> \(%s\)"
+                % (info.locks[lock], re.escape(label)))
+        self.assertEqual(self.scenario_locks(text), [labels[0], labels[1],
+            labels[1], labels[0]])
+        r, info, orders = self.run_order(gw.prog(self.EXE), [mode])
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, cycle, makers=makers)
+        self.assertEqual(self.names(doc), [(names[0], names[1]),
+            (names[1], names[0])])
+        return text
+
+    def test_stack_locals_labels(self):
+        text = self.check_labels("order", ["b", "a"], ["b", "a"],
+            ["b", "a"])
         self.assertNotRegex(text, r"\([AB]\)", "no letters: " + text)
 
     def test_struct_and_array(self):
-        r, info, orders = self.run_order(gw.prog(self.EXE), ["struct"])
-        self.assertEqual(r.stdout, "done\n")
-        doc = self.assertOneReport(orders, r)
-        self.assertCycle(doc, info, ["locks[1]", "s.m"])
-        self.assertEqual(self.names(doc), [("locks[1]", "s.m"),
-            ("s.m", "locks[1]")])
-
-    def test_struct_and_array_text(self):
-        r, info, text = self.run_order(gw.prog(self.EXE), ["struct"],
-            fmt="text")
-        self.assertEqual(self.scenario_locks(text),
-            ["locks[1]", "s.m", "s.m", "locks[1]"])
+        both = ["locks[1]", "s.m"]
+        self.check_labels("struct", both, both, both)
 
     def test_same_name(self):
         """Two locals called m, of two threads: two labels, the name
         in JSON for both."""
-        r, info, text = self.run_order(gw.prog(self.EXE), ["twins"],
-            fmt="text")
-        self.assertEqual(r.stdout, "done\n")
-        self.assertRegex(text, r"mutex <0x0*%x> \(m\)" % info.locks["m2"])
-        self.assertRegex(text, r"mutex <0x0*%x> \(m#2\)"
-            % info.locks["m1"])
-        self.assertEqual(self.scenario_locks(text), ["m", "m#2", "m#2",
-            "m"])
-        r, info, orders = self.run_order(gw.prog(self.EXE), ["twins"])
-        doc = self.assertOneReport(orders, r)
-        self.assertCycle(doc, info, ["m2", "m1"],
+        self.check_labels("twins", ["m2", "m1"], ["m", "m#2"], ["m", "m"],
             makers=["twin-2", "twin-1"])
-        self.assertEqual(self.names(doc), [("m", "m"), ("m", "m")])
 
     def test_heap_letters(self):
         """Heap locks have no variable: distinct letters in the text,
         no name in JSON."""
-        r, info, text = self.run_order(gw.prog(self.EXE), ["heap"],
-            fmt="text")
-        self.assertEqual(r.stdout, "done\n")
-        self.assertRegex(text, r"mutex <0x0*%x> \(A\)" % info.locks["h1"])
-        self.assertRegex(text, r"mutex <0x0*%x> \(B\)" % info.locks["h0"])
-        self.assertEqual(self.scenario_locks(text), ["A", "B", "B", "A"])
-        r, info, orders = self.run_order(gw.prog(self.EXE), ["heap"])
-        doc = self.assertOneReport(orders, r)
-        self.assertEqual(self.names(doc), [(None, None), (None, None)])
+        self.check_labels("heap", ["h1", "h0"], ["A", "B"], [None, None])
 
 
 class TestTrylock(LockOrderCase):
