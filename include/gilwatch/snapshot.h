@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define GW_SNAPSHOT_VERSION 1
+#define GW_SNAPSHOT_VERSION 2	/* 2: gw_lock_info.name */
 
 enum gw_frame_kind {
 	GW_FRAME_NATIVE,	/* a machine-code frame (libunwind) */
@@ -68,6 +68,9 @@ struct gw_lock_info {
 	enum gw_lock_kind kind;
 	enum gw_lock_mode mode;
 	struct gw_frame	 first_seen;	/* where gilwatch first saw the lock */
+	const char	*name;		/* the variable it is ("a", "s.m"): a
+					   global, or a local on a thread's
+					   stack; NULL for a heap lock */
 };
 
 struct gw_held {

@@ -15,6 +15,7 @@
 #include "order-report.h"
 #include "out.h"
 #include "report.h"
+#include "stackvar.h"
 #include "ulock.h"
 
 #define SCENARIO_COLUMNS	4	/* wider cycles are listed instead */
@@ -37,28 +38,77 @@ order_letters(unsigned i, char *buf, size_t len)
 		buf[j < len ? j : len - 1] = '\0';
 }
 
+#define LABEL_LEN	96
+
+struct label {
+	char	text[LABEL_LEN];
+	int	named;
+	char	name[LABEL_LEN];	/* the variable's, without "#2" */
+};
+
+/* Those of the report under way, one per cyc[i]->from_addr, or NULL. */
+static __thread struct label *labels;
+
+static int
+label_taken(const struct label *l, int n, const char *text)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (l[i].named && strcmp(l[i].text, text) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * A name per lock of the cycle: the variable it is when it is a global
- * the symbol table knows ("a", "table+64"), else a letter by its place
- * in the cycle.
+ * A label per lock of the cycle: the variable it is, a global the
+ * symbol table knows ("a", "table+64") or a local on a thread's stack
+ * ("a", "s.m"); else a letter.  Two locks of one name (the same local
+ * of two threads) become "m" and "m#2".  Letters go to the unnamed
+ * locks only, in cycle order, skipping any a variable of the cycle is
+ * called, so a letter is never taken for a name.  NULL when memory runs
+ * out.
  */
+static struct label *
+label_cycle(struct oedge **cyc, int n)
+{
+	struct stackvars *sv = stackvars_new();
+	struct label *l = calloc((size_t)n, sizeof *l);
+	unsigned k = 0;
+	size_t len;
+	int i, same;
+
+	for (i = 0; l != NULL && i < n; i++) {
+		l[i].named = report_lock_var(sv, cyc[i]->from_addr,
+		    l[i].name, sizeof l[i].name);
+		memcpy(l[i].text, l[i].name, sizeof l[i].text);
+		/* Room for the suffix: a clash must end. */
+		if ((len = strlen(l[i].text)) > sizeof l[i].text - 12)
+			len = sizeof l[i].text - 12;
+		for (same = 1; l[i].named && label_taken(l, i, l[i].text);
+		    same++)
+			snprintf(l[i].text + len, sizeof l[i].text - len,
+			    "#%d", same + 1);
+	}
+	stackvars_free(sv);
+	for (i = 0; l != NULL && i < n; i++) {
+		if (l[i].named)
+			continue;
+		do
+			order_letters(k++, l[i].text, sizeof l[i].text);
+		while (label_taken(l, n, l[i].text));
+	}
+	return l;
+}
+
 static const char *
 lock_name(struct oedge **cyc, int n, uintptr_t addr)
 {
-	static __thread char bufs[4][96];	/* a few per printf */
-	static __thread unsigned next;
-	char *buf = bufs[next++ % 4];
 	int i;
 
-	if (report_lock_name(addr, buf, sizeof bufs[0]))
-		return buf;
 	for (i = 0; i < n && cyc[i]->from_addr != addr; i++)
 		;
-	if (i == n)
-		snprintf(buf, sizeof bufs[0], "?");
-	else
-		order_letters(i, buf, sizeof bufs[0]);
-	return buf;
+	return i < n && labels != NULL ? labels[i].text : "?";
 }
 
 #define NAME(addr)	lock_name(cyc, n, (addr))
@@ -212,12 +262,21 @@ report_text_cycle(struct out *o, struct thread *t, int view,
 	text_scenario(o, cyc, n);
 }
 
+/* name: the variable's, or null for a lock that has only a letter. */
 static void
-json_lock(struct out *o, int kind, uintptr_t addr, uintptr_t class_site)
+json_lock(struct out *o, struct oedge **cyc, int n, int kind,
+    uintptr_t addr, uintptr_t class_site)
 {
+	int i;
+
 	out_printf(o, "{\"addr\":\"0x%zx\",\"kind\":\"%s\",\"class\":",
 	    (size_t)addr, gw_lock_kind_name(kind));
 	report_ip(o, class_site, 1, GW_FORMAT_JSON);
+	out_puts(o, ",\"name\":");
+	for (i = 0; i < n && cyc[i]->from_addr != addr; i++)
+		;
+	out_json_str(o, i < n && labels != NULL && labels[i].named ?
+	    labels[i].name : NULL);
 	out_puts(o, "}");
 }
 
@@ -242,10 +301,10 @@ report_json_cycle(struct out *o, struct thread *t, int view,
 	out_puts(o, ",\"cycle\":[");
 	for (i = 0; i < n; i++) {
 		out_puts(o, i ? ",{\"from\":" : "{\"from\":");
-		json_lock(o, cyc[i]->from_kind, cyc[i]->from_addr,
+		json_lock(o, cyc, n, cyc[i]->from_kind, cyc[i]->from_addr,
 		    cyc[i]->from_class);
 		out_puts(o, ",\"to\":");
-		json_lock(o, cyc[i]->to_kind, cyc[i]->to_addr,
+		json_lock(o, cyc, n, cyc[i]->to_kind, cyc[i]->to_addr,
 		    cyc[i]->to_class);
 		out_printf(o, ",\"tid\":%d,\"thread\":", (int)cyc[i]->tid);
 		out_json_str(o, cyc[i]->thread);
@@ -320,12 +379,15 @@ order_report(struct thread *t, int view, struct oedge **cyc, int n,
 {
 	struct out o;
 
+	labels = label_cycle(cyc, n);
 	remember(t, cyc, n);
 	out_init(&o);
 	if (config.format == GW_FORMAT_JSON)
 		report_json_cycle(&o, t, view, cyc, n, site);
 	else
 		report_text_cycle(&o, t, view, cyc, n, site);
+	free(labels);
+	labels = NULL;
 	report_final(&o, &config.lock_order);
 	out_free(&o);
 }

@@ -31,6 +31,8 @@ json_lock(struct out *o, const struct gw_lock_info *l)
 	    "\"first_seen\":", (size_t)l->addr, gw_lock_kind_name(l->kind),
 	    l->mode == GW_MODE_SHARED ? "shared" : "exclusive");
 	report_json_frame(o, &l->first_seen);
+	out_puts(o, ",\"name\":");
+	out_json_str(o, l->name);
 	out_puts(o, "}");
 }
 

@@ -15,6 +15,7 @@
 #include "real.h"
 #include "report.h"
 #include "stack.h"
+#include "stackvar.h"
 #include "ulock.h"
 #include "thread.h"
 
@@ -66,6 +67,8 @@ text_lock(struct out *o, const struct gw_lock_info *l)
 	out_printf(o, "%s%s <0x%zx>", gw_lock_kind_name(l->kind),
 	    l->kind == GW_LOCK_RWLOCK ? (l->mode == GW_MODE_SHARED ?
 	    " (read)" : " (write)") : "", (size_t)l->addr);
+	if (l->name != NULL)
+		out_printf(o, " (%s)", l->name);
 }
 
 /* Is anything known of f?  A Python frame named from a code object
@@ -292,6 +295,13 @@ report_lock_name(uintptr_t addr, char *buf, size_t len)
 		snprintf(buf, len, "%.80s+%zu", sym.function,
 		    (size_t)sym.offset);
 	return 1;
+}
+
+int
+report_lock_var(struct stackvars *sv, uintptr_t addr, char *buf, size_t len)
+{
+	return report_lock_name(addr, buf, len) ||
+	    stackvars_name(sv, addr, buf, len);
 }
 
 /*

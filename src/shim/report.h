@@ -77,6 +77,14 @@ void	report_gil_to_output(void);
  */
 int	report_lock_name(uintptr_t addr, char *buf, size_t len);
 
+/*
+ * The same, else the local variable on a thread's stack that holds
+ * addr, from the samples of sv (stackvar.h; NULL: globals only).
+ */
+struct stackvars;
+int	report_lock_var(struct stackvars *sv, uintptr_t addr, char *buf,
+	    size_t len);
+
 /* Write o to the configured output (GILWATCH_OUTPUT or stderr). */
 void	report_out_to_output(struct out *);
 

@@ -17,6 +17,7 @@
 #include "lock.h"
 #include "report.h"
 #include "stack.h"
+#include "stackvar.h"
 #include "thread.h"
 
 #define ARENA_BLOCK	(64 * 1024)
@@ -37,6 +38,7 @@ struct snap {
 	struct py_frame	*py;		/* one thread's Python frames, reused */
 	struct sem_owner *sems;		/* semaphores held, by owner */
 	size_t		 nsems;
+	struct stackvars *vars;		/* to name locks on stacks, or NULL */
 };
 
 static void *
@@ -127,10 +129,14 @@ lock_info(struct snap *s, struct gw_lock_info *li, uintptr_t addr,
     int kind, int mode)
 {
 	struct lockrec *rec = kind == GW_LOCK_THREAD ? NULL : lock_find(addr);
+	char name[160];
 
 	li->addr = addr;
 	li->kind = kind;
 	li->mode = mode;
+	if (kind != GW_LOCK_THREAD &&
+	    report_lock_var(s->vars, addr, name, sizeof name))
+		li->name = snap_str(s, name);
 	if (rec != NULL)
 		name_frame(s, &li->first_seen,
 		    atomic_load(&rec->first_site), 1);
@@ -190,54 +196,6 @@ copy_record(struct snap *s, struct thread *t, struct raw *r)
 	return 0;
 }
 
-/*
- * A thread in one of these system calls resumes it after our handler
- * runs (SA_RESTART); in any other call, a signal would make it fail
- * with EINTR, so we leave that thread alone.
- */
-static int
-restartable(long nr)
-{
-	static const long ok[] = {
-		0, 1, 2, 16, 17, 18, 19, 20, 42, 43, 44, 45, 46, 47, 61, 72,
-		73, 202, 247, 257, 288,
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		if (ok[i] == nr)
-			return 1;
-	return 0;
-}
-
-/* 1: safe to signal; 0: not, with a note saying why. */
-static int
-safe_to_sample(int tid, char *note, size_t len)
-{
-	char path[64], buf[128];
-	ssize_t n;
-	long nr;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return 1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
-	if (strncmp(buf, "running", 7) == 0)
-		return 1;
-	nr = strtol(buf, NULL, 10);
-	if (nr < 0 || restartable(nr))
-		return 1;
-	snprintf(note, len, "in system call %ld, which a signal would "
-	    "interrupt", nr);
-	return 0;
-}
-
 static void
 take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
     int flags)
@@ -259,7 +217,7 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 		ti->stack_status = GW_STACK_OK;
 		return;
 	}
-	if (!safe_to_sample(r->tid, note, sizeof note)) {
+	if (!stack_safe_to_sample(r->tid, note, sizeof note)) {
 		ti->stack_status = GW_STACK_IN_SYSCALL;
 		ti->stack_note = snap_str(s, note);
 		return;
@@ -610,6 +568,8 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	fill_command(s);
+	if (!(flags & GW_SNAP_NO_STACKS))
+		s->vars = stackvars_new();
 	max = thread_count() + 64;
 	ti = snap_alloc(s, max * sizeof *ti);
 	r = snap_alloc(s, max * sizeof *r);
@@ -630,6 +590,8 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	s->pub.nthreads = n;
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
+	stackvars_free(s->vars);
+	s->vars = NULL;
 	if (s->failed) {
 		snapshot_free(&s->pub);
 		errno = ENOMEM;

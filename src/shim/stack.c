@@ -50,6 +50,7 @@ static struct {
 	atomic_uint	state;
 	atomic_int	target;		/* TID asked to answer */
 	struct stack	st;
+	uintptr_t	sp[STACK_MAX_FRAMES];	/* st's stack pointers */
 } req;
 
 static struct ulock req_lock = ULOCK_INIT;	/* one request at a time */
@@ -80,16 +81,18 @@ self_tid(void)
 }
 
 /*
- * Record the cursor's frames after dropping `skip` of them.  When the
- * first kept frame is a return address (retaddr), record it less one:
- * that lands inside the call instruction, so ip[0] always names the
- * instruction being executed, which is what the signal path gives and
- * what stack_symbolize expects of the innermost frame.
+ * Record the cursor's frames after dropping `skip` of them, and each
+ * frame's stack pointer into sp unless it is NULL.  When the first kept
+ * frame is a return address (retaddr), record it less one: that lands
+ * inside the call instruction, so ip[0] always names the instruction
+ * being executed, which is what the signal path gives and what
+ * stack_symbolize expects of the innermost frame.
  */
 static void
-walk(unw_cursor_t *cur, struct stack *st, int skip, int retaddr)
+walk(unw_cursor_t *cur, struct stack *st, uintptr_t *sp, int skip,
+    int retaddr)
 {
-	unw_word_t ip;
+	unw_word_t ip, r;
 	int n = 0;
 
 	for (; skip > 0; skip--)
@@ -102,6 +105,9 @@ walk(unw_cursor_t *cur, struct stack *st, int skip, int retaddr)
 			st->truncated = 1;
 			break;
 		}
+		if (sp != NULL)
+			sp[n] = unw_get_reg(cur, UNW_REG_SP, &r) < 0 ? 0 :
+			    (uintptr_t)r;
 		st->ip[n++] = (uintptr_t)ip;
 	} while (unw_step(cur) > 0);
 	if (n > 0 && retaddr)
@@ -161,8 +167,8 @@ stack_fork_done(void)
  * the one frame dropped beyond `skip`.  noinline keeps it a frame of its
  * own even for callers in this file.
  */
-__attribute__((noinline)) void
-stack_capture(struct stack *st, int skip)
+__attribute__((noinline)) static void
+capture_self(struct stack *st, uintptr_t *sp, int skip)
 {
 	unw_context_t uc;
 	unw_cursor_t cur;
@@ -173,14 +179,20 @@ stack_capture(struct stack *st, int skip)
 		return;
 	thread_enter_shim();
 	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0)
-		walk(&cur, st, (skip > 0 ? skip : 0) + 1, 1);
+		walk(&cur, st, sp, (skip > 0 ? skip : 0) + 1, 1);
 	thread_leave_shim();
 	gate_leave();
 }
 
+__attribute__((noinline)) void
+stack_capture(struct stack *st, int skip)
+{
+	capture_self(st, NULL, (skip > 0 ? skip : 0) + 1);
+}
+
 /* The interrupted code's stack, from the context the kernel saved. */
 static void
-capture_context(struct stack *st, void *ctx)
+capture_context(struct stack *st, uintptr_t *sp, void *ctx)
 {
 	unw_cursor_t cur;
 
@@ -190,7 +202,7 @@ capture_context(struct stack *st, void *ctx)
 		return;
 	if (unw_init_local2(&cur, (unw_context_t *)ctx,
 	    UNW_INIT_SIGNAL_FRAME) == 0)
-		walk(&cur, st, 0, 0);
+		walk(&cur, st, sp, 0, 0);
 	gate_leave();
 }
 
@@ -210,7 +222,7 @@ futex_wait_until(atomic_uint *word, unsigned val, const struct timespec *dl)
 
 /* Claim the request read as s, fill it in, and wake the caller. */
 static void
-answer(unsigned s, const struct stack *st)
+answer(unsigned s, const struct stack *st, const uintptr_t *sp)
 {
 	unsigned gen = REQ_GEN(s);
 
@@ -220,6 +232,7 @@ answer(unsigned s, const struct stack *st)
 	req.st.depth = st->depth;
 	req.st.truncated = st->truncated;
 	memcpy(req.st.ip, st->ip, st->depth * sizeof st->ip[0]);
+	memcpy(req.sp, sp, st->depth * sizeof sp[0]);
 	atomic_store_explicit(&req.state, REQ_STATE(gen, REQ_DONE),
 	    memory_order_release);
 	futex_wake(&req.state);
@@ -255,6 +268,7 @@ static void
 sample_handler(int sig, siginfo_t *si, void *ctx)
 {
 	struct stack st;
+	uintptr_t sp[STACK_MAX_FRAMES];
 	unsigned s;
 	pid_t tid;
 	int saved = errno, have = 0;
@@ -271,12 +285,12 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 				atomic_fetch_add(&captures_now, 1);
 				atomic_fetch_add(&captures_begun, 1);
 				thread_enter_shim();
-				capture_context(&st, ctx);
+				capture_context(&st, sp, ctx);
 				thread_leave_shim();
 				atomic_fetch_sub(&captures_now, 1);
 				have = 1;
 			}
-			answer(s, &st);
+			answer(s, &st, sp);
 		}
 		in_handler = 0;
 	} while (asked(tid, &s));
@@ -424,7 +438,8 @@ wait_slot_free(const struct timespec *dl)
 }
 
 static int
-wait_answer(unsigned gen, struct stack *st, const struct timespec *dl)
+wait_answer(unsigned gen, struct stack *st, uintptr_t *sp,
+    const struct timespec *dl)
 {
 	unsigned s;
 
@@ -432,6 +447,8 @@ wait_answer(unsigned gen, struct stack *st, const struct timespec *dl)
 		s = atomic_load_explicit(&req.state, memory_order_acquire);
 		if (s == REQ_STATE(gen, REQ_DONE)) {
 			memcpy(st, &req.st, sizeof *st);
+			if (sp != NULL)
+				memcpy(sp, req.sp, st->depth * sizeof sp[0]);
 			atomic_store(&req.state, REQ_STATE(gen, REQ_IDLE));
 			return 0;
 		}
@@ -451,7 +468,8 @@ wait_answer(unsigned gen, struct stack *st, const struct timespec *dl)
 
 /* Called with req_lock held. */
 static int
-request(pid_t tid, int signo, struct stack *st, int timeout_ms)
+request(pid_t tid, int signo, struct stack *st, uintptr_t *sp,
+    int timeout_ms)
 {
 	struct timespec dl;
 	unsigned gen, pending;
@@ -474,19 +492,21 @@ request(pid_t tid, int signo, struct stack *st, int timeout_ms)
 		    REQ_STATE(gen, REQ_IDLE));
 		return rc;
 	}
-	return wait_answer(gen, st, &dl);
+	return wait_answer(gen, st, sp, &dl);
 }
 
-int
-stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
+/* noinline: the frames left out of a capture of the caller itself. */
+__attribute__((noinline)) static int
+capture_thread(pid_t tid, struct stack *st, uintptr_t *sp, int timeout_ms)
 {
 	int rc, signo;
 
 	st->depth = 0;
 	st->truncated = 0;
-	/* Leave out this function: the caller is where the thread is. */
+	/* Leave out this and the public function: the caller is where the
+	 * thread is. */
 	if (tid == self_tid()) {
-		stack_capture(st, 1);
+		capture_self(st, sp, 2);
 		return 0;
 	}
 	if ((signo = stack_sampler_signal()) == 0)
@@ -494,9 +514,70 @@ stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
 	if (tid <= 0)
 		return -ESRCH;
 	ulock_lock(&req_lock);
-	rc = request(tid, signo, st, timeout_ms);
+	rc = request(tid, signo, st, sp, timeout_ms);
 	ulock_unlock(&req_lock);
 	return rc;
+}
+
+/* noinline, as the frames capture_thread leaves out are counted. */
+__attribute__((noinline)) int
+stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
+{
+	return capture_thread(tid, st, NULL, timeout_ms);
+}
+
+__attribute__((noinline)) int
+stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
+    int timeout_ms)
+{
+	return capture_thread(tid, st, sp, timeout_ms);
+}
+
+/*
+ * A thread in one of these system calls resumes it after our handler
+ * runs (SA_RESTART); in any other call, a signal would make it fail
+ * with EINTR, so we leave that thread alone.
+ */
+static int
+restartable(long nr)
+{
+	static const long ok[] = {
+		0, 1, 2, 16, 17, 18, 19, 20, 42, 43, 44, 45, 46, 47, 61, 72,
+		73, 202, 247, 257, 288,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (ok[i] == nr)
+			return 1;
+	return 0;
+}
+
+int
+stack_safe_to_sample(pid_t tid, char *note, size_t len)
+{
+	char path[64], buf[128];
+	ssize_t n;
+	long nr;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	if (strncmp(buf, "running", 7) == 0)
+		return 1;
+	nr = strtol(buf, NULL, 10);
+	if (nr < 0 || restartable(nr))
+		return 1;
+	snprintf(note, len, "in system call %ld, which a signal would "
+	    "interrupt", nr);
+	return 0;
 }
 
 /*
@@ -794,6 +875,22 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 	ulock_unlock(&sym_lock);
 	if (mod == NULL)
 		rc = describe_dladdr(pc, ip, sym);
+	thread_leave_shim();
+	return rc;
+}
+
+int
+stack_with_module(uintptr_t pc, int (*fn)(Dwfl_Module *, void *), void *arg)
+{
+	Dwfl_Module *mod;
+	int rc = -1;
+
+	own_state();
+	thread_enter_shim();
+	ulock_lock(&sym_lock);
+	if ((mod = sym_module(pc)) != NULL)
+		rc = fn(mod, arg);
+	ulock_unlock(&sym_lock);
 	thread_leave_shim();
 	return rc;
 }

@@ -41,6 +41,12 @@ void	stack_capture(struct stack *st, int skip);
 int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
 
 /*
+ * May tid be sent the sampling signal?  1: yes; 0: no, it is in a system
+ * call that the signal would make fail with EINTR (note says which).
+ */
+int	stack_safe_to_sample(pid_t tid, char *note, size_t len);
+
+/*
  * Install the sampling signal handler.  signo is the signal to use.
  * Returns 0 or -1 (the program already has a handler for signo).
  */
@@ -72,6 +78,22 @@ struct symbol {
  * Thread safe.  Allocates; not signal safe.
  */
 int	stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym);
+
+/*
+ * Call fn with the libdwfl module holding pc, under the symbolization
+ * lock (so fn must not symbolize); returns what fn returns, or -1 when
+ * pc is in no known module.  Allocates; not signal safe.
+ */
+struct Dwfl_Module;
+int	stack_with_module(uintptr_t pc,
+	    int (*fn)(struct Dwfl_Module *, void *), void *arg);
+
+/*
+ * stack_capture_thread, with each frame's stack pointer into sp (room
+ * for STACK_MAX_FRAMES); frame i's own area is [sp[i], sp[i + 1]).
+ */
+int	stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
+	    int timeout_ms);
 
 /*
  * Is ip inside libgilwatch.so?  Drop such frames from st (the hooks and

@@ -354,7 +354,7 @@ def lock_of(obj):
     has it under "lock"."""
     o = obj.get("lock", obj)
     return {"addr": addr(o["addr"]), "kind": o.get("kind"),
-        "mode": o.get("mode")}
+        "mode": o.get("mode"), "name": o.get("name")}
 
 
 def threads(doc):

@@ -295,5 +295,63 @@ class TestOnDeadlock(DeadlockCase):
                 gw.tail(text)))
 
 
+class TestLockNames(DeadlockCase):
+    """A lock is called by the variable it is -- a global, or a local
+    on a thread's stack -- in every place a report shows it."""
+
+    def check_names(self, doc, info, names):
+        """Every lock of the cycle, and every lock a thread holds or
+        waits for, carries the name of its variable.  names: sample
+        lock name -> the name the report must give."""
+        by_addr = {info.locks[n]: names[n] for n in names}
+        seen = []
+        for link in gw.deadlocks(doc)[0]:
+            self.assertEqual(link["name"], by_addr[link["addr"]], link)
+            seen.append(link["addr"])
+        for t in gw.threads(doc).values():
+            for h in gw.held(t):
+                if h["addr"] in by_addr:
+                    self.assertEqual(h["name"], by_addr[h["addr"]], h)
+            w = gw.waiting(t)
+            if w is not None and w["addr"] in by_addr:
+                self.assertEqual(w["name"], by_addr[w["addr"]], w)
+        self.assertEqual(sorted(seen), sorted(by_addr))
+
+    def test_stack_locals(self):
+        """a and b are locals of main, taken by two threads."""
+        doc, info = self.run_deadlock(None,
+            cmd=[gw.prog("stack_locks"), "abba"])
+        self.check_cycle(doc, info, {
+            "first": ("b", "second", "mutex"),
+            "second": ("a", "first", "mutex"),
+        })
+        self.check_names(doc, info, {"a": "a", "b": "b"})
+
+    def test_globals(self):
+        doc, info = self.run_deadlock("abba")
+        self.check_names(doc, info, {"A": "lock_a", "B": "lock_b"})
+
+    def test_cxx_members(self):
+        """Members of a local C++ object: test.a_ and test.b_."""
+        doc, info = self.run_deadlock(None, cmd=[gw.prog("cxx_abba")])
+        self.check_names(doc, info, {"a": "test.a_", "b": "test.b_"})
+
+    def test_stack_locals_text(self):
+        exe = gw.prog("stack_locks")
+        gw.need(self, gw.GILWATCH, gw.SHIM, exe)
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([exe, "abba"], ["--on-deadlock=exit",
+            "--format=text", "--output=" + os.path.join(tmp, "r-%p.txt")],
+            timeout=gw.DEADLOCK_TIMEOUT)
+        self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
+        info = gw.sample_info(r.stderr)
+        with open(os.path.join(tmp, "r-%d.txt" % info.pid),
+            errors="replace") as f:
+            text = f.read()
+        for lock in ("a", "b"):
+            self.assertRegex(text, r"waiting to lock mutex <0x0*%x> "
+                r"\(%s\)" % (info.locks[lock], lock), text)
+
+
 if __name__ == "__main__":
     unittest.main()

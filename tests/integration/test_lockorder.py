@@ -74,7 +74,8 @@ class LockOrderCase(unittest.TestCase):
         self.assertRegex(f["ip"], r"^0x[0-9a-f]+$")
 
     def check_lock(self, lock):
-        self.assertEqual(set(lock), {"addr", "kind", "class"}, lock)
+        self.assertEqual(set(lock), {"addr", "kind", "class", "name"},
+            lock)
         self.assertRegex(lock["addr"], r"^0x[0-9a-f]+$")
         self.assertIn(lock["kind"], ("mutex", "rwlock", "spinlock"))
         self.check_frame(lock["class"])
@@ -275,6 +276,68 @@ class TestCycles(LockOrderCase):
         self.assertEqual(len(set(held)), 30, held)
         self.assertEqual(set(held), {w for _, w in links})
         self.assertIn("AD", held)
+
+
+class TestLockNames(LockOrderCase):
+    """tests/integration/prog/stack_locks: an inversion between two
+    locals of main, a then b, later b then a.  The cycle is closed by
+    b -> a, so by their place in it, b is first and a second: a letter
+    by place would call a "(B)"."""
+
+    EXE = "stack_locks"
+
+    def names(self, doc):
+        return [(l["from"]["name"], l["to"]["name"]) for l in doc["cycle"]]
+
+    def scenario_locks(self, text):
+        """The labels of the two-column scenario, in order."""
+        return re.findall(r"lock\(([^)]+)\);", text)
+
+    def test_stack_locals(self):
+        r, info, orders = self.run_order(gw.prog(self.EXE), ["order"],
+            opts=["--lock-order=exit"], status=ORDER_EXIT_STATUS)
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, ["b", "a"], makers=["second", "first"])
+        self.assertEqual(self.names(doc), [("b", "a"), ("a", "b")])
+
+    def check_labels(self, mode, cycle, labels, names, makers=None):
+        """Run `mode`: its cycle is the sample locks `cycle` in order;
+        the text report labels them `labels`, the JSON names them
+        `names` (None: no name), both in that order."""
+        r, info, text = self.run_order(gw.prog(self.EXE), [mode],
+            fmt="text")
+        self.assertEqual(r.stdout, "done\n")
+        for lock, label in zip(cycle, labels):
+            self.assertRegex(text, r"mutex <0x0*%x> \(%s\)"
+                % (info.locks[lock], re.escape(label)))
+        self.assertEqual(self.scenario_locks(text), [labels[0], labels[1],
+            labels[1], labels[0]])
+        r, info, orders = self.run_order(gw.prog(self.EXE), [mode])
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, cycle, makers=makers)
+        self.assertEqual(self.names(doc), [(names[0], names[1]),
+            (names[1], names[0])])
+        return text
+
+    def test_stack_locals_labels(self):
+        text = self.check_labels("order", ["b", "a"], ["b", "a"],
+            ["b", "a"])
+        self.assertNotRegex(text, r"\([AB]\)", "no letters: " + text)
+
+    def test_struct_and_array(self):
+        both = ["locks[1]", "s.m"]
+        self.check_labels("struct", both, both, both)
+
+    def test_same_name(self):
+        """Two locals called m, of two threads: two labels, the name
+        in JSON for both."""
+        self.check_labels("twins", ["m2", "m1"], ["m", "m#2"], ["m", "m"],
+            makers=["twin-2", "twin-1"])
+
+    def test_heap_letters(self):
+        """Heap locks have no variable: distinct letters in the text,
+        no name in JSON."""
+        self.check_labels("heap", ["h1", "h0"], ["A", "B"], [None, None])
 
 
 class TestTrylock(LockOrderCase):
