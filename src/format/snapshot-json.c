@@ -5,8 +5,8 @@
  */
 #include <stdio.h>
 
+#include "format.h"
 #include "out.h"
-#include "report.h"
 
 void
 report_json_frame(struct out *o, const struct gw_frame *f)
