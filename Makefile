@@ -139,9 +139,10 @@ clean:
 .PHONY: all check install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-# The readers (src/reader/*.c) alone in a preloadable library,
+# The CPython readers (src/reader/py-*.c) alone in a preloadable library,
 # for tests/integration/test_pyframes.py.
-PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(READER_SRC))
+PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/reader/py-*.c) \
+	src/reader/mem.c)
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)

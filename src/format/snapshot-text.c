@@ -158,10 +158,21 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	char a[96];
 	size_t i;
 
-	out_printf(o, "\"%s\" tid=%d %s for %.3fs",
+	out_printf(o, "\"%s\" tid=%d %s",
 	    t->name != NULL ? t->name : "?", (int)t->tid,
-	    gw_thread_state_name(t->state), t->state_seconds);
-	if (t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING)
+	    gw_thread_state_name(t->state));
+	/* From outside, no time is known: the kernel's view instead. */
+	if (s->source == GW_SOURCE_OUTSIDE && t->os_state != '\0')
+		out_printf(o, " (kernel state %c%s%s)", t->os_state,
+		    t->os_syscall != NULL ? ", in " : "",
+		    t->os_syscall != NULL ? t->os_syscall : "");
+	else if (s->source != GW_SOURCE_OUTSIDE)
+		out_printf(o, " for %.3fs", t->state_seconds);
+	if ((t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING) &&
+	    s->source == GW_SOURCE_OUTSIDE)
+		out_printf(o, ", %s the GIL", t->gil == GW_GIL_HOLDING ?
+		    "holds" : "waits for");
+	else if (t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING)
 		out_printf(o, ", %s the GIL for %.3fs",
 		    t->gil == GW_GIL_HOLDING ? "holds" : "waits for",
 		    t->gil_seconds);
@@ -189,13 +200,22 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		}
 		out_puts(o, "\n");
 	}
+	if (t->waiting != NULL && (t->waiting->note != NULL ||
+	    t->waiting->inferred))
+		out_printf(o, "     (%s%s%s)\n", t->waiting->inferred ?
+		    "inferred from the lock's words, no stack confirms it" :
+		    "", t->waiting->inferred && t->waiting->note != NULL ?
+		    "; " : "", t->waiting->note != NULL ?
+		    t->waiting->note : "");
 	for (i = 0; i < t->nheld; i++) {
 		out_puts(o, "   - locked ");
 		text_lock(o, &t->held[i].lock);
 		if (t->held[i].count > 1)
 			out_printf(o, " x%u", t->held[i].count);
-		out_puts(o, " at ");
-		report_text_frame(o, &t->held[i].acquired_at);
+		if (frame_known(&t->held[i].acquired_at)) {
+			out_puts(o, " at ");
+			report_text_frame(o, &t->held[i].acquired_at);
+		}
 		out_puts(o, "\n");
 	}
 	if (t->stack_note != NULL)
@@ -207,6 +227,32 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	}
 	if (t->frames_truncated)
 		out_puts(o, "    ... (truncated)\n");
+	out_puts(o, "\n");
+}
+
+/*
+ * What a reader from outside could not know, and what it stopped: the
+ * header of a dump of a process not started under gilwatch.
+ */
+static void
+text_outside(struct out *o, const struct gw_snapshot *s)
+{
+	size_t i;
+
+	out_puts(o, "Read from outside: the process was not started under "
+	    "gilwatch, so there are\nno hold or wait times, no acquisition "
+	    "sites, no statistics, and a lock is\nseen only when a thread "
+	    "waits for it.\n");
+	for (i = 0; i < s->nnotes; i++)
+		out_printf(o, "%s\n", s->notes[i]);
+	if (s->stopped_threads == 0)
+		out_puts(o, "Nothing was stopped.\n");
+	else
+		out_printf(o, "Stopped %zu thread%s to unwind native stacks: "
+		    "%.3f ms at most, %.3f ms in all.\n", s->stopped_threads,
+		    s->stopped_threads == 1 ? "" : "s",
+		    s->stopped_max_seconds * 1e3,
+		    s->stopped_total_seconds * 1e3);
 	out_puts(o, "\n");
 }
 
@@ -225,6 +271,8 @@ report_text(struct out *o, const struct gw_snapshot *s)
 	    s->reason == GW_REASON_STALL ? "stall report" : "thread dump",
 	    (int)s->pid, s->command != NULL ? s->command : "?",
 	    when, s->nthreads, s->nthreads == 1 ? "" : "s");
+	if (s->source == GW_SOURCE_OUTSIDE)
+		text_outside(o, s);
 	if (s->reason == GW_REASON_STALL)
 		out_puts(o, "Every thread waits, with no timeout, for another "
 		    "thread of this process: none can go on by itself.\n\n");
