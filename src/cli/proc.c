@@ -166,6 +166,14 @@ proc_target(pid_t pid, const char *verb, uid_t *uid, gid_t *gid)
 		    (int)pid, (int)tgid, verb, (int)tgid);
 		return -1;
 	}
+	if (*uid != geteuid() && geteuid() != 0 &&
+	    status_field(pid, "Uid") == (int)geteuid()) {
+		/* Ours, but /proc/PID is root's: it is not dumpable. */
+		cli_error("no permission: process %d is not dumpable (prctl "
+		    "PR_SET_DUMPABLE 0, or it changed identity); only root "
+		    "with CAP_SYS_PTRACE can read it", (int)pid);
+		return -1;
+	}
 	if (*uid != geteuid() && geteuid() != 0) {
 		cli_error("no permission: process %d belongs to another user "
 		    "(uid %d); run gilwatch as that user or as root", (int)pid,
@@ -234,9 +242,9 @@ int
 proc_may_read(pid_t pid)
 {
 	char path[64];
-	uid_t owner;
+	uid_t owner = (uid_t)-1;
 	gid_t group;
-	int fd, scope = 0, err;
+	int fd, scope = 0, err, real;
 	FILE *fp;
 
 	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid,
@@ -261,12 +269,13 @@ proc_may_read(pid_t pid)
 		fclose(fp);
 	}
 	/* /proc/PID belongs to root while the process is not dumpable. */
-	if (proc_owner(pid, &owner, &group) == 0 && owner != geteuid() &&
-	    geteuid() != 0)
+	real = status_field(pid, "Uid");
+	(void)proc_owner(pid, &owner, &group);
+	if (real != -1 && real != (int)geteuid() && geteuid() != 0)
 		cli_error("no permission to read process %d: it belongs to "
 		    "uid %d (ptrace rule: same user only); run gilwatch as "
-		    "that user or as root", (int)pid, (int)owner);
-	else if (owner == 0 && geteuid() != 0)
+		    "that user or as root", (int)pid, real);
+	else if (owner == 0 && real != 0)
 		cli_error("no permission to read process %d: it is not "
 		    "dumpable (prctl PR_SET_DUMPABLE 0, or it changed "
 		    "identity); only root with CAP_SYS_PTRACE can read it",

@@ -7,72 +7,38 @@
  * place the thread's system call was seen.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "gilwatch/snapshot.h"
 #include "mem.h"
+#include "procstat.h"
 #include "outside.h"
 #include "waitfor.h"
 
-#define ARENA_BLOCK	(64 * 1024)
 #define NOTES_MAX	4
-
-struct block {
-	struct block	*next;
-	size_t		 used, size;
-	char		 data[];
-};
 
 /* The public snapshot and what it owns, freed in one go. */
 struct osnap {
 	struct gw_snapshot pub;
-	struct block	*blocks;
-	int		 failed;
+	struct arena	 arena;
 	const char	*notes[NOTES_MAX];
 };
 
 static void *
 oalloc(struct osnap *s, size_t len)
 {
-	struct block *b = s->blocks;
-	size_t size;
-	void *p;
-
-	len = (len + 15) & ~(size_t)15;
-	if (b == NULL || b->used + len > b->size) {
-		size = len > ARENA_BLOCK ? len : ARENA_BLOCK;
-		if ((b = malloc(sizeof *b + size)) == NULL) {
-			s->failed = 1;
-			return NULL;
-		}
-		b->next = s->blocks;
-		b->used = 0;
-		b->size = size;
-		s->blocks = b;
-	}
-	p = b->data + b->used;
-	b->used += len;
-	memset(p, 0, len);
-	return p;
+	return arena_alloc(&s->arena, len);
 }
 
 static const char *
 ostr(struct osnap *s, const char *str)
 {
-	size_t n;
-	char *p;
-
-	if (str == NULL || str[0] == '\0')
-		return NULL;
-	n = strlen(str) + 1;
-	if ((p = oalloc(s, n)) != NULL)
-		memcpy(p, str, n);
-	return p;
+	return arena_str(&s->arena, str);
 }
 
 static void
@@ -85,22 +51,10 @@ add_note(struct osnap *s, const char *text)
 static void
 fill_command(struct osnap *s, pid_t pid)
 {
-	char path[64], buf[512];
-	ssize_t n, i;
-	int fd;
+	char buf[512];
 
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	for (i = 0; i < n - 1; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	s->pub.command = ostr(s, buf);
+	if (procstat_cmdline(pid, buf, sizeof buf) == 0)
+		s->pub.command = ostr(s, buf);
 }
 
 /*
@@ -442,7 +396,7 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 	fill_threads(s, &o, u, glibc_ok);
 	unwind_close(u);
 	free(o.threads);
-	if (s->failed) {
+	if (s->arena.failed) {
 		outside_free(&s->pub);
 		snprintf(why, len, "out of memory");
 		return NULL;
@@ -454,13 +408,9 @@ void
 outside_free(struct gw_snapshot *pub)
 {
 	struct osnap *s = (struct osnap *)pub;
-	struct block *b, *next;
 
 	if (s == NULL)
 		return;
-	for (b = s->blocks; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
+	arena_free(&s->arena);
 	free(s);
 }
