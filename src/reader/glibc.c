@@ -184,12 +184,18 @@ enum cat {
 	CAT_SEM, CAT_COND,
 };
 
-/* "___pthread_mutex_lock", "pthread_join@@GLIBC_2.34": by its stem. */
+/*
+ * "___pthread_mutex_lock", "pthread_join@@GLIBC_2.34",
+ * "__GI___lll_lock_wait_private" (an internal alias): by its stem.
+ */
 static enum cat
 category(const char *fn)
 {
 	while (*fn == '_')
 		fn++;
+	if (strncmp(fn, "GI_", 3) == 0)
+		for (fn += 3; *fn == '_'; fn++)
+			;
 	if (strncmp(fn, "lll_lock_wait_private", 21) == 0)
 		return CAT_INTERNAL;
 	if (strncmp(fn, "pthread_mutex_", 14) == 0 &&
