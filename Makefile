@@ -20,8 +20,8 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -ldl -pthread
-CLI_LIBS  := -lncursesw -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -ldl -pthread
+CLI_LIBS  := -lncursesw -lelf -pthread
 
 B := build
 
@@ -141,6 +141,15 @@ PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(READER_SRC))
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -lelf -ldl -Wl,-z,defs
 
 all: $(B)/tests/pyprobe.so
+
+# The readers driven from outside: what they find in another process,
+# as JSON, for tests/integration/test_pyattach.py.
+$(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
+		$(patsubst %.c,$(B)/cliobj/%.o,$(READER_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
+
+all: $(B)/tests/pyattach
