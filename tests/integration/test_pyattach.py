@@ -116,13 +116,16 @@ class TestPyAttach(Scenes):
             with self.subTest(frames=name):
                 self.assertTrue(all(f["flags"] == 0 for f in got), got)
                 if name == "holder":
+                    # Running while we read: the loop line varies.
                     self.assertEqual(key(got[1:]), key(want[1:]))
-                    self.assertEqual((got[0]["function"], got[0]["line"]),
-                        ("spin", rec["marks"]["spin"]))
+                    self.assertEqual(got[0]["function"], "spin")
+                    self.assertIn(got[0]["line"], (rec["marks"]["spin"],
+                        rec["marks"]["spin2"]))
                 else:
                     self.assertEqual(key(got), key(want))
-        self.assertEqual(t["abba-1"]["frames"][0]["line"],
-            rec["marks"]["abba1_b"])
+        for name in ("abba-1", "abba-2"):
+            self.assertEqual(t[name]["frames"][0]["line"],
+                rec["marks"]["abba"])
 
         # The Lock ABBA: each holds one through `with` (inferred) and
         # waits for the other's: a cycle.

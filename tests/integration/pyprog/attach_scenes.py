@@ -50,8 +50,8 @@ def note():
 def spin():
     note()
     n = 0
-    while True:
-        n += 1  # MARK:spin
+    while True:  # MARK:spin
+        n += 1  # MARK:spin2
 
 
 class Sleeper:
@@ -60,21 +60,12 @@ class Sleeper:
         time.sleep(3600)  # MARK:sleep
 
 
-def abba_1():
+def abba(mine, theirs, mine_held, theirs_held):
     note()
-    with A:  # MARK:abba1_a
-        A_HELD.set()
-        B_HELD.wait(TIMEOUT)
-        with B:  # MARK:abba1_b
-            pass
-
-
-def abba_2():
-    note()
-    with B:  # MARK:abba2_b
-        B_HELD.set()
-        A_HELD.wait(TIMEOUT)
-        with A:  # MARK:abba2_a
+    with mine:
+        mine_held.set()
+        theirs_held.wait(TIMEOUT)
+        with theirs:  # MARK:abba
             pass
 
 
@@ -135,9 +126,9 @@ def placed(v, gil2):
     return at(v, "holder", "spin") and \
         at(v, "sleeper", "Sleeper.nap" if sys.version_info >= (3, 11)
             else "nap") and \
-        at(v, "abba-1", "abba_1") and at(v, "abba-2", "abba_2") and \
-        v["abba-1"][0]["line"] == MARKS["abba1_b"] and \
-        v["abba-2"][0]["line"] == MARKS["abba2_a"] and \
+        at(v, "abba-1", "abba") and at(v, "abba-2", "abba") and \
+        v["abba-1"][0]["line"] == MARKS["abba"] and \
+        v["abba-2"][0]["line"] == MARKS["abba"] and \
         at(v, "rowner", cond_wait) and at(v, "rwaiter", "rwaiter") and \
         at(v, "qwaiter", cond_wait) and at(v, "joinee", cond_wait) and \
         len(v.get("joiner") or []) > 1 and A.locked() and B.locked()
@@ -162,7 +153,8 @@ def main():
     else:
         j = threading.Thread(target=joinee, name="joinee", daemon=True)
         roles = [("holder", spin), ("sleeper", Sleeper().nap),
-            ("abba-1", abba_1), ("abba-2", abba_2), ("rowner", rowner),
+            ("abba-1", lambda: abba(A, B, A_HELD, B_HELD)),
+            ("abba-2", lambda: abba(B, A, B_HELD, A_HELD)), ("rowner", rowner),
             ("rwaiter", rwaiter), ("qwaiter", qwaiter)]
     for name, fn in roles:
         threading.Thread(target=fn, name=name, daemon=True).start()
