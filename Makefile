@@ -20,7 +20,7 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -ldl -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -ldl -pthread
 CLI_LIBS  := -lncursesw -ldw -lelf -pthread
 
 B := build
@@ -146,6 +146,15 @@ PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/reader/py-*.c) \
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -lelf -ldl -Wl,-z,defs
 
 all: $(B)/tests/pyprobe.so
+
+# The readers driven from outside: what they find in another process,
+# as JSON, for tests/integration/test_pyattach.py.
+$(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
+		$(patsubst %.c,$(B)/cliobj/%.o,$(READER_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -o $@ $^ -ldw -lelf -pthread
+
+all: $(B)/tests/pyattach
