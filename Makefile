@@ -153,8 +153,9 @@ all: $(B)/tests/pyprobe.so
 # The readers driven from outside: what they find in another process,
 # as JSON, for tests/integration/test_pyattach.py.
 $(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
-		$(patsubst %.c,$(B)/cliobj/%.o,$(READER_SRC))
+		$(patsubst %.c,$(B)/cliobj/%.o,$(wildcard src/reader/py-*.c) \
+		src/reader/mem.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(CLI_CFLAGS) -o $@ $^ -ldw -lelf -pthread
+	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
 
 all: $(B)/tests/pyattach
