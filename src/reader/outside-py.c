@@ -58,6 +58,7 @@ struct pyt {
 struct collect {
 	struct pyt	*v;
 	size_t		 n, cap;
+	struct py_holds	*holds;		/* holds_of(), or NULL */
 };
 
 static int
@@ -150,16 +151,42 @@ set_wait(struct outside_thread *ot, int kind, uintptr_t addr, pid_t owner,
 	snprintf(w->note, sizeof w->note, "%s", note);
 }
 
+/*
+ * The locks every thread's with blocks hold, read the first time a
+ * thread is found waiting for a Python lock (a read or two per live
+ * value-stack slot of every thread: not worth it when none waits).
+ */
+static struct py_holds *
+holds_of(const struct py_runtime *rt, struct collect *c)
+{
+	size_t i;
+
+	if (c->holds != NULL)
+		return c->holds;
+	if ((c->holds = calloc(c->n + 1, sizeof *c->holds)) == NULL)
+		return NULL;
+	for (i = 0; i < c->n; i++) {
+		c->v[i].nheld = py_tstate_held(rt, c->v[i].t.tstate,
+		    c->v[i].held, PY_HELD);
+		c->holds[i].thread_id = c->v[i].t.thread_id;
+		c->holds[i].locks = c->v[i].held;
+		c->holds[i].n = c->v[i].nheld > 0 ? c->v[i].nheld : 0;
+	}
+	return c->holds;
+}
+
 static void
 lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
-    struct py_holds *holds, uintptr_t futex)
+    uintptr_t futex)
 {
+	struct py_holds *holds;
 	struct py_lock l;
 	unsigned long h;
 	int inferred = 0;
 	pid_t owner;
 
-	if (py_tstate_waits(rt, p->t.tstate, futex, &l) == -1)
+	if (py_tstate_waits(rt, p->t.tstate, futex, &l) == -1 ||
+	    (holds = holds_of(rt, c)) == NULL)
 		return;
 	h = py_lock_holder(&l, holds, (int)c->n, &inferred);
 	owner = tid_of(c, h);
@@ -179,17 +206,14 @@ static void
 fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 {
 	struct py_gil_state gil;
-	struct py_holds *holds;
 	struct py_frame *buf;
 	struct outside_thread *ot;
 	pid_t holder = 0;
 	uintptr_t futex;
 	size_t i;
 
-	buf = malloc(PY_FRAMES * sizeof *buf);
-	holds = calloc(c->n + 1, sizeof *holds);
-	if (buf == NULL || holds == NULL)
-		goto out;
+	if ((buf = malloc(PY_FRAMES * sizeof *buf)) == NULL)
+		return;
 	if (py_gil_read(rt, &gil) == 0 && gil.locked == 1)
 		holder = gil.holder_tid != 0 ? gil.holder_tid :
 		    tid_of(c, gil.holder_thread_id);
@@ -198,15 +222,8 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		o->threads[i].gil = o->threads[i].task.tid == holder ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
 	for (i = 0; i < c->n; i++) {
-		c->v[i].ot = thread_of(o, c->v[i].t.tid);
-		c->v[i].nheld = py_tstate_held(rt, c->v[i].t.tstate,
-		    c->v[i].held, PY_HELD);
-		holds[i].thread_id = c->v[i].t.thread_id;
-		holds[i].locks = c->v[i].held;
-		holds[i].n = c->v[i].nheld > 0 ? c->v[i].nheld : 0;
-	}
-	for (i = 0; i < c->n; i++) {
-		if ((ot = c->v[i].ot) == NULL)
+		c->v[i].ot = ot = thread_of(o, c->v[i].t.tid);
+		if (ot == NULL)
 			continue;
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
@@ -219,10 +236,9 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		} else if (ot->pw.kind == PY_WAIT_JOIN)
 			ot->wait.owner = tid_of(c, ot->pw.joined);
 		else if (ot->pw.kind == PY_WAIT_NONE)
-			lock_wait(rt, c, &c->v[i], holds, futex);
+			lock_wait(rt, c, &c->v[i], futex);
 	}
-out:
-	free(holds);
+	free(c->holds);
 	free(buf);
 }
 
@@ -230,7 +246,7 @@ int
 py_outside_fill(struct outside *o)
 {
 	struct py_runtime rt;
-	struct collect c = { NULL, 0, 0 };
+	struct collect c = { NULL, 0, 0, NULL };
 	char why[200];
 
 	if (!looks_python(o->pid))
