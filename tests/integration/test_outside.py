@@ -295,23 +295,51 @@ class TestOutsideDump(OutsideCase):
         self.assertGreaterEqual(dumps, 4, "too few dumps while it ran")
         self.assertEqual(p.stdout(), ref.stdout)
 
-    def test_unprivileged_user_is_refused(self):
-        """A user reading root's process: one line naming the rule."""
+    def nobody(self):
+        """setpriv's command line to run as nobody, and a directory of
+        copies of gilwatch and the test program that nobody can reach
+        (the clone may sit in a mode-700 directory)."""
         setpriv = shutil.which("setpriv")
         if os.geteuid() != 0 or setpriv is None:
             print("skip: needs root and setpriv")
             self.skipTest("needs root and setpriv")
-        # The clone may sit in a mode-700 directory: a copy the other
-        # user can reach.
         d = tempfile.mkdtemp(prefix="gwtest-nobody-")
         self.addCleanup(shutil.rmtree, d)
         os.chmod(d, 0o755)
+        for f in (gw.GILWATCH, OUTSIDE):
+            shutil.copy(f, d)
+            os.chmod(os.path.join(d, os.path.basename(f)), 0o755)
+        return [setpriv, "--reuid=65534", "--regid=65534",
+            "--clear-groups"], d
+
+    def test_not_dumpable_is_refused(self):
+        """A process of the same user that made itself not dumpable:
+        one line naming that rule."""
+        as_nobody, d = self.nobody()
+        p = gw.Proc([*as_nobody, os.path.join(d, "outside"), "nodump"],
+            self.tmp.name, name="nodump")
+        self.addCleanup(p.__exit__)
+        p.wait_ready()
+        pid = p.info().pid
+        r = gw.run([*as_nobody, os.path.join(d, "gilwatch"), "dump",
+            str(pid)])
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, "", r)
+        self.assertTrue(one_line(r), r)
+        self.assertIn("is not dumpable", r.stderr)
+        # Root may read it (CAP_SYS_PTRACE).
+        doc = dump_doc(self, pid)
+        self.assertEqual([t["name"] for t in doc["threads"]],
+            ["main", "S1"], doc)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_unprivileged_user_is_refused(self):
+        """A user reading root's process: one line naming the rule."""
+        as_nobody, d = self.nobody()
         exe = os.path.join(d, "gilwatch")
-        shutil.copy(gw.GILWATCH, exe)
-        os.chmod(exe, 0o755)
         p, info = self.start("sem")
-        r = gw.run([setpriv, "--reuid=65534", "--regid=65534",
-            "--clear-groups", exe, "dump", str(info.pid)])
+        r = gw.run([*as_nobody, exe, "dump", str(info.pid)])
         self.assertNotEqual(r.returncode, 0, r)
         self.assertEqual(r.stdout, "", r)
         self.assertTrue(one_line(r), r)
