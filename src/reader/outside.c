@@ -7,6 +7,7 @@
  * place the thread's system call was seen.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,7 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 {
 	struct outside_thread *t;
 	struct unwind *u;
+	sigset_t block, old;
 	char why[256];
 	size_t i;
 
@@ -83,6 +85,18 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 			o->threads[i].stack_note = ostr(s, why);
 		return NULL;
 	}
+	/*
+	 * libdw stops a thread with PTRACE_ATTACH (a SIGSTOP): were we
+	 * killed between the stop and the detach, that SIGSTOP could be
+	 * left to stop the whole program.  Hold off the signals a user
+	 * sends (^C, kill) until every thread is let go.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		if (unwind_thread(u, t->task.tid, &t->stack, why,
@@ -93,6 +107,7 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 		if (t->stack.stopped > s->pub.stopped_max_seconds)
 			s->pub.stopped_max_seconds = t->stack.stopped;
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return u;
 }
 
