@@ -11,29 +11,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "deadlock.h"
 #include "gil.h"
 #include "py.h"
 #include "lock.h"
+#include "procstat.h"
 #include "report.h"
 #include "stack.h"
 #include "thread.h"
 
-#define ARENA_BLOCK	(64 * 1024)
 #define SNAP_PY_FRAMES	128	/* Python frames per thread */
-
-struct block {
-	struct block	*next;
-	size_t		 used;
-	size_t		 size;
-	char		 data[];
-};
 
 /* The public snapshot and the memory it owns, freed in one go. */
 struct snap {
 	struct gw_snapshot pub;
-	struct block	*blocks;
-	int		 failed;
+	struct arena	 arena;
 	struct py_frame	*py;		/* one thread's Python frames, reused */
 	struct sem_owner *sems;		/* semaphores held, by owner */
 	size_t		 nsems;
@@ -42,42 +35,13 @@ struct snap {
 static void *
 snap_alloc(struct snap *s, size_t len)
 {
-	struct block *b = s->blocks;
-	size_t size;
-	void *p;
-
-	len = (len + 15) & ~(size_t)15;
-	if (b == NULL || b->used + len > b->size) {
-		size = len > ARENA_BLOCK ? len : ARENA_BLOCK;
-		b = malloc(sizeof *b + size);
-		if (b == NULL) {
-			s->failed = 1;
-			return NULL;
-		}
-		b->next = s->blocks;
-		b->used = 0;
-		b->size = size;
-		s->blocks = b;
-	}
-	p = b->data + b->used;
-	b->used += len;
-	memset(p, 0, len);
-	return p;
+	return arena_alloc(&s->arena, len);
 }
 
 static const char *
 snap_str(struct snap *s, const char *str)
 {
-	size_t n;
-	char *p;
-
-	if (str == NULL || str[0] == '\0')
-		return NULL;
-	n = strlen(str) + 1;
-	p = snap_alloc(s, n);
-	if (p != NULL)
-		memcpy(p, str, n);
-	return p;
+	return arena_str(&s->arena, str);
 }
 
 static void
@@ -572,21 +536,9 @@ static void
 fill_command(struct snap *s)
 {
 	char buf[512];
-	ssize_t n, i;
-	int fd;
 
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	for (i = 0; i < n - 1; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	s->pub.command = snap_str(s, buf);
+	if (procstat_cmdline(getpid(), buf, sizeof buf) == 0)
+		s->pub.command = snap_str(s, buf);
 }
 
 struct gw_snapshot *
@@ -630,7 +582,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	s->pub.nthreads = n;
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
-	if (s->failed) {
+	if (s->arena.failed) {
 		snapshot_free(&s->pub);
 		errno = ENOMEM;
 		return NULL;
@@ -642,13 +594,9 @@ void
 snapshot_free(struct gw_snapshot *pub)
 {
 	struct snap *s = (struct snap *)pub;
-	struct block *b, *next;
 
 	if (s == NULL)
 		return;
-	for (b = s->blocks; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
+	arena_free(&s->arena);
 	free(s);
 }
