@@ -234,9 +234,12 @@ graph_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 	const struct gw_thread_info *t = node;
 	const struct gw_wait *w = t->waiting;
 
+	/* A semaphore has an owner only when it is a Python lock whose
+	 * holder py-outside.c named. */
 	if (idx != 0 || w == NULL || w->nowners == 0 ||
 	    (w->lock.kind != GW_LOCK_MUTEX && w->lock.kind !=
-	    GW_LOCK_RWLOCK && w->lock.kind != GW_LOCK_THREAD))
+	    GW_LOCK_RWLOCK && w->lock.kind != GW_LOCK_THREAD &&
+	    w->lock.kind != GW_LOCK_SEM && w->lock.kind != GW_LOCK_FUTEX))
 		return 0;
 	e->to = thread_at(g->ti, g->n, w->owners[0]);
 	e->lock = w->lock.addr;
