@@ -201,8 +201,46 @@ class TestPyAttachGil(Scenes):
             ["spin-a", "spin-b"])
 
 
+class TestDumpPython(Scenes):
+    """`gilwatch dump --no-stacks PID` on the scenes: the same facts in
+    the shared report (names, the GIL holder, Python lock owners) and
+    the Lock ABBA as a deadlock (exit 86)."""
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH)
+        with gw.tempdir() as tmp:
+            p, rec = self.scene(exe, tmp)
+            tids = {n: w["native"] for n, w in rec["info"].items()}
+            with p:
+                def settled():
+                    r = gw.run([gw.GILWATCH, "dump", "--format=json",
+                        "--no-stacks", str(p.p.pid)])
+                    docs = gw.parse_json_docs(r.stdout)
+                    if r.returncode != gw.DEADLOCK_STATUS or not docs:
+                        return None
+                    t = {x["name"]: x for x in docs[-1]["threads"]}
+                    w = gw.waiting(t.get("rwaiter", {}))
+                    return docs[-1] if w and w["owners"] and \
+                        gw.gil_state(t["holder"]) == "holds" else None
+                doc = gw.poll_until(settled, what="the ABBA and the RLock "
+                    "wait in a dump")
+        t = {x["name"]: x for x in doc["threads"]}
+        self.assertEqual({n: t[n]["tid"] for n in tids}, tids)
+        self.assertEqual(gw.gil_state(t["holder"]), "holds")
+        self.assertEqual(gw.waiting(t["rwaiter"])["owners"],
+            [tids["rowner"]])
+        cycles = gw.deadlocks(doc)
+        self.assertEqual(len(cycles), 1, cycles)
+        self.assertEqual(sorted((l["tid"], l["held_by"])
+            for l in cycles[0]), sorted([(tids["abba-1"], tids["abba-2"]),
+            (tids["abba-2"], tids["abba-1"])]))
+        for name in ("abba-1", "abba-2"):
+            self.assertTrue(t[name]["waiting_for"]["inferred"], name)
+
+
 gw.add_interpreter_tests(TestPyAttach)
 gw.add_interpreter_tests(TestPyAttachGil)
+gw.add_interpreter_tests(TestDumpPython)
 
 
 class TestPyAttachRefusals(unittest.TestCase):
