@@ -9,7 +9,7 @@ CXX	?= g++
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Wno-unused-parameter
 BASE	:= -std=gnu11 -D_GNU_SOURCE -DGW_VERSION='"$(VERSION)"' -Iinclude -Isrc/common \
-	-Isrc/reader
+	-Isrc/reader -Isrc/format
 # The shim: hidden by default, hooks export themselves.  No sibling calls:
 # a dlsym(RTLD_NEXT) reached by a tail call resolves in the wrong object.
 # Link-time optimisation lets the hooks inline the small calls into the
@@ -21,8 +21,8 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -ldl -pthread
-CLI_LIBS  := -lncursesw -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -ldl -pthread
+CLI_LIBS  := -lncursesw -ldw -lelf -pthread
 
 B := build
 
@@ -30,6 +30,9 @@ COMMON_SRC := $(wildcard src/common/*.c)
 # Reading a process (CPython, glibc's lock words) over one memory source:
 # the shim reads its own process, the command another one.
 READER_SRC := $(wildcard src/reader/*.c)
+# The report formats, so that a dump from inside and one from outside
+# are written by the same code.
+FORMAT_SRC := $(wildcard src/format/*.c)
 SHIM_SRC   := $(wildcard src/shim/*.c)
 # The dlsym hook's entry (x86-64): see src/shim/hook-dlsym-entry.S.
 SHIM_ASM   := $(wildcard src/shim/*.S)
@@ -37,8 +40,9 @@ SHIM_ASM   := $(wildcard src/shim/*.S)
 # unit tests link from libgwcore.a without interposing on the test runner.
 HOOK_SRC   := $(wildcard src/shim/hook-*.c) $(wildcard src/shim/shim.c)
 CORE_SRC   := $(filter-out $(HOOK_SRC),$(SHIM_SRC)) $(READER_SRC) \
-	$(COMMON_SRC)
-CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c) $(READER_SRC)
+	$(FORMAT_SRC) $(COMMON_SRC)
+CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c) $(READER_SRC) \
+	$(FORMAT_SRC)
 SAMPLE_SRC := $(wildcard samples/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 ITEST_SRC  := $(wildcard tests/integration/prog/*.c)
@@ -47,7 +51,7 @@ BENCH_SO   := bench/idle-thread.c bench/forward.c
 BENCH_SRC  := $(filter-out $(BENCH_SO),$(wildcard bench/*.c))
 
 SHIM_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SHIM_SRC) $(READER_SRC) \
-	$(COMMON_SRC)) $(patsubst %.S,$(B)/obj/%.o,$(SHIM_ASM))
+	$(FORMAT_SRC) $(COMMON_SRC)) $(patsubst %.S,$(B)/obj/%.o,$(SHIM_ASM))
 CORE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
 CLI_OBJ  := $(patsubst %.c,$(B)/cliobj/%.o,$(CLI_SRC) $(COMMON_SRC))
 SAMPLES  := $(patsubst samples/%.c,$(B)/samples/%,$(SAMPLE_SRC))
@@ -157,13 +161,14 @@ clean:
 .PHONY: all check run-checks install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-# The readers (src/reader/*.c) alone in a preloadable library,
+# The CPython readers (src/reader/py-*.c) alone in a preloadable library,
 # for tests/integration/test_pyframes.py.
-PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(READER_SRC))
+PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/reader/py-*.c) \
+	src/reader/mem.c)
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -lelf -ldl -Wl,-z,defs
 
 all: $(B)/tests/pyprobe.so
 
@@ -175,3 +180,13 @@ $(B)/tests/next_probe.so: tests/integration/preload/next_probe.c
 		-o $@ $< -ldl
 
 all: $(B)/tests/next_probe.so
+
+# The readers driven from outside: what they find in another process,
+# as JSON, for tests/integration/test_pyattach.py.
+$(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
+		$(patsubst %.c,$(B)/cliobj/%.o,$(wildcard src/reader/py-*.c) \
+		src/reader/mem.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
+
+all: $(B)/tests/pyattach

@@ -48,6 +48,8 @@ enum gw_lock_kind {
 	GW_LOCK_COND,
 	GW_LOCK_THREAD,		/* pthread_join waits on a thread */
 	GW_LOCK_GIL,
+	GW_LOCK_FUTEX,		/* read from outside: a futex word whose
+				   primitive could not be told */
 };
 
 enum gw_lock_mode {
@@ -109,6 +111,11 @@ struct gw_wait {
 	uintptr_t	 py_via;
 	const char	*py_via_attr;	/* that attribute: "_cond" */
 	struct gw_frame	 py_at;		/* the Python line that waits */
+	/* Read from outside (gw_snapshot.source): */
+	int		 inferred;	/* the kind or owner is inferred from
+					   the lock's words alone, no stack
+					   confirmed it */
+	const char	*note;		/* what could not be known, or NULL */
 };
 
 enum gw_stack_status {
@@ -142,6 +149,9 @@ struct gw_thread_info {
 	const struct gw_frame *frames;	/* innermost first */
 	size_t		 nframes;
 	int		 frames_truncated;
+	/* Read from outside (gw_snapshot.source), else 0 and NULL: */
+	char		 os_state;	/* the kernel's state: 'R', 'S', 'D'... */
+	const char	*os_syscall;	/* the system call it is in, or NULL */
 };
 
 struct gw_deadlock_link {
@@ -164,6 +174,15 @@ enum gw_snapshot_reason {
 	GW_REASON_STALL,	/* every thread waits on another, no timeout */
 };
 
+/* Who took the snapshot. */
+enum gw_snapshot_source {
+	GW_SOURCE_INSIDE,	/* libgilwatch.so, inside the program */
+	GW_SOURCE_OUTSIDE,	/* gilwatch dump, reading a process that was
+				   not started under gilwatch: no hold or
+				   state times (their seconds are 0), no
+				   acquisition sites, no statistics */
+};
+
 struct gw_snapshot {
 	int		 version;	/* GW_SNAPSHOT_VERSION */
 	pid_t		 pid;
@@ -174,6 +193,13 @@ struct gw_snapshot {
 	size_t		 nthreads;
 	const struct gw_deadlock *deadlocks;
 	size_t		 ndeadlocks;
+	enum gw_snapshot_source source;
+	/* From outside: what was stopped to unwind native stacks. */
+	size_t		 stopped_threads;	/* 0: nothing was stopped */
+	double		 stopped_max_seconds;	/* the longest stop */
+	double		 stopped_total_seconds;
+	const char *const *notes;	/* what could not be read, and why */
+	size_t		 nnotes;
 };
 
 enum gw_format {

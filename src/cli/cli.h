@@ -12,6 +12,8 @@
 #define CLI_EXIT_OK	0
 #define CLI_EXIT_ERROR	1	/* the command could not do its job */
 #define CLI_EXIT_USAGE	2	/* the command line was wrong */
+#define CLI_EXIT_DEADLOCK 86	/* dump read from outside found a deadlock
+				   (the status of run --on-deadlock=exit) */
 
 /* exec's exit statuses when the program cannot be started, as sh(1). */
 #define CLI_EXIT_NOEXEC	126
@@ -86,6 +88,13 @@ int	proc_target(pid_t, const char *verb, uid_t *, gid_t *);
  * directory checks and the shim's peer check pass.
  */
 int	proc_become(pid_t, uid_t, gid_t);
+/*
+ * May we read pid from outside (its /proc syscall files, its memory)?
+ * The kernel applies ptrace's rules: same user, not made non-dumpable,
+ * Yama's ptrace_scope, CAP_SYS_PTRACE.  0, or -1 after one line naming
+ * the rule that refused and the way past it.
+ */
+int	proc_may_read(pid_t);
 
 /*
  * tui/: the viewer behind gilwatch top (see tui/tui.h).  Each takes an

@@ -1,5 +1,7 @@
 /*
- * gilwatch dump: ask the shim inside a running program for a dump.
+ * gilwatch dump: ask the shim inside a running program for a dump, or,
+ * for a program not started under gilwatch, read it from outside
+ * (src/reader/outside.h) and write the same report.
  *
  * When the socket cannot be reached, /proc tells which of the likely
  * reasons holds (no process, someone else's process, no shim, a shim that
@@ -18,8 +20,11 @@
 
 #include "args.h"
 #include "cli.h"
+#include "format.h"
 #include "ipc.h"
 #include "opts.h"
+#include "out.h"
+#include "outside.h"
 
 #define DUMP_TIMEOUT	10	/* seconds to wait for each part of the answer */
 #define DUMP_ERROR	"error: "
@@ -29,10 +34,10 @@ static int	cmd_dump_exec(int, char **);
 
 const struct cmd_entry cmd_dump_entry = {
 	.name = "dump",
-	.usage = "[--format=text|json] [--locks [--sort=KEY] [--top=N] | --gil] "
-	    "PID",
-	.summary = "Print the threads and locks of PID, a program started "
-	    "by gilwatch run.",
+	.usage = "[--format=text|json] [--no-stacks] "
+	    "[--locks [--sort=KEY] [--top=N] | --gil] PID",
+	.summary = "Print the threads and locks of PID: asked of gilwatch "
+	    "in it, or read from outside.",
 	.exec = cmd_dump_exec,
 };
 
@@ -40,6 +45,7 @@ static const struct option cmd_dump_options[] = {
 	{ "format",	required_argument,	NULL, 'f' },
 	{ "locks",	no_argument,		NULL, 'l' },
 	{ "gil",	no_argument,		NULL, 'g' },
+	{ "no-stacks",	no_argument,		NULL, 'n' },
 	{ "sort",	required_argument,	NULL, 'S' },
 	{ "top",	required_argument,	NULL, 't' },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -250,6 +256,39 @@ cmd_dump_request(int fd, pid_t pid, const char *req)
 	return 0;
 }
 
+/*
+ * Read pid from outside and write the report: 0, CLI_EXIT_DEADLOCK when
+ * it shows a deadlock, CLI_EXIT_ERROR when it cannot be read.
+ */
+static int
+cmd_dump_outside(pid_t pid, int format, int flags)
+{
+	struct gw_snapshot *s;
+	struct out o;
+	char why[512];
+	int rv;
+
+	if (proc_may_read(pid) == -1)
+		return CLI_EXIT_ERROR;
+	if ((s = outside_snapshot(pid, flags, why, sizeof why)) == NULL) {
+		cli_error("%s", why);
+		return CLI_EXIT_ERROR;
+	}
+	out_init(&o);
+	if (format == GW_FORMAT_JSON)
+		report_json(&o, s);
+	else
+		report_text(&o, s);
+	rv = s->ndeadlocks > 0 ? CLI_EXIT_DEADLOCK : CLI_EXIT_OK;
+	if (out_write(&o, STDOUT_FILENO) == -1) {
+		cli_error("stdout: %s", strerror(errno));
+		rv = CLI_EXIT_ERROR;
+	}
+	out_free(&o);
+	outside_free(s);
+	return rv;
+}
+
 static int
 cmd_dump_exec(int argc, char **argv)
 {
@@ -258,6 +297,7 @@ cmd_dump_exec(int argc, char **argv)
 	uid_t uid;
 	gid_t gid;
 	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, gil = 0, top = 0;
+	int flags = 0;
 	const char *sort = "-";
 	char req[64];
 
@@ -280,6 +320,9 @@ cmd_dump_exec(int argc, char **argv)
 			break;
 		case 'g':
 			gil = 1;
+			break;
+		case 'n':
+			flags |= OUTSIDE_NO_STACKS;
 			break;
 		case 'S':
 			if (opts_sort(optarg, &errstr) == -1)
@@ -306,8 +349,20 @@ cmd_dump_exec(int argc, char **argv)
 		    "PID '%s' is %s (must be a positive number)",
 		    argv[optind], errstr);
 
-	if (proc_target(pid, "dump", &uid, &gid) == -1 ||
-	    proc_become(pid, uid, gid) == -1)
+	if (proc_target(pid, "dump", &uid, &gid) == -1)
+		return CLI_EXIT_ERROR;
+	/* No shim in it (or its maps are not ours to read): from outside. */
+	if (proc_maps_has(pid, "libgilwatch") != 1) {
+		if (locks || gil) {
+			cli_error("--%s needs a process started under gilwatch "
+			    "run: process %d was not, and its statistics exist "
+			    "only inside it", locks ? "locks" : "gil",
+			    (int)pid);
+			return CLI_EXIT_ERROR;
+		}
+		return cmd_dump_outside(pid, format, flags);
+	}
+	if (proc_become(pid, uid, gid) == -1)
 		return CLI_EXIT_ERROR;
 	if ((fd = cmd_dump_connect(pid)) == -1) {
 		cmd_dump_unreachable(pid);

@@ -1,5 +1,6 @@
 /* What /proc tells about another process: see the proc_* contracts. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,8 +167,9 @@ proc_target(pid_t pid, const char *verb, uid_t *uid, gid_t *gid)
 		return -1;
 	}
 	if (*uid != geteuid() && geteuid() != 0) {
-		cli_error("no permission: process %d belongs to another user",
-		    (int)pid);
+		cli_error("no permission: process %d belongs to another user "
+		    "(uid %d); run gilwatch as that user or as root", (int)pid,
+		    (int)*uid);
 		return -1;
 	}
 	return 0;
@@ -209,4 +211,92 @@ proc_why_silent(pid_t pid)
 	else
 		return 0;
 	return 1;
+}
+
+/* Is CAP_SYS_PTRACE (bit 19) in our effective set? */
+static int
+have_cap_ptrace(void)
+{
+	FILE *fp;
+	char line[256];
+	unsigned long long caps = 0;
+
+	if ((fp = fopen("/proc/self/status", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(fp);
+	return (caps >> 19) & 1;
+}
+
+int
+proc_may_read(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	uid_t owner = (uid_t)-1;
+	int fd, scope = 0, err, real;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid,
+	    (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		close(fd);
+		return 0;
+	}
+	err = errno;
+	if (err == ENOENT || err == ESRCH) {
+		cli_error("no such process: %d", (int)pid);
+		return -1;
+	}
+	if (err != EACCES && err != EPERM) {
+		cli_error("cannot read process %d: %s", (int)pid,
+		    strerror(err));
+		return -1;
+	}
+	if ((fp = fopen("/proc/sys/kernel/yama/ptrace_scope", "re")) != NULL) {
+		if (fscanf(fp, "%d", &scope) != 1)
+			scope = 0;
+		fclose(fp);
+	}
+	/*
+	 * The files in /proc/PID belong to root while the process is not
+	 * dumpable; its status still says whose it is.
+	 */
+	real = status_field(pid, "Uid");
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (stat(path, &st) == 0)
+		owner = st.st_uid;
+	if (real != -1 && real != (int)geteuid() && geteuid() != 0)
+		cli_error("no permission to read process %d: it belongs to "
+		    "uid %d (ptrace rule: same user only); run gilwatch as "
+		    "that user or as root", (int)pid, real);
+	else if (owner == 0 && real != 0)
+		cli_error("no permission to read process %d: it is not "
+		    "dumpable (prctl PR_SET_DUMPABLE 0, or it changed "
+		    "identity); only root with CAP_SYS_PTRACE can read it",
+		    (int)pid);
+	else if (!have_cap_ptrace() && geteuid() == 0)
+		cli_error("no permission to read process %d: gilwatch lacks "
+		    "CAP_SYS_PTRACE (containers drop it: docker run "
+		    "--cap-add=SYS_PTRACE)", (int)pid);
+	else if (scope == 1)
+		cli_error("no permission to read process %d: Yama's "
+		    "ptrace_scope is 1 (only a parent may read its children); "
+		    "run as root, or set /proc/sys/kernel/yama/ptrace_scope "
+		    "to 0", (int)pid);
+	else if (scope == 2)
+		cli_error("no permission to read process %d: Yama's "
+		    "ptrace_scope is 2 (CAP_SYS_PTRACE only); run as root",
+		    (int)pid);
+	else if (scope == 3)
+		cli_error("no permission to read process %d: Yama's "
+		    "ptrace_scope is 3 (no process may be read until reboot)",
+		    (int)pid);
+	else
+		cli_error("no permission to read process %d: %s (ptrace "
+		    "rules: same user, dumpable, CAP_SYS_PTRACE)", (int)pid,
+		    strerror(err));
+	return -1;
 }

@@ -15,7 +15,8 @@ names_lock_kind(int kind)
 		[GW_LOCK_COND] = "condvar",
 		[GW_LOCK_THREAD] = "thread",
 		[GW_LOCK_GIL] = "gil",
+		[GW_LOCK_FUTEX] = "futex",
 	};
 
-	return kind >= 0 && kind <= GW_LOCK_GIL ? names[kind] : NULL;
+	return kind >= 0 && kind <= GW_LOCK_FUTEX ? names[kind] : NULL;
 }

@@ -21,4 +21,10 @@ const char *procstat_field(const char *fields, int n);
 /* Field 20, the number of threads; -1 when it cannot be read. */
 int	procstat_threads(pid_t pid);
 
+/*
+ * pid's command line (/proc/PID/cmdline), arguments joined by spaces,
+ * cut to fit buf: 0, or -1 when it cannot be read or is empty.
+ */
+int	procstat_cmdline(pid_t pid, char *buf, size_t len);
+
 #endif /* GW_PROCSTAT_H */

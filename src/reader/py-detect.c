@@ -1,6 +1,8 @@
 /*
- * Finding CPython in this process: which version, which offsets, where
- * the GIL is.  Nothing is guessed: an unknown version, a debug or a
+ * Finding CPython in a process: which version, which offsets, where
+ * the GIL is.  The symbols come from the dynamic linker in our own
+ * process (py_detect) or from the ELF files another maps (py-attach.c);
+ * everything after that is one path.  Nothing is guessed: an unknown version, a debug or a
  * free-threaded build, or a layout that fails a check is refused with a
  * reason in why_not.
  */
@@ -18,7 +20,8 @@
 
 /*
  * The entry in use, as adjusted by _Py_DebugOffsets.  One process has
- * one interpreter runtime, so one copy; rt->off points here.
+ * one interpreter runtime and the readers read one process at a time
+ * (mem.h), so one copy; rt->off points here.
  */
 static struct py_offsets detected;
 
@@ -95,14 +98,15 @@ refuse(struct py_runtime *rt, const char *fmt, ...)
 	rt->gil_confirmed = 0;
 }
 
+/* Symbols of this process, for py_detect. */
 static uintptr_t
-sym(const char *name)
+self_sym(const char *name, void *arg)
 {
+	(void)arg;
 	return (uintptr_t)dlsym(RTLD_DEFAULT, name);
 }
 
 /*
- * The running version.  Py_Version (3.11+) is a constant we can read.
  * Before 3.11 there is only Py_GetVersion(): it formats PY_VERSION and
  * two static strings with PyOS_snprintf into a static buffer and calls
  * nothing else (checked in the 3.8-3.10 builds' machine code), so it
@@ -110,14 +114,31 @@ sym(const char *name)
  * bytes.
  */
 static int
-version_of(struct py_runtime *rt)
+self_version(struct py_runtime *rt, void *arg)
 {
 	const char *(*getversion)(void);
-	uintptr_t p;
-	unsigned long hex;
 	const char *s;
 
-	if ((p = sym("Py_Version")) != 0) {
+	(void)arg;
+	*(void **)&getversion = dlsym(RTLD_DEFAULT, "Py_GetVersion");
+	if (getversion == NULL || (s = getversion()) == NULL)
+		return -1;
+	if (sscanf(s, "%d.%d.%d", &rt->major, &rt->minor, &rt->micro) != 3)
+		return -1;
+	return 0;
+}
+
+/*
+ * The running version.  Py_Version (3.11+) is a constant we can read;
+ * before it, the way in (lk->version) says.
+ */
+static int
+version_of(struct py_runtime *rt, const struct py_lookup *lk)
+{
+	uintptr_t p;
+	unsigned long hex;
+
+	if ((p = lk->sym("Py_Version", lk->arg)) != 0) {
 		if (py_read_ulong(p, &hex) == -1)
 			return -1;
 		rt->major = (int)(hex >> 24 & 0xff);
@@ -125,10 +146,7 @@ version_of(struct py_runtime *rt)
 		rt->micro = (int)(hex >> 8 & 0xff);
 		return 0;
 	}
-	*(void **)&getversion = dlsym(RTLD_DEFAULT, "Py_GetVersion");
-	if (getversion == NULL || (s = getversion()) == NULL)
-		return -1;
-	if (sscanf(s, "%d.%d.%d", &rt->major, &rt->minor, &rt->micro) != 3)
+	if (lk->version(rt, lk->arg) == -1)
 		return -1;
 	/* Without Py_Version this must be older than 3.11. */
 	return rt->major == 3 && rt->minor >= 11 ? -1 : 0;
@@ -136,10 +154,11 @@ version_of(struct py_runtime *rt)
 
 /* Built for debugging: reference-count debugging symbols exist. */
 static int
-debug_build(void)
+debug_build(const struct py_lookup *lk)
 {
-	return sym("_Py_RefTotal") != 0 || sym("_Py_GetGlobalRefTotal") != 0 ||
-	    sym("_Py_NegativeRefcount") != 0;
+	return lk->sym("_Py_RefTotal", lk->arg) != 0 ||
+	    lk->sym("_Py_GetGlobalRefTotal", lk->arg) != 0 ||
+	    lk->sym("_Py_NegativeRefcount", lk->arg) != 0;
 }
 
 static const struct py_offsets *
@@ -233,16 +252,16 @@ debug_offsets(struct py_runtime *rt, struct py_offsets *o)
 }
 
 int
-py_detect(struct py_runtime *rt)
+py_detect_with(struct py_runtime *rt, const struct py_lookup *lk)
 {
 	const struct py_offsets *t;
 
 	memset(rt, 0, sizeof(*rt));
-	if ((rt->runtime = sym("_PyRuntime")) == 0) {
+	if ((rt->runtime = lk->sym("_PyRuntime", lk->arg)) == 0) {
 		refuse(rt, "no CPython in this process");
 		return -1;
 	}
-	if (version_of(rt) == -1) {
+	if (version_of(rt, lk) == -1) {
 		refuse(rt, "CPython of unknown version");
 		return -1;
 	}
@@ -252,7 +271,7 @@ py_detect(struct py_runtime *rt)
 		    rt->major, rt->minor, rt->micro);
 		return -1;
 	}
-	if (debug_build()) {
+	if (debug_build(lk)) {
 		refuse(rt, "CPython %d.%d.%d is a debug build: not supported",
 		    rt->major, rt->minor, rt->micro);
 		return -1;
@@ -264,14 +283,23 @@ py_detect(struct py_runtime *rt)
 		return -1;
 	}
 	rt->off = &detected;
-	rt->type_code = sym("PyCode_Type");
-	rt->type_unicode = sym("PyUnicode_Type");
-	rt->type_bytes = sym("PyBytes_Type");
-	rt->type_frame = sym("PyFrame_Type");
-	rt->type_dict = sym("PyDict_Type");
-	rt->type_long = sym("PyLong_Type");
-	rt->type_module = sym("PyModule_Type");
+	rt->type_code = lk->sym("PyCode_Type", lk->arg);
+	rt->type_unicode = lk->sym("PyUnicode_Type", lk->arg);
+	rt->type_bytes = lk->sym("PyBytes_Type", lk->arg);
+	rt->type_frame = lk->sym("PyFrame_Type", lk->arg);
+	rt->type_dict = lk->sym("PyDict_Type", lk->arg);
+	rt->type_long = lk->sym("PyLong_Type", lk->arg);
+	rt->type_module = lk->sym("PyModule_Type", lk->arg);
+	rt->type_cfunction = lk->sym("PyCFunction_Type", lk->arg);
 	return py_gil_locate(rt) == -1 ? -1 : 0;
+}
+
+int
+py_detect(struct py_runtime *rt)
+{
+	static const struct py_lookup self = { self_sym, self_version, NULL };
+
+	return py_detect_with(rt, &self);
 }
 
 /* Does interp look like an interpreter state with a thread list? */
@@ -351,6 +379,18 @@ py_gil_locate(struct py_runtime *rt)
 	return 1;
 }
 
+pid_t
+py_pthread_tid(const struct py_runtime *rt, unsigned long thread_id)
+{
+	int tid;
+
+	if (rt->pthread_tid <= 0 || thread_id == 0 ||
+	    py_read_int(thread_id + (uintptr_t)rt->pthread_tid, &tid) == -1 ||
+	    tid <= 0)
+		return 0;
+	return (pid_t)tid;
+}
+
 int
 py_gil_read(const struct py_runtime *rt, struct py_gil_state *st)
 {
@@ -377,5 +417,16 @@ py_gil_read(const struct py_runtime *rt, struct py_gil_state *st)
 	if (o->ts_native_thread_id >= 0 && py_read_ulong(st->last_holder +
 	    (uintptr_t)o->ts_native_thread_id, &id) == 0)
 		st->holder_tid = (pid_t)id;
+	else if (o->ts_native_thread_id < 0)
+		st->holder_tid = py_pthread_tid(rt, st->holder_thread_id);
 	return 0;
+}
+
+int
+py_gil_waits(const struct py_runtime *rt, uintptr_t addr)
+{
+	/* glibc x86-64: pthread_mutex_t is 40 bytes, pthread_cond_t 48. */
+	return rt->gil != 0 && ((addr >= rt->gil_mutex &&
+	    addr < rt->gil_mutex + 40) || (addr >= rt->gil_cond &&
+	    addr < rt->gil_cond + 48));
 }

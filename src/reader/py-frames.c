@@ -182,6 +182,9 @@ struct code {
 	long		units;		/* 3.11+: length of the bytecode */
 	int		firstlineno;
 	int		firsttraceable;	/* 3.11+ */
+	int		stacksize;
+	int		nlocalsplus;	/* 3.11+ */
+	uintptr_t	exceptions;	/* 3.11+: co_exceptiontable */
 };
 
 /* How far to read so that a field of size bytes at off is covered. */
@@ -240,6 +243,9 @@ code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 	len = reach(len, o->co_qualname, sizeof(uintptr_t));
 	len = reach(len, o->co_lines, sizeof(uintptr_t));
 	len = reach(len, o->co_firsttraceable, sizeof(int));
+	len = reach(len, o->co_stacksize, sizeof(int));
+	len = reach(len, o->co_nlocalsplus, sizeof(int));
+	len = reach(len, o->co_exceptiontable, sizeof(uintptr_t));
 	if (o->co_code_adaptive >= 0)	/* 3.11+: a PyVarObject */
 		len = reach(len, o->ob_size, sizeof(long));
 	if (len > sizeof(b) || py_read(addr, b, len) == -1)
@@ -254,6 +260,12 @@ code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 	c->lines = py_ptr_at(b, o->co_lines);
 	if (o->co_qualname >= 0)
 		c->qualname = py_ptr_at(b, o->co_qualname);
+	if (o->co_stacksize >= 0)
+		c->stacksize = py_int_at(b, o->co_stacksize);
+	if (o->co_nlocalsplus >= 0)
+		c->nlocalsplus = py_int_at(b, o->co_nlocalsplus);
+	if (o->co_exceptiontable >= 0)
+		c->exceptions = py_ptr_at(b, o->co_exceptiontable);
 	if (o->co_code_adaptive >= 0) {
 		memcpy(&c->units, b + o->ob_size, sizeof(c->units));
 		c->firsttraceable = py_int_at(b, o->co_firsttraceable);
@@ -506,9 +518,10 @@ py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
 
 /* Fill t from thread state ts of interp; -1 when ts fails the check. */
 static int
-thread_read(const struct py_offsets *o, uintptr_t ts, uintptr_t interp,
+thread_read(const struct py_runtime *rt, uintptr_t ts, uintptr_t interp,
     struct py_thread *t)
 {
+	const struct py_offsets *o = rt->off;
 	unsigned long tid;
 	uintptr_t back;
 	uint32_t status;
@@ -525,7 +538,8 @@ thread_read(const struct py_offsets *o, uintptr_t ts, uintptr_t interp,
 		    &tid) == -1)
 			return -1;
 		t->tid = (pid_t)tid;
-	}
+	} else
+		t->tid = py_pthread_tid(rt, t->thread_id);
 	if (o->ts_state >= 0 &&
 	    py_read_int(ts + (uintptr_t)o->ts_state, &state) == 0)
 		t->attached = state == o->ts_state_attached;
@@ -557,7 +571,7 @@ py_thread_list(const struct py_runtime *rt,
 		    &ts) == -1)
 			return count > 0 ? count : -1;
 		for (int nt = 0; ts != 0 && nt < PY_THREADS_MAX; nt++) {
-			if (thread_read(o, ts, interp, &t) == -1)
+			if (thread_read(rt, ts, interp, &t) == -1)
 				break;
 			count++;
 			if (fn(&t, arg))
@@ -703,4 +717,130 @@ py_frame_local(const struct py_runtime *rt, uintptr_t frame, int i,
 		return -1;
 	*v = py_ref(o, *v);
 	return 0;
+}
+
+/*
+ * 3.11+ exception table varint: 6-bit chunks, most significant first,
+ * bit 6 set on every chunk but the last (bit 7 marks an entry's start).
+ */
+static int
+exc_varint(struct table *t, unsigned *v)
+{
+	int b;
+
+	if ((b = next_byte(t)) == -1)
+		return -1;
+	*v = (unsigned)b & 63;
+	while (b & 64) {
+		if ((b = next_byte(t)) == -1 || *v >= 1U << 24)
+			return -1;
+		*v = *v << 6 | ((unsigned)b & 63);
+	}
+	return 0;
+}
+
+/*
+ * 3.11+: the stack depth the handler covering code unit `unit` restores,
+ * which every instruction of its range runs above: entries are (start,
+ * length, target, depth << 1 | lasti), in code units, sorted and not
+ * overlapping (the innermost handler wins).  0 when no handler covers
+ * the unit or the table cannot be read.
+ */
+static int
+handler_depth(const struct py_runtime *rt, const struct code *c, long unit)
+{
+	struct table t;
+	unsigned start, len, target, dl;
+
+	if (unit < 0 || c->exceptions == 0 ||
+	    table_open(rt, c->exceptions, &t) == -1)
+		return 0;
+	while (peek_byte(&t) != -1) {
+		if (exc_varint(&t, &start) == -1 || exc_varint(&t, &len) == -1 ||
+		    exc_varint(&t, &target) == -1 || exc_varint(&t, &dl) == -1)
+			return 0;
+		if (unit < (long)start)
+			return 0;
+		if (unit < (long)start + (long)len)
+			return (int)(dl >> 1);
+	}
+	return 0;
+}
+
+/*
+ * Up to 3.10: the stack level of the frame's innermost block (the
+ * level only grows inward), which the stack never goes below while the
+ * block is set up; and where the value stack is.
+ */
+static int
+block_level(const struct py_runtime *rt, uintptr_t fp, uintptr_t *base)
+{
+	const struct py_offsets *o = rt->off;
+	int iblock, level;
+
+	if (py_read_ptr(fp + (uintptr_t)o->fr_valuestack, base) == -1 ||
+	    py_read_int(fp + (uintptr_t)o->fr_iblock, &iblock) == -1)
+		return -1;
+	if (iblock <= 0)
+		return 0;
+	if (iblock > 64 || py_read_int(fp + (uintptr_t)o->fr_blockstack +
+	    (uintptr_t)((iblock - 1) * o->tb_size + o->tb_level),
+	    &level) == -1)
+		return -1;
+	return level;
+}
+
+struct stacks {
+	int		(*fn)(const struct py_runtime *,
+			    const struct py_stack *, void *);
+	void		*arg;
+	int		 n;
+};
+
+static int
+stack_one(const struct py_runtime *rt, uintptr_t fp, const struct code *c,
+    long addr, void *arg)
+{
+	const struct py_offsets *o = rt->off;
+	struct stacks *ss = arg;
+	struct py_stack st;
+
+	if (c == NULL)
+		return 1;
+	memset(&st, 0, sizeof(st));
+	st.frame = fp;
+	st.index = ss->n++;
+	st.size = c->stacksize;
+	if (o->fr_valuestack >= 0) {
+		if ((st.live = block_level(rt, fp, &st.base)) == -1)
+			return 1;
+	} else {
+		st.base = fp + (uintptr_t)o->fr_localsplus +
+		    (uintptr_t)c->nlocalsplus * sizeof(uintptr_t);
+		st.live = handler_depth(rt, c, addr < 0 ? -1 :
+		    addr / o->fr_lasti_bytes);
+	}
+	/* A depth beyond the stack's size is garbage: nothing is live. */
+	if (st.size < 0 || st.size > PY_STACK_MAX || st.live < 0 ||
+	    st.live > st.size)
+		st.live = 0;
+	if (st.size < 0 || st.size > PY_STACK_MAX)
+		st.size = 0;
+	return ss->fn(rt, &st, ss->arg);
+}
+
+int
+py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
+    int (*fn)(const struct py_runtime *, const struct py_stack *, void *),
+    void *arg)
+{
+	struct stacks ss = { fn, arg, 0 };
+	const struct py_offsets *o = rt->off;
+
+	if (o == NULL || o->co_stacksize < 0 || (o->fr_valuestack < 0 &&
+	    o->co_exceptiontable < 0))
+		return -1;
+	if (frames_walk(rt, ts, stack_one, &ss) == -1)
+		return -1;
+	return ss.n;
 }

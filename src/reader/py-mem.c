@@ -11,6 +11,7 @@
 #include "py.h"
 
 #define STR_CHUNK	64	/* code points copied at a time */
+#define CSTR_CHUNK	16	/* a C string is read this many bytes at a time */
 #define STR_LEN_MAX	(1L << 30)	/* longer is not a name: garbage */
 
 int
@@ -165,4 +166,43 @@ bad:
 	else
 		buf[0] = '\0';
 	return -1;
+}
+
+int
+py_read_cstr(uintptr_t addr, char *buf, size_t size)
+{
+	size_t len = 0, n;
+
+	while (len + 1 < size) {
+		n = CSTR_CHUNK - ((addr + len) % CSTR_CHUNK);
+		if (n > size - 1 - len)
+			n = size - 1 - len;
+		if (py_read(addr + len, buf + len, n) == -1)
+			break;
+		if (memchr(buf + len, '\0', n) != NULL)
+			return 0;
+		len += n;
+	}
+	buf[len] = '\0';
+	return -1;
+}
+
+int
+py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
+    size_t size)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t type, name;
+
+	buf[0] = '\0';
+	if (obj == 0 || o->tp_name <= 0 ||
+	    py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
+	    type == 0 ||
+	    py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
+	    name == 0 || py_read_cstr(name, buf, size) == -1 ||
+	    buf[0] == '\0') {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
 }

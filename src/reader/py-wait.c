@@ -14,7 +14,6 @@
 
 #include "py.h"
 
-#define CHUNK	16	/* a C string is read this many bytes at a time */
 #define SLOTS	4	/* locals looked at for what holds a Condition */
 
 /* Is f in threading.py (any directory)? */
@@ -57,49 +56,6 @@ local(const struct py_runtime *rt, const struct py_frame *f, int i)
 	return v;
 }
 
-/*
- * A NUL-terminated string at addr, read a chunk at a time so that no
- * read crosses more than the end of the string into unmapped memory.
- */
-static int
-read_cstr(uintptr_t addr, char *buf, size_t size)
-{
-	size_t len = 0, n;
-
-	while (len + 1 < size) {
-		n = CHUNK - ((addr + len) % CHUNK);
-		if (n > size - 1 - len)
-			n = size - 1 - len;
-		if (py_read(addr + len, buf + len, n) == -1)
-			break;
-		if (memchr(buf + len, '\0', n) != NULL)
-			return 0;
-		len += n;
-	}
-	buf[len] = '\0';
-	return -1;
-}
-
-/* The name of obj's type (tp_name: "Condition", "queue.Queue"...). */
-static int
-type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
-    size_t size)
-{
-	const struct py_offsets *o = rt->off;
-	uintptr_t type, name;
-
-	buf[0] = '\0';
-	if (obj == 0 || o->tp_name <= 0 ||
-	    py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
-	    type == 0 ||
-	    py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
-	    name == 0 || read_cstr(name, buf, size) == -1 || buf[0] == '\0') {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
-}
-
 /* self in frame i, with its type's name; -1 when unreadable. */
 static int
 self_of(const struct py_runtime *rt, const struct py_frame *frames, int n,
@@ -108,7 +64,7 @@ self_of(const struct py_runtime *rt, const struct py_frame *frames, int n,
 	if (i < 0 || i >= n)
 		return -1;
 	*obj = local(rt, &frames[i], 0);
-	return type_name(rt, *obj, type, size);
+	return py_type_name(rt, *obj, type, size);
 }
 
 /*
@@ -128,11 +84,11 @@ holder_of(const struct py_runtime *rt, const struct py_frame *f,
 
 	for (i = 0; i < SLOTS; i++) {
 		obj = local(rt, f, i);
-		if (type_name(rt, obj, type, sizeof(type)) == -1)
+		if (py_type_name(rt, obj, type, sizeof(type)) == -1)
 			continue;
 		if (strcmp(type, "cell") == 0 && (rt->off->cell_ref <= 0 ||
 		    py_read_ptr(obj + (uintptr_t)rt->off->cell_ref,
-		    &obj) == -1 || type_name(rt, obj, type, sizeof(type)) == -1))
+		    &obj) == -1 || py_type_name(rt, obj, type, sizeof(type)) == -1))
 			continue;
 		if (obj == cond || py_attr_naming(rt, obj, cond, w->via_attr,
 		    sizeof(w->via_attr)) == -1)
@@ -166,7 +122,7 @@ cond_lock_parked(const struct py_runtime *rt, uintptr_t cond)
 	if (py_attr_get(rt, cond, "_lock", &h, &lock) == -1)
 		return 1;
 	atomic_store_explicit(&hash_lock, h, memory_order_relaxed);
-	if (type_name(rt, lock, type, sizeof(type)) == -1)
+	if (py_type_name(rt, lock, type, sizeof(type)) == -1)
 		return 1;
 	if (strcmp(type, "_thread.lock") == 0)
 		off = o->lock_locked;

@@ -147,6 +147,18 @@ struct py_offsets {
 	int	de_size, de_hash, de_key, de_value;	/* PyDictKeyEntry */
 	int	due_size, due_key, due_value;	/* PyDictUnicodeEntry */
 	int	md_dict;		/* PyModuleObject (measured live) */
+
+	/* The live part of a frame's value stack (py-locks.c) */
+	int	fr_valuestack;		/* PyObject ** (<=3.10) */
+	int	fr_iblock;		/* int: blocks set up (<=3.10) */
+	int	fr_blockstack;		/* PyTryBlock[] (<=3.10) */
+	int	tb_size, tb_level;	/* PyTryBlock, its int b_level */
+	int	co_stacksize;		/* int */
+	int	co_nlocalsplus;		/* int: the stack follows (3.11+) */
+	int	co_exceptiontable;	/* bytes (3.11+) */
+	int	cf_ml, cf_self;		/* PyCFunctionObject: a bound
+					   builtin method */
+	int	ml_name;		/* PyMethodDef: const char * */
 };
 
 /* Where an instance's attributes are (ob_dict_layout). */
@@ -183,6 +195,11 @@ struct py_runtime {
 	uintptr_t	 type_dict;	/* for py-names.c */
 	uintptr_t	 type_long;
 	uintptr_t	 type_module;
+	uintptr_t	 type_cfunction;	/* for py-locks.c */
+	int		 pthread_tid;	/* where glibc's struct pthread, which
+					   a pthread_t points to, keeps the
+					   kernel TID; 0: unknown (inside,
+					   where it is not needed) */
 	char		 why_not[128];	/* when py_detect failed */
 };
 
@@ -191,7 +208,8 @@ struct py_thread {
 	uintptr_t	 tstate;
 	uintptr_t	 interp;
 	unsigned long	 thread_id;	/* pthread_t of the thread */
-	pid_t		 tid;		/* kernel TID, 0 before 3.11 */
+	pid_t		 tid;		/* kernel TID; before 3.11 read
+					   through rt->pthread_tid, else 0 */
 	int		 attached;	/* 3.13+: state is attached; else -1 */
 	int		 holds_gil;	/* 3.13+: holds_gil; else -1 */
 };
@@ -234,7 +252,7 @@ struct py_gil_state {
 	unsigned long	 interval;	/* microseconds */
 	uintptr_t	 last_holder;	/* PyThreadState *, may be 0 */
 	unsigned long	 holder_thread_id;	/* of last_holder, or 0 */
-	pid_t		 holder_tid;	/* 3.11+, or 0 */
+	pid_t		 holder_tid;	/* 3.11+ (as py_thread.tid), or 0 */
 };
 
 /* Fields of a structure copied out with py_read, at offset off. */
@@ -288,7 +306,38 @@ int	py_read_ulong(uintptr_t addr, unsigned long *out);
 int	py_read_str(const struct py_runtime *rt, uintptr_t obj, char *buf,
 	    size_t size);
 
+/*
+ * A NUL-terminated C string at addr into buf (size bytes), read a
+ * chunk at a time so that no read goes far past its end: 0, or -1 when
+ * unreadable or longer than buf (buf then holds what was read).
+ */
+int	py_read_cstr(uintptr_t addr, char *buf, size_t size);
+
+/* The name of obj's type (tp_name: "_thread.lock", "queue.Queue"...):
+ * 0, or -1 (buf "") when unreadable. */
+int	py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
+	    size_t size);
+
 /* py-detect.c */
+
+/*
+ * How py_detect_with finds an interpreter's symbols: sym gives the
+ * address of a symbol in the process read (0 when absent); version
+ * fills rt->major, minor and micro where Py_Version is absent (before
+ * 3.11): 0, or -1 when it cannot tell.
+ */
+struct py_lookup {
+	uintptr_t	(*sym)(const char *name, void *arg);
+	int		(*version)(struct py_runtime *rt, void *arg);
+	void		*arg;
+};
+
+/*
+ * py_detect with the symbols of lk, for the process the memory source
+ * (mem.h) reads: the one path that chooses the table and checks the
+ * layout, from inside (py_detect) and from outside (py_attach).
+ */
+int	py_detect_with(struct py_runtime *rt, const struct py_lookup *lk);
 
 /*
  * Find CPython in this process and fill rt.  Returns 0 when it is a
@@ -316,11 +365,34 @@ int	py_detect(struct py_runtime *rt);
  */
 int	py_gil_locate(struct py_runtime *rt);
 
+/* The kernel TID of the thread whose pthread_t is thread_id, through
+ * rt->pthread_tid: 0 when unknown. */
+pid_t	py_pthread_tid(const struct py_runtime *rt, unsigned long thread_id);
+
 /*
  * Read the GIL's state.  Returns 0, or -1 when rt->gil is unknown or
  * unreadable.  Allocates nothing; async-signal-safe as py_read is.
  */
 int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
+
+/* py-attach.c */
+
+/*
+ * Find CPython in process pid from outside and fill rt as py_detect
+ * does inside, with nothing stopped.  Makes pid the memory source
+ * (mem_source_pid): every reader then reads that process.  The
+ * interpreter is the executable or a mapped libpython3.X.so (an
+ * embedding program) that defines _PyRuntime in its ELF symbol tables
+ * (.dynsym or .symtab; a stripped static build keeps it in .dynsym);
+ * addresses are moved by the file's load bias.  The version is
+ * Py_Version (3.11+); before 3.11 the file name (libpython3.X.so,
+ * python3.X), confirmed by the running interpreter's sys.version,
+ * which also gives the micro.  Returns 0, or -1 with a one-line reason
+ * in why ("not CPython", "CPython 3.X: no table; supported 3.8-3.14",
+ * "/proc/PID/maps: Permission denied", ...).  Reads /proc/PID/maps and
+ * the mapped files; allocates.  Not for a signal handler.
+ */
+int	py_attach(pid_t pid, struct py_runtime *rt, char *why, size_t whylen);
 
 /* py-frames.c */
 
@@ -419,6 +491,35 @@ int	py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
  */
 int	py_frame_local(const struct py_runtime *rt, uintptr_t frame, int i,
 	    uintptr_t *v);
+
+/*
+ * The value stack of a frame, as py_tstate_stacks gives it: slots
+ * base[0..size) (co_stacksize) of which [0, live) are live for certain.
+ * Up to 3.10 live is the level of the frame's innermost block (a `with`
+ * or `try` records it as it starts); from 3.11 the depth of the
+ * exception handler that covers the current instruction.  Neither
+ * version saves the stack pointer of a frame that calls C, so slots
+ * at or above live may hold values popped long ago.
+ */
+struct py_stack {
+	uintptr_t	 frame;
+	int		 index;		/* 0: innermost frame shown */
+	uintptr_t	 base;		/* address of slot 0 */
+	int		 live;
+	int		 size;
+};
+
+#define PY_STACK_MAX	4096	/* slots: a larger co_stacksize is garbage */
+
+/*
+ * Call fn for each of ts's frames that py_tstate_frames shows,
+ * innermost first, until it returns non-zero.  Returns the number of
+ * frames given to fn, or -1 when ts is unreadable or the version's
+ * stacks are not known (3.14).  Allocates nothing.
+ */
+int	py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
+	    int (*fn)(const struct py_runtime *, const struct py_stack *,
+	    void *), void *arg);
 
 /* py-names.c */
 
@@ -521,5 +622,82 @@ struct py_wait {
  */
 int	py_thread_wait(const struct py_runtime *rt, unsigned long thread_id,
 	    const struct py_frame *frames, int n, struct py_wait *w);
+
+/* py-locks.c */
+
+enum py_lock_kind {
+	PY_LOCK_NONE,
+	PY_LOCK_LOCK,		/* _thread.lock: threading.Lock */
+	PY_LOCK_RLOCK,		/* _thread.RLock */
+};
+
+/* A Python lock as read from memory (fields read one by one: racy). */
+struct py_lock {
+	uintptr_t	 object;	/* the lock object */
+	enum py_lock_kind kind;
+	uintptr_t	 sem;		/* its sem_t: the futex word a blocked
+					   acquire waits on */
+	int		 locked;
+	unsigned long	 owner;		/* RLock: pthread_t of its owner
+					   while locked, else 0 */
+	unsigned long	 count;		/* RLock: acquires held */
+	int		 frame;		/* py_tstate_held, py_tstate_waits:
+					   index of the frame it was found
+					   in (0: innermost shown) */
+};
+
+/*
+ * Read the _thread.lock or _thread.RLock at obj (its type is checked by
+ * name): 0, or -1 when obj is neither or unreadable, or on 3.14+ (its
+ * locks are PyMutexes: no semaphore, no owner).
+ */
+int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
+	    struct py_lock *l);
+
+/*
+ * The locks thread state ts holds by a `with` block, inferred from the
+ * bound __exit__ each such block keeps on its frame's value stack: only
+ * slots known to be live count (py_stack), and the lock must be locked.
+ * Locks taken by a bare acquire() are not seen.  Into out[0..max-1];
+ * returns how many, or -1 when ts is unreadable or the version is not
+ * supported.  Costs a read or two per live slot.  Allocates nothing.
+ */
+int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
+	    struct py_lock *out, int max);
+
+/*
+ * The Lock or RLock a thread blocked in its acquire() waits for, given
+ * the futex word it waits on (the uaddr of /proc/PID/task/TID/syscall,
+ * futex op WAIT_BITSET): the lock whose semaphore is that word, found
+ * on the value stacks of ts's innermost frames (self of acquire(), the
+ * bound __enter__ of a `with`).  Exact: the address must match.  0 with
+ * *l, or -1 when no such lock is there (the thread waits on something
+ * else).  Allocates nothing.
+ */
+int	py_tstate_waits(const struct py_runtime *rt, uintptr_t ts,
+	    uintptr_t futex, struct py_lock *l);
+
+/* One thread's locks held by `with` blocks (py_tstate_held). */
+struct py_holds {
+	unsigned long		 thread_id;	/* its pthread_t */
+	const struct py_lock	*locks;
+	int			 n;
+};
+
+/*
+ * Who holds l: an RLock's recorded owner (*inferred 0); for a locked
+ * Lock, the one thread of h[0..n-1] whose `with` blocks hold it
+ * (*inferred 1).  Returns that thread's pthread_t, or 0 when l is free,
+ * nobody is seen holding it (a bare acquire(), a thread we do not
+ * read) or more than one thread seems to.
+ */
+unsigned long py_lock_holder(const struct py_lock *l,
+	    const struct py_holds *h, int n, int *inferred);
+
+/*
+ * Is addr, the futex word a thread waits on, inside the GIL's mutex or
+ * condition variable, so that the thread waits to take the GIL?
+ */
+int	py_gil_waits(const struct py_runtime *rt, uintptr_t addr);
 
 #endif /* GW_PY_H */

@@ -26,17 +26,6 @@ gw_snapshot_free(struct gw_snapshot *s)
 	snapshot_free(s);
 }
 
-GW_EXPORT const struct gw_thread_info *
-gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < s->nthreads; i++)
-		if (s->threads[i].tid == tid)
-			return &s->threads[i];
-	return NULL;
-}
-
 GW_EXPORT int
 gw_snapshot_write(const struct gw_snapshot *s, int fd, enum gw_format fmt)
 {

@@ -11,6 +11,7 @@
 #define GW_REPORT_H
 
 #include "gilwatch/snapshot.h"
+#include "format.h"
 #include "waitfor.h"
 
 /* A snapshot of every thread, with the given cycle as its deadlock. */
@@ -32,17 +33,7 @@ void	report_deadlock(const struct wf_frame *cycle, int ncycle);
 /* A stall of `seconds` (stall.h): a dump, then --on-stall. */
 void	report_stall(int seconds);
 
-/* "api", "signal", "request", "deadlock" or "stall". */
-const char	*report_reason_name(enum gw_snapshot_reason);
-
-/* Writers, one per format. */
-struct out;
-void	report_text(struct out *, const struct gw_snapshot *);
-void	report_json(struct out *, const struct gw_snapshot *);
-
-/* One frame, and one code address named on the spot. */
-void	report_text_frame(struct out *, const struct gw_frame *);
-void	report_json_frame(struct out *, const struct gw_frame *);
+/* One code address named on the spot (the writers are in format.h). */
 void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 
 /*

@@ -11,30 +11,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "deadlock.h"
+#include "frames.h"
 #include "gil.h"
 #include "py.h"
 #include "lock.h"
+#include "procstat.h"
 #include "report.h"
 #include "stack.h"
 #include "stackvar.h"
 #include "thread.h"
 
-#define ARENA_BLOCK	(64 * 1024)
 #define SNAP_PY_FRAMES	128	/* Python frames per thread */
-
-struct block {
-	struct block	*next;
-	size_t		 used;
-	size_t		 size;
-	char		 data[];
-};
 
 /* The public snapshot and the memory it owns, freed in one go. */
 struct snap {
 	struct gw_snapshot pub;
-	struct block	*blocks;
-	int		 failed;
+	struct arena	 arena;
 	struct py_frame	*py;		/* one thread's Python frames, reused */
 	struct sem_owner *sems;		/* semaphores held, by owner */
 	size_t		 nsems;
@@ -44,42 +38,13 @@ struct snap {
 static void *
 snap_alloc(struct snap *s, size_t len)
 {
-	struct block *b = s->blocks;
-	size_t size;
-	void *p;
-
-	len = (len + 15) & ~(size_t)15;
-	if (b == NULL || b->used + len > b->size) {
-		size = len > ARENA_BLOCK ? len : ARENA_BLOCK;
-		b = malloc(sizeof *b + size);
-		if (b == NULL) {
-			s->failed = 1;
-			return NULL;
-		}
-		b->next = s->blocks;
-		b->used = 0;
-		b->size = size;
-		s->blocks = b;
-	}
-	p = b->data + b->used;
-	b->used += len;
-	memset(p, 0, len);
-	return p;
+	return arena_alloc(&s->arena, len);
 }
 
 static const char *
 snap_str(struct snap *s, const char *str)
 {
-	size_t n;
-	char *p;
-
-	if (str == NULL || str[0] == '\0')
-		return NULL;
-	n = strlen(str) + 1;
-	p = snap_alloc(s, n);
-	if (p != NULL)
-		memcpy(p, str, n);
-	return p;
+	return arena_str(&s->arena, str);
 }
 
 static void
@@ -242,29 +207,16 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	}
 }
 
-/* The interpreter's eval loop: Python frames take its place. */
-static int
-is_eval_loop(const struct gw_frame *f)
+static const char *
+snap_copy(void *s, const char *str)
 {
-	return f->function != NULL &&
-	    (strncmp(f->function, "_PyEval_EvalFrame", 17) == 0 ||
-	    strcmp(f->function, "PyEval_EvalFrameEx") == 0);
+	return snap_str(s, str);
 }
 
 static void
 python_frame(struct snap *s, struct gw_frame *f, const struct py_frame *p)
 {
-	memset(f, 0, sizeof *f);
-	if (p->flags & PY_FRAME_INVALID) {
-		f->kind = GW_FRAME_INVALID;
-		f->function = "<invalid>";
-		return;
-	}
-	f->kind = GW_FRAME_PYTHON;
-	f->ip = p->frame;
-	f->function = snap_str(s, py_frame_name(p));
-	f->file = snap_str(s, p->file);
-	f->line = p->line;
+	frames_python(f, p, snap_copy, s);
 }
 
 /*
@@ -292,43 +244,28 @@ python_read(struct snap *s, struct raw *r)
 		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
 
-/*
- * Native frames, with the Python frames in place of the innermost run
- * of eval-loop frames (other eval-loop frames are dropped: the Python
- * frames already stand for them).  When no eval loop is found (a
- * stripped interpreter) the Python frames come first.
- */
+/* Native frames, with the Python frames merged in (frames.h). */
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
-	const struct py_frame *py = s->py;
-	struct gw_frame *f, nf;
-	int i, k, n = 0, npy = r->npy, merged = 0;
+	struct gw_frame *f, *nf, *pf;
+	int i, k, n = 0, npy = r->npy;
 
 	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
-	if (f == NULL)
+	nf = snap_alloc(s, ((size_t)r->stack.depth + 1) * sizeof *nf);
+	pf = snap_alloc(s, ((size_t)npy + 1) * sizeof *pf);
+	if (f == NULL || nf == NULL || pf == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
 		if (stack_is_self(r->stack.ip[i]))
 			continue;
-		name_frame(s, &nf, r->stack.ip[i], i > 0 ||
+		name_frame(s, &nf[n++], r->stack.ip[i], i > 0 ||
 		    ti->stack_status == GW_STACK_AT_BLOCK);
-		if (npy > 0 && is_eval_loop(&nf)) {
-			for (k = 0; !merged && k < npy; k++)
-				python_frame(s, &f[n++], &py[k]);
-			merged = 1;
-			continue;
-		}
-		f[n++] = nf;
 	}
-	if (npy > 0 && !merged) {
-		memmove(f + npy, f, (size_t)n * sizeof *f);
-		for (k = 0; k < npy; k++)
-			python_frame(s, &f[k], &py[k]);
-		n += npy;
-	}
+	for (k = 0; k < npy; k++)
+		python_frame(s, &pf[k], &s->py[k]);
 	ti->frames = f;
-	ti->nframes = (size_t)n;
+	ti->nframes = frames_merge(f, nf, (size_t)n, pf, (size_t)npy);
 	ti->frames_truncated = r->stack.truncated;
 }
 
@@ -530,21 +467,9 @@ static void
 fill_command(struct snap *s)
 {
 	char buf[512];
-	ssize_t n, i;
-	int fd;
 
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	for (i = 0; i < n - 1; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	s->pub.command = snap_str(s, buf);
+	if (procstat_cmdline(getpid(), buf, sizeof buf) == 0)
+		s->pub.command = snap_str(s, buf);
 }
 
 struct gw_snapshot *
@@ -592,7 +517,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 		fill_deadlock(s, cycle, ncycle);
 	stackvars_free(s->vars);
 	s->vars = NULL;
-	if (s->failed) {
+	if (s->arena.failed) {
 		snapshot_free(&s->pub);
 		errno = ENOMEM;
 		return NULL;
@@ -604,13 +529,9 @@ void
 snapshot_free(struct gw_snapshot *pub)
 {
 	struct snap *s = (struct snap *)pub;
-	struct block *b, *next;
 
 	if (s == NULL)
 		return;
-	for (b = s->blocks; b != NULL; b = next) {
-		next = b->next;
-		free(b);
-	}
+	arena_free(&s->arena);
 	free(s);
 }

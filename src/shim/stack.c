@@ -29,6 +29,7 @@
 
 #include "real.h"
 #include "stack.h"
+#include "symname.h"
 #include "thread.h"
 #include "ulock.h"
 
@@ -584,109 +585,6 @@ stack_safe_to_sample(pid_t tid, char *note, size_t len)
  * Symbolization.
  */
 
-/* Copy with truncation; dst always ends up terminated. */
-static void
-copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-typedef char	*(*demangle_fn)(const char *, char *, size_t *, int *);
-
-/*
- * The C++ runtime's demangler: the program's own when it has loaded
- * libstdc++, else libstdc++ loaded now, once a C++ name is to be shown
- * (a C++ program that uses nothing of libstdc++ is linked without it).
- * Linking it into the shim would load it into every program.
- */
-static demangle_fn
-demangler(void)
-{
-	static _Atomic(demangle_fn) fn;
-	static atomic_int tried;
-	demangle_fn f;
-	void *h;
-
-	/* Two threads may both look: a second dlopen only counts up. */
-	if ((f = atomic_load(&fn)) != NULL || atomic_exchange(&tried, 1))
-		return f;
-	if ((f = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle")) == NULL &&
-	    (h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL)) != NULL)
-		f = (demangle_fn)dlsym(h, "__cxa_demangle");
-	atomic_store(&fn, f);
-	return f;
-}
-
-/*
- * A function's name as people write it: a C++ symbol ("_ZN8LockTest8
- * Acquire1Ev") demangled ("LockTest::Acquire1()").  Allocates, as
- * libdw does here: for reports and the helper, never in a signal
- * handler.
- */
-static void
-copy_function(char *dst, size_t len, const char *name)
-{
-	demangle_fn demangle = NULL;
-	char *plain;
-	int status = -1;
-
-	if (strncmp(name, "_Z", 2) == 0)
-		demangle = demangler();
-	if (strncmp(name, "_Z", 2) != 0 || demangle == NULL ||
-	    (plain = demangle(name, NULL, NULL, &status)) == NULL) {
-		copy_str(dst, len, name);
-		return;
-	}
-	copy_str(dst, len, status == 0 ? plain : name);
-	free(plain);
-}
-
-/*
- * libdwfl keeps open the files it reads, for as long as the Dwfl lives,
- * and opens them without O_CLOEXEC: keep them out of what the program
- * execs.
- */
-static int
-cloexec(int fd)
-{
-	if (fd >= 0)
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-}
-
-static int
-find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
-    Dwarf_Addr base, char **file_name, Elf **elfp)
-{
-	return cloexec(dwfl_linux_proc_find_elf(mod, userdata, modname, base,
-	    file_name, elfp));
-}
-
-/*
- * Separate debug files are looked for by build ID only, where
- * distribution debug packages put them.  dwfl_standard_find_debuginfo
- * would, failing that, dlopen libdebuginfod and libcurl and perhaps
- * fetch over the network, from inside the program being watched.
- */
-static int
-find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-    Dwarf_Addr base, const char *file, const char *debuglink,
-    GElf_Word crc, char **debugname)
-{
-	return cloexec(dwfl_build_id_find_debuginfo(mod, userdata, modname,
-	    base, file, debuglink, crc, debugname));
-}
-
-static const Dwfl_Callbacks sym_callbacks = {
-	.find_elf = find_elf,
-	.find_debuginfo = find_debuginfo,
-};
-
 /* (Re)read the module list; modules still mapped keep what they loaded. */
 static int
 report_modules(Dwfl *dw)
@@ -705,7 +603,7 @@ sym_open(void)
 {
 	Dwfl *dw;
 
-	if ((dw = dwfl_begin(&sym_callbacks)) == NULL)
+	if ((dw = dwfl_begin(&symname_callbacks)) == NULL)
 		return NULL;
 	if (report_modules(dw) != 0) {
 		dwfl_end(dw);
@@ -754,20 +652,6 @@ sym_close(void)
 		memset(sym_cache, 0, SYM_CACHE * sizeof *sym_cache);
 }
 
-/* dwfl_addrmodule, but past the last module it answers that module. */
-static Dwfl_Module *
-module_at(Dwfl *dw, uintptr_t pc)
-{
-	Dwfl_Module *mod;
-	Dwarf_Addr start, end;
-
-	if ((mod = dwfl_addrmodule(dw, pc)) == NULL ||
-	    dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL,
-	    NULL) == NULL || pc < start || pc >= end)
-		return NULL;
-	return mod;
-}
-
 /*
  * The module holding pc.  One that is not known may have been loaded
  * since the last report: re-read the maps, but only when the dynamic
@@ -784,7 +668,7 @@ sym_module(uintptr_t pc)
 		sym_close();
 	if (sym_dwfl == NULL && (sym_dwfl = sym_open()) == NULL)
 		return NULL;
-	if ((mod = module_at(sym_dwfl, pc)) != NULL)
+	if ((mod = symname_module_at(sym_dwfl, pc)) != NULL)
 		return mod;
 	if (dladdr((void *)pc, &dli) == 0)
 		return NULL;
@@ -792,38 +676,7 @@ sym_module(uintptr_t pc)
 		sym_close();
 		return NULL;
 	}
-	return module_at(sym_dwfl, pc);
-}
-
-static void
-describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym)
-{
-	const char *name, *main_file = NULL;
-	GElf_Off off;
-	GElf_Sym es;
-	Dwarf_Addr bias;
-	Dwfl_Line *line;
-	int lineno;
-
-	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
-	    NULL)) != NULL) {
-		copy_function(sym->function, sizeof sym->function, name);
-		sym->offset = off + (ip - pc);
-	}
-	/* Loads the ELF, if addrinfo has not, so the file name is known. */
-	(void)dwfl_module_getelf(mod, &bias);
-	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file,
-	    NULL);
-	if (main_file != NULL)
-		name = main_file;
-	if (name != NULL)
-		copy_str(sym->module, sizeof sym->module, name);
-	if ((line = dwfl_module_getsrc(mod, pc)) != NULL &&
-	    (name = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL,
-	    NULL)) != NULL && lineno > 0) {
-		copy_str(sym->file, sizeof sym->file, name);
-		sym->line = lineno;
-	}
+	return symname_module_at(sym_dwfl, pc);
 }
 
 static int
@@ -834,12 +687,12 @@ describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 	if (dladdr((void *)pc, &dli) == 0)
 		return -1;
 	if (dli.dli_sname != NULL && dli.dli_saddr != NULL) {
-		copy_function(sym->function, sizeof sym->function,
+		symname_function(sym->function, sizeof sym->function,
 		    dli.dli_sname);
 		sym->offset = ip - (uintptr_t)dli.dli_saddr;
 	}
 	if (dli.dli_fname != NULL)
-		copy_str(sym->module, sizeof sym->module, dli.dli_fname);
+		symname_copy(sym->module, sizeof sym->module, dli.dli_fname);
 	return 0;
 }
 
@@ -865,7 +718,7 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 		return 0;
 	}
 	if ((mod = sym_module(pc)) != NULL) {
-		describe(mod, pc, ip, sym);
+		symname_describe(mod, pc, ip, sym);
 		if ((slot = cache_slot(ip)) != NULL) {
 			slot->ip = ip;
 			slot->is_return = is_return;

@@ -34,14 +34,19 @@ class TestCliErrors(unittest.TestCase):
                 self.assertEqual(r.stdout, "", r)
 
     def test_dump_not_under_gilwatch(self):
+        """Read from outside; what needs the shim says so in one line."""
         busy = gw.sample("busy")
         gw.need(self, busy)
         with gw.tempdir() as tmp, gw.Proc([busy], tmp) as p:
             p.wait_ready()
             r = gw.run([gw.GILWATCH, "dump", str(p.info().pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("Read from outside", r.stdout)
+            r = gw.run([gw.GILWATCH, "dump", "--locks", str(p.info().pid)])
             self.assertNotEqual(r.returncode, 0, r)
             self.assertTrue(one_line(r), r)
-            self.assertIn("not running under gilwatch", r.stderr)
+            self.assertIn("needs a process started under gilwatch run",
+                r.stderr)
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
 

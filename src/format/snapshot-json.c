@@ -5,8 +5,8 @@
  */
 #include <stdio.h>
 
+#include "format.h"
 #include "out.h"
-#include "report.h"
 
 void
 report_json_frame(struct out *o, const struct gw_frame *f)
@@ -89,23 +89,48 @@ json_wait(struct out *o, const struct gw_wait *w)
 	}
 	out_puts(o, "],\"python\":");
 	json_py_wait(o, w);
+	out_printf(o, ",\"inferred\":%s,\"note\":", w->inferred ? "true" :
+	    "false");
+	out_json_str(o, w->note);
 	out_puts(o, "}");
 }
 
+/* Seconds, or null from outside where no time is known. */
 static void
-json_thread(struct out *o, const struct gw_thread_info *t)
+json_seconds(struct out *o, int outside, double v)
+{
+	if (outside)
+		out_puts(o, "null");
+	else
+		out_printf(o, "%.6f", v);
+}
+
+static void
+json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 {
 	size_t i;
 
 	out_printf(o, "{\"tid\":%d,\"name\":", (int)t->tid);
 	out_json_str(o, t->name);
-	out_printf(o, ",\"state\":\"%s\",\"state_seconds\":%.6f,\"gil\":",
-	    gw_thread_state_name(t->state), t->state_seconds);
+	out_printf(o, ",\"state\":\"%s\",\"state_seconds\":",
+	    gw_thread_state_name(t->state));
+	json_seconds(o, outside, t->state_seconds);
+	out_puts(o, ",\"gil\":");
 	if (t->gil == GW_GIL_NONE)
 		out_puts(o, "null");
-	else
-		out_printf(o, "{\"state\":\"%s\",\"seconds\":%.6f}",
-		    gw_gil_state_name(t->gil), t->gil_seconds);
+	else {
+		out_printf(o, "{\"state\":\"%s\",\"seconds\":",
+		    gw_gil_state_name(t->gil));
+		json_seconds(o, outside, t->gil_seconds);
+		out_puts(o, "}");
+	}
+	if (t->os_state != '\0') {
+		out_printf(o, ",\"os\":{\"state\":\"%c\",\"syscall\":",
+		    t->os_state);
+		out_json_str(o, t->os_syscall);
+		out_puts(o, "}");
+	} else
+		out_puts(o, ",\"os\":null");
 	out_puts(o, ",\"held\":[");
 	for (i = 0; i < t->nheld; i++) {
 		out_puts(o, i ? ",{\"lock\":" : "{\"lock\":");
@@ -167,13 +192,28 @@ report_json(struct out *o, const struct gw_snapshot *s)
 	for (i = 0; i < s->nthreads; i++) {
 		if (i)
 			out_puts(o, ",");
-		json_thread(o, &s->threads[i]);
+		json_thread(o, &s->threads[i],
+		    s->source == GW_SOURCE_OUTSIDE);
 	}
 	out_puts(o, "],\"deadlocks\":[");
 	for (i = 0; i < s->ndeadlocks; i++) {
 		if (i)
 			out_puts(o, ",");
 		json_deadlock(o, &s->deadlocks[i]);
+	}
+	out_printf(o, "],\"source\":\"%s\",\"stopped\":",
+	    s->source == GW_SOURCE_OUTSIDE ? "outside" : "inside");
+	if (s->source == GW_SOURCE_OUTSIDE)
+		out_printf(o, "{\"threads\":%zu,\"max_seconds\":%.6f,"
+		    "\"total_seconds\":%.6f}", s->stopped_threads,
+		    s->stopped_max_seconds, s->stopped_total_seconds);
+	else
+		out_puts(o, "null");
+	out_puts(o, ",\"notes\":[");
+	for (i = 0; i < s->nnotes; i++) {
+		if (i)
+			out_puts(o, ",");
+		out_json_str(o, s->notes[i]);
 	}
 	out_puts(o, "]}\n");
 }

@@ -1,7 +1,8 @@
 /*
- * The names used in text and JSON output, part of the public API
- * (include/gilwatch/snapshot.h).  Apart from api.c so the report code
- * can use them without pulling in the rest of the API.
+ * The names used in text and JSON output, and the thread lookup the
+ * writers use, part of the public API (include/gilwatch/snapshot.h).
+ * Apart from the shim's api.c so the writers can use them in the command
+ * too, without pulling in the rest of the API.
  */
 #include "gilwatch/snapshot.h"
 #include "names.h"
@@ -56,4 +57,15 @@ gw_gil_state_name(enum gw_gil_state s)
 	};
 
 	return s <= GW_GIL_HOLDING ? names[s] : NULL;
+}
+
+GW_EXPORT const struct gw_thread_info *
+gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return NULL;
 }

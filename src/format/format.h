@@ -1,0 +1,28 @@
+/*
+ * The report formats: a struct gw_snapshot written as text or JSON.
+ *
+ * One writer per format for every snapshot, whether the shim took it
+ * inside the program or the command read the process from outside
+ * (snapshot->source), so the two reports cannot drift apart.  The
+ * writers depend on the snapshot alone: they name nothing and read
+ * nothing else.
+ */
+#ifndef GW_FORMAT_H
+#define GW_FORMAT_H
+
+#include "gilwatch/snapshot.h"
+
+struct out;
+
+/* "api", "signal", "request", "deadlock" or "stall". */
+const char	*report_reason_name(enum gw_snapshot_reason);
+
+/* Writers, one per format. */
+void	report_text(struct out *, const struct gw_snapshot *);
+void	report_json(struct out *, const struct gw_snapshot *);
+
+/* One frame: "func+0x1f (file.c:30) in module", or its JSON object. */
+void	report_text_frame(struct out *, const struct gw_frame *);
+void	report_json_frame(struct out *, const struct gw_frame *);
+
+#endif /* GW_FORMAT_H */

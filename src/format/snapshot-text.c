@@ -1,0 +1,293 @@
+/*
+ * The text report, modelled on a Java thread dump: a deadlock section
+ * first when there is one, then every thread with its state, the lock it
+ * waits for and who holds it, the locks it holds, and its stack.  The
+ * same writer serves a snapshot taken inside the program (the shim) and
+ * one read from outside (gilwatch dump of a process not under gilwatch).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "out.h"
+
+static const char *reason_names[] = {
+	[GW_REASON_API] = "api",
+	[GW_REASON_SIGNAL] = "signal",
+	[GW_REASON_REQUEST] = "request",
+	[GW_REASON_DEADLOCK] = "deadlock",
+	[GW_REASON_STALL] = "stall",
+};
+
+const char *
+report_reason_name(enum gw_snapshot_reason r)
+{
+	return r <= GW_REASON_STALL ? reason_names[r] : "?";
+}
+
+/* "func+0x1f (file.c:30) in module", with what is known of it. */
+void
+report_text_frame(struct out *o, const struct gw_frame *f)
+{
+	const char *mod;
+
+	if (f->kind == GW_FRAME_INVALID) {
+		out_puts(o, "<invalid>");
+		return;
+	}
+	if (f->kind == GW_FRAME_PYTHON) {
+		out_printf(o, "%s (%s:%d) [py]", f->function != NULL ?
+		    f->function : "???", f->file != NULL ? f->file : "???",
+		    f->line);
+		return;
+	}
+	if (f->function != NULL)
+		out_printf(o, "%s+0x%zx", f->function, (size_t)f->offset);
+	else
+		out_printf(o, "0x%zx", (size_t)f->ip);
+	if (f->file != NULL)
+		out_printf(o, " (%s:%d)", f->file, f->line);
+	if (f->module != NULL) {
+		mod = strrchr(f->module, '/');
+		out_printf(o, " in %s", mod != NULL ? mod + 1 : f->module);
+	}
+}
+
+static void
+text_lock(struct out *o, const struct gw_lock_info *l)
+{
+	out_printf(o, "%s%s <0x%zx>", gw_lock_kind_name(l->kind),
+	    l->kind == GW_LOCK_RWLOCK ? (l->mode == GW_MODE_SHARED ?
+	    " (read)" : " (write)") : "", (size_t)l->addr);
+	if (l->name != NULL)
+		out_printf(o, " (%s)", l->name);
+}
+
+/* Is anything known of f?  A Python frame named from a code object
+ * alone has no address. */
+static int
+frame_known(const struct gw_frame *f)
+{
+	return f->ip != 0 || f->kind != GW_FRAME_NATIVE;
+}
+
+static const char *
+thread_label(const struct gw_snapshot *s, pid_t tid, char *buf, size_t len)
+{
+	const struct gw_thread_info *t = gw_snapshot_thread(s, tid);
+
+	snprintf(buf, len, "\"%s\" tid=%d", t != NULL && t->name != NULL ?
+	    t->name : "?", (int)tid);
+	return buf;
+}
+
+static void
+text_deadlock(struct out *o, const struct gw_snapshot *s,
+    const struct gw_deadlock *d)
+{
+	const struct gw_deadlock_link *l;
+	char a[96], b[96];
+	size_t i;
+
+	out_printf(o, "Found one deadlock (%zu thread%s):\n", d->nlinks,
+	    d->nlinks == 1 ? "" : "s");
+	out_puts(o, "=============================\n");
+	for (i = 0; i < d->nlinks; i++) {
+		l = &d->links[i];
+		if (l->waits_for.kind == GW_LOCK_THREAD) {
+			out_printf(o, "%s:\n  waiting for %s to end (a join)\n",
+			    thread_label(s, l->tid, a, sizeof a),
+			    thread_label(s, l->held_by, b, sizeof b));
+			continue;
+		}
+		out_printf(o, "%s:\n  waiting to lock ",
+		    thread_label(s, l->tid, a, sizeof a));
+		text_lock(o, &l->waits_for);
+		if (frame_known(&l->waits_for.first_seen)) {
+			out_puts(o, " (first seen at ");
+			report_text_frame(o, &l->waits_for.first_seen);
+			out_puts(o, ")");
+		}
+		out_printf(o, ",\n  which %s %s",
+		    l->waits_for.kind == GW_LOCK_SEM ? "was last taken by" :
+		    "is held by", thread_label(s, l->held_by, b, sizeof b));
+		if (l->held_by == l->tid)
+			out_puts(o, " itself");
+		if (frame_known(&l->acquired_at)) {
+			out_puts(o, ", acquired at ");
+			report_text_frame(o, &l->acquired_at);
+		}
+		if (l->waits_for.kind == GW_LOCK_SEM)
+			out_puts(o, "\n  (a hint: a semaphore has no owner)");
+		out_puts(o, "\n");
+	}
+	out_puts(o, "\n");
+}
+
+/*
+ * "waiting for a notify on Condition <0x..> (Semaphore <0x..>._cond),
+ * at Semaphore.acquire (threading.py:507)": the Python object in place
+ * of the private lock Condition.wait blocks on; for a join, the thread.
+ */
+static void
+text_py_wait(struct out *o, const struct gw_wait *w,
+    const struct gw_snapshot *s)
+{
+	char a[96];
+
+	if (w->py_kind == GW_PYWAIT_NOTIFY)
+		out_printf(o, "   - waiting for a notify on %s <0x%zx>",
+		    w->py_type, (size_t)w->py_object);
+	else
+		out_printf(o, "   - waiting for %s <0x%zx> to end", w->py_type,
+		    (size_t)w->py_object);
+	if (w->py_via_type != NULL)
+		out_printf(o, " (%s <0x%zx>.%s)", w->py_via_type,
+		    (size_t)w->py_via, w->py_via_attr != NULL ?
+		    w->py_via_attr : "?");
+	if (w->nowners > 0)
+		out_printf(o, ": %s", thread_label(s, w->owners[0], a,
+		    sizeof a));
+	if (w->timed)
+		out_puts(o, " (with a timeout)");
+	out_puts(o, ",\n     at ");
+	report_text_frame(o, &w->py_at);
+	out_puts(o, "\n");
+}
+
+static void
+text_thread(struct out *o, const struct gw_thread_info *t,
+    const struct gw_snapshot *s)
+{
+	char a[96];
+	size_t i;
+
+	out_printf(o, "\"%s\" tid=%d %s",
+	    t->name != NULL ? t->name : "?", (int)t->tid,
+	    gw_thread_state_name(t->state));
+	/* From outside, no time is known: the kernel's view instead. */
+	if (s->source == GW_SOURCE_OUTSIDE && t->os_state != '\0')
+		out_printf(o, " (kernel state %c%s%s)", t->os_state,
+		    t->os_syscall != NULL ? ", in " : "",
+		    t->os_syscall != NULL ? t->os_syscall : "");
+	else if (s->source != GW_SOURCE_OUTSIDE)
+		out_printf(o, " for %.3fs", t->state_seconds);
+	if ((t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING) &&
+	    s->source == GW_SOURCE_OUTSIDE)
+		out_printf(o, ", %s the GIL", t->gil == GW_GIL_HOLDING ?
+		    "holds" : "waits for");
+	else if (t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING)
+		out_printf(o, ", %s the GIL for %.3fs",
+		    t->gil == GW_GIL_HOLDING ? "holds" : "waits for",
+		    t->gil_seconds);
+	else if (t->gil == GW_GIL_RELEASED)
+		out_puts(o, ", GIL released");
+	out_puts(o, "\n");
+	if (t->waiting != NULL && t->waiting->py_kind != GW_PYWAIT_NONE)
+		text_py_wait(o, t->waiting, s);
+	else if (t->waiting != NULL) {
+		const struct gw_wait *w = t->waiting;
+
+		if (w->lock.kind == GW_LOCK_THREAD)
+			out_puts(o, "   - waiting for a thread to end:");
+		else {
+			out_puts(o, t->state == GW_STATE_WAITING ?
+			    "   - waiting on " : "   - waiting to lock ");
+			text_lock(o, &w->lock);
+		}
+		if (w->timed)
+			out_puts(o, " (with a timeout)");
+		for (i = 0; i < w->nowners; i++) {
+			out_printf(o, "%s %s", i > 0 ? "," :
+			    w->lock.kind == GW_LOCK_THREAD ? "" :
+			    w->lock.kind == GW_LOCK_SEM ? " last taken by" :
+			    " held by",
+			    thread_label(s, w->owners[i], a, sizeof a));
+		}
+		if (w->nowners > 0 && w->lock.kind == GW_LOCK_SEM)
+			out_puts(o, " (a hint: any thread may post)");
+		out_puts(o, "\n");
+	}
+	if (t->waiting != NULL && (t->waiting->note != NULL ||
+	    t->waiting->inferred))
+		out_printf(o, "     (%s%s%s)\n", t->waiting->inferred ?
+		    "inferred" : "", t->waiting->inferred &&
+		    t->waiting->note != NULL ? ": " : "",
+		    t->waiting->note != NULL ? t->waiting->note : "");
+	for (i = 0; i < t->nheld; i++) {
+		out_puts(o, "   - locked ");
+		text_lock(o, &t->held[i].lock);
+		if (t->held[i].count > 1)
+			out_printf(o, " x%u", t->held[i].count);
+		if (t->held[i].lock.kind == GW_LOCK_SEM)
+			out_puts(o, " (taken last, a hint)");
+		if (frame_known(&t->held[i].acquired_at)) {
+			out_puts(o, " at ");
+			report_text_frame(o, &t->held[i].acquired_at);
+		}
+		out_puts(o, "\n");
+	}
+	if (t->stack_note != NULL)
+		out_printf(o, "   (no stack: %s)\n", t->stack_note);
+	for (i = 0; i < t->nframes; i++) {
+		out_printf(o, "    #%-2zu ", i);
+		report_text_frame(o, &t->frames[i]);
+		out_puts(o, "\n");
+	}
+	if (t->frames_truncated)
+		out_puts(o, "    ... (truncated)\n");
+	out_puts(o, "\n");
+}
+
+/*
+ * What a reader from outside could not know, and what it stopped: the
+ * header of a dump of a process not started under gilwatch.
+ */
+static void
+text_outside(struct out *o, const struct gw_snapshot *s)
+{
+	size_t i;
+
+	out_puts(o, "Read from outside: the process was not started under "
+	    "gilwatch, so there are\nno hold or wait times, no acquisition "
+	    "sites, no statistics, and a lock is\nseen only when a thread "
+	    "waits for it.\n");
+	for (i = 0; i < s->nnotes; i++)
+		out_printf(o, "%s\n", s->notes[i]);
+	if (s->stopped_threads == 0)
+		out_puts(o, "Nothing was stopped.\n");
+	else
+		out_printf(o, "Stopped %zu thread%s to unwind native stacks: "
+		    "%.3f ms at most, %.3f ms in all.\n", s->stopped_threads,
+		    s->stopped_threads == 1 ? "" : "s",
+		    s->stopped_max_seconds * 1e3,
+		    s->stopped_total_seconds * 1e3);
+	out_puts(o, "\n");
+}
+
+void
+report_text(struct out *o, const struct gw_snapshot *s)
+{
+	char when[64];
+	time_t secs = (time_t)s->time;
+	struct tm tm;
+	size_t i;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	out_printf(o, "gilwatch %s: pid %d (%s), %s, %zu thread%s\n\n",
+	    s->reason == GW_REASON_DEADLOCK ? "deadlock report" :
+	    s->reason == GW_REASON_STALL ? "stall report" : "thread dump",
+	    (int)s->pid, s->command != NULL ? s->command : "?",
+	    when, s->nthreads, s->nthreads == 1 ? "" : "s");
+	if (s->source == GW_SOURCE_OUTSIDE)
+		text_outside(o, s);
+	if (s->reason == GW_REASON_STALL)
+		out_puts(o, "Every thread waits, with no timeout, for another "
+		    "thread of this process: none can go on by itself.\n\n");
+	for (i = 0; i < s->ndeadlocks; i++)
+		text_deadlock(o, s, &s->deadlocks[i]);
+	for (i = 0; i < s->nthreads; i++)
+		text_thread(o, &s->threads[i], s);
+}

@@ -1,0 +1,491 @@
+/*
+ * Assembling a snapshot read from outside: see outside.h.  The order
+ * keeps stops short and the view consistent: /proc first (nothing
+ * stopped), then each thread stopped alone while its stack is unwound,
+ * then naming, lock words and the graph with nothing stopped.  A stack
+ * counts for telling a wait apart only when it was taken at the same
+ * place the thread's system call was seen.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "frames.h"
+#include "gilwatch/snapshot.h"
+#include "mem.h"
+#include "procstat.h"
+#include "outside.h"
+#include "waitfor.h"
+
+#define NOTES_MAX	4
+
+/* The public snapshot and what it owns, freed in one go. */
+struct osnap {
+	struct gw_snapshot pub;
+	struct arena	 arena;
+	const char	*notes[NOTES_MAX];
+};
+
+static void *
+oalloc(struct osnap *s, size_t len)
+{
+	return arena_alloc(&s->arena, len);
+}
+
+static const char *
+ostr(struct osnap *s, const char *str)
+{
+	return arena_str(&s->arena, str);
+}
+
+static void
+add_note(struct osnap *s, const char *text)
+{
+	if (s->pub.nnotes < NOTES_MAX && (text = ostr(s, text)) != NULL)
+		s->notes[s->pub.nnotes++] = text;
+}
+
+static void
+fill_command(struct osnap *s, pid_t pid)
+{
+	char buf[512];
+
+	if (procstat_cmdline(pid, buf, sizeof buf) == 0)
+		s->pub.command = ostr(s, buf);
+}
+
+/*
+ * Each thread stopped alone, for as short as its unwinding takes.  The
+ * unwinder is returned for naming the frames afterwards (NULL: none).
+ */
+static struct unwind *
+take_stacks(struct osnap *s, struct outside *o, int flags)
+{
+	struct outside_thread *t;
+	struct unwind *u;
+	sigset_t block, old;
+	char why[256];
+	size_t i;
+
+	if (flags & OUTSIDE_NO_STACKS) {
+		for (i = 0; i < o->nthreads; i++)
+			o->threads[i].stack_note = "not unwound (--no-stacks): "
+			    "nothing was stopped";
+		add_note(s, "Without native stacks, lock kinds are inferred "
+		    "from the futex words (marked).");
+		return NULL;
+	}
+	if ((u = unwind_open(o->pid, why, sizeof why)) == NULL) {
+		for (i = 0; i < o->nthreads; i++)
+			o->threads[i].stack_note = ostr(s, why);
+		return NULL;
+	}
+	/*
+	 * libdw stops a thread with PTRACE_ATTACH (a SIGSTOP): were we
+	 * killed between the stop and the detach, that SIGSTOP could be
+	 * left to stop the whole program.  Hold off the signals a user
+	 * sends (^C, kill) until every thread is let go.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (i = 0; i < o->nthreads; i++) {
+		t = &o->threads[i];
+		if (unwind_thread(u, t->task.tid, &t->stack, why,
+		    sizeof why) == -1)
+			t->stack_note = ostr(s, why);
+		s->pub.stopped_threads++;
+		s->pub.stopped_total_seconds += t->stack.stopped;
+		if (t->stack.stopped > s->pub.stopped_max_seconds)
+			s->pub.stopped_max_seconds = t->stack.stopped;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return u;
+}
+
+static void
+name_frame(struct osnap *s, struct unwind *u, struct gw_frame *f,
+    uintptr_t ip, int is_return)
+{
+	struct symbol sym;
+
+	f->kind = GW_FRAME_NATIVE;
+	f->ip = ip;
+	if (u == NULL || unwind_name(u, ip, is_return, &sym) == -1)
+		return;
+	f->function = ostr(s, sym.function);
+	f->offset = sym.offset;
+	f->module = ostr(s, sym.module);
+	f->file = ostr(s, sym.file);
+	f->line = sym.line;
+}
+
+/*
+ * Name t's native frames into ti; the innermost function names go to
+ * fns for telling the wait apart, unless the stack was taken elsewhere
+ * than where the system call was seen (the thread moved on in between).
+ */
+static int
+name_frames(struct osnap *s, struct unwind *u, struct outside_thread *t,
+    struct gw_thread_info *ti, const char **fns)
+{
+	struct gw_frame *f;
+	int i, n = 0;
+
+	ti->stack_note = t->stack_note;
+	ti->stack_status = t->stack.depth > 0 ? GW_STACK_OK :
+	    GW_STACK_UNAVAILABLE;
+	if (t->stack.depth == 0)
+		return 0;
+	if ((f = oalloc(s, (size_t)t->stack.depth * sizeof *f)) == NULL)
+		return 0;
+	for (i = 0; i < t->stack.depth; i++)
+		name_frame(s, u, &f[i], t->stack.ip[i], i > 0);
+	ti->frames = f;
+	ti->nframes = (size_t)t->stack.depth;
+	ti->frames_truncated = t->stack.truncated;
+	if (t->task.syscall >= 0 && t->stack.ip[0] != t->task.pc)
+		return 0;
+	for (i = 0; i < t->stack.depth && n < GLIBC_NAMES_MAX; i++)
+		fns[n++] = f[i].function;
+	return n;
+}
+
+static const char *
+copy_str(void *s, const char *str)
+{
+	return ostr(s, str);
+}
+
+/* The Python frames (the CPython step's) merged into the native ones. */
+static void
+merge_python(struct osnap *s, struct outside_thread *t,
+    struct gw_thread_info *ti)
+{
+	struct gw_frame *py, *f;
+	int k;
+
+	if (t->npy <= 0)
+		return;
+	py = oalloc(s, (size_t)t->npy * sizeof *py);
+	f = oalloc(s, (ti->nframes + (size_t)t->npy) * sizeof *f);
+	if (py == NULL || f == NULL)
+		return;
+	for (k = 0; k < t->npy; k++)
+		frames_python(&py[k], &t->py[k], copy_str, s);
+	ti->nframes = frames_merge(f, ti->frames, ti->nframes, py,
+	    (size_t)t->npy);
+	ti->frames = f;
+	if (ti->stack_status == GW_STACK_UNAVAILABLE)
+		ti->stack_note = "Python frames only: native frames not "
+		    "unwound (--no-stacks)";
+}
+
+/* The Python view of a wait: a Condition's notify, or a join. */
+static void
+fill_py_wait(struct osnap *s, struct outside_thread *t, struct gw_wait *w)
+{
+	const struct py_wait *pw = &t->pw;
+
+	if (pw->kind == PY_WAIT_NONE)
+		return;
+	w->py_kind = pw->kind == PY_WAIT_NOTIFY ? GW_PYWAIT_NOTIFY :
+	    GW_PYWAIT_JOIN;
+	w->py_type = ostr(s, pw->type);
+	w->py_object = pw->object;
+	if (pw->via != 0) {
+		w->py_via_type = ostr(s, pw->via_type);
+		w->py_via = pw->via;
+		w->py_via_attr = ostr(s, pw->via_attr);
+	}
+	if (pw->at >= 0 && pw->at < t->npy)
+		frames_python(&w->py_at, &t->py[pw->at], copy_str, s);
+	/* A notify can come from any thread: no owner, nothing to add. */
+	if (pw->kind == PY_WAIT_NOTIFY) {
+		w->nowners = 0;
+		w->note = NULL;
+	}
+}
+
+/* The thread at tid, by bisection (threads are sorted). */
+static struct gw_thread_info *
+thread_at(struct gw_thread_info *ti, size_t n, pid_t tid)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (ti[mid].tid == tid)
+			return &ti[mid];
+		if (ti[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void
+fill_wait(struct osnap *s, struct outside_thread *t,
+    struct gw_thread_info *ti)
+{
+	const struct glibc_wait *gw = &t->wait;
+	struct gw_wait *w;
+	pid_t *owner;
+
+	if (gw->kind < 0 || (w = oalloc(s, sizeof *w)) == NULL)
+		return;
+	ti->state = gw->state;
+	w->lock.addr = gw->addr;
+	w->lock.kind = gw->kind;
+	w->lock.mode = gw->mode;
+	w->timed = gw->timed;
+	w->inferred = gw->inferred;
+	w->note = ostr(s, gw->note);
+	if (gw->owner != 0 && t->pw.kind != PY_WAIT_NOTIFY &&
+	    (owner = oalloc(s, sizeof *owner)) != NULL &&
+	    (w->owner_acquired_at = oalloc(s, sizeof(struct gw_frame))) !=
+	    NULL) {
+		*owner = gw->owner;
+		w->owners = owner;
+		w->nowners = 1;
+	}
+	fill_py_wait(s, t, w);
+	ti->waiting = w;
+}
+
+/* The owner of every lock waited for holds it: say so on its side. */
+static void
+fill_held(struct osnap *s, struct gw_thread_info *ti, size_t n,
+    struct outside *o)
+{
+	const struct glibc_wait *gw;
+	struct gw_thread_info *h;
+	struct gw_held *nh;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		gw = &o->threads[i].wait;
+		if (gw->owner == 0 || gw->kind == GW_LOCK_THREAD ||
+		    (h = thread_at(ti, n, gw->owner)) == NULL)
+			continue;
+		for (k = 0; k < h->nheld; k++)
+			if (h->held[k].lock.addr == gw->addr)
+				break;
+		if (k < h->nheld)
+			continue;
+		if ((nh = oalloc(s, (h->nheld + 1) * sizeof *nh)) == NULL)
+			return;
+		memcpy(nh, h->held, h->nheld * sizeof *nh);
+		nh[k].lock.addr = gw->addr;
+		nh[k].lock.kind = gw->kind;
+		nh[k].lock.mode = gw->kind == GW_LOCK_RWLOCK ?
+		    GW_MODE_EXCLUSIVE : gw->mode;
+		nh[k].count = gw->count > 0 ? gw->count : 1;
+		h->held = nh;
+		h->nheld++;
+	}
+}
+
+/* The wait-for graph: nodes are threads, one edge per named owner. */
+struct graph {
+	struct gw_thread_info *ti;
+	size_t		 n;
+};
+
+static int
+graph_edge(void *ctx, void *node, int idx, struct wf_edge *e)
+{
+	struct graph *g = ctx;
+	const struct gw_thread_info *t = node;
+	const struct gw_wait *w = t->waiting;
+
+	/* Only a wait whose holder was named has an edge. */
+	if (idx != 0 || w == NULL || w->nowners == 0)
+		return 0;
+	e->to = thread_at(g->ti, g->n, w->owners[0]);
+	e->lock = w->lock.addr;
+	e->kind = w->lock.kind;
+	e->mode = w->lock.mode;
+	e->site = 0;
+	return 1;
+}
+
+/* Every cycle once, whichever of its threads it was found from. */
+static void
+fill_deadlocks(struct osnap *s, struct gw_thread_info *ti, size_t n)
+{
+	struct graph g = { ti, n };
+	struct wf_frame frames[64];
+	struct gw_deadlock *d;
+	struct gw_deadlock_link *l;
+	uint64_t *seen;
+	size_t i, nd = 0, k;
+	int len, j;
+
+	d = oalloc(s, (n + 1) * sizeof *d);
+	seen = oalloc(s, (n + 1) * sizeof *seen);
+	if (d == NULL || seen == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		len = wf_find_cycle(graph_edge, &g, &ti[i], frames,
+		    (int)(sizeof frames / sizeof frames[0]));
+		if (len <= 0)
+			continue;
+		seen[nd] = wf_cycle_signature(frames, len);
+		for (k = 0; k < nd && seen[k] != seen[nd]; k++)
+			;
+		if (k < nd ||
+		    (l = oalloc(s, (size_t)len * sizeof *l)) == NULL)
+			continue;
+		for (j = 0; j < len; j++) {
+			l[j].tid = ((struct gw_thread_info *)
+			    frames[j].node)->tid;
+			l[j].waits_for.addr = frames[j].edge.lock;
+			l[j].waits_for.kind = frames[j].edge.kind;
+			l[j].waits_for.mode = frames[j].edge.mode;
+			l[j].held_by = ((struct gw_thread_info *)
+			    frames[j].edge.to)->tid;
+		}
+		d[nd].links = l;
+		d[nd].nlinks = (size_t)len;
+		nd++;
+	}
+	s->pub.deadlocks = d;
+	s->pub.ndeadlocks = nd;
+}
+
+static const char *
+syscall_text(struct osnap *s, const struct task *t)
+{
+	const char *name;
+	char buf[32];
+
+	if (t->syscall < 0)
+		return NULL;
+	if ((name = task_syscall_name(t->syscall)) != NULL)
+		return name;
+	snprintf(buf, sizeof buf, "system call %ld", t->syscall);
+	return ostr(s, buf);
+}
+
+static void
+fill_threads(struct osnap *s, struct outside *o, struct unwind *u,
+    int glibc_ok)
+{
+	struct outside_thread *t;
+	struct gw_thread_info *ti;
+	struct glibc_tids tids;
+	const char *fns[GLIBC_NAMES_MAX];
+	pid_t *tidv;
+	size_t i;
+	int nfns;
+
+	ti = oalloc(s, (o->nthreads + 1) * sizeof *ti);
+	tidv = oalloc(s, (o->nthreads + 1) * sizeof *tidv);
+	if (ti == NULL || tidv == NULL)
+		return;
+	for (i = 0; i < o->nthreads; i++)
+		tidv[i] = o->threads[i].task.tid;
+	tids.tid = tidv;
+	tids.n = o->nthreads;
+	for (i = 0; i < o->nthreads; i++) {
+		t = &o->threads[i];
+		ti[i].tid = t->task.tid;
+		ti[i].state = GW_STATE_RUNNING;
+		ti[i].os_state = t->task.state;
+		ti[i].os_syscall = syscall_text(s, &t->task);
+		nfns = name_frames(s, u, t, &ti[i], fns);
+		if (glibc_ok)
+			(void)glibc_classify(&t->task, fns, nfns, &tids,
+			    &t->wait);
+		else
+			t->wait.kind = -1;
+	}
+	if (py_outside_fill(o) == 0 && o->py_note[0] != '\0')
+		add_note(s, o->py_note);
+	for (i = 0; i < o->nthreads; i++) {
+		t = &o->threads[i];
+		ti[i].name = ostr(s, t->py_name[0] != '\0' ? t->py_name :
+		    t->task.name);
+		ti[i].gil = t->gil;
+		fill_wait(s, t, &ti[i]);
+		merge_python(s, t, &ti[i]);
+		free(t->py);
+	}
+	fill_held(s, ti, o->nthreads, o);
+	s->pub.threads = ti;
+	s->pub.nthreads = o->nthreads;
+	fill_deadlocks(s, ti, o->nthreads);
+}
+
+struct gw_snapshot *
+outside_snapshot(pid_t pid, int flags, char *why, size_t len)
+{
+	struct outside o;
+	struct osnap *s;
+	struct task *tasks;
+	struct timespec ts;
+	struct unwind *u;
+	char note[512];
+	int n, i, glibc_ok;
+
+	memset(&o, 0, sizeof o);
+	o.pid = pid;
+	if ((n = task_list(pid, &tasks)) == -1) {
+		snprintf(why, len, "cannot read the threads of process %d: "
+		    "%s", (int)pid, strerror(errno));
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (o.threads = calloc((size_t)n + 1, sizeof *o.threads)) == NULL) {
+		free(s);
+		free(tasks);
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		o.threads[i].task = tasks[i];
+	free(tasks);
+	o.nthreads = (size_t)n;
+	s->pub.version = GW_SNAPSHOT_VERSION;
+	s->pub.pid = pid;
+	s->pub.reason = GW_REASON_REQUEST;
+	s->pub.source = GW_SOURCE_OUTSIDE;
+	s->pub.notes = s->notes;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	fill_command(s, pid);
+	mem_source_pid(pid);
+	if (!(glibc_ok = glibc_check(pid, note, sizeof note) == 0))
+		add_note(s, note);
+	u = take_stacks(s, &o, flags);
+	fill_threads(s, &o, u, glibc_ok);
+	unwind_close(u);
+	free(o.threads);
+	if (s->arena.failed) {
+		outside_free(&s->pub);
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	return &s->pub;
+}
+
+void
+outside_free(struct gw_snapshot *pub)
+{
+	struct osnap *s = (struct osnap *)pub;
+
+	if (s == NULL)
+		return;
+	arena_free(&s->arena);
+	free(s);
+}

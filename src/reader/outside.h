@@ -1,0 +1,73 @@
+/*
+ * A snapshot of a process that was not started under gilwatch, read
+ * from outside: the same struct gw_snapshot the shim builds inside, so
+ * the same writers (src/format/) print it.
+ *
+ * Threads and their system calls come from /proc, lock words from the
+ * process's memory (process_vm_readv): nothing is stopped for those.
+ * Native stacks stop one thread at a time while it is unwound
+ * (unwind.h), unless OUTSIDE_NO_STACKS.  The wait-for graph over the
+ * waits whose holder is known gives the deadlocks.  Needs the ptrace
+ * permissions on the process (the caller checks and explains them).
+ */
+#ifndef GW_OUTSIDE_H
+#define GW_OUTSIDE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "glibc.h"
+#include "py.h"
+#include "task.h"
+#include "unwind.h"
+
+#define OUTSIDE_NO_STACKS	0x1	/* stop nothing: no native frames */
+
+struct gw_snapshot;
+
+/*
+ * Read pid.  NULL with why filled when it cannot be read at all (no
+ * such process, no permission, out of memory); what cannot be read in
+ * part is said in the snapshot's notes.
+ */
+struct gw_snapshot	*outside_snapshot(pid_t pid, int flags, char *why,
+			    size_t len);
+void			 outside_free(struct gw_snapshot *);
+
+/*
+ * What is known of one thread while the snapshot is assembled, for the
+ * CPython step below to add to.
+ */
+struct outside_thread {
+	struct task	 task;
+	struct unwind_stack stack;	/* depth 0 without stacks */
+	const char	*stack_note;	/* why there is no stack, or NULL */
+	struct glibc_wait wait;		/* kind -1: none; the CPython step
+					   may put a GIL or Python lock
+					   wait in its place */
+	/* Filled by py_outside_fill, when it knows them: */
+	char		 py_name[64];	/* threading's name, or "" */
+	int		 gil;		/* enum gw_gil_state */
+	struct py_frame	*py;		/* Python frames, innermost first
+					   (malloc'd; outside frees) */
+	int		 npy;
+	struct py_wait	 pw;		/* a Condition or join wait, or
+					   kind PY_WAIT_NONE */
+};
+
+struct outside {
+	pid_t		 pid;
+	struct outside_thread *threads;	/* sorted by tid */
+	size_t		 nthreads;
+	char		 py_note[256];	/* a note for the header, or "" */
+};
+
+/*
+ * The CPython step (outside-py.c): find an interpreter in o->pid and
+ * fill what it knows of each thread, after the glibc waits are known.
+ * Returns 0 (nothing to add is not an error); any limit is said in
+ * o->py_note.
+ */
+int	py_outside_fill(struct outside *o);
+
+#endif /* GW_OUTSIDE_H */

@@ -1,0 +1,172 @@
+/* Threads of another process from /proc: see task.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procstat.h"
+#include "task.h"
+
+/* A small /proc file into buf, NUL-terminated: its length, or -1. */
+static ssize_t
+read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * "202 0x55.. 0x80 0x2 0x0 0x0 0x0 0x7ffd.. 0x7f..": number, six
+ * arguments, stack pointer, program counter; "-1 sp pc" when blocked
+ * outside a call; "running".
+ */
+static void
+parse_syscall(const char *buf, struct task *t)
+{
+	char *end;
+	int i;
+
+	t->syscall = TASK_SYSCALL_RUNNING;
+	if (strncmp(buf, "running", 7) == 0)
+		return;
+	t->syscall = strtol(buf, &end, 10);
+	if (end == buf) {
+		t->syscall = TASK_SYSCALL_RUNNING;
+		return;
+	}
+	if (t->syscall < 0) {
+		t->syscall = TASK_SYSCALL_NONE;
+		t->sp = strtoull(end, &end, 16);
+		t->pc = strtoull(end, &end, 16);
+		return;
+	}
+	for (i = 0; i < 6; i++)
+		t->args[i] = strtoull(end, &end, 16);
+	t->sp = strtoull(end, &end, 16);
+	t->pc = strtoull(end, &end, 16);
+}
+
+int
+task_read(pid_t pid, struct task *t)
+{
+	char path[96], buf[512], *name;
+	const char *f;
+	size_t n;
+
+	t->state = 0;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid,
+	    (int)t->tid);
+	if (read_small(path, buf, sizeof buf) == -1)
+		return -1;
+	parse_syscall(buf, t);
+	/*
+	 * /proc/TID/stat is the thread's own line, not the process's: its
+	 * state, and its name between the first '(' and the ") " before
+	 * the state (one file for both: a dump of a thousand threads
+	 * opens a file less per thread).
+	 */
+	if ((f = procstat_read(t->tid, buf, sizeof buf)) == NULL)
+		return -1;
+	t->state = f[0];
+	if ((name = strchr(buf, '(')) != NULL && f - 2 > name) {
+		n = (size_t)(f - 2 - (name + 1));
+		if (n >= sizeof t->name)
+			n = sizeof t->name - 1;
+		memcpy(t->name, name + 1, n);
+		t->name[n] = '\0';
+	}
+	return 0;
+}
+
+static int
+by_tid(const void *a, const void *b)
+{
+	const struct task *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+int
+task_list(pid_t pid, struct task **out)
+{
+	char path[64];
+	struct dirent *de;
+	struct task *v = NULL, *nv;
+	size_t n = 0, cap = 0, i, k;
+	DIR *d;
+	int err;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
+				err = errno;
+				free(v);
+				closedir(d);
+				errno = err;
+				return -1;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof v[n]);
+		v[n++].tid = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	/* A thread that ended between the listing and the read is left out. */
+	for (i = k = 0; i < n; i++) {
+		if (task_read(pid, &v[i]) == -1) {
+			if (errno == EACCES || errno == EPERM) {
+				err = errno;
+				free(v);
+				errno = err;
+				return -1;
+			}
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	qsort(v, k, sizeof *v, by_tid);
+	*out = v;
+	return (int)k;
+}
+
+const char *
+task_syscall_name(long nr)
+{
+	/* The calls a stuck thread is commonly found in (x86-64). */
+	static const struct {
+		long		 nr;
+		const char	*name;
+	} names[] = {
+		{ 0, "read" }, { 1, "write" }, { 7, "poll" }, { 17, "pread64" },
+		{ 23, "select" }, { 34, "pause" }, { 35, "nanosleep" },
+		{ 43, "accept" }, { 45, "recvfrom" }, { 47, "recvmsg" },
+		{ 61, "wait4" }, { 202, "futex" }, { 230, "clock_nanosleep" },
+		{ 232, "epoll_wait" }, { 247, "waitid" }, { 270, "pselect6" },
+		{ 271, "ppoll" }, { 281, "epoll_pwait" }, { 288, "accept4" },
+		{ 441, "epoll_pwait2" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].nr == nr)
+			return names[i].name;
+	return NULL;
+}

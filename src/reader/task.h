@@ -1,0 +1,37 @@
+/*
+ * The threads of another process as the kernel shows them in /proc:
+ * name, scheduler state, and the system call each is blocked in with
+ * its arguments.  Reading these stops nothing.  Needs the ptrace-read
+ * permission on the process (see the command's permission checks).
+ */
+#ifndef GW_TASK_H
+#define GW_TASK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TASK_SYSCALL_RUNNING	(-2)	/* on a CPU: no call to show */
+#define TASK_SYSCALL_NONE	(-1)	/* blocked, but not in a call */
+
+struct task {
+	pid_t		 tid;
+	char		 name[16];	/* comm, as pthread_setname_np sets it */
+	char		 state;		/* 'R', 'S', 'D', 'T', 'Z'...; 0 gone */
+	long		 syscall;	/* number, or TASK_SYSCALL_* */
+	uint64_t	 args[6];
+	uintptr_t	 sp, pc;	/* user registers at the call */
+};
+
+/*
+ * Every thread of pid, sorted by tid, into a malloc'd array: the count,
+ * or -1 with errno (ENOENT: no such process, EACCES: not allowed).
+ */
+int	task_list(pid_t pid, struct task **out);
+
+/* Read (again) what thread t->tid of pid shows: 0, or -1 when gone. */
+int	task_read(pid_t pid, struct task *t);
+
+/* "futex", "read"...: the name of a system call number, or NULL. */
+const char	*task_syscall_name(long nr);
+
+#endif /* GW_TASK_H */

@@ -1,0 +1,45 @@
+/*
+ * Native stacks of another process, unwound by libdw as eu-stack does:
+ * each thread is stopped (ptrace) only while its own stack is read, then
+ * let go, and the time it was stopped is measured.  Frames are named
+ * afterwards, with nothing stopped, as the shim names its own
+ * (symname.h).
+ */
+#ifndef GW_UNWIND_H
+#define GW_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "symname.h"
+
+#define UNWIND_MAX_FRAMES	64	/* deeper stacks are marked truncated */
+
+struct unwind;
+
+/* Ready to unwind pid's threads: NULL with why filled when not. */
+struct unwind	*unwind_open(pid_t pid, char *why, size_t len);
+void		 unwind_close(struct unwind *);
+
+struct unwind_stack {
+	uintptr_t	 ip[UNWIND_MAX_FRAMES];	/* innermost first; the
+						   others are return
+						   addresses */
+	int		 depth;
+	int		 truncated;
+	double		 stopped;	/* seconds the thread was stopped */
+};
+
+/*
+ * Unwind thread tid: 0, or -1 with why filled (the thread ended, could
+ * not be stopped...).  st->stopped is set either way.
+ */
+int	unwind_thread(struct unwind *, pid_t tid, struct unwind_stack *st,
+	    char *why, size_t len);
+
+/* Name ip (is_return: look up ip - 1): 0, or -1 when in no module. */
+int	unwind_name(struct unwind *, uintptr_t ip, int is_return,
+	    struct symbol *sym);
+
+#endif /* GW_UNWIND_H */

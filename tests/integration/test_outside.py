@@ -1,0 +1,453 @@
+"""gilwatch dump PID of a program NOT started under gilwatch: read from
+outside (/proc, the lock words, native stacks by libdw), the same report
+and JSON schema as a dump from inside, every cycle of the wait-for graph
+as a deadlock (exit status 86).
+
+The programs (tests/integration/prog/outside.c) run bare; each says ready
+once its waiting threads sleep in futex(2) and stays until released."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+OUTSIDE = gw.prog("outside")
+DEADLOCK = 86
+
+
+def one_line(r):
+    lines = r.stderr.strip().splitlines()
+    return len(lines) == 1 and lines[0].strip() != ""
+
+
+def dump(pid, *opts):
+    return gw.run([gw.GILWATCH, "dump", *opts, str(pid)])
+
+
+def dump_doc(tc, pid, *opts, status=0):
+    r = dump(pid, "--format=json", *opts)
+    tc.assertEqual(r.returncode, status, r)
+    docs = gw.parse_json_docs(r.stdout)
+    tc.assertEqual(len(docs), 1, r)
+    doc = docs[0]
+    tc.assertEqual(doc["source"], "outside", r)
+    tc.assertEqual(doc["pid"], pid, r)
+    return doc
+
+
+def cycles(doc):
+    """Every deadlock as a set of (tid, lock addr, kind, held_by)."""
+    return [{(l["tid"], l["addr"], l["kind"], l["held_by"]) for l in c}
+        for c in gw.deadlocks(doc)]
+
+
+class OutsideCase(unittest.TestCase):
+    def setUp(self):
+        gw.need(self, gw.GILWATCH, OUTSIDE)
+        self.tmp = tempfile.TemporaryDirectory(prefix="gwtest-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def start(self, mode, *args):
+        p = gw.Proc([OUTSIDE, mode, *args], self.tmp.name, name=mode)
+        self.addCleanup(p.__exit__)
+        p.wait_ready()
+        info = p.info()
+        self.assertIsNotNone(info.pid, p.describe())
+        self.assertEqual(p.p.pid, info.pid)
+        return p, info
+
+    def thread(self, doc, info, name):
+        t = gw.threads(doc).get(info.threads[name])
+        self.assertIsNotNone(t, "no thread %s in %r" % (name, doc))
+        self.assertEqual(t["name"], name)
+        return t
+
+    def assert_waits(self, doc, info, name, lock, kind, owners,
+        mode="exclusive", state="blocked"):
+        t = self.thread(doc, info, name)
+        self.assertEqual(t["state"], state, t)
+        w = gw.waiting(t)
+        self.assertIsNotNone(w, t)
+        self.assertEqual((w["addr"], w["kind"], w["mode"]),
+            (info.locks[lock] if isinstance(lock, str) else lock, kind,
+            mode), t)
+        self.assertEqual(w["owners"], [info.threads[o] for o in owners], t)
+        return t
+
+
+class TestOutsideDeadlocks(OutsideCase):
+    def check_ring(self, mode, names, locks):
+        p, info = self.start(mode)
+        n = len(names)
+        want = {(info.threads[names[i]], info.locks[locks[(i + 1) % n]],
+            "mutex", info.threads[names[(i + 1) % n]]) for i in range(n)}
+        for opts in ([], ["--no-stacks"]):
+            with self.subTest(opts=opts):
+                doc = dump_doc(self, info.pid, *opts, status=DEADLOCK)
+                self.assertEqual(cycles(doc), [want], doc)
+                for i in range(n):
+                    t = self.assert_waits(doc, info, names[i],
+                        locks[(i + 1) % n], "mutex", [names[(i + 1) % n]])
+                    self.assertEqual(gw.held_addrs(t),
+                        [info.locks[locks[i]]], t)
+                    self.assertEqual(t["waiting_for"]["inferred"],
+                        opts != [], t)
+                    self.assertEqual(t["os"], {"state": "S",
+                        "syscall": "futex"}, t)
+                    self.assertIsNone(t["state_seconds"], t)
+                main = self.thread(doc, info, "main")
+                self.assertEqual(main["state"], "running", main)
+                self.assertIsNone(main["waiting_for"], main)
+                self.assertEqual(main["os"]["syscall"], "read", main)
+                self.assertEqual(len(doc["threads"]), n + 1, doc)
+                self.assertEqual(sorted(gw.threads(doc)),
+                    sorted(gw.tasks(info.pid)), doc)
+        r = dump(info.pid)
+        self.assertEqual(r.returncode, DEADLOCK, r)
+        self.assertIn("Read from outside", r.stdout)
+        self.assertIn("Found one deadlock (%d threads):" % n, r.stdout)
+        for i in range(n):
+            a, b = names[i], names[(i + 1) % n]
+            self.assertIn('"%s" tid=%d:\n  waiting to lock mutex <0x%x>,\n'
+                '  which is held by "%s" tid=%d\n' % (a, info.threads[a],
+                info.locks[locks[(i + 1) % n]], b, info.threads[b]),
+                r.stdout)
+            self.assertIn('"%s" tid=%d blocked (kernel state S, in futex)\n'
+                '   - waiting to lock mutex <0x%x> held by "%s" tid=%d\n'
+                '   - locked mutex <0x%x>\n' % (a, info.threads[a],
+                info.locks[locks[(i + 1) % n]], b, info.threads[b],
+                info.locks[locks[i]]), r.stdout)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_abba(self):
+        self.check_ring("abba", ["A", "B"], ["m1", "m2"])
+
+    def test_ring_of_three(self):
+        self.check_ring("ring", ["ring0", "ring1", "ring2"],
+            ["m0", "m1", "m2"])
+
+    def test_join_cycle(self):
+        p, info = self.start("join")
+        j1, j2 = info.threads["J1"], info.threads["J2"]
+        for opts in ([], ["--no-stacks"]):
+            with self.subTest(opts=opts):
+                doc = dump_doc(self, info.pid, *opts, status=DEADLOCK)
+                self.assertEqual(len(cycles(doc)), 1, doc)
+                got = {(t, k, h) for t, a, k, h in cycles(doc)[0]}
+                self.assertEqual(got, {(j1, "thread", j2),
+                    (j2, "mutex", j1)}, doc)
+                t = self.thread(doc, info, "J1")
+                self.assertEqual(t["state"], "joining", t)
+                self.assertEqual(gw.waiting(t)["owners"], [j2], t)
+                self.assertEqual(gw.held_addrs(t), [info.locks["m"]], t)
+                self.assert_waits(doc, info, "J2", "m", "mutex", ["J1"])
+        r = dump(info.pid)
+        self.assertEqual(r.returncode, DEADLOCK, r)
+        self.assertIn('"J1" tid=%d:\n  waiting for "J2" tid=%d to end '
+            '(a join)\n' % (j1, j2), r.stdout)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+
+class TestOutsideLocks(OutsideCase):
+    def test_rwlock(self):
+        p, info = self.start("rwlock")
+        doc = dump_doc(self, info.pid)
+        self.assertEqual(doc["deadlocks"], [], doc)
+        self.assert_waits(doc, info, "W2", "rw1", "rwlock", ["W1"])
+        self.assert_waits(doc, info, "R3", "rw1", "rwlock", ["W1"],
+            mode="shared")
+        t = self.assert_waits(doc, info, "W3", "rw2", "rwlock", [])
+        self.assertIn("held for reading by 2 thread(s)",
+            t["waiting_for"]["note"], t)
+        self.assertIn("cannot be named", t["waiting_for"]["note"], t)
+        w1 = self.thread(doc, info, "W1")
+        self.assertEqual([(h["addr"], h["kind"]) for h in gw.held(w1)],
+            [(info.locks["rw1"], "rwlock")], w1)
+        for name in ("R1", "R2"):
+            # Readers are a count in the lock: nothing names them.
+            self.assertEqual(gw.held(self.thread(doc, info, name)), [])
+        # Without stacks, only the writer that waits for a writer is
+        # told from the words; the others are not guessed at.
+        doc = dump_doc(self, info.pid, "--no-stacks")
+        t = self.assert_waits(doc, info, "W2", "rw1", "rwlock", ["W1"])
+        self.assertTrue(t["waiting_for"]["inferred"], t)
+        for name in ("R3", "W3"):
+            w = gw.waiting(self.thread(doc, info, name))
+            self.assertEqual((w["kind"], w["owners"]), ("futex", []), w)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_pi_mutex(self):
+        p, info = self.start("pi")
+        for opts in ([], ["--no-stacks"]):
+            with self.subTest(opts=opts):
+                doc = dump_doc(self, info.pid, *opts)
+                t = self.assert_waits(doc, info, "P2", "pi", "mutex",
+                    ["P1"])
+                # LOCK_PI is used by PI mutexes alone: no inference.
+                self.assertFalse(t["waiting_for"]["inferred"], t)
+                self.assertEqual(gw.held_addrs(self.thread(doc, info,
+                    "P1")), [info.locks["pi"]])
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_recursive_mutex(self):
+        p, info = self.start("recursive")
+        doc = dump_doc(self, info.pid)
+        self.assert_waits(doc, info, "R2", "rec", "mutex", ["R1"])
+        h = gw.held(self.thread(doc, info, "R1"))
+        self.assertEqual([(x["addr"], x["count"]) for x in h],
+            [(info.locks["rec"], 2)], h)
+        r = dump(info.pid)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("   - locked mutex <0x%x> x2\n" % info.locks["rec"],
+            r.stdout)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_semaphore_has_no_owner(self):
+        p, info = self.start("sem")
+        doc = dump_doc(self, info.pid)
+        t = self.assert_waits(doc, info, "S1", "sem", "semaphore", [])
+        self.assertIn("no owner", t["waiting_for"]["note"], t)
+        self.assertTrue(any(gw.frame_function(f) and "sem_wait" in
+            gw.frame_function(f) for f in t["frames"]), t)
+        doc = dump_doc(self, info.pid, "--no-stacks")
+        w = gw.waiting(self.thread(doc, info, "S1"))
+        self.assertEqual((w["kind"], w["owners"]), ("futex", []), w)
+        r = dump(info.pid)
+        self.assertIn("a semaphore has no owner", r.stdout)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+
+class TestOutsideDump(OutsideCase):
+    def test_stacks_and_stop_times(self):
+        p, info = self.start("abba")
+        doc = dump_doc(self, info.pid, status=DEADLOCK)
+        st = doc["stopped"]
+        self.assertEqual(st["threads"], 3, st)
+        self.assertGreater(st["max_seconds"], 0, st)
+        self.assertGreaterEqual(st["total_seconds"], st["max_seconds"], st)
+        a = self.thread(doc, info, "A")
+        self.assertEqual(a["stack"], "ok", a)
+        fns = [gw.frame_function(f) for f in a["frames"]]
+        self.assertIn("ring_thread", fns, a)
+        f = a["frames"][fns.index("ring_thread")]
+        self.assertTrue(f["file"].endswith("outside.c"), f)
+        self.assertGreater(f["line"], 0, f)
+        r = dump(info.pid)
+        self.assertRegex(r.stdout, r"Stopped 3 threads to unwind native "
+            r"stacks: \d+\.\d{3} ms at most, \d+\.\d{3} ms in all\.\n")
+        self.assertRegex(r.stdout, r"#\d+ +ring_thread\+0x[0-9a-f]+ "
+            r"\(tests/integration/prog/outside\.c:\d+\) in outside\n")
+        doc = dump_doc(self, info.pid, "--no-stacks", status=DEADLOCK)
+        self.assertEqual(doc["stopped"]["threads"], 0, doc)
+        for t in doc["threads"]:
+            self.assertEqual((t["stack"], t["frames"]),
+                ("unavailable", []), t)
+        r = dump(info.pid, "--no-stacks")
+        self.assertIn("Nothing was stopped.\n", r.stdout)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_statistics_need_gilwatch_run(self):
+        p, info = self.start("sem")
+        for opt in ("--locks", "--gil"):
+            r = dump(info.pid, opt)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertTrue(one_line(r), r)
+            self.assertIn("needs a process started under gilwatch run",
+                r.stderr)
+            self.assertEqual(r.stdout, "", r)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_checksum_unchanged_by_dumps(self):
+        """A program computing while it is dumped again and again, with
+        and without stacks, prints what it prints undisturbed."""
+        args = [OUTSIDE, "checksum", "4", "20000000"]
+        ref = gw.run(args, timeout=gw.TIMEOUT * 4)
+        self.assertEqual(ref.returncode, 0, ref)
+        self.assertRegex(ref.stdout, r"^checksum \d+ \d+\n$")
+        p = gw.Proc(args, self.tmp.name, hold=False, name="checksum")
+        self.addCleanup(p.__exit__)
+        p.wait_ready()
+        dumps = 0
+        while p.running() and dumps < 40:
+            r = dump(p.p.pid, "--format=json", *(["--no-stacks"] if
+                dumps % 2 else []))
+            if r.returncode != 0 and not p.running():
+                break
+            self.assertEqual(r.returncode, 0, r)
+            dumps += 1
+        self.assertEqual(p.wait(timeout=gw.TIMEOUT * 4), 0, p.describe())
+        self.assertGreaterEqual(dumps, 4, "too few dumps while it ran")
+        self.assertEqual(p.stdout(), ref.stdout)
+
+    def nobody(self):
+        """setpriv's command line to run as nobody, and a directory of
+        copies of gilwatch and the test program that nobody can reach
+        (the clone may sit in a mode-700 directory)."""
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or setpriv is None:
+            print("skip: needs root and setpriv")
+            self.skipTest("needs root and setpriv")
+        d = tempfile.mkdtemp(prefix="gwtest-nobody-")
+        self.addCleanup(shutil.rmtree, d)
+        os.chmod(d, 0o755)
+        for f in (gw.GILWATCH, OUTSIDE):
+            shutil.copy(f, d)
+            os.chmod(os.path.join(d, os.path.basename(f)), 0o755)
+        return [setpriv, "--reuid=65534", "--regid=65534",
+            "--clear-groups"], d
+
+    def test_not_dumpable_is_refused(self):
+        """A process of the same user that made itself not dumpable:
+        one line naming that rule."""
+        as_nobody, d = self.nobody()
+        p = gw.Proc([*as_nobody, os.path.join(d, "outside"), "nodump"],
+            self.tmp.name, name="nodump")
+        self.addCleanup(p.__exit__)
+        p.wait_ready()
+        pid = p.info().pid
+        r = gw.run([*as_nobody, os.path.join(d, "gilwatch"), "dump",
+            str(pid)])
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, "", r)
+        self.assertTrue(one_line(r), r)
+        self.assertIn("is not dumpable", r.stderr)
+        # Root may read it (CAP_SYS_PTRACE).
+        doc = dump_doc(self, pid)
+        self.assertEqual([t["name"] for t in doc["threads"]],
+            ["main", "S1"], doc)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_unprivileged_user_is_refused(self):
+        """A user reading root's process: one line naming the rule."""
+        as_nobody, d = self.nobody()
+        exe = os.path.join(d, "gilwatch")
+        p, info = self.start("sem")
+        r = gw.run([*as_nobody, exe, "dump", str(info.pid)])
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, "", r)
+        self.assertTrue(one_line(r), r)
+        self.assertIn("no permission", r.stderr)
+        self.assertIn("run gilwatch as that user or as root", r.stderr)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+
+SCENES = gw.pyprog("attach_scenes")
+
+
+class TestOutsidePython(unittest.TestCase):
+    """A CPython program started bare, dumped from outside: the GIL
+    holder, names, Python frames merged into the native stack, a Lock
+    ABBA through with blocks (holders inferred: a deadlock), an RLock's
+    recorded owner, a Queue wait and a join named as the shim names
+    them.  tests/integration/pyprog/attach_scenes.py parks the threads
+    and says ready; threads may still be entering their waits, so the
+    dump is repeated until every wait shows, within the timeout."""
+
+    def run_one(self, exe):
+        if gw.py_minor(exe) >= 14:
+            print("skip: %s: its Locks are PyMutexes with no owner "
+                "(see Known gaps)" % exe)
+            return
+        with gw.tempdir() as tmp:
+            record = os.path.join(tmp, "record.json")
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
+            with gw.Proc([exe, SCENES, record], tmp, env=env) as p:
+                p.wait_ready()
+                with open(record) as f:
+                    rec = json.load(f)
+                self.check(p.p.pid, rec)
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+
+    def check(self, pid, rec):
+        tid = {name: v["native"] for name, v in rec["info"].items()}
+        last = [None]
+
+        def settled():
+            r = dump(pid, "--format=json")
+            if r.returncode not in (0, DEADLOCK):
+                raise AssertionError(r)
+            doc = last[0] = gw.parse_json_docs(r.stdout)[0]
+            th = gw.threads(doc)
+            want = ("abba-1", "abba-2", "rwaiter", "qwaiter", "joiner")
+            ok = r.returncode == DEADLOCK and all(
+                th.get(tid[n], {}).get("waiting_for") for n in want)
+            return doc if ok else None
+        try:
+            doc = gw.poll_until(settled, what="every wait seen")
+        except AssertionError as e:
+            raise AssertionError("%s; last: %s" % (e, json.dumps(last[0],
+                indent=1)))
+        th = gw.threads(doc)
+        for name, t in tid.items():
+            self.assertEqual(th[t]["name"], name, th[t])
+        # The GIL: the spinner holds it, nobody waits for it.
+        self.assertEqual(gw.gil_state(th[tid["holder"]]), "holds")
+        for name, t in tid.items():
+            if name != "holder":
+                self.assertEqual(gw.gil_state(th[t]), "released", name)
+        # The Lock ABBA: each waits for the other's lock, inferred.
+        a1, a2 = th[tid["abba-1"]], th[tid["abba-2"]]
+        w1, w2 = gw.waiting(a1), gw.waiting(a2)
+        self.assertEqual((w1["kind"], w1["owners"]), ("semaphore",
+            [tid["abba-2"]]), a1)
+        self.assertEqual((w2["kind"], w2["owners"]), ("semaphore",
+            [tid["abba-1"]]), a2)
+        self.assertTrue(a1["waiting_for"]["inferred"], a1)
+        self.assertEqual(gw.held_addrs(a2), [w1["addr"]], a2)
+        self.assertEqual(cycles(doc), [{(tid["abba-1"], w1["addr"],
+            "semaphore", tid["abba-2"]), (tid["abba-2"], w2["addr"],
+            "semaphore", tid["abba-1"])}], doc)
+        self.assertIn(("abba", rec["marks"]["abba"]),
+            gw.python_sites(a1["frames"]), a1)
+        # The RLock: its owner is recorded, not inferred.
+        rw = th[tid["rwaiter"]]
+        self.assertEqual(gw.waiting(rw)["owners"], [tid["rowner"]], rw)
+        self.assertFalse(rw["waiting_for"]["inferred"], rw)
+        # A Queue's get: a notify wait on its Condition, no owner.
+        q = gw.py_wait(th[tid["qwaiter"]])
+        self.assertEqual((q["waits_for"], q["type"], q["via"]["type"],
+            q["via"]["attribute"]), ("notify", "Condition", "Queue",
+            "not_empty"), q)
+        self.assertEqual(gw.waiting(th[tid["qwaiter"]])["owners"], [])
+        # A join: the thread joined is the owner.
+        j = th[tid["joiner"]]
+        self.assertEqual(gw.py_wait(j)["waits_for"], "join", j)
+        self.assertEqual(gw.waiting(j)["owners"], [tid["joinee"]], j)
+        # Python frames stand in for the eval loop in the native stack.
+        fns = [f["function"] for f in a1["frames"]]
+        self.assertFalse(any(f and f.startswith("_PyEval_EvalFrame")
+            for f in fns), fns)
+        self.assertTrue(any(f["kind"] == "native" for f in a1["frames"]),
+            a1)
+        r = dump(pid)
+        self.assertIn('"abba-1" tid=%d blocked' % tid["abba-1"], r.stdout)
+        self.assertIn('holds the GIL', r.stdout)
+        self.assertIn("Found one deadlock (2 threads):", r.stdout)
+
+
+gw.add_interpreter_tests(TestOutsidePython)
+
+
+if __name__ == "__main__":
+    unittest.main()

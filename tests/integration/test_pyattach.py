@@ -1,0 +1,265 @@
+"""The CPython readers on a process read from outside (py_attach), on
+every interpreter installed here.
+
+tests/integration/pyprog/attach_scenes.py runs BARE (no gilwatch, no
+preload): it parks threads in known places, writes what
+sys._current_frames() shows and the ids of its locks to a record, and
+says "ready".  build/tests/pyattach then reads it from outside with
+nothing stopped and prints, as JSON, what the readers find: the GIL
+holder, every thread's name and frames, the locks its `with` blocks
+hold, and which lock (or the GIL) a blocked thread waits for and who
+holds it.  Threads may still be on their way into a wait when "ready"
+comes, so the reads are repeated until every wait shows, within the
+timeout.
+
+Interpreters: pyenv's 3.8-3.14 and Debian's static /usr/bin/python3.11;
+a missing one is a skip that says so.  3.14's locks (PyMutex) are not
+read: no 3.14 is installed here to test them.
+"""
+
+import json
+import os
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+PYATTACH = os.path.join(gw.BUILD, "tests", "pyattach")
+SCENES = gw.pyprog("attach_scenes")
+
+
+def attach(pid):
+    r = gw.run([PYATTACH, str(pid)])
+    if r.returncode != 0:
+        raise AssertionError("pyattach failed: %r" % r)
+    return json.loads(r.stdout)
+
+
+def by_name(doc):
+    return {t["name"]: t for t in doc["threads"]}
+
+
+def key(frames):
+    return [(f["function"], f["file"], f["line"]) for f in frames]
+
+
+class Scenes(unittest.TestCase):
+    """Starting the scenes and reading them (no tests of its own)."""
+    maxDiff = None
+
+    def scene(self, exe, tmp, *args):
+        """Start the scenes bare; (Proc, record)."""
+        record = os.path.join(tmp, "record.json")
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env.pop("PYTHONPATH", None)
+        env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
+        p = gw.Proc([exe, SCENES, record, *args], tmp, env=env)
+        p.wait_ready()
+        with open(record) as f:
+            rec = json.load(f)
+        return p, rec
+
+    def read_until(self, pid, done, what):
+        last = [None]
+
+        def once():
+            last[0] = attach(pid)
+            return last[0] if done(last[0]) else None
+        try:
+            return gw.poll_until(once, what=what)
+        except AssertionError as e:
+            raise AssertionError("%s; last read: %s" % (e,
+                json.dumps(last[0], indent=1)))
+
+
+class TestPyAttach(Scenes):
+    """Every scene but the GIL waiter."""
+
+    def run_one(self, exe):
+        gw.need(self, PYATTACH)
+        with gw.tempdir() as tmp:
+            p, rec = self.scene(exe, tmp)
+            with p:
+                tids = {n: w["native"] for n, w in rec["info"].items()}
+
+                def settled(doc):
+                    t = by_name(doc)
+                    return all(t.get(n, {}).get("waits") for n in
+                        ("abba-1", "abba-2", "rwaiter", "qwaiter")) and \
+                        doc["gil"]["holder_tid"] == tids["holder"]
+                doc = self.read_until(p.p.pid, settled, "every wait seen")
+            self.check(doc, rec, p.p.pid)
+
+    def check(self, doc, rec, pid):
+        ver = rec["version"]
+        self.assertEqual(doc["version"], "%d.%d.%d" % tuple(ver))
+        tids = {n: w["native"] for n, w in rec["info"].items()}
+        t = by_name(doc)
+
+        # Every thread, by threading's name, with its kernel TID.
+        self.assertEqual(set(t), set(tids) | {"MainThread"})
+        for name, tid in tids.items():
+            self.assertEqual(t[name]["tid"], tid, name)
+        self.assertEqual(t["MainThread"]["tid"], pid)
+
+        # The GIL: held by the spinner, nobody waits for it.
+        self.assertEqual(doc["gil"]["locked"], 1)
+        self.assertEqual(doc["gil"]["holder_tid"], tids["holder"])
+        self.assertEqual([n for n, x in t.items() if x["gil_wait"]], [])
+
+        # Frames agree with the program's own sys._current_frames().
+        for name, want in rec["view"].items():
+            got = t[name]["frames"]
+            with self.subTest(frames=name):
+                self.assertTrue(all(f["flags"] == 0 for f in got), got)
+                if name == "holder":
+                    # Running while we read: the loop line varies.
+                    self.assertEqual(key(got[1:]), key(want[1:]))
+                    self.assertEqual(got[0]["function"], "spin")
+                    self.assertIn(got[0]["line"], (rec["marks"]["spin"],
+                        rec["marks"]["spin2"]))
+                else:
+                    self.assertEqual(key(got), key(want))
+        for name in ("abba-1", "abba-2"):
+            self.assertEqual(t[name]["frames"][0]["line"],
+                rec["marks"]["abba"])
+
+        # The Lock ABBA: each holds one through `with` (inferred) and
+        # waits for the other's: a cycle.
+        a, b = rec["A"], rec["B"]
+        for me, mine, other, theirs in (("abba-1", a, "abba-2", b),
+                ("abba-2", b, "abba-1", a)):
+            with self.subTest(abba=me):
+                x = t[me]
+                self.assertEqual([(int(h["lock"], 16), h["kind"],
+                    h["inferred"]) for h in x["held"]],
+                    [(mine, "Lock", True)])
+                w = x["waits"]
+                self.assertEqual((int(w["lock"], 16), w["kind"],
+                    w["locked"]), (theirs, "Lock", 1))
+                self.assertEqual((w["holder_tid"], w["holder_inferred"]),
+                    (tids[other], True))
+
+        # The RLock: its owner is recorded, not inferred.
+        w = t["rwaiter"]["waits"]
+        self.assertEqual((int(w["lock"], 16), w["kind"]), (rec["R"],
+            "RLock"))
+        self.assertEqual((w["holder_tid"], w["holder_inferred"]),
+            (tids["rowner"], False))
+        self.assertEqual([(int(h["lock"], 16), h["kind"])
+            for h in t["rowner"]["held"]], [(rec["R"], "RLock")])
+
+        # A Queue: its Condition is named; the waiter lock it blocks on
+        # has no owner anyone could name.
+        q = t["qwaiter"]
+        self.assertEqual((q["py_wait"]["kind"], q["py_wait"]["type"],
+            q["py_wait"]["via_type"], q["py_wait"]["via_attr"]),
+            ("notify", "Condition", "Queue", "not_empty"))
+        self.assertEqual((q["waits"]["kind"], q["waits"]["holder_tid"]),
+            ("Lock", 0))
+
+        # A join names the thread joined.
+        j = t["joiner"]["py_wait"]
+        self.assertEqual((j["kind"], j["joined_tid"]), ("join",
+            tids["joinee"]))
+
+        # Nobody else holds or waits for a Python lock.
+        for name in ("holder", "sleeper", "qwaiter", "joinee", "joiner",
+                "MainThread"):
+            self.assertEqual(t[name]["held"], [], name)
+        for name in ("holder", "sleeper", "MainThread"):
+            self.assertIsNone(t[name]["waits"], name)
+
+
+
+class TestPyAttachGil(Scenes):
+    """Two spinners: one holds the GIL, the other waits for it."""
+
+    def run_one(self, exe):
+        gw.need(self, PYATTACH)
+        with gw.tempdir() as tmp:
+            p, rec = self.scene(exe, tmp, "gil2")
+            with p:
+                tids = {n: w["native"] for n, w in rec["info"].items()}
+
+                def two(doc):
+                    t = by_name(doc)
+                    waiting = [n for n, x in t.items() if x["gil_wait"]]
+                    holder = [n for n in tids
+                        if tids[n] == doc["gil"]["holder_tid"]]
+                    return len(waiting) == 1 and holder and \
+                        waiting != holder and waiting[0] in tids
+                doc = self.read_until(p.p.pid, two,
+                    "one spinner holding the GIL, the other waiting")
+        t = by_name(doc)
+        self.assertEqual(doc["gil"]["locked"], 1)
+        self.assertEqual(sorted(n for n, x in t.items()
+            if x["gil_wait"] or tids.get(n) == doc["gil"]["holder_tid"]),
+            ["spin-a", "spin-b"])
+
+
+class TestDumpPython(Scenes):
+    """`gilwatch dump --no-stacks PID` on the scenes: the same facts in
+    the shared report (names, the GIL holder, Python lock owners) and
+    the Lock ABBA as a deadlock (exit 86)."""
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH)
+        with gw.tempdir() as tmp:
+            p, rec = self.scene(exe, tmp)
+            tids = {n: w["native"] for n, w in rec["info"].items()}
+            with p:
+                def settled():
+                    r = gw.run([gw.GILWATCH, "dump", "--format=json",
+                        "--no-stacks", str(p.p.pid)])
+                    docs = gw.parse_json_docs(r.stdout)
+                    if r.returncode != gw.DEADLOCK_STATUS or not docs:
+                        return None
+                    t = {x["name"]: x for x in docs[-1]["threads"]}
+                    w = gw.waiting(t.get("rwaiter", {}))
+                    return docs[-1] if w and w["owners"] and \
+                        gw.gil_state(t["holder"]) == "holds" else None
+                doc = gw.poll_until(settled, what="the ABBA and the RLock "
+                    "wait in a dump")
+        t = {x["name"]: x for x in doc["threads"]}
+        self.assertEqual({n: t[n]["tid"] for n in tids}, tids)
+        self.assertEqual(gw.gil_state(t["holder"]), "holds")
+        self.assertEqual(gw.waiting(t["rwaiter"])["owners"],
+            [tids["rowner"]])
+        cycles = gw.deadlocks(doc)
+        self.assertEqual(len(cycles), 1, cycles)
+        self.assertEqual(sorted((l["tid"], l["held_by"])
+            for l in cycles[0]), sorted([(tids["abba-1"], tids["abba-2"]),
+            (tids["abba-2"], tids["abba-1"])]))
+        for name in ("abba-1", "abba-2"):
+            self.assertTrue(t[name]["waiting_for"]["inferred"], name)
+
+
+gw.add_interpreter_tests(TestPyAttach)
+gw.add_interpreter_tests(TestPyAttachGil)
+gw.add_interpreter_tests(TestDumpPython)
+
+
+class TestPyAttachRefusals(unittest.TestCase):
+    def test_not_python(self):
+        """A process with no CPython in it: the reason, exit 1."""
+        gw.need(self, PYATTACH)
+        with gw.tempdir() as tmp, gw.Proc(["sleep", "600"], tmp,
+                ready=False, hold=False) as p:
+            r = gw.run([PYATTACH, str(p.p.pid)])
+        self.assertEqual(r.returncode, 1, r)
+        self.assertTrue(json.loads(r.stdout)["error"].startswith(
+            "not CPython"), r)
+
+    def test_no_process(self):
+        gw.need(self, PYATTACH)
+        r = gw.run([PYATTACH, "999999999"])
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("/proc/999999999/maps", json.loads(r.stdout)["error"])
+
+
+if __name__ == "__main__":
+    unittest.main()
