@@ -503,18 +503,6 @@ stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
  * Symbolization.
  */
 
-/* Copy with truncation; dst always ends up terminated. */
-static void
-copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /*
  * libdwfl keeps open the files it reads, for as long as the Dwfl lives,
  * and opens them without O_CLOEXEC: keep them out of what the program
@@ -664,37 +652,6 @@ sym_module(uintptr_t pc)
 	return module_at(sym_dwfl, pc);
 }
 
-static void
-describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym)
-{
-	const char *name, *main_file = NULL;
-	GElf_Off off;
-	GElf_Sym es;
-	Dwarf_Addr bias;
-	Dwfl_Line *line;
-	int lineno;
-
-	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
-	    NULL)) != NULL) {
-		copy_str(sym->function, sizeof sym->function, name);
-		sym->offset = off + (ip - pc);
-	}
-	/* Loads the ELF, if addrinfo has not, so the file name is known. */
-	(void)dwfl_module_getelf(mod, &bias);
-	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file,
-	    NULL);
-	if (main_file != NULL)
-		name = main_file;
-	if (name != NULL)
-		copy_str(sym->module, sizeof sym->module, name);
-	if ((line = dwfl_module_getsrc(mod, pc)) != NULL &&
-	    (name = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL,
-	    NULL)) != NULL && lineno > 0) {
-		copy_str(sym->file, sizeof sym->file, name);
-		sym->line = lineno;
-	}
-}
-
 static int
 describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 {
@@ -703,11 +660,11 @@ describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 	if (dladdr((void *)pc, &dli) == 0)
 		return -1;
 	if (dli.dli_sname != NULL && dli.dli_saddr != NULL) {
-		copy_str(sym->function, sizeof sym->function, dli.dli_sname);
+		symbol_copy(sym->function, sizeof sym->function, dli.dli_sname);
 		sym->offset = ip - (uintptr_t)dli.dli_saddr;
 	}
 	if (dli.dli_fname != NULL)
-		copy_str(sym->module, sizeof sym->module, dli.dli_fname);
+		symbol_copy(sym->module, sizeof sym->module, dli.dli_fname);
 	return 0;
 }
 
@@ -733,7 +690,7 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 		return 0;
 	}
 	if ((mod = sym_module(pc)) != NULL) {
-		describe(mod, pc, ip, sym);
+		symbol_describe(mod, pc, ip, sym);
 		if ((slot = cache_slot(ip)) != NULL) {
 			slot->ip = ip;
 			slot->is_return = is_return;

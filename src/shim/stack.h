@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "symbol.h"
+
 #define STACK_MAX_FRAMES	48	/* deeper stacks are marked truncated */
 
 struct stack {
@@ -56,13 +58,6 @@ int	stack_sampler_signal(void);
  */
 void	stack_sampler_disable(void);
 
-struct symbol {
-	char		function[256];	/* "" when unknown */
-	uintptr_t	offset;		/* ip - function start */
-	char		module[256];	/* "" when unknown */
-	char		file[256];	/* "" when no debug info */
-	int		line;		/* 0 when no debug info */
-};
 
 /*
  * Name the code at ip.  For return addresses (every frame but the
