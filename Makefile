@@ -20,14 +20,14 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -ldl -pthread
-CLI_LIBS  := -lncursesw -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -ldl -pthread
+CLI_LIBS  := -lncursesw -ldw -lelf -pthread
 
 B := build
 
 COMMON_SRC := $(wildcard src/common/*.c)
 # Reading a process (CPython, glibc's lock words) over one memory source:
-# the shim reads its own process, the command another one.
+# the shim reads its own process, the command another one or a core file.
 READER_SRC := $(wildcard src/reader/*.c)
 SHIM_SRC   := $(wildcard src/shim/*.c)
 # hook-*.c and shim.c interpose libc; everything else is plain logic that
@@ -149,6 +149,12 @@ PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(READER_SRC))
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldl -Wl,-z,defs
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldw -lelf -ldl -Wl,-z,defs
 
-all: $(B)/tests/pyprobe.so
+# A core file read through the readers alone, for
+# tests/integration/test_core.py.
+$(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(PY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -ldl -pthread
+
+all: $(B)/tests/pyprobe.so $(B)/tests/coreprobe

@@ -1,5 +1,5 @@
 /*
- * The memory source (mem.h): this process or another one.
+ * The memory source (mem.h): this process, another one, or a core file.
  *
  * process_vm_readv() copies through the kernel and answers EFAULT for
  * unmapped memory instead of raising SIGSEGV, for our own pid as for
@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "mem.h"
 #include "ulock.h"
 
@@ -28,6 +29,7 @@ static pid_t	self_pid(void);
 
 static atomic_int mode = MEM_VM;
 static atomic_int target;		/* another process read, or 0 */
+static struct core *_Atomic core_src;	/* a core file read, or NULL */
 static atomic_int last_error;		/* its last refusal */
 
 static struct {
@@ -183,6 +185,7 @@ self_pid(void)
 void
 mem_source_self(void)
 {
+	atomic_store(&core_src, NULL);
 	atomic_store(&target, 0);
 	atomic_store(&last_error, 0);
 }
@@ -190,22 +193,40 @@ mem_source_self(void)
 void
 mem_source_pid(pid_t pid)
 {
+	atomic_store(&core_src, NULL);
 	atomic_store(&target, pid == self_pid() ? 0 : pid);
 	atomic_store(&last_error, 0);
+}
+
+void
+mem_source_core(struct core *c)
+{
+	atomic_store(&target, 0);
+	atomic_store(&last_error, 0);
+	atomic_store(&core_src, c);
+}
+
+struct core *
+mem_source_core_of(void)
+{
+	return atomic_load(&core_src);
 }
 
 pid_t
 mem_source_target(void)
 {
+	struct core *c = atomic_load(&core_src);
 	pid_t pid = atomic_load(&target);
 
+	if (c != NULL)
+		return core_pid(c);
 	return pid != 0 ? pid : self_pid();
 }
 
 int
 mem_source_outside(void)
 {
-	return atomic_load(&target) != 0;
+	return atomic_load(&target) != 0 || atomic_load(&core_src) != NULL;
 }
 
 int
@@ -217,6 +238,7 @@ mem_error(void)
 int
 mem_read(uintptr_t addr, void *buf, size_t len)
 {
+	struct core *c = atomic_load_explicit(&core_src, memory_order_relaxed);
 	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
 	int rv, saved = errno;
 
@@ -225,7 +247,9 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 	/* The first page is never mapped; a wrapped range never valid. */
 	if (addr < 4096 || addr + len < addr)
 		return -1;
-	if (pid != 0)
+	if (c != NULL)
+		rv = core_read(c, addr, buf, len);
+	else if (pid != 0)
 		rv = read_vm(pid, addr, buf, len);
 	else if (atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM)
 		rv = read_vm(self_pid(), addr, buf, len);

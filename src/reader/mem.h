@@ -11,10 +11,12 @@
  *   another one    gilwatch dump/top reading a process from outside,
  *                  through process_vm_readv (a ptrace-attach permission
  *                  check, but nothing is stopped);
- *   a core file    (not yet).
+ *   a core file    gilwatch dump --core: the core's segments, and the
+ *                  mapped files for what it left out (core.h).
  *
  * mem_read() is safe from any thread and from a signal handler; it never
- * faults: an address that cannot be read answers -1.
+ * faults: an address that cannot be read answers -1.  (A core is read
+ * with open and pread only, both async-signal-safe.)
  */
 #ifndef GW_MEM_H
 #define GW_MEM_H
@@ -23,16 +25,28 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct core;
+
 /* Read this process (the default). */
 void	mem_source_self(void);
 
 /* Read process pid from outside.  The first failing read says why. */
 void	mem_source_pid(pid_t pid);
 
-/* The process read: our own pid for this process. */
+/*
+ * Read the core c (core.h) until another source is chosen; c must stay
+ * open until then.  A core's reads fail only for memory neither the
+ * core nor its mapped files hold: mem_error() stays 0.
+ */
+void	mem_source_core(struct core *c);
+
+/* The core read, or NULL when the source is a process. */
+struct core *mem_source_core_of(void);
+
+/* The process read: our own pid for this process, a core's pid. */
 pid_t	mem_source_target(void);
 
-/* Nonzero when the source is another process. */
+/* Nonzero when the source is another process, or a core file. */
 int	mem_source_outside(void);
 
 /*
