@@ -153,7 +153,10 @@ $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 
 # A core file read through the readers alone, for
 # tests/integration/test_core.py.
-$(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(PY_OBJ)
+CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
+	src/reader/mem.c src/reader/symname.c)
+
+$(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -ldl -pthread
 

@@ -37,6 +37,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "core.h"
+#include "mem.h"
 
 #define PRSTATUS_CURSIG	12
 #define PRSTATUS_PID	32
@@ -97,6 +98,7 @@ struct core {
 	int		 nbk;
 	char		*exe_arg;
 
+	struct mem_reader source;	/* mem_source_core */
 	Dwfl		*dwfl;
 };
 
@@ -691,6 +693,21 @@ core_read(struct core *c, uintptr_t addr, void *buf, size_t len)
 	return 0;
 }
 
+static int
+read_source(void *ctx, uintptr_t addr, void *buf, size_t len)
+{
+	return core_read(ctx, addr, buf, len);
+}
+
+void
+mem_source_core(struct core *c)
+{
+	c->source.read = read_source;
+	c->source.ctx = c;
+	c->source.pid = c->pid;
+	mem_source_reader(&c->source);
+}
+
 /*
  * Native stacks, by libdw.  Separate debug files are looked for by
  * build ID only, as in the shim: no network lookup.
@@ -763,17 +780,14 @@ int
 core_symbolize(struct core *c, uintptr_t ip, int is_return,
     struct symbol *sym)
 {
-	Dwfl_Module *mod;
-	Dwarf_Addr start, end;
 	uintptr_t pc = is_return && ip > 0 ? ip - 1 : ip;
+	Dwfl_Module *mod;
 	Dwfl *dw;
 
 	memset(sym, 0, sizeof(*sym));
 	if ((dw = core_dwfl(c, NULL, 0)) == NULL ||
-	    (mod = dwfl_addrmodule(dw, pc)) == NULL ||
-	    dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL,
-	    NULL) == NULL || pc < start || pc >= end)
+	    (mod = symname_module_at(dw, pc)) == NULL)
 		return -1;
-	symbol_describe(mod, pc, ip, sym);
+	symname_describe(mod, pc, ip, sym);
 	return 0;
 }

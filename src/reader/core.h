@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "symbol.h"
+#include "symname.h"
 
 #define CORE_WHY_MAX	256	/* an error message, with NUL */
 
@@ -86,6 +86,12 @@ int		 core_nfiles(const struct core *);
 const struct core_file *core_file(const struct core *, int i);
 
 /*
+ * Make every mem_read() (mem.h), and so every reader, read c until
+ * another source is chosen.  c must stay open until then.
+ */
+void		 mem_source_core(struct core *c);
+
+/*
  * Copy len bytes at addr of the process into buf: 0, or -1 when any of
  * them is in no segment and no readable mapped file (mem_read's
  * contract).  Thread safe.
@@ -104,7 +110,7 @@ int		 core_read(struct core *, uintptr_t addr, void *buf,
 int		 core_stack(struct core *, pid_t tid, uintptr_t *ip, int max,
 		    char *why, size_t whylen);
 
-/* Name the code at ip, as stack_symbolize does for this process. */
+/* Name the code at ip as the shim names its own frames (symname.h). */
 int		 core_symbolize(struct core *, uintptr_t ip, int is_return,
 		    struct symbol *);
 

@@ -17,7 +17,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "core.h"
 #include "mem.h"
 #include "ulock.h"
 
@@ -29,7 +28,7 @@ static pid_t	self_pid(void);
 
 static atomic_int mode = MEM_VM;
 static atomic_int target;		/* another process read, or 0 */
-static struct core *_Atomic core_src;	/* a core file read, or NULL */
+static const struct mem_reader *_Atomic reader;	/* a core, or NULL */
 static atomic_int last_error;		/* its last refusal */
 
 static struct {
@@ -185,7 +184,7 @@ self_pid(void)
 void
 mem_source_self(void)
 {
-	atomic_store(&core_src, NULL);
+	atomic_store(&reader, NULL);
 	atomic_store(&target, 0);
 	atomic_store(&last_error, 0);
 }
@@ -193,40 +192,34 @@ mem_source_self(void)
 void
 mem_source_pid(pid_t pid)
 {
-	atomic_store(&core_src, NULL);
+	atomic_store(&reader, NULL);
 	atomic_store(&target, pid == self_pid() ? 0 : pid);
 	atomic_store(&last_error, 0);
 }
 
 void
-mem_source_core(struct core *c)
+mem_source_reader(const struct mem_reader *r)
 {
 	atomic_store(&target, 0);
 	atomic_store(&last_error, 0);
-	atomic_store(&core_src, c);
-}
-
-struct core *
-mem_source_core_of(void)
-{
-	return atomic_load(&core_src);
+	atomic_store(&reader, r);
 }
 
 pid_t
 mem_source_target(void)
 {
-	struct core *c = atomic_load(&core_src);
+	const struct mem_reader *r = atomic_load(&reader);
 	pid_t pid = atomic_load(&target);
 
-	if (c != NULL)
-		return core_pid(c);
+	if (r != NULL)
+		return r->pid;
 	return pid != 0 ? pid : self_pid();
 }
 
 int
 mem_source_outside(void)
 {
-	return atomic_load(&target) != 0 || atomic_load(&core_src) != NULL;
+	return atomic_load(&target) != 0 || atomic_load(&reader) != NULL;
 }
 
 int
@@ -238,7 +231,8 @@ mem_error(void)
 int
 mem_read(uintptr_t addr, void *buf, size_t len)
 {
-	struct core *c = atomic_load_explicit(&core_src, memory_order_relaxed);
+	const struct mem_reader *r = atomic_load_explicit(&reader,
+	    memory_order_acquire);
 	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
 	int rv, saved = errno;
 
@@ -247,8 +241,8 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 	/* The first page is never mapped; a wrapped range never valid. */
 	if (addr < 4096 || addr + len < addr)
 		return -1;
-	if (c != NULL)
-		rv = core_read(c, addr, buf, len);
+	if (r != NULL)
+		rv = r->read(r->ctx, addr, buf, len);
 	else if (pid != 0)
 		rv = read_vm(pid, addr, buf, len);
 	else if (atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM)

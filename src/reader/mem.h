@@ -12,7 +12,8 @@
  *                  through process_vm_readv (a ptrace-attach permission
  *                  check, but nothing is stopped);
  *   a core file    gilwatch dump --core: the core's segments, and the
- *                  mapped files for what it left out (core.h).
+ *                  mapped files for what it left out (core.h:
+ *                  mem_source_core, through mem_source_reader).
  *
  * mem_read() is safe from any thread and from a signal handler; it never
  * faults: an address that cannot be read answers -1.  (A core is read
@@ -25,8 +26,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct core;
-
 /* Read this process (the default). */
 void	mem_source_self(void);
 
@@ -34,14 +33,17 @@ void	mem_source_self(void);
 void	mem_source_pid(pid_t pid);
 
 /*
- * Read the core c (core.h) until another source is chosen; c must stay
- * open until then.  A core's reads fail only for memory neither the
- * core nor its mapped files hold: mem_error() stays 0.
+ * Read through r until another source is chosen; r must live until
+ * then.  A core file is one (core.h: mem_source_core sets it), so that
+ * this file needs nothing of ELF.  r->read has mem_read's contract;
+ * its failures leave mem_error() at 0.
  */
-void	mem_source_core(struct core *c);
-
-/* The core read, or NULL when the source is a process. */
-struct core *mem_source_core_of(void);
+struct mem_reader {
+	int	(*read)(void *ctx, uintptr_t addr, void *buf, size_t len);
+	void	*ctx;
+	pid_t	 pid;		/* mem_source_target() */
+};
+void	mem_source_reader(const struct mem_reader *r);
 
 /* The process read: our own pid for this process, a core's pid. */
 pid_t	mem_source_target(void);

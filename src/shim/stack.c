@@ -29,6 +29,7 @@
 
 #include "real.h"
 #include "stack.h"
+#include "symname.h"
 #include "thread.h"
 #include "ulock.h"
 
@@ -503,47 +504,6 @@ stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms)
  * Symbolization.
  */
 
-/*
- * libdwfl keeps open the files it reads, for as long as the Dwfl lives,
- * and opens them without O_CLOEXEC: keep them out of what the program
- * execs.
- */
-static int
-cloexec(int fd)
-{
-	if (fd >= 0)
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-}
-
-static int
-find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
-    Dwarf_Addr base, char **file_name, Elf **elfp)
-{
-	return cloexec(dwfl_linux_proc_find_elf(mod, userdata, modname, base,
-	    file_name, elfp));
-}
-
-/*
- * Separate debug files are looked for by build ID only, where
- * distribution debug packages put them.  dwfl_standard_find_debuginfo
- * would, failing that, dlopen libdebuginfod and libcurl and perhaps
- * fetch over the network, from inside the program being watched.
- */
-static int
-find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-    Dwarf_Addr base, const char *file, const char *debuglink,
-    GElf_Word crc, char **debugname)
-{
-	return cloexec(dwfl_build_id_find_debuginfo(mod, userdata, modname,
-	    base, file, debuglink, crc, debugname));
-}
-
-static const Dwfl_Callbacks sym_callbacks = {
-	.find_elf = find_elf,
-	.find_debuginfo = find_debuginfo,
-};
-
 /* (Re)read the module list; modules still mapped keep what they loaded. */
 static int
 report_modules(Dwfl *dw)
@@ -562,7 +522,7 @@ sym_open(void)
 {
 	Dwfl *dw;
 
-	if ((dw = dwfl_begin(&sym_callbacks)) == NULL)
+	if ((dw = dwfl_begin(&symname_callbacks)) == NULL)
 		return NULL;
 	if (report_modules(dw) != 0) {
 		dwfl_end(dw);
@@ -611,20 +571,6 @@ sym_close(void)
 		memset(sym_cache, 0, SYM_CACHE * sizeof *sym_cache);
 }
 
-/* dwfl_addrmodule, but past the last module it answers that module. */
-static Dwfl_Module *
-module_at(Dwfl *dw, uintptr_t pc)
-{
-	Dwfl_Module *mod;
-	Dwarf_Addr start, end;
-
-	if ((mod = dwfl_addrmodule(dw, pc)) == NULL ||
-	    dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL,
-	    NULL) == NULL || pc < start || pc >= end)
-		return NULL;
-	return mod;
-}
-
 /*
  * The module holding pc.  One that is not known may have been loaded
  * since the last report: re-read the maps, but only when the dynamic
@@ -641,7 +587,7 @@ sym_module(uintptr_t pc)
 		sym_close();
 	if (sym_dwfl == NULL && (sym_dwfl = sym_open()) == NULL)
 		return NULL;
-	if ((mod = module_at(sym_dwfl, pc)) != NULL)
+	if ((mod = symname_module_at(sym_dwfl, pc)) != NULL)
 		return mod;
 	if (dladdr((void *)pc, &dli) == 0)
 		return NULL;
@@ -649,7 +595,7 @@ sym_module(uintptr_t pc)
 		sym_close();
 		return NULL;
 	}
-	return module_at(sym_dwfl, pc);
+	return symname_module_at(sym_dwfl, pc);
 }
 
 static int
@@ -660,11 +606,11 @@ describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 	if (dladdr((void *)pc, &dli) == 0)
 		return -1;
 	if (dli.dli_sname != NULL && dli.dli_saddr != NULL) {
-		symbol_copy(sym->function, sizeof sym->function, dli.dli_sname);
+		symname_copy(sym->function, sizeof sym->function, dli.dli_sname);
 		sym->offset = ip - (uintptr_t)dli.dli_saddr;
 	}
 	if (dli.dli_fname != NULL)
-		symbol_copy(sym->module, sizeof sym->module, dli.dli_fname);
+		symname_copy(sym->module, sizeof sym->module, dli.dli_fname);
 	return 0;
 }
 
@@ -690,7 +636,7 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 		return 0;
 	}
 	if ((mod = sym_module(pc)) != NULL) {
-		symbol_describe(mod, pc, ip, sym);
+		symname_describe(mod, pc, ip, sym);
 		if ((slot = cache_slot(ip)) != NULL) {
 			slot->ip = ip;
 			slot->is_return = is_return;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "symbol.h"
+#include "symname.h"
 
 #define STACK_MAX_FRAMES	48	/* deeper stacks are marked truncated */
 
@@ -57,7 +57,6 @@ int	stack_sampler_signal(void);
  * -ENOTSUP.
  */
 void	stack_sampler_disable(void);
-
 
 /*
  * Name the code at ip.  For return addresses (every frame but the

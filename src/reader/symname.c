@@ -1,0 +1,108 @@
+/*
+ * Naming code addresses with libdw, the same way for the shim (its own
+ * process) and the command (another process read from outside), so a
+ * frame reads "function+0xoff (file:line) in module" in both.
+ */
+#include <fcntl.h>
+#include <string.h>
+
+#include "symname.h"
+
+/* Copy with truncation; dst always ends up terminated. */
+void
+symname_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * libdwfl keeps open the files it reads, for as long as the Dwfl lives,
+ * and opens them without O_CLOEXEC: keep them out of what the program
+ * execs.
+ */
+static int
+cloexec(int fd)
+{
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
+static int
+find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+    Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	return cloexec(dwfl_linux_proc_find_elf(mod, userdata, modname, base,
+	    file_name, elfp));
+}
+
+/*
+ * Separate debug files are looked for by build ID only, where
+ * distribution debug packages put them.  dwfl_standard_find_debuginfo
+ * would, failing that, dlopen libdebuginfod and libcurl and perhaps
+ * fetch over the network, from inside the program being watched.
+ */
+static int
+find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+    Dwarf_Addr base, const char *file, const char *debuglink,
+    GElf_Word crc, char **debugname)
+{
+	return cloexec(dwfl_build_id_find_debuginfo(mod, userdata, modname,
+	    base, file, debuglink, crc, debugname));
+}
+
+const Dwfl_Callbacks symname_callbacks = {
+	.find_elf = find_elf,
+	.find_debuginfo = find_debuginfo,
+};
+
+/* dwfl_addrmodule, but past the last module it answers that module. */
+Dwfl_Module *
+symname_module_at(Dwfl *dw, uintptr_t pc)
+{
+	Dwfl_Module *mod;
+	Dwarf_Addr start, end;
+
+	if ((mod = dwfl_addrmodule(dw, pc)) == NULL ||
+	    dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL,
+	    NULL) == NULL || pc < start || pc >= end)
+		return NULL;
+	return mod;
+}
+
+
+void
+symname_describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym)
+{
+	const char *name, *main_file = NULL;
+	GElf_Off off;
+	GElf_Sym es;
+	Dwarf_Addr bias;
+	Dwfl_Line *line;
+	int lineno;
+
+	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
+	    NULL)) != NULL) {
+		symname_copy(sym->function, sizeof sym->function, name);
+		sym->offset = off + (ip - pc);
+	}
+	/* Loads the ELF, if addrinfo has not, so the file name is known. */
+	(void)dwfl_module_getelf(mod, &bias);
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file,
+	    NULL);
+	if (main_file != NULL)
+		name = main_file;
+	if (name != NULL)
+		symname_copy(sym->module, sizeof sym->module, name);
+	if ((line = dwfl_module_getsrc(mod, pc)) != NULL &&
+	    (name = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL,
+	    NULL)) != NULL && lineno > 0) {
+		symname_copy(sym->file, sizeof sym->file, name);
+		sym->line = lineno;
+	}
+}
