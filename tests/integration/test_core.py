@@ -123,7 +123,9 @@ class CoreCase(unittest.TestCase):
         self.assertIn("main", names(info.pid))
         return doc
 
-    def test_gcore(self):
+    def gcore(self):
+        """Start core_abba, take its core with gcore (skipped aloud
+        without gdb), kill it: (core path, sample info, what it said)."""
         if shutil.which("gcore") is None:
             print("skip: gcore not installed (gdb)")
             self.skipTest("gcore not installed")
@@ -133,6 +135,10 @@ class CoreCase(unittest.TestCase):
             r = gw.run(["gcore", "-o", base, str(info.pid)])
             core = "%s.%d" % (base, info.pid)
             self.assertTrue(os.path.isfile(core), r)
+        return core, info, lines
+
+    def test_gcore(self):
+        core, info, lines = self.gcore()
         self.check(core, info, lines, 0)
 
         # EXE given: the executable moved since is read from its new
@@ -187,22 +193,13 @@ class CoreCase(unittest.TestCase):
         self.refused(self.write("empty", b""), "empty")
         self.refused(self.write("noise", bytes(rnd.randrange(256)
             for _ in range(65536))), "noise")
-        self.refused(PROG, "an executable, not a core")
         self.assertIn("not an x86-64 core", self.refused(PROG, "exe"))
 
     def test_truncated_and_garbled(self):
         """Cut a real core short at every interesting place, and garble
         its notes: one line and exit 1 when nothing can be read, exit 0
         with failed reads when only memory is missing; never a crash."""
-        if shutil.which("gcore") is None:
-            print("skip: gcore not installed (gdb)")
-            self.skipTest("gcore not installed")
-        p, info, lines = self.start()
-        with p:
-            base = os.path.join(self.dir, "core")
-            r = gw.run(["gcore", "-o", base, str(info.pid)])
-            core = "%s.%d" % (base, info.pid)
-            self.assertTrue(os.path.isfile(core), r)
+        core, info, lines = self.gcore()
         with open(core, "rb") as f:
             data = f.read()
         phoff, phnum = struct.unpack_from("<Q", data, 32)[0], \
