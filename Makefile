@@ -28,7 +28,7 @@ B := build
 
 COMMON_SRC := $(wildcard src/common/*.c)
 # Reading a process (CPython, glibc's lock words) over one memory source:
-# the shim reads its own process, the command another one.
+# the shim reads its own process, the command another one or a core file.
 READER_SRC := $(wildcard src/reader/*.c)
 # The report formats, so that a dump from inside and one from outside
 # are written by the same code.
@@ -168,7 +168,7 @@ PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/reader/py-*.c) \
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -lelf -ldl -Wl,-z,defs
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ -ldw -lelf -ldl -Wl,-z,defs
 
 all: $(B)/tests/pyprobe.so
 
@@ -190,3 +190,14 @@ $(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
 	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
 
 all: $(B)/tests/pyattach
+
+# A core file read through the readers alone, for
+# tests/integration/test_core.py.
+CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
+	src/reader/mem.c src/reader/symname.c)
+
+$(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -ldl -pthread
+
+all: $(B)/tests/coreprobe

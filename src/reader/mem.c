@@ -1,5 +1,5 @@
 /*
- * The memory source (mem.h): this process or another one.
+ * The memory source (mem.h): this process, another one, or a core file.
  *
  * process_vm_readv() copies through the kernel and answers EFAULT for
  * unmapped memory instead of raising SIGSEGV, for our own pid as for
@@ -28,6 +28,7 @@ static pid_t	self_pid(void);
 
 static atomic_int mode = MEM_VM;
 static atomic_int target;		/* another process read, or 0 */
+static const struct mem_reader *_Atomic reader;	/* a core, or NULL */
 static atomic_int last_error;		/* its last refusal */
 
 static struct {
@@ -183,6 +184,7 @@ self_pid(void)
 void
 mem_source_self(void)
 {
+	atomic_store(&reader, NULL);
 	atomic_store(&target, 0);
 	atomic_store(&last_error, 0);
 }
@@ -190,22 +192,34 @@ mem_source_self(void)
 void
 mem_source_pid(pid_t pid)
 {
+	atomic_store(&reader, NULL);
 	atomic_store(&target, pid == self_pid() ? 0 : pid);
 	atomic_store(&last_error, 0);
+}
+
+void
+mem_source_reader(const struct mem_reader *r)
+{
+	atomic_store(&target, 0);
+	atomic_store(&last_error, 0);
+	atomic_store(&reader, r);
 }
 
 pid_t
 mem_source_target(void)
 {
+	const struct mem_reader *r = atomic_load(&reader);
 	pid_t pid = atomic_load(&target);
 
+	if (r != NULL)
+		return r->pid;
 	return pid != 0 ? pid : self_pid();
 }
 
 int
 mem_source_outside(void)
 {
-	return atomic_load(&target) != 0;
+	return atomic_load(&target) != 0 || atomic_load(&reader) != NULL;
 }
 
 int
@@ -217,6 +231,8 @@ mem_error(void)
 int
 mem_read(uintptr_t addr, void *buf, size_t len)
 {
+	const struct mem_reader *r = atomic_load_explicit(&reader,
+	    memory_order_acquire);
 	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
 	int rv, saved = errno;
 
@@ -225,7 +241,9 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 	/* The first page is never mapped; a wrapped range never valid. */
 	if (addr < 4096 || addr + len < addr)
 		return -1;
-	if (pid != 0)
+	if (r != NULL)
+		rv = r->read(r->ctx, addr, buf, len);
+	else if (pid != 0)
 		rv = read_vm(pid, addr, buf, len);
 	else if (atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM)
 		rv = read_vm(self_pid(), addr, buf, len);

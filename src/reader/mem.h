@@ -11,10 +11,13 @@
  *   another one    gilwatch dump/top reading a process from outside,
  *                  through process_vm_readv (a ptrace-attach permission
  *                  check, but nothing is stopped);
- *   a core file    (not yet).
+ *   a core file    gilwatch dump --core: the core's segments, and the
+ *                  mapped files for what it left out (core.h:
+ *                  mem_source_core, through mem_source_reader).
  *
  * mem_read() is safe from any thread and from a signal handler; it never
- * faults: an address that cannot be read answers -1.
+ * faults: an address that cannot be read answers -1.  (A core is read
+ * with open and pread only, both async-signal-safe.)
  */
 #ifndef GW_MEM_H
 #define GW_MEM_H
@@ -29,10 +32,23 @@ void	mem_source_self(void);
 /* Read process pid from outside.  The first failing read says why. */
 void	mem_source_pid(pid_t pid);
 
-/* The process read: our own pid for this process. */
+/*
+ * Read through r until another source is chosen; r must live until
+ * then.  A core file is one (core.h: mem_source_core sets it), so that
+ * this file needs nothing of ELF.  r->read has mem_read's contract;
+ * its failures leave mem_error() at 0.
+ */
+struct mem_reader {
+	int	(*read)(void *ctx, uintptr_t addr, void *buf, size_t len);
+	void	*ctx;
+	pid_t	 pid;		/* mem_source_target() */
+};
+void	mem_source_reader(const struct mem_reader *r);
+
+/* The process read: our own pid for this process, a core's pid. */
 pid_t	mem_source_target(void);
 
-/* Nonzero when the source is another process. */
+/* Nonzero when the source is another process, or a core file. */
 int	mem_source_outside(void);
 
 /*

@@ -163,7 +163,7 @@ class Proc:
     manager: leaving kills whatever is still running."""
 
     def __init__(self, args, tmpdir, ready=True, hold=True, env=None,
-        name="proc"):
+        name="proc", cwd=None, preexec_fn=no_core):
         self.args = list(args)
         self.out_path = os.path.join(tmpdir, name + ".out")
         self.err_path = os.path.join(tmpdir, name + ".err")
@@ -186,7 +186,7 @@ class Proc:
             self.p = subprocess.Popen(self.args,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 env=env, pass_fds=keep, start_new_session=True,
-                preexec_fn=no_core)
+                cwd=cwd, preexec_fn=preexec_fn)
         for fd in child_fds:
             os.close(fd)
         self.returncode = None
@@ -217,7 +217,8 @@ class Proc:
             tail(self.stdout()), tail(self.stderr()))
 
     def wait_ready(self, timeout=TIMEOUT):
-        """Wait for "ready" on the ready pipe."""
+        """Wait for "ready" on the ready pipe; return what came before
+        it (the lines a program may say first), as text."""
         buf = b""
         end = time.monotonic() + timeout
         while b"ready\n" not in buf:
@@ -235,6 +236,7 @@ class Proc:
                     "ready: %s" % (self.p.returncode,
                     self.describe()))
             buf += chunk
+        return buf[:buf.index(b"ready\n")].decode(errors="replace")
 
     def release(self):
         if self.hold_w is not None:
