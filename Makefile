@@ -164,7 +164,7 @@ clean:
 # The CPython readers (src/reader/py-*.c) alone in a preloadable library,
 # for tests/integration/test_pyframes.py.
 PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/reader/py-*.c) \
-	src/reader/mem.c)
+	src/reader/mem.c src/reader/maps.c)
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
@@ -185,7 +185,7 @@ all: $(B)/tests/next_probe.so
 # as JSON, for tests/integration/test_pyattach.py.
 $(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
 		$(patsubst %.c,$(B)/cliobj/%.o,$(wildcard src/reader/py-*.c) \
-		src/reader/mem.c)
+		src/reader/mem.c src/reader/maps.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
 

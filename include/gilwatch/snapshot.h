@@ -181,6 +181,9 @@ enum gw_snapshot_source {
 				   not started under gilwatch: no hold or
 				   state times (their seconds are 0), no
 				   acquisition sites, no statistics */
+	GW_SOURCE_CORE,		/* gilwatch dump --core: read from a core
+				   file, as from outside, with no kernel
+				   states and nothing stopped */
 };
 
 struct gw_snapshot {
@@ -200,6 +203,9 @@ struct gw_snapshot {
 	double		 stopped_total_seconds;
 	const char *const *notes;	/* what could not be read, and why */
 	size_t		 nnotes;
+	/* From a core file (GW_SOURCE_CORE), else NULL and 0: */
+	const char	*core_file;	/* its path */
+	int		 core_signal;	/* the signal that killed it, 0 */
 };
 
 enum gw_format {

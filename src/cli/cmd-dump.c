@@ -1,7 +1,8 @@
 /*
  * gilwatch dump: ask the shim inside a running program for a dump, or,
  * for a program not started under gilwatch, read it from outside
- * (src/reader/outside.h) and write the same report.
+ * (src/reader/outside.h) and write the same report; with --core, read
+ * a core file the same way.
  *
  * When the socket cannot be reached, /proc tells which of the likely
  * reasons holds (no process, someone else's process, no shim, a shim that
@@ -20,6 +21,7 @@
 
 #include "args.h"
 #include "cli.h"
+#include "core.h"
 #include "format.h"
 #include "ipc.h"
 #include "opts.h"
@@ -35,14 +37,16 @@ static int	cmd_dump_exec(int, char **);
 const struct cmd_entry cmd_dump_entry = {
 	.name = "dump",
 	.usage = "[--format=text|json] [--no-stacks] "
-	    "[--locks [--sort=KEY] [--top=N] | --gil] PID",
+	    "[--locks [--sort=KEY] [--top=N] | --gil] "
+	    "{PID | --core CORE [EXE]}",
 	.summary = "Print the threads and locks of PID: asked of gilwatch "
-	    "in it, or read from outside.",
+	    "in it, or read from outside; or of a core file.",
 	.exec = cmd_dump_exec,
 };
 
 static const struct option cmd_dump_options[] = {
 	{ "format",	required_argument,	NULL, 'f' },
+	{ "core",	required_argument,	NULL, 'c' },
 	{ "locks",	no_argument,		NULL, 'l' },
 	{ "gil",	no_argument,		NULL, 'g' },
 	{ "no-stacks",	no_argument,		NULL, 'n' },
@@ -257,23 +261,15 @@ cmd_dump_request(int fd, pid_t pid, const char *req)
 }
 
 /*
- * Read pid from outside and write the report: 0, CLI_EXIT_DEADLOCK when
- * it shows a deadlock, CLI_EXIT_ERROR when it cannot be read.
+ * Write the report of s, and free it: 0, CLI_EXIT_DEADLOCK when it
+ * shows a deadlock, CLI_EXIT_ERROR when it cannot be written.
  */
 static int
-cmd_dump_outside(pid_t pid, int format, int flags)
+cmd_dump_report(struct gw_snapshot *s, int format)
 {
-	struct gw_snapshot *s;
 	struct out o;
-	char why[512];
 	int rv;
 
-	if (proc_may_read(pid) == -1)
-		return CLI_EXIT_ERROR;
-	if ((s = outside_snapshot(pid, flags, why, sizeof why)) == NULL) {
-		cli_error("%s", why);
-		return CLI_EXIT_ERROR;
-	}
 	out_init(&o);
 	if (format == GW_FORMAT_JSON)
 		report_json(&o, s);
@@ -289,6 +285,92 @@ cmd_dump_outside(pid_t pid, int format, int flags)
 	return rv;
 }
 
+/* Read pid from outside and write the report (cmd_dump_report). */
+static int
+cmd_dump_outside(pid_t pid, int format, int flags)
+{
+	struct gw_snapshot *s;
+	char why[512];
+
+	if (proc_may_read(pid) == -1)
+		return CLI_EXIT_ERROR;
+	if ((s = outside_snapshot(pid, flags, why, sizeof why)) == NULL) {
+		cli_error("%s", why);
+		return CLI_EXIT_ERROR;
+	}
+	return cmd_dump_report(s, format);
+}
+
+/*
+ * The executable of a core must be readable: the core leaves out what
+ * the file holds (code, read-only data), and the stacks and CPython's
+ * symbols come from it.  0, or the exit status after saying why.
+ */
+static int
+cmd_dump_core_exe(struct core *c, const char *core, const char *exe)
+{
+	const char *path = core_exe(c);
+	int i;
+
+	if (path == NULL) {
+		cli_error("%s names no executable (no file mapping holds its "
+		    "entry point): give the program's path as EXE", core);
+		return CLI_EXIT_ERROR;
+	}
+	for (i = 0; i < core_nfiles(c); i++)
+		if (core_file(c, i)->path == path)
+			break;
+	if (core_file_usable(c, i))
+		return 0;
+	if (exe != NULL && access(exe, R_OK) == -1) {
+		cli_error("EXE %s: %s", exe, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (exe != NULL) {
+		cli_error("EXE %s is not the program that dumped %s (its "
+		    "first page differs from the core's copy): give that "
+		    "program's path", exe, core);
+		return CLI_EXIT_USAGE;
+	}
+	if (access(path, R_OK) == -1)
+		cli_error("%s: the executable %s is not there (%s): give its "
+		    "path as EXE", core, path, strerror(errno));
+	else
+		cli_error("%s: the executable %s changed since the core was "
+		    "dumped (its first page differs): give the program that "
+		    "dumped it as EXE", core, path);
+	return CLI_EXIT_ERROR;
+}
+
+/* Read a core file and write the report (cmd_dump_report). */
+static int
+cmd_dump_core(const char *core, const char *exe, int format, int flags)
+{
+	struct gw_snapshot *s;
+	struct core *c;
+	char why[512];
+	int rv;
+
+	if ((c = core_open(core, exe, why, sizeof why)) == NULL) {
+		cli_error("cannot read the core file %s (give a core dumped by "
+		    "the kernel or by gcore)", why);
+		return CLI_EXIT_ERROR;
+	}
+	if ((rv = cmd_dump_core_exe(c, core, exe)) != 0) {
+		core_close(c);
+		return rv;
+	}
+	if ((s = outside_core_snapshot(c, core, flags, why,
+	    sizeof why)) == NULL) {
+		cli_error("%s: %s", core, why);
+		core_close(c);
+		return CLI_EXIT_ERROR;
+	}
+	rv = cmd_dump_report(s, format);
+	core_close(c);
+	return rv;
+}
+
 static int
 cmd_dump_exec(int argc, char **argv)
 {
@@ -298,7 +380,7 @@ cmd_dump_exec(int argc, char **argv)
 	gid_t gid;
 	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, gil = 0, top = 0;
 	int flags = 0;
-	const char *sort = "-";
+	const char *sort = "-", *core = NULL;
 	char req[64];
 
 	optind = 0;
@@ -314,6 +396,9 @@ cmd_dump_exec(int argc, char **argv)
 			if ((format = opts_format(optarg, &errstr)) == -1)
 				return cli_usage_error(&cmd_dump_entry,
 				    "--format=%s: %s", optarg, errstr);
+			break;
+		case 'c':
+			core = optarg;
 			break;
 		case 'l':
 			locks = 1;
@@ -337,6 +422,19 @@ cmd_dump_exec(int argc, char **argv)
 				    "--top=%s: %s", optarg, errstr);
 			break;
 		}
+	}
+	if (core != NULL) {
+		if (locks || gil)
+			return cli_usage_error(&cmd_dump_entry, "--%s needs a "
+			    "process started under gilwatch run, not a core "
+			    "file: its statistics exist only inside it",
+			    locks ? "locks" : "gil");
+		if (argc - optind > 1)
+			return cli_usage_error(&cmd_dump_entry,
+			    "unexpected argument '%s' (--core takes CORE and "
+			    "at most an EXE)", argv[optind + 1]);
+		return cmd_dump_core(core, optind < argc ? argv[optind] :
+		    NULL, format, flags);
 	}
 	if (optind == argc)
 		return cli_usage_error(&cmd_dump_entry, "no PID given");

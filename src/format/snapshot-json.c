@@ -124,9 +124,14 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 		json_seconds(o, outside, t->gil_seconds);
 		out_puts(o, "}");
 	}
-	if (t->os_state != '\0') {
-		out_printf(o, ",\"os\":{\"state\":\"%c\",\"syscall\":",
-		    t->os_state);
+	/* A core has the system call but no kernel state: null. */
+	if (outside) {
+		out_puts(o, ",\"os\":{\"state\":");
+		if (t->os_state != '\0')
+			out_printf(o, "\"%c\"", t->os_state);
+		else
+			out_puts(o, "null");
+		out_puts(o, ",\"syscall\":");
 		out_json_str(o, t->os_syscall);
 		out_puts(o, "}");
 	} else
@@ -193,7 +198,7 @@ report_json(struct out *o, const struct gw_snapshot *s)
 		if (i)
 			out_puts(o, ",");
 		json_thread(o, &s->threads[i],
-		    s->source == GW_SOURCE_OUTSIDE);
+		    s->source != GW_SOURCE_INSIDE);
 	}
 	out_puts(o, "],\"deadlocks\":[");
 	for (i = 0; i < s->ndeadlocks; i++) {
@@ -202,13 +207,19 @@ report_json(struct out *o, const struct gw_snapshot *s)
 		json_deadlock(o, &s->deadlocks[i]);
 	}
 	out_printf(o, "],\"source\":\"%s\",\"stopped\":",
-	    s->source == GW_SOURCE_OUTSIDE ? "outside" : "inside");
-	if (s->source == GW_SOURCE_OUTSIDE)
+	    s->source == GW_SOURCE_OUTSIDE ? "outside" :
+	    s->source == GW_SOURCE_CORE ? "core" : "inside");
+	if (s->source != GW_SOURCE_INSIDE)
 		out_printf(o, "{\"threads\":%zu,\"max_seconds\":%.6f,"
 		    "\"total_seconds\":%.6f}", s->stopped_threads,
 		    s->stopped_max_seconds, s->stopped_total_seconds);
 	else
 		out_puts(o, "null");
+	if (s->source == GW_SOURCE_CORE) {
+		out_puts(o, ",\"core\":{\"file\":");
+		out_json_str(o, s->core_file);
+		out_printf(o, ",\"signal\":%d}", s->core_signal);
+	}
 	out_puts(o, ",\"notes\":[");
 	for (i = 0; i < s->nnotes; i++) {
 		if (i)

@@ -167,14 +167,16 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	    t->name != NULL ? t->name : "?", (int)t->tid,
 	    gw_thread_state_name(t->state));
 	/* From outside, no time is known: the kernel's view instead. */
-	if (s->source == GW_SOURCE_OUTSIDE && t->os_state != '\0')
+	if (s->source != GW_SOURCE_INSIDE && t->os_state != '\0')
 		out_printf(o, " (kernel state %c%s%s)", t->os_state,
 		    t->os_syscall != NULL ? ", in " : "",
 		    t->os_syscall != NULL ? t->os_syscall : "");
-	else if (s->source != GW_SOURCE_OUTSIDE)
+	else if (s->source != GW_SOURCE_INSIDE && t->os_syscall != NULL)
+		out_printf(o, " (in %s)", t->os_syscall);
+	else if (s->source == GW_SOURCE_INSIDE)
 		out_printf(o, " for %.3fs", t->state_seconds);
 	if ((t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING) &&
-	    s->source == GW_SOURCE_OUTSIDE)
+	    s->source != GW_SOURCE_INSIDE)
 		out_printf(o, ", %s the GIL", t->gil == GW_GIL_HOLDING ?
 		    "holds" : "waits for");
 	else if (t->gil == GW_GIL_HOLDING || t->gil == GW_GIL_WAITING)
@@ -242,27 +244,41 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 
 /*
  * What a reader from outside could not know, and what it stopped: the
- * header of a dump of a process not started under gilwatch.
+ * header of a dump of a process not started under gilwatch, or of a
+ * core file.
  */
 static void
 text_outside(struct out *o, const struct gw_snapshot *s)
 {
 	size_t i;
 
-	out_puts(o, "Read from outside: the process was not started under "
-	    "gilwatch, so there are\nno hold or wait times, no acquisition "
-	    "sites, no statistics, and a lock is\nseen only when a thread "
-	    "waits for it.\n");
+	if (s->source == GW_SOURCE_CORE) {
+		out_printf(o, "Read from the core file %s", s->core_file);
+		if (s->core_signal != 0)
+			out_printf(o, ", dumped on signal %d (%s)",
+			    s->core_signal, strsignal(s->core_signal));
+		else
+			out_puts(o, ", taken while the process ran (gcore)");
+		out_puts(o, ":\nthere are no kernel thread states, no thread "
+		    "names but the main thread's\n(a core records only the "
+		    "process name), no hold or wait times, no\nacquisition "
+		    "sites, no statistics, and a lock is seen only when a "
+		    "thread\nwaits for it.\n");
+	} else
+		out_puts(o, "Read from outside: the process was not started "
+		    "under gilwatch, so there are\nno hold or wait times, no "
+		    "acquisition sites, no statistics, and a lock is\nseen "
+		    "only when a thread waits for it.\n");
 	for (i = 0; i < s->nnotes; i++)
 		out_printf(o, "%s\n", s->notes[i]);
-	if (s->stopped_threads == 0)
-		out_puts(o, "Nothing was stopped.\n");
-	else
+	if (s->stopped_threads > 0)
 		out_printf(o, "Stopped %zu thread%s to unwind native stacks: "
 		    "%.3f ms at most, %.3f ms in all.\n", s->stopped_threads,
 		    s->stopped_threads == 1 ? "" : "s",
 		    s->stopped_max_seconds * 1e3,
 		    s->stopped_total_seconds * 1e3);
+	else if (s->source == GW_SOURCE_OUTSIDE)
+		out_puts(o, "Nothing was stopped.\n");	/* a core: nothing to */
 	out_puts(o, "\n");
 }
 
@@ -281,7 +297,7 @@ report_text(struct out *o, const struct gw_snapshot *s)
 	    s->reason == GW_REASON_STALL ? "stall report" : "thread dump",
 	    (int)s->pid, s->command != NULL ? s->command : "?",
 	    when, s->nthreads, s->nthreads == 1 ? "" : "s");
-	if (s->source == GW_SOURCE_OUTSIDE)
+	if (s->source != GW_SOURCE_INSIDE)
 		text_outside(o, s);
 	if (s->reason == GW_REASON_STALL)
 		out_puts(o, "Every thread waits, with no timeout, for another "

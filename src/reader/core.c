@@ -656,6 +656,12 @@ backing_fd(struct core *c, int b)
 }
 
 int
+core_file_usable(struct core *c, int i)
+{
+	return i >= 0 && i < c->nfile && backing_fd(c, c->file_bk[i]) >= 0;
+}
+
+int
 core_read(struct core *c, uintptr_t addr, void *buf, size_t len)
 {
 	unsigned char *out = buf;

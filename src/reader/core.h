@@ -86,6 +86,13 @@ int		 core_nfiles(const struct core *);
 const struct core_file *core_file(const struct core *, int i);
 
 /*
+ * Can the file of mapping i be read for what the core leaves out: it
+ * opens, and its first page matches the core's copy (a file changed or
+ * replaced since, or another program given as exe, does not)?  1 or 0.
+ */
+int		 core_file_usable(struct core *, int i);
+
+/*
  * Make every mem_read() (mem.h), and so every reader, read c until
  * another source is chosen.  c must stay open until then.
  */

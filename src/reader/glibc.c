@@ -5,21 +5,18 @@
  * 2.36's nptl sources and measured live, and only that version is
  * accepted.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/futex.h>
 
 #include "gilwatch/snapshot.h"
 #include "glibc.h"
+#include "maps.h"
 #include "mem.h"
 #include "task.h"
 
@@ -60,65 +57,64 @@ _Static_assert(offsetof(pthread_rwlock_t, __data.__flags) == RW_FLAGS, "");
 #define COND_SIGNALS	40		/* __g_signals[0] in pthread_cond_t */
 #define COND_WREFS	36
 
-/* dev and inode of the libc.so.6 that pid maps, and its path. */
-static int
-mapped_libc(pid_t pid, unsigned *maj, unsigned *min, unsigned long *ino,
-    char *path, size_t len)
-{
-	char file[64], *line = NULL, *p;
-	size_t size = 0;
-	int found = 0;
-	FILE *fp;
+#define CHUNK		65536	/* bytes of libc read at a time */
 
-	snprintf(file, sizeof file, "/proc/%d/maps", (int)pid);
-	if ((fp = fopen(file, "re")) == NULL)
-		return -1;
-	while (!found && getline(&line, &size, fp) != -1) {
-		if ((p = strchr(line, '/')) == NULL ||
-		    strstr(p, "/libc.so.6") == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %lu", maj, min,
-		    ino) == 3) {
-			snprintf(path, len, "%s", p);
-			found = 1;
-		}
-	}
-	free(line);
-	fclose(fp);
-	return found ? 0 : -1;
+/* The first mapping of libc.so.6 in m, or NULL. */
+static const struct map *
+mapped_libc(const struct maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(maps_base(m->v[i].path), "libc.so.6") == 0)
+			return &m->v[i];
+	return NULL;
 }
 
-/* Does the file say "release version MAJOR.MINOR."? */
+/*
+ * Does the libc mapped as path say "release version MAJOR.MINOR." in
+ * its memory (read with mem_read, so a live process and a core alike)?
+ * 1, 0, or -1 when none of it could be read.
+ */
 static int
-file_is_version(const char *path, const char *want)
+libc_says_version(const struct maps *m, const char *path, const char *want)
 {
-	char needle[64];
-	struct stat st;
-	void *m;
-	int fd, ok = 0;
+	char needle[64], buf[CHUNK + 64];
+	size_t i, keep = 0, n, nlen, total;
+	uintptr_t a;
+	int readable = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || st.st_size <= 0 ||
-	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-	    0)) == MAP_FAILED) {
-		close(fd);
-		return -1;
+	nlen = (size_t)snprintf(needle, sizeof needle, "release version %s.",
+	    want);
+	for (i = 0; i < m->n; i++) {
+		if (strcmp(m->v[i].path, path) != 0)
+			continue;
+		keep = 0;
+		for (a = m->v[i].start; a < m->v[i].end; a += n) {
+			n = m->v[i].end - a < CHUNK ? m->v[i].end - a : CHUNK;
+			if (mem_read(a, buf + keep, n) == -1) {
+				keep = 0;
+				continue;
+			}
+			readable = 1;
+			total = keep + n;
+			if (memmem(buf, total, needle, nlen) != NULL)
+				return 1;
+			/* The string may straddle two reads: keep the tail. */
+			keep = total < nlen - 1 ? total : nlen - 1;
+			memmove(buf, buf + total - keep, keep);
+		}
 	}
-	snprintf(needle, sizeof needle, "release version %s.", want);
-	ok = memmem(m, (size_t)st.st_size, needle, strlen(needle)) != NULL;
-	munmap(m, (size_t)st.st_size);
-	close(fd);
-	return ok;
+	return readable ? 0 : -1;
 }
 
 int
-glibc_check(pid_t pid, char *why, size_t len)
+glibc_check(const struct maps *m, char *why, size_t len)
 {
-	char path[4096], ours[4096], root[4200], built[16];
-	unsigned tmaj, tmin, omaj, omin;
-	unsigned long tino, oino;
+	char built[16];
+	const struct map *libc, *mine;
+	struct maps self;
+	int same;
 
 	if (!GLIBC_KNOWN) {
 		snprintf(why, len, "gilwatch was built for a glibc or a "
@@ -127,30 +123,35 @@ glibc_check(pid_t pid, char *why, size_t len)
 		return -1;
 	}
 	snprintf(built, sizeof built, "%d.%d", __GLIBC__, __GLIBC_MINOR__);
-	if (mapped_libc(pid, &tmaj, &tmin, &tino, path, sizeof path) == -1) {
+	if ((libc = mapped_libc(m)) == NULL) {
 		snprintf(why, len, "no libc.so.6 mapped in process %d (a "
 		    "static program, or another C library): its lock words "
-		    "are not read", (int)pid);
+		    "are not read", (int)m->pid);
 		return -1;
 	}
-	if (strcmp(gnu_get_libc_version(), built) == 0 &&
-	    mapped_libc(getpid(), &omaj, &omin, &oino, ours,
-	    sizeof ours) == 0 && tmaj == omaj && tmin == omin && tino == oino)
-		return 0;
-	/* Another file: a container, a chroot, a private glibc. */
-	snprintf(root, sizeof root, "/proc/%d/root%s", (int)pid, path);
-	switch (file_is_version(root, built)) {
+	/* Our own file (same device and inode): nothing more to check. */
+	if (libc->ino != 0 && strcmp(gnu_get_libc_version(), built) == 0 &&
+	    maps_read_pid(getpid(), &self, why, len) == 0) {
+		mine = mapped_libc(&self);
+		same = mine != NULL && mine->dev_major == libc->dev_major &&
+		    mine->dev_minor == libc->dev_minor && mine->ino == libc->ino;
+		maps_free(&self);
+		if (same)
+			return 0;
+	}
+	/* Another file (a container, a chroot, a core): its own words. */
+	switch (libc_says_version(m, libc->path, built)) {
 	case 1:
 		return 0;
 	case 0:
 		snprintf(why, len, "process %d uses a glibc other than %s "
 		    "(%.200s), whose lock words gilwatch has not checked: "
-		    "they are not read", (int)pid, built, path);
+		    "they are not read", (int)m->pid, built, libc->path);
 		return -1;
 	default:
 		snprintf(why, len, "cannot read process %d's glibc (%.200s) "
 		    "to check its version: lock words are not read",
-		    (int)pid, path);
+		    (int)m->pid, libc->path);
 		return -1;
 	}
 }

@@ -24,14 +24,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct maps;
 struct task;
 
 /*
- * Can the lock words of pid be read with the layout we were built
- * against?  0, or -1 with why filled (not x86-64, a static program, a
- * glibc other than ours).
+ * Can the lock words of the process that maps m be read with the layout
+ * we were built against?  Its libc.so.6 is ours (same file), or says
+ * our version in its memory (mem_read: the current source, a live
+ * process or a core).  0, or -1 with why filled (not x86-64, a static
+ * program, a glibc other than ours).
  */
-int	glibc_check(pid_t pid, char *why, size_t len);
+int	glibc_check(const struct maps *m, char *why, size_t len);
 
 /* The tids of the process, sorted, for checking owner words. */
 struct glibc_tids {

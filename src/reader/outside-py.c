@@ -21,30 +21,18 @@
 #define PY_FRAMES	128	/* Python frames kept per thread */
 #define PY_HELD		16	/* locks held by `with` blocks, per thread */
 
-/* Does pid run CPython (a libpython, or an executable named python)? */
+/* Does it run CPython (a libpython, or an executable named python)? */
 static int
-looks_python(pid_t pid)
+looks_python(const struct maps *m)
 {
-	char path[64], exe[512], line[1024];
-	const char *base;
-	ssize_t n;
-	FILE *fp;
-	int found = 0;
+	size_t i;
 
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-	if ((n = readlink(path, exe, sizeof exe - 1)) > 0) {
-		exe[n] = '\0';
-		base = strrchr(exe, '/');
-		if (strncmp(base != NULL ? base + 1 : exe, "python", 6) == 0)
+	if (m->exe != NULL && strncmp(maps_base(m->exe), "python", 6) == 0)
+		return 1;
+	for (i = 0; i < m->n; i++)
+		if (strncmp(maps_base(m->v[i].path), "libpython3", 10) == 0)
 			return 1;
-	}
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof line, fp) != NULL)
-		found = strstr(line, "/libpython3") != NULL;
-	fclose(fp);
-	return found;
+	return 0;
 }
 
 /* One thread state, and what is read of it. */
@@ -249,9 +237,9 @@ py_outside_fill(struct outside *o)
 	struct collect c = { NULL, 0, 0, NULL };
 	char why[200];
 
-	if (!looks_python(o->pid))
+	if (!looks_python(o->maps))
 		return 0;
-	if (py_attach(o->pid, &rt, why, sizeof why) == -1) {
+	if (py_attach_maps(o->maps, &rt, why, sizeof why) == -1) {
 		snprintf(o->py_note, sizeof o->py_note, "CPython not read: "
 		    "%s.", why);
 		return 0;

@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "core.h"
 #include "frames.h"
 #include "gilwatch/snapshot.h"
 #include "mem.h"
@@ -50,41 +52,185 @@ add_note(struct osnap *s, const char *text)
 		s->notes[s->pub.nnotes++] = text;
 }
 
-static void
-fill_command(struct osnap *s, pid_t pid)
-{
-	char buf[512];
+/*
+ * Where the threads, their stacks and the mapped files come from: a
+ * live process (/proc, libdw stopping one thread at a time) or a core
+ * file (its notes, libdw over its memory).  The rest of the assembly is
+ * one path for both.
+ */
+struct source;
 
-	if (procstat_cmdline(pid, buf, sizeof buf) == 0)
-		s->pub.command = ostr(s, buf);
+struct source_ops {
+	int	 stops;		/* unwinding stops the threads */
+	/* Every thread, sorted by tid: the count, or -1 with why set. */
+	int	(*threads)(struct source *, struct task **, char *, size_t);
+	/* Ready to unwind: 0, or -1 with why set. */
+	int	(*stacks_open)(struct source *, char *, size_t);
+	int	(*stack)(struct source *, pid_t, struct unwind_stack *, char *,
+		    size_t);
+	int	(*name)(struct source *, uintptr_t ip, int is_return,
+		    struct symbol *);
+	void	(*stacks_close)(struct source *);
+};
+
+struct source {
+	const struct source_ops *ops;
+	pid_t		 pid;
+	struct core	*core;		/* a core's */
+	struct unwind	*u;		/* a live process's, once open */
+	struct maps	 maps;
+	int		 stacks;	/* stacks_open succeeded */
+};
+
+static int
+live_threads(struct source *src, struct task **tasks, char *why,
+    size_t len)
+{
+	int n;
+
+	if ((n = task_list(src->pid, tasks)) == -1)
+		snprintf(why, len, "cannot read the threads of process %d: "
+		    "%s", (int)src->pid, strerror(errno));
+	return n;
+}
+
+static int
+live_stacks_open(struct source *src, char *why, size_t len)
+{
+	return (src->u = unwind_open(src->pid, why, len)) != NULL ? 0 : -1;
+}
+
+static int
+live_stack(struct source *src, pid_t tid, struct unwind_stack *st,
+    char *why, size_t len)
+{
+	return unwind_thread(src->u, tid, st, why, len);
+}
+
+static int
+live_name(struct source *src, uintptr_t ip, int is_return,
+    struct symbol *sym)
+{
+	return unwind_name(src->u, ip, is_return, sym);
+}
+
+static void
+live_stacks_close(struct source *src)
+{
+	unwind_close(src->u);
+	src->u = NULL;
+}
+
+static const struct source_ops live_ops = {
+	1, live_threads, live_stacks_open, live_stack, live_name,
+	live_stacks_close,
+};
+
+static int
+task_cmp(const void *a, const void *b)
+{
+	const struct task *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
 /*
- * Each thread stopped alone, for as short as its unwinding takes.  The
- * unwinder is returned for naming the frames afterwards (NULL: none).
+ * A core's threads as /proc would show them: no kernel state, no name
+ * but the main thread's (the core records only the process name).
  */
-static struct unwind *
-take_stacks(struct osnap *s, struct outside *o, int flags)
+static int
+core_threads(struct source *src, struct task **tasks, char *why,
+    size_t len)
+{
+	const struct core_thread *ct;
+	struct task *t;
+	int i, n = core_nthreads(src->core);
+
+	if ((*tasks = calloc((size_t)n + 1, sizeof **tasks)) == NULL) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		ct = core_thread(src->core, i);
+		t = &(*tasks)[i];
+		t->tid = ct->tid;
+		if (ct->tid == src->pid)
+			snprintf(t->name, sizeof t->name, "%s",
+			    core_command(src->core));
+		t->syscall = ct->syscall;
+		memcpy(t->args, ct->args, sizeof t->args);
+		t->sp = ct->sp;
+		t->pc = ct->ip;
+	}
+	qsort(*tasks, (size_t)n, sizeof **tasks, task_cmp);
+	return n;
+}
+
+static int
+core_stacks_open(struct source *src, char *why, size_t len)
+{
+	return 0;
+}
+
+static int
+core_stack_of(struct source *src, pid_t tid, struct unwind_stack *st,
+    char *why, size_t len)
+{
+	int n;
+
+	st->stopped = 0;
+	st->truncated = 0;
+	n = core_stack(src->core, tid, st->ip, UNWIND_MAX_FRAMES, why, len);
+	st->depth = n > 0 ? n : 0;
+	st->truncated = n == UNWIND_MAX_FRAMES;
+	return n >= 0 ? 0 : -1;
+}
+
+static int
+core_name(struct source *src, uintptr_t ip, int is_return,
+    struct symbol *sym)
+{
+	return core_symbolize(src->core, ip, is_return, sym);
+}
+
+static void
+core_stacks_close(struct source *src)
+{
+}
+
+static const struct source_ops core_ops = {
+	0, core_threads, core_stacks_open, core_stack_of, core_name,
+	core_stacks_close,
+};
+
+/*
+ * Each thread unwound in turn; from a live process, stopped alone for
+ * as short as its unwinding takes.
+ */
+static void
+take_stacks(struct osnap *s, struct outside *o, struct source *src,
+    int flags)
 {
 	struct outside_thread *t;
-	struct unwind *u;
 	sigset_t block, old;
 	char why[256];
 	size_t i;
 
 	if (flags & OUTSIDE_NO_STACKS) {
 		for (i = 0; i < o->nthreads; i++)
-			o->threads[i].stack_note = "not unwound (--no-stacks): "
-			    "nothing was stopped";
+			o->threads[i].stack_note = src->ops->stops ?
+			    "not unwound (--no-stacks): nothing was stopped" :
+			    "not unwound (--no-stacks)";
 		add_note(s, "Without native stacks, lock kinds are inferred "
 		    "from the futex words (marked).");
-		return NULL;
+		return;
 	}
-	if ((u = unwind_open(o->pid, why, sizeof why)) == NULL) {
+	if (src->ops->stacks_open(src, why, sizeof why) == -1) {
 		for (i = 0; i < o->nthreads; i++)
 			o->threads[i].stack_note = ostr(s, why);
-		return NULL;
+		return;
 	}
+	src->stacks = 1;
 	/*
 	 * libdw stops a thread with PTRACE_ATTACH (a SIGSTOP): were we
 	 * killed between the stop and the detach, that SIGSTOP could be
@@ -99,27 +245,28 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
-		if (unwind_thread(u, t->task.tid, &t->stack, why,
+		if (src->ops->stack(src, t->task.tid, &t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
+		if (!src->ops->stops)
+			continue;
 		s->pub.stopped_threads++;
 		s->pub.stopped_total_seconds += t->stack.stopped;
 		if (t->stack.stopped > s->pub.stopped_max_seconds)
 			s->pub.stopped_max_seconds = t->stack.stopped;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return u;
 }
 
 static void
-name_frame(struct osnap *s, struct unwind *u, struct gw_frame *f,
+name_frame(struct osnap *s, struct source *src, struct gw_frame *f,
     uintptr_t ip, int is_return)
 {
 	struct symbol sym;
 
 	f->kind = GW_FRAME_NATIVE;
 	f->ip = ip;
-	if (u == NULL || unwind_name(u, ip, is_return, &sym) == -1)
+	if (!src->stacks || src->ops->name(src, ip, is_return, &sym) == -1)
 		return;
 	f->function = ostr(s, sym.function);
 	f->offset = sym.offset;
@@ -134,7 +281,7 @@ name_frame(struct osnap *s, struct unwind *u, struct gw_frame *f,
  * than where the system call was seen (the thread moved on in between).
  */
 static int
-name_frames(struct osnap *s, struct unwind *u, struct outside_thread *t,
+name_frames(struct osnap *s, struct source *src, struct outside_thread *t,
     struct gw_thread_info *ti, const char **fns)
 {
 	struct gw_frame *f;
@@ -148,7 +295,7 @@ name_frames(struct osnap *s, struct unwind *u, struct outside_thread *t,
 	if ((f = oalloc(s, (size_t)t->stack.depth * sizeof *f)) == NULL)
 		return 0;
 	for (i = 0; i < t->stack.depth; i++)
-		name_frame(s, u, &f[i], t->stack.ip[i], i > 0);
+		name_frame(s, src, &f[i], t->stack.ip[i], i > 0);
 	ti->frames = f;
 	ti->nframes = (size_t)t->stack.depth;
 	ti->frames_truncated = t->stack.truncated;
@@ -378,7 +525,7 @@ syscall_text(struct osnap *s, const struct task *t)
 }
 
 static void
-fill_threads(struct osnap *s, struct outside *o, struct unwind *u,
+fill_threads(struct osnap *s, struct outside *o, struct source *src,
     int glibc_ok)
 {
 	struct outside_thread *t;
@@ -403,7 +550,7 @@ fill_threads(struct osnap *s, struct outside *o, struct unwind *u,
 		ti[i].state = GW_STATE_RUNNING;
 		ti[i].os_state = t->task.state;
 		ti[i].os_syscall = syscall_text(s, &t->task);
-		nfns = name_frames(s, u, t, &ti[i], fns);
+		nfns = name_frames(s, src, t, &ti[i], fns);
 		if (glibc_ok)
 			(void)glibc_classify(&t->task, fns, nfns, &tids,
 			    &t->wait);
@@ -415,7 +562,7 @@ fill_threads(struct osnap *s, struct outside *o, struct unwind *u,
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		ti[i].name = ostr(s, t->py_name[0] != '\0' ? t->py_name :
-		    t->task.name);
+		    t->task.name[0] != '\0' ? t->task.name : NULL);
 		ti[i].gil = t->gil;
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
@@ -427,24 +574,24 @@ fill_threads(struct osnap *s, struct outside *o, struct unwind *u,
 	fill_deadlocks(s, ti, o->nthreads);
 }
 
-struct gw_snapshot *
-outside_snapshot(pid_t pid, int flags, char *why, size_t len)
+/*
+ * The snapshot of what src reads; command, time and the core's fields
+ * are the caller's to fill.  NULL with why set when it cannot be read.
+ */
+static struct osnap *
+snapshot(struct source *src, int flags, char *why, size_t len)
 {
 	struct outside o;
 	struct osnap *s;
 	struct task *tasks;
-	struct timespec ts;
-	struct unwind *u;
 	char note[512];
 	int n, i, glibc_ok;
 
 	memset(&o, 0, sizeof o);
-	o.pid = pid;
-	if ((n = task_list(pid, &tasks)) == -1) {
-		snprintf(why, len, "cannot read the threads of process %d: "
-		    "%s", (int)pid, strerror(errno));
+	o.pid = src->pid;
+	o.maps = &src->maps;
+	if ((n = src->ops->threads(src, &tasks, why, len)) == -1)
 		return NULL;
-	}
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (o.threads = calloc((size_t)n + 1, sizeof *o.threads)) == NULL) {
 		free(s);
@@ -457,26 +604,93 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 	free(tasks);
 	o.nthreads = (size_t)n;
 	s->pub.version = GW_SNAPSHOT_VERSION;
-	s->pub.pid = pid;
+	s->pub.pid = src->pid;
 	s->pub.reason = GW_REASON_REQUEST;
-	s->pub.source = GW_SOURCE_OUTSIDE;
 	s->pub.notes = s->notes;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	fill_command(s, pid);
-	mem_source_pid(pid);
-	if (!(glibc_ok = glibc_check(pid, note, sizeof note) == 0))
+	if (!(glibc_ok = glibc_check(&src->maps, note, sizeof note) == 0))
 		add_note(s, note);
-	u = take_stacks(s, &o, flags);
-	fill_threads(s, &o, u, glibc_ok);
-	unwind_close(u);
+	take_stacks(s, &o, src, flags);
+	fill_threads(s, &o, src, glibc_ok);
+	if (src->stacks)
+		src->ops->stacks_close(src);
 	free(o.threads);
 	if (s->arena.failed) {
 		outside_free(&s->pub);
 		snprintf(why, len, "out of memory");
 		return NULL;
 	}
-	return &s->pub;
+	return s;
+}
+
+struct gw_snapshot *
+outside_snapshot(pid_t pid, int flags, char *why, size_t len)
+{
+	struct source src;
+	struct osnap *s;
+	struct timespec ts;
+	char buf[512];
+
+	memset(&src, 0, sizeof src);
+	src.ops = &live_ops;
+	src.pid = pid;
+	if (maps_read_pid(pid, &src.maps, why, len) == -1)
+		return NULL;
+	mem_source_pid(pid);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if ((s = snapshot(&src, flags, why, len)) != NULL) {
+		s->pub.source = GW_SOURCE_OUTSIDE;
+		s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		if (procstat_cmdline(pid, buf, sizeof buf) == 0)
+			s->pub.command = ostr(s, buf);
+	}
+	maps_free(&src.maps);
+	return s != NULL ? &s->pub : NULL;
+}
+
+struct gw_snapshot *
+outside_core_snapshot(struct core *c, const char *path, int flags,
+    char *why, size_t len)
+{
+	struct source src;
+	const struct core_file *f;
+	struct osnap *s;
+	struct stat st;
+	int i;
+
+	memset(&src, 0, sizeof src);
+	src.ops = &core_ops;
+	src.pid = src.maps.pid = core_pid(c);
+	src.core = c;
+	if (core_exe(c) != NULL && (src.maps.exe = strdup(core_exe(c))) ==
+	    NULL)
+		goto nomem;
+	for (i = 0; i < core_nfiles(c); i++) {
+		f = core_file(c, i);
+		if (maps_add(&src.maps, f->start, f->end, f->offset,
+		    f->path) == -1)
+			goto nomem;
+	}
+	mem_source_core(c);
+	if ((s = snapshot(&src, flags, why, len)) != NULL) {
+		s->pub.source = GW_SOURCE_CORE;
+		s->pub.command = ostr(s, core_command(c));
+		s->pub.core_file = ostr(s, path);
+		s->pub.core_signal = core_signal(c);
+		if (stat(path, &st) == 0)
+			s->pub.time = (double)st.st_mtim.tv_sec +
+			    (double)st.st_mtim.tv_nsec / 1e9;
+		if (s->arena.failed) {
+			outside_free(&s->pub);
+			s = NULL;
+			snprintf(why, len, "out of memory");
+		}
+	}
+	maps_free(&src.maps);
+	return s != NULL ? &s->pub : NULL;
+nomem:
+	maps_free(&src.maps);
+	snprintf(why, len, "out of memory");
+	return NULL;
 }
 
 void

@@ -1,7 +1,7 @@
 /*
  * A snapshot of a process that was not started under gilwatch, read
- * from outside: the same struct gw_snapshot the shim builds inside, so
- * the same writers (src/format/) print it.
+ * from outside, or of a core file: the same struct gw_snapshot the shim
+ * builds inside, so the same writers (src/format/) print it.
  *
  * Threads and their system calls come from /proc, lock words from the
  * process's memory (process_vm_readv): nothing is stopped for those.
@@ -9,6 +9,11 @@
  * (unwind.h), unless OUTSIDE_NO_STACKS.  The wait-for graph over the
  * waits whose holder is known gives the deadlocks.  Needs the ptrace
  * permissions on the process (the caller checks and explains them).
+ *
+ * A core file is read the same way, its threads and system calls from
+ * its notes and its stacks unwound from its memory (core.h): nothing
+ * is stopped, and there are no kernel states or thread names but the
+ * main thread's.
  */
 #ifndef GW_OUTSIDE_H
 #define GW_OUTSIDE_H
@@ -17,12 +22,14 @@
 #include <sys/types.h>
 
 #include "glibc.h"
+#include "maps.h"
 #include "py.h"
 #include "task.h"
 #include "unwind.h"
 
 #define OUTSIDE_NO_STACKS	0x1	/* stop nothing: no native frames */
 
+struct core;
 struct gw_snapshot;
 
 /*
@@ -31,6 +38,14 @@ struct gw_snapshot;
  * part is said in the snapshot's notes.
  */
 struct gw_snapshot	*outside_snapshot(pid_t pid, int flags, char *why,
+			    size_t len);
+/*
+ * Read the core c, opened from path (core_open).  It becomes the memory
+ * source (mem_source_core) and must stay open until the snapshot is
+ * freed.  NULL with why filled when it cannot be read at all.
+ */
+struct gw_snapshot	*outside_core_snapshot(struct core *c,
+			    const char *path, int flags, char *why,
 			    size_t len);
 void			 outside_free(struct gw_snapshot *);
 
@@ -57,13 +72,14 @@ struct outside_thread {
 
 struct outside {
 	pid_t		 pid;
+	const struct maps *maps;	/* its mapped files and executable */
 	struct outside_thread *threads;	/* sorted by tid */
 	size_t		 nthreads;
 	char		 py_note[256];	/* a note for the header, or "" */
 };
 
 /*
- * The CPython step (outside-py.c): find an interpreter in o->pid and
+ * The CPython step (outside-py.c): find an interpreter in o->maps and
  * fill what it knows of each thread, after the glibc waits are known.
  * Returns 0 (nothing to add is not an error); any limit is said in
  * o->py_note.

@@ -12,7 +12,6 @@
  * not opened.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
@@ -21,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "maps.h"
 #include "mem.h"
 #include "py.h"
 
@@ -28,7 +28,7 @@
 
 /* One ELF file mapped by the process, and what it defines. */
 struct image {
-	char		 path[PATH_MAX];	/* as mapped (/proc/PID/maps) */
+	char		 path[PATH_MAX];	/* as mapped */
 	uintptr_t	 start;		/* where its file offset 0 is mapped */
 	uintptr_t	 bias;		/* address = bias + st_value */
 	int		 nsym;
@@ -40,7 +40,7 @@ struct image {
 
 /* What py_lookup's callbacks see. */
 struct target {
-	pid_t		 pid;
+	const struct maps *maps;
 	struct image	 img;
 };
 
@@ -64,19 +64,11 @@ say(char *why, size_t len, const char *fmt, const char *arg)
 		snprintf(why, len, fmt, arg);
 }
 
-static const char *
-base_of(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	return base != NULL ? base + 1 : path;
-}
-
 static int
 is_libc(const char *path)
 {
-	return strncmp(base_of(path), "libc.so", 7) == 0 ||
-	    strncmp(base_of(path), "libc-", 5) == 0;
+	return strncmp(maps_base(path), "libc.so", 7) == 0 ||
+	    strncmp(maps_base(path), "libc-", 5) == 0;
 }
 
 /* Is path the kind of file that may hold the interpreter, or libc? */
@@ -84,52 +76,34 @@ static int
 candidate(const char *path, const char *exe)
 {
 	return strcmp(path, exe) == 0 || is_libc(path) ||
-	    strncmp(base_of(path), "libpython3", 10) == 0;
+	    strncmp(maps_base(path), "libpython3", 10) == 0;
 }
 
 /*
- * The mapped candidates, in /proc/PID/maps order: the first mapping of
- * each file at offset 0 says where it starts.  Returns how many, or -1
- * (why set) when maps is unreadable.
+ * The mapped candidates, in address order: the first mapping of each
+ * file at offset 0 says where it starts.  Returns how many.
  */
 static int
-images(pid_t pid, struct image *out, int max, char *why, size_t whylen)
+images(const struct maps *m, struct image *out, int max)
 {
-	char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
-	FILE *f;
-	ssize_t n;
-	int count = 0;
+	const char *exe = m->exe != NULL ? m->exe : "";
+	int count = 0, seen;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	if ((n = readlink(path, exe, sizeof(exe) - 1)) == -1)
-		n = 0;
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL && count < max) {
-		unsigned long start, end, off;
-		int pos = 0, seen = 0;
-		char *p;
+	for (size_t i = 0; i < m->n && count < max; i++) {
+		const struct map *p = &m->v[i];
 
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &start, &end,
-		    &off, &pos) < 3 || pos == 0 || line[pos] != '/')
+		if (p->offset != 0 || !candidate(p->path, exe))
 			continue;
-		p = line + pos;
-		p[strcspn(p, "\n")] = '\0';
-		if (off != 0 || !candidate(p, exe))
-			continue;
-		for (int i = 0; i < count; i++)
-			seen |= strcmp(out[i].path, p) == 0;
+		seen = 0;
+		for (int j = 0; j < count; j++)
+			seen |= strcmp(out[j].path, p->path) == 0;
 		if (seen)
 			continue;
 		memset(&out[count], 0, sizeof(out[count]));
-		snprintf(out[count].path, sizeof(out[count].path), "%s", p);
-		out[count++].start = start;
+		snprintf(out[count].path, sizeof(out[count].path), "%s",
+		    p->path);
+		out[count++].start = p->start;
 	}
-	fclose(f);
 	return count;
 }
 
@@ -194,20 +168,16 @@ syms_read(Elf *e, struct image *img)
 }
 
 /*
- * Read img's file: through /proc/PID/root, so that a process in another
- * mount namespace (a container) gives its own file.  0 when it could be
- * read as ELF.
+ * Read img's file (maps_open: a process in another mount namespace, a
+ * container, gives its own file).  0 when it could be read as ELF.
  */
 static int
-image_read(pid_t pid, struct image *img)
+image_read(const struct maps *m, struct image *img)
 {
-	char path[PATH_MAX + 32];
 	Elf *e;
 	int fd, rv = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, img->path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 &&
-	    (fd = open(img->path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = maps_open(m, img->path)) == -1)
 		return -1;
 	if ((e = elf_begin(fd, ELF_C_READ_MMAP, NULL)) != NULL &&
 	    elf_kind(e) == ELF_K_ELF && bias_of(e, img) == 0) {
@@ -239,7 +209,7 @@ static int
 target_version(struct py_runtime *rt, void *arg)
 {
 	struct target *t = arg;
-	const char *base = base_of(t->img.path);
+	const char *base = maps_base(t->img.path);
 	char rest;
 
 	if (strncmp(base, "lib", 3) == 0)
@@ -282,7 +252,7 @@ sys_version(const struct py_runtime *rt, int *major, int *minor,
  * when libc does not say.
  */
 static int
-pthread_tid(pid_t pid, struct image *imgs, int n, struct target *t)
+pthread_tid(struct image *imgs, int n, struct target *t)
 {
 	uint32_t d[3];
 	uintptr_t a;
@@ -290,7 +260,7 @@ pthread_tid(pid_t pid, struct image *imgs, int n, struct target *t)
 	if ((a = target_sym("_thread_db_pthread_tid", t)) == 0)
 		for (int i = 0; i < n && a == 0; i++) {
 			if (!is_libc(imgs[i].path) ||
-			    image_read(pid, &imgs[i]) == -1)
+			    image_read(t->maps, &imgs[i]) == -1)
 				continue;
 			t->img = imgs[i];
 			a = target_sym("_thread_db_pthread_tid", t);
@@ -302,29 +272,28 @@ pthread_tid(pid_t pid, struct image *imgs, int n, struct target *t)
 }
 
 int
-py_attach(pid_t pid, struct py_runtime *rt, char *why, size_t whylen)
+py_attach_maps(const struct maps *m, struct py_runtime *rt, char *why,
+    size_t whylen)
 {
 	struct image imgs[8];
 	struct target *t;
 	int n, found = 0, rv = -1, major, minor, micro;
 
 	memset(rt, 0, sizeof(*rt));
-	mem_source_pid(pid);
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		say(why, whylen, "libelf: %s", elf_errmsg(-1));
 		return -1;
 	}
-	if ((n = images(pid, imgs, 8, why, whylen)) == -1)
-		return -1;
+	n = images(m, imgs, 8);
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		say(why, whylen, "%s", strerror(errno));
 		return -1;
 	}
-	t->pid = pid;
+	t->maps = m;
 	for (int i = 0; i < n && !found; i++) {
 		t->img = imgs[i];
 		found = !is_libc(imgs[i].path) &&
-		    image_read(pid, &t->img) == 0 &&
+		    image_read(m, &t->img) == 0 &&
 		    target_sym("_PyRuntime", t) != 0;
 	}
 	if (!found) {
@@ -353,12 +322,27 @@ py_attach(pid_t pid, struct py_runtime *rt, char *why, size_t whylen)
 		}
 		rt->micro = micro;
 	}
-	rt->pthread_tid = pthread_tid(pid, imgs, n, t);
+	rt->pthread_tid = pthread_tid(imgs, n, t);
 	rv = 0;
 out:
 	if (rv == -1 && mem_error() != 0)
-		snprintf(why, whylen, "reading process %d: %s", (int)pid,
+		snprintf(why, whylen, "reading process %d: %s", (int)m->pid,
 		    strerror(mem_error()));
 	free(t);
+	return rv;
+}
+
+int
+py_attach(pid_t pid, struct py_runtime *rt, char *why, size_t whylen)
+{
+	struct maps m;
+	int rv;
+
+	memset(rt, 0, sizeof(*rt));
+	mem_source_pid(pid);
+	if (maps_read_pid(pid, &m, why, whylen) == -1)
+		return -1;
+	rv = py_attach_maps(&m, rt, why, whylen);
+	maps_free(&m);
 	return rv;
 }

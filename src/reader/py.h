@@ -394,6 +394,14 @@ int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
  */
 int	py_attach(pid_t pid, struct py_runtime *rt, char *why, size_t whylen);
 
+/*
+ * The same over mappings already read (maps.h): a live process's or a
+ * core file's.  The memory source is the caller's to choose.
+ */
+struct maps;
+int	py_attach_maps(const struct maps *m, struct py_runtime *rt,
+	    char *why, size_t whylen);
+
 /* py-frames.c */
 
 /*

@@ -12,6 +12,7 @@
 
 #include "gilwatch/snapshot.h"
 #include "glibc.h"
+#include "maps.h"
 #include "mem.h"
 #include "task.h"
 
@@ -211,7 +212,34 @@ Test(glibc, not_waiting)
 
 Test(glibc, our_own_glibc_is_accepted)
 {
+	struct maps m;
 	char why[256] = "";
 
-	cr_expect_eq(glibc_check(getpid(), why, sizeof why), 0, "%s", why);
+	cr_assert_eq(maps_read_pid(getpid(), &m, why, sizeof why), 0, "%s",
+	    why);
+	cr_expect_eq(glibc_check(&m, why, sizeof why), 0, "%s", why);
+	maps_free(&m);
+}
+
+/*
+ * As from a core: no device or inode to compare, so the version is
+ * read from the mapped libc's memory (mem_read, here our own).
+ */
+Test(glibc, a_glibc_is_known_by_its_version_string)
+{
+	struct maps m;
+	size_t i;
+	char why[256] = "";
+
+	cr_assert_eq(maps_read_pid(getpid(), &m, why, sizeof why), 0, "%s",
+	    why);
+	for (i = 0; i < m.n; i++)
+		m.v[i].ino = 0;
+	cr_expect_eq(glibc_check(&m, why, sizeof why), 0, "%s", why);
+	for (i = 0; i < m.n; i++)
+		if (strstr(m.v[i].path, "/libc.so.6") != NULL)
+			m.v[i].end = m.v[i].start;	/* nothing to read */
+	cr_expect_eq(glibc_check(&m, why, sizeof why), -1);
+	cr_expect(strstr(why, "cannot read") != NULL, "%s", why);
+	maps_free(&m);
 }

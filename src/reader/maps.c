@@ -1,0 +1,115 @@
+/* The files a process maps: see maps.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maps.h"
+
+int
+maps_add(struct maps *m, uintptr_t start, uintptr_t end, uint64_t offset,
+    const char *path)
+{
+	struct map *v;
+
+	if ((m->n & (m->n + 1)) == 0 || m->v == NULL) {
+		if ((v = realloc(m->v, (2 * m->n + 1) * sizeof *v)) == NULL)
+			return -1;
+		m->v = v;
+	}
+	memset(&m->v[m->n], 0, sizeof m->v[m->n]);
+	if ((m->v[m->n].path = strdup(path)) == NULL)
+		return -1;
+	m->v[m->n].start = start;
+	m->v[m->n].end = end;
+	m->v[m->n].offset = offset;
+	m->n++;
+	return 0;
+}
+
+int
+maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len)
+{
+	char file[64], exe[PATH_MAX], *line = NULL, *p;
+	unsigned long start, end, off, ino;
+	unsigned maj, min;
+	size_t size = 0;
+	ssize_t n;
+	FILE *fp;
+	int pos, rv = 0;
+
+	memset(m, 0, sizeof *m);
+	m->pid = pid;
+	m->live = 1;
+	snprintf(file, sizeof file, "/proc/%d/exe", (int)pid);
+	if ((n = readlink(file, exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		m->exe = strdup(exe);
+	}
+	snprintf(file, sizeof file, "/proc/%d/maps", (int)pid);
+	if ((fp = fopen(file, "re")) == NULL) {
+		snprintf(why, len, "%s: %s", file, strerror(errno));
+		maps_free(m);
+		return -1;
+	}
+	while (rv == 0 && getline(&line, &size, fp) != -1) {
+		pos = 0;
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %n", &start, &end,
+		    &off, &maj, &min, &ino, &pos) < 6 || pos == 0 ||
+		    line[pos] != '/')
+			continue;
+		p = line + pos;
+		p[strcspn(p, "\n")] = '\0';
+		if ((rv = maps_add(m, start, end, off, p)) == 0) {
+			m->v[m->n - 1].dev_major = maj;
+			m->v[m->n - 1].dev_minor = min;
+			m->v[m->n - 1].ino = ino;
+		}
+	}
+	free(line);
+	fclose(fp);
+	if (rv != 0) {
+		snprintf(why, len, "out of memory");
+		maps_free(m);
+	}
+	return rv;
+}
+
+void
+maps_free(struct maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].path);
+	free(m->v);
+	free(m->exe);
+	memset(m, 0, sizeof *m);
+}
+
+int
+maps_open(const struct maps *m, const char *path)
+{
+	char root[PATH_MAX + 32];
+	int fd = -1;
+
+	if (m->live) {
+		snprintf(root, sizeof root, "/proc/%d/root%s", (int)m->pid,
+		    path);
+		fd = open(root, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd == -1)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+const char *
+maps_base(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base != NULL ? base + 1 : path;
+}
