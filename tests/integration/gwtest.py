@@ -94,6 +94,12 @@ def no_core():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def with_core():
+    """In the child before exec: core files allowed (the kernel's)."""
+    resource.setrlimit(resource.RLIMIT_CORE,
+        (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
 def run(args, timeout=TIMEOUT, env=None, cwd=None):
     """Run args to completion; AssertionError if it takes longer than
     timeout (the process group is killed first)."""
@@ -523,6 +529,52 @@ def py_sample(name):
 
 def pyprog(name):
     return os.path.join(PYPROGS, name + ".py")
+
+
+def scenes(exe, tmp, *args):
+    """Start pyprog/attach_scenes.py bare (no gilwatch) on exe and wait
+    until it is ready: (Proc, its record).  The caller leaves the Proc
+    (a context manager)."""
+    record = os.path.join(tmp, "record.json")
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("PYTHONPATH", None)
+    env["ATTACH_TIMEOUT"] = str(TIMEOUT / 2)
+    p = Proc([exe, pyprog("attach_scenes"), record, *args], tmp, env=env)
+    try:
+        p.wait_ready()
+        with open(record) as f:
+            rec = json.load(f)
+    except BaseException:
+        p.__exit__(None, None, None)
+        raise
+    return p, rec
+
+
+SCENE_WAITS = ("abba-1", "abba-2", "rwaiter", "qwaiter", "joiner")
+
+
+def dump_scenes_settled(pid, tid):
+    """`gilwatch dump --format=json PID` of attach_scenes read from
+    outside, repeated until every waiting role shows its wait and the
+    Lock ABBA its deadlock (threads may still be entering their waits
+    when it says ready): the document."""
+    last = [None]
+
+    def settled():
+        r = run([GILWATCH, "dump", "--format=json", str(pid)])
+        if r.returncode not in (0, 86):
+            raise AssertionError(r)
+        doc = last[0] = parse_json_docs(r.stdout)[0]
+        th = {t["tid"]: t for t in doc["threads"]}
+        ok = r.returncode == 86 and all(
+            th.get(tid[n], {}).get("waiting_for") for n in SCENE_WAITS)
+        return doc if ok else None
+    try:
+        return poll_until(settled, what="every wait seen")
+    except AssertionError as e:
+        raise AssertionError("%s; last: %s" % (e, json.dumps(last[0],
+            indent=1)))
 
 
 def pythons(minors=PY_MINORS):

@@ -13,7 +13,6 @@ truncated or garbage core gives one line and exit 1, never a crash.
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import struct
@@ -26,12 +25,6 @@ PROG = gw.prog("core_abba")
 MARKER = b"gilwatch core marker 7f3a\0"   # core_marker in core_abba.c
 SYS_FUTEX = 202
 FUTEX_WAIT_PRIVATE = 0x80
-
-
-def with_core():
-    """In the child before exec: core files allowed (the kernel's)."""
-    resource.setrlimit(resource.RLIMIT_CORE,
-        (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
 def said(text):
@@ -162,7 +155,7 @@ class CoreCase(unittest.TestCase):
         if pattern != "core":
             print("skip: kernel core_pattern is %r, not 'core'" % pattern)
             self.skipTest("core_pattern")
-        p, info, lines = self.start(cwd=self.dir, preexec_fn=with_core)
+        p, info, lines = self.start(cwd=self.dir, preexec_fn=gw.with_core)
         with p:
             os.kill(info.pid, signal.SIGABRT)
             self.assertEqual(p.wait(), -signal.SIGABRT, p.describe())

@@ -6,7 +6,6 @@ as a deadlock (exit status 86).
 The programs (tests/integration/prog/outside.c) run bare; each says ready
 once its waiting threads sleep in futex(2) and stays until released."""
 
-import json
 import os
 import shutil
 import stat
@@ -349,9 +348,6 @@ class TestOutsideDump(OutsideCase):
         self.assertEqual(p.wait(), 0, p.describe())
 
 
-SCENES = gw.pyprog("attach_scenes")
-
-
 class TestOutsidePython(unittest.TestCase):
     """A CPython program started bare, dumped from outside: the GIL
     holder, names, Python frames merged into the native stack, a Lock
@@ -367,37 +363,15 @@ class TestOutsidePython(unittest.TestCase):
                 "(see Known gaps)" % exe)
             return
         with gw.tempdir() as tmp:
-            record = os.path.join(tmp, "record.json")
-            env = dict(os.environ)
-            env.pop("LD_PRELOAD", None)
-            env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
-            with gw.Proc([exe, SCENES, record], tmp, env=env) as p:
-                p.wait_ready()
-                with open(record) as f:
-                    rec = json.load(f)
+            p, rec = gw.scenes(exe, tmp)
+            with p:
                 self.check(p.p.pid, rec)
                 p.release()
                 self.assertEqual(p.wait(), 0, p.describe())
 
     def check(self, pid, rec):
         tid = {name: v["native"] for name, v in rec["info"].items()}
-        last = [None]
-
-        def settled():
-            r = dump(pid, "--format=json")
-            if r.returncode not in (0, DEADLOCK):
-                raise AssertionError(r)
-            doc = last[0] = gw.parse_json_docs(r.stdout)[0]
-            th = gw.threads(doc)
-            want = ("abba-1", "abba-2", "rwaiter", "qwaiter", "joiner")
-            ok = r.returncode == DEADLOCK and all(
-                th.get(tid[n], {}).get("waiting_for") for n in want)
-            return doc if ok else None
-        try:
-            doc = gw.poll_until(settled, what="every wait seen")
-        except AssertionError as e:
-            raise AssertionError("%s; last: %s" % (e, json.dumps(last[0],
-                indent=1)))
+        doc = gw.dump_scenes_settled(pid, tid)
         th = gw.threads(doc)
         for name, t in tid.items():
             self.assertEqual(th[t]["name"], name, th[t])

@@ -27,7 +27,6 @@ except ImportError:
     import gwtest as gw
 
 PYATTACH = os.path.join(gw.BUILD, "tests", "pyattach")
-SCENES = gw.pyprog("attach_scenes")
 
 
 def attach(pid):
@@ -51,16 +50,7 @@ class Scenes(unittest.TestCase):
 
     def scene(self, exe, tmp, *args):
         """Start the scenes bare; (Proc, record)."""
-        record = os.path.join(tmp, "record.json")
-        env = dict(os.environ)
-        env.pop("LD_PRELOAD", None)
-        env.pop("PYTHONPATH", None)
-        env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
-        p = gw.Proc([exe, SCENES, record, *args], tmp, env=env)
-        p.wait_ready()
-        with open(record) as f:
-            rec = json.load(f)
-        return p, rec
+        return gw.scenes(exe, tmp, *args)
 
     def read_until(self, pid, done, what):
         last = [None]
