@@ -100,6 +100,7 @@ struct core {
 
 	struct mem_reader source;	/* mem_source_core */
 	Dwfl		*dwfl;
+	struct symname_cache *names;
 };
 
 static void
@@ -465,6 +466,7 @@ core_close(struct core *c)
 		return;
 	if (c->dwfl != NULL)
 		dwfl_end(c->dwfl);
+	symname_cache_free(c->names);
 	for (int i = 0; i < c->nbk; i++) {
 		int fd = atomic_load(&c->bk[i].fd);
 
@@ -782,18 +784,67 @@ core_stack(struct core *c, pid_t tid, uintptr_t *ip, int max, char *why,
 	return fr.n;
 }
 
+struct all {
+	uintptr_t	*ip;
+	int		 max;
+	int		(*fn)(pid_t, const uintptr_t *, int, const char *,
+			    void *);
+	void		*arg;
+};
+
+static int
+thread_cb(Dwfl_Thread *thread, void *arg)
+{
+	struct all *a = arg;
+	struct frames fr = { a->ip, 0, a->max };
+	pid_t tid = dwfl_thread_tid(thread);
+	char why[CORE_WHY_MAX] = "";
+
+	if (dwfl_thread_getframes(thread, frame_cb, &fr) == -1 &&
+	    fr.n == 0) {
+		say(why, sizeof(why), "thread %d: %s", (int)tid,
+		    dwfl_errmsg(-1));
+		return a->fn(tid, a->ip, -1, why, a->arg) != 0 ?
+		    DWARF_CB_ABORT : DWARF_CB_OK;
+	}
+	return a->fn(tid, a->ip, fr.n, NULL, a->arg) != 0 ?
+	    DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+int
+core_stacks(struct core *c, int max, int (*fn)(pid_t, const uintptr_t *,
+    int, const char *, void *), void *arg, char *why, size_t whylen)
+{
+	struct all a = { NULL, max, fn, arg };
+	Dwfl *dw;
+	int rc;
+
+	if ((dw = core_dwfl(c, why, whylen)) == NULL)
+		return -1;
+	if ((a.ip = calloc((size_t)max + 1, sizeof(*a.ip))) == NULL) {
+		say(why, whylen, "out of memory");
+		return -1;
+	}
+	rc = dwfl_getthreads(dw, thread_cb, &a);
+	free(a.ip);
+	if (rc == -1) {
+		say(why, whylen, "libdw: %s", dwfl_errmsg(-1));
+		return -1;
+	}
+	return 0;
+}
+
 int
 core_symbolize(struct core *c, uintptr_t ip, int is_return,
     struct symbol *sym)
 {
-	uintptr_t pc = is_return && ip > 0 ? ip - 1 : ip;
-	Dwfl_Module *mod;
 	Dwfl *dw;
 
-	memset(sym, 0, sizeof(*sym));
-	if ((dw = core_dwfl(c, NULL, 0)) == NULL ||
-	    (mod = symname_module_at(dw, pc)) == NULL)
+	if ((dw = core_dwfl(c, NULL, 0)) == NULL) {
+		memset(sym, 0, sizeof(*sym));
 		return -1;
-	symname_describe(mod, pc, ip, sym);
-	return 0;
+	}
+	if (c->names == NULL)
+		c->names = symname_cache_new();
+	return symname_lookup(c->names, dw, ip, is_return, sym);
 }

@@ -117,6 +117,19 @@ int		 core_read(struct core *, uintptr_t addr, void *buf,
 int		 core_stack(struct core *, pid_t tid, uintptr_t *ip, int max,
 		    char *why, size_t whylen);
 
+/*
+ * Every thread's native stack in one pass, as core_stack gives one:
+ * fn(tid, ip, depth, why, arg) for each, depth -1 with why when that
+ * thread cannot be unwound; fn returns nonzero to stop.  libdw finds a
+ * core's thread by walking the threads from the first, so a
+ * core_stack per thread costs the square of their number: for
+ * thousands of threads, this is the way.  0, or -1 (why set) when
+ * nothing can be unwound.  Not thread safe, as core_stack.
+ */
+int		 core_stacks(struct core *, int max,
+		    int (*fn)(pid_t, const uintptr_t *, int, const char *,
+		    void *), void *arg, char *why, size_t whylen);
+
 /* Name the code at ip as the shim names its own frames (symname.h). */
 int		 core_symbolize(struct core *, uintptr_t ip, int is_return,
 		    struct symbol *);

@@ -73,10 +73,19 @@ struct source_ops {
 	void	(*stacks_close)(struct source *);
 };
 
+/* A core's thread unwound, until its turn comes (core_stacks). */
+struct core_unwound {
+	pid_t		 tid;
+	struct unwind_stack st;
+	char		*why;		/* NULL when unwound */
+};
+
 struct source {
 	const struct source_ops *ops;
 	pid_t		 pid;
 	struct core	*core;		/* a core's */
+	struct core_unwound *cu;	/* its stacks, sorted by tid */
+	size_t		 ncu;
 	struct unwind	*u;		/* a live process's, once open */
 	struct maps	 maps;
 	int		 stacks;	/* stacks_open succeeded */
@@ -167,8 +176,50 @@ core_threads(struct source *src, struct task **tasks, char *why,
 }
 
 static int
+core_unwound_cmp(const void *a, const void *b)
+{
+	const struct core_unwound *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int
+core_unwound(pid_t tid, const uintptr_t *ip, int n, const char *why,
+    void *arg)
+{
+	struct source *src = arg;
+	struct core_unwound *u;
+
+	if (src->ncu == (size_t)core_nthreads(src->core))
+		return 1;		/* a thread libdw has and the notes not */
+	u = &src->cu[src->ncu++];
+	u->tid = tid;
+	u->st.depth = n > 0 ? n : 0;
+	u->st.truncated = n == UNWIND_MAX_FRAMES;
+	if (n > 0)
+		memcpy(u->st.ip, ip, (size_t)n * sizeof *ip);
+	if (why != NULL && (u->why = strdup(why)) == NULL)
+		u->why = NULL;
+	return 0;
+}
+
+/* Every stack at once: see core_stacks for why not one at a time. */
+static int
 core_stacks_open(struct source *src, char *why, size_t len)
 {
+	size_t n = (size_t)core_nthreads(src->core);
+
+	if ((src->cu = calloc(n + 1, sizeof *src->cu)) == NULL) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	if (core_stacks(src->core, UNWIND_MAX_FRAMES, core_unwound, src, why,
+	    len) == -1) {
+		free(src->cu);
+		src->cu = NULL;
+		return -1;
+	}
+	qsort(src->cu, src->ncu, sizeof *src->cu, core_unwound_cmp);
 	return 0;
 }
 
@@ -176,14 +227,19 @@ static int
 core_stack_of(struct source *src, pid_t tid, struct unwind_stack *st,
     char *why, size_t len)
 {
-	int n;
+	struct core_unwound key, *u;
 
-	st->stopped = 0;
-	st->truncated = 0;
-	n = core_stack(src->core, tid, st->ip, UNWIND_MAX_FRAMES, why, len);
-	st->depth = n > 0 ? n : 0;
-	st->truncated = n == UNWIND_MAX_FRAMES;
-	return n >= 0 ? 0 : -1;
+	key.tid = tid;
+	u = bsearch(&key, src->cu, src->ncu, sizeof *src->cu,
+	    core_unwound_cmp);
+	memset(st, 0, sizeof *st);
+	if (u == NULL || u->st.depth == 0) {
+		snprintf(why, len, "%s", u != NULL && u->why != NULL ? u->why :
+		    "not unwound");
+		return -1;
+	}
+	*st = u->st;
+	return 0;
 }
 
 static int
@@ -196,6 +252,13 @@ core_name(struct source *src, uintptr_t ip, int is_return,
 static void
 core_stacks_close(struct source *src)
 {
+	size_t i;
+
+	for (i = 0; i < src->ncu; i++)
+		free(src->cu[i].why);
+	free(src->cu);
+	src->cu = NULL;
+	src->ncu = 0;
 }
 
 static const struct source_ops core_ops = {
@@ -671,7 +734,9 @@ outside_core_snapshot(struct core *c, const char *path, int flags,
 			goto nomem;
 	}
 	mem_source_core(c);
-	if ((s = snapshot(&src, flags, why, len)) != NULL) {
+	s = snapshot(&src, flags, why, len);
+	mem_source_self();	/* c may be closed once this returns */
+	if (s != NULL) {
 		s->pub.source = GW_SOURCE_CORE;
 		s->pub.command = ostr(s, core_command(c));
 		s->pub.core_file = ostr(s, path);

@@ -40,9 +40,10 @@ struct gw_snapshot;
 struct gw_snapshot	*outside_snapshot(pid_t pid, int flags, char *why,
 			    size_t len);
 /*
- * Read the core c, opened from path (core_open).  It becomes the memory
- * source (mem_source_core) and must stay open until the snapshot is
- * freed.  NULL with why filled when it cannot be read at all.
+ * Read the core c, opened from path (core_open): the memory source while
+ * it is read (mem_source_core), this process's again after; the
+ * snapshot holds copies of all it needs.  NULL with why filled when it
+ * cannot be read at all.
  */
 struct gw_snapshot	*outside_core_snapshot(struct core *c,
 			    const char *path, int flags, char *why,

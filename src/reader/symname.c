@@ -153,3 +153,55 @@ symname_describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sy
 		sym->line = lineno;
 	}
 }
+
+#define NAME_CACHE	1024
+
+struct name_entry {
+	uintptr_t	 ip;		/* 0: empty */
+	int		 is_return;
+	int		 found;
+	struct symbol	 sym;
+};
+
+struct symname_cache {
+	struct name_entry e[NAME_CACHE];
+};
+
+struct symname_cache *
+symname_cache_new(void)
+{
+	return calloc(1, sizeof(struct symname_cache));
+}
+
+void
+symname_cache_free(struct symname_cache *c)
+{
+	free(c);
+}
+
+int
+symname_lookup(struct symname_cache *c, Dwfl *dw, uintptr_t ip,
+    int is_return, struct symbol *sym)
+{
+	struct name_entry *e = NULL;
+	Dwfl_Module *mod;
+	uintptr_t pc = is_return && ip > 0 ? ip - 1 : ip;
+
+	if (c != NULL) {
+		e = &c->e[(ip >> 2) % NAME_CACHE];
+		if (e->ip == ip && e->is_return == is_return) {
+			*sym = e->sym;
+			return e->found ? 0 : -1;
+		}
+	}
+	memset(sym, 0, sizeof(*sym));
+	if ((mod = symname_module_at(dw, pc)) != NULL)
+		symname_describe(mod, pc, ip, sym);
+	if (e != NULL) {
+		e->ip = ip;
+		e->is_return = is_return;
+		e->found = mod != NULL;
+		e->sym = *sym;
+	}
+	return mod != NULL ? 0 : -1;
+}

@@ -35,6 +35,20 @@ Dwfl_Module	*symname_module_at(Dwfl *, uintptr_t pc);
 void	symname_describe(Dwfl_Module *, uintptr_t pc, uintptr_t ip,
 	    struct symbol *sym);
 
+/*
+ * Name ip (is_return: look up ip - 1) in dw, through a cache of names
+ * by address: the threads of a pool wait alike, and libdw's lookup
+ * scans a module's symbols each time (a thousand threads waiting at the
+ * same two places name the same frames a thousand times).  0, or -1
+ * when in no module.  A cache that could not be allocated (NULL) only
+ * makes it slower.  For readers from outside: allocates.
+ */
+struct symname_cache;
+struct symname_cache *symname_cache_new(void);
+void	symname_cache_free(struct symname_cache *);
+int	symname_lookup(struct symname_cache *, Dwfl *, uintptr_t ip,
+	    int is_return, struct symbol *sym);
+
 /* Copy with truncation; dst always ends up terminated. */
 void	symname_copy(char *dst, size_t len, const char *src);
 

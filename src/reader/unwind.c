@@ -7,24 +7,10 @@
 
 #include "unwind.h"
 
-/*
- * Names looked up, by address: the threads of a pool wait alike, and
- * libdw's lookup scans a module's symbols each time (a thousand threads
- * waiting at the same two places name the same frames a thousand times).
- */
-#define NAME_CACHE	1024
-
-struct name_entry {
-	uintptr_t	 ip;		/* 0: empty */
-	int		 is_return;
-	int		 found;
-	struct symbol	 sym;
-};
-
 struct unwind {
 	Dwfl		*dw;
 	pid_t		 pid;
-	struct name_entry *cache;	/* NAME_CACHE of them, or NULL */
+	struct symname_cache *names;
 };
 
 static double
@@ -63,7 +49,7 @@ unwind_open(pid_t pid, char *why, size_t len)
 		return NULL;
 	}
 	u->pid = pid;
-	u->cache = calloc(NAME_CACHE, sizeof *u->cache);
+	u->names = symname_cache_new();
 	if ((u->dw = dwfl_begin(&symname_callbacks)) == NULL)
 		goto fail;
 	dwfl_report_begin(u->dw);
@@ -93,7 +79,7 @@ unwind_close(struct unwind *u)
 		return;
 	if (u->dw != NULL)
 		dwfl_end(u->dw);
-	free(u->cache);
+	symname_cache_free(u->names);
 	free(u);
 }
 
@@ -143,25 +129,5 @@ int
 unwind_name(struct unwind *u, uintptr_t ip, int is_return,
     struct symbol *sym)
 {
-	struct name_entry *e = NULL;
-	Dwfl_Module *mod;
-	uintptr_t pc = is_return && ip > 0 ? ip - 1 : ip;
-
-	if (u->cache != NULL) {
-		e = &u->cache[(ip >> 2) % NAME_CACHE];
-		if (e->ip == ip && e->is_return == is_return) {
-			*sym = e->sym;
-			return e->found ? 0 : -1;
-		}
-	}
-	memset(sym, 0, sizeof *sym);
-	if ((mod = symname_module_at(u->dw, pc)) != NULL)
-		symname_describe(mod, pc, ip, sym);
-	if (e != NULL) {
-		e->ip = ip;
-		e->is_return = is_return;
-		e->found = mod != NULL;
-		e->sym = *sym;
-	}
-	return mod != NULL ? 0 : -1;
+	return symname_lookup(u->names, u->dw, ip, is_return, sym);
 }
