@@ -6,7 +6,6 @@
  * counts for telling a wait apart only when it was taken at the same
  * place the thread's system call was seen.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "mem.h"
 #include "procstat.h"
 #include "outside.h"
+#include "source.h"
 #include "waitfor.h"
 
 #define NOTES_MAX	4
@@ -51,220 +51,6 @@ add_note(struct osnap *s, const char *text)
 	if (s->pub.nnotes < NOTES_MAX && (text = ostr(s, text)) != NULL)
 		s->notes[s->pub.nnotes++] = text;
 }
-
-/*
- * Where the threads, their stacks and the mapped files come from: a
- * live process (/proc, libdw stopping one thread at a time) or a core
- * file (its notes, libdw over its memory).  The rest of the assembly is
- * one path for both.
- */
-struct source;
-
-struct source_ops {
-	int	 stops;		/* unwinding stops the threads */
-	/* Every thread, sorted by tid: the count, or -1 with why set. */
-	int	(*threads)(struct source *, struct task **, char *, size_t);
-	/* Ready to unwind: 0, or -1 with why set. */
-	int	(*stacks_open)(struct source *, char *, size_t);
-	int	(*stack)(struct source *, pid_t, struct unwind_stack *, char *,
-		    size_t);
-	int	(*name)(struct source *, uintptr_t ip, int is_return,
-		    struct symbol *);
-	void	(*stacks_close)(struct source *);
-};
-
-/* A core's thread unwound, until its turn comes (core_stacks). */
-struct core_unwound {
-	pid_t		 tid;
-	struct unwind_stack st;
-	char		*why;		/* NULL when unwound */
-};
-
-struct source {
-	const struct source_ops *ops;
-	pid_t		 pid;
-	struct core	*core;		/* a core's */
-	struct core_unwound *cu;	/* its stacks, sorted by tid */
-	size_t		 ncu;
-	struct unwind	*u;		/* a live process's, once open */
-	struct maps	 maps;
-	int		 stacks;	/* stacks_open succeeded */
-};
-
-static int
-live_threads(struct source *src, struct task **tasks, char *why,
-    size_t len)
-{
-	int n;
-
-	if ((n = task_list(src->pid, tasks)) == -1)
-		snprintf(why, len, "cannot read the threads of process %d: "
-		    "%s", (int)src->pid, strerror(errno));
-	return n;
-}
-
-static int
-live_stacks_open(struct source *src, char *why, size_t len)
-{
-	return (src->u = unwind_open(src->pid, why, len)) != NULL ? 0 : -1;
-}
-
-static int
-live_stack(struct source *src, pid_t tid, struct unwind_stack *st,
-    char *why, size_t len)
-{
-	return unwind_thread(src->u, tid, st, why, len);
-}
-
-static int
-live_name(struct source *src, uintptr_t ip, int is_return,
-    struct symbol *sym)
-{
-	return unwind_name(src->u, ip, is_return, sym);
-}
-
-static void
-live_stacks_close(struct source *src)
-{
-	unwind_close(src->u);
-	src->u = NULL;
-}
-
-static const struct source_ops live_ops = {
-	1, live_threads, live_stacks_open, live_stack, live_name,
-	live_stacks_close,
-};
-
-static int
-task_cmp(const void *a, const void *b)
-{
-	const struct task *x = a, *y = b;
-
-	return x->tid < y->tid ? -1 : x->tid > y->tid;
-}
-
-/*
- * A core's threads as /proc would show them: no kernel state, no name
- * but the main thread's (the core records only the process name).
- */
-static int
-core_threads(struct source *src, struct task **tasks, char *why,
-    size_t len)
-{
-	const struct core_thread *ct;
-	struct task *t;
-	int i, n = core_nthreads(src->core);
-
-	if ((*tasks = calloc((size_t)n + 1, sizeof **tasks)) == NULL) {
-		snprintf(why, len, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		ct = core_thread(src->core, i);
-		t = &(*tasks)[i];
-		t->tid = ct->tid;
-		if (ct->tid == src->pid)
-			snprintf(t->name, sizeof t->name, "%s",
-			    core_command(src->core));
-		t->syscall = ct->syscall;
-		memcpy(t->args, ct->args, sizeof t->args);
-		t->sp = ct->sp;
-		t->pc = ct->ip;
-	}
-	qsort(*tasks, (size_t)n, sizeof **tasks, task_cmp);
-	return n;
-}
-
-static int
-core_unwound_cmp(const void *a, const void *b)
-{
-	const struct core_unwound *x = a, *y = b;
-
-	return x->tid < y->tid ? -1 : x->tid > y->tid;
-}
-
-static int
-core_unwound(pid_t tid, const uintptr_t *ip, int n, const char *why,
-    void *arg)
-{
-	struct source *src = arg;
-	struct core_unwound *u;
-
-	if (src->ncu == (size_t)core_nthreads(src->core))
-		return 1;		/* a thread libdw has and the notes not */
-	u = &src->cu[src->ncu++];
-	u->tid = tid;
-	u->st.depth = n > 0 ? n : 0;
-	u->st.truncated = n == UNWIND_MAX_FRAMES;
-	if (n > 0)
-		memcpy(u->st.ip, ip, (size_t)n * sizeof *ip);
-	if (why != NULL && (u->why = strdup(why)) == NULL)
-		u->why = NULL;
-	return 0;
-}
-
-/* Every stack at once: see core_stacks for why not one at a time. */
-static int
-core_stacks_open(struct source *src, char *why, size_t len)
-{
-	size_t n = (size_t)core_nthreads(src->core);
-
-	if ((src->cu = calloc(n + 1, sizeof *src->cu)) == NULL) {
-		snprintf(why, len, "out of memory");
-		return -1;
-	}
-	if (core_stacks(src->core, UNWIND_MAX_FRAMES, core_unwound, src, why,
-	    len) == -1) {
-		free(src->cu);
-		src->cu = NULL;
-		return -1;
-	}
-	qsort(src->cu, src->ncu, sizeof *src->cu, core_unwound_cmp);
-	return 0;
-}
-
-static int
-core_stack_of(struct source *src, pid_t tid, struct unwind_stack *st,
-    char *why, size_t len)
-{
-	struct core_unwound key, *u;
-
-	key.tid = tid;
-	u = bsearch(&key, src->cu, src->ncu, sizeof *src->cu,
-	    core_unwound_cmp);
-	memset(st, 0, sizeof *st);
-	if (u == NULL || u->st.depth == 0) {
-		snprintf(why, len, "%s", u != NULL && u->why != NULL ? u->why :
-		    "not unwound");
-		return -1;
-	}
-	*st = u->st;
-	return 0;
-}
-
-static int
-core_name(struct source *src, uintptr_t ip, int is_return,
-    struct symbol *sym)
-{
-	return core_symbolize(src->core, ip, is_return, sym);
-}
-
-static void
-core_stacks_close(struct source *src)
-{
-	size_t i;
-
-	for (i = 0; i < src->ncu; i++)
-		free(src->cu[i].why);
-	free(src->cu);
-	src->cu = NULL;
-	src->ncu = 0;
-}
-
-static const struct source_ops core_ops = {
-	0, core_threads, core_stacks_open, core_stack_of, core_name,
-	core_stacks_close,
-};
 
 /*
  * Each thread unwound in turn; from a live process, stopped alone for
@@ -694,7 +480,7 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 	char buf[512];
 
 	memset(&src, 0, sizeof src);
-	src.ops = &live_ops;
+	src.ops = &source_live_ops;
 	src.pid = pid;
 	if (maps_read_pid(pid, &src.maps, why, len) == -1)
 		return NULL;
@@ -721,7 +507,7 @@ outside_core_snapshot(struct core *c, const char *path, int flags,
 	int i;
 
 	memset(&src, 0, sizeof src);
-	src.ops = &core_ops;
+	src.ops = &source_core_ops;
 	src.pid = src.maps.pid = core_pid(c);
 	src.core = c;
 	if (core_exe(c) != NULL && (src.maps.exe = strdup(core_exe(c))) ==
