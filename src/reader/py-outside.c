@@ -20,6 +20,8 @@
 struct pyt {
 	struct py_thread	 t;
 	struct outside_thread	*ot;		/* NULL: no such task */
+	uintptr_t		 futex;		/* the word it waits on */
+	struct py_lock		 waits;		/* kind NONE: not a lock's */
 	struct py_lock		 held[HELD_MAX];
 	int			 nheld;
 };
@@ -82,29 +84,27 @@ futex_word(const struct task *t)
 	return (uintptr_t)t->args[0];
 }
 
-/* A blocked thread: the Python lock it waits for and its holder, or the
- * thread it joins. */
+/* A blocked thread: the Python lock's holder, or the thread it joins. */
 static void
 py_wait_fill(const struct py_runtime *rt, struct list *l,
-    const struct py_holds *holds, struct pyt *p, uintptr_t futex)
+    const struct py_holds *holds, struct pyt *p)
 {
 	struct glibc_wait *w = &p->ot->wait;
 	struct py_frame frames[8];
 	struct py_wait pw;
-	struct py_lock lk;
 	unsigned long who;
 	int inferred, n;
 
-	if (py_tstate_waits(rt, p->t.tstate, futex, &lk) == 0) {
-		who = py_lock_holder(&lk, holds, (int)l->n, &inferred);
+	if (p->waits.kind != PY_LOCK_NONE) {
+		who = py_lock_holder(&p->waits, holds, (int)l->n, &inferred);
 		w->owner = who != 0 ? tid_of(l, who) : 0;
 		w->inferred = w->owner != 0 && inferred;
 		snprintf(w->note, sizeof(w->note), "threading.%s at 0x%lx%s",
-		    lk.kind == PY_LOCK_RLOCK ? "RLock" : "Lock",
-		    (unsigned long)lk.object, w->owner == 0 ? ": holder not "
-		    "seen (taken outside a `with` block, or the lock is "
-		    "private)" : inferred ? ": holder inferred from its "
-		    "`with` block" : ": owner recorded by the RLock");
+		    p->waits.kind == PY_LOCK_RLOCK ? "RLock" : "Lock",
+		    (unsigned long)p->waits.object, w->owner == 0 ?
+		    ": holder not seen (taken outside a `with` block, or the "
+		    "lock is private)" : inferred ? ": holder inferred from "
+		    "its `with` block" : ": owner recorded by the RLock");
 		return;
 	}
 	if ((n = py_tstate_frames(rt, p->t.tstate, frames, 8)) > 0 &&
@@ -118,6 +118,26 @@ py_wait_fill(const struct py_runtime *rt, struct list *l,
 	}
 }
 
+/*
+ * The locks every thread holds by `with` blocks: a walk of every frame
+ * of every thread, so only when some thread waits for a Lock.
+ */
+static void
+holds_fill(const struct py_runtime *rt, struct list *l,
+    struct py_holds *holds)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct pyt *p = &l->v[i];
+
+		if ((p->nheld = py_tstate_held(rt, p->t.tstate, p->held,
+		    HELD_MAX)) < 0)
+			p->nheld = 0;
+		holds[i].thread_id = p->t.thread_id;
+		holds[i].locks = p->held;
+		holds[i].n = p->nheld;
+	}
+}
+
 int
 py_outside_fill(struct outside *o)
 {
@@ -126,7 +146,7 @@ py_outside_fill(struct outside *o)
 	struct py_holds *holds = NULL;
 	struct list l = { NULL, 0, 0 };
 	char why[200];
-	uintptr_t futex;
+	int lock_waits = 0;
 
 	if (py_attach(o->pid, &rt, why, sizeof(why)) == -1) {
 		if (strncmp(why, "not CPython", 11) != 0)
@@ -147,31 +167,26 @@ py_outside_fill(struct outside *o)
 	for (size_t i = 0; i < l.n; i++) {
 		struct pyt *p = &l.v[i];
 
-		p->ot = task_of(o, p->t.tid);
-		if ((p->nheld = py_tstate_held(&rt, p->t.tstate, p->held,
-		    HELD_MAX)) < 0)
-			p->nheld = 0;
-		holds[i].thread_id = p->t.thread_id;
-		holds[i].locks = p->held;
-		holds[i].n = p->nheld;
-		if (p->ot == NULL)
+		if ((p->ot = task_of(o, p->t.tid)) == NULL)
 			continue;
 		py_tstate_name(&rt, p->t.tstate, p->t.thread_id,
 		    p->ot->py_name, sizeof(p->ot->py_name));
 		p->ot->gil = gil.locked == 1 && gil.holder_tid == p->t.tid ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		struct pyt *p = &l.v[i];
-
-		if (p->ot == NULL || p->ot->gil == GW_GIL_HOLDING ||
-		    (futex = futex_word(&p->ot->task)) == 0)
+		if (p->ot->gil == GW_GIL_HOLDING ||
+		    (p->futex = futex_word(&p->ot->task)) == 0)
 			continue;
-		if (py_gil_waits(&rt, futex))
+		if (py_gil_waits(&rt, p->futex))
 			p->ot->gil = GW_GIL_WAITING;
-		else
-			py_wait_fill(&rt, &l, holds, p, futex);
+		else if (py_tstate_waits(&rt, p->t.tstate, p->futex,
+		    &p->waits) == 0 && p->waits.kind == PY_LOCK_LOCK)
+			lock_waits++;
 	}
+	if (lock_waits > 0)
+		holds_fill(&rt, &l, holds);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].futex != 0 && l.v[i].ot->gil != GW_GIL_WAITING)
+			py_wait_fill(&rt, &l, holds, &l.v[i]);
 	snprintf(o->py_note, sizeof(o->py_note), "CPython %d.%d.%d: the GIL, "
 	    "thread names and Python lock owners read from outside; Python "
 	    "frames are not merged into native stacks yet.", rt.major,
