@@ -166,14 +166,6 @@ proc_target(pid_t pid, const char *verb, uid_t *uid, gid_t *gid)
 		    (int)pid, (int)tgid, verb, (int)tgid);
 		return -1;
 	}
-	if (*uid != geteuid() && geteuid() != 0 &&
-	    status_field(pid, "Uid") == (int)geteuid()) {
-		/* Ours, but /proc/PID is root's: it is not dumpable. */
-		cli_error("no permission: process %d is not dumpable (prctl "
-		    "PR_SET_DUMPABLE 0, or it changed identity); only root "
-		    "with CAP_SYS_PTRACE can read it", (int)pid);
-		return -1;
-	}
 	if (*uid != geteuid() && geteuid() != 0) {
 		cli_error("no permission: process %d belongs to another user "
 		    "(uid %d); run gilwatch as that user or as root", (int)pid,
@@ -242,8 +234,8 @@ int
 proc_may_read(pid_t pid)
 {
 	char path[64];
+	struct stat st;
 	uid_t owner = (uid_t)-1;
-	gid_t group;
 	int fd, scope = 0, err, real;
 	FILE *fp;
 
@@ -268,9 +260,14 @@ proc_may_read(pid_t pid)
 			scope = 0;
 		fclose(fp);
 	}
-	/* /proc/PID belongs to root while the process is not dumpable. */
+	/*
+	 * The files in /proc/PID belong to root while the process is not
+	 * dumpable; its status still says whose it is.
+	 */
 	real = status_field(pid, "Uid");
-	(void)proc_owner(pid, &owner, &group);
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (stat(path, &st) == 0)
+		owner = st.st_uid;
 	if (real != -1 && real != (int)geteuid() && geteuid() != 0)
 		cli_error("no permission to read process %d: it belongs to "
 		    "uid %d (ptrace rule: same user only); run gilwatch as "

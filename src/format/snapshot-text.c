@@ -203,10 +203,9 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	if (t->waiting != NULL && (t->waiting->note != NULL ||
 	    t->waiting->inferred))
 		out_printf(o, "     (%s%s%s)\n", t->waiting->inferred ?
-		    "inferred from the lock's words, no stack confirms it" :
-		    "", t->waiting->inferred && t->waiting->note != NULL ?
-		    "; " : "", t->waiting->note != NULL ?
-		    t->waiting->note : "");
+		    "inferred" : "", t->waiting->inferred &&
+		    t->waiting->note != NULL ? ": " : "",
+		    t->waiting->note != NULL ? t->waiting->note : "");
 	for (i = 0; i < t->nheld; i++) {
 		out_puts(o, "   - locked ");
 		text_lock(o, &t->held[i].lock);

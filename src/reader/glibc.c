@@ -344,6 +344,8 @@ infer(struct glibc_wait *w, const struct task *t, uintptr_t x, int cmd,
 	unsigned word, own, kind, readers, cur;
 
 	w->inferred = 1;
+	snprintf(w->note, sizeof w->note, "the kind and holder come from "
+	    "the lock's words alone, no native stack confirms them");
 	if (cmd == FUTEX_WAIT && t->args[2] == 2 && rd32(x, &word) == 0 &&
 	    word == 2 && rd32(x + MX_OWNER, &own) == 0 &&
 	    rd32(x + MX_KIND, &kind) == 0 && kind < 0x400 &&

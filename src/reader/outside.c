@@ -7,6 +7,7 @@
  * place the thread's system call was seen.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "frames.h"
 #include "gilwatch/snapshot.h"
 #include "mem.h"
 #include "procstat.h"
@@ -66,6 +68,7 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 {
 	struct outside_thread *t;
 	struct unwind *u;
+	sigset_t block, old;
 	char why[256];
 	size_t i;
 
@@ -82,6 +85,18 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 			o->threads[i].stack_note = ostr(s, why);
 		return NULL;
 	}
+	/*
+	 * libdw stops a thread with PTRACE_ATTACH (a SIGSTOP): were we
+	 * killed between the stop and the detach, that SIGSTOP could be
+	 * left to stop the whole program.  Hold off the signals a user
+	 * sends (^C, kill) until every thread is let go.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		if (unwind_thread(u, t->task.tid, &t->stack, why,
@@ -92,6 +107,7 @@ take_stacks(struct osnap *s, struct outside *o, int flags)
 		if (t->stack.stopped > s->pub.stopped_max_seconds)
 			s->pub.stopped_max_seconds = t->stack.stopped;
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return u;
 }
 
@@ -113,9 +129,9 @@ name_frame(struct osnap *s, struct unwind *u, struct gw_frame *f,
 }
 
 /*
- * Name t's frames; the innermost function names go to fns for telling
- * the wait apart, unless the stack was taken elsewhere than where the
- * system call was seen (the thread moved on in between).
+ * Name t's native frames into ti; the innermost function names go to
+ * fns for telling the wait apart, unless the stack was taken elsewhere
+ * than where the system call was seen (the thread moved on in between).
  */
 static int
 name_frames(struct osnap *s, struct unwind *u, struct outside_thread *t,
@@ -141,6 +157,62 @@ name_frames(struct osnap *s, struct unwind *u, struct outside_thread *t,
 	for (i = 0; i < t->stack.depth && n < GLIBC_NAMES_MAX; i++)
 		fns[n++] = f[i].function;
 	return n;
+}
+
+static const char *
+copy_str(void *s, const char *str)
+{
+	return ostr(s, str);
+}
+
+/* The Python frames (the CPython step's) merged into the native ones. */
+static void
+merge_python(struct osnap *s, struct outside_thread *t,
+    struct gw_thread_info *ti)
+{
+	struct gw_frame *py, *f;
+	int k;
+
+	if (t->npy <= 0)
+		return;
+	py = oalloc(s, (size_t)t->npy * sizeof *py);
+	f = oalloc(s, (ti->nframes + (size_t)t->npy) * sizeof *f);
+	if (py == NULL || f == NULL)
+		return;
+	for (k = 0; k < t->npy; k++)
+		frames_python(&py[k], &t->py[k], copy_str, s);
+	ti->nframes = frames_merge(f, ti->frames, ti->nframes, py,
+	    (size_t)t->npy);
+	ti->frames = f;
+	if (ti->stack_status == GW_STACK_UNAVAILABLE)
+		ti->stack_note = "Python frames only: native frames not "
+		    "unwound (--no-stacks)";
+}
+
+/* The Python view of a wait: a Condition's notify, or a join. */
+static void
+fill_py_wait(struct osnap *s, struct outside_thread *t, struct gw_wait *w)
+{
+	const struct py_wait *pw = &t->pw;
+
+	if (pw->kind == PY_WAIT_NONE)
+		return;
+	w->py_kind = pw->kind == PY_WAIT_NOTIFY ? GW_PYWAIT_NOTIFY :
+	    GW_PYWAIT_JOIN;
+	w->py_type = ostr(s, pw->type);
+	w->py_object = pw->object;
+	if (pw->via != 0) {
+		w->py_via_type = ostr(s, pw->via_type);
+		w->py_via = pw->via;
+		w->py_via_attr = ostr(s, pw->via_attr);
+	}
+	if (pw->at >= 0 && pw->at < t->npy)
+		frames_python(&w->py_at, &t->py[pw->at], copy_str, s);
+	/* A notify can come from any thread: no owner, nothing to add. */
+	if (pw->kind == PY_WAIT_NOTIFY) {
+		w->nowners = 0;
+		w->note = NULL;
+	}
 }
 
 /* The thread at tid, by bisection (threads are sorted). */
@@ -178,13 +250,15 @@ fill_wait(struct osnap *s, struct outside_thread *t,
 	w->timed = gw->timed;
 	w->inferred = gw->inferred;
 	w->note = ostr(s, gw->note);
-	if (gw->owner != 0 && (owner = oalloc(s, sizeof *owner)) != NULL &&
+	if (gw->owner != 0 && t->pw.kind != PY_WAIT_NOTIFY &&
+	    (owner = oalloc(s, sizeof *owner)) != NULL &&
 	    (w->owner_acquired_at = oalloc(s, sizeof(struct gw_frame))) !=
 	    NULL) {
 		*owner = gw->owner;
 		w->owners = owner;
 		w->nowners = 1;
 	}
+	fill_py_wait(s, t, w);
 	ti->waiting = w;
 }
 
@@ -234,12 +308,8 @@ graph_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 	const struct gw_thread_info *t = node;
 	const struct gw_wait *w = t->waiting;
 
-	/* A semaphore has an owner only when it is a Python lock whose
-	 * holder py-outside.c named. */
-	if (idx != 0 || w == NULL || w->nowners == 0 ||
-	    (w->lock.kind != GW_LOCK_MUTEX && w->lock.kind !=
-	    GW_LOCK_RWLOCK && w->lock.kind != GW_LOCK_THREAD &&
-	    w->lock.kind != GW_LOCK_SEM && w->lock.kind != GW_LOCK_FUTEX))
+	/* Only a wait whose holder was named has an edge. */
+	if (idx != 0 || w == NULL || w->nowners == 0)
 		return 0;
 	e->to = thread_at(g->ti, g->n, w->owners[0]);
 	e->lock = w->lock.addr;
@@ -348,6 +418,8 @@ fill_threads(struct osnap *s, struct outside *o, struct unwind *u,
 		    t->task.name);
 		ti[i].gil = t->gil;
 		fill_wait(s, t, &ti[i]);
+		merge_python(s, t, &ti[i]);
+		free(t->py);
 	}
 	fill_held(s, ti, o->nthreads, o);
 	s->pub.threads = ti;

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "glibc.h"
+#include "py.h"
 #include "task.h"
 #include "unwind.h"
 
@@ -41,10 +42,17 @@ struct outside_thread {
 	struct task	 task;
 	struct unwind_stack stack;	/* depth 0 without stacks */
 	const char	*stack_note;	/* why there is no stack, or NULL */
-	struct glibc_wait wait;		/* kind -1: none */
+	struct glibc_wait wait;		/* kind -1: none; the CPython step
+					   may put a GIL or Python lock
+					   wait in its place */
 	/* Filled by py_outside_fill, when it knows them: */
 	char		 py_name[64];	/* threading's name, or "" */
 	int		 gil;		/* enum gw_gil_state */
+	struct py_frame	*py;		/* Python frames, innermost first
+					   (malloc'd; outside frees) */
+	int		 npy;
+	struct py_wait	 pw;		/* a Condition or join wait, or
+					   kind PY_WAIT_NONE */
 };
 
 struct outside {
@@ -55,9 +63,10 @@ struct outside {
 };
 
 /*
- * The CPython step (py-outside.c): find an interpreter in o->pid and
- * fill what it knows of each thread.  Returns 0 (nothing to add is not
- * an error); any limit is said in o->py_note.
+ * The CPython step (outside-py.c): find an interpreter in o->pid and
+ * fill what it knows of each thread, after the glibc waits are known.
+ * Returns 0 (nothing to add is not an error); any limit is said in
+ * o->py_note.
  */
 int	py_outside_fill(struct outside *o);
 

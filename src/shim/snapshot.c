@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "deadlock.h"
+#include "frames.h"
 #include "gil.h"
 #include "py.h"
 #include "lock.h"
@@ -248,29 +249,16 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	}
 }
 
-/* The interpreter's eval loop: Python frames take its place. */
-static int
-is_eval_loop(const struct gw_frame *f)
+static const char *
+snap_copy(void *s, const char *str)
 {
-	return f->function != NULL &&
-	    (strncmp(f->function, "_PyEval_EvalFrame", 17) == 0 ||
-	    strcmp(f->function, "PyEval_EvalFrameEx") == 0);
+	return snap_str(s, str);
 }
 
 static void
 python_frame(struct snap *s, struct gw_frame *f, const struct py_frame *p)
 {
-	memset(f, 0, sizeof *f);
-	if (p->flags & PY_FRAME_INVALID) {
-		f->kind = GW_FRAME_INVALID;
-		f->function = "<invalid>";
-		return;
-	}
-	f->kind = GW_FRAME_PYTHON;
-	f->ip = p->frame;
-	f->function = snap_str(s, py_frame_name(p));
-	f->file = snap_str(s, p->file);
-	f->line = p->line;
+	frames_python(f, p, snap_copy, s);
 }
 
 /*
@@ -298,43 +286,28 @@ python_read(struct snap *s, struct raw *r)
 		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
 
-/*
- * Native frames, with the Python frames in place of the innermost run
- * of eval-loop frames (other eval-loop frames are dropped: the Python
- * frames already stand for them).  When no eval loop is found (a
- * stripped interpreter) the Python frames come first.
- */
+/* Native frames, with the Python frames merged in (frames.h). */
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
-	const struct py_frame *py = s->py;
-	struct gw_frame *f, nf;
-	int i, k, n = 0, npy = r->npy, merged = 0;
+	struct gw_frame *f, *nf, *pf;
+	int i, k, n = 0, npy = r->npy;
 
 	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
-	if (f == NULL)
+	nf = snap_alloc(s, ((size_t)r->stack.depth + 1) * sizeof *nf);
+	pf = snap_alloc(s, ((size_t)npy + 1) * sizeof *pf);
+	if (f == NULL || nf == NULL || pf == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
 		if (stack_is_self(r->stack.ip[i]))
 			continue;
-		name_frame(s, &nf, r->stack.ip[i], i > 0 ||
+		name_frame(s, &nf[n++], r->stack.ip[i], i > 0 ||
 		    ti->stack_status == GW_STACK_AT_BLOCK);
-		if (npy > 0 && is_eval_loop(&nf)) {
-			for (k = 0; !merged && k < npy; k++)
-				python_frame(s, &f[n++], &py[k]);
-			merged = 1;
-			continue;
-		}
-		f[n++] = nf;
 	}
-	if (npy > 0 && !merged) {
-		memmove(f + npy, f, (size_t)n * sizeof *f);
-		for (k = 0; k < npy; k++)
-			python_frame(s, &f[k], &py[k]);
-		n += npy;
-	}
+	for (k = 0; k < npy; k++)
+		python_frame(s, &pf[k], &s->py[k]);
 	ti->frames = f;
-	ti->nframes = (size_t)n;
+	ti->nframes = frames_merge(f, nf, (size_t)n, pf, (size_t)npy);
 	ti->frames_truncated = r->stack.truncated;
 }
 

@@ -6,8 +6,8 @@ as a deadlock (exit status 86).
 The programs (tests/integration/prog/outside.c) run bare; each says ready
 once its waiting threads sleep in futex(2) and stays until released."""
 
+import json
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -295,23 +295,51 @@ class TestOutsideDump(OutsideCase):
         self.assertGreaterEqual(dumps, 4, "too few dumps while it ran")
         self.assertEqual(p.stdout(), ref.stdout)
 
-    def test_unprivileged_user_is_refused(self):
-        """A user reading root's process: one line naming the rule."""
+    def nobody(self):
+        """setpriv's command line to run as nobody, and a directory of
+        copies of gilwatch and the test program that nobody can reach
+        (the clone may sit in a mode-700 directory)."""
         setpriv = shutil.which("setpriv")
         if os.geteuid() != 0 or setpriv is None:
             print("skip: needs root and setpriv")
             self.skipTest("needs root and setpriv")
-        # The clone may sit in a mode-700 directory: a copy the other
-        # user can reach.
         d = tempfile.mkdtemp(prefix="gwtest-nobody-")
         self.addCleanup(shutil.rmtree, d)
         os.chmod(d, 0o755)
+        for f in (gw.GILWATCH, OUTSIDE):
+            shutil.copy(f, d)
+            os.chmod(os.path.join(d, os.path.basename(f)), 0o755)
+        return [setpriv, "--reuid=65534", "--regid=65534",
+            "--clear-groups"], d
+
+    def test_not_dumpable_is_refused(self):
+        """A process of the same user that made itself not dumpable:
+        one line naming that rule."""
+        as_nobody, d = self.nobody()
+        p = gw.Proc([*as_nobody, os.path.join(d, "outside"), "nodump"],
+            self.tmp.name, name="nodump")
+        self.addCleanup(p.__exit__)
+        p.wait_ready()
+        pid = p.info().pid
+        r = gw.run([*as_nobody, os.path.join(d, "gilwatch"), "dump",
+            str(pid)])
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, "", r)
+        self.assertTrue(one_line(r), r)
+        self.assertIn("is not dumpable", r.stderr)
+        # Root may read it (CAP_SYS_PTRACE).
+        doc = dump_doc(self, pid)
+        self.assertEqual([t["name"] for t in doc["threads"]],
+            ["main", "S1"], doc)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_unprivileged_user_is_refused(self):
+        """A user reading root's process: one line naming the rule."""
+        as_nobody, d = self.nobody()
         exe = os.path.join(d, "gilwatch")
-        shutil.copy(gw.GILWATCH, exe)
-        os.chmod(exe, 0o755)
         p, info = self.start("sem")
-        r = gw.run([setpriv, "--reuid=65534", "--regid=65534",
-            "--clear-groups", exe, "dump", str(info.pid)])
+        r = gw.run([*as_nobody, exe, "dump", str(info.pid)])
         self.assertNotEqual(r.returncode, 0, r)
         self.assertEqual(r.stdout, "", r)
         self.assertTrue(one_line(r), r)
@@ -319,6 +347,106 @@ class TestOutsideDump(OutsideCase):
         self.assertIn("run gilwatch as that user or as root", r.stderr)
         p.release()
         self.assertEqual(p.wait(), 0, p.describe())
+
+
+SCENES = gw.pyprog("attach_scenes")
+
+
+class TestOutsidePython(unittest.TestCase):
+    """A CPython program started bare, dumped from outside: the GIL
+    holder, names, Python frames merged into the native stack, a Lock
+    ABBA through with blocks (holders inferred: a deadlock), an RLock's
+    recorded owner, a Queue wait and a join named as the shim names
+    them.  tests/integration/pyprog/attach_scenes.py parks the threads
+    and says ready; threads may still be entering their waits, so the
+    dump is repeated until every wait shows, within the timeout."""
+
+    def run_one(self, exe):
+        if gw.py_minor(exe) >= 14:
+            print("skip: %s: its Locks are PyMutexes with no owner "
+                "(see Known gaps)" % exe)
+            return
+        with gw.tempdir() as tmp:
+            record = os.path.join(tmp, "record.json")
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
+            with gw.Proc([exe, SCENES, record], tmp, env=env) as p:
+                p.wait_ready()
+                with open(record) as f:
+                    rec = json.load(f)
+                self.check(p.p.pid, rec)
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+
+    def check(self, pid, rec):
+        tid = {name: v["native"] for name, v in rec["info"].items()}
+        last = [None]
+
+        def settled():
+            r = dump(pid, "--format=json")
+            if r.returncode not in (0, DEADLOCK):
+                raise AssertionError(r)
+            doc = last[0] = gw.parse_json_docs(r.stdout)[0]
+            th = gw.threads(doc)
+            want = ("abba-1", "abba-2", "rwaiter", "qwaiter", "joiner")
+            ok = r.returncode == DEADLOCK and all(
+                th.get(tid[n], {}).get("waiting_for") for n in want)
+            return doc if ok else None
+        try:
+            doc = gw.poll_until(settled, what="every wait seen")
+        except AssertionError as e:
+            raise AssertionError("%s; last: %s" % (e, json.dumps(last[0],
+                indent=1)))
+        th = gw.threads(doc)
+        for name, t in tid.items():
+            self.assertEqual(th[t]["name"], name, th[t])
+        # The GIL: the spinner holds it, nobody waits for it.
+        self.assertEqual(gw.gil_state(th[tid["holder"]]), "holds")
+        for name, t in tid.items():
+            if name != "holder":
+                self.assertEqual(gw.gil_state(th[t]), "released", name)
+        # The Lock ABBA: each waits for the other's lock, inferred.
+        a1, a2 = th[tid["abba-1"]], th[tid["abba-2"]]
+        w1, w2 = gw.waiting(a1), gw.waiting(a2)
+        self.assertEqual((w1["kind"], w1["owners"]), ("semaphore",
+            [tid["abba-2"]]), a1)
+        self.assertEqual((w2["kind"], w2["owners"]), ("semaphore",
+            [tid["abba-1"]]), a2)
+        self.assertTrue(a1["waiting_for"]["inferred"], a1)
+        self.assertEqual(gw.held_addrs(a2), [w1["addr"]], a2)
+        self.assertEqual(cycles(doc), [{(tid["abba-1"], w1["addr"],
+            "semaphore", tid["abba-2"]), (tid["abba-2"], w2["addr"],
+            "semaphore", tid["abba-1"])}], doc)
+        self.assertIn(("abba", rec["marks"]["abba"]),
+            gw.python_sites(a1["frames"]), a1)
+        # The RLock: its owner is recorded, not inferred.
+        rw = th[tid["rwaiter"]]
+        self.assertEqual(gw.waiting(rw)["owners"], [tid["rowner"]], rw)
+        self.assertFalse(rw["waiting_for"]["inferred"], rw)
+        # A Queue's get: a notify wait on its Condition, no owner.
+        q = gw.py_wait(th[tid["qwaiter"]])
+        self.assertEqual((q["waits_for"], q["type"], q["via"]["type"],
+            q["via"]["attribute"]), ("notify", "Condition", "Queue",
+            "not_empty"), q)
+        self.assertEqual(gw.waiting(th[tid["qwaiter"]])["owners"], [])
+        # A join: the thread joined is the owner.
+        j = th[tid["joiner"]]
+        self.assertEqual(gw.py_wait(j)["waits_for"], "join", j)
+        self.assertEqual(gw.waiting(j)["owners"], [tid["joinee"]], j)
+        # Python frames stand in for the eval loop in the native stack.
+        fns = [f["function"] for f in a1["frames"]]
+        self.assertFalse(any(f and f.startswith("_PyEval_EvalFrame")
+            for f in fns), fns)
+        self.assertTrue(any(f["kind"] == "native" for f in a1["frames"]),
+            a1)
+        r = dump(pid)
+        self.assertIn('"abba-1" tid=%d blocked' % tid["abba-1"], r.stdout)
+        self.assertIn('holds the GIL', r.stdout)
+        self.assertIn("Found one deadlock (2 threads):", r.stdout)
+
+
+gw.add_interpreter_tests(TestOutsidePython)
 
 
 if __name__ == "__main__":

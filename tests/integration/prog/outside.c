@@ -14,6 +14,7 @@
  *   recursive  R1 holds the recursive mutex rec twice, R2 waits
  *   join       J1 holds m and joins J2; J2 waits for m
  *   sem        S1 waits on the semaphore sem, which nobody posts
+ *   nodump     sem, in a process made not dumpable (PR_SET_DUMPABLE 0)
  *   checksum [THREADS [ROUNDS]]
  *              THREADS threads add into a sum under a mutex and pass a
  *              token through a condition variable and a semaphore; says
@@ -22,6 +23,7 @@
  */
 #include <pthread.h>
 #include <semaphore.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,7 @@ static pthread_barrier_t start;
 static pid_t waiters[MAX_WAITERS];
 static int nwaiters;
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nodump;		/* not dumpable once the waiters block */
 
 /* Call from a thread about to block for good. */
 static void
@@ -85,6 +88,9 @@ ready_when_blocked(int want)
 		fprintf(stderr, "outside: waiters did not block\n");
 		exit(3);
 	}
+	/* Only now: /proc/self/task is root's once we are not dumpable. */
+	if (nodump)
+		prctl(PR_SET_DUMPABLE, 0);
 	sample_ready();
 }
 
@@ -356,7 +362,11 @@ main(int argc, char **argv)
 	else if (strcmp(mode, "checksum") == 0)
 		done = mode_checksum(argc > 2 ? atoi(argv[2]) : 0,
 		    argc > 3 ? atol(argv[3]) : 0);
-	else if (strcmp(mode, "pi") == 0 || strcmp(mode, "recursive") == 0 ||
+	else if (strcmp(mode, "nodump") == 0) {
+		nodump = 1;
+		mode = "sem";
+		done = mode_pair();
+	} else if (strcmp(mode, "pi") == 0 || strcmp(mode, "recursive") == 0 ||
 	    strcmp(mode, "join") == 0 || strcmp(mode, "sem") == 0)
 		done = mode_pair();
 	else {

@@ -1,0 +1,269 @@
+/*
+ * The CPython part of reading a process from outside (outside.h), with
+ * helper readers that work over any memory source (py.h, py_attach):
+ * the GIL's holder and the threads waiting for it, threading's thread
+ * names, every thread's Python frames, and the Python locks, Condition
+ * and join waits, as the shim shows them from inside.
+ *
+ * A threading.Lock records no holder: the holder is the one thread
+ * whose `with` block keeps the lock's bound __exit__ on its live value
+ * stack (py_tstate_held); such owners are marked inferred.  An RLock
+ * records its owner.  Nothing is stopped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gilwatch/snapshot.h"
+#include "outside.h"
+
+#define PY_FRAMES	128	/* Python frames kept per thread */
+#define PY_HELD		16	/* locks held by `with` blocks, per thread */
+
+/* Does pid run CPython (a libpython, or an executable named python)? */
+static int
+looks_python(pid_t pid)
+{
+	char path[64], exe[512], line[1024];
+	const char *base;
+	ssize_t n;
+	FILE *fp;
+	int found = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	if ((n = readlink(path, exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		base = strrchr(exe, '/');
+		if (strncmp(base != NULL ? base + 1 : exe, "python", 6) == 0)
+			return 1;
+	}
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof line, fp) != NULL)
+		found = strstr(line, "/libpython3") != NULL;
+	fclose(fp);
+	return found;
+}
+
+/* One thread state, and what is read of it. */
+struct pyt {
+	struct py_thread t;
+	struct outside_thread *ot;	/* NULL: no such thread in /proc */
+	struct py_lock	 held[PY_HELD];
+	int		 nheld;
+};
+
+struct collect {
+	struct pyt	*v;
+	size_t		 n, cap;
+	struct py_holds	*holds;		/* holds_of(), or NULL */
+};
+
+static int
+collect(const struct py_thread *t, void *arg)
+{
+	struct collect *c = arg;
+	struct pyt *nv;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		if ((nv = realloc(c->v, c->cap * sizeof *nv)) == NULL)
+			return 1;
+		c->v = nv;
+	}
+	memset(&c->v[c->n], 0, sizeof c->v[c->n]);
+	c->v[c->n++].t = *t;
+	return 0;
+}
+
+static struct outside_thread *
+thread_of(struct outside *o, pid_t tid)
+{
+	size_t lo = 0, hi = o->nthreads, mid;
+
+	while (tid != 0 && lo < hi) {
+		mid = (lo + hi) / 2;
+		if (o->threads[mid].task.tid == tid)
+			return &o->threads[mid];
+		if (o->threads[mid].task.tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static pid_t
+tid_of(const struct collect *c, unsigned long thread_id)
+{
+	size_t i;
+
+	for (i = 0; thread_id != 0 && i < c->n; i++)
+		if (c->v[i].t.thread_id == thread_id)
+			return c->v[i].t.tid;
+	return 0;
+}
+
+/* The futex word t waits on (op WAIT or WAIT_BITSET), or 0. */
+static uintptr_t
+futex_word(const struct outside_thread *t)
+{
+	int cmd = (int)t->task.args[1] & 0x7f;
+
+	if (t->task.syscall != 202 || (cmd != 0 && cmd != 9))
+		return 0;
+	return (uintptr_t)t->task.args[0];
+}
+
+static void
+frames_of(const struct py_runtime *rt, struct pyt *p, struct py_frame *buf)
+{
+	struct outside_thread *ot = p->ot;
+	int n;
+
+	if ((n = py_tstate_frames(rt, p->t.tstate, buf, PY_FRAMES)) <= 0)
+		return;
+	if ((ot->py = malloc((size_t)n * sizeof *ot->py)) == NULL)
+		return;
+	memcpy(ot->py, buf, (size_t)n * sizeof *ot->py);
+	ot->npy = n;
+	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, ot->py,
+	    n, &ot->pw) == -1)
+		ot->pw.kind = PY_WAIT_NONE;
+}
+
+/* A wait the CPython view names better than glibc's words. */
+static void
+set_wait(struct outside_thread *ot, int kind, uintptr_t addr, pid_t owner,
+    unsigned count, int inferred, const char *note)
+{
+	struct glibc_wait *w = &ot->wait;
+
+	w->kind = kind;
+	w->mode = GW_MODE_EXCLUSIVE;
+	w->state = GW_STATE_BLOCKED;
+	w->addr = addr;
+	w->owner = owner != ot->task.tid || kind != GW_LOCK_GIL ? owner : 0;
+	w->count = count;
+	w->inferred = inferred;
+	snprintf(w->note, sizeof w->note, "%s", note);
+}
+
+/*
+ * The locks every thread's with blocks hold, read the first time a
+ * thread is found waiting for a Python lock (a read or two per live
+ * value-stack slot of every thread: not worth it when none waits).
+ */
+static struct py_holds *
+holds_of(const struct py_runtime *rt, struct collect *c)
+{
+	size_t i;
+
+	if (c->holds != NULL)
+		return c->holds;
+	if ((c->holds = calloc(c->n + 1, sizeof *c->holds)) == NULL)
+		return NULL;
+	for (i = 0; i < c->n; i++) {
+		c->v[i].nheld = py_tstate_held(rt, c->v[i].t.tstate,
+		    c->v[i].held, PY_HELD);
+		c->holds[i].thread_id = c->v[i].t.thread_id;
+		c->holds[i].locks = c->v[i].held;
+		c->holds[i].n = c->v[i].nheld > 0 ? c->v[i].nheld : 0;
+	}
+	return c->holds;
+}
+
+static void
+lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
+    uintptr_t futex)
+{
+	struct py_holds *holds;
+	struct py_lock l;
+	unsigned long h;
+	int inferred = 0;
+	pid_t owner;
+
+	if (py_tstate_waits(rt, p->t.tstate, futex, &l) == -1 ||
+	    (holds = holds_of(rt, c)) == NULL)
+		return;
+	h = py_lock_holder(&l, holds, (int)c->n, &inferred);
+	owner = tid_of(c, h);
+	if (l.kind == PY_LOCK_RLOCK)
+		set_wait(p->ot, GW_LOCK_SEM, l.sem, owner, (unsigned)l.count,
+		    0, owner != 0 ? "an RLock: its owner is recorded in it" :
+		    "an RLock with no owner recorded as it was read");
+	else
+		set_wait(p->ot, GW_LOCK_SEM, l.sem, owner, 1, inferred,
+		    owner != 0 ? "a threading.Lock: its holder is the thread "
+		    "whose with block holds it (a Lock records no owner)" :
+		    "a threading.Lock records no owner, and no with block "
+		    "was seen holding it (a bare acquire()?)");
+}
+
+static void
+fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
+{
+	struct py_gil_state gil;
+	struct py_frame *buf;
+	struct outside_thread *ot;
+	pid_t holder = 0;
+	uintptr_t futex;
+	size_t i;
+
+	if ((buf = malloc(PY_FRAMES * sizeof *buf)) == NULL)
+		return;
+	if (py_gil_read(rt, &gil) == 0 && gil.locked == 1)
+		holder = gil.holder_tid != 0 ? gil.holder_tid :
+		    tid_of(c, gil.holder_thread_id);
+	/* Every thread of a process with a GIL has a GIL state. */
+	for (i = 0; i < o->nthreads; i++)
+		o->threads[i].gil = o->threads[i].task.tid == holder ?
+		    GW_GIL_HOLDING : GW_GIL_RELEASED;
+	for (i = 0; i < c->n; i++) {
+		c->v[i].ot = ot = thread_of(o, c->v[i].t.tid);
+		if (ot == NULL)
+			continue;
+		(void)py_tstate_name(rt, c->v[i].t.tstate,
+		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
+		frames_of(rt, &c->v[i], buf);
+		if ((futex = futex_word(ot)) == 0)
+			continue;
+		if (py_gil_waits(rt, futex)) {
+			ot->gil = GW_GIL_WAITING;
+			set_wait(ot, GW_LOCK_GIL, rt->gil, holder, 1, 0, "");
+		} else if (ot->pw.kind == PY_WAIT_JOIN)
+			ot->wait.owner = tid_of(c, ot->pw.joined);
+		else if (ot->pw.kind == PY_WAIT_NONE)
+			lock_wait(rt, c, &c->v[i], futex);
+	}
+	free(c->holds);
+	free(buf);
+}
+
+int
+py_outside_fill(struct outside *o)
+{
+	struct py_runtime rt;
+	struct collect c = { NULL, 0, 0, NULL };
+	char why[200];
+
+	if (!looks_python(o->pid))
+		return 0;
+	if (py_attach(o->pid, &rt, why, sizeof why) == -1) {
+		snprintf(o->py_note, sizeof o->py_note, "CPython not read: "
+		    "%s.", why);
+		return 0;
+	}
+	if (py_thread_list(&rt, collect, &c) == -1) {
+		snprintf(o->py_note, sizeof o->py_note, "CPython %d.%d.%d: "
+		    "its thread list could not be read.", rt.major, rt.minor,
+		    rt.micro);
+		free(c.v);
+		return 0;
+	}
+	fill(&rt, o, &c);
+	free(c.v);
+	return 0;
+}
