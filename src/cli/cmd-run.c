@@ -27,7 +27,8 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
-	    "[--hold-warn=MS] [--hold-sample=N] [--] CMD [ARG ...]",
+	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] "
+	    "[--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
 	.exec = cmd_run_exec,
@@ -47,6 +48,7 @@ struct cmd_run_env {
 	const char	*top;
 	const char	*hold_warn;
 	const char	*hold_sample;
+	const char	*rt_budget;
 };
 
 static const struct option cmd_run_options[] = {
@@ -63,6 +65,7 @@ static const struct option cmd_run_options[] = {
 	{ "top",		required_argument,	NULL, 't' },
 	{ "hold-warn",		required_argument,	NULL, 'w' },
 	{ "hold-sample",	required_argument,	NULL, 'H' },
+	{ "rt-budget",		required_argument,	NULL, 'B' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -142,6 +145,11 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		opts_number(arg, 1, OPTS_HOLD_SAMPLE_MAX, &errstr);
 		if (errstr == NULL)
 			env->hold_sample = arg;
+		break;
+	case 'B':
+		opts_millis(arg, OPTS_RT_BUDGET_MAX, &errstr);
+		if (errstr == NULL)
+			env->rt_budget = arg;
 		break;
 	}
 	return errstr;
@@ -232,7 +240,8 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_SORT", env.sort) == -1 ||
 	    cmd_run_setenv("GILWATCH_TOP", env.top) == -1 ||
 	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1 ||
-	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1)
+	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1 ||
+	    cmd_run_setenv("GILWATCH_RT_BUDGET", env.rt_budget) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

@@ -51,6 +51,7 @@ config_load(void)
 	config.sort = OPTS_SORT_WAIT;
 	config.top = 10;
 	config.hold_warn_ms = 0;
+	config.rt_budget_ms = 0;
 	config.hold_sample = OPTS_HOLD_SAMPLE_DEFAULT;
 	config.stack_timeout_ms = 200;
 	config.output[0] = '\0';
@@ -138,6 +139,14 @@ config_load(void)
 			config.hold_warn_ms = (double)n;
 		else
 			bad("GILWATCH_HOLD_WARN", v, errstr);
+	}
+	if ((v = env("GILWATCH_RT_BUDGET")) != NULL) {
+		double ms = opts_millis(v, OPTS_RT_BUDGET_MAX, &errstr);
+
+		if (errstr == NULL)
+			config.rt_budget_ms = ms;
+		else
+			bad("GILWATCH_RT_BUDGET", v, errstr);
 	}
 	if ((v = env("GILWATCH_HOLD_SAMPLE")) != NULL) {
 		n = opts_number(v, 1, OPTS_HOLD_SAMPLE_MAX, &errstr);

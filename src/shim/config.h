@@ -26,6 +26,7 @@ struct config {
 	int		sort;		/* GILWATCH_SORT: enum opts_sort */
 	int		top;		/* GILWATCH_TOP: rows in the table */
 	double		hold_warn_ms;	/* GILWATCH_HOLD_WARN, 0: off */
+	double		rt_budget_ms;	/* GILWATCH_RT_BUDGET, 0: off */
 	unsigned	hold_sample;	/* GILWATCH_HOLD_SAMPLE: holds timed
 					   1 in N (stats.h) */
 	int		stack_timeout_ms; /* per-thread sampling wait */

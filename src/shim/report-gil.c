@@ -8,35 +8,26 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "gil-blame.h"
 #include "gil.h"
+#include "hist.h"
 #include "out.h"
 #include "report.h"
+#include "rtbudget.h"
 #include "thread.h"
 
 static const double quantiles[] = { 0.50, 0.90, 0.99 };
 #define NQUANT	(sizeof quantiles / sizeof quantiles[0])
 
 /*
- * The upper edge, in microseconds, of the log2 bucket holding quantile
- * q: percentiles are good to a factor of two, which is what a histogram
- * this cheap can give, and the true maximum is reported beside them.
+ * Quantile q in microseconds: the upper edge of the log-linear bucket
+ * holding it (at most 12.5% above the truth), or the exact maximum when
+ * that is lower.
  */
 static double
-quantile_us(const uint64_t *hist, double q)
+quantile_us(const uint64_t *hist, double q, uint64_t max_ns)
 {
-	uint64_t n = 0, seen = 0;
-	int i;
-
-	for (i = 0; i < GIL_HIST_BUCKETS; i++)
-		n += hist[i];
-	if (n == 0)
-		return 0;
-	for (i = 0; i < GIL_HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if ((double)seen >= q * (double)n)
-			return (double)(2ull << i);
-	}
-	return (double)(2ull << (GIL_HIST_BUCKETS - 1));
+	return (double)hist_quantile(hist, q, max_ns) / 1e3;
 }
 
 static void
@@ -48,7 +39,7 @@ text_quantiles(struct out *o, const char *what, const uint64_t *hist,
 	out_printf(o, "  %-5s", what);
 	for (i = 0; i < NQUANT; i++)
 		out_printf(o, "  p%02.0f <= %.0f us", quantiles[i] * 100,
-		    quantile_us(hist, quantiles[i]));
+		    quantile_us(hist, quantiles[i], max_ns));
 	out_printf(o, "  max %.1f us\n", (double)max_ns / 1e3);
 }
 
@@ -59,8 +50,8 @@ json_quantiles(struct out *o, const uint64_t *hist, uint64_t max_ns)
 
 	out_puts(o, "{");
 	for (i = 0; i < NQUANT; i++)
-		out_printf(o, "\"p%02.0f\":%.0f,", quantiles[i] * 100,
-		    quantile_us(hist, quantiles[i]));
+		out_printf(o, "\"p%02.0f\":%.3f,", quantiles[i] * 100,
+		    quantile_us(hist, quantiles[i], max_ns));
 	out_printf(o, "\"max\":%.3f}", (double)max_ns / 1e3);
 }
 
@@ -70,7 +61,22 @@ struct gil_row {
 	const char	*name;
 	uint64_t	 hold, wait, acquired, wait_max;
 	const uint64_t	*hist;
+	int		 policy, prio;	/* scheduling, -1: unknown */
 };
+
+/* Real-time threads are marked with their policy and priority. */
+static void
+row_realtime(struct out *o, enum gw_format fmt, const struct gil_row *r)
+{
+	if (!rt_is_realtime(r->policy))
+		return;
+	if (fmt == GW_FORMAT_JSON)
+		out_printf(o, ",\"realtime\":{\"policy\":\"%s\","
+		    "\"priority\":%d}", rt_policy_name(r->policy), r->prio);
+	else
+		out_printf(o, "  real-time %s %d", rt_policy_name(r->policy),
+		    r->prio);
+}
 
 static void
 row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
@@ -86,6 +92,8 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 		    "\"acquired\":%llu,\"wait_us\":", (double)r->hold / up,
 		    (double)r->wait / up, (unsigned long long)r->acquired);
 		json_quantiles(o, r->hist, r->wait_max);
+		row_realtime(o, fmt, r);
+		blame_report_thread(o, fmt, r->tid, r->wait);
 		out_puts(o, "}");
 		return;
 	}
@@ -93,22 +101,32 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 	    100.0 * (double)r->hold / up, 100.0 * (double)r->wait / up,
 	    (unsigned long long)r->acquired);
 	for (i = 0; i < (int)NQUANT; i++)
-		out_printf(o, " %7.0f", quantile_us(r->hist, quantiles[i]));
-	out_printf(o, " %7.0f\n", (double)r->wait_max / 1e3);
+		out_printf(o, " %7.0f", quantile_us(r->hist, quantiles[i],
+		    r->wait_max));
+	out_printf(o, " %7.0f", (double)r->wait_max / 1e3);
+	row_realtime(o, fmt, r);
+	out_puts(o, "\n");
 }
 
+/*
+ * Every thread that took the GIL, live then departed: its row, or
+ * (blame) in text its wait split by holders and lines.
+ */
 static void
-per_thread(struct out *o, enum gw_format fmt, double up)
+per_thread(struct out *o, enum gw_format fmt, double up, int blame)
 {
 	const struct gil_departed *d;
-	uint64_t hist[GIL_HIST_BUCKETS];
+	uint64_t hist[HIST_BUCKETS];
 	struct gil_row r;
 	struct thread *t;
 	char name[64];
 	unsigned k;
 	int i, n = 0;
 
-	if (fmt == GW_FORMAT_TEXT)
+	if (blame)
+		out_puts(o, "\n  who held the GIL while each thread waited, "
+		    "and at which line:\n");
+	else if (fmt == GW_FORMAT_TEXT)
 		out_puts(o, "\n     tid name             held%  wait%  acquired"
 		    "  wait p50     p90     p99     max (us)\n");
 	for (t = thread_first(); t != NULL; t = t->next) {
@@ -116,10 +134,15 @@ per_thread(struct out *o, enum gw_format fmt, double up)
 		    atomic_load(&t->gil_acquired) == 0)
 			continue;
 		gil_thread_totals(t, &r.hold, &r.wait);
-		for (i = 0; i < GIL_HIST_BUCKETS; i++)
+		r.tid = atomic_load(&t->tid);
+		if (blame) {
+			blame_report_thread(o, fmt, r.tid, r.wait);
+			continue;
+		}
+		for (i = 0; i < (int)HIST_BUCKETS; i++)
 			hist[i] = atomic_load(&t->gil_wait_hist[i]);
 		thread_name(t, name, sizeof name);
-		r.tid = atomic_load(&t->tid);
+		r.policy = rt_policy(r.tid, &r.prio);
 		r.name = name;
 		r.acquired = atomic_load(&t->gil_acquired);
 		r.wait_max = atomic_load(&t->gil_wait_max);
@@ -127,7 +150,14 @@ per_thread(struct out *o, enum gw_format fmt, double up)
 		row_out(o, fmt, &r, up, &n);
 	}
 	for (k = 0; (d = gil_departed(k)) != NULL; k++) {
+		if (blame) {
+			if (d->tid != 0)
+				blame_report_thread(o, fmt, d->tid, d->wait);
+			continue;
+		}
 		r.tid = d->tid;
+		r.policy = d->rt_policy;
+		r.prio = d->rt_priority;
 		r.name = d->name;
 		r.hold = d->hold;
 		r.wait = d->wait;
@@ -141,7 +171,7 @@ per_thread(struct out *o, enum gw_format fmt, double up)
 void
 report_gil(struct out *o, enum gw_format fmt)
 {
-	uint64_t wh[GIL_HIST_BUCKETS], hh[GIL_HIST_BUCKETS], wmax, hmax;
+	uint64_t wh[HIST_BUCKETS], hh[HIST_BUCKETS], wmax, hmax;
 	struct gil_summary s;
 	double up = (double)gil_uptime_ns();
 
@@ -175,8 +205,10 @@ report_gil(struct out *o, enum gw_format fmt)
 		json_quantiles(o, wh, wmax);
 		out_puts(o, ",\"hold_us\":");
 		json_quantiles(o, hh, hmax);
+		blame_report_sites(o, fmt);
+		rt_report(o, fmt);
 		out_puts(o, ",\"threads\":[");
-		per_thread(o, fmt, up);
+		per_thread(o, fmt, up, 0);
 		out_puts(o, "]}\n");
 		return;
 	}
@@ -193,7 +225,10 @@ report_gil(struct out *o, enum gw_format fmt)
 	    (unsigned long long)s.forced);
 	text_quantiles(o, "wait", wh, wmax);
 	text_quantiles(o, "hold", hh, hmax);
-	per_thread(o, fmt, up);
+	per_thread(o, fmt, up, 0);
+	blame_report_sites(o, fmt);
+	per_thread(o, fmt, up, 1);
+	rt_report(o, fmt);
 	out_puts(o, "\n");
 }
 

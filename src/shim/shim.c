@@ -17,6 +17,7 @@
 #include "lock.h"
 #include "clock.h"
 #include "gil.h"
+#include "rtbudget.h"
 #include "holdwarn.h"
 #include "py.h"
 #include "mem.h"
@@ -90,6 +91,7 @@ shim_init(void)
 	clock_init();
 	stats_on = config.stats;
 	holdwarn_init(config.hold_warn_ms);
+	rt_init(config.rt_budget_ms);
 	/* A long-hold warning needs every hold timed. */
 	stats_set_hold_sample(config.hold_warn_ms > 0 ? 1 : config.hold_sample);
 	if (lock_table_init(config.lock_slots) == -1)
