@@ -139,6 +139,11 @@ struct gw_thread_info {
 	const struct gw_frame *frames;	/* innermost first */
 	size_t		 nframes;
 	int		 frames_truncated;
+	/* Scheduling: policy (SCHED_*, -1 unknown) and real-time priority;
+	 * realtime names a SCHED_FIFO or SCHED_RR policy, else NULL. */
+	int		 sched_policy;
+	int		 sched_priority;
+	const char	*realtime;
 };
 
 struct gw_deadlock_link {

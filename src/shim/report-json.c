@@ -94,6 +94,9 @@ json_thread(struct out *o, const struct gw_thread_info *t)
 	else
 		out_printf(o, "{\"state\":\"%s\",\"seconds\":%.6f}",
 		    gw_gil_state_name(t->gil), t->gil_seconds);
+	if (t->realtime != NULL)
+		out_printf(o, ",\"realtime\":{\"policy\":\"%s\","
+		    "\"priority\":%d}", t->realtime, t->sched_priority);
 	out_puts(o, ",\"held\":[");
 	for (i = 0; i < t->nheld; i++) {
 		out_puts(o, i ? ",{\"lock\":" : "{\"lock\":");

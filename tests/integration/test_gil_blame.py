@@ -1,0 +1,139 @@
+"""GIL blame and real-time budgets (issue 15), on every installed
+interpreter (one subTest each; a missing version prints "skip: ...").
+
+pyprog/gil_blame.py: thread "spinner" spins on one line (MARK:spin)
+while thread "waker" sleeps 1 ms at a time.  Each wake-up waits for
+the GIL until the spinner is made to drop it, so gilwatch must blame
+nearly all of the waker's GIL wait on the spinner and on that line.
+With --fifo the waker is SCHED_FIFO: marked real-time in dumps and in
+the GIL report, and with --rt-budget its waits over the budget are
+listed with the spinner and its line.
+"""
+
+import os
+
+try:
+    from . import gwtest as gw
+    from .test_python import PythonCase
+except ImportError:
+    import gwtest as gw
+    from test_python import PythonCase
+
+PROG = gw.pyprog("gil_blame")
+SPIN_LINE = gw.source_marks(PROG)["spin"]
+WAKES = "100"
+SHARE = 0.90            # of the waker's wait, blamed on the spin line
+
+
+def is_spin_line(entry):
+    return (entry.get("function") == "spin" and
+        entry.get("file") == PROG and entry.get("line") == SPIN_LINE)
+
+
+class TestGilBlame(PythonCase):
+
+    def test_wait_blamed_on_spinning_line(self):
+        """At least 90% of the waker's GIL wait is blamed on the
+        spinner and on its spinning line; that line's blocking time
+        and forced switches lead the table."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, PROG, [WAKES])
+                doc = self.gil_doc(docs, exe)
+                waker = info.threads["waker"]
+                spinner = info.threads["spinner"]
+                row = gw.gil_rows(doc)[waker]
+                wait_us = row["wait_share"] * doc["seconds"] * 1e6
+                self.assertGreater(wait_us, 100e3, row)
+                blame = row["blame"]
+                lines = [e for e in blame["lines"] if is_spin_line(e)]
+                self.assertEqual(len(lines), 1, blame)
+                self.assertGreaterEqual(lines[0]["us"], SHARE * wait_us,
+                    (wait_us, blame))
+                by = {h["tid"]: h["us"] for h in blame["holders"]}
+                self.assertGreaterEqual(by.get(spinner, 0),
+                    SHARE * wait_us, (wait_us, blame))
+                top = doc["blocking"]["lines"][0]
+                self.assertTrue(is_spin_line(top), doc["blocking"])
+                self.assertGreaterEqual(top["blocking_us"],
+                    lines[0]["us"] * 0.99, doc["blocking"])
+                self.assertGreater(top["forced"], 0, top)
+                funcs = [f for f in doc["blocking"]["functions"]
+                    if f["function"] == "spin"]
+                self.assertEqual(len(funcs), 1, doc["blocking"])
+                self.assertGreaterEqual(funcs[0]["blocking_us"],
+                    top["blocking_us"])
+
+    def test_text_names_holder_and_line(self):
+        """The text report says who held the GIL, at which line."""
+        exe = self.each_python()[0][1]
+        r = gw.run_under_gilwatch([exe, PROG, "20"])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertRegex(r.stderr, r'held by "spinner" \d+')
+        self.assertIn("at spin (%s:%d)" % (PROG, SPIN_LINE), r.stderr)
+
+    def test_realtime_thread_and_budget(self):
+        """A SCHED_FIFO waker is marked real-time (policy, priority) in
+        a thread dump and in `dump --gil`, live, and its GIL waits over
+        --rt-budget are counted and listed with the spinner and its
+        line in the exit report."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                cmd = gw.gilwatch_cmd([exe, PROG, "40", "--fifo"],
+                    ["--format=json", "--rt-budget=2",
+                     "--output=" + os.path.join(tmp, "report-%p.json")])
+                with gw.Proc(cmd, tmp) as p:
+                    p.wait_ready()
+                    if "fifo refused" in p.stderr():
+                        print("skip: %s: SCHED_FIFO refused (%s)" % (label,
+                            p.stderr().split("fifo refused")[1].split()[0]))
+                        p.release()
+                        p.wait()
+                        continue
+                    info = p.info()
+                    waker = info.threads["waker"]
+                    r, docs = gw.dump_json(p.p.pid)
+                    self.assertEqual(r.returncode, 0, r)
+                    th = gw.threads(docs[0])[waker]
+                    self.assertEqual(th.get("realtime"),
+                        {"policy": "SCHED_FIFO", "priority": 10}, th)
+                    others = [t for tid, t in gw.threads(docs[0]).items()
+                        if tid != waker and t.get("realtime")]
+                    self.assertEqual(others, [])
+                    r, docs = gw.dump_json(p.p.pid, ["--gil"])
+                    self.assertEqual(r.returncode, 0, r)
+                    live = gw.gil_rows(docs[0])
+                    self.assertIn("blocking", docs[0])
+                    if waker in live:
+                        self.assertEqual(live[waker]["realtime"]["policy"],
+                            "SCHED_FIFO")
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                doc = self.gil_doc(gw.load_report(os.path.join(tmp,
+                    "report-%d.json" % info.pid)), exe)
+                rt = doc["rt_budget"]
+                self.assertEqual(rt["budget_us"], 2000, rt)
+                self.assertGreaterEqual(rt["gil"], 20, rt)
+                self.assertGreater(rt["max_us"], 2000, rt)
+                spinner = info.threads["spinner"]
+                kept = [k for k in rt["kept"] if k["tid"] == waker]
+                self.assertEqual(len(kept), len(rt["kept"]), rt)
+                self.assertGreater(len(kept), 0, rt)
+                for k in kept:
+                    self.assertEqual(k["policy"], "SCHED_FIFO", k)
+                    self.assertGreater(k["us"], 2000, k)
+                good = [k for k in kept if k["holder"] == spinner and
+                    k["where"] == "spin (%s:%d)" % (PROG, SPIN_LINE)]
+                self.assertGreaterEqual(len(good), SHARE * len(kept), rt)
+                self.assertEqual(gw.gil_rows(doc)[waker]["realtime"],
+                    {"policy": "SCHED_FIFO", "priority": 10})
+
+    def test_no_budget_no_section(self):
+        """Without --rt-budget there is no budget section; real-time
+        marks stay off threads that are not."""
+        exe = self.each_python()[0][1]
+        r, info, docs = self.run_report(exe, PROG, ["10"])
+        doc = self.gil_doc(docs, exe)
+        self.assertNotIn("rt_budget", doc)
+        self.assertFalse(any("realtime" in t for t in doc["threads"]), doc)
