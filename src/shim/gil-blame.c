@@ -58,6 +58,7 @@ static struct pc *pcs;
 static struct pair *pairs;
 static struct hold *ring;
 static atomic_uint nsites;
+static atomic_int *used;		/* site indexes in use, nsites of them */
 static _Atomic uint64_t nholds;		/* holds written to the ring */
 static atomic_int said_sites, said_pairs, said_ring;
 
@@ -69,13 +70,17 @@ blame_init(const struct py_runtime *r)
 	pcs = thread_pages(BLAME_PCS * sizeof *pcs);
 	pairs = thread_pages(BLAME_PAIRS * sizeof *pairs);
 	ring = thread_pages(BLAME_RING * sizeof *ring);
-	if (sites == NULL || pcs == NULL || pairs == NULL || ring == NULL) {
+	used = thread_pages(BLAME_SITES * sizeof *used);
+	if (sites == NULL || pcs == NULL || pairs == NULL || ring == NULL ||
+	    used == NULL) {
 		msg_say("no memory for GIL blame: it is off");
 		sites = NULL;
 		return;
 	}
 	snprintf(sites[SITE_NOPY].function, PY_NAME_MAX, "<no Python frame>");
 	snprintf(sites[SITE_OTHER].function, PY_NAME_MAX, "<other lines>");
+	atomic_store(&used[SITE_NOPY], SITE_NOPY);
+	atomic_store(&used[SITE_OTHER], SITE_OTHER);
 	atomic_store(&nsites, SITE_FIRST);
 }
 
@@ -101,7 +106,7 @@ say_once(atomic_int *said, const char *what, unsigned max)
 static int
 site_of_line(uintptr_t code, const struct py_frame *f)
 {
-	unsigned h = mix(code ^ ((uint64_t)f->line << 40)), i, n;
+	unsigned h = mix(code ^ ((uint64_t)f->line << 40)), i, n, k;
 	struct site *s;
 
 	for (n = 0; n < BLAME_SITES; n++) {
@@ -112,13 +117,17 @@ site_of_line(uintptr_t code, const struct py_frame *f)
 		if (s->code == code && s->line == f->line)
 			return (int)i;
 		if (s->code == 0) {
-			if (atomic_fetch_add(&nsites, 1) >= BLAME_SITES - 1)
+			/* Markers add sites one at a time (gil->mutex). */
+			if ((k = atomic_load(&nsites)) >= BLAME_SITES - 1)
 				break;
 			s->line = f->line;
 			snprintf(s->function, sizeof s->function, "%s",
 			    py_frame_name(f));
 			snprintf(s->file, sizeof s->file, "%s", f->file);
 			s->code = code;
+			atomic_store(&used[k], (int)i);
+			atomic_store_explicit(&nsites, k + 1,
+			    memory_order_release);
 			return (int)i;
 		}
 	}
@@ -204,8 +213,12 @@ blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
 		return;
 	site = holder_site(t);
 	s = &sites[site];
-	atomic_fetch_add_explicit(&s->blocking, now - (contended > since ?
-	    contended : since), memory_order_relaxed);
+	/* A waiter may stamp its start after our now: no overlap then. */
+	if (contended < since)
+		contended = since;
+	if (contended < now)
+		atomic_fetch_add_explicit(&s->blocking, now - contended,
+		    memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->holds, 1, memory_order_relaxed);
 	if (forced)
 		atomic_fetch_add_explicit(&s->forced, 1, memory_order_relaxed);
@@ -367,10 +380,12 @@ static size_t
 collect_sites(struct row *rows, int by_function)
 {
 	size_t n = 0, k;
-	unsigned i;
+	unsigned j, i, nused = atomic_load_explicit(&nsites,
+	    memory_order_acquire);
 	uint64_t ns;
 
-	for (i = 0; i < BLAME_SITES; i++) {
+	for (j = 0; j < nused && j < BLAME_SITES; j++) {
+		i = (unsigned)atomic_load(&used[j]);
 		ns = atomic_load(&sites[i].blocking);
 		if (ns == 0)
 			continue;
@@ -448,22 +463,71 @@ blame_report_sites(struct out *o, enum gw_format fmt)
 	free(rows);
 }
 
-/* The waiter's figures, biggest first. */
-static size_t
-collect_waiter(pid_t waiter, struct row *rows, size_t max)
-{
-	uint64_t key, ns;
-	size_t n = 0;
-	unsigned i, id;
+struct blame_view {
+	size_t		 n;
+	struct {
+		uint64_t key, ns;
+	}		 e[];		/* by key: a waiter's together */
+};
 
-	for (i = 0; i < BLAME_PAIRS && n < max; i++) {
+static int
+by_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct blame_view *
+blame_view_take(void)
+{
+	struct blame_view *v;
+	uint64_t key, ns;
+	unsigned i;
+
+	if (sites == NULL ||
+	    (v = malloc(sizeof *v + BLAME_PAIRS * sizeof v->e[0])) == NULL)
+		return NULL;
+	v->n = 0;
+	for (i = 0; i < BLAME_PAIRS; i++) {
 		key = atomic_load_explicit(&pairs[i].key, memory_order_relaxed);
 		ns = atomic_load_explicit(&pairs[i].ns, memory_order_relaxed);
-		if (key == 0 || ns == 0 || (pid_t)(key >> 32) != waiter)
+		if (key == 0 || ns == 0)
 			continue;
+		v->e[v->n].key = key;
+		v->e[v->n++].ns = ns;
+	}
+	qsort(v->e, v->n, sizeof v->e[0], by_key);
+	return v;
+}
+
+void
+blame_view_free(struct blame_view *v)
+{
+	free(v);
+}
+
+/* The waiter's figures, biggest first. */
+static size_t
+collect_waiter(const struct blame_view *v, pid_t waiter, struct row *rows,
+    size_t max)
+{
+	uint64_t lo = pair_key(waiter, 0, 0);
+	size_t a = 0, b = v->n, n = 0, m;
+	unsigned id;
+
+	while (a < b) {		/* the first entry >= lo */
+		m = a + (b - a) / 2;
+		if (v->e[m].key < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	for (; a < v->n && (pid_t)(v->e[a].key >> 32) == waiter && n < max;
+	    a++) {
 		memset(&rows[n], 0, sizeof rows[n]);
-		rows[n].kind = (enum pair_kind)((key >> 28) & 0xf);
-		id = (unsigned)(key & 0xfffffff);
+		rows[n].kind = (enum pair_kind)((v->e[a].key >> 28) & 0xf);
+		id = (unsigned)(v->e[a].key & 0xfffffff);
 		rows[n].site = -1;
 		if (rows[n].kind == PAIR_HOLDER)
 			rows[n].tid = (pid_t)id;
@@ -471,7 +535,7 @@ collect_waiter(pid_t waiter, struct row *rows, size_t max)
 			row_site(&rows[n], (int)id);
 		else if (rows[n].kind == PAIR_SITE)
 			continue;
-		rows[n++].ns = ns;
+		rows[n++].ns = v->e[a].ns;
 	}
 	qsort(rows, n, sizeof *rows, by_ns);
 	return n;
@@ -481,8 +545,8 @@ collect_waiter(pid_t waiter, struct row *rows, size_t max)
 #define WAITER_TEXT	3	/* of each kind, in text */
 
 void
-blame_report_thread(struct out *o, enum gw_format fmt, pid_t waiter,
-    uint64_t wait_ns)
+blame_report_thread(struct out *o, enum gw_format fmt,
+    const struct blame_view *bv, pid_t waiter, uint64_t wait_ns)
 {
 	static const char *kinds[] = { "holders", "lines" };
 	uint64_t handoff = 0, unknown = 0;
@@ -491,10 +555,9 @@ blame_report_thread(struct out *o, enum gw_format fmt, pid_t waiter,
 	size_t n, i;
 	int k, shown;
 
-	if (sites == NULL ||
-	    (rows = calloc(WAITER_ROWS, sizeof *rows)) == NULL)
+	if (bv == NULL || (rows = calloc(WAITER_ROWS, sizeof *rows)) == NULL)
 		return;
-	n = collect_waiter(waiter, rows, WAITER_ROWS);
+	n = collect_waiter(bv, waiter, rows, WAITER_ROWS);
 	for (i = 0; i < n; i++) {
 		if (rows[i].kind == PAIR_HANDOFF)
 			handoff += rows[i].ns;

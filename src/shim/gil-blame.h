@@ -62,8 +62,18 @@ void	blame_site_name(int site, char *buf, size_t len);
 
 /* The report sections: every line's blocking time, and per waiter. */
 void	blame_report_sites(struct out *, enum gw_format);
-void	blame_report_thread(struct out *, enum gw_format, pid_t waiter,
-	    uint64_t wait_ns);
+
+/*
+ * The waiters' figures copied and sorted once for a report (NULL when
+ * blame is off or memory runs out: the sections are then left out).
+ */
+struct blame_view;
+struct blame_view	*blame_view_take(void);
+void	blame_view_free(struct blame_view *);
+
+/* waiter's wait_ns split by holders and lines, from the view. */
+void	blame_report_thread(struct out *, enum gw_format,
+	    const struct blame_view *, pid_t waiter, uint64_t wait_ns);
 
 /* Zero the figures (gilwatch top's reset, a fork child). */
 void	blame_reset(void);

@@ -5,6 +5,8 @@
  * `gilwatch run`, with a signal dump, and for `gilwatch dump --gil`.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -58,10 +60,11 @@ json_quantiles(struct out *o, const uint64_t *hist, uint64_t max_ns)
 /* One row: a live thread or one that has ended. */
 struct gil_row {
 	pid_t		 tid;
-	const char	*name;
+	char		 name[64];
 	uint64_t	 hold, wait, acquired, wait_max;
-	const uint64_t	*hist;
+	uint64_t	 hist[HIST_BUCKETS];
 	int		 policy, prio;	/* scheduling, -1: unknown */
+	int		 live;		/* a thread still running */
 };
 
 /* Real-time threads are marked with their policy and priority. */
@@ -80,12 +83,12 @@ row_realtime(struct out *o, enum gw_format fmt, const struct gil_row *r)
 
 static void
 row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
-    double up, int *n)
+    double up, const struct blame_view *bv, int n)
 {
 	int i;
 
 	if (fmt == GW_FORMAT_JSON) {
-		out_printf(o, "%s{\"tid\":%d,\"name\":", (*n)++ ? "," : "",
+		out_printf(o, "%s{\"tid\":%d,\"name\":", n ? "," : "",
 		    (int)r->tid);
 		out_json_str(o, r->name);
 		out_printf(o, ",\"held_share\":%.6f,\"wait_share\":%.6f,"
@@ -93,7 +96,7 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 		    (double)r->wait / up, (unsigned long long)r->acquired);
 		json_quantiles(o, r->hist, r->wait_max);
 		row_realtime(o, fmt, r);
-		blame_report_thread(o, fmt, r->tid, r->wait);
+		blame_report_thread(o, fmt, bv, r->tid, r->wait);
 		out_puts(o, "}");
 		return;
 	}
@@ -109,75 +112,103 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 }
 
 /*
- * Every thread that took the GIL, live then departed: its row, or
- * (blame) in text its wait split by holders and lines.
+ * Every thread that took the GIL, live then departed, copied in one
+ * quick pass right after the summary, so that the shares of the time
+ * in progress add up with its load however long the writing takes.
+ * *n rows in a malloc'd array (NULL when memory runs out).
  */
-static void
-per_thread(struct out *o, enum gw_format fmt, double up, int blame)
+static struct gil_row *
+rows_take(size_t *n)
 {
 	const struct gil_departed *d;
-	uint64_t hist[HIST_BUCKETS];
-	struct gil_row r;
+	struct gil_row *rows, *r;
 	struct thread *t;
-	char name[64];
-	unsigned k;
-	int i, n = 0;
+	size_t cap = thread_count() + 16;
+	unsigned k, i;
 
-	if (blame)
-		out_puts(o, "\n  who held the GIL while each thread waited, "
-		    "and at which line:\n");
-	else if (fmt == GW_FORMAT_TEXT)
-		out_puts(o, "\n     tid name             held%  wait%  acquired"
-		    "  wait p50     p90     p99     max (us)\n");
-	for (t = thread_first(); t != NULL; t = t->next) {
+	*n = 0;
+	for (k = 0; gil_departed(k) != NULL; k++)
+		cap++;
+	if ((rows = calloc(cap, sizeof *rows)) == NULL)
+		return NULL;
+	for (t = thread_first(); t != NULL && *n < cap; t = t->next) {
 		if (!atomic_load(&t->in_use) ||
 		    atomic_load(&t->gil_acquired) == 0)
 			continue;
-		gil_thread_totals(t, &r.hold, &r.wait);
-		r.tid = atomic_load(&t->tid);
-		if (blame) {
-			blame_report_thread(o, fmt, r.tid, r.wait);
-			continue;
-		}
-		for (i = 0; i < (int)HIST_BUCKETS; i++)
-			hist[i] = atomic_load(&t->gil_wait_hist[i]);
-		thread_name(t, name, sizeof name);
-		r.policy = rt_policy(r.tid, &r.prio);
-		r.name = name;
-		r.acquired = atomic_load(&t->gil_acquired);
-		r.wait_max = atomic_load(&t->gil_wait_max);
-		r.hist = hist;
-		row_out(o, fmt, &r, up, &n);
+		r = &rows[(*n)++];
+		gil_thread_totals(t, &r->hold, &r->wait);
+		r->tid = atomic_load(&t->tid);
+		r->acquired = atomic_load(&t->gil_acquired);
+		r->wait_max = atomic_load(&t->gil_wait_max);
+		for (i = 0; i < HIST_BUCKETS; i++)
+			r->hist[i] = atomic_load(&t->gil_wait_hist[i]);
+		thread_name(t, r->name, sizeof r->name);
+		r->live = 1;
 	}
-	for (k = 0; (d = gil_departed(k)) != NULL; k++) {
-		if (blame) {
-			if (d->tid != 0)
-				blame_report_thread(o, fmt, d->tid, d->wait);
-			continue;
-		}
-		r.tid = d->tid;
-		r.policy = d->rt_policy;
-		r.prio = d->rt_priority;
-		r.name = d->name;
-		r.hold = d->hold;
-		r.wait = d->wait;
-		r.acquired = d->acquired;
-		r.wait_max = d->wait_max;
-		r.hist = d->hist;
-		row_out(o, fmt, &r, up, &n);
+	for (k = 0; (d = gil_departed(k)) != NULL && *n < cap; k++) {
+		r = &rows[(*n)++];
+		r->tid = d->tid;
+		snprintf(r->name, sizeof r->name, "%s", d->name);
+		r->hold = d->hold;
+		r->wait = d->wait;
+		r->acquired = d->acquired;
+		r->wait_max = d->wait_max;
+		memcpy(r->hist, d->hist, sizeof r->hist);
+		r->policy = d->rt_policy;
+		r->prio = d->rt_priority;
 	}
+	return rows;
+}
+
+/* The rows; the live ones' scheduling is asked now. */
+static void
+per_thread(struct out *o, enum gw_format fmt, double up,
+    struct gil_row *rows, size_t n, const struct blame_view *bv)
+{
+	size_t i;
+
+	if (fmt == GW_FORMAT_TEXT)
+		out_puts(o, "\n     tid name             held%  wait%  acquired"
+		    "  wait p50     p90     p99     max (us)\n");
+	for (i = 0; i < n; i++) {
+		if (rows[i].live)
+			rows[i].policy = rt_policy(rows[i].tid, &rows[i].prio);
+		row_out(o, fmt, &rows[i], up, bv, (int)i);
+	}
+}
+
+/* Text: each thread's wait split by holders and lines. */
+static void
+per_thread_blame(struct out *o, const struct gil_row *rows, size_t n,
+    const struct blame_view *bv)
+{
+	size_t i;
+
+	if (bv == NULL)
+		return;
+	out_puts(o, "\n  who held the GIL while each thread waited, and at "
+	    "which line:\n");
+	for (i = 0; i < n; i++)
+		if (rows[i].tid != 0)
+			blame_report_thread(o, GW_FORMAT_TEXT, bv, rows[i].tid,
+			    rows[i].wait);
 }
 
 void
 report_gil(struct out *o, enum gw_format fmt)
 {
 	uint64_t wh[HIST_BUCKETS], hh[HIST_BUCKETS], wmax, hmax;
+	struct blame_view *bv;
+	struct gil_row *rows = NULL;
 	struct gil_summary s;
 	double up = (double)gil_uptime_ns();
+	size_t n = 0;
 
 	gil_summary(&s);
 	if (up <= 0)
 		up = 1;
+	if (s.present)
+		rows = rows_take(&n);
 	if (!s.present) {
 		if (fmt == GW_FORMAT_JSON) {
 			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
@@ -190,6 +221,7 @@ report_gil(struct out *o, enum gw_format fmt)
 		return;
 	}
 	gil_histograms(wh, hh, &wmax, &hmax);
+	bv = blame_view_take();
 	if (fmt == GW_FORMAT_JSON) {
 		out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"gil\","
 		    "\"present\":true,\"python\":\"%s\",\"interval_us\":%lu,"
@@ -208,8 +240,10 @@ report_gil(struct out *o, enum gw_format fmt)
 		blame_report_sites(o, fmt);
 		rt_report(o, fmt);
 		out_puts(o, ",\"threads\":[");
-		per_thread(o, fmt, up, 0);
+		per_thread(o, fmt, up, rows, n, bv);
 		out_puts(o, "]}\n");
+		blame_view_free(bv);
+		free(rows);
 		return;
 	}
 	out_printf(o, "gilwatch GIL statistics: pid %d, CPython %s, switch "
@@ -225,11 +259,13 @@ report_gil(struct out *o, enum gw_format fmt)
 	    (unsigned long long)s.forced);
 	text_quantiles(o, "wait", wh, wmax);
 	text_quantiles(o, "hold", hh, hmax);
-	per_thread(o, fmt, up, 0);
+	per_thread(o, fmt, up, rows, n, bv);
 	blame_report_sites(o, fmt);
-	per_thread(o, fmt, up, 1);
+	per_thread_blame(o, rows, n, bv);
 	rt_report(o, fmt);
 	out_puts(o, "\n");
+	blame_view_free(bv);
+	free(rows);
 }
 
 void

@@ -114,8 +114,15 @@ class TestGilBlame(PythonCase):
                     "report-%d.json" % info.pid)), exe)
                 rt = doc["rt_budget"]
                 self.assertEqual(rt["budget_us"], 2000, rt)
-                self.assertGreaterEqual(rt["gil"], 20, rt)
+                # How many wake-ups find the spinner holding the GIL
+                # depends on the scheduler (a loaded machine hands the
+                # GIL back late): a few at least.
+                self.assertGreaterEqual(rt["gil"], 5, rt)
+                self.assertEqual(rt["misses"], rt["gil"] + rt["lock"], rt)
                 self.assertGreater(rt["max_us"], 2000, rt)
+                row = gw.gil_rows(doc)[waker]
+                self.assertLessEqual(rt["max_us"], row["wait_us"]["max"],
+                    (rt, row))
                 spinner = info.threads["spinner"]
                 kept = [k for k in rt["kept"] if k["tid"] == waker]
                 self.assertEqual(len(kept), len(rt["kept"]), rt)
@@ -126,7 +133,7 @@ class TestGilBlame(PythonCase):
                 good = [k for k in kept if k["holder"] == spinner and
                     k["where"] == "spin (%s:%d)" % (PROG, SPIN_LINE)]
                 self.assertGreaterEqual(len(good), SHARE * len(kept), rt)
-                self.assertEqual(gw.gil_rows(doc)[waker]["realtime"],
+                self.assertEqual(row["realtime"],
                     {"policy": "SCHED_FIFO", "priority": 10})
 
     def test_no_budget_no_section(self):
