@@ -55,6 +55,7 @@ config_load(void)
 	config.hold_sample = OPTS_HOLD_SAMPLE_DEFAULT;
 	config.stack_timeout_ms = 200;
 	config.output[0] = '\0';
+	config.gil_profile[0] = '\0';
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;
@@ -155,6 +156,12 @@ config_load(void)
 		else
 			bad("GILWATCH_HOLD_SAMPLE", v, errstr);
 	}
+	if ((v = env("GILWATCH_GIL_PROFILE")) != NULL) {
+		if (strlen(v) < sizeof config.gil_profile)
+			strcpy(config.gil_profile, v);
+		else
+			bad("GILWATCH_GIL_PROFILE", v, "too long");
+	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)
 			strcpy(config.output, v);
@@ -163,9 +170,8 @@ config_load(void)
 	}
 }
 
-/* Expand %p (pid) and %% in the output pattern. */
-static void
-expand(const char *pat, char *buf, size_t len)
+void
+config_expand(const char *pat, char *buf, size_t len)
 {
 	size_t o = 0;
 	int n;
@@ -192,7 +198,7 @@ config_open_output(void)
 
 	if (config.output[0] == '\0')
 		return dup(STDERR_FILENO);
-	expand(config.output, path, sizeof path);
+	config_expand(config.output, path, sizeof path);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		msg_say("cannot open %s; writing to stderr", path);

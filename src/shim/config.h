@@ -19,6 +19,7 @@ struct config {
 	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
+	char		gil_profile[512];	/* GILWATCH_GIL_PROFILE, "": none */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */
@@ -41,5 +42,8 @@ void	config_load(void);
  * for appending, or a duplicate of stderr.  The caller closes it.
  */
 int	config_open_output(void);
+
+/* pat with %p (the pid) and %% expanded, into buf. */
+void	config_expand(const char *pat, char *buf, size_t len);
 
 #endif /* GW_CONFIG_H */

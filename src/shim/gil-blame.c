@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "gil-blame.h"
+#include "gil-profile.h"
 #include "gil.h"
 #include "msg.h"
 #include "out.h"
@@ -135,18 +136,16 @@ site_of_line(uintptr_t code, const struct py_frame *f)
 	return SITE_OTHER;
 }
 
-/* The holder's line: its innermost frame, instruction cached. */
+/* The line of an instruction of the holder's, cached by instruction. */
 static int
-holder_site(struct thread *t)
+site_of_pc(const struct py_site *pp)
 {
-	struct py_site ps;
+	struct py_site ps = *pp;
 	struct py_frame f;
 	unsigned h, n;
 	struct pc *p;
 	int s;
 
-	if (gil_own_site(t, &ps) == -1)
-		return SITE_NOPY;
 	h = mix(ps.code ^ ((uint64_t)ps.addr << 32));
 	for (n = 0; n < BLAME_PCS; n++) {
 		p = &pcs[(h + n) % BLAME_PCS];
@@ -165,6 +164,23 @@ holder_site(struct thread *t)
 	} else
 		say_once(&said_sites, "Python instructions", BLAME_PCS);
 	return s;
+}
+
+/* The holder's line: its innermost frame's. */
+static int
+holder_site(struct thread *t)
+{
+	struct py_site ps;
+
+	return gil_own_site(t, &ps) == -1 ? SITE_NOPY : site_of_pc(&ps);
+}
+
+int
+blame_site_of(const struct py_site *ps)
+{
+	if (sites == NULL)
+		return -1;
+	return ps == NULL ? SITE_NOPY : site_of_pc(ps);
 }
 
 static uint64_t
@@ -216,9 +232,12 @@ blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
 	/* A waiter may stamp its start after our now: no overlap then. */
 	if (contended < since)
 		contended = since;
-	if (contended < now)
+	if (contended < now) {
 		atomic_fetch_add_explicit(&s->blocking, now - contended,
 		    memory_order_relaxed);
+		if (profile_on)
+			profile_hold(t, now - contended);
+	}
 	atomic_fetch_add_explicit(&s->holds, 1, memory_order_relaxed);
 	if (forced)
 		atomic_fetch_add_explicit(&s->forced, 1, memory_order_relaxed);

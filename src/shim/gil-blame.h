@@ -57,6 +57,14 @@ void	blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
 void	blame_wait_end(struct thread *t, uint64_t w0, uint64_t now,
 	    pid_t *holder, int *site);
 
+/*
+ * The site index of a Python instruction of the calling holder's
+ * (gil_own_sites), named now if new; NULL: "no Python frame".  -1 when
+ * blame is off.
+ */
+struct py_site;
+int	blame_site_of(const struct py_site *);
+
 /* "func (file:line)" of a site index, into buf. */
 void	blame_site_name(int site, char *buf, size_t len);
 

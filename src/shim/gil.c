@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gil-blame.h"
+#include "gil-profile.h"
 #include "gil.h"
 #include "gilwatch/snapshot.h"
 #include "hist.h"
@@ -232,7 +233,7 @@ gil_is_python_lock_call(uintptr_t site)
 }
 
 int
-gil_own_site(struct thread *t, struct py_site *site)
+gil_own_sites(struct thread *t, struct py_site *out, int max)
 {
 	uintptr_t gil = atomic_load(&g_gil), ts;
 
@@ -240,7 +241,13 @@ gil_own_site(struct thread *t, struct py_site *site)
 		return -1;
 	/* The GIL struct lives as long as the interpreter: plain load. */
 	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
-	return py_own_site(&rt, ts, (unsigned long)pthread_self(), site);
+	return py_own_sites(&rt, ts, (unsigned long)pthread_self(), out, max);
+}
+
+int
+gil_own_site(struct thread *t, struct py_site *site)
+{
+	return gil_own_sites(t, site, 1) == 1 ? 0 : -1;
 }
 
 /* Called by t holding the GIL, at a marker, when t->pyname_next is due. */
@@ -615,6 +622,7 @@ global_zero(uint64_t now)
 	atomic_store(&hold_max, 0);
 	atomic_store(&drop_asked, 0);
 	blame_reset();
+	profile_reset();
 	if (atomic_load(&holder) != NULL)
 		atomic_store(&holder_since, now);
 	if (atomic_load(&nwaiting) > 0)

@@ -86,6 +86,9 @@ struct py_site;
 struct py_frame;
 int	gil_own_site(struct thread *t, struct py_site *site);
 
+/* All of them, innermost first, into out[0..max-1]: how many, or -1. */
+int	gil_own_sites(struct thread *t, struct py_site *out, int max);
+
 /* The thread holding the GIL now, or NULL. */
 struct thread	*gil_holder_thread(void);
 

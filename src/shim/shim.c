@@ -16,6 +16,7 @@
 #include "hook.h"
 #include "lock.h"
 #include "clock.h"
+#include "gil-profile.h"
 #include "gil.h"
 #include "rtbudget.h"
 #include "holdwarn.h"
@@ -105,6 +106,10 @@ shim_init(void)
 			    "are dumped without stacks", config.sample_signal);
 	}
 	gil_init();
+	if (gil_address() != 0)
+		profile_init(config.gil_profile);
+	else if (config.gil_profile[0] != '\0')
+		msg_say("no GIL here: no GIL profile (%s)", config.gil_profile);
 	if (!config.lock_order_off)
 		order_enable();
 	thread_last_exit = dump_quit;
@@ -135,6 +140,7 @@ final_reports(void)
 		report_locks_to_output();
 	if (config.report)
 		report_gil_to_output();
+	profile_write();
 	thread_leave_shim();
 }
 

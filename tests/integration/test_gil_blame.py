@@ -11,6 +11,7 @@ listed with the spinner and its line.
 """
 
 import os
+import re
 
 try:
     from . import gwtest as gw
@@ -50,6 +51,15 @@ class TestGilBlame(PythonCase):
                 self.assertEqual(len(lines), 1, blame)
                 self.assertGreaterEqual(lines[0]["us"], SHARE * wait_us,
                     (wait_us, blame))
+                # Overlaps never count a moment twice: the parts add
+                # up to the wait (finished waits: at most the total).
+                for key in ("holders", "lines"):
+                    parts = sum(e["us"] for e in blame[key]) + \
+                        blame["handoff_us"] + blame["unknown_us"]
+                    self.assertLessEqual(parts, wait_us * 1.001 + 10,
+                        (key, wait_us, blame))
+                    self.assertGreaterEqual(parts, wait_us * 0.95,
+                        (key, wait_us, blame))
                 by = {h["tid"]: h["us"] for h in blame["holders"]}
                 self.assertGreaterEqual(by.get(spinner, 0),
                     SHARE * wait_us, (wait_us, blame))
@@ -110,6 +120,8 @@ class TestGilBlame(PythonCase):
                             "SCHED_FIFO")
                     p.release()
                     self.assertEqual(p.wait(), 0, p.describe())
+                    # The spinner may name itself after "ready".
+                    info = p.info()
                 doc = self.gil_doc(gw.load_report(os.path.join(tmp,
                     "report-%d.json" % info.pid)), exe)
                 rt = doc["rt_budget"]
@@ -144,3 +156,40 @@ class TestGilBlame(PythonCase):
         doc = self.gil_doc(docs, exe)
         self.assertNotIn("rt_budget", doc)
         self.assertFalse(any("realtime" in t for t in doc["threads"]), doc)
+
+    def test_gil_profile(self):
+        """--gil-profile writes folded stacks (outermost first, ';'
+        between frames, a space, microseconds): the spinner's stack,
+        ending at the spin line, carries >= 90% of the weight, and the
+        same time as that line's blocking time in the report."""
+        folded = re.compile(r"^(\S.*) (\d+)$")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                r, info, docs = gw.run_with_report(self, tmp,
+                    [exe, PROG, "50"], ["--gil-profile=" +
+                    os.path.join(tmp, "prof-%p.folded")])
+                doc = self.gil_doc(docs, exe)
+                with open(os.path.join(tmp, "prof-%d.folded" %
+                    info.pid)) as f:
+                    text = f.read()
+                self.assertTrue(text.endswith("\n"), text)
+                stacks = []
+                for line in text.splitlines():
+                    m = folded.match(line)
+                    self.assertIsNotNone(m, line)
+                    frames = m.group(1).split(";")
+                    self.assertTrue(all(frames), line)
+                    stacks.append((frames, int(m.group(2))))
+                spin = "spin (%s:%d)" % (PROG, SPIN_LINE)
+                mine = [(f, w) for f, w in stacks if f[-1] == spin]
+                self.assertEqual(len(mine), 1, text)
+                frames, weight = mine[0]
+                self.assertTrue(frames[-2].startswith("spinner (%s:" %
+                    PROG), frames)
+                total = sum(w for _, w in stacks)
+                self.assertGreaterEqual(weight, SHARE * total, text)
+                line = [e for e in doc["blocking"]["lines"]
+                    if is_spin_line(e)][0]
+                self.assertAlmostEqual(weight, line["blocking_us"],
+                    delta=1.5, msg=(text, line))
