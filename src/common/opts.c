@@ -71,7 +71,7 @@ opts_millis(const char *s, long long max, const char **errstr)
 	long long w, f;
 	size_t n;
 
-	*errstr = "invalid";
+	*errstr = "not milliseconds with at most 3 decimals";
 	if (s == NULL)
 		return 0;
 	dot = strchr(s, '.');
@@ -84,11 +84,14 @@ opts_millis(const char *s, long long max, const char **errstr)
 	if (dot != NULL)
 		memcpy(frac, dot + 1, strlen(dot + 1));
 	w = opts_number(whole, 0, max, errstr);
-	if (*errstr != NULL)
+	if (*errstr != NULL) {
+		if (strcmp(*errstr, "too large") != 0)
+			*errstr = "not milliseconds with at most 3 decimals";
 		return 0;
+	}
 	f = opts_number(frac, 0, 999, errstr);
 	if (*errstr != NULL) {
-		*errstr = "invalid";
+		*errstr = "not milliseconds with at most 3 decimals";
 		return 0;
 	}
 	if (w == 0 && f == 0) {
