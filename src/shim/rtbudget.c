@@ -145,12 +145,19 @@ void
 rt_lock_wait(struct thread *t, uint64_t ticks)
 {
 	struct lockrec *rec = t->wait.rec;
-	struct thread *owner;
+	struct thread *owner = NULL;
 	struct py_frame f;
 	struct py_site ps;
 	struct miss *m;
 	const struct py_runtime *rt = gil_runtime();
 
+	/*
+	 * A semaphore t took itself is Condition.wait's private lock: t
+	 * waited for a notify, which no holder owes it.
+	 */
+	if (rec != NULL &&
+	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+		return;
 	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0);
 	if (m == NULL)
 		return;
@@ -160,8 +167,7 @@ rt_lock_wait(struct thread *t, uint64_t ticks)
 	m->holder_name[0] = m->where[0] = '\0';
 	/* The owner fields still name who had it before us (a hint). */
 	if (rec != NULL) {
-		owner = (struct thread *)atomic_load(&rec->owner_thread);
-		if (owner != NULL && owner != t)
+		if (owner != NULL)
 			holder_named(m, atomic_load(&owner->tid));
 		ps.code = atomic_load(&rec->py_code);
 		ps.addr = atomic_load(&rec->py_addr);

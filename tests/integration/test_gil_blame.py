@@ -193,3 +193,31 @@ class TestGilBlame(PythonCase):
                     if is_spin_line(e)][0]
                 self.assertAlmostEqual(weight, line["blocking_us"],
                     delta=1.5, msg=(text, line))
+
+    def test_realtime_lock_wait(self):
+        """A SCHED_FIFO thread's wait for a lock held 20 ms by a normal
+        thread, over --rt-budget=5, is listed with the holder and the
+        line that took the lock; its wait for the Event (a notify, on
+        Condition.wait's private lock) is not."""
+        prog = gw.pyprog("rt_lock")
+        take = gw.source_marks(prog)["take"]
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                if self.locks_unseen(label, exe, "real-time lock waits"):
+                    continue
+                r, info, docs = self.run_report(exe, prog,
+                    opts=["--rt-budget=5"])
+                if "fifo refused" in r.stderr:
+                    print("skip: %s: SCHED_FIFO refused" % label)
+                    continue
+                rt = self.gil_doc(docs, exe)["rt_budget"]
+                self.assertEqual(rt["lock"], 1, rt)
+                k = [k for k in rt["kept"] if k["what"] != "the GIL"]
+                self.assertEqual(len(k), 1, rt)
+                self.assertEqual(k[0]["tid"], info.threads["rt-waiter"])
+                self.assertEqual(k[0]["holder"], info.threads["holder"])
+                self.assertEqual(k[0]["holder_name"], "holder")
+                self.assertEqual(k[0]["where"], "holder (%s:%d)" %
+                    (prog, take), k[0])
+                self.assertTrue(k[0]["what"].startswith("semaphore <0x"))
+                self.assertGreater(k[0]["us"], 5000, k[0])
