@@ -221,3 +221,21 @@ class TestGilBlame(PythonCase):
                     (prog, take), k[0])
                 self.assertTrue(k[0]["what"].startswith("semaphore <0x"))
                 self.assertGreater(k[0]["us"], 5000, k[0])
+
+    def test_top_names_the_holder(self):
+        """`gilwatch top --once`: the waker's row, waiting for the GIL,
+        names the spinner as the holder."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        exe = self.each_python()[0][1]
+        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]),
+            self.tmpdir(), ready=False, hold=False) as p:
+            def seen():
+                info = p.info()
+                if "waker" not in info.threads or \
+                    "spinner" not in info.threads:
+                    return None
+                r = gw.run([gw.GILWATCH, "top", "--once", str(p.p.pid)])
+                return re.search(r"(?m)^\s*%d\s+waker\s.*WAITS GIL \S+ "
+                    r"held by %d\b" % (info.threads["waker"],
+                    info.threads["spinner"]), r.stdout)
+            gw.poll_until(seen, what="the waker's row naming the spinner")
