@@ -190,7 +190,7 @@ pair_key(pid_t waiter, enum pair_kind kind, unsigned id)
 	    (id & 0xfffffff);
 }
 
-/* Add ns to a waiter's figure; a full table sends it to "unknown". */
+/* Add ns to a waiter's figure; a full table drops it (said once). */
 static void
 pair_add(pid_t waiter, enum pair_kind kind, unsigned id, uint64_t ns)
 {
