@@ -178,8 +178,14 @@ fmt_state(const struct source *s, const struct row *r, int compact,
 		return buf;
 	}
 	if (t->gil_state == GW_SHM_GIL_WAITING) {
-		snprintf(buf, len, "WAITS GIL %s", fmt_dur(t->gil_ns, age,
-		    sizeof age));
+		fmt_dur(t->gil_ns, age, sizeof age);
+		/* The holder of the frame's header: the one it waits for. */
+		if (s->frame.head.gil.holder != 0)
+			snprintf(buf, len, compact ? "WAITS GIL %s by %d" :
+			    "WAITS GIL %s held by %d", age,
+			    (int)s->frame.head.gil.holder);
+		else
+			snprintf(buf, len, "WAITS GIL %s", age);
 		return buf;
 	}
 	fmt_dur(t->state_ns, age, sizeof age);

@@ -19,6 +19,7 @@ struct config {
 	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
+	char		gil_profile[512];	/* GILWATCH_GIL_PROFILE, "": none */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */
@@ -26,6 +27,7 @@ struct config {
 	int		sort;		/* GILWATCH_SORT: enum opts_sort */
 	int		top;		/* GILWATCH_TOP: rows in the table */
 	double		hold_warn_ms;	/* GILWATCH_HOLD_WARN, 0: off */
+	double		rt_budget_ms;	/* GILWATCH_RT_BUDGET, 0: off */
 	unsigned	hold_sample;	/* GILWATCH_HOLD_SAMPLE: holds timed
 					   1 in N (stats.h) */
 	int		stack_timeout_ms; /* per-thread sampling wait */
@@ -41,5 +43,8 @@ void	config_load(void);
  * for appending, or a duplicate of stderr.  The caller closes it.
  */
 int	config_open_output(void);
+
+/* pat with %p (the pid) and %% expanded, into buf. */
+void	config_expand(const char *pat, char *buf, size_t len);
 
 #endif /* GW_CONFIG_H */

@@ -9,6 +9,7 @@
 #include "holdwarn.h"
 #include "lock.h"
 #include "order.h"
+#include "rtbudget.h"
 #include "track.h"
 
 /*
@@ -199,6 +200,10 @@ track_wait_end(struct thread *t)
 		if (t->wait.rec != NULL)
 			atomic_compare_exchange_strong(
 			    &t->wait.rec->blocked_since, &mine, 0);
+		/* The GIL's waits are judged by gil.c, with their holder. */
+		if (rt_budget_ticks != 0 && t->wait.kind != GW_LOCK_GIL &&
+		    t->wait_end - mine > rt_budget_ticks)
+			rt_lock_wait(t, t->wait_end - mine);
 	}
 	thread_set_state(t, GW_STATE_RUNNING);
 }
