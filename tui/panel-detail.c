@@ -21,8 +21,10 @@ fetch(struct tui *t)
 		    t->src->why);
 		return;
 	}
-	if (ctl_stack(t->src->pid, t->detail_tid, &t->stack, t->stack_err,
-	    sizeof t->stack_err) == -1)
+	if ((t->src->outside ? source_stack_outside(t->src, t->detail_tid,
+	    &t->stack, t->stack_err, sizeof t->stack_err) :
+	    ctl_stack(t->src->pid, t->detail_tid, &t->stack, t->stack_err,
+	    sizeof t->stack_err)) == -1)
 		out_free(&t->stack);
 }
 
@@ -45,6 +47,14 @@ gil_lines(struct page *p, const struct source *s, const struct row *r)
 
 	if (!s->frame.head.gil.present)
 		return;
+	if (s->outside) {
+		snprintf(buf, sizeof buf, "GIL: %s (times and shares need "
+		    "gilwatch run)", th->gil_state == GW_SHM_GIL_HOLDING ?
+		    "holds it" : th->gil_state == GW_SHM_GIL_WAITING ?
+		    "waits for it" : "neither holds nor waits");
+		page_line(p, ROLE_NORMAL, buf);
+		return;
+	}
 	snprintf(buf, sizeof buf, "GIL: %s; held %s in all, waited %s in "
 	    "all, %llu acquisitions; over the window held %s, waited %s",
 	    th->gil_state == GW_SHM_GIL_HOLDING ? "holds it" :
@@ -152,10 +162,12 @@ held_lines(struct page *p, const struct source *s, const struct row *r)
 		cnt[0] = '\0';
 		if (h->count > 1)
 			snprintf(cnt, sizeof cnt, ", %u times", h->count);
-		snprintf(buf, sizeof buf, "  %s%s, taken at %s%s%s%s",
+		snprintf(buf, sizeof buf, "  %s%s%s%s%s%s%s",
 		    fmt_lockname(s, h->kind, h->addr, lock, sizeof lock),
 		    h->mode == GW_MODE_SHARED ? " (read)" : "",
-		    fmt_where(s, h->site, where, sizeof where),
+		    h->site != 0 ? ", taken at " : "",
+		    h->site != 0 ? fmt_where(s, h->site, where,
+		    sizeof where) : "",
 		    h->held_ns ? ", held " : "",
 		    h->held_ns ? fmt_dur(h->held_ns, dur, sizeof dur) : "",
 		    cnt);
@@ -204,8 +216,9 @@ stack_lines(struct page *p, struct tui *t)
 		page_line(p, ROLE_DIM, buf);
 		return;
 	}
-	page_line(p, ROLE_NORMAL, "Stack from a thread dump taken when this "
-	    "view opened (f: take another):");
+	page_line(p, ROLE_NORMAL, t->src->outside ? "Stack read from outside "
+	    "when this view opened (f: read again):" : "Stack from a thread "
+	    "dump taken when this view opened (f: take another):");
 	for (q = t->stack.buf, end = q + t->stack.len; q < end; q = nl + 1) {
 		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
 			nl = end;
