@@ -337,8 +337,8 @@ fmt_outside(const struct source *s, char *buf, size_t len)
 	if (!s->outside)
 		return NULL;
 	snprintf(buf, len, "Read from outside (not started under gilwatch) "
-	    "in %s, nothing stopped; hold and wait times, GIL load and "
-	    "switches, lock statistics and history need gilwatch run",
+	    "in %s, nothing stopped. Need gilwatch run: hold/wait times, "
+	    "GIL load and switches, lock statistics and history",
 	    fmt_dur(s->read_ns, took, sizeof took));
 	return buf;
 }

@@ -2,7 +2,8 @@
  * One thread in full: its state, the GIL, what it waits for and who
  * holds that, the locks it holds and where it took each, the frames
  * published with its wait, and its whole stack (Python frames merged)
- * from a thread dump the process writes when the view opens.
+ * from a thread dump the process writes when the view opens.  Read
+ * from outside, unwinding stops threads: only when f asks for it.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -36,7 +37,14 @@ detail_open(struct tui *t, pid_t tid)
 	t->view = VIEW_DETAIL;
 	t->detail_tid = tid;
 	t->detail_top = 0;
-	fetch(t);
+	if (!t->src->outside) {
+		fetch(t);
+		return;
+	}
+	out_free(&t->stack);
+	snprintf(t->stack_err, sizeof t->stack_err, "not unwound from "
+	    "outside unless asked: f unwinds it, stopping each thread alone "
+	    "for a moment");
 }
 
 static void
@@ -211,13 +219,14 @@ stack_lines(struct page *p, struct tui *t)
 
 	page_line(p, ROLE_NORMAL, "");
 	if (t->stack.len == 0) {
-		snprintf(buf, sizeof buf, "Stack: none (%s; f tries again)",
-		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched");
+		snprintf(buf, sizeof buf, "Stack: none (%s%s)",
+		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched",
+		    t->src->outside ? "" : "; f tries again");
 		page_line(p, ROLE_DIM, buf);
 		return;
 	}
 	page_line(p, ROLE_NORMAL, t->src->outside ? "Stack read from outside "
-	    "when this view opened (f: read again):" : "Stack from a thread "
+	    "when f was pressed (f: read again):" : "Stack from a thread "
 	    "dump taken when this view opened (f: take another):");
 	for (q = t->stack.buf, end = q + t->stack.len; q < end; q = nl + 1) {
 		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
@@ -262,7 +271,7 @@ detail_draw(struct tui *t, int y, int h)
 		held_lines(&p, s, r);
 		snprintf(buf, sizeof buf, "Top Python frame: %s",
 		    r->t->py_frame[0] != '\0' ? r->t->py_frame :
-		    "(not published)");
+		    s->outside ? "(none)" : "(not published)");
 		page_line(&p, ROLE_NORMAL, buf);
 		frame_lines(&p, s, r);
 		stack_lines(&p, t);

@@ -646,8 +646,8 @@ def flat(screen):
 
 
 OUTSIDE_HEADER = (r"Read from outside \(not started under gilwatch\) in "
-    r"\S+, nothing stopped; hold and wait times, GIL load and switches, "
-    r"lock statistics and history need gilwatch run")
+    r"\S+, nothing stopped\. Need gilwatch run: hold/wait times, GIL load "
+    r"and switches, lock statistics and history")
 
 
 class TestOutside(TopCase):
@@ -696,6 +696,18 @@ class TestOutside(TopCase):
             "need gilwatch run", flat(s))
         self.assertRegex(s, r'"A" \(%d\): DEADLOCKED on mutex %s held by %d'
             % (a, m2, b))
+        # A stack only when asked for: the detail view unwinds it on f.
+        t.keys("Escape")
+        t.wait_text(r"^\s+TID NAME", "back to the table")
+        # The selection starts on the first row: a deadlocked thread.
+        t.keys("Enter")
+        s = t.wait_text(r"^Stack: none \(not unwound from outside unless "
+            r"asked", "the detail view, no stack yet")
+        self.assertRegex(s, r'Thread (%d "A"|%d "B")' % (a, b))
+        t.keys("f")
+        s = t.wait_text(r"^\s+#\d+\s+ring_thread\+", "A's stack, unwound")
+        self.assertRegex(s, r"\(\d+ threads stopped one at a time to unwind, "
+            r"the longest for [\d.]+ ms\)")
         # Being watched stopped nothing: it still finishes as it should.
         t.keys("q")
         t.wait_gone("the dashboard to quit")
