@@ -13,42 +13,16 @@
  * view asks for one.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "format.h"
 #include "gilwatch/snapshot.h"
 #include "outside.h"
+#include "procstat.h"
 #include "tui.h"
-
-static uint64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* When the process started, on the real-time clock (0: unknown). */
-static uint64_t
-start_real_ns(uint64_t start_ticks)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t since_boot, age;
-
-	if (hz <= 0)
-		return 0;
-	since_boot = start_ticks / (uint64_t)hz * 1000000000u +
-	    start_ticks % (uint64_t)hz * 1000000000u / (uint64_t)hz;
-	age = clock_ns(CLOCK_BOOTTIME);
-	age = age > since_boot ? age - since_boot : 0;
-	return clock_ns(CLOCK_REALTIME) - age;
-}
 
 void
 source_init_outside(struct source *s, pid_t pid)
@@ -61,7 +35,7 @@ source_init_outside(struct source *s, pid_t pid)
 	s->switches_per_s = -1;
 	s->life = SHM_LIVE;
 	if (shm_proc_start(pid, &state, &s->start_ticks) == 0)
-		s->frame.start_real_ns = start_real_ns(s->start_ticks);
+		s->frame.start_real_ns = procstat_start_real_ns(s->start_ticks);
 }
 
 /* Has the process ended, or is its pid another's now?  Says why. */
@@ -264,7 +238,7 @@ fill_frame(struct source *s, const struct gw_snapshot *snap)
 	if (frame_room(s, snap->nthreads, nlinks, nsyms) == -1)
 		return -1;
 	f->head.updates++;
-	f->head.mono_ns = clock_ns(CLOCK_MONOTONIC);
+	f->head.mono_ns = procstat_clock_ns(CLOCK_MONOTONIC);
 	f->head.real_ns = (uint64_t)(snap->time * 1e9);
 	f->head.flags = 0;
 	f->head.threads_total = (uint32_t)snap->nthreads;
@@ -305,7 +279,7 @@ int
 source_read_outside(struct source *s)
 {
 	struct gw_snapshot *snap;
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = procstat_clock_ns(CLOCK_MONOTONIC);
 	char why[sizeof s->err];
 	int rc;
 
@@ -320,7 +294,7 @@ source_read_outside(struct source *s)
 	}
 	rc = fill_frame(s, snap);
 	outside_free(snap);
-	s->read_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+	s->read_ns = procstat_clock_ns(CLOCK_MONOTONIC) - t0;
 	if (rc == -1) {
 		snprintf(s->err, sizeof s->err, "out of memory");
 		s->nrows = 0;	/* they may point into what moved */
