@@ -726,6 +726,23 @@ class TestOutside(TopCase):
             r"%s held by %d \(inferred\)$" % (info.threads["A"],
             hexaddr(info.locks["m2"]), info.threads["B"]))
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to switch user")
+    def test_no_permission(self):
+        """Reading from outside takes ptrace's permission: another user
+        gets one line naming the rule, before any screen."""
+        gw.need(self, OUTSIDE)
+        p = self.bare([OUTSIDE, "abba"], "abba")
+        with gw.ReachableCopy(self, gw.GILWATCH) as copy:
+            for opts in ([], ["--once"]):
+                with self.subTest(opts=opts):
+                    r = subprocess.run([copy["gilwatch"], "top", *opts,
+                        str(p.p.pid)], stdin=subprocess.DEVNULL,
+                        capture_output=True, text=True,
+                        preexec_fn=gw.as_nobody, timeout=gw.TIMEOUT)
+                    self.assertEqual(r.returncode, 1, r)
+                    self.assertTrue(one_line(r), r)
+                    self.assertIn("no permission", r.stderr)
+
     def run_one(self, exe):
         script = os.path.join(self.tmp, "cruncher.py")
         with open(script, "w") as f:
