@@ -9,7 +9,6 @@
 
 #include "config.h"
 #include "gilwatch/snapshot.h"
-#include "lock.h"
 #include "msg.h"
 
 struct config config;
@@ -58,11 +57,11 @@ config_load(void)
 	config.output[0] = '\0';
 	/* First: bad() below asks it.  Garbage is no pid: every process
 	 * then speaks for itself, as without gilwatch run. */
-	config.run_pid = 0;
+	msg_set_run_pid(0);
 	if ((v = env("GILWATCH_RUN_PID")) != NULL) {
 		n = opts_number(v, 1, INT32_MAX, &errstr);
 		if (errstr == NULL)
-			config.run_pid = (long)n;
+			msg_set_run_pid((long)n);
 	}
 	config.gil_profile[0] = '\0';
 

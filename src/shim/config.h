@@ -10,6 +10,8 @@
 
 #include "opts.h"
 
+#define LOCK_TABLE_DEFAULT	(1u << 18)	/* slots; GILWATCH_LOCKS */
+
 struct config {
 	struct opts_deadlock on_deadlock;	/* GILWATCH_ON_DEADLOCK */
 	struct opts_deadlock lock_order;	/* GILWATCH_LOCK_ORDER */
@@ -31,7 +33,6 @@ struct config {
 	unsigned	hold_sample;	/* GILWATCH_HOLD_SAMPLE: holds timed
 					   1 in N (stats.h) */
 	int		stack_timeout_ms; /* per-thread sampling wait */
-	long		run_pid;	/* GILWATCH_RUN_PID: see msg_note */
 };
 
 extern struct config config;

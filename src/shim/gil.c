@@ -18,6 +18,7 @@
 #include "py.h"
 #include "rtbudget.h"
 #include "thread.h"
+#include "event.h"
 #include "track.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
@@ -373,7 +374,7 @@ gil_mutex_locking(struct thread *t, uintptr_t site)
 	atomic_store(&t->gil_state, GIL_WAITING);
 	if (atomic_fetch_add(&nwaiting, 1) == 0)
 		atomic_store(&contended_since, now);
-	track_wait_begin(t, GW_STATE_BLOCKED, atomic_load(&g_gil),
+	event_wait_begin(t, GW_STATE_BLOCKED, atomic_load(&g_gil),
 	    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
 }
 
@@ -414,7 +415,7 @@ gil_acquired(struct thread *t, uintptr_t site)
 	    &g_gil) + (uintptr_t)rt.off->gil_last_holder),
 	    memory_order_relaxed);
 	atomic_fetch_add(&switches, 1);
-	track_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
+	event_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
 	    0, site);
 	if (now >= t->pyname_next)
 		name_refresh(t, now);
@@ -437,7 +438,7 @@ gil_released(struct thread *t)
 	if (atomic_load(&nwaiting) > 0)
 		blame_hold_end(t, since, now, atomic_load(&contended_since),
 		    asked);
-	track_releasing(t, atomic_load(&g_gil));
+	event_releasing(t, atomic_load(&g_gil));
 	atomic_fetch_add(&t->gil_hold, now - since);
 	hist_add(hist_hold, now - since);
 	raise_max(&hold_max, now - since);
