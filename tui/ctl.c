@@ -165,19 +165,14 @@ ctl_watch(pid_t pid, char *err, size_t errlen)
  * '"name" tid=N ...' and closed by an empty line.
  */
 int
-ctl_stack(pid_t pid, pid_t tid, struct out *lines, char *err,
-    size_t errlen)
+ctl_stack_of(const struct out *dump, pid_t tid, struct out *lines,
+    char *err, size_t errlen)
 {
-	struct out o;
 	char key[32];
 	const char *p, *end, *nl;
-	int rc = -1;
 
-	out_init(&o);
-	if (ctl_request(pid, "dump text\n", &o, err, errlen) == -1)
-		goto done;
 	snprintf(key, sizeof key, " tid=%d ", (int)tid);
-	for (p = o.buf, end = o.buf + o.len; p < end; p = nl + 1) {
+	for (p = dump->buf, end = dump->buf + dump->len; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		if (*p == '"' && memmem(p, (size_t)(nl - p), key,
@@ -187,15 +182,26 @@ ctl_stack(pid_t pid, pid_t tid, struct out *lines, char *err,
 	if (p >= end) {
 		snprintf(err, errlen, "thread %d is not in the dump (it has "
 		    "ended?)", (int)tid);
-		goto done;
+		return -1;
 	}
 	for (; p < end && *p != '\n'; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		out_printf(lines, "%.*s\n", (int)(nl - p), p);
 	}
-	rc = 0;
-done:
+	return 0;
+}
+
+int
+ctl_stack(pid_t pid, pid_t tid, struct out *lines, char *err,
+    size_t errlen)
+{
+	struct out o;
+	int rc = -1;
+
+	out_init(&o);
+	if (ctl_request(pid, "dump text\n", &o, err, errlen) == 0)
+		rc = ctl_stack_of(&o, tid, lines, err, errlen);
 	out_free(&o);
 	return rc;
 }

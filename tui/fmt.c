@@ -119,6 +119,20 @@ fmt_thread(const struct source *s, pid_t tid, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * How long a thread has been in its state, after a space; "" from
+ * outside, where nobody was there to see it begin.
+ */
+static char *
+age(const struct source *s, uint64_t ns, char *buf, size_t len)
+{
+	char dur[32];
+
+	snprintf(buf, len, "%s%s", s->outside ? "" : " ", s->outside ? "" :
+	    fmt_dur(ns, dur, sizeof dur));
+	return buf;
+}
+
 /* "4711" or "4711,4712+" */
 static char *
 owners(const struct gw_shm_thread *t, char *buf, size_t len)
@@ -141,27 +155,33 @@ blocked(const struct source *s, const struct row *r, int compact,
 {
 	const struct gw_shm_thread *t = r->t;
 	const char *word = r->cls == CLS_DEADLOCK ? "DEADLOCKED" : "BLOCKED";
-	char age[32], who[64], what[128];
+	char when[32], who[64], what[128];
+	const char *timed;
 
-	fmt_dur(t->state_ns, age, sizeof age);
+	age(s, t->state_ns, when, sizeof when);
 	owners(t, who, sizeof who);
+	/* From outside: the lock's kind or holder may rest on its words
+	 * alone (no stack was unwound to confirm it). */
+	timed = compact ? "" : t->wait_timed ? (r->os != NULL &&
+	    r->os->inferred ? " (timed, inferred)" : " (timed)") :
+	    r->os != NULL && r->os->inferred ? " (inferred)" : "";
 	/* Python's Thread.join blocks on a lock (up to 3.12) or a
 	 * semaphore of the thread's own (3.13+): a join all the same. */
 	if (t->state == GW_STATE_JOINING ||
 	    t->py_wait.kind == GW_SHM_PYWAIT_JOIN)
-		snprintf(buf, len, "%s %s %s %s", word, compact ? "join" :
+		snprintf(buf, len, "%s %s %s%s", word, compact ? "join" :
 		    "joining", t->nowners ? who : t->py_wait.kind ==
 		    GW_SHM_PYWAIT_JOIN ? fmt_pywait(&t->py_wait, 1, what,
-		    sizeof what) : "a thread", age);
+		    sizeof what) : "a thread", when);
 	else if (t->nowners == 0)
-		snprintf(buf, len, "%s on %s " ADDR_FMT " %s%s", word,
+		snprintf(buf, len, "%s on %s " ADDR_FMT "%s%s", word,
 		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
-		    age, t->wait_timed && !compact ? " (timed)" : "");
+		    when, timed);
 	else
-		snprintf(buf, len, compact ? "%s %s " ADDR_FMT " by %s %s%s" :
-		    "%s on %s " ADDR_FMT " held by %s %s%s", word,
+		snprintf(buf, len, compact ? "%s %s " ADDR_FMT " by %s%s%s" :
+		    "%s on %s " ADDR_FMT " held by %s%s%s", word,
 		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
-		    who, age, t->wait_timed && !compact ? " (timed)" : "");
+		    who, when, timed);
 	return buf;
 }
 
@@ -170,19 +190,25 @@ fmt_state(const struct source *s, const struct row *r, int compact,
     char *buf, size_t len)
 {
 	const struct gw_shm_thread *t = r->t;
-	char age[32], what[128];
+	char when[32], what[128];
 
 	if (t->gil_state == GW_SHM_GIL_HOLDING) {
-		snprintf(buf, len, "HOLDS GIL %s", fmt_dur(t->gil_ns, age,
-		    sizeof age));
+		snprintf(buf, len, "HOLDS GIL%s", age(s, t->gil_ns, when,
+		    sizeof when));
 		return buf;
 	}
 	if (t->gil_state == GW_SHM_GIL_WAITING) {
-		snprintf(buf, len, "WAITS GIL %s", fmt_dur(t->gil_ns, age,
-		    sizeof age));
+		age(s, t->gil_ns, when, sizeof when);
+		/* The holder of the frame's header: the one it waits for. */
+		if (s->frame.head.gil.holder != 0)
+			snprintf(buf, len, compact ? "WAITS GIL%s by %d" :
+			    "WAITS GIL%s held by %d", when,
+			    (int)s->frame.head.gil.holder);
+		else
+			snprintf(buf, len, "WAITS GIL%s", when);
 		return buf;
 	}
-	fmt_dur(t->state_ns, age, sizeof age);
+	age(s, t->state_ns, when, sizeof when);
 	switch (t->state) {
 	case GW_STATE_BLOCKED:
 		/*
@@ -192,8 +218,8 @@ fmt_state(const struct source *s, const struct row *r, int compact,
 		 */
 		if (t->py_wait.kind == GW_SHM_PYWAIT_NOTIFY &&
 		    r->cls != CLS_DEADLOCK) {
-			snprintf(buf, len, "WAITING notify %s %s%s",
-			    fmt_pywait(&t->py_wait, 0, what, sizeof what), age,
+			snprintf(buf, len, "WAITING notify %s%s%s",
+			    fmt_pywait(&t->py_wait, 0, what, sizeof what), when,
 			    t->wait_timed && !compact ? " (timed)" : "");
 			return buf;
 		}
@@ -201,16 +227,24 @@ fmt_state(const struct source *s, const struct row *r, int compact,
 	case GW_STATE_JOINING:
 		return blocked(s, r, compact, buf, len);
 	case GW_STATE_WAITING:
-		snprintf(buf, len, "WAITING on %s " ADDR_FMT " %s",
+		snprintf(buf, len, "WAITING on %s " ADDR_FMT "%s",
 		    compact ? "cond" : "condvar",
-		    (unsigned long long)t->wait_addr, age);
+		    (unsigned long long)t->wait_addr, when);
 		return buf;
 	case GW_STATE_EXITED:
 		snprintf(buf, len, "EXITED");
 		return buf;
 	}
-	snprintf(buf, len, "%s %s", s->frame.head.gil.present ?
-	    "IO/released" : "RUNNING", age);
+	/* From outside, the kernel's word on it: running, or asleep in
+	 * which system call. */
+	if (r->os != NULL && r->os->state != '\0')
+		snprintf(buf, len, "%s (kernel: %c%s%s)",
+		    s->frame.head.gil.present ? "IO/released" : "RUNNING",
+		    r->os->state, r->os->call[0] != '\0' ? " in " : "",
+		    r->os->call);
+	else
+		snprintf(buf, len, "%s%s", s->frame.head.gil.present ?
+		    "IO/released" : "RUNNING", when);
 	return buf;
 }
 
@@ -239,7 +273,8 @@ fmt_process(const struct source *s, char *buf, size_t len)
 	char up[48], py[40];
 
 	if (f->head.gil.present)
-		snprintf(py, sizeof py, "Python %s", f->head.gil.version);
+		snprintf(py, sizeof py, "Python%s%s", f->head.gil.version[0] !=
+		    '\0' ? " " : "", f->head.gil.version);
 	else
 		snprintf(py, sizeof py, "no Python");
 	snprintf(buf, len, "pid %d  %.80s  %s  up %s", (int)s->pid,
@@ -258,6 +293,16 @@ fmt_gil(const struct source *s, char *buf, size_t len)
 	if (!g->present) {
 		snprintf(buf, len, "GIL: none (%s)", g->why_not[0] != '\0' ?
 		    g->why_not : "no Python detected");
+		return buf;
+	}
+	if (s->outside && g->holder != 0) {
+		snprintf(buf, len, "GIL holder: %s, %u waiting",
+		    fmt_thread(s, g->holder, who, sizeof who), g->waiting);
+		return buf;
+	}
+	if (s->outside) {
+		snprintf(buf, len, "GIL holder: none (free), %u waiting",
+		    g->waiting);
 		return buf;
 	}
 	if (s->switches_per_s < 0)
@@ -287,6 +332,20 @@ fmt_counts(const struct source *s, char *buf, size_t len)
 	    (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, " (%u of %u shown)",
 		    c->total, s->frame.head.threads_total);
+	return buf;
+}
+
+char *
+fmt_outside(const struct source *s, char *buf, size_t len)
+{
+	char took[32];
+
+	if (!s->outside)
+		return NULL;
+	snprintf(buf, len, "Read from outside (not started under gilwatch) "
+	    "in %s, nothing stopped. Need gilwatch run: hold/wait times, "
+	    "GIL load and switches, lock statistics and history",
+	    fmt_dur(s->read_ns, took, sizeof took));
 	return buf;
 }
 
@@ -349,7 +408,9 @@ fmt_all_waiting(const struct source *s, char *buf, size_t len)
 	uint32_t i, n = 0;
 	int all, gil_waiting;
 
-	if (f->head.cycles > 0 || (f->head.flags & GW_SHM_TRUNC_THREADS) ||
+	/* From outside, no wait has a length. */
+	if (s->outside || f->head.cycles > 0 ||
+	    (f->head.flags & GW_SHM_TRUNC_THREADS) ||
 	    f->nthreads == 0 ||
 	    (st = calloc(f->nthreads, sizeof *st)) == NULL)
 		return NULL;
@@ -383,20 +444,23 @@ void
 fmt_columns(const struct source *s, int width, struct cols *c)
 {
 	int rest, gil = s->frame.head.gil.present;
+	int shares = gil && !s->outside;	/* GIL%, WAIT% */
 
 	memset(c, 0, sizeof *c);
 	c->tid = 7;
 	c->name = width < 100 ? 10 : 15;
-	c->gil = gil ? 5 : 0;
-	c->wait = gil ? 5 : 0;
+	c->gil = shares ? 5 : 0;
+	c->wait = shares ? 5 : 0;
 	c->locks = width < 100 ? 3 : 5;
-	rest = width - (c->tid + 1 + c->name + 1 + (gil ? 12 : 0) +
+	rest = width - (c->tid + 1 + c->name + 1 + (shares ? 12 : 0) +
 	    c->locks + 1);
-	c->state = rest < 56 ? rest : 56;
+	/* From outside there is no NATIVE column: room for the marks. */
+	c->state = rest < (s->outside ? 72 : 56) ? rest : s->outside ? 72 : 56;
 	if (c->state < 10)
 		c->state = 10;
 	rest -= c->state + 1;
-	if (rest >= 16) {
+	/* From outside, native frames are unwound only on request. */
+	if (rest >= 16 && !s->outside) {
 		c->native = rest < 40 ? rest : 40;
 		rest -= c->native + 1;
 	}

@@ -111,6 +111,11 @@ dump(struct tui *t)
 {
 	char path[256], err[TUI_MSG_MAX];
 
+	if (t->src->outside) {
+		footer_say(t, ROLE_NORMAL, "not under gilwatch: gilwatch dump "
+		    "%d reads it from outside", (int)t->src->pid);
+		return;
+	}
 	if (ctl_dump(t->src->pid, path, sizeof path, err, sizeof err) == 0)
 		footer_say(t, ROLE_NORMAL, "dump written to %s", path);
 	else
@@ -122,6 +127,11 @@ reset(struct tui *t)
 {
 	char err[TUI_MSG_MAX];
 
+	if (t->src->outside) {
+		footer_say(t, ROLE_NORMAL, "no statistics to reset: they need "
+		    "gilwatch run");
+		return;
+	}
 	if (ctl_reset(t->src->pid, err, sizeof err) == 0)
 		footer_say(t, ROLE_NORMAL, "statistics reset in process %d",
 		    (int)t->src->pid);
@@ -214,15 +224,31 @@ sample(struct tui *t, int *said_end)
 	}
 }
 
+/*
+ * The time to the next sample: the refresh delay, stretched for a
+ * read from outside that takes long (many threads), so that reading
+ * never takes more than a fifth of the process's and our time.
+ */
+static uint64_t
+interval(const struct tui *t)
+{
+	uint64_t ms = t->src->read_ns / 1000000 * TUI_READ_SHARE;
+
+	return ms > (uint64_t)t->delay_ms ? ms : (uint64_t)t->delay_ms;
+}
+
 int
-tui_run(struct shm_reader *rd, int delay_ms)
+tui_run(struct shm_reader *rd, pid_t pid, int delay_ms)
 {
 	struct source src;
 	struct tui t;
 	uint64_t next = 0, now;
 	int key, said_end = 0;
 
-	source_init(&src, rd);
+	if (rd != NULL)
+		source_init(&src, rd);
+	else
+		source_init_outside(&src, pid);
 	memset(&t, 0, sizeof t);
 	out_init(&t.stack);
 	t.src = &src;
@@ -236,7 +262,7 @@ tui_run(struct shm_reader *rd, int delay_ms)
 		now = tui_ms_now();
 		if (!t.paused && now >= next) {
 			sample(&t, &said_end);
-			next = now + (uint64_t)t.delay_ms;
+			next = now + interval(&t);
 		}
 		draw(&t);
 		now = tui_ms_now();

@@ -36,8 +36,10 @@ header(struct source *s)
 	printf("gilwatch top: %s\n", buf);
 	if (source_ended(s))
 		printf("ENDED: %s\n", s->why);
+	if (fmt_outside(s, buf, sizeof buf) != NULL)
+		put(buf);
 	put(fmt_gil(s, buf, sizeof buf));
-	if (g->present) {
+	if (g->present && !s->outside) {
 		snprintf(tail, sizeof tail, "1s %3.0f%% 10s %3.0f%%",
 		    g->load_1s * 100, g->load_10s * 100);
 		put(fmt_meter("GIL load  ", g->load_1s, tail, 60, buf,
@@ -114,18 +116,24 @@ once_print(struct source *s, int width)
 /*
  * A first frame, then a second one for the rates (GIL%, switches/s),
  * each waited for at most two publication intervals and a second.
+ * Read from outside, one read is all there is.
  */
 int
-tui_once(struct shm_reader *rd, int width)
+tui_once(struct shm_reader *rd, pid_t pid, int width)
 {
 	struct timespec tick = { 0, ONCE_POLL_MS * 1000000L };
 	struct source s;
 	uint64_t end;
 	int rc, got = 0, status = CLI_EXIT_OK;
 
-	source_init(&s, rd);
+	if (rd != NULL)
+		source_init(&s, rd);
+	else
+		source_init_outside(&s, pid);
 	end = tui_ms_now() + 2 * (uint64_t)s.frame.interval_ms + ONCE_SLACK_MS;
-	for (;;) {
+	if (s.outside)
+		(void)source_sample(&s);
+	while (!s.outside) {
 		rc = source_sample(&s);
 		if (rc == 1 && ++got == 2)
 			break;

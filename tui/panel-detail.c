@@ -2,7 +2,8 @@
  * One thread in full: its state, the GIL, what it waits for and who
  * holds that, the locks it holds and where it took each, the frames
  * published with its wait, and its whole stack (Python frames merged)
- * from a thread dump the process writes when the view opens.
+ * from a thread dump the process writes when the view opens.  Read
+ * from outside, unwinding stops threads: only when f asks for it.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -21,8 +22,10 @@ fetch(struct tui *t)
 		    t->src->why);
 		return;
 	}
-	if (ctl_stack(t->src->pid, t->detail_tid, &t->stack, t->stack_err,
-	    sizeof t->stack_err) == -1)
+	if ((t->src->outside ? source_stack_outside(t->src, t->detail_tid,
+	    &t->stack, t->stack_err, sizeof t->stack_err) :
+	    ctl_stack(t->src->pid, t->detail_tid, &t->stack, t->stack_err,
+	    sizeof t->stack_err)) == -1)
 		out_free(&t->stack);
 }
 
@@ -34,7 +37,14 @@ detail_open(struct tui *t, pid_t tid)
 	t->view = VIEW_DETAIL;
 	t->detail_tid = tid;
 	t->detail_top = 0;
-	fetch(t);
+	if (!t->src->outside) {
+		fetch(t);
+		return;
+	}
+	out_free(&t->stack);
+	snprintf(t->stack_err, sizeof t->stack_err, "not unwound from "
+	    "outside unless asked: f unwinds it, stopping each thread alone "
+	    "for a moment");
 }
 
 static void
@@ -45,6 +55,14 @@ gil_lines(struct page *p, const struct source *s, const struct row *r)
 
 	if (!s->frame.head.gil.present)
 		return;
+	if (s->outside) {
+		snprintf(buf, sizeof buf, "GIL: %s (times and shares need "
+		    "gilwatch run)", th->gil_state == GW_SHM_GIL_HOLDING ?
+		    "holds it" : th->gil_state == GW_SHM_GIL_WAITING ?
+		    "waits for it" : "neither holds nor waits");
+		page_line(p, ROLE_NORMAL, buf);
+		return;
+	}
 	snprintf(buf, sizeof buf, "GIL: %s; held %s in all, waited %s in "
 	    "all, %llu acquisitions; over the window held %s, waited %s",
 	    th->gil_state == GW_SHM_GIL_HOLDING ? "holds it" :
@@ -152,10 +170,12 @@ held_lines(struct page *p, const struct source *s, const struct row *r)
 		cnt[0] = '\0';
 		if (h->count > 1)
 			snprintf(cnt, sizeof cnt, ", %u times", h->count);
-		snprintf(buf, sizeof buf, "  %s%s, taken at %s%s%s%s",
+		snprintf(buf, sizeof buf, "  %s%s%s%s%s%s%s",
 		    fmt_lockname(s, h->kind, h->addr, lock, sizeof lock),
 		    h->mode == GW_MODE_SHARED ? " (read)" : "",
-		    fmt_where(s, h->site, where, sizeof where),
+		    h->site != 0 ? ", taken at " : "",
+		    h->site != 0 ? fmt_where(s, h->site, where,
+		    sizeof where) : "",
 		    h->held_ns ? ", held " : "",
 		    h->held_ns ? fmt_dur(h->held_ns, dur, sizeof dur) : "",
 		    cnt);
@@ -199,13 +219,15 @@ stack_lines(struct page *p, struct tui *t)
 
 	page_line(p, ROLE_NORMAL, "");
 	if (t->stack.len == 0) {
-		snprintf(buf, sizeof buf, "Stack: none (%s; f tries again)",
-		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched");
+		snprintf(buf, sizeof buf, "Stack: none (%s%s)",
+		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched",
+		    t->src->outside ? "" : "; f tries again");
 		page_line(p, ROLE_DIM, buf);
 		return;
 	}
-	page_line(p, ROLE_NORMAL, "Stack from a thread dump taken when this "
-	    "view opened (f: take another):");
+	page_line(p, ROLE_NORMAL, t->src->outside ? "Stack read from outside "
+	    "when f was pressed (f: read again):" : "Stack from a thread "
+	    "dump taken when this view opened (f: take another):");
 	for (q = t->stack.buf, end = q + t->stack.len; q < end; q = nl + 1) {
 		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
 			nl = end;
@@ -249,7 +271,7 @@ detail_draw(struct tui *t, int y, int h)
 		held_lines(&p, s, r);
 		snprintf(buf, sizeof buf, "Top Python frame: %s",
 		    r->t->py_frame[0] != '\0' ? r->t->py_frame :
-		    "(not published)");
+		    s->outside ? "(none)" : "(not published)");
 		page_line(&p, ROLE_NORMAL, buf);
 		frame_lines(&p, s, r);
 		stack_lines(&p, t);

@@ -48,5 +48,8 @@ footer_draw(struct tui *t)
 		crt_put(y, 0, width, ROLE_DIM, buf);
 	} else
 		crt_put(y, 0, width, ROLE_NORMAL, "");
-	crt_put(y + 1, 0, width, ROLE_KEYS, keys[t->view]);
+	/* From outside a stack is unwound only when asked for. */
+	crt_put(y + 1, 0, width, ROLE_KEYS, t->view == VIEW_DETAIL &&
+	    t->src->outside ? "q quit  jk/arrows scroll  f unwind the stack  "
+	    "Esc back  ? help" : keys[t->view]);
 }

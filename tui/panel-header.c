@@ -1,6 +1,6 @@
 /*
- * The header: the process, the GIL holder and meters, the thread
- * counts; then, in red, every deadlock cycle present, and a line about
+ * The header: the process (and, read from outside, which figures that
+ * leaves out), the GIL holder and meters, the thread counts; then, in red, every deadlock cycle present, and a line about
  * lock-order inversions.
  */
 #include <stdio.h>
@@ -98,11 +98,13 @@ header_draw(struct tui *t, int y)
 	uint32_t n;
 
 	title(t, y + used++, width);
+	if (fmt_outside(s, buf, sizeof buf) != NULL)
+		used += wrap(y + used, width, ROLE_DIM, buf, 2);
 	if (!s->have)
 		return used;
 	crt_put(y + used++, 0, width, s->frame.head.gil.present ?
 	    ROLE_NORMAL : ROLE_DIM, fmt_gil(s, buf, sizeof buf));
-	if (s->frame.head.gil.present)
+	if (s->frame.head.gil.present && !s->outside)
 		meters(s, y + used++, width);
 	crt_put(y + used++, 0, width, ROLE_NORMAL, fmt_counts(s, buf,
 	    sizeof buf));

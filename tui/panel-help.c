@@ -4,7 +4,8 @@
 #include "tui.h"
 
 static const char *text[] = {
-	"gilwatch top: a live view of a process running under gilwatch",
+	"gilwatch top: a live view of a process, running under gilwatch or",
+	"read from outside",
 	"",
 	"Keys",
 	"  q            quit",
@@ -29,7 +30,8 @@ static const char *text[] = {
 	"",
 	"Thread states",
 	"  HOLDS GIL 3ms     holds the GIL, for 3 ms so far",
-	"  WAITS GIL 14ms    waits for the GIL",
+	"  WAITS GIL 14ms held by 4711",
+	"                    waits for the GIL, which thread 4711 holds",
 	"  BLOCKED on mutex 0x.. held by 4711 2.3s",
 	"                    waits for a lock that thread 4711 holds",
 	"  BLOCKED joining 4711 1.2s",
@@ -56,6 +58,14 @@ static const char *text[] = {
 	"Timeline: one lane per thread, one column per refresh, newest at",
 	"the right:  # held the GIL  + held it part of the time",
 	"- waited for it  x blocked on a lock  . sleeping  _ other",
+	"",
+	"Read from outside (a process not started under gilwatch): each",
+	"refresh reads it without stopping it.  Only the moment is known:",
+	"no ages, no GIL shares or meters, no lock statistics (they need",
+	"gilwatch run).  RUNNING (kernel: S in read) is the kernel's word",
+	"on a thread that waits for no lock; (inferred): the lock's kind or",
+	"holder rests on its words alone.  f in the detail view unwinds",
+	"the stack, stopping each thread alone for a moment.",
 };
 
 void

@@ -2,7 +2,8 @@
  * The locks view: the most waited-for locks with their statistics and
  * owners, the call sites that wait and hold most (as the exit report
  * has them), then the lock-order inversions and the deadlock cycles.
- * A scrolling list of lines.
+ * A scrolling list of lines.  Read from outside there are no
+ * statistics: the waits of the moment instead, and the cycles.
  */
 #include <curses.h>
 #include <stdio.h>
@@ -54,6 +55,52 @@ lock_lines(struct page *p, const struct source *s,
 			    &l->holders[i], buf, sizeof buf));
 }
 
+static void
+cycle_lines(struct page *p, const struct source *s)
+{
+	char buf[1024];
+	uint32_t i;
+
+	snprintf(buf, sizeof buf, "Deadlock cycles now: %u",
+	    s->frame.head.cycles);
+	page_line(p, s->frame.head.cycles ? ROLE_BANNER : ROLE_NORMAL, buf);
+	for (i = 0; i < s->frame.head.cycles; i++)
+		if (fmt_cycle(s, i, buf, sizeof buf) != NULL)
+			page_line(p, ROLE_BANNER, buf);
+}
+
+/* From outside: every thread waiting now, and what for. */
+static void
+outside_lines(struct page *p, const struct source *s)
+{
+	const struct row *r;
+	char buf[1024], who[64], state[256];
+	uint32_t i, n = 0;
+
+	page_line(p, ROLE_WARN, "Lock statistics, call sites and lock-order "
+	    "history need gilwatch run: read from outside, only the waits of "
+	    "this moment are known.");
+	page_line(p, ROLE_NORMAL, "");
+	for (i = 0; i < s->nrows; i++) {
+		r = &s->rows[i];
+		if (r->t->state != GW_STATE_BLOCKED &&
+		    r->t->state != GW_STATE_WAITING &&
+		    r->t->state != GW_STATE_JOINING)
+			continue;
+		if (n++ == 0)
+			page_line(p, ROLE_NORMAL, "Waiting now:");
+		snprintf(buf, sizeof buf, "  %s: %s", fmt_thread(s, r->t->tid,
+		    who, sizeof who), fmt_state(s, r, 0, state,
+		    sizeof state));
+		page_line(p, r->cls == CLS_DEADLOCK ? ROLE_BANNER :
+		    r->cls == CLS_BLOCKED ? ROLE_BLOCKED : ROLE_NORMAL, buf);
+	}
+	if (n == 0)
+		page_line(p, ROLE_NORMAL, "No thread waits for a lock now.");
+	page_line(p, ROLE_NORMAL, "");
+	cycle_lines(p, s);
+}
+
 void
 locks_draw(struct tui *t, int y, int h)
 {
@@ -63,6 +110,13 @@ locks_draw(struct tui *t, int y, int h)
 	char buf[1024];
 	uint32_t i;
 
+	if (s->outside) {
+		crt_put(y, 0, p.width, ROLE_HEAD, "LOCKS (read from outside)");
+		outside_lines(&p, s);
+		t->lock_lines = p.n;
+		t->body_h = p.h;
+		return;
+	}
 	crt_put(y, 0, p.width, ROLE_HEAD, fmt_lock(s, NULL, buf, sizeof buf));
 	snprintf(buf, sizeof buf, "%u of %u locks in use, most waited for "
 	    "first", f->nlocks, f->head.locks_total);
@@ -79,11 +133,7 @@ locks_draw(struct tui *t, int y, int h)
 		page_line(&p, ROLE_WARN, buf);
 	}
 	page_line(&p, ROLE_NORMAL, "");
-	snprintf(buf, sizeof buf, "Deadlock cycles now: %u", f->head.cycles);
-	page_line(&p, f->head.cycles ? ROLE_BANNER : ROLE_NORMAL, buf);
-	for (i = 0; i < f->head.cycles; i++)
-		if (fmt_cycle(s, i, buf, sizeof buf) != NULL)
-			page_line(&p, ROLE_BANNER, buf);
+	cycle_lines(&p, s);
 	t->lock_lines = p.n;
 	t->body_h = p.h;
 }

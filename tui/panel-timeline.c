@@ -98,7 +98,11 @@ timeline_draw(struct tui *t, int y, int h)
 	if (w < 1)
 		w = 1;
 	axis(s, y, w, width);
-	crt_put(y + h - 1, 0, width, ROLE_DIM, s->frame.head.gil.present ?
+	/* From outside a cell is the state seen at one read: no shares. */
+	crt_put(y + h - 1, 0, width, ROLE_DIM, s->outside ?
+	    "read from outside: each cell is the state at one refresh  "
+	    "+ held the GIL  - waited for it  x blocked  . sleeping  _ other "
+	    "(GIL shares need gilwatch run)" : s->frame.head.gil.present ?
 	    legend : "no GIL in this process: lanes show locks only  "
 	    "x blocked  . sleeping  _ running");
 	t->body_h = rows;

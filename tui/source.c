@@ -1,6 +1,7 @@
 /*
- * The data source: frames from the shared-memory file, and what the
- * viewer derives from successive frames (GIL shares over a window,
+ * The data source: frames from the shared-memory file, or built from a
+ * read from outside (source-outside.c), and what the viewer derives
+ * from successive frames (GIL shares over a window,
  * timeline cells, switches per second).  No drawing here.
  */
 #include <errno.h>
@@ -35,7 +36,9 @@ source_free(struct source *s)
 	free(s->tracks[1]);
 	free(s->index);
 	free(s->symidx);
-	shm_detach(s->rd);
+	free(s->os);
+	if (s->rd != NULL)
+		shm_detach(s->rd);
 	memset(s, 0, sizeof *s);
 }
 
@@ -288,6 +291,7 @@ update_rows(struct source *s, int new_sample)
 	for (i = 0; i < f->nthreads; i++) {
 		r = &s->rows[i];
 		r->t = &f->threads[i];
+		r->os = s->outside ? &s->os[i] : NULL;
 		tk = r->tk = &s->tracks[next][i];
 		/* The index still maps tids to the old tracks. */
 		if ((prev = track_at(s, r->t->tid)) != 0)
@@ -344,29 +348,53 @@ index_syms(struct source *s)
 	sort_frame = NULL;
 }
 
-int
-source_sample(struct source *s)
+/*
+ * A frame from the shared-memory file into s->frame: 1 copied (*fresh:
+ * a new one), 0 nothing copied (the process has ended), -1 error.
+ */
+static int
+read_shm(struct source *s, int *fresh)
 {
 	uint64_t prev_updates = s->frame.head.updates;
-	uint64_t prev_switches = s->frame.head.gil.switches;
-	uint64_t prev_mono = s->frame.head.mono_ns;
-	uint32_t need;
-	int fresh;
 
-	if (s->life == SHM_ENDED)
-		return 0;
 	s->life = shm_life(s->rd, s->why, sizeof s->why);
 	if (s->life == SHM_ENDED && s->have)
 		return 0;
-	/* A failed read leaves the frame, and the rows into it, as they
-	 * were: the last frame stays on the screen. */
 	if (shm_read(s->rd, &s->frame) == -1) {
 		snprintf(s->err, sizeof s->err, "cannot read the state of "
 		    "process %d: %s", (int)s->pid, strerror(errno));
 		return -1;
 	}
+	*fresh = !s->have || s->frame.head.updates != prev_updates;
+	return 1;
+}
+
+/* The same read from outside: every read is a new frame. */
+static int
+read_outside(struct source *s, int *fresh)
+{
+	if (source_read_outside(s) == -1)
+		return s->life == SHM_ENDED && s->have ? 0 : -1;
+	*fresh = 1;
+	return 1;
+}
+
+int
+source_sample(struct source *s)
+{
+	uint64_t prev_switches = s->frame.head.gil.switches;
+	uint64_t prev_mono = s->frame.head.mono_ns;
+	uint32_t need;
+	int fresh = 0, rc;
+
+	if (s->life == SHM_ENDED)
+		return 0;
+	/* A failed read leaves the frame, and the rows into it, as they
+	 * were: the last frame stays on the screen. */
+	rc = s->outside ? read_outside(s, &fresh) : read_shm(s, &fresh);
+	if (rc <= 0)
+		return rc;
 	s->err[0] = '\0';
-	fresh = !s->have || s->frame.head.updates != prev_updates;
 	need = s->frame.nthreads > s->frame.nsyms ? s->frame.nthreads :
 	    s->frame.nsyms;
 	if (room(s, need + 1) == -1) {

@@ -1,9 +1,11 @@
 /*
- * gilwatch top: the live viewer of a process running under gilwatch.
+ * gilwatch top: the live viewer of a process, running under gilwatch or
+ * not.
  *
  * The data (source.c: frames read from the process's shared-memory
- * file, with the history derived from them; order.c: the thread list
- * as shown) is apart from the text (fmt.c: every string the viewer
+ * file, or, for a process not started under gilwatch, built from a
+ * snapshot read from outside (source-outside.c), with the history
+ * derived from them; order.c: the thread list as shown) is apart from the text (fmt.c: every string the viewer
  * shows, for the screen and for --once alike), which is apart from the
  * drawing (crt.c: curses; panel-*.c: one file per part of the screen)
  * and from the one main loop (loop.c).  ctl.c talks to the process over
@@ -31,6 +33,7 @@
 #define TUI_MIN_LINES	10
 #define TUI_CTL_TIMEOUT_MS 5000	/* for an answer on the control socket */
 #define TUI_WATCH_TIMEOUT_MS 1000	/* for "watch": the view comes first */
+#define TUI_READ_SHARE	5	/* a refresh lasts at least 5 reads */
 
 /* What a thread is doing, as the table groups and colours it. */
 enum tui_class {
@@ -65,9 +68,21 @@ struct track {
 	uint8_t		 cells[TUI_CELLS];	/* enum tui_cell, by sample */
 };
 
+/*
+ * What a frame read from outside adds to a thread (the shim's frames
+ * have no room for it): the kernel's view, and whether the lock kind
+ * or owner of its wait is inferred from the lock words alone.
+ */
+struct os_thread {
+	char		 state;		/* 'R', 'S', 'D'...; 0: not known */
+	uint8_t		 inferred;
+	char		 call[24];	/* its system call, or "" */
+};
+
 /* One thread as the table shows it. */
 struct row {
 	const struct gw_shm_thread *t;	/* in the source's frame */
+	const struct os_thread *os;	/* read from outside, else NULL */
 	struct track	*tk;
 	double		 held, waited;	/* GIL share over the window, or -1 */
 	int		 cls;		/* enum tui_class */
@@ -81,8 +96,17 @@ struct tui_counts {
 /* A process being watched. */
 struct source {
 	pid_t		 pid;
-	struct shm_reader *rd;
+	struct shm_reader *rd;		/* NULL: read from outside */
 	struct shm_frame frame;		/* the newest frame */
+	/*
+	 * Read from outside (rd NULL): no times, statistics or history in
+	 * the frame, only the moment; os[] parallels frame.threads.
+	 */
+	int		 outside;
+	struct os_thread *os;
+	uint32_t	 os_cap;
+	uint64_t	 start_ticks;	/* the process's, to tell a reused pid */
+	uint64_t	 read_ns;	/* what the last read took */
 	int		 have;		/* a frame has been read */
 	uint64_t	 samples;	/* frames taken into the history */
 	uint64_t	 when[TUI_HIST];	/* their mono_ns, by sample */
@@ -108,6 +132,20 @@ struct source {
 /* source.c */
 /* Start reading rd; tells its process a viewer is here (ctl_watch). */
 void	source_init(struct source *, struct shm_reader *);
+/*
+ * source-outside.c: start reading pid from outside instead (the
+ * caller has checked the permissions).  Each sample is one
+ * outside_snapshot without native stacks: nothing is stopped.
+ */
+void	source_init_outside(struct source *, pid_t);
+/* Fill s->frame and s->os from a fresh read: 0, or -1 with s->err. */
+int	source_read_outside(struct source *);
+/*
+ * The stack of tid read from outside now, native frames unwound (each
+ * thread stopped alone while it is), as ctl_stack gives it.
+ */
+int	source_stack_outside(struct source *, pid_t tid, struct out *lines,
+	    char *err, size_t errlen);
 /* Read a frame and update the history: 1 new, 0 none, -1 error (err). */
 int	source_sample(struct source *);
 void	source_free(struct source *);
@@ -160,6 +198,11 @@ char	*fmt_pywait(const struct gw_shm_pywait *, int full, char *buf,
 char	*fmt_process(const struct source *, char *buf, size_t len);
 char	*fmt_gil(const struct source *, char *buf, size_t len);
 char	*fmt_counts(const struct source *, char *buf, size_t len);
+/*
+ * Read from outside: how, what it cost, and which figures need the
+ * program started under gilwatch; NULL for a process under gilwatch.
+ */
+char	*fmt_outside(const struct source *, char *buf, size_t len);
 /* A meter: "label [|||||     ] tail" in width columns. */
 char	*fmt_meter(const char *label, double share, const char *tail,
 	    int width, char *buf, size_t len);
@@ -207,6 +250,9 @@ int	ctl_watch(pid_t, char *err, size_t errlen);
 /* The stack of tid from a fresh text dump, one frame a line. */
 int	ctl_stack(pid_t, pid_t tid, struct out *lines, char *err,
 	    size_t errlen);
+/* tid's paragraph of a text dump into lines: 0, or -1 with err. */
+int	ctl_stack_of(const struct out *dump, pid_t tid, struct out *lines,
+	    char *err, size_t errlen);
 
 /* once.c: one frame as text, for scripts: 0, or -1 (said why). */
 int	once_print(struct source *, int width);

@@ -152,6 +152,11 @@ struct gw_thread_info {
 	/* Read from outside (gw_snapshot.source), else 0 and NULL: */
 	char		 os_state;	/* the kernel's state: 'R', 'S', 'D'... */
 	const char	*os_syscall;	/* the system call it is in, or NULL */
+	/* Scheduling: policy (SCHED_*, -1 unknown) and real-time priority;
+	 * realtime names a SCHED_FIFO or SCHED_RR policy, else NULL. */
+	int		 sched_policy;
+	int		 sched_priority;
+	const char	*realtime;
 };
 
 struct gw_deadlock_link {

@@ -103,8 +103,9 @@ int	proc_may_read(pid_t);
  */
 struct shm_reader;
 struct shm_entry;
-int	tui_run(struct shm_reader *, int delay_ms);	/* until q */
-int	tui_once(struct shm_reader *, int width);	/* one text frame */
+/* The viewer, of rd's process, or (rd NULL) of pid read from outside. */
+int	tui_run(struct shm_reader *, pid_t, int delay_ms);	/* until q */
+int	tui_once(struct shm_reader *, pid_t, int width);	/* one frame */
 /* Choose among processes on the terminal: the pid, 0 (quit), -1. */
 pid_t	pick_run(const struct shm_entry *, int n);
 

@@ -27,7 +27,9 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
-	    "[--hold-warn=MS] [--hold-sample=N] [--] CMD [ARG ...]",
+	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] "
+	    "[--gil-profile=FILE] "
+	    "[--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
 	.exec = cmd_run_exec,
@@ -47,6 +49,8 @@ struct cmd_run_env {
 	const char	*top;
 	const char	*hold_warn;
 	const char	*hold_sample;
+	const char	*rt_budget;
+	const char	*gil_profile;
 };
 
 static const struct option cmd_run_options[] = {
@@ -63,6 +67,8 @@ static const struct option cmd_run_options[] = {
 	{ "top",		required_argument,	NULL, 't' },
 	{ "hold-warn",		required_argument,	NULL, 'w' },
 	{ "hold-sample",	required_argument,	NULL, 'H' },
+	{ "rt-budget",		required_argument,	NULL, 'B' },
+	{ "gil-profile",	required_argument,	NULL, 'P' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -151,6 +157,17 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		if (errstr == NULL)
 			env->hold_sample = arg;
 		break;
+	case 'B':
+		opts_millis(arg, OPTS_RT_BUDGET_MAX, &errstr);
+		if (errstr == NULL)
+			env->rt_budget = arg;
+		break;
+	case 'P':
+		if (*arg == '\0')
+			errstr = "empty file name";
+		else
+			env->gil_profile = arg;
+		break;
 	}
 	return errstr;
 }
@@ -238,7 +255,9 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_SORT", env.sort) == -1 ||
 	    cmd_run_setenv("GILWATCH_TOP", env.top) == -1 ||
 	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1 ||
-	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1)
+	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1 ||
+	    cmd_run_setenv("GILWATCH_RT_BUDGET", env.rt_budget) == -1 ||
+	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

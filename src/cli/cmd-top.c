@@ -1,10 +1,11 @@
 /*
- * gilwatch top: watch a process running under gilwatch, live.
+ * gilwatch top: watch a process live, running under gilwatch or not.
  *
  * This file finds the process (given, or the one or the chosen one of
  * those that publish), checks that it may be read and attaches to its
- * shared-memory file, saying in one line why not when it cannot; the
- * viewer itself is in tui/.
+ * shared-memory file, or, for a process not started under gilwatch,
+ * checks that it may be read from outside; it says in one line why not
+ * when it cannot.  The viewer itself is in tui/.
  */
 #include <errno.h>
 #include <math.h>
@@ -32,7 +33,8 @@ static int	cmd_top_exec(int, char **);
 const struct cmd_entry cmd_top_entry = {
 	.name = "top",
 	.usage = "[-d SECONDS] [--once] [PID]",
-	.summary = "Watch the threads, the GIL and the locks of PID live "
+	.summary = "Watch the threads, the GIL and the locks of PID live, "
+	    "read from outside when it was not started under gilwatch "
 	    "(without PID: choose among the programs run by gilwatch).",
 	.exec = cmd_top_exec,
 };
@@ -102,33 +104,41 @@ cmd_top_unreadable(pid_t pid, int err, const char *msg)
 		cli_error("%s", msg);
 }
 
-static struct shm_reader *
-cmd_top_attach(pid_t pid)
+/*
+ * 0 with *rd the reader of pid's file, or with *rd NULL when pid has no
+ * shim and is to be read from outside; -1 after saying why neither.
+ */
+static int
+cmd_top_attach(pid_t pid, struct shm_reader **rd)
 {
 	struct timespec tick = { 0, 20000000 };
 	char msg[SHM_ERR_MAX];
-	struct shm_reader *rd;
 	uid_t uid;
 	gid_t gid;
 	int i, e = ENOENT;
 
-	if (proc_target(pid, "watch", &uid, &gid) == -1 ||
-	    proc_become(pid, uid, gid) == -1)
-		return NULL;
+	*rd = NULL;
+	if (proc_target(pid, "watch", &uid, &gid) == -1)
+		return -1;
+	/* No shim in it (or its maps are not ours to read): from outside. */
+	if (proc_maps_has(pid, "libgilwatch") != 1)
+		return proc_may_read(pid);
+	if (proc_become(pid, uid, gid) == -1)
+		return -1;
 	/*
 	 * A process just started may not have made its file yet: its shim
 	 * does that from a thread of its own.
 	 */
 	for (i = 0; i < TOP_READY_TRIES; i++) {
-		if ((rd = shm_attach(pid, msg, sizeof msg)) != NULL)
-			return rd;
+		if ((*rd = shm_attach(pid, msg, sizeof msg)) != NULL)
+			return 0;
 		if ((e = errno) != ENODATA && (e != ENOENT ||
 		    !cmd_top_publishes(pid)))
 			break;
 		nanosleep(&tick, NULL);
 	}
 	cmd_top_unreadable(pid, e, msg);
-	return NULL;
+	return -1;
 }
 
 /* No PID: the one process that publishes, or the user's choice. */
@@ -205,9 +215,9 @@ cmd_top_exec(int argc, char **argv)
 			    argv[optind], errstr);
 	} else if ((pid = cmd_top_choose(once)) <= 0)
 		return pid == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
-	if ((rd = cmd_top_attach(pid)) == NULL)
+	if (cmd_top_attach(pid, &rd) == -1)
 		return CLI_EXIT_ERROR;
 	if (once)
-		return tui_once(rd, TOP_ONCE_WIDTH);
-	return tui_run(rd, delay);
+		return tui_once(rd, pid, TOP_ONCE_WIDTH);
+	return tui_run(rd, pid, delay);
 }

@@ -63,6 +63,48 @@ opts_number(const char *s, long long min, long long max, const char **errstr)
 	return v;
 }
 
+double
+opts_millis(const char *s, long long max, const char **errstr)
+{
+	char whole[24], frac[4] = "000";
+	const char *dot;
+	long long w, f;
+	size_t n;
+
+	*errstr = "not milliseconds with at most 3 decimals";
+	if (s == NULL)
+		return 0;
+	dot = strchr(s, '.');
+	n = dot != NULL ? (size_t)(dot - s) : strlen(s);
+	if (n == 0 || n >= sizeof whole || (dot != NULL &&
+	    (dot[1] == '\0' || strlen(dot + 1) > 3)))
+		return 0;
+	memcpy(whole, s, n);
+	whole[n] = '\0';
+	if (dot != NULL)
+		memcpy(frac, dot + 1, strlen(dot + 1));
+	w = opts_number(whole, 0, max, errstr);
+	if (*errstr != NULL) {
+		if (strcmp(*errstr, "too large") != 0)
+			*errstr = "not milliseconds with at most 3 decimals";
+		return 0;
+	}
+	f = opts_number(frac, 0, 999, errstr);
+	if (*errstr != NULL) {
+		*errstr = "not milliseconds with at most 3 decimals";
+		return 0;
+	}
+	if (w == 0 && f == 0) {
+		*errstr = "too small";
+		return 0;
+	}
+	if (w == max && f > 0) {
+		*errstr = "too large";
+		return 0;
+	}
+	return (double)w + (double)f / 1000;
+}
+
 pid_t
 opts_pid(const char *s, const char **errstr)
 {

@@ -44,6 +44,16 @@ struct opts_deadlock {
 long long	opts_number(const char *s, long long min, long long max,
 		    const char **errstr);
 
+/* The longest --rt-budget, in milliseconds. */
+#define OPTS_RT_BUDGET_MAX	60000
+
+/*
+ * Milliseconds, more than 0 and at most max: digits with at most one
+ * '.' and three decimals ("5.333"), no sign or exponent.  Returns 0 on
+ * error.
+ */
+double		opts_millis(const char *s, long long max, const char **errstr);
+
 /* A process id: a positive decimal number.  Returns -1 on error. */
 pid_t		opts_pid(const char *s, const char **errstr);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procstat.h"
@@ -77,4 +78,26 @@ procstat_cmdline(pid_t pid, char *buf, size_t len)
 			buf[i] = ' ';
 	buf[n] = '\0';
 	return 0;
+}
+
+uint64_t
+procstat_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+procstat_start_real_ns(uint64_t start_ticks)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t age;
+
+	if (hz <= 0)
+		return 0;
+	age = procstat_clock_ns(CLOCK_BOOTTIME) -
+	    start_ticks * (1000000000u / (uint64_t)hz);
+	return procstat_clock_ns(CLOCK_REALTIME) - age;
 }

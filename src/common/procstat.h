@@ -7,6 +7,7 @@
 #define GW_PROCSTAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -26,5 +27,14 @@ int	procstat_threads(pid_t pid);
  * cut to fit buf: 0, or -1 when it cannot be read or is empty.
  */
 int	procstat_cmdline(pid_t pid, char *buf, size_t len);
+
+/*
+ * When a process started, on the real-time clock (ns), from its start
+ * time in clock ticks after boot (field 22); 0 when it cannot be told.
+ */
+uint64_t	procstat_start_real_ns(uint64_t start_ticks);
+
+/* Clock id's time in nanoseconds (the clocks the times above use). */
+uint64_t	procstat_clock_ns(clockid_t id);
 
 #endif /* GW_PROCSTAT_H */

@@ -136,6 +136,9 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 		out_puts(o, "}");
 	} else
 		out_puts(o, ",\"os\":null");
+	if (t->realtime != NULL)
+		out_printf(o, ",\"realtime\":{\"policy\":\"%s\","
+		    "\"priority\":%d}", t->realtime, t->sched_priority);
 	out_puts(o, ",\"held\":[");
 	for (i = 0; i < t->nheld; i++) {
 		out_puts(o, i ? ",{\"lock\":" : "{\"lock\":");

@@ -185,6 +185,9 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		    t->gil_seconds);
 	else if (t->gil == GW_GIL_RELEASED)
 		out_puts(o, ", GIL released");
+	if (t->realtime != NULL)
+		out_printf(o, ", real-time %s %d", t->realtime,
+		    t->sched_priority);
 	out_puts(o, "\n");
 	if (t->waiting != NULL && t->waiting->py_kind != GW_PYWAIT_NONE)
 		text_py_wait(o, t->waiting, s);

@@ -660,36 +660,40 @@ own_first_frame(const struct py_offsets *o, uintptr_t ts)
 }
 
 int
-py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
-    struct py_site *site)
+py_own_sites(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
+    struct py_site *out, int max)
 {
 	const struct py_offsets *o = rt->off;
 	uintptr_t fp, code;
-	int steps;
+	int steps, n = 0;
 
 	if (o == NULL || ts == 0 ||
 	    OWN(unsigned long, ts, o->ts_thread_id) != self)
 		return -1;
 	fp = own_first_frame(o, ts);
-	for (steps = 0; fp != 0 && steps < 8; steps++) {
+	for (steps = 0; fp != 0 && n < max && steps < PY_WALK_MAX; steps++) {
 		code = py_ref(o, OWN(uintptr_t, fp, o->fr_code));
 		if (o->fr_lasti >= 0) {
 			int lasti = OWN(int, fp, o->fr_lasti);
 
-			site->code = code;
-			site->addr = lasti < 0 ? -1 :
+			out[n].code = code;
+			out[n++].addr = lasti < 0 ? -1 :
 			    (long)lasti * o->fr_lasti_bytes;
-			return 0;
-		}
-		if (!c_owned(o, OWN(signed char, fp, o->fr_owner))) {
-			site->code = code;
-			site->addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
+		} else if (!c_owned(o, OWN(signed char, fp, o->fr_owner))) {
+			out[n].code = code;
+			out[n++].addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
 			    (code + (uintptr_t)o->co_code_adaptive));
-			return 0;
 		}
 		fp = OWN(uintptr_t, fp, o->fr_back);
 	}
-	return -1;
+	return n;
+}
+
+int
+py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
+    struct py_site *site)
+{
+	return py_own_sites(rt, ts, self, site, 1) == 1 ? 0 : -1;
 }
 
 int

@@ -21,29 +21,72 @@
 #define WAIT_FRAMES	4	/* innermost frames searched for the lock
 				   a thread waits for */
 
-/* A bound builtin method: its self when it is named name (NULL: any
- * name), else 0. */
-static uintptr_t
-bound_self(const struct py_runtime *rt, uintptr_t obj, const char *name)
+/*
+ * The first HEAD bytes of a slot's object, read once: its type, and the
+ * words where a lock keeps its semaphore and a bound builtin method its
+ * PyMethodDef and self (all within the first 32 bytes on 3.8-3.13).
+ */
+#define HEAD	32
+
+static int
+head_read(const struct py_runtime *rt, uintptr_t obj, unsigned char *b)
 {
 	const struct py_offsets *o = rt->off;
-	unsigned char b[64];
+
+	if (o->cf_self + 8 > HEAD || o->cf_ml + 8 > HEAD ||
+	    o->lock_sem + 8 > HEAD || o->rlock_sem + 8 > HEAD)
+		return -1;
+	return obj == 0 ? -1 : py_read(obj, b, HEAD);
+}
+
+/* A bound builtin method (its head b): its self when it is named name
+ * (NULL: any name), else 0. */
+static uintptr_t
+bound_self(const struct py_runtime *rt, const unsigned char *b,
+    const char *name)
+{
+	const struct py_offsets *o = rt->off;
 	uintptr_t ml, nm;
 	char buf[16];
-	size_t len = (size_t)(o->cf_self > o->cf_ml ? o->cf_self : o->cf_ml) +
-	    sizeof(uintptr_t);
 
-	if (rt->type_cfunction == 0 || obj == 0 || len > sizeof(b) ||
-	    py_read(obj, b, len) == -1 ||
+	if (rt->type_cfunction == 0 ||
 	    py_ptr_at(b, o->ob_type) != rt->type_cfunction)
 		return 0;
-	ml = py_ptr_at(b, o->cf_ml);
 	if (name == NULL)
 		return py_ptr_at(b, o->cf_self);
+	ml = py_ptr_at(b, o->cf_ml);
 	if (ml == 0 || py_read_ptr(ml + (uintptr_t)o->ml_name, &nm) == -1 ||
 	    py_read_cstr(nm, buf, sizeof(buf)) == -1 || strcmp(buf, name) != 0)
 		return 0;
 	return py_ptr_at(b, o->cf_self);
+}
+
+/*
+ * Read a stack's slots [0, to) a chunk at a time and call fn on each
+ * object pointer (tags masked off, NULLs left out) until it returns
+ * non-zero: that value, 0 at the end, -1 on a failed read.
+ */
+#define SLOT_CHUNK	64
+
+static int
+slots_each(const struct py_runtime *rt, const struct py_stack *st, int to,
+    int (*fn)(const struct py_runtime *, const struct py_stack *, uintptr_t,
+    void *), void *arg)
+{
+	uintptr_t v[SLOT_CHUNK];
+	int n, rv;
+
+	for (int i = 0; i < to; i += n) {
+		n = to - i < SLOT_CHUNK ? to - i : SLOT_CHUNK;
+		if (py_read(st->base + (uintptr_t)i * sizeof(uintptr_t), v,
+		    (size_t)n * sizeof(uintptr_t)) == -1)
+			return -1;
+		for (int j = 0; j < n; j++)
+			if (v[j] != 0 &&
+			    (rv = fn(rt, st, py_ref(rt->off, v[j]), arg)) != 0)
+				return rv;
+	}
+	return 0;
 }
 
 int
@@ -90,30 +133,33 @@ struct held {
 };
 
 static int
+held_slot(const struct py_runtime *rt, const struct py_stack *st,
+    uintptr_t v, void *arg)
+{
+	struct held *h = arg;
+	unsigned char b[HEAD];
+	struct py_lock l;
+	uintptr_t self;
+
+	if (head_read(rt, v, b) == -1 ||
+	    (self = bound_self(rt, b, "__exit__")) == 0 ||
+	    py_lock_read(rt, self, &l) == -1 || !l.locked)
+		return 0;
+	for (int j = 0; j < h->n; j++)
+		if (h->out[j].object == l.object)
+			return 0;
+	l.frame = st->index;
+	h->out[h->n++] = l;
+	return h->n == h->max;
+}
+
+static int
 held_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 {
 	struct held *h = arg;
-	uintptr_t v, self;
-	struct py_lock l;
-	int dup;
 
-	for (int i = 0; i < st->live && h->n < h->max; i++) {
-		if (py_read_ptr(st->base + (uintptr_t)i * sizeof(uintptr_t),
-		    &v) == -1)
-			return 1;
-		if ((self = bound_self(rt, py_ref(rt->off, v),
-		    "__exit__")) == 0 || py_lock_read(rt, self, &l) == -1 ||
-		    !l.locked)
-			continue;
-		dup = 0;
-		for (int j = 0; j < h->n; j++)
-			dup |= h->out[j].object == l.object;
-		if (!dup) {
-			l.frame = st->index;
-			h->out[h->n++] = l;
-		}
-	}
-	return h->n == h->max;
+	return slots_each(rt, st, st->live, held_slot, h) != 0 ||
+	    h->n == h->max;
 }
 
 int
@@ -133,36 +179,50 @@ struct waited {
 	int		 found;
 };
 
+/* Does the object whose head is b keep futex where a lock keeps its
+ * semaphore? */
+static int
+sem_is(const struct py_runtime *rt, const unsigned char *b, uintptr_t futex)
+{
+	return py_ptr_at(b, rt->off->lock_sem) == futex ||
+	    py_ptr_at(b, rt->off->rlock_sem) == futex;
+}
+
+static int
+waited_slot(const struct py_runtime *rt, const struct py_stack *st,
+    uintptr_t v, void *arg)
+{
+	struct waited *w = arg;
+	unsigned char b[HEAD];
+	uintptr_t obj = v;
+
+	if (head_read(rt, v, b) == -1)
+		return 0;
+	if (!sem_is(rt, b, w->futex) && ((obj = bound_self(rt, b, NULL)) ==
+	    0 || head_read(rt, obj, b) == -1 || !sem_is(rt, b, w->futex)))
+		return 0;
+	if (py_lock_read(rt, obj, w->out) == -1 || w->out->sem != w->futex)
+		return 0;
+	w->out->frame = st->index;
+	w->found = 1;
+	return 1;
+}
+
 /*
  * A thread in acquire() has the lock on its caller's stack: as self
- * under the method (lock.acquire()), or inside the bound __enter__ or
- * __exit__ that a `with` put there.  Stale slots count too: the
- * semaphore's address must equal the one the thread waits on.
+ * under the method (lock.acquire()), as the context manager of a
+ * `with` (3.12+ keep it there during __enter__), or inside the bound
+ * __enter__ or __exit__ that a `with` put there.  Stale slots count
+ * too: the semaphore's address must equal the one the thread waits on,
+ * and the type is checked last, on that one object only.
  */
 static int
 waited_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 {
 	struct waited *w = arg;
-	uintptr_t v, obj;
-	struct py_lock l;
 
-	for (int i = 0; i < st->size; i++) {
-		if (py_read_ptr(st->base + (uintptr_t)i * sizeof(uintptr_t),
-		    &v) == -1)
-			break;
-		v = py_ref(rt->off, v);
-		if (v == 0)
-			continue;
-		if ((obj = bound_self(rt, v, NULL)) == 0)
-			obj = v;
-		if (py_lock_read(rt, obj, &l) == 0 && l.sem == w->futex) {
-			l.frame = st->index;
-			*w->out = l;
-			w->found = 1;
-			return 1;
-		}
-	}
-	return st->index + 1 >= WAIT_FRAMES;
+	return slots_each(rt, st, st->size, waited_slot, w) != 0 ||
+	    st->index + 1 >= WAIT_FRAMES;
 }
 
 int
@@ -173,8 +233,10 @@ py_tstate_waits(const struct py_runtime *rt, uintptr_t ts, uintptr_t futex,
 
 	memset(l, 0, sizeof(*l));
 	if (futex == 0 || py_tstate_stacks(rt, ts, waited_in, &w) == -1 ||
-	    !w.found)
+	    !w.found) {
+		memset(l, 0, sizeof(*l));
 		return -1;
+	}
 	return 0;
 }
 

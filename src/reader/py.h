@@ -468,6 +468,14 @@ int	py_own_site(const struct py_runtime *rt, uintptr_t ts,
 	    unsigned long self, struct py_site *site);
 
 /*
+ * The same for all of the calling thread's frames, innermost first,
+ * into out[0..max-1] (as py_own_site: its own thread state, holding the
+ * GIL): the number written, or -1 when ts is not the caller's.
+ */
+int	py_own_sites(const struct py_runtime *rt, uintptr_t ts,
+	    unsigned long self, struct py_site *out, int max);
+
+/*
  * The sites of a thread's Python frames, innermost first, as
  * py_tstate_frames walks them, into out[0..max-1]: the number written,
  * or -1 when ts is unreadable.  The walk stops at a frame that fails a

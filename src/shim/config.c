@@ -9,7 +9,6 @@
 
 #include "config.h"
 #include "gilwatch/snapshot.h"
-#include "lock.h"
 #include "msg.h"
 
 struct config config;
@@ -52,17 +51,19 @@ config_load(void)
 	config.sort = OPTS_SORT_WAIT;
 	config.top = 10;
 	config.hold_warn_ms = 0;
+	config.rt_budget_ms = 0;
 	config.hold_sample = OPTS_HOLD_SAMPLE_DEFAULT;
 	config.stack_timeout_ms = 200;
 	config.output[0] = '\0';
 	/* First: bad() below asks it.  Garbage is no pid: every process
 	 * then speaks for itself, as without gilwatch run. */
-	config.run_pid = 0;
+	msg_set_run_pid(0);
 	if ((v = env("GILWATCH_RUN_PID")) != NULL) {
 		n = opts_number(v, 1, INT32_MAX, &errstr);
 		if (errstr == NULL)
-			config.run_pid = (long)n;
+			msg_set_run_pid((long)n);
 	}
+	config.gil_profile[0] = '\0';
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;
@@ -148,12 +149,26 @@ config_load(void)
 		else
 			bad("GILWATCH_HOLD_WARN", v, errstr);
 	}
+	if ((v = env("GILWATCH_RT_BUDGET")) != NULL) {
+		double ms = opts_millis(v, OPTS_RT_BUDGET_MAX, &errstr);
+
+		if (errstr == NULL)
+			config.rt_budget_ms = ms;
+		else
+			bad("GILWATCH_RT_BUDGET", v, errstr);
+	}
 	if ((v = env("GILWATCH_HOLD_SAMPLE")) != NULL) {
 		n = opts_number(v, 1, OPTS_HOLD_SAMPLE_MAX, &errstr);
 		if (errstr == NULL)
 			config.hold_sample = (unsigned)n;
 		else
 			bad("GILWATCH_HOLD_SAMPLE", v, errstr);
+	}
+	if ((v = env("GILWATCH_GIL_PROFILE")) != NULL) {
+		if (strlen(v) < sizeof config.gil_profile)
+			strcpy(config.gil_profile, v);
+		else
+			bad("GILWATCH_GIL_PROFILE", v, "too long");
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)
@@ -163,9 +178,8 @@ config_load(void)
 	}
 }
 
-/* Expand %p (pid) and %% in the output pattern. */
-static void
-expand(const char *pat, char *buf, size_t len)
+void
+config_expand(const char *pat, char *buf, size_t len)
 {
 	size_t o = 0;
 	int n;
@@ -192,7 +206,7 @@ config_open_output(void)
 
 	if (config.output[0] == '\0')
 		return dup(STDERR_FILENO);
-	expand(config.output, path, sizeof path);
+	config_expand(config.output, path, sizeof path);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		msg_say("cannot open %s; writing to stderr", path);

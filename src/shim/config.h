@@ -10,6 +10,8 @@
 
 #include "opts.h"
 
+#define LOCK_TABLE_DEFAULT	(1u << 18)	/* slots; GILWATCH_LOCKS */
+
 struct config {
 	struct opts_deadlock on_deadlock;	/* GILWATCH_ON_DEADLOCK */
 	struct opts_deadlock lock_order;	/* GILWATCH_LOCK_ORDER */
@@ -19,6 +21,7 @@ struct config {
 	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
+	char		gil_profile[512];	/* GILWATCH_GIL_PROFILE, "": none */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */
@@ -26,10 +29,10 @@ struct config {
 	int		sort;		/* GILWATCH_SORT: enum opts_sort */
 	int		top;		/* GILWATCH_TOP: rows in the table */
 	double		hold_warn_ms;	/* GILWATCH_HOLD_WARN, 0: off */
+	double		rt_budget_ms;	/* GILWATCH_RT_BUDGET, 0: off */
 	unsigned	hold_sample;	/* GILWATCH_HOLD_SAMPLE: holds timed
 					   1 in N (stats.h) */
 	int		stack_timeout_ms; /* per-thread sampling wait */
-	long		run_pid;	/* GILWATCH_RUN_PID: see msg_note */
 };
 
 extern struct config config;
@@ -41,5 +44,8 @@ void	config_load(void);
  * for appending, or a duplicate of stderr.  The caller closes it.
  */
 int	config_open_output(void);
+
+/* pat with %p (the pid) and %% expanded, into buf. */
+void	config_expand(const char *pat, char *buf, size_t len);
 
 #endif /* GW_CONFIG_H */

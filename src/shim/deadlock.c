@@ -1,4 +1,4 @@
-/* Actual deadlock detection and its report: see deadlock.h. */
+/* Actual deadlock detection: see deadlock.h. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,7 +10,6 @@
 #include "lock.h"
 #include "msg.h"
 #include "py.h"
-#include "report.h"
 #include "stall.h"
 #include "ulock.h"
 
@@ -224,32 +223,37 @@ first_report(uint64_t sig)
  * From a hook (helper 0), only a cycle of owned locks is judged: one
  * through a semaphore waits for the helper's scan and the stall rule.
  */
-static void
-search_from(struct thread *start, struct thread *scratch_owner, int helper)
+static int
+search_from(struct thread *start, struct thread *scratch_owner, int helper,
+    struct wf_frame **cycle)
 {
 	struct wf_frame *f;
 	int n, max;
 
 	f = scratch(scratch_owner, &max);
 	if (f == NULL)
-		return;
+		return 0;
 	n = wf_find_cycle(deadlock_edge, NULL, start, f, max);
 	if (n <= 0)
-		return;
+		return 0;
 	if (helper ? !deadlock_actual(f, n) :
 	    through_semaphore(f, n) || !still_there(f, n))
-		return;
+		return 0;
 	if (!first_report(wf_cycle_signature(f, n)))
-		return;
-	report_deadlock(f, n);
+		return 0;
+	*cycle = f;
+	return n;
 }
 
-void
-deadlock_check(struct thread *t)
+int
+deadlock_check(struct thread *t, struct wf_frame **cycle)
 {
+	int n;
+
 	thread_enter_shim();
-	search_from(t, t, 0);
+	n = search_from(t, t, 0, cycle);
 	thread_leave_shim();
+	return n;
 }
 
 /*
@@ -282,25 +286,31 @@ see_py_join(struct thread *t, const struct waitinfo *w, unsigned gen)
 	atomic_store_explicit(&t->py_join_gen, gen + 1, memory_order_release);
 }
 
-void
-deadlock_scan(void)
+int
+deadlock_scan(struct thread **from, struct wf_frame **cycle)
 {
 	static struct thread self;	/* the helper's scratch holder */
 	struct thread *t;
 	struct waitinfo w;
 	unsigned gen;
+	int n;
 
 	/*
 	 * One pass: a cycle through a join seen only now is found from its
 	 * last thread in the list, by when every join in it is noted.
 	 */
-	for (t = thread_first(); t != NULL; t = t->next) {
+	for (t = *from == NULL ? thread_first() : (*from)->next; t != NULL;
+	    t = t->next) {
 		if (!atomic_load(&t->in_use) || t->internal ||
 		    !read_wait(t, &w, &gen))
 			continue;
 		see_py_join(t, &w, gen);
-		search_from(t, &self, 1);
+		if ((n = search_from(t, &self, 1, cycle)) > 0) {
+			*from = t;
+			return n;
+		}
 	}
+	return 0;
 }
 
 void

@@ -3,7 +3,8 @@
  * found the moment the closing thread blocks (deadlock_check) and, as a
  * safety net for races between threads blocking at once, by the helper
  * thread's periodic scan (deadlock_scan).  A cycle through a semaphore
- * is left to the scan: it needs the whole process (deadlock_actual).  Each cycle is reported once,
+ * is left to the scan: it needs the whole process (deadlock_actual).
+ * Each cycle is found once; its finder reports it (report_deadlock),
  * then --on-deadlock says what happens to the process.
  */
 #ifndef GW_DEADLOCK_H
@@ -12,11 +13,21 @@
 #include "thread.h"
 #include "waitfor.h"
 
-/* t has just published an untimed wait: report a cycle it closes. */
-void	deadlock_check(struct thread *t);
+/*
+ * t has just published an untimed wait: the length of a cycle it
+ * closes, never reported before, with the cycle in *cycle (t's scratch,
+ * good until its next check), or 0.  The caller reports it
+ * (report_deadlock): detection does not report.
+ */
+int	deadlock_check(struct thread *t, struct wf_frame **cycle);
 
-/* Look for cycles through every blocked thread. */
-void	deadlock_scan(void);
+/*
+ * Look for cycles through every blocked thread after *from (NULL: from
+ * the first): returns the length of the next cycle never reported
+ * before, in *cycle (good until the next scan), and sets *from to the
+ * thread it was found from, to go on from there; 0 at the end.
+ */
+int	deadlock_scan(struct thread **from, struct wf_frame **cycle);
 
 /*
  * The wait-for edges of a thread: edge idx of node (a struct thread *)

@@ -232,6 +232,20 @@ dump_on_helper(void (*fn)(void), int timeout_ms)
 	return 0;
 }
 
+/* The periodic look for deadlocks and stalls; what it finds is reported. */
+static void
+scan(void)
+{
+	struct thread *from = NULL;
+	struct wf_frame *cycle;
+	int n;
+
+	while ((n = deadlock_scan(&from, &cycle)) > 0)
+		report_deadlock(cycle, n);
+	if (stall_scan())
+		report_stall(config.stall_s);
+}
+
 static void *
 helper_main(void *arg)
 {
@@ -266,8 +280,7 @@ helper_main(void *arg)
 		}
 		now = now_ns();
 		if (now - last_scan >= SCAN_INTERVAL_MS * 1000000ull) {
-			deadlock_scan();
-			stall_scan();
+			scan();
 			last_scan = now;
 		}
 		next = publish_update();

@@ -8,12 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gil-blame.h"
+#include "gil-profile.h"
 #include "gil.h"
 #include "gilwatch/snapshot.h"
+#include "hist.h"
 #include "lock.h"
 #include "msg.h"
 #include "py.h"
+#include "rtbudget.h"
 #include "thread.h"
+#include "event.h"
 #include "track.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
@@ -45,6 +50,7 @@ static _Atomic uint64_t holder_since;		/* ns */
 static atomic_uint nwaiting;
 static _Atomic uint64_t contended_since;	/* ns, while nwaiting > 0 */
 static _Atomic uint64_t switches, forced;
+static atomic_int drop_asked;	/* a waiter asked the holder to drop */
 static uint64_t start_ns;
 
 /* Time held and time contended: totals, and per 100 ms slot. */
@@ -55,8 +61,8 @@ struct window {
 };
 
 static struct window held_w, contended_w;
-static _Atomic uint64_t hist_wait[GIL_HIST_BUCKETS];
-static _Atomic uint64_t hist_hold[GIL_HIST_BUCKETS];
+static _Atomic uint64_t hist_wait[HIST_BUCKETS];
+static _Atomic uint64_t hist_hold[HIST_BUCKETS];
 
 static void
 window_add(struct window *w, uint64_t from, uint64_t to)
@@ -120,14 +126,7 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
 static void
 hist_add(_Atomic uint64_t *hist, uint64_t ns)
 {
-	uint64_t us = ns / 1000;
-	int b = 0;
-
-	while (us > 1 && b < GIL_HIST_BUCKETS - 1) {
-		us >>= 1;
-		b++;
-	}
-	atomic_fetch_add(&hist[b], 1);
+	atomic_fetch_add(&hist[hist_bucket(ns)], 1);
 }
 
 static void
@@ -170,6 +169,7 @@ gil_init(void)
 	present = 1;
 	/* Reserved now: threads that end together must share one table. */
 	departed = thread_pages(GIL_DEPARTED_MAX * sizeof *departed);
+	blame_init(&rt);
 	publish_addresses();
 }
 
@@ -234,7 +234,7 @@ gil_is_python_lock_call(uintptr_t site)
 }
 
 int
-gil_own_site(struct thread *t, struct py_site *site)
+gil_own_sites(struct thread *t, struct py_site *out, int max)
 {
 	uintptr_t gil = atomic_load(&g_gil), ts;
 
@@ -242,7 +242,13 @@ gil_own_site(struct thread *t, struct py_site *site)
 		return -1;
 	/* The GIL struct lives as long as the interpreter: plain load. */
 	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
-	return py_own_site(&rt, ts, (unsigned long)pthread_self(), site);
+	return py_own_sites(&rt, ts, (unsigned long)pthread_self(), out, max);
+}
+
+int
+gil_own_site(struct thread *t, struct py_site *site)
+{
+	return gil_own_sites(t, site, 1) == 1 ? 0 : -1;
 }
 
 /* Called by t holding the GIL, at a marker, when t->pyname_next is due. */
@@ -368,7 +374,7 @@ gil_mutex_locking(struct thread *t, uintptr_t site)
 	atomic_store(&t->gil_state, GIL_WAITING);
 	if (atomic_fetch_add(&nwaiting, 1) == 0)
 		atomic_store(&contended_since, now);
-	track_wait_begin(t, GW_STATE_BLOCKED, atomic_load(&g_gil),
+	event_wait_begin(t, GW_STATE_BLOCKED, atomic_load(&g_gil),
 	    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
 }
 
@@ -376,6 +382,8 @@ void
 gil_acquired(struct thread *t, uintptr_t site)
 {
 	uint64_t now = now_ns(), since;
+	pid_t by;
+	int at;
 
 	if (atomic_load(&t->gil_state) == GIL_HOLDING)
 		return;
@@ -386,6 +394,9 @@ gil_acquired(struct thread *t, uintptr_t site)
 		hist_add(t->gil_wait_hist, now - since);
 		raise_max(&t->gil_wait_max, now - since);
 		raise_max(&wait_max, now - since);
+		blame_wait_end(t, since, now, &by, &at);
+		if (rt_budget_ns != 0 && now - since > rt_budget_ns)
+			rt_gil_wait(t, now - since, by, at);
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
@@ -404,7 +415,7 @@ gil_acquired(struct thread *t, uintptr_t site)
 	    &g_gil) + (uintptr_t)rt.off->gil_last_holder),
 	    memory_order_relaxed);
 	atomic_fetch_add(&switches, 1);
-	track_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
+	event_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
 	    0, site);
 	if (now >= t->pyname_next)
 		name_refresh(t, now);
@@ -414,6 +425,7 @@ void
 gil_released(struct thread *t)
 {
 	uint64_t now, since;
+	int asked;
 
 	if (atomic_load(&t->gil_state) != GIL_HOLDING)
 		return;
@@ -422,7 +434,11 @@ gil_released(struct thread *t)
 	if (now >= t->pyname_next)
 		name_refresh(t, now);
 	since = atomic_load(&t->gil_since);
-	track_releasing(t, atomic_load(&g_gil));
+	asked = atomic_exchange(&drop_asked, 0);
+	if (atomic_load(&nwaiting) > 0)
+		blame_hold_end(t, since, now, atomic_load(&contended_since),
+		    asked);
+	event_releasing(t, atomic_load(&g_gil));
 	atomic_fetch_add(&t->gil_hold, now - since);
 	hist_add(hist_hold, now - since);
 	raise_max(&hold_max, now - since);
@@ -443,6 +459,7 @@ void
 gil_wait_timed_out(struct thread *t)
 {
 	atomic_fetch_add(&forced, 1);
+	atomic_store(&drop_asked, 1);
 }
 
 static atomic_uint ndeparted;
@@ -452,8 +469,7 @@ static void
 depart(struct thread *t)
 {
 	struct gil_departed *d;
-	unsigned i;
-	int k;
+	unsigned i, k;
 
 	if (departed == NULL)
 		return;
@@ -473,8 +489,9 @@ depart(struct thread *t)
 	d->acquired += atomic_load(&t->gil_acquired);
 	if (atomic_load(&t->gil_wait_max) > d->wait_max)
 		d->wait_max = atomic_load(&t->gil_wait_max);
-	for (k = 0; k < GIL_HIST_BUCKETS; k++)
+	for (k = 0; k < HIST_BUCKETS; k++)
 		d->hist[k] += atomic_load(&t->gil_wait_hist[k]);
+	d->rt_policy = rt_policy(0, &d->rt_priority);
 }
 
 const struct gil_departed *
@@ -554,17 +571,23 @@ gil_thread_totals(struct thread *t, uint64_t *hold, uint64_t *wait)
 }
 
 void
-gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
-    uint64_t hold[GIL_HIST_BUCKETS], uint64_t *wmax, uint64_t *hmax)
+gil_histograms(uint64_t wait[HIST_BUCKETS], uint64_t hold[HIST_BUCKETS],
+    uint64_t *wmax, uint64_t *hmax)
 {
-	int i;
+	unsigned i;
 
-	for (i = 0; i < GIL_HIST_BUCKETS; i++) {
+	for (i = 0; i < HIST_BUCKETS; i++) {
 		wait[i] = atomic_load(&hist_wait[i]);
 		hold[i] = atomic_load(&hist_hold[i]);
 	}
 	*wmax = atomic_load(&wait_max);
 	*hmax = atomic_load(&hold_max);
+}
+
+uint64_t
+gil_hold_max_ns(void)
+{
+	return atomic_load(&hold_max);
 }
 
 uint64_t
@@ -598,6 +621,9 @@ global_zero(uint64_t now)
 	memset(hist_hold, 0, sizeof hist_hold);
 	atomic_store(&wait_max, 0);
 	atomic_store(&hold_max, 0);
+	atomic_store(&drop_asked, 0);
+	blame_reset();
+	profile_reset();
 	if (atomic_load(&holder) != NULL)
 		atomic_store(&holder_since, now);
 	if (atomic_load(&nwaiting) > 0)
@@ -611,6 +637,7 @@ gil_reset(void)
 	uint64_t now = now_ns();
 
 	global_zero(now);
+	rt_reset();
 	atomic_store(&ndeparted, 0);
 	if (departed != NULL)
 		memset(departed, 0, GIL_DEPARTED_MAX * sizeof *departed);

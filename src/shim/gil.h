@@ -22,13 +22,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hist.h"
+
 enum gil_thread_state {
 	GIL_NONE,	/* not holding, not waiting (running C, I/O, idle) */
 	GIL_WAITING,	/* in take_gil, waiting since gil_since */
 	GIL_HOLDING,	/* holds the GIL since gil_since */
 };
 
-#define GIL_HIST_BUCKETS	32	/* log2 buckets of wait/hold times */
 #define GIL_WINDOW_SLOTS	100	/* 100 slots of 100 ms: 10 s */
 
 struct gil_summary {
@@ -84,6 +85,9 @@ int	gil_is_python_lock_call(uintptr_t site);
 struct py_site;
 struct py_frame;
 int	gil_own_site(struct thread *t, struct py_site *site);
+
+/* All of them, innermost first, into out[0..max-1]: how many, or -1. */
+int	gil_own_sites(struct thread *t, struct py_site *out, int max);
 
 /* The thread holding the GIL now, or NULL. */
 struct thread	*gil_holder_thread(void);
@@ -144,12 +148,20 @@ void	gil_summary(struct gil_summary *);
 void	gil_thread_totals(struct thread *, uint64_t *hold, uint64_t *wait);
 
 /*
- * Histograms of wait and hold times (bucket 0 counts [0, 2) us, bucket
- * i > 0 counts [2^i, 2^(i+1)) us) and the longest of each, in ns.
+ * Histograms of wait and hold times (hist.h: log-linear, 8 buckets per
+ * power of two) and the longest of each, in ns, exact: every wait and
+ * every hold is timed.
  */
-void	gil_histograms(uint64_t wait[GIL_HIST_BUCKETS],
-	    uint64_t hold[GIL_HIST_BUCKETS], uint64_t *wait_max,
-	    uint64_t *hold_max);
+void	gil_histograms(uint64_t wait[HIST_BUCKETS], uint64_t hold[HIST_BUCKETS],
+	    uint64_t *wait_max, uint64_t *hold_max);
+
+/*
+ * The GIL's longest hold (ns), the one figure for it everywhere: the
+ * lock table times the GIL's holds as it times other locks' (1 in
+ * hold_sample when taken without a wait, from the lock table's own
+ * hooks), so its maximum could miss the longest hold; it shows this one.
+ */
+uint64_t	gil_hold_max_ns(void);
 
 /* Nanoseconds since tracking started (start-up or fork). */
 uint64_t	gil_uptime_ns(void);
@@ -166,7 +178,8 @@ struct gil_departed {
 	char		 name[64];	/* thread_name(): threading's names
 					   are longer than the kernel's */
 	uint64_t	 hold, wait, acquired, wait_max;	/* ns */
-	uint64_t	 hist[GIL_HIST_BUCKETS];
+	uint64_t	 hist[HIST_BUCKETS];
+	int		 rt_policy, rt_priority;	/* rtbudget.h */
 };
 
 /* The idx-th departed thread, or NULL past the end. */

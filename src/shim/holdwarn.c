@@ -7,8 +7,8 @@
 #include "holdwarn.h"
 #include "out.h"
 #include "report.h"
+#include "track.h"
 
-uint64_t hold_warn_ticks;
 static double warn_ms;
 
 void

@@ -10,9 +10,7 @@
 
 #include "thread.h"
 
-/* The threshold in clock ticks; 0: off.  Set once at start-up. */
-extern uint64_t hold_warn_ticks;
-
+/* Set the threshold (hold_warn_ticks, track.h) once at start-up. */
 void	holdwarn_init(double ms);
 
 /* t is releasing h after ticks: write the warning. */

@@ -35,10 +35,10 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 		saved = *h;
 		had = 1;
 		h->count = 1;
-		track_releasing(t, (uintptr_t)m);
+		event_releasing(t, (uintptr_t)m);
 	}
 	if (t != NULL) {
-		track_wait_begin(t, GW_STATE_WAITING, (uintptr_t)c,
+		event_wait_begin(t, GW_STATE_WAITING, (uintptr_t)c,
 		    GW_LOCK_COND, GW_MODE_EXCLUSIVE, how != COND_PLAIN, site);
 		if (stats_on && t->wait.rec != NULL)
 			stats_cond_wait(&t->wait.rec->stat, 1);
@@ -52,7 +52,7 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 		track_wait_end(t);
 		/* On EINVAL or EPERM the mutex was never let go of. */
 		if (had) {
-			track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+			event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 			    GW_MODE_EXCLUSIVE, 0, saved.site);
 			h = thread_find_held(t, (uintptr_t)m);
 			if (h != NULL)

@@ -44,7 +44,7 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 	}
 	rc = real.mutex_trylock(m);
 	if (rc == EBUSY && !relock_fails_fast(m)) {
-		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m,
+		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m,
 		    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, timed, site);
 		rc = timed == 0 ? real.mutex_lock(m) : timed == 1 ?
 		    real.mutex_timedlock(m, abstime) :
@@ -53,7 +53,7 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 	} else if (rc == EBUSY)
 		goto passthrough;
 	if (took(rc))
-		track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;
 	return rc;
@@ -100,7 +100,7 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 	if (took(rc) && (t = thread_self()) != NULL) {
 		int saved = errno;
 
-		track_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
 		errno = saved;
 	}
@@ -115,7 +115,7 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	if (!hook_ready())
 		return 0;
 	if ((t = thread_self()) != NULL)
-		track_releasing(t, (uintptr_t)m);
+		event_releasing(t, (uintptr_t)m);
 	return real.mutex_unlock(m);
 }
 

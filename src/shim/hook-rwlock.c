@@ -46,14 +46,14 @@ rw_acquire(pthread_rwlock_t *l, int mode, enum rw_how how, clockid_t clk,
 		return rw_call(l, mode, how, clk, abstime);
 	rc = rw_try(l, mode);
 	if (rc == EBUSY && !fails_fast(l)) {
-		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)l,
+		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)l,
 		    GW_LOCK_RWLOCK, mode, how != RW_PLAIN, site);
 		rc = rw_call(l, mode, how, clk, abstime);
 		track_wait_end(t);
 	} else if (rc == EBUSY)
 		rc = rw_call(l, mode, how, clk, abstime);
 	if (rc == 0)
-		track_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 0, site);
+		event_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 0, site);
 	errno = saved;
 	return rc;
 }
@@ -90,7 +90,7 @@ rw_tryhook(pthread_rwlock_t *l, int mode, uintptr_t site)
 	if (rc == 0 && (t = thread_self()) != NULL) {
 		int saved = errno;
 
-		track_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 1, site);
+		event_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 1, site);
 		errno = saved;
 	}
 	return rc;
@@ -120,7 +120,7 @@ pthread_rwlock_unlock(pthread_rwlock_t *l)
 	if (!hook_ready())
 		return 0;
 	if ((t = thread_self()) != NULL)
-		track_releasing(t, (uintptr_t)l);
+		event_releasing(t, (uintptr_t)l);
 	return real.rwlock_unlock(l);
 }
 

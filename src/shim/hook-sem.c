@@ -38,7 +38,7 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
 		return sem_call(s, how, clk, abstime);
 	rc = real.sem_trywait(s);
 	if (rc == -1 && errno == EAGAIN) {
-		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)s,
+		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)s,
 		    GW_LOCK_SEM, GW_MODE_EXCLUSIVE, how != SEM_PLAIN, site);
 		rc = sem_call(s, how, clk, abstime);
 		err = errno;

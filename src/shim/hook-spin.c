@@ -17,13 +17,13 @@ pthread_spin_lock(pthread_spinlock_t *l)
 		return real.spin_lock(l);
 	rc = real.spin_trylock(l);
 	if (rc == EBUSY) {
-		track_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)l,
+		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)l,
 		    GW_LOCK_SPIN, GW_MODE_EXCLUSIVE, 0, site);
 		rc = real.spin_lock(l);
 		track_wait_end(t);
 	}
 	if (rc == 0)
-		track_acquired(t, (uintptr_t)l, GW_LOCK_SPIN,
+		event_acquired(t, (uintptr_t)l, GW_LOCK_SPIN,
 		    GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;
 	return rc;
@@ -41,7 +41,7 @@ pthread_spin_trylock(pthread_spinlock_t *l)
 	if (rc == 0 && (t = thread_self()) != NULL) {
 		int saved = errno;
 
-		track_acquired(t, (uintptr_t)l, GW_LOCK_SPIN,
+		event_acquired(t, (uintptr_t)l, GW_LOCK_SPIN,
 		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
 		errno = saved;
 	}
@@ -56,7 +56,7 @@ pthread_spin_unlock(pthread_spinlock_t *l)
 	if (!hook_ready())
 		return 0;
 	if ((t = thread_self()) != NULL)
-		track_releasing(t, (uintptr_t)l);
+		event_releasing(t, (uintptr_t)l);
 	return real.spin_unlock(l);
 }
 

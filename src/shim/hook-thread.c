@@ -59,7 +59,7 @@ join_hooked(pthread_t th, void **ret, enum join_how how, clockid_t clk,
 
 	if (t != NULL) {
 		t->wait.target = th;
-		track_wait_begin(t, GW_STATE_JOINING, (uintptr_t)th,
+		event_wait_begin(t, GW_STATE_JOINING, (uintptr_t)th,
 		    GW_LOCK_THREAD, GW_MODE_EXCLUSIVE, how != JOIN_PLAIN, site);
 	}
 	rc = how == JOIN_PLAIN ? real.join(th, ret) :

@@ -13,6 +13,7 @@
 
 #include "real.h"
 #include "thread.h"
+#include "event.h"
 #include "track.h"
 
 #define GW_EXPORT	__attribute__((visibility("default")))

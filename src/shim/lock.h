@@ -19,8 +19,6 @@
 
 #include "stats.h"
 
-#define LOCK_TABLE_DEFAULT	(1u << 18)	/* slots; GILWATCH_LOCKS */
-
 struct lockrec {
 	atomic_uintptr_t addr;		/* the key; 0: empty slot */
 	uint32_t	pos;		/* in the order slots were taken */

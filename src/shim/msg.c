@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "msg.h"
 #include "out.h"
+
+static long run_pid;	/* GILWATCH_RUN_PID, 0: every process speaks */
 
 static void
 say(const char *fmt, va_list ap)
@@ -34,11 +35,17 @@ msg_say(const char *fmt, ...)
 }
 
 void
+msg_set_run_pid(long pid)
+{
+	run_pid = pid;
+}
+
+void
 msg_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (config.run_pid != 0 && config.run_pid != (long)getpid())
+	if (run_pid != 0 && run_pid != (long)getpid())
 		return;
 	va_start(ap, fmt);
 	say(fmt, ap);

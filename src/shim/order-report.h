@@ -11,36 +11,6 @@
 #include <sys/types.h>
 
 #include "order.h"
-#include "py.h"
-#include "stack.h"
-
-#define ORDER_MAX_CYCLE	256	/* locks printed in one cycle */
-#define ORDER_PY_FRAMES	8	/* Python frames kept with an edge */
-
-enum { ORDER_VIEW_INSTANCE, ORDER_VIEW_CLASS };
-
-struct onode;
-
-/* from -> to: a thread held `from` when it acquired `to`. */
-struct oedge {
-	struct oedge	*next;		/* the from node's edge list */
-	struct onode	*to;
-	unsigned	 to_gen;	/* edge dies when the lock is destroyed */
-	uint8_t		 combos;	/* bit (from shared << 1 | to shared) */
-	uintptr_t	 from_addr, to_addr;
-	int		 from_kind, to_kind;
-	uintptr_t	 from_class, to_class;	/* init sites */
-	pid_t		 tid;		/* who made the edge first ... */
-	char		 thread[16];
-	struct stack	 stack;		/* ... and where */
-	struct py_site	 py[ORDER_PY_FRAMES];	/* and in Python, innermost
-						   first, named at report */
-	int		 npy;
-	uintptr_t	 gates[ORDER_GATES];	/* held every time, but from */
-	int		 ngates;
-	struct onode	*via_from;	/* search scratch */
-	uint8_t		 via_from_read;
-};
 
 /*
  * Write the report for cyc[0..n-1] (cyc[0] is the edge t just made by

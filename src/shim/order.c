@@ -7,7 +7,6 @@
 #include "lock.h"
 #include "msg.h"
 #include "order.h"
-#include "order-report.h"
 #include "ulock.h"
 
 #define NODE_BUCKETS	(1u << 16)
@@ -413,21 +412,21 @@ node_pair(struct lockrec *rec, uintptr_t addr, int kind, struct onode **n,
 	return 0;
 }
 
-void
+int
 order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
-    int kind, int mode, int try, uintptr_t site)
+    int kind, int mode, int try, struct order_cycle *found)
 {
 	uintptr_t held[ORDER_GATES * 4];
-	struct oedge *cyc[ORDER_MAX_CYCLE];
+	struct oedge **cyc = found->edge;
 	struct onode *to, *cto, *from, *cfrom;
 	struct held *h;
 	uint64_t key;
 	uint32_t i, first, n = t->nheld;
-	int len = 0, nh, view = ORDER_VIEW_INSTANCE, saved;
+	int len = 0, nh, view = ORDER_VIEW_INSTANCE, saved, first_seen = 0;
 
 	if (n == 0 || try || rec == NULL || !atomic_load_explicit(&enabled,
 	    memory_order_relaxed))
-		return;
+		return 0;
 	first = order_first(t);
 	key = mix((uint64_t)addr, atomic_load_explicit(&rec->gen,
 	    memory_order_relaxed) << 1 | (mode == GW_MODE_SHARED));
@@ -443,7 +442,7 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		    ((uint64_t)(t->held[i].rec != NULL ? atomic_load_explicit(
 		    &t->held[i].rec->gen, memory_order_relaxed) : 0) << 48));
 	if (chain_seen(key))
-		return;
+		return 0;
 	saved = errno;
 	thread_enter_shim();
 	ulock_lock(&graph_lock);
@@ -469,15 +468,15 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	}
 	if (len > 0 && first_time(cyc, len)) {
 		atomic_fetch_add(&nreported, 1);
-		ulock_unlock(&graph_lock);
-		order_report(t, view, cyc, len, site);
-		goto done;
+		found->view = view;
+		found->len = len;
+		first_seen = 1;
 	}
 out:
 	ulock_unlock(&graph_lock);
-done:
 	thread_leave_shim();
 	errno = saved;
+	return first_seen;
 }
 
 void

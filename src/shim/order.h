@@ -27,9 +27,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "py.h"
+#include "stack.h"
 #include "thread.h"
 
 #define ORDER_GATES	4	/* gate candidates remembered per edge */
+#define ORDER_MAX_CYCLE	256	/* locks printed in one cycle */
+#define ORDER_PY_FRAMES	8	/* Python frames kept with an edge */
+
+enum { ORDER_VIEW_INSTANCE, ORDER_VIEW_CLASS };
+
+struct onode;
+
+/* from -> to: a thread held `from` when it acquired `to`. */
+struct oedge {
+	struct oedge	*next;		/* the from node's edge list */
+	struct onode	*to;
+	unsigned	 to_gen;	/* edge dies when the lock is destroyed */
+	uint8_t		 combos;	/* bit (from shared << 1 | to shared) */
+	uintptr_t	 from_addr, to_addr;
+	int		 from_kind, to_kind;
+	uintptr_t	 from_class, to_class;	/* init sites */
+	pid_t		 tid;		/* who made the edge first ... */
+	char		 thread[16];
+	struct stack	 stack;		/* ... and where */
+	struct py_site	 py[ORDER_PY_FRAMES];	/* and in Python, innermost
+						   first, named at report */
+	int		 npy;
+	uintptr_t	 gates[ORDER_GATES];	/* held every time, but from */
+	int		 ngates;
+	struct onode	*via_from;	/* search scratch */
+	uint8_t		 via_from_read;
+};
+
+/* A cycle an acquisition closed, first seen: order_report's to write. */
+struct order_cycle {
+	int		 view;		/* ORDER_VIEW_* */
+	int		 len;
+	struct oedge	*edge[ORDER_MAX_CYCLE];	/* edge[0]: the new one */
+};
 
 /* Turn the validator on (it starts off). */
 void	order_enable(void);
@@ -37,10 +73,12 @@ void	order_enable(void);
 /*
  * t, holding its current held[] set, now holds rec (acquired in mode;
  * try: by a trylock).  Call after the acquisition, before rec is pushed
- * on t's held array.
+ * on t's held array.  Returns 1 when the acquisition closed a cycle
+ * never reported before, put in *found for order_report (the caller's
+ * to call: detection does not report), else 0.
  */
-void	order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
-	    int kind, int mode, int try, uintptr_t site);
+int	order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
+	    int kind, int mode, int try, struct order_cycle *found);
 
 /* Number of inversions reported so far. */
 unsigned	order_reported(void);

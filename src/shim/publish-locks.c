@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "deadlock.h"
+#include "gil.h"
 #include "lock.h"
 #include "order.h"
 #include "publish-int.h"
@@ -102,6 +103,9 @@ fill_lock(struct gw_shm_lock *l, struct lockrec *rec, double tpn)
 		l->hold_max_ns = max64(l->hold_max_ns,
 		    publish_ns(ld(&s->m[m].hold_max), tpn));
 	}
+	/* The GIL's longest hold is gil.c's, which times every hold. */
+	if (l->kind == GW_LOCK_GIL)
+		l->hold_max_ns = gil_hold_max_ns();
 	l->owner_changes = ld(&s->owner_changes);
 	l->cond_waits = ld(&s->cond_waits);
 	l->cond_signals = ld(&s->cond_signals);

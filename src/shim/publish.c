@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "opts.h"
 #include "publish-int.h"
+#include "procstat.h"
 #include "publish.h"
 #include "shm-read.h"
 
@@ -112,18 +113,13 @@ read_command(char *buf, size_t len)
 static void
 read_start(struct shm_proc *p)
 {
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t age;
 	char state;
 
-	if (shm_proc_start(getpid(), &state, &p->start_ticks) == -1 ||
-	    hz <= 0) {
+	p->start_real_ns = 0;
+	if (shm_proc_start(getpid(), &state, &p->start_ticks) == 0)
+		p->start_real_ns = procstat_start_real_ns(p->start_ticks);
+	if (p->start_real_ns == 0)
 		p->start_real_ns = clock_ns(CLOCK_REALTIME);
-		return;
-	}
-	age = clock_ns(CLOCK_BOOTTIME) -
-	    p->start_ticks * (1000000000u / (uint64_t)hz);
-	p->start_real_ns = clock_ns(CLOCK_REALTIME) - age;
 }
 
 /* Create the file in the first runtime directory that takes it. */

@@ -5,38 +5,31 @@
  * `gilwatch run`, with a signal dump, and for `gilwatch dump --gil`.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "gil-blame.h"
 #include "gil.h"
+#include "hist.h"
 #include "out.h"
 #include "report.h"
+#include "rtbudget.h"
 #include "thread.h"
 
 static const double quantiles[] = { 0.50, 0.90, 0.99 };
 #define NQUANT	(sizeof quantiles / sizeof quantiles[0])
 
 /*
- * The upper edge, in microseconds, of the log2 bucket holding quantile
- * q: percentiles are good to a factor of two, which is what a histogram
- * this cheap can give, and the true maximum is reported beside them.
+ * Quantile q in microseconds: the upper edge of the log-linear bucket
+ * holding it (at most 12.5% above the truth), or the exact maximum when
+ * that is lower.
  */
 static double
-quantile_us(const uint64_t *hist, double q)
+quantile_us(const uint64_t *hist, double q, uint64_t max_ns)
 {
-	uint64_t n = 0, seen = 0;
-	int i;
-
-	for (i = 0; i < GIL_HIST_BUCKETS; i++)
-		n += hist[i];
-	if (n == 0)
-		return 0;
-	for (i = 0; i < GIL_HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if ((double)seen >= q * (double)n)
-			return (double)(2ull << i);
-	}
-	return (double)(2ull << (GIL_HIST_BUCKETS - 1));
+	return (double)hist_quantile(hist, q, max_ns) / 1e3;
 }
 
 static void
@@ -48,7 +41,7 @@ text_quantiles(struct out *o, const char *what, const uint64_t *hist,
 	out_printf(o, "  %-5s", what);
 	for (i = 0; i < NQUANT; i++)
 		out_printf(o, "  p%02.0f <= %.0f us", quantiles[i] * 100,
-		    quantile_us(hist, quantiles[i]));
+		    quantile_us(hist, quantiles[i], max_ns));
 	out_printf(o, "  max %.1f us\n", (double)max_ns / 1e3);
 }
 
@@ -59,33 +52,51 @@ json_quantiles(struct out *o, const uint64_t *hist, uint64_t max_ns)
 
 	out_puts(o, "{");
 	for (i = 0; i < NQUANT; i++)
-		out_printf(o, "\"p%02.0f\":%.0f,", quantiles[i] * 100,
-		    quantile_us(hist, quantiles[i]));
+		out_printf(o, "\"p%02.0f\":%.3f,", quantiles[i] * 100,
+		    quantile_us(hist, quantiles[i], max_ns));
 	out_printf(o, "\"max\":%.3f}", (double)max_ns / 1e3);
 }
 
 /* One row: a live thread or one that has ended. */
 struct gil_row {
 	pid_t		 tid;
-	const char	*name;
+	char		 name[64];
 	uint64_t	 hold, wait, acquired, wait_max;
-	const uint64_t	*hist;
+	uint64_t	 hist[HIST_BUCKETS];
+	int		 policy, prio;	/* scheduling, -1: unknown */
+	int		 live;		/* a thread still running */
 };
+
+/* Real-time threads are marked with their policy and priority. */
+static void
+row_realtime(struct out *o, enum gw_format fmt, const struct gil_row *r)
+{
+	if (!rt_is_realtime(r->policy))
+		return;
+	if (fmt == GW_FORMAT_JSON)
+		out_printf(o, ",\"realtime\":{\"policy\":\"%s\","
+		    "\"priority\":%d}", rt_policy_name(r->policy), r->prio);
+	else
+		out_printf(o, "  real-time %s %d", rt_policy_name(r->policy),
+		    r->prio);
+}
 
 static void
 row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
-    double up, int *n)
+    double up, const struct blame_view *bv, int n)
 {
 	int i;
 
 	if (fmt == GW_FORMAT_JSON) {
-		out_printf(o, "%s{\"tid\":%d,\"name\":", (*n)++ ? "," : "",
+		out_printf(o, "%s{\"tid\":%d,\"name\":", n ? "," : "",
 		    (int)r->tid);
 		out_json_str(o, r->name);
 		out_printf(o, ",\"held_share\":%.6f,\"wait_share\":%.6f,"
 		    "\"acquired\":%llu,\"wait_us\":", (double)r->hold / up,
 		    (double)r->wait / up, (unsigned long long)r->acquired);
 		json_quantiles(o, r->hist, r->wait_max);
+		row_realtime(o, fmt, r);
+		blame_report_thread(o, fmt, bv, r->tid, r->wait);
 		out_puts(o, "}");
 		return;
 	}
@@ -93,61 +104,111 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 	    100.0 * (double)r->hold / up, 100.0 * (double)r->wait / up,
 	    (unsigned long long)r->acquired);
 	for (i = 0; i < (int)NQUANT; i++)
-		out_printf(o, " %7.0f", quantile_us(r->hist, quantiles[i]));
-	out_printf(o, " %7.0f\n", (double)r->wait_max / 1e3);
+		out_printf(o, " %7.0f", quantile_us(r->hist, quantiles[i],
+		    r->wait_max));
+	out_printf(o, " %7.0f", (double)r->wait_max / 1e3);
+	row_realtime(o, fmt, r);
+	out_puts(o, "\n");
 }
 
-static void
-per_thread(struct out *o, enum gw_format fmt, double up)
+/*
+ * Every thread that took the GIL, live then departed, copied in one
+ * quick pass right after the summary, so that the shares of the time
+ * in progress add up with its load however long the writing takes.
+ * *n rows in a malloc'd array (NULL when memory runs out).
+ */
+static struct gil_row *
+rows_take(size_t *n)
 {
 	const struct gil_departed *d;
-	uint64_t hist[GIL_HIST_BUCKETS];
-	struct gil_row r;
+	struct gil_row *rows, *r;
 	struct thread *t;
-	char name[64];
-	unsigned k;
-	int i, n = 0;
+	size_t cap = thread_count() + 16;
+	unsigned k, i;
+
+	*n = 0;
+	for (k = 0; gil_departed(k) != NULL; k++)
+		cap++;
+	if ((rows = calloc(cap, sizeof *rows)) == NULL)
+		return NULL;
+	for (t = thread_first(); t != NULL && *n < cap; t = t->next) {
+		if (!atomic_load(&t->in_use) ||
+		    atomic_load(&t->gil_acquired) == 0)
+			continue;
+		r = &rows[(*n)++];
+		gil_thread_totals(t, &r->hold, &r->wait);
+		r->tid = atomic_load(&t->tid);
+		r->acquired = atomic_load(&t->gil_acquired);
+		r->wait_max = atomic_load(&t->gil_wait_max);
+		for (i = 0; i < HIST_BUCKETS; i++)
+			r->hist[i] = atomic_load(&t->gil_wait_hist[i]);
+		thread_name(t, r->name, sizeof r->name);
+		r->live = 1;
+	}
+	for (k = 0; (d = gil_departed(k)) != NULL && *n < cap; k++) {
+		r = &rows[(*n)++];
+		r->tid = d->tid;
+		snprintf(r->name, sizeof r->name, "%s", d->name);
+		r->hold = d->hold;
+		r->wait = d->wait;
+		r->acquired = d->acquired;
+		r->wait_max = d->wait_max;
+		memcpy(r->hist, d->hist, sizeof r->hist);
+		r->policy = d->rt_policy;
+		r->prio = d->rt_priority;
+	}
+	return rows;
+}
+
+/* The rows; the live ones' scheduling is asked now. */
+static void
+per_thread(struct out *o, enum gw_format fmt, double up,
+    struct gil_row *rows, size_t n, const struct blame_view *bv)
+{
+	size_t i;
 
 	if (fmt == GW_FORMAT_TEXT)
 		out_puts(o, "\n     tid name             held%  wait%  acquired"
 		    "  wait p50     p90     p99     max (us)\n");
-	for (t = thread_first(); t != NULL; t = t->next) {
-		if (!atomic_load(&t->in_use) ||
-		    atomic_load(&t->gil_acquired) == 0)
-			continue;
-		gil_thread_totals(t, &r.hold, &r.wait);
-		for (i = 0; i < GIL_HIST_BUCKETS; i++)
-			hist[i] = atomic_load(&t->gil_wait_hist[i]);
-		thread_name(t, name, sizeof name);
-		r.tid = atomic_load(&t->tid);
-		r.name = name;
-		r.acquired = atomic_load(&t->gil_acquired);
-		r.wait_max = atomic_load(&t->gil_wait_max);
-		r.hist = hist;
-		row_out(o, fmt, &r, up, &n);
+	for (i = 0; i < n; i++) {
+		if (rows[i].live)
+			rows[i].policy = rt_policy(rows[i].tid, &rows[i].prio);
+		row_out(o, fmt, &rows[i], up, bv, (int)i);
 	}
-	for (k = 0; (d = gil_departed(k)) != NULL; k++) {
-		r.tid = d->tid;
-		r.name = d->name;
-		r.hold = d->hold;
-		r.wait = d->wait;
-		r.acquired = d->acquired;
-		r.wait_max = d->wait_max;
-		r.hist = d->hist;
-		row_out(o, fmt, &r, up, &n);
-	}
+}
+
+/* Text: each thread's wait split by holders and lines. */
+static void
+per_thread_blame(struct out *o, const struct gil_row *rows, size_t n,
+    const struct blame_view *bv)
+{
+	size_t i;
+
+	if (bv == NULL)
+		return;
+	out_puts(o, "\n  who held the GIL while each thread waited, and at "
+	    "which line:\n");
+	for (i = 0; i < n; i++)
+		if (rows[i].tid != 0)
+			blame_report_thread(o, GW_FORMAT_TEXT, bv, rows[i].tid,
+			    rows[i].wait);
 }
 
 void
 report_gil(struct out *o, enum gw_format fmt)
 {
-	uint64_t wh[GIL_HIST_BUCKETS], hh[GIL_HIST_BUCKETS], wmax, hmax;
+	uint64_t wh[HIST_BUCKETS], hh[HIST_BUCKETS], wmax, hmax;
+	struct blame_view *bv;
+	struct gil_row *rows = NULL;
 	struct gil_summary s;
 	double up = (double)gil_uptime_ns();
+	size_t n = 0;
 
 	gil_summary(&s);
 	if (up <= 0)
 		up = 1;
+	if (s.present)
+		rows = rows_take(&n);
 	if (!s.present) {
 		if (fmt == GW_FORMAT_JSON) {
 			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
@@ -160,6 +221,7 @@ report_gil(struct out *o, enum gw_format fmt)
 		return;
 	}
 	gil_histograms(wh, hh, &wmax, &hmax);
+	bv = blame_view_take();
 	if (fmt == GW_FORMAT_JSON) {
 		out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"gil\","
 		    "\"present\":true,\"python\":\"%s\",\"interval_us\":%lu,"
@@ -175,9 +237,13 @@ report_gil(struct out *o, enum gw_format fmt)
 		json_quantiles(o, wh, wmax);
 		out_puts(o, ",\"hold_us\":");
 		json_quantiles(o, hh, hmax);
+		blame_report_sites(o, fmt);
+		rt_report(o, fmt);
 		out_puts(o, ",\"threads\":[");
-		per_thread(o, fmt, up);
+		per_thread(o, fmt, up, rows, n, bv);
 		out_puts(o, "]}\n");
+		blame_view_free(bv);
+		free(rows);
 		return;
 	}
 	out_printf(o, "gilwatch GIL statistics: pid %d, CPython %s, switch "
@@ -193,8 +259,13 @@ report_gil(struct out *o, enum gw_format fmt)
 	    (unsigned long long)s.forced);
 	text_quantiles(o, "wait", wh, wmax);
 	text_quantiles(o, "hold", hh, hmax);
-	per_thread(o, fmt, up);
+	per_thread(o, fmt, up, rows, n, bv);
+	blame_report_sites(o, fmt);
+	per_thread_blame(o, rows, n, bv);
+	rt_report(o, fmt);
 	out_puts(o, "\n");
+	blame_view_free(bv);
+	free(rows);
 }
 
 void

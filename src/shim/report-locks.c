@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "gil.h"
 #include "gilwatch/snapshot.h"
 #include "lock.h"
 #include "opts.h"
@@ -65,7 +66,7 @@ static void
 accumulate(struct row *r, struct lockrec *rec)
 {
 	struct lockstat *s = &rec->stat;
-	int m;
+	int m, gil = atomic_load(&rec->kind) == GW_LOCK_GIL;
 
 	for (m = 0; m < 2; m++) {
 		r->acquired += atomic_load(&s->m[m].acquired);
@@ -73,8 +74,18 @@ accumulate(struct row *r, struct lockrec *rec)
 		r->wait_total += atomic_load(&s->m[m].wait_total);
 		r->wait_max = max64(r->wait_max, atomic_load(&s->m[m].wait_max));
 		r->hold_total += atomic_load(&s->m[m].hold_total);
-		r->hold_max = max64(r->hold_max, atomic_load(&s->m[m].hold_max));
+		if (!gil)
+			r->hold_max = max64(r->hold_max,
+			    atomic_load(&s->m[m].hold_max));
 	}
+	/*
+	 * The GIL's longest hold is gil.c's, which times every hold: the
+	 * table's own misses untimed holds, and bounds one by a wait that
+	 * may have begun before it (stats_hold_bound).
+	 */
+	if (gil)
+		r->hold_max = max64(r->hold_max, (uint64_t)((double)
+		    gil_hold_max_ns() * clock_ticks_per_ns()));
 	r->changes += atomic_load(&s->owner_changes);
 	r->cond_waits += atomic_load(&s->cond_waits);
 	r->cond_signals += atomic_load(&s->cond_signals);

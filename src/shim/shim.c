@@ -16,7 +16,9 @@
 #include "hook.h"
 #include "lock.h"
 #include "clock.h"
+#include "gil-profile.h"
 #include "gil.h"
+#include "rtbudget.h"
 #include "holdwarn.h"
 #include "py.h"
 #include "mem.h"
@@ -90,6 +92,7 @@ shim_init(void)
 	clock_init();
 	stats_on = config.stats;
 	holdwarn_init(config.hold_warn_ms);
+	rt_init(config.rt_budget_ms);
 	/* A long-hold warning needs every hold timed. */
 	stats_set_hold_sample(config.hold_warn_ms > 0 ? 1 : config.hold_sample);
 	if (lock_table_init(config.lock_slots) == -1)
@@ -103,6 +106,10 @@ shim_init(void)
 			    "are dumped without stacks", config.sample_signal);
 	}
 	gil_init();
+	if (gil_address() != 0)
+		profile_init(config.gil_profile);
+	else if (config.gil_profile[0] != '\0')
+		msg_say("no GIL here: no GIL profile (%s)", config.gil_profile);
 	if (!config.lock_order_off)
 		order_enable();
 	thread_last_exit = dump_quit;
@@ -133,6 +140,7 @@ final_reports(void)
 		report_locks_to_output(1);
 	if (config.report)
 		report_gil_to_output();
+	profile_write();
 	thread_leave_shim();
 }
 

@@ -1,5 +1,23 @@
 /*
  * Start-up, fork and the end of the process (shim.c).
+ *
+ * Layout: the shim's modules in layers, each including only those
+ * below it (tests/integration/test_layout.py guards it):
+ *
+ *   common, reader, format	(src/: shared with the command)
+ *   clock msg config real stats ulock
+ *   thread lock stack stackvar
+ *   gil gil-blame gil-profile rtbudget track order deadlock stall
+ *	tracking and detection: each returns what it found, none calls
+ *	reporting
+ *   report report-* order-report holdwarn snapshot publish dump
+ *	reporting and publication
+ *   event			the findings of tracking, reported
+ *   hook-* shim api		the layer above: libc's calls
+ *
+ * Not there yet: gil.c still calls event_* and track_wait_end for the
+ * GIL, thread.c calls gil_thread_exit, stack.c thread_enter_shim, and
+ * gil, gil-blame, gil-profile and rtbudget call each other.
  */
 #ifndef GW_SHIM_H
 #define GW_SHIM_H

@@ -15,6 +15,7 @@
 #include "deadlock.h"
 #include "frames.h"
 #include "gil.h"
+#include "rtbudget.h"
 #include "py.h"
 #include "lock.h"
 #include "procstat.h"
@@ -430,6 +431,9 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
 	fill_gil(r, holder, ti, now);
+	ti->sched_policy = rt_policy(r->tid, &ti->sched_priority);
+	ti->realtime = rt_is_realtime(ti->sched_policy) ?
+	    rt_policy_name(ti->sched_policy) : NULL;
 	python_read(s, r);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);

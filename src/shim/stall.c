@@ -1,4 +1,4 @@
-/* Stall detection and its report: see stall.h. */
+/* Stall detection: see stall.h. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -6,7 +6,6 @@
 #include "config.h"
 #include "gil.h"
 #include "procstat.h"
-#include "report.h"
 #include "stall.h"
 #include "thread.h"
 
@@ -80,22 +79,24 @@ look(uint64_t limit_ns, uint64_t *sig)
 	return 1;
 }
 
-void
+int
 stall_scan(void)
 {
 	uint64_t sig;
+	int found = 0;
 
 	if (config.stall_s == 0)
-		return;
+		return 0;
 	if (!look((uint64_t)config.stall_s * 1000000000u, &sig)) {
 		seen = 0;
-		return;
+		return 0;
 	}
 	if (sig == seen && sig != reported) {
 		reported = sig;
-		report_stall(config.stall_s);
+		found = 1;
 	}
 	seen = sig;
+	return found;
 }
 
 /*

@@ -16,10 +16,11 @@
 #include "stall-rule.h"
 
 /*
- * The helper's once-a-second look: a stall seen at two looks in a row
- * is reported once, then --on-stall says what happens to the process.
+ * The helper's once-a-second look: 1 for a stall seen at two looks in
+ * a row and not yet reported, for the caller to report once
+ * (report_stall), then --on-stall says what happens to the process.
  */
-void	stall_scan(void);
+int	stall_scan(void);
 
 /*
  * Is the process stalled now, whatever the time limit: every thread

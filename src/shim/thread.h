@@ -17,6 +17,7 @@
 
 #include "gilwatch/shm.h"
 #include "gilwatch/snapshot.h"
+#include "hist.h"
 #include "stack.h"
 
 #define THREAD_INLINE_HELD	16	/* more spill to a larger array */
@@ -80,7 +81,7 @@ struct thread {
 	_Atomic uint64_t gil_acquired;	/* times it took the GIL */
 	int		gil_slept;	/* this take waited on gil->cond */
 	_Atomic uint64_t gil_wait_max;	/* ns */
-	_Atomic uint64_t gil_wait_hist[32];	/* GIL_HIST_BUCKETS, log2 us */
+	_Atomic uint64_t gil_wait_hist[HIST_BUCKETS];	/* hist.h */
 
 	char		py_top[96];	/* publish.c: its top Python frame */
 	atomic_uintptr_t py_ts;		/* gil.c: its PyThreadState, as seen

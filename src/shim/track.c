@@ -6,10 +6,12 @@
 #include "deadlock.h"
 #include "gil.h"
 #include "py.h"
-#include "holdwarn.h"
 #include "lock.h"
 #include "order.h"
+#include "rtbudget.h"
 #include "track.h"
+
+uint64_t hold_warn_ticks;
 
 /*
  * When this hold starts, or 0 to leave it untimed (stats.h): after a
@@ -34,22 +36,22 @@ hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
 	return clock_ticks();
 }
 
-void
+int
 track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
-    int try, uintptr_t site)
+    int try, uintptr_t site, struct order_cycle *inversion)
 {
 	struct lockrec *rec;
 	struct held *h;
-	int waited = t->waited;
+	int waited = t->waited, found;
 
 	h = thread_find_held(t, addr);
 	if (h != NULL && h->mode == mode) {
 		h->count++;
 		t->waited = 0;
-		return;
+		return 0;
 	}
 	rec = lock_get(addr, kind, site);
-	order_acquired(t, rec, addr, kind, mode, try, site);
+	found = order_acquired(t, rec, addr, kind, mode, try, inversion);
 	if (stats_on && rec != NULL)
 		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
@@ -77,16 +79,16 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
 		    memory_order_relaxed), memory_order_release);
 	}
+	return found;
 }
 
-/* Hold-time statistics, and the long-hold warning. */
-static void
-held_for(struct thread *t, struct held *h, uint64_t ticks)
+/* Hold-time statistics; ticks when the hold is a long one, else 0. */
+static uint64_t
+held_for(struct held *h, uint64_t ticks)
 {
 	stats_released(&h->rec->stat, h->mode, h->mode == GW_MODE_SHARED,
 	    ticks, h->sampled ? hold_sample : 1, h->site);
-	if (hold_warn_ticks != 0 && ticks >= hold_warn_ticks)
-		holdwarn_report(t, h, ticks);
+	return hold_warn_ticks != 0 && ticks >= hold_warn_ticks ? ticks : 0;
 }
 
 /*
@@ -112,21 +114,23 @@ held_untimed(struct held *h)
  * Called before the real unlock, while t still holds the lock: nobody
  * else can be writing the owner field, so plain stores do.
  */
-void
-track_releasing(struct thread *t, uintptr_t addr)
+uint64_t
+track_releasing(struct thread *t, uintptr_t addr, struct held *was)
 {
 	struct held *h;
+	uint64_t long_hold = 0;
 
 	h = thread_find_held(t, addr);
 	if (h == NULL)
-		return;
+		return 0;
 	if (h->count > 1) {
 		h->count--;
-		return;
+		return 0;
 	}
-	if (h->t0 != 0 && h->rec != NULL)
-		held_for(t, h, clock_ticks() - h->t0);
-	else if (stats_on && h->rec != NULL)
+	if (h->t0 != 0 && h->rec != NULL) {
+		if ((long_hold = held_for(h, clock_ticks() - h->t0)) != 0)
+			*was = *h;
+	} else if (stats_on && h->rec != NULL)
 		held_untimed(h);
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
@@ -135,6 +139,7 @@ track_releasing(struct thread *t, uintptr_t addr)
 	thread_write_begin(t);
 	thread_remove_held(t, h);
 	thread_write_end(t);
+	return long_hold;
 }
 
 /* Only a lock wait makes the next acquisition a contended one. */
@@ -144,11 +149,12 @@ counts_as_lock_wait(int kind)
 	return kind != GW_LOCK_COND && kind != GW_LOCK_THREAD;
 }
 
-void
+int
 track_wait_begin(struct thread *t, enum gw_thread_state state,
-    uintptr_t addr, int kind, int mode, int timed, uintptr_t site)
+    uintptr_t addr, int kind, int mode, int timed, uintptr_t site,
+    struct wf_frame **cycle)
 {
-	int saved = errno;
+	int saved = errno, n = 0;
 
 	if (stats_on)
 		t->wait_t0 = clock_ticks();
@@ -184,8 +190,9 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	 * closing a cycle at once is sure to see the other's wait. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!timed && state != GW_STATE_WAITING)
-		deadlock_check(t);
+		n = deadlock_check(t, cycle);
 	errno = saved;
+	return n;
 }
 
 void
@@ -199,6 +206,10 @@ track_wait_end(struct thread *t)
 		if (t->wait.rec != NULL)
 			atomic_compare_exchange_strong(
 			    &t->wait.rec->blocked_since, &mine, 0);
+		/* The GIL's waits are judged by gil.c, with their holder. */
+		if (rt_budget_ticks != 0 && t->wait.kind != GW_LOCK_GIL &&
+		    t->wait_end - mine > rt_budget_ticks)
+			rt_lock_wait(t, t->wait_end - mine);
 	}
 	thread_set_state(t, GW_STATE_RUNNING);
 }

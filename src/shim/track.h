@@ -14,30 +14,42 @@
 #include <stdint.h>
 
 #include "gilwatch/snapshot.h"
+#include "order.h"
 #include "thread.h"
+#include "waitfor.h"
+
+/* The long-hold threshold in clock ticks; 0: off (holdwarn_init). */
+extern uint64_t hold_warn_ticks;
 
 /*
  * t now holds addr (again, if it already did: the count goes up).  try:
  * it came from a trylock, which could not have waited, so it adds no
- * lock-order edge into addr.
+ * lock-order edge into addr.  Returns 1 when the acquisition inverted
+ * an order seen before, the cycle in *inversion (order_acquired), for
+ * the caller to report; else 0.
  */
-void	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
-	    int try, uintptr_t site);
+int	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
+	    int try, uintptr_t site, struct order_cycle *inversion);
 
 /*
  * t is about to release addr (call it before the real unlock, which
  * then cannot fail for a lock t holds).  A lock t does not hold is
- * ignored.
+ * ignored.  Returns the hold's length in ticks when it reached
+ * hold_warn_ticks, with the hold copied to *was, for the caller to
+ * report (holdwarn_report); else 0.
  */
-void	track_releasing(struct thread *t, uintptr_t addr);
+uint64_t	track_releasing(struct thread *t, uintptr_t addr,
+		    struct held *was);
 
 /*
  * t is about to block on addr.  Captures t's stack, publishes the wait,
  * and, for a wait that does not time out, looks for a deadlock it closes
- * (which may report and, by --on-deadlock, end the process).
+ * (deadlock_check).  Returns the length of such a cycle, in *cycle, for
+ * the caller to report at once (report_deadlock); else 0.
  */
-void	track_wait_begin(struct thread *t, enum gw_thread_state state,
-	    uintptr_t addr, int kind, int mode, int timed, uintptr_t site);
+int	track_wait_begin(struct thread *t, enum gw_thread_state state,
+	    uintptr_t addr, int kind, int mode, int timed, uintptr_t site,
+	    struct wf_frame **cycle);
 
 /* The wait is over, whatever its outcome. */
 void	track_wait_end(struct thread *t);

@@ -609,3 +609,39 @@ Test(args, posixly_correct)
 	cr_expect_str_eq(got, "| 1234 --format=json");
 	free(got);
 }
+
+Test(opts, millis)
+{
+	const struct {
+		const char	*in;
+		double		 want;	/* ms, -1 error */
+	} cases[] = {
+		{ "5",		5 },
+		{ "5.333",	5.333 },
+		{ "0.5",	0.5 },
+		{ "60000",	60000 },
+		{ "0",		-1 },
+		{ "0.000",	-1 },
+		{ "60000.5",	-1 },
+		{ "60001",	-1 },
+		{ "5.3333",	-1 },
+		{ "5.",		-1 },
+		{ ".5",		-1 },
+		{ "1.2.3",	-1 },
+		{ "-1",		-1 },
+		{ "1e3",	-1 },
+		{ "",		-1 },
+	};
+	const char *err;
+	size_t i;
+	double v;
+
+	for (i = 0; i < NCASES(cases); i++) {
+		v = opts_millis(cases[i].in, OPTS_RT_BUDGET_MAX, &err);
+		cr_expect_eq(err == NULL, cases[i].want >= 0, "\"%s\": %s",
+		    cases[i].in, err ? err : "ok");
+		if (cases[i].want >= 0)
+			cr_expect_float_eq(v, cases[i].want, 1e-9, "\"%s\": %g",
+			    cases[i].in, v);
+	}
+}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procstat.h"
@@ -90,4 +91,28 @@ Test(procstat, no_such_process)
 
 	cr_expect_null(procstat_read(-1, buf, sizeof buf));
 	cr_expect_eq(procstat_threads(-1), -1);
+}
+
+/*
+ * A process that started a moment ago started, on the real-time clock,
+ * between a minute ago and now (the test's own process; its start time
+ * has a clock tick's precision).
+ */
+Test(procstat, start_time_on_the_real_time_clock)
+{
+	char buf[1024];
+	const char *f, *start;
+	uint64_t ticks, at, now;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	cr_assert_not_null(f = procstat_read(getpid(), buf, sizeof buf));
+	cr_assert_not_null(start = procstat_field(f, 22));
+	ticks = strtoull(start, NULL, 10);
+	at = procstat_start_real_ns(ticks);
+	now = procstat_clock_ns(CLOCK_REALTIME);
+	cr_assert_leq(at, now + 1000000000ull / (uint64_t)hz);
+	cr_assert_geq(at, now - 60000000000ull);
+	/* A second's worth of ticks later: a second later. */
+	cr_assert_geq(procstat_start_real_ns(ticks + (uint64_t)hz) - at,
+	    900000000ull);
 }

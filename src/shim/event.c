@@ -1,0 +1,53 @@
+/* From tracking's findings to their reports: see event.h. */
+#include <errno.h>
+
+#include "event.h"
+#include "holdwarn.h"
+#include "order-report.h"
+#include "report.h"
+#include "track.h"
+
+void
+event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
+    int try, uintptr_t site)
+{
+	struct order_cycle inversion;
+	int saved;
+
+	if (__builtin_expect(!track_acquired(t, addr, kind, mode, try, site,
+	    &inversion), 1))
+		return;
+	saved = errno;
+	thread_enter_shim();
+	order_report(t, inversion.view, inversion.edge, inversion.len, site);
+	thread_leave_shim();
+	errno = saved;
+}
+
+void
+event_releasing(struct thread *t, uintptr_t addr)
+{
+	struct held was;
+	uint64_t ticks;
+
+	if (__builtin_expect((ticks = track_releasing(t, addr, &was)) == 0, 1))
+		return;
+	holdwarn_report(t, &was, ticks);
+}
+
+void
+event_wait_begin(struct thread *t, enum gw_thread_state state,
+    uintptr_t addr, int kind, int mode, int timed, uintptr_t site)
+{
+	struct wf_frame *cycle;
+	int n, saved;
+
+	n = track_wait_begin(t, state, addr, kind, mode, timed, site, &cycle);
+	if (n == 0)
+		return;
+	saved = errno;
+	thread_enter_shim();
+	report_deadlock(cycle, n);
+	thread_leave_shim();
+	errno = saved;
+}

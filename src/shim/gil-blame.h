@@ -1,0 +1,89 @@
+/*
+ * GIL blame: who made each thread wait for the GIL, and where in the
+ * code.  The GIL's markers (gil.h) run one at a time under gil->mutex,
+ * so the accounting needs no lock of its own:
+ *   - a holder that lets the GIL go while another thread waits reads
+ *     its own innermost Python frame (py_own_site: its own frames,
+ *     under the GIL, plain loads) and charges that line with the time
+ *     it held the GIL while someone waited ("blocking time") and with
+ *     the forced switch a waiter asked of it; the hold goes into a
+ *     ring of recent contended holds (holder, line, start, end);
+ *   - a waiter that takes the GIL walks that ring back to its wait's
+ *     start and splits its wait by the holders and their lines: the
+ *     exact overlap of its wait with each hold.  What no hold covers is
+ *     hand-off (the GIL free, the waiter being woken), or unknown when
+ *     the ring no longer reaches back that far.
+ * The line charged is where the holder was when it let go: for a
+ * forced switch, the line the interpreter was running.
+ *
+ * Memory is fixed, reserved at start-up: BLAME_SITES lines, BLAME_PCS
+ * instructions naming them, BLAME_PAIRS (waiter, holder or line)
+ * figures.  What does not fit is counted apart and said once.
+ */
+#ifndef GW_GIL_BLAME_H
+#define GW_GIL_BLAME_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gilwatch/snapshot.h"
+
+#define BLAME_SITES	4096	/* Python lines (code object, line) */
+#define BLAME_PCS	16384	/* instructions, each naming a line */
+#define BLAME_PAIRS	32768	/* (waiter, holder) and (waiter, line) */
+#define BLAME_RING	4096	/* contended holds remembered */
+
+struct out;
+struct thread;
+struct py_runtime;
+
+/* Reserve the tables (from gil_init, once a GIL is found). */
+void	blame_init(const struct py_runtime *);
+
+/*
+ * t, holding the GIL since `since`, lets it go at now.  Another thread
+ * has waited since contended (0: nobody waited during the hold);
+ * forced: a waiter asked t to drop.  Call before t's GIL state changes
+ * (its frames are read as the holder's).
+ */
+void	blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
+	    uint64_t contended, int forced);
+
+/*
+ * t took the GIL at now after waiting since w0.  *holder and *site get
+ * the holder whose hold covered most of the wait and its line
+ * (blame_site_name), or 0 and -1.
+ */
+void	blame_wait_end(struct thread *t, uint64_t w0, uint64_t now,
+	    pid_t *holder, int *site);
+
+/*
+ * The site index of a Python instruction of the calling holder's
+ * (gil_own_sites), named now if new; NULL: "no Python frame".  -1 when
+ * blame is off.
+ */
+struct py_site;
+int	blame_site_of(const struct py_site *);
+
+/* "func (file:line)" of a site index, into buf. */
+void	blame_site_name(int site, char *buf, size_t len);
+
+/* The report sections: every line's blocking time, and per waiter. */
+void	blame_report_sites(struct out *, enum gw_format);
+
+/*
+ * The waiters' figures copied and sorted once for a report (NULL when
+ * blame is off or memory runs out: the sections are then left out).
+ */
+struct blame_view;
+struct blame_view	*blame_view_take(void);
+void	blame_view_free(struct blame_view *);
+
+/* waiter's wait_ns split by holders and lines, from the view. */
+void	blame_report_thread(struct out *, enum gw_format,
+	    const struct blame_view *, pid_t waiter, uint64_t wait_ns);
+
+/* Zero the figures (gilwatch top's reset, a fork child). */
+void	blame_reset(void);
+
+#endif /* GW_GIL_BLAME_H */

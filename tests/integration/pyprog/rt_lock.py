@@ -1,0 +1,58 @@
+"""rt_lock: a real-time thread waits for a lock a normal one holds.
+
+    python rt_lock.py
+
+Thread "holder" takes threading.Lock `lk` (MARK:take), says so through
+an Event, and keeps it for 20 ms of sleep.  Thread "rt-waiter" makes
+itself SCHED_FIFO, priority 5, and waits for `lk`: some 20 ms, while
+holder holds it, then for the Event alone never more than a moment.
+Says "gw-sample: fifo ok" or "gw-sample: fifo refused ERRNO" (then it
+waits as a normal thread).  Ends by itself.
+
+On stderr: "gw-sample: pid P", "gw-sample: thread NAME TID".
+"""
+
+import os
+import threading
+import time
+
+lk = threading.Lock()
+held = threading.Event()
+
+
+def say(line):
+    os.write(2, ("gw-sample: %s\n" % line).encode())
+
+
+def holder():
+    say("thread holder %d" % threading.get_native_id())
+    lk.acquire()  # MARK:take
+    held.set()
+    time.sleep(0.02)
+    lk.release()
+
+
+def rt_waiter():
+    say("thread rt-waiter %d" % threading.get_native_id())
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(5))
+        say("fifo ok")
+    except OSError as e:
+        say("fifo refused %d" % e.errno)
+    held.wait()
+    with lk:
+        pass
+
+
+def main():
+    say("pid %d" % os.getpid())
+    threads = [threading.Thread(target=rt_waiter, name="rt-waiter"),
+        threading.Thread(target=holder, name="holder")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+if __name__ == "__main__":
+    main()
