@@ -10,6 +10,8 @@
 #include "procstat.h"
 #include "task.h"
 
+static unsigned long nfiles;	/* task_files() */
+
 /* A small /proc file into buf, NUL-terminated: its length, or -1. */
 static ssize_t
 read_small(const char *path, char *buf, size_t len)
@@ -17,6 +19,7 @@ read_small(const char *path, char *buf, size_t len)
 	ssize_t n;
 	int fd;
 
+	nfiles++;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	n = read(fd, buf, len - 1);
@@ -77,6 +80,7 @@ task_read(pid_t pid, struct task *t)
 	 * the state (one file for both: a dump of a thousand threads
 	 * opens a file less per thread).
 	 */
+	nfiles++;
 	if ((f = procstat_read(t->tid, buf, sizeof buf)) == NULL)
 		return -1;
 	t->state = f[0];
@@ -145,6 +149,12 @@ task_list(pid_t pid, struct task **out)
 	qsort(v, k, sizeof *v, by_tid);
 	*out = v;
 	return (int)k;
+}
+
+unsigned long
+task_files(void)
+{
+	return nfiles;
 }
 
 const char *
