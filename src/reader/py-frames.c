@@ -12,20 +12,30 @@
  * f_lineno, from the code object's line table: co_lnotab (3.8, 3.9),
  * co_linetable pairs (3.10), or the location table (3.11+).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "py.h"
 
 #define TABLE_CHUNK	128	/* line table bytes read at a time */
 #define TABLE_MAX	(1L << 26)	/* a longer line table is garbage */
+#define TABLE_KEEP	(64L << 10)	/* tables up to this size are read
+					   whole into a dump's cache */
 
-/* A line table, read a chunk at a time. */
+/* A line table, read a chunk at a time, or whole from a dump's cache. */
 struct table {
 	uintptr_t	data;
 	long		len, pos;	/* bytes in all, next to read */
 	long		base, have;	/* buf holds [base, base + have) */
 	int		bad;		/* a read failed */
+	const unsigned char *all;	/* the whole table (cached), or NULL */
 	unsigned char	buf[TABLE_CHUNK];
+};
+
+/* A bytes object's data as a dump keeps it (PY_CACHE_BYTES). */
+struct kept_bytes {
+	long		len;
+	unsigned char	data[];
 };
 
 static int
@@ -48,12 +58,45 @@ table_open(const struct py_runtime *rt, uintptr_t bytes, struct table *t)
 	return 0;
 }
 
+/*
+ * table_open, through the dump's cache when there is one: a table
+ * short enough is read whole, once per dump, in one read.
+ */
+static int
+table_open_kept(const struct py_runtime *rt, uintptr_t bytes,
+    struct table *t)
+{
+	struct kept_bytes *k;
+
+	if ((k = py_cache_get(rt, PY_CACHE_BYTES, bytes)) != NULL) {
+		memset(t, 0, sizeof(*t));
+		t->len = k->len;
+		t->all = k->data;
+		return 0;
+	}
+	if (table_open(rt, bytes, t) == -1)
+		return -1;
+	if (rt->cache == NULL || t->len > TABLE_KEEP ||
+	    (k = malloc(sizeof(*k) + (size_t)t->len)) == NULL)
+		return 0;
+	k->len = t->len;
+	if (py_read(t->data, k->data, (size_t)t->len) == -1) {
+		free(k);
+		return 0;
+	}
+	if ((k = py_cache_put(rt, PY_CACHE_BYTES, bytes, k)) != NULL)
+		t->all = k->data;
+	return 0;
+}
+
 /* The byte at the read position, or -1 at the end or on a failed read. */
 static int
 peek_byte(struct table *t)
 {
 	if (t->pos >= t->len || t->bad)
 		return -1;
+	if (t->all != NULL)
+		return t->all[t->pos];
 	if (t->pos < t->base || t->pos >= t->base + t->have) {
 		t->base = t->pos;
 		t->have = t->len - t->pos < TABLE_CHUNK ? t->len - t->pos :
@@ -228,9 +271,46 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 	return 0;
 }
 
-/* Read the code object at addr; -1 when unreadable or not code. */
+/* A code object as a dump keeps it (PY_CACHE_CODE): read and named once. */
+struct kept_code {
+	struct code	 c;
+	char		 function[PY_NAME_MAX];
+	char		 qualname[PY_NAME_MAX];
+	char		 file[PY_FILE_MAX];
+	int		 flags;		/* PY_FRAME_BADSTR */
+};
+
+static int	code_read_mem(const struct py_runtime *, uintptr_t,
+		    struct code *);
+static void	code_names(const struct py_runtime *, const struct code *,
+		    char *, char *, char *, int *);
+
+/*
+ * Read the code object at addr; -1 when unreadable or not code.  With
+ * a dump's cache, each code object is read and named once per dump.
+ */
 static int
 code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
+{
+	struct kept_code *k;
+
+	if ((k = py_cache_get(rt, PY_CACHE_CODE, addr)) != NULL) {
+		*c = k->c;
+		return 0;
+	}
+	if (code_read_mem(rt, addr, c) == -1)
+		return -1;
+	if (rt->cache == NULL || (k = malloc(sizeof(*k))) == NULL)
+		return 0;
+	k->c = *c;
+	code_names(rt, c, k->function, k->qualname, k->file, &k->flags);
+	(void)py_cache_put(rt, PY_CACHE_CODE, addr, k);
+	return 0;
+}
+
+/* Read the code object at addr, uncached. */
+static int
+code_read_mem(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 {
 	const struct py_offsets *o = rt->off;
 	unsigned char b[HEAD_MAX];
@@ -281,7 +361,7 @@ code_line(const struct py_runtime *rt, const struct code *c, long addr)
 
 	if (addr < 0)
 		return c->firstlineno;
-	if (table_open(rt, c->lines, &t) == -1)
+	if (table_open_kept(rt, c->lines, &t) == -1)
 		return 0;
 	switch (rt->off->co_lines_format) {
 	case PY_LINES_LNOTAB:
@@ -303,21 +383,40 @@ frame_invalid(struct py_frame *f, uintptr_t frame)
 	f->frame = frame;
 }
 
+/* The names of code c (each PY_NAME_MAX or PY_FILE_MAX bytes). */
+static void
+code_names(const struct py_runtime *rt, const struct code *c,
+    char *function, char *qualname, char *file, int *flags)
+{
+	*flags = 0;
+	qualname[0] = '\0';
+	if (py_read_str(rt, c->name, function, PY_NAME_MAX) == -1)
+		*flags |= PY_FRAME_BADSTR;
+	if (rt->off->co_qualname >= 0 && py_read_str(rt, c->qualname,
+	    qualname, PY_NAME_MAX) == -1)
+		*flags |= PY_FRAME_BADSTR;
+	if (py_read_str(rt, c->filename, file, PY_FILE_MAX) == -1)
+		*flags |= PY_FRAME_BADSTR;
+}
+
 static void
 frame_fill(const struct py_runtime *rt, struct py_frame *f, uintptr_t frame,
     const struct code *c, long addr)
 {
+	const struct kept_code *k;
+
 	memset(f, 0, sizeof(*f));
 	f->frame = frame;
 	f->code = c->addr;
 	f->line = code_line(rt, c, addr);
-	if (py_read_str(rt, c->name, f->function, sizeof(f->function)) == -1)
-		f->flags |= PY_FRAME_BADSTR;
-	if (rt->off->co_qualname >= 0 && py_read_str(rt, c->qualname,
-	    f->qualname, sizeof(f->qualname)) == -1)
-		f->flags |= PY_FRAME_BADSTR;
-	if (py_read_str(rt, c->filename, f->file, sizeof(f->file)) == -1)
-		f->flags |= PY_FRAME_BADSTR;
+	if ((k = py_cache_get(rt, PY_CACHE_CODE, c->addr)) != NULL) {
+		memcpy(f->function, k->function, sizeof(f->function));
+		memcpy(f->qualname, k->qualname, sizeof(f->qualname));
+		memcpy(f->file, k->file, sizeof(f->file));
+		f->flags = k->flags;
+		return;
+	}
+	code_names(rt, c, f->function, f->qualname, f->file, &f->flags);
 }
 
 /*
@@ -753,7 +852,7 @@ handler_depth(const struct py_runtime *rt, const struct code *c, long unit)
 	unsigned start, len, target, dl;
 
 	if (unit < 0 || c->exceptions == 0 ||
-	    table_open(rt, c->exceptions, &t) == -1)
+	    table_open_kept(rt, c->exceptions, &t) == -1)
 		return 0;
 	while (peek_byte(&t) != -1) {
 		if (exc_varint(&t, &start) == -1 || exc_varint(&t, &len) == -1 ||
