@@ -615,39 +615,44 @@ py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
 	return 0;
 }
 
-/* Fill t from thread state ts of interp; -1 when ts fails the check. */
+/* Fill t from thread state ts of interp; -1 when ts fails the check.
+ * The fields are read in one go: a thousand threads, a thousand reads. */
+#define TSTATE_MAX	1024	/* bytes of a thread state read at once */
+
 static int
 thread_read(const struct py_runtime *rt, uintptr_t ts, uintptr_t interp,
-    struct py_thread *t)
+    struct py_thread *t, uintptr_t *next)
 {
 	const struct py_offsets *o = rt->off;
-	unsigned long tid;
-	uintptr_t back;
+	unsigned char b[TSTATE_MAX];
 	uint32_t status;
-	int state;
+	size_t len = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->attached = t->holds_gil = -1;
-	if (py_read_ptr(ts + (uintptr_t)o->ts_interp, &back) == -1 ||
-	    back != interp ||
-	    py_read_ulong(ts + (uintptr_t)o->ts_thread_id, &t->thread_id) == -1)
+	len = reach(len, o->ts_next, sizeof(uintptr_t));
+	len = reach(len, o->ts_interp, sizeof(uintptr_t));
+	len = reach(len, o->ts_thread_id, sizeof(unsigned long));
+	len = reach(len, o->ts_native_thread_id, sizeof(unsigned long));
+	len = reach(len, o->ts_state, sizeof(int));
+	len = reach(len, o->ts_status, sizeof(status));
+	len = reach(len, o->ts_holds_gil, sizeof(int));
+	if (len > sizeof(b) || py_read(ts, b, len) == -1 ||
+	    py_ptr_at(b, o->ts_interp) != interp)
 		return -1;
-	if (o->ts_native_thread_id >= 0) {
-		if (py_read_ulong(ts + (uintptr_t)o->ts_native_thread_id,
-		    &tid) == -1)
-			return -1;
-		t->tid = (pid_t)tid;
-	} else
+	*next = py_ptr_at(b, o->ts_next);
+	memcpy(&t->thread_id, b + o->ts_thread_id, sizeof(t->thread_id));
+	if (o->ts_native_thread_id >= 0)
+		t->tid = (pid_t)py_long_at(b, o->ts_native_thread_id);
+	else
 		t->tid = py_pthread_tid(rt, t->thread_id);
-	if (o->ts_state >= 0 &&
-	    py_read_int(ts + (uintptr_t)o->ts_state, &state) == 0)
-		t->attached = state == o->ts_state_attached;
-	if (o->ts_status_holds_gil >= 0 && py_read(ts +
-	    (uintptr_t)o->ts_status, &status, sizeof(status)) == 0)
+	if (o->ts_state >= 0)
+		t->attached = py_int_at(b, o->ts_state) == o->ts_state_attached;
+	if (o->ts_status_holds_gil >= 0) {
+		memcpy(&status, b + o->ts_status, sizeof(status));
 		t->holds_gil = (int)(status >> o->ts_status_holds_gil & 1);
-	else if (o->ts_holds_gil >= 0 &&
-	    py_read_int(ts + (uintptr_t)o->ts_holds_gil, &state) == 0)
-		t->holds_gil = state != 0;
+	} else if (o->ts_holds_gil >= 0)
+		t->holds_gil = py_int_at(b, o->ts_holds_gil) != 0;
 	t->tstate = ts;
 	t->interp = interp;
 	return 0;
@@ -670,13 +675,11 @@ py_thread_list(const struct py_runtime *rt,
 		    &ts) == -1)
 			return count > 0 ? count : -1;
 		for (int nt = 0; ts != 0 && nt < PY_THREADS_MAX; nt++) {
-			if (thread_read(rt, ts, interp, &t) == -1)
+			if (thread_read(rt, ts, interp, &t, &ts) == -1)
 				break;
 			count++;
 			if (fn(&t, arg))
 				return count;
-			if (py_read_ptr(ts + (uintptr_t)o->ts_next, &ts) == -1)
-				break;
 		}
 		if (py_read_ptr(interp + (uintptr_t)o->is_next, &interp) == -1)
 			break;

@@ -5,6 +5,7 @@
  * and they are read through the same checks.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
@@ -193,16 +194,27 @@ py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
 {
 	const struct py_offsets *o = rt->off;
 	uintptr_t type, name;
+	char *kept;
 
 	buf[0] = '\0';
 	if (obj == 0 || o->tp_name <= 0 ||
 	    py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
-	    type == 0 ||
-	    py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
+	    type == 0)
+		return -1;
+	/* A dump names each type once (PY_CACHE_TYPENAME). */
+	if ((kept = py_cache_get(rt, PY_CACHE_TYPENAME, type)) != NULL) {
+		if (strlen(kept) >= size)
+			return -1;
+		memcpy(buf, kept, strlen(kept) + 1);
+		return 0;
+	}
+	if (py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
 	    name == 0 || py_read_cstr(name, buf, size) == -1 ||
 	    buf[0] == '\0') {
 		buf[0] = '\0';
 		return -1;
 	}
+	if (rt->cache != NULL)
+		(void)py_cache_put(rt, PY_CACHE_TYPENAME, type, strdup(buf));
 	return 0;
 }

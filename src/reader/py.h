@@ -345,6 +345,7 @@ enum py_cache_kind {
 	PY_CACHE_ACTIVE,	/* py-names.c: an interpreter's _active */
 	PY_CACHE_TYPE,		/* py-names.c: a type's attribute layout */
 	PY_CACHE_ATTR,		/* py-names.c: attribute indices in keys */
+	PY_CACHE_NAMING,	/* py-names.c: the attribute naming a value */
 };
 
 /* The copy of kind at addr, or NULL (none, or no cache). */
