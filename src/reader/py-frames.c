@@ -469,13 +469,20 @@ static int
 first_frame(const struct py_runtime *rt, uintptr_t ts, uintptr_t *fp)
 {
 	const struct py_offsets *o = rt->off;
+	const struct py_kept_tstate *k = py_cache_get(rt, PY_CACHE_TSTATE, ts);
 	uintptr_t cf;
 
-	if (o->ts_frame >= 0)
-		return py_read_ptr(ts + (uintptr_t)o->ts_frame, fp);
-	if (o->ts_current_frame >= 0)
-		return py_read_ptr(ts + (uintptr_t)o->ts_current_frame, fp);
-	if (py_read_ptr(ts + (uintptr_t)o->ts_cframe, &cf) == -1)
+	if (o->ts_frame >= 0 || o->ts_current_frame >= 0) {
+		if (k != NULL) {
+			*fp = k->first;
+			return 0;
+		}
+		return py_read_ptr(ts + (uintptr_t)(o->ts_frame >= 0 ?
+		    o->ts_frame : o->ts_current_frame), fp);
+	}
+	if (k != NULL)
+		cf = k->first;
+	else if (py_read_ptr(ts + (uintptr_t)o->ts_cframe, &cf) == -1)
 		return -1;
 	if (cf == 0) {
 		*fp = 0;
@@ -615,6 +622,28 @@ py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
 	return 0;
 }
 
+/*
+ * A dump keeps what it read of each thread state as it listed them
+ * (PY_CACHE_TSTATE), for the readers that start from one: its
+ * interpreter, its pthread_t, the pointer to its first frame.
+ */
+static void
+tstate_keep(const struct py_runtime *rt, uintptr_t ts, const unsigned char *b)
+{
+	const struct py_offsets *o = rt->off;
+	struct py_kept_tstate *k;
+	int first;
+
+	if (rt->cache == NULL || (k = malloc(sizeof(*k))) == NULL)
+		return;
+	first = o->ts_frame >= 0 ? o->ts_frame : o->ts_current_frame >= 0 ?
+	    o->ts_current_frame : o->ts_cframe;
+	k->interp = py_ptr_at(b, o->ts_interp);
+	memcpy(&k->thread_id, b + o->ts_thread_id, sizeof(k->thread_id));
+	k->first = py_ptr_at(b, first);
+	(void)py_cache_put(rt, PY_CACHE_TSTATE, ts, k);
+}
+
 /* Fill t from thread state ts of interp; -1 when ts fails the check.
  * The fields are read in one go: a thousand threads, a thousand reads. */
 #define TSTATE_MAX	1024	/* bytes of a thread state read at once */
@@ -637,10 +666,14 @@ thread_read(const struct py_runtime *rt, uintptr_t ts, uintptr_t interp,
 	len = reach(len, o->ts_state, sizeof(int));
 	len = reach(len, o->ts_status, sizeof(status));
 	len = reach(len, o->ts_holds_gil, sizeof(int));
+	len = reach(len, o->ts_frame, sizeof(uintptr_t));
+	len = reach(len, o->ts_current_frame, sizeof(uintptr_t));
+	len = reach(len, o->ts_cframe, sizeof(uintptr_t));
 	if (len > sizeof(b) || py_read(ts, b, len) == -1 ||
 	    py_ptr_at(b, o->ts_interp) != interp)
 		return -1;
 	*next = py_ptr_at(b, o->ts_next);
+	tstate_keep(rt, ts, b);
 	memcpy(&t->thread_id, b + o->ts_thread_id, sizeof(t->thread_id));
 	if (o->ts_native_thread_id >= 0)
 		t->tid = (pid_t)py_long_at(b, o->ts_native_thread_id);

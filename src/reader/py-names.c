@@ -698,7 +698,13 @@ active_kept(const struct py_runtime *rt, uintptr_t ts)
 	uintptr_t interp, active;
 	struct kept_active *a;
 
-	if (rt->cache == NULL || py_read_ptr(ts + (uintptr_t)rt->off->ts_interp,
+	const struct py_kept_tstate *kt = py_cache_get(rt, PY_CACHE_TSTATE, ts);
+
+	if (rt->cache == NULL)
+		return NULL;
+	if (kt != NULL)
+		interp = kt->interp;
+	else if (py_read_ptr(ts + (uintptr_t)rt->off->ts_interp,
 	    &interp) == -1)
 		return NULL;
 	if ((a = py_cache_get(rt, PY_CACHE_ACTIVE, interp)) != NULL)
@@ -789,14 +795,20 @@ int
 py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
     unsigned long thread_id, char *buf, size_t size)
 {
+	const struct py_kept_tstate *kt = py_cache_get(rt, PY_CACHE_TSTATE, ts);
 	unsigned long id;
 	uintptr_t thread;
 
 	if (size > 0)
 		buf[0] = '\0';
-	if (rt->off == NULL || ts == 0 || size == 0 ||
-	    py_read_ulong(ts + (uintptr_t)rt->off->ts_thread_id, &id) == -1 ||
-	    id != thread_id)
+	if (rt->off == NULL || ts == 0 || size == 0)
+		return -1;
+	if (kt != NULL)
+		id = kt->thread_id;
+	else if (py_read_ulong(ts + (uintptr_t)rt->off->ts_thread_id,
+	    &id) == -1)
+		return -1;
+	if (id != thread_id)
 		return -1;
 	if (from_active(rt, ts, thread_id, &thread) == 0 &&
 	    name_of(rt, thread, buf, size) >= 0)

@@ -346,6 +346,14 @@ enum py_cache_kind {
 	PY_CACHE_TYPE,		/* py-names.c: a type's attribute layout */
 	PY_CACHE_ATTR,		/* py-names.c: attribute indices in keys */
 	PY_CACHE_NAMING,	/* py-names.c: the attribute naming a value */
+	PY_CACHE_TSTATE,	/* py-frames.c: a thread state, as listed */
+};
+
+/* A thread state as py_thread_list read it (PY_CACHE_TSTATE). */
+struct py_kept_tstate {
+	uintptr_t	 interp;
+	unsigned long	 thread_id;
+	uintptr_t	 first;		/* its frame, or (3.10-3.12) cframe */
 };
 
 /* The copy of kind at addr, or NULL (none, or no cache). */
