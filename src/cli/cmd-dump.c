@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "opts.h"
 #include "out.h"
+#include "mem.h"
 #include "outside.h"
 
 #define DUMP_TIMEOUT	10	/* seconds to wait for each part of the answer */
@@ -270,6 +271,15 @@ cmd_dump_report(struct gw_snapshot *s, int format)
 	struct out o;
 	int rv;
 
+	/* For bench/outside-dump and the tests: what the read cost. */
+	if (getenv("GW_COUNT_READS") != NULL) {
+		struct mem_count c;
+
+		mem_count(&c);
+		fprintf(stderr, "gilwatch: %lu memory reads in %lu system "
+		    "calls, %lu /proc files\n", c.reads, c.calls,
+		    task_files());
+	}
 	out_init(&o);
 	if (format == GW_FORMAT_JSON)
 		report_json(&o, s);

@@ -30,6 +30,7 @@ static atomic_int mode = MEM_VM;
 static atomic_int target;		/* another process read, or 0 */
 static const struct mem_reader *_Atomic reader;	/* a core, or NULL */
 static atomic_int last_error;		/* its last refusal */
+static atomic_ulong nreads, ncalls;	/* mem_count */
 
 static struct {
 	struct ulock	lock;
@@ -162,6 +163,7 @@ read_vm(pid_t pid, uintptr_t addr, void *buf, size_t len)
 	struct iovec remote = { (void *)addr, len };
 	ssize_t n;
 
+	atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
 	n = syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL,
 	    0UL);
 	if (n == (ssize_t)len)
@@ -228,6 +230,13 @@ mem_error(void)
 	return atomic_load(&last_error);
 }
 
+void
+mem_count(struct mem_count *c)
+{
+	c->reads = atomic_load_explicit(&nreads, memory_order_relaxed);
+	c->calls = atomic_load_explicit(&ncalls, memory_order_relaxed);
+}
+
 int
 mem_read(uintptr_t addr, void *buf, size_t len)
 {
@@ -241,8 +250,11 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 	/* The first page is never mapped; a wrapped range never valid. */
 	if (addr < 4096 || addr + len < addr)
 		return -1;
-	if (r != NULL)
+	atomic_fetch_add_explicit(&nreads, 1, memory_order_relaxed);
+	if (r != NULL) {
+		atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
 		rv = r->read(r->ctx, addr, buf, len);
+	}
 	else if (pid != 0)
 		rv = read_vm(pid, addr, buf, len);
 	else if (atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM)

@@ -63,6 +63,18 @@ int	mem_read(uintptr_t addr, void *buf, size_t len);
 int	mem_error(void);
 
 /*
+ * Reads made since the process started: mem_read calls, and the system
+ * calls (process_vm_readv, or a core's reads) they cost.  For the
+ * bench and the tests: counts do not move with the machine's load, so
+ * a reader that starts to scan per thread shows up here first.
+ */
+struct mem_count {
+	unsigned long	reads;
+	unsigned long	calls;
+};
+void	mem_count(struct mem_count *c);
+
+/*
  * This process only: where process_vm_readv is refused (seccomp, old
  * kernels), check reads against a cached /proc/self/maps instead.  That
  * is weaker: memory unmapped after the cache was loaded still looks

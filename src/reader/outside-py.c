@@ -244,14 +244,18 @@ py_outside_fill(struct outside *o)
 		    "%s.", why);
 		return 0;
 	}
+	/* This dump's copies (may be NULL: then all is read afresh). */
+	rt.cache = py_cache_new();
 	if (py_thread_list(&rt, collect, &c) == -1) {
 		snprintf(o->py_note, sizeof o->py_note, "CPython %d.%d.%d: "
 		    "its thread list could not be read.", rt.major, rt.minor,
 		    rt.micro);
+		py_cache_free(rt.cache);
 		free(c.v);
 		return 0;
 	}
 	fill(&rt, o, &c);
+	py_cache_free(rt.cache);
 	free(c.v);
 	return 0;
 }

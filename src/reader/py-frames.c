@@ -12,20 +12,30 @@
  * f_lineno, from the code object's line table: co_lnotab (3.8, 3.9),
  * co_linetable pairs (3.10), or the location table (3.11+).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "py.h"
 
 #define TABLE_CHUNK	128	/* line table bytes read at a time */
 #define TABLE_MAX	(1L << 26)	/* a longer line table is garbage */
+#define TABLE_KEEP	(64L << 10)	/* tables up to this size are read
+					   whole into a dump's cache */
 
-/* A line table, read a chunk at a time. */
+/* A line table, read a chunk at a time, or whole from a dump's cache. */
 struct table {
 	uintptr_t	data;
 	long		len, pos;	/* bytes in all, next to read */
 	long		base, have;	/* buf holds [base, base + have) */
 	int		bad;		/* a read failed */
+	const unsigned char *all;	/* the whole table (cached), or NULL */
 	unsigned char	buf[TABLE_CHUNK];
+};
+
+/* A bytes object's data as a dump keeps it (PY_CACHE_BYTES). */
+struct kept_bytes {
+	long		len;
+	unsigned char	data[];
 };
 
 static int
@@ -48,12 +58,45 @@ table_open(const struct py_runtime *rt, uintptr_t bytes, struct table *t)
 	return 0;
 }
 
+/*
+ * table_open, through the dump's cache when there is one: a table
+ * short enough is read whole, once per dump, in one read.
+ */
+static int
+table_open_kept(const struct py_runtime *rt, uintptr_t bytes,
+    struct table *t)
+{
+	struct kept_bytes *k;
+
+	if ((k = py_cache_get(rt, PY_CACHE_BYTES, bytes)) != NULL) {
+		memset(t, 0, sizeof(*t));
+		t->len = k->len;
+		t->all = k->data;
+		return 0;
+	}
+	if (table_open(rt, bytes, t) == -1)
+		return -1;
+	if (rt->cache == NULL || t->len > TABLE_KEEP ||
+	    (k = malloc(sizeof(*k) + (size_t)t->len)) == NULL)
+		return 0;
+	k->len = t->len;
+	if (py_read(t->data, k->data, (size_t)t->len) == -1) {
+		free(k);
+		return 0;
+	}
+	if ((k = py_cache_put(rt, PY_CACHE_BYTES, bytes, k)) != NULL)
+		t->all = k->data;
+	return 0;
+}
+
 /* The byte at the read position, or -1 at the end or on a failed read. */
 static int
 peek_byte(struct table *t)
 {
 	if (t->pos >= t->len || t->bad)
 		return -1;
+	if (t->all != NULL)
+		return t->all[t->pos];
 	if (t->pos < t->base || t->pos >= t->base + t->have) {
 		t->base = t->pos;
 		t->have = t->len - t->pos < TABLE_CHUNK ? t->len - t->pos :
@@ -228,9 +271,46 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 	return 0;
 }
 
-/* Read the code object at addr; -1 when unreadable or not code. */
+/* A code object as a dump keeps it (PY_CACHE_CODE): read and named once. */
+struct kept_code {
+	struct code	 c;
+	char		 function[PY_NAME_MAX];
+	char		 qualname[PY_NAME_MAX];
+	char		 file[PY_FILE_MAX];
+	int		 flags;		/* PY_FRAME_BADSTR */
+};
+
+static int	code_read_mem(const struct py_runtime *, uintptr_t,
+		    struct code *);
+static void	code_names(const struct py_runtime *, const struct code *,
+		    char *, char *, char *, int *);
+
+/*
+ * Read the code object at addr; -1 when unreadable or not code.  With
+ * a dump's cache, each code object is read and named once per dump.
+ */
 static int
 code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
+{
+	struct kept_code *k;
+
+	if ((k = py_cache_get(rt, PY_CACHE_CODE, addr)) != NULL) {
+		*c = k->c;
+		return 0;
+	}
+	if (code_read_mem(rt, addr, c) == -1)
+		return -1;
+	if (rt->cache == NULL || (k = malloc(sizeof(*k))) == NULL)
+		return 0;
+	k->c = *c;
+	code_names(rt, c, k->function, k->qualname, k->file, &k->flags);
+	(void)py_cache_put(rt, PY_CACHE_CODE, addr, k);
+	return 0;
+}
+
+/* Read the code object at addr, uncached. */
+static int
+code_read_mem(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 {
 	const struct py_offsets *o = rt->off;
 	unsigned char b[HEAD_MAX];
@@ -281,7 +361,7 @@ code_line(const struct py_runtime *rt, const struct code *c, long addr)
 
 	if (addr < 0)
 		return c->firstlineno;
-	if (table_open(rt, c->lines, &t) == -1)
+	if (table_open_kept(rt, c->lines, &t) == -1)
 		return 0;
 	switch (rt->off->co_lines_format) {
 	case PY_LINES_LNOTAB:
@@ -303,21 +383,40 @@ frame_invalid(struct py_frame *f, uintptr_t frame)
 	f->frame = frame;
 }
 
+/* The names of code c (each PY_NAME_MAX or PY_FILE_MAX bytes). */
+static void
+code_names(const struct py_runtime *rt, const struct code *c,
+    char *function, char *qualname, char *file, int *flags)
+{
+	*flags = 0;
+	qualname[0] = '\0';
+	if (py_read_str(rt, c->name, function, PY_NAME_MAX) == -1)
+		*flags |= PY_FRAME_BADSTR;
+	if (rt->off->co_qualname >= 0 && py_read_str(rt, c->qualname,
+	    qualname, PY_NAME_MAX) == -1)
+		*flags |= PY_FRAME_BADSTR;
+	if (py_read_str(rt, c->filename, file, PY_FILE_MAX) == -1)
+		*flags |= PY_FRAME_BADSTR;
+}
+
 static void
 frame_fill(const struct py_runtime *rt, struct py_frame *f, uintptr_t frame,
     const struct code *c, long addr)
 {
+	const struct kept_code *k;
+
 	memset(f, 0, sizeof(*f));
 	f->frame = frame;
 	f->code = c->addr;
 	f->line = code_line(rt, c, addr);
-	if (py_read_str(rt, c->name, f->function, sizeof(f->function)) == -1)
-		f->flags |= PY_FRAME_BADSTR;
-	if (rt->off->co_qualname >= 0 && py_read_str(rt, c->qualname,
-	    f->qualname, sizeof(f->qualname)) == -1)
-		f->flags |= PY_FRAME_BADSTR;
-	if (py_read_str(rt, c->filename, f->file, sizeof(f->file)) == -1)
-		f->flags |= PY_FRAME_BADSTR;
+	if ((k = py_cache_get(rt, PY_CACHE_CODE, c->addr)) != NULL) {
+		memcpy(f->function, k->function, sizeof(f->function));
+		memcpy(f->qualname, k->qualname, sizeof(f->qualname));
+		memcpy(f->file, k->file, sizeof(f->file));
+		f->flags = k->flags;
+		return;
+	}
+	code_names(rt, c, f->function, f->qualname, f->file, &f->flags);
 }
 
 /*
@@ -370,13 +469,20 @@ static int
 first_frame(const struct py_runtime *rt, uintptr_t ts, uintptr_t *fp)
 {
 	const struct py_offsets *o = rt->off;
+	const struct py_kept_tstate *k = py_cache_get(rt, PY_CACHE_TSTATE, ts);
 	uintptr_t cf;
 
-	if (o->ts_frame >= 0)
-		return py_read_ptr(ts + (uintptr_t)o->ts_frame, fp);
-	if (o->ts_current_frame >= 0)
-		return py_read_ptr(ts + (uintptr_t)o->ts_current_frame, fp);
-	if (py_read_ptr(ts + (uintptr_t)o->ts_cframe, &cf) == -1)
+	if (o->ts_frame >= 0 || o->ts_current_frame >= 0) {
+		if (k != NULL) {
+			*fp = k->first;
+			return 0;
+		}
+		return py_read_ptr(ts + (uintptr_t)(o->ts_frame >= 0 ?
+		    o->ts_frame : o->ts_current_frame), fp);
+	}
+	if (k != NULL)
+		cf = k->first;
+	else if (py_read_ptr(ts + (uintptr_t)o->ts_cframe, &cf) == -1)
 		return -1;
 	if (cf == 0) {
 		*fp = 0;
@@ -516,39 +622,70 @@ py_tstate_outermost(const struct py_runtime *rt, uintptr_t ts,
 	return 0;
 }
 
-/* Fill t from thread state ts of interp; -1 when ts fails the check. */
-static int
-thread_read(const struct py_runtime *rt, uintptr_t ts, uintptr_t interp,
-    struct py_thread *t)
+/*
+ * A dump keeps what it read of each thread state as it listed them
+ * (PY_CACHE_TSTATE), for the readers that start from one: its
+ * interpreter, its pthread_t, the pointer to its first frame.
+ */
+static void
+tstate_keep(const struct py_runtime *rt, uintptr_t ts, const unsigned char *b)
 {
 	const struct py_offsets *o = rt->off;
-	unsigned long tid;
-	uintptr_t back;
+	struct py_kept_tstate *k;
+	int first;
+
+	if (rt->cache == NULL || (k = malloc(sizeof(*k))) == NULL)
+		return;
+	first = o->ts_frame >= 0 ? o->ts_frame : o->ts_current_frame >= 0 ?
+	    o->ts_current_frame : o->ts_cframe;
+	k->interp = py_ptr_at(b, o->ts_interp);
+	memcpy(&k->thread_id, b + o->ts_thread_id, sizeof(k->thread_id));
+	k->first = py_ptr_at(b, first);
+	(void)py_cache_put(rt, PY_CACHE_TSTATE, ts, k);
+}
+
+/* Fill t from thread state ts of interp; -1 when ts fails the check.
+ * The fields are read in one go: a thousand threads, a thousand reads. */
+#define TSTATE_MAX	1024	/* bytes of a thread state read at once */
+
+static int
+thread_read(const struct py_runtime *rt, uintptr_t ts, uintptr_t interp,
+    struct py_thread *t, uintptr_t *next)
+{
+	const struct py_offsets *o = rt->off;
+	unsigned char b[TSTATE_MAX];
 	uint32_t status;
-	int state;
+	size_t len = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->attached = t->holds_gil = -1;
-	if (py_read_ptr(ts + (uintptr_t)o->ts_interp, &back) == -1 ||
-	    back != interp ||
-	    py_read_ulong(ts + (uintptr_t)o->ts_thread_id, &t->thread_id) == -1)
+	len = reach(len, o->ts_next, sizeof(uintptr_t));
+	len = reach(len, o->ts_interp, sizeof(uintptr_t));
+	len = reach(len, o->ts_thread_id, sizeof(unsigned long));
+	len = reach(len, o->ts_native_thread_id, sizeof(unsigned long));
+	len = reach(len, o->ts_state, sizeof(int));
+	len = reach(len, o->ts_status, sizeof(status));
+	len = reach(len, o->ts_holds_gil, sizeof(int));
+	len = reach(len, o->ts_frame, sizeof(uintptr_t));
+	len = reach(len, o->ts_current_frame, sizeof(uintptr_t));
+	len = reach(len, o->ts_cframe, sizeof(uintptr_t));
+	if (len > sizeof(b) || py_read(ts, b, len) == -1 ||
+	    py_ptr_at(b, o->ts_interp) != interp)
 		return -1;
-	if (o->ts_native_thread_id >= 0) {
-		if (py_read_ulong(ts + (uintptr_t)o->ts_native_thread_id,
-		    &tid) == -1)
-			return -1;
-		t->tid = (pid_t)tid;
-	} else
+	*next = py_ptr_at(b, o->ts_next);
+	tstate_keep(rt, ts, b);
+	memcpy(&t->thread_id, b + o->ts_thread_id, sizeof(t->thread_id));
+	if (o->ts_native_thread_id >= 0)
+		t->tid = (pid_t)py_long_at(b, o->ts_native_thread_id);
+	else
 		t->tid = py_pthread_tid(rt, t->thread_id);
-	if (o->ts_state >= 0 &&
-	    py_read_int(ts + (uintptr_t)o->ts_state, &state) == 0)
-		t->attached = state == o->ts_state_attached;
-	if (o->ts_status_holds_gil >= 0 && py_read(ts +
-	    (uintptr_t)o->ts_status, &status, sizeof(status)) == 0)
+	if (o->ts_state >= 0)
+		t->attached = py_int_at(b, o->ts_state) == o->ts_state_attached;
+	if (o->ts_status_holds_gil >= 0) {
+		memcpy(&status, b + o->ts_status, sizeof(status));
 		t->holds_gil = (int)(status >> o->ts_status_holds_gil & 1);
-	else if (o->ts_holds_gil >= 0 &&
-	    py_read_int(ts + (uintptr_t)o->ts_holds_gil, &state) == 0)
-		t->holds_gil = state != 0;
+	} else if (o->ts_holds_gil >= 0)
+		t->holds_gil = py_int_at(b, o->ts_holds_gil) != 0;
 	t->tstate = ts;
 	t->interp = interp;
 	return 0;
@@ -571,13 +708,11 @@ py_thread_list(const struct py_runtime *rt,
 		    &ts) == -1)
 			return count > 0 ? count : -1;
 		for (int nt = 0; ts != 0 && nt < PY_THREADS_MAX; nt++) {
-			if (thread_read(rt, ts, interp, &t) == -1)
+			if (thread_read(rt, ts, interp, &t, &ts) == -1)
 				break;
 			count++;
 			if (fn(&t, arg))
 				return count;
-			if (py_read_ptr(ts + (uintptr_t)o->ts_next, &ts) == -1)
-				break;
 		}
 		if (py_read_ptr(interp + (uintptr_t)o->is_next, &interp) == -1)
 			break;
@@ -757,7 +892,7 @@ handler_depth(const struct py_runtime *rt, const struct code *c, long unit)
 	unsigned start, len, target, dl;
 
 	if (unit < 0 || c->exceptions == 0 ||
-	    table_open(rt, c->exceptions, &t) == -1)
+	    table_open_kept(rt, c->exceptions, &t) == -1)
 		return 0;
 	while (peek_byte(&t) != -1) {
 		if (exc_varint(&t, &start) == -1 || exc_varint(&t, &len) == -1 ||

@@ -5,6 +5,7 @@
  * and they are read through the same checks.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
@@ -71,19 +72,28 @@ utf8_put(uint32_t c, char *out)
 /*
  * Where the characters of str obj are, and their width; -1 if not a
  * readable, ready str.  The header is read in one go: every str is at
- * least a PyASCIIObject.
+ * least a PyASCIIObject.  With it come the first STR_AHEAD bytes after
+ * it where they can be read, into ahead (*nahead of them): a short
+ * compact name is then read in one read.
  */
+#define STR_AHEAD	64
+
 static int
 str_data(const struct py_runtime *rt, uintptr_t obj, uintptr_t *data,
-    int *kind, long *len)
+    int *kind, long *len, unsigned char *ahead, size_t *nahead)
 {
 	const struct py_offsets *o = rt->off;
-	unsigned char head[128];
+	unsigned char head[128 + STR_AHEAD];
+	size_t hl = (size_t)o->u_ascii_size;
 	uintptr_t type;
 	uint32_t state;
 
-	if ((size_t)o->u_ascii_size > sizeof(head) ||
-	    py_read(obj, head, (size_t)o->u_ascii_size) == -1)
+	*nahead = 0;
+	if (hl > 128)
+		return -1;
+	if (py_read(obj, head, hl + STR_AHEAD) == 0)
+		*nahead = STR_AHEAD;
+	else if (py_read(obj, head, hl) == -1)
 		return -1;
 	memcpy(&type, head + o->ob_type, sizeof(type));
 	memcpy(len, head + o->u_length, sizeof(*len));
@@ -98,12 +108,18 @@ str_data(const struct py_runtime *rt, uintptr_t obj, uintptr_t *data,
 	if (*kind != 1 && *kind != 2 && *kind != 4)
 		return -1;
 	if (state >> o->u_compact_bit & 1) {
-		if (state >> o->u_ascii_bit & 1)
-			*data = obj + (uintptr_t)o->u_ascii_size;
-		else
-			*data = obj + (uintptr_t)o->u_compact_size;
+		size_t at = state >> o->u_ascii_bit & 1 ? hl :
+		    (size_t)o->u_compact_size;
+
+		*data = obj + at;
+		if (at >= hl && at - hl < *nahead) {
+			*nahead -= at - hl;
+			memcpy(ahead, head + at, *nahead);
+		} else
+			*nahead = 0;
 		return 0;
 	}
+	*nahead = 0;
 	return py_read_ptr(obj + (uintptr_t)o->u_data, data);
 }
 
@@ -111,21 +127,24 @@ int
 py_read_str(const struct py_runtime *rt, uintptr_t obj, char *buf,
     size_t size)
 {
-	unsigned char raw[STR_CHUNK * 4];
+	unsigned char raw[STR_CHUNK * 4], ahead[STR_AHEAD];
 	char enc[4];
 	uintptr_t data;
-	size_t pos = 0, cut = 0;
+	size_t pos = 0, cut = 0, nahead;
 	long len, done = 0;
 	int kind;
 
 	if (size == 0)
 		return -1;
-	if (rt->off == NULL || str_data(rt, obj, &data, &kind, &len) == -1)
+	if (rt->off == NULL || str_data(rt, obj, &data, &kind, &len, ahead,
+	    &nahead) == -1)
 		goto bad;
 	while (done < len) {
 		long n = len - done < STR_CHUNK ? len - done : STR_CHUNK;
 
-		if (py_read(data + (uintptr_t)(done * kind), raw,
+		if (done == 0 && (size_t)(n * kind) <= nahead)
+			memcpy(raw, ahead, (size_t)(n * kind));
+		else if (py_read(data + (uintptr_t)(done * kind), raw,
 		    (size_t)(n * kind)) == -1)
 			goto bad;
 		for (long i = 0; i < n; i++) {
@@ -193,16 +212,27 @@ py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
 {
 	const struct py_offsets *o = rt->off;
 	uintptr_t type, name;
+	char *kept;
 
 	buf[0] = '\0';
 	if (obj == 0 || o->tp_name <= 0 ||
 	    py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
-	    type == 0 ||
-	    py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
+	    type == 0)
+		return -1;
+	/* A dump names each type once (PY_CACHE_TYPENAME). */
+	if ((kept = py_cache_get(rt, PY_CACHE_TYPENAME, type)) != NULL) {
+		if (strlen(kept) >= size)
+			return -1;
+		memcpy(buf, kept, strlen(kept) + 1);
+		return 0;
+	}
+	if (py_read_ptr(type + (uintptr_t)o->tp_name, &name) == -1 ||
 	    name == 0 || py_read_cstr(name, buf, size) == -1 ||
 	    buf[0] == '\0') {
 		buf[0] = '\0';
 		return -1;
 	}
+	if (rt->cache != NULL)
+		(void)py_cache_put(rt, PY_CACHE_TYPENAME, type, strdup(buf));
 	return 0;
 }

@@ -13,6 +13,8 @@
  * every loop is bounded by the dict's own size, itself bounded.
  */
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "py.h"
@@ -20,7 +22,7 @@
 #define HASH_MODULUS	((1UL << 61) - 1)	/* _PyHASH_MODULUS, 64-bit */
 #define PERTURB_SHIFT	5
 #define DICT_MIN	8		/* smallest index table */
-#define ENTRY_CHUNK	16		/* entries read at a time in a scan */
+#define ENTRY_CHUNK	64		/* entries read at a time in a scan */
 #define KEY_MAX		32		/* longest key looked for */
 #define HEAD_MAX	512		/* object heads read at once */
 #define DKIX_EMPTY	(-1)
@@ -30,6 +32,7 @@ static _Atomic long hash_threading = -1, hash_active = -1, hash_name = -1;
 
 /* A dict's keys, opened for lookups. */
 struct keys {
+	uintptr_t	addr;		/* the PyDictKeysObject */
 	uintptr_t	indices, entries;
 	uintptr_t	values;		/* split: &values[0], else 0 */
 	long		size, nentries;
@@ -71,6 +74,7 @@ keys_open(const struct py_runtime *rt, uintptr_t keys, uintptr_t values,
 	int general = 1;
 
 	memset(k, 0, sizeof(*k));
+	k->addr = keys;
 	if (o->dk_indices <= 0 || (size_t)o->dk_indices > sizeof(b) ||
 	    keys == 0 || py_read(keys, b, (size_t)o->dk_indices) == -1)
 		return -1;
@@ -229,27 +233,16 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
  * visits every slot within size steps, so this bound reaches an empty
  * slot whenever the interpreter would.
  */
+static int	keys_probe_ix(const struct py_runtime *, const struct keys *,
+		    struct want *, uintptr_t *, long *);
+
 static int
 keys_probe(const struct py_runtime *rt, const struct keys *k,
     struct want *w, uintptr_t *value)
 {
-	unsigned long mask = (unsigned long)k->size - 1;
-	unsigned long perturb = (unsigned long)w->hash;
-	unsigned long i = perturb & mask;
-	uintptr_t key;
-	long n, ix, hash;
+	long ix;
 
-	for (n = 0; n < k->size + 64 / PERTURB_SHIFT + 1; n++) {
-		ix = index_read(k, (long)i);
-		if (ix == DKIX_EMPTY)
-			return -1;
-		if (ix >= 0 && entry_read(k, ix, &key, &hash, value) == 0 &&
-		    key_matches(rt, key, hash, w))
-			return *value != 0 ? 0 : -1;
-		perturb >>= PERTURB_SHIFT;
-		i = (i * 5 + perturb + 1) & mask;
-	}
-	return -1;
+	return keys_probe_ix(rt, k, w, value, &ix);
 }
 
 /* What keys_each calls for an entry: non-zero stops the walk. */
@@ -321,14 +314,91 @@ keys_scan(const struct py_runtime *rt, const struct keys *k,
 	return 0;
 }
 
+/*
+ * Where attributes sit in keys that a type's instances share (split
+ * dicts): the index of an entry never changes while the keys are
+ * shared (they only grow), so within a dump the probe is made once per
+ * keys object and attribute, and each instance costs one read, of its
+ * own values.  PY_CACHE_ATTR, by the keys' address.
+ */
+#define ATTRS_KEPT	4
+
+struct kept_attrs {
+	int		 n;
+	struct {
+		char		 name[KEY_MAX + 1];
+		long		 ix;
+	}		 at[ATTRS_KEPT];
+};
+
+static struct kept_attrs *
+attrs_kept(const struct py_runtime *rt, const struct keys *k)
+{
+	struct kept_attrs *ka;
+
+	if (rt->cache == NULL || k->values == 0)
+		return NULL;
+	if ((ka = py_cache_get(rt, PY_CACHE_ATTR, k->addr)) != NULL)
+		return ka;
+	if ((ka = calloc(1, sizeof(*ka))) == NULL)
+		return NULL;
+	return py_cache_put(rt, PY_CACHE_ATTR, k->addr, ka);
+}
+
+/* The probe, noting the index it found. */
+static int
+keys_probe_ix(const struct py_runtime *rt, const struct keys *k,
+    struct want *w, uintptr_t *value, long *found)
+{
+	unsigned long mask = (unsigned long)k->size - 1;
+	unsigned long perturb = (unsigned long)w->hash;
+	unsigned long i = perturb & mask;
+	uintptr_t key;
+	long n, ix, hash;
+
+	for (n = 0; n < k->size + 64 / PERTURB_SHIFT + 1; n++) {
+		ix = index_read(k, (long)i);
+		if (ix == DKIX_EMPTY)
+			return -1;
+		if (ix >= 0 && entry_read(k, ix, &key, &hash, value) == 0 &&
+		    key_matches(rt, key, hash, w)) {
+			*found = ix;
+			return *value != 0 ? 0 : -1;
+		}
+		perturb >>= PERTURB_SHIFT;
+		i = (i * 5 + perturb + 1) & mask;
+	}
+	return -1;
+}
+
 static int
 keys_get_str(const struct py_runtime *rt, const struct keys *k,
     const char *key, long *hash, uintptr_t *value)
 {
 	struct want w = { key, strlen(key), 0, *hash };
+	struct kept_attrs *ka;
+	long ix;
+	int i;
 
 	if (w.len > KEY_MAX)
 		return -1;
+	if ((ka = attrs_kept(rt, k)) != NULL && w.hash != -1) {
+		for (i = 0; i < ka->n; i++)
+			if (strcmp(ka->at[i].name, key) == 0)
+				break;
+		if (i < ka->n)
+			return ka->at[i].ix < k->nentries &&
+			    py_read_ptr(k->values + (uintptr_t)ka->at[i].ix *
+			    sizeof(uintptr_t), value) == 0 && *value != 0 ?
+			    0 : -1;
+		if (keys_probe_ix(rt, k, &w, value, &ix) == -1)
+			return -1;
+		if (ka->n < ATTRS_KEPT) {
+			memcpy(ka->at[ka->n].name, key, w.len + 1);
+			ka->at[ka->n++].ix = ix;
+		}
+		return 0;
+	}
 	if (w.hash != -1)
 		return keys_probe(rt, k, &w, value);
 	if (keys_scan(rt, k, &w, value) == -1)
@@ -362,6 +432,40 @@ py_dict_get_int(const struct py_runtime *rt, uintptr_t dict,
 	return keys_probe(rt, &k, &w, value);
 }
 
+/* What attrs_open needs of a type, kept per dump (PY_CACHE_TYPE). */
+struct kept_type {
+	unsigned long	 flags;
+	long		 dictoffset;
+};
+
+static int
+type_read(const struct py_runtime *rt, uintptr_t type, unsigned long *flags,
+    long *dictoffset)
+{
+	const struct py_offsets *o = rt->off;
+	unsigned char b[HEAD_MAX];
+	struct kept_type *kt;
+	size_t len;
+
+	if ((kt = py_cache_get(rt, PY_CACHE_TYPE, type)) != NULL) {
+		*flags = kt->flags;
+		*dictoffset = kt->dictoffset;
+		return 0;
+	}
+	len = (size_t)max_off(max_off(o->tp_basicsize, o->tp_dictoffset),
+	    o->tp_flags) + sizeof(long);
+	if (type == 0 || len > sizeof(b) || py_read(type, b, len) == -1)
+		return -1;
+	memcpy(flags, b + o->tp_flags, sizeof(*flags));
+	*dictoffset = py_long_at(b, o->tp_dictoffset);
+	if (rt->cache != NULL && (kt = malloc(sizeof(*kt))) != NULL) {
+		kt->flags = *flags;
+		kt->dictoffset = *dictoffset;
+		(void)py_cache_put(rt, PY_CACHE_TYPE, type, kt);
+	}
+	return 0;
+}
+
 /*
  * obj's attributes: its dict, or values whose keys its (heap) type
  * shares among instances, by layout.
@@ -370,20 +474,14 @@ static int
 attrs_open(const struct py_runtime *rt, uintptr_t obj, struct keys *k)
 {
 	const struct py_offsets *o = rt->off;
-	unsigned char b[HEAD_MAX];
 	uintptr_t type, dict = 0, values = 0, cached;
 	unsigned long flags;
 	long dictoffset;
-	size_t len;
 	unsigned char valid;
 
-	len = (size_t)max_off(max_off(o->tp_basicsize, o->tp_dictoffset),
-	    o->tp_flags) + sizeof(long);
-	if (len > sizeof(b) || py_read_ptr(obj + (uintptr_t)o->ob_type,
-	    &type) == -1 || type == 0 || py_read(type, b, len) == -1)
+	if (py_read_ptr(obj + (uintptr_t)o->ob_type, &type) == -1 ||
+	    type_read(rt, type, &flags, &dictoffset) == -1)
 		return -1;
-	memcpy(&flags, b + o->tp_flags, sizeof(flags));
-	dictoffset = py_long_at(b, o->tp_dictoffset);
 	if (!(flags & (unsigned long)o->tpf_heaptype))
 		return -1;	/* classes of Python code are heap types */
 	if (o->ob_dict_layout != PY_DICT_OFFSET && o->tpf_managed_dict > 0 &&
@@ -445,6 +543,12 @@ py_attr_get(const struct py_runtime *rt, uintptr_t obj, const char *name,
 	return keys_get_str(rt, &k, name, hash, value);
 }
 
+/* The attribute of an object naming a value (PY_CACHE_NAMING). */
+struct kept_naming {
+	uintptr_t	 value;
+	char		 name[PY_NAME_MAX];
+};
+
 struct by_value {
 	uintptr_t	 value;
 	char		*buf;
@@ -471,14 +575,29 @@ py_attr_naming(const struct py_runtime *rt, uintptr_t obj, uintptr_t value,
     char *buf, size_t size)
 {
 	struct by_value v = { value, buf, size, -1 };
+	struct kept_naming *kn;
 	struct keys k;
 
 	if (size > 0)
 		buf[0] = '\0';
 	if (rt->off == NULL || rt->type_unicode == 0 || obj == 0 ||
-	    value == 0 || size == 0 || attrs_open(rt, obj, &k) == -1 ||
+	    value == 0 || size == 0)
+		return -1;
+	/* Threads waiting on one Queue name its Condition once a dump. */
+	if ((kn = py_cache_get(rt, PY_CACHE_NAMING, obj)) != NULL &&
+	    kn->value == value && strlen(kn->name) < size) {
+		memcpy(buf, kn->name, strlen(kn->name) + 1);
+		return (int)strlen(buf);
+	}
+	if (attrs_open(rt, obj, &k) == -1 ||
 	    keys_each(rt, &k, value_match, &v) != 1)
 		return -1;
+	if (kn == NULL && rt->cache != NULL &&
+	    (kn = malloc(sizeof(*kn))) != NULL) {
+		kn->value = value;
+		snprintf(kn->name, sizeof(kn->name), "%s", buf);
+		(void)py_cache_put(rt, PY_CACHE_NAMING, obj, kn);
+	}
 	return (int)strlen(buf);
 }
 
@@ -528,13 +647,100 @@ active_dict(const struct py_runtime *rt, uintptr_t ts, uintptr_t *active)
 	return get_cached(rt, globals, "_active", &hash_active, active);
 }
 
+/*
+ * threading._active of one interpreter as a dump keeps it
+ * (PY_CACHE_ACTIVE, by the interpreter's address): its int keys and
+ * values, sorted by key, read in one pass over the entries instead of
+ * the path from sys.modules and a probe per thread.
+ */
+struct kept_active {
+	long		 n;
+	struct ident {
+		unsigned long	 id;
+		uintptr_t	 thread;
+	}		 v[];
+};
+
+struct collect_ids {
+	struct kept_active *a;
+	long		 cap;
+};
+
+static int
+collect_id(const struct py_runtime *rt, uintptr_t key, long hash,
+    uintptr_t value, void *arg)
+{
+	struct collect_ids *c = arg;
+
+	/* An int key's hash is its value (thread ids are below the
+	 * modulus); a key of another type is not a thread's. */
+	if (hash <= 0 || value == 0 || c->a->n == c->cap ||
+	    !is_type(rt, key, rt->type_long))
+		return 0;
+	c->a->v[c->a->n].id = (unsigned long)hash;
+	c->a->v[c->a->n++].thread = value;
+	return 0;
+}
+
+static int
+by_id(const void *x, const void *y)
+{
+	const struct ident *a = x, *b = y;
+
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+static const struct kept_active *
+active_kept(const struct py_runtime *rt, uintptr_t ts)
+{
+	struct collect_ids c;
+	struct keys k;
+	uintptr_t interp, active;
+	struct kept_active *a;
+
+	const struct py_kept_tstate *kt = py_cache_get(rt, PY_CACHE_TSTATE, ts);
+
+	if (rt->cache == NULL)
+		return NULL;
+	if (kt != NULL)
+		interp = kt->interp;
+	else if (py_read_ptr(ts + (uintptr_t)rt->off->ts_interp,
+	    &interp) == -1)
+		return NULL;
+	if ((a = py_cache_get(rt, PY_CACHE_ACTIVE, interp)) != NULL)
+		return a;
+	if (active_dict(rt, ts, &active) == -1 ||
+	    dict_open(rt, active, &k) == -1 || k.ehash < 0 ||
+	    (a = malloc(sizeof(*a) + (size_t)k.nentries *
+	    sizeof(a->v[0]))) == NULL)
+		return NULL;
+	a->n = 0;
+	c.a = a;
+	c.cap = k.nentries;
+	if (keys_each(rt, &k, collect_id, &c) == -1) {
+		free(a);
+		return NULL;
+	}
+	qsort(a->v, (size_t)a->n, sizeof(a->v[0]), by_id);
+	return py_cache_put(rt, PY_CACHE_ACTIVE, interp, a);
+}
+
 /* threading._active[thread_id] of ts's interpreter. */
 static int
 from_active(const struct py_runtime *rt, uintptr_t ts,
     unsigned long thread_id, uintptr_t *thread)
 {
+	const struct kept_active *a;
+	struct ident key = { thread_id, 0 }, *hit;
 	uintptr_t active;
 
+	if ((a = active_kept(rt, ts)) != NULL) {
+		if ((hit = bsearch(&key, a->v, (size_t)a->n, sizeof(a->v[0]),
+		    by_id)) == NULL)
+			return -1;
+		*thread = hit->thread;
+		return 0;
+	}
 	if (active_dict(rt, ts, &active) == -1)
 		return -1;
 	return py_dict_get_int(rt, active, thread_id, thread);
@@ -589,14 +795,20 @@ int
 py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
     unsigned long thread_id, char *buf, size_t size)
 {
+	const struct py_kept_tstate *kt = py_cache_get(rt, PY_CACHE_TSTATE, ts);
 	unsigned long id;
 	uintptr_t thread;
 
 	if (size > 0)
 		buf[0] = '\0';
-	if (rt->off == NULL || ts == 0 || size == 0 ||
-	    py_read_ulong(ts + (uintptr_t)rt->off->ts_thread_id, &id) == -1 ||
-	    id != thread_id)
+	if (rt->off == NULL || ts == 0 || size == 0)
+		return -1;
+	if (kt != NULL)
+		id = kt->thread_id;
+	else if (py_read_ulong(ts + (uintptr_t)rt->off->ts_thread_id,
+	    &id) == -1)
+		return -1;
+	if (id != thread_id)
 		return -1;
 	if (from_active(rt, ts, thread_id, &thread) == 0 &&
 	    name_of(rt, thread, buf, size) >= 0)

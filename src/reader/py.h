@@ -196,6 +196,8 @@ struct py_runtime {
 	uintptr_t	 type_long;
 	uintptr_t	 type_module;
 	uintptr_t	 type_cfunction;	/* for py-locks.c */
+	struct py_cache	*cache;		/* one dump's copies (py_cache_new),
+					   or NULL: read everything afresh */
 	int		 pthread_tid;	/* where glibc's struct pthread, which
 					   a pthread_t points to, keeps the
 					   kernel TID; 0: unknown (inside,
@@ -317,6 +319,50 @@ int	py_read_cstr(uintptr_t addr, char *buf, size_t size);
  * 0, or -1 (buf "") when unreadable. */
 int	py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
 	    size_t size);
+
+/* py-cache.c */
+
+/*
+ * Copies of what one dump reads many times over: code objects and
+ * their names and line tables, type names, threading._active, where an
+ * attribute sits in keys shared by a type's instances.  A dump of a
+ * thousand threads in the same few functions then reads each code
+ * object once instead of once per frame.  Set rt->cache to one for the
+ * length of one dump, from one thread, and free it after: an address
+ * the program frees and reuses must not be named from an old copy.
+ * With rt->cache NULL every reader reads afresh (the shim's readers,
+ * which run in many threads at once).  Allocates.
+ */
+struct py_cache;
+
+struct py_cache	*py_cache_new(void);
+void		 py_cache_free(struct py_cache *);
+
+enum py_cache_kind {
+	PY_CACHE_CODE,		/* py-frames.c: a code object, named */
+	PY_CACHE_BYTES,		/* py-frames.c: a bytes object's data */
+	PY_CACHE_TYPENAME,	/* py-mem.c: a type's tp_name */
+	PY_CACHE_ACTIVE,	/* py-names.c: an interpreter's _active */
+	PY_CACHE_TYPE,		/* py-names.c: a type's attribute layout */
+	PY_CACHE_ATTR,		/* py-names.c: attribute indices in keys */
+	PY_CACHE_NAMING,	/* py-names.c: the attribute naming a value */
+	PY_CACHE_TSTATE,	/* py-frames.c: a thread state, as listed */
+};
+
+/* A thread state as py_thread_list read it (PY_CACHE_TSTATE). */
+struct py_kept_tstate {
+	uintptr_t	 interp;
+	unsigned long	 thread_id;
+	uintptr_t	 first;		/* its frame, or (3.10-3.12) cframe */
+};
+
+/* The copy of kind at addr, or NULL (none, or no cache). */
+void	*py_cache_get(const struct py_runtime *rt, int kind, uintptr_t addr);
+
+/* Keep val (malloc'd; the cache frees it) as the copy of kind at addr:
+ * val, or NULL when it was not kept (val is then freed). */
+void	*py_cache_put(const struct py_runtime *rt, int kind, uintptr_t addr,
+	    void *val);
 
 /* py-detect.c */
 

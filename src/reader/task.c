@@ -7,17 +7,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procstat.h"
 #include "task.h"
 
-/* A small /proc file into buf, NUL-terminated: its length, or -1. */
+static unsigned long nfiles;	/* task_files() */
+
+/*
+ * A small file of a thread's /proc directory ("TID/stat", relative to
+ * the process's task directory dfd) into buf, NUL-terminated: its
+ * length, or -1.
+ */
 static ssize_t
-read_small(const char *path, char *buf, size_t len)
+read_small(int dfd, pid_t tid, const char *file, char *buf, size_t len)
 {
+	char path[48];
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	snprintf(path, sizeof path, "%d/%s", (int)tid, file);
+	nfiles++;
+	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	n = read(fd, buf, len - 1);
 	close(fd);
@@ -58,36 +66,66 @@ parse_syscall(const char *buf, struct task *t)
 	t->pc = strtoull(end, &end, 16);
 }
 
-int
-task_read(pid_t pid, struct task *t)
+/*
+ * Thread t->tid, from the task directory dfd.  Its stat line gives the
+ * state and the name (between the first '(' and the ") " before the
+ * state); the system call file is read only for a thread that is not
+ * running, since a running one has no call to show: one file a thread
+ * where most run, two where they wait.
+ */
+static int
+task_read_at(int dfd, struct task *t)
 {
-	char path[96], buf[512], *name;
-	const char *f;
+	char buf[512], *name, *f;
 	size_t n;
 
 	t->state = 0;
-	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid,
-	    (int)t->tid);
-	if (read_small(path, buf, sizeof buf) == -1)
+	t->syscall = TASK_SYSCALL_RUNNING;
+	if (read_small(dfd, t->tid, "stat", buf, sizeof buf) == -1)
 		return -1;
-	parse_syscall(buf, t);
-	/*
-	 * /proc/TID/stat is the thread's own line, not the process's: its
-	 * state, and its name between the first '(' and the ") " before
-	 * the state (one file for both: a dump of a thousand threads
-	 * opens a file less per thread).
-	 */
-	if ((f = procstat_read(t->tid, buf, sizeof buf)) == NULL)
+	if ((f = strrchr(buf, ')')) == NULL || f[1] != ' ' || f[2] == '\0') {
+		errno = EIO;
 		return -1;
-	t->state = f[0];
-	if ((name = strchr(buf, '(')) != NULL && f - 2 > name) {
-		n = (size_t)(f - 2 - (name + 1));
+	}
+	if ((name = strchr(buf, '(')) != NULL && f > name) {
+		n = (size_t)(f - (name + 1));
 		if (n >= sizeof t->name)
 			n = sizeof t->name - 1;
 		memcpy(t->name, name + 1, n);
 		t->name[n] = '\0';
 	}
+	t->state = f[2];
+	if (t->state == 'R' || t->state == 'Z' || t->state == 'X')
+		return 0;
+	if (read_small(dfd, t->tid, "syscall", buf, sizeof buf) == -1) {
+		t->state = 0;
+		return -1;
+	}
+	parse_syscall(buf, t);
 	return 0;
+}
+
+static int
+task_dir(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+task_read(pid_t pid, struct task *t)
+{
+	int dfd, rv, err;
+
+	if ((dfd = task_dir(pid)) == -1)
+		return -1;
+	rv = task_read_at(dfd, t);
+	err = errno;
+	close(dfd);
+	errno = err;
+	return rv;
 }
 
 static int
@@ -101,16 +139,20 @@ by_tid(const void *a, const void *b)
 int
 task_list(pid_t pid, struct task **out)
 {
-	char path[64];
 	struct dirent *de;
 	struct task *v = NULL, *nv;
 	size_t n = 0, cap = 0, i, k;
 	DIR *d;
-	int err;
+	int dfd, err;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	if ((d = opendir(path)) == NULL)
+	if ((dfd = task_dir(pid)) == -1)
 		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		err = errno;
+		close(dfd);
+		errno = err;
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
@@ -128,13 +170,13 @@ task_list(pid_t pid, struct task **out)
 		memset(&v[n], 0, sizeof v[n]);
 		v[n++].tid = (pid_t)atoi(de->d_name);
 	}
-	closedir(d);
 	/* A thread that ended between the listing and the read is left out. */
 	for (i = k = 0; i < n; i++) {
-		if (task_read(pid, &v[i]) == -1) {
+		if (task_read_at(dfd, &v[i]) == -1) {
 			if (errno == EACCES || errno == EPERM) {
 				err = errno;
 				free(v);
+				closedir(d);
 				errno = err;
 				return -1;
 			}
@@ -142,9 +184,16 @@ task_list(pid_t pid, struct task **out)
 		}
 		v[k++] = v[i];
 	}
+	closedir(d);
 	qsort(v, k, sizeof *v, by_tid);
 	*out = v;
 	return (int)k;
+}
+
+unsigned long
+task_files(void)
+{
+	return nfiles;
 }
 
 const char *

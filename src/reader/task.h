@@ -31,6 +31,10 @@ int	task_list(pid_t pid, struct task **out);
 /* Read (again) what thread t->tid of pid shows: 0, or -1 when gone. */
 int	task_read(pid_t pid, struct task *t);
 
+/* /proc files opened by task_list and task_read so far (for the bench
+ * and the tests, as mem_count). */
+unsigned long	task_files(void);
+
 /* "futex", "read"...: the name of a system call number, or NULL. */
 const char	*task_syscall_name(long nr);
 

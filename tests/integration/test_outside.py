@@ -7,6 +7,7 @@ The programs (tests/integration/prog/outside.c) run bare; each says ready
 once its waiting threads sleep in futex(2) and stays until released."""
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -425,3 +426,60 @@ gw.add_interpreter_tests(TestOutsidePython)
 
 if __name__ == "__main__":
     unittest.main()
+
+
+PARKED = gw.pyprog("parked")
+READS_PER_THREAD = 24   # 20-21 on 3.8-3.13: see TestOutsideReadCounts
+
+
+def futex_waiters(pid):
+    """How many threads of pid sleep in futex(2), from /proc."""
+    n = 0
+    for tid in gw.tasks(pid):
+        try:
+            with open("/proc/%d/task/%d/syscall" % (pid, tid)) as f:
+                n += f.read().split(" ", 1)[0] == "202"
+        except OSError:
+            pass
+    return n
+
+
+class TestOutsideReadCounts(unittest.TestCase):
+    """What a dump of many Python threads reads grows by a small
+    constant per thread: the memory reads of a dump of 100 threads
+    parked in Queue.get and Event.wait (tests/integration/pyprog/
+    parked.py) less those of 10 threads stay within 90 *
+    READS_PER_THREAD.  Counts, not times (bench/outside-dump has the
+    times): they do not move with the machine's load.  A reader that
+    looks a thread up by a scan of a dict, or reads each code object
+    again for each frame, fails this.  gilwatch says its counts on
+    stderr when GW_COUNT_READS is set."""
+
+    def reads(self, exe, n):
+        with gw.tempdir() as tmp:
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            with gw.Proc([exe, PARKED, str(n)], tmp, env=env) as p:
+                p.wait_ready()
+                gw.poll_until(lambda: futex_waiters(p.p.pid) >= n,
+                    what="%d threads parked in futex waits" % n)
+                r = gw.run([gw.GILWATCH, "dump", "--no-stacks",
+                    str(p.p.pid)], env=dict(env, GW_COUNT_READS="1"))
+                self.assertEqual(r.returncode, 0, r)
+                self.assertEqual(r.stdout.count('"parked-'), n, r)
+                m = re.search(r"(\d+) memory reads in", r.stderr)
+                self.assertIsNotNone(m, r)
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+                return int(m.group(1))
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH)
+        few, many = self.reads(exe, 10), self.reads(exe, 100)
+        print("%s: %d memory reads for 10 threads, %d for 100: %.1f a "
+            "thread" % (exe, few, many, (many - few) / 90))
+        self.assertLessEqual(many - few, 90 * READS_PER_THREAD,
+            "%s: %d reads for 10 threads, %d for 100" % (exe, few, many))
+
+
+gw.add_interpreter_tests(TestOutsideReadCounts)
