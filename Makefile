@@ -152,7 +152,9 @@ install: all
 	install -m 644 man/gilwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/libgilwatch.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 
-bench: all
+bench:
+	@scripts/deps --bench
+	@$(MAKE) --no-print-directory all
 	bench/run $(B)
 
 clean:
