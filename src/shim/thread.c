@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gil.h"
 #include "thread.h"
 #include "ulock.h"
 
@@ -16,7 +15,6 @@
 
 struct tls {
 	struct thread	*self;
-	int		in_shim;
 	int		internal;
 };
 
@@ -27,6 +25,7 @@ static atomic_uint nused;
 static struct ulock grow_lock = ULOCK_INIT;
 static pthread_key_t exit_key;
 static atomic_int enabled;
+static void (*ending)(struct thread *);
 
 void	(*thread_last_exit)(void);
 void	(*thread_create_hook)(void);
@@ -57,8 +56,9 @@ exit_destructor(void *arg)
 }
 
 void
-thread_registry_init(void)
+thread_registry_init(void (*on_exit)(struct thread *))
 {
+	ending = on_exit;
 	pthread_key_create(&exit_key, exit_destructor);
 	atomic_store(&enabled, 1);
 }
@@ -147,9 +147,9 @@ register_self(void)
 	reset_record(t);
 	atomic_fetch_add(&nused, 1);
 	tls.self = t;
-	tls.in_shim++;
+	thread_enter_shim();
 	pthread_setspecific(exit_key, t);
-	tls.in_shim--;
+	thread_leave_shim();
 	return t;
 }
 
@@ -163,8 +163,8 @@ struct thread *
 thread_self(void)
 {
 	if (__builtin_expect(tls.self != NULL, 1))
-		return tls.in_shim ? NULL : tls.self;
-	if (tls.in_shim || tls.internal || !atomic_load(&enabled))
+		return guard_depth ? NULL : tls.self;
+	if (guard_depth || tls.internal || !atomic_load(&enabled))
 		return NULL;
 	return register_self();
 }
@@ -176,28 +176,10 @@ thread_peek(void)
 }
 
 void
-thread_enter_shim(void)
-{
-	tls.in_shim++;
-}
-
-void
-thread_leave_shim(void)
-{
-	tls.in_shim--;
-}
-
-int
-thread_in_shim(void)
-{
-	return tls.in_shim != 0;
-}
-
-void
 thread_set_internal(void)
 {
 	tls.internal = 1;
-	tls.in_shim = 1;
+	guard_depth = 1;
 }
 
 struct thread *
@@ -375,7 +357,8 @@ thread_exit(struct thread *t)
 {
 	if (t == NULL || tls.self != t)
 		return;
-	gil_thread_exit(t);
+	if (ending != NULL)
+		ending(t);
 	thread_set_state(t, GW_STATE_EXITED);
 	tls.self = NULL;
 	tls.internal = 1;	/* later destructors must not re-register */
