@@ -13,12 +13,8 @@
 
 #define THREAD_CHUNK	64	/* records allocated together */
 
-struct tls {
-	struct thread	*self;
-	int		internal;
-};
-
-static __thread struct tls tls;
+__thread struct thread *thread_mine;
+static __thread int tls_internal;	/* a gilwatch thread: never registers */
 
 static struct thread *_Atomic head;
 static atomic_uint nused;
@@ -146,7 +142,7 @@ register_self(void)
 	}
 	reset_record(t);
 	atomic_fetch_add(&nused, 1);
-	tls.self = t;
+	thread_mine = t;
 	thread_enter_shim();
 	pthread_setspecific(exit_key, t);
 	thread_leave_shim();
@@ -160,11 +156,9 @@ thread_registry_ready(void)
 }
 
 struct thread *
-thread_self(void)
+thread_self_register(void)
 {
-	if (__builtin_expect(tls.self != NULL, 1))
-		return guard_depth ? NULL : tls.self;
-	if (guard_depth || tls.internal || !atomic_load(&enabled))
+	if (guard_depth || tls_internal || !atomic_load(&enabled))
 		return NULL;
 	return register_self();
 }
@@ -172,13 +166,13 @@ thread_self(void)
 struct thread *
 thread_peek(void)
 {
-	return tls.self;
+	return thread_mine;
 }
 
 void
 thread_set_internal(void)
 {
-	tls.internal = 1;
+	tls_internal = 1;
 	guard_depth = 1;
 }
 
@@ -355,13 +349,13 @@ thread_name_changed(struct thread *t, const char *name)
 void
 thread_exit(struct thread *t)
 {
-	if (t == NULL || tls.self != t)
+	if (t == NULL || thread_mine != t)
 		return;
 	if (ending != NULL)
 		ending(t);
 	thread_set_state(t, GW_STATE_EXITED);
-	tls.self = NULL;
-	tls.internal = 1;	/* later destructors must not re-register */
+	thread_mine = NULL;
+	tls_internal = 1;	/* later destructors must not re-register */
 	atomic_store(&t->in_use, 0);
 	if (atomic_fetch_sub(&nused, 1) == 1 && thread_last_exit != NULL)
 		thread_last_exit();
@@ -375,7 +369,7 @@ thread_after_fork_child(void)
 
 	ulock_init(&grow_lock);
 	for (t = atomic_load(&head); t != NULL; t = t->next) {
-		if (t == tls.self) {
+		if (t == thread_mine) {
 			atomic_store(&t->tid, (int)syscall(SYS_gettid));
 			t->self = pthread_self();
 			n++;

@@ -145,7 +145,17 @@ int	thread_registry_ready(void);
  * thread), when the shim is not initialised, or when no record can be
  * had: the hook must then pass straight through.
  */
-struct thread	*thread_self(void);
+extern __thread struct thread *thread_mine;	/* thread.c; NULL: none yet */
+struct thread	*thread_self_register(void);	/* thread_self's slow path */
+
+/* Inline: every hook starts with it. */
+static inline struct thread *
+thread_self(void)
+{
+	if (__builtin_expect(thread_mine != NULL, 1))
+		return thread_in_shim() ? NULL : thread_mine;
+	return thread_self_register();
+}
 
 /* Same, but never registers: NULL for unknown threads. */
 struct thread	*thread_peek(void);
