@@ -24,7 +24,7 @@ event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	errno = saved;
 }
 
-void
+__attribute__((noinline)) void
 event_releasing(struct thread *t, uintptr_t addr)
 {
 	struct held was;

@@ -6,8 +6,6 @@
 
 #include "config.h"
 #include "gil-blame.h"
-#include "gil-profile.h"
-#include "gil.h"
 #include "msg.h"
 #include "out.h"
 #include "py.h"
@@ -166,15 +164,6 @@ site_of_pc(const struct py_site *pp)
 	return s;
 }
 
-/* The holder's line: its innermost frame's. */
-static int
-holder_site(struct thread *t)
-{
-	struct py_site ps;
-
-	return gil_own_site(t, &ps) == -1 ? SITE_NOPY : site_of_pc(&ps);
-}
-
 int
 blame_site_of(const struct py_site *ps)
 {
@@ -216,27 +205,26 @@ pair_add(pid_t waiter, enum pair_kind kind, unsigned id, uint64_t ns)
 	    BLAME_PAIRS);
 }
 
-void
-blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
-    uint64_t contended, int forced)
+uint64_t
+blame_hold_end(struct thread *t, const struct py_site *at, uint64_t since,
+    uint64_t now, uint64_t contended, int forced)
 {
 	struct site *s;
 	struct hold *h;
-	uint64_t n;
+	uint64_t n, blocking = 0;
 	int site;
 
 	if (sites == NULL || contended == 0 || now <= since)
-		return;
-	site = holder_site(t);
+		return 0;
+	site = at == NULL ? SITE_NOPY : site_of_pc(at);
 	s = &sites[site];
 	/* A waiter may stamp its start after our now: no overlap then. */
 	if (contended < since)
 		contended = since;
 	if (contended < now) {
-		atomic_fetch_add_explicit(&s->blocking, now - contended,
+		blocking = now - contended;
+		atomic_fetch_add_explicit(&s->blocking, blocking,
 		    memory_order_relaxed);
-		if (profile_on)
-			profile_hold(t, now - contended);
 	}
 	atomic_fetch_add_explicit(&s->holds, 1, memory_order_relaxed);
 	if (forced)
@@ -249,6 +237,7 @@ blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
 	h->start = since;
 	h->end = now;
 	atomic_store_explicit(&nholds, n + 1, memory_order_release);
+	return blocking;
 }
 
 void
@@ -352,26 +341,6 @@ by_ns(const void *a, const void *b)
 	const struct row *x = a, *y = b;
 
 	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
-}
-
-/* Threading's name of a TID, live or departed, or "". */
-static void
-tid_name(pid_t tid, char *buf, size_t len)
-{
-	const struct gil_departed *d;
-	struct thread *t;
-	unsigned k;
-
-	buf[0] = '\0';
-	if ((t = thread_by_tid(tid)) != NULL) {
-		thread_name(t, buf, len);
-		return;
-	}
-	for (k = 0; (d = gil_departed(k)) != NULL; k++)
-		if (d->tid == tid) {
-			snprintf(buf, len, "%s", d->name);
-			return;
-		}
 }
 
 static void
@@ -565,7 +534,8 @@ collect_waiter(const struct blame_view *v, pid_t waiter, struct row *rows,
 
 void
 blame_report_thread(struct out *o, enum gw_format fmt,
-    const struct blame_view *bv, pid_t waiter, uint64_t wait_ns)
+    const struct blame_view *bv, pid_t waiter, uint64_t wait_ns,
+    void (*tid_name)(pid_t, char *, size_t))
 {
 	static const char *kinds[] = { "holders", "lines" };
 	uint64_t handoff = 0, unknown = 0;

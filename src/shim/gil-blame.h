@@ -41,13 +41,15 @@ struct py_runtime;
 void	blame_init(const struct py_runtime *);
 
 /*
- * t, holding the GIL since `since`, lets it go at now.  Another thread
+ * t, holding the GIL since `since`, lets it go at now; at is its
+ * innermost Python line (gil_own_site; NULL: none).  Another thread
  * has waited since contended (0: nobody waited during the hold);
- * forced: a waiter asked t to drop.  Call before t's GIL state changes
- * (its frames are read as the holder's).
+ * forced: a waiter asked t to drop.  Returns the ns t kept the others
+ * waiting (0: none), for the profile.
  */
-void	blame_hold_end(struct thread *t, uint64_t since, uint64_t now,
-	    uint64_t contended, int forced);
+struct py_site;
+uint64_t	blame_hold_end(struct thread *t, const struct py_site *at,
+	    uint64_t since, uint64_t now, uint64_t contended, int forced);
 
 /*
  * t took the GIL at now after waiting since w0.  *holder and *site get
@@ -62,7 +64,6 @@ void	blame_wait_end(struct thread *t, uint64_t w0, uint64_t now,
  * (gil_own_sites), named now if new; NULL: "no Python frame".  -1 when
  * blame is off.
  */
-struct py_site;
 int	blame_site_of(const struct py_site *);
 
 /* "func (file:line)" of a site index, into buf. */
@@ -79,9 +80,13 @@ struct blame_view;
 struct blame_view	*blame_view_take(void);
 void	blame_view_free(struct blame_view *);
 
-/* waiter's wait_ns split by holders and lines, from the view. */
+/*
+ * waiter's wait_ns split by holders and lines, from the view; tid_name
+ * names a thread, live or gone, by its TID ("" when unknown).
+ */
 void	blame_report_thread(struct out *, enum gw_format,
-	    const struct blame_view *, pid_t waiter, uint64_t wait_ns);
+	    const struct blame_view *, pid_t waiter, uint64_t wait_ns,
+	    void (*tid_name)(pid_t, char *, size_t));
 
 /* Zero the figures (gilwatch top's reset, a fork child). */
 void	blame_reset(void);

@@ -8,7 +8,6 @@
 #include "config.h"
 #include "gil-blame.h"
 #include "gil-profile.h"
-#include "gil.h"
 #include "msg.h"
 #include "out.h"
 #include "py.h"
@@ -55,16 +54,15 @@ hash_sites(const int *site, int n)
 }
 
 void
-profile_hold(struct thread *t, uint64_t ns)
+profile_hold(const struct py_site *ps, int n, uint64_t ns)
 {
-	struct py_site ps[PROFILE_DEPTH + 1];
-	int site[PROFILE_DEPTH], n, i, cut;
+	int site[PROFILE_DEPTH], i, cut;
 	unsigned h, k;
 	struct pstack *s;
 
 	if (!profile_on || ns == 0)
 		return;
-	if ((n = gil_own_sites(t, ps, PROFILE_DEPTH + 1)) <= 0) {
+	if (n <= 0) {
 		n = 1;
 		site[0] = blame_site_of(NULL);
 		cut = 0;

@@ -20,7 +20,7 @@
 #define PROFILE_STACKS	4096
 #define PROFILE_DEPTH	64
 
-struct thread;
+struct py_site;
 
 /* Is a profile being kept? */
 extern int	profile_on;
@@ -28,8 +28,12 @@ extern int	profile_on;
 /* Keep one, to be written to path (%p: the pid) at exit; "" for none. */
 void	profile_init(const char *path);
 
-/* t, holding the GIL, made others wait ns: charge its stack. */
-void	profile_hold(struct thread *t, uint64_t ns);
+/*
+ * The holder of the GIL made others wait ns: charge its stack, ps[0..n)
+ * innermost first as gil_own_sites gives it with max PROFILE_DEPTH + 1
+ * (n <= 0: no Python frame).
+ */
+void	profile_hold(const struct py_site *ps, int n, uint64_t ns);
 
 /* Write the file (at exit).  Says in one line when it cannot. */
 void	profile_write(void);

@@ -18,8 +18,6 @@
 #include "py.h"
 #include "rtbudget.h"
 #include "thread.h"
-#include "event.h"
-#include "track.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
 
@@ -362,31 +360,30 @@ gil_address(void)
 	return atomic_load(&g_gil);
 }
 
-void
-gil_mutex_locking(struct thread *t, uintptr_t site)
+int
+gil_mutex_locking(struct thread *t)
 {
 	uint64_t now;
 
 	if (atomic_load(&t->gil_state) != GIL_NONE)
-		return;		/* the holder, in drop_gil */
+		return 0;	/* the holder, in drop_gil */
 	now = now_ns();
 	atomic_store(&t->gil_since, now);
 	atomic_store(&t->gil_state, GIL_WAITING);
 	if (atomic_fetch_add(&nwaiting, 1) == 0)
 		atomic_store(&contended_since, now);
-	event_wait_begin(t, GW_STATE_BLOCKED, atomic_load(&g_gil),
-	    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
+	return 1;
 }
 
-void
-gil_acquired(struct thread *t, uintptr_t site)
+int
+gil_acquired(struct thread *t)
 {
 	uint64_t now = now_ns(), since;
 	pid_t by;
-	int at;
+	int at, how = GIL_TOOK;
 
 	if (atomic_load(&t->gil_state) == GIL_HOLDING)
-		return;
+		return 0;
 	if (atomic_load(&t->gil_state) == GIL_WAITING) {
 		since = atomic_load(&t->gil_since);
 		atomic_fetch_add(&t->gil_wait, now - since);
@@ -400,9 +397,7 @@ gil_acquired(struct thread *t, uintptr_t site)
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
-		track_wait_end(t);
-		/* Free at once is not contended: only a sleep on cond is. */
-		t->waited = t->gil_slept;
+		how |= GIL_WAITED | (t->gil_slept ? GIL_SLEPT : 0);
 		t->gil_slept = 0;
 	}
 	atomic_store(&t->gil_since, now);
@@ -415,20 +410,46 @@ gil_acquired(struct thread *t, uintptr_t site)
 	    &g_gil) + (uintptr_t)rt.off->gil_last_holder),
 	    memory_order_relaxed);
 	atomic_fetch_add(&switches, 1);
-	event_acquired(t, atomic_load(&g_gil), GW_LOCK_GIL, GW_MODE_EXCLUSIVE,
-	    0, site);
+	return how;
+}
+
+void
+gil_took_name(struct thread *t)
+{
+	uint64_t now = atomic_load(&t->gil_since);
+
 	if (now >= t->pyname_next)
 		name_refresh(t, now);
 }
 
-void
+/*
+ * t, the holder, lets the GIL go while others wait: blame its line, and
+ * charge its stack in the profile for the time it kept them waiting.
+ * Before t's GIL state changes: its frames are read as the holder's.
+ */
+static void
+hold_blamed(struct thread *t, uint64_t since, uint64_t now, int asked)
+{
+	struct py_site ps[PROFILE_DEPTH + 1];
+	uint64_t ns;
+	int n;
+
+	ns = blame_hold_end(t, gil_own_site(t, ps) == 0 ? ps : NULL, since,
+	    now, atomic_load(&contended_since), asked);
+	if (ns != 0 && profile_on) {
+		n = gil_own_sites(t, ps, PROFILE_DEPTH + 1);
+		profile_hold(ps, n, ns);
+	}
+}
+
+int
 gil_released(struct thread *t)
 {
 	uint64_t now, since;
 	int asked;
 
 	if (atomic_load(&t->gil_state) != GIL_HOLDING)
-		return;
+		return 0;
 	now = now_ns();
 	/* Still the holder: drop_gil holds gil->mutex, nobody can take it. */
 	if (now >= t->pyname_next)
@@ -436,9 +457,7 @@ gil_released(struct thread *t)
 	since = atomic_load(&t->gil_since);
 	asked = atomic_exchange(&drop_asked, 0);
 	if (atomic_load(&nwaiting) > 0)
-		blame_hold_end(t, since, now, atomic_load(&contended_since),
-		    asked);
-	event_releasing(t, atomic_load(&g_gil));
+		hold_blamed(t, since, now, asked);
 	atomic_fetch_add(&t->gil_hold, now - since);
 	hist_add(hist_hold, now - since);
 	raise_max(&hold_max, now - since);
@@ -447,6 +466,7 @@ gil_released(struct thread *t)
 	atomic_store(&t->gil_state, GIL_NONE);
 	if (atomic_load(&holder) == t)
 		atomic_store(&holder, NULL);
+	return 1;
 }
 
 void
@@ -502,11 +522,13 @@ gil_departed(unsigned idx)
 }
 
 /* A thread that ends while waiting or holding (finalisation). */
-void
+int
 gil_thread_exit(struct thread *t)
 {
+	int released = 0;
+
 	if (atomic_load(&t->gil_state) == GIL_HOLDING)
-		gil_released(t);
+		released = gil_released(t);
 	else if (atomic_load(&t->gil_state) == GIL_WAITING &&
 	    atomic_fetch_sub(&nwaiting, 1) == 1)
 		window_add(&contended_w, atomic_load(&contended_since),
@@ -514,6 +536,7 @@ gil_thread_exit(struct thread *t)
 	atomic_store(&t->gil_state, GIL_NONE);
 	if (atomic_load(&t->gil_acquired) > 0)
 		depart(t);
+	return released;
 }
 
 void

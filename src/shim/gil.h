@@ -23,12 +23,7 @@
 #include <sys/types.h>
 
 #include "hist.h"
-
-enum gil_thread_state {
-	GIL_NONE,	/* not holding, not waiting (running C, I/O, idle) */
-	GIL_WAITING,	/* in take_gil, waiting since gil_since */
-	GIL_HOLDING,	/* holds the GIL since gil_since */
-};
+#include "thread.h"
 
 #define GIL_WINDOW_SLOTS	100	/* 100 slots of 100 ms: 10 s */
 
@@ -93,14 +88,28 @@ int	gil_own_sites(struct thread *t, struct py_site *out, int max);
 struct thread	*gil_holder_thread(void);
 
 /*
- * Marker hooks, called by the mutex and condvar hooks with the program's
- * call site.  Each publishes the GIL as a lock in the thread's record:
- * waited for (so deadlocks through the GIL are found) and held (so it
- * takes part in lock-order validation).
+ * Marker hooks, called by the mutex and condvar hooks.  Each counts what
+ * the marker means and returns it; the hook then has tracking publish
+ * the GIL as a lock in the thread's record (event.h): waited for (so
+ * deadlocks through the GIL are found) and held (so it takes part in
+ * lock-order validation).
+ *
+ * gil_mutex_locking (lock(mutex)): 1 when t starts to wait for the GIL.
+ * gil_released (signal(cond)): 1 when t let it go.
+ * gil_acquired (signal(switch_cond)): 0 when t held it already, else
+ * GIL_TOOK with GIL_WAITED when a wait ended, GIL_SLEPT when that wait
+ * slept on gil->cond (only such a wait is contended).  The hook ends
+ * the wait, publishes the hold, then calls gil_took_name, which re-reads
+ * threading's name when due (t holds the GIL: its thread state is still).
  */
-void	gil_mutex_locking(struct thread *, uintptr_t site);	/* lock(mutex) */
-void	gil_acquired(struct thread *, uintptr_t site);	/* signal(switch_cond) */
-void	gil_released(struct thread *);		/* signal(cond) */
+#define GIL_TOOK	0x1
+#define GIL_WAITED	0x2
+#define GIL_SLEPT	0x4
+
+int	gil_mutex_locking(struct thread *);
+int	gil_acquired(struct thread *);
+void	gil_took_name(struct thread *);
+int	gil_released(struct thread *);
 void	gil_sleeping(struct thread *);		/* wait(cond): contended */
 void	gil_wait_timed_out(struct thread *);	/* timedwait(cond) timeout */
 
@@ -135,8 +144,8 @@ struct py_wait;
 int	gil_thread_wait(struct thread *t, const struct waitinfo *w,
 	    const struct py_frame *f, int n, struct py_wait *pw);
 
-/* t is ending: close its GIL interval. */
-void	gil_thread_exit(struct thread *);
+/* t is ending: close its GIL interval; 1 when it still held the GIL. */
+int	gil_thread_exit(struct thread *);
 
 /* The process-wide picture; cheap, callable from any thread. */
 void	gil_summary(struct gil_summary *);

@@ -90,6 +90,24 @@ pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 	return cond_wait_hooked(c, m, COND_CLOCK, clk, abstime, HOOK_CALLER);
 }
 
+/* t signalled switch_cond: it holds the GIL (gil.h). */
+static void
+gil_taken(struct thread *t, uintptr_t site)
+{
+	int how;
+
+	if ((how = gil_acquired(t)) == 0)
+		return;
+	if (how & GIL_WAITED) {
+		track_wait_end(t);
+		/* Free at once is not contended: only a sleep on cond is. */
+		t->waited = (how & GIL_SLEPT) != 0;
+	}
+	event_acquired(t, gil_address(), GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0,
+	    site);
+	gil_took_name(t);
+}
+
 /* Count a signal or broadcast, noting one that nobody was waiting for. */
 static void
 signalled(pthread_cond_t *c, uintptr_t site)
@@ -101,12 +119,13 @@ signalled(pthread_cond_t *c, uintptr_t site)
 	if ((t = thread_self()) == NULL)
 		return;
 	if (gil_is_switch_cond((uintptr_t)c)) {
-		gil_acquired(t, site);
+		gil_taken(t, site);
 		errno = saved;
 		return;
 	}
 	if (gil_is_cond((uintptr_t)c)) {
-		gil_released(t);
+		if (gil_released(t))
+			event_releasing(t, gil_address());
 		errno = saved;
 		return;
 	}

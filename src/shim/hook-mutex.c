@@ -37,8 +37,9 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 		goto passthrough;
 	dump_resume_if_paused();
 	if (gil_is_internal_mutex((uintptr_t)m)) {
-		if (gil_is_mutex((uintptr_t)m))
-			gil_mutex_locking(t, site);
+		if (gil_is_mutex((uintptr_t)m) && gil_mutex_locking(t))
+			event_wait_begin(t, GW_STATE_BLOCKED, gil_address(),
+			    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
 		errno = saved;
 		goto passthrough;
 	}

@@ -67,6 +67,26 @@ struct gil_row {
 	int		 live;		/* a thread still running */
 };
 
+/* Threading's name of a TID, live or departed, or "". */
+static void
+tid_name(pid_t tid, char *buf, size_t len)
+{
+	const struct gil_departed *d;
+	struct thread *t;
+	unsigned k;
+
+	buf[0] = '\0';
+	if ((t = thread_by_tid(tid)) != NULL) {
+		thread_name(t, buf, len);
+		return;
+	}
+	for (k = 0; (d = gil_departed(k)) != NULL; k++)
+		if (d->tid == tid) {
+			snprintf(buf, len, "%s", d->name);
+			return;
+		}
+}
+
 /* Real-time threads are marked with their policy and priority. */
 static void
 row_realtime(struct out *o, enum gw_format fmt, const struct gil_row *r)
@@ -96,7 +116,7 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 		    (double)r->wait / up, (unsigned long long)r->acquired);
 		json_quantiles(o, r->hist, r->wait_max);
 		row_realtime(o, fmt, r);
-		blame_report_thread(o, fmt, bv, r->tid, r->wait);
+		blame_report_thread(o, fmt, bv, r->tid, r->wait, tid_name);
 		out_puts(o, "}");
 		return;
 	}
@@ -191,7 +211,7 @@ per_thread_blame(struct out *o, const struct gil_row *rows, size_t n,
 	for (i = 0; i < n; i++)
 		if (rows[i].tid != 0)
 			blame_report_thread(o, GW_FORMAT_TEXT, bv, rows[i].tid,
-			    rows[i].wait);
+			    rows[i].wait, tid_name);
 }
 
 void

@@ -7,7 +7,6 @@
 
 #include "clock.h"
 #include "gil-blame.h"
-#include "gil.h"
 #include "lock.h"
 #include "out.h"
 #include "py.h"
@@ -142,14 +141,13 @@ rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 }
 
 void
-rt_lock_wait(struct thread *t, uint64_t ticks)
+rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 {
 	struct lockrec *rec = t->wait.rec;
 	struct thread *owner = NULL;
 	struct py_frame f;
 	struct py_site ps;
 	struct miss *m;
-	const struct py_runtime *rt = gil_runtime();
 
 	/*
 	 * A semaphore t took itself is Condition.wait's private lock: t

@@ -49,8 +49,11 @@ const char	*rt_policy_name(int policy);
 void	rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site);
 
 /* The calling thread t waited ticks for the lock in t->wait.  Call only
- * when ticks exceed rt_budget_ticks. */
-void	rt_lock_wait(struct thread *t, uint64_t ticks);
+ * when ticks exceed rt_budget_ticks.  rt: the interpreter (gil_runtime),
+ * to name a Python lock's line; NULL: none. */
+struct py_runtime;
+void	rt_lock_wait(struct thread *t, uint64_t ticks,
+	    const struct py_runtime *rt);
 
 /* The misses so far: a section of the GIL report (nothing when the
  * budget is off). */

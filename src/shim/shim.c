@@ -63,6 +63,17 @@ fork_parent(void)
 	dump_fork_parent();
 }
 
+/*
+ * A thread ends: gil.c closes its GIL interval, tracking drops the GIL
+ * it still held, then the registry frees its record.
+ */
+static void
+thread_ending(struct thread *t)
+{
+	if (gil_thread_exit(t))
+		event_releasing(t, gil_address());
+}
+
 static void
 after_fork_child(void)
 {
@@ -97,7 +108,7 @@ shim_init(void)
 	stats_set_hold_sample(config.hold_warn_ms > 0 ? 1 : config.hold_sample);
 	if (lock_table_init(config.lock_slots) == -1)
 		msg_say("no memory for the lock table: lock details are off");
-	thread_registry_init();
+	thread_registry_init(thread_ending);
 	if (config.sample_signal > 0) {
 		if (stack_sampler_install(config.sample_signal) == 0)
 			sigown_adopt(config.sample_signal, sampler_aside);

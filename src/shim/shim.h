@@ -6,18 +6,17 @@
  *
  *   common, reader, format	(src/: shared with the command)
  *   clock msg config real stats ulock
- *   thread lock stack stackvar
- *   gil gil-blame gil-profile rtbudget track order deadlock stall
+ *   guard			the in-shim depth
+ *   stack thread lock stackvar
+ *   gil-blame gil-profile rtbudget gil track order deadlock stall
  *	tracking and detection: each returns what it found, none calls
- *	reporting
+ *	reporting (gil calls blame, profile and rtbudget, not back)
  *   report report-* order-report holdwarn snapshot publish dump
  *	reporting and publication
  *   event			the findings of tracking, reported
- *   hook-* shim api		the layer above: libc's calls
- *
- * Not there yet: gil.c still calls event_* and track_wait_end for the
- * GIL, thread.c calls gil_thread_exit, stack.c thread_enter_shim, and
- * gil, gil-blame, gil-profile and rtbudget call each other.
+ *   hook-* shim api		the layer above: libc's calls, which
+ *				hand tracking's findings to event (the
+ *				GIL's markers and a thread's end too)
  */
 #ifndef GW_SHIM_H
 #define GW_SHIM_H

@@ -27,10 +27,10 @@
 #include <libunwind.h>
 #include <elfutils/libdwfl.h>
 
+#include "guard.h"
 #include "real.h"
 #include "stack.h"
 #include "symname.h"
-#include "thread.h"
 #include "ulock.h"
 
 /*

@@ -8,25 +8,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gil.h"
 #include "thread.h"
 #include "ulock.h"
 
 #define THREAD_CHUNK	64	/* records allocated together */
 
-struct tls {
-	struct thread	*self;
-	int		in_shim;
-	int		internal;
-};
-
-static __thread struct tls tls;
+__thread struct thread *thread_mine;
+static __thread int tls_internal;	/* a gilwatch thread: never registers */
 
 static struct thread *_Atomic head;
 static atomic_uint nused;
 static struct ulock grow_lock = ULOCK_INIT;
 static pthread_key_t exit_key;
 static atomic_int enabled;
+static void (*ending)(struct thread *);
 
 void	(*thread_last_exit)(void);
 void	(*thread_create_hook)(void);
@@ -57,8 +52,9 @@ exit_destructor(void *arg)
 }
 
 void
-thread_registry_init(void)
+thread_registry_init(void (*on_exit)(struct thread *))
 {
+	ending = on_exit;
 	pthread_key_create(&exit_key, exit_destructor);
 	atomic_store(&enabled, 1);
 }
@@ -146,10 +142,10 @@ register_self(void)
 	}
 	reset_record(t);
 	atomic_fetch_add(&nused, 1);
-	tls.self = t;
-	tls.in_shim++;
+	thread_mine = t;
+	thread_enter_shim();
 	pthread_setspecific(exit_key, t);
-	tls.in_shim--;
+	thread_leave_shim();
 	return t;
 }
 
@@ -160,11 +156,9 @@ thread_registry_ready(void)
 }
 
 struct thread *
-thread_self(void)
+thread_self_register(void)
 {
-	if (__builtin_expect(tls.self != NULL, 1))
-		return tls.in_shim ? NULL : tls.self;
-	if (tls.in_shim || tls.internal || !atomic_load(&enabled))
+	if (guard_depth || tls_internal || !atomic_load(&enabled))
 		return NULL;
 	return register_self();
 }
@@ -172,32 +166,14 @@ thread_self(void)
 struct thread *
 thread_peek(void)
 {
-	return tls.self;
-}
-
-void
-thread_enter_shim(void)
-{
-	tls.in_shim++;
-}
-
-void
-thread_leave_shim(void)
-{
-	tls.in_shim--;
-}
-
-int
-thread_in_shim(void)
-{
-	return tls.in_shim != 0;
+	return thread_mine;
 }
 
 void
 thread_set_internal(void)
 {
-	tls.internal = 1;
-	tls.in_shim = 1;
+	tls_internal = 1;
+	guard_depth = 1;
 }
 
 struct thread *
@@ -373,12 +349,13 @@ thread_name_changed(struct thread *t, const char *name)
 void
 thread_exit(struct thread *t)
 {
-	if (t == NULL || tls.self != t)
+	if (t == NULL || thread_mine != t)
 		return;
-	gil_thread_exit(t);
+	if (ending != NULL)
+		ending(t);
 	thread_set_state(t, GW_STATE_EXITED);
-	tls.self = NULL;
-	tls.internal = 1;	/* later destructors must not re-register */
+	thread_mine = NULL;
+	tls_internal = 1;	/* later destructors must not re-register */
 	atomic_store(&t->in_use, 0);
 	if (atomic_fetch_sub(&nused, 1) == 1 && thread_last_exit != NULL)
 		thread_last_exit();
@@ -392,7 +369,7 @@ thread_after_fork_child(void)
 
 	ulock_init(&grow_lock);
 	for (t = atomic_load(&head); t != NULL; t = t->next) {
-		if (t == tls.self) {
+		if (t == thread_mine) {
 			atomic_store(&t->tid, (int)syscall(SYS_gettid));
 			t->self = pthread_self();
 			n++;

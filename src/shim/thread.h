@@ -17,6 +17,7 @@
 
 #include "gilwatch/shm.h"
 #include "gilwatch/snapshot.h"
+#include "guard.h"
 #include "hist.h"
 #include "stack.h"
 
@@ -25,6 +26,14 @@
 					   than the kernel's 16 */
 
 struct lockrec;
+
+/* Where a thread stands with the GIL (gil.c keeps it: gil_state). */
+enum gil_thread_state {
+	GIL_NONE,	/* not holding, not waiting (running C, I/O, idle) */
+	GIL_WAITING,	/* in take_gil, waiting since gil_since */
+	GIL_HOLDING,	/* holds the GIL since gil_since */
+};
+
 
 struct held {
 	uintptr_t	addr;
@@ -120,8 +129,12 @@ struct thread {
 	size_t		scratch_len;
 };
 
-/* Called once by the shim's init, before any record is handed out. */
-void	thread_registry_init(void);
+/*
+ * Called once by the shim's init, before any record is handed out.
+ * on_exit (or NULL) is called as a thread ends, with its record still
+ * its own: what the layers above keep of the thread is closed there.
+ */
+void	thread_registry_init(void (*on_exit)(struct thread *));
 
 /* Has thread_registry_init run (is the shim live in this process)? */
 int	thread_registry_ready(void);
@@ -132,18 +145,20 @@ int	thread_registry_ready(void);
  * thread), when the shim is not initialised, or when no record can be
  * had: the hook must then pass straight through.
  */
-struct thread	*thread_self(void);
+extern __thread struct thread *thread_mine;	/* thread.c; NULL: none yet */
+struct thread	*thread_self_register(void);	/* thread_self's slow path */
+
+/* Inline: every hook starts with it. */
+static inline struct thread *
+thread_self(void)
+{
+	if (__builtin_expect(thread_mine != NULL, 1))
+		return thread_in_shim() ? NULL : thread_mine;
+	return thread_self_register();
+}
 
 /* Same, but never registers: NULL for unknown threads. */
 struct thread	*thread_peek(void);
-
-/*
- * Mark the calling thread as being inside the shim; hooks reached from
- * here pass through.  Nests.
- */
-void	thread_enter_shim(void);
-void	thread_leave_shim(void);
-int	thread_in_shim(void);
 
 /* Mark the calling thread as gilwatch's own: never tracked. */
 void	thread_set_internal(void);

@@ -209,7 +209,8 @@ track_wait_end(struct thread *t)
 		/* The GIL's waits are judged by gil.c, with their holder. */
 		if (rt_budget_ticks != 0 && t->wait.kind != GW_LOCK_GIL &&
 		    t->wait_end - mine > rt_budget_ticks)
-			rt_lock_wait(t, t->wait_end - mine);
+			rt_lock_wait(t, t->wait_end - mine,
+			    gil_runtime());
 	}
 	thread_set_state(t, GW_STATE_RUNNING);
 }

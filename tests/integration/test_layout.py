@@ -111,10 +111,6 @@ class LayoutTest(unittest.TestCase):
         self.assertIn("src/shim/track", self.graph)
         self.assertIn("src/shim/thread", self.graph["src/shim/track"])
 
-    # Known gap: gil, gil-blame, gil-profile, rtbudget, thread, stack and
-    # the modules between them still form a circle (src/shim/shim.h,
-    # "Not there yet").  Remove the marker when the cut is done.
-    @unittest.expectedFailure
     def test_no_include_circle(self):
         circles = [c for c in components(self.graph) if len(c) > 1]
         self.assertEqual(circles, [], "include circles (each a strongly "

@@ -408,7 +408,7 @@ Test(shm, publisher_shows_this_thread)
 	memset(&f, 0, sizeof f);
 	cr_assert_eq(setenv("XDG_RUNTIME_DIR", dir, 1), 0);
 	cr_assert_eq(lock_table_init(1024), 0);
-	thread_registry_init();
+	thread_registry_init(NULL);
 	cr_assert_not_null(self = thread_self());
 	thread_name_changed(self, "test-main");
 	publish_start();
