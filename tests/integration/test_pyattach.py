@@ -12,7 +12,7 @@ holds it.  Threads may still be on their way into a wait when "ready"
 comes, so the reads are repeated until every wait shows, within the
 timeout.
 
-Interpreters: pyenv's 3.8-3.14 and Debian's static /usr/bin/python3.11;
+Interpreters: pyenv's 3.8-3.15 and Debian's static /usr/bin/python3.11;
 a missing one is a skip that says so.  3.14's locks (PyMutex) are not
 read: no 3.14 is installed here to test them.
 """
