@@ -152,6 +152,8 @@ gil_init(void)
 	}
 	snprintf(version, sizeof version, "%d.%d.%d", rt.major, rt.minor,
 	    rt.micro);
+	if (rt.partial[0] != '\0')
+		msg_say("%s", rt.partial);
 	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
 	if (rt.free_threaded) {
 		snprintf(why_not, sizeof why_not, "CPython %s is a "

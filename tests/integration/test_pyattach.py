@@ -30,8 +30,8 @@ PYATTACH = os.path.join(gw.BUILD, "tests", "pyattach")
 SCENES = gw.pyprog("attach_scenes")
 
 
-def attach(pid):
-    r = gw.run([PYATTACH, str(pid)])
+def attach(pid, env=None):
+    r = gw.run([PYATTACH, str(pid)], env=env)
     if r.returncode != 0:
         raise AssertionError("pyattach failed: %r" % r)
     return json.loads(r.stdout)
@@ -62,11 +62,11 @@ class Scenes(unittest.TestCase):
             rec = json.load(f)
         return p, rec
 
-    def read_until(self, pid, done, what):
+    def read_until(self, pid, done, what, env=None):
         last = [None]
 
         def once():
-            last[0] = attach(pid)
+            last[0] = attach(pid, env)
             return last[0] if done(last[0]) else None
         try:
             return gw.poll_until(once, what=what)
@@ -201,6 +201,41 @@ class TestPyAttachGil(Scenes):
             ["spin-a", "spin-b"])
 
 
+class TestPyAttachNoTable(Scenes):
+    """A minor the table does not know (pyattach told to forget this
+    one's entry): its _Py_DebugOffsets alone, over the table of the
+    minor before, still give the GIL holder and waiter, names and
+    frames, and one message says what is off.  3.14+: 3.13 falls back
+    on 3.12's dict layout, which it changed."""
+
+    def run_one(self, exe):
+        gw.need(self, PYATTACH)
+        minor = gw.py_minor(exe)
+        env = dict(os.environ, PYATTACH_FORGET=str(minor))
+        with gw.tempdir() as tmp:
+            p, rec = self.scene(exe, tmp, "gil2")
+            with p:
+                tids = {n: w["native"] for n, w in rec["info"].items()}
+
+                def two(doc):
+                    t = by_name(doc)
+                    waiting = [n for n, x in t.items() if x["gil_wait"]]
+                    return waiting in (["spin-a"], ["spin-b"]) and \
+                        doc["gil"]["holder_tid"] == tids[
+                        "spin-b" if waiting == ["spin-a"] else "spin-a"]
+                doc = self.read_until(p.p.pid, two, "one spinner holding "
+                    "the GIL, the other waiting, without a table", env)
+        self.assertEqual(doc["partial"], "CPython %s has no table here: "
+            "frames, thread names and the GIL from its _Py_DebugOffsets "
+            "(the rest as in 3.%d); off: Lock and RLock holders, "
+            "with-block holds, attached state" % (doc["version"],
+            minor - 1))
+        for name in ("spin-a", "spin-b"):
+            f = by_name(doc)[name]["frames"]
+            self.assertEqual((f[0]["function"], f[0]["file"]),
+                ("spin", SCENES), name)
+
+
 class TestDumpPython(Scenes):
     """`gilwatch dump --no-stacks PID` on the scenes: the same facts in
     the shared report (names, the GIL holder, Python lock owners) and
@@ -241,6 +276,7 @@ class TestDumpPython(Scenes):
 gw.add_interpreter_tests(TestPyAttach)
 gw.add_interpreter_tests(TestPyAttachGil)
 gw.add_interpreter_tests(TestDumpPython)
+gw.add_interpreter_tests(TestPyAttachNoTable, minors=range(14, 16))
 
 
 class TestPyAttachRefusals(unittest.TestCase):
