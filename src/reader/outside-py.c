@@ -266,6 +266,6 @@ py_outside_fill(struct outside *o)
 	fill(&rt, o, &c);
 	free(c.v);
 	if (rt.partial[0] != '\0')
-		snprintf(o->py_note, sizeof o->py_note, "%s.", rt.partial);
+		snprintf(o->py_note, sizeof o->py_note, "%s", rt.partial);
 	return 0;
 }

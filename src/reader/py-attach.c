@@ -352,6 +352,8 @@ py_attach(pid_t pid, struct py_runtime *rt, char *why, size_t whylen)
 			goto out;
 		}
 		rt->micro = micro;
+		snprintf(rt->version, sizeof(rt->version), "%d.%d.%d",
+		    major, minor, micro);
 	}
 	rt->pthread_tid = pthread_tid(pid, imgs, n, t);
 	rv = 0;

@@ -75,6 +75,7 @@ self_version(struct py_runtime *rt, void *arg)
 static int
 version_of(struct py_runtime *rt, const struct py_lookup *lk)
 {
+	const char *level;
 	uintptr_t p;
 	unsigned long hex;
 
@@ -84,10 +85,22 @@ version_of(struct py_runtime *rt, const struct py_lookup *lk)
 		rt->major = (int)(hex >> 24 & 0xff);
 		rt->minor = (int)(hex >> 16 & 0xff);
 		rt->micro = (int)(hex >> 8 & 0xff);
+		/* A pre-release says so in its low byte: level, serial. */
+		level = (hex >> 4 & 0xf) == 0xa ? "a" : (hex >> 4 & 0xf) ==
+		    0xb ? "b" : (hex >> 4 & 0xf) == 0xc ? "rc" : NULL;
+		if (level != NULL)
+			snprintf(rt->version, sizeof(rt->version),
+			    "%d.%d.%d%s%d", rt->major, rt->minor, rt->micro,
+			    level, (int)(hex & 0xf));
+		else
+			snprintf(rt->version, sizeof(rt->version),
+			    "%d.%d.%d", rt->major, rt->minor, rt->micro);
 		return 0;
 	}
 	if (lk->version(rt, lk->arg) == -1)
 		return -1;
+	snprintf(rt->version, sizeof(rt->version), "%d.%d.%d", rt->major,
+	    rt->minor, rt->micro);
 	/* Without Py_Version this must be older than 3.11. */
 	return rt->major == 3 && rt->minor >= 11 ? -1 : 0;
 }
@@ -158,11 +171,19 @@ untabled(struct py_runtime *rt, struct py_offsets *o,
 	o->cf_ml = o->cf_self = o->ml_name = -1;
 	/* tstate->state moved between 3.14 and 3.15. */
 	o->ts_state = -1;
-	snprintf(rt->partial, sizeof(rt->partial), "CPython %d.%d.%d has no "
+	/* _co_firsttraceable has stayed 16 bytes before the bytecode
+	 * (3.11-3.15), which the debug offsets place. */
+	o->co_firsttraceable = base->co_firsttraceable +
+	    o->co_code_adaptive - base->co_code_adaptive;
+	/* 3.14 tagged frame slots (_PyStackRef); objects are 16-byte
+	 * aligned, so masking the two low bits of a pointer costs nothing
+	 * where a new minor has no tags. */
+	o->fr_ref_tags |= 3;
+	snprintf(rt->partial, sizeof(rt->partial), "CPython %s has no "
 	    "table here: frames, thread names and the GIL from its "
 	    "_Py_DebugOffsets (the rest as in 3.%d); off: Lock and RLock "
-	    "holders, with-block holds, attached state", rt->major,
-	    rt->minor, rt->micro, base->minor);
+	    "holders, with-block holds, attached state", rt->version,
+	    base->minor);
 }
 
 /*
@@ -182,10 +203,11 @@ debug_offsets(struct py_runtime *rt, const struct py_offsets *t)
 	    rt->micro, 1)) == NULL)
 		return -1;
 	d = *base;
-	d.minor = rt->minor;
-	d.micro = rt->micro;
-	if (t == NULL)
+	if (t == NULL) {
+		d.minor = rt->minor;
+		d.micro = rt->micro;
 		d.ts_holds_gil = -1;
+	}
 	if ((r = py_debug_offsets(rt, &d, why, sizeof(why))) == -1 &&
 	    rt->free_threaded) {
 		refuse(rt, "CPython %d.%d.%d is free-threaded: no GIL, not "

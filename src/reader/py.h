@@ -178,6 +178,7 @@ struct py_offsets {
 /* The interpreter found in this process. */
 struct py_runtime {
 	int		 major, minor, micro;
+	char		 version[24];	/* as Python says it: "3.15.0rc1" */
 	const struct py_offsets *off;	/* NULL when unsupported */
 	uintptr_t	 runtime;	/* &_PyRuntime */
 	uintptr_t	 gil;		/* struct _gil_runtime_state, or 0 */
@@ -192,7 +193,7 @@ struct py_runtime {
 					   used, 1 agree with the table,
 					   2 differ from it (they win),
 					   3 no table: on their own */
-	char		 partial[192];	/* what is off and why, when the
+	char		 partial[256];	/* what is off and why, when the
 					   version has no table; else "" */
 	uintptr_t	 type_code;	/* &PyCode_Type, ... or 0 */
 	uintptr_t	 type_unicode;
@@ -556,7 +557,7 @@ struct py_stack {
  * Call fn for each of ts's frames that py_tstate_frames shows,
  * innermost first, until it returns non-zero.  Returns the number of
  * frames given to fn, or -1 when ts is unreadable or the version's
- * stacks are not known (3.14).  Allocates nothing.
+ * stacks are not known (a minor without a table).  Allocates nothing.
  */
 int	py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
 	    int (*fn)(const struct py_runtime *, const struct py_stack *,
@@ -700,8 +701,8 @@ int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
  * bound __exit__ each such block keeps on its frame's value stack: only
  * slots known to be live count (py_stack), and the lock must be locked.
  * Locks taken by a bare acquire() are not seen.  Into out[0..max-1];
- * returns how many, or -1 when ts is unreadable or the version is not
- * supported.  Costs a read or two per live slot.  Allocates nothing.
+ * returns how many, or -1 when ts is unreadable or the version's locks
+ * are not semaphores (3.14+: PyMutexes).  Costs a read or two per live slot.  Allocates nothing.
  */
 int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 	    struct py_lock *out, int max);

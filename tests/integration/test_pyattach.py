@@ -13,8 +13,8 @@ comes, so the reads are repeated until every wait shows, within the
 timeout.
 
 Interpreters: pyenv's 3.8-3.15 and Debian's static /usr/bin/python3.11;
-a missing one is a skip that says so.  3.14's locks (PyMutex) are not
-read: no 3.14 is installed here to test them.
+a missing one is a skip that says so.  3.14+'s locks (PyMutex) are not
+read: the lock parts are skipped there, aloud.
 """
 
 import json
@@ -82,18 +82,26 @@ class TestPyAttach(Scenes):
         gw.need(self, PYATTACH)
         with gw.tempdir() as tmp:
             p, rec = self.scene(exe, tmp)
+            locks = gw.py_locks_seen(exe)
             with p:
                 tids = {n: w["native"] for n, w in rec["info"].items()}
 
                 def settled(doc):
                     t = by_name(doc)
+                    waits = ("abba-1", "abba-2", "rwaiter", "qwaiter") \
+                        if locks else ()
                     return all(t.get(n, {}).get("waits") for n in
-                        ("abba-1", "abba-2", "rwaiter", "qwaiter")) and \
+                        waits) and (locks or all(t.get(n, {}).get(
+                        "py_wait") for n in ("qwaiter", "joiner"))) and \
                         doc["gil"]["holder_tid"] == tids["holder"]
                 doc = self.read_until(p.p.pid, settled, "every wait seen")
-            self.check(doc, rec, p.p.pid)
+            self.check(doc, rec, p.p.pid, locks)
+            if not locks:
+                print("skip: %s: Lock ABBA and RLock owner from outside: "
+                    "its Locks are PyMutexes with no owner (see Known "
+                    "gaps)" % exe)
 
-    def check(self, doc, rec, pid):
+    def check(self, doc, rec, pid, locks=True):
         ver = rec["version"]
         self.assertEqual(doc["version"], "%d.%d.%d" % tuple(ver))
         tids = {n: w["native"] for n, w in rec["info"].items()}
@@ -127,6 +135,17 @@ class TestPyAttach(Scenes):
             self.assertEqual(t[name]["frames"][0]["line"],
                 rec["marks"]["abba"])
 
+        # A join names the thread joined.
+        j = t["joiner"]["py_wait"]
+        self.assertEqual((j["kind"], j["joined_tid"]), ("join",
+            tids["joinee"]))
+        q = t["qwaiter"]
+        self.assertEqual((q["py_wait"]["kind"], q["py_wait"]["type"],
+            q["py_wait"]["via_type"], q["py_wait"]["via_attr"]),
+            ("notify", "Condition", "Queue", "not_empty"))
+        if not locks:
+            return
+
         # The Lock ABBA: each holds one through `with` (inferred) and
         # waits for the other's: a cycle.
         a, b = rec["A"], rec["B"]
@@ -152,19 +171,10 @@ class TestPyAttach(Scenes):
         self.assertEqual([(int(h["lock"], 16), h["kind"])
             for h in t["rowner"]["held"]], [(rec["R"], "RLock")])
 
-        # A Queue: its Condition is named; the waiter lock it blocks on
-        # has no owner anyone could name.
-        q = t["qwaiter"]
-        self.assertEqual((q["py_wait"]["kind"], q["py_wait"]["type"],
-            q["py_wait"]["via_type"], q["py_wait"]["via_attr"]),
-            ("notify", "Condition", "Queue", "not_empty"))
+        # A Queue: the waiter lock it blocks on has no owner anyone
+        # could name.
         self.assertEqual((q["waits"]["kind"], q["waits"]["holder_tid"]),
             ("Lock", 0))
-
-        # A join names the thread joined.
-        j = t["joiner"]["py_wait"]
-        self.assertEqual((j["kind"], j["joined_tid"]), ("join",
-            tids["joinee"]))
 
         # Nobody else holds or waits for a Python lock.
         for name in ("holder", "sleeper", "qwaiter", "joinee", "joiner",
@@ -228,7 +238,7 @@ class TestPyAttachNoTable(Scenes):
         self.assertEqual(doc["partial"], "CPython %s has no table here: "
             "frames, thread names and the GIL from its _Py_DebugOffsets "
             "(the rest as in 3.%d); off: Lock and RLock holders, "
-            "with-block holds, attached state" % (doc["version"],
+            "with-block holds, attached state" % (gw.python_version(exe),
             minor - 1))
         for name in ("spin-a", "spin-b"):
             f = by_name(doc)[name]["frames"]
@@ -243,6 +253,10 @@ class TestDumpPython(Scenes):
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH)
+        if not gw.py_locks_seen(exe):
+            print("skip: %s: a Lock ABBA and an RLock owner: its Locks "
+                "are PyMutexes with no owner (see Known gaps)" % exe)
+            return
         with gw.tempdir() as tmp:
             p, rec = self.scene(exe, tmp)
             tids = {n: w["native"] for n, w in rec["info"].items()}

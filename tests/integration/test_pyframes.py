@@ -34,7 +34,7 @@ INTERVAL_US = 12300         # sys.setswitchinterval(0.0123) in SCRIPT
 # The interpreter under test runs this.  "# MARK:name" lines are where
 # threads stop; the test finds their numbers by the marks.
 SCRIPT = r'''
-import ctypes, json, linecache, os, sys, threading, time
+import ctypes, json, linecache, os, platform, sys, threading, time
 
 LOCK = threading.Lock()
 EVENT = threading.Event()
@@ -336,6 +336,7 @@ for t in targets:
 STARTED.wait(float(os.environ["PYFRAMES_TIMEOUT"]))
 wait_parked(marks)
 out.write(json.dumps({"version": list(sys.version_info[:3]),
+    "python_version": platform.python_version(),
     "info": info, "view": view()}) + "\n")
 out.flush()
 lib = ctypes.CDLL(None)
@@ -447,11 +448,12 @@ class TestPyFrames(unittest.TestCase):
         self.assertEqual(len(rec["dumps"]), 4 if ver[1] >= 13 else 3)
         for mode, dump in zip(modes, rec["dumps"]):
             with self.subTest(mode=mode):
-                self.check_runtime(dump, ver, mode == "no table")
+                self.check_runtime(dump, ver, mode == "no table",
+                    rec["python_version"])
                 self.check_threads(dump, ver, info, view, m, script, qual,
                     mode == "no table")
 
-    def check_runtime(self, dump, ver, untabled=False):
+    def check_runtime(self, dump, ver, untabled=False, version=None):
         rt, early = dump["runtime"], dump["early"]
         self.assertEqual(rt["rv"], 0, rt)
         self.assertEqual(rt["version"], "%d.%d.%d" % tuple(ver))
@@ -465,11 +467,11 @@ class TestPyFrames(unittest.TestCase):
             1 if ver[1] >= 13 else 0, "3.13+ must use _Py_DebugOffsets, "
             "and agree with the table")
         if untabled:
-            self.assertEqual(rt["partial"], "CPython %d.%d.%d has no table "
+            self.assertEqual(rt["partial"], "CPython %s has no table "
                 "here: frames, thread names and the GIL from its "
                 "_Py_DebugOffsets (the rest as in 3.%d); off: Lock and "
                 "RLock holders, with-block holds, attached state" %
-                (*ver, ver[1] - 1))
+                (version, ver[1] - 1))
         else:
             self.assertEqual(rt["partial"], "")
         g = rt["gil"]
