@@ -185,6 +185,16 @@ class TestPyAttach(Scenes):
 
 
 
+def gil_two(doc, tids):
+    """One of the two spinners (tids: name -> TID) holds the GIL, the
+    other waits for it."""
+    t = by_name(doc)
+    waiting = [n for n, x in t.items() if x["gil_wait"]]
+    holder = [n for n in tids if tids[n] == doc["gil"]["holder_tid"]]
+    return len(waiting) == 1 and holder and waiting != holder and \
+        waiting[0] in tids
+
+
 class TestPyAttachGil(Scenes):
     """Two spinners: one holds the GIL, the other waits for it."""
 
@@ -195,14 +205,8 @@ class TestPyAttachGil(Scenes):
             with p:
                 tids = {n: w["native"] for n, w in rec["info"].items()}
 
-                def two(doc):
-                    t = by_name(doc)
-                    waiting = [n for n, x in t.items() if x["gil_wait"]]
-                    holder = [n for n in tids
-                        if tids[n] == doc["gil"]["holder_tid"]]
-                    return len(waiting) == 1 and holder and \
-                        waiting != holder and waiting[0] in tids
-                doc = self.read_until(p.p.pid, two,
+                doc = self.read_until(p.p.pid,
+                    lambda doc: gil_two(doc, tids),
                     "one spinner holding the GIL, the other waiting")
         t = by_name(doc)
         self.assertEqual(doc["gil"]["locked"], 1)
@@ -227,13 +231,8 @@ class TestPyAttachNoTable(Scenes):
             with p:
                 tids = {n: w["native"] for n, w in rec["info"].items()}
 
-                def two(doc):
-                    t = by_name(doc)
-                    waiting = [n for n, x in t.items() if x["gil_wait"]]
-                    return waiting in (["spin-a"], ["spin-b"]) and \
-                        doc["gil"]["holder_tid"] == tids[
-                        "spin-b" if waiting == ["spin-a"] else "spin-a"]
-                doc = self.read_until(p.p.pid, two, "one spinner holding "
+                doc = self.read_until(p.p.pid,
+                    lambda doc: gil_two(doc, tids), "one spinner holding "
                     "the GIL, the other waiting, without a table", env)
         self.assertEqual(doc["partial"], "CPython %s has no table here: "
             "frames, thread names and the GIL from its _Py_DebugOffsets "
