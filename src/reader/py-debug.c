@@ -13,7 +13,7 @@
 
 #include "py.h"
 
-#define OFF_MAX		(1 << 20)	/* a larger offset or size is not
+#define OFF_MAX		(1 << 20)	/* a larger offset or size: not
 					   believed */
 #define SLOTS_MAX	128		/* uint64_t words read at most */
 #define NLAYOUT		3		/* 3.13, 3.14, 3.15 */

@@ -2,9 +2,12 @@
  * Finding CPython in a process: which version, which offsets, where
  * the GIL is.  The symbols come from the dynamic linker in our own
  * process (py_detect) or from the ELF files another maps (py-attach.c);
- * everything after that is one path.  Nothing is guessed: an unknown version, a debug or a
- * free-threaded build, or a layout that fails a check is refused with a
- * reason in why_not.
+ * everything after that is one path.  Offsets come from the generated
+ * table and, from 3.13, the interpreter's own _Py_DebugOffsets
+ * (py-debug.c), which also carry a newer minor the table does not know.
+ * Nothing else is guessed: an unknown version without usable debug
+ * offsets, a debug or a free-threaded build, or a layout that fails a
+ * check is refused with a reason in why_not.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -215,12 +218,21 @@ debug_offsets(struct py_runtime *rt, const struct py_offsets *t)
 		return -1;
 	}
 	if (r != 1 && t == NULL) {
-		refuse(rt, "CPython %d.%d.%d is not supported (3.8-3.15 are)%s%s",
-		    rt->major, rt->minor, rt->micro, why[0] ? ": " : "", why);
+		refuse(rt, "CPython %s is not supported (3.8-3.15 are)%s%s",
+		    rt->version, why[0] ? ": " : "", why);
 		return -1;
 	}
 	if (r != 1)
 		return 0;	/* the table stands alone */
+	/* The GIL's condition variables and mutexes come from the older
+	 * table: only where its locked and holder words still are. */
+	if (t == NULL && (d.gil_locked != base->gil_locked ||
+	    d.gil_last_holder != base->gil_last_holder)) {
+		refuse(rt, "CPython %s is not supported (3.8-3.15 are): its "
+		    "GIL is laid out otherwise than 3.%d's", rt->version,
+		    base->minor);
+		return -1;
+	}
 	rt->debug_offsets = t == NULL ? 3 : memcmp(&d, t, sizeof(d)) ? 2 : 1;
 	if (t == NULL)
 		untabled(rt, &d, base);
