@@ -257,5 +257,7 @@ py_outside_fill(struct outside *o)
 	fill(&rt, o, &c);
 	py_cache_free(rt.cache);
 	free(c.v);
+	if (rt.partial[0] != '\0')
+		snprintf(o->py_note, sizeof o->py_note, "%s", rt.partial);
 	return 0;
 }

@@ -321,6 +321,8 @@ py_attach_maps(const struct maps *m, struct py_runtime *rt, char *why,
 			goto out;
 		}
 		rt->micro = micro;
+		snprintf(rt->version, sizeof(rt->version), "%d.%d.%d",
+		    major, minor, micro);
 	}
 	rt->pthread_tid = pthread_tid(imgs, n, t);
 	rv = 0;

@@ -2,9 +2,12 @@
  * Finding CPython in a process: which version, which offsets, where
  * the GIL is.  The symbols come from the dynamic linker in our own
  * process (py_detect) or from the ELF files another maps (py-attach.c);
- * everything after that is one path.  Nothing is guessed: an unknown version, a debug or a
- * free-threaded build, or a layout that fails a check is refused with a
- * reason in why_not.
+ * everything after that is one path.  Offsets come from the generated
+ * table and, from 3.13, the interpreter's own _Py_DebugOffsets
+ * (py-debug.c), which also carry a newer minor the table does not know.
+ * Nothing else is guessed: an unknown version without usable debug
+ * offsets, a debug or a free-threaded build, or a layout that fails a
+ * check is refused with a reason in why_not.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -15,8 +18,6 @@
 #include "py-offsets.h"
 
 #define NTABLE	(sizeof(py_offsets_table) / sizeof(py_offsets_table[0]))
-#define OFF_MAX	(1 << 20)	/* a larger offset from _Py_DebugOffsets
-				   is not believed */
 
 /*
  * The entry in use, as adjusted by _Py_DebugOffsets.  One process has
@@ -24,64 +25,6 @@
  * (mem.h), so one copy; rt->off points here.
  */
 static struct py_offsets detected;
-
-/*
- * The head of _Py_DebugOffsets at offset 0 of _PyRuntime (3.13+), the
- * same in 3.13 and 3.14: a cookie, the version, the free-threading flag.
- */
-struct debug_head {
-	char		cookie[8];
-	uint64_t	version;
-	uint64_t	free_threaded;
-};
-
-/*
- * _Py_DebugOffsets as CPython 3.13 lays it out: all uint64_t, groups in
- * this order.  Only read when the cookie matches and its version field
- * says 3.13.  3.14 added fields inside the groups: there only the head
- * is read, for the free-threading flag, and the generated table (the
- * same headers' facts, measured) stands alone; py_gil_locate's checks
- * still test it against the live runtime.
- */
-struct debug_offsets_313 {
-	struct debug_head head;
-	struct {
-		uint64_t size, finalizing, interpreters_head;
-	} runtime;
-	struct {
-		uint64_t size, id, next, threads_head, gc, imports_modules,
-		    sysdict, builtins, ceval_gil, gil_runtime_state,
-		    gil_enabled, gil_locked, gil_holder;
-	} interp;
-	struct {
-		uint64_t size, prev, next, interp, current_frame, thread_id,
-		    native_thread_id, datastack_chunk, status;
-	} thread;
-	struct {
-		uint64_t size, previous, executable, instr_ptr, localsplus,
-		    owner;
-	} frame;
-	struct {
-		uint64_t size, filename, name, qualname, linetable,
-		    firstlineno, argcount, localsplusnames, localspluskinds,
-		    co_code_adaptive;
-	} code;
-	struct {
-		uint64_t size, ob_type;
-	} object;
-	uint64_t	type_object[4], tuple[3], list[3], dict[3], float_[2],
-			long_[3];
-	struct {
-		uint64_t size, ob_size, ob_sval;
-	} bytes;
-	struct {
-		uint64_t size, state, length, asciiobject_size;
-	} unicode;
-	uint64_t	gc[2];
-};
-
-_Static_assert(sizeof(struct debug_offsets_313) == 584,
-    "_Py_DebugOffsets of 3.13 is 73 uint64_t");
 
 /* Say why not and forget the offsets and the GIL: nothing is guessed. */
 static void
@@ -135,6 +78,7 @@ self_version(struct py_runtime *rt, void *arg)
 static int
 version_of(struct py_runtime *rt, const struct py_lookup *lk)
 {
+	const char *level;
 	uintptr_t p;
 	unsigned long hex;
 
@@ -144,10 +88,22 @@ version_of(struct py_runtime *rt, const struct py_lookup *lk)
 		rt->major = (int)(hex >> 24 & 0xff);
 		rt->minor = (int)(hex >> 16 & 0xff);
 		rt->micro = (int)(hex >> 8 & 0xff);
+		/* A pre-release says so in its low byte: level, serial. */
+		level = (hex >> 4 & 0xf) == 0xa ? "a" : (hex >> 4 & 0xf) ==
+		    0xb ? "b" : (hex >> 4 & 0xf) == 0xc ? "rc" : NULL;
+		if (level != NULL)
+			snprintf(rt->version, sizeof(rt->version),
+			    "%d.%d.%d%s%d", rt->major, rt->minor, rt->micro,
+			    level, (int)(hex & 0xf));
+		else
+			snprintf(rt->version, sizeof(rt->version),
+			    "%d.%d.%d", rt->major, rt->minor, rt->micro);
 		return 0;
 	}
 	if (lk->version(rt, lk->arg) == -1)
 		return -1;
+	snprintf(rt->version, sizeof(rt->version), "%d.%d.%d", rt->major,
+	    rt->minor, rt->micro);
 	/* Without Py_Version this must be older than 3.11. */
 	return rt->major == 3 && rt->minor >= 11 ? -1 : 0;
 }
@@ -161,93 +117,126 @@ debug_build(const struct py_lookup *lk)
 	    lk->sym("_Py_NegativeRefcount", lk->arg) != 0;
 }
 
+/* Tests: the minor whose table entry py_detect_with acts as if it had
+ * not (py_detect_forget), 0: none. */
+static int forgotten;
+
+void
+py_detect_forget(int minor)
+{
+	forgotten = minor;
+}
+
+/* The entry for a version: the last of its minor whose micro is <= its
+ * micro; or, with below, the newest of a minor before it. */
 static const struct py_offsets *
-offsets_find(int major, int minor, int micro)
+offsets_find(int major, int minor, int micro, int below)
 {
 	const struct py_offsets *best = NULL;
 
 	for (size_t i = 0; i < NTABLE; i++) {
 		const struct py_offsets *t = &py_offsets_table[i];
 
-		if (t->major == major && t->minor == minor &&
+		if (t->major != major || t->minor == forgotten)
+			continue;
+		if (below ? t->minor < minor && (best == NULL ||
+		    t->minor >= best->minor) : t->minor == minor &&
 		    (best == NULL || t->micro <= micro))
 			best = t;
 	}
 	return best;
 }
 
-/* Take v into *field when it is believable; count the changes. */
-static void
-take(int *field, uint64_t v, int *changed)
+const struct py_offsets *
+py_offsets_for(int major, int minor, int micro)
 {
-	if (v >= OFF_MAX || (int)v == *field)
-		return;
-	*field = (int)v;
-	(*changed)++;
+	return offsets_find(major, minor, micro, 0);
 }
 
 /*
- * 3.13+: the interpreter states its own layout.  On 3.13, prefer it
- * where it overlaps with the table; what it does not give (GIL
- * condition variables, bit positions, owner values, the line table
- * format) stays from the table.  Returns 0, or -1 for a free-threaded
- * build.
+ * A version without a table of its own (a new minor), whose
+ * _Py_DebugOffsets checked out: what they do not give comes from the
+ * newest table before it, and the parts that rest on facts that move
+ * between minors without the debug offsets saying are turned off.
+ */
+static void
+untabled(struct py_runtime *rt, struct py_offsets *o,
+    const struct py_offsets *base)
+{
+	/* holds_gil moved from a _status bit (3.13) to an int (3.14);
+	 * only the debug offsets (3.15+) say where, when they do. */
+	o->ts_status_holds_gil = -1;
+	/* _thread.lock and RLock layouts, measured on live objects. */
+	o->lock_sem = o->lock_locked = o->rlock_sem = o->rlock_owner = -1;
+	o->rlock_count = o->rlock_locked = o->mx_parked = -1;
+	/* Value stacks, for the locks `with` blocks hold. */
+	o->co_stacksize = o->co_nlocalsplus = o->co_exceptiontable = -1;
+	o->cf_ml = o->cf_self = o->ml_name = -1;
+	/* tstate->state moved between 3.14 and 3.15. */
+	o->ts_state = -1;
+	/* _co_firsttraceable has stayed 16 bytes before the bytecode
+	 * (3.11-3.15), which the debug offsets place. */
+	o->co_firsttraceable = base->co_firsttraceable +
+	    o->co_code_adaptive - base->co_code_adaptive;
+	/* 3.14 tagged frame slots (_PyStackRef); objects are 16-byte
+	 * aligned, so masking the two low bits of a pointer costs nothing
+	 * where a new minor has no tags. */
+	o->fr_ref_tags |= 3;
+	snprintf(rt->partial, sizeof(rt->partial), "CPython %s has no "
+	    "table here: frames, thread names and the GIL from its "
+	    "_Py_DebugOffsets (the rest as in 3.%d); off: Lock and RLock "
+	    "holders, with-block holds, attached state", rt->version,
+	    base->minor);
+}
+
+/*
+ * 3.13+: take every offset the interpreter states itself over the
+ * table's (or, without one, over the newest table before it).  0, or
+ * -1 refused (why_not says why).
  */
 static int
-debug_offsets(struct py_runtime *rt, struct py_offsets *o)
+debug_offsets(struct py_runtime *rt, const struct py_offsets *t)
 {
-	struct debug_offsets_313 d;
-	unsigned long want;
-	int changed = 0;
+	const struct py_offsets *base = t;
+	struct py_offsets d;
+	char why[96] = "";
+	int r;
 
-	if (py_read(rt->runtime, &d.head, sizeof(d.head)) == -1 ||
-	    memcmp(d.head.cookie, "xdebugpy", 8) != 0)
-		return 0;
-	want = (unsigned long)rt->major << 24 | (unsigned long)rt->minor << 16;
-	if ((d.head.version & 0xffff0000UL) != want)
-		return 0;
-	if (d.head.free_threaded) {
-		rt->free_threaded = 1;
+	if (base == NULL && (base = offsets_find(rt->major, rt->minor,
+	    rt->micro, 1)) == NULL)
+		return -1;
+	d = *base;
+	if (t == NULL) {
+		d.minor = rt->minor;
+		d.micro = rt->micro;
+		d.ts_holds_gil = -1;
+	}
+	if ((r = py_debug_offsets(rt, &d, why, sizeof(why))) == -1 &&
+	    rt->free_threaded) {
+		refuse(rt, "CPython %d.%d.%d is free-threaded: no GIL, not "
+		    "supported", rt->major, rt->minor, rt->micro);
 		return -1;
 	}
-	if (rt->minor != 13 || py_read(rt->runtime, &d, sizeof(d)) == -1)
-		return 0;
-	take(&o->rt_interp_head, d.runtime.interpreters_head, &changed);
-	take(&o->rt_finalizing, d.runtime.finalizing, &changed);
-	take(&o->is_next, d.interp.next, &changed);
-	take(&o->is_threads_head, d.interp.threads_head, &changed);
-	take(&o->is_ceval_gil, d.interp.ceval_gil, &changed);
-	take(&o->is_gil, d.interp.gil_runtime_state, &changed);
-	if (d.interp.gil_locked >= d.interp.gil_runtime_state &&
-	    d.interp.gil_holder >= d.interp.gil_runtime_state) {
-		take(&o->gil_locked, d.interp.gil_locked -
-		    d.interp.gil_runtime_state, &changed);
-		take(&o->gil_last_holder, d.interp.gil_holder -
-		    d.interp.gil_runtime_state, &changed);
+	if (r != 1 && t == NULL) {
+		refuse(rt, "CPython %s is not supported (3.8-3.15 are)%s%s",
+		    rt->version, why[0] ? ": " : "", why);
+		return -1;
 	}
-	take(&o->ts_next, d.thread.next, &changed);
-	take(&o->ts_interp, d.thread.interp, &changed);
-	take(&o->ts_current_frame, d.thread.current_frame, &changed);
-	take(&o->ts_thread_id, d.thread.thread_id, &changed);
-	take(&o->ts_native_thread_id, d.thread.native_thread_id, &changed);
-	take(&o->ts_status, d.thread.status, &changed);
-	take(&o->fr_back, d.frame.previous, &changed);
-	take(&o->fr_code, d.frame.executable, &changed);
-	take(&o->fr_instr, d.frame.instr_ptr, &changed);
-	take(&o->fr_owner, d.frame.owner, &changed);
-	take(&o->co_filename, d.code.filename, &changed);
-	take(&o->co_name, d.code.name, &changed);
-	take(&o->co_qualname, d.code.qualname, &changed);
-	take(&o->co_lines, d.code.linetable, &changed);
-	take(&o->co_firstlineno, d.code.firstlineno, &changed);
-	take(&o->co_code_adaptive, d.code.co_code_adaptive, &changed);
-	take(&o->ob_type, d.object.ob_type, &changed);
-	take(&o->ob_size, d.bytes.ob_size, &changed);
-	take(&o->bytes_sval, d.bytes.ob_sval, &changed);
-	take(&o->u_state, d.unicode.state, &changed);
-	take(&o->u_length, d.unicode.length, &changed);
-	take(&o->u_ascii_size, d.unicode.asciiobject_size, &changed);
-	rt->debug_offsets = changed ? 2 : 1;
+	if (r != 1)
+		return 0;	/* the table stands alone */
+	/* The GIL's condition variables and mutexes come from the older
+	 * table: only where its locked and holder words still are. */
+	if (t == NULL && (d.gil_locked != base->gil_locked ||
+	    d.gil_last_holder != base->gil_last_holder)) {
+		refuse(rt, "CPython %s is not supported (3.8-3.15 are): its "
+		    "GIL is laid out otherwise than 3.%d's", rt->version,
+		    base->minor);
+		return -1;
+	}
+	rt->debug_offsets = t == NULL ? 3 : memcmp(&d, t, sizeof(d)) ? 2 : 1;
+	if (t == NULL)
+		untabled(rt, &d, base);
+	detected = d;
 	return 0;
 }
 
@@ -265,9 +254,10 @@ py_detect_with(struct py_runtime *rt, const struct py_lookup *lk)
 		refuse(rt, "CPython of unknown version");
 		return -1;
 	}
-	if (rt->major != 3 || (t = offsets_find(rt->major, rt->minor,
-	    rt->micro)) == NULL) {
-		refuse(rt, "CPython %d.%d.%d is not supported (3.8-3.14 are)",
+	t = rt->major == 3 ? offsets_find(rt->major, rt->minor, rt->micro,
+	    0) : NULL;
+	if (t == NULL && (rt->major != 3 || rt->minor < 13)) {
+		refuse(rt, "CPython %d.%d.%d is not supported (3.8-3.15 are)",
 		    rt->major, rt->minor, rt->micro);
 		return -1;
 	}
@@ -276,12 +266,10 @@ py_detect_with(struct py_runtime *rt, const struct py_lookup *lk)
 		    rt->major, rt->minor, rt->micro);
 		return -1;
 	}
-	detected = *t;
-	if (rt->minor >= 13 && debug_offsets(rt, &detected) == -1) {
-		refuse(rt, "CPython %d.%d.%d is free-threaded: no GIL, not "
-		    "supported", rt->major, rt->minor, rt->micro);
+	if (t != NULL)
+		detected = *t;
+	if (rt->minor >= 13 && debug_offsets(rt, t) == -1)
 		return -1;
-	}
 	rt->off = &detected;
 	rt->type_code = lk->sym("PyCode_Type", lk->arg);
 	rt->type_unicode = lk->sym("PyUnicode_Type", lk->arg);

@@ -168,7 +168,9 @@ py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 {
 	struct held h = { out, max, 0 };
 
-	if (max <= 0 || py_tstate_stacks(rt, ts, held_in, &h) == -1)
+	/* 3.14+ locks are PyMutexes: no semaphore to read. */
+	if (max <= 0 || rt->off == NULL || rt->off->lock_sem < 0 ||
+	    py_tstate_stacks(rt, ts, held_in, &h) == -1)
 		return -1;
 	return h.n;
 }
@@ -232,8 +234,8 @@ py_tstate_waits(const struct py_runtime *rt, uintptr_t ts, uintptr_t futex,
 	struct waited w = { futex, l, 0 };
 
 	memset(l, 0, sizeof(*l));
-	if (futex == 0 || py_tstate_stacks(rt, ts, waited_in, &w) == -1 ||
-	    !w.found) {
+	if (futex == 0 || rt->off == NULL || rt->off->lock_sem < 0 ||
+	    py_tstate_stacks(rt, ts, waited_in, &w) == -1 || !w.found) {
 		memset(l, 0, sizeof(*l));
 		return -1;
 	}

@@ -8,12 +8,13 @@
  * structure is checked before it is believed (object types, back links).
  * Garbage gives "<invalid>" or an error, never a crash.
  *
- * Supported: CPython 3.8-3.14, default (GIL) release builds, x86-64 Linux.
+ * Supported: CPython 3.8-3.15, default (GIL) release builds, x86-64 Linux.
  * Other builds are refused with a reason, never guessed at.  Offsets come
- * from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13
+ * from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13+
  * the interpreter's own _Py_DebugOffsets take precedence where they
- * overlap (3.14 changed their layout: there only their cookie, version
- * and free-threading flag are read).
+ * overlap (py-debug.c), and a newer minor whose debug offsets check out
+ * runs on them alone, with what they lack from the newest table and the
+ * parts that rest on it turned off (rt->partial says which).
  */
 #ifndef GW_PY_H
 #define GW_PY_H
@@ -177,6 +178,7 @@ struct py_offsets {
 /* The interpreter found in this process. */
 struct py_runtime {
 	int		 major, minor, micro;
+	char		 version[24];	/* as Python says it: "3.15.0rc1" */
 	const struct py_offsets *off;	/* NULL when unsupported */
 	uintptr_t	 runtime;	/* &_PyRuntime */
 	uintptr_t	 gil;		/* struct _gil_runtime_state, or 0 */
@@ -187,7 +189,12 @@ struct py_runtime {
 	int		 gil_confirmed;	/* gil checked in an initialised
 					   runtime, not only predicted */
 	int		 free_threaded;
-	int		 debug_offsets;	/* 3.13: _Py_DebugOffsets used */
+	int		 debug_offsets;	/* _Py_DebugOffsets (3.13+): 0 not
+					   used, 1 agree with the table,
+					   2 differ from it (they win),
+					   3 no table: on their own */
+	char		 partial[256];	/* what is off and why, when the
+					   version has no table; else "" */
 	uintptr_t	 type_code;	/* &PyCode_Type, ... or 0 */
 	uintptr_t	 type_unicode;
 	uintptr_t	 type_bytes;
@@ -364,7 +371,34 @@ void	*py_cache_get(const struct py_runtime *rt, int kind, uintptr_t addr);
 void	*py_cache_put(const struct py_runtime *rt, int kind, uintptr_t addr,
 	    void *val);
 
+/* py-debug.c */
+
+/*
+ * The offsets CPython 3.13+ states in _Py_DebugOffsets at offset 0 of
+ * _PyRuntime (rt->runtime; rt->major and minor known), taken into o,
+ * whose other fields are left alone: runtime, interpreter, GIL locked
+ * and holder, thread state, frame, code, object, type, dict, bytes and
+ * str fields, and two implied by them (interpreters.main follows
+ * interpreters.head; _main_interpreter ends _PyRuntimeState).  The
+ * layouts of 3.13, 3.14 and 3.15 are known; a newer minor is read in
+ * the newest, and must pass its checks (every size believable, every
+ * offset inside its structure).  Returns 1 taken, 0 when there are none
+ * (no cookie, before 3.13), -1 when they fail a check, are of a layout
+ * not known or of a free-threaded build (rt->free_threaded set), why
+ * saying which.  Allocates nothing.
+ */
+int	py_debug_offsets(struct py_runtime *rt, struct py_offsets *o,
+	    char *why, size_t len);
+
 /* py-detect.c */
+
+/* The generated table's entry py_detect_with starts from for a
+ * version, or NULL (for tests: compared with py_debug_offsets). */
+const struct py_offsets *py_offsets_for(int major, int minor, int micro);
+
+/* Tests: from now on act as if the table had no entry for 3.minor (a
+ * new minor); 0 forgets none. */
+void	py_detect_forget(int minor);
 
 /*
  * How py_detect_with finds an interpreter's symbols: sym gives the
@@ -434,7 +468,7 @@ int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
  * Py_Version (3.11+); before 3.11 the file name (libpython3.X.so,
  * python3.X), confirmed by the running interpreter's sys.version,
  * which also gives the micro.  Returns 0, or -1 with a one-line reason
- * in why ("not CPython", "CPython 3.X: no table; supported 3.8-3.14",
+ * in why ("not CPython", "CPython 3.X: no table; supported 3.8-3.15",
  * "/proc/PID/maps: Permission denied", ...).  Reads /proc/PID/maps and
  * the mapped files; allocates.  Not for a signal handler.
  */
@@ -577,7 +611,7 @@ struct py_stack {
  * Call fn for each of ts's frames that py_tstate_frames shows,
  * innermost first, until it returns non-zero.  Returns the number of
  * frames given to fn, or -1 when ts is unreadable or the version's
- * stacks are not known (3.14).  Allocates nothing.
+ * stacks are not known (a minor without a table).  Allocates nothing.
  */
 int	py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
 	    int (*fn)(const struct py_runtime *, const struct py_stack *,
@@ -721,8 +755,8 @@ int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
  * bound __exit__ each such block keeps on its frame's value stack: only
  * slots known to be live count (py_stack), and the lock must be locked.
  * Locks taken by a bare acquire() are not seen.  Into out[0..max-1];
- * returns how many, or -1 when ts is unreadable or the version is not
- * supported.  Costs a read or two per live slot.  Allocates nothing.
+ * returns how many, or -1 when ts is unreadable or the version's locks
+ * are not semaphores (3.14+: PyMutexes).  Costs a read or two per live slot.  Allocates nothing.
  */
 int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 	    struct py_lock *out, int max);

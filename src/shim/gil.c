@@ -36,7 +36,7 @@
 static struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static int present;
-static char version[16];
+static char version[24];
 static char why_not[128];
 static struct gil_departed *departed;	/* threads that ended */
 
@@ -149,8 +149,9 @@ gil_init(void)
 			    "Python parts", rt.why_not);
 		return;
 	}
-	snprintf(version, sizeof version, "%d.%d.%d", rt.major, rt.minor,
-	    rt.micro);
+	snprintf(version, sizeof version, "%s", rt.version);
+	if (rt.partial[0] != '\0')
+		msg_say("%s", rt.partial);
 	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
 	if (rt.free_threaded) {
 		snprintf(why_not, sizeof why_not, "CPython %s is a "

@@ -517,7 +517,7 @@ class ReachableCopy(tempfile.TemporaryDirectory):
 # --- Python interpreters and Python samples -------------------------------
 
 PYENV = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-PY_MINORS = range(8, 15)        # the CPython versions gilwatch knows
+PY_MINORS = range(8, 16)        # the CPython versions gilwatch knows
 PY_SAMPLES = os.path.join(ROOT, "samples")
 PYPROGS = os.path.join(ROOT, "tests", "integration", "pyprog")
 
@@ -576,27 +576,49 @@ def dump_scenes_settled(pid, tid):
         raise AssertionError("%s; last: %s" % (e, json.dumps(last[0],
             indent=1)))
 
+# A pyenv build directory: 3.X.Y, a pre-release 3.X.YaN/bN/rcN, and a
+# free-threaded build with a "t" after it (3.14.7t, 3.15.0rc1t).
+PYENV_DIR = r"3\.%d\.\d+((?:a|b|rc)\d+)?(t?)"
+PRERELEASE = {"a": "alpha", "b": "beta", "rc": "release candidate"}
+
+
+def pyenv_dirs(minor, free_threaded=False):
+    """pyenv's builds of 3.MINOR, [(label, exe)] in name order: default
+    builds, or with free_threaded the "t" ones only (python3.Xt).  A
+    pre-release says so in its label ("pyenv-3.15.0rc1 (release
+    candidate)")."""
+    out = []
+    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
+        "3.%d.*" % minor))):
+        name = os.path.basename(d)
+        m = re.fullmatch(PYENV_DIR % minor, name)
+        if m is None or bool(m.group(2)) != free_threaded:
+            continue
+        exe = os.path.join(d, "bin", "python3.%d%s" % (minor, m.group(2)))
+        if not os.access(exe, os.X_OK):
+            continue
+        label = "pyenv-" + name
+        if m.group(1):
+            label += " (%s)" % PRERELEASE[re.match(r"[a-z]+",
+                m.group(1)).group(0)]
+        out.append((label, exe))
+    return out
+
 
 def pythons(minors=PY_MINORS):
     """The installed interpreters, [(label, exe)]: pyenv's 3.X.Y builds
-    ($PYENV_ROOT/versions) and the system's /usr/bin/python3.X; and,
-    for a version with neither, a line "skip: python3.X not installed".
-    Returns (interpreters, skip lines)."""
+    ($PYENV_ROOT/versions; free-threaded "t" builds left out) and the
+    system's /usr/bin/python3.X; and, for a version with neither, a line
+    "skip: python3.X not installed".  Returns (interpreters, skip
+    lines)."""
     found, skips = [], []
     for minor in minors:
-        have = False
-        for d in sorted(glob.glob(os.path.join(PYENV, "versions",
-            "3.%d.*" % minor))):
-            exe = os.path.join(d, "bin", "python3.%d" % minor)
-            if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) \
-                and os.access(exe, os.X_OK):
-                found.append(("pyenv-" + os.path.basename(d), exe))
-                have = True
+        builds = pyenv_dirs(minor)
+        found += builds
         exe = "/usr/bin/python3.%d" % minor
         if os.access(exe, os.X_OK):
             found.append(("system-3.%d" % minor, exe))
-            have = True
-        if not have:
+        elif not builds:
             skips.append("skip: python3.%d not installed" % minor)
     return found, skips
 
@@ -672,15 +694,9 @@ def dump_json(pid, opts=(), timeout=TIMEOUT):
 
 
 def pyenv_builds(minor):
-    """pyenv's python3.MINOR executables, one per 3.MINOR.N build."""
-    out = []
-    for d in sorted(glob.glob(os.path.join(PYENV, "versions",
-        "3.%d.*" % minor))):
-        exe = os.path.join(d, "bin", "python3.%d" % minor)
-        if re.fullmatch(r"3\.%d\.\d+" % minor, os.path.basename(d)) and \
-            os.access(exe, os.X_OK):
-            out.append(exe)
-    return out
+    """pyenv's python3.MINOR executables, one per default 3.MINOR.N build
+    (pyenv_dirs)."""
+    return [exe for _, exe in pyenv_dirs(minor)]
 
 
 def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):

@@ -10,7 +10,7 @@ GIL is released) to dump every thread's frames from interpreter memory.
 The blocked threads must match exactly: function, qualified name (3.11+),
 file and line, innermost first.
 
-Interpreters: pyenv's 3.8-3.14 ($PYENV_ROOT/versions/3.X.Y) and Debian's
+Interpreters: pyenv's 3.8-3.15 ($PYENV_ROOT/versions/3.X.Y) and Debian's
 static /usr/bin/python3.11; a missing one is a skip that says so.
 """
 
@@ -28,13 +28,13 @@ except ImportError:
 
 PYPROBE = os.path.join(gw.BUILD, "tests", "pyprobe.so")
 GEN = os.path.join(gw.ROOT, "tools", "gen-pyoffsets")
-MINORS = range(8, 15)
+MINORS = gw.PY_MINORS
 INTERVAL_US = 12300         # sys.setswitchinterval(0.0123) in SCRIPT
 
 # The interpreter under test runs this.  "# MARK:name" lines are where
 # threads stop; the test finds their numbers by the marks.
 SCRIPT = r'''
-import ctypes, json, linecache, os, sys, threading, time
+import ctypes, json, linecache, os, platform, sys, threading, time
 
 LOCK = threading.Lock()
 EVENT = threading.Event()
@@ -46,7 +46,8 @@ info = {}       # role -> {"ident", "native"}
 
 def note(role):
     info[role] = {"ident": threading.get_ident(),
-        "native": getattr(threading, "get_native_id", lambda: 0)()}
+        "native": getattr(threading, "get_native_id", lambda: 0)(),
+        "name": threading.current_thread().name}
 
 
 def blocked_in_lock():
@@ -335,6 +336,7 @@ for t in targets:
 STARTED.wait(float(os.environ["PYFRAMES_TIMEOUT"]))
 wait_parked(marks)
 out.write(json.dumps({"version": list(sys.version_info[:3]),
+    "python_version": platform.python_version(),
     "info": info, "view": view()}) + "\n")
 out.flush()
 lib = ctypes.CDLL(None)
@@ -342,6 +344,12 @@ dump_now(lib.pyprobe_dump)
 out.write(json.dumps({"phase": "maps"}) + "\n")
 dump_now(lib.pyprobe_dump_maps)
 out.write(json.dumps({"bad_reads": lib.pyprobe_bad_reads()}) + "\n")
+if sys.version_info >= (3, 13):
+    # As if this minor were new: no table, its _Py_DebugOffsets alone.
+    lib.pyprobe_forget(sys.version_info[1])
+    out.write(json.dumps({"phase": "no table"}) + "\n")
+    dump_now(lib.pyprobe_dump)
+    lib.pyprobe_forget(0)
 dump_now(lib.pyprobe_dump_denied)   # last: denial cannot be undone
 out.write(json.dumps({"done": True}) + "\n")
 out.close()
@@ -428,6 +436,8 @@ class TestPyFrames(unittest.TestCase):
         # process_vm_readv refused by seccomp: the reader falls back.
         denied = rec["denied"]
         modes = ["process_vm_readv", "maps"]
+        if ver[1] >= 13:
+            modes.append("no table")
         if denied["installed"]:
             self.assertEqual((denied["readv"], denied["errno"]),
                 (-1, errno.EPERM))
@@ -435,23 +445,35 @@ class TestPyFrames(unittest.TestCase):
         else:
             print("note: no seccomp here (errno %d): fallback on EPERM "
                 "not tested" % denied["errno"])
-        self.assertEqual(len(rec["dumps"]), 3)
+        self.assertEqual(len(rec["dumps"]), 4 if ver[1] >= 13 else 3)
         for mode, dump in zip(modes, rec["dumps"]):
             with self.subTest(mode=mode):
-                self.check_runtime(dump, ver)
-                self.check_threads(dump, ver, info, view, m, script, qual)
+                self.check_runtime(dump, ver, mode == "no table",
+                    rec["python_version"])
+                self.check_threads(dump, ver, info, view, m, script, qual,
+                    mode == "no table")
 
-    def check_runtime(self, dump, ver):
+    def check_runtime(self, dump, ver, untabled=False, version=None):
         rt, early = dump["runtime"], dump["early"]
         self.assertEqual(rt["rv"], 0, rt)
         self.assertEqual(rt["version"], "%d.%d.%d" % tuple(ver))
         self.assertTrue(rt["gil_confirmed"], rt)
         self.assertEqual(rt["gil"], rt["gil_predicted"], rt)
         self.assertEqual(rt["free_threaded"], 0)
-        # 3.14 changed _Py_DebugOffsets' layout: gilwatch reads only its
-        # head there (the free-threading flag), the table stands alone.
-        self.assertEqual(rt["debug_offsets"], 1 if ver[1] == 13 else 0,
-            "3.13 must use _Py_DebugOffsets, and agree with the table")
+        # 3.13+: _Py_DebugOffsets are read (each minor in its layout)
+        # and must agree with the table; without one they stand alone,
+        # and one message says what is off.
+        self.assertEqual(rt["debug_offsets"], 3 if untabled else
+            1 if ver[1] >= 13 else 0, "3.13+ must use _Py_DebugOffsets, "
+            "and agree with the table")
+        if untabled:
+            self.assertEqual(rt["partial"], "CPython %s has no table "
+                "here: frames, thread names and the GIL from its "
+                "_Py_DebugOffsets (the rest as in 3.%d); off: Lock and "
+                "RLock holders, with-block holds, attached state" %
+                (version, ver[1] - 1))
+        else:
+            self.assertEqual(rt["partial"], "")
         g = rt["gil"]
         self.assertEqual((rt["gil_cond"] - g, rt["gil_mutex"] - g,
             rt["gil_switch_cond"] - g, rt["gil_switch_mutex"] - g),
@@ -468,7 +490,8 @@ class TestPyFrames(unittest.TestCase):
         self.assertIn(gil["locked"], (0, 1))
         self.assertGreater(gil["switch_number"], 0)
 
-    def check_threads(self, dump, ver, info, view, m, script, qual):
+    def check_threads(self, dump, ver, info, view, m, script, qual,
+        untabled=False):
         threads = dump["threads"]
         idents = {w["ident"] for w in info.values()} | {dump["main_ident"]}
         self.assertEqual(set(threads), idents, "every thread, no more")
@@ -482,16 +505,30 @@ class TestPyFrames(unittest.TestCase):
         gil = dump["gil"]
         if gil["locked"] == 1:
             self.assertEqual(gil["holder_thread_id"], info["busy"]["ident"])
-            if ver[1] >= 13:
-                # Nobody asks it to drop the GIL while we read.
-                busy = threads[info["busy"]["ident"]]
-                self.assertEqual((busy["attached"], busy["holds_gil"]),
-                    (1, 1))
+        # Without a table, tstate->state is not read, and holds_gil only
+        # where the debug offsets say where it is (3.15+).
+        seen = (-1 if untabled else 1,
+            -1 if untabled and ver[1] < 15 else 1)
+        if gil["locked"] == 1 and ver[1] >= 13:
+            # Nobody asks it to drop the GIL while we read.
+            busy = threads[info["busy"]["ident"]]
+            self.assertEqual((busy["attached"], busy["holds_gil"]), seen)
         for ident, t in threads.items():
             if ver[1] < 13:
                 self.assertEqual((t["attached"], t["holds_gil"]), (-1, -1))
             elif ident != info["busy"]["ident"]:
-                self.assertEqual((t["attached"], t["holds_gil"]), (0, 0))
+                self.assertEqual((t["attached"], t["holds_gil"]),
+                    tuple(0 if v == 1 else v for v in seen))
+        # threading's names of the threads, table or not; but 3.13
+        # without a table reads dicts as 3.12 laid them out, which 3.13
+        # changed (inline values).
+        if untabled and ver[1] == 13:
+            print("skip: names of 3.13 without a table: the 3.12 dict "
+                "layout it falls back on is not 3.13's")
+        else:
+            for role, who in info.items():
+                self.assertEqual(threads[who["ident"]]["name"],
+                    who["name"], role)
 
         for role, who in info.items():
             got = threads[who["ident"]]["frames"]
@@ -566,8 +603,8 @@ class TestPySubinterpreter(unittest.TestCase):
         builds += [e for e in ("/usr/bin/python3.%d" % m for m in MINORS)
             if os.access(e, os.X_OK)]
         if not builds:
-            print("skip: no python3.8-3.14 installed")
-            self.skipTest("no python3.8-3.14 installed")
+            print("skip: no python3.8-3.15 installed")
+            self.skipTest("no python3.8-3.15 installed")
         for exe in builds:
             with self.subTest(python=exe), gw.tempdir() as tmp:
                 script = os.path.join(tmp, "sub.py")
@@ -677,8 +714,17 @@ class TestPyDetect(unittest.TestCase):
         self.refused([], "no CPython in this process")
 
     def test_unknown_version(self):
-        self.refused(["RUNTIME", "VERSION=0x030f00f0UL"],
-            "CPython 3.15.0 is not supported")
+        self.refused(["RUNTIME", "VERSION=0x031000f0UL"],
+            "CPython 3.16.0 is not supported (3.8-3.15 are)")
+        # A new minor with _Py_DebugOffsets whose layout does not check
+        # out (here every size reads 0): refused, saying so.
+        rt = self.refused(["RUNTIME", "VERSION=0x031000f0UL",
+            "SETUP=memcpy(_PyRuntime, \"xdebugpy\", 8);"
+            "AT(_PyRuntime, 8, unsigned long) = VERSION"],
+            "CPython 3.16.0 is not supported (3.8-3.15 are): its "
+            "_Py_DebugOffsets have a layout not known here (known: "
+            "3.13-3.15)")
+        self.assertEqual(rt["debug_offsets"], 0)
         self.refused(["RUNTIME", "VERSION=0x020700f0UL"],
             "CPython 2.7.0 is not supported")
 
@@ -742,6 +788,55 @@ class TestPyDetect(unittest.TestCase):
             [(4242, 0)])
 
 
+def offsets_fields():
+    """The fields of struct py_offsets (src/reader/py.h), in order."""
+    with open(os.path.join(gw.ROOT, "src", "reader", "py.h")) as f:
+        text = f.read()
+    body = re.search(r"struct py_offsets \{(.*?)\n\};", text, re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    out = []
+    for decl in re.findall(r"\bint\s+([^;]+);", body):
+        out += [n.strip() for n in decl.split(",")]
+    return out
+
+
+NOT_GIVEN = -16843010       # pyprobe_debug_offsets: every byte 0xfe
+
+
+class TestDebugOffsets(unittest.TestCase):
+    """What the running interpreter's _Py_DebugOffsets give, read in
+    its minor's layout (py-debug.c), is what the generated table says,
+    field by field; and they give what frames, names and the GIL
+    need."""
+
+    def run_one(self, exe):
+        gw.need(self, PYPROBE)
+        fields = offsets_fields()
+        env = dict(os.environ, LD_PRELOAD=PYPROBE)
+        r = gw.run([exe, "-c", "import ctypes, sys; "
+            "sys.exit(ctypes.CDLL(None).pyprobe_debug_offsets(1) != 1)"],
+            env=env)
+        self.assertEqual(r.returncode, 0, r)
+        d = json.loads(r.stdout)
+        self.assertEqual(len(d["table"]), len(fields), "py.h parsed")
+        given = {f: (t, v) for f, t, v in zip(fields, d["table"],
+            d["debug"]) if v != NOT_GIVEN}
+        self.assertEqual({f: t for f, (t, v) in given.items()},
+            {f: v for f, (t, v) in given.items()})
+        for f in ("rt_interp_head", "rt_interp_main", "rt_main_interp",
+            "is_threads_head", "is_ceval_gil", "is_gil", "gil_locked",
+            "gil_last_holder", "ts_next", "ts_interp", "ts_current_frame",
+            "ts_thread_id", "ts_native_thread_id", "fr_back", "fr_code",
+            "fr_instr", "fr_owner", "fr_localsplus", "co_filename",
+            "co_name", "co_qualname", "co_lines", "co_firstlineno",
+            "co_code_adaptive", "is_modules", "tp_name", "dict_keys",
+            "dict_values", "u_state", "u_length", "u_ascii_size"):
+            self.assertIn(f, given)
+
+
+gw.add_interpreter_tests(TestDebugOffsets, minors=range(13, 16))
+
+
 class TestPyOffsets(unittest.TestCase):
     def test_gen_pyoffsets_check(self):
         """The committed table matches every interpreter installed."""
@@ -749,7 +844,8 @@ class TestPyOffsets(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r)
         self.assertIn("matches the installed interpreters", r.stdout)
         for minor in MINORS:
-            said = re.search(r"^(probe: 3\.%d\.\d+ |skip: python3\.%d not "
+            said = re.search(r"^(probe: 3\.%d\.\d+(?:(?:a|b|rc)\d+)? |"
+                r"skip: python3\.%d not "
                 r"installed$)" % (minor, minor), r.stdout, re.M)
             self.assertIsNotNone(said, "3.%d neither probed nor skipped "
                 "aloud: %r" % (minor, r))

@@ -1,6 +1,6 @@
 """The Python samples (samples/*.py) and a few test programs
 (tests/integration/pyprog/) under gilwatch, on every installed
-interpreter: pyenv's 3.8-3.14 and Debian's static /usr/bin/python3.11
+interpreter: pyenv's 3.8-3.15 and Debian's static /usr/bin/python3.11
 (one subTest each; a version with no interpreter prints "skip: ...").
 
 What is checked is what gilwatch reports: the GIL statistics at exit
@@ -41,7 +41,7 @@ class PythonCase(unittest.TestCase):
                 print(s)
             PythonCase._skips_said = True
         if not found:
-            self.skipTest("no python3.8-3.14 installed")
+            self.skipTest("no python3.8-3.15 installed")
         return found
 
     def each_python(self):

@@ -567,7 +567,7 @@ class TestPyWaits(TopCase):
         the Python line that waits and the private lock it blocks on."""
         found, _ = gw.pythons()
         if not found:
-            self.skipTest("no python3.8-3.14 installed")
+            self.skipTest("no python3.8-3.15 installed")
         exe = found[-1][1]
         p, info = self.start_pywaits(exe)
         t = self.top("-d", "0.2", str(info.pid))

@@ -225,6 +225,9 @@ main(int argc, char **argv)
 	}
 	pid = (pid_t)atoi(argv[1]);
 	repeat = argc == 3 ? atoi(argv[2]) : 1;
+	/* Tests: as if the table had no entry for this minor. */
+	if (getenv("PYATTACH_FORGET") != NULL)
+		py_detect_forget(atoi(getenv("PYATTACH_FORGET")));
 	t0 = now_us();
 	if (py_attach(pid, &rt, why, sizeof(why)) == -1) {
 		printf("{\"error\": ");
@@ -251,7 +254,9 @@ main(int argc, char **argv)
 		holds[i].locks = thr[i].held;
 		holds[i].n = thr[i].nheld > 0 ? thr[i].nheld : 0;
 	}
-	printf("{\"pid\": %d, \"version\": \"%d.%d.%d\", \"attach_us\": %ld, "
+	printf("{\"partial\": ");
+	json_str(rt.partial);
+	printf(", \"pid\": %d, \"version\": \"%d.%d.%d\", \"attach_us\": %ld, "
 	    "\"read_us\": %ld,\n \"gil\": {\"locked\": %d, \"holder_tid\": %d, "
 	    "\"holder_thread_id\": %lu},\n \"threads\": [\n", (int)pid,
 	    rt.major, rt.minor, rt.micro, attach_us, best, gil.locked,

@@ -10,6 +10,7 @@
  *   pyprobe_dump(fd)       one JSON object per line on fd: "runtime",
  *                          "early", "gil", one "thread" per thread state
  *                          with its frames innermost first, the same
+ *                          and threading's name of it ("name"),
  *                          found by thread id ("by_id"), by TID
  *                          ("by_tid"), and cut to 3 frames ("short"),
  *                          then "end"
@@ -24,6 +25,13 @@
  *   pyprobe_thread_name(id, buf, size)  py_thread_name() of the thread
  *                          with that ident: its length, or -1
  *   pyprobe_name_ns(id, n) the same read n times: nanoseconds a read
+ *   pyprobe_debug_offsets(fd) one JSON line: the generated table's
+ *                          entry for this version and what its
+ *                          _Py_DebugOffsets give (py_debug_offsets over
+ *                          an entry of -2s), both as arrays in the order
+ *                          of struct py_offsets
+ *   pyprobe_forget(minor)  py_detect_forget(): the next py_detect acts
+ *                          as if the table had no entry for 3.minor
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -147,6 +155,8 @@ put_runtime(struct out *o, const char *key, const struct py_runtime *rt,
 	    (unsigned long)rt->gil_switch_cond, rt->debug_offsets,
 	    rt->free_threaded);
 	put_str(o, rt->why_not);
+	put(o, ", \"partial\": ");
+	put_str(o, rt->partial);
 	put(o, "}}\n");
 }
 
@@ -179,11 +189,16 @@ dump_thread(const struct py_thread *t, void *arg)
 	struct dump *d = arg;
 	int n;
 
+	char name[PY_NAME_MAX];
+
 	n = py_tstate_frames(d->rt, t->tstate, d->frames, MAX_FRAMES);
+	py_tstate_name(d->rt, t->tstate, t->thread_id, name, sizeof(name));
 	put(d->o, "{\"thread\": {\"thread_id\": %lu, \"tid\": %d, "
 	    "\"tstate\": %lu, \"attached\": %d, \"holds_gil\": %d, "
-	    "\"n\": %d, \"frames\": ", t->thread_id, (int)t->tid,
+	    "\"n\": %d, \"name\": ", t->thread_id, (int)t->tid,
 	    (unsigned long)t->tstate, t->attached, t->holds_gil, n);
+	put_str(d->o, name);
+	put(d->o, ", \"frames\": ");
 	put_frames(d->o, d->frames, n < 0 ? 0 : n);
 	put(d->o, "}}\n");
 	flush(d->o);
@@ -410,4 +425,51 @@ pyprobe_name_ns(unsigned long thread_id, int n)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	return ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec -
 	    a.tv_nsec)) / n;
+}
+
+static void
+put_ints(struct out *o, const struct py_offsets *p)
+{
+	const int *v = (const int *)(const void *)p;
+
+	put(o, "[");
+	for (size_t i = 0; i < sizeof(*p) / sizeof(int); i++)
+		put(o, "%s%d", i ? ", " : "", v[i]);
+	put(o, "]");
+}
+
+EXPORT int
+pyprobe_debug_offsets(int fd)
+{
+	static struct py_runtime rt;
+	static struct out o;
+	const struct py_offsets *t;
+	struct py_offsets d;
+	char why[96] = "";
+	int r;
+
+	o.fd = fd;
+	o.len = 0;
+	py_detect(&rt);
+	memset(&d, 0xfe, sizeof(d));	/* every int -16843010: not given */
+	r = py_debug_offsets(&rt, &d, why, sizeof(why));
+	t = py_offsets_for(rt.major, rt.minor, rt.micro);
+	put(&o, "{\"rv\": %d, \"why\": ", r);
+	put_str(&o, why);
+	put(&o, ", \"table\": ");
+	if (t != NULL)
+		put_ints(&o, t);
+	else
+		put(&o, "null");
+	put(&o, ", \"debug\": ");
+	put_ints(&o, &d);
+	put(&o, "}\n");
+	flush(&o);
+	return r;
+}
+
+EXPORT void
+pyprobe_forget(int minor)
+{
+	py_detect_forget(minor);
 }
