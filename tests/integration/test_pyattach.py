@@ -232,7 +232,7 @@ class TestPyAttachNoTable(Scenes):
         for name in ("spin-a", "spin-b"):
             f = by_name(doc)[name]["frames"]
             self.assertEqual((f[0]["function"], f[0]["file"]),
-                ("spin", SCENES), name)
+                ("spin", gw.pyprog("attach_scenes")), name)
 
 
 class TestDumpPython(Scenes):
