@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "gil-blame.h"
+#include "gil.h"
 #include "lock.h"
 #include "out.h"
 #include "py.h"
@@ -87,6 +88,20 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
 		;
 }
 
+/*
+ * A thread's threading name: the one it last read itself at a GIL
+ * marker, else read now.  A thread that has held the GIL only at
+ * markers before its bootstrap frames existed (a short one, often the
+ * holder of a real-time miss) has no name kept yet.
+ */
+static void
+threading_name(struct thread *t, char *buf, size_t len)
+{
+	if (thread_pyname(t, buf, len) == -1 &&
+	    gil_thread_name(t, buf, len) == -1)
+		buf[0] = '\0';
+}
+
 /* Count a miss; the slot to fill in, or NULL once RT_KEPT are kept. */
 static struct miss *
 miss_begin(struct thread *t, uint64_t ns, int is_gil)
@@ -109,7 +124,7 @@ miss_begin(struct thread *t, uint64_t ns, int is_gil)
 	m->policy = policy;
 	m->prio = prio;
 	m->ns = ns;
-	thread_pyname(t, m->name, sizeof m->name);
+	threading_name(t, m->name, sizeof m->name);
 	return m;
 }
 
@@ -121,7 +136,7 @@ holder_named(struct miss *m, pid_t holder)
 	m->holder = holder;
 	m->holder_name[0] = '\0';
 	if (holder != 0 && (h = thread_by_tid(holder)) != NULL)
-		thread_pyname(h, m->holder_name, sizeof m->holder_name);
+		threading_name(h, m->holder_name, sizeof m->holder_name);
 }
 
 void
