@@ -246,7 +246,7 @@ class TestGilBlame(PythonCase):
             self.assertRegex(out, r"(?m)^     blocking ms +forced +holds "
                 r"+line\n +[\d.]+ +[1-9]\d* +[1-9]\d* +%s$" %
                 re.escape(spin))
-            self.assertRegex(parts[0], r"%  held by \"spinner\" %d$" %
+            self.assertRegex(parts[0], r"%%  held by \"spinner\" %d$" %
                 info.threads["spinner"])
             self.assertRegex([l for l in parts if "%  at " in l][0],
                 r"%%  at %s$" % re.escape(spin))
@@ -288,8 +288,11 @@ class TestTopBlame(PythonCase):
         spinner as its first holder and the spin line as its first
         line, each most of the wait (the 90% of the accuracy is
         test_wait_blamed_on_spinning_line's)."""
-        gw.need(self, gw.GILWATCH, gw.SHIM)
-        exe = self.each_python()[0][1]
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                self.check_blame_view(label, exe)
+
+    def check_blame_view(self, label, exe):
         spin = "spin (%s:%d)" % (os.path.basename(PROG), SPIN_LINE)
         with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]),
             self.tmpdir(), ready=False, hold=False) as p:
@@ -329,15 +332,18 @@ class TestTopBlame(PythonCase):
         """A SCHED_FIFO waker's row says FIFO 10 (nobody else's says
         FIFO), and with --rt-budget the header counts its waits over
         the budget: none while it is parked, some once it runs."""
-        gw.need(self, gw.GILWATCH, gw.SHIM)
-        exe = self.each_python()[0][1]
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                self.check_realtime_row_and_budget(label, exe)
+
+    def check_realtime_row_and_budget(self, label, exe):
         cmd = gw.gilwatch_cmd([exe, PROG, "1000000", "--fifo"],
             ["--rt-budget=2"])
         with gw.Proc(cmd, self.tmpdir()) as p:
             p.wait_ready()
             if "fifo refused" in p.stderr():
-                print("skip: SCHED_FIFO refused (%s)" %
-                    p.stderr().split("fifo refused")[1].split()[0])
+                print("skip: %s: SCHED_FIFO refused (%s)" % (label,
+                    p.stderr().split("fifo refused")[1].split()[0]))
                 return
             info = p.info()
             r = top_once(p.p.pid)
@@ -357,8 +363,11 @@ class TestTopBlame(PythonCase):
     def test_python_column_uses_the_width(self):
         """In a 250-column terminal the PYTHON column shows a 56-letter
         function name and its line whole; in 100 columns it is cut."""
-        gw.need(self, gw.GILWATCH, gw.SHIM)
-        exe = self.each_python()[0][1]
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                self.check_python_column_uses_the_width(label, exe)
+
+    def check_python_column_uses_the_width(self, label, exe):
         prog = gw.pyprog("long_names")
         whole = "idle_in_a_function_whose_name_is_far_longer_than_twenty " \
             "(long_names.py:%d)" % gw.source_marks(prog)["idle"]
