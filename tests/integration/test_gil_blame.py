@@ -389,3 +389,27 @@ class TestTopBlame(PythonCase):
                 r"idle_in_a_function")
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_realtime_row_from_outside(self):
+        """Read from outside (not under gilwatch), the SCHED_FIFO
+        waker's row says FIFO 10 too."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                env = dict(os.environ)
+                env.pop("LD_PRELOAD", None)
+                with gw.Proc([exe, PROG, "10", "--fifo"], self.tmpdir(),
+                    env=env) as p:
+                    p.wait_ready()
+                    if "fifo refused" in p.stderr():
+                        print("skip: %s: SCHED_FIFO refused" % label)
+                        continue
+                    info = p.info()
+                    r = top_once(p.p.pid)
+                    self.assertEqual(r.returncode, 0, r)
+                    self.assertIn("Read from outside", r.stdout)
+                    self.assertRegex(r.stdout, r"(?m)^ +%d +waker +FIFO 10 "
+                        % info.threads["waker"])
+                    self.assertEqual(len(re.findall(r"FIFO", r.stdout)), 1,
+                        r.stdout)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
