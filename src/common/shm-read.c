@@ -314,6 +314,17 @@ copy_records(void *to, size_t ours, const char *from, uint32_t n,
 		    take);
 }
 
+/* n records copied to *p in our size; *p moves past them. */
+static void *
+section(char **p, size_t ours, const char *from, uint32_t n, uint32_t wsize)
+{
+	void *at = *p;
+
+	copy_records(at, ours, from, n, wsize);
+	*p += (size_t)n * ours;
+	return at;
+}
+
 static int
 frame_mem(struct shm_frame *f, size_t need)
 {
@@ -419,40 +430,27 @@ convert(struct shm_reader *r, struct shm_frame *f, uint32_t used)
 	f->start_real_ns = h->start_real_ns;
 	memcpy(f->command, h->command, sizeof f->command);
 	p = f->mem;
-	f->threads = (void *)p;
 	f->nthreads = head.nthreads;
-	copy_records(p, sizeof *f->threads, raw + head.threads_off,
+	f->threads = section(&p, sizeof *f->threads, raw + head.threads_off,
 	    head.nthreads, h->thread_size);
-	p += (size_t)head.nthreads * sizeof *f->threads;
-	f->locks = (void *)p;
 	f->nlocks = head.nlocks;
-	copy_records(p, sizeof *f->locks, raw + head.locks_off, head.nlocks,
-	    h->lock_size);
-	p += (size_t)head.nlocks * sizeof *f->locks;
-	f->links = (void *)p;
+	f->locks = section(&p, sizeof *f->locks, raw + head.locks_off,
+	    head.nlocks, h->lock_size);
 	f->nlinks = head.nlinks;
-	copy_records(p, sizeof *f->links, raw + head.links_off, head.nlinks,
-	    h->link_size);
-	p += (size_t)head.nlinks * sizeof *f->links;
-	f->orders = (void *)p;
+	f->links = section(&p, sizeof *f->links, raw + head.links_off,
+	    head.nlinks, h->link_size);
 	f->norders = head.norders;
-	copy_records(p, sizeof *f->orders, raw + head.orders_off,
+	f->orders = section(&p, sizeof *f->orders, raw + head.orders_off,
 	    head.norders, h->order_size);
-	p += (size_t)head.norders * sizeof *f->orders;
-	f->syms = (void *)p;
 	f->nsyms = head.nsyms;
-	copy_records(p, sizeof *f->syms, raw + head.syms_off, head.nsyms,
-	    h->sym_size);
-	p += (size_t)head.nsyms * sizeof *f->syms;
-	f->blame_sites = (void *)p;
+	f->syms = section(&p, sizeof *f->syms, raw + head.syms_off,
+	    head.nsyms, h->sym_size);
 	f->nblame_sites = head.nblame_sites;
-	copy_records(p, sizeof *f->blame_sites, raw + head.blame_sites_off,
-	    head.nblame_sites, h->blame_site_size);
-	p += (size_t)head.nblame_sites * sizeof *f->blame_sites;
-	f->blame = (void *)p;
+	f->blame_sites = section(&p, sizeof *f->blame_sites,
+	    raw + head.blame_sites_off, head.nblame_sites, h->blame_site_size);
 	f->nblame = head.nblame;
-	copy_records(p, sizeof *f->blame, raw + head.blame_off, head.nblame,
-	    h->blame_size);
+	f->blame = section(&p, sizeof *f->blame, raw + head.blame_off,
+	    head.nblame, h->blame_size);
 	seal_strings(f);
 	return 0;
 }

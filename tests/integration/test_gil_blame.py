@@ -31,6 +31,21 @@ def is_spin_line(entry):
         entry.get("file") == PROG and entry.get("line") == SPIN_LINE)
 
 
+def poll_spinning(tc, exe, probe, what):
+    """Run PROG, waking for good, under gilwatch on exe, and call
+    probe(pid, info) once the waker and the spinner have said their
+    TIDs, until it returns something true: return that."""
+    with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]), tc.tmpdir(),
+        ready=False, hold=False) as p:
+        def seen():
+            info = p.info()
+            if "waker" not in info.threads or \
+                "spinner" not in info.threads:
+                return None
+            return probe(p.p.pid, info)
+        return gw.poll_until(seen, what=what)
+
+
 class TestGilBlame(PythonCase):
 
     def test_wait_blamed_on_spinning_line(self):
@@ -229,45 +244,34 @@ class TestGilBlame(PythonCase):
         gw.need(self, gw.GILWATCH, gw.SHIM)
         exe = self.each_python()[0][1]
         spin = "spin (%s:%d)" % (PROG, SPIN_LINE)
-        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]),
-            self.tmpdir(), ready=False, hold=False) as p:
-            def seen():
-                info = p.info()
-                if "waker" not in info.threads or \
-                    "spinner" not in info.threads:
-                    return None
-                r = gw.run([gw.GILWATCH, "dump", "--gil", str(p.p.pid)])
-                self.assertEqual(r.returncode, 0, r)
-                m = re.search(r"(?m)^  %d waker waited [\d.]+ ms:\n"
-                    r"((?:    .*\n)+)" % info.threads["waker"], r.stdout)
-                return m and (info, r.stdout, m.group(1).splitlines())
-            info, out, parts = gw.poll_until(seen,
-                what="the waker's wait split in dump --gil")
-            self.assertRegex(out, r"(?m)^     blocking ms +forced +holds "
-                r"+line\n +[\d.]+ +[1-9]\d* +[1-9]\d* +%s$" %
-                re.escape(spin))
-            self.assertRegex(parts[0], r"%%  held by \"spinner\" %d$" %
-                info.threads["spinner"])
-            self.assertRegex([l for l in parts if "%  at " in l][0],
-                r"%%  at %s$" % re.escape(spin))
+
+        def probe(pid, info):
+            r = gw.run([gw.GILWATCH, "dump", "--gil", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            m = re.search(r"(?m)^  %d waker waited [\d.]+ ms:\n"
+                r"((?:    .*\n)+)" % info.threads["waker"], r.stdout)
+            return m and (info, r.stdout, m.group(1).splitlines())
+        info, out, parts = poll_spinning(self, exe, probe,
+            "the waker's wait split in dump --gil")
+        self.assertRegex(out, r"(?m)^     blocking ms +forced +holds "
+            r"+line\n +[\d.]+ +[1-9]\d* +[1-9]\d* +%s$" % re.escape(spin))
+        self.assertRegex(parts[0], r"%%  held by \"spinner\" %d$" %
+            info.threads["spinner"])
+        self.assertRegex([l for l in parts if "%  at " in l][0],
+            r"%%  at %s$" % re.escape(spin))
 
     def test_top_names_the_holder(self):
         """`gilwatch top --once`: the waker's row, waiting for the GIL,
         names the spinner as the holder."""
         gw.need(self, gw.GILWATCH, gw.SHIM)
         exe = self.each_python()[0][1]
-        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]),
-            self.tmpdir(), ready=False, hold=False) as p:
-            def seen():
-                info = p.info()
-                if "waker" not in info.threads or \
-                    "spinner" not in info.threads:
-                    return None
-                r = gw.run([gw.GILWATCH, "top", "--once", str(p.p.pid)])
-                return re.search(r"(?m)^\s*%d\s+waker\s.*WAITS GIL \S+ "
-                    r"held by %d\b" % (info.threads["waker"],
-                    info.threads["spinner"]), r.stdout)
-            gw.poll_until(seen, what="the waker's row naming the spinner")
+
+        def probe(pid, info):
+            r = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
+            return re.search(r"(?m)^\s*%d\s+waker\s.*WAITS GIL \S+ "
+                r"held by %d\b" % (info.threads["waker"],
+                info.threads["spinner"]), r.stdout)
+        poll_spinning(self, exe, probe, "the waker's row naming the spinner")
 
 
 def top_once(pid, *opts, columns=None):
@@ -294,39 +298,34 @@ class TestTopBlame(PythonCase):
 
     def check_blame_view(self, label, exe):
         spin = "spin (%s:%d)" % (os.path.basename(PROG), SPIN_LINE)
-        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]),
-            self.tmpdir(), ready=False, hold=False) as p:
-            def seen():
-                info = p.info()
-                if "waker" not in info.threads or \
-                    "spinner" not in info.threads:
-                    return None
-                r = top_once(p.p.pid, "--view=blame")
-                self.assertEqual(r.returncode, 0, r)
-                m = re.search(r"(?m)^ +\"waker\" \(%d\) waited [\d.]+ms "
-                    r"for the GIL:\n((?:    .*\n)+)" %
-                    info.threads["waker"], r.stdout)
-                if m is None or "(%d)" % info.threads["spinner"] \
-                    not in m.group(1):
-                    return None
-                return info, r.stdout, m.group(1).splitlines()
-            info, out, parts = gw.poll_until(seen,
-                what="the waker's wait split in the blame view")
-            lines = out.split("LINE\n", 1)[1].splitlines()
-            self.assertRegex(lines[0], r"^ +[\d.]+ms +[\d.]+ms +[1-9]\d* "
-                r"+[1-9]\d* +%s$" % re.escape(spin), out)
-            funcs = out.split("FUNCTION\n", 1)[1].splitlines()
-            self.assertRegex(funcs[0], r"ms +[1-9]\d* +spin \(%s\)$" %
-                re.escape(os.path.basename(PROG)), out)
-            holder = re.match(r"^ +[\d.]+ms +([\d.]+)%  held by "
-                r"\"spinner\" \((\d+)\)$", parts[0])
-            self.assertIsNotNone(holder, out)
-            self.assertEqual(int(holder.group(2)), info.threads["spinner"])
-            self.assertGreater(float(holder.group(1)), 50, out)
-            at = [l for l in parts if " at " in l][0]
-            m = re.match(r"^ +[\d.]+ms +([\d.]+)%  at (.*)$", at)
-            self.assertEqual(m.group(2), spin, out)
-            self.assertGreater(float(m.group(1)), 50, out)
+
+        def probe(pid, info):
+            r = top_once(pid, "--view=blame")
+            self.assertEqual(r.returncode, 0, r)
+            m = re.search(r"(?m)^ +\"waker\" \(%d\) waited [\d.]+ms "
+                r"for the GIL:\n((?:    .*\n)+)" % info.threads["waker"],
+                r.stdout)
+            if m is None or "(%d)" % info.threads["spinner"] \
+                not in m.group(1):
+                return None
+            return info, r.stdout, m.group(1).splitlines()
+        info, out, parts = poll_spinning(self, exe, probe,
+            "the waker's wait split in the blame view")
+        lines = out.split("LINE\n", 1)[1].splitlines()
+        self.assertRegex(lines[0], r"^ +[\d.]+ms +[\d.]+ms +[1-9]\d* "
+            r"+[1-9]\d* +%s$" % re.escape(spin), out)
+        funcs = out.split("FUNCTION\n", 1)[1].splitlines()
+        self.assertRegex(funcs[0], r"ms +[1-9]\d* +spin \(%s\)$" %
+            re.escape(os.path.basename(PROG)), out)
+        holder = re.match(r"^ +[\d.]+ms +([\d.]+)%  held by "
+            r"\"spinner\" \((\d+)\)$", parts[0])
+        self.assertIsNotNone(holder, out)
+        self.assertEqual(int(holder.group(2)), info.threads["spinner"])
+        self.assertGreater(float(holder.group(1)), 50, out)
+        at = [l for l in parts if " at " in l][0]
+        m = re.match(r"^ +[\d.]+ms +([\d.]+)%  at (.*)$", at)
+        self.assertEqual(m.group(2), spin, out)
+        self.assertGreater(float(m.group(1)), 50, out)
 
     def test_realtime_row_and_budget(self):
         """A SCHED_FIFO waker's row says FIFO 10 (nobody else's says

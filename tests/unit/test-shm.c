@@ -345,24 +345,33 @@ Test(shm, truncated_file_is_refused)
 	refused("less than a header");
 }
 
+/* Attach to the file (it must take) and read a frame: shm_read's
+ * result. */
+static int
+read_frame(struct shm_reader **r, struct shm_frame *fr)
+{
+	char err[SHM_ERR_MAX];
+
+	memset(fr, 0, sizeof *fr);
+	*r = shm_attach_path(path, err, sizeof err);
+	cr_assert_not_null(*r, "%s", err);
+	return shm_read(*r, fr);
+}
+
 Test(shm, damaged_section_is_an_error_not_a_crash)
 {
 	struct shm_writer w;
 	struct gw_shm_frame *f;
 	struct shm_reader *r;
 	struct shm_frame fr;
-	char err[SHM_ERR_MAX];
 
-	memset(&fr, 0, sizeof fr);
 	open_writer(&w, 64);
 	f = shm_writer_begin(&w);
 	f->updates = 1;
 	f->threads_off = sizeof *f;
 	f->nthreads = 1000000;		/* far past the slot */
 	shm_writer_commit(&w);
-	r = shm_attach_path(path, err, sizeof err);
-	cr_assert_not_null(r, "%s", err);
-	cr_assert_eq(shm_read(r, &fr), -1);
+	cr_assert_eq(read_frame(&r, &fr), -1);
 	cr_assert_eq(errno, EPROTO);
 	shm_detach(r);
 	shm_frame_free(&fr);
@@ -412,14 +421,10 @@ Test(shm, blame_sections_read_back)
 	struct shm_writer w;
 	struct shm_reader *r;
 	struct shm_frame fr;
-	char err[SHM_ERR_MAX];
 
-	memset(&fr, 0, sizeof fr);
 	open_writer(&w, 64);
 	publish_blame(&w, 2);
-	r = shm_attach_path(path, err, sizeof err);
-	cr_assert_not_null(r, "%s", err);
-	cr_assert_eq(shm_read(r, &fr), 0);
+	cr_assert_eq(read_frame(&r, &fr), 0);
 	cr_assert_eq(fr.head.rt_budget_ns, 2000000);
 	cr_assert_eq(fr.head.rt_misses, 7);
 	cr_assert_eq(fr.nblame_sites, 1);
@@ -442,14 +447,10 @@ Test(shm, damaged_blame_section_is_an_error)
 	struct shm_writer w;
 	struct shm_reader *r;
 	struct shm_frame fr;
-	char err[SHM_ERR_MAX];
 
-	memset(&fr, 0, sizeof fr);
 	open_writer(&w, 64);
 	publish_blame(&w, 1000000);
-	r = shm_attach_path(path, err, sizeof err);
-	cr_assert_not_null(r, "%s", err);
-	cr_assert_eq(shm_read(r, &fr), -1);
+	cr_assert_eq(read_frame(&r, &fr), -1);
 	cr_assert_eq(errno, EPROTO);
 	shm_detach(r);
 	shm_frame_free(&fr);
@@ -461,18 +462,14 @@ Test(shm, writer_without_blame_has_none)
 	struct shm_writer w;
 	struct shm_reader *r;
 	struct shm_frame fr;
-	char err[SHM_ERR_MAX];
 	uint32_t zero = 0;
 
-	memset(&fr, 0, sizeof fr);
 	open_writer(&w, 64);
 	publish_blame(&w, 2);
 	patch(offsetof(struct gw_shm_header, blame_size), &zero, sizeof zero);
 	patch(offsetof(struct gw_shm_header, blame_site_size), &zero,
 	    sizeof zero);
-	r = shm_attach_path(path, err, sizeof err);
-	cr_assert_not_null(r, "%s", err);
-	cr_assert_eq(shm_read(r, &fr), 0);
+	cr_assert_eq(read_frame(&r, &fr), 0);
 	cr_assert_eq(fr.nblame_sites, 0);
 	cr_assert_eq(fr.nblame, 0);
 	shm_detach(r);
