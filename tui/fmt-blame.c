@@ -14,7 +14,6 @@
 
 #include "tui.h"
 
-#define BLAME_LINES	16	/* lines listed */
 #define BLAME_FUNCS	8	/* functions listed */
 
 char *
@@ -49,7 +48,7 @@ where(const char *function, const char *file, int line, char *buf,
 	return buf;
 }
 
-/* A function: the lines listed, merged by function and file. */
+/* A function: the lines published, merged by function and file. */
 struct func {
 	const char	*function, *file;
 	uint64_t	 ns, recent, forced;
@@ -118,7 +117,7 @@ sites(const struct source *s, line_fn put, void *arg)
 	}
 	put(arg, ROLE_HEAD, "      BLOCKING       RECENT   FORCED    HOLDS  "
 	    "LINE");
-	for (i = 0; i < f->nblame_sites && i < BLAME_LINES; i++) {
+	for (i = 0; i < f->nblame_sites; i++) {
 		b = &f->blame_sites[i];
 		snprintf(buf, sizeof buf, "  %12s %12s %8llu %8llu  %s",
 		    ms(b->blocking_ns, a, sizeof a), ms(b->recent_ns, r,

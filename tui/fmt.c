@@ -289,7 +289,6 @@ fmt_gil(const struct source *s, char *buf, size_t len)
 {
 	const struct gw_shm_gil *g = &s->frame.head.gil;
 	char who[64], dur[32], rate[32];
-	int n;
 
 	if (!g->present) {
 		snprintf(buf, len, "GIL: none (%s)", g->why_not[0] != '\0' ?
@@ -311,16 +310,12 @@ fmt_gil(const struct source *s, char *buf, size_t len)
 	else
 		snprintf(rate, sizeof rate, "%.0f", s->switches_per_s);
 	if (g->holder != 0)
-		n = snprintf(buf, len, "GIL holder: %s for %s, %u waiting, "
+		snprintf(buf, len, "GIL holder: %s for %s, %u waiting, "
 		    "%s switches/s", fmt_thread(s, g->holder, who, sizeof who),
 		    fmt_dur(g->holder_ns, dur, sizeof dur), g->waiting, rate);
 	else
-		n = snprintf(buf, len, "GIL holder: none (free), %u waiting, "
+		snprintf(buf, len, "GIL holder: none (free), %u waiting, "
 		    "%s switches/s", g->waiting, rate);
-	if (s->frame.head.rt_budget_ns != 0 && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "; real-time budget %.3fms: "
-		    "%llu waits over it", (double)s->frame.head.rt_budget_ns /
-		    1e6, (unsigned long long)s->frame.head.rt_misses);
 	return buf;
 }
 
@@ -335,8 +330,13 @@ fmt_counts(const struct source *s, char *buf, size_t len)
 	    c->gil_wait, c->blocked, c->sleeping);
 	if ((s->frame.head.flags & GW_SHM_TRUNC_THREADS) && n > 0 &&
 	    (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " (%u of %u shown)",
+		n += snprintf(buf + n, len - (size_t)n, " (%u of %u shown)",
 		    c->total, s->frame.head.threads_total);
+	/* GIL and lock waits alike: a C program has a budget too. */
+	if (s->frame.head.rt_budget_ns != 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; real-time budget %.3fms: "
+		    "%llu waits over it", (double)s->frame.head.rt_budget_ns /
+		    1e6, (unsigned long long)s->frame.head.rt_misses);
 	return buf;
 }
 

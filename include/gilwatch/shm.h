@@ -161,9 +161,10 @@ struct gw_shm_frame {
 
 	/*
 	 * GIL blame (gilwatch run's GIL report has it all): the lines that
-	 * held the GIL longest while another thread waited, and the biggest
-	 * parts of each waiting thread's wait.  Filled only while a viewer
-	 * watches (empty before).
+	 * held the GIL longest while another thread waited (the
+	 * GW_SHM_BLAME_SITES - 8 biggest over the run, then the biggest
+	 * recently), and the biggest parts of each waiting thread's wait.
+	 * Filled from the first viewer on (empty before).
 	 */
 	uint32_t	blame_sites_off, nblame_sites;	/* gw_shm_blame_site */
 	uint32_t	blame_off, nblame;	/* struct gw_shm_blame */

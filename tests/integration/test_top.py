@@ -392,7 +392,8 @@ def one_line(r):
 class TestErrors(TopCase):
     def test_bad_arguments(self):
         for args in (["abc"], ["0"], ["-5"], ["-d", "0.01", "1"],
-            ["-d", "x", "1"], ["-d"], ["1", "2"], ["--bogus"]):
+            ["-d", "x", "1"], ["-d"], ["1", "2"], ["--bogus"],
+            ["--once", "--view=locks", "1"], ["--view=blame", "1"]):
             with self.subTest(args=args):
                 r = gw.run([gw.GILWATCH, "top", *args])
                 self.assertEqual(r.returncode, 2, r)
