@@ -662,6 +662,24 @@ class TestBlameScreen(TopCase):
         t.wait_text(r"^\s*%d\s+spinner\s" % info.threads["spinner"],
             "the table back")
 
+    def test_detail_says_realtime(self):
+        """Enter on a SCHED_FIFO thread: its policy and priority."""
+        p = gw.Proc(gw.gilwatch_cmd([self.python(), gw.pyprog("gil_blame"),
+            "10", "--fifo"]), self.tmp)
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        if "fifo refused" in p.stderr():
+            print("skip: SCHED_FIFO refused")
+            self.skipTest("SCHED_FIFO refused")
+        t = self.top("-d", "0.2", str(p.p.pid), width=220)
+        t.wait_text(r"^\s*%d\s+waker\s+FIFO 10\s" %
+            p.info().threads["waker"], "the waker's row marked FIFO 10")
+        t.keys("/")
+        t.keys("waker", "Enter")
+        t.wait_text(r"1 threads match \"waker\"")
+        t.keys("Enter")
+        t.wait_text(r"^Real-time: FIFO 10 ", "the detail's real-time line")
+
     def test_python_column_in_220_columns(self):
         prog = gw.pyprog("long_names")
         whole = "idle_in_a_function_whose_name_is_far_longer_than_twenty " \
