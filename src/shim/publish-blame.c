@@ -9,11 +9,11 @@
  * second for that many seconds (allocated at the first publication a
  * viewer sees, in the helper thread).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gil-blame.h"
-#include "gil.h"
 #include "msg.h"
 #include "publish-int.h"
 
@@ -150,7 +150,10 @@ publish_sites(struct shm_writer *w, struct gw_shm_frame *f, uint64_t now)
 	f->nblame_sites = k;
 }
 
-/* Each GIL waiter's biggest holders and lines, in frame order. */
+/*
+ * Each GIL waiter's biggest holders and lines, in frame order, as many
+ * waiters as GW_SHM_BLAME_PARTS has room for (some 50).
+ */
 static void
 publish_parts(struct shm_writer *w, struct gw_shm_frame *f,
     const struct gw_shm_thread *threads)
@@ -173,7 +176,9 @@ publish_parts(struct shm_writer *w, struct gw_shm_frame *f,
 			continue;
 		n = blame_waiter_parts(v, threads[i].tid, parts,
 		    GW_SHM_BLAME_EACH);
-		for (j = 0; j < n && k < max; j++, k++) {
+		if (k + n > max)
+			break;	/* a waiter's parts whole, or not at all */
+		for (j = 0; j < n; j++, k++) {
 			memset(&out[k], 0, sizeof out[k]);
 			out[k].waiter = threads[i].tid;
 			out[k].kind = (uint8_t)parts[j].kind;
