@@ -330,8 +330,13 @@ fmt_counts(const struct source *s, char *buf, size_t len)
 	    c->gil_wait, c->blocked, c->sleeping);
 	if ((s->frame.head.flags & GW_SHM_TRUNC_THREADS) && n > 0 &&
 	    (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " (%u of %u shown)",
+		n += snprintf(buf + n, len - (size_t)n, " (%u of %u shown)",
 		    c->total, s->frame.head.threads_total);
+	/* GIL and lock waits alike: a C program has a budget too. */
+	if (s->frame.head.rt_budget_ns != 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; real-time budget %.3fms: "
+		    "%llu waits over it", (double)s->frame.head.rt_budget_ns /
+		    1e6, (unsigned long long)s->frame.head.rt_misses);
 	return buf;
 }
 
@@ -436,15 +441,47 @@ fmt_all_waiting(const struct source *s, char *buf, size_t len)
 	return buf;
 }
 
+/* The text of a row's NATIVE and PYTHON cells. */
+static void
+cells(const struct source *s, const struct row *r, char *native,
+    size_t nlen, const char **python)
+{
+	native[0] = '\0';
+	if (r->t->nframes > 0)
+		fmt_sym(s, r->t->frames[0], 0, native, nlen);
+	/* A wait in threading's innards: the line that waits says more. */
+	*python = r->t->py_wait.kind != GW_SHM_PYWAIT_NONE &&
+	    r->t->py_wait.at[0] != '\0' ? r->t->py_wait.at : r->t->py_frame;
+}
+
+/* Widen *w to what s needs, up to max. */
+static void
+fit(int *w, const char *s, int max)
+{
+	int n = (int)strlen(s);
+
+	if (n > max)
+		n = max;
+	if (n > *w)
+		*w = n;
+}
+
 /*
  * The state column gets room first: it says what a thread does.  The
  * GIL columns only when there is a GIL, the frames when room is left.
+ * STATE and NATIVE take what their longest cell needs, up to a cap;
+ * PYTHON, last, the rest of the width.
  */
 void
 fmt_columns(const struct source *s, int width, struct cols *c)
 {
 	int rest, gil = s->frame.head.gil.present;
 	int shares = gil && !s->outside;	/* GIL%, WAIT% */
+	/* From outside there is no NATIVE column: room for the marks. */
+	int state_max = s->outside ? 72 : 56, native_max = 40;
+	char state[256], native[160], sched[16];
+	const char *python;
+	uint32_t i;
 
 	memset(c, 0, sizeof *c);
 	c->tid = 7;
@@ -452,18 +489,30 @@ fmt_columns(const struct source *s, int width, struct cols *c)
 	c->gil = shares ? 5 : 0;
 	c->wait = shares ? 5 : 0;
 	c->locks = width < 100 ? 3 : 5;
-	rest = width - (c->tid + 1 + c->name + 1 + (shares ? 12 : 0) +
-	    c->locks + 1);
-	/* From outside there is no NATIVE column: room for the marks. */
-	c->state = rest < (s->outside ? 72 : 56) ? rest : s->outside ? 72 : 56;
+	c->state = 10;
+	c->native = 6;	/* "NATIVE" */
+	for (i = 0; i < s->nrows; i++) {
+		if (fmt_sched(s->rows[i].t, sched, sizeof sched)[0] != '\0')
+			c->sched = 7;
+		fit(&c->state, fmt_state(s, &s->rows[i], 0, state,
+		    sizeof state), state_max);
+		cells(s, &s->rows[i], native, sizeof native, &python);
+		fit(&c->native, native, native_max);
+	}
+	rest = width - (c->tid + 1 + c->name + 1 + (c->sched ? c->sched +
+	    1 : 0) + (shares ? 12 : 0) + c->locks + 1);
+	if (c->state > rest)
+		c->state = rest;
 	if (c->state < 10)
 		c->state = 10;
 	rest -= c->state + 1;
 	/* From outside, native frames are unwound only on request. */
 	if (rest >= 16 && !s->outside) {
-		c->native = rest < 40 ? rest : 40;
+		if (c->native > rest)
+			c->native = rest;
 		rest -= c->native + 1;
-	}
+	} else
+		c->native = 0;
 	if (rest >= 16 && gil)
 		c->python = rest;
 }
@@ -490,13 +539,15 @@ fmt_row(const struct source *s, const struct row *r, const struct cols *c,
     char *buf, size_t len)
 {
 	char tid[16], held[16], waited[16], locks[16], state[256];
-	char native[160];
+	char native[160], sched[16];
+	const char *python;
 	size_t off = 0;
 
 	buf[0] = '\0';
 	if (r == NULL) {
 		col(buf, len, &off, c->tid, 1, "TID");
 		col(buf, len, &off, c->name, 0, "NAME");
+		col(buf, len, &off, c->sched, 0, "SCHED");
 		col(buf, len, &off, c->gil, 1, "GIL%");
 		col(buf, len, &off, c->wait, 1, "WAIT%");
 		col(buf, len, &off, c->locks, 1, c->locks < 5 ? "LKS" :
@@ -509,23 +560,20 @@ fmt_row(const struct source *s, const struct row *r, const struct cols *c,
 	fmt_state(s, r, 0, state, sizeof state);
 	if ((int)strlen(state) > c->state)
 		fmt_state(s, r, 1, state, sizeof state);
-	native[0] = '\0';
-	if (r->t->nframes > 0)
-		fmt_sym(s, r->t->frames[0], 0, native, sizeof native);
+	cells(s, r, native, sizeof native, &python);
 	snprintf(tid, sizeof tid, "%d", (int)r->t->tid);
 	snprintf(locks, sizeof locks, "%u", r->t->nheld);
 	col(buf, len, &off, c->tid, 1, tid);
 	col(buf, len, &off, c->name, 0, r->t->name);
+	col(buf, len, &off, c->sched, 0, fmt_sched(r->t, sched,
+	    sizeof sched));
 	col(buf, len, &off, c->gil, 1, fmt_pct(r->held, held, sizeof held));
 	col(buf, len, &off, c->wait, 1, fmt_pct(r->waited, waited,
 	    sizeof waited));
 	col(buf, len, &off, c->locks, 1, locks);
 	col(buf, len, &off, c->state, 0, state);
 	col(buf, len, &off, c->native, 0, native);
-	/* A wait in threading's innards: the line that waits says more. */
-	col(buf, len, &off, c->python, 0, r->t->py_wait.kind !=
-	    GW_SHM_PYWAIT_NONE && r->t->py_wait.at[0] != '\0' ?
-	    r->t->py_wait.at : r->t->py_frame);
+	col(buf, len, &off, c->python, 0, python);
 	return buf;
 }
 

@@ -89,6 +89,9 @@ draw(struct tui *t)
 	case VIEW_LOCKS:
 		locks_draw(t, y, h);
 		break;
+	case VIEW_BLAME:
+		blame_draw(t, y, h);
+		break;
 	case VIEW_DETAIL:
 		detail_draw(t, y, h);
 		break;
@@ -148,6 +151,8 @@ view_key(struct tui *t, int key)
 		return threads_key(t, key);
 	case VIEW_LOCKS:
 		return locks_key(t, key);
+	case VIEW_BLAME:
+		return blame_key(t, key);
 	case VIEW_DETAIL:
 		return detail_key(t, key);
 	case VIEW_HELP:
@@ -206,6 +211,10 @@ handle(struct tui *t, int key)
 	case 'l':
 		toggle(t, VIEW_LOCKS);
 		t->lock_top = 0;
+		break;
+	case 'b':
+		toggle(t, VIEW_BLAME);
+		t->blame_top = 0;
 		break;
 	default:
 		view_key(t, key);

@@ -1,7 +1,8 @@
 /*
  * `gilwatch top --once`: one frame as plain text on standard output, the
  * same words the dashboard shows, nothing cut: the header, the deadlock
- * cycles and inversions, every thread, the most waited-for locks.
+ * cycles and inversions, every thread, the most waited-for locks; or,
+ * with --view=blame, the header and the blame view.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,13 +91,25 @@ locks(struct source *s)
 	}
 }
 
+static void
+put_line(void *arg, int role, const char *s)
+{
+	put(s);
+}
+
 int
-once_print(struct source *s, int width)
+once_print(struct source *s, int width, int view)
 {
 	struct cols c;
 	uint32_t *idx, n, i;
 	char buf[2048];
 
+	if (view == VIEW_BLAME) {
+		header(s);
+		printf("\n");
+		fmt_blame(s, 0, put_line, NULL);
+		return fflush(stdout) == 0 ? 0 : -1;
+	}
 	if ((idx = calloc(s->nrows + 1, sizeof *idx)) == NULL) {
 		fprintf(stderr, "gilwatch: out of memory\n");
 		return -1;
@@ -119,7 +132,7 @@ once_print(struct source *s, int width)
  * Read from outside, one read is all there is.
  */
 int
-tui_once(struct shm_reader *rd, pid_t pid, int width)
+tui_once(struct shm_reader *rd, pid_t pid, int width, int blame)
 {
 	struct timespec tick = { 0, ONCE_POLL_MS * 1000000L };
 	struct source s;
@@ -148,7 +161,8 @@ tui_once(struct shm_reader *rd, pid_t pid, int width)
 		fprintf(stderr, "gilwatch: %s\n", s.err[0] != '\0' ? s.err :
 		    s.why);
 		status = CLI_EXIT_ERROR;
-	} else if (once_print(&s, width) == -1)
+	} else if (once_print(&s, width, blame ? VIEW_BLAME :
+	    VIEW_THREADS) == -1)
 		status = CLI_EXIT_ERROR;
 	source_free(&s);
 	return status;

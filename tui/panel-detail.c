@@ -245,7 +245,7 @@ detail_draw(struct tui *t, int y, int h)
 	struct source *s = t->src;
 	const struct row *r = source_row(s, t->detail_tid);
 	struct page p = { y + 1, h - 1, t->detail_top, 0, crt_cols() };
-	char buf[1024], state[256];
+	char buf[1024], state[256], sched[16];
 	uint32_t n;
 
 	if (r == NULL) {
@@ -261,6 +261,11 @@ detail_draw(struct tui *t, int y, int h)
 		    state, sizeof state));
 		page_line(&p, r->cls == CLS_DEADLOCK ? ROLE_BANNER :
 		    ROLE_NORMAL, buf);
+		if (fmt_sched(r->t, sched, sizeof sched)[0] != '\0') {
+			snprintf(buf, sizeof buf, "Real-time: %s (b: what "
+			    "made it wait for the GIL)", sched);
+			page_line(&p, ROLE_WARN, buf);
+		}
 		for (n = 0; r->cls == CLS_DEADLOCK && n < s->frame.head.cycles;
 		    n++)
 			if (fmt_cycle(s, n, buf, sizeof buf) != NULL &&

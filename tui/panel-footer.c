@@ -9,11 +9,14 @@
 
 static const char *keys[] = {
 	[VIEW_THREADS] = "q quit  jk/arrows move  Enter detail  s sort  "
-	    "/ filter  g GIL  l locks  p pause  d dump  r reset  ? help",
+	    "/ filter  g GIL  l locks  b blame  p pause  d dump  r reset  "
+	    "? help",
 	[VIEW_TIMELINE] = "q quit  jk/arrows move  Enter detail  s sort  "
 	    "/ filter  g table  l locks  p pause  d dump  ? help",
 	[VIEW_LOCKS] = "q quit  jk/arrows scroll  Esc back  l table  "
 	    "g GIL  p pause  d dump  r reset  ? help",
+	[VIEW_BLAME] = "q quit  jk/arrows scroll  Esc back  b table  "
+	    "l locks  p pause  d dump  r reset  ? help",
 	[VIEW_DETAIL] = "q quit  jk/arrows scroll  f fetch stack again  "
 	    "Esc back  ? help",
 	[VIEW_HELP] = "q quit  jk/arrows scroll  Esc back",

@@ -13,6 +13,7 @@
  * view asks for one.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,17 @@ fill_wait(const struct gw_wait *w, struct gw_shm_thread *r)
 	py_text(&w->py_at, pw->at, sizeof pw->at);
 }
 
+/* Its policy and priority, asked of the kernel: any user may. */
+static void
+sched(struct gw_shm_thread *r)
+{
+	struct sched_param sp;
+
+	r->sched_policy = sched_getscheduler(r->tid);
+	if (r->sched_policy != -1 && sched_getparam(r->tid, &sp) == 0)
+		r->sched_priority = sp.sched_priority;
+}
+
 static void
 fill_thread(const struct gw_thread_info *ti, struct gw_shm_thread *r,
     struct os_thread *os)
@@ -147,6 +159,7 @@ fill_thread(const struct gw_thread_info *ti, struct gw_shm_thread *r,
 	os->state = ti->os_state;
 	snprintf(os->call, sizeof os->call, "%s", ti->os_syscall != NULL ?
 	    ti->os_syscall : "");
+	sched(r);
 }
 
 /* A lock's variable name, when the reader found one, as a data symbol. */

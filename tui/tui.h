@@ -219,7 +219,7 @@ char	*fmt_cycle(const struct source *, uint32_t n, char *buf, size_t len);
 char	*fmt_all_waiting(const struct source *, char *buf, size_t len);
 /* The table's columns for a width, and one row (or the titles). */
 struct cols {
-	int	 tid, name, gil, wait, locks, state, native, python;
+	int	 tid, name, sched, gil, wait, locks, state, native, python;
 };
 void	fmt_columns(const struct source *, int width, struct cols *);
 char	*fmt_row(const struct source *, const struct row *,
@@ -229,6 +229,17 @@ char	*fmt_lock(const struct source *, const struct gw_shm_lock *,
 	    char *buf, size_t len);
 char	*fmt_site(const struct source *, const char *what,
 	    const struct gw_shm_site *, char *buf, size_t len);
+/*
+ * fmt-blame.c: the blame view as lines, handed one by one to put (the
+ * screen's page, or standard output for --once): the Python lines and
+ * functions that held the GIL while others waited, then each GIL
+ * waiter's wait by holder and line, thread `first`'s first.
+ */
+typedef void	(*line_fn)(void *arg, int role, const char *s);
+void	fmt_blame(const struct source *, pid_t first, line_fn put,
+	    void *arg);
+/* A real-time thread's policy and priority ("FIFO 5", "RR 3"), or "". */
+char	*fmt_sched(const struct gw_shm_thread *, char *buf, size_t len);
 /* Cut s at width columns (bytes; names are ASCII in practice). */
 char	*fmt_fit(char *s, int width);
 
@@ -254,14 +265,16 @@ int	ctl_stack(pid_t, pid_t tid, struct out *lines, char *err,
 int	ctl_stack_of(const struct out *dump, pid_t tid, struct out *lines,
 	    char *err, size_t errlen);
 
-/* once.c: one frame as text, for scripts: 0, or -1 (said why). */
-int	once_print(struct source *, int width);
+/* once.c: one frame as text, for scripts: 0, or -1 (said why); view
+ * VIEW_THREADS or VIEW_BLAME. */
+int	once_print(struct source *, int width, int view);
 
 /* The viewer's state, shared by the loop and the panels. */
 enum tui_view {
 	VIEW_THREADS,
 	VIEW_TIMELINE,	/* g */
 	VIEW_LOCKS,	/* l */
+	VIEW_BLAME,	/* b */
 	VIEW_DETAIL,	/* Enter */
 	VIEW_HELP,	/* ? */
 };
@@ -288,6 +301,8 @@ struct tui {
 
 	int		 lock_top;	/* first line of the locks view */
 	int		 lock_lines;	/* its length when last drawn */
+	int		 blame_top;	/* the same for the blame view */
+	int		 blame_lines;
 
 	pid_t		 detail_tid;
 	struct out	 stack;		/* its stack, from a dump */
@@ -361,6 +376,8 @@ void	threads_reorder(struct tui *);
 void	timeline_draw(struct tui *, int y, int h);	/* panel-timeline.c */
 void	locks_draw(struct tui *, int y, int h);		/* panel-locks.c */
 int	locks_key(struct tui *, int key);
+void	blame_draw(struct tui *, int y, int h);		/* panel-blame.c */
+int	blame_key(struct tui *, int key);
 void	detail_open(struct tui *, pid_t tid);		/* panel-detail.c */
 void	detail_draw(struct tui *, int y, int h);
 int	detail_key(struct tui *, int key);

@@ -38,7 +38,10 @@
  * find (a shorter record, from an older writer) as zero.  gilwatch
  * reads only the version it was built with: the shim and the command
  * come from one build.  Version 2 added py_wait to struct
- * gw_shm_thread.
+ * gw_shm_thread.  Added since, at the ends: the GIL blame sections and
+ * the real-time budget (struct gw_shm_frame), a thread's scheduling
+ * (struct gw_shm_thread), their record sizes (struct gw_shm_header; 0
+ * from a writer without them: no such section).
  *
  * Times: *_mono_ns are CLOCK_MONOTONIC nanoseconds, the same clock for
  * every process on the machine; *_real_ns are CLOCK_REALTIME.  An age
@@ -69,6 +72,10 @@
 #define GW_SHM_FUNC_LEN		80	/* symbol names, cut to fit */
 #define GW_SHM_MODULE_LEN	48	/* module base names */
 #define GW_SHM_FILE_LEN		64	/* source file base names */
+#define GW_SHM_BLAME_SITES	32	/* Python lines listed by blocking */
+#define GW_SHM_BLAME_PARTS	512	/* parts of waits listed, all
+					   waiters together */
+#define GW_SHM_BLAME_EACH	4	/* holders, and lines, per waiter */
 
 /* The file's header: written once, but for the layout fields. */
 struct gw_shm_header {
@@ -104,6 +111,9 @@ struct gw_shm_header {
 	uint64_t	slot_offset[2];	/* from the start of the file */
 	uint64_t	slot_size;
 	uint64_t	reserved[8];
+
+	uint32_t	blame_site_size;	/* struct gw_shm_blame_site */
+	uint32_t	blame_size;	/* struct gw_shm_blame */
 };
 
 /* struct gw_shm_frame flags: something did not fit. */
@@ -148,6 +158,22 @@ struct gw_shm_frame {
 	uint32_t	pad;
 
 	struct gw_shm_gil gil;
+
+	/*
+	 * GIL blame (gilwatch run's GIL report has it all): the lines that
+	 * held the GIL longest while another thread waited (the
+	 * GW_SHM_BLAME_SITES - 8 biggest over the run, then the biggest
+	 * recently), and the biggest parts of each waiting thread's wait.
+	 * Filled from the first viewer on (empty before).
+	 */
+	uint32_t	blame_sites_off, nblame_sites;	/* gw_shm_blame_site */
+	uint32_t	blame_off, nblame;	/* struct gw_shm_blame */
+	uint64_t	blame_recent_ns;	/* recent_ns spans this long */
+
+	/* The real-time budget (--rt-budget), 0: off; waits over it by
+	 * SCHED_FIFO/RR threads so far, GIL and locks together. */
+	uint64_t	rt_budget_ns;
+	uint64_t	rt_misses;
 };
 
 /* A lock a thread holds. */
@@ -258,6 +284,51 @@ struct gw_shm_thread {
 	 * object).
 	 */
 	struct gw_shm_pywait py_wait;
+
+	/* Its scheduling policy (SCHED_*, -1: unknown) and real-time
+	 * priority, read while a viewer watches. */
+	int32_t		sched_policy;
+	int32_t		sched_priority;
+};
+
+/*
+ * A Python line that held the GIL while another thread waited: the
+ * time it did (its "blocking time"), over the run and over the last
+ * blame_recent_ns, the drops that waiters asked of it, the contended
+ * holds that ended there.  Biggest blocking time first.
+ */
+struct gw_shm_blame_site {
+	uint64_t	blocking_ns;
+	uint64_t	recent_ns;
+	uint64_t	forced;
+	uint64_t	holds;
+	int32_t		line;		/* 0: not a line ("<no Python
+					   frame>", "<other lines>") */
+	uint32_t	pad;
+	char		function[GW_SHM_FUNC_LEN];
+	char		file[GW_SHM_FILE_LEN];	/* base name */
+};
+
+/* struct gw_shm_blame kind: what a part of a wait was spent on. */
+#define GW_SHM_BLAME_HOLDER	1	/* holder held the GIL */
+#define GW_SHM_BLAME_LINE	2	/* a holder held it at this line */
+#define GW_SHM_BLAME_HANDOFF	3	/* nobody: the GIL changing hands */
+#define GW_SHM_BLAME_UNKNOWN	4	/* too old for the shim's memory */
+
+/*
+ * A part of one thread's GIL wait over the run.  A waiter's parts
+ * follow each other: its GW_SHM_BLAME_EACH biggest holders, biggest
+ * first, then as many lines, then hand-off and unknown.
+ */
+struct gw_shm_blame {
+	int32_t		waiter;		/* TID */
+	uint8_t		kind;		/* GW_SHM_BLAME_* */
+	uint8_t		pad[3];
+	int32_t		holder;		/* HOLDER: its TID */
+	int32_t		line;		/* LINE: as in gw_shm_blame_site */
+	uint64_t	ns;
+	char		function[GW_SHM_FUNC_LEN];	/* LINE */
+	char		file[GW_SHM_FILE_LEN];
 };
 
 /* A call site with its count and time. */

@@ -105,7 +105,8 @@ struct shm_reader;
 struct shm_entry;
 /* The viewer, of rd's process, or (rd NULL) of pid read from outside. */
 int	tui_run(struct shm_reader *, pid_t, int delay_ms);	/* until q */
-int	tui_once(struct shm_reader *, pid_t, int width);	/* one frame */
+/* One frame: the threads, or with blame the GIL blame view. */
+int	tui_once(struct shm_reader *, pid_t, int width, int blame);
 /* Choose among processes on the terminal: the pid, 0 (quit), -1. */
 pid_t	pick_run(const struct shm_entry *, int n);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +25,10 @@
 
 #define TOP_DELAY_MIN	0.1	/* seconds between refreshes */
 #define TOP_DELAY_MAX	3600.0
-#define TOP_ONCE_WIDTH	160	/* columns of --once's thread table */
+#define TOP_ONCE_WIDTH	160	/* columns of --once's thread table, when
+				   neither COLUMNS nor a terminal says */
+#define TOP_WIDTH_MIN	40
+#define TOP_WIDTH_MAX	1000
 #define TOP_LIST_MAX	256	/* processes offered to choose from */
 #define TOP_READY_TRIES	100	/* a file not made yet: tries, 20 ms apart */
 
@@ -32,7 +36,7 @@ static int	cmd_top_exec(int, char **);
 
 const struct cmd_entry cmd_top_entry = {
 	.name = "top",
-	.usage = "[-d SECONDS] [--once] [PID]",
+	.usage = "[-d SECONDS] [--once [--view=threads|blame]] [PID]",
 	.summary = "Watch the threads, the GIL and the locks of PID live, "
 	    "read from outside when it was not started under gilwatch "
 	    "(without PID: choose among the programs run by gilwatch).",
@@ -42,6 +46,7 @@ const struct cmd_entry cmd_top_entry = {
 static const struct option cmd_top_options[] = {
 	{ "delay",	required_argument,	NULL, 'd' },
 	{ "once",	no_argument,		NULL, 'o' },
+	{ "view",	required_argument,	NULL, 'v' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -65,6 +70,28 @@ cmd_top_delay(const char *s)
 	    v < TOP_DELAY_MIN - 1e-9 || v > TOP_DELAY_MAX)
 		return -1;
 	return (int)(v * 1000 + 0.5);
+}
+
+/*
+ * --once's width: COLUMNS when it is a number (as a shell sets it),
+ * else the terminal's on standard output, else TOP_ONCE_WIDTH.
+ */
+static int
+cmd_top_width(void)
+{
+	const char *v = getenv("COLUMNS"), *errstr = NULL;
+	struct winsize ws;
+	long long n;
+
+	if (v != NULL && *v != '\0') {
+		n = opts_number(v, TOP_WIDTH_MIN, TOP_WIDTH_MAX, &errstr);
+		if (errstr == NULL)
+			return (int)n;
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col >= TOP_WIDTH_MIN)
+		return ws.ws_col > TOP_WIDTH_MAX ? TOP_WIDTH_MAX : ws.ws_col;
+	return TOP_ONCE_WIDTH;
 }
 
 /* Has pid the shim, and is publishing not turned off? */
@@ -182,7 +209,7 @@ cmd_top_exec(int argc, char **argv)
 	struct shm_reader *rd;
 	const char *errstr;
 	pid_t pid = 0;
-	int opt, once = 0, delay = 1000;
+	int opt, once = 0, delay = 1000, blame = 0, view = 0;
 
 	optind = 0;
 	while ((opt = args_next(&cmd_top_args, argc, argv, NULL)) != -1) {
@@ -202,8 +229,19 @@ cmd_top_exec(int argc, char **argv)
 		case 'o':
 			once = 1;
 			break;
+		case 'v':
+			if (strcmp(optarg, "threads") != 0 &&
+			    strcmp(optarg, "blame") != 0)
+				return cli_usage_error(&cmd_top_entry,
+				    "--view=%s: threads or blame", optarg);
+			blame = strcmp(optarg, "blame") == 0;
+			view = 1;
+			break;
 		}
 	}
+	if (view && !once)
+		return cli_usage_error(&cmd_top_entry, "--view goes with "
+		    "--once (on the screen, b shows the blame view)");
 	if (argc - optind > 1)
 		return cli_usage_error(&cmd_top_entry,
 		    "unexpected argument '%s'", argv[optind + 1]);
@@ -218,6 +256,6 @@ cmd_top_exec(int argc, char **argv)
 	if (cmd_top_attach(pid, &rd) == -1)
 		return CLI_EXIT_ERROR;
 	if (once)
-		return tui_once(rd, pid, TOP_ONCE_WIDTH);
+		return tui_once(rd, pid, cmd_top_width(), blame);
 	return tui_run(rd, pid, delay);
 }

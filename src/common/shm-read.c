@@ -130,7 +130,11 @@ check_header(struct shm_reader *r, size_t st_size, char *err, size_t len)
 	    c.sym_size < sizeof(struct gw_shm_sym) ||
 	    c.frame_size > (1u << 20) || c.thread_size > (1u << 20) ||
 	    c.lock_size > (1u << 20) || c.link_size > (1u << 20) ||
-	    c.order_size > (1u << 20) || c.sym_size > (1u << 20)) {
+	    c.order_size > (1u << 20) || c.sym_size > (1u << 20) ||
+	    (c.blame_site_size != 0 &&
+	    c.blame_site_size < sizeof(struct gw_shm_blame_site)) ||
+	    (c.blame_size != 0 && c.blame_size < sizeof(struct gw_shm_blame)) ||
+	    c.blame_site_size > (1u << 20) || c.blame_size > (1u << 20)) {
 		say(err, len, "%s: record sizes do not match version %d",
 		    r->path, GW_SHM_VERSION);
 		goto bad;
@@ -310,6 +314,17 @@ copy_records(void *to, size_t ours, const char *from, uint32_t n,
 		    take);
 }
 
+/* n records copied to *p in our size; *p moves past them. */
+static void *
+section(char **p, size_t ours, const char *from, uint32_t n, uint32_t wsize)
+{
+	void *at = *p;
+
+	copy_records(at, ours, from, n, wsize);
+	*p += (size_t)n * ours;
+	return at;
+}
+
 static int
 frame_mem(struct shm_frame *f, size_t need)
 {
@@ -348,6 +363,15 @@ seal_strings(struct shm_frame *f)
 	}
 	for (i = 0; i < f->norders; i++)
 		nul_end(f->orders[i].text, sizeof f->orders[i].text);
+	for (i = 0; i < f->nblame_sites; i++) {
+		nul_end(f->blame_sites[i].function,
+		    sizeof f->blame_sites[i].function);
+		nul_end(f->blame_sites[i].file, sizeof f->blame_sites[i].file);
+	}
+	for (i = 0; i < f->nblame; i++) {
+		nul_end(f->blame[i].function, sizeof f->blame[i].function);
+		nul_end(f->blame[i].file, sizeof f->blame[i].file);
+	}
 	for (i = 0; i < f->nsyms; i++) {
 		nul_end(f->syms[i].function, sizeof f->syms[i].function);
 		nul_end(f->syms[i].module, sizeof f->syms[i].module);
@@ -367,6 +391,11 @@ convert(struct shm_reader *r, struct shm_frame *f, uint32_t used)
 
 	memset(&head, 0, sizeof head);
 	memcpy(&head, raw, sizeof head);
+	/* A writer without the blame sections. */
+	if (h->blame_site_size == 0)
+		head.nblame_sites = 0;
+	if (h->blame_size == 0)
+		head.nblame = 0;
 	if (!section_ok(head.threads_off, head.nthreads, h->thread_size,
 	    h->frame_size, used) ||
 	    !section_ok(head.locks_off, head.nlocks, h->lock_size,
@@ -376,6 +405,10 @@ convert(struct shm_reader *r, struct shm_frame *f, uint32_t used)
 	    !section_ok(head.orders_off, head.norders, h->order_size,
 	    h->frame_size, used) ||
 	    !section_ok(head.syms_off, head.nsyms, h->sym_size,
+	    h->frame_size, used) ||
+	    !section_ok(head.blame_sites_off, head.nblame_sites,
+	    h->blame_site_size, h->frame_size, used) ||
+	    !section_ok(head.blame_off, head.nblame, h->blame_size,
 	    h->frame_size, used)) {
 		errno = EPROTO;
 		return -1;
@@ -384,7 +417,9 @@ convert(struct shm_reader *r, struct shm_frame *f, uint32_t used)
 	    (size_t)head.nlocks * sizeof *f->locks +
 	    (size_t)head.nlinks * sizeof *f->links +
 	    (size_t)head.norders * sizeof *f->orders +
-	    (size_t)head.nsyms * sizeof *f->syms;
+	    (size_t)head.nsyms * sizeof *f->syms +
+	    (size_t)head.nblame_sites * sizeof *f->blame_sites +
+	    (size_t)head.nblame * sizeof *f->blame;
 	if (frame_mem(f, need + 8) == -1) {
 		errno = ENOMEM;
 		return -1;
@@ -395,30 +430,27 @@ convert(struct shm_reader *r, struct shm_frame *f, uint32_t used)
 	f->start_real_ns = h->start_real_ns;
 	memcpy(f->command, h->command, sizeof f->command);
 	p = f->mem;
-	f->threads = (void *)p;
 	f->nthreads = head.nthreads;
-	copy_records(p, sizeof *f->threads, raw + head.threads_off,
+	f->threads = section(&p, sizeof *f->threads, raw + head.threads_off,
 	    head.nthreads, h->thread_size);
-	p += (size_t)head.nthreads * sizeof *f->threads;
-	f->locks = (void *)p;
 	f->nlocks = head.nlocks;
-	copy_records(p, sizeof *f->locks, raw + head.locks_off, head.nlocks,
-	    h->lock_size);
-	p += (size_t)head.nlocks * sizeof *f->locks;
-	f->links = (void *)p;
+	f->locks = section(&p, sizeof *f->locks, raw + head.locks_off,
+	    head.nlocks, h->lock_size);
 	f->nlinks = head.nlinks;
-	copy_records(p, sizeof *f->links, raw + head.links_off, head.nlinks,
-	    h->link_size);
-	p += (size_t)head.nlinks * sizeof *f->links;
-	f->orders = (void *)p;
+	f->links = section(&p, sizeof *f->links, raw + head.links_off,
+	    head.nlinks, h->link_size);
 	f->norders = head.norders;
-	copy_records(p, sizeof *f->orders, raw + head.orders_off,
+	f->orders = section(&p, sizeof *f->orders, raw + head.orders_off,
 	    head.norders, h->order_size);
-	p += (size_t)head.norders * sizeof *f->orders;
-	f->syms = (void *)p;
 	f->nsyms = head.nsyms;
-	copy_records(p, sizeof *f->syms, raw + head.syms_off, head.nsyms,
-	    h->sym_size);
+	f->syms = section(&p, sizeof *f->syms, raw + head.syms_off,
+	    head.nsyms, h->sym_size);
+	f->nblame_sites = head.nblame_sites;
+	f->blame_sites = section(&p, sizeof *f->blame_sites,
+	    raw + head.blame_sites_off, head.nblame_sites, h->blame_site_size);
+	f->nblame = head.nblame;
+	f->blame = section(&p, sizeof *f->blame, raw + head.blame_off,
+	    head.nblame, h->blame_size);
 	seal_strings(f);
 	return 0;
 }

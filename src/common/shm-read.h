@@ -44,6 +44,10 @@ struct shm_frame {
 	uint32_t		 norders;
 	struct gw_shm_sym	*syms;
 	uint32_t		 nsyms;
+	struct gw_shm_blame_site *blame_sites;
+	uint32_t		 nblame_sites;
+	struct gw_shm_blame	*blame;
+	uint32_t		 nblame;
 
 	void			*mem;	/* where the arrays live */
 	size_t			 memcap;

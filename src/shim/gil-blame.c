@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "gil-blame.h"
+#include "gilwatch/shm.h"
 #include "msg.h"
 #include "out.h"
 #include "py.h"
@@ -39,6 +40,10 @@ enum pair_kind {
 	PAIR_HANDOFF,		/* no holder: the GIL changing hands */
 	PAIR_UNKNOWN,		/* before the ring's oldest hold */
 };
+
+_Static_assert(PAIR_HOLDER == GW_SHM_BLAME_HOLDER &&
+    PAIR_SITE == GW_SHM_BLAME_LINE && PAIR_HANDOFF == GW_SHM_BLAME_HANDOFF &&
+    PAIR_UNKNOWN == GW_SHM_BLAME_UNKNOWN, "parts are published as kept");
 
 struct pair {
 	_Atomic uint64_t key;	/* waiter << 32 | kind << 28 | id; 0: empty */
@@ -304,6 +309,37 @@ blame_site_name(int site, char *buf, size_t len)
 		snprintf(buf, len, "%s (%s:%d)", s->function, s->file, s->line);
 }
 
+unsigned
+blame_site_count(void)
+{
+	unsigned n;
+
+	if (sites == NULL)
+		return 0;
+	n = atomic_load_explicit(&nsites, memory_order_acquire);
+	return n < BLAME_SITES ? n : BLAME_SITES;
+}
+
+int
+blame_site_at(unsigned place)
+{
+	return atomic_load(&used[place]);
+}
+
+void
+blame_site_fig(int i, struct blame_fig *f)
+{
+	const struct site *s = &sites[i];
+
+	f->site = i;
+	f->line = i < SITE_FIRST ? 0 : s->line;
+	f->function = s->function;
+	f->file = s->file;
+	f->blocking = atomic_load_explicit(&s->blocking, memory_order_relaxed);
+	f->forced = atomic_load_explicit(&s->forced, memory_order_relaxed);
+	f->holds = atomic_load_explicit(&s->holds, memory_order_relaxed);
+}
+
 void
 blame_reset(void)
 {
@@ -495,22 +531,31 @@ blame_view_free(struct blame_view *v)
 	free(v);
 }
 
-/* The waiter's figures, biggest first. */
+/* The view's first entry of waiter's (or past them, when none). */
 static size_t
-collect_waiter(const struct blame_view *v, pid_t waiter, struct row *rows,
-    size_t max)
+view_first(const struct blame_view *v, pid_t waiter)
 {
 	uint64_t lo = pair_key(waiter, 0, 0);
-	size_t a = 0, b = v->n, n = 0, m;
-	unsigned id;
+	size_t a = 0, b = v->n, m;
 
-	while (a < b) {		/* the first entry >= lo */
+	while (a < b) {
 		m = a + (b - a) / 2;
 		if (v->e[m].key < lo)
 			a = m + 1;
 		else
 			b = m;
 	}
+	return a;
+}
+
+/* The waiter's figures, biggest first. */
+static size_t
+collect_waiter(const struct blame_view *v, pid_t waiter, struct row *rows,
+    size_t max)
+{
+	size_t a = view_first(v, waiter), n = 0;
+	unsigned id;
+
 	for (; a < v->n && (pid_t)(v->e[a].key >> 32) == waiter && n < max;
 	    a++) {
 		memset(&rows[n], 0, sizeof rows[n]);
@@ -527,6 +572,59 @@ collect_waiter(const struct blame_view *v, pid_t waiter, struct row *rows,
 	}
 	qsort(rows, n, sizeof *rows, by_ns);
 	return n;
+}
+
+/* Put p into the n biggest of top[0..each-1], biggest first. */
+static void
+keep_biggest(struct blame_part *top, size_t *n, size_t each,
+    const struct blame_part *p)
+{
+	size_t i;
+
+	if (*n == each && top[each - 1].ns >= p->ns)
+		return;
+	i = *n < each ? (*n)++ : each - 1;
+	for (; i > 0 && top[i - 1].ns < p->ns; i--)
+		top[i] = top[i - 1];
+	top[i] = *p;
+}
+
+size_t
+blame_waiter_parts(const struct blame_view *v, pid_t waiter,
+    struct blame_part *parts, size_t each)
+{
+	struct blame_part p, rest[2];
+	size_t a, nh = 0, nl = 0, i;
+	unsigned id;
+
+	if (v == NULL || each == 0)
+		return 0;
+	memset(rest, 0, sizeof rest);
+	rest[0].kind = PAIR_HANDOFF;
+	rest[1].kind = PAIR_UNKNOWN;
+	/* Holders fill parts[0..each), lines parts[each..2 each). */
+	for (a = view_first(v, waiter); a < v->n &&
+	    (pid_t)(v->e[a].key >> 32) == waiter; a++) {
+		memset(&p, 0, sizeof p);
+		p.kind = (int)((v->e[a].key >> 28) & 0xf);
+		id = (unsigned)(v->e[a].key & 0xfffffff);
+		p.ns = v->e[a].ns;
+		p.site = -1;
+		if (p.kind == PAIR_HOLDER) {
+			p.holder = (pid_t)id;
+			keep_biggest(parts, &nh, each, &p);
+		} else if (p.kind == PAIR_SITE && id < BLAME_SITES) {
+			p.site = (int)id;
+			keep_biggest(parts + each, &nl, each, &p);
+		} else if (p.kind == PAIR_HANDOFF || p.kind == PAIR_UNKNOWN)
+			rest[p.kind - PAIR_HANDOFF].ns += p.ns;
+	}
+	memmove(parts + nh, parts + each, nl * sizeof *parts);
+	nh += nl;
+	for (i = 0; i < 2; i++)
+		if (rest[i].ns > 0)
+			parts[nh++] = rest[i];
+	return nh;
 }
 
 #define WAITER_ROWS	256	/* figures listed per waiter */

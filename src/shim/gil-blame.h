@@ -88,6 +88,38 @@ void	blame_report_thread(struct out *, enum gw_format,
 	    const struct blame_view *, pid_t waiter, uint64_t wait_ns,
 	    void (*tid_name)(pid_t, char *, size_t));
 
+/*
+ * For the publication (publish-blame.c, the helper thread): the sites
+ * in use so far, each at a place 0..blame_site_count()-1 (its index:
+ * blame_site_at), and a site's figures as they are now.  A site keeps
+ * its index and names for good.
+ */
+struct blame_fig {
+	int		 site;		/* its index, for blame_site_name */
+	int		 line;		/* 0: not a line (no Python frame) */
+	const char	*function, *file;
+	uint64_t	 blocking, forced, holds;
+};
+unsigned	blame_site_count(void);
+int	blame_site_at(unsigned place);
+void	blame_site_fig(int site, struct blame_fig *);
+
+/*
+ * A part of waiter's wait, from the view: kind is a GW_SHM_BLAME_*
+ * (gilwatch/shm.h), with the holder's TID or the line's site index.
+ * Its `each` biggest holders, biggest first, then as many lines, then
+ * hand-off and unknown (when not zero) into parts (room for
+ * 2 * each + 2); returns how many.
+ */
+struct blame_part {
+	int		 kind;
+	pid_t		 holder;
+	int		 site;
+	uint64_t	 ns;
+};
+size_t	blame_waiter_parts(const struct blame_view *, pid_t waiter,
+	    struct blame_part *parts, size_t each);
+
 /* Zero the figures (gilwatch top's reset, a fork child). */
 void	blame_reset(void);
 

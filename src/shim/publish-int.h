@@ -75,6 +75,10 @@ void	publish_cycles(struct shm_writer *, struct gw_shm_frame *);
 /* Lock-order inversion summaries. */
 void	publish_orders(struct shm_writer *, struct gw_shm_frame *);
 
+/* publish-blame.c: the GIL blame sections, after the threads. */
+void	publish_blame(struct shm_writer *, struct gw_shm_frame *,
+	    uint64_t now);
+
 /* Ticks to nanoseconds. */
 static inline uint64_t
 publish_ns(uint64_t ticks, double tpn)

@@ -25,6 +25,7 @@
 #include "publish-int.h"
 #include "procstat.h"
 #include "publish.h"
+#include "rtbudget.h"
 #include "shm-read.h"
 
 #define PUBLISH_INTERVAL_MS	100	/* GILWATCH_PUBLISH_MS; 0: off */
@@ -386,14 +387,21 @@ py_due(unsigned k)
 	return (k + py_count - py_turn % py_count) % py_count < PY_TOP_BUDGET;
 }
 
-/* "Queue.get (queue.py:202)" */
+/*
+ * "Queue.get (queue.py:202)": the file's base name cut at 40, and the
+ * function given the rest of the room, so a long name stays whole.
+ */
 static void
 frame_text(const struct py_frame *pf, char *buf, size_t len)
 {
 	const char *file = strrchr(pf->file, '/');
+	char tail[64];
+	int n;
 
-	snprintf(buf, len, "%.40s (%.40s:%d)", py_frame_name(pf),
-	    file != NULL ? file + 1 : pf->file, pf->line);
+	n = snprintf(tail, sizeof tail, " (%.40s:%d)", file != NULL ?
+	    file + 1 : pf->file, pf->line);
+	n = (int)len - 1 - n;
+	snprintf(buf, len, "%.*s%s", n > 0 ? n : 0, py_frame_name(pf), tail);
 }
 
 /*
@@ -506,6 +514,9 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 	memset(r, 0, sizeof *r);
 	r->tid = atomic_load(&t->tid);
 	pubsym_thread_name(t, r->tid, r->name);
+	/* Two system calls: only for a viewer, who shows it. */
+	r->sched_policy = pub.watched ? rt_policy(r->tid,
+	    &r->sched_priority) : -1;
 	fill_gil(t, r, now);
 	if (copy_thread(t, &c) == -1) {
 		fill_python(t, NULL, r);
@@ -637,6 +648,10 @@ publish_frame(int syms)
 	publish_gil(f, now);
 	publish_locks_scan(f);
 	publish_threads(f, now, ticks, tpn);
+	f->rt_budget_ns = rt_budget_ns;
+	f->rt_misses = rt_misses();
+	if (pub.watched)
+		publish_blame(&pub.w, f, now);
 	publish_locks(&pub.w, f, tpn);
 	publish_cycles(&pub.w, f);
 	publish_orders(&pub.w, f);

@@ -263,6 +263,12 @@ rt_report(struct out *o, enum gw_format fmt)
 		    (unsigned long long)(g + l - n));
 }
 
+uint64_t
+rt_misses(void)
+{
+	return atomic_load(&misses_gil) + atomic_load(&misses_lock);
+}
+
 void
 rt_reset(void)
 {

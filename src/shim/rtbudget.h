@@ -59,6 +59,9 @@ void	rt_lock_wait(struct thread *t, uint64_t ticks,
  * budget is off). */
 void	rt_report(struct out *, enum gw_format);
 
+/* Misses so far, GIL and locks together (for gilwatch top). */
+uint64_t	rt_misses(void);
+
 /* Forget the misses (gilwatch top's reset, a fork child). */
 void	rt_reset(void);
 

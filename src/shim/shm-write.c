@@ -18,7 +18,9 @@ _Static_assert(sizeof(struct gw_shm_frame) % 8 == 0 &&
     sizeof(struct gw_shm_lock) % 8 == 0 &&
     sizeof(struct gw_shm_link) % 8 == 0 &&
     sizeof(struct gw_shm_order) % 8 == 0 &&
-    sizeof(struct gw_shm_sym) % 8 == 0,
+    sizeof(struct gw_shm_sym) % 8 == 0 &&
+    sizeof(struct gw_shm_blame_site) % 8 == 0 &&
+    sizeof(struct gw_shm_blame) % 8 == 0,
     "records keep 8-byte alignment back to back");
 
 static size_t
@@ -39,6 +41,8 @@ shm_slot_size(uint32_t cap)
 	    sizeof(struct gw_shm_link)) +
 	    GW_SHM_TOP_LOCKS * sizeof(struct gw_shm_lock) +
 	    GW_SHM_ORDERS * sizeof(struct gw_shm_order) +
+	    GW_SHM_BLAME_SITES * sizeof(struct gw_shm_blame_site) +
+	    GW_SHM_BLAME_PARTS * sizeof(struct gw_shm_blame) +
 	    (SHM_SYMS_BASE + (size_t)cap / 2) * sizeof(struct gw_shm_sym);
 	return round_up(n, SHM_PAGE);
 }
@@ -71,6 +75,8 @@ fill_header(struct gw_shm_header *h, const struct shm_proc *p,
 	h->link_size = sizeof(struct gw_shm_link);
 	h->order_size = sizeof(struct gw_shm_order);
 	h->sym_size = sizeof(struct gw_shm_sym);
+	h->blame_site_size = sizeof(struct gw_shm_blame_site);
+	h->blame_size = sizeof(struct gw_shm_blame);
 	h->pid = p->pid;
 	h->interval_ms = p->interval_ms;
 	h->start_ticks = p->start_ticks;

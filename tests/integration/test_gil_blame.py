@@ -31,6 +31,21 @@ def is_spin_line(entry):
         entry.get("file") == PROG and entry.get("line") == SPIN_LINE)
 
 
+def poll_spinning(tc, exe, probe, what):
+    """Run PROG, waking for good, under gilwatch on exe, and call
+    probe(pid, info) once the waker and the spinner have said their
+    TIDs, until it returns something true: return that."""
+    with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]), tc.tmpdir(),
+        ready=False, hold=False) as p:
+        def seen():
+            info = p.info()
+            if "waker" not in info.threads or \
+                "spinner" not in info.threads:
+                return None
+            return probe(p.p.pid, info)
+        return gw.poll_until(seen, what=what)
+
+
 class TestGilBlame(PythonCase):
 
     def test_wait_blamed_on_spinning_line(self):
@@ -222,20 +237,178 @@ class TestGilBlame(PythonCase):
                 self.assertTrue(k[0]["what"].startswith("semaphore <0x"))
                 self.assertGreater(k[0]["us"], 5000, k[0])
 
+    def test_dump_gil_text(self):
+        """`gilwatch dump --gil` (text), live: the spin line heads the
+        blocking lines, and the waker's wait is split with the spinner
+        and the spin line first."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        exe = self.each_python()[0][1]
+        spin = "spin (%s:%d)" % (PROG, SPIN_LINE)
+
+        def probe(pid, info):
+            r = gw.run([gw.GILWATCH, "dump", "--gil", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            m = re.search(r"(?m)^  %d waker waited [\d.]+ ms:\n"
+                r"((?:    .*\n)+)" % info.threads["waker"], r.stdout)
+            return m and (info, r.stdout, m.group(1).splitlines())
+        info, out, parts = poll_spinning(self, exe, probe,
+            "the waker's wait split in dump --gil")
+        self.assertRegex(out, r"(?m)^     blocking ms +forced +holds "
+            r"+line\n +[\d.]+ +[1-9]\d* +[1-9]\d* +%s$" % re.escape(spin))
+        self.assertRegex(parts[0], r"%%  held by \"spinner\" %d$" %
+            info.threads["spinner"])
+        self.assertRegex([l for l in parts if "%  at " in l][0],
+            r"%%  at %s$" % re.escape(spin))
+
     def test_top_names_the_holder(self):
         """`gilwatch top --once`: the waker's row, waiting for the GIL,
         names the spinner as the holder."""
         gw.need(self, gw.GILWATCH, gw.SHIM)
         exe = self.each_python()[0][1]
-        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"]),
-            self.tmpdir(), ready=False, hold=False) as p:
-            def seen():
-                info = p.info()
-                if "waker" not in info.threads or \
-                    "spinner" not in info.threads:
-                    return None
-                r = gw.run([gw.GILWATCH, "top", "--once", str(p.p.pid)])
-                return re.search(r"(?m)^\s*%d\s+waker\s.*WAITS GIL \S+ "
-                    r"held by %d\b" % (info.threads["waker"],
-                    info.threads["spinner"]), r.stdout)
-            gw.poll_until(seen, what="the waker's row naming the spinner")
+
+        def probe(pid, info):
+            r = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
+            return re.search(r"(?m)^\s*%d\s+waker\s.*WAITS GIL \S+ "
+                r"held by %d\b" % (info.threads["waker"],
+                info.threads["spinner"]), r.stdout)
+        poll_spinning(self, exe, probe, "the waker's row naming the spinner")
+
+
+def top_once(pid, *opts, columns=None):
+    env = dict(os.environ)
+    env.pop("COLUMNS", None)
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    return gw.run([gw.GILWATCH, "top", "--once", *opts, str(pid)], env=env)
+
+
+class TestTopBlame(PythonCase):
+    """gilwatch top's blame view, real-time marks and PYTHON column,
+    through --once (the same text the screen shows)."""
+
+    def test_blame_view(self):
+        """--view=blame: the spin line heads the lines by blocking time
+        with its function, and the waker's wait is split with the
+        spinner as its first holder and the spin line as its first
+        line, each most of the wait (the 90% of the accuracy is
+        test_wait_blamed_on_spinning_line's)."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                self.check_blame_view(label, exe)
+
+    def check_blame_view(self, label, exe):
+        spin = "spin (%s:%d)" % (os.path.basename(PROG), SPIN_LINE)
+
+        def probe(pid, info):
+            r = top_once(pid, "--view=blame")
+            self.assertEqual(r.returncode, 0, r)
+            m = re.search(r"(?m)^ +\"waker\" \(%d\) waited [\d.]+ms "
+                r"for the GIL:\n((?:    .*\n)+)" % info.threads["waker"],
+                r.stdout)
+            if m is None or "(%d)" % info.threads["spinner"] \
+                not in m.group(1):
+                return None
+            return info, r.stdout, m.group(1).splitlines()
+        info, out, parts = poll_spinning(self, exe, probe,
+            "the waker's wait split in the blame view")
+        lines = out.split("LINE\n", 1)[1].splitlines()
+        self.assertRegex(lines[0], r"^ +[\d.]+ms +[\d.]+ms +[1-9]\d* "
+            r"+[1-9]\d* +%s$" % re.escape(spin), out)
+        funcs = out.split("FUNCTION\n", 1)[1].splitlines()
+        self.assertRegex(funcs[0], r"ms +[1-9]\d* +spin \(%s\)$" %
+            re.escape(os.path.basename(PROG)), out)
+        holder = re.match(r"^ +[\d.]+ms +([\d.]+)%  held by "
+            r"\"spinner\" \((\d+)\)$", parts[0])
+        self.assertIsNotNone(holder, out)
+        self.assertEqual(int(holder.group(2)), info.threads["spinner"])
+        self.assertGreater(float(holder.group(1)), 50, out)
+        at = [l for l in parts if " at " in l][0]
+        m = re.match(r"^ +[\d.]+ms +([\d.]+)%  at (.*)$", at)
+        self.assertEqual(m.group(2), spin, out)
+        self.assertGreater(float(m.group(1)), 50, out)
+
+    def test_realtime_row_and_budget(self):
+        """A SCHED_FIFO waker's row says FIFO 10 (nobody else's says
+        FIFO), and with --rt-budget the header counts its waits over
+        the budget: none while it is parked, some once it runs."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                self.check_realtime_row_and_budget(label, exe)
+
+    def check_realtime_row_and_budget(self, label, exe):
+        cmd = gw.gilwatch_cmd([exe, PROG, "1000000", "--fifo"],
+            ["--rt-budget=2"])
+        with gw.Proc(cmd, self.tmpdir()) as p:
+            p.wait_ready()
+            if "fifo refused" in p.stderr():
+                print("skip: %s: SCHED_FIFO refused (%s)" % (label,
+                    p.stderr().split("fifo refused")[1].split()[0]))
+                return
+            info = p.info()
+            r = top_once(p.p.pid)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertRegex(r.stdout, r"(?m)^ +TID +NAME +SCHED +GIL%")
+            self.assertRegex(r.stdout, r"(?m)^ +%d +waker +FIFO 10 " %
+                info.threads["waker"])
+            self.assertEqual(len(re.findall(r"FIFO", r.stdout)), 1,
+                r.stdout)
+            self.assertIn("real-time budget 2.000ms: 0 waits over it",
+                r.stdout)
+            p.release()
+            gw.poll_until(lambda: re.search(r"real-time budget 2\.000ms: "
+                r"[1-9]\d* waits over it", top_once(p.p.pid).stdout),
+                what="waits over the budget counted in the header")
+
+    def test_python_column_uses_the_width(self):
+        """In a 250-column terminal the PYTHON column shows a 56-letter
+        function name and its line whole; in 100 columns it is cut."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                self.check_python_column_uses_the_width(label, exe)
+
+    def check_python_column_uses_the_width(self, label, exe):
+        prog = gw.pyprog("long_names")
+        whole = "idle_in_a_function_whose_name_is_far_longer_than_twenty " \
+            "(long_names.py:%d)" % gw.source_marks(prog)["idle"]
+        with gw.Proc(gw.gilwatch_cmd([exe, prog]), self.tmpdir()) as p:
+            p.wait_ready()
+            tid = p.info().threads["idler"]
+            row = re.compile(r"(?m)^ +%d +idler .*$" % tid)
+            r = gw.poll_until(lambda: (lambda r: r if whole in r.stdout
+                else None)(top_once(p.p.pid, columns=250)),
+                what="the whole function name in 250 columns")
+            self.assertTrue(row.search(r.stdout).group(0).endswith(whole),
+                r.stdout)
+            self.assertLessEqual(max(len(l) for l in
+                r.stdout.split("\n    TID", 1)[1].split("\n\n")[0]
+                .splitlines()), 250, r.stdout)
+            r = top_once(p.p.pid, columns=100)
+            self.assertNotIn(whole, r.stdout)
+            self.assertRegex(row.search(r.stdout).group(0),
+                r"idle_in_a_function")
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_realtime_row_from_outside(self):
+        """Read from outside (not under gilwatch), the SCHED_FIFO
+        waker's row says FIFO 10 too."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                env = dict(os.environ)
+                env.pop("LD_PRELOAD", None)
+                with gw.Proc([exe, PROG, "10", "--fifo"], self.tmpdir(),
+                    env=env) as p:
+                    p.wait_ready()
+                    if "fifo refused" in p.stderr():
+                        print("skip: %s: SCHED_FIFO refused" % label)
+                        continue
+                    info = p.info()
+                    r = top_once(p.p.pid)
+                    self.assertEqual(r.returncode, 0, r)
+                    self.assertIn("Read from outside", r.stdout)
+                    self.assertRegex(r.stdout, r"(?m)^ +%d +waker +FIFO 10 "
+                        % info.threads["waker"])
+                    self.assertEqual(len(re.findall(r"FIFO", r.stdout)), 1,
+                        r.stdout)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())

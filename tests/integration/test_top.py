@@ -392,7 +392,8 @@ def one_line(r):
 class TestErrors(TopCase):
     def test_bad_arguments(self):
         for args in (["abc"], ["0"], ["-5"], ["-d", "0.01", "1"],
-            ["-d", "x", "1"], ["-d"], ["1", "2"], ["--bogus"]):
+            ["-d", "x", "1"], ["-d"], ["1", "2"], ["--bogus"],
+            ["--once", "--view=locks", "1"], ["--view=blame", "1"]):
             with self.subTest(args=args):
                 r = gw.run([gw.GILWATCH, "top", *args])
                 self.assertEqual(r.returncode, 2, r)
@@ -628,6 +629,67 @@ class TestAllWaiting(TopCase):
                 self.assertNotIn(self.BANNER, r.stdout)
         self.assertEqual(p.wait(), 0, p.describe())
         self.assertGreater(seen, 0, "top --once never answered")
+
+
+class TestBlameScreen(TopCase):
+    """The dashboard in a wide terminal: b shows the blame view and b
+    again the table; the PYTHON column shows a long name whole."""
+
+    def python(self):
+        found, _ = gw.pythons()
+        if not found:
+            self.skipTest("no python3.8-3.15 installed")
+        return found[-1][1]
+
+    def test_blame_key(self):
+        prog = gw.pyprog("gil_blame")
+        spin = gw.source_marks(prog)["spin"]
+        p = gw.Proc(gw.gilwatch_cmd([self.python(), prog, "1000000"]),
+            self.tmp, ready=False, hold=False)
+        self.addCleanup(p.__exit__, None, None, None)
+        info = gw.poll_until(lambda: (lambda i: i if "spinner" in i.threads
+            and "waker" in i.threads else None)(p.info()),
+            what="the spinner and the waker named")
+        t = self.top("-d", "0.2", str(p.p.pid), width=220)
+        t.wait_text(r"^\s*%d\s+waker\s" % info.threads["waker"])
+        t.keys("b")
+        t.wait_text(r"^ +[\d.]+ms +[\d.]+ms +\d+ +\d+  spin \(gil_blame\.py:"
+            r"%d\)$" % spin, "the spin line in the blame view")
+        t.wait_text(r"^ +[\d.]+ms +[\d.]+%%  held by \"spinner\" \(%d\)$" %
+            info.threads["spinner"], "the waker's wait split by holder")
+        self.assertIn("b table", t.screen())
+        t.keys("b")
+        t.wait_text(r"^\s*%d\s+spinner\s" % info.threads["spinner"],
+            "the table back")
+
+    def test_detail_says_realtime(self):
+        """Enter on a SCHED_FIFO thread: its policy and priority."""
+        p = gw.Proc(gw.gilwatch_cmd([self.python(), gw.pyprog("gil_blame"),
+            "10", "--fifo"]), self.tmp)
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        if "fifo refused" in p.stderr():
+            print("skip: SCHED_FIFO refused")
+            self.skipTest("SCHED_FIFO refused")
+        t = self.top("-d", "0.2", str(p.p.pid), width=220)
+        t.wait_text(r"^\s*%d\s+waker\s+FIFO 10\s" %
+            p.info().threads["waker"], "the waker's row marked FIFO 10")
+        t.keys("/")
+        t.keys("waker", "Enter")
+        t.wait_text(r"1 threads match \"waker\"")
+        t.keys("Enter")
+        t.wait_text(r"^Real-time: FIFO 10 ", "the detail's real-time line")
+
+    def test_python_column_in_220_columns(self):
+        prog = gw.pyprog("long_names")
+        whole = "idle_in_a_function_whose_name_is_far_longer_than_twenty " \
+            "(long_names.py:%d)" % gw.source_marks(prog)["idle"]
+        p = gw.Proc(gw.gilwatch_cmd([self.python(), prog]), self.tmp)
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        t = self.top("-d", "0.2", str(p.p.pid), width=220)
+        t.wait_text(r"^\s*%d\s+idler\s.*%s$" % (p.info().threads["idler"],
+            re.escape(whole)), "the whole function name")
 
 
 if __name__ == "__main__":

@@ -345,25 +345,133 @@ Test(shm, truncated_file_is_refused)
 	refused("less than a header");
 }
 
+/* Attach to the file (it must take) and read a frame: shm_read's
+ * result. */
+static int
+read_frame(struct shm_reader **r, struct shm_frame *fr)
+{
+	char err[SHM_ERR_MAX];
+
+	memset(fr, 0, sizeof *fr);
+	*r = shm_attach_path(path, err, sizeof err);
+	cr_assert_not_null(*r, "%s", err);
+	return shm_read(*r, fr);
+}
+
 Test(shm, damaged_section_is_an_error_not_a_crash)
 {
 	struct shm_writer w;
 	struct gw_shm_frame *f;
 	struct shm_reader *r;
 	struct shm_frame fr;
-	char err[SHM_ERR_MAX];
 
-	memset(&fr, 0, sizeof fr);
 	open_writer(&w, 64);
 	f = shm_writer_begin(&w);
 	f->updates = 1;
 	f->threads_off = sizeof *f;
 	f->nthreads = 1000000;		/* far past the slot */
 	shm_writer_commit(&w);
-	r = shm_attach_path(path, err, sizeof err);
-	cr_assert_not_null(r, "%s", err);
-	cr_assert_eq(shm_read(r, &fr), -1);
+	cr_assert_eq(read_frame(&r, &fr), -1);
 	cr_assert_eq(errno, EPROTO);
+	shm_detach(r);
+	shm_frame_free(&fr);
+	shm_writer_forget(&w);
+}
+
+/* A frame with one blame line and two parts of a wait; nblame as given
+ * (past the slot: damaged). */
+static void
+publish_blame(struct shm_writer *w, uint32_t nblame)
+{
+	struct gw_shm_blame_site *bs;
+	struct gw_shm_blame *b;
+	struct gw_shm_frame *f;
+	size_t room;
+
+	f = shm_writer_begin(w);
+	f->updates = 1;
+	f->rt_budget_ns = 2000000;
+	f->rt_misses = 7;
+	bs = shm_writer_room(w, &room);
+	memset(bs, 0, sizeof *bs);
+	bs->blocking_ns = 5;
+	bs->recent_ns = 3;
+	bs->line = 41;
+	/* Unterminated: the reader must end it. */
+	memset(bs->function, 'x', sizeof bs->function);
+	snprintf(bs->file, sizeof bs->file, "a.py");
+	f->blame_sites_off = shm_writer_claim(w, sizeof *bs);
+	f->nblame_sites = 1;
+	b = shm_writer_room(w, &room);
+	memset(b, 0, 2 * sizeof *b);
+	b[0].waiter = b[1].waiter = 12;
+	b[0].kind = GW_SHM_BLAME_HOLDER;
+	b[0].holder = 13;
+	b[0].ns = 9;
+	b[1].kind = GW_SHM_BLAME_LINE;
+	b[1].line = 41;
+	snprintf(b[1].function, sizeof b[1].function, "spin");
+	f->blame_off = shm_writer_claim(w, 2 * sizeof *b);
+	f->nblame = nblame;
+	shm_writer_commit(w);
+}
+
+Test(shm, blame_sections_read_back)
+{
+	struct shm_writer w;
+	struct shm_reader *r;
+	struct shm_frame fr;
+
+	open_writer(&w, 64);
+	publish_blame(&w, 2);
+	cr_assert_eq(read_frame(&r, &fr), 0);
+	cr_assert_eq(fr.head.rt_budget_ns, 2000000);
+	cr_assert_eq(fr.head.rt_misses, 7);
+	cr_assert_eq(fr.nblame_sites, 1);
+	cr_assert_eq(fr.blame_sites[0].blocking_ns, 5);
+	cr_assert_eq(fr.blame_sites[0].recent_ns, 3);
+	cr_assert_eq(strlen(fr.blame_sites[0].function), GW_SHM_FUNC_LEN - 1);
+	cr_assert_str_eq(fr.blame_sites[0].file, "a.py");
+	cr_assert_eq(fr.nblame, 2);
+	cr_assert_eq(fr.blame[0].holder, 13);
+	cr_assert_eq(fr.blame[0].ns, 9);
+	cr_assert_str_eq(fr.blame[1].function, "spin");
+	cr_assert_eq(fr.blame[1].waiter, 12);
+	shm_detach(r);
+	shm_frame_free(&fr);
+	shm_writer_forget(&w);
+}
+
+Test(shm, damaged_blame_section_is_an_error)
+{
+	struct shm_writer w;
+	struct shm_reader *r;
+	struct shm_frame fr;
+
+	open_writer(&w, 64);
+	publish_blame(&w, 1000000);
+	cr_assert_eq(read_frame(&r, &fr), -1);
+	cr_assert_eq(errno, EPROTO);
+	shm_detach(r);
+	shm_frame_free(&fr);
+	shm_writer_forget(&w);
+}
+
+Test(shm, writer_without_blame_has_none)
+{
+	struct shm_writer w;
+	struct shm_reader *r;
+	struct shm_frame fr;
+	uint32_t zero = 0;
+
+	open_writer(&w, 64);
+	publish_blame(&w, 2);
+	patch(offsetof(struct gw_shm_header, blame_size), &zero, sizeof zero);
+	patch(offsetof(struct gw_shm_header, blame_site_size), &zero,
+	    sizeof zero);
+	cr_assert_eq(read_frame(&r, &fr), 0);
+	cr_assert_eq(fr.nblame_sites, 0);
+	cr_assert_eq(fr.nblame, 0);
 	shm_detach(r);
 	shm_frame_free(&fr);
 	shm_writer_forget(&w);
