@@ -44,7 +44,7 @@ except ImportError as e:
 
 
 def crunch(n):
-    return sum([i * i for i in range(n)])   # the worker's line
+    return sum([i * i for i in range(n)])   # MARK:work, the worker's line
 
 
 def python_work(stop, counts):

@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "py.h"
 #include "rtbudget.h"
+#include "rtcycle.h"
 #include "thread.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
@@ -395,6 +396,8 @@ gil_acquired(struct thread *t)
 		blame_wait_end(t, since, now, &by, &at);
 		if (rt_budget_ns != 0 && now - since > rt_budget_ns)
 			rt_gil_wait(t, now - since, by, at);
+		if (t->rt_cycle != NULL)
+			rt_cycle_gil_wait(t, now - since, by, at);
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
@@ -681,6 +684,7 @@ gil_after_fork_child(void)
 	if (atomic_load(&holder) != self)
 		atomic_store(&holder, NULL);
 	global_zero(now);
+	rt_reset();	/* the parent's misses and cycles are its own */
 	if (self != NULL)
 		thread_zero(self, now);
 }

@@ -12,6 +12,7 @@
 #include "out.h"
 #include "py.h"
 #include "rtbudget.h"
+#include "rtcycle.h"
 #include "thread.h"
 
 uint64_t rt_budget_ns, rt_budget_ticks;
@@ -94,8 +95,8 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
  * markers before its bootstrap frames existed (a short one, often the
  * holder of a real-time miss) has no name kept yet.
  */
-static void
-threading_name(struct thread *t, char *buf, size_t len)
+void
+rt_thread_name(struct thread *t, char *buf, size_t len)
 {
 	if (thread_pyname(t, buf, len) == -1 &&
 	    gil_thread_name(t, buf, len) == -1)
@@ -124,7 +125,7 @@ miss_begin(struct thread *t, uint64_t ns, int is_gil)
 	m->policy = policy;
 	m->prio = prio;
 	m->ns = ns;
-	threading_name(t, m->name, sizeof m->name);
+	rt_thread_name(t, m->name, sizeof m->name);
 	return m;
 }
 
@@ -136,7 +137,7 @@ holder_named(struct miss *m, pid_t holder)
 	m->holder = holder;
 	m->holder_name[0] = '\0';
 	if (holder != 0 && (h = thread_by_tid(holder)) != NULL)
-		threading_name(h, m->holder_name, sizeof m->holder_name);
+		rt_thread_name(h, m->holder_name, sizeof m->holder_name);
 }
 
 void
@@ -229,6 +230,7 @@ rt_report(struct out *o, enum gw_format fmt)
 	unsigned i, n = atomic_load(&nkept);
 	int first = 1;
 
+	rt_cycle_report(o, fmt);
 	if (rt_budget_ns == 0)
 		return;
 	if (fmt == GW_FORMAT_JSON) {
@@ -275,4 +277,5 @@ rt_reset(void)
 	atomic_store(&misses_gil, 0);
 	atomic_store(&misses_lock, 0);
 	atomic_store(&miss_max, 0);
+	rt_cycle_reset();
 }

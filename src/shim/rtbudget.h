@@ -35,6 +35,12 @@ void	rt_init(double ms);
  */
 int	rt_policy(pid_t tid, int *prio);
 
+/*
+ * A thread's threading name: the one it last read itself at a GIL
+ * marker, else read now; "" when it has none.
+ */
+void	rt_thread_name(struct thread *t, char *buf, size_t len);
+
 /* SCHED_FIFO or SCHED_RR? */
 int	rt_is_realtime(int policy);
 
@@ -55,8 +61,8 @@ struct py_runtime;
 void	rt_lock_wait(struct thread *t, uint64_t ticks,
 	    const struct py_runtime *rt);
 
-/* The misses so far: a section of the GIL report (nothing when the
- * budget is off). */
+/* The misses so far, and the cycles' (rtcycle.h): a section of the GIL
+ * report (nothing when the budget is off and no cycle was seen). */
 void	rt_report(struct out *, enum gw_format);
 
 /* Forget the misses (gilwatch top's reset, a fork child). */
