@@ -1,6 +1,6 @@
 """jack_gil: a JACK client whose real-time callback waits for the GIL.
 
-    python3 jack_gil.py [--work=python|numpy|process] [--seconds=S]
+    python3 jack_gil.py [--work=python|numpy|process|none] [--seconds=S]
                         [--server=NAME]
 
 A JACK client (python3-jack-client, Debian's /usr/bin/python3) with two
@@ -12,6 +12,7 @@ time, and the callback, which needs the GIL for every period, waits for
 it past the period's deadline (256 frames at 48000 Hz: 5.33 ms): xruns.
 The fix: the same sums in NumPy (--work=numpy; the matrix product drops
 the GIL) or in another process (--work=process; its own GIL).
+--work=none runs the client alone (bench/jack-client).
 
 It connects to the server NAME (default: $JACK_DEFAULT_SERVER, else
 "default"; it never starts one: scripts/jackd-dummy does), runs S
@@ -81,8 +82,13 @@ def process_work(stop, counts):
     counts["worker"] = rounds.value
 
 
+def no_work(stop, counts):
+    say("thread cpu-worker %d" % threading.get_native_id())
+    stop.wait()
+
+
 WORK = {"python": python_work, "numpy": numpy_work,
-    "process": process_work}
+    "process": process_work, "none": no_work}
 
 
 def p99(samples):
