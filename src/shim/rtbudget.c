@@ -18,13 +18,11 @@
 uint64_t rt_budget_ns, rt_budget_ticks;
 
 struct miss {
-	pid_t		 tid, holder;
+	pid_t		 tid;
 	int		 policy, prio;
 	uint64_t	 ns;
 	char		 name[THREAD_PYNAME_MAX];
-	char		 holder_name[THREAD_PYNAME_MAX];
-	char		 what[64];	/* "the GIL", "mutex <0x...>" */
-	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
+	struct rt_culprit by;
 	atomic_int	 ready;
 };
 
@@ -130,14 +128,61 @@ miss_begin(struct thread *t, uint64_t ns, int is_gil)
 }
 
 static void
-holder_named(struct miss *m, pid_t holder)
+holder_named(struct rt_culprit *c, pid_t holder)
 {
 	struct thread *h;
 
-	m->holder = holder;
-	m->holder_name[0] = '\0';
+	c->holder = holder;
+	c->holder_name[0] = '\0';
 	if (holder != 0 && (h = thread_by_tid(holder)) != NULL)
-		rt_thread_name(h, m->holder_name, sizeof m->holder_name);
+		rt_thread_name(h, c->holder_name, sizeof c->holder_name);
+}
+
+void
+rt_culprit_gil(struct rt_culprit *c, pid_t holder, int site)
+{
+	snprintf(c->what, sizeof c->what, "the GIL");
+	holder_named(c, holder);
+	if (site >= 0)
+		blame_site_name(site, c->where, sizeof c->where);
+	else
+		c->where[0] = '\0';
+}
+
+int
+rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps)
+{
+	struct lockrec *rec = t->wait.rec;
+	struct thread *o = NULL;
+
+	*owner = 0;
+	ps->code = 0;
+	ps->addr = -1;
+	if (rec == NULL)
+		return 0;
+	if ((o = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+		return -1;
+	/* The owner fields still name who had it before us (a hint). */
+	if (o != NULL)
+		*owner = atomic_load(&o->tid);
+	ps->code = atomic_load(&rec->py_code);
+	ps->addr = atomic_load(&rec->py_addr);
+	return 0;
+}
+
+void
+rt_culprit_lock(struct rt_culprit *c, uintptr_t addr, int kind,
+    pid_t owner, const struct py_site *ps, const struct py_runtime *rt)
+{
+	struct py_frame f;
+
+	snprintf(c->what, sizeof c->what, "%s <0x%zx>",
+	    gw_lock_kind_name(kind), (size_t)addr);
+	holder_named(c, owner);
+	c->where[0] = '\0';
+	if (rt != NULL && ps->code != 0 && py_site_frame(rt, ps, &f) == 0)
+		snprintf(c->where, sizeof c->where, "%s (%s:%d)",
+		    py_frame_name(&f), f.file, f.line);
 }
 
 void
@@ -147,64 +192,57 @@ rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 
 	if (m == NULL)
 		return;
-	snprintf(m->what, sizeof m->what, "the GIL");
-	holder_named(m, holder);
-	if (site >= 0)
-		blame_site_name(site, m->where, sizeof m->where);
-	else
-		m->where[0] = '\0';
+	rt_culprit_gil(&m->by, holder, site);
 	atomic_store(&m->ready, 1);
 }
 
 void
 rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 {
-	struct lockrec *rec = t->wait.rec;
-	struct thread *owner = NULL;
-	struct py_frame f;
 	struct py_site ps;
 	struct miss *m;
+	pid_t owner;
 
-	/*
-	 * A semaphore t took itself is Condition.wait's private lock: t
-	 * waited for a notify, which no holder owes it.
-	 */
-	if (rec != NULL &&
-	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+	if (rt_lock_holder(t, &owner, &ps) == -1)
 		return;
 	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0);
 	if (m == NULL)
 		return;
-	snprintf(m->what, sizeof m->what, "%s <0x%zx>",
-	    gw_lock_kind_name(t->wait.kind), (size_t)t->wait.addr);
-	m->holder = 0;
-	m->holder_name[0] = m->where[0] = '\0';
-	/* The owner fields still name who had it before us (a hint). */
-	if (rec != NULL) {
-		if (owner != NULL)
-			holder_named(m, atomic_load(&owner->tid));
-		ps.code = atomic_load(&rec->py_code);
-		ps.addr = atomic_load(&rec->py_addr);
-		if (rt != NULL && ps.code != 0 &&
-		    py_site_frame(rt, &ps, &f) == 0)
-			snprintf(m->where, sizeof m->where, "%s (%s:%d)",
-			    py_frame_name(&f), f.file, f.line);
-	}
+	rt_culprit_lock(&m->by, t->wait.addr, t->wait.kind, owner, &ps, rt);
 	atomic_store(&m->ready, 1);
+}
+
+void
+rt_culprit_text(struct out *o, const struct rt_culprit *c, uint64_t budget)
+{
+	out_printf(o, " for %s", c->what);
+	if (c->holder != 0)
+		out_printf(o, " held by \"%s\" %d", c->holder_name,
+		    (int)c->holder);
+	if (c->where[0] != '\0')
+		out_printf(o, " at %s", c->where);
+	out_printf(o, "; budget %.3f ms\n", (double)budget / 1e6);
+}
+
+void
+rt_culprit_json(struct out *o, const struct rt_culprit *c)
+{
+	out_puts(o, ",\"what\":");
+	out_json_str(o, c->what);
+	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)c->holder);
+	out_json_str(o, c->holder_name);
+	out_puts(o, ",\"where\":");
+	out_json_str(o, c->where);
+	out_puts(o, "}");
 }
 
 static void
 miss_text(struct out *o, const struct miss *m)
 {
-	out_printf(o, "    \"%s\" %d (%s %d) waited %.3f ms for %s",
+	out_printf(o, "    \"%s\" %d (%s %d) waited %.3f ms",
 	    m->name, (int)m->tid, rt_policy_name(m->policy), m->prio,
-	    (double)m->ns / 1e6, m->what);
-	if (m->holder != 0)
-		out_printf(o, " held by \"%s\" %d", m->holder_name,
-		    (int)m->holder);
-	if (m->where[0] != '\0')
-		out_printf(o, " at %s", m->where);
-	out_printf(o, "; budget %.3f ms\n", (double)rt_budget_ns / 1e6);
+	    (double)m->ns / 1e6);
+	rt_culprit_text(o, &m->by, rt_budget_ns);
 }
 
 static void
@@ -212,15 +250,9 @@ miss_json(struct out *o, const struct miss *m)
 {
 	out_printf(o, "{\"tid\":%d,\"name\":", (int)m->tid);
 	out_json_str(o, m->name);
-	out_printf(o, ",\"policy\":\"%s\",\"priority\":%d,\"us\":%.3f,"
-	    "\"what\":", rt_policy_name(m->policy), m->prio,
-	    (double)m->ns / 1e3);
-	out_json_str(o, m->what);
-	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)m->holder);
-	out_json_str(o, m->holder_name);
-	out_puts(o, ",\"where\":");
-	out_json_str(o, m->where);
-	out_puts(o, "}");
+	out_printf(o, ",\"policy\":\"%s\",\"priority\":%d,\"us\":%.3f",
+	    rt_policy_name(m->policy), m->prio, (double)m->ns / 1e3);
+	rt_culprit_json(o, &m->by);
 }
 
 void

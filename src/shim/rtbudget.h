@@ -17,6 +17,8 @@
 #include <sys/types.h>
 
 #include "gilwatch/snapshot.h"
+#include "py.h"
+#include "thread.h"
 
 #define RT_KEPT		64	/* misses kept with their details */
 
@@ -57,9 +59,42 @@ void	rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site);
 /* The calling thread t waited ticks for the lock in t->wait.  Call only
  * when ticks exceed rt_budget_ticks.  rt: the interpreter (gil_runtime),
  * to name a Python lock's line; NULL: none. */
-struct py_runtime;
 void	rt_lock_wait(struct thread *t, uint64_t ticks,
 	    const struct py_runtime *rt);
+
+/*
+ * What a miss waited for ("the GIL", "mutex <0x...>"), the thread that
+ * held it (0: unknown) and that thread's Python line: shared by the
+ * waits' misses and the cycles' (rtcycle.h).
+ */
+struct rt_culprit {
+	pid_t		 holder;
+	char		 holder_name[THREAD_PYNAME_MAX];
+	char		 what[64];
+	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
+};
+
+/* The GIL, held by holder (0: unknown) at blame site (-1: unknown). */
+void	rt_culprit_gil(struct rt_culprit *, pid_t holder, int site);
+
+/*
+ * The lock t waits for (t->wait): -1 when t took it itself (a
+ * semaphore of Condition.wait's: t waited for a notify, which no
+ * holder owes it); else 0, with the last owner's TID in *owner (0:
+ * unknown; a hint) and the Python line it took the lock at in *ps.
+ */
+int	rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps);
+
+/* A lock at addr of kind, held by owner at ps (named through rt). */
+void	rt_culprit_lock(struct rt_culprit *, uintptr_t addr, int kind,
+	    pid_t owner, const struct py_site *ps, const struct py_runtime *rt);
+
+/* " for WHAT held by ... at ...; budget B ms\n" */
+void	rt_culprit_text(struct out *, const struct rt_culprit *,
+	    uint64_t budget_ns);
+
+/* ,"what":..,"holder":..,"holder_name":..,"where":..} closing a miss. */
+void	rt_culprit_json(struct out *, const struct rt_culprit *);
 
 /* The misses so far, and the cycles' (rtcycle.h): a section of the GIL
  * report (nothing when the budget is off and no cycle was seen). */

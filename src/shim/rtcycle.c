@@ -5,10 +5,8 @@
 #include <string.h>
 
 #include "clock.h"
-#include "gil-blame.h"
 #include "gil.h"
 #include "guard.h"
-#include "lock.h"
 #include "out.h"
 #include "rtbudget.h"
 #include "rtcycle.h"
@@ -16,14 +14,12 @@
 
 /* A cycle over its budget, kept with its details. */
 struct cmiss {
-	pid_t		 tid, holder;
+	pid_t		 tid;
 	int		 policy, prio;
 	uint64_t	 ns, gil_ns, lock_ns, budget_ns;
 	unsigned	 gil_waits, lock_waits;
 	char		 name[THREAD_PYNAME_MAX];
-	char		 holder_name[THREAD_PYNAME_MAX];
-	char		 what[64];	/* "the GIL", "mutex <0x...>" */
-	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
+	struct rt_culprit by;	/* who made it wait most */
 	atomic_int	 ready;
 };
 
@@ -97,24 +93,16 @@ void
 rt_cycle_lock_wait(struct thread *t, uint64_t ticks)
 {
 	struct rt_cycle *c = t->rt_cycle;
-	struct lockrec *rec = t->wait.rec;
-	struct thread *owner = NULL;
-	struct py_site ps = { 0, -1 };
+	struct py_site ps;
 	uint64_t ns;
+	pid_t owner;
 
-	/* Condition.wait's private lock: a wait for a notify (rtbudget.c). */
-	if (rec != NULL &&
-	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+	if (rt_lock_holder(t, &owner, &ps) == -1)
 		return;
 	ns = (uint64_t)(clock_ticks_to_ms(ticks) * 1e6);
 	c->lock_ns += ns;
 	c->lock_waits++;
-	if (rec != NULL) {
-		ps.code = atomic_load(&rec->py_code);
-		ps.addr = atomic_load(&rec->py_addr);
-	}
-	charge(c, owner != NULL ? atomic_load(&owner->tid) : 0, 0, -1, &ps,
-	    t->wait.addr, t->wait.kind, ns);
+	charge(c, owner, 0, -1, &ps, t->wait.addr, t->wait.kind, ns);
 }
 
 static void
@@ -130,31 +118,16 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
 static void
 name_culprit(struct cmiss *m, const struct rt_cycle *c)
 {
-	const struct py_runtime *rt = gil_runtime();
-	struct thread *h;
-	struct py_frame f;
 	int i, w = 0;
 
 	for (i = 1; i < c->nby; i++)
 		if (c->by[i].ns > c->by[w].ns)
 			w = i;
-	m->holder = c->by[w].tid;
-	m->holder_name[0] = m->where[0] = '\0';
-	if (m->holder != 0 && (h = thread_by_tid(m->holder)) != NULL)
-		rt_thread_name(h, m->holder_name, sizeof m->holder_name);
-	if (c->by[w].gil) {
-		snprintf(m->what, sizeof m->what, "the GIL");
-		if (c->by[w].site >= 0)
-			blame_site_name(c->by[w].site, m->where,
-			    sizeof m->where);
-		return;
-	}
-	snprintf(m->what, sizeof m->what, "%s <0x%zx>",
-	    gw_lock_kind_name(c->by[w].kind), (size_t)c->by[w].addr);
-	if (rt != NULL && c->by[w].py.code != 0 &&
-	    py_site_frame(rt, &c->by[w].py, &f) == 0)
-		snprintf(m->where, sizeof m->where, "%s (%s:%d)",
-		    py_frame_name(&f), f.file, f.line);
+	if (c->by[w].gil)
+		rt_culprit_gil(&m->by, c->by[w].tid, c->by[w].site);
+	else
+		rt_culprit_lock(&m->by, c->by[w].addr, c->by[w].kind,
+		    c->by[w].tid, &c->by[w].py, gil_runtime());
 }
 
 void
@@ -203,16 +176,11 @@ static void
 cmiss_text(struct out *o, const struct cmiss *m)
 {
 	out_printf(o, "    \"%s\" %d (%s %d) waited %.3f ms in one cycle "
-	    "(GIL %.3f ms in %u waits, locks %.3f ms in %u), most for %s",
+	    "(GIL %.3f ms in %u waits, locks %.3f ms in %u), most",
 	    m->name, (int)m->tid, rt_policy_name(m->policy), m->prio,
 	    (double)m->ns / 1e6, (double)m->gil_ns / 1e6, m->gil_waits,
-	    (double)m->lock_ns / 1e6, m->lock_waits, m->what);
-	if (m->holder != 0)
-		out_printf(o, " held by \"%s\" %d", m->holder_name,
-		    (int)m->holder);
-	if (m->where[0] != '\0')
-		out_printf(o, " at %s", m->where);
-	out_printf(o, "; budget %.3f ms\n", (double)m->budget_ns / 1e6);
+	    (double)m->lock_ns / 1e6, m->lock_waits);
+	rt_culprit_text(o, &m->by, m->budget_ns);
 }
 
 static void
@@ -222,16 +190,11 @@ cmiss_json(struct out *o, const struct cmiss *m)
 	out_json_str(o, m->name);
 	out_printf(o, ",\"policy\":\"%s\",\"priority\":%d,\"us\":%.3f,"
 	    "\"gil_us\":%.3f,\"gil_waits\":%u,\"lock_us\":%.3f,"
-	    "\"lock_waits\":%u,\"budget_us\":%.3f,\"what\":",
+	    "\"lock_waits\":%u,\"budget_us\":%.3f",
 	    rt_policy_name(m->policy), m->prio, (double)m->ns / 1e3,
 	    (double)m->gil_ns / 1e3, m->gil_waits, (double)m->lock_ns / 1e3,
 	    m->lock_waits, (double)m->budget_ns / 1e3);
-	out_json_str(o, m->what);
-	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)m->holder);
-	out_json_str(o, m->holder_name);
-	out_puts(o, ",\"where\":");
-	out_json_str(o, m->where);
-	out_puts(o, "}");
+	rt_culprit_json(o, &m->by);
 }
 
 void
