@@ -234,10 +234,13 @@ report_gil(struct out *o, enum gw_format fmt)
 			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
 			    "\"gil\",\"present\":false,\"why\":", (int)getpid());
 			out_json_str(o, s.why_not);
+			rt_report(o, fmt);
 			out_puts(o, "}\n");
-		} else
+		} else {
 			out_printf(o, "gilwatch: no GIL statistics: %s\n",
 			    s.why_not);
+			rt_report(o, fmt);
+		}
 		return;
 	}
 	gil_histograms(wh, hh, &wmax, &hmax);
@@ -295,7 +298,8 @@ report_gil_to_output(void)
 	struct out o;
 
 	gil_summary(&s);
-	if (!s.present)
+	/* Without a GIL, only for a real-time thread's misses (C JACK). */
+	if (!s.present && !rt_seen())
 		return;
 	out_init(&o);
 	report_gil(&o, config.format);

@@ -91,14 +91,18 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
  * A thread's threading name: the one it last read itself at a GIL
  * marker, else read now.  A thread that has held the GIL only at
  * markers before its bootstrap frames existed (a short one, often the
- * holder of a real-time miss) has no name kept yet.
+ * holder of a real-time miss) has no name kept yet.  A thread without
+ * one (C code, libjack's process thread) goes by its OS name.
  */
 void
 rt_thread_name(struct thread *t, char *buf, size_t len)
 {
+	int saved = errno;	/* called from hooks */
+
 	if (thread_pyname(t, buf, len) == -1 &&
 	    gil_thread_name(t, buf, len) == -1)
-		buf[0] = '\0';
+		thread_name(t, buf, len);
+	errno = saved;
 }
 
 /* Count a miss; the slot to fill in, or NULL once RT_KEPT are kept. */
@@ -296,6 +300,13 @@ rt_report(struct out *o, enum gw_format fmt)
 	if (g + l > n)
 		out_printf(o, "    (%llu more not listed)\n",
 		    (unsigned long long)(g + l - n));
+}
+
+int
+rt_seen(void)
+{
+	return atomic_load(&misses_gil) + atomic_load(&misses_lock) > 0 ||
+	    rt_cycles_seen() > 0;
 }
 
 void

@@ -39,7 +39,7 @@ int	rt_policy(pid_t tid, int *prio);
 
 /*
  * A thread's threading name: the one it last read itself at a GIL
- * marker, else read now; "" when it has none.
+ * marker, else read now; its OS name when it has none.
  */
 void	rt_thread_name(struct thread *t, char *buf, size_t len);
 
@@ -99,6 +99,9 @@ void	rt_culprit_json(struct out *, const struct rt_culprit *);
 /* The misses so far, and the cycles' (rtcycle.h): a section of the GIL
  * report (nothing when the budget is off and no cycle was seen). */
 void	rt_report(struct out *, enum gw_format);
+
+/* Any miss or real-time cycle seen? */
+int	rt_seen(void);
 
 /* Forget the misses (gilwatch top's reset, a fork child). */
 void	rt_reset(void);

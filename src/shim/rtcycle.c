@@ -162,10 +162,7 @@ rt_cycle_end(struct thread *t, struct rt_cycle *c)
 	m->gil_waits = c->gil_waits;
 	m->lock_waits = c->lock_waits;
 	m->budget_ns = c->budget_ns;
-	/* libjack's thread runs Python without a threading name. */
 	rt_thread_name(t, m->name, sizeof m->name);
-	if (m->name[0] == '\0')
-		thread_name(t, m->name, sizeof m->name);
 	name_culprit(m, c);
 	atomic_store(&m->ready, 1);
 	thread_leave_shim();
@@ -245,6 +242,12 @@ rt_cycle_report(struct out *o, enum gw_format fmt)
 	if (miss > k)
 		out_printf(o, "    (%llu more not listed)\n",
 		    (unsigned long long)(miss - k));
+}
+
+uint64_t
+rt_cycles_seen(void)
+{
+	return atomic_load(&ncycles);
 }
 
 void

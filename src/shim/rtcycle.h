@@ -67,6 +67,9 @@ void	rt_cycle_lock_wait(struct thread *t, uint64_t ticks);
  * cycle was seen). */
 void	rt_cycle_report(struct out *, enum gw_format);
 
+/* How many cycles so far. */
+uint64_t	rt_cycles_seen(void);
+
 /* Forget them (a fork child, gilwatch top's reset). */
 void	rt_cycle_reset(void);
 

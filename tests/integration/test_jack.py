@@ -148,5 +148,32 @@ class TestJack(unittest.TestCase):
             (doc["rt_cycles"], slow))
 
 
+    def test_c_client_lock_waits(self):
+        """tests/integration/prog/jack_lock: a C client (libjack found
+        through dlsym(RTLD_NEXT) by the shim's jack_set_process_callback)
+        whose callback takes a mutex that thread "holder" keeps for 8 ms:
+        its periods over budget are lock waits, blamed on the holder and
+        the mutex, in the GIL document of a process without a GIL."""
+        exe = gw.prog("jack_lock")
+        gw.need(self, exe)
+        r, info, docs = gw.run_with_report(self, self.tmp, [exe,
+            self.server, "2"], timeout=gw.TIMEOUT)
+        doc = gw.doc_with_reason(docs, "gil")
+        self.assertIsNotNone(doc, docs)
+        self.assertFalse(doc["present"], doc)
+        cyc = doc["rt_cycles"]
+        self.assertEqual((cyc["frames"], cyc["rate"]), (256, 48000))
+        self.assertGreater(cyc["misses"], 0, cyc)
+        want = "mutex <0x%x>" % info.locks["m"]
+        for m in cyc["kept"]:
+            self.assertEqual(m["tid"], info.threads["jack-process"], m)
+            self.assertEqual(m["name"], "jack-process", m)
+            self.assertEqual((m["gil_waits"], m["gil_us"]), (0, 0), m)
+            self.assertGreater(m["lock_waits"], 0, m)
+            self.assertEqual(m["what"], want, m)
+            self.assertEqual(m["holder"], info.threads["holder"], m)
+            self.assertEqual(m["holder_name"], "holder", m)
+
+
 if __name__ == "__main__":
     unittest.main()
