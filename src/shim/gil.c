@@ -17,7 +17,7 @@
 #include "maxval.h"
 #include "msg.h"
 #include "py.h"
-#include "rtbudget.h"
+#include "rtpolicy.h"
 #include "thread.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
@@ -369,11 +369,10 @@ gil_mutex_locking(struct thread *t)
 }
 
 int
-gil_acquired(struct thread *t)
+gil_acquired(struct thread *t, struct gil_waited *w)
 {
 	uint64_t now = now_ns(), since;
-	pid_t by;
-	int at, how = GIL_TOOK;
+	int how = GIL_TOOK;
 
 	if (atomic_load(&t->gil_state) == GIL_HOLDING)
 		return 0;
@@ -384,9 +383,8 @@ gil_acquired(struct thread *t)
 		hist_add(t->gil_wait_hist, now - since);
 		raise_max(&t->gil_wait_max, now - since);
 		raise_max(&wait_max, now - since);
-		blame_wait_end(t, since, now, &by, &at);
-		if (rt_budget_ns != 0 && now - since > rt_budget_ns)
-			rt_gil_wait(t, now - since, by, at);
+		w->ns = now - since;
+		blame_wait_end(t, since, now, &w->holder, &w->site);
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
@@ -653,7 +651,6 @@ gil_reset(void)
 	uint64_t now = now_ns();
 
 	global_zero(now);
-	rt_reset();
 	atomic_store(&ndeparted, 0);
 	if (departed != NULL)
 		memset(departed, 0, GIL_DEPARTED_MAX * sizeof *departed);

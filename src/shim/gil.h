@@ -97,8 +97,9 @@ struct thread	*gil_holder_thread(void);
  * gil_mutex_locking (lock(mutex)): 1 when t starts to wait for the GIL.
  * gil_released (signal(cond)): 1 when t let it go.
  * gil_acquired (signal(switch_cond)): 0 when t held it already, else
- * GIL_TOOK with GIL_WAITED when a wait ended, GIL_SLEPT when that wait
- * slept on gil->cond (only such a wait is contended).  The hook ends
+ * GIL_TOOK with GIL_WAITED when a wait ended (described in *w, for the
+ * real-time budget the hook charges), GIL_SLEPT when that wait slept on
+ * gil->cond (only such a wait is contended).  The hook ends
  * the wait, publishes the hold, then calls gil_took_name, which re-reads
  * threading's name when due (t holds the GIL: its thread state is still).
  */
@@ -107,7 +108,13 @@ struct thread	*gil_holder_thread(void);
 #define GIL_SLEPT	0x4
 
 int	gil_mutex_locking(struct thread *);
-int	gil_acquired(struct thread *);
+struct gil_waited {
+	uint64_t	ns;	/* how long */
+	pid_t		holder;	/* who held it most meanwhile (0: unknown) */
+	int		site;	/* at which blame site (-1: unknown) */
+};
+
+int	gil_acquired(struct thread *, struct gil_waited *w);
 void	gil_took_name(struct thread *);
 int	gil_released(struct thread *);
 void	gil_sleeping(struct thread *);		/* wait(cond): contended */

@@ -9,6 +9,8 @@
 #include "gil.h"
 #include "hook.h"
 #include "lock.h"
+#include "rtbudget.h"
+#include "rtcycle.h"
 
 enum cond_how { COND_PLAIN, COND_TIMED, COND_CLOCK };
 
@@ -94,11 +96,16 @@ pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 static void
 gil_taken(struct thread *t, uintptr_t site)
 {
+	struct gil_waited w;
 	int how;
 
-	if ((how = gil_acquired(t)) == 0)
+	if ((how = gil_acquired(t, &w)) == 0)
 		return;
 	if (how & GIL_WAITED) {
+		if (rt_budget_ns != 0 && w.ns > rt_budget_ns)
+			rt_gil_wait(t, w.ns, w.holder, w.site);
+		if (t->rt_cycle != NULL)
+			rt_cycle_gil_wait(t, w.ns, w.holder, w.site);
 		track_wait_end(t);
 		/* Free at once is not contended: only a sleep on cond is. */
 		t->waited = (how & GIL_SLEPT) != 0;

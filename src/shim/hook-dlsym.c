@@ -30,6 +30,7 @@
 
 #include "elfsym.h"
 #include "hook.h"
+#include "jack.h"
 
 typedef void	*(*dlsym_fn)(void *, const char *);
 typedef void	*(*dlvsym_fn)(void *, const char *, const char *);
@@ -162,6 +163,9 @@ dlsym_route(void *handle, const char *name, const char *version,
 	*answer = lookup(handle, name, version, versioned);
 	saved = errno;
 	hook = hook_for(*answer, name, caller, handle == RTLD_NEXT);
+	if (hook == NULL && handle != RTLD_NEXT && jack_named(name))
+		hook = jack_hook_for(*answer, lookup(handle, JACK_SAMPLE_RATE,
+		    NULL, 0));
 	errno = saved;
 	if (hook != NULL)
 		*answer = hook;

@@ -161,26 +161,6 @@ text_stack(struct out *o, const struct oedge *e)
 	}
 }
 
-/* Gates held at every link of the cycle. */
-static int
-common_gates(struct oedge **cyc, int n, uintptr_t *gates)
-{
-	int i, g, k, ng = 0, all;
-
-	for (g = 0; g < cyc[0]->ngates; g++) {
-		all = 1;
-		for (i = 1; i < n && all; i++) {
-			all = 0;
-			for (k = 0; k < cyc[i]->ngates; k++)
-				if (cyc[i]->gates[k] == cyc[0]->gates[g])
-					all = 1;
-		}
-		if (all)
-			gates[ng++] = cyc[0]->gates[g];
-	}
-	return ng;
-}
-
 static void
 text_scenario(struct out *o, struct oedge **cyc, int n)
 {
@@ -216,9 +196,8 @@ static void
 report_text_cycle(struct out *o, struct thread *t, int view,
     struct oedge **cyc, int n, uintptr_t site)
 {
-	uintptr_t gates[ORDER_GATES];
 	char name[64];
-	int i, ng;
+	int i;
 
 	thread_name(t, name, sizeof name);
 	out_puts(o, "\n======================================================\n"
@@ -254,11 +233,6 @@ report_text_cycle(struct out *o, struct thread *t, int view,
 		text_stack(o, cyc[i]);
 		out_puts(o, "\n");
 	}
-	ng = common_gates(cyc, n, gates);
-	for (i = 0; i < ng; i++)
-		out_printf(o, "note: every link was made while holding lock "
-		    "<0x%zx> (a gate): this order cannot deadlock while every "
-		    "path takes that lock first.\n", (size_t)gates[i]);
 	text_scenario(o, cyc, n);
 }
 
@@ -325,7 +299,7 @@ report_json_cycle(struct out *o, struct thread *t, int view,
 		out_puts(o, "]}");
 	}
 	out_puts(o, "],\"gates\":[");
-	ng = common_gates(cyc, n, gates);
+	ng = order_common_gates(cyc, n, gates);
 	for (i = 0; i < ng; i++)
 		out_printf(o, "%s\"0x%zx\"", i ? "," : "", (size_t)gates[i]);
 	out_puts(o, "]}\n");
@@ -371,6 +345,35 @@ order_summary(unsigned idx, char *buf, size_t len)
 	}
 	ulock_unlock(&summary_lock);
 	return rc;
+}
+
+void
+order_report_safe(struct out *o, enum gw_format fmt)
+{
+	uintptr_t gates[ORDER_KEEP_GATES];
+	unsigned n = order_safe(gates, ORDER_KEEP_GATES);
+	char name[96];
+	int i;
+
+	if (fmt == GW_FORMAT_JSON) {
+		out_printf(o, "\"safe_orders\":{\"count\":%u,\"gates\":[",
+		    n);
+		for (i = 0; i < ORDER_KEEP_GATES && gates[i] != 0; i++)
+			out_printf(o, "%s\"0x%zx\"", i ? "," : "",
+			    (size_t)gates[i]);
+		out_puts(o, "]}");
+		return;
+	}
+	if (n == 0)
+		return;
+	out_printf(o, "lock orders known safe: %u possible cycle%s, every "
+	    "link made under a gate lock (", n, n == 1 ? "" : "s");
+	for (i = 0; i < ORDER_KEEP_GATES && gates[i] != 0; i++) {
+		out_printf(o, "%s<0x%zx>", i ? ", " : "", (size_t)gates[i]);
+		if (report_lock_name(gates[i], name, sizeof name))
+			out_printf(o, " (%s)", name);
+	}
+	out_puts(o, "); not reported as deadlocks\n\n");
 }
 
 void

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gilwatch/snapshot.h"
 #include "order.h"
+#include "out.h"
 
 /*
  * Write the report for cyc[0..n-1] (cyc[0] is the edge t just made by
@@ -18,6 +20,12 @@
  */
 void	order_report(struct thread *t, int view, struct oedge **cyc, int n,
 	    uintptr_t site);
+
+/*
+ * The exit report's account of the cycles found safe (order_safe): a
+ * line of text when there is any, or a JSON member "safe_orders".
+ */
+void	order_report_safe(struct out *o, enum gw_format fmt);
 
 /*
  * The label of the i-th unnamed lock of a report, distinct for every i:

@@ -37,6 +37,10 @@ static atomic_int enabled;
 static atomic_uint nreported;
 static uint64_t reported_sigs[256];
 static unsigned nsigs;
+static uint64_t safe_sigs[256];		/* cycles found gated, counted once */
+static unsigned nsafe_sigs;
+static atomic_uint nsafe;
+static atomic_uintptr_t safe_gates[ORDER_KEEP_GATES];
 
 static _Atomic uint64_t chains[CHAIN_SLOTS];	/* lock-free cache */
 static atomic_uint nchains;
@@ -203,8 +207,14 @@ edge_add(struct onode *from, struct onode *to, int combo, struct thread *t,
 
 	if (e != NULL) {
 		e->combos |= (uint8_t)(1u << combo);
+		i = e->ngates;
 		narrow_gates(e, held, nheld);
-		return NULL;	/* nothing new to check */
+		/*
+		 * Nothing new to check, unless a gate was lost: a cycle
+		 * through this edge counted safe because of it is not any
+		 * more, and must be found now.
+		 */
+		return e->ngates < i ? e : NULL;
 	}
 	e = arena_alloc(sizeof *e);
 	if (e == NULL)
@@ -335,8 +345,9 @@ collect(struct oedge *first, struct onode *goal, int goal_read,
 	return n + 1;
 }
 
+/* True the first time the cycle is put in sigs (a ring of 256). */
 static int
-first_time(struct oedge **cyc, int n)
+first_time(struct oedge **cyc, int n, uint64_t *sigs, unsigned *nsigs)
 {
 	uint64_t sig = 0;
 	unsigned i;
@@ -344,16 +355,63 @@ first_time(struct oedge **cyc, int n)
 
 	for (k = 0; k < n; k++)
 		sig += mix((uintptr_t)cyc[k], 7);
-	for (i = 0; i < nsigs && i < 256; i++)
-		if (reported_sigs[i] == sig)
+	for (i = 0; i < *nsigs && i < 256; i++)
+		if (sigs[i] == sig)
 			return 0;
-	reported_sigs[nsigs++ % 256] = sig;
+	sigs[(*nsigs)++ % 256] = sig;
 	return 1;
+}
+
+int
+order_common_gates(struct oedge **cyc, int n, uintptr_t *gates)
+{
+	int i, g, k, ng = 0, all;
+
+	if (n <= 0)
+		return 0;
+	for (g = 0; g < cyc[0]->ngates; g++) {
+		all = 1;
+		for (i = 1; i < n && all; i++) {
+			all = 0;
+			for (k = 0; k < cyc[i]->ngates; k++)
+				if (cyc[i]->gates[k] == cyc[0]->gates[g])
+					all = 1;
+		}
+		if (all)
+			gates[ng++] = cyc[0]->gates[g];
+	}
+	return ng;
+}
+
+/*
+ * A cycle every link of which was made under one same lock cannot
+ * deadlock while that lock is taken first on every path: counted, with
+ * its gate, instead of reported.  Returns n for a cycle to report, -1
+ * for a gated one (no other view of it is to be looked for either).
+ */
+static int
+unless_gated(struct oedge **cyc, int n)
+{
+	uintptr_t gates[ORDER_GATES], cur;
+	unsigned i;
+
+	if (n == 0 || order_common_gates(cyc, n, gates) == 0)
+		return n;
+	if (first_time(cyc, n, safe_sigs, &nsafe_sigs)) {
+		atomic_fetch_add(&nsafe, 1);
+		for (i = 0; i < ORDER_KEEP_GATES; i++) {
+			cur = 0;
+			if (atomic_compare_exchange_strong(&safe_gates[i], &cur,
+			    gates[0]) || cur == gates[0])
+				break;
+		}
+	}
+	return -1;
 }
 
 /*
  * Add from -> to (in one graph) and look for a cycle it closes.
- * Returns the cycle's length in cyc[], or 0.
+ * Returns the cycle's length in cyc[], 0 for none, -1 for a gated one.
  */
 static int
 order_link(struct onode *from, struct onode *to, int hmode, int lmode,
@@ -372,7 +430,7 @@ order_link(struct onode *from, struct onode *to, int hmode, int lmode,
 	r = search(to, lmode == GW_MODE_SHARED, from, hmode == GW_MODE_SHARED);
 	if (r < 0)
 		return 0;
-	return collect(e, from, r, cyc, max);
+	return unless_gated(cyc, collect(e, from, r, cyc, max));
 }
 
 /*
@@ -466,7 +524,7 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 			    nh, cyc, ORDER_MAX_CYCLE);
 		}
 	}
-	if (len > 0 && first_time(cyc, len)) {
+	if (len > 0 && first_time(cyc, len, reported_sigs, &nsigs)) {
 		atomic_fetch_add(&nreported, 1);
 		found->view = view;
 		found->len = len;
@@ -489,6 +547,19 @@ unsigned
 order_reported(void)
 {
 	return atomic_load(&nreported);
+}
+
+unsigned
+order_safe(uintptr_t *gates, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ORDER_KEEP_GATES && n < max; i++)
+		if ((gates[n] = atomic_load(&safe_gates[i])) != 0)
+			n++;
+	for (i = n; i < max; i++)
+		gates[i] = 0;
+	return atomic_load(&nsafe);
 }
 
 void

@@ -14,8 +14,10 @@
  * cannot wait); a cycle whose only link through an rwlock is read held
  * then read wanted is not a deadlock (readers share); recursion on a
  * lock already held adds nothing; a cycle all of whose edges were made
- * while one same lock (a gate) was held is still reported, naming the
- * gate.
+ * while one same lock (a gate) was held is known safe, counted but not
+ * reported (the JACK client's libdb mutexes, both orders taken inside
+ * jack_client_open and close under one lock), until an edge of it is
+ * made once without the gate.
  *
  * Cost: the held set plus the new lock is hashed (the chain) and looked
  * up in a lock-free cache; only a chain never seen before takes the
@@ -34,6 +36,7 @@
 #define ORDER_GATES	4	/* gate candidates remembered per edge */
 #define ORDER_MAX_CYCLE	256	/* locks printed in one cycle */
 #define ORDER_PY_FRAMES	8	/* Python frames kept with an edge */
+#define ORDER_KEEP_GATES 4	/* gates of safe cycles remembered */
 
 enum { ORDER_VIEW_INSTANCE, ORDER_VIEW_CLASS };
 
@@ -82,6 +85,19 @@ int	order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 
 /* Number of inversions reported so far. */
 unsigned	order_reported(void);
+
+/*
+ * Number of cycles found so far that every link made under one gate
+ * lock (distinct cycles, not reported); the first gates of them, up to
+ * max (at most ORDER_KEEP_GATES), in gates[], 0 past the last.
+ */
+unsigned	order_safe(uintptr_t *gates, int max);
+
+/*
+ * The locks held at every link of cyc[0..n-1] (at most ORDER_GATES),
+ * into gates; returns how many.  A cycle with one is known safe.
+ */
+int	order_common_gates(struct oedge **cyc, int n, uintptr_t *gates);
 
 /*
  * A one-line summary of the idx-th reported inversion, newest first

@@ -26,6 +26,7 @@
 #include "procstat.h"
 #include "publish.h"
 #include "rtbudget.h"
+#include "rtcycle.h"
 #include "shm-read.h"
 
 #define PUBLISH_INTERVAL_MS	100	/* GILWATCH_PUBLISH_MS; 0: off */
@@ -223,6 +224,8 @@ publish_reset(void)
 	while ((rec = lock_next(rec)) != NULL)
 		stats_reset(&rec->stat);
 	gil_reset();
+	rt_reset();
+	rt_cycle_reset();
 }
 
 /* What one thread's record said, copied while nobody changed it. */

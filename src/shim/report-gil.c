@@ -16,6 +16,7 @@
 #include "out.h"
 #include "report.h"
 #include "rtbudget.h"
+#include "rtcycle.h"
 #include "thread.h"
 
 static const double quantiles[] = { 0.50, 0.90, 0.99 };
@@ -214,6 +215,14 @@ per_thread_blame(struct out *o, const struct gil_row *rows, size_t n,
 			    rows[i].wait, tid_name);
 }
 
+/* Real-time threads: the budget's cycles (JACK periods), then its waits. */
+static void
+realtime_report(struct out *o, enum gw_format fmt)
+{
+	rt_cycle_report(o, fmt);
+	rt_report(o, fmt);
+}
+
 void
 report_gil(struct out *o, enum gw_format fmt)
 {
@@ -234,10 +243,13 @@ report_gil(struct out *o, enum gw_format fmt)
 			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
 			    "\"gil\",\"present\":false,\"why\":", (int)getpid());
 			out_json_str(o, s.why_not);
+			realtime_report(o, fmt);
 			out_puts(o, "}\n");
-		} else
+		} else {
 			out_printf(o, "gilwatch: no GIL statistics: %s\n",
 			    s.why_not);
+			realtime_report(o, fmt);
+		}
 		return;
 	}
 	gil_histograms(wh, hh, &wmax, &hmax);
@@ -258,7 +270,7 @@ report_gil(struct out *o, enum gw_format fmt)
 		out_puts(o, ",\"hold_us\":");
 		json_quantiles(o, hh, hmax);
 		blame_report_sites(o, fmt);
-		rt_report(o, fmt);
+		realtime_report(o, fmt);
 		out_puts(o, ",\"threads\":[");
 		per_thread(o, fmt, up, rows, n, bv);
 		out_puts(o, "]}\n");
@@ -282,7 +294,7 @@ report_gil(struct out *o, enum gw_format fmt)
 	per_thread(o, fmt, up, rows, n, bv);
 	blame_report_sites(o, fmt);
 	per_thread_blame(o, rows, n, bv);
-	rt_report(o, fmt);
+	realtime_report(o, fmt);
 	out_puts(o, "\n");
 	blame_view_free(bv);
 	free(rows);
@@ -295,7 +307,8 @@ report_gil_to_output(void)
 	struct out o;
 
 	gil_summary(&s);
-	if (!s.present)
+	/* Without a GIL, only for a real-time thread's misses (C JACK). */
+	if (!s.present && !rt_seen() && rt_cycles_seen() == 0)
 		return;
 	out_init(&o);
 	report_gil(&o, config.format);

@@ -15,6 +15,7 @@
 #include "gilwatch/snapshot.h"
 #include "lock.h"
 #include "opts.h"
+#include "order-report.h"
 #include "out.h"
 #include "report.h"
 
@@ -296,6 +297,7 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 		text_numbers(o, &c[i], tpn);
 	}
 	out_puts(o, "\n");
+	order_report_safe(o, GW_FORMAT_TEXT);
 }
 
 static void
@@ -381,7 +383,9 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 		json_numbers(o, &c[i], tpn);
 		out_puts(o, "}");
 	}
-	out_puts(o, "]}\n");
+	out_puts(o, "],");
+	order_report_safe(o, GW_FORMAT_JSON);
+	out_puts(o, "}\n");
 }
 
 size_t

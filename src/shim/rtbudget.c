@@ -7,23 +7,23 @@
 
 #include "clock.h"
 #include "gil-blame.h"
+#include "gil.h"
 #include "lock.h"
 #include "maxval.h"
 #include "out.h"
 #include "py.h"
 #include "rtbudget.h"
+#include "rtpolicy.h"
 #include "thread.h"
 
 uint64_t rt_budget_ns, rt_budget_ticks;
 
 struct miss {
-	pid_t		 tid, holder;
+	pid_t		 tid;
 	int		 policy, prio;
 	uint64_t	 ns;
 	char		 name[THREAD_PYNAME_MAX];
-	char		 holder_name[THREAD_PYNAME_MAX];
-	char		 what[64];	/* "the GIL", "mutex <0x...>" */
-	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
+	struct rt_culprit by;
 	atomic_int	 ready;
 };
 
@@ -38,70 +38,27 @@ rt_init(double ms)
 	rt_budget_ticks = ms > 0 ? clock_ms_to_ticks(ms) : 0;
 }
 
-int
-rt_policy(pid_t tid, int *prio)
-{
-	struct sched_param sp;
-	int policy, saved = errno;
-
-	*prio = 0;
-	if ((policy = sched_getscheduler(tid)) != -1) {
-		policy &= ~SCHED_RESET_ON_FORK;
-		if (sched_getparam(tid, &sp) == 0)
-			*prio = sp.sched_priority;
-	}
-	errno = saved;	/* called from hooks */
-	return policy;
-}
-
-int
-rt_is_realtime(int policy)
-{
-	return policy == SCHED_FIFO || policy == SCHED_RR;
-}
-
-const char *
-rt_policy_name(int policy)
-{
-	switch (policy) {
-	case SCHED_OTHER:
-		return "SCHED_OTHER";
-	case SCHED_FIFO:
-		return "SCHED_FIFO";
-	case SCHED_RR:
-		return "SCHED_RR";
-	case SCHED_BATCH:
-		return "SCHED_BATCH";
-	case SCHED_IDLE:
-		return "SCHED_IDLE";
-	default:
-		return "SCHED_?";
-	}
-}
-
 /*
  * A thread's threading name: the one it last read itself at a GIL
- * marker, else read now when the interpreter is known.  A thread that
- * held the GIL only before its bootstrap frames existed (a short one,
- * often the holder of a real-time miss) has no name kept yet.
+ * marker, else read now.  A thread that has held the GIL only at
+ * markers before its bootstrap frames existed (a short one, often the
+ * holder of a real-time miss) has no name kept yet.  A thread without
+ * one (C code, libjack's process thread) goes by its OS name.
  */
-static void
-threading_name(struct thread *t, const struct py_runtime *rt, char *buf,
-    size_t len)
+void
+rt_thread_name(struct thread *t, char *buf, size_t len)
 {
-	uintptr_t ts;
+	int saved = errno;	/* called from hooks */
 
-	if (thread_pyname(t, buf, len) == 0 || rt == NULL)
-		return;
-	if (py_thread_tstate(rt, (unsigned long)t->self, 0, &ts) == -1 ||
-	    py_tstate_name(rt, ts, (unsigned long)t->self, buf, len) <= 0)
-		buf[0] = '\0';
+	if (thread_pyname(t, buf, len) == -1 &&
+	    gil_thread_name(t, buf, len) == -1)
+		thread_name(t, buf, len);
+	errno = saved;
 }
 
 /* Count a miss; the slot to fill in, or NULL once RT_KEPT are kept. */
 static struct miss *
-miss_begin(struct thread *t, const struct py_runtime *rt, uint64_t ns,
-    int is_gil)
+miss_begin(struct thread *t, uint64_t ns, int is_gil)
 {
 	struct miss *m;
 	unsigned i;
@@ -121,88 +78,126 @@ miss_begin(struct thread *t, const struct py_runtime *rt, uint64_t ns,
 	m->policy = policy;
 	m->prio = prio;
 	m->ns = ns;
-	threading_name(t, rt, m->name, sizeof m->name);
+	rt_thread_name(t, m->name, sizeof m->name);
 	return m;
 }
 
 static void
-holder_named(struct miss *m, const struct py_runtime *rt, pid_t holder)
+holder_named(struct rt_culprit *c, pid_t holder)
 {
 	struct thread *h;
 
-	m->holder = holder;
-	m->holder_name[0] = '\0';
+	c->holder = holder;
+	c->holder_name[0] = '\0';
 	if (holder != 0 && (h = thread_by_tid(holder)) != NULL)
-		threading_name(h, rt, m->holder_name,
-		    sizeof m->holder_name);
+		rt_thread_name(h, c->holder_name, sizeof c->holder_name);
+}
+
+void
+rt_culprit_gil(struct rt_culprit *c, pid_t holder, int site)
+{
+	snprintf(c->what, sizeof c->what, "the GIL");
+	holder_named(c, holder);
+	if (site >= 0)
+		blame_site_name(site, c->where, sizeof c->where);
+	else
+		c->where[0] = '\0';
+}
+
+int
+rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps)
+{
+	struct lockrec *rec = t->wait.rec;
+	struct thread *o = NULL;
+
+	*owner = 0;
+	ps->code = 0;
+	ps->addr = -1;
+	if (rec == NULL)
+		return 0;
+	if ((o = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+		return -1;
+	/* The owner fields still name who had it before us (a hint). */
+	if (o != NULL)
+		*owner = atomic_load(&o->tid);
+	ps->code = atomic_load(&rec->py_code);
+	ps->addr = atomic_load(&rec->py_addr);
+	return 0;
+}
+
+void
+rt_culprit_lock(struct rt_culprit *c, uintptr_t addr, int kind,
+    pid_t owner, const struct py_site *ps, const struct py_runtime *rt)
+{
+	struct py_frame f;
+
+	snprintf(c->what, sizeof c->what, "%s <0x%zx>",
+	    gw_lock_kind_name(kind), (size_t)addr);
+	holder_named(c, owner);
+	c->where[0] = '\0';
+	if (rt != NULL && ps->code != 0 && py_site_frame(rt, ps, &f) == 0)
+		snprintf(c->where, sizeof c->where, "%s (%s:%d)",
+		    py_frame_name(&f), f.file, f.line);
 }
 
 void
 rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 {
-	struct miss *m = miss_begin(t, NULL, ns, 1);
+	struct miss *m = miss_begin(t, ns, 1);
 
 	if (m == NULL)
 		return;
-	snprintf(m->what, sizeof m->what, "the GIL");
-	holder_named(m, NULL, holder);
-	if (site >= 0)
-		blame_site_name(site, m->where, sizeof m->where);
-	else
-		m->where[0] = '\0';
+	rt_culprit_gil(&m->by, holder, site);
 	atomic_store(&m->ready, 1);
 }
 
 void
 rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 {
-	struct lockrec *rec = t->wait.rec;
-	struct thread *owner = NULL;
-	struct py_frame f;
 	struct py_site ps;
 	struct miss *m;
+	pid_t owner;
 
-	/*
-	 * A semaphore t took itself is Condition.wait's private lock: t
-	 * waited for a notify, which no holder owes it.
-	 */
-	if (rec != NULL &&
-	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+	if (rt_lock_holder(t, &owner, &ps) == -1)
 		return;
-	m = miss_begin(t, rt, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6),
-	    0);
+	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0);
 	if (m == NULL)
 		return;
-	snprintf(m->what, sizeof m->what, "%s <0x%zx>",
-	    gw_lock_kind_name(t->wait.kind), (size_t)t->wait.addr);
-	m->holder = 0;
-	m->holder_name[0] = m->where[0] = '\0';
-	/* The owner fields still name who had it before us (a hint). */
-	if (rec != NULL) {
-		if (owner != NULL)
-			holder_named(m, rt, atomic_load(&owner->tid));
-		ps.code = atomic_load(&rec->py_code);
-		ps.addr = atomic_load(&rec->py_addr);
-		if (rt != NULL && ps.code != 0 &&
-		    py_site_frame(rt, &ps, &f) == 0)
-			snprintf(m->where, sizeof m->where, "%s (%s:%d)",
-			    py_frame_name(&f), f.file, f.line);
-	}
+	rt_culprit_lock(&m->by, t->wait.addr, t->wait.kind, owner, &ps, rt);
 	atomic_store(&m->ready, 1);
+}
+
+void
+rt_culprit_text(struct out *o, const struct rt_culprit *c, uint64_t budget)
+{
+	out_printf(o, " for %s", c->what);
+	if (c->holder != 0)
+		out_printf(o, " held by \"%s\" %d", c->holder_name,
+		    (int)c->holder);
+	if (c->where[0] != '\0')
+		out_printf(o, " at %s", c->where);
+	out_printf(o, "; budget %.3f ms\n", (double)budget / 1e6);
+}
+
+void
+rt_culprit_json(struct out *o, const struct rt_culprit *c)
+{
+	out_puts(o, ",\"what\":");
+	out_json_str(o, c->what);
+	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)c->holder);
+	out_json_str(o, c->holder_name);
+	out_puts(o, ",\"where\":");
+	out_json_str(o, c->where);
+	out_puts(o, "}");
 }
 
 static void
 miss_text(struct out *o, const struct miss *m)
 {
-	out_printf(o, "    \"%s\" %d (%s %d) waited %.3f ms for %s",
+	out_printf(o, "    \"%s\" %d (%s %d) waited %.3f ms",
 	    m->name, (int)m->tid, rt_policy_name(m->policy), m->prio,
-	    (double)m->ns / 1e6, m->what);
-	if (m->holder != 0)
-		out_printf(o, " held by \"%s\" %d", m->holder_name,
-		    (int)m->holder);
-	if (m->where[0] != '\0')
-		out_printf(o, " at %s", m->where);
-	out_printf(o, "; budget %.3f ms\n", (double)rt_budget_ns / 1e6);
+	    (double)m->ns / 1e6);
+	rt_culprit_text(o, &m->by, rt_budget_ns);
 }
 
 static void
@@ -210,15 +205,9 @@ miss_json(struct out *o, const struct miss *m)
 {
 	out_printf(o, "{\"tid\":%d,\"name\":", (int)m->tid);
 	out_json_str(o, m->name);
-	out_printf(o, ",\"policy\":\"%s\",\"priority\":%d,\"us\":%.3f,"
-	    "\"what\":", rt_policy_name(m->policy), m->prio,
-	    (double)m->ns / 1e3);
-	out_json_str(o, m->what);
-	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)m->holder);
-	out_json_str(o, m->holder_name);
-	out_puts(o, ",\"where\":");
-	out_json_str(o, m->where);
-	out_puts(o, "}");
+	out_printf(o, ",\"policy\":\"%s\",\"priority\":%d,\"us\":%.3f",
+	    rt_policy_name(m->policy), m->prio, (double)m->ns / 1e3);
+	rt_culprit_json(o, &m->by);
 }
 
 void
@@ -267,6 +256,12 @@ uint64_t
 rt_misses(void)
 {
 	return atomic_load(&misses_gil) + atomic_load(&misses_lock);
+}
+
+int
+rt_seen(void)
+{
+	return atomic_load(&misses_gil) + atomic_load(&misses_lock) > 0;
 }
 
 void

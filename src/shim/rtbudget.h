@@ -17,6 +17,9 @@
 #include <sys/types.h>
 
 #include "gilwatch/snapshot.h"
+#include "py.h"
+#include "rtpolicy.h"
+#include "thread.h"
 
 #define RT_KEPT		64	/* misses kept with their details */
 
@@ -30,16 +33,10 @@ extern uint64_t	rt_budget_ns, rt_budget_ticks;
 void	rt_init(double ms);
 
 /*
- * A thread's scheduling policy (SCHED_*) and, in *prio, its real-time
- * priority; tid 0 is the caller.  -1 when the thread is gone.
+ * A thread's threading name: the one it last read itself at a GIL
+ * marker, else read now; its OS name when it has none.
  */
-int	rt_policy(pid_t tid, int *prio);
-
-/* SCHED_FIFO or SCHED_RR? */
-int	rt_is_realtime(int policy);
-
-/* "SCHED_FIFO", "SCHED_RR", ... */
-const char	*rt_policy_name(int policy);
+void	rt_thread_name(struct thread *t, char *buf, size_t len);
 
 /*
  * The calling thread t waited ns for the GIL, mostly held by holder
@@ -51,13 +48,49 @@ void	rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site);
 /* The calling thread t waited ticks for the lock in t->wait.  Call only
  * when ticks exceed rt_budget_ticks.  rt: the interpreter (gil_runtime),
  * to name a Python lock's line; NULL: none. */
-struct py_runtime;
 void	rt_lock_wait(struct thread *t, uint64_t ticks,
 	    const struct py_runtime *rt);
 
+/*
+ * What a miss waited for ("the GIL", "mutex <0x...>"), the thread that
+ * held it (0: unknown) and that thread's Python line: shared by the
+ * waits' misses and the cycles' (rtcycle.h).
+ */
+struct rt_culprit {
+	pid_t		 holder;
+	char		 holder_name[THREAD_PYNAME_MAX];
+	char		 what[64];
+	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
+};
+
+/* The GIL, held by holder (0: unknown) at blame site (-1: unknown). */
+void	rt_culprit_gil(struct rt_culprit *, pid_t holder, int site);
+
+/*
+ * The lock t waits for (t->wait): -1 when t took it itself (a
+ * semaphore of Condition.wait's: t waited for a notify, which no
+ * holder owes it); else 0, with the last owner's TID in *owner (0:
+ * unknown; a hint) and the Python line it took the lock at in *ps.
+ */
+int	rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps);
+
+/* A lock at addr of kind, held by owner at ps (named through rt). */
+void	rt_culprit_lock(struct rt_culprit *, uintptr_t addr, int kind,
+	    pid_t owner, const struct py_site *ps, const struct py_runtime *rt);
+
+/* " for WHAT held by ... at ...; budget B ms\n" */
+void	rt_culprit_text(struct out *, const struct rt_culprit *,
+	    uint64_t budget_ns);
+
+/* ,"what":..,"holder":..,"holder_name":..,"where":..} closing a miss. */
+void	rt_culprit_json(struct out *, const struct rt_culprit *);
+
 /* The misses so far: a section of the GIL report (nothing when the
- * budget is off). */
+ * budget is off; the cycles' own section is rtcycle.h's). */
 void	rt_report(struct out *, enum gw_format);
+
+/* Any miss seen? */
+int	rt_seen(void);
 
 /* Misses so far, GIL and locks together (for gilwatch top). */
 uint64_t	rt_misses(void);

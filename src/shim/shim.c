@@ -19,6 +19,7 @@
 #include "gil-profile.h"
 #include "gil.h"
 #include "rtbudget.h"
+#include "rtcycle.h"
 #include "holdwarn.h"
 #include "py.h"
 #include "mem.h"
@@ -85,6 +86,8 @@ after_fork_child(void)
 	deadlock_reset();
 	stall_reset();
 	gil_after_fork_child();
+	rt_reset();	/* the parent's misses and cycles are its own */
+	rt_cycle_reset();
 	mem_after_fork_child();
 	order_after_fork_child();
 	stack_symbols_reset();

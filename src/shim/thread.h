@@ -26,6 +26,7 @@
 					   than the kernel's 16 */
 
 struct lockrec;
+struct rt_cycle;
 
 /* Where a thread stands with the GIL (gil.c keeps it: gil_state). */
 enum gil_thread_state {
@@ -81,6 +82,8 @@ struct thread {
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
 	int		waited;		/* the next acquisition waited */
+	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
+					   (its own thread's), or NULL */
 
 	/* The GIL (gil.c): written by this thread's markers only. */
 	atomic_int	gil_state;	/* enum gil_thread_state */

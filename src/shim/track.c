@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "order.h"
 #include "rtbudget.h"
+#include "rtcycle.h"
 #include "track.h"
 
 uint64_t hold_warn_ticks;
@@ -211,6 +212,8 @@ track_wait_end(struct thread *t)
 		    t->wait_end - mine > rt_budget_ticks)
 			rt_lock_wait(t, t->wait_end - mine,
 			    gil_runtime());
+		if (t->rt_cycle != NULL && t->wait.kind != GW_LOCK_GIL)
+			rt_cycle_lock_wait(t, t->wait_end - mine);
 	}
 	thread_set_state(t, GW_STATE_RUNNING);
 }

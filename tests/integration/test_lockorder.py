@@ -58,6 +58,7 @@ class LockOrderCase(unittest.TestCase):
         if fmt != "json":
             return r, info, text
         docs = gw.parse_json_docs(text)
+        self.last_docs = docs
         orders = [d for d in docs if d.get("reason") == "lock-order"]
         for d in orders:
             self.check_shape(d)
@@ -468,21 +469,47 @@ class TestGate(LockOrderCase):
         self.assertEqual(r.stdout, "done %s\n" % mode)
         return r, info, out
 
+    def safe_orders(self):
+        """The exit report's count of known-safe orders, and gates."""
+        tables = [d for d in self.last_docs if d.get("reason") == "locks"]
+        self.assertEqual(len(tables), 1, self.last_docs)
+        safe = tables[0]["safe_orders"]
+        return safe["count"], [gw.addr(g) for g in safe["gates"]]
+
     def test_gated(self):
-        """A->B and B->A, always under G: reported, G named the gate."""
+        """A->B and B->A, always under G: a known-safe order, counted
+        with G its gate, not reported."""
         r, info, orders = self.gate("gated")
-        doc = self.assertOneReport(orders, r)
-        self.assertCycle(doc, info, ["B", "A"], makers=["ba", "ab"],
-            closer="ba", gates=["G"])
+        self.assertNoReport(orders, r)
+        self.assertEqual(self.safe_orders(), (1, [info.locks["G"]]))
 
     def test_gated_text(self):
+        """Not headed *** DEADLOCK ***: one line names the gate."""
         r, info, text = self.gate("gated", fmt="text")
+        self.assertNotIn("possible circular locking dependency", text)
+        self.assertNotIn("DEADLOCK", text)
+        lines = [l for l in text.splitlines() if "known safe" in l]
+        self.assertEqual(len(lines), 1, text)
+        self.assertIn("1 possible cycle,", lines[0])
+        self.assertTrue(gw.hex_in(lines[0], info.locks["G"]), lines)
+
+    def test_ungated_last(self):
+        """Counted safe under G, then A->B once without G: reported
+        then, by the thread that lost the gate."""
+        r, info, orders = self.gate("ungated_last")
+        doc = self.assertOneReport(orders, r)
+        self.assertCycle(doc, info, ["A", "B"], makers=["ab", "ba"],
+            closer="bare", gates=())
+        self.assertEqual(self.safe_orders(), (1, [info.locks["G"]]))
+
+    def test_ungated_text(self):
+        """Without a gate the text report still ends in DEADLOCK, and
+        nothing is counted safe."""
+        r, info, text = self.gate("ungated_after", fmt="text")
         self.assertEqual(text.count("possible circular locking "
             "dependency"), 1, text)
-        self.assertIn("gate", text)
-        gate_lines = [l for l in text.splitlines() if "gate" in l]
-        self.assertTrue(any(gw.hex_in(l, info.locks["G"])
-            for l in gate_lines), gate_lines)
+        self.assertIn("*** DEADLOCK ***", text)
+        self.assertNotIn("known safe", text)
 
     def test_ungated_after(self):
         """A->B once under G, then once without: G is no gate."""
@@ -490,6 +517,7 @@ class TestGate(LockOrderCase):
         doc = self.assertOneReport(orders, r)
         self.assertCycle(doc, info, ["B", "A"], makers=["ba", "ab"],
             closer="ba", gates=())
+        self.assertEqual(self.safe_orders(), (0, []))
 
     def test_ungated_before(self):
         """A->B once without G, then under G: G is no gate."""

@@ -2,15 +2,17 @@
  * order_gate MODE: A and B taken in both orders, by threads run one at
  * a time (each joined before the next starts).  When every such path
  * first takes G, G is a gate: the inversion cannot deadlock while that
- * holds, but it is still reported, naming G.
+ * holds, so it is counted as known safe, naming G, and not reported.
  *
- *   gated           "ab": G, A, B.  "ba": G, B, A.  One report, gates
- *                   [G].
+ *   gated           "ab": G, A, B.  "ba": G, B, A.  No report; one safe
+ *                   order, gate G.
  *   ungated_after   "ab": G, A, B.  "bare": A, B (no G).  "ba": G, B, A.
  *                   One report, and G is no gate (A->B was once taken
  *                   without it): gates [].
  *   ungated_before  as ungated_after with "bare" first: one report,
  *                   gates [].
+ *   ungated_last    as gated, then "bare": the cycle first counted safe
+ *                   is reported when "bare" takes A->B without G.
  *
  * Prints "done MODE" and exits 0 (2 when a call fails).  On stderr it
  * names its threads and locks ("gw-sample: ...").
@@ -100,9 +102,13 @@ main(int argc, char **argv)
 		run(bare);
 		run(ab);
 		run(ba);
+	} else if (strcmp(mode, "ungated_last") == 0) {
+		run(ab);
+		run(ba);
+		run(bare);
 	} else {
 		fprintf(stderr, "usage: order_gate "
-		    "gated|ungated_after|ungated_before\n");
+		    "gated|ungated_after|ungated_before|ungated_last\n");
 		return 2;
 	}
 	printf("done %s\n", mode);
