@@ -156,6 +156,20 @@ dlsym_route(void *handle, const char *name, const char *version,
 		*answer = NULL;
 		return NULL;
 	}
+	if (handle == RTLD_DEFAULT && jack_named(name)) {
+		/*
+		 * The shim defines it so that linked JACK clients come to
+		 * hook-jack.c; a program probing for libjack must still find
+		 * nothing when libjack is not loaded (dlerror says so).
+		 */
+		saved = errno;
+		fn = lookup(RTLD_NEXT, name, version, versioned) != NULL ?
+		    fn : NULL;
+		errno = saved;
+		if (fn == NULL)
+			*answer = NULL;
+		return fn;
+	}
 	if (handle == RTLD_DEFAULT || !real_ready() ||
 	    (handle == RTLD_NEXT && real_hook_named(name) == NULL))
 		return fn;

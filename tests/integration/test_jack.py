@@ -46,6 +46,21 @@ def fifo_allowed():
         capture_output=True).returncode == 0
 
 
+class TestJackAbsent(unittest.TestCase):
+    """The shim defines jack_set_process_callback for linked clients; a
+    program probing for libjack by name without it loaded still finds
+    nothing (runs everywhere: no jackd needed)."""
+
+    def test_probe_finds_nothing(self):
+        exe = gw.prog("jack_absent")
+        gw.need(self, gw.GILWATCH, gw.SHIM, exe)
+        bare = gw.run([exe])
+        self.assertEqual(bare.stdout, "absent: dlerror set\n", bare)
+        under = gw.run_under_gilwatch([exe])
+        self.assertEqual(under.returncode, 0, under)
+        self.assertEqual(under.stdout, bare.stdout, under)
+
+
 class TestJack(unittest.TestCase):
 
     def setUp(self):
