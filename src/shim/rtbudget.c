@@ -13,6 +13,7 @@
 #include "py.h"
 #include "rtbudget.h"
 #include "thread.h"
+#include "trace.h"
 
 uint64_t rt_budget_ns, rt_budget_ticks;
 
@@ -102,9 +103,12 @@ threading_name(struct thread *t, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* Count a miss; the slot to fill in, or NULL once RT_KEPT are kept. */
+/*
+ * Count a miss (and mark it in the trace); the slot to fill in, or NULL
+ * once RT_KEPT are kept.
+ */
 static struct miss *
-miss_begin(struct thread *t, uint64_t ns, int is_gil)
+miss_begin(struct thread *t, uint64_t ns, int is_gil, pid_t holder)
 {
 	struct miss *m;
 	unsigned i;
@@ -115,6 +119,9 @@ miss_begin(struct thread *t, uint64_t ns, int is_gil)
 		return NULL;
 	atomic_fetch_add(is_gil ? &misses_gil : &misses_lock, 1);
 	raise_max(&miss_max, ns);
+	if (trace_on)
+		trace_mark(TRACE_RT_MISS, atomic_load(&t->tid), ns, holder,
+		    is_gil);
 	if ((i = atomic_fetch_add(&nkept, 1)) >= RT_KEPT) {
 		atomic_store(&nkept, RT_KEPT);
 		return NULL;
@@ -142,7 +149,7 @@ holder_named(struct miss *m, pid_t holder)
 void
 rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 {
-	struct miss *m = miss_begin(t, ns, 1);
+	struct miss *m = miss_begin(t, ns, 1, holder);
 
 	if (m == NULL)
 		return;
@@ -171,7 +178,8 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	if (rec != NULL &&
 	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
 		return;
-	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0);
+	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0,
+	    owner != NULL ? atomic_load(&owner->tid) : 0);
 	if (m == NULL)
 		return;
 	snprintf(m->what, sizeof m->what, "%s <0x%zx>",

@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "order.h"
 #include "rtbudget.h"
+#include "trace.h"
 #include "track.h"
 
 uint64_t hold_warn_ticks;
@@ -212,6 +213,8 @@ track_wait_end(struct thread *t)
 			rt_lock_wait(t, t->wait_end - mine,
 			    gil_runtime());
 	}
+	if (trace_on)
+		trace_lock_wait(t);
 	thread_set_state(t, GW_STATE_RUNNING);
 }
 
