@@ -66,6 +66,7 @@ config_load(void)
 	config.gil_profile[0] = '\0';
 	config.trace[0] = '\0';
 	config.trace_lock_wait_ms = TRACE_LOCK_WAIT_MS;
+	config.trace_events = TRACE_EVENTS_DEFAULT;
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;
@@ -185,6 +186,13 @@ config_load(void)
 			config.trace_lock_wait_ms = ms;
 		else
 			bad("GILWATCH_TRACE_LOCK_WAIT", v, errstr);
+	}
+	if ((v = env("GILWATCH_TRACE_EVENTS")) != NULL) {
+		n = opts_number(v, 16, 1 << 26, &errstr);
+		if (errstr == NULL)
+			config.trace_events = (unsigned)n;
+		else
+			bad("GILWATCH_TRACE_EVENTS", v, errstr);
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)

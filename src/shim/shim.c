@@ -108,7 +108,8 @@ shim_init(void)
 	stats_on = config.stats;
 	holdwarn_init(config.hold_warn_ms);
 	rt_init(config.rt_budget_ms);
-	trace_init(config.trace, config.trace_lock_wait_ms);
+	trace_init(config.trace, config.trace_lock_wait_ms,
+	    config.trace_events);
 	/* A long-hold warning needs every hold timed. */
 	stats_set_hold_sample(config.hold_warn_ms > 0 ? 1 : config.hold_sample);
 	if (lock_table_init(config.lock_slots) == -1)

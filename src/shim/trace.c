@@ -40,17 +40,19 @@ static char path[512];
 static uint64_t lock_wait_ns;
 static uint64_t origin;		/* now_ns() of ts 0 */
 static struct tev *events;
+static unsigned cap;		/* events kept */
 static _Atomic uint64_t nevents;	/* taken, kept or not */
 static struct tname *names;
 static atomic_uint nnames;
 static atomic_int written;
 
 void
-trace_init(const char *p, double lock_wait_ms)
+trace_init(const char *p, double lock_wait_ms, unsigned max)
 {
 	if (p == NULL || p[0] == '\0')
 		return;
-	events = thread_pages(TRACE_EVENTS * sizeof *events);
+	cap = max;
+	events = thread_pages(cap * sizeof *events);
 	names = thread_pages(TRACE_NAMES * sizeof *names);
 	if (events == NULL || names == NULL) {
 		msg_say("no memory for the trace: %s will not be written", p);
@@ -69,7 +71,7 @@ take(void)
 	uint64_t i;
 
 	i = atomic_fetch_add_explicit(&nevents, 1, memory_order_relaxed);
-	return i < TRACE_EVENTS ? &events[i] : NULL;
+	return i < cap ? &events[i] : NULL;
 }
 
 static void
@@ -354,7 +356,7 @@ trace_write(void)
 		    strerror(errno));
 		return;
 	}
-	dropped = n > TRACE_EVENTS ? n - TRACE_EVENTS : 0;
+	dropped = n > cap ? n - cap : 0;
 	n -= dropped;
 	out_init(&o);
 	out_printf(&o, "{\"traceEvents\":[\n{\"name\":\"process_name\","
@@ -385,7 +387,7 @@ trace_write(void)
 		    strerror(errno));
 	else if (dropped > 0)
 		msg_say("trace: %llu events after the first %u were not kept "
-		    "in %s", (unsigned long long)dropped, TRACE_EVENTS, file);
+		    "in %s", (unsigned long long)dropped, cap, file);
 	out_free(&o);
 	close(fd);
 }
@@ -396,7 +398,7 @@ trace_after_fork_child(void)
 	if (!trace_on)
 		return;
 	/* Back to zero pages: the parent's events are not the child's. */
-	madvise(events, TRACE_EVENTS * sizeof *events, MADV_DONTNEED);
+	madvise(events, cap * sizeof *events, MADV_DONTNEED);
 	madvise(names, TRACE_NAMES * sizeof *names, MADV_DONTNEED);
 	atomic_store(&nevents, 0);
 	atomic_store(&nnames, 0);

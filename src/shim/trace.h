@@ -11,9 +11,10 @@
  *
  * Hooks record into one array reserved at start-up, each event taking
  * its slot with one atomic add: no lock, no allocation, no system call
- * beyond the clock read a lock wait's end costs.  Once TRACE_EVENTS are
- * taken the rest are counted, not kept, and the file and one message
- * say how many.  The names of threads that end are kept (TRACE_NAMES)
+ * beyond the clock read a lock wait's end costs.  Once those are taken
+ * (GILWATCH_TRACE_EVENTS, by default 1M of 40 bytes, reserved and
+ * touched as used) the rest are counted, not kept, and the file and
+ * one message say how many.  The names of threads that end are kept (TRACE_NAMES)
  * for the metadata.  Without --trace every hook pays one test of
  * trace_on.
  */
@@ -23,7 +24,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TRACE_EVENTS	(1u << 20)	/* 40 MB reserved, touched as used */
 #define TRACE_NAMES	8192		/* threads that ended, named */
 
 enum trace_kind {
@@ -48,9 +48,10 @@ extern int	trace_on;
 
 /*
  * Keep one, to be written to path (%p: the pid) at exit; "" for none.
- * Lock waits shorter than lock_wait_ms are left out.
+ * Lock waits shorter than lock_wait_ms are left out; events past the
+ * first max are counted only.
  */
-void	trace_init(const char *path, double lock_wait_ms);
+void	trace_init(const char *path, double lock_wait_ms, unsigned max);
 
 /* t waited for the GIL or held it from..to (now_ns), see trace_kind. */
 void	trace_gil(struct thread *t, enum trace_kind kind, uint64_t from,
