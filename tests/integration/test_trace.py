@@ -16,12 +16,17 @@ what the program did:
     mutex wait, and --trace-lock-wait above it leaves it out),
     order_inversion (the inversion instant), manythreads (thousands of
     threads named), and a full event array (dropped events counted).
+Then a loader from the npm registry reads two of the files: Chrome
+DevTools' trace engine (@paulirish/trace_engine, installed offline-ready
+in tests/integration/npm by scripts/deps --test; skipped with a printed
+line when it is not there).
 """
 
+import collections
 import decimal
 import json
-import math
 import os
+import shutil
 import unittest
 
 try:
@@ -145,6 +150,36 @@ def spans(events, name, tid=None):
 
 def instants(events, name):
     return [e for e in events if e["ph"] == "i" and e["name"] == name]
+
+
+LOADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "npm")
+
+
+def devtools_threads(tc, path):
+    """{(pid, tid): (name, complete events)} as Chrome DevTools' trace
+    engine reads the file, or None when the loader is not installed
+    (said once per test)."""
+    node = shutil.which("node")
+    if node is None or not os.path.isdir(os.path.join(LOADER,
+            "node_modules", "@paulirish", "trace_engine")):
+        print("skip: the npm trace loader is not installed "
+            "(scripts/deps --test)")
+        return None
+    r = gw.run([node, os.path.join(LOADER, "load-trace.mjs"), path])
+    tc.assertEqual(r.returncode, 0, r)
+    doc = json.loads(r.stdout.strip().splitlines()[-1])
+    tc.assertIs(doc["generic"], True, doc)
+    return {tuple(int(x) for x in k.split(":")): (v["name"], v["entries"])
+        for k, v in doc["threads"].items()}
+
+
+def own_threads(events):
+    """The same, from the file's own events."""
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+        if e["ph"] == "M" and e["name"] == "thread_name"}
+    count = collections.Counter((e["pid"], e["tid"]) for e in events
+        if e["ph"] == "X")
+    return {k: (names.get(k), n) for k, n in count.items()}
 
 
 def trace_path(tmp, pid):
@@ -277,6 +312,23 @@ class TestTracePython(PythonCase):
                         info.threads["spinner"]
                 self.assertGreaterEqual(good, SHARE * len(misses), misses)
 
+    def test_devtools_loader(self):
+        """Chrome DevTools' trace engine loads the file as a generic
+        trace and puts every complete event on its thread, under the
+        thread's name."""
+        exe = self.each_python()[0][1]
+        tmp = self.tmpdir()
+        r, info, docs = gw.run_with_report(self, tmp, [exe, PROG, "20"],
+            ["--trace=" + os.path.join(tmp, "trace-%p.json")])
+        path = trace_path(tmp, info.pid)
+        seen = devtools_threads(self, path)
+        if seen is None:
+            return
+        mine = own_threads(check_trace(self, load_trace(path)))
+        self.assertEqual(seen, mine)
+        self.assertEqual(seen[(info.pid, info.threads["waker"])][0],
+            "waker", seen)
+
     def test_full(self):
         """With room for 16 events (GILWATCH_TRACE_EVENTS), the rest
         are counted, in the file and in one message."""
@@ -317,8 +369,8 @@ class TestTraceC(unittest.TestCase):
     def only_trace(self):
         files = os.listdir(self.tmp)
         self.assertEqual(len(files), 1, files)
-        return check_trace(self, load_trace(os.path.join(self.tmp,
-            files[0])))
+        self.path = os.path.join(self.tmp, files[0])
+        return check_trace(self, load_trace(self.path))
 
     def test_deadlock(self):
         """abba, ended by --on-deadlock=exit: the deadlock instant (on
@@ -341,6 +393,9 @@ class TestTraceC(unittest.TestCase):
             self.assertEqual(w[0]["args"]["holder"], other, w)
             self.assertTrue(w[0]["args"]["unfinished"], w)
             self.assertLessEqual(ns(w[0]["ts"]), ns(marks[0]["ts"]), w)
+        seen = devtools_threads(self, self.path)
+        if seen is not None:
+            self.assertEqual(seen, own_threads(ev))
 
     def test_lock_wait_threshold(self):
         """hold200: the waiter's 200 ms mutex wait is a span held by
