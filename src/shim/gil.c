@@ -14,6 +14,7 @@
 #include "gilwatch/snapshot.h"
 #include "hist.h"
 #include "lock.h"
+#include "maxval.h"
 #include "msg.h"
 #include "py.h"
 #include "rtbudget.h"
@@ -112,15 +113,6 @@ window_share(struct window *w, uint64_t now, uint64_t span,
 }
 
 static _Atomic uint64_t wait_max, hold_max;	/* ns */
-
-static void
-raise_max(_Atomic uint64_t *p, uint64_t v)
-{
-	uint64_t cur = atomic_load(p);
-
-	while (v > cur && !atomic_compare_exchange_weak(p, &cur, v))
-		;
-}
 
 static void
 hist_add(_Atomic uint64_t *hist, uint64_t ns)

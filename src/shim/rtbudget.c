@@ -7,8 +7,8 @@
 
 #include "clock.h"
 #include "gil-blame.h"
-#include "gil.h"
 #include "lock.h"
+#include "maxval.h"
 #include "out.h"
 #include "py.h"
 #include "rtbudget.h"
@@ -80,26 +80,22 @@ rt_policy_name(int policy)
 	}
 }
 
-static void
-raise_max(_Atomic uint64_t *p, uint64_t v)
-{
-	uint64_t cur = atomic_load(p);
-
-	while (v > cur && !atomic_compare_exchange_weak(p, &cur, v))
-		;
-}
-
 /*
  * A thread's threading name: the one it last read itself at a GIL
- * marker, else read now.  A thread that has held the GIL only at
- * markers before its bootstrap frames existed (a short one, often the
- * holder of a real-time miss) has no name kept yet.
+ * marker, else read now when the interpreter is known.  A thread that
+ * held the GIL only before its bootstrap frames existed (a short one,
+ * often the holder of a real-time miss) has no name kept yet.
  */
 static void
-threading_name(struct thread *t, char *buf, size_t len)
+threading_name(struct thread *t, const struct py_runtime *rt, char *buf,
+    size_t len)
 {
-	if (thread_pyname(t, buf, len) == -1 &&
-	    gil_thread_name(t, buf, len) == -1)
+	uintptr_t ts;
+
+	if (thread_pyname(t, buf, len) == 0 || rt == NULL)
+		return;
+	if (py_thread_tstate(rt, (unsigned long)t->self, 0, &ts) == -1 ||
+	    py_tstate_name(rt, ts, (unsigned long)t->self, buf, len) <= 0)
 		buf[0] = '\0';
 }
 
@@ -108,7 +104,8 @@ threading_name(struct thread *t, char *buf, size_t len)
  * once RT_KEPT are kept.
  */
 static struct miss *
-miss_begin(struct thread *t, uint64_t ns, int is_gil, pid_t holder)
+miss_begin(struct thread *t, const struct py_runtime *rt, uint64_t ns,
+    int is_gil, pid_t holder)
 {
 	struct miss *m;
 	unsigned i;
@@ -131,30 +128,31 @@ miss_begin(struct thread *t, uint64_t ns, int is_gil, pid_t holder)
 	m->policy = policy;
 	m->prio = prio;
 	m->ns = ns;
-	threading_name(t, m->name, sizeof m->name);
+	threading_name(t, rt, m->name, sizeof m->name);
 	return m;
 }
 
 static void
-holder_named(struct miss *m, pid_t holder)
+holder_named(struct miss *m, const struct py_runtime *rt, pid_t holder)
 {
 	struct thread *h;
 
 	m->holder = holder;
 	m->holder_name[0] = '\0';
 	if (holder != 0 && (h = thread_by_tid(holder)) != NULL)
-		threading_name(h, m->holder_name, sizeof m->holder_name);
+		threading_name(h, rt, m->holder_name,
+		    sizeof m->holder_name);
 }
 
 void
 rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 {
-	struct miss *m = miss_begin(t, ns, 1, holder);
+	struct miss *m = miss_begin(t, NULL, ns, 1, holder);
 
 	if (m == NULL)
 		return;
 	snprintf(m->what, sizeof m->what, "the GIL");
-	holder_named(m, holder);
+	holder_named(m, NULL, holder);
 	if (site >= 0)
 		blame_site_name(site, m->where, sizeof m->where);
 	else
@@ -178,7 +176,7 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	if (rec != NULL &&
 	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
 		return;
-	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0,
+	m = miss_begin(t, rt, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0,
 	    owner != NULL ? atomic_load(&owner->tid) : 0);
 	if (m == NULL)
 		return;
@@ -189,7 +187,7 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	/* The owner fields still name who had it before us (a hint). */
 	if (rec != NULL) {
 		if (owner != NULL)
-			holder_named(m, atomic_load(&owner->tid));
+			holder_named(m, rt, atomic_load(&owner->tid));
 		ps.code = atomic_load(&rec->py_code);
 		ps.addr = atomic_load(&rec->py_addr);
 		if (rt != NULL && ps.code != 0 &&

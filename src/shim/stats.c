@@ -1,6 +1,7 @@
 /* Contention statistics: see stats.h. */
 #include <string.h>
 
+#include "maxval.h"
 #include "stats.h"
 
 int stats_on;
@@ -23,16 +24,6 @@ add(_Atomic uint64_t *p, uint64_t v, int shared)
 	else
 		atomic_store_explicit(p, atomic_load_explicit(p,
 		    memory_order_relaxed) + v, memory_order_relaxed);
-}
-
-static void
-raise_max(_Atomic uint64_t *p, uint64_t v)
-{
-	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
-
-	while (v > cur && !atomic_compare_exchange_weak_explicit(p, &cur, v,
-	    memory_order_relaxed, memory_order_relaxed))
-		;
 }
 
 /*
