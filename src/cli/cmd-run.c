@@ -28,7 +28,7 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
 	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] "
-	    "[--gil-profile=FILE] "
+	    "[--gil-profile=FILE] [--trace=FILE] [--trace-lock-wait=MS] "
 	    "[--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
@@ -51,6 +51,8 @@ struct cmd_run_env {
 	const char	*hold_sample;
 	const char	*rt_budget;
 	const char	*gil_profile;
+	const char	*trace;
+	const char	*trace_lock_wait;
 };
 
 static const struct option cmd_run_options[] = {
@@ -69,6 +71,8 @@ static const struct option cmd_run_options[] = {
 	{ "hold-sample",	required_argument,	NULL, 'H' },
 	{ "rt-budget",		required_argument,	NULL, 'B' },
 	{ "gil-profile",	required_argument,	NULL, 'P' },
+	{ "trace",		required_argument,	NULL, 'X' },
+	{ "trace-lock-wait",	required_argument,	NULL, 'W' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -168,6 +172,17 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		else
 			env->gil_profile = arg;
 		break;
+	case 'X':
+		if (*arg == '\0')
+			errstr = "empty file name";
+		else
+			env->trace = arg;
+		break;
+	case 'W':
+		opts_millis(arg, OPTS_RT_BUDGET_MAX, &errstr);
+		if (errstr == NULL)
+			env->trace_lock_wait = arg;
+		break;
 	}
 	return errstr;
 }
@@ -257,7 +272,10 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1 ||
 	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1 ||
 	    cmd_run_setenv("GILWATCH_RT_BUDGET", env.rt_budget) == -1 ||
-	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1)
+	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1 ||
+	    cmd_run_setenv("GILWATCH_TRACE", env.trace) == -1 ||
+	    cmd_run_setenv("GILWATCH_TRACE_LOCK_WAIT",
+	    env.trace_lock_wait) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

@@ -64,6 +64,9 @@ config_load(void)
 			msg_set_run_pid((long)n);
 	}
 	config.gil_profile[0] = '\0';
+	config.trace[0] = '\0';
+	config.trace_lock_wait_ms = TRACE_LOCK_WAIT_MS;
+	config.trace_events = TRACE_EVENTS_DEFAULT;
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;
@@ -169,6 +172,27 @@ config_load(void)
 			strcpy(config.gil_profile, v);
 		else
 			bad("GILWATCH_GIL_PROFILE", v, "too long");
+	}
+	if ((v = env("GILWATCH_TRACE")) != NULL) {
+		if (strlen(v) < sizeof config.trace)
+			strcpy(config.trace, v);
+		else
+			bad("GILWATCH_TRACE", v, "too long");
+	}
+	if ((v = env("GILWATCH_TRACE_LOCK_WAIT")) != NULL) {
+		double ms = opts_millis(v, OPTS_RT_BUDGET_MAX, &errstr);
+
+		if (errstr == NULL)
+			config.trace_lock_wait_ms = ms;
+		else
+			bad("GILWATCH_TRACE_LOCK_WAIT", v, errstr);
+	}
+	if ((v = env("GILWATCH_TRACE_EVENTS")) != NULL) {
+		n = opts_number(v, 16, 1 << 26, &errstr);
+		if (errstr == NULL)
+			config.trace_events = (unsigned)n;
+		else
+			bad("GILWATCH_TRACE_EVENTS", v, errstr);
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)

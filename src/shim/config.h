@@ -11,6 +11,8 @@
 #include "opts.h"
 
 #define LOCK_TABLE_DEFAULT	(1u << 18)	/* slots; GILWATCH_LOCKS */
+#define TRACE_LOCK_WAIT_MS	1.0	/* GILWATCH_TRACE_LOCK_WAIT */
+#define TRACE_EVENTS_DEFAULT	(1u << 20)	/* GILWATCH_TRACE_EVENTS */
 
 struct config {
 	struct opts_deadlock on_deadlock;	/* GILWATCH_ON_DEADLOCK */
@@ -22,6 +24,9 @@ struct config {
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
 	char		gil_profile[512];	/* GILWATCH_GIL_PROFILE, "": none */
+	char		trace[512];	/* GILWATCH_TRACE, "": none */
+	double		trace_lock_wait_ms;	/* GILWATCH_TRACE_LOCK_WAIT */
+	unsigned	trace_events;	/* GILWATCH_TRACE_EVENTS: kept */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */

@@ -5,6 +5,7 @@
 #include "holdwarn.h"
 #include "order-report.h"
 #include "report.h"
+#include "trace.h"
 #include "track.h"
 
 void
@@ -19,6 +20,9 @@ event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		return;
 	saved = errno;
 	thread_enter_shim();
+	if (trace_on)
+		trace_mark(TRACE_INVERSION, atomic_load(&t->tid), 0, 0,
+		    inversion.len);
 	order_report(t, inversion.view, inversion.edge, inversion.len, site);
 	thread_leave_shim();
 	errno = saved;

@@ -19,6 +19,7 @@
 #include "py.h"
 #include "rtpolicy.h"
 #include "thread.h"
+#include "trace.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
 
@@ -385,6 +386,9 @@ gil_acquired(struct thread *t, struct gil_waited *w)
 		raise_max(&wait_max, now - since);
 		w->ns = now - since;
 		blame_wait_end(t, since, now, &w->holder, &w->site);
+		if (trace_on)
+			trace_gil(t, TRACE_GIL_WAIT, since, now, w->holder,
+			    w->site);
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
@@ -417,27 +421,30 @@ gil_took_name(struct thread *t)
  * t, the holder, lets the GIL go while others wait: blame its line, and
  * charge its stack in the profile for the time it kept them waiting.
  * Before t's GIL state changes: its frames are read as the holder's.
+ * Returns that line for the trace (blame_site_of), or -1.
  */
-static void
+static int
 hold_blamed(struct thread *t, uint64_t since, uint64_t now, int asked)
 {
 	struct py_site ps[PROFILE_DEPTH + 1];
+	const struct py_site *at;
 	uint64_t ns;
-	int n;
+	int site;
 
-	ns = blame_hold_end(t, gil_own_site(t, ps) == 0 ? ps : NULL, since,
-	    now, atomic_load(&contended_since), asked);
-	if (ns != 0 && profile_on) {
-		n = gil_own_sites(t, ps, PROFILE_DEPTH + 1);
-		profile_hold(ps, n, ns);
-	}
+	at = gil_own_site(t, ps) == 0 ? ps : NULL;
+	ns = blame_hold_end(t, at, since, now, atomic_load(&contended_since),
+	    asked);
+	site = trace_on ? blame_site_of(at) : -1;
+	if (ns != 0 && profile_on)
+		profile_hold(ps, gil_own_sites(t, ps, PROFILE_DEPTH + 1), ns);
+	return site;
 }
 
 int
 gil_released(struct thread *t)
 {
 	uint64_t now, since;
-	int asked;
+	int asked, contended, site = -1;
 
 	if (atomic_load(&t->gil_state) != GIL_HOLDING)
 		return 0;
@@ -447,8 +454,10 @@ gil_released(struct thread *t)
 		name_refresh(t, now);
 	since = atomic_load(&t->gil_since);
 	asked = atomic_exchange(&drop_asked, 0);
-	if (atomic_load(&nwaiting) > 0)
-		hold_blamed(t, since, now, asked);
+	if ((contended = atomic_load(&nwaiting) > 0))
+		site = hold_blamed(t, since, now, asked);
+	if (trace_on)
+		trace_gil(t, TRACE_GIL_HOLD, since, now, contended, site);
 	atomic_fetch_add(&t->gil_hold, now - since);
 	hist_add(hist_hold, now - since);
 	raise_max(&hold_max, now - since);

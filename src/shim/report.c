@@ -18,6 +18,7 @@
 #include "stackvar.h"
 #include "ulock.h"
 #include "thread.h"
+#include "trace.h"
 
 /* A frame for ip whose strings live in sym. */
 static void
@@ -90,6 +91,10 @@ output_write(struct out *o, const struct opts_deadlock *then)
 	ulock_lock(&output_lock);
 	if (fd != -1 && out_write(o, fd) == -1)
 		msg_say("cannot write the report");
+	/* The exit reports are not written on this way out; the trace,
+	 * which shows how it came to this, is. */
+	if (then != NULL && then->action != OPTS_ACTION_REPORT)
+		trace_write();
 	if (then != NULL && then->action == OPTS_ACTION_EXIT)
 		real_exit(then->status);
 	if (then != NULL && then->action == OPTS_ACTION_ABORT)
@@ -189,6 +194,8 @@ report_deadlock(const struct wf_frame *cycle, int ncycle)
 	char what[64];
 
 	snprintf(what, sizeof what, "deadlock between %d threads", ncycle);
+	if (trace_on)
+		trace_mark(TRACE_DEADLOCK, 0, 0, 0, ncycle);
 	report_event(GW_REASON_DEADLOCK, cycle, ncycle, &config.on_deadlock,
 	    what);
 }
@@ -200,5 +207,7 @@ report_stall(int seconds)
 
 	snprintf(what, sizeof what, "stall: every thread has waited %d s "
 	    "or more", seconds);
+	if (trace_on)
+		trace_mark(TRACE_STALL, 0, 0, 0, seconds);
 	report_event(GW_REASON_STALL, NULL, 0, &config.on_stall, what);
 }

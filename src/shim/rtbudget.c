@@ -15,6 +15,7 @@
 #include "rtbudget.h"
 #include "rtpolicy.h"
 #include "thread.h"
+#include "trace.h"
 
 uint64_t rt_budget_ns, rt_budget_ticks;
 
@@ -56,9 +57,12 @@ rt_thread_name(struct thread *t, char *buf, size_t len)
 	errno = saved;
 }
 
-/* Count a miss; the slot to fill in, or NULL once RT_KEPT are kept. */
+/*
+ * Count a miss (and mark it in the trace); the slot to fill in, or NULL
+ * once RT_KEPT are kept.
+ */
 static struct miss *
-miss_begin(struct thread *t, uint64_t ns, int is_gil)
+miss_begin(struct thread *t, uint64_t ns, int is_gil, pid_t holder)
 {
 	struct miss *m;
 	unsigned i;
@@ -69,6 +73,9 @@ miss_begin(struct thread *t, uint64_t ns, int is_gil)
 		return NULL;
 	atomic_fetch_add(is_gil ? &misses_gil : &misses_lock, 1);
 	raise_max(&miss_max, ns);
+	if (trace_on)
+		trace_mark(TRACE_RT_MISS, atomic_load(&t->tid), ns, holder,
+		    is_gil);
 	if ((i = atomic_fetch_add(&nkept, 1)) >= RT_KEPT) {
 		atomic_store(&nkept, RT_KEPT);
 		return NULL;
@@ -143,7 +150,7 @@ rt_culprit_lock(struct rt_culprit *c, uintptr_t addr, int kind,
 void
 rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 {
-	struct miss *m = miss_begin(t, ns, 1);
+	struct miss *m = miss_begin(t, ns, 1, holder);
 
 	if (m == NULL)
 		return;
@@ -160,7 +167,8 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 
 	if (rt_lock_holder(t, &owner, &ps) == -1)
 		return;
-	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0);
+	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0,
+	    owner);
 	if (m == NULL)
 		return;
 	rt_culprit_lock(&m->by, t->wait.addr, t->wait.kind, owner, &ps, rt);

@@ -31,6 +31,7 @@
 #include "sigown.h"
 #include "stack.h"
 #include "stats.h"
+#include "trace.h"
 
 
 #define EXIT_REPORT_WAIT_MS	5000	/* for the helper, at _exit */
@@ -73,6 +74,8 @@ thread_ending(struct thread *t)
 {
 	if (gil_thread_exit(t))
 		event_releasing(t, gil_address());
+	if (trace_on)
+		trace_thread_exit(t);
 }
 
 static void
@@ -91,6 +94,7 @@ after_fork_child(void)
 	mem_after_fork_child();
 	order_after_fork_child();
 	stack_symbols_reset();
+	trace_after_fork_child();
 	dump_after_fork_child();
 }
 
@@ -107,6 +111,8 @@ shim_init(void)
 	stats_on = config.stats;
 	holdwarn_init(config.hold_warn_ms);
 	rt_init(config.rt_budget_ms);
+	trace_init(config.trace, config.trace_lock_wait_ms,
+	    config.trace_events);
 	/* A long-hold warning needs every hold timed. */
 	stats_set_hold_sample(config.hold_warn_ms > 0 ? 1 : config.hold_sample);
 	if (lock_table_init(config.lock_slots) == -1)
@@ -155,6 +161,7 @@ final_reports(void)
 	if (config.report)
 		report_gil_to_output();
 	profile_write();
+	trace_write();
 	thread_leave_shim();
 }
 

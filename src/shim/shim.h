@@ -8,9 +8,10 @@
  *   clock msg config real stats ulock
  *   guard			the in-shim depth
  *   stack thread lock stackvar
- *   gil-blame gil-profile rtbudget gil track order deadlock stall
+ *   gil-blame gil-profile trace rtbudget gil track order deadlock stall
  *	tracking and detection: each returns what it found, none calls
- *	reporting (gil calls blame, profile and rtbudget, not back)
+ *	reporting (gil calls blame, profile, trace and rtbudget, not
+ *	back)
  *   report report-* order-report holdwarn snapshot publish dump
  *	reporting and publication
  *   event			the findings of tracking, reported

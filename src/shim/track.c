@@ -10,6 +10,7 @@
 #include "order.h"
 #include "rtbudget.h"
 #include "rtcycle.h"
+#include "trace.h"
 #include "track.h"
 
 uint64_t hold_warn_ticks;
@@ -215,6 +216,8 @@ track_wait_end(struct thread *t)
 		if (t->rt_cycle != NULL && t->wait.kind != GW_LOCK_GIL)
 			rt_cycle_lock_wait(t, t->wait_end - mine);
 	}
+	if (trace_on)
+		trace_lock_wait(t);
 	thread_set_state(t, GW_STATE_RUNNING);
 }
 
