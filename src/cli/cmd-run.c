@@ -28,7 +28,7 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
 	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] "
-	    "[--gil-profile=FILE] "
+	    "[--gil-profile=FILE] [--metrics=FILE] [--metrics-interval=S] "
 	    "[--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
@@ -51,6 +51,8 @@ struct cmd_run_env {
 	const char	*hold_sample;
 	const char	*rt_budget;
 	const char	*gil_profile;
+	const char	*metrics;
+	const char	*metrics_interval;
 };
 
 static const struct option cmd_run_options[] = {
@@ -69,6 +71,8 @@ static const struct option cmd_run_options[] = {
 	{ "hold-sample",	required_argument,	NULL, 'H' },
 	{ "rt-budget",		required_argument,	NULL, 'B' },
 	{ "gil-profile",	required_argument,	NULL, 'P' },
+	{ "metrics",		required_argument,	NULL, 'M' },
+	{ "metrics-interval",	required_argument,	NULL, 'I' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -168,6 +172,17 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		else
 			env->gil_profile = arg;
 		break;
+	case 'M':
+		if (*arg == '\0')
+			errstr = "empty file name";
+		else
+			env->metrics = arg;
+		break;
+	case 'I':
+		opts_number(arg, 1, OPTS_METRICS_INTERVAL_MAX, &errstr);
+		if (errstr == NULL)
+			env->metrics_interval = arg;
+		break;
 	}
 	return errstr;
 }
@@ -257,7 +272,10 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1 ||
 	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1 ||
 	    cmd_run_setenv("GILWATCH_RT_BUDGET", env.rt_budget) == -1 ||
-	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1)
+	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1 ||
+	    cmd_run_setenv("GILWATCH_METRICS", env.metrics) == -1 ||
+	    cmd_run_setenv("GILWATCH_METRICS_INTERVAL",
+	    env.metrics_interval) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

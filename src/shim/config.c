@@ -64,6 +64,8 @@ config_load(void)
 			msg_set_run_pid((long)n);
 	}
 	config.gil_profile[0] = '\0';
+	config.metrics[0] = '\0';
+	config.metrics_interval_s = OPTS_METRICS_INTERVAL_DEFAULT;
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;
@@ -169,6 +171,19 @@ config_load(void)
 			strcpy(config.gil_profile, v);
 		else
 			bad("GILWATCH_GIL_PROFILE", v, "too long");
+	}
+	if ((v = env("GILWATCH_METRICS")) != NULL) {
+		if (strlen(v) < sizeof config.metrics)
+			strcpy(config.metrics, v);
+		else
+			bad("GILWATCH_METRICS", v, "too long");
+	}
+	if ((v = env("GILWATCH_METRICS_INTERVAL")) != NULL) {
+		n = opts_number(v, 1, OPTS_METRICS_INTERVAL_MAX, &errstr);
+		if (errstr == NULL)
+			config.metrics_interval_s = (int)n;
+		else
+			bad("GILWATCH_METRICS_INTERVAL", v, errstr);
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)

@@ -22,6 +22,8 @@ struct config {
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */
 	char		gil_profile[512];	/* GILWATCH_GIL_PROFILE, "": none */
+	char		metrics[512];	/* GILWATCH_METRICS, "": none */
+	int		metrics_interval_s;	/* GILWATCH_METRICS_INTERVAL */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */

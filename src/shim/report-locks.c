@@ -17,6 +17,7 @@
 #include "opts.h"
 #include "out.h"
 #include "report.h"
+#include "rtbudget.h"
 
 struct row {
 	struct lockrec	*rec;		/* NULL for a class row */
@@ -283,7 +284,9 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	out_puts(o, header);
 	for (i = 0; i < n && i < (size_t)top; i++)
 		text_lock_row(o, &l[i], tpn);
-	out_printf(o, "\nby class (locks first seen at one place)\n%s",
+	out_puts(o, "\n");
+	rt_inversion_report(o, GW_FORMAT_TEXT);
+	out_printf(o, "by class (locks first seen at one place)\n%s",
 	    header);
 	for (i = 0; i < nc && i < (size_t)top; i++) {
 		if (c[i].kind == GW_LOCK_COND)
@@ -381,7 +384,9 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 		json_numbers(o, &c[i], tpn);
 		out_puts(o, "}");
 	}
-	out_puts(o, "]}\n");
+	out_puts(o, "]");
+	rt_inversion_report(o, GW_FORMAT_JSON);
+	out_puts(o, "}\n");
 }
 
 size_t
@@ -401,6 +406,36 @@ report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 	free(l);
 	free(c);
 	return n;
+}
+
+struct lock_figures *
+report_lock_figures(int top, size_t *n)
+{
+	struct lock_figures *f;
+	struct row *l, *c;
+	size_t nl, nc, i;
+	double tpn = clock_ticks_per_ns();
+
+	*n = 0;
+	nl = collect(&l, &c, &nc, OPTS_SORT_WAIT);
+	if (nl > (size_t)top)
+		nl = (size_t)top;
+	if ((f = calloc(nl + 1, sizeof *f)) != NULL) {
+		for (i = 0; i < nl; i++) {
+			f[i].addr = l[i].addr;
+			f[i].kind = l[i].kind;
+			report_lock_name(l[i].addr, f[i].name,
+			    sizeof f[i].name);
+			f[i].acquired = l[i].acquired;
+			f[i].contended = l[i].contended;
+			f[i].wait_s = ms(l[i].wait_total, tpn) / 1e3;
+			f[i].hold_s = ms(l[i].hold_total, tpn) / 1e3;
+		}
+		*n = nl;
+	}
+	free(l);
+	free(c);
+	return f;
 }
 
 void

@@ -3,6 +3,7 @@
  * the configured output, one at a time.  The text and JSON writers
  * themselves are shared with the command (src/format/).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dump.h"
+#include "metrics.h"
 #include "msg.h"
 #include "out.h"
 #include "real.h"
@@ -82,10 +85,20 @@ static struct ulock output_lock = ULOCK_INIT;
  * Write o; then, when `then` says exit or abort, end the process without
  * letting go of the output, so no other report starts after this one.
  */
+/* Time for the helper to write the metrics before the process ends. */
+#define METRICS_LAST_MS	2000
+
 static void
 output_write(struct out *o, const struct opts_deadlock *then)
 {
 	int fd = o != NULL ? config_open_output() : -1;
+
+	/* The process ends below with no exit reports: the metrics say
+	 * what ended it.  On the helper, or here when that is the helper
+	 * (or there is none: this thread ends with the process anyway). */
+	if (then != NULL && then->action != OPTS_ACTION_REPORT &&
+	    dump_on_helper(metrics_write, METRICS_LAST_MS) == -1)
+		metrics_write();
 
 	ulock_lock(&output_lock);
 	if (fd != -1 && out_write(o, fd) == -1)
@@ -183,11 +196,21 @@ report_event(enum gw_snapshot_reason reason, const struct wf_frame *cycle,
 	snapshot_free(s);
 }
 
+static atomic_uint ndeadlocks, nstalls;
+
+void
+report_counts(unsigned *deadlocks, unsigned *stalls)
+{
+	*deadlocks = atomic_load(&ndeadlocks);
+	*stalls = atomic_load(&nstalls);
+}
+
 void
 report_deadlock(const struct wf_frame *cycle, int ncycle)
 {
 	char what[64];
 
+	atomic_fetch_add(&ndeadlocks, 1);
 	snprintf(what, sizeof what, "deadlock between %d threads", ncycle);
 	report_event(GW_REASON_DEADLOCK, cycle, ncycle, &config.on_deadlock,
 	    what);
@@ -198,6 +221,7 @@ report_stall(int seconds)
 {
 	char what[80];
 
+	atomic_fetch_add(&nstalls, 1);
 	snprintf(what, sizeof what, "stall: every thread has waited %d s "
 	    "or more", seconds);
 	report_event(GW_REASON_STALL, NULL, 0, &config.on_stall, what);

@@ -14,11 +14,13 @@
 #include "rtbudget.h"
 #include "thread.h"
 
-uint64_t rt_budget_ns, rt_budget_ticks;
+uint64_t rt_budget_ns, rt_budget_ticks, rt_lock_wait_ticks;
 
+/* A budget miss or a priority inversion, with its details. */
 struct miss {
 	pid_t		 tid, holder;
 	int		 policy, prio;
+	int		 holder_policy;	/* inversions: the holder's; -1 */
 	uint64_t	 ns;
 	char		 name[THREAD_PYNAME_MAX];
 	char		 holder_name[THREAD_PYNAME_MAX];
@@ -27,15 +29,26 @@ struct miss {
 	atomic_int	 ready;
 };
 
-static struct miss kept[RT_KEPT];
-static atomic_uint nkept;
-static _Atomic uint64_t misses_gil, misses_lock, miss_max;
+/* A list of misses: the first RT_KEPT in detail, all of them counted. */
+struct misses {
+	struct miss	 kept[RT_KEPT];
+	atomic_uint	 nkept;
+};
+
+static struct misses budget, inversions;
+static uint64_t inversion_ticks;
+static _Atomic uint64_t misses_gil, misses_lock, miss_max, ninversions;
 
 void
 rt_init(double ms)
 {
+	uint64_t inv = inversion_ticks =
+	    clock_ms_to_ticks(RT_INVERSION_MIN_US / 1e3);
+
 	rt_budget_ns = ms > 0 ? (uint64_t)(ms * 1e6) : 0;
 	rt_budget_ticks = ms > 0 ? clock_ms_to_ticks(ms) : 0;
+	rt_lock_wait_ticks = rt_budget_ticks != 0 && rt_budget_ticks < inv ?
+	    rt_budget_ticks : inv;
 }
 
 int
@@ -102,30 +115,36 @@ threading_name(struct thread *t, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* Count a miss; the slot to fill in, or NULL once RT_KEPT are kept. */
+/* The slot to fill in for a miss of list l by t, the caller, with its
+ * scheduling; NULL once RT_KEPT are kept. */
 static struct miss *
-miss_begin(struct thread *t, uint64_t ns, int is_gil)
+miss_slot(struct misses *l, struct thread *t, uint64_t ns, int policy,
+    int prio)
 {
 	struct miss *m;
 	unsigned i;
-	int policy, prio;
 
-	policy = rt_policy(0, &prio);
-	if (!rt_is_realtime(policy))
-		return NULL;
-	atomic_fetch_add(is_gil ? &misses_gil : &misses_lock, 1);
-	raise_max(&miss_max, ns);
-	if ((i = atomic_fetch_add(&nkept, 1)) >= RT_KEPT) {
-		atomic_store(&nkept, RT_KEPT);
+	if ((i = atomic_fetch_add(&l->nkept, 1)) >= RT_KEPT) {
+		atomic_store(&l->nkept, RT_KEPT);
 		return NULL;
 	}
-	m = &kept[i];
+	m = &l->kept[i];
 	m->tid = atomic_load(&t->tid);
 	m->policy = policy;
 	m->prio = prio;
+	m->holder_policy = -1;
 	m->ns = ns;
 	threading_name(t, m->name, sizeof m->name);
 	return m;
+}
+
+/* Count a budget miss; the slot to fill in, or NULL. */
+static struct miss *
+miss_begin(struct thread *t, uint64_t ns, int is_gil, int policy, int prio)
+{
+	atomic_fetch_add(is_gil ? &misses_gil : &misses_lock, 1);
+	raise_max(&miss_max, ns);
+	return miss_slot(&budget, t, ns, policy, prio);
 }
 
 static void
@@ -142,9 +161,12 @@ holder_named(struct miss *m, pid_t holder)
 void
 rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 {
-	struct miss *m = miss_begin(t, ns, 1);
+	struct miss *m;
+	int policy, prio;
 
-	if (m == NULL)
+	policy = rt_policy(0, &prio);
+	if (!rt_is_realtime(policy) ||
+	    (m = miss_begin(t, ns, 1, policy, prio)) == NULL)
 		return;
 	snprintf(m->what, sizeof m->what, "the GIL");
 	holder_named(m, holder);
@@ -155,14 +177,39 @@ rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 	atomic_store(&m->ready, 1);
 }
 
+/* What t waited for, held by owner (a hint: see rt_lock_wait), and
+ * the Python line that took it. */
+static void
+lock_named(struct miss *m, struct thread *t, struct thread *owner,
+    const struct py_runtime *rt)
+{
+	struct lockrec *rec = t->wait.rec;
+	struct py_frame f;
+	struct py_site ps;
+
+	snprintf(m->what, sizeof m->what, "%s <0x%zx>",
+	    gw_lock_kind_name(t->wait.kind), (size_t)t->wait.addr);
+	m->holder = 0;
+	m->holder_name[0] = m->where[0] = '\0';
+	if (owner != NULL)
+		holder_named(m, atomic_load(&owner->tid));
+	if (rec == NULL)
+		return;
+	ps.code = atomic_load(&rec->py_code);
+	ps.addr = atomic_load(&rec->py_addr);
+	if (rt != NULL && ps.code != 0 && py_site_frame(rt, &ps, &f) == 0)
+		snprintf(m->where, sizeof m->where, "%s (%s:%d)",
+		    py_frame_name(&f), f.file, f.line);
+}
+
 void
 rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 {
 	struct lockrec *rec = t->wait.rec;
 	struct thread *owner = NULL;
-	struct py_frame f;
-	struct py_site ps;
 	struct miss *m;
+	uint64_t ns;
+	int policy, prio, hprio, hpolicy = -1;
 
 	/*
 	 * A semaphore t took itself is Condition.wait's private lock: t
@@ -171,24 +218,25 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	if (rec != NULL &&
 	    (owner = (struct thread *)atomic_load(&rec->owner_thread)) == t)
 		return;
-	m = miss_begin(t, (uint64_t)(clock_ticks_to_ms(ticks) * 1e6), 0);
-	if (m == NULL)
+	policy = rt_policy(0, &prio);
+	if (!rt_is_realtime(policy))
 		return;
-	snprintf(m->what, sizeof m->what, "%s <0x%zx>",
-	    gw_lock_kind_name(t->wait.kind), (size_t)t->wait.addr);
-	m->holder = 0;
-	m->holder_name[0] = m->where[0] = '\0';
+	ns = (uint64_t)(clock_ticks_to_ms(ticks) * 1e6);
 	/* The owner fields still name who had it before us (a hint). */
-	if (rec != NULL) {
-		if (owner != NULL)
-			holder_named(m, atomic_load(&owner->tid));
-		ps.code = atomic_load(&rec->py_code);
-		ps.addr = atomic_load(&rec->py_addr);
-		if (rt != NULL && ps.code != 0 &&
-		    py_site_frame(rt, &ps, &f) == 0)
-			snprintf(m->where, sizeof m->where, "%s (%s:%d)",
-			    py_frame_name(&f), f.file, f.line);
+	if (rt_budget_ticks != 0 && ticks > rt_budget_ticks &&
+	    (m = miss_begin(t, ns, 0, policy, prio)) != NULL) {
+		lock_named(m, t, owner, rt);
+		atomic_store(&m->ready, 1);
 	}
+	if (owner == NULL || ticks < inversion_ticks ||
+	    (hpolicy = rt_policy(atomic_load(&owner->tid), &hprio)) == -1 ||
+	    rt_is_realtime(hpolicy))
+		return;
+	atomic_fetch_add(&ninversions, 1);
+	if ((m = miss_slot(&inversions, t, ns, policy, prio)) == NULL)
+		return;
+	lock_named(m, t, owner, rt);
+	m->holder_policy = hpolicy;
 	atomic_store(&m->ready, 1);
 }
 
@@ -201,9 +249,13 @@ miss_text(struct out *o, const struct miss *m)
 	if (m->holder != 0)
 		out_printf(o, " held by \"%s\" %d", m->holder_name,
 		    (int)m->holder);
+	if (m->holder_policy != -1)
+		out_printf(o, " (%s)", rt_policy_name(m->holder_policy));
 	if (m->where[0] != '\0')
 		out_printf(o, " at %s", m->where);
-	out_printf(o, "; budget %.3f ms\n", (double)rt_budget_ns / 1e6);
+	if (m->holder_policy == -1)
+		out_printf(o, "; budget %.3f ms", (double)rt_budget_ns / 1e6);
+	out_puts(o, "\n");
 }
 
 static void
@@ -217,17 +269,47 @@ miss_json(struct out *o, const struct miss *m)
 	out_json_str(o, m->what);
 	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)m->holder);
 	out_json_str(o, m->holder_name);
+	if (m->holder_policy != -1)
+		out_printf(o, ",\"holder_policy\":\"%s\"",
+		    rt_policy_name(m->holder_policy));
 	out_puts(o, ",\"where\":");
 	out_json_str(o, m->where);
 	out_puts(o, "}");
+}
+
+/* The kept misses of l: text lines, or JSON objects joined by ','. */
+static void
+misses_out(struct out *o, enum gw_format fmt, struct misses *l)
+{
+	unsigned i, n = atomic_load(&l->nkept);
+	int first = 1;
+
+	for (i = 0; i < n; i++) {
+		if (!atomic_load(&l->kept[i].ready))
+			continue;
+		if (fmt == GW_FORMAT_JSON) {
+			out_puts(o, first ? "" : ",");
+			miss_json(o, &l->kept[i]);
+		} else
+			miss_text(o, &l->kept[i]);
+		first = 0;
+	}
+}
+
+static void
+unlisted(struct out *o, uint64_t count, struct misses *l)
+{
+	unsigned n = atomic_load(&l->nkept);
+
+	if (count > n)
+		out_printf(o, "    (%llu more not listed)\n",
+		    (unsigned long long)(count - n));
 }
 
 void
 rt_report(struct out *o, enum gw_format fmt)
 {
 	uint64_t g = atomic_load(&misses_gil), l = atomic_load(&misses_lock);
-	unsigned i, n = atomic_load(&nkept);
-	int first = 1;
 
 	if (rt_budget_ns == 0)
 		return;
@@ -238,13 +320,7 @@ rt_report(struct out *o, enum gw_format fmt)
 		    (unsigned long long)(g + l), (unsigned long long)g,
 		    (unsigned long long)l,
 		    (double)atomic_load(&miss_max) / 1e3);
-		for (i = 0; i < n; i++) {
-			if (!atomic_load(&kept[i].ready))
-				continue;
-			out_puts(o, first ? "" : ",");
-			first = 0;
-			miss_json(o, &kept[i]);
-		}
+		misses_out(o, fmt, &budget);
 		out_puts(o, "]}");
 		return;
 	}
@@ -256,23 +332,57 @@ rt_report(struct out *o, enum gw_format fmt)
 		out_printf(o, ", longest %.3f ms",
 		    (double)atomic_load(&miss_max) / 1e6);
 	out_puts(o, "\n");
-	for (i = 0; i < n; i++)
-		if (atomic_load(&kept[i].ready))
-			miss_text(o, &kept[i]);
-	if (g + l > n)
-		out_printf(o, "    (%llu more not listed)\n",
-		    (unsigned long long)(g + l - n));
+	misses_out(o, fmt, &budget);
+	unlisted(o, g + l, &budget);
+}
+
+void
+rt_inversion_report(struct out *o, enum gw_format fmt)
+{
+	uint64_t n = atomic_load(&ninversions);
+
+	if (fmt == GW_FORMAT_JSON) {
+		out_printf(o, ",\"priority_inversions\":{\"count\":%llu,"
+		    "\"kept\":[", (unsigned long long)n);
+		misses_out(o, fmt, &inversions);
+		out_puts(o, "]}");
+		return;
+	}
+	if (n == 0)
+		return;
+	out_printf(o, "priority inversions: %llu (real-time threads waited "
+	    "%.1f ms or more for a lock a normal-priority thread held)\n",
+	    (unsigned long long)n, RT_INVERSION_MIN_US / 1e3);
+	misses_out(o, fmt, &inversions);
+	unlisted(o, n, &inversions);
+	out_puts(o, "\n");
+}
+
+void
+rt_counts(uint64_t *gil, uint64_t *lock, uint64_t *inv)
+{
+	*gil = atomic_load(&misses_gil);
+	*lock = atomic_load(&misses_lock);
+	*inv = atomic_load(&ninversions);
+}
+
+static void
+misses_forget(struct misses *l)
+{
+	unsigned i;
+
+	for (i = 0; i < RT_KEPT; i++)
+		atomic_store(&l->kept[i].ready, 0);
+	atomic_store(&l->nkept, 0);
 }
 
 void
 rt_reset(void)
 {
-	unsigned i;
-
-	for (i = 0; i < RT_KEPT; i++)
-		atomic_store(&kept[i].ready, 0);
-	atomic_store(&nkept, 0);
+	misses_forget(&budget);
+	misses_forget(&inversions);
 	atomic_store(&misses_gil, 0);
 	atomic_store(&misses_lock, 0);
 	atomic_store(&miss_max, 0);
+	atomic_store(&ninversions, 0);
 }

@@ -7,8 +7,13 @@
  * ends, is counted and kept with the thread that held what it waited
  * for and that thread's Python line, for the GIL report.
  *
+ * A real-time thread's wait for a lock that a thread of normal priority
+ * held is a priority inversion, counted and kept the same way for the
+ * lock table.
+ *
  * Whether a thread is real-time is asked of the kernel only for a wait
- * over the budget (one system call, rare), and for reports.
+ * over the budget or RT_INVERSION_MIN_US (system calls, rare), and for
+ * reports.
  */
 #ifndef GW_RTBUDGET_H
 #define GW_RTBUDGET_H
@@ -20,11 +25,23 @@
 
 #define RT_KEPT		64	/* misses kept with their details */
 
+/*
+ * A priority inversion: a real-time thread waited at least this long
+ * (us) for a lock (not the GIL) that a thread of normal priority held.
+ * Shorter waits are not judged, so that a contended wait pays for no
+ * system call (two, asking the scheduling of the waiter and holder).
+ */
+#define RT_INVERSION_MIN_US	100
+
 struct out;
 struct thread;
 
 /* The budget in ns and in clock ticks; 0: off. */
 extern uint64_t	rt_budget_ns, rt_budget_ticks;
+
+/* Lock waits at least this long (ticks) go to rt_lock_wait: the
+ * shorter of the budget and RT_INVERSION_MIN_US. */
+extern uint64_t	rt_lock_wait_ticks;
 
 /* Set the budget (0: off); after clock_init. */
 void	rt_init(double ms);
@@ -48,9 +65,13 @@ const char	*rt_policy_name(int policy);
  */
 void	rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site);
 
-/* The calling thread t waited ticks for the lock in t->wait.  Call only
- * when ticks exceed rt_budget_ticks.  rt: the interpreter (gil_runtime),
- * to name a Python lock's line; NULL: none. */
+/*
+ * The calling thread t waited ticks for the lock in t->wait: a budget
+ * miss past the budget, a priority inversion when the lock's last owner
+ * is of normal priority.  Call only when ticks exceed
+ * rt_lock_wait_ticks.  rt: the interpreter (gil_runtime), to name a
+ * Python lock's line; NULL: none.
+ */
 struct py_runtime;
 void	rt_lock_wait(struct thread *t, uint64_t ticks,
 	    const struct py_runtime *rt);
@@ -58,6 +79,13 @@ void	rt_lock_wait(struct thread *t, uint64_t ticks,
 /* The misses so far: a section of the GIL report (nothing when the
  * budget is off). */
 void	rt_report(struct out *, enum gw_format);
+
+/* The priority inversions so far: a section of the lock table (text:
+ * nothing when there was none). */
+void	rt_inversion_report(struct out *, enum gw_format);
+
+/* Budget misses for the GIL and for locks, priority inversions. */
+void	rt_counts(uint64_t *gil, uint64_t *lock, uint64_t *inversions);
 
 /* Forget the misses (gilwatch top's reset, a fork child). */
 void	rt_reset(void);

@@ -20,6 +20,7 @@
 #include "gil.h"
 #include "rtbudget.h"
 #include "holdwarn.h"
+#include "metrics.h"
 #include "py.h"
 #include "mem.h"
 #include "msg.h"
@@ -88,6 +89,7 @@ after_fork_child(void)
 	mem_after_fork_child();
 	order_after_fork_child();
 	stack_symbols_reset();
+	metrics_after_fork_child();
 	dump_after_fork_child();
 }
 
@@ -121,6 +123,7 @@ shim_init(void)
 		profile_init(config.gil_profile);
 	else if (config.gil_profile[0] != '\0')
 		msg_say("no GIL here: no GIL profile (%s)", config.gil_profile);
+	metrics_init(config.metrics, config.metrics_interval_s);
 	if (!config.lock_order_off)
 		order_enable();
 	thread_last_exit = dump_quit;
@@ -152,6 +155,7 @@ final_reports(void)
 	if (config.report)
 		report_gil_to_output();
 	profile_write();
+	metrics_write();
 	thread_leave_shim();
 }
 
