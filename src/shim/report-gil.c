@@ -57,9 +57,8 @@ json_quantiles(struct out *o, const uint64_t *hist, uint64_t max_ns)
 	out_printf(o, "\"max\":%.3f}", (double)max_ns / 1e3);
 }
 
-/* Threading's name of a TID, live or departed, or "". */
-static void
-tid_name(pid_t tid, char *buf, size_t len)
+void
+report_tid_name(pid_t tid, char *buf, size_t len)
 {
 	const struct gil_departed *d;
 	struct thread *t;
@@ -106,7 +105,7 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 		    (double)r->wait / up, (unsigned long long)r->acquired);
 		json_quantiles(o, r->hist, r->wait_max);
 		row_realtime(o, fmt, r);
-		blame_report_thread(o, fmt, bv, r->tid, r->wait, tid_name);
+		blame_report_thread(o, fmt, bv, r->tid, r->wait, report_tid_name);
 		out_puts(o, "}");
 		return;
 	}
@@ -198,7 +197,7 @@ per_thread_blame(struct out *o, const struct gil_row *rows, size_t n,
 	for (i = 0; i < n; i++)
 		if (rows[i].tid != 0)
 			blame_report_thread(o, GW_FORMAT_TEXT, bv, rows[i].tid,
-			    rows[i].wait, tid_name);
+			    rows[i].wait, report_tid_name);
 }
 
 void

@@ -88,6 +88,9 @@ struct gil_row {
 	int		 live;		/* a thread still running */
 };
 
+/* Threading's name of a TID, live or departed (gil.h), or "". */
+void	report_tid_name(pid_t tid, char *buf, size_t len);
+
 /*
  * Every thread that took the GIL, live then departed: *n rows in a
  * malloc'd array (NULL when memory runs out).

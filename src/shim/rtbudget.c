@@ -11,6 +11,7 @@
 #include "lock.h"
 #include "out.h"
 #include "py.h"
+#include "report.h"
 #include "rtbudget.h"
 #include "thread.h"
 
@@ -25,6 +26,10 @@ struct miss {
 	char		 name[THREAD_PYNAME_MAX];
 	char		 holder_name[THREAD_PYNAME_MAX];
 	char		 what[64];	/* "the GIL", "mutex <0x...>" */
+	uintptr_t	 lock;		/* a lock's address, named in
+					   reports; 0: the GIL */
+	uintptr_t	 holder_site;	/* where the holder took it, when
+					   no Python line says so */
 	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
 	atomic_int	 ready;
 };
@@ -105,14 +110,15 @@ raise_max(_Atomic uint64_t *p, uint64_t v)
  * A thread's threading name: the one it last read itself at a GIL
  * marker, else read now.  A thread that has held the GIL only at
  * markers before its bootstrap frames existed (a short one, often the
- * holder of a real-time miss) has no name kept yet.
+ * holder of a real-time miss) has no name kept yet.  Not Python: the
+ * name it gave itself (pthread_setname_np), kept by the hook.
  */
 static void
 threading_name(struct thread *t, char *buf, size_t len)
 {
 	if (thread_pyname(t, buf, len) == -1 &&
 	    gil_thread_name(t, buf, len) == -1)
-		buf[0] = '\0';
+		snprintf(buf, len, "%s", t->name);
 }
 
 /* The slot to fill in for a miss of list l by t, the caller, with its
@@ -169,6 +175,7 @@ rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site)
 	    (m = miss_begin(t, ns, 1, policy, prio)) == NULL)
 		return;
 	snprintf(m->what, sizeof m->what, "the GIL");
+	m->lock = m->holder_site = 0;
 	holder_named(m, holder);
 	if (site >= 0)
 		blame_site_name(site, m->where, sizeof m->where);
@@ -189,7 +196,9 @@ lock_named(struct miss *m, struct thread *t, struct thread *owner,
 
 	snprintf(m->what, sizeof m->what, "%s <0x%zx>",
 	    gw_lock_kind_name(t->wait.kind), (size_t)t->wait.addr);
+	m->lock = t->wait.addr;
 	m->holder = 0;
+	m->holder_site = 0;
 	m->holder_name[0] = m->where[0] = '\0';
 	if (owner != NULL)
 		holder_named(m, atomic_load(&owner->tid));
@@ -200,6 +209,8 @@ lock_named(struct miss *m, struct thread *t, struct thread *owner,
 	if (rt != NULL && ps.code != 0 && py_site_frame(rt, &ps, &f) == 0)
 		snprintf(m->where, sizeof m->where, "%s (%s:%d)",
 		    py_frame_name(&f), f.file, f.line);
+	else if (owner != NULL)
+		m->holder_site = atomic_load(&rec->owner_site);
 }
 
 void
@@ -240,12 +251,42 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	atomic_store(&m->ready, 1);
 }
 
+/* The lock's variable, named now (reports may look symbols up). */
+static int
+lock_name(const struct miss *m, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	return m->lock != 0 && report_lock_name(m->lock, buf, len);
+}
+
+/*
+ * The names of a miss's threads: read in the hook when they could be;
+ * else now, when one that has ended has left its name with gil.c (a
+ * holder's frames, read while it runs, may not give it: CI saw an empty
+ * holder_name).  Into a copy: reports read kept misses concurrently.
+ */
+static const struct miss *
+miss_names(const struct miss *m, struct miss *copy)
+{
+	*copy = *m;
+	if (copy->name[0] == '\0')
+		report_tid_name(copy->tid, copy->name, sizeof copy->name);
+	if (copy->holder != 0 && copy->holder_name[0] == '\0')
+		report_tid_name(copy->holder, copy->holder_name,
+		    sizeof copy->holder_name);
+	return copy;
+}
+
 static void
 miss_text(struct out *o, const struct miss *m)
 {
+	char name[96];
+
 	out_printf(o, "    \"%s\" %d (%s %d) waited %.3f ms for %s",
 	    m->name, (int)m->tid, rt_policy_name(m->policy), m->prio,
 	    (double)m->ns / 1e6, m->what);
+	if (lock_name(m, name, sizeof name))
+		out_printf(o, " (%s)", name);
 	if (m->holder != 0)
 		out_printf(o, " held by \"%s\" %d", m->holder_name,
 		    (int)m->holder);
@@ -253,6 +294,10 @@ miss_text(struct out *o, const struct miss *m)
 		out_printf(o, " (%s)", rt_policy_name(m->holder_policy));
 	if (m->where[0] != '\0')
 		out_printf(o, " at %s", m->where);
+	else if (m->holder_site != 0) {
+		out_puts(o, ", acquired at ");
+		report_ip(o, m->holder_site, 1, GW_FORMAT_TEXT);
+	}
 	if (m->holder_policy == -1)
 		out_printf(o, "; budget %.3f ms", (double)rt_budget_ns / 1e6);
 	out_puts(o, "\n");
@@ -261,12 +306,16 @@ miss_text(struct out *o, const struct miss *m)
 static void
 miss_json(struct out *o, const struct miss *m)
 {
+	char name[96];
+
 	out_printf(o, "{\"tid\":%d,\"name\":", (int)m->tid);
 	out_json_str(o, m->name);
 	out_printf(o, ",\"policy\":\"%s\",\"priority\":%d,\"us\":%.3f,"
 	    "\"what\":", rt_policy_name(m->policy), m->prio,
 	    (double)m->ns / 1e3);
 	out_json_str(o, m->what);
+	out_puts(o, ",\"lock_name\":");
+	out_json_str(o, lock_name(m, name, sizeof name) ? name : NULL);
 	out_printf(o, ",\"holder\":%d,\"holder_name\":", (int)m->holder);
 	out_json_str(o, m->holder_name);
 	if (m->holder_policy != -1)
@@ -274,6 +323,10 @@ miss_json(struct out *o, const struct miss *m)
 		    rt_policy_name(m->holder_policy));
 	out_puts(o, ",\"where\":");
 	out_json_str(o, m->where);
+	if (m->where[0] == '\0' && m->holder_site != 0) {
+		out_puts(o, ",\"holder_site\":");
+		report_ip(o, m->holder_site, 1, GW_FORMAT_JSON);
+	}
 	out_puts(o, "}");
 }
 
@@ -281,17 +334,20 @@ miss_json(struct out *o, const struct miss *m)
 static void
 misses_out(struct out *o, enum gw_format fmt, struct misses *l)
 {
+	const struct miss *m;
+	struct miss copy;
 	unsigned i, n = atomic_load(&l->nkept);
 	int first = 1;
 
 	for (i = 0; i < n; i++) {
 		if (!atomic_load(&l->kept[i].ready))
 			continue;
+		m = miss_names(&l->kept[i], &copy);
 		if (fmt == GW_FORMAT_JSON) {
 			out_puts(o, first ? "" : ",");
-			miss_json(o, &l->kept[i]);
+			miss_json(o, m);
 		} else
-			miss_text(o, &l->kept[i]);
+			miss_text(o, m);
 		first = 0;
 	}
 }
