@@ -1,6 +1,7 @@
 /* Prometheus metrics in a file for node_exporter: see metrics.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 static char path[512];
 static uint64_t interval_ns, next_ns;	/* next_ns 0: not yet timed */
 static int written, said_failure;
+static atomic_uint ntmp;		/* temporary files so far */
 
 void
 metrics_init(const char *p, int interval_s)
@@ -362,8 +364,13 @@ write_file(void)
 	int fd, rc, err;
 
 	config_expand(path, file, sizeof file);
-	/* Not "*.prom": the collector reads only the renamed file. */
-	snprintf(tmp, sizeof tmp, "%s.%d.tmp", file, (int)getpid());
+	/*
+	 * Not "*.prom": the collector reads only the renamed file.  One
+	 * name per write: at exit the helper may still be writing one
+	 * when the last thread writes its own (the destructor's path).
+	 */
+	snprintf(tmp, sizeof tmp, "%s.%d.%u.tmp", file, (int)getpid(),
+	    atomic_fetch_add(&ntmp, 1));
 	out_init(&o);
 	single(&o, "gilwatch_tracked_seconds", "gauge",
 	    "Time since gilwatch started tracking the process.",

@@ -293,6 +293,34 @@ class TestMetrics(PythonCase):
         self.assertEqual(fams["gilwatch_gil_wait_seconds"]["type"],
             "histogram")
 
+    # A thread whose name needs every escape of a label value, and a
+    # character beyond ASCII; it takes the GIL a hundred times, so that
+    # gilwatch reads its threading name.
+    ODD_NAME = 'q"b\\s\nn\u20ac'
+    ODD = ("import threading, time\n"
+        "def f():\n"
+        "    for _ in range(100):\n"
+        "        time.sleep(0.002)\n"
+        "t = threading.Thread(target=f, name=%r)\n"
+        "t.start()\n"
+        "t.join()\n" % ODD_NAME)
+
+    def test_label_escaping(self):
+        """A thread name with a quote, a backslash, a line break and a
+        euro sign comes back whole from its escaped label."""
+        exe = self.each_python()[0][1]
+        tmp = self.tmpdir()
+        path = os.path.join(tmp, "odd-%p.prom")
+        r = gw.run_under_gilwatch([exe, "-c", self.ODD], ["--metrics=" +
+            path, "--no-report"])
+        self.assertEqual(r.returncode, 0, r)
+        files = os.listdir(tmp)
+        self.assertEqual(len(files), 1, files)
+        fams = read_metrics(os.path.join(tmp, files[0]))
+        self.assertEqual(len(samples(fams, "gilwatch_thread_gil_acquisitions_"
+            "total", name=self.ODD_NAME)), 1,
+            fams["gilwatch_thread_gil_acquisitions_total"])
+
     def test_deadlock_counted_and_locks_named(self):
         """abba under --on-deadlock=exit: the file written at exit
         counts the deadlock, and names the two mutexes by their
