@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,28 +51,6 @@ begin(struct out *o, const char *name, const char *suffix)
 	out_printf(o, "%s%s{pid=\"%d\"", name, suffix, (int)getpid());
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /*
  * A label, its value escaped as the format wants (\\, \", \n); a name
  * read from a thread may hold any byte, and a value must be UTF-8:
@@ -91,7 +70,7 @@ label(struct out *o, const char *key, const char *value)
 		else if (*s == '\n') {
 			out_puts(o, "\\n");
 			s++;
-		} else if ((n = utf8_len(s)) == 0) {
+		} else if ((n = out_utf8_len(s)) == 0) {
 			out_puts(o, "?");
 			s++;
 		} else {
@@ -151,6 +130,56 @@ histogram(struct out *o, const char *name, const char *help,
 	end_u(o, n);
 }
 
+/*
+ * A family of one uint64_t field of each row (struct gil_row, struct
+ * lock_figures), nanoseconds written as seconds when ns is set.
+ */
+struct figure {
+	const char	*name, *help;
+	size_t		 off;
+	int		 ns;
+};
+
+static const struct figure thread_families[] = {
+	{ "gilwatch_thread_gil_hold_seconds_total",
+	  "Time the thread held the GIL.", offsetof(struct gil_row, hold), 1 },
+	{ "gilwatch_thread_gil_wait_seconds_total",
+	  "Time the thread waited for the GIL.",
+	  offsetof(struct gil_row, wait), 1 },
+	{ "gilwatch_thread_gil_acquisitions_total",
+	  "Times the thread took the GIL.",
+	  offsetof(struct gil_row, acquired), 0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+static const struct figure lock_families[] = {
+	{ "gilwatch_lock_wait_seconds_total", "Time threads waited for the "
+	  "lock (the most waited-for locks, --top of them).",
+	  offsetof(struct lock_figures, wait_ns), 1 },
+	{ "gilwatch_lock_contentions_total",
+	  "Acquisitions of the lock that waited.",
+	  offsetof(struct lock_figures, contended), 0 },
+	{ "gilwatch_lock_acquisitions_total", "Acquisitions of the lock.",
+	  offsetof(struct lock_figures, acquired), 0 },
+	{ "gilwatch_lock_hold_seconds_total", "Time the lock was held (an "
+	  "estimate when holds are sampled).",
+	  offsetof(struct lock_figures, hold_ns), 1 },
+	{ NULL, NULL, 0, 0 }
+};
+
+/* Close a sample with figure f of row. */
+static void
+end_figure(struct out *o, const struct figure *f, const void *row)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)row + f->off, sizeof v);
+	if (f->ns)
+		end_d(o, (double)v / 1e9);
+	else
+		end_u(o, v);
+}
+
 static int
 by_tid_name(const void *a, const void *b)
 {
@@ -189,14 +218,35 @@ threads_merged(struct gil_row *rows, size_t n)
 	return k;
 }
 
+/* Open a sample of family name for a row: its labels. */
+typedef void	labels_fn(struct out *, const char *name, const void *row);
+
+/* The families in fams, each with one sample per row of rows[0..n). */
 static void
-thread_labels(struct out *o, const char *name, const char *suffix,
-    const struct gil_row *r)
+figures(struct out *o, const struct figure *fams, const void *rows,
+    size_t n, size_t size, labels_fn *labels)
 {
+	const struct figure *f;
+	const char *row;
+	size_t i;
+
+	for (f = fams; f->name != NULL; f++) {
+		family(o, f->name, "counter", f->help);
+		for (i = 0, row = rows; i < n; i++, row += size) {
+			labels(o, f->name, row);
+			end_figure(o, f, row);
+		}
+	}
+}
+
+static void
+thread_labels(struct out *o, const char *name, const void *row)
+{
+	const struct gil_row *r = row;
 	char tid[16];
 
 	snprintf(tid, sizeof tid, "%d", (int)r->tid);
-	begin(o, name, suffix);
+	begin(o, name, "");
 	label(o, "tid", tid);
 	label(o, "name", r->name);
 }
@@ -213,33 +263,13 @@ per_thread(struct out *o)
 		if (rows[i].live)
 			rows[i].policy = rt_policy(rows[i].tid, &rows[i].prio);
 	n = threads_merged(rows, n);
-	family(o, "gilwatch_thread_gil_hold_seconds_total", "counter",
-	    "Time the thread held the GIL.");
-	for (i = 0; i < n; i++) {
-		thread_labels(o, "gilwatch_thread_gil_hold_seconds_total", "",
-		    &rows[i]);
-		end_d(o, (double)rows[i].hold / 1e9);
-	}
-	family(o, "gilwatch_thread_gil_wait_seconds_total", "counter",
-	    "Time the thread waited for the GIL.");
-	for (i = 0; i < n; i++) {
-		thread_labels(o, "gilwatch_thread_gil_wait_seconds_total", "",
-		    &rows[i]);
-		end_d(o, (double)rows[i].wait / 1e9);
-	}
-	family(o, "gilwatch_thread_gil_acquisitions_total", "counter",
-	    "Times the thread took the GIL.");
-	for (i = 0; i < n; i++) {
-		thread_labels(o, "gilwatch_thread_gil_acquisitions_total", "",
-		    &rows[i]);
-		end_u(o, rows[i].acquired);
-	}
+	figures(o, thread_families, rows, n, sizeof *rows, thread_labels);
 	family(o, "gilwatch_thread_realtime_priority", "gauge",
 	    "Real-time priority of a SCHED_FIFO or SCHED_RR thread.");
 	for (i = 0; i < n; i++) {
 		if (!rt_is_realtime(rows[i].policy))
 			continue;
-		thread_labels(o, "gilwatch_thread_realtime_priority", "",
+		thread_labels(o, "gilwatch_thread_realtime_priority",
 		    &rows[i]);
 		label(o, "policy", rt_policy_name(rows[i].policy));
 		end_u(o, (uint64_t)rows[i].prio);
@@ -277,8 +307,9 @@ gil_metrics(struct out *o)
 }
 
 static void
-lock_labels(struct out *o, const char *name, const struct lock_figures *f)
+lock_labels(struct out *o, const char *name, const void *row)
 {
+	const struct lock_figures *f = row;
 	char addr[24];
 
 	snprintf(addr, sizeof addr, "0x%zx", (size_t)f->addr);
@@ -292,35 +323,11 @@ static void
 lock_metrics(struct out *o)
 {
 	struct lock_figures *f;
-	size_t n, i;
+	size_t n;
 
 	if (!config.stats || (f = report_lock_figures(config.top, &n)) == NULL)
 		return;
-	family(o, "gilwatch_lock_wait_seconds_total", "counter",
-	    "Time threads waited for the lock (the most waited-for locks, "
-	    "--top of them).");
-	for (i = 0; i < n; i++) {
-		lock_labels(o, "gilwatch_lock_wait_seconds_total", &f[i]);
-		end_d(o, f[i].wait_s);
-	}
-	family(o, "gilwatch_lock_contentions_total", "counter",
-	    "Acquisitions of the lock that waited.");
-	for (i = 0; i < n; i++) {
-		lock_labels(o, "gilwatch_lock_contentions_total", &f[i]);
-		end_u(o, f[i].contended);
-	}
-	family(o, "gilwatch_lock_acquisitions_total", "counter",
-	    "Acquisitions of the lock.");
-	for (i = 0; i < n; i++) {
-		lock_labels(o, "gilwatch_lock_acquisitions_total", &f[i]);
-		end_u(o, f[i].acquired);
-	}
-	family(o, "gilwatch_lock_hold_seconds_total", "counter",
-	    "Time the lock was held (an estimate when holds are sampled).");
-	for (i = 0; i < n; i++) {
-		lock_labels(o, "gilwatch_lock_hold_seconds_total", &f[i]);
-		end_d(o, f[i].hold_s);
-	}
+	figures(o, lock_families, f, n, sizeof *f, lock_labels);
 	free(f);
 }
 

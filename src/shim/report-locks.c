@@ -428,8 +428,10 @@ report_lock_figures(int top, size_t *n)
 			    sizeof f[i].name);
 			f[i].acquired = l[i].acquired;
 			f[i].contended = l[i].contended;
-			f[i].wait_s = ms(l[i].wait_total, tpn) / 1e3;
-			f[i].hold_s = ms(l[i].hold_total, tpn) / 1e3;
+			f[i].wait_ns = (uint64_t)((double)l[i].wait_total /
+			    tpn);
+			f[i].hold_ns = (uint64_t)((double)l[i].hold_total /
+			    tpn);
 		}
 		*n = nl;
 	}

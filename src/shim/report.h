@@ -60,7 +60,7 @@ struct lock_figures {
 	int		 kind;		/* enum gw_lock_kind */
 	char		 name[96];	/* report_lock_name, "" when none */
 	uint64_t	 acquired, contended;
-	double		 wait_s, hold_s;	/* totals */
+	uint64_t	 wait_ns, hold_ns;	/* totals */
 };
 
 /*
