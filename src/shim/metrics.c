@@ -154,7 +154,7 @@ static const struct figure thread_families[] = {
 
 static const struct figure lock_families[] = {
 	{ "gilwatch_lock_wait_seconds_total", "Time threads waited for the "
-	  "lock (the most waited-for locks, --top of them).",
+	  "lock (the --top locks in --sort order, as the lock table).",
 	  offsetof(struct lock_figures, wait_ns), 1 },
 	{ "gilwatch_lock_contentions_total",
 	  "Acquisitions of the lock that waited.",
@@ -325,7 +325,8 @@ lock_metrics(struct out *o)
 	struct lock_figures *f;
 	size_t n;
 
-	if (!config.stats || (f = report_lock_figures(config.top, &n)) == NULL)
+	if (!config.stats || (f = report_lock_figures(config.sort,
+	    config.top, &n)) == NULL)
 		return;
 	figures(o, lock_families, f, n, sizeof *f, lock_labels);
 	free(f);

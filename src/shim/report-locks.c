@@ -107,6 +107,14 @@ mode_row(struct lockstat *s, int k, struct row *m)
 	m->hold_max = atomic_load(&s->m[k].hold_max);
 }
 
+/* A sort key from outside, or the default. */
+static int
+valid_sort(int sort)
+{
+	return sort < OPTS_SORT_WAIT || sort > OPTS_SORT_ACQUIRED ?
+	    OPTS_SORT_WAIT : sort;
+}
+
 static int
 active(const struct row *r)
 {
@@ -396,8 +404,7 @@ report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 	size_t n, nc;
 	double tpn = clock_ticks_per_ns();
 
-	if (sort < OPTS_SORT_WAIT || sort > OPTS_SORT_ACQUIRED)
-		sort = OPTS_SORT_WAIT;
+	sort = valid_sort(sort);
 	n = collect(&l, &c, &nc, sort);
 	if (fmt == GW_FORMAT_JSON)
 		json_table(o, l, n, c, nc, sort, top, tpn);
@@ -409,7 +416,7 @@ report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 }
 
 struct lock_figures *
-report_lock_figures(int top, size_t *n)
+report_lock_figures(int sort, int top, size_t *n)
 {
 	struct lock_figures *f;
 	struct row *l, *c;
@@ -417,7 +424,7 @@ report_lock_figures(int top, size_t *n)
 	double tpn = clock_ticks_per_ns();
 
 	*n = 0;
-	nl = collect(&l, &c, &nc, OPTS_SORT_WAIT);
+	nl = collect(&l, &c, &nc, valid_sort(sort));
 	if (nl > (size_t)top)
 		nl = (size_t)top;
 	if ((f = calloc(nl + 1, sizeof *f)) != NULL) {

@@ -64,10 +64,10 @@ struct lock_figures {
 };
 
 /*
- * The top locks by total wait (the table's default order): *n of them
- * in a malloc'd array (NULL when memory runs out).
+ * The top locks by an enum opts_sort key, as the table has them: *n of
+ * them in a malloc'd array (NULL when memory runs out).
  */
-struct lock_figures	*report_lock_figures(int top, size_t *n);
+struct lock_figures	*report_lock_figures(int sort, int top, size_t *n);
 
 /*
  * The table, with the process's settings, to the configured output.

@@ -200,8 +200,12 @@ lock_named(struct miss *m, struct thread *t, struct thread *owner,
 	m->holder = 0;
 	m->holder_site = 0;
 	m->holder_name[0] = m->where[0] = '\0';
-	if (owner != NULL)
-		holder_named(m, atomic_load(&owner->tid));
+	/* Its record, not a look-up by TID: a holder that ended just
+	 * after it let the lock go has left the registry, not its name. */
+	if (owner != NULL) {
+		m->holder = atomic_load(&owner->tid);
+		threading_name(owner, m->holder_name, sizeof m->holder_name);
+	}
 	if (rec == NULL)
 		return;
 	ps.code = atomic_load(&rec->py_code);

@@ -29,7 +29,9 @@
  * A priority inversion: a real-time thread waited at least this long
  * (us) for a lock (not the GIL) that a thread of normal priority held.
  * Shorter waits are not judged, so that a contended wait pays for no
- * system call (two, asking the scheduling of the waiter and holder).
+ * system call (asking the scheduling of the waiter and holder), nor is
+ * a wait whose holder has ended by the time it ends (its scheduling
+ * can no longer be asked).
  */
 #define RT_INVERSION_MIN_US	100
 

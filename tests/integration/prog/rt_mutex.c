@@ -5,8 +5,10 @@
  * "rt-waiter" makes itself SCHED_FIFO, priority 5, and, let go by a
  * barrier once gate is held, blocks on it.  Says "gw-sample: fifo ok",
  * or "gw-sample: fifo refused ERRNO" (then it waits as a normal thread).
- * With "holder-fifo" the holder is SCHED_FIFO too (priority 4): no
- * inversion then.
+ * The holder stays until the waiter has had the lock (a second
+ * barrier): gilwatch asks a holder's scheduling when the wait ends, and
+ * cannot once it has ended.  With "holder-fifo" the holder is
+ * SCHED_FIFO too (priority 4): no inversion then.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -16,7 +18,7 @@
 #include "sample.h"
 
 static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
-static pthread_barrier_t held;
+static pthread_barrier_t held, done;
 static int holder_fifo;
 
 /* SCHED_FIFO at prio for the calling thread, said on stderr. */
@@ -44,6 +46,7 @@ holder(void *arg)
 	pthread_barrier_wait(&held);
 	nanosleep(&ts, NULL);
 	pthread_mutex_unlock(&gate);
+	pthread_barrier_wait(&done);
 	return NULL;
 }
 
@@ -55,6 +58,7 @@ rt_waiter(void *arg)
 	pthread_barrier_wait(&held);
 	pthread_mutex_lock(&gate);
 	pthread_mutex_unlock(&gate);
+	pthread_barrier_wait(&done);
 	return NULL;
 }
 
@@ -67,6 +71,7 @@ main(int argc, char **argv)
 	sample_pid();
 	sample_lock(&gate, "gate");
 	pthread_barrier_init(&held, NULL, 2);
+	pthread_barrier_init(&done, NULL, 2);
 	pthread_create(&a, NULL, rt_waiter, NULL);
 	pthread_create(&b, NULL, holder, NULL);
 	pthread_join(a, NULL);
