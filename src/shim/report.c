@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "dump.h"
-#include "metrics.h"
 #include "msg.h"
 #include "out.h"
 #include "real.h"
@@ -85,20 +83,16 @@ static struct ulock output_lock = ULOCK_INIT;
  * Write o; then, when `then` says exit or abort, end the process without
  * letting go of the output, so no other report starts after this one.
  */
-/* Time for the helper to write the metrics before the process ends. */
-#define METRICS_LAST_MS	2000
+void (*report_last_words)(void);
 
 static void
 output_write(struct out *o, const struct opts_deadlock *then)
 {
 	int fd = o != NULL ? config_open_output() : -1;
 
-	/* The process ends below with no exit reports: the metrics say
-	 * what ended it.  On the helper, or here when that is the helper
-	 * (or there is none: this thread ends with the process anyway). */
 	if (then != NULL && then->action != OPTS_ACTION_REPORT &&
-	    dump_on_helper(metrics_write, METRICS_LAST_MS) == -1)
-		metrics_write();
+	    report_last_words != NULL)
+		report_last_words();
 
 	ulock_lock(&output_lock);
 	if (fd != -1 && out_write(o, fd) == -1)

@@ -43,8 +43,10 @@ void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 /*
  * Write o to the configured output, then carry out `then` (report,
  * exit:N or abort) without letting another report start in between.
- * o may be NULL (nothing to write).
+ * o may be NULL (nothing to write).  Before an exit or abort, which
+ * writes no exit reports, report_last_words runs when set.
  */
+extern void	(*report_last_words)(void);
 struct opts_deadlock;
 void	report_final(struct out *, const struct opts_deadlock *then);
 

@@ -34,6 +34,7 @@
 
 
 #define EXIT_REPORT_WAIT_MS	5000	/* for the helper, at _exit */
+#define LAST_METRICS_WAIT_MS	2000	/* and before --on-deadlock=exit */
 
 static atomic_int initialised;
 static pid_t shim_pid;		/* the process the exit reports are for */
@@ -46,6 +47,19 @@ sampler_aside(int signo)
 	msg_note("the program handles signal %d, which gilwatch used to "
 	    "sample stacks: running threads are dumped without stacks",
 	    signo);
+}
+
+/*
+ * --on-deadlock or --on-stall ends the process with no exit reports:
+ * the metrics say what ended it.  Written by the helper, or here when
+ * this is the helper (or there is none: this thread ends with the
+ * process anyway).
+ */
+static void
+last_metrics(void)
+{
+	if (dump_on_helper(metrics_write, LAST_METRICS_WAIT_MS) == -1)
+		metrics_write();
 }
 
 /* The helper leaves first: it may be unwinding, which the gate waits
@@ -124,6 +138,8 @@ shim_init(void)
 	else if (config.gil_profile[0] != '\0')
 		msg_say("no GIL here: no GIL profile (%s)", config.gil_profile);
 	metrics_init(config.metrics, config.metrics_interval_s);
+	if (config.metrics[0] != '\0')
+		report_last_words = last_metrics;
 	if (!config.lock_order_off)
 		order_enable();
 	thread_last_exit = dump_quit;
