@@ -342,6 +342,21 @@ class TestMetrics(PythonCase):
                 fams["gilwatch_lock_acquisitions_total"])
         self.assertNotIn("gilwatch_gil_switches_total", fams)
 
+    def test_stall_counted(self):
+        """lost_wakeup under --stall=1 --on-stall=exit: the file written
+        as the stall ends the process counts it, and no deadlock."""
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample("lost_wakeup"))
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([gw.sample("lost_wakeup")],
+            ["--metrics=" + os.path.join(tmp, "m-%p.prom"), "--stall=1",
+            "--on-stall=exit", "--no-report"], timeout=gw.DEADLOCK_TIMEOUT)
+        self.assertEqual(r.returncode, gw.STALL_STATUS, r)
+        files = os.listdir(tmp)
+        self.assertEqual(len(files), 1, files)
+        fams = read_metrics(os.path.join(tmp, files[0]))
+        self.assertEqual(one(self, fams, "gilwatch_stalls_total"), 1)
+        self.assertEqual(one(self, fams, "gilwatch_deadlocks_total"), 0)
+
     def test_bad_interval(self):
         """--metrics-interval takes whole seconds from 1 to 3600."""
         gw.need(self, gw.GILWATCH)
