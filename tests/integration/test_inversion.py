@@ -125,6 +125,36 @@ class TestInversion(PythonCase):
         self.assertGreater(gate[0]["wait_ms"]["max"], WAIT_US / 1e3, gate)
 
 
+class TestRealtimeMetrics(PythonCase):
+
+    def test_budget_and_priority(self):
+        """gil_blame.py --fifo under --rt-budget=2 --metrics: the waker's
+        real-time priority, the budget, and as many GIL misses as the
+        exit report counts."""
+        prog = gw.pyprog("gil_blame")
+        label, exe = self.each_python()[0]
+        tmp = self.tmpdir()
+        metrics = os.path.join(tmp, "m-%p.prom")
+        r, info, docs = gw.run_with_report(self, tmp, [exe, prog, "40",
+            "--fifo"], ["--rt-budget=2", "--metrics=" + metrics])
+        if "fifo refused" in r.stderr:
+            self.skipTest("%s: SCHED_FIFO refused" % label)
+        fams = read_metrics(metrics.replace("%p", str(info.pid)))
+        rt = self.gil_doc(docs, exe)["rt_budget"]
+        self.assertGreater(rt["gil"], 0, rt)
+        self.assertEqual(one(self, fams, "gilwatch_rt_budget_misses_total",
+            what="gil"), rt["gil"])
+        self.assertEqual(one(self, fams, "gilwatch_rt_budget_misses_total",
+            what="lock"), rt["lock"])
+        self.assertEqual(one(self, fams, "gilwatch_rt_budget_seconds"),
+            0.002)
+        self.assertEqual(one(self, fams, "gilwatch_thread_realtime_priority",
+            tid=str(info.threads["waker"]), name="waker",
+            policy="SCHED_FIFO"), 10)
+        self.assertEqual(len(fams["gilwatch_thread_realtime_priority"]
+            ["samples"]), 1, fams["gilwatch_thread_realtime_priority"])
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
