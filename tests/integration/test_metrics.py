@@ -18,6 +18,9 @@ replaced while it runs (a periodic rewrite), and keeps that version.
 import math
 import os
 import re
+import shutil
+import socket
+import urllib.request
 
 try:
     from . import gwtest as gw
@@ -356,6 +359,53 @@ class TestMetrics(PythonCase):
         fams = read_metrics(os.path.join(tmp, files[0]))
         self.assertEqual(one(self, fams, "gilwatch_stalls_total"), 1)
         self.assertEqual(one(self, fams, "gilwatch_deadlocks_total"), 0)
+
+    def test_node_exporter_scrapes(self):
+        """node_exporter's textfile collector, where installed (Debian's
+        prometheus-node-exporter), reads the files of two processes in
+        one directory without an error and serves their series."""
+        exporter = shutil.which("prometheus-node-exporter") or \
+            shutil.which("node_exporter")
+        if exporter is None:
+            print("skip: node_exporter not installed (Debian: "
+                "prometheus-node-exporter)")
+            self.skipTest("node_exporter not installed")
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.sample("abba"))
+        exe = self.each_python()[0][1]
+        tmp = self.tmpdir()
+        path = os.path.join(tmp, "gw-%p.prom")
+        r = gw.run_under_gilwatch([exe, PROG, "20"], ["--metrics=" + path,
+            "--no-report"])
+        self.assertEqual(r.returncode, 0, r)
+        py_pid = gw.sample_info(r.stderr).pid
+        r = gw.run_under_gilwatch([gw.sample("abba")], ["--metrics=" + path,
+            "--on-deadlock=exit", "--no-report"],
+            timeout=gw.DEADLOCK_TIMEOUT)
+        self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
+        self.assertEqual(len(os.listdir(tmp)), 2, os.listdir(tmp))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        url = "http://127.0.0.1:%d/metrics" % port
+        with gw.Proc([exporter, "--web.listen-address=127.0.0.1:%d" % port,
+            "--collector.disable-defaults", "--collector.textfile",
+            "--collector.textfile.directory=" + tmp], self.tmpdir(),
+            ready=False, hold=False, name="exporter") as p:
+            def scraped():
+                self.assertTrue(p.running(), p.describe())
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as f:
+                        return f.read().decode()
+                except OSError:
+                    return None
+            text = gw.poll_until(scraped, what="an answer from " + url)
+        self.assertRegex(text, r"(?m)^node_textfile_scrape_error 0$")
+        for pid, deadlocks in ((py_pid, 0), (gw.sample_info(r.stderr).pid,
+            1)):
+            self.assertRegex(text, r'(?m)^gilwatch_deadlocks_total'
+                r'\{pid="%d"\} %d$' % (pid, deadlocks))
+        self.assertRegex(text, r'(?m)^gilwatch_thread_gil_wait_seconds_total'
+            r'\{name="waker",pid="%d",tid="\d+"\} [0-9.e+-]+$' % py_pid)
 
     def test_bad_interval(self):
         """--metrics-interval takes whole seconds from 1 to 3600."""
