@@ -29,6 +29,7 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
 	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] "
 	    "[--gil-profile=FILE] [--trace=FILE] [--trace-lock-wait=MS] "
+	    "[--metrics=FILE] [--metrics-interval=S] "
 	    "[--] CMD [ARG ...]",
 	.summary = "Run CMD with lock tracking, deadlock detection and "
 	    "thread dumps.",
@@ -53,6 +54,8 @@ struct cmd_run_env {
 	const char	*gil_profile;
 	const char	*trace;
 	const char	*trace_lock_wait;
+	const char	*metrics;
+	const char	*metrics_interval;
 };
 
 static const struct option cmd_run_options[] = {
@@ -73,6 +76,8 @@ static const struct option cmd_run_options[] = {
 	{ "gil-profile",	required_argument,	NULL, 'P' },
 	{ "trace",		required_argument,	NULL, 'X' },
 	{ "trace-lock-wait",	required_argument,	NULL, 'W' },
+	{ "metrics",		required_argument,	NULL, 'M' },
+	{ "metrics-interval",	required_argument,	NULL, 'I' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -183,6 +188,17 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		if (errstr == NULL)
 			env->trace_lock_wait = arg;
 		break;
+	case 'M':
+		if (*arg == '\0')
+			errstr = "empty file name";
+		else
+			env->metrics = arg;
+		break;
+	case 'I':
+		opts_number(arg, 1, OPTS_METRICS_INTERVAL_MAX, &errstr);
+		if (errstr == NULL)
+			env->metrics_interval = arg;
+		break;
 	}
 	return errstr;
 }
@@ -275,7 +291,10 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1 ||
 	    cmd_run_setenv("GILWATCH_TRACE", env.trace) == -1 ||
 	    cmd_run_setenv("GILWATCH_TRACE_LOCK_WAIT",
-	    env.trace_lock_wait) == -1)
+	    env.trace_lock_wait) == -1 ||
+	    cmd_run_setenv("GILWATCH_METRICS", env.metrics) == -1 ||
+	    cmd_run_setenv("GILWATCH_METRICS_INTERVAL",
+	    env.metrics_interval) == -1)
 		return CLI_EXIT_ERROR;
 
 	execvp(argv[optind], argv + optind);

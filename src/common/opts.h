@@ -44,6 +44,10 @@ struct opts_deadlock {
 long long	opts_number(const char *s, long long min, long long max,
 		    const char **errstr);
 
+/* --metrics-interval: the default and the longest, in seconds. */
+#define OPTS_METRICS_INTERVAL_DEFAULT	5
+#define OPTS_METRICS_INTERVAL_MAX	3600
+
 /* The longest --rt-budget, in milliseconds. */
 #define OPTS_RT_BUDGET_MAX	60000
 

@@ -72,12 +72,8 @@ out_puts(struct out *o, const char *s)
 	o->len += n;
 }
 
-/*
- * Length of the valid UTF-8 sequence at p, or 0 when it is not one:
- * names and paths come from the program and need not be text.
- */
-static size_t
-utf8_len(const unsigned char *p)
+size_t
+out_utf8_len(const unsigned char *p)
 {
 	size_t n, i;
 
@@ -130,7 +126,7 @@ out_json_str(struct out *o, const char *s)
 			out_puts(o, "\\t");
 		else if (*p < 0x20 || *p == 0x7f)
 			out_printf(o, "\\u%04x", *p);
-		else if ((n = utf8_len(p)) == 0) {
+		else if ((n = out_utf8_len(p)) == 0) {
 			out_puts(o, "\\ufffd");
 			n = 1;
 		} else

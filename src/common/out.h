@@ -22,6 +22,11 @@ void	out_printf(struct out *, const char *fmt, ...)
 void	out_puts(struct out *, const char *s);
 /* s as a JSON string with quotes; NULL gives null. */
 void	out_json_str(struct out *, const char *s);
+/*
+ * Length of the valid UTF-8 sequence at p, or 0 when it is not one:
+ * names and paths come from the program and need not be text.
+ */
+size_t	out_utf8_len(const unsigned char *p);
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int	out_write_all(int fd, const char *buf, size_t len);
 /* Write everything to fd; 0, or -1 with errno (failed gives ENOMEM). */

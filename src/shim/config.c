@@ -67,6 +67,8 @@ config_load(void)
 	config.trace[0] = '\0';
 	config.trace_lock_wait_ms = TRACE_LOCK_WAIT_MS;
 	config.trace_events = TRACE_EVENTS_DEFAULT;
+	config.metrics[0] = '\0';
+	config.metrics_interval_s = OPTS_METRICS_INTERVAL_DEFAULT;
 
 	if ((v = env("GILWATCH_ON_DEADLOCK")) != NULL) {
 		struct opts_deadlock od;
@@ -193,6 +195,19 @@ config_load(void)
 			config.trace_events = (unsigned)n;
 		else
 			bad("GILWATCH_TRACE_EVENTS", v, errstr);
+	}
+	if ((v = env("GILWATCH_METRICS")) != NULL) {
+		if (strlen(v) < sizeof config.metrics)
+			strcpy(config.metrics, v);
+		else
+			bad("GILWATCH_METRICS", v, "too long");
+	}
+	if ((v = env("GILWATCH_METRICS_INTERVAL")) != NULL) {
+		n = opts_number(v, 1, OPTS_METRICS_INTERVAL_MAX, &errstr);
+		if (errstr == NULL)
+			config.metrics_interval_s = (int)n;
+		else
+			bad("GILWATCH_METRICS_INTERVAL", v, errstr);
 	}
 	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
 		if (strlen(v) < sizeof config.output)

@@ -27,6 +27,8 @@ struct config {
 	char		trace[512];	/* GILWATCH_TRACE, "": none */
 	double		trace_lock_wait_ms;	/* GILWATCH_TRACE_LOCK_WAIT */
 	unsigned	trace_events;	/* GILWATCH_TRACE_EVENTS: kept */
+	char		metrics[512];	/* GILWATCH_METRICS, "": none */
+	int		metrics_interval_s;	/* GILWATCH_METRICS_INTERVAL */
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */

@@ -17,6 +17,7 @@
 #include "py.h"
 #include "dump.h"
 #include "ipc.h"
+#include "metrics.h"
 #include "msg.h"
 #include "opts.h"
 #include "publish.h"
@@ -259,6 +260,8 @@ helper_main(void *arg)
 	publish_start();
 	next = publish_update();
 	wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
+	if ((next = metrics_tick(now_ns())) < wait_ms)
+		wait_ms = next;
 	p[0].fd = wake[0];
 	p[0].events = POLLIN;
 	p[1].fd = listen_fd;
@@ -285,6 +288,8 @@ helper_main(void *arg)
 		}
 		next = publish_update();
 		wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
+		if ((next = metrics_tick(now)) < wait_ms)
+			wait_ms = next;
 	}
 	atomic_store(&helper_running, 0);
 	/* A pause keeps the socket and the publication for the next one. */

@@ -113,6 +113,7 @@ window_share(struct window *w, uint64_t now, uint64_t span,
 }
 
 static _Atomic uint64_t wait_max, hold_max;	/* ns */
+static _Atomic uint64_t wait_sum, hold_sum;	/* ns, of the histograms */
 
 static void
 hist_add(_Atomic uint64_t *hist, uint64_t ns)
@@ -381,6 +382,7 @@ gil_acquired(struct thread *t, struct gil_waited *w)
 		since = atomic_load(&t->gil_since);
 		atomic_fetch_add(&t->gil_wait, now - since);
 		hist_add(hist_wait, now - since);
+		atomic_fetch_add(&wait_sum, now - since);
 		hist_add(t->gil_wait_hist, now - since);
 		raise_max(&t->gil_wait_max, now - since);
 		raise_max(&wait_max, now - since);
@@ -460,6 +462,7 @@ gil_released(struct thread *t)
 		trace_gil(t, TRACE_GIL_HOLD, since, now, contended, site);
 	atomic_fetch_add(&t->gil_hold, now - since);
 	hist_add(hist_hold, now - since);
+	atomic_fetch_add(&hold_sum, now - since);
 	raise_max(&hold_max, now - since);
 	window_add(&held_w, since, now);
 	atomic_store(&t->gil_since, now);
@@ -607,6 +610,13 @@ gil_histograms(uint64_t wait[HIST_BUCKETS], uint64_t hold[HIST_BUCKETS],
 	*hmax = atomic_load(&hold_max);
 }
 
+void
+gil_hist_sums(uint64_t *wsum, uint64_t *hsum)
+{
+	*wsum = atomic_load(&wait_sum);
+	*hsum = atomic_load(&hold_sum);
+}
+
 uint64_t
 gil_hold_max_ns(void)
 {
@@ -644,6 +654,8 @@ global_zero(uint64_t now)
 	memset(hist_hold, 0, sizeof hist_hold);
 	atomic_store(&wait_max, 0);
 	atomic_store(&hold_max, 0);
+	atomic_store(&wait_sum, 0);
+	atomic_store(&hold_sum, 0);
 	atomic_store(&drop_asked, 0);
 	blame_reset();
 	profile_reset();

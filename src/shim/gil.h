@@ -171,6 +171,9 @@ void	gil_thread_totals(struct thread *, uint64_t *hold, uint64_t *wait);
 void	gil_histograms(uint64_t wait[HIST_BUCKETS], uint64_t hold[HIST_BUCKETS],
 	    uint64_t *wait_max, uint64_t *hold_max);
 
+/* The sums (ns) of the waits and holds the histograms count. */
+void	gil_hist_sums(uint64_t *wait_sum, uint64_t *hold_sum);
+
 /*
  * The GIL's longest hold (ns), the one figure for it everywhere: the
  * lock table times the GIL's holds as it times other locks' (1 in

@@ -58,19 +58,8 @@ json_quantiles(struct out *o, const uint64_t *hist, uint64_t max_ns)
 	out_printf(o, "\"max\":%.3f}", (double)max_ns / 1e3);
 }
 
-/* One row: a live thread or one that has ended. */
-struct gil_row {
-	pid_t		 tid;
-	char		 name[64];
-	uint64_t	 hold, wait, acquired, wait_max;
-	uint64_t	 hist[HIST_BUCKETS];
-	int		 policy, prio;	/* scheduling, -1: unknown */
-	int		 live;		/* a thread still running */
-};
-
-/* Threading's name of a TID, live or departed, or "". */
-static void
-tid_name(pid_t tid, char *buf, size_t len)
+void
+report_tid_name(pid_t tid, char *buf, size_t len)
 {
 	const struct gil_departed *d;
 	struct thread *t;
@@ -117,7 +106,7 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 		    (double)r->wait / up, (unsigned long long)r->acquired);
 		json_quantiles(o, r->hist, r->wait_max);
 		row_realtime(o, fmt, r);
-		blame_report_thread(o, fmt, bv, r->tid, r->wait, tid_name);
+		blame_report_thread(o, fmt, bv, r->tid, r->wait, report_tid_name);
 		out_puts(o, "}");
 		return;
 	}
@@ -132,14 +121,11 @@ row_out(struct out *o, enum gw_format fmt, const struct gil_row *r,
 	out_puts(o, "\n");
 }
 
-/*
- * Every thread that took the GIL, live then departed, copied in one
- * quick pass right after the summary, so that the shares of the time
- * in progress add up with its load however long the writing takes.
- * *n rows in a malloc'd array (NULL when memory runs out).
- */
-static struct gil_row *
-rows_take(size_t *n)
+/* Taken in one quick pass right after the summary, so that the shares
+ * of the time in progress add up with its load however long the
+ * writing takes. */
+struct gil_row *
+report_gil_rows(size_t *n)
 {
 	const struct gil_departed *d;
 	struct gil_row *rows, *r;
@@ -212,7 +198,7 @@ per_thread_blame(struct out *o, const struct gil_row *rows, size_t n,
 	for (i = 0; i < n; i++)
 		if (rows[i].tid != 0)
 			blame_report_thread(o, GW_FORMAT_TEXT, bv, rows[i].tid,
-			    rows[i].wait, tid_name);
+			    rows[i].wait, report_tid_name);
 }
 
 /* Real-time threads: the budget's cycles (JACK periods), then its waits. */
@@ -237,7 +223,7 @@ report_gil(struct out *o, enum gw_format fmt)
 	if (up <= 0)
 		up = 1;
 	if (s.present)
-		rows = rows_take(&n);
+		rows = report_gil_rows(&n);
 	if (!s.present) {
 		if (fmt == GW_FORMAT_JSON) {
 			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"

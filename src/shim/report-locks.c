@@ -18,6 +18,7 @@
 #include "order-report.h"
 #include "out.h"
 #include "report.h"
+#include "rtbudget.h"
 
 struct row {
 	struct lockrec	*rec;		/* NULL for a class row */
@@ -105,6 +106,14 @@ mode_row(struct lockstat *s, int k, struct row *m)
 	m->wait_max = atomic_load(&s->m[k].wait_max);
 	m->hold_total = atomic_load(&s->m[k].hold_total);
 	m->hold_max = atomic_load(&s->m[k].hold_max);
+}
+
+/* A sort key from outside, or the default. */
+static int
+valid_sort(int sort)
+{
+	return sort < OPTS_SORT_WAIT || sort > OPTS_SORT_ACQUIRED ?
+	    OPTS_SORT_WAIT : sort;
 }
 
 static int
@@ -284,7 +293,9 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	out_puts(o, header);
 	for (i = 0; i < n && i < (size_t)top; i++)
 		text_lock_row(o, &l[i], tpn);
-	out_printf(o, "\nby class (locks first seen at one place)\n%s",
+	out_puts(o, "\n");
+	rt_inversion_report(o, GW_FORMAT_TEXT);
+	out_printf(o, "by class (locks first seen at one place)\n%s",
 	    header);
 	for (i = 0; i < nc && i < (size_t)top; i++) {
 		if (c[i].kind == GW_LOCK_COND)
@@ -385,6 +396,7 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	}
 	out_puts(o, "],");
 	order_report_safe(o, GW_FORMAT_JSON);
+	rt_inversion_report(o, GW_FORMAT_JSON);
 	out_puts(o, "}\n");
 }
 
@@ -395,8 +407,7 @@ report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 	size_t n, nc;
 	double tpn = clock_ticks_per_ns();
 
-	if (sort < OPTS_SORT_WAIT || sort > OPTS_SORT_ACQUIRED)
-		sort = OPTS_SORT_WAIT;
+	sort = valid_sort(sort);
 	n = collect(&l, &c, &nc, sort);
 	if (fmt == GW_FORMAT_JSON)
 		json_table(o, l, n, c, nc, sort, top, tpn);
@@ -405,6 +416,38 @@ report_locks(struct out *o, enum gw_format fmt, int sort, int top)
 	free(l);
 	free(c);
 	return n;
+}
+
+struct lock_figures *
+report_lock_figures(int sort, int top, size_t *n)
+{
+	struct lock_figures *f;
+	struct row *l, *c;
+	size_t nl, nc, i;
+	double tpn = clock_ticks_per_ns();
+
+	*n = 0;
+	nl = collect(&l, &c, &nc, valid_sort(sort));
+	if (nl > (size_t)top)
+		nl = (size_t)top;
+	if ((f = calloc(nl + 1, sizeof *f)) != NULL) {
+		for (i = 0; i < nl; i++) {
+			f[i].addr = l[i].addr;
+			f[i].kind = l[i].kind;
+			report_lock_name(l[i].addr, f[i].name,
+			    sizeof f[i].name);
+			f[i].acquired = l[i].acquired;
+			f[i].contended = l[i].contended;
+			f[i].wait_ns = (uint64_t)((double)l[i].wait_total /
+			    tpn);
+			f[i].hold_ns = (uint64_t)((double)l[i].hold_total /
+			    tpn);
+		}
+		*n = nl;
+	}
+	free(l);
+	free(c);
+	return f;
 }
 
 void

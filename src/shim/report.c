@@ -3,6 +3,7 @@
  * the configured output, one at a time.  The text and JSON writers
  * themselves are shared with the command (src/format/).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +84,16 @@ static struct ulock output_lock = ULOCK_INIT;
  * Write o; then, when `then` says exit or abort, end the process without
  * letting go of the output, so no other report starts after this one.
  */
+void (*report_last_words)(void);
+
 static void
 output_write(struct out *o, const struct opts_deadlock *then)
 {
 	int fd = o != NULL ? config_open_output() : -1;
+
+	if (then != NULL && then->action != OPTS_ACTION_REPORT &&
+	    report_last_words != NULL)
+		report_last_words();
 
 	ulock_lock(&output_lock);
 	if (fd != -1 && out_write(o, fd) == -1)
@@ -188,11 +195,21 @@ report_event(enum gw_snapshot_reason reason, const struct wf_frame *cycle,
 	snapshot_free(s);
 }
 
+static atomic_uint ndeadlocks, nstalls;
+
+void
+report_counts(unsigned *deadlocks, unsigned *stalls)
+{
+	*deadlocks = atomic_load(&ndeadlocks);
+	*stalls = atomic_load(&nstalls);
+}
+
 void
 report_deadlock(const struct wf_frame *cycle, int ncycle)
 {
 	char what[64];
 
+	atomic_fetch_add(&ndeadlocks, 1);
 	snprintf(what, sizeof what, "deadlock between %d threads", ncycle);
 	if (trace_on)
 		trace_mark(TRACE_DEADLOCK, 0, 0, 0, ncycle);
@@ -205,6 +222,7 @@ report_stall(int seconds)
 {
 	char what[80];
 
+	atomic_fetch_add(&nstalls, 1);
 	snprintf(what, sizeof what, "stall: every thread has waited %d s "
 	    "or more", seconds);
 	if (trace_on)

@@ -12,6 +12,7 @@
 
 #include "gilwatch/snapshot.h"
 #include "format.h"
+#include "hist.h"
 #include "waitfor.h"
 
 /* A snapshot of every thread, with the given cycle as its deadlock. */
@@ -33,14 +34,19 @@ void	report_deadlock(const struct wf_frame *cycle, int ncycle);
 /* A stall of `seconds` (stall.h): a dump, then --on-stall. */
 void	report_stall(int seconds);
 
+/* How many deadlock and stall reports were made so far. */
+void	report_counts(unsigned *deadlocks, unsigned *stalls);
+
 /* One code address named on the spot (the writers are in format.h). */
 void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 
 /*
  * Write o to the configured output, then carry out `then` (report,
  * exit:N or abort) without letting another report start in between.
- * o may be NULL (nothing to write).
+ * o may be NULL (nothing to write).  Before an exit or abort, which
+ * writes no exit reports, report_last_words runs when set.
  */
+extern void	(*report_last_words)(void);
 struct opts_deadlock;
 void	report_final(struct out *, const struct opts_deadlock *then);
 
@@ -50,6 +56,21 @@ void	report_final(struct out *, const struct opts_deadlock *then);
  */
 size_t	report_locks(struct out *, enum gw_format, int sort, int top);
 
+/* One lock's figures as the table has them, for other writers. */
+struct lock_figures {
+	uintptr_t	 addr;
+	int		 kind;		/* enum gw_lock_kind */
+	char		 name[96];	/* report_lock_name, "" when none */
+	uint64_t	 acquired, contended;
+	uint64_t	 wait_ns, hold_ns;	/* totals */
+};
+
+/*
+ * The top locks by an enum opts_sort key, as the table has them: *n of
+ * them in a malloc'd array (NULL when memory runs out).
+ */
+struct lock_figures	*report_lock_figures(int sort, int top, size_t *n);
+
 /*
  * The table, with the process's settings, to the configured output.
  * At exit a process that used no lock writes none (a shell and every
@@ -57,6 +78,26 @@ size_t	report_locks(struct out *, enum gw_format, int sort, int top);
  * output is JSON to a file, where an empty table is data.
  */
 void	report_locks_to_output(int at_exit);
+
+/* One thread's GIL figures: a live thread or one that has ended. */
+struct gil_row {
+	pid_t		 tid;
+	char		 name[64];
+	uint64_t	 hold, wait, acquired, wait_max;	/* ns */
+	uint64_t	 hist[HIST_BUCKETS];
+	int		 policy, prio;	/* scheduling, -1: unknown; asked of
+					   live threads by the reader */
+	int		 live;		/* a thread still running */
+};
+
+/* Threading's name of a TID, live or departed (gil.h), or "". */
+void	report_tid_name(pid_t tid, char *buf, size_t len);
+
+/*
+ * Every thread that took the GIL, live then departed: *n rows in a
+ * malloc'd array (NULL when memory runs out).
+ */
+struct gil_row	*report_gil_rows(size_t *n);
 
 /* The GIL statistics; the _to_output form writes nothing without one. */
 void	report_gil(struct out *, enum gw_format);

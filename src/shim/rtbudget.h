@@ -7,8 +7,13 @@
  * ends, is counted and kept with the thread that held what it waited
  * for and that thread's Python line, for the GIL report.
  *
+ * A real-time thread's wait for a lock that a thread of normal priority
+ * held is a priority inversion, counted and kept the same way for the
+ * lock table.
+ *
  * Whether a thread is real-time is asked of the kernel only for a wait
- * over the budget (one system call, rare), and for reports.
+ * over the budget or RT_INVERSION_MIN_US (system calls, rare), and for
+ * reports.
  */
 #ifndef GW_RTBUDGET_H
 #define GW_RTBUDGET_H
@@ -23,11 +28,25 @@
 
 #define RT_KEPT		64	/* misses kept with their details */
 
+/*
+ * A priority inversion: a real-time thread waited at least this long
+ * (us) for a lock (not the GIL) that a thread of normal priority held.
+ * Shorter waits are not judged, so that a contended wait pays for no
+ * system call (asking the scheduling of the waiter and holder), nor is
+ * a wait whose holder has ended by the time it ends (its scheduling
+ * can no longer be asked).
+ */
+#define RT_INVERSION_MIN_US	100
+
 struct out;
 struct thread;
 
 /* The budget in ns and in clock ticks; 0: off. */
 extern uint64_t	rt_budget_ns, rt_budget_ticks;
+
+/* Lock waits at least this long (ticks) go to rt_lock_wait: the
+ * shorter of the budget and RT_INVERSION_MIN_US. */
+extern uint64_t	rt_lock_wait_ticks;
 
 /* Set the budget (0: off); after clock_init. */
 void	rt_init(double ms);
@@ -45,9 +64,13 @@ void	rt_thread_name(struct thread *t, char *buf, size_t len);
  */
 void	rt_gil_wait(struct thread *t, uint64_t ns, pid_t holder, int site);
 
-/* The calling thread t waited ticks for the lock in t->wait.  Call only
- * when ticks exceed rt_budget_ticks.  rt: the interpreter (gil_runtime),
- * to name a Python lock's line; NULL: none. */
+/*
+ * The calling thread t waited ticks for the lock in t->wait: a budget
+ * miss past the budget, a priority inversion when the lock's last owner
+ * is of normal priority.  Call only when ticks exceed
+ * rt_lock_wait_ticks.  rt: the interpreter (gil_runtime), to name a
+ * Python lock's line; NULL: none.
+ */
 void	rt_lock_wait(struct thread *t, uint64_t ticks,
 	    const struct py_runtime *rt);
 
@@ -61,6 +84,10 @@ struct rt_culprit {
 	char		 holder_name[THREAD_PYNAME_MAX];
 	char		 what[64];
 	char		 where[PY_NAME_MAX + PY_FILE_MAX + 16];
+	uintptr_t	 lock;		/* a lock's address, named in
+					   reports; 0: the GIL */
+	uintptr_t	 holder_site;	/* where the holder took it, when
+					   no Python line says so */
 };
 
 /* The GIL, held by holder (0: unknown) at blame site (-1: unknown). */
@@ -74,16 +101,21 @@ void	rt_culprit_gil(struct rt_culprit *, pid_t holder, int site);
  */
 int	rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps);
 
-/* A lock at addr of kind, held by owner at ps (named through rt). */
+/* A lock at addr of kind, held by owner at ps (named through rt), or
+ * at native call site owner_site (0: unknown) when ps names no line. */
 void	rt_culprit_lock(struct rt_culprit *, uintptr_t addr, int kind,
-	    pid_t owner, const struct py_site *ps, const struct py_runtime *rt);
+	    pid_t owner, const struct py_site *ps, uintptr_t owner_site,
+	    const struct py_runtime *rt);
 
-/* " for WHAT held by ... at ...; budget B ms\n" */
+/* " for WHAT (VAR) held by ... (POLICY) at ...; budget B ms\n":
+ * holder_policy -1 and budget_ns 0 leave their parts out. */
 void	rt_culprit_text(struct out *, const struct rt_culprit *,
-	    uint64_t budget_ns);
+	    int holder_policy, uint64_t budget_ns);
 
-/* ,"what":..,"holder":..,"holder_name":..,"where":..} closing a miss. */
-void	rt_culprit_json(struct out *, const struct rt_culprit *);
+/* ,"what":..,"lock_name":..,"holder":..,"holder_name":..,"where":..}
+ * closing a miss; "holder_policy" unless -1. */
+void	rt_culprit_json(struct out *, const struct rt_culprit *,
+	    int holder_policy);
 
 /* The misses so far: a section of the GIL report (nothing when the
  * budget is off; the cycles' own section is rtcycle.h's). */
@@ -94,6 +126,13 @@ int	rt_seen(void);
 
 /* Misses so far, GIL and locks together (for gilwatch top). */
 uint64_t	rt_misses(void);
+
+/* The priority inversions so far: a section of the lock table (text:
+ * nothing when there was none). */
+void	rt_inversion_report(struct out *, enum gw_format);
+
+/* Budget misses for the GIL and for locks, priority inversions. */
+void	rt_counts(uint64_t *gil, uint64_t *lock, uint64_t *inversions);
 
 /* Forget the misses (gilwatch top's reset, a fork child). */
 void	rt_reset(void);

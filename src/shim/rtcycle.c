@@ -119,7 +119,7 @@ name_culprit(struct cmiss *m, const struct rt_cycle *c)
 		rt_culprit_gil(&m->by, c->by[w].tid, c->by[w].site);
 	else
 		rt_culprit_lock(&m->by, c->by[w].addr, c->by[w].kind,
-		    c->by[w].tid, &c->by[w].py, gil_runtime());
+		    c->by[w].tid, &c->by[w].py, 0, gil_runtime());
 }
 
 void
@@ -169,7 +169,7 @@ cmiss_text(struct out *o, const struct cmiss *m)
 	    m->name, (int)m->tid, rt_policy_name(m->policy), m->prio,
 	    (double)m->ns / 1e6, (double)m->gil_ns / 1e6, m->gil_waits,
 	    (double)m->lock_ns / 1e6, m->lock_waits);
-	rt_culprit_text(o, &m->by, m->budget_ns);
+	rt_culprit_text(o, &m->by, -1, m->budget_ns);
 }
 
 static void
@@ -183,7 +183,7 @@ cmiss_json(struct out *o, const struct cmiss *m)
 	    rt_policy_name(m->policy), m->prio, (double)m->ns / 1e3,
 	    (double)m->gil_ns / 1e3, m->gil_waits, (double)m->lock_ns / 1e3,
 	    m->lock_waits, (double)m->budget_ns / 1e3);
-	rt_culprit_json(o, &m->by);
+	rt_culprit_json(o, &m->by, -1);
 }
 
 void

@@ -21,6 +21,7 @@
 #include "rtbudget.h"
 #include "rtcycle.h"
 #include "holdwarn.h"
+#include "metrics.h"
 #include "py.h"
 #include "mem.h"
 #include "msg.h"
@@ -35,6 +36,7 @@
 
 
 #define EXIT_REPORT_WAIT_MS	5000	/* for the helper, at _exit */
+#define LAST_METRICS_WAIT_MS	2000	/* and before --on-deadlock=exit */
 
 static atomic_int initialised;
 static pid_t shim_pid;		/* the process the exit reports are for */
@@ -47,6 +49,19 @@ sampler_aside(int signo)
 	msg_note("the program handles signal %d, which gilwatch used to "
 	    "sample stacks: running threads are dumped without stacks",
 	    signo);
+}
+
+/*
+ * --on-deadlock or --on-stall ends the process with no exit reports:
+ * the metrics say what ended it.  Written by the helper, or here when
+ * this is the helper (or there is none: this thread ends with the
+ * process anyway).
+ */
+static void
+last_metrics(void)
+{
+	if (dump_on_helper(metrics_write, LAST_METRICS_WAIT_MS) == -1)
+		metrics_write();
 }
 
 /* The helper leaves first: it may be unwinding, which the gate waits
@@ -95,6 +110,7 @@ after_fork_child(void)
 	order_after_fork_child();
 	stack_symbols_reset();
 	trace_after_fork_child();
+	metrics_after_fork_child();
 	dump_after_fork_child();
 }
 
@@ -130,6 +146,9 @@ shim_init(void)
 		profile_init(config.gil_profile);
 	else if (config.gil_profile[0] != '\0')
 		msg_say("no GIL here: no GIL profile (%s)", config.gil_profile);
+	metrics_init(config.metrics, config.metrics_interval_s);
+	if (config.metrics[0] != '\0')
+		report_last_words = last_metrics;
 	if (!config.lock_order_off)
 		order_enable();
 	thread_last_exit = dump_quit;
@@ -162,6 +181,7 @@ final_reports(void)
 		report_gil_to_output();
 	profile_write();
 	trace_write();
+	metrics_write();
 	thread_leave_shim();
 }
 

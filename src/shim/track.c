@@ -209,8 +209,8 @@ track_wait_end(struct thread *t)
 			atomic_compare_exchange_strong(
 			    &t->wait.rec->blocked_since, &mine, 0);
 		/* The GIL's waits are judged by gil.c, with their holder. */
-		if (rt_budget_ticks != 0 && t->wait.kind != GW_LOCK_GIL &&
-		    t->wait_end - mine > rt_budget_ticks)
+		if (t->wait.kind != GW_LOCK_GIL &&
+		    t->wait_end - mine > rt_lock_wait_ticks)
 			rt_lock_wait(t, t->wait_end - mine,
 			    gil_runtime());
 		if (t->rt_cycle != NULL && t->wait.kind != GW_LOCK_GIL)

@@ -330,7 +330,8 @@ class TestTopBlame(PythonCase):
     def test_realtime_row_and_budget(self):
         """A SCHED_FIFO waker's row says FIFO 10 (nobody else's says
         FIFO), and with --rt-budget the header counts its waits over
-        the budget: none while it is parked, some once it runs."""
+        the budget: at most its way to parking while parked, more once
+        it runs."""
         for label, exe in self.each_python():
             with self.subTest(python=label):
                 self.check_realtime_row_and_budget(label, exe)
@@ -352,11 +353,21 @@ class TestTopBlame(PythonCase):
                 info.threads["waker"])
             self.assertEqual(len(re.findall(r"FIFO", r.stdout)), 1,
                 r.stdout)
-            self.assertIn("real-time budget 2.000ms: 0 waits over it",
-                r.stdout)
+            # Parked, it has waited only on its way there: its GIL
+            # retakes after saying "fifo ok" and "ready" may already
+            # have waited past the budget behind the spinner.
+            budget = re.compile(r"real-time budget 2\.000ms: (\d+) waits "
+                r"over it")
+            m = budget.search(r.stdout)
+            self.assertIsNotNone(m, r.stdout)
+            parked = int(m.group(1))
+            self.assertLessEqual(parked, 2, r.stdout)
             p.release()
-            gw.poll_until(lambda: re.search(r"real-time budget 2\.000ms: "
-                r"[1-9]\d* waits over it", top_once(p.p.pid).stdout),
+
+            def more():
+                m = budget.search(top_once(p.p.pid).stdout)
+                return m is not None and int(m.group(1)) > parked
+            gw.poll_until(more,
                 what="waits over the budget counted in the header")
 
     def test_python_column_uses_the_width(self):

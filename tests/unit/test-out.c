@@ -94,3 +94,26 @@ Test(out, write_error_is_reported)
 	cr_assert_eq(out_write(&o, p[1]), -1);
 	close(p[1]);
 }
+
+/* Sequences as the metrics' label values and JSON strings need them. */
+Test(out, utf8_len)
+{
+	static const struct {
+		const char	*in;
+		size_t		 want;
+	} cases[] = {
+		{ "a", 1 },
+		{ "\xc3\xa9", 2 },		/* é */
+		{ "\xe2\x82\xac", 3 },		/* € */
+		{ "\xf0\x9f\x98\x80", 4 },	/* U+1F600 */
+		{ "\xc0\x80", 0 },		/* overlong NUL */
+		{ "\xe2\x82", 0 },		/* cut short */
+		{ "\x80", 0 },			/* a continuation alone */
+		{ "\xf5\x80\x80\x80", 0 },	/* past U+10FFFF */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		cr_expect_eq(out_utf8_len((const unsigned char *)cases[i].in),
+		    cases[i].want, "case %zu", i);
+}
