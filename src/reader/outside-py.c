@@ -244,6 +244,7 @@ py_outside_fill(struct outside *o)
 		    "%s.", why);
 		return 0;
 	}
+	snprintf(o->py_version, sizeof o->py_version, "%s", rt.version);
 	/* This dump's copies (may be NULL: then all is read afresh). */
 	rt.cache = py_cache_new();
 	if (py_thread_list(&rt, collect, &c) == -1) {
