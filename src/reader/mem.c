@@ -24,7 +24,8 @@
 
 #define MAPS_MAX	4096	/* readable mappings remembered */
 #define PAGE		4096UL	/* mem_cache_begin: readability is per page */
-#define PAGES_KEPT	512	/* copies, direct-mapped: 2 MB */
+#define PAGES_KEPT	512	/* copies at most, direct-mapped: 2 MB */
+#define PAGES_KEPT_MIN	64
 
 enum { MEM_VM, MEM_MAPS };
 
@@ -51,6 +52,7 @@ static struct kept {
 	unsigned char	*data;		/* PAGE bytes of kept_data */
 } *kept;
 static unsigned char *kept_data;
+static size_t nkept;
 
 static struct {
 	struct ulock	lock;
@@ -259,22 +261,25 @@ mem_count(struct mem_count *c)
 }
 
 int
-mem_cache_begin(void)
+mem_cache_begin(size_t pages)
 {
 	size_t i;
 
 	mem_cache_end();
-	kept_data = mmap(NULL, PAGES_KEPT * PAGE, PROT_READ | PROT_WRITE,
+	/* A table for ten threads costs a tenth of their dump if too big. */
+	nkept = pages < PAGES_KEPT_MIN ? PAGES_KEPT_MIN : pages > PAGES_KEPT ?
+	    PAGES_KEPT : pages;
+	kept_data = mmap(NULL, nkept * PAGE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (kept_data == MAP_FAILED) {
 		kept_data = NULL;
 		return -1;
 	}
-	if ((kept = calloc(PAGES_KEPT, sizeof *kept)) == NULL) {
+	if ((kept = calloc(nkept, sizeof *kept)) == NULL) {
 		mem_cache_end();
 		return -1;
 	}
-	for (i = 0; i < PAGES_KEPT; i++)
+	for (i = 0; i < nkept; i++)
 		kept[i].data = kept_data + i * PAGE;
 	return 0;
 }
@@ -285,7 +290,7 @@ mem_cache_end(void)
 	free(kept);
 	kept = NULL;
 	if (kept_data != NULL)
-		munmap(kept_data, PAGES_KEPT * PAGE);
+		munmap(kept_data, nkept * PAGE);
 	kept_data = NULL;
 }
 
@@ -298,7 +303,7 @@ static size_t
 slot(uintptr_t p)
 {
 	return (size_t)(((uint64_t)(p / PAGE) * 0x9e3779b97f4a7c15ULL) >>
-	    32) % PAGES_KEPT;
+	    32) % nkept;
 }
 
 /* The copy of page p of pid, read now unless it is kept: NULL when the

@@ -87,10 +87,11 @@ void	mem_count(struct mem_count *c);
  * copies.  A page copied may be older than the memory by a few
  * milliseconds, as a snapshot is anyway.  Between mem_cache_begin and
  * mem_cache_end, from one thread only: for the command, never the shim.
- * Begin answers -1 (nothing is copied, reads go on as before) when out
- * of memory.
+ * pages is how many copies are worth keeping at once (some four a
+ * thread; kept between 64 and 512).  Begin answers -1 (nothing is
+ * copied, reads go on as before) when out of memory.
  */
-int	mem_cache_begin(void);
+int	mem_cache_begin(size_t pages);
 void	mem_cache_end(void);
 
 /*

@@ -476,6 +476,9 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 		o.threads[i].task = tasks[i];
 	free(tasks);
 	o.nthreads = (size_t)n;
+	/* A live process's pages, copied once (a core is a file already). */
+	if (src->core == NULL)
+		(void)mem_cache_begin((size_t)n * 4);	/* else only slower */
 	s->pub.version = GW_SNAPSHOT_VERSION;
 	s->pub.pid = src->pid;
 	s->pub.reason = GW_REASON_REQUEST;
@@ -486,6 +489,7 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	fill_threads(s, &o, src, glibc_ok);
 	if (src->stacks)
 		src->ops->stacks_close(src);
+	mem_cache_end();
 	free(o.threads);
 	if (s->arena.failed) {
 		outside_free(&s->pub);
@@ -509,11 +513,8 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 	if (maps_read_pid(pid, &src.maps, why, len) == -1)
 		return NULL;
 	mem_source_pid(pid);
-	(void)mem_cache_begin();	/* without it, only slower */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	s = snapshot(&src, flags, why, len);
-	mem_cache_end();
-	if (s != NULL) {
+	if ((s = snapshot(&src, flags, why, len)) != NULL) {
 		s->pub.source = GW_SOURCE_OUTSIDE;
 		s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 		if (procstat_cmdline(pid, buf, sizeof buf) == 0)

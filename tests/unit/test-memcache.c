@@ -68,7 +68,7 @@ Test(memcache, same_bytes_and_failures, .init = start, .fini = stop)
 	unsigned char buf[64];
 	struct mem_count a, b;
 
-	cr_assert_eq(mem_cache_begin(), 0);
+	cr_assert_eq(mem_cache_begin(64), 0);
 	same_as_memory(0, 64);
 	same_as_memory(PG - 8, 8);
 	same_as_memory(2 * PG + 100, 200);
@@ -91,7 +91,7 @@ Test(memcache, prefetch_with_a_hole, .init = start, .fini = stop)
 	unsigned char buf[8];
 	struct mem_count a, b;
 
-	cr_assert_eq(mem_cache_begin(), 0);
+	cr_assert_eq(mem_cache_begin(64), 0);
 	/* The hole in the middle: the kernel stops there, we go on. */
 	want[0] = (uintptr_t)area + 40;
 	want[1] = (uintptr_t)area + PG + 40;
