@@ -432,9 +432,10 @@ READS_PER_THREAD_314 = 36
 # Their process_vm_readv calls: reads of one page share one call, and
 # the first frames and the waited-on words of 64 threads at a time are
 # read together (mem_cache_prefetch).  Measured 2026-12-05 a thread:
-# 0.9 on 3.12, 1.2 on 3.11, 1.3 on 3.14, 1.6-1.7 on 3.13 and 3.15, 2.5-2.7
-# on 3.8-3.10 (frame objects, each on its own).  One read a call, as
-# before, is 20 or more.
+# 0.8-1.5 on 3.11 and 3.12, 1.2 on 3.14 and 3.15, 1.7-2.2 on 3.13, 2.5-2.9
+# on 3.8-3.10 (frame objects, each on its own); it moves a little with
+# where the pages fall in the table.  One read a call, as before, is 20
+# or more.
 CALLS_PER_THREAD = 4
 
 
