@@ -192,8 +192,12 @@ fill_gil(const struct gw_snapshot *snap, struct gw_shm_gil *g)
 		if (snap->threads[i].gil == GW_GIL_WAITING)
 			g->waiting++;
 	}
-	if (g->present)
+	if (g->present) {
+		if (snap->python_version != NULL)
+			snprintf(g->version, sizeof g->version, "%s",
+			    snap->python_version);
 		return;
+	}
 	/* The CPython step says why it read nothing, when it tried. */
 	snprintf(g->why_not, sizeof g->why_not, "no CPython found");
 	for (i = 0; i < snap->nnotes; i++)

@@ -211,6 +211,8 @@ struct gw_snapshot {
 	/* From a core file (GW_SOURCE_CORE), else NULL and 0: */
 	const char	*core_file;	/* its path */
 	int		 core_signal;	/* the signal that killed it, 0 */
+	/* From outside or a core: the CPython read ("3.12.1"), or NULL. */
+	const char	*python_version;
 };
 
 enum gw_format {

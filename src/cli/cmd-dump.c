@@ -277,8 +277,8 @@ cmd_dump_report(struct gw_snapshot *s, int format)
 
 		mem_count(&c);
 		fprintf(stderr, "gilwatch: %lu memory reads in %lu system "
-		    "calls, %lu /proc files\n", c.reads, c.calls,
-		    task_files());
+		    "calls, %lu /proc files, %lu pages copied\n", c.reads,
+		    c.calls, task_files(), c.pages);
 	}
 	out_init(&o);
 	if (format == GW_FORMAT_JSON)

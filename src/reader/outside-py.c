@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gilwatch/snapshot.h"
+#include "mem.h"
 #include "outside.h"
 
 #define PY_FRAMES	128	/* Python frames kept per thread */
@@ -190,6 +191,20 @@ lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
 		    "was seen holding it (a bare acquire()?)");
 }
 
+/* The frames of threads [from, from + MEM_PREFETCH_MAX) are read in a
+ * few system calls, not two or three each. */
+static void
+prefetch_frames(const struct py_runtime *rt, const struct collect *c,
+    size_t from)
+{
+	uintptr_t ts[MEM_PREFETCH_MAX];
+	size_t i, n = 0;
+
+	for (i = from; i < c->n && n < MEM_PREFETCH_MAX; i++)
+		ts[n++] = c->v[i].t.tstate;
+	py_tstates_prefetch(rt, ts, n);
+}
+
 static void
 fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 {
@@ -210,6 +225,8 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		o->threads[i].gil = o->threads[i].task.tid == holder ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
 	for (i = 0; i < c->n; i++) {
+		if (i % MEM_PREFETCH_MAX == 0)
+			prefetch_frames(rt, c, i);
 		c->v[i].ot = ot = thread_of(o, c->v[i].t.tid);
 		if (ot == NULL)
 			continue;
@@ -244,6 +261,7 @@ py_outside_fill(struct outside *o)
 		    "%s.", why);
 		return 0;
 	}
+	snprintf(o->py_version, sizeof o->py_version, "%s", rt.version);
 	/* This dump's copies (may be NULL: then all is read afresh). */
 	rt.cache = py_cache_new();
 	if (py_thread_list(&rt, collect, &c) == -1) {

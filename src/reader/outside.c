@@ -373,6 +373,26 @@ syscall_text(struct osnap *s, const struct task *t)
 	return ostr(s, buf);
 }
 
+/*
+ * The pages of the futex words that threads [from, from +
+ * MEM_PREFETCH_MAX) wait on, copied in one go before their lock words
+ * are read: one system call for them all, not one each.
+ */
+static void
+prefetch_waits(const struct outside *o, size_t from)
+{
+	uintptr_t addr[MEM_PREFETCH_MAX];
+	const struct task *t;
+	size_t i, n = 0;
+
+	for (i = from; i < o->nthreads && i < from + MEM_PREFETCH_MAX; i++) {
+		t = &o->threads[i].task;
+		if (t->syscall == 202)		/* futex */
+			addr[n++] = (uintptr_t)t->args[0];
+	}
+	mem_cache_prefetch(addr, n);
+}
+
 static void
 fill_threads(struct osnap *s, struct outside *o, struct source *src,
     int glibc_ok)
@@ -400,6 +420,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].os_state = t->task.state;
 		ti[i].os_syscall = syscall_text(s, &t->task);
 		nfns = name_frames(s, src, t, &ti[i], fns);
+		if (glibc_ok && i % MEM_PREFETCH_MAX == 0)
+			prefetch_waits(o, i);
 		if (glibc_ok)
 			(void)glibc_classify(&t->task, fns, nfns, &tids,
 			    &t->wait);
@@ -408,6 +430,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	}
 	if (py_outside_fill(o) == 0 && o->py_note[0] != '\0')
 		add_note(s, o->py_note);
+	if (o->py_version[0] != '\0')
+		s->pub.python_version = ostr(s, o->py_version);
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		ti[i].name = ostr(s, t->py_name[0] != '\0' ? t->py_name :
@@ -452,6 +476,9 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 		o.threads[i].task = tasks[i];
 	free(tasks);
 	o.nthreads = (size_t)n;
+	/* A live process's pages, copied once (a core is a file already). */
+	if (src->core == NULL)
+		(void)mem_cache_begin((size_t)n * 4);	/* else only slower */
 	s->pub.version = GW_SNAPSHOT_VERSION;
 	s->pub.pid = src->pid;
 	s->pub.reason = GW_REASON_REQUEST;
@@ -462,6 +489,7 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	fill_threads(s, &o, src, glibc_ok);
 	if (src->stacks)
 		src->ops->stacks_close(src);
+	mem_cache_end();
 	free(o.threads);
 	if (s->arena.failed) {
 		outside_free(&s->pub);

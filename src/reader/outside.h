@@ -77,6 +77,7 @@ struct outside {
 	struct outside_thread *threads;	/* sorted by tid */
 	size_t		 nthreads;
 	char		 py_note[256];	/* a note for the header, or "" */
+	char		 py_version[24];	/* the CPython read, or "" */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "py.h"
 
 #define TABLE_CHUNK	128	/* line table bytes read at a time */
@@ -489,6 +490,34 @@ first_frame(const struct py_runtime *rt, uintptr_t ts, uintptr_t *fp)
 		return 0;
 	}
 	return py_read_ptr(cf + (uintptr_t)o->cf_current_frame, fp);
+}
+
+void
+py_tstates_prefetch(const struct py_runtime *rt, const uintptr_t *ts,
+    size_t n)
+{
+	const struct py_offsets *o = rt->off;
+	const struct py_kept_tstate *k;
+	uintptr_t a[MEM_PREFETCH_MAX] = { 0 };
+	size_t i, m;
+	int cframe;
+
+	if (o == NULL)
+		return;
+	/* 3.11 and 3.12 reach the frame through a C frame on the stack. */
+	cframe = o->ts_frame < 0 && o->ts_current_frame < 0;
+	for (i = m = 0; i < n && i < MEM_PREFETCH_MAX; i++)
+		if ((k = py_cache_get(rt, PY_CACHE_TSTATE, ts[i])) != NULL &&
+		    k->first != 0)
+			a[m++] = k->first + (cframe ?
+			    (uintptr_t)o->cf_current_frame : 0);
+	mem_cache_prefetch(a, m);
+	if (!cframe || m == 0)
+		return;
+	for (i = m = 0; i < n && i < MEM_PREFETCH_MAX; i++)
+		if (first_frame(rt, ts[i], &a[m]) == 0 && a[m] != 0)
+			m++;
+	mem_cache_prefetch(a, m);
 }
 
 /*

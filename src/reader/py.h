@@ -527,6 +527,16 @@ int	py_tstate_frames(const struct py_runtime *rt, uintptr_t tstate,
 	    struct py_frame *out, int max);
 
 /*
+ * Before the frames of many threads are read from outside: copy the
+ * pages of the innermost frames of thread states ts[0..n-1] (as
+ * py_thread_list kept them in rt->cache) a level at a time, each level
+ * in one system call (mem_cache_prefetch), so that the walks after it
+ * find them there.  At most MEM_PREFETCH_MAX states are looked at.
+ */
+void	py_tstates_prefetch(const struct py_runtime *rt, const uintptr_t *ts,
+	    size_t n);
+
+/*
  * Where the calling thread is in Python, cheaply, to be named later: a
  * code object and the byte offset of the current instruction.  Used to
  * say which Python line took a lock.

@@ -826,6 +826,12 @@ class TestOutside(TopCase):
             print("skip: %s: no Python read from outside (%s)" % (exe, why))
             self.skipTest("%s: no Python read from outside (%s)" % (exe,
                 why))
+        # The header names the version, as it does under the shim.
+        version = subprocess.run([exe, "-c", "import platform; "
+            "print(platform.python_version())"], capture_output=True,
+            text=True, timeout=gw.TIMEOUT).stdout.strip()
+        self.assertIn("  Python %s  " % version, r.stdout.split("\n")[0],
+            r.stdout)
         t = self.top("-d", "0.2", str(pid))
         frame = r"crunch \(cruncher\.py:(%s)\)" % "|".join(map(str, spin))
         want = [r'GIL holder: "cruncher" \(\d+\), 0 waiting',

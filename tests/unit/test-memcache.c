@@ -1,0 +1,120 @@
+/*
+ * mem.c's page copies (mem_cache_begin, mem_cache_prefetch) over a
+ * child process: reads give the same bytes and fail exactly where they
+ * fail without the copies (a page unmapped, a read running into it),
+ * prefetched or not, and a page read once is not read again.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+#define PG	4096
+
+static unsigned char *area;	/* 3 pages: readable, unmapped, readable */
+static pid_t child;
+
+static void
+start(void)
+{
+	int hold[2];
+	char c;
+
+	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	cr_assert(area != MAP_FAILED);
+	for (int i = 0; i < 3 * PG; i++)
+		area[i] = (unsigned char)(i * 7 + i / PG);
+	cr_assert_eq(munmap(area + PG, PG), 0);
+	cr_assert_eq(pipe(hold), 0);
+	if ((child = fork()) == 0) {
+		close(hold[1]);
+		(void)read(hold[0], &c, 1);	/* until the parent ends */
+		_exit(0);
+	}
+	cr_assert(child > 0);
+	close(hold[0]);
+	mem_source_pid(child);
+}
+
+static void
+stop(void)
+{
+	mem_cache_end();
+	mem_source_self();
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+/* Every read of the child at [off, off + len), with the copies. */
+static void
+same_as_memory(size_t off, size_t len)
+{
+	unsigned char buf[2 * PG];
+
+	cr_assert_eq(mem_read((uintptr_t)area + off, buf, len), 0,
+	    "read at %zu+%zu failed", off, len);
+	cr_assert(memcmp(buf, area + off, len) == 0, "bytes at %zu+%zu",
+	    off, len);
+}
+
+Test(memcache, same_bytes_and_failures, .init = start, .fini = stop)
+{
+	unsigned char buf[64];
+	struct mem_count a, b;
+
+	cr_assert_eq(mem_cache_begin(64), 0);
+	same_as_memory(0, 64);
+	same_as_memory(PG - 8, 8);
+	same_as_memory(2 * PG + 100, 200);
+	/* Into the hole, out of it, inside it: as the kernel says. */
+	cr_assert_eq(mem_read((uintptr_t)area + PG - 4, buf, 8), -1);
+	cr_assert_eq(mem_read((uintptr_t)area + 2 * PG - 4, buf, 8), -1);
+	cr_assert_eq(mem_read((uintptr_t)area + PG + 10, buf, 8), -1);
+	/* A page read once is copied: no system call for it again. */
+	mem_count(&a);
+	same_as_memory(16, 32);
+	same_as_memory(2 * PG + 1000, 8);
+	mem_count(&b);
+	cr_assert_eq(b.calls, a.calls);
+	cr_assert_eq(b.reads, a.reads + 2);
+}
+
+Test(memcache, prefetch_with_a_hole, .init = start, .fini = stop)
+{
+	uintptr_t want[3];
+	unsigned char buf[8];
+	struct mem_count a, b;
+
+	cr_assert_eq(mem_cache_begin(64), 0);
+	/* The hole in the middle: the kernel stops there, we go on. */
+	want[0] = (uintptr_t)area + 40;
+	want[1] = (uintptr_t)area + PG + 40;
+	want[2] = (uintptr_t)area + 2 * PG + 40;
+	mem_count(&a);
+	mem_cache_prefetch(want, 3);
+	cr_assert_eq(mem_read(want[1], buf, 8), -1);
+	same_as_memory(40, 8);
+	same_as_memory(2 * PG + 40, 8);
+	mem_count(&b);
+	cr_assert_leq(b.calls - a.calls, 2, "%lu calls",
+	    b.calls - a.calls);
+}
+
+Test(memcache, without_it_reads_go_on, .init = start, .fini = stop)
+{
+	uintptr_t want = (uintptr_t)area;
+	struct mem_count a, b;
+
+	mem_cache_prefetch(&want, 1);	/* nothing to do */
+	mem_count(&a);
+	same_as_memory(0, 8);
+	same_as_memory(8, 8);
+	mem_count(&b);
+	cr_assert_eq(b.calls - a.calls, 2);
+}
