@@ -447,6 +447,56 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	fill_deadlocks(s, ti, o->nthreads);
 }
 
+/* A cycle by its links, whichever of its threads it was read from. */
+static uint64_t
+deadlock_signature(const struct gw_deadlock *d)
+{
+	uint64_t sig = 0, h;
+	size_t i;
+
+	for (i = 0; i < d->nlinks; i++) {
+		h = ((uint64_t)(uint32_t)d->links[i].tid << 32 |
+		    (uint32_t)d->links[i].held_by) * 0x9e3779b97f4a7c15ull;
+		h ^= (uint64_t)d->links[i].waits_for.addr;
+		h *= 0xff51afd7ed558ccdull;
+		sig += h ^ (h >> 33);
+	}
+	return sig;
+}
+
+/*
+ * Keep the cycles of s that a later look shows too.  A live process
+ * moves while it is read: a thread seen in a futex wait for a mutex may
+ * own it by the time the owner word is read, which reads as a thread
+ * waiting for itself.  A deadlock does not move.
+ */
+static void
+confirm_deadlocks(struct osnap *s, const struct gw_snapshot *later)
+{
+	struct gw_deadlock *d = (struct gw_deadlock *)s->pub.deadlocks;
+	char note[160];
+	uint64_t sig;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < s->pub.ndeadlocks; i++) {
+		sig = deadlock_signature(&d[i]);
+		for (j = 0; later != NULL && j < later->ndeadlocks; j++)
+			if (deadlock_signature(&later->deadlocks[j]) == sig) {
+				d[n++] = d[i];
+				break;
+			}
+	}
+	if (n < s->pub.ndeadlocks) {
+		snprintf(note, sizeof note, "%zu lock cycle%s seen at the first "
+		    "look %s gone at a second (the threads were moving): not "
+		    "reported", s->pub.ndeadlocks - n,
+		    s->pub.ndeadlocks - n == 1 ? "" : "s",
+		    s->pub.ndeadlocks - n == 1 ? "was" : "were");
+		add_note(s, note);
+	}
+	s->pub.ndeadlocks = n;
+}
+
 /*
  * The snapshot of what src reads; command, time and the core's fields
  * are the caller's to fill.  NULL with why set when it cannot be read.
@@ -503,7 +553,7 @@ struct gw_snapshot *
 outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 {
 	struct source src;
-	struct osnap *s;
+	struct osnap *s, *later;
 	struct timespec ts;
 	char buf[512];
 
@@ -514,7 +564,16 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 		return NULL;
 	mem_source_pid(pid);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if ((s = snapshot(&src, flags, why, len)) != NULL) {
+	if ((s = snapshot(&src, flags, why, len)) != NULL &&
+	    s->pub.ndeadlocks > 0) {
+		/* A second look, stopping nothing, before a deadlock is said. */
+		later = snapshot(&src, flags | OUTSIDE_NO_STACKS, buf,
+		    sizeof buf);
+		confirm_deadlocks(s, later != NULL ? &later->pub : NULL);
+		if (later != NULL)
+			outside_free(&later->pub);
+	}
+	if (s != NULL) {
 		s->pub.source = GW_SOURCE_OUTSIDE;
 		s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 		if (procstat_cmdline(pid, buf, sizeof buf) == 0)
