@@ -205,6 +205,13 @@ report_counts(unsigned *deadlocks, unsigned *stalls)
 }
 
 void
+report_after_fork_child(void)
+{
+	atomic_store(&ndeadlocks, 0);
+	atomic_store(&nstalls, 0);
+}
+
+void
 report_deadlock(const struct wf_frame *cycle, int ncycle)
 {
 	char what[64];

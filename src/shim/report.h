@@ -37,6 +37,9 @@ void	report_stall(int seconds);
 /* How many deadlock and stall reports were made so far. */
 void	report_counts(unsigned *deadlocks, unsigned *stalls);
 
+/* A fork child starts with none: its parent's are not its own. */
+void	report_after_fork_child(void);
+
 /* One code address named on the spot (the writers are in format.h). */
 void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 

@@ -105,6 +105,7 @@ after_fork_child(void)
 	stall_reset();
 	gil_after_fork_child();
 	rt_reset();	/* the parent's misses and cycles are its own */
+	report_after_fork_child();
 	rt_cycle_reset();
 	mem_after_fork_child();
 	order_after_fork_child();

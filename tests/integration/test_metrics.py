@@ -345,6 +345,24 @@ class TestMetrics(PythonCase):
                 fams["gilwatch_lock_acquisitions_total"])
         self.assertNotIn("gilwatch_gil_switches_total", fams)
 
+    def test_fork_child_counts_its_own(self):
+        """deadlock_fork forks once its two threads deadlock: the
+        parent's file counts the deadlock, the child's (which has
+        neither thread) none."""
+        exe = gw.prog("deadlock_fork")
+        gw.need(self, gw.GILWATCH, gw.SHIM, exe)
+        tmp = self.tmpdir()
+        r = gw.run_under_gilwatch([exe], ["--metrics=" +
+            os.path.join(tmp, "m-%p.prom"), "--no-report"],
+            timeout=gw.DEADLOCK_TIMEOUT)
+        self.assertEqual(r.returncode, 0, r)
+        m = re.match(r"parent (\d+) child (\d+)\n$", r.stdout)
+        self.assertIsNotNone(m, r)
+        for pid, want in ((m.group(1), 1), (m.group(2), 0)):
+            fams = read_metrics(os.path.join(tmp, "m-%s.prom" % pid))
+            self.assertEqual(one(self, fams, "gilwatch_deadlocks_total"),
+                want, pid)
+
     def test_stall_counted(self):
         """lost_wakeup under --stall=1 --on-stall=exit: the file written
         as the stall ends the process counts it, and no deadlock."""
