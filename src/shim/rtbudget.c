@@ -222,6 +222,8 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	    rt_is_realtime(hpolicy))
 		return;
 	atomic_fetch_add(&ninversions, 1);
+	if (trace_on)
+		trace_mark(TRACE_PRIORITY, atomic_load(&t->tid), ns, owner, 0);
 	if ((m = miss_slot(&inversions, t, ns, policy, prio)) == NULL)
 		return;
 	lock_named(m, t, owner, &ps, rt);

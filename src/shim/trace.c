@@ -257,6 +257,13 @@ event_out(struct out *o, const struct tev *e, pid_t pid)
 		    e->site ? "the GIL" : "a lock");
 		holder_out(o, ",", e->other);
 		break;
+	case TRACE_PRIORITY:
+		head_out(o, "priority inversion", "rt", "i", pid, e->tid);
+		us_out(o, "ts", since_origin(e->ts));
+		out_printf(o, ",\"s\":\"t\",\"args\":{\"waited_ms\":%.3f",
+		    (double)e->dur / 1e6);
+		holder_out(o, ",", e->other);
+		break;
 	case TRACE_INVERSION:
 		head_out(o, "lock-order inversion", "lock", "i", pid, e->tid);
 		us_out(o, "ts", since_origin(e->ts));

@@ -5,8 +5,8 @@
  * open.  Per thread: its GIL holds and GIL waits, and its lock waits
  * of at least --trace-lock-wait=MS (GILWATCH_TRACE_LOCK_WAIT, default
  * 1 ms, config.h), as complete events ("ph":"X", ts and dur in microseconds);
- * real-time budget misses and lock-order inversions as instant events
- * on the thread, deadlocks and stalls as instant events on the process
+ * real-time budget misses, priority and lock-order inversions as
+ * instant events on the thread, deadlocks and stalls as instant events on the process
  * ("ph":"i"); threads' names as metadata ("ph":"M", "thread_name").
  *
  * Hooks record into one array reserved at start-up, each event taking
@@ -37,6 +37,8 @@ enum trace_kind {
 	TRACE_RT_MISS,		/* i: other: holder, site: 1 for the GIL,
 				   dur: the wait */
 	TRACE_INVERSION,	/* i: site: the cycle's length */
+	TRACE_PRIORITY,		/* i: a priority inversion, other: the
+				   holder, dur: the wait */
 	TRACE_DEADLOCK,		/* i: site: threads in the cycle */
 	TRACE_STALL,		/* i: site: seconds */
 };

@@ -424,6 +424,23 @@ class TestTraceC(unittest.TestCase):
         self.assertEqual(marks[0]["s"], "t")
         self.assertIn(marks[0]["tid"], thread_names(ev))
 
+    def test_priority_inversion(self):
+        """rt_mutex: the SCHED_FIFO waiter's wait behind the normal
+        holder is a priority inversion instant on the waiter, naming
+        the holder and the wait (the holder keeps the mutex 20 ms)."""
+        r = self.run_traced("rt_mutex")
+        if "fifo refused" in r.stderr:
+            print("skip: rt_mutex: SCHED_FIFO refused")
+            self.skipTest("SCHED_FIFO refused")
+        info = gw.sample_info(r.stderr)
+        ev = self.only_trace()
+        marks = instants(ev, "priority inversion")
+        self.assertEqual(len(marks), 1, ev)
+        self.assertEqual(marks[0]["s"], "t")
+        self.assertEqual(marks[0]["tid"], info.threads["rt-waiter"])
+        self.assertEqual(marks[0]["args"]["holder"], info.threads["holder"])
+        self.assertGreater(marks[0]["args"]["waited_ms"], 5, marks)
+
     def test_many_threads(self):
         """3000 threads, each named: every one in the metadata, the
         file still well formed."""
