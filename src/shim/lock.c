@@ -219,3 +219,20 @@ lock_sem_owners_of(const struct sem_owner *so, size_t n, pid_t tid,
 		k++;
 	return k;
 }
+
+int
+lock_wait_owner(const struct waitinfo *w, const struct thread *t,
+    pid_t *owner)
+{
+	const struct lockrec *rec = w->rec;
+	const struct thread *o;
+
+	*owner = 0;
+	if (rec == NULL)
+		return 0;
+	if ((o = (const struct thread *)atomic_load(&rec->owner_thread)) == t)
+		return -1;
+	if (o != NULL)
+		*owner = atomic_load(&o->tid);
+	return 0;
+}

@@ -135,20 +135,15 @@ int
 rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps)
 {
 	struct lockrec *rec = t->wait.rec;
-	struct thread *o = NULL;
 
-	*owner = 0;
 	ps->code = 0;
 	ps->addr = -1;
-	if (rec == NULL)
-		return 0;
-	if ((o = (struct thread *)atomic_load(&rec->owner_thread)) == t)
+	if (lock_wait_owner(&t->wait, t, owner) == -1)
 		return -1;
-	/* The owner fields still name who had it before us (a hint). */
-	if (o != NULL)
-		*owner = atomic_load(&o->tid);
-	ps->code = atomic_load(&rec->py_code);
-	ps->addr = atomic_load(&rec->py_addr);
+	if (rec != NULL) {
+		ps->code = atomic_load(&rec->py_code);
+		ps->addr = atomic_load(&rec->py_addr);
+	}
 	return 0;
 }
 

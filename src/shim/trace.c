@@ -99,41 +99,32 @@ trace_gil(struct thread *t, enum trace_kind kind, uint64_t from, uint64_t to,
 	    from, to > from ? to - from : 0, other, site, 0);
 }
 
-/* Waits for a lock that someone holds: not for a notify, nor a join. */
+/*
+ * w, t's, waits for a lock that someone holds, not for a notify nor a
+ * join: 1 with its last owner in *owner (lock.h), else 0.
+ */
 static int
-is_lock_wait(const struct waitinfo *w, const struct thread *t)
+is_lock_wait(const struct waitinfo *w, const struct thread *t, pid_t *owner)
 {
 	if (w->kind == GW_LOCK_GIL || w->kind == GW_LOCK_COND ||
 	    w->kind == GW_LOCK_THREAD)
 		return 0;
-	/* A semaphore t took itself is Condition.wait's private lock. */
-	return w->rec == NULL ||
-	    atomic_load(&w->rec->owner_thread) != (uintptr_t)t;
-}
-
-static pid_t
-last_owner(const struct waitinfo *w)
-{
-	struct thread *o;
-
-	if (w->rec == NULL)
-		return 0;
-	o = (struct thread *)atomic_load(&w->rec->owner_thread);
-	return o != NULL ? atomic_load(&o->tid) : 0;
+	return lock_wait_owner(w, t, owner) == 0;
 }
 
 void
 trace_lock_wait(struct thread *t)
 {
 	uint64_t now;
+	pid_t owner;
 
-	if (!is_lock_wait(&t->wait, t))
+	if (!is_lock_wait(&t->wait, t, &owner))
 		return;
 	now = now_ns();
 	if (now < t->since_ns || now - t->since_ns < lock_wait_ns)
 		return;
 	record(TRACE_LOCK_WAIT, atomic_load(&t->tid), t->since_ns,
-	    now - t->since_ns, last_owner(&t->wait), t->wait.kind,
+	    now - t->since_ns, owner, t->wait.kind,
 	    t->wait.addr);
 }
 
@@ -295,7 +286,7 @@ live_out(struct out *o, pid_t pid, uint64_t now)
 	struct wait_copy wc;
 	struct thread *t;
 	uint64_t since;
-	pid_t tid;
+	pid_t tid, owner;
 	int gs;
 
 	for (t = thread_first(); t != NULL; t = t->next) {
@@ -314,7 +305,7 @@ live_out(struct out *o, pid_t pid, uint64_t now)
 		}
 		if (thread_copy_wait(t, &wc) == -1 ||
 		    wc.state != GW_STATE_BLOCKED ||
-		    !is_lock_wait(&wc.wait, t) || now < wc.since_ns ||
+		    !is_lock_wait(&wc.wait, t, &owner) || now < wc.since_ns ||
 		    now - wc.since_ns < lock_wait_ns)
 			continue;
 		snprintf(name, sizeof name, "%s wait",
@@ -323,7 +314,7 @@ live_out(struct out *o, pid_t pid, uint64_t now)
 		    now - wc.since_ns);
 		out_printf(o, ",\"args\":{\"lock\":\"0x%zx\"",
 		    (size_t)wc.wait.addr);
-		holder_out(o, ",", last_owner(&wc.wait));
+		holder_out(o, ",", owner);
 		out_puts(o, ",\"unfinished\":true}}");
 	}
 }
