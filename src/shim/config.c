@@ -27,6 +27,20 @@ bad(const char *name, const char *value, const char *errstr)
 	msg_note("%s=%.100s is %s; using the default", name, value, errstr);
 }
 
+/* A file name setting: GILWATCH_name into buf, unless it does not fit. */
+static void
+file_name(const char *name, char *buf, size_t size)
+{
+	const char *v;
+
+	if ((v = env(name)) == NULL)
+		return;
+	if (strlen(v) < size)
+		strcpy(buf, v);
+	else
+		bad(name, v, "too long");
+}
+
 void
 config_load(void)
 {
@@ -169,18 +183,8 @@ config_load(void)
 		else
 			bad("GILWATCH_HOLD_SAMPLE", v, errstr);
 	}
-	if ((v = env("GILWATCH_GIL_PROFILE")) != NULL) {
-		if (strlen(v) < sizeof config.gil_profile)
-			strcpy(config.gil_profile, v);
-		else
-			bad("GILWATCH_GIL_PROFILE", v, "too long");
-	}
-	if ((v = env("GILWATCH_TRACE")) != NULL) {
-		if (strlen(v) < sizeof config.trace)
-			strcpy(config.trace, v);
-		else
-			bad("GILWATCH_TRACE", v, "too long");
-	}
+	file_name("GILWATCH_GIL_PROFILE", config.gil_profile, sizeof config.gil_profile);
+	file_name("GILWATCH_TRACE", config.trace, sizeof config.trace);
 	if ((v = env("GILWATCH_TRACE_LOCK_WAIT")) != NULL) {
 		double ms = opts_millis(v, OPTS_RT_BUDGET_MAX, &errstr);
 
@@ -196,12 +200,7 @@ config_load(void)
 		else
 			bad("GILWATCH_TRACE_EVENTS", v, errstr);
 	}
-	if ((v = env("GILWATCH_METRICS")) != NULL) {
-		if (strlen(v) < sizeof config.metrics)
-			strcpy(config.metrics, v);
-		else
-			bad("GILWATCH_METRICS", v, "too long");
-	}
+	file_name("GILWATCH_METRICS", config.metrics, sizeof config.metrics);
 	if ((v = env("GILWATCH_METRICS_INTERVAL")) != NULL) {
 		n = opts_number(v, 1, OPTS_METRICS_INTERVAL_MAX, &errstr);
 		if (errstr == NULL)
@@ -209,12 +208,7 @@ config_load(void)
 		else
 			bad("GILWATCH_METRICS_INTERVAL", v, errstr);
 	}
-	if ((v = env("GILWATCH_OUTPUT")) != NULL) {
-		if (strlen(v) < sizeof config.output)
-			strcpy(config.output, v);
-		else
-			bad("GILWATCH_OUTPUT", v, "too long");
-	}
+	file_name("GILWATCH_OUTPUT", config.output, sizeof config.output);
 }
 
 void
