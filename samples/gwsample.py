@@ -9,6 +9,7 @@ sample_info() parses: "gw-sample: pid P", "gw-sample: thread NAME TID",
 
 import ctypes
 import os
+import sys
 
 
 def say(line):
@@ -24,8 +25,12 @@ def ready():
 
 
 def lock_address(lock):
-    """The semaphore under a threading.Lock: in CPython 3.8-3.13 the
-    lock object is the object header (refcount, type) followed by the
-    PyThread_type_lock, a sem_t pointer on Linux."""
+    """The address gilwatch names a threading.Lock or RLock by.  In
+    CPython 3.8-3.13 the semaphore under it: the lock object is the
+    object header (refcount, type) followed by the PyThread_type_lock, a
+    sem_t pointer on Linux.  From 3.14, where the lock is a PyMutex
+    inside the object, the object itself (its id(), as repr shows)."""
+    if sys.version_info >= (3, 14):
+        return id(lock)
     return ctypes.c_void_p.from_address(id(lock) + 2 *
         ctypes.sizeof(ctypes.c_void_p)).value

@@ -9,7 +9,8 @@ sys._current_frames() where every thread stopped.  Here thread "holder"
 takes `blocker` in hold_blocker() and parks; threads "block-1" and
 "block-2" wait for it in block().  Under gilwatch one dump tells the
 whole story: who holds `blocker` (a POSIX semaphore under the
-threading.Lock), where it took it, and who waits for it.
+threading.Lock up to CPython 3.13, a PyMutex from 3.14), where it took
+it, and who waits for it.
 
 The main thread waits until sys._current_frames() shows each thread at
 its marked line, prints that view the PyMOTW way, and with --view FILE
@@ -22,7 +23,7 @@ held and its waiters blocked (they are daemon threads).
 
 On stderr it names itself, its threads and `blocker` ("gw-sample: pid
 P", "gw-sample: thread NAME TID", "gw-sample: lock blocker 0xADDR", the
-semaphore under the Lock).  Runs on CPython 3.8-3.13.
+semaphore under the Lock up to 3.13, the Lock itself from 3.14).
 """
 
 import json
@@ -114,8 +115,7 @@ def parked(v, where):
 def main():
     say("pid %d" % os.getpid())
     say("thread main %d" % threading.get_native_id())
-    if sys.version_info < (3, 14):
-        say("lock blocker %#x" % lock_address(blocker))
+    say("lock blocker %#x" % lock_address(blocker))
     threads = {"holder": threading.Thread(target=hold_blocker,
         name="holder", daemon=True)}
     threads["holder"].start()

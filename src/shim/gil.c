@@ -200,9 +200,19 @@ gil_is_switch_cond(uintptr_t addr)
 }
 
 #define SITE_CACHE	8
+#define PY_LOCK_SITES	16
 
 static atomic_uintptr_t site_yes[SITE_CACHE], site_no[SITE_CACHE];
 static atomic_uint site_next;
+static uintptr_t py_lock_site[PY_LOCK_SITES];	/* gil_add_python_lock_site */
+static int npy_lock_sites;
+
+void
+gil_add_python_lock_site(uintptr_t site)
+{
+	if (npy_lock_sites < PY_LOCK_SITES)
+		py_lock_site[npy_lock_sites++] = site;
+}
 
 int
 gil_is_python_lock_call(uintptr_t site)
@@ -210,6 +220,9 @@ gil_is_python_lock_call(uintptr_t site)
 	Dl_info di;
 	int i, yes;
 
+	for (i = 0; i < npy_lock_sites; i++)
+		if (site == py_lock_site[i])
+			return 1;
 	if (py_acquire_fn == NULL)
 		return 0;
 	for (i = 0; i < SITE_CACHE; i++) {
@@ -297,7 +310,9 @@ gil_thread_frames(struct thread *t, struct py_frame *out, int max)
 /*
  * Does t, in Condition.wait, wait for a notify?  Up to 3.13 the waiter
  * lock is a semaphore the thread took itself, and it waits on that one
- * (not on the Condition's lock, taken back after).  3.14's locks are
+ * (not on the Condition's lock, taken back after); so on 3.14+ when the
+ * Python lock hooks are in (hook-pylock.c), which make a wait for a
+ * Python lock one on that lock.  Without them 3.14's locks are
  * PyMutexes: a blocked acquire parks on a semaphore of the thread's own,
  * which nobody else holds, whichever lock it is; it waits for a notify
  * unless a thread parks on the Condition's lock (when that thread may
@@ -312,7 +327,7 @@ notify_blocked(struct thread *t, const struct waitinfo *w,
 	if (w->kind != GW_LOCK_SEM || w->rec == NULL)
 		return 0;
 	owner = atomic_load(&w->rec->owner);
-	if (rt.off->lock_sem >= 0)
+	if (rt.off->lock_sem >= 0 || gil_is_python_lock_call(w->site))
 		return owner == atomic_load(&t->tid);
 	return (owner == 0 || owner == atomic_load(&t->tid)) &&
 	    !pw->lock_parked;

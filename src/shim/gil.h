@@ -68,10 +68,18 @@ uintptr_t	gil_address(void);
 
 /*
  * Is site (a return address) inside CPython's lock acquisition
- * (PyThread_acquire_lock_timed)?  Python retries a lock wait that a
- * signal interrupts, so such waits can be sampled by signal.
+ * (PyThread_acquire_lock_timed), or one gil_add_python_lock_site gave?
+ * Python retries a lock wait that a signal interrupts, so such waits
+ * can be sampled by signal.
  */
 int	gil_is_python_lock_call(uintptr_t site);
+
+/*
+ * site is where a Python lock is waited for too: the hooks of 3.14's
+ * PyMutex locks (hook-pylock.c) give their waits sites of their own.
+ * At start-up only, before any thread asks.
+ */
+void	gil_add_python_lock_site(uintptr_t site);
 
 /*
  * Where t is in Python, when t holds the GIL (so the GIL's last holder

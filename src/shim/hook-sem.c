@@ -27,6 +27,50 @@ sem_call(sem_t *s, enum sem_how how, clockid_t clk,
 	    real.sem_clockwait(s, clk, abstime);
 }
 
+/*
+ * A semaphore wait inside a Python lock's acquire (struct py_lock_call):
+ * once the thread has let the GIL go, the parking lot's, where it waits
+ * for that lock; it is published as a wait for the lock, and the
+ * semaphore, private to this park, is not tracked.  Other waits there
+ * pass through untracked: the parking lot's bucket locks, taken with
+ * the GIL held, and a park on a lock already let go (its wake-up is on
+ * its way).  A wait after a timed park (the wake-up that crossed a
+ * timeout) counts as timed.
+ */
+static int
+py_lock_park(struct thread *t, sem_t *s, enum sem_how how, clockid_t clk,
+    const struct timespec *abstime)
+{
+	struct py_lock_call *c = &t->py_lock;
+	int rc, err, saved = errno;
+
+	if (atomic_load_explicit(&t->gil_state, memory_order_relaxed) ==
+	    GIL_HOLDING || (atomic_load_explicit(c->bits,
+	    memory_order_relaxed) & 1) == 0)
+		return sem_call(s, how, clk, abstime);
+	c->timed |= how != SEM_PLAIN;
+	event_wait_begin(t, GW_STATE_BLOCKED, c->addr, GW_LOCK_SEM,
+	    GW_MODE_EXCLUSIVE, c->timed, c->site);
+	rc = sem_call(s, how, clk, abstime);
+	err = errno;
+	track_wait_end(t);
+	if (!c->waited)
+		c->wait_t0 = t->wait_t0;
+	c->waited = 1;
+	c->wait_end = t->wait_end;
+	errno = rc == 0 ? saved : err;
+	return rc;
+}
+
+/* Is the calling thread in a Python lock's acquire (its parking lot)? */
+static int
+parking(void)
+{
+	struct thread *t = thread_peek();
+
+	return t != NULL && t->py_lock.addr != 0;
+}
+
 static int
 sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
     const struct timespec *abstime, uintptr_t site)
@@ -36,6 +80,8 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
 
 	if (t == NULL)
 		return sem_call(s, how, clk, abstime);
+	if (t->py_lock.addr != 0)
+		return py_lock_park(t, s, how, clk, abstime);
 	rc = real.sem_trywait(s);
 	if (rc == -1 && errno == EAGAIN) {
 		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)s,
@@ -111,7 +157,7 @@ sem_init(sem_t *s, int pshared, unsigned value)
 	if (!hook_ready())
 		return 0;
 	rc = real.sem_init(s, pshared, value);
-	if (rc == 0 && !thread_in_shim()) {
+	if (rc == 0 && !thread_in_shim() && !parking()) {
 		track_initialised((uintptr_t)s, GW_LOCK_SEM, HOOK_CALLER);
 		errno = saved;
 	}
@@ -126,7 +172,7 @@ sem_destroy(sem_t *s)
 	if (!hook_ready())
 		return 0;
 	rc = real.sem_destroy(s);
-	if (rc == 0)
+	if (rc == 0 && !parking())
 		track_destroyed((uintptr_t)s);
 	return rc;
 }

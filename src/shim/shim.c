@@ -14,6 +14,7 @@
 #include "stall.h"
 #include "dump.h"
 #include "hook.h"
+#include "hook-pylock.h"
 #include "lock.h"
 #include "clock.h"
 #include "gil-profile.h"
@@ -143,6 +144,7 @@ shim_init(void)
 			    "are dumped without stacks", config.sample_signal);
 	}
 	gil_init();
+	pylock_hooks_install();
 	if (gil_address() != 0)
 		profile_init(config.gil_profile);
 	else if (config.gil_profile[0] != '\0')

@@ -59,6 +59,22 @@ struct waitinfo {
 	pthread_t	target;		/* join: the thread joined */
 };
 
+/*
+ * A Python lock's acquire under way (hook-pylock.c, CPython 3.14+, where
+ * threading.Lock and RLock are PyMutexes): the semaphore waits the
+ * parking lot makes for it, once the thread has let the GIL go, are
+ * waits for that lock (hook-sem.c).  Written by its thread only.
+ */
+struct py_lock_call {
+	uintptr_t	 addr;		/* the lock object; 0: none */
+	const _Atomic uint8_t *bits;	/* its PyMutex: bit 0 set, locked */
+	uintptr_t	 site;		/* the method's C function, + 1 */
+	int		 timed;		/* it parked with a timeout */
+	int		 waited;	/* it parked: the first park began at
+					   wait_t0, the last ended at wait_end */
+	uint64_t	 wait_t0, wait_end;
+};
+
 struct thread {
 	struct thread	*next;		/* registry list, never unlinked */
 	atomic_int	in_use;		/* 0: free for reuse */
@@ -84,6 +100,7 @@ struct thread {
 	int		waited;		/* the next acquisition waited */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
 					   (its own thread's), or NULL */
+	struct py_lock_call py_lock;
 
 	/* The GIL (gil.c): written by this thread's markers only. */
 	atomic_int	gil_state;	/* enum gil_thread_state */

@@ -265,6 +265,17 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 }
 
 void
+track_py_lock_taken(struct thread *t, const struct py_lock_call *c)
+{
+	t->waited = c->waited;
+	if (c->waited) {
+		t->wait_t0 = c->wait_t0;
+		t->wait_end = c->wait_end;
+	}
+	track_sem_taken(t, c->addr, 1, c->site);
+}
+
+void
 track_sem_posted(uintptr_t addr)
 {
 	struct lockrec *rec = lock_find(addr);

@@ -59,6 +59,13 @@ void	track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 	    uintptr_t site);
 void	track_sem_posted(uintptr_t addr);
 
+/*
+ * A Python lock (CPython 3.14+: hook-pylock.c) taken by t in call c,
+ * held as a semaphore is: by its last taker.  Contended when c parked,
+ * timed by c's parks: the GIL wait that followed them is not the lock's.
+ */
+void	track_py_lock_taken(struct thread *t, const struct py_lock_call *c);
+
 /* addr was (re)initialised at site: a new lock starts there. */
 void	track_initialised(uintptr_t addr, int kind, uintptr_t site);
 

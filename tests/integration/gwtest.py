@@ -649,6 +649,29 @@ def py_locks_seen(exe):
     return py_minor(exe) <= 13
 
 
+_py_lock_tables = {}
+
+
+def shim_sees_py_locks(exe):
+    """Does the shim (gilwatch run) see Python's own locks taken and
+    waited for?  Up to 3.13 they are semaphores, seen by its semaphore
+    hooks; from 3.14 through hooks swapped into _thread's method tables,
+    which it finds by their symbols (lock_methods...) in libpython or
+    the executable: not in one without a symbol table."""
+    if py_minor(exe) <= 13:
+        return True
+    if exe not in _py_lock_tables:
+        r = run([exe, "-c", "import sys, sysconfig as s; v = "
+            "s.get_config_var; print(v('LIBDIR') + '/' + v('INSTSONAME') "
+            "if v('Py_ENABLE_SHARED') else sys.executable)"])
+        if r.returncode != 0:
+            raise AssertionError("cannot run %s: %r" % (exe, r))
+        nm = run(["nm", r.stdout.strip()])
+        _py_lock_tables[exe] = re.search(r" [dD] lock_methods$", nm.stdout,
+            re.M) is not None
+    return _py_lock_tables[exe]
+
+
 def without_py_locks(exe):
     """For a test of Python's own locks: on an interpreter whose locks
     gilwatch cannot see (py_locks_seen), print the skip line and answer

@@ -51,12 +51,12 @@ class PythonCase(unittest.TestCase):
         return self.interpreters()
 
     def locks_unseen(self, label, exe, what):
-        """True, saying so, when exe's Python locks are PyMutexes (3.14)
-        whose holders gilwatch cannot know: `what` is not tested."""
-        if gw.py_locks_seen(exe):
+        """True, saying so, when the shim cannot see exe's Python locks
+        (3.14+ without a symbol table): `what` is not tested."""
+        if gw.shim_sees_py_locks(exe):
             return False
-        print("skip: %s: %s (threading.Lock is a PyMutex: no holder "
-            "to find)" % (label, what))
+        print("skip: %s: %s (no symbol table: the hooks on threading.Lock "
+            "cannot be put in)" % (label, what))
         return True
 
     def run_report(self, exe, script, args=(), opts=(), status=0,
@@ -359,15 +359,18 @@ class TestPyBlocker(PythonCase):
         """PyMOTW's blocker: one dump shows who holds `blocker` and
         that the others wait for it; every thread's Python frames are
         those sys._current_frames() showed the program itself,
-        innermost first.  3.14: the Lock is a PyMutex, whose holder
-        cannot be known: the waits are on semaphores of the waiters' own
-        with no owner claimed, and the frames are checked as before."""
+        innermost first.  The waits are on `blocker` (named by its
+        semaphore up to 3.13, by the Lock object from 3.14), held by
+        "holder".  Where the shim cannot see Python's locks (3.14+
+        without a symbol table) the waits are on semaphores of the
+        waiters' own with no owner claimed, and the frames are checked
+        as before."""
         sample = gw.py_sample("py_blocker")
         for label, exe in self.each_python():
             with self.subTest(python=label):
                 view_path = os.path.join(self.tmpdir(), "view.json")
                 minor = gw.py_minor(exe)
-                seen = gw.py_locks_seen(exe)
+                seen = gw.shim_sees_py_locks(exe)
                 info, doc = self.parked_dump(exe, sample,
                     ["block-1", "block-2"], ["--view", view_path])
                 with open(view_path) as f:
@@ -426,10 +429,12 @@ class TestPyLocks(PythonCase):
         the Python line the holder took the RLock at.  Up to 3.12 a
         join waits for the joined thread's tstate lock; 3.13 joins
         through a thread handle, and the thread joined is found from the
-        Thread object in the joiner's frame.  3.14's RLock is a PyMutex
-        with an owner field, but the waiter parks on a semaphore of its
-        own that does not say which lock it is for: no owner is claimed
-        for the waiter; the join is checked as before."""
+        Thread object in the joiner's frame.  From 3.14 the RLock is a
+        PyMutex, seen through the hooks on its methods; where they
+        cannot be put in (no symbol table) the waiter parks on a
+        semaphore of its own that does not say which lock it is for: no
+        owner is claimed for the waiter, and the join is checked as
+        before."""
         sample = gw.pyprog("pylocks")
         take = gw.source_marks(sample)["take"]
         for label, exe in self.each_python():
@@ -439,7 +444,7 @@ class TestPyLocks(PythonCase):
                 thr = gw.threads(doc)
                 holder = info.threads["holder"]
                 w = gw.waiting(thr[info.threads["waiter"]])
-                if gw.py_locks_seen(exe):
+                if gw.shim_sees_py_locks(exe):
                     self.assertEqual(w["owners"][:1], [holder], w)
                     entry = self.held_entry(thr[holder], w["addr"])
                     self.assertIn(("hold", take), gw.python_sites(entry),

@@ -12,7 +12,7 @@ between two threads.
 Without gilwatch it would hang for good: faulthandler ends it after
 GW_DEADLOCK_WAIT seconds (default 60).  On stderr: "gw-sample: pid P",
 "gw-sample: thread NAME TID" for both threads, "gw-sample: lock lock
-0xADDR" (the semaphore under the Lock) and "gw-sample: lock worker
+0xADDR" (gwsample.lock_address) and "gw-sample: lock worker
 0xADDR" (id() of the Thread object).
 """
 
