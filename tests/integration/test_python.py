@@ -14,6 +14,7 @@ separately.
 
 import json
 import os
+import re
 import signal
 import unittest
 
@@ -95,6 +96,21 @@ class PythonCase(unittest.TestCase):
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
         return info, doc
+
+    def text_sections(self, text):
+        """A text dump or report cut into its threads' sections:
+        {tid: the lines from its '"NAME" tid=N' heading to the next}."""
+        out, tid = {}, None
+        for line in text.splitlines():
+            m = re.match(r'^"[^"]*" tid=(\d+) ', line)
+            if m:
+                tid = int(m.group(1))
+                out[tid] = []
+            elif line.startswith("Found ") or not line.strip():
+                tid = None
+            if tid is not None:
+                out[tid].append(line)
+        return {t: "\n".join(l) for t, l in out.items()}
 
     def held_entry(self, thread, addr):
         """The thread's entry, among the locks it holds, for the lock at
@@ -315,6 +331,51 @@ class TestPyDeadlock(PythonCase):
                     self.assertEqual(py[0][2], marks[mark], py)
 
 
+    def test_with_block_abba(self):
+        """Two Locks taken in opposite orders, every one by a `with`
+        statement: one deadlock, reported as the second thread blocks
+        (exit status 86 under --on-deadlock=exit), in JSON and in text:
+        each thread waits for the other's Lock, which the other took at
+        its outer `with`, and its Python frames stop at its inner one."""
+        prog = gw.pyprog("abba_with")
+        marks = gw.source_marks(prog)
+        for label, exe in self.each_python():
+            if self.locks_unseen(label, exe, "a deadlock of Locks taken "
+                "by `with` blocks"):
+                continue
+            with self.subTest(python=label):
+                info, doc, links = self.one_deadlock(exe, prog)
+                a, b = info.threads["locker-a"], info.threads["locker-b"]
+                self.assertEqual(set(links), {a, b})
+                want = {a: ("B", b, "b_then_a", "b_holds", "a_then_b",
+                    "a_wants_b"), b: ("A", a, "a_then_b", "a_holds",
+                    "b_then_a", "b_wants_a")}
+                thr = gw.threads(doc)
+                for tid, (lock, other, ofn, held, fn, wants) in \
+                    want.items():
+                    link = links[tid]
+                    self.assertEqual((link["kind"], link["addr"],
+                        link["held_by"]), ("semaphore", info.locks[lock],
+                        other), link)
+                    self.assertEqual(gw.python_sites(link["acquired_at"]),
+                        [(ofn, marks[held])], link)
+                    py = gw.python_frames(thr[tid])
+                    self.assertEqual((py[0][0], py[0][2]),
+                        (fn, marks[wants]), py)
+                r = gw.run_under_gilwatch([exe, prog], ["--on-deadlock=exit"],
+                    timeout=gw.DEADLOCK_TIMEOUT)
+                self.assertEqual(r.returncode, gw.DEADLOCK_STATUS, r)
+                self.assertIn("Found one deadlock (2 threads)", r.stderr)
+                sections = self.text_sections(r.stderr)
+                info = gw.sample_info(r.stderr)
+                for name, fn, wants in (("locker-a", "a_then_b",
+                    "a_wants_b"), ("locker-b", "b_then_a", "b_wants_a")):
+                    self.assertIn("    #", sections.get(info.threads[name],
+                        ""), r.stderr)
+                    self.assertRegex(sections[info.threads[name]],
+                        r"\n    #\d+ +%s \(%s:%d\) \[py\]" % (fn,
+                        re.escape(prog), marks[wants]), r.stderr)
+
     def test_join_deadlock(self):
         """MainThread holds a threading.Lock and joins a thread that
         waits for that lock: one deadlock.  The join's link names the
@@ -455,6 +516,61 @@ class TestPyLocks(PythonCase):
                 self.assertEqual(j["owners"][:1], [holder], j)
                 self.assertIn("join", [f[0] for f in
                     gw.python_frames(thr[info.threads["joiner"]])])
+
+
+    def test_with_block_holders(self):
+        """A Lock and an RLock held in `with` blocks by one thread, a
+        thread blocked on each: in the JSON dump each waits for its lock
+        (the Lock's or RLock's address, as gwsample says it), owned by
+        the holder, which holds both, taken at the lines of its `with`
+        statements; the text dump says the same in its words.  On 3.14+
+        this is the hooks on _thread's methods (hook-pylock.c)."""
+        prog = gw.pyprog("lock_with")
+        marks = gw.source_marks(prog)
+        for label, exe in self.each_python():
+            if self.locks_unseen(label, exe, "Locks held by `with` "
+                "blocks"):
+                continue
+            with self.subTest(python=label):
+                with gw.Proc(gw.gilwatch_cmd([exe, prog]),
+                    self.tmpdir()) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    waiters = {info.threads["waiter"]: "guard",
+                        info.threads["rwaiter"]: "rl"}
+                    doc = self.dump_when_waiting(p, list(waiters))
+                    text = gw.run([gw.GILWATCH, "dump", str(info.pid)])
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                self.assertEqual(text.returncode, 0, text)
+                thr = gw.threads(doc)
+                holder = info.threads["holder"]
+                where = {"guard": marks["hold"], "rl": marks["rhold"]}
+                wait_line = {"guard": marks["wait"], "rl": marks["rwait"]}
+                sections = self.text_sections(text.stdout)
+                for tid, lock in waiters.items():
+                    t = thr[tid]
+                    self.assertEqual(t.get("state"), "blocked", t)
+                    self.assertEqual(gw.gil_state(t), "released", t)
+                    w = gw.waiting(t)
+                    self.assertEqual((w["addr"], w["kind"], w["owners"]),
+                        (info.locks[lock], "semaphore", [holder]), w)
+                    py = gw.python_frames(t)
+                    self.assertEqual((py[0][0], py[0][2]),
+                        ("rwait" if lock == "rl" else "wait",
+                        wait_line[lock]), py)
+                    entry = self.held_entry(thr[holder], info.locks[lock])
+                    self.assertEqual(gw.python_sites(entry["acquired_at"]),
+                        [("hold", where[lock])], entry)
+                    self.assertRegex(sections.get(tid, ""),
+                        r'\n   - waiting to lock semaphore <0x0*%x> last '
+                        r'taken by "holder" tid=%d ' % (info.locks[lock],
+                        holder), text.stdout)
+                    self.assertRegex(sections.get(holder, ""),
+                        r'\n   - locked semaphore <0x0*%x> \(taken last, '
+                        r'a hint\) at hold \(%s:%d\) \[py\]' % (
+                        info.locks[lock], re.escape(prog), where[lock]),
+                        text.stdout)
 
 
 class TestPyWaits(PythonCase):
