@@ -15,6 +15,7 @@ separately.
 import json
 import os
 import re
+import shutil
 import signal
 import unittest
 
@@ -523,8 +524,13 @@ class TestPyLocks(PythonCase):
         thread blocked on each: in the JSON dump each waits for its lock
         (the Lock's or RLock's address, as gwsample says it), owned by
         the holder, which holds both, taken at the lines of its `with`
-        statements; the text dump says the same in its words.  On 3.14+
-        this is the hooks on _thread's methods (hook-pylock.c)."""
+        statements.  No thread is in a Condition.wait then, so none holds
+        a lock taken there: Condition.wait drops its private lock taken
+        (the holder's and those of MainThread's waits in Thread.start),
+        and a lock freed is forgotten, as a destroyed semaphore is.  The
+        text
+        dump says the same in its words.  On 3.14+ this is the hooks on
+        _thread's methods (hook-pylock.c)."""
         prog = gw.pyprog("lock_with")
         marks = gw.source_marks(prog)
         for label, exe in self.each_python():
@@ -548,6 +554,10 @@ class TestPyLocks(PythonCase):
                 where = {"guard": marks["hold"], "rl": marks["rhold"]}
                 wait_line = {"guard": marks["wait"], "rl": marks["rwait"]}
                 sections = self.text_sections(text.stdout)
+                for t in thr.values():
+                    held = t.get("held") or []
+                    self.assertEqual([h for h in held if any(f.endswith(
+                        "wait") for f, _ in gw.python_sites(h))], [], t)
                 for tid, lock in waiters.items():
                     t = thr[tid]
                     self.assertEqual(t.get("state"), "blocked", t)
@@ -571,6 +581,64 @@ class TestPyLocks(PythonCase):
                         r'a hint\) at hold \(%s:%d\) \[py\]' % (
                         info.locks[lock], re.escape(prog), where[lock]),
                         text.stdout)
+
+
+class TestPyLocksNoSymbols(PythonCase):
+    def test_stripped_libpython(self):
+        """3.14+ with a libpython stripped of its symbol table (a copy,
+        found first through LD_LIBRARY_PATH): the hooks on _thread's
+        methods cannot be put in.  One line says that Python locks are
+        not tracked, and the rest works: the dump still has the
+        waiters' Python frames at their `with` lines, and their waits
+        claim no owner."""
+        prog = gw.pyprog("lock_with")
+        marks = gw.source_marks(prog)
+        strip = shutil.which("strip")
+        if strip is None:
+            print("skip: no strip(1) to make a libpython without symbols")
+            self.skipTest("no strip")
+        ran = False
+        for label, exe in self.each_python():
+            if gw.py_minor(exe) < 14:
+                continue
+            r = gw.run([exe, "-c", "import sysconfig as s; v = "
+                "s.get_config_var; print(v('LIBDIR') + '/' + "
+                "v('INSTSONAME') if v('Py_ENABLE_SHARED') else '')"])
+            lib = r.stdout.strip()
+            if not lib:
+                print("skip: %s: no libpython to strip" % label)
+                continue
+            ran = True
+            with self.subTest(python=label):
+                libdir = self.tmpdir()
+                copy = os.path.join(libdir, os.path.basename(lib))
+                shutil.copy(lib, copy)
+                r = gw.run([strip, copy])
+                self.assertEqual(r.returncode, 0, r)
+                env = dict(os.environ, LD_LIBRARY_PATH=libdir)
+                with gw.Proc(gw.gilwatch_cmd([exe, prog]), self.tmpdir(),
+                    env=env) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    waiters = {info.threads["waiter"]: marks["wait"],
+                        info.threads["rwaiter"]: marks["rwait"]}
+                    doc = self.dump_when_waiting(p, list(waiters))
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                    err = p.stderr()
+                said = [l for l in err.splitlines() if "not tracked" in l]
+                self.assertEqual(said, ["gilwatch: CPython %s: %s has no "
+                    "symbol table: threading.Lock and RLock holders, waits "
+                    "and deadlocks are not tracked (the rest is)" %
+                    (gw.python_version(exe), copy)], err)
+                thr = gw.threads(doc)
+                for tid, line in waiters.items():
+                    self.assertEqual(gw.waiting(thr[tid])["owners"], [],
+                        thr[tid])
+                    py = gw.python_frames(thr[tid])
+                    self.assertEqual(py[0][2], line, py)
+        if not ran:
+            self.skipTest("no CPython 3.14+ with a libpython")
 
 
 class TestPyWaits(PythonCase):

@@ -3,8 +3,10 @@ thread blocked on each.
 
     python lock_with.py
 
-"holder" enters `with guard:` (a Lock) and within it `with rl:` (an
-RLock), then parks on GW_HOLD_FD; "waiter" blocks entering `with
+"holder" first waits on a Condition until the main thread notifies it
+(Condition.wait leaves its private lock taken, and drops it), then
+enters `with guard:` (a Lock) and within it `with rl:` (an RLock), and
+parks on GW_HOLD_FD; "waiter" blocks entering `with
 guard:`, "rwaiter" entering `with rl:`.  Once all three have started,
 "ready" goes to GW_READY_FD (a test then dumps until both are blocked).
 On stderr: "gw-sample: pid P", "gw-sample: thread NAME TID" for each,
@@ -22,10 +24,14 @@ from gwsample import lock_address, ready, say  # noqa: E402
 guard = threading.Lock()
 rl = threading.RLock()
 started = threading.Semaphore(0)
+woken = threading.Condition()
 
 
 def hold():
     say("thread holder %d" % threading.get_native_id())
+    with woken:
+        started.release()
+        woken.wait()
     with guard:  # MARK:hold
         with rl:  # MARK:rhold
             started.release()
@@ -53,6 +59,9 @@ def main():
     say("lock rl %#x" % lock_address(rl))
     holder = threading.Thread(target=hold, name="holder")
     holder.start()
+    started.acquire()
+    with woken:     # only once holder waits: it holds woken until then
+        woken.notify()
     started.acquire()
     others = [threading.Thread(target=wait, name="waiter"),
         threading.Thread(target=rwait, name="rwaiter")]
