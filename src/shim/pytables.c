@@ -32,6 +32,8 @@ static const char *const wanted[NWANTED] = {
 struct found {
 	uintptr_t	 addr[NWANTED][CANDIDATES];
 	int		 n[NWANTED];
+	int		 locals;	/* local functions: 0, only the dynamic
+					   symbol table was found */
 };
 
 static int
@@ -91,7 +93,12 @@ collect(Dwfl_Module *mod, struct found *f)
 	for (i = 1; i < n; i++) {
 		name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL,
 		    NULL);
-		if (name == NULL || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+		if (name == NULL)
+			continue;
+		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+		    GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+			f->locals++;
+		if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
 			continue;
 		for (k = 0; k < NWANTED; k++)
 			if (strcmp(name, wanted[k]) == 0 &&
@@ -125,8 +132,8 @@ symbols(uintptr_t runtime, struct found *f, char *why, size_t len)
 	if (f->n[LOCK_METHODS] == 0) {
 		dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &file,
 		    NULL);
-		snprintf(why, len, "%s has no symbol table", file != NULL ?
-		    file : "its object");
+		snprintf(why, len, "%s has no %s", file != NULL ? file :
+		    "its object", f->locals ? "lock_methods" : "symbol table");
 	}
 	dwfl_end(dw);
 	return f->n[LOCK_METHODS] == 0 ? -1 : 0;
