@@ -50,14 +50,29 @@ out_printf(struct out *o, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !reserve(o, (size_t)n))
+	/*
+	 * Formatted once straight into the room left, and again only when
+	 * it did not fit: measuring first formatted every line twice (a
+	 * fifth of a thousand-thread dump's instructions).
+	 */
+	if (!reserve(o, 256))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(o->buf + o->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		o->buf[o->len] = '\0';
+		return;
+	}
+	if ((size_t)n >= o->cap - o->len) {
+		if (!reserve(o, (size_t)n)) {
+			o->buf[o->len] = '\0';
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(o->buf + o->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	o->len += (size_t)n;
 }
 

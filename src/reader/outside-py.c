@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
+#include "frames.h"
 #include "gilwatch/snapshot.h"
 #include "mem.h"
 #include "outside.h"
@@ -106,19 +108,34 @@ futex_word(const struct outside_thread *t)
 	return (uintptr_t)t->task.args[0];
 }
 
+static const char *
+intern(void *arena, const char *str)
+{
+	return arena_intern(arena, str);
+}
+
+/*
+ * A thread's frames, kept as the report shows them: some 60 bytes a
+ * frame with its names shared, where a copy of what was read (half a
+ * kilobyte a frame) made the pages of a thousand threads' frames the
+ * largest cost of their dump (each new page is a fault).
+ */
 static void
-frames_of(const struct py_runtime *rt, struct pyt *p, struct py_frame *buf)
+frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
+    struct py_frame *buf)
 {
 	struct outside_thread *ot = p->ot;
-	int n;
+	int i, n;
 
 	if ((n = py_tstate_frames(rt, p->t.tstate, buf, PY_FRAMES)) <= 0)
 		return;
-	if ((ot->py = malloc((size_t)n * sizeof *ot->py)) == NULL)
+	if ((ot->py = arena_alloc(o->arena, (size_t)n * sizeof *ot->py)) ==
+	    NULL)
 		return;
-	memcpy(ot->py, buf, (size_t)n * sizeof *ot->py);
+	for (i = 0; i < n; i++)
+		frames_python(&ot->py[i], &buf[i], intern, o->arena);
 	ot->npy = n;
-	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, ot->py,
+	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, buf,
 	    n, &ot->pw) == -1)
 		ot->pw.kind = PY_WAIT_NONE;
 }
@@ -232,7 +249,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			continue;
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
-		frames_of(rt, &c->v[i], buf);
+		frames_of(rt, o, &c->v[i], buf);
 		if ((futex = futex_word(ot)) == 0)
 			continue;
 		if (py_gil_waits(rt, futex)) {

@@ -39,10 +39,11 @@ oalloc(struct osnap *s, size_t len)
 	return arena_alloc(&s->arena, len);
 }
 
+/* Strings are shared: a thousand stacks name the same few functions. */
 static const char *
 ostr(struct osnap *s, const char *str)
 {
-	return arena_str(&s->arena, str);
+	return arena_intern(&s->arena, str);
 }
 
 static void
@@ -155,31 +156,25 @@ name_frames(struct osnap *s, struct source *src, struct outside_thread *t,
 	return n;
 }
 
-static const char *
-copy_str(void *s, const char *str)
-{
-	return ostr(s, str);
-}
-
 /* The Python frames (the CPython step's) merged into the native ones. */
 static void
 merge_python(struct osnap *s, struct outside_thread *t,
     struct gw_thread_info *ti)
 {
-	struct gw_frame *py, *f;
-	int k;
+	struct gw_frame *f;
 
 	if (t->npy <= 0)
 		return;
-	py = oalloc(s, (size_t)t->npy * sizeof *py);
-	f = oalloc(s, (ti->nframes + (size_t)t->npy) * sizeof *f);
-	if (py == NULL || f == NULL)
+	if (ti->nframes == 0) {		/* nothing to merge into */
+		ti->frames = t->py;
+		ti->nframes = (size_t)t->npy;
+	} else if ((f = oalloc(s, (ti->nframes + (size_t)t->npy) *
+	    sizeof *f)) != NULL) {
+		ti->nframes = frames_merge(f, ti->frames, ti->nframes, t->py,
+		    (size_t)t->npy);
+		ti->frames = f;
+	} else
 		return;
-	for (k = 0; k < t->npy; k++)
-		frames_python(&py[k], &t->py[k], copy_str, s);
-	ti->nframes = frames_merge(f, ti->frames, ti->nframes, py,
-	    (size_t)t->npy);
-	ti->frames = f;
 	if (ti->stack_status == GW_STACK_UNAVAILABLE)
 		ti->stack_note = "Python frames only: native frames not "
 		    "unwound (--no-stacks)";
@@ -203,7 +198,7 @@ fill_py_wait(struct osnap *s, struct outside_thread *t, struct gw_wait *w)
 		w->py_via_attr = ostr(s, pw->via_attr);
 	}
 	if (pw->at >= 0 && pw->at < t->npy)
-		frames_python(&w->py_at, &t->py[pw->at], copy_str, s);
+		w->py_at = t->py[pw->at];
 	/* A notify can come from any thread: no owner, nothing to add. */
 	if (pw->kind == PY_WAIT_NOTIFY) {
 		w->nowners = 0;
@@ -439,7 +434,6 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].gil = t->gil;
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
-		free(t->py);
 	}
 	fill_held(s, ti, o->nthreads, o);
 	s->pub.threads = ti;
@@ -522,6 +516,7 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 		snprintf(why, len, "out of memory");
 		return NULL;
 	}
+	o.arena = &s->arena;
 	for (i = 0; i < n; i++)
 		o.threads[i].task = tasks[i];
 	free(tasks);

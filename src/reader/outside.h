@@ -29,7 +29,9 @@
 
 #define OUTSIDE_NO_STACKS	0x1	/* stop nothing: no native frames */
 
+struct arena;
 struct core;
+struct gw_frame;
 struct gw_snapshot;
 
 /*
@@ -64,14 +66,17 @@ struct outside_thread {
 	/* Filled by py_outside_fill, when it knows them: */
 	char		 py_name[64];	/* threading's name, or "" */
 	int		 gil;		/* enum gw_gil_state */
-	struct py_frame	*py;		/* Python frames, innermost first
-					   (malloc'd; outside frees) */
+	struct gw_frame	*py;		/* Python frames, innermost first,
+					   as reports show them (in the
+					   snapshot's arena) */
 	int		 npy;
 	struct py_wait	 pw;		/* a Condition or join wait, or
 					   kind PY_WAIT_NONE */
 };
 
 struct outside {
+	struct arena	*arena;		/* the snapshot's: what is kept of
+					   the threads goes there */
 	pid_t		 pid;
 	const struct maps *maps;	/* its mapped files and executable */
 	struct outside_thread *threads;	/* sorted by tid */
