@@ -281,6 +281,7 @@ cmd_dump_report(struct gw_snapshot *s, int format)
 		    c.calls, task_files(), c.pages);
 	}
 	out_init(&o);
+	out_stream(&o, STDOUT_FILENO);
 	if (format == GW_FORMAT_JSON)
 		report_json(&o, s);
 	else

@@ -21,6 +21,15 @@ out_free(struct out *o)
 	out_init(o);
 }
 
+#define OUT_STREAM_CHUNK	(64 * 1024)
+
+void
+out_stream(struct out *o, int fd)
+{
+	o->stream = 1;
+	o->fd = fd;
+}
+
 static int
 reserve(struct out *o, size_t more)
 {
@@ -31,7 +40,16 @@ reserve(struct out *o, size_t more)
 		return 0;
 	if (o->len + more + 1 <= o->cap)
 		return 1;
-	cap = o->cap ? o->cap : 4096;
+	/* Streaming: what is there goes out, and the room is used again. */
+	if (o->stream && o->len > 0) {
+		if (o->error == 0 && out_write_all(o->fd, o->buf, o->len) == -1)
+			o->error = errno != 0 ? errno : EIO;
+		o->len = 0;
+		o->buf[0] = '\0';
+		if (more + 1 <= o->cap)
+			return 1;
+	}
+	cap = o->cap ? o->cap : o->stream ? OUT_STREAM_CHUNK : 4096;
 	while (cap < o->len + more + 1)
 		cap *= 2;
 	p = realloc(o->buf, cap);
@@ -172,6 +190,10 @@ out_write(struct out *o, int fd)
 {
 	if (o->failed) {
 		errno = ENOMEM;
+		return -1;
+	}
+	if (o->error != 0) {
+		errno = o->error;
 		return -1;
 	}
 	return out_write_all(fd, o->buf, o->len);

@@ -13,9 +13,20 @@ struct out {
 	size_t	 len;
 	size_t	 cap;
 	int	 failed;
+	int	 stream;	/* out_stream: written out as it fills */
+	int	 fd;
+	int	 error;		/* a write's errno when streaming, or 0 */
 };
 
 void	out_init(struct out *);
+/*
+ * Write to fd whenever the buffer holds OUT_STREAM_CHUNK bytes rather
+ * than all at the end: a report of a thousand threads is megabytes, and
+ * each fresh page a buffer grows by costs a fault.  out_write writes the
+ * rest and says whether any write failed.  What the buffer holds is
+ * then only the tail of the report.
+ */
+void	out_stream(struct out *, int fd);
 void	out_free(struct out *);
 void	out_printf(struct out *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

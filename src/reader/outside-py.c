@@ -24,9 +24,8 @@
 #define PY_FRAMES	128	/* Python frames kept per thread */
 #define PY_HELD		16	/* locks held by `with` blocks, per thread */
 
-/* Does it run CPython (a libpython, or an executable named python)? */
-static int
-looks_python(const struct maps *m)
+int
+py_outside_present(const struct maps *m)
 {
 	size_t i;
 
@@ -42,7 +41,8 @@ looks_python(const struct maps *m)
 struct pyt {
 	struct py_thread t;
 	struct outside_thread *ot;	/* NULL: no such thread in /proc */
-	struct py_lock	 held[PY_HELD];
+	struct py_lock	*held;		/* PY_HELD of them, once holds_of()
+					   is called */
 	int		 nheld;
 };
 
@@ -50,6 +50,7 @@ struct collect {
 	struct pyt	*v;
 	size_t		 n, cap;
 	struct py_holds	*holds;		/* holds_of(), or NULL */
+	struct py_lock	*held;		/* the threads' held, in one piece */
 };
 
 static int
@@ -169,9 +170,13 @@ holds_of(const struct py_runtime *rt, struct collect *c)
 
 	if (c->holds != NULL)
 		return c->holds;
+	if (c->held == NULL &&
+	    (c->held = calloc(c->n * PY_HELD + 1, sizeof *c->held)) == NULL)
+		return NULL;
 	if ((c->holds = calloc(c->n + 1, sizeof *c->holds)) == NULL)
 		return NULL;
 	for (i = 0; i < c->n; i++) {
+		c->v[i].held = c->held + i * PY_HELD;
 		c->v[i].nheld = py_tstate_held(rt, c->v[i].t.tstate,
 		    c->v[i].held, PY_HELD);
 		c->holds[i].thread_id = c->v[i].t.thread_id;
@@ -261,6 +266,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			lock_wait(rt, c, &c->v[i], futex);
 	}
 	free(c->holds);
+	free(c->held);
 	free(buf);
 }
 
@@ -268,10 +274,10 @@ int
 py_outside_fill(struct outside *o)
 {
 	struct py_runtime rt;
-	struct collect c = { NULL, 0, 0, NULL };
+	struct collect c = { NULL, 0, 0, NULL, NULL };
 	char why[200];
 
-	if (!looks_python(o->maps))
+	if (!py_outside_present(o->maps))
 		return 0;
 	if (py_attach_maps(o->maps, &rt, why, sizeof why) == -1) {
 		snprintf(o->py_note, sizeof o->py_note, "CPython not read: "

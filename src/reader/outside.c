@@ -75,6 +75,12 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 		    "from the futex words (marked).");
 		return;
 	}
+	if ((o->stacks = calloc(o->nthreads + 1, sizeof *o->stacks)) ==
+	    NULL) {
+		for (i = 0; i < o->nthreads; i++)
+			o->threads[i].stack_note = "not unwound: out of memory";
+		return;
+	}
 	if (src->ops->stacks_open(src, why, sizeof why) == -1) {
 		for (i = 0; i < o->nthreads; i++)
 			o->threads[i].stack_note = ostr(s, why);
@@ -95,15 +101,16 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
-		if (src->ops->stack(src, t->task.tid, &t->stack, why,
+		t->stack = &o->stacks[i];
+		if (src->ops->stack(src, t->task.tid, t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
 		if (!src->ops->stops)
 			continue;
 		s->pub.stopped_threads++;
-		s->pub.stopped_total_seconds += t->stack.stopped;
-		if (t->stack.stopped > s->pub.stopped_max_seconds)
-			s->pub.stopped_max_seconds = t->stack.stopped;
+		s->pub.stopped_total_seconds += t->stack->stopped;
+		if (t->stack->stopped > s->pub.stopped_max_seconds)
+			s->pub.stopped_max_seconds = t->stack->stopped;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
@@ -134,24 +141,25 @@ static int
 name_frames(struct osnap *s, struct source *src, struct outside_thread *t,
     struct gw_thread_info *ti, const char **fns)
 {
+	const struct unwind_stack *st = t->stack;
 	struct gw_frame *f;
 	int i, n = 0;
 
 	ti->stack_note = t->stack_note;
-	ti->stack_status = t->stack.depth > 0 ? GW_STACK_OK :
+	ti->stack_status = st != NULL && st->depth > 0 ? GW_STACK_OK :
 	    GW_STACK_UNAVAILABLE;
-	if (t->stack.depth == 0)
+	if (st == NULL || st->depth == 0)
 		return 0;
-	if ((f = oalloc(s, (size_t)t->stack.depth * sizeof *f)) == NULL)
+	if ((f = oalloc(s, (size_t)st->depth * sizeof *f)) == NULL)
 		return 0;
-	for (i = 0; i < t->stack.depth; i++)
-		name_frame(s, src, &f[i], t->stack.ip[i], i > 0);
+	for (i = 0; i < st->depth; i++)
+		name_frame(s, src, &f[i], st->ip[i], i > 0);
 	ti->frames = f;
-	ti->nframes = (size_t)t->stack.depth;
-	ti->frames_truncated = t->stack.truncated;
-	if (t->task.syscall >= 0 && t->stack.ip[0] != t->task.pc)
+	ti->nframes = (size_t)st->depth;
+	ti->frames_truncated = st->truncated;
+	if (t->task.syscall >= 0 && st->ip[0] != t->task.pc)
 		return 0;
-	for (i = 0; i < t->stack.depth && n < GLIBC_NAMES_MAX; i++)
+	for (i = 0; i < st->depth && n < GLIBC_NAMES_MAX; i++)
 		fns[n++] = f[i].function;
 	return n;
 }
@@ -521,9 +529,14 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 		o.threads[i].task = tasks[i];
 	free(tasks);
 	o.nthreads = (size_t)n;
-	/* A live process's pages, copied once (a core is a file already). */
+	/*
+	 * A live process's pages, copied once (a core is a file already):
+	 * some four a thread where CPython's are read; the table's least
+	 * (its pages cost a fault each) where only the lock words are.
+	 */
 	if (src->core == NULL)
-		(void)mem_cache_begin((size_t)n * 4);	/* else only slower */
+		(void)mem_cache_begin(py_outside_present(&src->maps) ?
+		    (size_t)n * 4 : 0);		/* else only slower */
 	s->pub.version = GW_SNAPSHOT_VERSION;
 	s->pub.pid = src->pid;
 	s->pub.reason = GW_REASON_REQUEST;
@@ -535,6 +548,7 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	if (src->stacks)
 		src->ops->stacks_close(src);
 	mem_cache_end();
+	free(o.stacks);
 	free(o.threads);
 	if (s->arena.failed) {
 		outside_free(&s->pub);

@@ -58,7 +58,8 @@ void			 outside_free(struct gw_snapshot *);
  */
 struct outside_thread {
 	struct task	 task;
-	struct unwind_stack stack;	/* depth 0 without stacks */
+	struct unwind_stack *stack;	/* NULL without stacks (half a
+					   kilobyte a thread) */
 	const char	*stack_note;	/* why there is no stack, or NULL */
 	struct glibc_wait wait;		/* kind -1: none; the CPython step
 					   may put a GIL or Python lock
@@ -81,6 +82,7 @@ struct outside {
 	const struct maps *maps;	/* its mapped files and executable */
 	struct outside_thread *threads;	/* sorted by tid */
 	size_t		 nthreads;
+	struct unwind_stack *stacks;	/* theirs, when unwound */
 	char		 py_note[256];	/* a note for the header, or "" */
 	char		 py_version[24];	/* the CPython read, or "" */
 };
@@ -92,5 +94,8 @@ struct outside {
  * o->py_note.
  */
 int	py_outside_fill(struct outside *o);
+
+/* Does it run CPython (a libpython, or an executable named python)? */
+int	py_outside_present(const struct maps *m);
 
 #endif /* GW_OUTSIDE_H */
