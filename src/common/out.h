@@ -31,6 +31,9 @@ void	out_free(struct out *);
 void	out_printf(struct out *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	out_puts(struct out *, const char *s);
+/* v in decimal: what out_printf's "%lu" gives, without its cost (a
+ * report's hottest lines are a frame's, a thousand stacks deep). */
+void	out_putu(struct out *, unsigned long v);
 /* s as a JSON string with quotes; NULL gives null. */
 void	out_json_str(struct out *, const char *s);
 /*
