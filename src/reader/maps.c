@@ -125,6 +125,17 @@ maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len)
 	return rv;
 }
 
+int
+maps_has(const struct maps *m, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strstr(m->v[i].path, needle) != NULL)
+			return 1;
+	return 0;
+}
+
 void
 maps_free(struct maps *m)
 {

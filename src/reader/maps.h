@@ -42,6 +42,9 @@ int	maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len);
  */
 char	*maps_text(pid_t pid);
 
+/* Does a mapped file's path contain needle? */
+int	maps_has(const struct maps *m, const char *needle);
+
 /* Add a mapping (in address order): 0, or -1 when out of memory. */
 int	maps_add(struct maps *m, uintptr_t start, uintptr_t end,
 	    uint64_t offset, const char *path);

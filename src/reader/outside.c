@@ -561,6 +561,17 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 struct gw_snapshot *
 outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 {
+	struct maps m;
+
+	if (maps_read_pid(pid, &m, why, len) == -1)
+		return NULL;
+	return outside_snapshot_maps(pid, &m, flags, why, len);
+}
+
+struct gw_snapshot *
+outside_snapshot_maps(pid_t pid, struct maps *m, int flags, char *why,
+    size_t len)
+{
 	struct source src;
 	struct osnap *s, *later;
 	struct timespec ts;
@@ -569,8 +580,8 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 	memset(&src, 0, sizeof src);
 	src.ops = &source_live_ops;
 	src.pid = pid;
-	if (maps_read_pid(pid, &src.maps, why, len) == -1)
-		return NULL;
+	src.maps = *m;
+	memset(m, 0, sizeof *m);
 	mem_source_pid(pid);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if ((s = snapshot(&src, flags, why, len)) != NULL &&

@@ -42,6 +42,13 @@ struct gw_snapshot;
 struct gw_snapshot	*outside_snapshot(pid_t pid, int flags, char *why,
 			    size_t len);
 /*
+ * The same, with pid's mappings already read (maps_read_pid) by a
+ * caller that looked at them first: m is freed.  A process of many
+ * threads has long maps, costly to read twice.
+ */
+struct gw_snapshot	*outside_snapshot_maps(pid_t pid, struct maps *m,
+			    int flags, char *why, size_t len);
+/*
  * Read the core c, opened from path (core_open): the memory source while
  * it is read (mem_source_core), this process's again after; the
  * snapshot holds copies of all it needs.  NULL with why filled when it
