@@ -281,6 +281,7 @@ cmd_dump_report(struct gw_snapshot *s, int format)
 		    c.calls, task_files(), c.pages);
 	}
 	out_init(&o);
+	out_stream(&o, STDOUT_FILENO);
 	if (format == GW_FORMAT_JSON)
 		report_json(&o, s);
 	else
@@ -295,16 +296,24 @@ cmd_dump_report(struct gw_snapshot *s, int format)
 	return rv;
 }
 
-/* Read pid from outside and write the report (cmd_dump_report). */
+/*
+ * Read pid from outside and write the report (cmd_dump_report); its
+ * mappings m, when read already, are taken over.
+ */
 static int
-cmd_dump_outside(pid_t pid, int format, int flags)
+cmd_dump_outside(pid_t pid, struct maps *m, int format, int flags)
 {
 	struct gw_snapshot *s;
 	char why[512];
 
-	if (proc_may_read(pid) == -1)
+	if (proc_may_read(pid) == -1) {
+		if (m != NULL)
+			maps_free(m);
 		return CLI_EXIT_ERROR;
-	if ((s = outside_snapshot(pid, flags, why, sizeof why)) == NULL) {
+	}
+	if ((s = m != NULL ? outside_snapshot_maps(pid, m, flags, why,
+	    sizeof why) : outside_snapshot(pid, flags, why,
+	    sizeof why)) == NULL) {
 		cli_error("%s", why);
 		return CLI_EXIT_ERROR;
 	}
@@ -388,10 +397,11 @@ cmd_dump_exec(int argc, char **argv)
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	struct maps m;
 	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, gil = 0, top = 0;
-	int flags = 0;
+	int flags = 0, maps_ok;
 	const char *sort = "-", *core = NULL;
-	char req[64];
+	char req[64], why[256];
 
 	optind = 0;
 	while ((opt = args_next(&cmd_dump_args, argc, argv, NULL)) != -1) {
@@ -459,17 +469,26 @@ cmd_dump_exec(int argc, char **argv)
 
 	if (proc_target(pid, "dump", &uid, &gid) == -1)
 		return CLI_EXIT_ERROR;
-	/* No shim in it (or its maps are not ours to read): from outside. */
-	if (proc_maps_has(pid, "libgilwatch") != 1) {
+	/*
+	 * No shim in it (or its maps are not ours to read): from outside,
+	 * with the maps read for this look (thousands of lines for as
+	 * many threads: not read twice).
+	 */
+	maps_ok = maps_read_pid(pid, &m, why, sizeof why) == 0;
+	if (!maps_ok || !maps_has(&m, "libgilwatch")) {
 		if (locks || gil) {
+			if (maps_ok)
+				maps_free(&m);
 			cli_error("--%s needs a process started under gilwatch "
 			    "run: process %d was not, and its statistics exist "
 			    "only inside it", locks ? "locks" : "gil",
 			    (int)pid);
 			return CLI_EXIT_ERROR;
 		}
-		return cmd_dump_outside(pid, format, flags);
+		return cmd_dump_outside(pid, maps_ok ? &m : NULL, format,
+		    flags);
 	}
+	maps_free(&m);
 	if (proc_become(pid, uid, gid) == -1)
 		return CLI_EXIT_ERROR;
 	if ((fd = cmd_dump_connect(pid)) == -1) {

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "ipc.h"
+#include "maps.h"
 #include "procstat.h"
 
 static FILE *
@@ -103,17 +104,13 @@ proc_python_alone(pid_t pid)
 int
 proc_maps_has(pid_t pid, const char *needle)
 {
-	FILE *fp;
-	char *line = NULL;
-	size_t size = 0;
-	int found = 0;
+	char *text;
+	int found;
 
-	if ((fp = proc_open(pid, "maps")) == NULL)
+	if ((text = maps_text(pid)) == NULL)
 		return -1;
-	while (!found && getline(&line, &size, fp) != -1)
-		found = strstr(line, needle) != NULL;
-	free(line);
-	fclose(fp);
+	found = strstr(text, needle) != NULL;
+	free(text);
 	return found;
 }
 

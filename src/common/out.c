@@ -21,6 +21,15 @@ out_free(struct out *o)
 	out_init(o);
 }
 
+#define OUT_STREAM_CHUNK	(64 * 1024)
+
+void
+out_stream(struct out *o, int fd)
+{
+	o->stream = 1;
+	o->fd = fd;
+}
+
 static int
 reserve(struct out *o, size_t more)
 {
@@ -31,7 +40,16 @@ reserve(struct out *o, size_t more)
 		return 0;
 	if (o->len + more + 1 <= o->cap)
 		return 1;
-	cap = o->cap ? o->cap : 4096;
+	/* Streaming: what is there goes out, and the room is used again. */
+	if (o->stream && o->len > 0) {
+		if (o->error == 0 && out_write_all(o->fd, o->buf, o->len) == -1)
+			o->error = errno != 0 ? errno : EIO;
+		o->len = 0;
+		o->buf[0] = '\0';
+		if (more + 1 <= o->cap)
+			return 1;
+	}
+	cap = o->cap ? o->cap : o->stream ? OUT_STREAM_CHUNK : 4096;
 	while (cap < o->len + more + 1)
 		cap *= 2;
 	p = realloc(o->buf, cap);
@@ -50,14 +68,29 @@ out_printf(struct out *o, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !reserve(o, (size_t)n))
+	/*
+	 * Formatted once straight into the room left, and again only when
+	 * it did not fit: measuring first formatted every line twice (a
+	 * fifth of a thousand-thread dump's instructions).
+	 */
+	if (!reserve(o, 256))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(o->buf + o->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		o->buf[o->len] = '\0';
+		return;
+	}
+	if ((size_t)n >= o->cap - o->len) {
+		if (!reserve(o, (size_t)n)) {
+			o->buf[o->len] = '\0';
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(o->buf + o->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	o->len += (size_t)n;
 }
 
@@ -70,6 +103,18 @@ out_puts(struct out *o, const char *s)
 		return;
 	memcpy(o->buf + o->len, s, n + 1);
 	o->len += n;
+}
+
+void
+out_putu(struct out *o, unsigned long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	out_puts(o, p);
 }
 
 size_t
@@ -157,6 +202,10 @@ out_write(struct out *o, int fd)
 {
 	if (o->failed) {
 		errno = ENOMEM;
+		return -1;
+	}
+	if (o->error != 0) {
+		errno = o->error;
 		return -1;
 	}
 	return out_write_all(fd, o->buf, o->len);

@@ -13,13 +13,27 @@ struct out {
 	size_t	 len;
 	size_t	 cap;
 	int	 failed;
+	int	 stream;	/* out_stream: written out as it fills */
+	int	 fd;
+	int	 error;		/* a write's errno when streaming, or 0 */
 };
 
 void	out_init(struct out *);
+/*
+ * Write to fd whenever the buffer holds OUT_STREAM_CHUNK bytes rather
+ * than all at the end: a report of a thousand threads is megabytes, and
+ * each fresh page a buffer grows by costs a fault.  out_write writes the
+ * rest and says whether any write failed.  What the buffer holds is
+ * then only the tail of the report.
+ */
+void	out_stream(struct out *, int fd);
 void	out_free(struct out *);
 void	out_printf(struct out *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	out_puts(struct out *, const char *s);
+/* v in decimal: what out_printf's "%lu" gives, without its cost (a
+ * report's hottest lines are a frame's, a thousand stacks deep). */
+void	out_putu(struct out *, unsigned long v);
 /* s as a JSON string with quotes; NULL gives null. */
 void	out_json_str(struct out *, const char *s);
 /*

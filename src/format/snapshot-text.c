@@ -37,9 +37,17 @@ report_text_frame(struct out *o, const struct gw_frame *f)
 		return;
 	}
 	if (f->kind == GW_FRAME_PYTHON) {
-		out_printf(o, "%s (%s:%d) [py]", f->function != NULL ?
-		    f->function : "???", f->file != NULL ? f->file : "???",
-		    f->line);
+		/* "%s (%s:%d) [py]", in pieces: the commonest line. */
+		out_puts(o, f->function != NULL ? f->function : "???");
+		out_puts(o, " (");
+		out_puts(o, f->file != NULL ? f->file : "???");
+		if (f->line < 0)
+			out_printf(o, ":%d) [py]", f->line);
+		else {
+			out_puts(o, ":");
+			out_putu(o, (unsigned long)f->line);
+			out_puts(o, ") [py]");
+		}
 		return;
 	}
 	if (f->function != NULL)
@@ -236,7 +244,9 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	if (t->stack_note != NULL)
 		out_printf(o, "   (no stack: %s)\n", t->stack_note);
 	for (i = 0; i < t->nframes; i++) {
-		out_printf(o, "    #%-2zu ", i);
+		out_puts(o, "    #");		/* "    #%-2zu " */
+		out_putu(o, i);
+		out_puts(o, i < 10 ? "  " : " ");
 		report_text_frame(o, &t->frames[i]);
 		out_puts(o, "\n");
 	}

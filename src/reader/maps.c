@@ -30,15 +30,53 @@ maps_add(struct maps *m, uintptr_t start, uintptr_t end, uint64_t offset,
 	return 0;
 }
 
+char *
+maps_text(pid_t pid)
+{
+	char path[64], *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, err;
+
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	for (;;) {
+		if (cap - len < 16384) {
+			cap = cap ? cap * 2 : 65536;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				err = ENOMEM;
+				goto fail;
+			}
+			buf = nbuf;
+		}
+		if ((n = read(fd, buf + len, cap - len - 1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
 int
 maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len)
 {
-	char file[64], exe[PATH_MAX], *line = NULL, *p;
+	char file[64], exe[PATH_MAX], *text, *line, *next, *p;
 	unsigned long start, end, off, ino;
 	unsigned maj, min;
-	size_t size = 0;
 	ssize_t n;
-	FILE *fp;
 	int pos, rv = 0;
 
 	memset(m, 0, sizeof *m);
@@ -49,33 +87,53 @@ maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len)
 		exe[n] = '\0';
 		m->exe = strdup(exe);
 	}
-	snprintf(file, sizeof file, "/proc/%d/maps", (int)pid);
-	if ((fp = fopen(file, "re")) == NULL) {
-		snprintf(why, len, "%s: %s", file, strerror(errno));
+	if ((text = maps_text(pid)) == NULL) {
+		snprintf(why, len, "/proc/%d/maps: %s", (int)pid,
+		    strerror(errno));
 		maps_free(m);
 		return -1;
 	}
-	while (rv == 0 && getline(&line, &size, fp) != -1) {
+	for (line = text; rv == 0 && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		/*
+		 * Only a file's mapping names a path, the only '/' of its
+		 * line: the thread stacks and heaps of a process with many
+		 * threads, most of its lines, are passed over unparsed.
+		 */
+		if (strchr(line, '/') == NULL)
+			continue;
 		pos = 0;
 		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %n", &start, &end,
 		    &off, &maj, &min, &ino, &pos) < 6 || pos == 0 ||
 		    line[pos] != '/')
 			continue;
 		p = line + pos;
-		p[strcspn(p, "\n")] = '\0';
 		if ((rv = maps_add(m, start, end, off, p)) == 0) {
 			m->v[m->n - 1].dev_major = maj;
 			m->v[m->n - 1].dev_minor = min;
 			m->v[m->n - 1].ino = ino;
 		}
 	}
-	free(line);
-	fclose(fp);
+	free(text);
 	if (rv != 0) {
 		snprintf(why, len, "out of memory");
 		maps_free(m);
 	}
 	return rv;
+}
+
+int
+maps_has(const struct maps *m, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strstr(m->v[i].path, needle) != NULL)
+			return 1;
+	return 0;
 }
 
 void

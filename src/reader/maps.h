@@ -35,6 +35,16 @@ struct maps {
  */
 int	maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len);
 
+/*
+ * The text of /proc/PID/maps, NUL-terminated and malloc'd, read in
+ * large pieces (stdio reads it a kilobyte at a time, some 150 system
+ * calls for a process of a thousand threads): NULL with errno.
+ */
+char	*maps_text(pid_t pid);
+
+/* Does a mapped file's path contain needle? */
+int	maps_has(const struct maps *m, const char *needle);
+
 /* Add a mapping (in address order): 0, or -1 when out of memory. */
 int	maps_add(struct maps *m, uintptr_t start, uintptr_t end,
 	    uint64_t offset, const char *path);

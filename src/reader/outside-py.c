@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
+#include "frames.h"
 #include "gilwatch/snapshot.h"
 #include "mem.h"
 #include "outside.h"
@@ -22,9 +24,8 @@
 #define PY_FRAMES	128	/* Python frames kept per thread */
 #define PY_HELD		16	/* locks held by `with` blocks, per thread */
 
-/* Does it run CPython (a libpython, or an executable named python)? */
-static int
-looks_python(const struct maps *m)
+int
+py_outside_present(const struct maps *m)
 {
 	size_t i;
 
@@ -40,7 +41,8 @@ looks_python(const struct maps *m)
 struct pyt {
 	struct py_thread t;
 	struct outside_thread *ot;	/* NULL: no such thread in /proc */
-	struct py_lock	 held[PY_HELD];
+	struct py_lock	*held;		/* PY_HELD of them, once holds_of()
+					   is called */
 	int		 nheld;
 };
 
@@ -48,6 +50,7 @@ struct collect {
 	struct pyt	*v;
 	size_t		 n, cap;
 	struct py_holds	*holds;		/* holds_of(), or NULL */
+	struct py_lock	*held;		/* the threads' held, in one piece */
 };
 
 static int
@@ -106,19 +109,34 @@ futex_word(const struct outside_thread *t)
 	return (uintptr_t)t->task.args[0];
 }
 
+static const char *
+intern(void *arena, const char *str)
+{
+	return arena_intern(arena, str);
+}
+
+/*
+ * A thread's frames, kept as the report shows them: some 60 bytes a
+ * frame with its names shared, where a copy of what was read (half a
+ * kilobyte a frame) made the pages of a thousand threads' frames the
+ * largest cost of their dump (each new page is a fault).
+ */
 static void
-frames_of(const struct py_runtime *rt, struct pyt *p, struct py_frame *buf)
+frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
+    struct py_frame *buf)
 {
 	struct outside_thread *ot = p->ot;
-	int n;
+	int i, n;
 
 	if ((n = py_tstate_frames(rt, p->t.tstate, buf, PY_FRAMES)) <= 0)
 		return;
-	if ((ot->py = malloc((size_t)n * sizeof *ot->py)) == NULL)
+	if ((ot->py = arena_alloc(o->arena, (size_t)n * sizeof *ot->py)) ==
+	    NULL)
 		return;
-	memcpy(ot->py, buf, (size_t)n * sizeof *ot->py);
+	for (i = 0; i < n; i++)
+		frames_python(&ot->py[i], &buf[i], intern, o->arena);
 	ot->npy = n;
-	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, ot->py,
+	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, buf,
 	    n, &ot->pw) == -1)
 		ot->pw.kind = PY_WAIT_NONE;
 }
@@ -152,9 +170,13 @@ holds_of(const struct py_runtime *rt, struct collect *c)
 
 	if (c->holds != NULL)
 		return c->holds;
+	if (c->held == NULL &&
+	    (c->held = calloc(c->n * PY_HELD + 1, sizeof *c->held)) == NULL)
+		return NULL;
 	if ((c->holds = calloc(c->n + 1, sizeof *c->holds)) == NULL)
 		return NULL;
 	for (i = 0; i < c->n; i++) {
+		c->v[i].held = c->held + i * PY_HELD;
 		c->v[i].nheld = py_tstate_held(rt, c->v[i].t.tstate,
 		    c->v[i].held, PY_HELD);
 		c->holds[i].thread_id = c->v[i].t.thread_id;
@@ -232,7 +254,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			continue;
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
-		frames_of(rt, &c->v[i], buf);
+		frames_of(rt, o, &c->v[i], buf);
 		if ((futex = futex_word(ot)) == 0)
 			continue;
 		if (py_gil_waits(rt, futex)) {
@@ -244,6 +266,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			lock_wait(rt, c, &c->v[i], futex);
 	}
 	free(c->holds);
+	free(c->held);
 	free(buf);
 }
 
@@ -251,10 +274,10 @@ int
 py_outside_fill(struct outside *o)
 {
 	struct py_runtime rt;
-	struct collect c = { NULL, 0, 0, NULL };
+	struct collect c = { NULL, 0, 0, NULL, NULL };
 	char why[200];
 
-	if (!looks_python(o->maps))
+	if (!py_outside_present(o->maps))
 		return 0;
 	if (py_attach_maps(o->maps, &rt, why, sizeof why) == -1) {
 		snprintf(o->py_note, sizeof o->py_note, "CPython not read: "

@@ -39,10 +39,11 @@ oalloc(struct osnap *s, size_t len)
 	return arena_alloc(&s->arena, len);
 }
 
+/* Strings are shared: a thousand stacks name the same few functions. */
 static const char *
 ostr(struct osnap *s, const char *str)
 {
-	return arena_str(&s->arena, str);
+	return arena_intern(&s->arena, str);
 }
 
 static void
@@ -74,6 +75,12 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 		    "from the futex words (marked).");
 		return;
 	}
+	if ((o->stacks = calloc(o->nthreads + 1, sizeof *o->stacks)) ==
+	    NULL) {
+		for (i = 0; i < o->nthreads; i++)
+			o->threads[i].stack_note = "not unwound: out of memory";
+		return;
+	}
 	if (src->ops->stacks_open(src, why, sizeof why) == -1) {
 		for (i = 0; i < o->nthreads; i++)
 			o->threads[i].stack_note = ostr(s, why);
@@ -94,15 +101,16 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
-		if (src->ops->stack(src, t->task.tid, &t->stack, why,
+		t->stack = &o->stacks[i];
+		if (src->ops->stack(src, t->task.tid, t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
 		if (!src->ops->stops)
 			continue;
 		s->pub.stopped_threads++;
-		s->pub.stopped_total_seconds += t->stack.stopped;
-		if (t->stack.stopped > s->pub.stopped_max_seconds)
-			s->pub.stopped_max_seconds = t->stack.stopped;
+		s->pub.stopped_total_seconds += t->stack->stopped;
+		if (t->stack->stopped > s->pub.stopped_max_seconds)
+			s->pub.stopped_max_seconds = t->stack->stopped;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
@@ -133,32 +141,27 @@ static int
 name_frames(struct osnap *s, struct source *src, struct outside_thread *t,
     struct gw_thread_info *ti, const char **fns)
 {
+	const struct unwind_stack *st = t->stack;
 	struct gw_frame *f;
 	int i, n = 0;
 
 	ti->stack_note = t->stack_note;
-	ti->stack_status = t->stack.depth > 0 ? GW_STACK_OK :
+	ti->stack_status = st != NULL && st->depth > 0 ? GW_STACK_OK :
 	    GW_STACK_UNAVAILABLE;
-	if (t->stack.depth == 0)
+	if (st == NULL || st->depth == 0)
 		return 0;
-	if ((f = oalloc(s, (size_t)t->stack.depth * sizeof *f)) == NULL)
+	if ((f = oalloc(s, (size_t)st->depth * sizeof *f)) == NULL)
 		return 0;
-	for (i = 0; i < t->stack.depth; i++)
-		name_frame(s, src, &f[i], t->stack.ip[i], i > 0);
+	for (i = 0; i < st->depth; i++)
+		name_frame(s, src, &f[i], st->ip[i], i > 0);
 	ti->frames = f;
-	ti->nframes = (size_t)t->stack.depth;
-	ti->frames_truncated = t->stack.truncated;
-	if (t->task.syscall >= 0 && t->stack.ip[0] != t->task.pc)
+	ti->nframes = (size_t)st->depth;
+	ti->frames_truncated = st->truncated;
+	if (t->task.syscall >= 0 && st->ip[0] != t->task.pc)
 		return 0;
-	for (i = 0; i < t->stack.depth && n < GLIBC_NAMES_MAX; i++)
+	for (i = 0; i < st->depth && n < GLIBC_NAMES_MAX; i++)
 		fns[n++] = f[i].function;
 	return n;
-}
-
-static const char *
-copy_str(void *s, const char *str)
-{
-	return ostr(s, str);
 }
 
 /* The Python frames (the CPython step's) merged into the native ones. */
@@ -166,20 +169,20 @@ static void
 merge_python(struct osnap *s, struct outside_thread *t,
     struct gw_thread_info *ti)
 {
-	struct gw_frame *py, *f;
-	int k;
+	struct gw_frame *f;
 
 	if (t->npy <= 0)
 		return;
-	py = oalloc(s, (size_t)t->npy * sizeof *py);
-	f = oalloc(s, (ti->nframes + (size_t)t->npy) * sizeof *f);
-	if (py == NULL || f == NULL)
+	if (ti->nframes == 0) {		/* nothing to merge into */
+		ti->frames = t->py;
+		ti->nframes = (size_t)t->npy;
+	} else if ((f = oalloc(s, (ti->nframes + (size_t)t->npy) *
+	    sizeof *f)) != NULL) {
+		ti->nframes = frames_merge(f, ti->frames, ti->nframes, t->py,
+		    (size_t)t->npy);
+		ti->frames = f;
+	} else
 		return;
-	for (k = 0; k < t->npy; k++)
-		frames_python(&py[k], &t->py[k], copy_str, s);
-	ti->nframes = frames_merge(f, ti->frames, ti->nframes, py,
-	    (size_t)t->npy);
-	ti->frames = f;
 	if (ti->stack_status == GW_STACK_UNAVAILABLE)
 		ti->stack_note = "Python frames only: native frames not "
 		    "unwound (--no-stacks)";
@@ -203,7 +206,7 @@ fill_py_wait(struct osnap *s, struct outside_thread *t, struct gw_wait *w)
 		w->py_via_attr = ostr(s, pw->via_attr);
 	}
 	if (pw->at >= 0 && pw->at < t->npy)
-		frames_python(&w->py_at, &t->py[pw->at], copy_str, s);
+		w->py_at = t->py[pw->at];
 	/* A notify can come from any thread: no owner, nothing to add. */
 	if (pw->kind == PY_WAIT_NOTIFY) {
 		w->nowners = 0;
@@ -439,7 +442,6 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].gil = t->gil;
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
-		free(t->py);
 	}
 	fill_held(s, ti, o->nthreads, o);
 	s->pub.threads = ti;
@@ -522,13 +524,19 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 		snprintf(why, len, "out of memory");
 		return NULL;
 	}
+	o.arena = &s->arena;
 	for (i = 0; i < n; i++)
 		o.threads[i].task = tasks[i];
 	free(tasks);
 	o.nthreads = (size_t)n;
-	/* A live process's pages, copied once (a core is a file already). */
+	/*
+	 * A live process's pages, copied once (a core is a file already):
+	 * some four a thread where CPython's are read; the table's least
+	 * (its pages cost a fault each) where only the lock words are.
+	 */
 	if (src->core == NULL)
-		(void)mem_cache_begin((size_t)n * 4);	/* else only slower */
+		(void)mem_cache_begin(py_outside_present(&src->maps) ?
+		    (size_t)n * 4 : 0);		/* else only slower */
 	s->pub.version = GW_SNAPSHOT_VERSION;
 	s->pub.pid = src->pid;
 	s->pub.reason = GW_REASON_REQUEST;
@@ -540,6 +548,7 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	if (src->stacks)
 		src->ops->stacks_close(src);
 	mem_cache_end();
+	free(o.stacks);
 	free(o.threads);
 	if (s->arena.failed) {
 		outside_free(&s->pub);
@@ -552,6 +561,17 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 struct gw_snapshot *
 outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 {
+	struct maps m;
+
+	if (maps_read_pid(pid, &m, why, len) == -1)
+		return NULL;
+	return outside_snapshot_maps(pid, &m, flags, why, len);
+}
+
+struct gw_snapshot *
+outside_snapshot_maps(pid_t pid, struct maps *m, int flags, char *why,
+    size_t len)
+{
 	struct source src;
 	struct osnap *s, *later;
 	struct timespec ts;
@@ -560,8 +580,8 @@ outside_snapshot(pid_t pid, int flags, char *why, size_t len)
 	memset(&src, 0, sizeof src);
 	src.ops = &source_live_ops;
 	src.pid = pid;
-	if (maps_read_pid(pid, &src.maps, why, len) == -1)
-		return NULL;
+	src.maps = *m;
+	memset(m, 0, sizeof *m);
 	mem_source_pid(pid);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if ((s = snapshot(&src, flags, why, len)) != NULL &&

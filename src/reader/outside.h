@@ -29,7 +29,9 @@
 
 #define OUTSIDE_NO_STACKS	0x1	/* stop nothing: no native frames */
 
+struct arena;
 struct core;
+struct gw_frame;
 struct gw_snapshot;
 
 /*
@@ -39,6 +41,13 @@ struct gw_snapshot;
  */
 struct gw_snapshot	*outside_snapshot(pid_t pid, int flags, char *why,
 			    size_t len);
+/*
+ * The same, with pid's mappings already read (maps_read_pid) by a
+ * caller that looked at them first: m is freed.  A process of many
+ * threads has long maps, costly to read twice.
+ */
+struct gw_snapshot	*outside_snapshot_maps(pid_t pid, struct maps *m,
+			    int flags, char *why, size_t len);
 /*
  * Read the core c, opened from path (core_open): the memory source while
  * it is read (mem_source_core), this process's again after; the
@@ -56,7 +65,8 @@ void			 outside_free(struct gw_snapshot *);
  */
 struct outside_thread {
 	struct task	 task;
-	struct unwind_stack stack;	/* depth 0 without stacks */
+	struct unwind_stack *stack;	/* NULL without stacks (half a
+					   kilobyte a thread) */
 	const char	*stack_note;	/* why there is no stack, or NULL */
 	struct glibc_wait wait;		/* kind -1: none; the CPython step
 					   may put a GIL or Python lock
@@ -64,18 +74,22 @@ struct outside_thread {
 	/* Filled by py_outside_fill, when it knows them: */
 	char		 py_name[64];	/* threading's name, or "" */
 	int		 gil;		/* enum gw_gil_state */
-	struct py_frame	*py;		/* Python frames, innermost first
-					   (malloc'd; outside frees) */
+	struct gw_frame	*py;		/* Python frames, innermost first,
+					   as reports show them (in the
+					   snapshot's arena) */
 	int		 npy;
 	struct py_wait	 pw;		/* a Condition or join wait, or
 					   kind PY_WAIT_NONE */
 };
 
 struct outside {
+	struct arena	*arena;		/* the snapshot's: what is kept of
+					   the threads goes there */
 	pid_t		 pid;
 	const struct maps *maps;	/* its mapped files and executable */
 	struct outside_thread *threads;	/* sorted by tid */
 	size_t		 nthreads;
+	struct unwind_stack *stacks;	/* theirs, when unwound */
 	char		 py_note[256];	/* a note for the header, or "" */
 	char		 py_version[24];	/* the CPython read, or "" */
 };
@@ -87,5 +101,8 @@ struct outside {
  * o->py_note.
  */
 int	py_outside_fill(struct outside *o);
+
+/* Does it run CPython (a libpython, or an executable named python)? */
+int	py_outside_present(const struct maps *m);
 
 #endif /* GW_OUTSIDE_H */

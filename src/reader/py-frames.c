@@ -359,20 +359,41 @@ static int
 code_line(const struct py_runtime *rt, const struct code *c, long addr)
 {
 	struct table t;
+	uintptr_t at = 0;
+	int line = 0, *kept;
 
 	if (addr < 0)
 		return c->firstlineno;
+	/*
+	 * 3.11+: the instruction's own address (its bytes lie in the code
+	 * object) names its line for the dump; a thousand threads parked
+	 * at one place decode the table once, not a thousand times.
+	 */
+	if (rt->off->co_code_adaptive >= 0) {
+		at = c->addr + (uintptr_t)rt->off->co_code_adaptive +
+		    (uintptr_t)addr;
+		if ((kept = py_cache_get(rt, PY_CACHE_LINE, at)) != NULL)
+			return *kept;
+	}
 	if (table_open_kept(rt, c->lines, &t) == -1)
 		return 0;
 	switch (rt->off->co_lines_format) {
 	case PY_LINES_LNOTAB:
-		return line_lnotab(&t, c->firstlineno, addr);
+		line = line_lnotab(&t, c->firstlineno, addr);
+		break;
 	case PY_LINES_310:
-		return line_310(&t, c->firstlineno, addr);
+		line = line_310(&t, c->firstlineno, addr);
+		break;
 	case PY_LINES_LOCATIONS:
-		return line_locations(&t, c->firstlineno, addr);
+		line = line_locations(&t, c->firstlineno, addr);
+		break;
 	}
-	return 0;
+	if (at != 0 && line > 0 && rt->cache != NULL &&
+	    (kept = malloc(sizeof *kept)) != NULL) {
+		*kept = line;
+		(void)py_cache_put(rt, PY_CACHE_LINE, at, kept);
+	}
+	return line;
 }
 
 static void

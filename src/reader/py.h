@@ -354,6 +354,7 @@ enum py_cache_kind {
 	PY_CACHE_ATTR,		/* py-names.c: attribute indices in keys */
 	PY_CACHE_NAMING,	/* py-names.c: the attribute naming a value */
 	PY_CACHE_TSTATE,	/* py-frames.c: a thread state, as listed */
+	PY_CACHE_LINE,		/* py-frames.c: an instruction's line */
 };
 
 /* A thread state as py_thread_list read it (PY_CACHE_TSTATE). */

@@ -1,6 +1,10 @@
 /* The report buffer and its JSON quoting. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -38,6 +42,67 @@ Test(out, grows_past_first_block)
 	cr_assert_eq(o.len, 100000);
 	cr_assert_eq(o.buf[99999], '9');
 	cr_assert_not(o.failed);
+}
+
+Test(out, putu_as_printf)
+{
+	static const unsigned long v[] = { 0, 7, 10, 355, 4294967296UL,
+	    18446744073709551615UL };
+	char want[32];
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		out_free(&o);
+		out_putu(&o, v[i]);
+		snprintf(want, sizeof want, "%lu", v[i]);
+		cr_expect_str_eq(o.buf, want);
+	}
+}
+
+/* A line longer than the room left is formatted again once there is room. */
+Test(out, printf_past_room_left)
+{
+	char big[1000];
+	int i;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (i = 0; i < 50; i++)
+		out_printf(&o, "%d:%s;", i, big);
+	cr_assert_eq(o.len, 50 * (sizeof big - 1 + 2) + 10 + 40 * 2);
+	cr_assert_eq(strlen(o.buf), o.len);
+	cr_assert_eq(strncmp(o.buf + o.len - 1003, "49:x", 4), 0);
+	cr_assert_eq(o.buf[o.len - 1], ';');
+}
+
+/* A streamed report comes out whole and in order, from a small buffer. */
+Test(out, stream_writes_as_it_fills)
+{
+	char line[64], *got;
+	size_t want = 0, n = 0;
+	ssize_t r;
+	int p[2], i;
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	cr_assert(fcntl(p[1], F_SETPIPE_SZ, 1 << 20) >= 1 << 20);
+	out_stream(&o, p[1]);
+	for (i = 0; i < 20000; i++) {
+		want += (size_t)snprintf(line, sizeof line, "line %d\n", i);
+		out_printf(&o, "line %d\n", i);
+	}
+	cr_assert_leq(o.cap, 128 * 1024, "the buffer grew to %zu", o.cap);
+	cr_assert_eq(out_write(&o, p[1]), 0);
+	cr_assert_not_null(got = malloc(want + 1));
+	while ((r = read(p[0], got + n, want + 1 - n)) > 0)
+		n += (size_t)r;
+	cr_assert_eq(n, want);
+	got[n] = '\0';
+	cr_assert_eq(strncmp(got, "line 0\nline 1\n", 14), 0);
+	cr_assert_eq(strcmp(got + n - 11, "line 19999\n"), 0);
+	free(got);
+	close(p[0]);
+	close(p[1]);
 }
 
 struct quote_case {
