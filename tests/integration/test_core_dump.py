@@ -223,8 +223,6 @@ class TestCoreDumpPython(unittest.TestCase):
     names, GIL states, waits, cycle and Python frames."""
 
     def run_one(self, exe):
-        if gw.without_py_locks(exe):
-            return
         with gw.tempdir() as tmp:
             p, rec = gw.scenes(exe, tmp)
             with p:

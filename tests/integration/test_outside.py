@@ -359,8 +359,6 @@ class TestOutsidePython(unittest.TestCase):
     dump is repeated until every wait shows, within the timeout."""
 
     def run_one(self, exe):
-        if gw.without_py_locks(exe):
-            return
         with gw.tempdir() as tmp:
             p, rec = gw.scenes(exe, tmp)
             with p:
