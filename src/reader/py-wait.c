@@ -10,6 +10,7 @@
  * there: the first local of a method's frame is self.
  */
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "py.h"
@@ -100,17 +101,24 @@ holder_of(const struct py_runtime *rt, const struct py_frame *f,
 	return -1;
 }
 
-/* The Condition's own lock (its _lock attribute), or 0. */
+/* The Condition's own lock (its _lock attribute), or 0.  The threads
+ * waiting on one Queue or Event look it up once a dump. */
 static uintptr_t
 cond_lock(const struct py_runtime *rt, uintptr_t cond)
 {
 	static _Atomic long hash_lock = -1;	/* of "_lock" */
 	long h = atomic_load_explicit(&hash_lock, memory_order_relaxed);
-	uintptr_t lock;
+	uintptr_t lock, *kept;
 
+	if ((kept = py_cache_get(rt, PY_CACHE_CONDLOCK, cond)) != NULL)
+		return *kept;
 	if (py_attr_get(rt, cond, "_lock", &h, &lock) == -1)
 		return 0;
 	atomic_store_explicit(&hash_lock, h, memory_order_relaxed);
+	if (rt->cache != NULL && (kept = malloc(sizeof(*kept))) != NULL) {
+		*kept = lock;
+		(void)py_cache_put(rt, PY_CACHE_CONDLOCK, cond, kept);
+	}
 	return lock;
 }
 

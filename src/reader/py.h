@@ -362,6 +362,7 @@ enum py_cache_kind {
 	PY_CACHE_ATTR,		/* py-names.c: attribute indices in keys */
 	PY_CACHE_NAMING,	/* py-names.c: the attribute naming a value */
 	PY_CACHE_TSTATE,	/* py-frames.c: a thread state, as listed */
+	PY_CACHE_CONDLOCK,	/* py-wait.c: a Condition's _lock */
 };
 
 /* A thread state as py_thread_list read it (PY_CACHE_TSTATE). */
