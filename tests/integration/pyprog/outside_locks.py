@@ -21,11 +21,12 @@ then "ready" to GW_READY_FD.  Main then reads GW_HOLD_FD until it closes
 and leaves with os._exit (the blocked threads never end).
 """
 
-import json
 import os
 import sys
 import threading
 import time
+
+import scenes
 
 TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
 L = threading.Lock()
@@ -36,9 +37,7 @@ info = {}
 
 
 def note():
-    t = threading.current_thread()
-    info[t.name] = {"ident": threading.get_ident(),
-        "native": threading.get_native_id()}
+    scenes.note(info)
 
 
 def holder():
@@ -96,17 +95,8 @@ def start(name, fn):
     threading.Thread(target=fn, name=name, daemon=True).start()
 
 
-def marks():
-    out = {}
-    with open(__file__, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if "# MARK:" in line:
-                out[line.split("# MARK:")[1].strip()] = i
-    return out
-
-
 def main():
-    mk = marks()
+    mk = scenes.marks(__file__)
     M.acquire()
     start("holder", holder)
     until("holder", lambda: L.locked() and top("holder") is not None and
@@ -123,15 +113,9 @@ def main():
         top("c-owner") is not None and top("c-owner")[0].endswith("wait"))
     until("waiters", lambda: top("waiter") == ("waiter", mk["waiter"]) and
         top("bare-waiter") == ("bare_waiter", mk["bare"]))
-    with open(sys.argv[1], "w") as f:
-        f.write(json.dumps({"version": list(sys.version_info[:3]),
-            "info": info, "marks": mk, "L": id(L), "M": id(M),
-            "C_lock": id(C._lock)}) + "\n")
-    os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
-    hold = int(os.environ["GW_HOLD_FD"])
-    while os.read(hold, 64):
-        pass
-    os._exit(0)
+    scenes.publish(sys.argv[1], {"version": list(sys.version_info[:3]),
+        "info": info, "marks": mk, "L": id(L), "M": id(M),
+        "C_lock": id(C._lock)})
 
 
 main()
