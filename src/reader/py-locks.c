@@ -279,7 +279,7 @@ py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 }
 
 struct waited {
-	uintptr_t	 word;		/* py_lock.word of the lock waited for */
+	uintptr_t	 word;		/* py_lock.word of the lock sought */
 	struct py_lock	*out;
 	int		 found;
 };
