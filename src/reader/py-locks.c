@@ -54,6 +54,13 @@ mutex_locks(const struct py_offsets *o)
 	return o->lock_sem < 0 && o->lock_locked >= 0 && o->rlock_locked >= 0;
 }
 
+/* Are the version's lock layouts known (measured for its table)? */
+static int
+locks_known(const struct py_offsets *o)
+{
+	return o != NULL && (o->lock_sem >= 0 || mutex_locks(o));
+}
+
 /* Is the PyMethodDef at ml named name? */
 static int
 method_named(const struct py_runtime *rt, uintptr_t ml, const char *name)
@@ -187,7 +194,7 @@ py_lock_read(const struct py_runtime *rt, uintptr_t obj, struct py_lock *l)
 	int rv;
 
 	memset(l, 0, sizeof(*l));
-	if (o == NULL || obj == 0 || (o->lock_sem < 0 && !mutex_locks(o)) ||
+	if (!locks_known(o) || obj == 0 ||
 	    py_type_name(rt, obj, type, sizeof(type)) == -1)
 		return -1;
 	if (strcmp(type, "_thread.lock") == 0)
@@ -257,13 +264,6 @@ held_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 	h->exit_at = -1;
 	return slots_each(rt, st, st->live, held_slot, h) != 0 ||
 	    h->n == h->max;
-}
-
-/* Are the version's lock layouts known (measured for its table)? */
-static int
-locks_known(const struct py_offsets *o)
-{
-	return o != NULL && (o->lock_sem >= 0 || mutex_locks(o));
 }
 
 int
