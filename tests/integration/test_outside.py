@@ -512,6 +512,47 @@ class TestOutsidePythonLocks(unittest.TestCase):
 gw.add_interpreter_tests(TestOutsidePythonLocks)
 
 
+class TestOutsideTopPython(unittest.TestCase):
+    """`gilwatch top --once PID` of attach_scenes.py started bare: the
+    dashboard read from outside shows the Lock ABBA as a deadlock with
+    inferred holders and the RLock waiter blocked on its owner, on every
+    interpreter (3.14+: PyMutexes, read from the parking lot)."""
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH)
+        with gw.tempdir() as tmp:
+            p, rec = gw.scenes(exe, tmp)
+            with p:
+                tid = {n: v["native"] for n, v in rec["info"].items()}
+                want = [r"(?m)^DEADLOCK: ",
+                    r"(?m)^\s*%d\s+abba-1\s.*DEADLOCKED on semaphore "
+                    r"0x[0-9a-f]+ held by %d \(inferred\)" % (tid["abba-1"],
+                    tid["abba-2"]),
+                    r"(?m)^\s*%d\s+abba-2\s.*DEADLOCKED on semaphore "
+                    r"0x[0-9a-f]+ held by %d \(inferred\)" % (tid["abba-2"],
+                    tid["abba-1"]),
+                    r"(?m)^\s*%d\s+rwaiter\s.*BLOCKED on semaphore "
+                    r"0x[0-9a-f]+ held by %d\s" % (tid["rwaiter"],
+                    tid["rowner"])]
+                last = [None]
+
+                def once():
+                    r = last[0] = gw.run([gw.GILWATCH, "top", "--once",
+                        str(p.p.pid)])
+                    return r.returncode == 0 and all(re.search(w, r.stdout)
+                        for w in want)
+                try:
+                    gw.poll_until(once, what="the ABBA and the RLock wait "
+                        "in top")
+                except AssertionError as e:
+                    raise AssertionError("%s; last: %s" % (e, last[0]))
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+
+
+gw.add_interpreter_tests(TestOutsideTopPython)
+
+
 
 PARKED = gw.pyprog("parked")
 READS_PER_THREAD = 24   # 21-23 on 3.8-3.13: see TestOutsideReadCounts
