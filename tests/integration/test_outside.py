@@ -420,9 +420,6 @@ class TestOutsidePython(unittest.TestCase):
 gw.add_interpreter_tests(TestOutsidePython)
 
 
-LOCK_WAITS = ("waiter", "bare-waiter", "c-back", "c-notify")
-
-
 class TestOutsidePythonLocks(unittest.TestCase):
     """Python lock waits read from outside, and what must not be
     guessed (tests/integration/pyprog/outside_locks.py, started bare):
@@ -440,28 +437,11 @@ class TestOutsidePythonLocks(unittest.TestCase):
             p, rec = gw.scenes(exe, tmp, prog="outside_locks")
             with p:
                 tid = {n: v["native"] for n, v in rec["info"].items()}
-                doc = self.settled(p.p.pid, tid)
+                doc = gw.dump_locks_settled(p.p.pid, tid)
                 text = dump(p.p.pid)
                 p.release()
                 self.assertEqual(p.wait(), 0, p.describe())
         self.check(doc, text, tid)
-
-    def settled(self, pid, tid):
-        """A JSON dump once every waiter shows a wait and c-back, woken
-        by the notify, has left its notify wait (it may still be on its
-        way when the program says ready)."""
-        last = [None]
-
-        def once():
-            doc = last[0] = dump_doc(self, pid)
-            th = gw.threads(doc)
-            ok = all(th[tid[n]].get("waiting_for") for n in LOCK_WAITS) \
-                and gw.py_wait(th[tid["c-back"]]) is None
-            return doc if ok else None
-        try:
-            return gw.poll_until(once, what="every lock wait seen")
-        except AssertionError as e:
-            raise AssertionError("%s; last: %s" % (e, last[0]))
 
     def check(self, doc, text, tid):
         th = gw.threads(doc)
