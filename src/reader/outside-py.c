@@ -6,9 +6,11 @@
  * and join waits, as the shim shows them from inside.
  *
  * A threading.Lock records no holder: the holder is the one thread
- * whose `with` block keeps the lock's bound __exit__ on its live value
- * stack (py_tstate_held); such owners are marked inferred.  An RLock
- * records its owner.  Nothing is stopped.
+ * whose `with` block keeps the lock's __exit__ on its live value stack
+ * (py_tstate_held); such owners are marked inferred.  An RLock records
+ * its owner.  A thread in Condition.wait waits for a notify unless the
+ * lock it waits for is the Condition's own (taking it back after one).
+ * Nothing is stopped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,27 +188,27 @@ holds_of(const struct py_runtime *rt, struct collect *c)
 	return c->holds;
 }
 
+/* p waits for the Python lock l (py_tstate_waits): who holds it. */
 static void
 lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
-    uintptr_t futex)
+    const struct py_lock *l)
 {
 	struct py_holds *holds;
-	struct py_lock l;
 	unsigned long h;
 	int inferred = 0;
 	pid_t owner;
 
-	if (py_tstate_waits(rt, p->t.tstate, futex, &l) == -1 ||
-	    (holds = holds_of(rt, c)) == NULL)
+	if ((holds = holds_of(rt, c)) == NULL)
 		return;
-	h = py_lock_holder(&l, holds, (int)c->n, &inferred);
+	h = py_lock_holder(l, holds, (int)c->n, &inferred);
 	owner = tid_of(c, h);
-	if (l.kind == PY_LOCK_RLOCK)
-		set_wait(p->ot, GW_LOCK_SEM, l.sem, owner, (unsigned)l.count,
-		    0, owner != 0 ? "an RLock: its owner is recorded in it" :
-		    "an RLock with no owner recorded as it was read");
+	if (l->kind == PY_LOCK_RLOCK)
+		set_wait(p->ot, GW_LOCK_SEM, l->word, owner,
+		    (unsigned)l->count, 0, owner != 0 ? "an RLock: its owner "
+		    "is recorded in it" : "an RLock with no owner recorded as "
+		    "it was read");
 	else
-		set_wait(p->ot, GW_LOCK_SEM, l.sem, owner, 1, inferred,
+		set_wait(p->ot, GW_LOCK_SEM, l->word, owner, 1, inferred,
 		    owner != 0 ? "a threading.Lock: its holder is the thread "
 		    "whose with block holds it (a Lock records no owner)" :
 		    "a threading.Lock records no owner, and no with block "
@@ -233,6 +235,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 	struct py_gil_state gil;
 	struct py_frame *buf;
 	struct outside_thread *ot;
+	struct py_lock l;
 	pid_t holder = 0;
 	uintptr_t futex;
 	size_t i;
@@ -262,8 +265,17 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			set_wait(ot, GW_LOCK_GIL, rt->gil, holder, 1, 0, "");
 		} else if (ot->pw.kind == PY_WAIT_JOIN)
 			ot->wait.owner = tid_of(c, ot->pw.joined);
-		else if (ot->pw.kind == PY_WAIT_NONE)
-			lock_wait(rt, c, &c->v[i], futex);
+		else if (ot->pw.kind == PY_WAIT_NONE) {
+			if (py_tstate_waits(rt, c->v[i].t.tstate, futex,
+			    &l) == 0)
+				lock_wait(rt, c, &c->v[i], &l);
+		} else if (ot->pw.kind == PY_WAIT_NOTIFY &&
+		    py_lock_waited(rt, ot->pw.lock, futex, &l) == 0) {
+			/* Notified, it takes the Condition's own lock
+			 * back: a wait for whoever holds that. */
+			memset(&ot->pw, 0, sizeof ot->pw);
+			lock_wait(rt, c, &c->v[i], &l);
+		}
 	}
 	free(c->holds);
 	free(c->held);

@@ -50,7 +50,7 @@ static const char *const wanted[] = {
 	"_PyRuntime", "Py_Version", "_Py_RefTotal", "_Py_GetGlobalRefTotal",
 	"_Py_NegativeRefcount", "PyCode_Type", "PyUnicode_Type",
 	"PyBytes_Type", "PyFrame_Type", "PyDict_Type", "PyLong_Type",
-	"PyModule_Type", "PyCFunction_Type",
+	"PyModule_Type", "PyCFunction_Type", "PyMethodDescr_Type",
 	"_thread_db_pthread_tid",	/* glibc's, for libthread_db */
 };
 

@@ -172,6 +172,7 @@ untabled(struct py_runtime *rt, struct py_offsets *o,
 	/* Value stacks, for the locks `with` blocks hold. */
 	o->co_stacksize = o->co_nlocalsplus = o->co_exceptiontable = -1;
 	o->cf_ml = o->cf_self = o->ml_name = -1;
+	o->md_type = o->md_method = o->pk_addr = -1;
 	/* tstate->state moved between 3.14 and 3.15. */
 	o->ts_state = -1;
 	/* _co_firsttraceable has stayed 16 bytes before the bytecode
@@ -279,6 +280,7 @@ py_detect_with(struct py_runtime *rt, const struct py_lookup *lk)
 	rt->type_long = lk->sym("PyLong_Type", lk->arg);
 	rt->type_module = lk->sym("PyModule_Type", lk->arg);
 	rt->type_cfunction = lk->sym("PyCFunction_Type", lk->arg);
+	rt->type_method_descr = lk->sym("PyMethodDescr_Type", lk->arg);
 	return py_gil_locate(rt) == -1 ? -1 : 0;
 }
 

@@ -3,16 +3,22 @@
  * who holds a threading.Lock or RLock, and which one a blocked thread
  * waits for, read without stopping anything.
  *
- * 3.8-3.13 only: there a _thread.lock is a sem_t * (+16) and a locked
- * byte, an RLock a sem_t *, its owner's pthread_t and a count, and a
- * blocked acquire waits on that semaphore's futex word.  3.14's locks
- * are PyMutexes whose waiters park on semaphores of their own.
+ * 3.8-3.13: a _thread.lock is a sem_t * (+16) and a locked byte, an
+ * RLock a sem_t *, its owner's pthread_t and a count, and a blocked
+ * acquire waits on that semaphore's futex word.  3.14+: a lock is a
+ * PyMutex (an RLock a _PyRecursiveMutex, which records its owner's
+ * pthread_t), and a blocked acquire parks in the parking lot: it sleeps
+ * on the semaphore of a wait_entry on its own stack, whose addr is the
+ * address of the lock's PyMutex.  Either way a lock is named by one
+ * address (py_lock.word) that a waiter's futex word leads to exactly.
  *
  * An RLock names its owner.  A Lock records none; what shows its
- * holder is the `with lock:` block: entering it leaves the lock's bound
- * __exit__ on the frame's value stack until the block ends.  Only the
- * slots known to be live are believed (py_tstate_stacks), and the lock
- * must be locked; even so the holder is inferred, not recorded.
+ * holder is the `with lock:` block: entering it leaves the lock's
+ * __exit__ on the frame's value stack until the block ends (bound up to
+ * 3.13; from 3.14 LOAD_SPECIAL leaves the unbound method descriptor and
+ * the lock beside it).  Only the slots known to be live are believed
+ * (py_tstate_stacks), and the lock must be locked; even so the holder
+ * is inferred, not recorded.
  */
 #include <string.h>
 
@@ -23,10 +29,11 @@
 
 /*
  * The first HEAD bytes of a slot's object, read once: its type, and the
- * words where a lock keeps its semaphore and a bound builtin method its
- * PyMethodDef and self (all within the first 32 bytes on 3.8-3.13).
+ * words where a lock keeps its semaphore, a bound builtin method its
+ * PyMethodDef and self, a method descriptor its type and PyMethodDef
+ * (all within the first 48 bytes on 3.8-3.15).
  */
-#define HEAD	32
+#define HEAD	48
 
 static int
 head_read(const struct py_runtime *rt, uintptr_t obj, unsigned char *b)
@@ -34,9 +41,36 @@ head_read(const struct py_runtime *rt, uintptr_t obj, unsigned char *b)
 	const struct py_offsets *o = rt->off;
 
 	if (o->cf_self + 8 > HEAD || o->cf_ml + 8 > HEAD ||
-	    o->lock_sem + 8 > HEAD || o->rlock_sem + 8 > HEAD)
+	    o->lock_sem + 8 > HEAD || o->rlock_sem + 8 > HEAD ||
+	    o->md_type + 8 > HEAD || o->md_method + 8 > HEAD)
 		return -1;
 	return obj == 0 ? -1 : py_read(obj, b, HEAD);
+}
+
+/* Are the version's locks PyMutexes (3.14+), rather than semaphores? */
+static int
+mutex_locks(const struct py_offsets *o)
+{
+	return o->lock_sem < 0 && o->lock_locked >= 0 && o->rlock_locked >= 0;
+}
+
+/* Are the version's lock layouts known (measured for its table)? */
+static int
+locks_known(const struct py_offsets *o)
+{
+	return o != NULL && (o->lock_sem >= 0 || mutex_locks(o));
+}
+
+/* Is the PyMethodDef at ml named name? */
+static int
+method_named(const struct py_runtime *rt, uintptr_t ml, const char *name)
+{
+	uintptr_t nm;
+	char buf[16];
+
+	return ml != 0 && py_read_ptr(ml + (uintptr_t)rt->off->ml_name,
+	    &nm) == 0 && py_read_cstr(nm, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, name) == 0;
 }
 
 /* A bound builtin method (its head b): its self when it is named name
@@ -46,32 +80,42 @@ bound_self(const struct py_runtime *rt, const unsigned char *b,
     const char *name)
 {
 	const struct py_offsets *o = rt->off;
-	uintptr_t ml, nm;
-	char buf[16];
 
 	if (rt->type_cfunction == 0 ||
 	    py_ptr_at(b, o->ob_type) != rt->type_cfunction)
 		return 0;
-	if (name == NULL)
-		return py_ptr_at(b, o->cf_self);
-	ml = py_ptr_at(b, o->cf_ml);
-	if (ml == 0 || py_read_ptr(ml + (uintptr_t)o->ml_name, &nm) == -1 ||
-	    py_read_cstr(nm, buf, sizeof(buf)) == -1 || strcmp(buf, name) != 0)
+	if (name != NULL && !method_named(rt, py_ptr_at(b, o->cf_ml), name))
 		return 0;
 	return py_ptr_at(b, o->cf_self);
 }
 
+/* An unbound method descriptor (its head b) named name: the type it
+ * belongs to, else 0. */
+static uintptr_t
+descr_type(const struct py_runtime *rt, const unsigned char *b,
+    const char *name)
+{
+	const struct py_offsets *o = rt->off;
+
+	if (rt->type_method_descr == 0 || o->md_type < 0 ||
+	    py_ptr_at(b, o->ob_type) != rt->type_method_descr ||
+	    !method_named(rt, py_ptr_at(b, o->md_method), name))
+		return 0;
+	return py_ptr_at(b, o->md_type);
+}
+
 /*
  * Read a stack's slots [0, to) a chunk at a time and call fn on each
- * object pointer (tags masked off, NULLs left out) until it returns
- * non-zero: that value, 0 at the end, -1 on a failed read.
+ * object pointer (tags masked off, NULLs left out) and its slot's index
+ * until it returns non-zero: that value, 0 at the end, -1 on a failed
+ * read.
  */
 #define SLOT_CHUNK	64
 
 static int
 slots_each(const struct py_runtime *rt, const struct py_stack *st, int to,
-    int (*fn)(const struct py_runtime *, const struct py_stack *, uintptr_t,
-    void *), void *arg)
+    int (*fn)(const struct py_runtime *, const struct py_stack *, int,
+    uintptr_t, void *), void *arg)
 {
 	uintptr_t v[SLOT_CHUNK];
 	int n, rv;
@@ -83,9 +127,62 @@ slots_each(const struct py_runtime *rt, const struct py_stack *st, int to,
 			return -1;
 		for (int j = 0; j < n; j++)
 			if (v[j] != 0 &&
-			    (rv = fn(rt, st, py_ref(rt->off, v[j]), arg)) != 0)
+			    (rv = fn(rt, st, i + j, py_ref(rt->off, v[j]),
+			    arg)) != 0)
 				return rv;
 	}
+	return 0;
+}
+
+/* 3.8-3.13: a lock's semaphore and locked byte, an RLock's semaphore,
+ * owner and count. */
+static int
+sem_lock_read(const struct py_runtime *rt, uintptr_t obj, struct py_lock *l)
+{
+	const struct py_offsets *o = rt->off;
+	unsigned char locked;
+
+	if (l->kind == PY_LOCK_LOCK) {
+		if (py_read_ptr(obj + (uintptr_t)o->lock_sem, &l->word) == -1 ||
+		    py_read(obj + (uintptr_t)o->lock_locked, &locked, 1) == -1)
+			return -1;
+		l->locked = locked != 0;
+		return 0;
+	}
+	if (py_read_ptr(obj + (uintptr_t)o->rlock_sem, &l->word) == -1 ||
+	    py_read_ulong(obj + (uintptr_t)o->rlock_owner, &l->owner) == -1 ||
+	    py_read_ulong(obj + (uintptr_t)o->rlock_count, &l->count) == -1)
+		return -1;
+	l->locked = l->count > 0;
+	return 0;
+}
+
+/*
+ * 3.14+: the PyMutex's bits (1 locked, mx_parked: a thread parks on
+ * it); an RLock's _PyRecursiveMutex also keeps its owner's pthread_t,
+ * stored just after the mutex is taken and cleared just before it is
+ * let go, and a level that counts the acquires after the first.
+ */
+static int
+mutex_lock_read(const struct py_runtime *rt, uintptr_t obj,
+    struct py_lock *l)
+{
+	const struct py_offsets *o = rt->off;
+	unsigned char bits;
+	unsigned long level;
+
+	l->word = obj + (uintptr_t)(l->kind == PY_LOCK_LOCK ? o->lock_locked :
+	    o->rlock_locked);
+	if (py_read(l->word, &bits, 1) == -1)
+		return -1;
+	l->locked = (bits & 1) != 0;
+	l->parked = (bits & o->mx_parked) != 0;
+	if (l->kind == PY_LOCK_LOCK)
+		return 0;
+	if (py_read_ulong(obj + (uintptr_t)o->rlock_owner, &l->owner) == -1 ||
+	    py_read_ulong(obj + (uintptr_t)o->rlock_count, &level) == -1)
+		return -1;
+	l->count = l->locked ? level + 1 : 0;
 	return 0;
 }
 
@@ -94,56 +191,62 @@ py_lock_read(const struct py_runtime *rt, uintptr_t obj, struct py_lock *l)
 {
 	const struct py_offsets *o = rt->off;
 	char type[PY_NAME_MAX];
-	unsigned char locked;
+	int rv;
 
 	memset(l, 0, sizeof(*l));
-	if (o == NULL || o->lock_sem < 0 || o->rlock_sem < 0 || obj == 0 ||
+	if (!locks_known(o) || obj == 0 ||
 	    py_type_name(rt, obj, type, sizeof(type)) == -1)
 		return -1;
-	l->object = obj;
-	if (strcmp(type, "_thread.lock") == 0) {
+	if (strcmp(type, "_thread.lock") == 0)
 		l->kind = PY_LOCK_LOCK;
-		if (py_read_ptr(obj + (uintptr_t)o->lock_sem, &l->sem) == -1 ||
-		    py_read(obj + (uintptr_t)o->lock_locked, &locked, 1) == -1)
-			goto bad;
-		l->locked = locked != 0;
-		return 0;
-	}
-	if (strcmp(type, "_thread.RLock") == 0) {
+	else if (strcmp(type, "_thread.RLock") == 0)
 		l->kind = PY_LOCK_RLOCK;
-		if (py_read_ptr(obj + (uintptr_t)o->rlock_sem, &l->sem) == -1 ||
-		    py_read_ulong(obj + (uintptr_t)o->rlock_owner,
-		    &l->owner) == -1 ||
-		    py_read_ulong(obj + (uintptr_t)o->rlock_count,
-		    &l->count) == -1)
-			goto bad;
-		l->locked = l->count > 0;
-		if (!l->locked)
-			l->owner = 0;
-		return 0;
+	else
+		return -1;
+	l->object = obj;
+	rv = mutex_locks(o) ? mutex_lock_read(rt, obj, l) :
+	    sem_lock_read(rt, obj, l);
+	if (rv == -1) {
+		memset(l, 0, sizeof(*l));
+		return -1;
 	}
-bad:
-	memset(l, 0, sizeof(*l));
-	return -1;
+	if (!l->locked)
+		l->owner = 0;
+	return 0;
 }
 
 struct held {
 	struct py_lock	*out;
 	int		 max, n;
+	int		 exit_at;	/* slot of an unbound __exit__ just
+					   seen, or -1 */
+	uintptr_t	 exit_type;	/* the type it is a method of */
 };
 
+/*
+ * A lock held by a `with` block: the bound __exit__ (up to 3.13), or
+ * the lock itself in the slot after its type's unbound __exit__ (3.14+:
+ * LOAD_SPECIAL pushes the method descriptor, then self).
+ */
 static int
-held_slot(const struct py_runtime *rt, const struct py_stack *st,
+held_slot(const struct py_runtime *rt, const struct py_stack *st, int i,
     uintptr_t v, void *arg)
 {
 	struct held *h = arg;
 	unsigned char b[HEAD];
 	struct py_lock l;
-	uintptr_t self;
+	uintptr_t self = 0;
+	int pair = h->exit_at == i - 1;
 
-	if (head_read(rt, v, b) == -1 ||
-	    (self = bound_self(rt, b, "__exit__")) == 0 ||
-	    py_lock_read(rt, self, &l) == -1 || !l.locked)
+	h->exit_at = -1;
+	if (head_read(rt, v, b) == -1)
+		return 0;
+	if (pair && py_ptr_at(b, rt->off->ob_type) == h->exit_type)
+		self = v;
+	else if ((self = bound_self(rt, b, "__exit__")) == 0 &&
+	    (h->exit_type = descr_type(rt, b, "__exit__")) != 0)
+		h->exit_at = i;
+	if (self == 0 || py_lock_read(rt, self, &l) == -1 || !l.locked)
 		return 0;
 	for (int j = 0; j < h->n; j++)
 		if (h->out[j].object == l.object)
@@ -158,6 +261,7 @@ held_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 {
 	struct held *h = arg;
 
+	h->exit_at = -1;
 	return slots_each(rt, st, st->live, held_slot, h) != 0 ||
 	    h->n == h->max;
 }
@@ -166,44 +270,51 @@ int
 py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
     struct py_lock *out, int max)
 {
-	struct held h = { out, max, 0 };
+	struct held h = { out, max, 0, -1, 0 };
 
-	/* 3.14+ locks are PyMutexes: no semaphore to read. */
-	if (max <= 0 || rt->off == NULL || rt->off->lock_sem < 0 ||
+	if (max <= 0 || !locks_known(rt->off) ||
 	    py_tstate_stacks(rt, ts, held_in, &h) == -1)
 		return -1;
 	return h.n;
 }
 
 struct waited {
-	uintptr_t	 futex;
+	uintptr_t	 word;		/* py_lock.word of the lock sought */
 	struct py_lock	*out;
 	int		 found;
 };
 
-/* Does the object whose head is b keep futex where a lock keeps its
- * semaphore? */
+/* Is obj, whose head is b, a lock named by word: its semaphore
+ * (3.8-3.13), its PyMutex (3.14+)?  The type is checked later. */
 static int
-sem_is(const struct py_runtime *rt, const unsigned char *b, uintptr_t futex)
+word_is(const struct py_runtime *rt, uintptr_t obj, const unsigned char *b,
+    uintptr_t word)
 {
-	return py_ptr_at(b, rt->off->lock_sem) == futex ||
-	    py_ptr_at(b, rt->off->rlock_sem) == futex;
+	const struct py_offsets *o = rt->off;
+
+	if (mutex_locks(o))
+		return obj + (uintptr_t)o->lock_locked == word ||
+		    obj + (uintptr_t)o->rlock_locked == word;
+	return py_ptr_at(b, o->lock_sem) == word ||
+	    py_ptr_at(b, o->rlock_sem) == word;
 }
 
 static int
-waited_slot(const struct py_runtime *rt, const struct py_stack *st,
+waited_slot(const struct py_runtime *rt, const struct py_stack *st, int i,
     uintptr_t v, void *arg)
 {
 	struct waited *w = arg;
 	unsigned char b[HEAD];
 	uintptr_t obj = v;
 
+	(void)i;
 	if (head_read(rt, v, b) == -1)
 		return 0;
-	if (!sem_is(rt, b, w->futex) && ((obj = bound_self(rt, b, NULL)) ==
-	    0 || head_read(rt, obj, b) == -1 || !sem_is(rt, b, w->futex)))
+	if (!word_is(rt, obj, b, w->word) && ((obj = bound_self(rt, b,
+	    NULL)) == 0 || head_read(rt, obj, b) == -1 ||
+	    !word_is(rt, obj, b, w->word)))
 		return 0;
-	if (py_lock_read(rt, obj, w->out) == -1 || w->out->sem != w->futex)
+	if (py_lock_read(rt, obj, w->out) == -1 || w->out->word != w->word)
 		return 0;
 	w->out->frame = st->index;
 	w->found = 1;
@@ -212,11 +323,12 @@ waited_slot(const struct py_runtime *rt, const struct py_stack *st,
 
 /*
  * A thread in acquire() has the lock on its caller's stack: as self
- * under the method (lock.acquire()), as the context manager of a
- * `with` (3.12+ keep it there during __enter__), or inside the bound
- * __enter__ or __exit__ that a `with` put there.  Stale slots count
- * too: the semaphore's address must equal the one the thread waits on,
- * and the type is checked last, on that one object only.
+ * under the method (lock.acquire(); 3.14+ beside the unbound method),
+ * as the context manager of a `with` (3.12+ keep it there during
+ * __enter__), or inside the bound __enter__ or __exit__ that a `with`
+ * put there (up to 3.13).  Stale slots count too: the lock's word must
+ * equal the one the thread waits on, and the type is checked last, on
+ * that one object only.
  */
 static int
 waited_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
@@ -227,15 +339,56 @@ waited_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 	    st->index + 1 >= WAIT_FRAMES;
 }
 
+/*
+ * The word that names the lock a thread sleeping on futex would wait
+ * for: the futex word itself where a lock is a semaphore; from 3.14 the
+ * addr of the parking lot's wait_entry whose semaphore futex is (a
+ * thread parked on something else gives a word no lock has).  0 when
+ * unreadable.
+ */
+static uintptr_t
+waited_word(const struct py_runtime *rt, uintptr_t futex)
+{
+	const struct py_offsets *o = rt->off;
+	uintptr_t word;
+
+	if (!mutex_locks(o))
+		return futex;
+	if (o->pk_addr <= 0 || futex < (uintptr_t)o->pk_addr ||
+	    py_read_ptr(futex - (uintptr_t)o->pk_addr, &word) == -1)
+		return 0;
+	return word;
+}
+
 int
 py_tstate_waits(const struct py_runtime *rt, uintptr_t ts, uintptr_t futex,
     struct py_lock *l)
 {
-	struct waited w = { futex, l, 0 };
+	struct waited w = { 0, l, 0 };
 
 	memset(l, 0, sizeof(*l));
-	if (futex == 0 || rt->off == NULL || rt->off->lock_sem < 0 ||
+	if (futex == 0 || !locks_known(rt->off) ||
+	    (w.word = waited_word(rt, futex)) == 0 ||
 	    py_tstate_stacks(rt, ts, waited_in, &w) == -1 || !w.found) {
+		memset(l, 0, sizeof(*l));
+		return -1;
+	}
+	return 0;
+}
+
+int
+py_lock_waited(const struct py_runtime *rt, uintptr_t obj, uintptr_t futex,
+    struct py_lock *l)
+{
+	unsigned char b[HEAD];
+	uintptr_t word;
+
+	memset(l, 0, sizeof(*l));
+	if (obj == 0 || futex == 0 || !locks_known(rt->off) ||
+	    (word = waited_word(rt, futex)) == 0 || head_read(rt, obj, b) ==
+	    -1 || !word_is(rt, obj, b, word))
+		return -1;
+	if (py_lock_read(rt, obj, l) == -1 || l->word != word) {
 		memset(l, 0, sizeof(*l));
 		return -1;
 	}

@@ -56,7 +56,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = -1, .md_dict = 16, .fr_valuestack = 64,
 	  .fr_iblock = 112, .fr_blockstack = 120, .tb_size = 12, .tb_level = 8,
 	  .co_stacksize = 32, .co_nlocalsplus = -1, .co_exceptiontable = -1,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = -1,
 	},
 	/* 3.9: measured on 3.9.18 (pyenv) */
 	{ .major = 3, .minor = 9, .micro = 0,
@@ -96,7 +97,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = -1, .md_dict = 16, .fr_valuestack = 64,
 	  .fr_iblock = 112, .fr_blockstack = 120, .tb_size = 12, .tb_level = 8,
 	  .co_stacksize = 32, .co_nlocalsplus = -1, .co_exceptiontable = -1,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = -1,
 	},
 	/* 3.10: measured on 3.10.13 (pyenv) */
 	{ .major = 3, .minor = 10, .micro = 0,
@@ -136,7 +138,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = -1, .md_dict = 16, .fr_valuestack = 64,
 	  .fr_iblock = 104, .fr_blockstack = 112, .tb_size = 12, .tb_level = 8,
 	  .co_stacksize = 32, .co_nlocalsplus = -1, .co_exceptiontable = -1,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = -1,
 	},
 	/* 3.11: measured on 3.11.2 (/usr/bin/python3.11), 3.11.7 (pyenv) */
 	{ .major = 3, .minor = 11, .micro = 0,
@@ -176,7 +179,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = 8, .md_dict = 16, .fr_valuestack = -1, .fr_iblock = -1,
 	  .fr_blockstack = -1, .tb_size = -1, .tb_level = -1,
 	  .co_stacksize = 68, .co_nlocalsplus = 76, .co_exceptiontable = 40,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = -1,
 	},
 	/* 3.12: measured on 3.12.1 (pyenv) */
 	{ .major = 3, .minor = 12, .micro = 0,
@@ -216,7 +220,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = 8, .md_dict = 16, .fr_valuestack = -1, .fr_iblock = -1,
 	  .fr_blockstack = -1, .tb_size = -1, .tb_level = -1,
 	  .co_stacksize = 64, .co_nlocalsplus = 72, .co_exceptiontable = 40,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = -1,
 	},
 	/* 3.13: measured on 3.13.0 (pyenv) */
 	{ .major = 3, .minor = 13, .micro = 0,
@@ -256,7 +261,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = 8, .md_dict = 16, .fr_valuestack = -1, .fr_iblock = -1,
 	  .fr_blockstack = -1, .tb_size = -1, .tb_level = -1,
 	  .co_stacksize = 64, .co_nlocalsplus = 72, .co_exceptiontable = 40,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = -1,
 	},
 	/* 3.14: measured on 3.14.7 (pyenv) */
 	{ .major = 3, .minor = 14, .micro = 0,
@@ -296,7 +302,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = 8, .md_dict = 16, .fr_valuestack = -1, .fr_iblock = -1,
 	  .fr_blockstack = -1, .tb_size = -1, .tb_level = -1,
 	  .co_stacksize = 64, .co_nlocalsplus = 72, .co_exceptiontable = 40,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = 8,
 	},
 	/* 3.15: measured on 3.15.0rc1 (pyenv) */
 	{ .major = 3, .minor = 15, .micro = 0,
@@ -336,7 +343,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .due_value = 8, .md_dict = 16, .fr_valuestack = -1, .fr_iblock = -1,
 	  .fr_blockstack = -1, .tb_size = -1, .tb_level = -1,
 	  .co_stacksize = 64, .co_nlocalsplus = 72, .co_exceptiontable = 40,
-	  .cf_ml = 16, .cf_self = 24, .ml_name = 0,
+	  .cf_ml = 16, .cf_self = 24, .ml_name = 0, .md_type = 16,
+	  .md_method = 40, .pk_addr = 8,
 	},
 };
 

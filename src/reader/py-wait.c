@@ -10,6 +10,7 @@
  * there: the first local of a method's frame is self.
  */
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "py.h"
@@ -100,39 +101,41 @@ holder_of(const struct py_runtime *rt, const struct py_frame *f,
 	return -1;
 }
 
-/*
- * 3.14: does a thread park on the Condition's own lock (_lock)?  Its
- * Lock or RLock is a PyMutex there, and every blocked acquire parks on
- * a semaphore of the thread's own, so the semaphore cannot tell a wait
- * for a notify (on the private waiter lock) from one to take _lock
- * back after it; a parked bit on _lock can.  1 parked, or unknown (not
- * a _thread lock, unreadable); 0 not parked.
- */
-static int
-cond_lock_parked(const struct py_runtime *rt, uintptr_t cond)
+/* The Condition's own lock (its _lock attribute), or 0.  The threads
+ * waiting on one Queue or Event look it up once a dump. */
+static uintptr_t
+cond_lock(const struct py_runtime *rt, uintptr_t cond)
 {
 	static _Atomic long hash_lock = -1;	/* of "_lock" */
-	const struct py_offsets *o = rt->off;
 	long h = atomic_load_explicit(&hash_lock, memory_order_relaxed);
-	char type[PY_NAME_MAX];
-	uintptr_t lock;
-	unsigned char bits;
-	int off;
+	uintptr_t lock, *kept;
 
+	if ((kept = py_cache_get(rt, PY_CACHE_CONDLOCK, cond)) != NULL)
+		return *kept;
 	if (py_attr_get(rt, cond, "_lock", &h, &lock) == -1)
-		return 1;
+		return 0;
 	atomic_store_explicit(&hash_lock, h, memory_order_relaxed);
-	if (py_type_name(rt, lock, type, sizeof(type)) == -1)
-		return 1;
-	if (strcmp(type, "_thread.lock") == 0)
-		off = o->lock_locked;
-	else if (strcmp(type, "_thread.RLock") == 0)
-		off = o->rlock_locked;
-	else
-		return 1;
-	if (off < 0 || py_read(lock + (uintptr_t)off, &bits, 1) == -1)
-		return 1;
-	return (bits & o->mx_parked) != 0;
+	if (rt->cache != NULL && (kept = malloc(sizeof(*kept))) != NULL) {
+		*kept = lock;
+		(void)py_cache_put(rt, PY_CACHE_CONDLOCK, cond, kept);
+	}
+	return lock;
+}
+
+/*
+ * 3.14: does a thread park on the Condition's own lock?  Its Lock or
+ * RLock is a PyMutex there, and every blocked acquire parks on a
+ * semaphore of the thread's own, so the semaphore alone cannot tell a
+ * wait for a notify (on the private waiter lock) from one to take
+ * _lock back after it; a parked bit on _lock can.  1 parked, or unknown
+ * (not a _thread lock, unreadable); 0 not parked.
+ */
+static int
+cond_lock_parked(const struct py_runtime *rt, uintptr_t lock)
+{
+	struct py_lock l;
+
+	return lock == 0 || py_lock_read(rt, lock, &l) == -1 || l.parked;
 }
 
 /*
@@ -153,8 +156,9 @@ notify_wait(const struct py_runtime *rt, const struct py_frame *f, int n,
 		i++;
 	w->kind = PY_WAIT_NOTIFY;
 	w->at = i < n ? i : 0;
+	w->lock = cond_lock(rt, w->object);
 	if (rt->off->mx_parked > 0)
-		w->lock_parked = cond_lock_parked(rt, w->object);
+		w->lock_parked = cond_lock_parked(rt, w->lock);
 	if (i < n)
 		(void)holder_of(rt, &f[i], w->object, w);
 	return 0;

@@ -160,6 +160,13 @@ struct py_offsets {
 	int	cf_ml, cf_self;		/* PyCFunctionObject: a bound
 					   builtin method */
 	int	ml_name;		/* PyMethodDef: const char * */
+	int	md_type, md_method;	/* PyMethodDescrObject: d_type and
+					   d_method, an unbound method
+					   (3.14+ `with`) */
+	int	pk_addr;		/* 3.14+: bytes before the futex word
+					   a parked thread sleeps on where its
+					   wait_entry keeps addr, the PyMutex
+					   it parks on (measured live) */
 };
 
 /* Where an instance's attributes are (ob_dict_layout). */
@@ -203,6 +210,7 @@ struct py_runtime {
 	uintptr_t	 type_long;
 	uintptr_t	 type_module;
 	uintptr_t	 type_cfunction;	/* for py-locks.c */
+	uintptr_t	 type_method_descr;
 	struct py_cache	*cache;		/* one dump's copies (py_cache_new),
 					   or NULL: read everything afresh */
 	int		 pthread_tid;	/* where glibc's struct pthread, which
@@ -355,6 +363,7 @@ enum py_cache_kind {
 	PY_CACHE_NAMING,	/* py-names.c: the attribute naming a value */
 	PY_CACHE_TSTATE,	/* py-frames.c: a thread state, as listed */
 	PY_CACHE_LINE,		/* py-frames.c: an instruction's line */
+	PY_CACHE_CONDLOCK,	/* py-wait.c: a Condition's _lock */
 };
 
 /* A thread state as py_thread_list read it (PY_CACHE_TSTATE). */
@@ -711,6 +720,8 @@ struct py_wait {
 	unsigned long	 joined;	/* JOIN: pthread_t of the thread
 					   joined; 0 when not found */
 	int		 at;		/* index of the frame that waits */
+	uintptr_t	 lock;		/* NOTIFY: the Condition's own lock
+					   (_lock), or 0 */
 	int		 lock_parked;	/* NOTIFY, 3.14: a thread parks on the
 					   Condition's lock (or it could not
 					   be read): maybe this one */
@@ -742,9 +753,12 @@ enum py_lock_kind {
 struct py_lock {
 	uintptr_t	 object;	/* the lock object */
 	enum py_lock_kind kind;
-	uintptr_t	 sem;		/* its sem_t: the futex word a blocked
-					   acquire waits on */
+	uintptr_t	 word;		/* the address that names it, which a
+					   blocked acquire's futex word leads
+					   to: its sem_t (3.8-3.13, that futex
+					   word itself), its PyMutex (3.14+) */
 	int		 locked;
+	int		 parked;	/* 3.14+: a thread parks on it */
 	unsigned long	 owner;		/* RLock: pthread_t of its owner
 					   while locked, else 0 */
 	unsigned long	 count;		/* RLock: acquires held */
@@ -755,8 +769,10 @@ struct py_lock {
 
 /*
  * Read the _thread.lock or _thread.RLock at obj (its type is checked by
- * name): 0, or -1 when obj is neither or unreadable, or on 3.14+ (its
- * locks are PyMutexes: no semaphore, no owner).
+ * name): 0, or -1 when obj is neither or unreadable, or the version's
+ * lock layouts are not known (a minor without a table).  3.14+: a Lock
+ * is locked while its PyMutex's bit 0 is set; an RLock's owner is the
+ * pthread_t its _PyRecursiveMutex records.
  */
 int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
 	    struct py_lock *l);
@@ -765,9 +781,12 @@ int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
  * The locks thread state ts holds by a `with` block, inferred from the
  * bound __exit__ each such block keeps on its frame's value stack: only
  * slots known to be live count (py_stack), and the lock must be locked.
- * Locks taken by a bare acquire() are not seen.  Into out[0..max-1];
- * returns how many, or -1 when ts is unreadable or the version's locks
- * are not semaphores (3.14+: PyMutexes).  Costs a read or two per live slot.  Allocates nothing.
+ * 3.14+: a `with` keeps the unbound __exit__ of the lock's type and,
+ * in the next slot, the lock (LOAD_SPECIAL's pair); up to 3.13 the
+ * bound __exit__.  Locks taken by a bare acquire() are not seen.  Into
+ * out[0..max-1]; returns how many, or -1 when ts is unreadable or the
+ * version's locks or stacks are not known.  Costs a read or two per
+ * live slot.  Allocates nothing.
  */
 int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 	    struct py_lock *out, int max);
@@ -775,13 +794,23 @@ int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 /*
  * The Lock or RLock a thread blocked in its acquire() waits for, given
  * the futex word it waits on (the uaddr of /proc/PID/task/TID/syscall,
- * futex op WAIT_BITSET): the lock whose semaphore is that word, found
- * on the value stacks of ts's innermost frames (self of acquire(), the
- * bound __enter__ of a `with`).  Exact: the address must match.  0 with
- * *l, or -1 when no such lock is there (the thread waits on something
- * else).  Allocates nothing.
+ * futex op WAIT_BITSET): up to 3.13 the lock whose semaphore is that
+ * word; from 3.14 the lock whose PyMutex is the addr of the parking
+ * lot's wait_entry around that word (a semaphore on the waiter's own
+ * stack), found on the value stacks of ts's innermost frames (self of
+ * acquire(), the lock or bound __enter__ of a `with`).  Exact: the
+ * address must match.  0 with *l, or -1 when no such lock is there (the
+ * thread waits on something else).  Allocates nothing.
  */
 int	py_tstate_waits(const struct py_runtime *rt, uintptr_t ts,
+	    uintptr_t futex, struct py_lock *l);
+
+/*
+ * Does a thread sleeping on futex wait to take the lock at obj (one the
+ * caller knows of: a Condition's _lock)?  As py_tstate_waits, for that
+ * one object: 0 with *l, or -1 (no, or unreadable).  One or two reads.
+ */
+int	py_lock_waited(const struct py_runtime *rt, uintptr_t obj,
 	    uintptr_t futex, struct py_lock *l);
 
 /* One thread's locks held by `with` blocks (py_tstate_held). */

@@ -531,16 +531,16 @@ def pyprog(name):
     return os.path.join(PYPROGS, name + ".py")
 
 
-def scenes(exe, tmp, *args):
-    """Start pyprog/attach_scenes.py bare (no gilwatch) on exe and wait
-    until it is ready: (Proc, its record).  The caller leaves the Proc
-    (a context manager)."""
+def scenes(exe, tmp, *args, prog="attach_scenes"):
+    """Start pyprog/attach_scenes.py (or prog) bare (no gilwatch) on exe
+    and wait until it is ready: (Proc, its record).  The caller leaves
+    the Proc (a context manager)."""
     record = os.path.join(tmp, "record.json")
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.pop("PYTHONPATH", None)
     env["ATTACH_TIMEOUT"] = str(TIMEOUT / 2)
-    p = Proc([exe, pyprog("attach_scenes"), record, *args], tmp, env=env)
+    p = Proc([exe, pyprog(prog), record, *args], tmp, env=env)
     try:
         p.wait_ready()
         with open(record) as f:
@@ -554,11 +554,10 @@ def scenes(exe, tmp, *args):
 SCENE_WAITS = ("abba-1", "abba-2", "rwaiter", "qwaiter", "joiner")
 
 
-def dump_scenes_settled(pid, tid):
-    """`gilwatch dump --format=json PID` of attach_scenes read from
-    outside, repeated until every waiting role shows its wait and the
-    Lock ABBA its deadlock (threads may still be entering their waits
-    when it says ready): the document."""
+def dump_settled(pid, done, what):
+    """`gilwatch dump --format=json PID` read from outside, repeated until
+    done(status, doc) (threads may still be entering their waits when
+    the program says ready): the document."""
     last = [None]
 
     def settled():
@@ -566,15 +565,35 @@ def dump_scenes_settled(pid, tid):
         if r.returncode not in (0, 86):
             raise AssertionError(r)
         doc = last[0] = parse_json_docs(r.stdout)[0]
-        th = {t["tid"]: t for t in doc["threads"]}
-        ok = r.returncode == 86 and all(
-            th.get(tid[n], {}).get("waiting_for") for n in SCENE_WAITS)
-        return doc if ok else None
+        return doc if done(r.returncode, doc) else None
     try:
-        return poll_until(settled, what="every wait seen")
+        return poll_until(settled, what=what)
     except AssertionError as e:
         raise AssertionError("%s; last: %s" % (e, json.dumps(last[0],
             indent=1)))
+
+
+def dump_scenes_settled(pid, tid):
+    """dump_settled for attach_scenes: every waiting role shows its wait
+    and the Lock ABBA its deadlock."""
+    def done(status, doc):
+        th = {t["tid"]: t for t in doc["threads"]}
+        return status == 86 and all(
+            th.get(tid[n], {}).get("waiting_for") for n in SCENE_WAITS)
+    return dump_settled(pid, done, "every wait seen")
+
+
+LOCK_WAITS = ("waiter", "bare-waiter", "c-back", "c-notify")
+
+
+def dump_locks_settled(pid, tid):
+    """dump_settled for outside_locks: every waiter shows a wait and
+    c-back, woken by the notify, has left its notify wait."""
+    def done(status, doc):
+        th = {t["tid"]: t for t in doc["threads"]}
+        return all(th.get(tid[n], {}).get("waiting_for")
+            for n in LOCK_WAITS) and py_wait(th[tid["c-back"]]) is None
+    return dump_settled(pid, done, "every lock wait seen")
 
 # A pyenv build directory: 3.X.Y, a pre-release 3.X.YaN/bN/rcN, and a
 # free-threaded build with a "t" after it (3.14.7t, 3.15.0rc1t).

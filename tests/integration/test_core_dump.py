@@ -216,6 +216,19 @@ class TestCoreDumpC(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r)
 
 
+def scene_core(tc, exe, prog, settled):
+    """Start pyprog/prog.py bare on exe, dump it live until settled(pid,
+    tid) gives the document, gcore it, and call tc.check(core, live,
+    tid) while the core exists."""
+    with gw.tempdir() as tmp:
+        p, rec = gw.scenes(exe, tmp, prog=prog)
+        with p:
+            tid = {n: v["native"] for n, v in rec["info"].items()}
+            live = settled(p.p.pid, tid)
+            core = gcore(tc, p.p.pid, tmp)
+        tc.check(core, live, tid)
+
+
 class TestCoreDumpPython(unittest.TestCase):
     """attach_scenes.py (names, the GIL holder, a Lock ABBA through with
     blocks, an RLock, a Queue and a join wait) dumped live from outside
@@ -223,15 +236,7 @@ class TestCoreDumpPython(unittest.TestCase):
     names, GIL states, waits, cycle and Python frames."""
 
     def run_one(self, exe):
-        if gw.without_py_locks(exe):
-            return
-        with gw.tempdir() as tmp:
-            p, rec = gw.scenes(exe, tmp)
-            with p:
-                tid = {n: v["native"] for n, v in rec["info"].items()}
-                live = gw.dump_scenes_settled(p.p.pid, tid)
-                core = gcore(self, p.p.pid, tmp)
-            self.check(core, live, tid)
+        scene_core(self, exe, "attach_scenes", gw.dump_scenes_settled)
 
     def check(self, core, live, tid):
         doc = dump_doc(self, ["--core", core], "core", DEADLOCK)
@@ -263,6 +268,33 @@ class TestCoreDumpPython(unittest.TestCase):
 
 
 gw.add_interpreter_tests(TestCoreDumpPython)
+
+
+class TestCoreDumpPythonLocks(unittest.TestCase):
+    """outside_locks.py (a with block's Lock and its waiter, a bare
+    acquire()'s, a notified waiter taking a Condition's RLock back and
+    one still waiting for a notify) dumped live until every wait shows,
+    then gcore'd: the core gives the same waits, owners and Python
+    waits (3.14+: the parking lot's entries are in the core too)."""
+
+    def run_one(self, exe):
+        scene_core(self, exe, "outside_locks", gw.dump_locks_settled)
+
+    def check(self, core, live, tid):
+        doc = dump_doc(self, ["--core", core], "core", 0)
+        ct, lt = gw.threads(doc), gw.threads(live)
+        for name in gw.LOCK_WAITS:
+            with self.subTest(thread=name):
+                c, t = ct[tid[name]], lt[tid[name]]
+                self.assertEqual(wait_of(c), wait_of(t), c)
+                self.assertEqual(gw.py_wait(c), gw.py_wait(t), c)
+        self.assertEqual(gw.waiting(ct[tid["waiter"]])["owners"],
+            [tid["holder"]])
+        self.assertEqual(gw.waiting(ct[tid["c-back"]])["owners"],
+            [tid["c-owner"]])
+
+
+gw.add_interpreter_tests(TestCoreDumpPythonLocks)
 
 
 if __name__ == "__main__":

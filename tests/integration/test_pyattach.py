@@ -13,8 +13,9 @@ comes, so the reads are repeated until every wait shows, within the
 timeout.
 
 Interpreters: pyenv's 3.8-3.15 and Debian's static /usr/bin/python3.11;
-a missing one is a skip that says so.  3.14+'s locks (PyMutex) are not
-read: the lock parts are skipped there, aloud.
+a missing one is a skip that says so.  3.14+'s locks are PyMutexes and
+their waiters park in the parking lot: the same facts, read otherwise
+(src/reader/py-locks.c).
 """
 
 import json
@@ -72,26 +73,18 @@ class TestPyAttach(Scenes):
         gw.need(self, PYATTACH)
         with gw.tempdir() as tmp:
             p, rec = self.scene(exe, tmp)
-            locks = gw.py_locks_seen(exe)
             with p:
                 tids = {n: w["native"] for n, w in rec["info"].items()}
 
                 def settled(doc):
                     t = by_name(doc)
-                    waits = ("abba-1", "abba-2", "rwaiter", "qwaiter") \
-                        if locks else ()
                     return all(t.get(n, {}).get("waits") for n in
-                        waits) and (locks or all(t.get(n, {}).get(
-                        "py_wait") for n in ("qwaiter", "joiner"))) and \
+                        ("abba-1", "abba-2", "rwaiter", "qwaiter")) and \
                         doc["gil"]["holder_tid"] == tids["holder"]
                 doc = self.read_until(p.p.pid, settled, "every wait seen")
-            self.check(doc, rec, p.p.pid, locks)
-            if not locks:
-                print("skip: %s: Lock ABBA and RLock owner from outside: "
-                    "its Locks are PyMutexes with no owner (see Known "
-                    "gaps)" % exe)
+            self.check(doc, rec, p.p.pid)
 
-    def check(self, doc, rec, pid, locks=True):
+    def check(self, doc, rec, pid):
         ver = rec["version"]
         self.assertEqual(doc["version"], "%d.%d.%d" % tuple(ver))
         tids = {n: w["native"] for n, w in rec["info"].items()}
@@ -133,8 +126,6 @@ class TestPyAttach(Scenes):
         self.assertEqual((q["py_wait"]["kind"], q["py_wait"]["type"],
             q["py_wait"]["via_type"], q["py_wait"]["via_attr"]),
             ("notify", "Condition", "Queue", "not_empty"))
-        if not locks:
-            return
 
         # The Lock ABBA: each holds one through `with` (inferred) and
         # waits for the other's: a cycle.
@@ -242,10 +233,6 @@ class TestDumpPython(Scenes):
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH)
-        if not gw.py_locks_seen(exe):
-            print("skip: %s: a Lock ABBA and an RLock owner: its Locks "
-                "are PyMutexes with no owner (see Known gaps)" % exe)
-            return
         with gw.tempdir() as tmp:
             p, rec = self.scene(exe, tmp)
             tids = {n: w["native"] for n, w in rec["info"].items()}

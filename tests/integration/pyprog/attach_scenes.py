@@ -30,6 +30,8 @@ import sys
 import threading
 import time
 
+import scenes
+
 TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
 A = threading.Lock()
 B = threading.Lock()
@@ -42,9 +44,7 @@ info = {}
 
 
 def note():
-    t = threading.current_thread()
-    info[t.name] = {"ident": threading.get_ident(),
-        "native": threading.get_native_id()}
+    scenes.note(info)
 
 
 def spin():
@@ -134,16 +134,7 @@ def placed(v, gil2):
         len(v.get("joiner") or []) > 1 and A.locked() and B.locked()
 
 
-def marks():
-    out = {}
-    with open(__file__, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if "# MARK:" in line:
-                out[line.split("# MARK:")[1].strip()] = i
-    return out
-
-
-MARKS = marks()
+MARKS = scenes.marks(__file__)
 
 
 def main():
@@ -178,15 +169,9 @@ def main():
             print("not placed: %s" % json.dumps(v), file=sys.stderr)
             os._exit(2)
         time.sleep(0.005)   # polling a state, not waiting it out
-    with open(sys.argv[1], "w") as f:
-        f.write(json.dumps({"version": list(sys.version_info[:3]),
-            "info": info, "view": v, "marks": MARKS, "A": id(A),
-            "B": id(B), "R": id(R)}) + "\n")
-    os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
-    hold = int(os.environ["GW_HOLD_FD"])
-    while os.read(hold, 64):
-        pass
-    os._exit(0)
+    scenes.publish(sys.argv[1], {"version": list(sys.version_info[:3]),
+        "info": info, "view": v, "marks": MARKS, "A": id(A), "B": id(B),
+        "R": id(R)})
 
 
 main()
