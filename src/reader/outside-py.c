@@ -203,12 +203,13 @@ lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
 	h = py_lock_holder(l, holds, (int)c->n, &inferred);
 	owner = tid_of(c, h);
 	if (l->kind == PY_LOCK_RLOCK)
-		set_wait(p->ot, GW_LOCK_SEM, l->word, owner,
+		set_wait(p->ot, GW_LOCK_SEM, py_lock_addr(rt, l), owner,
 		    (unsigned)l->count, 0, owner != 0 ? "an RLock: its owner "
 		    "is recorded in it" : "an RLock with no owner recorded as "
 		    "it was read");
 	else
-		set_wait(p->ot, GW_LOCK_SEM, l->word, owner, 1, inferred,
+		set_wait(p->ot, GW_LOCK_SEM, py_lock_addr(rt, l), owner, 1,
+		    inferred,
 		    owner != 0 ? "a threading.Lock: its holder is the thread "
 		    "whose with block holds it (a Lock records no owner)" :
 		    "a threading.Lock records no owner, and no with block "

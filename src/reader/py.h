@@ -778,6 +778,17 @@ int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
 	    struct py_lock *l);
 
 /*
+ * The address a report names l by, the same in and out of the shim:
+ * its semaphore up to 3.13 (the shim's sem hooks see that), the lock
+ * object from 3.14 (its id(); the shim's method hooks see self).
+ */
+static inline uintptr_t
+py_lock_addr(const struct py_runtime *rt, const struct py_lock *l)
+{
+	return rt->off->lock_sem >= 0 ? l->word : l->object;
+}
+
+/*
  * The locks thread state ts holds by a `with` block, inferred from the
  * bound __exit__ each such block keeps on its frame's value stack: only
  * slots known to be live count (py_stack), and the lock must be locked.

@@ -386,6 +386,9 @@ class TestOutsidePython(unittest.TestCase):
             [tid["abba-1"]]), a2)
         self.assertTrue(a1["waiting_for"]["inferred"], a1)
         self.assertEqual(gw.held_addrs(a2), [w1["addr"]], a2)
+        # Named by the address the shim names them by (gwsample).
+        self.assertEqual((w1["addr"], w2["addr"]), (rec["addr"]["B"],
+            rec["addr"]["A"]), doc)
         self.assertEqual(cycles(doc), [{(tid["abba-1"], w1["addr"],
             "semaphore", tid["abba-2"]), (tid["abba-2"], w2["addr"],
             "semaphore", tid["abba-1"])}], doc)

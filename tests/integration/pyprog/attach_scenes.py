@@ -32,6 +32,10 @@ import time
 
 import scenes
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "..", "..", "samples"))
+from gwsample import lock_address  # noqa: E402
+
 TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
 A = threading.Lock()
 B = threading.Lock()
@@ -171,7 +175,8 @@ def main():
         time.sleep(0.005)   # polling a state, not waiting it out
     scenes.publish(sys.argv[1], {"version": list(sys.version_info[:3]),
         "info": info, "view": v, "marks": MARKS, "A": id(A), "B": id(B),
-        "R": id(R)})
+        "R": id(R),
+        "addr": {"A": lock_address(A), "B": lock_address(B)}})
 
 
 main()
