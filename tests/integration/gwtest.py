@@ -691,17 +691,6 @@ def shim_sees_py_locks(exe):
     return _py_lock_tables[exe]
 
 
-def without_py_locks(exe):
-    """For a test of Python's own locks: on an interpreter whose locks
-    gilwatch cannot see (py_locks_seen), print the skip line and answer
-    True."""
-    if py_locks_seen(exe):
-        return False
-    print("skip: %s: its Locks are PyMutexes with no owner (see Known "
-        "gaps)" % exe)
-    return True
-
-
 def source_marks(path):
     """"# MARK:name" comments in a source file: name -> line number."""
     out = {}
