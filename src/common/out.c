@@ -47,12 +47,22 @@ reserve(struct out *o, size_t more)
 void
 out_printf(struct out *o, const char *fmt, ...)
 {
+	size_t room = o->cap - o->len;
 	va_list ap;
 	int n;
 
+	/* Formatting is most of a report's cost: once, when it fits. */
+	if (o->failed)
+		return;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(o->cap > 0 ? o->buf + o->len : NULL, room, fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n < room) {
+		o->len += (size_t)n;
+		return;
+	}
+	if (o->cap > 0)
+		o->buf[o->len] = '\0';
 	if (n < 0 || !reserve(o, (size_t)n))
 		return;
 	va_start(ap, fmt);

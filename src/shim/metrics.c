@@ -1,6 +1,7 @@
 /* Prometheus metrics in a file for node_exporter: see metrics.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,9 @@ static char path[512];
 static uint64_t interval_ns, next_ns;	/* next_ns 0: not yet timed */
 static int written, said_failure;
 static atomic_uint ntmp;		/* temporary files so far */
+static atomic_int pid;			/* of the file being written */
+static char le[HIST_BUCKETS][24];	/* histograms' bucket bounds */
+static pthread_once_t le_once = PTHREAD_ONCE_INIT;
 
 void
 metrics_init(const char *p, int interval_s)
@@ -48,7 +52,8 @@ family(struct out *o, const char *name, const char *type, const char *help)
 static void
 begin(struct out *o, const char *name, const char *suffix)
 {
-	out_printf(o, "%s%s{pid=\"%d\"", name, suffix, (int)getpid());
+	out_printf(o, "%s%s{pid=\"%d\"", name, suffix,
+	    atomic_load_explicit(&pid, memory_order_relaxed));
 }
 
 /*
@@ -105,6 +110,18 @@ single(struct out *o, const char *name, const char *type, const char *help,
 	end_d(o, v);
 }
 
+/* The bounds of the buckets as labels, in seconds: the same in every
+ * file, formatted once. */
+static void
+le_init(void)
+{
+	unsigned b;
+
+	for (b = 0; b < HIST_BUCKETS - 1; b++)
+		snprintf(le[b], sizeof le[b], "%.9g",
+		    (double)hist_high(b) / 1e9);
+}
+
 /* A log-linear histogram (hist.h), cumulative, in seconds. */
 static void
 histogram(struct out *o, const char *name, const char *help,
@@ -114,10 +131,11 @@ histogram(struct out *o, const char *name, const char *help,
 	unsigned b;
 
 	family(o, name, "histogram", help);
+	pthread_once(&le_once, le_init);
 	for (b = 0; b < HIST_BUCKETS - 1; b++) {
 		n += h[b];
 		begin(o, name, "_bucket");
-		out_printf(o, ",le=\"%.9g\"", (double)hist_high(b) / 1e9);
+		out_printf(o, ",le=\"%s\"", le[b]);
 		end_u(o, n);
 	}
 	n += h[HIST_BUCKETS - 1];
@@ -380,6 +398,8 @@ write_file(void)
 	snprintf(tmp, sizeof tmp, "%s.%d.%u.tmp", file, (int)getpid(),
 	    atomic_fetch_add(&ntmp, 1));
 	out_init(&o);
+	/* Every sample says it: asked once (getpid is a system call). */
+	atomic_store_explicit(&pid, (int)getpid(), memory_order_relaxed);
 	single(&o, "gilwatch_tracked_seconds", "gauge",
 	    "Time since gilwatch started tracking the process.",
 	    (double)gil_uptime_ns() / 1e9);

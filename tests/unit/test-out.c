@@ -1,6 +1,8 @@
 /* The report buffer and its JSON quoting. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -38,6 +40,27 @@ Test(out, grows_past_first_block)
 	cr_assert_eq(o.len, 100000);
 	cr_assert_eq(o.buf[99999], '9');
 	cr_assert_not(o.failed);
+}
+
+/* A printf that does not fit what is left is formatted again, whole,
+ * after the buffer grows: no piece lost or doubled at the boundary. */
+Test(out, printf_across_growth)
+{
+	char want[16];
+	size_t at = 0;
+	int i;
+
+	for (i = 0; i < 3000; i++)
+		out_printf(&o, "%d,", i % 10 == 0 ? 1000 + i : i);
+	cr_assert_not(o.failed);
+	for (i = 0; i < 3000; i++) {
+		snprintf(want, sizeof want, "%d,", i % 10 == 0 ? 1000 + i : i);
+		cr_assert_eq(strncmp(o.buf + at, want, strlen(want)), 0,
+		    "at %zu: %s", at, want);
+		at += strlen(want);
+	}
+	cr_assert_eq(o.len, at);
+	cr_assert_eq(o.buf[at], '\0');
 }
 
 struct quote_case {
