@@ -14,22 +14,18 @@ On stderr: "gw-sample: pid P", "gw-sample: thread holder TID",
 
 import ctypes
 import os
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "..", "..", "samples"))
+from gwsample import check, say  # noqa: E402
 
 HOLD_S = 0.15
 
 libc = ctypes.CDLL(None)
 m = ctypes.create_string_buffer(64)     # pthread_mutex_t, zeroed: default
-
-
-def say(line):
-    os.write(2, ("gw-sample: %s\n" % line).encode())
-
-
-def check(rc, what):
-    if rc != 0:
-        raise OSError(rc, "%s: %s" % (what, os.strerror(rc)))
 
 
 def release():
