@@ -82,6 +82,18 @@ out_puts(struct out *o, const char *s)
 	o->len += n;
 }
 
+void
+out_u64(struct out *o, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	out_puts(o, p);
+}
+
 size_t
 out_utf8_len(const unsigned char *p)
 {

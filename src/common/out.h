@@ -7,6 +7,7 @@
 #define GW_OUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct out {
 	char	*buf;
@@ -20,6 +21,9 @@ void	out_free(struct out *);
 void	out_printf(struct out *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	out_puts(struct out *, const char *s);
+/* v in decimal: printf's %llu without its cost, for the big files
+ * (traces, metrics) that are mostly numbers. */
+void	out_u64(struct out *, uint64_t v);
 /* s as a JSON string with quotes; NULL gives null. */
 void	out_json_str(struct out *, const char *s);
 /*

@@ -52,8 +52,12 @@ family(struct out *o, const char *name, const char *type, const char *help)
 static void
 begin(struct out *o, const char *name, const char *suffix)
 {
-	out_printf(o, "%s%s{pid=\"%d\"", name, suffix,
-	    atomic_load_explicit(&pid, memory_order_relaxed));
+	/* Per sample: out_puts, not out_printf (most of a file). */
+	out_puts(o, name);
+	out_puts(o, suffix);
+	out_puts(o, "{pid=\"");
+	out_u64(o, (uint64_t)atomic_load_explicit(&pid, memory_order_relaxed));
+	out_puts(o, "\"");
 }
 
 /*
@@ -91,7 +95,9 @@ label(struct out *o, const char *key, const char *value)
 static void
 end_u(struct out *o, uint64_t v)
 {
-	out_printf(o, "} %llu\n", (unsigned long long)v);
+	out_puts(o, "} ");
+	out_u64(o, v);
+	out_puts(o, "\n");
 }
 
 static void
@@ -135,7 +141,9 @@ histogram(struct out *o, const char *name, const char *help,
 	for (b = 0; b < HIST_BUCKETS - 1; b++) {
 		n += h[b];
 		begin(o, name, "_bucket");
-		out_printf(o, ",le=\"%s\"", le[b]);
+		out_puts(o, ",le=\"");
+		out_puts(o, le[b]);
+		out_puts(o, "\"");
 		end_u(o, n);
 	}
 	n += h[HIST_BUCKETS - 1];

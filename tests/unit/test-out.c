@@ -63,6 +63,18 @@ Test(out, printf_across_growth)
 	cr_assert_eq(o.buf[at], '\0');
 }
 
+Test(out, u64_decimal)
+{
+	out_u64(&o, 0);
+	out_puts(&o, " ");
+	out_u64(&o, 9);
+	out_puts(&o, " ");
+	out_u64(&o, 10);
+	out_puts(&o, " ");
+	out_u64(&o, 18446744073709551615ull);
+	cr_assert_str_eq(o.buf, "0 9 10 18446744073709551615");
+}
+
 struct quote_case {
 	const char *in;
 	const char *want;
