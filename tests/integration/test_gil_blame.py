@@ -342,6 +342,24 @@ class TestTopBlame(PythonCase):
             with self.subTest(python=label):
                 self.check_blame_view(label, exe)
 
+    def test_blame_view_off(self):
+        """Under --no-blame the blame view says that blame is off,
+        rather than "none yet"."""
+        exe = self.each_python()[0][1]
+        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"],
+            ["--no-blame"]), self.tmpdir(), ready=False,
+            hold=False) as p:
+            def seen():
+                if "waker" not in p.info().threads:
+                    return None
+                r = top_once(p.p.pid, "--view=blame")
+                self.assertEqual(r.returncode, 0, r)
+                return r.stdout if "GIL blame is off" in r.stdout \
+                    else None
+            out = gw.poll_until(seen, what="blame off in the view")
+        self.assertNotIn("none yet", out)
+        self.assertNotIn("BLOCKING", out)
+
     def check_blame_view(self, label, exe):
         spin = "spin (%s:%d)" % (os.path.basename(PROG), SPIN_LINE)
 
