@@ -18,6 +18,13 @@ def say(line):
     os.write(2, ("gw-sample: %s\n" % line).encode())
 
 
+def check(rc, what):
+    """A pthread function's return value, called through ctypes: an
+    error number raises OSError."""
+    if rc != 0:
+        raise OSError(rc, "%s: %s" % (what, os.strerror(rc)))
+
+
 def ready():
     fd = os.environ.get("GW_READY_FD")
     if fd:

@@ -187,6 +187,11 @@ fmt_blame(const struct source *s, pid_t first, line_fn put, void *arg)
 		    "this process.");
 		return;
 	}
+	if (f->head.flags & GW_SHM_BLAME_OFF) {
+		put(arg, ROLE_WARN, "GIL blame is off in this process "
+		    "(GILWATCH_BLAME=0, gilwatch run --no-blame).");
+		return;
+	}
 	sites(s, put, arg);
 	put(arg, ROLE_NORMAL, "");
 	put(arg, ROLE_NORMAL, "Who held the GIL while each thread waited "

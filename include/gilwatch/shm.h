@@ -120,6 +120,8 @@ struct gw_shm_header {
 #define GW_SHM_TRUNC_THREADS	0x1	/* some threads are left out */
 #define GW_SHM_TRUNC_SYMS	0x2	/* some addresses have no name */
 #define GW_SHM_TRUNC_LINKS	0x4	/* some deadlock links left out */
+/* and a setting: */
+#define GW_SHM_BLAME_OFF	0x8	/* GIL blame is off (GILWATCH_BLAME=0) */
 
 /* The GIL, from the shim's GIL tracking (all zero when not present). */
 struct gw_shm_gil {

@@ -27,7 +27,7 @@ const struct cmd_entry cmd_run_entry = {
 	    "[--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
-	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] "
+	    "[--hold-warn=MS] [--hold-sample=N] [--rt-budget=MS] [--no-blame] "
 	    "[--gil-profile=FILE] [--trace=FILE] [--trace-lock-wait=MS] "
 	    "[--metrics=FILE] [--metrics-interval=S] "
 	    "[--] CMD [ARG ...]",
@@ -51,6 +51,7 @@ struct cmd_run_env {
 	const char	*hold_warn;
 	const char	*hold_sample;
 	const char	*rt_budget;
+	const char	*blame;		/* "0" with --no-blame */
 	const char	*gil_profile;
 	const char	*trace;
 	const char	*trace_lock_wait;
@@ -73,6 +74,7 @@ static const struct option cmd_run_options[] = {
 	{ "hold-warn",		required_argument,	NULL, 'w' },
 	{ "hold-sample",	required_argument,	NULL, 'H' },
 	{ "rt-budget",		required_argument,	NULL, 'B' },
+	{ "no-blame",		no_argument,		NULL, 'b' },
 	{ "gil-profile",	required_argument,	NULL, 'P' },
 	{ "trace",		required_argument,	NULL, 'X' },
 	{ "trace-lock-wait",	required_argument,	NULL, 'W' },
@@ -170,6 +172,9 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		opts_millis(arg, OPTS_RT_BUDGET_MAX, &errstr);
 		if (errstr == NULL)
 			env->rt_budget = arg;
+		break;
+	case 'b':
+		env->blame = "0";
 		break;
 	case 'P':
 		if (*arg == '\0')
@@ -288,6 +293,7 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_HOLD_WARN", env.hold_warn) == -1 ||
 	    cmd_run_setenv("GILWATCH_HOLD_SAMPLE", env.hold_sample) == -1 ||
 	    cmd_run_setenv("GILWATCH_RT_BUDGET", env.rt_budget) == -1 ||
+	    cmd_run_setenv("GILWATCH_BLAME", env.blame) == -1 ||
 	    cmd_run_setenv("GILWATCH_GIL_PROFILE", env.gil_profile) == -1 ||
 	    cmd_run_setenv("GILWATCH_TRACE", env.trace) == -1 ||
 	    cmd_run_setenv("GILWATCH_TRACE_LOCK_WAIT",

@@ -7,6 +7,7 @@
 #define GW_OUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct out {
 	char	*buf;
@@ -32,7 +33,8 @@ void	out_printf(struct out *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	out_puts(struct out *, const char *s);
 /* v in decimal: what out_printf's "%lu" gives, without its cost (a
- * report's hottest lines are a frame's, a thousand stacks deep). */
+ * report's hottest lines are a frame's, a thousand stacks deep; traces
+ * and metrics files are mostly numbers). */
 void	out_putu(struct out *, unsigned long v);
 /* s as a JSON string with quotes; NULL gives null. */
 void	out_json_str(struct out *, const char *s);

@@ -61,6 +61,7 @@ config_load(void)
 	config.format = GW_FORMAT_TEXT;
 	config.lock_slots = LOCK_TABLE_DEFAULT;
 	config.stats = 1;
+	config.blame = 1;
 	config.report = 0;
 	config.sort = OPTS_SORT_WAIT;
 	config.top = 10;
@@ -144,6 +145,8 @@ config_load(void)
 	}
 	if ((v = env("GILWATCH_STATS")) != NULL)
 		config.stats = strcmp(v, "0") != 0;
+	if ((v = env("GILWATCH_BLAME")) != NULL)
+		config.blame = strcmp(v, "0") != 0;
 	if ((v = env("GILWATCH_REPORT")) != NULL)
 		config.report = strcmp(v, "0") != 0;
 	if ((v = env("GILWATCH_SORT")) != NULL) {

@@ -32,6 +32,7 @@ struct config {
 	int		format;		/* GILWATCH_FORMAT, enum gw_format */
 	size_t		lock_slots;	/* GILWATCH_LOCKS */
 	int		stats;		/* GILWATCH_STATS: keep statistics */
+	int		blame;		/* GILWATCH_BLAME: GIL blame */
 	int		report;		/* GILWATCH_REPORT: lock table at exit */
 	int		sort;		/* GILWATCH_SORT: enum opts_sort */
 	int		top;		/* GILWATCH_TOP: rows in the table */

@@ -56,6 +56,8 @@ struct hold {
 	uint64_t	 start, end;
 };
 
+int blame_on;
+
 static const struct py_runtime *rt;
 static struct site *sites;
 static struct pc *pcs;
@@ -72,15 +74,18 @@ blame_init(const struct py_runtime *r)
 	rt = r;
 	sites = thread_pages(BLAME_SITES * sizeof *sites);
 	pcs = thread_pages(BLAME_PCS * sizeof *pcs);
-	pairs = thread_pages(BLAME_PAIRS * sizeof *pairs);
-	ring = thread_pages(BLAME_RING * sizeof *ring);
 	used = thread_pages(BLAME_SITES * sizeof *used);
-	if (sites == NULL || pcs == NULL || pairs == NULL || ring == NULL ||
-	    used == NULL) {
+	if (config.blame) {
+		pairs = thread_pages(BLAME_PAIRS * sizeof *pairs);
+		ring = thread_pages(BLAME_RING * sizeof *ring);
+	}
+	if (sites == NULL || pcs == NULL || used == NULL ||
+	    (config.blame && (pairs == NULL || ring == NULL))) {
 		msg_say("no memory for GIL blame: it is off");
 		sites = NULL;
 		return;
 	}
+	blame_on = config.blame;
 	snprintf(sites[SITE_NOPY].function, PY_NAME_MAX, "<no Python frame>");
 	snprintf(sites[SITE_OTHER].function, PY_NAME_MAX, "<other lines>");
 	atomic_store(&used[SITE_NOPY], SITE_NOPY);
@@ -221,16 +226,18 @@ blame_hold_end(struct thread *t, const struct py_site *at, uint64_t since,
 
 	if (sites == NULL || contended == 0 || now <= since)
 		return 0;
-	site = at == NULL ? SITE_NOPY : site_of_pc(at);
-	s = &sites[site];
 	/* A waiter may stamp its start after our now: no overlap then. */
 	if (contended < since)
 		contended = since;
-	if (contended < now) {
+	if (contended < now)
 		blocking = now - contended;
+	if (!blame_on)
+		return blocking;
+	site = at == NULL ? SITE_NOPY : site_of_pc(at);
+	s = &sites[site];
+	if (blocking > 0)
 		atomic_fetch_add_explicit(&s->blocking, blocking,
 		    memory_order_relaxed);
-	}
 	atomic_fetch_add_explicit(&s->holds, 1, memory_order_relaxed);
 	if (forced)
 		atomic_fetch_add_explicit(&s->forced, 1, memory_order_relaxed);
@@ -256,7 +263,7 @@ blame_wait_end(struct thread *t, uint64_t w0, uint64_t now,
 
 	*holder = 0;
 	*site = -1;
-	if (sites == NULL || now <= w0)
+	if (!blame_on || now <= w0)
 		return;
 	n = atomic_load_explicit(&nholds, memory_order_acquire);
 	oldest = n > BLAME_RING ? n - BLAME_RING : 0;
@@ -352,6 +359,8 @@ blame_reset(void)
 		atomic_store(&sites[i].forced, 0);
 		atomic_store(&sites[i].holds, 0);
 	}
+	if (!blame_on)
+		return;
 	for (i = 0; i < BLAME_PAIRS; i++) {
 		atomic_store(&pairs[i].ns, 0);
 		atomic_store(&pairs[i].key, 0);
@@ -457,8 +466,13 @@ blame_report_sites(struct out *o, enum gw_format fmt)
 	size_t n, i;
 	char name[PY_NAME_MAX + PY_FILE_MAX + 16];
 
-	if (sites == NULL)
+	if (!blame_on) {
+		if (sites == NULL)
+			return;		/* no memory: said at start-up */
+		out_puts(o, fmt == GW_FORMAT_JSON ? ",\"blocking\":null" :
+		    "\n  blame: off (GILWATCH_BLAME=0)\n");
 		return;
+	}
 	if (fmt == GW_FORMAT_JSON) {
 		out_puts(o, ",\"blocking\":{");
 		sites_json(o, "lines", 0);
@@ -509,7 +523,7 @@ blame_view_take(void)
 	uint64_t key, ns;
 	unsigned i;
 
-	if (sites == NULL ||
+	if (!blame_on ||
 	    (v = malloc(sizeof *v + BLAME_PAIRS * sizeof v->e[0])) == NULL)
 		return NULL;
 	v->n = 0;

@@ -19,6 +19,12 @@
  * Memory is fixed, reserved at start-up: BLAME_SITES lines, BLAME_PCS
  * instructions naming them, BLAME_PAIRS (waiter, holder or line)
  * figures.  What does not fit is counted apart and said once.
+ *
+ * GILWATCH_BLAME=0 turns the accounting off (blame_on 0): the markers
+ * read no frame for it and keep no figure, the reports and gilwatch
+ * top leave blame out, and real-time budget misses name no holder.
+ * The lines stay nameable (blame_site_of, blame_site_name) for
+ * --trace and --gil-profile, which name the lines they see.
  */
 #ifndef GW_GIL_BLAME_H
 #define GW_GIL_BLAME_H
@@ -40,12 +46,15 @@ struct py_runtime;
 /* Reserve the tables (from gil_init, once a GIL is found). */
 void	blame_init(const struct py_runtime *);
 
+/* The accounting is on: the markers read the holder's line for it. */
+extern int	blame_on;
+
 /*
  * t, holding the GIL since `since`, lets it go at now; at is its
  * innermost Python line (gil_own_site; NULL: none).  Another thread
  * has waited since contended (0: nobody waited during the hold);
  * forced: a waiter asked t to drop.  Returns the ns t kept the others
- * waiting (0: none), for the profile.
+ * waiting (0: none), for the profile, blame on or off.
  */
 struct py_site;
 uint64_t	blame_hold_end(struct thread *t, const struct py_site *at,
@@ -54,7 +63,7 @@ uint64_t	blame_hold_end(struct thread *t, const struct py_site *at,
 /*
  * t took the GIL at now after waiting since w0.  *holder and *site get
  * the holder whose hold covered most of the wait and its line
- * (blame_site_name), or 0 and -1.
+ * (blame_site_name), or 0 and -1 (always when blame is off).
  */
 void	blame_wait_end(struct thread *t, uint64_t w0, uint64_t now,
 	    pid_t *holder, int *site);
@@ -69,7 +78,8 @@ int	blame_site_of(const struct py_site *);
 /* "func (file:line)" of a site index, into buf. */
 void	blame_site_name(int site, char *buf, size_t len);
 
-/* The report sections: every line's blocking time, and per waiter. */
+/* The report sections: every line's blocking time, and per waiter
+ * (when blame is off, a line saying so). */
 void	blame_report_sites(struct out *, enum gw_format);
 
 /*

@@ -471,7 +471,9 @@ gil_released(struct thread *t)
 		name_refresh(t, now);
 	since = atomic_load(&t->gil_since);
 	asked = atomic_exchange(&drop_asked, 0);
-	if ((contended = atomic_load(&nwaiting) > 0))
+	/* Nothing wants the holder's line: no frame is read. */
+	if ((contended = atomic_load(&nwaiting) > 0) &&
+	    (blame_on || trace_on || profile_on))
 		site = hold_blamed(t, since, now, asked);
 	if (trace_on)
 		trace_gil(t, TRACE_GIL_HOLD, since, now, contended, site);

@@ -24,7 +24,7 @@ holdwarn_report(struct thread *t, struct held *h, uint64_t ticks)
 	struct stack st;
 	struct out o;
 	char name[64];
-	int i, saved = errno, json = config.format == GW_FORMAT_JSON;
+	int saved = errno, json = config.format == GW_FORMAT_JSON;
 	double ms = clock_ticks_to_ms(ticks);
 
 	thread_enter_shim();
@@ -51,15 +51,7 @@ holdwarn_report(struct thread *t, struct held *h, uint64_t ticks)
 		report_ip(&o, h->site, 1, GW_FORMAT_TEXT);
 		out_puts(&o, "; released at:\n");
 	}
-	for (i = 0; i < st.depth; i++) {
-		if (json && i > 0)
-			out_puts(&o, ",");
-		if (!json)
-			out_printf(&o, "    #%-2d ", i);
-		report_ip(&o, st.ip[i], 1, config.format);
-		if (!json)
-			out_puts(&o, "\n");
-	}
+	report_own_stack(&o, t, &st, config.format);
 	out_puts(&o, json ? "]}\n" : "\n");
 	report_out_to_output(&o);
 	out_free(&o);

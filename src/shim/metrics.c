@@ -1,6 +1,7 @@
 /* Prometheus metrics in a file for node_exporter: see metrics.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,9 @@ static char path[512];
 static uint64_t interval_ns, next_ns;	/* next_ns 0: not yet timed */
 static int written, said_failure;
 static atomic_uint ntmp;		/* temporary files so far */
+static atomic_int pid;			/* of the file being written */
+static char le[HIST_BUCKETS][24];	/* histograms' bucket bounds */
+static pthread_once_t le_once = PTHREAD_ONCE_INIT;
 
 void
 metrics_init(const char *p, int interval_s)
@@ -48,7 +52,12 @@ family(struct out *o, const char *name, const char *type, const char *help)
 static void
 begin(struct out *o, const char *name, const char *suffix)
 {
-	out_printf(o, "%s%s{pid=\"%d\"", name, suffix, (int)getpid());
+	/* Per sample: out_puts, not out_printf (most of a file). */
+	out_puts(o, name);
+	out_puts(o, suffix);
+	out_puts(o, "{pid=\"");
+	out_putu(o, (uint64_t)atomic_load_explicit(&pid, memory_order_relaxed));
+	out_puts(o, "\"");
 }
 
 /*
@@ -86,7 +95,9 @@ label(struct out *o, const char *key, const char *value)
 static void
 end_u(struct out *o, uint64_t v)
 {
-	out_printf(o, "} %llu\n", (unsigned long long)v);
+	out_puts(o, "} ");
+	out_putu(o, v);
+	out_puts(o, "\n");
 }
 
 static void
@@ -105,6 +116,18 @@ single(struct out *o, const char *name, const char *type, const char *help,
 	end_d(o, v);
 }
 
+/* The bounds of the buckets as labels, in seconds: the same in every
+ * file, formatted once. */
+static void
+le_init(void)
+{
+	unsigned b;
+
+	for (b = 0; b < HIST_BUCKETS - 1; b++)
+		snprintf(le[b], sizeof le[b], "%.9g",
+		    (double)hist_high(b) / 1e9);
+}
+
 /* A log-linear histogram (hist.h), cumulative, in seconds. */
 static void
 histogram(struct out *o, const char *name, const char *help,
@@ -114,10 +137,13 @@ histogram(struct out *o, const char *name, const char *help,
 	unsigned b;
 
 	family(o, name, "histogram", help);
+	pthread_once(&le_once, le_init);
 	for (b = 0; b < HIST_BUCKETS - 1; b++) {
 		n += h[b];
 		begin(o, name, "_bucket");
-		out_printf(o, ",le=\"%.9g\"", (double)hist_high(b) / 1e9);
+		out_puts(o, ",le=\"");
+		out_puts(o, le[b]);
+		out_puts(o, "\"");
 		end_u(o, n);
 	}
 	n += h[HIST_BUCKETS - 1];
@@ -380,6 +406,8 @@ write_file(void)
 	snprintf(tmp, sizeof tmp, "%s.%d.%u.tmp", file, (int)getpid(),
 	    atomic_fetch_add(&ntmp, 1));
 	out_init(&o);
+	/* Every sample says it: asked once (getpid is a system call). */
+	atomic_store_explicit(&pid, (int)getpid(), memory_order_relaxed);
 	single(&o, "gilwatch_tracked_seconds", "gauge",
 	    "Time since gilwatch started tracking the process.",
 	    (double)gil_uptime_ns() / 1e9);

@@ -203,7 +203,9 @@ publish_blame(struct shm_writer *w, struct gw_shm_frame *f, uint64_t now)
 {
 	const struct gw_shm_thread *threads;
 
-	if (!f->gil.present || recent_init() == -1)
+	if (f->gil.present && !blame_on)
+		f->flags |= GW_SHM_BLAME_OFF;
+	if (!f->gil.present || !blame_on || recent_init() == -1)
 		return;
 	publish_sites(w, f, now);
 	threads = (const void *)(w->base + f->threads_off);

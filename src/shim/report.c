@@ -10,9 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "config.h"
+#include "frames.h"
+#include "gil.h"
 #include "msg.h"
 #include "out.h"
+#include "py.h"
 #include "real.h"
 #include "report.h"
 #include "stack.h"
@@ -48,6 +52,70 @@ report_ip(struct out *o, uintptr_t ip, int is_return, enum gw_format fmt)
 		report_json_frame(o, &f);
 	else
 		report_text_frame(o, &f);
+}
+
+#define OWN_PY_FRAMES	64	/* Python frames merged into a stack */
+
+static const char *
+arena_copy(void *a, const char *str)
+{
+	return arena_str(a, str);
+}
+
+static void
+stack_frame_out(struct out *o, const struct gw_frame *f, int i,
+    enum gw_format fmt)
+{
+	if (fmt == GW_FORMAT_JSON) {
+		out_puts(o, i > 0 ? "," : "");
+		report_json_frame(o, f);
+		return;
+	}
+	out_printf(o, "    #%-2d ", i);
+	report_text_frame(o, f);
+	out_puts(o, "\n");
+}
+
+void
+report_own_stack(struct out *o, struct thread *t, const struct stack *st,
+    enum gw_format fmt)
+{
+	struct arena a = ARENA_INIT;
+	struct gw_frame *nf, *pf, *f;
+	struct py_frame *py;
+	struct symbol *sym;
+	size_t n, i;
+	int npy = 0, k;
+
+	py = arena_alloc(&a, OWN_PY_FRAMES * sizeof *py);
+	pf = arena_alloc(&a, OWN_PY_FRAMES * sizeof *pf);
+	sym = arena_alloc(&a, ((size_t)st->depth + 1) * sizeof *sym);
+	nf = arena_alloc(&a, ((size_t)st->depth + 1) * sizeof *nf);
+	f = arena_alloc(&a, ((size_t)st->depth + OWN_PY_FRAMES) * sizeof *f);
+	if (!a.failed && gil_runtime() != NULL &&
+	    (npy = gil_thread_frames(t, py, OWN_PY_FRAMES)) < 0)
+		npy = 0;
+	if (a.failed) {		/* no memory: the native frames alone */
+		for (k = 0; k < st->depth; k++) {
+			if (fmt == GW_FORMAT_JSON)
+				out_puts(o, k > 0 ? "," : "");
+			else
+				out_printf(o, "    #%-2d ", k);
+			report_ip(o, st->ip[k], 1, fmt);
+			if (fmt != GW_FORMAT_JSON)
+				out_puts(o, "\n");
+		}
+		arena_free(&a);
+		return;
+	}
+	for (k = 0; k < st->depth; k++)
+		frame_of(&nf[k], &sym[k], st->ip[k], 1);
+	for (k = 0; k < npy; k++)
+		frames_python(&pf[k], &py[k], arena_copy, &a);
+	n = frames_merge(f, nf, st->depth, pf, (size_t)npy);
+	for (i = 0; i < n; i++)
+		stack_frame_out(o, &f[i], (int)i, fmt);
+	arena_free(&a);
 }
 
 int

@@ -44,6 +44,16 @@ void	report_after_fork_child(void);
 void	report_ip(struct out *, uintptr_t ip, int is_return, enum gw_format);
 
 /*
+ * The stack st that thread t took of itself, with t's Python frames
+ * merged in as in dumps (frames.h), named on the spot: a line
+ * "    #N frame" each, or JSON frames separated by commas.
+ */
+struct stack;
+struct thread;
+void	report_own_stack(struct out *, struct thread *t,
+	    const struct stack *st, enum gw_format);
+
+/*
  * Write o to the configured output, then carry out `then` (report,
  * exit:N or abort) without letting another report start in between.
  * o may be NULL (nothing to write).  Before an exit or abort, which

@@ -54,11 +54,13 @@ rt_init(double ms)
 }
 
 /*
- * A thread's threading name: the one it last read itself at a GIL
- * marker, else read now.  A thread that has held the GIL only at
- * markers before its bootstrap frames existed (a short one, often the
- * holder of a real-time miss) has no name kept yet.  A thread without
- * one (C code, libjack's process thread) goes by its OS name.
+ * A thread that has held the GIL only at markers before its bootstrap
+ * frames existed (a short one, often the holder of a real-time miss)
+ * has no name kept yet: its thread state is read.  The system's name
+ * is a file in /proc: no I/O in a hook, on a real-time thread's miss;
+ * rt_names_fill reads it for the report.  The name given with
+ * pthread_setname_np is kept before that, for a C thread that may be
+ * gone by then.
  */
 void
 rt_thread_name(struct thread *t, char *buf, size_t len)
@@ -67,8 +69,18 @@ rt_thread_name(struct thread *t, char *buf, size_t len)
 
 	if (thread_pyname(t, buf, len) == -1 &&
 	    gil_thread_name(t, buf, len) == -1)
-		thread_name(t, buf, len);
+		(void)thread_given_name(t, buf, len);
 	errno = saved;
+}
+
+void
+rt_names_fill(pid_t tid, char *name, size_t len, struct rt_culprit *by)
+{
+	if (name[0] == '\0')
+		report_tid_name(tid, name, len);
+	if (by->holder != 0 && by->holder_name[0] == '\0')
+		report_tid_name(by->holder, by->holder_name,
+		    sizeof by->holder_name);
 }
 
 /* The slot to fill in for a miss of list l by t, the caller, with its
@@ -226,20 +238,13 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 	atomic_store(&m->ready, 1);
 }
 
-/*
- * The names of a miss's threads: read in the hook when they could be;
- * else now, when one that has ended has left its name with gil.c.
- * Into a copy: reports read kept misses concurrently.
- */
+/* A miss with its threads named (rt_names_fill), into a copy: reports
+ * read kept misses concurrently. */
 static const struct miss *
 miss_names(const struct miss *m, struct miss *copy)
 {
 	*copy = *m;
-	if (copy->name[0] == '\0')
-		report_tid_name(copy->tid, copy->name, sizeof copy->name);
-	if (copy->by.holder != 0 && copy->by.holder_name[0] == '\0')
-		report_tid_name(copy->by.holder, copy->by.holder_name,
-		    sizeof copy->by.holder_name);
+	rt_names_fill(copy->tid, copy->name, sizeof copy->name, &copy->by);
 	return copy;
 }
 

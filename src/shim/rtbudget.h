@@ -52,8 +52,11 @@ extern uint64_t	rt_lock_wait_ticks;
 void	rt_init(double ms);
 
 /*
- * A thread's threading name: the one it last read itself at a GIL
- * marker, else read now; its OS name when it has none.
+ * A thread's name, for a hook, from memory only: threading's, the one
+ * it last read itself at a GIL marker, else read now from its thread
+ * state; else the name the program gave it (pthread_setname_np); else
+ * "" (libjack's process thread), for rt_names_fill to name when the
+ * report is written.
  */
 void	rt_thread_name(struct thread *t, char *buf, size_t len);
 
@@ -89,6 +92,14 @@ struct rt_culprit {
 	uintptr_t	 holder_site;	/* where the holder took it, when
 					   no Python line says so */
 };
+
+/*
+ * At report time, the names a hook left empty: the waiter's (TID tid,
+ * into name) and by's holder's, as report_tid_name gives them (the
+ * system's name of a live thread, the one kept of a thread gone).
+ */
+void	rt_names_fill(pid_t tid, char *name, size_t len,
+	    struct rt_culprit *by);
 
 /* The GIL, held by holder (0: unknown) at blame site (-1: unknown). */
 void	rt_culprit_gil(struct rt_culprit *, pid_t holder, int site);

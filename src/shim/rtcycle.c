@@ -186,9 +186,20 @@ cmiss_json(struct out *o, const struct cmiss *m)
 	rt_culprit_json(o, &m->by, -1);
 }
 
+/* A miss with its threads named (rt_names_fill), into a copy: reports
+ * read kept misses concurrently. */
+static const struct cmiss *
+cmiss_names(const struct cmiss *m, struct cmiss *copy)
+{
+	*copy = *m;
+	rt_names_fill(copy->tid, copy->name, sizeof copy->name, &copy->by);
+	return copy;
+}
+
 void
 rt_cycle_report(struct out *o, enum gw_format fmt)
 {
+	struct cmiss copy;
 	uint64_t n = atomic_load(&ncycles), miss = atomic_load(&nmisses);
 	double budget = (double)atomic_load(&last_budget);
 	unsigned i, k = atomic_load(&nkept), frames, rate;
@@ -212,7 +223,7 @@ rt_cycle_report(struct out *o, enum gw_format fmt)
 				continue;
 			out_puts(o, first ? "" : ",");
 			first = 0;
-			cmiss_json(o, &kept[i]);
+			cmiss_json(o, cmiss_names(&kept[i], &copy));
 		}
 		out_puts(o, "]}");
 		return;
@@ -230,7 +241,7 @@ rt_cycle_report(struct out *o, enum gw_format fmt)
 	out_puts(o, "\n");
 	for (i = 0; i < k; i++)
 		if (atomic_load(&kept[i].ready))
-			cmiss_text(o, &kept[i]);
+			cmiss_text(o, cmiss_names(&kept[i], &copy));
 	if (miss > k)
 		out_printf(o, "    (%llu more not listed)\n",
 		    (unsigned long long)(miss - k));

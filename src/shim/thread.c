@@ -341,6 +341,14 @@ thread_name(struct thread *t, char *buf, size_t len)
 		snprintf(buf, len, "%s", t->name);
 }
 
+int
+thread_given_name(struct thread *t, char *buf, size_t len)
+{
+	/* Bounded: a rename may be writing it. */
+	snprintf(buf, len, "%.*s", (int)sizeof t->name - 1, t->name);
+	return buf[0] != '\0' ? 0 : -1;
+}
+
 void
 thread_name_changed(struct thread *t, const char *name)
 {

@@ -261,6 +261,13 @@ void	thread_name(struct thread *, char *buf, size_t len);
 /* threading's name alone: 0, or -1 (buf "") when none was read. */
 int	thread_pyname(struct thread *, char *buf, size_t len);
 
+/*
+ * The name the program gave the thread with pthread_setname_np or
+ * prctl, as the hooks saw it (memory only): 0, or -1 (buf "") when
+ * none was seen.
+ */
+int	thread_given_name(struct thread *, char *buf, size_t len);
+
 /* Set threading's name; only the thread itself calls this. */
 void	thread_set_pyname(struct thread *, const char *name);
 

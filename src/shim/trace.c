@@ -155,8 +155,15 @@ trace_thread_exit(struct thread *t)
 static void
 us_out(struct out *o, const char *key, uint64_t ns)
 {
-	out_printf(o, ",\"%s\":%llu.%03u", key,
-	    (unsigned long long)(ns / 1000), (unsigned)(ns % 1000));
+	unsigned r = (unsigned)(ns % 1000);
+	char frac[] = { '.', (char)('0' + r / 100), (char)('0' + r / 10 % 10),
+	    (char)('0' + r % 10), '\0' };
+
+	out_puts(o, ",\"");
+	out_puts(o, key);
+	out_puts(o, "\":");
+	out_putu(o, ns / 1000);
+	out_puts(o, frac);
 }
 
 /* The fields every event has, up to its args. */
@@ -166,8 +173,15 @@ head_out(struct out *o, const char *name, const char *cat, const char *ph,
 {
 	out_puts(o, ",\n{\"name\":");
 	out_json_str(o, name);
-	out_printf(o, ",\"cat\":\"%s\",\"ph\":\"%s\",\"pid\":%d,\"tid\":%d",
-	    cat, ph, (int)pid, (int)tid);
+	/* Per event: out_puts, not out_printf (a trace has 10^5 of them). */
+	out_puts(o, ",\"cat\":\"");
+	out_puts(o, cat);
+	out_puts(o, "\",\"ph\":\"");
+	out_puts(o, ph);
+	out_puts(o, "\",\"pid\":");
+	out_putu(o, (uint64_t)pid);
+	out_puts(o, ",\"tid\":");
+	out_putu(o, (uint64_t)tid);
 }
 
 static void

@@ -16,9 +16,11 @@ import re
 try:
     from . import gwtest as gw
     from .test_python import PythonCase
+    from .test_trace import check_trace, load_trace, spans, trace_path
 except ImportError:
     import gwtest as gw
     from test_python import PythonCase
+    from test_trace import check_trace, load_trace, spans, trace_path
 
 PROG = gw.pyprog("gil_blame")
 SPIN_LINE = gw.source_marks(PROG)["spin"]
@@ -209,6 +211,50 @@ class TestGilBlame(PythonCase):
                 self.assertAlmostEqual(weight, line["blocking_us"],
                     delta=1.5, msg=(text, line))
 
+    def test_no_blame(self):
+        """--no-blame: the report has no blame (JSON "blocking": null,
+        no thread's "blame"; the text says it is off) and GIL waits
+        name no holder, but --gil-profile and --trace still name the
+        spin line."""
+        spin = "spin (%s:%d)" % (PROG, SPIN_LINE)
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                r, info, docs = gw.run_with_report(self, tmp,
+                    [exe, PROG, "50"], ["--no-blame", "--gil-profile=" +
+                    os.path.join(tmp, "prof-%p.folded"), "--trace=" +
+                    os.path.join(tmp, "trace-%p.json")])
+                doc = self.gil_doc(docs, exe)
+                self.assertIn("blocking", doc)
+                self.assertIsNone(doc["blocking"])
+                self.assertFalse(any("blame" in t for t in
+                    doc["threads"]), doc["threads"])
+                with open(os.path.join(tmp, "prof-%d.folded" %
+                    info.pid)) as f:
+                    stacks = [l.rsplit(" ", 1) for l in f]
+                weight = sum(int(w) for s, w in stacks if
+                    s.split(";")[-1] == spin)
+                self.assertGreaterEqual(weight, SHARE * sum(int(w) for
+                    _, w in stacks), stacks)
+                ev = check_trace(self, load_trace(trace_path(tmp,
+                    info.pid)))
+                holds = [e for e in spans(ev, "GIL held",
+                    info.threads["spinner"]) if e["args"]["contended"]]
+                self.assertGreater(len(holds), 10, holds[:5])
+                at_spin = sum(float(e["dur"]) for e in holds if
+                    e["args"].get("blocking_line") == spin)
+                total = sum(float(e["dur"]) for e in holds)
+                self.assertGreaterEqual(at_spin, SHARE * total, holds[:5])
+                waits = spans(ev, "GIL wait", info.threads["waker"])
+                self.assertGreater(len(waits), 10, waits[:5])
+                self.assertFalse(any("holder" in e["args"] for e in
+                    waits), waits[:5])
+        r = gw.run_under_gilwatch([exe, PROG, "10"], ["--no-blame"])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("blame: off (GILWATCH_BLAME=0)", r.stderr)
+        self.assertNotIn("blocking:", r.stderr)
+        self.assertNotIn("held by", r.stderr)
+
     def test_realtime_lock_wait(self):
         """A SCHED_FIFO thread's wait for a lock held 20 ms by a normal
         thread, over --rt-budget=5, is listed with the holder and the
@@ -295,6 +341,24 @@ class TestTopBlame(PythonCase):
         for label, exe in self.each_python():
             with self.subTest(python=label):
                 self.check_blame_view(label, exe)
+
+    def test_blame_view_off(self):
+        """Under --no-blame the blame view says that blame is off,
+        rather than "none yet"."""
+        exe = self.each_python()[0][1]
+        with gw.Proc(gw.gilwatch_cmd([exe, PROG, "1000000"],
+            ["--no-blame"]), self.tmpdir(), ready=False,
+            hold=False) as p:
+            def seen():
+                if "waker" not in p.info().threads:
+                    return None
+                r = top_once(p.p.pid, "--view=blame")
+                self.assertEqual(r.returncode, 0, r)
+                return r.stdout if "GIL blame is off" in r.stdout \
+                    else None
+            out = gw.poll_until(seen, what="blame off in the view")
+        self.assertNotIn("none yet", out)
+        self.assertNotIn("BLOCKING", out)
 
     def check_blame_view(self, label, exe):
         spin = "spin (%s:%d)" % (os.path.basename(PROG), SPIN_LINE)

@@ -1071,5 +1071,54 @@ class TestThreadNames(PythonCase):
                 self.assertEqual(got, want)
 
 
+class TestPyHoldWarn(PythonCase):
+    def test_hold_warn_python_frames(self):
+        """--hold-warn on a native mutex held 150 ms by Python code
+        (pyprog/hold_long.py, through ctypes): the warning's stack has
+        the holder's Python frames merged into the native ones,
+        innermost first: release() at its unlock line, then hold() at
+        its call of release(), in text and in JSON."""
+        prog = gw.pyprog("hold_long")
+        marks = gw.source_marks(prog)
+        want = [("release", marks["release"]), ("hold", marks["hold"])]
+        for label, exe in self.each_python():
+            with self.subTest(python=label, format="text"):
+                r = gw.run_under_gilwatch([exe, prog],
+                    ["--hold-warn=50", "--no-report"])
+                self.assertEqual(r.returncode, 0, r)
+                info = gw.sample_info(r.stderr)
+                head = "was held for"
+                lines = r.stderr.splitlines()
+                at = [i for i, l in enumerate(lines) if head in l and
+                    "0x%x" % info.locks["m"] in l]
+                self.assertEqual(len(at), 1, r)
+                self.assertIn('by "holder" tid=%d' %
+                    info.threads["holder"], lines[at[0]])
+                stack = []
+                for l in lines[at[0] + 1:]:
+                    if not l.startswith("    #"):
+                        break
+                    stack.append(l)
+                py = [l.split(None, 1)[1] for l in stack if
+                    l.endswith(" [py]")]
+                self.assertEqual(py[:2], ["%s (%s:%d) [py]" % (f, prog, n)
+                    for f, n in want], stack)
+                self.assertFalse(stack[0].endswith(" [py]"), stack)
+            with self.subTest(python=label, format="json"):
+                tmp = self.tmpdir()
+                r, info, docs = gw.run_with_report(self, tmp, [exe, prog],
+                    ["--hold-warn=50", "--no-report"])
+                warn = [d for d in docs if d.get("reason") == "long-hold"
+                    and d["lock"]["addr"] == "0x%x" % info.locks["m"]]
+                self.assertEqual(len(warn), 1, docs)
+                self.assertEqual(warn[0]["tid"], info.threads["holder"])
+                frames = warn[0]["frames"]
+                py = [(f["function"], f["file"], f["line"]) for f in
+                    frames if f["kind"] == "python"]
+                self.assertEqual(py[:2], [(f, prog, n) for f, n in want],
+                    frames)
+                self.assertEqual(frames[0]["kind"], "native", frames)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -105,6 +105,27 @@ Test(out, stream_writes_as_it_fills)
 	close(p[1]);
 }
 
+/* A printf that does not fit what is left is formatted again, whole,
+ * after the buffer grows: no piece lost or doubled at the boundary. */
+Test(out, printf_across_growth)
+{
+	char want[16];
+	size_t at = 0;
+	int i;
+
+	for (i = 0; i < 3000; i++)
+		out_printf(&o, "%d,", i % 10 == 0 ? 1000 + i : i);
+	cr_assert_not(o.failed);
+	for (i = 0; i < 3000; i++) {
+		snprintf(want, sizeof want, "%d,", i % 10 == 0 ? 1000 + i : i);
+		cr_assert_eq(strncmp(o.buf + at, want, strlen(want)), 0,
+		    "at %zu: %s", at, want);
+		at += strlen(want);
+	}
+	cr_assert_eq(o.len, at);
+	cr_assert_eq(o.buf[at], '\0');
+}
+
 struct quote_case {
 	const char *in;
 	const char *want;

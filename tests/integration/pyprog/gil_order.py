@@ -39,18 +39,13 @@ import os
 import sys
 import threading
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "..", "..", "samples"))
+from gwsample import check, say  # noqa: E402
+
 libc = ctypes.CDLL(None)        # calls drop the GIL
 libc_gil = ctypes.PyDLL(None)   # calls keep it
 m = ctypes.create_string_buffer(64)   # pthread_mutex_t, zeroed: default
-
-
-def say(line):
-    os.write(2, ("gw-sample: %s\n" % line).encode())
-
-
-def check(rc, what):
-    if rc != 0:
-        raise OSError(rc, "%s: %s" % (what, os.strerror(rc)))
 
 
 def gil_first():
