@@ -134,6 +134,18 @@ enum gw_gil_state {
 	GW_GIL_HOLDING,		/* holds the GIL */
 };
 
+/*
+ * A Python thread of a free-threaded CPython (3.13t+, no GIL): its
+ * thread state's state, which stands in for the GIL there.
+ */
+enum gw_py_state {
+	GW_PYSTATE_NONE,	/* not known: no such thread, or a GIL build */
+	GW_PYSTATE_ATTACHED,	/* may run Python code */
+	GW_PYSTATE_DETACHED,	/* runs no Python code (blocked, in C) */
+	GW_PYSTATE_SUSPENDED,	/* detached and held there by a
+				   stop-the-world pause */
+};
+
 struct gw_thread_info {
 	pid_t		 tid;
 	const char	*name;
@@ -157,6 +169,7 @@ struct gw_thread_info {
 	int		 sched_policy;
 	int		 sched_priority;
 	const char	*realtime;
+	enum gw_py_state py_state;	/* free-threaded CPython, else NONE */
 };
 
 struct gw_deadlock_link {
@@ -246,6 +259,7 @@ const char *gw_lock_kind_name(enum gw_lock_kind);
 const char *gw_thread_state_name(enum gw_thread_state);
 const char *gw_stack_status_name(enum gw_stack_status);
 const char *gw_gil_state_name(enum gw_gil_state);	/* NULL for NONE */
+const char *gw_py_state_name(enum gw_py_state);		/* NULL for NONE */
 
 #ifdef __cplusplus
 }

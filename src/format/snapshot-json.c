@@ -124,6 +124,11 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 		json_seconds(o, outside, t->gil_seconds);
 		out_puts(o, "}");
 	}
+	out_puts(o, ",\"python_state\":");
+	if (t->py_state == GW_PYSTATE_NONE)
+		out_puts(o, "null");
+	else
+		out_printf(o, "\"%s\"", gw_py_state_name(t->py_state));
 	/* A core has the system call but no kernel state: null. */
 	if (outside) {
 		out_puts(o, ",\"os\":{\"state\":");

@@ -59,6 +59,19 @@ gw_gil_state_name(enum gw_gil_state s)
 	return s <= GW_GIL_HOLDING ? names[s] : NULL;
 }
 
+GW_EXPORT const char *
+gw_py_state_name(enum gw_py_state s)
+{
+	static const char *names[] = {
+		[GW_PYSTATE_NONE] = NULL,
+		[GW_PYSTATE_ATTACHED] = "attached",
+		[GW_PYSTATE_DETACHED] = "detached",
+		[GW_PYSTATE_SUSPENDED] = "suspended",
+	};
+
+	return s <= GW_PYSTATE_SUSPENDED ? names[s] : NULL;
+}
+
 GW_EXPORT const struct gw_thread_info *
 gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
 {

@@ -185,6 +185,8 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		    t->gil_seconds);
 	else if (t->gil == GW_GIL_RELEASED)
 		out_puts(o, ", GIL released");
+	if (t->py_state != GW_PYSTATE_NONE)
+		out_printf(o, ", Python %s", gw_py_state_name(t->py_state));
 	if (t->realtime != NULL)
 		out_printf(o, ", real-time %s %d", t->realtime,
 		    t->sched_priority);

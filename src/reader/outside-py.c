@@ -221,7 +221,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		holder = gil.holder_tid != 0 ? gil.holder_tid :
 		    tid_of(c, gil.holder_thread_id);
 	/* Every thread of a process with a GIL has a GIL state. */
-	for (i = 0; i < o->nthreads; i++)
+	for (i = 0; i < o->nthreads && !rt->free_threaded; i++)
 		o->threads[i].gil = o->threads[i].task.tid == holder ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
 	for (i = 0; i < c->n; i++) {
@@ -230,6 +230,8 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		c->v[i].ot = ot = thread_of(o, c->v[i].t.tid);
 		if (ot == NULL)
 			continue;
+		if (rt->free_threaded)
+			ot->py_state = c->v[i].t.state;
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
 		frames_of(rt, &c->v[i], buf);
@@ -277,5 +279,13 @@ py_outside_fill(struct outside *o)
 	free(c.v);
 	if (rt.partial[0] != '\0')
 		snprintf(o->py_note, sizeof o->py_note, "%s", rt.partial);
+	else if (rt.free_threaded)
+		snprintf(o->py_note, sizeof o->py_note, "CPython %s, "
+		    "free-threaded build: no GIL (each Python thread is "
+		    "attached, detached or suspended instead).", rt.version);
 	return 0;
 }
+
+_Static_assert(PY_TS_UNKNOWN == GW_PYSTATE_NONE && PY_TS_ATTACHED ==
+    GW_PYSTATE_ATTACHED && PY_TS_DETACHED == GW_PYSTATE_DETACHED &&
+    PY_TS_SUSPENDED == GW_PYSTATE_SUSPENDED, "thread states as snapshot.h");

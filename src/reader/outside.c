@@ -437,6 +437,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].name = ostr(s, t->py_name[0] != '\0' ? t->py_name :
 		    t->task.name[0] != '\0' ? t->task.name : NULL);
 		ti[i].gil = t->gil;
+		ti[i].py_state = t->py_state;
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
 		free(t->py);

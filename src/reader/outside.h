@@ -64,6 +64,7 @@ struct outside_thread {
 	/* Filled by py_outside_fill, when it knows them: */
 	char		 py_name[64];	/* threading's name, or "" */
 	int		 gil;		/* enum gw_gil_state */
+	int		 py_state;	/* enum gw_py_state (free-threaded) */
 	struct py_frame	*py;		/* Python frames, innermost first
 					   (malloc'd; outside frees) */
 	int		 npy;

@@ -136,6 +136,13 @@ int	gil_thread_name(struct thread *t, char *buf, size_t len);
  */
 int	gil_thread_tstate(struct thread *t, uintptr_t *ts);
 
+/*
+ * On a free-threaded build (no GIL), t's thread state's state, read now:
+ * PY_TS_* (py.h), the numbers of enum gw_py_state; UNKNOWN elsewhere or
+ * when t has no thread state.
+ */
+int	gil_thread_py_state(struct thread *t);
+
 /* t's Python frames, as py_tstate_frames gives them; -1 when none. */
 int	gil_thread_frames(struct thread *t, struct py_frame *out, int max);
 

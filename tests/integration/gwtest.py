@@ -710,12 +710,19 @@ def pyenv_builds(minor):
     return [exe for _, exe in pyenv_dirs(minor)]
 
 
-def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):
+def free_threaded_builds(minor):
+    """pyenv's python3.MINORt executables (free-threaded builds)."""
+    return [exe for _, exe in pyenv_dirs(minor, free_threaded=True)]
+
+
+def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,),
+        free_threaded=False):
     """Give cls a test per interpreter, test_pyenv_3_N (each pyenv build
     of 3.N as a subtest) and test_system_3_N (/usr/bin/python3.N; for
     the minors in `system`, and any other that is installed), each
-    calling cls.run_one(exe).  A missing interpreter is skipped with a
-    printed "skip: ..." line."""
+    calling cls.run_one(exe); with free_threaded, test_pyenv_3_Nt too
+    (each free-threaded build of 3.N, 3.13 and later).  A missing
+    interpreter is skipped with a printed "skip: ..." line."""
     def pyenv_test(minor):
         def test(self):
             builds = pyenv_builds(minor)
@@ -726,6 +733,19 @@ def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):
                 with self.subTest(python=exe):
                     self.run_one(exe)
         test.__doc__ = "pyenv's python3.%d" % minor
+        return test
+
+    def free_threaded_test(minor):
+        def test(self):
+            builds = free_threaded_builds(minor)
+            if not builds:
+                print("skip: python3.%dt not installed (pyenv, "
+                    "free-threaded)" % minor)
+                self.skipTest("python3.%dt not installed" % minor)
+            for exe in builds:
+                with self.subTest(python=exe):
+                    self.run_one(exe)
+        test.__doc__ = "pyenv's python3.%dt (free-threaded)" % minor
         return test
 
     def system_test(exe):
@@ -739,6 +759,9 @@ def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):
 
     for minor in minors:
         setattr(cls, "test_pyenv_3_%d" % minor, pyenv_test(minor))
+        if free_threaded and minor >= 13:
+            setattr(cls, "test_pyenv_3_%dt" % minor,
+                free_threaded_test(minor))
         exe = "/usr/bin/python3.%d" % minor
         if minor in system or os.access(exe, os.X_OK):
             setattr(cls, "test_system_3_%d" % minor, system_test(exe))
