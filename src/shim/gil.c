@@ -565,6 +565,7 @@ gil_summary(struct gil_summary *s)
 
 	memset(s, 0, sizeof *s);
 	s->present = present;
+	s->free_threaded = rt.free_threaded && readable;
 	snprintf(s->version, sizeof s->version, "%s", version);
 	snprintf(s->why_not, sizeof s->why_not, "%s",
 	    why_not[0] ? why_not : "no CPython in this process");

@@ -29,6 +29,7 @@
 
 struct gil_summary {
 	int		 present;	/* a CPython with a GIL is tracked */
+	int		 free_threaded;	/* a CPython without one (3.13t+) */
 	char		 version[16];	/* "3.11.7" */
 	char		 why_not[128];	/* when not present */
 	pid_t		 holder;	/* TID, 0 when free */

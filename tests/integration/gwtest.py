@@ -715,6 +715,27 @@ def free_threaded_builds(minor):
     return [exe for _, exe in pyenv_dirs(minor, free_threaded=True)]
 
 
+def add_free_threaded_tests(cls, minors=range(13, 16)):
+    """Give cls a test per free-threaded minor, test_pyenv_3_Nt (each
+    pyenv build 3.N.Mt as a subtest) calling cls.run_one(exe); a
+    missing one is skipped with a printed "skip: ..." line."""
+    def free_threaded_test(minor):
+        def test(self):
+            builds = free_threaded_builds(minor)
+            if not builds:
+                print("skip: python3.%dt not installed (pyenv, "
+                    "free-threaded)" % minor)
+                self.skipTest("python3.%dt not installed" % minor)
+            for exe in builds:
+                with self.subTest(python=exe):
+                    self.run_one(exe)
+        test.__doc__ = "pyenv's python3.%dt (free-threaded)" % minor
+        return test
+
+    for minor in minors:
+        setattr(cls, "test_pyenv_3_%dt" % minor, free_threaded_test(minor))
+
+
 def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,),
         free_threaded=False):
     """Give cls a test per interpreter, test_pyenv_3_N (each pyenv build
@@ -735,19 +756,6 @@ def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,),
         test.__doc__ = "pyenv's python3.%d" % minor
         return test
 
-    def free_threaded_test(minor):
-        def test(self):
-            builds = free_threaded_builds(minor)
-            if not builds:
-                print("skip: python3.%dt not installed (pyenv, "
-                    "free-threaded)" % minor)
-                self.skipTest("python3.%dt not installed" % minor)
-            for exe in builds:
-                with self.subTest(python=exe):
-                    self.run_one(exe)
-        test.__doc__ = "pyenv's python3.%dt (free-threaded)" % minor
-        return test
-
     def system_test(exe):
         def test(self):
             if not os.access(exe, os.X_OK):
@@ -759,9 +767,8 @@ def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,),
 
     for minor in minors:
         setattr(cls, "test_pyenv_3_%d" % minor, pyenv_test(minor))
-        if free_threaded and minor >= 13:
-            setattr(cls, "test_pyenv_3_%dt" % minor,
-                free_threaded_test(minor))
+    if free_threaded:
+        add_free_threaded_tests(cls, [m for m in minors if m >= 13])
         exe = "/usr/bin/python3.%d" % minor
         if minor in system or os.access(exe, os.X_OK):
             setattr(cls, "test_system_3_%d" % minor, system_test(exe))

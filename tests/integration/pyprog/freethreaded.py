@@ -1,0 +1,117 @@
+"""freethreaded: threads of a free-threaded CPython (no GIL) in known
+places, for tests/integration/test_freethreaded.py.
+
+    python3.Xt freethreaded.py RECORD
+
+Threads, by threading name:
+  spin-a, spin-b  spin in pure Python, truly in parallel (attached)
+  parker          waits on an Event never set (detached)
+  sleeper         time.sleep in a method (detached)
+Every thread but main runs its functions from its own copy of their
+bytecode (3.14t+: per-thread bytecode), which a reader must follow to
+name the lines.
+
+When every thread is where it should be (seen in sys._current_frames()),
+one JSON line goes to RECORD: the version (3.15.0rc1), whether the GIL is enabled,
+each role's ident and native id, the frames sys._current_frames() shows
+for every role (innermost first) and the MARK lines; then "ready" to
+GW_READY_FD.  Main then reads GW_HOLD_FD until it closes and leaves with
+os._exit.
+"""
+
+import json
+import os
+import platform
+import sys
+import threading
+import time
+
+TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
+NEVER = threading.Event()
+info = {}
+
+
+def note():
+    t = threading.current_thread()
+    info[t.name] = {"ident": threading.get_ident(),
+        "native": threading.get_native_id()}
+
+
+def spin():
+    note()
+    n = 0
+    while True:  # MARK:spin
+        n += 1  # MARK:spin2
+
+
+def park():
+    note()
+    NEVER.wait()  # MARK:park
+
+
+class Sleeper:
+    def nap(self):
+        note()
+        time.sleep(3600)  # MARK:nap
+
+
+def view():
+    """sys._current_frames() as name -> [frame], innermost first."""
+    frames = sys._current_frames()
+    out = {}
+    for name, who in list(info.items()):
+        f, fl = frames.get(who["ident"]), []
+        while f is not None:
+            co = f.f_code
+            fl.append({"function": co.co_qualname, "file": co.co_filename,
+                "line": f.f_lineno})
+            f = f.f_back
+        out[name] = fl
+    return out
+
+
+def at(v, name, function, depth=0):
+    fl = v.get(name) or []
+    return len(fl) > depth and fl[depth]["function"] == function
+
+
+def placed(v):
+    return at(v, "spin-a", "spin") and at(v, "spin-b", "spin") and \
+        at(v, "parker", "Condition.wait") and at(v, "parker", "park", 2) \
+        and at(v, "sleeper", "Sleeper.nap")
+
+
+def marks():
+    out = {}
+    with open(__file__, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if "# MARK:" in line:
+                out[line.split("# MARK:")[1].strip()] = i
+    return out
+
+
+def main():
+    for name, fn in (("spin-a", spin), ("spin-b", spin), ("parker", park),
+        ("sleeper", Sleeper().nap)):
+        threading.Thread(target=fn, name=name, daemon=True).start()
+    end = time.monotonic() + TIMEOUT
+    while True:
+        v = view()
+        if placed(v):
+            break
+        if time.monotonic() > end:
+            print("not placed: %s" % json.dumps(v), file=sys.stderr)
+            os._exit(2)
+        time.sleep(0.005)   # polling a state, not waiting it out
+    with open(sys.argv[1], "w") as f:
+        f.write(json.dumps({"version": platform.python_version(),
+            "gil_enabled": sys._is_gil_enabled(), "info": info, "view": v,
+            "marks": marks()}) + "\n")
+    os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+    hold = int(os.environ["GW_HOLD_FD"])
+    while os.read(hold, 64):
+        pass
+    os._exit(0)
+
+
+main()

@@ -1,0 +1,172 @@
+"""Free-threaded CPython (3.13t and later, no GIL): every thread's Python
+frames, threading names and thread state, read from outside (a bare
+program) and from inside (under `gilwatch run`), and `gilwatch top`.
+
+tests/integration/pyprog/freethreaded.py parks threads in known places
+(two spinning truly in parallel, one waiting on an Event, one asleep),
+records what sys._current_frames() shows and says "ready".  Its worker
+threads run per-thread copies of their bytecode on 3.14t+, so the lines
+agree only when the reader follows each frame into its thread's copy.
+
+Interpreters: pyenv's free-threaded builds (3.X.Yt, python3.Xt); a
+missing one is a skip that says so.  The CI machine has none: build
+them with tools/build-cpython --disable-gil.
+"""
+
+import json
+import os
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+PROG = gw.pyprog("freethreaded")
+SPINNERS = ("spin-a", "spin-b")
+BLOCKED = ("parker", "sleeper")
+
+
+def key(frames):
+    return [(f["function"], f["file"], f["line"]) for f in frames]
+
+
+def start(exe, tmp, under_gilwatch):
+    """The program, bare or under `gilwatch run`, once ready: (Proc,
+    its record)."""
+    record = os.path.join(tmp, "record.json")
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
+    args = [exe, PROG, record]
+    if under_gilwatch:
+        args = [gw.GILWATCH, "run", "--"] + args
+    p = gw.Proc(args, tmp, env=env)
+    try:
+        p.wait_ready()
+        with open(record) as f:
+            rec = json.load(f)
+    except BaseException:
+        p.__exit__(None, None, None)
+        raise
+    return p, rec
+
+
+class FreeThreaded:
+    """What both ways of reading must show (a mixin)."""
+
+    def dump_settled(self, pid, rec):
+        """`gilwatch dump --format=json PID`, repeated until every
+        blocked role shows the frames the program recorded (a thread
+        may be a step from its wait when "ready" comes)."""
+        last = [None]
+
+        def settled():
+            r = gw.run([gw.GILWATCH, "dump", "--format=json", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            doc = last[0] = gw.parse_json_docs(r.stdout)[0]
+            t = {x["name"]: x for x in doc["threads"]}
+            return doc if all(n in t and key(self.py(t[n])) ==
+                key(rec["view"][n]) for n in BLOCKED) else None
+        try:
+            return gw.poll_until(settled, what="every thread placed")
+        except AssertionError as e:
+            raise AssertionError("%s; want %s; last: %s" % (e,
+                json.dumps(rec["view"]), json.dumps(last[0], indent=1)))
+
+    def py(self, thread):
+        return [f for f in thread.get("frames") or []
+            if f.get("kind") == "python"]
+
+    def check_doc(self, doc, rec, pid):
+        tids = {n: w["native"] for n, w in rec["info"].items()}
+        t = {x["name"]: x for x in doc["threads"]}
+        # Every thread by threading's name, with its kernel TID.
+        self.assertEqual(set(t), set(tids) | {"MainThread"})
+        for name, tid in tids.items():
+            self.assertEqual(t[name]["tid"], tid, name)
+        self.assertEqual(t["MainThread"]["tid"], pid)
+        # No GIL: no thread has a GIL state; each has its thread state.
+        for name, x in t.items():
+            self.assertIsNone(x["gil"], name)
+        want = dict.fromkeys(BLOCKED + ("MainThread",), "detached")
+        want.update(dict.fromkeys(SPINNERS, "attached"))
+        self.assertEqual({n: x["python_state"] for n, x in t.items()},
+            want)
+        # Frames agree with the program's own sys._current_frames(),
+        # line for line, in the threads' own bytecode copies.
+        for name in BLOCKED:
+            self.assertEqual(key(self.py(t[name])), key(rec["view"][name]),
+                name)
+        marks = rec["marks"]
+        self.assertEqual(self.py(t["parker"])[2]["line"], marks["park"])
+        self.assertEqual(self.py(t["sleeper"])[0]["line"], marks["nap"])
+        for name in SPINNERS:
+            got = self.py(t[name])
+            # Running while read: the loop's line varies.
+            self.assertEqual(key(got[1:]), key(rec["view"][name][1:]), name)
+            self.assertEqual(got[0]["function"], "spin", name)
+            self.assertIn(got[0]["line"], (marks["spin"], marks["spin2"]),
+                name)
+
+    def check_text(self, pid, rec):
+        r = gw.run([gw.GILWATCH, "dump", str(pid)])
+        self.assertEqual(r.returncode, 0, r)
+        lines = r.stdout.splitlines()
+        tids = {n: w["native"] for n, w in rec["info"].items()}
+        for name in SPINNERS + BLOCKED:
+            heads = [ln for ln in lines if ln.startswith(
+                '"%s" tid=%d ' % (name, tids[name]))]
+            self.assertEqual(len(heads), 1, r.stdout)
+            self.assertTrue(heads[0].endswith(", Python %s" % ("attached"
+                if name in SPINNERS else "detached")), heads)
+        self.assertNotIn("the GIL", r.stdout)
+        self.assertNotIn("GIL released", r.stdout)
+        return r.stdout
+
+
+class TestFreeThreadedOutside(FreeThreaded, unittest.TestCase):
+    """`gilwatch dump PID` of a bare free-threaded program."""
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            p, rec = start(exe, tmp, False)
+            with p:
+                self.assertFalse(rec["gil_enabled"])
+                doc = self.dump_settled(p.p.pid, rec)
+                note = ("CPython %s, free-threaded build: no GIL (each "
+                    "Python thread is attached, detached or suspended "
+                    "instead)." % rec["version"])
+                self.assertEqual(doc["notes"], [note])
+                self.check_doc(doc, rec, p.p.pid)
+                text = self.check_text(p.p.pid, rec)
+                self.assertIn("\n%s\n" % note, text)
+
+
+class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
+    """`gilwatch dump PID` of a free-threaded program under `gilwatch
+    run`, and its exit report."""
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            p, rec = start(exe, tmp, True)
+            with p:
+                doc = self.dump_settled(p.p.pid, rec)
+                self.check_doc(doc, rec, p.p.pid)
+                self.check_text(p.p.pid, rec)
+                os.close(p.hold_w)
+                p.hold_w = None
+                self.assertEqual(p.p.wait(gw.TIMEOUT), 0, p.describe())
+            # Said once, at the exit report's GIL part, not at start.
+            err = p.stderr()
+            self.assertIn("gilwatch: no GIL statistics: CPython %s, "
+                "free-threaded build: no GIL\n" % rec["version"], err)
+            self.assertNotIn("not supported", err)
+
+
+gw.add_free_threaded_tests(TestFreeThreadedOutside)
+gw.add_free_threaded_tests(TestFreeThreadedShim)
+
+
+if __name__ == "__main__":
+    unittest.main()
