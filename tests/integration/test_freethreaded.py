@@ -15,6 +15,7 @@ them with tools/build-cpython --disable-gil.
 
 import json
 import os
+import re
 import unittest
 
 try:
@@ -124,6 +125,29 @@ class FreeThreaded:
         self.assertNotIn("GIL released", r.stdout)
         return r.stdout
 
+    def check_top(self, pid, rec):
+        """`gilwatch top --once PID`: the version, no GIL, and each
+        worker's row with its thread state (the spinners may be read
+        between two states only if a pause stopped the world: they
+        spin, so attached is what they are)."""
+        tids = {n: w["native"] for n, w in rec["info"].items()}
+
+        def placed():
+            r = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            rows = {n: [ln for ln in r.stdout.splitlines() if re.match(
+                r"\s*%d %s\s" % (tids[n], n), ln)] for n in tids}
+            ok = all(len(v) == 1 for v in rows.values()) and all(
+                re.search(r", Python %s(\s|$)" % ("attached" if n in
+                SPINNERS else "detached"), rows[n][0]) for n in tids)
+            return (r.stdout, rows) if ok else None
+        out, rows = gw.poll_until(placed, what="every row's thread state")
+        self.assertRegex(out, r"^gilwatch top: pid %d .* Python %s  up " %
+            (pid, re.escape(rec["version"])))
+        self.assertIn("\nGIL: none (CPython %s, free-threaded build: no "
+            "GIL" % rec["version"], out)
+        self.assertRegex(rows["parker"][0], r"WAITING notify Event\._cond")
+
 
 class TestFreeThreadedOutside(FreeThreaded, unittest.TestCase):
     """`gilwatch dump PID` of a bare free-threaded program."""
@@ -141,6 +165,7 @@ class TestFreeThreadedOutside(FreeThreaded, unittest.TestCase):
                 self.check_doc(doc, rec, p.p.pid)
                 text = self.check_text(p.p.pid, rec)
                 self.assertIn("\n%s\n" % note, text)
+                self.check_top(p.p.pid, rec)
 
 
 class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
@@ -154,6 +179,7 @@ class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
                 doc = self.dump_settled(p.p.pid, rec)
                 self.check_doc(doc, rec, p.p.pid)
                 self.check_text(p.p.pid, rec)
+                self.check_top(p.p.pid, rec)
                 os.close(p.hold_w)
                 p.hold_w = None
                 self.assertEqual(p.p.wait(gw.TIMEOUT), 0, p.describe())
