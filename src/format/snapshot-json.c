@@ -106,6 +106,30 @@ json_seconds(struct out *o, int outside, double v)
 }
 
 static void
+json_addr(struct out *o, uintptr_t a)
+{
+	if (a != 0)
+		out_printf(o, "\"0x%lx\"", (unsigned long)a);
+	else
+		out_puts(o, "null");
+}
+
+static void
+json_cs(struct out *o, const struct gw_critical_section *c, size_t i)
+{
+	out_printf(o, "%s{\"state\":\"%s\",\"object\":", i ? "," : "",
+	    gw_cs_state_name(c->state));
+	json_addr(o, c->object);
+	out_puts(o, ",\"type\":");
+	out_json_str(o, c->type);
+	out_puts(o, ",\"object2\":");
+	json_addr(o, c->object2);
+	out_puts(o, ",\"type2\":");
+	out_json_str(o, c->type2);
+	out_puts(o, "}");
+}
+
+static void
 json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 {
 	size_t i;
@@ -153,7 +177,12 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 		out_printf(o, ",\"count\":%u,\"hint\":%s}", t->held[i].count,
 		    hint(t->held[i].lock.kind));
 	}
-	out_puts(o, "],\"waiting_for\":");
+	out_puts(o, "],\"critical_sections\":[");
+	for (i = 0; i < t->ncritical; i++)
+		json_cs(o, &t->critical[i], i);
+	out_printf(o, "],\"critical_sections_truncated\":%s",
+	    t->critical_truncated ? "true" : "false");
+	out_puts(o, ",\"waiting_for\":");
 	if (t->waiting != NULL)
 		json_wait(o, t->waiting);
 	else

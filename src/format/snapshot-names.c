@@ -72,6 +72,18 @@ gw_py_state_name(enum gw_py_state s)
 	return s <= GW_PYSTATE_SUSPENDED ? names[s] : NULL;
 }
 
+GW_EXPORT const char *
+gw_cs_state_name(enum gw_cs_state s)
+{
+	static const char *names[] = {
+		[GW_CS_HELD] = "held",
+		[GW_CS_SUSPENDED] = "suspended",
+		[GW_CS_ENTERING] = "entering",
+	};
+
+	return s >= GW_CS_HELD && s <= GW_CS_ENTERING ? names[s] : "?";
+}
+
 GW_EXPORT const struct gw_thread_info *
 gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
 {

@@ -123,6 +123,26 @@ frames_of(const struct py_runtime *rt, struct pyt *p, struct py_frame *buf)
 		ot->pw.kind = PY_WAIT_NONE;
 }
 
+/* The critical sections a thread is in, read into ot->cs; buf is
+ * scratch of PY_FRAMES frames (a py_cs is smaller). */
+static void
+critical_sections(const struct py_runtime *rt, struct pyt *p,
+    struct py_frame *buf)
+{
+	struct outside_thread *ot = p->ot;
+	struct py_cs *cs = (struct py_cs *)(void *)buf;
+	int n;
+
+	_Static_assert(PY_CS_MAX * sizeof(struct py_cs) <=
+	    PY_FRAMES * sizeof(struct py_frame), "scratch fits");
+	if ((n = py_tstate_critical_sections(rt, p->t.tstate, cs, PY_CS_MAX,
+	    &ot->cs_more)) <= 0 || (ot->cs = malloc((size_t)n *
+	    sizeof *ot->cs)) == NULL)
+		return;
+	memcpy(ot->cs, cs, (size_t)n * sizeof *ot->cs);
+	ot->ncs = n;
+}
+
 /* A wait the CPython view names better than glibc's words. */
 static void
 set_wait(struct outside_thread *ot, int kind, uintptr_t addr, pid_t owner,
@@ -230,8 +250,10 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		c->v[i].ot = ot = thread_of(o, c->v[i].t.tid);
 		if (ot == NULL)
 			continue;
-		if (rt->free_threaded)
+		if (rt->free_threaded) {
 			ot->py_state = c->v[i].t.state;
+			critical_sections(rt, &c->v[i], buf);
+		}
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
 		frames_of(rt, &c->v[i], buf);
@@ -289,3 +311,6 @@ py_outside_fill(struct outside *o)
 _Static_assert(PY_TS_UNKNOWN == GW_PYSTATE_NONE && PY_TS_ATTACHED ==
     GW_PYSTATE_ATTACHED && PY_TS_DETACHED == GW_PYSTATE_DETACHED &&
     PY_TS_SUSPENDED == GW_PYSTATE_SUSPENDED, "thread states as snapshot.h");
+_Static_assert(PY_CS_HELD == GW_CS_HELD && PY_CS_SUSPENDED ==
+    GW_CS_SUSPENDED && PY_CS_ENTERING == GW_CS_ENTERING,
+    "critical section states as snapshot.h");

@@ -393,6 +393,32 @@ prefetch_waits(const struct outside *o, size_t from)
 	mem_cache_prefetch(addr, n);
 }
 
+/* Critical sections as read (py-cs.c), into the snapshot; frees them. */
+static void
+fill_cs(struct osnap *s, struct outside_thread *t, struct gw_thread_info *ti)
+{
+	struct gw_critical_section *c;
+	int k;
+
+	if (t->ncs > 0 && (c = oalloc(s, (size_t)t->ncs * sizeof *c)) !=
+	    NULL) {
+		for (k = 0; k < t->ncs; k++) {
+			c[k].state = (enum gw_cs_state)t->cs[k].state;
+			c[k].object = t->cs[k].object;
+			c[k].type = t->cs[k].object ? ostr(s, t->cs[k].type) :
+			    NULL;
+			c[k].object2 = t->cs[k].object2;
+			c[k].type2 = t->cs[k].object2 ? ostr(s,
+			    t->cs[k].type2) : NULL;
+		}
+		ti->critical = c;
+		ti->ncritical = (size_t)t->ncs;
+		ti->critical_truncated = t->cs_more;
+	}
+	free(t->cs);
+	t->cs = NULL;
+}
+
 static void
 fill_threads(struct osnap *s, struct outside *o, struct source *src,
     int glibc_ok)
@@ -438,6 +464,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		    t->task.name[0] != '\0' ? t->task.name : NULL);
 		ti[i].gil = t->gil;
 		ti[i].py_state = t->py_state;
+		fill_cs(s, t, &ti[i]);
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
 		free(t->py);

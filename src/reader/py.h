@@ -178,6 +178,8 @@ struct py_offsets {
 	int	cs_mutex;		/* PyMutex * */
 	int	cs_mutex2;		/* PyCriticalSection2: PyMutex * */
 	int	cs_inactive, cs_two_mutexes;	/* tag bits */
+	int	ob_mutex;		/* PyMutex in every object's header,
+					   which a critical section locks */
 };
 
 /* Where an instance's attributes are (ob_dict_layout). */
@@ -729,6 +731,38 @@ int	py_attr_naming(const struct py_runtime *rt, uintptr_t obj,
  */
 int	py_thread_ident(const struct py_runtime *rt, uintptr_t ts,
 	    uintptr_t thread, unsigned long *thread_id);
+
+/* py-cs.c */
+
+#define PY_CS_MAX	16	/* critical sections read per thread */
+
+/* A critical section a thread is in (free-threaded CPython). */
+struct py_cs {
+	uintptr_t	 object;	/* the object it locks, 0 while the
+					   thread waits to enter it */
+	uintptr_t	 object2;	/* a two-object section's other, or 0 */
+	char		 type[PY_NAME_MAX];	/* the object's type */
+	char		 type2[PY_NAME_MAX];
+	int		 state;		/* PY_CS_* */
+};
+
+#define PY_CS_HELD	1	/* active: its objects are locked */
+#define PY_CS_SUSPENDED	2	/* released while the thread is detached,
+				   taken again when it attaches */
+#define PY_CS_ENTERING	3	/* being entered: the thread waits for
+				   its lock (the object is recorded only
+				   once it has it) */
+
+/*
+ * The critical sections thread state ts is in, innermost first, into
+ * out[0..max-1], following tstate->critical_section and each section's
+ * tagged _cs_prev (free-threaded builds only).  Returns how many (0 for
+ * none), or -1 when the version has none or ts is unreadable; *more is
+ * set when the chain went on past max.  A section that fails a check
+ * (an object that is not one) ends the walk.  Allocates nothing.
+ */
+int	py_tstate_critical_sections(const struct py_runtime *rt,
+	    uintptr_t ts, struct py_cs *out, int max, int *more);
 
 /* py-wait.c */
 

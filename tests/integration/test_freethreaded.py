@@ -1,6 +1,7 @@
 """Free-threaded CPython (3.13t and later, no GIL): every thread's Python
 frames, threading names and thread state, read from outside (a bare
-program) and from inside (under `gilwatch run`), and `gilwatch top`.
+program) and from inside (under `gilwatch run`), and `gilwatch top`;
+and a critical section held and one being entered, from outside.
 
 tests/integration/pyprog/freethreaded.py parks threads in known places
 (two spinning truly in parallel, one waiting on an Event, one asleep),
@@ -190,7 +191,64 @@ class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
             self.assertNotIn("not supported", err)
 
 
+class TestFreeThreadedCriticalSection(unittest.TestCase):
+    """Two threads contending on one list through its C-level critical
+    section, read from outside: the holder's section names the list,
+    the waiter's says it is being entered."""
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            record = os.path.join(tmp, "record.json")
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
+            with gw.Proc([exe, PROG, record, "cs"], tmp, env=env) as p:
+                p.wait_ready()
+                with open(record) as f:
+                    rec = json.load(f)
+                self.check(p.p.pid, rec)
+
+    def check(self, pid, rec):
+        tids = {n: w["native"] for n, w in rec["info"].items()}
+        held = {"state": "held", "object": hex(rec["list"]),
+            "type": "list", "object2": None, "type2": None}
+        entering = {"state": "entering", "object": None, "type": None,
+            "object2": None, "type2": None}
+
+        def waiting():
+            r = gw.run([gw.GILWATCH, "dump", "--format=json", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            t = {x["tid"]: x for x in gw.parse_json_docs(r.stdout)[0][
+                "threads"]}
+            w = t.get(tids["cs-waiter"], {})
+            return t if w.get("critical_sections") == [entering] else None
+        t = gw.poll_until(waiting, what="cs-waiter entering the section")
+        self.assertEqual(t[tids["cs-holder"]]["critical_sections"], [held])
+        self.assertEqual(t[tids["cs-holder"]]["python_state"], "attached")
+        self.assertEqual(t[tids["cs-waiter"]]["python_state"], "detached")
+        self.assertEqual(t[pid]["critical_sections"], [])
+        for x in t.values():
+            self.assertFalse(x["critical_sections_truncated"])
+        py = [f for f in t[tids["cs-holder"]]["frames"]
+            if f["kind"] == "python"]
+        self.assertEqual([(f["function"], f["line"]) for f in py[1:2]],
+            [("cs_holder", rec["marks"]["sort"])])
+        self.assertIn(py[0]["line"], (rec["marks"]["hold"],
+            rec["marks"]["hold"] + 1))
+
+        r = gw.run([gw.GILWATCH, "dump", str(pid)])
+        self.assertEqual(r.returncode, 0, r)
+        blocks = {b.split(" ", 1)[0]: b for b in r.stdout.split("\n\n")}
+        self.assertIn("\n   - in a critical section on list <%s> (its lock "
+            "held)\n" % hex(rec["list"]), blocks['"cs-holder"'])
+        self.assertIn("\n   - entering a critical section: waits for its "
+            "object's lock (the object is recorded once taken)\n",
+            blocks['"cs-waiter"'])
+        self.assertNotIn("critical section", blocks['"MainThread"'])
+
+
 gw.add_free_threaded_tests(TestFreeThreadedOutside)
+gw.add_free_threaded_tests(TestFreeThreadedCriticalSection)
 gw.add_free_threaded_tests(TestFreeThreadedShim)
 
 

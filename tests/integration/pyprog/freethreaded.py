@@ -1,7 +1,7 @@
 """freethreaded: threads of a free-threaded CPython (no GIL) in known
 places, for tests/integration/test_freethreaded.py.
 
-    python3.Xt freethreaded.py RECORD
+    python3.Xt freethreaded.py RECORD [cs]
 
 Threads, by threading name:
   spin-a, spin-b  spin in pure Python, truly in parallel (attached)
@@ -10,6 +10,16 @@ Threads, by threading name:
 Every thread but main runs its functions from its own copy of their
 bytecode (3.14t+: per-thread bytecode), which a reader must follow to
 name the lines.
+
+With "cs", two threads contend on one list through its C-level critical
+section instead:
+  cs-holder       L.sort(key=hold): list.sort holds L's critical section
+                  while hold() spins (attached: the section stays held)
+  cs-waiter       L.append(4) once hold() runs: waits to enter it
+Main then neither reads sys._current_frames() (that stops the world,
+which suspends cs-holder's section and lets cs-waiter through) nor
+waits for more than cs-waiter's last step before the append; the test
+reads until the wait shows.
 
 When every thread is where it should be (seen in sys._current_frames()),
 one JSON line goes to RECORD: the version (3.15.0rc1), whether the GIL is enabled,
@@ -55,6 +65,43 @@ class Sleeper:
         time.sleep(3600)  # MARK:nap
 
 
+L = [3, 1, 2]
+HOLDING = threading.Event()
+APPENDING = threading.Event()
+RELEASE = []
+
+
+def hold(x):
+    if not HOLDING.is_set():
+        note()
+        HOLDING.set()
+        while not RELEASE:  # MARK:hold
+            pass
+    return x
+
+
+def cs_holder():
+    L.sort(key=hold)  # MARK:sort
+
+
+def cs_waiter():
+    note()
+    HOLDING.wait()
+    APPENDING.set()
+    L.append(4)  # MARK:append
+
+
+def contend():
+    """The "cs" scene: ready once cs-waiter is a step from append()."""
+    threading.Thread(target=cs_holder, name="cs-holder", daemon=True).start()
+    threading.Thread(target=cs_waiter, name="cs-waiter", daemon=True).start()
+    if not APPENDING.wait(TIMEOUT):
+        os._exit(2)
+    with open(sys.argv[1], "w") as f:
+        f.write(json.dumps({"version": platform.python_version(),
+            "info": info, "list": id(L), "marks": marks()}) + "\n")
+
+
 def view():
     """sys._current_frames() as name -> [frame], innermost first."""
     frames = sys._current_frames()
@@ -91,6 +138,13 @@ def marks():
 
 
 def main():
+    if sys.argv[2:] == ["cs"]:
+        contend()
+        os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+        hold_fd = int(os.environ["GW_HOLD_FD"])
+        while os.read(hold_fd, 64):
+            pass
+        os._exit(0)
     for name, fn in (("spin-a", spin), ("spin-b", spin), ("parker", park),
         ("sleeper", Sleeper().nap)):
         threading.Thread(target=fn, name=name, daemon=True).start()
