@@ -531,16 +531,17 @@ def pyprog(name):
     return os.path.join(PYPROGS, name + ".py")
 
 
-def scenes(exe, tmp, *args):
-    """Start pyprog/attach_scenes.py bare (no gilwatch) on exe and wait
-    until it is ready: (Proc, its record).  The caller leaves the Proc
-    (a context manager)."""
+def scenes(exe, tmp, *args, prog="attach_scenes", under=()):
+    """Start pyprog/PROG.py (attach_scenes.py, or another that writes a
+    record and says ready as it does) bare on exe, or under the command
+    `under` (gilwatch run --), and wait until it is ready: (Proc, its
+    record).  The caller leaves the Proc (a context manager)."""
     record = os.path.join(tmp, "record.json")
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.pop("PYTHONPATH", None)
     env["ATTACH_TIMEOUT"] = str(TIMEOUT / 2)
-    p = Proc([exe, pyprog("attach_scenes"), record, *args], tmp, env=env)
+    p = Proc([*under, exe, pyprog(prog), record, *args], tmp, env=env)
     try:
         p.wait_ready()
         with open(record) as f:

@@ -24,7 +24,6 @@ try:
 except ImportError:
     import gwtest as gw
 
-PROG = gw.pyprog("freethreaded")
 SPINNERS = ("spin-a", "spin-b")
 BLOCKED = ("parker", "sleeper")
 
@@ -33,25 +32,11 @@ def key(frames):
     return [(f["function"], f["file"], f["line"]) for f in frames]
 
 
-def start(exe, tmp, under_gilwatch):
+def start(exe, tmp, under_gilwatch, *args):
     """The program, bare or under `gilwatch run`, once ready: (Proc,
     its record)."""
-    record = os.path.join(tmp, "record.json")
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
-    args = [exe, PROG, record]
-    if under_gilwatch:
-        args = [gw.GILWATCH, "run", "--"] + args
-    p = gw.Proc(args, tmp, env=env)
-    try:
-        p.wait_ready()
-        with open(record) as f:
-            rec = json.load(f)
-    except BaseException:
-        p.__exit__(None, None, None)
-        raise
-    return p, rec
+    return gw.scenes(exe, tmp, *args, prog="freethreaded",
+        under=(gw.GILWATCH, "run", "--") if under_gilwatch else ())
 
 
 class FreeThreaded:
@@ -198,14 +183,8 @@ class TestFreeThreadedCriticalSection(unittest.TestCase):
 
     def run_one(self, exe):
         with gw.tempdir() as tmp:
-            record = os.path.join(tmp, "record.json")
-            env = dict(os.environ)
-            env.pop("LD_PRELOAD", None)
-            env["ATTACH_TIMEOUT"] = str(gw.TIMEOUT / 2)
-            with gw.Proc([exe, PROG, record, "cs"], tmp, env=env) as p:
-                p.wait_ready()
-                with open(record) as f:
-                    rec = json.load(f)
+            p, rec = start(exe, tmp, False, "cs")
+            with p:
                 self.check(p.p.pid, rec)
 
     def check(self, pid, rec):

@@ -30,6 +30,8 @@ import sys
 import threading
 import time
 
+from scenelib import info, marks, note, view
+
 TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
 A = threading.Lock()
 B = threading.Lock()
@@ -38,13 +40,6 @@ Q = queue.Queue()
 NEVER = threading.Event()
 A_HELD = threading.Event()
 B_HELD = threading.Event()
-info = {}
-
-
-def note():
-    t = threading.current_thread()
-    info[t.name] = {"ident": threading.get_ident(),
-        "native": threading.get_native_id()}
 
 
 def spin():
@@ -96,21 +91,6 @@ def joiner(t):
     t.join()  # MARK:joiner
 
 
-def view():
-    """sys._current_frames() as name -> [frame], innermost first."""
-    frames = sys._current_frames()
-    out = {}
-    for name, who in list(info.items()):
-        f, fl = frames.get(who["ident"]), []
-        while f is not None:
-            co = f.f_code
-            fl.append({"function": getattr(co, "co_qualname", co.co_name),
-                "file": co.co_filename, "line": f.f_lineno})
-            f = f.f_back
-        out[name] = fl
-    return out
-
-
 def at(v, name, function):
     return bool(v.get(name)) and v[name][0]["function"] == function
 
@@ -134,16 +114,7 @@ def placed(v, gil2):
         len(v.get("joiner") or []) > 1 and A.locked() and B.locked()
 
 
-def marks():
-    out = {}
-    with open(__file__, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if "# MARK:" in line:
-                out[line.split("# MARK:")[1].strip()] = i
-    return out
-
-
-MARKS = marks()
+MARKS = marks(__file__)
 
 
 def main():

@@ -36,15 +36,10 @@ import sys
 import threading
 import time
 
+from scenelib import info, marks, note, view
+
 TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
 NEVER = threading.Event()
-info = {}
-
-
-def note():
-    t = threading.current_thread()
-    info[t.name] = {"ident": threading.get_ident(),
-        "native": threading.get_native_id()}
 
 
 def spin():
@@ -99,22 +94,7 @@ def contend():
         os._exit(2)
     with open(sys.argv[1], "w") as f:
         f.write(json.dumps({"version": platform.python_version(),
-            "info": info, "list": id(L), "marks": marks()}) + "\n")
-
-
-def view():
-    """sys._current_frames() as name -> [frame], innermost first."""
-    frames = sys._current_frames()
-    out = {}
-    for name, who in list(info.items()):
-        f, fl = frames.get(who["ident"]), []
-        while f is not None:
-            co = f.f_code
-            fl.append({"function": co.co_qualname, "file": co.co_filename,
-                "line": f.f_lineno})
-            f = f.f_back
-        out[name] = fl
-    return out
+            "info": info, "list": id(L), "marks": marks(__file__)}) + "\n")
 
 
 def at(v, name, function, depth=0):
@@ -126,15 +106,6 @@ def placed(v):
     return at(v, "spin-a", "spin") and at(v, "spin-b", "spin") and \
         at(v, "parker", "Condition.wait") and at(v, "parker", "park", 2) \
         and at(v, "sleeper", "Sleeper.nap")
-
-
-def marks():
-    out = {}
-    with open(__file__, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if "# MARK:" in line:
-                out[line.split("# MARK:")[1].strip()] = i
-    return out
 
 
 def main():
@@ -160,7 +131,7 @@ def main():
     with open(sys.argv[1], "w") as f:
         f.write(json.dumps({"version": platform.python_version(),
             "gil_enabled": sys._is_gil_enabled(), "info": info, "view": v,
-            "marks": marks()}) + "\n")
+            "marks": marks(__file__)}) + "\n")
     os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
     hold = int(os.environ["GW_HOLD_FD"])
     while os.read(hold, 64):
