@@ -271,6 +271,57 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 	free(buf);
 }
 
+static const char *
+name_of(const struct outside_thread *t)
+{
+	return t->py_name[0] != '\0' ? t->py_name : t->task.name;
+}
+
+/*
+ * A stop-the-world pause under way, as a note: who asked for it and,
+ * while threads are still stopping, the attached ones that hold it up
+ * (a thread stops at its next eval breaker; one in a long C call that
+ * keeps its thread state attached does not get there).
+ */
+static void
+pause_note(const struct py_runtime *rt, struct outside *o,
+    const struct collect *c, char *buf, size_t len)
+{
+	struct outside_thread *req;
+	struct py_stw st;
+	size_t i, n = 0, k;
+
+	buf[0] = '\0';
+	if (py_stop_the_world(rt, &st) != 1)
+		return;
+	req = thread_of(o, st.requester_tid);
+	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
+	    "way, asked for by ", st.global ? " of every interpreter" : "");
+	if (req != NULL)
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "\"%s\" (tid %d)", name_of(req), (int)req->task.tid);
+	else
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "an unknown thread");
+	if (st.stopped) {
+		snprintf(buf + k, k < len ? len - k : 0, ": every other "
+		    "thread is stopped.");
+		return;
+	}
+	k += (size_t)snprintf(buf + k, k < len ? len - k : 0, ": %ld "
+	    "thread%s yet to stop", st.countdown, st.countdown == 1 ? "" :
+	    "s");
+	for (i = 0; i < c->n; i++) {
+		if (c->v[i].ot == NULL || c->v[i].ot == req ||
+		    c->v[i].t.state != PY_TS_ATTACHED)
+			continue;
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "%s \"%s\" (tid %d)", n++ ? "," : ", held up by",
+		    name_of(c->v[i].ot), (int)c->v[i].t.tid);
+	}
+	snprintf(buf + k, k < len ? len - k : 0, ".");
+}
+
 int
 py_outside_fill(struct outside *o)
 {
@@ -297,6 +348,8 @@ py_outside_fill(struct outside *o)
 		return 0;
 	}
 	fill(&rt, o, &c);
+	if (rt.free_threaded)
+		pause_note(&rt, o, &c, o->py_pause, sizeof o->py_pause);
 	py_cache_free(rt.cache);
 	free(c.v);
 	if (rt.partial[0] != '\0')

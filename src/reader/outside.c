@@ -456,6 +456,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	}
 	if (py_outside_fill(o) == 0 && o->py_note[0] != '\0')
 		add_note(s, o->py_note);
+	if (o->py_pause[0] != '\0')
+		add_note(s, o->py_pause);
 	if (o->py_version[0] != '\0')
 		s->pub.python_version = ostr(s, o->py_version);
 	for (i = 0; i < o->nthreads; i++) {

@@ -83,6 +83,7 @@ struct outside {
 	size_t		 nthreads;
 	char		 py_note[256];	/* a note for the header, or "" */
 	char		 py_version[24];	/* the CPython read, or "" */
+	char		 py_pause[512];	/* a stop-the-world pause, or "" */
 };
 
 /*

@@ -61,7 +61,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .fr_tlbc_index = -1, .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = -1, .is_stw = -1, .stw_requested = -1,
+	  .stw_world_stopped = -1, .stw_countdown = -1, .stw_requester = -1,
 	},
 	/* 3.9: measured on 3.9.18 (pyenv) */
 	{ .major = 3, .minor = 9, .micro = 0,
@@ -106,7 +107,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .fr_tlbc_index = -1, .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = -1, .is_stw = -1, .stw_requested = -1,
+	  .stw_world_stopped = -1, .stw_countdown = -1, .stw_requester = -1,
 	},
 	/* 3.10: measured on 3.10.13 (pyenv) */
 	{ .major = 3, .minor = 10, .micro = 0,
@@ -151,7 +153,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .fr_tlbc_index = -1, .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = -1, .is_stw = -1, .stw_requested = -1,
+	  .stw_world_stopped = -1, .stw_countdown = -1, .stw_requester = -1,
 	},
 	/* 3.11: measured on 3.11.2 (/usr/bin/python3.11), 3.11.7 (pyenv) */
 	{ .major = 3, .minor = 11, .micro = 0,
@@ -196,7 +199,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .fr_tlbc_index = -1, .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = -1, .is_stw = -1, .stw_requested = -1,
+	  .stw_world_stopped = -1, .stw_countdown = -1, .stw_requester = -1,
 	},
 	/* 3.12: measured on 3.12.1 (pyenv) */
 	{ .major = 3, .minor = 12, .micro = 0,
@@ -241,7 +245,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .fr_tlbc_index = -1, .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = -1, .is_stw = -1, .stw_requested = -1,
+	  .stw_world_stopped = -1, .stw_countdown = -1, .stw_requester = -1,
 	},
 	/* 3.13: measured on 3.13.0 (pyenv) */
 	{ .major = 3, .minor = 13, .micro = 0,
@@ -286,7 +291,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = 10336, .is_stw = 10728, .stw_requested = 1,
+	  .stw_world_stopped = 2, .stw_countdown = 8, .stw_requester = 16,
 	},
 	/* 3.14: measured on 3.14.7 (pyenv) */
 	{ .major = 3, .minor = 14, .micro = 0,
@@ -331,7 +337,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = 10552, .is_stw = 10800, .stw_requested = 1,
+	  .stw_world_stopped = 2, .stw_countdown = 8, .stw_requester = 16,
 	},
 	/* 3.15: measured on 3.15.0rc1 (pyenv) */
 	{ .major = 3, .minor = 15, .micro = 0,
@@ -376,7 +383,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .co_tlbc = -1, .ca_size = -1, .ca_entries = -1,
 	  .ts_critical_section = -1, .cs_prev = -1, .cs_mutex = -1,
 	  .cs_mutex2 = -1, .cs_inactive = -1, .cs_two_mutexes = -1,
-	  .ob_mutex = -1,
+	  .ob_mutex = -1, .rt_stw = 10672, .is_stw = 10776, .stw_requested = 1,
+	  .stw_world_stopped = 2, .stw_countdown = 8, .stw_requester = 16,
 	},
 	/* 3.15t: measured on 3.15.0rc1t (pyenv) */
 	{ .major = 3, .minor = 15, .micro = 0,
@@ -421,7 +429,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .co_tlbc = 224, .ca_size = 0, .ca_entries = 8,
 	  .ts_critical_section = 200, .cs_prev = 0, .cs_mutex = 8,
 	  .cs_mutex2 = 16, .cs_inactive = 1, .cs_two_mutexes = 2,
-	  .ob_mutex = 10,
+	  .ob_mutex = 10, .rt_stw = 10672, .is_stw = 10808, .stw_requested = 1,
+	  .stw_world_stopped = 2, .stw_countdown = 8, .stw_requester = 16,
 	},
 };
 

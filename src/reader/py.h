@@ -180,6 +180,13 @@ struct py_offsets {
 	int	cs_inactive, cs_two_mutexes;	/* tag bits */
 	int	ob_mutex;		/* PyMutex in every object's header,
 					   which a critical section locks */
+
+	/* Stop-the-world pauses (3.13+) */
+	int	rt_stw, is_stw;		/* struct _stoptheworld_state in
+					   _PyRuntime, in an interpreter */
+	int	stw_requested, stw_world_stopped;	/* bool */
+	int	stw_countdown;		/* Py_ssize_t: threads yet to stop */
+	int	stw_requester;		/* PyThreadState *, may be NULL */
 };
 
 /* Where an instance's attributes are (ob_dict_layout). */
@@ -763,6 +770,26 @@ struct py_cs {
  */
 int	py_tstate_critical_sections(const struct py_runtime *rt,
 	    uintptr_t ts, struct py_cs *out, int max, int *more);
+
+/* py-stw.c */
+
+/* A stop-the-world pause, as py_stop_the_world reads it. */
+struct py_stw {
+	int		 requested;	/* asked for: threads are stopping */
+	int		 stopped;	/* every thread has stopped */
+	int		 global;	/* the runtime's (all interpreters) */
+	long		 countdown;	/* threads yet to stop */
+	uintptr_t	 requester;	/* its thread state, or 0 */
+	pid_t		 requester_tid;	/* its TID, or 0 */
+};
+
+/*
+ * The stop-the-world pause of the runtime or, without one, of the main
+ * interpreter (3.13+): 1 with *st when one is requested or on, 0 when
+ * none is, -1 when the version has none or it is unreadable.  Fields
+ * read one by one: racy.  Allocates nothing.
+ */
+int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
 
 /* py-wait.c */
 

@@ -1,7 +1,8 @@
 """Free-threaded CPython (3.13t and later, no GIL): every thread's Python
 frames, threading names and thread state, read from outside (a bare
 program) and from inside (under `gilwatch run`), and `gilwatch top`;
-and a critical section held and one being entered, from outside.
+a critical section held and one being entered, and a stop-the-world
+pause held up, from outside.
 
 tests/integration/pyprog/freethreaded.py parks threads in known places
 (two spinning truly in parallel, one waiting on an Event, one asleep),
@@ -226,7 +227,51 @@ class TestFreeThreadedCriticalSection(unittest.TestCase):
         self.assertNotIn("critical section", blocks['"MainThread"'])
 
 
+class TestFreeThreadedPause(unittest.TestCase):
+    """A stop-the-world pause (gc.collect()) held up by a thread that
+    blocks attached (a read through ctypes.PyDLL), read from outside:
+    who asked, who holds it up, the detached thread suspended."""
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            p, rec = start(exe, tmp, False, "stw")
+            with p:
+                self.check(p.p.pid, rec)
+
+    def check(self, pid, rec):
+        tids = {n: w["native"] for n, w in rec["info"].items()}
+        note = ('A stop-the-world pause is under way, asked for by '
+            '"MainThread" (tid %d): 1 thread yet to stop, held up by '
+            '"stw-holder" (tid %d).' % (pid, tids["stw-holder"]))
+
+        def paused():
+            r = gw.run([gw.GILWATCH, "dump", "--format=json", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            doc = gw.parse_json_docs(r.stdout)[0]
+            return doc if note in doc["notes"] else None
+        doc = gw.poll_until(paused, what="the pause note")
+        t = {x["tid"]: x for x in doc["threads"]}
+        self.assertEqual({tid: t[tid]["python_state"] for tid in t}, {
+            pid: "attached", tids["stw-holder"]: "attached",
+            tids["stw-spare"]: "suspended"})
+        marks = rec["marks"]
+
+        def top(tid, depth=0):
+            py = [f for f in t[tid]["frames"] if f["kind"] == "python"]
+            return (py[depth]["function"], py[depth]["line"])
+        self.assertEqual(top(pid), ("pause", marks["collect"]))
+        self.assertEqual(top(tids["stw-holder"]), ("read_attached",
+            marks["read"]))
+        self.assertEqual(top(tids["stw-spare"], 2), ("spare",
+            marks["spare"]))
+        r = gw.run([gw.GILWATCH, "dump", str(pid)])
+        self.assertIn("\n%s\n" % note, r.stdout)
+        self.assertIn('\n"stw-spare" tid=%d blocked (kernel state S, in '
+            'futex), Python suspended\n' % tids["stw-spare"], r.stdout)
+
+
 gw.add_free_threaded_tests(TestFreeThreadedOutside)
+gw.add_free_threaded_tests(TestFreeThreadedPause)
 gw.add_free_threaded_tests(TestFreeThreadedCriticalSection)
 gw.add_free_threaded_tests(TestFreeThreadedShim)
 

@@ -1,7 +1,7 @@
 """freethreaded: threads of a free-threaded CPython (no GIL) in known
 places, for tests/integration/test_freethreaded.py.
 
-    python3.Xt freethreaded.py RECORD [cs]
+    python3.Xt freethreaded.py RECORD [cs|stw]
 
 Threads, by threading name:
   spin-a, spin-b  spin in pure Python, truly in parallel (attached)
@@ -21,6 +21,14 @@ which suspends cs-holder's section and lets cs-waiter through) nor
 waits for more than cs-waiter's last step before the append; the test
 reads until the wait shows.
 
+With "stw", a stop-the-world pause held up instead:
+  stw-holder      read(2) on a pipe nobody writes, through ctypes.PyDLL,
+                  which keeps the thread attached while it blocks
+  stw-spare       waits on an Event never set (detached: suspended by
+                  the pause)
+  MainThread      says ready, then gc.collect(), which stops the world
+                  and waits for stw-holder
+
 When every thread is where it should be (seen in sys._current_frames()),
 one JSON line goes to RECORD: the version (3.15.0rc1), whether the GIL is enabled,
 each role's ident and native id, the frames sys._current_frames() shows
@@ -29,6 +37,8 @@ GW_READY_FD.  Main then reads GW_HOLD_FD until it closes and leaves with
 os._exit.
 """
 
+import ctypes
+import gc
 import json
 import os
 import platform
@@ -64,6 +74,8 @@ L = [3, 1, 2]
 HOLDING = threading.Event()
 APPENDING = threading.Event()
 RELEASE = []
+READING = threading.Event()
+SPARE = threading.Event()
 
 
 def hold(x):
@@ -97,6 +109,37 @@ def contend():
             "info": info, "list": id(L), "marks": marks(__file__)}) + "\n")
 
 
+def read_attached(fd):
+    note()
+    libc = ctypes.PyDLL(None)
+    READING.set()
+    libc.read(fd, ctypes.create_string_buffer(1), 1)  # MARK:read
+
+
+def spare():
+    note()
+    SPARE.set()
+    NEVER.wait()  # MARK:spare
+
+
+def pause():
+    """The "stw" scene: ready before gc.collect() stops the world."""
+    r, _ = os.pipe()
+    threading.Thread(target=read_attached, args=(r,), name="stw-holder",
+        daemon=True).start()
+    threading.Thread(target=spare, name="stw-spare", daemon=True).start()
+    # Not sys._current_frames(): it stops the world, which stw-holder
+    # holds up from the moment it reads.
+    if not (READING.wait(TIMEOUT) and SPARE.wait(TIMEOUT)):
+        os._exit(2)
+    with open(sys.argv[1], "w") as f:
+        f.write(json.dumps({"version": platform.python_version(),
+            "info": info, "marks": marks(__file__)}) + "\n")
+    os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+    gc.collect()  # MARK:collect
+    os._exit(0)
+
+
 def at(v, name, function, depth=0):
     fl = v.get(name) or []
     return len(fl) > depth and fl[depth]["function"] == function
@@ -109,6 +152,8 @@ def placed(v):
 
 
 def main():
+    if sys.argv[2:] == ["stw"]:
+        pause()
     if sys.argv[2:] == ["cs"]:
         contend()
         os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
