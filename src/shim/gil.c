@@ -339,7 +339,7 @@ gil_thread_wait(struct thread *t, const struct waitinfo *w,
 int
 gil_thread_py_state(struct thread *t)
 {
-	uintptr_t ts;
+	uintptr_t ts = 0;
 
 	if (!rt.free_threaded || gil_thread_tstate(t, &ts) == -1)
 		return PY_TS_UNKNOWN;
