@@ -177,16 +177,23 @@ class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
             self.assertNotIn("not supported", err)
 
 
-class TestFreeThreadedCriticalSection(unittest.TestCase):
+class Scene:
+    """A scene of freethreaded.py (self.scene), run bare and checked by
+    self.check(pid, record) (a mixin)."""
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            p, rec = start(exe, tmp, False, self.scene)
+            with p:
+                self.check(p.p.pid, rec)
+
+
+class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
     """Two threads contending on one list through its C-level critical
     section, read from outside: the holder's section names the list,
     the waiter's says it is being entered."""
 
-    def run_one(self, exe):
-        with gw.tempdir() as tmp:
-            p, rec = start(exe, tmp, False, "cs")
-            with p:
-                self.check(p.p.pid, rec)
+    scene = "cs"
 
     def check(self, pid, rec):
         tids = {n: w["native"] for n, w in rec["info"].items()}
@@ -227,16 +234,12 @@ class TestFreeThreadedCriticalSection(unittest.TestCase):
         self.assertNotIn("critical section", blocks['"MainThread"'])
 
 
-class TestFreeThreadedPause(unittest.TestCase):
+class TestFreeThreadedPause(Scene, unittest.TestCase):
     """A stop-the-world pause (gc.collect()) held up by a thread that
     blocks attached (a read through ctypes.PyDLL), read from outside:
     who asked, who holds it up, the detached thread suspended."""
 
-    def run_one(self, exe):
-        with gw.tempdir() as tmp:
-            p, rec = start(exe, tmp, False, "stw")
-            with p:
-                self.check(p.p.pid, rec)
+    scene = "stw"
 
     def check(self, pid, rec):
         tids = {n: w["native"] for n, w in rec["info"].items()}
