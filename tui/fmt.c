@@ -185,8 +185,26 @@ blocked(const struct source *s, const struct row *r, int compact,
 	return buf;
 }
 
+static char	*state_text(const struct source *, const struct row *, int,
+		    char *, size_t);
+
+/* The state, and on a free-threaded CPython the thread state's. */
 char *
 fmt_state(const struct source *s, const struct row *r, int compact,
+    char *buf, size_t len)
+{
+	const char *py = gw_py_state_name(r->t->py_state);
+	size_t n;
+
+	state_text(s, r, compact, buf, len);
+	if (py != NULL && (n = strlen(buf)) < len)
+		snprintf(buf + n, len - n, compact ? " py:%s" : ", Python %s",
+		    py);
+	return buf;
+}
+
+static char *
+state_text(const struct source *s, const struct row *r, int compact,
     char *buf, size_t len)
 {
 	const struct gw_shm_thread *t = r->t;
@@ -272,7 +290,8 @@ fmt_process(const struct source *s, char *buf, size_t len)
 	const struct shm_frame *f = &s->frame;
 	char up[48], py[40];
 
-	if (f->head.gil.present)
+	/* A free-threaded CPython has a version and no GIL. */
+	if (f->head.gil.present || f->head.gil.version[0] != '\0')
 		snprintf(py, sizeof py, "Python%s%s", f->head.gil.version[0] !=
 		    '\0' ? " " : "", f->head.gil.version);
 	else

@@ -136,6 +136,7 @@ fill_thread(const struct gw_thread_info *ti, struct gw_shm_thread *r,
 	r->tid = ti->tid;
 	r->state = (uint8_t)ti->state;
 	r->gil_state = gil_state(ti->gil);
+	r->py_state = (uint8_t)ti->py_state;
 	snprintf(r->name, sizeof r->name, "%s", ti->name != NULL ? ti->name :
 	    "");
 	if (ti->waiting != NULL) {
@@ -192,12 +193,11 @@ fill_gil(const struct gw_snapshot *snap, struct gw_shm_gil *g)
 		if (snap->threads[i].gil == GW_GIL_WAITING)
 			g->waiting++;
 	}
-	if (g->present) {
-		if (snap->python_version != NULL)
-			snprintf(g->version, sizeof g->version, "%s",
-			    snap->python_version);
+	if (snap->python_version != NULL)
+		snprintf(g->version, sizeof g->version, "%s",
+		    snap->python_version);
+	if (g->present)
 		return;
-	}
 	/* The CPython step says why it read nothing, when it tried. */
 	snprintf(g->why_not, sizeof g->why_not, "no CPython found");
 	for (i = 0; i < snap->nnotes; i++)

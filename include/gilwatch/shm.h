@@ -249,7 +249,9 @@ struct gw_shm_thread {
 	uint8_t		wait_timed;	/* the wait ends by itself */
 	uint8_t		nowners;	/* valid entries of owners[] */
 	int32_t		owners[GW_SHM_OWNERS];	/* TIDs holding it */
-	uint32_t	pad;
+	uint8_t		py_state;	/* enum gw_py_state (snapshot.h):
+					   free-threaded CPython, else 0 */
+	uint8_t		pad[3];
 	uint64_t	owner_sites[GW_SHM_OWNERS]; /* where each took it */
 
 	/* What it holds: mutexes, rwlocks, spinlocks, semaphores whose

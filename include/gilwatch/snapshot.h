@@ -134,6 +134,34 @@ enum gw_gil_state {
 	GW_GIL_HOLDING,		/* holds the GIL */
 };
 
+/*
+ * A Python thread of a free-threaded CPython (3.13t+, no GIL): its
+ * thread state's state, which stands in for the GIL there.
+ */
+enum gw_py_state {
+	GW_PYSTATE_NONE,	/* not known: no such thread, or a GIL build */
+	GW_PYSTATE_ATTACHED,	/* may run Python code */
+	GW_PYSTATE_DETACHED,	/* runs no Python code (blocked, in C) */
+	GW_PYSTATE_SUSPENDED,	/* detached and held there by a
+				   stop-the-world pause */
+};
+
+/* A critical section a thread of a free-threaded CPython is in. */
+enum gw_cs_state {
+	GW_CS_HELD = 1,		/* its objects are locked by the thread */
+	GW_CS_SUSPENDED,	/* released while the thread is detached */
+	GW_CS_ENTERING,		/* the thread waits for its lock; the
+				   object is recorded once it has it */
+};
+
+struct gw_critical_section {
+	enum gw_cs_state state;
+	uintptr_t	 object;	/* 0 while entering */
+	const char	*type;		/* its type's name, or NULL */
+	uintptr_t	 object2;	/* a two-object section's other, or 0 */
+	const char	*type2;
+};
+
 struct gw_thread_info {
 	pid_t		 tid;
 	const char	*name;
@@ -157,6 +185,12 @@ struct gw_thread_info {
 	int		 sched_policy;
 	int		 sched_priority;
 	const char	*realtime;
+	enum gw_py_state py_state;	/* free-threaded CPython, else NONE */
+	/* Its critical sections, innermost first (free-threaded CPython,
+	 * read from outside), and whether the chain went on. */
+	const struct gw_critical_section *critical;
+	size_t		 ncritical;
+	int		 critical_truncated;
 };
 
 struct gw_deadlock_link {
@@ -246,6 +280,8 @@ const char *gw_lock_kind_name(enum gw_lock_kind);
 const char *gw_thread_state_name(enum gw_thread_state);
 const char *gw_stack_status_name(enum gw_stack_status);
 const char *gw_gil_state_name(enum gw_gil_state);	/* NULL for NONE */
+const char *gw_py_state_name(enum gw_py_state);		/* NULL for NONE */
+const char *gw_cs_state_name(enum gw_cs_state);
 
 #ifdef __cplusplus
 }

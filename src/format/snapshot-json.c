@@ -106,6 +106,30 @@ json_seconds(struct out *o, int outside, double v)
 }
 
 static void
+json_addr(struct out *o, uintptr_t a)
+{
+	if (a != 0)
+		out_printf(o, "\"0x%lx\"", (unsigned long)a);
+	else
+		out_puts(o, "null");
+}
+
+static void
+json_cs(struct out *o, const struct gw_critical_section *c, size_t i)
+{
+	out_printf(o, "%s{\"state\":\"%s\",\"object\":", i ? "," : "",
+	    gw_cs_state_name(c->state));
+	json_addr(o, c->object);
+	out_puts(o, ",\"type\":");
+	out_json_str(o, c->type);
+	out_puts(o, ",\"object2\":");
+	json_addr(o, c->object2);
+	out_puts(o, ",\"type2\":");
+	out_json_str(o, c->type2);
+	out_puts(o, "}");
+}
+
+static void
 json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 {
 	size_t i;
@@ -124,6 +148,11 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 		json_seconds(o, outside, t->gil_seconds);
 		out_puts(o, "}");
 	}
+	out_puts(o, ",\"python_state\":");
+	if (t->py_state == GW_PYSTATE_NONE)
+		out_puts(o, "null");
+	else
+		out_printf(o, "\"%s\"", gw_py_state_name(t->py_state));
 	/* A core has the system call but no kernel state: null. */
 	if (outside) {
 		out_puts(o, ",\"os\":{\"state\":");
@@ -148,7 +177,12 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 		out_printf(o, ",\"count\":%u,\"hint\":%s}", t->held[i].count,
 		    hint(t->held[i].lock.kind));
 	}
-	out_puts(o, "],\"waiting_for\":");
+	out_puts(o, "],\"critical_sections\":[");
+	for (i = 0; i < t->ncritical; i++)
+		json_cs(o, &t->critical[i], i);
+	out_printf(o, "],\"critical_sections_truncated\":%s",
+	    t->critical_truncated ? "true" : "false");
+	out_puts(o, ",\"waiting_for\":");
 	if (t->waiting != NULL)
 		json_wait(o, t->waiting);
 	else

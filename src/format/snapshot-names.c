@@ -59,6 +59,31 @@ gw_gil_state_name(enum gw_gil_state s)
 	return s <= GW_GIL_HOLDING ? names[s] : NULL;
 }
 
+GW_EXPORT const char *
+gw_py_state_name(enum gw_py_state s)
+{
+	static const char *names[] = {
+		[GW_PYSTATE_NONE] = NULL,
+		[GW_PYSTATE_ATTACHED] = "attached",
+		[GW_PYSTATE_DETACHED] = "detached",
+		[GW_PYSTATE_SUSPENDED] = "suspended",
+	};
+
+	return s <= GW_PYSTATE_SUSPENDED ? names[s] : NULL;
+}
+
+GW_EXPORT const char *
+gw_cs_state_name(enum gw_cs_state s)
+{
+	static const char *names[] = {
+		[GW_CS_HELD] = "held",
+		[GW_CS_SUSPENDED] = "suspended",
+		[GW_CS_ENTERING] = "entering",
+	};
+
+	return s >= GW_CS_HELD && s <= GW_CS_ENTERING ? names[s] : "?";
+}
+
 GW_EXPORT const struct gw_thread_info *
 gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
 {

@@ -164,6 +164,25 @@ text_py_wait(struct out *o, const struct gw_wait *w,
 	out_puts(o, "\n");
 }
 
+/* A critical section of a free-threaded CPython thread. */
+static void
+text_cs(struct out *o, const struct gw_critical_section *c)
+{
+	if (c->state == GW_CS_ENTERING) {
+		out_puts(o, "   - entering a critical section: waits for its "
+		    "object's lock (the object is recorded once taken)\n");
+		return;
+	}
+	out_printf(o, "   - %s critical section on %s <0x%lx>",
+	    c->state == GW_CS_HELD ? "in a" : "in a suspended",
+	    c->type != NULL ? c->type : "?", (unsigned long)c->object);
+	if (c->object2 != 0)
+		out_printf(o, " and %s <0x%lx>", c->type2 != NULL ? c->type2 :
+		    "?", (unsigned long)c->object2);
+	out_puts(o, c->state == GW_CS_HELD ? " (its lock held)\n" :
+	    " (released while detached)\n");
+}
+
 static void
 text_thread(struct out *o, const struct gw_thread_info *t,
     const struct gw_snapshot *s)
@@ -193,6 +212,8 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		    t->gil_seconds);
 	else if (t->gil == GW_GIL_RELEASED)
 		out_puts(o, ", GIL released");
+	if (t->py_state != GW_PYSTATE_NONE)
+		out_printf(o, ", Python %s", gw_py_state_name(t->py_state));
 	if (t->realtime != NULL)
 		out_printf(o, ", real-time %s %d", t->realtime,
 		    t->sched_priority);
@@ -241,6 +262,10 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		}
 		out_puts(o, "\n");
 	}
+	for (i = 0; i < t->ncritical; i++)
+		text_cs(o, &t->critical[i]);
+	if (t->critical_truncated)
+		out_puts(o, "   - ... (more critical sections)\n");
 	if (t->stack_note != NULL)
 		out_printf(o, "   (no stack: %s)\n", t->stack_note);
 	for (i = 0; i < t->nframes; i++) {

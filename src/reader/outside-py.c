@@ -143,6 +143,26 @@ frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
 		ot->pw.kind = PY_WAIT_NONE;
 }
 
+/* The critical sections a thread is in, read into ot->cs; buf is
+ * scratch of PY_FRAMES frames (a py_cs is smaller). */
+static void
+critical_sections(const struct py_runtime *rt, struct pyt *p,
+    struct py_frame *buf)
+{
+	struct outside_thread *ot = p->ot;
+	struct py_cs *cs = (struct py_cs *)(void *)buf;
+	int n;
+
+	_Static_assert(PY_CS_MAX * sizeof(struct py_cs) <=
+	    PY_FRAMES * sizeof(struct py_frame), "scratch fits");
+	if ((n = py_tstate_critical_sections(rt, p->t.tstate, cs, PY_CS_MAX,
+	    &ot->cs_more)) <= 0 || (ot->cs = malloc((size_t)n *
+	    sizeof *ot->cs)) == NULL)
+		return;
+	memcpy(ot->cs, cs, (size_t)n * sizeof *ot->cs);
+	ot->ncs = n;
+}
+
 /* A wait the CPython view names better than glibc's words. */
 static void
 set_wait(struct outside_thread *ot, int kind, uintptr_t addr, pid_t owner,
@@ -247,7 +267,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		holder = gil.holder_tid != 0 ? gil.holder_tid :
 		    tid_of(c, gil.holder_thread_id);
 	/* Every thread of a process with a GIL has a GIL state. */
-	for (i = 0; i < o->nthreads; i++)
+	for (i = 0; i < o->nthreads && !rt->free_threaded; i++)
 		o->threads[i].gil = o->threads[i].task.tid == holder ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
 	for (i = 0; i < c->n; i++) {
@@ -256,6 +276,10 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		c->v[i].ot = ot = thread_of(o, c->v[i].t.tid);
 		if (ot == NULL)
 			continue;
+		if (rt->free_threaded) {
+			ot->py_state = c->v[i].t.state;
+			critical_sections(rt, &c->v[i], buf);
+		}
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
 		frames_of(rt, o, &c->v[i], buf);
@@ -281,6 +305,57 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 	free(c->holds);
 	free(c->held);
 	free(buf);
+}
+
+static const char *
+name_of(const struct outside_thread *t)
+{
+	return t->py_name[0] != '\0' ? t->py_name : t->task.name;
+}
+
+/*
+ * A stop-the-world pause under way, as a note: who asked for it and,
+ * while threads are still stopping, the attached ones that hold it up
+ * (a thread stops at its next eval breaker; one in a long C call that
+ * keeps its thread state attached does not get there).
+ */
+static void
+pause_note(const struct py_runtime *rt, struct outside *o,
+    const struct collect *c, char *buf, size_t len)
+{
+	struct outside_thread *req;
+	struct py_stw st;
+	size_t i, n = 0, k;
+
+	buf[0] = '\0';
+	if (py_stop_the_world(rt, &st) != 1)
+		return;
+	req = thread_of(o, st.requester_tid);
+	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
+	    "way, asked for by ", st.global ? " of every interpreter" : "");
+	if (req != NULL)
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "\"%s\" (tid %d)", name_of(req), (int)req->task.tid);
+	else
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "an unknown thread");
+	if (st.stopped) {
+		snprintf(buf + k, k < len ? len - k : 0, ": every other "
+		    "thread is stopped.");
+		return;
+	}
+	k += (size_t)snprintf(buf + k, k < len ? len - k : 0, ": %ld "
+	    "thread%s yet to stop", st.countdown, st.countdown == 1 ? "" :
+	    "s");
+	for (i = 0; i < c->n; i++) {
+		if (c->v[i].ot == NULL || c->v[i].ot == req ||
+		    c->v[i].t.state != PY_TS_ATTACHED)
+			continue;
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "%s \"%s\" (tid %d)", n++ ? "," : ", held up by",
+		    name_of(c->v[i].ot), (int)c->v[i].t.tid);
+	}
+	snprintf(buf + k, k < len ? len - k : 0, ".");
 }
 
 int
@@ -309,9 +384,22 @@ py_outside_fill(struct outside *o)
 		return 0;
 	}
 	fill(&rt, o, &c);
+	if (rt.free_threaded)
+		pause_note(&rt, o, &c, o->py_pause, sizeof o->py_pause);
 	py_cache_free(rt.cache);
 	free(c.v);
 	if (rt.partial[0] != '\0')
 		snprintf(o->py_note, sizeof o->py_note, "%s", rt.partial);
+	else if (rt.free_threaded)
+		snprintf(o->py_note, sizeof o->py_note, "CPython %s, "
+		    "free-threaded build: no GIL (each Python thread is "
+		    "attached, detached or suspended instead).", rt.version);
 	return 0;
 }
+
+_Static_assert(PY_TS_UNKNOWN == GW_PYSTATE_NONE && PY_TS_ATTACHED ==
+    GW_PYSTATE_ATTACHED && PY_TS_DETACHED == GW_PYSTATE_DETACHED &&
+    PY_TS_SUSPENDED == GW_PYSTATE_SUSPENDED, "thread states as snapshot.h");
+_Static_assert(PY_CS_HELD == GW_CS_HELD && PY_CS_SUSPENDED ==
+    GW_CS_SUSPENDED && PY_CS_ENTERING == GW_CS_ENTERING,
+    "critical section states as snapshot.h");

@@ -396,6 +396,32 @@ prefetch_waits(const struct outside *o, size_t from)
 	mem_cache_prefetch(addr, n);
 }
 
+/* Critical sections as read (py-cs.c), into the snapshot; frees them. */
+static void
+fill_cs(struct osnap *s, struct outside_thread *t, struct gw_thread_info *ti)
+{
+	struct gw_critical_section *c;
+	int k;
+
+	if (t->ncs > 0 && (c = oalloc(s, (size_t)t->ncs * sizeof *c)) !=
+	    NULL) {
+		for (k = 0; k < t->ncs; k++) {
+			c[k].state = (enum gw_cs_state)t->cs[k].state;
+			c[k].object = t->cs[k].object;
+			c[k].type = t->cs[k].object ? ostr(s, t->cs[k].type) :
+			    NULL;
+			c[k].object2 = t->cs[k].object2;
+			c[k].type2 = t->cs[k].object2 ? ostr(s,
+			    t->cs[k].type2) : NULL;
+		}
+		ti->critical = c;
+		ti->ncritical = (size_t)t->ncs;
+		ti->critical_truncated = t->cs_more;
+	}
+	free(t->cs);
+	t->cs = NULL;
+}
+
 static void
 fill_threads(struct osnap *s, struct outside *o, struct source *src,
     int glibc_ok)
@@ -433,6 +459,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	}
 	if (py_outside_fill(o) == 0 && o->py_note[0] != '\0')
 		add_note(s, o->py_note);
+	if (o->py_pause[0] != '\0')
+		add_note(s, o->py_pause);
 	if (o->py_version[0] != '\0')
 		s->pub.python_version = ostr(s, o->py_version);
 	for (i = 0; i < o->nthreads; i++) {
@@ -440,6 +468,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].name = ostr(s, t->py_name[0] != '\0' ? t->py_name :
 		    t->task.name[0] != '\0' ? t->task.name : NULL);
 		ti[i].gil = t->gil;
+		ti[i].py_state = t->py_state;
+		fill_cs(s, t, &ti[i]);
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
 	}

@@ -74,6 +74,11 @@ struct outside_thread {
 	/* Filled by py_outside_fill, when it knows them: */
 	char		 py_name[64];	/* threading's name, or "" */
 	int		 gil;		/* enum gw_gil_state */
+	int		 py_state;	/* enum gw_py_state (free-threaded) */
+	struct py_cs	*cs;		/* its critical sections (malloc'd;
+					   outside frees), free-threaded */
+	int		 ncs;
+	int		 cs_more;	/* the chain went on */
 	struct gw_frame	*py;		/* Python frames, innermost first,
 					   as reports show them (in the
 					   snapshot's arena) */
@@ -92,6 +97,7 @@ struct outside {
 	struct unwind_stack *stacks;	/* theirs, when unwound */
 	char		 py_note[256];	/* a note for the header, or "" */
 	char		 py_version[24];	/* the CPython read, or "" */
+	char		 py_pause[512];	/* a stop-the-world pause, or "" */
 };
 
 /*

@@ -90,6 +90,9 @@ static const struct dfield {
 	    { 39, 44, 52 } },
 	{ "code_object.co_code_adaptive", G_CODE, OFF(co_code_adaptive),
 	    { 43, 48, 56 } },
+	{ "code_object.co_tlbc", G_CODE, OFF(co_tlbc), { 0, 49, 57 } },
+	{ "interpreter_frame.tlbc_index", G_FRAME, OFF(fr_tlbc_index),
+	    { 0, 38, 46 } },
 	{ "pyobject.size", G_OBJECT, NONE, { 44, 50, 58 } },
 	{ "pyobject.ob_type", G_OBJECT, OFF(ob_type), { 45, 51, 59 } },
 	{ "type_object.size", G_TYPE, NONE, { 46, 52, 60 } },
@@ -145,8 +148,8 @@ set(struct py_offsets *o, size_t field, uint64_t v)
  * sizes as offsets, and fails.
  */
 static int
-take_layout(int l, const uint64_t *w, struct py_offsets *o, char *why,
-    size_t len)
+take_layout(int l, int ft, const uint64_t *w, struct py_offsets *o,
+    char *why, size_t len)
 {
 	uint64_t size[NGROUP] = { 0 }, v, gil, locked, holder;
 	const struct dfield *f;
@@ -169,6 +172,11 @@ take_layout(int l, const uint64_t *w, struct py_offsets *o, char *why,
 			goto bad;
 		if (f->field != NONE)
 			set(o, f->field, v);
+	}
+	/* A default build states 0 for the per-thread bytecode it lacks. */
+	if (!ft) {
+		set(o, OFF(co_tlbc), (uint64_t)-1);
+		set(o, OFF(fr_tlbc_index), (uint64_t)-1);
 	}
 	gil = w[dfields[dindex("interpreter_state.gil_runtime_state")].slot[l]];
 	locked = w[dfields[dindex(
@@ -198,26 +206,31 @@ bad:
 	return -1;
 }
 
+/* The first three words (cookie, version, free_threaded) into w: 0 when
+ * they are the running version's debug offsets, else -1. */
+static int
+cookie(const struct py_runtime *rt, uint64_t *w)
+{
+	unsigned long want;
+
+	if (rt->major != 3 || rt->minor < 13 || py_read(rt->runtime, w,
+	    3 * sizeof(w[0])) == -1 || memcmp(w, "xdebugpy", 8) != 0)
+		return -1;
+	want = (unsigned long)rt->major << 24 | (unsigned long)rt->minor << 16;
+	return (w[1] & 0xffff0000UL) == want ? 0 : -1;
+}
+
 int
 py_debug_offsets(struct py_runtime *rt, struct py_offsets *o,
     char *why, size_t len)
 {
 	uint64_t w[SLOTS_MAX];
-	unsigned long want;
 	struct py_offsets t;
 	int l;
 
-	if (py_read(rt->runtime, w, 3 * sizeof(w[0])) == -1 ||
-	    memcmp(w, "xdebugpy", 8) != 0)
+	if (cookie(rt, w) == -1)
 		return 0;
-	want = (unsigned long)rt->major << 24 | (unsigned long)rt->minor << 16;
-	if ((w[1] & 0xffff0000UL) != want || rt->major != 3 || rt->minor < 13)
-		return 0;
-	if (w[2] != 0) {
-		rt->free_threaded = 1;
-		snprintf(why, len, "free-threaded");
-		return -1;
-	}
+	rt->free_threaded = w[2] != 0;
 	/* Its own layout; a newer minor is read in the newest, which it
 	 * may have kept: the checks say whether it did. */
 	for (l = NLAYOUT - 1; layouts[l].minor > rt->minor; l--)
@@ -228,7 +241,7 @@ py_debug_offsets(struct py_runtime *rt, struct py_offsets *o,
 		return -1;
 	}
 	t = *o;
-	if (take_layout(l, w, &t, why, len) == -1) {
+	if (take_layout(l, rt->free_threaded, w, &t, why, len) == -1) {
 		if (rt->minor > layouts[l].minor)
 			snprintf(why, len, "its _Py_DebugOffsets have a layout "
 			    "not known here (known: 3.13-3.%d)",
@@ -237,6 +250,14 @@ py_debug_offsets(struct py_runtime *rt, struct py_offsets *o,
 	}
 	*o = t;
 	return 1;
+}
+
+int
+py_debug_free_threaded(const struct py_runtime *rt)
+{
+	uint64_t w[3];
+
+	return cookie(rt, w) == -1 ? -1 : w[2] != 0;
 }
 
 _Static_assert(sizeof(((struct py_offsets *)0)->rt_finalizing) ==

@@ -5,9 +5,12 @@
  * everything after that is one path.  Offsets come from the generated
  * table and, from 3.13, the interpreter's own _Py_DebugOffsets
  * (py-debug.c), which also carry a newer minor the table does not know.
- * Nothing else is guessed: an unknown version without usable debug
- * offsets, a debug or a free-threaded build, or a layout that fails a
- * check is refused with a reason in why_not.
+ * A free-threaded build (3.13+, said by the debug offsets) has table
+ * entries of its own: its objects have a bigger header, so every offset
+ * past it differs.  Nothing else is guessed: an unknown version without
+ * usable debug offsets, a debug build, a free-threaded build of a minor
+ * with no free-threaded table, or a layout that fails a check is
+ * refused with a reason in why_not.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -127,17 +130,19 @@ py_detect_forget(int minor)
 	forgotten = minor;
 }
 
-/* The entry for a version: the last of its minor whose micro is <= its
- * micro; or, with below, the newest of a minor before it. */
+/* The entry for a version and build (ft: free-threaded): the last of
+ * its minor whose micro is <= its micro; or, with below, the newest of a
+ * minor before it. */
 static const struct py_offsets *
-offsets_find(int major, int minor, int micro, int below)
+offsets_find(int major, int minor, int micro, int ft, int below)
 {
 	const struct py_offsets *best = NULL;
 
 	for (size_t i = 0; i < NTABLE; i++) {
 		const struct py_offsets *t = &py_offsets_table[i];
 
-		if (t->major != major || t->minor == forgotten)
+		if (t->major != major || t->minor == forgotten ||
+		    t->free_threaded != ft)
 			continue;
 		if (below ? t->minor < minor && (best == NULL ||
 		    t->minor >= best->minor) : t->minor == minor &&
@@ -148,9 +153,9 @@ offsets_find(int major, int minor, int micro, int below)
 }
 
 const struct py_offsets *
-py_offsets_for(int major, int minor, int micro)
+py_offsets_for(int major, int minor, int micro, int ft)
 {
-	return offsets_find(major, minor, micro, 0);
+	return offsets_find(major, minor, micro, ft, 0);
 }
 
 /*
@@ -204,20 +209,20 @@ debug_offsets(struct py_runtime *rt, const struct py_offsets *t)
 	int r;
 
 	if (base == NULL && (base = offsets_find(rt->major, rt->minor,
-	    rt->micro, 1)) == NULL)
+	    rt->micro, rt->free_threaded, 1)) == NULL) {
+		refuse(rt, "CPython %s%s is not supported (3.8-3.15 are%s)",
+		    rt->version, rt->free_threaded ? " (free-threaded)" : "",
+		    rt->free_threaded ? "; free-threaded: those measured, "
+		    "3.14t and 3.15t" : "");
 		return -1;
+	}
 	d = *base;
 	if (t == NULL) {
 		d.minor = rt->minor;
 		d.micro = rt->micro;
 		d.ts_holds_gil = -1;
 	}
-	if ((r = py_debug_offsets(rt, &d, why, sizeof(why))) == -1 &&
-	    rt->free_threaded) {
-		refuse(rt, "CPython %d.%d.%d is free-threaded: no GIL, not "
-		    "supported", rt->major, rt->minor, rt->micro);
-		return -1;
-	}
+	r = py_debug_offsets(rt, &d, why, sizeof(why));
 	if (r != 1 && t == NULL) {
 		refuse(rt, "CPython %s is not supported (3.8-3.15 are)%s%s",
 		    rt->version, why[0] ? ": " : "", why);
@@ -227,7 +232,7 @@ debug_offsets(struct py_runtime *rt, const struct py_offsets *t)
 		return 0;	/* the table stands alone */
 	/* The GIL's condition variables and mutexes come from the older
 	 * table: only where its locked and holder words still are. */
-	if (t == NULL && (d.gil_locked != base->gil_locked ||
+	if (t == NULL && !rt->free_threaded && (d.gil_locked != base->gil_locked ||
 	    d.gil_last_holder != base->gil_last_holder)) {
 		refuse(rt, "CPython %s is not supported (3.8-3.15 are): its "
 		    "GIL is laid out otherwise than 3.%d's", rt->version,
@@ -255,8 +260,10 @@ py_detect_with(struct py_runtime *rt, const struct py_lookup *lk)
 		refuse(rt, "CPython of unknown version");
 		return -1;
 	}
+	if (rt->major == 3 && rt->minor >= 13)
+		rt->free_threaded = py_debug_free_threaded(rt) == 1;
 	t = rt->major == 3 ? offsets_find(rt->major, rt->minor, rt->micro,
-	    0) : NULL;
+	    rt->free_threaded, 0) : NULL;
 	if (t == NULL && (rt->major != 3 || rt->minor < 13)) {
 		refuse(rt, "CPython %d.%d.%d is not supported (3.8-3.15 are)",
 		    rt->major, rt->minor, rt->micro);
@@ -348,7 +355,8 @@ py_gil_locate(struct py_runtime *rt)
 	if (gil == 0)
 		gil = rt->runtime + (uintptr_t)o->rt_main_interp +
 		    (uintptr_t)o->is_gil;
-	gil_set(rt, gil);
+	if (!rt->free_threaded)
+		gil_set(rt, gil);
 	rt->gil_confirmed = 0;
 	if (head == 0 || main == 0)
 		return 0;	/* not initialised yet: nothing to check */
@@ -359,6 +367,8 @@ py_gil_locate(struct py_runtime *rt)
 		    rt->major, rt->minor);
 		return -1;
 	}
+	if (rt->free_threaded)
+		return 1;
 	if (py_read_int(gil + (uintptr_t)o->gil_locked, &locked) == -1 ||
 	    locked < -1 || locked > 1) {
 		refuse(rt, "CPython %d.%d: GIL fails the check", rt->major,

@@ -218,12 +218,14 @@ struct frame {
 	uintptr_t	instr;		/* 3.11+ */
 	int		lasti;		/* <=3.10 */
 	int		owner;		/* 3.11+ */
+	int		tlbc_index;	/* 3.14t+: its thread's bytecode copy */
 };
 
 struct code {
 	uintptr_t	addr;
 	uintptr_t	name, qualname, filename, lines;
 	long		units;		/* 3.11+: length of the bytecode */
+	uintptr_t	tlbc;		/* 3.14t+: _PyCodeArray of copies */
 	int		firstlineno;
 	int		firsttraceable;	/* 3.11+ */
 	int		stacksize;
@@ -253,6 +255,7 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 	len = reach(len, o->fr_instr, sizeof(uintptr_t));
 	len = reach(len, o->fr_lasti, sizeof(int));
 	len = reach(len, o->fr_owner, 1);
+	len = reach(len, o->fr_tlbc_index, sizeof(int32_t));
 	if (o->fr_lasti >= 0)		/* <=3.10: frames are objects */
 		len = reach(len, o->ob_type, sizeof(uintptr_t));
 	if (len > sizeof(b) || py_read(fp, b, len) == -1)
@@ -268,6 +271,8 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 	} else {
 		f->instr = py_ptr_at(b, o->fr_instr);
 		f->owner = (signed char)b[o->fr_owner];
+		if (o->fr_tlbc_index >= 0)
+			f->tlbc_index = py_int_at(b, o->fr_tlbc_index);
 	}
 	return 0;
 }
@@ -327,6 +332,7 @@ code_read_mem(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 	len = reach(len, o->co_stacksize, sizeof(int));
 	len = reach(len, o->co_nlocalsplus, sizeof(int));
 	len = reach(len, o->co_exceptiontable, sizeof(uintptr_t));
+	len = reach(len, o->co_tlbc, sizeof(uintptr_t));
 	if (o->co_code_adaptive >= 0)	/* 3.11+: a PyVarObject */
 		len = reach(len, o->ob_size, sizeof(long));
 	if (len > sizeof(b) || py_read(addr, b, len) == -1)
@@ -347,6 +353,8 @@ code_read_mem(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 		c->nlocalsplus = py_int_at(b, o->co_nlocalsplus);
 	if (o->co_exceptiontable >= 0)
 		c->exceptions = py_ptr_at(b, o->co_exceptiontable);
+	if (o->co_tlbc >= 0)
+		c->tlbc = py_ptr_at(b, o->co_tlbc);
 	if (o->co_code_adaptive >= 0) {
 		memcpy(&c->units, b + o->ob_size, sizeof(c->units));
 		c->firsttraceable = py_int_at(b, o->co_firsttraceable);
@@ -452,6 +460,32 @@ c_owned(const struct py_offsets *o, int owner)
 }
 
 /*
+ * Where the bytecode frame f runs starts, into *base: its code's own
+ * (co_code_adaptive); on a free-threaded 3.14+, the copy of the thread
+ * that runs it (entry tlbc_index of the code's co_tlbc; entry 0 is the
+ * code's own), which its instruction pointer points into.  0, or -1
+ * when the copy cannot be read.
+ */
+static int
+bytecode_of(const struct py_runtime *rt, const struct frame *f,
+    const struct code *c, uintptr_t *base)
+{
+	const struct py_offsets *o = rt->off;
+	long size;
+
+	*base = f->code + (uintptr_t)o->co_code_adaptive;
+	if (o->fr_tlbc_index < 0 || f->tlbc_index == 0)
+		return 0;
+	if (f->tlbc_index < 0 || c->tlbc == 0 || py_read(c->tlbc +
+	    (uintptr_t)o->ca_size, &size, sizeof(size)) == -1 ||
+	    f->tlbc_index >= size || py_read_ptr(c->tlbc +
+	    (uintptr_t)o->ca_entries + (uintptr_t)f->tlbc_index *
+	    sizeof(uintptr_t), base) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Should frame f be shown?  1 yes, 0 skip it (owned by C, not started),
  * -1 when it fails a check.  *c and *addr (byte offset of the current
  * instruction, -1 before the first) describe it.
@@ -461,6 +495,7 @@ frame_look(const struct py_runtime *rt, const struct frame *f,
     struct code *c, long *addr)
 {
 	const struct py_offsets *o = rt->off;
+	uintptr_t base;
 
 	if (o->fr_lasti >= 0) {
 		/* <=3.10: f_lasti -1 means not started: co_firstlineno. */
@@ -472,9 +507,10 @@ frame_look(const struct py_runtime *rt, const struct frame *f,
 	/* 3.12+ entry frames (3.13+: executable None) belong to C. */
 	if (c_owned(o, f->owner))
 		return 0;
-	if (code_read(rt, f->code, c) == -1)
+	if (code_read(rt, f->code, c) == -1 || bytecode_of(rt, f, c,
+	    &base) == -1)
 		return -1;
-	*addr = (long)(f->instr - (f->code + (uintptr_t)o->co_code_adaptive));
+	*addr = (long)(f->instr - base);
 	/* prev_instr may sit one unit before the code, no further. */
 	if (*addr < -o->fr_lasti_bytes || *addr > c->units * o->fr_lasti_bytes)
 		return -1;
@@ -694,6 +730,30 @@ tstate_keep(const struct py_runtime *rt, uintptr_t ts, const unsigned char *b)
 	(void)py_cache_put(rt, PY_CACHE_TSTATE, ts, k);
 }
 
+/* A tstate->state value as PY_TS_*. */
+static int
+ts_state(const struct py_offsets *o, int v)
+{
+	if (v == o->ts_state_attached)
+		return PY_TS_ATTACHED;
+	if (o->ts_state_detached >= 0 && v == o->ts_state_detached)
+		return PY_TS_DETACHED;
+	if (o->ts_state_suspended >= 0 && v == o->ts_state_suspended)
+		return PY_TS_SUSPENDED;
+	return PY_TS_UNKNOWN;
+}
+
+int
+py_tstate_state(const struct py_runtime *rt, uintptr_t ts)
+{
+	int v;
+
+	if (rt->off == NULL || rt->off->ts_state < 0 || py_read_int(ts +
+	    (uintptr_t)rt->off->ts_state, &v) == -1)
+		return PY_TS_UNKNOWN;
+	return ts_state(rt->off, v);
+}
+
 /* Fill t from thread state ts of interp; -1 when ts fails the check.
  * The fields are read in one go: a thousand threads, a thousand reads. */
 #define TSTATE_MAX	1024	/* bytes of a thread state read at once */
@@ -729,8 +789,10 @@ thread_read(const struct py_runtime *rt, uintptr_t ts, uintptr_t interp,
 		t->tid = (pid_t)py_long_at(b, o->ts_native_thread_id);
 	else
 		t->tid = py_pthread_tid(rt, t->thread_id);
-	if (o->ts_state >= 0)
-		t->attached = py_int_at(b, o->ts_state) == o->ts_state_attached;
+	if (o->ts_state >= 0) {
+		t->state = ts_state(o, py_int_at(b, o->ts_state));
+		t->attached = t->state == PY_TS_ATTACHED;
+	}
 	if (o->ts_status_holds_gil >= 0) {
 		memcpy(&status, b + o->ts_status, sizeof(status));
 		t->holds_gil = (int)(status >> o->ts_status_holds_gil & 1);
@@ -844,6 +906,23 @@ own_first_frame(const struct py_offsets *o, uintptr_t ts)
 	return cf == 0 ? 0 : OWN(uintptr_t, cf, o->cf_current_frame);
 }
 
+/* The bytecode the caller's own frame fp runs (bytecode_of, with plain
+ * loads: a copy the thread runs is not freed while it is attached). */
+static uintptr_t
+own_bytecode(const struct py_offsets *o, uintptr_t fp, uintptr_t code)
+{
+	uintptr_t tlbc;
+	int32_t i;
+
+	if (o->fr_tlbc_index < 0 || (i = OWN(int32_t, fp,
+	    o->fr_tlbc_index)) == 0)
+		return code + (uintptr_t)o->co_code_adaptive;
+	tlbc = OWN(uintptr_t, code, o->co_tlbc);
+	if (tlbc == 0 || i < 0 || i >= OWN(long, tlbc, o->ca_size))
+		return 0;
+	return OWN(uintptr_t, tlbc, o->ca_entries + i * (int)sizeof(tlbc));
+}
+
 int
 py_own_sites(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
     struct py_site *out, int max)
@@ -867,7 +946,7 @@ py_own_sites(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 		} else if (!c_owned(o, OWN(signed char, fp, o->fr_owner))) {
 			out[n].code = code;
 			out[n++].addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
-			    (code + (uintptr_t)o->co_code_adaptive));
+			    own_bytecode(o, fp, code));
 		}
 		fp = OWN(uintptr_t, fp, o->fr_back);
 	}

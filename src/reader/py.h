@@ -8,8 +8,9 @@
  * structure is checked before it is believed (object types, back links).
  * Garbage gives "<invalid>" or an error, never a crash.
  *
- * Supported: CPython 3.8-3.15, default (GIL) release builds, x86-64 Linux.
- * Other builds are refused with a reason, never guessed at.  Offsets come
+ * Supported: CPython 3.8-3.15 default (GIL) release builds and the
+ * free-threaded builds the table has measured (3.14t, 3.15t), x86-64
+ * Linux.  Other builds are refused with a reason, never guessed at.  Offsets come
  * from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13+
  * the interpreter's own _Py_DebugOffsets take precedence where they
  * overlap (py-debug.c), and a newer minor whose debug offsets check out
@@ -39,6 +40,8 @@
 struct py_offsets {
 	int	major, minor;
 	int	micro;			/* first micro this entry is for */
+	int	free_threaded;		/* 1: for --disable-gil builds (3.13+),
+					   whose objects have a bigger header */
 
 	/* _PyRuntimeState */
 	int	rt_initialized;		/* int */
@@ -167,6 +170,30 @@ struct py_offsets {
 					   a parked thread sleeps on where its
 					   wait_entry keeps addr, the PyMutex
 					   it parks on (measured live) */
+
+	/* Thread states and per-thread bytecode (3.13+, 3.14+) */
+	int	ts_state_detached;	/* tstate->state values */
+	int	ts_state_suspended;	/* (stopped by a stop-the-world) */
+	int	fr_tlbc_index;		/* int32_t: which copy of the code the
+					   frame runs (3.14t+) */
+	int	co_tlbc;		/* _PyCodeArray *: the copies (3.14t+) */
+	int	ca_size, ca_entries;	/* _PyCodeArray: Py_ssize_t, char *[] */
+
+	/* Critical sections (3.13+; used by free-threaded builds) */
+	int	ts_critical_section;	/* uintptr_t: innermost, tagged */
+	int	cs_prev;		/* PyCriticalSection: uintptr_t */
+	int	cs_mutex;		/* PyMutex * */
+	int	cs_mutex2;		/* PyCriticalSection2: PyMutex * */
+	int	cs_inactive, cs_two_mutexes;	/* tag bits */
+	int	ob_mutex;		/* PyMutex in every object's header,
+					   which a critical section locks */
+
+	/* Stop-the-world pauses (3.13+) */
+	int	rt_stw, is_stw;		/* struct _stoptheworld_state in
+					   _PyRuntime, in an interpreter */
+	int	stw_requested, stw_world_stopped;	/* bool */
+	int	stw_countdown;		/* Py_ssize_t: threads yet to stop */
+	int	stw_requester;		/* PyThreadState *, may be NULL */
 };
 
 /* Where an instance's attributes are (ob_dict_layout). */
@@ -228,8 +255,17 @@ struct py_thread {
 	pid_t		 tid;		/* kernel TID; before 3.11 read
 					   through rt->pthread_tid, else 0 */
 	int		 attached;	/* 3.13+: state is attached; else -1 */
+	int		 state;		/* 3.13+: PY_TS_*, else UNKNOWN */
 	int		 holds_gil;	/* 3.13+: holds_gil; else -1 */
 };
+
+/* Thread states (struct py_thread.state), as CPython 3.13+ has them;
+ * the numbers of enum gw_py_state (snapshot.h). */
+#define PY_TS_UNKNOWN		0	/* not read, or shutting down */
+#define PY_TS_ATTACHED		1	/* may run Python code */
+#define PY_TS_DETACHED		2	/* runs no Python code */
+#define PY_TS_SUSPENDED		3	/* detached and held by a
+					   stop-the-world pause */
 
 /* One Python frame. */
 struct py_frame {
@@ -392,19 +428,26 @@ void	*py_cache_put(const struct py_runtime *rt, int kind, uintptr_t addr,
  * interpreters.head; _main_interpreter ends _PyRuntimeState).  The
  * layouts of 3.13, 3.14 and 3.15 are known; a newer minor is read in
  * the newest, and must pass its checks (every size believable, every
- * offset inside its structure).  Returns 1 taken, 0 when there are none
- * (no cookie, before 3.13), -1 when they fail a check, are of a layout
- * not known or of a free-threaded build (rt->free_threaded set), why
+ * offset inside its structure).  A free-threaded build's are taken as
+ * well (rt->free_threaded set); its per-thread bytecode fields come
+ * with them.  Returns 1 taken, 0 when there are none (no cookie, before
+ * 3.13), -1 when they fail a check or are of a layout not known, why
  * saying which.  Allocates nothing.
  */
 int	py_debug_offsets(struct py_runtime *rt, struct py_offsets *o,
 	    char *why, size_t len);
 
+/* Is this 3.13+ a free-threaded build, as its _Py_DebugOffsets say?
+ * 1 yes, 0 no, -1 no debug offsets of its own version. */
+int	py_debug_free_threaded(const struct py_runtime *rt);
+
 /* py-detect.c */
 
 /* The generated table's entry py_detect_with starts from for a
- * version, or NULL (for tests: compared with py_debug_offsets). */
-const struct py_offsets *py_offsets_for(int major, int minor, int micro);
+ * version and build (ft: free-threaded), or NULL (for tests: compared
+ * with py_debug_offsets). */
+const struct py_offsets *py_offsets_for(int major, int minor, int micro,
+	    int ft);
 
 /* Tests: from now on act as if the table had no entry for 3.minor (a
  * new minor); 0 forgets none. */
@@ -448,8 +491,11 @@ int	py_detect(struct py_runtime *rt);
  * _PyRuntime; from 3.12 it is interpreters.main->ceval.gil, known only
  * once the main interpreter is created: until then rt->gil is the
  * address it will have (the main interpreter's own _gil) and
- * rt->gil_confirmed is 0.  Returns 1 when confirmed, 0 when predicted,
- * -1 when the layout fails a check (why_not says which).  Not thread
+ * rt->gil_confirmed is 0.  A free-threaded build has no GIL to follow
+ * (the one it keeps for a GIL turned back on is not followed): rt->gil
+ * stays 0, and the thread lists alone are checked.  Returns 1 when
+ * confirmed, 0 when predicted, -1 when the layout fails a check
+ * (why_not says which).  Not thread
  * safe against itself or py_detect; readers may run concurrently.
  * Allocates nothing.
  */
@@ -530,6 +576,10 @@ int	py_thread_frames(const struct py_runtime *rt, unsigned long thread_id,
  * when there is none. */
 int	py_thread_tstate(const struct py_runtime *rt, unsigned long thread_id,
 	    pid_t tid, uintptr_t *tstate);
+
+/* The state of thread state ts (3.13+): PY_TS_*, UNKNOWN when it cannot
+ * be read.  Allocates nothing. */
+int	py_tstate_state(const struct py_runtime *rt, uintptr_t ts);
 
 /* The same, for a thread state already found (py_thread_list); -1 when
  * tstate is unreadable. */
@@ -698,6 +748,58 @@ int	py_attr_naming(const struct py_runtime *rt, uintptr_t obj,
  */
 int	py_thread_ident(const struct py_runtime *rt, uintptr_t ts,
 	    uintptr_t thread, unsigned long *thread_id);
+
+/* py-cs.c */
+
+#define PY_CS_MAX	16	/* critical sections read per thread */
+
+/* A critical section a thread is in (free-threaded CPython). */
+struct py_cs {
+	uintptr_t	 object;	/* the object it locks, 0 while the
+					   thread waits to enter it */
+	uintptr_t	 object2;	/* a two-object section's other, or 0 */
+	char		 type[PY_NAME_MAX];	/* the object's type */
+	char		 type2[PY_NAME_MAX];
+	int		 state;		/* PY_CS_* */
+};
+
+#define PY_CS_HELD	1	/* active: its objects are locked */
+#define PY_CS_SUSPENDED	2	/* released while the thread is detached,
+				   taken again when it attaches */
+#define PY_CS_ENTERING	3	/* being entered: the thread waits for
+				   its lock (the object is recorded only
+				   once it has it) */
+
+/*
+ * The critical sections thread state ts is in, innermost first, into
+ * out[0..max-1], following tstate->critical_section and each section's
+ * tagged _cs_prev (free-threaded builds only).  Returns how many (0 for
+ * none), or -1 when the version has none or ts is unreadable; *more is
+ * set when the chain went on past max.  A section that fails a check
+ * (an object that is not one) ends the walk.  Allocates nothing.
+ */
+int	py_tstate_critical_sections(const struct py_runtime *rt,
+	    uintptr_t ts, struct py_cs *out, int max, int *more);
+
+/* py-stw.c */
+
+/* A stop-the-world pause, as py_stop_the_world reads it. */
+struct py_stw {
+	int		 requested;	/* asked for: threads are stopping */
+	int		 stopped;	/* every thread has stopped */
+	int		 global;	/* the runtime's (all interpreters) */
+	long		 countdown;	/* threads yet to stop */
+	uintptr_t	 requester;	/* its thread state, or 0 */
+	pid_t		 requester_tid;	/* its TID, or 0 */
+};
+
+/*
+ * The stop-the-world pause of the runtime or, without one, of the main
+ * interpreter (3.13+): 1 with *st when one is requested or on, 0 when
+ * none is, -1 when the version has none or it is unreadable.  Fields
+ * read one by one: racy.  Allocates nothing.
+ */
+int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
 
 /* py-wait.c */
 

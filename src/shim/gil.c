@@ -37,7 +37,9 @@
 
 static struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
-static int present;
+static int present;		/* the GIL is followed */
+static int readable;		/* Python threads are read: the GIL is
+				   followed, or a free-threaded build */
 static char version[24];
 static char why_not[128];
 static struct gil_departed *departed;	/* threads that ended */
@@ -148,9 +150,11 @@ gil_init(void)
 		msg_say("%s", rt.partial);
 	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
 	if (rt.free_threaded) {
-		snprintf(why_not, sizeof why_not, "CPython %s is a "
+		/* Frames, names and thread states are read all the same;
+		 * there is no GIL to follow. */
+		snprintf(why_not, sizeof why_not, "CPython %s, "
 		    "free-threaded build: no GIL", version);
-		msg_say("%s", why_not);
+		readable = 1;
 		return;
 	}
 	if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0) {
@@ -159,7 +163,7 @@ gil_init(void)
 		msg_say("%s; lock tracking goes on without the GIL", why_not);
 		return;
 	}
-	present = 1;
+	present = readable = 1;
 	/* Reserved now: threads that end together must share one table. */
 	departed = thread_pages(GIL_DEPARTED_MAX * sizeof *departed);
 	blame_init(&rt);
@@ -288,7 +292,7 @@ gil_thread_tstate(struct thread *t, uintptr_t *ts)
 {
 	unsigned long id;
 
-	if (!present)
+	if (!readable)
 		return -1;
 	*ts = atomic_load_explicit(&t->py_ts, memory_order_relaxed);
 	if (*ts != 0 && py_read_ulong(*ts + (uintptr_t)rt.off->ts_thread_id,
@@ -337,7 +341,7 @@ int
 gil_thread_wait(struct thread *t, const struct waitinfo *w,
     const struct py_frame *f, int n, struct py_wait *pw)
 {
-	if (!present || py_thread_wait(&rt, (unsigned long)t->self, f, n,
+	if (!readable || py_thread_wait(&rt, (unsigned long)t->self, f, n,
 	    pw) == -1)
 		return -1;
 	if (pw->kind == PY_WAIT_NOTIFY && !notify_blocked(t, w, pw)) {
@@ -345,6 +349,16 @@ gil_thread_wait(struct thread *t, const struct waitinfo *w,
 		return -1;
 	}
 	return 0;
+}
+
+int
+gil_thread_py_state(struct thread *t)
+{
+	uintptr_t ts = 0;
+
+	if (!rt.free_threaded || gil_thread_tstate(t, &ts) == -1)
+		return PY_TS_UNKNOWN;
+	return py_tstate_state(&rt, ts);
 }
 
 int
@@ -568,6 +582,7 @@ gil_summary(struct gil_summary *s)
 
 	memset(s, 0, sizeof *s);
 	s->present = present;
+	s->free_threaded = rt.free_threaded && readable;
 	snprintf(s->version, sizeof s->version, "%s", version);
 	snprintf(s->why_not, sizeof s->why_not, "%s",
 	    why_not[0] ? why_not : "no CPython in this process");

@@ -29,6 +29,7 @@
 
 struct gil_summary {
 	int		 present;	/* a CPython with a GIL is tracked */
+	int		 free_threaded;	/* a CPython without one (3.13t+) */
 	char		 version[16];	/* "3.11.7" */
 	char		 why_not[128];	/* when not present */
 	pid_t		 holder;	/* TID, 0 when free */
@@ -143,6 +144,13 @@ int	gil_thread_name(struct thread *t, char *buf, size_t len);
  * linear in the number of threads).  0, or -1 when t has none.
  */
 int	gil_thread_tstate(struct thread *t, uintptr_t *ts);
+
+/*
+ * On a free-threaded build (no GIL), t's thread state's state, read now:
+ * PY_TS_* (py.h), the numbers of enum gw_py_state; UNKNOWN elsewhere or
+ * when t has no thread state.
+ */
+int	gil_thread_py_state(struct thread *t);
 
 /* t's Python frames, as py_tstate_frames gives them; -1 when none. */
 int	gil_thread_frames(struct thread *t, struct py_frame *out, int max);

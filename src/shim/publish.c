@@ -465,6 +465,7 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 	if (rt == NULL || !pub.watched)
 		return;
 	if (py_due(k)) {
+		t->py_state = (uint8_t)gil_thread_py_state(t);
 		t->py_top[0] = '\0';
 		n = gil_thread_frames(t, pf, fresh ? PY_WAIT_FRAMES : 1);
 		if (n >= 1 && !(pf[0].flags & PY_FRAME_INVALID))
@@ -473,6 +474,7 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 			read_wait(t, c, pf, n);
 	}
 	snprintf(r->py_frame, sizeof r->py_frame, "%s", t->py_top);
+	r->py_state = t->py_state;
 	if (c == NULL)
 		return;
 	if (!blocked)

@@ -293,8 +293,10 @@ report_gil_to_output(void)
 	struct out o;
 
 	gil_summary(&s);
-	/* Without a GIL, only for a real-time thread's misses (C JACK). */
-	if (!s.present && !rt_seen() && rt_cycles_seen() == 0)
+	/* Without a GIL, only to say a free-threaded CPython has none, or
+	 * for a real-time thread's misses (C JACK). */
+	if (!s.present && !s.free_threaded && !rt_seen() &&
+	    rt_cycles_seen() == 0)
 		return;
 	out_init(&o);
 	report_gil(&o, config.format);

@@ -428,6 +428,7 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 		thread_name(r->t, name, sizeof name);
 	ti->tid = r->tid;
 	ti->name = snap_str(s, name);
+	ti->py_state = (enum gw_py_state)gil_thread_py_state(r->t);
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
 	fill_gil(r, holder, ti, now);

@@ -113,6 +113,8 @@ struct thread {
 	_Atomic uint64_t gil_wait_hist[HIST_BUCKETS];	/* hist.h */
 
 	char		py_top[96];	/* publish.c: its top Python frame */
+	uint8_t		py_state;	/* publish.c: free-threaded CPython,
+					   its thread state's (PY_TS_*) */
 	atomic_uintptr_t py_ts;		/* gil.c: its PyThreadState, as seen
 					   when it last took the GIL; 0 */
 

@@ -531,16 +531,17 @@ def pyprog(name):
     return os.path.join(PYPROGS, name + ".py")
 
 
-def scenes(exe, tmp, *args, prog="attach_scenes"):
-    """Start pyprog/attach_scenes.py (or prog) bare (no gilwatch) on exe
-    and wait until it is ready: (Proc, its record).  The caller leaves
-    the Proc (a context manager)."""
+def scenes(exe, tmp, *args, prog="attach_scenes", under=()):
+    """Start pyprog/PROG.py (attach_scenes.py, or another that writes a
+    record and says ready as it does) bare on exe, or under the command
+    `under` (gilwatch run --), and wait until it is ready: (Proc, its
+    record).  The caller leaves the Proc (a context manager)."""
     record = os.path.join(tmp, "record.json")
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.pop("PYTHONPATH", None)
     env["ATTACH_TIMEOUT"] = str(TIMEOUT / 2)
-    p = Proc([exe, pyprog(prog), record, *args], tmp, env=env)
+    p = Proc([*under, exe, pyprog(prog), record, *args], tmp, env=env)
     try:
         p.wait_ready()
         with open(record) as f:
@@ -741,12 +742,40 @@ def pyenv_builds(minor):
     return [exe for _, exe in pyenv_dirs(minor)]
 
 
-def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):
+def free_threaded_builds(minor):
+    """pyenv's python3.MINORt executables (free-threaded builds)."""
+    return [exe for _, exe in pyenv_dirs(minor, free_threaded=True)]
+
+
+def add_free_threaded_tests(cls, minors=range(13, 16)):
+    """Give cls a test per free-threaded minor, test_pyenv_3_Nt (each
+    pyenv build 3.N.Mt as a subtest) calling cls.run_one(exe); a
+    missing one is skipped with a printed "skip: ..." line."""
+    def free_threaded_test(minor):
+        def test(self):
+            builds = free_threaded_builds(minor)
+            if not builds:
+                print("skip: python3.%dt not installed (pyenv, "
+                    "free-threaded)" % minor)
+                self.skipTest("python3.%dt not installed" % minor)
+            for exe in builds:
+                with self.subTest(python=exe):
+                    self.run_one(exe)
+        test.__doc__ = "pyenv's python3.%dt (free-threaded)" % minor
+        return test
+
+    for minor in minors:
+        setattr(cls, "test_pyenv_3_%dt" % minor, free_threaded_test(minor))
+
+
+def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,),
+        free_threaded=False):
     """Give cls a test per interpreter, test_pyenv_3_N (each pyenv build
     of 3.N as a subtest) and test_system_3_N (/usr/bin/python3.N; for
     the minors in `system`, and any other that is installed), each
-    calling cls.run_one(exe).  A missing interpreter is skipped with a
-    printed "skip: ..." line."""
+    calling cls.run_one(exe); with free_threaded, test_pyenv_3_Nt too
+    (each free-threaded build of 3.N, 3.13 and later).  A missing
+    interpreter is skipped with a printed "skip: ..." line."""
     def pyenv_test(minor):
         def test(self):
             builds = pyenv_builds(minor)
@@ -770,6 +799,8 @@ def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,)):
 
     for minor in minors:
         setattr(cls, "test_pyenv_3_%d" % minor, pyenv_test(minor))
+    if free_threaded:
+        add_free_threaded_tests(cls, [m for m in minors if m >= 13])
         exe = "/usr/bin/python3.%d" % minor
         if minor in system or os.access(exe, os.X_OK):
             setattr(cls, "test_system_3_%d" % minor, system_test(exe))

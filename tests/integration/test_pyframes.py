@@ -748,14 +748,16 @@ class TestPyDetect(unittest.TestCase):
                 "is a debug build")
 
     def test_free_threaded(self):
-        # 3.14's _Py_DebugOffsets differ from 3.13's past the head, which
-        # holds the flag in both.
-        for v in ("0x030d00f0UL", "0x030e07f0UL"):
-            self.refused(["RUNTIME", "VERSION=" + v,
-                'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
-                "AT(_PyRuntime, 8, unsigned long) = %s; "
-                "AT(_PyRuntime, 16, unsigned long) = 1" % v],
-                "is free-threaded: no GIL")
+        # A free-threaded build (the flag is the third word of its
+        # _Py_DebugOffsets) takes a free-threaded table entry: 3.13t has
+        # none here, and the default build's is not used in its place.
+        v = "0x030d00f0UL"
+        self.refused(["RUNTIME", "VERSION=" + v,
+            'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
+            "AT(_PyRuntime, 8, unsigned long) = %s; "
+            "AT(_PyRuntime, 16, unsigned long) = 1" % v],
+            "CPython 3.13.0 (free-threaded) is not supported (3.8-3.15 are; "
+            "free-threaded: those measured, 3.14t and 3.15t)")
 
     def layout(self, o, tstate_interp, locked):
         """SETUP for a 3.11 runtime with one interpreter, one thread."""
@@ -832,9 +834,16 @@ class TestDebugOffsets(unittest.TestCase):
             "co_code_adaptive", "is_modules", "tp_name", "dict_keys",
             "dict_values", "u_state", "u_length", "u_ascii_size"):
             self.assertIn(f, given)
+        # A free-threaded 3.14+ says where each thread's copy of the
+        # bytecode is; a default build gives them as absent.
+        ft = gw.py_minor(exe) >= 14 and exe.endswith("t")
+        for f in ("fr_tlbc_index", "co_tlbc"):
+            self.assertIn(f, given)
+            self.assertEqual(given[f][1] >= 0, ft, f)
 
 
-gw.add_interpreter_tests(TestDebugOffsets, minors=range(13, 16))
+gw.add_interpreter_tests(TestDebugOffsets, minors=range(13, 16),
+    free_threaded=True)
 
 
 class TestPyOffsets(unittest.TestCase):

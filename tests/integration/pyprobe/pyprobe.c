@@ -453,7 +453,7 @@ pyprobe_debug_offsets(int fd)
 	py_detect(&rt);
 	memset(&d, 0xfe, sizeof(d));	/* every int -16843010: not given */
 	r = py_debug_offsets(&rt, &d, why, sizeof(why));
-	t = py_offsets_for(rt.major, rt.minor, rt.micro);
+	t = py_offsets_for(rt.major, rt.minor, rt.micro, rt.free_threaded);
 	put(&o, "{\"rv\": %d, \"why\": ", r);
 	put_str(&o, why);
 	put(&o, ", \"table\": ");

@@ -51,6 +51,10 @@ def note():
     scenes.note(info)
 
 
+def view():
+    return scenes.view(info)
+
+
 def spin():
     note()
     n = 0
@@ -98,21 +102,6 @@ def joinee():
 def joiner(t):
     note()
     t.join()  # MARK:joiner
-
-
-def view():
-    """sys._current_frames() as name -> [frame], innermost first."""
-    frames = sys._current_frames()
-    out = {}
-    for name, who in list(info.items()):
-        f, fl = frames.get(who["ident"]), []
-        while f is not None:
-            co = f.f_code
-            fl.append({"function": getattr(co, "co_qualname", co.co_name),
-                "file": co.co_filename, "line": f.f_lineno})
-            f = f.f_back
-        out[name] = fl
-    return out
 
 
 def at(v, name, function):

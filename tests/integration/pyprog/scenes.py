@@ -1,10 +1,12 @@
 """What the programs that park threads for a reader from outside share
-(attach_scenes.py, outside_locks.py): each thread notes its ids, lines
-are found by their "# MARK:name" comments, and once every thread is in
-place the record goes to a file and "ready" to GW_READY_FD."""
+(attach_scenes.py, outside_locks.py, freethreaded.py): each thread notes
+its ids, lines are found by their "# MARK:name" comments, what
+sys._current_frames() shows can be recorded, and once every thread is
+in place the record goes to a file and "ready" to GW_READY_FD."""
 
 import json
 import os
+import sys
 import threading
 
 
@@ -13,6 +15,22 @@ def note(info):
     t = threading.current_thread()
     info[t.name] = {"ident": threading.get_ident(),
         "native": threading.get_native_id()}
+
+
+def view(info):
+    """sys._current_frames() as name -> [frame], innermost first, for
+    the threads noted in info."""
+    frames = sys._current_frames()
+    out = {}
+    for name, who in list(info.items()):
+        f, fl = frames.get(who["ident"]), []
+        while f is not None:
+            co = f.f_code
+            fl.append({"function": getattr(co, "co_qualname", co.co_name),
+                "file": co.co_filename, "line": f.f_lineno})
+            f = f.f_back
+        out[name] = fl
+    return out
 
 
 def marks(path):

@@ -1,0 +1,198 @@
+"""freethreaded: threads of a free-threaded CPython (no GIL) in known
+places, for tests/integration/test_freethreaded.py.
+
+    python3.Xt freethreaded.py RECORD [cs|stw]
+
+Threads, by threading name:
+  spin-a, spin-b  spin in pure Python, truly in parallel (attached)
+  parker          waits on an Event never set (detached)
+  sleeper         time.sleep in a method (detached)
+Every thread but main runs its functions from its own copy of their
+bytecode (3.14t+: per-thread bytecode), which a reader must follow to
+name the lines.
+
+With "cs", two threads contend on one list through its C-level critical
+section instead:
+  cs-holder       L.sort(key=hold): list.sort holds L's critical section
+                  while hold() spins (attached: the section stays held)
+  cs-waiter       L.append(4) once hold() runs: waits to enter it
+Main then neither reads sys._current_frames() (that stops the world,
+which suspends cs-holder's section and lets cs-waiter through) nor
+waits for more than cs-waiter's last step before the append; the test
+reads until the wait shows.
+
+With "stw", a stop-the-world pause held up instead:
+  stw-holder      read(2) on a pipe nobody writes, through ctypes.PyDLL,
+                  which keeps the thread attached while it blocks
+  stw-spare       waits on an Event never set (detached: suspended by
+                  the pause)
+  MainThread      says ready, then gc.collect(), which stops the world
+                  and waits for stw-holder
+
+When every thread is where it should be (seen in sys._current_frames()),
+one JSON line goes to RECORD: the version (3.15.0rc1), whether the GIL is enabled,
+each role's ident and native id, the frames sys._current_frames() shows
+for every role (innermost first) and the MARK lines; then "ready" to
+GW_READY_FD.  Main then reads GW_HOLD_FD until it closes and leaves with
+os._exit.
+"""
+
+import ctypes
+import gc
+import json
+import os
+import platform
+import sys
+import threading
+import time
+
+import scenes
+
+info = {}
+
+
+def note():
+    scenes.note(info)
+
+
+def view():
+    return scenes.view(info)
+
+
+TIMEOUT = float(os.environ.get("ATTACH_TIMEOUT", "30"))
+NEVER = threading.Event()
+
+
+def spin():
+    note()
+    n = 0
+    while True:  # MARK:spin
+        n += 1  # MARK:spin2
+
+
+def park():
+    note()
+    NEVER.wait()  # MARK:park
+
+
+class Sleeper:
+    def nap(self):
+        note()
+        time.sleep(3600)  # MARK:nap
+
+
+L = [3, 1, 2]
+HOLDING = threading.Event()
+APPENDING = threading.Event()
+RELEASE = []
+READING = threading.Event()
+SPARE = threading.Event()
+
+
+def hold(x):
+    if not HOLDING.is_set():
+        note()
+        HOLDING.set()
+        while not RELEASE:  # MARK:hold
+            pass
+    return x
+
+
+def cs_holder():
+    L.sort(key=hold)  # MARK:sort
+
+
+def cs_waiter():
+    note()
+    HOLDING.wait()
+    APPENDING.set()
+    L.append(4)  # MARK:append
+
+
+def contend():
+    """The "cs" scene: ready once cs-waiter is a step from append()."""
+    threading.Thread(target=cs_holder, name="cs-holder", daemon=True).start()
+    threading.Thread(target=cs_waiter, name="cs-waiter", daemon=True).start()
+    if not APPENDING.wait(TIMEOUT):
+        os._exit(2)
+    with open(sys.argv[1], "w") as f:
+        f.write(json.dumps({"version": platform.python_version(),
+            "info": info, "list": id(L), "marks": scenes.marks(__file__)}) + "\n")
+
+
+def read_attached(fd):
+    note()
+    libc = ctypes.PyDLL(None)
+    READING.set()
+    libc.read(fd, ctypes.create_string_buffer(1), 1)  # MARK:read
+
+
+def spare():
+    note()
+    SPARE.set()
+    NEVER.wait()  # MARK:spare
+
+
+def pause():
+    """The "stw" scene: ready before gc.collect() stops the world."""
+    r, _ = os.pipe()
+    threading.Thread(target=read_attached, args=(r,), name="stw-holder",
+        daemon=True).start()
+    threading.Thread(target=spare, name="stw-spare", daemon=True).start()
+    # Not sys._current_frames(): it stops the world, which stw-holder
+    # holds up from the moment it reads.
+    if not (READING.wait(TIMEOUT) and SPARE.wait(TIMEOUT)):
+        os._exit(2)
+    with open(sys.argv[1], "w") as f:
+        f.write(json.dumps({"version": platform.python_version(),
+            "info": info, "marks": scenes.marks(__file__)}) + "\n")
+    os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+    gc.collect()  # MARK:collect
+    os._exit(0)
+
+
+def at(v, name, function, depth=0):
+    fl = v.get(name) or []
+    return len(fl) > depth and fl[depth]["function"] == function
+
+
+def placed(v):
+    return at(v, "spin-a", "spin") and at(v, "spin-b", "spin") and \
+        at(v, "parker", "Condition.wait") and at(v, "parker", "park", 2) \
+        and at(v, "sleeper", "Sleeper.nap")
+
+
+def main():
+    if sys.argv[2:] == ["stw"]:
+        pause()
+    if sys.argv[2:] == ["cs"]:
+        contend()
+        os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+        hold_fd = int(os.environ["GW_HOLD_FD"])
+        while os.read(hold_fd, 64):
+            pass
+        os._exit(0)
+    for name, fn in (("spin-a", spin), ("spin-b", spin), ("parker", park),
+        ("sleeper", Sleeper().nap)):
+        threading.Thread(target=fn, name=name, daemon=True).start()
+    end = time.monotonic() + TIMEOUT
+    while True:
+        v = view()
+        if placed(v):
+            break
+        if time.monotonic() > end:
+            print("not placed: %s" % json.dumps(v), file=sys.stderr)
+            os._exit(2)
+        time.sleep(0.005)   # polling a state, not waiting it out
+    with open(sys.argv[1], "w") as f:
+        f.write(json.dumps({"version": platform.python_version(),
+            "gil_enabled": sys._is_gil_enabled(), "info": info, "view": v,
+            "marks": scenes.marks(__file__)}) + "\n")
+    os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+    hold = int(os.environ["GW_HOLD_FD"])
+    while os.read(hold, 64):
+        pass
+    os._exit(0)
+
+
+main()
