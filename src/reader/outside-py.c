@@ -288,8 +288,14 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 		if (py_gil_waits(rt, futex)) {
 			ot->gil = GW_GIL_WAITING;
 			set_wait(ot, GW_LOCK_GIL, rt->gil, holder, 1, 0, "");
-		} else if (ot->pw.kind == PY_WAIT_JOIN)
+		} else if (ot->pw.kind == PY_WAIT_JOIN) {
 			ot->wait.owner = tid_of(c, ot->pw.joined);
+			/* Up to 3.12 the thread joined holds the lock a
+			 * join waits on (its _tstate_lock); from 3.13 the
+			 * join waits for an event of its own. */
+			ot->owner_holds_nothing = rt->major > 3 ||
+			    rt->minor >= 13;
+		}
 		else if (ot->pw.kind == PY_WAIT_NONE) {
 			if (py_tstate_waits(rt, c->v[i].t.tstate, futex,
 			    &l) == 0)

@@ -274,6 +274,7 @@ fill_held(struct osnap *s, struct gw_thread_info *ti, size_t n,
 	for (i = 0; i < n; i++) {
 		gw = &o->threads[i].wait;
 		if (gw->owner == 0 || gw->kind == GW_LOCK_THREAD ||
+		    o->threads[i].owner_holds_nothing ||
 		    (h = thread_at(ti, n, gw->owner)) == NULL)
 			continue;
 		for (k = 0; k < h->nheld; k++)

@@ -85,6 +85,9 @@ struct outside_thread {
 	int		 npy;
 	struct py_wait	 pw;		/* a Condition or join wait, or
 					   kind PY_WAIT_NONE */
+	int		 owner_holds_nothing; /* the wait's owner is a thread to
+					   end, not the holder of the lock
+					   waited on (a 3.13+ join) */
 };
 
 struct outside {
