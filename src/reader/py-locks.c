@@ -31,9 +31,11 @@
  * The first HEAD bytes of a slot's object, read once: its type, and the
  * words where a lock keeps its semaphore, a bound builtin method its
  * PyMethodDef and self, a method descriptor its type and PyMethodDef
- * (all within the first 48 bytes on 3.8-3.15).
+ * (all within the first 64 bytes on 3.8-3.15: a free-threaded build's
+ * object header is 16 bytes longer, which puts a method descriptor's
+ * PyMethodDef at 56).  A layout beyond HEAD reads no lock at all.
  */
-#define HEAD	48
+#define HEAD	64
 
 static int
 head_read(const struct py_runtime *rt, uintptr_t obj, unsigned char *b)

@@ -37,6 +37,8 @@
 
 static struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
+static void *(*py_tstate_current)(void);	/* free-threaded builds:
+					   PyThreadState_GetUnchecked */
 static int present;		/* the GIL is followed */
 static int readable;		/* Python threads are read: the GIL is
 				   followed, or a free-threaded build */
@@ -154,6 +156,8 @@ gil_init(void)
 		 * there is no GIL to follow. */
 		snprintf(why_not, sizeof why_not, "CPython %s, "
 		    "free-threaded build: no GIL", version);
+		*(void **)&py_tstate_current = dlsym(RTLD_DEFAULT,
+		    "PyThreadState_GetUnchecked");
 		readable = 1;
 		return;
 	}
@@ -248,6 +252,14 @@ gil_own_sites(struct thread *t, struct py_site *out, int max)
 {
 	uintptr_t gil = atomic_load(&g_gil), ts;
 
+	if (py_tstate_current != NULL) {
+		/* No GIL: the caller's own current thread state, which
+		 * lives while it runs and whose frames only it moves. */
+		if ((ts = (uintptr_t)py_tstate_current()) == 0)
+			return -1;
+		return py_own_sites(&rt, ts, (unsigned long)pthread_self(),
+		    out, max);
+	}
 	if (gil == 0 || atomic_load(&t->gil_state) != GIL_HOLDING)
 		return -1;
 	/* The GIL struct lives as long as the interpreter: plain load. */

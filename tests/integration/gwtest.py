@@ -799,8 +799,8 @@ def add_interpreter_tests(cls, minors=PY_MINORS, system=(11,),
 
     for minor in minors:
         setattr(cls, "test_pyenv_3_%d" % minor, pyenv_test(minor))
-    if free_threaded:
-        add_free_threaded_tests(cls, [m for m in minors if m >= 13])
         exe = "/usr/bin/python3.%d" % minor
         if minor in system or os.access(exe, os.X_OK):
             setattr(cls, "test_system_3_%d" % minor, system_test(exe))
+    if free_threaded:
+        add_free_threaded_tests(cls, [m for m in minors if m >= 13])

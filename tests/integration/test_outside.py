@@ -354,7 +354,9 @@ class TestOutsidePython(unittest.TestCase):
     holder, names, Python frames merged into the native stack, a Lock
     ABBA through with blocks (holders inferred: a deadlock), an RLock's
     recorded owner, a Queue wait and a join named as the shim names
-    them.  tests/integration/pyprog/attach_scenes.py parks the threads
+    them (on a free-threaded build: the spinner attached, the others
+    detached, in place of the GIL).
+    tests/integration/pyprog/attach_scenes.py parks the threads
     and says ready; threads may still be entering their waits, so the
     dump is repeated until every wait shows, within the timeout."""
 
@@ -362,21 +364,26 @@ class TestOutsidePython(unittest.TestCase):
         with gw.tempdir() as tmp:
             p, rec = gw.scenes(exe, tmp)
             with p:
-                self.check(p.p.pid, rec)
+                self.check(p.p.pid, rec,
+                    os.path.basename(exe).endswith("t"))
                 p.release()
                 self.assertEqual(p.wait(), 0, p.describe())
 
-    def check(self, pid, rec):
+    def check(self, pid, rec, free_threaded):
         tid = {name: v["native"] for name, v in rec["info"].items()}
         doc = gw.dump_scenes_settled(pid, tid)
         th = gw.threads(doc)
         for name, t in tid.items():
             self.assertEqual(th[t]["name"], name, th[t])
-        # The GIL: the spinner holds it, nobody waits for it.
-        self.assertEqual(gw.gil_state(th[tid["holder"]]), "holds")
+        # The GIL: the spinner holds it, nobody waits for it.  On a
+        # free-threaded build: the spinner is attached, the others not.
         for name, t in tid.items():
-            if name != "holder":
-                self.assertEqual(gw.gil_state(th[t]), "released", name)
+            if free_threaded:
+                self.assertEqual(th[t]["python_state"], "attached"
+                    if name == "holder" else "detached", name)
+            else:
+                self.assertEqual(gw.gil_state(th[t]), "holds"
+                    if name == "holder" else "released", name)
         # The Lock ABBA: each waits for the other's lock, inferred.
         a1, a2 = th[tid["abba-1"]], th[tid["abba-2"]]
         w1, w2 = gw.waiting(a1), gw.waiting(a2)
@@ -421,11 +428,12 @@ class TestOutsidePython(unittest.TestCase):
             a1)
         r = dump(pid)
         self.assertIn('"abba-1" tid=%d blocked' % tid["abba-1"], r.stdout)
-        self.assertIn('holds the GIL', r.stdout)
+        self.assertIn(", Python attached" if free_threaded else
+            "holds the GIL", r.stdout)
         self.assertIn("Found one deadlock (2 threads):", r.stdout)
 
 
-gw.add_interpreter_tests(TestOutsidePython)
+gw.add_interpreter_tests(TestOutsidePython, free_threaded=True)
 
 
 class TestOutsidePythonLocks(unittest.TestCase):
@@ -437,7 +445,7 @@ class TestOutsidePythonLocks(unittest.TestCase):
     Condition's own RLock back waits for that lock's owner, not for a
     notify, while the other waiter still waits for one.  On 3.14+ the
     locks are PyMutexes and their waiters park in the parking lot: the
-    same answers, read from other words."""
+    same answers, read from other words (free-threaded builds too)."""
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH)
@@ -497,7 +505,7 @@ class TestOutsidePythonLocks(unittest.TestCase):
             r'[^\n]*no with block was seen' % tid["bare-waiter"])
 
 
-gw.add_interpreter_tests(TestOutsidePythonLocks)
+gw.add_interpreter_tests(TestOutsidePythonLocks, free_threaded=True)
 
 
 class TestOutsideTopPython(unittest.TestCase):

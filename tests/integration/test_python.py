@@ -29,6 +29,7 @@ DUMP_TRIES = 40         # dumps taken to catch a moment, at most
 
 class PythonCase(unittest.TestCase):
     _skips_said = False
+    _ft_skips_said = set()
 
     def tmpdir(self):
         td = gw.tempdir()
@@ -46,11 +47,23 @@ class PythonCase(unittest.TestCase):
             self.skipTest("no python3.8-3.15 installed")
         return found
 
-    def each_python(self):
-        """[(label, exe)]: the interpreters, once gilwatch is built.
-        Each test runs each in `with self.subTest(python=label)`."""
+    def each_python(self, free_threaded=False):
+        """[(label, exe)]: the interpreters, once gilwatch is built, with
+        free_threaded the free-threaded builds (3.13t+) too, a missing
+        one said once.  Each test runs each in `with
+        self.subTest(python=label)`."""
         gw.need(self, gw.GILWATCH, gw.SHIM)
-        return self.interpreters()
+        found = self.interpreters()
+        if not free_threaded:
+            return found
+        for minor in range(13, max(gw.PY_MINORS) + 1):
+            builds = gw.pyenv_dirs(minor, free_threaded=True)
+            if not builds and minor not in PythonCase._ft_skips_said:
+                print("skip: python3.%dt not installed (pyenv, "
+                    "free-threaded)" % minor)
+                PythonCase._ft_skips_said.add(minor)
+            found = found + builds
+        return found
 
     def locks_unseen(self, label, exe, what):
         """True, saying so, when the shim cannot see exe's Python locks
@@ -337,10 +350,11 @@ class TestPyDeadlock(PythonCase):
         statement: one deadlock, reported as the second thread blocks
         (exit status 86 under --on-deadlock=exit), in JSON and in text:
         each thread waits for the other's Lock, which the other took at
-        its outer `with`, and its Python frames stop at its inner one."""
+        its outer `with`, and its Python frames stop at its inner one.
+        Free-threaded builds too."""
         prog = gw.pyprog("abba_with")
         marks = gw.source_marks(prog)
-        for label, exe in self.each_python():
+        for label, exe in self.each_python(free_threaded=True):
             if self.locks_unseen(label, exe, "a deadlock of Locks taken "
                 "by `with` blocks"):
                 continue
@@ -530,10 +544,11 @@ class TestPyLocks(PythonCase):
         and a lock freed is forgotten, as a destroyed semaphore is.  The
         text
         dump says the same in its words.  On 3.14+ this is the hooks on
-        _thread's methods (hook-pylock.c)."""
+        _thread's methods (hook-pylock.c), free-threaded builds too (a
+        waiter detached in place of the GIL released)."""
         prog = gw.pyprog("lock_with")
         marks = gw.source_marks(prog)
-        for label, exe in self.each_python():
+        for label, exe in self.each_python(free_threaded=True):
             if self.locks_unseen(label, exe, "Locks held by `with` "
                 "blocks"):
                 continue
@@ -561,7 +576,10 @@ class TestPyLocks(PythonCase):
                 for tid, lock in waiters.items():
                     t = thr[tid]
                     self.assertEqual(t.get("state"), "blocked", t)
-                    self.assertEqual(gw.gil_state(t), "released", t)
+                    if exe.endswith("t"):   # free-threaded: no GIL
+                        self.assertEqual(t["python_state"], "detached", t)
+                    else:
+                        self.assertEqual(gw.gil_state(t), "released", t)
                     w = gw.waiting(t)
                     self.assertEqual((w["addr"], w["kind"], w["owners"]),
                         (info.locks[lock], "semaphore", [holder]), w)
