@@ -48,7 +48,7 @@ put_name(struct type *t, const char *name)
 static void
 setup(int minor)
 {
-	const struct py_offsets *t = py_offsets_for(3, minor, 0);
+	const struct py_offsets *t = py_offsets_for(3, minor, 0, 0);
 
 	cr_assert_not_null(t, "3.%d has a table", minor);
 	off = *t;
