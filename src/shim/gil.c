@@ -316,7 +316,7 @@ gil_thread_tstate(struct thread *t, uintptr_t *ts)
 int
 gil_thread_frames(struct thread *t, struct py_frame *out, int max)
 {
-	uintptr_t ts;
+	uintptr_t ts = 0;
 
 	if (gil_thread_tstate(t, &ts) == -1)
 		return -1;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "gil-blame.h"
 #include "gilwatch/shm.h"
 #include "thread.h"
@@ -32,6 +33,7 @@ Test(gil_blame, waiter_parts_biggest_first)
 	size_t n;
 	int i, site;
 
+	config.blame = 1;	/* as config_init sets it by default */
 	blame_init(NULL);
 	for (i = 0; i < 4; i++) {
 		h[i] = fake(1 + i);
