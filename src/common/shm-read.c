@@ -222,19 +222,30 @@ shm_attach_path(const char *path, char *err, size_t len)
 struct shm_reader *
 shm_attach(pid_t pid, char *err, size_t len)
 {
-	char path[IPC_PATH_MAX];
+	char path[IPC_PATH_MAX], state;
 	struct shm_reader *r;
+	uint64_t start;
 	int which, e = ENOENT;
 
 	for (which = 0; which < 2; which++) {
 		if (shm_path(which, pid, path, sizeof path) == -1)
 			continue;
-		if ((r = shm_attach_path(path, err, len)) != NULL)
-			return r;
-		if (errno != ENOENT) {
+		if ((r = shm_attach_path(path, err, len)) == NULL &&
+		    errno != ENOENT) {
 			e = errno;
 			break;
 		}
+		if (r == NULL)
+			continue;
+		/* A file left by an earlier process with this pid (one
+		 * killed before it could remove it) is no file of pid's. */
+		if (r->hdr.start_ticks != 0 &&
+		    shm_proc_start(pid, &state, &start) == 0 &&
+		    start != r->hdr.start_ticks) {
+			shm_detach(r);
+			continue;
+		}
+		return r;
 	}
 	if (e == ENOENT)
 		say(err, len, "process %d publishes no state (no %d%s in the "

@@ -441,6 +441,51 @@ class TestErrors(TopCase):
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
 
+    def test_stale_file_of_reused_pid(self):
+        """A publication file an earlier process with the same pid left
+        behind (killed before it could remove it) is not read as the new
+        process's: a copy of a live one's file put at the pid of one that
+        publishes nothing, as a reused pid would find it."""
+        busy = gw.sample("busy")
+        gw.need(self, busy)
+        quiet = dict(os.environ, GILWATCH_PUBLISH_MS="0")
+        with gw.tempdir() as t1, gw.tempdir() as t2, \
+            gw.Proc(gw.gilwatch_cmd([busy]), t1) as live, \
+            gw.Proc(gw.gilwatch_cmd([busy]), t2, env=quiet) as p:
+            live.wait_ready()
+            p.wait_ready()
+            # Its file is made once a viewer has come.
+            r = self.once(live.info().pid)
+            self.assertEqual(r.returncode, 0, r)
+            src = gw.poll_until(lambda: self.shm_file(live.info().pid),
+                what="the live process's file")
+            stale = os.path.join(os.path.dirname(src),
+                "%d.shm" % p.info().pid)
+            shutil.copyfile(src, stale)
+            try:
+                r = self.once(p.info().pid)
+            finally:
+                os.unlink(stale)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn("GILWATCH_PUBLISH_MS=0", r.stderr)
+            live.release()
+            p.release()
+            self.assertEqual(live.wait(), 0, live.describe())
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    @staticmethod
+    def shm_file(pid):
+        """pid's publication file in a runtime directory, or None."""
+        dirs = ["/tmp/gilwatch-%d" % os.getuid()]
+        if os.environ.get("XDG_RUNTIME_DIR"):
+            dirs.insert(0, os.path.join(os.environ["XDG_RUNTIME_DIR"],
+                "gilwatch"))
+        for d in dirs:
+            f = os.path.join(d, "%d.shm" % pid)
+            if os.path.exists(f) and os.path.getsize(f) > 0:
+                return f
+        return None
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root to switch user")
     def test_no_permission(self):
         info = self.start("busy")

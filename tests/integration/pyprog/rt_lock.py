@@ -3,7 +3,9 @@
     python rt_lock.py
 
 Thread "holder" takes threading.Lock `lk` (MARK:take), says so through
-an Event, and keeps it for 20 ms of sleep.  Thread "rt-waiter" makes
+an Event, and keeps it until the waiter says it goes for the lock, then
+for 20 ms of sleep (so the wait does not hang on how fast the waiter
+woke).  Thread "rt-waiter" makes
 itself SCHED_FIFO, priority 5, and waits for `lk`: some 20 ms, while
 holder holds it, then for the Event alone never more than a moment.
 Says "gw-sample: fifo ok" or "gw-sample: fifo refused ERRNO" (then it
@@ -18,6 +20,7 @@ import time
 
 lk = threading.Lock()
 held = threading.Event()
+going = threading.Event()
 
 
 def say(line):
@@ -28,6 +31,7 @@ def holder():
     say("thread holder %d" % threading.get_native_id())
     lk.acquire()  # MARK:take
     held.set()
+    going.wait(30)
     time.sleep(0.02)
     lk.release()
 
@@ -40,6 +44,7 @@ def rt_waiter():
     except OSError as e:
         say("fifo refused %d" % e.errno)
     held.wait()
+    going.set()
     with lk:
         pass
 
