@@ -81,9 +81,9 @@ report_own_stack(struct out *o, struct thread *t, const struct stack *st,
     enum gw_format fmt)
 {
 	struct arena a = ARENA_INIT;
-	struct gw_frame *nf, *pf, *f;
+	struct gw_frame *nf, *pf, *f, one;
 	struct py_frame *py;
-	struct symbol *sym;
+	struct symbol *sym, onesym;
 	size_t n, i;
 	int npy = 0, k;
 
@@ -97,13 +97,8 @@ report_own_stack(struct out *o, struct thread *t, const struct stack *st,
 		npy = 0;
 	if (a.failed) {		/* no memory: the native frames alone */
 		for (k = 0; k < st->depth; k++) {
-			if (fmt == GW_FORMAT_JSON)
-				out_puts(o, k > 0 ? "," : "");
-			else
-				out_printf(o, "    #%-2d ", k);
-			report_ip(o, st->ip[k], 1, fmt);
-			if (fmt != GW_FORMAT_JSON)
-				out_puts(o, "\n");
+			frame_of(&one, &onesym, st->ip[k], 1);
+			stack_frame_out(o, &one, k, fmt);
 		}
 		arena_free(&a);
 		return;
