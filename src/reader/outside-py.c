@@ -143,11 +143,12 @@ frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
 		ot->pw.kind = PY_WAIT_NONE;
 }
 
-/* The critical sections a thread is in, read into ot->cs; buf is
- * scratch of PY_FRAMES frames (a py_cs is smaller). */
+/* The critical sections a thread is in, read into ot->cs (in the
+ * snapshot's arena, as its frames); buf is scratch of PY_FRAMES frames
+ * (a py_cs is smaller). */
 static void
-critical_sections(const struct py_runtime *rt, struct pyt *p,
-    struct py_frame *buf)
+critical_sections(const struct py_runtime *rt, struct outside *o,
+    struct pyt *p, struct py_frame *buf)
 {
 	struct outside_thread *ot = p->ot;
 	struct py_cs *cs = (struct py_cs *)(void *)buf;
@@ -156,8 +157,8 @@ critical_sections(const struct py_runtime *rt, struct pyt *p,
 	_Static_assert(PY_CS_MAX * sizeof(struct py_cs) <=
 	    PY_FRAMES * sizeof(struct py_frame), "scratch fits");
 	if ((n = py_tstate_critical_sections(rt, p->t.tstate, cs, PY_CS_MAX,
-	    &ot->cs_more)) <= 0 || (ot->cs = malloc((size_t)n *
-	    sizeof *ot->cs)) == NULL)
+	    &ot->cs_more)) <= 0 || (ot->cs = arena_alloc(o->arena,
+	    (size_t)n * sizeof *ot->cs)) == NULL)
 		return;
 	memcpy(ot->cs, cs, (size_t)n * sizeof *ot->cs);
 	ot->ncs = n;
@@ -278,7 +279,7 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			continue;
 		if (rt->free_threaded) {
 			ot->py_state = c->v[i].t.state;
-			critical_sections(rt, &c->v[i], buf);
+			critical_sections(rt, o, &c->v[i], buf);
 		}
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
 		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);

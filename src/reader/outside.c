@@ -397,7 +397,7 @@ prefetch_waits(const struct outside *o, size_t from)
 	mem_cache_prefetch(addr, n);
 }
 
-/* Critical sections as read (py-cs.c), into the snapshot; frees them. */
+/* Critical sections as read (py-cs.c), into the snapshot. */
 static void
 fill_cs(struct osnap *s, struct outside_thread *t, struct gw_thread_info *ti)
 {
@@ -419,8 +419,6 @@ fill_cs(struct osnap *s, struct outside_thread *t, struct gw_thread_info *ti)
 		ti->ncritical = (size_t)t->ncs;
 		ti->critical_truncated = t->cs_more;
 	}
-	free(t->cs);
-	t->cs = NULL;
 }
 
 static void

@@ -75,8 +75,8 @@ struct outside_thread {
 	char		 py_name[64];	/* threading's name, or "" */
 	int		 gil;		/* enum gw_gil_state */
 	int		 py_state;	/* enum gw_py_state (free-threaded) */
-	struct py_cs	*cs;		/* its critical sections (malloc'd;
-					   outside frees), free-threaded */
+	struct py_cs	*cs;		/* its critical sections (in the
+					   snapshot's arena), free-threaded */
 	int		 ncs;
 	int		 cs_more;	/* the chain went on */
 	struct gw_frame	*py;		/* Python frames, innermost first,
