@@ -365,11 +365,15 @@ dump_need_helper(void)
 	start_helper();
 }
 
+/* From a mutex hook, which leaves errno as it found it. */
 void
 dump_resume(void)
 {
+	int saved = errno;
+
 	if (atomic_exchange(&dump_helper_resume, 0))
 		dump_need_helper();
+	errno = saved;
 }
 
 /*

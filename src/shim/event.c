@@ -9,7 +9,7 @@
 #include "track.h"
 
 void
-event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
+event_acquired_all(struct thread *t, uintptr_t addr, int kind, int mode,
     int try, uintptr_t site)
 {
 	struct order_cycle inversion;
@@ -28,8 +28,8 @@ event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	errno = saved;
 }
 
-__attribute__((noinline)) void
-event_releasing(struct thread *t, uintptr_t addr)
+void
+event_releasing_all(struct thread *t, uintptr_t addr)
 {
 	struct held was;
 	uint64_t ticks;

@@ -12,13 +12,34 @@
 
 #include "gilwatch/snapshot.h"
 #include "thread.h"
+#include "track.h"
 
 /* track_acquired, then order_report for an inversion it closed. */
-void	event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
-	    int try, uintptr_t site);
+void	event_acquired_all(struct thread *t, uintptr_t addr, int kind,
+	    int mode, int try, uintptr_t site);
 
 /* track_releasing, then holdwarn_report for a long hold. */
-void	event_releasing(struct thread *t, uintptr_t addr);
+void	event_releasing_all(struct thread *t, uintptr_t addr);
+
+/*
+ * What the hooks call: the common cases, which find nothing to report,
+ * on track's fast paths, inline; the others through the above.
+ */
+static inline __attribute__((always_inline)) void
+event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
+    int try, uintptr_t site)
+{
+	if (__builtin_expect(!track_acquired_fast(t, addr, kind, mode, try,
+	    site), 0))
+		event_acquired_all(t, addr, kind, mode, try, site);
+}
+
+static inline __attribute__((always_inline)) void
+event_releasing(struct thread *t, uintptr_t addr)
+{
+	if (__builtin_expect(!track_releasing_fast(t, addr), 0))
+		event_releasing_all(t, addr);
+}
 
 /* track_wait_begin, then report_deadlock for a cycle the wait closed. */
 void	event_wait_begin(struct thread *t, enum gw_thread_state state,

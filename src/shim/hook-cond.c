@@ -19,7 +19,7 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
     clockid_t clk, const struct timespec *abstime, uintptr_t site)
 {
 	struct thread *t = thread_self();
-	struct held saved, *h;
+	struct held saved = { 0 }, *h;
 	int rc, had = 0, err = errno;
 
 	/* The GIL's own wait: gil.c publishes it as a wait for the GIL. */

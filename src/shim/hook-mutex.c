@@ -25,43 +25,78 @@ took(int rc)
 	return rc == 0 || rc == EOWNERDEAD;
 }
 
-/* One body for lock, timedlock and clocklock: `timed` tells them apart. */
 static int
-mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
+mutex_wait_real(pthread_mutex_t *m, int timed, clockid_t clk,
+    const struct timespec *abstime)
+{
+	return timed == 0 ? real.mutex_lock(m) : timed == 1 ?
+	    real.mutex_timedlock(m, abstime) :
+	    real.mutex_clocklock(m, clk, abstime);
+}
+
+/*
+ * The trylock found m taken: publish the wait (and look for a deadlock
+ * it closes), then block.  Apart from the uncontended path, so that
+ * this one saves no registers it does not use.
+ */
+static __attribute__((noinline)) int
+mutex_wait(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
     const struct timespec *abstime, uintptr_t site)
 {
-	struct thread *t = thread_self();
 	int rc, saved = errno;
 
-	if (t == NULL)
-		goto passthrough;
-	dump_resume_if_paused();
-	if (gil_is_internal_mutex((uintptr_t)m)) {
-		if (gil_is_mutex((uintptr_t)m) && gil_mutex_locking(t))
-			event_wait_begin(t, GW_STATE_BLOCKED, gil_address(),
-			    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
-		errno = saved;
-		goto passthrough;
-	}
-	rc = real.mutex_trylock(m);
-	if (rc == EBUSY && !relock_fails_fast(m)) {
-		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m,
-		    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, timed, site);
-		rc = timed == 0 ? real.mutex_lock(m) : timed == 1 ?
-		    real.mutex_timedlock(m, abstime) :
-		    real.mutex_clocklock(m, clk, abstime);
-		track_wait_end(t);
-	} else if (rc == EBUSY)
-		goto passthrough;
+	if (relock_fails_fast(m))
+		return mutex_wait_real(m, timed, clk, abstime);
+	event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m, GW_LOCK_MUTEX,
+	    GW_MODE_EXCLUSIVE, timed, site);
+	rc = mutex_wait_real(m, timed, clk, abstime);
+	track_wait_end(t);
 	if (took(rc))
 		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;
 	return rc;
-passthrough:
-	return timed == 0 ? real.mutex_lock(m) : timed == 1 ?
-	    real.mutex_timedlock(m, abstime) :
-	    real.mutex_clocklock(m, clk, abstime);
+}
+
+/* The GIL's own mutexes: the GIL is tracked, not them. */
+static __attribute__((noinline)) int
+mutex_gil(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
+    const struct timespec *abstime, uintptr_t site)
+{
+	int saved = errno;
+
+	if (gil_is_mutex((uintptr_t)m) && gil_mutex_locking(t))
+		event_wait_begin(t, GW_STATE_BLOCKED, gil_address(),
+		    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
+	errno = saved;
+	return mutex_wait_real(m, timed, clk, abstime);
+}
+
+/*
+ * One body for lock, timedlock and clocklock: `timed` tells them apart.
+ * glibc's mutex functions leave errno alone, and so does tracking an
+ * acquisition (event_acquired): only the paths that may do more save
+ * it.
+ */
+static inline __attribute__((always_inline)) int
+mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
+    const struct timespec *abstime, uintptr_t site)
+{
+	struct thread *t = thread_self();
+	int rc;
+
+	if (t == NULL)
+		return mutex_wait_real(m, timed, clk, abstime);
+	dump_resume_if_paused();
+	if (gil_is_internal_mutex((uintptr_t)m))
+		return mutex_gil(t, m, timed, clk, abstime, site);
+	rc = real.mutex_trylock(m);
+	if (rc == EBUSY)
+		return mutex_wait(t, m, timed, clk, abstime, site);
+	if (took(rc))
+		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, 0, site);
+	return rc;
 }
 
 GW_EXPORT int
@@ -98,13 +133,9 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 	if (!hook_ready())
 		return 0;
 	rc = real.mutex_trylock(m);
-	if (took(rc) && (t = thread_self()) != NULL) {
-		int saved = errno;
-
+	if (took(rc) && (t = thread_self()) != NULL)
 		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
-		errno = saved;
-	}
 	return rc;
 }
 

@@ -1,4 +1,5 @@
 /* The lock table: see lock.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,17 @@ hash(uintptr_t addr)
 	return (size_t)(h >> 20) & mask;
 }
 
+/* errno stays: lock_get runs on the hooks' path, which keeps it. */
 static void
 say_full(void)
 {
+	int saved = errno;
+
 	if (atomic_exchange(&full_said, 1) == 0)
 		msg_say("lock table full (%zu locks): new locks are tracked "
 		    "without first-seen details; raise GILWATCH_LOCKS",
 		    atomic_load(&used));
+	errno = saved;
 }
 
 static void
@@ -83,12 +88,7 @@ lock_get(uintptr_t addr, int kind, uintptr_t site)
 		r = &table[i];
 		key = atomic_load_explicit(&r->addr, memory_order_acquire);
 		if (key == addr) {
-			if (atomic_load_explicit(&r->fresh,
-			    memory_order_relaxed) ||
-			    atomic_load_explicit(&r->first_site,
-			    memory_order_relaxed) == 0 ||
-			    atomic_load_explicit(&r->kind,
-			    memory_order_relaxed) != kind)
+			if (!lock_current(r, kind))
 				begin_generation(r, kind, site);
 			return r;
 		}

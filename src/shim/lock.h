@@ -49,6 +49,20 @@ int	lock_table_init(size_t slots);
 /* Find the record for addr, adding it if new.  NULL: table full. */
 struct lockrec	*lock_get(uintptr_t addr, int kind, uintptr_t site);
 
+/*
+ * Does rec, found for a lock of this kind, need no new generation (it
+ * was not destroyed since, nor reused as another kind)?  A slot's
+ * address never changes, so a caller that remembers the record of an
+ * address may use it again without lock_get while this holds.
+ */
+static inline int
+lock_current(struct lockrec *rec, int kind)
+{
+	return !atomic_load_explicit(&rec->fresh, memory_order_relaxed) &&
+	    atomic_load_explicit(&rec->first_site, memory_order_relaxed) != 0 &&
+	    atomic_load_explicit(&rec->kind, memory_order_relaxed) == kind;
+}
+
 /* Find without adding.  NULL: unknown lock. */
 struct lockrec	*lock_find(uintptr_t addr);
 

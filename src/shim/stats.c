@@ -16,16 +16,6 @@ stats_set_hold_sample(unsigned n)
 	    (uint32_t)(((uint64_t)UINT32_MAX + 1) / hold_sample);
 }
 
-static void
-add(_Atomic uint64_t *p, uint64_t v, int shared)
-{
-	if (shared)
-		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
-	else
-		atomic_store_explicit(p, atomic_load_explicit(p,
-		    memory_order_relaxed) + v, memory_order_relaxed);
-}
-
 /*
  * Count ticks against site in a small table.  When the table is full
  * the site with the least time gives its slot up; racy for shared
@@ -45,8 +35,8 @@ site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks,
 			if (cur == 0)
 				atomic_store_explicit(&tab[i].site, site,
 				    memory_order_relaxed);
-			add(&tab[i].count, count, shared);
-			add(&tab[i].ticks, ticks, shared);
+			stats_add(&tab[i].count, count, shared);
+			stats_add(&tab[i].ticks, ticks, shared);
 			return;
 		}
 		if (atomic_load(&tab[i].ticks) < atomic_load(&least->ticks))
@@ -58,21 +48,20 @@ site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks,
 }
 
 void
-stats_acquired(struct lockstat *s, int mode, int shared, int tid,
-    int contended, uint64_t wait, uintptr_t site)
+stats_owner_changed(struct lockstat *s, int shared, int tid)
+{
+	atomic_store_explicit(&s->last_owner, tid, memory_order_relaxed);
+	stats_add(&s->owner_changes, 1, shared);
+}
+
+void
+stats_contended(struct lockstat *s, int mode, int shared, uint64_t wait,
+    uintptr_t site)
 {
 	struct mode_stat *m = &s->m[mode];
 
-	add(&m->acquired, 1, shared);
-	if (atomic_load_explicit(&s->last_owner, memory_order_relaxed) != tid) {
-		atomic_store_explicit(&s->last_owner, tid,
-		    memory_order_relaxed);
-		add(&s->owner_changes, 1, shared);
-	}
-	if (!contended)
-		return;
-	add(&m->contended, 1, shared);
-	add(&m->wait_total, wait, shared);
+	stats_add(&m->contended, 1, shared);
+	stats_add(&m->wait_total, wait, shared);
 	raise_max(&m->wait_max, wait);
 	site_add(s->waiters, site, wait, 1, shared);
 }
@@ -83,7 +72,7 @@ stats_released(struct lockstat *s, int mode, int shared, uint64_t hold,
 {
 	struct mode_stat *m = &s->m[mode];
 
-	add(&m->hold_total, hold * weight, shared);
+	stats_add(&m->hold_total, hold * weight, shared);
 	raise_max(&m->hold_max, hold);
 	site_add(s->holders, site, hold * weight, weight, shared);
 }

@@ -77,11 +77,40 @@ stats_hold_sampled(uint32_t *state)
 }
 
 /*
- * A lock was taken (after waiting wait ticks, if contended).  shared:
- * other holders may update at the same time (readers, semaphores).
+ * Add v to *p.  shared: other holders may update at the same time
+ * (readers, semaphores), so the add is atomic; an exclusive holder's
+ * stores are ordered by the lock itself, and a plain load and store
+ * cost no locked instruction.
  */
-void	stats_acquired(struct lockstat *, int mode, int shared, int tid,
-	    int contended, uint64_t wait, uintptr_t site);
+static inline void
+stats_add(_Atomic uint64_t *p, uint64_t v, int shared)
+{
+	if (shared)
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+	else
+		atomic_store_explicit(p, atomic_load_explicit(p,
+		    memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* stats_acquired's rarer parts: a new owner; a wait. */
+void	stats_owner_changed(struct lockstat *, int shared, int tid);
+void	stats_contended(struct lockstat *, int mode, int shared,
+	    uint64_t wait, uintptr_t site);
+
+/*
+ * A lock was taken (after waiting wait ticks, if contended).  shared:
+ * as for stats_add.  Inline: every acquisition counts.
+ */
+static inline void
+stats_acquired(struct lockstat *s, int mode, int shared, int tid,
+    int contended, uint64_t wait, uintptr_t site)
+{
+	stats_add(&s->m[mode].acquired, 1, shared);
+	if (atomic_load_explicit(&s->last_owner, memory_order_relaxed) != tid)
+		stats_owner_changed(s, shared, tid);
+	if (contended)
+		stats_contended(s, mode, shared, wait, site);
+}
 
 /*
  * A lock held for hold ticks, taken at site, is being released; the

@@ -118,6 +118,8 @@ reset_record(struct thread *t)
 	atomic_store(&t->gil_wait_max, 0);
 	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
 	t->waited = 0;
+	t->last_addr = 0;
+	t->last_rec = NULL;
 	t->py_lock.addr = 0;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();
@@ -239,38 +241,22 @@ thread_find_held(struct thread *t, uintptr_t addr)
  * thread may still be copying from it.  Growth doubles, so what is left
  * behind is at most the size of the live array.
  */
-static int
-grow_held(struct thread *t)
+int
+thread_grow_held(struct thread *t)
 {
 	struct held *bigger;
 	uint32_t cap = t->cap * 2;
+	int saved = errno;	/* the hooks' path keeps it */
 
 	bigger = thread_pages(cap * sizeof *bigger);
-	if (bigger == NULL)
+	if (bigger == NULL) {
+		errno = saved;
 		return 0;
+	}
 	memcpy(bigger, t->held, t->nheld * sizeof *bigger);
 	t->held = bigger;
 	t->cap = cap;
 	return 1;
-}
-
-struct held *
-thread_push_held(struct thread *t)
-{
-	if (t->nheld == t->cap && !grow_held(t))
-		return NULL;
-	return &t->held[t->nheld++];
-}
-
-void
-thread_remove_held(struct thread *t, struct held *h)
-{
-	struct held *last = &t->held[t->nheld - 1];
-
-	/* Keep acquisition order: later entries slide down. */
-	if (h != last)
-		memmove(h, h + 1, (size_t)(last - h) * sizeof *h);
-	t->nheld--;
 }
 
 void

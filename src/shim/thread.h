@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "gilwatch/shm.h"
@@ -98,6 +99,8 @@ struct thread {
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
 	int		waited;		/* the next acquisition waited */
+	uintptr_t	last_addr;	/* track.c: the lock it took last ... */
+	struct lockrec	*last_rec;	/* ... and its record (lock_current) */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
 					   (its own thread's), or NULL */
 	struct py_lock_call py_lock;
@@ -236,8 +239,34 @@ thread_write_end(struct thread *t)
 
 /* Held-lock array: find (from the top), push, remove. */
 struct held	*thread_find_held(struct thread *, uintptr_t addr);
-struct held	*thread_push_held(struct thread *);	/* NULL: no memory */
-void	thread_remove_held(struct thread *, struct held *);
+
+/*
+ * Double the held array; 0: no memory.  The old array is left in
+ * place, not unmapped: a reader on another thread may still be copying
+ * from it, and what is left behind is at most the size of the live one.
+ */
+int	thread_grow_held(struct thread *);
+
+/* Inline, as the next two are: every acquisition pushes.  NULL: no
+ * memory. */
+static inline struct held *
+thread_push_held(struct thread *t)
+{
+	if (__builtin_expect(t->nheld == t->cap, 0) && !thread_grow_held(t))
+		return NULL;
+	return &t->held[t->nheld++];
+}
+
+static inline void
+thread_remove_held(struct thread *t, struct held *h)
+{
+	struct held *last = &t->held[t->nheld - 1];
+
+	/* Keep acquisition order: later entries slide down. */
+	if (h != last)
+		memmove(h, h + 1, (size_t)(last - h) * sizeof *h);
+	t->nheld--;
+}
 
 /* A thread's state and wait, as one copy that no write overlapped. */
 struct wait_copy {

@@ -15,27 +15,26 @@
 
 uint64_t hold_warn_ticks;
 
+int track_cache = 1;
+
 /*
- * When this hold starts, or 0 to leave it untimed (stats.h): after a
- * wait, at the wait's end; else, for the lock's first hold_sample
- * acquisitions, now (a lock taken a few times gets exact figures);
- * after those, 1 time in hold_sample, now.
+ * addr's record.  The lock the thread took last skips the table's
+ * probe: its slot stays addr's for good, and lock_current says when
+ * lock_get would begin a new generation there (the lock was destroyed,
+ * or another kind of lock now lives at that address).
  */
-static uint64_t
-hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
-    uint8_t *sampled)
+static struct lockrec *
+lock_of(struct thread *t, uintptr_t addr, int kind, uintptr_t site)
 {
-	*sampled = 0;
-	if (waited)
-		return t->wait_end;
-	if (hold_sample == 1 || rec == NULL ||
-	    atomic_load_explicit(&rec->stat.m[mode].acquired,
-	    memory_order_relaxed) <= hold_sample)
-		return clock_ticks();
-	if (!stats_hold_sampled(&t->hold_rng))
-		return 0;
-	*sampled = 1;
-	return clock_ticks();
+	struct lockrec *rec = t->last_rec;
+
+	if (addr == t->last_addr && track_cache && lock_current(rec, kind))
+		return rec;
+	if ((rec = lock_get(addr, kind, site)) != NULL) {
+		t->last_addr = addr;
+		t->last_rec = rec;
+	}
+	return rec;
 }
 
 int
@@ -44,7 +43,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 {
 	struct lockrec *rec;
 	struct held *h;
-	int waited = t->waited, found;
+	int found;
 
 	h = thread_find_held(t, addr);
 	if (h != NULL && h->mode == mode) {
@@ -52,35 +51,11 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 		t->waited = 0;
 		return 0;
 	}
-	rec = lock_get(addr, kind, site);
-	found = order_acquired(t, rec, addr, kind, mode, try, inversion);
-	if (stats_on && rec != NULL)
-		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
-		    atomic_load_explicit(&t->tid, memory_order_relaxed),
-		    t->waited, t->wait_end - t->wait_t0, site);
-	t->waited = 0;
-	thread_write_begin(t);
-	h = thread_push_held(t);
-	if (h != NULL) {
-		h->addr = addr;
-		h->rec = rec;
-		h->site = site;
-		h->kind = (uint8_t)kind;
-		h->mode = (uint8_t)mode;
-		h->try = (uint8_t)try;
-		h->count = 1;
-		h->t0 = stats_on ? hold_start(t, rec, mode, waited,
-		    &h->sampled) : 0;
-	}
-	thread_write_end(t);
-	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
-		atomic_store_explicit(&rec->owner_site, site,
-		    memory_order_relaxed);
-		atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
-		    memory_order_relaxed);
-		atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
-		    memory_order_relaxed), memory_order_release);
-	}
+	rec = lock_of(t, addr, kind, site);
+	/* Holding nothing else, the acquisition orders nothing. */
+	found = t->nheld == 0 ? 0 : order_acquired(t, rec, addr, kind, mode,
+	    try, inversion);
+	track_taken(t, rec, addr, kind, mode, try, site);
 	return found;
 }
 
@@ -134,13 +109,7 @@ track_releasing(struct thread *t, uintptr_t addr, struct held *was)
 			*was = *h;
 	} else if (stats_on && h->rec != NULL)
 		held_untimed(h);
-	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
-	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
-	    atomic_load_explicit(&t->tid, memory_order_relaxed))
-		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
-	thread_write_begin(t);
-	thread_remove_held(t, h);
-	thread_write_end(t);
+	track_dropped(t, h);
 	return long_hold;
 }
 

@@ -14,12 +14,22 @@
 #include <stdint.h>
 
 #include "gilwatch/snapshot.h"
+#include "clock.h"
+#include "lock.h"
 #include "order.h"
+#include "stats.h"
 #include "thread.h"
 #include "waitfor.h"
 
 /* The long-hold threshold in clock ticks; 0: off (holdwarn_init). */
 extern uint64_t hold_warn_ticks;
+
+/*
+ * 1 (the default): an acquisition of the lock its thread took last
+ * reuses that record rather than look it up (lock_current).  0 for the
+ * unit test that compares the two ways.
+ */
+extern int track_cache;
 
 /*
  * t now holds addr (again, if it already did: the count goes up).  try:
@@ -30,6 +40,24 @@ extern uint64_t hold_warn_ticks;
  */
 int	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	    int try, uintptr_t site, struct order_cycle *inversion);
+
+/*
+ * The common acquisition, done at a lower cost: exclusive or shared,
+ * uncontended or not, of the lock t took last, while t holds no other
+ * (so no order to check, no recursion).  Returns 1 when done, exactly
+ * as track_acquired would have; 0, having done nothing, for any other:
+ * call track_acquired.
+ */
+static inline int	track_acquired_fast(struct thread *t, uintptr_t addr,
+			    int kind, int mode, int try, uintptr_t site);
+
+/*
+ * The common release, done at a lower cost: of the lock t took last of
+ * those it holds, held once, its hold untimed and nobody waiting for it.
+ * Returns 1 when done, exactly as track_releasing would have; 0, having
+ * done nothing, for any other: call track_releasing.
+ */
+static inline int	track_releasing_fast(struct thread *t, uintptr_t addr);
 
 /*
  * t is about to release addr (call it before the real unlock, which
@@ -71,5 +99,114 @@ void	track_initialised(uintptr_t addr, int kind, uintptr_t site);
 
 /* addr was destroyed: forget its record. */
 void	track_destroyed(uintptr_t addr);
+
+/*
+ * The fast paths' bodies, inline: every lock and unlock a hook sees
+ * runs them, and calls would cost more than the work.  track.c builds
+ * the full paths from the same pieces (track_taken, track_dropped).
+ */
+
+/*
+ * When this hold starts, or 0 to leave it untimed (stats.h): after a
+ * wait, at the wait's end; else, for the lock's first hold_sample
+ * acquisitions, now (a lock taken a few times gets exact figures);
+ * after those, 1 time in hold_sample, now.
+ */
+static inline __attribute__((always_inline)) uint64_t
+track_hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
+    uint8_t *sampled)
+{
+	*sampled = 0;
+	if (waited)
+		return t->wait_end;
+	if (hold_sample == 1 || rec == NULL ||
+	    atomic_load_explicit(&rec->stat.m[mode].acquired,
+	    memory_order_relaxed) <= hold_sample)
+		return clock_ticks();
+	if (!stats_hold_sampled(&t->hold_rng))
+		return 0;
+	*sampled = 1;
+	return clock_ticks();
+}
+
+/*
+ * The part of an acquisition every path shares, once rec is found and
+ * the order checked: statistics, the held entry, the owner.
+ */
+static inline __attribute__((always_inline)) void
+track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
+    int mode, int try, uintptr_t site)
+{
+	struct held *h;
+	int waited = t->waited;
+
+	if (stats_on && rec != NULL)
+		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
+		    atomic_load_explicit(&t->tid, memory_order_relaxed),
+		    waited, t->wait_end - t->wait_t0, site);
+	t->waited = 0;
+	thread_write_begin(t);
+	h = thread_push_held(t);
+	if (h != NULL) {
+		h->addr = addr;
+		h->rec = rec;
+		h->site = site;
+		h->kind = (uint8_t)kind;
+		h->mode = (uint8_t)mode;
+		h->try = (uint8_t)try;
+		h->count = 1;
+		h->t0 = stats_on ? track_hold_start(t, rec, mode, waited,
+		    &h->sampled) : 0;
+	}
+	thread_write_end(t);
+	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
+		atomic_store_explicit(&rec->owner_site, site,
+		    memory_order_relaxed);
+		atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
+		    memory_order_relaxed);
+		atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
+		    memory_order_relaxed), memory_order_release);
+	}
+}
+
+static inline __attribute__((always_inline)) int
+track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
+    int try, uintptr_t site)
+{
+	if (t->nheld != 0 || addr != t->last_addr || !track_cache ||
+	    !lock_current(t->last_rec, kind))
+		return 0;
+	track_taken(t, t->last_rec, addr, kind, mode, try, site);
+	return 1;
+}
+
+/* The hold h of t is over: the owner goes, and the entry. */
+static inline __attribute__((always_inline)) void
+track_dropped(struct thread *t, struct held *h)
+{
+	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
+	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
+	    atomic_load_explicit(&t->tid, memory_order_relaxed))
+		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
+	thread_write_begin(t);
+	thread_remove_held(t, h);
+	thread_write_end(t);
+}
+
+static inline __attribute__((always_inline)) int
+track_releasing_fast(struct thread *t, uintptr_t addr)
+{
+	struct held *h;
+
+	if (t->nheld == 0)
+		return 0;
+	h = &t->held[t->nheld - 1];
+	if (h->addr != addr || h->count > 1 || h->t0 != 0 ||
+	    h->rec == NULL || (stats_on && atomic_load_explicit(
+	    &h->rec->blocked_since, memory_order_relaxed) != 0))
+		return 0;
+	track_dropped(t, h);
+	return 1;
+}
 
 #endif /* GW_TRACK_H */

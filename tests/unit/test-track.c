@@ -1,0 +1,234 @@
+/*
+ * The fast paths of tracking (track_acquired_fast, track_releasing_fast,
+ * and the record of the lock a thread took last) against the full ones:
+ * the same operations, done once each way on two twin threads and two
+ * twin sets of locks, must leave the same state behind (held arrays,
+ * owners, counters, order reports), also across a lock destroyed and
+ * reborn at its address as another kind.
+ */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "gilwatch/snapshot.h"
+#include "lock.h"
+#include "order.h"
+#include "stats.h"
+#include "thread.h"
+#include "track.h"
+
+#define NLOCKS	4
+
+enum { FAST, FULL };
+
+static struct thread twin[2];
+static struct order_cycle found;
+static int fast_hits;
+
+/* Lock i of twin w: the twins' locks live apart. */
+static uintptr_t
+lock_at(int w, int i)
+{
+	return 0x7f0000200000u + (uintptr_t)w * 0x100000 +
+	    (uintptr_t)i * 0x40;
+}
+
+static void
+setup(void)
+{
+	int w;
+
+	cr_assert_eq(lock_table_init(1024), 0);
+	stats_on = 1;
+	stats_set_hold_sample(4);
+	order_enable();
+	for (w = 0; w < 2; w++) {
+		memset(&twin[w], 0, sizeof twin[w]);
+		twin[w].held = twin[w].inline_held;
+		twin[w].cap = THREAD_INLINE_HELD;
+		atomic_store(&twin[w].tid, 777);
+		twin[w].hold_rng = 12345;
+	}
+}
+
+static void
+teardown(void)
+{
+	track_cache = 1;
+}
+
+/* What the hooks do (event.h), or the full path alone. */
+static int
+acquire(int w, int i, int kind, int mode, int try, int waited)
+{
+	struct thread *t = &twin[w];
+	uintptr_t a = lock_at(w, i), site = 0x1000 + (uintptr_t)i;
+
+	track_cache = w == FAST;
+	if (waited) {
+		t->waited = 1;
+		t->wait_t0 = 100;
+		t->wait_end = 150;
+	}
+	if (w == FAST && track_acquired_fast(t, a, kind, mode, try, site)) {
+		fast_hits++;
+		return 0;
+	}
+	return track_acquired(t, a, kind, mode, try, site, &found);
+}
+
+static uint64_t
+release(int w, int i)
+{
+	struct held was;
+
+	track_cache = w == FAST;
+	if (w == FAST && track_releasing_fast(&twin[w], lock_at(w, i))) {
+		fast_hits++;
+		return 0;
+	}
+	return track_releasing(&twin[w], lock_at(w, i), &was);
+}
+
+static void
+same_stat(const struct lockstat *a, const struct lockstat *b)
+{
+	int m, k;
+
+	for (m = 0; m < 2; m++) {
+		cr_assert_eq(atomic_load(&a->m[m].acquired),
+		    atomic_load(&b->m[m].acquired));
+		cr_assert_eq(atomic_load(&a->m[m].contended),
+		    atomic_load(&b->m[m].contended));
+		cr_assert_eq(atomic_load(&a->m[m].wait_total),
+		    atomic_load(&b->m[m].wait_total));
+		cr_assert_eq(atomic_load(&a->m[m].hold_max) != 0,
+		    atomic_load(&b->m[m].hold_max) != 0);
+	}
+	cr_assert_eq(atomic_load(&a->last_owner), atomic_load(&b->last_owner));
+	cr_assert_eq(atomic_load(&a->owner_changes),
+	    atomic_load(&b->owner_changes));
+	for (k = 0; k < STATS_SITES; k++) {
+		cr_assert_eq(atomic_load(&a->holders[k].site),
+		    atomic_load(&b->holders[k].site));
+		cr_assert_eq(atomic_load(&a->holders[k].count),
+		    atomic_load(&b->holders[k].count));
+	}
+}
+
+/* Both twins, and their locks, in the same state. */
+static void
+same_state(const char *after)
+{
+	struct thread *f = &twin[FAST], *s = &twin[FULL];
+	struct lockrec *rf, *rs;
+	uint32_t k;
+	int i;
+
+	cr_assert_eq(f->nheld, s->nheld, "held count after %s", after);
+	cr_assert_eq(f->waited, s->waited, "after %s", after);
+	cr_assert_eq(f->hold_rng, s->hold_rng, "sampling draws after %s",
+	    after);
+	for (k = 0; k < f->nheld; k++) {
+		struct held *a = &f->held[k], *b = &s->held[k];
+
+		cr_assert_eq(a->addr - lock_at(FAST, 0),
+		    b->addr - lock_at(FULL, 0), "held[%u] after %s", k, after);
+		cr_assert_eq(a->rec != NULL, b->rec != NULL);
+		cr_assert_eq(a->site, b->site);
+		cr_assert_eq(a->kind, b->kind);
+		cr_assert_eq(a->mode, b->mode);
+		cr_assert_eq(a->try, b->try);
+		cr_assert_eq(a->sampled, b->sampled);
+		cr_assert_eq(a->count, b->count);
+		cr_assert_eq(a->t0 != 0, b->t0 != 0, "held[%u] timed after %s",
+		    k, after);
+	}
+	for (i = 0; i < NLOCKS; i++) {
+		rf = lock_find(lock_at(FAST, i));
+		rs = lock_find(lock_at(FULL, i));
+		cr_assert_eq(rf != NULL, rs != NULL);
+		if (rf == NULL)
+			continue;
+		cr_assert_eq(atomic_load(&rf->owner), atomic_load(&rs->owner),
+		    "lock %d's owner after %s", i, after);
+		cr_assert_eq(atomic_load(&rf->owner_site),
+		    atomic_load(&rs->owner_site));
+		cr_assert_eq(atomic_load(&rf->owner_thread) != 0,
+		    atomic_load(&rs->owner_thread) != 0);
+		cr_assert_eq(atomic_load(&rf->kind), atomic_load(&rs->kind),
+		    "lock %d's kind after %s", i, after);
+		cr_assert_eq(atomic_load(&rf->gen), atomic_load(&rs->gen));
+		cr_assert_eq(atomic_load(&rf->fresh), atomic_load(&rs->fresh));
+		cr_assert_eq(atomic_load(&rf->first_site),
+		    atomic_load(&rs->first_site), "lock %d born after %s", i,
+		    after);
+		same_stat(&rf->stat, &rs->stat);
+	}
+}
+
+/* Each step on both twins; their answers and states must agree. */
+#define BOTH(what, call) do {						\
+	int w_, got_[2];						\
+	for (w_ = 0; w_ < 2; w_++) {					\
+		const int w = w_;					\
+		got_[w_] = (int)(call);					\
+	}								\
+	cr_assert_eq(got_[FAST], got_[FULL], "%s answered %d, not %d",	\
+	    what, got_[FAST], got_[FULL]);				\
+	same_state(what);						\
+} while (0)
+
+Test(track, fast_paths_leave_the_state_the_full_ones_do,
+    .init = setup, .fini = teardown)
+{
+	int n, i;
+
+	/* One lock, over and over: past the exactly timed first holds
+	 * into sampling, some holds waited for. */
+	for (n = 0; n < 40; n++) {
+		BOTH("lock 0", acquire(w, 0, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, 0, n % 7 == 3));
+		BOTH("unlock 0", release(w, 0));
+	}
+	/* Another thread took it meanwhile: an owner change. */
+	atomic_store(&lock_find(lock_at(FAST, 0))->stat.last_owner, 1);
+	atomic_store(&lock_find(lock_at(FULL, 0))->stat.last_owner, 1);
+	BOTH("lock 0 after another", acquire(w, 0, GW_LOCK_MUTEX,
+	    GW_MODE_EXCLUSIVE, 0, 0));
+	/* Recursion and nesting, released out of order. */
+	BOTH("relock 0", acquire(w, 0, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE,
+	    0, 0));
+	BOTH("lock 1", acquire(w, 1, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, 0));
+	BOTH("trylock 2", acquire(w, 2, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE,
+	    1, 0));
+	BOTH("unlock 0", release(w, 0));
+	BOTH("unlock 0", release(w, 0));
+	BOTH("unlock 2", release(w, 2));
+	BOTH("unlock 1", release(w, 1));
+	/* The reverse order: an inversion, reported once on each. */
+	BOTH("lock 1", acquire(w, 1, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, 0));
+	BOTH("lock 0 under 1", acquire(w, 0, GW_LOCK_MUTEX,
+	    GW_MODE_EXCLUSIVE, 0, 0));
+	cr_assert_eq(order_reported(), 2, "the inversion, once per twin");
+	BOTH("unlock 0", release(w, 0));
+	BOTH("unlock 1", release(w, 1));
+	/* A shared hold (an rwlock read). */
+	for (n = 0; n < 3; n++) {
+		BOTH("rdlock 3", acquire(w, 3, GW_LOCK_RWLOCK,
+		    GW_MODE_SHARED, 0, 0));
+		BOTH("unlock 3", release(w, 3));
+	}
+	/* Lock 3 destroyed and reborn at its address as a mutex: the
+	 * fast path must not take it for the rwlock it remembers. */
+	for (i = 0; i < 2; i++)
+		track_destroyed(lock_at(i, 3));
+	for (n = 0; n < 3; n++) {
+		BOTH("lock reborn 3", acquire(w, 3, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, 0, 0));
+		BOTH("unlock 3", release(w, 3));
+	}
+	/* Released while nobody holds it: ignored by both. */
+	BOTH("unlock 2 not held", release(w, 2));
+	cr_assert_gt(fast_hits, 60, "the fast paths ran %d times", fast_hits);
+}
