@@ -485,7 +485,6 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	if (n == 0 || try || rec == NULL || !atomic_load_explicit(&enabled,
 	    memory_order_relaxed))
 		return 0;
-	first = order_first(t);
 	key = mix((uint64_t)addr, atomic_load_explicit(&rec->gen,
 	    memory_order_relaxed) << 1 | (mode == GW_MODE_SHARED));
 	/*
@@ -501,6 +500,7 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		    &t->held[i].rec->gen, memory_order_relaxed) : 0) << 48));
 	if (chain_seen(key))
 		return 0;
+	first = order_first(t);
 	saved = errno;
 	thread_enter_shim();
 	ulock_lock(&graph_lock);

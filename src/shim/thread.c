@@ -118,8 +118,7 @@ reset_record(struct thread *t)
 	atomic_store(&t->gil_wait_max, 0);
 	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
 	t->waited = 0;
-	t->last_addr = 0;
-	t->last_rec = NULL;
+	memset(t->recent, 0, sizeof t->recent);
 	t->py_lock.addr = 0;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();

@@ -23,6 +23,7 @@
 #include "stack.h"
 
 #define THREAD_INLINE_HELD	16	/* more spill to a larger array */
+#define THREAD_RECENT_BITS 3	/* 8 lock records remembered (track.h) */
 #define THREAD_PYNAME_MAX	64	/* threading's names, with NUL: longer
 					   than the kernel's 16 */
 
@@ -99,8 +100,10 @@ struct thread {
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
 	int		waited;		/* the next acquisition waited */
-	uintptr_t	last_addr;	/* track.c: the lock it took last ... */
-	struct lockrec	*last_rec;	/* ... and its record (lock_current) */
+	struct thread_recent {		/* track.h: locks it took lately ... */
+		uintptr_t	 addr;
+		struct lockrec	*rec;	/* ... and their records */
+	}		recent[1 << THREAD_RECENT_BITS];
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
 					   (its own thread's), or NULL */
 	struct py_lock_call py_lock;

@@ -17,22 +17,18 @@ uint64_t hold_warn_ticks;
 
 int track_cache = 1;
 
-/*
- * addr's record.  The lock the thread took last skips the table's
- * probe: its slot stays addr's for good, and lock_current says when
- * lock_get would begin a new generation there (the lock was destroyed,
- * or another kind of lock now lives at that address).
- */
+/* addr's record: lock_get's, remembered, or (NULL) none. */
 static struct lockrec *
 lock_of(struct thread *t, uintptr_t addr, int kind, uintptr_t site)
 {
-	struct lockrec *rec = t->last_rec;
+	struct thread_recent *r = track_recent(t, addr);
+	struct lockrec *rec;
 
-	if (addr == t->last_addr && track_cache && lock_current(rec, kind))
+	if ((rec = track_recalled(r, addr, kind)) != NULL)
 		return rec;
 	if ((rec = lock_get(addr, kind, site)) != NULL) {
-		t->last_addr = addr;
-		t->last_rec = rec;
+		r->addr = addr;
+		r->rec = rec;
 	}
 	return rec;
 }
@@ -55,7 +51,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	/* Holding nothing else, the acquisition orders nothing. */
 	found = t->nheld == 0 ? 0 : order_acquired(t, rec, addr, kind, mode,
 	    try, inversion);
-	track_taken(t, rec, addr, kind, mode, try, site);
+	track_taken(t, rec, addr, kind, mode, try, site, t->waited, 0);
 	return found;
 }
 

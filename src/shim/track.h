@@ -25,8 +25,8 @@
 extern uint64_t hold_warn_ticks;
 
 /*
- * 1 (the default): an acquisition of the lock its thread took last
- * reuses that record rather than look it up (lock_current).  0 for the
+ * 1 (the default): an acquisition of a lock its thread took lately
+ * reuses that record rather than look it up (track_recent).  0 for the
  * unit test that compares the two ways.
  */
 extern int track_cache;
@@ -43,7 +43,7 @@ int	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 
 /*
  * The common acquisition, done at a lower cost: exclusive or shared,
- * uncontended or not, of the lock t took last, while t holds no other
+ * uncontended, of a lock t took lately, while t holds no other
  * (so no order to check, no recursion).  Returns 1 when done, exactly
  * as track_acquired would have; 0, having done nothing, for any other:
  * call track_acquired.
@@ -130,23 +130,55 @@ track_hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
 }
 
 /*
+ * The locks a thread took lately, with their records, in a small table
+ * of its own, so that taking one again skips the lock table's probe: a
+ * slot of the lock table stays its address's for good, and
+ * lock_current says whether lock_get would begin a new generation there
+ * (the lock was destroyed, or another kind of lock now lives at that
+ * address), in which case the probe runs.  track_recent: addr's entry,
+ * track_recalled: its record if the entry is addr's and current, else
+ * NULL.
+ */
+static inline struct thread_recent *
+track_recent(struct thread *t, uintptr_t addr)
+{
+	return &t->recent[((uint64_t)addr * 0x9e3779b97f4a7c15ull) >>
+	    (64 - THREAD_RECENT_BITS)];
+}
+
+static inline struct lockrec *
+track_recalled(const struct thread_recent *r, uintptr_t addr, int kind)
+{
+	return r->addr == addr && track_cache && lock_current(r->rec, kind) ?
+	    r->rec : NULL;
+}
+
+/*
  * The part of an acquisition every path shares, once rec is found and
- * the order checked: statistics, the held entry, the owner.
+ * the order checked: statistics, the held entry, the owner.  waited:
+ * t->waited (0 known at compile time on the fast path); first: t holds
+ * nothing (known there too), so the entry is the array's first slot,
+ * which every array has.
  */
 static inline __attribute__((always_inline)) void
 track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
-    int mode, int try, uintptr_t site)
+    int mode, int try, uintptr_t site, int waited, int first)
 {
 	struct held *h;
-	int waited = t->waited;
+	int stats = stats_on;
 
-	if (stats_on && rec != NULL)
+	if (stats && rec != NULL)
 		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
-		    waited, t->wait_end - t->wait_t0, site);
-	t->waited = 0;
+		    waited, waited ? t->wait_end - t->wait_t0 : 0, site);
+	if (waited)
+		t->waited = 0;
 	thread_write_begin(t);
-	h = thread_push_held(t);
+	if (first) {
+		t->nheld = 1;
+		h = &t->held[0];
+	} else
+		h = thread_push_held(t);
 	if (h != NULL) {
 		h->addr = addr;
 		h->rec = rec;
@@ -155,7 +187,7 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 		h->mode = (uint8_t)mode;
 		h->try = (uint8_t)try;
 		h->count = 1;
-		h->t0 = stats_on ? track_hold_start(t, rec, mode, waited,
+		h->t0 = stats ? track_hold_start(t, rec, mode, waited,
 		    &h->sampled) : 0;
 	}
 	thread_write_end(t);
@@ -173,10 +205,12 @@ static inline __attribute__((always_inline)) int
 track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
     int try, uintptr_t site)
 {
-	if (t->nheld != 0 || addr != t->last_addr || !track_cache ||
-	    !lock_current(t->last_rec, kind))
+	struct lockrec *rec;
+
+	if (t->nheld != 0 || t->waited || (rec = track_recalled(
+	    track_recent(t, addr), addr, kind)) == NULL)
 		return 0;
-	track_taken(t, t->last_rec, addr, kind, mode, try, site);
+	track_taken(t, rec, addr, kind, mode, try, site, 0, 1);
 	return 1;
 }
 
@@ -184,12 +218,17 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
 static inline __attribute__((always_inline)) void
 track_dropped(struct thread *t, struct held *h)
 {
+	int top = h == &t->held[t->nheld - 1];
+
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
 		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
 	thread_write_begin(t);
-	thread_remove_held(t, h);
+	if (top)
+		t->nheld--;
+	else
+		thread_remove_held(t, h);
 	thread_write_end(t);
 }
 

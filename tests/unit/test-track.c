@@ -1,6 +1,6 @@
 /*
  * The fast paths of tracking (track_acquired_fast, track_releasing_fast,
- * and the record of the lock a thread took last) against the full ones:
+ * and the records of the locks a thread took lately) against the full ones:
  * the same operations, done once each way on two twin threads and two
  * twin sets of locks, must leave the same state behind (held arrays,
  * owners, counters, order reports), also across a lock destroyed and
