@@ -131,11 +131,11 @@ call(const struct wrap *w, void *self, void *a, void *b, void *c)
 		return acquire(t, w, self, a, b, c);
 	case ROLE_RELEASE:
 		if (!w->rlock || (rlock_mine(obj) && rlock_level(obj) == 0))
-			track_sem_posted(obj);
+			track_sem_posted(t, obj);
 		break;
 	case ROLE_RELEASE_ALL:
 		if (rlock_mine(obj))
-			track_sem_posted(obj);
+			track_sem_posted(t, obj);
 		break;
 	case ROLE_REINIT:
 		track_destroyed(obj);

@@ -145,7 +145,7 @@ sem_post(sem_t *s)
 		return 0;
 	/* Before the post: after it, a taker may already be the holder. */
 	if (!thread_in_shim())
-		track_sem_posted((uintptr_t)s);
+		track_sem_posted(thread_mine, (uintptr_t)s);
 	return real.sem_post(s);
 }
 

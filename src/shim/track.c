@@ -209,7 +209,7 @@ void
 track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
     uintptr_t site)
 {
-	struct lockrec *rec = lock_get(addr, GW_LOCK_SEM, site);
+	struct lockrec *rec = lock_of(t, addr, GW_LOCK_SEM, site);
 
 	if (rec == NULL)
 		return;
@@ -241,9 +241,17 @@ track_py_lock_taken(struct thread *t, const struct py_lock_call *c)
 }
 
 void
-track_sem_posted(uintptr_t addr)
+track_sem_posted(struct thread *t, uintptr_t addr)
 {
-	struct lockrec *rec = lock_find(addr);
+	struct thread_recent *r;
+	struct lockrec *rec;
+
+	/* A remembered record is lock_find's: its slot is addr's for good. */
+	if (t != NULL && track_cache &&
+	    (r = track_recent(t, addr))->addr == addr)
+		rec = r->rec;
+	else
+		rec = lock_find(addr);
 
 	if (rec != NULL)
 		atomic_store_explicit(&rec->owner, 0, memory_order_release);

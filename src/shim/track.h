@@ -85,7 +85,8 @@ void	track_wait_end(struct thread *t);
 /* Semaphores: held by the thread that took the count to zero. */
 void	track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 	    uintptr_t site);
-void	track_sem_posted(uintptr_t addr);
+/* t: the poster's record, or NULL (a thread without one). */
+void	track_sem_posted(struct thread *t, uintptr_t addr);
 
 /*
  * A Python lock (CPython 3.14+: hook-pylock.c) taken by t in call c,
