@@ -100,10 +100,8 @@ struct thread {
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
 	int		waited;		/* the next acquisition waited */
-	struct thread_recent {		/* track.h: locks it took lately ... */
-		uintptr_t	 addr;
-		struct lockrec	*rec;	/* ... and their records */
-	}		recent[1 << THREAD_RECENT_BITS];
+	_Atomic(struct lockrec *) recent[1 << THREAD_RECENT_BITS];
+					/* track.h: locks it took lately */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
 					   (its own thread's), or NULL */
 	struct py_lock_call py_lock;

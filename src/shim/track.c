@@ -18,18 +18,16 @@ uint64_t hold_warn_ticks;
 int track_cache = 1;
 
 /* addr's record: lock_get's, remembered, or (NULL) none. */
-static struct lockrec *
+static inline __attribute__((always_inline)) struct lockrec *
 lock_of(struct thread *t, uintptr_t addr, int kind, uintptr_t site)
 {
-	struct thread_recent *r = track_recent(t, addr);
-	struct lockrec *rec;
+	struct lockrec *rec = track_recalled(t, addr);
 
-	if ((rec = track_recalled(r, addr, kind)) != NULL)
+	if (rec != NULL && lock_current(rec, kind))
 		return rec;
-	if ((rec = lock_get(addr, kind, site)) != NULL) {
-		r->addr = addr;
-		r->rec = rec;
-	}
+	if ((rec = lock_get(addr, kind, site)) != NULL)
+		atomic_store_explicit(track_recent(t, addr), rec,
+		    memory_order_relaxed);
 	return rec;
 }
 
@@ -243,14 +241,10 @@ track_py_lock_taken(struct thread *t, const struct py_lock_call *c)
 void
 track_sem_posted(struct thread *t, uintptr_t addr)
 {
-	struct thread_recent *r;
-	struct lockrec *rec;
+	struct lockrec *rec = NULL;
 
 	/* A remembered record is lock_find's: its slot is addr's for good. */
-	if (t != NULL && track_cache &&
-	    (r = track_recent(t, addr))->addr == addr)
-		rec = r->rec;
-	else
+	if (t == NULL || (rec = track_recalled(t, addr)) == NULL)
 		rec = lock_find(addr);
 
 	if (rec != NULL)

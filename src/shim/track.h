@@ -131,27 +131,32 @@ track_hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
 }
 
 /*
- * The locks a thread took lately, with their records, in a small table
- * of its own, so that taking one again skips the lock table's probe: a
- * slot of the lock table stays its address's for good, and
- * lock_current says whether lock_get would begin a new generation there
- * (the lock was destroyed, or another kind of lock now lives at that
- * address), in which case the probe runs.  track_recent: addr's entry,
- * track_recalled: its record if the entry is addr's and current, else
- * NULL.
+ * The locks a thread took lately, in a small table of its own: their
+ * records, so that taking one again skips the lock table's probe.  A
+ * slot of the lock table stays its address's for good, so a remembered
+ * record whose key is addr is addr's, and lock_current says whether
+ * lock_get would begin a new generation there (the lock was destroyed,
+ * or another kind of lock now lives at that address), in which case the
+ * probe runs.  An entry is one word, checked by the record's own key: a
+ * signal handler that takes locks in the middle of a hook may change
+ * entries, but never make one pair an address with another's record.
  */
-static inline struct thread_recent *
+static inline _Atomic(struct lockrec *) *
 track_recent(struct thread *t, uintptr_t addr)
 {
 	return &t->recent[((uint64_t)addr * 0x9e3779b97f4a7c15ull) >>
 	    (64 - THREAD_RECENT_BITS)];
 }
 
+/* The record remembered for addr, or NULL. */
 static inline struct lockrec *
-track_recalled(const struct thread_recent *r, uintptr_t addr, int kind)
+track_recalled(struct thread *t, uintptr_t addr)
 {
-	return r->addr == addr && track_cache && lock_current(r->rec, kind) ?
-	    r->rec : NULL;
+	struct lockrec *rec = atomic_load_explicit(track_recent(t, addr),
+	    memory_order_relaxed);
+
+	return rec != NULL && track_cache && atomic_load_explicit(&rec->addr,
+	    memory_order_relaxed) == addr ? rec : NULL;
 }
 
 /*
@@ -208,8 +213,8 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
 {
 	struct lockrec *rec;
 
-	if (t->nheld != 0 || t->waited || (rec = track_recalled(
-	    track_recent(t, addr), addr, kind)) == NULL)
+	if (t->nheld != 0 || t->waited ||
+	    (rec = track_recalled(t, addr)) == NULL || !lock_current(rec, kind))
 		return 0;
 	track_taken(t, rec, addr, kind, mode, try, site, 0, 1);
 	return 1;
