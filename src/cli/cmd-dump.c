@@ -401,7 +401,7 @@ cmd_dump_exec(int argc, char **argv)
 	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, gil = 0, top = 0;
 	int flags = 0, maps_ok;
 	const char *sort = "-", *core = NULL;
-	char req[64], why[256];
+	char req[64], why[512];
 
 	optind = 0;
 	while ((opt = args_next(&cmd_dump_args, argc, argv, NULL)) != -1) {
@@ -506,7 +506,10 @@ cmd_dump_exec(int argc, char **argv)
 		    format == GW_FORMAT_JSON ? "json" : "text");
 	if (cmd_dump_request(fd, pid, req) == -1)
 		rv = CLI_EXIT_ERROR;
-	else
+	else if (ipc_poke(pid, why, sizeof why) == -1) {
+		cli_error("%s", why);
+		rv = CLI_EXIT_ERROR;
+	} else
 		rv = cmd_dump_copy(fd, pid);
 	close(fd);
 	return rv;

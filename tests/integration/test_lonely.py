@@ -1,0 +1,75 @@
+"""A program that never starts a thread stays single-threaded under the
+shim (no thread of gilwatch's own in it: glibc keeps its single-thread
+fast paths, and CPython 3.12+ has no thread to warn about at a fork),
+and the dump signal still dumps it."""
+
+import os
+import signal
+import unittest
+
+from tests.integration import gwtest as gw
+
+
+class TestLonely(unittest.TestCase):
+    def check(self, p, pid, expect):
+        """pid has one thread; gilwatch dump PID (and --locks) answers
+        with a dump naming what expect lists, from the process itself
+        (not read from outside); so does SIGQUIT, and the program goes
+        on with still one thread."""
+        p.wait_ready()
+        self.assertEqual(gw.tasks(pid), {pid}, p.describe())
+        gw.poll_until(lambda: gw.procstat_syscall(pid) == 0,
+            what="parked in read(2): " + p.describe())
+        dump = gw.run([gw.GILWATCH, "dump", str(pid)])
+        self.assertEqual(dump.returncode, 0, dump)
+        for e in expect:
+            self.assertIn(e, dump.stdout, dump)
+        self.assertNotIn("Read from outside", dump.stdout)
+        locks = gw.run([gw.GILWATCH, "dump", "--locks", str(pid)])
+        self.assertEqual(locks.returncode, 0, locks)
+        self.assertIn("gilwatch lock statistics: pid %d" % pid,
+            locks.stdout)
+        self.assertEqual(gw.tasks(pid), {pid}, p.describe())
+        os.kill(pid, signal.SIGQUIT)
+        gw.poll_until(lambda: "gilwatch thread dump" in p.stderr(),
+            what="dump after SIGQUIT: " + p.describe())
+        gw.poll_until(lambda: all(e in p.stderr() for e in expect),
+            what="%s in the dump: %s" % (expect, p.describe()))
+        self.assertEqual(gw.tasks(pid), {pid}, p.describe())
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+        return p.stderr()
+
+    def test_c(self):
+        """Under gilwatch run and with a bare LD_PRELOAD."""
+        gw.need(self, gw.prog("lonely"), gw.SHIM)
+        for how in ("run", "preload"):
+            with self.subTest(how=how), gw.tempdir() as d:
+                if how == "run":
+                    args = gw.gilwatch_cmd([gw.prog("lonely")],
+                        ["--no-report"])
+                    env = None
+                else:
+                    args = [gw.prog("lonely")]
+                    env = dict(os.environ, LD_PRELOAD=gw.SHIM)
+                with gw.Proc(args, d, env=env) as p:
+                    err = self.check(p, p.p.pid, ["lonely_lock",
+                        "tid=%d" % p.p.pid, "main+"])
+                    self.assertIn("locked mutex", err)
+
+    def test_python(self):
+        """Each CPython: one thread, and the dump has the Python frame
+        that parks."""
+        found, skips = gw.pythons()
+        for line in skips:
+            print(line)
+        for label, exe in found:
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    gw.Proc(gw.gilwatch_cmd([exe, gw.pyprog("lonely")],
+                    ["--no-report"]), d) as p:
+                self.check(p, p.p.pid, ["MainThread", "parked (",
+                    "lonely.py:"])
+
+
+if __name__ == "__main__":
+    unittest.main()
