@@ -14,8 +14,8 @@ class TestLonely(unittest.TestCase):
     def check(self, p, pid, expect):
         """pid has one thread; gilwatch dump PID (and --locks) answers
         with a dump naming what expect lists, from the process itself
-        (not read from outside); so does SIGQUIT, and the program goes
-        on with still one thread."""
+        (not read from outside), and top --once shows it; so does
+        SIGQUIT, and the program goes on with still one thread."""
         p.wait_ready()
         self.assertEqual(gw.tasks(pid), {pid}, p.describe())
         gw.poll_until(lambda: gw.procstat_syscall(pid) == 0,
@@ -29,6 +29,10 @@ class TestLonely(unittest.TestCase):
         self.assertEqual(locks.returncode, 0, locks)
         self.assertIn("gilwatch lock statistics: pid %d" % pid,
             locks.stdout)
+        top = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
+        self.assertEqual(top.returncode, 0, top)
+        self.assertIn("Threads: 1:", top.stdout)
+        self.assertIn(" %d " % pid, top.stdout)
         self.assertEqual(gw.tasks(pid), {pid}, p.describe())
         os.kill(pid, signal.SIGQUIT)
         gw.poll_until(lambda: "gilwatch thread dump" in p.stderr(),
