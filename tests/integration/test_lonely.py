@@ -74,6 +74,27 @@ class TestLonely(unittest.TestCase):
                 self.check(p, p.p.pid, ["MainThread", "parked (",
                     "lonely.py:"])
 
+    def test_not_poked_in_sleep(self):
+        """gilwatch dump does not poke a single-threaded program whose
+        thread is in a system call a signal would interrupt (sleep): it
+        says why and what still works, and the program sleeps on."""
+        gw.need(self, gw.SHIM)
+        with gw.tempdir() as d, gw.Proc(["sleep", "60"], d, ready=False,
+                hold=False, env=dict(os.environ,
+                LD_PRELOAD=gw.SHIM)) as p:
+            pid = p.p.pid
+            gw.poll_until(lambda: gw.procstat_syscall(pid) == 230,
+                what="in clock_nanosleep: " + p.describe())
+            self.assertEqual(gw.tasks(pid), {pid}, p.describe())
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn("system call 230", r.stderr)
+            self.assertIn("kill -QUIT", r.stderr)
+            self.assertTrue(p.running(), p.describe())
+            self.assertEqual(gw.procstat_syscall(pid), 230)
+            self.assertEqual(gw.tasks(pid), {pid}, p.describe())
+            self.assertEqual(p.stderr(), "")
+
 
 if __name__ == "__main__":
     unittest.main()
