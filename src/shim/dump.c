@@ -566,13 +566,14 @@ claim_dump_signal(int signo)
 
 /*
  * Does this process need the helper before it starts a thread of its
- * own?  When it has threads already, or a periodic job is asked for.
+ * own?  When it has threads already, a periodic job is asked for, or
+ * the sampling signal that pokes (ipc.h) come on is not ours.
  */
 static int
 helper_needed_now(void)
 {
 	return procstat_threads(getpid()) > 1 || config.stall_s > 0 ||
-	    config.metrics[0] != '\0';
+	    config.metrics[0] != '\0' || stack_sampler_signal() == 0;
 }
 
 int

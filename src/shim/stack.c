@@ -302,7 +302,8 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 
 	/* A poke (ipc.h) from a process of this user. */
 	if (si->si_code == SI_QUEUE && si->si_value.sival_int == IPC_POKE &&
-	    (si->si_uid == geteuid() || si->si_uid == 0)) {
+	    (si->si_uid == geteuid() || si->si_uid == 0) &&
+	    !atomic_load(&sampler_off)) {
 		if (stack_poked != NULL)
 			stack_poked(ctx);
 		goto out;
