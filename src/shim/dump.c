@@ -55,22 +55,18 @@ static int	in_copy_now;	/* this is the copy of in_copy */
 
 /*
  * Async-signal-safe.  With the helper: one write to a non-blocking
- * pipe.  A program that never started a thread has no helper (none is
- * started for it): the dump is written by a copy of the process
- * (dump_in_child).
+ * pipe.  Without it (a program that never started a thread, or one
+ * whose threads have all ended and that forked: dump_fork_prepare), the
+ * program has this one thread, and a copy of the process writes the
+ * dump (dump_in_child).
  */
 static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
-	static const char alone[] = "gilwatch: no thread dump: gilwatch's "
-	    "helper stepped out for a fork and starts again at the program's "
-	    "next blocking call\n";
 	int saved = errno;
 
-	if (!atomic_load(&helper_ever))
+	if (!atomic_load(&helper_started))
 		dump_in_child(uc);
-	else if (!atomic_load(&helper_started))
-		(void)!write(STDERR_FILENO, alone, sizeof alone - 1);
 	else if (wake[1] != -1)
 		(void)!write(wake[1], "d", 1);
 	errno = saved;
@@ -173,7 +169,7 @@ on_poke(void *uc)
 {
 	int saved = errno;
 
-	if (!atomic_load(&helper_ever) && listen_fd != -1)
+	if (!atomic_load(&helper_started) && listen_fd != -1)
 		in_copy(answer_pending, uc, "answer to gilwatch dump");
 	errno = saved;
 }

@@ -101,6 +101,38 @@ class TestLonely(unittest.TestCase):
             self.assertEqual(p.stderr(), "")
 
 
+    def test_python_after_fork(self):
+        """CPython 3.12+ whose threads have ended forks: gilwatch's
+        helper leaves for the fork and stays away while the parent
+        computes.  gilwatch dump and SIGQUIT are answered all the same
+        (by a copy of the process), not after its next blocking call.
+        Older versions keep the helper: skipped aloud."""
+        found, skips = gw.pythons()
+        for line in skips:
+            print(line)
+        for label, exe in found:
+            if gw.py_minor(exe) < 12:
+                print("skip: %s keeps gilwatch's helper at a fork "
+                    "(before 3.12)" % label)
+                continue
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    gw.Proc(gw.gilwatch_cmd([exe, "-W", "always",
+                    gw.pyprog("forked_spin")], ["--no-report"]), d,
+                    hold=False) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                gw.poll_until(lambda: gw.tasks(pid) == {pid},
+                    what="one thread after the fork: " + p.describe())
+                dump = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(dump.returncode, 0, dump)
+                self.assertIn("forked_spin.py:", dump.stdout)
+                os.kill(pid, signal.SIGQUIT)
+                gw.poll_until(lambda: "gilwatch thread dump" in
+                    p.stderr(), what="dump after SIGQUIT: " +
+                    p.describe())
+                self.assertNotIn("stepped out", p.stderr())
+                self.assertNotIn("Warning", p.stderr())
+
 # 3.14t and 3.15t: the shim does not read 3.13t's frames (3.13.15t here,
 # built today; the other free-threaded tests fail on it alike).
 gw.add_free_threaded_tests(TestLonely, range(14, 16))
