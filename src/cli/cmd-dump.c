@@ -28,6 +28,7 @@
 #include "out.h"
 #include "mem.h"
 #include "outside.h"
+#include "procstat.h"
 
 #define DUMP_TIMEOUT	10	/* seconds to wait for each part of the answer */
 #define DUMP_ERROR	"error: "
@@ -130,18 +131,19 @@ static int
 cmd_dump_wait(int fd, pid_t pid, size_t got)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int n, minor;
+	int n;
 
 	do
 		n = poll(&pfd, 1, DUMP_TIMEOUT * 1000);
 	while (n == -1 && errno == EINTR);
 	if (n == 1)
 		return 0;
-	if (n == 0 && got == 0 && (minor = proc_python_alone(pid)) != 0)
-		cli_error("process %d did not answer within %d s: gilwatch's "
-		    "helper left for a fork (CPython 3.%d) and comes back at "
-		    "the program's next blocking call", (int)pid, DUMP_TIMEOUT,
-		    minor);
+	if (n == 0 && got == 0 && procstat_threads(pid) == 1)
+		cli_error("process %d did not answer within %d s: it has one "
+		    "thread, so no helper of gilwatch's, and the copy of it "
+		    "that answers did not (does it block gilwatch's sampling "
+		    "signal?); kill -QUIT %d dumps it on its stderr", (int)pid,
+		    DUMP_TIMEOUT, (int)pid);
 	else if (n == 0 && got == 0)
 		cli_error("process %d did not answer within %d s", (int)pid,
 		    DUMP_TIMEOUT);
