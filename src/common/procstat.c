@@ -101,3 +101,41 @@ procstat_start_real_ns(uint64_t start_ticks)
 	    start_ticks * (1000000000u / (uint64_t)hz);
 	return procstat_clock_ns(CLOCK_REALTIME) - age;
 }
+
+/* The calls that resume after a handler installed with SA_RESTART. */
+static int
+restartable(long nr)
+{
+	static const long ok[] = {
+		0, 1, 2, 16, 17, 18, 19, 20, 42, 43, 44, 45, 46, 47, 61, 72,
+		73, 202, 247, 257, 288,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (ok[i] == nr)
+			return 1;
+	return 0;
+}
+
+int
+procstat_interruptible(pid_t pid, pid_t tid, long *nr)
+{
+	char path[64], buf[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid,
+	    (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (strncmp(buf, "running", 7) == 0)
+		return 0;
+	*nr = strtol(buf, NULL, 10);
+	return *nr >= 0 && !restartable(*nr);
+}

@@ -116,3 +116,79 @@ Test(procstat, start_time_on_the_real_time_clock)
 	cr_assert_geq(procstat_start_real_ns(ticks + (uint64_t)hz) - at,
 	    900000000ull);
 }
+
+/* A thread parked in read(2) on a pipe, or in nanosleep(2). */
+struct parked {
+	int		 fd;		/* read this; -1: sleep instead */
+	pid_t		 tid;
+	pthread_barrier_t started;
+};
+
+static void *
+parked_main(void *arg)
+{
+	struct parked *p = arg;
+	struct timespec ts = { 30, 0 };
+	char c;
+
+	p->tid = gettid();
+	pthread_barrier_wait(&p->started);
+	if (p->fd != -1)
+		(void)!read(p->fd, &c, 1);
+	else
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+/* Wait (bounded) until tid is in a system call, then ask the rule. */
+static int
+interruptible_once_in(pid_t tid, long *nr)
+{
+	char path[64], buf[64];
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	for (i = 0; i < 5000; i++) {
+		if ((fp = fopen(path, "r")) == NULL)
+			break;
+		buf[0] = '\0';
+		(void)!fgets(buf, sizeof buf, fp);
+		fclose(fp);
+		if (strncmp(buf, "running", 7) != 0 && atol(buf) != 202)
+			break;
+		usleep(1000);
+	}
+	return procstat_interruptible(getpid(), tid, nr);
+}
+
+Test(procstat, interruptible_is_sleep_not_read)
+{
+	struct parked rd, sl;
+	pthread_t a, b;
+	int pfd[2];
+	long nr = -1;
+
+	cr_assert_eq(pipe(pfd), 0);
+	rd.fd = pfd[0];
+	sl.fd = -1;
+	pthread_barrier_init(&rd.started, NULL, 2);
+	pthread_barrier_init(&sl.started, NULL, 2);
+	pthread_create(&a, NULL, parked_main, &rd);
+	pthread_create(&b, NULL, parked_main, &sl);
+	pthread_barrier_wait(&rd.started);
+	pthread_barrier_wait(&sl.started);
+	cr_expect_eq(interruptible_once_in(rd.tid, &nr), 0,
+	    "read(2) resumes after a handler");
+	cr_expect_eq(interruptible_once_in(sl.tid, &nr), 1,
+	    "nanosleep(2) would fail with EINTR");
+	cr_expect(nr == 35 || nr == 230, "nanosleep or clock_nanosleep: %ld",
+	    nr);
+	cr_expect_eq(procstat_interruptible(getpid(), 999999999, &nr), 0,
+	    "no such thread: unknown");
+	close(pfd[1]);
+	pthread_join(a, NULL);
+	pthread_cancel(b);
+	pthread_join(b, NULL);
+	close(pfd[0]);
+}
