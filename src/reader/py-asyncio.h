@@ -58,10 +58,15 @@ struct py_asyncio {
 	int		 ts_running_loop, ts_running_task, ts_tasks_head;
 	int		 is_tasks_head;
 	/* _Py_DebugOffsets */
-	int		 gi_iframe, gi_frame_state;	/* PyGenObject */
+	int		 gen_size, gi_iframe, gi_frame_state;	/* PyGenObject */
 	int		 fr_stackpointer;		/* _PyInterpreterFrame */
 	int		 set_used, set_table, set_mask;	/* PySetObject */
+	int		 tuple_item;			/* PyTupleObject */
+	int		 long_tag, long_digit;		/* PyLongObject */
 	int		 llist_next;
+	signed char	 yield_from[2];	/* gi_frame_state of a coroutine
+					   suspended in an await (pycore_frame.h
+					   of the minor) */
 	/* measured (py-asyncio-offsets.h); -1 without an entry */
 	int		 fut_state;	/* int: PYA_PENDING... */
 	int		 task_fut_waiter;	/* PyObject * */
