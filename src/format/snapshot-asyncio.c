@@ -77,6 +77,19 @@ text_thread_ref(struct out *o, const struct gw_snapshot *s, pid_t tid)
 	    t->name : "?", (int)tid);
 }
 
+/* A task's coroutine stack, each frame after lead and its number. */
+static void
+text_frames(struct out *o, const char *lead, const struct gw_task *t)
+{
+	for (size_t i = 0; i < t->nframes; i++) {
+		out_puts(o, lead);
+		out_putu(o, i);
+		out_puts(o, i < 10 ? "  " : " ");
+		report_text_frame(o, &t->frames[i]);
+		out_puts(o, "\n");
+	}
+}
+
 /* "awaits task "b" <0x..>", "awaits asyncio.sleep", ... */
 static void
 text_awaits(struct out *o, const struct gw_snapshot *s,
@@ -155,13 +168,7 @@ text_task(struct out *o, const struct gw_snapshot *s,
 	}
 	if (shown)
 		out_puts(o, "\n");
-	for (i = 0; i < t->nframes; i++) {
-		out_puts(o, "       #");
-		out_putu(o, i);
-		out_puts(o, i < 10 ? "  " : " ");
-		report_text_frame(o, &t->frames[i]);
-		out_puts(o, "\n");
-	}
+	text_frames(o, "       #", t);
 }
 
 void
@@ -201,13 +208,7 @@ task_stack(struct out *o, const struct gw_snapshot *s, uintptr_t addr)
 
 	tindex_build(&ix, s);
 	if ((t = tindex_find(&ix, addr)) != NULL)
-		for (size_t i = 0; i < t->nframes; i++) {
-			out_puts(o, "    #");
-			out_putu(o, i);
-			out_puts(o, i < 10 ? "  " : " ");
-			report_text_frame(o, &t->frames[i]);
-			out_puts(o, "\n");
-		}
+		text_frames(o, "    #", t);
 	free(ix.v);
 }
 
