@@ -213,7 +213,10 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		l = &d->links[i];
 		out_printf(o, "%s{\"tid\":%d,\"waits_for\":", i ? "," : "",
 		    (int)l->tid);
-		json_lock(o, &l->waits_for);
+		if (l->task != 0)	/* a task awaits, it locks nothing */
+			out_puts(o, "null");
+		else
+			json_lock(o, &l->waits_for);
 		out_printf(o, ",\"held_by\":%d,\"held_by_hint\":%s,"
 		    "\"acquired_at\":", (int)l->held_by,
 		    hint(l->waits_for.kind));
