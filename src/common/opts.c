@@ -195,6 +195,23 @@ opts_stall(const char *s, const char **errstr)
 }
 
 int
+opts_loop_stall(const char *s, const char **errstr)
+{
+	long long n;
+
+	*errstr = NULL;
+	if (s != NULL && strcmp(s, "off") == 0)
+		return 0;
+	n = opts_number(s, 1, OPTS_LOOP_STALL_MAX, errstr);
+	if (*errstr != NULL) {
+		*errstr = "not off or a number of milliseconds from 1 to "
+		    "86400000";
+		return -1;
+	}
+	return (int)n;
+}
+
+int
 opts_sort(const char *s, const char **errstr)
 {
 	static const char *names[] = {

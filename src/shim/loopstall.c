@@ -1,0 +1,225 @@
+/* Stalled event loops: see loopstall.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gil.h"
+#include "loopstall.h"
+#include "out.h"
+#include "py.h"
+#include "report.h"
+#include "task.h"
+#include "thread.h"
+
+#define LOOP_FRAMES	128	/* deep enough to reach _run_once below a
+				   task's coroutine stack */
+
+static struct py_frame *frames;	/* the helper's, LOOP_FRAMES of them */
+
+/* Does path end in "/asyncio/base_events.py"? */
+static int
+is_base_events(const char *path)
+{
+	static const char tail[] = "asyncio/base_events.py";
+	size_t n = strlen(path), k = sizeof tail - 1;
+
+	return n >= k && strcmp(path + n - k, tail) == 0 &&
+	    (n == k || path[n - k - 1] == '/');
+}
+
+int
+loopstall_in_turn(const struct py_frame *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n && !(f[i].flags & PY_FRAME_INVALID); i++)
+		if (strcmp(f[i].function, "_run_once") == 0 &&
+		    is_base_events(f[i].file))
+			return 1;
+	return 0;
+}
+
+/* The entry of tid in s, or NULL. */
+static const struct gw_thread_info *
+entry_of(const struct gw_snapshot *s, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return NULL;
+}
+
+/* The system call tid is blocked in, as the kernel shows it, or NULL. */
+static const char *
+kernel_call(pid_t tid, char *buf, size_t len)
+{
+	struct task k = { .tid = tid };
+	const char *name;
+
+	if (task_read(getpid(), &k) == -1 || k.syscall < 0 ||
+	    k.state == 'R')
+		return NULL;
+	if ((name = task_syscall_name(k.syscall)) != NULL)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "system call %ld", k.syscall);
+	return buf;
+}
+
+static void
+text_report(struct out *o, struct thread *t, double secs, const char *call,
+    struct thread *holder, const struct py_frame *f, int n,
+    const struct gw_snapshot *s)
+{
+	const struct gw_thread_info *e = entry_of(s, atomic_load(&t->tid));
+	char name[THREAD_PYNAME_MAX], hname[THREAD_PYNAME_MAX], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int i;
+
+	report_tid_name(atomic_load(&t->tid), name, sizeof name);
+	localtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	out_printf(o, "gilwatch loop stall: pid %d, %s\n\n", (int)getpid(),
+	    when);
+	out_printf(o, "The event loop of \"%s\" tid=%d has not come back to "
+	    "its selector for %.3fs\n(--loop-stall=%d ms): every other task "
+	    "of this loop waits for the running one.\n", name,
+	    atomic_load(&t->tid), secs, config.loop_stall_ms);
+	if (call != NULL)
+		out_printf(o, "   - the thread is in the system call %s\n",
+		    call);
+	if (holder != NULL) {
+		report_tid_name(atomic_load(&holder->tid), hname, sizeof hname);
+		out_printf(o, "   - it waits for the GIL, held by \"%s\" "
+		    "tid=%d\n", hname, atomic_load(&holder->tid));
+	}
+	if (e != NULL) {
+		/* Its Python frames are in its entry, merged with C's. */
+		out_puts(o, "\n");
+		report_text_thread(o, e, s);
+		return;
+	}
+	out_puts(o, "  Python stack, innermost first:\n");
+	for (i = 0; i < n; i++) {
+		if (f[i].flags & PY_FRAME_INVALID) {
+			out_printf(o, "    #%-2d <invalid>\n", i);
+			break;
+		}
+		out_printf(o, "    #%-2d %s (%s:%d)\n", i, py_frame_name(&f[i]),
+		    f[i].file, f[i].line);
+	}
+	out_puts(o, "\n");
+}
+
+static void
+json_report(struct out *o, struct thread *t, double secs, const char *call,
+    struct thread *holder, const struct py_frame *f, int n,
+    const struct gw_snapshot *s)
+{
+	const struct gw_thread_info *e = entry_of(s, atomic_load(&t->tid));
+	char name[THREAD_PYNAME_MAX];
+	int i;
+
+	report_tid_name(atomic_load(&t->tid), name, sizeof name);
+	out_printf(o, "{\"loop_stall\":{\"pid\":%d,\"tid\":%d,\"name\":",
+	    (int)getpid(), atomic_load(&t->tid));
+	out_json_str(o, name);
+	out_printf(o, ",\"seconds\":%.6f,\"limit_ms\":%d,\"syscall\":", secs,
+	    config.loop_stall_ms);
+	out_json_str(o, call);
+	out_puts(o, ",\"gil_holder\":");
+	if (holder != NULL)
+		out_printf(o, "%d", atomic_load(&holder->tid));
+	else
+		out_puts(o, "null");
+	out_puts(o, ",\"python\":[");
+	for (i = 0; i < n && !(f[i].flags & PY_FRAME_INVALID); i++) {
+		out_puts(o, i > 0 ? ",{\"function\":" : "{\"function\":");
+		out_json_str(o, py_frame_name(&f[i]));
+		out_puts(o, ",\"file\":");
+		out_json_str(o, f[i].file);
+		out_printf(o, ",\"line\":%d}", f[i].line);
+	}
+	out_puts(o, "],\"thread\":");
+	if (e != NULL)
+		report_json_thread(o, e, s);
+	else
+		out_puts(o, "null");
+	out_puts(o, "}}\n");
+}
+
+/* One stalled loop, its frames f[0..n) read a moment ago. */
+static void
+report(struct thread *t, uint64_t turn_ns, const struct py_frame *f, int n)
+{
+	struct gw_snapshot *s;
+	struct thread *holder = NULL;
+	char callbuf[32];
+	const char *call;
+	struct out o;
+
+	call = kernel_call(atomic_load(&t->tid), callbuf, sizeof callbuf);
+	if (atomic_load(&t->gil_state) == GIL_WAITING &&
+	    (holder = gil_holder_thread()) == t)
+		holder = NULL;
+	/* The thread-dump's view of it: its waits, locks and stack. */
+	s = snapshot_build(GW_REASON_API, 0, NULL, 0);
+	out_init(&o);
+	if (config.format == GW_FORMAT_JSON)
+		json_report(&o, t, turn_ns / 1e9, call, holder, f, n, s);
+	else
+		text_report(&o, t, turn_ns / 1e9, call, holder, f, n, s);
+	report_out_to_output(&o);
+	out_free(&o);
+	if (s != NULL)
+		snapshot_free(s);
+}
+
+int
+loopstall_scan(uint64_t now)
+{
+	uint64_t limit = (uint64_t)config.loop_stall_ms * 1000000u, left;
+	struct thread *t;
+	int n, found = 0;
+
+	if (limit == 0 || gil_runtime() == NULL)
+		return 0;
+	if (frames == NULL &&
+	    (frames = calloc(LOOP_FRAMES, sizeof *frames)) == NULL)
+		return 0;
+	for (t = thread_first(); t != NULL; t = t->next) {
+		if (!atomic_load(&t->in_use) || t->internal ||
+		    atomic_load(&t->state) == GW_STATE_EXITED)
+			continue;
+		left = atomic_load_explicit(&t->sel_left, memory_order_relaxed);
+		/* In the selector, never in one, or this turn looked at. */
+		if (left == 0 || left == t->loop_seen || now < left ||
+		    now - left < limit ||
+		    atomic_load_explicit(&t->sel_inside, memory_order_acquire))
+			continue;
+		n = gil_thread_frames(t, frames, LOOP_FRAMES);
+		if (n <= 0)
+			continue;
+		/* A torn read (the thread runs Python) is tried again at
+		 * the next look; a thread in no loop is not read again
+		 * before its next epoll. */
+		if (!loopstall_in_turn(frames, n)) {
+			if (!(frames[n - 1].flags & PY_FRAME_INVALID))
+				t->loop_seen = left;
+			continue;
+		}
+		/* It may have come back in the meantime. */
+		if (atomic_load(&t->sel_inside) ||
+		    atomic_load(&t->sel_left) != left)
+			continue;
+		t->loop_seen = left;
+		report(t, now - left, frames, n);
+		found++;
+	}
+	return found;
+}
