@@ -53,6 +53,16 @@ entry_of(const struct gw_snapshot *s, pid_t tid)
 	return NULL;
 }
 
+/* The thread's name as its dump entry gives it, else as known by tid. */
+static void
+name_of(const struct gw_thread_info *e, pid_t tid, char *buf, size_t len)
+{
+	if (e != NULL && e->name != NULL)
+		snprintf(buf, len, "%s", e->name);
+	else
+		report_tid_name(tid, buf, len);
+}
+
 /* The system call tid is blocked in, as the kernel shows it, or NULL. */
 static const char *
 kernel_call(pid_t tid, char *buf, size_t len)
@@ -81,7 +91,7 @@ text_report(struct out *o, struct thread *t, double secs, const char *call,
 	struct tm tm;
 	int i;
 
-	report_tid_name(atomic_load(&t->tid), name, sizeof name);
+	name_of(e, atomic_load(&t->tid), name, sizeof name);
 	localtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
 	out_printf(o, "gilwatch loop stall: pid %d, %s\n\n", (int)getpid(),
@@ -94,7 +104,8 @@ text_report(struct out *o, struct thread *t, double secs, const char *call,
 		out_printf(o, "   - the thread is in the system call %s\n",
 		    call);
 	if (holder != NULL) {
-		report_tid_name(atomic_load(&holder->tid), hname, sizeof hname);
+		name_of(entry_of(s, atomic_load(&holder->tid)),
+		    atomic_load(&holder->tid), hname, sizeof hname);
 		out_printf(o, "   - it waits for the GIL, held by \"%s\" "
 		    "tid=%d\n", hname, atomic_load(&holder->tid));
 	}
@@ -125,7 +136,7 @@ json_report(struct out *o, struct thread *t, double secs, const char *call,
 	char name[THREAD_PYNAME_MAX];
 	int i;
 
-	report_tid_name(atomic_load(&t->tid), name, sizeof name);
+	name_of(e, atomic_load(&t->tid), name, sizeof name);
 	out_printf(o, "{\"loop_stall\":{\"pid\":%d,\"tid\":%d,\"name\":",
 	    (int)getpid(), atomic_load(&t->tid));
 	out_json_str(o, name);
@@ -163,7 +174,9 @@ report(struct thread *t, uint64_t turn_ns, const struct py_frame *f, int n)
 	const char *call;
 	struct out o;
 
-	call = kernel_call(atomic_load(&t->tid), callbuf, sizeof callbuf);
+	/* A wait the shim sees says more than the futex under it. */
+	call = atomic_load(&t->state) == GW_STATE_RUNNING ?
+	    kernel_call(atomic_load(&t->tid), callbuf, sizeof callbuf) : NULL;
 	if (atomic_load(&t->gil_state) == GIL_WAITING &&
 	    (holder = gil_holder_thread()) == t)
 		holder = NULL;

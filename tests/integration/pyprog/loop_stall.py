@@ -8,7 +8,8 @@ loop_stall.py lock: the task "locker" takes a threading.Lock that the
 thread "holder" keeps (MARK:lock) until the test closes GW_HOLD_FD: the
 loop stalls on a lock, and its owner is known.
 
-loop_stall.py idle: the loop waits in its selector (an asyncio.sleep):
+loop_stall.py idle: the loop waits in its selector (an asyncio.sleep of
+1.5 s, past the first look of the shim's helper) and ends:
 no turn runs long, nothing to report.
 
 Each says "ready" (GW_READY_FD) when the loop is about to stall (or, for
@@ -73,7 +74,7 @@ async def main(scene):
         t.join()
     else:
         gwsample.ready()
-        await asyncio.sleep(3600)
+        await asyncio.sleep(1.5)
     tick.cancel()
 
 

@@ -1,0 +1,155 @@
+"""Stalled event loops (`gilwatch run --loop-stall=MS`): a coroutine
+that blocks the loop's thread is reported, with its line and what the
+thread is doing (a system call, a lock and its owner); an idle loop is
+not.  The programs are pyprog/loop_stall.py; every installed CPython,
+free-threaded builds too (the loop's turn is timed at epoll_wait and
+the loop found by its Python frames, which every version has)."""
+
+import json
+import os
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+PROG = gw.pyprog("loop_stall")
+MARKS = gw.source_marks(PROG)
+LIMIT_MS = 200
+
+
+def loop_stalls(path):
+    """The loop_stall objects of a JSON report file."""
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        text = f.read()
+    return [d["loop_stall"] for d in gw.parse_json_docs(text)
+        if "loop_stall" in d]
+
+
+class TestLoopStall(unittest.TestCase):
+    def tmpdir(self):
+        td = gw.tempdir()
+        self.addCleanup(td.cleanup)
+        return td.name
+
+    def stalled(self, exe, scene, opts=("--format=json",)):
+        """Run SCENE under gilwatch run until its first loop stall is
+        out; return (the report file's path, the program's sample info,
+        its text).  The program is killed (or let go) after."""
+        tmp = self.tmpdir()
+        out = os.path.join(tmp, "report")
+        with gw.Proc([gw.GILWATCH, "run", "--loop-stall=%d" % LIMIT_MS,
+            "--output=" + out, *opts, "--", exe, PROG, scene], tmp) as p:
+            p.wait_ready()
+            gw.poll_until(lambda: os.path.isfile(out) and
+                "loop" in open(out).read(), gw.DEADLOCK_TIMEOUT,
+                "loop stall report from %s" % p.describe())
+            info = p.info()
+            p.release()
+        with open(out) as f:
+            return out, info, f.read()
+
+    def check_sleep(self, exe):
+        path, info, _ = self.stalled(exe, "sleep")
+        stalls = loop_stalls(path)
+        self.assertEqual(len(stalls), 1, stalls)
+        s = stalls[0]
+        main = info.threads["MainThread"]
+        self.assertEqual((s["pid"], s["tid"], s["name"]),
+            (info.pid, main, "MainThread"))
+        self.assertGreaterEqual(s["seconds"], LIMIT_MS / 1000)
+        self.assertEqual(s["limit_ms"], LIMIT_MS)
+        # time.sleep: clock_nanosleep from 3.11, select before.
+        self.assertEqual(s["syscall"], "clock_nanosleep" if
+            gw.py_minor(exe) >= 11 else "pselect6")
+        top = s["python"][0]
+        self.assertEqual((top["function"], os.path.basename(top["file"]),
+            top["line"]), ("sleeper", "loop_stall.py", MARKS["sleep"]))
+        self.assertIn("_run_once", [f["function"].split(".")[-1]
+            for f in s["python"]])
+        self.assertEqual(s["thread"]["tid"], main)
+        self.assertEqual(s["thread"]["state"], "running")
+        self.assertEqual(gw.python_frames(s["thread"])[0][::2],
+            ("sleeper", MARKS["sleep"]))
+
+    def check_lock(self, exe):
+        path, info, _ = self.stalled(exe, "lock")
+        stalls = loop_stalls(path)
+        self.assertEqual(len(stalls), 1, stalls)
+        s = stalls[0]
+        main, holder = info.threads["MainThread"], info.threads["holder"]
+        self.assertEqual(s["tid"], main)
+        self.assertIsNone(s["syscall"], "a wait the shim sees")
+        top = s["python"][0]
+        self.assertEqual((top["function"], top["line"]),
+            ("locker", MARKS["lock"]))
+        self.assertEqual(s["thread"]["state"], "blocked")
+        if gw.shim_sees_py_locks(exe):
+            self.assertEqual(gw.waiting(s["thread"])["owners"], [holder])
+
+    def check_idle(self, exe):
+        tmp = self.tmpdir()
+        out = os.path.join(tmp, "report")
+        r = gw.run_under_gilwatch([exe, PROG, "idle"],
+            ["--loop-stall=%d" % LIMIT_MS, "--format=json",
+             "--output=" + out])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(loop_stalls(out), [], "an idle loop is no stall")
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        with self.subTest(scene="sleep"):
+            self.check_sleep(exe)
+        with self.subTest(scene="lock"):
+            self.check_lock(exe)
+        with self.subTest(scene="idle"):
+            self.check_idle(exe)
+
+    def test_text_report(self):
+        found, _ = gw.pythons(range(12, 13))
+        if not found:
+            print("skip: python3.12 not installed")
+            self.skipTest("python3.12 not installed")
+        _, info, text = self.stalled(found[0][1], "sleep", opts=())
+        main = info.threads["MainThread"]
+        self.assertIn("gilwatch loop stall: pid %d" % info.pid, text)
+        self.assertIn("The event loop of \"MainThread\" tid=%d has not "
+            "come back to its selector for " % main, text)
+        self.assertIn("(--loop-stall=%d ms)" % LIMIT_MS, text)
+        self.assertIn("   - the thread is in the system call "
+            "clock_nanosleep\n", text)
+        self.assertIn("#0  sleeper (%s:%d) [py]" % (PROG, MARKS["sleep"]),
+            text)
+
+    def test_off(self):
+        """--loop-stall=off: nothing, however long the turn."""
+        found, _ = gw.pythons(range(12, 13))
+        if not found:
+            print("skip: python3.12 not installed")
+            self.skipTest("python3.12 not installed")
+        tmp = self.tmpdir()
+        out = os.path.join(tmp, "report")
+        r = gw.run_under_gilwatch([found[0][1], "-c",
+            "import asyncio, time\n"
+            "async def f(): time.sleep(1.5)\n"
+            "asyncio.run(f())"], ["--loop-stall=off", "--format=json",
+            "--output=" + out])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(loop_stalls(out), [])
+
+    def test_bad_value(self):
+        gw.need(self, gw.GILWATCH)
+        r = gw.run([gw.GILWATCH, "run", "--loop-stall=0", "--", "true"])
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("--loop-stall=0: not off or a number of "
+            "milliseconds from 1 to 86400000", r.stderr)
+
+
+gw.add_interpreter_tests(TestLoopStall, free_threaded=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
