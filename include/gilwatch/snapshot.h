@@ -162,6 +162,55 @@ struct gw_critical_section {
 	const char	*type2;
 };
 
+/* An asyncio task (CPython 3.14+: see README, asyncio). */
+enum gw_task_state {
+	GW_TASK_PENDING,
+	GW_TASK_CANCELLED,
+	GW_TASK_DONE,
+	GW_TASK_UNKNOWN,	/* the build's future layout is not known */
+	GW_TASK_INVALID,	/* memory that could not be read sanely */
+};
+
+/* What a pending task awaits. */
+enum gw_await_kind {
+	GW_AWAIT_NONE,		/* nothing: it runs, or is ready to */
+	GW_AWAIT_TASK,		/* another task: await_task */
+	GW_AWAIT_FUTURE,	/* a future */
+	GW_AWAIT_SLEEP,		/* asyncio.sleep */
+	GW_AWAIT_EXECUTOR,	/* run_in_executor: worker thread await_tid */
+	GW_AWAIT_LOCK,		/* asyncio.Lock, Semaphore, Condition */
+	GW_AWAIT_EVENT,		/* asyncio.Event */
+	GW_AWAIT_QUEUE,		/* asyncio.Queue */
+	GW_AWAIT_GATHER,	/* gather() or a TaskGroup's children */
+	GW_AWAIT_UNKNOWN,	/* not readable on this build */
+};
+
+struct gw_task {
+	uintptr_t	 addr;		/* the Task object */
+	const char	*name;
+	enum gw_task_state state;
+	int		 running;	/* its loop's running task */
+	enum gw_await_kind awaits;
+	uintptr_t	 await_object;	/* the future it awaits, or 0 */
+	const char	*await_type;	/* that future's type, or NULL */
+	uintptr_t	 await_task;	/* GW_AWAIT_TASK: the task awaited */
+	pid_t		 await_tid;	/* GW_AWAIT_EXECUTOR: the worker, 0 */
+	const uintptr_t	*awaited_by;	/* tasks and futures awaiting it */
+	size_t		 nawaited_by;
+	const struct gw_frame *frames;	/* coroutine stack, innermost first */
+	size_t		 nframes;
+};
+
+/* The event loop a thread runs. */
+struct gw_loop {
+	uintptr_t	 addr;		/* the loop object; 0 when known only
+					   from the thread's frames (<3.14) */
+	uintptr_t	 running_task;	/* the task being stepped, or 0 */
+	const struct gw_task *tasks;	/* its tasks (3.14+), list order */
+	size_t		 ntasks;
+	const char	*note;		/* what could not be read, or NULL */
+};
+
 struct gw_thread_info {
 	pid_t		 tid;
 	const char	*name;
@@ -191,6 +240,7 @@ struct gw_thread_info {
 	const struct gw_critical_section *critical;
 	size_t		 ncritical;
 	int		 critical_truncated;
+	const struct gw_loop *loop;	/* the event loop it runs, or NULL */
 };
 
 struct gw_deadlock_link {
@@ -198,6 +248,11 @@ struct gw_deadlock_link {
 	struct gw_lock_info waits_for;	/* ... waits for this lock ... */
 	pid_t		 held_by;	/* ... held by the next link's thread */
 	struct gw_frame	 acquired_at;	/* where held_by took it */
+	/* An asyncio task of thread tid's loop, not the thread: it awaits
+	 * (await kind) the next link, a task or a thread. */
+	uintptr_t	 task;		/* 0: this link is the thread */
+	const char	*task_name;
+	enum gw_await_kind task_awaits;
 };
 
 struct gw_deadlock {
@@ -282,6 +337,8 @@ const char *gw_stack_status_name(enum gw_stack_status);
 const char *gw_gil_state_name(enum gw_gil_state);	/* NULL for NONE */
 const char *gw_py_state_name(enum gw_py_state);		/* NULL for NONE */
 const char *gw_cs_state_name(enum gw_cs_state);
+const char *gw_task_state_name(enum gw_task_state);
+const char *gw_await_kind_name(enum gw_await_kind);
 
 #ifdef __cplusplus
 }

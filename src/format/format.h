@@ -34,4 +34,14 @@ void	report_json_thread(struct out *, const struct gw_thread_info *,
 void	report_text_frame(struct out *, const struct gw_frame *);
 void	report_json_frame(struct out *, const struct gw_frame *);
 
+/* asyncio (snapshot-asyncio.c): a thread's loop and tasks, after its
+ * stack; a deadlock link that is a task, next being the link after it;
+ * their JSON members (",\"asyncio\":...", ",\"task\":..."). */
+void	report_text_loop(struct out *, const struct gw_thread_info *,
+	    const struct gw_snapshot *);
+void	report_text_task_link(struct out *, const struct gw_snapshot *,
+	    const struct gw_deadlock_link *, const struct gw_deadlock_link *);
+void	report_json_loop(struct out *, const struct gw_thread_info *);
+void	report_json_task_link(struct out *, const struct gw_deadlock_link *);
+
 #endif /* GW_FORMAT_H */

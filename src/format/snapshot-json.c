@@ -196,8 +196,10 @@ json_thread(struct out *o, const struct gw_thread_info *t, int outside)
 			out_puts(o, ",");
 		report_json_frame(o, &t->frames[i]);
 	}
-	out_printf(o, "],\"frames_truncated\":%s}",
+	out_printf(o, "],\"frames_truncated\":%s",
 	    t->frames_truncated ? "true" : "false");
+	report_json_loop(o, t);
+	out_puts(o, "}");
 }
 
 static void
@@ -216,6 +218,7 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		    "\"acquired_at\":", (int)l->held_by,
 		    hint(l->waits_for.kind));
 		report_json_frame(o, &l->acquired_at);
+		report_json_task_link(o, l);
 		out_puts(o, "}");
 	}
 	out_puts(o, "]}");

@@ -94,3 +94,36 @@ gw_snapshot_thread(const struct gw_snapshot *s, pid_t tid)
 			return &s->threads[i];
 	return NULL;
 }
+
+GW_EXPORT const char *
+gw_task_state_name(enum gw_task_state s)
+{
+	static const char *names[] = {
+		[GW_TASK_PENDING] = "pending",
+		[GW_TASK_CANCELLED] = "cancelled",
+		[GW_TASK_DONE] = "done",
+		[GW_TASK_UNKNOWN] = "unknown",
+		[GW_TASK_INVALID] = "invalid",
+	};
+
+	return s <= GW_TASK_INVALID ? names[s] : "?";
+}
+
+GW_EXPORT const char *
+gw_await_kind_name(enum gw_await_kind k)
+{
+	static const char *names[] = {
+		[GW_AWAIT_NONE] = "none",
+		[GW_AWAIT_TASK] = "task",
+		[GW_AWAIT_FUTURE] = "future",
+		[GW_AWAIT_SLEEP] = "sleep",
+		[GW_AWAIT_EXECUTOR] = "executor",
+		[GW_AWAIT_LOCK] = "lock",
+		[GW_AWAIT_EVENT] = "event",
+		[GW_AWAIT_QUEUE] = "queue",
+		[GW_AWAIT_GATHER] = "gather",
+		[GW_AWAIT_UNKNOWN] = "unknown",
+	};
+
+	return k <= GW_AWAIT_UNKNOWN ? names[k] : "?";
+}

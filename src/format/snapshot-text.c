@@ -98,11 +98,19 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 	char a[96], b[96];
 	size_t i;
 
-	out_printf(o, "Found one deadlock (%zu thread%s):\n", d->nlinks,
+	for (i = 0; i < d->nlinks && d->links[i].task == 0; i++)
+		;
+	out_printf(o, "Found one deadlock (%zu %s%s):\n", d->nlinks,
+	    i < d->nlinks ? "asyncio tasks and thread" : "thread",
 	    d->nlinks == 1 ? "" : "s");
 	out_puts(o, "=============================\n");
 	for (i = 0; i < d->nlinks; i++) {
 		l = &d->links[i];
+		if (l->task != 0) {
+			report_text_task_link(o, s, l,
+			    &d->links[(i + 1) % d->nlinks]);
+			continue;
+		}
 		if (l->waits_for.kind == GW_LOCK_THREAD) {
 			out_printf(o, "%s:\n  waiting for %s to end (a join)\n",
 			    thread_label(s, l->tid, a, sizeof a),
@@ -278,6 +286,7 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	if (t->frames_truncated)
 		out_puts(o, "    ... (truncated)\n");
 	out_puts(o, "\n");
+	report_text_loop(o, t, s);
 }
 
 void

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "asyncio-snap.h"
 #include "frames.h"
 #include "gilwatch/snapshot.h"
 #include "mem.h"
@@ -138,6 +139,11 @@ frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
 	for (i = 0; i < n; i++)
 		frames_python(&ot->py[i], &buf[i], intern, o->arena);
 	ot->npy = n;
+	/* Before 3.14 a loop shows in the frames alone (asyncio_fill). */
+	if (rt->minor < 14)
+		ot->loop = asyncio_loop_frames(o->arena, buf, n, "CPython "
+		    "before 3.14: the loop and its running coroutine from "
+		    "the thread's frames; its other tasks are not read");
 	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, buf,
 	    n, &ot->pw) == -1)
 		ot->pw.kind = PY_WAIT_NONE;
@@ -314,6 +320,29 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 	free(buf);
 }
 
+/* 3.14+: every thread's event loop and its tasks. */
+static void
+asyncio_fill(const struct py_runtime *rt, struct outside *o,
+    const struct collect *c)
+{
+	struct py_asyncio a;
+	struct py_athread *th;
+	size_t i;
+
+	if (py_asyncio_find(rt, o->maps, &a) == -1 ||
+	    (th = calloc(c->n + 1, sizeof(*th))) == NULL)
+		return;
+	for (i = 0; i < c->n; i++) {
+		th[i].tstate = c->v[i].t.tstate;
+		th[i].tid = c->v[i].t.tid;
+	}
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].ot != NULL)
+			c->v[i].ot->loop = asyncio_loop_read(o->arena, rt, &a,
+			    c->v[i].t.tstate, th, c->n);
+	free(th);
+}
+
 static const char *
 name_of(const struct outside_thread *t)
 {
@@ -391,6 +420,7 @@ py_outside_fill(struct outside *o)
 		return 0;
 	}
 	fill(&rt, o, &c);
+	asyncio_fill(&rt, o, &c);
 	if (rt.free_threaded)
 		pause_note(&rt, o, &c, o->py_pause, sizeof o->py_pause);
 	py_cache_free(rt.cache);

@@ -469,6 +469,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].gil = t->gil;
 		ti[i].py_state = t->py_state;
 		fill_cs(s, t, &ti[i]);
+		ti[i].loop = t->loop;
 		fill_wait(s, t, &ti[i]);
 		merge_python(s, t, &ti[i]);
 	}

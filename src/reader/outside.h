@@ -88,6 +88,8 @@ struct outside_thread {
 	int		 owner_holds_nothing; /* the wait's owner is a thread to
 					   end, not the holder of the lock
 					   waited on (a 3.13+ join) */
+	struct gw_loop	*loop;		/* the asyncio loop it runs (in the
+					   snapshot's arena), or NULL */
 };
 
 struct outside {

@@ -108,8 +108,8 @@ images(const struct maps *m, struct image *out, int max)
 }
 
 /* The load bias: the PT_LOAD holding file offset 0 is mapped at start. */
-static int
-bias_of(Elf *e, struct image *img)
+int
+py_elf_bias(Elf *e, uintptr_t start, uintptr_t *bias)
 {
 	GElf_Phdr ph;
 	size_t n;
@@ -120,7 +120,7 @@ bias_of(Elf *e, struct image *img)
 		if (gelf_getphdr(e, (int)i, &ph) == NULL ||
 		    ph.p_type != PT_LOAD || ph.p_offset != 0)
 			continue;
-		img->bias = img->start - (uintptr_t)ph.p_vaddr;
+		*bias = start - (uintptr_t)ph.p_vaddr;
 		return 0;
 	}
 	return -1;
@@ -180,7 +180,7 @@ image_read(const struct maps *m, struct image *img)
 	if ((fd = maps_open(m, img->path)) == -1)
 		return -1;
 	if ((e = elf_begin(fd, ELF_C_READ_MMAP, NULL)) != NULL &&
-	    elf_kind(e) == ELF_K_ELF && bias_of(e, img) == 0) {
+	    elf_kind(e) == ELF_K_ELF && py_elf_bias(e, img->start, &img->bias) == 0) {
 		syms_read(e, img);
 		rv = 0;
 	}

@@ -652,6 +652,22 @@ py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
 	return fl.n;
 }
 
+int
+py_frame_at(const struct py_runtime *rt, uintptr_t fp, struct py_frame *out)
+{
+	struct frame f;
+	struct code c;
+	long addr;
+
+	if (rt->off == NULL || frame_read(rt, fp, &f) == -1 ||
+	    frame_look(rt, &f, &c, &addr) != 1) {
+		frame_invalid(out, fp);
+		return -1;
+	}
+	frame_fill(rt, out, fp, &c, addr);
+	return 0;
+}
+
 struct sites {
 	struct py_site	*out;
 	int		 max, n;

@@ -538,6 +538,11 @@ struct maps;
 int	py_attach_maps(const struct maps *m, struct py_runtime *rt,
 	    char *why, size_t whylen);
 
+/* The load bias of an ELF file (libelf's Elf) whose file offset 0 is
+ * mapped at start: 0 and *bias, or -1. */
+struct Elf;
+int	py_elf_bias(struct Elf *e, uintptr_t start, uintptr_t *bias);
+
 /* py-frames.c */
 
 /*
@@ -585,6 +590,16 @@ int	py_tstate_state(const struct py_runtime *rt, uintptr_t ts);
  * tstate is unreadable. */
 int	py_tstate_frames(const struct py_runtime *rt, uintptr_t tstate,
 	    struct py_frame *out, int max);
+
+/*
+ * The one interpreter frame at fp (3.11+; a generator's or coroutine's
+ * own frame, which no thread's chain holds while it is suspended),
+ * named as py_tstate_frames names a frame: 0, or -1 with out marked
+ * PY_FRAME_INVALID when it is unreadable, not a frame of Python code,
+ * or not started.  Allocates nothing.
+ */
+int	py_frame_at(const struct py_runtime *rt, uintptr_t fp,
+	    struct py_frame *out);
 
 /*
  * Before the frames of many threads are read from outside: copy the
