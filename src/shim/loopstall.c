@@ -8,38 +8,16 @@
 #include "gil.h"
 #include "loopstall.h"
 #include "out.h"
+#include "py-asyncio.h"
 #include "py.h"
 #include "report.h"
 #include "task.h"
 #include "thread.h"
 
-#define LOOP_FRAMES	128	/* deep enough to reach _run_once below a
-				   task's coroutine stack */
+#define LOOP_FRAMES	128	/* deep enough to reach run_forever below
+				   a task's coroutine stack */
 
 static struct py_frame *frames;	/* the helper's, LOOP_FRAMES of them */
-
-/* Does path end in "/asyncio/base_events.py"? */
-static int
-is_base_events(const char *path)
-{
-	static const char tail[] = "asyncio/base_events.py";
-	size_t n = strlen(path), k = sizeof tail - 1;
-
-	return n >= k && strcmp(path + n - k, tail) == 0 &&
-	    (n == k || path[n - k - 1] == '/');
-}
-
-int
-loopstall_in_turn(const struct py_frame *f, int n)
-{
-	int i;
-
-	for (i = 0; i < n && !(f[i].flags & PY_FRAME_INVALID); i++)
-		if (strcmp(f[i].function, "_run_once") == 0 &&
-		    is_base_events(f[i].file))
-			return 1;
-	return 0;
-}
 
 /* The entry of tid in s, or NULL. */
 static const struct gw_thread_info *
@@ -198,7 +176,7 @@ loopstall_scan(uint64_t now)
 {
 	uint64_t limit = (uint64_t)config.loop_stall_ms * 1000000u, left;
 	struct thread *t;
-	int n, found = 0;
+	int n, coro, ncoro, found = 0;
 
 	if (limit == 0 || gil_runtime() == NULL)
 		return 0;
@@ -218,11 +196,13 @@ loopstall_scan(uint64_t now)
 		n = gil_thread_frames(t, frames, LOOP_FRAMES);
 		if (n <= 0)
 			continue;
-		/* A torn read (the thread runs Python) is tried again at
-		 * the next look; a thread in no loop is not read again
-		 * before its next epoll. */
-		if (!loopstall_in_turn(frames, n)) {
-			if (!(frames[n - 1].flags & PY_FRAME_INVALID))
+		/* A torn or cut read (the thread runs Python, or deeper
+		 * than LOOP_FRAMES) is tried again at the next look; a
+		 * thread in no loop is not read again before its next
+		 * epoll. */
+		if (py_asyncio_frames_loop(frames, n, &coro, &ncoro) < 0) {
+			if (!(frames[n - 1].flags &
+			    (PY_FRAME_INVALID | PY_FRAME_MORE)))
 				t->loop_seen = left;
 			continue;
 		}

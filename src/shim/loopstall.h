@@ -16,15 +16,6 @@
 
 #include <stdint.h>
 
-struct py_frame;
-
-/*
- * Do frames f[0..n) (innermost first) run inside an asyncio event
- * loop's turn: is BaseEventLoop._run_once of asyncio/base_events.py
- * among them?  Pure.
- */
-int	loopstall_in_turn(const struct py_frame *f, int n);
-
 /*
  * The periodic look: each loop whose turn has run the limit or more is
  * reported once per turn, with its thread's Python stack and what the
