@@ -1,8 +1,6 @@
 """Event loops for the --loop-stall tests (test_asyncio_stall.py).
 
-loop_stall.py sleep: the task "sleeper" calls time.sleep on the loop's
-thread (MARK:sleep) while a ticker task waits for its turn: the loop
-stalls in a system call until the test kills the program.
+(time.sleep in a coroutine is samples/async_sleep_in_loop.py.)
 
 loop_stall.py lock: the task "locker" takes a threading.Lock that the
 thread "holder" keeps (MARK:lock) until the test closes GW_HOLD_FD: the
@@ -20,7 +18,6 @@ import asyncio
 import os
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
     "..", "..", "..", "samples"))
@@ -35,11 +32,6 @@ def hold_fd():
 async def ticker():
     while True:
         await asyncio.sleep(0.01)
-
-
-async def sleeper():
-    gwsample.ready()
-    time.sleep(3600)  # MARK:sleep
 
 
 async def locker(lock):
@@ -61,9 +53,7 @@ async def main(scene):
     gwsample.say("thread MainThread %d" % threading.get_native_id())
     tick = asyncio.ensure_future(ticker())
     await asyncio.sleep(0)
-    if scene == "sleep":
-        await asyncio.ensure_future(sleeper())
-    elif scene == "lock":
+    if scene == "lock":
         lock, taken = threading.Lock(), threading.Event()
         t = threading.Thread(target=holder, args=(lock, taken),
             name="holder")
