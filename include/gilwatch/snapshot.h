@@ -258,6 +258,14 @@ struct gw_deadlock_link {
 struct gw_deadlock {
 	const struct gw_deadlock_link *links;
 	size_t		 nlinks;
+	/*
+	 * asyncio tasks held up by the cycle without being in it (links
+	 * with task set): each awaits (task_awaits) the thread held_by
+	 * (an executor's worker), or when held_by is 0 the task whose
+	 * address is waits_for.addr; that leads to the cycle.
+	 */
+	const struct gw_deadlock_link *waiters;
+	size_t		 nwaiters;
 };
 
 enum gw_snapshot_reason {

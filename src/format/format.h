@@ -43,5 +43,9 @@ void	report_text_task_link(struct out *, const struct gw_snapshot *,
 	    const struct gw_deadlock_link *, const struct gw_deadlock_link *);
 void	report_json_loop(struct out *, const struct gw_thread_info *);
 void	report_json_task_link(struct out *, const struct gw_deadlock_link *);
+/* The tasks a deadlock holds up (gw_deadlock.waiters). */
+void	report_text_waiters(struct out *, const struct gw_snapshot *,
+	    const struct gw_deadlock *);
+void	report_json_waiters(struct out *, const struct gw_deadlock *);
 
 #endif /* GW_FORMAT_H */

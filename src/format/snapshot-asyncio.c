@@ -192,6 +192,25 @@ report_text_loop(struct out *o, const struct gw_thread_info *th,
 	free(ix.v);
 }
 
+/* The coroutine stack of the task at addr, under a deadlock's link. */
+static void
+task_stack(struct out *o, const struct gw_snapshot *s, uintptr_t addr)
+{
+	const struct gw_task *t;
+	struct tindex ix;
+
+	tindex_build(&ix, s);
+	if ((t = tindex_find(&ix, addr)) != NULL)
+		for (size_t i = 0; i < t->nframes; i++) {
+			out_puts(o, "    #");
+			out_putu(o, i);
+			out_puts(o, i < 10 ? "  " : " ");
+			report_text_frame(o, &t->frames[i]);
+			out_puts(o, "\n");
+		}
+	free(ix.v);
+}
+
 /* A deadlock's link that is a task (l->task != 0): what it awaits is
  * the next link, next. */
 void
@@ -206,10 +225,12 @@ report_text_task_link(struct out *o, const struct gw_snapshot *s,
 		out_puts(o, "awaits an executor future run by ");
 		text_thread_ref(o, s, next->tid);
 	} else
-		out_printf(o, "awaits (%s) task \"%s\" <0x%zx>",
-		    gw_await_kind_name(l->task_awaits), next->task_name != NULL ?
+		out_printf(o, "awaits %stask \"%s\" <0x%zx>",
+		    l->task_awaits == GW_AWAIT_GATHER ? "(through gather() or "
+		    "a TaskGroup) " : "", next->task_name != NULL ?
 		    next->task_name : "?", (size_t)next->task);
 	out_puts(o, "\n");
+	task_stack(o, s, l->task);
 }
 
 static void
@@ -293,4 +314,56 @@ report_json_task_link(struct out *o, const struct gw_deadlock_link *l)
 	out_printf(o, "{\"addr\":\"0x%zx\",\"name\":", (size_t)l->task);
 	out_json_str(o, l->task_name);
 	out_printf(o, ",\"awaits\":\"%s\"}", gw_await_kind_name(l->task_awaits));
+}
+
+/* The tasks a deadlock holds up without their being in it. */
+void
+report_text_waiters(struct out *o, const struct gw_snapshot *s,
+    const struct gw_deadlock *d)
+{
+	const struct gw_deadlock_link *l;
+
+	if (d->nwaiters > 0)
+		out_puts(o, "asyncio tasks held up by it:\n");
+	for (size_t i = 0; i < d->nwaiters; i++) {
+		l = &d->waiters[i];
+		out_printf(o, "task \"%s\" <0x%zx> of the loop of ",
+		    l->task_name != NULL ? l->task_name : "?",
+		    (size_t)l->task);
+		text_thread_ref(o, s, l->tid);
+		out_puts(o, ":\n  ");
+		if (l->waits_for.addr == 0 && l->held_by != 0) {
+			out_puts(o, "awaits an executor future run by ");
+			text_thread_ref(o, s, l->held_by);
+		} else
+			out_printf(o, "awaits %stask <0x%zx>",
+			    l->task_awaits == GW_AWAIT_GATHER ? "(through "
+			    "gather() or a TaskGroup) " : "",
+			    (size_t)l->waits_for.addr);
+		out_puts(o, "\n");
+		task_stack(o, s, l->task);
+	}
+}
+
+void
+report_json_waiters(struct out *o, const struct gw_deadlock *d)
+{
+	const struct gw_deadlock_link *l;
+
+	out_puts(o, ",\"held_up\":[");
+	for (size_t i = 0; i < d->nwaiters; i++) {
+		l = &d->waiters[i];
+		out_printf(o, "%s{\"tid\":%d,\"task\":\"0x%zx\",\"name\":",
+		    i ? "," : "", (int)l->tid, (size_t)l->task);
+		out_json_str(o, l->task_name);
+		out_printf(o, ",\"awaits\":\"%s\"",
+		    gw_await_kind_name(l->task_awaits));
+		if (l->waits_for.addr != 0)
+			out_printf(o, ",\"awaits_task\":\"0x%zx\"",
+			    (size_t)l->waits_for.addr);
+		if (l->held_by != 0 && l->waits_for.addr == 0)
+			out_printf(o, ",\"awaits_tid\":%d", (int)l->held_by);
+		out_puts(o, "}");
+	}
+	out_puts(o, "]");
 }

@@ -221,7 +221,9 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		report_json_task_link(o, l);
 		out_puts(o, "}");
 	}
-	out_puts(o, "]}");
+	out_puts(o, "]");
+	report_json_waiters(o, d);
+	out_puts(o, "}");
 }
 
 void

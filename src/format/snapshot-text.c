@@ -138,6 +138,7 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 			out_puts(o, "\n  (a hint: a semaphore has no owner)");
 		out_puts(o, "\n");
 	}
+	report_text_waiters(o, s, d);
 	out_puts(o, "\n");
 }
 

@@ -22,6 +22,7 @@
 #include "procstat.h"
 #include "outside.h"
 #include "source.h"
+#include "taskgraph.h"
 #include "waitfor.h"
 
 #define NOTES_MAX	4
@@ -477,6 +478,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	s->pub.threads = ti;
 	s->pub.nthreads = o->nthreads;
 	fill_deadlocks(s, ti, o->nthreads);
+	taskgraph_deadlocks(&s->arena, ti, o->nthreads, s->pub.deadlocks,
+	    s->pub.ndeadlocks, &s->pub.deadlocks, &s->pub.ndeadlocks);
 }
 
 /* A cycle by its links, whichever of its threads it was read from. */

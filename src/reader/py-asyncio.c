@@ -51,9 +51,14 @@ static const struct {
 	unsigned char	slot[NSLOT];
 	signed char	yield_from[2];	/* FRAME_SUSPENDED_YIELD_FROM and
 					   (3.15) its _LOCKED variant */
+	int		yf_depth;	/* the awaited iterator is at
+					   stackpointer[-yf_depth]
+					   (genobject.c: _PyGen_yf) */
 } dslots[] = {
-	{ 14, { 37, 63, 64, 65, 57, 72, 73, 83, 85, 86, 87 }, { -1, -1 } },
-	{ 15, { 45, 75, 76, 77, 69, 84, 85, 99, 101, 102, 103 }, { 2, 3 } },
+	{ 14, { 37, 63, 64, 65, 57, 72, 73, 83, 85, 86, 87 }, { -1, -1 },
+	    1 },
+	{ 15, { 45, 75, 76, 77, 69, 84, 85, 99, 101, 102, 103 }, { 2, 3 },
+	    2 },
 };
 
 static int
@@ -158,6 +163,7 @@ take_debug(const struct py_runtime *rt, struct py_asyncio *a)
 			return -1;
 	a->yield_from[0] = dslots[d].yield_from[0];
 	a->yield_from[1] = dslots[d].yield_from[1];
+	a->yf_depth = dslots[d].yf_depth;
 	if (a->gi_iframe >= a->gen_size || a->gi_frame_state >= a->gen_size)
 		return -1;
 	return 0;
@@ -319,7 +325,8 @@ coro_frames(struct walk *w, uintptr_t coro)
 		if (state != a->yield_from[0] && state != a->yield_from[1])
 			break;
 		if (py_read_ptr(fp + (uintptr_t)a->fr_stackpointer, &sp) ==
-		    -1 || py_read_ptr(sp - sizeof(uintptr_t), &next) == -1)
+		    -1 || py_read_ptr(sp - (uintptr_t)a->yf_depth *
+		    sizeof(uintptr_t), &next) == -1)
 			break;
 		coro = py_ref(w->rt->off, next);
 	}
@@ -392,7 +399,8 @@ in_module(const struct py_frame *f, const char *tail)
 /*
  * The executor futures the worker threads run, once per walk: a worker
  * of concurrent.futures' ThreadPoolExecutor runs _WorkItem.run(self),
- * and self.future is the concurrent future it will complete.
+ * and self.future is the concurrent future it will complete.  (3.14's
+ * WorkerContext.run, above it, is not the one.)
  */
 static void
 workers_read(struct walk *w)
@@ -410,7 +418,7 @@ workers_read(struct walk *w)
 		n = py_tstate_frames(w->rt, w->threads[i].tstate, f,
 		    WORKER_FRAMES);
 		for (int j = 0; j < n; j++) {
-			if (strcmp(f[j].function, "run") != 0 ||
+			if (strcmp(py_frame_name(&f[j]), "_WorkItem.run") != 0 ||
 			    !in_module(&f[j], "concurrent/futures/thread.py"))
 				continue;
 			if (py_frame_local(w->rt, f[j].frame, 0, &self) == 0 &&

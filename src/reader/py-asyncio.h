@@ -67,6 +67,8 @@ struct py_asyncio {
 	signed char	 yield_from[2];	/* gi_frame_state of a coroutine
 					   suspended in an await (pycore_frame.h
 					   of the minor) */
+	int		 yf_depth;	/* the awaited iterator is at the
+					   frame's stackpointer[-yf_depth] */
 	/* measured (py-asyncio-offsets.h); -1 without an entry */
 	int		 fut_state;	/* int: PYA_PENDING... */
 	int		 task_fut_waiter;	/* PyObject * */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "asyncio-snap.h"
 #include "deadlock.h"
 #include "frames.h"
 #include "gil.h"
@@ -20,6 +21,7 @@
 #include "lock.h"
 #include "procstat.h"
 #include "report.h"
+#include "snapshot-asyncio.h"
 #include "stack.h"
 #include "stackvar.h"
 #include "thread.h"
@@ -121,6 +123,7 @@ struct raw {
 	int		 gil_state;
 	uint64_t	 gil_since;
 	int		 npy;		/* Python frames, in snap.py */
+	struct gw_loop	*loop;		/* before 3.14: from the frames */
 	struct py_wait	 pw;		/* what its Python code waits on */
 };
 
@@ -241,6 +244,10 @@ python_read(struct snap *s, struct raw *r)
 	    (n = gil_thread_frames(r->t, s->py, SNAP_PY_FRAMES)) <= 0)
 		return;
 	r->npy = n;
+	if (gil_runtime()->minor < 14)
+		r->loop = asyncio_loop_frames(&s->arena, s->py, n, "CPython "
+		    "before 3.14: the loop and its running coroutine from "
+		    "the thread's frames; its other tasks are not read");
 	if (r->state == GW_STATE_BLOCKED)
 		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
@@ -468,6 +475,25 @@ fill_deadlock(struct snap *s, const struct wf_frame *cycle, int n)
 	s->pub.ndeadlocks = 1;
 }
 
+/* Each thread's asyncio loop, and the cycles through its tasks. */
+static void
+asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
+    size_t n)
+{
+	uintptr_t *ts;
+	size_t i;
+
+	if (ti == NULL || (ts = snap_alloc(s, (n + 1) * sizeof *ts)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		ti[i].loop = r[i].loop;
+		if (gil_runtime() != NULL &&
+		    gil_thread_tstate(r[i].t, &ts[i]) == -1)
+			ts[i] = 0;
+	}
+	snapshot_asyncio(&s->arena, ti, ts, n, &s->pub);
+}
+
 static void
 fill_command(struct snap *s)
 {
@@ -520,6 +546,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	s->pub.nthreads = n;
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
+	asyncio_fill(s, r, ti, n);
 	stackvars_free(s->vars);
 	s->vars = NULL;
 	if (s->arena.failed) {

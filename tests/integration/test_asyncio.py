@@ -1,0 +1,265 @@
+"""asyncio in the dumps (issue 16): each thread's event loop, its tasks,
+their coroutine stacks and what they await, and await cycles reported
+as deadlocks in the same graph as the threads.
+
+The three samples (samples/async_*.py) run bare and are dumped from
+outside (`gilwatch dump --format=json PID`), run under `gilwatch run`
+and dumped on request (the shim's snapshot), and (the await cycle)
+gcore'd and dumped from the core.  Every read is repeated until the
+program has settled into the state its "ready" announces (a worker may
+still be on its way into its wait), within the timeout.
+
+Interpreters: tasks are read on CPython 3.14 and later (the _asyncio
+module's debug offsets): pyenv's 3.14 and 3.15 builds, free-threaded
+ones included.  On 3.8-3.13 the dump shows only that a thread runs a
+loop, and the coroutine that runs with its frames: tested on every
+pyenv 3.8-3.13 build and Debian's 3.11.  A missing interpreter is a
+skip that says so.
+"""
+
+import os
+import unittest
+
+try:
+    from . import gwtest as gw
+except ImportError:
+    import gwtest as gw
+
+DEADLOCK = 86
+SLEEP = gw.py_sample("async_sleep_in_loop")
+CYCLE = gw.py_sample("async_await_cycle")
+EXECUTOR = gw.py_sample("async_executor_cycle")
+
+
+def bare_env():
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("PYTHONPATH", None)
+    env["GW_SLEEP"] = str(gw.TIMEOUT * 2)
+    return env
+
+
+def loop_of(doc, tid):
+    for t in doc["threads"]:
+        if t["tid"] == tid:
+            return t.get("asyncio")
+    return None
+
+
+def tasks_by_name(loop):
+    return {t["name"]: t for t in loop["tasks"]}
+
+
+def coro(task):
+    """A task's coroutine stack as (function, file base, line)."""
+    return [(f["function"], os.path.basename(f["file"] or ""), f["line"])
+        for f in task["frames"]]
+
+
+def task_cycles(doc):
+    """The deadlocks with task links: [{task name: awaits}]."""
+    return [{l["task"]["name"]: l["task"]["awaits"] for l in d["links"]
+        if l.get("task")} for d in doc["deadlocks"]
+        if any(l.get("task") for l in d["links"])]
+
+
+class Asyncio(unittest.TestCase):
+    maxDiff = None
+    under = ()
+
+    def start(self, exe, tmp, sample):
+        """Start a sample (under self.under); (Proc, SampleInfo)."""
+        p = gw.Proc([*self.under, exe, sample], tmp, env=bare_env())
+        try:
+            p.wait_ready()
+            info = gw.poll_until(lambda: (lambda i: i if i.pid else
+                None)(gw.sample_info(p.stderr())), what="its pid")
+        except BaseException:
+            p.__exit__(None, None, None)
+            raise
+        return p, info
+
+    def settle(self, pid, done, what):
+        return gw.dump_settled(pid, lambda status, doc: done(doc), what)
+
+    def source(self):
+        return "inside" if self.under else "outside"
+
+    # --- the samples, 3.14+ ------------------------------------------
+
+    def check_sleep(self, exe):
+        marks = gw.source_marks(SLEEP)
+        with gw.tempdir() as tmp:
+            p, info = self.start(exe, tmp, SLEEP)
+            with p:
+                main = info.threads["main"]
+
+                def done(doc):
+                    l = loop_of(doc, main)
+                    return l is not None and len(l["tasks"]) == 5
+                doc = self.settle(info.pid, done, "five tasks")
+        self.assertEqual(doc["source"], self.source())
+        loop = loop_of(doc, main)
+        t = tasks_by_name(loop)
+        self.assertEqual(sorted(t), ["blocker", "main", "starved-0",
+            "starved-1", "starved-2"], loop)
+        self.assertEqual(loop["running_task"], t["blocker"]["addr"])
+        self.assertTrue(t["blocker"]["running"])
+        self.assertIsNone(t["blocker"]["awaits"])
+        self.assertEqual(coro(t["blocker"]), [("blocker",
+            "async_sleep_in_loop.py", marks["blocking_sleep"])])
+        for i in range(3):
+            s = t["starved-%d" % i]
+            self.assertEqual(s["state"], "pending")
+            self.assertEqual(s["awaits"]["kind"], "sleep", s)
+            self.assertEqual(coro(s)[0][:2], ("sleep", "tasks.py"))
+            self.assertEqual(coro(s)[1:], [("starved",
+                "async_sleep_in_loop.py", marks["starved"])])
+        self.assertEqual(t["main"]["awaits"]["kind"], "task")
+        self.assertEqual(t["main"]["awaits"]["task"], t["blocker"]["addr"])
+        self.assertEqual(coro(t["main"]), [("main",
+            "async_sleep_in_loop.py", marks["main_awaits"])])
+        self.assertEqual(t["blocker"]["awaited_by"], [t["main"]["addr"]])
+        self.assertEqual(task_cycles(doc), [])
+
+    def check_cycle(self, exe):
+        marks = gw.source_marks(CYCLE)
+        with gw.tempdir() as tmp:
+            p, info = self.start(exe, tmp, CYCLE)
+            with p:
+                doc = self.settle(info.pid, lambda d: task_cycles(d),
+                    "the await cycle")
+                text = gw.run([gw.GILWATCH, "dump", str(info.pid)])
+        self.assertEqual(task_cycles(doc), [{"cycle-a": "task",
+            "cycle-b": "task"}], doc["deadlocks"])
+        t = tasks_by_name(loop_of(doc, info.threads["main"]))
+        self.assertEqual(t["cycle-a"]["awaits"]["task"], t["cycle-b"]["addr"])
+        self.assertEqual(t["cycle-b"]["awaits"]["task"], t["cycle-a"]["addr"])
+        self.assertEqual(coro(t["cycle-a"]), [("a_body",
+            "async_await_cycle.py", marks["a_awaits_b"])])
+        self.assertEqual(coro(t["cycle-b"]), [("b_body",
+            "async_await_cycle.py", marks["b_awaits_a"])])
+        # Both coroutine stacks in the deadlock's text.
+        self.assertEqual(text.returncode, DEADLOCK, text)
+        self.assertIn("Found one deadlock (2 asyncio tasks and threads)",
+            text.stdout)
+        report = text.stdout[text.stdout.index("Found one deadlock"):]
+        report = report.split("\n\n")[0]
+        self.assertIn("awaits task \"cycle-b\"", report)
+        self.assertIn("a_body (%s:%d) [py]" % (CYCLE, marks["a_awaits_b"]),
+            report)
+        self.assertIn("b_body (%s:%d) [py]" % (CYCLE, marks["b_awaits_a"]),
+            report)
+
+    def check_executor(self, exe):
+        marks = gw.source_marks(EXECUTOR)
+        with gw.tempdir() as tmp:
+            p, info = self.start(exe, tmp, EXECUTOR)
+            with p:
+                main = info.threads["main"]
+
+                def done(doc):
+                    w = {t["tid"]: t for t in doc["threads"]}.get(
+                        info.threads.get("gw-worker_0"))
+                    return w is not None and doc["deadlocks"]
+                doc = self.settle(info.pid, done, "the worker's wait")
+        worker = info.threads["gw-worker_0"]
+        t = tasks_by_name(loop_of(doc, main))
+        self.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
+        self.assertEqual(t["fetcher"]["awaits"]["tid"], worker)
+        self.assertEqual(coro(t["fetcher"]), [("fetcher",
+            "async_executor_cycle.py", marks["fetcher_awaits"])])
+        self.assertTrue(t["holder"]["running"])
+        self.assertEqual(t["main"]["awaits"]["kind"], "gather")
+        # One report: the loop's thread and the worker in the cycle,
+        # the tasks that await into it held up by it.
+        self.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
+        d = doc["deadlocks"][0]
+        self.assertEqual({l["tid"] for l in d["links"]}, {main, worker})
+        held = {h["name"]: h for h in d["held_up"]}
+        self.assertEqual(sorted(held), ["fetcher", "main"], d)
+        self.assertEqual(held["fetcher"]["awaits"], "executor")
+        self.assertEqual(held["fetcher"]["awaits_tid"], worker)
+        self.assertEqual(held["main"]["awaits"], "gather")
+        self.assertEqual(held["main"]["awaits_task"], t["fetcher"]["addr"])
+
+    def run_one(self, exe):
+        if gw.py_minor(exe) < 14:
+            self.check_before_314(exe)
+            return
+        gw.need(self, gw.GILWATCH)
+        with self.subTest(sample="async_sleep_in_loop"):
+            self.check_sleep(exe)
+        with self.subTest(sample="async_await_cycle"):
+            self.check_cycle(exe)
+        with self.subTest(sample="async_executor_cycle"):
+            self.check_executor(exe)
+
+    # --- 3.8-3.13: the loop and its running coroutine, from frames ----
+
+    def check_before_314(self, exe):
+        marks = gw.source_marks(SLEEP)
+        with gw.tempdir() as tmp:
+            p, info = self.start(exe, tmp, SLEEP)
+            with p:
+                main = info.threads["main"]
+
+                def done(doc):
+                    l = loop_of(doc, main)
+                    return l is not None and l["tasks"]
+                doc = self.settle(info.pid, done, "the loop")
+        loop = loop_of(doc, main)
+        self.assertIsNone(loop["loop"])
+        self.assertIn("before 3.14", loop["note"])
+        self.assertEqual(len(loop["tasks"]), 1, loop)
+        self.assertTrue(loop["tasks"][0]["running"])
+        self.assertEqual(coro(loop["tasks"][0]), [("blocker",
+            "async_sleep_in_loop.py", marks["blocking_sleep"])])
+
+
+class TestOutside(Asyncio):
+    """Bare programs, dumped from outside."""
+
+
+class TestUnderRun(Asyncio):
+    """Under `gilwatch run`, dumped on request by the shim."""
+    under = (gw.GILWATCH, "run", "--")
+
+
+class TestCore(unittest.TestCase):
+    """The await cycle from a core file (gdb's gcore)."""
+
+    def run_one(self, exe):
+        if gw.py_minor(exe) < 14:
+            self.skipTest("tasks are read on 3.14+")
+        import shutil
+        if shutil.which("gcore") is None:
+            print("skip: gcore not installed (gdb)")
+            self.skipTest("gcore not installed")
+        t = Asyncio()
+        with gw.tempdir() as tmp:
+            p, info = t.start(exe, tmp, CYCLE)
+            with p:
+                gw.dump_settled(info.pid, lambda s, d: task_cycles(d),
+                    "the await cycle")
+                base = os.path.join(tmp, "core")
+                gw.run(["gcore", "-o", base, str(info.pid)],
+                    timeout=gw.TIMEOUT * 2)
+            core = "%s.%d" % (base, info.pid)
+            self.assertTrue(os.path.isfile(core))
+            r = gw.run([gw.GILWATCH, "dump", "--format=json", "--core",
+                core])
+        self.assertEqual(r.returncode, DEADLOCK, r)
+        doc = gw.parse_json_docs(r.stdout)[0]
+        self.assertEqual(doc["source"], "core")
+        self.assertEqual(task_cycles(doc), [{"cycle-a": "task",
+            "cycle-b": "task"}], doc["deadlocks"])
+
+
+for cls in (TestOutside, TestUnderRun):
+    gw.add_interpreter_tests(cls, free_threaded=True)
+gw.add_interpreter_tests(TestCore, minors=(14, 15), system=(),
+    free_threaded=True)
+
+if __name__ == "__main__":
+    unittest.main()
