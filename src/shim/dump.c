@@ -247,6 +247,7 @@ scan(void)
 	if (stall_scan())
 		report_stall(config.stall_s);
 	loopstall_scan(now_ns());
+	loopstall_cycles(now_ns());
 }
 
 static void *

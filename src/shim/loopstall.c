@@ -216,3 +216,100 @@ loopstall_scan(uint64_t now)
 	}
 	return found;
 }
+
+#define CYCLES_KEPT	256	/* task deadlocks remembered as reported */
+#define CYCLES_COST	10	/* a look waits 10x the last one's cost */
+
+static uint64_t cycles_seen[CYCLES_KEPT];	/* signatures, a ring */
+static unsigned cycles_next_slot;
+static uint64_t cycles_due;			/* now_ns() of the next look */
+
+/*
+ * Which deadlock d is, whatever link it starts at: the sum of a hash of
+ * each link (its task, or its thread), 0 when no link is a task (a
+ * threads-only cycle, which the deadlock detector reports itself).
+ */
+static uint64_t
+cycle_signature(const struct gw_deadlock *d)
+{
+	uint64_t sig = 0, v;
+	int tasks = 0;
+	size_t i;
+
+	for (i = 0; i < d->nlinks; i++) {
+		v = d->links[i].task != 0 ? d->links[i].task :
+		    (uint64_t)d->links[i].tid;
+		tasks |= d->links[i].task != 0;
+		v ^= v >> 33;
+		v *= 0xff51afd7ed558ccdull;
+		v ^= v >> 33;
+		sig += v;
+	}
+	return tasks ? sig | 1 : 0;
+}
+
+static int
+cycle_reported(uint64_t sig)
+{
+	unsigned i;
+
+	for (i = 0; i < CYCLES_KEPT; i++)
+		if (cycles_seen[i] == sig)
+			return 1;
+	return 0;
+}
+
+/* Has the process waited in epoll (does it run an event loop)? */
+static int
+has_loop(void)
+{
+	struct thread *t;
+
+	for (t = thread_first(); t != NULL; t = t->next)
+		if (atomic_load(&t->in_use) && !t->internal &&
+		    atomic_load_explicit(&t->sel_left, memory_order_relaxed))
+			return 1;
+	return 0;
+}
+
+int
+loopstall_cycles(uint64_t now)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct gw_snapshot *s;
+	uint64_t sig, fresh[8];
+	size_t i, nfresh = 0;
+
+	if (rt == NULL || rt->major * 100 + rt->minor < 314 ||
+	    now < cycles_due || !has_loop())
+		return 0;
+	/* Tasks only: no stacks, no thread interrupted. */
+	s = snapshot_build(GW_REASON_DEADLOCK, GW_SNAP_NO_STACKS, NULL, 0);
+	cycles_due = now + (now_ns() - now) * CYCLES_COST;
+	for (i = 0; s != NULL && i < s->ndeadlocks; i++)
+		if ((sig = cycle_signature(&s->deadlocks[i])) != 0 &&
+		    !cycle_reported(sig) && nfresh < sizeof fresh /
+		    sizeof fresh[0])
+			fresh[nfresh++] = sig;
+	snapshot_free(s);
+	if (nfresh == 0)
+		return 0;
+	for (i = 0; i < nfresh; i++) {
+		cycles_seen[cycles_next_slot] = fresh[i];
+		cycles_next_slot = (cycles_next_slot + 1) % CYCLES_KEPT;
+	}
+	/* The report, with every stack as a deadlock's has. */
+	if ((s = snapshot_build(GW_REASON_DEADLOCK, 0, NULL, 0)) == NULL)
+		return 0;
+	report_task_deadlock(s);
+	snapshot_free(s);
+	return (int)nfresh;
+}
+
+void
+loopstall_reset(void)
+{
+	memset(cycles_seen, 0, sizeof cycles_seen);
+	cycles_next_slot = 0;
+	cycles_due = 0;
+}

@@ -24,4 +24,20 @@
  */
 int	loopstall_scan(uint64_t now_ns);
 
+/*
+ * The periodic look at asyncio's tasks (CPython 3.14+, a process whose
+ * threads have waited in epoll): a deadlock through tasks (tasks that
+ * await each other, or a task whose executor worker waits on its own
+ * loop's thread) is reported once, as a deadlock report with every
+ * stack, when a look first sees it.  Nothing tells the shim when an
+ * await edge forms, so a cycle is seen at the first look after it
+ * closes.  A look reads every task (0.5 s for 10,000 from outside):
+ * after one that took c, the next waits at least 10c, so the looks
+ * cost at most a tenth of the time.  Returns how many were reported.
+ */
+int	loopstall_cycles(uint64_t now_ns);
+
+/* Forget what was reported (fork child: a new process). */
+void	loopstall_reset(void);
+
 #endif /* GW_LOOPSTALL_H */

@@ -182,5 +182,35 @@ class TestLoopStall(unittest.TestCase):
 gw.add_interpreter_tests(TestLoopStall, free_threaded=True)
 
 
+class TestAwaitCycleLook(unittest.TestCase):
+    """Two tasks awaiting each other (samples/async_await_cycle.py)
+    under `gilwatch run`: no thread blocks, the loop idles, and the
+    helper's periodic look finds the cycle in the tasks (3.14+, which
+    describe their tasks) and reports it once, as a deadlock.  The
+    sample lives GW_DEADLOCK_WAIT=3 seconds after the cycle forms, so
+    that two looks or more follow the one that reported it."""
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        with gw.tempdir() as tmp:
+            _, info, docs = gw.run_with_report(self, tmp,
+                [exe, gw.py_sample("async_await_cycle")], status=3,
+                env=dict(os.environ, GW_DEADLOCK_WAIT="3"))
+        found = [d for d in docs if d.get("reason") == "deadlock"]
+        self.assertEqual(len(found), 1, "one report per cycle: %s" %
+            json.dumps(found)[:2000])
+        doc = found[0]
+        self.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
+        links = doc["deadlocks"][0]["links"]
+        main = info.threads["main"]
+        self.assertEqual(sorted((l["task"]["name"], l["task"]["awaits"],
+            l["tid"]) for l in links), [("cycle-a", "task", main),
+            ("cycle-b", "task", main)])
+
+
+gw.add_interpreter_tests(TestAwaitCycleLook, minors=range(14, 16),
+    system=(), free_threaded=True)
+
+
 if __name__ == "__main__":
     unittest.main()
