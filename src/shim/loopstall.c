@@ -171,10 +171,22 @@ report(struct thread *t, uint64_t turn_ns, const struct py_frame *f, int n)
 		snapshot_free(s);
 }
 
+uint64_t
+loopstall_turn_ns(struct thread *t, uint64_t now)
+{
+	uint64_t left = atomic_load_explicit(&t->sel_left,
+	    memory_order_relaxed);
+
+	if (left == 0 || now < left ||
+	    atomic_load_explicit(&t->sel_inside, memory_order_acquire))
+		return 0;
+	return now - left;
+}
+
 int
 loopstall_scan(uint64_t now)
 {
-	uint64_t limit = (uint64_t)config.loop_stall_ms * 1000000u, left;
+	uint64_t limit = (uint64_t)config.loop_stall_ms * 1000000u, left, turn;
 	struct thread *t;
 	int n, coro, ncoro, found = 0;
 
@@ -188,10 +200,9 @@ loopstall_scan(uint64_t now)
 		    atomic_load(&t->state) == GW_STATE_EXITED)
 			continue;
 		left = atomic_load_explicit(&t->sel_left, memory_order_relaxed);
-		/* In the selector, never in one, or this turn looked at. */
-		if (left == 0 || left == t->loop_seen || now < left ||
-		    now - left < limit ||
-		    atomic_load_explicit(&t->sel_inside, memory_order_acquire))
+		/* In epoll, never in it, short, or this turn looked at. */
+		if ((turn = loopstall_turn_ns(t, now)) < limit ||
+		    left == t->loop_seen)
 			continue;
 		n = gil_thread_frames(t, frames, LOOP_FRAMES);
 		if (n <= 0)
@@ -211,7 +222,7 @@ loopstall_scan(uint64_t now)
 		    atomic_load(&t->sel_left) != left)
 			continue;
 		t->loop_seen = left;
-		report(t, now - left, frames, n);
+		report(t, turn, frames, n);
 		found++;
 	}
 	return found;

@@ -16,6 +16,14 @@
 
 #include <stdint.h>
 
+struct thread;
+
+/*
+ * For how long t has run since it last came back from epoll (now is
+ * now_ns()): 0 while it is in epoll, or when it never was.  Cheap.
+ */
+uint64_t	loopstall_turn_ns(struct thread *t, uint64_t now);
+
 /*
  * The periodic look: each loop whose turn has run the limit or more is
  * reported once per turn, with its thread's Python stack and what the
