@@ -214,3 +214,80 @@ gw.add_interpreter_tests(TestAwaitCycleLook, minors=range(14, 16),
 
 if __name__ == "__main__":
     unittest.main()
+
+
+try:
+    from . import test_top as top
+except ImportError:
+    import test_top as top
+
+
+class TestTopTasks(unittest.TestCase):
+    """`gilwatch top`: a (tasks) on the selected thread shows its loop's
+    tasks, under gilwatch run and read from outside; the detail view
+    shows a loop's turn live, a stall marked (3.14+, whose tasks are
+    read; the turn on every version, checked on the same ones)."""
+
+    def tmpdir(self):
+        td = gw.tempdir()
+        self.addCleanup(td.cleanup)
+        return td.name
+
+    def dashboard(self, pid):
+        if top.TMUX is None:
+            self.fail("tmux is not installed")
+        t = top.Tmux([gw.GILWATCH, "top", "-d", "0.2", str(pid)],
+            cwd=self.tmpdir())
+        self.addCleanup(t.close)
+        return t
+
+    def tasks_shown(self, exe, under):
+        """The await cycle's tasks in top's tasks view."""
+        tmp = self.tmpdir()
+        args = [exe, gw.py_sample("async_await_cycle")]
+        with gw.Proc(gw.gilwatch_cmd(args) if under else args, tmp) as p:
+            p.wait_ready()
+            info = p.info()
+            t = self.dashboard(info.pid)
+            t.wait_text(r"^\s*%d\s" % info.threads["main"],
+                "the loop's thread in the table")
+            t.keys("a")
+            s = t.wait_text(r"^\s+task \"cycle-b\" <0x[0-9a-f]+> pending, "
+                r"awaits task \"cycle-a\"", "cycle-b in the tasks view")
+            self.assertRegex(s, r"(?m)^\s+task \"cycle-a\" <0x[0-9a-f]+> "
+                r"pending, awaits task \"cycle-b\"")
+            self.assertRegex(s, r"(?m)^\s+#0\s+b_body \(.*async_await_cycle"
+                r"\.py:%d\) \[py\]" % gw.source_marks(gw.py_sample(
+                "async_await_cycle"))["b_awaits_a"])
+            self.assertRegex(s, r"(?m)^Tasks of its asyncio loop, %s" % (
+                "from a thread dump" if under else "read from outside"))
+            t.keys("a")
+            t.wait_text(r"^Stack", "a again: the stack")
+
+    def turn_shown(self, exe):
+        """The blocked loop's turn, live, in the detail view."""
+        tmp = self.tmpdir()
+        with gw.Proc(gw.gilwatch_cmd([exe, SAMPLE]), tmp,
+            env=dict(os.environ, GW_SLEEP="3600")) as p:
+            p.wait_ready()
+            info = p.info()
+            t = self.dashboard(info.pid)
+            t.wait_text(r"^\s*%d\s" % info.threads["main"],
+                "the loop's thread in the table")
+            t.keys("Enter")
+            t.wait_text(r"^Event loop: in a turn for [0-9.]+ ?m?s without "
+                r"coming back to epoll \(a loop stall: over --loop-stall's "
+                r"default 100 ms\)$", "the turn, a stall")
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        with self.subTest(view="tasks, under gilwatch run"):
+            self.tasks_shown(exe, True)
+        with self.subTest(view="tasks, from outside"):
+            self.tasks_shown(exe, False)
+        with self.subTest(view="the loop's turn"):
+            self.turn_shown(exe)
+
+
+gw.add_interpreter_tests(TestTopTasks, minors=range(14, 16), system=(),
+    free_threaded=True)
