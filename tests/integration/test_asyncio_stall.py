@@ -97,6 +97,12 @@ class TestLoopStall(unittest.TestCase):
         self.assertEqual(s["thread"]["state"], "running")
         self.assertEqual(gw.python_frames(s["thread"])[0][::2],
             ("blocker", SAMPLE_MARKS["blocking_sleep"]))
+        # 3.14+: the loop's running task, by name, from its tasks.
+        if gw.py_minor(exe) >= 14:
+            loop = s["thread"]["asyncio"]
+            running = [t["name"] for t in loop["tasks"]
+                if t["addr"] == loop["running_task"]]
+            self.assertEqual(running, ["blocker"], loop)
 
     def check_lock(self, exe):
         path, info, _ = self.stalled(exe, [PROG, "lock"])
