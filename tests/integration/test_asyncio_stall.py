@@ -239,12 +239,18 @@ class TestTopTasks(unittest.TestCase):
         self.addCleanup(td.cleanup)
         return td.name
 
-    def dashboard(self, pid):
+    def dashboard_on(self, p):
+        """top on sample p once ready, its loop thread (the only one,
+        selected) in the table."""
         if top.TMUX is None:
             self.fail("tmux is not installed")
-        t = top.Tmux([gw.GILWATCH, "top", "-d", "0.2", str(pid)],
+        p.wait_ready()
+        info = p.info()
+        t = top.Tmux([gw.GILWATCH, "top", "-d", "0.2", str(info.pid)],
             cwd=self.tmpdir())
         self.addCleanup(t.close)
+        t.wait_text(r"^\s*%d\s" % info.threads["main"],
+            "the loop's thread in the table")
         return t
 
     def tasks_shown(self, exe, under):
@@ -252,11 +258,7 @@ class TestTopTasks(unittest.TestCase):
         tmp = self.tmpdir()
         args = [exe, gw.py_sample("async_await_cycle")]
         with gw.Proc(gw.gilwatch_cmd(args) if under else args, tmp) as p:
-            p.wait_ready()
-            info = p.info()
-            t = self.dashboard(info.pid)
-            t.wait_text(r"^\s*%d\s" % info.threads["main"],
-                "the loop's thread in the table")
+            t = self.dashboard_on(p)
             t.keys("a")
             s = t.wait_text(r"^\s+task \"cycle-b\" <0x[0-9a-f]+> pending, "
                 r"awaits task \"cycle-a\"", "cycle-b in the tasks view")
@@ -275,11 +277,7 @@ class TestTopTasks(unittest.TestCase):
         tmp = self.tmpdir()
         with gw.Proc(gw.gilwatch_cmd([exe, SAMPLE]), tmp,
             env=dict(os.environ, GW_SLEEP="3600")) as p:
-            p.wait_ready()
-            info = p.info()
-            t = self.dashboard(info.pid)
-            t.wait_text(r"^\s*%d\s" % info.threads["main"],
-                "the loop's thread in the table")
+            t = self.dashboard_on(p)
             t.keys("Enter")
             t.wait_text(r"^Event loop: in a turn for [0-9.]+ ?m?s without "
                 r"coming back to epoll \(a loop stall: over --loop-stall's "
