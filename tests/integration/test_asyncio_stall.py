@@ -8,6 +8,7 @@ the loop found by its Python frames, which every version has)."""
 
 import json
 import os
+import sys
 import unittest
 
 try:
@@ -186,6 +187,23 @@ class TestLoopStall(unittest.TestCase):
 
 
 gw.add_interpreter_tests(TestLoopStall, free_threaded=True)
+
+
+class TestEpollHooks(unittest.TestCase):
+    """The epoll hooks change nothing the program sees: return values
+    and errno (kept on success, the call's on failure), through ctypes
+    (the dlsym hook hands out the hooks) and select.epoll."""
+
+    def test_same_as_bare(self):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        args = [sys.executable, gw.pyprog("epoll_errno")]
+        bare = gw.run(args)
+        self.assertEqual(bare.returncode, 0, bare)
+        under = gw.run_under_gilwatch(args, ["--no-report"])
+        self.assertEqual(under.returncode, 0, under)
+        self.assertEqual(under.stdout, bare.stdout)
+        self.assertIn("epoll_wait ready 1 1234\n", bare.stdout)
+        self.assertIn("epoll_pwait bad fd -1 EBADF\n", bare.stdout)
 
 
 class TestAwaitCycleLook(unittest.TestCase):
