@@ -200,17 +200,27 @@ py_asyncio_find(const struct py_runtime *rt, const struct maps *m,
 		return -1;
 	}
 	elf_version(EV_CURRENT);
-	for (size_t i = 0; i < m->n && a->section == 0; i++)
-		if (m->v[i].offset == 0 && may_hold(m, m->v[i].path))
-			a->section = section_in(m, m->v[i].path,
-			    m->v[i].start);
+	/*
+	 * Every mapping of a candidate file at offset 0 is tried: one may
+	 * be a copy someone mapped to read the file (libelf's
+	 * ELF_C_READ_MMAP does), whose section holds the file's bytes at
+	 * the wrong place and fails the checks.
+	 */
+	for (size_t i = 0; i < m->n && a->task_size == 0; i++) {
+		if (m->v[i].offset != 0 || !may_hold(m, m->v[i].path) ||
+		    (a->section = section_in(m, m->v[i].path,
+		    m->v[i].start)) == 0)
+			continue;
+		if (py_read(a->section, w, sizeof(w)) == -1 ||
+		    take_section(a, w) == -1)
+			a->task_size = 0;
+	}
 	if (a->section == 0) {
 		snprintf(a->why, sizeof(a->why), "no .AsyncioDebug section "
 		    "mapped: asyncio not imported");
 		return -1;
 	}
-	if (py_read(a->section, w, sizeof(w)) == -1 ||
-	    take_section(a, w) == -1 || take_debug(rt, a) == -1) {
+	if (a->task_size == 0 || take_debug(rt, a) == -1) {
 		snprintf(a->why, sizeof(a->why), ".AsyncioDebug at %#lx or "
 		    "the debug offsets fail a check: tasks not read",
 		    (unsigned long)a->section);

@@ -56,6 +56,19 @@ def coro(task):
         for f in task["frames"]]
 
 
+def unread(doc):
+    """The note of a dump that could not read the interpreter (a build
+    gilwatch has no table for, 3.13t), or None."""
+    for n in doc.get("notes") or []:
+        if "is not supported" in n:
+            return n
+    # The shim says nothing of it in its dumps: it has no Python frames.
+    if not any(gw.python_frames(t) for t in doc["threads"]):
+        return "no Python frames read: a CPython build gilwatch has no " \
+            "table for"
+    return None
+
+
 def task_cycles(doc):
     """The deadlocks with task links: [{task name: awaits}]."""
     return [{l["task"]["name"]: l["task"]["awaits"] for l in d["links"]
@@ -67,9 +80,13 @@ class Asyncio(unittest.TestCase):
     maxDiff = None
     under = ()
 
+    def under_args(self, tmp):
+        return ()
+
     def start(self, exe, tmp, sample):
         """Start a sample (under self.under); (Proc, SampleInfo)."""
-        p = gw.Proc([*self.under, exe, sample], tmp, env=bare_env())
+        p = gw.Proc([*self.under_args(tmp), exe, sample], tmp,
+            env=bare_env())
         try:
             p.wait_ready()
             info = gw.poll_until(lambda: (lambda i: i if i.pid else
@@ -140,7 +157,9 @@ class Asyncio(unittest.TestCase):
         self.assertEqual(coro(t["cycle-b"]), [("b_body",
             "async_await_cycle.py", marks["b_awaits_a"])])
         # Both coroutine stacks in the deadlock's text.
-        self.assertEqual(text.returncode, DEADLOCK, text)
+        # The shim's dump is relayed as written: status 0 (not 86) there.
+        self.assertEqual(text.returncode, 0 if self.under else DEADLOCK,
+            text)
         self.assertIn("Found one deadlock (2 asyncio tasks and threads)",
             text.stdout)
         report = text.stdout[text.stdout.index("Found one deadlock"):]
@@ -162,7 +181,14 @@ class Asyncio(unittest.TestCase):
                     w = {t["tid"]: t for t in doc["threads"]}.get(
                         info.threads.get("gw-worker_0"))
                     return w is not None and doc["deadlocks"]
-                doc = self.settle(info.pid, done, "the worker's wait")
+                if self.under:
+                    # The shim reports a deadlock when it forms (its
+                    # dumps on request search none).
+                    doc = gw.poll_until(lambda: gw.doc_with_reason(
+                        gw.load_reports(tmp), "deadlock"),
+                        what="the deadlock report")
+                else:
+                    doc = self.settle(info.pid, done, "the worker's wait")
         worker = info.threads["gw-worker_0"]
         t = tasks_by_name(loop_of(doc, main))
         self.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
@@ -204,10 +230,18 @@ class Asyncio(unittest.TestCase):
             with p:
                 main = info.threads["main"]
 
+                # Only a free-threaded build may be one gilwatch cannot
+                # read (3.13t): elsewhere that is a failure.
+                ft = exe.endswith("t")
+
                 def done(doc):
                     l = loop_of(doc, main)
-                    return l is not None and l["tasks"]
+                    return (l is not None and l["tasks"]) or (ft and
+                        unread(doc))
                 doc = self.settle(info.pid, done, "the loop")
+        if ft and unread(doc):
+            print("skip: %s: %s" % (exe, unread(doc)))
+            self.skipTest(unread(doc))
         loop = loop_of(doc, main)
         self.assertIsNone(loop["loop"])
         self.assertIn("before 3.14", loop["note"])
@@ -222,8 +256,13 @@ class TestOutside(Asyncio):
 
 
 class TestUnderRun(Asyncio):
-    """Under `gilwatch run`, dumped on request by the shim."""
-    under = (gw.GILWATCH, "run", "--")
+    """Under `gilwatch run`, dumped on request by the shim, and the
+    executor deadlock as the shim reports it."""
+    under = True
+
+    def under_args(self, tmp):
+        return (gw.GILWATCH, "run", "--format=json", "--output=" +
+            os.path.join(tmp, "report-%p.json"), "--")
 
 
 class TestCore(unittest.TestCase):
