@@ -197,6 +197,47 @@ ctl_stack_of(const struct out *dump, pid_t tid, struct out *lines,
 }
 
 int
+ctl_tasks_of(const struct out *dump, pid_t tid, struct out *lines,
+    char *err, size_t errlen)
+{
+	static const char head[] = "   asyncio event loop";
+	struct out para;
+	const char *p, *end, *nl;
+	int rc;
+
+	out_init(&para);
+	if ((rc = ctl_stack_of(dump, tid, &para, err, errlen)) == 0) {
+		/* The paragraph that follows the thread's, in the dump. */
+		p = memmem(dump->buf, dump->len, para.buf, para.len);
+		end = dump->buf + dump->len;
+		p = p != NULL ? p + para.len + 1 : end;
+		if (p >= end || end - p < (ptrdiff_t)sizeof head - 1 ||
+		    memcmp(p, head, sizeof head - 1) != 0)
+			p = end;
+		for (; p < end && *p != '\n'; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			out_printf(lines, "%.*s\n", (int)(nl - p), p);
+		}
+	}
+	out_free(&para);
+	return rc;
+}
+
+int
+ctl_tasks(pid_t pid, pid_t tid, struct out *lines, char *err, size_t errlen)
+{
+	struct out o;
+	int rc = -1;
+
+	out_init(&o);
+	if (ctl_request(pid, "dump text\n", &o, err, errlen) == 0)
+		rc = ctl_tasks_of(&o, tid, lines, err, errlen);
+	out_free(&o);
+	return rc;
+}
+
+int
 ctl_stack(pid_t pid, pid_t tid, struct out *lines, char *err,
     size_t errlen)
 {

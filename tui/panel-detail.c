@@ -22,7 +22,11 @@ fetch(struct tui *t)
 		    t->src->why);
 		return;
 	}
-	if ((t->src->outside ? source_stack_outside(t->src, t->detail_tid,
+	if (t->detail_tasks ? (t->src->outside ?
+	    source_tasks_outside(t->src, t->detail_tid, &t->stack,
+	    t->stack_err, sizeof t->stack_err) : ctl_tasks(t->src->pid,
+	    t->detail_tid, &t->stack, t->stack_err, sizeof t->stack_err)) :
+	    (t->src->outside ? source_stack_outside(t->src, t->detail_tid,
 	    &t->stack, t->stack_err, sizeof t->stack_err) :
 	    ctl_stack(t->src->pid, t->detail_tid, &t->stack, t->stack_err,
 	    sizeof t->stack_err)) == -1)
@@ -37,6 +41,7 @@ detail_open(struct tui *t, pid_t tid)
 	t->view = VIEW_DETAIL;
 	t->detail_tid = tid;
 	t->detail_top = 0;
+	t->detail_tasks = 0;
 	if (!t->src->outside) {
 		fetch(t);
 		return;
@@ -45,6 +50,34 @@ detail_open(struct tui *t, pid_t tid)
 	snprintf(t->stack_err, sizeof t->stack_err, "not unwound from "
 	    "outside unless asked: f unwinds it, stopping each thread alone "
 	    "for a moment");
+}
+
+/*
+ * The tasks of the thread's asyncio loop in place of its stack: read
+ * at once, from outside too, where it stops nothing.
+ */
+void
+detail_open_tasks(struct tui *t, pid_t tid)
+{
+	detail_open(t, tid);
+	t->detail_tasks = 1;
+	fetch(t);
+}
+
+/* The turn its event loop is in (hook-select.c), live. */
+static void
+loop_line(struct page *p, const struct row *r)
+{
+	char buf[256], d[32];
+
+	if (r->t->loop_turn_ns == 0)
+		return;
+	snprintf(buf, sizeof buf, "Event loop: in a turn for %s without "
+	    "coming back to epoll%s", fmt_dur(r->t->loop_turn_ns, d,
+	    sizeof d), r->t->loop_turn_ns >= TUI_LOOP_STALL_NS ?
+	    " (a loop stall: over --loop-stall's default 100 ms)" : "");
+	page_line(p, r->t->loop_turn_ns >= TUI_LOOP_STALL_NS ? ROLE_WARN :
+	    ROLE_NORMAL, buf);
 }
 
 static void
@@ -209,6 +242,36 @@ frame_lines(struct page *p, const struct source *s, const struct row *r)
 		page_line(p, ROLE_NORMAL, "  ... (deeper frames left out)");
 }
 
+/* The tasks of its loop, as the dump gives them. */
+static void
+tasks_lines(struct page *p, struct tui *t)
+{
+	const char *q, *nl, *end;
+	char buf[512];
+
+	if (t->stack_err[0] != '\0') {
+		snprintf(buf, sizeof buf, "Tasks: not read (%s; f tries "
+		    "again)", t->stack_err);
+		page_line(p, ROLE_DIM, buf);
+		return;
+	}
+	if (t->stack.len == 0) {
+		page_line(p, ROLE_DIM, "Tasks: none (this thread runs no "
+		    "asyncio event loop; a: its stack)");
+		return;
+	}
+	page_line(p, ROLE_NORMAL, t->src->outside ? "Tasks of its asyncio "
+	    "loop, read from outside when asked (f: read again, a: the "
+	    "stack):" : "Tasks of its asyncio loop, from a thread dump "
+	    "taken when asked (f: take another, a: the stack):");
+	for (q = t->stack.buf, end = q + t->stack.len; q < end; q = nl + 1) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		snprintf(buf, sizeof buf, "%.*s", (int)(nl - q), q);
+		page_line(p, ROLE_NORMAL, buf);
+	}
+}
+
 /* The dump's paragraph for the thread, its first line left out. */
 static void
 stack_lines(struct page *p, struct tui *t)
@@ -218,6 +281,10 @@ stack_lines(struct page *p, struct tui *t)
 	int first = 1;
 
 	page_line(p, ROLE_NORMAL, "");
+	if (t->detail_tasks) {
+		tasks_lines(p, t);
+		return;
+	}
 	if (t->stack.len == 0) {
 		snprintf(buf, sizeof buf, "Stack: none (%s%s)",
 		    t->stack_err[0] != '\0' ? t->stack_err : "not fetched",
@@ -271,6 +338,7 @@ detail_draw(struct tui *t, int y, int h)
 			if (fmt_cycle(s, n, buf, sizeof buf) != NULL &&
 			    strstr(buf, state) == NULL)
 				page_line(&p, ROLE_BANNER, buf);
+		loop_line(&p, r);
 		gil_lines(&p, s, r);
 		wait_lines(&p, s, r);
 		held_lines(&p, s, r);
@@ -290,6 +358,19 @@ detail_key(struct tui *t, int key)
 {
 	if (key == 'f') {
 		fetch(t);
+		return KEY_DONE;
+	}
+	if (key == 'a') {
+		t->detail_tasks = !t->detail_tasks;
+		t->detail_top = 0;
+		/* From outside a stack is unwound only when f asks. */
+		if (t->detail_tasks || !t->src->outside)
+			fetch(t);
+		else {
+			out_free(&t->stack);
+			snprintf(t->stack_err, sizeof t->stack_err, "not "
+			    "unwound from outside unless asked: f unwinds it");
+		}
 		return KEY_DONE;
 	}
 	return tui_scroll(key, &t->detail_top, t->detail_lines, t->body_h);

@@ -8,7 +8,7 @@
 #include "tui.h"
 
 static const char *keys[] = {
-	[VIEW_THREADS] = "q quit  jk/arrows move  Enter detail  s sort  "
+	[VIEW_THREADS] = "q quit  jk/arrows move  Enter detail  a tasks  s sort  "
 	    "/ filter  g GIL  l locks  b blame  p pause  d dump  r reset  "
 	    "? help",
 	[VIEW_TIMELINE] = "q quit  jk/arrows move  Enter detail  s sort  "
@@ -17,7 +17,7 @@ static const char *keys[] = {
 	    "g GIL  p pause  d dump  r reset  ? help",
 	[VIEW_BLAME] = "q quit  jk/arrows scroll  Esc back  b table  "
 	    "l locks  p pause  d dump  r reset  ? help",
-	[VIEW_DETAIL] = "q quit  jk/arrows scroll  f fetch stack again  "
+	[VIEW_DETAIL] = "q quit  jk/arrows scroll  f fetch again  a tasks/stack  "
 	    "Esc back  ? help",
 	[VIEW_HELP] = "q quit  jk/arrows scroll  Esc back",
 };

@@ -176,6 +176,10 @@ threads_key(struct tui *t, int key)
 		if (t->norder > 0)
 			detail_open(t, t->sel_tid);
 		break;
+	case 'a':
+		if (t->norder > 0)
+			detail_open_tasks(t, t->sel_tid);
+		break;
 	case 's':
 		t->sort = (t->sort + 1) % ORDER_NKEYS;
 		threads_reorder(t);

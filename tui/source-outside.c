@@ -321,6 +321,25 @@ source_read_outside(struct source *s)
 }
 
 int
+source_tasks_outside(struct source *s, pid_t tid, struct out *lines,
+    char *err, size_t errlen)
+{
+	struct gw_snapshot *snap;
+	struct out o;
+	int rc;
+
+	if ((snap = outside_snapshot(s->pid, GW_SNAP_NO_STACKS, err,
+	    errlen)) == NULL)
+		return -1;
+	out_init(&o);
+	report_text(&o, snap);
+	rc = ctl_tasks_of(&o, tid, lines, err, errlen);
+	out_free(&o);
+	outside_free(snap);
+	return rc;
+}
+
+int
 source_stack_outside(struct source *s, pid_t tid, struct out *lines,
     char *err, size_t errlen)
 {

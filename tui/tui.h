@@ -34,6 +34,7 @@
 #define TUI_CTL_TIMEOUT_MS 5000	/* for an answer on the control socket */
 #define TUI_WATCH_TIMEOUT_MS 1000	/* for "watch": the view comes first */
 #define TUI_READ_SHARE	5	/* a refresh lasts at least 5 reads */
+#define TUI_LOOP_STALL_NS 100000000ull	/* --loop-stall's default */
 
 /* What a thread is doing, as the table groups and colours it. */
 enum tui_class {
@@ -145,6 +146,9 @@ int	source_read_outside(struct source *);
  * The stack of tid read from outside now, native frames unwound (each
  * thread stopped alone while it is), as ctl_stack gives it.
  */
+/* The tasks of tid's loop read from outside now, nothing stopped. */
+int	source_tasks_outside(struct source *, pid_t tid, struct out *lines,
+	    char *err, size_t errlen);
 int	source_stack_outside(struct source *, pid_t tid, struct out *lines,
 	    char *err, size_t errlen);
 /* Read a frame and update the history: 1 new, 0 none, -1 error (err). */
@@ -263,6 +267,15 @@ int	ctl_watch(pid_t, char *err, size_t errlen);
 int	ctl_stack(pid_t, pid_t tid, struct out *lines, char *err,
 	    size_t errlen);
 /* tid's paragraph of a text dump into lines: 0, or -1 with err. */
+/*
+ * The tasks of tid's asyncio loop: the paragraph that follows the
+ * thread's in a text dump (nothing when it runs no loop), from a fresh
+ * dump of the process, or from dump.
+ */
+int	ctl_tasks(pid_t, pid_t tid, struct out *lines, char *err,
+	    size_t errlen);
+int	ctl_tasks_of(const struct out *dump, pid_t tid, struct out *lines,
+	    char *err, size_t errlen);
 int	ctl_stack_of(const struct out *dump, pid_t tid, struct out *lines,
 	    char *err, size_t errlen);
 
@@ -310,6 +323,7 @@ struct tui {
 	char		 stack_err[TUI_MSG_MAX];
 	int		 detail_top;
 	int		 detail_lines;
+	int		 detail_tasks;	/* its loop's tasks, not its stack */
 
 	int		 help_top;
 
@@ -380,6 +394,7 @@ int	locks_key(struct tui *, int key);
 void	blame_draw(struct tui *, int y, int h);		/* panel-blame.c */
 int	blame_key(struct tui *, int key);
 void	detail_open(struct tui *, pid_t tid);		/* panel-detail.c */
+void	detail_open_tasks(struct tui *, pid_t tid);
 void	detail_draw(struct tui *, int y, int h);
 int	detail_key(struct tui *, int key);
 void	help_draw(struct tui *, int y, int h);		/* panel-help.c */

@@ -293,6 +293,11 @@ struct gw_shm_thread {
 	 * priority, read while a viewer watches. */
 	int32_t		sched_policy;
 	int32_t		sched_priority;
+
+	/* An event loop's current turn: for how long the thread has run
+	 * since it last came back from epoll_wait (0: it is in epoll, or
+	 * never was; under gilwatch run only). */
+	uint64_t	loop_turn_ns;
 };
 
 /*

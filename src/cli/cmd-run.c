@@ -24,6 +24,7 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[--on-deadlock=report|exit[:N]|abort] "
 	    "[--lock-order=off|report|exit[:N]|abort] "
 	    "[--stall=SECONDS|off] [--on-stall=report|exit[:N]|abort] "
+	    "[--loop-stall=MS|off] "
 	    "[--signal=SIG|none] "
 	    "[--output=FILE] [--format=text|json] [--no-report] "
 	    "[--sort=wait|hold|contended|acquired] [--top=N] "
@@ -42,6 +43,7 @@ struct cmd_run_env {
 	char		 lock_order[OPTS_ON_DEADLOCK_MAX];
 	const char	*stall;
 	char		 on_stall[OPTS_ON_DEADLOCK_MAX];
+	const char	*loop_stall;
 	char		 signal[16];
 	const char	*output;
 	const char	*format;
@@ -64,6 +66,7 @@ static const struct option cmd_run_options[] = {
 	{ "lock-order",		required_argument,	NULL, 'l' },
 	{ "stall",		required_argument,	NULL, 'T' },
 	{ "on-stall",		required_argument,	NULL, 'O' },
+	{ "loop-stall",		required_argument,	NULL, 'L' },
 	{ "signal",		required_argument,	NULL, 's' },
 	{ "output",		required_argument,	NULL, 'o' },
 	{ "format",		required_argument,	NULL, 'f' },
@@ -126,6 +129,10 @@ cmd_run_option(int opt, const char *arg, struct cmd_run_env *env)
 		if (opts_on_stall(arg, &od, &errstr) == 0)
 			opts_on_deadlock_string(&od, env->on_stall,
 			    sizeof env->on_stall);
+		break;
+	case 'L':
+		if (opts_loop_stall(arg, &errstr) != -1)
+			env->loop_stall = arg;
 		break;
 	case 's':
 		if ((signo = opts_signal(arg, &errstr)) == 0)
@@ -284,6 +291,7 @@ cmd_run_exec(int argc, char **argv)
 	    cmd_run_setenv("GILWATCH_LOCK_ORDER", env.lock_order) == -1 ||
 	    cmd_run_setenv("GILWATCH_STALL", env.stall) == -1 ||
 	    cmd_run_setenv("GILWATCH_ON_STALL", env.on_stall) == -1 ||
+	    cmd_run_setenv("GILWATCH_LOOP_STALL", env.loop_stall) == -1 ||
 	    cmd_run_setenv("GILWATCH_SIGNAL", env.signal) == -1 ||
 	    cmd_run_setenv("GILWATCH_OUTPUT", env.output) == -1 ||
 	    cmd_run_setenv("GILWATCH_FORMAT", env.format) == -1 ||

@@ -178,20 +178,36 @@ opts_on_stall(const char *s, struct opts_deadlock *od, const char **errstr)
 	return action(s, OPTS_STALL_EXIT_DEFAULT, od, errstr);
 }
 
-int
-opts_stall(const char *s, const char **errstr)
+/* "off" (0) or a number from 1 to max; -1 with *errstr = why. */
+static int
+off_or_number(const char *s, long long max, const char *why,
+    const char **errstr)
 {
 	long long n;
 
 	*errstr = NULL;
 	if (s != NULL && strcmp(s, "off") == 0)
 		return 0;
-	n = opts_number(s, 1, OPTS_STALL_MAX, errstr);
+	n = opts_number(s, 1, max, errstr);
 	if (*errstr != NULL) {
-		*errstr = "not off or a number of seconds from 1 to 86400";
+		*errstr = why;
 		return -1;
 	}
 	return (int)n;
+}
+
+int
+opts_stall(const char *s, const char **errstr)
+{
+	return off_or_number(s, OPTS_STALL_MAX,
+	    "not off or a number of seconds from 1 to 86400", errstr);
+}
+
+int
+opts_loop_stall(const char *s, const char **errstr)
+{
+	return off_or_number(s, OPTS_LOOP_STALL_MAX,
+	    "not off or a number of milliseconds from 1 to 86400000", errstr);
 }
 
 int

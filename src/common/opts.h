@@ -97,6 +97,16 @@ int		opts_on_stall(const char *s, struct opts_deadlock *od,
  */
 int		opts_stall(const char *s, const char **errstr);
 
+/* --loop-stall: the default and the largest, in milliseconds. */
+#define OPTS_LOOP_STALL_DEFAULT	100
+#define OPTS_LOOP_STALL_MAX	86400000
+
+/*
+ * An event loop's longest turn: "off" (returns 0) or whole
+ * milliseconds, 1 to OPTS_LOOP_STALL_MAX.  Returns -1 on error.
+ */
+int		opts_loop_stall(const char *s, const char **errstr);
+
 /*
  * The canonical text of od, which opts_on_deadlock reads back: "report",
  * "exit:N" (always with N) or "abort".  Returns 0, or -1 when buf is too

@@ -21,6 +21,15 @@ const char	*report_reason_name(enum gw_snapshot_reason);
 void	report_text(struct out *, const struct gw_snapshot *);
 void	report_json(struct out *, const struct gw_snapshot *);
 
+/*
+ * One thread's entry of s, as the whole report writes it: for reports
+ * about one thread (an event loop's stall, loopstall.h).
+ */
+void	report_text_thread(struct out *, const struct gw_thread_info *,
+	    const struct gw_snapshot *s);
+void	report_json_thread(struct out *, const struct gw_thread_info *,
+	    const struct gw_snapshot *s);
+
 /* One frame: "func+0x1f (file.c:30) in module", or its JSON object. */
 void	report_text_frame(struct out *, const struct gw_frame *);
 void	report_json_frame(struct out *, const struct gw_frame *);

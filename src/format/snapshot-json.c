@@ -230,6 +230,13 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 }
 
 void
+report_json_thread(struct out *o, const struct gw_thread_info *t,
+    const struct gw_snapshot *s)
+{
+	json_thread(o, t, s->source != GW_SOURCE_INSIDE);
+}
+
+void
 report_json(struct out *o, const struct gw_snapshot *s)
 {
 	size_t i;

@@ -290,6 +290,13 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 	report_text_loop(o, t, s);
 }
 
+void
+report_text_thread(struct out *o, const struct gw_thread_info *t,
+    const struct gw_snapshot *s)
+{
+	text_thread(o, t, s);
+}
+
 /*
  * What a reader from outside could not know, and what it stopped: the
  * header of a dump of a process not started under gilwatch, or of a

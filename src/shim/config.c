@@ -57,6 +57,7 @@ config_load(void)
 	config.stall_s = 0;
 	config.on_stall.action = OPTS_ACTION_REPORT;
 	config.on_stall.status = OPTS_STALL_EXIT_DEFAULT;
+	config.loop_stall_ms = OPTS_LOOP_STALL_DEFAULT;
 	config.dump_signal = SIGQUIT;
 	config.sample_signal = SIGRTMAX - 2;
 	config.format = GW_FORMAT_TEXT;
@@ -114,6 +115,14 @@ config_load(void)
 			config.on_stall = od;
 		else
 			bad("GILWATCH_ON_STALL", v, errstr);
+	}
+	if ((v = env("GILWATCH_LOOP_STALL")) != NULL) {
+		int ms = opts_loop_stall(v, &errstr);
+
+		if (ms >= 0)
+			config.loop_stall_ms = ms;
+		else
+			bad("GILWATCH_LOOP_STALL", v, errstr);
 	}
 	if ((v = env("GILWATCH_SIGNAL")) != NULL) {
 		sig = opts_signal(v, &errstr);

@@ -20,6 +20,7 @@ struct config {
 	int		lock_order_off;	/* GILWATCH_LOCK_ORDER=off */
 	int		stall_s;	/* GILWATCH_STALL, 0: off */
 	struct opts_deadlock on_stall;	/* GILWATCH_ON_STALL */
+	int		loop_stall_ms;	/* GILWATCH_LOOP_STALL, 0: off */
 	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */
 	int		sample_signal;	/* GILWATCH_SAMPLE_SIGNAL */
 	char		output[512];	/* GILWATCH_OUTPUT, "": stderr */

@@ -15,6 +15,7 @@
 #include "deadlock.h"
 #include "procstat.h"
 #include "stall.h"
+#include "loopstall.h"
 #include "gil.h"
 #include "py.h"
 #include "dump.h"
@@ -364,6 +365,8 @@ scan(void)
 		report_deadlock(cycle, n);
 	if (stall_scan())
 		report_stall(config.stall_s);
+	loopstall_scan(now_ns());
+	loopstall_cycles(now_ns());
 }
 
 static void *

@@ -25,6 +25,7 @@
 #include "publish-int.h"
 #include "procstat.h"
 #include "publish.h"
+#include "loopstall.h"
 #include "rtbudget.h"
 #include "rtcycle.h"
 #include "shm-read.h"
@@ -523,6 +524,7 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 	r->sched_policy = pub.watched ? rt_policy(r->tid,
 	    &r->sched_priority) : -1;
 	fill_gil(t, r, now);
+	r->loop_turn_ns = loopstall_turn_ns(t, now);
 	if (copy_thread(t, &c) == -1) {
 		fill_python(t, NULL, r);
 		r->state = (uint8_t)atomic_load(&t->state);

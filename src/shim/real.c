@@ -127,6 +127,8 @@ real_resolve(void)
 	LOOK(posix_spawnp, posix_spawnp);
 	LOOK(system, system);
 	LOOK(popen, popen);
+	LOOK(epoll_wait, epoll_wait);
+	LOOK(epoll_pwait, epoll_pwait);
 	atomic_store(&state, 2);
 }
 

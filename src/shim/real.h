@@ -9,6 +9,8 @@
 #ifndef GW_REAL_H
 #define GW_REAL_H
 
+#include <sys/epoll.h>
+
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -89,6 +91,11 @@ struct real_fns {
 	    char *const[], char *const[]);
 	int (*system)(const char *);
 	FILE *(*popen)(const char *, const char *);
+
+	/* An event loop's selector (hook-select.c). */
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int,
+	    const sigset_t *);
 };
 
 extern struct real_fns real;

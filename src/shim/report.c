@@ -291,6 +291,15 @@ report_deadlock(const struct wf_frame *cycle, int ncycle)
 }
 
 void
+report_task_deadlock(const struct gw_snapshot *s)
+{
+	atomic_fetch_add(&ndeadlocks, 1);
+	if (trace_on)
+		trace_mark(TRACE_DEADLOCK, 0, 0, 0, (int)s->ndeadlocks);
+	snapshot_to_output(s, &config.on_deadlock);
+}
+
+void
 report_stall(int seconds)
 {
 	char what[80];

@@ -22,6 +22,12 @@ struct gw_snapshot	*snapshot_build(enum gw_snapshot_reason, int flags,
 /* Free a snapshot from snapshot_build. */
 void	snapshot_free(struct gw_snapshot *);
 
+/*
+ * A deadlock through asyncio tasks that the periodic look found in s
+ * (loopstall.h): counted as a deadlock, written, then --on-deadlock.
+ */
+void	report_task_deadlock(const struct gw_snapshot *s);
+
 /* Write a snapshot in the configured format to the configured output. */
 void	report_to_output(const struct gw_snapshot *);
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "deadlock.h"
 #include "stall.h"
+#include "loopstall.h"
 #include "dump.h"
 #include "hook.h"
 #include "hook-pylock.h"
@@ -110,6 +111,7 @@ after_fork_child(void)
 	clock_init();
 	deadlock_reset();
 	stall_reset();
+	loopstall_reset();
 	gil_after_fork_child();
 	rt_reset();	/* the parent's misses and cycles are its own */
 	report_after_fork_child();

@@ -110,6 +110,9 @@ reset_record(struct thread *t)
 	t->cap = THREAD_INLINE_HELD;
 	memset(&t->wait, 0, sizeof t->wait);
 	atomic_store(&t->py_join_gen, 0);
+	atomic_store(&t->sel_left, 0);
+	atomic_store(&t->sel_inside, 0);
+	t->loop_seen = 0;
 	/* Any non-zero seed; threads apart, so their draws differ. */
 	t->hold_rng = (uint32_t)atomic_load(&t->tid) * 2654435761u | 1;
 	atomic_store(&t->gil_state, GIL_NONE);

@@ -151,6 +151,16 @@ struct thread {
 	 */
 	atomic_ulong	py_join;
 	atomic_uint	py_join_gen;	/* wait_gen + 1 it was read for */
+	/*
+	 * An event loop's turns (hook-select.c): now_ns() when the thread
+	 * last came back from epoll_wait, poll or select (0: never), and
+	 * whether it is in one now.  loopstall.c reads them; loop_seen is
+	 * its own (helper only): the sel_left already looked at.
+	 */
+	_Atomic uint64_t sel_left;
+	atomic_int	sel_inside;
+	uint64_t	loop_seen;
+
 	void		*scratch;	/* detector work space, see waitfor.c */
 	size_t		scratch_len;
 };

@@ -408,6 +408,36 @@ Test(opts, stall)
 	}
 }
 
+Test(opts, loop_stall)
+{
+	static const struct {
+		const char	*in;
+		int		 want;	/* milliseconds, 0 off, -1 error */
+	} cases[] = {
+		{ "off",	0 },
+		{ "1",		1 },
+		{ "100",	100 },
+		{ "86400000",	86400000 },
+		{ "0",		-1 },
+		{ "86400001",	-1 },
+		{ "0.5",	-1 },
+		{ "-100",	-1 },
+		{ "100ms",	-1 },
+		{ "",		-1 },
+		{ "Off",	-1 },
+	};
+	const char *err;
+	size_t i;
+	int rv;
+
+	for (i = 0; i < NCASES(cases); i++) {
+		rv = opts_loop_stall(cases[i].in, &err);
+		cr_expect_eq(rv, cases[i].want, "\"%s\": %d", cases[i].in, rv);
+		cr_expect_eq(err == NULL, cases[i].want >= 0, "\"%s\"",
+		    cases[i].in);
+	}
+}
+
 Test(opts, on_stall)
 {
 	struct opts_deadlock od;
