@@ -261,14 +261,17 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 	pid_t holder = 0;
 	uintptr_t futex;
 	size_t i;
+	int on;
 
 	if ((buf = malloc(PY_FRAMES * sizeof *buf)) == NULL)
 		return;
-	if (py_gil_read(rt, &gil) == 0 && gil.locked == 1)
+	on = py_gil_on(rt) == 1;
+	if (on && py_gil_read(rt, &gil) == 0 && gil.locked == 1)
 		holder = gil.holder_tid != 0 ? gil.holder_tid :
 		    tid_of(c, gil.holder_thread_id);
-	/* Every thread of a process with a GIL has a GIL state. */
-	for (i = 0; i < o->nthreads && !rt->free_threaded; i++)
+	/* Every thread of a process with a GIL in use has a GIL state
+	 * (a free-threaded build's, once turned back on, too). */
+	for (i = 0; i < o->nthreads && on; i++)
 		o->threads[i].gil = o->threads[i].task.tid == holder ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
 	for (i = 0; i < c->n; i++) {
@@ -397,6 +400,11 @@ py_outside_fill(struct outside *o)
 	free(c.v);
 	if (rt.partial[0] != '\0')
 		snprintf(o->py_note, sizeof o->py_note, "%s", rt.partial);
+	else if (rt.free_threaded && py_gil_on(&rt) == 1)
+		snprintf(o->py_note, sizeof o->py_note, "CPython %s, "
+		    "free-threaded build with its GIL turned on (PYTHON_GIL=1, "
+		    "-X gil=1 or an extension module): the GIL as on other "
+		    "builds.", rt.version);
 	else if (rt.free_threaded)
 		snprintf(o->py_note, sizeof o->py_note, "CPython %s, "
 		    "free-threaded build: no GIL (each Python thread is "

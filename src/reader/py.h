@@ -220,6 +220,8 @@ struct py_runtime {
 	uintptr_t	 gil_cond;
 	uintptr_t	 gil_switch_cond;
 	uintptr_t	 gil_switch_mutex;
+	uintptr_t	 gil_enabled;	/* free-threaded builds: the GIL's int
+					   enabled (0: off), else 0 */
 	int		 gil_confirmed;	/* gil checked in an initialised
 					   runtime, not only predicted */
 	int		 free_threaded;
@@ -491,9 +493,11 @@ int	py_detect(struct py_runtime *rt);
  * _PyRuntime; from 3.12 it is interpreters.main->ceval.gil, known only
  * once the main interpreter is created: until then rt->gil is the
  * address it will have (the main interpreter's own _gil) and
- * rt->gil_confirmed is 0.  A free-threaded build has no GIL to follow
- * (the one it keeps for a GIL turned back on is not followed): rt->gil
- * stays 0, and the thread lists alone are checked.  Returns 1 when
+ * rt->gil_confirmed is 0.  A free-threaded build keeps a GIL that is
+ * off unless turned back on (PYTHON_GIL=1, -X gil=1, or an extension
+ * module that does not declare itself safe without it): it is located
+ * all the same, with rt->gil_enabled saying whether it is on (see
+ * py_gil_on).  Returns 1 when
  * confirmed, 0 when predicted, -1 when the layout fails a check
  * (why_not says which).  Not thread
  * safe against itself or py_detect; readers may run concurrently.
@@ -510,6 +514,15 @@ pid_t	py_pthread_tid(const struct py_runtime *rt, unsigned long thread_id);
  * unreadable.  Allocates nothing; async-signal-safe as py_read is.
  */
 int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
+
+/*
+ * Is the GIL in use now?  1 on a build with a GIL once located, and on a
+ * free-threaded build whose GIL is turned on for good; 0 on a
+ * free-threaded build whose GIL is off, or on only while an extension
+ * module is initialised; -1 when unknown or unreadable.  Allocates
+ * nothing.
+ */
+int	py_gil_on(const struct py_runtime *rt);
 
 /* py-attach.c */
 

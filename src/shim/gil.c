@@ -152,16 +152,17 @@ gil_init(void)
 		msg_say("%s", rt.partial);
 	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
 	if (rt.free_threaded) {
-		/* Frames, names and thread states are read all the same;
-		 * there is no GIL to follow. */
+		/* Frames, names and thread states are read all the same.
+		 * Its GIL is off unless turned back on: it is followed, and
+		 * the reports say "no GIL" unless it was (gil_summary). */
 		snprintf(why_not, sizeof why_not, "CPython %s, "
 		    "free-threaded build: no GIL", version);
 		*(void **)&py_tstate_current = dlsym(RTLD_DEFAULT,
 		    "PyThreadState_GetUnchecked");
 		readable = 1;
-		return;
-	}
-	if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0) {
+		if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0)
+			return;
+	} else if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0) {
 		snprintf(why_not, sizeof why_not, "CPython %s: the GIL could "
 		    "not be located (%.60s)", version, rt.why_not);
 		msg_say("%s; lock tracking goes on without the GIL", why_not);
@@ -397,6 +398,12 @@ gil_address(void)
 }
 
 int
+gil_in_use(void)
+{
+	return present && (!rt.free_threaded || py_gil_on(&rt) == 1);
+}
+
+int
 gil_mutex_locking(struct thread *t)
 {
 	uint64_t now;
@@ -593,12 +600,12 @@ gil_summary(struct gil_summary *s)
 	uint64_t now = now_ns(), hs = 0, cs = 0, all;
 
 	memset(s, 0, sizeof *s);
-	s->present = present;
+	s->present = gil_in_use();
 	s->free_threaded = rt.free_threaded && readable;
 	snprintf(s->version, sizeof s->version, "%s", version);
 	snprintf(s->why_not, sizeof s->why_not, "%s",
 	    why_not[0] ? why_not : "no CPython in this process");
-	if (!present)
+	if (!s->present)
 		return;
 	if (h != NULL) {
 		s->holder = atomic_load(&h->tid);

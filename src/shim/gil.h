@@ -68,6 +68,15 @@ const struct py_runtime	*gil_runtime(void);
 uintptr_t	gil_address(void);
 
 /*
+ * Is the GIL followed and in use?  On a build with a GIL, once located;
+ * on a free-threaded build, whose GIL is followed all the same, only
+ * while turned on for good (PYTHON_GIL=1, -X gil=1, an extension module
+ * not declared safe without it; not the moment each extension module's
+ * initialisation takes it): until then its threads have no GIL state.
+ */
+int		gil_in_use(void);
+
+/*
  * Is site (a return address) inside CPython's lock acquisition
  * (PyThread_acquire_lock_timed), or one gil_add_python_lock_site gave?
  * Python retries a lock wait that a signal interrupts, so such waits

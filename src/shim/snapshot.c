@@ -408,7 +408,7 @@ fill_gil(struct raw *r, struct thread *holder, struct gw_thread_info *ti,
 	uint64_t since = r->gil_since;
 	int st = r->gil_state;
 
-	if (gil_address() == 0)
+	if (!gil_in_use())
 		return;
 	if (st == GIL_HOLDING && r->t != holder)
 		st = GIL_NONE;
