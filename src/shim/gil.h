@@ -64,6 +64,16 @@ struct py_runtime;
 /* The interpreter found, or NULL (for the frame reader). */
 const struct py_runtime	*gil_runtime(void);
 
+/*
+ * CPython 3.14+ (free-threaded builds above all): when the calling
+ * thread, about to sleep on sem, parks in the parking lot on a PyMutex
+ * another thread holds (a critical section's object lock, one of the
+ * interpreter's), that mutex's address, and in *site the call that
+ * wanted it (the frame above the mutex code); else 0.  Unwinds a few
+ * frames of the caller's stack: for a thread about to sleep only.
+ */
+uintptr_t	gil_parked_mutex(const void *sem, uintptr_t *site);
+
 /* The GIL's address (its lock identity in reports), or 0. */
 uintptr_t	gil_address(void);
 

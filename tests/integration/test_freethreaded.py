@@ -234,6 +234,53 @@ class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
         self.assertNotIn("critical section", blocks['"MainThread"'])
 
 
+class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
+    """The "cs" scene under `gilwatch run`: cs-waiter, parked on the
+    list's object lock (a PyMutex, 10 bytes into the object on these
+    builds) while cs-holder holds its critical section, shows waiting
+    for that PyMutex, with no holder (taken by atomic instructions
+    inside libpython, unseen); once released, the exit lock report has
+    the PyMutex's contention statistics: one contended wait, at the
+    critical section's entry."""
+
+    OB_MUTEX = 10   # the object header's ob_mutex (py-offsets.h)
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            report = os.path.join(tmp, "report.json")
+            p, rec = gw.scenes(exe, tmp, "cs", prog="freethreaded",
+                under=(gw.GILWATCH, "run", "--format=json",
+                "--output=" + report, "--"))
+            tids = {n: w["native"] for n, w in rec["info"].items()}
+            mutex = hex(rec["list"] + self.OB_MUTEX)
+            with p:
+                def parked():
+                    r = gw.run([gw.GILWATCH, "dump", "--format=json",
+                        str(p.p.pid)])
+                    self.assertEqual(r.returncode, 0, r)
+                    t = gw.threads(gw.parse_json_docs(r.stdout)[0])
+                    w = gw.waiting(t.get(tids["cs-waiter"], {}))
+                    return w if w and w["kind"] == "pymutex" else None
+                w = gw.poll_until(parked, what="cs-waiter parked on "
+                    "the list's PyMutex")
+                self.assertEqual((w["addr"], w["owners"]), (int(mutex, 16),
+                    []), w)
+                os.close(p.hold_w)
+                p.hold_w = None
+                self.assertEqual(p.p.wait(gw.TIMEOUT), 0, p.describe())
+            docs = gw.load_report(report)
+            locks = [l for d in docs if d.get("reason") == "locks"
+                for l in d["locks"] if l["kind"] == "pymutex" and
+                l["addr"] == mutex]
+            self.assertEqual(len(locks), 1, docs)
+            l = locks[0]
+            self.assertEqual((l["acquired"], l["contended"]), (1, 1), l)
+            self.assertGreater(l["wait_ms"]["total"], 0, l)
+            self.assertEqual([(x["count"], x["site"]["function"])
+                for x in l["waiters"]], [(1, "_PyCriticalSection_BeginSlow")],
+                l)
+
+
 class TestFreeThreadedPause(Scene, unittest.TestCase):
     """A stop-the-world pause (gc.collect()) held up by a thread that
     blocks attached (a read through ctypes.PyDLL), read from outside:
@@ -277,6 +324,7 @@ gw.add_free_threaded_tests(TestFreeThreadedOutside)
 gw.add_free_threaded_tests(TestFreeThreadedPause)
 gw.add_free_threaded_tests(TestFreeThreadedCriticalSection)
 gw.add_free_threaded_tests(TestFreeThreadedShim)
+gw.add_free_threaded_tests(TestFreeThreadedCriticalSectionShim)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ section instead:
   cs-holder       L.sort(key=hold): list.sort holds L's critical section
                   while hold() spins (attached: the section stays held)
   cs-waiter       L.append(4) once hold() runs: waits to enter it
+                  (until GW_HOLD_FD closes: then hold() returns, the
+                  append goes through and the program ends)
 Main then neither reads sys._current_frames() (that stops the world,
 which suspends cs-holder's section and lets cs-waiter through) nor
 waits for more than cs-waiter's last step before the append; the test
@@ -171,6 +173,11 @@ def main():
         hold_fd = int(os.environ["GW_HOLD_FD"])
         while os.read(hold_fd, 64):
             pass
+        # cs-waiter's wait ends (and is counted) before the exit.
+        RELEASE.append(1)
+        for t in threading.enumerate():
+            if t.name == "cs-waiter":
+                t.join(TIMEOUT)
         os._exit(0)
     for name, fn in (("spin-a", spin), ("spin-b", spin), ("parker", park),
         ("sleeper", Sleeper().nap)):
