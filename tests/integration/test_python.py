@@ -58,11 +58,15 @@ class PythonCase(unittest.TestCase):
             return found
         for minor in range(13, max(gw.PY_MINORS) + 1):
             builds = gw.pyenv_dirs(minor, free_threaded=True)
-            if not builds and minor not in PythonCase._ft_skips_said:
-                print("skip: python3.%dt not installed (pyenv, "
-                    "free-threaded)" % minor)
+            unsupported = builds and minor in gw.FREE_THREADED_UNSUPPORTED
+            if (unsupported or not builds) and \
+                minor not in PythonCase._ft_skips_said:
+                print(gw.unsupported_skip(minor, [e for _, e in builds])
+                    if unsupported else "skip: python3.%dt not installed "
+                    "(pyenv, free-threaded)" % minor)
                 PythonCase._ft_skips_said.add(minor)
-            found = found + builds
+            if not unsupported:
+                found = found + builds
         return found
 
     def locks_unseen(self, label, exe, what):
