@@ -794,6 +794,16 @@ struct py_cs {
 int	py_tstate_critical_sections(const struct py_runtime *rt,
 	    uintptr_t ts, struct py_cs *out, int max, int *more);
 
+/*
+ * Those n sections as a snapshot gives them (gilwatch/snapshot.h), in
+ * arena a with their type names; NULL when n is 0 or memory runs out.
+ * Both dumps use it: from outside and from inside (gilwatch run).
+ */
+struct arena;
+struct gw_critical_section;
+struct gw_critical_section *py_cs_export(const struct py_cs *cs, int n,
+	    struct arena *a);
+
 /* py-stw.c */
 
 /* A stop-the-world pause, as py_stop_the_world reads it. */

@@ -427,6 +427,17 @@ gil_thread_py_state(struct thread *t)
 }
 
 int
+gil_thread_critical_sections(struct thread *t, struct py_cs *out, int max,
+    int *more)
+{
+	uintptr_t ts = 0;
+
+	if (!rt.free_threaded || gil_thread_tstate(t, &ts) == -1)
+		return -1;
+	return py_tstate_critical_sections(&rt, ts, out, max, more);
+}
+
+int
 gil_thread_name(struct thread *t, char *buf, size_t len)
 {
 	uintptr_t ts;

@@ -58,6 +58,7 @@ int	gil_is_internal_mutex(uintptr_t addr);
 int	gil_is_cond(uintptr_t addr);
 int	gil_is_switch_cond(uintptr_t addr);
 
+struct py_cs;
 struct thread;
 struct py_runtime;
 
@@ -73,6 +74,13 @@ const struct py_runtime	*gil_runtime(void);
  * frames of the caller's stack: for a thread about to sleep only.
  */
 uintptr_t	gil_parked_mutex(const void *sem, uintptr_t *site);
+
+/*
+ * On a free-threaded build, the critical sections t is in, read now as
+ * outside dumps read them (py_tstate_critical_sections); else -1.
+ */
+int		gil_thread_critical_sections(struct thread *t, struct py_cs *out,
+		    int max, int *more);
 
 /* The GIL's address (its lock identity in reports), or 0. */
 uintptr_t	gil_address(void);

@@ -417,6 +417,20 @@ fill_gil(struct raw *r, struct thread *holder, struct gw_thread_info *ti,
 	    (double)(now - since) / 1e9 : 0;
 }
 
+/* A free-threaded CPython's critical sections of t. */
+static void
+fill_cs(struct snap *s, struct thread *t, struct gw_thread_info *ti)
+{
+	struct py_cs cs[PY_CS_MAX];
+	int n, more = 0;
+
+	n = gil_thread_critical_sections(t, cs, PY_CS_MAX, &more);
+	if ((ti->critical = py_cs_export(cs, n, &s->arena)) != NULL) {
+		ti->ncritical = (size_t)n;
+		ti->critical_truncated = more;
+	}
+}
+
 static void
 fill_thread(struct snap *s, struct raw *r, struct thread *holder,
     struct gw_thread_info *ti, uint64_t now, int flags)
@@ -429,6 +443,8 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 	ti->tid = r->tid;
 	ti->name = snap_str(s, name);
 	ti->py_state = (enum gw_py_state)gil_thread_py_state(r->t);
+	if (ti->py_state != GW_PYSTATE_NONE)
+		fill_cs(s, r->t, ti);
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
 	fill_gil(r, holder, ti, now);

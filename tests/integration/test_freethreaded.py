@@ -235,11 +235,12 @@ class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
 
 
 class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
-    """The "cs" scene under `gilwatch run`: cs-waiter, parked on the
-    list's object lock (a PyMutex, 10 bytes into the object on these
-    builds) while cs-holder holds its critical section, shows waiting
-    for that PyMutex, with no holder (taken by atomic instructions
-    inside libpython, unseen); once released, the exit lock report has
+    """The "cs" scene under `gilwatch run`: cs-holder's critical section
+    on the list and cs-waiter's being entered, as from outside; cs-waiter,
+    parked on the list's object lock (a PyMutex, 10 bytes into the
+    object on these builds), shows waiting for that PyMutex, with no
+    holder (taken by atomic instructions inside libpython, unseen);
+    once released, the exit lock report has
     the PyMutex's contention statistics: one contended wait, at the
     critical section's entry."""
 
@@ -260,11 +261,21 @@ class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
                     self.assertEqual(r.returncode, 0, r)
                     t = gw.threads(gw.parse_json_docs(r.stdout)[0])
                     w = gw.waiting(t.get(tids["cs-waiter"], {}))
-                    return w if w and w["kind"] == "pymutex" else None
-                w = gw.poll_until(parked, what="cs-waiter parked on "
+                    return (w, t) if w and w["kind"] == "pymutex" else None
+                w, t = gw.poll_until(parked, what="cs-waiter parked on "
                     "the list's PyMutex")
                 self.assertEqual((w["addr"], w["owners"]), (int(mutex, 16),
                     []), w)
+                # The sections themselves, read as outside dumps read
+                # them: the holder's names the list, the waiter's is
+                # being entered.
+                self.assertEqual(t[tids["cs-holder"]]["critical_sections"],
+                    [{"state": "held", "object": hex(rec["list"]),
+                    "type": "list", "object2": None, "type2": None}])
+                self.assertEqual(t[tids["cs-waiter"]]["critical_sections"],
+                    [{"state": "entering", "object": None, "type": None,
+                    "object2": None, "type2": None}])
+                self.assertEqual(t[p.p.pid]["critical_sections"], [])
                 os.close(p.hold_w)
                 p.hold_w = None
                 self.assertEqual(p.p.wait(gw.TIMEOUT), 0, p.describe())
