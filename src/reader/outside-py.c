@@ -335,37 +335,27 @@ pause_note(const struct py_runtime *rt, struct outside *o,
 {
 	struct outside_thread *req;
 	struct py_stw st;
-	size_t i, n = 0, k;
+	const char **names;
+	pid_t *tids;
+	size_t i, n = 0;
 
 	buf[0] = '\0';
 	if (py_stop_the_world(rt, &st) != 1)
 		return;
 	req = thread_of(o, st.requester_tid);
-	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
-	    "way, asked for by ", st.global ? " of every interpreter" : "");
-	if (req != NULL)
-		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "\"%s\" (tid %d)", name_of(req), (int)req->task.tid);
-	else
-		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "an unknown thread");
-	if (st.stopped) {
-		snprintf(buf + k, k < len ? len - k : 0, ": every other "
-		    "thread is stopped.");
-		return;
-	}
-	k += (size_t)snprintf(buf + k, k < len ? len - k : 0, ": %ld "
-	    "thread%s yet to stop", st.countdown, st.countdown == 1 ? "" :
-	    "s");
-	for (i = 0; i < c->n; i++) {
+	names = malloc((c->n + 1) * sizeof *names);
+	tids = malloc((c->n + 1) * sizeof *tids);
+	for (i = 0; names != NULL && tids != NULL && i < c->n; i++) {
 		if (c->v[i].ot == NULL || c->v[i].ot == req ||
 		    c->v[i].t.state != PY_TS_ATTACHED)
 			continue;
-		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "%s \"%s\" (tid %d)", n++ ? "," : ", held up by",
-		    name_of(c->v[i].ot), (int)c->v[i].t.tid);
+		names[n] = name_of(c->v[i].ot);
+		tids[n++] = c->v[i].t.tid;
 	}
-	snprintf(buf + k, k < len ? len - k : 0, ".");
+	py_stw_note(&st, req != NULL ? name_of(req) : NULL, names, tids, n,
+	    buf, len);
+	free(names);
+	free(tids);
 }
 
 int

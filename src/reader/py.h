@@ -824,6 +824,15 @@ struct py_stw {
  */
 int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
 
+/*
+ * A dump's note on pause st, into buf: who asked for it (req_name, NULL
+ * when not found among the threads) and, while threads are yet to stop,
+ * the n attached threads other than it that hold it up (names, tids).
+ */
+void	py_stw_note(const struct py_stw *st, const char *req_name,
+	    const char *const *names, const pid_t *tids, size_t n, char *buf,
+	    size_t len);
+
 /* py-wait.c */
 
 /* What a thread's Python code waits on, recognised from its frames. */

@@ -438,6 +438,12 @@ gil_thread_critical_sections(struct thread *t, struct py_cs *out, int max,
 }
 
 int
+gil_stop_the_world(struct py_stw *st)
+{
+	return rt.free_threaded ? py_stop_the_world(&rt, st) : -1;
+}
+
+int
 gil_thread_name(struct thread *t, char *buf, size_t len)
 {
 	uintptr_t ts;

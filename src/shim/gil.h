@@ -82,6 +82,13 @@ uintptr_t	gil_parked_mutex(const void *sem, uintptr_t *site);
 int		gil_thread_critical_sections(struct thread *t, struct py_cs *out,
 		    int max, int *more);
 
+/*
+ * On a free-threaded build, a stop-the-world pause under way: 1 with *st
+ * (py_stop_the_world); else 0, or -1 when none can be read.
+ */
+struct py_stw;
+int		gil_stop_the_world(struct py_stw *st);
+
 /* The GIL's address (its lock identity in reports), or 0. */
 uintptr_t	gil_address(void);
 

@@ -484,6 +484,41 @@ fill_deadlock(struct snap *s, const struct wf_frame *cycle, int n)
 	s->pub.ndeadlocks = 1;
 }
 
+/*
+ * A free-threaded CPython's stop-the-world pause under way: a note, as
+ * outside dumps give it (who asked, the attached threads holding it up).
+ */
+static void
+fill_pause(struct snap *s, const struct gw_thread_info *ti, size_t n)
+{
+	const char *req = NULL, **names, **note;
+	struct py_stw st;
+	char buf[512];
+	pid_t *tids;
+	size_t i, k = 0;
+
+	if (gil_stop_the_world(&st) != 1)
+		return;
+	names = snap_alloc(s, (n + 1) * sizeof *names);
+	tids = snap_alloc(s, (n + 1) * sizeof *tids);
+	note = snap_alloc(s, sizeof *note);
+	if (names == NULL || tids == NULL || note == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (ti[i].tid == st.requester_tid)
+			req = ti[i].name;
+		else if (ti[i].py_state == GW_PYSTATE_ATTACHED) {
+			names[k] = ti[i].name;
+			tids[k++] = ti[i].tid;
+		}
+	}
+	py_stw_note(&st, req, names, tids, k, buf, sizeof buf);
+	if ((note[0] = snap_str(s, buf)) == NULL)
+		return;
+	s->pub.notes = note;
+	s->pub.nnotes = 1;
+}
+
 static void
 fill_command(struct snap *s)
 {
@@ -534,6 +569,8 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 		fill_thread(s, &r[i], holder, &ti[i], now, flags);
 	s->pub.threads = ti;
 	s->pub.nthreads = n;
+	if (ti != NULL)
+		fill_pause(s, ti, n);
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
 	stackvars_free(s->vars);

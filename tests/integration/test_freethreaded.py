@@ -178,12 +178,15 @@ class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
 
 
 class Scene:
-    """A scene of freethreaded.py (self.scene), run bare and checked by
-    self.check(pid, record) (a mixin)."""
+    """A scene of freethreaded.py (self.scene), run bare (or under
+    `gilwatch run` with self.shim) and checked by self.check(pid,
+    record) (a mixin)."""
+
+    shim = False
 
     def run_one(self, exe):
         with gw.tempdir() as tmp:
-            p, rec = start(exe, tmp, False, self.scene)
+            p, rec = start(exe, tmp, self.shim, self.scene)
             with p:
                 self.check(p.p.pid, rec)
 
@@ -327,11 +330,27 @@ class TestFreeThreadedPause(Scene, unittest.TestCase):
             marks["spare"]))
         r = gw.run([gw.GILWATCH, "dump", str(pid)])
         self.assertIn("\n%s\n" % note, r.stdout)
-        self.assertIn('\n"stw-spare" tid=%d blocked (kernel state S, in '
-            'futex), Python suspended\n' % tids["stw-spare"], r.stdout)
+        if not self.shim:
+            self.assertIn('\n"stw-spare" tid=%d blocked (kernel state S, '
+                'in futex), Python suspended\n' % tids["stw-spare"],
+                r.stdout)
+            return
+        # From inside, the heading tells the wait as the shim saw it.
+        heads = [ln for ln in r.stdout.splitlines() if ln.startswith(
+            '"stw-spare" tid=%d ' % tids["stw-spare"])]
+        self.assertEqual(len(heads), 1, r.stdout)
+        self.assertTrue(heads[0].endswith(", Python suspended"), heads)
+
+
+class TestFreeThreadedPauseShim(TestFreeThreadedPause):
+    """The same pause under `gilwatch run`: the same note in its dump,
+    read by the same reader code from inside."""
+
+    shim = True
 
 
 gw.add_free_threaded_tests(TestFreeThreadedOutside)
+gw.add_free_threaded_tests(TestFreeThreadedPauseShim)
 gw.add_free_threaded_tests(TestFreeThreadedPause)
 gw.add_free_threaded_tests(TestFreeThreadedCriticalSection)
 gw.add_free_threaded_tests(TestFreeThreadedShim)
