@@ -50,6 +50,8 @@ enum gw_lock_kind {
 	GW_LOCK_GIL,
 	GW_LOCK_FUTEX,		/* read from outside: a futex word whose
 				   primitive could not be told */
+	GW_LOCK_PYMUTEX,	/* CPython 3.14+ PyMutex, seen only when
+				   a thread parks on it: no holder */
 };
 
 enum gw_lock_mode {

@@ -16,7 +16,8 @@ names_lock_kind(int kind)
 		[GW_LOCK_THREAD] = "thread",
 		[GW_LOCK_GIL] = "gil",
 		[GW_LOCK_FUTEX] = "futex",
+		[GW_LOCK_PYMUTEX] = "pymutex",
 	};
 
-	return kind >= 0 && kind <= GW_LOCK_FUTEX ? names[kind] : NULL;
+	return kind >= 0 && kind <= GW_LOCK_PYMUTEX ? names[kind] : NULL;
 }

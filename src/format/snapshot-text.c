@@ -354,6 +354,12 @@ report_text(struct out *o, const struct gw_snapshot *s)
 	    when, s->nthreads, s->nthreads == 1 ? "" : "s");
 	if (s->source != GW_SOURCE_INSIDE)
 		text_outside(o, s);
+	else if (s->nnotes > 0) {
+		/* From inside: a free-threaded CPython's pause. */
+		for (i = 0; i < s->nnotes; i++)
+			out_printf(o, "%s\n", s->notes[i]);
+		out_puts(o, "\n");
+	}
 	if (s->reason == GW_REASON_STALL)
 		out_puts(o, "Every thread waits, with no timeout, for another "
 		    "thread of this process: none can go on by itself.\n\n");

@@ -267,14 +267,17 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 	pid_t holder = 0;
 	uintptr_t futex;
 	size_t i;
+	int on;
 
 	if ((buf = malloc(PY_FRAMES * sizeof *buf)) == NULL)
 		return;
-	if (py_gil_read(rt, &gil) == 0 && gil.locked == 1)
+	on = py_gil_on(rt) == 1;
+	if (on && py_gil_read(rt, &gil) == 0 && gil.locked == 1)
 		holder = gil.holder_tid != 0 ? gil.holder_tid :
 		    tid_of(c, gil.holder_thread_id);
-	/* Every thread of a process with a GIL has a GIL state. */
-	for (i = 0; i < o->nthreads && !rt->free_threaded; i++)
+	/* Every thread of a process with a GIL in use has a GIL state
+	 * (a free-threaded build's, once turned back on, too). */
+	for (i = 0; i < o->nthreads && on; i++)
 		o->threads[i].gil = o->threads[i].task.tid == holder ?
 		    GW_GIL_HOLDING : GW_GIL_RELEASED;
 	for (i = 0; i < c->n; i++) {
@@ -361,37 +364,27 @@ pause_note(const struct py_runtime *rt, struct outside *o,
 {
 	struct outside_thread *req;
 	struct py_stw st;
-	size_t i, n = 0, k;
+	const char **names;
+	pid_t *tids;
+	size_t i, n = 0;
 
 	buf[0] = '\0';
 	if (py_stop_the_world(rt, &st) != 1)
 		return;
 	req = thread_of(o, st.requester_tid);
-	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
-	    "way, asked for by ", st.global ? " of every interpreter" : "");
-	if (req != NULL)
-		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "\"%s\" (tid %d)", name_of(req), (int)req->task.tid);
-	else
-		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "an unknown thread");
-	if (st.stopped) {
-		snprintf(buf + k, k < len ? len - k : 0, ": every other "
-		    "thread is stopped.");
-		return;
-	}
-	k += (size_t)snprintf(buf + k, k < len ? len - k : 0, ": %ld "
-	    "thread%s yet to stop", st.countdown, st.countdown == 1 ? "" :
-	    "s");
-	for (i = 0; i < c->n; i++) {
+	names = malloc((c->n + 1) * sizeof *names);
+	tids = malloc((c->n + 1) * sizeof *tids);
+	for (i = 0; names != NULL && tids != NULL && i < c->n; i++) {
 		if (c->v[i].ot == NULL || c->v[i].ot == req ||
 		    c->v[i].t.state != PY_TS_ATTACHED)
 			continue;
-		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "%s \"%s\" (tid %d)", n++ ? "," : ", held up by",
-		    name_of(c->v[i].ot), (int)c->v[i].t.tid);
+		names[n] = name_of(c->v[i].ot);
+		tids[n++] = c->v[i].t.tid;
 	}
-	snprintf(buf + k, k < len ? len - k : 0, ".");
+	py_stw_note(&st, req != NULL ? name_of(req) : NULL, names, tids, n,
+	    buf, len);
+	free(names);
+	free(tids);
 }
 
 int
@@ -427,6 +420,11 @@ py_outside_fill(struct outside *o)
 	free(c.v);
 	if (rt.partial[0] != '\0')
 		snprintf(o->py_note, sizeof o->py_note, "%s", rt.partial);
+	else if (rt.free_threaded && py_gil_on(&rt) == 1)
+		snprintf(o->py_note, sizeof o->py_note, "CPython %s, "
+		    "free-threaded build with its GIL turned on (PYTHON_GIL=1, "
+		    "-X gil=1 or an extension module): the GIL as on other "
+		    "builds.", rt.version);
 	else if (rt.free_threaded)
 		snprintf(o->py_note, sizeof o->py_note, "CPython %s, "
 		    "free-threaded build: no GIL (each Python thread is "

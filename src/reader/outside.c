@@ -402,21 +402,7 @@ prefetch_waits(const struct outside *o, size_t from)
 static void
 fill_cs(struct osnap *s, struct outside_thread *t, struct gw_thread_info *ti)
 {
-	struct gw_critical_section *c;
-	int k;
-
-	if (t->ncs > 0 && (c = oalloc(s, (size_t)t->ncs * sizeof *c)) !=
-	    NULL) {
-		for (k = 0; k < t->ncs; k++) {
-			c[k].state = (enum gw_cs_state)t->cs[k].state;
-			c[k].object = t->cs[k].object;
-			c[k].type = t->cs[k].object ? ostr(s, t->cs[k].type) :
-			    NULL;
-			c[k].object2 = t->cs[k].object2;
-			c[k].type2 = t->cs[k].object2 ? ostr(s,
-			    t->cs[k].type2) : NULL;
-		}
-		ti->critical = c;
+	if ((ti->critical = py_cs_export(t->cs, t->ncs, &s->arena)) != NULL) {
 		ti->ncritical = (size_t)t->ncs;
 		ti->critical_truncated = t->cs_more;
 	}

@@ -13,6 +13,7 @@
  * refused with a reason in why_not.
  */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -355,8 +356,11 @@ py_gil_locate(struct py_runtime *rt)
 	if (gil == 0)
 		gil = rt->runtime + (uintptr_t)o->rt_main_interp +
 		    (uintptr_t)o->is_gil;
-	if (!rt->free_threaded)
+	/* Free-threaded builds put int enabled first, ahead of interval:
+	 * a table without room for it leaves their GIL unfollowed. */
+	if (!rt->free_threaded || o->gil_interval >= (int)sizeof(int))
 		gil_set(rt, gil);
+	rt->gil_enabled = rt->free_threaded ? rt->gil : 0;
 	rt->gil_confirmed = 0;
 	if (head == 0 || main == 0)
 		return 0;	/* not initialised yet: nothing to check */
@@ -367,7 +371,7 @@ py_gil_locate(struct py_runtime *rt)
 		    rt->major, rt->minor);
 		return -1;
 	}
-	if (rt->free_threaded)
+	if (rt->gil == 0)
 		return 1;
 	if (py_read_int(gil + (uintptr_t)o->gil_locked, &locked) == -1 ||
 	    locked < -1 || locked > 1) {
@@ -420,6 +424,23 @@ py_gil_read(const struct py_runtime *rt, struct py_gil_state *st)
 	else if (o->ts_native_thread_id < 0)
 		st->holder_tid = py_pthread_tid(rt, st->holder_thread_id);
 	return 0;
+}
+
+int
+py_gil_on(const struct py_runtime *rt)
+{
+	int enabled;
+
+	if (rt->gil == 0)
+		return -1;
+	if (rt->gil_enabled == 0)
+		return 1;
+	/* 0 off, INT_MAX on for good, else the number of transient
+	 * requests: an extension module being initialised, which every
+	 * import of one makes for a moment, is not the GIL turned on. */
+	if (py_read_int(rt->gil_enabled, &enabled) == -1 || enabled < 0)
+		return -1;
+	return enabled == INT_MAX;
 }
 
 int

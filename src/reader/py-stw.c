@@ -9,6 +9,7 @@
  * they are.  A thread that stays attached without reaching an eval
  * breaker (a long C call that keeps its thread state) holds everyone up.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "py.h"
@@ -59,4 +60,34 @@ py_stop_the_world(const struct py_runtime *rt, struct py_stw *st)
 	    &interp) == -1 || interp == 0)
 		return -1;
 	return stw_read(rt, interp + (uintptr_t)o->is_stw, st);
+}
+
+void
+py_stw_note(const struct py_stw *st, const char *req_name,
+    const char *const *names, const pid_t *tids, size_t n, char *buf,
+    size_t len)
+{
+	size_t i, k;
+
+	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
+	    "way, asked for by ", st->global ? " of every interpreter" : "");
+	if (req_name != NULL)
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "\"%s\" (tid %d)", req_name, (int)st->requester_tid);
+	else
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "an unknown thread");
+	if (st->stopped) {
+		snprintf(buf + k, k < len ? len - k : 0, ": every other "
+		    "thread is stopped.");
+		return;
+	}
+	k += (size_t)snprintf(buf + k, k < len ? len - k : 0, ": %ld "
+	    "thread%s yet to stop", st->countdown, st->countdown == 1 ? "" :
+	    "s");
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
+		    "%s \"%s\" (tid %d)", i ? "," : ", held up by", names[i],
+		    (int)tids[i]);
+	snprintf(buf + k, k < len ? len - k : 0, ".");
 }

@@ -220,6 +220,8 @@ struct py_runtime {
 	uintptr_t	 gil_cond;
 	uintptr_t	 gil_switch_cond;
 	uintptr_t	 gil_switch_mutex;
+	uintptr_t	 gil_enabled;	/* free-threaded builds: the GIL's int
+					   enabled (0: off), else 0 */
 	int		 gil_confirmed;	/* gil checked in an initialised
 					   runtime, not only predicted */
 	int		 free_threaded;
@@ -491,9 +493,11 @@ int	py_detect(struct py_runtime *rt);
  * _PyRuntime; from 3.12 it is interpreters.main->ceval.gil, known only
  * once the main interpreter is created: until then rt->gil is the
  * address it will have (the main interpreter's own _gil) and
- * rt->gil_confirmed is 0.  A free-threaded build has no GIL to follow
- * (the one it keeps for a GIL turned back on is not followed): rt->gil
- * stays 0, and the thread lists alone are checked.  Returns 1 when
+ * rt->gil_confirmed is 0.  A free-threaded build keeps a GIL that is
+ * off unless turned back on (PYTHON_GIL=1, -X gil=1, or an extension
+ * module that does not declare itself safe without it): it is located
+ * all the same, with rt->gil_enabled saying whether it is on (see
+ * py_gil_on).  Returns 1 when
  * confirmed, 0 when predicted, -1 when the layout fails a check
  * (why_not says which).  Not thread
  * safe against itself or py_detect; readers may run concurrently.
@@ -510,6 +514,15 @@ pid_t	py_pthread_tid(const struct py_runtime *rt, unsigned long thread_id);
  * unreadable.  Allocates nothing; async-signal-safe as py_read is.
  */
 int	py_gil_read(const struct py_runtime *rt, struct py_gil_state *st);
+
+/*
+ * Is the GIL in use now?  1 on a build with a GIL once located, and on a
+ * free-threaded build whose GIL is turned on for good; 0 on a
+ * free-threaded build whose GIL is off, or on only while an extension
+ * module is initialised; -1 when unknown or unreadable.  Allocates
+ * nothing.
+ */
+int	py_gil_on(const struct py_runtime *rt);
 
 /* py-attach.c */
 
@@ -796,6 +809,16 @@ struct py_cs {
 int	py_tstate_critical_sections(const struct py_runtime *rt,
 	    uintptr_t ts, struct py_cs *out, int max, int *more);
 
+/*
+ * Those n sections as a snapshot gives them (gilwatch/snapshot.h), in
+ * arena a with their type names; NULL when n is 0 or memory runs out.
+ * Both dumps use it: from outside and from inside (gilwatch run).
+ */
+struct arena;
+struct gw_critical_section;
+struct gw_critical_section *py_cs_export(const struct py_cs *cs, int n,
+	    struct arena *a);
+
 /* py-stw.c */
 
 /* A stop-the-world pause, as py_stop_the_world reads it. */
@@ -815,6 +838,15 @@ struct py_stw {
  * read one by one: racy.  Allocates nothing.
  */
 int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
+
+/*
+ * A dump's note on pause st, into buf: who asked for it (req_name, NULL
+ * when not found among the threads) and, while threads are yet to stop,
+ * the n attached threads other than it that hold it up (names, tids).
+ */
+void	py_stw_note(const struct py_stw *st, const char *req_name,
+	    const char *const *names, const pid_t *tids, size_t n, char *buf,
+	    size_t len);
 
 /* py-wait.c */
 

@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "py.h"
 #include "rtpolicy.h"
+#include "stack.h"
 #include "thread.h"
 #include "trace.h"
 
@@ -37,6 +38,7 @@
 
 static struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
+static void *park_fn;		/* _PyParkingLot_Park (3.14+) */
 static void *(*py_tstate_current)(void);	/* free-threaded builds:
 					   PyThreadState_GetUnchecked */
 static int present;		/* the GIL is followed */
@@ -151,17 +153,20 @@ gil_init(void)
 	if (rt.partial[0] != '\0')
 		msg_say("%s", rt.partial);
 	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
+	if (rt.off != NULL && rt.off->pk_addr > 0)
+		park_fn = dlsym(RTLD_DEFAULT, "_PyParkingLot_Park");
 	if (rt.free_threaded) {
-		/* Frames, names and thread states are read all the same;
-		 * there is no GIL to follow. */
+		/* Frames, names and thread states are read all the same.
+		 * Its GIL is off unless turned back on: it is followed, and
+		 * the reports say "no GIL" unless it was (gil_summary). */
 		snprintf(why_not, sizeof why_not, "CPython %s, "
 		    "free-threaded build: no GIL", version);
 		*(void **)&py_tstate_current = dlsym(RTLD_DEFAULT,
 		    "PyThreadState_GetUnchecked");
 		readable = 1;
-		return;
-	}
-	if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0) {
+		if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0)
+			return;
+	} else if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0) {
 		snprintf(why_not, sizeof why_not, "CPython %s: the GIL could "
 		    "not be located (%.60s)", version, rt.why_not);
 		msg_say("%s; lock tracking goes on without the GIL", why_not);
@@ -210,10 +215,36 @@ gil_is_switch_cond(uintptr_t addr)
 #define SITE_CACHE	8
 #define PY_LOCK_SITES	16
 
-static atomic_uintptr_t site_yes[SITE_CACHE], site_no[SITE_CACHE];
-static atomic_uint site_next;
+/* Return addresses known to be, or not to be, in one function. */
+struct site_cache {
+	atomic_uintptr_t	yes[SITE_CACHE], no[SITE_CACHE];
+	atomic_uint		next;
+};
+
+static struct site_cache acquire_sites, park_sites;
 static uintptr_t py_lock_site[PY_LOCK_SITES];	/* gil_add_python_lock_site */
 static int npy_lock_sites;
+
+/* Is site inside fn?  dladdr once per site, while the cache keeps it. */
+static int
+site_in(struct site_cache *c, uintptr_t site, void *fn)
+{
+	Dl_info di;
+	int i, yes;
+
+	for (i = 0; i < SITE_CACHE; i++) {
+		if (atomic_load_explicit(&c->yes[i], memory_order_relaxed) ==
+		    site)
+			return 1;
+		if (atomic_load_explicit(&c->no[i], memory_order_relaxed) ==
+		    site)
+			return 0;
+	}
+	yes = dladdr((void *)site, &di) != 0 && di.dli_saddr == fn;
+	i = (int)(atomic_fetch_add(&c->next, 1) % SITE_CACHE);
+	atomic_store(yes ? &c->yes[i] : &c->no[i], site);
+	return yes;
+}
 
 void
 gil_add_python_lock_site(uintptr_t site)
@@ -225,26 +256,48 @@ gil_add_python_lock_site(uintptr_t site)
 int
 gil_is_python_lock_call(uintptr_t site)
 {
-	Dl_info di;
-	int i, yes;
+	int i;
 
 	for (i = 0; i < npy_lock_sites; i++)
 		if (site == py_lock_site[i])
 			return 1;
-	if (py_acquire_fn == NULL)
+	return py_acquire_fn != NULL && site_in(&acquire_sites, site,
+	    py_acquire_fn);
+}
+
+/*
+ * The parking lot's wait_entry holds the semaphore pk_addr bytes after
+ * addr, the word parked on; the raw mutexes' waiters (the parking lot's
+ * own bucket locks) sleep on semaphores of another struct, so the wait
+ * must come from _PyParkingLot_Park.  Frames: this function's caller
+ * (the hook), the hook's caller _PySemaphore_Wait, then the park, then
+ * the mutex code (_PyMutex_LockTimed), then the call that wanted it.
+ */
+#define PARK_FRAMES	8
+
+uintptr_t
+gil_parked_mutex(const void *sem, uintptr_t *site)
+{
+	struct stack st;
+	uintptr_t m;
+	int i;
+
+	if (park_fn == NULL || rt.off->pk_addr <= 0)
 		return 0;
-	for (i = 0; i < SITE_CACHE; i++) {
-		if (atomic_load_explicit(&site_yes[i], memory_order_relaxed) ==
-		    site)
-			return 1;
-		if (atomic_load_explicit(&site_no[i], memory_order_relaxed) ==
-		    site)
-			return 0;
-	}
-	yes = dladdr((void *)site, &di) != 0 && di.dli_saddr == py_acquire_fn;
-	i = (int)(atomic_fetch_add(&site_next, 1) % SITE_CACHE);
-	atomic_store(yes ? &site_yes[i] : &site_no[i], site);
-	return yes;
+	stack_capture(&st, 0);
+	for (i = 0; i < st.depth && i < PARK_FRAMES; i++)
+		if (site_in(&park_sites, st.ip[i], park_fn))
+			break;
+	if (i + 2 >= st.depth || i >= PARK_FRAMES)
+		return 0;
+	/* The entry is on this thread's stack; the word parked on lives
+	 * while a thread parks on it. */
+	m = *(const uintptr_t *)((uintptr_t)sem - (uintptr_t)rt.off->pk_addr);
+	if (m == 0 || (atomic_load_explicit((const _Atomic uint8_t *)m,
+	    memory_order_relaxed) & 1) == 0)
+		return 0;	/* not a lock held: an event, a once flag */
+	*site = st.ip[i + 2];
+	return m;
 }
 
 int
@@ -374,6 +427,23 @@ gil_thread_py_state(struct thread *t)
 }
 
 int
+gil_thread_critical_sections(struct thread *t, struct py_cs *out, int max,
+    int *more)
+{
+	uintptr_t ts = 0;
+
+	if (!rt.free_threaded || gil_thread_tstate(t, &ts) == -1)
+		return -1;
+	return py_tstate_critical_sections(&rt, ts, out, max, more);
+}
+
+int
+gil_stop_the_world(struct py_stw *st)
+{
+	return rt.free_threaded ? py_stop_the_world(&rt, st) : -1;
+}
+
+int
 gil_thread_name(struct thread *t, char *buf, size_t len)
 {
 	uintptr_t ts;
@@ -394,6 +464,12 @@ uintptr_t
 gil_address(void)
 {
 	return atomic_load(&g_gil);
+}
+
+int
+gil_in_use(void)
+{
+	return present && (!rt.free_threaded || py_gil_on(&rt) == 1);
 }
 
 int
@@ -593,12 +669,12 @@ gil_summary(struct gil_summary *s)
 	uint64_t now = now_ns(), hs = 0, cs = 0, all;
 
 	memset(s, 0, sizeof *s);
-	s->present = present;
+	s->present = gil_in_use();
 	s->free_threaded = rt.free_threaded && readable;
 	snprintf(s->version, sizeof s->version, "%s", version);
 	snprintf(s->why_not, sizeof s->why_not, "%s",
 	    why_not[0] ? why_not : "no CPython in this process");
-	if (!present)
+	if (!s->present)
 		return;
 	if (h != NULL) {
 		s->holder = atomic_load(&h->tid);

@@ -58,14 +58,48 @@ int	gil_is_internal_mutex(uintptr_t addr);
 int	gil_is_cond(uintptr_t addr);
 int	gil_is_switch_cond(uintptr_t addr);
 
+struct py_cs;
 struct thread;
 struct py_runtime;
 
 /* The interpreter found, or NULL (for the frame reader). */
 const struct py_runtime	*gil_runtime(void);
 
+/*
+ * CPython 3.14+ (free-threaded builds above all): when the calling
+ * thread, about to sleep on sem, parks in the parking lot on a PyMutex
+ * another thread holds (a critical section's object lock, one of the
+ * interpreter's), that mutex's address, and in *site the call that
+ * wanted it (the frame above the mutex code); else 0.  Unwinds a few
+ * frames of the caller's stack: for a thread about to sleep only.
+ */
+uintptr_t	gil_parked_mutex(const void *sem, uintptr_t *site);
+
+/*
+ * On a free-threaded build, the critical sections t is in, read now as
+ * outside dumps read them (py_tstate_critical_sections); else -1.
+ */
+int		gil_thread_critical_sections(struct thread *t, struct py_cs *out,
+		    int max, int *more);
+
+/*
+ * On a free-threaded build, a stop-the-world pause under way: 1 with *st
+ * (py_stop_the_world); else 0, or -1 when none can be read.
+ */
+struct py_stw;
+int		gil_stop_the_world(struct py_stw *st);
+
 /* The GIL's address (its lock identity in reports), or 0. */
 uintptr_t	gil_address(void);
+
+/*
+ * Is the GIL followed and in use?  On a build with a GIL, once located;
+ * on a free-threaded build, whose GIL is followed all the same, only
+ * while turned on for good (PYTHON_GIL=1, -X gil=1, an extension module
+ * not declared safe without it; not the moment each extension module's
+ * initialisation takes it): until then its threads have no GIL state.
+ */
+int		gil_in_use(void);
 
 /*
  * Is site (a return address) inside CPython's lock acquisition

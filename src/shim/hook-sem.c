@@ -5,6 +5,7 @@
  */
 #include <semaphore.h>
 
+#include "gil.h"
 #include "hook.h"
 
 enum sem_how { SEM_PLAIN, SEM_TIMED, SEM_CLOCK };
@@ -62,6 +63,26 @@ py_lock_park(struct thread *t, sem_t *s, enum sem_how how, clockid_t clk,
 	return rc;
 }
 
+/*
+ * A park on a PyMutex held by another thread (gil_parked_mutex): a
+ * wait for that mutex, published and counted in its statistics.
+ */
+static int
+mutex_park(struct thread *t, sem_t *s, uintptr_t m, uintptr_t site,
+    enum sem_how how, clockid_t clk, const struct timespec *abstime)
+{
+	int rc, err, saved = errno;
+
+	event_wait_begin(t, GW_STATE_BLOCKED, m, GW_LOCK_PYMUTEX,
+	    GW_MODE_EXCLUSIVE, how != SEM_PLAIN, site);
+	rc = sem_call(s, how, clk, abstime);
+	err = errno;
+	track_wait_end(t);
+	track_pymutex_waited(t, m, site);
+	errno = rc == 0 ? saved : err;
+	return rc;
+}
+
 /* Is the calling thread in a Python lock's acquire (its parking lot)? */
 static int
 parking(void)
@@ -76,6 +97,7 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
     const struct timespec *abstime, uintptr_t site)
 {
 	struct thread *t = thread_self();
+	uintptr_t m, at;
 	int rc, err, saved = errno;
 
 	if (t == NULL)
@@ -83,6 +105,11 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
 	if (t->py_lock.addr != 0)
 		return py_lock_park(t, s, how, clk, abstime);
 	rc = real.sem_trywait(s);
+	if (rc == -1 && errno == EAGAIN && (m = gil_parked_mutex(s, &at)) !=
+	    0) {
+		errno = saved;
+		return mutex_park(t, s, m, at, how, clk, abstime);
+	}
 	if (rc == -1 && errno == EAGAIN) {
 		event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)s,
 		    GW_LOCK_SEM, GW_MODE_EXCLUSIVE, how != SEM_PLAIN, site);

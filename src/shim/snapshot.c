@@ -421,13 +421,27 @@ fill_gil(struct raw *r, struct thread *holder, struct gw_thread_info *ti,
 	uint64_t since = r->gil_since;
 	int st = r->gil_state;
 
-	if (gil_address() == 0)
+	if (!gil_in_use())
 		return;
 	if (st == GIL_HOLDING && r->t != holder)
 		st = GIL_NONE;
 	ti->gil = map[st >= GIL_NONE && st <= GIL_HOLDING ? st : GIL_NONE];
 	ti->gil_seconds = since != 0 && now > since ?
 	    (double)(now - since) / 1e9 : 0;
+}
+
+/* A free-threaded CPython's critical sections of t. */
+static void
+fill_cs(struct snap *s, struct thread *t, struct gw_thread_info *ti)
+{
+	struct py_cs cs[PY_CS_MAX];
+	int n, more = 0;
+
+	n = gil_thread_critical_sections(t, cs, PY_CS_MAX, &more);
+	if ((ti->critical = py_cs_export(cs, n, &s->arena)) != NULL) {
+		ti->ncritical = (size_t)n;
+		ti->critical_truncated = more;
+	}
 }
 
 static void
@@ -442,6 +456,8 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 	ti->tid = r->tid;
 	ti->name = snap_str(s, name);
 	ti->py_state = (enum gw_py_state)gil_thread_py_state(r->t);
+	if (ti->py_state != GW_PYSTATE_NONE)
+		fill_cs(s, r->t, ti);
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
 	fill_gil(r, holder, ti, now);
@@ -500,6 +516,41 @@ asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	snapshot_asyncio(&s->arena, ti, ts, n, &s->pub);
 }
 
+/*
+ * A free-threaded CPython's stop-the-world pause under way: a note, as
+ * outside dumps give it (who asked, the attached threads holding it up).
+ */
+static void
+fill_pause(struct snap *s, const struct gw_thread_info *ti, size_t n)
+{
+	const char *req = NULL, **names, **note;
+	struct py_stw st;
+	char buf[512];
+	pid_t *tids;
+	size_t i, k = 0;
+
+	if (gil_stop_the_world(&st) != 1)
+		return;
+	names = snap_alloc(s, (n + 1) * sizeof *names);
+	tids = snap_alloc(s, (n + 1) * sizeof *tids);
+	note = snap_alloc(s, sizeof *note);
+	if (names == NULL || tids == NULL || note == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (ti[i].tid == st.requester_tid)
+			req = ti[i].name;
+		else if (ti[i].py_state == GW_PYSTATE_ATTACHED) {
+			names[k] = ti[i].name;
+			tids[k++] = ti[i].tid;
+		}
+	}
+	py_stw_note(&st, req, names, tids, k, buf, sizeof buf);
+	if ((note[0] = snap_str(s, buf)) == NULL)
+		return;
+	s->pub.notes = note;
+	s->pub.nnotes = 1;
+}
+
 static void
 fill_command(struct snap *s)
 {
@@ -550,6 +601,8 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 		fill_thread(s, &r[i], holder, &ti[i], now, flags);
 	s->pub.threads = ti;
 	s->pub.nthreads = n;
+	if (ti != NULL)
+		fill_pause(s, ti, n);
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
 	asyncio_fill(s, r, ti, n);

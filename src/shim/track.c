@@ -228,6 +228,18 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 }
 
 void
+track_pymutex_waited(struct thread *t, uintptr_t addr, uintptr_t site)
+{
+	struct lockrec *rec;
+
+	if (stats_on && t->waited && (rec = lock_get(addr, GW_LOCK_PYMUTEX,
+	    site)) != NULL)
+		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, 0,
+		    atomic_load(&t->tid), 1, t->wait_end - t->wait_t0, site);
+	t->waited = 0;
+}
+
+void
 track_py_lock_taken(struct thread *t, const struct py_lock_call *c)
 {
 	t->waited = c->waited;

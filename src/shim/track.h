@@ -95,6 +95,14 @@ void	track_sem_posted(struct thread *t, uintptr_t addr);
  */
 void	track_py_lock_taken(struct thread *t, const struct py_lock_call *c);
 
+/*
+ * t waited for the PyMutex at addr (gil_parked_mutex), wanted at site:
+ * its contention statistics.  Its acquisitions and holds happen in
+ * atomic instructions inside libpython, unseen: it has no holder.
+ */
+void	track_pymutex_waited(struct thread *t, uintptr_t addr,
+	    uintptr_t site);
+
 /* addr was (re)initialised at site: a new lock starts there. */
 void	track_initialised(uintptr_t addr, int kind, uintptr_t site);
 

@@ -178,12 +178,15 @@ class TestFreeThreadedShim(FreeThreaded, unittest.TestCase):
 
 
 class Scene:
-    """A scene of freethreaded.py (self.scene), run bare and checked by
-    self.check(pid, record) (a mixin)."""
+    """A scene of freethreaded.py (self.scene), run bare (or under
+    `gilwatch run` with self.shim) and checked by self.check(pid,
+    record) (a mixin)."""
+
+    shim = False
 
     def run_one(self, exe):
         with gw.tempdir() as tmp:
-            p, rec = start(exe, tmp, False, self.scene)
+            p, rec = start(exe, tmp, self.shim, self.scene)
             with p:
                 self.check(p.p.pid, rec)
 
@@ -234,6 +237,64 @@ class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
         self.assertNotIn("critical section", blocks['"MainThread"'])
 
 
+class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
+    """The "cs" scene under `gilwatch run`: cs-holder's critical section
+    on the list and cs-waiter's being entered, as from outside; cs-waiter,
+    parked on the list's object lock (a PyMutex, 10 bytes into the
+    object on these builds), shows waiting for that PyMutex, with no
+    holder (taken by atomic instructions inside libpython, unseen);
+    once released, the exit lock report has
+    the PyMutex's contention statistics: one contended wait, at the
+    critical section's entry."""
+
+    OB_MUTEX = 10   # the object header's ob_mutex (py-offsets.h)
+
+    def run_one(self, exe):
+        with gw.tempdir() as tmp:
+            report = os.path.join(tmp, "report.json")
+            p, rec = gw.scenes(exe, tmp, "cs", prog="freethreaded",
+                under=(gw.GILWATCH, "run", "--format=json",
+                "--output=" + report, "--"))
+            tids = {n: w["native"] for n, w in rec["info"].items()}
+            mutex = hex(rec["list"] + self.OB_MUTEX)
+            with p:
+                def parked():
+                    r = gw.run([gw.GILWATCH, "dump", "--format=json",
+                        str(p.p.pid)])
+                    self.assertEqual(r.returncode, 0, r)
+                    t = gw.threads(gw.parse_json_docs(r.stdout)[0])
+                    w = gw.waiting(t.get(tids["cs-waiter"], {}))
+                    return (w, t) if w and w["kind"] == "pymutex" else None
+                w, t = gw.poll_until(parked, what="cs-waiter parked on "
+                    "the list's PyMutex")
+                self.assertEqual((w["addr"], w["owners"]), (int(mutex, 16),
+                    []), w)
+                # The sections themselves, read as outside dumps read
+                # them: the holder's names the list, the waiter's is
+                # being entered.
+                self.assertEqual(t[tids["cs-holder"]]["critical_sections"],
+                    [{"state": "held", "object": hex(rec["list"]),
+                    "type": "list", "object2": None, "type2": None}])
+                self.assertEqual(t[tids["cs-waiter"]]["critical_sections"],
+                    [{"state": "entering", "object": None, "type": None,
+                    "object2": None, "type2": None}])
+                self.assertEqual(t[p.p.pid]["critical_sections"], [])
+                os.close(p.hold_w)
+                p.hold_w = None
+                self.assertEqual(p.p.wait(gw.TIMEOUT), 0, p.describe())
+            docs = gw.load_report(report)
+            locks = [l for d in docs if d.get("reason") == "locks"
+                for l in d["locks"] if l["kind"] == "pymutex" and
+                l["addr"] == mutex]
+            self.assertEqual(len(locks), 1, docs)
+            l = locks[0]
+            self.assertEqual((l["acquired"], l["contended"]), (1, 1), l)
+            self.assertGreater(l["wait_ms"]["total"], 0, l)
+            self.assertEqual([(x["count"], x["site"]["function"])
+                for x in l["waiters"]], [(1, "_PyCriticalSection_BeginSlow")],
+                l)
+
+
 class TestFreeThreadedPause(Scene, unittest.TestCase):
     """A stop-the-world pause (gc.collect()) held up by a thread that
     blocks attached (a read through ctypes.PyDLL), read from outside:
@@ -269,14 +330,31 @@ class TestFreeThreadedPause(Scene, unittest.TestCase):
             marks["spare"]))
         r = gw.run([gw.GILWATCH, "dump", str(pid)])
         self.assertIn("\n%s\n" % note, r.stdout)
-        self.assertIn('\n"stw-spare" tid=%d blocked (kernel state S, in '
-            'futex), Python suspended\n' % tids["stw-spare"], r.stdout)
+        if not self.shim:
+            self.assertIn('\n"stw-spare" tid=%d blocked (kernel state S, '
+                'in futex), Python suspended\n' % tids["stw-spare"],
+                r.stdout)
+            return
+        # From inside, the heading tells the wait as the shim saw it.
+        heads = [ln for ln in r.stdout.splitlines() if ln.startswith(
+            '"stw-spare" tid=%d ' % tids["stw-spare"])]
+        self.assertEqual(len(heads), 1, r.stdout)
+        self.assertTrue(heads[0].endswith(", Python suspended"), heads)
+
+
+class TestFreeThreadedPauseShim(TestFreeThreadedPause):
+    """The same pause under `gilwatch run`: the same note in its dump,
+    read by the same reader code from inside."""
+
+    shim = True
 
 
 gw.add_free_threaded_tests(TestFreeThreadedOutside)
+gw.add_free_threaded_tests(TestFreeThreadedPauseShim)
 gw.add_free_threaded_tests(TestFreeThreadedPause)
 gw.add_free_threaded_tests(TestFreeThreadedCriticalSection)
 gw.add_free_threaded_tests(TestFreeThreadedShim)
+gw.add_free_threaded_tests(TestFreeThreadedCriticalSectionShim)
 
 
 if __name__ == "__main__":

@@ -58,11 +58,15 @@ class PythonCase(unittest.TestCase):
             return found
         for minor in range(13, max(gw.PY_MINORS) + 1):
             builds = gw.pyenv_dirs(minor, free_threaded=True)
-            if not builds and minor not in PythonCase._ft_skips_said:
-                print("skip: python3.%dt not installed (pyenv, "
-                    "free-threaded)" % minor)
+            unsupported = builds and minor in gw.FREE_THREADED_UNSUPPORTED
+            if (unsupported or not builds) and \
+                minor not in PythonCase._ft_skips_said:
+                print(gw.unsupported_skip(minor, [e for _, e in builds])
+                    if unsupported else "skip: python3.%dt not installed "
+                    "(pyenv, free-threaded)" % minor)
                 PythonCase._ft_skips_said.add(minor)
-            found = found + builds
+            if not unsupported:
+                found = found + builds
         return found
 
     def locks_unseen(self, label, exe, what):
@@ -171,28 +175,32 @@ class TestGilCpu(PythonCase):
         sample = gw.py_sample("gil_cpu")
         for label, exe in self.each_python():
             with self.subTest(python=label):
-                r, info, docs = self.run_report(exe, sample)
-                reasons = [d.get("reason") for d in docs]
-                self.assertIn("locks", reasons, "lock table at exit")
-                self.assertEqual(reasons[-1], "gil", "GIL statistics last")
-                doc = self.gil_doc(docs, exe)
-                self.assertGreater(doc["switches"], 0)
-                self.assertGreater(doc["forced"], 0,
-                    "crunchers force switches")
-                self.assertGreater(doc["load"]["run"], 0.5, doc["load"])
-                self.assertGreater(doc["contention"]["run"], 0, doc)
-                self.assertEqual(doc["interval_us"], 5000)
-                rows = gw.gil_rows(doc)
-                for name in ("cruncher-0", "cruncher-1"):
-                    tid = info.threads[name]
-                    self.assertIn(tid, rows, "%s (%d) in %s" % (name, tid,
-                        sorted(rows)))
-                    row = rows[tid]
-                    self.assertGreater(row["held_share"], 0.1, row)
-                    self.assertGreater(row["wait_share"], 0, row)
-                    self.assertGreater(row["acquired"], 1, row)
-                    self.assertGreater(row["wait_us"]["max"], 0, row)
-                self.assertSharesAddUp(doc)
+                self.check_exit_report(exe, [exe, sample])
+
+    def check_exit_report(self, exe, argv, env=None):
+        r, info, docs = gw.run_with_report(self, self.tmpdir(),
+            argv, env=env)
+        reasons = [d.get("reason") for d in docs]
+        self.assertIn("locks", reasons, "lock table at exit")
+        self.assertEqual(reasons[-1], "gil", "GIL statistics last")
+        doc = self.gil_doc(docs, exe)
+        self.assertGreater(doc["switches"], 0)
+        self.assertGreater(doc["forced"], 0,
+            "crunchers force switches")
+        self.assertGreater(doc["load"]["run"], 0.5, doc["load"])
+        self.assertGreater(doc["contention"]["run"], 0, doc)
+        self.assertEqual(doc["interval_us"], 5000)
+        rows = gw.gil_rows(doc)
+        for name in ("cruncher-0", "cruncher-1"):
+            tid = info.threads[name]
+            self.assertIn(tid, rows, "%s (%d) in %s" % (name, tid,
+                sorted(rows)))
+            row = rows[tid]
+            self.assertGreater(row["held_share"], 0.1, row)
+            self.assertGreater(row["wait_share"], 0, row)
+            self.assertGreater(row["acquired"], 1, row)
+            self.assertGreater(row["wait_us"]["max"], 0, row)
+        self.assertSharesAddUp(doc)
 
     def test_dump_one_holder(self):
         """A dump while two crunchers run: exactly one thread holds the
@@ -252,6 +260,78 @@ class TestGilCpu(PythonCase):
         self.assertIn(doc["holder"], crunchers | {0}, doc)
         self.assertLessEqual(doc["waiting"], 2, doc)
         self.assertGreater(doc["switches"], 0)
+
+
+class TestGilTurnedOn(TestGilCpu):
+    """A free-threaded build (3.13t+) with its GIL turned back on,
+    by PYTHON_GIL=1 or by -X gil=1: the GIL followed as on a default
+    build, under gilwatch run (exit statistics, one holder in a dump)
+    and from outside (its holder, the note saying it is on).  Without it
+    the same build says it has no GIL (test_freethreaded)."""
+
+    def ways(self):
+        """[(label, exe, argv before the script, env)] for every
+        free-threaded build, each way of turning the GIL on."""
+        out = []
+        for label, exe in self.each_python(free_threaded=True):
+            if not os.path.basename(exe).endswith("t"):
+                continue
+            env = dict(os.environ, PYTHON_GIL="1")
+            out.append((label + " PYTHON_GIL=1", exe, [exe], env))
+            env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+            out.append((label + " -X gil=1", exe, [exe, "-X", "gil=1"],
+                env))
+        if not out:
+            self.skipTest("no free-threaded python3.13t-3.15t installed")
+        return out
+
+    def test_exit_report(self):
+        sample = gw.py_sample("gil_cpu")
+        for label, exe, argv, env in self.ways():
+            with self.subTest(python=label):
+                self.check_exit_report(exe, argv + [sample], env=env)
+
+    def test_dump_one_holder(self):
+        sample = gw.py_sample("gil_cpu")
+        for label, exe, argv, env in self.ways():
+            with self.subTest(python=label):
+                tmp = self.tmpdir()
+                with gw.Proc(gw.gilwatch_cmd(argv + [sample]), tmp,
+                    env=env) as p:
+                    p.wait_ready()
+                    self.check_one_holder(p, p.info())
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_outside(self):
+        """Read from outside: a cruncher holds the GIL, the other waits
+        for it, and the note says the GIL is on."""
+        sample = gw.py_sample("gil_cpu")
+        for label, exe, argv, env in self.ways():
+            with self.subTest(python=label):
+                with gw.Proc(argv + [sample], self.tmpdir(), env=env) as p:
+                    p.wait_ready()
+                    info = p.info()
+                    crunchers = {info.threads["cruncher-0"],
+                        info.threads["cruncher-1"]}
+
+                    def fight():
+                        r, docs = gw.dump_json(p.p.pid)
+                        self.assertEqual(r.returncode, 0, r)
+                        st = {t: gw.gil_state(th) for t, th in
+                            gw.threads(docs[0]).items()}
+                        return docs[0] if sorted(str(st.get(t)) for t in
+                            crunchers) == ["holds", "waits"] else None
+                    doc = gw.poll_until(fight, what="one cruncher "
+                        "holding the GIL, the other waiting")
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+                self.assertEqual(doc["notes"], ["CPython %s, free-threaded "
+                    "build with its GIL turned on (PYTHON_GIL=1, -X gil=1 "
+                    "or an extension module): the GIL as on other builds."
+                    % gw.python_version(exe)])
+                self.assertEqual(gw.gil_state(gw.threads(doc)[info.threads[
+                    "main"]]), "released")
 
 
 class TestGilIo(PythonCase):

@@ -16,6 +16,8 @@ section instead:
   cs-holder       L.sort(key=hold): list.sort holds L's critical section
                   while hold() spins (attached: the section stays held)
   cs-waiter       L.append(4) once hold() runs: waits to enter it
+                  (until GW_HOLD_FD closes: then hold() returns, the
+                  append goes through and the program ends)
 Main then neither reads sys._current_frames() (that stops the world,
 which suspends cs-holder's section and lets cs-waiter through) nor
 waits for more than cs-waiter's last step before the append; the test
@@ -39,6 +41,7 @@ os._exit.
 
 import ctypes
 import gc
+import inspect
 import json
 import os
 import platform
@@ -151,15 +154,34 @@ def pause():
     os._exit(0)
 
 
-def at(v, name, function, depth=0):
+def blocking_wait_line():
+    """The line of Condition.wait where a wait without a timeout blocks
+    (its waiter lock's second acquire(); the first, on the fresh lock,
+    does not block)."""
+    lines, first = inspect.getsourcelines(threading.Condition.wait)
+    found = [first + i for i in range(1, len(lines)) if lines[i].strip() ==
+        "waiter.acquire()" and lines[i - 1].strip() == "if timeout is None:"]
+    return found[0] if len(found) == 1 else None
+
+
+MARKS = scenes.marks(__file__)
+WAIT_LINE = blocking_wait_line()
+
+
+def at(v, name, function, depth=0, line=None):
     fl = v.get(name) or []
-    return len(fl) > depth and fl[depth]["function"] == function
+    return len(fl) > depth and fl[depth]["function"] == function and \
+        line in (None, fl[depth]["line"])
 
 
 def placed(v):
+    """Every thread where it stays: a blocked thread at its blocking
+    line, not a step before it (in Condition.wait before the wait, in
+    nap() back from note()), which a reader would then never match."""
     return at(v, "spin-a", "spin") and at(v, "spin-b", "spin") and \
-        at(v, "parker", "Condition.wait") and at(v, "parker", "park", 2) \
-        and at(v, "sleeper", "Sleeper.nap")
+        at(v, "parker", "Condition.wait", 0, WAIT_LINE) and \
+        at(v, "parker", "park", 2, MARKS["park"]) and \
+        at(v, "sleeper", "Sleeper.nap", 0, MARKS["nap"])
 
 
 def main():
@@ -171,7 +193,16 @@ def main():
         hold_fd = int(os.environ["GW_HOLD_FD"])
         while os.read(hold_fd, 64):
             pass
+        # cs-waiter's wait ends (and is counted) before the exit.
+        RELEASE.append(1)
+        for t in threading.enumerate():
+            if t.name == "cs-waiter":
+                t.join(TIMEOUT)
         os._exit(0)
+    if WAIT_LINE is None:
+        print("no blocking waiter.acquire() line in Condition.wait",
+            file=sys.stderr)
+        os._exit(2)
     for name, fn in (("spin-a", spin), ("spin-b", spin), ("parker", park),
         ("sleeper", Sleeper().nap)):
         threading.Thread(target=fn, name=name, daemon=True).start()
