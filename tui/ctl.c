@@ -42,10 +42,6 @@ exchange(pid_t pid, const char *req, struct out *o, char *err,
 		close(fd);
 		return fail(err, errlen, "cannot write to", pid, errno);
 	}
-	if (ipc_poke(pid, err, errlen) == -1) {
-		close(fd);
-		return -1;
-	}
 	p.fd = fd;
 	p.events = POLLIN;
 	for (;;) {

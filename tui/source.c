@@ -355,8 +355,7 @@ index_syms(struct source *s)
 static int
 read_shm(struct source *s, int *fresh)
 {
-	uint64_t prev_updates = s->frame.head.updates, now;
-	char err[128];
+	uint64_t prev_updates = s->frame.head.updates;
 
 	s->life = shm_life(s->rd, s->why, sizeof s->why);
 	if (s->life == SHM_ENDED && s->have)
@@ -367,18 +366,6 @@ read_shm(struct source *s, int *fresh)
 		return -1;
 	}
 	*fresh = !s->have || s->frame.head.updates != prev_updates;
-	/*
-	 * A process without gilwatch's helper thread (it never started a
-	 * thread: src/shim/dump.h) writes a frame only when asked: ask
-	 * again once its frame is two intervals old.
-	 */
-	now = tui_ms_now();
-	if (*fresh)
-		s->fresh_ms = now;
-	else if (now - s->fresh_ms > 2 * (uint64_t)s->frame.interval_ms) {
-		s->fresh_ms = now;
-		(void)ctl_watch(s->pid, err, sizeof err);
-	}
 	return 1;
 }
 

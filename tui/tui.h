@@ -109,7 +109,6 @@ struct source {
 	uint64_t	 start_ticks;	/* the process's, to tell a reused pid */
 	uint64_t	 read_ns;	/* what the last read took */
 	int		 have;		/* a frame has been read */
-	uint64_t	 fresh_ms;	/* when the last new frame came */
 	uint64_t	 samples;	/* frames taken into the history */
 	uint64_t	 when[TUI_HIST];	/* their mono_ns, by sample */
 	double		 switches_per_s;	/* -1 until two samples */

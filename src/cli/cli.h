@@ -66,6 +66,11 @@ int	proc_owner(pid_t, uid_t *, gid_t *);	/* owner of /proc/PID */
 pid_t	proc_tgid(pid_t);		/* the process a thread id is in */
 int	proc_maps_has(pid_t, const char *);	/* 1: a mapping names it */
 /*
+ * The minor version when the process is CPython 3.12 or later with a
+ * single thread (gilwatch's helper has left it for a fork), else 0.
+ */
+int	proc_python_alone(pid_t);
+/*
  * Why a process under gilwatch does not answer, when /proc can tell (no
  * such process, not under gilwatch, a single-threaded CPython 3.12+):
  * says it with cli_error and returns 1; 0 when it cannot tell.

@@ -28,7 +28,6 @@
 #include "out.h"
 #include "mem.h"
 #include "outside.h"
-#include "procstat.h"
 
 #define DUMP_TIMEOUT	10	/* seconds to wait for each part of the answer */
 #define DUMP_ERROR	"error: "
@@ -131,19 +130,18 @@ static int
 cmd_dump_wait(int fd, pid_t pid, size_t got)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int n;
+	int n, minor;
 
 	do
 		n = poll(&pfd, 1, DUMP_TIMEOUT * 1000);
 	while (n == -1 && errno == EINTR);
 	if (n == 1)
 		return 0;
-	if (n == 0 && got == 0 && procstat_threads(pid) == 1)
-		cli_error("process %d did not answer within %d s: it has one "
-		    "thread, so no helper of gilwatch's, and the copy of it "
-		    "that answers did not (does it block gilwatch's sampling "
-		    "signal?); kill -QUIT %d dumps it on its stderr", (int)pid,
-		    DUMP_TIMEOUT, (int)pid);
+	if (n == 0 && got == 0 && (minor = proc_python_alone(pid)) != 0)
+		cli_error("process %d did not answer within %d s: gilwatch's "
+		    "helper left for a fork (CPython 3.%d) and comes back at "
+		    "the program's next blocking call", (int)pid, DUMP_TIMEOUT,
+		    minor);
 	else if (n == 0 && got == 0)
 		cli_error("process %d did not answer within %d s", (int)pid,
 		    DUMP_TIMEOUT);
@@ -403,7 +401,7 @@ cmd_dump_exec(int argc, char **argv)
 	int opt, fd, rv, format = GW_FORMAT_TEXT, locks = 0, gil = 0, top = 0;
 	int flags = 0, maps_ok;
 	const char *sort = "-", *core = NULL;
-	char req[64], why[512];
+	char req[64], why[256];
 
 	optind = 0;
 	while ((opt = args_next(&cmd_dump_args, argc, argv, NULL)) != -1) {
@@ -508,10 +506,7 @@ cmd_dump_exec(int argc, char **argv)
 		    format == GW_FORMAT_JSON ? "json" : "text");
 	if (cmd_dump_request(fd, pid, req) == -1)
 		rv = CLI_EXIT_ERROR;
-	else if (ipc_poke(pid, why, sizeof why) == -1) {
-		cli_error("%s", why);
-		rv = CLI_EXIT_ERROR;
-	} else
+	else
 		rv = cmd_dump_copy(fd, pid);
 	close(fd);
 	return rv;

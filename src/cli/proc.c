@@ -63,6 +63,44 @@ proc_tgid(pid_t pid)
 	return status_field(pid, "Tgid");
 }
 
+/* The minor of "python3.MINOR" or "libpython3.MINOR" in s, or -1. */
+static int
+python_minor(const char *s)
+{
+	const char *p;
+
+	if ((p = strstr(s, "python3.")) == NULL)
+		return -1;
+	p += strlen("python3.");
+	return *p >= '0' && *p <= '9' ? atoi(p) : -1;
+}
+
+int
+proc_python_alone(pid_t pid)
+{
+	FILE *fp;
+	char *line = NULL, path[64], exe[256];
+	size_t size = 0;
+	ssize_t n;
+	int minor = -1;
+
+	if (procstat_threads(pid) != 1)
+		return 0;
+	if ((fp = proc_open(pid, "maps")) != NULL) {
+		while (minor == -1 && getline(&line, &size, fp) != -1)
+			if (strstr(line, "libpython3.") != NULL)
+				minor = python_minor(line);
+		free(line);
+		fclose(fp);
+	}
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	if (minor == -1 && (n = readlink(path, exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		minor = python_minor(exe);
+	}
+	return minor >= 12 ? minor : 0;
+}
+
 int
 proc_maps_has(pid_t pid, const char *needle)
 {

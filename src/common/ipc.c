@@ -1,6 +1,5 @@
 /* Rendezvous between the CLI and the shim: see ipc.h. */
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +10,6 @@
 #include <unistd.h>
 
 #include "ipc.h"
-#include "opts.h"
-#include "procstat.h"
 
 static int
 dir_is_private(const char *path)
@@ -158,47 +155,4 @@ ipc_listen(pid_t pid, char *path, size_t len)
 		close(fd);
 	}
 	return -1;
-}
-
-/* pid's sampling signal, from the environment it started with. */
-static int
-poke_signal(pid_t pid)
-{
-	static const char var[] = "GILWATCH_SAMPLE_SIGNAL=";
-	const char *errstr;
-	char path[64], *line = NULL;
-	size_t size = 0;
-	int sig = SIGRTMAX - 2;
-	FILE *fp;
-
-	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return sig;
-	while (getdelim(&line, &size, '\0', fp) != -1)
-		if (strncmp(line, var, sizeof var - 1) == 0 &&
-		    (sig = opts_signal(line + sizeof var - 1, &errstr)) < 0)
-			sig = 0;
-	free(line);
-	fclose(fp);
-	return sig;
-}
-
-int
-ipc_poke(pid_t pid, char *why, size_t len)
-{
-	union sigval v = { .sival_int = IPC_POKE };
-	long nr;
-	int sig;
-
-	if (procstat_threads(pid) != 1 || (sig = poke_signal(pid)) == 0)
-		return 0;
-	if (procstat_interruptible(pid, pid, &nr)) {
-		snprintf(why, len, "process %d has one thread, in system call "
-		    "%ld, which a signal would interrupt: gilwatch in it has "
-		    "no helper thread to answer, so it is left alone; its dump "
-		    "signal (kill -QUIT) dumps it on its stderr", (int)pid, nr);
-		return -1;
-	}
-	(void)sigqueue(pid, sig, v);
-	return 0;
 }

@@ -43,18 +43,4 @@ int	ipc_connect(pid_t pid);
 /* Server side: bind and listen on our socket; fills path. -1 on error. */
 int	ipc_listen(pid_t pid, char *path, size_t len);
 
-/*
- * A process that never started a thread has no helper thread to answer
- * its socket (src/shim/dump.h).  The client pokes it after sending its
- * request: a sigqueue(3) of the shim's stack sampling signal
- * (GILWATCH_SAMPLE_SIGNAL in the environment it started with, else
- * SIGRTMAX - 2) with the value IPC_POKE, on which a copy of the process
- * answers.  ipc_poke does nothing for a process of several threads
- * (its helper answers) or when the signal is off; 0 then or once sent.
- * -1 with why filled when its thread is in a system call the signal
- * would interrupt (procstat_interruptible): it is not poked.
- */
-#define IPC_POKE	0x67770001
-int	ipc_poke(pid_t pid, char *why, size_t len);
-
 #endif /* GW_IPC_H */

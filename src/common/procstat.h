@@ -34,15 +34,6 @@ int	procstat_cmdline(pid_t pid, char *buf, size_t len);
  */
 uint64_t	procstat_start_real_ns(uint64_t start_ticks);
 
-/*
- * Is thread tid of pid in a system call that a signal would interrupt
- * (make fail with EINTR) rather than resume after the handler
- * (SA_RESTART)?  1 with its number in *nr, else 0 (running, in a call
- * that resumes, or unknown).  Who sends a signal the program did not
- * ask for (a stack sample, a poke: ipc.h) leaves such a thread alone.
- */
-int	procstat_interruptible(pid_t pid, pid_t tid, long *nr);
-
 /* Clock id's time in nanoseconds (the clocks the times above use). */
 uint64_t	procstat_clock_ns(clockid_t id);
 

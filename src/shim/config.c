@@ -10,7 +10,6 @@
 #include "config.h"
 #include "gilwatch/snapshot.h"
 #include "msg.h"
-#include "self.h"
 
 struct config config;
 
@@ -232,7 +231,7 @@ config_expand(const char *pat, char *buf, size_t len)
 
 	for (; *pat != '\0' && o + 1 < len; pat++) {
 		if (pat[0] == '%' && pat[1] == 'p') {
-			n = snprintf(buf + o, len - o, "%d", (int)self_pid());
+			n = snprintf(buf + o, len - o, "%d", (int)getpid());
 			o += n > 0 ? (size_t)n : 0;
 			pat++;
 		} else if (pat[0] == '%' && pat[1] == '%') {

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -27,21 +25,17 @@
 #include "out.h"
 #include "real.h"
 #include "report.h"
-#include "self.h"
 #include "sigown.h"
-#include "stack.h"
 #include "thread.h"
 
 #define SCAN_INTERVAL_MS	1000	/* the deadlock safety net */
 #define REQUEST_TIMEOUT_MS	2000	/* for the client's request line */
-#define CHILD_DUMP_MS		10000	/* a dump signal's child, at most */
 
 static int wake[2] = { -1, -1 };	/* signal handler -> helper */
 static int listen_fd = -1;
 static char sock_path[IPC_PATH_MAX];
 static pid_t sock_pid;
 static atomic_int helper_started;	/* see dump_need_helper */
-static atomic_int helper_ever;		/* started in this process */
 static atomic_int helper_running;	/* between its start and its end */
 static pthread_t helper_thread;
 static atomic_int helper_joinable;	/* created, not yet joined */
@@ -50,128 +44,19 @@ atomic_int dump_helper_resume;		/* and starts again: dump_resume */
 static void (*_Atomic job)(void);	/* dump_on_helper: what to run */
 static atomic_int job_done = -1;	/* and the pipe to say it ran */
 
-static void	dump_in_child(void *);
-static void	accept_one(void);
-static int	in_copy_now;	/* this is the copy of in_copy */
-
-/*
- * Async-signal-safe.  With the helper: one write to a non-blocking
- * pipe.  Without it (a program that never started a thread, or one
- * whose threads have all ended and that forked: dump_fork_prepare), the
- * program has this one thread, and a copy of the process writes the
- * dump (dump_in_child).
- */
+/* Async-signal-safe: one write to a non-blocking pipe. */
 static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
+	static const char alone[] = "gilwatch: no thread dump: gilwatch's "
+	    "helper stepped out for a fork and starts again at the program's "
+	    "next blocking call\n";
 	int saved = errno;
 
 	if (!atomic_load(&helper_started))
-		dump_in_child(uc);
+		(void)!write(STDERR_FILENO, alone, sizeof alone - 1);
 	else if (wake[1] != -1)
 		(void)!write(wake[1], "d", 1);
-	errno = saved;
-}
-
-/* What the helper writes on the dump signal. */
-static void
-signal_dump(void)
-{
-	report_dump(GW_REASON_SIGNAL, -1, config.format);
-	if (config.stats)
-		report_locks_to_output(0);
-	report_gil_to_output();
-}
-
-/* "gilwatch: no WHAT: WHY" on stderr, from a signal handler. */
-static void
-say_safe(const char *what, const char *why)
-{
-	const char *part[] = { "gilwatch: no ", what, ": ", why, "\n" };
-	size_t i;
-
-	for (i = 0; i < sizeof part / sizeof part[0]; i++)
-		(void)!write(STDERR_FILENO, part[i], strlen(part[i]));
-}
-
-/* Wait for the child for at most ms; kill it past that.  0: it ended. */
-static int
-child_wait(pid_t child, int ms)
-{
-	struct timespec step = { 0, 1000000 };
-	int i, st;
-
-	for (i = 0; i < ms; i++) {
-		if (waitpid(child, &st, __WCLONE | WNOHANG) != 0)
-			return 0;
-		nanosleep(&step, NULL);
-	}
-	kill(child, SIGKILL);
-	while (waitpid(child, &st, __WCLONE) == -1 && errno == EINTR)
-		;
-	return -1;
-}
-
-/*
- * Run fn in a copy of this single-threaded process, from a signal
- * handler (async-signal-safe on this side), and wait for it: a bare
- * clone (no fork handlers run, and no SIGCHLD: the program's wait(2)
- * never sees it) runs fn with the same code as the helper, on the same
- * memory, while the program's one thread waits here.  The copy's
- * thread stands in for the program's (its stack is the one the signal
- * interrupted: stack_stand_in), and the copy names the program's pid
- * (self.h).  A copy that goes wrong (the signal came in the middle of
- * malloc) harms nothing but itself: past CHILD_DUMP_MS it is killed
- * and what failed is said.
- */
-static void
-in_copy(void (*fn)(void), void *uc, const char *what)
-{
-	pid_t pid = getpid(), tid = gettid(), child;
-
-	/* Its locks may be held by the code we interrupted. */
-	if (thread_in_shim()) {
-		say_safe(what, "the signal came while gilwatch was at work "
-		    "in the program; try again");
-		return;
-	}
-	child = (pid_t)syscall(SYS_clone, 0, NULL, NULL, NULL, NULL);
-	if (child == 0) {
-		self_pid_as = pid;
-		in_copy_now = 1;
-		stack_stand_in(tid, uc);
-		thread_enter_shim();
-		fn();
-		syscall(SYS_exit_group, 0);
-	}
-	if (child == -1 || child_wait(child, CHILD_DUMP_MS) == -1)
-		say_safe(what, "the copy of the process that writes it did "
-		    "not finish");
-}
-
-static void
-dump_in_child(void *uc)
-{
-	in_copy(signal_dump, uc, "thread dump");
-}
-
-/* A poke (ipc.h): a copy answers what waits on the socket. */
-static void
-answer_pending(void)
-{
-	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
-
-	while (poll(&p, 1, 0) > 0)
-		accept_one();
-}
-
-static void
-on_poke(void *uc)
-{
-	int saved = errno;
-
-	if (!atomic_load(&helper_started) && listen_fd != -1)
-		in_copy(answer_pending, uc, "answer to gilwatch dump");
 	errno = saved;
 }
 
@@ -258,10 +143,6 @@ answer(int fd)
 		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_TEXT);
 	else if (strncmp(req, "locks ", 6) == 0)
 		answer_locks(fd, req + 6);
-	else if (strcmp(req, "reset\n") == 0 && in_copy_now)
-		dprintf(fd, "error: process %d has no helper thread (it never "
-		    "started a thread): its statistics cannot be reset\n",
-		    (int)self_pid());
 	else if (strcmp(req, "reset\n") == 0) {
 		publish_reset();
 		dprintf(fd, "ok\n");
@@ -394,8 +275,12 @@ helper_main(void *arg)
 		if (poll(p, listen_fd == -1 ? 1 : 2, wait_ms) > 0) {
 			if (p[0].revents & POLLIN)
 				drain(wake[0], &dump, &quit, &pause);
-			if (dump)
-				signal_dump();
+			if (dump) {
+				report_dump(GW_REASON_SIGNAL, -1, config.format);
+				if (config.stats)
+					report_locks_to_output(0);
+				report_gil_to_output();
+			}
 			if (p[1].revents & POLLIN)
 				accept_one();
 		}
@@ -439,28 +324,22 @@ fork_counts_threads(void)
 	    rt->minor >= 12));
 }
 
-/* The control socket, for this process (also after a fork). */
-static void
-open_socket(void)
-{
-	if (listen_fd != -1 && sock_pid == getpid())
-		return;
-	listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
-	if (listen_fd == -1)
-		msg_note("no control socket (%s): gilwatch dump will not reach "
-		    "pid %d", strerror(errno), (int)getpid());
-	else
-		sock_pid = getpid();
-}
-
 static int
 start_helper(void)
 {
 	sigset_t all, old;
 	int rc;
 
-	atomic_store(&helper_ever, 1);
-	open_socket();
+	/* After a pause the socket is still there. */
+	if (listen_fd == -1 || sock_pid != getpid()) {
+		listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
+		if (listen_fd == -1)
+			msg_note("no control socket (%s): gilwatch dump will "
+			    "not reach pid %d", strerror(errno),
+			    (int)getpid());
+		else
+			sock_pid = getpid();
+	}
 	/* The helper inherits this mask: it takes none of the
 	 * program's signals. */
 	sigfillset(&all);
@@ -567,18 +446,6 @@ claim_dump_signal(int signo)
 		    (int)getpid());
 }
 
-/*
- * Does this process need the helper before it starts a thread of its
- * own?  When it has threads already, a periodic job is asked for, or
- * the sampling signal that pokes (ipc.h) come on is not ours.
- */
-static int
-helper_needed_now(void)
-{
-	return procstat_threads(getpid()) > 1 || config.stall_s > 0 ||
-	    config.metrics[0] != '\0' || stack_sampler_signal() == 0;
-}
-
 int
 dump_start(void)
 {
@@ -586,24 +453,13 @@ dump_start(void)
 		return -1;
 	if (config.dump_signal > 0)
 		claim_dump_signal(config.dump_signal);
-	stack_poked = on_poke;
-	/*
-	 * A program that never starts a thread gets no helper: it stays
-	 * single-threaded (dump_need_helper starts it with the program's
-	 * first thread).  The dump signal works without it.
-	 */
-	open_socket();
-	publish_start();
-	if (helper_needed_now())
-		dump_need_helper();
+	dump_need_helper();
 	return 0;
 }
 
 void
 dump_after_fork_child(void)
 {
-	int had = atomic_load(&helper_ever);
-
 	if (listen_fd != -1)
 		close(listen_fd);
 	listen_fd = -1;
@@ -611,24 +467,18 @@ dump_after_fork_child(void)
 	close(wake[1]);
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		wake[0] = wake[1] = -1;
+	/*
+	 * A new helper for the child (a multiprocessing worker is dumped
+	 * by its own pid): forks made from a child are rare enough.
+	 */
 	atomic_store(&helper_started, 0);
-	atomic_store(&helper_ever, 0);
 	atomic_store(&helper_running, 0);
 	atomic_store(&helper_joinable, 0);
 	atomic_store(&dump_helper_resume, 0);
 	helper_paused = 0;
 	atomic_store(&job, NULL);
 	atomic_store(&job_done, -1);
-	/*
-	 * A new helper for the child of a process that had one (a
-	 * multiprocessing worker is dumped by its own pid): forks made
-	 * from a child are rare enough.  A single-threaded program's
-	 * child stays single-threaded too.
-	 */
-	open_socket();
-	publish_start();
-	if (had || helper_needed_now())
-		dump_need_helper();
+	dump_need_helper();
 }
 
 void

@@ -4,26 +4,16 @@
  * `gilwatch dump PID` on the control socket, and runs the periodic
  * deadlock scan.  It blocks every signal, so the program's signals
  * never land on it.
- *
- * It starts with the program's first thread (or at once when the
- * program has threads already, or asked for a periodic job: a stall
- * look, metrics): a program that never starts a thread stays
- * single-threaded, which keeps glibc's single-thread fast paths and
- * gives CPython 3.12+ no thread to warn about at a fork.  There the
- * dump signal's handler has a copy of the process write the dump
- * (dump.c: dump_in_child).
  */
 #ifndef GW_DUMP_H
 #define GW_DUMP_H
 
 #include <stdatomic.h>
 
-/* The socket, the publication and the dump signal, and the helper when
- * needed already.  0 or -1. */
+/* Start the helper (and the socket, and the dump signal).  0 or -1. */
 int	dump_start(void);
 
-/* In a fork child: the helper did not survive; start a new one if the
- * parent had one. */
+/* In a fork child: the helper did not survive; start a new one. */
 void	dump_after_fork_child(void);
 
 /* The program is starting a thread: start the helper if not yet. */

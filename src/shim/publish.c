@@ -648,8 +648,6 @@ publish_frame(int syms)
 	ticks = clock_ticks();
 	now = now_ns();
 	pubsym_round(now, syms);
-	if (pub.updates < shm_writer_updates(&pub.w))
-		pub.updates = shm_writer_updates(&pub.w);
 	f = shm_writer_begin(&pub.w);
 	f->updates = ++pub.updates;
 	f->mono_ns = now;

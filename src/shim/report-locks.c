@@ -19,7 +19,6 @@
 #include "out.h"
 #include "report.h"
 #include "rtbudget.h"
-#include "self.h"
 
 struct row {
 	struct lockrec	*rec;		/* NULL for a class row */
@@ -279,7 +278,7 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	size_t i;
 
 	out_printf(o, "gilwatch lock statistics: pid %d, %zu lock%s in %zu "
-	    "class%s, sorted by %s, top %d\n\n", (int)self_pid(),
+	    "class%s, sorted by %s, top %d\n\n", (int)getpid(),
 	    n, n == 1 ? "" : "s", nc, nc == 1 ? "" : "es",
 	    sort_names[sort], top);
 	if (n == 0) {
@@ -354,7 +353,7 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	int k;
 
 	out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"locks\","
-	    "\"sort\":\"%s\",\"hold_sample\":%u,\"locks\":[", (int)self_pid(),
+	    "\"sort\":\"%s\",\"hold_sample\":%u,\"locks\":[", (int)getpid(),
 	    sort_names[sort], hold_sample);
 	for (i = 0; i < n && i < (size_t)top; i++) {
 		s = &l[i].rec->stat;

@@ -24,7 +24,6 @@
 #include "ulock.h"
 #include "thread.h"
 #include "trace.h"
-#include "self.h"
 
 /* A frame for ip whose strings live in sym. */
 static void
@@ -148,8 +147,6 @@ static struct ulock output_lock = ULOCK_INIT;
  * Write o; then, when `then` says exit or abort, end the process without
  * letting go of the output, so no other report starts after this one.
  */
-pid_t self_pid_as;
-
 void (*report_last_words)(void);
 
 static void

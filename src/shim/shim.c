@@ -48,12 +48,6 @@ static void
 sampler_aside(int signo)
 {
 	stack_sampler_disable();
-	/*
-	 * Pokes (ipc.h) come on that signal: a process without the helper
-	 * would now hand them to the program.  With the helper it has two
-	 * threads, and nobody pokes it.
-	 */
-	dump_need_helper();
 	msg_note("the program handles signal %d, which gilwatch used to "
 	    "sample stacks: running threads are dumped without stacks",
 	    signo);

@@ -218,16 +218,6 @@ shm_writer_commit(struct shm_writer *w)
 	w->base = NULL;
 }
 
-uint64_t
-shm_writer_updates(const struct shm_writer *w)
-{
-	const struct gw_shm_header *h = w->hdr;
-	unsigned cur = __atomic_load_n(&h->current, __ATOMIC_ACQUIRE);
-
-	return ((const struct gw_shm_frame *)((const char *)h +
-	    h->slot_offset[cur & 1]))->updates;
-}
-
 void
 shm_writer_stop(struct shm_writer *w, int remove)
 {

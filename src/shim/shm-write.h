@@ -86,13 +86,6 @@ uint32_t	shm_writer_claim(struct shm_writer *, size_t len);
 void	shm_writer_commit(struct shm_writer *);
 
 /*
- * The updates count of the frame readers see now, from the file: a copy
- * of the process (src/shim/dump.c) that writes a frame counts on from
- * there, not from its private counter.
- */
-uint64_t	shm_writer_updates(const struct shm_writer *);
-
-/*
  * Mark the file stopped and, with remove, unlink it.  Leaves the
  * mapping: another thread may still be writing to it (exit).
  */

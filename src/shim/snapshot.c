@@ -21,7 +21,6 @@
 #include "lock.h"
 #include "procstat.h"
 #include "report.h"
-#include "self.h"
 #include "snapshot-asyncio.h"
 #include "stack.h"
 #include "stackvar.h"
@@ -180,11 +179,6 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	r->stack.depth = 0;
 	if (flags & GW_SNAP_NO_STACKS) {
 		ti->stack_status = GW_STACK_UNAVAILABLE;
-		return;
-	}
-	if (stack_is_stand_in(r->tid)) {
-		stack_capture_stand_in(&r->stack);
-		ti->stack_status = GW_STACK_OK;
 		return;
 	}
 	if (r->tid == (int)gettid()) {
@@ -556,7 +550,7 @@ fill_command(struct snap *s)
 {
 	char buf[512];
 
-	if (procstat_cmdline(self_pid(), buf, sizeof buf) == 0)
+	if (procstat_cmdline(getpid(), buf, sizeof buf) == 0)
 		s->pub.command = snap_str(s, buf);
 }
 
@@ -576,7 +570,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	if (s == NULL)
 		return NULL;
 	s->pub.version = GW_SNAPSHOT_VERSION;
-	s->pub.pid = self_pid();
+	s->pub.pid = getpid();
 	s->pub.reason = reason;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;

@@ -32,8 +32,6 @@
 #include "stack.h"
 #include "symname.h"
 #include "ulock.h"
-#include "ipc.h"
-#include "procstat.h"
 
 /*
  * The sampling request slot.  state is the futex word: a generation in
@@ -209,30 +207,6 @@ capture_context(struct stack *st, uintptr_t *sp, void *ctx)
 	gate_leave();
 }
 
-void	(*stack_poked)(void *);
-
-static pid_t stand_in_tid;
-static void *stand_in_ctx;
-
-void
-stack_stand_in(pid_t tid, void *ctx)
-{
-	stand_in_tid = tid;
-	stand_in_ctx = ctx;
-}
-
-int
-stack_is_stand_in(pid_t tid)
-{
-	return stand_in_tid != 0 && tid == stand_in_tid;
-}
-
-void
-stack_capture_stand_in(struct stack *st)
-{
-	capture_context(st, NULL, stand_in_ctx);
-}
-
 static void
 futex_wake(atomic_uint *word)
 {
@@ -300,14 +274,6 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 	pid_t tid;
 	int saved = errno, have = 0;
 
-	/* A poke (ipc.h) from a process of this user. */
-	if (si->si_code == SI_QUEUE && si->si_value.sival_int == IPC_POKE &&
-	    (si->si_uid == geteuid() || si->si_uid == 0) &&
-	    !atomic_load(&sampler_off)) {
-		if (stack_poked != NULL)
-			stack_poked(ctx);
-		goto out;
-	}
 	/* Only our own tgkill counts; a kill(1) from outside is dropped. */
 	if (in_handler || atomic_load(&sampler_off) ||
 	    si->si_code != SI_TKILL || si->si_pid != getpid())
@@ -568,12 +534,47 @@ stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
 	return capture_thread(tid, st, sp, timeout_ms);
 }
 
+/*
+ * A thread in one of these system calls resumes it after our handler
+ * runs (SA_RESTART); in any other call, a signal would make it fail
+ * with EINTR, so we leave that thread alone.
+ */
+static int
+restartable(long nr)
+{
+	static const long ok[] = {
+		0, 1, 2, 16, 17, 18, 19, 20, 42, 43, 44, 45, 46, 47, 61, 72,
+		73, 202, 247, 257, 288,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (ok[i] == nr)
+			return 1;
+	return 0;
+}
+
 int
 stack_safe_to_sample(pid_t tid, char *note, size_t len)
 {
+	char path[64], buf[128];
+	ssize_t n;
 	long nr;
+	int fd;
 
-	if (!procstat_interruptible(getpid(), tid, &nr))
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	if (strncmp(buf, "running", 7) == 0)
+		return 1;
+	nr = strtol(buf, NULL, 10);
+	if (nr < 0 || restartable(nr))
 		return 1;
 	snprintf(note, len, "in system call %ld, which a signal would "
 	    "interrupt", nr);

@@ -49,22 +49,6 @@ int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
 int	stack_safe_to_sample(pid_t tid, char *note, size_t len);
 
 /*
- * In the copy of a single-threaded program that writes its dump on the
- * dump signal (dump.c): thread tid is not there, its stack is the one
- * the signal interrupted, whose context ctx the kernel saved.  Then
- * stack_is_stand_in(tid) is true and stack_capture_stand_in takes it.
- */
-void	stack_stand_in(pid_t tid, void *ctx);
-
-/*
- * Called from the sampling signal's handler on a poke (ipc.h), with the
- * context the signal interrupted: dump.c answers the socket then.
- */
-extern void	(*stack_poked)(void *ctx);
-int	stack_is_stand_in(pid_t tid);
-void	stack_capture_stand_in(struct stack *st);
-
-/*
  * Install the sampling signal handler.  signo is the signal to use.
  * Returns 0 or -1 (the program already has a handler for signo).
  */

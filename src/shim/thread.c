@@ -10,7 +10,6 @@
 
 #include "thread.h"
 #include "ulock.h"
-#include "self.h"
 
 #define THREAD_CHUNK	64	/* records allocated together */
 
@@ -316,7 +315,7 @@ thread_name(struct thread *t, char *buf, size_t len)
 
 	if (thread_pyname(t, buf, len) == 0)
 		return;
-	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)self_pid(),
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm",
 	    atomic_load(&t->tid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd != -1) {

@@ -466,17 +466,6 @@ def tasks(pid):
         return set()
 
 
-def procstat_syscall(pid):
-    """The system call number pid's main thread is in, from
-    /proc/PID/syscall; None when running or unknown."""
-    try:
-        with open("/proc/%d/syscall" % pid) as f:
-            word = f.read().split(" ", 1)[0]
-    except OSError:
-        return None
-    return int(word) if word.lstrip("-").isdigit() else None
-
-
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="gwtest-")
 
