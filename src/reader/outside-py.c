@@ -134,10 +134,12 @@ frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
 	if ((n = py_tstate_frames(rt, p->t.tstate, buf, PY_FRAMES)) <= 0)
 		return;
 	if ((ot->py = arena_alloc(o->arena, (size_t)n * sizeof *ot->py)) ==
+	    NULL || (ot->py_call_end = arena_alloc(o->arena, (size_t)n)) ==
 	    NULL)
 		return;
 	for (i = 0; i < n; i++)
 		frames_python(&ot->py[i], &buf[i], intern, o->arena);
+	frames_call_ends(ot->py_call_end, buf, (size_t)n);
 	ot->npy = n;
 	/* Before 3.14 a loop shows in the frames alone (asyncio_fill). */
 	if (rt->minor < 14)

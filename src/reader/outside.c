@@ -180,7 +180,7 @@ merge_python(struct osnap *s, struct outside_thread *t,
 	} else if ((f = oalloc(s, (ti->nframes + (size_t)t->npy) *
 	    sizeof *f)) != NULL) {
 		ti->nframes = frames_merge(f, ti->frames, ti->nframes, t->py,
-		    (size_t)t->npy);
+		    t->py_call_end, (size_t)t->npy);
 		ti->frames = f;
 	} else
 		return;

@@ -82,6 +82,7 @@ struct outside_thread {
 	struct gw_frame	*py;		/* Python frames, innermost first,
 					   as reports show them (in the
 					   snapshot's arena) */
+	unsigned char	*py_call_end;	/* frames_call_ends of them */
 	int		 npy;
 	struct py_wait	 pw;		/* a Condition or join wait, or
 					   kind PY_WAIT_NONE */

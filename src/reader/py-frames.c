@@ -218,6 +218,8 @@ struct frame {
 	uintptr_t	instr;		/* 3.11+ */
 	int		lasti;		/* <=3.10 */
 	int		owner;		/* 3.11+ */
+	int		is_entry;	/* 3.11: the first frame its eval-loop
+					   call ran */
 	int		tlbc_index;	/* 3.14t+: its thread's bytecode copy */
 };
 
@@ -271,6 +273,9 @@ frame_read(const struct py_runtime *rt, uintptr_t fp, struct frame *f)
 	} else {
 		f->instr = py_ptr_at(b, o->fr_instr);
 		f->owner = (signed char)b[o->fr_owner];
+		/* 3.11 only: bool is_entry sits just before char owner. */
+		if (rt->minor == 11 && o->fr_owner > 0)
+			f->is_entry = b[o->fr_owner - 1] != 0;
 		if (o->fr_tlbc_index >= 0)
 			f->tlbc_index = py_int_at(b, o->fr_tlbc_index);
 	}
@@ -585,11 +590,31 @@ py_tstates_prefetch(const struct py_runtime *rt, const uintptr_t *ts,
 typedef int	(*frame_fn)(const struct py_runtime *, uintptr_t fp,
 		    const struct code *c, long addr, void *arg);
 
-/* Walk ts's frames; -1 when ts is unreadable, 1 when the walk was cut
- * at PY_WALK_MAX frames, else 0. */
+/*
+ * Does the eval-loop call that ran the frames walked so far end at f
+ * (the frames shown since the last end are one native
+ * _PyEval_EvalFrameDefault's)?  Before 3.11 each frame has a call of its
+ * own; 3.11 marks the first frame a call ran (is_entry); 3.12 and later
+ * put a frame owned by C below it.
+ */
+static int
+ends_call(const struct py_runtime *rt, const struct frame *f, int shown)
+{
+	const struct py_offsets *o = rt->off;
+
+	if (o->fr_lasti >= 0)
+		return shown;
+	return f->is_entry || c_owned(o, f->owner);
+}
+
+/*
+ * Walk ts's frames; -1 when ts is unreadable, 1 when the walk was cut
+ * at PY_WALK_MAX frames, else 0.  call_end(arg), when given, is called
+ * where an eval-loop call's frames end (ends_call).
+ */
 static int
 frames_walk(const struct py_runtime *rt, uintptr_t ts, frame_fn fn,
-    void *arg)
+    void (*call_end)(void *arg), void *arg)
 {
 	struct frame f;
 	struct code c;
@@ -609,6 +634,8 @@ frames_walk(const struct py_runtime *rt, uintptr_t ts, frame_fn fn,
 		}
 		if (show == 1 && fn(rt, fp, &c, addr, arg))
 			return 0;
+		if (call_end != NULL && ends_call(rt, &f, show == 1))
+			call_end(arg);
 	}
 	return 0;
 }
@@ -638,6 +665,16 @@ fill_one(const struct py_runtime *rt, uintptr_t fp, const struct code *c,
 	return 0;
 }
 
+/* The last frame filled is the first its eval-loop call ran. */
+static void
+fill_call_end(void *arg)
+{
+	struct fill *fl = arg;
+
+	if (fl->n > 0)
+		fl->out[fl->n - 1].flags |= PY_FRAME_CALL_END;
+}
+
 int
 py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
     struct py_frame *out, int max)
@@ -645,7 +682,7 @@ py_tstate_frames(const struct py_runtime *rt, uintptr_t ts,
 	struct fill fl = { out, max, 0 };
 	int rv;
 
-	if (max <= 0 || (rv = frames_walk(rt, ts, fill_one, &fl)) == -1)
+	if (max <= 0 || (rv = frames_walk(rt, ts, fill_one, fill_call_end, &fl)) == -1)
 		return -1;
 	if (rv == 1 && fl.n > 0)	/* cut at PY_WALK_MAX */
 		out[fl.n - 1].flags |= PY_FRAME_MORE;
@@ -694,7 +731,7 @@ py_tstate_sites(const struct py_runtime *rt, uintptr_t ts,
 {
 	struct sites ss = { out, max, 0 };
 
-	if (max <= 0 || frames_walk(rt, ts, site_one, &ss) == -1)
+	if (max <= 0 || frames_walk(rt, ts, site_one, NULL, &ss) == -1)
 		return -1;
 	return ss.n;
 }
@@ -1124,7 +1161,7 @@ py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
 	if (o == NULL || o->co_stacksize < 0 || (o->fr_valuestack < 0 &&
 	    o->co_exceptiontable < 0))
 		return -1;
-	if (frames_walk(rt, ts, stack_one, &ss) == -1)
+	if (frames_walk(rt, ts, stack_one, NULL, &ss) == -1)
 		return -1;
 	return ss.n;
 }

@@ -284,6 +284,8 @@ struct py_frame {
 					   walk stopped here */
 #define PY_FRAME_BADSTR		0x2	/* a name was unreadable: "???" */
 #define PY_FRAME_MORE		0x4	/* deeper frames were left out */
+#define PY_FRAME_CALL_END	0x8	/* the outermost frame of one native
+					   eval-loop call (frames.h) */
 
 /* A frame's name as shown: the qualified name where the version has it. */
 static inline const char *

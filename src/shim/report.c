@@ -84,11 +84,13 @@ report_own_stack(struct out *o, struct thread *t, const struct stack *st,
 	struct gw_frame *nf, *pf, *f, one;
 	struct py_frame *py;
 	struct symbol *sym, onesym;
+	unsigned char *ce;
 	size_t n, i;
 	int npy = 0, k;
 
 	py = arena_alloc(&a, OWN_PY_FRAMES * sizeof *py);
 	pf = arena_alloc(&a, OWN_PY_FRAMES * sizeof *pf);
+	ce = arena_alloc(&a, OWN_PY_FRAMES);
 	sym = arena_alloc(&a, ((size_t)st->depth + 1) * sizeof *sym);
 	nf = arena_alloc(&a, ((size_t)st->depth + 1) * sizeof *nf);
 	f = arena_alloc(&a, ((size_t)st->depth + OWN_PY_FRAMES) * sizeof *f);
@@ -107,7 +109,8 @@ report_own_stack(struct out *o, struct thread *t, const struct stack *st,
 		frame_of(&nf[k], &sym[k], st->ip[k], 1);
 	for (k = 0; k < npy; k++)
 		frames_python(&pf[k], &py[k], arena_copy, &a);
-	n = frames_merge(f, nf, st->depth, pf, (size_t)npy);
+	frames_call_ends(ce, py, (size_t)npy);
+	n = frames_merge(f, nf, st->depth, pf, ce, (size_t)npy);
 	for (i = 0; i < n; i++)
 		stack_frame_out(o, &f[i], (int)i, fmt);
 	arena_free(&a);

@@ -257,12 +257,14 @@ static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
 	struct gw_frame *f, *nf, *pf;
+	unsigned char *ce;
 	int i, k, n = 0, npy = r->npy;
 
 	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
 	nf = snap_alloc(s, ((size_t)r->stack.depth + 1) * sizeof *nf);
 	pf = snap_alloc(s, ((size_t)npy + 1) * sizeof *pf);
-	if (f == NULL || nf == NULL || pf == NULL)
+	ce = snap_alloc(s, (size_t)npy + 1);
+	if (f == NULL || nf == NULL || pf == NULL || ce == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
 		if (stack_is_self(r->stack.ip[i]))
@@ -273,7 +275,8 @@ fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	for (k = 0; k < npy; k++)
 		python_frame(s, &pf[k], &s->py[k]);
 	ti->frames = f;
-	ti->nframes = frames_merge(f, nf, (size_t)n, pf, (size_t)npy);
+	frames_call_ends(ce, s->py, (size_t)npy);
+	ti->nframes = frames_merge(f, nf, (size_t)n, pf, ce, (size_t)npy);
 	ti->frames_truncated = r->stack.truncated;
 }
 

@@ -436,6 +436,55 @@ class TestOutsidePython(unittest.TestCase):
 gw.add_interpreter_tests(TestOutsidePython, free_threaded=True)
 
 
+class TestCallbackStack(unittest.TestCase):
+    """Python called back from C (a sort calling its key): the merged
+    stack keeps the C between the two eval-loop calls, innermost first:
+    key's frame, the sort's C frames, then main's and the module's (it
+    put every Python frame at the innermost call, so the sort showed
+    below <module>).  Read from outside and by the shim (gilwatch run,
+    then gilwatch dump), each on pyprog/callback_wait.py."""
+
+    def run_one(self, exe):
+        marks = gw.source_marks(gw.pyprog("callback_wait"))
+        minor = int(gw.run([exe, "-c", "import sys; "
+            "print(sys.version_info[1])"]).stdout)
+        for under in ((), (gw.GILWATCH, "run", "--")):
+            with self.subTest(shim=bool(under)), gw.tempdir() as tmp:
+                env = dict(os.environ)
+                env.pop("LD_PRELOAD", None)
+                env.pop("PYTHONPATH", None)
+                with gw.Proc([*under, exe, gw.pyprog("callback_wait")],
+                        tmp, env=env) as p:
+                    p.wait_ready()
+                    doc = gw.dump_settled(p.p.pid, lambda st, d:
+                        st == 0 and ("key", marks["key_waits"]) in
+                        gw.python_sites(d), "key's read")
+                    self.check(doc, marks, minor)
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+
+    def check(self, doc, marks, minor):
+        main = [t for t in gw.threads(doc).values()
+            if ("main", marks["main_sorts"]) in gw.python_sites(t)]
+        self.assertEqual(len(main), 1, doc)
+        frames = main[0]["frames"]
+        seq = [(f["kind"], f["function"]) for f in frames]
+        py = [i for i, f in enumerate(frames) if f["kind"] == "python"]
+        names = [frames[i]["function"] for i in py]
+        self.assertEqual(names[:3], ["key", "main", "<module>"], seq)
+        # C between key and main (the sort).  From 3.11 one eval-loop
+        # call ran both main and <module>: nothing between them; before,
+        # each frame had a call of its own, with C frames between.
+        self.assertTrue(any(f["kind"] == "native"
+            for f in frames[py[0] + 1:py[1]]), seq)
+        self.assertEqual(py[2] == py[1] + 1, minor >= 11, seq)
+        self.assertFalse(any((f["function"] or "").startswith(
+            "_PyEval_EvalFrame") for f in frames), seq)
+
+
+gw.add_interpreter_tests(TestCallbackStack, free_threaded=True)
+
+
 class TestOutsidePythonLocks(unittest.TestCase):
     """Python lock waits read from outside, and what must not be
     guessed (tests/integration/pyprog/outside_locks.py, started bare):
