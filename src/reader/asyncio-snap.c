@@ -124,17 +124,19 @@ asyncio_loop_read(struct arena *arena, const struct py_runtime *rt,
 }
 
 struct gw_loop *
-asyncio_loop_frames(struct arena *arena, const struct py_frame *f, int n,
-    const char *why)
+asyncio_loop_frames(struct arena *arena, int minor, const struct py_frame *f,
+    int n)
 {
 	struct gw_loop *l;
 	struct gw_task *t;
 	int coro, ncoro;
 
-	if (py_asyncio_frames_loop(f, n, &coro, &ncoro) < 0 ||
+	if (minor >= 14 || py_asyncio_frames_loop(f, n, &coro, &ncoro) < 0 ||
 	    (l = arena_alloc(arena, sizeof(*l))) == NULL)
 		return NULL;
-	l->note = why != NULL ? arena_intern(arena, why) : NULL;
+	l->note = arena_intern(arena, "CPython before 3.14: the loop and its "
+	    "running coroutine from the thread's frames; its other tasks are "
+	    "not read");
 	if (ncoro == 0 || (t = arena_alloc(arena, sizeof(*t))) == NULL)
 		return l;
 	t->state = GW_TASK_UNKNOWN;

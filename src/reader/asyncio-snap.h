@@ -28,12 +28,13 @@ struct gw_loop	*asyncio_loop_read(struct arena *, const struct py_runtime *,
 		    const struct py_athread *threads, size_t nthreads);
 
 /*
- * Before 3.14 (or without the debug offsets): the loop a thread runs
- * as its Python frames f[0..n-1] (innermost first) show it, with the
- * coroutine that runs as its one task (no name, state unknown): NULL
- * when the frames show no loop.  why says why no more is shown.
+ * Before 3.14 (minor, of CPython 3): the loop a thread runs as its
+ * Python frames f[0..n-1] (innermost first) show it, with the coroutine
+ * that runs as its one task (no name, state unknown), and a note saying
+ * why no more is shown: NULL when the frames show no loop, and from
+ * 3.14 on, where asyncio_loop_read reads the loop whole.
  */
-struct gw_loop	*asyncio_loop_frames(struct arena *, const struct py_frame *f,
-		    int n, const char *why);
+struct gw_loop	*asyncio_loop_frames(struct arena *, int minor,
+		    const struct py_frame *f, int n);
 
 #endif /* GW_ASYNCIO_SNAP_H */

@@ -142,10 +142,7 @@ frames_of(const struct py_runtime *rt, struct outside *o, struct pyt *p,
 	frames_call_ends(ot->py_call_end, buf, (size_t)n);
 	ot->npy = n;
 	/* Before 3.14 a loop shows in the frames alone (asyncio_fill). */
-	if (rt->minor < 14)
-		ot->loop = asyncio_loop_frames(o->arena, buf, n, "CPython "
-		    "before 3.14: the loop and its running coroutine from "
-		    "the thread's frames; its other tasks are not read");
+	ot->loop = asyncio_loop_frames(o->arena, rt->minor, buf, n);
 	if (futex_word(ot) != 0 && py_thread_wait(rt, p->t.thread_id, buf,
 	    n, &ot->pw) == -1)
 		ot->pw.kind = PY_WAIT_NONE;

@@ -244,10 +244,8 @@ python_read(struct snap *s, struct raw *r)
 	    (n = gil_thread_frames(r->t, s->py, SNAP_PY_FRAMES)) <= 0)
 		return;
 	r->npy = n;
-	if (gil_runtime()->minor < 14)
-		r->loop = asyncio_loop_frames(&s->arena, s->py, n, "CPython "
-		    "before 3.14: the loop and its running coroutine from "
-		    "the thread's frames; its other tasks are not read");
+	r->loop = asyncio_loop_frames(&s->arena, gil_runtime()->minor, s->py,
+	    n);
 	if (r->state == GW_STATE_BLOCKED)
 		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
