@@ -19,18 +19,6 @@
 
 static struct py_frame *frames;	/* the helper's, LOOP_FRAMES of them */
 
-/* The entry of tid in s, or NULL. */
-static const struct gw_thread_info *
-entry_of(const struct gw_snapshot *s, pid_t tid)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < s->nthreads; i++)
-		if (s->threads[i].tid == tid)
-			return &s->threads[i];
-	return NULL;
-}
-
 /* The thread's name as its dump entry gives it, else as known by tid. */
 static void
 name_of(const struct gw_thread_info *e, pid_t tid, char *buf, size_t len)
@@ -63,7 +51,7 @@ text_report(struct out *o, struct thread *t, double secs, const char *call,
     struct thread *holder, const struct py_frame *f, int n,
     const struct gw_snapshot *s)
 {
-	const struct gw_thread_info *e = entry_of(s, atomic_load(&t->tid));
+	const struct gw_thread_info *e = gw_snapshot_thread(s, atomic_load(&t->tid));
 	char name[THREAD_PYNAME_MAX], hname[THREAD_PYNAME_MAX], when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -82,7 +70,7 @@ text_report(struct out *o, struct thread *t, double secs, const char *call,
 		out_printf(o, "   - the thread is in the system call %s\n",
 		    call);
 	if (holder != NULL) {
-		name_of(entry_of(s, atomic_load(&holder->tid)),
+		name_of(gw_snapshot_thread(s, atomic_load(&holder->tid)),
 		    atomic_load(&holder->tid), hname, sizeof hname);
 		out_printf(o, "   - it waits for the GIL, held by \"%s\" "
 		    "tid=%d\n", hname, atomic_load(&holder->tid));
@@ -110,7 +98,7 @@ json_report(struct out *o, struct thread *t, double secs, const char *call,
     struct thread *holder, const struct py_frame *f, int n,
     const struct gw_snapshot *s)
 {
-	const struct gw_thread_info *e = entry_of(s, atomic_load(&t->tid));
+	const struct gw_thread_info *e = gw_snapshot_thread(s, atomic_load(&t->tid));
 	char name[THREAD_PYNAME_MAX];
 	int i;
 
