@@ -208,11 +208,15 @@ fill_py_wait(struct osnap *s, struct outside_thread *t, struct gw_wait *w)
 	}
 	if (pw->at >= 0 && pw->at < t->npy)
 		w->py_at = t->py[pw->at];
-	/* A notify can come from any thread: no owner, nothing to add. */
-	if (pw->kind == PY_WAIT_NOTIFY) {
+	/*
+	 * The note was about the wait underneath (a semaphore's "any
+	 * thread may post it"), which the Python wait now names: a notify
+	 * can come from any thread (no owner), a join's owner is the
+	 * thread joined.
+	 */
+	w->note = NULL;
+	if (pw->kind == PY_WAIT_NOTIFY)
 		w->nowners = 0;
-		w->note = NULL;
-	}
 }
 
 /* The thread at tid, by bisection (threads are sorted). */

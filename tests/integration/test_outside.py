@@ -415,6 +415,9 @@ class TestOutsidePython(unittest.TestCase):
         j = th[tid["joiner"]]
         self.assertEqual(gw.py_wait(j)["waits_for"], "join", j)
         self.assertEqual(gw.waiting(j)["owners"], [tid["joinee"]], j)
+        # Not the note of the wait underneath ("a semaphore has no
+        # owner" on 3.13+, whose join parks on a semaphore).
+        self.assertIsNone(j["waiting_for"]["note"], j)
         # From 3.13 a join waits for an event of its own, which the
         # thread joined does not hold (up to 3.12 it holds _tstate_lock).
         if rec["version"][:2] >= [3, 13]:
