@@ -29,10 +29,9 @@ gw-worker) and "gw-sample: lock L 0xADDR" (as gwsample.lock_address).
 
 import asyncio
 import os
-import sys
 import threading
 
-from gwsample import say, ready, lock_address
+from gwsample import say, ready, lock_address, watchdog
 
 L = threading.Lock()
 started = None
@@ -60,19 +59,6 @@ async def blocker():
         pass
 
 
-def watchdog():
-    hold = os.environ.get("GW_HOLD_FD")
-    if hold:
-        while os.read(int(hold), 4096):
-            pass
-    else:
-        threading.Event().wait(float(os.environ.get("GW_DEADLOCK_WAIT",
-            "60")))
-    print("gw-worker, fetch and the loop's thread are deadlocked (as "
-        "designed); giving up", file=sys.stderr, flush=True)
-    os._exit(3)
-
-
 async def main():
     global started
     asyncio.current_task().set_name("main")
@@ -87,5 +73,5 @@ if __name__ == "__main__":
     say("pid %d" % os.getpid())
     say("thread main %d" % threading.get_native_id())
     say("lock L %#x" % lock_address(L))
-    threading.Thread(target=watchdog, name="watchdog", daemon=True).start()
+    watchdog("gw-worker, fetch and the loop's thread")
     asyncio.run(main())

@@ -5,9 +5,11 @@ as deadlocks in the same graph as the threads.
 The four samples (samples/async_*.py) run bare and are dumped from
 outside (`gilwatch dump --format=json PID`), run under `gilwatch run`
 and dumped on request (the shim's snapshot), and (the await cycle)
-gcore'd and dumped from the core.  Every read is repeated until the
-program has settled into the state its "ready" announces (a worker may
-still be on its way into its wait), within the timeout.
+gcore'd and dumped from the core; the cycle through a task
+(async_threadsafe_cycle) also under `gilwatch run --on-deadlock=exit`.
+Every read is repeated until the program has settled into the state its
+"ready" announces (a worker may still be on its way into its wait),
+within the timeout.
 
 Interpreters: tasks are read on CPython 3.14 and later (the _asyncio
 module's debug offsets): pyenv's 3.14 and 3.15 builds, free-threaded
@@ -135,6 +137,23 @@ class Asyncio(unittest.TestCase):
     def source(self):
         return "inside" if self.under else "outside"
 
+    def reread(self, p):
+        """The sample's info as its stderr has it now: a worker says who
+        it is when it starts, which may be after "ready", but always
+        before it waits in a deadlock."""
+        return gw.sample_info(p.stderr())
+
+    def shim_deadlock(self, tmp):
+        """The last deadlock report the shim wrote (under gilwatch run):
+        one the thread detector makes when its cycle forms, or the
+        periodic look's for a cycle through tasks."""
+        def report():
+            try:
+                return gw.doc_with_reason(gw.load_reports(tmp), "deadlock")
+            except ValueError:
+                return None     # still being written
+        return gw.poll_until(report, what="the deadlock report")
+
     # --- the samples, 3.14+ ------------------------------------------
 
     def check_sleep(self, exe):
@@ -212,18 +231,17 @@ class Asyncio(unittest.TestCase):
 
                 def done(doc):
                     w = {t["tid"]: t for t in doc["threads"]}.get(
-                        info.threads.get("gw-worker_0"))
+                        self.reread(p).threads.get("gw-worker_0"))
                     return w is not None and doc["deadlocks"]
                 if self.under:
                     # The shim reports a deadlock when it forms (its
                     # dumps on request search none).
-                    doc = gw.poll_until(lambda: gw.doc_with_reason(
-                        gw.load_reports(tmp), "deadlock"),
-                        what="the deadlock report")
+                    doc = self.shim_deadlock(tmp)
                     r = None
                 else:
                     doc = self.settle(info.pid, done, "the worker's wait")
                     r = gw.run([gw.GILWATCH, "dump", str(info.pid)])
+                info = self.reread(p)
         worker = info.threads["gw-worker_0"]
         t = tasks_by_name(loop_of(doc, main))
         self.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
@@ -273,15 +291,13 @@ class Asyncio(unittest.TestCase):
             with p:
                 main = info.threads["main"]
                 if self.under:
-                    # The periodic look of the shim reports it.
-                    doc = gw.poll_until(lambda: gw.doc_with_reason(
-                        gw.load_reports(tmp), "deadlock"),
-                        what="the deadlock report")
+                    doc = self.shim_deadlock(tmp)
                 else:
                     doc = self.settle(info.pid, lambda d: task_cycles(d),
                         "the cycle through fetch")
                 # The text: from outside, or the shim's own dump.
                 text = gw.run([gw.GILWATCH, "dump", str(info.pid)])
+                info = self.reread(p)
         worker = info.threads["gw-worker"]
         t = tasks_by_name(loop_of(doc, main))
         self.assertEqual(sorted(t), ["blocker", "fetch", "main"], t)
@@ -400,6 +416,27 @@ class TestUnderRun(Asyncio):
             os.path.join(tmp, "report-%p.json"), "--")
 
 
+class TestOnDeadlock(unittest.TestCase):
+    """The cycle through a task under `gilwatch run --on-deadlock=exit`:
+    the periodic look reports it, then the program ends with 86."""
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        env = bare_env()
+        env["GW_DEADLOCK_WAIT"] = str(gw.DEADLOCK_TIMEOUT * 2)
+        with gw.tempdir() as tmp:
+            _, info, docs = gw.run_with_report(self, tmp, [exe, THREADSAFE],
+                ["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+                timeout=gw.DEADLOCK_TIMEOUT, env=env)
+        doc = gw.doc_with_reason(docs, "deadlock")
+        self.assertIsNotNone(doc, docs)
+        main, worker = info.threads["main"], info.threads["gw-worker"]
+        fetch = tasks_by_name(loop_of(doc, main))["fetch"]
+        self.assertEqual([members(d) for d in doc["deadlocks"]],
+            [[("task", "fetch", "loop"), ("thread", main, "lock"),
+            ("thread", worker, fetch["addr"])]], doc["deadlocks"])
+
+
 class TestCore(unittest.TestCase):
     """The await cycle from a core file (gdb's gcore)."""
 
@@ -433,6 +470,8 @@ class TestCore(unittest.TestCase):
 for cls in (TestOutside, TestUnderRun):
     gw.add_interpreter_tests(cls, free_threaded=True)
 gw.add_interpreter_tests(TestCore, minors=(14, 15), system=(),
+    free_threaded=True)
+gw.add_interpreter_tests(TestOnDeadlock, minors=(14, 15), system=(),
     free_threaded=True)
 
 if __name__ == "__main__":

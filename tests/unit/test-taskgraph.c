@@ -75,6 +75,29 @@ thread_waits(int i, int j)
 	ti[i].state = GW_STATE_BLOCKED;
 }
 
+/* Task i awaits an executor future worker thread 101 runs, and 101
+ * and 102 wait on each other's locks: their own cycle, as outside.c
+ * finds it, is *td. */
+static struct gw_deadlock_link worker_links[2];
+
+static void
+awaits_worker_in_cycle(int i, struct gw_deadlock *td)
+{
+	tk[i].awaits = GW_AWAIT_EXECUTOR;
+	tk[i].await_object = 0x7000;
+	tk[i].await_tid = 101;
+	thread_waits(1, 2);
+	thread_waits(2, 1);
+	memset(worker_links, 0, sizeof(worker_links));
+	worker_links[0].tid = 101;
+	worker_links[0].held_by = 102;
+	worker_links[1].tid = 102;
+	worker_links[1].held_by = 101;
+	memset(td, 0, sizeof(*td));
+	td->links = worker_links;
+	td->nlinks = 2;
+}
+
 static void
 find(const struct gw_deadlock *d, size_t nd, const struct gw_deadlock **out,
     size_t *nout)
@@ -167,6 +190,7 @@ Test(taskgraph, through_a_gather)
 Test(taskgraph, across_a_worker_thread)
 {
 	const struct gw_deadlock *d;
+	struct gw_deadlock td;
 	size_t n;
 
 	/* Task a (loop of thread 100) awaits an executor future thread
@@ -174,18 +198,8 @@ Test(taskgraph, across_a_worker_thread)
 	 * cycle that a is held up by, and b, which awaits a, too. */
 	task(0, "a");
 	task(1, "b");
-	tk[0].awaits = GW_AWAIT_EXECUTOR;
-	tk[0].await_object = 0x7000;
-	tk[0].await_tid = 101;
+	awaits_worker_in_cycle(0, &td);
 	awaits_task(1, 0);
-	thread_waits(1, 2);
-	thread_waits(2, 1);
-	/* The threads' own cycle, as outside.c finds it. */
-	struct gw_deadlock_link tl[2] = {
-		{ .tid = 101, .held_by = 102 }, { .tid = 102, .held_by = 101 },
-	};
-	struct gw_deadlock td = { tl, 2, NULL, 0 };
-
 	find(&td, 1, &d, &n);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(d[0].nlinks, 2);
@@ -276,6 +290,7 @@ Test(taskgraph, many_tasks)
 Test(taskgraph, held_up_nearest_the_cycle_first)
 {
 	const struct gw_deadlock *d;
+	struct gw_deadlock td;
 	size_t n;
 
 	/* outer (first in the list) awaits inner, which awaits the
@@ -283,16 +298,7 @@ Test(taskgraph, held_up_nearest_the_cycle_first)
 	task(0, "outer");
 	task(1, "inner");
 	awaits_task(0, 1);
-	tk[1].awaits = GW_AWAIT_EXECUTOR;
-	tk[1].await_object = 0x7000;
-	tk[1].await_tid = 101;
-	thread_waits(1, 2);
-	thread_waits(2, 1);
-	struct gw_deadlock_link tl[2] = {
-		{ .tid = 101, .held_by = 102 }, { .tid = 102, .held_by = 101 },
-	};
-	struct gw_deadlock td = { tl, 2, NULL, 0 };
-
+	awaits_worker_in_cycle(1, &td);
 	find(&td, 1, &d, &n);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(d[0].nwaiters, 2);
