@@ -10,7 +10,6 @@ sample_info() parses: "gw-sample: pid P", "gw-sample: thread NAME TID",
 import ctypes
 import os
 import sys
-import threading
 
 
 def say(line):
@@ -50,6 +49,8 @@ def watchdog(what):
     is set, else after GW_DEADLOCK_WAIT seconds (default 60), it says
     "WHAT are deadlocked (as designed); giving up" and exits with
     status 3."""
+    import threading    # here: the other samples' startup stays as it was
+
     def run():
         hold = os.environ.get("GW_HOLD_FD")
         if hold:

@@ -9,8 +9,9 @@
 
 #define HELD_UP_PASSES	64	/* how far a chain of awaits is followed
 				   into a deadlock */
-#define DEPTH_BITS	8	/* a chain's depth in a sort key, */
-#define DEPTH_MAX	((1 << DEPTH_BITS) - 1)	/* deeper ones last */
+#define DEPTH_BITS	8	/* bits of a chain's depth in a sort key */
+#define DEPTH_MAX	((1 << DEPTH_BITS) - 1)	/* a deeper one sorts as
+						   this deep */
 
 struct tedge {
 	size_t		 from, to;
