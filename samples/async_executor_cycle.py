@@ -31,10 +31,9 @@ gw-worker_0) and "gw-sample: lock L 0xADDR" (as gwsample.lock_address).
 import asyncio
 import concurrent.futures
 import os
-import sys
 import threading
 
-from gwsample import say, ready, lock_address
+from gwsample import say, ready, lock_address, watchdog
 
 L = threading.Lock()
 pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
@@ -63,19 +62,6 @@ async def holder():
         pool.shutdown(wait=True)  # MARK:holder_joins
 
 
-def watchdog():
-    hold = os.environ.get("GW_HOLD_FD")
-    if hold:
-        while os.read(int(hold), 4096):
-            pass
-    else:
-        threading.Event().wait(float(os.environ.get("GW_DEADLOCK_WAIT",
-            "60")))
-    print("fetcher, gw-worker_0 and the loop's thread are deadlocked (as "
-        "designed); giving up", file=sys.stderr, flush=True)
-    os._exit(3)
-
-
 async def main():
     global submitted
     asyncio.current_task().set_name("main")
@@ -92,5 +78,5 @@ if __name__ == "__main__":
     say("pid %d" % os.getpid())
     say("thread main %d" % threading.get_native_id())
     say("lock L %#x" % lock_address(L))
-    threading.Thread(target=watchdog, name="watchdog", daemon=True).start()
+    watchdog("fetcher, gw-worker_0 and the loop's thread")
     asyncio.run(main())

@@ -41,3 +41,25 @@ def lock_address(lock):
         return id(lock)
     return ctypes.c_void_p.from_address(id(lock) + 2 *
         ctypes.sizeof(ctypes.c_void_p)).value
+
+
+def watchdog(what):
+    """Start thread "watchdog", which ends a program that would hang
+    for good (a deadlock by design): when GW_HOLD_FD is closed if that
+    is set, else after GW_DEADLOCK_WAIT seconds (default 60), it says
+    "WHAT are deadlocked (as designed); giving up" and exits with
+    status 3."""
+    import threading    # here: the other samples' startup stays as it was
+
+    def run():
+        hold = os.environ.get("GW_HOLD_FD")
+        if hold:
+            while os.read(int(hold), 4096):
+                pass
+        else:
+            threading.Event().wait(float(os.environ.get(
+                "GW_DEADLOCK_WAIT", "60")))
+        print("%s are deadlocked (as designed); giving up" % what,
+            file=sys.stderr, flush=True)
+        os._exit(3)
+    threading.Thread(target=run, name="watchdog", daemon=True).start()

@@ -185,6 +185,8 @@ enum gw_await_kind {
 	GW_AWAIT_QUEUE,		/* asyncio.Queue */
 	GW_AWAIT_GATHER,	/* gather() or a TaskGroup's children */
 	GW_AWAIT_UNKNOWN,	/* not readable on this build */
+	GW_AWAIT_LOOP,		/* a deadlock's link only: its loop's
+				   thread, blocked outside the loop */
 };
 
 struct gw_task {
@@ -197,6 +199,11 @@ struct gw_task {
 	const char	*await_type;	/* that future's type, or NULL */
 	uintptr_t	 await_task;	/* GW_AWAIT_TASK: the task awaited */
 	pid_t		 await_tid;	/* GW_AWAIT_EXECUTOR: the worker, 0 */
+	/* A task of run_coroutine_threadsafe: the concurrent.futures
+	 * Future its end completes, and a thread blocked in that future's
+	 * result() (the first seen), else 0. */
+	uintptr_t	 result_future;
+	pid_t		 result_waiter;
 	const uintptr_t	*awaited_by;	/* tasks and futures awaiting it */
 	size_t		 nawaited_by;
 	const struct gw_frame *frames;	/* coroutine stack, innermost first */
@@ -255,6 +262,10 @@ struct gw_deadlock_link {
 	uintptr_t	 task;		/* 0: this link is the thread */
 	const char	*task_name;
 	enum gw_await_kind task_awaits;
+	/* A thread blocked in concurrent.futures.Future.result on
+	 * waits_for.addr (that future): the task whose end completes it
+	 * (run_coroutine_threadsafe), the next link; else 0. */
+	uintptr_t	 result_of;
 };
 
 struct gw_deadlock {
@@ -262,9 +273,11 @@ struct gw_deadlock {
 	size_t		 nlinks;
 	/*
 	 * asyncio tasks held up by the cycle without being in it (links
-	 * with task set): each awaits (task_awaits) the thread held_by
-	 * (an executor's worker), or when held_by is 0 the task whose
-	 * address is waits_for.addr; that leads to the cycle.
+	 * with task set), nearest the cycle first: each awaits
+	 * (task_awaits) the task whose address is waits_for.addr, or when
+	 * that is 0 the thread held_by (an executor's worker, or for
+	 * GW_AWAIT_LOOP its loop's thread, blocked); that is a link of
+	 * the cycle or a task listed before it.
 	 */
 	const struct gw_deadlock_link *waiters;
 	size_t		 nwaiters;

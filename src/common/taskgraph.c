@@ -9,11 +9,16 @@
 
 #define HELD_UP_PASSES	64	/* how far a chain of awaits is followed
 				   into a deadlock */
+#define DEPTH_BITS	8	/* bits of a chain's depth in a sort key */
+#define DEPTH_MAX	((1 << DEPTH_BITS) - 1)	/* a deeper one sorts as
+						   this deep */
 
 struct tedge {
 	size_t		 from, to;
 	enum gw_await_kind kind;	/* a task's edge, else NONE */
-	uintptr_t	 lock;		/* a thread's edge: what it waits for */
+	uintptr_t	 lock;		/* a thread's edge: what it waits for
+					   (to a task: the future of its
+					   result) */
 	int		 lkind, lmode;
 };
 
@@ -24,6 +29,8 @@ struct tnode {
 	size_t		 in;		/* 1 + the deadlock it is in, or 0 */
 	size_t		 held_up;	/* 1 + the deadlock it waits on, or 0 */
 	size_t		 via;		/* held_up: the edge that leads there */
+	size_t		 depth;		/* held_up: links of its chain into
+					   the cycle (1: it awaits a member) */
 };
 
 struct graph {
@@ -65,7 +72,8 @@ key_find(const struct key *v, size_t n, uintptr_t k)
 	return lo < n && v[lo].k == k ? lo : n;
 }
 
-static int
+/* The edge added, or NULL when out of memory. */
+static struct tedge *
 edge_add(struct graph *g, size_t from, size_t to, enum gw_await_kind kind,
     const struct gw_wait *w)
 {
@@ -75,7 +83,7 @@ edge_add(struct graph *g, size_t from, size_t to, enum gw_await_kind kind,
 		size_t cap = g->cap ? g->cap * 2 : 64;
 
 		if ((nv = realloc(g->e, cap * sizeof(*nv))) == NULL)
-			return -1;
+			return NULL;
 		g->e = nv;
 		g->cap = cap;
 	}
@@ -88,8 +96,7 @@ edge_add(struct graph *g, size_t from, size_t to, enum gw_await_kind kind,
 		g->e[g->ne].lkind = (int)w->lock.kind;
 		g->e[g->ne].lmode = (int)w->lock.mode;
 	}
-	g->ne++;
-	return 0;
+	return &g->e[g->ne++];
 }
 
 static int
@@ -100,12 +107,35 @@ edge_cmp(const void *a, const void *b)
 	return x->from < y->from ? -1 : x->from > y->from;
 }
 
+/* Is the task not finished, as far as can be read? */
+static int
+pending(const struct gw_task *t)
+{
+	return t->state == GW_TASK_PENDING || t->state == GW_TASK_UNKNOWN;
+}
+
 /* Can the task still be held up: not finished, not the one running? */
 static int
 waits(const struct gw_task *t)
 {
-	return !t->running && (t->state == GW_TASK_PENDING ||
-	    t->state == GW_TASK_UNKNOWN);
+	return !t->running && pending(t);
+}
+
+/*
+ * Is the thread blocked where only another thread can free it: an
+ * untimed wait for a lock, a notify or a join?  Then a loop it runs
+ * steps no task until that other thread moves.  Not a wait for the GIL
+ * (the holder must drop it at the switch interval), not a timed wait
+ * (it ends by itself), not a system call (epoll is the loop's own
+ * idle wait; a sleep or a read ends by itself or by I/O: a stall, which
+ * loopstall reports, not a deadlock).
+ */
+static int
+blocked(const struct gw_thread_info *th)
+{
+	const struct gw_wait *w = th->waiting;
+
+	return w != NULL && !w->timed && w->lock.kind != GW_LOCK_GIL;
 }
 
 struct maps3 {
@@ -117,17 +147,34 @@ static int
 task_edges(struct graph *g, const struct maps3 *m, size_t i)
 {
 	const struct gw_task *t = g->v[i].task, *a;
+	struct tedge *e;
 	size_t k, j;
 
 	if (waits(t) && t->awaits == GW_AWAIT_TASK &&
 	    (k = key_find(m->addr, m->naddr, t->await_task)) < m->naddr &&
-	    edge_add(g, i, m->addr[k].node, GW_AWAIT_TASK, NULL) == -1)
+	    edge_add(g, i, m->addr[k].node, GW_AWAIT_TASK, NULL) == NULL)
 		return -1;
 	if (waits(t) && t->awaits == GW_AWAIT_EXECUTOR && t->await_tid != 0 &&
 	    (k = key_find(m->tid, m->ntid, (uintptr_t)t->await_tid)) <
 	    m->ntid && edge_add(g, i, m->tid[k].node, GW_AWAIT_EXECUTOR,
-	    NULL) == -1)
+	    NULL) == NULL)
 		return -1;
+	/* No task of a loop is stepped while its thread is blocked
+	 * outside it: the running one neither, whose step blocks there.
+	 * Thread nodes come first, in ti's order. */
+	if (pending(t) && blocked(g->v[i].th) && edge_add(g, i,
+	    (size_t)(g->v[i].th - g->v[0].th), GW_AWAIT_LOOP, NULL) == NULL)
+		return -1;
+	/* A thread blocked on the result of t (run_coroutine_threadsafe)
+	 * is freed only when t ends. */
+	if (pending(t) && t->result_waiter != 0 && (k = key_find(m->tid,
+	    m->ntid, (uintptr_t)t->result_waiter)) < m->ntid &&
+	    blocked(g->v[m->tid[k].node].th)) {
+		if ((e = edge_add(g, m->tid[k].node, i, GW_AWAIT_NONE,
+		    NULL)) == NULL)
+			return -1;
+		e->lock = t->result_future;
+	}
 	/* Who awaits t, as t's awaited_by says: a task, or a future (a
 	 * gather's) that tasks await. */
 	for (j = 0; j < t->nawaited_by; j++) {
@@ -137,14 +184,14 @@ task_edges(struct graph *g, const struct maps3 *m, size_t i)
 			a = g->v[m->addr[k].node].task;
 			if (waits(a) && !(a->awaits == GW_AWAIT_TASK &&
 			    a->await_task == t->addr) && edge_add(g,
-			    m->addr[k].node, i, GW_AWAIT_GATHER, NULL) == -1)
+			    m->addr[k].node, i, GW_AWAIT_GATHER, NULL) == NULL)
 				return -1;
 			continue;
 		}
 		for (k = key_find(m->obj, m->nobj, x); k < m->nobj &&
 		    m->obj[k].k == x; k++)
 			if (waits(g->v[m->obj[k].node].task) && edge_add(g,
-			    m->obj[k].node, i, GW_AWAIT_GATHER, NULL) == -1)
+			    m->obj[k].node, i, GW_AWAIT_GATHER, NULL) == NULL)
 				return -1;
 	}
 	return 0;
@@ -195,7 +242,7 @@ graph_build(struct graph *g, const struct gw_thread_info *ti, size_t n)
 
 		if (w != NULL && w->nowners > 0 && (k = key_find(m.tid, m.ntid,
 		    (uintptr_t)w->owners[0])) < m.ntid &&
-		    edge_add(g, i, m.tid[k].node, GW_AWAIT_NONE, w) == -1)
+		    edge_add(g, i, m.tid[k].node, GW_AWAIT_NONE, w) == NULL)
 			goto out;
 	}
 	for (i = n; i < g->nv; i++)
@@ -253,6 +300,10 @@ link_fill(struct gw_deadlock_link *l, const struct tnode *v,
 		l->waits_for.addr = te->lock;
 		l->waits_for.kind = (enum gw_lock_kind)te->lkind;
 		l->waits_for.mode = (enum gw_lock_mode)te->lmode;
+		if (to->task != NULL) {
+			l->result_of = to->task->addr;
+			l->held_by = to->th->tid;
+		}
 	}
 }
 
@@ -272,27 +323,37 @@ mark_members(struct graph *g, const struct gw_deadlock *d, size_t idx,
 		}
 }
 
-/* Tasks whose awaits lead into a deadlock, the chain followed a step
- * per pass. */
+/*
+ * Tasks whose awaits lead into a deadlock, the chain followed a step
+ * per pass: what they await first, and only then their loop's blocked
+ * thread, which holds up every task of the loop (the one running is
+ * its thread, not held up by it).
+ */
 static void
 held_up(struct graph *g, size_t nthreads)
 {
-	int changed = 1;
+	int changed = 1, loop = 0;
 
-	for (int pass = 0; pass < HELD_UP_PASSES && changed; pass++) {
+	for (int pass = 0; pass < HELD_UP_PASSES && (changed || !loop);
+	    pass++) {
+		if (!changed)
+			loop = 1;
 		changed = 0;
 		for (size_t i = nthreads; i < g->nv; i++) {
 			struct tnode *v = &g->v[i];
 
-			for (size_t k = 0; !v->in && !v->held_up && k < v->n;
-			    k++) {
-				const struct tnode *to = &g->v[g->e[v->first +
-				    k].to];
+			for (size_t k = 0; !v->in && !v->held_up &&
+			    !v->task->running && k < v->n; k++) {
+				const struct tedge *e = &g->e[v->first + k];
+				const struct tnode *to = &g->v[e->to];
 
+				if (e->kind == GW_AWAIT_LOOP && !loop)
+					continue;
 				if (to->in || to->held_up) {
 					v->held_up = to->in ? to->in :
 					    to->held_up;
-					v->via = v->first + k;
+					v->depth = to->in ? 1 : to->depth + 1;
+					v->via = (size_t)(e - g->e);
 					changed = 1;
 				}
 			}
@@ -310,7 +371,8 @@ taskgraph_deadlocks(struct arena *a, const struct gw_thread_info *ti,
 	struct gw_deadlock *all = NULL;
 	struct gw_deadlock_link *l, *w;
 	uint64_t *seen = NULL;
-	size_t i, k, nall, cap, nseen = 0, *nw = NULL;
+	struct key *ord = NULL;
+	size_t i, k, nall, cap, nseen = 0, nw, nord = 0;
 	int len, j;
 
 	*out = d;
@@ -321,7 +383,7 @@ taskgraph_deadlocks(struct arena *a, const struct gw_thread_info *ti,
 	cap = nd + (g.nv - n) + 1;
 	if ((all = arena_alloc(a, cap * sizeof(*all))) == NULL ||
 	    (seen = calloc(cap, sizeof(*seen))) == NULL ||
-	    (nw = calloc(cap, sizeof(*nw))) == NULL)
+	    (ord = calloc(g.nv - n, sizeof(*ord))) == NULL)
 		goto done;
 	memcpy(all, d, nd * sizeof(*all));
 	nall = nd;
@@ -350,26 +412,40 @@ taskgraph_deadlocks(struct arena *a, const struct gw_thread_info *ti,
 		nall++;
 	}
 	held_up(&g, n);
-	for (i = n; i < g.nv; i++)
-		if (g.v[i].held_up)
-			nw[g.v[i].held_up - 1]++;
-	for (k = 0; k < nall; k++) {
-		if (nw[k] == 0 || (w = arena_alloc(a, (nw[k] +
-		    all[k].nwaiters) * sizeof(*w))) == NULL)
+	/* The tasks held up, by deadlock and nearest the cycle first, so
+	 * that a chain of awaits reads from the cycle outwards. */
+	for (i = n; i < g.nv; i++) {
+		if (!g.v[i].held_up)
 			continue;
-		if (all[k].nwaiters > 0)
-			memcpy(w, all[k].waiters, all[k].nwaiters * sizeof(*w));
-		for (i = n; i < g.nv; i++)
-			if (g.v[i].held_up == k + 1)
-				link_fill(&w[all[k].nwaiters++], &g.v[i],
-				    &g.e[g.v[i].via], &g.v[g.e[g.v[i].via].to]);
-		all[k].waiters = w;
+		ord[nord].k = (uintptr_t)g.v[i].held_up << DEPTH_BITS |
+		    (g.v[i].depth < DEPTH_MAX ? g.v[i].depth : DEPTH_MAX);
+		ord[nord++].node = i;
+	}
+	qsort(ord, nord, sizeof(*ord), key_cmp);
+	for (k = 0, i = 0; k < nall; k++) {
+		for (nw = 0; i + nw < nord && g.v[ord[i + nw].node].held_up ==
+		    k + 1; nw++)
+			;
+		if (nw > 0 && (w = arena_alloc(a, (nw + all[k].nwaiters) *
+		    sizeof(*w))) != NULL) {
+			if (all[k].nwaiters > 0)
+				memcpy(w, all[k].waiters, all[k].nwaiters *
+				    sizeof(*w));
+			for (size_t x = 0; x < nw; x++) {
+				const struct tnode *v = &g.v[ord[i + x].node];
+
+				link_fill(&w[all[k].nwaiters++], v,
+				    &g.e[v->via], &g.v[g.e[v->via].to]);
+			}
+			all[k].waiters = w;
+		}
+		i += nw;
 	}
 	*out = all;
 	*nout = nall;
 done:
 	free(seen);
-	free(nw);
+	free(ord);
 	free(g.v);
 	free(g.e);
 }

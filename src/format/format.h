@@ -43,6 +43,14 @@ void	report_text_task_link(struct out *, const struct gw_snapshot *,
 	    const struct gw_deadlock_link *, const struct gw_deadlock_link *);
 void	report_json_loop(struct out *, const struct gw_thread_info *);
 void	report_json_task_link(struct out *, const struct gw_deadlock_link *);
+/* A thread's link waiting for a task's result (l->result_of), its
+ * JSON member (",\"result_of\":..."); under a thread's link of a
+ * deadlock with tasks, its loop's running task and its Python stack. */
+void	report_text_result_link(struct out *, const struct gw_snapshot *,
+	    const struct gw_deadlock_link *);
+void	report_json_result_link(struct out *, const struct gw_deadlock_link *);
+void	report_text_link_thread(struct out *, const struct gw_snapshot *,
+	    pid_t);
 /* The tasks a deadlock holds up (gw_deadlock.waiters). */
 void	report_text_waiters(struct out *, const struct gw_snapshot *,
 	    const struct gw_deadlock *);

@@ -134,6 +134,9 @@ text_awaits(struct out *o, const struct gw_snapshot *s,
 	case GW_AWAIT_NONE:
 		out_puts(o, "ready to run");
 		break;
+	case GW_AWAIT_LOOP:
+		out_puts(o, "awaits its loop's thread");
+		break;
 	}
 }
 
@@ -157,6 +160,12 @@ text_task(struct out *o, const struct gw_snapshot *s,
 			out_printf(o, " (%s <0x%zx>)", t->await_type != NULL ?
 			    t->await_type : "?", (size_t)t->await_object);
 		out_puts(o, "\n");
+		if (t->result_waiter != 0) {
+			out_puts(o, "       its result awaited by ");
+			text_thread_ref(o, s, t->result_waiter);
+			out_printf(o, " (concurrent.futures.Future <0x%zx>)\n",
+			    (size_t)t->result_future);
+		}
 	}
 	for (i = 0; i < t->nawaited_by; i++) {
 		const struct gw_task *by = tindex_find(ix, t->awaited_by[i]);
@@ -212,6 +221,42 @@ task_stack(struct out *o, const struct gw_snapshot *s, uintptr_t addr)
 	free(ix.v);
 }
 
+/* "awaits an executor future run by ...", "awaits task ..." or, for a
+ * link to its loop's thread, what it awaits and that it cannot run. */
+static void
+text_link_awaits(struct out *o, const struct gw_snapshot *s,
+    const struct gw_deadlock_link *l, uintptr_t task, pid_t tid)
+{
+	const struct gw_task *t;
+	struct tindex ix;
+
+	switch (l->task_awaits) {
+	case GW_AWAIT_EXECUTOR:
+		out_puts(o, "awaits an executor future run by ");
+		text_thread_ref(o, s, tid);
+		break;
+	case GW_AWAIT_LOOP:
+		tindex_build(&ix, s);
+		if ((t = tindex_find(&ix, l->task)) != NULL)
+			text_awaits(o, s, &ix, t->awaits, t->await_task,
+			    t->await_tid);
+		else
+			out_puts(o, "pending");
+		free(ix.v);
+		out_puts(o, ", and cannot be stepped: its loop's thread ");
+		text_thread_ref(o, s, tid);
+		out_puts(o, " is blocked outside the loop");
+		break;
+	default:
+		tindex_build(&ix, s);
+		out_printf(o, "awaits %stask \"%s\" <0x%zx>", l->task_awaits ==
+		    GW_AWAIT_GATHER ? "(through gather() or a TaskGroup) " :
+		    "", task_name(tindex_find(&ix, task)), (size_t)task);
+		free(ix.v);
+		break;
+	}
+}
+
 /* A deadlock's link that is a task (l->task != 0): what it awaits is
  * the next link, next. */
 void
@@ -222,16 +267,64 @@ report_text_task_link(struct out *o, const struct gw_snapshot *s,
 	    l->task_name != NULL ? l->task_name : "?", (size_t)l->task);
 	text_thread_ref(o, s, l->tid);
 	out_puts(o, ":\n  ");
-	if (l->task_awaits == GW_AWAIT_EXECUTOR) {
-		out_puts(o, "awaits an executor future run by ");
-		text_thread_ref(o, s, next->tid);
-	} else
+	if (l->task_awaits == GW_AWAIT_TASK || l->task_awaits ==
+	    GW_AWAIT_GATHER)
 		out_printf(o, "awaits %stask \"%s\" <0x%zx>",
 		    l->task_awaits == GW_AWAIT_GATHER ? "(through gather() or "
 		    "a TaskGroup) " : "", next->task_name != NULL ?
 		    next->task_name : "?", (size_t)next->task);
+	else
+		text_link_awaits(o, s, l, next->task, next->tid);
 	out_puts(o, "\n");
 	task_stack(o, s, l->task);
+}
+
+/* A deadlock's link that is a thread waiting for a task's result. */
+void
+report_text_result_link(struct out *o, const struct gw_snapshot *s,
+    const struct gw_deadlock_link *l)
+{
+	struct tindex ix;
+
+	tindex_build(&ix, s);
+	text_thread_ref(o, s, l->tid);
+	out_printf(o, ":\n  waits for the result of task \"%s\" <0x%zx> of "
+	    "the loop of ", task_name(tindex_find(&ix, l->result_of)),
+	    (size_t)l->result_of);
+	text_thread_ref(o, s, l->held_by);
+	out_printf(o, "\n  (concurrent.futures.Future <0x%zx>, in its "
+	    "result())\n", (size_t)l->waits_for.addr);
+	free(ix.v);
+}
+
+/* Under a thread's link in a deadlock with tasks: the task its loop is
+ * stepping, and its Python stack. */
+void
+report_text_link_thread(struct out *o, const struct gw_snapshot *s,
+    pid_t tid)
+{
+	const struct gw_thread_info *t = gw_snapshot_thread(s, tid);
+	struct tindex ix;
+	size_t i, k = 0;
+
+	if (t == NULL)
+		return;
+	if (t->loop != NULL && t->loop->running_task != 0) {
+		tindex_build(&ix, s);
+		out_printf(o, "  in the step of its loop's running task "
+		    "\"%s\" <0x%zx>\n", task_name(tindex_find(&ix,
+		    t->loop->running_task)), (size_t)t->loop->running_task);
+		free(ix.v);
+	}
+	for (i = 0; i < t->nframes; i++) {
+		if (t->frames[i].kind != GW_FRAME_PYTHON)
+			continue;
+		out_puts(o, "    #");
+		out_putu(o, k);
+		out_puts(o, k++ < 10 ? "  " : " ");
+		report_text_frame(o, &t->frames[i]);
+		out_puts(o, "\n");
+	}
 }
 
 static void
@@ -260,6 +353,11 @@ json_task(struct out *o, const struct gw_task *t)
 		else
 			out_puts(o, ",\"tid\":null}");
 	}
+	if (t->result_waiter != 0)
+		out_printf(o, ",\"result\":{\"future\":\"0x%zx\",\"tid\":%d}",
+		    (size_t)t->result_future, (int)t->result_waiter);
+	else
+		out_puts(o, ",\"result\":null");
 	out_puts(o, ",\"awaited_by\":[");
 	for (i = 0; i < t->nawaited_by; i++)
 		out_printf(o, "%s\"0x%zx\"", i ? "," : "",
@@ -317,7 +415,30 @@ report_json_task_link(struct out *o, const struct gw_deadlock_link *l)
 	out_printf(o, ",\"awaits\":\"%s\"}", gw_await_kind_name(l->task_awaits));
 }
 
-/* The tasks a deadlock holds up without their being in it. */
+void
+report_json_result_link(struct out *o, const struct gw_deadlock_link *l)
+{
+	out_puts(o, ",\"result_of\":");
+	if (l->result_of == 0)
+		out_puts(o, "null");
+	else
+		out_printf(o, "{\"task\":\"0x%zx\",\"future\":\"0x%zx\"}",
+		    (size_t)l->result_of, (size_t)l->waits_for.addr);
+}
+
+/* Is the task (task != 0) or else the thread tid a link of d? */
+static int
+in_cycle(const struct gw_deadlock *d, uintptr_t task, pid_t tid)
+{
+	for (size_t i = 0; i < d->nlinks; i++)
+		if (task != 0 ? d->links[i].task == task : d->links[i].task ==
+		    0 && d->links[i].tid == tid)
+			return 1;
+	return 0;
+}
+
+/* The tasks a deadlock holds up without their being in it: each at
+ * the head of a chain of awaits into the cycle, nearest first. */
 void
 report_text_waiters(struct out *o, const struct gw_snapshot *s,
     const struct gw_deadlock *d)
@@ -325,7 +446,8 @@ report_text_waiters(struct out *o, const struct gw_snapshot *s,
 	const struct gw_deadlock_link *l;
 
 	if (d->nwaiters > 0)
-		out_puts(o, "asyncio tasks held up by it:\n");
+		out_puts(o, "asyncio tasks held up by it, each awaiting a "
+		    "link of the cycle or a task held up before it:\n");
 	for (size_t i = 0; i < d->nwaiters; i++) {
 		l = &d->waiters[i];
 		out_printf(o, "task \"%s\" <0x%zx> of the loop of ",
@@ -333,15 +455,9 @@ report_text_waiters(struct out *o, const struct gw_snapshot *s,
 		    (size_t)l->task);
 		text_thread_ref(o, s, l->tid);
 		out_puts(o, ":\n  ");
-		if (l->waits_for.addr == 0 && l->held_by != 0) {
-			out_puts(o, "awaits an executor future run by ");
-			text_thread_ref(o, s, l->held_by);
-		} else
-			out_printf(o, "awaits %stask <0x%zx>",
-			    l->task_awaits == GW_AWAIT_GATHER ? "(through "
-			    "gather() or a TaskGroup) " : "",
-			    (size_t)l->waits_for.addr);
-		out_puts(o, "\n");
+		text_link_awaits(o, s, l, l->waits_for.addr, l->held_by);
+		out_puts(o, in_cycle(d, l->waits_for.addr, l->held_by) ?
+		    " (in the cycle)\n" : " (held up)\n");
 		task_stack(o, s, l->task);
 	}
 }

@@ -213,7 +213,9 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		l = &d->links[i];
 		out_printf(o, "%s{\"tid\":%d,\"waits_for\":", i ? "," : "",
 		    (int)l->tid);
-		if (l->task != 0)	/* a task awaits, it locks nothing */
+		/* A task awaits, a thread waiting for a task's result
+		 * waits for a future (result_of): neither locks. */
+		if (l->task != 0 || l->result_of != 0)
 			out_puts(o, "null");
 		else
 			json_lock(o, &l->waits_for);
@@ -222,6 +224,7 @@ json_deadlock(struct out *o, const struct gw_deadlock *d)
 		    hint(l->waits_for.kind));
 		report_json_frame(o, &l->acquired_at);
 		report_json_task_link(o, l);
+		report_json_result_link(o, l);
 		out_puts(o, "}");
 	}
 	out_puts(o, "]");

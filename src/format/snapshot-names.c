@@ -123,7 +123,8 @@ gw_await_kind_name(enum gw_await_kind k)
 		[GW_AWAIT_QUEUE] = "queue",
 		[GW_AWAIT_GATHER] = "gather",
 		[GW_AWAIT_UNKNOWN] = "unknown",
+		[GW_AWAIT_LOOP] = "loop",
 	};
 
-	return k <= GW_AWAIT_UNKNOWN ? names[k] : "?";
+	return k <= GW_AWAIT_LOOP ? names[k] : "?";
 }

@@ -97,6 +97,7 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 	const struct gw_deadlock_link *l;
 	char a[96], b[96];
 	size_t i;
+	int tasks;
 
 	for (i = 0; i < d->nlinks && d->links[i].task == 0; i++)
 		;
@@ -104,6 +105,9 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 	    i < d->nlinks ? "asyncio tasks and thread" : "thread",
 	    d->nlinks == 1 ? "" : "s");
 	out_puts(o, "=============================\n");
+	/* With tasks in it or held up by it, each thread's running task
+	 * and Python stack go under its link, as a task's stack does. */
+	tasks = i < d->nlinks || d->nwaiters > 0;
 	for (i = 0; i < d->nlinks; i++) {
 		l = &d->links[i];
 		if (l->task != 0) {
@@ -111,10 +115,15 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 			    &d->links[(i + 1) % d->nlinks]);
 			continue;
 		}
-		if (l->waits_for.kind == GW_LOCK_THREAD) {
+		if (l->result_of != 0)
+			report_text_result_link(o, s, l);
+		else if (l->waits_for.kind == GW_LOCK_THREAD)
 			out_printf(o, "%s:\n  waiting for %s to end (a join)\n",
 			    thread_label(s, l->tid, a, sizeof a),
 			    thread_label(s, l->held_by, b, sizeof b));
+		if (l->result_of != 0 || l->waits_for.kind == GW_LOCK_THREAD) {
+			if (tasks)
+				report_text_link_thread(o, s, l->tid);
 			continue;
 		}
 		out_printf(o, "%s:\n  waiting to lock ",
@@ -137,6 +146,8 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 		if (l->waits_for.kind == GW_LOCK_SEM)
 			out_puts(o, "\n  (a hint: a semaphore has no owner)");
 		out_puts(o, "\n");
+		if (tasks)
+			report_text_link_thread(o, s, l->tid);
 	}
 	report_text_waiters(o, s, d);
 	out_puts(o, "\n");

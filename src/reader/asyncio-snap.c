@@ -75,6 +75,8 @@ take_one(const struct py_task *t, void *arg)
 	    arena_intern(k->arena, t->waiter_type) : NULL;
 	g->await_task = t->await_task;
 	g->await_tid = t->await_tid;
+	g->result_future = t->result_cfuture;
+	g->result_waiter = t->result_waiter;
 	if (t->nawaited_by > 0 && (by = arena_alloc(k->arena,
 	    t->nawaited_by * sizeof(*by))) != NULL) {
 		memcpy(by, t->awaited_by, t->nawaited_by * sizeof(*by));

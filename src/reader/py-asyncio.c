@@ -259,12 +259,13 @@ struct walk {
 	struct py_frame		 frames[PYA_CORO_MAX];
 	uintptr_t		*by;
 	size_t			 nby, by_cap;
-	/* executor futures being run: (concurrent future, worker) */
+	/* concurrent futures the threads are bound to, read once per
+	 * walk: those their executor's worker runs, those they wait on */
 	struct worker {
 		uintptr_t	 cfuture;
 		pid_t		 tid;
-	}			*workers;
-	size_t			 nworkers;
+	}			*workers, *waiters;
+	size_t			 nworkers, nwaiters;
 	int			 workers_read;
 };
 
@@ -407,10 +408,31 @@ in_module(const struct py_frame *f, const char *tail)
 }
 
 /*
- * The executor futures the worker threads run, once per walk: a worker
- * of concurrent.futures' ThreadPoolExecutor runs _WorkItem.run(self),
- * and self.future is the concurrent future it will complete.  (3.14's
- * WorkerContext.run, above it, is not the one.)
+ * Is the thread whose frames are f[0..n-1] blocked in
+ * concurrent.futures.Future.result, in the Condition.wait it calls
+ * (threading.py) and nothing else: the future's self, else 0.
+ */
+static uintptr_t
+result_wait(struct walk *w, const struct py_frame *f, int n)
+{
+	uintptr_t self;
+
+	if (n < 2 || strcmp(py_frame_name(&f[0]), "Condition.wait") != 0 ||
+	    !in_module(&f[0], "/threading.py") ||
+	    strcmp(py_frame_name(&f[1]), "Future.result") != 0 ||
+	    !in_module(&f[1], "concurrent/futures/_base.py") ||
+	    py_frame_local(w->rt, f[1].frame, 0, &self) == -1 ||
+	    !is_type(w->rt, self, "Future"))
+		return 0;
+	return self;
+}
+
+/*
+ * The concurrent futures the threads are bound to, once per walk: a
+ * worker of concurrent.futures' ThreadPoolExecutor runs
+ * _WorkItem.run(self), and self.future is the concurrent future it
+ * will complete (3.14's WorkerContext.run, above it, is not the one);
+ * a thread blocked in Future.result waits for its self.
  */
 static void
 workers_read(struct walk *w)
@@ -422,11 +444,16 @@ workers_read(struct walk *w)
 
 	w->workers_read = 1;
 	if ((w->workers = calloc(w->nthreads ? w->nthreads : 1,
-	    sizeof(*w->workers))) == NULL)
+	    sizeof(*w->workers))) == NULL || (w->waiters = calloc(w->nthreads ?
+	    w->nthreads : 1, sizeof(*w->waiters))) == NULL)
 		return;
 	for (size_t i = 0; i < w->nthreads; i++) {
 		n = py_tstate_frames(w->rt, w->threads[i].tstate, f,
 		    WORKER_FRAMES);
+		if ((cf = result_wait(w, f, n)) != 0) {
+			w->waiters[w->nwaiters].cfuture = cf;
+			w->waiters[w->nwaiters++].tid = w->threads[i].tid;
+		}
 		for (int j = 0; j < n; j++) {
 			if (strcmp(py_frame_name(&f[j]), "_WorkItem.run") != 0 ||
 			    !in_module(&f[j], "concurrent/futures/thread.py"))
@@ -444,23 +471,25 @@ workers_read(struct walk *w)
 }
 
 /*
- * An asyncio future made by run_in_executor (wrap_future) has as its
+ * asyncio chains a future to a concurrent.futures one with a done
+ * callback that is a closure over the other (futures.py: _chain_future):
+ * an asyncio future made by run_in_executor (wrap_future) has as its
  * first done callback the closure that cancels the concurrent future
- * with it; that closure's cells hold the concurrent future (a
- * concurrent.futures Future).  0 when fut is not one.
+ * with it, and a task made by run_coroutine_threadsafe the closure that
+ * sets the concurrent future's result from its own.  The concurrent
+ * future (a concurrent.futures Future) in the cells of fn, the first
+ * callback; 0 when there is none.
  */
 static uintptr_t
-executor_future(struct walk *w, uintptr_t fut)
+chained_cfuture(struct walk *w, uintptr_t fn)
 {
 	const struct py_asyncio *a = w->a;
-	uintptr_t fn, cells, cell, v;
+	uintptr_t cells, cell, v;
 	long n;
 
-	if (a->fut_callback0 < 0 || a->func_closure < 0 ||
-	    py_read_ptr(fut + (uintptr_t)a->fut_callback0, &fn) == -1 ||
-	    !is_type(w->rt, fn, "function") ||
-	    py_read_ptr(fn + (uintptr_t)a->func_closure, &cells) == -1 ||
-	    !is_type(w->rt, cells, "tuple") || py_read(cells +
+	if (fn == 0 || a->func_closure < 0 || !is_type(w->rt, fn,
+	    "function") || py_read_ptr(fn + (uintptr_t)a->func_closure,
+	    &cells) == -1 || !is_type(w->rt, cells, "tuple") || py_read(cells +
 	    (uintptr_t)w->rt->off->ob_size, &n, sizeof(n)) == -1 ||
 	    n < 1 || n > 8)
 		return 0;
@@ -472,6 +501,18 @@ executor_future(struct walk *w, uintptr_t fut)
 		    is_type(w->rt, v, "Future"))
 			return v;
 	return 0;
+}
+
+/* The concurrent future fut (an asyncio future) is chained to, or 0. */
+static uintptr_t
+executor_future(struct walk *w, uintptr_t fut)
+{
+	uintptr_t fn;
+
+	if (w->a->fut_callback0 < 0 || py_read_ptr(fut +
+	    (uintptr_t)w->a->fut_callback0, &fn) == -1)
+		return 0;
+	return chained_cfuture(w, fn);
 }
 
 /* What the task awaits, from its fut_waiter and innermost coroutine. */
@@ -558,6 +599,16 @@ task_read(struct walk *w, uintptr_t addr, struct py_task *t)
 	t->awaited_by = w->by;
 	t->nawaited_by = w->nby;
 	classify(w, t);
+	if (a->fut_callback0 >= 0 && (size_t)a->fut_callback0 +
+	    sizeof(uintptr_t) <= size && (t->result_cfuture =
+	    chained_cfuture(w, py_ptr_at(b, a->fut_callback0))) != 0) {
+		if (!w->workers_read)
+			workers_read(w);
+		for (size_t i = 0; i < w->nwaiters && t->result_waiter == 0;
+		    i++)
+			if (w->waiters[i].cfuture == t->result_cfuture)
+				t->result_waiter = w->waiters[i].tid;
+	}
 	return 0;
 }
 
@@ -624,6 +675,7 @@ py_asyncio_tasks(const struct py_runtime *rt, const struct py_asyncio *a,
 	}
 	free(w->by);
 	free(w->workers);
+	free(w->waiters);
 	free(w);
 	return n;
 }

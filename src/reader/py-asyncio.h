@@ -148,6 +148,11 @@ struct py_task {
 	uintptr_t	 await_cfuture;	/* PYA_AWAIT_EXECUTOR: the
 					   concurrent.futures.Future */
 	pid_t		 await_tid;	/* PYA_AWAIT_EXECUTOR: its worker */
+	/* The concurrent.futures.Future the task's end completes (a
+	 * task of run_coroutine_threadsafe), and the first thread seen
+	 * blocked in that future's result(); 0 and 0 when none. */
+	uintptr_t	 result_cfuture;
+	pid_t		 result_waiter;
 	const uintptr_t	*awaited_by;	/* tasks and futures awaiting it */
 	size_t		 nawaited_by;
 	const struct py_frame *frames;	/* coroutine frames, innermost first

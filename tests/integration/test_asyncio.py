@@ -2,12 +2,14 @@
 their coroutine stacks and what they await, and await cycles reported
 as deadlocks in the same graph as the threads.
 
-The three samples (samples/async_*.py) run bare and are dumped from
+The four samples (samples/async_*.py) run bare and are dumped from
 outside (`gilwatch dump --format=json PID`), run under `gilwatch run`
 and dumped on request (the shim's snapshot), and (the await cycle)
-gcore'd and dumped from the core.  Every read is repeated until the
-program has settled into the state its "ready" announces (a worker may
-still be on its way into its wait), within the timeout.
+gcore'd and dumped from the core; the cycle through a task
+(async_threadsafe_cycle) also under `gilwatch run --on-deadlock=exit`.
+Every read is repeated until the program has settled into the state its
+"ready" announces (a worker may still be on its way into its wait),
+within the timeout.
 
 Interpreters: tasks are read on CPython 3.14 and later (the _asyncio
 module's debug offsets): pyenv's 3.14 and 3.15 builds, free-threaded
@@ -29,6 +31,7 @@ DEADLOCK = 86
 SLEEP = gw.py_sample("async_sleep_in_loop")
 CYCLE = gw.py_sample("async_await_cycle")
 EXECUTOR = gw.py_sample("async_executor_cycle")
+THREADSAFE = gw.py_sample("async_threadsafe_cycle")
 
 
 def bare_env():
@@ -76,6 +79,38 @@ def task_cycles(doc):
         if any(l.get("task") for l in d["links"])]
 
 
+def members(d):
+    """A deadlock's links in order: ("task", name, awaits) or ("thread",
+    tid, what it waits for: "lock", "join" or the task's address whose
+    result it waits for)."""
+    out = []
+    for l in d["links"]:
+        if l.get("task"):
+            out.append(("task", l["task"]["name"], l["task"]["awaits"]))
+        elif l.get("result_of"):
+            out.append(("thread", l["tid"], l["result_of"]["task"]))
+        else:
+            out.append(("thread", l["tid"], "join" if
+                l["waits_for"]["kind"] == "thread" else "lock"))
+    return out
+
+
+def report_of(text):
+    """The first deadlock of a text dump, up to its blank line."""
+    report = text[text.index("Found one deadlock"):]
+    return report.split("\n\n")[0]
+
+
+def in_order(test, text, parts):
+    """Each of parts in text, each after the one before."""
+    at = 0
+    for p in parts:
+        k = text.find(p, at)
+        test.assertNotEqual(k, -1, "%r not after offset %d of:\n%s" %
+            (p, at, text))
+        at = k + len(p)
+
+
 class Asyncio(unittest.TestCase):
     maxDiff = None
     under = ()
@@ -101,6 +136,23 @@ class Asyncio(unittest.TestCase):
 
     def source(self):
         return "inside" if self.under else "outside"
+
+    def reread(self, p):
+        """The sample's info as its stderr has it now: a worker says who
+        it is when it starts, which may be after "ready", but always
+        before it waits in a deadlock."""
+        return gw.sample_info(p.stderr())
+
+    def shim_deadlock(self, tmp):
+        """The last deadlock report the shim wrote (under gilwatch run):
+        one the thread detector makes when its cycle forms, or the
+        periodic look's for a cycle through tasks."""
+        def report():
+            try:
+                return gw.doc_with_reason(gw.load_reports(tmp), "deadlock")
+            except ValueError:
+                return None     # still being written
+        return gw.poll_until(report, what="the deadlock report")
 
     # --- the samples, 3.14+ ------------------------------------------
 
@@ -179,16 +231,17 @@ class Asyncio(unittest.TestCase):
 
                 def done(doc):
                     w = {t["tid"]: t for t in doc["threads"]}.get(
-                        info.threads.get("gw-worker_0"))
+                        self.reread(p).threads.get("gw-worker_0"))
                     return w is not None and doc["deadlocks"]
                 if self.under:
                     # The shim reports a deadlock when it forms (its
                     # dumps on request search none).
-                    doc = gw.poll_until(lambda: gw.doc_with_reason(
-                        gw.load_reports(tmp), "deadlock"),
-                        what="the deadlock report")
+                    doc = self.shim_deadlock(tmp)
+                    r = None
                 else:
                     doc = self.settle(info.pid, done, "the worker's wait")
+                    r = gw.run([gw.GILWATCH, "dump", str(info.pid)])
+                info = self.reread(p)
         worker = info.threads["gw-worker_0"]
         t = tasks_by_name(loop_of(doc, main))
         self.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
@@ -202,16 +255,112 @@ class Asyncio(unittest.TestCase):
         self.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
         d = doc["deadlocks"][0]
         self.assertEqual({l["tid"] for l in d["links"]}, {main, worker})
+        # Nearest the cycle first: fetcher enters it at the worker,
+        # main awaits fetcher (through gather).
+        self.assertEqual([h["name"] for h in d["held_up"]],
+            ["fetcher", "main"], d)
         held = {h["name"]: h for h in d["held_up"]}
-        self.assertEqual(sorted(held), ["fetcher", "main"], d)
         self.assertEqual(held["fetcher"]["awaits"], "executor")
         self.assertEqual(held["fetcher"]["awaits_tid"], worker)
         self.assertEqual(held["main"]["awaits"], "gather")
         self.assertEqual(held["main"]["awaits_task"], t["fetcher"]["addr"])
+        if r is None:
+            return
+        # The text: the loop's thread in the step of holder, fetcher's
+        # chain into the cycle at the worker.
+        self.assertEqual(r.returncode, DEADLOCK, r)
+        report = report_of(r.stdout)
+        self.assertIn("in the step of its loop's running task \"holder\"",
+            report)
+        self.assertIn("holder (%s:%d) [py]" % (EXECUTOR,
+            marks["holder_joins"]), report)
+        in_order(self, report, [
+            "asyncio tasks held up by it",
+            "task \"fetcher\" <%s>" % t["fetcher"]["addr"],
+            "awaits an executor future run by \"gw-worker_0\" tid=%d "
+            "(in the cycle)" % worker,
+            "fetcher (%s:%d) [py]" % (EXECUTOR, marks["fetcher_awaits"]),
+            "task \"main\"",
+            "awaits (through gather() or a TaskGroup) task \"fetcher\" "
+            "<%s> (held up)" % t["fetcher"]["addr"]])
+
+    def check_threadsafe(self, exe):
+        marks = gw.source_marks(THREADSAFE)
+        with gw.tempdir() as tmp:
+            p, info = self.start(exe, tmp, THREADSAFE)
+            with p:
+                main = info.threads["main"]
+                if self.under:
+                    doc = self.shim_deadlock(tmp)
+                else:
+                    doc = self.settle(info.pid, lambda d: task_cycles(d),
+                        "the cycle through fetch")
+                # The text: from outside, or the shim's own dump.
+                text = gw.run([gw.GILWATCH, "dump", str(info.pid)])
+                info = self.reread(p)
+        worker = info.threads["gw-worker"]
+        t = tasks_by_name(loop_of(doc, main))
+        self.assertEqual(sorted(t), ["blocker", "fetch", "main"], t)
+        fetch = t["fetch"]
+        self.assertEqual(fetch["state"], "pending")
+        self.assertIsNone(fetch["awaits"])
+        self.assertEqual(fetch["result"]["tid"], worker)
+        self.assertEqual(coro(fetch)[0][:2], ("sleep", "tasks.py"))
+        self.assertEqual(coro(fetch)[1:], [("fetch",
+            "async_threadsafe_cycle.py", marks["fetch_yields"])])
+        self.assertTrue(t["blocker"]["running"])
+        self.assertEqual(coro(t["blocker"]), [("blocker",
+            "async_threadsafe_cycle.py", marks["loop_wants_l"])])
+        self.assertIsNone(t["blocker"]["result"])
+        self.assertEqual(t["main"]["awaits"]["task"], t["blocker"]["addr"])
+        # One deadlock, its members in order: fetch cannot be stepped
+        # while MainThread waits for L, held by gw-worker, which waits
+        # for the result of fetch.
+        self.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
+        d = doc["deadlocks"][0]
+        self.assertEqual(members(d), [("task", "fetch", "loop"),
+            ("thread", main, "lock"), ("thread", worker, fetch["addr"])],
+            d)
+        self.assertEqual([l["tid"] for l in d["links"]], [main, main,
+            worker])
+        self.assertEqual([l["held_by"] for l in d["links"]], [main, worker,
+            main])
+        self.assertEqual(gw.addr(d["links"][1]["waits_for"]["addr"]),
+            info.locks["L"])
+        self.assertEqual(d["links"][2]["result_of"]["future"],
+            fetch["result"]["future"])
+        # main awaits blocker, the running task: held up through the
+        # loop's thread.
+        self.assertEqual([(h["name"], h["awaits"], h.get("awaits_tid"))
+            for h in d["held_up"]], [("main", "loop", main)], d)
+        # The text: each member with what it waits for and its stack.
+        self.assertEqual(text.returncode, 0 if self.under else DEADLOCK,
+            text)
+        self.assertIn("Found one deadlock (3 asyncio tasks and threads)",
+            text.stdout)
+        in_order(self, report_of(text.stdout), [
+            "task \"fetch\" <%s> of the loop of \"MainThread\" tid=%d:" %
+            (fetch["addr"], main),
+            "ready to run, and cannot be stepped: its loop's thread "
+            "\"MainThread\" tid=%d is blocked outside the loop" % main,
+            "fetch (%s:%d) [py]" % (THREADSAFE, marks["fetch_yields"]),
+            "\"MainThread\" tid=%d:\n  waiting to lock " % main,
+            "\"gw-worker\" tid=%d" % worker,
+            "in the step of its loop's running task \"blocker\"",
+            "blocker (%s:%d) [py]" % (THREADSAFE, marks["loop_wants_l"]),
+            "\"gw-worker\" tid=%d:\n  waits for the result of task "
+            "\"fetch\" <%s> of the loop of \"MainThread\" tid=%d" %
+            (worker, fetch["addr"], main),
+            "Future.result (",
+            "worker (%s:%d) [py]" % (THREADSAFE, marks["worker_waits"]),
+            "asyncio tasks held up by it",
+            "task \"main\""])
 
     def run_one(self, exe):
         if gw.py_minor(exe) < 14:
             self.check_before_314(exe)
+            print("skip: %s: the cycle samples (tasks in the graph) need "
+                "the asyncio debug offsets of 3.14+" % exe)
             return
         gw.need(self, gw.GILWATCH)
         with self.subTest(sample="async_sleep_in_loop"):
@@ -220,6 +369,8 @@ class Asyncio(unittest.TestCase):
             self.check_cycle(exe)
         with self.subTest(sample="async_executor_cycle"):
             self.check_executor(exe)
+        with self.subTest(sample="async_threadsafe_cycle"):
+            self.check_threadsafe(exe)
 
     # --- 3.8-3.13: the loop and its running coroutine, from frames ----
 
@@ -265,6 +416,27 @@ class TestUnderRun(Asyncio):
             os.path.join(tmp, "report-%p.json"), "--")
 
 
+class TestOnDeadlock(unittest.TestCase):
+    """The cycle through a task under `gilwatch run --on-deadlock=exit`:
+    the periodic look reports it, then the program ends with 86."""
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        env = bare_env()
+        env["GW_DEADLOCK_WAIT"] = str(gw.DEADLOCK_TIMEOUT * 2)
+        with gw.tempdir() as tmp:
+            _, info, docs = gw.run_with_report(self, tmp, [exe, THREADSAFE],
+                ["--on-deadlock=exit"], status=gw.DEADLOCK_STATUS,
+                timeout=gw.DEADLOCK_TIMEOUT, env=env)
+        doc = gw.doc_with_reason(docs, "deadlock")
+        self.assertIsNotNone(doc, docs)
+        main, worker = info.threads["main"], info.threads["gw-worker"]
+        fetch = tasks_by_name(loop_of(doc, main))["fetch"]
+        self.assertEqual([members(d) for d in doc["deadlocks"]],
+            [[("task", "fetch", "loop"), ("thread", main, "lock"),
+            ("thread", worker, fetch["addr"])]], doc["deadlocks"])
+
+
 class TestCore(unittest.TestCase):
     """The await cycle from a core file (gdb's gcore)."""
 
@@ -298,6 +470,8 @@ class TestCore(unittest.TestCase):
 for cls in (TestOutside, TestUnderRun):
     gw.add_interpreter_tests(cls, free_threaded=True)
 gw.add_interpreter_tests(TestCore, minors=(14, 15), system=(),
+    free_threaded=True)
+gw.add_interpreter_tests(TestOnDeadlock, minors=(14, 15), system=(),
     free_threaded=True)
 
 if __name__ == "__main__":

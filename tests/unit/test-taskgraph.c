@@ -75,6 +75,29 @@ thread_waits(int i, int j)
 	ti[i].state = GW_STATE_BLOCKED;
 }
 
+/* Task i awaits an executor future worker thread 101 runs, and 101
+ * and 102 wait on each other's locks: their own cycle, as outside.c
+ * finds it, is *td. */
+static struct gw_deadlock_link worker_links[2];
+
+static void
+awaits_worker_in_cycle(int i, struct gw_deadlock *td)
+{
+	tk[i].awaits = GW_AWAIT_EXECUTOR;
+	tk[i].await_object = 0x7000;
+	tk[i].await_tid = 101;
+	thread_waits(1, 2);
+	thread_waits(2, 1);
+	memset(worker_links, 0, sizeof(worker_links));
+	worker_links[0].tid = 101;
+	worker_links[0].held_by = 102;
+	worker_links[1].tid = 102;
+	worker_links[1].held_by = 101;
+	memset(td, 0, sizeof(*td));
+	td->links = worker_links;
+	td->nlinks = 2;
+}
+
 static void
 find(const struct gw_deadlock *d, size_t nd, const struct gw_deadlock **out,
     size_t *nout)
@@ -167,6 +190,7 @@ Test(taskgraph, through_a_gather)
 Test(taskgraph, across_a_worker_thread)
 {
 	const struct gw_deadlock *d;
+	struct gw_deadlock td;
 	size_t n;
 
 	/* Task a (loop of thread 100) awaits an executor future thread
@@ -174,18 +198,8 @@ Test(taskgraph, across_a_worker_thread)
 	 * cycle that a is held up by, and b, which awaits a, too. */
 	task(0, "a");
 	task(1, "b");
-	tk[0].awaits = GW_AWAIT_EXECUTOR;
-	tk[0].await_object = 0x7000;
-	tk[0].await_tid = 101;
+	awaits_worker_in_cycle(0, &td);
 	awaits_task(1, 0);
-	thread_waits(1, 2);
-	thread_waits(2, 1);
-	/* The threads' own cycle, as outside.c finds it. */
-	struct gw_deadlock_link tl[2] = {
-		{ .tid = 101, .held_by = 102 }, { .tid = 102, .held_by = 101 },
-	};
-	struct gw_deadlock td = { tl, 2, NULL, 0 };
-
 	find(&td, 1, &d, &n);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(d[0].nlinks, 2);
@@ -209,9 +223,10 @@ Test(taskgraph, no_new_report_for_a_thread_only_cycle)
 	size_t n;
 
 	/*
-	 * No edge leads from a thread to a task, so a cycle of threads
-	 * alone is the threads' own report (none given here): a task
-	 * awaiting into one adds no deadlock.
+	 * No edge leads from these threads to a task (none waits for a
+	 * task's result), so a cycle of threads alone is the threads' own
+	 * report (none given here): a task awaiting into one adds no
+	 * deadlock.
 	 */
 	task(0, "a");
 	tk[0].awaits = GW_AWAIT_EXECUTOR;
@@ -270,6 +285,144 @@ Test(taskgraph, many_tasks)
 	find(NULL, 0, &d, &n);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(d[0].nlinks, 2);
+}
+
+Test(taskgraph, held_up_nearest_the_cycle_first)
+{
+	const struct gw_deadlock *d;
+	struct gw_deadlock td;
+	size_t n;
+
+	/* outer (first in the list) awaits inner, which awaits the
+	 * executor future of worker 101, in a cycle with 102. */
+	task(0, "outer");
+	task(1, "inner");
+	awaits_task(0, 1);
+	awaits_worker_in_cycle(1, &td);
+	find(&td, 1, &d, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(d[0].nwaiters, 2);
+	cr_assert_eq(d[0].waiters[0].task, tk[1].addr);
+	cr_assert_eq(d[0].waiters[0].held_by, 101);
+	cr_assert_eq(d[0].waiters[1].task, tk[0].addr);
+	cr_assert_eq(d[0].waiters[1].waits_for.addr, tk[1].addr);
+}
+
+/*
+ * The run_coroutine_threadsafe cycle: thread 101 waits in
+ * Future.result (a notify: no owner) for the future 0x8000 that task
+ * "fetch" of thread 100's loop completes; thread 100, the loop's, is
+ * blocked on a lock 101 holds, in the step of task "blocker"; "main"
+ * awaits "blocker".
+ */
+static void
+threadsafe_cycle(void)
+{
+	task(0, "main");
+	task(1, "blocker");
+	task(2, "fetch");
+	awaits_task(0, 1);
+	tk[1].running = 1;
+	loop.running_task = tk[1].addr;
+	tk[2].result_future = 0x8000;
+	tk[2].result_waiter = 101;
+	thread_waits(0, 1);
+	waits[1].lock.addr = 0x6000;
+	waits[1].py_kind = GW_PYWAIT_NOTIFY;
+	ti[1].waiting = &waits[1];
+	ti[1].state = GW_STATE_WAITING;
+}
+
+Test(taskgraph, a_thread_waits_for_a_task_whose_loop_waits_for_it)
+{
+	const struct gw_deadlock *d;
+	const struct gw_deadlock_link *l;
+	size_t n;
+
+	threadsafe_cycle();
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(d[0].nlinks, 3);
+	l = d[0].links;
+	/* fetch cannot be stepped while its loop's thread is blocked, */
+	cr_assert_eq(l[0].task, tk[2].addr);
+	cr_assert_str_eq(l[0].task_name, "fetch");
+	cr_assert_eq(l[0].task_awaits, GW_AWAIT_LOOP);
+	cr_assert_eq(l[0].tid, 100);
+	cr_assert_eq(l[0].held_by, 100);
+	cr_assert_eq(l[0].waits_for.addr, 0);
+	/* which waits for a lock of 101, */
+	cr_assert_eq(l[1].task, 0);
+	cr_assert_eq(l[1].tid, 100);
+	cr_assert_eq(l[1].waits_for.addr, 0x5000);
+	cr_assert_eq(l[1].held_by, 101);
+	cr_assert_eq(l[1].result_of, 0);
+	/* which waits for the result of fetch. */
+	cr_assert_eq(l[2].task, 0);
+	cr_assert_eq(l[2].tid, 101);
+	cr_assert_eq(l[2].result_of, tk[2].addr);
+	cr_assert_eq(l[2].waits_for.addr, 0x8000);
+	cr_assert_eq(l[2].held_by, 100);
+	/* main awaits the running task, its loop's thread: held up
+	 * through that thread; blocker is the thread's step, not held. */
+	cr_assert_eq(d[0].nwaiters, 1);
+	cr_assert_eq(d[0].waiters[0].task, tk[0].addr);
+	cr_assert_eq(d[0].waiters[0].task_awaits, GW_AWAIT_LOOP);
+	cr_assert_eq(d[0].waiters[0].held_by, 100);
+}
+
+Test(taskgraph, through_the_running_task)
+{
+	const struct gw_deadlock *d;
+	size_t n;
+
+	/* 101 waits for the result of blocker, whose own step is what
+	 * blocks the loop's thread on 101's lock. */
+	threadsafe_cycle();
+	tk[2].result_waiter = 0;
+	tk[1].result_future = 0x8000;
+	tk[1].result_waiter = 101;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(d[0].nlinks, 3);
+	cr_assert_eq(d[0].links[0].task, tk[1].addr);
+	cr_assert_eq(d[0].links[2].result_of, tk[1].addr);
+}
+
+Test(taskgraph, no_cross_edge_unless_both_wait_for_good)
+{
+	const struct gw_deadlock *d;
+	size_t n;
+
+	/* The loop's thread in a timed wait: it returns by itself. */
+	threadsafe_cycle();
+	waits[0].timed = 1;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 0);
+	/* Waiting for the GIL: the holder drops it in time. */
+	waits[0].timed = 0;
+	waits[0].lock.kind = GW_LOCK_GIL;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 0);
+	/* The worker in result(timeout=...). */
+	waits[0].lock.kind = GW_LOCK_MUTEX;
+	waits[1].timed = 1;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 0);
+	/* The worker not blocked (its frames were read before it woke). */
+	waits[1].timed = 0;
+	ti[1].waiting = NULL;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 0);
+	/* fetch done: the future is being completed. */
+	ti[1].waiting = &waits[1];
+	tk[2].state = GW_TASK_DONE;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 0);
+	/* And back: the cycle. */
+	tk[2].state = GW_TASK_PENDING;
+	find(NULL, 0, &d, &n);
+	cr_assert_eq(n, 1);
 }
 
 /* --- a loop in a thread's frames (before 3.14) ----------------------- */
