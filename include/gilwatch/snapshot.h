@@ -22,7 +22,13 @@
 extern "C" {
 #endif
 
-#define GW_SNAPSHOT_VERSION 2	/* 2: gw_lock_info.name */
+/*
+ * 2: gw_lock_info.name.  3: asyncio tasks (gw_thread_info.loop and its
+ * tasks), critical sections, links through tasks (gw_deadlock_link's
+ * task and result_of): structures grew, so a program built against 2
+ * must be rebuilt.
+ */
+#define GW_SNAPSHOT_VERSION 3
 
 enum gw_frame_kind {
 	GW_FRAME_NATIVE,	/* a machine-code frame (libunwind) */
