@@ -173,8 +173,9 @@ take_layout(int l, int ft, const uint64_t *w, struct py_offsets *o,
 		if (f->field != NONE)
 			set(o, f->field, v);
 	}
-	/* A default build states 0 for the per-thread bytecode it lacks. */
-	if (!ft) {
+	/* A default build states 0 for the per-thread bytecode it lacks;
+	 * 3.13's layout has no word for it, as 3.13t has none. */
+	if (!ft || layouts[l].minor < 14) {
 		set(o, OFF(co_tlbc), (uint64_t)-1);
 		set(o, OFF(fr_tlbc_index), (uint64_t)-1);
 	}

@@ -214,7 +214,7 @@ debug_offsets(struct py_runtime *rt, const struct py_offsets *t)
 		refuse(rt, "CPython %s%s is not supported (3.8-3.15 are%s)",
 		    rt->version, rt->free_threaded ? " (free-threaded)" : "",
 		    rt->free_threaded ? "; free-threaded: those measured, "
-		    "3.14t and 3.15t" : "");
+		    "3.13t, 3.14t and 3.15t" : "");
 		return -1;
 	}
 	d = *base;

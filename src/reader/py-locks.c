@@ -9,8 +9,10 @@
  * PyMutex (an RLock a _PyRecursiveMutex, which records its owner's
  * pthread_t), and a blocked acquire parks in the parking lot: it sleeps
  * on the semaphore of a wait_entry on its own stack, whose addr is the
- * address of the lock's PyMutex.  Either way a lock is named by one
- * address (py_lock.word) that a waiter's futex word leads to exactly.
+ * address of the lock's PyMutex.  3.13t mixes the two: its Lock is a
+ * PyMutex, its RLock a semaphore (the table says which, per type).
+ * Either way a lock is named by one address (py_lock.word) that a
+ * waiter's futex word leads to exactly.
  *
  * An RLock names its owner.  A Lock records none; what shows its
  * holder is the `with lock:` block: entering it leaves the lock's
@@ -49,18 +51,29 @@ head_read(const struct py_runtime *rt, uintptr_t obj, unsigned char *b)
 	return obj == 0 ? -1 : py_read(obj, b, HEAD);
 }
 
-/* Are the version's locks PyMutexes (3.14+), rather than semaphores? */
+/* Is a lock of this kind a PyMutex (3.14+, 3.13t's Lock), rather than a
+ * semaphore? */
 static int
-mutex_locks(const struct py_offsets *o)
+mutex_kind(const struct py_offsets *o, enum py_lock_kind kind)
 {
-	return o->lock_sem < 0 && o->lock_locked >= 0 && o->rlock_locked >= 0;
+	return kind == PY_LOCK_RLOCK ? o->rlock_sem < 0 &&
+	    o->rlock_locked >= 0 : o->lock_sem < 0 && o->lock_locked >= 0;
 }
 
-/* Are the version's lock layouts known (measured for its table)? */
+/* Is a lock of this kind's layout known (measured for the table)? */
+static int
+kind_known(const struct py_offsets *o, enum py_lock_kind kind)
+{
+	return (kind == PY_LOCK_RLOCK ? o->rlock_sem : o->lock_sem) >= 0 ||
+	    mutex_kind(o, kind);
+}
+
+/* Are the version's lock layouts known, both kinds? */
 static int
 locks_known(const struct py_offsets *o)
 {
-	return o != NULL && (o->lock_sem >= 0 || mutex_locks(o));
+	return o != NULL && kind_known(o, PY_LOCK_LOCK) &&
+	    kind_known(o, PY_LOCK_RLOCK);
 }
 
 /* Is the PyMethodDef at ml named name? */
@@ -136,8 +149,8 @@ slots_each(const struct py_runtime *rt, const struct py_stack *st, int to,
 	return 0;
 }
 
-/* 3.8-3.13: a lock's semaphore and locked byte, an RLock's semaphore,
- * owner and count. */
+/* A semaphore lock (3.8-3.13): a lock's semaphore and locked byte, an
+ * RLock's semaphore, owner and count. */
 static int
 sem_lock_read(const struct py_runtime *rt, uintptr_t obj, struct py_lock *l)
 {
@@ -160,10 +173,11 @@ sem_lock_read(const struct py_runtime *rt, uintptr_t obj, struct py_lock *l)
 }
 
 /*
- * 3.14+: the PyMutex's bits (1 locked, mx_parked: a thread parks on
- * it); an RLock's _PyRecursiveMutex also keeps its owner's pthread_t,
- * stored just after the mutex is taken and cleared just before it is
- * let go, and a level that counts the acquires after the first.
+ * A PyMutex lock (3.14+, 3.13t's Lock): its bits (1 locked, mx_parked:
+ * a thread parks on it); an RLock's _PyRecursiveMutex also keeps its
+ * owner's pthread_t, stored just after the mutex is taken and cleared
+ * just before it is let go, and a level that counts the acquires after
+ * the first.
  */
 static int
 mutex_lock_read(const struct py_runtime *rt, uintptr_t obj,
@@ -206,7 +220,7 @@ py_lock_read(const struct py_runtime *rt, uintptr_t obj, struct py_lock *l)
 	else
 		return -1;
 	l->object = obj;
-	rv = mutex_locks(o) ? mutex_lock_read(rt, obj, l) :
+	rv = mutex_kind(o, l->kind) ? mutex_lock_read(rt, obj, l) :
 	    sem_lock_read(rt, obj, l);
 	if (rv == -1) {
 		memset(l, 0, sizeof(*l));
@@ -280,26 +294,73 @@ py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 	return h.n;
 }
 
-struct waited {
-	uintptr_t	 word;		/* py_lock.word of the lock sought */
-	struct py_lock	*out;
-	int		 found;
+/*
+ * The words that name the lock a thread sleeping on a futex word would
+ * wait for: a semaphore lock's is that futex word itself; a PyMutex
+ * lock's is the addr of the parking lot's wait_entry whose semaphore
+ * the futex word is (a thread parked on something else gives a word no
+ * lock has).  A version with both kinds (3.13t) tries both.
+ */
+struct words {
+	uintptr_t	 sem;
+	uintptr_t	 mutex;		/* 0: no PyMutex lock, or unreadable */
 };
 
-/* Is obj, whose head is b, a lock named by word: its semaphore
- * (3.8-3.13), its PyMutex (3.14+)?  The type is checked later. */
-static int
-word_is(const struct py_runtime *rt, uintptr_t obj, const unsigned char *b,
-    uintptr_t word)
+static void
+words_of(const struct py_runtime *rt, uintptr_t futex, struct words *w)
 {
 	const struct py_offsets *o = rt->off;
 
-	if (mutex_locks(o))
-		return obj + (uintptr_t)o->lock_locked == word ||
-		    obj + (uintptr_t)o->rlock_locked == word;
-	return py_ptr_at(b, o->lock_sem) == word ||
-	    py_ptr_at(b, o->rlock_sem) == word;
+	w->sem = futex;
+	w->mutex = 0;
+	if ((mutex_kind(o, PY_LOCK_LOCK) || mutex_kind(o, PY_LOCK_RLOCK)) &&
+	    o->pk_addr > 0 && futex >= (uintptr_t)o->pk_addr &&
+	    py_read_ptr(futex - (uintptr_t)o->pk_addr, &w->mutex) == -1)
+		w->mutex = 0;
 }
+
+/* The word of w a lock of this kind would be named by. */
+static uintptr_t
+word_for(const struct py_offsets *o, enum py_lock_kind kind,
+    const struct words *w)
+{
+	return mutex_kind(o, kind) ? w->mutex : w->sem;
+}
+
+/* Is obj, whose head is b, a lock named by one of w: its semaphore, its
+ * PyMutex, as its kind has?  The type is checked later. */
+static int
+word_is(const struct py_runtime *rt, uintptr_t obj, const unsigned char *b,
+    const struct words *w)
+{
+	const struct py_offsets *o = rt->off;
+
+	return (mutex_kind(o, PY_LOCK_LOCK) ?
+	    obj + (uintptr_t)o->lock_locked == w->mutex :
+	    py_ptr_at(b, o->lock_sem) == w->sem) ||
+	    (mutex_kind(o, PY_LOCK_RLOCK) ?
+	    obj + (uintptr_t)o->rlock_locked == w->mutex :
+	    py_ptr_at(b, o->rlock_sem) == w->sem);
+}
+
+/* Read obj, found by word_is, as the lock w names: 0, or -1 when it is
+ * no lock, or a lock of the other kind that only looked like it. */
+static int
+lock_named(const struct py_runtime *rt, uintptr_t obj,
+    const struct words *w, struct py_lock *l)
+{
+	if (py_lock_read(rt, obj, l) == 0 &&
+	    l->word == word_for(rt->off, l->kind, w))
+		return 0;
+	memset(l, 0, sizeof(*l));
+	return -1;
+}
+
+struct waited {
+	struct words	 words;		/* naming the lock sought */
+	struct py_lock	*out;
+	int		 found;
+};
 
 static int
 waited_slot(const struct py_runtime *rt, const struct py_stack *st, int i,
@@ -312,11 +373,11 @@ waited_slot(const struct py_runtime *rt, const struct py_stack *st, int i,
 	(void)i;
 	if (head_read(rt, v, b) == -1)
 		return 0;
-	if (!word_is(rt, obj, b, w->word) && ((obj = bound_self(rt, b,
+	if (!word_is(rt, obj, b, &w->words) && ((obj = bound_self(rt, b,
 	    NULL)) == 0 || head_read(rt, obj, b) == -1 ||
-	    !word_is(rt, obj, b, w->word)))
+	    !word_is(rt, obj, b, &w->words)))
 		return 0;
-	if (py_lock_read(rt, obj, w->out) == -1 || w->out->word != w->word)
+	if (lock_named(rt, obj, &w->words, w->out) == -1)
 		return 0;
 	w->out->frame = st->index;
 	w->found = 1;
@@ -341,37 +402,17 @@ waited_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 	    st->index + 1 >= WAIT_FRAMES;
 }
 
-/*
- * The word that names the lock a thread sleeping on futex would wait
- * for: the futex word itself where a lock is a semaphore; from 3.14 the
- * addr of the parking lot's wait_entry whose semaphore futex is (a
- * thread parked on something else gives a word no lock has).  0 when
- * unreadable.
- */
-static uintptr_t
-waited_word(const struct py_runtime *rt, uintptr_t futex)
-{
-	const struct py_offsets *o = rt->off;
-	uintptr_t word;
-
-	if (!mutex_locks(o))
-		return futex;
-	if (o->pk_addr <= 0 || futex < (uintptr_t)o->pk_addr ||
-	    py_read_ptr(futex - (uintptr_t)o->pk_addr, &word) == -1)
-		return 0;
-	return word;
-}
-
 int
 py_tstate_waits(const struct py_runtime *rt, uintptr_t ts, uintptr_t futex,
     struct py_lock *l)
 {
-	struct waited w = { 0, l, 0 };
+	struct waited w = { { 0, 0 }, l, 0 };
 
 	memset(l, 0, sizeof(*l));
-	if (futex == 0 || !locks_known(rt->off) ||
-	    (w.word = waited_word(rt, futex)) == 0 ||
-	    py_tstate_stacks(rt, ts, waited_in, &w) == -1 || !w.found) {
+	if (futex == 0 || !locks_known(rt->off))
+		return -1;
+	words_of(rt, futex, &w.words);
+	if (py_tstate_stacks(rt, ts, waited_in, &w) == -1 || !w.found) {
 		memset(l, 0, sizeof(*l));
 		return -1;
 	}
@@ -383,18 +424,15 @@ py_lock_waited(const struct py_runtime *rt, uintptr_t obj, uintptr_t futex,
     struct py_lock *l)
 {
 	unsigned char b[HEAD];
-	uintptr_t word;
+	struct words w;
 
 	memset(l, 0, sizeof(*l));
-	if (obj == 0 || futex == 0 || !locks_known(rt->off) ||
-	    (word = waited_word(rt, futex)) == 0 || head_read(rt, obj, b) ==
-	    -1 || !word_is(rt, obj, b, word))
+	if (obj == 0 || futex == 0 || !locks_known(rt->off))
 		return -1;
-	if (py_lock_read(rt, obj, l) == -1 || l->word != word) {
-		memset(l, 0, sizeof(*l));
+	words_of(rt, futex, &w);
+	if (head_read(rt, obj, b) == -1 || !word_is(rt, obj, b, &w))
 		return -1;
-	}
-	return 0;
+	return lock_named(rt, obj, &w, l);
 }
 
 unsigned long

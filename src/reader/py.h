@@ -9,9 +9,9 @@
  * Garbage gives "<invalid>" or an error, never a crash.
  *
  * Supported: CPython 3.8-3.15 default (GIL) release builds and the
- * free-threaded builds the table has measured (3.14t, 3.15t), x86-64
- * Linux.  Other builds are refused with a reason, never guessed at.  Offsets come
- * from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13+
+ * free-threaded builds the table has measured (3.13t, 3.14t, 3.15t),
+ * x86-64 Linux.  Other builds are refused with a reason, never guessed
+ * at.  Offsets come from the generated table py-offsets.h (tools/gen-pyoffsets); on 3.13+
  * the interpreter's own _Py_DebugOffsets take precedence where they
  * overlap (py-debug.c), and a newer minor whose debug offsets check out
  * runs on them alone, with what they lack from the newest table and the
@@ -118,16 +118,18 @@ struct py_offsets {
 	int	u_compact_bit, u_ascii_bit;
 	int	u_ready_bit;		/* <=3.11: 0 means not ready */
 
-	/* _thread.lock and _thread.RLock (measured on live objects) */
-	int	lock_sem;		/* sem_t *; -1 (3.14: a PyMutex) */
-	int	lock_locked;		/* char (3.14: the PyMutex byte) */
-	int	rlock_sem;		/* sem_t *; -1 (3.14) */
+	/* _thread.lock and _thread.RLock (measured on live objects; each
+	 * a semaphore or a PyMutex: 3.14+ both PyMutexes, 3.13t's Lock a
+	 * PyMutex and its RLock a semaphore) */
+	int	lock_sem;		/* sem_t *; -1 (a PyMutex) */
+	int	lock_locked;		/* char (a PyMutex: its byte) */
+	int	rlock_sem;		/* sem_t *; -1 (a PyMutex) */
 	int	rlock_owner;		/* unsigned long, thread_id of owner */
-	int	rlock_count;		/* unsigned long (3.14: the level,
+	int	rlock_count;		/* unsigned long (a PyMutex: the level,
 					   acquires after the first) */
-	int	rlock_locked;		/* 3.14: its PyMutex byte */
-	int	mx_parked;		/* 3.14: PyMutex bit, a thread is
-					   parked on it */
+	int	rlock_locked;		/* a PyMutex RLock: its byte */
+	int	mx_parked;		/* PyMutex bit, a thread is parked on
+					   it (where a lock is a PyMutex) */
 
 	/* Names of threads (py-names.c) */
 	int	is_modules;		/* sys.modules, a dict */
@@ -906,8 +908,9 @@ struct py_lock {
 	enum py_lock_kind kind;
 	uintptr_t	 word;		/* the address that names it, which a
 					   blocked acquire's futex word leads
-					   to: its sem_t (3.8-3.13, that futex
-					   word itself), its PyMutex (3.14+) */
+					   to: its sem_t (3.8-3.13, 3.13t's
+					   RLock: that futex word itself), its
+					   PyMutex (3.14+, 3.13t's Lock) */
 	int		 locked;
 	int		 parked;	/* 3.14+: a thread parks on it */
 	unsigned long	 owner;		/* RLock: pthread_t of its owner
@@ -921,22 +924,24 @@ struct py_lock {
 /*
  * Read the _thread.lock or _thread.RLock at obj (its type is checked by
  * name): 0, or -1 when obj is neither or unreadable, or the version's
- * lock layouts are not known (a minor without a table).  3.14+: a Lock
- * is locked while its PyMutex's bit 0 is set; an RLock's owner is the
- * pthread_t its _PyRecursiveMutex records.
+ * lock layouts are not known (a minor without a table).  A PyMutex lock
+ * (3.14+, 3.13t's Lock) is locked while its PyMutex's bit 0 is set; a
+ * PyMutex RLock's owner is the pthread_t its _PyRecursiveMutex records.
  */
 int	py_lock_read(const struct py_runtime *rt, uintptr_t obj,
 	    struct py_lock *l);
 
 /*
  * The address a report names l by, the same in and out of the shim:
- * its semaphore up to 3.13 (the shim's sem hooks see that), the lock
- * object from 3.14 (its id(); the shim's method hooks see self).
+ * a semaphore lock's semaphore (3.8-3.13, 3.13t's RLock: the shim's sem
+ * hooks see that), a PyMutex lock's object (3.14+, 3.13t's Lock: its
+ * id(); the shim's method hooks see self).
  */
 static inline uintptr_t
 py_lock_addr(const struct py_runtime *rt, const struct py_lock *l)
 {
-	return rt->off->lock_sem >= 0 ? l->word : l->object;
+	return (l->kind == PY_LOCK_RLOCK ? rt->off->rlock_sem :
+	    rt->off->lock_sem) >= 0 ? l->word : l->object;
 }
 
 /*
@@ -956,10 +961,10 @@ int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
 /*
  * The Lock or RLock a thread blocked in its acquire() waits for, given
  * the futex word it waits on (the uaddr of /proc/PID/task/TID/syscall,
- * futex op WAIT_BITSET): up to 3.13 the lock whose semaphore is that
- * word; from 3.14 the lock whose PyMutex is the addr of the parking
- * lot's wait_entry around that word (a semaphore on the waiter's own
- * stack), found on the value stacks of ts's innermost frames (self of
+ * futex op WAIT_BITSET): a semaphore lock (up to 3.13, 3.13t's RLock)
+ * whose semaphore is that word; a PyMutex lock (3.14+, 3.13t's Lock)
+ * whose PyMutex is the addr of the parking lot's wait_entry around that
+ * word (a semaphore on the waiter's own stack), found on the value stacks of ts's innermost frames (self of
  * acquire(), the lock or bound __enter__ of a `with`).  Exact: the
  * address must match.  0 with *l, or -1 when no such lock is there (the
  * thread waits on something else).  Allocates nothing.

@@ -1,5 +1,5 @@
 /*
- * threading.Lock and RLock on CPython 3.14+: see hook-pylock.h.
+ * threading.Lock and RLock where they are PyMutexes: see hook-pylock.h.
  *
  * Each method swapped in gets a trampoline of its own, which knows the
  * original and what the method does to the lock.  A trampoline takes
@@ -224,12 +224,13 @@ swap_dealloc(struct py_type_slot *s, void (**orig)(void *),
 	__atomic_store_n(&s->pfunc, (void *)hook, __ATOMIC_RELEASE);
 }
 
-/* Not installed, with the reason: said once, and the rest goes on. */
+/* Not installed, with the reason: said once, and the rest goes on.
+ * what: the types hooked ("threading.Lock and RLock"). */
 static void
-not_tracked(const struct py_runtime *rt, const char *why)
+not_tracked(const struct py_runtime *rt, const char *what, const char *why)
 {
-	msg_note("CPython %s: %s: threading.Lock and RLock holders, waits "
-	    "and deadlocks are not tracked (the rest is)", rt->version, why);
+	msg_note("CPython %s: %s: %s holders, waits and deadlocks are not "
+	    "tracked (the rest is)", rt->version, why, what);
 }
 
 void
@@ -238,30 +239,36 @@ pylock_hooks_install(void)
 	const struct py_runtime *rt = gil_runtime();
 	const struct py_offsets *o;
 	struct py_lock_type lock, rlock;
+	const char *what;
 	char why[192];
-	int initialized = 0;
+	int initialized = 0, hook_rlock;
 
-	/* Up to 3.13 the semaphore hooks see Python's locks; a version
-	 * with no layout for them (no table) has said so already. */
-	if (rt == NULL || (o = rt->off)->lock_sem >= 0 || o->lock_locked < 0 ||
-	    o->rlock_locked < 0 || o->rlock_owner < 0 || o->rlock_count < 0)
+	/* The semaphore hooks see a semaphore lock (up to 3.13, and
+	 * 3.13t's RLock); a version with no layout for its locks (no
+	 * table) has said so already. */
+	if (rt == NULL || (o = rt->off)->lock_sem >= 0 || o->lock_locked < 0)
 		return;
+	hook_rlock = o->rlock_sem < 0;
+	if (hook_rlock && (o->rlock_locked < 0 || o->rlock_owner < 0 ||
+	    o->rlock_count < 0))
+		return;
+	what = hook_rlock ? "threading.Lock and RLock" : "threading.Lock";
 #if !defined(__x86_64__) && !defined(__aarch64__)
-	not_tracked(rt, "the hooks are for x86-64 and AArch64 only");
+	not_tracked(rt, what, "the hooks are for x86-64 and AArch64 only");
 	return;
 #endif
 	if (py_read_int(rt->runtime + (uintptr_t)o->rt_initialized,
 	    &initialized) == -1 || initialized) {
-		not_tracked(rt, "the interpreter was running already");
+		not_tracked(rt, what, "the interpreter was running already");
 		return;
 	}
 	if ((py_false = (uintptr_t)dlsym(RTLD_DEFAULT,
 	    "_Py_FalseStruct")) == 0) {
-		not_tracked(rt, "no _Py_FalseStruct");
+		not_tracked(rt, what, "no _Py_FalseStruct");
 		return;
 	}
 	if (pytables_find(rt->runtime, &lock, &rlock, why, sizeof why) == -1) {
-		not_tracked(rt, why);
+		not_tracked(rt, what, why);
 		return;
 	}
 	off_locked = o->lock_locked;
@@ -269,7 +276,9 @@ pylock_hooks_install(void)
 	off_owner = o->rlock_owner;
 	off_level = o->rlock_count;
 	swap_dealloc(lock.dealloc, &lock_dealloc, lock_freed);
-	swap_dealloc(rlock.dealloc, &rlock_dealloc, rlock_freed);
 	swap_methods(lock.methods, 0);
+	if (!hook_rlock)
+		return;
+	swap_dealloc(rlock.dealloc, &rlock_dealloc, rlock_freed);
 	swap_methods(rlock.methods, 1);
 }

@@ -672,13 +672,32 @@ def py_locks_seen(exe):
 _py_lock_tables = {}
 
 
+_py_mutex_locks = {}
+
+
+def py_mutex_locks(exe):
+    """Is any of exe's threading.Lock and RLock a PyMutex (3.14+, and
+    3.13t's Lock), not a semaphore?  Asked once, of a fresh lock of each
+    type, as gwsample.lock_address tells them apart."""
+    if exe not in _py_mutex_locks:
+        r = run([exe, "-c", "import ctypes, _thread; print(any("
+            "(ctypes.c_void_p.from_address(id(l) + object.__basicsize__)"
+            ".value or 0) < 4096 for l in (_thread.allocate_lock(), "
+            "_thread.RLock())))"])
+        if r.returncode != 0:
+            raise AssertionError("cannot run %s: %r" % (exe, r))
+        _py_mutex_locks[exe] = r.stdout.strip() == "True"
+    return _py_mutex_locks[exe]
+
+
 def shim_sees_py_locks(exe):
     """Does the shim (gilwatch run) see Python's own locks taken and
-    waited for?  Up to 3.13 they are semaphores, seen by its semaphore
-    hooks; from 3.14 through hooks swapped into _thread's method tables,
-    which it finds by their symbols (lock_methods...) in libpython or
-    the executable: not in one without a symbol table."""
-    if py_minor(exe) <= 13:
+    waited for?  Semaphore locks (up to 3.13) by its semaphore hooks;
+    PyMutex locks (3.14+, 3.13t's Lock) through hooks swapped into
+    _thread's method tables, which it finds by their symbols
+    (lock_methods...) in libpython or the executable: not in one
+    without a symbol table."""
+    if not py_mutex_locks(exe):
         return True
     if exe not in _py_lock_tables:
         r = run([exe, "-c", "import sys, sysconfig as s; v = "
@@ -742,16 +761,12 @@ def pyenv_builds(minor):
     return [exe for _, exe in pyenv_dirs(minor)]
 
 
-# Free-threaded minors gilwatch does not read, with the reason.  3.13t:
-# 3.13.15's _thread.lock is a PyMutex while its RLock keeps a semaphore
-# (3.13.0's Lock had one too), a layout no table describes, and
-# tools/gen-pyoffsets's lock probe does not measure it yet: gilwatch
-# refuses the build ("not supported"), and its tests skip aloud.  Only
-# these minors: a refusal of any other fails its tests.
-FREE_THREADED_UNSUPPORTED = {
-    13: "gilwatch has no table for it: its Lock is a PyMutex, its RLock "
-        "a semaphore (tools/gen-pyoffsets does not measure that mix)",
-}
+# Free-threaded minors gilwatch does not read, with the reason: their
+# tests skip aloud.  Only these minors: a refusal of any other fails its
+# tests.  None now (3.13t, whose Lock is a PyMutex and RLock a
+# semaphore, has had a table since tools/gen-pyoffsets measures each
+# type on its own).
+FREE_THREADED_UNSUPPORTED = {}
 
 
 def free_threaded_builds(minor):

@@ -131,12 +131,6 @@ class TestLoopStall(unittest.TestCase):
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH, gw.SHIM)
-        if exe.endswith("t") and gw.py_minor(exe) < 14:
-            # The shim reads no Python frames of 3.13t ("not
-            # supported"): no loop can be found.
-            print("skip: %s: gilwatch reads the Python of free-threaded "
-                "3.14t and later only" % exe)
-            self.skipTest("free-threaded 3.13 not read")
         with self.subTest(scene="sleep"):
             self.check_sleep(exe)
         with self.subTest(scene="lock"):

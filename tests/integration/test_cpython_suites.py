@@ -11,9 +11,10 @@ run once more under the shim, and passes as flaky (said aloud) if it
 then passes.
 
 By default the full set runs: test_threading test_thread test_queue
-test_concurrent_futures on every installed interpreter, some 10-15
-minutes on a 2-core machine (test_concurrent_futures alone is about 3
-minutes a run).  GW_QUICK_TESTS=1 runs a fast subset instead, for a
+test_concurrent_futures on every installed interpreter, free-threaded
+builds (pyenv's 3.X.Yt) included, some 10-15 minutes on a 2-core
+machine without those (test_concurrent_futures alone is about 3 minutes
+a run).  GW_QUICK_TESTS=1 runs a fast subset instead, for a
 quick look while working: test_thread and test_threading on 3.8 and
 3.13.  The test says which, and how long each run took.
 
@@ -85,6 +86,20 @@ def failed_cases(path):
         if case.find("failure") is not None or \
             case.find("error") is not None:
             out.add(case.get("name"))
+    return out
+
+
+def free_threaded_builds():
+    """pyenv's free-threaded builds gilwatch reads, [(label, exe)]; a
+    minor (3.13t-3.15t) missing or not read is said."""
+    out = []
+    for minor in range(13, max(gw.PY_MINORS) + 1):
+        exes = gw.free_threaded_builds(minor)
+        if not exes and minor not in gw.FREE_THREADED_UNSUPPORTED:
+            print("skip: python3.%dt not installed (pyenv, free-threaded)"
+                % minor)
+        out += [("pyenv-" + os.path.basename(os.path.dirname(
+            os.path.dirname(e))), e) for e in exes]
     return out
 
 
@@ -169,7 +184,7 @@ class TestCPythonSuites(unittest.TestCase):
         for s in skips:
             print(s)
         if not quick():
-            modules, todo = FULL, found
+            modules, todo = FULL, found + free_threaded_builds()
             print("cpython-suites: %s on every interpreter (GW_QUICK_TESTS"
                 "=1 for a fast subset)" % " ".join(modules))
         else:

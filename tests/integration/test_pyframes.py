@@ -664,27 +664,34 @@ int
 main(int argc, char **argv)
 {
 	int (*dump)(int);
+	void (*forget)(int);
 	void *h;
 
 #ifdef SETUP
 	SETUP;
 #endif
 	if ((h = dlopen(argv[1], RTLD_NOW)) == NULL ||
-	    (*(void **)&dump = dlsym(h, "pyprobe_dump")) == NULL) {
+	    (*(void **)&dump = dlsym(h, "pyprobe_dump")) == NULL ||
+	    (*(void **)&forget = dlsym(h, "pyprobe_forget")) == NULL) {
 		fprintf(stderr, "%s\n", dlerror());
 		return 2;
 	}
+#ifdef FORGET
+	forget(FORGET);
+#endif
 	return dump(1) == 0 ? 0 : 3;
 }
 '''
 
 
-def table_entry(minor):
-    """{field: value} of the committed py-offsets.h entry for 3.minor."""
+def table_entry(minor, t=""):
+    """{field: value} of the committed py-offsets.h entry for 3.minor
+    (with t="t" its free-threaded build's)."""
     with open(os.path.join(gw.ROOT, "src", "reader", "py-offsets.h")) as f:
         text = f.read()
-    m = re.search(r"\{ \.major = 3, \.minor = %d, \.micro = 0,(.*?)\n\t\},"
-        % minor, text, re.S)
+    m = re.search(r"/\* 3\.%d%s: measured on [^\n]*\n(?:\t \*[^\n]*\n)*"
+        r"\t\{ \.major = 3, \.minor = %d, \.micro = 0,(.*?)\n\t\},"
+        % (minor, t, minor), text, re.S)
     return {k: int(v) for k, v in re.findall(r"\.(\w+) = (-?\d+)",
         m.group(1))}
 
@@ -756,15 +763,27 @@ class TestPyDetect(unittest.TestCase):
 
     def test_free_threaded(self):
         # A free-threaded build (the flag is the third word of its
-        # _Py_DebugOffsets) takes a free-threaded table entry: 3.13t has
-        # none here, and the default build's is not used in its place.
+        # _Py_DebugOffsets) takes a free-threaded table entry, not the
+        # default build's: the GIL it predicts is where 3.13t's entry
+        # puts it (its objects' bigger header moves it).  Without one
+        # (the minor's entries forgotten) it is refused, saying which
+        # free-threaded builds are read.
         v = "0x030d00f0UL"
-        self.refused(["RUNTIME", "VERSION=" + v,
+        ft = ["RUNTIME", "VERSION=" + v,
             'SETUP=memcpy(_PyRuntime, "xdebugpy", 8); '
             "AT(_PyRuntime, 8, unsigned long) = %s; "
-            "AT(_PyRuntime, 16, unsigned long) = 1" % v],
+            "AT(_PyRuntime, 16, unsigned long) = 1" % v]
+        with gw.tempdir() as tmp:
+            r, rt = self.detect(tmp, "fake313t", ft)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual((rt["rv"], rt["free_threaded"]), (0, 1), rt)
+        o = table_entry(13, "t")
+        self.assertNotEqual(o["is_gil"], table_entry(13)["is_gil"])
+        self.assertEqual(rt["gil_predicted"] - rt["runtime"],
+            o["rt_main_interp"] + o["is_gil"], rt)
+        self.refused(ft + ["FORGET=13"],
             "CPython 3.13.0 (free-threaded) is not supported (3.8-3.15 are; "
-            "free-threaded: those measured, 3.14t and 3.15t)")
+            "free-threaded: those measured, 3.13t, 3.14t and 3.15t)")
 
     def layout(self, o, tstate_interp, locked):
         """SETUP for a 3.11 runtime with one interpreter, one thread."""

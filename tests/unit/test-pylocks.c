@@ -1,9 +1,10 @@
 /*
  * py-locks.c on lock objects built in this process's memory in the
  * layouts of the generated table: 3.13's (a sem_t * and a locked byte;
- * an RLock's sem_t *, owner and count) and 3.14's (a PyMutex byte; an
- * RLock's _PyRecursiveMutex with its owner and level), and a parked
- * waiter's wait_entry (park_arg, addr, then the sem_t it sleeps on).
+ * an RLock's sem_t *, owner and count), 3.14's (a PyMutex byte; an
+ * RLock's _PyRecursiveMutex with its owner and level) and 3.13t's mix
+ * of the two (a PyMutex Lock, a semaphore RLock), and a parked waiter's
+ * wait_entry (park_arg, addr, then the sem_t it sleeps on).
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -46,11 +47,11 @@ put_name(struct type *t, const char *name)
 }
 
 static void
-setup(int minor)
+setup_build(int minor, int ft)
 {
-	const struct py_offsets *t = py_offsets_for(3, minor, 0, 0);
+	const struct py_offsets *t = py_offsets_for(3, minor, 0, ft);
 
-	cr_assert_not_null(t, "3.%d has a table", minor);
+	cr_assert_not_null(t, "3.%d%s has a table", minor, ft ? "t" : "");
 	off = *t;
 	memset(&rt, 0, sizeof rt);
 	rt.major = 3;
@@ -71,6 +72,12 @@ setup(int minor)
 	put_ptr(&lock, off.ob_type, (uintptr_t)&lock_type);
 	put_ptr(&rlock, off.ob_type, (uintptr_t)&rlock_type);
 	put_ptr(&other, off.ob_type, (uintptr_t)&other_type);
+}
+
+static void
+setup(int minor)
+{
+	setup_build(minor, 0);
 }
 
 Test(pylocks, mutex_lock_bits)
@@ -218,4 +225,45 @@ Test(pylocks, holder_of_a_lock)
 	want.owner = 33;
 	cr_assert_eq(py_lock_holder(&want, h, 2, &inferred), 33);
 	cr_assert_eq(inferred, 0);
+}
+
+Test(pylocks, mixed_layout_of_3_13t)
+{
+	unsigned int sem[8] = { 0 };
+	struct wait_entry e;
+	struct py_lock l;
+
+	setup_build(13, 1);
+	/* The Lock is a PyMutex, named by the object. */
+	lock.b[off.lock_locked] = 3;
+	cr_assert_eq(py_lock_read(&rt, (uintptr_t)&lock, &l), 0);
+	cr_assert_eq(l.kind, PY_LOCK_LOCK);
+	cr_assert_eq(l.locked, 1);
+	cr_assert_eq(l.parked, 1);
+	cr_assert_eq(l.word, (uintptr_t)&lock + (uintptr_t)off.lock_locked);
+	cr_assert_eq(py_lock_addr(&rt, &l), (uintptr_t)&lock);
+	/* The RLock keeps a semaphore, named by it, and its owner. */
+	put_ptr(&rlock, off.rlock_sem, (uintptr_t)sem);
+	put_ptr(&rlock, off.rlock_owner, 77);
+	put_ptr(&rlock, off.rlock_count, 2);
+	cr_assert_eq(py_lock_read(&rt, (uintptr_t)&rlock, &l), 0);
+	cr_assert_eq(l.kind, PY_LOCK_RLOCK);
+	cr_assert_eq(l.locked, 1);
+	cr_assert_eq(l.owner, 77);
+	cr_assert_eq(l.count, 2);
+	cr_assert_eq(py_lock_addr(&rt, &l), (uintptr_t)sem);
+	/* A waiter parked for the Lock and one asleep on the RLock's
+	 * semaphore: each names its own lock, never the other. */
+	memset(&e, 0, sizeof e);
+	e.addr = (uintptr_t)&lock + (uintptr_t)off.lock_locked;
+	cr_assert_eq(py_lock_waited(&rt, (uintptr_t)&lock,
+	    (uintptr_t)e.sem, &l), 0);
+	cr_assert_eq(l.kind, PY_LOCK_LOCK);
+	cr_assert_eq(py_lock_waited(&rt, (uintptr_t)&rlock,
+	    (uintptr_t)e.sem, &l), -1);
+	cr_assert_eq(py_lock_waited(&rt, (uintptr_t)&rlock, (uintptr_t)sem,
+	    &l), 0);
+	cr_assert_eq(l.kind, PY_LOCK_RLOCK);
+	cr_assert_eq(py_lock_waited(&rt, (uintptr_t)&lock, (uintptr_t)sem,
+	    &l), -1);
 }
