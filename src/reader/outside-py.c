@@ -351,6 +351,19 @@ name_of(const struct outside_thread *t)
 	return t->py_name[0] != '\0' ? t->py_name : t->task.name;
 }
 
+/* py_stw_thread_fn over the Python threads collected. */
+static const char *
+collected(const void *list, size_t i, pid_t *tid, int *state)
+{
+	const struct collect *c = list;
+
+	if (c->v[i].ot == NULL)
+		return NULL;
+	*tid = c->v[i].t.tid;
+	*state = c->v[i].t.state;
+	return name_of(c->v[i].ot);
+}
+
 /*
  * A stop-the-world pause under way, as a note: who asked for it and,
  * while threads are still stopping, the attached ones that hold it up
@@ -358,32 +371,14 @@ name_of(const struct outside_thread *t)
  * keeps its thread state attached does not get there).
  */
 static void
-pause_note(const struct py_runtime *rt, struct outside *o,
-    const struct collect *c, char *buf, size_t len)
+pause_note(const struct py_runtime *rt, const struct collect *c, char *buf,
+    size_t len)
 {
-	struct outside_thread *req;
 	struct py_stw st;
-	const char **names;
-	pid_t *tids;
-	size_t i, n = 0;
 
 	buf[0] = '\0';
-	if (py_stop_the_world(rt, &st) != 1)
-		return;
-	req = thread_of(o, st.requester_tid);
-	names = malloc((c->n + 1) * sizeof *names);
-	tids = malloc((c->n + 1) * sizeof *tids);
-	for (i = 0; names != NULL && tids != NULL && i < c->n; i++) {
-		if (c->v[i].ot == NULL || c->v[i].ot == req ||
-		    c->v[i].t.state != PY_TS_ATTACHED)
-			continue;
-		names[n] = name_of(c->v[i].ot);
-		tids[n++] = c->v[i].t.tid;
-	}
-	py_stw_note(&st, req != NULL ? name_of(req) : NULL, names, tids, n,
-	    buf, len);
-	free(names);
-	free(tids);
+	if (py_stop_the_world(rt, &st) == 1)
+		py_stw_note(&st, collected, c, c->n, buf, len);
 }
 
 int
@@ -414,7 +409,7 @@ py_outside_fill(struct outside *o)
 	fill(&rt, o, &c);
 	asyncio_fill(&rt, o, &c);
 	if (rt.free_threaded)
-		pause_note(&rt, o, &c, o->py_pause, sizeof o->py_pause);
+		pause_note(&rt, &c, o->py_pause, sizeof o->py_pause);
 	py_cache_free(rt.cache);
 	free(c.v);
 	if (rt.partial[0] != '\0')

@@ -842,13 +842,20 @@ struct py_stw {
 int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
 
 /*
- * A dump's note on pause st, into buf: who asked for it (req_name, NULL
- * when not found among the threads) and, while threads are yet to stop,
- * the n attached threads other than it that hold it up (names, tids).
+ * The i-th of a caller's n threads: its name (NULL: leave it out), with
+ * its TID and thread state (PY_TS_*) in *tid and *state.
  */
-void	py_stw_note(const struct py_stw *st, const char *req_name,
-	    const char *const *names, const pid_t *tids, size_t n, char *buf,
-	    size_t len);
+typedef const char *(*py_stw_thread_fn)(const void *list, size_t i,
+	    pid_t *tid, int *state);
+
+/*
+ * A dump's note on pause st, into buf: who asked for it (by name when
+ * found among the threads) and, while threads are yet to stop, the
+ * attached threads other than it that hold it up.  Every reader gives
+ * it in these words: dumps from outside and inside, and top.
+ */
+void	py_stw_note(const struct py_stw *st, py_stw_thread_fn thread,
+	    const void *list, size_t n, char *buf, size_t len);
 
 /* py-wait.c */
 

@@ -525,6 +525,8 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 	    &r->sched_priority) : -1;
 	fill_gil(t, r, now);
 	r->loop_turn_ns = loopstall_turn_ns(t, now);
+	if (pub.watched)
+		publish_cs(t, r);
 	if (copy_thread(t, &c) == -1) {
 		fill_python(t, NULL, r);
 		r->state = (uint8_t)atomic_load(&t->state);
@@ -593,6 +595,8 @@ publish_threads(struct gw_shm_frame *f, uint64_t now, uint64_t ticks,
 		}
 		fill_thread(t, &out[n++], now, ticks, tpn);
 	}
+	if (pub.watched)
+		publish_ft(f, out, n);
 	f->threads_off = shm_writer_claim(&pub.w, n * sizeof *out);
 	f->nthreads = n;
 }

@@ -511,6 +511,17 @@ asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	snapshot_asyncio(&s->arena, ti, ts, n, &s->pub);
 }
 
+/* py_stw_thread_fn over the snapshot's threads. */
+static const char *
+snap_thread(const void *list, size_t i, pid_t *tid, int *state)
+{
+	const struct gw_thread_info *ti = list;
+
+	*tid = ti[i].tid;
+	*state = (int)ti[i].py_state;
+	return ti[i].name;
+}
+
 /*
  * A free-threaded CPython's stop-the-world pause under way: a note, as
  * outside dumps give it (who asked, the attached threads holding it up).
@@ -518,29 +529,15 @@ asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 static void
 fill_pause(struct snap *s, const struct gw_thread_info *ti, size_t n)
 {
-	const char *req = NULL, **names, **note;
+	const char **note;
 	struct py_stw st;
 	char buf[512];
-	pid_t *tids;
-	size_t i, k = 0;
 
 	if (gil_stop_the_world(&st) != 1)
 		return;
-	names = snap_alloc(s, (n + 1) * sizeof *names);
-	tids = snap_alloc(s, (n + 1) * sizeof *tids);
-	note = snap_alloc(s, sizeof *note);
-	if (names == NULL || tids == NULL || note == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		if (ti[i].tid == st.requester_tid)
-			req = ti[i].name;
-		else if (ti[i].py_state == GW_PYSTATE_ATTACHED) {
-			names[k] = ti[i].name;
-			tids[k++] = ti[i].tid;
-		}
-	}
-	py_stw_note(&st, req, names, tids, k, buf, sizeof buf);
-	if ((note[0] = snap_str(s, buf)) == NULL)
+	py_stw_note(&st, snap_thread, ti, n, buf, sizeof buf);
+	if ((note = snap_alloc(s, sizeof *note)) == NULL ||
+	    (note[0] = snap_str(s, buf)) == NULL)
 		return;
 	s->pub.notes = note;
 	s->pub.nnotes = 1;
