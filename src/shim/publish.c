@@ -459,6 +459,7 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 {
 	const struct py_runtime *rt = gil_runtime();
 	struct py_frame pf[PY_WAIT_FRAMES];
+	char name[64];
 	unsigned k = py_index++;
 	int n, blocked = c != NULL && c->state == GW_STATE_BLOCKED;
 	int fresh = blocked && t->py_wait_gen != c->wait_gen;
@@ -467,6 +468,13 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 		return;
 	if (py_due(k)) {
 		t->py_state = (uint8_t)gil_thread_py_state(t);
+		/* No GIL to take there: no marker has read its name. */
+		if (t->py_state != PY_TS_UNKNOWN && gil_thread_name(t, name,
+		    sizeof name) == 0)
+			snprintf(t->py_name, sizeof t->py_name, "%.*s",
+			    (int)sizeof t->py_name - 1, name);
+		else
+			t->py_name[0] = '\0';
 		t->py_top[0] = '\0';
 		n = gil_thread_frames(t, pf, fresh ? PY_WAIT_FRAMES : 1);
 		if (n >= 1 && !(pf[0].flags & PY_FRAME_INVALID))
@@ -476,6 +484,8 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 	}
 	snprintf(r->py_frame, sizeof r->py_frame, "%s", t->py_top);
 	r->py_state = t->py_state;
+	if (t->py_name[0] != '\0')
+		memcpy(r->name, t->py_name, sizeof r->name);
 	if (c == NULL)
 		return;
 	if (!blocked)
