@@ -3,7 +3,7 @@
  * view and --once: each thread's sections, innermost first, an object
  * lock held with the threads parked on it, a section being entered
  * with the PyMutex waited for and its holder (gilwatch run sees the
- * park; from outside the wait is a futex and the holder is not known).
+ * park; from outside the parking lot's entry names the PyMutex).
  */
 #include <stdio.h>
 
@@ -12,19 +12,26 @@
 
 #define ADDR_FMT	"0x%llx"
 
-/* ", waited for by "a" (1), "b" (2)": rows parked on mutex m. */
+/*
+ * ", waited for by "a" (1), "b" (2)": rows parked on mutex m.  Read
+ * from outside the mutex is not known (0): then rows parked on a
+ * PyMutex the holder holds, when only one section of it is held.
+ */
 static size_t
-waiters(const struct source *s, uint64_t m, char *buf, size_t len)
+waiters(const struct source *s, pid_t holder, uint64_t m, int only,
+    char *buf, size_t len)
 {
 	const struct gw_shm_thread *t;
 	char who[64];
 	size_t off = 0;
 	uint32_t i, n = 0;
 
-	for (i = 0; m != 0 && i < s->nrows && off < len; i++) {
+	for (i = 0; (m != 0 || only) && i < s->nrows && off < len; i++) {
 		t = s->rows[i].t;
 		if (t->state != GW_STATE_BLOCKED ||
-		    t->wait_kind != GW_LOCK_PYMUTEX || t->wait_addr != m)
+		    t->wait_kind != GW_LOCK_PYMUTEX || (m != 0 ?
+		    t->wait_addr != m : t->nowners == 0 ||
+		    t->owners[0] != holder))
 			continue;
 		off += (size_t)snprintf(buf + off, len - off, "%s%s",
 		    n++ ? ", " : ", waited for by ", fmt_thread(s, t->tid, who,
@@ -33,9 +40,10 @@ waiters(const struct source *s, uint64_t m, char *buf, size_t len)
 	return off;
 }
 
+/* c, one of t's sections, of which held are held. */
 static void
 section(const struct source *s, const struct gw_shm_thread *t,
-    const struct gw_shm_cs *c, line_fn put, void *arg)
+    const struct gw_shm_cs *c, int held, line_fn put, void *arg)
 {
 	char buf[1024], who[64], by[64];
 	int n;
@@ -67,9 +75,11 @@ section(const struct source *s, const struct gw_shm_thread *t,
 		n += snprintf(buf + n, sizeof buf - (size_t)n, " (released "
 		    "while it is detached)");
 	else if ((size_t)n < sizeof buf) {
-		n += (int)waiters(s, c->mutex, buf + n, sizeof buf - (size_t)n);
-		if ((size_t)n < sizeof buf)
-			waiters(s, c->mutex2, buf + n, sizeof buf - (size_t)n);
+		n += (int)waiters(s, t->tid, c->mutex, held == 1, buf + n,
+		    sizeof buf - (size_t)n);
+		if ((size_t)n < sizeof buf && c->mutex2 != 0)
+			waiters(s, t->tid, c->mutex2, 0, buf + n,
+			    sizeof buf - (size_t)n);
 	}
 	put(arg, ROLE_NORMAL, buf);
 }
@@ -80,7 +90,7 @@ fmt_critical(const struct source *s, line_fn put, void *arg)
 	const struct gw_shm_thread *t;
 	char buf[128], who[64];
 	uint32_t i, k;
-	int lines = 0;
+	int lines = 0, held;
 
 	for (i = 0; i < s->nrows; i++) {
 		t = s->rows[i].t;
@@ -89,8 +99,10 @@ fmt_critical(const struct source *s, line_fn put, void *arg)
 		if (lines++ == 0)
 			put(arg, ROLE_NORMAL, "Critical sections (object locks "
 			    "of a free-threaded CPython), innermost first:");
+		for (k = held = 0; k < t->ncritical; k++)
+			held += t->critical[k].state == GW_CS_HELD;
 		for (k = 0; k < t->ncritical; k++)
-			section(s, t, &t->critical[k], put, arg);
+			section(s, t, &t->critical[k], held, put, arg);
 		if (t->critical_more) {
 			snprintf(buf, sizeof buf, "  %s and more",
 			    fmt_thread(s, t->tid, who, sizeof who));

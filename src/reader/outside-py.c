@@ -242,6 +242,53 @@ lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
 		    "was seen holding it (a bare acquire()?)");
 }
 
+/* The thread whose held critical section locks the PyMutex at m, 0. */
+static pid_t
+cs_holder(const struct py_runtime *rt, const struct collect *c, uintptr_t m)
+{
+	const struct outside_thread *ot;
+	uintptr_t off = (uintptr_t)rt->off->ob_mutex;
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->n; i++)
+		for (k = 0; (ot = c->v[i].ot) != NULL && k < ot->ncs; k++)
+			if (ot->cs[k].state == PY_CS_HELD &&
+			    ((ot->cs[k].object != 0 && ot->cs[k].object +
+			    off == m) || (ot->cs[k].object2 != 0 &&
+			    ot->cs[k].object2 + off == m)))
+				return c->v[i].t.tid;
+	return 0;
+}
+
+/*
+ * A thread entering a critical section sleeps in the parking lot on its
+ * object's lock: a wait for that PyMutex (the wait_entry names it), held
+ * by the thread whose held section locks it, as gilwatch run shows it.
+ * After every thread's sections are read.
+ */
+static void
+cs_waits(const struct py_runtime *rt, const struct collect *c)
+{
+	struct outside_thread *ot;
+	uintptr_t m;
+	pid_t owner;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		if ((ot = c->v[i].ot) == NULL || ot->ncs == 0 ||
+		    ot->cs[0].state != PY_CS_ENTERING ||
+		    (m = py_parked_word(rt, futex_word(ot))) == 0)
+			continue;
+		owner = cs_holder(rt, c, m);
+		set_wait(ot, GW_LOCK_PYMUTEX, m, owner, 1, 0, owner != 0 ?
+		    "a critical section's object lock: its holder is the "
+		    "thread whose critical section holds it" : "a PyMutex "
+		    "records no owner, and no critical section was seen "
+		    "holding it");
+	}
+}
+
 /* The frames of threads [from, from + MEM_PREFETCH_MAX) are read in a
  * few system calls, not two or three each. */
 static void
@@ -317,6 +364,8 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			lock_wait(rt, c, &c->v[i], &l);
 		}
 	}
+	if (rt->free_threaded)
+		cs_waits(rt, c);
 	free(c->holds);
 	free(c->held);
 	free(buf);

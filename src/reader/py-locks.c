@@ -362,6 +362,14 @@ waited_word(const struct py_runtime *rt, uintptr_t futex)
 	return word;
 }
 
+uintptr_t
+py_parked_word(const struct py_runtime *rt, uintptr_t futex)
+{
+	if (rt->off == NULL || !mutex_locks(rt->off) || futex == 0)
+		return 0;
+	return waited_word(rt, futex);
+}
+
 int
 py_tstate_waits(const struct py_runtime *rt, uintptr_t ts, uintptr_t futex,
     struct py_lock *l)

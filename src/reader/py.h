@@ -975,6 +975,14 @@ int	py_tstate_waits(const struct py_runtime *rt, uintptr_t ts,
 	    uintptr_t futex, struct py_lock *l);
 
 /*
+ * 3.14+: the word a thread sleeping on futex is parked on (the addr of
+ * the parking lot's wait_entry around that futex word: a PyMutex, for
+ * a critical section's object lock); 0 before 3.14 or when unreadable.
+ * One read.
+ */
+uintptr_t	py_parked_word(const struct py_runtime *rt, uintptr_t futex);
+
+/*
  * Does a thread sleeping on futex wait to take the lock at obj (one the
  * caller knows of: a Condition's _lock)?  As py_tstate_waits, for that
  * one object: 0 with *l, or -1 (no, or unreadable).  One or two reads.

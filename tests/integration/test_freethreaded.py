@@ -194,7 +194,8 @@ class Scene:
 class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
     """Two threads contending on one list through its C-level critical
     section, read from outside: the holder's section names the list,
-    the waiter's says it is being entered."""
+    the waiter's says it is being entered, and the waiter waits for the
+    list's PyMutex, held by the holder."""
 
     scene = "cs"
 
@@ -211,8 +212,17 @@ class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
             t = {x["tid"]: x for x in gw.parse_json_docs(r.stdout)[0][
                 "threads"]}
             w = t.get(tids["cs-waiter"], {})
-            return t if w.get("critical_sections") == [entering] else None
-        t = gw.poll_until(waiting, what="cs-waiter entering the section")
+            parked = gw.waiting(w) or {}
+            return t if w.get("critical_sections") == [entering] and \
+                parked.get("kind") == "pymutex" else None
+        t = gw.poll_until(waiting, what="cs-waiter parked entering the "
+            "section")
+        # Parked on the list's PyMutex (the parking lot's entry names
+        # it), held by the thread whose section holds the list.
+        w = gw.waiting(t[tids["cs-waiter"]])
+        self.assertEqual((w["addr"], w["owners"]), (rec["list"] +
+            TestFreeThreadedCriticalSectionShim.OB_MUTEX,
+            [tids["cs-holder"]]), w)
         self.assertEqual(t[tids["cs-holder"]]["critical_sections"], [held])
         self.assertEqual(t[tids["cs-holder"]]["python_state"], "attached")
         self.assertEqual(t[tids["cs-waiter"]]["python_state"], "detached")

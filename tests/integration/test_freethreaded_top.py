@@ -71,14 +71,10 @@ class CriticalSection:
         tid = {n: w["native"] for n, w in rec["info"].items()}
         holder = '"cs-holder" (%d)' % tid["cs-holder"]
         waiter = '"cs-waiter" (%d)' % tid["cs-waiter"]
-        held = "  %s in critical section on list %s" % (holder,
-            hex(rec["list"]))
-        entering = "  %s entering a critical section" % waiter
-        if self.shim:
-            held += ", waited for by %s" % waiter
-            entering += ": waits for pymutex %s held by %s" % (
-                hex(rec["list"] + OB_MUTEX), holder)
-        return [held, entering]
+        return ["  %s in critical section on list %s, waited for by %s" %
+            (holder, hex(rec["list"]), waiter), "  %s entering a critical "
+            "section: waits for pymutex %s held by %s" % (waiter,
+            hex(rec["list"] + OB_MUTEX), holder)]
 
     def check(self, p, rec):
         pid = p.p.pid
@@ -86,9 +82,8 @@ class CriticalSection:
         want = self.want(rec, pid)
 
         # The waiter may spin a moment before it parks.
-        blocked = (r" BLOCKED pymutex %s by %d " % (hex(rec["list"] +
-            OB_MUTEX), tid["cs-holder"]) if self.shim else
-            r" BLOCKED on futex 0x[0-9a-f]+ py:detached cs:entering\s*$")
+        blocked = r" BLOCKED pymutex %s by %d " % (hex(rec["list"] +
+            OB_MUTEX), tid["cs-holder"])
 
         def parked():
             out = top(pid)
@@ -128,8 +123,8 @@ class CriticalSection:
 
 
 class TestTopCriticalSectionOutside(CriticalSection, unittest.TestCase):
-    """Read from outside: the sections, the waiter's futex (no holder:
-    the PyMutex behind it is not read from outside)."""
+    """Read from outside: the same, the PyMutex named by the parking
+    lot's entry the waiter sleeps in; no statistics."""
 
 
 class TestTopCriticalSectionShim(CriticalSection, unittest.TestCase):
