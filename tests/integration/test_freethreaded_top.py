@@ -55,19 +55,39 @@ def row(out, tid, name):
     return rows[0]
 
 
-class CriticalSection:
-    """The "cs" scene, bare or under `gilwatch run` (self.shim)."""
+def top_until(pid, ok, what, want):
+    """`gilwatch top --once PID` until ok(output) is true: the output;
+    failing, the last output and what was wanted are told."""
+    def check():
+        out = top(pid)
+        return out if ok(out) else None
+    try:
+        return gw.poll_until(check, what=what)
+    except AssertionError as e:
+        raise AssertionError("%s; want %s; last:\n%s" % (e, want,
+            top(pid)))
+
+
+class Scene:
+    """A scene of pyprog/freethreaded.py (self.scene), bare or under
+    `gilwatch run` (self.shim), checked by self.check(Proc, record)."""
 
     shim = False
 
     def run_one(self, exe):
         with gw.tempdir() as tmp:
-            p, rec = gw.scenes(exe, tmp, "cs", prog="freethreaded",
+            p, rec = gw.scenes(exe, tmp, self.scene, prog="freethreaded",
                 under=(gw.GILWATCH, "run", "--") if self.shim else ())
             with p:
                 self.check(p, rec)
 
-    def want(self, rec, pid):
+
+class CriticalSection(Scene):
+    """The "cs" scene."""
+
+    scene = "cs"
+
+    def want(self, rec):
         tid = {n: w["native"] for n, w in rec["info"].items()}
         holder = '"cs-holder" (%d)' % tid["cs-holder"]
         waiter = '"cs-waiter" (%d)' % tid["cs-waiter"]
@@ -79,21 +99,15 @@ class CriticalSection:
     def check(self, p, rec):
         pid = p.p.pid
         tid = {n: w["native"] for n, w in rec["info"].items()}
-        want = self.want(rec, pid)
+        want = self.want(rec)
 
         # The waiter may spin a moment before it parks.
         blocked = r" BLOCKED pymutex %s by %d " % (hex(rec["list"] +
             OB_MUTEX), tid["cs-holder"])
 
-        def parked():
-            out = top(pid)
-            return out if block(out, CS_TITLE) == want and re.search(
-                blocked, row(out, tid["cs-waiter"], "cs-waiter")) else None
-        try:
-            out = gw.poll_until(parked, what="the critical-section wait")
-        except AssertionError as e:
-            raise AssertionError("%s; want %s; last:\n%s" % (e, want,
-                top(pid)))
+        out = top_until(pid, lambda out: block(out, CS_TITLE) == want and
+            re.search(blocked, row(out, tid["cs-waiter"], "cs-waiter")),
+            "the critical-section wait", want)
         self.assertRegex(row(out, tid["cs-holder"], "cs-holder"),
             r"py:attached cs:list\s*$")
         # Nothing counted yet: PyMutex waits count when they end.
@@ -108,10 +122,8 @@ class CriticalSection:
         p.wait_ready()
         mutex = hex(rec["list"] + OB_MUTEX)
 
-        def counted():
-            out = top(p.p.pid)
-            return out if "PyMutex contention" in out else None
-        out = gw.poll_until(counted, what="the PyMutex count")
+        out = top_until(p.p.pid, lambda out: "PyMutex contention" in out,
+            "the PyMutex count", "PyMutex contention")
         self.assertRegex(out, r"\nPyMutex contention: 1 wait on 1 mutex, "
             r"\S+ waited, the longest \S+\n")
         self.assertIsNone(block(out, CS_TITLE), out)
@@ -133,32 +145,20 @@ class TestTopCriticalSectionShim(CriticalSection, unittest.TestCase):
     shim = True
 
 
-class Pause:
-    """The "stw" scene, bare or under `gilwatch run` (self.shim)."""
+class Pause(Scene):
+    """The "stw" scene."""
 
-    shim = False
+    scene = "stw"
 
-    def run_one(self, exe):
-        with gw.tempdir() as tmp:
-            p, rec = gw.scenes(exe, tmp, "stw", prog="freethreaded",
-                under=(gw.GILWATCH, "run", "--") if self.shim else ())
-            with p:
-                self.check(p.p.pid, rec)
-
-    def check(self, pid, rec):
+    def check(self, p, rec):
+        pid = p.p.pid
         tid = {n: w["native"] for n, w in rec["info"].items()}
         note = ('A stop-the-world pause is under way, asked for by '
             '"MainThread" (tid %d): 1 thread yet to stop, held up by '
             '"stw-holder" (tid %d).' % (pid, tid["stw-holder"]))
 
-        def paused():
-            out = top(pid)
-            return out if "\n%s\n" % note in out else None
-        try:
-            out = gw.poll_until(paused, what="the pause")
-        except AssertionError as e:
-            raise AssertionError("%s; want %s; last:\n%s" % (e, note,
-                top(pid)))
+        out = top_until(pid, lambda out: "\n%s\n" % note in out,
+            "the pause", note)
         # In the header, before the thread table.
         self.assertLess(out.index(note), out.index("    TID NAME"))
         self.assertRegex(row(out, tid["stw-holder"], "stw-holder"),
