@@ -1,8 +1,8 @@
 /*
  * The locks view: the most waited-for locks with their statistics and
  * owners, the call sites that wait and hold most (as the exit report
- * has them), then the lock-order inversions, a free-threaded CPython's
- * critical sections and the deadlock cycles.
+ * has them), then the lock-order inversions and the deadlock cycles;
+ * a free-threaded CPython's critical sections come first.
  * A scrolling list of lines.  Read from outside there are no
  * statistics: the waits of the moment instead, and the cycles.
  */
@@ -134,6 +134,8 @@ locks_draw(struct tui *t, int y, int h)
 		return;
 	}
 	crt_put(y, 0, p.width, ROLE_HEAD, fmt_lock(s, NULL, buf, sizeof buf));
+	/* First: the waits of the moment, above a long list of figures. */
+	cs_lines(&p, s);
 	snprintf(buf, sizeof buf, "%u of %u locks in use, most waited for "
 	    "first", f->nlocks, f->head.locks_total);
 	page_line(&p, ROLE_DIM, buf);
@@ -149,7 +151,6 @@ locks_draw(struct tui *t, int y, int h)
 		page_line(&p, ROLE_WARN, buf);
 	}
 	page_line(&p, ROLE_NORMAL, "");
-	cs_lines(&p, s);
 	cycle_lines(&p, s);
 	t->lock_lines = p.n;
 	t->body_h = p.h;
