@@ -23,6 +23,7 @@
 #include "gilwatch/snapshot.h"
 #include "outside.h"
 #include "procstat.h"
+#include "py.h"
 #include "tui.h"
 
 void
@@ -239,12 +240,12 @@ fill_gil(const struct gw_snapshot *snap, struct gw_shm_gil *g)
 static void
 fill_pause(const struct gw_snapshot *snap, struct gw_shm_frame *head)
 {
-	static const char lead[] = "A stop-the-world pause";
 	size_t i;
 
 	head->pause[0] = '\0';
 	for (i = 0; i < snap->nnotes; i++)
-		if (strncmp(snap->notes[i], lead, sizeof lead - 1) == 0) {
+		if (strncmp(snap->notes[i], PY_STW_NOTE_LEAD,
+		    sizeof PY_STW_NOTE_LEAD - 1) == 0) {
 			snprintf(head->pause, sizeof head->pause, "%s",
 			    snap->notes[i]);
 			return;

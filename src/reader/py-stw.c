@@ -75,8 +75,8 @@ py_stw_note(const struct py_stw *st, py_stw_thread_fn thread,
 		if ((name = thread(list, i, &tid, &state)) != NULL &&
 		    tid == st->requester_tid && tid != 0)
 			req = name;
-	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
-	    "way, asked for by ", st->global ? " of every interpreter" : "");
+	k = (size_t)snprintf(buf, len, PY_STW_NOTE_LEAD "%s is under way, "
+	    "asked for by ", st->global ? " of every interpreter" : "");
 	if (req != NULL)
 		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
 		    "\"%s\" (tid %d)", req, (int)st->requester_tid);

@@ -848,6 +848,9 @@ int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
 typedef const char *(*py_stw_thread_fn)(const void *list, size_t i,
 	    pid_t *tid, int *state);
 
+/* How that note begins: a reader of notes finds the pause by it. */
+#define PY_STW_NOTE_LEAD	"A stop-the-world pause"
+
 /*
  * A dump's note on pause st, into buf: who asked for it (by name when
  * found among the threads) and, while threads are yet to stop, the
