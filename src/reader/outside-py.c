@@ -247,16 +247,13 @@ static pid_t
 cs_holder(const struct py_runtime *rt, const struct collect *c, uintptr_t m)
 {
 	const struct outside_thread *ot;
-	uintptr_t off = (uintptr_t)rt->off->ob_mutex;
 	size_t i;
 	int k;
 
 	for (i = 0; i < c->n; i++)
 		for (k = 0; (ot = c->v[i].ot) != NULL && k < ot->ncs; k++)
-			if (ot->cs[k].state == PY_CS_HELD &&
-			    ((ot->cs[k].object != 0 && ot->cs[k].object +
-			    off == m) || (ot->cs[k].object2 != 0 &&
-			    ot->cs[k].object2 + off == m)))
+			if (py_cs_holds(rt, ot->cs[k].state, ot->cs[k].object,
+			    ot->cs[k].object2, m))
 				return c->v[i].t.tid;
 	return 0;
 }

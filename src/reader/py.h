@@ -812,6 +812,14 @@ int	py_tstate_critical_sections(const struct py_runtime *rt,
 	    uintptr_t ts, struct py_cs *out, int max, int *more);
 
 /*
+ * Does a section in state (PY_CS_*) on object and object2 (0: none)
+ * hold the PyMutex at m: is it held, with m one of its objects'
+ * ob_mutex?  The thread in it holds m, taken inside libpython.
+ */
+int	py_cs_holds(const struct py_runtime *rt, int state, uintptr_t object,
+	    uintptr_t object2, uintptr_t m);
+
+/*
  * Those n sections as a snapshot gives them (gilwatch/snapshot.h), in
  * arena a with their type names; NULL when n is 0 or memory runs out.
  * Both dumps use it: from outside and from inside (gilwatch run).

@@ -125,6 +125,7 @@ struct raw {
 	int		 npy;		/* Python frames, in snap.py */
 	struct gw_loop	*loop;		/* before 3.14: from the frames */
 	struct py_wait	 pw;		/* what its Python code waits on */
+	struct gw_wait	*w;		/* its wait, as fill_wait made it */
 };
 
 /* A consistent copy of t's fields, retrying while t writes them. */
@@ -395,7 +396,56 @@ fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	w->owner_acquired_at = sites;
 	w->nowners = (size_t)k;
 	fill_py_wait(s, r, w, owners);
-	ti->waiting = w;
+	ti->waiting = r->w = w;
+}
+
+/* The thread whose held critical section has the PyMutex at m, or 0. */
+static pid_t
+cs_holder(const struct py_runtime *rt, const struct gw_thread_info *ti,
+    size_t n, uintptr_t m)
+{
+	const struct gw_critical_section *c;
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < ti[i].ncritical; k++) {
+			c = &ti[i].critical[k];
+			if (py_cs_holds(rt, (int)c->state, c->object,
+			    c->object2, m))
+				return ti[i].tid;
+		}
+	return 0;
+}
+
+/*
+ * A free-threaded CPython's thread parked on a PyMutex that no hook saw
+ * taken (inside libpython): the thread whose held critical section has
+ * it holds it, as outside dumps and top say.  Once every thread's
+ * sections are read.
+ */
+static void
+fill_cs_owners(struct snap *s, struct raw *r, const struct gw_thread_info *ti,
+    size_t n)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct gw_frame *at;
+	pid_t *owner, holder;
+	size_t i;
+
+	if (rt == NULL || !rt->free_threaded)
+		return;
+	for (i = 0; i < n; i++) {
+		if (r[i].w == NULL || r[i].w->lock.kind != GW_LOCK_PYMUTEX ||
+		    r[i].w->nowners != 0 || (holder = cs_holder(rt, ti, n,
+		    r[i].w->lock.addr)) == 0 ||
+		    (owner = snap_alloc(s, sizeof *owner)) == NULL ||
+		    (at = snap_alloc(s, sizeof *at)) == NULL)
+			continue;
+		*owner = holder;
+		r[i].w->owners = owner;
+		r[i].w->owner_acquired_at = at;
+		r[i].w->nowners = 1;
+	}
 }
 
 /*
@@ -591,6 +641,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	collect_sems(s);
 	for (i = 0; i < n; i++)
 		fill_thread(s, &r[i], holder, &ti[i], now, flags);
+	fill_cs_owners(s, r, ti, n);
 	s->pub.threads = ti;
 	s->pub.nthreads = n;
 	if (ti != NULL)

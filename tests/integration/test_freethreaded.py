@@ -251,8 +251,9 @@ class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
     """The "cs" scene under `gilwatch run`: cs-holder's critical section
     on the list and cs-waiter's being entered, as from outside; cs-waiter,
     parked on the list's object lock (a PyMutex, 10 bytes into the
-    object on these builds), shows waiting for that PyMutex, with no
-    holder (taken by atomic instructions inside libpython, unseen);
+    object on these builds), shows waiting for that PyMutex, held by
+    cs-holder (taken by atomic instructions inside libpython, unseen by
+    the hooks: the holder is the thread whose held section has it);
     once released, the exit lock report has
     the PyMutex's contention statistics: one contended wait, at the
     critical section's entry."""
@@ -277,8 +278,9 @@ class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
                     return (w, t) if w and w["kind"] == "pymutex" else None
                 w, t = gw.poll_until(parked, what="cs-waiter parked on "
                     "the list's PyMutex")
+                # Held by cs-holder, whose critical section has it.
                 self.assertEqual((w["addr"], w["owners"]), (int(mutex, 16),
-                    []), w)
+                    [tids["cs-holder"]]), w)
                 # The sections themselves, read as outside dumps read
                 # them: the holder's names the list, the waiter's is
                 # being entered.
