@@ -9,6 +9,7 @@ sample_info() parses: "gw-sample: pid P", "gw-sample: thread NAME TID",
 
 import ctypes
 import os
+import sys
 
 
 def say(line):

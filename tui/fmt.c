@@ -188,18 +188,71 @@ blocked(const struct source *s, const struct row *r, int compact,
 static char	*state_text(const struct source *, const struct row *, int,
 		    char *, size_t);
 
-/* The state, and on a free-threaded CPython the thread state's. */
+/* "list 0x7f12" or "list 0x7f12 and dict 0x7f34": a section's objects. */
+static char *
+cs_objects(const struct gw_shm_cs *c, char *buf, size_t len)
+{
+	int n;
+
+	n = snprintf(buf, len, "%s " ADDR_FMT, c->type[0] != '\0' ? c->type :
+	    "object", (unsigned long long)c->object);
+	if (c->object2 != 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " and %s " ADDR_FMT,
+		    c->type2[0] != '\0' ? c->type2 : "object",
+		    (unsigned long long)c->object2);
+	return buf;
+}
+
+/*
+ * ", in critical section on list 0x7f12": the innermost critical
+ * section of a free-threaded CPython's thread, as dumps name it, and
+ * how many more it is in; "" for none.
+ */
+static char *
+critical(const struct gw_shm_thread *t, int compact, char *buf, size_t len)
+{
+	const struct gw_shm_cs *c = &t->critical[0];
+	char what[160];
+	int n;
+
+	buf[0] = '\0';
+	if (t->ncritical == 0)
+		return buf;
+	if (c->state == GW_CS_ENTERING)
+		n = snprintf(buf, len, compact ? " cs:entering" :
+		    ", entering a critical section");
+	else if (compact)
+		n = snprintf(buf, len, " cs:%s%s", c->type[0] != '\0' ?
+		    c->type : "object", c->state == GW_CS_SUSPENDED ?
+		    "(suspended)" : "");
+	else
+		n = snprintf(buf, len, ", %s critical section on %s",
+		    c->state == GW_CS_SUSPENDED ? "suspended" : "in",
+		    cs_objects(c, what, sizeof what));
+	if (!compact && n > 0 && (size_t)n < len && (t->ncritical > 1 ||
+	    t->critical_more))
+		snprintf(buf + n, len - (size_t)n, " (and %u%s more)",
+		    t->ncritical - 1u, t->critical_more ? "+" : "");
+	return buf;
+}
+
+/*
+ * The state, and on a free-threaded CPython the thread state's and the
+ * critical section it is in.
+ */
 char *
 fmt_state(const struct source *s, const struct row *r, int compact,
     char *buf, size_t len)
 {
 	const char *py = gw_py_state_name(r->t->py_state);
+	char cs[256];
 	size_t n;
 
 	state_text(s, r, compact, buf, len);
+	critical(r->t, compact, cs, sizeof cs);
 	if (py != NULL && (n = strlen(buf)) < len)
-		snprintf(buf + n, len - n, compact ? " py:%s" : ", Python %s",
-		    py);
+		snprintf(buf + n, len - n, compact ? " py:%s%s" :
+		    ", Python %s%s", py, cs);
 	return buf;
 }
 
@@ -356,6 +409,32 @@ fmt_counts(const struct source *s, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n, "; real-time budget %.3fms: "
 		    "%llu waits over it", (double)s->frame.head.rt_budget_ns /
 		    1e6, (unsigned long long)s->frame.head.rt_misses);
+	return buf;
+}
+
+char *
+fmt_pause(const struct source *s, char *buf, size_t len)
+{
+	if (s->frame.head.pause[0] == '\0')
+		return NULL;
+	snprintf(buf, len, "%s", s->frame.head.pause);
+	return buf;
+}
+
+char *
+fmt_pymutex(const struct source *s, char *buf, size_t len)
+{
+	const struct gw_shm_frame *h = &s->frame.head;
+	char total[32], max[32];
+
+	if (h->pymutex_waits == 0)
+		return NULL;
+	snprintf(buf, len, "PyMutex contention: %llu wait%s on %u mutex%s, "
+	    "%s waited, the longest %s", (unsigned long long)h->pymutex_waits,
+	    h->pymutex_waits == 1 ? "" : "s", h->pymutex_locks,
+	    h->pymutex_locks == 1 ? "" : "es", fmt_dur(h->pymutex_wait_ns,
+	    total, sizeof total), fmt_dur(h->pymutex_wait_max_ns, max,
+	    sizeof max));
 	return buf;
 }
 

@@ -1,7 +1,8 @@
 /*
  * `gilwatch top --once`: one frame as plain text on standard output, the
  * same words the dashboard shows, nothing cut: the header, the deadlock
- * cycles and inversions, every thread, the most waited-for locks; or,
+ * cycles and inversions, every thread, a free-threaded CPython's
+ * critical sections, the most waited-for locks; or,
  * with --view=blame, the header and the blame view.
  */
 #include <stdio.h>
@@ -51,6 +52,10 @@ header(struct source *s)
 		    sizeof buf));
 	}
 	put(fmt_counts(s, buf, sizeof buf));
+	if (fmt_pymutex(s, buf, sizeof buf) != NULL)
+		put(buf);
+	if (fmt_pause(s, buf, sizeof buf) != NULL)
+		put(buf);
 	for (n = 0; n < s->frame.head.cycles; n++)
 		if (fmt_cycle(s, n, buf, sizeof buf) != NULL)
 			put(buf);
@@ -97,11 +102,23 @@ put_line(void *arg, int role, const char *s)
 	put(s);
 }
 
+/* put_line after an empty line, for the first of them (*arg 0). */
+static void
+put_paragraph(void *arg, int role, const char *s)
+{
+	int *first = arg;
+
+	if ((*first)++ == 0)
+		printf("\n");
+	put(s);
+}
+
 int
 once_print(struct source *s, int width, int view)
 {
 	struct cols c;
 	uint32_t *idx, n, i;
+	int first = 0;
 	char buf[2048];
 
 	if (view == VIEW_BLAME) {
@@ -121,6 +138,7 @@ once_print(struct source *s, int width, int view)
 	n = order_rows(s, ORDER_STATE, "", idx);
 	for (i = 0; i < n; i++)
 		put(fmt_row(s, &s->rows[idx[i]], &c, buf, sizeof buf));
+	(void)fmt_critical(s, put_paragraph, &first);
 	locks(s);
 	free(idx);
 	return fflush(stdout) == 0 ? 0 : -1;

@@ -1,6 +1,8 @@
 /*
  * The header: the process (and, read from outside, which figures that
- * leaves out), the GIL holder and meters, the thread counts; then, in red, every deadlock cycle present, and a line about
+ * leaves out), the GIL holder and meters, the thread counts, a
+ * free-threaded CPython's PyMutex contention and stop-the-world pause;
+ * then, in red, every deadlock cycle present, and a line about
  * lock-order inversions.
  */
 #include <stdio.h>
@@ -108,6 +110,10 @@ header_draw(struct tui *t, int y)
 		meters(s, y + used++, width);
 	crt_put(y + used++, 0, width, ROLE_NORMAL, fmt_counts(s, buf,
 	    sizeof buf));
+	if (fmt_pymutex(s, buf, sizeof buf) != NULL)
+		crt_put(y + used++, 0, width, ROLE_NORMAL, buf);
+	if (fmt_pause(s, buf, sizeof buf) != NULL)
+		used += wrap(y + used, width, ROLE_WARN, buf, BANNER_LINES);
 	for (n = 0; n < s->frame.head.cycles && n < BANNER_CYCLES; n++)
 		if (fmt_cycle(s, n, buf, sizeof buf) != NULL)
 			used += wrap(y + used, width, ROLE_BANNER, buf,

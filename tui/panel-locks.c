@@ -1,7 +1,8 @@
 /*
  * The locks view: the most waited-for locks with their statistics and
  * owners, the call sites that wait and hold most (as the exit report
- * has them), then the lock-order inversions and the deadlock cycles.
+ * has them), then the lock-order inversions and the deadlock cycles;
+ * a free-threaded CPython's critical sections come first.
  * A scrolling list of lines.  Read from outside there are no
  * statistics: the waits of the moment instead, and the cycles.
  */
@@ -56,6 +57,20 @@ lock_lines(struct page *p, const struct source *s,
 }
 
 static void
+put(void *arg, int role, const char *s)
+{
+	page_line(arg, role, s);
+}
+
+/* A free-threaded CPython's critical sections, and a blank line. */
+static void
+cs_lines(struct page *p, const struct source *s)
+{
+	if (fmt_critical(s, put, p) > 0)
+		page_line(p, ROLE_NORMAL, "");
+}
+
+static void
 cycle_lines(struct page *p, const struct source *s)
 {
 	char buf[1024];
@@ -98,6 +113,7 @@ outside_lines(struct page *p, const struct source *s)
 	if (n == 0)
 		page_line(p, ROLE_NORMAL, "No thread waits for a lock now.");
 	page_line(p, ROLE_NORMAL, "");
+	cs_lines(p, s);
 	cycle_lines(p, s);
 }
 
@@ -118,6 +134,8 @@ locks_draw(struct tui *t, int y, int h)
 		return;
 	}
 	crt_put(y, 0, p.width, ROLE_HEAD, fmt_lock(s, NULL, buf, sizeof buf));
+	/* First: the waits of the moment, above a long list of figures. */
+	cs_lines(&p, s);
 	snprintf(buf, sizeof buf, "%u of %u locks in use, most waited for "
 	    "first", f->nlocks, f->head.locks_total);
 	page_line(&p, ROLE_DIM, buf);

@@ -23,6 +23,7 @@
 #include "gilwatch/snapshot.h"
 #include "outside.h"
 #include "procstat.h"
+#include "py.h"
 #include "tui.h"
 
 void
@@ -125,6 +126,29 @@ sched(struct gw_shm_thread *r)
 		r->sched_priority = sp.sched_priority;
 }
 
+/* Its critical sections, as the shim publishes them. */
+static void
+fill_cs(const struct gw_thread_info *ti, struct gw_shm_thread *r)
+{
+	const struct gw_critical_section *c;
+	struct gw_shm_cs *o;
+	size_t i;
+
+	for (i = 0; i < ti->ncritical && i < GW_SHM_CS; i++) {
+		c = &ti->critical[i];
+		o = &r->critical[i];
+		o->state = (uint8_t)c->state;
+		o->object = c->object;
+		o->object2 = c->object2;
+		snprintf(o->type, sizeof o->type, "%.*s", (int)sizeof o->type -
+		    1, c->type != NULL ? c->type : "");
+		snprintf(o->type2, sizeof o->type2, "%.*s", (int)sizeof
+		    o->type2 - 1, c->type2 != NULL ? c->type2 : "");
+	}
+	r->ncritical = (uint8_t)i;
+	r->critical_more = ti->critical_truncated || i < ti->ncritical;
+}
+
 static void
 fill_thread(const struct gw_thread_info *ti, struct gw_shm_thread *r,
     struct os_thread *os)
@@ -137,6 +161,7 @@ fill_thread(const struct gw_thread_info *ti, struct gw_shm_thread *r,
 	r->state = (uint8_t)ti->state;
 	r->gil_state = gil_state(ti->gil);
 	r->py_state = (uint8_t)ti->py_state;
+	fill_cs(ti, r);
 	snprintf(r->name, sizeof r->name, "%s", ti->name != NULL ? ti->name :
 	    "");
 	if (ti->waiting != NULL) {
@@ -208,6 +233,25 @@ fill_gil(const struct gw_snapshot *snap, struct gw_shm_gil *g)
 		}
 }
 
+/*
+ * A stop-the-world pause under way: the reader's note says it in the
+ * words the shim publishes (py_stw_note).
+ */
+static void
+fill_pause(const struct gw_snapshot *snap, struct gw_shm_frame *head)
+{
+	size_t i;
+
+	head->pause[0] = '\0';
+	for (i = 0; i < snap->nnotes; i++)
+		if (strncmp(snap->notes[i], PY_STW_NOTE_LEAD,
+		    sizeof PY_STW_NOTE_LEAD - 1) == 0) {
+			snprintf(head->pause, sizeof head->pause, "%s",
+			    snap->notes[i]);
+			return;
+		}
+}
+
 /* Arrays of the frame, in its one block: -1 when out of memory. */
 static int
 frame_room(struct source *s, size_t nthreads, size_t nlinks, size_t nsyms)
@@ -264,6 +308,7 @@ fill_frame(struct source *s, const struct gw_snapshot *snap)
 	snprintf(f->command, sizeof f->command, "%s", snap->command != NULL ?
 	    snap->command : "");
 	fill_gil(snap, &f->head.gil);
+	fill_pause(snap, &f->head);
 	f->nthreads = (uint32_t)snap->nthreads;
 	f->nsyms = 0;
 	for (i = 0; i < snap->nthreads; i++) {

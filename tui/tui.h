@@ -203,6 +203,17 @@ char	*fmt_process(const struct source *, char *buf, size_t len);
 char	*fmt_gil(const struct source *, char *buf, size_t len);
 char	*fmt_counts(const struct source *, char *buf, size_t len);
 /*
+ * Free-threaded CPython: the stop-the-world pause under way, in dumps'
+ * words; NULL when none.
+ */
+char	*fmt_pause(const struct source *, char *buf, size_t len);
+/*
+ * CPython 3.14+ under gilwatch run: the waits for PyMutexes held by
+ * another thread, all together ("PyMutex contention: 3 waits on 2
+ * mutexes, ..."); NULL when none.
+ */
+char	*fmt_pymutex(const struct source *, char *buf, size_t len);
+/*
  * Read from outside: how, what it cost, and which figures need the
  * program started under gilwatch; NULL for a process under gilwatch.
  */
@@ -242,6 +253,13 @@ char	*fmt_site(const struct source *, const char *what,
 typedef void	(*line_fn)(void *arg, int role, const char *s);
 void	fmt_blame(const struct source *, pid_t first, line_fn put,
 	    void *arg);
+/*
+ * fmt-cs.c: a free-threaded CPython's critical sections as lines, after
+ * a title line (nothing when no thread is in one): each thread's,
+ * innermost first, with who waits for each object lock held.  Returns
+ * how many threads are in one.
+ */
+int	fmt_critical(const struct source *, line_fn put, void *arg);
 /* A real-time thread's policy and priority ("FIFO 5", "RR 3"), or "". */
 char	*fmt_sched(const struct gw_shm_thread *, char *buf, size_t len);
 /* Cut s at width columns (bytes; names are ASCII in practice). */

@@ -41,7 +41,10 @@
  * gw_shm_thread.  Added since, at the ends: the GIL blame sections and
  * the real-time budget (struct gw_shm_frame), a thread's scheduling
  * (struct gw_shm_thread), their record sizes (struct gw_shm_header; 0
- * from a writer without them: no such section).
+ * from a writer without them: no such section).  Version 3 added what
+ * stands in for the GIL on a free-threaded CPython: each thread's
+ * critical sections (struct gw_shm_thread), the stop-the-world pause
+ * under way and the PyMutex contention totals (struct gw_shm_frame).
  *
  * Times: *_mono_ns are CLOCK_MONOTONIC nanoseconds, the same clock for
  * every process on the machine; *_real_ns are CLOCK_REALTIME.  An age
@@ -53,7 +56,7 @@
 #include <stdint.h>
 
 #define GW_SHM_MAGIC		"gilwshm"	/* 8 bytes with its NUL */
-#define GW_SHM_VERSION		2
+#define GW_SHM_VERSION		3
 #define GW_SHM_SUFFIX		".shm"
 
 /* Limits, defined here only. */
@@ -76,6 +79,8 @@
 #define GW_SHM_BLAME_PARTS	512	/* parts of waits listed, all
 					   waiters together */
 #define GW_SHM_BLAME_EACH	4	/* holders, and lines, per waiter */
+#define GW_SHM_CS		4	/* critical sections listed per thread */
+#define GW_SHM_PAUSE_LEN	512	/* a stop-the-world pause, in words */
 
 /* The file's header: written once, but for the layout fields. */
 struct gw_shm_header {
@@ -176,6 +181,22 @@ struct gw_shm_frame {
 	 * SCHED_FIFO/RR threads so far, GIL and locks together. */
 	uint64_t	rt_budget_ns;
 	uint64_t	rt_misses;
+
+	/*
+	 * Free-threaded CPython: a stop-the-world pause under way, in the
+	 * words of dumps' note (who asked, the attached threads holding it
+	 * up), "" when none.  Read while a viewer watches.
+	 */
+	char		pause[GW_SHM_PAUSE_LEN];
+
+	/* CPython 3.14+: the waits for PyMutexes another thread held
+	 * (critical sections' object locks, the interpreter's), all
+	 * together, as the lock section counts each. */
+	uint32_t	pymutex_locks;	/* PyMutexes waited on so far */
+	uint32_t	pad2;
+	uint64_t	pymutex_waits;
+	uint64_t	pymutex_wait_ns;
+	uint64_t	pymutex_wait_max_ns;
 };
 
 /* A lock a thread holds. */
@@ -230,6 +251,24 @@ struct gw_shm_pywait {
 	char		at[GW_SHM_PYFRAME_LEN];	/* the Python line that waits,
 					   as in py_frame: "Queue.get
 					   (queue.py:202)"; "" if unknown */
+};
+
+/*
+ * A critical section a thread of a free-threaded CPython is in: the
+ * object whose lock (its PyMutex, ob_mutex) it holds, had to release
+ * while detached, or waits for (entering: the object is not recorded
+ * yet; under gilwatch run the thread is blocked on that PyMutex, and
+ * owners[] has the thread whose held section has it as mutex).
+ */
+struct gw_shm_cs {
+	uint64_t	object;		/* 0 while entering */
+	uint64_t	object2;	/* a two-object section's other, or 0 */
+	uint64_t	mutex, mutex2;	/* their PyMutexes, 0: not known (read
+					   from outside) */
+	uint8_t		state;		/* enum gw_cs_state (snapshot.h) */
+	uint8_t		pad[7];
+	char		type[GW_SHM_PYTYPE_LEN];	/* its type's name */
+	char		type2[GW_SHM_PYTYPE_LEN];
 };
 
 /* A thread. */
@@ -298,6 +337,13 @@ struct gw_shm_thread {
 	 * since it last came back from epoll_wait (0: it is in epoll, or
 	 * never was; under gilwatch run only). */
 	uint64_t	loop_turn_ns;
+
+	/* Free-threaded CPython: its critical sections, innermost first,
+	 * while a viewer watches; critical_more: the chain went on. */
+	uint8_t		ncritical;	/* valid entries of critical[] */
+	uint8_t		critical_more;
+	uint8_t		pad3[6];
+	struct gw_shm_cs critical[GW_SHM_CS];
 };
 
 /*

@@ -350,6 +350,19 @@ frame_mem(struct shm_frame *f, size_t need)
 	return 0;
 }
 
+static void
+seal_cs(struct gw_shm_thread *t)
+{
+	uint8_t i;
+
+	if (t->ncritical > GW_SHM_CS)
+		t->ncritical = GW_SHM_CS;
+	for (i = 0; i < t->ncritical; i++) {
+		nul_end(t->critical[i].type, sizeof t->critical[i].type);
+		nul_end(t->critical[i].type2, sizeof t->critical[i].type2);
+	}
+}
+
 /* Terminate every string a writer may have left open. */
 static void
 seal_strings(struct shm_frame *f)
@@ -358,6 +371,7 @@ seal_strings(struct shm_frame *f)
 
 	nul_end(f->head.gil.version, sizeof f->head.gil.version);
 	nul_end(f->head.gil.why_not, sizeof f->head.gil.why_not);
+	nul_end(f->head.pause, sizeof f->head.pause);
 	for (i = 0; i < f->nthreads; i++) {
 		nul_end(f->threads[i].name, sizeof f->threads[i].name);
 		nul_end(f->threads[i].py_frame, sizeof f->threads[i].py_frame);
@@ -371,6 +385,7 @@ seal_strings(struct shm_frame *f)
 			f->threads[i].nowners = GW_SHM_OWNERS;
 		if (f->threads[i].nframes > GW_SHM_FRAMES)
 			f->threads[i].nframes = GW_SHM_FRAMES;
+		seal_cs(&f->threads[i]);
 	}
 	for (i = 0; i < f->norders; i++)
 		nul_end(f->orders[i].text, sizeof f->orders[i].text);

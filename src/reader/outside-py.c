@@ -242,6 +242,50 @@ lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
 		    "was seen holding it (a bare acquire()?)");
 }
 
+/* The thread whose held critical section locks the PyMutex at m, 0. */
+static pid_t
+cs_holder(const struct py_runtime *rt, const struct collect *c, uintptr_t m)
+{
+	const struct outside_thread *ot;
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->n; i++)
+		for (k = 0; (ot = c->v[i].ot) != NULL && k < ot->ncs; k++)
+			if (py_cs_holds(rt, ot->cs[k].state, ot->cs[k].object,
+			    ot->cs[k].object2, m))
+				return c->v[i].t.tid;
+	return 0;
+}
+
+/*
+ * A thread entering a critical section sleeps in the parking lot on its
+ * object's lock: a wait for that PyMutex (the wait_entry names it), held
+ * by the thread whose held section locks it, as gilwatch run shows it.
+ * After every thread's sections are read.
+ */
+static void
+cs_waits(const struct py_runtime *rt, const struct collect *c)
+{
+	struct outside_thread *ot;
+	uintptr_t m;
+	pid_t owner;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		if ((ot = c->v[i].ot) == NULL || ot->ncs == 0 ||
+		    ot->cs[0].state != PY_CS_ENTERING ||
+		    (m = py_parked_word(rt, futex_word(ot))) == 0)
+			continue;
+		owner = cs_holder(rt, c, m);
+		set_wait(ot, GW_LOCK_PYMUTEX, m, owner, 1, 0, owner != 0 ?
+		    "a critical section's object lock: its holder is the "
+		    "thread whose critical section holds it" : "a PyMutex "
+		    "records no owner, and no critical section was seen "
+		    "holding it");
+	}
+}
+
 /* The frames of threads [from, from + MEM_PREFETCH_MAX) are read in a
  * few system calls, not two or three each. */
 static void
@@ -317,6 +361,8 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			lock_wait(rt, c, &c->v[i], &l);
 		}
 	}
+	if (rt->free_threaded)
+		cs_waits(rt, c);
 	free(c->holds);
 	free(c->held);
 	free(buf);
@@ -351,6 +397,19 @@ name_of(const struct outside_thread *t)
 	return t->py_name[0] != '\0' ? t->py_name : t->task.name;
 }
 
+/* py_stw_thread_fn over the Python threads collected. */
+static const char *
+collected(const void *list, size_t i, pid_t *tid, int *state)
+{
+	const struct collect *c = list;
+
+	if (c->v[i].ot == NULL)
+		return NULL;
+	*tid = c->v[i].t.tid;
+	*state = c->v[i].t.state;
+	return name_of(c->v[i].ot);
+}
+
 /*
  * A stop-the-world pause under way, as a note: who asked for it and,
  * while threads are still stopping, the attached ones that hold it up
@@ -358,32 +417,14 @@ name_of(const struct outside_thread *t)
  * keeps its thread state attached does not get there).
  */
 static void
-pause_note(const struct py_runtime *rt, struct outside *o,
-    const struct collect *c, char *buf, size_t len)
+pause_note(const struct py_runtime *rt, const struct collect *c, char *buf,
+    size_t len)
 {
-	struct outside_thread *req;
 	struct py_stw st;
-	const char **names;
-	pid_t *tids;
-	size_t i, n = 0;
 
 	buf[0] = '\0';
-	if (py_stop_the_world(rt, &st) != 1)
-		return;
-	req = thread_of(o, st.requester_tid);
-	names = malloc((c->n + 1) * sizeof *names);
-	tids = malloc((c->n + 1) * sizeof *tids);
-	for (i = 0; names != NULL && tids != NULL && i < c->n; i++) {
-		if (c->v[i].ot == NULL || c->v[i].ot == req ||
-		    c->v[i].t.state != PY_TS_ATTACHED)
-			continue;
-		names[n] = name_of(c->v[i].ot);
-		tids[n++] = c->v[i].t.tid;
-	}
-	py_stw_note(&st, req != NULL ? name_of(req) : NULL, names, tids, n,
-	    buf, len);
-	free(names);
-	free(tids);
+	if (py_stop_the_world(rt, &st) == 1)
+		py_stw_note(&st, collected, c, c->n, buf, len);
 }
 
 int
@@ -414,7 +455,7 @@ py_outside_fill(struct outside *o)
 	fill(&rt, o, &c);
 	asyncio_fill(&rt, o, &c);
 	if (rt.free_threaded)
-		pause_note(&rt, o, &c, o->py_pause, sizeof o->py_pause);
+		pause_note(&rt, &c, o->py_pause, sizeof o->py_pause);
 	py_cache_free(rt.cache);
 	free(c.v);
 	if (rt.partial[0] != '\0')

@@ -66,3 +66,16 @@ py_tstate_critical_sections(const struct py_runtime *rt, uintptr_t ts,
 	}
 	return n;
 }
+
+int
+py_cs_holds(const struct py_runtime *rt, int state, uintptr_t object,
+    uintptr_t object2, uintptr_t m)
+{
+	uintptr_t off;
+
+	if (rt->off == NULL || rt->off->ob_mutex < 0 || state != PY_CS_HELD)
+		return 0;
+	off = (uintptr_t)rt->off->ob_mutex;
+	return (object != 0 && object + off == m) ||
+	    (object2 != 0 && object2 + off == m);
+}

@@ -402,6 +402,18 @@ waited_in(const struct py_runtime *rt, const struct py_stack *st, void *arg)
 	    st->index + 1 >= WAIT_FRAMES;
 }
 
+/* The PyMutex a thread parked on futex waits for (py.h). */
+uintptr_t
+py_parked_word(const struct py_runtime *rt, uintptr_t futex)
+{
+	struct words w;
+
+	if (rt->off == NULL || futex == 0)
+		return 0;
+	words_of(rt, futex, &w);
+	return w.mutex;
+}
+
 int
 py_tstate_waits(const struct py_runtime *rt, uintptr_t ts, uintptr_t futex,
     struct py_lock *l)

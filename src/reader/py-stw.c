@@ -63,17 +63,23 @@ py_stop_the_world(const struct py_runtime *rt, struct py_stw *st)
 }
 
 void
-py_stw_note(const struct py_stw *st, const char *req_name,
-    const char *const *names, const pid_t *tids, size_t n, char *buf,
-    size_t len)
+py_stw_note(const struct py_stw *st, py_stw_thread_fn thread,
+    const void *list, size_t n, char *buf, size_t len)
 {
-	size_t i, k;
+	const char *name, *req = NULL;
+	size_t i, k, held = 0;
+	pid_t tid;
+	int state;
 
-	k = (size_t)snprintf(buf, len, "A stop-the-world pause%s is under "
-	    "way, asked for by ", st->global ? " of every interpreter" : "");
-	if (req_name != NULL)
+	for (i = 0; i < n && req == NULL; i++)
+		if ((name = thread(list, i, &tid, &state)) != NULL &&
+		    tid == st->requester_tid && tid != 0)
+			req = name;
+	k = (size_t)snprintf(buf, len, PY_STW_NOTE_LEAD "%s is under way, "
+	    "asked for by ", st->global ? " of every interpreter" : "");
+	if (req != NULL)
 		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "\"%s\" (tid %d)", req_name, (int)st->requester_tid);
+		    "\"%s\" (tid %d)", req, (int)st->requester_tid);
 	else
 		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
 		    "an unknown thread");
@@ -85,9 +91,13 @@ py_stw_note(const struct py_stw *st, const char *req_name,
 	k += (size_t)snprintf(buf + k, k < len ? len - k : 0, ": %ld "
 	    "thread%s yet to stop", st->countdown, st->countdown == 1 ? "" :
 	    "s");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if ((name = thread(list, i, &tid, &state)) == NULL ||
+		    state != PY_TS_ATTACHED || tid == st->requester_tid)
+			continue;
 		k += (size_t)snprintf(buf + k, k < len ? len - k : 0,
-		    "%s \"%s\" (tid %d)", i ? "," : ", held up by", names[i],
-		    (int)tids[i]);
+		    "%s \"%s\" (tid %d)", held++ ? "," : ", held up by", name,
+		    (int)tid);
+	}
 	snprintf(buf + k, k < len ? len - k : 0, ".");
 }

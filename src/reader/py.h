@@ -814,6 +814,14 @@ int	py_tstate_critical_sections(const struct py_runtime *rt,
 	    uintptr_t ts, struct py_cs *out, int max, int *more);
 
 /*
+ * Does a section in state (PY_CS_*) on object and object2 (0: none)
+ * hold the PyMutex at m: is it held, with m one of its objects'
+ * ob_mutex?  The thread in it holds m, taken inside libpython.
+ */
+int	py_cs_holds(const struct py_runtime *rt, int state, uintptr_t object,
+	    uintptr_t object2, uintptr_t m);
+
+/*
  * Those n sections as a snapshot gives them (gilwatch/snapshot.h), in
  * arena a with their type names; NULL when n is 0 or memory runs out.
  * Both dumps use it: from outside and from inside (gilwatch run).
@@ -844,13 +852,23 @@ struct py_stw {
 int	py_stop_the_world(const struct py_runtime *rt, struct py_stw *st);
 
 /*
- * A dump's note on pause st, into buf: who asked for it (req_name, NULL
- * when not found among the threads) and, while threads are yet to stop,
- * the n attached threads other than it that hold it up (names, tids).
+ * The i-th of a caller's n threads: its name (NULL: leave it out), with
+ * its TID and thread state (PY_TS_*) in *tid and *state.
  */
-void	py_stw_note(const struct py_stw *st, const char *req_name,
-	    const char *const *names, const pid_t *tids, size_t n, char *buf,
-	    size_t len);
+typedef const char *(*py_stw_thread_fn)(const void *list, size_t i,
+	    pid_t *tid, int *state);
+
+/* How that note begins: a reader of notes finds the pause by it. */
+#define PY_STW_NOTE_LEAD	"A stop-the-world pause"
+
+/*
+ * A dump's note on pause st, into buf: who asked for it (by name when
+ * found among the threads) and, while threads are yet to stop, the
+ * attached threads other than it that hold it up.  Every reader gives
+ * it in these words: dumps from outside and inside, and top.
+ */
+void	py_stw_note(const struct py_stw *st, py_stw_thread_fn thread,
+	    const void *list, size_t n, char *buf, size_t len);
 
 /* py-wait.c */
 
@@ -971,6 +989,15 @@ int	py_tstate_held(const struct py_runtime *rt, uintptr_t ts,
  */
 int	py_tstate_waits(const struct py_runtime *rt, uintptr_t ts,
 	    uintptr_t futex, struct py_lock *l);
+
+/*
+ * The word a thread sleeping on futex is parked on (the addr of the
+ * parking lot's wait_entry around that futex word: a PyMutex, for a
+ * critical section's object lock), where locks are PyMutexes (3.13t,
+ * 3.14+); else, or when unreadable, 0.
+ * One read.
+ */
+uintptr_t	py_parked_word(const struct py_runtime *rt, uintptr_t futex);
 
 /*
  * Does a thread sleeping on futex wait to take the lock at obj (one the

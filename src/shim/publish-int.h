@@ -79,6 +79,18 @@ void	publish_orders(struct shm_writer *, struct gw_shm_frame *);
 void	publish_blame(struct shm_writer *, struct gw_shm_frame *,
 	    uint64_t now);
 
+/*
+ * publish-ft.c: a free-threaded CPython, while a viewer watches.
+ * publish_cs: t's critical sections into its record r.  publish_ft,
+ * once the n threads th are written: a thread parked on the object lock
+ * of another's held critical section gets that thread as its owner (the
+ * shim sees the park, not the lock taken inside libpython), and f the
+ * stop-the-world pause under way.
+ */
+void	publish_cs(struct thread *t, struct gw_shm_thread *r);
+void	publish_ft(struct gw_shm_frame *f, struct gw_shm_thread *th,
+	    uint32_t n);
+
 /* Ticks to nanoseconds. */
 static inline uint64_t
 publish_ns(uint64_t ticks, double tpn)

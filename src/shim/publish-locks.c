@@ -27,6 +27,12 @@ static int ntop;
 static struct sem_owner *sems;		/* by owner */
 static size_t nsems, sems_cap;
 
+/* The PyMutexes waited on, all together (clock ticks), by the scan. */
+static struct {
+	uint32_t	 locks;
+	uint64_t	 waits, wait, wait_max;
+} pymutex;
+
 static struct wf_frame *cyc;		/* search scratch */
 static size_t cyc_cap;
 static unsigned cyc_start;		/* where the next searches begin */
@@ -146,11 +152,21 @@ publish_locks_scan(struct gw_shm_frame *f)
 
 	ntop = 0;
 	nsems = 0;
+	memset(&pymutex, 0, sizeof pymutex);
 	while ((rec = lock_next(rec)) != NULL) {
 		s = &rec->stat;
 		e.rec = rec;
 		e.wait = ld(&s->m[0].wait_total) + ld(&s->m[1].wait_total);
 		e.acquired = ld(&s->m[0].acquired) + ld(&s->m[1].acquired);
+		/* Counted only when a wait ends (track_pymutex_waited). */
+		if (atomic_load(&rec->kind) == GW_LOCK_PYMUTEX &&
+		    e.acquired != 0) {
+			pymutex.locks++;
+			pymutex.waits += ld(&s->m[0].contended);
+			pymutex.wait += e.wait;
+			pymutex.wait_max = max64(pymutex.wait_max,
+			    ld(&s->m[0].wait_max));
+		}
 		owner = atomic_load(&rec->owner);
 		if (lock_sem_owner(rec, &so))
 			note_sem(&so);
@@ -204,6 +220,10 @@ publish_locks(struct shm_writer *w, struct gw_shm_frame *f, double tpn)
 		fill_lock(&out[i], top[i].rec, tpn);
 	f->locks_off = shm_writer_claim(w, (size_t)n * sizeof *out);
 	f->nlocks = (uint32_t)n;
+	f->pymutex_locks = pymutex.locks;
+	f->pymutex_waits = pymutex.waits;
+	f->pymutex_wait_ns = publish_ns(pymutex.wait, tpn);
+	f->pymutex_wait_max_ns = publish_ns(pymutex.wait_max, tpn);
 }
 
 static pid_t

@@ -459,6 +459,7 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 {
 	const struct py_runtime *rt = gil_runtime();
 	struct py_frame pf[PY_WAIT_FRAMES];
+	char name[64];
 	unsigned k = py_index++;
 	int n, blocked = c != NULL && c->state == GW_STATE_BLOCKED;
 	int fresh = blocked && t->py_wait_gen != c->wait_gen;
@@ -467,6 +468,13 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 		return;
 	if (py_due(k)) {
 		t->py_state = (uint8_t)gil_thread_py_state(t);
+		/* No GIL to take there: no marker has read its name. */
+		if (t->py_state != PY_TS_UNKNOWN && gil_thread_name(t, name,
+		    sizeof name) == 0)
+			snprintf(t->py_name, sizeof t->py_name, "%.*s",
+			    (int)sizeof t->py_name - 1, name);
+		else
+			t->py_name[0] = '\0';
 		t->py_top[0] = '\0';
 		n = gil_thread_frames(t, pf, fresh ? PY_WAIT_FRAMES : 1);
 		if (n >= 1 && !(pf[0].flags & PY_FRAME_INVALID))
@@ -476,6 +484,8 @@ fill_python(struct thread *t, const struct copy *c, struct gw_shm_thread *r)
 	}
 	snprintf(r->py_frame, sizeof r->py_frame, "%s", t->py_top);
 	r->py_state = t->py_state;
+	if (t->py_name[0] != '\0')
+		memcpy(r->name, t->py_name, sizeof r->name);
 	if (c == NULL)
 		return;
 	if (!blocked)
@@ -525,6 +535,8 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 	    &r->sched_priority) : -1;
 	fill_gil(t, r, now);
 	r->loop_turn_ns = loopstall_turn_ns(t, now);
+	if (pub.watched)
+		publish_cs(t, r);
 	if (copy_thread(t, &c) == -1) {
 		fill_python(t, NULL, r);
 		r->state = (uint8_t)atomic_load(&t->state);
@@ -593,6 +605,8 @@ publish_threads(struct gw_shm_frame *f, uint64_t now, uint64_t ticks,
 		}
 		fill_thread(t, &out[n++], now, ticks, tpn);
 	}
+	if (pub.watched)
+		publish_ft(f, out, n);
 	f->threads_off = shm_writer_claim(&pub.w, n * sizeof *out);
 	f->nthreads = n;
 }

@@ -125,6 +125,7 @@ struct raw {
 	int		 npy;		/* Python frames, in snap.py */
 	struct gw_loop	*loop;		/* before 3.14: from the frames */
 	struct py_wait	 pw;		/* what its Python code waits on */
+	struct gw_wait	*w;		/* its wait, as fill_wait made it */
 };
 
 /* A consistent copy of t's fields, retrying while t writes them. */
@@ -395,7 +396,56 @@ fill_wait(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 	w->owner_acquired_at = sites;
 	w->nowners = (size_t)k;
 	fill_py_wait(s, r, w, owners);
-	ti->waiting = w;
+	ti->waiting = r->w = w;
+}
+
+/* The thread whose held critical section has the PyMutex at m, or 0. */
+static pid_t
+cs_holder(const struct py_runtime *rt, const struct gw_thread_info *ti,
+    size_t n, uintptr_t m)
+{
+	const struct gw_critical_section *c;
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < ti[i].ncritical; k++) {
+			c = &ti[i].critical[k];
+			if (py_cs_holds(rt, (int)c->state, c->object,
+			    c->object2, m))
+				return ti[i].tid;
+		}
+	return 0;
+}
+
+/*
+ * A free-threaded CPython's thread parked on a PyMutex that no hook saw
+ * taken (inside libpython): the thread whose held critical section has
+ * it holds it, as outside dumps and top say.  Once every thread's
+ * sections are read.
+ */
+static void
+fill_cs_owners(struct snap *s, struct raw *r, const struct gw_thread_info *ti,
+    size_t n)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct gw_frame *at;
+	pid_t *owner, holder;
+	size_t i;
+
+	if (rt == NULL || !rt->free_threaded)
+		return;
+	for (i = 0; i < n; i++) {
+		if (r[i].w == NULL || r[i].w->lock.kind != GW_LOCK_PYMUTEX ||
+		    r[i].w->nowners != 0 || (holder = cs_holder(rt, ti, n,
+		    r[i].w->lock.addr)) == 0 ||
+		    (owner = snap_alloc(s, sizeof *owner)) == NULL ||
+		    (at = snap_alloc(s, sizeof *at)) == NULL)
+			continue;
+		*owner = holder;
+		r[i].w->owners = owner;
+		r[i].w->owner_acquired_at = at;
+		r[i].w->nowners = 1;
+	}
 }
 
 /*
@@ -511,6 +561,17 @@ asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	snapshot_asyncio(&s->arena, ti, ts, n, &s->pub);
 }
 
+/* py_stw_thread_fn over the snapshot's threads. */
+static const char *
+snap_thread(const void *list, size_t i, pid_t *tid, int *state)
+{
+	const struct gw_thread_info *ti = list;
+
+	*tid = ti[i].tid;
+	*state = (int)ti[i].py_state;
+	return ti[i].name;
+}
+
 /*
  * A free-threaded CPython's stop-the-world pause under way: a note, as
  * outside dumps give it (who asked, the attached threads holding it up).
@@ -518,29 +579,15 @@ asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 static void
 fill_pause(struct snap *s, const struct gw_thread_info *ti, size_t n)
 {
-	const char *req = NULL, **names, **note;
+	const char **note;
 	struct py_stw st;
 	char buf[512];
-	pid_t *tids;
-	size_t i, k = 0;
 
 	if (gil_stop_the_world(&st) != 1)
 		return;
-	names = snap_alloc(s, (n + 1) * sizeof *names);
-	tids = snap_alloc(s, (n + 1) * sizeof *tids);
-	note = snap_alloc(s, sizeof *note);
-	if (names == NULL || tids == NULL || note == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		if (ti[i].tid == st.requester_tid)
-			req = ti[i].name;
-		else if (ti[i].py_state == GW_PYSTATE_ATTACHED) {
-			names[k] = ti[i].name;
-			tids[k++] = ti[i].tid;
-		}
-	}
-	py_stw_note(&st, req, names, tids, k, buf, sizeof buf);
-	if ((note[0] = snap_str(s, buf)) == NULL)
+	py_stw_note(&st, snap_thread, ti, n, buf, sizeof buf);
+	if ((note = snap_alloc(s, sizeof *note)) == NULL ||
+	    (note[0] = snap_str(s, buf)) == NULL)
 		return;
 	s->pub.notes = note;
 	s->pub.nnotes = 1;
@@ -594,6 +641,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	collect_sems(s);
 	for (i = 0; i < n; i++)
 		fill_thread(s, &r[i], holder, &ti[i], now, flags);
+	fill_cs_owners(s, r, ti, n);
 	s->pub.threads = ti;
 	s->pub.nthreads = n;
 	if (ti != NULL)

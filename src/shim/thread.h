@@ -119,6 +119,8 @@ struct thread {
 	char		py_top[96];	/* publish.c: its top Python frame */
 	uint8_t		py_state;	/* publish.c: free-threaded CPython,
 					   its thread state's (PY_TS_*) */
+	char		py_name[GW_SHM_NAME_LEN];	/* publish.c: there,
+					   its threading name ("": none) */
 	atomic_uintptr_t py_ts;		/* gil.c: its PyThreadState, as seen
 					   when it last took the GIL; 0 */
 

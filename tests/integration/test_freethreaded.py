@@ -194,7 +194,8 @@ class Scene:
 class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
     """Two threads contending on one list through its C-level critical
     section, read from outside: the holder's section names the list,
-    the waiter's says it is being entered."""
+    the waiter's says it is being entered, and the waiter waits for the
+    list's PyMutex, held by the holder."""
 
     scene = "cs"
 
@@ -211,8 +212,17 @@ class TestFreeThreadedCriticalSection(Scene, unittest.TestCase):
             t = {x["tid"]: x for x in gw.parse_json_docs(r.stdout)[0][
                 "threads"]}
             w = t.get(tids["cs-waiter"], {})
-            return t if w.get("critical_sections") == [entering] else None
-        t = gw.poll_until(waiting, what="cs-waiter entering the section")
+            parked = gw.waiting(w) or {}
+            return t if w.get("critical_sections") == [entering] and \
+                parked.get("kind") == "pymutex" else None
+        t = gw.poll_until(waiting, what="cs-waiter parked entering the "
+            "section")
+        # Parked on the list's PyMutex (the parking lot's entry names
+        # it), held by the thread whose section holds the list.
+        w = gw.waiting(t[tids["cs-waiter"]])
+        self.assertEqual((w["addr"], w["owners"]), (rec["list"] +
+            TestFreeThreadedCriticalSectionShim.OB_MUTEX,
+            [tids["cs-holder"]]), w)
         self.assertEqual(t[tids["cs-holder"]]["critical_sections"], [held])
         self.assertEqual(t[tids["cs-holder"]]["python_state"], "attached")
         self.assertEqual(t[tids["cs-waiter"]]["python_state"], "detached")
@@ -241,8 +251,9 @@ class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
     """The "cs" scene under `gilwatch run`: cs-holder's critical section
     on the list and cs-waiter's being entered, as from outside; cs-waiter,
     parked on the list's object lock (a PyMutex, 10 bytes into the
-    object on these builds), shows waiting for that PyMutex, with no
-    holder (taken by atomic instructions inside libpython, unseen);
+    object on these builds), shows waiting for that PyMutex, held by
+    cs-holder (taken by atomic instructions inside libpython, unseen by
+    the hooks: the holder is the thread whose held section has it);
     once released, the exit lock report has
     the PyMutex's contention statistics: one contended wait, at the
     critical section's entry."""
@@ -267,8 +278,9 @@ class TestFreeThreadedCriticalSectionShim(unittest.TestCase):
                     return (w, t) if w and w["kind"] == "pymutex" else None
                 w, t = gw.poll_until(parked, what="cs-waiter parked on "
                     "the list's PyMutex")
+                # Held by cs-holder, whose critical section has it.
                 self.assertEqual((w["addr"], w["owners"]), (int(mutex, 16),
-                    []), w)
+                    [tids["cs-holder"]]), w)
                 # The sections themselves, read as outside dumps read
                 # them: the holder's names the list, the waiter's is
                 # being entered.

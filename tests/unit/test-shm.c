@@ -442,6 +442,61 @@ Test(shm, blame_sections_read_back)
 	shm_writer_forget(&w);
 }
 
+/*
+ * A free-threaded CPython's fields read back: a thread's critical
+ * sections (a count past the array is cut to it, unterminated type
+ * names are ended), the pause note (ended too), the PyMutex totals.
+ */
+Test(shm, free_threaded_fields_read_back)
+{
+	struct gw_shm_thread *t;
+	struct gw_shm_frame *f;
+	struct shm_writer w;
+	struct shm_reader *r;
+	struct shm_frame fr;
+	size_t room;
+
+	open_writer(&w, 64);
+	f = shm_writer_begin(&w);
+	f->updates = 1;
+	memset(f->pause, 'p', sizeof f->pause);
+	f->pymutex_locks = 2;
+	f->pymutex_waits = 3;
+	f->pymutex_wait_ns = 4;
+	f->pymutex_wait_max_ns = 5;
+	t = shm_writer_room(&w, &room);
+	memset(t, 0, sizeof *t);
+	t->tid = 7;
+	t->ncritical = GW_SHM_CS + 3;
+	t->critical_more = 1;
+	t->critical[0].state = GW_CS_HELD;
+	t->critical[0].object = 0x1000;
+	t->critical[0].mutex = 0x100a;
+	memset(t->critical[0].type, 'l', sizeof t->critical[0].type);
+	snprintf(t->critical[1].type2, sizeof t->critical[1].type2, "dict");
+	f->threads_off = shm_writer_claim(&w, sizeof *t);
+	f->nthreads = 1;
+	shm_writer_commit(&w);
+	cr_assert_eq(read_frame(&r, &fr), 0);
+	cr_assert_eq(strlen(fr.head.pause), GW_SHM_PAUSE_LEN - 1);
+	cr_assert_eq(fr.head.pymutex_locks, 2);
+	cr_assert_eq(fr.head.pymutex_waits, 3);
+	cr_assert_eq(fr.head.pymutex_wait_ns, 4);
+	cr_assert_eq(fr.head.pymutex_wait_max_ns, 5);
+	cr_assert_eq(fr.nthreads, 1);
+	t = &fr.threads[0];
+	cr_assert_eq(t->ncritical, GW_SHM_CS);
+	cr_assert_eq(t->critical_more, 1);
+	cr_assert_eq(t->critical[0].state, GW_CS_HELD);
+	cr_assert_eq(t->critical[0].object, 0x1000);
+	cr_assert_eq(t->critical[0].mutex, 0x100a);
+	cr_assert_eq(strlen(t->critical[0].type), GW_SHM_PYTYPE_LEN - 1);
+	cr_assert_str_eq(t->critical[1].type2, "dict");
+	shm_detach(r);
+	shm_frame_free(&fr);
+	shm_writer_forget(&w);
+}
+
 Test(shm, damaged_blame_section_is_an_error)
 {
 	struct shm_writer w;

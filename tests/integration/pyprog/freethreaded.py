@@ -17,7 +17,11 @@ section instead:
                   while hold() spins (attached: the section stays held)
   cs-waiter       L.append(4) once hold() runs: waits to enter it
                   (until GW_HOLD_FD closes: then hold() returns, the
-                  append goes through and the program ends)
+                  append goes through and the program ends; when
+                  bytes come on GW_HOLD_FD instead, "ready" again once
+                  both threads are done (they stay, parked, so that no
+                  thread's exit contends for the interpreter's
+                  PyMutexes), and the end when it closes)
 Main then neither reads sys._current_frames() (that stops the world,
 which suspends cs-holder's section and lets cs-waiter through) nor
 waits for more than cs-waiter's last step before the append; the test
@@ -87,6 +91,8 @@ class Sleeper:
 L = [3, 1, 2]
 HOLDING = threading.Event()
 APPENDING = threading.Event()
+SORTED = threading.Event()
+APPENDED = threading.Event()
 RELEASE = []
 READING = threading.Event()
 SPARE = threading.Event()
@@ -103,6 +109,8 @@ def hold(x):
 
 def cs_holder():
     L.sort(key=hold)  # MARK:sort
+    SORTED.set()
+    NEVER.wait()
 
 
 def cs_waiter():
@@ -110,6 +118,8 @@ def cs_waiter():
     HOLDING.wait()
     APPENDING.set()
     L.append(4)  # MARK:append
+    APPENDED.set()
+    NEVER.wait()
 
 
 def contend():
@@ -191,13 +201,18 @@ def main():
         contend()
         os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
         hold_fd = int(os.environ["GW_HOLD_FD"])
-        while os.read(hold_fd, 64):
-            pass
-        # cs-waiter's wait ends (and is counted) before the exit.
+        more = os.read(hold_fd, 64)
+        # cs-waiter's wait ends (and is counted) before the exit.  Both
+        # threads stay (a thread's exit takes the interpreter's PyMutexes).
         RELEASE.append(1)
-        for t in threading.enumerate():
-            if t.name == "cs-waiter":
-                t.join(TIMEOUT)
+        if not (SORTED.wait(TIMEOUT) and APPENDED.wait(TIMEOUT)):
+            os._exit(2)
+        if more:
+            # Bytes, not the pipe's end: "ready" again once both
+            # threads are done, and hold until the pipe closes.
+            os.write(int(os.environ["GW_READY_FD"]), b"ready\n")
+            while os.read(hold_fd, 64):
+                pass
         os._exit(0)
     if WAIT_LINE is None:
         print("no blocking waiter.acquire() line in Condition.wait",
