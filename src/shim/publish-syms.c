@@ -10,9 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "gil.h"
 #include "publish-int.h"
-#include "py.h"
 #include "stack.h"
 
 #define SYMS_PROBE	32	/* slots tried, then one is replaced */
@@ -236,21 +234,6 @@ names_room(void)
 	free(old);
 }
 
-/*
- * A free-threaded CPython has no GIL at whose markers its threads learn
- * their threading names (gil.c), and 3.13t's threading does not give
- * them to the kernel either: its thread states are read here, within
- * the budget.  -1 elsewhere, or for a thread with none.
- */
-static int
-free_threaded_name(struct thread *t, char *buf, size_t len)
-{
-	const struct py_runtime *rt = gil_runtime();
-
-	return rt != NULL && rt->free_threaded ? gil_thread_name(t, buf,
-	    len) : -1;
-}
-
 void
 pubsym_thread_name(struct thread *t, pid_t tid, char name[GW_SHM_NAME_LEN])
 {
@@ -273,8 +256,7 @@ pubsym_thread_name(struct thread *t, pid_t tid, char name[GW_SHM_NAME_LEN])
 	s->round = round_no;
 	if (s->read_ns == 0 || (round_ns - s->read_ns >
 	    NAMES_REFRESH_MS * 1000000ull && name_budget-- > 0)) {
-		if (free_threaded_name(t, buf, sizeof buf) == -1)
-			thread_name(t, buf, sizeof buf);
+		thread_name(t, buf, sizeof buf);
 		cut(s->name, sizeof s->name, buf);
 		s->read_ns = round_ns;
 	}
