@@ -13,7 +13,6 @@
 
 #define THREAD_CHUNK	64	/* records allocated together */
 
-__thread struct thread *thread_mine;
 static __thread int tls_internal;	/* a gilwatch thread: never registers */
 
 static struct thread *_Atomic head;
@@ -179,6 +178,7 @@ thread_set_internal(void)
 {
 	tls_internal = 1;
 	guard_depth = 1;
+	thread_ready = NULL;
 }
 
 struct thread *
@@ -352,6 +352,7 @@ thread_exit(struct thread *t)
 		ending(t);
 	thread_set_state(t, GW_STATE_EXITED);
 	thread_mine = NULL;
+	thread_ready = NULL;
 	tls_internal = 1;	/* later destructors must not re-register */
 	atomic_store(&t->in_use, 0);
 	if (atomic_fetch_sub(&nused, 1) == 1 && thread_last_exit != NULL)

@@ -181,14 +181,17 @@ int	thread_registry_ready(void);
  * thread), when the shim is not initialised, or when no record can be
  * had: the hook must then pass straight through.
  */
-extern __thread struct thread *thread_mine;	/* thread.c; NULL: none yet */
 struct thread	*thread_self_register(void);	/* thread_self's slow path */
 
-/* Inline: every hook starts with it. */
+/* Inline: every hook starts with it.  thread_ready: guard.h. */
 static inline struct thread *
 thread_self(void)
 {
-	if (__builtin_expect(thread_mine != NULL, 1))
+	struct thread *t = thread_ready;
+
+	if (__builtin_expect(t != NULL, 1))
+		return t;
+	if (thread_mine != NULL)
 		return thread_in_shim() ? NULL : thread_mine;
 	return thread_self_register();
 }
