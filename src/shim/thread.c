@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "thread.h"
 #include "ulock.h"
 
@@ -113,6 +114,7 @@ reset_record(struct thread *t)
 	t->loop_seen = 0;
 	/* Any non-zero seed; threads apart, so their draws differ. */
 	t->hold_rng = (uint32_t)atomic_load(&t->tid) * 2654435761u | 1;
+	t->hold_skip = stats_hold_gap(&t->hold_rng);
 	atomic_store(&t->gil_state, GIL_NONE);
 	atomic_store(&t->gil_hold, 0);
 	atomic_store(&t->gil_wait, 0);

@@ -99,6 +99,8 @@ struct thread {
 	uint64_t	wait_t0;	/* clock_ticks() at wait start */
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
+	uint32_t	hold_skip;	/* holds left untimed before the next
+					   timed one (stats_hold_sampled) */
 	int		waited;		/* the next acquisition waited */
 	_Atomic(struct lockrec *) recent[1 << THREAD_RECENT_BITS];
 					/* track.h: locks it took lately */

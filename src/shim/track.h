@@ -119,20 +119,18 @@ void	track_destroyed(uintptr_t addr);
  * When this hold starts, or 0 to leave it untimed (stats.h): after a
  * wait, at the wait's end; else, for the lock's first hold_sample
  * acquisitions, now (a lock taken a few times gets exact figures);
- * after those, 1 time in hold_sample, now.
+ * after those, 1 time in hold_sample, now.  n: the lock's acquisitions
+ * in this mode, this one included (0: the lock has no record).
  */
 static inline __attribute__((always_inline)) uint64_t
-track_hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
-    uint8_t *sampled)
+track_hold_start(struct thread *t, uint64_t n, int waited, uint8_t *sampled)
 {
 	*sampled = 0;
 	if (waited)
 		return t->wait_end;
-	if (hold_sample == 1 || rec == NULL ||
-	    atomic_load_explicit(&rec->stat.m[mode].acquired,
-	    memory_order_relaxed) <= hold_sample)
+	if (n <= hold_exact)
 		return clock_ticks();
-	if (!stats_hold_sampled(&t->hold_rng))
+	if (!stats_hold_sampled(&t->hold_rng, &t->hold_skip))
 		return 0;
 	*sampled = 1;
 	return clock_ticks();
@@ -179,10 +177,11 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
     int mode, int try, uintptr_t site, int waited, int first)
 {
 	struct held *h;
+	uint64_t n = 0;
 	int stats = stats_on;
 
 	if (stats && rec != NULL)
-		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
+		n = stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
 		    waited, waited ? t->wait_end - t->wait_t0 : 0, site);
 	if (waited)
@@ -201,8 +200,8 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 		h->mode = (uint8_t)mode;
 		h->try = (uint8_t)try;
 		h->count = 1;
-		h->t0 = stats ? track_hold_start(t, rec, mode, waited,
-		    &h->sampled) : 0;
+		h->t0 = stats ? track_hold_start(t, n, waited, &h->sampled) :
+		    0;
 	}
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
