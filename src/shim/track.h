@@ -227,21 +227,27 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
 	return 1;
 }
 
-/* The hold h of t is over: the owner goes, and the entry. */
+/*
+ * The hold h of t is over: the owner goes, and the entry.  The top
+ * entry goes in one store, outside the sequence bracket: a reader that
+ * copied the array with the old count has the state just before, which
+ * was true, and the next push (bracketed) moves the sequence before it
+ * writes over that slot.  Removing from the middle moves entries, which
+ * a copy could tear: bracketed.
+ */
 static inline __attribute__((always_inline)) void
 track_dropped(struct thread *t, struct held *h)
 {
-	int top = h == &t->held[t->nheld - 1];
-
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
 		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
-	thread_write_begin(t);
-	if (top)
+	if (h == &t->held[t->nheld - 1]) {
 		t->nheld--;
-	else
-		thread_remove_held(t, h);
+		return;
+	}
+	thread_write_begin(t);
+	thread_remove_held(t, h);
 	thread_write_end(t);
 }
 
