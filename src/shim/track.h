@@ -236,14 +236,22 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
  * a copy could tear: bracketed.
  */
 static inline __attribute__((always_inline)) void
-track_dropped(struct thread *t, struct held *h)
+track_owner_gone(struct thread *t, struct held *h)
 {
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
 		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
-	if (h == &t->held[t->nheld - 1]) {
-		t->nheld--;
+}
+
+static inline __attribute__((always_inline)) void
+track_dropped(struct thread *t, struct held *h)
+{
+	uint32_t n = t->nheld;
+
+	track_owner_gone(t, h);
+	if (h == &t->held[n - 1]) {
+		t->nheld = n - 1;
 		return;
 	}
 	thread_write_begin(t);
@@ -255,15 +263,17 @@ static inline __attribute__((always_inline)) int
 track_releasing_fast(struct thread *t, uintptr_t addr)
 {
 	struct held *h;
+	uint32_t n = t->nheld;
 
-	if (t->nheld == 0)
+	if (n == 0)
 		return 0;
-	h = &t->held[t->nheld - 1];
+	h = &t->held[n - 1];
 	if (h->addr != addr || h->count > 1 || h->t0 != 0 ||
 	    h->rec == NULL || (stats_on && atomic_load_explicit(
 	    &h->rec->blocked_since, memory_order_relaxed) != 0))
 		return 0;
-	track_dropped(t, h);
+	track_owner_gone(t, h);
+	t->nheld = n - 1;	/* the top entry: see track_dropped */
 	return 1;
 }
 
