@@ -87,7 +87,15 @@ struct thread {
 
 	atomic_uint	seq;		/* odd while held/wait change */
 	struct held	*held;
-	uint32_t	nheld;
+	union {
+		struct {
+			uint32_t nheld;
+			uint32_t waited;	/* the next acquisition
+						   waited */
+		};
+		uint64_t held_or_waited;	/* 0: neither, one load
+						   (track_acquired_fast) */
+	};
 	uint32_t	cap;
 	struct held	inline_held[THREAD_INLINE_HELD];
 
@@ -101,7 +109,6 @@ struct thread {
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
 	uint32_t	hold_skip;	/* holds left untimed before the next
 					   timed one (stats_hold_sampled) */
-	int		waited;		/* the next acquisition waited */
 	_Atomic(struct lockrec *) recent[1 << THREAD_RECENT_BITS];
 					/* track.h: locks it took lately */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way

@@ -120,12 +120,12 @@ void	track_destroyed(uintptr_t addr);
  * wait, at the wait's end; else, for the lock's first hold_sample
  * acquisitions, now (a lock taken a few times gets exact figures);
  * after those, 1 time in hold_sample, now.  n: the lock's acquisitions
- * in this mode, this one included (0: the lock has no record).
+ * in this mode, this one included (0: the lock has no record).  Sets
+ * *sampled (0 before) for a hold timed as 1 of hold_sample.
  */
 static inline __attribute__((always_inline)) uint64_t
 track_hold_start(struct thread *t, uint64_t n, int waited, uint8_t *sampled)
 {
-	*sampled = 0;
 	if (waited)
 		return t->wait_end;
 	if (n <= hold_exact)
@@ -188,21 +188,17 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 		t->waited = 0;
 	thread_write_begin(t);
 	if (first) {
+		/* The first slot: every array has it, no test. */
 		t->nheld = 1;
-		h = &t->held[0];
-	} else
-		h = thread_push_held(t);
-	if (h != NULL) {
-		h->addr = addr;
-		h->rec = rec;
-		h->site = site;
-		h->kind = (uint8_t)kind;
-		h->mode = (uint8_t)mode;
-		h->try = (uint8_t)try;
-		h->count = 1;
-		h->t0 = stats ? track_hold_start(t, n, waited, &h->sampled) :
-		    0;
-	}
+		h = t->held;
+	} else if ((h = thread_push_held(t)) == NULL)
+		goto pushed;
+	*h = (struct held){ .addr = addr, .rec = rec, .site = site,
+	    .kind = (uint8_t)kind, .mode = (uint8_t)mode, .try = (uint8_t)try,
+	    .count = 1 };
+	if (stats)
+		h->t0 = track_hold_start(t, n, waited, &h->sampled);
+pushed:
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
 		atomic_store_explicit(&rec->owner_site, site,
@@ -220,7 +216,7 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
 {
 	struct lockrec *rec;
 
-	if (t->nheld != 0 || t->waited ||
+	if (t->held_or_waited != 0 ||
 	    (rec = track_recalled(t, addr)) == NULL || !lock_current(rec, kind))
 		return 0;
 	track_taken(t, rec, addr, kind, mode, try, site, 0, 1);
