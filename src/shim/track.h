@@ -177,13 +177,18 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
     int mode, int try, uintptr_t site, int waited, int first)
 {
 	struct held *h;
-	uint64_t n = 0;
+	uint64_t n = 0, t0 = 0;
+	uint8_t sampled = 0;
 	int stats = stats_on;
 
 	if (stats && rec != NULL)
 		n = stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
 		    waited, waited ? t->wait_end - t->wait_t0 : 0, site);
+	/* Before the entry's bracket: its rare draw (a call) then keeps
+	 * fewer values alive across it. */
+	if (stats)
+		t0 = track_hold_start(t, n, waited, &sampled);
 	if (waited)
 		t->waited = 0;
 	thread_write_begin(t);
@@ -195,9 +200,7 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 		goto pushed;
 	*h = (struct held){ .addr = addr, .rec = rec, .site = site,
 	    .kind = (uint8_t)kind, .mode = (uint8_t)mode, .try = (uint8_t)try,
-	    .count = 1 };
-	if (stats)
-		h->t0 = track_hold_start(t, n, waited, &h->sampled);
+	    .sampled = sampled, .count = 1, .t0 = t0 };
 pushed:
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
