@@ -21,7 +21,7 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -lelf -ldl -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -ldl -lm -pthread
 CLI_LIBS  := -lncursesw -ldw -lelf -pthread
 
 B := build

@@ -28,7 +28,9 @@ event_acquired_all(struct thread *t, uintptr_t addr, int kind, int mode,
 	errno = saved;
 }
 
-void
+/* Not inlined (link-time optimisation would): its copy of the hold
+ * would give every unlock hook a stack frame. */
+__attribute__((noinline)) void
 event_releasing_all(struct thread *t, uintptr_t addr)
 {
 	struct held was;

@@ -79,10 +79,9 @@ mutex_gil(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
  * it.
  */
 static inline __attribute__((always_inline)) int
-mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
+mutex_acquire(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
     const struct timespec *abstime, uintptr_t site)
 {
-	struct thread *t = thread_self();
 	int rc;
 
 	if (t == NULL)
@@ -102,26 +101,32 @@ mutex_acquire(pthread_mutex_t *m, int timed, clockid_t clk,
 GW_EXPORT int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
-	if (!hook_ready())
+	struct thread *t;
+
+	if (!hook_begin(&t))
 		return 0;
-	return mutex_acquire(m, 0, 0, NULL, HOOK_CALLER);
+	return mutex_acquire(t, m, 0, 0, NULL, HOOK_CALLER);
 }
 
 GW_EXPORT int
 pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
-	if (!hook_ready())
+	struct thread *t;
+
+	if (!hook_begin(&t))
 		return 0;
-	return mutex_acquire(m, 1, CLOCK_REALTIME, abstime, HOOK_CALLER);
+	return mutex_acquire(t, m, 1, CLOCK_REALTIME, abstime, HOOK_CALLER);
 }
 
 GW_EXPORT int
 pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
     const struct timespec *abstime)
 {
-	if (!hook_ready())
+	struct thread *t;
+
+	if (!hook_begin(&t))
 		return 0;
-	return mutex_acquire(m, 2, clk, abstime, HOOK_CALLER);
+	return mutex_acquire(t, m, 2, clk, abstime, HOOK_CALLER);
 }
 
 GW_EXPORT int
@@ -130,10 +135,10 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 	struct thread *t;
 	int rc;
 
-	if (!hook_ready())
+	if (!hook_begin(&t))
 		return 0;
 	rc = real.mutex_trylock(m);
-	if (took(rc) && (t = thread_self()) != NULL)
+	if (took(rc) && t != NULL)
 		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
 	return rc;
@@ -144,9 +149,9 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	struct thread *t;
 
-	if (!hook_ready())
+	if (!hook_begin(&t))
 		return 0;
-	if ((t = thread_self()) != NULL)
+	if (t != NULL)
 		event_releasing(t, (uintptr_t)m);
 	return real.mutex_unlock(m);
 }

@@ -35,4 +35,21 @@ hook_ready(void)
 	return real_ready();
 }
 
+/*
+ * hook_ready and thread_self in one, for the hooks every lock operation
+ * runs: a registered thread outside the shim (the common case) costs
+ * one load.  0: real.* may not be called (return at once); else 1, with
+ * the record to track in *t, or NULL to pass straight through.
+ */
+static inline __attribute__((always_inline)) int
+hook_begin(struct thread **t)
+{
+	if (__builtin_expect((*t = thread_ready) != NULL, 1))
+		return 1;
+	if (!hook_ready())
+		return 0;
+	*t = thread_self();
+	return 1;
+}
+
 #endif /* GW_HOOK_H */

@@ -72,6 +72,8 @@ begin_generation(struct lockrec *r, int kind, uintptr_t site)
 		atomic_store(&r->first_site, site);
 	else
 		atomic_compare_exchange_strong(&r->first_site, &none, site);
+	atomic_store(&r->live, atomic_load(&r->first_site) != 0 ? kind + 1 :
+	    0);
 }
 
 struct lockrec *
@@ -139,6 +141,7 @@ lock_forget(uintptr_t addr)
 
 	if (r == NULL)
 		return;
+	atomic_store(&r->live, 0);
 	atomic_fetch_add(&r->gen, 1);
 	atomic_store(&r->owner, 0);
 	atomic_store(&r->owner_site, 0);

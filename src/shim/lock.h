@@ -26,6 +26,8 @@ struct lockrec {
 	atomic_int	kind;		/* enum gw_lock_kind */
 	atomic_uintptr_t first_site;	/* where this generation began */
 	atomic_int	fresh;		/* destroyed: the next use begins anew */
+	atomic_int	live;		/* kind + 1 while the generation is
+					   current (lock_current), else 0 */
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
 	atomic_uintptr_t owner_thread;	/* its struct thread, a hint: found
@@ -53,14 +55,15 @@ struct lockrec	*lock_get(uintptr_t addr, int kind, uintptr_t site);
  * Does rec, found for a lock of this kind, need no new generation (it
  * was not destroyed since, nor reused as another kind)?  A slot's
  * address never changes, so a caller that remembers the record of an
- * address may use it again without lock_get while this holds.
+ * address may use it again without lock_get while this holds.  One
+ * word, kept by lock.c with the fields it sums up (not fresh, a first
+ * site, this kind): every acquisition asks.
  */
 static inline int
 lock_current(struct lockrec *rec, int kind)
 {
-	return !atomic_load_explicit(&rec->fresh, memory_order_relaxed) &&
-	    atomic_load_explicit(&rec->first_site, memory_order_relaxed) != 0 &&
-	    atomic_load_explicit(&rec->kind, memory_order_relaxed) == kind;
+	return atomic_load_explicit(&rec->live, memory_order_relaxed) ==
+	    kind + 1;
 }
 
 /* Find without adding.  NULL: unknown lock. */

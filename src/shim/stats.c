@@ -1,4 +1,5 @@
 /* Contention statistics: see stats.h. */
+#include <math.h>
 #include <string.h>
 
 #include "maxval.h"
@@ -6,14 +7,37 @@
 
 int stats_on;
 unsigned hold_sample = 1;
-uint32_t hold_threshold = UINT32_MAX;	/* xorshift32 never gives 0 */
+uint64_t hold_exact = UINT64_MAX;
+static float hold_log_q;	/* log(1 - 1/hold_sample) */
 
 void
 stats_set_hold_sample(unsigned n)
 {
 	hold_sample = n > 0 ? n : 1;
-	hold_threshold = hold_sample == 1 ? UINT32_MAX :
-	    (uint32_t)(((uint64_t)UINT32_MAX + 1) / hold_sample);
+	hold_exact = hold_sample == 1 ? UINT64_MAX : hold_sample;
+	hold_log_q = (float)log1p(-1.0 / hold_sample);
+}
+
+uint32_t
+stats_hold_gap(uint32_t *state)
+{
+	uint32_t x = *state;
+	float g;
+
+	if (hold_sample == 1)
+		return 0;
+	/* xorshift32: never 0, so u = x / 2^32 is in (0, 1). */
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	/*
+	 * The inverse of the distribution: at least k failures with
+	 * probability q^k (q = 1 - 1/hold_sample), the chance that u is
+	 * at most q^k, that is that log(u) / log(q) is at least k.
+	 */
+	g = logf((float)x * 0x1p-32f) / hold_log_q;
+	return g < 4e9f ? (uint32_t)g : UINT32_MAX;
 }
 
 /*

@@ -55,41 +55,62 @@ extern int stats_on;
  * reads the clock 1 time in hold_sample.  A hold that makes another
  * thread wait raises the maximum by what it lasted at least
  * (stats_hold_bound).  hold_sample 1: every hold is timed.
+ *
+ * The draw costs a hold a countdown, not a random number: each thread
+ * keeps how many holds it leaves untimed before its next timed one,
+ * drawn from the geometric distribution (stats_hold_gap).  That times
+ * every hold with probability 1/hold_sample independently of the
+ * others, exactly as a coin tossed at each hold would.
  */
 extern unsigned hold_sample;
+
+/* A lock's holds up to this acquisition are timed: hold_sample, or all
+ * of them when hold_sample is 1. */
+extern uint64_t hold_exact;
 
 /* Set hold_sample (GILWATCH_HOLD_SAMPLE; 1 with --hold-warn). */
 void	stats_set_hold_sample(unsigned n);
 
-/* Is the next hold timed?  *state: the thread's random state, not 0. */
-static inline int
-stats_hold_sampled(uint32_t *state)
-{
-	extern uint32_t hold_threshold;
-	uint32_t x = *state;
+/*
+ * Holds to leave untimed before the next timed one: the failures
+ * before the first success of probability 1/hold_sample (0 when
+ * hold_sample is 1).  *state: the thread's random state, not 0.
+ */
+uint32_t	stats_hold_gap(uint32_t *state);
 
-	/* xorshift32 */
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return x <= hold_threshold;
+/*
+ * Is the next hold (one past the exactly timed ones) timed?  *skip: the
+ * thread's holds left untimed before its next timed one; *state: its
+ * random state.
+ */
+static inline int
+stats_hold_sampled(uint32_t *state, uint32_t *skip)
+{
+	if (__builtin_expect(*skip != 0, 1)) {
+		(*skip)--;
+		return 0;
+	}
+	*skip = stats_hold_gap(state);
+	return 1;
 }
 
 /*
- * Add v to *p.  shared: other holders may update at the same time
- * (readers, semaphores), so the add is atomic; an exclusive holder's
- * stores are ordered by the lock itself, and a plain load and store
- * cost no locked instruction.
+ * Add v to *p; returns the sum.  shared: other holders may update at
+ * the same time (readers, semaphores), so the add is atomic; an
+ * exclusive holder's stores are ordered by the lock itself, and a plain
+ * load and store cost no locked instruction.
  */
-static inline void
+static inline uint64_t
 stats_add(_Atomic uint64_t *p, uint64_t v, int shared)
 {
+	uint64_t sum;
+
 	if (shared)
-		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
-	else
-		atomic_store_explicit(p, atomic_load_explicit(p,
-		    memory_order_relaxed) + v, memory_order_relaxed);
+		return atomic_fetch_add_explicit(p, v,
+		    memory_order_relaxed) + v;
+	sum = atomic_load_explicit(p, memory_order_relaxed) + v;
+	atomic_store_explicit(p, sum, memory_order_relaxed);
+	return sum;
 }
 
 /* stats_acquired's rarer parts: a new owner; a wait. */
@@ -99,17 +120,20 @@ void	stats_contended(struct lockstat *, int mode, int shared,
 
 /*
  * A lock was taken (after waiting wait ticks, if contended).  shared:
- * as for stats_add.  Inline: every acquisition counts.
+ * as for stats_add.  Returns the acquisitions in mode counted so far,
+ * this one included.  Inline: every acquisition counts.
  */
-static inline void
+static inline uint64_t
 stats_acquired(struct lockstat *s, int mode, int shared, int tid,
     int contended, uint64_t wait, uintptr_t site)
 {
-	stats_add(&s->m[mode].acquired, 1, shared);
+	uint64_t n = stats_add(&s->m[mode].acquired, 1, shared);
+
 	if (atomic_load_explicit(&s->last_owner, memory_order_relaxed) != tid)
 		stats_owner_changed(s, shared, tid);
 	if (contended)
 		stats_contended(s, mode, shared, wait, site);
+	return n;
 }
 
 /*

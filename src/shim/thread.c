@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "thread.h"
 #include "ulock.h"
 
 #define THREAD_CHUNK	64	/* records allocated together */
 
-__thread struct thread *thread_mine;
 static __thread int tls_internal;	/* a gilwatch thread: never registers */
 
 static struct thread *_Atomic head;
@@ -114,6 +114,7 @@ reset_record(struct thread *t)
 	t->loop_seen = 0;
 	/* Any non-zero seed; threads apart, so their draws differ. */
 	t->hold_rng = (uint32_t)atomic_load(&t->tid) * 2654435761u | 1;
+	t->hold_skip = stats_hold_gap(&t->hold_rng);
 	atomic_store(&t->gil_state, GIL_NONE);
 	atomic_store(&t->gil_hold, 0);
 	atomic_store(&t->gil_wait, 0);
@@ -179,6 +180,7 @@ thread_set_internal(void)
 {
 	tls_internal = 1;
 	guard_depth = 1;
+	thread_ready = NULL;
 }
 
 struct thread *
@@ -352,6 +354,7 @@ thread_exit(struct thread *t)
 		ending(t);
 	thread_set_state(t, GW_STATE_EXITED);
 	thread_mine = NULL;
+	thread_ready = NULL;
 	tls_internal = 1;	/* later destructors must not re-register */
 	atomic_store(&t->in_use, 0);
 	if (atomic_fetch_sub(&nused, 1) == 1 && thread_last_exit != NULL)

@@ -87,7 +87,15 @@ struct thread {
 
 	atomic_uint	seq;		/* odd while held/wait change */
 	struct held	*held;
-	uint32_t	nheld;
+	union {
+		struct {
+			uint32_t nheld;
+			uint32_t waited;	/* the next acquisition
+						   waited */
+		};
+		uint64_t held_or_waited;	/* 0: neither, one load
+						   (track_acquired_fast) */
+	};
 	uint32_t	cap;
 	struct held	inline_held[THREAD_INLINE_HELD];
 
@@ -99,7 +107,8 @@ struct thread {
 	uint64_t	wait_t0;	/* clock_ticks() at wait start */
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */
 	uint32_t	hold_rng;	/* which holds are timed (stats.h) */
-	int		waited;		/* the next acquisition waited */
+	uint32_t	hold_skip;	/* holds left untimed before the next
+					   timed one (stats_hold_sampled) */
 	_Atomic(struct lockrec *) recent[1 << THREAD_RECENT_BITS];
 					/* track.h: locks it took lately */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
@@ -183,14 +192,17 @@ int	thread_registry_ready(void);
  * thread), when the shim is not initialised, or when no record can be
  * had: the hook must then pass straight through.
  */
-extern __thread struct thread *thread_mine;	/* thread.c; NULL: none yet */
 struct thread	*thread_self_register(void);	/* thread_self's slow path */
 
-/* Inline: every hook starts with it. */
+/* Inline: every hook starts with it.  thread_ready: guard.h. */
 static inline struct thread *
 thread_self(void)
 {
-	if (__builtin_expect(thread_mine != NULL, 1))
+	struct thread *t = thread_ready;
+
+	if (__builtin_expect(t != NULL, 1))
+		return t;
+	if (thread_mine != NULL)
 		return thread_in_shim() ? NULL : thread_mine;
 	return thread_self_register();
 }

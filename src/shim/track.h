@@ -119,20 +119,18 @@ void	track_destroyed(uintptr_t addr);
  * When this hold starts, or 0 to leave it untimed (stats.h): after a
  * wait, at the wait's end; else, for the lock's first hold_sample
  * acquisitions, now (a lock taken a few times gets exact figures);
- * after those, 1 time in hold_sample, now.
+ * after those, 1 time in hold_sample, now.  n: the lock's acquisitions
+ * in this mode, this one included (0: the lock has no record).  Sets
+ * *sampled (0 before) for a hold timed as 1 of hold_sample.
  */
 static inline __attribute__((always_inline)) uint64_t
-track_hold_start(struct thread *t, struct lockrec *rec, int mode, int waited,
-    uint8_t *sampled)
+track_hold_start(struct thread *t, uint64_t n, int waited, uint8_t *sampled)
 {
-	*sampled = 0;
 	if (waited)
 		return t->wait_end;
-	if (hold_sample == 1 || rec == NULL ||
-	    atomic_load_explicit(&rec->stat.m[mode].acquired,
-	    memory_order_relaxed) <= hold_sample)
+	if (n <= hold_exact)
 		return clock_ticks();
-	if (!stats_hold_sampled(&t->hold_rng))
+	if (!stats_hold_sampled(&t->hold_rng, &t->hold_skip))
 		return 0;
 	*sampled = 1;
 	return clock_ticks();
@@ -179,31 +177,31 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
     int mode, int try, uintptr_t site, int waited, int first)
 {
 	struct held *h;
+	uint64_t n = 0, t0 = 0;
+	uint8_t sampled = 0;
 	int stats = stats_on;
 
 	if (stats && rec != NULL)
-		stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
+		n = stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
 		    waited, waited ? t->wait_end - t->wait_t0 : 0, site);
+	/* Before the entry's bracket: its rare draw (a call) then keeps
+	 * fewer values alive across it. */
+	if (stats)
+		t0 = track_hold_start(t, n, waited, &sampled);
 	if (waited)
 		t->waited = 0;
 	thread_write_begin(t);
 	if (first) {
+		/* The first slot: every array has it, no test. */
 		t->nheld = 1;
-		h = &t->held[0];
-	} else
-		h = thread_push_held(t);
-	if (h != NULL) {
-		h->addr = addr;
-		h->rec = rec;
-		h->site = site;
-		h->kind = (uint8_t)kind;
-		h->mode = (uint8_t)mode;
-		h->try = (uint8_t)try;
-		h->count = 1;
-		h->t0 = stats ? track_hold_start(t, rec, mode, waited,
-		    &h->sampled) : 0;
-	}
+		h = t->held;
+	} else if ((h = thread_push_held(t)) == NULL)
+		goto pushed;
+	*h = (struct held){ .addr = addr, .rec = rec, .site = site,
+	    .kind = (uint8_t)kind, .mode = (uint8_t)mode, .try = (uint8_t)try,
+	    .sampled = sampled, .count = 1, .t0 = t0 };
+pushed:
 	thread_write_end(t);
 	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
 		atomic_store_explicit(&rec->owner_site, site,
@@ -221,28 +219,42 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
 {
 	struct lockrec *rec;
 
-	if (t->nheld != 0 || t->waited ||
+	if (t->held_or_waited != 0 ||
 	    (rec = track_recalled(t, addr)) == NULL || !lock_current(rec, kind))
 		return 0;
 	track_taken(t, rec, addr, kind, mode, try, site, 0, 1);
 	return 1;
 }
 
-/* The hold h of t is over: the owner goes, and the entry. */
+/*
+ * The hold h of t is over: the owner goes, and the entry.  The top
+ * entry goes in one store, outside the sequence bracket: a reader that
+ * copied the array with the old count has the state just before, which
+ * was true, and the next push (bracketed) moves the sequence before it
+ * writes over that slot.  Removing from the middle moves entries, which
+ * a copy could tear: bracketed.
+ */
 static inline __attribute__((always_inline)) void
-track_dropped(struct thread *t, struct held *h)
+track_owner_gone(struct thread *t, struct held *h)
 {
-	int top = h == &t->held[t->nheld - 1];
-
 	if (h->rec != NULL && h->mode == GW_MODE_EXCLUSIVE &&
 	    atomic_load_explicit(&h->rec->owner, memory_order_relaxed) ==
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
 		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
+}
+
+static inline __attribute__((always_inline)) void
+track_dropped(struct thread *t, struct held *h)
+{
+	uint32_t n = t->nheld;
+
+	track_owner_gone(t, h);
+	if (h == &t->held[n - 1]) {
+		t->nheld = n - 1;
+		return;
+	}
 	thread_write_begin(t);
-	if (top)
-		t->nheld--;
-	else
-		thread_remove_held(t, h);
+	thread_remove_held(t, h);
 	thread_write_end(t);
 }
 
@@ -250,15 +262,17 @@ static inline __attribute__((always_inline)) int
 track_releasing_fast(struct thread *t, uintptr_t addr)
 {
 	struct held *h;
+	uint32_t n = t->nheld;
 
-	if (t->nheld == 0)
+	if (n == 0)
 		return 0;
-	h = &t->held[t->nheld - 1];
+	h = &t->held[n - 1];
 	if (h->addr != addr || h->count > 1 || h->t0 != 0 ||
 	    h->rec == NULL || (stats_on && atomic_load_explicit(
 	    &h->rec->blocked_since, memory_order_relaxed) != 0))
 		return 0;
-	track_dropped(t, h);
+	track_owner_gone(t, h);
+	t->nheld = n - 1;	/* the top entry: see track_dropped */
 	return 1;
 }
 

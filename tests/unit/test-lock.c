@@ -43,6 +43,41 @@ Test(lock, forget_starts_a_new_generation)
 	cr_assert_eq(lock_table_used(), 1);
 }
 
+/*
+ * lock_current, one word, against what it stands for: not destroyed
+ * since, a first site, the same kind.
+ */
+static int
+current_by_fields(struct lockrec *r, int kind)
+{
+	return !atomic_load(&r->fresh) && atomic_load(&r->first_site) != 0 &&
+	    atomic_load(&r->kind) == kind;
+}
+
+Test(lock, current_is_what_its_fields_say)
+{
+	static const int kinds[] = { GW_LOCK_MUTEX, GW_LOCK_RWLOCK,
+	    GW_LOCK_SEM };
+	struct lockrec *r;
+	int step, k;
+
+	cr_assert_eq(lock_table_init(1024), 0);
+	r = lock_get(addr_of(5), GW_LOCK_MUTEX, 0x1111);
+	for (step = 0; step < 12; step++) {
+		for (k = 0; k < 3; k++)
+			cr_assert_eq(lock_current(r, kinds[k]),
+			    current_by_fields(r, kinds[k]),
+			    "step %d, kind %d", step, kinds[k]);
+		/* Destroyed, taken as another kind, taken again. */
+		if (step % 3 == 0)
+			lock_forget(addr_of(5));
+		else
+			cr_assert_eq(lock_get(addr_of(5), kinds[step % 3],
+			    0x2000 + (uintptr_t)step), r);
+	}
+	cr_assert(lock_current(r, kinds[11 % 3]));
+}
+
 Test(lock, walk_visits_every_record_once)
 {
 	static int seen[NLOCKS];

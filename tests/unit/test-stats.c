@@ -1,7 +1,7 @@
 /*
- * Lock statistics: which holds are timed (stats_hold_sampled) and what
- * a timed hold counts for, so that sampled hold totals are estimates
- * without bias.
+ * Lock statistics: which holds are timed (stats_hold_sampled, counting
+ * down gaps stats_hold_gap draws) and what a timed hold counts for, so
+ * that sampled hold totals are estimates without bias.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -14,13 +14,14 @@
 static double
 fraction(unsigned n, uint32_t seed)
 {
-	uint32_t state = seed;
+	uint32_t state = seed, skip;
 	long timed = 0;
 	int i;
 
 	stats_set_hold_sample(n);
+	skip = stats_hold_gap(&state);
 	for (i = 0; i < DRAWS; i++)
-		timed += stats_hold_sampled(&state);
+		timed += stats_hold_sampled(&state, &skip);
 	return (double)timed / DRAWS;
 }
 
@@ -47,15 +48,41 @@ Test(stats, no_period_in_the_draws)
 	 * A thread that takes locks A and B in turn must have both timed:
 	 * a counter (every 16th hold) would time only one of them.
 	 */
-	uint32_t state = 4242;
+	uint32_t state = 4242, skip = 0;
 	long timed[2] = { 0, 0 };
 	int i;
 
 	stats_set_hold_sample(16);
 	for (i = 0; i < DRAWS; i++)
-		timed[i % 2] += stats_hold_sampled(&state);
+		timed[i % 2] += stats_hold_sampled(&state, &skip);
 	cr_assert_float_eq((double)timed[0] / (DRAWS / 2), 1.0 / 16, 0.004);
 	cr_assert_float_eq((double)timed[1] / (DRAWS / 2), 1.0 / 16, 0.004);
+}
+
+Test(stats, the_gaps_are_geometric)
+{
+	/*
+	 * A coin tossed at each hold: gap g (g untimed holds, then a timed
+	 * one) with probability q^g p, p = 1/16.  A gap of a fixed or a
+	 * uniformly drawn length would not give these: P(0) = p, P(g >=
+	 * 16) = q^16 = 0.356, mean q/p = 15.
+	 */
+	uint32_t state = 777, g;
+	long zero = 0, long_ = 0, sum = 0;
+	int i;
+
+	stats_set_hold_sample(16);
+	for (i = 0; i < DRAWS / 16; i++) {
+		g = stats_hold_gap(&state);
+		zero += g == 0;
+		long_ += g >= 16;
+		sum += g;
+	}
+	cr_assert_float_eq((double)zero / (DRAWS / 16), 1.0 / 16, 0.005);
+	cr_assert_float_eq((double)long_ / (DRAWS / 16), 0.356, 0.01);
+	cr_assert_float_eq((double)sum / (DRAWS / 16), 15.0, 0.3);
+	stats_set_hold_sample(1);
+	cr_assert_eq(stats_hold_gap(&state), 0u);
 }
 
 Test(stats, a_sampled_hold_counts_for_its_weight)

@@ -129,6 +129,8 @@ same_state(const char *after)
 	cr_assert_eq(f->waited, s->waited, "after %s", after);
 	cr_assert_eq(f->hold_rng, s->hold_rng, "sampling draws after %s",
 	    after);
+	cr_assert_eq(f->hold_skip, s->hold_skip, "sampling countdown after %s",
+	    after);
 	for (k = 0; k < f->nheld; k++) {
 		struct held *a = &f->held[k], *b = &s->held[k];
 
