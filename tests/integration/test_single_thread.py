@@ -123,9 +123,9 @@ class TestSingleThreadPython(unittest.TestCase):
             self.skipTest("no python3.8-3.15 installed")
         return found
 
-    def start(self, exe, d, *args, hold=False):
+    def start(self, exe, d, *args, hold=False, opts=()):
         return gw.Proc(gw.gilwatch_cmd([exe, gw.pyprog("single_thread"),
-            *args], ["--no-report"]), d, hold=hold)
+            *args], ["--no-report", *opts]), d, hold=hold)
 
     def test_sigquit_dump_one_thread(self):
         """One thread; SIGQUIT dumps it from the handler, with the Python
@@ -147,10 +147,11 @@ class TestSingleThreadPython(unittest.TestCase):
                 p.release()
                 self.assertEqual(p.wait(), 0, p.describe())
 
-    def check_outside(self, how):
+    def check_outside(self, how, opts=()):
         for label, exe in self.interpreters():
             with self.subTest(python=label), gw.tempdir() as d, \
-                    self.start(exe, d, how, str(SLEEP_MS / 1000)) as p:
+                    self.start(exe, d, how, str(SLEEP_MS / 1000),
+                        opts=opts) as p:
                 p.wait_ready()
                 pid = p.p.pid
                 gw.poll_until(lambda: asleep(pid), what="asleep")
@@ -172,8 +173,25 @@ class TestSingleThreadPython(unittest.TestCase):
         self.check_outside("sleep")
 
     def test_dump_outside_asyncio_idle(self):
-        """The same for an idle asyncio loop (epoll_wait)."""
-        self.check_outside("asyncio")
+        """The same for an idle asyncio loop (epoll_wait), with the
+        loop-stall look off: it is the helper's periodic scan, which
+        a loop's first epoll_wait starts (test_asyncio_loop_helper)."""
+        self.check_outside("asyncio", opts=["--loop-stall=0"])
+
+    def test_asyncio_loop_helper(self):
+        """With the loop-stall look on (the default), an asyncio loop
+        starts the helper, which looks at it once a second."""
+        for label, exe in self.interpreters():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    self.start(exe, d, "asyncio", str(SLEEP_MS / 1000)) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                gw.poll_until(lambda: len(gw.tasks(pid)) == 2,
+                    what="the helper: %s" % sorted(gw.tasks(pid)))
+                r = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertNotIn("Read from outside", r.stdout)
+                self.assertEqual(p.wait(), 0, p.describe())
 
 
 if __name__ == "__main__":
