@@ -9,7 +9,12 @@ import os
 import signal
 import unittest
 
-import gwtest as gw
+try:
+    from . import gwtest as gw
+    from .test_python import PythonCase
+except ImportError:
+    import gwtest as gw
+    from test_python import PythonCase
 
 SLEEP_MS = 1500         # what the sleeping programs sleep
 
@@ -36,12 +41,14 @@ class TestSingleThreadC(unittest.TestCase):
     def setUp(self):
         gw.need(self, gw.prog("single_thread"))
 
+    def start(self, d, *args, hold=True):
+        return gw.Proc(gw.gilwatch_cmd([gw.prog("single_thread"), *args],
+            ["--no-report"]), d, hold=hold)
+
     def test_sigquit_dump_one_thread(self):
         """One thread; SIGQUIT dumps it from the handler: the main thread
         by name and TID, the mutex it holds; the program goes on."""
-        with gw.tempdir() as d, gw.Proc(gw.gilwatch_cmd(
-                [gw.prog("single_thread"), "hold"], ["--no-report"]),
-                d) as p:
+        with gw.tempdir() as d, self.start(d, "hold") as p:
             p.wait_ready()
             pid = p.p.pid
             one_thread(self, pid, "ready")
@@ -60,9 +67,8 @@ class TestSingleThreadC(unittest.TestCase):
     def test_dump_from_outside_no_eintr(self):
         """gilwatch dump of a sleeping single-threaded program reads it
         from outside; the sleep is not cut short."""
-        with gw.tempdir() as d, gw.Proc(gw.gilwatch_cmd(
-                [gw.prog("single_thread"), "sleep", str(SLEEP_MS)],
-                ["--no-report"]), d, hold=False) as p:
+        with gw.tempdir() as d, self.start(d, "sleep", str(SLEEP_MS),
+                hold=False) as p:
             p.wait_ready()
             pid = p.p.pid
             gw.poll_until(lambda: asleep(pid), what="asleep")
@@ -88,9 +94,7 @@ class TestSingleThreadC(unittest.TestCase):
     def test_later_thread_gets_helper(self):
         """One thread until the program starts one; then the helper is
         there: a full dump on SIGQUIT, gilwatch dump asks it."""
-        with gw.tempdir() as d, gw.Proc(gw.gilwatch_cmd(
-                [gw.prog("single_thread"), "thread"], ["--no-report"]),
-                d) as p:
+        with gw.tempdir() as d, self.start(d, "thread") as p:
             p.wait_ready()
             pid = p.p.pid
             one_thread(self, pid, "before its thread")
@@ -110,19 +114,7 @@ class TestSingleThreadC(unittest.TestCase):
             self.assertIn("2 threads", p.stderr())
 
 
-class TestSingleThreadPython(unittest.TestCase):
-    _skips_said = False
-
-    def interpreters(self):
-        found, skips = gw.pythons()
-        if not TestSingleThreadPython._skips_said:
-            for s in skips:
-                print(s)
-            TestSingleThreadPython._skips_said = True
-        if not found:
-            self.skipTest("no python3.8-3.15 installed")
-        return found
-
+class TestSingleThreadPython(PythonCase):
     def start(self, exe, d, *args, hold=False, opts=()):
         return gw.Proc(gw.gilwatch_cmd([exe, gw.pyprog("single_thread"),
             *args], ["--no-report", *opts]), d, hold=hold)
@@ -130,7 +122,7 @@ class TestSingleThreadPython(unittest.TestCase):
     def test_sigquit_dump_one_thread(self):
         """One thread; SIGQUIT dumps it from the handler, with the Python
         frame it is parked in."""
-        for label, exe in self.interpreters():
+        for label, exe in self.each_python():
             with self.subTest(python=label), gw.tempdir() as d, \
                     self.start(exe, d, "hold", hold=True) as p:
                 p.wait_ready()
@@ -148,7 +140,7 @@ class TestSingleThreadPython(unittest.TestCase):
                 self.assertEqual(p.wait(), 0, p.describe())
 
     def check_outside(self, how, opts=()):
-        for label, exe in self.interpreters():
+        for label, exe in self.each_python():
             with self.subTest(python=label), gw.tempdir() as d, \
                     self.start(exe, d, how, str(SLEEP_MS / 1000),
                         opts=opts) as p:
@@ -176,12 +168,12 @@ class TestSingleThreadPython(unittest.TestCase):
         """The same for an idle asyncio loop (epoll_wait), with the
         loop-stall look off: it is the helper's periodic scan, which
         a loop's first epoll_wait starts (test_asyncio_loop_helper)."""
-        self.check_outside("asyncio", opts=["--loop-stall=0"])
+        self.check_outside("asyncio", opts=["--loop-stall=off"])
 
     def test_asyncio_loop_helper(self):
         """With the loop-stall look on (the default), an asyncio loop
         starts the helper, which looks at it once a second."""
-        for label, exe in self.interpreters():
+        for label, exe in self.each_python():
             with self.subTest(python=label), gw.tempdir() as d, \
                     self.start(exe, d, "asyncio", str(SLEEP_MS / 1000)) as p:
                 p.wait_ready()
