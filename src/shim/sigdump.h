@@ -10,7 +10,8 @@
  * mem_read with process_vm_readv, which takes no lock), and its native
  * return addresses, unnamed (naming reads ELF and DWARF files and
  * allocates).  The dump says what it leaves out, and that `gilwatch
- * dump PID` gives the full report.
+ * dump PID` gives the full report.  It is text whatever --format says:
+ * the JSON writer works on a snapshot, which allocates.
  */
 #ifndef GW_SIGDUMP_H
 #define GW_SIGDUMP_H
