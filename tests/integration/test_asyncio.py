@@ -177,9 +177,11 @@ class Asyncio(unittest.TestCase):
             with p:
                 main = info.threads["main"]
 
+                # The worker says who it is after the sample says
+                # ready, and before it blocks: read its line again.
                 def done(doc):
                     w = {t["tid"]: t for t in doc["threads"]}.get(
-                        info.threads.get("gw-worker_0"))
+                        p.info().threads.get("gw-worker_0"))
                     return w is not None and doc["deadlocks"]
                 if self.under:
                     # The shim reports a deadlock when it forms (its
@@ -189,7 +191,7 @@ class Asyncio(unittest.TestCase):
                         what="the deadlock report")
                 else:
                     doc = self.settle(info.pid, done, "the worker's wait")
-        worker = info.threads["gw-worker_0"]
+            worker = p.info().threads["gw-worker_0"]
         t = tasks_by_name(loop_of(doc, main))
         self.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
         self.assertEqual(t["fetcher"]["awaits"]["tid"], worker)
