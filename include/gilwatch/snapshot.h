@@ -331,6 +331,9 @@ struct gw_snapshot {
 	int		 core_signal;	/* the signal that killed it, 0 */
 	/* From outside or a core: the CPython read ("3.12.1"), or NULL. */
 	const char	*python_version;
+	/* From outside: the process has gilwatch in it, but no helper
+	 * thread to ask (a single-threaded program), else 0. */
+	int		 shim_helperless;
 };
 
 enum gw_format {

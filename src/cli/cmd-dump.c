@@ -266,7 +266,7 @@ cmd_dump_request(int fd, pid_t pid, const char *req)
  * shows a deadlock, CLI_EXIT_ERROR when it cannot be written.
  */
 static int
-cmd_dump_report(struct gw_snapshot *s, int format)
+cmd_dump_report(struct gw_snapshot *s, int format, int helperless)
 {
 	struct out o;
 	int rv;
@@ -280,6 +280,7 @@ cmd_dump_report(struct gw_snapshot *s, int format)
 		    "calls, %lu /proc files, %lu pages copied\n", c.reads,
 		    c.calls, task_files(), c.pages);
 	}
+	s->shim_helperless = helperless;
 	out_init(&o);
 	out_stream(&o, STDOUT_FILENO);
 	if (format == GW_FORMAT_JSON)
@@ -301,7 +302,8 @@ cmd_dump_report(struct gw_snapshot *s, int format)
  * mappings m, when read already, are taken over.
  */
 static int
-cmd_dump_outside(pid_t pid, struct maps *m, int format, int flags)
+cmd_dump_outside(pid_t pid, struct maps *m, int format, int flags,
+    int helperless)
 {
 	struct gw_snapshot *s;
 	char why[512];
@@ -317,7 +319,29 @@ cmd_dump_outside(pid_t pid, struct maps *m, int format, int flags)
 		cli_error("%s", why);
 		return CLI_EXIT_ERROR;
 	}
-	return cmd_dump_report(s, format);
+	return cmd_dump_report(s, format, helperless);
+}
+
+/*
+ * The shim in pid has no helper thread listening: a single-threaded
+ * program (the helper starts with its second thread), or one whose
+ * helper stepped out for a fork.  Read it from outside, which stops
+ * no more than a dump of any process does and sends it no signal (a
+ * signal would make a sleep or an idle epoll_wait fail with EINTR);
+ * the statistics exist only inside it.
+ */
+static int
+cmd_dump_helperless(pid_t pid, int stats, int format, int flags)
+{
+	if (stats) {
+		cli_error("process %d has no gilwatch helper thread to ask "
+		    "for its statistics (it is single-threaded: the helper "
+		    "starts with its second thread); gilwatch dump %d "
+		    "without --locks or --gil reads it from outside",
+		    (int)pid, (int)pid);
+		return CLI_EXIT_ERROR;
+	}
+	return cmd_dump_outside(pid, NULL, format, flags, 1);
 }
 
 /*
@@ -385,7 +409,7 @@ cmd_dump_core(const char *core, const char *exe, int format, int flags)
 		core_close(c);
 		return CLI_EXIT_ERROR;
 	}
-	rv = cmd_dump_report(s, format);
+	rv = cmd_dump_report(s, format, 0);
 	core_close(c);
 	return rv;
 }
@@ -486,12 +510,15 @@ cmd_dump_exec(int argc, char **argv)
 			return CLI_EXIT_ERROR;
 		}
 		return cmd_dump_outside(pid, maps_ok ? &m : NULL, format,
-		    flags);
+		    flags, 0);
 	}
 	maps_free(&m);
 	if (proc_become(pid, uid, gid) == -1)
 		return CLI_EXIT_ERROR;
-	if ((fd = cmd_dump_connect(pid)) == -1) {
+	if ((fd = cmd_dump_connect(pid)) == -1 && (errno == ENOENT ||
+	    errno == ECONNREFUSED) && kill(pid, 0) == 0)
+		return cmd_dump_helperless(pid, locks || gil, format, flags);
+	if (fd == -1) {
 		cmd_dump_unreachable(pid);
 		return CLI_EXIT_ERROR;
 	}

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "ipc.h"
 #include "opts.h"
+#include "procstat.h"
 #include "shm-read.h"
 
 #define TOP_DELAY_MIN	0.1	/* seconds between refreshes */
@@ -154,7 +155,8 @@ cmd_top_attach(pid_t pid, struct shm_reader **rd)
 		return -1;
 	/*
 	 * A process just started may not have made its file yet: its shim
-	 * does that from a thread of its own.
+	 * does that from a thread of its own, started with the program's
+	 * second thread.
 	 */
 	for (i = 0; i < TOP_READY_TRIES; i++) {
 		if ((*rd = shm_attach(pid, msg, sizeof msg)) != NULL)
@@ -162,6 +164,13 @@ cmd_top_attach(pid_t pid, struct shm_reader **rd)
 		if ((e = errno) != ENODATA && (e != ENOENT ||
 		    !cmd_top_publishes(pid)))
 			break;
+		/*
+		 * A single-threaded program has no helper, which is what
+		 * publishes (it starts with the second thread): from
+		 * outside, as any process.
+		 */
+		if (e == ENOENT && procstat_threads(pid) == 1)
+			return proc_may_read(pid);
 		nanosleep(&tick, NULL);
 	}
 	cmd_top_unreadable(pid, e, msg);

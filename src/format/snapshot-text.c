@@ -330,7 +330,13 @@ text_outside(struct out *o, const struct gw_snapshot *s)
 		    "process name), no hold or wait times, no\nacquisition "
 		    "sites, no statistics, and a lock is seen only when a "
 		    "thread\nwaits for it.\n");
-	} else
+	} else if (s->shim_helperless)
+		out_puts(o, "Read from outside: gilwatch in the process has no "
+		    "helper thread to ask\n(a single-threaded program), so "
+		    "there are no hold or wait times, no\nacquisition sites, "
+		    "no statistics, and a lock is seen only when a thread\n"
+		    "waits for it.\n");
+	else
 		out_puts(o, "Read from outside: the process was not started "
 		    "under gilwatch, so there are\nno hold or wait times, no "
 		    "acquisition sites, no statistics, and a lock is\nseen "

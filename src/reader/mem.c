@@ -420,6 +420,13 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 	return rv;
 }
 
+int
+mem_self_lockfree(void)
+{
+	return atomic_load(&reader) == NULL && atomic_load(&target) == 0 &&
+	    atomic_load(&mode) == MEM_VM;
+}
+
 void
 mem_use_maps(int on)
 {

@@ -59,6 +59,13 @@ int	mem_source_outside(void);
  */
 int	mem_read(uintptr_t addr, void *buf, size_t len);
 
+/*
+ * Does mem_read of this process take no lock (process_vm_readv works,
+ * no other source chosen)?  Then a signal handler may read through it.
+ * Async-signal-safe.
+ */
+int	mem_self_lockfree(void);
+
 /* The errno of the last refused read of another process, or 0. */
 int	mem_error(void);
 

@@ -25,6 +25,7 @@
 #include "out.h"
 #include "real.h"
 #include "report.h"
+#include "sigdump.h"
 #include "sigown.h"
 #include "thread.h"
 
@@ -44,19 +45,20 @@ atomic_int dump_helper_resume;		/* and starts again: dump_resume */
 static void (*_Atomic job)(void);	/* dump_on_helper: what to run */
 static atomic_int job_done = -1;	/* and the pipe to say it ran */
 
-/* Async-signal-safe: one write to a non-blocking pipe. */
+/*
+ * Async-signal-safe: one write to a non-blocking pipe when the helper
+ * runs; without it (a single-threaded program, or a helper stepped out
+ * for a fork) the handler writes what it safely can itself (sigdump.h).
+ */
 static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
-	static const char alone[] = "gilwatch: no thread dump: gilwatch's "
-	    "helper stepped out for a fork and starts again at the program's "
-	    "next blocking call\n";
 	int saved = errno;
 
-	if (!atomic_load(&helper_started))
-		(void)!write(STDERR_FILENO, alone, sizeof alone - 1);
-	else if (wake[1] != -1)
+	if (atomic_load(&helper_started) && wake[1] != -1)
 		(void)!write(wake[1], "d", 1);
+	else
+		sigdump_write(signo, uc);
 	errno = saved;
 }
 
@@ -250,6 +252,17 @@ scan(void)
 	loopstall_cycles(now_ns());
 }
 
+static void
+socket_close(void)
+{
+	if (listen_fd == -1)
+		return;
+	if (sock_pid == getpid())
+		unlink(sock_path);
+	close(listen_fd);
+	listen_fd = -1;
+}
+
 static void *
 helper_main(void *arg)
 {
@@ -295,9 +308,15 @@ helper_main(void *arg)
 			wait_ms = next;
 	}
 	atomic_store(&helper_running, 0);
-	/* A pause keeps the socket and the publication for the next one. */
+	/*
+	 * A pause keeps the publication for the next one, but not the
+	 * socket: nobody would answer on it, and gilwatch dump reads a
+	 * process without one from outside.
+	 */
 	if (!pause)
 		dump_stop();
+	else
+		socket_close();
 	return NULL;
 }
 
@@ -451,9 +470,15 @@ dump_start(void)
 {
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
+	sigdump_prepare();
 	if (config.dump_signal > 0)
 		claim_dump_signal(config.dump_signal);
-	dump_need_helper();
+	/*
+	 * Asked for work on a clock (--stall, --metrics): that is the
+	 * helper's, so a single-threaded program has it from the start.
+	 */
+	if (config.stall_s > 0 || config.metrics[0] != '\0')
+		dump_need_helper();
 	return 0;
 }
 
@@ -468,9 +493,11 @@ dump_after_fork_child(void)
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1)
 		wake[0] = wake[1] = -1;
 	/*
-	 * A new helper for the child (a multiprocessing worker is dumped
-	 * by its own pid): forks made from a child are rare enough.
+	 * The child has one thread: no helper until it starts another
+	 * (a multiprocessing worker is dumped by its own pid, from
+	 * outside until then).
 	 */
+	sigdump_prepare();
 	atomic_store(&helper_started, 0);
 	atomic_store(&helper_running, 0);
 	atomic_store(&helper_joinable, 0);
@@ -478,7 +505,6 @@ dump_after_fork_child(void)
 	helper_paused = 0;
 	atomic_store(&job, NULL);
 	atomic_store(&job_done, -1);
-	dump_need_helper();
 }
 
 void

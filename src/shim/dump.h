@@ -3,17 +3,20 @@
  * writes the thread dump when the dump signal arrives, answers
  * `gilwatch dump PID` on the control socket, and runs the periodic
  * deadlock scan.  It blocks every signal, so the program's signals
- * never land on it.
+ * never land on it.  It starts with the program's second thread (or an
+ * event loop's first epoll_wait, for the loop-stall look): until then
+ * the dump signal's handler writes the dump itself (sigdump.h) and
+ * `gilwatch dump` reads the process from outside.
  */
 #ifndef GW_DUMP_H
 #define GW_DUMP_H
 
 #include <stdatomic.h>
 
-/* Start the helper (and the socket, and the dump signal).  0 or -1. */
+/* Claim the dump signal; the helper starts later.  0 or -1. */
 int	dump_start(void);
 
-/* In a fork child: the helper did not survive; start a new one. */
+/* In a fork child: the helper did not survive; none until needed. */
 void	dump_after_fork_child(void);
 
 /* The program is starting a thread: start the helper if not yet. */
@@ -21,8 +24,10 @@ void	dump_need_helper(void);
 
 /*
  * Fork handlers.  In CPython 3.12 and later a single-threaded program's
- * fork must see a single thread: the helper leaves before it and is
- * started again after it, in the parent, by dump_resume.
+ * fork must see a single thread: one that never had a second has no
+ * helper; one back to a single thread of its own (or with an event
+ * loop) has, and it leaves before the fork and is started again after
+ * it, in the parent, by dump_resume.
  */
 void	dump_fork_prepare(void);
 void	dump_fork_parent(void);

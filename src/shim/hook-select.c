@@ -18,18 +18,32 @@
 
 #include <unistd.h>
 
+#include "config.h"
+#include "dump.h"
 #include "hook.h"
 
 /* The kernel's sigset size, for a call made before real is ready. */
 #define KSIGSET	8
 
+/*
+ * The loop-stall look is the helper's periodic scan: a single-threaded
+ * program that waits in epoll (an asyncio loop) starts the helper, as a
+ * second thread would.  Nothing else starts it in such a program.
+ */
 static inline struct thread *
 sel_enter(void)
 {
 	struct thread *t = thread_self();
+	int saved;
 
-	if (t != NULL)
-		atomic_store_explicit(&t->sel_inside, 1, memory_order_relaxed);
+	if (t == NULL)
+		return NULL;
+	if (config.loop_stall_ms > 0) {
+		saved = errno;		/* the call's own, as it came */
+		dump_need_helper();
+		errno = saved;
+	}
+	atomic_store_explicit(&t->sel_inside, 1, memory_order_relaxed);
 	return t;
 }
 

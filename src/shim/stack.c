@@ -207,6 +207,15 @@ capture_context(struct stack *st, uintptr_t *sp, void *ctx)
 	gate_leave();
 }
 
+void
+stack_capture_signal(struct stack *st, void *uc)
+{
+	/* libunwind's own locks pass through the hooks. */
+	thread_enter_shim();
+	capture_context(st, NULL, uc);
+	thread_leave_shim();
+}
+
 static void
 futex_wake(atomic_uint *word)
 {

@@ -31,6 +31,12 @@ struct stack {
 void	stack_capture(struct stack *st, int skip);
 
 /*
+ * Capture the stack a signal interrupted, from the handler's ucontext
+ * uc (the handler's own frames are not included).  Async-signal-safe.
+ */
+void	stack_capture_signal(struct stack *st, void *uc);
+
+/*
  * Capture the stack of another thread of this process by sending it the
  * sampling signal and waiting at most timeout_ms for the answer.
  * Returns 0 on success, or one of:

@@ -302,7 +302,10 @@ thread_pyname(struct thread *t, char *buf, size_t len)
 		copy[sizeof copy - 1] = '\0';
 		if (copy[0] == '\0')
 			return -1;
-		snprintf(buf, len, "%s", copy);
+		/* A plain copy: a signal handler calls this (sigdump.c). */
+		len = len < sizeof copy ? len : sizeof copy;
+		memcpy(buf, copy, len);
+		buf[len - 1] = '\0';
 		return 0;
 	}
 	return -1;

@@ -314,7 +314,8 @@ void	thread_set_state(struct thread *, enum gw_thread_state);
  */
 void	thread_name(struct thread *, char *buf, size_t len);
 
-/* threading's name alone: 0, or -1 (buf "") when none was read. */
+/* threading's name alone: 0, or -1 (buf "") when none was read.
+ * Async-signal-safe. */
 int	thread_pyname(struct thread *, char *buf, size_t len);
 
 /*

@@ -229,6 +229,8 @@ class Asyncio(unittest.TestCase):
             with p:
                 main = info.threads["main"]
 
+                # The worker says who it is after the sample says
+                # ready, and before it blocks: read its line again.
                 def done(doc):
                     w = {t["tid"]: t for t in doc["threads"]}.get(
                         self.reread(p).threads.get("gw-worker_0"))

@@ -1,0 +1,82 @@
+/*
+ * single_thread: a program with one thread, to show that the shim adds
+ * none of its own (its helper starts with the program's second thread).
+ *
+ *	single_thread sleep MS	says ready, then sleeps MS milliseconds in
+ *				one nanosleep and prints "slept N ms rc R
+ *				errno E": a dump read from outside must not
+ *				cut it short (EINTR)
+ *	single_thread hold	takes a mutex, says ready and parks on
+ *				GW_HOLD_FD (a dump signal's dump shows the
+ *				mutex held and the main thread)
+ *	single_thread thread	says ready, parks on GW_HOLD_FD; then starts
+ *				a thread that parks for good, and says
+ *				ready again (the helper is there now)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sample.h"
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+parked(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct timespec t0, req;
+	pthread_t th;
+	long ms;
+	int rc, err;
+
+	if (argc == 3 && strcmp(argv[1], "sleep") == 0) {
+		ms = atol(argv[2]);
+		req.tv_sec = ms / 1000;
+		req.tv_nsec = (ms % 1000) * 1000000;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		sample_ready();
+		rc = nanosleep(&req, NULL);
+		err = rc == -1 ? errno : 0;
+		printf("slept %ld ms rc %d errno %d\n", ms_since(&t0), rc, err);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "hold") == 0) {
+		pthread_mutex_lock(&m);
+		sample_lock(&m, "m");
+		sample_ready();
+		sample_hold();
+		pthread_mutex_unlock(&m);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "thread") == 0) {
+		sample_ready();
+		sample_hold();
+		if (pthread_create(&th, NULL, parked, NULL) != 0)
+			return 1;
+		sample_ready();
+		parked(NULL);
+	}
+	fprintf(stderr, "usage: single_thread sleep MS | hold | thread\n");
+	return 2;
+}

@@ -1,0 +1,212 @@
+"""A single-threaded program keeps one thread under gilwatch: the shim's
+helper starts with the program's second thread.  Without it the dump
+signal's handler writes the dump itself (async-signal-safe), and
+`gilwatch dump PID` reads the program from outside, sending it no
+signal: a sleep or an idle epoll loop runs its full time, with no
+EINTR.  A program that starts a thread gets the helper as before."""
+
+import os
+import signal
+import unittest
+
+try:
+    from . import gwtest as gw
+    from .test_python import PythonCase
+except ImportError:
+    import gwtest as gw
+    from test_python import PythonCase
+
+SLEEP_MS = 1500         # what the sleeping programs sleep
+
+
+def one_thread(tc, pid, what):
+    tc.assertEqual(gw.tasks(pid), {pid}, "%s: threads %s, want the main "
+        "thread alone" % (what, sorted(gw.tasks(pid))))
+
+
+def asleep(pid):
+    """Is pid's main thread asleep ('S' in /proc)?"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "S"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def handler_dump(p):
+    return "written by the handler of signal 3" in p.stderr()
+
+
+class TestSingleThreadC(unittest.TestCase):
+    def setUp(self):
+        gw.need(self, gw.prog("single_thread"))
+
+    def start(self, d, *args, hold=True):
+        return gw.Proc(gw.gilwatch_cmd([gw.prog("single_thread"), *args],
+            ["--no-report"]), d, hold=hold)
+
+    def test_sigquit_dump_one_thread(self):
+        """One thread; SIGQUIT dumps it from the handler: the main thread
+        by name and TID, the mutex it holds; the program goes on."""
+        with gw.tempdir() as d, self.start(d, "hold") as p:
+            p.wait_ready()
+            pid = p.p.pid
+            one_thread(self, pid, "ready")
+            m = gw.sample_info(p.stderr()).locks["m"]
+            os.kill(pid, signal.SIGQUIT)
+            gw.poll_until(lambda: handler_dump(p),
+                what="dump after SIGQUIT: " + p.describe())
+            err = p.stderr()
+            self.assertIn('"single_thread" tid=%d running' % pid, err)
+            self.assertIn("locked mutex <0x%x>" % m, err)
+            self.assertIn("#0  0x", err, "no native frame: " + err)
+            one_thread(self, pid, "after the dump")
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
+    def test_dump_from_outside_no_eintr(self):
+        """gilwatch dump of a sleeping single-threaded program reads it
+        from outside; the sleep is not cut short."""
+        with gw.tempdir() as d, self.start(d, "sleep", str(SLEEP_MS),
+                hold=False) as p:
+            p.wait_ready()
+            pid = p.p.pid
+            gw.poll_until(lambda: asleep(pid), what="asleep")
+            one_thread(self, pid, "asleep")
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("no helper thread to ask", r.stdout)
+            self.assertIn("tid=%d" % pid, r.stdout)
+            self.assertIn("nanosleep", r.stdout)
+            r, docs = gw.dump_json(pid)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertEqual(list(gw.threads(docs[0])), [pid], docs)
+            r = gw.run([gw.GILWATCH, "dump", "--locks", str(pid)])
+            self.assertNotEqual(r.returncode, 0, r)
+            self.assertIn("no gilwatch helper thread", r.stderr)
+            self.assertEqual(p.wait(), 0, p.describe())
+            slept = p.stdout().split()
+            self.assertEqual(slept[0], "slept", p.describe())
+            self.assertGreaterEqual(int(slept[1]), SLEEP_MS, p.describe())
+            self.assertEqual(slept[2:], ["ms", "rc", "0", "errno", "0"],
+                p.describe())
+
+    def test_later_thread_gets_helper(self):
+        """One thread until the program starts one; then the helper is
+        there: a full dump on SIGQUIT, gilwatch dump asks it."""
+        with gw.tempdir() as d, self.start(d, "thread") as p:
+            p.wait_ready()
+            pid = p.p.pid
+            one_thread(self, pid, "before its thread")
+            p.release()
+            p.wait_ready()
+            gw.poll_until(lambda: len(gw.tasks(pid)) == 3,
+                what="the program's thread and the helper: %s" %
+                sorted(gw.tasks(pid)))
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("gilwatch thread dump", r.stdout)
+            self.assertNotIn("Read from outside", r.stdout)
+            os.kill(pid, signal.SIGQUIT)
+            gw.poll_until(lambda: "gilwatch thread dump" in p.stderr(),
+                what="dump after SIGQUIT: " + p.describe())
+            self.assertFalse(handler_dump(p), p.describe())
+            self.assertIn("2 threads", p.stderr())
+
+    def test_clock_work_starts_helper(self):
+        """--metrics and --stall ask for work on a clock, which is the
+        helper's: a single-threaded program has it from the start, and
+        the metrics file is written while the program runs."""
+        for opt in ("--metrics=%s", "--stall=5"):
+            with self.subTest(opt=opt), gw.tempdir() as d:
+                path = os.path.join(d, "m-%p.prom")
+                p = gw.Proc(gw.gilwatch_cmd([gw.prog("single_thread"),
+                    "hold"], ["--no-report", opt.replace("%s", path)]), d,
+                    hold=True)
+                with p:
+                    p.wait_ready()
+                    pid = p.p.pid
+                    gw.poll_until(lambda: len(gw.tasks(pid)) == 2,
+                        what="the helper: %s" % sorted(gw.tasks(pid)))
+                    if opt.startswith("--metrics"):
+                        gw.poll_until(lambda: os.path.exists(
+                            path.replace("%p", str(pid))),
+                            what="the metrics file while it runs")
+                    p.release()
+                    self.assertEqual(p.wait(), 0, p.describe())
+
+
+class TestSingleThreadPython(PythonCase):
+    def start(self, exe, d, *args, hold=False, opts=()):
+        return gw.Proc(gw.gilwatch_cmd([exe, gw.pyprog("single_thread"),
+            *args], ["--no-report", *opts]), d, hold=hold)
+
+    def test_sigquit_dump_one_thread(self):
+        """One thread; SIGQUIT dumps it from the handler, with the Python
+        frame it is parked in."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    self.start(exe, d, "hold", hold=True) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                one_thread(self, pid, label)
+                os.kill(pid, signal.SIGQUIT)
+                gw.poll_until(lambda: handler_dump(p),
+                    what="dump after SIGQUIT: " + p.describe())
+                err = p.stderr()
+                self.assertIn("tid=%d running" % pid, err)
+                self.assertRegex(err, r"#\d+ +parked_here \(\S*"
+                    r"single_thread\.py:\d+\) \[py\]")
+                one_thread(self, pid, label + ", after the dump")
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+
+    def check_outside(self, how, opts=()):
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    self.start(exe, d, how, str(SLEEP_MS / 1000),
+                        opts=opts) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                gw.poll_until(lambda: asleep(pid), what="asleep")
+                one_thread(self, pid, label)
+                r = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertIn("no helper thread to ask", r.stdout)
+                self.assertIn("tid=%d" % pid, r.stdout)
+                self.assertRegex(r.stdout, r"parked_here \(\S*"
+                    r"single_thread\.py:\d+\) \[py\]")
+                self.assertEqual(p.wait(), 0, p.describe())
+                ms = p.stdout().split()
+                self.assertEqual(ms[0], "slept", p.describe())
+                self.assertGreaterEqual(int(ms[1]), SLEEP_MS, p.describe())
+
+    def test_dump_outside_time_sleep(self):
+        """gilwatch dump of a program in time.sleep: read from outside,
+        the sleep runs its full time."""
+        self.check_outside("sleep")
+
+    def test_dump_outside_asyncio_idle(self):
+        """The same for an idle asyncio loop (epoll_wait), with the
+        loop-stall look off: it is the helper's periodic scan, which
+        a loop's first epoll_wait starts (test_asyncio_loop_helper)."""
+        self.check_outside("asyncio", opts=["--loop-stall=off"])
+
+    def test_asyncio_loop_helper(self):
+        """With the loop-stall look on (the default), an asyncio loop
+        starts the helper, which looks at it once a second."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    self.start(exe, d, "asyncio", str(SLEEP_MS / 1000)) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                gw.poll_until(lambda: len(gw.tasks(pid)) == 2,
+                    what="the helper: %s" % sorted(gw.tasks(pid)))
+                r = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertNotIn("Read from outside", r.stdout)
+                self.assertEqual(p.wait(), 0, p.describe())
+
+
+if __name__ == "__main__":
+    unittest.main()
