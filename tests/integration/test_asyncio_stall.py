@@ -384,6 +384,14 @@ class TestTopLoopStall(unittest.TestCase):
         gw.poll_until(lambda: re.search(stall_mark(100), row()),
             what="the loop thread marked past the default 100 ms")
 
+    def test_program_off(self):
+        """A program run with --loop-stall=off publishes off: no mark,
+        however long the turn (past top's 100 ms by then)."""
+        _, row = self.blocked_loop(sys.executable, ["--loop-stall=off"])
+        gw.poll_until(lambda: re.search(stall_mark(100),
+            row("--loop-stall=100")), what="a turn past 100 ms")
+        self.assertNotIn("STALL", row())
+
     def test_bad_values(self):
         """Refused before anything is read: one error line naming the
         rule, then the usage, status 2."""
