@@ -237,18 +237,23 @@ critical(const struct gw_shm_thread *t, int compact, char *buf, size_t len)
 }
 
 /*
- * The state, and on a free-threaded CPython the thread state's and the
- * critical section it is in.
+ * The state, a loop stall (source_loop_stalled), and on a free-threaded
+ * CPython the thread state's and the critical section it is in.
  */
 char *
 fmt_state(const struct source *s, const struct row *r, int compact,
     char *buf, size_t len)
 {
-	const char *py = gw_py_state_name(r->t->py_state);
+	const char *py = gw_py_state_name(r->t->py_state), *whose;
 	char cs[256];
 	size_t n;
 
 	state_text(s, r, compact, buf, len);
+	/* Before the longer Python state, which the column may cut. */
+	if (source_loop_stalled(s, r) && (n = strlen(buf)) < len)
+		snprintf(buf + n, len - n, compact ? " STALL>%ums" :
+		    ", LOOP STALL over %u ms (--loop-stall)",
+		    source_loop_stall(s, &whose));
 	critical(r->t, compact, cs, sizeof cs);
 	if (py != NULL && (n = strlen(buf)) < len)
 		snprintf(buf + n, len - n, compact ? " py:%s%s" :

@@ -247,17 +247,14 @@ interval(const struct tui *t)
 }
 
 int
-tui_run(struct shm_reader *rd, pid_t pid, int delay_ms)
+tui_run(struct shm_reader *rd, pid_t pid, int delay_ms, int loop_stall_ms)
 {
 	struct source src;
 	struct tui t;
 	uint64_t next = 0, now;
 	int key, said_end = 0;
 
-	if (rd != NULL)
-		source_init(&src, rd);
-	else
-		source_init_outside(&src, pid);
+	source_open(&src, rd, pid, loop_stall_ms);
 	memset(&t, 0, sizeof t);
 	out_init(&t.stack);
 	t.src = &src;

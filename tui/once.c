@@ -150,17 +150,15 @@ once_print(struct source *s, int width, int view)
  * Read from outside, one read is all there is.
  */
 int
-tui_once(struct shm_reader *rd, pid_t pid, int width, int blame)
+tui_once(struct shm_reader *rd, pid_t pid, int width, int blame,
+    int loop_stall_ms)
 {
 	struct timespec tick = { 0, ONCE_POLL_MS * 1000000L };
 	struct source s;
 	uint64_t end;
 	int rc, got = 0, status = CLI_EXIT_OK;
 
-	if (rd != NULL)
-		source_init(&s, rd);
-	else
-		source_init_outside(&s, pid);
+	source_open(&s, rd, pid, loop_stall_ms);
 	end = tui_ms_now() + 2 * (uint64_t)s.frame.interval_ms + ONCE_SLACK_MS;
 	if (s.outside)
 		(void)source_sample(&s);

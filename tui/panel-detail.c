@@ -64,20 +64,32 @@ detail_open_tasks(struct tui *t, pid_t tid)
 	fetch(t);
 }
 
-/* The turn its event loop is in (hook-select.c), live. */
+/*
+ * The turn its event loop is in (hook-select.c), live, against the
+ * loop-stall threshold (source_loop_stall).
+ */
 static void
-loop_line(struct page *p, const struct row *r)
+loop_line(struct page *p, const struct source *s, const struct row *r)
 {
-	char buf[256], d[32];
+	char buf[256], d[32], mark[96];
+	const char *whose;
+	uint32_t ms = source_loop_stall(s, &whose);
 
 	if (r->t->loop_turn_ns == 0)
 		return;
+	if (ms == 0)
+		snprintf(mark, sizeof mark, " (no stall marked: %s is off)",
+		    whose);
+	else if (source_loop_stalled(s, r))
+		snprintf(mark, sizeof mark, " (a loop stall: over %u ms, %s)",
+		    ms, whose);
+	else
+		mark[0] = '\0';
 	snprintf(buf, sizeof buf, "Event loop: in a turn for %s without "
 	    "coming back to epoll%s", fmt_dur(r->t->loop_turn_ns, d,
-	    sizeof d), r->t->loop_turn_ns >= TUI_LOOP_STALL_NS ?
-	    " (a loop stall: over --loop-stall's default 100 ms)" : "");
-	page_line(p, r->t->loop_turn_ns >= TUI_LOOP_STALL_NS ? ROLE_WARN :
-	    ROLE_NORMAL, buf);
+	    sizeof d), mark);
+	page_line(p, source_loop_stalled(s, r) ? ROLE_WARN : ROLE_NORMAL,
+	    buf);
 }
 
 static void
@@ -338,7 +350,7 @@ detail_draw(struct tui *t, int y, int h)
 			if (fmt_cycle(s, n, buf, sizeof buf) != NULL &&
 			    strstr(buf, state) == NULL)
 				page_line(&p, ROLE_BANNER, buf);
-		loop_line(&p, r);
+		loop_line(&p, s, r);
 		gil_lines(&p, s, r);
 		wait_lines(&p, s, r);
 		held_lines(&p, s, r);

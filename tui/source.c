@@ -10,7 +10,44 @@
 #include <string.h>
 
 #include "gilwatch/snapshot.h"
+#include "opts.h"
 #include "tui.h"
+
+void
+source_open(struct source *s, struct shm_reader *rd, pid_t pid,
+    int loop_stall_ms)
+{
+	if (rd != NULL)
+		source_init(s, rd);
+	else
+		source_init_outside(s, pid);
+	s->loop_stall_ms = loop_stall_ms;
+}
+
+uint32_t
+source_loop_stall(const struct source *s, const char **whose)
+{
+	if (s->loop_stall_ms >= 0) {
+		*whose = "top's --loop-stall";
+		return (uint32_t)s->loop_stall_ms;
+	}
+	/* Read from outside, nothing says what the program would take. */
+	if (s->outside) {
+		*whose = "--loop-stall's default";
+		return OPTS_LOOP_STALL_DEFAULT;
+	}
+	*whose = "the program's --loop-stall";
+	return s->frame.loop_stall_ms;
+}
+
+int
+source_loop_stalled(const struct source *s, const struct row *r)
+{
+	const char *whose;
+	uint32_t ms = source_loop_stall(s, &whose);
+
+	return ms != 0 && r->t->loop_turn_ns >= (uint64_t)ms * 1000000u;
+}
 
 void
 source_init(struct source *s, struct shm_reader *rd)

@@ -34,7 +34,6 @@
 #define TUI_CTL_TIMEOUT_MS 5000	/* for an answer on the control socket */
 #define TUI_WATCH_TIMEOUT_MS 1000	/* for "watch": the view comes first */
 #define TUI_READ_SHARE	5	/* a refresh lasts at least 5 reads */
-#define TUI_LOOP_STALL_NS 100000000ull	/* --loop-stall's default */
 
 /* What a thread is doing, as the table groups and colours it. */
 enum tui_class {
@@ -124,6 +123,9 @@ struct source {
 	uint32_t	*symidx;	/* syms sorted by address */
 	uint32_t	 symidx_cap;
 
+	/* top's --loop-stall in ms (0: off), -1: the process's own. */
+	int		 loop_stall_ms;
+
 	struct tui_counts counts;
 	int		 life;		/* enum shm_life */
 	char		 why[128];	/* what shm_life said */
@@ -131,6 +133,13 @@ struct source {
 };
 
 /* source.c */
+/*
+ * Start reading rd's process, or (rd NULL) pid's from outside; mark
+ * loop turns as stalls past loop_stall_ms (0: never; -1: past the
+ * process's own --loop-stall).
+ */
+void	source_open(struct source *, struct shm_reader *rd, pid_t pid,
+	    int loop_stall_ms);
 /* Start reading rd; tells its process a viewer is here (ctl_watch). */
 void	source_init(struct source *, struct shm_reader *);
 /*
@@ -157,6 +166,14 @@ const struct row *source_row(const struct source *, pid_t tid);
 const struct gw_shm_sym *source_sym(const struct source *, uint64_t addr,
 	    int data);
 int	source_deadlocked(const struct source *, pid_t tid);
+/*
+ * The loop-stall threshold in ms, 0: off: top's --loop-stall, else the
+ * one the process publishes, else (read from outside) the default;
+ * *whose says which, in words.
+ */
+uint32_t	source_loop_stall(const struct source *, const char **whose);
+/* Has r's event-loop turn run past that threshold? */
+int	source_loop_stalled(const struct source *, const struct row *r);
 int	source_ended(const struct source *);
 
 /* order.c: the rows in display order, after the filter. */

@@ -45,6 +45,8 @@
  * stands in for the GIL on a free-threaded CPython: each thread's
  * critical sections (struct gw_shm_thread), the stop-the-world pause
  * under way and the PyMutex contention totals (struct gw_shm_frame).
+ * Version 4 added the process's loop-stall threshold to the header,
+ * whose size the reader requires whole.
  *
  * Times: *_mono_ns are CLOCK_MONOTONIC nanoseconds, the same clock for
  * every process on the machine; *_real_ns are CLOCK_REALTIME.  An age
@@ -56,7 +58,7 @@
 #include <stdint.h>
 
 #define GW_SHM_MAGIC		"gilwshm"	/* 8 bytes with its NUL */
-#define GW_SHM_VERSION		3
+#define GW_SHM_VERSION		4
 #define GW_SHM_SUFFIX		".shm"
 
 /* Limits, defined here only. */
@@ -119,6 +121,11 @@ struct gw_shm_header {
 
 	uint32_t	blame_site_size;	/* struct gw_shm_blame_site */
 	uint32_t	blame_size;	/* struct gw_shm_blame */
+
+	/* The process's settings that top marks against. */
+	uint32_t	loop_stall_ms;	/* --loop-stall: a loop turn this
+					   long is a stall; 0: off */
+	uint32_t	pad;
 };
 
 /* struct gw_shm_frame flags: something did not fit. */

@@ -103,10 +103,15 @@ int	proc_may_read(pid_t);
  */
 struct shm_reader;
 struct shm_entry;
-/* The viewer, of rd's process, or (rd NULL) of pid read from outside. */
-int	tui_run(struct shm_reader *, pid_t, int delay_ms);	/* until q */
+/*
+ * The viewer, of rd's process, or (rd NULL) of pid read from outside;
+ * loop_stall_ms as source_open (tui.h) takes it.
+ */
+int	tui_run(struct shm_reader *, pid_t, int delay_ms,
+	    int loop_stall_ms);	/* until q */
 /* One frame: the threads, or with blame the GIL blame view. */
-int	tui_once(struct shm_reader *, pid_t, int width, int blame);
+int	tui_once(struct shm_reader *, pid_t, int width, int blame,
+	    int loop_stall_ms);
 /* Choose among processes on the terminal: the pid, 0 (quit), -1. */
 pid_t	pick_run(const struct shm_entry *, int n);
 

@@ -37,7 +37,8 @@ static int	cmd_top_exec(int, char **);
 
 const struct cmd_entry cmd_top_entry = {
 	.name = "top",
-	.usage = "[-d SECONDS] [--once [--view=threads|blame]] [PID]",
+	.usage = "[-d SECONDS] [--once [--view=threads|blame]] "
+	    "[--loop-stall=MS|off] [PID]",
 	.summary = "Watch the threads, the GIL and the locks of PID live, "
 	    "read from outside when it was not started under gilwatch "
 	    "(without PID: choose among the programs run by gilwatch).",
@@ -48,6 +49,7 @@ static const struct option cmd_top_options[] = {
 	{ "delay",	required_argument,	NULL, 'd' },
 	{ "once",	no_argument,		NULL, 'o' },
 	{ "view",	required_argument,	NULL, 'v' },
+	{ "loop-stall",	required_argument,	NULL, 'L' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -219,6 +221,7 @@ cmd_top_exec(int argc, char **argv)
 	const char *errstr;
 	pid_t pid = 0;
 	int opt, once = 0, delay = 1000, blame = 0, view = 0;
+	int loop_stall = -1;	/* the program's own */
 
 	optind = 0;
 	while ((opt = args_next(&cmd_top_args, argc, argv, NULL)) != -1) {
@@ -246,6 +249,12 @@ cmd_top_exec(int argc, char **argv)
 			blame = strcmp(optarg, "blame") == 0;
 			view = 1;
 			break;
+		case 'L':
+			if ((loop_stall = opts_loop_stall(optarg,
+			    &errstr)) == -1)
+				return cli_usage_error(&cmd_top_entry,
+				    "--loop-stall=%s: %s", optarg, errstr);
+			break;
 		}
 	}
 	if (view && !once)
@@ -265,6 +274,6 @@ cmd_top_exec(int argc, char **argv)
 	if (cmd_top_attach(pid, &rd) == -1)
 		return CLI_EXIT_ERROR;
 	if (once)
-		return tui_once(rd, pid, cmd_top_width(), blame);
-	return tui_run(rd, pid, delay);
+		return tui_once(rd, pid, cmd_top_width(), blame, loop_stall);
+	return tui_run(rd, pid, delay, loop_stall);
 }

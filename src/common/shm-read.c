@@ -454,6 +454,7 @@ convert(struct shm_reader *r, struct shm_frame *f, uint32_t used)
 	f->pid = h->pid;
 	f->interval_ms = h->interval_ms;
 	f->start_real_ns = h->start_real_ns;
+	f->loop_stall_ms = h->loop_stall_ms;
 	memcpy(f->command, h->command, sizeof f->command);
 	p = f->mem;
 	f->nthreads = head.nthreads;

@@ -32,6 +32,7 @@ struct shm_frame {
 	pid_t			 pid;
 	uint32_t		 interval_ms;
 	uint64_t		 start_real_ns;
+	uint32_t		 loop_stall_ms;	/* the process's; 0: off */
 	char			 command[GW_SHM_COMMAND_LEN];
 
 	struct gw_shm_thread	*threads;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "deadlock.h"
 #include "gil.h"
 #include "py.h"
@@ -175,6 +176,7 @@ publish_start(void)
 	memset(&p, 0, sizeof p);
 	p.pid = pub.pid;
 	p.interval_ms = (uint32_t)pub.interval_ms;
+	p.loop_stall_ms = (uint32_t)config.loop_stall_ms;
 	read_command(command, sizeof command);
 	p.command = command;
 	read_start(&p);

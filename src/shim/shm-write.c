@@ -81,6 +81,7 @@ fill_header(struct gw_shm_header *h, const struct shm_proc *p,
 	h->interval_ms = p->interval_ms;
 	h->start_ticks = p->start_ticks;
 	h->start_real_ns = p->start_real_ns;
+	h->loop_stall_ms = p->loop_stall_ms;
 	snprintf(h->command, sizeof h->command, "%s",
 	    p->command != NULL ? p->command : "");
 	h->file_size = len;

@@ -45,6 +45,7 @@ struct shm_proc {
 	uint64_t	 start_ticks;
 	uint64_t	 start_real_ns;
 	const char	*command;
+	uint32_t	 loop_stall_ms;	/* 0: off */
 };
 
 /*

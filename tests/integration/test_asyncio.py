@@ -4,7 +4,7 @@ as deadlocks in the same graph as the threads.
 
 The four samples (samples/async_*.py) run bare and are dumped from
 outside (`gilwatch dump --format=json PID`), run under `gilwatch run`
-and dumped on request (the shim's snapshot), and (the await cycle)
+and dumped on request (the shim's snapshot), and (the three cycles)
 gcore'd and dumped from the core; the cycle through a task
 (async_threadsafe_cycle) also under `gilwatch run --on-deadlock=exit`.
 Every read is repeated until the program has settled into the state its
@@ -20,6 +20,7 @@ skip that says so.
 """
 
 import os
+import shutil
 import unittest
 
 try:
@@ -109,6 +110,129 @@ def in_order(test, text, parts):
         test.assertNotEqual(k, -1, "%r not after offset %d of:\n%s" %
             (p, at, text))
         at = k + len(p)
+
+
+def worker_waits(p):
+    """Is the executor sample p settled in a dump: its worker (as p's
+    stderr names it by now) in it, and a deadlock found?"""
+    def done(doc):
+        tid = gw.sample_info(p.stderr()).threads.get("gw-worker_0")
+        return tid in {t["tid"] for t in doc["threads"]} and \
+            doc["deadlocks"]
+    return done
+
+
+def assert_executor(test, doc, r, info):
+    """The executor/lock cycle (samples/async_executor_cycle.py) and the
+    tasks held up by it, as a dump gives them: doc its JSON, r (a
+    gw.run Result, or None) its text, info the sample's."""
+    marks = gw.source_marks(EXECUTOR)
+    main = info.threads["main"]
+    worker = info.threads["gw-worker_0"]
+    t = tasks_by_name(loop_of(doc, main))
+    test.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
+    test.assertEqual(t["fetcher"]["awaits"]["tid"], worker)
+    test.assertEqual(coro(t["fetcher"]), [("fetcher",
+        "async_executor_cycle.py", marks["fetcher_awaits"])])
+    test.assertTrue(t["holder"]["running"])
+    test.assertEqual(t["main"]["awaits"]["kind"], "gather")
+    # One report: the loop's thread and the worker in the cycle,
+    # the tasks that await into it held up by it.
+    test.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
+    d = doc["deadlocks"][0]
+    test.assertEqual({l["tid"] for l in d["links"]}, {main, worker})
+    # Nearest the cycle first: fetcher enters it at the worker,
+    # main awaits fetcher (through gather).
+    test.assertEqual([h["name"] for h in d["held_up"]],
+        ["fetcher", "main"], d)
+    held = {h["name"]: h for h in d["held_up"]}
+    test.assertEqual(held["fetcher"]["awaits"], "executor")
+    test.assertEqual(held["fetcher"]["awaits_tid"], worker)
+    test.assertEqual(held["main"]["awaits"], "gather")
+    test.assertEqual(held["main"]["awaits_task"], t["fetcher"]["addr"])
+    if r is None:
+        return
+    # The text: the loop's thread in the step of holder, fetcher's
+    # chain into the cycle at the worker.
+    test.assertEqual(r.returncode, DEADLOCK, r)
+    report = report_of(r.stdout)
+    test.assertIn("in the step of its loop's running task \"holder\"",
+        report)
+    test.assertIn("holder (%s:%d) [py]" % (EXECUTOR,
+        marks["holder_joins"]), report)
+    in_order(test, report, [
+        "asyncio tasks held up by it",
+        "task \"fetcher\" <%s>" % t["fetcher"]["addr"],
+        "awaits an executor future run by \"gw-worker_0\" tid=%d "
+        "(in the cycle)" % worker,
+        "fetcher (%s:%d) [py]" % (EXECUTOR, marks["fetcher_awaits"]),
+        "task \"main\"",
+        "awaits (through gather() or a TaskGroup) task \"fetcher\" "
+        "<%s> (held up)" % t["fetcher"]["addr"]])
+
+
+def assert_threadsafe(test, doc, text, info, status):
+    """The cycle through task fetch (samples/async_threadsafe_cycle.py)
+    as a dump gives it, members in order: doc its JSON, text (a gw.run
+    Result, ending with status) its text, info the sample's."""
+    marks = gw.source_marks(THREADSAFE)
+    main = info.threads["main"]
+    worker = info.threads["gw-worker"]
+    t = tasks_by_name(loop_of(doc, main))
+    test.assertEqual(sorted(t), ["blocker", "fetch", "main"], t)
+    fetch = t["fetch"]
+    test.assertEqual(fetch["state"], "pending")
+    test.assertIsNone(fetch["awaits"])
+    test.assertEqual(fetch["result"]["tid"], worker)
+    test.assertEqual(coro(fetch)[0][:2], ("sleep", "tasks.py"))
+    test.assertEqual(coro(fetch)[1:], [("fetch",
+        "async_threadsafe_cycle.py", marks["fetch_yields"])])
+    test.assertTrue(t["blocker"]["running"])
+    test.assertEqual(coro(t["blocker"]), [("blocker",
+        "async_threadsafe_cycle.py", marks["loop_wants_l"])])
+    test.assertIsNone(t["blocker"]["result"])
+    test.assertEqual(t["main"]["awaits"]["task"], t["blocker"]["addr"])
+    # One deadlock, its members in order: fetch cannot be stepped
+    # while MainThread waits for L, held by gw-worker, which waits
+    # for the result of fetch.
+    test.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
+    d = doc["deadlocks"][0]
+    test.assertEqual(members(d), [("task", "fetch", "loop"),
+        ("thread", main, "lock"), ("thread", worker, fetch["addr"])],
+        d)
+    test.assertEqual([l["tid"] for l in d["links"]], [main, main,
+        worker])
+    test.assertEqual([l["held_by"] for l in d["links"]], [main, worker,
+        main])
+    test.assertEqual(gw.addr(d["links"][1]["waits_for"]["addr"]),
+        info.locks["L"])
+    test.assertEqual(d["links"][2]["result_of"]["future"],
+        fetch["result"]["future"])
+    # main awaits blocker, the running task: held up through the
+    # loop's thread.
+    test.assertEqual([(h["name"], h["awaits"], h.get("awaits_tid"))
+        for h in d["held_up"]], [("main", "loop", main)], d)
+    # The text: each member with what it waits for and its stack.
+    test.assertEqual(text.returncode, status, text)
+    test.assertIn("Found one deadlock (3 asyncio tasks and threads)",
+        text.stdout)
+    in_order(test, report_of(text.stdout), [
+        "task \"fetch\" <%s> of the loop of \"MainThread\" tid=%d:" %
+        (fetch["addr"], main),
+        "ready to run, and cannot be stepped: its loop's thread "
+        "\"MainThread\" tid=%d is blocked outside the loop" % main,
+        "fetch (%s:%d) [py]" % (THREADSAFE, marks["fetch_yields"]),
+        "\"MainThread\" tid=%d:\n  waiting to lock " % main,
+        "\"gw-worker\" tid=%d" % worker,
+        "in the step of its loop's running task \"blocker\"",
+        "blocker (%s:%d) [py]" % (THREADSAFE, marks["loop_wants_l"]),
+        "\"gw-worker\" tid=%d:\n  waits for the result of task "
+        "\"fetch\" <%s> of the loop of \"MainThread\" tid=%d" %
+        (worker, fetch["addr"], main),
+        "Future.result (",
+        "worker (%s:%d) [py]" % (THREADSAFE, marks["worker_waits"]),
+        "asyncio tasks held up by it",
+        "task \"main\""])
 
 
 class Asyncio(unittest.TestCase):
@@ -223,75 +347,25 @@ class Asyncio(unittest.TestCase):
             report)
 
     def check_executor(self, exe):
-        marks = gw.source_marks(EXECUTOR)
         with gw.tempdir() as tmp:
             p, info = self.start(exe, tmp, EXECUTOR)
             with p:
-                main = info.threads["main"]
-
-                # The worker says who it is after the sample says
-                # ready, and before it blocks: read its line again.
-                def done(doc):
-                    w = {t["tid"]: t for t in doc["threads"]}.get(
-                        self.reread(p).threads.get("gw-worker_0"))
-                    return w is not None and doc["deadlocks"]
                 if self.under:
                     # The shim reports a deadlock when it forms (its
                     # dumps on request search none).
                     doc = self.shim_deadlock(tmp)
                     r = None
                 else:
-                    doc = self.settle(info.pid, done, "the worker's wait")
+                    doc = self.settle(info.pid, worker_waits(p),
+                        "the worker's wait")
                     r = gw.run([gw.GILWATCH, "dump", str(info.pid)])
                 info = self.reread(p)
-        worker = info.threads["gw-worker_0"]
-        t = tasks_by_name(loop_of(doc, main))
-        self.assertEqual(t["fetcher"]["awaits"]["kind"], "executor")
-        self.assertEqual(t["fetcher"]["awaits"]["tid"], worker)
-        self.assertEqual(coro(t["fetcher"]), [("fetcher",
-            "async_executor_cycle.py", marks["fetcher_awaits"])])
-        self.assertTrue(t["holder"]["running"])
-        self.assertEqual(t["main"]["awaits"]["kind"], "gather")
-        # One report: the loop's thread and the worker in the cycle,
-        # the tasks that await into it held up by it.
-        self.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
-        d = doc["deadlocks"][0]
-        self.assertEqual({l["tid"] for l in d["links"]}, {main, worker})
-        # Nearest the cycle first: fetcher enters it at the worker,
-        # main awaits fetcher (through gather).
-        self.assertEqual([h["name"] for h in d["held_up"]],
-            ["fetcher", "main"], d)
-        held = {h["name"]: h for h in d["held_up"]}
-        self.assertEqual(held["fetcher"]["awaits"], "executor")
-        self.assertEqual(held["fetcher"]["awaits_tid"], worker)
-        self.assertEqual(held["main"]["awaits"], "gather")
-        self.assertEqual(held["main"]["awaits_task"], t["fetcher"]["addr"])
-        if r is None:
-            return
-        # The text: the loop's thread in the step of holder, fetcher's
-        # chain into the cycle at the worker.
-        self.assertEqual(r.returncode, DEADLOCK, r)
-        report = report_of(r.stdout)
-        self.assertIn("in the step of its loop's running task \"holder\"",
-            report)
-        self.assertIn("holder (%s:%d) [py]" % (EXECUTOR,
-            marks["holder_joins"]), report)
-        in_order(self, report, [
-            "asyncio tasks held up by it",
-            "task \"fetcher\" <%s>" % t["fetcher"]["addr"],
-            "awaits an executor future run by \"gw-worker_0\" tid=%d "
-            "(in the cycle)" % worker,
-            "fetcher (%s:%d) [py]" % (EXECUTOR, marks["fetcher_awaits"]),
-            "task \"main\"",
-            "awaits (through gather() or a TaskGroup) task \"fetcher\" "
-            "<%s> (held up)" % t["fetcher"]["addr"]])
+        assert_executor(self, doc, r, info)
 
     def check_threadsafe(self, exe):
-        marks = gw.source_marks(THREADSAFE)
         with gw.tempdir() as tmp:
             p, info = self.start(exe, tmp, THREADSAFE)
             with p:
-                main = info.threads["main"]
                 if self.under:
                     doc = self.shim_deadlock(tmp)
                 else:
@@ -300,63 +374,8 @@ class Asyncio(unittest.TestCase):
                 # The text: from outside, or the shim's own dump.
                 text = gw.run([gw.GILWATCH, "dump", str(info.pid)])
                 info = self.reread(p)
-        worker = info.threads["gw-worker"]
-        t = tasks_by_name(loop_of(doc, main))
-        self.assertEqual(sorted(t), ["blocker", "fetch", "main"], t)
-        fetch = t["fetch"]
-        self.assertEqual(fetch["state"], "pending")
-        self.assertIsNone(fetch["awaits"])
-        self.assertEqual(fetch["result"]["tid"], worker)
-        self.assertEqual(coro(fetch)[0][:2], ("sleep", "tasks.py"))
-        self.assertEqual(coro(fetch)[1:], [("fetch",
-            "async_threadsafe_cycle.py", marks["fetch_yields"])])
-        self.assertTrue(t["blocker"]["running"])
-        self.assertEqual(coro(t["blocker"]), [("blocker",
-            "async_threadsafe_cycle.py", marks["loop_wants_l"])])
-        self.assertIsNone(t["blocker"]["result"])
-        self.assertEqual(t["main"]["awaits"]["task"], t["blocker"]["addr"])
-        # One deadlock, its members in order: fetch cannot be stepped
-        # while MainThread waits for L, held by gw-worker, which waits
-        # for the result of fetch.
-        self.assertEqual(len(doc["deadlocks"]), 1, doc["deadlocks"])
-        d = doc["deadlocks"][0]
-        self.assertEqual(members(d), [("task", "fetch", "loop"),
-            ("thread", main, "lock"), ("thread", worker, fetch["addr"])],
-            d)
-        self.assertEqual([l["tid"] for l in d["links"]], [main, main,
-            worker])
-        self.assertEqual([l["held_by"] for l in d["links"]], [main, worker,
-            main])
-        self.assertEqual(gw.addr(d["links"][1]["waits_for"]["addr"]),
-            info.locks["L"])
-        self.assertEqual(d["links"][2]["result_of"]["future"],
-            fetch["result"]["future"])
-        # main awaits blocker, the running task: held up through the
-        # loop's thread.
-        self.assertEqual([(h["name"], h["awaits"], h.get("awaits_tid"))
-            for h in d["held_up"]], [("main", "loop", main)], d)
-        # The text: each member with what it waits for and its stack.
-        self.assertEqual(text.returncode, 0 if self.under else DEADLOCK,
-            text)
-        self.assertIn("Found one deadlock (3 asyncio tasks and threads)",
-            text.stdout)
-        in_order(self, report_of(text.stdout), [
-            "task \"fetch\" <%s> of the loop of \"MainThread\" tid=%d:" %
-            (fetch["addr"], main),
-            "ready to run, and cannot be stepped: its loop's thread "
-            "\"MainThread\" tid=%d is blocked outside the loop" % main,
-            "fetch (%s:%d) [py]" % (THREADSAFE, marks["fetch_yields"]),
-            "\"MainThread\" tid=%d:\n  waiting to lock " % main,
-            "\"gw-worker\" tid=%d" % worker,
-            "in the step of its loop's running task \"blocker\"",
-            "blocker (%s:%d) [py]" % (THREADSAFE, marks["loop_wants_l"]),
-            "\"gw-worker\" tid=%d:\n  waits for the result of task "
-            "\"fetch\" <%s> of the loop of \"MainThread\" tid=%d" %
-            (worker, fetch["addr"], main),
-            "Future.result (",
-            "worker (%s:%d) [py]" % (THREADSAFE, marks["worker_waits"]),
-            "asyncio tasks held up by it",
-            "task \"main\""])
+        assert_threadsafe(self, doc, text, info, 0 if self.under else
+            DEADLOCK)
 
     def run_one(self, exe):
         if gw.py_minor(exe) < 14:
@@ -442,33 +461,53 @@ class TestOnDeadlock(unittest.TestCase):
 
 
 class TestCore(unittest.TestCase):
-    """The await cycle from a core file (gdb's gcore)."""
+    """From a core file (gdb's gcore) of each bare sample, once a dump
+    from outside has seen it settle: the await cycle, the cycle through
+    a task and the executor cycle with the tasks it holds up, with the
+    assertions of the dumps from outside (the JSON's members in order,
+    the text's report)."""
 
-    def run_one(self, exe):
-        if gw.py_minor(exe) < 14:
-            self.skipTest("tasks are read on 3.14+")
-        import shutil
+    def from_core(self, exe, sample, settled, what):
+        """sample run bare until a dump from outside shows settled(doc,
+        its Proc), then gcore'd: (the JSON dump of the core, the text
+        dump, the sample's info)."""
         if shutil.which("gcore") is None:
             print("skip: gcore not installed (gdb)")
             self.skipTest("gcore not installed")
         t = Asyncio()
         with gw.tempdir() as tmp:
-            p, info = t.start(exe, tmp, CYCLE)
+            p, info = t.start(exe, tmp, sample)
             with p:
-                gw.dump_settled(info.pid, lambda s, d: task_cycles(d),
-                    "the await cycle")
+                gw.dump_settled(info.pid, lambda s, d: settled(d, p), what)
                 base = os.path.join(tmp, "core")
                 gw.run(["gcore", "-o", base, str(info.pid)],
                     timeout=gw.TIMEOUT * 2)
+                info = t.reread(p)
             core = "%s.%d" % (base, info.pid)
             self.assertTrue(os.path.isfile(core))
             r = gw.run([gw.GILWATCH, "dump", "--format=json", "--core",
                 core])
+            text = gw.run([gw.GILWATCH, "dump", "--core", core])
         self.assertEqual(r.returncode, DEADLOCK, r)
         doc = gw.parse_json_docs(r.stdout)[0]
         self.assertEqual(doc["source"], "core")
-        self.assertEqual(task_cycles(doc), [{"cycle-a": "task",
-            "cycle-b": "task"}], doc["deadlocks"])
+        return doc, text, info
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH)
+        with self.subTest(sample="async_await_cycle"):
+            doc, _, _ = self.from_core(exe, CYCLE,
+                lambda d, p: task_cycles(d), "the await cycle")
+            self.assertEqual(task_cycles(doc), [{"cycle-a": "task",
+                "cycle-b": "task"}], doc["deadlocks"])
+        with self.subTest(sample="async_threadsafe_cycle"):
+            doc, text, info = self.from_core(exe, THREADSAFE,
+                lambda d, p: task_cycles(d), "the cycle through fetch")
+            assert_threadsafe(self, doc, text, info, DEADLOCK)
+        with self.subTest(sample="async_executor_cycle"):
+            doc, text, info = self.from_core(exe, EXECUTOR,
+                lambda d, p: worker_waits(p)(d), "the worker's wait")
+            assert_executor(self, doc, text, info)
 
 
 for cls in (TestOutside, TestUnderRun):

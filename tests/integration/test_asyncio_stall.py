@@ -8,6 +8,7 @@ the loop found by its Python frames, which every version has)."""
 
 import json
 import os
+import re
 import sys
 import unittest
 
@@ -230,9 +231,6 @@ gw.add_interpreter_tests(TestAwaitCycleLook, minors=range(14, 16),
     system=(), free_threaded=True)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 try:
     from . import test_top as top
@@ -254,12 +252,16 @@ class TestTopTasks(unittest.TestCase):
     def dashboard_on(self, p):
         """top on sample p once ready, its loop thread (the only one,
         selected) in the table."""
+        p.wait_ready()
+        return self.top_on(p)
+
+    def top_on(self, p, *opts):
+        """top OPTS on sample p (ready), its loop thread in the table."""
         if top.TMUX is None:
             self.fail("tmux is not installed")
-        p.wait_ready()
         info = p.info()
-        t = top.Tmux([gw.GILWATCH, "top", "-d", "0.2", str(info.pid)],
-            cwd=self.tmpdir())
+        t = top.Tmux([gw.GILWATCH, "top", "-d", "0.2", *opts,
+            str(info.pid)], cwd=self.tmpdir())
         self.addCleanup(t.close)
         t.wait_text(r"^\s*%d\s" % info.threads["main"],
             "the loop's thread in the table")
@@ -285,15 +287,23 @@ class TestTopTasks(unittest.TestCase):
             t.wait_text(r"^Stack", "a again: the stack")
 
     def turn_shown(self, exe):
-        """The blocked loop's turn, live, in the detail view."""
+        """The blocked loop's turn, live, in the detail view, marked
+        against the program's --loop-stall, then against top's."""
         tmp = self.tmpdir()
-        with gw.Proc(gw.gilwatch_cmd([exe, SAMPLE]), tmp,
-            env=dict(os.environ, GW_SLEEP="3600")) as p:
+        with gw.Proc(gw.gilwatch_cmd([exe, SAMPLE], ["--loop-stall=%d" %
+            TOP_PROGRAM_MS]), tmp, env=dict(os.environ,
+            GW_SLEEP="3600")) as p:
             t = self.dashboard_on(p)
             t.keys("Enter")
             t.wait_text(r"^Event loop: in a turn for [0-9.]+ ?m?s without "
-                r"coming back to epoll \(a loop stall: over --loop-stall's "
-                r"default 100 ms\)$", "the turn, a stall")
+                r"coming back to epoll \(a loop stall: over %d ms, the "
+                r"program's --loop-stall\)$" % TOP_PROGRAM_MS,
+                "the turn, a stall past the program's threshold")
+            t = self.top_on(p, "--loop-stall=off")
+            t.keys("Enter")
+            t.wait_text(r"^Event loop: in a turn for [0-9.]+ ?m?s without "
+                r"coming back to epoll \(no stall marked: top's "
+                r"--loop-stall is off\)$", "the turn, stalls off")
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH, gw.SHIM)
@@ -307,3 +317,99 @@ class TestTopTasks(unittest.TestCase):
 
 gw.add_interpreter_tests(TestTopTasks, minors=range(14, 16), system=(),
     free_threaded=True)
+
+
+TOP_PROGRAM_MS = 250    # the program's --loop-stall in the top tests
+TOP_OWN_MS = 600        # top's, past the program's
+
+
+def stall_mark(ms):
+    """A thread-list STATE marked as a loop stall past ms: in full, or
+    as the column's compact form when the full one does not fit."""
+    return (r"LOOP STALL over %d ms \(--loop-stall\)|STALL>%dms(\s|$)" %
+        (ms, ms))
+
+
+class TestTopLoopStall(unittest.TestCase):
+    """`gilwatch top --once` marks a loop stall in the thread list against
+    the program's own threshold (its `gilwatch run --loop-stall=MS`,
+    published in its shared-memory file), or top's --loop-stall=MS|off
+    when given; every CPython (the turn is timed at epoll_wait on all).
+    Each wait for the turn to grow past a threshold is bounded."""
+
+    def tmpdir(self):
+        td = gw.tempdir()
+        self.addCleanup(td.cleanup)
+        return td.name
+
+    def blocked_loop(self, exe, opts):
+        """samples/async_sleep_in_loop.py under gilwatch run OPTS, its
+        loop blocked in time.sleep: (the Proc, a function giving the
+        loop thread's row of `top --once [args]`)."""
+        gw.need(self, gw.GILWATCH, gw.SHIM)
+        p = gw.Proc(gw.gilwatch_cmd([exe, SAMPLE], ["--no-report",
+            *opts]), self.tmpdir(), env=dict(os.environ, GW_SLEEP="3600"))
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        info = p.info()
+        tid = info.threads["main"]
+
+        def row(*args):
+            r = gw.run([gw.GILWATCH, "top", "--once", *args,
+                str(info.pid)], env=dict(os.environ, COLUMNS="160"))
+            self.assertEqual(r.returncode, 0, r)
+            m = re.search(r"(?m)^\s*%d\s.*$" % tid, r.stdout)
+            self.assertIsNotNone(m, r.stdout)
+            return m.group(0)
+        return p, row
+
+    def run_one(self, exe):
+        _, row = self.blocked_loop(exe, ["--loop-stall=%d" %
+            TOP_PROGRAM_MS])
+        gw.poll_until(lambda: re.search(stall_mark(TOP_PROGRAM_MS), row()),
+            what="the loop thread marked past the program's %d ms" %
+            TOP_PROGRAM_MS)
+        own = "--loop-stall=%d" % TOP_OWN_MS
+        gw.poll_until(lambda: re.search(stall_mark(TOP_OWN_MS), row(own)),
+            what="the loop thread marked past top's %d ms" % TOP_OWN_MS)
+        # The turn has run past both by now.
+        self.assertRegex(row(), stall_mark(TOP_PROGRAM_MS))
+        self.assertNotRegex(row(), stall_mark(100))
+        self.assertNotIn("STALL", row("--loop-stall=off"))
+        self.assertNotIn("STALL", row("--loop-stall=86400000"))
+
+    def test_program_default(self):
+        """A program run without --loop-stall publishes the default."""
+        _, row = self.blocked_loop(sys.executable, [])
+        gw.poll_until(lambda: re.search(stall_mark(100), row()),
+            what="the loop thread marked past the default 100 ms")
+
+    def test_program_off(self):
+        """A program run with --loop-stall=off publishes off: no mark,
+        however long the turn (past top's 100 ms by then)."""
+        _, row = self.blocked_loop(sys.executable, ["--loop-stall=off"])
+        gw.poll_until(lambda: re.search(stall_mark(100),
+            row("--loop-stall=100")), what="a turn past 100 ms")
+        self.assertNotIn("STALL", row())
+
+    def test_bad_values(self):
+        """Refused before anything is read: one error line naming the
+        rule, then the usage, status 2."""
+        for v in ("0", "-5", "abc", "", "86400001", "1.5", "offf"):
+            with self.subTest(value=v):
+                r = gw.run([gw.GILWATCH, "top", "--once", "--loop-stall=" +
+                    v, "1"])
+                self.assertEqual(r.returncode, 2, r)
+                lines = r.stderr.splitlines()
+                self.assertEqual(lines[0], "gilwatch: --loop-stall=%s: not "
+                    "off or a number of milliseconds from 1 to 86400000" % v,
+                    r)
+                self.assertTrue(all(l.startswith(("usage: ", " "))
+                    for l in lines[1:]), r)
+
+
+gw.add_interpreter_tests(TestTopLoopStall, free_threaded=True)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -125,7 +125,7 @@ publish(struct shm_writer *w, uint64_t u)
 }
 
 static struct shm_proc proc = { .pid = 1, .interval_ms = 100,
-    .command = "test" };
+    .command = "test", .loop_stall_ms = 250 };
 
 static void
 open_writer(struct shm_writer *w, uint32_t cap)
@@ -304,6 +304,8 @@ Test(shm, good_file_is_accepted)
 	cr_assert_eq(shm_read(r, &f), 0);
 	cr_assert_null(torn(&f));
 	cr_assert_str_eq(f.command, "test");
+	cr_assert_eq(f.loop_stall_ms, 250, "the writer's loop-stall "
+	    "threshold, read back: %u", f.loop_stall_ms);
 	shm_frame_free(&f);
 	shm_detach(r);
 }
