@@ -450,6 +450,14 @@ fmt_outside(const struct source *s, char *buf, size_t len)
 
 	if (!s->outside)
 		return NULL;
+	if (s->helperless) {
+		snprintf(buf, len, "Read from outside in %s, nothing stopped: "
+		    "gilwatch is in it, but its helper, which publishes "
+		    "hold/wait times, GIL load and lock statistics, starts "
+		    "with the program's second thread",
+		    fmt_dur(s->read_ns, took, sizeof took));
+		return buf;
+	}
 	snprintf(buf, len, "Read from outside (not started under gilwatch) "
 	    "in %s, nothing stopped. Need gilwatch run: hold/wait times, "
 	    "GIL load and switches, lock statistics and history",

@@ -21,6 +21,7 @@
 
 #include "format.h"
 #include "gilwatch/snapshot.h"
+#include "maps.h"
 #include "outside.h"
 #include "procstat.h"
 #include "py.h"
@@ -29,11 +30,14 @@
 void
 source_init_outside(struct source *s, pid_t pid)
 {
-	char state;
+	char state, *maps;
 
 	memset(s, 0, sizeof *s);
 	s->pid = pid;
 	s->outside = 1;
+	if ((maps = maps_text(pid)) != NULL)
+		s->helperless = strstr(maps, "libgilwatch") != NULL;
+	free(maps);
 	s->switches_per_s = -1;
 	s->life = SHM_LIVE;
 	if (shm_proc_start(pid, &state, &s->start_ticks) == 0)

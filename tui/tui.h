@@ -103,6 +103,10 @@ struct source {
 	 * the frame, only the moment; os[] parallels frame.threads.
 	 */
 	int		 outside;
+	int		 helperless;	/* outside, yet gilwatch is in it: a
+					   single-threaded program, whose
+					   helper (it publishes) starts with
+					   a second thread */
 	struct os_thread *os;
 	uint32_t	 os_cap;
 	uint64_t	 start_ticks;	/* the process's, to tell a reused pid */

@@ -91,6 +91,22 @@ class TestSingleThreadC(unittest.TestCase):
             self.assertEqual(slept[2:], ["ms", "rc", "0", "errno", "0"],
                 p.describe())
 
+    def test_top_says_why_outside(self):
+        """gilwatch top reads a single-threaded program from outside
+        and says why: gilwatch is in it, its helper not yet."""
+        with gw.tempdir() as d, self.start(d, "hold") as p:
+            p.wait_ready()
+            pid = p.p.pid
+            r = gw.run([gw.GILWATCH, "top", "--once", str(pid)],
+                env=dict(os.environ, COLUMNS="300"))
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("gilwatch is in it, but its helper, which "
+                "publishes", r.stdout)
+            self.assertNotIn("not started under gilwatch", r.stdout)
+            one_thread(self, pid, "after top")
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+
     def test_later_thread_gets_helper(self):
         """One thread until the program starts one; then the helper is
         there: a full dump on SIGQUIT, gilwatch dump asks it."""
