@@ -33,13 +33,13 @@ def ready():
 
 def lock_address(lock):
     """The address gilwatch names a threading.Lock or RLock by.  A lock
-    made of a semaphore (CPython 3.8-3.13, and 3.13t's RLock) by the
+    made of a semaphore (CPython 3.8-3.13.0, and 3.13's RLock) by the
     semaphore under it: the object header (16 bytes, 32 in a
     free-threaded build) is followed by the PyThread_type_lock, a sem_t
     pointer on Linux.  A lock that is a PyMutex inside the object (3.14+,
-    and 3.13t's Lock) by the object itself (its id(), as repr shows).
-    The two are told apart by that first word: a pointer, or the mutex's
-    bits (at most 3)."""
+    and 3.13.1+'s and 3.13t's Lock) by the object itself (its id(), as
+    repr shows).  The two are told apart by that first word: a pointer,
+    or the mutex's bits (at most 3)."""
     first = ctypes.c_void_p.from_address(id(lock) +
         object.__basicsize__).value or 0
     return id(lock) if first < 4096 else first

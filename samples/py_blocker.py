@@ -9,7 +9,7 @@ sys._current_frames() where every thread stopped.  Here thread "holder"
 takes `blocker` in hold_blocker() and parks; threads "block-1" and
 "block-2" wait for it in block().  Under gilwatch one dump tells the
 whole story: who holds `blocker` (a POSIX semaphore under the
-threading.Lock up to CPython 3.13, a PyMutex from 3.14), where it took
+threading.Lock up to CPython 3.13.0, a PyMutex from 3.13.1), where it took
 it, and who waits for it.
 
 The main thread waits until sys._current_frames() shows each thread at
@@ -23,7 +23,7 @@ held and its waiters blocked (they are daemon threads).
 
 On stderr it names itself, its threads and `blocker` ("gw-sample: pid
 P", "gw-sample: thread NAME TID", "gw-sample: lock blocker 0xADDR", the
-semaphore under the Lock up to 3.13, the Lock itself from 3.14).
+semaphore under the Lock up to 3.13.0, the Lock itself from 3.13.1).
 """
 
 import json

@@ -5,9 +5,9 @@
 Thread "locker-a" takes lock A and then wants B; thread "locker-b" takes
 B and then wants A.  A Barrier makes sure both hold their first lock
 before either asks for its second, so the deadlock happens on every run.
-CPython builds threading.Lock on a POSIX semaphore up to 3.13 (a
-PyMutex from 3.14), and each thread waits in sem_wait() (the parking
-lot's, from 3.14) without the GIL: under `gilwatch run` the cycle is
+CPython builds threading.Lock on a POSIX semaphore up to 3.13.0 (a
+PyMutex from 3.13.1), and each thread waits in sem_wait() (the parking
+lot's, from 3.13.1) without the GIL: under `gilwatch run` the cycle is
 reported when the second thread blocks, with both threads' Python
 frames (take_a_then_b and take_b_then_a, at the lines marked below).
 
@@ -19,8 +19,8 @@ threads block.
 
 On stderr it names itself, its threads and its locks ("gw-sample: pid
 P", "gw-sample: thread NAME TID", "gw-sample: lock NAME 0xADDR", the
-address being the semaphore under the Lock up to 3.13, the Lock itself
-from 3.14).
+address being the semaphore under the Lock up to 3.13.0, the Lock
+itself from 3.13.1).
 """
 
 import os

@@ -692,11 +692,11 @@ def py_mutex_locks(exe):
 
 def shim_sees_py_locks(exe):
     """Does the shim (gilwatch run) see Python's own locks taken and
-    waited for?  Semaphore locks (up to 3.13) by its semaphore hooks;
-    PyMutex locks (3.14+, 3.13t's Lock) through hooks swapped into
-    _thread's method tables, which it finds by their symbols
-    (lock_methods...) in libpython or the executable: not in one
-    without a symbol table."""
+    waited for?  Semaphore locks (up to 3.13.0, 3.13's RLock) by its
+    semaphore hooks; PyMutex locks (3.14+, 3.13.1+'s and 3.13t's Lock)
+    through hooks swapped into _thread's method tables, which it finds
+    by their symbols (lock_methods...) in libpython or the executable:
+    not in one without a symbol table."""
     if not py_mutex_locks(exe):
         return True
     if exe not in _py_lock_tables:

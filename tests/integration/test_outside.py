@@ -603,12 +603,13 @@ gw.add_interpreter_tests(TestOutsideTopPython)
 
 
 PARKED = gw.pyprog("parked")
-READS_PER_THREAD = 24   # 21-23 on 3.8-3.13: see TestOutsideReadCounts
-# 3.14 and later: 26-27.1 measured on 3.14.7 and 3.15.0rc1 (30-32.2
-# before a Condition's _lock was kept once a dump), and it moves from run
-# to run there (the caches serve these layouts less well; not yet looked
-# into).
-READS_PER_THREAD_314 = 36
+READS_PER_THREAD = 24   # 21-23 on 3.8-3.13.0: see TestOutsideReadCounts
+# Where threading.Lock is a PyMutex (3.13.1 and later, whose waiters are
+# found through the parking lot's entry on their stacks): 26-27.1
+# measured on 3.14.7 and 3.15.0rc1 (30-32.2 before a Condition's _lock
+# was kept once a dump), 26.1 on 3.13.15, and it moves from run to run
+# there (the caches serve these layouts less well; not yet looked into).
+READS_PER_THREAD_MUTEX = 36
 # Their process_vm_readv calls: reads of one page share one call, and
 # the first frames and the waited-on words of 64 threads at a time are
 # read together (mem_cache_prefetch).  Measured 2026-12-05 a thread:
@@ -670,8 +671,8 @@ class TestOutsideReadCounts(unittest.TestCase):
             "%d in %d for 100: %.1f reads and %.2f calls a thread" % (exe,
             few, fewcalls, many, manycalls, (many - few) / 90,
             (manycalls - fewcalls) / 90))
-        new = gw.py_minor(exe) > 13
-        per = READS_PER_THREAD_314 if new else READS_PER_THREAD
+        per = READS_PER_THREAD_MUTEX if gw.py_mutex_locks(exe) else \
+            READS_PER_THREAD
         self.assertLessEqual(many - few, 90 * per,
             "%s: %d reads for 10 threads, %d for 100" % (exe, few, many))
         self.assertLessEqual(manycalls - fewcalls, 90 * CALLS_PER_THREAD,

@@ -47,15 +47,17 @@ put_name(struct type *t, const char *name)
 }
 
 static void
-setup_build(int minor, int ft)
+setup_build(int minor, int micro, int ft)
 {
-	const struct py_offsets *t = py_offsets_for(3, minor, 0, ft);
+	const struct py_offsets *t = py_offsets_for(3, minor, micro, ft);
 
-	cr_assert_not_null(t, "3.%d%s has a table", minor, ft ? "t" : "");
+	cr_assert_not_null(t, "3.%d.%d%s has a table", minor, micro,
+	    ft ? "t" : "");
 	off = *t;
 	memset(&rt, 0, sizeof rt);
 	rt.major = 3;
 	rt.minor = minor;
+	rt.micro = micro;
 	rt.off = &off;
 	cr_assert(off.tp_name > 0 && off.tp_name + 8 <= (int)sizeof(struct
 	    type));
@@ -77,7 +79,7 @@ setup_build(int minor, int ft)
 static void
 setup(int minor)
 {
-	setup_build(minor, 0);
+	setup_build(minor, 0, 0);
 }
 
 Test(pylocks, mutex_lock_bits)
@@ -227,13 +229,19 @@ Test(pylocks, holder_of_a_lock)
 	cr_assert_eq(inferred, 0);
 }
 
-Test(pylocks, mixed_layout_of_3_13t)
+/* A PyMutex Lock beside a semaphore RLock: 3.13t's, and 3.13.1+'s. */
+static void
+mixed_layout(int micro, int ft)
 {
 	unsigned int sem[8] = { 0 };
 	struct wait_entry e;
 	struct py_lock l;
 
-	setup_build(13, 1);
+	setup_build(13, micro, ft);
+	cr_assert_lt(off.lock_sem, 0, "3.13.%d%s: a PyMutex Lock", micro,
+	    ft ? "t" : "");
+	cr_assert_eq(off.pk_addr, (int)(offsetof(struct wait_entry, sem) -
+	    offsetof(struct wait_entry, addr)), "a Lock waiter parks");
 	/* The Lock is a PyMutex, named by the object. */
 	lock.b[off.lock_locked] = 3;
 	cr_assert_eq(py_lock_read(&rt, (uintptr_t)&lock, &l), 0);
@@ -266,4 +274,45 @@ Test(pylocks, mixed_layout_of_3_13t)
 	cr_assert_eq(l.kind, PY_LOCK_RLOCK);
 	cr_assert_eq(py_lock_waited(&rt, (uintptr_t)&lock, (uintptr_t)sem,
 	    &l), -1);
+}
+
+Test(pylocks, mixed_layout_of_3_13t)
+{
+	mixed_layout(0, 1);
+}
+
+/* 3.13.1 made the default build's Lock a PyMutex too; 3.13.0's is a
+ * semaphore. */
+Test(pylocks, mixed_layout_of_3_13_1_on)
+{
+	mixed_layout(1, 0);
+	mixed_layout(11, 0);
+	mixed_layout(12, 0);
+	mixed_layout(15, 0);
+	mixed_layout(99, 0);
+}
+
+/* The 3.13 default build's entries by micro: 3.13.0's semaphore Lock,
+ * a PyMutex from 3.13.1, the runtime's stop-the-world state 24 bytes on
+ * from 3.13.12 (the tags' sources, MOVED in tools/gen-pyoffsets). */
+Test(pylocks, table_3_13_by_micro)
+{
+	const struct py_offsets *t0 = py_offsets_for(3, 13, 0, 0);
+	const struct py_offsets *t1 = py_offsets_for(3, 13, 1, 0);
+	const struct py_offsets *t11 = py_offsets_for(3, 13, 11, 0);
+	const struct py_offsets *t12 = py_offsets_for(3, 13, 12, 0);
+	const struct py_offsets *t15 = py_offsets_for(3, 13, 15, 0);
+
+	cr_assert(t0 && t1 && t11 && t12 && t15);
+	cr_assert_geq(t0->lock_sem, 0, "3.13.0: a semaphore Lock");
+	cr_assert_eq(t0->pk_addr, -1);
+	cr_assert_eq(t1, t11, "one layout from 3.13.1 to 3.13.11");
+	cr_assert_eq(t12, t15, "one layout from 3.13.12 on");
+	cr_assert_neq(t1, t12);
+	cr_assert_eq(t1->rt_stw, t0->rt_stw);
+	cr_assert_eq(t12->rt_stw, t0->rt_stw + 24);
+	cr_assert_eq(t1->lock_locked, t12->lock_locked);
+	cr_assert_eq(t1->rlock_sem, t0->rlock_sem, "RLock: a semaphore");
+	cr_assert_eq(t12->rlock_sem, t0->rlock_sem);
+	cr_assert_eq(py_offsets_for(3, 13, 0, 1)->free_threaded, 1);
 }
