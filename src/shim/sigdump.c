@@ -251,8 +251,8 @@ sigdump_write(int signo, void *uc)
 	    "(async-signal-safe: the interrupted thread only, native frames "
 	    "unnamed; gilwatch dump ");
 	sb_num(&b, (unsigned)pid, 10);
-	sb_str(&b, " gives the full report, the lock statistics and the GIL "
-	    "report)\n\n\"");
+	sb_str(&b, " reads it from outside, native frames named; the lock "
+	    "statistics come at exit)\n\n\"");
 	sb_str(&b, name);
 	sb_str(&b, "\" tid=");
 	sb_num(&b, (unsigned)tid, 10);
