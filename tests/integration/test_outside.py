@@ -638,8 +638,9 @@ class TestOutsideReadCounts(unittest.TestCase):
     parked in Queue.get and Event.wait (tests/integration/pyprog/
     parked.py) less those of 10 threads stay within 90 *
     READS_PER_THREAD, and the system calls they take within 90 *
-    CALLS_PER_THREAD.  Counts, not times (bench/outside-dump has the
-    times): they do not move with the machine's load.  A reader that
+    CALLS_PER_THREAD, the least of three dumps each.  Counts, not
+    times (bench/outside-dump has the times): they move with the
+    machine's load only while a thread settles.  A reader that
     looks a thread up by a scan of a dict, or reads each code object
     again for each frame, fails this.  gilwatch says its counts on
     stderr when GW_COUNT_READS is set."""
@@ -652,16 +653,24 @@ class TestOutsideReadCounts(unittest.TestCase):
                 p.wait_ready()
                 gw.poll_until(lambda: futex_waiters(p.p.pid) >= n,
                     what="%d threads parked in futex waits" % n)
-                r = gw.run([gw.GILWATCH, "dump", "--no-stacks",
-                    str(p.p.pid)], env=dict(env, GW_COUNT_READS="1"))
-                self.assertEqual(r.returncode, 0, r)
-                self.assertEqual(r.stdout.count('"parked-'), n, r)
-                m = re.search(r"(\d+) memory reads in (\d+) system calls",
-                    r.stderr)
-                self.assertIsNotNone(m, r)
+                # The least of three dumps: a thread still settling
+                # into its wait as one is read costs that dump a few
+                # reads more (seen at load: 4.0 calls a thread once,
+                # 2.5 to 3.0 otherwise); the reader's own cost is what
+                # every dump pays.
+                counts = []
+                for _ in range(3):
+                    r = gw.run([gw.GILWATCH, "dump", "--no-stacks",
+                        str(p.p.pid)], env=dict(env, GW_COUNT_READS="1"))
+                    self.assertEqual(r.returncode, 0, r)
+                    self.assertEqual(r.stdout.count('"parked-'), n, r)
+                    m = re.search(r"(\d+) memory reads in (\d+) system "
+                        "calls", r.stderr)
+                    self.assertIsNotNone(m, r)
+                    counts.append((int(m.group(1)), int(m.group(2))))
                 p.release()
                 self.assertEqual(p.wait(), 0, p.describe())
-                return int(m.group(1)), int(m.group(2))
+                return min(c[0] for c in counts), min(c[1] for c in counts)
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH)
