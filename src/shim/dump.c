@@ -380,9 +380,15 @@ dump_need_helper(void)
 {
 	int expect = 0;
 
+	/*
+	 * Called at every epoll_wait of a loop (hook-select.c): once the
+	 * helper runs, a load and nothing written.  A resume left pending
+	 * is cleared by the next dump_resume, which comes back here.
+	 */
+	if (atomic_load_explicit(&helper_started, memory_order_relaxed))
+		return;
 	atomic_store_explicit(&dump_helper_resume, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&helper_started, memory_order_relaxed) ||
-	    !atomic_compare_exchange_strong(&helper_started, &expect, 1))
+	if (!atomic_compare_exchange_strong(&helper_started, &expect, 1))
 		return;
 	start_helper();
 }
