@@ -24,8 +24,9 @@
 
 #define MAPS_MAX	4096	/* readable mappings remembered */
 #define PAGE		4096UL	/* mem_cache_begin: readability is per page */
-#define PAGES_KEPT	512	/* copies at most, direct-mapped: 2 MB */
+#define PAGES_KEPT	512	/* copies at most: 2 MB */
 #define PAGES_KEPT_MIN	64
+#define WAYS		4	/* copies a page may be in: see struct kept */
 
 enum { MEM_VM, MEM_MAPS };
 
@@ -38,9 +39,13 @@ static atomic_int last_error;		/* its last refusal */
 static atomic_ulong nreads, ncalls, npages;	/* mem_count */
 
 /*
- * mem_cache_begin's copies, one slot per page address modulo the
- * table: a thread's pages are read close together, so a small table
+ * mem_cache_begin's copies, in sets of WAYS slots chosen by a hash of
+ * the page address; within a set, the copy used longest ago makes
+ * room.  A thread's pages are read close together, so a small table
  * serves it, and memory used again costs less than fresh memory would.
+ * One slot a page (direct-mapped) made the count of system calls a
+ * matter of where the pages fell: a dump of 100 threads took from 400
+ * to 600 of them as two pages of a thread happened to share a slot.
  * The slots apart from the copies, which are mapped in one go with
  * their pages present: a page touched for the first time is a fault,
  * costly in a VM (slots and copies together, each lookup touching a
@@ -49,8 +54,10 @@ static atomic_ulong nreads, ncalls, npages;	/* mem_count */
 static struct kept {
 	uintptr_t	 page;		/* 0: empty */
 	int		 ok;		/* 0: unreadable when read */
+	unsigned long	 used;		/* tick of its last use */
 	unsigned char	*data;		/* PAGE bytes of kept_data */
 } *kept;
+static unsigned long kept_tick;
 static unsigned char *kept_data;
 static size_t nkept;
 
@@ -268,7 +275,7 @@ mem_cache_begin(size_t pages)
 	mem_cache_end();
 	/* A table for ten threads costs a tenth of their dump if too big. */
 	nkept = pages < PAGES_KEPT_MIN ? PAGES_KEPT_MIN : pages > PAGES_KEPT ?
-	    PAGES_KEPT : pages;
+	    PAGES_KEPT : (pages + WAYS - 1) / WAYS * WAYS;
 	kept_data = mmap(NULL, nkept * PAGE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (kept_data == MAP_FAILED) {
@@ -281,6 +288,7 @@ mem_cache_begin(size_t pages)
 	}
 	for (i = 0; i < nkept; i++)
 		kept[i].data = kept_data + i * PAGE;
+	kept_tick = 0;
 	return 0;
 }
 
@@ -295,15 +303,58 @@ mem_cache_end(void)
 }
 
 /*
- * The slot of page p: hashed, since the pages read together are often
- * a power of two apart (glibc's per-thread arenas are 64 MB apart, and
- * the word a thread waits on at the same offset in each).
+ * The first slot of page p's set: hashed, since the pages read
+ * together are often a power of two apart (glibc's per-thread arenas
+ * are 64 MB apart, and the word a thread waits on at the same offset
+ * in each).
  */
-static size_t
-slot(uintptr_t p)
+static struct kept *
+set_of(uintptr_t p)
 {
-	return (size_t)(((uint64_t)(p / PAGE) * 0x9e3779b97f4a7c15ULL) >>
-	    32) % nkept;
+	size_t sets = nkept / WAYS;
+
+	return &kept[(size_t)(((uint64_t)(p / PAGE) *
+	    0x9e3779b97f4a7c15ULL) >> 32) % sets * WAYS];
+}
+
+/* The slot holding page p (its use noted), or NULL. */
+static struct kept *
+find_kept(uintptr_t p)
+{
+	struct kept *k = set_of(p);
+	size_t i;
+
+	for (i = 0; i < WAYS; i++)
+		if (k[i].page == p) {
+			k[i].used = ++kept_tick;
+			return &k[i];
+		}
+	return NULL;
+}
+
+/*
+ * The slot page p is to be copied into, its use noted: the least
+ * recently used of its set but for taken[0..ntaken-1] (the slots one
+ * prefetch fills at once); NULL when all of them are taken.
+ */
+static struct kept *
+make_room(uintptr_t p, struct kept *const *taken, size_t ntaken)
+{
+	struct kept *k = set_of(p), *best = NULL;
+	size_t i, j;
+
+	for (i = 0; i < WAYS; i++) {
+		for (j = 0; j < ntaken && taken[j] != &k[i]; j++)
+			;
+		if (j == ntaken && (best == NULL || k[i].used < best->used))
+			best = &k[i];
+	}
+	if (best != NULL) {
+		best->page = p;
+		best->ok = 0;
+		best->used = ++kept_tick;
+	}
+	return best;
 }
 
 /* The copy of page p of pid, read now unless it is kept: NULL when the
@@ -311,10 +362,10 @@ slot(uintptr_t p)
 static const unsigned char *
 page_of(pid_t pid, uintptr_t p)
 {
-	struct kept *k = &kept[slot(p)];
+	struct kept *k;
 
-	if (k->page != p) {
-		k->page = p;
+	if ((k = find_kept(p)) == NULL) {
+		k = make_room(p, NULL, 0);
 		k->ok = read_vm(pid, p, k->data, PAGE) == 0;
 		if (k->ok)
 			atomic_fetch_add_explicit(&npages, 1,
@@ -337,15 +388,11 @@ mem_cache_prefetch(const uintptr_t *addr, size_t n)
 		return;
 	for (i = 0; i < n && m < MEM_PREFETCH_MAX; i++) {
 		p = addr[i] & ~(PAGE - 1);
-		if (p < PAGE || kept[slot(p)].page == p)
+		if (p < PAGE || find_kept(p) != NULL)
 			continue;
-		for (j = 0; j < m && k[j] != &kept[slot(p)]; j++)
-			;
-		if (j < m)	/* its slot is taken in this call */
+		/* A set filled in this call: the page is read when read. */
+		if ((k[m] = make_room(p, k, m)) == NULL)
 			continue;
-		k[m] = &kept[slot(p)];
-		k[m]->page = p;
-		k[m]->ok = 0;
 		local[m].iov_base = k[m]->data;
 		remote[m].iov_base = (void *)p;
 		local[m].iov_len = remote[m].iov_len = PAGE;
