@@ -25,8 +25,8 @@ extern "C" {
 /*
  * 2: gw_lock_info.name.  3: asyncio tasks (gw_thread_info.loop and its
  * tasks), critical sections, links through tasks (gw_deadlock_link's
- * task and result_of): structures grew, so a program built against 2
- * must be rebuilt.
+ * task and result_of), Python locks named (gw_lock_info.py_type):
+ * structures grew, so a program built against 2 must be rebuilt.
  */
 #define GW_SNAPSHOT_VERSION 3
 
@@ -81,6 +81,15 @@ struct gw_lock_info {
 	const char	*name;		/* the variable it is ("a", "s.m"): a
 					   global, or a local on a thread's
 					   stack; NULL for a heap lock */
+	/*
+	 * A lock of Python code (kind GW_LOCK_SEM: what a threading.Lock
+	 * is made of, or stands for where it is a PyMutex): its type,
+	 * "threading.Lock" or "threading.RLock", or "Python lock" when
+	 * only its use from Python is known; NULL for any other lock.
+	 */
+	const char	*py_type;
+	uintptr_t	 py_object;	/* the lock object (its id()), or 0
+					   when not known */
 };
 
 struct gw_held {

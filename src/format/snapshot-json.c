@@ -33,7 +33,13 @@ json_lock(struct out *o, const struct gw_lock_info *l)
 	report_json_frame(o, &l->first_seen);
 	out_puts(o, ",\"name\":");
 	out_json_str(o, l->name);
-	out_puts(o, "}");
+	out_puts(o, ",\"py_type\":");
+	out_json_str(o, l->py_type);
+	if (l->py_object != 0)
+		out_printf(o, ",\"py_object\":\"0x%zx\"}",
+		    (size_t)l->py_object);
+	else
+		out_puts(o, ",\"py_object\":null}");
 }
 
 /* What the Python code waits on, or null. */

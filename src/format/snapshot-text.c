@@ -62,15 +62,38 @@ report_text_frame(struct out *o, const struct gw_frame *f)
 	}
 }
 
+/*
+ * A lock by its kind and address; a Python lock by its type, and its
+ * object where that is not the address (a semaphore lock's semaphore
+ * names it as the shim's hooks see it, the same in and out of it).
+ */
 static void
 text_lock(struct out *o, const struct gw_lock_info *l)
 {
-	out_printf(o, "%s%s <0x%zx>", gw_lock_kind_name(l->kind),
-	    l->kind == GW_LOCK_RWLOCK ? (l->mode == GW_MODE_SHARED ?
-	    " (read)" : " (write)") : "", (size_t)l->addr);
+	if (l->py_type != NULL) {
+		out_printf(o, "%s <0x%zx>", l->py_type, (size_t)l->addr);
+		if (l->py_object != 0 && l->py_object != l->addr)
+			out_printf(o, " (object 0x%zx)", (size_t)l->py_object);
+	} else
+		out_printf(o, "%s%s <0x%zx>", gw_lock_kind_name(l->kind),
+		    l->kind == GW_LOCK_RWLOCK ? (l->mode == GW_MODE_SHARED ?
+		    " (read)" : " (write)") : "", (size_t)l->addr);
 	if (l->name != NULL)
 		out_printf(o, " (%s)", l->name);
 }
+
+/*
+ * Does l record who holds it?  A semaphore does not, nor a
+ * threading.Lock (either may be released by any thread): what the
+ * report names is who took it last.  An RLock records its owner.
+ */
+static int
+has_owner(const struct gw_lock_info *l)
+{
+	return l->kind != GW_LOCK_SEM || (l->py_type != NULL &&
+	    strcmp(l->py_type, "threading.RLock") == 0);
+}
+
 
 /* Is anything known of f?  A Python frame named from a code object
  * alone has no address. */
@@ -129,13 +152,15 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 		out_printf(o, "%s:\n  waiting to lock ",
 		    thread_label(s, l->tid, a, sizeof a));
 		text_lock(o, &l->waits_for);
-		if (frame_known(&l->waits_for.first_seen)) {
+		/* A Python lock's first sight is inside the interpreter. */
+		if (l->waits_for.py_type == NULL &&
+		    frame_known(&l->waits_for.first_seen)) {
 			out_puts(o, " (first seen at ");
 			report_text_frame(o, &l->waits_for.first_seen);
 			out_puts(o, ")");
 		}
 		out_printf(o, ",\n  which %s %s",
-		    l->waits_for.kind == GW_LOCK_SEM ? "was last taken by" :
+		    !has_owner(&l->waits_for) ? "was last taken by" :
 		    "is held by", thread_label(s, l->held_by, b, sizeof b));
 		if (l->held_by == l->tid)
 			out_puts(o, " itself");
@@ -143,8 +168,10 @@ text_deadlock(struct out *o, const struct gw_snapshot *s,
 			out_puts(o, ", acquired at ");
 			report_text_frame(o, &l->acquired_at);
 		}
-		if (l->waits_for.kind == GW_LOCK_SEM)
-			out_puts(o, "\n  (a hint: a semaphore has no owner)");
+		if (!has_owner(&l->waits_for))
+			out_printf(o, "\n  (a hint: %s)",
+			    l->waits_for.py_type != NULL ? "a Lock records no "
+			    "owner" : "a semaphore has no owner");
 		out_puts(o, "\n");
 		if (tasks)
 			report_text_link_thread(o, s, l->tid);
@@ -255,12 +282,14 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		for (i = 0; i < w->nowners; i++) {
 			out_printf(o, "%s %s", i > 0 ? "," :
 			    w->lock.kind == GW_LOCK_THREAD ? "" :
-			    w->lock.kind == GW_LOCK_SEM ? " last taken by" :
+			    !has_owner(&w->lock) ? " last taken by" :
 			    " held by",
 			    thread_label(s, w->owners[i], a, sizeof a));
 		}
-		if (w->nowners > 0 && w->lock.kind == GW_LOCK_SEM)
-			out_puts(o, " (a hint: any thread may post)");
+		if (w->nowners > 0 && !has_owner(&w->lock))
+			out_printf(o, " (a hint: %s)", w->lock.py_type !=
+			    NULL ? "any thread may release a Lock" :
+			    "any thread may post");
 		out_puts(o, "\n");
 	}
 	if (t->waiting != NULL && (t->waiting->note != NULL ||
@@ -274,7 +303,7 @@ text_thread(struct out *o, const struct gw_thread_info *t,
 		text_lock(o, &t->held[i].lock);
 		if (t->held[i].count > 1)
 			out_printf(o, " x%u", t->held[i].count);
-		if (t->held[i].lock.kind == GW_LOCK_SEM)
+		if (!has_owner(&t->held[i].lock))
 			out_puts(o, " (taken last, a hint)");
 		if (frame_known(&t->held[i].acquired_at)) {
 			out_puts(o, " at ");

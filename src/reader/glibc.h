@@ -55,6 +55,9 @@ struct glibc_wait {
 	int		 timed;
 	int		 inferred;	/* no stack confirmed the kind */
 	char		 note[160];	/* what cannot be known, or "" */
+	/* A Python lock (set by the CPython step, outside-py.c): */
+	const char	*py_type;	/* gw_lock_info.py_type, or NULL */
+	uintptr_t	 py_object;	/* the lock object, or 0 */
 };
 
 /*

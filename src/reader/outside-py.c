@@ -184,6 +184,8 @@ set_wait(struct outside_thread *ot, int kind, uintptr_t addr, pid_t owner,
 	w->count = count;
 	w->inferred = inferred;
 	snprintf(w->note, sizeof w->note, "%s", note);
+	w->py_type = NULL;
+	w->py_object = 0;
 }
 
 /*
@@ -240,6 +242,9 @@ lock_wait(const struct py_runtime *rt, struct collect *c, struct pyt *p,
 		    "whose with block holds it (a Lock records no owner)" :
 		    "a threading.Lock records no owner, and no with block "
 		    "was seen holding it (a bare acquire()?)");
+	p->ot->wait.py_type = l->kind == PY_LOCK_RLOCK ? "threading.RLock" :
+	    "threading.Lock";
+	p->ot->wait.py_object = l->object;
 }
 
 /* The thread whose held critical section locks the PyMutex at m, 0. */

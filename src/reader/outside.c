@@ -251,6 +251,8 @@ fill_wait(struct osnap *s, struct outside_thread *t,
 	w->lock.addr = gw->addr;
 	w->lock.kind = gw->kind;
 	w->lock.mode = gw->mode;
+	w->lock.py_type = gw->py_type;
+	w->lock.py_object = gw->py_object;
 	w->timed = gw->timed;
 	w->inferred = gw->inferred;
 	w->note = ostr(s, gw->note);
@@ -294,6 +296,8 @@ fill_held(struct osnap *s, struct gw_thread_info *ti, size_t n,
 		nh[k].lock.kind = gw->kind;
 		nh[k].lock.mode = gw->kind == GW_LOCK_RWLOCK ?
 		    GW_MODE_EXCLUSIVE : gw->mode;
+		nh[k].lock.py_type = gw->py_type;
+		nh[k].lock.py_object = gw->py_object;
 		nh[k].count = gw->count > 0 ? gw->count : 1;
 		h->held = nh;
 		h->nheld++;
@@ -354,9 +358,9 @@ fill_deadlocks(struct osnap *s, struct gw_thread_info *ti, size_t n)
 		for (j = 0; j < len; j++) {
 			l[j].tid = ((struct gw_thread_info *)
 			    frames[j].node)->tid;
-			l[j].waits_for.addr = frames[j].edge.lock;
-			l[j].waits_for.kind = frames[j].edge.kind;
-			l[j].waits_for.mode = frames[j].edge.mode;
+			/* The edge is the node's wait (graph_edge). */
+			l[j].waits_for = ((struct gw_thread_info *)
+			    frames[j].node)->waiting->lock;
 			l[j].held_by = ((struct gw_thread_info *)
 			    frames[j].edge.to)->tid;
 		}

@@ -92,6 +92,28 @@ acquired_frame(struct snap *s, struct gw_frame *f, struct lockrec *rec,
 	name_frame(s, f, site, 1);
 }
 
+/*
+ * Is the semaphore record rec a Python lock?  Where a lock is a PyMutex
+ * (3.13.1+, 3.14+) the record's address is the lock object, whose type
+ * says Lock or RLock; where it is a semaphore, the object is not known,
+ * but a Python line of its last acquisition says Python took it.
+ */
+static void
+python_lock(struct gw_lock_info *li, struct lockrec *rec)
+{
+	const struct py_runtime *rt = gil_runtime();
+	struct py_lock l;
+
+	if (rt == NULL)
+		return;
+	if (py_lock_read(rt, li->addr, &l) == 0 && l.object == li->addr) {
+		li->py_type = l.kind == PY_LOCK_RLOCK ? "threading.RLock" :
+		    "threading.Lock";
+		li->py_object = l.object;
+	} else if (atomic_load(&rec->py_code) != 0)
+		li->py_type = "Python lock";
+}
+
 static void
 lock_info(struct snap *s, struct gw_lock_info *li, uintptr_t addr,
     int kind, int mode)
@@ -108,6 +130,8 @@ lock_info(struct snap *s, struct gw_lock_info *li, uintptr_t addr,
 	if (rec != NULL)
 		name_frame(s, &li->first_seen,
 		    atomic_load(&rec->first_site), 1);
+	if (rec != NULL && kind == GW_LOCK_SEM)
+		python_lock(li, rec);
 }
 
 /* What we copy of a record before naming anything. */

@@ -358,11 +358,14 @@ def addr(v):
 
 
 def lock_of(obj):
-    """{addr, kind, mode} from a lock object, or from an object that
-    has it under "lock"."""
+    """{addr, kind, mode, name, py_type, py_object} from a lock object,
+    or from an object that has it under "lock" (py_object an int or
+    None)."""
     o = obj.get("lock", obj)
     return {"addr": addr(o["addr"]), "kind": o.get("kind"),
-        "mode": o.get("mode"), "name": o.get("name")}
+        "mode": o.get("mode"), "name": o.get("name"),
+        "py_type": o.get("py_type"), "py_object": addr(o["py_object"])
+        if o.get("py_object") else None}
 
 
 def threads(doc):
@@ -675,19 +678,25 @@ _py_lock_tables = {}
 _py_mutex_locks = {}
 
 
-def py_mutex_locks(exe):
-    """Is any of exe's threading.Lock and RLock a PyMutex (3.14+, and
-    3.13t's Lock), not a semaphore?  Asked once, of a fresh lock of each
-    type, as gwsample.lock_address tells them apart."""
+def py_mutex_lock_types(exe):
+    """Which of exe's threading.Lock and RLock ("Lock", "RLock") are
+    PyMutexes (3.14+, and 3.13.1+'s and 3.13t's Lock), not semaphores?
+    Asked once, of a fresh lock of each type, as gwsample.lock_address
+    tells them apart."""
     if exe not in _py_mutex_locks:
-        r = run([exe, "-c", "import ctypes, _thread; print(any("
-            "(ctypes.c_void_p.from_address(id(l) + object.__basicsize__)"
-            ".value or 0) < 4096 for l in (_thread.allocate_lock(), "
-            "_thread.RLock())))"])
+        r = run([exe, "-c", "import ctypes, _thread; print(' '.join(n "
+            "for n, l in (('Lock', _thread.allocate_lock()), ('RLock', "
+            "_thread.RLock())) if (ctypes.c_void_p.from_address(id(l) + "
+            "object.__basicsize__).value or 0) < 4096))"])
         if r.returncode != 0:
             raise AssertionError("cannot run %s: %r" % (exe, r))
-        _py_mutex_locks[exe] = r.stdout.strip() == "True"
+        _py_mutex_locks[exe] = set(r.stdout.split())
     return _py_mutex_locks[exe]
+
+
+def py_mutex_locks(exe):
+    """Is any of exe's threading.Lock and RLock a PyMutex?"""
+    return bool(py_mutex_lock_types(exe))
 
 
 def shim_sees_py_locks(exe):

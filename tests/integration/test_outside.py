@@ -519,6 +519,8 @@ class TestOutsidePythonLocks(unittest.TestCase):
         w = gw.waiting(wt)
         self.assertEqual((w["kind"], w["owners"]), ("semaphore",
             [tid["holder"]]), wt)
+        self.assertEqual(w["py_type"], "threading.Lock", wt)
+        self.assertIsNotNone(w["py_object"], wt)
         self.assertTrue(wt["waiting_for"]["inferred"], wt)
         self.assertIsNone(gw.py_wait(wt), wt)
         self.assertIn(w["addr"], gw.held_addrs(ht), ht)
@@ -531,8 +533,8 @@ class TestOutsidePythonLocks(unittest.TestCase):
         # Taking the Condition's RLock back: its recorded owner.
         ct, ot = th[tid["c-back"]], th[tid["c-owner"]]
         c = gw.waiting(ct)
-        self.assertEqual((c["kind"], c["owners"]), ("semaphore",
-            [tid["c-owner"]]), ct)
+        self.assertEqual((c["kind"], c["owners"], c["py_type"]),
+            ("semaphore", [tid["c-owner"]], "threading.RLock"), ct)
         self.assertFalse(ct["waiting_for"]["inferred"], ct)
         self.assertIn(c["addr"], gw.held_addrs(ot), ot)
         # The waiter left unnotified waits for a notify on the same
@@ -549,12 +551,13 @@ class TestOutsidePythonLocks(unittest.TestCase):
             r'[^\n]*last taken by "holder" tid=%d[^\n]*\n[^\n]*inferred'
             % (tid["waiter"], tid["holder"]))
         self.assertRegex(text.stdout, r'"c-back" tid=%d blocked[^\n]*\n'
-            r'[^\n]*last taken by "c-owner" tid=%d[^\n]*\n[^\n]*an '
+            r'[^\n]*held by "c-owner" tid=%d[^\n]*\n[^\n]*an '
             r'RLock: its owner is recorded' % (tid["c-back"],
             tid["c-owner"]))
         self.assertRegex(text.stdout, r'"bare-waiter" tid=%d blocked'
-            r'[^\n]*\n[^\n]*waiting to lock semaphore <0x[0-9a-f]+>\n'
-            r'[^\n]*no with block was seen' % tid["bare-waiter"])
+            r'[^\n]*\n[^\n]*waiting to lock threading.Lock <0x[0-9a-f]+>'
+            r'( \(object 0x[0-9a-f]+\))?\n[^\n]*no with block was seen'
+            % tid["bare-waiter"])
 
 
 gw.add_interpreter_tests(TestOutsidePythonLocks, free_threaded=True)

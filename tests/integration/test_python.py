@@ -404,10 +404,17 @@ class TestPyDeadlock(PythonCase):
                 want = {a: ("B", b, "take_a_then_b", "a_wants_b"),
                     b: ("A", a, "take_b_then_a", "b_wants_a")}
                 thr = gw.threads(doc)
+                # Named a Python lock: by its type where the lock's
+                # address is the object (a PyMutex Lock), else by its
+                # use from Python.
+                mutex = gw.py_mutex_locks(exe)
                 for tid, (lock, holder, fn, mark) in want.items():
                     link = links[tid]
                     self.assertEqual(link["kind"], "semaphore")
                     self.assertEqual(link["addr"], info.locks[lock])
+                    self.assertEqual((link["py_type"], link["py_object"]),
+                        ("threading.Lock", info.locks[lock]) if mutex
+                        else ("Python lock", None), link)
                     self.assertEqual(link["held_by"], holder)
                     t = thr[tid]
                     self.assertEqual(t.get("state"), "blocked")
@@ -670,15 +677,24 @@ class TestPyLocks(PythonCase):
                     entry = self.held_entry(thr[holder], info.locks[lock])
                     self.assertEqual(gw.python_sites(entry["acquired_at"]),
                         [("hold", where[lock])], entry)
+                    # Named by its type where its address is the
+                    # object (a PyMutex lock), else as a Python lock;
+                    # only an RLock that says so records its owner.
+                    kind = "RLock" if lock == "rl" else "Lock"
+                    name = "threading." + kind if kind in \
+                        gw.py_mutex_lock_types(exe) else "Python lock"
+                    owned = name == "threading.RLock"
+                    self.assertEqual(w["py_type"], name, w)
                     self.assertRegex(sections.get(tid, ""),
-                        r'\n   - waiting to lock semaphore <0x0*%x> last '
-                        r'taken by "holder" tid=%d ' % (info.locks[lock],
-                        holder), text.stdout)
+                        r'\n   - waiting to lock %s <0x0*%x> %s '
+                        r'by "holder" tid=%d\b' % (re.escape(name),
+                        info.locks[lock], "held" if owned else
+                        "last taken", holder), text.stdout)
                     self.assertRegex(sections.get(holder, ""),
-                        r'\n   - locked semaphore <0x0*%x> \(taken last, '
-                        r'a hint\) at hold \(%s:%d\) \[py\]' % (
-                        info.locks[lock], re.escape(prog), where[lock]),
-                        text.stdout)
+                        r'\n   - locked %s <0x0*%x> %sat hold \(%s:%d\) '
+                        r'\[py\]' % (re.escape(name), info.locks[lock],
+                        "" if owned else r"\(taken last, a hint\) ",
+                        re.escape(prog), where[lock]), text.stdout)
 
 
 class TestPyLocksNoSymbols(PythonCase):
