@@ -106,8 +106,8 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 		if (src->ops->stack(src, t->task.tid, t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
-		if (!src->ops->stops)
-			continue;
+		if (!src->ops->stops || t->stack->stopped == 0)
+			continue;	/* unwound asleep: not stopped */
 		s->pub.stopped_threads++;
 		s->pub.stopped_total_seconds += t->stack->stopped;
 		if (t->stack->stopped > s->pub.stopped_max_seconds)

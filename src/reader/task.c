@@ -142,7 +142,32 @@ task_read_at(int dfd, struct task *t)
 	return 0;
 }
 
-static int
+int
+task_syscall_at(int dfd, struct task *t)
+{
+	char buf[256];
+
+	if (read_small(dfd, t->tid, "syscall", buf, sizeof buf) == -1)
+		return -1;
+	parse_syscall(buf, t);
+	return 0;
+}
+
+int
+task_runs_at(int dfd, pid_t tid, uint64_t *runs)
+{
+	char buf[128], *p, *end;
+
+	/* "run_ns wait_ns timeslices" */
+	if (read_small(dfd, tid, "schedstat", buf, sizeof buf) == -1 ||
+	    (p = strchr(buf, ' ')) == NULL || (p = strchr(p + 1, ' ')) ==
+	    NULL)
+		return -1;
+	*runs = strtoull(p + 1, &end, 10);
+	return end != p + 1 && *runs != 0 ? 0 : -1;
+}
+
+int
 task_dir(pid_t pid)
 {
 	char path[64];

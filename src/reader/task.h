@@ -31,6 +31,19 @@ int	task_list(pid_t pid, struct task **out);
 /* Read (again) what thread t->tid of pid shows: 0, or -1 when gone. */
 int	task_read(pid_t pid, struct task *t);
 
+/*
+ * For reading one thread at a time from a task directory kept open
+ * (task_dir: /proc/PID/task, a descriptor or -1).  task_syscall_at
+ * fills t->syscall, args, sp and pc from TID/syscall alone: 0, or -1.
+ * task_runs_at gives how many times the thread has been given a CPU
+ * (schedstat's third field): 0, or -1 where the kernel does not count
+ * them (no CONFIG_SCHED_INFO shows zeros).  A thread whose count is
+ * the same after as before did not run in between.
+ */
+int	task_dir(pid_t pid);
+int	task_syscall_at(int dfd, struct task *t);
+int	task_runs_at(int dfd, pid_t tid, uint64_t *runs);
+
 /* /proc files opened by task_list and task_read so far (for the bench
  * and the tests, as mem_count). */
 unsigned long	task_files(void);

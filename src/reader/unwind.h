@@ -1,7 +1,9 @@
 /*
- * Native stacks of another process, unwound by libdw as eu-stack does:
- * each thread is stopped (ptrace) only while its own stack is read, then
- * let go, and the time it was stopped is measured.  Frames are named
+ * Native stacks of another process, unwound by libdw.  A thread asleep
+ * in a system call is unwound from the stack pointer and program
+ * counter /proc shows, without being stopped, when it stays asleep
+ * throughout; any other is stopped (ptrace) only while its own stack
+ * is read, then let go, and the time it was stopped is measured.  Frames are named
  * afterwards, with nothing stopped, as the shim names its own
  * (symname.h).
  */
@@ -28,7 +30,8 @@ struct unwind_stack {
 						   addresses */
 	int		 depth;
 	int		 truncated;
-	double		 stopped;	/* seconds the thread was stopped */
+	double		 stopped;	/* seconds the thread was stopped, 0
+					   when it was not (unwound asleep) */
 };
 
 /*
