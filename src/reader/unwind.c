@@ -67,11 +67,11 @@ preload(Dwfl_Module *mod, void **userdata, const char *name,
  * thread asleep in a system call is unwound without being stopped: its
  * stack pointer and program counter are in /proc/TID/syscall, and the
  * stack is read as it lies; it counts only if the thread was given no
- * CPU from before that read to after the stack's (task_runs_at), and
- * if the unwinding needed no register but those two (libdw answers an
- * error when a rule needs one it was not given).  Otherwise the thread
- * is stopped after all, by PTRACE_SEIZE and PTRACE_INTERRUPT: no
- * signal is sent, and a stop that catches one gives it back.
+ * CPU from before that read (task_list_runs) to after the stack's, and
+ * if the unwinding needed no register but those two (ends_naturally).
+ * Otherwise the thread is stopped after all, by PTRACE_SEIZE and
+ * PTRACE_INTERRUPT: no signal is sent, and a stop that catches one
+ * gives it back.
  */
 static pid_t
 no_next_thread(Dwfl *dw, void *arg, void **thread_argp)
@@ -310,29 +310,27 @@ ends_naturally(struct unwind *u, const struct unwind_stack *st)
 }
 
 /*
- * Unwind tid without stopping it, when it sleeps in a system call and
- * stays asleep throughout: 0, or -1 to stop it after all.
+ * Unwind t without stopping it, when it slept in a system call when
+ * listed and has not run since (its run count, read before the call,
+ * is the same after the stack's): 0, or -1 to stop it after all.
  */
 static int
-unwind_quiet(struct unwind *u, pid_t tid, struct unwind_stack *st)
+unwind_quiet(struct unwind *u, const struct task *t, struct unwind_stack *st)
 {
-	struct task t;
-	uint64_t before, after;
+	uint64_t after;
 	int rc;
 
-	memset(&t, 0, sizeof t);
-	t.tid = tid;
-	if (u->stop_all || u->taskdir == -1 || task_runs_at(u->taskdir, tid, &before) ==
-	    -1 || task_syscall_at(u->taskdir, &t) == -1 ||
-	    t.syscall < 0 || t.sp == 0 || t.pc == 0)
+	if (u->stop_all || u->taskdir == -1 || t->runs == 0 ||
+	    t->syscall < 0 || t->sp == 0 || t->pc == 0)
 		return -1;
 	u->cur.quiet = 1;
-	u->cur.sp = t.sp;
-	u->cur.pc = t.pc;
-	rc = dwfl_getthread_frames(u->dw, tid, frame_cb, st);
+	u->cur.sp = t->sp;
+	u->cur.pc = t->pc;
+	rc = dwfl_getthread_frames(u->dw, t->tid, frame_cb, st);
 	u->cur.quiet = 0;
 	if ((rc != 0 && rc != DWARF_CB_ABORT) || !ends_naturally(u, st) ||
-	    task_runs_at(u->taskdir, tid, &after) == -1 || after != before) {
+	    task_runs_at(u->taskdir, t->tid, &after) == -1 ||
+	    after != t->runs) {
 		st->depth = 0;
 		st->truncated = 0;
 		return -1;
@@ -342,9 +340,10 @@ unwind_quiet(struct unwind *u, pid_t tid, struct unwind_stack *st)
 #endif
 
 int
-unwind_thread(struct unwind *u, pid_t tid, struct unwind_stack *st,
-    char *why, size_t len)
+unwind_thread(struct unwind *u, const struct task *t,
+    struct unwind_stack *st, char *why, size_t len)
 {
+	pid_t tid = t->tid;
 	double t0;
 	int rc;
 
@@ -354,7 +353,7 @@ unwind_thread(struct unwind *u, pid_t tid, struct unwind_stack *st,
 	st->truncated = 0;
 	st->stopped = 0;
 #ifdef __x86_64__
-	if (unwind_quiet(u, tid, st) == 0)
+	if (unwind_quiet(u, t, st) == 0)
 		return 0;
 #endif
 	/*

@@ -35,11 +35,14 @@ struct unwind_stack {
 };
 
 /*
- * Unwind thread tid: 0, or -1 with why filled (the thread ended, could
- * not be stopped...).  st->stopped is set either way.
+ * Unwind thread t->tid, as read by task_list_runs (a thread read
+ * without its run count is stopped): 0, or -1 with why filled (the
+ * thread ended, could not be stopped...).  st->stopped is set either
+ * way.
  */
-int	unwind_thread(struct unwind *, pid_t tid, struct unwind_stack *st,
-	    char *why, size_t len);
+struct task;
+int	unwind_thread(struct unwind *, const struct task *t,
+	    struct unwind_stack *st, char *why, size_t len);
 
 /* Name ip (is_return: look up ip - 1): 0, or -1 when in no module. */
 int	unwind_name(struct unwind *, uintptr_t ip, int is_return,
