@@ -7,6 +7,8 @@
  * when its separate debug file (libc6-dbg) is installed.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,88 @@ Test(lines, own_executable_compressed)
 	cr_assert_null(lines_open(exe), "uncompressed: libdw's to read");
 	cr_assert_gt(compare(tmp, 1), 1000);
 	unlink(tmp);
+}
+
+/* Where path's section name lies in the file: 0, or -1. */
+static int
+section_at(const char *path, const char *name, off_t *off, size_t *len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t shstrndx;
+	const char *n;
+	Elf *elf;
+	int fd, rc = -1;
+
+	elf_version(EV_CURRENT);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return -1;
+	if ((elf = elf_begin(fd, ELF_C_READ, NULL)) != NULL &&
+	    elf_getshdrstrndx(elf, &shstrndx) == 0)
+		while ((scn = elf_nextscn(elf, scn)) != NULL)
+			if (gelf_getshdr(scn, &sh) != NULL && (n = elf_strptr(elf,
+			    shstrndx, sh.sh_name)) != NULL && strcmp(n, name) ==
+			    0) {
+				*off = (off_t)sh.sh_offset;
+				*len = sh.sh_size;
+				rc = 0;
+				break;
+			}
+	elf_end(elf);
+	close(fd);
+	return rc;
+}
+
+/*
+ * A garbled .debug_line gives no line or some line, never a crash:
+ * this executable's, a few bytes overwritten (more each round, at
+ * other places), compressed, its text looked up every 251 bytes.
+ */
+Test(lines, garbled_tables)
+{
+	char exe[4096], dir[] = "/tmp/gw-lines-XXXXXX", cmd[8800],
+	    raw[4200], out[4200];
+	struct lines *l;
+	const char *f;
+	unsigned char b;
+	uint64_t a;
+	ssize_t n;
+	size_t len, i;
+	off_t off;
+	int fd, round, line, opened = 0;
+
+	cr_assert_gt(n = readlink("/proc/self/exe", exe, sizeof exe - 1), 0);
+	exe[n] = '\0';
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(raw, sizeof raw, "%s/raw", dir);
+	snprintf(out, sizeof out, "%s/out", dir);
+	srand(14);
+	for (round = 0; round < 8; round++) {
+		snprintf(cmd, sizeof cmd, "cp '%s' '%s'", exe, raw);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		cr_assert_eq(section_at(raw, ".debug_line", &off, &len), 0);
+		cr_assert_neq(fd = open(raw, O_WRONLY), -1);
+		for (i = 0; i <= (size_t)round; i++) {
+			b = (unsigned char)rand();
+			cr_assert_eq(pwrite(fd, &b, 1, off + (off_t)((size_t)
+			    rand() % len)), 1);
+		}
+		close(fd);
+		snprintf(cmd, sizeof cmd, "objcopy --compress-debug-sections="
+		    "zlib '%s' '%s'", raw, out);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		if ((l = lines_open(out)) == NULL)
+			continue;	/* a header it refused: libdw's */
+		opened++;
+		for (a = 0; a < 0x200000; a += 251)
+			(void)lines_find(l, a, &f, &line);
+		lines_close(l);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	(void)system(cmd);
+	printf("garbled tables: %d of 8 opened and looked up\n",
+	    opened);
+	cr_assert_gt(opened, 0, "no garbled table was read at all");
 }
 
 /* libc's debug file, where Debian's libc6-dbg puts it (compressed). */
