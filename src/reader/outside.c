@@ -55,6 +55,31 @@ add_note(struct osnap *s, const char *text)
 }
 
 /*
+ * The pages of threads [from, from + MEM_PREFETCH_MAX) copied in one
+ * go before they are read: one system call for them all, not one
+ * each.  Of their futex words (stacks 0) before their lock words are
+ * read; of the top of their stacks (stacks 1) before the threads that
+ * were listed asleep are unwound from outside without being stopped,
+ * which a copy taken after the listing serves as well (unwind.h).
+ */
+static void
+prefetch(const struct outside *o, size_t from, int stacks)
+{
+	uintptr_t addr[MEM_PREFETCH_MAX];
+	const struct task *t;
+	size_t i, n = 0;
+
+	for (i = from; i < o->nthreads && i < from + MEM_PREFETCH_MAX; i++) {
+		t = &o->threads[i].task;
+		if (stacks && t->runs != 0 && t->syscall >= 0 && t->sp != 0)
+			addr[n++] = t->sp;
+		else if (!stacks && t->syscall == 202)	/* futex */
+			addr[n++] = (uintptr_t)t->args[0];
+	}
+	mem_cache_prefetch(addr, n);
+}
+
+/*
  * Each thread unwound in turn; from a live process, stopped alone for
  * as short as its unwinding takes.
  */
@@ -103,11 +128,13 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		t->stack = &o->stacks[i];
-		if (src->ops->stack(src, t->task.tid, t->stack, why,
+		if (src->ops->stops && i % MEM_PREFETCH_MAX == 0)
+			prefetch(o, i, 1);
+		if (src->ops->stack(src, &t->task, t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
-		if (!src->ops->stops)
-			continue;
+		if (!src->ops->stops || t->stack->stopped == 0)
+			continue;	/* unwound asleep: not stopped */
 		s->pub.stopped_threads++;
 		s->pub.stopped_total_seconds += t->stack->stopped;
 		if (t->stack->stopped > s->pub.stopped_max_seconds)
@@ -386,26 +413,6 @@ syscall_text(struct osnap *s, const struct task *t)
 	return ostr(s, buf);
 }
 
-/*
- * The pages of the futex words that threads [from, from +
- * MEM_PREFETCH_MAX) wait on, copied in one go before their lock words
- * are read: one system call for them all, not one each.
- */
-static void
-prefetch_waits(const struct outside *o, size_t from)
-{
-	uintptr_t addr[MEM_PREFETCH_MAX];
-	const struct task *t;
-	size_t i, n = 0;
-
-	for (i = from; i < o->nthreads && i < from + MEM_PREFETCH_MAX; i++) {
-		t = &o->threads[i].task;
-		if (t->syscall == 202)		/* futex */
-			addr[n++] = (uintptr_t)t->args[0];
-	}
-	mem_cache_prefetch(addr, n);
-}
-
 /* Critical sections as read (py-cs.c), into the snapshot. */
 static void
 fill_cs(struct osnap *s, struct outside_thread *t, struct gw_thread_info *ti)
@@ -444,7 +451,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].os_syscall = syscall_text(s, &t->task);
 		nfns = name_frames(s, src, t, &ti[i], fns);
 		if (glibc_ok && i % MEM_PREFETCH_MAX == 0)
-			prefetch_waits(o, i);
+			prefetch(o, i, 0);
 		if (glibc_ok)
 			(void)glibc_classify(&t->task, fns, nfns, &tids,
 			    &t->wait);
@@ -542,6 +549,7 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	memset(&o, 0, sizeof o);
 	o.pid = src->pid;
 	o.maps = &src->maps;
+	src->runs = !(flags & OUTSIDE_NO_STACKS);
 	if ((n = src->ops->threads(src, &tasks, why, len)) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof *s)) == NULL ||

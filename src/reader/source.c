@@ -13,7 +13,8 @@ live_threads(struct source *src, struct task **tasks, char *why,
 {
 	int n;
 
-	if ((n = task_list(src->pid, tasks)) == -1)
+	if ((n = (src->runs ? task_list_runs : task_list)(src->pid,
+	    tasks)) == -1)
 		snprintf(why, len, "cannot read the threads of process %d: "
 		    "%s", (int)src->pid, strerror(errno));
 	return n;
@@ -26,10 +27,10 @@ live_stacks_open(struct source *src, char *why, size_t len)
 }
 
 static int
-live_stack(struct source *src, pid_t tid, struct unwind_stack *st,
-    char *why, size_t len)
+live_stack(struct source *src, const struct task *t,
+    struct unwind_stack *st, char *why, size_t len)
 {
-	return unwind_thread(src->u, tid, st, why, len);
+	return unwind_thread(src->u, t, st, why, len);
 }
 
 static int
@@ -140,12 +141,12 @@ core_stacks_open(struct source *src, char *why, size_t len)
 }
 
 static int
-core_stack_of(struct source *src, pid_t tid, struct unwind_stack *st,
-    char *why, size_t len)
+core_stack_of(struct source *src, const struct task *t,
+    struct unwind_stack *st, char *why, size_t len)
 {
 	struct core_unwound key, *u;
 
-	key.tid = tid;
+	key.tid = t->tid;
 	u = bsearch(&key, src->cu, src->ncu, sizeof *src->cu,
 	    core_unwound_cmp);
 	memset(st, 0, sizeof *st);

@@ -26,8 +26,8 @@ struct source_ops {
 	int	(*threads)(struct source *, struct task **, char *, size_t);
 	/* Ready to unwind: 0, or -1 with why set. */
 	int	(*stacks_open)(struct source *, char *, size_t);
-	int	(*stack)(struct source *, pid_t, struct unwind_stack *, char *,
-		    size_t);
+	int	(*stack)(struct source *, const struct task *,
+		    struct unwind_stack *, char *, size_t);
 	int	(*name)(struct source *, uintptr_t ip, int is_return,
 		    struct symbol *);
 	void	(*stacks_close)(struct source *);
@@ -49,6 +49,8 @@ struct source {
 	struct unwind	*u;		/* a live process's, once open */
 	struct maps	 maps;
 	int		 stacks;	/* stacks_open succeeded */
+	int		 runs;		/* stacks to come: threads read with
+					   their run counts */
 };
 
 /* The two kinds; set ops, pid (and core) and maps before use. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lines.h"
 #include "symname.h"
 
 /* Copy with truncation; dst always ends up terminated. */
@@ -123,37 +124,6 @@ symname_module_at(Dwfl *dw, uintptr_t pc)
 }
 
 
-void
-symname_describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym)
-{
-	const char *name, *main_file = NULL;
-	GElf_Off off;
-	GElf_Sym es;
-	Dwarf_Addr bias;
-	Dwfl_Line *line;
-	int lineno;
-
-	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
-	    NULL)) != NULL) {
-		symname_function(sym->function, sizeof sym->function, name);
-		sym->offset = off + (ip - pc);
-	}
-	/* Loads the ELF, if addrinfo has not, so the file name is known. */
-	(void)dwfl_module_getelf(mod, &bias);
-	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file,
-	    NULL);
-	if (main_file != NULL)
-		name = main_file;
-	if (name != NULL)
-		symname_copy(sym->module, sizeof sym->module, name);
-	if ((line = dwfl_module_getsrc(mod, pc)) != NULL &&
-	    (name = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL,
-	    NULL)) != NULL && lineno > 0) {
-		symname_copy(sym->file, sizeof sym->file, name);
-		sym->line = lineno;
-	}
-}
-
 #define NAME_CACHE	1024
 
 struct name_entry {
@@ -163,8 +133,19 @@ struct name_entry {
 	struct symbol	 sym;
 };
 
+#define MODULES		64	/* modules with lines of their own */
+
+/* A module's lines.h tables, once looked for. */
+struct module_lines {
+	Dwfl_Module	*mod;
+	struct lines	*l;		/* NULL: libdw's */
+	Dwarf_Addr	 bias;
+};
+
 struct symname_cache {
 	struct name_entry e[NAME_CACHE];
+	struct module_lines m[MODULES];
+	int		 nm;
 };
 
 struct symname_cache *
@@ -176,7 +157,96 @@ symname_cache_new(void)
 void
 symname_cache_free(struct symname_cache *c)
 {
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nm; i++)
+		lines_close(c->m[i].l);
 	free(c);
+}
+
+/*
+ * mod's line tables when its debug sections are compressed (lines.h),
+ * found once; NULL to ask libdw.  Asked after dwfl_module_addrinfo,
+ * which has found the separate debug file, if any, for its symbols.
+ */
+static struct module_lines *
+module_lines(struct symname_cache *c, Dwfl_Module *mod)
+{
+	struct module_lines *m;
+	const char *mainfile = NULL, *debugfile = NULL;
+	Dwarf_Addr bias;
+	Elf *elf;
+	int i;
+
+	for (i = 0; i < c->nm; i++)
+		if (c->m[i].mod == mod)
+			return c->m[i].l != NULL ? &c->m[i] : NULL;
+	if (c->nm == MODULES)
+		return NULL;
+	m = &c->m[c->nm++];
+	m->mod = mod;
+	if ((elf = dwfl_module_getelf(mod, &bias)) == NULL ||
+	    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile,
+	    &debugfile) == NULL ||
+	    (m->l = lines_open(debugfile != NULL ? debugfile : mainfile)) ==
+	    NULL)
+		return NULL;
+	/* As libdwfl relates a debug file to its module. */
+	m->bias = bias + lines_elf_vaddr(elf) - lines_vaddr(m->l);
+	return m;
+}
+
+/*
+ * Fill sym as symname_describe says, the line from c's tables of the
+ * module when it has them (lines.h: its debug sections are
+ * compressed), else from libdw.
+ */
+static void
+describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym,
+    struct symname_cache *c)
+{
+	struct module_lines *ml;
+	const char *name, *main_file = NULL;
+	GElf_Off off;
+	GElf_Sym es;
+	Dwarf_Addr mbias;
+	Dwfl_Line *line;
+	int lineno;
+
+	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
+	    NULL)) != NULL) {
+		symname_function(sym->function, sizeof sym->function, name);
+		sym->offset = off + (ip - pc);
+	}
+	/* Loads the ELF, if addrinfo has not, so the file name is known. */
+	(void)dwfl_module_getelf(mod, &mbias);
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file,
+	    NULL);
+	if (main_file != NULL)
+		name = main_file;
+	if (name != NULL)
+		symname_copy(sym->module, sizeof sym->module, name);
+	/* After addrinfo, which found a separate debug file if any. */
+	if (c != NULL && (ml = module_lines(c, mod)) != NULL) {
+		if (lines_find(ml->l, pc - ml->bias, &name, &lineno) == 0) {
+			symname_copy(sym->file, sizeof sym->file, name);
+			sym->line = lineno;
+		}
+	} else if ((line = dwfl_module_getsrc(mod, pc)) != NULL &&
+	    (name = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL,
+	    NULL)) != NULL && lineno > 0) {
+		symname_copy(sym->file, sizeof sym->file, name);
+		sym->line = lineno;
+	}
+}
+
+void
+symname_describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip,
+    struct symbol *sym)
+{
+	describe(mod, pc, ip, sym, NULL);
 }
 
 int
@@ -196,7 +266,7 @@ symname_lookup(struct symname_cache *c, Dwfl *dw, uintptr_t ip,
 	}
 	memset(sym, 0, sizeof(*sym));
 	if ((mod = symname_module_at(dw, pc)) != NULL)
-		symname_describe(mod, pc, ip, sym);
+		describe(mod, pc, ip, sym, c);
 	if (e != NULL) {
 		e->ip = ip;
 		e->is_return = is_return;

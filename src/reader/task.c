@@ -103,15 +103,30 @@ parse_syscall(const char *buf, struct task *t)
 	t->pc = hex(end, &end);
 }
 
+int
+task_runs_at(int dfd, pid_t tid, uint64_t *runs)
+{
+	char buf[128], *p, *end;
+
+	/* "run_ns wait_ns timeslices" */
+	if (read_small(dfd, tid, "schedstat", buf, sizeof buf) == -1 ||
+	    (p = strchr(buf, ' ')) == NULL || (p = strchr(p + 1, ' ')) ==
+	    NULL)
+		return -1;
+	*runs = strtoull(p + 1, &end, 10);
+	return end != p + 1 && *runs != 0 ? 0 : -1;
+}
+
 /*
  * Thread t->tid, from the task directory dfd.  Its stat line gives the
  * state and the name (between the first '(' and the ") " before the
  * state); the system call file is read only for a thread that is not
  * running, since a running one has no call to show: one file a thread
- * where most run, two where they wait.
+ * where most run, two where they wait (with runs, three: its run count
+ * before the call).
  */
 static int
-task_read_at(int dfd, struct task *t)
+task_read_at(int dfd, struct task *t, int runs)
 {
 	char buf[512], *name, *f;
 	size_t n;
@@ -134,6 +149,8 @@ task_read_at(int dfd, struct task *t)
 	t->state = f[2];
 	if (t->state == 'R' || t->state == 'Z' || t->state == 'X')
 		return 0;
+	if (runs && task_runs_at(dfd, t->tid, &t->runs) == -1)
+		t->runs = 0;
 	if (read_small(dfd, t->tid, "syscall", buf, sizeof buf) == -1) {
 		t->state = 0;
 		return -1;
@@ -142,7 +159,7 @@ task_read_at(int dfd, struct task *t)
 	return 0;
 }
 
-static int
+int
 task_dir(pid_t pid)
 {
 	char path[64];
@@ -158,7 +175,7 @@ task_read(pid_t pid, struct task *t)
 
 	if ((dfd = task_dir(pid)) == -1)
 		return -1;
-	rv = task_read_at(dfd, t);
+	rv = task_read_at(dfd, t, 0);
 	err = errno;
 	close(dfd);
 	errno = err;
@@ -173,8 +190,8 @@ by_tid(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-int
-task_list(pid_t pid, struct task **out)
+static int
+list(pid_t pid, struct task **out, int runs)
 {
 	struct dirent *de;
 	struct task *v = NULL, *nv;
@@ -209,7 +226,7 @@ task_list(pid_t pid, struct task **out)
 	}
 	/* A thread that ended between the listing and the read is left out. */
 	for (i = k = 0; i < n; i++) {
-		if (task_read_at(dfd, &v[i]) == -1) {
+		if (task_read_at(dfd, &v[i], runs) == -1) {
 			if (errno == EACCES || errno == EPERM) {
 				err = errno;
 				free(v);
@@ -225,6 +242,18 @@ task_list(pid_t pid, struct task **out)
 	qsort(v, k, sizeof *v, by_tid);
 	*out = v;
 	return (int)k;
+}
+
+int
+task_list(pid_t pid, struct task **out)
+{
+	return list(pid, out, 0);
+}
+
+int
+task_list_runs(pid_t pid, struct task **out)
+{
+	return list(pid, out, 1);
 }
 
 unsigned long

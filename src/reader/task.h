@@ -20,6 +20,9 @@ struct task {
 	long		 syscall;	/* number, or TASK_SYSCALL_* */
 	uint64_t	 args[6];
 	uintptr_t	 sp, pc;	/* user registers at the call */
+	uint64_t	 runs;		/* task_list_runs: times it was given
+					   a CPU, read before the call; 0
+					   when not read */
 };
 
 /*
@@ -27,9 +30,24 @@ struct task {
  * or -1 with errno (ENOENT: no such process, EACCES: not allowed).
  */
 int	task_list(pid_t pid, struct task **out);
+/*
+ * The same, with each waiting thread's runs read before its system
+ * call: a thread whose count is the same later did not move since
+ * (unwind.h unwinds it without stopping it).  A file more a thread.
+ */
+int	task_list_runs(pid_t pid, struct task **out);
 
 /* Read (again) what thread t->tid of pid shows: 0, or -1 when gone. */
 int	task_read(pid_t pid, struct task *t);
+
+/*
+ * How many times thread tid has been given a CPU (schedstat's third
+ * field), from the task directory dfd (task_dir: /proc/PID/task, a
+ * descriptor or -1): 0, or -1 where the kernel does not count them
+ * (no CONFIG_SCHED_INFO shows zeros).
+ */
+int	task_dir(pid_t pid);
+int	task_runs_at(int dfd, pid_t tid, uint64_t *runs);
 
 /* /proc files opened by task_list and task_read so far (for the bench
  * and the tests, as mem_count). */

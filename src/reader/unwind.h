@@ -1,7 +1,9 @@
 /*
- * Native stacks of another process, unwound by libdw as eu-stack does:
- * each thread is stopped (ptrace) only while its own stack is read, then
- * let go, and the time it was stopped is measured.  Frames are named
+ * Native stacks of another process, unwound by libdw.  A thread asleep
+ * in a system call is unwound from the stack pointer and program
+ * counter /proc shows, without being stopped, when it stays asleep
+ * throughout; any other is stopped (ptrace) only while its own stack
+ * is read, then let go, and the time it was stopped is measured.  Frames are named
  * afterwards, with nothing stopped, as the shim names its own
  * (symname.h).
  */
@@ -28,15 +30,19 @@ struct unwind_stack {
 						   addresses */
 	int		 depth;
 	int		 truncated;
-	double		 stopped;	/* seconds the thread was stopped */
+	double		 stopped;	/* seconds the thread was stopped, 0
+					   when it was not (unwound asleep) */
 };
 
 /*
- * Unwind thread tid: 0, or -1 with why filled (the thread ended, could
- * not be stopped...).  st->stopped is set either way.
+ * Unwind thread t->tid, as read by task_list_runs (a thread read
+ * without its run count is stopped): 0, or -1 with why filled (the
+ * thread ended, could not be stopped...).  st->stopped is set either
+ * way.
  */
-int	unwind_thread(struct unwind *, pid_t tid, struct unwind_stack *st,
-	    char *why, size_t len);
+struct task;
+int	unwind_thread(struct unwind *, const struct task *t,
+	    struct unwind_stack *st, char *why, size_t len);
 
 /* Name ip (is_return: look up ip - 1): 0, or -1 when in no module. */
 int	unwind_name(struct unwind *, uintptr_t ip, int is_return,

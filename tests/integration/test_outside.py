@@ -696,5 +696,64 @@ class TestOutsideReadCounts(unittest.TestCase):
 gw.add_interpreter_tests(TestOutsideReadCounts)
 
 
+MANYTHREADS = gw.prog("manythreads")
+
+
+def frames_of(doc):
+    """Every thread's frames as (function, module, file, line)."""
+    return {t["tid"]: [(f.get("function"), f.get("module"), f.get("file"),
+        f.get("line")) for f in t["frames"]] for t in doc["threads"]}
+
+
+class TestOutsideQuietStacks(unittest.TestCase):
+    """A thread asleep in a system call is unwound without being
+    stopped (from the stack pointer and program counter /proc shows)
+    when it stays asleep throughout and no register but those two is
+    needed; any other is stopped.  The stacks are the same frames as
+    when every thread is stopped (GW_UNWIND_STOP=1), on the same
+    process: C threads in a condition wait (tests/integration/prog/
+    manythreads), and Python threads in Queue.get and Event.wait
+    (parked.py) on every interpreter."""
+
+    def compare(self, args, n, quiet_at_least):
+        with gw.tempdir() as tmp:
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            with gw.Proc(args + [str(n)], tmp, env=env) as p:
+                p.wait_ready()
+                gw.poll_until(lambda: futex_waiters(p.p.pid) >= n,
+                    what="%d threads parked in futex waits" % n)
+                quiet = dump_doc(self, p.p.pid)
+                r = gw.run([gw.GILWATCH, "dump", "--format=json",
+                    str(p.p.pid)], env=dict(os.environ,
+                    GW_UNWIND_STOP="1"))
+                self.assertEqual(r.returncode, 0, r)
+                stopped = gw.parse_json_docs(r.stdout)[0]
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+        self.assertEqual(stopped["stopped"]["threads"], n + 1, stopped)
+        self.assertLessEqual(quiet["stopped"]["threads"],
+            n + 1 - quiet_at_least, quiet["stopped"])
+        self.assertEqual(frames_of(quiet), frames_of(stopped))
+        for t in quiet["threads"]:
+            self.assertEqual(t["stack"], "ok", t)
+        print("%s: %d of %d threads stopped" % (os.path.basename(args[0]),
+            quiet["stopped"]["threads"], n + 1))
+
+    def test_c(self):
+        gw.need(self, gw.GILWATCH, MANYTHREADS)
+        # The main thread reads in -O0 code: its frame pointer is not
+        # among the registers /proc shows, so it is stopped.
+        self.compare([MANYTHREADS], 10, 10)
+
+    def run_one(self, exe):
+        gw.need(self, gw.GILWATCH)
+        # Some builds unwind through frame pointers: only say how many.
+        self.compare([exe, PARKED], 10, 0)
+
+
+gw.add_interpreter_tests(TestOutsideQuietStacks)
+
+
 if __name__ == "__main__":
     unittest.main()
