@@ -23,7 +23,7 @@
 #include "stack.h"
 
 #define THREAD_INLINE_HELD	16	/* more spill to a larger array */
-#define THREAD_RECENT_BITS 3	/* 8 lock records remembered (track.h) */
+#define THREAD_RECENT_BITS 5	/* 32 lock records remembered (track.h) */
 #define THREAD_PYNAME_MAX	64	/* threading's names, with NUL: longer
 					   than the kernel's 16 */
 
