@@ -82,31 +82,9 @@ mutex_gil(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
 	return mutex_wait_real(m, timed, clk, abstime);
 }
 
-/*
- * Every acquisition but the common one: a fork's helper to resume, the
- * GIL's mutexes, a lock t did not take lately.
- */
+/* The trylock answered rc: block on EBUSY; else track what it took. */
 static __attribute__((noinline)) int
-mutex_acquire_all(struct thread *t, pthread_mutex_t *m, int timed,
-    clockid_t clk, const struct timespec *abstime, uintptr_t site)
-{
-	int rc;
-
-	dump_resume_if_paused();
-	if (gil_is_internal_mutex((uintptr_t)m))
-		return mutex_gil(t, m, timed, clk, abstime, site);
-	rc = real.mutex_trylock(m);
-	if (rc == EBUSY)
-		return mutex_wait(t, m, timed, clk, abstime, site);
-	if (took(rc))
-		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,
-		    GW_MODE_EXCLUSIVE, 0, site);
-	return rc;
-}
-
-/* The trylock of a lock t took lately did not take it (rc). */
-static __attribute__((noinline)) int
-mutex_not_taken(struct thread *t, pthread_mutex_t *m, int timed,
+mutex_tried(struct thread *t, pthread_mutex_t *m, int timed,
     clockid_t clk, const struct timespec *abstime, uintptr_t site, int rc)
 {
 	if (rc == EBUSY)
@@ -115,6 +93,21 @@ mutex_not_taken(struct thread *t, pthread_mutex_t *m, int timed,
 		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 0, site);
 	return rc;
+}
+
+/*
+ * Every acquisition but the common one: a fork's helper to resume, the
+ * GIL's mutexes, a lock t did not take lately.
+ */
+static __attribute__((noinline)) int
+mutex_acquire_all(struct thread *t, pthread_mutex_t *m, int timed,
+    clockid_t clk, const struct timespec *abstime, uintptr_t site)
+{
+	dump_resume_if_paused();
+	if (gil_is_internal_mutex((uintptr_t)m))
+		return mutex_gil(t, m, timed, clk, abstime, site);
+	return mutex_tried(t, m, timed, clk, abstime, site,
+	    real.mutex_trylock(m));
 }
 
 /*
@@ -139,7 +132,7 @@ mutex_acquire(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
 		return mutex_acquire_all(t, m, timed, clk, abstime, site);
 	rc = real.mutex_trylock(m);
 	if (__builtin_expect(rc != 0, 0))
-		return mutex_not_taken(t, m, timed, clk, abstime, site, rc);
+		return mutex_tried(t, m, timed, clk, abstime, site, rc);
 	if (__builtin_expect(!track_acquired_fast(t, rec, (uintptr_t)m,
 	    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, site), 0))
 		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,

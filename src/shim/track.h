@@ -181,27 +181,9 @@ track_recent(struct thread *t, uintptr_t addr)
 	    (64 - THREAD_RECENT_BITS)];
 }
 
-/* The record remembered for addr, or NULL. */
-static inline __attribute__((always_inline)) struct lockrec *
-track_recalled(struct thread *t, uintptr_t addr)
-{
-	struct lockrec *rec;
-
-	rec = atomic_load_explicit(&t->last, memory_order_relaxed);
-	if (__builtin_expect(atomic_load_explicit(&rec->addr,
-	    memory_order_relaxed) != addr, 0)) {
-		rec = atomic_load_explicit(track_recent(t, addr),
-		    memory_order_relaxed);
-		if (atomic_load_explicit(&rec->addr, memory_order_relaxed) !=
-		    addr)
-			return NULL;
-	}
-	return track_cache ? rec : NULL;
-}
-
+/* The record remembered for addr: 1 with it in *rec, else 0. */
 static inline __attribute__((always_inline)) int
-track_fast_rec(struct thread *t, uintptr_t addr, int kind,
-    struct lockrec **rec)
+track_recall(struct thread *t, uintptr_t addr, struct lockrec **rec)
 {
 	struct lockrec *r;
 
@@ -214,11 +196,24 @@ track_fast_rec(struct thread *t, uintptr_t addr, int kind,
 		    addr)
 			return 0;
 	}
-	/* lock_none is never current. */
-	if (!track_cache || !lock_current(r, kind))
-		return 0;
 	*rec = r;
-	return 1;
+	return track_cache;
+}
+
+/* The record remembered for addr, or NULL. */
+static inline __attribute__((always_inline)) struct lockrec *
+track_recalled(struct thread *t, uintptr_t addr)
+{
+	struct lockrec *rec;
+
+	return track_recall(t, addr, &rec) ? rec : NULL;
+}
+
+static inline __attribute__((always_inline)) int
+track_fast_rec(struct thread *t, uintptr_t addr, int kind,
+    struct lockrec **rec)
+{
+	return track_recall(t, addr, rec) && lock_current(*rec, kind);
 }
 
 /* The lock gen of rec (NULL: 0), as chains know it. */
