@@ -70,11 +70,12 @@ track_taken_timed(struct thread *t, struct lockrec *rec, uintptr_t addr,
 
 	stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED, tid, 0, 0,
 	    site);
-	if (how & TRACK_DRAW)
-		t->hold_skip = stats_hold_gap(&t->hold_rng);
 	track_push(t, rec, addr, how & 0xff, mode, how >> 16 & 0xff, site,
 	    chain == 0, chain, clock_ticks(), (how & TRACK_DRAW) != 0, 1);
 	track_own(t, rec, mode, site, tid);
+	/* Last, the next countdown: nothing is kept across the call. */
+	if (how & TRACK_DRAW)
+		t->hold_skip = stats_hold_gap(&t->hold_rng);
 }
 
 void
