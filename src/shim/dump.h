@@ -33,7 +33,8 @@ void	dump_fork_prepare(void);
 void	dump_fork_parent(void);
 
 /* Start the helper again if a fork made it leave: from a mutex lock
- * hook (never from a call that a signal handler may make). */
+ * hook's full path, which the forking thread's next lock takes
+ * (shim.c), never from a call that a signal handler may make. */
 extern atomic_int dump_helper_resume;
 void	dump_resume(void);
 

@@ -29,15 +29,17 @@ static inline __attribute__((always_inline)) void
 event_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
     int try, uintptr_t site)
 {
-	if (__builtin_expect(!track_acquired_fast(t, addr, kind, mode, try,
-	    site), 0))
+	struct lockrec *rec;
+
+	if (__builtin_expect(!track_fast_rec(t, addr, kind, &rec) ||
+	    !track_acquired_fast(t, rec, addr, kind, mode, try, site), 0))
 		event_acquired_all(t, addr, kind, mode, try, site);
 }
 
 static inline __attribute__((always_inline)) void
 event_releasing(struct thread *t, uintptr_t addr)
 {
-	if (__builtin_expect(!track_releasing_fast(t, addr), 0))
+	if (__builtin_expect(!track_releasing_fast(t, addr, -1), 0))
 		event_releasing_all(t, addr);
 }
 

@@ -10,6 +10,16 @@
 #include "gil.h"
 #include "hook.h"
 
+/* hook.h: a thread not registered yet, or in the shim, or the shim not
+ * initialised; apart, so that the common case keeps no register. */
+__attribute__((noinline)) struct thread *
+hook_begin_all(int *ready)
+{
+	if (!(*ready = hook_ready()))
+		return NULL;
+	return thread_self();
+}
+
 /* An error-checking mutex relocked by its owner fails with EDEADLK at
  * once: not a deadlock, so no wait is published. */
 static int
@@ -72,30 +82,62 @@ mutex_gil(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
 	return mutex_wait_real(m, timed, clk, abstime);
 }
 
+/* The trylock answered rc: block on EBUSY; else track what it took. */
+static __attribute__((noinline)) int
+mutex_tried(struct thread *t, pthread_mutex_t *m, int timed,
+    clockid_t clk, const struct timespec *abstime, uintptr_t site, int rc)
+{
+	if (rc == EBUSY)
+		return mutex_wait(t, m, timed, clk, abstime, site);
+	if (took(rc))
+		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, 0, site);
+	return rc;
+}
+
+/*
+ * Every acquisition but the common one: a fork's helper to resume, the
+ * GIL's mutexes, a lock t did not take lately.
+ */
+static __attribute__((noinline)) int
+mutex_acquire_all(struct thread *t, pthread_mutex_t *m, int timed,
+    clockid_t clk, const struct timespec *abstime, uintptr_t site)
+{
+	dump_resume_if_paused();
+	if (gil_is_internal_mutex((uintptr_t)m))
+		return mutex_gil(t, m, timed, clk, abstime, site);
+	return mutex_tried(t, m, timed, clk, abstime, site,
+	    real.mutex_trylock(m));
+}
+
 /*
  * One body for lock, timedlock and clocklock: `timed` tells them apart.
  * glibc's mutex functions leave errno alone, and so does tracking an
  * acquisition (event_acquired): only the paths that may do more save
- * it.
+ * it.  The common case, a lock t took lately (track_fast_rec), found
+ * free, and what track_acquired_fast does, calls only the trylock: the
+ * rest is out of line, so that it keeps fewer registers.
  */
 static inline __attribute__((always_inline)) int
 mutex_acquire(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
     const struct timespec *abstime, uintptr_t site)
 {
+	struct lockrec *rec;
 	int rc;
 
 	if (t == NULL)
 		return mutex_wait_real(m, timed, clk, abstime);
-	dump_resume_if_paused();
-	if (gil_is_internal_mutex((uintptr_t)m))
-		return mutex_gil(t, m, timed, clk, abstime, site);
+	if (__builtin_expect(!track_fast_rec(t, (uintptr_t)m, GW_LOCK_MUTEX,
+	    &rec), 0))
+		return mutex_acquire_all(t, m, timed, clk, abstime, site);
 	rc = real.mutex_trylock(m);
-	if (rc == EBUSY)
-		return mutex_wait(t, m, timed, clk, abstime, site);
-	if (took(rc))
-		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
+	if (__builtin_expect(rc != 0, 0))
+		return mutex_tried(t, m, timed, clk, abstime, site, rc);
+	if (__builtin_expect(!track_acquired_fast(t, rec, (uintptr_t)m,
+	    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, site), 0))
+		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 0, site);
-	return rc;
+	return 0;
 }
 
 GW_EXPORT int
@@ -138,10 +180,19 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 	if (!hook_begin(&t))
 		return 0;
 	rc = real.mutex_trylock(m);
-	if (took(rc) && t != NULL)
+	/* The GIL's own mutexes stay untracked: see track_fast_rec. */
+	if (took(rc) && t != NULL && !gil_is_internal_mutex((uintptr_t)m))
 		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 1, HOOK_CALLER);
 	return rc;
+}
+
+/* Out of line: the common unlock then keeps no register. */
+static __attribute__((noinline)) int
+mutex_unlock_all(struct thread *t, pthread_mutex_t *m)
+{
+	event_releasing_all(t, (uintptr_t)m);
+	return real.mutex_unlock(m);
 }
 
 GW_EXPORT int
@@ -151,8 +202,9 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 
 	if (!hook_begin(&t))
 		return 0;
-	if (t != NULL)
-		event_releasing(t, (uintptr_t)m);
+	if (t != NULL && __builtin_expect(!track_releasing_fast(t,
+	    (uintptr_t)m, GW_LOCK_MUTEX), 0))
+		return mutex_unlock_all(t, m);
 	return real.mutex_unlock(m);
 }
 

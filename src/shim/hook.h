@@ -41,15 +41,18 @@ hook_ready(void)
  * one load.  0: real.* may not be called (return at once); else 1, with
  * the record to track in *t, or NULL to pass straight through.
  */
+/* The rest, out of line: the record, *ready 0 when real.* is not. */
+struct thread	*hook_begin_all(int *ready);
+
 static inline __attribute__((always_inline)) int
 hook_begin(struct thread **t)
 {
+	int ready;
+
 	if (__builtin_expect((*t = thread_ready) != NULL, 1))
 		return 1;
-	if (!hook_ready())
-		return 0;
-	*t = thread_self();
-	return 1;
+	*t = hook_begin_all(&ready);
+	return ready;
 }
 
 #endif /* GW_HOOK_H */

@@ -12,6 +12,8 @@
 
 #define LOCK_MAX_PROBE	64	/* a longer run counts as full */
 
+struct lockrec lock_none;
+
 static struct lockrec *table;
 static size_t mask;
 static atomic_size_t used;

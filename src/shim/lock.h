@@ -45,6 +45,12 @@ struct lockrec {
 	_Atomic long	py_addr;
 };
 
+/*
+ * A record that no lock has (its key 0, never current): where a record
+ * is remembered (track.h), "none" without a test for NULL.
+ */
+extern struct lockrec lock_none;
+
 /* Reserve the table; slots is rounded up to a power of two. */
 int	lock_table_init(size_t slots);
 

@@ -10,7 +10,6 @@
 #include "ulock.h"
 
 #define NODE_BUCKETS	(1u << 16)
-#define CHAIN_SLOTS	(1u << 18)
 #define ARENA_CHUNK	(1u << 20)
 
 enum { NODE_INSTANCE, NODE_CLASS };
@@ -33,7 +32,7 @@ static struct onode *buckets[NODE_BUCKETS];
 static char *arena;
 static size_t arena_left;
 static unsigned search_gen;
-static atomic_int enabled;
+atomic_int order_on;
 static atomic_uint nreported;
 static uint64_t reported_sigs[256];
 static unsigned nsigs;
@@ -42,7 +41,7 @@ static unsigned nsafe_sigs;
 static atomic_uint nsafe;
 static atomic_uintptr_t safe_gates[ORDER_KEEP_GATES];
 
-static _Atomic uint64_t chains[CHAIN_SLOTS];	/* lock-free cache */
+_Atomic uint64_t order_chains[ORDER_CHAIN_SLOTS];	/* lock-free cache */
 static atomic_uint nchains;
 
 static void *
@@ -84,9 +83,26 @@ chains_full(void)
 
 	if (atomic_exchange(&said, 1) == 0)
 		msg_say("more than %u lock chains: the lock-order cache starts "
-		    "over each time it fills", CHAIN_SLOTS / 4 * 3);
-	memset((void *)chains, 0, sizeof chains);
+		    "over each time it fills", ORDER_CHAIN_SLOTS / 4 * 3);
+	memset((void *)order_chains, 0, sizeof order_chains);
 	atomic_store(&nchains, 0);
+}
+
+uint64_t
+order_chain_key(const struct thread *t, uintptr_t addr, unsigned gen,
+    int shared)
+{
+	const struct held *h;
+	uint64_t key = ORDER_CHAIN_SEED;
+	uint32_t i;
+
+	for (i = 0; i < t->nheld; i++) {
+		h = &t->held[i];
+		key = order_chain_next(key, h->addr, h->rec != NULL ?
+		    atomic_load_explicit(&h->rec->gen, memory_order_relaxed) :
+		    0, h->mode == GW_MODE_SHARED);
+	}
+	return order_chain_next(key, addr, gen, shared);
 }
 
 /* Look the chain up; add it when new.  True when it was already there. */
@@ -96,20 +112,20 @@ chain_seen(uint64_t key)
 	uint64_t cur;
 	size_t i, n;
 
-	if (key == 0)
-		key = 1;
-	for (i = key & (CHAIN_SLOTS - 1), n = 0; n < 32;
-	    i = (i + 1) & (CHAIN_SLOTS - 1), n++) {
-		cur = atomic_load_explicit(&chains[i], memory_order_relaxed);
+	for (i = order_chain_slot(key), n = 0; n < 32;
+	    i = (i + 1) & (ORDER_CHAIN_SLOTS - 1), n++) {
+		cur = atomic_load_explicit(&order_chains[i],
+		    memory_order_relaxed);
 		if (cur == key)
 			return 1;
 		if (cur != 0)
 			continue;
-		if (atomic_load(&nchains) > CHAIN_SLOTS / 4 * 3) {
+		if (atomic_load(&nchains) > ORDER_CHAIN_SLOTS / 4 * 3) {
 			chains_full();
 			return 0;
 		}
-		if (atomic_compare_exchange_strong(&chains[i], &cur, key)) {
+		if (atomic_compare_exchange_strong(&order_chains[i], &cur,
+		    key)) {
 			atomic_fetch_add(&nchains, 1);
 			return 0;
 		}
@@ -482,22 +498,17 @@ order_acquired(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	uint32_t i, first, n = t->nheld;
 	int len = 0, nh, view = ORDER_VIEW_INSTANCE, saved, first_seen = 0;
 
-	if (n == 0 || try || rec == NULL || !atomic_load_explicit(&enabled,
+	if (n == 0 || try || rec == NULL || !atomic_load_explicit(&order_on,
 	    memory_order_relaxed))
 		return 0;
-	key = mix((uint64_t)addr, atomic_load_explicit(&rec->gen,
-	    memory_order_relaxed) << 1 | (mode == GW_MODE_SHARED));
 	/*
 	 * Every held lock goes into the chain, not only those that get an
 	 * edge: a different set held around the same edge may narrow its
 	 * gates.  Generations too: a lock renewed at an old address makes a
 	 * new chain.
 	 */
-	for (i = 0; i < n; i++)
-		key = mix(key, (t->held[i].addr << 1 |
-		    (t->held[i].mode == GW_MODE_SHARED)) ^
-		    ((uint64_t)(t->held[i].rec != NULL ? atomic_load_explicit(
-		    &t->held[i].rec->gen, memory_order_relaxed) : 0) << 48));
+	key = order_chain_key(t, addr, atomic_load_explicit(&rec->gen,
+	    memory_order_relaxed), mode == GW_MODE_SHARED);
 	if (chain_seen(key))
 		return 0;
 	first = order_first(t);
@@ -540,7 +551,7 @@ out:
 void
 order_enable(void)
 {
-	atomic_store(&enabled, 1);
+	atomic_store(&order_on, 1);
 }
 
 unsigned

@@ -26,6 +26,7 @@
 #ifndef GW_ORDER_H
 #define GW_ORDER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,57 @@ struct order_cycle {
 
 /* Turn the validator on (it starts off). */
 void	order_enable(void);
+
+/* Is it on?  order.c's, read by the acquisitions' fast path. */
+extern atomic_int order_on;
+
+/*
+ * Chains.  The locks a thread holds, in the order it took them, then the
+ * one it takes, are known by a key built a lock at a time: the key of
+ * the held prefix, then the next lock (its address, its generation, its
+ * mode).  A thread keeps each held entry's key (held.chain), so that the
+ * key of a new chain costs one step, whatever the depth.  Keys are odd:
+ * 0 marks an empty slot of the cache of chains seen (order_chain_cached).
+ */
+#define ORDER_CHAIN_SEED	0x2545f4914f6cdd1dull
+#define ORDER_CHAIN_BITS	18
+#define ORDER_CHAIN_SLOTS	(1u << ORDER_CHAIN_BITS)
+
+static inline uint64_t
+order_chain_next(uint64_t key, uintptr_t addr, unsigned gen, int shared)
+{
+	uint64_t v = ((uint64_t)addr << 1 | (shared != 0)) ^
+	    ((uint64_t)gen << 48);
+
+	key ^= v + 0x9e3779b97f4a7c15ull + (key << 6) + (key >> 2);
+	return key * 0xff51afd7ed558ccdull | 1;
+}
+
+/* The key of t's held locks, all of them, then addr: from scratch. */
+uint64_t	order_chain_key(const struct thread *t, uintptr_t addr,
+		    unsigned gen, int shared);
+
+/*
+ * Was the chain of key validated before?  Looks in its first slot of
+ * the cache only: a chain found further on (or not at all) is for
+ * order_acquired to look up.  The cache is order.c's, read here so that
+ * a nested acquisition of a known chain makes no call.
+ */
+extern _Atomic uint64_t order_chains[ORDER_CHAIN_SLOTS];
+
+/* The key's first slot: its top bits (the low one is always set). */
+static inline size_t
+order_chain_slot(uint64_t key)
+{
+	return (size_t)(key >> (64 - ORDER_CHAIN_BITS));
+}
+
+static inline int
+order_chain_cached(uint64_t key)
+{
+	return atomic_load_explicit(&order_chains[order_chain_slot(key)],
+	    memory_order_relaxed) == key;
+}
 
 /*
  * t, holding its current held[] set, now holds rec (acquired in mode;

@@ -75,11 +75,20 @@ fork_prepare(void)
 	stack_fork_prepare();
 }
 
+/*
+ * A helper that left for the fork comes back at the next mutex lock
+ * that takes the full path (dump_resume_if_paused): the forking thread,
+ * the only one, forgets the locks it took lately, so its next is one.
+ */
 static void
 fork_parent(void)
 {
+	struct thread *t;
+
 	stack_fork_done();
 	dump_fork_parent();
+	if (atomic_load(&dump_helper_resume) && (t = thread_peek()) != NULL)
+		thread_recent_clear(t);
 }
 
 /*

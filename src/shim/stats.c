@@ -37,7 +37,7 @@ stats_hold_gap(uint32_t *state)
 	 * at most q^k, that is that log(u) / log(q) is at least k.
 	 */
 	g = logf((float)x * 0x1p-32f) / hold_log_q;
-	return g < 4e9f ? (uint32_t)g : UINT32_MAX;
+	return g < 2e9f ? (uint32_t)g : INT32_MAX;
 }
 
 /*
@@ -69,13 +69,6 @@ site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks,
 	atomic_store(&least->site, site);
 	atomic_store(&least->count, count);
 	atomic_store(&least->ticks, ticks);
-}
-
-void
-stats_owner_changed(struct lockstat *s, int shared, int tid)
-{
-	atomic_store_explicit(&s->last_owner, tid, memory_order_relaxed);
-	stats_add(&s->owner_changes, 1, shared);
 }
 
 void

@@ -74,7 +74,9 @@ void	stats_set_hold_sample(unsigned n);
 /*
  * Holds to leave untimed before the next timed one: the failures
  * before the first success of probability 1/hold_sample (0 when
- * hold_sample is 1).  *state: the thread's random state, not 0.
+ * hold_sample is 1), at most INT32_MAX (a countdown may test its sign;
+ * more has a chance under e^-32768 at the largest hold_sample).
+ * *state: the thread's random state, not 0.
  */
 uint32_t	stats_hold_gap(uint32_t *state);
 
@@ -113,10 +115,40 @@ stats_add(_Atomic uint64_t *p, uint64_t v, int shared)
 	return sum;
 }
 
-/* stats_acquired's rarer parts: a new owner; a wait. */
-void	stats_owner_changed(struct lockstat *, int shared, int tid);
+/* stats_acquired's rarer part: a wait. */
 void	stats_contended(struct lockstat *, int mode, int shared,
 	    uint64_t wait, uintptr_t site);
+
+/*
+ * A new owner: inline, as a call would make the fast paths keep their
+ * values across it, and a lock that threads take in turn changes owner
+ * at every acquisition.
+ */
+static inline void
+stats_owner_changed(struct lockstat *s, int shared, int tid)
+{
+	atomic_store_explicit(&s->last_owner, tid, memory_order_relaxed);
+	stats_add(&s->owner_changes, 1, shared);
+}
+
+/*
+ * stats_acquired for a lock taken without a wait, its count in mode
+ * read as `before` just now: an exclusive holder, whose writes the lock
+ * orders, adds to that.
+ */
+static inline void
+stats_acquired_free(struct lockstat *s, int mode, int shared, int tid,
+    uint64_t before)
+{
+	if (shared)
+		atomic_fetch_add_explicit(&s->m[mode].acquired, 1,
+		    memory_order_relaxed);
+	else
+		atomic_store_explicit(&s->m[mode].acquired, before + 1,
+		    memory_order_relaxed);
+	if (atomic_load_explicit(&s->last_owner, memory_order_relaxed) != tid)
+		stats_owner_changed(s, shared, tid);
+}
 
 /*
  * A lock was taken (after waiting wait ticks, if contended).  shared:

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lock.h"
 #include "stats.h"
 #include "thread.h"
 #include "ulock.h"
@@ -122,7 +123,7 @@ reset_record(struct thread *t)
 	atomic_store(&t->gil_wait_max, 0);
 	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
 	t->waited = 0;
-	memset(t->recent, 0, sizeof t->recent);
+	thread_recent_clear(t);
 	t->py_lock.addr = 0;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();
@@ -153,6 +154,17 @@ register_self(void)
 	pthread_setspecific(exit_key, t);
 	thread_leave_shim();
 	return t;
+}
+
+void
+thread_recent_clear(struct thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof t->recent / sizeof t->recent[0]; i++)
+		atomic_store_explicit(&t->recent[i], &lock_none,
+		    memory_order_relaxed);
+	atomic_store_explicit(&t->last, &lock_none, memory_order_relaxed);
 }
 
 int

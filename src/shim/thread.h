@@ -23,7 +23,7 @@
 #include "stack.h"
 
 #define THREAD_INLINE_HELD	16	/* more spill to a larger array */
-#define THREAD_RECENT_BITS 3	/* 8 lock records remembered (track.h) */
+#define THREAD_RECENT_BITS 5	/* 32 lock records remembered (track.h) */
 #define THREAD_PYNAME_MAX	64	/* threading's names, with NUL: longer
 					   than the kernel's 16 */
 
@@ -42,13 +42,32 @@ struct held {
 	uintptr_t	addr;
 	struct lockrec	*rec;		/* NULL when the lock table is full */
 	uintptr_t	site;		/* return address of the acquire */
-	uint8_t		kind;		/* enum gw_lock_kind */
-	uint8_t		mode;		/* enum gw_lock_mode */
-	uint8_t		try;		/* taken by a trylock */
-	uint8_t		sampled;	/* timed as 1 of hold_sample holds */
-	uint32_t	count;		/* recursive depth */
+	union {
+		struct {
+			uint32_t count;		/* recursive depth */
+			uint8_t	kind;		/* enum gw_lock_kind */
+			uint8_t	mode;		/* enum gw_lock_mode */
+			uint8_t	try;		/* taken by a trylock */
+			uint8_t	flags;		/* HELD_* */
+		};
+		uint64_t shape;		/* the five in one word: one
+					   compare (HELD_SHAPE) */
+	};
 	uint64_t	t0;		/* hold start, 0: untimed (stats.h) */
+	uint64_t	chain;		/* the order key of the held locks up
+					   to this one (order.h), but in
+					   held[0], where it is not kept */
 };
+
+/* held.flags */
+#define HELD_TIMED	1	/* t0 is set */
+#define HELD_SAMPLED	2	/* timed as 1 of hold_sample holds */
+#define HELD_NOREC	4	/* rec is NULL */
+
+/* The shape of a hold of a lock of this kind and mode, held once, not
+ * by a trylock, no flag set (the common release: track.h). */
+#define HELD_SHAPE(kind, mode) \
+	((uint64_t)1 | (uint64_t)(kind) << 32 | (uint64_t)(mode) << 40)
 
 /* What a thread is waiting for: valid while state is not RUNNING. */
 struct waitinfo {
@@ -111,6 +130,7 @@ struct thread {
 					   timed one (stats_hold_sampled) */
 	_Atomic(struct lockrec *) recent[1 << THREAD_RECENT_BITS];
 					/* track.h: locks it took lately */
+	_Atomic(struct lockrec *) last;	/* and the last it looked up */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
 					   (its own thread's), or NULL */
 	struct py_lock_call py_lock;
@@ -207,6 +227,13 @@ thread_self(void)
 	return thread_self_register();
 }
 
+/*
+ * Forget the locks t took lately (track.h): its next acquisitions look
+ * their records up.  At registration; and in the fork handler, to have
+ * the dump helper resumed by the next mutex lock (dump.h).
+ */
+void	thread_recent_clear(struct thread *t);
+
 /* Same, but never registers: NULL for unknown threads. */
 struct thread	*thread_peek(void);
 
@@ -249,7 +276,7 @@ seq_write_end(atomic_uint *seq)
 	atomic_store_explicit(seq, s + 1, memory_order_release);
 }
 
-/* The bracket around changes to held[] and wait: on the fast path. */
+/* The bracket around changes to held[] and wait. */
 static inline void
 thread_write_begin(struct thread *t)
 {
@@ -260,6 +287,31 @@ static inline void
 thread_write_end(struct thread *t)
 {
 	seq_write_end(&t->seq);
+}
+
+/*
+ * A push on the held array, on every acquisition, costs less: the
+ * entry goes in the slot past nheld, then nheld counts it, and a reader
+ * copies no slot past the count it read.  Only a slot emptied by a pop
+ * (one store, outside any bracket) and written over by a later push can
+ * tear a copy: that push moves the sequence first, by two (even, as no
+ * write is then half done that a reader should wait out), so that the
+ * reader that saw any of its stores sees the sequence moved.
+ */
+static inline void
+thread_push_begin(struct thread *t)
+{
+	unsigned s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&t->seq, s + 2, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+/* The entry is written: n entries now (release: the entry first). */
+static inline void
+thread_push_end(struct thread *t, uint32_t n)
+{
+	__atomic_store_n(&t->nheld, n, __ATOMIC_RELEASE);
 }
 
 /* Held-lock array: find (from the top), push, remove. */

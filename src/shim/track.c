@@ -25,9 +25,11 @@ lock_of(struct thread *t, uintptr_t addr, int kind, uintptr_t site)
 
 	if (rec != NULL && lock_current(rec, kind))
 		return rec;
-	if ((rec = lock_get(addr, kind, site)) != NULL)
+	if ((rec = lock_get(addr, kind, site)) != NULL) {
 		atomic_store_explicit(track_recent(t, addr), rec,
 		    memory_order_relaxed);
+		atomic_store_explicit(&t->last, rec, memory_order_relaxed);
+	}
 	return rec;
 }
 
@@ -37,7 +39,8 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 {
 	struct lockrec *rec;
 	struct held *h;
-	int found;
+	uint64_t chain = 0;
+	int found = 0, slot = 1;
 
 	h = thread_find_held(t, addr);
 	if (h != NULL && h->mode == mode) {
@@ -47,10 +50,45 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	}
 	rec = lock_of(t, addr, kind, site);
 	/* Holding nothing else, the acquisition orders nothing. */
-	found = t->nheld == 0 ? 0 : order_acquired(t, rec, addr, kind, mode,
-	    try, inversion);
-	track_taken(t, rec, addr, kind, mode, try, site, t->waited, 0);
+	if (t->nheld != 0) {
+		found = order_acquired(t, rec, addr, kind, mode, try,
+		    inversion);
+		chain = track_chain(t, addr, rec, mode);
+		slot = t->nheld < t->cap || thread_grow_held(t) ? 0 : -1;
+	}
+	track_taken(t, rec, addr, kind, mode, try, site, t->waited, slot,
+	    chain);
 	return found;
+}
+
+__attribute__((noinline)) void
+track_taken_timed(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    unsigned how, uintptr_t site, uint64_t chain)
+{
+	int mode = how >> 8 & 0xff;
+	int tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+
+	stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED, tid, 0, 0,
+	    site);
+	track_push(t, rec, addr, how & 0xff, mode, how >> 16 & 0xff, site,
+	    chain == 0, chain, clock_ticks(), (how & TRACK_DRAW) != 0, 1);
+	track_own(t, rec, mode, site, tid);
+	/* Last, the next countdown: nothing is kept across the call. */
+	if (how & TRACK_DRAW)
+		t->hold_skip = stats_hold_gap(&t->hold_rng);
+}
+
+void
+track_rechain(struct thread *t, uint32_t from)
+{
+	struct held *h;
+	uint32_t i;
+
+	for (i = from > 0 ? from : 1; i < t->nheld; i++) {
+		h = &t->held[i];
+		h->chain = track_chain_over(t, h - 1, h->addr, h->rec,
+		    h->mode);
+	}
 }
 
 /* Hold-time statistics; ticks when the hold is a long one, else 0. */
@@ -58,7 +96,7 @@ static uint64_t
 held_for(struct held *h, uint64_t ticks)
 {
 	stats_released(&h->rec->stat, h->mode, h->mode == GW_MODE_SHARED,
-	    ticks, h->sampled ? hold_sample : 1, h->site);
+	    ticks, h->flags & HELD_SAMPLED ? hold_sample : 1, h->site);
 	return hold_warn_ticks != 0 && ticks >= hold_warn_ticks ? ticks : 0;
 }
 

@@ -42,22 +42,47 @@ int	track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	    int try, uintptr_t site, struct order_cycle *inversion);
 
 /*
- * The common acquisition, done at a lower cost: exclusive or shared,
- * uncontended, of a lock t took lately, while t holds no other
- * (so no order to check, no recursion).  Returns 1 when done, exactly
- * as track_acquired would have; 0, having done nothing, for any other:
- * call track_acquired.
+ * The common acquisition of addr, as a lock of this kind, done at a
+ * lower cost (track_acquired_fast), needs the record t took lately,
+ * still current: 1 with it in *rec; else 0: take the full path.  Asked
+ * before the lock is taken, so that a hook's rarer checks can wait for
+ * a lock it did not take lately (the GIL's own mutexes, which the hooks
+ * never track, have no current record in any thread's table).
  */
-static inline int	track_acquired_fast(struct thread *t, uintptr_t addr,
-			    int kind, int mode, int try, uintptr_t site);
+static inline int	track_fast_rec(struct thread *t, uintptr_t addr,
+			    int kind, struct lockrec **rec);
+
+/*
+ * The common acquisition, done at a lower cost, once the lock is taken,
+ * rec from track_fast_rec: uncontended (t is not back from a wait still
+ * to count), and either t holds no other lock (no order to check, no
+ * recursion) or, exclusive, it is no recursion and its chain of locks
+ * was validated before (order.h).
+ * Returns 1 when done, exactly as track_acquired would have; 0, having
+ * done nothing, for any other: call track_acquired.
+ */
+static inline int	track_acquired_fast(struct thread *t,
+			    struct lockrec *rec, uintptr_t addr, int kind,
+			    int mode, int try, uintptr_t site);
 
 /*
  * The common release, done at a lower cost: of the lock t took last of
  * those it holds, held once, its hold untimed and nobody waiting for it.
- * Returns 1 when done, exactly as track_releasing would have; 0, having
- * done nothing, for any other: call track_releasing.
+ * kind: what the lock is, held exclusively (a mutex's unlock knows
+ * both), or -1: any kind and mode.  Returns 1 when done, exactly as
+ * track_releasing would have; 0, having done nothing, for any other:
+ * call track_releasing.
  */
-static inline int	track_releasing_fast(struct thread *t, uintptr_t addr);
+static inline int	track_releasing_fast(struct thread *t, uintptr_t addr,
+			    int kind);
+
+/*
+ * The order key of the chain t's held locks then addr (rec) make, one
+ * step from the key kept with the top held entry (order.h).  t holds
+ * at least one lock.
+ */
+static inline uint64_t	track_chain(struct thread *t, uintptr_t addr,
+			    struct lockrec *rec, int mode);
 
 /*
  * t is about to release addr (call it before the real unlock, which
@@ -138,14 +163,16 @@ track_hold_start(struct thread *t, uint64_t n, int waited, uint8_t *sampled)
 
 /*
  * The locks a thread took lately, in a small table of its own: their
- * records, so that taking one again skips the lock table's probe.  A
- * slot of the lock table stays its address's for good, so a remembered
- * record whose key is addr is addr's, and lock_current says whether
- * lock_get would begin a new generation there (the lock was destroyed,
- * or another kind of lock now lives at that address), in which case the
- * probe runs.  An entry is one word, checked by the record's own key: a
- * signal handler that takes locks in the middle of a hook may change
- * entries, but never make one pair an address with another's record.
+ * records, so that taking one again skips the lock table's probe; and,
+ * ahead of the table, the last one it looked up.  A slot of the lock
+ * table stays its address's for good, so a remembered record whose key
+ * is addr is addr's, and lock_current says whether lock_get would begin
+ * a new generation there (the lock was destroyed, or another kind of
+ * lock now lives at that address), in which case the probe runs.  An
+ * entry is one word, checked by the record's own key: a signal handler
+ * that takes locks in the middle of a hook may change entries, but
+ * never make one pair an address with another's record.  An empty
+ * entry is lock_none, whose key no lock has (thread_recent_clear).
  */
 static inline _Atomic(struct lockrec *) *
 track_recent(struct thread *t, uintptr_t addr)
@@ -154,29 +181,122 @@ track_recent(struct thread *t, uintptr_t addr)
 	    (64 - THREAD_RECENT_BITS)];
 }
 
+/* The record remembered for addr: 1 with it in *rec, else 0. */
+static inline __attribute__((always_inline)) int
+track_recall(struct thread *t, uintptr_t addr, struct lockrec **rec)
+{
+	struct lockrec *r;
+
+	r = atomic_load_explicit(&t->last, memory_order_relaxed);
+	if (__builtin_expect(atomic_load_explicit(&r->addr,
+	    memory_order_relaxed) != addr, 0)) {
+		r = atomic_load_explicit(track_recent(t, addr),
+		    memory_order_relaxed);
+		if (atomic_load_explicit(&r->addr, memory_order_relaxed) !=
+		    addr)
+			return 0;
+	}
+	*rec = r;
+	return track_cache;
+}
+
 /* The record remembered for addr, or NULL. */
-static inline struct lockrec *
+static inline __attribute__((always_inline)) struct lockrec *
 track_recalled(struct thread *t, uintptr_t addr)
 {
-	struct lockrec *rec = atomic_load_explicit(track_recent(t, addr),
-	    memory_order_relaxed);
+	struct lockrec *rec;
 
-	return rec != NULL && track_cache && atomic_load_explicit(&rec->addr,
-	    memory_order_relaxed) == addr ? rec : NULL;
+	return track_recall(t, addr, &rec) ? rec : NULL;
+}
+
+static inline __attribute__((always_inline)) int
+track_fast_rec(struct thread *t, uintptr_t addr, int kind,
+    struct lockrec **rec)
+{
+	return track_recall(t, addr, rec) && lock_current(*rec, kind);
+}
+
+/* The lock gen of rec (NULL: 0), as chains know it. */
+static inline unsigned
+track_gen(struct lockrec *rec)
+{
+	return rec != NULL ? atomic_load_explicit(&rec->gen,
+	    memory_order_relaxed) : 0;
+}
+
+/* The key of the chain up to h, a held entry of t's, then addr. */
+static inline __attribute__((always_inline)) uint64_t
+track_chain_over(struct thread *t, struct held *h, uintptr_t addr,
+    struct lockrec *rec, int mode)
+{
+	uint64_t key;
+
+	/* held[0] keeps no key: the first acquisition makes none. */
+	if (h == t->held)
+		key = order_chain_next(ORDER_CHAIN_SEED, h->addr,
+		    track_gen(h->rec), h->mode == GW_MODE_SHARED);
+	else
+		key = h->chain;
+	return order_chain_next(key, addr, track_gen(rec),
+	    mode == GW_MODE_SHARED);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+track_chain(struct thread *t, uintptr_t addr, struct lockrec *rec, int mode)
+{
+	return track_chain_over(t, &t->held[t->nheld - 1], addr, rec, mode);
+}
+
+/*
+ * The held entry of an acquisition, on top of t's array (first: the
+ * array's first slot, t holding nothing, which every array has; else
+ * there is room for it, and chain is its key, track_chain), pushed as
+ * thread.h says.  known: rec is known not to be NULL.
+ */
+static inline __attribute__((always_inline)) void
+track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
+    int mode, int try, uintptr_t site, int first, uint64_t chain,
+    uint64_t t0, int sampled, int known)
+{
+	uint32_t n = first ? 0 : t->nheld;
+	struct held *h = &t->held[n];
+
+	thread_push_begin(t);
+	h->addr = addr;
+	h->rec = rec;
+	h->site = site;
+	h->shape = HELD_SHAPE(kind, mode) | (uint64_t)(try != 0) << 48 |
+	    (uint64_t)((t0 != 0 ? HELD_TIMED : 0) | (sampled ? HELD_SAMPLED :
+	    0) | (!known && rec == NULL ? HELD_NOREC : 0)) << 56;
+	h->t0 = t0;
+	if (!first)
+		h->chain = chain;
+	thread_push_end(t, n + 1);
+}
+
+/* The owner (tid: t's) last, with release: who sees it sees where. */
+static inline __attribute__((always_inline)) void
+track_own(struct thread *t, struct lockrec *rec, int mode, uintptr_t site,
+    int tid)
+{
+	if (mode != GW_MODE_EXCLUSIVE)
+		return;
+	atomic_store_explicit(&rec->owner_site, site, memory_order_relaxed);
+	atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
+	    memory_order_relaxed);
+	atomic_store_explicit(&rec->owner, tid, memory_order_release);
 }
 
 /*
  * The part of an acquisition every path shares, once rec is found and
- * the order checked: statistics, the held entry, the owner.  waited:
- * t->waited (0 known at compile time on the fast path); first: t holds
- * nothing (known there too), so the entry is the array's first slot,
- * which every array has.
+ * the order checked: statistics, the held entry, the owner.  slot: as
+ * for track_push (1: first; 0: on top; -1: none, no memory for a larger
+ * array); waited: t->waited.
  */
 static inline __attribute__((always_inline)) void
 track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
-    int mode, int try, uintptr_t site, int waited, int first)
+    int mode, int try, uintptr_t site, int waited, int slot, uint64_t chain)
 {
-	struct held *h;
 	uint64_t n = 0, t0 = 0;
 	uint8_t sampled = 0;
 	int stats = stats_on;
@@ -185,45 +305,92 @@ track_taken(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 		n = stats_acquired(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    atomic_load_explicit(&t->tid, memory_order_relaxed),
 		    waited, waited ? t->wait_end - t->wait_t0 : 0, site);
-	/* Before the entry's bracket: its rare draw (a call) then keeps
-	 * fewer values alive across it. */
 	if (stats)
 		t0 = track_hold_start(t, n, waited, &sampled);
 	if (waited)
 		t->waited = 0;
-	thread_write_begin(t);
-	if (first) {
-		/* The first slot: every array has it, no test. */
-		t->nheld = 1;
-		h = t->held;
-	} else if ((h = thread_push_held(t)) == NULL)
-		goto pushed;
-	*h = (struct held){ .addr = addr, .rec = rec, .site = site,
-	    .kind = (uint8_t)kind, .mode = (uint8_t)mode, .try = (uint8_t)try,
-	    .sampled = sampled, .count = 1, .t0 = t0 };
-pushed:
-	thread_write_end(t);
-	if (rec != NULL && mode == GW_MODE_EXCLUSIVE) {
-		atomic_store_explicit(&rec->owner_site, site,
+	if (slot >= 0)
+		track_push(t, rec, addr, kind, mode, try, site, slot, chain,
+		    t0, sampled, 0);
+	if (rec != NULL)
+		track_own(t, rec, mode, site,
+		    atomic_load_explicit(&t->tid, memory_order_relaxed));
+}
+
+/*
+ * track_taken from the fast path, for a hold that is timed, out of its
+ * line: one of the lock's first (TRACK_EXACT), or the one t's countdown
+ * reached (TRACK_DRAW: the countdown is drawn again; track_hold_start).
+ * how: kind | mode << 8 | try << 16 | one of those; chain 0: the first
+ * slot (keys are odd).
+ */
+#define TRACK_EXACT	(1u << 24)
+#define TRACK_DRAW	(1u << 25)
+void	track_taken_timed(struct thread *t, struct lockrec *rec,
+	    uintptr_t addr, unsigned how, uintptr_t site, uint64_t chain);
+
+/*
+ * track_acquired_fast's statistics, held entry and owner, as track_taken
+ * (first, chain: as for track_push).  Returns 1.
+ */
+static inline __attribute__((always_inline)) int
+track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    int kind, int mode, int try, uintptr_t site, int first, uint64_t chain)
+{
+	unsigned how = (unsigned)kind | (unsigned)mode << 8 |
+	    (unsigned)try << 16;
+	uint64_t before;
+	int tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+
+	if (stats_on) {
+		/*
+		 * A timed hold (track_hold_start): one of the lock's first,
+		 * or the one t's countdown reaches (stats_hold_gap keeps it
+		 * under 2^31: the sign says it ran out).
+		 */
+		before = atomic_load_explicit(&rec->stat.m[mode].acquired,
 		    memory_order_relaxed);
-		atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
-		    memory_order_relaxed);
-		atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
-		    memory_order_relaxed), memory_order_release);
+		if (__builtin_expect(before < hold_exact, 0)) {
+			track_taken_timed(t, rec, addr, how | TRACK_EXACT,
+			    site, chain);
+			return 1;
+		}
+		if (__builtin_expect((int32_t)--t->hold_skip < 0, 0)) {
+			track_taken_timed(t, rec, addr, how | TRACK_DRAW,
+			    site, chain);
+			return 1;
+		}
+		stats_acquired_free(&rec->stat, mode, mode == GW_MODE_SHARED,
+		    tid, before);
 	}
+	track_push(t, rec, addr, kind, mode, try, site, first, chain, 0, 0,
+	    1);
+	track_own(t, rec, mode, site, tid);
+	return 1;
 }
 
 static inline __attribute__((always_inline)) int
-track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
-    int try, uintptr_t site)
+track_acquired_fast(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    int kind, int mode, int try, uintptr_t site)
 {
-	struct lockrec *rec;
+	uint64_t chain;
 
-	if (t->held_or_waited != 0 ||
-	    (rec = track_recalled(t, addr)) == NULL || !lock_current(rec, kind))
+	/* Holding nothing, not back from a wait: one load. */
+	if (__builtin_expect(t->held_or_waited == 0, 1))
+		return track_fast_taken(t, rec, addr, kind, mode, try, site, 1,
+		    0);
+	/* A recursion adds no entry: the full path counts it. */
+	if (t->waited != 0 || mode != GW_MODE_EXCLUSIVE ||
+	    t->nheld == t->cap || atomic_load_explicit(&rec->owner,
+	    memory_order_relaxed) == atomic_load_explicit(&t->tid,
+	    memory_order_relaxed))
 		return 0;
-	track_taken(t, rec, addr, kind, mode, try, site, 0, 1);
-	return 1;
+	chain = track_chain(t, addr, rec, mode);
+	/* A trylock orders nothing (order_acquired). */
+	if (!try && atomic_load_explicit(&order_on, memory_order_relaxed) &&
+	    !order_chain_cached(chain))
+		return 0;
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, 0, chain);
 }
 
 /*
@@ -232,7 +399,8 @@ track_acquired_fast(struct thread *t, uintptr_t addr, int kind, int mode,
  * copied the array with the old count has the state just before, which
  * was true, and the next push (bracketed) moves the sequence before it
  * writes over that slot.  Removing from the middle moves entries, which
- * a copy could tear: bracketed.
+ * a copy could tear: bracketed, and the keys of those moved are made
+ * again (track_rechain).
  */
 static inline __attribute__((always_inline)) void
 track_owner_gone(struct thread *t, struct held *h)
@@ -242,6 +410,8 @@ track_owner_gone(struct thread *t, struct held *h)
 	    atomic_load_explicit(&t->tid, memory_order_relaxed))
 		atomic_store_explicit(&h->rec->owner, 0, memory_order_relaxed);
 }
+
+void	track_rechain(struct thread *t, uint32_t from);
 
 static inline __attribute__((always_inline)) void
 track_dropped(struct thread *t, struct held *h)
@@ -255,23 +425,34 @@ track_dropped(struct thread *t, struct held *h)
 	}
 	thread_write_begin(t);
 	thread_remove_held(t, h);
+	track_rechain(t, (uint32_t)(h - t->held));
 	thread_write_end(t);
 }
 
+/*
+ * No flag: untimed, with a record.  blocked_since is set only while
+ * statistics are kept (track_wait_begin): no need to ask stats_on first.
+ */
 static inline __attribute__((always_inline)) int
-track_releasing_fast(struct thread *t, uintptr_t addr)
+track_releasing_fast(struct thread *t, uintptr_t addr, int kind)
 {
+	struct lockrec *rec;
 	struct held *h;
 	uint32_t n = t->nheld;
 
 	if (n == 0)
 		return 0;
 	h = &t->held[n - 1];
-	if (h->addr != addr || h->count > 1 || h->t0 != 0 ||
-	    h->rec == NULL || (stats_on && atomic_load_explicit(
-	    &h->rec->blocked_since, memory_order_relaxed) != 0))
+	if (h->addr != addr || (kind >= 0 ? h->shape != HELD_SHAPE(kind,
+	    GW_MODE_EXCLUSIVE) : h->count > 1 || h->flags != 0) ||
+	    atomic_load_explicit(&(rec = h->rec)->blocked_since,
+	    memory_order_relaxed) != 0)
 		return 0;
-	track_owner_gone(t, h);
+	/* track_owner_gone, the mode known when the kind is. */
+	if ((kind >= 0 || h->mode == GW_MODE_EXCLUSIVE) &&
+	    atomic_load_explicit(&rec->owner, memory_order_relaxed) ==
+	    atomic_load_explicit(&t->tid, memory_order_relaxed))
+		atomic_store_explicit(&rec->owner, 0, memory_order_relaxed);
 	t->nheld = n - 1;	/* the top entry: see track_dropped */
 	return 1;
 }

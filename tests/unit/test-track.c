@@ -4,7 +4,10 @@
  * the same operations, done once each way on two twin threads and two
  * twin sets of locks, must leave the same state behind (held arrays,
  * owners, counters, order reports), also across a lock destroyed and
- * reborn at its address as another kind.
+ * reborn at its address as another kind, nested acquisitions of chains
+ * seen before, recursions and releases out of order.  The keys of the
+ * chains a thread keeps with its held entries must be those the
+ * lock-order validator computes from scratch.
  */
 #include <string.h>
 
@@ -17,13 +20,13 @@
 #include "thread.h"
 #include "track.h"
 
-#define NLOCKS	4
+#define NLOCKS	5
 
 enum { FAST, FULL };
 
 static struct thread twin[2];
 static struct order_cycle found;
-static int fast_hits;
+static int fast_hits, nested_hits;
 
 /* Lock i of twin w: the twins' locks live apart. */
 static uintptr_t
@@ -48,6 +51,7 @@ setup(void)
 		twin[w].cap = THREAD_INLINE_HELD;
 		atomic_store(&twin[w].tid, 777);
 		twin[w].hold_rng = 12345;
+		thread_recent_clear(&twin[w]);
 	}
 }
 
@@ -62,6 +66,7 @@ static int
 acquire(int w, int i, int kind, int mode, int try, int waited)
 {
 	struct thread *t = &twin[w];
+	struct lockrec *rec;
 	uintptr_t a = lock_at(w, i), site = 0x1000 + (uintptr_t)i;
 
 	track_cache = w == FAST;
@@ -70,24 +75,54 @@ acquire(int w, int i, int kind, int mode, int try, int waited)
 		t->wait_t0 = 100;
 		t->wait_end = 150;
 	}
-	if (w == FAST && track_acquired_fast(t, a, kind, mode, try, site)) {
+	if (w == FAST && track_fast_rec(t, a, kind, &rec) &&
+	    track_acquired_fast(t, rec, a, kind, mode, try, site)) {
 		fast_hits++;
+		if (t->nheld > 1)
+			nested_hits++;
 		return 0;
 	}
 	return track_acquired(t, a, kind, mode, try, site, &found);
 }
 
+/* Released as its hook would: a mutex's unlock knows its kind and mode
+ * (as), an rwlock's does not (-1). */
 static uint64_t
-release(int w, int i)
+release_as(int w, int i, int as)
 {
 	struct held was;
 
 	track_cache = w == FAST;
-	if (w == FAST && track_releasing_fast(&twin[w], lock_at(w, i))) {
+	if (w == FAST && track_releasing_fast(&twin[w], lock_at(w, i), as)) {
 		fast_hits++;
 		return 0;
 	}
 	return track_releasing(&twin[w], lock_at(w, i), &was);
+}
+
+static uint64_t
+release(int w, int i)
+{
+	return release_as(w, i, GW_LOCK_MUTEX);
+}
+
+/* Each held entry's key (but the first's) is the validator's. */
+static void
+chains_right(int w, const char *after)
+{
+	struct thread *t = &twin[w], below;
+	struct held *h;
+	uint32_t k;
+
+	for (k = 1; k < t->nheld; k++) {
+		h = &t->held[k];
+		below = *t;
+		below.nheld = k;
+		cr_assert_eq(h->chain, order_chain_key(&below, h->addr,
+		    h->rec != NULL ? atomic_load(&h->rec->gen) : 0,
+		    h->mode == GW_MODE_SHARED), "held[%u]'s key after %s", k,
+		    after);
+	}
 }
 
 static void
@@ -141,7 +176,7 @@ same_state(const char *after)
 		cr_assert_eq(a->kind, b->kind);
 		cr_assert_eq(a->mode, b->mode);
 		cr_assert_eq(a->try, b->try);
-		cr_assert_eq(a->sampled, b->sampled);
+		cr_assert_eq(a->flags, b->flags);
 		cr_assert_eq(a->count, b->count);
 		cr_assert_eq(a->t0 != 0, b->t0 != 0, "held[%u] timed after %s",
 		    k, after);
@@ -179,6 +214,8 @@ same_state(const char *after)
 	cr_assert_eq(got_[FAST], got_[FULL], "%s answered %d, not %d",	\
 	    what, got_[FAST], got_[FULL]);				\
 	same_state(what);						\
+	chains_right(FAST, what);					\
+	chains_right(FULL, what);					\
 } while (0)
 
 Test(track, fast_paths_leave_the_state_the_full_ones_do,
@@ -219,7 +256,7 @@ Test(track, fast_paths_leave_the_state_the_full_ones_do,
 	for (n = 0; n < 3; n++) {
 		BOTH("rdlock 3", acquire(w, 3, GW_LOCK_RWLOCK,
 		    GW_MODE_SHARED, 0, 0));
-		BOTH("unlock 3", release(w, 3));
+		BOTH("unlock 3", release_as(w, 3, -1));
 	}
 	/* Lock 3 destroyed and reborn at its address as a mutex: the
 	 * fast path must not take it for the rwlock it remembers. */
@@ -242,5 +279,67 @@ Test(track, fast_paths_leave_the_state_the_full_ones_do,
 	}
 	/* Released while nobody holds it: ignored by both. */
 	BOTH("unlock 2 not held", release(w, 2));
+	/* The last lock looked up, a stray as above. */
+	atomic_store(&twin[FAST].last, lock_find(lock_at(FAST, 1)));
+	BOTH("lock 0 after a stray last", acquire(w, 0, GW_LOCK_MUTEX,
+	    GW_MODE_EXCLUSIVE, 0, 0));
+	BOTH("unlock 0", release(w, 0));
 	cr_assert_gt(fast_hits, 60, "the fast paths ran %d times", fast_hits);
+}
+
+Test(track, nested_fast_paths_leave_the_state_the_full_ones_do,
+    .init = setup, .fini = teardown)
+{
+	int n, k;
+
+	/* A chain taken over and over: validated once, then known, past
+	 * the exactly timed first holds into sampling. */
+	for (n = 0; n < 30; n++) {
+		for (k = 0; k < 4; k++)
+			BOTH("lock in chain", acquire(w, k, GW_LOCK_MUTEX,
+			    GW_MODE_EXCLUSIVE, 0, n % 11 == 5 && k == 2));
+		for (k = 3; k >= 0; k--)
+			BOTH("unlock in chain", release(w, k));
+	}
+	cr_assert_gt(nested_hits, 40, "nested fast path ran %d times",
+	    nested_hits);
+	/* A recursion under another lock, and a trylock. */
+	BOTH("lock 0", acquire(w, 0, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, 0));
+	BOTH("lock 1", acquire(w, 1, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, 0));
+	BOTH("relock 1", acquire(w, 1, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0,
+	    0));
+	BOTH("trylock 1 again", acquire(w, 1, GW_LOCK_MUTEX,
+	    GW_MODE_EXCLUSIVE, 1, 0));
+	BOTH("trylock 2", acquire(w, 2, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 1,
+	    0));
+	/* Out of order: the keys above a removed entry are made again. */
+	for (k = 0; k < 3; k++)
+		BOTH("unlock 1", release(w, 1));
+	for (n = 0; n < 3; n++) {
+		BOTH("lock 3 over 0, 2", acquire(w, 3, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, 0, 0));
+		BOTH("unlock 3", release(w, 3));
+	}
+	BOTH("unlock 0", release(w, 0));
+	BOTH("unlock 2", release(w, 2));
+	/* A chain taken as seen, then one lock of it destroyed and reborn:
+	 * a new generation is a new chain, validated again. */
+	for (n = 0; n < 3; n++) {
+		BOTH("lock 1", acquire(w, 1, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE,
+		    0, 0));
+		BOTH("lock 4 under 1", acquire(w, 4, GW_LOCK_MUTEX,
+		    GW_MODE_EXCLUSIVE, 0, 0));
+		BOTH("unlock 4", release(w, 4));
+		BOTH("unlock 1", release(w, 1));
+		if (n == 1)
+			for (k = 0; k < 2; k++)
+				track_destroyed(lock_at(k, 4));
+	}
+	/* The inversion of a chain the fast path knows: reported on both. */
+	BOTH("lock 3", acquire(w, 3, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, 0));
+	BOTH("lock 0 under 3", acquire(w, 0, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE,
+	    0, 0));
+	cr_assert_eq(order_reported(), 2, "the inversion, once per twin");
+	BOTH("unlock 0", release(w, 0));
+	BOTH("unlock 3", release(w, 3));
 }
