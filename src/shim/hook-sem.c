@@ -42,7 +42,7 @@ static int
 py_lock_park(struct thread *t, sem_t *s, enum sem_how how, clockid_t clk,
     const struct timespec *abstime)
 {
-	struct py_lock_call *c = &t->py_lock;
+	struct py_lock_call *c = t->py_lock;
 	int rc, err, saved = errno;
 
 	if (atomic_load_explicit(&t->gil_state, memory_order_relaxed) ==
@@ -89,7 +89,7 @@ parking(void)
 {
 	struct thread *t = thread_peek();
 
-	return t != NULL && t->py_lock.addr != 0;
+	return t != NULL && t->py_lock != NULL;
 }
 
 static int
@@ -102,7 +102,7 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
 
 	if (t == NULL)
 		return sem_call(s, how, clk, abstime);
-	if (t->py_lock.addr != 0)
+	if (t->py_lock != NULL)
 		return py_lock_park(t, s, how, clk, abstime);
 	rc = real.sem_trywait(s);
 	if (rc == -1 && errno == EAGAIN && (m = gil_parked_mutex(s, &at)) !=
@@ -148,20 +148,22 @@ sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
 	return sem_acquire(s, SEM_CLOCK, clk, abstime, HOOK_CALLER);
 }
 
+/* A Python lock's every acquire tries first (up to 3.13), and a
+ * Condition's ownership test fails one: a failure costs one test. */
 GW_EXPORT int
 sem_trywait(sem_t *s)
 {
 	struct thread *t;
 	int rc, saved;
 
-	if (!hook_ready())
+	if (!hook_begin(&t))
 		return 0;
+	if ((rc = real.sem_trywait(s)) != 0 || t == NULL)
+		return rc;
+	/* A call that succeeds leaves errno as it was. */
 	saved = errno;
-	rc = real.sem_trywait(s);
-	if (rc == 0 && (t = thread_self()) != NULL) {
-		taken(t, s, HOOK_CALLER);
-		errno = saved;
-	}
+	taken(t, s, HOOK_CALLER);
+	errno = saved;
 	return rc;
 }
 

@@ -123,7 +123,7 @@ reset_record(struct thread *t)
 	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
 	t->waited = 0;
 	memset(t->recent, 0, sizeof t->recent);
-	t->py_lock.addr = 0;
+	t->py_lock = NULL;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();
 	atomic_store(&t->state, GW_STATE_RUNNING);
