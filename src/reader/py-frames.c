@@ -976,12 +976,34 @@ own_bytecode(const struct py_offsets *o, uintptr_t fp, uintptr_t code)
 	return OWN(uintptr_t, tlbc, o->ca_entries + i * (int)sizeof(tlbc));
 }
 
+/* The site of the caller's own frame fp into *out: 1, or 0 for a frame
+ * the C stack owns (an entry frame: no line of its own). */
+static inline int
+own_frame_site(const struct py_offsets *o, uintptr_t fp, struct py_site *out)
+{
+	uintptr_t code = py_ref(o, OWN(uintptr_t, fp, o->fr_code));
+	int lasti;
+
+	if (o->fr_lasti >= 0) {
+		lasti = OWN(int, fp, o->fr_lasti);
+		out->code = code;
+		out->addr = lasti < 0 ? -1 : (long)lasti * o->fr_lasti_bytes;
+		return 1;
+	}
+	if (c_owned(o, OWN(signed char, fp, o->fr_owner)))
+		return 0;
+	out->code = code;
+	out->addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
+	    own_bytecode(o, fp, code));
+	return 1;
+}
+
 int
 py_own_sites(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
     struct py_site *out, int max)
 {
 	const struct py_offsets *o = rt->off;
-	uintptr_t fp, code;
+	uintptr_t fp;
 	int steps, n = 0;
 
 	if (o == NULL || ts == 0 ||
@@ -989,27 +1011,26 @@ py_own_sites(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 		return -1;
 	fp = own_first_frame(o, ts);
 	for (steps = 0; fp != 0 && n < max && steps < PY_WALK_MAX; steps++) {
-		code = py_ref(o, OWN(uintptr_t, fp, o->fr_code));
-		if (o->fr_lasti >= 0) {
-			int lasti = OWN(int, fp, o->fr_lasti);
-
-			out[n].code = code;
-			out[n++].addr = lasti < 0 ? -1 :
-			    (long)lasti * o->fr_lasti_bytes;
-		} else if (!c_owned(o, OWN(signed char, fp, o->fr_owner))) {
-			out[n].code = code;
-			out[n++].addr = (long)(OWN(uintptr_t, fp, o->fr_instr) -
-			    own_bytecode(o, fp, code));
-		}
+		n += own_frame_site(o, fp, &out[n]);
 		fp = OWN(uintptr_t, fp, o->fr_back);
 	}
 	return n;
 }
 
+/* Every Python lock a thread takes asks: the innermost frame is most
+ * often the one, found without the walk. */
 int
 py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
     struct py_site *site)
 {
+	const struct py_offsets *o = rt->off;
+	uintptr_t fp;
+
+	if (o == NULL || ts == 0 ||
+	    OWN(unsigned long, ts, o->ts_thread_id) != self)
+		return -1;
+	if ((fp = own_first_frame(o, ts)) != 0 && own_frame_site(o, fp, site))
+		return 0;
 	return py_own_sites(rt, ts, self, site, 1) == 1 ? 0 : -1;
 }
 

@@ -300,30 +300,42 @@ gil_parked_mutex(const void *sem, uintptr_t *site)
 	return m;
 }
 
+/*
+ * The calling thread's own thread state, whose frames only it moves:
+ * without a GIL its current one, which lives while it runs; else the
+ * GIL's last holder while t holds it.  0: none.
+ */
+static inline uintptr_t
+own_tstate(struct thread *t)
+{
+	uintptr_t gil;
+
+	if (py_tstate_current != NULL)
+		return (uintptr_t)py_tstate_current();
+	gil = atomic_load_explicit(&g_gil, memory_order_relaxed);
+	if (gil == 0 || atomic_load_explicit(&t->gil_state,
+	    memory_order_relaxed) != GIL_HOLDING)
+		return 0;
+	/* The GIL struct lives as long as the interpreter: plain load. */
+	return *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
+}
+
 int
 gil_own_sites(struct thread *t, struct py_site *out, int max)
 {
-	uintptr_t gil = atomic_load(&g_gil), ts;
+	uintptr_t ts = own_tstate(t);
 
-	if (py_tstate_current != NULL) {
-		/* No GIL: the caller's own current thread state, which
-		 * lives while it runs and whose frames only it moves. */
-		if ((ts = (uintptr_t)py_tstate_current()) == 0)
-			return -1;
-		return py_own_sites(&rt, ts, (unsigned long)pthread_self(),
-		    out, max);
-	}
-	if (gil == 0 || atomic_load(&t->gil_state) != GIL_HOLDING)
-		return -1;
-	/* The GIL struct lives as long as the interpreter: plain load. */
-	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
-	return py_own_sites(&rt, ts, (unsigned long)pthread_self(), out, max);
+	return ts == 0 ? -1 : py_own_sites(&rt, ts,
+	    (unsigned long)pthread_self(), out, max);
 }
 
 int
 gil_own_site(struct thread *t, struct py_site *site)
 {
-	return gil_own_sites(t, site, 1) == 1 ? 0 : -1;
+	uintptr_t ts = own_tstate(t);
+
+	return ts == 0 ? -1 : py_own_site(&rt, ts,
+	    (unsigned long)pthread_self(), site);
 }
 
 /* Called by t holding the GIL, at a marker, when t->pyname_next is due. */

@@ -84,28 +84,31 @@ rlock_level(uintptr_t obj)
  * An RLock its owner takes again takes nothing: neither a wait nor a
  * new holder.  Otherwise the parking lot's waits in the original are
  * waits for this lock (hook-sem.c); a call that returns neither NULL
- * (an exception) nor False (not acquired) took the lock.
+ * (an exception) nor False (not acquired) took the lock.  The call's
+ * record lives on this stack frame: a signal handler run by the wait
+ * may take Python locks itself, each call then pointing to its own
+ * and putting back the one it found.
  */
 static void *
 acquire(struct thread *t, const struct wrap *w, void *self, void *a,
     void *b, void *c)
 {
-	struct py_lock_call outer = t->py_lock, mine;
+	struct py_lock_call mine, *outer;
 	uintptr_t obj = (uintptr_t)self;
 	void *r;
 	int saved;
 
 	if (w->rlock && rlock_mine(obj))
 		return w->orig(self, a, b, c);
-	memset(&mine, 0, sizeof mine);
 	mine.addr = obj;
 	mine.bits = (const _Atomic uint8_t *)(obj + (uintptr_t)(w->rlock ?
 	    off_rlocked : off_locked));
 	mine.site = w->site;
-	t->py_lock = mine;
+	mine.timed = 0;
+	mine.waited = 0;
+	outer = t->py_lock;
+	t->py_lock = &mine;
 	r = w->orig(self, a, b, c);
-	/* A signal handler run by the wait may have taken locks itself. */
-	mine = t->py_lock;
 	t->py_lock = outer;
 	if (r != NULL && (uintptr_t)r != py_false) {
 		saved = errno;
@@ -120,15 +123,16 @@ call(const struct wrap *w, void *self, void *a, void *b, void *c)
 {
 	struct thread *t = thread_self();
 	uintptr_t obj = (uintptr_t)self;
-	int saved = errno;
+	int saved;
 
 	if (t == NULL)
 		return w->orig(self, a, b, c);
+	if (w->role == ROLE_ACQUIRE)
+		return acquire(t, w, self, a, b, c);
 	/* Releases are told before the original: after it, another
 	 * thread may already be the holder. */
+	saved = errno;
 	switch (w->role) {
-	case ROLE_ACQUIRE:
-		return acquire(t, w, self, a, b, c);
 	case ROLE_RELEASE:
 		if (!w->rlock || (rlock_mine(obj) && rlock_level(obj) == 0))
 			track_sem_posted(t, obj);
@@ -139,6 +143,8 @@ call(const struct wrap *w, void *self, void *a, void *b, void *c)
 		break;
 	case ROLE_REINIT:
 		track_destroyed(obj);
+		break;
+	default:
 		break;
 	}
 	errno = saved;

@@ -29,6 +29,22 @@ sem_call(sem_t *s, enum sem_how how, clockid_t clk,
 }
 
 /*
+ * The Python lock call the calling thread is in (hook-pylock.c), or
+ * NULL.  Its record lives in the acquiring hook's frame, a caller of
+ * this one and so above it on the stack: one that is not was left by a
+ * call that never returned (a thread ended inside it, unwound by
+ * pthread_exit), and is no call under way.
+ */
+static inline struct py_lock_call *
+py_lock_of(struct thread *t)
+{
+	struct py_lock_call *c = t->py_lock;
+	char here;
+
+	return c != NULL && (uintptr_t)c > (uintptr_t)&here ? c : NULL;
+}
+
+/*
  * A semaphore wait inside a Python lock's acquire (struct py_lock_call):
  * once the thread has let the GIL go, the parking lot's, where it waits
  * for that lock; it is published as a wait for the lock, and the
@@ -39,10 +55,9 @@ sem_call(sem_t *s, enum sem_how how, clockid_t clk,
  * timeout) counts as timed.
  */
 static int
-py_lock_park(struct thread *t, sem_t *s, enum sem_how how, clockid_t clk,
-    const struct timespec *abstime)
+py_lock_park(struct thread *t, struct py_lock_call *c, sem_t *s,
+    enum sem_how how, clockid_t clk, const struct timespec *abstime)
 {
-	struct py_lock_call *c = &t->py_lock;
 	int rc, err, saved = errno;
 
 	if (atomic_load_explicit(&t->gil_state, memory_order_relaxed) ==
@@ -89,7 +104,7 @@ parking(void)
 {
 	struct thread *t = thread_peek();
 
-	return t != NULL && t->py_lock.addr != 0;
+	return t != NULL && py_lock_of(t) != NULL;
 }
 
 static int
@@ -97,13 +112,14 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
     const struct timespec *abstime, uintptr_t site)
 {
 	struct thread *t = thread_self();
+	struct py_lock_call *c;
 	uintptr_t m, at;
 	int rc, err, saved = errno;
 
 	if (t == NULL)
 		return sem_call(s, how, clk, abstime);
-	if (t->py_lock.addr != 0)
-		return py_lock_park(t, s, how, clk, abstime);
+	if ((c = py_lock_of(t)) != NULL)
+		return py_lock_park(t, c, s, how, clk, abstime);
 	rc = real.sem_trywait(s);
 	if (rc == -1 && errno == EAGAIN && (m = gil_parked_mutex(s, &at)) !=
 	    0) {
@@ -148,20 +164,22 @@ sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
 	return sem_acquire(s, SEM_CLOCK, clk, abstime, HOOK_CALLER);
 }
 
+/* A Python lock's every acquire tries first (up to 3.13), and a
+ * Condition's ownership test fails one: a failure costs one test. */
 GW_EXPORT int
 sem_trywait(sem_t *s)
 {
 	struct thread *t;
 	int rc, saved;
 
-	if (!hook_ready())
+	if (!hook_begin(&t))
 		return 0;
+	if ((rc = real.sem_trywait(s)) != 0 || t == NULL)
+		return rc;
+	/* A call that succeeds leaves errno as it was. */
 	saved = errno;
-	rc = real.sem_trywait(s);
-	if (rc == 0 && (t = thread_self()) != NULL) {
-		taken(t, s, HOOK_CALLER);
-		errno = saved;
-	}
+	taken(t, s, HOOK_CALLER);
+	errno = saved;
 	return rc;
 }
 

@@ -19,19 +19,25 @@
 
 #include "stats.h"
 
+/*
+ * Laid out for the threads that take a lock in turn: what every
+ * acquisition and release reads or writes lies in the first two cache
+ * lines (the keys and owner, then the counts, stats.h), so that a lock
+ * handed from one CPU to another moves two lines of its record, not
+ * four; records start on a line of their own, so that no two locks'
+ * share one.
+ */
 struct lockrec {
 	atomic_uintptr_t addr;		/* the key; 0: empty slot */
-	uint32_t	pos;		/* in the order slots were taken */
-	atomic_uint	gen;		/* bumped by lock_forget */
-	atomic_int	kind;		/* enum gw_lock_kind */
-	atomic_uintptr_t first_site;	/* where this generation began */
-	atomic_int	fresh;		/* destroyed: the next use begins anew */
 	atomic_int	live;		/* kind + 1 while the generation is
 					   current (lock_current), else 0 */
 	atomic_int	owner;		/* TID of the exclusive holder, or 0 */
 	atomic_uintptr_t owner_site;	/* where the owner acquired it */
 	atomic_uintptr_t owner_thread;	/* its struct thread, a hint: found
 					   without a search (thread.h) */
+	/* Python locks: the Python line of the owner's acquisition. */
+	atomic_uintptr_t py_code;	/* 0: none known */
+	_Atomic long	py_addr;
 	/*
 	 * clock_ticks() at which a thread, still waiting, began to wait
 	 * for the lock (0: none): a hold left untimed that makes it wait
@@ -39,10 +45,13 @@ struct lockrec {
 	 * waiter, cleared by that waiter when its wait ends.
 	 */
 	_Atomic uint64_t blocked_since;
-	struct lockstat	stat;
-	/* Python locks: the Python line of the owner's acquisition. */
-	atomic_uintptr_t py_code;	/* 0: none known */
-	_Atomic long	py_addr;
+	struct lockstat	stat __attribute__((aligned(64)));
+	/* Written when a generation begins or ends: */
+	uint32_t	pos;		/* in the order slots were taken */
+	atomic_uint	gen;		/* bumped by lock_forget */
+	atomic_int	kind;		/* enum gw_lock_kind */
+	atomic_int	fresh;		/* destroyed: the next use begins anew */
+	atomic_uintptr_t first_site;	/* where this generation began */
 };
 
 /*

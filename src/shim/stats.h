@@ -31,10 +31,11 @@ struct mode_stat {
 	_Atomic uint64_t hold_total, hold_max;		/* ticks */
 };
 
+/* What an acquisition writes comes first (lock.h: one cache line). */
 struct lockstat {
-	struct mode_stat m[2];		/* by enum gw_lock_mode */
 	atomic_int	last_owner;
 	_Atomic uint64_t owner_changes;
+	struct mode_stat m[2];		/* by enum gw_lock_mode */
 	_Atomic uint64_t cond_waits;
 	_Atomic uint64_t cond_signals;
 	_Atomic uint64_t cond_lost;	/* signals with nobody waiting */

@@ -124,7 +124,7 @@ reset_record(struct thread *t)
 	memset(t->gil_wait_hist, 0, sizeof t->gil_wait_hist);
 	t->waited = 0;
 	thread_recent_clear(t);
-	t->py_lock.addr = 0;
+	t->py_lock = NULL;
 	t->block_stack.depth = 0;
 	t->since_ns = now_ns();
 	atomic_store(&t->state, GW_STATE_RUNNING);

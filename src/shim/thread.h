@@ -84,10 +84,12 @@ struct waitinfo {
  * A Python lock's acquire under way (hook-pylock.c, CPython 3.14+, where
  * threading.Lock and RLock are PyMutexes): the semaphore waits the
  * parking lot makes for it, once the thread has let the GIL go, are
- * waits for that lock (hook-sem.c).  Written by its thread only.
+ * waits for that lock (hook-sem.c).  On the acquiring hook's stack,
+ * pointed to by its thread's py_lock while the call runs; used by that
+ * thread only.
  */
 struct py_lock_call {
-	uintptr_t	 addr;		/* the lock object; 0: none */
+	uintptr_t	 addr;		/* the lock object */
 	const _Atomic uint8_t *bits;	/* its PyMutex: bit 0 set, locked */
 	uintptr_t	 site;		/* the method's C function, + 1 */
 	int		 timed;		/* it parked with a timeout */
@@ -133,7 +135,8 @@ struct thread {
 	_Atomic(struct lockrec *) last;	/* and the last it looked up */
 	struct rt_cycle	*rt_cycle;	/* rtcycle.c: the period under way
 					   (its own thread's), or NULL */
-	struct py_lock_call py_lock;
+	struct py_lock_call *py_lock;	/* the acquire under way, NULL:
+					   none (only this thread uses it) */
 
 	/* The GIL (gil.c): written by this thread's markers only. */
 	atomic_int	gil_state;	/* enum gil_thread_state */

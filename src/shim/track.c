@@ -241,16 +241,22 @@ python_site(struct thread *t, struct lockrec *rec)
 		atomic_store_explicit(&rec->py_code, 0, memory_order_relaxed);
 }
 
-void
-track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
-    uintptr_t site)
+/*
+ * shared: other takers may count at the same time (a semaphore's), so
+ * the counts are added atomically; a Python lock is its taker's alone
+ * until released, which orders the updates (stats.h), and costs no
+ * locked instruction on a line that moves with the lock.
+ */
+static void
+sem_taken(struct thread *t, uintptr_t addr, int now_zero, uintptr_t site,
+    int shared)
 {
 	struct lockrec *rec = lock_of(t, addr, GW_LOCK_SEM, site);
 
 	if (rec == NULL)
 		return;
 	if (stats_on)
-		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, 1,
+		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, shared,
 		    atomic_load(&t->tid), t->waited, t->wait_end - t->wait_t0,
 		    site);
 	t->waited = 0;
@@ -263,6 +269,13 @@ track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 	python_site(t, rec);
 	atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
 	    memory_order_relaxed), memory_order_release);
+}
+
+void
+track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
+    uintptr_t site)
+{
+	sem_taken(t, addr, now_zero, site, 1);
 }
 
 void
@@ -285,7 +298,7 @@ track_py_lock_taken(struct thread *t, const struct py_lock_call *c)
 		t->wait_t0 = c->wait_t0;
 		t->wait_end = c->wait_end;
 	}
-	track_sem_taken(t, c->addr, 1, c->site);
+	sem_taken(t, c->addr, 1, c->site, 0);
 }
 
 void
