@@ -39,6 +39,7 @@
 static struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static void *park_fn;		/* _PyParkingLot_Park (3.14+) */
+static void *event_fn[2];	/* PyEvent_Wait, PyEvent_WaitTimed */
 static void *(*py_tstate_current)(void);	/* free-threaded builds:
 					   PyThreadState_GetUnchecked */
 static int present;		/* the GIL is followed */
@@ -155,6 +156,8 @@ gil_init(void)
 	py_acquire_fn = dlsym(RTLD_DEFAULT, "PyThread_acquire_lock_timed");
 	if (rt.off != NULL && rt.off->pk_addr > 0)
 		park_fn = dlsym(RTLD_DEFAULT, "_PyParkingLot_Park");
+	event_fn[0] = dlsym(RTLD_DEFAULT, "PyEvent_Wait");
+	event_fn[1] = dlsym(RTLD_DEFAULT, "PyEvent_WaitTimed");
 	if (rt.free_threaded) {
 		/* Frames, names and thread states are read all the same.
 		 * Its GIL is off unless turned back on: it is followed, and
@@ -221,7 +224,7 @@ struct site_cache {
 	atomic_uint		next;
 };
 
-static struct site_cache acquire_sites, park_sites;
+static struct site_cache acquire_sites, park_sites, event_sites[2];
 static uintptr_t py_lock_site[PY_LOCK_SITES];	/* gil_add_python_lock_site */
 static int npy_lock_sites;
 
@@ -280,7 +283,7 @@ gil_parked_mutex(const void *sem, uintptr_t *site)
 {
 	struct stack st;
 	uintptr_t m;
-	int i;
+	int i, k;
 
 	if (park_fn == NULL || rt.off->pk_addr <= 0)
 		return 0;
@@ -290,6 +293,12 @@ gil_parked_mutex(const void *sem, uintptr_t *site)
 			break;
 	if (i + 2 >= st.depth || i >= PARK_FRAMES)
 		return 0;
+	/* An event's wait: its word reads as locked once the event is set
+	 * (a join, a stop-the-world), which it may be by now. */
+	for (k = 0; k < 2; k++)
+		if (event_fn[k] != NULL &&
+		    site_in(&event_sites[k], st.ip[i + 1], event_fn[k]))
+			return 0;
 	/* The entry is on this thread's stack; the word parked on lives
 	 * while a thread parks on it. */
 	m = *(const uintptr_t *)((uintptr_t)sem - (uintptr_t)rt.off->pk_addr);
