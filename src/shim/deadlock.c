@@ -9,6 +9,7 @@
 #include "gil.h"
 #include "lock.h"
 #include "msg.h"
+#include "pages.h"
 #include "py.h"
 #include "stall.h"
 #include "ulock.h"
@@ -146,7 +147,7 @@ scratch(struct thread *t, int *max)
 	if (need > DEADLOCK_MAX_CYCLE)
 		need = DEADLOCK_MAX_CYCLE;
 	if (t->scratch_len < need) {
-		void *p = thread_pages(need * sizeof(struct wf_frame));
+		void *p = pages_map(need * sizeof(struct wf_frame));
 
 		if (p == NULL)
 			return NULL;

@@ -9,6 +9,7 @@
 #include "gilwatch/shm.h"
 #include "msg.h"
 #include "out.h"
+#include "pages.h"
 #include "py.h"
 #include "thread.h"
 
@@ -72,12 +73,12 @@ void
 blame_init(const struct py_runtime *r)
 {
 	rt = r;
-	sites = thread_pages(BLAME_SITES * sizeof *sites);
-	pcs = thread_pages(BLAME_PCS * sizeof *pcs);
-	used = thread_pages(BLAME_SITES * sizeof *used);
+	sites = pages_map(BLAME_SITES * sizeof *sites);
+	pcs = pages_map(BLAME_PCS * sizeof *pcs);
+	used = pages_map(BLAME_SITES * sizeof *used);
 	if (config.blame) {
-		pairs = thread_pages(BLAME_PAIRS * sizeof *pairs);
-		ring = thread_pages(BLAME_RING * sizeof *ring);
+		pairs = pages_map(BLAME_PAIRS * sizeof *pairs);
+		ring = pages_map(BLAME_RING * sizeof *ring);
 	}
 	if (sites == NULL || pcs == NULL || used == NULL ||
 	    (config.blame && (pairs == NULL || ring == NULL))) {

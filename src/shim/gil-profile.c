@@ -10,6 +10,7 @@
 #include "gil-profile.h"
 #include "msg.h"
 #include "out.h"
+#include "pages.h"
 #include "py.h"
 #include "thread.h"
 
@@ -31,7 +32,7 @@ profile_init(const char *p)
 {
 	if (p == NULL || p[0] == '\0')
 		return;
-	if ((stacks = thread_pages(PROFILE_STACKS * sizeof *stacks)) == NULL) {
+	if ((stacks = pages_map(PROFILE_STACKS * sizeof *stacks)) == NULL) {
 		msg_say("no memory for the GIL profile: %s will not be "
 		    "written", p);
 		return;

@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "maxval.h"
 #include "msg.h"
+#include "pages.h"
 #include "py.h"
 #include "rtpolicy.h"
 #include "stack.h"
@@ -177,7 +178,7 @@ gil_init(void)
 	}
 	present = readable = 1;
 	/* Reserved now: threads that end together must share one table. */
-	departed = thread_pages(GIL_DEPARTED_MAX * sizeof *departed);
+	departed = pages_map(GIL_DEPARTED_MAX * sizeof *departed);
 	blame_init(&rt);
 	publish_addresses();
 }

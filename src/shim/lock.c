@@ -8,7 +8,7 @@
 #include "gilwatch/snapshot.h"
 #include "lock.h"
 #include "msg.h"
-#include "thread.h"
+#include "pages.h"
 
 #define LOCK_MAX_PROBE	64	/* a longer run counts as full */
 
@@ -32,8 +32,8 @@ lock_table_init(size_t slots)
 
 	while (n < slots && n < ((size_t)1 << 30))
 		n <<= 1;
-	table = thread_pages(n * sizeof *table);
-	order = thread_pages(n * sizeof *order);
+	table = pages_map(n * sizeof *table);
+	order = pages_map(n * sizeof *order);
 	if (table == NULL || order == NULL) {
 		table = NULL;
 		return -1;
@@ -223,21 +223,4 @@ lock_sem_owners_of(const struct sem_owner *so, size_t n, pid_t tid,
 	while (lo + k < n && so[lo + k].tid == tid)
 		k++;
 	return k;
-}
-
-int
-lock_wait_owner(const struct waitinfo *w, const struct thread *t,
-    pid_t *owner)
-{
-	const struct lockrec *rec = w->rec;
-	const struct thread *o;
-
-	*owner = 0;
-	if (rec == NULL)
-		return 0;
-	if ((o = (const struct thread *)atomic_load(&rec->owner_thread)) == t)
-		return -1;
-	if (o != NULL)
-		*owner = atomic_load(&o->tid);
-	return 0;
 }

@@ -116,16 +116,4 @@ void	lock_sem_owners_sort(struct sem_owner *so, size_t n);
 size_t	lock_sem_owners_of(const struct sem_owner *so, size_t n, pid_t tid,
 	    size_t *first);
 
-struct thread;
-struct waitinfo;
-
-/*
- * The lock of wait w, t's (t->wait or a copy): -1 when it is a semaphore t took
- * itself (Condition.wait's private lock: t waits for a notify, which no
- * holder owes it); else 0, with the TID of its last owner in *owner (0:
- * unknown; the owner fields still name who had it before: a hint).
- */
-int	lock_wait_owner(const struct waitinfo *w, const struct thread *t,
-	    pid_t *owner);
-
 #endif /* GW_LOCK_H */

@@ -6,6 +6,7 @@
 #include "gil.h"
 #include "lock.h"
 #include "msg.h"
+#include "pages.h"
 #include "order.h"
 #include "ulock.h"
 
@@ -51,7 +52,7 @@ arena_alloc(size_t len)
 
 	len = (len + 15) & ~(size_t)15;
 	if (len > arena_left) {
-		arena = thread_pages(ARENA_CHUNK);
+		arena = pages_map(ARENA_CHUNK);
 		if (arena == NULL) {
 			arena_left = 0;
 			return NULL;
@@ -296,7 +297,7 @@ search(struct onode *start, int start_read, struct onode *goal,
 	int nr, combo;
 
 	if (sstack == NULL &&
-	    (sstack = thread_pages(SEARCH_DEPTH * sizeof *sstack)) == NULL)
+	    (sstack = pages_map(SEARCH_DEPTH * sizeof *sstack)) == NULL)
 		return -1;
 	search_gen++;
 	start->mark[start_read] = search_gen;

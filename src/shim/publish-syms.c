@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "pages.h"
 #include "publish-int.h"
 #include "stack.h"
 
@@ -32,7 +33,7 @@ struct nameslot {
 	char		name[GW_SHM_NAME_LEN];
 };
 
-static struct symslot *slots;		/* SYMS_SLOTS, from thread_pages */
+static struct symslot *slots;		/* SYMS_SLOTS, from pages_map */
 static uint32_t *wanted;		/* slot indexes wanted this round */
 static uint32_t nwanted;
 static uint32_t round_no;
@@ -68,8 +69,8 @@ sym_slot(uintptr_t addr, int data)
 	size_t i, n, h;
 
 	if (slots == NULL) {
-		slots = thread_pages(SYMS_SLOTS * sizeof *slots);
-		wanted = thread_pages(SYMS_SLOTS * sizeof *wanted);
+		slots = pages_map(SYMS_SLOTS * sizeof *slots);
+		wanted = pages_map(SYMS_SLOTS * sizeof *wanted);
 		if (slots == NULL || wanted == NULL)
 			return NULL;
 	}

@@ -150,7 +150,7 @@ rt_lock_holder(struct thread *t, pid_t *owner, struct py_site *ps)
 
 	ps->code = 0;
 	ps->addr = -1;
-	if (lock_wait_owner(&t->wait, t, owner) == -1)
+	if (thread_wait_owner(&t->wait, t, owner) == -1)
 		return -1;
 	if (rec != NULL) {
 		ps->code = atomic_load(&rec->py_code);

@@ -3,12 +3,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lock.h"
+#include "pages.h"
 #include "stats.h"
 #include "thread.h"
 #include "ulock.h"
@@ -26,16 +26,6 @@ static void (*ending)(struct thread *);
 
 void	(*thread_last_exit)(void);
 void	(*thread_create_hook)(void);
-
-void *
-thread_pages(size_t len)
-{
-	void *p;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
 
 uint64_t
 now_ns(void)
@@ -82,7 +72,7 @@ grow(void)
 	struct thread *chunk, *old;
 	int i;
 
-	chunk = thread_pages(THREAD_CHUNK * sizeof *chunk);
+	chunk = pages_map(THREAD_CHUNK * sizeof *chunk);
 	if (chunk == NULL)
 		return 0;
 	for (i = 0; i < THREAD_CHUNK - 1; i++)
@@ -264,7 +254,7 @@ thread_grow_held(struct thread *t)
 	uint32_t cap = t->cap * 2;
 	int saved = errno;	/* the hooks' path keeps it */
 
-	bigger = thread_pages(cap * sizeof *bigger);
+	bigger = pages_map(cap * sizeof *bigger);
 	if (bigger == NULL) {
 		errno = saved;
 		return 0;
@@ -414,4 +404,21 @@ thread_copy_wait(struct thread *t, struct wait_copy *c)
 			return 0;
 	}
 	return -1;
+}
+
+int
+thread_wait_owner(const struct waitinfo *w, const struct thread *t,
+    pid_t *owner)
+{
+	const struct lockrec *rec = w->rec;
+	const struct thread *o;
+
+	*owner = 0;
+	if (rec == NULL)
+		return 0;
+	if ((o = (const struct thread *)atomic_load(&rec->owner_thread)) == t)
+		return -1;
+	if (o != NULL)
+		*owner = atomic_load(&o->tid);
+	return 0;
 }

@@ -402,7 +402,13 @@ void	thread_after_fork_child(void);
 /* Monotonic nanoseconds. */
 uint64_t	now_ns(void);
 
-/* Allocate zeroed memory straight from the kernel (never malloc). */
-void	*thread_pages(size_t len);
+/*
+ * The lock of wait w, t's (t->wait or a copy): -1 when it is a semaphore t took
+ * itself (Condition.wait's private lock: t waits for a notify, which no
+ * holder owes it); else 0, with the TID of its last owner in *owner (0:
+ * unknown; the owner fields still name who had it before: a hint).
+ */
+int	thread_wait_owner(const struct waitinfo *w, const struct thread *t,
+	    pid_t *owner);
 
 #endif /* GW_THREAD_H */

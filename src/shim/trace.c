@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "msg.h"
 #include "out.h"
+#include "pages.h"
 #include "py.h"
 #include "thread.h"
 #include "trace.h"
@@ -52,8 +53,8 @@ trace_init(const char *p, double lock_wait_ms, unsigned max)
 	if (p == NULL || p[0] == '\0')
 		return;
 	cap = max;
-	events = thread_pages(cap * sizeof *events);
-	names = thread_pages(TRACE_NAMES * sizeof *names);
+	events = pages_map(cap * sizeof *events);
+	names = pages_map(TRACE_NAMES * sizeof *names);
 	if (events == NULL || names == NULL) {
 		msg_say("no memory for the trace: %s will not be written", p);
 		return;
@@ -109,7 +110,7 @@ is_lock_wait(const struct waitinfo *w, const struct thread *t, pid_t *owner)
 	if (w->kind == GW_LOCK_GIL || w->kind == GW_LOCK_COND ||
 	    w->kind == GW_LOCK_THREAD)
 		return 0;
-	return lock_wait_owner(w, t, owner) == 0;
+	return thread_wait_owner(w, t, owner) == 0;
 }
 
 void
