@@ -16,9 +16,12 @@
 #define ADDR_FMT	"0x%llx"
 
 const char *
-fmt_kind(int kind)
+fmt_kind(int kind, int py_type)
 {
-	const char *name = names_lock_kind(kind);
+	const char *name = names_py_lock(py_type);
+
+	if (name == NULL)
+		name = names_lock_kind(kind);
 
 	return name != NULL ? name : "lock";
 }
@@ -91,18 +94,18 @@ fmt_where(const struct source *s, uint64_t ip, char *buf, size_t len)
 }
 
 char *
-fmt_lockname(const struct source *s, int kind, uint64_t addr, char *buf,
-    size_t len)
+fmt_lockname(const struct source *s, int kind, int py_type, uint64_t addr,
+    char *buf, size_t len)
 {
 	const struct gw_shm_sym *sym = source_sym(s, addr, 1);
 	char name[128];
 
 	if (sym != NULL && sym->function[0] != '\0')
-		snprintf(buf, len, "%s " ADDR_FMT " (%s)", fmt_kind(kind),
-		    (unsigned long long)addr, fmt_sym(s, addr, 1, name,
-		    sizeof name));
+		snprintf(buf, len, "%s " ADDR_FMT " (%s)",
+		    fmt_kind(kind, py_type), (unsigned long long)addr,
+		    fmt_sym(s, addr, 1, name, sizeof name));
 	else
-		snprintf(buf, len, "%s " ADDR_FMT, fmt_kind(kind),
+		snprintf(buf, len, "%s " ADDR_FMT, fmt_kind(kind, py_type),
 		    (unsigned long long)addr);
 	return buf;
 }
@@ -175,13 +178,13 @@ blocked(const struct source *s, const struct row *r, int compact,
 		    sizeof what) : "a thread", when);
 	else if (t->nowners == 0)
 		snprintf(buf, len, "%s on %s " ADDR_FMT "%s%s", word,
-		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
-		    when, timed);
+		    fmt_kind(t->wait_kind, t->wait_py_type),
+		    (unsigned long long)t->wait_addr, when, timed);
 	else
 		snprintf(buf, len, compact ? "%s %s " ADDR_FMT " by %s%s%s" :
 		    "%s on %s " ADDR_FMT " held by %s%s%s", word,
-		    fmt_kind(t->wait_kind), (unsigned long long)t->wait_addr,
-		    who, when, timed);
+		    fmt_kind(t->wait_kind, t->wait_py_type),
+		    (unsigned long long)t->wait_addr, who, when, timed);
 	return buf;
 }
 
@@ -500,7 +503,7 @@ fmt_cycle(const struct source *s, uint32_t n, char *buf, size_t len)
 		l = &f->links[i];
 		if (l->cycle != n)
 			continue;
-		fmt_lockname(s, l->kind, l->lock, lock, sizeof lock);
+		fmt_lockname(s, l->kind, l->py_type, l->lock, lock, sizeof lock);
 		fmt_thread(s, l->held_by, by, sizeof by);
 		if (first)
 			off += (size_t)snprintf(buf + off, len - off,
@@ -700,7 +703,7 @@ fmt_lock(const struct source *s, const struct gw_shm_lock *l, char *buf,
 		    "HOLD", "HOLDMAX");
 		return buf;
 	}
-	fmt_lockname(s, l->kind, l->addr, lock, sizeof lock);
+	fmt_lockname(s, l->kind, l->py_type, l->addr, lock, sizeof lock);
 	if (l->owner != 0)
 		fmt_thread(s, l->owner, owner, sizeof owner);
 	else

@@ -147,7 +147,8 @@ py_wait_lines(struct page *p, const struct source *s, const struct row *r)
 		snprintf(buf, sizeof buf, "  at %s", th->py_wait.at);
 		page_line(p, ROLE_NORMAL, buf);
 	}
-	fmt_lockname(s, th->wait_kind, th->wait_addr, lock, sizeof lock);
+	fmt_lockname(s, th->wait_kind, th->wait_py_type,
+	    th->wait_addr, lock, sizeof lock);
 	if (th->py_wait.kind == GW_SHM_PYWAIT_NOTIFY)
 		snprintf(buf, sizeof buf, "  blocked on %s: Condition.wait's "
 		    "private lock", lock);
@@ -181,7 +182,7 @@ wait_lines(struct page *p, const struct source *s, const struct row *r)
 		    th->wait_timed ? " (timed)" : "");
 	else
 		snprintf(buf, sizeof buf, "Waits for %s%s", fmt_lockname(s,
-		    th->wait_kind, th->wait_addr, lock, sizeof lock),
+		    th->wait_kind, th->wait_py_type, th->wait_addr, lock, sizeof lock),
 		    th->wait_timed ? " (timed)" : "");
 	page_line(p, r->cls == CLS_DEADLOCK ? ROLE_BANNER : ROLE_BLOCKED, buf);
 	for (i = 0; i < th->nowners; i++) {
@@ -216,7 +217,7 @@ held_lines(struct page *p, const struct source *s, const struct row *r)
 		if (h->count > 1)
 			snprintf(cnt, sizeof cnt, ", %u times", h->count);
 		snprintf(buf, sizeof buf, "  %s%s%s%s%s%s%s",
-		    fmt_lockname(s, h->kind, h->addr, lock, sizeof lock),
+		    fmt_lockname(s, h->kind, h->py_type, h->addr, lock, sizeof lock),
 		    h->mode == GW_MODE_SHARED ? " (read)" : "",
 		    h->site != 0 ? ", taken at " : "",
 		    h->site != 0 ? fmt_where(s, h->site, where,

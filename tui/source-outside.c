@@ -22,6 +22,7 @@
 #include "format.h"
 #include "gilwatch/snapshot.h"
 #include "maps.h"
+#include "names.h"
 #include "outside.h"
 #include "procstat.h"
 #include "py.h"
@@ -101,6 +102,7 @@ fill_wait(const struct gw_wait *w, struct gw_shm_thread *r)
 	r->wait_kind = (uint8_t)w->lock.kind;
 	r->wait_mode = (uint8_t)w->lock.mode;
 	r->wait_timed = w->timed != 0;
+	r->wait_py_type = (uint8_t)names_py_lock_type(w->lock.py_type);
 	for (i = 0; i < w->nowners && i < GW_SHM_OWNERS; i++)
 		r->owners[i] = w->owners[i];
 	r->nowners = (uint8_t)i;
@@ -177,6 +179,8 @@ fill_thread(const struct gw_thread_info *ti, struct gw_shm_thread *r,
 		r->held[i].addr = ti->held[i].lock.addr;
 		r->held[i].kind = (uint8_t)ti->held[i].lock.kind;
 		r->held[i].mode = (uint8_t)ti->held[i].lock.mode;
+		r->held[i].py_type = (uint8_t)names_py_lock_type(
+		    ti->held[i].lock.py_type);
 		r->held[i].count = ti->held[i].count;
 	}
 	/* Innermost first: the first Python frame is the top one. */
@@ -333,6 +337,8 @@ fill_frame(struct source *s, const struct gw_snapshot *snap)
 			f->links[n].kind = (uint8_t)d->links[k].waits_for.kind;
 			f->links[n].mode = (uint8_t)d->links[k].waits_for.mode;
 			f->links[n].lock = d->links[k].waits_for.addr;
+			f->links[n].py_type = (uint8_t)names_py_lock_type(
+			    d->links[k].waits_for.py_type);
 			add_sym(f, (uint32_t)nsyms, &d->links[k].waits_for);
 		}
 	}

@@ -198,16 +198,17 @@ uint32_t	order_rows(const struct source *, int key, const char *filter,
 		    uint32_t *idx);
 
 /* fmt.c: the viewer's words. */
-const char	*fmt_kind(int kind);
+/* A lock's kind, or its Python type (GW_SHM_PYLOCK_*) when it has one. */
+const char	*fmt_kind(int kind, int py_type);
 char	*fmt_dur(uint64_t ns, char *buf, size_t len);
 char	*fmt_pct(double share, char *buf, size_t len);
 char	*fmt_sym(const struct source *, uint64_t addr, int data, char *buf,
 	    size_t len);
 /* A code address with its source line: "f+0x1a (f.c:12)". */
 char	*fmt_where(const struct source *, uint64_t ip, char *buf, size_t len);
-/* A lock: "mutex 0x5612 (lock_a)". */
-char	*fmt_lockname(const struct source *, int kind, uint64_t addr,
-	    char *buf, size_t len);
+/* A lock: "mutex 0x5612 (lock_a)", "threading.Lock 0x7f3a". */
+char	*fmt_lockname(const struct source *, int kind, int py_type,
+	    uint64_t addr, char *buf, size_t len);
 /* A thread: "\"name\" (tid)". */
 char	*fmt_thread(const struct source *, pid_t tid, char *buf, size_t len);
 char	*fmt_state(const struct source *, const struct row *, int compact,

@@ -214,7 +214,8 @@ struct gw_shm_held {
 	uint32_t	count;		/* recursion depth */
 	uint8_t		kind;		/* enum gw_lock_kind (snapshot.h) */
 	uint8_t		mode;		/* enum gw_lock_mode */
-	uint8_t		pad[2];
+	uint8_t		py_type;	/* GW_SHM_PYLOCK_* */
+	uint8_t		pad;
 };
 
 /* struct gw_shm_thread flags. */
@@ -229,6 +230,17 @@ struct gw_shm_held {
 #define GW_SHM_GIL_NONE		0	/* neither holds nor waits for it */
 #define GW_SHM_GIL_WAITING	1
 #define GW_SHM_GIL_HOLDING	2
+
+/*
+ * What Python lock a semaphore or PyMutex is, in struct gw_shm_lock,
+ * gw_shm_held, gw_shm_link and a thread's wait; filled while a viewer
+ * watches.  PYTHON: Python took it (its last acquisition has a Python
+ * line) but the object is not known (a semaphore lock, up to 3.13.0).
+ */
+#define GW_SHM_PYLOCK_NONE	0
+#define GW_SHM_PYLOCK_PYTHON	1	/* "Python lock" */
+#define GW_SHM_PYLOCK_LOCK	2	/* threading.Lock */
+#define GW_SHM_PYLOCK_RLOCK	3	/* threading.RLock */
 
 /* struct gw_shm_pywait kind. */
 #define GW_SHM_PYWAIT_NONE	0	/* not recognised, or not Python */
@@ -297,7 +309,8 @@ struct gw_shm_thread {
 	int32_t		owners[GW_SHM_OWNERS];	/* TIDs holding it */
 	uint8_t		py_state;	/* enum gw_py_state (snapshot.h):
 					   free-threaded CPython, else 0 */
-	uint8_t		pad[3];
+	uint8_t		wait_py_type;	/* GW_SHM_PYLOCK_* */
+	uint8_t		pad[2];
 	uint64_t	owner_sites[GW_SHM_OWNERS]; /* where each took it */
 
 	/* What it holds: mutexes, rwlocks, spinlocks, semaphores whose
@@ -404,7 +417,8 @@ struct gw_shm_site {
 struct gw_shm_lock {
 	uint64_t	addr;
 	uint8_t		kind;		/* enum gw_lock_kind */
-	uint8_t		pad[3];
+	uint8_t		py_type;	/* GW_SHM_PYLOCK_* */
+	uint8_t		pad[2];
 	int32_t		owner;		/* TID of the exclusive holder, 0 */
 	uint64_t	first_site;	/* where it was first seen */
 	uint64_t	owner_site;	/* where the owner took it */
@@ -430,7 +444,8 @@ struct gw_shm_link {
 	int32_t		held_by;
 	uint8_t		kind;		/* enum gw_lock_kind */
 	uint8_t		mode;		/* enum gw_lock_mode wanted */
-	uint8_t		pad[2];
+	uint8_t		py_type;	/* GW_SHM_PYLOCK_* */
+	uint8_t		pad;
 	uint64_t	lock;
 	uint64_t	site;
 };

@@ -12,6 +12,8 @@
 #include "shm-write.h"
 #include "thread.h"
 
+struct lockrec;
+
 #define SYMS_SLOTS	8192	/* addresses whose names are kept */
 #define SYMS_BUDGET	64	/* new names looked up per publication */
 #define SYMS_WATCH_BUDGET 4096	/* in the frame written when a viewer
@@ -48,7 +50,18 @@ void	pubsym_thread_name(struct thread *, pid_t tid,
 /* Forget everything (fork child). */
 void	pubsym_reset(void);
 
+/* publish.c: is a viewer watching (names and Python lock types)? */
+int	publish_watched(void);
+
 /* publish-locks.c: the lock, deadlock and lock-order sections. */
+
+/*
+ * The GW_SHM_PYLOCK_* of the lock at addr of kind (rec: its record, or
+ * NULL to look it up): NONE unless it is a semaphore record (which
+ * Python's locks are, PyMutex ones included) and a viewer watches (it
+ * reads the lock object's memory).
+ */
+uint8_t	publish_py_lock(uintptr_t addr, int kind, struct lockrec *rec);
 
 /*
  * Walk the lock table once per frame, before the threads are written:

@@ -10,6 +10,7 @@
 #include "gil.h"
 #include "lock.h"
 #include "order.h"
+#include "pylock-type.h"
 #include "publish-int.h"
 #include "waitfor.h"
 
@@ -86,6 +87,16 @@ fill_sites(struct gw_shm_site *out, struct site_stat *in, double tpn)
 	}
 }
 
+uint8_t
+publish_py_lock(uintptr_t addr, int kind, struct lockrec *rec)
+{
+	if (kind != GW_LOCK_SEM || !publish_watched())
+		return GW_SHM_PYLOCK_NONE;
+	if (rec == NULL)
+		rec = lock_find(addr);
+	return (uint8_t)pylock_type(addr, rec, NULL);
+}
+
 static void
 fill_lock(struct gw_shm_lock *l, struct lockrec *rec, double tpn)
 {
@@ -95,6 +106,7 @@ fill_lock(struct gw_shm_lock *l, struct lockrec *rec, double tpn)
 	memset(l, 0, sizeof *l);
 	l->addr = atomic_load(&rec->addr);
 	l->kind = (uint8_t)atomic_load(&rec->kind);
+	l->py_type = publish_py_lock(l->addr, l->kind, rec);
 	l->owner = atomic_load(&rec->owner);
 	l->first_site = atomic_load(&rec->first_site);
 	if (l->owner != 0)
@@ -198,6 +210,7 @@ publish_sems_held(pid_t tid, uintptr_t skip, struct gw_shm_held *out,
 			h->count = 1;
 			h->kind = GW_LOCK_SEM;
 			h->mode = GW_MODE_EXCLUSIVE;
+			h->py_type = publish_py_lock(h->addr, h->kind, NULL);
 			pubsym_want(h->site, 0);
 			pubsym_want(h->addr, 1);
 		}
@@ -288,6 +301,7 @@ search(struct thread *t, struct gw_shm_link *out, uint32_t max,
 		l->mode = (uint8_t)cyc[i].edge.mode;
 		l->lock = cyc[i].edge.lock;
 		l->site = cyc[i].edge.site;
+		l->py_type = publish_py_lock(l->lock, l->kind, NULL);
 		pubsym_want(l->site, 0);
 		pubsym_want(l->lock, 1);
 	}

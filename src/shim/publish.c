@@ -203,6 +203,12 @@ publish_update(void)
 	return pub.interval_ms;
 }
 
+int
+publish_watched(void)
+{
+	return pub.watched;
+}
+
 void
 publish_watch(void)
 {
@@ -557,6 +563,7 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 		h->count = c.held[i].count;
 		h->kind = c.held[i].kind;
 		h->mode = c.held[i].mode;
+		h->py_type = publish_py_lock(h->addr, h->kind, NULL);
 		if (c.held[i].t0 != 0 && ticks > c.held[i].t0)
 			h->held_ns = publish_ns(ticks - c.held[i].t0, tpn);
 		pubsym_want(h->site, 0);
@@ -572,6 +579,8 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 		r->wait_kind = c.wait.kind;
 		r->wait_mode = c.wait.mode;
 		r->wait_timed = c.wait.timed;
+		r->wait_py_type = publish_py_lock(c.wait.addr, c.wait.kind,
+		    NULL);
 		if (c.wait.kind != GW_LOCK_THREAD)
 			pubsym_want(c.wait.addr, 1);
 		fill_owners(t, &c, r);

@@ -19,7 +19,9 @@
 #include "rtbudget.h"
 #include "py.h"
 #include "lock.h"
+#include "names.h"
 #include "procstat.h"
+#include "pylock-type.h"
 #include "report.h"
 #include "snapshot-asyncio.h"
 #include "stack.h"
@@ -92,26 +94,12 @@ acquired_frame(struct snap *s, struct gw_frame *f, struct lockrec *rec,
 	name_frame(s, f, site, 1);
 }
 
-/*
- * Is the semaphore record rec a Python lock?  Where a lock is a PyMutex
- * (3.13.1+, 3.14+) the record's address is the lock object, whose type
- * says Lock or RLock; where it is a semaphore, the object is not known,
- * but a Python line of its last acquisition says Python took it.
- */
+/* Is the semaphore record rec a Python lock (pylock-type.h)? */
 static void
 python_lock(struct gw_lock_info *li, struct lockrec *rec)
 {
-	const struct py_runtime *rt = gil_runtime();
-	struct py_lock l;
-
-	if (rt == NULL)
-		return;
-	if (py_lock_read(rt, li->addr, &l) == 0 && l.object == li->addr) {
-		li->py_type = l.kind == PY_LOCK_RLOCK ? "threading.RLock" :
-		    "threading.Lock";
-		li->py_object = l.object;
-	} else if (atomic_load(&rec->py_code) != 0)
-		li->py_type = "Python lock";
+	li->py_type = names_py_lock(pylock_type(li->addr, rec,
+	    &li->py_object));
 }
 
 static void

@@ -567,7 +567,8 @@ class TestOutsideTopPython(unittest.TestCase):
     """`gilwatch top --once PID` of attach_scenes.py started bare: the
     dashboard read from outside shows the Lock ABBA as a deadlock with
     inferred holders and the RLock waiter blocked on its owner, on every
-    interpreter (3.14+: PyMutexes, read from the parking lot)."""
+    interpreter (3.14+: PyMutexes, read from the parking lot), each lock
+    named by its Python type, as dumps name it."""
 
     def run_one(self, exe):
         gw.need(self, gw.GILWATCH)
@@ -576,13 +577,13 @@ class TestOutsideTopPython(unittest.TestCase):
             with p:
                 tid = {n: v["native"] for n, v in rec["info"].items()}
                 want = [r"(?m)^DEADLOCK: ",
-                    r"(?m)^\s*%d\s+abba-1\s.*DEADLOCKED on semaphore "
+                    r"(?m)^\s*%d\s+abba-1\s.*DEADLOCKED on threading\.Lock "
                     r"0x[0-9a-f]+ held by %d \(inferred\)" % (tid["abba-1"],
                     tid["abba-2"]),
-                    r"(?m)^\s*%d\s+abba-2\s.*DEADLOCKED on semaphore "
+                    r"(?m)^\s*%d\s+abba-2\s.*DEADLOCKED on threading\.Lock "
                     r"0x[0-9a-f]+ held by %d \(inferred\)" % (tid["abba-2"],
                     tid["abba-1"]),
-                    r"(?m)^\s*%d\s+rwaiter\s.*BLOCKED on semaphore "
+                    r"(?m)^\s*%d\s+rwaiter\s.*BLOCKED on threading\.RLock "
                     r"0x[0-9a-f]+ held by %d\s" % (tid["rwaiter"],
                     tid["rowner"])]
                 last = [None]

@@ -628,14 +628,87 @@ class TestPyWaits(TopCase):
             "getter's wait in full in the detail view")
         self.assertRegex(s, r"(?m)^State: WAITING notify Queue\.not_empty ")
         self.assertRegex(s, r"(?m)^  at Queue\.get \(queue\.py:\d+\)$")
-        self.assertRegex(s, r"(?m)^  blocked on semaphore 0x[0-9a-f]+: "
-            r"Condition\.wait's private lock$")
+        # The private lock is a _thread.lock, named as top names those.
+        kind = "threading.Lock" if "Lock" in gw.py_mutex_lock_types(exe) \
+            else "Python lock"
+        self.assertRegex(s, r"(?m)^  blocked on %s 0x[0-9a-f]+: "
+            r"Condition\.wait's private lock$" % re.escape(kind))
         p.release()
         self.assertEqual(p.wait(), 0, p.describe())
 
 
 gw.add_interpreter_tests(TestPyWaits)
 
+
+class TestPyLockNames(TopCase):
+    """abba_with.py: two threading.Locks deadlocked.  top names them as
+    dumps do: "threading.Lock" where the lock is a PyMutex and its
+    object is known (3.13.1+, 3.14+), "Python lock" where it is a
+    semaphore that Python took (up to 3.13.0), never "semaphore"."""
+
+    def run_one(self, exe):
+        p = gw.Proc(gw.gilwatch_cmd([exe, gw.pyprog("abba_with")]),
+            self.tmp, name=os.path.basename(exe))
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        info = p.info()
+        self.once_python(info.pid, exe)
+        kind = "threading.Lock" if "Lock" in gw.py_mutex_lock_types(exe) \
+            else "Python lock"
+        a, b = info.threads["locker-a"], info.threads["locker-b"]
+        la, lb = hexaddr(info.locks["A"]), hexaddr(info.locks["B"])
+        want = [r"(?m)^DEADLOCK: \"locker-a\" \(%d\) waits for %s %s held "
+            r"by \"locker-b\" \(%d\), which waits for %s %s held by "
+            r"\"locker-a\" \(%d\)$" % (a, re.escape(kind), lb, b,
+            re.escape(kind), la, a),
+            # "on" and "held" where the table is wide enough
+            r"(?m)^\s*%d\s+locker-a\s.*DEADLOCKED (on )?%s %s (held )?by "
+            r"%d " % (a, re.escape(kind), lb, b),
+            r"(?m)^\s*%d\s+locker-b\s.*DEADLOCKED (on )?%s %s (held )?by "
+            r"%d " % (b, re.escape(kind), la, a)]
+        last = [""]
+
+        def shown():
+            r = self.once(info.pid)
+            self.assertEqual(r.returncode, 0, r)
+            last[0] = r.stdout
+            return all(re.search(w, r.stdout) for w in want)
+        try:
+            gw.poll_until(shown, gw.DEADLOCK_TIMEOUT,
+                "the Lock deadlock named in --once")
+        except AssertionError as e:
+            raise AssertionError("%s: %s not in:\n%s" % (e, [w for w in
+                want if not re.search(w, last[0])], last[0]))
+        self.assertNotRegex(last[0], r"DEADLOCKED semaphore")
+        # From outside the lock objects are found on every version.
+        self.check_outside(exe)
+
+    def check_outside(self, exe):
+        p = gw.Proc([exe, gw.pyprog("abba_with")], self.tmp, env=bare_env(),
+            name=os.path.basename(exe) + "-bare")
+        self.addCleanup(p.__exit__, None, None, None)
+        p.wait_ready()
+        info = p.info()
+        a, b = info.threads["locker-a"], info.threads["locker-b"]
+        want = r"(?m)^DEADLOCK: \"locker-a\" \(%d\) waits for " \
+            r"threading\.Lock %s held by \"locker-b\" \(%d\), which " \
+            r"waits for threading\.Lock %s held by \"locker-a\"" % (a,
+            hexaddr(info.locks["B"]), b, hexaddr(info.locks["A"]))
+        last = [""]
+
+        def shown():
+            r = self.once(info.pid)
+            self.assertEqual(r.returncode, 0, r)
+            last[0] = r.stdout
+            return re.search(want, r.stdout)
+        try:
+            gw.poll_until(shown, gw.DEADLOCK_TIMEOUT,
+                "the Lock deadlock named from outside")
+        except AssertionError as e:
+            raise AssertionError("%s: %s not in:\n%s" % (e, want, last[0]))
+
+
+gw.add_interpreter_tests(TestPyLockNames, free_threaded=True)
 
 class TestAllWaiting(TopCase):
     """The banner for a hang with no lock cycle (the stall rule): every
