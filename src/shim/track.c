@@ -136,7 +136,7 @@ track_releasing(struct thread *t, uintptr_t addr, struct held *was)
 		h->count--;
 		return 0;
 	}
-	if (h->t0 != 0 && h->rec != NULL) {
+	if ((h->flags & HELD_TIMED) && h->rec != NULL) {
 		if ((long_hold = held_for(h, clock_ticks() - h->t0)) != 0)
 			*was = *h;
 	} else if (stats_on && h->rec != NULL)

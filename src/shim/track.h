@@ -177,8 +177,10 @@ track_hold_start(struct thread *t, uint64_t n, int waited, uint8_t *sampled)
 static inline _Atomic(struct lockrec *) *
 track_recent(struct thread *t, uintptr_t addr)
 {
-	return &t->recent[((uint64_t)addr * 0x9e3779b97f4a7c15ull) >>
-	    (64 - THREAD_RECENT_BITS)];
+	/* The address's low 32 bits, hashed: one multiply, no constant
+	 * to load. */
+	return &t->recent[((uint32_t)addr * 0x9e3779b1u) >>
+	    (32 - THREAD_RECENT_BITS)];
 }
 
 /* The record remembered for addr: 1 with it in *rec, else 0. */
@@ -268,7 +270,9 @@ track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 	h->shape = HELD_SHAPE(kind, mode) | (uint64_t)(try != 0) << 48 |
 	    (uint64_t)((t0 != 0 ? HELD_TIMED : 0) | (sampled ? HELD_SAMPLED :
 	    0) | (!known && rec == NULL ? HELD_NOREC : 0)) << 56;
-	h->t0 = t0;
+	/* An untimed hold's t0 is never read: no store. */
+	if (t0 != 0)
+		h->t0 = t0;
 	if (!first)
 		h->chain = chain;
 	thread_push_end(t, n + 1);
@@ -331,11 +335,14 @@ void	track_taken_timed(struct thread *t, struct lockrec *rec,
 
 /*
  * track_acquired_fast's statistics, held entry and owner, as track_taken
- * (first, chain: as for track_push).  Returns 1.
+ * (first, chain: as for track_push).  Returns 1; or, defer set, 0 for a
+ * hold to time, having done nothing but run t's countdown out if that
+ * is what made it one (track_acquired_more times it).
  */
 static inline __attribute__((always_inline)) int
 track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
-    int kind, int mode, int try, uintptr_t site, int first, uint64_t chain)
+    int kind, int mode, int try, uintptr_t site, int first, uint64_t chain,
+    int defer)
 {
 	unsigned how = (unsigned)kind | (unsigned)mode << 8 |
 	    (unsigned)try << 16;
@@ -351,11 +358,15 @@ track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		before = atomic_load_explicit(&rec->stat.m[mode].acquired,
 		    memory_order_relaxed);
 		if (__builtin_expect(before < hold_exact, 0)) {
+			if (defer)
+				return 0;
 			track_taken_timed(t, rec, addr, how | TRACK_EXACT,
 			    site, chain);
 			return 1;
 		}
 		if (__builtin_expect((int32_t)--t->hold_skip < 0, 0)) {
+			if (defer)
+				return 0;
 			track_taken_timed(t, rec, addr, how | TRACK_DRAW,
 			    site, chain);
 			return 1;
@@ -369,16 +380,42 @@ track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	return 1;
 }
 
+/*
+ * track_acquired_fast in two steps, the first inline in the hooks, the
+ * second kept out of line (event.c), so that the hooks keep fewer
+ * registers.  track_acquired_first: t holding nothing, not back from a
+ * wait (one load says so), the hold untimed; else 0, having done
+ * nothing but run t's countdown out if that made the hold a timed one.
+ */
 static inline __attribute__((always_inline)) int
-track_acquired_fast(struct thread *t, struct lockrec *rec, uintptr_t addr,
+track_acquired_first(struct thread *t, struct lockrec *rec, uintptr_t addr,
     int kind, int mode, int try, uintptr_t site)
 {
+	if (__builtin_expect(t->held_or_waited != 0, 0))
+		return 0;
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, 1, 0, 1);
+}
+
+/*
+ * After track_acquired_first answered 0 (how: kind | mode << 8 | try
+ * << 16): the timed hold it left, or t holding other locks, where the
+ * chain they make with rec must be one validated before.  1 when done;
+ * else 0, having done nothing: call track_acquired.
+ */
+static inline __attribute__((always_inline)) int
+track_acquired_more(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    unsigned how, uintptr_t site)
+{
+	int kind = how & 0xff, mode = how >> 8 & 0xff, try = how >> 16 & 0xff;
 	uint64_t chain;
 
-	/* Holding nothing, not back from a wait: one load. */
-	if (__builtin_expect(t->held_or_waited == 0, 1))
-		return track_fast_taken(t, rec, addr, kind, mode, try, site, 1,
-		    0);
+	if (t->held_or_waited == 0) {
+		track_taken_timed(t, rec, addr, how |
+		    (atomic_load_explicit(&rec->stat.m[mode].acquired,
+		    memory_order_relaxed) < hold_exact ? TRACK_EXACT :
+		    TRACK_DRAW), site, 0);
+		return 1;
+	}
 	/* A recursion adds no entry: the full path counts it. */
 	if (t->waited != 0 || mode != GW_MODE_EXCLUSIVE ||
 	    t->nheld == t->cap || atomic_load_explicit(&rec->owner,
@@ -390,7 +427,17 @@ track_acquired_fast(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	if (!try && atomic_load_explicit(&order_on, memory_order_relaxed) &&
 	    !order_chain_cached(chain))
 		return 0;
-	return track_fast_taken(t, rec, addr, kind, mode, try, site, 0, chain);
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, 0, chain,
+	    0);
+}
+
+static inline __attribute__((always_inline)) int
+track_acquired_fast(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    int kind, int mode, int try, uintptr_t site)
+{
+	return track_acquired_first(t, rec, addr, kind, mode, try, site) ||
+	    track_acquired_more(t, rec, addr, (unsigned)kind |
+	    (unsigned)mode << 8 | (unsigned)try << 16, site);
 }
 
 /*
@@ -432,26 +479,25 @@ track_dropped(struct thread *t, struct held *h)
 /*
  * No flag: untimed, with a record.  blocked_since is set only while
  * statistics are kept (track_wait_begin): no need to ask stats_on first.
+ * With nothing held, the top entry is the floor below held[0]
+ * (thread.h), whose count of 0 no hold has.
  */
 static inline __attribute__((always_inline)) int
 track_releasing_fast(struct thread *t, uintptr_t addr, int kind)
 {
 	struct lockrec *rec;
-	struct held *h;
 	uint32_t n = t->nheld;
+	struct held *h = t->held + n - 1;
 
-	if (n == 0)
-		return 0;
-	h = &t->held[n - 1];
 	if (h->addr != addr || (kind >= 0 ? h->shape != HELD_SHAPE(kind,
-	    GW_MODE_EXCLUSIVE) : h->count > 1 || h->flags != 0) ||
+	    GW_MODE_EXCLUSIVE) : h->count != 1 || h->flags != 0) ||
 	    atomic_load_explicit(&(rec = h->rec)->blocked_since,
 	    memory_order_relaxed) != 0)
 		return 0;
 	/* track_owner_gone, the mode known when the kind is. */
-	if ((kind >= 0 || h->mode == GW_MODE_EXCLUSIVE) &&
+	if (__builtin_expect((kind >= 0 || h->mode == GW_MODE_EXCLUSIVE) &&
 	    atomic_load_explicit(&rec->owner, memory_order_relaxed) ==
-	    atomic_load_explicit(&t->tid, memory_order_relaxed))
+	    atomic_load_explicit(&t->tid, memory_order_relaxed), 1))
 		atomic_store_explicit(&rec->owner, 0, memory_order_relaxed);
 	t->nheld = n - 1;	/* the top entry: see track_dropped */
 	return 1;
