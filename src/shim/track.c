@@ -53,7 +53,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	if (t->nheld != 0) {
 		found = order_acquired(t, rec, addr, kind, mode, try,
 		    inversion);
-		chain = track_chain(t, addr, rec, mode);
+		chain = track_chain(t, track_chain_part(rec, addr), mode);
 		slot = t->nheld < t->cap || thread_grow_held(t) ? 0 : -1;
 	}
 	track_taken(t, rec, addr, kind, mode, try, site, t->waited, slot,
@@ -86,8 +86,8 @@ track_rechain(struct thread *t, uint32_t from)
 
 	for (i = from > 0 ? from : 1; i < t->nheld; i++) {
 		h = &t->held[i];
-		h->chain = track_chain_over(t, h - 1, h->addr, h->rec,
-		    h->mode);
+		h->chain = track_chain_over(t, h - 1,
+		    track_chain_part(h->rec, h->addr), h->mode);
 	}
 }
 

@@ -77,12 +77,12 @@ static inline int	track_releasing_fast(struct thread *t, uintptr_t addr,
 			    int kind);
 
 /*
- * The order key of the chain t's held locks then addr (rec) make, one
- * step from the key kept with the top held entry (order.h).  t holds
- * at least one lock.
+ * The order key of the chain t's held locks then a lock (its part of the
+ * key, track_chain_part) make, one step from the key kept with the top
+ * held entry (order.h).  t holds at least one lock.
  */
-static inline uint64_t	track_chain(struct thread *t, uintptr_t addr,
-			    struct lockrec *rec, int mode);
+static inline uint64_t	track_chain(struct thread *t, uint64_t part,
+			    int mode);
 
 /*
  * t is about to release addr (call it before the real unlock, which
@@ -218,35 +218,36 @@ track_fast_rec(struct thread *t, uintptr_t addr, int kind,
 	return track_recall(t, addr, rec) && lock_current(*rec, kind);
 }
 
-/* The lock gen of rec (NULL: 0), as chains know it. */
-static inline unsigned
-track_gen(struct lockrec *rec)
+/* addr's part of a chain step (lock.h), rec its record or NULL (the
+ * generation 0). */
+static inline uint64_t
+track_chain_part(struct lockrec *rec, uintptr_t addr)
 {
-	return rec != NULL ? atomic_load_explicit(&rec->gen,
-	    memory_order_relaxed) : 0;
+	return rec != NULL ? atomic_load_explicit(&rec->chain_part,
+	    memory_order_relaxed) : lock_chain_part(addr, 0);
 }
 
-/* The key of the chain up to h, a held entry of t's, then addr. */
+/* The key of the chain up to h, a held entry of t's, then the lock of
+ * this part (track_chain_part), in mode. */
 static inline __attribute__((always_inline)) uint64_t
-track_chain_over(struct thread *t, struct held *h, uintptr_t addr,
-    struct lockrec *rec, int mode)
+track_chain_over(struct thread *t, struct held *h, uint64_t part, int mode)
 {
 	uint64_t key;
 
 	/* held[0] keeps no key: the first acquisition makes none. */
 	if (h == t->held)
-		key = order_chain_next(ORDER_CHAIN_SEED, h->addr,
-		    track_gen(h->rec), h->mode == GW_MODE_SHARED);
+		key = order_chain_step(ORDER_CHAIN_SEED,
+		    track_chain_part(h->rec, h->addr),
+		    h->mode == GW_MODE_SHARED);
 	else
 		key = h->chain;
-	return order_chain_next(key, addr, track_gen(rec),
-	    mode == GW_MODE_SHARED);
+	return order_chain_step(key, part, mode == GW_MODE_SHARED);
 }
 
 static inline __attribute__((always_inline)) uint64_t
-track_chain(struct thread *t, uintptr_t addr, struct lockrec *rec, int mode)
+track_chain(struct thread *t, uint64_t part, int mode)
 {
-	return track_chain_over(t, &t->held[t->nheld - 1], addr, rec, mode);
+	return track_chain_over(t, &t->held[t->nheld - 1], part, mode);
 }
 
 /*
@@ -422,7 +423,8 @@ track_acquired_more(struct thread *t, struct lockrec *rec, uintptr_t addr,
 	    memory_order_relaxed) == atomic_load_explicit(&t->tid,
 	    memory_order_relaxed))
 		return 0;
-	chain = track_chain(t, addr, rec, mode);
+	chain = track_chain(t, atomic_load_explicit(&rec->chain_part,
+	    memory_order_relaxed), mode);
 	/* A trylock orders nothing (order_acquired). */
 	if (!try && atomic_load_explicit(&order_on, memory_order_relaxed) &&
 	    !order_chain_cached(chain))
