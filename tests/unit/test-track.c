@@ -1,6 +1,7 @@
 /*
  * The fast paths of tracking (track_acquired_fast, track_releasing_fast,
- * and the records of the locks a thread took lately) against the full ones:
+ * track_releasing_sampled, and the records of the locks a thread took
+ * lately) against the full ones:
  * the same operations, done once each way on two twin threads and two
  * twin sets of locks, must leave the same state behind (held arrays,
  * owners, counters, order reports), also across a lock destroyed and
@@ -26,7 +27,7 @@ enum { FAST, FULL };
 
 static struct thread twin[2];
 static struct order_cycle found;
-static int fast_hits, nested_hits;
+static int fast_hits, nested_hits, sampled_hits;
 
 /* Lock i of twin w: the twins' locks live apart. */
 static uintptr_t
@@ -95,6 +96,11 @@ release_as(int w, int i, int as)
 	track_cache = w == FAST;
 	if (w == FAST && track_releasing_fast(&twin[w], lock_at(w, i), as)) {
 		fast_hits++;
+		return 0;
+	}
+	if (w == FAST && as >= 0 && track_releasing_sampled(&twin[w],
+	    lock_at(w, i), as)) {
+		sampled_hits++;
 		return 0;
 	}
 	return track_releasing(&twin[w], lock_at(w, i), &was);
@@ -286,6 +292,7 @@ Test(track, fast_paths_leave_the_state_the_full_ones_do,
 	    GW_MODE_EXCLUSIVE, 0, 0));
 	BOTH("unlock 0", release(w, 0));
 	cr_assert_gt(fast_hits, 60, "the fast paths ran %d times", fast_hits);
+	cr_assert_gt(sampled_hits, 3, "sampled releases: %d", sampled_hits);
 }
 
 Test(track, nested_fast_paths_leave_the_state_the_full_ones_do,
