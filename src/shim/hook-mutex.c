@@ -248,7 +248,7 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 static __attribute__((noinline)) int
 mutex_unlock_all(struct thread *t, pthread_mutex_t *m)
 {
-	if (!track_releasing_sampled(t, (uintptr_t)m, GW_LOCK_MUTEX))
+	if (!track_releasing_top(t, (uintptr_t)m, GW_LOCK_MUTEX))
 		event_releasing_all(t, (uintptr_t)m);
 	return real.mutex_unlock(m);
 }

@@ -100,13 +100,8 @@ held_for(struct held *h, uint64_t ticks)
 	return hold_warn_ticks != 0 && ticks >= hold_warn_ticks ? ticks : 0;
 }
 
-/*
- * An untimed hold: if a thread waits for the lock now, the hold lasted
- * at least as long as that wait, which the maximum must show (a lock
- * held 200 ms while another thread waits is what the table is for).
- */
-static void
-held_untimed(struct held *h)
+void
+track_held_untimed(struct held *h)
 {
 	uint64_t since, now;
 
@@ -140,7 +135,7 @@ track_releasing(struct thread *t, uintptr_t addr, struct held *was)
 		if ((long_hold = held_for(h, clock_ticks() - h->t0)) != 0)
 			*was = *h;
 	} else if (stats_on && h->rec != NULL)
-		held_untimed(h);
+		track_held_untimed(h);
 	track_dropped(t, h);
 	return long_hold;
 }

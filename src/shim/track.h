@@ -506,28 +506,40 @@ track_releasing_fast(struct thread *t, uintptr_t addr, int kind)
 }
 
 /*
- * The release of the top entry, a hold of a lock of this kind that was
- * timed as 1 of hold_sample (HELD_SAMPLED; held once, exclusively, by no
- * trylock), at a lower cost than track_releasing's, and as it would
- * have done: such a hold is never a long one to report (--hold-warn
- * times every hold, and samples none).  1 when done; else 0, having
- * done nothing.  Out of line where it is called: after
- * track_releasing_fast answered 0.
+ * An untimed hold h: if a thread waits for the lock now, the hold lasted
+ * at least as long as that wait, which the maximum must show (a lock
+ * held 200 ms while another thread waits is what the table is for).
+ */
+void	track_held_untimed(struct held *h);
+
+/*
+ * The release of the top entry, a hold of a lock of this kind (held
+ * once, exclusively, by no trylock, with a record) that
+ * track_releasing_fast left: one timed as 1 of hold_sample
+ * (HELD_SAMPLED), or an untimed one with a thread waiting, at a lower
+ * cost than track_releasing's, and as it would have done (a sampled
+ * hold is never a long one to report: --hold-warn times every hold,
+ * and samples none).  1 when done; else 0, having done nothing.  Out of
+ * line where it is called: after track_releasing_fast answered 0.
  */
 #define TRACK_SAMPLED_SHAPE(kind) (HELD_SHAPE(kind, GW_MODE_EXCLUSIVE) | \
 	(uint64_t)(HELD_TIMED | HELD_SAMPLED) << 56)
 
 static inline __attribute__((always_inline)) int
-track_releasing_sampled(struct thread *t, uintptr_t addr, int kind)
+track_releasing_top(struct thread *t, uintptr_t addr, int kind)
 {
 	uint32_t n = t->nheld;
 	struct held *h = t->held + n - 1;
 
-	if (h->addr != addr || h->shape != TRACK_SAMPLED_SHAPE(kind) ||
-	    hold_warn_ticks != 0)
+	if (h->addr != addr)
 		return 0;
-	stats_released(&h->rec->stat, GW_MODE_EXCLUSIVE, 0,
-	    clock_ticks() - h->t0, hold_sample, h->site);
+	if (h->shape == TRACK_SAMPLED_SHAPE(kind) && hold_warn_ticks == 0)
+		stats_released(&h->rec->stat, GW_MODE_EXCLUSIVE, 0,
+		    clock_ticks() - h->t0, hold_sample, h->site);
+	else if (h->shape == HELD_SHAPE(kind, GW_MODE_EXCLUSIVE))
+		track_held_untimed(h);
+	else
+		return 0;
 	track_owner_gone(t, h);
 	t->nheld = n - 1;	/* the top entry: see track_dropped */
 	return 1;
