@@ -251,19 +251,18 @@ track_chain(struct thread *t, uint64_t part, int mode)
 }
 
 /*
- * The held entry of an acquisition, on top of t's array (first: the
- * array's first slot, t holding nothing, which every array has; else
- * there is room for it, and chain is its key, track_chain), pushed as
- * thread.h says.  known: rec is known not to be NULL.
+ * The held entry of an acquisition into held[n] (h), n: the entries
+ * below it, as the caller read them already (first: n is 0, the
+ * array's first slot, which every array has; else there is room for
+ * it, and chain is its key, track_chain), pushed as thread.h says.
+ * known: rec is known not to be NULL.
  */
 static inline __attribute__((always_inline)) void
-track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
-    int mode, int try, uintptr_t site, int first, uint64_t chain,
-    uint64_t t0, int sampled, int known)
+track_push_at(struct thread *t, struct held *h, uint32_t n,
+    struct lockrec *rec, uintptr_t addr, int kind, int mode, int try,
+    uintptr_t site, int first, uint64_t chain, uint64_t t0, int sampled,
+    int known)
 {
-	uint32_t n = first ? 0 : t->nheld;
-	struct held *h = &t->held[n];
-
 	thread_push_begin(t);
 	h->addr = addr;
 	h->rec = rec;
@@ -277,6 +276,18 @@ track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 	if (!first)
 		h->chain = chain;
 	thread_push_end(t, n + 1);
+}
+
+/* The same, on top of t's array. */
+static inline __attribute__((always_inline)) void
+track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
+    int mode, int try, uintptr_t site, int first, uint64_t chain,
+    uint64_t t0, int sampled, int known)
+{
+	uint32_t n = first ? 0 : t->nheld;
+
+	track_push_at(t, &t->held[n], n, rec, addr, kind, mode, try, site,
+	    first, chain, t0, sampled, known);
 }
 
 /* The owner (tid: t's) last, with release: who sees it sees where. */
@@ -336,19 +347,19 @@ void	track_taken_timed(struct thread *t, struct lockrec *rec,
 
 /*
  * track_acquired_fast's statistics, held entry and owner, as track_taken
- * (first, chain: as for track_push).  Returns 1; or, defer set, 0 for a
+ * (h, n, first, chain: as for track_push_at; tid: t's, as read already).
+ * Returns 1; or, defer set, 0 for a
  * hold to time, having done nothing but run t's countdown out if that
  * is what made it one (track_acquired_more times it).
  */
 static inline __attribute__((always_inline)) int
 track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
-    int kind, int mode, int try, uintptr_t site, int first, uint64_t chain,
-    int defer)
+    int kind, int mode, int try, uintptr_t site, struct held *h, uint32_t n,
+    int first, uint64_t chain, int tid, int defer)
 {
 	unsigned how = (unsigned)kind | (unsigned)mode << 8 |
 	    (unsigned)try << 16;
 	uint64_t before;
-	int tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
 
 	if (stats_on) {
 		/*
@@ -375,8 +386,8 @@ track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		stats_acquired_free(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    tid, before);
 	}
-	track_push(t, rec, addr, kind, mode, try, site, first, chain, 0, 0,
-	    1);
+	track_push_at(t, h, n, rec, addr, kind, mode, try, site, first, chain,
+	    0, 0, 1);
 	track_own(t, rec, mode, site, tid);
 	return 1;
 }
@@ -394,7 +405,8 @@ track_acquired_first(struct thread *t, struct lockrec *rec, uintptr_t addr,
 {
 	if (__builtin_expect(t->held_or_waited != 0, 0))
 		return 0;
-	return track_fast_taken(t, rec, addr, kind, mode, try, site, 1, 0, 1);
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, t->held, 0,
+	    1, 0, atomic_load_explicit(&t->tid, memory_order_relaxed), 1);
 }
 
 /*
@@ -408,6 +420,9 @@ track_acquired_more(struct thread *t, struct lockrec *rec, uintptr_t addr,
     unsigned how, uintptr_t site)
 {
 	int kind = how & 0xff, mode = how >> 8 & 0xff, try = how >> 16 & 0xff;
+	int tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+	uint32_t n = t->nheld;
+	struct held *top = t->held + n - 1;
 	uint64_t chain;
 
 	if (t->held_or_waited == 0) {
@@ -418,19 +433,21 @@ track_acquired_more(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		return 1;
 	}
 	/* A recursion adds no entry: the full path counts it. */
-	if (t->waited != 0 || mode != GW_MODE_EXCLUSIVE ||
-	    t->nheld == t->cap || atomic_load_explicit(&rec->owner,
-	    memory_order_relaxed) == atomic_load_explicit(&t->tid,
-	    memory_order_relaxed))
+	if (t->waited != 0 || mode != GW_MODE_EXCLUSIVE || n == t->cap ||
+	    atomic_load_explicit(&rec->owner, memory_order_relaxed) == tid)
 		return 0;
-	chain = track_chain(t, atomic_load_explicit(&rec->chain_part,
+	chain = track_chain_over(t, top, atomic_load_explicit(&rec->chain_part,
 	    memory_order_relaxed), mode);
-	/* A trylock orders nothing (order_acquired). */
-	if (!try && atomic_load_explicit(&order_on, memory_order_relaxed) &&
-	    !order_chain_cached(chain))
+	/*
+	 * A trylock orders nothing (order_acquired).  The cache first: with
+	 * the validator on (the default), a chain found there needs no
+	 * look at order_on.
+	 */
+	if (!try && !order_chain_cached(chain) &&
+	    atomic_load_explicit(&order_on, memory_order_relaxed))
 		return 0;
-	return track_fast_taken(t, rec, addr, kind, mode, try, site, 0, chain,
-	    0);
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, top + 1,
+	    n, 0, chain, tid, 0);
 }
 
 static inline __attribute__((always_inline)) int
