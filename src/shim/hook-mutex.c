@@ -149,7 +149,7 @@ thread_ready_again(void)
  * glibc's mutex functions leave errno alone, and so does tracking an
  * acquisition (event_acquired): only the paths that may do more save
  * it.  The common case, a lock t took lately (track_fast_rec), found
- * free, and what track_acquired_fast does, calls only the trylock: the
+ * free, and what track_acquired_first does, calls only the trylock: the
  * rest is out of line, so that it keeps fewer registers.  Across that
  * call it keeps rec alone: t, m and the call site are found again
  * (thread_ready, which the call leaves as it was; rec's key, which is
@@ -269,7 +269,9 @@ mutex_unlock_begin(pthread_mutex_t *m)
 /*
  * The common unlock keeps no frame and ends in a jump to the real one:
  * sibling calls, which the shim does not make (Makefile: a dlsym must
- * see its caller), are safe here, where no path reaches dlsym.
+ * see its caller), are safe here, where none of the calls that can
+ * become jumps (the real unlock, mutex_unlock_all, mutex_unlock_begin)
+ * is to dlsym; those functions make theirs as calls.
  */
 GW_EXPORT __attribute__((optimize("optimize-sibling-calls"))) int
 pthread_mutex_unlock(pthread_mutex_t *m)
