@@ -28,6 +28,13 @@ event_acquired_all(struct thread *t, uintptr_t addr, int kind, int mode,
 	errno = saved;
 }
 
+__attribute__((noinline)) int
+event_acquired_more(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    unsigned how, uintptr_t site)
+{
+	return event_acquired_next(t, rec, addr, how, site);
+}
+
 /* Not inlined (link-time optimisation would): its copy of the hold
  * would give every unlock hook a stack frame. */
 __attribute__((noinline)) void

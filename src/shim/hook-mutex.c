@@ -12,12 +12,14 @@
 
 /* hook.h: a thread not registered yet, or in the shim, or the shim not
  * initialised; apart, so that the common case keeps no register. */
-__attribute__((noinline)) struct thread *
-hook_begin_all(int *ready)
+__attribute__((noinline)) struct hook_start
+hook_begin_all(void)
 {
-	if (!(*ready = hook_ready()))
-		return NULL;
-	return thread_self();
+	struct hook_start s = { NULL, hook_ready() };
+
+	if (s.ready)
+		s.t = thread_self();
+	return s;
 }
 
 /* An error-checking mutex relocked by its owner fails with EDEADLK at
@@ -35,13 +37,22 @@ took(int rc)
 	return rc == 0 || rc == EOWNERDEAD;
 }
 
+/*
+ * What timedlock and clocklock add to a lock, in one argument (NULL for
+ * pthread_mutex_lock), so that no hook passes an argument on the stack.
+ */
+struct mutex_deadline {
+	int		 clocked;	/* clocklock; else timedlock */
+	clockid_t	 clk;
+	const struct timespec *abstime;
+};
+
 static int
-mutex_wait_real(pthread_mutex_t *m, int timed, clockid_t clk,
-    const struct timespec *abstime)
+mutex_wait_real(pthread_mutex_t *m, const struct mutex_deadline *d)
 {
-	return timed == 0 ? real.mutex_lock(m) : timed == 1 ?
-	    real.mutex_timedlock(m, abstime) :
-	    real.mutex_clocklock(m, clk, abstime);
+	return d == NULL ? real.mutex_lock(m) : !d->clocked ?
+	    real.mutex_timedlock(m, d->abstime) :
+	    real.mutex_clocklock(m, d->clk, d->abstime);
 }
 
 /*
@@ -50,16 +61,16 @@ mutex_wait_real(pthread_mutex_t *m, int timed, clockid_t clk,
  * this one saves no registers it does not use.
  */
 static __attribute__((noinline)) int
-mutex_wait(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
-    const struct timespec *abstime, uintptr_t site)
+mutex_wait(struct thread *t, pthread_mutex_t *m,
+    const struct mutex_deadline *d, uintptr_t site)
 {
 	int rc, saved = errno;
 
 	if (relock_fails_fast(m))
-		return mutex_wait_real(m, timed, clk, abstime);
+		return mutex_wait_real(m, d);
 	event_wait_begin(t, GW_STATE_BLOCKED, (uintptr_t)m, GW_LOCK_MUTEX,
-	    GW_MODE_EXCLUSIVE, timed, site);
-	rc = mutex_wait_real(m, timed, clk, abstime);
+	    GW_MODE_EXCLUSIVE, d != NULL, site);
+	rc = mutex_wait_real(m, d);
 	track_wait_end(t);
 	if (took(rc))
 		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
@@ -70,8 +81,8 @@ mutex_wait(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
 
 /* The GIL's own mutexes: the GIL is tracked, not them. */
 static __attribute__((noinline)) int
-mutex_gil(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
-    const struct timespec *abstime, uintptr_t site)
+mutex_gil(struct thread *t, pthread_mutex_t *m,
+    const struct mutex_deadline *d, uintptr_t site)
 {
 	int saved = errno;
 
@@ -79,16 +90,16 @@ mutex_gil(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
 		event_wait_begin(t, GW_STATE_BLOCKED, gil_address(),
 		    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;
-	return mutex_wait_real(m, timed, clk, abstime);
+	return mutex_wait_real(m, d);
 }
 
 /* The trylock answered rc: block on EBUSY; else track what it took. */
 static __attribute__((noinline)) int
-mutex_tried(struct thread *t, pthread_mutex_t *m, int timed,
-    clockid_t clk, const struct timespec *abstime, uintptr_t site, int rc)
+mutex_tried(struct thread *t, pthread_mutex_t *m,
+    const struct mutex_deadline *d, uintptr_t site, int rc)
 {
 	if (rc == EBUSY)
-		return mutex_wait(t, m, timed, clk, abstime, site);
+		return mutex_wait(t, m, d, site);
 	if (took(rc))
 		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 0, site);
@@ -100,75 +111,121 @@ mutex_tried(struct thread *t, pthread_mutex_t *m, int timed,
  * GIL's mutexes, a lock t did not take lately.
  */
 static __attribute__((noinline)) int
-mutex_acquire_all(struct thread *t, pthread_mutex_t *m, int timed,
-    clockid_t clk, const struct timespec *abstime, uintptr_t site)
+mutex_acquire_all(struct thread *t, pthread_mutex_t *m,
+    const struct mutex_deadline *d, uintptr_t site)
 {
 	dump_resume_if_paused();
 	if (gil_is_internal_mutex((uintptr_t)m))
-		return mutex_gil(t, m, timed, clk, abstime, site);
-	return mutex_tried(t, m, timed, clk, abstime, site,
-	    real.mutex_trylock(m));
+		return mutex_gil(t, m, d, site);
+	return mutex_tried(t, m, d, site, real.mutex_trylock(m));
+}
+
+/* event_acquired_more, out of line with a mutex's kind and mode known. */
+static __attribute__((noinline)) int
+mutex_acquired_more(struct thread *t, struct lockrec *rec, pthread_mutex_t *m,
+    uintptr_t site)
+{
+	return event_acquired_next(t, rec, (uintptr_t)m, GW_LOCK_MUTEX |
+	    GW_MODE_EXCLUSIVE << 8, site);
 }
 
 /*
- * One body for lock, timedlock and clocklock: `timed` tells them apart.
+ * thread_ready read again after a call, which leaves it as it was: where
+ * the compiler would keep its TLS offset in a register across the call
+ * (a push and a pop, and a frame to align the stack), one more load.
+ */
+static inline struct thread *
+thread_ready_again(void)
+{
+	struct thread *t;
+
+	__asm__ volatile ("movq thread_ready@gottpoff(%%rip), %0\n\t"
+	    "movq %%fs:(%0), %0" : "=r" (t));
+	return t;
+}
+
+/*
+ * One body for lock, timedlock and clocklock: d tells them apart.
  * glibc's mutex functions leave errno alone, and so does tracking an
  * acquisition (event_acquired): only the paths that may do more save
  * it.  The common case, a lock t took lately (track_fast_rec), found
- * free, and what track_acquired_fast does, calls only the trylock: the
- * rest is out of line, so that it keeps fewer registers.
+ * free, and what track_acquired_first does, calls only the trylock: the
+ * rest is out of line, so that it keeps fewer registers.  Across that
+ * call it keeps rec alone: t, m and the call site are found again
+ * (thread_ready, which the call leaves as it was; rec's key, which is
+ * m's for good; the return address), for less than a push and a pop
+ * each.  Inline in the hooks, so that HOOK_CALLER is the hook's caller.
  */
 static inline __attribute__((always_inline)) int
-mutex_acquire(struct thread *t, pthread_mutex_t *m, int timed, clockid_t clk,
-    const struct timespec *abstime, uintptr_t site)
+mutex_acquire(struct thread *t, pthread_mutex_t *m,
+    const struct mutex_deadline *d)
 {
 	struct lockrec *rec;
 	int rc;
 
-	if (t == NULL)
-		return mutex_wait_real(m, timed, clk, abstime);
 	if (__builtin_expect(!track_fast_rec(t, (uintptr_t)m, GW_LOCK_MUTEX,
 	    &rec), 0))
-		return mutex_acquire_all(t, m, timed, clk, abstime, site);
+		return mutex_acquire_all(t, m, d, HOOK_CALLER);
 	rc = real.mutex_trylock(m);
+	t = thread_ready_again();
+	m = (pthread_mutex_t *)atomic_load_explicit(&rec->addr,
+	    memory_order_relaxed);
 	if (__builtin_expect(rc != 0, 0))
-		return mutex_tried(t, m, timed, clk, abstime, site, rc);
-	if (__builtin_expect(!track_acquired_fast(t, rec, (uintptr_t)m,
-	    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, site), 0))
-		event_acquired_all(t, (uintptr_t)m, GW_LOCK_MUTEX,
-		    GW_MODE_EXCLUSIVE, 0, site);
-	return 0;
+		return mutex_tried(t, m, d, HOOK_CALLER, rc);
+	if (__builtin_expect(track_acquired_first(t, rec, (uintptr_t)m,
+	    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, HOOK_CALLER), 1))
+		return 0;
+	return mutex_acquired_more(t, rec, m, HOOK_CALLER);
+}
+
+/*
+ * A lock hook that found no record ready (hook.h), all out of line, so
+ * that the common one keeps no frame for it: the full path.
+ */
+static __attribute__((noinline)) int
+mutex_acquire_begin(pthread_mutex_t *m, const struct mutex_deadline *d,
+    uintptr_t site)
+{
+	struct hook_start s = hook_begin_all();
+
+	if (!s.ready)
+		return 0;
+	if (s.t == NULL)
+		return mutex_wait_real(m, d);
+	return mutex_acquire_all(s.t, m, d, site);
 }
 
 GW_EXPORT int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
-	struct thread *t;
+	struct thread *t = thread_ready;
 
-	if (!hook_begin(&t))
-		return 0;
-	return mutex_acquire(t, m, 0, 0, NULL, HOOK_CALLER);
+	if (__builtin_expect(t == NULL, 0))
+		return mutex_acquire_begin(m, NULL, HOOK_CALLER);
+	return mutex_acquire(t, m, NULL);
 }
 
 GW_EXPORT int
 pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
-	struct thread *t;
+	struct mutex_deadline d = { 0, CLOCK_REALTIME, abstime };
+	struct thread *t = thread_ready;
 
-	if (!hook_begin(&t))
-		return 0;
-	return mutex_acquire(t, m, 1, CLOCK_REALTIME, abstime, HOOK_CALLER);
+	if (__builtin_expect(t == NULL, 0))
+		return mutex_acquire_begin(m, &d, HOOK_CALLER);
+	return mutex_acquire(t, m, &d);
 }
 
 GW_EXPORT int
 pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
     const struct timespec *abstime)
 {
-	struct thread *t;
+	struct mutex_deadline d = { 1, clk, abstime };
+	struct thread *t = thread_ready;
 
-	if (!hook_begin(&t))
-		return 0;
-	return mutex_acquire(t, m, 2, clk, abstime, HOOK_CALLER);
+	if (__builtin_expect(t == NULL, 0))
+		return mutex_acquire_begin(m, &d, HOOK_CALLER);
+	return mutex_acquire(t, m, &d);
 }
 
 GW_EXPORT int
@@ -191,19 +248,40 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 static __attribute__((noinline)) int
 mutex_unlock_all(struct thread *t, pthread_mutex_t *m)
 {
-	event_releasing_all(t, (uintptr_t)m);
+	if (!track_releasing_top(t, (uintptr_t)m, GW_LOCK_MUTEX))
+		event_releasing_all(t, (uintptr_t)m);
 	return real.mutex_unlock(m);
 }
 
-GW_EXPORT int
+/* An unlock hook that found no record ready (hook.h), out of line. */
+static __attribute__((noinline)) int
+mutex_unlock_begin(pthread_mutex_t *m)
+{
+	struct hook_start s = hook_begin_all();
+
+	if (!s.ready)
+		return 0;
+	if (s.t == NULL)
+		return real.mutex_unlock(m);
+	return mutex_unlock_all(s.t, m);
+}
+
+/*
+ * The common unlock keeps no frame and ends in a jump to the real one:
+ * sibling calls, which the shim does not make (Makefile: a dlsym must
+ * see its caller), are safe here, where none of the calls that can
+ * become jumps (the real unlock, mutex_unlock_all, mutex_unlock_begin)
+ * is to dlsym; those functions make theirs as calls.
+ */
+GW_EXPORT __attribute__((optimize("optimize-sibling-calls"))) int
 pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	struct thread *t;
+	struct thread *t = thread_ready;
 
-	if (!hook_begin(&t))
-		return 0;
-	if (t != NULL && __builtin_expect(!track_releasing_fast(t,
-	    (uintptr_t)m, GW_LOCK_MUTEX), 0))
+	if (__builtin_expect(t == NULL, 0))
+		return mutex_unlock_begin(m);
+	if (__builtin_expect(!track_releasing_fast(t, (uintptr_t)m,
+	    GW_LOCK_MUTEX), 0))
 		return mutex_unlock_all(t, m);
 	return real.mutex_unlock(m);
 }

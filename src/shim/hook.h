@@ -41,18 +41,27 @@ hook_ready(void)
  * one load.  0: real.* may not be called (return at once); else 1, with
  * the record to track in *t, or NULL to pass straight through.
  */
-/* The rest, out of line: the record, *ready 0 when real.* is not. */
-struct thread	*hook_begin_all(int *ready);
+/*
+ * The rest, out of line: the record, and whether real.* may be called,
+ * returned in two registers (a flag written through a pointer would
+ * give every hook a stack frame).
+ */
+struct hook_start {
+	struct thread	*t;
+	int		 ready;
+};
+struct hook_start	hook_begin_all(void);
 
 static inline __attribute__((always_inline)) int
 hook_begin(struct thread **t)
 {
-	int ready;
+	struct hook_start s;
 
 	if (__builtin_expect((*t = thread_ready) != NULL, 1))
 		return 1;
-	*t = hook_begin_all(&ready);
-	return ready;
+	s = hook_begin_all();
+	*t = s.t;
+	return s.ready;
 }
 
 #endif /* GW_HOOK_H */

@@ -103,6 +103,9 @@ lock_get(uintptr_t addr, int kind, uintptr_t site)
 		if (atomic_compare_exchange_strong(&r->addr, &key, addr)) {
 			size_t at = atomic_fetch_add(&used, 1);
 
+			atomic_store_explicit(&r->chain_part,
+			    lock_chain_part(addr, 0), memory_order_relaxed);
+
 			r->pos = (uint32_t)at;
 			atomic_store_explicit(&order[at], (uint32_t)i + 1,
 			    memory_order_release);
@@ -144,7 +147,8 @@ lock_forget(uintptr_t addr)
 	if (r == NULL)
 		return;
 	atomic_store(&r->live, 0);
-	atomic_fetch_add(&r->gen, 1);
+	atomic_store_explicit(&r->chain_part, lock_chain_part(addr,
+	    atomic_fetch_add(&r->gen, 1) + 1), memory_order_relaxed);
 	atomic_store(&r->owner, 0);
 	atomic_store(&r->owner_site, 0);
 	/* first_site stays, for reports about the lock that was here. */

@@ -45,6 +45,8 @@ struct lockrec {
 	 * waiter, cleared by that waiter when its wait ends.
 	 */
 	_Atomic uint64_t blocked_since;
+	/* lock_chain_part(addr, gen), kept with gen (order.h's chains). */
+	_Atomic uint64_t chain_part;
 	struct lockstat	stat __attribute__((aligned(64)));
 	/* Written when a generation begins or ends: */
 	uint32_t	pos;		/* in the order slots were taken */
@@ -53,6 +55,17 @@ struct lockrec {
 	atomic_int	fresh;		/* destroyed: the next use begins anew */
 	atomic_uintptr_t first_site;	/* where this generation began */
 };
+
+/*
+ * A lock's own part of a step of a lock-order chain key (order.h): its
+ * address and generation, which a record keeps (chain_part), so that a
+ * nested acquisition reads one word of the line it reads anyway.
+ */
+static inline uint64_t
+lock_chain_part(uintptr_t addr, unsigned gen)
+{
+	return (uint64_t)addr << 1 ^ (uint64_t)gen << 48;
+}
 
 /*
  * A record that no lock has (its key 0, never current): where a record

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lock.h"
 #include "py.h"
 #include "stack.h"
 #include "thread.h"
@@ -89,14 +90,19 @@ extern atomic_int order_on;
 #define ORDER_CHAIN_BITS	18
 #define ORDER_CHAIN_SLOTS	(1u << ORDER_CHAIN_BITS)
 
+/* The step by a lock whose part (lock_chain_part) is known. */
+static inline uint64_t
+order_chain_step(uint64_t key, uint64_t part, int shared)
+{
+	key ^= (part | (shared != 0)) + 0x9e3779b97f4a7c15ull + (key << 6) +
+	    (key >> 2);
+	return key * 0xff51afd7ed558ccdull | 1;
+}
+
 static inline uint64_t
 order_chain_next(uint64_t key, uintptr_t addr, unsigned gen, int shared)
 {
-	uint64_t v = ((uint64_t)addr << 1 | (shared != 0)) ^
-	    ((uint64_t)gen << 48);
-
-	key ^= v + 0x9e3779b97f4a7c15ull + (key << 6) + (key >> 2);
-	return key * 0xff51afd7ed558ccdull | 1;
+	return order_chain_step(key, lock_chain_part(addr, gen), shared);
 }
 
 /* The key of t's held locks, all of them, then addr: from scratch. */

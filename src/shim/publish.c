@@ -564,7 +564,7 @@ fill_thread(struct thread *t, struct gw_shm_thread *r, uint64_t now,
 		h->kind = c.held[i].kind;
 		h->mode = c.held[i].mode;
 		h->py_type = publish_py_lock(h->addr, h->kind, NULL);
-		if (c.held[i].t0 != 0 && ticks > c.held[i].t0)
+		if ((c.held[i].flags & HELD_TIMED) && ticks > c.held[i].t0)
 			h->held_ns = publish_ns(ticks - c.held[i].t0, tpn);
 		pubsym_want(h->site, 0);
 		pubsym_want(h->addr, 1);

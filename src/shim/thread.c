@@ -84,6 +84,11 @@ grow(void)
 	return 1;
 }
 
+/* The floor is the inline array's held[-1]. */
+_Static_assert(offsetof(struct thread, inline_held) ==
+    offsetof(struct thread, held_floor) + sizeof(struct held),
+    "held_floor right below inline_held");
+
 static void
 reset_record(struct thread *t)
 {
@@ -254,11 +259,13 @@ thread_grow_held(struct thread *t)
 	uint32_t cap = t->cap * 2;
 	int saved = errno;	/* the hooks' path keeps it */
 
-	bigger = pages_map(cap * sizeof *bigger);
+	/* One more: the floor below held[0] (thread.h), left all 0. */
+	bigger = pages_map((cap + 1) * sizeof *bigger);
 	if (bigger == NULL) {
 		errno = saved;
 		return 0;
 	}
+	bigger++;
 	memcpy(bigger, t->held, t->nheld * sizeof *bigger);
 	t->held = bigger;
 	t->cap = cap;

@@ -53,7 +53,7 @@ struct held {
 		uint64_t shape;		/* the five in one word: one
 					   compare (HELD_SHAPE) */
 	};
-	uint64_t	t0;		/* hold start, 0: untimed (stats.h) */
+	uint64_t	t0;		/* hold start, when HELD_TIMED */
 	uint64_t	chain;		/* the order key of the held locks up
 					   to this one (order.h), but in
 					   held[0], where it is not kept */
@@ -118,6 +118,11 @@ struct thread {
 						   (track_acquired_fast) */
 	};
 	uint32_t	cap;
+	struct held	held_floor;	/* held[-1] of the inline array, as
+					   every held array has one: all 0,
+					   the top entry when nheld is 0, so
+					   that a release looks at it without
+					   a test (track_releasing_fast) */
 	struct held	inline_held[THREAD_INLINE_HELD];
 
 	atomic_int	state;		/* enum gw_thread_state */

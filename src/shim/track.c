@@ -53,7 +53,7 @@ track_acquired(struct thread *t, uintptr_t addr, int kind, int mode,
 	if (t->nheld != 0) {
 		found = order_acquired(t, rec, addr, kind, mode, try,
 		    inversion);
-		chain = track_chain(t, addr, rec, mode);
+		chain = track_chain(t, track_chain_part(rec, addr), mode);
 		slot = t->nheld < t->cap || thread_grow_held(t) ? 0 : -1;
 	}
 	track_taken(t, rec, addr, kind, mode, try, site, t->waited, slot,
@@ -86,8 +86,8 @@ track_rechain(struct thread *t, uint32_t from)
 
 	for (i = from > 0 ? from : 1; i < t->nheld; i++) {
 		h = &t->held[i];
-		h->chain = track_chain_over(t, h - 1, h->addr, h->rec,
-		    h->mode);
+		h->chain = track_chain_over(t, h - 1,
+		    track_chain_part(h->rec, h->addr), h->mode);
 	}
 }
 
@@ -100,13 +100,8 @@ held_for(struct held *h, uint64_t ticks)
 	return hold_warn_ticks != 0 && ticks >= hold_warn_ticks ? ticks : 0;
 }
 
-/*
- * An untimed hold: if a thread waits for the lock now, the hold lasted
- * at least as long as that wait, which the maximum must show (a lock
- * held 200 ms while another thread waits is what the table is for).
- */
-static void
-held_untimed(struct held *h)
+void
+track_held_untimed(struct held *h)
 {
 	uint64_t since, now;
 
@@ -136,11 +131,11 @@ track_releasing(struct thread *t, uintptr_t addr, struct held *was)
 		h->count--;
 		return 0;
 	}
-	if (h->t0 != 0 && h->rec != NULL) {
+	if ((h->flags & HELD_TIMED) && h->rec != NULL) {
 		if ((long_hold = held_for(h, clock_ticks() - h->t0)) != 0)
 			*was = *h;
 	} else if (stats_on && h->rec != NULL)
-		held_untimed(h);
+		track_held_untimed(h);
 	track_dropped(t, h);
 	return long_hold;
 }

@@ -77,12 +77,12 @@ static inline int	track_releasing_fast(struct thread *t, uintptr_t addr,
 			    int kind);
 
 /*
- * The order key of the chain t's held locks then addr (rec) make, one
- * step from the key kept with the top held entry (order.h).  t holds
- * at least one lock.
+ * The order key of the chain t's held locks then a lock (its part of the
+ * key, track_chain_part) make, one step from the key kept with the top
+ * held entry (order.h).  t holds at least one lock.
  */
-static inline uint64_t	track_chain(struct thread *t, uintptr_t addr,
-			    struct lockrec *rec, int mode);
+static inline uint64_t	track_chain(struct thread *t, uint64_t part,
+			    int mode);
 
 /*
  * t is about to release addr (call it before the real unlock, which
@@ -177,8 +177,10 @@ track_hold_start(struct thread *t, uint64_t n, int waited, uint8_t *sampled)
 static inline _Atomic(struct lockrec *) *
 track_recent(struct thread *t, uintptr_t addr)
 {
-	return &t->recent[((uint64_t)addr * 0x9e3779b97f4a7c15ull) >>
-	    (64 - THREAD_RECENT_BITS)];
+	/* The address's low 32 bits, hashed: one multiply, no constant
+	 * to load. */
+	return &t->recent[((uint32_t)addr * 0x9e3779b1u) >>
+	    (32 - THREAD_RECENT_BITS)];
 }
 
 /* The record remembered for addr: 1 with it in *rec, else 0. */
@@ -216,51 +218,51 @@ track_fast_rec(struct thread *t, uintptr_t addr, int kind,
 	return track_recall(t, addr, rec) && lock_current(*rec, kind);
 }
 
-/* The lock gen of rec (NULL: 0), as chains know it. */
-static inline unsigned
-track_gen(struct lockrec *rec)
+/* addr's part of a chain step (lock.h), rec its record or NULL (the
+ * generation 0). */
+static inline uint64_t
+track_chain_part(struct lockrec *rec, uintptr_t addr)
 {
-	return rec != NULL ? atomic_load_explicit(&rec->gen,
-	    memory_order_relaxed) : 0;
+	return rec != NULL ? atomic_load_explicit(&rec->chain_part,
+	    memory_order_relaxed) : lock_chain_part(addr, 0);
 }
 
-/* The key of the chain up to h, a held entry of t's, then addr. */
+/* The key of the chain up to h, a held entry of t's, then the lock of
+ * this part (track_chain_part), in mode. */
 static inline __attribute__((always_inline)) uint64_t
-track_chain_over(struct thread *t, struct held *h, uintptr_t addr,
-    struct lockrec *rec, int mode)
+track_chain_over(struct thread *t, struct held *h, uint64_t part, int mode)
 {
 	uint64_t key;
 
 	/* held[0] keeps no key: the first acquisition makes none. */
 	if (h == t->held)
-		key = order_chain_next(ORDER_CHAIN_SEED, h->addr,
-		    track_gen(h->rec), h->mode == GW_MODE_SHARED);
+		key = order_chain_step(ORDER_CHAIN_SEED,
+		    track_chain_part(h->rec, h->addr),
+		    h->mode == GW_MODE_SHARED);
 	else
 		key = h->chain;
-	return order_chain_next(key, addr, track_gen(rec),
-	    mode == GW_MODE_SHARED);
+	return order_chain_step(key, part, mode == GW_MODE_SHARED);
 }
 
 static inline __attribute__((always_inline)) uint64_t
-track_chain(struct thread *t, uintptr_t addr, struct lockrec *rec, int mode)
+track_chain(struct thread *t, uint64_t part, int mode)
 {
-	return track_chain_over(t, &t->held[t->nheld - 1], addr, rec, mode);
+	return track_chain_over(t, &t->held[t->nheld - 1], part, mode);
 }
 
 /*
- * The held entry of an acquisition, on top of t's array (first: the
- * array's first slot, t holding nothing, which every array has; else
- * there is room for it, and chain is its key, track_chain), pushed as
- * thread.h says.  known: rec is known not to be NULL.
+ * The held entry of an acquisition into held[n] (h), n: the entries
+ * below it, as the caller read them already (first: n is 0, the
+ * array's first slot, which every array has; else there is room for
+ * it, and chain is its key, track_chain), pushed as thread.h says.
+ * known: rec is known not to be NULL.
  */
 static inline __attribute__((always_inline)) void
-track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
-    int mode, int try, uintptr_t site, int first, uint64_t chain,
-    uint64_t t0, int sampled, int known)
+track_push_at(struct thread *t, struct held *h, uint32_t n,
+    struct lockrec *rec, uintptr_t addr, int kind, int mode, int try,
+    uintptr_t site, int first, uint64_t chain, uint64_t t0, int sampled,
+    int known)
 {
-	uint32_t n = first ? 0 : t->nheld;
-	struct held *h = &t->held[n];
-
 	thread_push_begin(t);
 	h->addr = addr;
 	h->rec = rec;
@@ -268,10 +270,24 @@ track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
 	h->shape = HELD_SHAPE(kind, mode) | (uint64_t)(try != 0) << 48 |
 	    (uint64_t)((t0 != 0 ? HELD_TIMED : 0) | (sampled ? HELD_SAMPLED :
 	    0) | (!known && rec == NULL ? HELD_NOREC : 0)) << 56;
-	h->t0 = t0;
+	/* An untimed hold's t0 is never read: no store. */
+	if (t0 != 0)
+		h->t0 = t0;
 	if (!first)
 		h->chain = chain;
 	thread_push_end(t, n + 1);
+}
+
+/* The same, on top of t's array. */
+static inline __attribute__((always_inline)) void
+track_push(struct thread *t, struct lockrec *rec, uintptr_t addr, int kind,
+    int mode, int try, uintptr_t site, int first, uint64_t chain,
+    uint64_t t0, int sampled, int known)
+{
+	uint32_t n = first ? 0 : t->nheld;
+
+	track_push_at(t, &t->held[n], n, rec, addr, kind, mode, try, site,
+	    first, chain, t0, sampled, known);
 }
 
 /* The owner (tid: t's) last, with release: who sees it sees where. */
@@ -331,16 +347,19 @@ void	track_taken_timed(struct thread *t, struct lockrec *rec,
 
 /*
  * track_acquired_fast's statistics, held entry and owner, as track_taken
- * (first, chain: as for track_push).  Returns 1.
+ * (h, n, first, chain: as for track_push_at; tid: t's, as read already).
+ * Returns 1; or, defer set, 0 for a
+ * hold to time, having done nothing but run t's countdown out if that
+ * is what made it one (track_acquired_more times it).
  */
 static inline __attribute__((always_inline)) int
 track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
-    int kind, int mode, int try, uintptr_t site, int first, uint64_t chain)
+    int kind, int mode, int try, uintptr_t site, struct held *h, uint32_t n,
+    int first, uint64_t chain, int tid, int defer)
 {
 	unsigned how = (unsigned)kind | (unsigned)mode << 8 |
 	    (unsigned)try << 16;
 	uint64_t before;
-	int tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
 
 	if (stats_on) {
 		/*
@@ -351,11 +370,15 @@ track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		before = atomic_load_explicit(&rec->stat.m[mode].acquired,
 		    memory_order_relaxed);
 		if (__builtin_expect(before < hold_exact, 0)) {
+			if (defer)
+				return 0;
 			track_taken_timed(t, rec, addr, how | TRACK_EXACT,
 			    site, chain);
 			return 1;
 		}
 		if (__builtin_expect((int32_t)--t->hold_skip < 0, 0)) {
+			if (defer)
+				return 0;
 			track_taken_timed(t, rec, addr, how | TRACK_DRAW,
 			    site, chain);
 			return 1;
@@ -363,34 +386,77 @@ track_fast_taken(struct thread *t, struct lockrec *rec, uintptr_t addr,
 		stats_acquired_free(&rec->stat, mode, mode == GW_MODE_SHARED,
 		    tid, before);
 	}
-	track_push(t, rec, addr, kind, mode, try, site, first, chain, 0, 0,
-	    1);
+	track_push_at(t, h, n, rec, addr, kind, mode, try, site, first, chain,
+	    0, 0, 1);
 	track_own(t, rec, mode, site, tid);
 	return 1;
+}
+
+/*
+ * track_acquired_fast in two steps, the first inline in the hooks, the
+ * second kept out of line (event.c), so that the hooks keep fewer
+ * registers.  track_acquired_first: t holding nothing, not back from a
+ * wait (one load says so), the hold untimed; else 0, having done
+ * nothing but run t's countdown out if that made the hold a timed one.
+ */
+static inline __attribute__((always_inline)) int
+track_acquired_first(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    int kind, int mode, int try, uintptr_t site)
+{
+	if (__builtin_expect(t->held_or_waited != 0, 0))
+		return 0;
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, t->held, 0,
+	    1, 0, atomic_load_explicit(&t->tid, memory_order_relaxed), 1);
+}
+
+/*
+ * After track_acquired_first answered 0 (how: kind | mode << 8 | try
+ * << 16): the timed hold it left, or t holding other locks, where the
+ * chain they make with rec must be one validated before.  1 when done;
+ * else 0, having done nothing: call track_acquired.
+ */
+static inline __attribute__((always_inline)) int
+track_acquired_more(struct thread *t, struct lockrec *rec, uintptr_t addr,
+    unsigned how, uintptr_t site)
+{
+	int kind = how & 0xff, mode = how >> 8 & 0xff, try = how >> 16 & 0xff;
+	int tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+	uint32_t n = t->nheld;
+	struct held *top = t->held + n - 1;
+	uint64_t chain;
+
+	if (t->held_or_waited == 0) {
+		track_taken_timed(t, rec, addr, how |
+		    (atomic_load_explicit(&rec->stat.m[mode].acquired,
+		    memory_order_relaxed) < hold_exact ? TRACK_EXACT :
+		    TRACK_DRAW), site, 0);
+		return 1;
+	}
+	/* A recursion adds no entry: the full path counts it. */
+	if (t->waited != 0 || mode != GW_MODE_EXCLUSIVE || n == t->cap ||
+	    atomic_load_explicit(&rec->owner, memory_order_relaxed) == tid)
+		return 0;
+	chain = track_chain_over(t, top, atomic_load_explicit(&rec->chain_part,
+	    memory_order_relaxed), mode);
+	/*
+	 * A trylock orders nothing (order_acquired).  The cache first: with
+	 * the validator on (the default), a chain found there needs no
+	 * look at order_on.
+	 */
+	if (!try && !order_chain_cached(chain) &&
+	    atomic_load_explicit(&order_on, memory_order_relaxed))
+		return 0;
+	return track_fast_taken(t, rec, addr, kind, mode, try, site, top + 1,
+	    n, 0, chain, tid, 0);
 }
 
 static inline __attribute__((always_inline)) int
 track_acquired_fast(struct thread *t, struct lockrec *rec, uintptr_t addr,
     int kind, int mode, int try, uintptr_t site)
 {
-	uint64_t chain;
-
-	/* Holding nothing, not back from a wait: one load. */
-	if (__builtin_expect(t->held_or_waited == 0, 1))
-		return track_fast_taken(t, rec, addr, kind, mode, try, site, 1,
-		    0);
-	/* A recursion adds no entry: the full path counts it. */
-	if (t->waited != 0 || mode != GW_MODE_EXCLUSIVE ||
-	    t->nheld == t->cap || atomic_load_explicit(&rec->owner,
-	    memory_order_relaxed) == atomic_load_explicit(&t->tid,
-	    memory_order_relaxed))
-		return 0;
-	chain = track_chain(t, addr, rec, mode);
-	/* A trylock orders nothing (order_acquired). */
-	if (!try && atomic_load_explicit(&order_on, memory_order_relaxed) &&
-	    !order_chain_cached(chain))
-		return 0;
-	return track_fast_taken(t, rec, addr, kind, mode, try, site, 0, chain);
+	return track_acquired_first(t, rec, addr, kind, mode, try, site) ||
+	    track_acquired_more(t, rec, addr, (unsigned)kind |
+	    (unsigned)mode << 8 | (unsigned)try << 16, site);
 }
 
 /*
@@ -432,27 +498,66 @@ track_dropped(struct thread *t, struct held *h)
 /*
  * No flag: untimed, with a record.  blocked_since is set only while
  * statistics are kept (track_wait_begin): no need to ask stats_on first.
+ * With nothing held, the top entry is the floor below held[0]
+ * (thread.h), whose count of 0 no hold has.
  */
 static inline __attribute__((always_inline)) int
 track_releasing_fast(struct thread *t, uintptr_t addr, int kind)
 {
 	struct lockrec *rec;
-	struct held *h;
 	uint32_t n = t->nheld;
+	struct held *h = t->held + n - 1;
 
-	if (n == 0)
-		return 0;
-	h = &t->held[n - 1];
 	if (h->addr != addr || (kind >= 0 ? h->shape != HELD_SHAPE(kind,
-	    GW_MODE_EXCLUSIVE) : h->count > 1 || h->flags != 0) ||
+	    GW_MODE_EXCLUSIVE) : h->count != 1 || h->flags != 0) ||
 	    atomic_load_explicit(&(rec = h->rec)->blocked_since,
 	    memory_order_relaxed) != 0)
 		return 0;
 	/* track_owner_gone, the mode known when the kind is. */
-	if ((kind >= 0 || h->mode == GW_MODE_EXCLUSIVE) &&
+	if (__builtin_expect((kind >= 0 || h->mode == GW_MODE_EXCLUSIVE) &&
 	    atomic_load_explicit(&rec->owner, memory_order_relaxed) ==
-	    atomic_load_explicit(&t->tid, memory_order_relaxed))
+	    atomic_load_explicit(&t->tid, memory_order_relaxed), 1))
 		atomic_store_explicit(&rec->owner, 0, memory_order_relaxed);
+	t->nheld = n - 1;	/* the top entry: see track_dropped */
+	return 1;
+}
+
+/*
+ * An untimed hold h: if a thread waits for the lock now, the hold lasted
+ * at least as long as that wait, which the maximum must show (a lock
+ * held 200 ms while another thread waits is what the table is for).
+ */
+void	track_held_untimed(struct held *h);
+
+/*
+ * The release of the top entry, a hold of a lock of this kind (held
+ * once, exclusively, by no trylock, with a record) that
+ * track_releasing_fast left: one timed as 1 of hold_sample
+ * (HELD_SAMPLED), or an untimed one with a thread waiting, at a lower
+ * cost than track_releasing's, and as it would have done (a sampled
+ * hold is never a long one to report: --hold-warn times every hold,
+ * and samples none).  1 when done; else 0, having done nothing.  Out of
+ * line where it is called: after track_releasing_fast answered 0.
+ */
+#define TRACK_SAMPLED_SHAPE(kind) (HELD_SHAPE(kind, GW_MODE_EXCLUSIVE) | \
+	(uint64_t)(HELD_TIMED | HELD_SAMPLED) << 56)
+
+static inline __attribute__((always_inline)) int
+track_releasing_top(struct thread *t, uintptr_t addr, int kind)
+{
+	uint32_t n = t->nheld;
+	struct held *h = t->held + n - 1;
+
+	if (h->addr != addr)
+		return 0;
+	if (h->shape == TRACK_SAMPLED_SHAPE(kind) && hold_warn_ticks == 0)
+		stats_released(&h->rec->stat, GW_MODE_EXCLUSIVE, 0,
+		    clock_ticks() - h->t0, hold_sample, h->site);
+	else if (h->shape == HELD_SHAPE(kind, GW_MODE_EXCLUSIVE))
+		track_held_untimed(h);
+	else
+		return 0;
+	track_owner_gone(t, h);
 	t->nheld = n - 1;	/* the top entry: see track_dropped */
 	return 1;
 }

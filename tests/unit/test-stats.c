@@ -85,6 +85,36 @@ Test(stats, the_gaps_are_geometric)
 	cr_assert_eq(stats_hold_gap(&state), 0u);
 }
 
+Test(stats, the_gaps_are_geometric_at_other_sizes)
+{
+	/*
+	 * Other hold_sample values: P(0) = p and the mean q/p (standard
+	 * deviations of the mean over 20000 gaps: 0.01 at 2, 0.025 at 4,
+	 * 1.8 at 256, 0.02 at 5).
+	 */
+	static const struct { unsigned n; double tol; } c[] = {
+		{ 2, 0.05 }, { 4, 0.1 }, { 256, 8 }, { 5, 0.1 },
+	};
+	uint32_t state = 31337, g;
+	long zero, sum;
+	size_t k;
+	int i;
+
+	for (k = 0; k < sizeof c / sizeof c[0]; k++) {
+		stats_set_hold_sample(c[k].n);
+		zero = sum = 0;
+		for (i = 0; i < DRAWS / 16; i++) {
+			g = stats_hold_gap(&state);
+			zero += g == 0;
+			sum += g;
+		}
+		cr_assert_float_eq((double)zero / (DRAWS / 16), 1.0 / c[k].n,
+		    0.01, "P(0) at %u", c[k].n);
+		cr_assert_float_eq((double)sum / (DRAWS / 16), c[k].n - 1.0,
+		    c[k].tol, "mean gap at %u", c[k].n);
+	}
+}
+
 Test(stats, a_sampled_hold_counts_for_its_weight)
 {
 	struct lockstat s;

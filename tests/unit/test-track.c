@@ -1,6 +1,7 @@
 /*
  * The fast paths of tracking (track_acquired_fast, track_releasing_fast,
- * and the records of the locks a thread took lately) against the full ones:
+ * track_releasing_top, and the records of the locks a thread took
+ * lately) against the full ones:
  * the same operations, done once each way on two twin threads and two
  * twin sets of locks, must leave the same state behind (held arrays,
  * owners, counters, order reports), also across a lock destroyed and
@@ -20,13 +21,13 @@
 #include "thread.h"
 #include "track.h"
 
-#define NLOCKS	5
+#define NLOCKS	6
 
 enum { FAST, FULL };
 
 static struct thread twin[2];
 static struct order_cycle found;
-static int fast_hits, nested_hits;
+static int fast_hits, nested_hits, top_hits, waited_on_hits;
 
 /* Lock i of twin w: the twins' locks live apart. */
 static uintptr_t
@@ -96,6 +97,16 @@ release_as(int w, int i, int as)
 	if (w == FAST && track_releasing_fast(&twin[w], lock_at(w, i), as)) {
 		fast_hits++;
 		return 0;
+	}
+	if (w == FAST && as >= 0) {
+		struct thread *t = &twin[w];
+		int untimed = t->nheld > 0 && t->held[t->nheld - 1].flags == 0;
+
+		if (track_releasing_top(t, lock_at(w, i), as)) {
+			top_hits++;
+			waited_on_hits += untimed;
+			return 0;
+		}
 	}
 	return track_releasing(&twin[w], lock_at(w, i), &was);
 }
@@ -178,8 +189,9 @@ same_state(const char *after)
 		cr_assert_eq(a->try, b->try);
 		cr_assert_eq(a->flags, b->flags);
 		cr_assert_eq(a->count, b->count);
-		cr_assert_eq(a->t0 != 0, b->t0 != 0, "held[%u] timed after %s",
-		    k, after);
+		cr_assert_eq(a->flags & HELD_TIMED ? a->t0 != 0 : 1,
+		    b->flags & HELD_TIMED ? b->t0 != 0 : 1,
+		    "held[%u] timed after %s", k, after);
 	}
 	for (i = 0; i < NLOCKS; i++) {
 		rf = lock_find(lock_at(FAST, i));
@@ -285,6 +297,27 @@ Test(track, fast_paths_leave_the_state_the_full_ones_do,
 	    GW_MODE_EXCLUSIVE, 0, 0));
 	BOTH("unlock 0", release(w, 0));
 	cr_assert_gt(fast_hits, 60, "the fast paths ran %d times", fast_hits);
+	cr_assert_gt(top_hits, 3, "sampled releases: %d", top_hits);
+	/* Lock 5 released while a thread waits for it (blocked_since, as
+	 * its first waiter sets it): an untimed hold's maximum is at least
+	 * that wait. */
+	for (n = 0; n < 12; n++) {
+		BOTH("lock 5", acquire(w, 5, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE,
+		    0, 0));
+		for (i = 0; i < 2; i++)
+			atomic_store(&lock_find(lock_at(i, 5))->blocked_since,
+			    1);
+		BOTH("unlock 5 waited for", release(w, 5));
+		for (i = 0; i < 2; i++)
+			atomic_store(&lock_find(lock_at(i, 5))->blocked_since,
+			    0);
+	}
+	cr_assert_gt(waited_on_hits, 0, "untimed holds waited for: %d",
+	    waited_on_hits);
+	for (i = 0; i < 2; i++)
+		cr_assert_gt(atomic_load(&lock_find(lock_at(i,
+		    5))->stat.m[GW_MODE_EXCLUSIVE].hold_max), 1ull << 30,
+		    "twin %d's bound from the wait", i);
 }
 
 Test(track, nested_fast_paths_leave_the_state_the_full_ones_do,
