@@ -302,10 +302,8 @@ static const struct py_offsets py_offsets_table[] = {
 	  .ob_mutex = -1, .rt_stw = 10336, .is_stw = 10728, .stw_requested = 1,
 	  .stw_world_stopped = 2, .stw_countdown = 8, .stw_requester = 16,
 	},
-	/* 3.13: not measured: 3.13.1-3.13.11 as 3.13.0 (pyenv),
-	 * rt_main_interp as v3.13.1's headers,
-	 * lock_sem, lock_locked, mx_parked, pk_addr as 3.13.15 (pyenv),
-	 * (MOVED in tools/gen-pyoffsets) */
+	/* 3.13: measured on 3.13.11 (pyenv), differs in lock_locked, lock_sem,
+	 * mx_parked, pk_addr, rt_main_interp */
 	{ .major = 3, .minor = 13, .micro = 1,
 	  .rt_initialized = 600, .rt_finalizing = 608, .rt_interp_head = 632,
 	  .rt_interp_main = 640, .rt_main_interp = 88400, .rt_gil = -1,

@@ -137,11 +137,15 @@ mutex_acquired_more(struct thread *t, struct lockrec *rec, pthread_mutex_t *m,
 static inline struct thread *
 thread_ready_again(void)
 {
+#ifdef __x86_64__
 	struct thread *t;
 
 	__asm__ volatile ("movq thread_ready@gottpoff(%%rip), %0\n\t"
 	    "movq %%fs:(%0), %0" : "=r" (t));
 	return t;
+#else
+	return thread_ready;	/* elsewhere the compiler's own load */
+#endif
 }
 
 /*
