@@ -238,10 +238,12 @@ shm_attach(pid_t pid, char *err, size_t len)
 		if (r == NULL)
 			continue;
 		/* A file left by an earlier process with this pid (one
-		 * killed before it could remove it) is no file of pid's. */
-		if (r->hdr.start_ticks != 0 &&
+		 * killed before it could remove it) is no file of pid's;
+		 * nor is one that names another pid (its start time alone
+		 * is in ticks of 10 ms, which two processes can share). */
+		if ((pid_t)r->hdr.pid != pid || (r->hdr.start_ticks != 0 &&
 		    shm_proc_start(pid, &state, &start) == 0 &&
-		    start != r->hdr.start_ticks) {
+		    start != r->hdr.start_ticks)) {
 			shm_detach(r);
 			continue;
 		}
