@@ -416,7 +416,12 @@ run(const struct hdr *h, row_fn fn, void *arg)
 	return r.bad ? -1 : 0;
 }
 
-/* Building the index: each sequence's first and end addresses. */
+/*
+ * Building the index: each sequence's first and end addresses.  The
+ * same reading as run() with index_row as its callback, with only the
+ * address kept and no call a row: a libc's tables are some 200,000 rows,
+ * read on every dump that names a libc frame.
+ */
 struct index {
 	struct lines	*l;
 	size_t		 unit;
@@ -424,22 +429,23 @@ struct index {
 	uint64_t	 lo;
 	size_t		 cap;
 	int		 failed;
+	unsigned	 base, range, min_inst;	/* special[] is for these */
+	uint64_t	 special[256];
 };
 
 static void
-index_row(void *arg, const struct row *row)
+index_row(struct index *x, uint64_t addr, int end)
 {
-	struct index *x = arg;
 	struct seq *s;
 
-	if (!x->open || row->addr < x->lo) {
+	if (!x->open || addr < x->lo) {
 		x->open = 1;
-		x->lo = row->addr;
+		x->lo = addr;
 	}
-	if (!row->end)
+	if (!end)
 		return;
 	x->open = 0;
-	if (row->addr <= x->lo)
+	if (addr <= x->lo)
 		return;				/* covers nothing */
 	if (x->l->nseq == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 1024;
@@ -451,8 +457,111 @@ index_row(void *arg, const struct row *row)
 	}
 	s = &x->l->seq[x->l->nseq++];
 	s->lo = x->lo;
-	s->hi = row->addr;
+	s->hi = addr;
 	s->unit = x->unit;
+}
+
+/* A ULEB128 skipped or read without the bounds struct rd keeps. */
+static const unsigned char *
+skip_uleb(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p & 0x80) != 0)
+		p++;
+	return p < end ? p + 1 : NULL;
+}
+
+static const unsigned char *
+get_uleb(const unsigned char *p, const unsigned char *end, uint64_t *v)
+{
+	int shift = 0;
+
+	*v = 0;
+	for (; p < end; p++, shift += 7) {
+		if (shift < 64)
+			*v |= (uint64_t)(*p & 0x7f) << shift;
+		if ((*p & 0x80) == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
+/*
+ * The rows of h's program as run() reads them, into the index: 0 when
+ * read to its end, else -1.  Lines and files are not followed: only
+ * the rows' addresses and ends make sequences.
+ */
+static int
+index_program(const struct hdr *h, struct index *x)
+{
+	const unsigned char *p = h->prog, *end = h->end;
+	uint64_t addr = 0, n, v, *special = x->special, const_add;
+	unsigned op, k;
+
+	/* What each special opcode adds to the address: the same for
+	   every unit of a file, as a rule. */
+	if (x->base != h->opcode_base || x->range != h->line_range ||
+	    x->min_inst != h->min_inst) {
+		x->base = h->opcode_base;
+		x->range = h->line_range;
+		x->min_inst = h->min_inst;
+		for (op = h->opcode_base; op < 256; op++)
+			special[op] = (uint64_t)((op - h->opcode_base) /
+			    h->line_range) * h->min_inst;
+	}
+	const_add = (uint64_t)((255 - h->opcode_base) / h->line_range) *
+	    h->min_inst;
+	while (p < end) {
+		op = *p++;
+		if (op >= h->opcode_base) {
+			addr += special[op];
+			index_row(x, addr, 0);
+			continue;
+		}
+		switch (op) {
+		case 0:				/* extended */
+			if ((p = get_uleb(p, end, &n)) == NULL || n == 0 ||
+			    n > (uint64_t)(end - p))
+				return -1;
+			if (*p == 1) {		/* end_sequence */
+				index_row(x, addr, 1);
+				addr = 0;
+			} else if (*p == 2 && n - 1 == (uint64_t)h->addr_size) {
+				addr = 0;
+				for (k = 0; k < (unsigned)h->addr_size; k++)
+					addr |= (uint64_t)p[1 + k] << (8 * k);
+			}
+			p += n;
+			break;
+		case 1:				/* copy */
+			index_row(x, addr, 0);
+			break;
+		case 2:				/* advance_pc */
+			if ((p = get_uleb(p, end, &v)) == NULL)
+				return -1;
+			addr += v * h->min_inst;
+			break;
+		case 3:				/* advance_line */
+		case 4:				/* set_file */
+			if ((p = skip_uleb(p, end)) == NULL)
+				return -1;
+			break;
+		case 8:				/* const_add_pc */
+			addr += const_add;
+			break;
+		case 9:				/* fixed_advance_pc */
+			if (end - p < 2)
+				return -1;
+			addr += (uint64_t)p[0] | (uint64_t)p[1] << 8;
+			p += 2;
+			break;
+		default:			/* operands to skip */
+			for (k = 0; k < h->std_len[op - 1]; k++)
+				if ((p = skip_uleb(p, end)) == NULL)
+					return -1;
+			break;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -553,7 +662,7 @@ lines_open(const char *path)
 			goto fail;		/* not all DWARF 5: libdw's */
 		x.unit = off;
 		x.open = 0;
-		if (run(&h, index_row, &x) == -1 || x.failed)
+		if (index_program(&h, &x) == -1 || x.failed)
 			goto fail;
 	}
 	qsort(l->seq, l->nseq, sizeof *l->seq, seq_cmp);
