@@ -11,6 +11,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include "cfirows.h"
 #include "mem.h"
 #include "task.h"
 #include "unwind.h"
@@ -30,6 +31,9 @@ struct unwind {
 	int		 taskdir;	/* /proc/PID/task, or -1 */
 	int		 stop_all;	/* GW_UNWIND_STOP: stop every thread,
 					   to compare with (tests) */
+	struct cfirows	*rows;		/* quiet threads' rows, or NULL:
+					   libdw's steps (GW_UNWIND_LIBDW,
+					   to compare with) */
 	struct unwind_tid cur;
 	struct symname_cache *names;
 };
@@ -223,6 +227,8 @@ unwind_open(pid_t pid, char *why, size_t len)
 #ifdef __x86_64__
 	u->taskdir = task_dir(pid);
 	u->stop_all = getenv("GW_UNWIND_STOP") != NULL;
+	if (getenv("GW_UNWIND_LIBDW") == NULL)
+		u->rows = cfirows_new(u->dw);	/* else only slower */
 	rc = dwfl_attach_state(u->dw, NULL, pid, &callbacks, u) ? 0 : -1;
 #else
 	rc = dwfl_linux_proc_attach(u->dw, pid, false);
@@ -246,6 +252,7 @@ unwind_close(struct unwind *u)
 {
 	if (u == NULL)
 		return;
+	cfirows_free(u->rows);
 	if (u->dw != NULL)
 		dwfl_end(u->dw);
 	if (u->taskdir != -1)
@@ -309,33 +316,58 @@ ends_naturally(struct unwind *u, const struct unwind_stack *st)
 	return end;
 }
 
-/*
- * Unwind t without stopping it, when it slept in a system call when
- * listed and has not run since (its run count, read before the call,
- * is the same after the stack's): 0, or -1 to stop it after all.
- */
+/* A quiet thread's stack words, from the snapshot's copies. */
 static int
-unwind_quiet(struct unwind *u, const struct task *t, struct unwind_stack *st)
+read_quiet(uintptr_t addr, uint64_t *val, void *arg)
 {
-	uint64_t after;
+	return mem_read(addr, val, sizeof *val);
+}
+
+/* libdw's steps from t's sp and pc: 0 when the stack ends naturally. */
+static int
+quiet_libdw(struct unwind *u, const struct task *t, struct unwind_stack *st)
+{
 	int rc;
 
-	if (u->stop_all || u->taskdir == -1 || t->runs == 0 ||
-	    t->syscall < 0 || t->sp == 0 || t->pc == 0)
-		return -1;
 	u->cur.quiet = 1;
 	u->cur.sp = t->sp;
 	u->cur.pc = t->pc;
 	rc = dwfl_getthread_frames(u->dw, t->tid, frame_cb, st);
 	u->cur.quiet = 0;
-	if ((rc != 0 && rc != DWARF_CB_ABORT) || !ends_naturally(u, st) ||
-	    task_runs_at(u->taskdir, t->tid, &after) == -1 ||
-	    after != t->runs) {
+	return (rc != 0 && rc != DWARF_CB_ABORT) || !ends_naturally(u, st) ?
+	    -1 : 0;
+}
+
+/*
+ * Unwind t without stopping it, when it slept in a system call when
+ * listed and has not run since (its run count, read before the call,
+ * is the same after the stack's): 0, or -1 to stop it after all.  The
+ * frames are stepped through the rows kept (cfirows.h) where they can
+ * be, else by libdw from the same two registers.
+ */
+static int
+unwind_quiet(struct unwind *u, const struct task *t, struct unwind_stack *st)
+{
+	uint64_t after;
+
+	if (u->stop_all || u->taskdir == -1 || t->runs == 0 ||
+	    t->syscall < 0 || t->sp == 0 || t->pc == 0)
+		return -1;
+	if ((st->depth = cfirows_unwind(u->rows, t->sp, t->pc, read_quiet,
+	    NULL, st->ip, UNWIND_MAX_FRAMES, &st->truncated)) == -1) {
 		st->depth = 0;
 		st->truncated = 0;
-		return -1;
+		if (quiet_libdw(u, t, st) == -1)
+			goto stop;
 	}
+	if (task_runs_at(u->taskdir, t->tid, &after) == -1 ||
+	    after != t->runs)
+		goto stop;
 	return 0;
+stop:
+	st->depth = 0;
+	st->truncated = 0;
+	return -1;
 }
 #endif
 
