@@ -50,15 +50,30 @@ report_text_frame(struct out *o, const struct gw_frame *f)
 		}
 		return;
 	}
-	if (f->function != NULL)
-		out_printf(o, "%s+0x%zx", f->function, (size_t)f->offset);
-	else
-		out_printf(o, "0x%zx", (size_t)f->ip);
-	if (f->file != NULL)
-		out_printf(o, " (%s:%d)", f->file, f->line);
+	/* "%s+0x%zx (%s:%d) in %s", in pieces: a thousand stacks deep. */
+	if (f->function != NULL) {
+		out_puts(o, f->function);
+		out_puts(o, "+0x");
+		out_putx(o, (unsigned long)f->offset);
+	} else {
+		out_puts(o, "0x");
+		out_putx(o, (unsigned long)f->ip);
+	}
+	if (f->file != NULL) {
+		out_puts(o, " (");
+		out_puts(o, f->file);
+		if (f->line < 0)
+			out_printf(o, ":%d)", f->line);
+		else {
+			out_puts(o, ":");
+			out_putu(o, (unsigned long)f->line);
+			out_puts(o, ")");
+		}
+	}
 	if (f->module != NULL) {
 		mod = strrchr(f->module, '/');
-		out_printf(o, " in %s", mod != NULL ? mod + 1 : f->module);
+		out_puts(o, " in ");
+		out_puts(o, mod != NULL ? mod + 1 : f->module);
 	}
 }
 

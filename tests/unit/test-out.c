@@ -59,6 +59,21 @@ Test(out, putu_as_printf)
 	}
 }
 
+Test(out, putx_as_printf)
+{
+	static const unsigned long v[] = { 0, 7, 10, 0x1e8, 4294967296UL,
+	    18446744073709551615UL };
+	char want[32];
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		out_free(&o);
+		out_putx(&o, v[i]);
+		snprintf(want, sizeof want, "%lx", v[i]);
+		cr_expect_str_eq(o.buf, want);
+	}
+}
+
 /* A line longer than the room left is formatted again once there is room. */
 Test(out, printf_past_room_left)
 {
