@@ -133,6 +133,7 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 		if (src->ops->stack(src, &t->task, t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
+		task_release(&t->task);		/* its run count is read */
 		if (!src->ops->stops || t->stack->stopped == 0)
 			continue;	/* unwound asleep: not stopped */
 		s->pub.stopped_threads++;
@@ -555,6 +556,8 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (o.threads = calloc((size_t)n + 1, sizeof *o.threads)) == NULL) {
 		free(s);
+		for (i = 0; i < n; i++)
+			task_release(&tasks[i]);
 		free(tasks);
 		snprintf(why, len, "out of memory");
 		return NULL;
@@ -583,6 +586,8 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	if (src->stacks)
 		src->ops->stacks_close(src);
 	mem_cache_end();
+	for (i = 0; i < n; i++)		/* those whose stacks were not taken */
+		task_release(&o.threads[i].task);
 	free(o.stacks);
 	free(o.threads);
 	if (s->arena.failed) {

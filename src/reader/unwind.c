@@ -360,7 +360,7 @@ unwind_quiet(struct unwind *u, const struct task *t, struct unwind_stack *st)
 		if (quiet_libdw(u, t, st) == -1)
 			goto stop;
 	}
-	if (task_runs_at(u->taskdir, t->tid, &after) == -1 ||
+	if (task_runs_again(u->taskdir, t, &after) == -1 ||
 	    after != t->runs)
 		goto stop;
 	return 0;

@@ -177,6 +177,8 @@ Test(cfirows, libdw_frames)
 	}
 	cr_assert_eq(deepest, UNWIND_MAX_FRAMES, "no truncated stack");
 
+	for (i = 0; i < n; i++)
+		task_release(&tasks[i]);
 	cfirows_free(rows);
 	dwfl_end(dw);
 	unwind_close(u);
