@@ -196,7 +196,8 @@ all: $(B)/tests/pyattach
 # A core file read through the readers alone, for
 # tests/integration/test_core.py.
 CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
-	src/reader/mem.c src/reader/symname.c src/reader/lines.c)
+	src/reader/mem.c src/reader/symname.c src/reader/lines.c \
+	src/reader/symtab.c)
 
 $(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
 	@mkdir -p $(dir $@)
