@@ -5,7 +5,8 @@
  * from the same two registers), on a child process whose threads wait
  * in a condition wait, a sleep, a pipe read, and a read under a
  * recursion deeper than the frames kept (truncated).  Every one of
- * them is answered by the rows, not handed to libdw.
+ * them is answered by the rows, not handed to libdw.  And unwind.c's
+ * modules, reported from the maps read already, are libdw's.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "cfirows.h"
+#include "maps.h"
 #include "mem.h"
 #include "symname.h"
 #include "task.h"
@@ -147,7 +149,8 @@ Test(cfirows, libdw_frames)
 	mem_source_pid(pid);
 
 	setenv("GW_UNWIND_LIBDW", "1", 1);
-	cr_assert_not_null(u = unwind_open(pid, why, sizeof why), "%s", why);
+	cr_assert_not_null(u = unwind_open(pid, NULL, why, sizeof why), "%s",
+	    why);
 	unsetenv("GW_UNWIND_LIBDW");
 	cr_assert_not_null(dw = dwfl_begin(&symname_callbacks));
 	dwfl_report_begin(dw);
@@ -185,4 +188,59 @@ Test(cfirows, libdw_frames)
 	free(tasks);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+/* A module as reported: its name and range. */
+static int
+module_line(Dwfl_Module *mod, void **userdata, const char *name,
+    Dwarf_Addr start, void *arg)
+{
+	Dwarf_Addr end;
+
+	dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
+	fprintf(arg, "%s %lx %lx\n", name, (unsigned long)start,
+	    (unsigned long)end);
+	return DWARF_CB_OK;
+}
+
+/* The modules of pid as reported by one of the two, as text. */
+static char *
+modules(pid_t pid, const struct maps *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	Dwfl *dw;
+
+	cr_assert_not_null(dw = dwfl_begin(&symname_callbacks));
+	dwfl_report_begin(dw);
+	cr_assert_eq(m != NULL ? unwind_report_maps(dw, pid, m) :
+	    dwfl_linux_proc_report(dw, pid), 0);
+	cr_assert_eq(dwfl_report_end(dw, NULL, NULL), 0);
+	cr_assert_not_null(f = open_memstream(&text, &len));
+	cr_assert_eq(dwfl_getmodules(dw, module_line, f, 0), 0);
+	fclose(f);
+	dwfl_end(dw);
+	return text;
+}
+
+/*
+ * unwind_report_maps reports the modules dwfl_linux_proc_report does,
+ * the vDSO among them, for this process.
+ */
+Test(cfirows, report_maps_as_libdw)
+{
+	struct maps m;
+	char why[256], *mine, *libdw;
+
+	cr_assert_eq(maps_read_pid(getpid(), &m, why, sizeof why), 0, "%s",
+	    why);
+	mine = modules(getpid(), &m);
+	libdw = modules(getpid(), NULL);
+	cr_assert_str_eq(mine, libdw);
+	cr_assert_not_null(strstr(mine, "[vdso: "), "%s", mine);
+	cr_assert_not_null(strstr(mine, "libc.so"), "%s", mine);
+	free(mine);
+	free(libdw);
+	maps_free(&m);
 }
