@@ -7,8 +7,9 @@
 
 #define NREGS		17	/* x86-64's DWARF registers libdw unwinds:
 				   rax..r15, then the return address */
-#define ROWS		512	/* distinct addresses kept (a power of 2);
-				   past that, rows are worked out again */
+#define SLOTS		4096	/* a hash of addresses to rows: at most
+				   SLOTS - 1 kept, past that rows are
+				   worked out again */
 
 enum rule_kind {
 	RULE_SAME,		/* the register keeps its value */
@@ -35,9 +36,16 @@ struct row {
 	struct rule	 rules[NREGS];
 };
 
+/*
+ * Rows kept one after the other, found through slot (their index plus
+ * one; 0: free): the few dozen a dump uses fill a page or two, not a
+ * table's worth of pages each faulted in.
+ */
 struct cfirows {
 	Dwfl		*dw;
-	struct row	 rows[ROWS];
+	uint16_t	 slot[SLOTS];
+	struct row	*rows;
+	size_t		 n, cap;
 };
 
 struct cfirows *
@@ -53,6 +61,8 @@ cfirows_new(Dwfl *dw)
 void
 cfirows_free(struct cfirows *c)
 {
+	if (c != NULL)
+		free(c->rows);
 	free(c);
 }
 
@@ -146,22 +156,35 @@ out:
 	free(fr);
 }
 
+/* pc's row, worked out the first time (valid until the next call). */
 static const struct row *
 row_at(struct cfirows *c, uintptr_t pc, struct row *scratch)
 {
-	size_t h = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 40) % ROWS, i;
-	struct row *r;
+	size_t h = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 40) % SLOTS, i;
+	uint16_t *s;
+	struct row *v;
 
-	for (i = 0; i < ROWS; i++) {
-		r = &c->rows[(h + i) % ROWS];
-		if (r->state == 0) {
-			work_out(c, pc, r);
-			return r;
-		}
-		if (r->pc == pc)
-			return r;
+	for (i = 0; i < SLOTS; i++) {
+		s = &c->slot[(h + i) % SLOTS];
+		if (*s == 0)
+			break;
+		if (c->rows[*s - 1].pc == pc)
+			return &c->rows[*s - 1];
 	}
-	work_out(c, pc, scratch);	/* full: worked out each time */
+	if (i == SLOTS || c->n == SLOTS - 1)
+		goto full;
+	if (c->n == c->cap) {
+		if ((v = realloc(c->rows, (c->cap ? c->cap * 2 : 32) *
+		    sizeof *v)) == NULL)
+			goto full;
+		c->rows = v;
+		c->cap = c->cap ? c->cap * 2 : 32;
+	}
+	work_out(c, pc, &c->rows[c->n]);
+	*s = (uint16_t)++c->n;
+	return &c->rows[c->n - 1];
+full:
+	work_out(c, pc, scratch);	/* worked out each time */
 	return scratch;
 }
 

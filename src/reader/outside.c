@@ -149,7 +149,7 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
  * name the same few frames, each a symbol copied (some 800 bytes) and
  * three strings interned, else.
  */
-#define NAMED		1024
+#define NAMED		256
 
 struct named {
 	struct gw_frame	 f;		/* its ip 0: an empty slot */
