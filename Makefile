@@ -21,8 +21,8 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -lelf -ldl -lm -pthread
-CLI_LIBS  := -lncursesw -ldw -lelf -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -lz -ldl -lm -pthread
+CLI_LIBS  := -lncursesw -ldw -lelf -lz -pthread
 
 B := build
 
@@ -201,6 +201,6 @@ CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
 
 $(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -ldl -pthread
+	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -lz -ldl -pthread
 
 all: $(B)/tests/coreprobe

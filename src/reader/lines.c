@@ -1,10 +1,13 @@
 /* Line numbers from a compressed .debug_line alone: see lines.h. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <gelf.h>
+#include <zlib.h>
 
 #include "lines.h"
 
@@ -19,6 +22,7 @@ struct lines {
 	Elf		*elf;
 	const unsigned char *line;	/* .debug_line, inflated */
 	size_t		 nline;
+	void		*line_map;	/* line, when inflated here */
 	const char	*line_str;	/* .debug_line_str, or NULL */
 	size_t		 nline_str;
 	Elf_Scn		*str_scn;	/* .debug_str: inflated when named */
@@ -600,6 +604,59 @@ section(Elf *elf, size_t shstrndx, const char *name, Elf_Scn **scnp,
 	return NULL;
 }
 
+/*
+ * A zlib-compressed section inflated into fresh pages, mapped populated:
+ * what elf_compress does, without the checksum of the inflated bytes
+ * (a malformed table gives no line anyway) and without a fault a page
+ * (libc's .debug_line is 1.3 MB inflated).  The mapping, its length in
+ * *len, or NULL (another compression, an error: ask libelf).
+ */
+static void *
+inflate_section(Elf *elf, Elf_Scn *scn, size_t *len)
+{
+	Elf_Data *raw;
+	GElf_Chdr ch;
+	const unsigned char *in;
+	size_t hdr;
+	z_stream z;
+	void *out;
+	int rc;
+
+	if (gelf_getchdr(scn, &ch) == NULL || ch.ch_type != ELFCOMPRESS_ZLIB ||
+	    ch.ch_size == 0 || (raw = elf_rawdata(scn, NULL)) == NULL)
+		return NULL;
+	hdr = gelf_getclass(elf) == ELFCLASS32 ? sizeof(Elf32_Chdr) :
+	    sizeof(Elf64_Chdr);
+	if (raw->d_size < hdr + 2 || raw->d_size - hdr > UINT_MAX ||
+	    ch.ch_size > UINT_MAX)
+		return NULL;
+	/* A zlib stream: deflate, no preset dictionary, its header checked. */
+	in = (const unsigned char *)raw->d_buf + hdr;
+	if ((in[0] & 0x0f) != 8 || (in[1] & 0x20) != 0 ||
+	    ((unsigned)in[0] << 8 | in[1]) % 31 != 0)
+		return NULL;
+	if ((out = mmap(NULL, ch.ch_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)) == MAP_FAILED)
+		return NULL;
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, -15) != Z_OK) {
+		munmap(out, ch.ch_size);
+		return NULL;
+	}
+	z.next_in = (unsigned char *)in + 2;
+	z.avail_in = (uInt)(raw->d_size - hdr - 2);
+	z.next_out = out;
+	z.avail_out = (uInt)ch.ch_size;
+	rc = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || z.total_out != ch.ch_size) {
+		munmap(out, ch.ch_size);
+		return NULL;
+	}
+	*len = ch.ch_size;
+	return out;
+}
+
 uint64_t
 lines_elf_vaddr(Elf *elf)
 {
@@ -629,6 +686,7 @@ lines_open(const char *path)
 	struct index x;
 	struct hdr h;
 	Elf_Data *d;
+	Elf_Scn *scn = NULL;
 	size_t shstrndx, off, next;
 	int compressed = 0;
 
@@ -642,12 +700,18 @@ lines_open(const char *path)
 		goto fail;
 	/* Compressed .debug_info: what libdw would inflate first. */
 	(void)section(l->elf, shstrndx, ".debug_info", NULL, 0, &compressed);
-	if (!compressed ||
-	    (d = section(l->elf, shstrndx, ".debug_line", NULL, 1, NULL)) ==
-	    NULL || d->d_buf == NULL)
+	if (!compressed)
 		goto fail;
-	l->line = d->d_buf;
-	l->nline = d->d_size;
+	(void)section(l->elf, shstrndx, ".debug_line", &scn, 0, &compressed);
+	if (scn != NULL && compressed &&
+	    (l->line_map = inflate_section(l->elf, scn, &l->nline)) != NULL)
+		l->line = l->line_map;
+	else if ((d = section(l->elf, shstrndx, ".debug_line", NULL, 1,
+	    NULL)) != NULL && d->d_buf != NULL) {
+		l->line = d->d_buf;
+		l->nline = d->d_size;
+	} else
+		goto fail;
 	if ((d = section(l->elf, shstrndx, ".debug_line_str", NULL, 1,
 	    NULL)) != NULL) {
 		l->line_str = d->d_buf;
@@ -681,6 +745,8 @@ lines_close(struct lines *l)
 		elf_end(l->elf);
 	if (l->fd != -1)
 		close(l->fd);
+	if (l->line_map != NULL)
+		munmap(l->line_map, l->nline);
 	free(l->seq);
 	free(l);
 }
