@@ -21,8 +21,8 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -lelf -ldl -lm -pthread
-CLI_LIBS  := -lncursesw -ldw -lelf -pthread
+SHIM_LIBS := -lunwind -ldw -lelf -lz -ldl -lm -pthread
+CLI_LIBS  := -lncursesw -ldw -lelf -lz -pthread
 
 B := build
 
@@ -196,10 +196,11 @@ all: $(B)/tests/pyattach
 # A core file read through the readers alone, for
 # tests/integration/test_core.py.
 CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
-	src/reader/mem.c src/reader/symname.c src/reader/lines.c)
+	src/reader/mem.c src/reader/symname.c src/reader/lines.c \
+	src/reader/symtab.c)
 
 $(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -ldl -pthread
+	$(CC) $(SHIM_CFLAGS) -o $@ $^ -ldw -lelf -lz -ldl -pthread
 
 all: $(B)/tests/coreprobe

@@ -117,6 +117,18 @@ out_putu(struct out *o, unsigned long v)
 	out_puts(o, p);
 }
 
+void
+out_putx(struct out *o, unsigned long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	*--p = '\0';
+	do
+		*--p = "0123456789abcdef"[v & 0xf];
+	while ((v >>= 4) != 0);
+	out_puts(o, p);
+}
+
 size_t
 out_utf8_len(const unsigned char *p)
 {

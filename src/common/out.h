@@ -36,6 +36,8 @@ void	out_puts(struct out *, const char *s);
  * report's hottest lines are a frame's, a thousand stacks deep; traces
  * and metrics files are mostly numbers). */
 void	out_putu(struct out *, unsigned long v);
+/* v in hexadecimal, as "%lx" (a native frame's offset). */
+void	out_putx(struct out *, unsigned long v);
 /* s as a JSON string with quotes; NULL gives null. */
 void	out_json_str(struct out *, const char *s);
 /*

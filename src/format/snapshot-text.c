@@ -26,6 +26,21 @@ report_reason_name(enum gw_snapshot_reason r)
 	return r <= GW_REASON_STALL ? reason_names[r] : "?";
 }
 
+/* " (file:line" and then end, as "%s:%d" and end would print them. */
+static void
+text_file_line(struct out *o, const char *file, int line, const char *end)
+{
+	out_puts(o, " (");
+	out_puts(o, file);
+	out_puts(o, ":");
+	if (line < 0) {
+		out_puts(o, "-");
+		out_putu(o, -(unsigned long)line);
+	} else
+		out_putu(o, (unsigned long)line);
+	out_puts(o, end);
+}
+
 /* "func+0x1f (file.c:30) in module", with what is known of it. */
 void
 report_text_frame(struct out *o, const struct gw_frame *f)
@@ -39,26 +54,25 @@ report_text_frame(struct out *o, const struct gw_frame *f)
 	if (f->kind == GW_FRAME_PYTHON) {
 		/* "%s (%s:%d) [py]", in pieces: the commonest line. */
 		out_puts(o, f->function != NULL ? f->function : "???");
-		out_puts(o, " (");
-		out_puts(o, f->file != NULL ? f->file : "???");
-		if (f->line < 0)
-			out_printf(o, ":%d) [py]", f->line);
-		else {
-			out_puts(o, ":");
-			out_putu(o, (unsigned long)f->line);
-			out_puts(o, ") [py]");
-		}
+		text_file_line(o, f->file != NULL ? f->file : "???", f->line,
+		    ") [py]");
 		return;
 	}
-	if (f->function != NULL)
-		out_printf(o, "%s+0x%zx", f->function, (size_t)f->offset);
-	else
-		out_printf(o, "0x%zx", (size_t)f->ip);
+	/* "%s+0x%zx (%s:%d) in %s", in pieces: a thousand stacks deep. */
+	if (f->function != NULL) {
+		out_puts(o, f->function);
+		out_puts(o, "+0x");
+		out_putx(o, (unsigned long)f->offset);
+	} else {
+		out_puts(o, "0x");
+		out_putx(o, (unsigned long)f->ip);
+	}
 	if (f->file != NULL)
-		out_printf(o, " (%s:%d)", f->file, f->line);
+		text_file_line(o, f->file, f->line, ")");
 	if (f->module != NULL) {
 		mod = strrchr(f->module, '/');
-		out_printf(o, " in %s", mod != NULL ? mod + 1 : f->module);
+		out_puts(o, " in ");
+		out_puts(o, mod != NULL ? mod + 1 : f->module);
 	}
 }
 

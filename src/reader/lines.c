@@ -1,10 +1,13 @@
 /* Line numbers from a compressed .debug_line alone: see lines.h. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <gelf.h>
+#include <zlib.h>
 
 #include "lines.h"
 
@@ -19,6 +22,7 @@ struct lines {
 	Elf		*elf;
 	const unsigned char *line;	/* .debug_line, inflated */
 	size_t		 nline;
+	void		*line_map;	/* line, when inflated here */
 	const char	*line_str;	/* .debug_line_str, or NULL */
 	size_t		 nline_str;
 	Elf_Scn		*str_scn;	/* .debug_str: inflated when named */
@@ -416,7 +420,12 @@ run(const struct hdr *h, row_fn fn, void *arg)
 	return r.bad ? -1 : 0;
 }
 
-/* Building the index: each sequence's first and end addresses. */
+/*
+ * Building the index: each sequence's first and end addresses.  The
+ * same reading as run() with index_row as its callback, with only the
+ * address kept and no call a row: a libc's tables are some 200,000 rows,
+ * read on every dump that names a libc frame.
+ */
 struct index {
 	struct lines	*l;
 	size_t		 unit;
@@ -424,22 +433,23 @@ struct index {
 	uint64_t	 lo;
 	size_t		 cap;
 	int		 failed;
+	unsigned	 base, range, min_inst;	/* special[] is for these */
+	uint64_t	 special[256];
 };
 
 static void
-index_row(void *arg, const struct row *row)
+index_row(struct index *x, uint64_t addr, int end)
 {
-	struct index *x = arg;
 	struct seq *s;
 
-	if (!x->open || row->addr < x->lo) {
+	if (!x->open || addr < x->lo) {
 		x->open = 1;
-		x->lo = row->addr;
+		x->lo = addr;
 	}
-	if (!row->end)
+	if (!end)
 		return;
 	x->open = 0;
-	if (row->addr <= x->lo)
+	if (addr <= x->lo)
 		return;				/* covers nothing */
 	if (x->l->nseq == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 1024;
@@ -451,8 +461,111 @@ index_row(void *arg, const struct row *row)
 	}
 	s = &x->l->seq[x->l->nseq++];
 	s->lo = x->lo;
-	s->hi = row->addr;
+	s->hi = addr;
 	s->unit = x->unit;
+}
+
+/* A ULEB128 skipped or read without the bounds struct rd keeps. */
+static const unsigned char *
+skip_uleb(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p & 0x80) != 0)
+		p++;
+	return p < end ? p + 1 : NULL;
+}
+
+static const unsigned char *
+get_uleb(const unsigned char *p, const unsigned char *end, uint64_t *v)
+{
+	int shift = 0;
+
+	*v = 0;
+	for (; p < end; p++, shift += 7) {
+		if (shift < 64)
+			*v |= (uint64_t)(*p & 0x7f) << shift;
+		if ((*p & 0x80) == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
+/*
+ * The rows of h's program as run() reads them, into the index: 0 when
+ * read to its end, else -1.  Lines and files are not followed: only
+ * the rows' addresses and ends make sequences.
+ */
+static int
+index_program(const struct hdr *h, struct index *x)
+{
+	const unsigned char *p = h->prog, *end = h->end;
+	uint64_t addr = 0, n, v, *special = x->special, const_add;
+	unsigned op, k;
+
+	/* What each special opcode adds to the address: the same for
+	   every unit of a file, as a rule. */
+	if (x->base != h->opcode_base || x->range != h->line_range ||
+	    x->min_inst != h->min_inst) {
+		x->base = h->opcode_base;
+		x->range = h->line_range;
+		x->min_inst = h->min_inst;
+		for (op = h->opcode_base; op < 256; op++)
+			special[op] = (uint64_t)((op - h->opcode_base) /
+			    h->line_range) * h->min_inst;
+	}
+	const_add = (uint64_t)((255 - h->opcode_base) / h->line_range) *
+	    h->min_inst;
+	while (p < end) {
+		op = *p++;
+		if (op >= h->opcode_base) {
+			addr += special[op];
+			index_row(x, addr, 0);
+			continue;
+		}
+		switch (op) {
+		case 0:				/* extended */
+			if ((p = get_uleb(p, end, &n)) == NULL || n == 0 ||
+			    n > (uint64_t)(end - p))
+				return -1;
+			if (*p == 1) {		/* end_sequence */
+				index_row(x, addr, 1);
+				addr = 0;
+			} else if (*p == 2 && n - 1 == (uint64_t)h->addr_size) {
+				addr = 0;
+				for (k = 0; k < (unsigned)h->addr_size; k++)
+					addr |= (uint64_t)p[1 + k] << (8 * k);
+			}
+			p += n;
+			break;
+		case 1:				/* copy */
+			index_row(x, addr, 0);
+			break;
+		case 2:				/* advance_pc */
+			if ((p = get_uleb(p, end, &v)) == NULL)
+				return -1;
+			addr += v * h->min_inst;
+			break;
+		case 3:				/* advance_line */
+		case 4:				/* set_file */
+			if ((p = skip_uleb(p, end)) == NULL)
+				return -1;
+			break;
+		case 8:				/* const_add_pc */
+			addr += const_add;
+			break;
+		case 9:				/* fixed_advance_pc */
+			if (end - p < 2)
+				return -1;
+			addr += (uint64_t)p[0] | (uint64_t)p[1] << 8;
+			p += 2;
+			break;
+		default:			/* operands to skip */
+			for (k = 0; k < h->std_len[op - 1]; k++)
+				if ((p = skip_uleb(p, end)) == NULL)
+					return -1;
+			break;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -491,6 +604,59 @@ section(Elf *elf, size_t shstrndx, const char *name, Elf_Scn **scnp,
 	return NULL;
 }
 
+/*
+ * A zlib-compressed section inflated into fresh pages, mapped populated:
+ * what elf_compress does, without the checksum of the inflated bytes
+ * (a malformed table gives no line anyway) and without a fault a page
+ * (libc's .debug_line is 1.3 MB inflated).  The mapping, its length in
+ * *len, or NULL (another compression, an error: ask libelf).
+ */
+static void *
+inflate_section(Elf *elf, Elf_Scn *scn, size_t *len)
+{
+	Elf_Data *raw;
+	GElf_Chdr ch;
+	const unsigned char *in;
+	size_t hdr;
+	z_stream z;
+	void *out;
+	int rc;
+
+	if (gelf_getchdr(scn, &ch) == NULL || ch.ch_type != ELFCOMPRESS_ZLIB ||
+	    ch.ch_size == 0 || (raw = elf_rawdata(scn, NULL)) == NULL)
+		return NULL;
+	hdr = gelf_getclass(elf) == ELFCLASS32 ? sizeof(Elf32_Chdr) :
+	    sizeof(Elf64_Chdr);
+	if (raw->d_size < hdr + 2 || raw->d_size - hdr > UINT_MAX ||
+	    ch.ch_size > UINT_MAX)
+		return NULL;
+	/* A zlib stream: deflate, no preset dictionary, its header checked. */
+	in = (const unsigned char *)raw->d_buf + hdr;
+	if ((in[0] & 0x0f) != 8 || (in[1] & 0x20) != 0 ||
+	    ((unsigned)in[0] << 8 | in[1]) % 31 != 0)
+		return NULL;
+	if ((out = mmap(NULL, ch.ch_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)) == MAP_FAILED)
+		return NULL;
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, -15) != Z_OK) {
+		munmap(out, ch.ch_size);
+		return NULL;
+	}
+	z.next_in = (unsigned char *)in + 2;
+	z.avail_in = (uInt)(raw->d_size - hdr - 2);
+	z.next_out = out;
+	z.avail_out = (uInt)ch.ch_size;
+	rc = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || z.total_out != ch.ch_size) {
+		munmap(out, ch.ch_size);
+		return NULL;
+	}
+	*len = ch.ch_size;
+	return out;
+}
+
 uint64_t
 lines_elf_vaddr(Elf *elf)
 {
@@ -520,6 +686,7 @@ lines_open(const char *path)
 	struct index x;
 	struct hdr h;
 	Elf_Data *d;
+	Elf_Scn *scn = NULL;
 	size_t shstrndx, off, next;
 	int compressed = 0;
 
@@ -533,12 +700,18 @@ lines_open(const char *path)
 		goto fail;
 	/* Compressed .debug_info: what libdw would inflate first. */
 	(void)section(l->elf, shstrndx, ".debug_info", NULL, 0, &compressed);
-	if (!compressed ||
-	    (d = section(l->elf, shstrndx, ".debug_line", NULL, 1, NULL)) ==
-	    NULL || d->d_buf == NULL)
+	if (!compressed)
 		goto fail;
-	l->line = d->d_buf;
-	l->nline = d->d_size;
+	(void)section(l->elf, shstrndx, ".debug_line", &scn, 0, &compressed);
+	if (scn != NULL && compressed &&
+	    (l->line_map = inflate_section(l->elf, scn, &l->nline)) != NULL)
+		l->line = l->line_map;
+	else if ((d = section(l->elf, shstrndx, ".debug_line", NULL, 1,
+	    NULL)) != NULL && d->d_buf != NULL) {
+		l->line = d->d_buf;
+		l->nline = d->d_size;
+	} else
+		goto fail;
 	if ((d = section(l->elf, shstrndx, ".debug_line_str", NULL, 1,
 	    NULL)) != NULL) {
 		l->line_str = d->d_buf;
@@ -553,7 +726,7 @@ lines_open(const char *path)
 			goto fail;		/* not all DWARF 5: libdw's */
 		x.unit = off;
 		x.open = 0;
-		if (run(&h, index_row, &x) == -1 || x.failed)
+		if (index_program(&h, &x) == -1 || x.failed)
 			goto fail;
 	}
 	qsort(l->seq, l->nseq, sizeof *l->seq, seq_cmp);
@@ -572,6 +745,8 @@ lines_close(struct lines *l)
 		elf_end(l->elf);
 	if (l->fd != -1)
 		close(l->fd);
+	if (l->line_map != NULL)
+		munmap(l->line_map, l->nline);
 	free(l->seq);
 	free(l);
 }

@@ -103,8 +103,15 @@ maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len)
 		 * line: the thread stacks and heaps of a process with many
 		 * threads, most of its lines, are passed over unparsed.
 		 */
-		if (strchr(line, '/') == NULL)
+		if (strchr(line, '/') == NULL) {
+			if ((p = strstr(line, "[vdso]")) != NULL &&
+			    p[6] == '\0' && sscanf(line, "%lx-%lx", &start,
+			    &end) == 2) {
+				m->vdso_start = start;
+				m->vdso_end = end;
+			}
 			continue;
+		}
 		pos = 0;
 		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %n", &start, &end,
 		    &off, &maj, &min, &ino, &pos) < 6 || pos == 0 ||

@@ -27,6 +27,7 @@ struct maps {
 	char		*exe;		/* the executable's path, or NULL */
 	struct map	*v;		/* in address order */
 	size_t		 n;
+	uintptr_t	 vdso_start, vdso_end;	/* its "[vdso]", or 0 */
 };
 
 /*

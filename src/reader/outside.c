@@ -133,6 +133,7 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 		if (src->ops->stack(src, &t->task, t->stack, why,
 		    sizeof why) == -1)
 			t->stack_note = ostr(s, why);
+		task_release(&t->task);		/* its run count is read */
 		if (!src->ops->stops || t->stack->stopped == 0)
 			continue;	/* unwound asleep: not stopped */
 		s->pub.stopped_threads++;
@@ -143,21 +144,45 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * Frames named already, by address: a thousand threads parked alike
+ * name the same few frames, each a symbol copied (some 800 bytes) and
+ * three strings interned, else.
+ */
+#define NAMED		256
+
+struct named {
+	struct gw_frame	 f;		/* its ip 0: an empty slot */
+	int		 is_return;
+};
+
 static void
-name_frame(struct osnap *s, struct source *src, struct gw_frame *f,
-    uintptr_t ip, int is_return)
+name_frame(struct osnap *s, struct source *src, struct named *named,
+    struct gw_frame *f, uintptr_t ip, int is_return)
 {
 	struct symbol sym;
+	struct named *n = NULL;
 
+	if (named != NULL && ip != 0) {
+		n = &named[(ip >> 2) % NAMED];
+		if (n->f.ip == ip && n->is_return == is_return) {
+			*f = n->f;
+			return;
+		}
+	}
 	f->kind = GW_FRAME_NATIVE;
 	f->ip = ip;
-	if (!src->stacks || src->ops->name(src, ip, is_return, &sym) == -1)
-		return;
-	f->function = ostr(s, sym.function);
-	f->offset = sym.offset;
-	f->module = ostr(s, sym.module);
-	f->file = ostr(s, sym.file);
-	f->line = sym.line;
+	if (src->stacks && src->ops->name(src, ip, is_return, &sym) == 0) {
+		f->function = ostr(s, sym.function);
+		f->offset = sym.offset;
+		f->module = ostr(s, sym.module);
+		f->file = ostr(s, sym.file);
+		f->line = sym.line;
+	}
+	if (n != NULL) {
+		n->f = *f;
+		n->is_return = is_return;
+	}
 }
 
 /*
@@ -166,8 +191,8 @@ name_frame(struct osnap *s, struct source *src, struct gw_frame *f,
  * than where the system call was seen (the thread moved on in between).
  */
 static int
-name_frames(struct osnap *s, struct source *src, struct outside_thread *t,
-    struct gw_thread_info *ti, const char **fns)
+name_frames(struct osnap *s, struct source *src, struct named *named,
+    struct outside_thread *t, struct gw_thread_info *ti, const char **fns)
 {
 	const struct unwind_stack *st = t->stack;
 	struct gw_frame *f;
@@ -181,7 +206,7 @@ name_frames(struct osnap *s, struct source *src, struct outside_thread *t,
 	if ((f = oalloc(s, (size_t)st->depth * sizeof *f)) == NULL)
 		return 0;
 	for (i = 0; i < st->depth; i++)
-		name_frame(s, src, &f[i], st->ip[i], i > 0);
+		name_frame(s, src, named, &f[i], st->ip[i], i > 0);
 	ti->frames = f;
 	ti->nframes = (size_t)st->depth;
 	ti->frames_truncated = st->truncated;
@@ -430,6 +455,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	struct outside_thread *t;
 	struct gw_thread_info *ti;
 	struct glibc_tids tids;
+	struct named *named;
 	const char *fns[GLIBC_NAMES_MAX];
 	pid_t *tidv;
 	size_t i;
@@ -439,6 +465,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	tidv = oalloc(s, (o->nthreads + 1) * sizeof *tidv);
 	if (ti == NULL || tidv == NULL)
 		return;
+	named = calloc(NAMED, sizeof *named);	/* NULL: only slower */
 	for (i = 0; i < o->nthreads; i++)
 		tidv[i] = o->threads[i].task.tid;
 	tids.tid = tidv;
@@ -449,7 +476,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		ti[i].state = GW_STATE_RUNNING;
 		ti[i].os_state = t->task.state;
 		ti[i].os_syscall = syscall_text(s, &t->task);
-		nfns = name_frames(s, src, t, &ti[i], fns);
+		nfns = name_frames(s, src, named, t, &ti[i], fns);
 		if (glibc_ok && i % MEM_PREFETCH_MAX == 0)
 			prefetch(o, i, 0);
 		if (glibc_ok)
@@ -458,6 +485,7 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 		else
 			t->wait.kind = -1;
 	}
+	free(named);
 	if (py_outside_fill(o) == 0 && o->py_note[0] != '\0')
 		add_note(s, o->py_note);
 	if (o->py_pause[0] != '\0')
@@ -555,6 +583,8 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (o.threads = calloc((size_t)n + 1, sizeof *o.threads)) == NULL) {
 		free(s);
+		for (i = 0; i < n; i++)
+			task_release(&tasks[i]);
 		free(tasks);
 		snprintf(why, len, "out of memory");
 		return NULL;
@@ -583,6 +613,8 @@ snapshot(struct source *src, int flags, char *why, size_t len)
 	if (src->stacks)
 		src->ops->stacks_close(src);
 	mem_cache_end();
+	for (i = 0; i < n; i++)		/* those whose stacks were not taken */
+		task_release(&o.threads[i].task);
 	free(o.stacks);
 	free(o.threads);
 	if (s->arena.failed) {

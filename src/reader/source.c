@@ -23,7 +23,8 @@ live_threads(struct source *src, struct task **tasks, char *why,
 static int
 live_stacks_open(struct source *src, char *why, size_t len)
 {
-	return (src->u = unwind_open(src->pid, why, len)) != NULL ? 0 : -1;
+	return (src->u = unwind_open(src->pid, &src->maps, why, len)) !=
+	    NULL ? 0 : -1;
 }
 
 static int

@@ -11,6 +11,7 @@
 
 #include "lines.h"
 #include "symname.h"
+#include "symtab.h"
 
 /* Copy with truncation; dst always ends up terminated. */
 void
@@ -133,13 +134,15 @@ struct name_entry {
 	struct symbol	 sym;
 };
 
-#define MODULES		64	/* modules with lines of their own */
+#define MODULES		64	/* modules with tables of their own */
 
-/* A module's lines.h tables, once looked for. */
+/* A module's lines.h and symtab.h tables, once looked for. */
 struct module_lines {
 	Dwfl_Module	*mod;
 	struct lines	*l;		/* NULL: libdw's */
 	Dwarf_Addr	 bias;
+	int		 lines_tried;
+	struct symtab	*syms;		/* NULL: libdw's */
 };
 
 struct symname_cache {
@@ -161,15 +164,38 @@ symname_cache_free(struct symname_cache *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nm; i++)
+	for (i = 0; i < c->nm; i++) {
 		lines_close(c->m[i].l);
+		symtab_close(c->m[i].syms);
+	}
 	free(c);
 }
 
 /*
+ * mod's entry, its symbols read (symtab.h) when it is new: NULL when
+ * there is no room.
+ */
+static struct module_lines *
+module_entry(struct symname_cache *c, Dwfl_Module *mod)
+{
+	struct module_lines *m;
+	int i;
+
+	for (i = 0; i < c->nm; i++)
+		if (c->m[i].mod == mod)
+			return &c->m[i];
+	if (c->nm == MODULES)
+		return NULL;
+	m = &c->m[c->nm++];
+	m->mod = mod;
+	m->syms = symtab_open(mod);
+	return m;
+}
+
+/*
  * mod's line tables when its debug sections are compressed (lines.h),
- * found once; NULL to ask libdw.  Asked after dwfl_module_addrinfo,
- * which has found the separate debug file, if any, for its symbols.
+ * found once; NULL to ask libdw.  Asked after its symbols, read from
+ * the separate debug file, if any, which they found.
  */
 static struct module_lines *
 module_lines(struct symname_cache *c, Dwfl_Module *mod)
@@ -178,15 +204,10 @@ module_lines(struct symname_cache *c, Dwfl_Module *mod)
 	const char *mainfile = NULL, *debugfile = NULL;
 	Dwarf_Addr bias;
 	Elf *elf;
-	int i;
 
-	for (i = 0; i < c->nm; i++)
-		if (c->m[i].mod == mod)
-			return c->m[i].l != NULL ? &c->m[i] : NULL;
-	if (c->nm == MODULES)
-		return NULL;
-	m = &c->m[c->nm++];
-	m->mod = mod;
+	if ((m = module_entry(c, mod)) == NULL || m->lines_tried)
+		return m != NULL && m->l != NULL ? m : NULL;
+	m->lines_tried = 1;
 	if ((elf = dwfl_module_getelf(mod, &bias)) == NULL ||
 	    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile,
 	    &debugfile) == NULL ||
@@ -213,10 +234,16 @@ describe(Dwfl_Module *mod, uintptr_t pc, uintptr_t ip, struct symbol *sym,
 	GElf_Sym es;
 	Dwarf_Addr mbias;
 	Dwfl_Line *line;
-	int lineno;
+	int lineno, found = -1;
 
-	if ((name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL, NULL,
-	    NULL)) != NULL) {
+	/* The module's symbols scanned here, else libdw's scan. */
+	if (c != NULL && (ml = module_entry(c, mod)) != NULL &&
+	    ml->syms != NULL)
+		found = symtab_find(ml->syms, pc, &name, &off);
+	if (found == -1)
+		found = (name = dwfl_module_addrinfo(mod, pc, &off, &es, NULL,
+		    NULL, NULL)) != NULL;
+	if (found == 1) {
 		symname_function(sym->function, sizeof sym->function, name);
 		sym->offset = off + (ip - pc);
 	}

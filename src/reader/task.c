@@ -6,24 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "task.h"
 
 static unsigned long nfiles;	/* task_files() */
+static int kept, keep_max;	/* schedstat files kept open, at most */
 
 /*
- * A small file of a thread's /proc directory ("TID/stat", relative to
- * the process's task directory dfd) into buf, NUL-terminated: its
- * length, or -1.
+ * A file of a thread's /proc directory ("TID/stat", relative to the
+ * process's task directory dfd), opened: its descriptor, or -1.
  */
-static ssize_t
-read_small(int dfd, pid_t tid, const char *file, char *buf, size_t len)
+static int
+open_small(int dfd, pid_t tid, const char *file)
 {
 	char path[48], digits[16], *p = digits + sizeof digits;
 	unsigned v = (unsigned)tid;
 	size_t n0;
-	ssize_t n;
-	int fd;
 
 	/* "TID/file" without snprintf: two a thread, a thousand threads. */
 	do
@@ -36,13 +35,32 @@ read_small(int dfd, pid_t tid, const char *file, char *buf, size_t len)
 	path[n0] = '/';
 	strcpy(path + n0 + 1, file);
 	nfiles++;
-	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
+	return openat(dfd, path, O_RDONLY | O_CLOEXEC);
+}
+
+/* The file fd from its start into buf, NUL-terminated: its length, or -1. */
+static ssize_t
+read_fd(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if ((n = pread(fd, buf, len - 1, 0)) < 0)
 		return -1;
 	buf[n] = '\0';
+	return n;
+}
+
+/* A small file of a thread's (open_small) into buf, as read_fd. */
+static ssize_t
+read_small(int dfd, pid_t tid, const char *file, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open_small(dfd, tid, file)) == -1)
+		return -1;
+	n = read_fd(fd, buf, len);
+	close(fd);
 	return n;
 }
 
@@ -103,18 +121,72 @@ parse_syscall(const char *buf, struct task *t)
 	t->pc = hex(end, &end);
 }
 
-int
-task_runs_at(int dfd, pid_t tid, uint64_t *runs)
+/* schedstat's "run_ns wait_ns timeslices" from fd: 0, or -1. */
+static int
+runs_of(int fd, uint64_t *runs)
 {
 	char buf[128], *p, *end;
 
-	/* "run_ns wait_ns timeslices" */
-	if (read_small(dfd, tid, "schedstat", buf, sizeof buf) == -1 ||
+	if (read_fd(fd, buf, sizeof buf) == -1 ||
 	    (p = strchr(buf, ' ')) == NULL || (p = strchr(p + 1, ' ')) ==
 	    NULL)
 		return -1;
 	*runs = strtoull(p + 1, &end, 10);
 	return end != p + 1 && *runs != 0 ? 0 : -1;
+}
+
+int
+task_runs_at(int dfd, pid_t tid, uint64_t *runs)
+{
+	int fd, rv;
+
+	if ((fd = open_small(dfd, tid, "schedstat")) == -1)
+		return -1;
+	rv = runs_of(fd, runs);
+	close(fd);
+	return rv;
+}
+
+int
+task_runs_again(int dfd, const struct task *t, uint64_t *runs)
+{
+	if (t->runs_fd > 0)
+		return runs_of(t->runs_fd - 1, runs);
+	return task_runs_at(dfd, t->tid, runs);
+}
+
+void
+task_release(struct task *t)
+{
+	if (t->runs_fd > 0) {
+		close(t->runs_fd - 1);
+		kept--;
+	}
+	t->runs_fd = 0;
+}
+
+/*
+ * t's run count, its schedstat kept open while there are descriptors
+ * to spare (half the limit): 0, or -1.
+ */
+static int
+first_runs(int dfd, struct task *t)
+{
+	int fd;
+
+	t->runs_fd = 0;
+	if ((fd = open_small(dfd, t->tid, "schedstat")) == -1)
+		return -1;
+	if (runs_of(fd, &t->runs) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (kept < keep_max) {
+		t->runs_fd = fd + 1;
+		kept++;
+	} else
+		close(fd);
+	return 0;
 }
 
 /*
@@ -149,7 +221,7 @@ task_read_at(int dfd, struct task *t, int runs)
 	t->state = f[2];
 	if (t->state == 'R' || t->state == 'Z' || t->state == 'X')
 		return 0;
-	if (runs && task_runs_at(dfd, t->tid, &t->runs) == -1)
+	if (runs && first_runs(dfd, t) == -1)
 		t->runs = 0;
 	if (read_small(dfd, t->tid, "syscall", buf, sizeof buf) == -1) {
 		t->state = 0;
@@ -195,10 +267,14 @@ list(pid_t pid, struct task **out, int runs)
 {
 	struct dirent *de;
 	struct task *v = NULL, *nv;
+	struct rlimit rl;
 	size_t n = 0, cap = 0, i, k;
 	DIR *d;
 	int dfd, err;
 
+	if (runs && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		keep_max = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >
+		    1 << 21 ? 1 << 20 : (int)(rl.rlim_cur / 2);
 	if ((dfd = task_dir(pid)) == -1)
 		return -1;
 	if ((d = fdopendir(dfd)) == NULL) {
@@ -227,8 +303,11 @@ list(pid_t pid, struct task **out, int runs)
 	/* A thread that ended between the listing and the read is left out. */
 	for (i = k = 0; i < n; i++) {
 		if (task_read_at(dfd, &v[i], runs) == -1) {
-			if (errno == EACCES || errno == EPERM) {
-				err = errno;
+			err = errno;
+			task_release(&v[i]);
+			if (err == EACCES || err == EPERM) {
+				while (k > 0)
+					task_release(&v[--k]);
 				free(v);
 				closedir(d);
 				errno = err;

@@ -23,6 +23,8 @@ struct task {
 	uint64_t	 runs;		/* task_list_runs: times it was given
 					   a CPU, read before the call; 0
 					   when not read */
+	int		 runs_fd;	/* its schedstat kept open to read
+					   runs again, plus one; 0: none */
 };
 
 /*
@@ -48,6 +50,14 @@ int	task_read(pid_t pid, struct task *t);
  */
 int	task_dir(pid_t pid);
 int	task_runs_at(int dfd, pid_t tid, uint64_t *runs);
+/*
+ * The same for t, listed by task_list_runs, through the file it kept
+ * open (no path looked up again: a thousand threads are read twice),
+ * else as task_runs_at does.  task_release closes that file; a task
+ * listed with runs is released once, when its count is read no more.
+ */
+int	task_runs_again(int dfd, const struct task *t, uint64_t *runs);
+void	task_release(struct task *t);
 
 /* /proc files opened by task_list and task_read so far (for the bench
  * and the tests, as mem_count). */

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <elf.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include "cfirows.h"
+#include "maps.h"
 #include "mem.h"
 #include "task.h"
 #include "unwind.h"
@@ -30,6 +33,9 @@ struct unwind {
 	int		 taskdir;	/* /proc/PID/task, or -1 */
 	int		 stop_all;	/* GW_UNWIND_STOP: stop every thread,
 					   to compare with (tests) */
+	struct cfirows	*rows;		/* quiet threads' rows, or NULL:
+					   libdw's steps (GW_UNWIND_LIBDW,
+					   to compare with) */
 	struct unwind_tid cur;
 	struct symname_cache *names;
 };
@@ -198,8 +204,87 @@ static const Dwfl_Thread_Callbacks callbacks = {
 };
 #endif
 
+/* Where /proc/PID/auxv says pid's vDSO is (AT_SYSINFO_EHDR), or 0. */
+static uintptr_t
+auxv_vdso(pid_t pid)
+{
+	Elf64_auxv_t a[64];
+	char path[64];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/auxv", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, a, sizeof a);
+	close(fd);
+	for (i = 0; n > 0 && i < (size_t)n / sizeof a[0]; i++)
+		if (a[i].a_type == AT_SYSINFO_EHDR)
+			return (uintptr_t)a[i].a_un.a_val;
+	return 0;
+}
+
+/*
+ * The file mappings of m from *i on, up to the first at or above below
+ * (0: to the last), reported as libdw reads maps lines: the same
+ * fields, the permissions (which it passes over) made up.
+ */
+static int
+report_lines(Dwfl *dw, const struct maps *m, size_t *i, uintptr_t below)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		return -1;
+	for (; *i < m->n && (below == 0 || m->v[*i].start < below); (*i)++)
+		fprintf(f, "%lx-%lx r-xp %llx %x:%x %lu %s\n",
+		    (unsigned long)m->v[*i].start, (unsigned long)m->v[*i].end,
+		    (unsigned long long)m->v[*i].offset, m->v[*i].dev_major,
+		    m->v[*i].dev_minor, m->v[*i].ino, m->v[*i].path);
+	if (fclose(f) != 0 || len == 0 ||
+	    (f = fmemopen(text, len, "r")) == NULL) {
+		free(text);
+		return len == 0 ? 0 : -1;	/* no lines: nothing reported */
+	}
+	rc = dwfl_linux_proc_maps_report(dw, f);
+	fclose(f);
+	free(text);
+	return rc;
+}
+
+/*
+ * The lines before the vDSO and after it go separately, the vDSO
+ * between, as libdw's reading of the whole reports it: when its line
+ * starts where the auxiliary vector says it is.
+ */
+int
+unwind_report_maps(Dwfl *dw, pid_t pid, const struct maps *m)
+{
+	uintptr_t vdso = auxv_vdso(pid);
+	char name[32];
+	size_t i = 0;
+	int rc;
+
+	if (vdso == 0 || vdso != m->vdso_start)
+		vdso = 0;
+	if ((rc = report_lines(dw, m, &i, vdso)) != 0)
+		return rc;
+	if (vdso != 0) {
+		snprintf(name, sizeof name, "[vdso: %d]", (int)pid);
+		if (dwfl_report_module(dw, name, m->vdso_start,
+		    m->vdso_end) == NULL)
+			return -1;
+		return report_lines(dw, m, &i, 0);
+	}
+	return 0;
+}
+
 struct unwind *
-unwind_open(pid_t pid, char *why, size_t len)
+unwind_open(pid_t pid, const struct maps *m, char *why, size_t len)
 {
 	struct unwind *u;
 	int rc;
@@ -214,7 +299,8 @@ unwind_open(pid_t pid, char *why, size_t len)
 	if ((u->dw = dwfl_begin(&symname_callbacks)) == NULL)
 		goto fail;
 	dwfl_report_begin(u->dw);
-	rc = dwfl_linux_proc_report(u->dw, pid);
+	rc = m != NULL && m->live ? unwind_report_maps(u->dw, pid, m) :
+	    dwfl_linux_proc_report(u->dw, pid);
 	if (dwfl_report_end(u->dw, NULL, NULL) != 0 || rc != 0)
 		goto fail;
 	(void)dwfl_getmodules(u->dw, preload, NULL, 0);
@@ -223,6 +309,8 @@ unwind_open(pid_t pid, char *why, size_t len)
 #ifdef __x86_64__
 	u->taskdir = task_dir(pid);
 	u->stop_all = getenv("GW_UNWIND_STOP") != NULL;
+	if (getenv("GW_UNWIND_LIBDW") == NULL)
+		u->rows = cfirows_new(u->dw);	/* else only slower */
 	rc = dwfl_attach_state(u->dw, NULL, pid, &callbacks, u) ? 0 : -1;
 #else
 	rc = dwfl_linux_proc_attach(u->dw, pid, false);
@@ -246,6 +334,7 @@ unwind_close(struct unwind *u)
 {
 	if (u == NULL)
 		return;
+	cfirows_free(u->rows);
 	if (u->dw != NULL)
 		dwfl_end(u->dw);
 	if (u->taskdir != -1)
@@ -309,33 +398,58 @@ ends_naturally(struct unwind *u, const struct unwind_stack *st)
 	return end;
 }
 
-/*
- * Unwind t without stopping it, when it slept in a system call when
- * listed and has not run since (its run count, read before the call,
- * is the same after the stack's): 0, or -1 to stop it after all.
- */
+/* A quiet thread's stack words, from the snapshot's copies. */
 static int
-unwind_quiet(struct unwind *u, const struct task *t, struct unwind_stack *st)
+read_quiet(uintptr_t addr, uint64_t *val, void *arg)
 {
-	uint64_t after;
+	return mem_read(addr, val, sizeof *val);
+}
+
+/* libdw's steps from t's sp and pc: 0 when the stack ends naturally. */
+static int
+quiet_libdw(struct unwind *u, const struct task *t, struct unwind_stack *st)
+{
 	int rc;
 
-	if (u->stop_all || u->taskdir == -1 || t->runs == 0 ||
-	    t->syscall < 0 || t->sp == 0 || t->pc == 0)
-		return -1;
 	u->cur.quiet = 1;
 	u->cur.sp = t->sp;
 	u->cur.pc = t->pc;
 	rc = dwfl_getthread_frames(u->dw, t->tid, frame_cb, st);
 	u->cur.quiet = 0;
-	if ((rc != 0 && rc != DWARF_CB_ABORT) || !ends_naturally(u, st) ||
-	    task_runs_at(u->taskdir, t->tid, &after) == -1 ||
-	    after != t->runs) {
+	return (rc != 0 && rc != DWARF_CB_ABORT) || !ends_naturally(u, st) ?
+	    -1 : 0;
+}
+
+/*
+ * Unwind t without stopping it, when it slept in a system call when
+ * listed and has not run since (its run count, read before the call,
+ * is the same after the stack's): 0, or -1 to stop it after all.  The
+ * frames are stepped through the rows kept (cfirows.h) where they can
+ * be, else by libdw from the same two registers.
+ */
+static int
+unwind_quiet(struct unwind *u, const struct task *t, struct unwind_stack *st)
+{
+	uint64_t after;
+
+	if (u->stop_all || u->taskdir == -1 || t->runs == 0 ||
+	    t->syscall < 0 || t->sp == 0 || t->pc == 0)
+		return -1;
+	if ((st->depth = cfirows_unwind(u->rows, t->sp, t->pc, read_quiet,
+	    NULL, st->ip, UNWIND_MAX_FRAMES, &st->truncated)) == -1) {
 		st->depth = 0;
 		st->truncated = 0;
-		return -1;
+		if (quiet_libdw(u, t, st) == -1)
+			goto stop;
 	}
+	if (task_runs_again(u->taskdir, t, &after) == -1 ||
+	    after != t->runs)
+		goto stop;
 	return 0;
+stop:
+	st->depth = 0;
+	st->truncated = 0;
+	return -1;
 }
 #endif
 

@@ -20,8 +20,14 @@
 
 struct unwind;
 
-/* Ready to unwind pid's threads: NULL with why filled when not. */
-struct unwind	*unwind_open(pid_t pid, char *why, size_t len);
+/*
+ * Ready to unwind pid's threads, its modules those of m (read by
+ * maps_read_pid; NULL: read its maps again): NULL with why filled when
+ * not.
+ */
+struct maps;
+struct unwind	*unwind_open(pid_t pid, const struct maps *m, char *why,
+		    size_t len);
 void		 unwind_close(struct unwind *);
 
 struct unwind_stack {
@@ -43,6 +49,17 @@ struct unwind_stack {
 struct task;
 int	unwind_thread(struct unwind *, const struct task *t,
 	    struct unwind_stack *st, char *why, size_t len);
+
+/*
+ * pid's modules reported to dw (between dwfl_report_begin and _end) as
+ * dwfl_linux_proc_report reports them, from the file mappings m already
+ * read (maps_read_pid) rather than from all of /proc/PID/maps again: a
+ * process of many threads has two lines a thread, its stack and guard,
+ * which libdw parses (sscanf) only to pass over.  0, else as
+ * dwfl_linux_proc_report.
+ */
+struct maps;
+int	unwind_report_maps(Dwfl *dw, pid_t pid, const struct maps *m);
 
 /* Name ip (is_return: look up ip - 1): 0, or -1 when in no module. */
 int	unwind_name(struct unwind *, uintptr_t ip, int is_return,

@@ -44,9 +44,10 @@ Test(out, grows_past_first_block)
 	cr_assert_not(o.failed);
 }
 
-Test(out, putu_as_printf)
+/* out_putu and out_putx write what "%lu" and "%lx" print. */
+Test(out, putu_putx_as_printf)
 {
-	static const unsigned long v[] = { 0, 7, 10, 355, 4294967296UL,
+	static const unsigned long v[] = { 0, 7, 10, 0x1e8, 355, 4294967296UL,
 	    18446744073709551615UL };
 	char want[32];
 	size_t i;
@@ -55,6 +56,10 @@ Test(out, putu_as_printf)
 		out_free(&o);
 		out_putu(&o, v[i]);
 		snprintf(want, sizeof want, "%lu", v[i]);
+		cr_expect_str_eq(o.buf, want);
+		out_free(&o);
+		out_putx(&o, v[i]);
+		snprintf(want, sizeof want, "%lx", v[i]);
 		cr_expect_str_eq(o.buf, want);
 	}
 }
