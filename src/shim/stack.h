@@ -97,7 +97,8 @@ int	stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
 
 /*
  * Is ip inside libgilwatch.so?  Drop such frames from st (the hooks and
- * the trampoline are not the program's).  Not signal safe (dladdr).
+ * the trampoline are not the program's).  Not signal safe: its first call
+ * asks dl_iterate_phdr, and dladdr while another thread does.
  */
 int	stack_is_self(uintptr_t ip);
 void	stack_strip_self(struct stack *st);

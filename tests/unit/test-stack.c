@@ -157,6 +157,54 @@ Test(stack, symbolize_libc_and_garbage, .timeout = 30)
 	cr_assert_eq(stack_symbolize(16, 1, &sym), -1);
 }
 
+/* What stack_is_self stands for: the module dladdr finds is ours. */
+static int
+self_by_dladdr(uintptr_t ip)
+{
+	Dl_info me, di;
+
+	return dladdr((void *)&stack_is_self, &me) != 0 &&
+	    dladdr((void *)ip, &di) != 0 && di.dli_fbase == me.dli_fbase;
+}
+
+/*
+ * stack_is_self compares with the segments it found once; dladdr asks
+ * the loader each time.  They agree across the whole object (here the
+ * test program, which holds the code linked in): a coarse sweep, then
+ * byte by byte wherever the answer changes between two steps, so that
+ * each segment's two ends are checked exactly.
+ */
+Test(stack, is_self_agrees_with_dladdr, .timeout = 60)
+{
+	Dl_info me;
+	uintptr_t lo, hi, a, b, step = 4093;
+	int was, now, edges = 0;
+
+	cr_assert_neq(dladdr((void *)&stack_is_self, &me), 0);
+	lo = (uintptr_t)me.dli_fbase - (1UL << 20);
+	hi = (uintptr_t)me.dli_fbase + (64UL << 20);
+	was = self_by_dladdr(lo);
+	cr_assert_eq(stack_is_self(lo), was);
+	for (a = lo + step; a < hi; a += step) {
+		now = self_by_dladdr(a);
+		cr_assert_eq(stack_is_self(a), now, "at %#lx", (unsigned long)a);
+		if (now != was) {
+			for (b = a - step + 1; b < a; b++)
+				cr_assert_eq(stack_is_self(b),
+				    self_by_dladdr(b), "at %#lx",
+				    (unsigned long)b);
+			edges++;
+		}
+		was = now;
+	}
+	cr_assert_geq(edges, 2, "the object's ends were crossed");
+	cr_assert(stack_is_self((uintptr_t)&stack_is_self));
+	cr_assert_not(stack_is_self((uintptr_t)dlsym(RTLD_DEFAULT,
+	    "getpid")));
+	cr_assert_not(stack_is_self((uintptr_t)&me));
+	cr_assert_not(stack_is_self(0));
+}
+
 Test(stack, symbolize_after_dlopen_and_reset, .timeout = 30)
 {
 	struct symbol sym;
