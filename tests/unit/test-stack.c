@@ -434,6 +434,55 @@ Test(sampler, unknown_thread_gives_esrch, .timeout = 30)
 	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), -ESRCH);
 }
 
+#define MANY	70	/* more threads than one batch asks at once */
+
+/*
+ * stack_capture_threads gives, thread by thread, what one
+ * stack_capture_thread each gives: the same frames for parked threads
+ * (over more than one batch), -EAGAIN for one that blocks the signal,
+ * -ESRCH for one that has ended, and the caller's own stack.
+ */
+Test(sampler, many_at_once_as_one_by_one, .timeout = 60)
+{
+	static struct parked p[MANY], blocker, gone;
+	static struct stack_ask a[MANY + 3];
+	struct stack st;
+	size_t n = 0;
+	int i, k;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	for (i = 0; i < MANY; i++) {
+		park_as(&p[i], 0, i % 2 ? parked_other : parked_thread);
+		a[n++].tid = p[i].tid;
+	}
+	park(&blocker, 1);
+	a[n++].tid = blocker.tid;
+	park(&gone, 0);
+	unpark(&gone);
+	a[n++].tid = gone.tid;
+	a[n++].tid = self_tid();
+	stack_capture_threads(a, n, WAIT_MS);
+	for (i = 0; i < MANY; i++) {
+		cr_assert_eq(a[i].rc, 0, "thread %d: rc %d", i, a[i].rc);
+		cr_assert_eq(stack_capture_thread(p[i].tid, &st, WAIT_MS), 0);
+		cr_assert_eq(a[i].st.depth, st.depth, "thread %d", i);
+		for (k = 0; k < st.depth; k++)
+			cr_assert_eq(a[i].st.ip[k], st.ip[k], "thread %d #%d",
+			    i, k);
+		cr_assert(stack_has(&a[i].st, i % 2 ? "parked_other" :
+		    "parked_thread"), "thread %d", i);
+	}
+	cr_assert_eq(a[MANY].rc, -EAGAIN);
+	cr_assert_eq(stack_capture_thread(blocker.tid, &st, WAIT_MS), -EAGAIN);
+	cr_assert_eq(a[MANY + 1].rc, -ESRCH);
+	cr_assert_eq(a[MANY + 2].rc, 0);
+	cr_assert(stack_has(&a[MANY + 2].st,
+	    "sampler_many_at_once_as_one_by_one_impl"));
+	for (i = 0; i < MANY; i++)
+		unpark(&p[i]);
+	unpark(&blocker);
+}
+
 static void
 program_handler(int sig)
 {
