@@ -149,6 +149,8 @@ struct raw {
 	int		 gil_state;
 	uint64_t	 gil_since;
 	int		 npy;		/* Python frames, in snap.py */
+	struct gw_frame	*pf;		/* and as shown (keep_python) */
+	unsigned char	*ce;		/* frames_call_ends' marks */
 	struct gw_loop	*loop;		/* before 3.14: from the frames */
 	struct py_wait	 pw;		/* what its Python code waits on */
 	struct gw_wait	*w;		/* its wait, as fill_wait made it */
@@ -285,19 +287,36 @@ python_read(struct snap *s, struct raw *r)
 		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
 
+/*
+ * r's Python frames as shown, out of s->py, which the next thread's
+ * read reuses before r's native stack is merged with them.
+ */
+static void
+keep_python(struct snap *s, struct raw *r)
+{
+	int k;
+
+	r->pf = snap_alloc(s, ((size_t)r->npy + 1) * sizeof *r->pf);
+	r->ce = snap_alloc(s, (size_t)r->npy + 1);
+	if (r->pf == NULL || r->ce == NULL)
+		return;
+	for (k = 0; k < r->npy; k++)
+		python_frame(s, &r->pf[k], &s->py[k]);
+	frames_call_ends(r->ce, s->py, (size_t)r->npy);
+}
+
 /* Native frames, with the Python frames merged in (frames.h). */
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
 	struct gw_frame *f, *nf, *pf;
 	unsigned char *ce;
-	int i, k, n = 0, npy = r->npy;
+	int i, n = 0, npy = r->npy;
 
 	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
 	nf = snap_alloc(s, ((size_t)r->stack.depth + 1) * sizeof *nf);
-	pf = snap_alloc(s, ((size_t)npy + 1) * sizeof *pf);
-	ce = snap_alloc(s, (size_t)npy + 1);
-	if (f == NULL || nf == NULL || pf == NULL || ce == NULL)
+	if (f == NULL || nf == NULL || (pf = r->pf) == NULL ||
+	    (ce = r->ce) == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
 		if (stack_is_self(r->stack.ip[i]))
@@ -305,10 +324,7 @@ fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 		name_frame(s, &nf[n++], r->stack.ip[i], i > 0 ||
 		    ti->stack_status == GW_STACK_AT_BLOCK);
 	}
-	for (k = 0; k < npy; k++)
-		python_frame(s, &pf[k], &s->py[k]);
 	ti->frames = f;
-	frames_call_ends(ce, s->py, (size_t)npy);
 	ti->nframes = frames_merge(f, nf, (size_t)n, pf, ce, (size_t)npy);
 	ti->frames_truncated = r->stack.truncated;
 }
@@ -547,6 +563,7 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 	python_read(s, r);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);
+	keep_python(s, r);
 }
 
 /*
