@@ -24,18 +24,25 @@ static unsigned char *area;	/* 3 pages: readable, unmapped, readable */
 static unsigned char *wide;
 static pid_t child;
 
+/* area: its bytes a pattern of mul, its middle page unmapped. */
+static void
+make_area(int mul)
+{
+	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	cr_assert(area != MAP_FAILED);
+	for (int i = 0; i < 3 * PG; i++)
+		area[i] = (unsigned char)(i * mul + i / PG);
+	cr_assert_eq(munmap(area + PG, PG), 0);
+}
+
 static void
 start(void)
 {
 	int hold[2];
 	char c;
 
-	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	cr_assert(area != MAP_FAILED);
-	for (int i = 0; i < 3 * PG; i++)
-		area[i] = (unsigned char)(i * 7 + i / PG);
-	cr_assert_eq(munmap(area + PG, PG), 0);
+	make_area(7);
 	wide = mmap(NULL, WIDE * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	cr_assert(wide != MAP_FAILED);
@@ -162,12 +169,7 @@ Test(memcache, four_pages_together_stay, .init = start, .fini = stop)
 static void
 start_self(void)
 {
-	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	cr_assert(area != MAP_FAILED);
-	for (int i = 0; i < 3 * PG; i++)
-		area[i] = (unsigned char)(i * 5 + i / PG);
-	cr_assert_eq(munmap(area + PG, PG), 0);
+	make_area(5);
 	mem_source_self();
 }
 
