@@ -51,15 +51,24 @@ static atomic_ulong nreads, ncalls, npages;	/* mem_count */
  * costly in a VM (slots and copies together, each lookup touching a
  * page of its own, cost a dump of ten threads 7 ms more than this).
  */
-static struct kept {
+/*
+ * The copies are the calling thread's own: in the shim, where a dump
+ * reads its own process, the program's threads read too (the hooks),
+ * and must neither see them nor race with the dump over them.
+ * kept_busy is set while a read uses them, so that a signal handler
+ * that reads from inside one (sigdump.h) goes around them.
+ */
+static __thread struct kept {
 	uintptr_t	 page;		/* 0: empty */
 	int		 ok;		/* 0: unreadable when read */
 	unsigned long	 used;		/* tick of its last use */
 	unsigned char	*data;		/* PAGE bytes of kept_data */
 } *kept;
-static unsigned long kept_tick;
-static unsigned char *kept_data;
-static size_t nkept;
+static __thread unsigned long kept_tick;
+static __thread unsigned char *kept_data;
+static __thread size_t nkept;
+static __thread pid_t kept_self;	/* this process, read through them */
+static __thread int kept_busy;
 
 static struct {
 	struct ulock	lock;
@@ -289,6 +298,7 @@ mem_cache_begin(size_t pages)
 	for (i = 0; i < nkept; i++)
 		kept[i].data = kept_data + i * PAGE;
 	kept_tick = 0;
+	kept_self = self_pid();
 	return 0;
 }
 
@@ -300,6 +310,24 @@ mem_cache_end(void)
 	if (kept_data != NULL)
 		munmap(kept_data, nkept * PAGE);
 	kept_data = NULL;
+}
+
+/*
+ * The process the copies are of: another one, or this one where
+ * process_vm_readv works (a copy checked against the maps would not
+ * be safe to take page by page); 0: read without them.
+ */
+static pid_t
+kept_pid(void)
+{
+	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
+
+	if (kept == NULL || kept_busy)
+		return 0;
+	if (pid != 0)
+		return pid;
+	return atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM ?
+	    kept_self : 0;
 }
 
 /*
@@ -379,13 +407,14 @@ mem_cache_prefetch(const uintptr_t *addr, size_t n)
 {
 	struct iovec local[MEM_PREFETCH_MAX], remote[MEM_PREFETCH_MAX];
 	struct kept *k[MEM_PREFETCH_MAX];
-	pid_t pid = atomic_load(&target);
+	pid_t pid = kept_pid();
 	uintptr_t p;
 	size_t i, j, m = 0, done;
 	ssize_t got;
 
-	if (kept == NULL || pid == 0)
+	if (pid == 0 || atomic_load(&reader) != NULL)
 		return;
+	kept_busy = 1;
 	for (i = 0; i < n && m < MEM_PREFETCH_MAX; i++) {
 		p = addr[i] & ~(PAGE - 1);
 		if (p < PAGE || find_kept(p) != NULL)
@@ -415,6 +444,7 @@ mem_cache_prefetch(const uintptr_t *addr, size_t n)
 	/* What was not read is read again when it is read. */
 	for (; i < m; i++)
 		k[i]->page = 0;
+	kept_busy = 0;
 }
 
 /* mem_read through the page copies. */
@@ -442,7 +472,7 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 {
 	const struct mem_reader *r = atomic_load_explicit(&reader,
 	    memory_order_acquire);
-	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
+	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed), kp;
 	int rv, saved = errno;
 
 	if (len == 0)
@@ -455,8 +485,11 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 		atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
 		rv = r->read(r->ctx, addr, buf, len);
 	}
-	else if (pid != 0 && kept != NULL)
-		rv = read_kept(pid, addr, buf, len);
+	else if ((kp = kept_pid()) != 0) {
+		kept_busy = 1;
+		rv = read_kept(kp, addr, buf, len);
+		kept_busy = 0;
+	}
 	else if (pid != 0)
 		rv = read_vm(pid, addr, buf, len);
 	else if (atomic_load_explicit(&mode, memory_order_relaxed) == MEM_VM)

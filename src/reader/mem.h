@@ -83,17 +83,21 @@ struct mem_count {
 void	mem_count(struct mem_count *c);
 
 /*
- * One snapshot of another process (the current source: mem_source_pid)
- * read through copies of its pages: the first read of a page copies
- * all of it, and the reads of the same page after it (a frame chain, a
- * thread state's fields, an object and its dict) are served from the
- * copy, in a small table used over and over (with mem_cache_prefetch,
+ * One snapshot of another process (the current source: mem_source_pid),
+ * or of this one (the shim's dumps), read through copies of its pages:
+ * the first read of a page copies all of it, and the reads of the same
+ * page after it (a frame chain, a thread state's fields, an object and
+ * its dict) are served from the copy, in a small table used over and
+ * over (with mem_cache_prefetch,
  * a dump of a thousand Python 3.12 threads made its 21,259 reads in
  * 1,002 system calls, where each read took one).  Readability is
  * per page, so a read fails exactly when it would have without the
  * copies.  A page copied may be older than the memory by a few
- * milliseconds, as a snapshot is anyway.  Between mem_cache_begin and
- * mem_cache_end, from one thread only: for the command, never the shim.
+ * milliseconds, as a snapshot is anyway.  The copies are the calling
+ * thread's, between its mem_cache_begin and mem_cache_end: other
+ * threads read as before, as does a signal handler that interrupts a
+ * read on this one.  This process is read through them only where
+ * process_vm_readv works (mem_self_lockfree).
  * pages is how many copies are worth keeping at once (some four a
  * thread; kept between 64 and 512).  Begin answers -1 (nothing is
  * copied, reads go on as before) when out of memory.

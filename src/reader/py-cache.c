@@ -62,10 +62,25 @@ py_cache_free(struct py_cache *c)
 	free(c);
 }
 
+/* The cache of this thread's dump in the shim (py_cache_here). */
+static __thread struct py_cache *here;
+
+void
+py_cache_here(struct py_cache *c)
+{
+	here = c;
+}
+
+struct py_cache *
+py_cache_of(const struct py_runtime *rt)
+{
+	return rt->cache != NULL ? rt->cache : here;
+}
+
 void *
 py_cache_get(const struct py_runtime *rt, int kind, uintptr_t addr)
 {
-	struct py_cache *c = rt->cache;
+	struct py_cache *c = py_cache_of(rt);
 	size_t i;
 
 	if (c == NULL || addr == 0)
@@ -112,7 +127,7 @@ void *
 py_cache_put(const struct py_runtime *rt, int kind, uintptr_t addr,
     void *val)
 {
-	struct py_cache *c = rt->cache;
+	struct py_cache *c = py_cache_of(rt);
 
 	if (c == NULL || addr == 0 || val == NULL ||
 	    py_cache_get(rt, kind, addr) != NULL || c->used >= CACHE_MAX ||

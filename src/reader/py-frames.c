@@ -77,7 +77,7 @@ table_open_kept(const struct py_runtime *rt, uintptr_t bytes,
 	}
 	if (table_open(rt, bytes, t) == -1)
 		return -1;
-	if (rt->cache == NULL || t->len > TABLE_KEEP ||
+	if (py_cache_of(rt) == NULL || t->len > TABLE_KEEP ||
 	    (k = malloc(sizeof(*k) + (size_t)t->len)) == NULL)
 		return 0;
 	k->len = t->len;
@@ -311,7 +311,7 @@ code_read(const struct py_runtime *rt, uintptr_t addr, struct code *c)
 	}
 	if (code_read_mem(rt, addr, c) == -1)
 		return -1;
-	if (rt->cache == NULL || (k = malloc(sizeof(*k))) == NULL)
+	if (py_cache_of(rt) == NULL || (k = malloc(sizeof(*k))) == NULL)
 		return 0;
 	k->c = *c;
 	code_names(rt, c, k->function, k->qualname, k->file, &k->flags);
@@ -401,7 +401,7 @@ code_line(const struct py_runtime *rt, const struct code *c, long addr)
 		line = line_locations(&t, c->firstlineno, addr);
 		break;
 	}
-	if (at != 0 && line > 0 && rt->cache != NULL &&
+	if (at != 0 && line > 0 && py_cache_of(rt) != NULL &&
 	    (kept = malloc(sizeof *kept)) != NULL) {
 		*kept = line;
 		(void)py_cache_put(rt, PY_CACHE_LINE, at, kept);
@@ -773,7 +773,7 @@ tstate_keep(const struct py_runtime *rt, uintptr_t ts, const unsigned char *b)
 	struct py_kept_tstate *k;
 	int first;
 
-	if (rt->cache == NULL || (k = malloc(sizeof(*k))) == NULL)
+	if (py_cache_of(rt) == NULL || (k = malloc(sizeof(*k))) == NULL)
 		return;
 	first = o->ts_frame >= 0 ? o->ts_frame : o->ts_current_frame >= 0 ?
 	    o->ts_current_frame : o->ts_cframe;

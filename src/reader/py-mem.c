@@ -232,7 +232,7 @@ py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
 		buf[0] = '\0';
 		return -1;
 	}
-	if (rt->cache != NULL)
+	if (py_cache_of(rt) != NULL)
 		(void)py_cache_put(rt, PY_CACHE_TYPENAME, type, strdup(buf));
 	return 0;
 }

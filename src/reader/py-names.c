@@ -336,7 +336,7 @@ attrs_kept(const struct py_runtime *rt, const struct keys *k)
 {
 	struct kept_attrs *ka;
 
-	if (rt->cache == NULL || k->values == 0)
+	if (py_cache_of(rt) == NULL || k->values == 0)
 		return NULL;
 	if ((ka = py_cache_get(rt, PY_CACHE_ATTR, k->addr)) != NULL)
 		return ka;
@@ -458,7 +458,7 @@ type_read(const struct py_runtime *rt, uintptr_t type, unsigned long *flags,
 		return -1;
 	memcpy(flags, b + o->tp_flags, sizeof(*flags));
 	*dictoffset = py_long_at(b, o->tp_dictoffset);
-	if (rt->cache != NULL && (kt = malloc(sizeof(*kt))) != NULL) {
+	if (py_cache_of(rt) != NULL && (kt = malloc(sizeof(*kt))) != NULL) {
 		kt->flags = *flags;
 		kt->dictoffset = *dictoffset;
 		(void)py_cache_put(rt, PY_CACHE_TYPE, type, kt);
@@ -592,7 +592,7 @@ py_attr_naming(const struct py_runtime *rt, uintptr_t obj, uintptr_t value,
 	if (attrs_open(rt, obj, &k) == -1 ||
 	    keys_each(rt, &k, value_match, &v) != 1)
 		return -1;
-	if (kn == NULL && rt->cache != NULL &&
+	if (kn == NULL && py_cache_of(rt) != NULL &&
 	    (kn = malloc(sizeof(*kn))) != NULL) {
 		kn->value = value;
 		snprintf(kn->name, sizeof(kn->name), "%s", buf);
@@ -700,7 +700,7 @@ active_kept(const struct py_runtime *rt, uintptr_t ts)
 
 	const struct py_kept_tstate *kt = py_cache_get(rt, PY_CACHE_TSTATE, ts);
 
-	if (rt->cache == NULL)
+	if (py_cache_of(rt) == NULL)
 		return NULL;
 	if (kt != NULL)
 		interp = kt->interp;

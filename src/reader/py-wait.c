@@ -115,7 +115,7 @@ cond_lock(const struct py_runtime *rt, uintptr_t cond)
 	if (py_attr_get(rt, cond, "_lock", &h, &lock) == -1)
 		return 0;
 	atomic_store_explicit(&hash_lock, h, memory_order_relaxed);
-	if (rt->cache != NULL && (kept = malloc(sizeof(*kept))) != NULL) {
+	if (py_cache_of(rt) != NULL && (kept = malloc(sizeof(*kept))) != NULL) {
 		*kept = lock;
 		(void)py_cache_put(rt, PY_CACHE_CONDLOCK, cond, kept);
 	}

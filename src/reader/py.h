@@ -388,12 +388,22 @@ int	py_type_name(const struct py_runtime *rt, uintptr_t obj, char *buf,
  * length of one dump, from one thread, and free it after: an address
  * the program frees and reuses must not be named from an old copy.
  * With rt->cache NULL every reader reads afresh (the shim's readers,
- * which run in many threads at once).  Allocates.
+ * which run in many threads at once; a dump there sets its own with
+ * py_cache_here).  Allocates.
  */
 struct py_cache;
 
 struct py_cache	*py_cache_new(void);
 void		 py_cache_free(struct py_cache *);
+
+/*
+ * The shim's runtime is shared by every thread, so a dump there cannot
+ * set rt->cache: c (NULL to stop) serves as rt->cache of any runtime
+ * for the calling thread only, until set again.  py_cache_of: the
+ * cache a reader of rt uses on this thread, or NULL.
+ */
+void		 py_cache_here(struct py_cache *c);
+struct py_cache	*py_cache_of(const struct py_runtime *rt);
 
 enum py_cache_kind {
 	PY_CACHE_CODE,		/* py-frames.c: a code object, named */

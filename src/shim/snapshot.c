@@ -19,6 +19,7 @@
 #include "rtbudget.h"
 #include "py.h"
 #include "lock.h"
+#include "mem.h"
 #include "names.h"
 #include "procstat.h"
 #include "pylock-type.h"
@@ -29,6 +30,8 @@
 #include "thread.h"
 
 #define SNAP_PY_FRAMES	128	/* Python frames per thread */
+#define SNAP_ASK_MAX	64	/* threads whose stacks are asked at once */
+#define SNAP_SAMPLE_MS	200	/* for a thread to answer */
 
 /* The public snapshot and the memory it owns, freed in one go. */
 struct snap {
@@ -135,6 +138,8 @@ struct raw {
 	int		 gil_state;
 	uint64_t	 gil_since;
 	int		 npy;		/* Python frames, in snap.py */
+	struct gw_frame	*pf;		/* and as shown (keep_python) */
+	unsigned char	*ce;		/* frames_call_ends' marks */
 	struct gw_loop	*loop;		/* before 3.14: from the frames */
 	struct py_wait	 pw;		/* what its Python code waits on */
 	struct gw_wait	*w;		/* its wait, as fill_wait made it */
@@ -178,36 +183,43 @@ copy_record(struct snap *s, struct thread *t, struct raw *r)
 	return 0;
 }
 
-static void
-take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
-    int flags)
+/*
+ * Must r's thread be asked for its stack (sampled)?  0 when it is known
+ * without: taken as it blocked, none wanted, or the caller's own.
+ */
+static int
+must_ask(struct raw *r, struct gw_thread_info *ti, int flags)
 {
-	char note[128];
-	int rc;
-
 	if (r->state != GW_STATE_RUNNING && r->stack.depth > 0) {
 		ti->stack_status = GW_STACK_AT_BLOCK;
-		return;
+		return 0;
 	}
 	r->stack.depth = 0;
 	if (flags & GW_SNAP_NO_STACKS) {
 		ti->stack_status = GW_STACK_UNAVAILABLE;
-		return;
+		return 0;
 	}
 	if (r->tid == (int)gettid()) {
 		stack_capture(&r->stack, 0);
 		ti->stack_status = GW_STACK_OK;
-		return;
+		return 0;
 	}
-	if (!stack_safe_to_sample(r->tid, note, sizeof note)) {
-		ti->stack_status = GW_STACK_IN_SYSCALL;
-		ti->stack_note = snap_str(s, note);
-		return;
-	}
-	rc = stack_capture_thread(r->tid, &r->stack, 200);
-	switch (rc) {
+	return 1;
+}
+
+/* What asking the thread gave (stack_capture_threads). */
+static void
+stack_asked(struct snap *s, struct raw *r, struct gw_thread_info *ti,
+    const struct stack_ask *a)
+{
+	switch (a->rc) {
 	case 0:
+		r->stack = a->st;
 		ti->stack_status = GW_STACK_OK;
+		break;
+	case -EINTR:
+		ti->stack_status = GW_STACK_IN_SYSCALL;
+		ti->stack_note = snap_str(s, a->note);
 		break;
 	case -EAGAIN:
 		ti->stack_status = GW_STACK_SIGNALS_BLOCKED;
@@ -215,6 +227,7 @@ take_stack(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 		break;
 	case -ETIMEDOUT:
 		ti->stack_status = GW_STACK_TIMEOUT;
+		/* SNAP_SAMPLE_MS */
 		ti->stack_note = "the thread did not answer within 200 ms";
 		break;
 	default:
@@ -263,19 +276,36 @@ python_read(struct snap *s, struct raw *r)
 		(void)gil_thread_wait(r->t, &r->wait, s->py, n, &r->pw);
 }
 
+/*
+ * r's Python frames as shown, out of s->py, which the next thread's
+ * read reuses before r's native stack is merged with them.
+ */
+static void
+keep_python(struct snap *s, struct raw *r)
+{
+	int k;
+
+	r->pf = snap_alloc(s, ((size_t)r->npy + 1) * sizeof *r->pf);
+	r->ce = snap_alloc(s, (size_t)r->npy + 1);
+	if (r->pf == NULL || r->ce == NULL)
+		return;
+	for (k = 0; k < r->npy; k++)
+		python_frame(s, &r->pf[k], &s->py[k]);
+	frames_call_ends(r->ce, s->py, (size_t)r->npy);
+}
+
 /* Native frames, with the Python frames merged in (frames.h). */
 static void
 fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 {
 	struct gw_frame *f, *nf, *pf;
 	unsigned char *ce;
-	int i, k, n = 0, npy = r->npy;
+	int i, n = 0, npy = r->npy;
 
 	f = snap_alloc(s, ((size_t)r->stack.depth + (size_t)npy) * sizeof *f);
 	nf = snap_alloc(s, ((size_t)r->stack.depth + 1) * sizeof *nf);
-	pf = snap_alloc(s, ((size_t)npy + 1) * sizeof *pf);
-	ce = snap_alloc(s, (size_t)npy + 1);
-	if (f == NULL || nf == NULL || pf == NULL || ce == NULL)
+	if (f == NULL || nf == NULL || (pf = r->pf) == NULL ||
+	    (ce = r->ce) == NULL)
 		return;
 	for (i = 0; i < r->stack.depth; i++) {
 		if (stack_is_self(r->stack.ip[i]))
@@ -283,10 +313,7 @@ fill_frames(struct snap *s, struct raw *r, struct gw_thread_info *ti)
 		name_frame(s, &nf[n++], r->stack.ip[i], i > 0 ||
 		    ti->stack_status == GW_STACK_AT_BLOCK);
 	}
-	for (k = 0; k < npy; k++)
-		python_frame(s, &pf[k], &s->py[k]);
 	ti->frames = f;
-	frames_call_ends(ce, s->py, (size_t)npy);
 	ti->nframes = frames_merge(f, nf, (size_t)n, pf, ce, (size_t)npy);
 	ti->frames_truncated = r->stack.truncated;
 }
@@ -501,9 +528,10 @@ fill_cs(struct snap *s, struct thread *t, struct gw_thread_info *ti)
 	}
 }
 
+/* All of a thread but its stack, read as in a dump (fill_threads). */
 static void
 fill_thread(struct snap *s, struct raw *r, struct thread *holder,
-    struct gw_thread_info *ti, uint64_t now, int flags)
+    struct gw_thread_info *ti, uint64_t now)
 {
 	char name[64];
 
@@ -524,8 +552,41 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 	python_read(s, r);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);
-	take_stack(s, r, ti, flags);
-	fill_frames(s, r, ti);
+	keep_python(s, r);
+}
+
+/*
+ * Every thread, SNAP_ASK_MAX at a time: each one's Python frames and
+ * locks, then the native stacks of those that must be asked, all asked
+ * at once (most of a thread's sample is the wait for it to be
+ * scheduled: a dump of a thousand threads parked in condition waits took
+ * 200 to 800 ms one thread after another on a loaded machine), then
+ * frames merged.  So a thread's native stack is taken within a few
+ * milliseconds of its Python frames, as it was right after them.
+ */
+static void
+fill_threads(struct snap *s, struct raw *r, struct thread *holder,
+    struct gw_thread_info *ti, size_t n, uint64_t now, int flags)
+{
+	struct stack_ask *ask;
+	size_t at[SNAP_ASK_MAX], i, k, m, nask;
+
+	ask = snap_alloc(s, SNAP_ASK_MAX * sizeof *ask);
+	for (i = 0; ask != NULL && i < n; i += m) {
+		m = n - i < SNAP_ASK_MAX ? n - i : SNAP_ASK_MAX;
+		for (k = nask = 0; k < m; k++) {
+			fill_thread(s, &r[i + k], holder, &ti[i + k], now);
+			if (!must_ask(&r[i + k], &ti[i + k], flags))
+				continue;
+			ask[nask].tid = r[i + k].tid;
+			at[nask++] = i + k;
+		}
+		stack_capture_threads(ask, nask, SNAP_SAMPLE_MS);
+		for (k = 0; k < nask; k++)
+			stack_asked(s, &r[at[k]], &ti[at[k]], &ask[k]);
+		for (k = 0; k < m; k++)
+			fill_frames(s, &r[i + k], &ti[i + k]);
+	}
 }
 
 static void
@@ -623,8 +684,9 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	struct raw *r;
 	struct snap *s;
 	struct timespec ts;
+	struct py_cache *pc = NULL;
 	uint64_t now = now_ns();
-	size_t max, n = 0, i;
+	size_t max, n = 0;
 
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
@@ -650,9 +712,20 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 			break;
 		n++;
 	}
+	/*
+	 * The interpreter's memory read through page copies: each read of
+	 * this process is a system call (process_vm_readv, which fails
+	 * where a plain load would fault), and a thread's frames, names and
+	 * locks took some 40 of them, for 1,000 threads 40 ms.  And the
+	 * code objects, names and line tables that many threads share,
+	 * read once (py_cache_here): they were half of what was left.
+	 */
+	if (gil_runtime() != NULL) {
+		(void)mem_cache_begin(n * 4);	/* else only slower */
+		py_cache_here(pc = py_cache_new());
+	}
 	collect_sems(s);
-	for (i = 0; i < n; i++)
-		fill_thread(s, &r[i], holder, &ti[i], now, flags);
+	fill_threads(s, r, holder, ti, n, now, flags);
 	fill_cs_owners(s, r, ti, n);
 	s->pub.threads = ti;
 	s->pub.nthreads = n;
@@ -661,6 +734,9 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	if (ncycle > 0)
 		fill_deadlock(s, cycle, ncycle);
 	asyncio_fill(s, r, ti, n);
+	mem_cache_end();
+	py_cache_here(NULL);
+	py_cache_free(pc);
 	stackvars_free(s->vars);
 	s->vars = NULL;
 	if (s->arena.failed) {

@@ -34,12 +34,15 @@
 #include "ulock.h"
 
 /*
- * The sampling request slot.  state is the futex word: a generation in
+ * The sampling request slots.  state is the futex word: a generation in
  * the high bits, a phase in the low two.  Only the handler that moves
  * PENDING to BUSY may write st, and only until it publishes DONE; the
  * caller copies st out only on seeing DONE for its own generation.  A
  * caller that gives up moves PENDING back to IDLE, so an answer that
- * comes later finds nothing to claim.
+ * comes later finds nothing to claim.  One request uses the first slot;
+ * stack_capture_threads has up to REQ_SLOTS threads answer at once, so
+ * that the time each takes to be woken and scheduled (most of a sample,
+ * on a loaded machine) is spent once per REQ_SLOTS threads.
  */
 enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 
@@ -47,12 +50,15 @@ enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 #define REQ_GEN(s)		((s) >> 2)
 #define REQ_STATE(gen, ph)	((unsigned)(gen) << 2 | (ph))
 
-static struct {
+#define REQ_SLOTS	64
+
+struct req {
 	atomic_uint	state;
 	atomic_int	target;		/* TID asked to answer */
 	struct stack	st;
 	uintptr_t	sp[STACK_MAX_FRAMES];	/* st's stack pointers */
-} req;
+};
+static struct req reqs[REQ_SLOTS];
 
 static struct ulock req_lock = ULOCK_INIT;	/* one request at a time */
 static unsigned req_gen;			/* under req_lock */
@@ -230,30 +236,38 @@ futex_wait_until(atomic_uint *word, unsigned val, const struct timespec *dl)
 	    dl, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
-/* Claim the request read as s, fill it in, and wake the caller. */
+/* Claim request q read as s, fill it in, and wake the caller. */
 static void
-answer(unsigned s, const struct stack *st, const uintptr_t *sp)
+answer(struct req *q, unsigned s, const struct stack *st,
+    const uintptr_t *sp)
 {
 	unsigned gen = REQ_GEN(s);
 
-	if (!atomic_compare_exchange_strong(&req.state, &s,
+	if (!atomic_compare_exchange_strong(&q->state, &s,
 	    REQ_STATE(gen, REQ_BUSY)))
 		return;
-	req.st.depth = st->depth;
-	req.st.truncated = st->truncated;
-	memcpy(req.st.ip, st->ip, st->depth * sizeof st->ip[0]);
-	memcpy(req.sp, sp, st->depth * sizeof sp[0]);
-	atomic_store_explicit(&req.state, REQ_STATE(gen, REQ_DONE),
+	q->st.depth = st->depth;
+	q->st.truncated = st->truncated;
+	memcpy(q->st.ip, st->ip, st->depth * sizeof st->ip[0]);
+	memcpy(q->sp, sp, st->depth * sizeof sp[0]);
+	atomic_store_explicit(&q->state, REQ_STATE(gen, REQ_DONE),
 	    memory_order_release);
-	futex_wake(&req.state);
+	futex_wake(&q->state);
 }
 
-/* Is there a request for tid?  *s gets the state it was seen in. */
-static int
+/* A request for tid, or NULL; *s gets the state it was seen in. */
+static struct req *
 asked(pid_t tid, unsigned *s)
 {
-	*s = atomic_load_explicit(&req.state, memory_order_acquire);
-	return REQ_PHASE(*s) == REQ_PENDING && atomic_load(&req.target) == tid;
+	struct req *q;
+
+	for (q = reqs; q < reqs + REQ_SLOTS; q++) {
+		*s = atomic_load_explicit(&q->state, memory_order_acquire);
+		if (REQ_PHASE(*s) == REQ_PENDING &&
+		    atomic_load(&q->target) == tid)
+			return q;
+	}
+	return NULL;
 }
 
 /*
@@ -267,19 +281,31 @@ asked(pid_t tid, unsigned *s)
 static __thread int in_handler;
 
 /*
- * Captures under way in handlers, and how many ever began: libunwind
- * blocks every signal around its cache lookups, which /proc shows as
- * the thread blocking ours.
+ * Captures under way in handlers, and how many ever began, by a hash of
+ * the thread (CAPTURE_BUCKETS of them): libunwind blocks every signal
+ * around its cache lookups, which /proc shows as the thread blocking
+ * ours.  By thread, because a batch has other threads capturing while
+ * it asks the next one whether it blocks the signal.
  */
-static atomic_int captures_now;
-static atomic_uint captures_begun;
+#define CAPTURE_BUCKETS	64
+static struct {
+	atomic_int	now;
+	atomic_uint	begun;
+} captures[CAPTURE_BUCKETS];
+
+static unsigned
+capture_bucket(pid_t tid)
+{
+	return (unsigned)tid % CAPTURE_BUCKETS;
+}
 
 static void
 sample_handler(int sig, siginfo_t *si, void *ctx)
 {
 	struct stack st;
 	uintptr_t sp[STACK_MAX_FRAMES];
-	unsigned s;
+	struct req *q;
+	unsigned s, b;
 	pid_t tid;
 	int saved = errno, have = 0;
 
@@ -288,22 +314,23 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 	    si->si_code != SI_TKILL || si->si_pid != getpid())
 		goto out;
 	tid = self_tid();
+	b = capture_bucket(tid);
 	do {
 		in_handler = 1;
-		while (asked(tid, &s)) {
+		while ((q = asked(tid, &s)) != NULL) {
 			if (!have) {
-				atomic_fetch_add(&captures_now, 1);
-				atomic_fetch_add(&captures_begun, 1);
+				atomic_fetch_add(&captures[b].now, 1);
+				atomic_fetch_add(&captures[b].begun, 1);
 				thread_enter_shim();
 				capture_context(&st, sp, ctx);
 				thread_leave_shim();
-				atomic_fetch_sub(&captures_now, 1);
+				atomic_fetch_sub(&captures[b].now, 1);
 				have = 1;
 			}
-			answer(s, &st, sp);
+			answer(q, s, &st, sp);
 		}
 		in_handler = 0;
-	} while (asked(tid, &s));
+	} while (asked(tid, &s) != NULL);
 out:
 	errno = saved;
 }
@@ -399,19 +426,21 @@ read_sigblk(pid_t tid, int signo)
 }
 
 /*
- * As read_sigblk, but a block seen while some handler was capturing may
- * be libunwind's, not the program's: the thread may be answering a
- * request that timed out.  Then ask anyway; the signal waits.
+ * As read_sigblk, but a block seen while a handler of tid's bucket was
+ * capturing may be libunwind's, not the program's: the thread may be
+ * answering a request that timed out.  Then ask anyway; the signal
+ * waits.
  */
 static int
 thread_blocks(pid_t tid, int signo)
 {
-	unsigned begun = atomic_load(&captures_begun);
-	int rc, busy = atomic_load(&captures_now);
+	unsigned b = capture_bucket(tid);
+	unsigned begun = atomic_load(&captures[b].begun);
+	int rc, busy = atomic_load(&captures[b].now);
 
 	rc = read_sigblk(tid, signo);
-	if (rc == -EAGAIN && (busy || atomic_load(&captures_now) ||
-	    atomic_load(&captures_begun) != begun))
+	if (rc == -EAGAIN && (busy || atomic_load(&captures[b].now) ||
+	    atomic_load(&captures[b].begun) != begun))
 		rc = 0;
 	return rc;
 }
@@ -436,33 +465,33 @@ deadline_after(struct timespec *dl, int ms)
  * it finish before the slot is reused.
  */
 static int
-wait_slot_free(const struct timespec *dl)
+wait_slot_free(struct req *q, const struct timespec *dl)
 {
 	unsigned s;
 
-	while (REQ_PHASE(s = atomic_load(&req.state)) == REQ_BUSY)
-		if (futex_wait_until(&req.state, s, dl) == -1 &&
+	while (REQ_PHASE(s = atomic_load(&q->state)) == REQ_BUSY)
+		if (futex_wait_until(&q->state, s, dl) == -1 &&
 		    errno == ETIMEDOUT)
 			return -ETIMEDOUT;
 	return 0;
 }
 
 static int
-wait_answer(unsigned gen, struct stack *st, uintptr_t *sp,
+wait_answer(struct req *q, unsigned gen, struct stack *st, uintptr_t *sp,
     const struct timespec *dl)
 {
 	unsigned s;
 
 	for (;;) {
-		s = atomic_load_explicit(&req.state, memory_order_acquire);
+		s = atomic_load_explicit(&q->state, memory_order_acquire);
 		if (s == REQ_STATE(gen, REQ_DONE)) {
-			memcpy(st, &req.st, sizeof *st);
+			memcpy(st, &q->st, sizeof *st);
 			if (sp != NULL)
-				memcpy(sp, req.sp, st->depth * sizeof sp[0]);
-			atomic_store(&req.state, REQ_STATE(gen, REQ_IDLE));
+				memcpy(sp, q->sp, st->depth * sizeof sp[0]);
+			atomic_store(&q->state, REQ_STATE(gen, REQ_IDLE));
 			return 0;
 		}
-		if (futex_wait_until(&req.state, s, dl) == 0 ||
+		if (futex_wait_until(&q->state, s, dl) == 0 ||
 		    errno != ETIMEDOUT)
 			continue;
 		/*
@@ -470,10 +499,42 @@ wait_answer(unsigned gen, struct stack *st, uintptr_t *sp,
 		 * is late too; one that has just finished is collected.
 		 */
 		s = REQ_STATE(gen, REQ_PENDING);
-		if (atomic_compare_exchange_strong(&req.state, &s,
+		if (atomic_compare_exchange_strong(&q->state, &s,
 		    REQ_STATE(gen, REQ_IDLE)) || REQ_PHASE(s) == REQ_BUSY)
 			return -ETIMEDOUT;
 	}
+}
+
+/*
+ * Ask tid through slot q, by the deadline timeout_ms from now (*dl): 0
+ * with the signal sent and *gen the request's generation, or an error
+ * as stack_capture_thread's.  Called with req_lock held.
+ */
+static int
+ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
+    struct timespec *dl)
+{
+	unsigned pending;
+	int rc;
+
+	if (syscall(SYS_tgkill, getpid(), tid, 0) == -1)
+		return -errno;
+	if ((rc = thread_blocks(tid, signo)) != 0)
+		return rc;
+	deadline_after(dl, timeout_ms);
+	if ((rc = wait_slot_free(q, dl)) != 0)
+		return rc;
+	*gen = ++req_gen;
+	pending = REQ_STATE(*gen, REQ_PENDING);
+	atomic_store(&q->target, tid);
+	atomic_store_explicit(&q->state, pending, memory_order_release);
+	if (syscall(SYS_tgkill, getpid(), tid, signo) == -1) {
+		rc = -errno;
+		atomic_compare_exchange_strong(&q->state, &pending,
+		    REQ_STATE(*gen, REQ_IDLE));
+		return rc;
+	}
+	return 0;
 }
 
 /* Called with req_lock held. */
@@ -482,27 +543,12 @@ request(pid_t tid, int signo, struct stack *st, uintptr_t *sp,
     int timeout_ms)
 {
 	struct timespec dl;
-	unsigned gen, pending;
+	unsigned gen = 0;
 	int rc;
 
-	if (syscall(SYS_tgkill, getpid(), tid, 0) == -1)
-		return -errno;
-	if ((rc = thread_blocks(tid, signo)) != 0)
+	if ((rc = ask(&reqs[0], tid, signo, timeout_ms, &gen, &dl)) != 0)
 		return rc;
-	deadline_after(&dl, timeout_ms);
-	if ((rc = wait_slot_free(&dl)) != 0)
-		return rc;
-	gen = ++req_gen;
-	pending = REQ_STATE(gen, REQ_PENDING);
-	atomic_store(&req.target, tid);
-	atomic_store_explicit(&req.state, pending, memory_order_release);
-	if (syscall(SYS_tgkill, getpid(), tid, signo) == -1) {
-		rc = -errno;
-		atomic_compare_exchange_strong(&req.state, &pending,
-		    REQ_STATE(gen, REQ_IDLE));
-		return rc;
-	}
-	return wait_answer(gen, st, sp, &dl);
+	return wait_answer(&reqs[0], gen, st, sp, &dl);
 }
 
 /* noinline: the frames left out of a capture of the caller itself. */
@@ -541,6 +587,56 @@ stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
     int timeout_ms)
 {
 	return capture_thread(tid, st, sp, timeout_ms);
+}
+
+/*
+ * The caller's own stack is taken here: capture_self leaves out itself
+ * and this function, so that it begins where the caller is.
+ */
+__attribute__((noinline)) void
+stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms)
+{
+	struct timespec dl = { 0, 0 };
+	unsigned gen[REQ_SLOTS] = { 0 };
+	int sent[REQ_SLOTS], signo = stack_sampler_signal();
+	pid_t me = self_tid();
+	size_t i, k, m;
+
+	for (i = 0; i < n; i += m) {
+		m = n - i < REQ_SLOTS ? n - i : REQ_SLOTS;
+		ulock_lock(&req_lock);
+		for (k = 0; k < m; k++) {
+			struct stack_ask *x = &a[i + k];
+
+			x->st.depth = 0;
+			x->st.truncated = 0;
+			x->note[0] = '\0';
+			sent[k] = 0;
+			if (x->tid == me) {
+				capture_self(&x->st, NULL, 1);
+				x->rc = 0;
+			} else if (!stack_safe_to_sample(x->tid, x->note,
+			    sizeof x->note))
+				x->rc = -EINTR;
+			else if (signo == 0)
+				x->rc = -ENOTSUP;
+			else if (x->tid <= 0)
+				x->rc = -ESRCH;
+			else
+				sent[k] = (x->rc = ask(&reqs[k], x->tid, signo,
+				    timeout_ms, &gen[k], &dl)) == 0;
+		}
+		/* dl: timeout_ms after the last was asked, or answered. */
+		for (k = 0; k < m; k++) {
+			if (!sent[k])
+				continue;
+			a[i + k].rc = wait_answer(&reqs[k], gen[k], &a[i + k].st,
+			    NULL, &dl);
+			if (a[i + k].rc == 0)
+				deadline_after(&dl, timeout_ms);
+		}
+		ulock_unlock(&req_lock);
+	}
 }
 
 /*
@@ -765,6 +861,8 @@ stack_with_module(uintptr_t pc, int (*fn)(Dwfl_Module *, void *), void *arg)
 static void
 after_fork(void)
 {
+	int i;
+
 	if (atomic_load(&sym_lock.state) != 0) {
 		sym_dwfl = NULL;
 		/* An entry may have been half written: forget them all. */
@@ -773,8 +871,10 @@ after_fork(void)
 	}
 	ulock_init(&sym_lock);
 	ulock_init(&req_lock);
-	atomic_store(&req.state, REQ_STATE(req_gen, REQ_IDLE));
-	atomic_store(&captures_now, 0);
+	for (i = 0; i < REQ_SLOTS; i++)
+		atomic_store(&reqs[i].state, REQ_STATE(req_gen, REQ_IDLE));
+	for (i = 0; i < CAPTURE_BUCKETS; i++)
+		atomic_store(&captures[i].now, 0);
 }
 
 /*

@@ -49,6 +49,24 @@ void	stack_capture_signal(struct stack *st, void *uc);
 int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
 
 /*
+ * Several threads' stacks, each as stack_capture_thread would take it,
+ * but up to 64 threads asked at once, so that their answers overlap:
+ * each a[i].rc gets what stack_capture_thread would return, or -EINTR
+ * when stack_safe_to_sample said no (a[i].note says why; the thread is
+ * not asked).  Each thread is checked just before it is sent the
+ * signal.  A thread that does not answer within timeout_ms of the last
+ * answer (or of its being asked) gives -ETIMEDOUT.  The caller's own
+ * thread is taken directly, from the caller's frame.
+ */
+struct stack_ask {
+	pid_t		 tid;		/* in */
+	int		 rc;		/* out */
+	char		 note[128];	/* out, with -EINTR */
+	struct stack	 st;		/* out, when rc is 0 */
+};
+void	stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms);
+
+/*
  * May tid be sent the sampling signal?  1: yes; 0: no, it is in a system
  * call that the signal would make fail with EINTR (note says which).
  */
@@ -97,7 +115,8 @@ int	stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
 
 /*
  * Is ip inside libgilwatch.so?  Drop such frames from st (the hooks and
- * the trampoline are not the program's).  Not signal safe (dladdr).
+ * the trampoline are not the program's).  Not signal safe: its first call
+ * asks dl_iterate_phdr, and dladdr while another thread does.
  */
 int	stack_is_self(uintptr_t ip);
 void	stack_strip_self(struct stack *st);

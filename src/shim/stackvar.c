@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
+#include "maps.h"
 #include "procstat.h"
 #include "stack.h"
 #include "stackvar.h"
@@ -36,10 +38,33 @@ struct sample {
 	uintptr_t	sp[STACK_MAX_FRAMES];
 };
 
+/*
+ * A thread whose stack may hold a lock: glibc puts a thread's struct
+ * pthread (its pthread_t) at the top of the stack it runs on, so the
+ * stack below it, in the same mapping, is its own.
+ */
+struct owner {
+	uintptr_t	 pd;		/* its pthread_t */
+	pid_t		 tid;
+	int		 tried;		/* sampled, or given up */
+	struct sample	*x;		/* its sample, or NULL */
+};
+
 struct stackvars {
 	int		 taken;		/* the threads were sampled */
-	struct sample	*s;
+	struct sample	*s;		/* every thread's, without maps */
 	size_t		 n;
+	uint64_t	 budget;	/* ns of retries left (sample) */
+	size_t		 sampled;	/* threads asked (stackvars_sampled) */
+	int		 indexed;	/* vma and who are built, or failed */
+	struct range {
+		uintptr_t	 start, end;
+	}		*vma;		/* the mappings, in address order */
+	size_t		 nvma;
+	struct range	 main_stack;	/* the main thread's ([stack]) */
+	struct owner	*who;		/* by pd */
+	size_t		 nwho;
+	struct owner	*main;		/* the main thread's, or NULL */
 };
 
 /* A name being built; the first append that does not fit ends it. */
@@ -308,14 +333,41 @@ stackvar_at(uintptr_t pc, uintptr_t sp, uintptr_t cfa, uintptr_t addr,
 struct stackvars *
 stackvars_new(void)
 {
-	return calloc(1, sizeof(struct stackvars));
+	struct stackvars *sv = calloc(1, sizeof(struct stackvars));
+
+	if (sv != NULL)
+		sv->budget = RETRY_BUDGET_NS;
+	return sv;
+}
+
+struct stackvars *
+stackvars_new_all(void)
+{
+	struct stackvars *sv = stackvars_new();
+
+	if (sv != NULL)
+		sv->indexed = 1;	/* as if the maps could not be read */
+	return sv;
+}
+
+size_t
+stackvars_sampled(const struct stackvars *sv)
+{
+	return sv->sampled;
 }
 
 void
 stackvars_free(struct stackvars *sv)
 {
-	if (sv != NULL)
-		free(sv->s);
+	size_t i;
+
+	if (sv == NULL)
+		return;
+	for (i = 0; i < sv->nwho; i++)
+		free(sv->who[i].x);
+	free(sv->who);
+	free(sv->vma);
+	free(sv->s);
 	free(sv);
 }
 
@@ -355,15 +407,29 @@ sample(pid_t tid, struct stack *st, uintptr_t *sp, uint64_t *budget)
 	}
 }
 
-/* Every thread's stack with its stack pointers, once per set. */
+/* Thread tid's stack with its stack pointers into x: 0, or -1. */
+static int
+sample_into(struct stackvars *sv, pid_t tid, struct sample *x)
+{
+	struct stack st;
+
+	sv->sampled++;
+	if (sample(tid, &st, x->sp, &sv->budget) != 0 || st.depth < 2)
+		return -1;
+	x->depth = st.depth;
+	memcpy(x->ip, st.ip, st.depth * sizeof st.ip[0]);
+	return 0;
+}
+
+/*
+ * Every thread's stack with its stack pointers, once per set: where the
+ * mappings cannot be read, any thread's stack may hold any lock.
+ */
 static void
 take(struct stackvars *sv)
 {
-	struct stack st;
 	struct thread *t;
-	struct sample *x;
 	size_t max = thread_count() + 16;
-	uint64_t budget = RETRY_BUDGET_NS;
 
 	sv->taken = 1;
 	if ((sv->s = calloc(max, sizeof *sv->s)) == NULL)
@@ -371,40 +437,179 @@ take(struct stackvars *sv)
 	for (t = thread_first(); t != NULL && sv->n < max; t = t->next) {
 		if (!atomic_load(&t->in_use) || t->internal)
 			continue;
-		x = &sv->s[sv->n];
-		if (sample(atomic_load(&t->tid), &st, x->sp, &budget) != 0 ||
-		    st.depth < 2)
-			continue;
-		x->depth = st.depth;
-		memcpy(x->ip, st.ip, st.depth * sizeof st.ip[0]);
-		sv->n++;
+		if (sample_into(sv, atomic_load(&t->tid), &sv->s[sv->n]) == 0)
+			sv->n++;
 	}
 }
 
+/* The mappings of /proc/self/maps into sv, in address order: 0, -1. */
+static int
+read_vmas(struct stackvars *sv)
+{
+	char *text = maps_text(getpid()), *line, *nl, *p;
+	size_t n = 0, cap = 0;
+	struct range *v;
+
+	if (text == NULL)
+		return -1;
+	for (line = text; *line != '\0'; line = *nl != '\0' ? nl + 1 : nl) {
+		nl = strchrnul(line, '\n');
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((v = realloc(sv->vma, cap * sizeof *v)) == NULL) {
+				free(text);
+				return -1;
+			}
+			sv->vma = v;
+		}
+		sv->vma[n].start = (uintptr_t)strtoull(line, &p, 16);
+		if (*p != '-')
+			continue;
+		sv->vma[n].end = (uintptr_t)strtoull(p + 1, NULL, 16);
+		if (memmem(line, (size_t)(nl - line), "[stack]", 7) != NULL)
+			sv->main_stack = sv->vma[n];
+		n++;
+	}
+	free(text);
+	sv->nvma = n;
+	return 0;
+}
+
+static int
+by_pd(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+
+	return x->pd < y->pd ? -1 : x->pd > y->pd;
+}
+
+/*
+ * The mappings and the threads by the top of their stacks, once per
+ * set; -1 when the mappings cannot be read (take() then).
+ */
+static int
+index_threads(struct stackvars *sv)
+{
+	struct thread *t;
+	size_t max = thread_count() + 16;
+	pid_t me = getpid();
+	size_t i;
+
+	if (sv->indexed)
+		return sv->who != NULL ? 0 : -1;
+	sv->indexed = 1;
+	if (read_vmas(sv) == -1 ||
+	    (sv->who = calloc(max, sizeof *sv->who)) == NULL)
+		return -1;
+	for (t = thread_first(); t != NULL && sv->nwho < max; t = t->next) {
+		if (!atomic_load(&t->in_use) || t->internal)
+			continue;
+		sv->who[sv->nwho].pd = (uintptr_t)t->self;
+		sv->who[sv->nwho++].tid = atomic_load(&t->tid);
+	}
+	qsort(sv->who, sv->nwho, sizeof *sv->who, by_pd);
+	for (i = 0; i < sv->nwho; i++)
+		if (sv->who[i].tid == me)
+			sv->main = &sv->who[i];
+	return 0;
+}
+
+/* The mapping holding addr, or NULL. */
+static const struct range *
+vma_of(const struct stackvars *sv, uintptr_t addr)
+{
+	size_t lo = 0, hi = sv->nvma, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (addr < sv->vma[mid].start)
+			hi = mid;
+		else if (addr >= sv->vma[mid].end)
+			lo = mid + 1;
+		else
+			return &sv->vma[mid];
+	}
+	return NULL;
+}
+
+/*
+ * The thread whose stack may hold addr: the main thread's for its
+ * [stack]; else the thread with the lowest pthread_t above addr in the
+ * same mapping (threads whose stacks are adjacent, without guard
+ * pages, share one).  Any other thread's stack cannot hold addr; this
+ * one's holds it if a frame of its sample does.
+ */
+static struct owner *
+owner_of(struct stackvars *sv, uintptr_t addr)
+{
+	const struct range *v = vma_of(sv, addr);
+	size_t lo = 0, hi = sv->nwho, mid;
+
+	if (v == NULL)
+		return NULL;
+	if (v->start == sv->main_stack.start && v->end == sv->main_stack.end)
+		return sv->main;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sv->who[mid].pd <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sv->nwho && sv->who[lo].pd < v->end ? &sv->who[lo] :
+	    NULL;
+}
+
+/* The variable of x's frame holding addr, as stackvars_name. */
+static int
+name_in(const struct sample *x, uintptr_t addr, char *buf, size_t len)
+{
+	int i;
+
+	for (i = 0; i + 1 < x->depth; i++) {
+		if (x->sp[i] == 0 || addr < x->sp[i] || addr >= x->sp[i + 1])
+			continue;
+		/* ip[0] is the instruction itself; the others return
+		 * addresses. */
+		return stackvar_at(i == 0 ? x->ip[0] : x->ip[i] - 1, x->sp[i],
+		    x->sp[i + 1], addr, buf, len);
+	}
+	return 0;
+}
+
+/*
+ * Only the thread whose stack may hold addr is asked for its stack,
+ * once: a dump of a thousand threads each holding a lock on the heap
+ * sent a thousand sampling signals, and looked through every sample
+ * for every lock.
+ */
 int
 stackvars_name(struct stackvars *sv, uintptr_t addr, char *buf, size_t len)
 {
-	const struct sample *x;
+	struct owner *o;
 	size_t k;
-	int i;
 
 	if (len > 0)
 		buf[0] = '\0';
 	if (sv == NULL)
 		return 0;
+	if (index_threads(sv) == 0) {
+		if ((o = owner_of(sv, addr)) == NULL)
+			return 0;
+		if (!o->tried) {
+			o->tried = 1;
+			if ((o->x = malloc(sizeof *o->x)) != NULL &&
+			    sample_into(sv, o->tid, o->x) == -1) {
+				free(o->x);
+				o->x = NULL;
+			}
+		}
+		return o->x != NULL ? name_in(o->x, addr, buf, len) : 0;
+	}
 	if (!sv->taken)
 		take(sv);
-	for (k = 0; k < sv->n; k++) {
-		x = &sv->s[k];
-		for (i = 0; i + 1 < x->depth; i++) {
-			if (x->sp[i] == 0 || addr < x->sp[i] ||
-			    addr >= x->sp[i + 1])
-				continue;
-			/* ip[0] is the instruction itself; the others
-			 * return addresses. */
-			return stackvar_at(i == 0 ? x->ip[0] : x->ip[i] - 1,
-			    x->sp[i], x->sp[i + 1], addr, buf, len);
-		}
-	}
+	for (k = 0; k < sv->n; k++)
+		if (name_in(&sv->s[k], addr, buf, len))
+			return 1;
 	return 0;
 }

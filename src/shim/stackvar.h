@@ -4,9 +4,10 @@
  * DWARF of the frame whose area holds it.  A lock on the heap has no
  * such name.
  *
- * A set samples every thread's stack (with stack pointers) the first
- * time it is asked for a name, and answers from those samples after, so
- * a report asks the threads once however many locks it names.  Only
+ * A set samples a thread's stack (with stack pointers) the first time
+ * it is asked for a name that the thread's stack may hold, and answers
+ * from that sample after, so a report asks a thread once however many
+ * locks it names, and only the threads whose stacks hold any.  Only
  * variables whose location is an offset from the frame base are found
  * (a variable whose address is taken lives there, at any -O), with the
  * frame bases gcc (the CFA) and clang (rbp or rsp, x86-64) give.
@@ -34,6 +35,15 @@ int	stackvars_name(struct stackvars *sv, uintptr_t addr, char *buf,
 	    size_t len);
 
 void	stackvars_free(struct stackvars *);
+
+/*
+ * For tests: a set that asks every thread for its stack at its first
+ * name, as one does where the mappings cannot be read (a set asks only
+ * the thread whose stack may hold the address); and how many threads a
+ * set has sampled so far.
+ */
+struct stackvars	*stackvars_new_all(void);
+size_t	stackvars_sampled(const struct stackvars *);
 
 /*
  * The variable of the function at pc, in the frame whose stack pointer

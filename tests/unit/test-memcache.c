@@ -6,6 +6,7 @@
  * any four pages read together, wherever they fall.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,18 +24,25 @@ static unsigned char *area;	/* 3 pages: readable, unmapped, readable */
 static unsigned char *wide;
 static pid_t child;
 
+/* area: its bytes a pattern of mul, its middle page unmapped. */
+static void
+make_area(int mul)
+{
+	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	cr_assert(area != MAP_FAILED);
+	for (int i = 0; i < 3 * PG; i++)
+		area[i] = (unsigned char)(i * mul + i / PG);
+	cr_assert_eq(munmap(area + PG, PG), 0);
+}
+
 static void
 start(void)
 {
 	int hold[2];
 	char c;
 
-	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	cr_assert(area != MAP_FAILED);
-	for (int i = 0; i < 3 * PG; i++)
-		area[i] = (unsigned char)(i * 7 + i / PG);
-	cr_assert_eq(munmap(area + PG, PG), 0);
+	make_area(7);
 	wide = mmap(NULL, WIDE * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	cr_assert(wide != MAP_FAILED);
@@ -155,4 +163,71 @@ Test(memcache, four_pages_together_stay, .init = start, .fini = stop)
 		mem_count(&b);
 		cr_assert_eq(b.calls, a.calls, "group %d read again", group);
 	}
+}
+
+/* This process's own memory, read through copies of its pages. */
+static void
+start_self(void)
+{
+	make_area(5);
+	mem_source_self();
+}
+
+static void
+stop_self(void)
+{
+	mem_cache_end();
+	munmap(area, 3 * PG);
+}
+
+static void *
+read_from_another_thread(void *arg)
+{
+	struct mem_count *c = arg;
+	unsigned char buf[8];
+
+	mem_count(&c[0]);
+	cr_assert_eq(mem_read((uintptr_t)area + 16, buf, 8), 0);
+	mem_count(&c[1]);
+	return NULL;
+}
+
+/*
+ * The shim's dumps: the same bytes and failures as reads one system
+ * call each, a page copied once; the copies are this thread's only.
+ */
+Test(memcache, own_process_same_bytes_and_failures, .init = start_self,
+    .fini = stop_self)
+{
+	unsigned char buf[64], want[64];
+	struct mem_count a, b, c[2];
+	pthread_t th;
+	size_t off[] = { 0, PG - 8, 2 * PG + 100 };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(mem_read((uintptr_t)area + off[i], want, 8), 0);
+	cr_assert_eq(mem_cache_begin(64), 0);
+	for (i = 0; i < 3; i++) {
+		same_as_memory(off[i], 8);
+		same_as_memory(off[i], 8);
+	}
+	cr_assert_eq(mem_read((uintptr_t)area + PG - 4, buf, 8), -1);
+	cr_assert_eq(mem_read((uintptr_t)area + PG + 10, buf, 8), -1);
+	cr_assert_eq(mem_read((uintptr_t)area + 2 * PG - 4, buf, 8), -1);
+	mem_count(&a);
+	same_as_memory(24, 40);
+	same_as_memory(2 * PG + 8, 16);
+	mem_count(&b);
+	cr_assert_eq(b.calls, a.calls, "%lu calls", b.calls - a.calls);
+	/* Another thread reads as before: one system call. */
+	cr_assert_eq(pthread_create(&th, NULL, read_from_another_thread, c),
+	    0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(c[1].calls - c[0].calls, 1);
+	mem_cache_end();
+	mem_count(&a);
+	same_as_memory(24, 8);
+	mem_count(&b);
+	cr_assert_eq(b.calls - a.calls, 1);
 }

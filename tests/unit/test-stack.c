@@ -157,6 +157,54 @@ Test(stack, symbolize_libc_and_garbage, .timeout = 30)
 	cr_assert_eq(stack_symbolize(16, 1, &sym), -1);
 }
 
+/* What stack_is_self stands for: the module dladdr finds is ours. */
+static int
+self_by_dladdr(uintptr_t ip)
+{
+	Dl_info me, di;
+
+	return dladdr((void *)&stack_is_self, &me) != 0 &&
+	    dladdr((void *)ip, &di) != 0 && di.dli_fbase == me.dli_fbase;
+}
+
+/*
+ * stack_is_self compares with the segments it found once; dladdr asks
+ * the loader each time.  They agree across the whole object (here the
+ * test program, which holds the code linked in): a coarse sweep, then
+ * byte by byte wherever the answer changes between two steps, so that
+ * each segment's two ends are checked exactly.
+ */
+Test(stack, is_self_agrees_with_dladdr, .timeout = 60)
+{
+	Dl_info me;
+	uintptr_t lo, hi, a, b, step = 4093;
+	int was, now, edges = 0;
+
+	cr_assert_neq(dladdr((void *)&stack_is_self, &me), 0);
+	lo = (uintptr_t)me.dli_fbase - (1UL << 20);
+	hi = (uintptr_t)me.dli_fbase + (64UL << 20);
+	was = self_by_dladdr(lo);
+	cr_assert_eq(stack_is_self(lo), was);
+	for (a = lo + step; a < hi; a += step) {
+		now = self_by_dladdr(a);
+		cr_assert_eq(stack_is_self(a), now, "at %#lx", (unsigned long)a);
+		if (now != was) {
+			for (b = a - step + 1; b < a; b++)
+				cr_assert_eq(stack_is_self(b),
+				    self_by_dladdr(b), "at %#lx",
+				    (unsigned long)b);
+			edges++;
+		}
+		was = now;
+	}
+	cr_assert_geq(edges, 2, "the object's ends were crossed");
+	cr_assert(stack_is_self((uintptr_t)&stack_is_self));
+	cr_assert_not(stack_is_self((uintptr_t)dlsym(RTLD_DEFAULT,
+	    "getpid")));
+	cr_assert_not(stack_is_self((uintptr_t)&me));
+	cr_assert_not(stack_is_self(0));
+}
+
 Test(stack, symbolize_after_dlopen_and_reset, .timeout = 30)
 {
 	struct symbol sym;
@@ -384,6 +432,55 @@ Test(sampler, unknown_thread_gives_esrch, .timeout = 30)
 	park(&p, 0);
 	unpark(&p);
 	cr_assert_eq(stack_capture_thread(p.tid, &st, WAIT_MS), -ESRCH);
+}
+
+#define MANY	70	/* more threads than one batch asks at once */
+
+/*
+ * stack_capture_threads gives, thread by thread, what one
+ * stack_capture_thread each gives: the same frames for parked threads
+ * (over more than one batch), -EAGAIN for one that blocks the signal,
+ * -ESRCH for one that has ended, and the caller's own stack.
+ */
+Test(sampler, many_at_once_as_one_by_one, .timeout = 60)
+{
+	static struct parked p[MANY], blocker, gone;
+	static struct stack_ask a[MANY + 3];
+	struct stack st;
+	size_t n = 0;
+	int i, k;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	for (i = 0; i < MANY; i++) {
+		park_as(&p[i], 0, i % 2 ? parked_other : parked_thread);
+		a[n++].tid = p[i].tid;
+	}
+	park(&blocker, 1);
+	a[n++].tid = blocker.tid;
+	park(&gone, 0);
+	unpark(&gone);
+	a[n++].tid = gone.tid;
+	a[n++].tid = self_tid();
+	stack_capture_threads(a, n, WAIT_MS);
+	for (i = 0; i < MANY; i++) {
+		cr_assert_eq(a[i].rc, 0, "thread %d: rc %d", i, a[i].rc);
+		cr_assert_eq(stack_capture_thread(p[i].tid, &st, WAIT_MS), 0);
+		cr_assert_eq(a[i].st.depth, st.depth, "thread %d", i);
+		for (k = 0; k < st.depth; k++)
+			cr_assert_eq(a[i].st.ip[k], st.ip[k], "thread %d #%d",
+			    i, k);
+		cr_assert(stack_has(&a[i].st, i % 2 ? "parked_other" :
+		    "parked_thread"), "thread %d", i);
+	}
+	cr_assert_eq(a[MANY].rc, -EAGAIN);
+	cr_assert_eq(stack_capture_thread(blocker.tid, &st, WAIT_MS), -EAGAIN);
+	cr_assert_eq(a[MANY + 1].rc, -ESRCH);
+	cr_assert_eq(a[MANY + 2].rc, 0);
+	cr_assert(stack_has(&a[MANY + 2].st,
+	    "sampler_many_at_once_as_one_by_one_impl"));
+	for (i = 0; i < MANY; i++)
+		unpark(&p[i]);
+	unpark(&blocker);
 }
 
 static void
