@@ -13,6 +13,14 @@
 
 #include "symtab.h"
 
+/*
+ * Symbols read at a time: the string table is read whole (names are
+ * looked up at random), the symbols a chunk at a time into one small
+ * buffer, which spares the 60 fresh pages (a fault each) a libpython's
+ * table would take.
+ */
+#define CHUNK	512
+
 /* len bytes at off of fd into a new buffer, or NULL. */
 static void *
 read_part(int fd, uint64_t off, uint64_t len, uint64_t file_size)
@@ -86,7 +94,7 @@ symtab_objects(const char *path, uintptr_t bias, struct symtab_want *want,
 	Elf64_Sym *syms = NULL;
 	char *str = NULL;
 	struct stat st;
-	uint64_t i, nsyms;
+	uint64_t i, j, n, nsyms;
 	size_t len[nwant > 0 ? nwant : 1];
 	int fd, k, rc = -1;
 
@@ -98,25 +106,36 @@ symtab_objects(const char *path, uintptr_t bias, struct symtab_want *want,
 		return -1;
 	if (fstat(fd, &st) == -1 || find_sections(fd, (uint64_t)st.st_size,
 	    &symsh, &strsh) == -1 ||
-	    (syms = read_part(fd, symsh.sh_offset, symsh.sh_size,
-	    (uint64_t)st.st_size)) == NULL ||
+	    symsh.sh_offset > (uint64_t)st.st_size ||
+	    symsh.sh_size > (uint64_t)st.st_size - symsh.sh_offset ||
+	    (syms = malloc(CHUNK * sizeof *syms)) == NULL ||
 	    (str = read_part(fd, strsh.sh_offset, strsh.sh_size,
 	    (uint64_t)st.st_size)) == NULL)
 		goto out;
 	nsyms = symsh.sh_size / sizeof *syms;
-	for (i = 1; i < nsyms; i++) {
-		if (ELF64_ST_TYPE(syms[i].st_info) != STT_OBJECT ||
-		    syms[i].st_shndx == SHN_UNDEF)
-			continue;
-		for (k = 0; k < nwant; k++)
-			if (want[k].n < SYMTAB_CANDIDATES &&
-			    named(&syms[i], str, strsh.sh_size, want[k].name,
-			    len[k]))
-				want[k].addr[want[k].n++] =
-				    bias + syms[i].st_value;
+	/* Symbol 0 is the null symbol: the scan starts at 1 (in chunk 0). */
+	for (i = 0; i < nsyms; i += n) {
+		n = nsyms - i < CHUNK ? nsyms - i : CHUNK;
+		if (pread(fd, syms, n * sizeof *syms, (off_t)(symsh.sh_offset +
+		    i * sizeof *syms)) != (ssize_t)(n * sizeof *syms))
+			goto out;
+		for (j = i == 0 ? 1 : 0; j < n; j++) {
+			if (ELF64_ST_TYPE(syms[j].st_info) != STT_OBJECT ||
+			    syms[j].st_shndx == SHN_UNDEF)
+				continue;
+			for (k = 0; k < nwant; k++)
+				if (want[k].n < SYMTAB_CANDIDATES &&
+				    named(&syms[j], str, strsh.sh_size,
+				    want[k].name, len[k]))
+					want[k].addr[want[k].n++] =
+					    bias + syms[j].st_value;
+		}
 	}
 	rc = 0;
 out:
+	if (rc == -1)
+		for (k = 0; k < nwant; k++)
+			want[k].n = 0;
 	free(syms);
 	free(str);
 	close(fd);

@@ -205,3 +205,66 @@ Test(symtab, names_outside_the_string_table_are_not_read)
 	cr_assert_eq(w[1].n, 0);
 	unlink(path);
 }
+
+/*
+ * A made file of 1500 symbols, read in chunks: the name at both sides
+ * of a chunk's edge (511 and 512 are in two chunks of 512) and near the
+ * end is found, the others, of other names and types, are not.
+ */
+Test(symtab, a_table_of_many_chunks)
+{
+	static const char strtab[] = "\0gw_many\0gw_other";
+	enum { NSYM = 1500 };
+	struct head {
+		Elf64_Ehdr	eh;
+		Elf64_Shdr	sh[3];
+	} h;
+	static Elf64_Sym sym[NSYM];
+	struct symtab_want w = { .name = "gw_many" };
+	char path[] = "/tmp/gw-symtab-XXXXXX";
+	int fd = mkstemp(path), i;
+	FILE *f;
+
+	cr_assert_neq(fd, -1);
+	close(fd);
+	memset(&h, 0, sizeof h);
+	memset(sym, 0, sizeof sym);
+	memcpy(h.eh.e_ident, ELFMAG, SELFMAG);
+	h.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	h.eh.e_shentsize = sizeof(Elf64_Shdr);
+	h.eh.e_shnum = 3;
+	h.eh.e_shoff = offsetof(struct head, sh);
+	h.sh[1].sh_type = SHT_SYMTAB;
+	h.sh[1].sh_entsize = sizeof(Elf64_Sym);
+	h.sh[1].sh_link = 2;
+	h.sh[1].sh_offset = sizeof h;
+	h.sh[1].sh_size = sizeof sym;
+	h.sh[2].sh_type = SHT_STRTAB;
+	h.sh[2].sh_offset = sizeof h + sizeof sym;
+	h.sh[2].sh_size = sizeof strtab;
+	for (i = 1; i < NSYM; i++) {
+		sym[i].st_name = 9;	/* gw_other */
+		sym[i].st_info = ELF64_ST_INFO(STB_LOCAL, STT_OBJECT);
+		sym[i].st_shndx = 1;
+		sym[i].st_value = (Elf64_Addr)i;
+	}
+	sym[511].st_name = sym[512].st_name = sym[1490].st_name = 1;
+	sym[700].st_name = 1;	/* gw_many, but a function */
+	sym[700].st_info = ELF64_ST_INFO(STB_LOCAL, STT_FUNC);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(&h, sizeof h, 1, f), 1);
+	cr_assert_eq(fwrite(sym, sizeof sym, 1, f), 1);
+	cr_assert_eq(fwrite(strtab, sizeof strtab, 1, f), 1);
+	fclose(f);
+	cr_assert_eq(symtab_objects(path, 0x1000, &w, 1), 0);
+	cr_assert_eq(w.n, 3);
+	cr_assert_eq(w.addr[0], 0x1000 + 511);
+	cr_assert_eq(w.addr[1], 0x1000 + 512);
+	cr_assert_eq(w.addr[2], 0x1000 + 1490);
+	/* Cut short: the table runs past the end of the file. */
+	cr_assert_eq(truncate(path, (off_t)(sizeof h + sizeof sym / 2)), 0);
+	cr_assert_eq(symtab_objects(path, 0x1000, &w, 1), -1);
+	cr_assert_eq(w.n, 0);
+	unlink(path);
+}
