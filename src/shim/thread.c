@@ -66,18 +66,21 @@ claim_free(void)
 }
 
 /*
- * A record never used before, claimed (in_use), pushed on the list;
- * NULL when out of memory.  Records are mapped a chunk at a time but
- * joined to the list one by one, as threads come: a record is most of
- * a page, and linking a whole chunk up front touched 64 pages (a fault
- * each, 0.1 ms of start-up in every process).  Under grow_lock.
+ * A record never used before, claimed (in_use), added at the end of the
+ * list, so that walks see threads in the order they came (dumps list
+ * them so); NULL when out of memory.  Records are mapped a chunk at a
+ * time but joined to the list one by one, as threads come: a record is
+ * most of a page, and linking a whole chunk up front touched 64 pages
+ * (a fault each, 0.1 ms of start-up in every process).  Under
+ * grow_lock, which orders the appends; walkers read next as it is
+ * published, after the record's own next.
  */
 static struct thread *
 fresh_record(void)
 {
-	static struct thread *chunk;
+	static struct thread *chunk, *tail;
 	static int used = THREAD_CHUNK;
-	struct thread *t, *old;
+	struct thread *t;
 
 	if (used == THREAD_CHUNK) {
 		if ((t = pages_map(THREAD_CHUNK * sizeof *t)) == NULL)
@@ -87,10 +90,12 @@ fresh_record(void)
 	}
 	t = &chunk[used++];
 	atomic_store(&t->in_use, 1);
-	old = atomic_load(&head);
-	do {
-		t->next = old;
-	} while (!atomic_compare_exchange_weak(&head, &old, t));
+	t->next = NULL;
+	if (tail == NULL)
+		atomic_store(&head, t);
+	else
+		__atomic_store_n(&tail->next, t, __ATOMIC_RELEASE);
+	tail = t;
 	return t;
 }
 
