@@ -7,9 +7,9 @@
 
 #include "pytables.h"
 #include "symname.h"
-#include "symtab.h"
+#include "staticsym.h"
 
-#define CANDIDATES	SYMTAB_CANDIDATES
+#define CANDIDATES	STATICSYM_CANDIDATES
 #define TABLE_MAX	32	/* entries a table may have, at most */
 #define RANGES		8
 
@@ -153,14 +153,14 @@ symbols_dwfl(uintptr_t runtime, struct found *f, char *why, size_t len)
 static int
 symbols(const struct object *o, struct found *f, char *why, size_t len)
 {
-	struct symtab_want want[NWANTED];
+	struct staticsym_want want[NWANTED];
 	const char *path = o->path != NULL && o->path[0] != '\0' ? o->path :
 	    "/proc/self/exe";
 	int k;
 
 	for (k = 0; k < NWANTED; k++)
 		want[k].name = wanted[k];
-	if (symtab_objects(path, o->bias, want, NWANTED) == 0 &&
+	if (staticsym_objects(path, o->bias, want, NWANTED) == 0 &&
 	    want[LOCK_METHODS].n > 0) {
 		memset(f, 0, sizeof *f);
 		for (k = 0; k < NWANTED; k++) {

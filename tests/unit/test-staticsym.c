@@ -1,5 +1,5 @@
 /*
- * Data objects by name from a file's .symtab (symtab.c), against the
+ * Data objects by name from a file's .symtab (staticsym.c), against the
  * truth (the addresses of this program's own static objects) and
  * against libdw (the slow way it replaces in pytables.c); and on files
  * that are not what they claim.
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "symname.h"
-#include "symtab.h"
+#include "staticsym.h"
 
 /*
  * Local objects, which only .symtab names.  (A name twice, as static
@@ -32,7 +32,7 @@ program_bias(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 static void
-want_probes(struct symtab_want *w)
+want_probes(struct staticsym_want *w)
 {
 	memset(w, 0, 4 * sizeof *w);
 	w[0].name = "gw_probe_alpha";
@@ -42,7 +42,7 @@ want_probes(struct symtab_want *w)
 }
 
 static int
-has(const struct symtab_want *w, uintptr_t a)
+has(const struct staticsym_want *w, uintptr_t a)
 {
 	int i;
 
@@ -52,14 +52,14 @@ has(const struct symtab_want *w, uintptr_t a)
 	return 0;
 }
 
-Test(symtab, finds_the_programs_static_objects)
+Test(staticsym, finds_the_programs_static_objects)
 {
-	struct symtab_want w[4];
+	struct staticsym_want w[4];
 	uintptr_t bias = 0;
 
 	dl_iterate_phdr(program_bias, &bias);
 	want_probes(w);
-	cr_assert_eq(symtab_objects("/proc/self/exe", bias, w, 4), 0);
+	cr_assert_eq(staticsym_objects("/proc/self/exe", bias, w, 4), 0);
 	cr_assert_eq(w[0].n, 1);
 	cr_assert_eq(w[0].addr[0], (uintptr_t)gw_probe_alpha);
 	cr_assert_eq(w[1].n, 1);
@@ -70,7 +70,7 @@ Test(symtab, finds_the_programs_static_objects)
 
 /* libdw's answer for the same names, in the module holding addr. */
 static void
-dwfl_objects(uintptr_t addr, struct symtab_want *w, int nw)
+dwfl_objects(uintptr_t addr, struct staticsym_want *w, int nw)
 {
 	Dwfl *dw = dwfl_begin(&symname_callbacks);
 	Dwfl_Module *mod;
@@ -92,22 +92,22 @@ dwfl_objects(uintptr_t addr, struct symtab_want *w, int nw)
 			continue;
 		for (k = 0; k < nw; k++)
 			if (strcmp(name, w[k].name) == 0 &&
-			    w[k].n < SYMTAB_CANDIDATES)
+			    w[k].n < STATICSYM_CANDIDATES)
 				w[k].addr[w[k].n++] = (uintptr_t)a;
 	}
 	dwfl_end(dw);
 }
 
-Test(symtab, agrees_with_libdw)
+Test(staticsym, agrees_with_libdw)
 {
-	struct symtab_want fast[4], slow[4];
+	struct staticsym_want fast[4], slow[4];
 	uintptr_t bias = 0;
 	int k, i;
 
 	dl_iterate_phdr(program_bias, &bias);
 	want_probes(fast);
 	want_probes(slow);
-	cr_assert_eq(symtab_objects("/proc/self/exe", bias, fast, 4), 0);
+	cr_assert_eq(staticsym_objects("/proc/self/exe", bias, fast, 4), 0);
 	dwfl_objects((uintptr_t)gw_probe_alpha, slow, 4);
 	for (k = 0; k < 4; k++) {
 		cr_assert_eq(fast[k].n, slow[k].n, "%s", fast[k].name);
@@ -127,10 +127,10 @@ write_file(const char *path, const void *p, size_t len)
 	fclose(f);
 }
 
-Test(symtab, no_symtab_or_no_elf_is_minus_one)
+Test(staticsym, no_symtab_or_no_elf_is_minus_one)
 {
 	char path[] = "/tmp/gw-symtab-XXXXXX";
-	struct symtab_want w[4];
+	struct staticsym_want w[4];
 	Elf64_Ehdr eh;
 	int fd = mkstemp(path);
 
@@ -138,7 +138,7 @@ Test(symtab, no_symtab_or_no_elf_is_minus_one)
 	close(fd);
 	want_probes(w);
 	write_file(path, "not an ELF file at all, not even close to one", 46);
-	cr_assert_eq(symtab_objects(path, 0, w, 4), -1);
+	cr_assert_eq(staticsym_objects(path, 0, w, 4), -1);
 	/* A header whose section table lies past the end of the file. */
 	memset(&eh, 0, sizeof eh);
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
@@ -147,9 +147,9 @@ Test(symtab, no_symtab_or_no_elf_is_minus_one)
 	eh.e_shnum = 3;
 	eh.e_shoff = 1u << 20;
 	write_file(path, &eh, sizeof eh);
-	cr_assert_eq(symtab_objects(path, 0, w, 4), -1);
+	cr_assert_eq(staticsym_objects(path, 0, w, 4), -1);
 	cr_assert_eq(w[0].n, 0);
-	cr_assert_eq(symtab_objects("/nonexistent/gw-symtab", 0, w, 4), -1);
+	cr_assert_eq(staticsym_objects("/nonexistent/gw-symtab", 0, w, 4), -1);
 	unlink(path);
 }
 
@@ -157,7 +157,7 @@ Test(symtab, no_symtab_or_no_elf_is_minus_one)
  * A made file: one good symbol, one whose name starts past the string
  * table, one whose name runs to the table's end without its NUL.
  */
-Test(symtab, names_outside_the_string_table_are_not_read)
+Test(staticsym, names_outside_the_string_table_are_not_read)
 {
 	static const char strtab[] = "\0gw_good\0gw_cut";	/* no last NUL */
 	struct {
@@ -166,7 +166,7 @@ Test(symtab, names_outside_the_string_table_are_not_read)
 		Elf64_Sym	sym[4];
 		char		str[sizeof strtab - 1];
 	} f;
-	struct symtab_want w[2] = { { .name = "gw_good" },
+	struct staticsym_want w[2] = { { .name = "gw_good" },
 	    { .name = "gw_cut" } };
 	char path[] = "/tmp/gw-symtab-XXXXXX";
 	int fd = mkstemp(path);
@@ -199,7 +199,7 @@ Test(symtab, names_outside_the_string_table_are_not_read)
 	f.sym[3].st_info = ELF64_ST_INFO(STB_LOCAL, STT_OBJECT);
 	f.sym[3].st_shndx = 1;
 	write_file(path, &f, sizeof f);
-	cr_assert_eq(symtab_objects(path, 0x10000, w, 2), 0);
+	cr_assert_eq(staticsym_objects(path, 0x10000, w, 2), 0);
 	cr_assert_eq(w[0].n, 1);
 	cr_assert_eq(w[0].addr[0], 0x11000);
 	cr_assert_eq(w[1].n, 0);
@@ -211,7 +211,7 @@ Test(symtab, names_outside_the_string_table_are_not_read)
  * of a chunk's edge (511 and 512 are in two chunks of 512) and near the
  * end is found, the others, of other names and types, are not.
  */
-Test(symtab, a_table_of_many_chunks)
+Test(staticsym, a_table_of_many_chunks)
 {
 	static const char strtab[] = "\0gw_many\0gw_other";
 	enum { NSYM = 1500 };
@@ -220,7 +220,7 @@ Test(symtab, a_table_of_many_chunks)
 		Elf64_Shdr	sh[3];
 	} h;
 	static Elf64_Sym sym[NSYM];
-	struct symtab_want w = { .name = "gw_many" };
+	struct staticsym_want w = { .name = "gw_many" };
 	char path[] = "/tmp/gw-symtab-XXXXXX";
 	int fd = mkstemp(path), i;
 	FILE *f;
@@ -257,14 +257,14 @@ Test(symtab, a_table_of_many_chunks)
 	cr_assert_eq(fwrite(sym, sizeof sym, 1, f), 1);
 	cr_assert_eq(fwrite(strtab, sizeof strtab, 1, f), 1);
 	fclose(f);
-	cr_assert_eq(symtab_objects(path, 0x1000, &w, 1), 0);
+	cr_assert_eq(staticsym_objects(path, 0x1000, &w, 1), 0);
 	cr_assert_eq(w.n, 3);
 	cr_assert_eq(w.addr[0], 0x1000 + 511);
 	cr_assert_eq(w.addr[1], 0x1000 + 512);
 	cr_assert_eq(w.addr[2], 0x1000 + 1490);
 	/* Cut short: the table runs past the end of the file. */
 	cr_assert_eq(truncate(path, (off_t)(sizeof h + sizeof sym / 2)), 0);
-	cr_assert_eq(symtab_objects(path, 0x1000, &w, 1), -1);
+	cr_assert_eq(staticsym_objects(path, 0x1000, &w, 1), -1);
 	cr_assert_eq(w.n, 0);
 	unlink(path);
 }

@@ -7,18 +7,18 @@
  * symbols in a separate debug file) is libdw's to search.  Allocates:
  * for start-up only.
  */
-#ifndef GW_SYMTAB_H
-#define GW_SYMTAB_H
+#ifndef GW_STATICSYM_H
+#define GW_STATICSYM_H
 
 #include <stdint.h>
 
-#define SYMTAB_CANDIDATES	4	/* objects of one name kept (static
+#define STATICSYM_CANDIDATES	4	/* objects of one name kept (static
 					   names repeat across a library's
 					   source files) */
 
-struct symtab_want {
+struct staticsym_want {
 	const char	*name;
-	uintptr_t	 addr[SYMTAB_CANDIDATES];	/* bias + value */
+	uintptr_t	 addr[STATICSYM_CANDIDATES];	/* bias + value */
 	int		 n;
 };
 
@@ -28,7 +28,7 @@ struct symtab_want {
  * has a .symtab that was read (whether or not a name is in it), -1 when
  * it has none or cannot be read as one (then every n is 0).
  */
-int	symtab_objects(const char *path, uintptr_t bias,
-	    struct symtab_want *want, int nwant);
+int	staticsym_objects(const char *path, uintptr_t bias,
+	    struct staticsym_want *want, int nwant);
 
-#endif /* GW_SYMTAB_H */
+#endif /* GW_STATICSYM_H */

@@ -1,5 +1,5 @@
 /*
- * A file's .symtab read with pread: see symtab.h.  The file is
+ * A file's .symtab read with pread: see staticsym.h.  The file is
  * untrusted input (it may not even be the object that was loaded from
  * its name): every offset and size is checked against the file, and
  * every name against the string table, before use.
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "symtab.h"
+#include "staticsym.h"
 
 /*
  * Symbols read at a time: the string table is read whole (names are
@@ -87,7 +87,7 @@ named(const Elf64_Sym *s, const char *str, uint64_t strsize,
 }
 
 int
-symtab_objects(const char *path, uintptr_t bias, struct symtab_want *want,
+staticsym_objects(const char *path, uintptr_t bias, struct staticsym_want *want,
     int nwant)
 {
 	Elf64_Shdr symsh, strsh;
@@ -124,7 +124,7 @@ symtab_objects(const char *path, uintptr_t bias, struct symtab_want *want,
 			    syms[j].st_shndx == SHN_UNDEF)
 				continue;
 			for (k = 0; k < nwant; k++)
-				if (want[k].n < SYMTAB_CANDIDATES &&
+				if (want[k].n < STATICSYM_CANDIDATES &&
 				    named(&syms[j], str, strsh.sh_size,
 				    want[k].name, len[k]))
 					want[k].addr[want[k].n++] =
