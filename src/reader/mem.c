@@ -215,10 +215,25 @@ read_vm(pid_t pid, uintptr_t addr, void *buf, size_t len)
 	return -1;		/* EFAULT, or a partial copy */
 }
 
+/*
+ * Remembered: a system call for every read doubled the cost of reading
+ * this process (a Python thread's name is some 25 reads, each was a
+ * getpid and a process_vm_readv).  A fork child forgets it
+ * (mem_after_fork_child); a vfork child shares the parent's memory, so
+ * the parent's pid reads the same.
+ */
+static atomic_int pid_kept;
+
 static pid_t
 self_pid(void)
 {
-	return (pid_t)syscall(SYS_getpid);
+	pid_t pid = atomic_load_explicit(&pid_kept, memory_order_relaxed);
+
+	if (pid == 0) {
+		pid = (pid_t)syscall(SYS_getpid);
+		atomic_store_explicit(&pid_kept, pid, memory_order_relaxed);
+	}
+	return pid;
 }
 
 void
@@ -524,6 +539,7 @@ mem_maps_reset(void)
 void
 mem_after_fork_child(void)
 {
+	atomic_store(&pid_kept, 0);
 	ulock_init(&maps.lock);
 	maps.n = -1;
 }

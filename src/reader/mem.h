@@ -123,6 +123,8 @@ void	mem_cache_prefetch(const uintptr_t *addr, size_t n);
  */
 void	mem_use_maps(int on);
 void	mem_maps_reset(void);
+
+/* A fork child, before it reads: this process's pid and maps anew. */
 void	mem_after_fork_child(void);
 
 #endif /* GW_MEM_H */

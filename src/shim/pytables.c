@@ -7,9 +7,9 @@
 
 #include "pytables.h"
 #include "symname.h"
+#include "staticsym.h"
 
-#define CANDIDATES	4	/* objects of one name kept (static names
-				   may repeat across a library's files) */
+#define CANDIDATES	STATICSYM_CANDIDATES
 #define TABLE_MAX	32	/* entries a table may have, at most */
 #define RANGES		8
 
@@ -17,6 +17,8 @@
 struct object {
 	uintptr_t	 runtime;
 	int		 found;
+	const char	*path;		/* its file: "" for the program */
+	uintptr_t	 bias;
 	uintptr_t	 lo[RANGES], hi[RANGES];	/* its segments */
 	int		 writable[RANGES];
 	int		 nranges;
@@ -61,6 +63,10 @@ object_of(struct dl_phdr_info *info, size_t size, void *arg)
 		o->hi[o->nranges] = hi;
 		o->writable[o->nranges++] = (ph->p_flags & PF_W) != 0;
 		in |= o->runtime >= lo && o->runtime < hi;
+	}
+	if (in) {
+		o->path = info->dlpi_name;
+		o->bias = info->dlpi_addr;
 	}
 	return o->found = in;
 }
@@ -107,8 +113,9 @@ collect(Dwfl_Module *mod, struct found *f)
 	}
 }
 
+/* libdw's way: the object's file or, stripped, its separate debug file. */
 static int
-symbols(uintptr_t runtime, struct found *f, char *why, size_t len)
+symbols_dwfl(uintptr_t runtime, struct found *f, char *why, size_t len)
 {
 	Dwfl *dw;
 	Dwfl_Module *mod;
@@ -137,6 +144,32 @@ symbols(uintptr_t runtime, struct found *f, char *why, size_t len)
 	}
 	dwfl_end(dw);
 	return f->n[LOCK_METHODS] == 0 ? -1 : 0;
+}
+
+/*
+ * The object's own .symtab read directly, which is most of the time
+ * (a source build keeps it), else libdw.
+ */
+static int
+symbols(const struct object *o, struct found *f, char *why, size_t len)
+{
+	struct staticsym_want want[NWANTED];
+	const char *path = o->path != NULL && o->path[0] != '\0' ? o->path :
+	    "/proc/self/exe";
+	int k;
+
+	for (k = 0; k < NWANTED; k++)
+		want[k].name = wanted[k];
+	if (staticsym_objects(path, o->bias, want, NWANTED) == 0 &&
+	    want[LOCK_METHODS].n > 0) {
+		memset(f, 0, sizeof *f);
+		for (k = 0; k < NWANTED; k++) {
+			f->n[k] = want[k].n;
+			memcpy(f->addr[k], want[k].addr, sizeof f->addr[k]);
+		}
+		return 0;
+	}
+	return symbols_dwfl(o->runtime, f, why, len);
 }
 
 /* A string of the object that reads name. */
@@ -226,7 +259,7 @@ pytables_find(uintptr_t runtime, struct py_lock_type *lock,
 		snprintf(why, len, "_PyRuntime is in no loaded object");
 		return -1;
 	}
-	if (symbols(runtime, &f, why, len) == -1)
+	if (symbols(&o, &f, why, len) == -1)
 		return -1;
 	if (pick(&o, &f, LOCK_SLOTS, LOCK_METHODS, lock_need, lock) == -1 ||
 	    pick(&o, &f, RLOCK_SLOTS, RLOCK_METHODS, rlock_need,

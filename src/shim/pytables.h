@@ -40,7 +40,8 @@ struct py_lock_type {
 /*
  * Find and check both types' tables in the object that defines
  * runtime (&_PyRuntime).  0, or -1 with a reason in why.  Reads symbol
- * tables from files (libdw: allocates): for start-up only.
+ * tables from files (the object's own with symtab.c, a separate debug
+ * file with libdw: allocates): for start-up only.
  */
 int	pytables_find(uintptr_t runtime, struct py_lock_type *lock,
 	    struct py_lock_type *rlock, char *why, size_t len);
