@@ -15,6 +15,7 @@
 #define SAMPLE_SIG	(SIGRTMIN + 3)
 #define WAIT_MS		5000
 #define LATE_ROUNDS	2000
+#define LATE_ROUNDS_MAX	50000	/* rounds to find a late answer in */
 
 static int capture_line;
 
@@ -379,7 +380,10 @@ Test(sampler, own_thread_is_captured_directly, .timeout = 30)
 /*
  * Requests that time out at once leave answers arriving late, from one
  * thread or the other; every later request must still get the stack of
- * the thread it asked.
+ * the thread it asked.  Whether a zero-wait request times out is the
+ * scheduler's choice: on a loaded machine the woken thread often
+ * answers before the asker looks, so the rounds go on until some did
+ * (and skip aloud if none ever does: the case was not made).
  */
 Test(sampler, late_answers_are_dropped, .timeout = 60)
 {
@@ -390,7 +394,8 @@ Test(sampler, late_answers_are_dropped, .timeout = 60)
 	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
 	park_as(&a, 0, parked_thread);
 	park_as(&b, 0, parked_other);
-	for (i = 0; i < LATE_ROUNDS; i++) {
+	for (i = 0; i < LATE_ROUNDS_MAX && (i < LATE_ROUNDS || late == 0);
+	    i++) {
 		rc = stack_capture_thread(i % 2 ? a.tid : b.tid, &st, 0);
 		cr_assert(rc == 0 || rc == -ETIMEDOUT, "rc %d", rc);
 		if (rc == -ETIMEDOUT)
@@ -400,11 +405,12 @@ Test(sampler, late_answers_are_dropped, .timeout = 60)
 		cr_assert(stack_has(&st, "parked_thread"), "round %d", i);
 		cr_assert(!stack_has(&st, "parked_other"), "round %d", i);
 	}
-	cr_log_info("%d of %d zero-timeout requests timed out", late,
-	    LATE_ROUNDS);
-	cr_assert_gt(late, 0);
+	cr_log_info("%d of %d zero-timeout requests timed out", late, i);
 	unpark(&a);
 	unpark(&b);
+	if (late == 0)
+		cr_skip_test("none of %d zero-timeout requests timed out: no "
+		    "late answer to drop", i);
 }
 
 Test(sampler, blocked_signal_gives_eagain, .timeout = 30)
