@@ -1,7 +1,7 @@
 """jack_gil: a JACK client whose real-time callback waits for the GIL.
 
     python3 jack_gil.py [--work=python|numpy|process|none] [--seconds=S]
-                        [--server=NAME]
+                        [--server=NAME] [--switch-interval=MS]
 
 A JACK client (python3-jack-client, Debian's /usr/bin/python3) with two
 inputs and two outputs; its process callback copies each input to its
@@ -13,6 +13,9 @@ it past the period's deadline (256 frames at 48000 Hz: 5.33 ms): xruns.
 The fix: the same sums in NumPy (--work=numpy; the matrix product drops
 the GIL) or in another process (--work=process; its own GIL).
 --work=none runs the client alone (bench/jack-client).
+--switch-interval sets sys.setswitchinterval (default: Python's 5 ms,
+hardly under the period, so whether a period is missed then depends on
+the machine's speed; the tests take 10 ms, well over it).
 
 It connects to the server NAME (default: $JACK_DEFAULT_SERVER, else
 "default"; it never starts one: scripts/jackd-dummy does), runs S
@@ -103,7 +106,11 @@ def main():
     ap.add_argument("--work", choices=sorted(WORK), default="python")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--server", default=None)
+    ap.add_argument("--switch-interval", type=float, default=None,
+        metavar="MS")
     args = ap.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     if args.work == "numpy":
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         import numpy                    # before activate(): no start-up hold

@@ -26,6 +26,10 @@ SAMPLE = gw.py_sample("jack_gil")
 JACKD = os.path.join(gw.ROOT, "scripts", "jackd-dummy")
 WORK_LINE = gw.source_marks(SAMPLE)["work"]
 SECONDS = "3"
+# The worker holds the GIL for up to the switch interval at a time;
+# Python's 5 ms is hardly under the period (5.333 ms), and on a fast
+# machine a run could miss none: 10 ms makes every wait for it a miss.
+SWITCH = "--switch-interval=10"
 PERIOD_US = 256 / 48000 * 1e6
 
 
@@ -81,7 +85,7 @@ class TestJack(unittest.TestCase):
     def run_sample(self, work="python", opts=()):
         r, info, docs = gw.run_with_report(self, self.tmp, [PY, SAMPLE,
             "--seconds=" + SECONDS, "--server=" + self.server,
-            "--work=" + work], opts, timeout=gw.TIMEOUT)
+            "--work=" + work, SWITCH], opts, timeout=gw.TIMEOUT)
         out = dict(l.rsplit(" ", 1) for l in r.stdout.splitlines())
         self.assertEqual(out.get("work"), work, r)
         self.assertGreater(int(out["callbacks"]), 100, r)
@@ -128,7 +132,7 @@ class TestJack(unittest.TestCase):
     def test_text(self):
         """The text report says it in a line per period missed."""
         r = gw.run_under_gilwatch([PY, SAMPLE, "--seconds=1",
-            "--server=" + self.server], ["--output=" +
+            "--server=" + self.server, SWITCH], ["--output=" +
             os.path.join(self.tmp, "report-%p.txt")], timeout=gw.TIMEOUT)
         self.assertEqual(r.returncode, 0, r)
         info = gw.sample_info(r.stderr)
