@@ -30,6 +30,16 @@ except ImportError:
 PYATTACH = os.path.join(gw.BUILD, "tests", "pyattach")
 
 
+def hold_read_line():
+    """The line of scenes.publish where the main thread blocks at last,
+    reading its hold pipe without the GIL."""
+    with open(gw.pyprog("scenes")) as f:
+        for n, line in enumerate(f, 1):
+            if "os.read(hold" in line:
+                return n
+    raise AssertionError("no os.read(hold in scenes.py")
+
+
 def attach(pid, env=None):
     r = gw.run([PYATTACH, str(pid)], env=env)
     if r.returncode != 0:
@@ -76,11 +86,20 @@ class TestPyAttach(Scenes):
             with p:
                 tids = {n: w["native"] for n, w in rec["info"].items()}
 
+                # The main thread too: between its "ready" and the
+                # read it takes the GIL back, which a quick read can
+                # catch it waiting for.
+                read_line = hold_read_line()
+
                 def settled(doc):
                     t = by_name(doc)
+                    main = (t.get("MainThread", {}).get("frames") or
+                        [{}])[0]
                     return all(t.get(n, {}).get("waits") for n in
                         ("abba-1", "abba-2", "rwaiter", "qwaiter")) and \
-                        doc["gil"]["holder_tid"] == tids["holder"]
+                        doc["gil"]["holder_tid"] == tids["holder"] and \
+                        (main.get("function"), main.get("line")) == \
+                        ("publish", read_line)
                 doc = self.read_until(p.p.pid, settled, "every wait seen")
             self.check(doc, rec, p.p.pid)
 
