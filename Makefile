@@ -63,8 +63,9 @@ BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC)) \
 
 all: $(B)/libgilwatch.so $(B)/gilwatch $(SAMPLES) $(ITESTS) $(BENCHES)
 
-$(B)/libgilwatch.so: $(SHIM_OBJ)
-	$(CC) $(SHIM_CFLAGS) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,defs
+$(B)/libgilwatch.so: $(SHIM_OBJ) src/shim/shared.ld
+	$(CC) $(SHIM_CFLAGS) -shared -o $@ $(SHIM_OBJ) $(SHIM_LIBS) -Wl,-z,defs \
+	    -Wl,-T,src/shim/shared.ld
 
 $(B)/libgwcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -36,7 +36,7 @@ ulock_lock(struct ulock *l)
 	if (c != 2)
 		c = atomic_exchange(&l->state, 2);
 	while (c != 0) {
-		syscall(SYS_futex, &l->state, FUTEX_WAIT_PRIVATE, 2, NULL,
+		syscall(SYS_futex, &l->state, FUTEX_WAIT, 2, NULL,
 		    NULL, 0);
 		c = atomic_exchange(&l->state, 2);
 	}
@@ -46,7 +46,7 @@ static inline void
 ulock_unlock(struct ulock *l)
 {
 	if (atomic_exchange(&l->state, 0) == 2)
-		syscall(SYS_futex, &l->state, FUTEX_WAKE_PRIVATE, 1, NULL,
+		syscall(SYS_futex, &l->state, FUTEX_WAKE, 1, NULL,
 		    NULL, 0);
 }
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "gilwatch/snapshot.h"
 #include "msg.h"
+#include "monitor.h"
 
 struct config config;
 
@@ -61,6 +62,7 @@ config_load(void)
 	config.sample_signal = SIGRTMAX - 2;
 	config.format = GW_FORMAT_TEXT;
 	config.lock_slots = LOCK_TABLE_DEFAULT;
+	config.monitor = 1;
 	config.stats = 1;
 	config.blame = 1;
 	config.report = 0;
@@ -152,6 +154,12 @@ config_load(void)
 		else
 			bad("GILWATCH_LOCKS", v, errstr);
 	}
+	if ((v = env("GILWATCH_MONITOR")) != NULL) {
+		if (strcmp(v, "process") == 0 || strcmp(v, "thread") == 0)
+			config.monitor = strcmp(v, "process") == 0;
+		else
+			bad("GILWATCH_MONITOR", v, "not process or thread");
+	}
 	if ((v = env("GILWATCH_STATS")) != NULL)
 		config.stats = strcmp(v, "0") != 0;
 	if ((v = env("GILWATCH_BLAME")) != NULL)
@@ -231,7 +239,7 @@ config_expand(const char *pat, char *buf, size_t len)
 
 	for (; *pat != '\0' && o + 1 < len; pat++) {
 		if (pat[0] == '%' && pat[1] == 'p') {
-			n = snprintf(buf + o, len - o, "%d", (int)getpid());
+			n = snprintf(buf + o, len - o, "%d", (int)monitor_program());
 			o += n > 0 ? (size_t)n : 0;
 			pat++;
 		} else if (pat[0] == '%' && pat[1] == '%') {

@@ -19,6 +19,8 @@ struct config {
 	struct opts_deadlock lock_order;	/* GILWATCH_LOCK_ORDER */
 	int		lock_order_off;	/* GILWATCH_LOCK_ORDER=off */
 	int		stall_s;	/* GILWATCH_STALL, 0: off */
+	int		monitor;	/* GILWATCH_MONITOR=process (1, the
+					   default) or thread (0) */
 	struct opts_deadlock on_stall;	/* GILWATCH_ON_STALL */
 	int		loop_stall_ms;	/* GILWATCH_LOOP_STALL, 0: off */
 	int		dump_signal;	/* GILWATCH_SIGNAL, 0: none */

@@ -13,14 +13,15 @@
 #include "py.h"
 #include "stall.h"
 #include "ulock.h"
+#include "share.h"
 
 #define DEADLOCK_MAX_CYCLE	65536	/* threads in one cycle */
 #define DEADLOCK_REMEMBER	256	/* cycles remembered as reported */
 #define JOIN_FRAMES		4	/* Python frames read to see a join */
 
-static struct ulock reported_lock = ULOCK_INIT;
-static uint64_t reported[DEADLOCK_REMEMBER];
-static unsigned nreported;
+static GW_SHARED struct ulock reported_lock = ULOCK_INIT;
+static GW_SHARED uint64_t reported[DEADLOCK_REMEMBER];
+static GW_SHARED unsigned nreported;
 
 /* A consistent copy of t's wait, or 0 when t is not in a lock wait. */
 static int
@@ -152,7 +153,7 @@ scratch(struct thread *t, int *max)
 		if (p == NULL)
 			return NULL;
 		if (t->scratch != NULL)
-			munmap(t->scratch,
+			pages_unmap(t->scratch,
 			    t->scratch_len * sizeof(struct wf_frame));
 		t->scratch = p;
 		t->scratch_len = need;

@@ -1,10 +1,14 @@
 /* The helper thread, the dump signal and the control socket: see dump.h. */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,13 +23,16 @@
 #include "dump.h"
 #include "ipc.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "msg.h"
 #include "opts.h"
+#include "mem.h"
 #include "publish.h"
 #include "out.h"
 #include "real.h"
 #include "report.h"
 #include "sigdump.h"
+#include "share.h"
 #include "sigown.h"
 #include "thread.h"
 
@@ -42,8 +49,16 @@ static pthread_t helper_thread;
 static atomic_int helper_joinable;	/* created, not yet joined */
 static int helper_paused;		/* it stepped out for this fork */
 atomic_int dump_helper_resume;		/* and starts again: dump_resume */
-static void (*_Atomic job)(void);	/* dump_on_helper: what to run */
-static atomic_int job_done = -1;	/* and the pipe to say it ran */
+/* dump_on_helper: what to run, and a count of jobs run, which the
+ * caller waits on (a futex: the helper may be the monitor process). */
+static GW_SHARED void (*_Atomic job)(void);
+static GW_SHARED atomic_uint jobs_done;
+static int in_monitor;		/* the helper is the monitor process */
+
+/* dump_end_program: 0, or how the monitor asks the program to end:
+ * the exit status + 1, or ENDING_ABORT. */
+#define ENDING_ABORT	1000
+static GW_SHARED atomic_int ending;
 
 /*
  * Async-signal-safe: one write to a non-blocking pipe when the helper
@@ -54,7 +69,12 @@ static void
 on_dump_signal(int signo, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	int end = atomic_load(&ending);
 
+	if (end == ENDING_ABORT)
+		abort();
+	if (end > 0)
+		real_exit(end - 1);
 	if (atomic_load(&helper_started) && wake[1] != -1)
 		(void)!write(wake[1], "d", 1);
 	else
@@ -174,14 +194,11 @@ static void
 run_job(void)
 {
 	void (*fn)(void) = atomic_exchange(&job, NULL);
-	int fd = atomic_exchange(&job_done, -1);
 
 	if (fn != NULL)
 		fn();
-	if (fd != -1) {
-		(void)!write(fd, "x", 1);
-		close(fd);
-	}
+	atomic_fetch_add(&jobs_done, 1);
+	syscall(SYS_futex, &jobs_done, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /*
@@ -211,29 +228,53 @@ drain(int fd, int *dump, int *quit, int *pause)
 int
 dump_on_helper(void (*fn)(void), int timeout_ms)
 {
-	struct pollfd p;
-	int done[2];
+	struct timespec until;
+	unsigned gen;
 
 	if (!atomic_load(&helper_running) || wake[1] == -1 ||
-	    pthread_equal(pthread_self(), helper_thread))
+	    monitor_is_me() ||
+	    (!in_monitor && pthread_equal(pthread_self(), helper_thread)))
 		return -1;
-	if (pipe2(done, O_CLOEXEC) == -1)
-		return -1;
+	gen = atomic_load(&jobs_done);
 	atomic_store(&job, fn);
-	atomic_store(&job_done, done[1]);
 	if (write(wake[1], "x", 1) != 1) {
 		atomic_store(&job, NULL);
-		if (atomic_exchange(&job_done, -1) != -1)
-			close(done[1]);
-		close(done[0]);
 		return -1;
 	}
-	p.fd = done[0];
-	p.events = POLLIN;
-	while (poll(&p, 1, timeout_ms) == -1 && errno == EINTR)
-		;	/* a signal restarts the wait: rare, and bounded */
-	close(done[0]);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	/* A signal restarts the wait: rare, and bounded by the deadline. */
+	while (atomic_load(&jobs_done) == gen &&
+	    (syscall(SYS_futex, &jobs_done, FUTEX_WAIT_BITSET, gen, &until,
+	    NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
+	    errno == EAGAIN))
+		;
 	return 0;
+}
+
+int
+dump_monitor_runs(void)
+{
+	return in_monitor;
+}
+
+_Noreturn void
+dump_end_program(int abort_it, int status)
+{
+	pid_t pid = monitor_program();
+
+	atomic_store(&ending, abort_it ? ENDING_ABORT : status + 1);
+	/* The dump signal's handler is ours when it was claimed; else
+	 * the kernel ends it, with another status. */
+	if (config.dump_signal <= 0 || !sigown_owns(config.dump_signal) ||
+	    kill(pid, config.dump_signal) == -1)
+		kill(pid, abort_it ? SIGABRT : SIGKILL);
+	_exit(0);
 }
 
 /* The periodic look for deadlocks and stalls; what it finds is reported. */
@@ -257,22 +298,41 @@ socket_close(void)
 {
 	if (listen_fd == -1)
 		return;
-	if (sock_pid == getpid())
+	if (sock_pid == monitor_program())
 		unlink(sock_path);
 	close(listen_fd);
 	listen_fd = -1;
 }
 
-static void *
-helper_main(void *arg)
+/* The socket `gilwatch dump PID` asks, named by the program's pid. */
+static void
+socket_open(void)
 {
-	struct pollfd p[2];
-	uint64_t last_scan = 0, now;
-	int wait_ms, next, dump, quit = 0, pause = 0;
+	pid_t pid = monitor_program();
 
-	thread_set_internal();
-	helper_thread = pthread_self();
-	atomic_store(&helper_running, 1);
+	/* After a pause the socket is still there. */
+	if (listen_fd != -1 && sock_pid == pid)
+		return;
+	listen_fd = ipc_listen(pid, sock_path, sizeof sock_path);
+	if (listen_fd == -1)
+		msg_note("no control socket (%s): gilwatch dump will not "
+		    "reach pid %d", strerror(errno), (int)pid);
+	else
+		sock_pid = pid;
+}
+
+/*
+ * The helper's work, on a thread of the program or in the monitor
+ * process: until asked to quit or pause, or (the monitor) until the
+ * program is gone.
+ */
+static void
+helper_loop(void)
+{
+	struct pollfd p[3];
+	uint64_t last_scan = 0, now;
+	int wait_ms, next, dump, quit = 0, pause = 0, np;
+
 	publish_start();
 	next = publish_update();
 	wait_ms = next < SCAN_INTERVAL_MS ? next : SCAN_INTERVAL_MS;
@@ -280,12 +340,18 @@ helper_main(void *arg)
 		wait_ms = next;
 	p[0].fd = wake[0];
 	p[0].events = POLLIN;
-	p[1].fd = listen_fd;
+	p[1].fd = monitor_lifeline();
 	p[1].events = POLLIN;
+	p[2].fd = listen_fd;
+	p[2].events = POLLIN;
+	np = listen_fd == -1 ? 2 : 3;
 	while (!quit && !pause) {
-		p[0].revents = p[1].revents = 0;
+		p[0].revents = p[1].revents = p[2].revents = 0;
 		dump = 0;
-		if (poll(p, listen_fd == -1 ? 1 : 2, wait_ms) > 0) {
+		if (poll(p, (nfds_t)np, wait_ms) > 0) {
+			/* The program ended or exec'd: nothing left to watch. */
+			if (p[1].revents != 0)
+				quit = 1;
 			if (p[0].revents & POLLIN)
 				drain(wake[0], &dump, &quit, &pause);
 			if (dump) {
@@ -294,7 +360,7 @@ helper_main(void *arg)
 					report_locks_to_output(0);
 				report_gil_to_output();
 			}
-			if (p[1].revents & POLLIN)
+			if (p[2].revents & POLLIN)
 				accept_one();
 		}
 		now = now_ns();
@@ -317,7 +383,27 @@ helper_main(void *arg)
 		dump_stop();
 	else
 		socket_close();
+}
+
+static void *
+helper_main(void *arg)
+{
+	(void)arg;
+	thread_set_internal();
+	helper_thread = pthread_self();
+	atomic_store(&helper_running, 1);
+	socket_open();
+	helper_loop();
 	return NULL;
+}
+
+/* The monitor process's life (monitor.h): the helper's, then _exit. */
+static void
+monitor_body(void)
+{
+	thread_set_internal();
+	socket_open();
+	helper_loop();
 }
 
 /*
@@ -343,22 +429,28 @@ fork_counts_threads(void)
 	    rt->minor >= 12));
 }
 
+/*
+ * The monitor process when the tables are shared and the program has
+ * one thread (a fork is safe to take only then), else a thread.
+ */
 static int
 start_helper(void)
 {
 	sigset_t all, old;
 	int rc;
 
-	/* After a pause the socket is still there. */
-	if (listen_fd == -1 || sock_pid != getpid()) {
-		listen_fd = ipc_listen(getpid(), sock_path, sizeof sock_path);
-		if (listen_fd == -1)
-			msg_note("no control socket (%s): gilwatch dump will "
-			    "not reach pid %d", strerror(errno),
-			    (int)getpid());
-		else
-			sock_pid = getpid();
+	if (share_on() && procstat_threads(getpid()) == 1) {
+		int keep[1] = { wake[0] };
+
+		/* Its reads of "this process" are the program's (mem.h). */
+		(void)mem_source_target();
+		if (monitor_spawn(monitor_body, keep, 1) == 0) {
+			in_monitor = 1;
+			atomic_store(&helper_running, 1);
+			return 0;
+		}
 	}
+	socket_open();
 	/* The helper inherits this mask: it takes none of the
 	 * program's signals. */
 	sigfillset(&all);
@@ -422,6 +514,9 @@ dump_fork_prepare(void)
 	int spins;
 
 	helper_paused = 0;
+	/* A process is not counted: the monitor needs no pause. */
+	if (in_monitor)
+		return;
 	/* Joinable, not running: a helper started just now counts too. */
 	if (!fork_counts_threads() || !atomic_load(&helper_joinable) ||
 	    procstat_threads(getpid()) != 2 || wake[1] == -1 ||
@@ -510,13 +605,14 @@ dump_after_fork_child(void)
 	atomic_store(&dump_helper_resume, 0);
 	helper_paused = 0;
 	atomic_store(&job, NULL);
-	atomic_store(&job_done, -1);
+	in_monitor = 0;
+	monitor_after_fork_child();
 }
 
 void
 dump_stop(void)
 {
 	publish_stop();
-	if (listen_fd != -1 && sock_pid == getpid())
+	if (listen_fd != -1 && sock_pid == monitor_program())
 		unlink(sock_path);
 }

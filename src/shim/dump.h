@@ -57,6 +57,17 @@ void	dump_quit(void);
  */
 int	dump_on_helper(void (*fn)(void), int timeout_ms);
 
+/*
+ * In the monitor, for --on-deadlock or --on-stall: end the program,
+ * with abort() or _exit(status), from the dump signal's handler (or
+ * by SIGABRT or SIGKILL when the program has that signal); then the
+ * monitor leaves.
+ */
+_Noreturn void	dump_end_program(int abort_it, int status);
+
+/* Whether the helper is the monitor process (monitor.h). */
+int	dump_monitor_runs(void);
+
 /* At exit: remove the socket. */
 void	dump_stop(void);
 

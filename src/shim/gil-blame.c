@@ -12,6 +12,7 @@
 #include "pages.h"
 #include "py.h"
 #include "thread.h"
+#include "share.h"
 
 /* Site indexes that name no line. */
 #define SITE_NOPY	0	/* the holder had no Python frame */
@@ -57,17 +58,17 @@ struct hold {
 	uint64_t	 start, end;
 };
 
-int blame_on;
+GW_SHARED int blame_on;
 
 static const struct py_runtime *rt;
 static struct site *sites;
 static struct pc *pcs;
 static struct pair *pairs;
 static struct hold *ring;
-static atomic_uint nsites;
-static atomic_int *used;		/* site indexes in use, nsites of them */
-static _Atomic uint64_t nholds;		/* holds written to the ring */
-static atomic_int said_sites, said_pairs, said_ring;
+static GW_SHARED atomic_uint nsites;
+static GW_SHARED atomic_int *used;		/* site indexes in use, nsites of them */
+static GW_SHARED _Atomic uint64_t nholds;		/* holds written to the ring */
+static GW_SHARED atomic_int said_sites, said_pairs, said_ring;
 
 void
 blame_init(const struct py_runtime *r)

@@ -13,6 +13,7 @@
 #include "pages.h"
 #include "py.h"
 #include "thread.h"
+#include "share.h"
 
 struct pstack {
 	_Atomic uint64_t ns;
@@ -24,8 +25,8 @@ struct pstack {
 int profile_on;
 static char path[512];
 static struct pstack *stacks;
-static _Atomic uint64_t lost_ns;
-static atomic_int said_full;
+static GW_SHARED _Atomic uint64_t lost_ns;
+static GW_SHARED atomic_int said_full;
 
 void
 profile_init(const char *p)

@@ -22,6 +22,7 @@
 #include "stack.h"
 #include "thread.h"
 #include "trace.h"
+#include "share.h"
 
 #define SLOT_NS		100000000ull	/* one window slot: 100 ms */
 
@@ -37,29 +38,29 @@
 #define NAME_QUICK	4
 #define NAME_BACKOFF_NS	1000000ull	/* doubles from here to a second */
 
-static struct py_runtime rt;
+static GW_SHARED struct py_runtime rt;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static void *park_fn;		/* _PyParkingLot_Park (3.14+) */
 static void *event_fn[2];	/* PyEvent_Wait, PyEvent_WaitTimed */
 static void *(*py_tstate_current)(void);	/* free-threaded builds:
 					   PyThreadState_GetUnchecked */
-static int present;		/* the GIL is followed */
-static int readable;		/* Python threads are read: the GIL is
+static GW_SHARED int present;		/* the GIL is followed */
+static GW_SHARED int readable;		/* Python threads are read: the GIL is
 				   followed, or a free-threaded build */
-static char version[24];
-static char why_not[128];
-static struct gil_departed *departed;	/* threads that ended */
+static GW_SHARED char version[24];
+static GW_SHARED char why_not[128];
+static GW_SHARED struct gil_departed *departed;	/* threads that ended */
 
 /* The addresses markers compare against; 0 when there is no GIL. */
-static atomic_uintptr_t g_gil, g_mutex, g_cond, g_switch_cond, g_switch_mutex;
+static GW_SHARED atomic_uintptr_t g_gil, g_mutex, g_cond, g_switch_cond, g_switch_mutex;
 
-static struct thread *_Atomic holder;
-static _Atomic uint64_t holder_since;		/* ns */
-static atomic_uint nwaiting;
-static _Atomic uint64_t contended_since;	/* ns, while nwaiting > 0 */
-static _Atomic uint64_t switches, forced;
-static atomic_int drop_asked;	/* a waiter asked the holder to drop */
-static uint64_t start_ns;
+static GW_SHARED struct thread *_Atomic holder;
+static GW_SHARED _Atomic uint64_t holder_since;		/* ns */
+static GW_SHARED atomic_uint nwaiting;
+static GW_SHARED _Atomic uint64_t contended_since;	/* ns, while nwaiting > 0 */
+static GW_SHARED _Atomic uint64_t switches, forced;
+static GW_SHARED atomic_int drop_asked;	/* a waiter asked the holder to drop */
+static GW_SHARED uint64_t start_ns;
 
 /* Time held and time contended: totals, and per 100 ms slot. */
 struct window {
@@ -68,9 +69,9 @@ struct window {
 	_Atomic uint64_t slot_id[GIL_WINDOW_SLOTS];
 };
 
-static struct window held_w, contended_w;
-static _Atomic uint64_t hist_wait[HIST_BUCKETS];
-static _Atomic uint64_t hist_hold[HIST_BUCKETS];
+static GW_SHARED struct window held_w, contended_w;
+static GW_SHARED _Atomic uint64_t hist_wait[HIST_BUCKETS];
+static GW_SHARED _Atomic uint64_t hist_hold[HIST_BUCKETS];
 
 static void
 window_add(struct window *w, uint64_t from, uint64_t to)
@@ -120,8 +121,8 @@ window_share(struct window *w, uint64_t now, uint64_t span,
 	return sum > span ? 1.0 : (double)sum / (double)span;
 }
 
-static _Atomic uint64_t wait_max, hold_max;	/* ns */
-static _Atomic uint64_t wait_sum, hold_sum;	/* ns, of the histograms */
+static GW_SHARED _Atomic uint64_t wait_max, hold_max;	/* ns */
+static GW_SHARED _Atomic uint64_t wait_sum, hold_sum;	/* ns, of the histograms */
 
 static void
 hist_add(_Atomic uint64_t *hist, uint64_t ns)
@@ -626,7 +627,7 @@ gil_wait_timed_out(struct thread *t)
 	atomic_store(&drop_asked, 1);
 }
 
-static atomic_uint ndeparted;
+static GW_SHARED atomic_uint ndeparted;
 
 /* Keep t's numbers: it took the GIL and is going away. */
 static void

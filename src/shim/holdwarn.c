@@ -8,6 +8,7 @@
 #include "out.h"
 #include "report.h"
 #include "track.h"
+#include "monitor.h"
 
 static double warn_ms;
 
@@ -36,7 +37,7 @@ holdwarn_report(struct thread *t, struct held *h, uint64_t ticks)
 		out_printf(&o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
 		    "\"long-hold\",\"lock\":{\"addr\":\"0x%zx\",\"kind\":\"%s\"},"
 		    "\"held_ms\":%.3f,\"threshold_ms\":%.3f,\"tid\":%d,"
-		    "\"thread\":", (int)getpid(), (size_t)h->addr,
+		    "\"thread\":", (int)monitor_program(), (size_t)h->addr,
 		    gw_lock_kind_name(h->kind), ms, warn_ms,
 		    atomic_load(&t->tid));
 		out_json_str(&o, name);

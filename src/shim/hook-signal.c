@@ -4,6 +4,7 @@
 
 #include "hook.h"
 #include "msg.h"
+#include "share.h"
 #include "sigown.h"
 
 #define SIGOWN_MAX	4
@@ -15,7 +16,7 @@ struct claim {
 	void		(*aside)(int);
 };
 
-static struct claim claims[SIGOWN_MAX];
+static GW_SHARED struct claim claims[SIGOWN_MAX];
 
 /* The claim on signo; signo 0 finds a free slot. */
 static struct claim *

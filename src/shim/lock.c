@@ -9,21 +9,22 @@
 #include "lock.h"
 #include "msg.h"
 #include "pages.h"
+#include "share.h"
 
 #define LOCK_MAX_PROBE	64	/* a longer run counts as full */
 
-struct lockrec lock_none;
+GW_SHARED struct lockrec lock_none;
 
 static struct lockrec *table;
 static size_t mask;
-static atomic_size_t used;
+static GW_SHARED atomic_size_t used;
 /*
  * The slots in use, in the order they were taken (slot index + 1; 0
  * while being written): walks visit only these, not the whole table,
  * which is mostly empty and would be read cache line by cache line.
  */
 static _Atomic uint32_t *order;
-static atomic_int full_said;
+static GW_SHARED atomic_int full_said;
 
 int
 lock_table_init(size_t slots)

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "task.h"
 #include "thread.h"
+#include "monitor.h"
 
 #define LOOP_FRAMES	128	/* deep enough to reach run_forever below
 				   a task's coroutine stack */
@@ -36,7 +37,7 @@ kernel_call(pid_t tid, char *buf, size_t len)
 	struct task k = { .tid = tid };
 	const char *name;
 
-	if (task_read(getpid(), &k) == -1 || k.syscall < 0 ||
+	if (task_read(monitor_program(), &k) == -1 || k.syscall < 0 ||
 	    k.state == 'R')
 		return NULL;
 	if ((name = task_syscall_name(k.syscall)) != NULL)
@@ -60,7 +61,7 @@ text_report(struct out *o, struct thread *t, double secs, const char *call,
 	name_of(e, atomic_load(&t->tid), name, sizeof name);
 	localtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-	out_printf(o, "gilwatch loop stall: pid %d, %s\n\n", (int)getpid(),
+	out_printf(o, "gilwatch loop stall: pid %d, %s\n\n", (int)monitor_program(),
 	    when);
 	out_printf(o, "The event loop of \"%s\" tid=%d has not come back to "
 	    "its selector for %.3fs\n(--loop-stall=%d ms): every other task "
@@ -104,7 +105,7 @@ json_report(struct out *o, struct thread *t, double secs, const char *call,
 
 	name_of(e, atomic_load(&t->tid), name, sizeof name);
 	out_printf(o, "{\"loop_stall\":{\"pid\":%d,\"tid\":%d,\"name\":",
-	    (int)getpid(), atomic_load(&t->tid));
+	    (int)monitor_program(), atomic_load(&t->tid));
 	out_json_str(o, name);
 	out_printf(o, ",\"seconds\":%.6f,\"limit_ms\":%d,\"syscall\":", secs,
 	    config.loop_stall_ms);

@@ -21,6 +21,7 @@
 #include "report.h"
 #include "rtbudget.h"
 #include "thread.h"
+#include "monitor.h"
 
 static char path[512];
 static uint64_t interval_ns, next_ns;	/* next_ns 0: not yet timed */
@@ -403,11 +404,11 @@ write_file(void)
 	 * name per write: at exit the helper may still be writing one
 	 * when the last thread writes its own (the destructor's path).
 	 */
-	snprintf(tmp, sizeof tmp, "%s.%d.%u.tmp", file, (int)getpid(),
+	snprintf(tmp, sizeof tmp, "%s.%d.%u.tmp", file, (int)monitor_program(),
 	    atomic_fetch_add(&ntmp, 1));
 	out_init(&o);
 	/* Every sample says it: asked once (getpid is a system call). */
-	atomic_store_explicit(&pid, (int)getpid(), memory_order_relaxed);
+	atomic_store_explicit(&pid, (int)monitor_program(), memory_order_relaxed);
 	single(&o, "gilwatch_tracked_seconds", "gauge",
 	    "Time since gilwatch started tracking the process.",
 	    (double)gil_uptime_ns() / 1e9);

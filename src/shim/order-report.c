@@ -17,6 +17,8 @@
 #include "report.h"
 #include "stackvar.h"
 #include "ulock.h"
+#include "share.h"
+#include "monitor.h"
 
 #define SCENARIO_COLUMNS	4	/* wider cycles are listed instead */
 #define COLUMN_WIDTH		26
@@ -266,7 +268,7 @@ report_json_cycle(struct out *o, struct thread *t, int view,
 
 	thread_name(t, name, sizeof name);
 	out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"lock-order\","
-	    "\"view\":\"%s\",\"thread\":{\"tid\":%d,\"name\":", (int)getpid(),
+	    "\"view\":\"%s\",\"thread\":{\"tid\":%d,\"name\":", (int)monitor_program(),
 	    view == ORDER_VIEW_CLASS ? "class" : "instance",
 	    atomic_load(&t->tid));
 	out_json_str(o, name);
@@ -305,9 +307,9 @@ report_json_cycle(struct out *o, struct thread *t, int view,
 	out_puts(o, "]}\n");
 }
 
-static struct ulock summary_lock = ULOCK_INIT;
-static char summaries[ORDER_KEEP_SUMMARIES][160];
-static unsigned nsummaries;
+static GW_SHARED struct ulock summary_lock = ULOCK_INIT;
+static GW_SHARED char summaries[ORDER_KEEP_SUMMARIES][160];
+static GW_SHARED unsigned nsummaries;
 
 static void
 remember(struct thread *t, struct oedge **cyc, int n)

@@ -9,6 +9,7 @@
 #include "pages.h"
 #include "order.h"
 #include "ulock.h"
+#include "share.h"
 
 #define NODE_BUCKETS	(1u << 16)
 #define ARENA_CHUNK	(1u << 20)
@@ -28,22 +29,22 @@ struct onode {
 	struct oedge	*via[2];	/* the edge the search came in by */
 };
 
-static struct ulock graph_lock = ULOCK_INIT;	/* everything below */
-static struct onode *buckets[NODE_BUCKETS];
-static char *arena;
-static size_t arena_left;
-static unsigned search_gen;
-atomic_int order_on;
-static atomic_uint nreported;
-static uint64_t reported_sigs[256];
-static unsigned nsigs;
-static uint64_t safe_sigs[256];		/* cycles found gated, counted once */
-static unsigned nsafe_sigs;
-static atomic_uint nsafe;
-static atomic_uintptr_t safe_gates[ORDER_KEEP_GATES];
+static GW_SHARED struct ulock graph_lock = ULOCK_INIT;	/* everything below */
+static GW_SHARED struct onode *buckets[NODE_BUCKETS];
+static GW_SHARED char *arena;
+static GW_SHARED size_t arena_left;
+static GW_SHARED unsigned search_gen;
+GW_SHARED atomic_int order_on;
+static GW_SHARED atomic_uint nreported;
+static GW_SHARED uint64_t reported_sigs[256];
+static GW_SHARED unsigned nsigs;
+static GW_SHARED uint64_t safe_sigs[256];		/* cycles found gated, counted once */
+static GW_SHARED unsigned nsafe_sigs;
+static GW_SHARED atomic_uint nsafe;
+static GW_SHARED atomic_uintptr_t safe_gates[ORDER_KEEP_GATES];
 
-_Atomic uint64_t order_chains[ORDER_CHAIN_SLOTS];	/* lock-free cache */
-static atomic_uint nchains;
+GW_SHARED _Atomic uint64_t order_chains[ORDER_CHAIN_SLOTS];	/* lock-free cache */
+static GW_SHARED atomic_uint nchains;
 
 static void *
 arena_alloc(size_t len)
@@ -278,7 +279,7 @@ struct sframe {
 
 #define SEARCH_DEPTH	65536
 
-static struct sframe *sstack;
+static GW_SHARED struct sframe *sstack;
 
 /*
  * Depth-first from `start` (entered with start_read) looking for `goal`

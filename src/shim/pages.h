@@ -13,4 +13,8 @@
 /* len bytes of zeroed memory, or NULL. */
 void	*pages_map(size_t len);
 
+/* Give back what pages_map gave (the same len): its pages, at least;
+ * the addresses are not reused. */
+void	 pages_unmap(void *p, size_t len);
+
 #endif /* GW_PAGES_H */

@@ -268,9 +268,9 @@ void
 pubsym_reset(void)
 {
 	if (slots != NULL)
-		munmap(slots, SYMS_SLOTS * sizeof *slots);
+		pages_unmap(slots, SYMS_SLOTS * sizeof *slots);
 	if (wanted != NULL)
-		munmap(wanted, SYMS_SLOTS * sizeof *wanted);
+		pages_unmap(wanted, SYMS_SLOTS * sizeof *wanted);
 	slots = NULL;
 	wanted = NULL;
 	nwanted = 0;

@@ -30,6 +30,7 @@
 #include "rtbudget.h"
 #include "rtcycle.h"
 #include "shm-read.h"
+#include "monitor.h"
 
 #define PUBLISH_INTERVAL_MS	100	/* GILWATCH_PUBLISH_MS; 0: off */
 #define PUBLISH_MAX_MS		60000
@@ -63,7 +64,8 @@ clock_ns(clockid_t id)
 
 /*
  * GILWATCH_PUBLISH_MS from the environment the process started with
- * (/proc/self/environ): getenv could race with the program's setenv.
+ * (/proc/PID/environ): getenv could race with the program's setenv, and
+ * the helper may be the monitor process.
  */
 static int
 interval_ms(void)
@@ -73,9 +75,11 @@ interval_ms(void)
 	char *line = NULL;
 	size_t size = 0;
 	long long v = PUBLISH_INTERVAL_MS;
+	char path[64];
 	FILE *fp;
 
-	if ((fp = fopen("/proc/self/environ", "re")) == NULL)
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)monitor_program());
+	if ((fp = fopen(path, "re")) == NULL)
 		return PUBLISH_INTERVAL_MS;
 	while (getdelim(&line, &size, '\0', fp) != -1) {
 		if (strncmp(line, var, sizeof var - 1) != 0 ||
@@ -97,11 +101,13 @@ interval_ms(void)
 static void
 read_command(char *buf, size_t len)
 {
+	char path[64];
 	ssize_t n, i;
 	int fd;
 
 	buf[0] = '\0';
-	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) == -1)
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)monitor_program());
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
 	n = read(fd, buf, len - 1);
 	close(fd);
@@ -120,7 +126,7 @@ read_start(struct shm_proc *p)
 	char state;
 
 	p->start_real_ns = 0;
-	if (shm_proc_start(getpid(), &state, &p->start_ticks) == 0)
+	if (shm_proc_start(monitor_program(), &state, &p->start_ticks) == 0)
 		p->start_real_ns = procstat_start_real_ns(p->start_ticks);
 	if (p->start_real_ns == 0)
 		p->start_real_ns = clock_ns(CLOCK_REALTIME);
@@ -159,9 +165,9 @@ publish_start(void)
 	char command[GW_SHM_COMMAND_LEN];
 
 	/* The helper back from a fork (dump_fork_prepare): same file. */
-	if (pub.pid == getpid() && !atomic_load(&pub.stopped))
+	if (pub.pid == monitor_program() && !atomic_load(&pub.stopped))
 		return;
-	if (pub.pid != 0 && pub.pid != getpid()) {
+	if (pub.pid != 0 && pub.pid != monitor_program()) {
 		/* A fork child: the file and the caches are the parent's. */
 		shm_writer_forget(&pub.w);
 		pubsym_reset();
@@ -169,7 +175,7 @@ publish_start(void)
 	pub.on = 0;
 	pub.updates = 0;
 	pub.watched = 0;
-	pub.pid = getpid();
+	pub.pid = monitor_program();
 	atomic_store(&pub.stopped, 0);
 	if ((pub.interval_ms = interval_ms()) == 0)
 		return;
@@ -221,7 +227,7 @@ void
 publish_stop(void)
 {
 	atomic_store(&pub.stopped, 1);
-	if (pub.on && pub.pid == getpid())
+	if (pub.on && pub.pid == monitor_program())
 		shm_writer_stop(&pub.w, 1);
 }
 

@@ -18,6 +18,7 @@
 #include "rtbudget.h"
 #include "rtcycle.h"
 #include "thread.h"
+#include "monitor.h"
 
 static const double quantiles[] = { 0.50, 0.90, 0.99 };
 #define NQUANT	(sizeof quantiles / sizeof quantiles[0])
@@ -227,7 +228,7 @@ report_gil(struct out *o, enum gw_format fmt)
 	if (!s.present) {
 		if (fmt == GW_FORMAT_JSON) {
 			out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":"
-			    "\"gil\",\"present\":false,\"why\":", (int)getpid());
+			    "\"gil\",\"present\":false,\"why\":", (int)monitor_program());
 			out_json_str(o, s.why_not);
 			realtime_report(o, fmt);
 			out_puts(o, "}\n");
@@ -247,7 +248,7 @@ report_gil(struct out *o, enum gw_format fmt)
 		    "\"10s\":%.6f,\"run\":%.6f},\"contention\":{\"1s\":%.6f,"
 		    "\"10s\":%.6f,\"run\":%.6f},\"switches\":%llu,"
 		    "\"forced\":%llu,\"seconds\":%.6f,\"wait_us\":",
-		    (int)getpid(), s.version, s.interval_us, (int)s.holder,
+		    (int)monitor_program(), s.version, s.interval_us, (int)s.holder,
 		    s.waiting, s.load_1s, s.load_10s, s.load_all,
 		    s.contention_1s, s.contention_10s, s.contention_all,
 		    (unsigned long long)s.switches,
@@ -265,7 +266,7 @@ report_gil(struct out *o, enum gw_format fmt)
 		return;
 	}
 	out_printf(o, "gilwatch GIL statistics: pid %d, CPython %s, switch "
-	    "interval %.1f ms, %.1f s tracked\n", (int)getpid(), s.version,
+	    "interval %.1f ms, %.1f s tracked\n", (int)monitor_program(), s.version,
 	    (double)s.interval_us / 1e3, up / 1e9);
 	out_printf(o, "  load        1s %5.1f%%  10s %5.1f%%  run %5.1f%%\n",
 	    100 * s.load_1s, 100 * s.load_10s, 100 * s.load_all);

@@ -19,6 +19,7 @@
 #include "out.h"
 #include "report.h"
 #include "rtbudget.h"
+#include "monitor.h"
 
 struct row {
 	struct lockrec	*rec;		/* NULL for a class row */
@@ -278,7 +279,7 @@ text_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	size_t i;
 
 	out_printf(o, "gilwatch lock statistics: pid %d, %zu lock%s in %zu "
-	    "class%s, sorted by %s, top %d\n\n", (int)getpid(),
+	    "class%s, sorted by %s, top %d\n\n", (int)monitor_program(),
 	    n, n == 1 ? "" : "s", nc, nc == 1 ? "" : "es",
 	    sort_names[sort], top);
 	if (n == 0) {
@@ -353,7 +354,7 @@ json_table(struct out *o, struct row *l, size_t n, struct row *c, size_t nc,
 	int k;
 
 	out_printf(o, "{\"gilwatch\":1,\"pid\":%d,\"reason\":\"locks\","
-	    "\"sort\":\"%s\",\"hold_sample\":%u,\"locks\":[", (int)getpid(),
+	    "\"sort\":\"%s\",\"hold_sample\":%u,\"locks\":[", (int)monitor_program(),
 	    sort_names[sort], hold_sample);
 	for (i = 0; i < n && i < (size_t)top; i++) {
 		s = &l[i].rec->stat;

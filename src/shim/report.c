@@ -24,6 +24,9 @@
 #include "ulock.h"
 #include "thread.h"
 #include "trace.h"
+#include "share.h"
+#include "monitor.h"
+#include "dump.h"
 
 /* A frame for ip whose strings live in sym. */
 static void
@@ -144,7 +147,7 @@ report_lock_var(struct stackvars *sv, uintptr_t addr, char *buf, size_t len)
  * between two: two threads that close two cycles at once must not leave
  * half a report behind when the first one exits.
  */
-static struct ulock output_lock = ULOCK_INIT;
+static GW_SHARED struct ulock output_lock = ULOCK_INIT;
 
 /*
  * Write o; then, when `then` says exit or abort, end the process without
@@ -168,6 +171,11 @@ output_write(struct out *o, const struct opts_deadlock *then)
 	 * which shows how it came to this, is. */
 	if (then != NULL && then->action != OPTS_ACTION_REPORT)
 		trace_write();
+	/* The monitor's own end would not be the program's. */
+	if (then != NULL && then->action != OPTS_ACTION_REPORT &&
+	    monitor_is_me())
+		dump_end_program(then->action == OPTS_ACTION_ABORT,
+		    then->status);
 	if (then != NULL && then->action == OPTS_ACTION_EXIT)
 		real_exit(then->status);
 	if (then != NULL && then->action == OPTS_ACTION_ABORT)
@@ -261,7 +269,7 @@ report_event(enum gw_snapshot_reason reason, const struct wf_frame *cycle,
 	snapshot_free(s);
 }
 
-static atomic_uint ndeadlocks, nstalls;
+static GW_SHARED atomic_uint ndeadlocks, nstalls;
 
 void
 report_counts(unsigned *deadlocks, unsigned *stalls)

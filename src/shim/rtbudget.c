@@ -17,6 +17,7 @@
 #include "rtpolicy.h"
 #include "thread.h"
 #include "trace.h"
+#include "share.h"
 
 uint64_t rt_budget_ns, rt_budget_ticks, rt_lock_wait_ticks;
 
@@ -37,9 +38,9 @@ struct misses {
 	atomic_uint	 nkept;
 };
 
-static struct misses budget, inversions;
-static uint64_t inversion_ticks;
-static _Atomic uint64_t misses_gil, misses_lock, miss_max, ninversions;
+static GW_SHARED struct misses budget, inversions;
+static GW_SHARED uint64_t inversion_ticks;
+static GW_SHARED _Atomic uint64_t misses_gil, misses_lock, miss_max, ninversions;
 
 void
 rt_init(double ms)

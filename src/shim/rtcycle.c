@@ -12,6 +12,7 @@
 #include "rtbudget.h"
 #include "rtcycle.h"
 #include "thread.h"
+#include "share.h"
 
 /* A cycle over its budget, kept with its details. */
 struct cmiss {
@@ -24,14 +25,14 @@ struct cmiss {
 	atomic_int	 ready;
 };
 
-static struct cmiss kept[RT_KEPT];
-static atomic_uint nkept;
-static _Atomic uint64_t ncycles, nmisses, miss_max, last_budget;
+static GW_SHARED struct cmiss kept[RT_KEPT];
+static GW_SHARED atomic_uint nkept;
+static GW_SHARED _Atomic uint64_t ncycles, nmisses, miss_max, last_budget;
 
 /* Said once by the wrapper: "JACK process callback", 256, 48000. */
-static char source[48];
-static atomic_uint src_frames, src_rate;
-static atomic_int src_said;
+static GW_SHARED char source[48];
+static GW_SHARED atomic_uint src_frames, src_rate;
+static GW_SHARED atomic_int src_said;
 
 void
 rt_cycle_source(const char *what, unsigned frames, unsigned rate)

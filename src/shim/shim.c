@@ -30,6 +30,7 @@
 #include "out.h"
 #include "report.h"
 #include "order.h"
+#include "share.h"
 #include "shim.h"
 #include "sigown.h"
 #include "stack.h"
@@ -107,6 +108,8 @@ thread_ending(struct thread *t)
 static void
 after_fork_child(void)
 {
+	/* First: until then the child's writes are its parent's too. */
+	share_after_fork_child();
 	stack_fork_done();
 	shim_pid = getpid();
 	atomic_store(&final_done, 0);
@@ -136,6 +139,9 @@ shim_init(void)
 	thread_enter_shim();
 	shim_pid = getpid();
 	config_load();
+	/* Before any table: they are carved from what it shares. */
+	if (config.monitor)
+		share_init();
 	clock_init();
 	stats_on = config.stats;
 	holdwarn_init(config.hold_warn_ms);
@@ -207,9 +213,12 @@ shim_exit_reports(void)
 		final_reports();
 }
 
+/* The monitor, when there is one, writes them: the publication and the
+ * metrics are its. */
 __attribute__((destructor)) static void
 shim_fini(void)
 {
-	if (claim_final())
+	if (claim_final() && (!dump_monitor_runs() ||
+	    dump_on_helper(final_reports, EXIT_REPORT_WAIT_MS) == -1))
 		final_reports();
 }

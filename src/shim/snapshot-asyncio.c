@@ -12,6 +12,7 @@
 #include "maps.h"
 #include "snapshot-asyncio.h"
 #include "taskgraph.h"
+#include "monitor.h"
 
 void
 snapshot_asyncio(struct arena *arena, struct gw_thread_info *ti,
@@ -26,7 +27,7 @@ snapshot_asyncio(struct arena *arena, struct gw_thread_info *ti,
 
 	if (rt == NULL || rt->off == NULL || rt->minor < 14)
 		goto graph;
-	if (maps_read_pid(getpid(), &m, why, sizeof(why)) == -1)
+	if (maps_read_pid(monitor_program(), &m, why, sizeof(why)) == -1)
 		goto graph;
 	if (py_asyncio_find(rt, &m, &a) == -1 ||
 	    (th = calloc(n + 1, sizeof(*th))) == NULL) {

@@ -28,6 +28,7 @@
 #include "stack.h"
 #include "stackvar.h"
 #include "thread.h"
+#include "monitor.h"
 
 #define SNAP_PY_FRAMES	128	/* Python frames per thread */
 #define SNAP_ASK_MAX	64	/* threads whose stacks are asked at once */
@@ -671,7 +672,7 @@ fill_command(struct snap *s)
 {
 	char buf[512];
 
-	if (procstat_cmdline(getpid(), buf, sizeof buf) == 0)
+	if (procstat_cmdline(monitor_program(), buf, sizeof buf) == 0)
 		s->pub.command = snap_str(s, buf);
 }
 
@@ -692,7 +693,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	if (s == NULL)
 		return NULL;
 	s->pub.version = GW_SNAPSHOT_VERSION;
-	s->pub.pid = getpid();
+	s->pub.pid = monitor_program();
 	s->pub.reason = reason;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->pub.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;

@@ -32,6 +32,8 @@
 #include "stack.h"
 #include "symname.h"
 #include "ulock.h"
+#include "share.h"
+#include "monitor.h"
 
 /*
  * The sampling request slots.  state is the futex word: a generation in
@@ -58,12 +60,12 @@ struct req {
 	struct stack	st;
 	uintptr_t	sp[STACK_MAX_FRAMES];	/* st's stack pointers */
 };
-static struct req reqs[REQ_SLOTS];
+static GW_SHARED struct req reqs[REQ_SLOTS];
 
-static struct ulock req_lock = ULOCK_INIT;	/* one request at a time */
-static unsigned req_gen;			/* under req_lock */
+static GW_SHARED struct ulock req_lock = ULOCK_INIT;	/* one request at a time */
+static GW_SHARED unsigned req_gen;			/* under req_lock */
 static atomic_int sampler_signo;
-static atomic_int sampler_off;
+static GW_SHARED atomic_int sampler_off;
 
 /* Symbolization: one Dwfl for the process, under sym_lock. */
 static struct ulock sym_lock = ULOCK_INIT;
@@ -225,14 +227,14 @@ stack_capture_signal(struct stack *st, void *uc)
 static void
 futex_wake(atomic_uint *word)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /* Wait while *word is val, until the CLOCK_MONOTONIC deadline. */
 static int
 futex_wait_until(atomic_uint *word, unsigned val, const struct timespec *dl)
 {
-	return (int)syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val,
+	return (int)syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val,
 	    dl, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
@@ -288,7 +290,7 @@ static __thread int in_handler;
  * it asks the next one whether it blocks the signal.
  */
 #define CAPTURE_BUCKETS	64
-static struct {
+static GW_SHARED struct {
 	atomic_int	now;
 	atomic_uint	begun;
 } captures[CAPTURE_BUCKETS];
@@ -309,9 +311,11 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 	pid_t tid;
 	int saved = errno, have = 0;
 
-	/* Only our own tgkill counts; a kill(1) from outside is dropped. */
+	/* Only our own tgkill counts (the program's, or its monitor's); a
+	 * kill(1) from outside is dropped. */
 	if (in_handler || atomic_load(&sampler_off) ||
-	    si->si_code != SI_TKILL || si->si_pid != getpid())
+	    si->si_code != SI_TKILL || (si->si_pid != getpid() &&
+	    (si->si_pid == 0 || si->si_pid != monitor_running())))
 		goto out;
 	tid = self_tid();
 	b = capture_bucket(tid);
@@ -411,7 +415,8 @@ read_sigblk(pid_t tid, int signo)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status",
+	    (int)monitor_program(), (int)tid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? -ESRCH : 0;
 	while (len < sizeof buf - 1 &&
@@ -517,7 +522,7 @@ ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
 	unsigned pending;
 	int rc;
 
-	if (syscall(SYS_tgkill, getpid(), tid, 0) == -1)
+	if (syscall(SYS_tgkill, monitor_program(), tid, 0) == -1)
 		return -errno;
 	if ((rc = thread_blocks(tid, signo)) != 0)
 		return rc;
@@ -528,7 +533,7 @@ ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
 	pending = REQ_STATE(*gen, REQ_PENDING);
 	atomic_store(&q->target, tid);
 	atomic_store_explicit(&q->state, pending, memory_order_release);
-	if (syscall(SYS_tgkill, getpid(), tid, signo) == -1) {
+	if (syscall(SYS_tgkill, monitor_program(), tid, signo) == -1) {
 		rc = -errno;
 		atomic_compare_exchange_strong(&q->state, &pending,
 		    REQ_STATE(*gen, REQ_IDLE));
@@ -667,7 +672,8 @@ stack_safe_to_sample(pid_t tid, char *note, size_t len)
 	long nr;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall",
+	    (int)monitor_program(), (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return 1;
@@ -697,7 +703,7 @@ report_modules(Dwfl *dw)
 	int rc;
 
 	dwfl_report_begin(dw);
-	rc = dwfl_linux_proc_report(dw, getpid());
+	rc = dwfl_linux_proc_report(dw, monitor_program());
 	if (dwfl_report_end(dw, NULL, NULL) != 0 || rc != 0)
 		return -1;
 	return 0;
@@ -724,6 +730,7 @@ sym_open(void)
  * scans a module's symbol table each time.  Emptied with the Dwfl.
  */
 #define SYM_CACHE	256
+#define MAPS_REREAD_NS	200000000u	/* the monitor: unknown pcs */
 
 struct sym_entry {
 	uintptr_t	 ip;
@@ -763,6 +770,21 @@ sym_close(void)
  * loader knows the address, so stray ips (JIT code, garbage) do not
  * cost a re-read each.
  */
+static int
+maps_due(void)
+{
+	static uint64_t next;	/* the monitor's own */
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (now < next)
+		return 0;
+	next = now + MAPS_REREAD_NS;
+	return 1;
+}
+
 static Dwfl_Module *
 sym_module(uintptr_t pc)
 {
@@ -775,7 +797,9 @@ sym_module(uintptr_t pc)
 		return NULL;
 	if ((mod = symname_module_at(sym_dwfl, pc)) != NULL)
 		return mod;
-	if (dladdr((void *)pc, &dli) == 0)
+	/* The monitor's loader knows only what was loaded before its
+	 * fork: it re-reads the program's maps, at most so often. */
+	if (monitor_is_me() ? !maps_due() : dladdr((void *)pc, &dli) == 0)
 		return NULL;
 	if (report_modules(sym_dwfl) != 0) {
 		sym_close();

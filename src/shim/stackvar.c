@@ -26,6 +26,7 @@
 #include "stack.h"
 #include "stackvar.h"
 #include "thread.h"
+#include "monitor.h"
 
 #define SAMPLE_TIMEOUT_MS	100	/* a thread that does not answer */
 #define RETRY_NS		1000000	/* between tries at a busy thread */
@@ -446,7 +447,7 @@ take(struct stackvars *sv)
 static int
 read_vmas(struct stackvars *sv)
 {
-	char *text = maps_text(getpid()), *line, *nl, *p;
+	char *text = maps_text(monitor_program()), *line, *nl, *p;
 	size_t n = 0, cap = 0;
 	struct range *v;
 
@@ -492,7 +493,7 @@ index_threads(struct stackvars *sv)
 {
 	struct thread *t;
 	size_t max = thread_count() + 16;
-	pid_t me = getpid();
+	pid_t me = monitor_program();
 	size_t i;
 
 	if (sv->indexed)

@@ -8,6 +8,7 @@
 #include "procstat.h"
 #include "stall.h"
 #include "thread.h"
+#include "monitor.h"
 
 static uint64_t seen;		/* signature of the last look's stall */
 static uint64_t reported;	/* and of the stall last reported */
@@ -73,7 +74,7 @@ look(uint64_t limit_ns, uint64_t *sig)
 			return 0;
 		n++;
 	}
-	if (!stall_rule(view, n, procstat_threads(getpid()), 1, limit_ns))
+	if (!stall_rule(view, n, procstat_threads(monitor_program()), 1, limit_ns))
 		return 0;
 	*sig = stall_signature(view, n);
 	return 1;

@@ -4,10 +4,11 @@
 
 #include "maxval.h"
 #include "stats.h"
+#include "share.h"
 
-int stats_on;
-unsigned hold_sample = 1;
-uint64_t hold_exact = UINT64_MAX;
+GW_SHARED int stats_on;
+GW_SHARED_DATA unsigned hold_sample = 1;
+GW_SHARED_DATA uint64_t hold_exact = UINT64_MAX;
 static float hold_log_q;	/* log(1 - 1/hold_sample) */
 
 void

@@ -12,16 +12,18 @@
 #include "stats.h"
 #include "thread.h"
 #include "ulock.h"
+#include "share.h"
+#include "monitor.h"
 
 #define THREAD_CHUNK	64	/* records allocated together */
 
 static __thread int tls_internal;	/* a gilwatch thread: never registers */
 
-static struct thread *_Atomic head;
-static atomic_uint nused;
-static struct ulock grow_lock = ULOCK_INIT;
+static GW_SHARED struct thread *_Atomic head;
+static GW_SHARED atomic_uint nused;
+static GW_SHARED struct ulock grow_lock = ULOCK_INIT;
 static pthread_key_t exit_key;
-static atomic_int enabled;
+static GW_SHARED atomic_int enabled;
 static void (*ending)(struct thread *);
 
 void	(*thread_last_exit)(void);
@@ -199,6 +201,7 @@ thread_set_internal(void)
 	tls_internal = 1;
 	guard_depth = 1;
 	thread_ready = NULL;
+	thread_mine = NULL;	/* the monitor's copy of a program thread's */
 }
 
 struct thread *
@@ -340,7 +343,8 @@ thread_name(struct thread *t, char *buf, size_t len)
 
 	if (thread_pyname(t, buf, len) == 0)
 		return;
-	snprintf(path, sizeof path, "/proc/self/task/%d/comm",
+	snprintf(path, sizeof path, "/proc/%d/task/%d/comm",
+	    (int)monitor_program(),
 	    atomic_load(&t->tid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd != -1) {

@@ -17,6 +17,8 @@
 #include "py.h"
 #include "thread.h"
 #include "trace.h"
+#include "share.h"
+#include "monitor.h"
 
 #define FLUSH_BYTES	(1u << 20)	/* the file is written in pieces */
 
@@ -42,10 +44,10 @@ static uint64_t lock_wait_ns;
 static uint64_t origin;		/* now_ns() of ts 0 */
 static struct tev *events;
 static unsigned cap;		/* events kept */
-static _Atomic uint64_t nevents;	/* taken, kept or not */
+static GW_SHARED _Atomic uint64_t nevents;	/* taken, kept or not */
 static struct tname *names;
-static atomic_uint nnames;
-static atomic_int written;
+static GW_SHARED atomic_uint nnames;
+static GW_SHARED atomic_int written;
 
 void
 trace_init(const char *p, double lock_wait_ms, unsigned max)
@@ -350,7 +352,7 @@ trace_write(void)
 	char file[600];
 	uint64_t n, i, dropped, now = now_ns();
 	unsigned k, nn;
-	pid_t pid = getpid();
+	pid_t pid = monitor_program();
 	struct out o;
 	int fd, rv = 0;
 

@@ -469,6 +469,38 @@ def tasks(pid):
         return set()
 
 
+def _memfd_inode(pid):
+    """The inode of the memfd gilwatch shares in pid, from its maps."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                if "/memfd:gilwatch" in line:
+                    return int(line.split()[4])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return None
+
+
+def monitor_of(pid):
+    """The pid of the gilwatch monitor process watching pid (the one that
+    maps the same memfd), or None."""
+    ino = _memfd_inode(pid)
+    if ino is None:
+        return None
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == pid:
+            continue
+        try:
+            with open("/proc/%s/comm" % name) as f:
+                if f.read().strip() != "gilwatch-mon":
+                    continue
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if _memfd_inode(int(name)) == ino:
+            return int(name)
+    return None
+
+
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="gwtest-")
 

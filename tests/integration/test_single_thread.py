@@ -3,7 +3,8 @@ helper starts with the program's second thread.  Without it the dump
 signal's handler writes the dump itself (async-signal-safe), and
 `gilwatch dump PID` reads the program from outside, sending it no
 signal: a sleep or an idle epoll loop runs its full time, with no
-EINTR.  A program that starts a thread gets the helper as before."""
+EINTR.  A program that starts a thread gets the helper, which is not
+a thread of it: the monitor, a process of gilwatch's beside it."""
 
 import os
 import signal
@@ -109,16 +110,20 @@ class TestSingleThreadC(unittest.TestCase):
 
     def test_later_thread_gets_helper(self):
         """One thread until the program starts one; then the helper is
-        there: a full dump on SIGQUIT, gilwatch dump asks it."""
+        there, as the monitor process: the program has its own two
+        threads and no third, a full dump on SIGQUIT, gilwatch dump
+        asks it."""
         with gw.tempdir() as d, self.start(d, "thread") as p:
             p.wait_ready()
             pid = p.p.pid
             one_thread(self, pid, "before its thread")
+            self.assertIsNone(gw.monitor_of(pid), "a monitor already")
             p.release()
             p.wait_ready()
-            gw.poll_until(lambda: len(gw.tasks(pid)) == 3,
-                what="the program's thread and the helper: %s" %
-                sorted(gw.tasks(pid)))
+            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                what="the monitor process")
+            self.assertEqual(len(gw.tasks(pid)), 2, "want the program's "
+                "two threads alone: %s" % sorted(gw.tasks(pid)))
             r = gw.run([gw.GILWATCH, "dump", str(pid)])
             self.assertEqual(r.returncode, 0, r)
             self.assertIn("gilwatch thread dump", r.stdout)
@@ -131,7 +136,8 @@ class TestSingleThreadC(unittest.TestCase):
 
     def test_clock_work_starts_helper(self):
         """--metrics and --stall ask for work on a clock, which is the
-        helper's: a single-threaded program has it from the start, and
+        helper's: a single-threaded program has it from the start (a
+        process beside it, not a thread), and
         the metrics file is written while the program runs."""
         for opt in ("--metrics=%s", "--stall=5"):
             with self.subTest(opt=opt), gw.tempdir() as d:
@@ -142,8 +148,9 @@ class TestSingleThreadC(unittest.TestCase):
                 with p:
                     p.wait_ready()
                     pid = p.p.pid
-                    gw.poll_until(lambda: len(gw.tasks(pid)) == 2,
-                        what="the helper: %s" % sorted(gw.tasks(pid)))
+                    gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                        what="the monitor process")
+                    one_thread(self, pid, "with the monitor")
                     if opt.startswith("--metrics"):
                         gw.poll_until(lambda: os.path.exists(
                             path.replace("%p", str(pid))),
@@ -210,18 +217,57 @@ class TestSingleThreadPython(PythonCase):
 
     def test_asyncio_loop_helper(self):
         """With the loop-stall look on (the default), an asyncio loop
-        starts the helper, which looks at it once a second."""
+        starts the helper (the monitor process, no thread of the
+        program's), which looks at it once a second."""
         for label, exe in self.each_python():
             with self.subTest(python=label), gw.tempdir() as d, \
                     self.start(exe, d, "asyncio", str(SLEEP_MS / 1000)) as p:
                 p.wait_ready()
                 pid = p.p.pid
-                gw.poll_until(lambda: len(gw.tasks(pid)) == 2,
-                    what="the helper: %s" % sorted(gw.tasks(pid)))
+                gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                    what="the monitor process")
+                one_thread(self, pid, label + ", with the monitor")
                 r = gw.run([gw.GILWATCH, "dump", str(pid)])
                 self.assertEqual(r.returncode, 0, r)
                 self.assertNotIn("Read from outside", r.stdout)
                 self.assertEqual(p.wait(), 0, p.describe())
+
+    # Starts four threads and joins them (the helper is there from the
+    # first), then forks 20 times with every warning an error: 3.12+
+    # raises on a fork that counts two threads.
+    AFTER_THREADS = ("import os, threading\n"
+        "os.write(2, b'gw-sample: pid %d\\n' % os.getpid())\n"
+        "ts = [threading.Thread(target=len, args=((),)) for _ in range(4)]\n"
+        "for t in ts: t.start()\n"
+        "for t in ts: t.join()\n"
+        "for _ in range(20):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n"
+        "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
+        "while os.read(int(os.environ['GW_HOLD_FD']), 64): pass\n")
+
+    def test_fork_after_threads_no_pause(self):
+        """A program back to one thread forks as one, with nothing
+        paused: its helper is the monitor, a process.  It is watched
+        all along: gilwatch dump is answered by the monitor."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    gw.Proc(gw.gilwatch_cmd([exe, "-W", "error", "-c",
+                        self.AFTER_THREADS], ["--no-report"]), d,
+                        hold=True) as p:
+                p.wait_ready()
+                pid = p.info().pid
+                one_thread(self, pid, label)
+                self.assertIsNotNone(gw.monitor_of(pid), "no monitor")
+                r = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertIn("gilwatch thread dump", r.stdout)
+                self.assertNotIn("Read from outside", r.stdout)
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+                self.assertNotIn("Warning", p.stderr())
 
 
 if __name__ == "__main__":

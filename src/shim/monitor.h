@@ -1,0 +1,46 @@
+/*
+ * The monitor: gilwatch's process beside the program.  It does what
+ * needs a thread of its own (dump.h: the publication, the periodic
+ * scan, the control socket, the dump on a signal) without being a
+ * thread of the program, so that the program's thread count, its
+ * forks and glibc's single-thread fast paths are what they would be
+ * without gilwatch.
+ *
+ * It is a fork of the program taken while the program has one thread
+ * (at start-up, and in each fork child), so the shim's code and
+ * constants sit at the same addresses in both; the tables it reads are
+ * shared (share.h).  Forked twice and detached (its own session), it is
+ * nobody's child the program could wait for, and takes none of the
+ * terminal's signals.  It leaves when the lifeline's last write end
+ * closes: the program's exit, or its exec.
+ */
+#ifndef GW_MONITOR_H
+#define GW_MONITOR_H
+
+#include <sys/types.h>
+
+/*
+ * Fork the monitor, which calls run() and then _exit; it keeps the
+ * descriptors in keep[nkeep] (at most 15), standard error and its
+ * lifeline, and closes the others.  From the only thread, with the
+ * tables shared.  0, or -1: no monitor (said why).
+ */
+int	monitor_spawn(void (*run)(void), const int *keep, int nkeep);
+
+/* The monitor's pid once it runs, else 0 (in the program too). */
+pid_t	monitor_running(void);
+
+/* Whether the calling process is a monitor. */
+int	monitor_is_me(void);
+
+/* The program the monitor watches (in the program: its own pid). */
+pid_t	monitor_program(void);
+
+/* In the monitor: a descriptor that reads POLLHUP once the program is
+ * gone; -1 in the program. */
+int	monitor_lifeline(void);
+
+/* In a fork child: it is not watched by its parent's monitor. */
+void	monitor_after_fork_child(void);
+
+#endif /* GW_MONITOR_H */
