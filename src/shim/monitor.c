@@ -1,6 +1,9 @@
 /* The monitor process: see monitor.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "share.h"
 
 static pid_t	program;		/* in the monitor: whose it is */
+static pid_t	self;			/* in the monitor: its own pid */
 static int	lifeline[2] = { -1, -1 };
 static GW_SHARED atomic_int monitor_pid;	/* the program reads it */
 
@@ -51,15 +55,27 @@ monitor_running(void)
 static void
 close_others(const int *keep, int nkeep)
 {
-	int fd, i, max = (int)sysconf(_SC_OPEN_MAX);
+	int fds[18], n = 0, i, j, t, lo = 0;
 
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = 0; fd < max; fd++) {
-		for (i = 0; i < nkeep && keep[i] != fd; i++)
-			;
-		if (i == nkeep && fd != STDERR_FILENO)
-			close(fd);
+	for (i = 0; i < nkeep && n < 17; i++)
+		if (keep[i] >= 0)
+			fds[n++] = keep[i];
+	fds[n++] = STDERR_FILENO;
+	for (i = 1; i < n; i++)		/* a handful: insertion sort */
+		for (j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	for (i = 0; i <= n; i++) {
+		int hi = i < n ? fds[i] - 1 : INT_MAX;
+
+		if (hi >= lo && syscall(SYS_close_range, (unsigned)lo,
+		    (unsigned)hi, 0U) == -1)
+			for (t = lo; t <= hi && t < 65536; t++)
+				close(t);
+		if (i < n)
+			lo = fds[i] + 1;
 	}
 }
 
@@ -69,6 +85,7 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	int fd;
 
 	program = of;
+	self = getpid();
 	close(lifeline[1]);
 	lifeline[1] = -1;
 	/* Its own session: no terminal's Ctrl-C or Ctrl-Z reaches it. */
@@ -76,7 +93,9 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	prctl(PR_SET_NAME, "gilwatch-mon", 0, 0, 0);
 	close_others(keep, nkeep);
 	/* Descriptors 0 and 1 taken by something harmless, not reused. */
-	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd > 1)
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd < 2)
+		;
+	if (fd > 1)
 		close(fd);
 	/* Its reads of "this process" are of the program (mem.h). */
 	mem_source_pid(of);
@@ -144,4 +163,51 @@ monitor_after_fork_child(void)
 		close(lifeline[1]);
 	lifeline[0] = lifeline[1] = -1;
 	atomic_store(&monitor_pid, 0);
+}
+
+/*
+ * The shared locks' hooks (ulock.h).  The monitor notes itself as the
+ * holder of what it takes; the program, after waiting long on one, takes
+ * it over if that holder is gone.  A monitor waiting long looks whether
+ * its program is still there, and leaves if not: a program that died
+ * holding a lock never gives it back.
+ */
+int
+ulock_owner_self(void)
+{
+	return (int)self;
+}
+
+int
+ulock_owner_gone(int pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": a zombie's locks are nobody's. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
+		return 0;
+	return p[2] == 'Z' || p[2] == 'X';
+}
+
+void
+ulock_waiting(void)
+{
+	struct pollfd p;
+
+	if (program == 0)
+		return;
+	p.fd = lifeline[0];
+	p.events = POLLIN;
+	if (poll(&p, 1, 0) == 1 && p.revents != 0)
+		_exit(0);
 }
