@@ -33,6 +33,7 @@ enum { MEM_VM, MEM_MAPS };
 static pid_t	self_pid(void);
 
 static atomic_int mode = MEM_VM;
+static int self_elsewhere;	/* mem_self_is: never read a copy of ours */
 static atomic_int target;		/* another process read, or 0 */
 static const struct mem_reader *_Atomic reader;	/* a core, or NULL */
 static atomic_int last_error;		/* its last refusal */
@@ -208,7 +209,8 @@ read_vm(pid_t pid, uintptr_t addr, void *buf, size_t len)
 		return 0;
 	if (n == -1 && pid != self_pid() && errno != EFAULT)
 		atomic_store(&last_error, errno);
-	else if (n == -1 && (errno == ENOSYS || errno == EPERM)) {
+	else if (n == -1 && !self_elsewhere &&
+	    (errno == ENOSYS || errno == EPERM)) {
 		atomic_store(&mode, MEM_MAPS);
 		return read_maps(addr, buf, len);
 	}
@@ -534,6 +536,14 @@ mem_maps_reset(void)
 	ulock_lock(&maps.lock);
 	maps.n = -1;
 	ulock_unlock(&maps.lock);
+}
+
+void
+mem_self_is(pid_t pid)
+{
+	atomic_store(&pid_kept, pid);
+	self_elsewhere = 1;
+	atomic_store(&mode, MEM_VM);
 }
 
 void

@@ -33,6 +33,13 @@ void	mem_source_self(void);
 void	mem_source_pid(pid_t pid);
 
 /*
+ * "This process" is pid, whose memory this one shares the layout of
+ * but not the contents (the shim's monitor process: its program): read
+ * only through the kernel, never a copy of this one's own memory.
+ */
+void	mem_self_is(pid_t pid);
+
+/*
  * Read through r until another source is chosen; r must live until
  * then.  A core file is one (core.h: mem_source_core sets it), so that
  * this file needs nothing of ELF.  r->read has mem_read's contract;

@@ -35,6 +35,7 @@
 #include "share.h"
 #include "sigown.h"
 #include "thread.h"
+#include "ulock.h"
 
 #define SCAN_INTERVAL_MS	1000	/* the deadlock safety net */
 #define REQUEST_TIMEOUT_MS	2000	/* for the client's request line */
@@ -58,6 +59,7 @@ static int in_monitor;		/* the helper is the monitor process */
 /* dump_end_program: 0, or how the monitor asks the program to end:
  * the exit status + 1, or ENDING_ABORT. */
 #define ENDING_ABORT	1000
+#define END_WAIT_MS	1000	/* for the program to end so */
 static GW_SHARED atomic_int ending;
 
 /*
@@ -254,6 +256,10 @@ dump_on_helper(void (*fn)(void), int timeout_ms)
 	    NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
 	    errno == EAGAIN))
 		;
+	/* A monitor that is gone did not run it: the caller does. */
+	if (atomic_load(&jobs_done) == gen && in_monitor &&
+	    ulock_owner_gone(monitor_running()))
+		return -1;
 	return 0;
 }
 
@@ -268,12 +274,19 @@ dump_end_program(int abort_it, int status)
 {
 	pid_t pid = monitor_program();
 
+	struct pollfd p = { .fd = monitor_lifeline(), .events = POLLIN };
+
 	atomic_store(&ending, abort_it ? ENDING_ABORT : status + 1);
-	/* The dump signal's handler is ours when it was claimed; else
-	 * the kernel ends it, with another status. */
-	if (config.dump_signal <= 0 || !sigown_owns(config.dump_signal) ||
-	    kill(pid, config.dump_signal) == -1)
-		kill(pid, abort_it ? SIGABRT : SIGKILL);
+	/*
+	 * The dump signal's handler is ours when it was claimed, and ends
+	 * the program as asked; else, or if the signal is blocked where it
+	 * lands, the kernel ends it, with another status.
+	 */
+	if (config.dump_signal > 0 && sigown_owns(config.dump_signal) &&
+	    kill(pid, config.dump_signal) == 0 &&
+	    poll(&p, 1, END_WAIT_MS) == 1)
+		_exit(0);
+	kill(pid, abort_it ? SIGABRT : SIGKILL);
 	_exit(0);
 }
 
@@ -304,6 +317,23 @@ socket_close(void)
 	listen_fd = -1;
 }
 
+/*
+ * The lifeline closes as the program exits, a moment before the kernel
+ * makes it a zombie; an exec closes it too, and the program lives on.
+ */
+static int
+program_ended(void)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (ulock_owner_gone(monitor_program()))
+			return 1;
+		poll(NULL, 0, 4);
+	}
+	return 0;
+}
+
 /* The socket `gilwatch dump PID` asks, named by the program's pid. */
 static void
 socket_open(void)
@@ -331,7 +361,7 @@ helper_loop(void)
 {
 	struct pollfd p[3];
 	uint64_t last_scan = 0, now;
-	int wait_ms, next, dump, quit = 0, pause = 0, np;
+	int wait_ms, next, dump, quit = 0, pause = 0, np, orphaned = 0;
 
 	publish_start();
 	next = publish_update();
@@ -351,7 +381,7 @@ helper_loop(void)
 		if (poll(p, (nfds_t)np, wait_ms) > 0) {
 			/* The program ended or exec'd: nothing left to watch. */
 			if (p[1].revents != 0)
-				quit = 1;
+				quit = orphaned = 1;
 			if (p[0].revents & POLLIN)
 				drain(wake[0], &dump, &quit, &pause);
 			if (dump) {
@@ -379,7 +409,9 @@ helper_loop(void)
 	 * socket: nobody would answer on it, and gilwatch dump reads a
 	 * process without one from outside.
 	 */
-	if (!pause)
+	if (orphaned && !program_ended())
+		;	/* an exec: the socket and the file are its new image's */
+	else if (!pause)
 		dump_stop();
 	else
 		socket_close();

@@ -15,6 +15,7 @@
 #include "hist.h"
 #include "lock.h"
 #include "metrics.h"
+#include "share.h"
 #include "msg.h"
 #include "order.h"
 #include "out.h"
@@ -26,7 +27,8 @@
 static char path[512];
 static uint64_t interval_ns, next_ns;	/* next_ns 0: not yet timed */
 static int written, said_failure;
-static atomic_uint ntmp;		/* temporary files so far */
+static GW_SHARED atomic_uint ntmp;	/* temporary files so far, the
+					   program's and the monitor's */
 static atomic_int pid;			/* of the file being written */
 static char le[HIST_BUCKETS][24];	/* histograms' bucket bounds */
 static pthread_once_t le_once = PTHREAD_ONCE_INIT;

@@ -1,17 +1,21 @@
 /* The monitor process: see monitor.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "mem.h"
 #include "monitor.h"
 #include "msg.h"
@@ -21,6 +25,15 @@ static pid_t	program;		/* in the monitor: whose it is */
 static pid_t	self;			/* in the monitor: its own pid */
 static int	lifeline[2] = { -1, -1 };
 static GW_SHARED atomic_int monitor_pid;	/* the program reads it */
+static GW_SHARED atomic_int monitor_verdict;	/* await_verdict */
+
+#define VERDICT_WAIT_S	2
+
+static void
+futex_wake_all(atomic_int *w)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
 
 pid_t
 monitor_program(void)
@@ -79,18 +92,52 @@ close_others(const int *keep, int nkeep)
 	}
 }
 
+/*
+ * Can the monitor read the program?  Yama (ptrace_scope 1) lets a
+ * process read only its descendants, and a program may make itself
+ * undumpable: then the monitor could only misread, and the program is
+ * better served by a helper thread.  What it reads is its own lifeline
+ * number as the program keeps it (same address, the program's copy).
+ */
+static int
+reads_program(pid_t of)
+{
+	struct iovec local, remote;
+	int v = -1;
+
+	local.iov_base = &v;
+	local.iov_len = sizeof v;
+	remote.iov_base = &lifeline[1];
+	remote.iov_len = sizeof v;
+	if (syscall(SYS_process_vm_readv, of, &local, 1UL, &remote, 1UL,
+	    0UL) != (long)sizeof v)
+		return -errno;
+	return 0;
+}
+
 static void
 monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 {
-	int fd;
+	int fd, rc;
 
+	/*
+	 * First of all: the hooks pass through, and the record of the
+	 * program thread that forked it is not its own (guard.h).
+	 */
+	thread_enter_shim();
+	thread_mine = NULL;
 	program = of;
 	self = getpid();
 	close(lifeline[1]);
 	lifeline[1] = -1;
+	if ((rc = reads_program(of)) != 0) {
+		atomic_store(&monitor_verdict, rc);
+		futex_wake_all(&monitor_verdict);
+		_exit(0);
+	}
 	/* Its own session: no terminal's Ctrl-C or Ctrl-Z reaches it. */
 	setsid();
-	prctl(PR_SET_NAME, "gilwatch-mon", 0, 0, 0);
+	syscall(SYS_prctl, PR_SET_NAME, "gilwatch-mon", 0UL, 0UL, 0UL);
 	close_others(keep, nkeep);
 	/* Descriptors 0 and 1 taken by something harmless, not reused. */
 	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd < 2)
@@ -98,10 +145,67 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	if (fd > 1)
 		close(fd);
 	/* Its reads of "this process" are of the program (mem.h). */
-	mem_source_pid(of);
-	atomic_store(&monitor_pid, (int)getpid());
+	mem_self_is(of);
+	msg_speak_for(of);
+	/* Too late, if the program gave up on it. */
+	if (!atomic_compare_exchange_strong(&monitor_verdict, &rc, 1))
+		_exit(0);
+	atomic_store(&monitor_pid, (int)self);
+	futex_wake_all(&monitor_verdict);
 	run();
 	_exit(0);
+}
+
+/*
+ * A program that is the init of its pid namespace, or a subreaper,
+ * would get the orphaned monitor as its child, and could wait for it.
+ */
+static const char *
+reaper_here(void)
+{
+	int on = 0;
+
+	if (getpid() == 1)
+		return "the program is its namespace's init";
+	if (prctl(PR_GET_CHILD_SUBREAPER, &on, 0, 0, 0) == 0 && on)
+		return "the program is a child subreaper";
+	return NULL;
+}
+
+/* The monitor's word on whether it runs: 1, or -errno; 0 after 2 s,
+ * when the program gives up on it (and it leaves if it comes later). */
+static int
+await_verdict(void)
+{
+	struct timespec until;
+	int v, none = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += VERDICT_WAIT_S;
+	while ((v = atomic_load(&monitor_verdict)) == 0 &&
+	    (syscall(SYS_futex, &monitor_verdict, FUTEX_WAIT_BITSET, 0,
+	    &until, NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
+	    errno == EAGAIN))
+		;
+	if (v == 0 && !atomic_compare_exchange_strong(&monitor_verdict, &none,
+	    -ETIMEDOUT))
+		v = none;
+	return v == -ETIMEDOUT ? 0 : v;
+}
+
+static int
+spawn_failed(const char *why, int err)
+{
+	if (err != 0)
+		msg_note("no monitor process (%s: %s): the helper is a thread "
+		    "of the program", why, strerror(err));
+	else
+		msg_note("no monitor process (%s): the helper is a thread of "
+		    "the program", why);
+	if (lifeline[1] != -1)
+		close(lifeline[1]);
+	lifeline[1] = -1;
+	return -1;
 }
 
 int
@@ -109,15 +213,19 @@ monitor_spawn(void (*run)(void), const int *keep, int nkeep)
 {
 	sigset_t all, old;
 	pid_t of = getpid(), mid;
-	int k[16], n, st = 0;
+	const char *why;
+	int k[16], n, st = 0, v, saved = errno;
 
 	if (!share_on())
 		return -1;
+	if ((why = reaper_here()) != NULL)
+		return spawn_failed(why, 0);
 	if (pipe2(lifeline, O_CLOEXEC) == -1)
-		return -1;
+		return spawn_failed("pipe", errno);
 	n = nkeep < 15 ? nkeep : 15;
 	memcpy(k, keep, (size_t)n * sizeof *k);
 	k[n++] = lifeline[0];
+	atomic_store(&monitor_verdict, 0);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/*
@@ -138,21 +246,17 @@ monitor_spawn(void (*run)(void), const int *keep, int nkeep)
 	close(lifeline[0]);
 	lifeline[0] = -1;
 	if (mid == -1) {
-		msg_note("cannot start the monitor process (%s): its helper "
-		    "is a thread", strerror(errno));
-		close(lifeline[1]);
-		lifeline[1] = -1;
-		return -1;
+		errno = saved;
+		return spawn_failed("clone", errno);
 	}
 	while (waitpid(mid, &st, __WCLONE) == -1 && errno == EINTR)
 		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		msg_note("cannot start the monitor process: its helper is a "
-		    "thread");
-		close(lifeline[1]);
-		lifeline[1] = -1;
-		return -1;
-	}
+	v = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? await_verdict() : 0;
+	errno = saved;
+	if (v < 0)
+		return spawn_failed("it cannot read the program", -v);
+	if (v == 0)
+		return spawn_failed("it did not start", 0);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "out.h"
 
 static long run_pid;	/* GILWATCH_RUN_PID, 0: every process speaks */
+static long speaks_for;	/* the monitor: its program's pid */
 
 static void
 say(const char *fmt, va_list ap)
@@ -41,11 +42,18 @@ msg_set_run_pid(long pid)
 }
 
 void
+msg_speak_for(long pid)
+{
+	speaks_for = pid;
+}
+
+void
 msg_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (run_pid != 0 && run_pid != (long)getpid())
+	if (run_pid != 0 && run_pid != (speaks_for != 0 ? speaks_for :
+	    (long)getpid()))
 		return;
 	va_start(ap, fmt);
 	say(fmt, ap);

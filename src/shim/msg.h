@@ -22,4 +22,7 @@ void	msg_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The pid GILWATCH_RUN_PID names (config.c reads it); 0: none. */
 void	msg_set_run_pid(long pid);
 
+/* The monitor process speaks for its program, whose pid that is. */
+void	msg_speak_for(long pid);
+
 #endif /* GW_MSG_H */

@@ -396,3 +396,9 @@ order_report(struct thread *t, int view, struct oedge **cyc, int n,
 	report_final(&o, &config.lock_order);
 	out_free(&o);
 }
+
+void
+order_report_after_fork_child(void)
+{
+	ulock_init(&summary_lock);
+}

@@ -27,6 +27,10 @@ void	order_report(struct thread *t, int view, struct oedge **cyc, int n,
  */
 void	order_report_safe(struct out *o, enum gw_format fmt);
 
+/* In a fork child: the summaries' lock is free (the parent's monitor
+ * may have held it while the child copied the tables). */
+void	order_report_after_fork_child(void);
+
 /*
  * The label of the i-th unnamed lock of a report, distinct for every i:
  * A..Z, then AA..ZZ, AAA.. (cut to len).

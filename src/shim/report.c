@@ -26,7 +26,6 @@
 #include "trace.h"
 #include "share.h"
 #include "monitor.h"
-#include "dump.h"
 
 /* A frame for ip whose strings live in sym. */
 static void
@@ -154,6 +153,7 @@ static GW_SHARED struct ulock output_lock = ULOCK_INIT;
  * letting go of the output, so no other report starts after this one.
  */
 void (*report_last_words)(void);
+void (*report_end_program)(int, int);
 
 static void
 output_write(struct out *o, const struct opts_deadlock *then)
@@ -173,8 +173,8 @@ output_write(struct out *o, const struct opts_deadlock *then)
 		trace_write();
 	/* The monitor's own end would not be the program's. */
 	if (then != NULL && then->action != OPTS_ACTION_REPORT &&
-	    monitor_is_me())
-		dump_end_program(then->action == OPTS_ACTION_ABORT,
+	    monitor_is_me() && report_end_program != NULL)
+		report_end_program(then->action == OPTS_ACTION_ABORT,
 		    then->status);
 	if (then != NULL && then->action == OPTS_ACTION_EXIT)
 		real_exit(then->status);
@@ -283,6 +283,8 @@ report_after_fork_child(void)
 {
 	atomic_store(&ndeadlocks, 0);
 	atomic_store(&nstalls, 0);
+	/* The parent's monitor may have held it as the child copied. */
+	ulock_init(&output_lock);
 }
 
 void

@@ -66,6 +66,10 @@ void	report_own_stack(struct out *, struct thread *t,
  * writes no exit reports, report_last_words runs when set.
  */
 extern void	(*report_last_words)(void);
+
+/* In the monitor process, that end is the program's: this ends it
+ * (dump_end_program, set by shim.c) and does not return. */
+extern void	(*report_end_program)(int abort_it, int status);
 struct opts_deadlock;
 void	report_final(struct out *, const struct opts_deadlock *then);
 

@@ -1,12 +1,16 @@
 /* The shim's memory, shared with its monitor: see share.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -16,6 +20,7 @@
 #define PAGE		4096u
 #define ARENA_MAX	((size_t)64 << 30)	/* reserved, not committed */
 #define ARENA_MIN	((size_t)1 << 30)	/* under a tight RLIMIT_AS */
+#define FORK_COPY_WAIT_S 2		/* share_fork_parent */
 
 /*
  * The layout, set before the monitor is forked and the same in both;
@@ -29,6 +34,8 @@ static size_t	 data_len;
 static char	*arena;
 static size_t	 arena_len;
 static GW_SHARED _Atomic size_t arena_used;	/* both allocate */
+static GW_SHARED atomic_uint fork_copies;	/* children that have copied */
+static unsigned fork_seen;			/* fork_copies at the fork */
 static int	 on;
 
 static uintptr_t page_down(uintptr_t a) { return a & ~(uintptr_t)(PAGE - 1); }
@@ -230,12 +237,44 @@ privatise(char *p, size_t len, size_t used)
 	    MAP_FAILED ? -1 : 0;
 }
 
+void
+share_fork_prepare(void)
+{
+	fork_seen = atomic_load(&fork_copies);
+}
+
+void
+share_fork_parent(void)
+{
+	struct timespec until;
+	int saved = errno;
+
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += FORK_COPY_WAIT_S;
+	while (atomic_load(&fork_copies) == fork_seen &&
+	    (syscall(SYS_futex, &fork_copies, FUTEX_WAIT_BITSET, fork_seen,
+	    &until, NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
+	    errno == EAGAIN))
+		;
+	errno = saved;
+}
+
+/* The parent may go on now (share_fork_parent). */
+static void
+copied(void)
+{
+	atomic_fetch_add(&fork_copies, 1);
+	syscall(SYS_futex, &fork_copies, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 int
 share_after_fork_child(void)
 {
 	struct stat st;
 	off_t total, off, hole, cut;
-	int m;
+	int m, signalled = 0;
 
 	if (!on)
 		return 0;
@@ -259,6 +298,8 @@ share_after_fork_child(void)
 			off = cut;
 		}
 	}
+	copied();
+	signalled = 1;
 	if (map_at(arena, arena_len, m, (off_t)data_len) == -1 ||
 	    map_at((void *)data_start, data_len, m, 0) == -1)
 		goto fail_m;
@@ -272,6 +313,8 @@ fail_m:
 	close(m);
 fail:
 	/* The parent's tables must not take the child's writes. */
+	if (!signalled)
+		copied();
 	if (privatise((char *)data_start, data_len, data_len) == -1 ||
 	    privatise(arena, arena_len, atomic_load(&arena_used)) == -1)
 		_exit(127);	/* half its memory is the parent's */

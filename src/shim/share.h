@@ -44,6 +44,15 @@ int	share_on(void);
  * when sharing is off or the arena is full. */
 void	*share_alloc(size_t len);
 
+/*
+ * Around a fork: the parent's forking thread waits (at most 2 s) until
+ * the child has copied, so that the child's copy is of the tables as
+ * they were when it was made, as far as that thread goes (the GIL it
+ * holds, its held locks); other threads run on meanwhile.
+ */
+void	share_fork_prepare(void);
+void	share_fork_parent(void);
+
 /* In a fork child, first of all: the same memory, copied onto a memfd
  * of its own.  -1: the child's tables could not be copied; sharing is
  * off in it and it has no monitor. */

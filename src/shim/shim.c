@@ -30,6 +30,7 @@
 #include "out.h"
 #include "report.h"
 #include "order.h"
+#include "order-report.h"
 #include "share.h"
 #include "shim.h"
 #include "sigown.h"
@@ -74,6 +75,14 @@ fork_prepare(void)
 {
 	dump_fork_prepare();
 	stack_fork_prepare();
+	/*
+	 * Until the child has its own copy of the tables, its hooks (in
+	 * atfork handlers that run before ours) must not write them: they
+	 * are the parent's.  The forking thread passes through until then,
+	 * in the parent as well.
+	 */
+	thread_enter_shim();
+	share_fork_prepare();
 }
 
 /*
@@ -86,6 +95,8 @@ fork_parent(void)
 {
 	struct thread *t;
 
+	share_fork_parent();
+	thread_leave_shim();	/* fork_prepare's */
 	stack_fork_done();
 	dump_fork_parent();
 	if (atomic_load(&dump_helper_resume) && (t = thread_peek()) != NULL)
@@ -110,6 +121,7 @@ after_fork_child(void)
 {
 	/* First: until then the child's writes are its parent's too. */
 	share_after_fork_child();
+	thread_leave_shim();	/* fork_prepare's */
 	stack_fork_done();
 	shim_pid = getpid();
 	atomic_store(&final_done, 0);
@@ -124,6 +136,7 @@ after_fork_child(void)
 	rt_cycle_reset();
 	mem_after_fork_child();
 	order_after_fork_child();
+	order_report_after_fork_child();
 	stack_symbols_reset();
 	trace_after_fork_child();
 	metrics_after_fork_child();
@@ -171,6 +184,7 @@ shim_init(void)
 		report_last_words = last_metrics;
 	if (!config.lock_order_off)
 		order_enable();
+	report_end_program = dump_end_program;
 	thread_last_exit = dump_quit;
 	thread_create_hook = dump_need_helper;
 	dump_start();

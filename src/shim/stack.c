@@ -72,6 +72,7 @@ static struct ulock sym_lock = ULOCK_INIT;
 static Dwfl *sym_dwfl;
 static atomic_int sym_stale;	/* set by stack_symbols_reset */
 static atomic_int owner_pid;	/* the process the state above is for */
+static int sym_monitor_own;	/* the monitor has its own Dwfl */
 
 /* Note the process that uses the locks, for stack_symbols_reset. */
 static void
@@ -791,6 +792,15 @@ sym_module(uintptr_t pc)
 	Dwfl_Module *mod;
 	Dl_info dli;
 
+	/*
+	 * The monitor's copy of the program's Dwfl names descriptors the
+	 * monitor closed (monitor.c), and its numbers are reused: left
+	 * as it is, not ended, which would close them.
+	 */
+	if (monitor_is_me() && !sym_monitor_own) {
+		sym_dwfl = NULL;
+		sym_monitor_own = 1;
+	}
 	if (atomic_exchange(&sym_stale, 0))
 		sym_close();
 	if (sym_dwfl == NULL && (sym_dwfl = sym_open()) == NULL)

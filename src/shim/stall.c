@@ -74,7 +74,10 @@ look(uint64_t limit_ns, uint64_t *sig)
 			return 0;
 		n++;
 	}
-	if (!stall_rule(view, n, procstat_threads(monitor_program()), 1, limit_ns))
+	/* The helper is one of the program's threads, unless it is the
+	 * monitor process. */
+	if (!stall_rule(view, n, procstat_threads(monitor_program()),
+	    monitor_is_me() ? 0 : 1, limit_ns))
 		return 0;
 	*sig = stall_signature(view, n);
 	return 1;

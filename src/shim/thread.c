@@ -80,8 +80,9 @@ claim_free(void)
 static struct thread *
 fresh_record(void)
 {
-	static struct thread *chunk, *tail;
-	static int used = THREAD_CHUNK;
+	/* Shared: a fork child's copy of the list goes with them. */
+	static GW_SHARED struct thread *chunk, *tail;
+	static GW_SHARED_DATA int used = THREAD_CHUNK;
 	struct thread *t;
 
 	if (used == THREAD_CHUNK) {
