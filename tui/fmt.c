@@ -545,8 +545,9 @@ fmt_all_waiting(const struct source *s, char *buf, size_t len)
 			least = st[n].waited_ns;
 		n++;
 	}
-	/* gilwatch's helper is the one thread not published. */
-	all = stall_rule(st, n, procstat_threads(f->pid), 1, ALL_WAITING_NS);
+	/* gilwatch's helper thread, if it is one, is not published. */
+	all = stall_rule(st, n, procstat_threads(f->pid),
+	    (f->head.flags & GW_SHM_HELPER_APART) ? 0 : 1, ALL_WAITING_NS);
 	free(st);
 	if (!all)
 		return NULL;

@@ -4,8 +4,9 @@
  * The shim in a process running under gilwatch keeps a file,
  * <dir>/<pid>.shm, where <dir> is the directory of its control socket
  * ("$XDG_RUNTIME_DIR/gilwatch", else "/tmp/gilwatch-<uid>", mode 0700;
- * see gilwatch(1)).  The file is mode 0600.  Its helper thread rewrites
- * it every GILWATCH_PUBLISH_MS milliseconds (100 by default; 0: no file)
+ * see gilwatch(1)).  The file is mode 0600.  Its helper (the monitor
+ * process beside it, or a thread of it) rewrites it every
+ * GILWATCH_PUBLISH_MS milliseconds (100 by default; 0: no file)
  * and removes it at exit.  Readers map it read-only: nothing a reader
  * does, crashing included, changes anything for the program.
  *
@@ -134,6 +135,11 @@ struct gw_shm_header {
 #define GW_SHM_TRUNC_LINKS	0x4	/* some deadlock links left out */
 /* and a setting: */
 #define GW_SHM_BLAME_OFF	0x8	/* GIL blame is off (GILWATCH_BLAME=0) */
+#define GW_SHM_HELPER_APART	0x10	/* the writer is a process of its own
+					   (the monitor): none of the
+					   program's threads is gilwatch's;
+					   without it, one is (the helper
+					   thread, never published) */
 
 /* The GIL, from the shim's GIL tracking (all zero when not present). */
 struct gw_shm_gil {

@@ -254,7 +254,9 @@ monitor_spawn(void (*run)(void), const int *keep, int nkeep)
 	v = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? await_verdict() : 0;
 	errno = saved;
 	if (v < 0)
-		return spawn_failed("it cannot read the program", -v);
+		return spawn_failed(-v == EPERM ? "it may not read the "
+		    "program: Yama's ptrace_scope, or an undumpable program" :
+		    "it cannot read the program", -v);
 	if (v == 0)
 		return spawn_failed("it did not start", 0);
 	return 0;

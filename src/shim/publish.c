@@ -683,6 +683,8 @@ publish_frame(int syms)
 	f->updates = ++pub.updates;
 	f->mono_ns = now;
 	f->real_ns = clock_ns(CLOCK_REALTIME);
+	if (monitor_is_me())
+		f->flags |= GW_SHM_HELPER_APART;
 	publish_gil(f, now);
 	publish_locks_scan(f);
 	publish_threads(f, now, ticks, tpn);

@@ -1,0 +1,160 @@
+"""The helper is the monitor, a process of gilwatch's beside the program
+(src/shim/monitor.c), not a thread of it: a program under gilwatch has
+exactly its own threads.  The monitor answers gilwatch dump, is nobody's
+child the program could wait for, takes none of the terminal's signals
+(a session of its own) and ends with the program: at its exit, its
+death by a signal, its exec.  GILWATCH_MONITOR=thread keeps the helper a
+thread of the program, as releases before it did."""
+
+import os
+import signal
+import unittest
+
+try:
+    from . import gwtest as gw
+    from .test_python import PythonCase
+except ImportError:
+    import gwtest as gw
+    from test_python import PythonCase
+
+
+def stat_fields(pid):
+    """/proc/PID/stat from the state on: [state, ppid, pgrp, session, ...]."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def gone(pid):
+    """pid has ended (reaped, or a zombie nobody has reaped yet)."""
+    try:
+        return stat_fields(pid)[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+class TestMonitorC(unittest.TestCase):
+    def setUp(self):
+        gw.need(self, gw.GILWATCH, gw.SHIM, gw.prog("single_thread"))
+
+    def start(self, d, env=None):
+        """single_thread, past the start of its second thread; its pid."""
+        p = gw.Proc(gw.gilwatch_cmd([gw.prog("single_thread"), "thread"],
+            ["--no-report"]), d, hold=True, env=env)
+        return p
+
+    def second_thread(self, p):
+        p.wait_ready()
+        pid = p.p.pid
+        p.release()
+        p.wait_ready()
+        return pid
+
+    def test_beside_not_inside(self):
+        """The program keeps its own two threads; the monitor is not its
+        child nor in its process group, and leads a session of its own;
+        gilwatch dump is answered by it, with the program's threads."""
+        with gw.tempdir() as d, self.start(d) as p:
+            pid = self.second_thread(p)
+            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                what="the monitor process")
+            mon = gw.monitor_of(pid)
+            self.assertEqual(len(gw.tasks(pid)), 2, sorted(gw.tasks(pid)))
+            ms, ps = stat_fields(mon), stat_fields(pid)
+            self.assertNotEqual(int(ms[1]), pid, "the program's child")
+            self.assertNotEqual(ms[2], ps[2], "in the program's group")
+            self.assertEqual(int(ms[3]), mon, "not a session of its own")
+            with open("/proc/%d/comm" % mon) as f:
+                self.assertEqual(f.read().strip(), "gilwatch-mon")
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("pid %d" % pid, r.stdout)
+            self.assertIn("2 threads", r.stdout)
+            self.assertNotIn("Read from outside", r.stdout)
+            self.assertNotIn("gilwatch-mon", r.stdout)
+            os.kill(pid, signal.SIGTERM)
+            p.wait()
+
+    def test_ends_with_the_program(self):
+        """Killed (SIGTERM, SIGKILL), the program takes its monitor
+        with it: the monitor leaves at once, and its socket goes with a
+        program that ends."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with self.subTest(signal=sig), gw.tempdir() as d, \
+                    self.start(d) as p:
+                pid = self.second_thread(p)
+                gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                    what="the monitor process")
+                mon = gw.monitor_of(pid)
+                os.kill(pid, sig)
+                p.wait()
+                gw.poll_until(lambda: gone(mon),
+                    what="the monitor %d gone after the program" % mon)
+
+    def test_thread_mode(self):
+        """GILWATCH_MONITOR=thread: the helper is a thread of the
+        program, and answers gilwatch dump; no monitor process."""
+        env = dict(os.environ, GILWATCH_MONITOR="thread")
+        with gw.tempdir() as d, self.start(d, env=env) as p:
+            pid = self.second_thread(p)
+            gw.poll_until(lambda: len(gw.tasks(pid)) == 3,
+                what="the program's two threads and the helper: %s" %
+                sorted(gw.tasks(pid)))
+            self.assertIsNone(gw.monitor_of(pid))
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("2 threads", r.stdout)
+            self.assertNotIn("Read from outside", r.stdout)
+            os.kill(pid, signal.SIGTERM)
+            p.wait()
+
+    def test_bad_setting(self):
+        """A GILWATCH_MONITOR that means nothing is said, and the
+        default kept."""
+        env = dict(os.environ, GILWATCH_MONITOR="both")
+        with gw.tempdir() as d, self.start(d, env=env) as p:
+            pid = self.second_thread(p)
+            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                what="the monitor process")
+            self.assertIn("GILWATCH_MONITOR=both is not process or thread",
+                p.stderr())
+            os.kill(pid, signal.SIGTERM)
+            p.wait()
+
+
+class TestMonitorPython(PythonCase):
+    # Starts a thread (the monitor with it), then, released, execs a
+    # Python that says ready and pauses: the old image's monitor leaves.
+    EXECS = ("import os, sys, threading\n"
+        "t = threading.Thread(target=len, args=((),))\n"
+        "t.start(); t.join()\n"
+        "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
+        "os.read(int(os.environ['GW_HOLD_FD']), 1)\n"
+        "os.execv(sys.executable, [sys.executable, '-c', "
+        "\"import os, signal\\n"
+        "os.write(int(os.environ['GW_READY_FD']), b'ready\\\\n')\\n"
+        "signal.pause()\\n\"])\n")
+
+    def test_exec_ends_the_old_monitor(self):
+        """At an exec the monitor of the old image leaves; the new one
+        is dumped (from outside: it has one thread) under the same pid."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    gw.Proc(gw.gilwatch_cmd([exe, "-c", self.EXECS],
+                        ["--no-report"]), d, hold=True) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                    what="the monitor process")
+                mon = gw.monitor_of(pid)
+                p.release()
+                p.wait_ready()
+                gw.poll_until(lambda: gone(mon),
+                    what="the old image's monitor %d gone" % mon)
+                r = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertIn("tid=%d" % pid, r.stdout)
+                self.assertIn("-c", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
