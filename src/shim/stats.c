@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gilwatch/snapshot.h"
 #include "maxval.h"
 #include "stats.h"
 #include "share.h"
@@ -72,6 +73,20 @@ site_add(struct site_stat *tab, uintptr_t site, uint64_t ticks,
 	atomic_store(&least->ticks, ticks);
 }
 
+/*
+ * A maximum, as stats_add a sum: shared holders raise it with a
+ * compare-exchange (raise_max); an exclusive holder's load and store
+ * are ordered by the lock, and cost no locked instruction.
+ */
+static void
+stats_raise(_Atomic uint64_t *p, uint64_t v, int shared)
+{
+	if (shared)
+		raise_max(p, v);
+	else if (v > atomic_load_explicit(p, memory_order_relaxed))
+		atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
 void
 stats_contended(struct lockstat *s, int mode, int shared, uint64_t wait,
     uintptr_t site)
@@ -80,7 +95,7 @@ stats_contended(struct lockstat *s, int mode, int shared, uint64_t wait,
 
 	stats_add(&m->contended, 1, shared);
 	stats_add(&m->wait_total, wait, shared);
-	raise_max(&m->wait_max, wait);
+	stats_raise(&m->wait_max, wait, shared);
 	site_add(s->waiters, site, wait, 1, shared);
 }
 
@@ -91,14 +106,14 @@ stats_released(struct lockstat *s, int mode, int shared, uint64_t hold,
 	struct mode_stat *m = &s->m[mode];
 
 	stats_add(&m->hold_total, hold * weight, shared);
-	raise_max(&m->hold_max, hold);
+	stats_raise(&m->hold_max, hold, shared);
 	site_add(s->holders, site, hold * weight, weight, shared);
 }
 
 void
 stats_hold_bound(struct lockstat *s, int mode, uint64_t lb)
 {
-	raise_max(&s->m[mode].hold_max, lb);
+	stats_raise(&s->m[mode].hold_max, lb, mode == GW_MODE_SHARED);
 }
 
 void

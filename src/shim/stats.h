@@ -6,9 +6,11 @@
  * wait and hold most.
  *
  * The numbers live in the lock's record.  For an exclusive acquisition
- * the lock itself serialises the updates, so plain stores are exact and
- * cost no atomic instruction; shared holders (readers, semaphores)
- * update with atomic adds.
+ * the lock itself serialises the updates (counts, totals and maxima,
+ * written while the lock is held), so plain stores are exact and cost
+ * no locked instruction; shared holders (readers, semaphores) update
+ * with atomic adds and compare-exchanges.  Readers take each number as
+ * it is: one a holder is writing may be a step behind.
  */
 #ifndef GW_STATS_H
 #define GW_STATS_H
@@ -176,7 +178,8 @@ stats_acquired(struct lockstat *s, int mode, int shared, int tid,
 void	stats_released(struct lockstat *, int mode, int shared, uint64_t hold,
 	    unsigned weight, uintptr_t site);
 
-/* An untimed hold that made another thread wait lasted at least lb. */
+/* An untimed hold in mode that made another thread wait lasted at least
+ * lb (called by its holder, before the release). */
 void	stats_hold_bound(struct lockstat *, int mode, uint64_t lb);
 
 /* Condition variables: a wait starts or ends; a signal or broadcast. */

@@ -291,7 +291,12 @@ void
 thread_set_state(struct thread *t, enum gw_thread_state s)
 {
 	t->since_ns = now_ns();
-	atomic_store(&t->state, s);
+	/*
+	 * Release: who reads the state reads since_ns with it.  A waiter
+	 * that must see other waiters orders the two itself (the fence in
+	 * track_wait_begin), so no locked store here.
+	 */
+	atomic_store_explicit(&t->state, s, memory_order_release);
 }
 
 #define PYNAME_TRIES	8	/* copies tried while the owner writes */

@@ -176,13 +176,19 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	t->wait.timed = (uint8_t)timed;
 	t->wait.site = site;
 	thread_write_end(t);
-	if (stats_on && t->wait.rec != NULL && counts_as_lock_wait(kind)) {
+	/* The first waiter's: a plain load first spares the others a
+	 * locked compare-exchange that would fail. */
+	if (stats_on && t->wait.rec != NULL && counts_as_lock_wait(kind) &&
+	    atomic_load_explicit(&t->wait.rec->blocked_since,
+	    memory_order_relaxed) == 0) {
 		uint64_t none = 0;
 
 		atomic_compare_exchange_strong(&t->wait.rec->blocked_since,
 		    &none, t->wait_t0);
 	}
-	atomic_fetch_add(&t->wait_gen, 1);
+	/* t's own counter: no other thread writes it. */
+	atomic_store_explicit(&t->wait_gen, atomic_load_explicit(&t->wait_gen,
+	    memory_order_relaxed) + 1, memory_order_release);
 	thread_set_state(t, state);
 	/* Pairs with the same fence in other waiters: one of two threads
 	 * closing a cycle at once is sure to see the other's wait. */
@@ -209,9 +215,14 @@ track_wait_end(struct thread *t)
 	if (stats_on && counts_as_lock_wait(t->wait.kind)) {
 		t->wait_end = clock_ticks();
 		t->waited = 1;
-		if (t->wait.rec != NULL)
-			atomic_compare_exchange_strong(
-			    &t->wait.rec->blocked_since, &mine, 0);
+		/*
+		 * Ours when it is mine: others only set it from 0, so
+		 * nobody else writes it until this store.
+		 */
+		if (t->wait.rec != NULL && atomic_load_explicit(
+		    &t->wait.rec->blocked_since, memory_order_relaxed) == mine)
+			atomic_store_explicit(&t->wait.rec->blocked_since, 0,
+			    memory_order_relaxed);
 		/* The GIL's waits are judged by gil.c, with their holder. */
 		if (t->wait.kind != GW_LOCK_GIL &&
 		    t->wait_end - mine > rt_lock_wait_ticks)
@@ -286,9 +297,13 @@ track_pymutex_waited(struct thread *t, uintptr_t addr, uintptr_t site)
 {
 	struct lockrec *rec;
 
+	/*
+	 * Shared: the end of a park is not a hold (the thread woken tries
+	 * the mutex again, beside others), so nothing orders the updates.
+	 */
 	if (stats_on && t->waited && (rec = lock_get(addr, GW_LOCK_PYMUTEX,
 	    site)) != NULL)
-		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, 0,
+		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, 1,
 		    atomic_load(&t->tid), 1, t->wait_end - t->wait_t0, site);
 	t->waited = 0;
 }

@@ -1,9 +1,11 @@
 /*
  * Lock statistics: which holds are timed (stats_hold_sampled, counting
  * down gaps stats_hold_gap draws) and what a timed hold counts for, so
- * that sampled hold totals are estimates without bias.
+ * that sampled hold totals are estimates without bias; an exclusive
+ * holder's plain updates against shared holders' atomic ones.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "stats.h"
@@ -132,4 +134,103 @@ Test(stats, a_sampled_hold_counts_for_its_weight)
 	cr_assert_eq(atomic_load(&s.m[0].hold_total), 100 * 16 + 40);
 	stats_hold_bound(&s, 0, 10);
 	cr_assert_eq(atomic_load(&s.m[0].hold_max), 5000);
+}
+
+/*
+ * An exclusive holder updates its lock's numbers with plain loads and
+ * stores (the lock orders them), shared holders with locked
+ * instructions: the same operations must leave the same numbers either
+ * way.  Exclusive into m[0] of one record, shared into m[1] of another.
+ */
+Test(stats, exclusive_updates_match_shared_ones)
+{
+	struct lockstat x, y;
+	uint32_t r = 2024;
+	uint64_t v;
+	int i, k;
+
+	memset(&x, 0, sizeof x);
+	memset(&y, 0, sizeof y);
+	for (i = 0; i < 5000; i++) {
+		r ^= r << 13;
+		r ^= r >> 17;
+		r ^= r << 5;
+		v = r % 100000;
+		switch (r >> 28 & 3) {
+		case 0:
+			stats_acquired(&x, 0, 0, 1 + (int)(r & 3), r >> 27 & 1,
+			    v, 0x100 + (r >> 8 & 7));
+			stats_acquired(&y, 1, 1, 1 + (int)(r & 3), r >> 27 & 1,
+			    v, 0x100 + (r >> 8 & 7));
+			break;
+		case 1:
+			stats_released(&x, 0, 0, v, r & 1 ? 16 : 1,
+			    0x200 + (r >> 8 & 7));
+			stats_released(&y, 1, 1, v, r & 1 ? 16 : 1,
+			    0x200 + (r >> 8 & 7));
+			break;
+		default:
+			stats_hold_bound(&x, 0, v * 3);
+			stats_hold_bound(&y, 1, v * 3);
+		}
+	}
+	cr_assert_eq(atomic_load(&x.m[0].acquired), atomic_load(&y.m[1].acquired));
+	cr_assert_eq(atomic_load(&x.m[0].contended),
+	    atomic_load(&y.m[1].contended));
+	cr_assert_eq(atomic_load(&x.m[0].wait_total),
+	    atomic_load(&y.m[1].wait_total));
+	cr_assert_eq(atomic_load(&x.m[0].wait_max), atomic_load(&y.m[1].wait_max));
+	cr_assert_eq(atomic_load(&x.m[0].hold_total),
+	    atomic_load(&y.m[1].hold_total));
+	cr_assert_eq(atomic_load(&x.m[0].hold_max), atomic_load(&y.m[1].hold_max));
+	cr_assert_gt(atomic_load(&x.m[0].hold_max), 0);
+	cr_assert_gt(atomic_load(&x.m[0].wait_max), 0);
+	cr_assert_eq(atomic_load(&x.owner_changes), atomic_load(&y.owner_changes));
+	cr_assert_eq(atomic_load(&x.last_owner), atomic_load(&y.last_owner));
+	for (k = 0; k < STATS_SITES; k++) {
+		cr_assert_eq(atomic_load(&x.waiters[k].site),
+		    atomic_load(&y.waiters[k].site));
+		cr_assert_eq(atomic_load(&x.waiters[k].ticks),
+		    atomic_load(&y.waiters[k].ticks));
+		cr_assert_eq(atomic_load(&x.holders[k].count),
+		    atomic_load(&y.holders[k].count));
+		cr_assert_eq(atomic_load(&x.holders[k].ticks),
+		    atomic_load(&y.holders[k].ticks));
+	}
+}
+
+/* Shared holders at once (readers): their maxima and sums stay exact. */
+#define RAISERS		4
+#define RAISES		20000
+
+static struct lockstat raised;
+
+static void *
+raiser(void *arg)
+{
+	uint64_t id = (uint64_t)(uintptr_t)arg, i;
+
+	for (i = 0; i < RAISES; i++) {
+		stats_released(&raised, 1, 1, i * RAISERS + id, 1, 0x300);
+		stats_hold_bound(&raised, 1, i * RAISERS + id + 1);
+	}
+	return NULL;
+}
+
+Test(stats, shared_maxima_are_raised_atomically)
+{
+	pthread_t th[RAISERS];
+	uintptr_t i;
+
+	memset(&raised, 0, sizeof raised);
+	for (i = 0; i < RAISERS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, raiser, (void *)i), 0);
+	for (i = 0; i < RAISERS; i++)
+		pthread_join(th[i], NULL);
+	cr_assert_eq(atomic_load(&raised.m[1].hold_max),
+	    (uint64_t)RAISES * RAISERS);
+	cr_assert_eq(atomic_load(&raised.m[1].hold_total),
+	    (uint64_t)RAISES * RAISERS * (RAISES * RAISERS - 1) / 2);
+	cr_assert_eq(atomic_load(&raised.holders[0].count),
+	    (uint64_t)RAISES * RAISERS);
 }

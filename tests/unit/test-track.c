@@ -8,7 +8,9 @@
  * reborn at its address as another kind, nested acquisitions of chains
  * seen before, recursions and releases out of order.  The keys of the
  * chains a thread keeps with its held entries must be those the
- * lock-order validator computes from scratch.
+ * lock-order validator computes from scratch.  And the mark the first
+ * of a lock's waiters leaves in its record, which only that waiter
+ * clears.
  */
 #include <string.h>
 
@@ -17,6 +19,7 @@
 #include "gilwatch/snapshot.h"
 #include "lock.h"
 #include "order.h"
+#include "rtbudget.h"
 #include "stats.h"
 #include "thread.h"
 #include "track.h"
@@ -375,4 +378,62 @@ Test(track, nested_fast_paths_leave_the_state_the_full_ones_do,
 	cr_assert_eq(order_reported(), 2, "the inversion, once per twin");
 	BOTH("unlock 0", release(w, 0));
 	BOTH("unlock 3", release(w, 3));
+}
+
+/*
+ * The waits of two threads on one lock: the first waiter marks when
+ * the lock began to make a thread wait (blocked_since, read by the
+ * releases that bound an untimed hold), the others leave its mark, and
+ * only its own wait's end clears it (plain loads and stores where no
+ * other thread can write: track_wait_begin, track_wait_end).  Each wait
+ * moves its thread's wait_gen by one and its state both ways.
+ */
+static void
+wait_on(int w, uintptr_t a)
+{
+	track_wait_begin(&twin[w], GW_STATE_BLOCKED, a, GW_LOCK_MUTEX,
+	    GW_MODE_EXCLUSIVE, 1, 0x2000, NULL);
+	cr_assert_eq(atomic_load(&twin[w].state), GW_STATE_BLOCKED);
+}
+
+static void
+wait_over(int w)
+{
+	track_wait_end(&twin[w]);
+	cr_assert_eq(atomic_load(&twin[w].state), GW_STATE_RUNNING);
+}
+
+Test(track, the_first_waiter_marks_and_clears_blocked_since,
+    .init = setup, .fini = teardown)
+{
+	uintptr_t a = lock_at(FAST, 5);
+	struct lockrec *rec = lock_get(a, GW_LOCK_MUTEX, 0x2000);
+	int first, k;
+
+	cr_assert_not_null(rec);
+	rt_lock_wait_ticks = UINT64_MAX;	/* no real-time verdicts */
+	for (first = 0; first < 2; first++) {
+		unsigned gen[2] = { atomic_load(&twin[0].wait_gen),
+		    atomic_load(&twin[1].wait_gen) };
+
+		wait_on(first, a);
+		cr_assert_neq(twin[first].wait_t0, 0);
+		cr_assert_eq(atomic_load(&rec->blocked_since),
+		    twin[first].wait_t0, "the first waiter's mark");
+		wait_on(!first, a);
+		cr_assert_neq(twin[!first].wait_t0, twin[first].wait_t0);
+		cr_assert_eq(atomic_load(&rec->blocked_since),
+		    twin[first].wait_t0, "a second waiter leaves it");
+		for (k = 0; k < 2; k++)
+			cr_assert_eq(atomic_load(&twin[k].wait_gen),
+			    gen[k] + 1);
+		/* Round 0: the first ends first; round 1: the second. */
+		wait_over(first == 0 ? first : !first);
+		cr_assert_eq(atomic_load(&rec->blocked_since),
+		    first == 0 ? 0 : twin[first].wait_t0,
+		    "only its own waiter clears the mark");
+		wait_over(first == 0 ? !first : first);
+		cr_assert_eq(atomic_load(&rec->blocked_since), 0);
+		twin[0].waited = twin[1].waited = 0;
+	}
 }
