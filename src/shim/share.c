@@ -1,16 +1,12 @@
 /* The shim's memory, shared with its monitor: see share.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -20,7 +16,6 @@
 #define PAGE		4096u
 #define ARENA_MAX	((size_t)64 << 30)	/* reserved, not committed */
 #define ARENA_MIN	((size_t)1 << 30)	/* under a tight RLIMIT_AS */
-#define FORK_COPY_WAIT_S 2		/* share_fork_parent */
 
 /*
  * The layout, set before the monitor is forked and the same in both;
@@ -34,8 +29,7 @@ static size_t	 data_len;
 static char	*arena;
 static size_t	 arena_len;
 static GW_SHARED _Atomic size_t arena_used;	/* both allocate */
-static GW_SHARED atomic_uint fork_copies;	/* children that have copied */
-static unsigned fork_seen;			/* fork_copies at the fork */
+static int	 fork_copy = -1;	/* share_fork_prepare's memfd */
 static int	 on;
 
 static uintptr_t page_down(uintptr_t a) { return a & ~(uintptr_t)(PAGE - 1); }
@@ -237,69 +231,73 @@ privatise(char *p, size_t len, size_t used)
 	    MAP_FAILED ? -1 : 0;
 }
 
+/*
+ * The tables as they are now, onto a new memfd: what a fork child will
+ * map.  Taken by the forking thread before the fork, when nothing of it
+ * changes and no other prepare handler runs after (ours runs last), so
+ * the child's copy is of the moment it was made as far as that thread
+ * goes (the GIL it holds, its held locks); other threads run on, and a
+ * record of theirs may be copied half-written, which the child frees.
+ * -1: no copy (the child makes its memory private another way).
+ */
+static int
+copy_tables(void)
+{
+	off_t total = (off_t)(data_len + arena_len), off, hole, cut;
+	int m;
+
+	if (!fd_is_ours() || (m = memfd_create("gilwatch", MFD_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (ftruncate(m, total) == -1)
+		goto fail;
+	for (off = 0; off < total && (off = lseek(fd, off, SEEK_DATA)) != -1;
+	    off = hole) {
+		if ((hole = lseek(fd, off, SEEK_HOLE)) == -1)
+			goto fail;
+		while (off < hole) {
+			cut = off < (off_t)data_len && hole > (off_t)data_len ?
+			    (off_t)data_len : hole;
+			if (write_all(m, addr_of(off), (size_t)(cut - off),
+			    off) == -1)
+				goto fail;
+			off = cut;
+		}
+	}
+	return m;
+fail:
+	close(m);
+	return -1;
+}
+
 void
 share_fork_prepare(void)
 {
-	fork_seen = atomic_load(&fork_copies);
+	int saved = errno;
+
+	fork_copy = on ? copy_tables() : -1;
+	errno = saved;
 }
 
 void
 share_fork_parent(void)
 {
-	struct timespec until;
-	int saved = errno;
-
-	if (!on)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += FORK_COPY_WAIT_S;
-	while (atomic_load(&fork_copies) == fork_seen &&
-	    (syscall(SYS_futex, &fork_copies, FUTEX_WAIT_BITSET, fork_seen,
-	    &until, NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
-	    errno == EAGAIN))
-		;
-	errno = saved;
-}
-
-/* The parent may go on now (share_fork_parent). */
-static void
-copied(void)
-{
-	atomic_fetch_add(&fork_copies, 1);
-	syscall(SYS_futex, &fork_copies, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	if (fork_copy != -1)
+		close(fork_copy);
+	fork_copy = -1;
 }
 
 int
 share_after_fork_child(void)
 {
 	struct stat st;
-	off_t total, off, hole, cut;
-	int m, signalled = 0;
+	int m = fork_copy;
 
 	if (!on)
 		return 0;
-	total = (off_t)(data_len + arena_len);
-	if (!fd_is_ours() || (m = memfd_create("gilwatch", MFD_CLOEXEC)) ==
-	    -1)
+	fork_copy = -1;
+	if (m == -1 || fstat(m, &st) == -1)
 		goto fail;
-	if (ftruncate(m, total) == -1 || fstat(m, &st) == -1)
-		goto fail_m;
-	/* What the parent's memfd holds: its tables and our data. */
-	for (off = 0; off < total && (off = lseek(fd, off, SEEK_DATA)) != -1;
-	    off = hole) {
-		if ((hole = lseek(fd, off, SEEK_HOLE)) == -1)
-			goto fail_m;
-		while (off < hole) {
-			cut = off < (off_t)data_len && hole > (off_t)data_len ?
-			    (off_t)data_len : hole;
-			if (write_all(m, addr_of(off), (size_t)(cut - off),
-			    off) == -1)
-				goto fail_m;
-			off = cut;
-		}
-	}
-	copied();
-	signalled = 1;
 	if (map_at(arena, arena_len, m, (off_t)data_len) == -1 ||
 	    map_at((void *)data_start, data_len, m, 0) == -1)
 		goto fail_m;
@@ -313,8 +311,6 @@ fail_m:
 	close(m);
 fail:
 	/* The parent's tables must not take the child's writes. */
-	if (!signalled)
-		copied();
 	if (privatise((char *)data_start, data_len, data_len) == -1 ||
 	    privatise(arena, arena_len, atomic_load(&arena_used)) == -1)
 		_exit(127);	/* half its memory is the parent's */

@@ -45,16 +45,15 @@ int	share_on(void);
 void	*share_alloc(size_t len);
 
 /*
- * Around a fork: the parent's forking thread waits (at most 2 s) until
- * the child has copied, so that the child's copy is of the tables as
- * they were when it was made, as far as that thread goes (the GIL it
- * holds, its held locks); other threads run on meanwhile.
+ * Around a fork: the forking thread copies the tables onto a memfd for
+ * the child before the fork (share.c says what that copy is of), and
+ * the child maps it (share_after_fork_child); the parent lets it go.
  */
 void	share_fork_prepare(void);
 void	share_fork_parent(void);
 
-/* In a fork child, first of all: the same memory, copied onto a memfd
- * of its own.  -1: the child's tables could not be copied; sharing is
+/* In a fork child, first of all: the same memory, the copy made for it
+ * before the fork.  -1: the child's tables could not be copied; sharing is
  * off in it and it has no monitor. */
 int	share_after_fork_child(void);
 
