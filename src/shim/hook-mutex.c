@@ -24,6 +24,8 @@ hook_begin_all(void)
 
 /* An error-checking mutex relocked by its owner fails with EDEADLK at
  * once: not a deadlock, so no wait is published. */
+#define MUTEX_KIND_PSHARED	128	/* glibc's __kind bit */
+
 static int
 relock_fails_fast(pthread_mutex_t *m)
 {
@@ -46,6 +48,24 @@ struct mutex_deadline {
 	clockid_t	 clk;
 	const struct timespec *abstime;
 };
+
+/*
+ * A program that never had a second thread, taking a mutex whose word
+ * says it is free: the lock cannot wait, and glibc's lock makes no
+ * locked instruction there, where its trylock always does one (a third
+ * of the pair's cost).  Not a process-shared mutex: another process
+ * could take it in between, and the wait would go unpublished.
+ */
+extern char __libc_single_threaded;
+
+static inline int
+lock_cannot_wait(pthread_mutex_t *m, const struct mutex_deadline *d)
+{
+	return __libc_single_threaded && d == NULL &&
+	    atomic_load_explicit((_Atomic int *)&m->__data.__lock,
+	    memory_order_relaxed) == 0 &&
+	    (m->__data.__kind & MUTEX_KIND_PSHARED) == 0;
+}
 
 static int
 mutex_wait_real(pthread_mutex_t *m, const struct mutex_deadline *d)
@@ -170,7 +190,8 @@ mutex_acquire(struct thread *t, pthread_mutex_t *m,
 	if (__builtin_expect(!track_fast_rec(t, (uintptr_t)m, GW_LOCK_MUTEX,
 	    &rec), 0))
 		return mutex_acquire_all(t, m, d, HOOK_CALLER);
-	rc = real.mutex_trylock(m);
+	rc = lock_cannot_wait(m, d) ? real.mutex_lock(m) :
+	    real.mutex_trylock(m);
 	t = thread_ready_again();
 	m = (pthread_mutex_t *)atomic_load_explicit(&rec->addr,
 	    memory_order_relaxed);

@@ -108,6 +108,27 @@ class TestSingleThreadC(unittest.TestCase):
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
 
+    def test_lock_kinds_one_thread(self):
+        """With one thread the shim takes a free mutex with glibc's lock,
+        not its trylock: the same results as bare (EDEADLK, EBUSY,
+        recursion), and every acquisition counted."""
+        exe = gw.prog("single_thread")
+        bare = gw.run([exe, "kinds"])
+        self.assertEqual(bare.returncode, 0, bare)
+        with gw.tempdir() as d:
+            out = os.path.join(d, "r.json")
+            r = gw.run_under_gilwatch([exe, "kinds"], ["--format=json",
+                "--output=" + out])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertEqual(r.stdout, bare.stdout)
+            self.assertNotIn("FAIL", r.stdout)
+            m = gw.sample_info(r.stderr).locks["m"]
+            docs = gw.load_report(out)
+            rows = [l for doc in docs if doc.get("reason") == "locks"
+                for l in doc["locks"] if gw.addr(l["addr"]) == m]
+            # KINDS_N, and the held-lock check's one.
+            self.assertEqual([l["acquired"] for l in rows], [1001], docs)
+
     def test_later_thread_gets_helper(self):
         """One thread until the program starts one; then the helper is
         there, as the monitor process: the program has its own two

@@ -12,6 +12,12 @@
  *	single_thread thread	says ready, parks on GW_HOLD_FD; then starts
  *				a thread that parks for good, and says
  *				ready again (the helper is there now)
+ *	single_thread kinds	with one thread, where the shim takes a free
+ *				mutex with lock rather than trylock: N
+ *				locks of a plain mutex, an error-checking
+ *				one relocked (EDEADLK at once), a recursive
+ *				one taken twice, a trylock of a held one
+ *				(EBUSY); prints "ok NAME" or "FAIL NAME"
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +36,47 @@ parked(void *arg)
 	for (;;)
 		pause();
 	return NULL;
+}
+
+#define KINDS_N	1000
+
+static int
+check(const char *name, int got, int want)
+{
+	printf("%s %s\n", got == want ? "ok" : "FAIL", name);
+	return got == want ? 0 : 1;
+}
+
+static int
+kinds(void)
+{
+	pthread_mutexattr_t a;
+	pthread_mutex_t ec, rec;
+	int i, bad = 0;
+
+	for (i = 0; i < KINDS_N; i++) {
+		bad |= pthread_mutex_lock(&m) != 0;
+		bad |= pthread_mutex_unlock(&m) != 0;
+	}
+	sample_lock(&m, "m");
+	bad |= check("plain", bad, 0);
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&ec, &a);
+	bad |= check("errorcheck-lock", pthread_mutex_lock(&ec), 0);
+	bad |= check("errorcheck-relock", pthread_mutex_lock(&ec), EDEADLK);
+	bad |= check("errorcheck-unlock", pthread_mutex_unlock(&ec), 0);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&rec, &a);
+	bad |= check("recursive-1", pthread_mutex_lock(&rec), 0);
+	bad |= check("recursive-2", pthread_mutex_lock(&rec), 0);
+	bad |= check("recursive-unlock-2", pthread_mutex_unlock(&rec), 0);
+	bad |= check("recursive-unlock-1", pthread_mutex_unlock(&rec), 0);
+	bad |= check("recursive-unlock-0", pthread_mutex_unlock(&rec), EPERM);
+	bad |= check("held-lock", pthread_mutex_lock(&m), 0);
+	bad |= check("held-trylock", pthread_mutex_trylock(&m), EBUSY);
+	bad |= check("held-unlock", pthread_mutex_unlock(&m), 0);
+	return bad;
 }
 
 static long
@@ -77,6 +124,9 @@ main(int argc, char **argv)
 		sample_ready();
 		parked(NULL);
 	}
-	fprintf(stderr, "usage: single_thread sleep MS | hold | thread\n");
+	if (argc == 2 && strcmp(argv[1], "kinds") == 0)
+		return kinds();
+	fprintf(stderr, "usage: single_thread sleep MS | hold | thread | "
+	    "kinds\n");
 	return 2;
 }
