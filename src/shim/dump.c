@@ -1,8 +1,5 @@
 /* The helper thread, the dump signal and the control socket: see dump.h. */
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -21,6 +18,7 @@
 #include "gil.h"
 #include "py.h"
 #include "dump.h"
+#include "futex.h"
 #include "ipc.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -200,7 +198,7 @@ run_job(void)
 	if (fn != NULL)
 		fn();
 	atomic_fetch_add(&jobs_done, 1);
-	syscall(SYS_futex, &jobs_done, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	futex_wake_all(&jobs_done);
 }
 
 /*
@@ -243,19 +241,8 @@ dump_on_helper(void (*fn)(void), int timeout_ms)
 		atomic_store(&job, NULL);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	/* A signal restarts the wait: rare, and bounded by the deadline. */
-	while (atomic_load(&jobs_done) == gen &&
-	    (syscall(SYS_futex, &jobs_done, FUTEX_WAIT_BITSET, gen, &until,
-	    NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
-	    errno == EAGAIN))
-		;
+	deadline_after(&until, timeout_ms);
+	futex_await_change(&jobs_done, gen, &until);
 	/* A monitor that is gone did not run it: the caller does. */
 	if (atomic_load(&jobs_done) == gen && in_monitor &&
 	    ulock_owner_gone(monitor_running()))
@@ -272,9 +259,8 @@ dump_monitor_runs(void)
 _Noreturn void
 dump_end_program(int abort_it, int status)
 {
-	pid_t pid = monitor_program();
-
 	struct pollfd p = { .fd = monitor_lifeline(), .events = POLLIN };
+	pid_t pid = monitor_program();
 
 	atomic_store(&ending, abort_it ? ENDING_ABORT : status + 1);
 	/*

@@ -1,24 +1,23 @@
 /* The monitor process: see monitor.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "futex.h"
 #include "guard.h"
 #include "mem.h"
 #include "monitor.h"
 #include "msg.h"
+#include "procstat.h"
 #include "share.h"
 
 static pid_t	program;		/* in the monitor: whose it is */
@@ -27,13 +26,7 @@ static int	lifeline[2] = { -1, -1 };
 static GW_SHARED atomic_int monitor_pid;	/* the program reads it */
 static GW_SHARED atomic_int monitor_verdict;	/* await_verdict */
 
-#define VERDICT_WAIT_S	2
-
-static void
-futex_wake_all(atomic_int *w)
-{
-	syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
+#define VERDICT_WAIT_MS	2000
 
 pid_t
 monitor_program(void)
@@ -180,13 +173,10 @@ await_verdict(void)
 	struct timespec until;
 	int v, none = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += VERDICT_WAIT_S;
-	while ((v = atomic_load(&monitor_verdict)) == 0 &&
-	    (syscall(SYS_futex, &monitor_verdict, FUTEX_WAIT_BITSET, 0,
-	    &until, NULL, FUTEX_BITSET_MATCH_ANY) == 0 || errno == EINTR ||
-	    errno == EAGAIN))
-		;
+	deadline_after(&until, VERDICT_WAIT_MS);
+	/* A word of int or unsigned is the same futex. */
+	futex_await_change((atomic_uint *)&monitor_verdict, 0, &until);
+	v = atomic_load(&monitor_verdict);
 	if (v == 0 && !atomic_compare_exchange_strong(&monitor_verdict, &none,
 	    -ETIMEDOUT))
 		v = none;
@@ -287,22 +277,13 @@ ulock_owner_self(void)
 int
 ulock_owner_gone(int pid)
 {
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
+	char buf[256];
+	const char *state = procstat_read(pid, buf, sizeof buf);
 
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* A zombie's locks are nobody's. */
+	if (state == NULL)
 		return errno == ENOENT;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": a zombie's locks are nobody's. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0')
-		return 0;
-	return p[2] == 'Z' || p[2] == 'X';
+	return *state == 'Z' || *state == 'X';
 }
 
 void

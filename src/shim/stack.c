@@ -27,6 +27,7 @@
 #include <libunwind.h>
 #include <elfutils/libdwfl.h>
 
+#include "futex.h"
 #include "guard.h"
 #include "real.h"
 #include "stack.h"
@@ -225,20 +226,6 @@ stack_capture_signal(struct stack *st, void *uc)
 	thread_leave_shim();
 }
 
-static void
-futex_wake(atomic_uint *word)
-{
-	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
-/* Wait while *word is val, until the CLOCK_MONOTONIC deadline. */
-static int
-futex_wait_until(atomic_uint *word, unsigned val, const struct timespec *dl)
-{
-	return (int)syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val,
-	    dl, NULL, FUTEX_BITSET_MATCH_ANY);
-}
-
 /* Claim request q read as s, fill it in, and wake the caller. */
 static void
 answer(struct req *q, unsigned s, const struct stack *st,
@@ -255,7 +242,7 @@ answer(struct req *q, unsigned s, const struct stack *st,
 	memcpy(q->sp, sp, st->depth * sizeof sp[0]);
 	atomic_store_explicit(&q->state, REQ_STATE(gen, REQ_DONE),
 	    memory_order_release);
-	futex_wake(&q->state);
+	futex_wake_all(&q->state);
 }
 
 /* A request for tid, or NULL; *s gets the state it was seen in. */
@@ -449,20 +436,6 @@ thread_blocks(pid_t tid, int signo)
 	    atomic_load(&captures[b].begun) != begun))
 		rc = 0;
 	return rc;
-}
-
-static void
-deadline_after(struct timespec *dl, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, dl);
-	if (ms <= 0)
-		return;
-	dl->tv_sec += ms / 1000;
-	dl->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (dl->tv_nsec >= 1000000000) {
-		dl->tv_sec++;
-		dl->tv_nsec -= 1000000000;
-	}
 }
 
 /*
@@ -765,12 +738,7 @@ sym_close(void)
 		memset(sym_cache, 0, SYM_CACHE * sizeof *sym_cache);
 }
 
-/*
- * The module holding pc.  One that is not known may have been loaded
- * since the last report: re-read the maps, but only when the dynamic
- * loader knows the address, so stray ips (JIT code, garbage) do not
- * cost a re-read each.
- */
+/* The monitor's pace of re-reading the program's maps for an unknown pc. */
 static int
 maps_due(void)
 {
@@ -786,6 +754,13 @@ maps_due(void)
 	return 1;
 }
 
+/*
+ * The module holding pc.  One that is not known may have been loaded
+ * since the last report: re-read the maps, but only when the dynamic
+ * loader knows the address, so stray ips (JIT code, garbage) do not
+ * cost a re-read each (the monitor, whose loader knows only what was
+ * loaded before its fork: at most every MAPS_REREAD_NS).
+ */
 static Dwfl_Module *
 sym_module(uintptr_t pc)
 {
@@ -807,8 +782,6 @@ sym_module(uintptr_t pc)
 		return NULL;
 	if ((mod = symname_module_at(sym_dwfl, pc)) != NULL)
 		return mod;
-	/* The monitor's loader knows only what was loaded before its
-	 * fork: it re-reads the program's maps, at most so often. */
 	if (monitor_is_me() ? !maps_due() : dladdr((void *)pc, &dli) == 0)
 		return NULL;
 	if (report_modules(sym_dwfl) != 0) {

@@ -12,10 +12,10 @@ import unittest
 
 try:
     from . import gwtest as gw
-    from .test_python import PythonCase
+    from .test_python import PythonCase, FORK_20_THEN_PARK
 except ImportError:
     import gwtest as gw
-    from test_python import PythonCase
+    from test_python import PythonCase, FORK_20_THEN_PARK
 
 SLEEP_MS = 1500         # what the sleeping programs sleep
 
@@ -260,14 +260,7 @@ class TestSingleThreadPython(PythonCase):
         "os.write(2, b'gw-sample: pid %d\\n' % os.getpid())\n"
         "ts = [threading.Thread(target=len, args=((),)) for _ in range(4)]\n"
         "for t in ts: t.start()\n"
-        "for t in ts: t.join()\n"
-        "for _ in range(20):\n"
-        "    pid = os.fork()\n"
-        "    if pid == 0:\n"
-        "        os._exit(0)\n"
-        "    os.waitpid(pid, 0)\n"
-        "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
-        "while os.read(int(os.environ['GW_HOLD_FD']), 64): pass\n")
+        "for t in ts: t.join()\n" + FORK_20_THEN_PARK)
 
     def test_fork_after_threads_no_pause(self):
         """A program back to one thread forks as one, with nothing
