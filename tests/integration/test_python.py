@@ -315,23 +315,31 @@ class TestGilTurnedOn(TestGilCpu):
                     crunchers = {info.threads["cruncher-0"],
                         info.threads["cruncher-1"]}
 
+                    main = info.threads["main"]
+
+                    # main takes the GIL back after ready()'s write and
+                    # may wait for it there: settled is parked in
+                    # wait_release, the GIL released.
                     def fight():
                         r, docs = gw.dump_json(p.p.pid)
                         self.assertEqual(r.returncode, 0, r)
-                        st = {t: gw.gil_state(th) for t, th in
-                            gw.threads(docs[0]).items()}
+                        thr = gw.threads(docs[0])
+                        st = {t: gw.gil_state(th) for t, th in thr.items()}
+                        fns = [f[0] for f in gw.python_frames(
+                            thr.get(main, {}))]
                         return docs[0] if sorted(str(st.get(t)) for t in
-                            crunchers) == ["holds", "waits"] else None
+                            crunchers) == ["holds", "waits"] and \
+                            st.get(main) == "released" and \
+                            fns[:2] == ["wait_release", "main"] else None
                     doc = gw.poll_until(fight, what="one cruncher "
-                        "holding the GIL, the other waiting")
+                        "holding the GIL, the other waiting, main "
+                        "released in wait_release")
                     p.release()
                     self.assertEqual(p.wait(), 0, p.describe())
                 self.assertEqual(doc["notes"], ["CPython %s, free-threaded "
                     "build with its GIL turned on (PYTHON_GIL=1, -X gil=1 "
                     "or an extension module): the GIL as on other builds."
                     % gw.python_version(exe)])
-                self.assertEqual(gw.gil_state(gw.threads(doc)[info.threads[
-                    "main"]]), "released")
 
 
 class TestGilIo(PythonCase):
