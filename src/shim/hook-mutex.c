@@ -9,6 +9,7 @@
 #include "dump.h"
 #include "gil.h"
 #include "hook.h"
+#include "mutex-alone.h"
 
 /* hook.h: a thread not registered yet, or in the shim, or the shim not
  * initialised; apart, so that the common case keeps no register. */
@@ -53,8 +54,9 @@ struct mutex_deadline {
  * A program that never had a second thread, taking a mutex whose word
  * says it is free: the lock cannot wait, and glibc's lock makes no
  * locked instruction there, where its trylock always does one (a third
- * of the pair's cost).  Not a process-shared mutex: another process
- * could take it in between, and the wait would go unpublished.
+ * of the pair's cost); a normal mutex is taken here, as glibc would
+ * (mutex-alone.h).  Not a process-shared mutex: another process could
+ * take it in between, and the wait would go unpublished.
  */
 extern char __libc_single_threaded;
 
@@ -65,6 +67,15 @@ lock_cannot_wait(pthread_mutex_t *m, const struct mutex_deadline *d)
 	    atomic_load_explicit((_Atomic int *)&m->__data.__lock,
 	    memory_order_relaxed) == 0 &&
 	    (m->__data.__kind & MUTEX_KIND_PSHARED) == 0;
+}
+
+static inline int
+mutex_lock_alone(struct thread *t, pthread_mutex_t *m)
+{
+	if (!mutex_alone_takes(m))
+		return real.mutex_lock(m);
+	mutex_alone_take(m, atomic_load_explicit(&t->tid, memory_order_relaxed));
+	return 0;
 }
 
 static int
@@ -190,7 +201,7 @@ mutex_acquire(struct thread *t, pthread_mutex_t *m,
 	if (__builtin_expect(!track_fast_rec(t, (uintptr_t)m, GW_LOCK_MUTEX,
 	    &rec), 0))
 		return mutex_acquire_all(t, m, d, HOOK_CALLER);
-	rc = lock_cannot_wait(m, d) ? real.mutex_lock(m) :
+	rc = lock_cannot_wait(m, d) ? mutex_lock_alone(t, m) :
 	    real.mutex_trylock(m);
 	t = thread_ready_again();
 	m = (pthread_mutex_t *)atomic_load_explicit(&rec->addr,
@@ -308,6 +319,10 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	if (__builtin_expect(!track_releasing_fast(t, (uintptr_t)m,
 	    GW_LOCK_MUTEX), 0))
 		return mutex_unlock_all(t, m);
+	if (__libc_single_threaded && mutex_alone_gives(m)) {
+		mutex_alone_give(m);
+		return 0;
+	}
 	return real.mutex_unlock(m);
 }
 

@@ -17,7 +17,9 @@
  *				locks of a plain mutex, an error-checking
  *				one relocked (EDEADLK at once), a recursive
  *				one taken twice, a trylock of a held one
- *				(EBUSY); prints "ok NAME" or "FAIL NAME"
+ *				(EBUSY); prints "ok NAME" or "FAIL NAME",
+ *				and the words of plain mutexes held and
+ *				free
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,11 +49,21 @@ check(const char *name, int got, int want)
 	return got == want ? 0 : 1;
 }
 
+/* A mutex's words, for the test to compare with a bare run's. */
+static void
+words(const char *name, const pthread_mutex_t *x)
+{
+	printf("words %s: lock %d, owner %s, users %u, kind %#x\n", name,
+	    x->__data.__lock, x->__data.__owner == 0 ? "none" :
+	    x->__data.__owner == gettid() ? "self" : "other",
+	    x->__data.__nusers, x->__data.__kind);
+}
+
 static int
 kinds(void)
 {
 	pthread_mutexattr_t a;
-	pthread_mutex_t ec, rec;
+	pthread_mutex_t ec, rec, normal;
 	int i, bad = 0;
 
 	for (i = 0; i < KINDS_N; i++) {
@@ -74,8 +86,16 @@ kinds(void)
 	bad |= check("recursive-unlock-1", pthread_mutex_unlock(&rec), 0);
 	bad |= check("recursive-unlock-0", pthread_mutex_unlock(&rec), EPERM);
 	bad |= check("held-lock", pthread_mutex_lock(&m), 0);
+	words("m held", &m);
 	bad |= check("held-trylock", pthread_mutex_trylock(&m), EBUSY);
 	bad |= check("held-unlock", pthread_mutex_unlock(&m), 0);
+	words("m free", &m);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_NORMAL);
+	pthread_mutex_init(&normal, &a);
+	bad |= check("normal-lock", pthread_mutex_lock(&normal), 0);
+	words("normal held", &normal);
+	bad |= check("normal-unlock", pthread_mutex_unlock(&normal), 0);
+	words("normal free", &normal);
 	return bad;
 }
 
