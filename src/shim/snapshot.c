@@ -131,6 +131,7 @@ struct raw {
 	struct thread	*t;
 	int		 tid;
 	int		 state;
+	unsigned	 wait_gen;	/* of wait, when state is a wait */
 	uint64_t	 since;
 	struct held	*held;
 	uint32_t	 nheld;
@@ -155,6 +156,9 @@ copy_record(struct snap *s, struct thread *t, struct raw *r)
 	int tries;
 
 	for (tries = 0; tries < 1000; tries++) {
+		/* Bumped after wait is written, before the state says so. */
+		r->wait_gen = atomic_load_explicit(&t->wait_gen,
+		    memory_order_acquire);
 		s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
 		if (s1 & 1)
 			continue;
@@ -174,7 +178,8 @@ copy_record(struct snap *s, struct thread *t, struct raw *r)
 		r->stack = t->block_stack;
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
-		if (s1 == s2)
+		if (s1 == s2 && r->wait_gen == atomic_load_explicit(
+		    &t->wait_gen, memory_order_relaxed))
 			break;
 	}
 	r->t = t;
@@ -186,10 +191,10 @@ copy_record(struct snap *s, struct thread *t, struct raw *r)
 
 /*
  * Must r's thread be asked for its stack (sampled)?  0 when it is known
- * without: taken as it blocked, none wanted, or the caller's own.
+ * without: taken as it blocked, none wanted, or the caller's own (me).
  */
 static int
-must_ask(struct raw *r, struct gw_thread_info *ti, int flags)
+must_ask(struct raw *r, struct gw_thread_info *ti, int flags, pid_t me)
 {
 	if (r->state != GW_STATE_RUNNING && r->stack.depth > 0) {
 		ti->stack_status = GW_STACK_AT_BLOCK;
@@ -200,7 +205,7 @@ must_ask(struct raw *r, struct gw_thread_info *ti, int flags)
 		ti->stack_status = GW_STACK_UNAVAILABLE;
 		return 0;
 	}
-	if (r->tid == (int)gettid()) {
+	if (r->tid == me) {
 		stack_capture(&r->stack, 0);
 		ti->stack_status = GW_STACK_OK;
 		return 0;
@@ -569,17 +574,28 @@ static void
 fill_threads(struct snap *s, struct raw *r, struct thread *holder,
     struct gw_thread_info *ti, size_t n, uint64_t now, int flags)
 {
-	struct stack_ask *ask;
+	struct stack_ask *ask, *a;
 	size_t at[SNAP_ASK_MAX], i, k, m, nask;
+	pid_t me = gettid();
 
 	ask = snap_alloc(s, SNAP_ASK_MAX * sizeof *ask);
 	for (i = 0; ask != NULL && i < n; i += m) {
 		m = n - i < SNAP_ASK_MAX ? n - i : SNAP_ASK_MAX;
 		for (k = nask = 0; k < m; k++) {
-			fill_thread(s, &r[i + k], holder, &ti[i + k], now);
-			if (!must_ask(&r[i + k], &ti[i + k], flags))
+			struct raw *x = &r[i + k];
+
+			fill_thread(s, x, holder, &ti[i + k], now);
+			if (!must_ask(x, &ti[i + k], flags, me))
 				continue;
-			ask[nask].tid = r[i + k].tid;
+			a = &ask[nask];
+			a->tid = x->tid;
+			a->wait_state = NULL;
+			if (x->state != GW_STATE_RUNNING &&
+			    x->state != GW_STATE_EXITED && x->wait.restarts) {
+				a->wait_state = &x->t->state;
+				a->wait_gen = &x->t->wait_gen;
+				a->gen = x->wait_gen;
+			}
 			at[nask++] = i + k;
 		}
 		stack_capture_threads(ask, nask, SNAP_SAMPLE_MS);

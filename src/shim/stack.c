@@ -28,6 +28,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "futex.h"
+#include "gilwatch/snapshot.h"
 #include "guard.h"
 #include "real.h"
 #include "stack.h"
@@ -407,12 +408,19 @@ read_sigblk(pid_t tid, int signo)
 	    (int)monitor_program(), (int)tid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? -ESRCH : 0;
+	/* Up to the line wanted: the kernel gives the file in one read. */
+	p = NULL;
 	while (len < sizeof buf - 1 &&
-	    (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+	    (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
 		len += (size_t)n;
+		buf[len] = '\0';
+		if ((p = strstr(buf, "\nSigBlk:")) != NULL &&
+		    strchr(p + 1, '\n') != NULL)
+			break;
+	}
 	close(fd);
 	buf[len] = '\0';
-	if ((p = strstr(buf, "\nSigBlk:")) == NULL)
+	if (p == NULL && (p = strstr(buf, "\nSigBlk:")) == NULL)
 		return 0;
 	mask = strtoull(p + sizeof "\nSigBlk:" - 1, NULL, 16);
 	return (mask >> (signo - 1)) & 1 ? -EAGAIN : 0;
@@ -496,8 +504,7 @@ ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
 	unsigned pending;
 	int rc;
 
-	if (syscall(SYS_tgkill, monitor_program(), tid, 0) == -1)
-		return -errno;
+	/* A thread gone: -ESRCH from here or from the signal's tgkill. */
 	if ((rc = thread_blocks(tid, signo)) != 0)
 		return rc;
 	deadline_after(dl, timeout_ms);
@@ -569,6 +576,26 @@ stack_capture_thread_sp(pid_t tid, struct stack *st, uintptr_t *sp,
 }
 
 /*
+ * Is a's thread still in the wait its asker saw, one that restarts
+ * after a signal?  The generation read on both sides of the state: a
+ * wait that ended and another that began in between differ in it.
+ */
+static int
+in_restarting_wait(const struct stack_ask *a)
+{
+	unsigned g1, g2;
+	int state;
+
+	if (a->wait_state == NULL)
+		return 0;
+	g1 = atomic_load(a->wait_gen);
+	state = atomic_load(a->wait_state);
+	g2 = atomic_load(a->wait_gen);
+	return g1 == a->gen && g2 == a->gen && (state == GW_STATE_BLOCKED ||
+	    state == GW_STATE_WAITING || state == GW_STATE_JOINING);
+}
+
+/*
  * The caller's own stack is taken here: capture_self leaves out itself
  * and this function, so that it begins where the caller is.
  */
@@ -594,7 +621,8 @@ stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms)
 			if (x->tid == me) {
 				capture_self(&x->st, NULL, 1);
 				x->rc = 0;
-			} else if (!stack_safe_to_sample(x->tid, x->note,
+			} else if (!in_restarting_wait(x) &&
+			    !stack_safe_to_sample(x->tid, x->note,
 			    sizeof x->note))
 				x->rc = -EINTR;
 			else if (signo == 0)

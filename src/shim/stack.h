@@ -9,6 +9,7 @@
 #ifndef GW_STACK_H
 #define GW_STACK_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,12 +55,23 @@ int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
  * each a[i].rc gets what stack_capture_thread would return, or -EINTR
  * when stack_safe_to_sample said no (a[i].note says why; the thread is
  * not asked).  Each thread is checked just before it is sent the
- * signal.  A thread that does not answer within timeout_ms of the last
+ * signal, by its wait where a[i].wait_state tells it (no system call),
+ * else by stack_safe_to_sample.  A thread that does not answer within timeout_ms of the last
  * answer (or of its being asked) gives -ETIMEDOUT.  The caller's own
  * thread is taken directly, from the caller's frame.
  */
 struct stack_ask {
 	pid_t		 tid;		/* in */
+	/*
+	 * in: where the thread is known to wait in a call that a signal
+	 * leaves as it was (it restarts), so that its system call need not
+	 * be looked at (stack_safe_to_sample): while *wait_state is a wait
+	 * (GW_STATE_BLOCKED, _WAITING or _JOINING) and *wait_gen is gen,
+	 * it is still that wait.  NULL: not known.
+	 */
+	const atomic_int *wait_state;
+	const atomic_uint *wait_gen;
+	unsigned	 gen;
 	int		 rc;		/* out */
 	char		 note[128];	/* out, with -EINTR */
 	struct stack	 st;		/* out, when rc is 0 */

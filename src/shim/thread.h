@@ -76,6 +76,10 @@ struct waitinfo {
 	uint8_t		kind;
 	uint8_t		mode;
 	uint8_t		timed;
+	uint8_t		restarts;	/* a signal leaves the wait as it
+					   was: a dump may ask the thread for
+					   its stack without a look at its
+					   system call (track_wait_begin) */
 	uintptr_t	site;
 	pthread_t	target;		/* join: the thread joined */
 };

@@ -152,7 +152,7 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
     uintptr_t addr, int kind, int mode, int timed, uintptr_t site,
     struct wf_frame **cycle)
 {
-	int saved = errno, n = 0;
+	int saved = errno, n = 0, restarts;
 
 	if (stats_on)
 		t->wait_t0 = clock_ticks();
@@ -160,10 +160,12 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	 * The stack first: a reader that sees the wait sees its stack.
 	 * Only where a sampling signal would disturb the wait (a C
 	 * program's sem_wait fails with EINTR): every other wait restarts
-	 * after a signal, so a dump asks the thread then, and the common
-	 * contended acquisition does not pay for an unwind.
+	 * after a signal (a futex wait, or a Python lock's, which retries),
+	 * so a dump asks the thread then, and the common contended
+	 * acquisition does not pay for an unwind.
 	 */
-	if (kind == GW_LOCK_SEM && !gil_is_python_lock_call(site))
+	restarts = kind != GW_LOCK_SEM || gil_is_python_lock_call(site);
+	if (!restarts)
 		stack_capture(&t->block_stack, 0);
 	else
 		t->block_stack.depth = 0;
@@ -174,6 +176,7 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	t->wait.kind = (uint8_t)kind;
 	t->wait.mode = (uint8_t)mode;
 	t->wait.timed = (uint8_t)timed;
+	t->wait.restarts = (uint8_t)restarts;
 	t->wait.site = site;
 	thread_write_end(t);
 	/* The first waiter's: a plain load first spares the others a
