@@ -961,7 +961,7 @@ own_first_frame(const struct py_offsets *o, uintptr_t ts)
 
 /* The bytecode the caller's own frame fp runs (bytecode_of, with plain
  * loads: a copy the thread runs is not freed while it is attached). */
-static uintptr_t
+static inline uintptr_t
 own_bytecode(const struct py_offsets *o, uintptr_t fp, uintptr_t code)
 {
 	uintptr_t tlbc;

@@ -336,8 +336,9 @@ gil_own_sites(struct thread *t, struct py_site *out, int max)
 {
 	uintptr_t ts = own_tstate(t);
 
-	return ts == 0 ? -1 : py_own_sites(&rt, ts,
-	    (unsigned long)pthread_self(), out, max);
+	/* t is the caller: its pthread_t is kept, no call for it. */
+	return ts == 0 ? -1 : py_own_sites(&rt, ts, (unsigned long)t->self,
+	    out, max);
 }
 
 int
@@ -345,8 +346,8 @@ gil_own_site(struct thread *t, struct py_site *site)
 {
 	uintptr_t ts = own_tstate(t);
 
-	return ts == 0 ? -1 : py_own_site(&rt, ts,
-	    (unsigned long)pthread_self(), site);
+	return ts == 0 ? -1 : py_own_site(&rt, ts, (unsigned long)t->self,
+	    site);
 }
 
 /* Called by t holding the GIL, at a marker, when t->pyname_next is due. */

@@ -117,10 +117,10 @@ int	gil_is_python_lock_call(uintptr_t site);
 void	gil_add_python_lock_site(uintptr_t site);
 
 /*
- * Where t is in Python, when t holds the GIL (so the GIL's last holder
- * is t's own thread state and its frames cannot move), or on a
- * free-threaded build when t is the calling thread and has a current
- * thread state (its frames move only when it runs Python): 0, or -1.
+ * Where t, the calling thread's record, is in Python, when t holds the
+ * GIL (so the GIL's last holder is t's own thread state and its frames
+ * cannot move), or on a free-threaded build when t has a current thread
+ * state (its frames move only when it runs Python): 0, or -1.
  */
 struct py_site;
 struct py_frame;

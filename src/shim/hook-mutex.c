@@ -9,7 +9,7 @@
 #include "dump.h"
 #include "gil.h"
 #include "hook.h"
-#include "mutex-alone.h"
+#include "glibc-inline.h"
 
 /* hook.h: a thread not registered yet, or in the shim, or the shim not
  * initialised; apart, so that the common case keeps no register. */
@@ -55,7 +55,7 @@ struct mutex_deadline {
  * says it is free: the lock cannot wait, and glibc's lock makes no
  * locked instruction there, where its trylock always does one (a third
  * of the pair's cost); a normal mutex is taken here, as glibc would
- * (mutex-alone.h).  Not a process-shared mutex: another process could
+ * (glibc-inline.h).  Not a process-shared mutex: another process could
  * take it in between, and the wait would go unpublished.
  */
 extern char __libc_single_threaded;
@@ -158,25 +158,6 @@ mutex_acquired_more(struct thread *t, struct lockrec *rec, pthread_mutex_t *m,
 {
 	return event_acquired_next(t, rec, (uintptr_t)m, GW_LOCK_MUTEX |
 	    GW_MODE_EXCLUSIVE << 8, site);
-}
-
-/*
- * thread_ready read again after a call, which leaves it as it was: where
- * the compiler would keep its TLS offset in a register across the call
- * (a push and a pop, and a frame to align the stack), one more load.
- */
-static inline struct thread *
-thread_ready_again(void)
-{
-#ifdef __x86_64__
-	struct thread *t;
-
-	__asm__ volatile ("movq thread_ready@gottpoff(%%rip), %0\n\t"
-	    "movq %%fs:(%0), %0" : "=r" (t));
-	return t;
-#else
-	return thread_ready;	/* elsewhere the compiler's own load */
-#endif
 }
 
 /*

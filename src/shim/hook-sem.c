@@ -6,6 +6,7 @@
 #include <semaphore.h>
 
 #include "gil.h"
+#include "glibc-inline.h"
 #include "hook.h"
 
 enum sem_how { SEM_PLAIN, SEM_TIMED, SEM_CLOCK };
@@ -13,10 +14,7 @@ enum sem_how { SEM_PLAIN, SEM_TIMED, SEM_CLOCK };
 static void
 taken(struct thread *t, sem_t *s, uintptr_t site)
 {
-	int v = 1;
-
-	sem_getvalue(s, &v);
-	track_sem_taken(t, (uintptr_t)s, v == 0, site);
+	track_sem_taken(t, (uintptr_t)s, sem_count(s) == 0, site);
 }
 
 static int
@@ -164,23 +162,47 @@ sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
 	return sem_acquire(s, SEM_CLOCK, clk, abstime, HOOK_CALLER);
 }
 
+/*
+ * What a trywait that worked took, out of line, so that the hook keeps
+ * few registers.  A call that succeeds leaves errno as it was.
+ */
+static __attribute__((noinline)) int
+sem_tried(struct thread *t, sem_t *s, uintptr_t site)
+{
+	int saved = errno;
+
+	taken(t, s, site);
+	errno = saved;
+	return 0;
+}
+
+/* A trywait hook that found no record ready (hook.h), out of line. */
+static __attribute__((noinline)) int
+sem_trywait_begin(sem_t *s, uintptr_t site)
+{
+	struct hook_start h = hook_begin_all();
+	int rc;
+
+	if (!h.ready)
+		return 0;
+	if ((rc = real.sem_trywait(s)) != 0 || h.t == NULL)
+		return rc;
+	return sem_tried(h.t, s, site);
+}
+
 /* A Python lock's every acquire tries first (up to 3.13), and a
  * Condition's ownership test fails one: a failure costs one test. */
 GW_EXPORT int
 sem_trywait(sem_t *s)
 {
-	struct thread *t;
-	int rc, saved;
+	struct thread *t = thread_ready;
+	int rc;
 
-	if (!hook_begin(&t))
-		return 0;
-	if ((rc = real.sem_trywait(s)) != 0 || t == NULL)
+	if (__builtin_expect(t == NULL, 0))
+		return sem_trywait_begin(s, HOOK_CALLER);
+	if ((rc = real.sem_trywait(s)) != 0)
 		return rc;
-	/* A call that succeeds leaves errno as it was. */
-	saved = errno;
-	taken(t, s, HOOK_CALLER);
-	errno = saved;
-	return rc;
+	return sem_tried(thread_ready_again(), s, HOOK_CALLER);
 }
 
 GW_EXPORT int

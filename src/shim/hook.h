@@ -64,4 +64,23 @@ hook_begin(struct thread **t)
 	return s.ready;
 }
 
+/*
+ * thread_ready read again after a call, which leaves it as it was: where
+ * the compiler would keep its TLS offset in a register across the call
+ * (a push and a pop, and a frame to align the stack), one more load.
+ */
+static inline struct thread *
+thread_ready_again(void)
+{
+#ifdef __x86_64__
+	struct thread *t;
+
+	__asm__ volatile ("movq thread_ready@gottpoff(%%rip), %0\n\t"
+	    "movq %%fs:(%0), %0" : "=r" (t));
+	return t;
+#else
+	return thread_ready;	/* elsewhere the compiler's own load */
+#endif
+}
+
 #endif /* GW_HOOK_H */

@@ -1,17 +1,20 @@
 /*
- * mutex-alone.h against glibc: the shim's own take and give-back of a
+ * glibc-inline.h against glibc.  The shim's own take and give-back of a
  * normal mutex in a single-threaded process must leave every byte of the
- * mutex as glibc's lock and unlock do, and decline every other mutex.
- * Each case runs the same operations on two mutexes made alike, one
- * through glibc and one through mutex-alone.h, and compares them.
+ * mutex as glibc's lock and unlock do, and decline every other mutex:
+ * each case runs the same operations on two mutexes made alike, one
+ * through glibc and one through glibc-inline.h, and compares them.  A
+ * semaphore's count must be sem_getvalue's, waiters or not.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "mutex-alone.h"
+#include "glibc-inline.h"
 
 static void
 make(pthread_mutex_t *m, int type, int pshared, int robust)
@@ -48,7 +51,7 @@ same_as_glibc(pthread_mutex_t *glibc, pthread_mutex_t *alone, int n)
 	}
 }
 
-Test(mutex_alone, static_initializer)
+Test(glibc_inline, static_initializer)
 {
 	pthread_mutex_t g = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER;
@@ -56,7 +59,7 @@ Test(mutex_alone, static_initializer)
 	same_as_glibc(&g, &a, 3);
 }
 
-Test(mutex_alone, normal_and_default_from_init)
+Test(glibc_inline, normal_and_default_from_init)
 {
 	pthread_mutex_t g, a;
 
@@ -73,7 +76,7 @@ Test(mutex_alone, normal_and_default_from_init)
 }
 
 /* Taken by glibc, given back here, and the other way round. */
-Test(mutex_alone, mixed_with_glibc)
+Test(glibc_inline, mixed_with_glibc)
 {
 	pthread_mutex_t g = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER;
@@ -97,7 +100,7 @@ Test(mutex_alone, mixed_with_glibc)
 }
 
 /* Every other kind is glibc's: the checks decline it, free or not. */
-Test(mutex_alone, declines_other_kinds)
+Test(glibc_inline, declines_other_kinds)
 {
 	static const int types[] = { PTHREAD_MUTEX_RECURSIVE,
 	    PTHREAD_MUTEX_ERRORCHECK, PTHREAD_MUTEX_ADAPTIVE_NP };
@@ -122,7 +125,7 @@ Test(mutex_alone, declines_other_kinds)
 
 /* A mutex taken (by glibc) is not taken again, nor one whose owner
  * word is set (glibc's assertion is left to glibc). */
-Test(mutex_alone, declines_taken_or_owned)
+Test(glibc_inline, declines_taken_or_owned)
 {
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 
@@ -132,4 +135,58 @@ Test(mutex_alone, declines_taken_or_owned)
 	cr_expect(mutex_alone_takes(&m));
 	m.__data.__owner = 1;
 	cr_expect(!mutex_alone_takes(&m));
+}
+
+static int
+getvalue(sem_t *s)
+{
+	int v = -1;
+
+	cr_assert_eq(sem_getvalue(s, &v), 0);
+	return v;
+}
+
+static void *
+sem_waiter(void *arg)
+{
+	sem_wait(arg);
+	return NULL;
+}
+
+/* The futex word's waiter count is in the high half (glibc's
+ * nwaiters): a thread blocked there must not change the count read. */
+static int
+waiters(sem_t *s)
+{
+	return (int)(*(const volatile unsigned long long *)s >> 32);
+}
+
+Test(glibc_inline, sem_count_is_getvalue)
+{
+	struct timespec pause = { 0, 1000000 };
+	pthread_t th;
+	sem_t s;
+	int i;
+
+	cr_assert_eq(sem_init(&s, 0, 3), 0);
+	cr_expect_eq(sem_count(&s), 3u);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(sem_trywait(&s), 0);
+		cr_expect_eq(sem_count(&s), (unsigned)getvalue(&s));
+	}
+	cr_expect_eq(sem_count(&s), 0u);
+	cr_assert_eq(pthread_create(&th, NULL, sem_waiter, &s), 0);
+	/* A bounded poll: the waiter shows in the word once it sleeps. */
+	for (i = 0; i < 5000 && waiters(&s) == 0; i++)
+		nanosleep(&pause, NULL);
+	cr_assert_gt(waiters(&s), 0, "the waiter never blocked");
+	cr_expect_eq(sem_count(&s), 0u);
+	cr_expect_eq(sem_count(&s), (unsigned)getvalue(&s));
+	cr_assert_eq(sem_post(&s), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_expect_eq(sem_count(&s), 0u);
+	cr_assert_eq(sem_post(&s), 0);
+	cr_expect_eq(sem_count(&s), 1u);
+	cr_expect_eq(sem_count(&s), (unsigned)getvalue(&s));
+	sem_destroy(&s);
 }

@@ -1,4 +1,8 @@
 /*
+ * glibc's lock words, read and written by the hooks' fast paths without
+ * a call into glibc (tests/unit/test-glibc-inline.c holds each against
+ * glibc's own function).
+ *
  * A normal mutex in a process that never had a second thread, taken and
  * given back here rather than in glibc: the same stores glibc makes
  * there, without the calls.
@@ -15,14 +19,16 @@
  * fixed by the ABI of its static initialisers.  The one difference:
  * with lock elision forced by a tunable, glibc would mark the mutex for
  * elision at its first lock; here it stays unmarked until glibc takes
- * it.  tests/unit/test-mutex-alone.c compares both, byte for byte.
+ * it.  The test compares both, byte for byte.
  *
  * The caller checks __libc_single_threaded: these functions do not.
  */
-#ifndef GW_MUTEX_ALONE_H
-#define GW_MUTEX_ALONE_H
+#ifndef GW_GLIBC_INLINE_H
+#define GW_GLIBC_INLINE_H
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 /* glibc's PTHREAD_MUTEX_NO_ELISION_NP, a kind bit of no other effect
@@ -71,4 +77,16 @@ mutex_alone_give(pthread_mutex_t *m)
 	m->__data.__lock = 0;
 }
 
-#endif /* GW_MUTEX_ALONE_H */
+/*
+ * A semaphore's count, as sem_getvalue gives it: glibc 2.36 keeps it in
+ * the low 32 bits of the semaphore's first word (its waiters in the
+ * high ones), and sem_getvalue is that relaxed load.
+ */
+static inline unsigned
+sem_count(sem_t *s)
+{
+	return atomic_load_explicit((_Atomic unsigned *)s,
+	    memory_order_relaxed);
+}
+
+#endif /* GW_GLIBC_INLINE_H */
