@@ -20,7 +20,7 @@
 #define OPTS_EXIT_DEFAULT	86
 
 /* Hold times timed 1 in N (GILWATCH_HOLD_SAMPLE, --hold-sample): N. */
-#define OPTS_HOLD_SAMPLE_DEFAULT	16
+#define OPTS_HOLD_SAMPLE_DEFAULT	64
 #define OPTS_HOLD_SAMPLE_MAX		65536
 
 /* Longest canonical deadlock action: "exit:255". */

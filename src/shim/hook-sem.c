@@ -205,14 +205,30 @@ sem_trywait(sem_t *s)
 	return sem_tried(thread_ready_again(), s, HOOK_CALLER);
 }
 
-GW_EXPORT int
-sem_post(sem_t *s)
+/* A post hook that found no record ready (hook.h), out of line. */
+static __attribute__((noinline)) int
+sem_post_begin(sem_t *s)
 {
 	if (!hook_ready())
 		return 0;
-	/* Before the post: after it, a taker may already be the holder. */
 	if (!thread_in_shim())
 		track_sem_posted(thread_mine, (uintptr_t)s);
+	return real.sem_post(s);
+}
+
+/*
+ * The owner goes before the post: after it, a taker may already be the
+ * holder.  The common post keeps no frame and ends in a jump to the
+ * real one (as pthread_mutex_unlock does, and why it may).
+ */
+GW_EXPORT __attribute__((optimize("optimize-sibling-calls"))) int
+sem_post(sem_t *s)
+{
+	struct thread *t = thread_ready;
+
+	if (__builtin_expect(t == NULL, 0))
+		return sem_post_begin(s);
+	track_sem_posted(t, (uintptr_t)s);
 	return real.sem_post(s);
 }
 
