@@ -54,9 +54,10 @@ struct mutex_deadline {
  * A program that never had a second thread, taking a mutex whose word
  * says it is free: the lock cannot wait, and glibc's lock makes no
  * locked instruction there, where its trylock always does one (a third
- * of the pair's cost); a normal mutex is taken here, as glibc would
- * (glibc-inline.h).  Not a process-shared mutex: another process could
- * take it in between, and the wait would go unpublished.
+ * of the pair's cost).  A normal mutex is taken here, as glibc would
+ * (glibc-inline.h, mutex_acquire); another kind with glibc's lock.  Not
+ * a process-shared mutex: another process could take it in between,
+ * and the wait would go unpublished.
  */
 extern char __libc_single_threaded;
 
@@ -67,15 +68,6 @@ lock_cannot_wait(pthread_mutex_t *m, const struct mutex_deadline *d)
 	    atomic_load_explicit((_Atomic int *)&m->__data.__lock,
 	    memory_order_relaxed) == 0 &&
 	    (m->__data.__kind & MUTEX_KIND_PSHARED) == 0;
-}
-
-static inline int
-mutex_lock_alone(struct thread *t, pthread_mutex_t *m)
-{
-	if (!mutex_alone_takes(m))
-		return real.mutex_lock(m);
-	mutex_alone_take(m, atomic_load_explicit(&t->tid, memory_order_relaxed));
-	return 0;
 }
 
 static int
@@ -182,13 +174,18 @@ mutex_acquire(struct thread *t, pthread_mutex_t *m,
 	if (__builtin_expect(!track_fast_rec(t, (uintptr_t)m, GW_LOCK_MUTEX,
 	    &rec), 0))
 		return mutex_acquire_all(t, m, d, HOOK_CALLER);
-	rc = lock_cannot_wait(m, d) ? mutex_lock_alone(t, m) :
-	    real.mutex_trylock(m);
-	t = thread_ready_again();
-	m = (pthread_mutex_t *)atomic_load_explicit(&rec->addr,
-	    memory_order_relaxed);
-	if (__builtin_expect(rc != 0, 0))
-		return mutex_tried(t, m, d, HOOK_CALLER, rc);
+	if (__libc_single_threaded && d == NULL && mutex_alone_takes(m))
+		mutex_alone_take(m, atomic_load_explicit(&t->tid,
+		    memory_order_relaxed));	/* no call: t and m kept */
+	else {
+		rc = lock_cannot_wait(m, d) ? real.mutex_lock(m) :
+		    real.mutex_trylock(m);
+		t = thread_ready_again();
+		m = (pthread_mutex_t *)atomic_load_explicit(&rec->addr,
+		    memory_order_relaxed);
+		if (__builtin_expect(rc != 0, 0))
+			return mutex_tried(t, m, d, HOOK_CALLER, rc);
+	}
 	if (__builtin_expect(track_acquired_first(t, rec, (uintptr_t)m,
 	    GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE, 0, HOOK_CALLER), 1))
 		return 0;
