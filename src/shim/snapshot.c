@@ -31,7 +31,7 @@
 #include "monitor.h"
 
 #define SNAP_PY_FRAMES	128	/* Python frames per thread */
-#define SNAP_ASK_MAX	64	/* threads whose stacks are asked at once */
+#define SNAP_ASK_MAX	STACK_ASK_BATCH	/* stacks asked at once */
 #define SNAP_SAMPLE_MS	200	/* for a thread to answer */
 
 /* The public snapshot and the memory it owns, freed in one go. */
@@ -213,7 +213,7 @@ must_ask(struct raw *r, struct gw_thread_info *ti, int flags, pid_t me)
 	return 1;
 }
 
-/* What asking the thread gave (stack_capture_threads). */
+/* What asking the thread gave (stack_answers). */
 static void
 stack_asked(struct snap *s, struct raw *r, struct gw_thread_info *ti,
     const struct stack_ask *a)
@@ -562,13 +562,13 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 }
 
 /*
- * Every thread, SNAP_ASK_MAX at a time: each one's Python frames and
- * locks, then the native stacks of those that must be asked, all asked
- * at once (most of a thread's sample is the wait for it to be
- * scheduled: a dump of a thousand threads parked in condition waits took
- * 200 to 800 ms one thread after another on a loaded machine), then
- * frames merged.  So a thread's native stack is taken within a few
- * milliseconds of its Python frames, as it was right after them.
+ * Every thread, SNAP_ASK_MAX at a time: the native stacks of those that
+ * must be asked, all asked at once (most of a thread's sample is the
+ * wait for it to be scheduled and to unwind: a dump of a thousand
+ * threads parked in condition waits took 200 to 800 ms one thread after
+ * another on a loaded machine), then, while they answer, each one's
+ * Python frames and locks, then frames merged.  So a thread's native
+ * stack is taken within a few milliseconds of its Python frames.
  */
 static void
 fill_threads(struct snap *s, struct raw *r, struct thread *holder,
@@ -584,7 +584,6 @@ fill_threads(struct snap *s, struct raw *r, struct thread *holder,
 		for (k = nask = 0; k < m; k++) {
 			struct raw *x = &r[i + k];
 
-			fill_thread(s, x, holder, &ti[i + k], now);
 			if (!must_ask(x, &ti[i + k], flags, me))
 				continue;
 			a = &ask[nask];
@@ -598,7 +597,10 @@ fill_threads(struct snap *s, struct raw *r, struct thread *holder,
 			}
 			at[nask++] = i + k;
 		}
-		stack_capture_threads(ask, nask, SNAP_SAMPLE_MS);
+		stack_ask_threads(ask, nask, SNAP_SAMPLE_MS);
+		for (k = 0; k < m; k++)
+			fill_thread(s, &r[i + k], holder, &ti[i + k], now);
+		stack_answers(ask, nask, SNAP_SAMPLE_MS);
 		for (k = 0; k < nask; k++)
 			stack_asked(s, &r[at[k]], &ti[at[k]], &ask[k]);
 		for (k = 0; k < m; k++)

@@ -54,7 +54,7 @@ enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 #define REQ_GEN(s)		((s) >> 2)
 #define REQ_STATE(gen, ph)	((unsigned)(gen) << 2 | (ph))
 
-#define REQ_SLOTS	64
+#define REQ_SLOTS	STACK_ASK_BATCH
 
 struct req {
 	atomic_uint	state;
@@ -596,53 +596,69 @@ in_restarting_wait(const struct stack_ask *a)
 }
 
 /*
- * The caller's own stack is taken here: capture_self leaves out itself
+ * The caller's own thread is taken here: capture_self leaves out itself
  * and this function, so that it begins where the caller is.
  */
 __attribute__((noinline)) void
-stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms)
+stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms)
 {
 	struct timespec dl = { 0, 0 };
-	unsigned gen[REQ_SLOTS] = { 0 };
-	int sent[REQ_SLOTS], signo = stack_sampler_signal();
+	int signo = stack_sampler_signal();
 	pid_t me = self_tid();
-	size_t i, k, m;
+	size_t k;
+
+	ulock_lock(&req_lock);
+	for (k = 0; k < n && k < STACK_ASK_BATCH; k++) {
+		struct stack_ask *x = &a[k];
+
+		x->st.depth = 0;
+		x->st.truncated = 0;
+		x->note[0] = '\0';
+		x->sent = 0;
+		if (x->tid == me) {
+			capture_self(&x->st, NULL, 1);
+			x->rc = 0;
+		} else if (!in_restarting_wait(x) &&
+		    !stack_safe_to_sample(x->tid, x->note, sizeof x->note))
+			x->rc = -EINTR;
+		else if (signo == 0)
+			x->rc = -ENOTSUP;
+		else if (x->tid <= 0)
+			x->rc = -ESRCH;
+		else
+			x->sent = (x->rc = ask(&reqs[k], x->tid, signo,
+			    timeout_ms, &x->req_gen, &dl)) == 0;
+	}
+}
+
+void
+stack_answers(struct stack_ask *a, size_t n, int timeout_ms)
+{
+	struct timespec dl;
+	size_t k;
+
+	/* Each answer within timeout_ms of the one before, or of now. */
+	deadline_after(&dl, timeout_ms);
+	for (k = 0; k < n && k < STACK_ASK_BATCH; k++) {
+		if (!a[k].sent)
+			continue;
+		a[k].rc = wait_answer(&reqs[k], a[k].req_gen, &a[k].st, NULL,
+		    &dl);
+		if (a[k].rc == 0)
+			deadline_after(&dl, timeout_ms);
+	}
+	ulock_unlock(&req_lock);
+}
+
+void
+stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms)
+{
+	size_t i, m;
 
 	for (i = 0; i < n; i += m) {
-		m = n - i < REQ_SLOTS ? n - i : REQ_SLOTS;
-		ulock_lock(&req_lock);
-		for (k = 0; k < m; k++) {
-			struct stack_ask *x = &a[i + k];
-
-			x->st.depth = 0;
-			x->st.truncated = 0;
-			x->note[0] = '\0';
-			sent[k] = 0;
-			if (x->tid == me) {
-				capture_self(&x->st, NULL, 1);
-				x->rc = 0;
-			} else if (!in_restarting_wait(x) &&
-			    !stack_safe_to_sample(x->tid, x->note,
-			    sizeof x->note))
-				x->rc = -EINTR;
-			else if (signo == 0)
-				x->rc = -ENOTSUP;
-			else if (x->tid <= 0)
-				x->rc = -ESRCH;
-			else
-				sent[k] = (x->rc = ask(&reqs[k], x->tid, signo,
-				    timeout_ms, &gen[k], &dl)) == 0;
-		}
-		/* dl: timeout_ms after the last was asked, or answered. */
-		for (k = 0; k < m; k++) {
-			if (!sent[k])
-				continue;
-			a[i + k].rc = wait_answer(&reqs[k], gen[k], &a[i + k].st,
-			    NULL, &dl);
-			if (a[i + k].rc == 0)
-				deadline_after(&dl, timeout_ms);
-		}
-		ulock_unlock(&req_lock);
+		m = n - i < STACK_ASK_BATCH ? n - i : STACK_ASK_BATCH;
+		stack_ask_threads(a + i, m, timeout_ms);
+		stack_answers(a + i, m, timeout_ms);
 	}
 }
 

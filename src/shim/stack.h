@@ -75,8 +75,22 @@ struct stack_ask {
 	int		 rc;		/* out */
 	char		 note[128];	/* out, with -EINTR */
 	struct stack	 st;		/* out, when rc is 0 */
+	int		 sent;		/* stack.c's: asked, answer due */
+	unsigned	 req_gen;	/* stack.c's: the request's */
 };
 void	stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms);
+
+/*
+ * stack_capture_threads in two halves, for a caller with work of its own
+ * to do while the threads answer (their time to be scheduled and unwind
+ * is then spent beside it): stack_ask_threads asks a[0..n-1], n at most
+ * STACK_ASK_BATCH, and returns with the requests' lock held, which
+ * stack_answers, called next with the same a and n, lets go once it has
+ * the answers.  Nothing between may ask for a stack.
+ */
+#define STACK_ASK_BATCH	64
+void	stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms);
+void	stack_answers(struct stack_ask *a, size_t n, int timeout_ms);
 
 /*
  * May tid be sent the sampling signal?  1: yes; 0: no, it is in a system
