@@ -329,10 +329,8 @@ static void
 collect_sems(struct snap *s)
 {
 	struct lockrec *rec = NULL;
-	size_t n = 0, max = 0;
+	size_t n = 0, max = lock_table_used();	/* every record, at most */
 
-	while ((rec = lock_next(rec)) != NULL)
-		max++;
 	s->sems = snap_alloc(s, (max + 1) * sizeof *s->sems);
 	if (s->sems == NULL)
 		return;

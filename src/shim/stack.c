@@ -43,10 +43,12 @@
  * PENDING to BUSY may write st, and only until it publishes DONE; the
  * caller copies st out only on seeing DONE for its own generation.  A
  * caller that gives up moves PENDING back to IDLE, so an answer that
- * comes later finds nothing to claim.  One request uses the first slot;
- * stack_capture_threads has up to REQ_SLOTS threads answer at once, so
- * that the time each takes to be woken and scheduled (most of a sample,
- * on a loaded machine) is spent once per REQ_SLOTS threads.
+ * comes later finds nothing to claim.  stack_ask_threads has up to
+ * STACK_ASK_BATCH threads answer at once, in the first slots, so that
+ * the time each takes to be woken and scheduled (most of a sample, on a
+ * loaded machine) is spent once per batch.  One request
+ * (stack_capture_thread) has the last slot and a lock of its own: a
+ * dump asks one thread (stackvars.h) while a batch it asked answers.
  */
 enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 
@@ -54,7 +56,8 @@ enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 #define REQ_GEN(s)		((s) >> 2)
 #define REQ_STATE(gen, ph)	((unsigned)(gen) << 2 | (ph))
 
-#define REQ_SLOTS	STACK_ASK_BATCH
+#define REQ_SLOTS	(STACK_ASK_BATCH + 1)
+#define REQ_ONE		STACK_ASK_BATCH		/* the one request's slot */
 
 struct req {
 	atomic_uint	state;
@@ -64,8 +67,9 @@ struct req {
 };
 static GW_SHARED struct req reqs[REQ_SLOTS];
 
-static GW_SHARED struct ulock req_lock = ULOCK_INIT;	/* one request at a time */
-static GW_SHARED unsigned req_gen;			/* under req_lock */
+static GW_SHARED struct ulock req_lock = ULOCK_INIT;	/* one batch at a time */
+static GW_SHARED struct ulock req_one_lock = ULOCK_INIT; /* one request */
+static GW_SHARED atomic_uint req_gen;
 static atomic_int sampler_signo;
 static GW_SHARED atomic_int sampler_off;
 
@@ -495,7 +499,8 @@ wait_answer(struct req *q, unsigned gen, struct stack *st, uintptr_t *sp,
 /*
  * Ask tid through slot q, by the deadline timeout_ms from now (*dl): 0
  * with the signal sent and *gen the request's generation, or an error
- * as stack_capture_thread's.  Called with req_lock held.
+ * as stack_capture_thread's.  Called with q's lock held (req_lock,
+ * or req_one_lock for the last slot).
  */
 static int
 ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
@@ -510,7 +515,7 @@ ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
 	deadline_after(dl, timeout_ms);
 	if ((rc = wait_slot_free(q, dl)) != 0)
 		return rc;
-	*gen = ++req_gen;
+	*gen = atomic_fetch_add(&req_gen, 1) + 1;
 	pending = REQ_STATE(*gen, REQ_PENDING);
 	atomic_store(&q->target, tid);
 	atomic_store_explicit(&q->state, pending, memory_order_release);
@@ -523,7 +528,7 @@ ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
 	return 0;
 }
 
-/* Called with req_lock held. */
+/* Called with req_one_lock held. */
 static int
 request(pid_t tid, int signo, struct stack *st, uintptr_t *sp,
     int timeout_ms)
@@ -532,9 +537,9 @@ request(pid_t tid, int signo, struct stack *st, uintptr_t *sp,
 	unsigned gen = 0;
 	int rc;
 
-	if ((rc = ask(&reqs[0], tid, signo, timeout_ms, &gen, &dl)) != 0)
+	if ((rc = ask(&reqs[REQ_ONE], tid, signo, timeout_ms, &gen, &dl)) != 0)
 		return rc;
-	return wait_answer(&reqs[0], gen, st, sp, &dl);
+	return wait_answer(&reqs[REQ_ONE], gen, st, sp, &dl);
 }
 
 /* noinline: the frames left out of a capture of the caller itself. */
@@ -555,9 +560,9 @@ capture_thread(pid_t tid, struct stack *st, uintptr_t *sp, int timeout_ms)
 		return -ENOTSUP;
 	if (tid <= 0)
 		return -ESRCH;
-	ulock_lock(&req_lock);
+	ulock_lock(&req_one_lock);
 	rc = request(tid, signo, st, sp, timeout_ms);
-	ulock_unlock(&req_lock);
+	ulock_unlock(&req_one_lock);
 	return rc;
 }
 
@@ -746,8 +751,13 @@ sym_open(void)
  * the same few places once per thread (where each lock was first seen,
  * the waits of a thousand threads parked alike), and libdw's lookup
  * scans a module's symbol table each time.  Emptied with the Dwfl.
+ * SYM_WAYS entries a set, the set by a hash of the address: one entry
+ * an address (ip / 4 modulo 256), two of a parked thread's twenty
+ * frames that fell on one entry put each other out, and every thread of
+ * a 1,000-thread dump looked both up again.
  */
 #define SYM_CACHE	256
+#define SYM_WAYS	4
 #define MAPS_REREAD_NS	200000000u	/* the monitor: unknown pcs */
 
 struct sym_entry {
@@ -757,10 +767,17 @@ struct sym_entry {
 };
 
 static struct sym_entry *sym_cache;	/* mmap'd at first use, or NULL */
+static unsigned sym_cache_next;		/* the way a miss takes */
 
+/* The entry for ip, is_return, or NULL; *fill: the one to fill when
+ * none is (NULL without a cache). */
 static struct sym_entry *
-cache_slot(uintptr_t ip)
+cache_find(uintptr_t ip, int is_return, struct sym_entry **fill)
 {
+	struct sym_entry *set;
+	int i;
+
+	*fill = NULL;
 	if (sym_cache == NULL) {
 		void *p = mmap(NULL, SYM_CACHE * sizeof *sym_cache,
 		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -769,7 +786,13 @@ cache_slot(uintptr_t ip)
 			return NULL;
 		sym_cache = p;
 	}
-	return &sym_cache[(ip >> 2) % SYM_CACHE];
+	set = &sym_cache[(size_t)((ip * 0x9e3779b97f4a7c15u) >> 58) *
+	    SYM_WAYS % SYM_CACHE];
+	for (i = 0; i < SYM_WAYS; i++)
+		if (set[i].ip == ip && set[i].is_return == is_return)
+			return &set[i];
+	*fill = &set[sym_cache_next++ % SYM_WAYS];
+	return NULL;
 }
 
 static void
@@ -855,7 +878,7 @@ describe_dladdr(uintptr_t pc, uintptr_t ip, struct symbol *sym)
 int
 stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 {
-	struct sym_entry *slot;
+	struct sym_entry *hit = NULL, *fill = NULL;
 	Dwfl_Module *mod;
 	uintptr_t pc = ip;
 	int rc = 0;
@@ -866,19 +889,24 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 	own_state();
 	thread_enter_shim();
 	ulock_lock(&sym_lock);
-	slot = atomic_load(&sym_stale) ? NULL : cache_slot(ip);
-	if (slot != NULL && slot->ip == ip && slot->is_return == is_return) {
-		*sym = slot->sym;
+	/* A stale cache is emptied by sym_module: no hit, the slot kept. */
+	if ((hit = cache_find(ip, is_return, &fill)) != NULL &&
+	    atomic_load(&sym_stale)) {
+		fill = hit;
+		hit = NULL;
+	}
+	if (hit != NULL) {
+		*sym = hit->sym;
 		ulock_unlock(&sym_lock);
 		thread_leave_shim();
 		return 0;
 	}
 	if ((mod = sym_module(pc)) != NULL) {
 		symname_describe(mod, pc, ip, sym);
-		if ((slot = cache_slot(ip)) != NULL) {
-			slot->ip = ip;
-			slot->is_return = is_return;
-			slot->sym = *sym;
+		if (fill != NULL) {
+			fill->ip = ip;
+			fill->is_return = is_return;
+			fill->sym = *sym;
 		}
 	}
 	ulock_unlock(&sym_lock);
@@ -922,8 +950,10 @@ after_fork(void)
 	}
 	ulock_init(&sym_lock);
 	ulock_init(&req_lock);
+	ulock_init(&req_one_lock);
 	for (i = 0; i < REQ_SLOTS; i++)
-		atomic_store(&reqs[i].state, REQ_STATE(req_gen, REQ_IDLE));
+		atomic_store(&reqs[i].state, REQ_STATE(atomic_load(&req_gen),
+		    REQ_IDLE));
 	for (i = 0; i < CAPTURE_BUCKETS; i++)
 		atomic_store(&captures[i].now, 0);
 }

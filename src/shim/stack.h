@@ -84,9 +84,10 @@ void	stack_capture_threads(struct stack_ask *a, size_t n, int timeout_ms);
  * stack_capture_threads in two halves, for a caller with work of its own
  * to do while the threads answer (their time to be scheduled and unwind
  * is then spent beside it): stack_ask_threads asks a[0..n-1], n at most
- * STACK_ASK_BATCH, and returns with the requests' lock held, which
+ * STACK_ASK_BATCH, and returns with the batches' lock held, which
  * stack_answers, called next with the same a and n, lets go once it has
- * the answers.  Nothing between may ask for a stack.
+ * the answers.  Between, the caller may ask one thread at a time
+ * (stack_capture_thread), not another batch.
  */
 #define STACK_ASK_BATCH	64
 void	stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms);
