@@ -35,6 +35,20 @@
 #define SNAP_SAMPLE_MS	200	/* for a thread to answer */
 
 /* The public snapshot and the memory it owns, freed in one go. */
+/*
+ * Native frames named in this snapshot, by address: a thousand threads
+ * parked alike name the same twenty places, and share their names'
+ * strings (the arena's) instead of copying them a thousand times.
+ */
+#define SNAP_NAMES	1024	/* entries, a power of 2 */
+#define SNAP_NAME_PROBE	8	/* looked at before giving up */
+
+struct snap_name {
+	uintptr_t	 ip;		/* 0: empty */
+	int		 is_return;
+	struct gw_frame	 f;
+};
+
 struct snap {
 	struct gw_snapshot pub;
 	struct arena	 arena;
@@ -42,6 +56,7 @@ struct snap {
 	struct sem_owner *sems;		/* semaphores held, by owner */
 	size_t		 nsems;
 	struct stackvars *vars;		/* to name locks on stacks, or NULL */
+	struct snap_name *names;	/* SNAP_NAMES, from the arena, or NULL */
 };
 
 static void *
@@ -56,11 +71,37 @@ snap_str(struct snap *s, const char *str)
 	return arena_str(&s->arena, str);
 }
 
+/* The entry for ip in s->names, or an empty one to fill, or NULL. */
+static struct snap_name *
+name_slot(struct snap *s, uintptr_t ip, int is_return)
+{
+	struct snap_name *e;
+	size_t h, i;
+
+	if (s->names == NULL && (s->names = snap_alloc(s,
+	    SNAP_NAMES * sizeof *s->names)) != NULL)
+		memset(s->names, 0, SNAP_NAMES * sizeof *s->names);
+	if (s->names == NULL)
+		return NULL;
+	h = (size_t)((ip * 0x9e3779b97f4a7c15u) >> 54);	/* 10 bits */
+	for (i = 0; i < SNAP_NAME_PROBE; i++) {
+		e = &s->names[(h + i) % SNAP_NAMES];
+		if (e->ip == 0 || (e->ip == ip && e->is_return == is_return))
+			return e;
+	}
+	return NULL;
+}
+
 static void
 name_frame(struct snap *s, struct gw_frame *f, uintptr_t ip, int is_return)
 {
+	struct snap_name *e = ip != 0 ? name_slot(s, ip, is_return) : NULL;
 	struct symbol sym;
 
+	if (e != NULL && e->ip != 0) {
+		*f = e->f;
+		return;
+	}
 	f->kind = GW_FRAME_NATIVE;
 	f->ip = ip;
 	if (ip == 0 || stack_symbolize(ip, is_return, &sym) == -1)
@@ -70,6 +111,11 @@ name_frame(struct snap *s, struct gw_frame *f, uintptr_t ip, int is_return)
 	f->module = snap_str(s, sym.module);
 	f->file = snap_str(s, sym.file);
 	f->line = sym.line;
+	if (e != NULL) {
+		e->ip = ip;
+		e->is_return = is_return;
+		e->f = *f;
+	}
 }
 
 static void	python_frame(struct snap *, struct gw_frame *,
