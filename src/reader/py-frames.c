@@ -1017,8 +1017,19 @@ py_own_sites(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 	return n;
 }
 
-/* Every Python lock a thread takes asks: the innermost frame is most
- * often the one, found without the walk. */
+/* py_own_site past an innermost frame with no line: the walk. */
+static __attribute__((noinline)) int
+own_site_walk(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
+    struct py_site *site)
+{
+	return py_own_sites(rt, ts, self, site, 1) == 1 ? 0 : -1;
+}
+
+/*
+ * Every Python lock a thread takes asks: the innermost frame is most
+ * often the one, found without the walk, which is a call of its own so
+ * that this path saves no registers.
+ */
 int
 py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
     struct py_site *site)
@@ -1031,7 +1042,7 @@ py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 		return -1;
 	if ((fp = own_first_frame(o, ts)) != 0 && own_frame_site(o, fp, site))
 		return 0;
-	return py_own_sites(rt, ts, self, site, 1) == 1 ? 0 : -1;
+	return own_site_walk(rt, ts, self, site);
 }
 
 int
