@@ -140,6 +140,16 @@ deadlock_edge(void *ctx, void *node, int idx, struct wf_edge *e)
 	return 1;
 }
 
+/*
+ * t's room for a search, as long as a cycle through every thread.  It
+ * grows by doubling from a page's worth: a page is the least the shared
+ * arena gives, and each old one goes back with a hole punched in the
+ * memory shared with the monitor, which cost 0.1 to 4 ms on the Intel
+ * Xeon VM; grown one thread at a time, it took a 4-thread Python
+ * program's first GIL waits 10 ms.
+ */
+#define SCRATCH_MIN	(4096 / sizeof(struct wf_frame))
+
 static struct wf_frame *
 scratch(struct thread *t, int *max)
 {
@@ -148,9 +158,15 @@ scratch(struct thread *t, int *max)
 	if (need > DEADLOCK_MAX_CYCLE)
 		need = DEADLOCK_MAX_CYCLE;
 	if (t->scratch_len < need) {
-		void *p = pages_map(need * sizeof(struct wf_frame));
+		void *p;
 
-		if (p == NULL)
+		if (need < SCRATCH_MIN)
+			need = SCRATCH_MIN;
+		if (need < 2 * t->scratch_len)
+			need = 2 * t->scratch_len;
+		if (need > DEADLOCK_MAX_CYCLE)
+			need = DEADLOCK_MAX_CYCLE;
+		if ((p = pages_map(need * sizeof(struct wf_frame))) == NULL)
 			return NULL;
 		if (t->scratch != NULL)
 			pages_unmap(t->scratch,
