@@ -32,8 +32,9 @@
 #include <sys/types.h>
 
 /* glibc's PTHREAD_MUTEX_NO_ELISION_NP, a kind bit of no other effect
- * on these paths. */
+ * on these paths; and its process-shared bit. */
 #define MUTEX_ALONE_NO_ELISION	512
+#define MUTEX_KIND_PSHARED	128
 
 static inline int
 mutex_alone_kind(const pthread_mutex_t *m)

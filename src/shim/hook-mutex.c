@@ -25,8 +25,6 @@ hook_begin_all(void)
 
 /* An error-checking mutex relocked by its owner fails with EDEADLK at
  * once: not a deadlock, so no wait is published. */
-#define MUTEX_KIND_PSHARED	128	/* glibc's __kind bit */
-
 static int
 relock_fails_fast(pthread_mutex_t *m)
 {

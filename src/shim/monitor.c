@@ -280,9 +280,9 @@ ulock_owner_gone(int pid)
 	char buf[256];
 	const char *state = procstat_read(pid, buf, sizeof buf);
 
-	/* A zombie's locks are nobody's. */
 	if (state == NULL)
 		return errno == ENOENT;
+	/* A zombie's locks are nobody's. */
 	return *state == 'Z' || *state == 'X';
 }
 

@@ -32,7 +32,8 @@ rt_policy(pid_t tid, int *prio)
 	int policy, saved = errno;
 
 	*prio = 0;
-	/* One call where the kernel has it (3.14): a dump asks each thread. */
+	/* One call where the kernel has it (Linux 3.14): a dump asks each
+	 * thread. */
 	memset(&attr, 0, sizeof attr);
 	if (syscall(SYS_sched_getattr, tid, &attr, sizeof attr, 0) == 0) {
 		errno = saved;

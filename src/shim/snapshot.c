@@ -34,7 +34,6 @@
 #define SNAP_ASK_MAX	STACK_ASK_BATCH	/* stacks asked at once */
 #define SNAP_SAMPLE_MS	200	/* for a thread to answer */
 
-/* The public snapshot and the memory it owns, freed in one go. */
 /*
  * Native frames named in this snapshot, by address: a thousand threads
  * parked alike name the same twenty places, and share their names'
@@ -49,6 +48,7 @@ struct snap_name {
 	struct gw_frame	 f;
 };
 
+/* The public snapshot and the memory it owns, freed in one go. */
 struct snap {
 	struct gw_snapshot pub;
 	struct arena	 arena;
@@ -618,7 +618,7 @@ static void
 fill_threads(struct snap *s, struct raw *r, struct thread *holder,
     struct gw_thread_info *ti, size_t n, uint64_t now, int flags)
 {
-	struct stack_ask *ask, *a;
+	struct stack_ask *ask;
 	size_t at[SNAP_ASK_MAX], i, k, m, nask;
 	pid_t me = gettid();
 
@@ -627,18 +627,16 @@ fill_threads(struct snap *s, struct raw *r, struct thread *holder,
 		m = n - i < SNAP_ASK_MAX ? n - i : SNAP_ASK_MAX;
 		for (k = nask = 0; k < m; k++) {
 			struct raw *x = &r[i + k];
+			struct stack_ask *a = &ask[nask];
 
 			if (!must_ask(x, &ti[i + k], flags, me))
 				continue;
-			a = &ask[nask];
+			/* Whether it is still in that wait is the ask's to
+			 * see (stack.h). */
 			a->tid = x->tid;
-			a->wait_state = NULL;
-			if (x->state != GW_STATE_RUNNING &&
-			    x->state != GW_STATE_EXITED && x->wait.restarts) {
-				a->wait_state = &x->t->state;
-				a->wait_gen = &x->t->wait_gen;
-				a->gen = x->wait_gen;
-			}
+			a->wait_state = x->wait.restarts ? &x->t->state : NULL;
+			a->wait_gen = &x->t->wait_gen;
+			a->gen = x->wait_gen;
 			at[nask++] = i + k;
 		}
 		stack_ask_threads(ask, nask, SNAP_SAMPLE_MS);

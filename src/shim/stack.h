@@ -63,11 +63,11 @@ int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
 struct stack_ask {
 	pid_t		 tid;		/* in */
 	/*
-	 * in: where the thread is known to wait in a call that a signal
-	 * leaves as it was (it restarts), so that its system call need not
-	 * be looked at (stack_safe_to_sample): while *wait_state is a wait
-	 * (GW_STATE_BLOCKED, _WAITING or _JOINING) and *wait_gen is gen,
-	 * it is still that wait.  NULL: not known.
+	 * in: where the thread's wait numbered gen is one that a signal
+	 * leaves as it was (it restarts), so that while the thread is in
+	 * it its system call need not be looked at (stack_safe_to_sample):
+	 * it is, at the ask, if *wait_state is a wait (GW_STATE_BLOCKED,
+	 * _WAITING or _JOINING) and *wait_gen is gen.  NULL: not known.
 	 */
 	const atomic_int *wait_state;
 	const atomic_uint *wait_gen;
