@@ -448,8 +448,9 @@ fork_counts_threads(void)
 }
 
 /*
- * The monitor process when the tables are shared and the program has
- * one thread (a fork is safe to take only then), else a thread.
+ * The monitor process when the tables are shared: the one forked at
+ * start-up, or one forked now if the program has one thread (a fork is
+ * safe to take only then); else a thread.
  */
 static int
 start_helper(void)
@@ -457,7 +458,8 @@ start_helper(void)
 	sigset_t all, old;
 	int rc;
 
-	if (share_on() && procstat_threads(getpid()) == 1) {
+	if (share_on() && (monitor_waiting() ||
+	    procstat_threads(getpid()) == 1)) {
 		int keep[1] = { wake[0] };
 
 		/* Its reads of "this process" are the program's (mem.h). */
@@ -482,6 +484,19 @@ start_helper(void)
 	}
 	atomic_store(&helper_joinable, 1);
 	return 0;
+}
+
+/* Forked while the program is small, from its only thread. */
+void
+dump_prefork(void)
+{
+	int keep[1] = { wake[0] };
+
+	if (!share_on() || wake[0] == -1 || atomic_load(&helper_started) ||
+	    procstat_threads(getpid()) != 1)
+		return;
+	(void)mem_source_target();
+	monitor_prefork(monitor_body, keep, 1);
 }
 
 /* Start the helper now if it is not running. */

@@ -6,7 +6,9 @@
  * never land on it.  It starts with the program's second thread (or an
  * event loop's first epoll_wait, for the loop-stall look): until then
  * the dump signal's handler writes the dump itself (sigdump.h) and
- * `gilwatch dump` reads the process from outside.
+ * `gilwatch dump` reads the process from outside.  When it is the
+ * monitor process, that process was forked at start-up and waited
+ * idle until then (dump_prefork).
  */
 #ifndef GW_DUMP_H
 #define GW_DUMP_H
@@ -15,6 +17,12 @@
 
 /* Claim the dump signal; the helper starts later.  0 or -1. */
 int	dump_start(void);
+
+/*
+ * At the end of start-up: fork the monitor process now, while the
+ * program is small, to wait idle until the helper is needed (monitor.h).
+ */
+void	dump_prefork(void);
 
 /* In a fork child: the helper did not survive; none until needed. */
 void	dump_after_fork_child(void);

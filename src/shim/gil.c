@@ -30,9 +30,11 @@
  * threading's names are read by each thread itself at a GIL marker,
  * while it holds the GIL: a known name again at most once a second (to
  * follow renames), a name not found yet at once for the first
- * NAME_QUICK markers (a new thread takes the GIL before it has run any
- * Python), then backing off to once a second (threads that never run
- * Python, a main thread before threading is imported).
+ * NAME_QUICK markers, then backing off to once a second (a main thread
+ * before threading is imported).  A thread with no Python frame is not
+ * read at all: a new thread takes the GIL before its Thread runs (and
+ * is in threading._active), and lets it go for the last time after,
+ * and the read that fails there is some twenty system calls.
  */
 #define NAME_REFRESH_NS	1000000000ull
 #define NAME_QUICK	4
@@ -227,8 +229,10 @@ struct site_cache {
 };
 
 static struct site_cache acquire_sites, park_sites, event_sites[2];
-static uintptr_t py_lock_site[PY_LOCK_SITES];	/* gil_add_python_lock_site */
-static int npy_lock_sites;
+/* Found after start-up, when Python makes its lock types: shared, for
+ * the monitor's deadlock scan (gil_add_python_lock_site). */
+static GW_SHARED _Atomic uintptr_t py_lock_site[PY_LOCK_SITES];
+static GW_SHARED atomic_int npy_lock_sites;
 
 /* Is site inside fn?  dladdr once per site, while the cache keeps it. */
 static int
@@ -254,17 +258,24 @@ site_in(struct site_cache *c, uintptr_t site, void *fn)
 void
 gil_add_python_lock_site(uintptr_t site)
 {
-	if (npy_lock_sites < PY_LOCK_SITES)
-		py_lock_site[npy_lock_sites++] = site;
+	int n = atomic_load(&npy_lock_sites);
+
+	/* From the thread that wraps the lock types, one at a time. */
+	if (n < PY_LOCK_SITES) {
+		atomic_store(&py_lock_site[n], site);
+		atomic_store(&npy_lock_sites, n + 1);
+	}
 }
 
 int
 gil_is_python_lock_call(uintptr_t site)
 {
-	int i;
+	int i, n;
 
-	for (i = 0; i < npy_lock_sites; i++)
-		if (site == py_lock_site[i])
+	n = atomic_load_explicit(&npy_lock_sites, memory_order_acquire);
+	for (i = 0; i < n; i++)
+		if (site == atomic_load_explicit(&py_lock_site[i],
+		    memory_order_relaxed))
 			return 1;
 	return py_acquire_fn != NULL && site_in(&acquire_sites, site,
 	    py_acquire_fn);
@@ -356,9 +367,12 @@ name_refresh(struct thread *t, uint64_t now)
 {
 	char buf[THREAD_PYNAME_MAX];
 	uintptr_t gil = atomic_load(&g_gil), ts;
+	struct py_site site;
 	uint64_t wait;
 	unsigned k;
 
+	if (gil_own_site(t, &site) == -1)
+		return;
 	/* The GIL struct lives as long as the interpreter: plain load. */
 	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
 	if (py_tstate_name(&rt, ts, (unsigned long)pthread_self(), buf,

@@ -5,8 +5,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -25,6 +27,13 @@ static pid_t	self;			/* in the monitor: its own pid */
 static int	lifeline[2] = { -1, -1 };
 static GW_SHARED atomic_int monitor_pid;	/* the program reads it */
 static GW_SHARED atomic_int monitor_verdict;	/* await_verdict */
+static GW_SHARED atomic_int monitor_go;	/* go_wait and start_forked */
+static int	waiting;		/* in the program: monitor_prefork's */
+static dev_t	lifeline_dev;		/* what lifeline[1] is while ours */
+static ino_t	lifeline_ino;
+
+/* monitor_go: the start asked for, taken, or given up on by the program. */
+enum { GO_IDLE, GO_ASKED, GO_RUNNING, GO_REFUSED };
 
 #define VERDICT_WAIT_MS	2000
 
@@ -53,10 +62,36 @@ monitor_running(void)
 }
 
 /*
+ * The program may close descriptors it did not open, and open others
+ * under the same numbers: lifeline[1] is written to or closed only
+ * while it is still the pipe made for it.
+ */
+static int
+lifeline_ours(void)
+{
+	struct stat st;
+
+	return lifeline[1] != -1 && fstat(lifeline[1], &st) == 0 &&
+	    st.st_dev == lifeline_dev && st.st_ino == lifeline_ino;
+}
+
+/* In the program: let the lifeline go, the monitor with it. */
+static void
+lifeline_drop(void)
+{
+	int saved = errno;
+
+	if (lifeline_ours())
+		close(lifeline[1]);
+	lifeline[1] = -1;
+	errno = saved;
+}
+
+/*
  * The monitor keeps what it uses and nothing of the program's: an
  * inherited descriptor it held open would keep a pipe from its end of
  * file while the program, which closed it, runs on.  Standard error
- * stays, for its reports, as the helper thread's did.
+ * stays until monitor_main replaces it (stderr_now).
  */
 static void
 close_others(const int *keep, int nkeep)
@@ -108,10 +143,63 @@ reads_program(pid_t of)
 	return 0;
 }
 
+/*
+ * In the monitor: wait for the program's word to start, a byte on the
+ * lifeline, without a wake-up of its own meanwhile (every signal is
+ * blocked); its end instead (end of file) ends the monitor.  1: it
+ * runs, with its pid published; 0: it leaves.
+ */
+static int
+go_wait(void)
+{
+	char c;
+	int asked = GO_ASKED;
+
+	if (read(lifeline[0], &c, 1) != 1)
+		return 0;
+	atomic_store(&monitor_pid, (int)self);
+	if (!atomic_compare_exchange_strong(&monitor_go, &asked, GO_RUNNING)) {
+		atomic_store(&monitor_pid, 0);
+		return 0;
+	}
+	futex_wake_all(&monitor_go);
+	return 1;
+}
+
+/*
+ * In the monitor, at its start: the program's standard error as it is
+ * now, for the reports.  Waiting idle it held none: a program that
+ * closes its standard error (a daemon) must close the pipe a caller
+ * reads to its end.  pidfd_getfd takes the same permission as the
+ * reads of the program; /proc's link is the way on older kernels.
+ */
+static void
+stderr_now(void)
+{
+	char path[64];
+	int pfd, fd = -1;
+
+	if ((pfd = (int)syscall(SYS_pidfd_open, program, 0U)) != -1) {
+		fd = (int)syscall(SYS_pidfd_getfd, pfd, STDERR_FILENO, 0U);
+		close(pfd);
+	}
+	if (fd == -1) {
+		snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)program,
+		    STDERR_FILENO);
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	}
+	if (fd == -1)
+		return;		/* closed: the reports go nowhere either */
+	if (fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
 static void
 monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 {
-	int fd, rc;
+	int fd, i, rc;
 
 	/*
 	 * First of all: the hooks pass through, and the record of the
@@ -132,19 +220,28 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	setsid();
 	syscall(SYS_prctl, PR_SET_NAME, "gilwatch-mon", 0UL, 0UL, 0UL);
 	close_others(keep, nkeep);
-	/* Descriptors 0 and 1 taken by something harmless, not reused. */
-	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd < 2)
-		;
-	if (fd > 1)
-		close(fd);
+	/*
+	 * Descriptors 0 to 2 taken by something harmless, not reused;
+	 * standard error is the program's again at the start
+	 * (stderr_now), not held while the monitor waits.
+	 */
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		for (i = 0; i <= STDERR_FILENO; i++)
+			if (fd != i)
+				dup2(fd, i);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
 	/* Its reads of "this process" are of the program (mem.h). */
 	mem_self_is(of);
 	msg_speak_for(of);
 	/* Too late, if the program gave up on it. */
 	if (!atomic_compare_exchange_strong(&monitor_verdict, &rc, 1))
 		_exit(0);
-	atomic_store(&monitor_pid, (int)self);
 	futex_wake_all(&monitor_verdict);
+	if (!go_wait())
+		_exit(0);
+	stderr_now();
 	run();
 	_exit(0);
 }
@@ -192,30 +289,37 @@ spawn_failed(const char *why, int err)
 	else
 		msg_note("no monitor process (%s): the helper is a thread of "
 		    "the program", why);
-	if (lifeline[1] != -1)
-		close(lifeline[1]);
-	lifeline[1] = -1;
+	lifeline_drop();
 	return -1;
 }
 
-int
-monitor_spawn(void (*run)(void), const int *keep, int nkeep)
+/*
+ * Fork the monitor, which waits for its start (go_wait): 0, or -1 with
+ * *why (and errno, 0 for none) saying what failed.
+ */
+static int
+fork_monitor(void (*run)(void), const int *keep, int nkeep, const char **why)
 {
 	sigset_t all, old;
+	struct stat st;
 	pid_t of = getpid(), mid;
-	const char *why;
-	int k[16], n, st = 0, v, saved = errno;
+	int k[16], n, status = 0;
 
-	if (!share_on())
+	if ((*why = reaper_here()) != NULL) {
+		errno = 0;
 		return -1;
-	if ((why = reaper_here()) != NULL)
-		return spawn_failed(why, 0);
-	if (pipe2(lifeline, O_CLOEXEC) == -1)
-		return spawn_failed("pipe", errno);
+	}
+	if (pipe2(lifeline, O_CLOEXEC) == -1 || fstat(lifeline[1], &st) == -1) {
+		*why = "pipe";
+		return -1;
+	}
+	lifeline_dev = st.st_dev;
+	lifeline_ino = st.st_ino;
 	n = nkeep < 15 ? nkeep : 15;
 	memcpy(k, keep, (size_t)n * sizeof *k);
 	k[n++] = lifeline[0];
 	atomic_store(&monitor_verdict, 0);
+	atomic_store(&monitor_go, GO_IDLE);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/*
@@ -236,28 +340,117 @@ monitor_spawn(void (*run)(void), const int *keep, int nkeep)
 	close(lifeline[0]);
 	lifeline[0] = -1;
 	if (mid == -1) {
-		errno = saved;
-		return spawn_failed("clone", errno);
+		*why = "clone";
+		return -1;
 	}
-	while (waitpid(mid, &st, __WCLONE) == -1 && errno == EINTR)
+	while (waitpid(mid, &status, __WCLONE) == -1 && errno == EINTR)
 		;
-	v = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? await_verdict() : 0;
-	errno = saved;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		*why = "fork";
+		errno = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The start's byte.  A monitor killed meanwhile would make the write
+ * raise SIGPIPE, which the program may not survive: it is blocked for
+ * the write, and taken back if the write raised it.
+ */
+static int
+lifeline_write(void)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t pipe, old, pending;
+	ssize_t n;
+	int err;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	sigpending(&pending);
+	n = write(lifeline[1], "g", 1);
+	err = errno;
+	if (n == -1 && err == EPIPE && !sigismember(&pending, SIGPIPE))
+		(void)sigtimedwait(&pipe, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return n == 1 ? 0 : -1;
+}
+
+/* The forked monitor's verdict, then its start. */
+static int
+start_forked(void)
+{
+	struct timespec until;
+	int v = await_verdict(), asked = GO_ASKED;
+
 	if (v < 0)
 		return spawn_failed(-v == EPERM ? "it may not read the "
 		    "program: Yama's ptrace_scope, or an undumpable program" :
 		    "it cannot read the program", -v);
 	if (v == 0)
 		return spawn_failed("it did not start", 0);
+	atomic_store(&monitor_go, GO_ASKED);
+	if (!lifeline_ours())
+		return spawn_failed("the program closed its lifeline", 0);
+	if (lifeline_write() == -1)
+		return spawn_failed("it is gone", errno);
+	deadline_after(&until, VERDICT_WAIT_MS);
+	futex_await_change((atomic_uint *)&monitor_go, GO_ASKED, &until);
+	/* Given up on, unless it took the start just now. */
+	if (atomic_load(&monitor_go) != GO_RUNNING &&
+	    atomic_compare_exchange_strong(&monitor_go, &asked, GO_REFUSED))
+		return spawn_failed("it did not start", 0);
 	return 0;
+}
+
+void
+monitor_prefork(void (*run)(void), const int *keep, int nkeep)
+{
+	const char *why;
+	int saved = errno;
+
+	if (share_on() && fork_monitor(run, keep, nkeep, &why) == 0)
+		waiting = 1;
+	else
+		lifeline_drop();
+	errno = saved;
+}
+
+int
+monitor_waiting(void)
+{
+	return waiting;
+}
+
+int
+monitor_spawn(void (*run)(void), const int *keep, int nkeep)
+{
+	const char *why;
+	int rc, saved = errno;
+
+	if (!share_on())
+		return -1;
+	if (waiting)
+		waiting = 0;
+	else if (fork_monitor(run, keep, nkeep, &why) == -1) {
+		rc = spawn_failed(why, errno);
+		errno = saved;
+		return rc;
+	}
+	rc = start_forked();
+	errno = saved;
+	return rc;
 }
 
 void
 monitor_after_fork_child(void)
 {
-	if (lifeline[1] != -1)
-		close(lifeline[1]);
-	lifeline[0] = lifeline[1] = -1;
+	lifeline_drop();
+	lifeline[0] = -1;
+	waiting = 0;
 	atomic_store(&monitor_pid, 0);
 }
 

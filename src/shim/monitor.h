@@ -6,11 +6,16 @@
  * forks and glibc's single-thread fast paths are what they would be
  * without gilwatch.
  *
- * It is a fork of the program taken while the program has one thread
- * (at start-up, and in each fork child), so the shim's code and
- * constants sit at the same addresses in both; the tables it reads are
- * shared (share.h).  Forked twice and detached (its own session), it is
- * nobody's child the program could wait for, and takes none of the
+ * It is a fork of the program taken while the program has one thread,
+ * so the shim's code and constants sit at the same addresses in both;
+ * the tables it reads are shared (share.h).  It is forked at start-up,
+ * while the program is small, and waits idle for the helper's work to
+ * be asked (the program's second thread): forked later, it would make
+ * every page the program had by then copy-on-write, and the program
+ * pays a fault for each it writes afterwards (a few milliseconds for a
+ * Python program).  A fork child, large by then, forks its own only
+ * when it needs one.  Forked twice and detached (its own session), it
+ * is nobody's child the program could wait for, and takes none of the
  * terminal's signals.  It leaves when the lifeline's last write end
  * closes: the program's exit, or its exec.
  */
@@ -20,10 +25,21 @@
 #include <sys/types.h>
 
 /*
- * Fork the monitor, which calls run() and then _exit; it keeps the
+ * At start-up, from the only thread, with the tables shared: fork the
+ * monitor, idle until monitor_spawn starts it.  It keeps the
  * descriptors in keep[nkeep] (at most 15), standard error and its
- * lifeline, and closes the others.  From the only thread, with the
- * tables shared.  0, or -1: no monitor (said why).
+ * lifeline, and closes the others.  A failure says nothing: monitor_spawn
+ * tries again, and says why if it fails.
+ */
+void	monitor_prefork(void (*run)(void), const int *keep, int nkeep);
+
+/* Whether monitor_prefork's monitor waits for its start. */
+int	monitor_waiting(void);
+
+/*
+ * Start the monitor, which calls run() and then _exit: the one
+ * monitor_prefork forked, else one forked now (from the only thread, as
+ * monitor_prefork).  0, or -1: no monitor (said why).
  */
 int	monitor_spawn(void (*run)(void), const int *keep, int nkeep);
 

@@ -192,6 +192,10 @@ shim_init(void)
 	atomic_store(&initialised, 1);
 	thread_leave_shim();
 	thread_self();
+	/* Last: the monitor's copy of the shim is the one start-up made. */
+	thread_enter_shim();
+	dump_prefork();
+	thread_leave_shim();
 }
 
 /* Only one thread writes them, only once, and never a vfork child. */

@@ -7,7 +7,9 @@ death by a signal, its exec.  GILWATCH_MONITOR=thread keeps the helper a
 thread of the program, as releases before it did."""
 
 import os
+import select
 import signal
+import subprocess
 import unittest
 
 try:
@@ -41,6 +43,15 @@ class TestMonitorC(unittest.TestCase):
         p = gw.Proc(gw.gilwatch_cmd([gw.prog("single_thread"), "thread"],
             ["--no-report"]), d, hold=True, env=env)
         return p
+
+    def idle_monitor(self, p):
+        """The program ready with its one thread, and the monitor
+        forked at its start-up: (pid, the monitor's pid)."""
+        p.wait_ready()
+        pid = p.p.pid
+        gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+            what="the idle monitor")
+        return pid, gw.monitor_of(pid)
 
     def second_thread(self, p):
         p.wait_ready()
@@ -89,6 +100,60 @@ class TestMonitorC(unittest.TestCase):
                 p.wait()
                 gw.poll_until(lambda: gone(mon),
                     what="the monitor %d gone after the program" % mon)
+
+    def test_idle_monitor_ends_with_the_program(self):
+        """The monitor forked at start-up waits idle while the program
+        has one thread, and leaves with a program that never starts
+        another."""
+        with gw.tempdir() as d, self.start(d) as p:
+            pid, mon = self.idle_monitor(p)
+            self.assertEqual(gw.tasks(pid), {pid})
+            os.kill(pid, signal.SIGTERM)
+            p.wait()
+            gw.poll_until(lambda: gone(mon),
+                what="the idle monitor %d gone after the program" % mon)
+
+    def test_idle_monitor_killed(self):
+        """The idle monitor killed: the program's second thread starts
+        all the same (the start's byte to a dead monitor raises no
+        SIGPIPE in the program), and the helper is a thread, which says
+        why and answers gilwatch dump."""
+        with gw.tempdir() as d, self.start(d) as p:
+            pid, mon = self.idle_monitor(p)
+            os.kill(mon, signal.SIGKILL)
+            gw.poll_until(lambda: gone(mon), what="the monitor %d gone" % mon)
+            p.release()
+            p.wait_ready()
+            gw.poll_until(lambda: len(gw.tasks(pid)) == 3,
+                what="the program's two threads and the helper: %s" %
+                sorted(gw.tasks(pid)))
+            self.assertIn("no monitor process", p.stderr())
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("2 threads", r.stdout)
+            os.kill(pid, signal.SIGTERM)
+            p.wait()
+
+    def test_idle_monitor_holds_no_stderr(self):
+        """A program that closes its standard error closes the pipe its
+        caller reads, though its monitor waits idle beside it: the
+        monitor takes the program's standard error only when it starts
+        its work."""
+        env = dict(os.environ, LD_PRELOAD=gw.SHIM)
+        p = subprocess.Popen(["sh", "-c", "exec 2>&-; echo closed; read x"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env)
+        try:
+            gw.poll_until(lambda: gw.monitor_of(p.pid) is not None,
+                what="the idle monitor")
+            ready, _, _ = select.select([p.stderr], [], [], gw.TIMEOUT)
+            self.assertEqual(ready, [p.stderr], "no end of file on the "
+                "program's standard error")
+            self.assertEqual(p.stderr.read(), b"")
+            self.assertIsNone(p.poll(), "the program ended")
+        finally:
+            p.kill()
+            p.communicate(timeout=gw.TIMEOUT)
 
     def test_thread_mode(self):
         """GILWATCH_MONITOR=thread: the helper is a thread of the

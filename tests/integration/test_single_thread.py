@@ -133,16 +133,22 @@ class TestSingleThreadC(unittest.TestCase):
         """One thread until the program starts one; then the helper is
         there, as the monitor process: the program has its own two
         threads and no third, a full dump on SIGQUIT, gilwatch dump
-        asks it."""
+        asks it.  The monitor was forked at start-up and waited idle
+        until then: gilwatch dump read the program from outside."""
         with gw.tempdir() as d, self.start(d, "thread") as p:
             p.wait_ready()
             pid = p.p.pid
             one_thread(self, pid, "before its thread")
-            self.assertIsNone(gw.monitor_of(pid), "a monitor already")
+            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
+                what="the idle monitor")
+            idle = gw.monitor_of(pid)
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("Read from outside", r.stdout)
             p.release()
             p.wait_ready()
-            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                what="the monitor process")
+            self.assertEqual(gw.monitor_of(pid), idle,
+                "the monitor forked at start-up is the one that runs")
             self.assertEqual(len(gw.tasks(pid)), 2, "want the program's "
                 "two threads alone: %s" % sorted(gw.tasks(pid)))
             r = gw.run([gw.GILWATCH, "dump", str(pid)])
