@@ -32,8 +32,13 @@ static int	waiting;		/* in the program: monitor_prefork's */
 static dev_t	lifeline_dev;		/* what lifeline[1] is while ours */
 static ino_t	lifeline_ino;
 
-/* monitor_go: the start asked for, taken, or given up on by the program. */
-enum { GO_IDLE, GO_ASKED, GO_RUNNING, GO_REFUSED };
+/*
+ * monitor_go: the start asked for, taken, or given up on by the
+ * program; or declined by the monitor, which found the program changed
+ * since it was forked (go_wait).
+ */
+enum { GO_IDLE, GO_ASKED, GO_RUNNING, GO_REFUSED, GO_NOT_SAME,
+    GO_UNREADABLE };
 
 #define VERDICT_WAIT_MS	2000
 
@@ -144,6 +149,65 @@ reads_program(pid_t of)
 }
 
 /*
+ * Who a process is, as far as what it may do goes: the lines of its
+ * /proc status that name its users, groups, capabilities and sandbox,
+ * one after the other in out.  -1 when unreadable.
+ */
+static int
+who_is(pid_t pid, char *out, size_t len)
+{
+	static const char *const keys[] = { "Uid:", "Gid:", "Groups:",
+	    "CapPrm:", "CapEff:", "NoNewPrivs:", "Seccomp:" };
+	char path[64], buf[4096], *line, *end;
+	size_t used = 0, i, k;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (line = buf; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			k = strlen(keys[i]);
+			if (strncmp(line, keys[i], k) != 0 ||
+			    used + (size_t)(end - line) + 1 >= len)
+				continue;
+			memcpy(out + used, line, (size_t)(end - line));
+			used += (size_t)(end - line);
+			out[used++] = '\n';
+		}
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+/*
+ * Forked at start-up, the monitor is who the program was then.  A
+ * program that has since given up its user, its capabilities or its
+ * freedom (seccomp) must not be watched by a process that kept them and
+ * reads its memory: the helper is then a thread of the program.  Nor
+ * one it can no longer read (made undumpable).  0, or the GO_ state
+ * that says why not.
+ */
+static int
+still_same(void)
+{
+	char mine[1024], theirs[1024];
+
+	if (who_is(program, theirs, sizeof theirs) == -1 ||
+	    who_is(self, mine, sizeof mine) == -1 ||
+	    strcmp(mine, theirs) != 0)
+		return GO_NOT_SAME;
+	return reads_program(program) == 0 ? 0 : GO_UNREADABLE;
+}
+
+/*
  * In the monitor: wait for the program's word to start, a byte on the
  * lifeline, without a wake-up of its own meanwhile (every signal is
  * blocked); its end instead (end of file) ends the monitor.  1: it
@@ -153,10 +217,15 @@ static int
 go_wait(void)
 {
 	char c;
-	int asked = GO_ASKED;
+	int asked = GO_ASKED, why;
 
 	if (read(lifeline[0], &c, 1) != 1)
 		return 0;
+	if ((why = still_same()) != 0) {
+		if (atomic_compare_exchange_strong(&monitor_go, &asked, why))
+			futex_wake_all(&monitor_go);
+		return 0;
+	}
 	atomic_store(&monitor_pid, (int)self);
 	if (!atomic_compare_exchange_strong(&monitor_go, &asked, GO_RUNNING)) {
 		atomic_store(&monitor_pid, 0);
@@ -399,11 +468,21 @@ start_forked(void)
 		return spawn_failed("it is gone", errno);
 	deadline_after(&until, VERDICT_WAIT_MS);
 	futex_await_change((atomic_uint *)&monitor_go, GO_ASKED, &until);
-	/* Given up on, unless it took the start just now. */
-	if (atomic_load(&monitor_go) != GO_RUNNING &&
-	    atomic_compare_exchange_strong(&monitor_go, &asked, GO_REFUSED))
+	/* Given up on, unless it answered: asked is then its answer. */
+	if (atomic_compare_exchange_strong(&monitor_go, &asked, GO_REFUSED))
 		return spawn_failed("it did not start", 0);
-	return 0;
+	switch (asked) {
+	case GO_RUNNING:
+		return 0;
+	case GO_NOT_SAME:
+		return spawn_failed("the program changed its user, "
+		    "capabilities or seccomp since it started", 0);
+	case GO_UNREADABLE:
+		return spawn_failed("it may no longer read the program: "
+		    "made undumpable since it started", 0);
+	default:
+		return spawn_failed("it did not start", 0);
+	}
 }
 
 void

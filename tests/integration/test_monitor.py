@@ -199,6 +199,37 @@ class TestMonitorPython(PythonCase):
         "os.write(int(os.environ['GW_READY_FD']), b'ready\\\\n')\\n"
         "signal.pause()\\n\"])\n")
 
+    # Gives up root for nobody while it has one thread, then starts one
+    # that parks on the hold pipe.
+    DROPS = ("import os, threading\n"
+        "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+        "t = threading.Thread(target=os.read, "
+        "args=(int(os.environ['GW_HOLD_FD']), 1))\n"
+        "t.start()\n"
+        "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
+        "t.join()\n")
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to switch user")
+    def test_credentials_changed(self):
+        """A program that gives up root after its start-up is not
+        watched by the monitor forked while it was root: that monitor
+        declines to start and leaves, and the helper is a thread of the
+        program, which says why."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    gw.Proc(gw.gilwatch_cmd([exe, "-c", self.DROPS],
+                        ["--no-report"]), d, hold=True) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                gw.poll_until(lambda: len(gw.tasks(pid)) == 3,
+                    what="the program's two threads and the helper: %s" %
+                    sorted(gw.tasks(pid)))
+                gw.poll_until(lambda: gw.monitor_of(pid) is None,
+                    what="the monitor gone")
+                self.assertIn("the program changed its user", p.stderr())
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+
     def test_exec_ends_the_old_monitor(self):
         """At an exec the monitor of the old image leaves; the new one
         is dumped (from outside: it has one thread) under the same pid."""
