@@ -26,4 +26,8 @@ double	clock_ticks_per_ns(void);
 double	clock_ticks_to_ms(uint64_t ticks);
 uint64_t	clock_ms_to_ticks(double ms);
 
+/* The same by a rate measured over a few microseconds (within 1%),
+ * which start-up waits for no longer than that: for a threshold. */
+uint64_t	clock_ms_to_ticks_rough(double ms);
+
 #endif /* GW_CLOCK_H */

@@ -45,8 +45,9 @@ static GW_SHARED _Atomic uint64_t misses_gil, misses_lock, miss_max, ninversions
 void
 rt_init(double ms)
 {
+	/* A heuristic's bound: the rough rate (clock.h) will do. */
 	uint64_t inv = inversion_ticks =
-	    clock_ms_to_ticks(RT_INVERSION_MIN_US / 1e3);
+	    clock_ms_to_ticks_rough(RT_INVERSION_MIN_US / 1e3);
 
 	rt_budget_ns = ms > 0 ? (uint64_t)(ms * 1e6) : 0;
 	rt_budget_ticks = ms > 0 ? clock_ms_to_ticks(ms) : 0;
