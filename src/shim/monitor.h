@@ -27,8 +27,9 @@
 /*
  * At start-up, from the only thread, with the tables shared: fork the
  * monitor, idle until monitor_spawn starts it.  It keeps the
- * descriptors in keep[nkeep] (at most 15), standard error and its
- * lifeline, and closes the others.  A failure says nothing: monitor_spawn
+ * descriptors in keep[nkeep] (at most 15) and its lifeline, and closes
+ * the others; standard error it holds only from its start, the
+ * program's as it is then.  A failure says nothing: monitor_spawn
  * tries again, and says why if it fails.
  */
 void	monitor_prefork(void (*run)(void), const int *keep, int nkeep);

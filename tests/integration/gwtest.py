@@ -501,6 +501,17 @@ def monitor_of(pid):
     return None
 
 
+def await_monitor(pid, what="the monitor process"):
+    """The pid of pid's monitor process once there is one, waiting at
+    most TIMEOUT for it."""
+    seen = []
+
+    def found():
+        seen[:] = [monitor_of(pid)]
+        return seen[0] is not None
+    poll_until(found, what=what)
+    return seen[0]
+
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="gwtest-")
 

@@ -49,9 +49,7 @@ class TestMonitorC(unittest.TestCase):
         forked at its start-up: (pid, the monitor's pid)."""
         p.wait_ready()
         pid = p.p.pid
-        gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-            what="the idle monitor")
-        return pid, gw.monitor_of(pid)
+        return pid, gw.await_monitor(pid, "the idle monitor")
 
     def second_thread(self, p):
         p.wait_ready()
@@ -66,9 +64,7 @@ class TestMonitorC(unittest.TestCase):
         gilwatch dump is answered by it, with the program's threads."""
         with gw.tempdir() as d, self.start(d) as p:
             pid = self.second_thread(p)
-            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                what="the monitor process")
-            mon = gw.monitor_of(pid)
+            mon = gw.await_monitor(pid)
             self.assertEqual(len(gw.tasks(pid)), 2, sorted(gw.tasks(pid)))
             ms, ps = stat_fields(mon), stat_fields(pid)
             self.assertNotEqual(int(ms[1]), pid, "the program's child")
@@ -93,9 +89,7 @@ class TestMonitorC(unittest.TestCase):
             with self.subTest(signal=sig), gw.tempdir() as d, \
                     self.start(d) as p:
                 pid = self.second_thread(p)
-                gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                    what="the monitor process")
-                mon = gw.monitor_of(pid)
+                mon = gw.await_monitor(pid)
                 os.kill(pid, sig)
                 p.wait()
                 gw.poll_until(lambda: gone(mon),
@@ -144,8 +138,7 @@ class TestMonitorC(unittest.TestCase):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env)
         try:
-            gw.poll_until(lambda: gw.monitor_of(p.pid) is not None,
-                what="the idle monitor")
+            gw.await_monitor(p.pid, "the idle monitor")
             ready, _, _ = select.select([p.stderr], [], [], gw.TIMEOUT)
             self.assertEqual(ready, [p.stderr], "no end of file on the "
                 "program's standard error")
@@ -178,8 +171,7 @@ class TestMonitorC(unittest.TestCase):
         env = dict(os.environ, GILWATCH_MONITOR="both")
         with gw.tempdir() as d, self.start(d, env=env) as p:
             pid = self.second_thread(p)
-            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                what="the monitor process")
+            gw.await_monitor(pid)
             self.assertIn("GILWATCH_MONITOR=both is not process or thread",
                 p.stderr())
             os.kill(pid, signal.SIGTERM)
@@ -239,9 +231,7 @@ class TestMonitorPython(PythonCase):
                         ["--no-report"]), d, hold=True) as p:
                 p.wait_ready()
                 pid = p.p.pid
-                gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                    what="the monitor process")
-                mon = gw.monitor_of(pid)
+                mon = gw.await_monitor(pid)
                 p.release()
                 p.wait_ready()
                 gw.poll_until(lambda: gone(mon),

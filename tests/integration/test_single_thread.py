@@ -139,9 +139,7 @@ class TestSingleThreadC(unittest.TestCase):
             p.wait_ready()
             pid = p.p.pid
             one_thread(self, pid, "before its thread")
-            gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                what="the idle monitor")
-            idle = gw.monitor_of(pid)
+            idle = gw.await_monitor(pid, "the idle monitor")
             r = gw.run([gw.GILWATCH, "dump", str(pid)])
             self.assertEqual(r.returncode, 0, r)
             self.assertIn("Read from outside", r.stdout)
@@ -175,8 +173,7 @@ class TestSingleThreadC(unittest.TestCase):
                 with p:
                     p.wait_ready()
                     pid = p.p.pid
-                    gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                        what="the monitor process")
+                    gw.await_monitor(pid)
                     one_thread(self, pid, "with the monitor")
                     if opt.startswith("--metrics"):
                         gw.poll_until(lambda: os.path.exists(
@@ -251,8 +248,7 @@ class TestSingleThreadPython(PythonCase):
                     self.start(exe, d, "asyncio", str(SLEEP_MS / 1000)) as p:
                 p.wait_ready()
                 pid = p.p.pid
-                gw.poll_until(lambda: gw.monitor_of(pid) is not None,
-                    what="the monitor process")
+                gw.await_monitor(pid)
                 one_thread(self, pid, label + ", with the monitor")
                 r = gw.run([gw.GILWATCH, "dump", str(pid)])
                 self.assertEqual(r.returncode, 0, r)
