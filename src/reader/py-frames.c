@@ -12,6 +12,7 @@
  * f_lineno, from the code object's line table: co_lnotab (3.8, 3.9),
  * co_linetable pairs (3.10), or the location table (3.11+).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1043,6 +1044,34 @@ py_own_site(const struct py_runtime *rt, uintptr_t ts, unsigned long self,
 	if ((fp = own_first_frame(o, ts)) != 0 && own_frame_site(o, fp, site))
 		return 0;
 	return own_site_walk(rt, ts, self, site);
+}
+
+void
+py_own_fast_init(const struct py_offsets *o, struct py_own_fast *f)
+{
+	memset(f, 0, sizeof *f);
+	/* Frame objects (3.8-3.10), a line index, and a free-threaded
+	 * build's per-thread bytecode take py_own_site's way. */
+	if (o == NULL || o->ts_frame >= 0 || o->fr_lasti >= 0 ||
+	    o->fr_instr < 0 || o->fr_owner < 0 || o->fr_tlbc_index >= 0)
+		return;
+	if (o->ts_current_frame >= 0) {
+		f->ts_first = o->ts_current_frame;
+		f->via = PY_OWN_CURRENT;
+	} else if (o->ts_cframe >= 0 && o->cf_current_frame >= 0) {
+		f->ts_first = o->ts_cframe;
+		f->cf_current_frame = o->cf_current_frame;
+		f->via = PY_OWN_CFRAME;
+	} else
+		return;
+	f->ts_thread_id = o->ts_thread_id;
+	f->fr_code = o->fr_code;
+	f->fr_instr = o->fr_instr;
+	f->fr_owner = o->fr_owner;
+	f->owner_cstack = o->fr_owner_cstack >= 0 ? o->fr_owner_cstack :
+	    SCHAR_MAX + 1;
+	f->co_code_adaptive = o->co_code_adaptive;
+	f->keep = ~(uintptr_t)o->fr_ref_tags;
 }
 
 int

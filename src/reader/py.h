@@ -668,6 +668,60 @@ int	py_own_sites(const struct py_runtime *rt, uintptr_t ts,
 	    unsigned long self, struct py_site *out, int max);
 
 /*
+ * py_own_site's common case at a lower cost, for the hooks that ask at
+ * every Python lock taken: the innermost frame, run by its thread, on a
+ * build with a GIL of 3.11 or later.  The offsets it needs are copied
+ * here, so that each is loaded beside the others rather than behind a
+ * pointer to struct py_offsets: every load saved from the chain is a
+ * few cycles that the lock's own atomic instruction waits for.
+ */
+struct py_own_fast {
+	int		via;		/* 0: no fast path for this build */
+	int		ts_thread_id;
+	int		ts_first;	/* the first frame's word in ts, or
+					   (PY_OWN_CFRAME) the cframe's */
+	int		cf_current_frame;
+	int		fr_code, fr_instr, fr_owner;
+	int		owner_cstack;	/* this owner and higher: C-owned */
+	int		co_code_adaptive;
+	uintptr_t	keep;		/* f_executable's tag bits cleared */
+};
+
+#define PY_OWN_CURRENT	1	/* 3.13+: ts->current_frame */
+#define PY_OWN_CFRAME	2	/* 3.11, 3.12: ts->cframe->current_frame */
+
+/* Fills f for the layout o (via 0 where the fast path does not apply). */
+void	py_own_fast_init(const struct py_offsets *o, struct py_own_fast *f);
+
+/*
+ * py_own_site with the offsets in f: 1 with *site set as py_own_site
+ * would set it; 0 when the caller must ask py_own_site (no fast path, ts
+ * not the caller's, no frame, or an innermost frame the C stack owns).
+ */
+static inline int
+py_own_site_fast(const struct py_own_fast *f, uintptr_t ts,
+    unsigned long self, struct py_site *site)
+{
+	uintptr_t fp, code;
+
+	if (f->via == 0 || ts == 0 ||
+	    *(const unsigned long *)(ts + (uintptr_t)f->ts_thread_id) != self)
+		return 0;
+	fp = *(const uintptr_t *)(ts + (uintptr_t)f->ts_first);
+	if (f->via == PY_OWN_CFRAME && fp != 0)
+		fp = *(const uintptr_t *)(fp + (uintptr_t)f->cf_current_frame);
+	if (fp == 0 ||
+	    *(const signed char *)(fp + (uintptr_t)f->fr_owner) >=
+	    f->owner_cstack)
+		return 0;
+	code = *(const uintptr_t *)(fp + (uintptr_t)f->fr_code) & f->keep;
+	site->code = code;
+	site->addr = (long)(*(const uintptr_t *)(fp + (uintptr_t)f->fr_instr) -
+	    (code + (uintptr_t)f->co_code_adaptive));
+	return 1;
+}
+
+/*
  * The sites of a thread's Python frames, innermost first, as
  * py_tstate_frames walks them, into out[0..max-1]: the number written,
  * or -1 when ts is unreadable.  The walk stops at a frame that fails a

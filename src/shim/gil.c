@@ -41,6 +41,8 @@
 #define NAME_BACKOFF_NS	1000000ull	/* doubles from here to a second */
 
 static GW_SHARED struct py_runtime rt;
+struct py_own_fast gil_own_fast;
+int gil_own_by_call;
 static void *py_acquire_fn;	/* PyThread_acquire_lock_timed */
 static void *park_fn;		/* _PyParkingLot_Park (3.14+) */
 static void *event_fn[2];	/* PyEvent_Wait, PyEvent_WaitTimed */
@@ -170,6 +172,7 @@ gil_init(void)
 		    "free-threaded build: no GIL", version);
 		*(void **)&py_tstate_current = dlsym(RTLD_DEFAULT,
 		    "PyThreadState_GetUnchecked");
+		gil_own_by_call = py_tstate_current != NULL;
 		readable = 1;
 		if (py_gil_locate(&rt) == -1 || rt.gil_mutex == 0)
 			return;
@@ -180,6 +183,8 @@ gil_init(void)
 		return;
 	}
 	present = readable = 1;
+	if (!rt.free_threaded)
+		py_own_fast_init(rt.off, &gil_own_fast);
 	/* Reserved now: threads that end together must share one table. */
 	departed = pages_map(GIL_DEPARTED_MAX * sizeof *departed);
 	blame_init(&rt);
@@ -281,6 +286,28 @@ gil_is_python_lock_call(uintptr_t site)
 	    py_acquire_fn);
 }
 
+atomic_uintptr_t gil_py_sem_take[2];
+
+int
+gil_is_python_sem_take(uintptr_t site)
+{
+	uintptr_t seen;
+	int i;
+
+	if (gil_python_sem_take_known(site))
+		return 1;
+	if (py_acquire_fn == NULL || !site_in(&acquire_sites, site,
+	    py_acquire_fn))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		seen = 0;
+		if (atomic_compare_exchange_strong(&gil_py_sem_take[i],
+		    &seen, site) || seen == site)
+			break;
+	}
+	return 1;
+}
+
 /*
  * The parking lot's wait_entry holds the semaphore pk_addr bytes after
  * addr, the word parked on; the raw mutexes' waiters (the parking lot's
@@ -325,21 +352,19 @@ gil_parked_mutex(const void *sem, uintptr_t *site)
 /*
  * The calling thread's own thread state, whose frames only it moves:
  * without a GIL its current one, which lives while it runs; else the
- * GIL's last holder while t holds it.  0: none.
+ * GIL's last holder while t holds it, kept in t when it took the GIL
+ * (gil_acquired: one load here, where every Python lock taken asks).
+ * 0: none.
  */
 static inline uintptr_t
 own_tstate(struct thread *t)
 {
-	uintptr_t gil;
-
 	if (py_tstate_current != NULL)
 		return (uintptr_t)py_tstate_current();
-	gil = atomic_load_explicit(&g_gil, memory_order_relaxed);
-	if (gil == 0 || atomic_load_explicit(&t->gil_state,
-	    memory_order_relaxed) != GIL_HOLDING)
+	if (atomic_load_explicit(&t->gil_state, memory_order_relaxed) !=
+	    GIL_HOLDING)
 		return 0;
-	/* The GIL struct lives as long as the interpreter: plain load. */
-	return *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
+	return atomic_load_explicit(&t->py_ts, memory_order_relaxed);
 }
 
 int
@@ -552,15 +577,16 @@ gil_acquired(struct thread *t, struct gil_waited *w)
 		how |= GIL_WAITED | (t->gil_slept ? GIL_SLEPT : 0);
 		t->gil_slept = 0;
 	}
+	/* Set by take_gil before this marker; the struct outlives us.
+	 * Before the state: a holder always has its own (own_tstate). */
+	atomic_store_explicit(&t->py_ts, *(const uintptr_t *)(atomic_load(
+	    &g_gil) + (uintptr_t)rt.off->gil_last_holder),
+	    memory_order_relaxed);
 	atomic_store(&t->gil_since, now);
 	atomic_store(&t->gil_state, GIL_HOLDING);
 	atomic_fetch_add(&t->gil_acquired, 1);
 	atomic_store(&holder_since, now);
 	atomic_store(&holder, t);
-	/* Set by take_gil before this marker; the struct outlives us. */
-	atomic_store_explicit(&t->py_ts, *(const uintptr_t *)(atomic_load(
-	    &g_gil) + (uintptr_t)rt.off->gil_last_holder),
-	    memory_order_relaxed);
 	atomic_fetch_add(&switches, 1);
 	return how;
 }

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "hist.h"
+#include "py.h"
 #include "thread.h"
 
 #define GIL_WINDOW_SLOTS	100	/* 100 slots of 100 ms: 10 s */
@@ -110,6 +111,27 @@ int		gil_in_use(void);
 int	gil_is_python_lock_call(uintptr_t site);
 
 /*
+ * Is site where CPython's lock acquisition (PyThread_acquire_lock_timed)
+ * takes a semaphore?  Such a semaphore is a lock's, which counts 0 or
+ * 1: its taker is its only holder until the release.  The two such
+ * sites (its trywait and its wait) are kept as they are found, so that
+ * gil_python_sem_take_known, asked at every semaphore taken, is two
+ * comparisons; it can say no to a site gil_is_python_sem_take has not
+ * been asked about yet.
+ */
+int	gil_is_python_sem_take(uintptr_t site);
+
+extern atomic_uintptr_t gil_py_sem_take[2];
+
+static inline int
+gil_python_sem_take_known(uintptr_t site)
+{
+	return site == atomic_load_explicit(&gil_py_sem_take[0],
+	    memory_order_relaxed) || site == atomic_load_explicit(
+	    &gil_py_sem_take[1], memory_order_relaxed);
+}
+
+/*
  * site is where a Python lock is waited for too: the hooks of 3.14's
  * PyMutex locks (hook-pylock.c) give their waits sites of their own.
  * At start-up only, before any thread asks.
@@ -125,6 +147,27 @@ void	gil_add_python_lock_site(uintptr_t site);
 struct py_site;
 struct py_frame;
 int	gil_own_site(struct thread *t, struct py_site *site);
+
+/*
+ * Its common case, inline, for a hook on every Python lock (track.c):
+ * 1 with *site set, 0 when t has no Python line (as gil_own_site's -1),
+ * or -1 when only gil_own_site can tell.  gil_own_fast is set once the
+ * interpreter is known, on a build with a GIL: a thread that holds it
+ * reads its own thread state (t->py_ts) with that.  gil_own_by_call: a
+ * free-threaded build, where a thread's state is Python's to give.
+ */
+extern struct py_own_fast gil_own_fast;
+extern int	gil_own_by_call;
+
+static inline int
+gil_own_site_quick(struct thread *t, struct py_site *site)
+{
+	if (atomic_load_explicit(&t->gil_state, memory_order_relaxed) !=
+	    GIL_HOLDING)
+		return gil_own_by_call ? -1 : 0;
+	return py_own_site_fast(&gil_own_fast, atomic_load_explicit(&t->py_ts,
+	    memory_order_relaxed), (unsigned long)t->self, site) ? 1 : -1;
+}
 
 /* All of them, innermost first, into out[0..max-1]: how many, or -1. */
 int	gil_own_sites(struct thread *t, struct py_site *out, int max);

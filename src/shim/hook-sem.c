@@ -164,16 +164,13 @@ sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
 
 /*
  * What a trywait that worked took, out of line, so that the hook keeps
- * few registers.  A call that succeeds leaves errno as it was.
+ * few registers; a jump to the bookkeeping (which is not dlsym).  A call
+ * that succeeds leaves errno as it was, as track_sem_taken does.
  */
-static __attribute__((noinline)) int
+static __attribute__((noinline, optimize("optimize-sibling-calls"))) void
 sem_tried(struct thread *t, sem_t *s, uintptr_t site)
 {
-	int saved = errno;
-
 	taken(t, s, site);
-	errno = saved;
-	return 0;
 }
 
 /* A trywait hook that found no record ready (hook.h), out of line. */
@@ -187,7 +184,8 @@ sem_trywait_begin(sem_t *s, uintptr_t site)
 		return 0;
 	if ((rc = real.sem_trywait(s)) != 0 || h.t == NULL)
 		return rc;
-	return sem_tried(h.t, s, site);
+	sem_tried(h.t, s, site);
+	return 0;
 }
 
 /* A Python lock's every acquire tries first (up to 3.13), and a
@@ -202,7 +200,8 @@ sem_trywait(sem_t *s)
 		return sem_trywait_begin(s, HOOK_CALLER);
 	if ((rc = real.sem_trywait(s)) != 0)
 		return rc;
-	return sem_tried(thread_ready_again(), s, HOOK_CALLER);
+	sem_tried(thread_ready_again(), s, HOOK_CALLER);
+	return 0;
 }
 
 /* A post hook that found no record ready (hook.h), out of line. */

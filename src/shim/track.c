@@ -240,22 +240,36 @@ track_wait_end(struct thread *t)
 }
 
 /*
- * A semaphore taken while holding the GIL (a Python lock on its fast
- * path, or one an extension takes for Python code): remember the Python
- * line too, so dumps can say where the holder took it.
+ * A semaphore's new holder, t, which took it at site; ps: the Python
+ * line it took it on (a Python lock, or one an extension takes for
+ * Python code), so that dumps can say where, or NULL.  The owner last,
+ * with release: who sees it sees where.
  */
-static void
-python_site(struct thread *t, struct lockrec *rec)
+static inline __attribute__((always_inline)) void
+sem_owner(struct thread *t, struct lockrec *rec, uintptr_t site,
+    const struct py_site *ps)
 {
-	struct py_site ps;
-
-	if (gil_own_site(t, &ps) == 0) {
-		atomic_store_explicit(&rec->py_addr, ps.addr,
+	atomic_store_explicit(&rec->owner_site, site, memory_order_relaxed);
+	atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
+	    memory_order_relaxed);
+	if (ps != NULL) {
+		atomic_store_explicit(&rec->py_addr, ps->addr,
 		    memory_order_relaxed);
-		atomic_store_explicit(&rec->py_code, ps.code,
+		atomic_store_explicit(&rec->py_code, ps->code,
 		    memory_order_relaxed);
 	} else
 		atomic_store_explicit(&rec->py_code, 0, memory_order_relaxed);
+	atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
+	    memory_order_relaxed), memory_order_release);
+}
+
+/* sem_owner, the Python line found the long way (gil_own_site). */
+static __attribute__((noinline)) void
+sem_owner_asked(struct thread *t, struct lockrec *rec, uintptr_t site)
+{
+	struct py_site ps;
+
+	sem_owner(t, rec, site, gil_own_site(t, &ps) == 0 ? &ps : NULL);
 }
 
 /*
@@ -264,35 +278,64 @@ python_site(struct thread *t, struct lockrec *rec)
  * until released, which orders the updates (stats.h), and costs no
  * locked instruction on a line that moves with the lock.
  */
-static void
-sem_taken(struct thread *t, uintptr_t addr, int now_zero, uintptr_t site,
-    int shared)
+static __attribute__((noinline)) void
+sem_taken_full(struct thread *t, uintptr_t addr, int now_zero,
+    uintptr_t site, int shared)
 {
 	struct lockrec *rec = lock_of(t, addr, GW_LOCK_SEM, site);
 
 	if (rec == NULL)
 		return;
+	/* A thread's first take of a lock comes here: the first of a
+	 * Python lock finds Python's sites for the common path. */
+	if (shared && now_zero && gil_is_python_sem_take(site))
+		shared = 0;
 	if (stats_on)
 		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, shared,
 		    atomic_load(&t->tid), t->waited, t->wait_end - t->wait_t0,
 		    site);
 	t->waited = 0;
-	if (!now_zero)
-		return;
-	/* The owner last, with release: who sees it sees where. */
-	atomic_store_explicit(&rec->owner_site, site, memory_order_relaxed);
-	atomic_store_explicit(&rec->owner_thread, (uintptr_t)t,
-	    memory_order_relaxed);
-	python_site(t, rec);
-	atomic_store_explicit(&rec->owner, atomic_load_explicit(&t->tid,
-	    memory_order_relaxed), memory_order_release);
+	if (now_zero)
+		sem_owner_asked(t, rec, site);
 }
 
-void
+/*
+ * sem_taken_full's common case, which a Python lock takes at every
+ * acquisition, with no call, so that it saves no registers: a record t
+ * remembers, taken without a wait, the Python line read inline.
+ */
+static inline __attribute__((always_inline)) void
+sem_taken(struct thread *t, uintptr_t addr, int now_zero, uintptr_t site,
+    int shared)
+{
+	struct lockrec *rec;
+	struct py_site ps;
+	int found;
+
+	if (__builtin_expect(!track_fast_rec(t, addr, GW_LOCK_SEM, &rec) ||
+	    t->waited, 0)) {
+		sem_taken_full(t, addr, now_zero, site, shared);
+		return;
+	}
+	if (stats_on)
+		stats_acquired(&rec->stat, GW_MODE_EXCLUSIVE, shared,
+		    atomic_load_explicit(&t->tid, memory_order_relaxed), 0, 0,
+		    site);
+	if (!now_zero)
+		return;
+	if ((found = gil_own_site_quick(t, &ps)) == -1)
+		sem_owner_asked(t, rec, site);
+	else
+		sem_owner(t, rec, site, found ? &ps : NULL);
+}
+
+/* Ends in a jump to a call it makes, if any: none is to dlsym. */
+__attribute__((optimize("optimize-sibling-calls"))) void
 track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
     uintptr_t site)
 {
-	sem_taken(t, addr, now_zero, site, 1);
+	sem_taken(t, addr, now_zero, site, !now_zero ||
+	    !gil_python_sem_take_known(site));
 }
 
 void

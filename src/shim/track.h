@@ -107,7 +107,8 @@ int	track_wait_begin(struct thread *t, enum gw_thread_state state,
 /* The wait is over, whatever its outcome. */
 void	track_wait_end(struct thread *t);
 
-/* Semaphores: held by the thread that took the count to zero. */
+/* Semaphores: held by the thread that took the count to zero.  errno
+ * stays as it was. */
 void	track_sem_taken(struct thread *t, uintptr_t addr, int now_zero,
 	    uintptr_t site);
 /* t: the poster's record, or NULL (a thread without one). */
