@@ -198,6 +198,13 @@ track_recall(struct thread *t, uintptr_t addr, struct lockrec **rec)
 		if (atomic_load_explicit(&r->addr, memory_order_relaxed) !=
 		    addr)
 			return 0;
+		/*
+		 * Last from now on: the release that most often follows
+		 * finds it first, rather than load the key of a record
+		 * left behind, whose line another thread may have written
+		 * since (a lock it destroyed: a miss on every release).
+		 */
+		atomic_store_explicit(&t->last, r, memory_order_relaxed);
 	}
 	*rec = r;
 	return track_cache;
