@@ -1,4 +1,4 @@
-"""Workloads for bench/py-overhead: cpu4, queue or single."""
+"""Workloads for bench/py-overhead: cpu4, queue, single or locks."""
 import queue
 import sys
 import threading
@@ -45,4 +45,16 @@ def single():
     spin(20_000_000)
 
 
-{"cpu4": cpu4, "queue": queue_1m, "single": single}[sys.argv[1]]()
+def locks():
+    """3M uncontended acquire+release pairs of one threading.Lock: the
+    shim's Python lock path with little else around it (a queue item
+    takes two such pairs among much other work)."""
+    lock = threading.Lock()
+    acquire, release = lock.acquire, lock.release
+    for _ in range(3_000_000):
+        acquire()
+        release()
+
+
+{"cpu4": cpu4, "queue": queue_1m, "single": single,
+ "locks": locks}[sys.argv[1]]()

@@ -5,6 +5,7 @@
  * which costs at most one event's worth of accuracy.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -292,12 +293,15 @@ int
 gil_is_python_sem_take(uintptr_t site)
 {
 	uintptr_t seen;
-	int i;
+	int i, saved = errno, in;
 
 	if (gil_python_sem_take_known(site))
 		return 1;
-	if (py_acquire_fn == NULL || !site_in(&acquire_sites, site,
-	    py_acquire_fn))
+	/* dladdr's, once per site: the hooks keep errno (track.h). */
+	in = py_acquire_fn != NULL && site_in(&acquire_sites, site,
+	    py_acquire_fn);
+	errno = saved;
+	if (!in)
 		return 0;
 	for (i = 0; i < 2; i++) {
 		seen = 0;

@@ -8,9 +8,10 @@
  * reborn at its address as another kind, nested acquisitions of chains
  * seen before, recursions and releases out of order.  The keys of the
  * chains a thread keeps with its held entries must be those the
- * lock-order validator computes from scratch.  And the mark the first
- * of a lock's waiters leaves in its record, which only that waiter
- * clears.
+ * lock-order validator computes from scratch.  A semaphore's take
+ * (track_sem_taken), whose common case runs with no call, against the
+ * same take by the lock table alone.  And the mark the first of a
+ * lock's waiters leaves in its record, which only that waiter clears.
  */
 #include <string.h>
 
@@ -436,4 +437,72 @@ Test(track, the_first_waiter_marks_and_clears_blocked_since,
 		cr_assert_eq(atomic_load(&rec->blocked_since), 0);
 		twin[0].waited = twin[1].waited = 0;
 	}
+}
+
+/*
+ * A semaphore taken, as its hooks do (track_sem_taken), on both twins:
+ * FAST with the records it remembers, which a take without a wait
+ * follows with no call; FULL by the lock table alone.  Returns whether
+ * FAST's take had the fast path's conditions (a remembered, current
+ * record, no wait before it).
+ */
+static int
+sem_take(int w, int i, int now_zero, int waited)
+{
+	struct thread *t = &twin[w];
+	struct lockrec *rec;
+	int fast;
+
+	track_cache = w == FAST;
+	if (waited) {
+		t->waited = 1;
+		t->wait_t0 = 100;
+		t->wait_end = 150 + (uint64_t)i;
+	}
+	fast = w == FAST && !waited && track_fast_rec(t, lock_at(w, i),
+	    GW_LOCK_SEM, &rec);
+	track_sem_taken(t, lock_at(w, i), now_zero, 0x3000 + (uintptr_t)i);
+	return fast;
+}
+
+static int
+sem_post_on(int w, int i)
+{
+	track_cache = w == FAST;
+	track_sem_posted(&twin[w], lock_at(w, i));
+	return 0;
+}
+
+Test(track, semaphore_fast_take_leaves_the_state_the_full_one_does,
+    .init = setup, .fini = teardown)
+{
+	int n, fast = 0;
+
+	/* Takes that empty it (an owner), that leave some (none), after a
+	 * wait (counted contended), each followed by a post. */
+	for (n = 0; n < 30; n++) {
+		BOTH("sem take", (fast += sem_take(w, 4, n % 3 != 0,
+		    n % 5 == 2), 0));
+		cr_assert_eq(atomic_load(&lock_find(lock_at(FULL,
+		    4))->owner), n % 3 != 0 ? 777 : 0,
+		    "the owner after take %d", n);
+		BOTH("sem post", sem_post_on(w, 4));
+		cr_assert_eq(atomic_load(&lock_find(lock_at(FULL,
+		    4))->owner), 0);
+	}
+	/* Two semaphores in turn: each found among the recent ones. */
+	for (n = 0; n < 6; n++) {
+		BOTH("sem take", (fast += sem_take(w, 4 + n % 2, 1, 0), 0));
+		BOTH("sem post", sem_post_on(w, 4 + n % 2));
+	}
+	/* Destroyed and reborn at its address as a mutex, then as a
+	 * semaphore again: the fast take must not use the old record. */
+	for (n = 0; n < 2; n++)
+		track_destroyed(lock_at(n, 4));
+	BOTH("sem reborn", (sem_take(w, 4, 1, 0), 0));
+	BOTH("sem post", sem_post_on(w, 4));
+	cr_assert_gt(fast, 20, "the fast take ran %d times", fast);
+	cr_assert_eq(atomic_load(&lock_find(lock_at(FAST,
+	    4))->stat.m[GW_MODE_EXCLUSIVE].contended), 6,
+	    "the takes after a wait");
 }
