@@ -227,7 +227,7 @@ sem_post(sem_t *s)
 
 	if (__builtin_expect(t == NULL, 0))
 		return sem_post_begin(s);
-	track_sem_posted(t, (uintptr_t)s);
+	track_sem_posted_fast(t, (uintptr_t)s);
 	return real.sem_post(s);
 }
 

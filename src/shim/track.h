@@ -226,6 +226,19 @@ track_fast_rec(struct thread *t, uintptr_t addr, int kind,
 	return track_recall(t, addr, rec) && lock_current(*rec, kind);
 }
 
+/* track_sem_posted for t (not NULL), inline where t remembers addr's
+ * record: the common post, whose hook then makes no call of its own. */
+static inline __attribute__((always_inline)) void
+track_sem_posted_fast(struct thread *t, uintptr_t addr)
+{
+	struct lockrec *rec;
+
+	if (track_recall(t, addr, &rec))
+		atomic_store_explicit(&rec->owner, 0, memory_order_release);
+	else
+		track_sem_posted(t, addr);
+}
+
 /* addr's part of a chain step (lock.h), rec its record or NULL (the
  * generation 0). */
 static inline uint64_t

@@ -465,11 +465,15 @@ sem_take(int w, int i, int now_zero, int waited)
 	return fast;
 }
 
+/* A post as its hook makes it (FAST), or by the lock table (FULL). */
 static int
 sem_post_on(int w, int i)
 {
 	track_cache = w == FAST;
-	track_sem_posted(&twin[w], lock_at(w, i));
+	if (w == FAST)
+		track_sem_posted_fast(&twin[w], lock_at(w, i));
+	else
+		track_sem_posted(&twin[w], lock_at(w, i));
 	return 0;
 }
 
