@@ -195,12 +195,14 @@ class TestPyAttach(Scenes):
 
 def gil_two(doc, tids):
     """One of the two spinners (tids: name -> TID) holds the GIL, the
-    other waits for it."""
+    other waits for it.  The GIL locked too: a read in the middle of a
+    switch sees it let go (locked 0) with the last holder and the
+    waiter still in place, and another read follows."""
     t = by_name(doc)
     waiting = [n for n, x in t.items() if x["gil_wait"]]
     holder = [n for n in tids if tids[n] == doc["gil"]["holder_tid"]]
     return len(waiting) == 1 and holder and waiting != holder and \
-        waiting[0] in tids
+        waiting[0] in tids and doc["gil"]["locked"] == 1
 
 
 class TestPyAttachGil(Scenes):
