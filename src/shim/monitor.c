@@ -1,12 +1,14 @@
 /* The monitor process: see monitor.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,6 +33,11 @@ static GW_SHARED atomic_int monitor_go;	/* go_wait and start_forked */
 static int	waiting;		/* in the program: monitor_prefork's */
 static dev_t	lifeline_dev;		/* what lifeline[1] is while ours */
 static ino_t	lifeline_ino;
+
+/* monitor_leave_out's ranges: page-aligned, the end excluded. */
+#define LEAVE_OUT_MAX	4
+static struct { uintptr_t lo, hi; } leave_out[LEAVE_OUT_MAX];
+static int	nleave_out;
 
 /*
  * monitor_go: the start asked for, taken, or given up on by the
@@ -362,6 +369,93 @@ spawn_failed(const char *why, int err)
 	return -1;
 }
 
+struct leave_find {
+	uintptr_t	addr;
+	int		found;
+};
+
+static uintptr_t
+page_down(uintptr_t a)
+{
+	return a & ~(uintptr_t)(getpagesize() - 1);
+}
+
+static uintptr_t
+page_up(uintptr_t a)
+{
+	return page_down(a + (uintptr_t)getpagesize() - 1);
+}
+
+/* The object holding f->addr: its writable segments, RELRO taken off. */
+static int
+leave_out_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct leave_find *f = arg;
+	uintptr_t lo, hi, relro_hi = 0;
+	int i, holds = 0;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && f->addr >= lo &&
+		    f->addr - lo < ph->p_memsz)
+			holds = 1;
+		if (ph->p_type == PT_GNU_RELRO)
+			relro_hi = page_down(lo + ph->p_memsz);
+	}
+	if (!holds)
+		return 0;
+	/*
+	 * Not the executable's: an executable's data holds the variables
+	 * of libraries it refers to (copy relocations: stderr, environ),
+	 * which the monitor uses.  A static Python keeps its copy.
+	 */
+	if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0')
+		return 1;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) ||
+		    nleave_out == LEAVE_OUT_MAX)
+			continue;
+		lo = page_down(info->dlpi_addr + ph->p_vaddr);
+		hi = page_up(info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+		if (relro_hi > lo && relro_hi <= hi)
+			lo = relro_hi;
+		if (lo < hi) {
+			leave_out[nleave_out].lo = lo;
+			leave_out[nleave_out++].hi = hi;
+		}
+	}
+	f->found = 1;
+	return 1;
+}
+
+void
+monitor_leave_out(const void *addr)
+{
+	struct leave_find f = { (uintptr_t)addr, 0 };
+
+	if (addr != NULL)
+		dl_iterate_phdr(leave_out_object, &f);
+}
+
+/* MADV_DONTFORK around the fork, MADV_DOFORK after: the program's own
+ * forks copy everything, as without gilwatch.  A failure leaves the
+ * range in the copy, which costs only its faults. */
+static void
+leave_out_apply(int advice)
+{
+	int i, saved = errno;
+
+	for (i = 0; i < nleave_out; i++)
+		(void)madvise((void *)leave_out[i].lo, leave_out[i].hi -
+		    leave_out[i].lo, advice);
+	errno = saved;
+}
+
 /*
  * Fork the monitor, which waits for its start (go_wait): 0, or -1 with
  * *why (and errno, 0 for none) saying what failed.
@@ -397,6 +491,7 @@ fork_monitor(void (*run)(void), const int *keep, int nkeep, const char **why)
 	 * monitor it forks is orphaned at once.  The monitor keeps every
 	 * signal blocked.
 	 */
+	leave_out_apply(MADV_DONTFORK);
 	mid = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL);
 	if (mid == 0) {
 		pid_t m = _Fork();
@@ -405,6 +500,7 @@ fork_monitor(void (*run)(void), const int *keep, int nkeep, const char **why)
 			monitor_main(of, run, k, n);
 		_exit(m == -1 ? 1 : 0);
 	}
+	leave_out_apply(MADV_DOFORK);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(lifeline[0]);
 	lifeline[0] = -1;

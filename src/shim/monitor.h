@@ -34,6 +34,20 @@
  */
 void	monitor_prefork(void (*run)(void), const int *keep, int nkeep);
 
+/*
+ * The writable data of the object (the executable or a library) that
+ * holds addr is not the monitor's: a fork of it leaves that data out.
+ * The monitor reads the program only through the kernel (mem.h), never
+ * by pointer, so it needs no copy; and each page of a copy would cost
+ * the program a fault when it next writes the page (a few hundred for
+ * libpython's data, 10-20 us each in some VMs).  Read-only data after
+ * relocation (RELRO), which the dynamic linker's lookups read, stays;
+ * so does the executable's data, which holds the variables of the
+ * libraries it refers to (copy relocations: stderr, environ).  Before
+ * monitor_prefork; a few objects at most, the others ignored.
+ */
+void	monitor_leave_out(const void *addr);
+
 /* Whether monitor_prefork's monitor waits for its start. */
 int	monitor_waiting(void);
 

@@ -24,6 +24,7 @@
 #include "rtcycle.h"
 #include "holdwarn.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "py.h"
 #include "mem.h"
 #include "msg.h"
@@ -174,6 +175,9 @@ shim_init(void)
 			    "are dumped without stacks", config.sample_signal);
 	}
 	gil_init();
+	/* The interpreter's data is read through the kernel there. */
+	if (gil_runtime() != NULL)
+		monitor_leave_out((const void *)gil_runtime()->runtime);
 	pylock_hooks_install();
 	if (gil_address() != 0)
 		profile_init(config.gil_profile);

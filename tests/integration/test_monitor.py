@@ -201,6 +201,62 @@ class TestMonitorPython(PythonCase):
         "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
         "t.join()\n")
 
+    # Forks a child that runs Python (writing the interpreter's data)
+    # and exits 7, then starts a thread (the monitor with it) that
+    # parks on the hold pipe.
+    FORKS = ("import os, threading\n"
+        "c = os.fork()\n"
+        "if c == 0:\n"
+        "    os._exit(7 if sum(x * 2 for x in range(1000)) else 0)\n"
+        "assert os.waitpid(c, 0)[1] == 7 << 8\n"
+        "t = threading.Thread(target=os.read, "
+        "args=(int(os.environ['GW_HOLD_FD']), 1))\n"
+        "t.start()\n"
+        "os.write(int(os.environ['GW_READY_FD']), b'ready\\n')\n"
+        "t.join()\n")
+
+    @staticmethod
+    def writable(pid):
+        """{path: [ranges]} of pid's private writable file mappings."""
+        found = {}
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and parts[1] == "rw-p" and \
+                        parts[5].startswith("/"):
+                    found.setdefault(parts[5], []).append(parts[0])
+        return found
+
+    def test_interpreter_data_left_out(self):
+        """The monitor has no copy of libpython's data, which it reads
+        through the kernel: the program's writes to it after start-up
+        need no copy-on-write fault.  It keeps the executable's, which
+        holds copy-relocated variables of libc (stderr), and a fork of
+        the program's own copies everything: its child runs Python."""
+        for label, exe in self.each_python():
+            with self.subTest(python=label), gw.tempdir() as d, \
+                    gw.Proc(gw.gilwatch_cmd([exe, "-c", self.FORKS],
+                        ["--no-report"]), d, hold=True) as p:
+                p.wait_ready()
+                pid = p.p.pid
+                mon = gw.await_monitor(pid)
+                mine, its = self.writable(pid), self.writable(mon)
+                libpython = [k for k in mine
+                    if os.path.basename(k).startswith("libpython")]
+                for lib in libpython:
+                    self.assertNotIn(lib, its, "libpython's data copied")
+                real = os.path.realpath(exe)
+                if real in mine:
+                    self.assertIn(real, its, "the executable's data left "
+                        "out: %s" % sorted(its))
+                self.assertIn(os.path.realpath(gw.SHIM), its, sorted(its))
+                r = gw.run([gw.GILWATCH, "dump", str(pid)])
+                self.assertEqual(r.returncode, 0, r)
+                self.assertIn("2 threads", r.stdout)
+                self.assertIn("threading.py", r.stdout)
+                p.release()
+                self.assertEqual(p.wait(), 0, p.describe())
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root to switch user")
     def test_credentials_changed(self):
         """A program that gives up root after its start-up is not
