@@ -339,7 +339,8 @@ fill(const struct py_runtime *rt, struct outside *o, struct collect *c)
 			critical_sections(rt, o, &c->v[i], buf);
 		}
 		(void)py_tstate_name(rt, c->v[i].t.tstate,
-		    c->v[i].t.thread_id, ot->py_name, sizeof ot->py_name);
+		    c->v[i].t.thread_id, c->v[i].t.tid == o->pid, ot->py_name,
+		    sizeof ot->py_name);
 		frames_of(rt, o, &c->v[i], buf);
 		if ((futex = futex_word(ot)) == 0)
 			continue;

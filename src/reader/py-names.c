@@ -27,8 +27,8 @@
 #define HEAD_MAX	512		/* object heads read at once */
 #define DKIX_EMPTY	(-1)
 
-/* Hashes of the keys looked for: -1 until a scan has found them. */
-static _Atomic long hash_threading = -1, hash_active = -1, hash_name = -1;
+/* The hash of "_name": -1 until a scan has found it. */
+static _Atomic long hash_name = -1;
 
 /* A dict's keys, opened for lookups. */
 struct keys {
@@ -255,15 +255,15 @@ typedef int	(*entry_fn)(const struct py_runtime *, uintptr_t key,
  * are passed over.
  */
 static int
-keys_each(const struct py_runtime *rt, const struct keys *k, entry_fn fn,
-    void *arg)
+keys_each_from(const struct py_runtime *rt, const struct keys *k, long from,
+    entry_fn fn, void *arg)
 {
 	unsigned char b[ENTRY_CHUNK * 64];
 	uintptr_t vals[ENTRY_CHUNK], key, value;
 	long ix, j, n, hash;
 	int rv;
 
-	for (ix = 0; ix < k->nentries; ix += n) {
+	for (ix = from; ix < k->nentries; ix += n) {
 		n = k->nentries - ix < ENTRY_CHUNK ? k->nentries - ix :
 		    ENTRY_CHUNK;
 		if (py_read(k->entries + (uintptr_t)(ix * k->esize), b,
@@ -284,6 +284,13 @@ keys_each(const struct py_runtime *rt, const struct keys *k, entry_fn fn,
 	return 0;
 }
 
+static int
+keys_each(const struct py_runtime *rt, const struct keys *k, entry_fn fn,
+    void *arg)
+{
+	return keys_each_from(rt, k, 0, fn, arg);
+}
+
 struct scan {
 	struct want	*w;
 	uintptr_t	 value;
@@ -301,14 +308,15 @@ scan_match(const struct py_runtime *rt, uintptr_t key, long hash,
 	return value != 0 ? 1 : -1;
 }
 
-/* Every entry in order, for a key whose hash is not known yet. */
+/* Every entry in order from entry from, for a key whose hash is not
+ * known yet. */
 static int
-keys_scan(const struct py_runtime *rt, const struct keys *k,
+keys_scan(const struct py_runtime *rt, const struct keys *k, long from,
     struct want *w, uintptr_t *value)
 {
 	struct scan s = { w, 0 };
 
-	if (keys_each(rt, k, scan_match, &s) != 1)
+	if (keys_each_from(rt, k, from, scan_match, &s) != 1)
 		return -1;
 	*value = s.value;
 	return 0;
@@ -401,7 +409,7 @@ keys_get_str(const struct py_runtime *rt, const struct keys *k,
 	}
 	if (w.hash != -1)
 		return keys_probe(rt, k, &w, value);
-	if (keys_scan(rt, k, &w, value) == -1)
+	if (keys_scan(rt, k, 0, &w, value) == -1)
 		return -1;
 	*hash = w.hash;
 	return 0;
@@ -601,18 +609,50 @@ py_attr_naming(const struct py_runtime *rt, uintptr_t obj, uintptr_t value,
 	return (int)strlen(buf);
 }
 
-/* A cached hash, used and kept. */
-static int
-get_cached(const struct py_runtime *rt, uintptr_t dict, const char *key,
-    _Atomic long *cache, uintptr_t *value)
-{
-	long h = atomic_load_explicit(cache, memory_order_relaxed);
-	int rv;
+/*
+ * A key looked for by name, its hash kept once found.  Until then each
+ * lookup reads every key of the dict, one read each: "threading" in
+ * sys.modules, looked for at a thread's first GIL takes, is absent
+ * until the program imports it, while start-up imports module after
+ * module.  A dict's entries are only appended until its keys are
+ * replaced, so a lookup that found nothing reads, next time, only the
+ * entries added to the same keys since (miss_keys, miss_entries).
+ * Keys freed and others made at the same address, with at least as
+ * many entries, would have their first entries passed over until the
+ * dict's keys are replaced again (as it grows): a name found later.
+ */
+static struct py_key_cache key_threading = PY_KEY_CACHE_INIT,
+    key_active = PY_KEY_CACHE_INIT;
 
-	rv = py_dict_get_str(rt, dict, key, &h, value);
-	if (rv == 0)
-		atomic_store_explicit(cache, h, memory_order_relaxed);
-	return rv;
+int
+py_dict_get_str_kept(const struct py_runtime *rt, uintptr_t dict,
+    const char *key, struct py_key_cache *c, uintptr_t *value)
+{
+	struct want w = { key, strlen(key), 0, -1 };
+	struct keys k;
+	long from = 0;
+
+	if (rt->off == NULL || rt->type_unicode == 0 || w.len > KEY_MAX ||
+	    dict_open(rt, dict, &k) == -1)
+		return -1;
+	if ((w.hash = atomic_load_explicit(&c->hash,
+	    memory_order_relaxed)) != -1)
+		return keys_probe(rt, &k, &w, value);
+	if (k.addr == atomic_load_explicit(&c->miss_keys,
+	    memory_order_relaxed))
+		from = atomic_load_explicit(&c->miss_entries,
+		    memory_order_relaxed);
+	if (from > k.nentries)		/* other keys at the same address */
+		from = 0;
+	if (keys_scan(rt, &k, from, &w, value) == 0) {
+		atomic_store_explicit(&c->hash, w.hash, memory_order_relaxed);
+		return 0;
+	}
+	atomic_store_explicit(&c->miss_keys, 0, memory_order_relaxed);
+	atomic_store_explicit(&c->miss_entries, k.nentries,
+	    memory_order_relaxed);
+	atomic_store_explicit(&c->miss_keys, k.addr, memory_order_relaxed);
+	return -1;
 }
 
 /* thread._name, when it is a str. */
@@ -640,11 +680,12 @@ active_dict(const struct py_runtime *rt, uintptr_t ts, uintptr_t *active)
 	    py_read_ptr(ts + (uintptr_t)o->ts_interp, &interp) == -1 ||
 	    interp == 0 ||
 	    py_read_ptr(interp + (uintptr_t)o->is_modules, &modules) == -1 ||
-	    get_cached(rt, modules, "threading", &hash_threading,
+	    py_dict_get_str_kept(rt, modules, "threading", &key_threading,
 	    &mod) == -1 || !is_type(rt, mod, rt->type_module) ||
 	    py_read_ptr(mod + (uintptr_t)o->md_dict, &globals) == -1)
 		return -1;
-	return get_cached(rt, globals, "_active", &hash_active, active);
+	return py_dict_get_str_kept(rt, globals, "_active", &key_active,
+	    active);
 }
 
 /*
@@ -793,7 +834,7 @@ from_bootstrap(const struct py_runtime *rt, uintptr_t ts, uintptr_t *thread)
 
 int
 py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
-    unsigned long thread_id, char *buf, size_t size)
+    unsigned long thread_id, int main_thread, char *buf, size_t size)
 {
 	const struct py_kept_tstate *kt = py_cache_get(rt, PY_CACHE_TSTATE, ts);
 	unsigned long id;
@@ -813,7 +854,8 @@ py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
 	if (from_active(rt, ts, thread_id, &thread) == 0 &&
 	    name_of(rt, thread, buf, size) >= 0)
 		return (int)strlen(buf);
-	if (from_bootstrap(rt, ts, &thread) == 0 &&
+	/* threading did not start the main thread: no frame walk. */
+	if (!main_thread && from_bootstrap(rt, ts, &thread) == 0 &&
 	    name_of(rt, thread, buf, size) >= 0)
 		return (int)strlen(buf);
 	buf[0] = '\0';
@@ -835,7 +877,7 @@ search_thread(const struct py_thread *t, void *arg)
 
 	if (t->thread_id != s->thread_id)
 		return 0;
-	s->len = py_tstate_name(s->rt, t->tstate, s->thread_id, s->buf,
+	s->len = py_tstate_name(s->rt, t->tstate, s->thread_id, 0, s->buf,
 	    s->size);
 	return s->len >= 0;
 }

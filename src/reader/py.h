@@ -805,7 +805,7 @@ int	py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
  * async-signal-safe as py_read is.
  */
 int	py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
-	    unsigned long thread_id, char *buf, size_t size);
+	    unsigned long thread_id, int main_thread, char *buf, size_t size);
 
 /* The same, for the thread with this pthread_t (searched for as
  * py_thread_frames does). */
@@ -821,6 +821,23 @@ int	py_thread_name(const struct py_runtime *rt, unsigned long thread_id,
  */
 int	py_dict_get_str(const struct py_runtime *rt, uintptr_t dict,
 	    const char *key, long *hash, uintptr_t *value);
+
+/*
+ * The same for a key looked up again and again while it may be absent
+ * ("threading" in sys.modules): *c keeps its hash once found and, until
+ * then, how far the last lookup read the dict's entries, so that the
+ * next reads only those added since (py-names.c).  Start *c as
+ * PY_KEY_CACHE_INIT.
+ */
+struct py_key_cache {
+	_Atomic long		hash;		/* -1: not found yet */
+	_Atomic uintptr_t	miss_keys;	/* 0: no miss kept */
+	_Atomic long		miss_entries;	/* the entries it read */
+};
+#define PY_KEY_CACHE_INIT	{ -1, 0, 0 }
+
+int	py_dict_get_str_kept(const struct py_runtime *rt, uintptr_t dict,
+	    const char *key, struct py_key_cache *c, uintptr_t *value);
 int	py_dict_get_int(const struct py_runtime *rt, uintptr_t dict,
 	    unsigned long ival, uintptr_t *value);
 

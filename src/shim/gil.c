@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gil-blame.h"
 #include "gil-profile.h"
@@ -404,8 +405,8 @@ name_refresh(struct thread *t, uint64_t now)
 		return;
 	/* The GIL struct lives as long as the interpreter: plain load. */
 	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
-	if (py_tstate_name(&rt, ts, (unsigned long)pthread_self(), buf,
-	    sizeof buf) > 0) {
+	if (py_tstate_name(&rt, ts, (unsigned long)pthread_self(),
+	    atomic_load(&t->tid) == getpid(), buf, sizeof buf) > 0) {
 		thread_set_pyname(t, buf);
 		t->pyname_fails = 0;
 		t->pyname_next = now + NAME_REFRESH_NS;
@@ -517,8 +518,8 @@ gil_thread_name(struct thread *t, char *buf, size_t len)
 
 	if (len == 0 || gil_thread_tstate(t, &ts) == -1)
 		return -1;
-	return py_tstate_name(&rt, ts, (unsigned long)t->self, buf, len) > 0 ?
-	    0 : -1;
+	return py_tstate_name(&rt, ts, (unsigned long)t->self,
+	    atomic_load(&t->tid) == getpid(), buf, len) > 0 ? 0 : -1;
 }
 
 struct thread *

@@ -6,6 +6,7 @@
  * sequence of their hash.
  */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -299,6 +300,81 @@ Test(pydict, split_values_and_deleted_entries)
 	values[1] = 0;		/* deleted from this instance */
 	cr_assert_eq(py_dict_get_str(&rt, (uintptr_t)&d, "_name", &h, &v),
 	    -1);
+}
+
+/*
+ * A key looked up while absent: each miss reads only the entries added
+ * since the last (an entry rewritten before that point is not read
+ * again), other keys or fewer entries at the same address are read
+ * whole, and the hash, once found, goes straight to the key.
+ */
+Test(pydict, kept_lookups_read_only_new_entries)
+{
+	struct py_key_cache c = PY_KEY_CACHE_INIT;
+	struct table t;
+	uintptr_t v;
+	unsigned char *e0;
+	struct str *k0;
+	int v311;
+
+	for (v311 = 0; v311 <= 1; v311++) {
+		setup(v311);
+		table_init(&t, 32, v311, 0);
+		insert(&t, 11, make_str(0, "sys", 11), 100);
+		insert(&t, 12, make_str(1, "os", 12), 101);
+		c = (struct py_key_cache)PY_KEY_CACHE_INIT;
+		cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d,
+		    "threading", &c, &v), -1);
+		cr_assert_eq(atomic_load(&c.miss_entries), 2);
+		/* Entry 0 turned into the key: not read again. */
+		k0 = make_str(2, "threading", 13);
+		e0 = entry(&t, 0);
+		memcpy(e0 + (t.esize == 24 ? 8 : 0), &k0, sizeof k0);
+		cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d,
+		    "threading", &c, &v), -1, "v311 %d", v311);
+		/* An entry added since is. */
+		insert(&t, 14, make_str(3, "threading", 14), 103);
+		cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d,
+		    "threading", &c, &v), 0, "v311 %d", v311);
+		cr_assert_eq(v, 103);
+		cr_assert_eq(atomic_load(&c.hash), 14);
+		/* Found by its hash now: the probe meets entry 3 first. */
+		cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d,
+		    "threading", &c, &v), 0);
+		cr_assert_eq(v, 103);
+	}
+
+	/* Fewer entries at the same address: other keys, read whole. */
+	setup(1);
+	table_init(&t, 32, 1, 0);
+	c = (struct py_key_cache)PY_KEY_CACHE_INIT;
+	insert(&t, 11, make_str(0, "sys", 11), 100);
+	insert(&t, 12, make_str(1, "os", 12), 101);
+	insert(&t, 13, make_str(2, "io", 13), 102);
+	cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d, "threading",
+	    &c, &v), -1);
+	table_init(&t, 32, 1, 0);
+	insert(&t, 15, make_str(3, "threading", 15), 104);
+	cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d, "threading",
+	    &c, &v), 0);
+	cr_assert_eq(v, 104);
+
+	/* Other keys: read whole. */
+	setup(1);
+	table_init(&t, 32, 1, 0);
+	c = (struct py_key_cache)PY_KEY_CACHE_INIT;
+	insert(&t, 11, make_str(0, "sys", 11), 100);
+	cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d, "threading",
+	    &c, &v), -1);
+	memcpy(&d.keys, &(uintptr_t){ (uintptr_t)keysbuf.b + 8192 },
+	    sizeof d.keys);
+	memcpy(keysbuf.b + 8192, keysbuf.b, 8192);
+	k0 = make_str(1, "threading", 16);
+	memcpy(keysbuf.b + 8192 + off.dk_indices + t.size * t.ixw, &k0,
+	    sizeof k0);
+	cr_assert_eq(py_dict_get_str_kept(&rt, (uintptr_t)&d, "threading",
+	    &c, &v), 0);
+	cr_assert_eq(v, 100);
 }
 
 Test(pydict, garbage_is_refused)

@@ -130,7 +130,7 @@ read_all(const struct py_runtime *rt, struct py_gil_state *gil)
 
 		x->nframes = py_tstate_frames(rt, x->t.tstate, x->frames,
 		    FRAMES);
-		py_tstate_name(rt, x->t.tstate, x->t.thread_id, x->name,
+		py_tstate_name(rt, x->t.tstate, x->t.thread_id, 0, x->name,
 		    sizeof(x->name));
 		x->nheld = py_tstate_held(rt, x->t.tstate, x->held, HELD);
 		if (x->t.tid != 0)

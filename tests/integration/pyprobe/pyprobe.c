@@ -192,7 +192,7 @@ dump_thread(const struct py_thread *t, void *arg)
 	char name[PY_NAME_MAX];
 
 	n = py_tstate_frames(d->rt, t->tstate, d->frames, MAX_FRAMES);
-	py_tstate_name(d->rt, t->tstate, t->thread_id, name, sizeof(name));
+	py_tstate_name(d->rt, t->tstate, t->thread_id, 0, name, sizeof(name));
 	put(d->o, "{\"thread\": {\"thread_id\": %lu, \"tid\": %d, "
 	    "\"tstate\": %lu, \"attached\": %d, \"holds_gil\": %d, "
 	    "\"n\": %d, \"name\": ", t->thread_id, (int)t->tid,
