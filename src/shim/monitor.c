@@ -4,6 +4,7 @@
 #include <link.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -456,6 +457,28 @@ leave_out_apply(int advice)
 	errno = saved;
 }
 
+/* The middle process: it runs in the program's memory, on a stack of
+ * its own that becomes the monitor's. */
+struct middle {
+	pid_t		 of;
+	void		(*run)(void);
+	const int	*keep;
+	int		 nkeep;
+};
+
+#define MIDDLE_STACK	(8ul << 20)	/* the monitor's, as a main thread's */
+
+static int
+middle_main(void *arg)
+{
+	const struct middle *m = arg;
+	pid_t pid = _Fork();
+
+	if (pid == 0)
+		monitor_main(m->of, m->run, m->keep, m->nkeep);
+	_exit(pid == -1 ? 1 : 0);
+}
+
 /*
  * Fork the monitor, which waits for its start (go_wait): 0, or -1 with
  * *why (and errno, 0 for none) saying what failed.
@@ -465,8 +488,11 @@ fork_monitor(void (*run)(void), const int *keep, int nkeep, const char **why)
 {
 	sigset_t all, old;
 	struct stat st;
-	pid_t of = getpid(), mid;
-	int k[16], n, status = 0;
+	struct middle m;
+	size_t guard = (size_t)getpagesize();
+	char *stack;
+	pid_t mid;
+	int k[16], n, err, status = 0;
 
 	if ((*why = reaper_here()) != NULL) {
 		errno = 0;
@@ -478,34 +504,46 @@ fork_monitor(void (*run)(void), const int *keep, int nkeep, const char **why)
 	}
 	lifeline_dev = st.st_dev;
 	lifeline_ino = st.st_ino;
+	stack = mmap(NULL, MIDDLE_STACK + guard, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		close(lifeline[0]);
+		lifeline[0] = -1;
+		*why = "mmap";
+		return -1;
+	}
+	(void)mprotect(stack, guard, PROT_NONE);
 	n = nkeep < 15 ? nkeep : 15;
 	memcpy(k, keep, (size_t)n * sizeof *k);
 	k[n++] = lifeline[0];
+	m.of = getpid();
+	m.run = run;
+	m.keep = k;
+	m.nkeep = n;
 	atomic_store(&monitor_verdict, 0);
 	atomic_store(&monitor_go, GO_IDLE);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/*
-	 * The middle process sends no SIGCHLD when it ends (a clone with
-	 * no exit signal), so a program's handler never hears of it; the
-	 * monitor it forks is orphaned at once.  The monitor keeps every
-	 * signal blocked.
+	 * The middle process shares the program's memory and holds it
+	 * still until it ends (CLONE_VM | CLONE_VFORK): no copy of the
+	 * program's page tables but the monitor's, no wait to be woken
+	 * from.  It sends no SIGCHLD when it ends (no exit signal), so a
+	 * program's handler never hears of it; the monitor it forks is
+	 * orphaned at once.  The monitor keeps every signal blocked.
 	 */
 	leave_out_apply(MADV_DONTFORK);
-	mid = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL);
-	if (mid == 0) {
-		pid_t m = _Fork();
-
-		if (m == 0)
-			monitor_main(of, run, k, n);
-		_exit(m == -1 ? 1 : 0);
-	}
+	mid = clone(middle_main, stack + guard + MIDDLE_STACK,
+	    CLONE_VM | CLONE_VFORK, &m);
+	err = errno;
 	leave_out_apply(MADV_DOFORK);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, MIDDLE_STACK + guard);
 	close(lifeline[0]);
 	lifeline[0] = -1;
 	if (mid == -1) {
 		*why = "clone";
+		errno = err;
 		return -1;
 	}
 	while (waitpid(mid, &status, __WCLONE) == -1 && errno == EINTR)

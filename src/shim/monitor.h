@@ -14,9 +14,10 @@
  * every page the program had by then copy-on-write, and the program
  * pays a fault for each it writes afterwards (a few milliseconds for a
  * Python program).  A fork child, large by then, forks its own only
- * when it needs one.  Forked twice and detached (its own session), it
- * is nobody's child the program could wait for, and takes none of the
- * terminal's signals.  It leaves when the lifeline's last write end
+ * when it needs one.  Forked by a middle process that shares the
+ * program's memory (a vfork, with a stack of its own that becomes the
+ * monitor's) and detached (its own session), it is nobody's child the
+ * program could wait for, and takes none of the terminal's signals.  It leaves when the lifeline's last write end
  * closes: the program's exit, or its exec.
  */
 #ifndef GW_MONITOR_H
