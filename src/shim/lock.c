@@ -17,6 +17,15 @@ GW_SHARED struct lockrec lock_none;
 
 static struct lockrec *table;
 static size_t mask;
+/*
+ * A bit per slot, set when a lock whose probe starts there is added:
+ * a lookup of a lock never added (most locks a program destroys were
+ * never taken under the shim's eyes) reads this dense map instead of
+ * the sparse table, whose every untouched page costs a fault and a
+ * page of memory, shared with the monitor, to read.  Never cleared:
+ * slots are never freed.
+ */
+static _Atomic uint64_t *homes;
 static GW_SHARED atomic_size_t used;
 /*
  * The slots in use, in the order they were taken (slot index + 1; 0
@@ -35,7 +44,8 @@ lock_table_init(size_t slots)
 		n <<= 1;
 	table = pages_map(n * sizeof *table);
 	order = pages_map(n * sizeof *order);
-	if (table == NULL || order == NULL) {
+	homes = pages_map(n / 64 * sizeof *homes);
+	if (table == NULL || order == NULL || homes == NULL) {
 		table = NULL;
 		return -1;
 	}
@@ -49,6 +59,13 @@ hash(uintptr_t addr)
 	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
 
 	return (size_t)(h >> 20) & mask;
+}
+
+static int
+home_taken(size_t i)
+{
+	return (atomic_load_explicit(&homes[i / 64], memory_order_relaxed) >>
+	    (i % 64) & 1) != 0;
 }
 
 /* errno stays: lock_get runs on the hooks' path, which keeps it. */
@@ -101,6 +118,10 @@ lock_get(uintptr_t addr, int kind, uintptr_t site)
 			continue;
 		if (atomic_load(&used) >= (mask + 1) / 4 * 3)
 			break;
+		/* Before the key shows: a lookup that sees it sees this. */
+		if (!home_taken(hash(addr)))
+			atomic_fetch_or(&homes[hash(addr) / 64],
+			    (uint64_t)1 << (hash(addr) % 64));
 		if (atomic_compare_exchange_strong(&r->addr, &key, addr)) {
 			size_t at = atomic_fetch_add(&used, 1);
 
@@ -126,7 +147,7 @@ lock_find(uintptr_t addr)
 	size_t i, n;
 	uintptr_t key;
 
-	if (table == NULL)
+	if (table == NULL || !home_taken(hash(addr)))
 		return NULL;
 	for (i = hash(addr), n = 0; n < LOCK_MAX_PROBE; i = (i + 1) & mask,
 	    n++) {

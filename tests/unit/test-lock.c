@@ -1,5 +1,6 @@
 /* The lock table: lookups, generations, the walk over records in use. */
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 
 #include "gilwatch/snapshot.h"
 #include "lock.h"
@@ -26,6 +27,46 @@ Test(lock, get_is_stable_and_find_does_not_add)
 	cr_assert_eq(atomic_load(&r->first_site), 0x1111);
 	cr_assert_eq(lock_table_used(), 1);
 	cr_assert_null(lock_find(addr_of(2)));
+}
+
+/* Page faults of this process so far: a first read of an untouched
+ * page is one. */
+static long
+faults(void)
+{
+	struct rusage ru;
+
+	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/*
+ * Locks far from their first slot are found; locks never added are
+ * not, and looking for them touches none of the table's pages: a
+ * program destroys many locks the shim never saw taken.
+ */
+Test(lock, find_of_unknown_locks_reads_no_table_page)
+{
+	long before;
+	int i;
+
+	cr_assert_eq(lock_table_init(1024), 0);
+	for (i = 0; i < 700; i++)
+		cr_assert_not_null(lock_get(addr_of(i), GW_LOCK_MUTEX, 0x1));
+	for (i = 0; i < 700; i++)
+		cr_assert_not_null(lock_find(addr_of(i)), "lock %d", i);
+	for (i = 700; i < 2000; i++)
+		cr_assert_null(lock_find(addr_of(i)));
+
+	/* 2^18 slots of over 400 bytes: some 28,000 pages. */
+	cr_assert_eq(lock_table_init(1u << 18), 0);
+	for (i = 0; i < 10; i++)
+		cr_assert_not_null(lock_get(addr_of(i), GW_LOCK_MUTEX, 0x1));
+	before = faults();
+	for (i = 10; i < 100000; i++)
+		cr_assert_null(lock_find(addr_of(i) * 3));
+	cr_assert_lt(faults() - before, 64, "%ld pages touched",
+	    faults() - before);
 }
 
 Test(lock, forget_starts_a_new_generation)
