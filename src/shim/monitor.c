@@ -370,11 +370,6 @@ spawn_failed(const char *why, int err)
 	return -1;
 }
 
-struct leave_find {
-	uintptr_t	addr;
-	int		found;
-};
-
 static uintptr_t
 page_down(uintptr_t a)
 {
@@ -387,12 +382,11 @@ page_up(uintptr_t a)
 	return page_down(a + (uintptr_t)getpagesize() - 1);
 }
 
-/* The object holding f->addr: its writable segments, RELRO taken off. */
+/* The object holding *arg: its writable segments, RELRO taken off. */
 static int
 leave_out_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	struct leave_find *f = arg;
-	uintptr_t lo, hi, relro_hi = 0;
+	uintptr_t addr = *(const uintptr_t *)arg, lo, hi, relro_hi = 0;
 	int i, holds = 0;
 
 	(void)size;
@@ -400,8 +394,8 @@ leave_out_object(struct dl_phdr_info *info, size_t size, void *arg)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
 		lo = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && f->addr >= lo &&
-		    f->addr - lo < ph->p_memsz)
+		if (ph->p_type == PT_LOAD && addr >= lo &&
+		    addr - lo < ph->p_memsz)
 			holds = 1;
 		if (ph->p_type == PT_GNU_RELRO)
 			relro_hi = page_down(lo + ph->p_memsz);
@@ -430,17 +424,16 @@ leave_out_object(struct dl_phdr_info *info, size_t size, void *arg)
 			leave_out[nleave_out++].hi = hi;
 		}
 	}
-	f->found = 1;
 	return 1;
 }
 
 void
 monitor_leave_out(const void *addr)
 {
-	struct leave_find f = { (uintptr_t)addr, 0 };
+	uintptr_t a = (uintptr_t)addr;
 
 	if (addr != NULL)
-		dl_iterate_phdr(leave_out_object, &f);
+		dl_iterate_phdr(leave_out_object, &a);
 }
 
 /* MADV_DONTFORK around the fork, MADV_DOFORK after: the program's own
