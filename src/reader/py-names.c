@@ -379,9 +379,13 @@ keys_probe_ix(const struct py_runtime *rt, const struct keys *k,
 	return -1;
 }
 
+/*
+ * The value of str key `key`: by its hash when *hash knows it, else by
+ * a scan of the entries from entry from on, which fills *hash.
+ */
 static int
 keys_get_str(const struct py_runtime *rt, const struct keys *k,
-    const char *key, long *hash, uintptr_t *value)
+    const char *key, long from, long *hash, uintptr_t *value)
 {
 	struct want w = { key, strlen(key), 0, *hash };
 	struct kept_attrs *ka;
@@ -409,10 +413,19 @@ keys_get_str(const struct py_runtime *rt, const struct keys *k,
 	}
 	if (w.hash != -1)
 		return keys_probe(rt, k, &w, value);
-	if (keys_scan(rt, k, 0, &w, value) == -1)
+	if (keys_scan(rt, k, from, &w, value) == -1)
 		return -1;
 	*hash = w.hash;
 	return 0;
+}
+
+/* dict_open, for lookups of str keys. */
+static int
+str_dict_open(const struct py_runtime *rt, uintptr_t dict, struct keys *k)
+{
+	if (rt->off == NULL || rt->type_unicode == 0)
+		return -1;
+	return dict_open(rt, dict, k);
 }
 
 int
@@ -421,10 +434,9 @@ py_dict_get_str(const struct py_runtime *rt, uintptr_t dict,
 {
 	struct keys k;
 
-	if (rt->off == NULL || rt->type_unicode == 0 ||
-	    dict_open(rt, dict, &k) == -1)
+	if (str_dict_open(rt, dict, &k) == -1)
 		return -1;
-	return keys_get_str(rt, &k, key, hash, value);
+	return keys_get_str(rt, &k, key, 0, hash, value);
 }
 
 int
@@ -548,7 +560,7 @@ py_attr_get(const struct py_runtime *rt, uintptr_t obj, const char *name,
 	if (rt->off == NULL || rt->type_unicode == 0 || obj == 0 ||
 	    attrs_open(rt, obj, &k) == -1)
 		return -1;
-	return keys_get_str(rt, &k, name, hash, value);
+	return keys_get_str(rt, &k, name, 0, hash, value);
 }
 
 /* The attribute of an object naming a value (PY_CACHE_NAMING). */
@@ -628,30 +640,28 @@ int
 py_dict_get_str_kept(const struct py_runtime *rt, uintptr_t dict,
     const char *key, struct py_key_cache *c, uintptr_t *value)
 {
-	struct want w = { key, strlen(key), 0, -1 };
+	long h = atomic_load_explicit(&c->hash, memory_order_relaxed), from = 0;
 	struct keys k;
-	long from = 0;
 
-	if (rt->off == NULL || rt->type_unicode == 0 || w.len > KEY_MAX ||
-	    dict_open(rt, dict, &k) == -1)
+	if (str_dict_open(rt, dict, &k) == -1)
 		return -1;
-	if ((w.hash = atomic_load_explicit(&c->hash,
-	    memory_order_relaxed)) != -1)
-		return keys_probe(rt, &k, &w, value);
-	if (k.addr == atomic_load_explicit(&c->miss_keys,
+	if (h == -1 && k.addr == atomic_load_explicit(&c->miss_keys,
 	    memory_order_relaxed))
 		from = atomic_load_explicit(&c->miss_entries,
 		    memory_order_relaxed);
 	if (from > k.nentries)		/* other keys at the same address */
 		from = 0;
-	if (keys_scan(rt, &k, from, &w, value) == 0) {
-		atomic_store_explicit(&c->hash, w.hash, memory_order_relaxed);
+	if (keys_get_str(rt, &k, key, from, &h, value) == 0) {
+		atomic_store_explicit(&c->hash, h, memory_order_relaxed);
 		return 0;
 	}
-	atomic_store_explicit(&c->miss_keys, 0, memory_order_relaxed);
-	atomic_store_explicit(&c->miss_entries, k.nentries,
-	    memory_order_relaxed);
-	atomic_store_explicit(&c->miss_keys, k.addr, memory_order_relaxed);
+	if (h == -1) {
+		atomic_store_explicit(&c->miss_keys, 0, memory_order_relaxed);
+		atomic_store_explicit(&c->miss_entries, k.nentries,
+		    memory_order_relaxed);
+		atomic_store_explicit(&c->miss_keys, k.addr,
+		    memory_order_relaxed);
+	}
 	return -1;
 }
 

@@ -391,6 +391,13 @@ gil_own_site(struct thread *t, struct py_site *site)
 	    site);
 }
 
+/* Threading did not start a process's main thread (py_tstate_name). */
+static int
+main_thread(struct thread *t)
+{
+	return atomic_load(&t->tid) == getpid();
+}
+
 /* Called by t holding the GIL, at a marker, when t->pyname_next is due. */
 static void
 name_refresh(struct thread *t, uint64_t now)
@@ -406,7 +413,7 @@ name_refresh(struct thread *t, uint64_t now)
 	/* The GIL struct lives as long as the interpreter: plain load. */
 	ts = *(const uintptr_t *)(gil + (uintptr_t)rt.off->gil_last_holder);
 	if (py_tstate_name(&rt, ts, (unsigned long)pthread_self(),
-	    atomic_load(&t->tid) == getpid(), buf, sizeof buf) > 0) {
+	    main_thread(t), buf, sizeof buf) > 0) {
 		thread_set_pyname(t, buf);
 		t->pyname_fails = 0;
 		t->pyname_next = now + NAME_REFRESH_NS;
@@ -519,7 +526,7 @@ gil_thread_name(struct thread *t, char *buf, size_t len)
 	if (len == 0 || gil_thread_tstate(t, &ts) == -1)
 		return -1;
 	return py_tstate_name(&rt, ts, (unsigned long)t->self,
-	    atomic_load(&t->tid) == getpid(), buf, len) > 0 ? 0 : -1;
+	    main_thread(t), buf, len) > 0 ? 0 : -1;
 }
 
 struct thread *

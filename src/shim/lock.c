@@ -68,6 +68,13 @@ home_taken(size_t i)
 	    (i % 64) & 1) != 0;
 }
 
+static void
+home_take(size_t i)
+{
+	if (!home_taken(i))
+		atomic_fetch_or(&homes[i / 64], (uint64_t)1 << (i % 64));
+}
+
 /* errno stays: lock_get runs on the hooks' path, which keeps it. */
 static void
 say_full(void)
@@ -99,14 +106,14 @@ begin_generation(struct lockrec *r, int kind, uintptr_t site)
 struct lockrec *
 lock_get(uintptr_t addr, int kind, uintptr_t site)
 {
-	size_t i, n;
+	size_t home, i, n;
 	struct lockrec *r;
 	uintptr_t key;
 
 	if (table == NULL)
 		return NULL;
-	for (i = hash(addr), n = 0; n < LOCK_MAX_PROBE; i = (i + 1) & mask,
-	    n++) {
+	home = hash(addr);
+	for (i = home, n = 0; n < LOCK_MAX_PROBE; i = (i + 1) & mask, n++) {
 		r = &table[i];
 		key = atomic_load_explicit(&r->addr, memory_order_acquire);
 		if (key == addr) {
@@ -119,9 +126,7 @@ lock_get(uintptr_t addr, int kind, uintptr_t site)
 		if (atomic_load(&used) >= (mask + 1) / 4 * 3)
 			break;
 		/* Before the key shows: a lookup that sees it sees this. */
-		if (!home_taken(hash(addr)))
-			atomic_fetch_or(&homes[hash(addr) / 64],
-			    (uint64_t)1 << (hash(addr) % 64));
+		home_take(home);
 		if (atomic_compare_exchange_strong(&r->addr, &key, addr)) {
 			size_t at = atomic_fetch_add(&used, 1);
 

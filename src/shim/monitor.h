@@ -17,8 +17,9 @@
  * when it needs one.  Forked by a middle process that shares the
  * program's memory (a vfork, with a stack of its own that becomes the
  * monitor's) and detached (its own session), it is nobody's child the
- * program could wait for, and takes none of the terminal's signals.  It leaves when the lifeline's last write end
- * closes: the program's exit, or its exec.
+ * program could wait for, and takes none of the terminal's signals.
+ * It leaves when the lifeline's last write end closes: the program's
+ * exit, or its exec.
  */
 #ifndef GW_MONITOR_H
 #define GW_MONITOR_H
