@@ -1,5 +1,6 @@
 /* The lock table: lookups, generations, the walk over records in use. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include "gilwatch/snapshot.h"
@@ -161,4 +162,118 @@ Test(lock, full_table_gives_null_not_a_crash)
 	for (i = 0; i < 2000; i++)
 		if (i < 768)
 			cr_assert_not_null(lock_find(addr_of(i)));
+}
+
+/*
+ * A program's first locks lie together: a hundred new locks in the
+ * default-sized table touch a few pages (the small index, the records
+ * side by side, the order), not a page each, as records hashed across
+ * the whole table did (over a hundred faults).
+ */
+Test(lock, first_locks_touch_few_pages)
+{
+	long before;
+	int i;
+
+	cr_assert_eq(lock_table_init(1u << 18), 0);
+	before = faults();
+	for (i = 0; i < 100; i++)
+		cr_assert_not_null(lock_get(addr_of(i) * 7, GW_LOCK_MUTEX,
+		    0x1));
+	cr_assert_lt(faults() - before, 40, "%ld pages touched",
+	    faults() - before);
+	for (i = 0; i < 100; i++)
+		cr_assert_not_null(lock_find(addr_of(i) * 7));
+}
+
+/*
+ * Past what the small index holds, locks go on in the large one: each
+ * is found, once, by lookups and by the walk, and its record is the
+ * one lock_get gave.
+ */
+#define MANY	9000
+
+Test(lock, locks_past_the_small_index_are_found_once)
+{
+	static struct lockrec *got[MANY];
+	static int seen[MANY];
+	struct lockrec *r = NULL;
+	int i, n = 0;
+
+	cr_assert_eq(lock_table_init(1u << 14), 0);
+	for (i = 0; i < MANY; i++)
+		cr_assert_not_null(got[i] = lock_get(addr_of(i), GW_LOCK_MUTEX,
+		    1), "lock %d", i);
+	for (i = 0; i < MANY; i++) {
+		cr_assert_eq(lock_find(addr_of(i)), got[i], "lock %d", i);
+		cr_assert_eq(lock_get(addr_of(i), GW_LOCK_MUTEX, 1), got[i]);
+	}
+	for (i = MANY; i < 3 * MANY; i++)
+		cr_assert_null(lock_find(addr_of(i)));
+	while ((r = lock_next(r)) != NULL) {
+		i = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
+		cr_assert(i >= 0 && i < MANY);
+		seen[i]++;
+		n++;
+	}
+	cr_assert_eq(n, MANY);
+	for (i = 0; i < MANY; i++)
+		cr_assert_eq(seen[i], 1, "lock %d seen %d times", i, seen[i]);
+	cr_assert_eq(lock_table_used(), MANY);
+}
+
+/*
+ * Threads that meet the same new locks at once, each in its own order,
+ * get one record per lock: the same one for all of them, walked once.
+ */
+#define RACERS	8
+#define SHARED	6000
+
+static struct lockrec *raced[RACERS][SHARED];
+static pthread_barrier_t start;
+
+static void *
+racer(void *arg)
+{
+	int me = (int)(intptr_t)arg, i, k;
+
+	pthread_barrier_wait(&start);
+	for (i = 0; i < SHARED; i++) {
+		/* Each thread its own order: some forwards, some back. */
+		k = me % 2 ? SHARED - 1 - i : (i * 7 + me) % SHARED;
+		raced[me][k] = lock_get(addr_of(k), GW_LOCK_MUTEX, 1);
+	}
+	return NULL;
+}
+
+Test(lock, racing_threads_add_each_lock_once)
+{
+	static int seen[SHARED];
+	pthread_t t[RACERS];
+	struct lockrec *r = NULL;
+	int i, k, n = 0;
+
+	cr_assert_eq(lock_table_init(1u << 14), 0);
+	cr_assert_eq(pthread_barrier_init(&start, NULL, RACERS), 0);
+	for (i = 0; i < RACERS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, racer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < RACERS; i++)
+		pthread_join(t[i], NULL);
+	for (k = 0; k < SHARED; k++) {
+		cr_assert_not_null(raced[0][k]);
+		for (i = 1; i < RACERS; i++)
+			cr_assert_eq(raced[i][k], raced[0][k],
+			    "lock %d: thread %d got another record", k, i);
+		cr_assert_eq(lock_find(addr_of(k)), raced[0][k]);
+	}
+	while ((r = lock_next(r)) != NULL) {
+		k = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
+		cr_assert(k >= 0 && k < SHARED);
+		seen[k]++;
+		n++;
+	}
+	cr_assert_eq(n, SHARED);
+	for (k = 0; k < SHARED; k++)
+		cr_assert_eq(seen[k], 1, "lock %d walked %d times", k, seen[k]);
 }
