@@ -1,6 +1,7 @@
 /* The lock table: lookups, generations, the walk over records in use. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 #include "gilwatch/snapshot.h"
@@ -13,6 +14,27 @@ static uintptr_t
 addr_of(int i)
 {
 	return 0x7f0000001000u + (uintptr_t)i * 0x1238;
+}
+
+/* The walk visits the records of addr_of(0..n-1), each once, and no other. */
+static void
+assert_walked_once(int n)
+{
+	struct lockrec *r = NULL;
+	int *seen = calloc((size_t)n, sizeof *seen), i, walked = 0;
+
+	cr_assert_not_null(seen);
+	while ((r = lock_next(r)) != NULL) {
+		i = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
+		cr_assert(i >= 0 && i < n, "stray record %#lx",
+		    (unsigned long)atomic_load(&r->addr));
+		seen[i]++;
+		walked++;
+	}
+	cr_assert_eq(walked, n);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(seen[i], 1, "lock %d walked %d times", i, seen[i]);
+	free(seen);
 }
 
 Test(lock, get_is_stable_and_find_does_not_add)
@@ -122,24 +144,13 @@ Test(lock, current_is_what_its_fields_say)
 
 Test(lock, walk_visits_every_record_once)
 {
-	static int seen[NLOCKS];
-	struct lockrec *r = NULL;
-	int i, n = 0;
+	int i;
 
 	cr_assert_eq(lock_table_init(4096), 0);
 	for (i = 0; i < NLOCKS; i++)
 		cr_assert_not_null(lock_get(addr_of(i), GW_LOCK_MUTEX, 1));
 	lock_forget(addr_of(7));	/* forgotten records are still walked */
-	while ((r = lock_next(r)) != NULL) {
-		i = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
-		cr_assert(i >= 0 && i < NLOCKS, "stray record %#lx",
-		    (unsigned long)atomic_load(&r->addr));
-		seen[i]++;
-		n++;
-	}
-	cr_assert_eq(n, NLOCKS);
-	for (i = 0; i < NLOCKS; i++)
-		cr_assert_eq(seen[i], 1, "lock %d seen %d times", i, seen[i]);
+	assert_walked_once(NLOCKS);
 }
 
 Test(lock, empty_table_walks_nothing)
@@ -196,9 +207,7 @@ Test(lock, first_locks_touch_few_pages)
 Test(lock, locks_past_the_small_index_are_found_once)
 {
 	static struct lockrec *got[MANY];
-	static int seen[MANY];
-	struct lockrec *r = NULL;
-	int i, n = 0;
+	int i;
 
 	cr_assert_eq(lock_table_init(1u << 14), 0);
 	for (i = 0; i < MANY; i++)
@@ -210,15 +219,7 @@ Test(lock, locks_past_the_small_index_are_found_once)
 	}
 	for (i = MANY; i < 3 * MANY; i++)
 		cr_assert_null(lock_find(addr_of(i)));
-	while ((r = lock_next(r)) != NULL) {
-		i = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
-		cr_assert(i >= 0 && i < MANY);
-		seen[i]++;
-		n++;
-	}
-	cr_assert_eq(n, MANY);
-	for (i = 0; i < MANY; i++)
-		cr_assert_eq(seen[i], 1, "lock %d seen %d times", i, seen[i]);
+	assert_walked_once(MANY);
 	cr_assert_eq(lock_table_used(), MANY);
 }
 
@@ -248,10 +249,8 @@ racer(void *arg)
 
 Test(lock, racing_threads_add_each_lock_once)
 {
-	static int seen[SHARED];
 	pthread_t t[RACERS];
-	struct lockrec *r = NULL;
-	int i, k, n = 0;
+	int i, k;
 
 	cr_assert_eq(lock_table_init(1u << 14), 0);
 	cr_assert_eq(pthread_barrier_init(&start, NULL, RACERS), 0);
@@ -267,13 +266,5 @@ Test(lock, racing_threads_add_each_lock_once)
 			    "lock %d: thread %d got another record", k, i);
 		cr_assert_eq(lock_find(addr_of(k)), raced[0][k]);
 	}
-	while ((r = lock_next(r)) != NULL) {
-		k = (int)((atomic_load(&r->addr) - addr_of(0)) / 0x1238);
-		cr_assert(k >= 0 && k < SHARED);
-		seen[k]++;
-		n++;
-	}
-	cr_assert_eq(n, SHARED);
-	for (k = 0; k < SHARED; k++)
-		cr_assert_eq(seen[k], 1, "lock %d walked %d times", k, seen[k]);
+	assert_walked_once(SHARED);
 }
