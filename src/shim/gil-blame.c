@@ -47,6 +47,8 @@ _Static_assert(PAIR_HOLDER == GW_SHM_BLAME_HOLDER &&
     PAIR_SITE == GW_SHM_BLAME_LINE && PAIR_HANDOFF == GW_SHM_BLAME_HANDOFF &&
     PAIR_UNKNOWN == GW_SHM_BLAME_UNKNOWN, "parts are published as kept");
 
+#define PAIRS_RUN	64	/* slots where one waiter's keys start */
+
 struct pair {
 	_Atomic uint64_t key;	/* waiter << 32 | kind << 28 | id; 0: empty */
 	_Atomic uint64_t ns;
@@ -191,22 +193,29 @@ pair_key(pid_t waiter, enum pair_kind kind, unsigned id)
 	    (id & 0xfffffff);
 }
 
-/* Add ns to a waiter's figure; a full table drops it (said once). */
+/*
+ * Add ns to a waiter's figure; a full table drops it (said once).  A
+ * waiter's figures start in a run of slots of its own (the high bits
+ * of the slot from the waiter alone), so that its few keys share a
+ * page or two instead of touching one each: a page touched for the
+ * first time costs a fault, dear in a VM.  Two waiters may meet at an
+ * empty slot: one takes it, the other goes on.
+ */
 static void
 pair_add(pid_t waiter, enum pair_kind kind, unsigned id, uint64_t ns)
 {
 	uint64_t key = pair_key(waiter, kind, id), cur;
-	unsigned h = mix(key), n;
+	unsigned h = (mix((uint64_t)(uint32_t)waiter) & ~(PAIRS_RUN - 1)) |
+	    (mix(key) & (PAIRS_RUN - 1)), n;
 	struct pair *p;
 
 	for (n = 0; n < BLAME_PAIRS; n++) {
 		p = &pairs[(h + n) % BLAME_PAIRS];
 		cur = atomic_load_explicit(&p->key, memory_order_relaxed);
-		if (cur == 0) {
-			atomic_store_explicit(&p->key, key,
-			    memory_order_relaxed);
+		if (cur == 0 && atomic_compare_exchange_strong_explicit(
+		    &p->key, &cur, key, memory_order_relaxed,
+		    memory_order_relaxed))
 			cur = key;
-		}
 		if (cur == key) {
 			atomic_fetch_add_explicit(&p->ns, ns,
 			    memory_order_relaxed);
