@@ -6,9 +6,9 @@
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 #include "config.h"
+#include "faults.h"
 #include "gil-blame.h"
 #include "gilwatch/shm.h"
 #include "thread.h"
@@ -58,15 +58,6 @@ Test(gil_blame, waiter_parts_biggest_first)
 	/* Nobody else waited. */
 	cr_assert_eq(blame_waiter_parts(v, 11, p, 2), 0);
 	blame_view_free(v);
-}
-
-static long
-faults(void)
-{
-	struct rusage ru;
-
-	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_minflt + ru.ru_majflt;
 }
 
 /*

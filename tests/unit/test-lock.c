@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
+#include "faults.h"
 #include "gilwatch/snapshot.h"
 #include "lock.h"
 
@@ -50,17 +50,6 @@ Test(lock, get_is_stable_and_find_does_not_add)
 	cr_assert_eq(atomic_load(&r->first_site), 0x1111);
 	cr_assert_eq(lock_table_used(), 1);
 	cr_assert_null(lock_find(addr_of(2)));
-}
-
-/* Page faults of this process so far: a first read of an untouched
- * page is one. */
-static long
-faults(void)
-{
-	struct rusage ru;
-
-	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_minflt + ru.ru_majflt;
 }
 
 /*
