@@ -172,7 +172,7 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 	thread_write_begin(t);
 	t->wait.addr = addr;
 	t->wait.rec = kind == GW_LOCK_THREAD ? NULL :
-	    lock_get(addr, kind, site);
+	    lock_of(t, addr, kind, site);
 	t->wait.kind = (uint8_t)kind;
 	t->wait.mode = (uint8_t)mode;
 	t->wait.timed = (uint8_t)timed;
