@@ -16,14 +16,23 @@
 
 #define SYMS_PROBE	32	/* slots tried, then one is replaced */
 
+/*
+ * A slot is small and its name lies apart, in syms (a record taken when
+ * a name is first found, kept by the slot when it is replaced): every
+ * address a frame mentions takes a slot, most are never looked up (no
+ * viewer asks), and slots hashed across the table each touch a page of
+ * their own, a fault that costs 10-30 us in a VM.  With the names in
+ * them, slots of some 240 bytes made 200 addresses touch nearly 200
+ * pages; at 24 bytes the table is 48 pages in all.
+ */
 struct symslot {
 	uintptr_t	addr;
 	uint32_t	round;		/* last round that wanted it */
+	uint32_t	sym;		/* its record in syms + 1; 0: none */
 	uint8_t		data;
 	int8_t		self;		/* -1: not asked yet */
 	uint8_t		named;		/* looked up (found or not) */
 	uint8_t		found;
-	struct gw_shm_sym sym;
 };
 
 struct nameslot {
@@ -34,6 +43,8 @@ struct nameslot {
 };
 
 static struct symslot *slots;		/* SYMS_SLOTS, from pages_map */
+static struct gw_shm_sym *syms;		/* SYMS_SLOTS, taken in order */
+static uint32_t nsyms;
 static uint32_t *wanted;		/* slot indexes wanted this round */
 static uint32_t nwanted;
 static uint32_t round_no;
@@ -67,12 +78,16 @@ sym_slot(uintptr_t addr, int data)
 {
 	struct symslot *s;
 	size_t i, n, h;
+	uint32_t sym;
 
 	if (slots == NULL) {
 		slots = pages_map(SYMS_SLOTS * sizeof *slots);
+		syms = pages_map(SYMS_SLOTS * sizeof *syms);
 		wanted = pages_map(SYMS_SLOTS * sizeof *wanted);
-		if (slots == NULL || wanted == NULL)
+		if (slots == NULL || syms == NULL || wanted == NULL) {
+			slots = NULL;
 			return NULL;
+		}
 	}
 	h = hash_addr(addr, data);
 	for (n = 0; n < SYMS_PROBE; n++) {
@@ -85,7 +100,9 @@ sym_slot(uintptr_t addr, int data)
 	}
 	if (n == SYMS_PROBE)	/* full around here: replace the first */
 		s = &slots[h & (SYMS_SLOTS - 1)];
+	sym = s->sym;
 	memset(s, 0, sizeof *s);
+	s->sym = sym;
 	s->addr = addr;
 	s->data = (uint8_t)data;
 	s->self = -1;
@@ -126,19 +143,24 @@ static void
 look_up(struct symslot *s)
 {
 	struct symbol sym;
+	struct gw_shm_sym *out;
 
 	s->named = 1;
 	if (stack_symbolize(s->addr, !s->data, &sym) == -1 ||
 	    (sym.function[0] == '\0' && sym.module[0] == '\0'))
 		return;
+	/* Never more records than slots: a replaced slot keeps its own. */
+	if (s->sym == 0)
+		s->sym = ++nsyms;
+	out = &syms[s->sym - 1];
 	s->found = 1;
-	s->sym.ip = s->addr;
-	s->sym.offset = sym.offset;
-	s->sym.flags = s->data ? GW_SHM_SYM_DATA : 0;
-	s->sym.line = sym.line;
-	cut(s->sym.function, sizeof s->sym.function, sym.function);
-	cut(s->sym.module, sizeof s->sym.module, base_name(sym.module));
-	cut(s->sym.file, sizeof s->sym.file, base_name(sym.file));
+	out->ip = s->addr;
+	out->offset = sym.offset;
+	out->flags = s->data ? GW_SHM_SYM_DATA : 0;
+	out->line = sym.line;
+	cut(out->function, sizeof out->function, sym.function);
+	cut(out->module, sizeof out->module, base_name(sym.module));
+	cut(out->file, sizeof out->file, base_name(sym.file));
 }
 
 void
@@ -170,7 +192,7 @@ pubsym_emit(struct shm_writer *w, struct gw_shm_frame *f)
 	for (i = n = 0; i < nwanted && n < max; i++) {
 		/* A slot replaced since it was wanted names another. */
 		if (slots[wanted[i]].found && slots[wanted[i]].round == round_no)
-			out[n++] = slots[wanted[i]].sym;
+			out[n++] = syms[slots[wanted[i]].sym - 1];
 	}
 	if (i < nwanted)
 		f->flags |= GW_SHM_TRUNC_SYMS;
@@ -267,11 +289,14 @@ pubsym_thread_name(struct thread *t, pid_t tid, char name[GW_SHM_NAME_LEN])
 void
 pubsym_reset(void)
 {
-	if (slots != NULL)
+	if (slots != NULL) {
 		pages_unmap(slots, SYMS_SLOTS * sizeof *slots);
-	if (wanted != NULL)
+		pages_unmap(syms, SYMS_SLOTS * sizeof *syms);
 		pages_unmap(wanted, SYMS_SLOTS * sizeof *wanted);
+	}
 	slots = NULL;
+	syms = NULL;
+	nsyms = 0;
 	wanted = NULL;
 	nwanted = 0;
 	free(names);
