@@ -548,7 +548,7 @@ gil_in_use(void)
 }
 
 int
-gil_mutex_locking(struct thread *t)
+gil_mutex_locking(struct thread *t, uintptr_t site)
 {
 	uint64_t now;
 
@@ -559,7 +559,11 @@ gil_mutex_locking(struct thread *t)
 	atomic_store(&t->gil_state, GIL_WAITING);
 	if (atomic_fetch_add(&nwaiting, 1) == 0)
 		atomic_store(&contended_since, now);
-	return 1;
+	if (atomic_load(&holder) != NULL)
+		return GIL_WAIT_NOW;
+	t->gil_wait_later = 1;
+	t->gil_wait_site = site;
+	return GIL_WAIT_LATER;
 }
 
 int
@@ -579,15 +583,20 @@ gil_acquired(struct thread *t, struct gil_waited *w)
 		raise_max(&t->gil_wait_max, now - since);
 		raise_max(&wait_max, now - since);
 		w->ns = now - since;
-		blame_wait_end(t, since, now, &w->holder, &w->site);
+		w->holder = 0;
+		w->site = -1;
+		if (t->gil_slept)
+			blame_wait_end(t, since, now, &w->holder, &w->site);
 		if (trace_on)
 			trace_gil(t, TRACE_GIL_WAIT, since, now, w->holder,
 			    w->site);
 		if (atomic_fetch_sub(&nwaiting, 1) == 1)
 			window_add(&contended_w, atomic_load(&contended_since),
 			    now);
-		how |= GIL_WAITED | (t->gil_slept ? GIL_SLEPT : 0);
+		how |= GIL_WAITED | (t->gil_slept ? GIL_SLEPT : 0) |
+		    (t->gil_wait_later ? GIL_UNPUBLISHED : 0);
 		t->gil_slept = 0;
+		t->gil_wait_later = 0;
 	}
 	/* Set by take_gil before this marker; the struct outlives us.
 	 * Before the state: a holder always has its own (own_tstate). */
@@ -667,10 +676,14 @@ gil_released(struct thread *t)
 	return 1;
 }
 
-void
+int
 gil_sleeping(struct thread *t)
 {
 	t->gil_slept = 1;
+	if (!t->gil_wait_later)
+		return 0;
+	t->gil_wait_later = 0;
+	return 1;
 }
 
 void

@@ -182,20 +182,32 @@ struct thread	*gil_holder_thread(void);
  * deadlocks through the GIL are found) and held (so it takes part in
  * lock-order validation).
  *
- * gil_mutex_locking (lock(mutex)): 1 when t starts to wait for the GIL.
+ * gil_mutex_locking (lock(mutex)), called from site: when t starts to
+ * wait for the GIL, GIL_WAIT_NOW if another thread holds it, for the
+ * hook to publish the wait at once, or GIL_WAIT_LATER if nobody does
+ * (the take after every blocking call): that wait is published only if
+ * it sleeps on gil->cond, when gil_sleeping answers 1, once; a take
+ * that finds the GIL free is over before anyone could see it wait, and
+ * publishing it cost each blocking call a third of the hooks' work.
+ * 0: no wait (the holder, in drop_gil).
  * gil_released (signal(cond)): 1 when t let it go.
  * gil_acquired (signal(switch_cond)): 0 when t held it already, else
  * GIL_TOOK with GIL_WAITED when a wait ended (described in *w, for the
  * real-time budget the hook charges), GIL_SLEPT when that wait slept on
- * gil->cond (only such a wait is contended).  The hook ends
+ * gil->cond (only such a wait is contended, and blamed on holders),
+ * GIL_UNPUBLISHED when it was never published.  The hook ends
  * the wait, publishes the hold, then calls gil_took_name, which re-reads
  * threading's name when due (t holds the GIL: its thread state is still).
  */
 #define GIL_TOOK	0x1
 #define GIL_WAITED	0x2
 #define GIL_SLEPT	0x4
+#define GIL_UNPUBLISHED	0x8
 
-int	gil_mutex_locking(struct thread *);
+#define GIL_WAIT_NOW	1
+#define GIL_WAIT_LATER	2
+
+int	gil_mutex_locking(struct thread *, uintptr_t site);
 struct gil_waited {
 	uint64_t	ns;	/* how long */
 	pid_t		holder;	/* who held it most meanwhile (0: unknown) */
@@ -205,7 +217,7 @@ struct gil_waited {
 int	gil_acquired(struct thread *, struct gil_waited *w);
 void	gil_took_name(struct thread *);
 int	gil_released(struct thread *);
-void	gil_sleeping(struct thread *);		/* wait(cond): contended */
+int	gil_sleeping(struct thread *);		/* wait(cond): contended */
 void	gil_wait_timed_out(struct thread *);	/* timedwait(cond) timeout */
 
 /*

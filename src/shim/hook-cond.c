@@ -24,8 +24,11 @@ cond_wait_hooked(pthread_cond_t *c, pthread_mutex_t *m, enum cond_how how,
 
 	/* The GIL's own wait: gil.c publishes it as a wait for the GIL. */
 	if (gil_is_cond((uintptr_t)c)) {
-		if (t != NULL)
-			gil_sleeping(t);
+		/* A wait for a GIL that was free when it began: seen now. */
+		if (t != NULL && gil_sleeping(t))
+			event_wait_begin(t, GW_STATE_BLOCKED, gil_address(),
+			    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0,
+			    t->gil_wait_site);
 		rc = how == COND_PLAIN ? real.cond_wait(c, m) :
 		    how == COND_TIMED ? real.cond_timedwait(c, m, abstime) :
 		    real.cond_clockwait(c, m, clk, abstime);
@@ -106,7 +109,8 @@ gil_taken(struct thread *t, uintptr_t site)
 			rt_gil_wait(t, w.ns, w.holder, w.site);
 		if (t->rt_cycle != NULL)
 			rt_cycle_gil_wait(t, w.ns, w.holder, w.site);
-		track_wait_end(t);
+		if (!(how & GIL_UNPUBLISHED))
+			track_wait_end(t);
 		/* Free at once is not contended: only a sleep on cond is. */
 		t->waited = (how & GIL_SLEPT) != 0;
 	}

@@ -107,7 +107,8 @@ mutex_gil(struct thread *t, pthread_mutex_t *m,
 {
 	int saved = errno;
 
-	if (gil_is_mutex((uintptr_t)m) && gil_mutex_locking(t))
+	if (gil_is_mutex((uintptr_t)m) &&
+	    gil_mutex_locking(t, site) == GIL_WAIT_NOW)
 		event_wait_begin(t, GW_STATE_BLOCKED, gil_address(),
 		    GW_LOCK_GIL, GW_MODE_EXCLUSIVE, 0, site);
 	errno = saved;

@@ -130,6 +130,8 @@ reset_record(struct thread *t)
 	t->hold_rng = (uint32_t)atomic_load(&t->tid) * 2654435761u | 1;
 	t->hold_skip = stats_hold_gap(&t->hold_rng);
 	atomic_store(&t->gil_state, GIL_NONE);
+	t->gil_slept = 0;
+	t->gil_wait_later = 0;
 	atomic_store(&t->gil_hold, 0);
 	atomic_store(&t->gil_wait, 0);
 	atomic_store(&t->gil_acquired, 0);

@@ -154,6 +154,8 @@ struct thread {
 	_Atomic uint64_t gil_wait;	/* total ticks waiting, finished ones */
 	_Atomic uint64_t gil_acquired;	/* times it took the GIL */
 	int		gil_slept;	/* this take waited on gil->cond */
+	int		gil_wait_later;	/* its wait is published if it sleeps */
+	uintptr_t	gil_wait_site;	/* where that wait began */
 	_Atomic uint64_t gil_wait_max;	/* ns */
 	_Atomic uint64_t gil_wait_hist[HIST_BUCKETS];	/* hist.h */
 
