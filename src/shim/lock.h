@@ -1,11 +1,12 @@
 /*
  * The lock table: one record per lock address the shim has seen.
  *
- * Open addressing over a table reserved once (untouched pages cost no
- * memory), insert-only and lock-free: a hook finds or adds its lock with
- * a hash and a few compares, and never waits for another thread.  A
- * destroyed lock keeps its slot but starts a new generation, so a new
- * lock at the same address starts clean.  When the table is full, new
+ * Records handed out in order from an array reserved once (untouched
+ * pages cost no memory), found by open addressing in indexes that only
+ * grow (lock.c); insert-only and lock-free: a hook finds or adds its
+ * lock with a hash and a few compares, and never waits for another
+ * thread.  A destroyed lock keeps its record but starts a new
+ * generation, so a new lock at the same address starts clean.  When the table is full, new
  * locks get no record (NULL): the caller keeps working without the
  * record's details, and the shim says so once.
  */
