@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "mem.h"
 #include "py.h"
 
 #define HASH_MODULUS	((1UL << 61) - 1)	/* _PyHASH_MODULUS, 64-bit */
@@ -679,23 +681,66 @@ name_of(const struct py_runtime *rt, uintptr_t thread, char *buf,
 	return py_read_str(rt, s, buf, size);
 }
 
+/*
+ * The last threading._active found, by process and interpreter, taken
+ * as it is for a second: the way to it (sys.modules, threading's dict)
+ * is some fifteen reads, each a system call, at every name looked up;
+ * the dict itself lives as long as the module (a fork child's threading
+ * empties and refills the same one).  Whoever uses it checks that it is
+ * still a dict (dict_open); a program that replaced it would have its
+ * threads' names looked up in the old one for a second at most.
+ */
+#define ACTIVE_TRUST_NS	1000000000ull
+
+static struct {
+	atomic_int		pid;
+	_Atomic uintptr_t	interp, active;
+	_Atomic uint64_t	until;		/* CLOCK_MONOTONIC ns */
+} active_seen;
+
+void
+py_names_forget(void)
+{
+	atomic_store(&active_seen.until, 0);
+}
+
 /* threading._active of ts's interpreter: {thread_id: Thread}. */
 static int
 active_dict(const struct py_runtime *rt, uintptr_t ts, uintptr_t *active)
 {
 	const struct py_offsets *o = rt->off;
 	uintptr_t interp, modules, mod, globals;
+	pid_t pid = mem_source_target();
+	struct timespec clk;
+	uint64_t now, until;
 
 	if (o->is_modules < 0 || o->md_dict < 0 ||
 	    py_read_ptr(ts + (uintptr_t)o->ts_interp, &interp) == -1 ||
-	    interp == 0 ||
-	    py_read_ptr(interp + (uintptr_t)o->is_modules, &modules) == -1 ||
+	    interp == 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &clk);
+	now = (uint64_t)clk.tv_sec * 1000000000ull + (uint64_t)clk.tv_nsec;
+	/* Its time first and again last: a writer between changed it. */
+	if (now < (until = atomic_load(&active_seen.until)) &&
+	    atomic_load(&active_seen.pid) == pid &&
+	    atomic_load(&active_seen.interp) == interp) {
+		*active = atomic_load(&active_seen.active);
+		if (atomic_load(&active_seen.until) == until)
+			return 0;
+	}
+	if (py_read_ptr(interp + (uintptr_t)o->is_modules, &modules) == -1 ||
 	    py_dict_get_str_kept(rt, modules, "threading", &key_threading,
 	    &mod) == -1 || !is_type(rt, mod, rt->type_module) ||
-	    py_read_ptr(mod + (uintptr_t)o->md_dict, &globals) == -1)
+	    py_read_ptr(mod + (uintptr_t)o->md_dict, &globals) == -1 ||
+	    py_dict_get_str_kept(rt, globals, "_active", &key_active,
+	    active) == -1)
 		return -1;
-	return py_dict_get_str_kept(rt, globals, "_active", &key_active,
-	    active);
+	atomic_store(&active_seen.until, 0);
+	atomic_store(&active_seen.pid, pid);
+	atomic_store(&active_seen.interp, interp);
+	atomic_store(&active_seen.active, *active);
+	atomic_store(&active_seen.until, now + ACTIVE_TRUST_NS);
+	return 0;
 }
 
 /*

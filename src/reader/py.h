@@ -799,7 +799,9 @@ int	py_tstate_stacks(const struct py_runtime *rt, uintptr_t ts,
  * Returns the length, or -1 (buf "") when the thread has no Thread
  * object or one of the structures fails a check.  Costs some 15-25
  * reads (process_vm_readv) once the keys' hashes are known (they are
- * found once, by a scan of the dicts, then cached); a thread reading
+ * found once, by a scan of the dicts, then cached), some 15 fewer for
+ * a second of the process and interpreter after _active was found (its
+ * address is kept, py_names_forget); a thread reading
  * its own name while it holds the GIL sees stable memory, others are
  * read as py_thread_frames reads them.  Allocates nothing;
  * async-signal-safe as py_read is.
@@ -811,6 +813,9 @@ int	py_tstate_name(const struct py_runtime *rt, uintptr_t ts,
  * py_thread_frames does). */
 int	py_thread_name(const struct py_runtime *rt, unsigned long thread_id,
 	    char *buf, size_t size);
+
+/* The next name looked up finds threading._active from sys.modules. */
+void	py_names_forget(void);
 
 /*
  * Dicts, as py-names.c reads them (here for tests).  The value of the

@@ -344,6 +344,9 @@ dump_now(lib.pyprobe_dump)
 out.write(json.dumps({"phase": "maps"}) + "\n")
 dump_now(lib.pyprobe_dump_maps)
 out.write(json.dumps({"bad_reads": lib.pyprobe_bad_reads()}) + "\n")
+calls = (ctypes.c_long * 2)()
+rv = lib.pyprobe_name_calls(ctypes.c_ulong(threading.get_ident()), calls)
+out.write(json.dumps({"name_calls": [rv, calls[0], calls[1]]}) + "\n")
 if sys.version_info >= (3, 13):
     # As if this minor were new: no table, its _Py_DebugOffsets alone.
     lib.pyprobe_forget(sys.version_info[1])
@@ -433,6 +436,11 @@ class TestPyFrames(unittest.TestCase):
         info, view = rec["info"], rec["view"]
         self.assertEqual(rec["bad_reads"], 0, "bad reads: check %s failed"
             % rec["bad_reads"])
+        # threading._active, once found, is kept: the main thread's name
+        # read again skips the way there (sys.modules, threading's dict).
+        rv, first, again = rec["name_calls"]
+        self.assertEqual(rv, 0, rec["name_calls"])
+        self.assertLessEqual(again + 5, first, rec["name_calls"])
         # process_vm_readv refused by seccomp: the reader falls back.
         denied = rec["denied"]
         modes = ["process_vm_readv", "maps"]

@@ -25,6 +25,10 @@
  *   pyprobe_thread_name(id, buf, size)  py_thread_name() of the thread
  *                          with that ident: its length, or -1
  *   pyprobe_name_ns(id, n) the same read n times: nanoseconds a read
+ *   pyprobe_name_calls(id, calls) the system calls (mem_count) of two
+ *                          reads of that name right after
+ *                          py_names_forget, into calls[0] and calls[1]:
+ *                          the second finds threading._active kept
  *   pyprobe_debug_offsets(fd) one JSON line: the generated table's
  *                          entry for this version and what its
  *                          _Py_DebugOffsets give (py_debug_offsets over
@@ -407,6 +411,27 @@ pyprobe_thread_name(unsigned long thread_id, char *buf, size_t size)
 	if (names_rv == -1)
 		return -1;
 	return py_thread_name(&names_rt, thread_id, buf, size);
+}
+
+EXPORT int
+pyprobe_name_calls(unsigned long thread_id, long calls[2])
+{
+	struct mem_count before, after;
+	char buf[64];
+	int i;
+
+	/* A first read finds the keys' hashes, by scans. */
+	if (pyprobe_thread_name(thread_id, buf, sizeof buf) == -1)
+		return -1;
+	py_names_forget();
+	for (i = 0; i < 2; i++) {
+		mem_count(&before);
+		if (py_thread_name(&names_rt, thread_id, buf, sizeof buf) == -1)
+			return -1;
+		mem_count(&after);
+		calls[i] = (long)(after.calls - before.calls);
+	}
+	return 0;
 }
 
 EXPORT long
