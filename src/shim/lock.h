@@ -6,9 +6,9 @@
  * grow (lock.c); insert-only and lock-free: a hook finds or adds its
  * lock with a hash and a few compares, and never waits for another
  * thread.  A destroyed lock keeps its record but starts a new
- * generation, so a new lock at the same address starts clean.  When the table is full, new
- * locks get no record (NULL): the caller keeps working without the
- * record's details, and the shim says so once.
+ * generation, so a new lock at the same address starts clean.  When
+ * the table is full, new locks get no record (NULL): the caller keeps
+ * working without the record's details, and the shim says so once.
  */
 #ifndef GW_LOCK_H
 #define GW_LOCK_H

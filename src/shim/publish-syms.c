@@ -73,6 +73,22 @@ hash_addr(uintptr_t a, int data)
 	return (size_t)(h >> 32);
 }
 
+/* Give the three tables back, whichever of them were mapped. */
+static void
+tables_unmap(void)
+{
+	if (slots != NULL)
+		pages_unmap(slots, SYMS_SLOTS * sizeof *slots);
+	if (syms != NULL)
+		pages_unmap(syms, SYMS_SLOTS * sizeof *syms);
+	if (wanted != NULL)
+		pages_unmap(wanted, SYMS_SLOTS * sizeof *wanted);
+	slots = NULL;
+	syms = NULL;
+	wanted = NULL;
+	nsyms = 0;
+}
+
 static struct symslot *
 sym_slot(uintptr_t addr, int data)
 {
@@ -85,7 +101,7 @@ sym_slot(uintptr_t addr, int data)
 		syms = pages_map(SYMS_SLOTS * sizeof *syms);
 		wanted = pages_map(SYMS_SLOTS * sizeof *wanted);
 		if (slots == NULL || syms == NULL || wanted == NULL) {
-			slots = NULL;
+			tables_unmap();
 			return NULL;
 		}
 	}
@@ -289,15 +305,7 @@ pubsym_thread_name(struct thread *t, pid_t tid, char name[GW_SHM_NAME_LEN])
 void
 pubsym_reset(void)
 {
-	if (slots != NULL) {
-		pages_unmap(slots, SYMS_SLOTS * sizeof *slots);
-		pages_unmap(syms, SYMS_SLOTS * sizeof *syms);
-		pages_unmap(wanted, SYMS_SLOTS * sizeof *wanted);
-	}
-	slots = NULL;
-	syms = NULL;
-	nsyms = 0;
-	wanted = NULL;
+	tables_unmap();
 	nwanted = 0;
 	free(names);
 	names = NULL;
