@@ -96,6 +96,8 @@ mutex_wait(struct thread *t, pthread_mutex_t *m,
 	if (took(rc))
 		event_acquired(t, (uintptr_t)m, GW_LOCK_MUTEX,
 		    GW_MODE_EXCLUSIVE, 0, site);
+	else
+		t->waited = 0;	/* the next take is not this wait's */
 	errno = saved;
 	return rc;
 }

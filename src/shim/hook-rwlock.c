@@ -54,6 +54,8 @@ rw_acquire(pthread_rwlock_t *l, int mode, enum rw_how how, clockid_t clk,
 		rc = rw_call(l, mode, how, clk, abstime);
 	if (rc == 0)
 		event_acquired(t, (uintptr_t)l, GW_LOCK_RWLOCK, mode, 0, site);
+	else
+		t->waited = 0;	/* the next take is not this wait's */
 	errno = saved;
 	return rc;
 }

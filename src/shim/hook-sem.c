@@ -134,6 +134,8 @@ sem_acquire(sem_t *s, enum sem_how how, clockid_t clk,
 		err = errno;
 	if (rc == 0)
 		taken(t, s, site);
+	else
+		t->waited = 0;	/* the next take is not this wait's */
 	errno = rc == 0 ? saved : err;
 	return rc;
 }

@@ -154,6 +154,13 @@ track_wait_begin(struct thread *t, enum gw_thread_state state,
 {
 	int saved = errno, n = 0, restarts;
 
+	/*
+	 * A wait before this one that took nothing (timed out, or a join)
+	 * leaves no contended acquisition behind: its start is about to be
+	 * overwritten, and the next acquisition reported it as a wait from
+	 * this start to that end, some 10^10 seconds.
+	 */
+	t->waited = 0;
 	if (stats_on)
 		t->wait_t0 = clock_ticks();
 	/*

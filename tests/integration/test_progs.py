@@ -3,6 +3,7 @@ values and errno unchanged, fork, load, many held locks, the snapshot
 API."""
 
 import os
+import time
 import unittest
 
 try:
@@ -27,6 +28,30 @@ class TestProgs(unittest.TestCase):
         r = gw.run_under_gilwatch([exe], STRICT)
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(r.stdout, bare.stdout)
+
+    def test_failed_waits_leave_no_wait_behind(self):
+        """errno_check's waits that take nothing (timed out, a join, a
+        failed relock) are followed by takes that do not wait: none of
+        them is reported contended or with a wait longer than the run
+        (a join's start and a timed-out wait's end made one of some
+        10^10 seconds)."""
+        exe = self.need("errno_check")
+        with gw.tempdir() as d:
+            out = os.path.join(d, "r.json")
+            t0 = time.monotonic()
+            r = gw.run_under_gilwatch([exe], ["--format=json",
+                "--output=" + out])
+            run_ms = (time.monotonic() - t0) * 1000
+            self.assertEqual(r.returncode, 0, r)
+            tables = [t for t in gw.load_report(out)
+                      if t.get("reason") == "locks"]
+        self.assertEqual(len(tables), 1)
+        locks = {l["name"] or l["addr"]: l for l in tables[0]["locks"]}
+        for name, l in locks.items():
+            self.assertLessEqual(l["wait_ms"]["max"], run_ms, name)
+        # The lock the cond_timedwait used, taken before it uncontended.
+        for name in ("ec_other", "spin"):
+            self.assertEqual(locks[name]["contended"], 0, locks[name])
 
     def test_fork_threads(self):
         exe = self.need("fork_threads")
