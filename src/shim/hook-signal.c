@@ -1,4 +1,6 @@
 /* sigaction and signal hooks, and the claims they protect: see sigown.h. */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -6,6 +8,7 @@
 #include "msg.h"
 #include "share.h"
 #include "sigown.h"
+#include "stack.h"
 
 #define SIGOWN_MAX	4
 
@@ -158,4 +161,24 @@ signal(int signo, sighandler_t handler)
 	if (sigaction(signo, &sa, &old) == -1)
 		return SIG_ERR;
 	return old.sa_handler;
+}
+
+/*
+ * For libunwind inside the sampler's handler, which already blocks
+ * what libunwind would (stack.h); for everyone else, glibc's
+ * sigprocmask, which is pthread_sigmask with errno (no lookup: the shim
+ * does not hook pthread_sigmask).
+ */
+GW_EXPORT int
+sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int rc;
+
+	if (stack_sampler_mask(how, set, old) == 0)
+		return 0;
+	if ((rc = pthread_sigmask(how, set, old)) != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
 }

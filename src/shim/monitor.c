@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -24,6 +26,7 @@
 #include "msg.h"
 #include "procstat.h"
 #include "share.h"
+#include "taskfile.h"
 
 static pid_t	program;		/* in the monitor: whose it is */
 static pid_t	self;			/* in the monitor: its own pid */
@@ -273,6 +276,48 @@ stderr_now(void)
 	}
 }
 
+/*
+ * Memory a dump frees stays mapped for the next one: a dump of a
+ * thousand threads allocates some megabytes, which glibc gave back to
+ * the kernel at once (the heap's top trimmed, big blocks unmapped), so
+ * that every dump faulted them in again, a fault each 4 kB.  The
+ * monitor's own malloc settings; the program's are untouched.
+ */
+#define KEEP_FREED	(64 << 20)
+
+static void
+keep_freed_memory(void)
+{
+	mallopt(M_TRIM_THRESHOLD, KEEP_FREED);
+	mallopt(M_MMAP_THRESHOLD, KEEP_FREED / 2);
+}
+
+/*
+ * The program's threads' /proc files stay open between dumps
+ * (taskfile.h), as many as the monitor's descriptor limit leaves room
+ * for once raised to its hard limit: its own, not the program's.
+ */
+#define TASKFILE_LIMIT	65536	/* the most the limit is raised to */
+#define FD_RESERVE	256	/* left for sockets, maps, ELF files */
+
+static void
+keep_task_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < TASKFILE_LIMIT && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < TASKFILE_LIMIT ? rl.rlim_max :
+		    TASKFILE_LIMIT;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur > 2 * FD_RESERVE)
+		taskfile_keep((int)(rl.rlim_cur > TASKFILE_LIMIT ?
+		    TASKFILE_LIMIT : rl.rlim_cur) - FD_RESERVE);
+}
+
 static void
 monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 {
@@ -319,6 +364,8 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	if (!go_wait())
 		_exit(0);
 	stderr_now();
+	keep_freed_memory();
+	keep_task_files();
 	run();
 	_exit(0);
 }

@@ -26,6 +26,7 @@
 #include "report.h"
 #include "snapshot-asyncio.h"
 #include "stack.h"
+#include "taskfile.h"
 #include "stackvar.h"
 #include "thread.h"
 #include "monitor.h"
@@ -578,27 +579,46 @@ fill_cs(struct snap *s, struct thread *t, struct gw_thread_info *ti)
 	}
 }
 
-/* All of a thread but its stack, read as in a dump (fill_threads). */
+/*
+ * A thread's name and scheduling, from what it told with its stack
+ * (NULL: it was not asked, or did not answer) else read here.
+ */
 static void
-fill_thread(struct snap *s, struct raw *r, struct thread *holder,
-    struct gw_thread_info *ti, uint64_t now)
+fill_told(struct snap *s, struct raw *r, struct gw_thread_info *ti,
+    const struct stack_told *told)
 {
 	char name[64];
 
 	/* Read now: a Python thread renamed since it last held the GIL. */
-	if (gil_thread_name(r->t, name, sizeof name) == -1)
-		thread_name(r->t, name, sizeof name);
-	ti->tid = r->tid;
+	if (gil_thread_name(r->t, name, sizeof name) == -1 &&
+	    thread_pyname(r->t, name, sizeof name) == -1) {
+		if (told != NULL && told->comm[0] != '\0')
+			snprintf(name, sizeof name, "%s", told->comm);
+		else
+			thread_name(r->t, name, sizeof name);
+	}
 	ti->name = snap_str(s, name);
+	if (told != NULL && told->sched_policy != -1) {
+		ti->sched_policy = told->sched_policy;
+		ti->sched_priority = told->sched_priority;
+	} else
+		ti->sched_policy = rt_policy(r->tid, &ti->sched_priority);
+	ti->realtime = rt_is_realtime(ti->sched_policy) ?
+	    rt_policy_name(ti->sched_policy) : NULL;
+}
+
+/* All of a thread but its name, scheduling and stack (fill_threads). */
+static void
+fill_thread(struct snap *s, struct raw *r, struct thread *holder,
+    struct gw_thread_info *ti, uint64_t now)
+{
+	ti->tid = r->tid;
 	ti->py_state = (enum gw_py_state)gil_thread_py_state(r->t);
 	if (ti->py_state != GW_PYSTATE_NONE)
 		fill_cs(s, r->t, ti);
 	ti->state = r->state;
 	ti->state_seconds = now > r->since ? (double)(now - r->since) / 1e9 : 0;
 	fill_gil(r, holder, ti, now);
-	ti->sched_policy = rt_policy(r->tid, &ti->sched_priority);
-	ti->realtime = rt_is_realtime(ti->sched_policy) ?
-	    rt_policy_name(ti->sched_policy) : NULL;
 	python_read(s, r);
 	fill_held(s, r, ti);
 	fill_wait(s, r, ti);
@@ -618,6 +638,7 @@ static void
 fill_threads(struct snap *s, struct raw *r, struct thread *holder,
     struct gw_thread_info *ti, size_t n, uint64_t now, int flags)
 {
+	const struct stack_told *told[SNAP_ASK_MAX];
 	struct stack_ask *ask;
 	size_t at[SNAP_ASK_MAX], i, k, m, nask;
 	pid_t me = gettid();
@@ -643,10 +664,16 @@ fill_threads(struct snap *s, struct raw *r, struct thread *holder,
 		for (k = 0; k < m; k++)
 			fill_thread(s, &r[i + k], holder, &ti[i + k], now);
 		stack_answers(ask, nask, SNAP_SAMPLE_MS);
-		for (k = 0; k < nask; k++)
+		memset(told, 0, sizeof told);
+		for (k = 0; k < nask; k++) {
 			stack_asked(s, &r[at[k]], &ti[at[k]], &ask[k]);
-		for (k = 0; k < m; k++)
+			if (ask[k].rc == 0)
+				told[at[k] - i] = &ask[k].told;
+		}
+		for (k = 0; k < m; k++) {
+			fill_told(s, &r[i + k], &ti[i + k], told[k]);
 			fill_frames(s, &r[i + k], &ti[i + k]);
+		}
 	}
 }
 
@@ -752,6 +779,7 @@ snapshot_build(enum gw_snapshot_reason reason, int flags,
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return NULL;
+	taskfile_round();	/* the files of threads gone are closed */
 	s->pub.version = GW_SNAPSHOT_VERSION;
 	s->pub.pid = monitor_program();
 	s->pub.reason = reason;

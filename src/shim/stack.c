@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #define UNW_LOCAL_ONLY
@@ -33,9 +34,11 @@
 #include "real.h"
 #include "stack.h"
 #include "symname.h"
+#include "taskfile.h"
 #include "ulock.h"
 #include "share.h"
 #include "monitor.h"
+#include "rtpolicy.h"
 
 /*
  * The sampling request slots.  state is the futex word: a generation in
@@ -63,6 +66,7 @@ struct req {
 	atomic_uint	state;
 	atomic_int	target;		/* TID asked to answer */
 	struct stack	st;
+	struct stack_told told;
 	uintptr_t	sp[STACK_MAX_FRAMES];	/* st's stack pointers */
 };
 static GW_SHARED struct req reqs[REQ_SLOTS];
@@ -71,6 +75,7 @@ static GW_SHARED struct ulock req_lock = ULOCK_INIT;	/* one batch at a time */
 static GW_SHARED struct ulock req_one_lock = ULOCK_INIT; /* one request */
 static GW_SHARED atomic_uint req_gen;
 static atomic_int sampler_signo;
+static sigset_t sampler_mask;	/* blocked while the handler runs */
 static GW_SHARED atomic_int sampler_off;
 
 /* Symbolization: one Dwfl for the process, under sym_lock. */
@@ -234,13 +239,14 @@ stack_capture_signal(struct stack *st, void *uc)
 /* Claim request q read as s, fill it in, and wake the caller. */
 static void
 answer(struct req *q, unsigned s, const struct stack *st,
-    const uintptr_t *sp)
+    const uintptr_t *sp, const struct stack_told *told)
 {
 	unsigned gen = REQ_GEN(s);
 
 	if (!atomic_compare_exchange_strong(&q->state, &s,
 	    REQ_STATE(gen, REQ_BUSY)))
 		return;
+	q->told = *told;
 	q->st.depth = st->depth;
 	q->st.truncated = st->truncated;
 	memcpy(q->st.ip, st->ip, st->depth * sizeof st->ip[0]);
@@ -294,11 +300,42 @@ capture_bucket(pid_t tid)
 	return (unsigned)tid % CAPTURE_BUCKETS;
 }
 
+/*
+ * The mask the kernel gave this thread for the handler, while the
+ * handler unwinds, else NULL: see stack_sampler_mask.
+ */
+static __thread const sigset_t *handler_mask;
+
+int
+stack_sampler_mask(int how, const sigset_t *set, sigset_t *old)
+{
+	(void)how;
+	(void)set;
+	if (handler_mask == NULL)
+		return -1;
+	if (old != NULL)
+		*old = *handler_mask;
+	return 0;
+}
+
+/* In the handler: system calls only (prctl is hooked: not through it). */
+static void
+tell(struct stack_told *told)
+{
+	memset(told->comm, 0, sizeof told->comm);
+	if (syscall(SYS_prctl, PR_GET_NAME, told->comm, 0UL, 0UL, 0UL) == -1)
+		told->comm[0] = '\0';
+	told->comm[sizeof told->comm - 1] = '\0';
+	told->sched_policy = rt_policy(0, &told->sched_priority);
+}
+
 static void
 sample_handler(int sig, siginfo_t *si, void *ctx)
 {
 	struct stack st;
 	uintptr_t sp[STACK_MAX_FRAMES];
+	struct stack_told told;
+	sigset_t mask;
 	struct req *q;
 	unsigned s, b;
 	pid_t tid;
@@ -319,12 +356,17 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 				atomic_fetch_add(&captures[b].now, 1);
 				atomic_fetch_add(&captures[b].begun, 1);
 				thread_enter_shim();
+				sigorset(&mask, &sampler_mask,
+				    &((ucontext_t *)ctx)->uc_sigmask);
+				handler_mask = &mask;
 				capture_context(&st, sp, ctx);
+				handler_mask = NULL;
 				thread_leave_shim();
 				atomic_fetch_sub(&captures[b].now, 1);
+				tell(&told);
 				have = 1;
 			}
-			answer(q, s, &st, sp);
+			answer(q, s, &st, sp, &told);
 		}
 		in_handler = 0;
 	} while (asked(tid, &s) != NULL);
@@ -378,7 +420,17 @@ stack_sampler_install(int signo)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sample_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
+	/*
+	 * Every other signal waits while the handler runs: then no
+	 * handler of the program's can enter libunwind on this thread
+	 * while ours holds libunwind's cache lock, which is what
+	 * libunwind blocks every signal around that lock for, two system
+	 * calls each frame (stack_sampler_mask).  Ours stays unblocked
+	 * (SA_NODEFER, above).
+	 */
+	sigfillset(&sa.sa_mask);
+	sigdelset(&sa.sa_mask, signo);
+	sampler_mask = sa.sa_mask;
 	if (real.sigaction(signo, &sa, NULL) == -1)
 		return -1;
 	atomic_store(&sampler_signo, signo);
@@ -402,29 +454,13 @@ stack_sampler_disable(void)
 static int
 read_sigblk(pid_t tid, int signo)
 {
-	char path[64], buf[4096], *p;
+	char buf[4096], *p;
 	unsigned long long mask;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/task/%d/status",
-	    (int)monitor_program(), (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? -ESRCH : 0;
-	/* Up to the line wanted: the kernel gives the file in one read. */
-	p = NULL;
-	while (len < sizeof buf - 1 &&
-	    (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
-		len += (size_t)n;
-		buf[len] = '\0';
-		if ((p = strstr(buf, "\nSigBlk:")) != NULL &&
-		    strchr(p + 1, '\n') != NULL)
-			break;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (p == NULL && (p = strstr(buf, "\nSigBlk:")) == NULL)
+	if (taskfile_read(monitor_program(), tid, TASKFILE_STATUS, buf,
+	    sizeof buf) == -1)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : 0;
+	if ((p = strstr(buf, "\nSigBlk:")) == NULL)
 		return 0;
 	mask = strtoull(p + sizeof "\nSigBlk:" - 1, NULL, 16);
 	return (mask >> (signo - 1)) & 1 ? -EAGAIN : 0;
@@ -469,7 +505,7 @@ wait_slot_free(struct req *q, const struct timespec *dl)
 
 static int
 wait_answer(struct req *q, unsigned gen, struct stack *st, uintptr_t *sp,
-    const struct timespec *dl)
+    struct stack_told *told, const struct timespec *dl)
 {
 	unsigned s;
 
@@ -477,6 +513,8 @@ wait_answer(struct req *q, unsigned gen, struct stack *st, uintptr_t *sp,
 		s = atomic_load_explicit(&q->state, memory_order_acquire);
 		if (s == REQ_STATE(gen, REQ_DONE)) {
 			memcpy(st, &q->st, sizeof *st);
+			if (told != NULL)
+				*told = q->told;
 			if (sp != NULL)
 				memcpy(sp, q->sp, st->depth * sizeof sp[0]);
 			atomic_store(&q->state, REQ_STATE(gen, REQ_IDLE));
@@ -539,7 +577,7 @@ request(pid_t tid, int signo, struct stack *st, uintptr_t *sp,
 
 	if ((rc = ask(&reqs[REQ_ONE], tid, signo, timeout_ms, &gen, &dl)) != 0)
 		return rc;
-	return wait_answer(&reqs[REQ_ONE], gen, st, sp, &dl);
+	return wait_answer(&reqs[REQ_ONE], gen, st, sp, NULL, &dl);
 }
 
 /* noinline: the frames left out of a capture of the caller itself. */
@@ -619,9 +657,12 @@ stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms)
 		x->st.depth = 0;
 		x->st.truncated = 0;
 		x->note[0] = '\0';
+		x->told.comm[0] = '\0';
+		x->told.sched_policy = -1;
 		x->sent = 0;
 		if (x->tid == me) {
 			capture_self(&x->st, NULL, 1);
+			tell(&x->told);
 			x->rc = 0;
 		} else if (!in_restarting_wait(x) &&
 		    !stack_safe_to_sample(x->tid, x->note, sizeof x->note))
@@ -648,6 +689,7 @@ stack_answers(struct stack_ask *a, size_t n, int timeout_ms)
 		if (!a[k].sent)
 			continue;
 		a[k].rc = wait_answer(&reqs[k], a[k].req_gen, &a[k].st, NULL,
+		    &a[k].told,
 		    &dl);
 		if (a[k].rc == 0)
 			deadline_after(&dl, timeout_ms);
@@ -690,21 +732,12 @@ restartable(long nr)
 int
 stack_safe_to_sample(pid_t tid, char *note, size_t len)
 {
-	char path[64], buf[128];
-	ssize_t n;
+	char buf[128];
 	long nr;
-	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall",
-	    (int)monitor_program(), (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
+	if (taskfile_read(monitor_program(), tid, TASKFILE_SYSCALL, buf,
+	    sizeof buf) == -1)
 		return 1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
 	if (strncmp(buf, "running", 7) == 0)
 		return 1;
 	nr = strtol(buf, NULL, 10);

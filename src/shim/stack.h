@@ -9,6 +9,7 @@
 #ifndef GW_STACK_H
 #define GW_STACK_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,17 @@ int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
  * answer (or of its being asked) gives -ETIMEDOUT.  The caller's own
  * thread is taken directly, from the caller's frame.
  */
+/*
+ * What an asked thread says of itself with its stack, from its own
+ * system calls: what /proc and sched_getattr would say of it, one
+ * call each in the thread instead of three and one in the asker.
+ */
+struct stack_told {
+	char		 comm[16];	/* its name (PR_GET_NAME), or "" */
+	int		 sched_policy;	/* as rt_policy(0, ...), -1 unknown */
+	int		 sched_priority;
+};
+
 struct stack_ask {
 	pid_t		 tid;		/* in */
 	/*
@@ -75,6 +87,7 @@ struct stack_ask {
 	int		 rc;		/* out */
 	char		 note[128];	/* out, with -EINTR */
 	struct stack	 st;		/* out, when rc is 0 */
+	struct stack_told told;		/* out, when rc is 0 */
 	int		 sent;		/* stack.c's: asked, answer due */
 	unsigned	 req_gen;	/* stack.c's: the request's */
 };
@@ -104,6 +117,17 @@ int	stack_safe_to_sample(pid_t tid, char *note, size_t len);
  * Returns 0 or -1 (the program already has a handler for signo).
  */
 int	stack_sampler_install(int signo);
+
+/*
+ * sigprocmask as seen by the sampler's handler while it unwinds (the
+ * sigprocmask hook asks): 0 with *old the thread's mask, and nothing
+ * changed, for the handler already runs with every other signal
+ * blocked; -1 on any other thread or at any other time, to do the real
+ * call.  libunwind blocks every signal and restores the mask around its
+ * cache lookups, two system calls a frame, which is most of what the
+ * threads of a dump spend.
+ */
+int	stack_sampler_mask(int how, const sigset_t *set, sigset_t *old);
 
 /* The signal the sampler uses, or 0 when it is not installed. */
 int	stack_sampler_signal(void);

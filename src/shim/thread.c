@@ -10,6 +10,7 @@
 #include "lock.h"
 #include "pages.h"
 #include "stats.h"
+#include "taskfile.h"
 #include "thread.h"
 #include "ulock.h"
 #include "share.h"
@@ -345,24 +346,12 @@ thread_pyname(struct thread *t, char *buf, size_t len)
 void
 thread_name(struct thread *t, char *buf, size_t len)
 {
-	char path[64];
-	ssize_t n = -1;
-	int fd;
-
 	if (thread_pyname(t, buf, len) == 0)
 		return;
-	snprintf(path, sizeof path, "/proc/%d/task/%d/comm",
-	    (int)monitor_program(),
-	    atomic_load(&t->tid));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd != -1) {
-		n = read(fd, buf, len - 1);
-		close(fd);
-	}
-	if (n > 0) {
-		buf[n] = '\0';
+	if (taskfile_read(monitor_program(), atomic_load(&t->tid),
+	    TASKFILE_COMM, buf, len) > 0)
 		buf[strcspn(buf, "\n")] = '\0';
-	} else
+	else
 		snprintf(buf, len, "%s", t->name);
 }
 
