@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -285,9 +287,12 @@ parked_body(void *arg)
 {
 	struct parked *p = arg;
 	pid_t tid = self_tid();
+	char c, name[16];
 	sigset_t set;
-	char c;
 
+	/* Named after itself: what it tells with its stack (told). */
+	snprintf(name, sizeof name, "pk-%d", (int)tid);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 	if (p->block_sig) {
 		sigemptyset(&set);
 		sigaddset(&set, SAMPLE_SIG);
@@ -453,6 +458,7 @@ Test(sampler, many_at_once_as_one_by_one, .timeout = 60)
 	static struct parked p[MANY], blocker, gone;
 	static struct stack_ask a[MANY + 3];
 	struct stack st;
+	char name[16];
 	size_t n = 0;
 	int i, k;
 
@@ -477,6 +483,9 @@ Test(sampler, many_at_once_as_one_by_one, .timeout = 60)
 			    i, k);
 		cr_assert(stack_has(&a[i].st, i % 2 ? "parked_other" :
 		    "parked_thread"), "thread %d", i);
+		snprintf(name, sizeof name, "pk-%d", (int)p[i].tid);
+		cr_assert_str_eq(a[i].told.comm, name, "thread %d", i);
+		cr_assert_eq(a[i].told.sched_policy, SCHED_OTHER);
 	}
 	cr_assert_eq(a[MANY].rc, -EAGAIN);
 	cr_assert_eq(stack_capture_thread(blocker.tid, &st, WAIT_MS), -EAGAIN);
