@@ -160,10 +160,17 @@ append(struct out *o, const unsigned char *p, size_t n)
 	o->buf[o->len] = '\0';
 }
 
+/* Printable ASCII but for the quote and the backslash: copied as is. */
+static int
+json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void
 out_json_str(struct out *o, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p, *run;
 	size_t n;
 
 	if (s == NULL) {
@@ -172,6 +179,13 @@ out_json_str(struct out *o, const char *s)
 	}
 	out_puts(o, "\"");
 	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		/* A run of plain bytes in one copy: most strings are one. */
+		for (run = p; json_plain(*p); p++)
+			continue;
+		if (p > run)
+			append(o, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		n = 1;
 		if (*p == '"')
 			out_puts(o, "\\\"");

@@ -555,30 +555,51 @@ first_frame(const struct py_runtime *rt, uintptr_t ts, uintptr_t *fp)
 	return py_read_ptr(cf + (uintptr_t)o->cf_current_frame, fp);
 }
 
+/* Where a thread state points to its frames (first_frame reads it). */
+static ptrdiff_t
+frame_field(const struct py_offsets *o)
+{
+	return o->ts_frame >= 0 ? o->ts_frame : o->ts_current_frame >= 0 ?
+	    o->ts_current_frame : o->ts_cframe;
+}
+
 void
 py_tstates_prefetch(const struct py_runtime *rt, const uintptr_t *ts,
     size_t n)
 {
 	const struct py_offsets *o = rt->off;
 	const struct py_kept_tstate *k;
-	uintptr_t a[MEM_PREFETCH_MAX] = { 0 };
+	uintptr_t a[MEM_PREFETCH_MAX] = { 0 }, cf;
 	size_t i, m;
-	int cframe;
 
-	if (o == NULL)
+	if (o == NULL || frame_field(o) < 0)
 		return;
-	/* 3.11 and 3.12 reach the frame through a C frame on the stack. */
-	cframe = o->ts_frame < 0 && o->ts_current_frame < 0;
-	for (i = m = 0; i < n && i < MEM_PREFETCH_MAX; i++)
-		if ((k = py_cache_get(rt, PY_CACHE_TSTATE, ts[i])) != NULL &&
-		    k->first != 0)
-			a[m++] = k->first + (cframe ?
-			    (uintptr_t)o->cf_current_frame : 0);
+	if (n > MEM_PREFETCH_MAX)
+		n = MEM_PREFETCH_MAX;
+	/* The states themselves, where they were not kept (the shim's). */
+	for (i = m = 0; i < n; i++)
+		if (ts[i] != 0 && py_cache_get(rt, PY_CACHE_TSTATE,
+		    ts[i]) == NULL)
+			a[m++] = ts[i] + (uintptr_t)frame_field(o);
 	mem_cache_prefetch(a, m);
-	if (!cframe || m == 0)
-		return;
-	for (i = m = 0; i < n && i < MEM_PREFETCH_MAX; i++)
-		if (first_frame(rt, ts[i], &a[m]) == 0 && a[m] != 0)
+	/* 3.11 and 3.12 reach the frame through a C frame on the stack. */
+	if (o->ts_frame < 0 && o->ts_current_frame < 0) {
+		for (i = m = 0; i < n; i++) {
+			if ((k = py_cache_get(rt, PY_CACHE_TSTATE, ts[i])) !=
+			    NULL)
+				cf = k->first;
+			else if (ts[i] == 0 || py_read_ptr(ts[i] +
+			    (uintptr_t)o->ts_cframe, &cf) == -1)
+				cf = 0;
+			if (cf != 0)
+				a[m++] = cf + (uintptr_t)o->cf_current_frame;
+		}
+		mem_cache_prefetch(a, m);
+	}
+	/* The innermost frames. */
+	for (i = m = 0; i < n; i++)
+		if (ts[i] != 0 && first_frame(rt, ts[i], &a[m]) == 0 &&
+		    a[m] != 0)
 			m++;
 	mem_cache_prefetch(a, m);
 }

@@ -13,6 +13,7 @@
 #include "gil-blame.h"
 #include "gil-profile.h"
 #include "gil.h"
+#include "monitor.h"
 #include "gilwatch/snapshot.h"
 #include "hist.h"
 #include "lock.h"
@@ -391,11 +392,14 @@ gil_own_site(struct thread *t, struct py_site *site)
 	    site);
 }
 
-/* Threading did not start a process's main thread (py_tstate_name). */
+/*
+ * Threading did not start a process's main thread (py_tstate_name).
+ * The program's: in the monitor, getpid() is the monitor's own.
+ */
 static int
 main_thread(struct thread *t)
 {
-	return atomic_load(&t->tid) == getpid();
+	return atomic_load(&t->tid) == monitor_program();
 }
 
 /* Called by t holding the GIL, at a marker, when t->pyname_next is due. */

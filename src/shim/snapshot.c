@@ -626,6 +626,32 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
 }
 
 /*
+ * The Python pages of m threads copied before any is read, a level at a
+ * time (thread states, C frames, frames), each level in one system call
+ * (py_tstates_prefetch), and the words they wait on in one more: read
+ * one by one, each a process_vm_readv, they were a quarter of the
+ * monitor's time in a dump of 1,000 Python threads.
+ */
+static void
+prefetch_python(const struct raw *r, size_t m)
+{
+	const struct py_runtime *rt = gil_runtime();
+	uintptr_t ts[SNAP_ASK_MAX], w[SNAP_ASK_MAX];
+	size_t k, nts = 0, nw = 0;
+
+	if (rt == NULL)
+		return;
+	for (k = 0; k < m && k < SNAP_ASK_MAX; k++) {
+		if (gil_thread_tstate(r[k].t, &ts[nts]) == 0 && ts[nts] != 0)
+			nts++;
+		if (r[k].state == GW_STATE_BLOCKED && r[k].wait.addr != 0)
+			w[nw++] = r[k].wait.addr;
+	}
+	py_tstates_prefetch(rt, ts, nts);
+	mem_cache_prefetch(w, nw);
+}
+
+/*
  * Every thread, SNAP_ASK_MAX at a time: the native stacks of those that
  * must be asked, all asked at once (most of a thread's sample is the
  * wait for it to be scheduled and to unwind: a dump of a thousand
@@ -657,10 +683,12 @@ fill_threads(struct snap *s, struct raw *r, struct thread *holder,
 			a->tid = x->tid;
 			a->wait_state = x->wait.restarts ? &x->t->state : NULL;
 			a->wait_gen = &x->t->wait_gen;
+			a->answered = &x->t->sampler_answered;
 			a->gen = x->wait_gen;
 			at[nask++] = i + k;
 		}
 		stack_ask_threads(ask, nask, SNAP_SAMPLE_MS);
+		prefetch_python(&r[i], m);
 		for (k = 0; k < m; k++)
 			fill_thread(s, &r[i + k], holder, &ti[i + k], now);
 		stack_answers(ask, nask, SNAP_SAMPLE_MS);

@@ -65,6 +65,9 @@ enum { REQ_IDLE, REQ_PENDING, REQ_BUSY, REQ_DONE };
 struct req {
 	atomic_uint	state;
 	atomic_int	target;		/* TID asked to answer */
+	/* The asker's stack_ask.answered and wait_gen, or NULL. */
+	atomic_uint *_Atomic answered;
+	const atomic_uint *_Atomic wait_gen;
 	struct stack	st;
 	struct stack_told told;
 	uintptr_t	sp[STACK_MAX_FRAMES];	/* st's stack pointers */
@@ -243,9 +246,17 @@ answer(struct req *q, unsigned s, const struct stack *st,
 {
 	unsigned gen = REQ_GEN(s);
 
+	atomic_uint *answered;
+	const atomic_uint *wait_gen;
+
 	if (!atomic_compare_exchange_strong(&q->state, &s,
 	    REQ_STATE(gen, REQ_BUSY)))
 		return;
+	/* The signal came in: the mask let it, in this wait. */
+	answered = atomic_load(&q->answered);
+	wait_gen = atomic_load(&q->wait_gen);
+	if (answered != NULL && wait_gen != NULL)
+		atomic_store(answered, atomic_load(wait_gen) + 1);
 	q->told = *told;
 	q->st.depth = st->depth;
 	q->st.truncated = st->truncated;
@@ -344,8 +355,8 @@ sample_handler(int sig, siginfo_t *si, void *ctx)
 	/* Only our own tgkill counts (the program's, or its monitor's); a
 	 * kill(1) from outside is dropped. */
 	if (in_handler || atomic_load(&sampler_off) ||
-	    si->si_code != SI_TKILL || (si->si_pid != getpid() &&
-	    (si->si_pid == 0 || si->si_pid != monitor_running())))
+	    si->si_code != SI_TKILL || si->si_pid == 0 ||
+	    (si->si_pid != monitor_running() && si->si_pid != getpid()))
 		goto out;
 	tid = self_tid();
 	b = capture_bucket(tid);
@@ -486,6 +497,20 @@ thread_blocks(pid_t tid, int signo)
 	return rc;
 }
 
+static int	in_restarting_wait(const struct stack_ask *);
+
+/*
+ * Has a's thread answered in the wait it is in (stack_ask.answered)?
+ * Then it has run no code of the program's since the signal came in,
+ * and cannot have blocked it.
+ */
+static int
+answered_in_this_wait(const struct stack_ask *a)
+{
+	return a != NULL && a->answered != NULL && in_restarting_wait(a) &&
+	    atomic_load(a->answered) == a->gen + 1;
+}
+
 /*
  * An answerer that a caller gave up on may still be copying into the
  * slot (it claimed the request just before the caller's deadline): let
@@ -541,14 +566,15 @@ wait_answer(struct req *q, unsigned gen, struct stack *st, uintptr_t *sp,
  * or req_one_lock for the last slot).
  */
 static int
-ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
-    struct timespec *dl)
+ask(struct req *q, pid_t tid, const struct stack_ask *a, int signo,
+    int timeout_ms, unsigned *gen, struct timespec *dl)
 {
 	unsigned pending;
 	int rc;
 
 	/* A thread gone: -ESRCH from here or from the signal's tgkill. */
-	if ((rc = thread_blocks(tid, signo)) != 0)
+	if (!answered_in_this_wait(a) &&
+	    (rc = thread_blocks(tid, signo)) != 0)
 		return rc;
 	deadline_after(dl, timeout_ms);
 	if ((rc = wait_slot_free(q, dl)) != 0)
@@ -556,6 +582,8 @@ ask(struct req *q, pid_t tid, int signo, int timeout_ms, unsigned *gen,
 	*gen = atomic_fetch_add(&req_gen, 1) + 1;
 	pending = REQ_STATE(*gen, REQ_PENDING);
 	atomic_store(&q->target, tid);
+	atomic_store(&q->answered, a != NULL ? a->answered : NULL);
+	atomic_store(&q->wait_gen, a != NULL ? a->wait_gen : NULL);
 	atomic_store_explicit(&q->state, pending, memory_order_release);
 	if (syscall(SYS_tgkill, monitor_program(), tid, signo) == -1) {
 		rc = -errno;
@@ -575,7 +603,8 @@ request(pid_t tid, int signo, struct stack *st, uintptr_t *sp,
 	unsigned gen = 0;
 	int rc;
 
-	if ((rc = ask(&reqs[REQ_ONE], tid, signo, timeout_ms, &gen, &dl)) != 0)
+	if ((rc = ask(&reqs[REQ_ONE], tid, NULL, signo, timeout_ms, &gen,
+	    &dl)) != 0)
 		return rc;
 	return wait_answer(&reqs[REQ_ONE], gen, st, sp, NULL, &dl);
 }
@@ -672,7 +701,7 @@ stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms)
 		else if (x->tid <= 0)
 			x->rc = -ESRCH;
 		else
-			x->sent = (x->rc = ask(&reqs[k], x->tid, signo,
+			x->sent = (x->rc = ask(&reqs[k], x->tid, x, signo,
 			    timeout_ms, &x->req_gen, &dl)) == 0;
 	}
 }

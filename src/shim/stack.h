@@ -84,6 +84,13 @@ struct stack_ask {
 	const atomic_int *wait_state;
 	const atomic_uint *wait_gen;
 	unsigned	 gen;
+	/*
+	 * in: where the thread's answers are noted (its wait_gen + 1 when
+	 * it last answered), or NULL.  A thread that answered in the wait
+	 * it is still in has run none of its own code since, so its signal
+	 * mask still lets the signal in: /proc need not be asked.
+	 */
+	atomic_uint	*answered;
 	int		 rc;		/* out */
 	char		 note[128];	/* out, with -EINTR */
 	struct stack	 st;		/* out, when rc is 0 */

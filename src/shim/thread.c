@@ -123,6 +123,7 @@ reset_record(struct thread *t)
 	t->nheld = 0;
 	t->cap = THREAD_INLINE_HELD;
 	memset(&t->wait, 0, sizeof t->wait);
+	atomic_store(&t->sampler_answered, 0);
 	atomic_store(&t->py_join_gen, 0);
 	atomic_store(&t->sel_left, 0);
 	atomic_store(&t->sel_inside, 0);

@@ -133,6 +133,7 @@ struct thread {
 	uint64_t	since_ns;	/* when state last changed */
 	struct waitinfo	wait;
 	atomic_uint	wait_gen;	/* bumped at each wait start */
+	atomic_uint	sampler_answered; /* stack_ask.answered (stack.h) */
 	struct stack	block_stack;	/* captured before a wait starts */
 	uint64_t	wait_t0;	/* clock_ticks() at wait start */
 	uint64_t	wait_end;	/* clock_ticks() at the last wait's end */

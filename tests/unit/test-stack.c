@@ -6,13 +6,16 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "gilwatch/snapshot.h"
 #include "stack.h"
+#include "taskfile.h"
 
 #define SAMPLE_SIG	(SIGRTMIN + 3)
 #define WAIT_MS		5000
@@ -289,6 +292,7 @@ parked_body(void *arg)
 	pid_t tid = self_tid();
 	char c, name[16];
 	sigset_t set;
+	ssize_t n;
 
 	/* Named after itself: what it tells with its stack (told). */
 	snprintf(name, sizeof name, "pk-%d", (int)tid);
@@ -300,8 +304,18 @@ parked_body(void *arg)
 	}
 	if (write(p->ready[1], &tid, sizeof tid) != sizeof tid)
 		return NULL;
-	while (read(p->go[0], &c, 1) == -1 && errno == EINTR)
-		continue;
+	/* 'b': block the signal, say so, and park again; else leave. */
+	for (;;) {
+		while ((n = read(p->go[0], &c, 1)) == -1 && errno == EINTR)
+			continue;
+		if (n != 1 || c != 'b')
+			break;
+		sigemptyset(&set);
+		sigaddset(&set, SAMPLE_SIG);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		if (write(p->ready[1], &tid, sizeof tid) != sizeof tid)
+			return NULL;
+	}
 	__asm__ volatile("" ::: "memory");
 	return NULL;
 }
@@ -496,6 +510,46 @@ Test(sampler, many_at_once_as_one_by_one, .timeout = 60)
 	for (i = 0; i < MANY; i++)
 		unpark(&p[i]);
 	unpark(&blocker);
+}
+
+/*
+ * A thread that answered in the wait it is still in cannot have blocked
+ * the signal since: /proc is not read for it again.  Once it has left
+ * that wait (blocking the signal) and waits anew, it is.
+ */
+Test(sampler, answered_in_this_wait_is_not_looked_up_again, .timeout = 30)
+{
+	static struct parked p;
+	struct stack_ask a;
+	atomic_int state = GW_STATE_WAITING;
+	atomic_uint gen = 7, answered = 0;
+	unsigned long opens;
+	pid_t tid;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	park(&p, 0);
+	memset(&a, 0, sizeof a);
+	a.tid = p.tid;
+	a.wait_state = &state;
+	a.wait_gen = &gen;
+	a.gen = 7;
+	a.answered = &answered;
+	opens = taskfile_opens();
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_assert_eq(a.rc, 0);
+	cr_expect_eq(taskfile_opens(), opens + 1, "its status, read once");
+	cr_expect_eq(atomic_load(&answered), 8);
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_assert_eq(a.rc, 0);
+	cr_expect_eq(taskfile_opens(), opens + 1, "its status read again");
+	cr_assert_eq(write(p.go[1], "b", 1), 1);
+	cr_assert_eq(read(p.ready[0], &tid, sizeof tid), sizeof tid);
+	atomic_store(&gen, 8);
+	a.gen = 8;
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_expect_eq(a.rc, -EAGAIN);
+	cr_expect_eq(taskfile_opens(), opens + 2);
+	unpark(&p);
 }
 
 static void
