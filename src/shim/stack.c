@@ -512,6 +512,77 @@ answered_in_this_wait(const struct stack_ask *a)
 }
 
 /*
+ * The stacks threads answered with, kept by thread (stack_keep_answers):
+ * a thread still in the wait it answered in has run none of its code
+ * since, so that is its stack now, and it is not asked again (a signal,
+ * a wake-up, an unwind and a return to the wait, for each of a
+ * thousand parked threads at every dump).  Direct-mapped by thread:
+ * two threads on one entry put each other out and are asked.
+ */
+#define KEPT_ANSWERS	4096	/* entries, a power of 2 */
+
+struct kept_answer {
+	pid_t		 tid;
+	const atomic_uint *answered;	/* its record's: stack_ask.answered */
+	unsigned	 mark;		/* what that said after this answer */
+	struct stack	 st;
+};
+
+static int keep_answers;
+static struct kept_answer *kept_answers;	/* KEPT_ANSWERS, or NULL */
+
+void
+stack_keep_answers(int on)
+{
+	keep_answers = on;
+	if (!on) {
+		free(kept_answers);
+		kept_answers = NULL;
+	}
+}
+
+static struct kept_answer *
+kept_answer_of(pid_t tid)
+{
+	return &kept_answers[((uint32_t)tid * 0x9e3779b1u >> 8) &
+	    (KEPT_ANSWERS - 1)];
+}
+
+/* a's thread answered: keep its stack if answers are kept. */
+static void
+keep_answer(const struct stack_ask *a)
+{
+	struct kept_answer *e;
+
+	if (!keep_answers || a->answered == NULL)
+		return;
+	if (kept_answers == NULL && (kept_answers = calloc(KEPT_ANSWERS,
+	    sizeof *kept_answers)) == NULL)
+		return;
+	e = kept_answer_of(a->tid);
+	e->tid = a->tid;
+	e->answered = a->answered;
+	e->mark = atomic_load(a->answered);
+	e->st = a->st;
+}
+
+/* a's thread's stack, if it gave it in the wait it is still in. */
+static int
+kept_stack(struct stack_ask *a)
+{
+	const struct kept_answer *e;
+
+	if (kept_answers == NULL || !answered_in_this_wait(a))
+		return 0;
+	e = kept_answer_of(a->tid);
+	if (e->tid != a->tid || e->answered != a->answered ||
+	    e->mark != a->gen + 1)
+		return 0;
+	a->st = e->st;
+	return 1;
+}
+
+/*
  * An answerer that a caller gave up on may still be copying into the
  * slot (it claimed the request just before the caller's deadline): let
  * it finish before the slot is reused.
@@ -693,7 +764,9 @@ stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms)
 			capture_self(&x->st, NULL, 1);
 			tell(&x->told);
 			x->rc = 0;
-		} else if (!in_restarting_wait(x) &&
+		} else if (kept_stack(x))
+			x->rc = 0;
+		else if (!in_restarting_wait(x) &&
 		    !stack_safe_to_sample(x->tid, x->note, sizeof x->note))
 			x->rc = -EINTR;
 		else if (signo == 0)
@@ -718,10 +791,11 @@ stack_answers(struct stack_ask *a, size_t n, int timeout_ms)
 		if (!a[k].sent)
 			continue;
 		a[k].rc = wait_answer(&reqs[k], a[k].req_gen, &a[k].st, NULL,
-		    &a[k].told,
-		    &dl);
-		if (a[k].rc == 0)
+		    &a[k].told, &dl);
+		if (a[k].rc == 0) {
+			keep_answer(&a[k]);
 			deadline_after(&dl, timeout_ms);
+		}
 	}
 	ulock_unlock(&req_lock);
 }

@@ -114,6 +114,15 @@ void	stack_ask_threads(struct stack_ask *a, size_t n, int timeout_ms);
 void	stack_answers(struct stack_ask *a, size_t n, int timeout_ms);
 
 /*
+ * Keep (on: 1) the stacks threads answer with, and give a thread's kept
+ * stack instead of asking it when it is still in the wait it answered
+ * in (stack_ask.answered): it has run none of its code since.  For the
+ * monitor, which dumps the same parked threads again and again; 0
+ * forgets them.  Not thread safe: one asker.
+ */
+void	stack_keep_answers(int on);
+
+/*
  * May tid be sent the sampling signal?  1: yes; 0: no, it is in a system
  * call that the signal would make fail with EINTR (note says which).
  */

@@ -301,6 +301,18 @@ class TestScale(unittest.TestCase):
                 mutexes = [h for h in gw.held(t) if h["kind"] == "mutex"]
                 self.assertEqual(len(mutexes), 1, t)
                 self.assertEqual(t["state"], "waiting", t)
+            # Again: threads still in the wait they answered in are not
+            # asked (stack.h), and give the same names and stacks.
+            again = gw.run([gw.GILWATCH, "dump", "--format=json",
+                str(p.p.pid)], timeout=120 * gw.SCALE)
+            self.assertEqual(again.returncode, 0, again)
+            now = gw.threads(json.loads(again.stdout))
+            for t in workers:
+                n = now[t["tid"]]
+                self.assertEqual(n["name"], t["name"])
+                self.assertEqual(n["stack"], "ok", n)
+                self.assertEqual([f["ip"] for f in n["frames"]],
+                    [f["ip"] for f in t["frames"]], n)
             p.release()
             self.assertEqual(p.wait(timeout=60 * gw.SCALE), 0,
                 p.describe())

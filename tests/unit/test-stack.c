@@ -552,6 +552,52 @@ Test(sampler, answered_in_this_wait_is_not_looked_up_again, .timeout = 30)
 	unpark(&p);
 }
 
+/*
+ * With answers kept, a thread still in the wait it answered in is not
+ * asked again: its stack is the one it gave.  A new wait, or answers
+ * not kept, and it is asked.
+ */
+Test(sampler, kept_answer_stands_for_the_same_wait, .timeout = 30)
+{
+	static struct parked p;
+	struct stack_ask a;
+	struct stack first;
+	atomic_int state = GW_STATE_WAITING;
+	atomic_uint gen = 3, answered = 0;
+	int k;
+
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	park(&p, 0);
+	memset(&a, 0, sizeof a);
+	a.tid = p.tid;
+	a.wait_state = &state;
+	a.wait_gen = &gen;
+	a.gen = 3;
+	a.answered = &answered;
+	stack_keep_answers(1);
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_assert_eq(a.rc, 0);
+	cr_assert(a.sent, "asked the first time");
+	cr_assert(stack_has(&a.st, "parked_thread"));
+	first = a.st;
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_assert_eq(a.rc, 0);
+	cr_expect(!a.sent, "asked again in the same wait");
+	cr_assert_eq(a.st.depth, first.depth);
+	for (k = 0; k < first.depth; k++)
+		cr_expect_eq(a.st.ip[k], first.ip[k], "#%d", k);
+	atomic_store(&gen, 4);		/* a wait of its own since */
+	a.gen = 4;
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_assert_eq(a.rc, 0);
+	cr_expect(a.sent, "not asked in a new wait");
+	stack_keep_answers(0);
+	stack_capture_threads(&a, 1, WAIT_MS);
+	cr_assert_eq(a.rc, 0);
+	cr_expect(a.sent, "not asked with answers not kept");
+	unpark(&p);
+}
+
 static void
 program_handler(int sig)
 {
