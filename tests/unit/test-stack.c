@@ -513,43 +513,69 @@ Test(sampler, many_at_once_as_one_by_one, .timeout = 60)
 }
 
 /*
+ * A thread parked and asked about as a dump asks: in a wait (state,
+ * numbered *gen) that restarts, its answers noted in *answered.
+ */
+struct in_wait {
+	struct parked	 p;
+	struct stack_ask a;
+	atomic_int	 state;
+	atomic_uint	 gen;
+	atomic_uint	 answered;
+};
+
+static void
+park_in_wait(struct in_wait *w, unsigned gen)
+{
+	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
+	park(&w->p, 0);
+	atomic_store(&w->state, GW_STATE_WAITING);
+	atomic_store(&w->gen, gen);
+	atomic_store(&w->answered, 0);
+	memset(&w->a, 0, sizeof w->a);
+	w->a.tid = w->p.tid;
+	w->a.wait_state = &w->state;
+	w->a.wait_gen = &w->gen;
+	w->a.gen = gen;
+	w->a.answered = &w->answered;
+}
+
+/* It leaves that wait and enters the next. */
+static void
+next_wait(struct in_wait *w)
+{
+	atomic_store(&w->gen, w->a.gen + 1);
+	w->a.gen++;
+}
+
+/*
  * A thread that answered in the wait it is still in cannot have blocked
  * the signal since: /proc is not read for it again.  Once it has left
  * that wait (blocking the signal) and waits anew, it is.
  */
 Test(sampler, answered_in_this_wait_is_not_looked_up_again, .timeout = 30)
 {
-	static struct parked p;
-	struct stack_ask a;
-	atomic_int state = GW_STATE_WAITING;
-	atomic_uint gen = 7, answered = 0;
+	static struct in_wait w;
+	struct stack_ask *a = &w.a;
 	unsigned long opens;
 	pid_t tid;
 
-	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
-	park(&p, 0);
-	memset(&a, 0, sizeof a);
-	a.tid = p.tid;
-	a.wait_state = &state;
-	a.wait_gen = &gen;
-	a.gen = 7;
-	a.answered = &answered;
+	park_in_wait(&w, 7);
 	opens = taskfile_opens();
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_assert_eq(a.rc, 0);
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_assert_eq(a->rc, 0);
 	cr_expect_eq(taskfile_opens(), opens + 1, "its status, read once");
-	cr_expect_eq(atomic_load(&answered), 8);
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_assert_eq(a.rc, 0);
+	cr_expect_eq(atomic_load(&w.answered), 8);
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_assert_eq(a->rc, 0);
 	cr_expect_eq(taskfile_opens(), opens + 1, "its status read again");
-	cr_assert_eq(write(p.go[1], "b", 1), 1);
-	cr_assert_eq(read(p.ready[0], &tid, sizeof tid), sizeof tid);
-	atomic_store(&gen, 8);
-	a.gen = 8;
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_expect_eq(a.rc, -EAGAIN);
+	cr_assert_eq(write(w.p.go[1], "b", 1), 1);
+	cr_assert_eq(read(w.p.ready[0], &tid, sizeof tid), sizeof tid);
+	next_wait(&w);
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_expect_eq(a->rc, -EAGAIN);
 	cr_expect_eq(taskfile_opens(), opens + 2);
-	unpark(&p);
+	unpark(&w.p);
 }
 
 /*
@@ -559,43 +585,33 @@ Test(sampler, answered_in_this_wait_is_not_looked_up_again, .timeout = 30)
  */
 Test(sampler, kept_answer_stands_for_the_same_wait, .timeout = 30)
 {
-	static struct parked p;
-	struct stack_ask a;
+	static struct in_wait w;
+	struct stack_ask *a = &w.a;
 	struct stack first;
-	atomic_int state = GW_STATE_WAITING;
-	atomic_uint gen = 3, answered = 0;
 	int k;
 
-	cr_assert_eq(stack_sampler_install(SAMPLE_SIG), 0);
-	park(&p, 0);
-	memset(&a, 0, sizeof a);
-	a.tid = p.tid;
-	a.wait_state = &state;
-	a.wait_gen = &gen;
-	a.gen = 3;
-	a.answered = &answered;
+	park_in_wait(&w, 3);
 	stack_keep_answers(1);
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_assert_eq(a.rc, 0);
-	cr_assert(a.sent, "asked the first time");
-	cr_assert(stack_has(&a.st, "parked_thread"));
-	first = a.st;
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_assert_eq(a.rc, 0);
-	cr_expect(!a.sent, "asked again in the same wait");
-	cr_assert_eq(a.st.depth, first.depth);
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_assert_eq(a->rc, 0);
+	cr_assert(a->sent, "asked the first time");
+	cr_assert(stack_has(&a->st, "parked_thread"));
+	first = a->st;
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_assert_eq(a->rc, 0);
+	cr_expect(!a->sent, "asked again in the same wait");
+	cr_assert_eq(a->st.depth, first.depth);
 	for (k = 0; k < first.depth; k++)
-		cr_expect_eq(a.st.ip[k], first.ip[k], "#%d", k);
-	atomic_store(&gen, 4);		/* a wait of its own since */
-	a.gen = 4;
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_assert_eq(a.rc, 0);
-	cr_expect(a.sent, "not asked in a new wait");
+		cr_expect_eq(a->st.ip[k], first.ip[k], "#%d", k);
+	next_wait(&w);
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_assert_eq(a->rc, 0);
+	cr_expect(a->sent, "not asked in a new wait");
 	stack_keep_answers(0);
-	stack_capture_threads(&a, 1, WAIT_MS);
-	cr_assert_eq(a.rc, 0);
-	cr_expect(a.sent, "not asked with answers not kept");
-	unpark(&p);
+	stack_capture_threads(a, 1, WAIT_MS);
+	cr_assert_eq(a->rc, 0);
+	cr_expect(a->sent, "not asked with answers not kept");
+	unpark(&w.p);
 }
 
 static void
