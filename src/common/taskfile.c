@@ -1,5 +1,6 @@
 /* A thread's /proc files, kept open or not: see taskfile.h. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static struct kept *table;	/* nslots, at most half of them used */
 static size_t nslots, nused;
 static int max_open, nopen;
 static unsigned round_now;
-static unsigned long opens;
+static atomic_ulong opens;	/* a program's threads may read at once */
 
 static int
 open_file(pid_t pid, pid_t tid, enum taskfile_kind kind)
@@ -38,7 +39,7 @@ open_file(pid_t pid, pid_t tid, enum taskfile_kind kind)
 
 	snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)pid,
 	    (int)tid, file_names[kind]);
-	opens++;
+	atomic_fetch_add_explicit(&opens, 1, memory_order_relaxed);
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
@@ -209,6 +210,8 @@ taskfile_keep(int n)
 void
 taskfile_round(void)
 {
+	if (max_open == 0)
+		return;		/* nothing kept: nothing shared is written */
 	if (table != NULL)
 		rebuild(nslots, read_this_round);
 	round_now++;
@@ -223,5 +226,5 @@ taskfile_open_count(void)
 unsigned long
 taskfile_opens(void)
 {
-	return opens;
+	return atomic_load_explicit(&opens, memory_order_relaxed);
 }
