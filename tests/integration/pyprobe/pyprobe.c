@@ -24,7 +24,6 @@
  *                          0, or the number of the first check that broke
  *   pyprobe_thread_name(id, buf, size)  py_thread_name() of the thread
  *                          with that ident: its length, or -1
- *   pyprobe_name_ns(id, n) the same read n times: nanoseconds a read
  *   pyprobe_name_calls(id, calls) the system calls (mem_count) of two
  *                          reads of that name right after
  *                          py_names_forget, into calls[0] and calls[1]:
@@ -49,7 +48,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -432,24 +430,6 @@ pyprobe_name_calls(unsigned long thread_id, long calls[2])
 		calls[i] = (long)(after.calls - before.calls);
 	}
 	return 0;
-}
-
-EXPORT long
-pyprobe_name_ns(unsigned long thread_id, int n)
-{
-	struct timespec a, b;
-	char buf[64];
-	int i;
-
-	if (pyprobe_thread_name(thread_id, buf, sizeof buf) == -1 || n <= 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < n; i++)
-		if (py_thread_name(&names_rt, thread_id, buf, sizeof buf) == -1)
-			return -1;
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec -
-	    a.tv_nsec)) / n;
 }
 
 static void
