@@ -32,6 +32,7 @@
 #include "sigdump.h"
 #include "share.h"
 #include "sigown.h"
+#include "stack.h"
 #include "thread.h"
 #include "ulock.h"
 
@@ -420,6 +421,8 @@ static void
 monitor_body(void)
 {
 	thread_set_internal();
+	/* The same parked threads, dump after dump (stack.h). */
+	stack_keep_answers(1);
 	socket_open();
 	helper_loop();
 }

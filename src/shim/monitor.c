@@ -26,7 +26,6 @@
 #include "msg.h"
 #include "procstat.h"
 #include "share.h"
-#include "stack.h"
 #include "taskfile.h"
 
 static pid_t	program;		/* in the monitor: whose it is */
@@ -367,7 +366,6 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	stderr_now();
 	keep_freed_memory();
 	keep_task_files();
-	stack_keep_answers(1);
 	run();
 	_exit(0);
 }
