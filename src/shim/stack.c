@@ -931,9 +931,26 @@ cache_find(uintptr_t ip, int is_return, struct sym_entry **fill)
 	return NULL;
 }
 
+/*
+ * The monitor's module tables (symname.h): each module's symbols and
+ * lines indexed once, where libdw scans the symbol table for every
+ * address and builds every line table of a compile unit.  Only in the
+ * monitor, which may allocate as it likes; emptied with the Dwfl, and
+ * whenever modules are reported again (its entries are by module).
+ */
+static struct symname_cache *sym_names;
+
+static void
+sym_names_drop(void)
+{
+	symname_cache_free(sym_names);
+	sym_names = NULL;
+}
+
 static void
 sym_close(void)
 {
+	sym_names_drop();
 	if (sym_dwfl != NULL)
 		dwfl_end(sym_dwfl);
 	sym_dwfl = NULL;
@@ -987,6 +1004,7 @@ sym_module(uintptr_t pc)
 		return mod;
 	if (monitor_is_me() ? !maps_due() : dladdr((void *)pc, &dli) == 0)
 		return NULL;
+	sym_names_drop();
 	if (report_modules(sym_dwfl) != 0) {
 		sym_close();
 		return NULL;
@@ -1038,7 +1056,12 @@ stack_symbolize(uintptr_t ip, int is_return, struct symbol *sym)
 		return 0;
 	}
 	if ((mod = sym_module(pc)) != NULL) {
-		symname_describe(mod, pc, ip, sym);
+		if (monitor_is_me() && (sym_names != NULL ||
+		    (sym_names = symname_cache_new()) != NULL))
+			(void)symname_lookup(sym_names, sym_dwfl, ip,
+			    is_return, sym);
+		else
+			symname_describe(mod, pc, ip, sym);
 		if (fill != NULL) {
 			fill->ip = ip;
 			fill->is_return = is_return;
