@@ -160,6 +160,8 @@ answer(int fd)
 		n += r;
 	}
 	req[n] = '\0';
+	if (strncmp(req, "dump ", 5) == 0)
+		monitor_reserve(thread_count());
 	if (strncmp(req, "dump json", 9) == 0)
 		report_dump(GW_REASON_REQUEST, fd, GW_FORMAT_JSON);
 	else if (strncmp(req, "dump text", 9) == 0)

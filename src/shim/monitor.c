@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -290,6 +291,39 @@ keep_freed_memory(void)
 {
 	mallopt(M_TRIM_THRESHOLD, KEEP_FREED);
 	mallopt(M_MMAP_THRESHOLD, KEEP_FREED / 2);
+}
+
+/*
+ * What a dump allocates, a thread: its records, the report's lines and
+ * the copies of its pages come to some 6 kB (1,500 pages for 1,000
+ * threads, by the faults counted), with a fixed part for the symbol
+ * tables.
+ */
+#define RESERVE_PER_THREAD	(6u << 10)
+#define RESERVE_FIXED		(1u << 20)
+#define RESERVE_MAX		(KEEP_FREED / 2)
+
+void
+monitor_reserve(size_t nthreads)
+{
+	static size_t reserved;
+	size_t want = RESERVE_FIXED + nthreads * RESERVE_PER_THREAD;
+	uintptr_t lo, hi, page;
+	char *p;
+
+	if (!monitor_is_me() || want <= reserved)
+		return;
+	if (want > RESERVE_MAX)
+		want = RESERVE_MAX;
+	/* Taken and given back: the heap keeps it (keep_freed_memory). */
+	if ((p = malloc(want)) == NULL)
+		return;
+	page = (uintptr_t)getpagesize();
+	lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	hi = ((uintptr_t)p + want) & ~(page - 1);
+	if (hi > lo && madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0)
+		reserved = want;
+	free(p);
 }
 
 /*

@@ -24,6 +24,7 @@
 #ifndef GW_MONITOR_H
 #define GW_MONITOR_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /*
@@ -72,6 +73,14 @@ pid_t	monitor_program(void);
 /* In the monitor: a descriptor that reads POLLHUP once the program is
  * gone; -1 in the program. */
 int	monitor_lifeline(void);
+
+/*
+ * In the monitor, before a dump of nthreads threads: the memory it is
+ * about to use faulted in at once (a thousand threads' dump touches
+ * some 1,500 new pages, a fault each, dear in a virtual machine).  Kept
+ * for the next dumps (freed memory stays); nothing in the program.
+ */
+void	monitor_reserve(size_t nthreads);
 
 /* In a fork child: it is not watched by its parent's monitor. */
 void	monitor_after_fork_child(void);
