@@ -192,6 +192,7 @@ struct raw {
 	struct gw_loop	*loop;		/* before 3.14: from the frames */
 	struct py_wait	 pw;		/* what its Python code waits on */
 	struct gw_wait	*w;		/* its wait, as fill_wait made it */
+	uintptr_t	 ts;		/* its thread state, or 0 */
 };
 
 /* A consistent copy of t's fields, retrying while t writes them. */
@@ -633,22 +634,31 @@ fill_thread(struct snap *s, struct raw *r, struct thread *holder,
  * monitor's time in a dump of 1,000 Python threads.
  */
 static void
-prefetch_python(const struct raw *r, size_t m)
+prefetch_python(struct raw *r, size_t m)
 {
 	const struct py_runtime *rt = gil_runtime();
-	uintptr_t ts[SNAP_ASK_MAX], w[SNAP_ASK_MAX];
-	size_t k, nts = 0, nw = 0;
+	uintptr_t ts[SNAP_ASK_MAX], a[SNAP_ASK_MAX], kept;
+	size_t k, n = 0;
 
-	if (rt == NULL)
+	if (rt == NULL || rt->off == NULL)
 		return;
-	for (k = 0; k < m && k < SNAP_ASK_MAX; k++) {
-		if (gil_thread_tstate(r[k].t, &ts[nts]) == 0 && ts[nts] != 0)
-			nts++;
+	if (m > SNAP_ASK_MAX)
+		m = SNAP_ASK_MAX;
+	/* The states the records name, checked next (gil_thread_tstate). */
+	for (k = 0; k < m; k++)
+		if ((kept = atomic_load(&r[k].t->py_ts)) != 0)
+			a[n++] = kept + (uintptr_t)rt->off->ts_thread_id;
+	mem_cache_prefetch(a, n);
+	for (k = n = 0; k < m; k++)
+		if (gil_thread_tstate(r[k].t, &r[k].ts) == 0 && r[k].ts != 0)
+			ts[n++] = r[k].ts;
+		else
+			r[k].ts = 0;
+	py_tstates_prefetch(rt, ts, n);
+	for (k = n = 0; k < m; k++)
 		if (r[k].state == GW_STATE_BLOCKED && r[k].wait.addr != 0)
-			w[nw++] = r[k].wait.addr;
-	}
-	py_tstates_prefetch(rt, ts, nts);
-	mem_cache_prefetch(w, nw);
+			a[n++] = r[k].wait.addr;
+	mem_cache_prefetch(a, n);
 }
 
 /*
@@ -743,7 +753,9 @@ asyncio_fill(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 		return;
 	for (i = 0; i < n; i++) {
 		ti[i].loop = r[i].loop;
-		if (gil_runtime() != NULL &&
+		/* Found by prefetch_python, when its batch was read. */
+		ts[i] = r[i].ts;
+		if (ts[i] == 0 && gil_runtime() != NULL &&
 		    gil_thread_tstate(r[i].t, &ts[i]) == -1)
 			ts[i] = 0;
 	}
