@@ -51,17 +51,6 @@ void	stack_capture_signal(struct stack *st, void *uc);
 int	stack_capture_thread(pid_t tid, struct stack *st, int timeout_ms);
 
 /*
- * Several threads' stacks, each as stack_capture_thread would take it,
- * but up to 64 threads asked at once, so that their answers overlap:
- * each a[i].rc gets what stack_capture_thread would return, or -EINTR
- * when stack_safe_to_sample said no (a[i].note says why; the thread is
- * not asked).  Each thread is checked just before it is sent the
- * signal, by its wait where a[i].wait_state tells it (no system call),
- * else by stack_safe_to_sample.  A thread that does not answer within timeout_ms of the last
- * answer (or of its being asked) gives -ETIMEDOUT.  The caller's own
- * thread is taken directly, from the caller's frame.
- */
-/*
  * What an asked thread says of itself with its stack, from its own
  * system calls: what /proc and sched_getattr would say of it, one
  * call each in the thread instead of three and one in the asker.
@@ -72,6 +61,17 @@ struct stack_told {
 	int		 sched_priority;
 };
 
+/*
+ * Several threads' stacks, each as stack_capture_thread would take it,
+ * but up to 64 threads asked at once, so that their answers overlap:
+ * each a[i].rc gets what stack_capture_thread would return, or -EINTR
+ * when stack_safe_to_sample said no (a[i].note says why; the thread is
+ * not asked).  Each thread is checked just before it is sent the
+ * signal, by its wait where a[i].wait_state tells it (no system call),
+ * else by stack_safe_to_sample.  A thread that does not answer within timeout_ms of the last
+ * answer (or of its being asked) gives -ETIMEDOUT.  The caller's own
+ * thread is taken directly, from the caller's frame.
+ */
 struct stack_ask {
 	pid_t		 tid;		/* in */
 	/*
