@@ -150,9 +150,10 @@ enum walk { FOUND, ABSENT, CROWDED };
 /*
  * Walk an index's slots for addr from home, at most limit of them.
  * FOUND: *rec is addr's.  ABSENT: an empty slot ends the walk, and
- * addr is in no index.  CROWDED: limit slots, all others'.  With add (an entry for a record of addr), an empty slot is
- * taken for it; if another thread takes it first, the walk goes on
- * from it as if it had been taken all along.
+ * addr is in no index.  CROWDED: limit slots, all others'.  With add
+ * (an entry for a record of addr), an empty slot is taken for it; if
+ * another thread takes it first, the walk goes on from it as if it had
+ * been taken all along.
  */
 static enum walk
 walk(_Atomic uint64_t *ix, size_t ixmask, size_t home, size_t limit,

@@ -591,13 +591,9 @@ fill_told(struct snap *s, struct raw *r, struct gw_thread_info *ti,
 	char name[64];
 
 	/* Read now: a Python thread renamed since it last held the GIL. */
-	if (gil_thread_name(r->t, name, sizeof name) == -1 &&
-	    thread_pyname(r->t, name, sizeof name) == -1) {
-		if (told != NULL && told->comm[0] != '\0')
-			snprintf(name, sizeof name, "%s", told->comm);
-		else
-			thread_name(r->t, name, sizeof name);
-	}
+	if (gil_thread_name(r->t, name, sizeof name) == -1)
+		thread_name_told(r->t, told != NULL ? told->comm : NULL, name,
+		    sizeof name);
 	ti->name = snap_str(s, name);
 	if (told != NULL && told->sched_policy != -1) {
 		ti->sched_policy = told->sched_policy;

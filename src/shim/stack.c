@@ -245,7 +245,6 @@ answer(struct req *q, unsigned s, const struct stack *st,
     const uintptr_t *sp, const struct stack_told *told)
 {
 	unsigned gen = REQ_GEN(s);
-
 	atomic_uint *answered;
 	const atomic_uint *wait_gen;
 

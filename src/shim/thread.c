@@ -345,15 +345,23 @@ thread_pyname(struct thread *t, char *buf, size_t len)
 }
 
 void
-thread_name(struct thread *t, char *buf, size_t len)
+thread_name_told(struct thread *t, const char *comm, char *buf, size_t len)
 {
 	if (thread_pyname(t, buf, len) == 0)
 		return;
-	if (taskfile_read(monitor_program(), atomic_load(&t->tid),
+	if (comm != NULL && comm[0] != '\0')
+		snprintf(buf, len, "%s", comm);
+	else if (taskfile_read(monitor_program(), atomic_load(&t->tid),
 	    TASKFILE_COMM, buf, len) > 0)
 		buf[strcspn(buf, "\n")] = '\0';
 	else
 		snprintf(buf, len, "%s", t->name);
+}
+
+void
+thread_name(struct thread *t, char *buf, size_t len)
+{
+	thread_name_told(t, NULL, buf, len);
 }
 
 int

@@ -381,6 +381,13 @@ void	thread_set_state(struct thread *, enum gw_thread_state);
  */
 void	thread_name(struct thread *, char *buf, size_t len);
 
+/*
+ * The same, with comm the OS name the thread itself told (stack_told),
+ * read in place of /proc's; NULL or "": as thread_name.
+ */
+void	thread_name_told(struct thread *, const char *comm, char *buf,
+	    size_t len);
+
 /* threading's name alone: 0, or -1 (buf "") when none was read.
  * Async-signal-safe. */
 int	thread_pyname(struct thread *, char *buf, size_t len);
