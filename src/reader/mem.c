@@ -517,6 +517,88 @@ mem_read(uintptr_t addr, void *buf, size_t len)
 	return rv;
 }
 
+/*
+ * The spans s[0..n-1] of pid in one call, n at most MEM_SPANS_MAX.  The
+ * kernel copies the remote vectors in order and stops at the first it
+ * cannot copy whole, so the count it returns says which spans were read;
+ * the span it stopped at is given up, and the call goes on after it.
+ * -1 when the kernel refused the calls themselves (errno).
+ */
+static int
+spans_vm(pid_t pid, struct mem_span *s, size_t n)
+{
+	struct iovec local[MEM_SPANS_MAX], remote[MEM_SPANS_MAX];
+	size_t i, from;
+	ssize_t got;
+
+	for (i = 0; i < n; i++) {
+		local[i].iov_base = s[i].buf;
+		remote[i].iov_base = (void *)s[i].addr;
+		local[i].iov_len = remote[i].iov_len = s[i].len;
+		s[i].ok = 0;
+	}
+	for (from = 0; from < n; from = i + 1) {
+		atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
+		got = syscall(SYS_process_vm_readv, pid, local + from,
+		    n - from, remote + from, n - from, 0UL);
+		if (got == -1 && errno != EFAULT)
+			return -1;
+		for (i = from; i < n && got >= (ssize_t)s[i].len; i++) {
+			got -= (ssize_t)s[i].len;
+			s[i].ok = 1;
+		}
+	}
+	return 0;
+}
+
+/* Can the spans go to the kernel together: no reader, no page copies,
+ * read through process_vm_readv, every start one mem_read would try? */
+static int
+spans_together(const struct mem_span *s, size_t n)
+{
+	size_t i;
+
+	if (n > MEM_SPANS_MAX || atomic_load_explicit(&reader,
+	    memory_order_acquire) != NULL || kept_pid() != 0 ||
+	    (atomic_load_explicit(&target, memory_order_relaxed) == 0 &&
+	    atomic_load_explicit(&mode, memory_order_relaxed) != MEM_VM))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i].addr < 4096 || s[i].addr + s[i].len < s[i].addr)
+			return 0;
+	return 1;
+}
+
+size_t
+mem_read_spans(struct mem_span *s, size_t n)
+{
+	pid_t pid = atomic_load_explicit(&target, memory_order_relaxed);
+	size_t i, done = 0;
+	int saved = errno;
+
+	if (spans_together(s, n)) {
+		atomic_fetch_add_explicit(&nreads, n, memory_order_relaxed);
+		if (spans_vm(pid != 0 ? pid : self_pid(), s, n) == 0) {
+			for (i = 0; i < n; i++)
+				done += (size_t)s[i].ok;
+			errno = saved;
+			return done;
+		}
+		/* Refused: another process says why, this one reads on
+		 * without the kernel (read_vm's fallback). */
+		if (pid != 0) {
+			atomic_store(&last_error, errno);
+			errno = saved;
+			return 0;
+		}
+		errno = saved;
+	}
+	for (i = 0; i < n; i++)
+		done += (size_t)(s[i].ok = mem_read(s[i].addr, s[i].buf,
+		    s[i].len) == 0);
+	return done;
+}
+
 int
 mem_self_lockfree(void)
 {

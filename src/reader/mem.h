@@ -67,6 +67,24 @@ int	mem_source_outside(void);
 int	mem_read(uintptr_t addr, void *buf, size_t len);
 
 /*
+ * Many small reads at once: each span's len bytes at addr into buf, its
+ * ok set to 1 when all of them could be read, 0 when not (as mem_read
+ * would answer).  Through process_vm_readv it is one system call for up
+ * to MEM_SPANS_MAX spans where mem_read would make one a span: the heads
+ * of a dict's keys, each its own object.  A span that cannot be read
+ * costs the spans after it one more call.  Other sources read span by
+ * span.  Returns how many spans were read; as safe as mem_read.
+ */
+#define MEM_SPANS_MAX	64
+struct mem_span {
+	uintptr_t	 addr;
+	void		*buf;
+	size_t		 len;
+	int		 ok;
+};
+size_t	mem_read_spans(struct mem_span *s, size_t n);
+
+/*
  * Does mem_read of this process take no lock (process_vm_readv works,
  * no other source chosen)?  Then a signal handler may read through it.
  * Async-signal-safe.

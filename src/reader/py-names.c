@@ -27,6 +27,8 @@
 #define ENTRY_CHUNK	64		/* entries read at a time in a scan */
 #define KEY_MAX		32		/* longest key looked for */
 #define HEAD_MAX	512		/* object heads read at once */
+#define HEADS_AT_ONCE	16		/* keys' heads read in one call */
+#define HEAD_SPAN	96		/* a str key's head and bytes */
 #define DKIX_EMPTY	(-1)
 
 /* The hash of "_name": -1 until a scan has found it. */
@@ -191,11 +193,13 @@ index_read(const struct keys *k, long i)
  * str, the key must be a compact ASCII str of the same length and
  * bytes; its hash is then stored in w->hash.  For an int, the key must
  * be an int with the wanted hash (which, for the non-negative values
- * below the modulus looked for here, is the value itself).
+ * below the modulus looked for here, is the value itself).  head, when
+ * not NULL, is the key's str head and w->len bytes after it, read
+ * already (keys_each_from).
  */
 static int
 key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
-    struct want *w)
+    const unsigned char *head, struct want *w)
 {
 	const struct py_offsets *o = rt->off;
 	unsigned char b[HEAD_MAX];
@@ -209,9 +213,12 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
 		return hash == w->hash && is_type(rt, key, rt->type_long);
 	if (hash != -1 && w->hash != -1 && hash != w->hash)
 		return 0;
-	if ((size_t)o->u_ascii_size > sizeof(b) ||
-	    py_read(key, b, (size_t)o->u_ascii_size) == -1 ||
-	    py_ptr_at(b, o->ob_type) != rt->type_unicode ||
+	if (head != NULL)
+		memcpy(b, head, (size_t)o->u_ascii_size + w->len);
+	else if ((size_t)o->u_ascii_size > sizeof(b) ||
+	    py_read(key, b, (size_t)o->u_ascii_size) == -1)
+		return 0;
+	if (py_ptr_at(b, o->ob_type) != rt->type_unicode ||
 	    py_long_at(b, o->u_length) != (long)w->len)
 		return 0;
 	memcpy(&state, b + o->u_state, sizeof(state));
@@ -220,8 +227,11 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
 	khash = py_long_at(b, o->u_hash);
 	if (khash != -1 && w->hash != -1 && khash != w->hash)
 		return 0;
-	if (py_read(key + (uintptr_t)o->u_ascii_size, data, w->len) == -1 ||
-	    memcmp(data, w->str, w->len) != 0)
+	if (head != NULL)
+		memcpy(data, b + o->u_ascii_size, w->len);
+	else if (py_read(key + (uintptr_t)o->u_ascii_size, data, w->len) == -1)
+		return 0;
+	if (memcmp(data, w->str, w->len) != 0)
 		return 0;
 	if (w->hash == -1)
 		w->hash = hash != -1 ? hash : khash;
@@ -247,24 +257,81 @@ keys_probe(const struct py_runtime *rt, const struct keys *k,
 	return keys_probe_ix(rt, k, w, value, &ix);
 }
 
-/* What keys_each calls for an entry: non-zero stops the walk. */
+/*
+ * What keys_each calls for an entry: non-zero stops the walk.  head is
+ * the first bytes of the key object when the walk was asked to read
+ * them, NULL when not (or when they could not be read: fn reads).
+ */
 typedef int	(*entry_fn)(const struct py_runtime *, uintptr_t key,
-		    long hash, uintptr_t value, void *arg);
+		    long hash, uintptr_t value, const unsigned char *head,
+		    void *arg);
+
+/* Entry j of a chunk read by keys_each_from. */
+static void
+entry_at(const struct keys *k, const unsigned char *b, const uintptr_t *vals,
+    long j, uintptr_t *key, long *hash, uintptr_t *value)
+{
+	*key = py_ptr_at(b + j * k->esize, k->ekey);
+	*hash = k->ehash >= 0 ? py_long_at(b + j * k->esize, k->ehash) : -1;
+	*value = k->values != 0 ? vals[j] :
+	    py_ptr_at(b + j * k->esize, k->evalue);
+}
 
 /*
- * Every entry in order, until fn returns non-zero: that value, or 0
- * when fn never did, or -1 on a bad read.  Deleted entries (no key)
- * are passed over.
+ * Entries j..j+n-1 of a chunk, with the first head_len bytes of each key
+ * read together (a key is an object of its own, so one read a key was
+ * one system call a key: a scan of sys.modules, a hundred).
+ */
+static int
+entries_call(const struct py_runtime *rt, const struct keys *k,
+    const unsigned char *b, const uintptr_t *vals, long j, long n,
+    size_t head_len, entry_fn fn, void *arg)
+{
+	unsigned char heads[HEADS_AT_ONCE][HEAD_SPAN];
+	struct mem_span sp[HEADS_AT_ONCE];
+	uintptr_t key, value;
+	long i, hash;
+	int rv, at[HEADS_AT_ONCE];
+	size_t m = 0;
+
+	for (i = 0; i < n; i++) {
+		entry_at(k, b, vals, j + i, &key, &hash, &value);
+		at[i] = -1;
+		if (head_len == 0 || key == 0)
+			continue;
+		at[i] = (int)m;
+		sp[m].addr = key;
+		sp[m].buf = heads[m];
+		sp[m++].len = head_len;
+	}
+	if (m > 0)
+		(void)mem_read_spans(sp, m);
+	for (i = 0; i < n; i++) {
+		entry_at(k, b, vals, j + i, &key, &hash, &value);
+		if (key != 0 && (rv = fn(rt, key, hash, value, at[i] >= 0 &&
+		    sp[at[i]].ok ? heads[at[i]] : NULL, arg)))
+			return rv;
+	}
+	return 0;
+}
+
+/*
+ * Every entry from entry from on, in order, until fn returns non-zero:
+ * that value, or 0 when fn never did, or -1 on a bad read.  Deleted
+ * entries (no key) are passed over.  head_len (at most HEAD_SPAN): the
+ * bytes of each key fn is given, 0 for none.
  */
 static int
 keys_each_from(const struct py_runtime *rt, const struct keys *k, long from,
-    entry_fn fn, void *arg)
+    size_t head_len, entry_fn fn, void *arg)
 {
 	unsigned char b[ENTRY_CHUNK * 64];
-	uintptr_t vals[ENTRY_CHUNK], key, value;
-	long ix, j, n, hash;
+	uintptr_t vals[ENTRY_CHUNK];
+	long ix, j, n, g;
 	int rv;
 
+	if (head_len > HEAD_SPAN)
+		head_len = 0;
 	for (ix = from; ix < k->nentries; ix += n) {
 		n = k->nentries - ix < ENTRY_CHUNK ? k->nentries - ix :
 		    ENTRY_CHUNK;
@@ -273,13 +340,10 @@ keys_each_from(const struct py_runtime *rt, const struct keys *k, long from,
 		    py_read(k->values + (uintptr_t)ix * sizeof(uintptr_t),
 		    vals, (size_t)n * sizeof(uintptr_t)) == -1))
 			return -1;
-		for (j = 0; j < n; j++) {
-			key = py_ptr_at(b + j * k->esize, k->ekey);
-			hash = k->ehash >= 0 ?
-			    py_long_at(b + j * k->esize, k->ehash) : -1;
-			value = k->values != 0 ? vals[j] :
-			    py_ptr_at(b + j * k->esize, k->evalue);
-			if (key != 0 && (rv = fn(rt, key, hash, value, arg)))
+		for (j = 0; j < n; j += g) {
+			g = n - j < HEADS_AT_ONCE ? n - j : HEADS_AT_ONCE;
+			if ((rv = entries_call(rt, k, b, vals, j, g, head_len,
+			    fn, arg)) != 0)
 				return rv;
 		}
 	}
@@ -290,7 +354,7 @@ static int
 keys_each(const struct py_runtime *rt, const struct keys *k, entry_fn fn,
     void *arg)
 {
-	return keys_each_from(rt, k, 0, fn, arg);
+	return keys_each_from(rt, k, 0, 0, fn, arg);
 }
 
 struct scan {
@@ -300,11 +364,11 @@ struct scan {
 
 static int
 scan_match(const struct py_runtime *rt, uintptr_t key, long hash,
-    uintptr_t value, void *arg)
+    uintptr_t value, const unsigned char *head, void *arg)
 {
 	struct scan *s = arg;
 
-	if (!key_matches(rt, key, hash, s->w))
+	if (!key_matches(rt, key, hash, head, s->w))
 		return 0;
 	s->value = value;
 	return value != 0 ? 1 : -1;
@@ -318,7 +382,9 @@ keys_scan(const struct py_runtime *rt, const struct keys *k, long from,
 {
 	struct scan s = { w, 0 };
 
-	if (keys_each_from(rt, k, from, scan_match, &s) != 1)
+	/* Every key is looked at: its head and bytes are read at once. */
+	if (keys_each_from(rt, k, from, (size_t)rt->off->u_ascii_size + w->len,
+	    scan_match, &s) != 1)
 		return -1;
 	*value = s.value;
 	return 0;
@@ -371,7 +437,7 @@ keys_probe_ix(const struct py_runtime *rt, const struct keys *k,
 		if (ix == DKIX_EMPTY)
 			return -1;
 		if (ix >= 0 && entry_read(k, ix, &key, &hash, value) == 0 &&
-		    key_matches(rt, key, hash, w)) {
+		    key_matches(rt, key, hash, NULL, w)) {
 			*found = ix;
 			return *value != 0 ? 0 : -1;
 		}
@@ -580,7 +646,7 @@ struct by_value {
 
 static int
 value_match(const struct py_runtime *rt, uintptr_t key, long hash,
-    uintptr_t value, void *arg)
+    uintptr_t value, const unsigned char *head, void *arg)
 {
 	struct by_value *v = arg;
 
@@ -764,13 +830,16 @@ struct collect_ids {
 
 static int
 collect_id(const struct py_runtime *rt, uintptr_t key, long hash,
-    uintptr_t value, void *arg)
+    uintptr_t value, const unsigned char *head, void *arg)
 {
 	struct collect_ids *c = arg;
 
 	/* An int key's hash is its value (thread ids are below the
 	 * modulus); a key of another type is not a thread's. */
-	if (hash <= 0 || value == 0 || c->a->n == c->cap ||
+	if (hash <= 0 || value == 0 || c->a->n == c->cap)
+		return 0;
+	if (head != NULL ? py_ptr_at(head, rt->off->ob_type) !=
+	    rt->type_long || rt->type_long == 0 :
 	    !is_type(rt, key, rt->type_long))
 		return 0;
 	c->a->v[c->a->n].id = (unsigned long)hash;
@@ -813,7 +882,9 @@ active_kept(const struct py_runtime *rt, uintptr_t ts)
 	a->n = 0;
 	c.a = a;
 	c.cap = k.nentries;
-	if (keys_each(rt, &k, collect_id, &c) == -1) {
+	/* Each key's type is looked at: read with the others'. */
+	if (keys_each_from(rt, &k, 0, (size_t)rt->off->ob_type +
+	    sizeof(uintptr_t), collect_id, &c) == -1) {
 		free(a);
 		return NULL;
 	}

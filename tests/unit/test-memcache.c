@@ -3,9 +3,13 @@
  * child process: reads give the same bytes and fail exactly where they
  * fail without the copies (a page unmapped, a read running into it),
  * prefetched or not, and a page read once is not read again, nor are
- * any four pages read together, wherever they fall.
+ * any four pages read together, wherever they fall.  And mem_read_spans:
+ * many small reads in one system call, answering for each span what
+ * mem_read would, in another process and in this one, with the copies
+ * or without; a span that cannot be read costs one more call, no more.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -230,4 +234,168 @@ Test(memcache, own_process_same_bytes_and_failures, .init = start_self,
 	same_as_memory(24, 8);
 	mem_count(&b);
 	cr_assert_eq(b.calls - a.calls, 1);
+}
+
+#define NSPANS	40
+
+/*
+ * Spans over area: in its first and last pages, across into the hole,
+ * inside it, from it out; bad[] marks the ones mem_read refuses.
+ */
+static size_t
+make_spans(struct mem_span *s, unsigned char (*buf)[64], int *bad)
+{
+	static const size_t off[NSPANS] = {
+		0, 100, 4000, 4090, 4096, 5000, 8191, 8192, 8200, 12000,
+		12287, 10, 4032, 20, 8180, 9000, 4100, 300, 12200, 64,
+		1, 2, 3, 4, 4095, 8190, 6000, 7000, 8193, 8194,
+		9999, 10000, 4030, 4040, 50, 60, 11000, 11100, 12280, 8,
+	};
+	static const size_t len[NSPANS] = {
+		8, 64, 64, 6, 8, 8, 1, 64, 8, 48,
+		1, 3, 64, 8, 20, 16, 1, 40, 64, 8,
+		1, 1, 1, 1, 1, 2, 8, 8, 8, 8,
+		8, 8, 8, 64, 8, 8, 8, 8, 8, 8,
+	};
+	size_t i;
+
+	for (i = 0; i < NSPANS; i++) {
+		s[i].addr = (uintptr_t)area + off[i];
+		s[i].buf = buf[i];
+		s[i].len = len[i];
+		s[i].ok = -1;
+		bad[i] = off[i] + len[i] > PG && off[i] < 2 * PG;
+	}
+	return NSPANS;
+}
+
+static void
+check_spans(struct mem_span *s, const int *bad, size_t n, size_t done)
+{
+	size_t i, good = 0;
+
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(s[i].ok, !bad[i], "span %zu (+%zu, %zu bytes)",
+		    i, (size_t)(s[i].addr - (uintptr_t)area), s[i].len);
+		if (!bad[i]) {
+			good++;
+			cr_assert(memcmp(s[i].buf, (const void *)s[i].addr,
+			    s[i].len) == 0, "bytes of span %zu", i);
+		}
+	}
+	cr_assert_eq(done, good);
+}
+
+static size_t
+nbad(const int *bad, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += (size_t)bad[i];
+	return k;
+}
+
+/* The answers, and at most a call for the batch and one for each bad
+ * span (a read per span would be forty). */
+static void
+spans_in_one_call(void)
+{
+	struct mem_span s[NSPANS];
+	unsigned char buf[NSPANS][64];
+	int bad[NSPANS];
+	struct mem_count c0, c1;
+	size_t n = make_spans(s, buf, bad), done;
+
+	mem_count(&c0);
+	done = mem_read_spans(s, n);
+	mem_count(&c1);
+	check_spans(s, bad, n, done);
+	cr_assert_leq(c1.calls - c0.calls, 1 + nbad(bad, n),
+	    "%lu calls", c1.calls - c0.calls);
+	cr_assert_eq(c1.reads - c0.reads, n);
+}
+
+Test(memspans, another_process, .init = start, .fini = stop)
+{
+	spans_in_one_call();
+}
+
+Test(memspans, this_process, .init = start_self, .fini = stop_self)
+{
+	spans_in_one_call();
+}
+
+/* All readable: one call. */
+Test(memspans, all_good_one_call, .init = start, .fini = stop)
+{
+	struct mem_span s[8];
+	unsigned char buf[8][64];
+	struct mem_count c0, c1;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		s[i].addr = (uintptr_t)area + (i % 2 ? 2 * PG : 0) +
+		    (uintptr_t)i * 100;
+		s[i].buf = buf[i];
+		s[i].len = 64;
+	}
+	mem_count(&c0);
+	cr_assert_eq(mem_read_spans(s, 8), 8);
+	mem_count(&c1);
+	cr_assert_eq(c1.calls - c0.calls, 1);
+	for (i = 0; i < 8; i++)
+		cr_assert(s[i].ok == 1 && memcmp(buf[i], (const void *)
+		    s[i].addr, 64) == 0);
+}
+
+/* Through the page copies (a dump's): the same answers. */
+Test(memspans, with_page_copies, .init = start, .fini = stop)
+{
+	struct mem_span s[NSPANS];
+	unsigned char buf[NSPANS][64];
+	int bad[NSPANS];
+	size_t n = make_spans(s, buf, bad);
+
+	cr_assert_eq(mem_cache_begin(64), 0);
+	check_spans(s, bad, n, mem_read_spans(s, n));
+}
+
+/* More spans than one call takes: read one by one, the same answers. */
+Test(memspans, more_than_a_call, .init = start_self, .fini = stop_self)
+{
+	static struct mem_span s[MEM_SPANS_MAX + 1];
+	static unsigned char buf[MEM_SPANS_MAX + 1][64];
+	int bad[MEM_SPANS_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < MEM_SPANS_MAX + 1; i++) {
+		s[i].addr = (uintptr_t)area + i * 190;
+		s[i].buf = buf[i];
+		s[i].len = 8;
+		bad[i] = i * 190 + 8 > PG && i * 190 < 2 * PG;
+	}
+	check_spans(s, bad, MEM_SPANS_MAX + 1, mem_read_spans(s,
+	    MEM_SPANS_MAX + 1));
+}
+
+/* A process gone: nothing read, the reason kept, no crash. */
+Test(memspans, process_gone, .init = start, .fini = stop)
+{
+	struct mem_span s[NSPANS];
+	unsigned char buf[NSPANS][64];
+	int bad[NSPANS];
+	size_t n = make_spans(s, buf, bad), i;
+	pid_t gone;
+
+	if ((gone = fork()) == 0)
+		_exit(0);
+	cr_assert(gone > 0);
+	cr_assert_eq(waitpid(gone, NULL, 0), gone);
+	mem_source_pid(gone);
+	cr_assert_eq(mem_read_spans(s, n), 0);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(s[i].ok, 0);
+	cr_assert_eq(mem_error(), ESRCH);
+	mem_source_pid(child);
 }

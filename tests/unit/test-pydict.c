@@ -8,8 +8,12 @@
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/mman.h>
 
+#include "mem.h"
 #include "py.h"
 
 #define NKEYS		64
@@ -398,4 +402,64 @@ Test(pydict, garbage_is_refused)
 	d.keys = 16;		/* unmapped */
 	cr_assert_eq(py_dict_get_int(&rt, (uintptr_t)&d, 1, &v), -1);
 	cr_assert_eq(py_dict_get_str(&rt, 0, "_name", &h, &v), -1);
+}
+
+/*
+ * A scan reads the keys' heads together: a dict of 64 str keys is a
+ * few system calls, not one a key.  Keys that cannot be read are passed
+ * over (one in an unmapped page), a key whose bytes end where its page
+ * does is found, and a scan for a longer name, whose reads of that key
+ * run into the hole, passes it over and goes on.
+ */
+Test(pydict, scan_reads_heads_together)
+{
+	unsigned char *pages = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct str *edge, *lost;
+	struct mem_count c0, c1;
+	struct table t;
+	char name[16];
+	uintptr_t v;
+	long h;
+	int i;
+
+	cr_assert(pages != MAP_FAILED);
+	cr_assert_eq(munmap(pages + 4096, 4096), 0);
+	/* "_last": its bytes end where the page ends. */
+	edge = (struct str *)(pages + 4096 - offsetof(struct str, data) - 5);
+	lost = (struct str *)(pages + 4096);	/* unmapped */
+	setup(1);
+	table_init(&t, BIG_SIZE, 1, 0);
+	for (i = 0; i < NKEYS - 2; i++) {
+		snprintf(name, sizeof name, "_k%02d", i);
+		insert(&t, 1000 + i, make_str(i, name, 1000 + i),
+		    5000 + (uintptr_t)i);
+	}
+	insert(&t, 3, lost, 7);
+	memset(edge, 0, offsetof(struct str, data));
+	edge->h.type = &str_type;
+	edge->length = 5;
+	edge->hash = 4;
+	edge->state = 1u << 5 | 1u << 6;
+	memcpy(edge->data, "_last", 5);
+	insert(&t, 4, edge, 8);
+
+	h = -1;
+	mem_count(&c0);
+	cr_assert_eq(py_dict_get_str(&rt, (uintptr_t)&d, "_k61", &h, &v), 0);
+	mem_count(&c1);
+	cr_assert_eq(v, 5061);
+	cr_assert_leq(c1.calls - c0.calls, 10, "%lu system calls",
+	    c1.calls - c0.calls);
+	h = -1;
+	cr_assert_eq(py_dict_get_str(&rt, (uintptr_t)&d, "_last", &h, &v), 0);
+	cr_assert_eq(v, 8);
+	cr_assert_eq(h, 4);
+	h = -1;
+	cr_assert_eq(py_dict_get_str(&rt, (uintptr_t)&d, "_lastX", &h, &v),
+	    -1);
+	h = -1;
+	cr_assert_eq(py_dict_get_str(&rt, (uintptr_t)&d, "_k00", &h, &v), 0);
+	cr_assert_eq(v, 5000);
+	munmap(pages, 4096);
 }
