@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "gil-blame.h"
@@ -715,8 +716,15 @@ depart(struct thread *t)
 		departed[i].tid = 0;
 		snprintf(departed[i].name, sizeof departed[i].name, "others");
 	} else {
+		/* t is the calling thread (its TLS destructor): its comm
+		 * is one prctl, where /proc is an open, a read, a close. */
+		char comm[16];
+
+		if (prctl(PR_GET_NAME, comm, 0, 0, 0) == -1)
+			comm[0] = '\0';
 		departed[i].tid = atomic_load(&t->tid);
-		thread_name(t, departed[i].name, sizeof departed[i].name);
+		thread_name_told(t, comm, departed[i].name,
+		    sizeof departed[i].name);
 	}
 	d = &departed[i];
 	d->hold += atomic_load(&t->gil_hold);
