@@ -406,8 +406,23 @@ static void
 unwind_warm_up(void)
 {
 	struct stack st;
+	sigset_t all, mask;
 
+	/*
+	 * Every signal blocked once around it, as the handler runs: then
+	 * libunwind's blocking around its cache lock is answered without
+	 * a system call (stack_sampler_mask), two a frame of start-up's
+	 * stack otherwise.
+	 */
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_SETMASK, &all, &mask) != 0) {
+		stack_capture(&st, 0);
+		return;
+	}
+	handler_mask = &all;
 	stack_capture(&st, 0);
+	handler_mask = NULL;
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 int
