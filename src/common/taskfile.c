@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "taskfile.h"
@@ -227,4 +229,13 @@ unsigned long
 taskfile_opens(void)
 {
 	return atomic_load_explicit(&opens, memory_order_relaxed);
+}
+
+void
+taskfile_own_comm(char comm[TASKFILE_COMM_MAX])
+{
+	memset(comm, 0, TASKFILE_COMM_MAX);
+	if (syscall(SYS_prctl, PR_GET_NAME, comm, 0UL, 0UL, 0UL) == -1)
+		comm[0] = '\0';
+	comm[TASKFILE_COMM_MAX - 1] = '\0';
 }

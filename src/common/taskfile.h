@@ -36,6 +36,14 @@ ssize_t	taskfile_read(pid_t pid, pid_t tid, enum taskfile_kind kind,
 	    char *buf, size_t len);
 
 /*
+ * The calling thread's comm without /proc: one prctl system call, not
+ * through a prctl hook of the shim's; "" when it cannot be had.
+ * Async-signal-safe.
+ */
+#define TASKFILE_COMM_MAX	16	/* the kernel's TASK_COMM_LEN */
+void	taskfile_own_comm(char comm[TASKFILE_COMM_MAX]);
+
+/*
  * Keep up to max_open files open between reads; 0 closes every kept
  * file and keeps none from then on.
  */

@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gil-blame.h"
@@ -25,6 +23,7 @@
 #include "py.h"
 #include "rtpolicy.h"
 #include "stack.h"
+#include "taskfile.h"
 #include "thread.h"
 #include "trace.h"
 #include "share.h"
@@ -718,13 +717,10 @@ depart(struct thread *t)
 		snprintf(departed[i].name, sizeof departed[i].name, "others");
 	} else {
 		/* t is the calling thread (its TLS destructor): its comm
-		 * is one prctl, where /proc is an open, a read, a close;
-		 * the system call, not our prctl hook. */
-		char comm[16] = "";
+		 * is one prctl, where /proc is an open, a read, a close. */
+		char comm[TASKFILE_COMM_MAX];
 
-		if (syscall(SYS_prctl, PR_GET_NAME, comm, 0UL, 0UL, 0UL) == -1)
-			comm[0] = '\0';
-		comm[sizeof comm - 1] = '\0';
+		taskfile_own_comm(comm);
 		departed[i].tid = atomic_load(&t->tid);
 		thread_name_told(t, comm, departed[i].name,
 		    sizeof departed[i].name);

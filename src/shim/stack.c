@@ -21,7 +21,6 @@
 #include <unistd.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #define UNW_LOCAL_ONLY
@@ -328,14 +327,14 @@ stack_sampler_mask(int how, const sigset_t *set, sigset_t *old)
 	return 0;
 }
 
-/* In the handler: system calls only (prctl is hooked: not through it). */
+_Static_assert(sizeof(((struct stack_told *)0)->comm) == TASKFILE_COMM_MAX,
+    "a told comm is taskfile_own_comm's");
+
+/* In the handler: system calls only. */
 static void
 tell(struct stack_told *told)
 {
-	memset(told->comm, 0, sizeof told->comm);
-	if (syscall(SYS_prctl, PR_GET_NAME, told->comm, 0UL, 0UL, 0UL) == -1)
-		told->comm[0] = '\0';
-	told->comm[sizeof told->comm - 1] = '\0';
+	taskfile_own_comm(told->comm);
 	told->sched_policy = rt_policy(0, &told->sched_priority);
 }
 

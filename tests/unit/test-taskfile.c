@@ -230,3 +230,18 @@ Test(taskfile, bad_arguments)
 	cr_expect_eq(taskfile_read(getpid(), self_tid(), TASKFILE_COMM, buf,
 	    1), -1);
 }
+
+/* The calling thread's comm without /proc: what /proc's comm says,
+ * renamed or not, within the kernel's 15 bytes. */
+Test(taskfile, own_comm_is_procs)
+{
+	char own[TASKFILE_COMM_MAX], proc[64];
+
+	cr_assert_eq(prctl(PR_SET_NAME, "a-long-name-cut-here", 0, 0, 0), 0);
+	taskfile_own_comm(own);
+	cr_assert(taskfile_read(getpid(), self_tid(), TASKFILE_COMM, proc,
+	    sizeof proc) > 0);
+	proc[strcspn(proc, "\n")] = '\0';
+	cr_assert_str_eq(own, proc);
+	cr_assert_str_eq(own, "a-long-name-cut");
+}
