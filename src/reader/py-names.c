@@ -69,6 +69,17 @@ is_type(const struct py_runtime *rt, uintptr_t obj, uintptr_t type)
 	    (uintptr_t)rt->off->ob_type, &t) == 0 && t == type;
 }
 
+/* is_type, from obj's head when it was read already (NULL: read it). */
+static int
+is_type_head(const struct py_runtime *rt, uintptr_t obj,
+    const unsigned char *head, uintptr_t type)
+{
+	if (head == NULL)
+		return is_type(rt, obj, type);
+	return obj != 0 && type != 0 && py_ptr_at(head, rt->off->ob_type) ==
+	    type;
+}
+
 static int
 keys_open(const struct py_runtime *rt, uintptr_t keys, uintptr_t values,
     struct keys *k)
@@ -202,8 +213,8 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
     const unsigned char *head, struct want *w)
 {
 	const struct py_offsets *o = rt->off;
-	unsigned char b[HEAD_MAX];
-	char data[KEY_MAX];
+	unsigned char b[HEAD_MAX + KEY_MAX];
+	const unsigned char *h = head;
 	uint32_t state;
 	long khash;
 
@@ -213,25 +224,25 @@ key_matches(const struct py_runtime *rt, uintptr_t key, long hash,
 		return hash == w->hash && is_type(rt, key, rt->type_long);
 	if (hash != -1 && w->hash != -1 && hash != w->hash)
 		return 0;
-	if (head != NULL)
-		memcpy(b, head, (size_t)o->u_ascii_size + w->len);
-	else if ((size_t)o->u_ascii_size > sizeof(b) ||
-	    py_read(key, b, (size_t)o->u_ascii_size) == -1)
+	/* Not read with the others: the head now, its bytes if it matches. */
+	if (h == NULL && ((size_t)o->u_ascii_size > HEAD_MAX ||
+	    py_read(key, b, (size_t)o->u_ascii_size) == -1))
 		return 0;
-	if (py_ptr_at(b, o->ob_type) != rt->type_unicode ||
-	    py_long_at(b, o->u_length) != (long)w->len)
+	if (h == NULL)
+		h = b;
+	if (py_ptr_at(h, o->ob_type) != rt->type_unicode ||
+	    py_long_at(h, o->u_length) != (long)w->len)
 		return 0;
-	memcpy(&state, b + o->u_state, sizeof(state));
+	memcpy(&state, h + o->u_state, sizeof(state));
 	if (!(state >> o->u_compact_bit & 1) || !(state >> o->u_ascii_bit & 1))
 		return 0;
-	khash = py_long_at(b, o->u_hash);
+	khash = py_long_at(h, o->u_hash);
 	if (khash != -1 && w->hash != -1 && khash != w->hash)
 		return 0;
-	if (head != NULL)
-		memcpy(data, b + o->u_ascii_size, w->len);
-	else if (py_read(key + (uintptr_t)o->u_ascii_size, data, w->len) == -1)
+	if (h == b && py_read(key + (uintptr_t)o->u_ascii_size,
+	    b + o->u_ascii_size, w->len) == -1)
 		return 0;
-	if (memcmp(data, w->str, w->len) != 0)
+	if (memcmp(h + o->u_ascii_size, w->str, w->len) != 0)
 		return 0;
 	if (w->hash == -1)
 		w->hash = hash != -1 ? hash : khash;
@@ -836,11 +847,8 @@ collect_id(const struct py_runtime *rt, uintptr_t key, long hash,
 
 	/* An int key's hash is its value (thread ids are below the
 	 * modulus); a key of another type is not a thread's. */
-	if (hash <= 0 || value == 0 || c->a->n == c->cap)
-		return 0;
-	if (head != NULL ? py_ptr_at(head, rt->off->ob_type) !=
-	    rt->type_long || rt->type_long == 0 :
-	    !is_type(rt, key, rt->type_long))
+	if (hash <= 0 || value == 0 || c->a->n == c->cap ||
+	    !is_type_head(rt, key, head, rt->type_long))
 		return 0;
 	c->a->v[c->a->n].id = (unsigned long)hash;
 	c->a->v[c->a->n++].thread = value;
