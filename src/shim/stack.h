@@ -68,9 +68,10 @@ struct stack_told {
  * when stack_safe_to_sample said no (a[i].note says why; the thread is
  * not asked).  Each thread is checked just before it is sent the
  * signal, by its wait where a[i].wait_state tells it (no system call),
- * else by stack_safe_to_sample.  A thread that does not answer within timeout_ms of the last
- * answer (or of its being asked) gives -ETIMEDOUT.  The caller's own
- * thread is taken directly, from the caller's frame.
+ * else by stack_safe_to_sample.  A thread that does not answer within
+ * timeout_ms of the last answer (or of its being asked) gives
+ * -ETIMEDOUT.  The caller's own thread is taken directly, from the
+ * caller's frame.
  */
 struct stack_ask {
 	pid_t		 tid;		/* in */
