@@ -21,7 +21,10 @@ SHIM_CFLAGS := $(BASE) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 CLI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Isrc/cli
 TUI_CFLAGS  := $(BASE) $(WARN) $(CFLAGS) -Itui -Isrc/cli
 
-SHIM_LIBS := -lunwind -ldw -lelf -lz -ldl -lm -pthread
+# The shim loads libdw, libelf and zlib at their first use (lazylib.c);
+# what links the readers otherwise names them (DW_LIBS).
+SHIM_LIBS := -lunwind -ldl -lm -pthread
+DW_LIBS   := -ldw -lelf -lz
 CLI_LIBS  := -lncursesw -ldw -lelf -lz -pthread
 
 B := build
@@ -39,7 +42,9 @@ SHIM_ASM   := $(wildcard src/shim/*.S)
 # hook-*.c and shim.c interpose libc; everything else is plain logic that
 # unit tests link from libgwcore.a without interposing on the test runner.
 HOOK_SRC   := $(wildcard src/shim/hook-*.c) $(wildcard src/shim/shim.c)
-CORE_SRC   := $(filter-out $(HOOK_SRC),$(SHIM_SRC)) $(READER_SRC) \
+# lazylib.c stands in for libdw, libelf and zlib in the shim alone.
+LAZY_SRC   := src/shim/lazylib.c
+CORE_SRC   := $(filter-out $(HOOK_SRC) $(LAZY_SRC),$(SHIM_SRC)) $(READER_SRC) \
 	$(FORMAT_SRC) $(COMMON_SRC)
 CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard tui/*.c) $(READER_SRC) \
 	$(FORMAT_SRC)
@@ -115,7 +120,13 @@ $(B)/bench/%: bench/%.c bench/bench.h
 $(B)/tests/%: tests/unit/%.c $(B)/libgwcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -Isrc/cli -Itui -o $@ $< $(filter %.o,$^) \
-		$(B)/libgwcore.a -lcriterion $(SHIM_LIBS)
+		$(B)/libgwcore.a -lcriterion $(SHIM_LIBS) $(DW_LIBS)
+
+# The lazy libraries' stand-ins, linked without the libraries.
+$(B)/tests/test-lazylib: tests/unit/test-lazylib.c $(B)/obj/src/shim/lazylib.o \
+		$(B)/libgwcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -o $@ $^ -lcriterion $(SHIM_LIBS)
 
 # Unit tests of the dashboard's pure parts link the file they test.
 $(B)/tests/test-fmt-py: $(B)/cliobj/tui/fmt-py.o

@@ -25,6 +25,15 @@ def one_thread(tc, pid, what):
         "thread alone" % (what, sorted(gw.tasks(pid))))
 
 
+def no_libdw(tc, pid, what):
+    """The shim loads libdw and libelf only to name code itself
+    (lazylib.c): neither is mapped in a program that wrote no report."""
+    with open("/proc/%d/maps" % pid) as f:
+        libs = {l.split()[-1].rsplit("/", 1)[-1] for l in f
+                if "/libdw" in l or "/libelf" in l}
+    tc.assertEqual(libs, set(), "%s: mapped %s" % (what, sorted(libs)))
+
+
 def asleep(pid):
     """Is pid's main thread asleep ('S' in /proc)?"""
     try:
@@ -62,6 +71,7 @@ class TestSingleThreadC(unittest.TestCase):
             self.assertIn("locked mutex <0x%x>" % m, err)
             self.assertIn("#0  0x", err, "no native frame: " + err)
             one_thread(self, pid, "after the dump")
+            no_libdw(self, pid, "after the handler's dump")
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
 
@@ -158,6 +168,7 @@ class TestSingleThreadC(unittest.TestCase):
                 what="dump after SIGQUIT: " + p.describe())
             self.assertFalse(handler_dump(p), p.describe())
             self.assertIn("2 threads", p.stderr())
+            no_libdw(self, pid, "after the monitor's dumps")
 
     def test_clock_work_starts_helper(self):
         """--metrics and --stall ask for work on a clock, which is the
