@@ -207,14 +207,17 @@ who_is(pid_t pid, char *out, size_t len)
  * one it can no longer read (made undumpable).  0, or the GO_ state
  * that says why not.
  */
+static char who_am_i[1024];	/* who_is(self), read while idle */
+
 static int
 still_same(void)
 {
-	char mine[1024], theirs[1024];
+	char theirs[1024];
 
 	if (who_is(program, theirs, sizeof theirs) == -1 ||
-	    who_is(self, mine, sizeof mine) == -1 ||
-	    strcmp(mine, theirs) != 0)
+	    (who_am_i[0] == '\0' &&
+	    who_is(self, who_am_i, sizeof who_am_i) == -1) ||
+	    strcmp(who_am_i, theirs) != 0)
 		return GO_NOT_SAME;
 	return reads_program(program) == 0 ? 0 : GO_UNREADABLE;
 }
@@ -395,6 +398,9 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	if (!atomic_compare_exchange_strong(&monitor_verdict, &rc, 1))
 		_exit(0);
 	futex_wake_all(&monitor_verdict);
+	/* Its own never changes: read now, not while the program waits. */
+	if (who_is(self, who_am_i, sizeof who_am_i) == -1)
+		who_am_i[0] = '\0';
 	if (!go_wait())
 		_exit(0);
 	stderr_now();
