@@ -186,6 +186,52 @@ stack_fork_done(void)
 }
 
 /*
+ * The mask this thread has while it unwinds with the signals blocked
+ * (the sampler's handler, or masked_begin), else NULL: libunwind's own
+ * blocking around its cache lock is then answered from it, without a
+ * system call (stack_sampler_mask).
+ */
+static __thread const sigset_t *handler_mask;
+
+/*
+ * Outside a handler libunwind blocks every signal around its cache
+ * lock, two system calls a frame: 50 for a stack of 25 (a new lock
+ * order's, say), some 5 us each where every system call flushes the
+ * TLB.  Blocking them once around the whole walk does the same for
+ * two.  The faults a walk could take itself (SIGSEGV, SIGBUS, ...) are
+ * left deliverable, as they are between libunwind's steps.  1 with
+ * *old to give back to masked_end, 0 when nothing was changed.
+ */
+static int
+masked_begin(sigset_t *old, sigset_t *now)
+{
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+	    SIGTRAP, SIGSYS };
+	sigset_t block;
+	size_t i;
+
+	if (handler_mask != NULL)
+		return 0;
+	sigfillset(&block);
+	for (i = 0; i < sizeof faults / sizeof faults[0]; i++)
+		sigdelset(&block, faults[i]);
+	if (pthread_sigmask(SIG_BLOCK, &block, old) != 0)
+		return 0;
+	sigorset(now, old, &block);
+	handler_mask = now;
+	return 1;
+}
+
+static void
+masked_end(int masked, const sigset_t *old)
+{
+	if (!masked)
+		return;
+	handler_mask = NULL;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/*
  * The context is taken here, so the cursor starts in this frame: that is
  * the one frame dropped beyond `skip`.  noinline keeps it a frame of its
  * own even for callers in this file.
@@ -195,14 +241,18 @@ capture_self(struct stack *st, uintptr_t *sp, int skip)
 {
 	unw_context_t uc;
 	unw_cursor_t cur;
+	sigset_t old, now;
+	int masked;
 
 	st->depth = 0;
 	st->truncated = 0;
 	if (!gate_enter())
 		return;
 	thread_enter_shim();
+	masked = masked_begin(&old, &now);
 	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0)
 		walk(&cur, st, sp, (skip > 0 ? skip : 0) + 1, 1);
+	masked_end(masked, &old);
 	thread_leave_shim();
 	gate_leave();
 }
@@ -309,11 +359,6 @@ capture_bucket(pid_t tid)
 	return (unsigned)tid % CAPTURE_BUCKETS;
 }
 
-/*
- * The mask the kernel gave this thread for the handler, while the
- * handler unwinds, else NULL: see stack_sampler_mask.
- */
-static __thread const sigset_t *handler_mask;
 
 int
 stack_sampler_mask(int how, const sigset_t *set, sigset_t *old)
@@ -405,23 +450,8 @@ static void
 unwind_warm_up(void)
 {
 	struct stack st;
-	sigset_t all, mask;
 
-	/*
-	 * Every signal blocked once around it, as the handler runs: then
-	 * libunwind's blocking around its cache lock is answered without
-	 * a system call (stack_sampler_mask), two a frame of start-up's
-	 * stack otherwise.
-	 */
-	sigfillset(&all);
-	if (pthread_sigmask(SIG_SETMASK, &all, &mask) != 0) {
-		stack_capture(&st, 0);
-		return;
-	}
-	handler_mask = &all;
 	stack_capture(&st, 0);
-	handler_mask = NULL;
-	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 int

@@ -88,6 +88,54 @@ recurse_deep(int n, struct stack *st)
 	return r;
 }
 
+/*
+ * libunwind's sigprocmask, as the shim's hook answers it (hook-signal.c):
+ * from the mask a capture blocked once, else a system call, counted.
+ * Exported, so that libunwind's calls bind to it.
+ */
+static atomic_int mask_calls_answered, mask_calls_made;
+
+__attribute__((visibility("default"))) int
+sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (stack_sampler_mask(how, set, old) == 0) {
+		atomic_fetch_add(&mask_calls_answered, 1);
+		return 0;
+	}
+	atomic_fetch_add(&mask_calls_made, 1);
+	return syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8) == 0 ?
+	    0 : -1;
+}
+
+Test(stack, capture_blocks_signals_once, .timeout = 30)
+{
+	struct stack st;
+	sigset_t before, after, none;
+	int sig;
+
+	/* A warm libunwind: its first use has calls of its own. */
+	capture_here(&st);
+	sigemptyset(&before);
+	sigaddset(&before, SIGUSR2);
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, &before, NULL), 0);
+	atomic_store(&mask_calls_answered, 0);
+	atomic_store(&mask_calls_made, 0);
+	cr_assert_eq(recurse_deep(20, &st), 20);
+	cr_assert_gt(st.depth, 20);
+	/* Two calls a frame were system calls before: none now. */
+	cr_assert_eq(atomic_load(&mask_calls_made), 0, "%d system calls",
+	    atomic_load(&mask_calls_made));
+	cr_assert_gt(atomic_load(&mask_calls_answered), 0);
+	/* The mask is the caller's again, and nothing answers for it. */
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, NULL, &after), 0);
+	for (sig = 1; sig < NSIG; sig++)
+		cr_assert_eq(sigismember(&after, sig), sigismember(&before, sig),
+		    "signal %d", sig);
+	sigemptyset(&none);
+	cr_assert_eq(stack_sampler_mask(SIG_BLOCK, &none, &after), -1);
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, &none, NULL), 0);
+}
+
 Test(stack, capture_names_function, .timeout = 30)
 {
 	struct stack st;
