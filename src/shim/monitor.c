@@ -398,9 +398,9 @@ monitor_main(pid_t of, void (*run)(void), const int *keep, int nkeep)
 	if (!atomic_compare_exchange_strong(&monitor_verdict, &rc, 1))
 		_exit(0);
 	futex_wake_all(&monitor_verdict);
-	/* Its own never changes: read now, not while the program waits. */
-	if (who_is(self, who_am_i, sizeof who_am_i) == -1)
-		who_am_i[0] = '\0';
+	/* Its own never changes: read now, not while the program waits
+	 * (left empty when unreadable: still_same asks again). */
+	(void)who_is(self, who_am_i, sizeof who_am_i);
 	if (!go_wait())
 		_exit(0);
 	stderr_now();

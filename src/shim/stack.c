@@ -359,7 +359,6 @@ capture_bucket(pid_t tid)
 	return (unsigned)tid % CAPTURE_BUCKETS;
 }
 
-
 int
 stack_sampler_mask(int how, const sigset_t *set, sigset_t *old)
 {
