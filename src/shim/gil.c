@@ -21,7 +21,6 @@
 #include "msg.h"
 #include "pages.h"
 #include "py.h"
-#include "rtpolicy.h"
 #include "stack.h"
 #include "taskfile.h"
 #include "thread.h"
@@ -733,7 +732,8 @@ depart(struct thread *t)
 		d->wait_max = atomic_load(&t->gil_wait_max);
 	for (k = 0; k < HIST_BUCKETS; k++)
 		d->hist[k] += atomic_load(&t->gil_wait_hist[k]);
-	d->rt_policy = rt_policy(0, &d->rt_priority);
+	d->rt_policy = t->end_policy;	/* thread_exit's, just read */
+	d->rt_priority = t->end_prio;
 }
 
 const struct gil_departed *

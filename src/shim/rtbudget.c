@@ -206,6 +206,19 @@ lock_named(struct miss *m, struct thread *t, pid_t owner,
 	    rec != NULL ? atomic_load(&rec->owner_site) : 0, rt);
 }
 
+/*
+ * The holder's policy now, or as it ended: it may have released the
+ * lock and ended before its waiter woke to ask (a busy machine's late
+ * wake-up; the waiter's own take then follows).
+ */
+static int
+holder_policy(pid_t owner, int *prio)
+{
+	int policy = rt_policy(owner, prio);
+
+	return policy != -1 ? policy : thread_ended_policy(owner, prio);
+}
+
 void
 rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 {
@@ -227,7 +240,7 @@ rt_lock_wait(struct thread *t, uint64_t ticks, const struct py_runtime *rt)
 		atomic_store(&m->ready, 1);
 	}
 	if (owner == 0 || ticks < inversion_ticks ||
-	    (hpolicy = rt_policy(owner, &hprio)) == -1 ||
+	    (hpolicy = holder_policy(owner, &hprio)) == -1 ||
 	    rt_is_realtime(hpolicy))
 		return;
 	atomic_fetch_add(&ninversions, 1);

@@ -9,6 +9,7 @@
 
 #include "lock.h"
 #include "pages.h"
+#include "rtpolicy.h"
 #include "stats.h"
 #include "taskfile.h"
 #include "thread.h"
@@ -215,6 +216,24 @@ thread_first(void)
 	return atomic_load(&head);
 }
 
+int
+thread_ended_policy(pid_t tid, int *prio)
+{
+	struct thread *t;
+	int policy;
+
+	for (t = atomic_load(&head); t != NULL; t = t->next) {
+		if (atomic_load(&t->in_use) || atomic_load(&t->tid) != tid)
+			continue;
+		policy = t->end_policy;
+		*prio = t->end_prio;
+		/* Not taken over by a new thread while we read. */
+		if (!atomic_load(&t->in_use) && atomic_load(&t->tid) == tid)
+			return policy;
+	}
+	return -1;
+}
+
 struct thread *
 thread_by_tid(pid_t tid)
 {
@@ -383,6 +402,7 @@ thread_exit(struct thread *t)
 {
 	if (t == NULL || thread_mine != t)
 		return;
+	t->end_policy = rt_policy(0, &t->end_prio);
 	if (ending != NULL)
 		ending(t);
 	thread_set_state(t, GW_STATE_EXITED);
@@ -406,8 +426,10 @@ thread_after_fork_child(void)
 			atomic_store(&t->tid, (int)syscall(SYS_gettid));
 			t->self = pthread_self();
 			n++;
-		} else
+		} else {
+			t->end_policy = -1;	/* the parent's, not ended */
 			atomic_store(&t->in_use, 0);
+		}
 	}
 	atomic_store(&nused, n);
 }

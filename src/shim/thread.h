@@ -131,6 +131,9 @@ struct thread {
 
 	atomic_int	state;		/* enum gw_thread_state */
 	uint64_t	since_ns;	/* when state last changed */
+	/* As rt_policy(0, ...) when it ended (thread_exit): a holder may
+	 * end before its waiter wakes to ask (thread_ended_policy). */
+	int		end_policy, end_prio;
 	struct waitinfo	wait;
 	atomic_uint	wait_gen;	/* bumped at each wait start */
 	atomic_uint	sampler_answered; /* stack_ask.answered (stack.h) */
@@ -257,6 +260,12 @@ void	thread_set_internal(void);
 
 /* The first record of the registry; walk with ->next, skip !in_use. */
 struct thread	*thread_first(void);
+
+/*
+ * The policy (and *prio) thread tid had as it ended, by its record
+ * while no thread has taken that over; -1: none known.
+ */
+int	thread_ended_policy(pid_t tid, int *prio);
 
 /* A live record by TID or by pthread_t; NULL when none. */
 struct thread	*thread_by_tid(pid_t);

@@ -11,13 +11,21 @@
  * lock-order validator computes from scratch.  A semaphore's take
  * (track_sem_taken), whose common case runs with no call, against the
  * same take by the lock table alone.  And the mark the first of a
- * lock's waiters leaves in its record, which only that waiter clears.
+ * lock's waiters leaves in its record, which only that waiter clears;
+ * and a priority inversion whose holder ended before its waiter woke.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "gilwatch/snapshot.h"
+#include "clock.h"
 #include "lock.h"
 #include "order.h"
 #include "rtbudget.h"
@@ -509,4 +517,91 @@ Test(track, semaphore_fast_take_leaves_the_state_the_full_one_does,
 	cr_assert_eq(atomic_load(&lock_find(lock_at(FAST,
 	    4))->stat.m[GW_MODE_EXCLUSIVE].contended), 6,
 	    "the takes after a wait");
+}
+
+/*
+ * A real thread that takes a lock (a record of the registry), says so,
+ * and at the word releases it and ends: its TID, or -1.
+ */
+struct ender {
+	uintptr_t	 addr;
+	int		 ready[2], go[2];
+	pid_t		 tid;
+};
+
+static void *
+ender_body(void *arg)
+{
+	struct ender *e = arg;
+	struct thread *t = thread_self();
+	struct order_cycle cycle;
+	struct held was;
+	char c = 'r';
+
+	e->tid = t != NULL ? atomic_load(&t->tid) : -1;
+	if (t != NULL)
+		track_acquired(t, e->addr, GW_LOCK_MUTEX, GW_MODE_EXCLUSIVE,
+		    0, 0x3000, &cycle);
+	if (write(e->ready[1], &c, 1) != 1 || read(e->go[0], &c, 1) != 1)
+		return NULL;
+	if (t != NULL)
+		track_releasing(t, e->addr, &was);
+	return NULL;	/* the registry's key destructor: thread_exit */
+}
+
+/* Whether the kernel still knows tid, polled until it does not or
+ * until 5 s have passed. */
+static int
+task_outlives(pid_t tid)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (syscall(SYS_tgkill, getpid(), tid, 0) == -1 &&
+		    errno == ESRCH)
+			return 0;
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - t0.tv_sec < 5);
+	return 1;
+}
+
+/*
+ * A real-time thread waits for a lock a normal thread holds; the holder
+ * releases it and ends before the waiter wakes (a late wake-up on a
+ * busy machine, where the kernel can no longer say the holder's
+ * policy): the inversion is counted, by the policy the holder had as it
+ * ended.
+ */
+Test(track, an_inversion_outlives_its_holder, .init = setup,
+    .fini = teardown)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+	struct ender e = { .addr = lock_at(FAST, 6) };
+	uint64_t gil, lock, inv;
+	pthread_t pt;
+	char c = 'g';
+
+	clock_init();
+	rt_init(0);
+	thread_registry_init(NULL);
+	cr_assert_eq(pipe(e.ready), 0);
+	cr_assert_eq(pipe(e.go), 0);
+	cr_assert_eq(pthread_create(&pt, NULL, ender_body, &e), 0);
+	cr_assert_eq(read(e.ready[0], &c, 1), 1);
+	cr_assert_gt(e.tid, 0, "the holder has a record");
+	wait_on(FAST, e.addr);
+	cr_assert_eq(write(e.go[1], &c, 1), 1);
+	cr_assert_eq(pthread_join(pt, NULL), 0);
+	cr_assert_not(task_outlives(e.tid), "thread %d still there",
+	    (int)e.tid);
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo) != 0)
+		cr_skip_test("SCHED_FIFO refused: %s", strerror(errno));
+	/* A wait of 50 ms, over RT_INVERSION_MIN_US. */
+	twin[FAST].wait_t0 = clock_ticks() - clock_ms_to_ticks(50);
+	wait_over(FAST);
+	rt_counts(&gil, &lock, &inv);
+	cr_assert_eq(inv, 1, "the inversion counted: %llu",
+	    (unsigned long long)inv);
 }
