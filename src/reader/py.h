@@ -704,15 +704,16 @@ py_own_site_fast(const struct py_own_fast *f, uintptr_t ts,
 {
 	uintptr_t fp, code;
 
-	if (f->via == 0 || ts == 0 ||
-	    *(const unsigned long *)(ts + (uintptr_t)f->ts_thread_id) != self)
+	if (__builtin_expect(f->via == 0 || ts == 0 ||
+	    *(const unsigned long *)(ts + (uintptr_t)f->ts_thread_id) != self,
+	    0))
 		return 0;
 	fp = *(const uintptr_t *)(ts + (uintptr_t)f->ts_first);
 	if (f->via == PY_OWN_CFRAME && fp != 0)
 		fp = *(const uintptr_t *)(fp + (uintptr_t)f->cf_current_frame);
-	if (fp == 0 ||
+	if (__builtin_expect(fp == 0 ||
 	    *(const signed char *)(fp + (uintptr_t)f->fr_owner) >=
-	    f->owner_cstack)
+	    f->owner_cstack, 0))
 		return 0;
 	code = *(const uintptr_t *)(fp + (uintptr_t)f->fr_code) & f->keep;
 	site->code = code;

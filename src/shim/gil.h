@@ -162,8 +162,8 @@ extern int	gil_own_by_call;
 static inline int
 gil_own_site_quick(struct thread *t, struct py_site *site)
 {
-	if (atomic_load_explicit(&t->gil_state, memory_order_relaxed) !=
-	    GIL_HOLDING)
+	if (__builtin_expect(atomic_load_explicit(&t->gil_state,
+	    memory_order_relaxed) != GIL_HOLDING, 0))
 		return gil_own_by_call ? -1 : 0;
 	return py_own_site_fast(&gil_own_fast, atomic_load_explicit(&t->py_ts,
 	    memory_order_relaxed), (unsigned long)t->self, site) ? 1 : -1;
