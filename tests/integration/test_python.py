@@ -1172,6 +1172,26 @@ class TestThreadNames(PythonCase):
                 self.assertEqual(got, {"cruncher-0": "cruncher-0",
                     "cruncher-1": "cruncher-1"})
 
+    def test_deadline_keeps_its_name(self):
+        """A thread that has become real-time keeps the threading name
+        gilwatch read first, where a normal thread's rename is followed
+        within the second (pyprog/rt_names.py): the name is read again
+        by the thread itself at a GIL take, tens of system calls that a
+        JACK client's process callback paid once a second."""
+        prog = gw.pyprog("rt_names")
+        for label, exe in self.each_python():
+            with self.subTest(python=label):
+                r, info, docs = self.run_report(exe, prog)
+                if "fifo refused" in r.stderr:
+                    print("skip: %s: SCHED_FIFO refused" % label)
+                    continue
+                self.assertIn("gw-sample: fifo ok", r.stderr)
+                rows = gw.gil_rows(self.gil_doc(docs, exe))
+                got = {n: rows.get(info.threads[n], {}).get("name")
+                    for n in ("normal", "fifo")}
+                self.assertEqual(got, {"normal": "normal-after",
+                    "fifo": "fifo-before"})
+
     def test_dump_names(self):
         """A dump of a live program names each thread as threading
         does, read when the dump is taken: MainThread, a name longer

@@ -33,14 +33,12 @@ import sys
 import threading
 import time
 
+from rtsample import go_fifo, run_threads, say
+
 WATCH_S = 20
 done = False
 failed = False
 spinning = threading.Event()
-
-
-def say(line):
-    os.write(2, ("gw-sample: %s\n" % line).encode())
 
 
 def spin():
@@ -94,11 +92,7 @@ def waker(wakes, fifo, path):
     global done, failed
     say("thread waker %d" % threading.get_native_id())
     if fifo:
-        try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-            say("fifo ok")
-        except OSError as e:
-            say("fifo refused %d" % e.errno)
+        go_fifo(10)
         park()
     spinning.wait()
     for _ in range(wakes):
@@ -116,13 +110,9 @@ def main():
     for a in sys.argv[2:]:
         if a.startswith("--watch="):
             path = a[len("--watch="):].replace("%p", str(os.getpid()))
-    threads = [threading.Thread(target=spinner, name="spinner"),
+    run_threads([threading.Thread(target=spinner, name="spinner"),
         threading.Thread(target=waker, name="waker",
-            args=(wakes, fifo, path))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+            args=(wakes, fifo, path))])
     if failed:
         sys.exit(1)
 

@@ -18,13 +18,11 @@ import os
 import threading
 import time
 
+from rtsample import go_fifo, run_threads, say
+
 lk = threading.Lock()
 held = threading.Event()
 going = threading.Event()
-
-
-def say(line):
-    os.write(2, ("gw-sample: %s\n" % line).encode())
 
 
 def holder():
@@ -38,11 +36,7 @@ def holder():
 
 def rt_waiter():
     say("thread rt-waiter %d" % threading.get_native_id())
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(5))
-        say("fifo ok")
-    except OSError as e:
-        say("fifo refused %d" % e.errno)
+    go_fifo(5)
     held.wait()
     going.set()
     with lk:
@@ -51,12 +45,8 @@ def rt_waiter():
 
 def main():
     say("pid %d" % os.getpid())
-    threads = [threading.Thread(target=rt_waiter, name="rt-waiter"),
-        threading.Thread(target=holder, name="holder")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([threading.Thread(target=rt_waiter, name="rt-waiter"),
+        threading.Thread(target=holder, name="holder")])
 
 
 if __name__ == "__main__":
