@@ -199,7 +199,7 @@ all: $(B)/tests/next_probe.so
 # as JSON, for tests/integration/test_pyattach.py.
 $(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
 		$(patsubst %.c,$(B)/cliobj/%.o,$(wildcard src/reader/py-*.c) \
-		src/reader/mem.c src/reader/maps.c)
+		src/reader/mem.c src/reader/maps.c src/common/grow.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
 
@@ -209,7 +209,7 @@ all: $(B)/tests/pyattach
 # tests/integration/test_core.py.
 CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
 	src/reader/mem.c src/reader/symname.c src/reader/lines.c \
-	src/reader/symtab.c)
+	src/reader/symtab.c src/common/grow.c)
 
 $(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
 	@mkdir -p $(dir $@)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "ipc.h"
 #include "procstat.h"
 #include "shm-read.h"
@@ -343,12 +344,9 @@ frame_mem(struct shm_frame *f, size_t need)
 {
 	void *p;
 
-	if (need <= f->memcap)
-		return 0;
-	if ((p = realloc(f->mem, need)) == NULL)
+	if ((p = grow(f->mem, &f->memcap, need, 1, need)) == NULL)
 		return -1;
 	f->mem = p;
-	f->memcap = need;
 	return 0;
 }
 
@@ -489,12 +487,9 @@ raw_room(struct shm_reader *r, size_t need)
 {
 	void *p;
 
-	if (need <= r->rawcap)
-		return 0;
-	if ((p = realloc(r->raw, need)) == NULL)
+	if ((p = grow(r->raw, &r->rawcap, need, 1, need)) == NULL)
 		return -1;
 	r->raw = p;
-	r->rawcap = need;
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "grow.h"
 #include "taskgraph.h"
 #include "waitfor.h"
 
@@ -79,14 +80,9 @@ edge_add(struct graph *g, size_t from, size_t to, enum gw_await_kind kind,
 {
 	struct tedge *nv;
 
-	if (g->ne == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-
-		if ((nv = realloc(g->e, cap * sizeof(*nv))) == NULL)
-			return NULL;
-		g->e = nv;
-		g->cap = cap;
-	}
+	if ((nv = grow(g->e, &g->cap, g->ne + 1, sizeof(*nv), 64)) == NULL)
+		return NULL;
+	g->e = nv;
 	memset(&g->e[g->ne], 0, sizeof(g->e[g->ne]));
 	g->e[g->ne].from = from;
 	g->e[g->ne].to = to;

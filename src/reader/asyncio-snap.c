@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "asyncio-snap.h"
 #include "frames.h"
+#include "grow.h"
 
 /* The tasks of one loop as the walk gives them, kept in the arena. */
 struct take {
@@ -52,16 +53,11 @@ take_one(const struct py_task *t, void *arg)
 	struct gw_task *g, *nv;
 	uintptr_t *by;
 
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 64;
-
-		if ((nv = realloc(k->v, cap * sizeof(*nv))) == NULL) {
-			k->failed = 1;
-			return 1;
-		}
-		k->v = nv;
-		k->cap = cap;
+	if ((nv = grow(k->v, &k->cap, k->n + 1, sizeof(*nv), 64)) == NULL) {
+		k->failed = 1;
+		return 1;
 	}
+	k->v = nv;
 	g = &k->v[k->n++];
 	memset(g, 0, sizeof(*g));
 	g->addr = t->task;

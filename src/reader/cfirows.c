@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cfirows.h"
+#include "grow.h"
 
 #define NREGS		17	/* x86-64's DWARF registers libdw unwinds:
 				   rax..r15, then the return address */
@@ -173,13 +174,9 @@ row_at(struct cfirows *c, uintptr_t pc, struct row *scratch)
 	}
 	if (i == SLOTS || c->n == SLOTS - 1)
 		goto full;
-	if (c->n == c->cap) {
-		if ((v = realloc(c->rows, (c->cap ? c->cap * 2 : 32) *
-		    sizeof *v)) == NULL)
-			goto full;
-		c->rows = v;
-		c->cap = c->cap ? c->cap * 2 : 32;
-	}
+	if ((v = grow(c->rows, &c->cap, c->n + 1, sizeof *v, 32)) == NULL)
+		goto full;
+	c->rows = v;
 	work_out(c, pc, &c->rows[c->n]);
 	*s = (uint16_t)++c->n;
 	return &c->rows[c->n - 1];

@@ -37,6 +37,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "core.h"
+#include "grow.h"
 #include "mem.h"
 
 #define PRSTATUS_CURSIG	12
@@ -89,13 +90,16 @@ struct core {
 
 	struct seg	*seg;
 	int		 nseg;
+	size_t		 seg_cap;
 	struct core_thread *thr;
 	int		 nthr;
+	size_t		 thr_cap;
 	struct core_file *file;		/* sorted by start */
 	int		*file_bk;	/* file[i]'s backing */
 	int		 nfile;
 	struct backing	*bk;
 	int		 nbk;
+	size_t		 bk_cap;
 	char		*exe_arg;
 
 	struct mem_reader source;	/* mem_source_core */
@@ -124,20 +128,6 @@ word(const unsigned char *p)
 	return v;
 }
 
-/* Grow *arr (of size elements) to hold one more than *n; 0 or -1. */
-static int
-grow(void *arr, int n, size_t size)
-{
-	void **p = arr, *q;
-
-	if ((n & (n - 1)) != 0 && n != 0)
-		return 0;		/* room left: n is not a power of 2 */
-	if ((q = realloc(*p, (size_t)(n == 0 ? 1 : 2 * n) * size)) == NULL)
-		return -1;
-	*p = q;
-	return 0;
-}
-
 static int
 add_thread(struct core *c, const unsigned char *d, size_t len)
 {
@@ -148,8 +138,10 @@ add_thread(struct core *c, const unsigned char *d, size_t len)
 
 	if (len < PRSTATUS_REG + PRSTATUS_NREG * 8)
 		return -1;
-	if (grow(&c->thr, c->nthr, sizeof(*c->thr)) != 0)
+	if ((t = grow(c->thr, &c->thr_cap, (size_t)c->nthr + 1,
+	    sizeof(*t), 16)) == NULL)
 		return -1;
+	c->thr = t;
 	t = &c->thr[c->nthr++];
 	memset(t, 0, sizeof(*t));
 	memcpy(&tid, d + PRSTATUS_PID, sizeof(tid));
@@ -205,11 +197,15 @@ read_auxv(struct core *c, const unsigned char *d, size_t len)
 static int
 backing_of(struct core *c, const char *path)
 {
+	struct backing *bk;
+
 	for (int i = 0; i < c->nbk; i++)
 		if (strcmp(c->bk[i].path, path) == 0)
 			return i;
-	if (grow(&c->bk, c->nbk, sizeof(*c->bk)) != 0)
+	if ((bk = grow(c->bk, &c->bk_cap, (size_t)c->nbk + 1, sizeof(*bk),
+	    16)) == NULL)
 		return -1;
+	c->bk = bk;
 	if ((c->bk[c->nbk].path = strdup(path)) == NULL)
 		return -1;
 	atomic_init(&c->bk[c->nbk].fd, -1);
@@ -322,6 +318,7 @@ file_cmp(const void *a, const void *b)
 static int
 read_segments(struct core *c, char *why, size_t whylen)
 {
+	struct seg *seg;
 	size_t n;
 
 	if (elf_getphdrnum(c->elf, &n) != 0) {
@@ -341,10 +338,12 @@ read_segments(struct core *c, char *why, size_t whylen)
 			return -1;
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		if (grow(&c->seg, c->nseg, sizeof(*c->seg)) != 0) {
+		if ((seg = grow(c->seg, &c->seg_cap, (size_t)c->nseg + 1,
+		    sizeof(*seg), 64)) == NULL) {
 			say(why, whylen, "out of memory");
 			return -1;
 		}
+		c->seg = seg;
 		c->seg[c->nseg].vaddr = ph.p_vaddr;
 		c->seg[c->nseg].memsz = ph.p_memsz;
 		c->seg[c->nseg].offset = ph.p_offset;

@@ -9,6 +9,7 @@
 #include <gelf.h>
 #include <zlib.h>
 
+#include "grow.h"
 #include "lines.h"
 
 /* A sequence of rows: the addresses it covers and its line program. */
@@ -451,14 +452,12 @@ index_row(struct index *x, uint64_t addr, int end)
 	x->open = 0;
 	if (addr <= x->lo)
 		return;				/* covers nothing */
-	if (x->l->nseq == x->cap) {
-		x->cap = x->cap ? x->cap * 2 : 1024;
-		if ((s = realloc(x->l->seq, x->cap * sizeof *s)) == NULL) {
-			x->failed = 1;
-			return;
-		}
-		x->l->seq = s;
+	if ((s = grow(x->l->seq, &x->cap, x->l->nseq + 1, sizeof *s,
+	    1024)) == NULL) {
+		x->failed = 1;
+		return;
 	}
+	x->l->seq = s;
 	s = &x->l->seq[x->l->nseq++];
 	s->lo = x->lo;
 	s->hi = addr;

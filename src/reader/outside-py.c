@@ -21,6 +21,7 @@
 #include "asyncio-snap.h"
 #include "frames.h"
 #include "gilwatch/snapshot.h"
+#include "grow.h"
 #include "mem.h"
 #include "outside.h"
 
@@ -62,12 +63,9 @@ collect(const struct py_thread *t, void *arg)
 	struct collect *c = arg;
 	struct pyt *nv;
 
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		if ((nv = realloc(c->v, c->cap * sizeof *nv)) == NULL)
-			return 1;
-		c->v = nv;
-	}
+	if ((nv = grow(c->v, &c->cap, c->n + 1, sizeof *nv, 64)) == NULL)
+		return 1;
+	c->v = nv;
 	memset(&c->v[c->n], 0, sizeof c->v[c->n]);
 	c->v[c->n++].t = *t;
 	return 0;

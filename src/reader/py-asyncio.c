@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "maps.h"
 #include "mem.h"
 #include "py-asyncio.h"
@@ -351,14 +352,9 @@ by_add(struct walk *w, uintptr_t v)
 {
 	uintptr_t *p;
 
-	if (w->nby == w->by_cap) {
-		size_t cap = w->by_cap ? w->by_cap * 2 : 16;
-
-		if ((p = realloc(w->by, cap * sizeof(*p))) == NULL)
-			return -1;
-		w->by = p;
-		w->by_cap = cap;
-	}
+	if ((p = grow(w->by, &w->by_cap, w->nby + 1, sizeof(*p), 16)) == NULL)
+		return -1;
+	w->by = p;
 	w->by[w->nby++] = v;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "grow.h"
 #include "task.h"
 
 static unsigned long nfiles;	/* task_files() */
@@ -286,17 +287,14 @@ list(pid_t pid, struct task **out, int runs)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
-				err = errno;
-				free(v);
-				closedir(d);
-				errno = err;
-				return -1;
-			}
-			v = nv;
+		if ((nv = grow(v, &cap, n + 1, sizeof *v, 64)) == NULL) {
+			err = errno;
+			free(v);
+			closedir(d);
+			errno = err;
+			return -1;
 		}
+		v = nv;
 		memset(&v[n], 0, sizeof v[n]);
 		v[n++].tid = (pid_t)atoi(de->d_name);
 	}

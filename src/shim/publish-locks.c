@@ -8,6 +8,7 @@
 
 #include "deadlock.h"
 #include "gil.h"
+#include "grow.h"
 #include "lock.h"
 #include "order.h"
 #include "pylock-type.h"
@@ -141,15 +142,10 @@ static void
 note_sem(const struct sem_owner *so)
 {
 	struct sem_owner *p;
-	size_t cap;
 
-	if (nsems == sems_cap) {
-		cap = sems_cap ? sems_cap * 2 : 64;
-		if ((p = realloc(sems, cap * sizeof *sems)) == NULL)
-			return;		/* the held counts come out short */
-		sems = p;
-		sems_cap = cap;
-	}
+	if ((p = grow(sems, &sems_cap, nsems + 1, sizeof *sems, 64)) == NULL)
+		return;		/* the held counts come out short */
+	sems = p;
 	sems[nsems++] = *so;
 }
 
@@ -264,12 +260,9 @@ scratch(void)
 
 	if (need > CYCLE_MAX)
 		need = CYCLE_MAX;
-	if (need <= cyc_cap)
-		return 0;
-	if ((p = realloc(cyc, need * sizeof *cyc)) == NULL)
+	if ((p = grow(cyc, &cyc_cap, need, sizeof *cyc, need)) == NULL)
 		return -1;
 	cyc = p;
-	cyc_cap = need;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
+#include "grow.h"
 #include "maps.h"
 #include "procstat.h"
 #include "stack.h"
@@ -455,14 +456,11 @@ read_vmas(struct stackvars *sv)
 		return -1;
 	for (line = text; *line != '\0'; line = *nl != '\0' ? nl + 1 : nl) {
 		nl = strchrnul(line, '\n');
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((v = realloc(sv->vma, cap * sizeof *v)) == NULL) {
-				free(text);
-				return -1;
-			}
-			sv->vma = v;
+		if ((v = grow(sv->vma, &cap, n + 1, sizeof *v, 1024)) == NULL) {
+			free(text);
+			return -1;
 		}
+		sv->vma = v;
 		sv->vma[n].start = (uintptr_t)strtoull(line, &p, 16);
 		if (*p != '-')
 			continue;
