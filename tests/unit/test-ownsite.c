@@ -83,7 +83,7 @@ build(const struct py_offsets *o, unsigned long self, int owner, long off_a,
 static int
 agree(uintptr_t want_code, long want_addr)
 {
-	struct py_site slow, quick;
+	struct py_site slow, quick = { 0 };	/* compared only if answered */
 	int rc = py_own_site(&rt, (uintptr_t)&ts, SELF, &slow);
 	int answered = py_own_site_fast(&fast, (uintptr_t)&ts, SELF, &quick);
 
