@@ -234,15 +234,24 @@ proc_may_read(pid_t pid)
 	struct stat st;
 	uid_t owner = (uid_t)-1;
 	int fd, scope = 0, err, real;
+	ssize_t n;
+	char c;
 	FILE *fp;
 
+	/*
+	 * The kernel's ptrace check on this file comes at the read, not
+	 * the open: a process gilwatch may not read opens and then refuses.
+	 */
 	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid,
 	    (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, &c, 1);
+		err = errno;
 		close(fd);
-		return 0;
-	}
-	err = errno;
+		if (n >= 0)
+			return 0;
+	} else
+		err = errno;
 	if (err == ENOENT || err == ESRCH) {
 		cli_error("no such process: %d", (int)pid);
 		return -1;
@@ -292,8 +301,10 @@ proc_may_read(pid_t pid)
 		    "ptrace_scope is 3 (no process may be read until reboot)",
 		    (int)pid);
 	else
-		cli_error("no permission to read process %d: %s (ptrace "
-		    "rules: same user, dumpable, CAP_SYS_PTRACE)", (int)pid,
-		    strerror(err));
+		cli_error("no permission to read process %d: %s, though "
+		    "gilwatch is its user, has CAP_SYS_PTRACE and Yama allows "
+		    "it: a security module, or the process's own user namespace, "
+		    "refuses; run gilwatch inside the process's container",
+		    (int)pid, strerror(err));
 	return -1;
 }

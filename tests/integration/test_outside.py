@@ -348,6 +348,29 @@ class TestOutsideDump(OutsideCase):
         p.release()
         self.assertEqual(p.wait(), 0, p.describe())
 
+    def test_root_without_ptrace_capability_is_refused(self):
+        """root lacking CAP_SYS_PTRACE, reading a process that holds
+        capabilities it lacks: the kernel refuses at the first read, not
+        at the open, and the check up front names the capability."""
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or setpriv is None:
+            print("skip: needs root and setpriv")
+            self.skipTest("needs root and setpriv")
+        p, info = self.start("sem")
+        drop = [setpriv, "--bounding-set=-sys_ptrace",
+            "--inh-caps=-sys_ptrace"]
+        for cmd in (["dump", str(info.pid)],
+                ["top", "--once", str(info.pid)]):
+            r = gw.run([*drop, gw.GILWATCH, *cmd])
+            self.assertNotEqual(r.returncode, 0, r)
+            self.assertEqual(r.stdout, "", r)
+            self.assertTrue(one_line(r), r)
+            self.assertIn("no permission to read process %d" % info.pid,
+                r.stderr)
+            self.assertIn("CAP_SYS_PTRACE", r.stderr)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
 
 class TestOutsidePython(unittest.TestCase):
     """A CPython program started bare, dumped from outside: the GIL
