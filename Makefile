@@ -175,10 +175,14 @@ clean:
 .PHONY: all check run-checks install clean bench demo
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# What the readers take from src/common, for the test programs below
+# that link a few readers alone.
+READER_COMMON := src/common/grow.c src/common/procstat.c
+
 # The CPython readers (src/reader/py-*.c) alone in a preloadable library,
 # for tests/integration/test_pyframes.py.
 PY_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/reader/py-*.c) \
-	src/reader/mem.c src/reader/maps.c)
+	src/reader/mem.c src/reader/maps.c $(READER_COMMON))
 
 $(B)/tests/pyprobe.so: tests/integration/pyprobe/pyprobe.c $(PY_OBJ)
 	@mkdir -p $(dir $@)
@@ -199,7 +203,7 @@ all: $(B)/tests/next_probe.so
 # as JSON, for tests/integration/test_pyattach.py.
 $(B)/tests/pyattach: tests/integration/pyattach/pyattach.c \
 		$(patsubst %.c,$(B)/cliobj/%.o,$(wildcard src/reader/py-*.c) \
-		src/reader/mem.c src/reader/maps.c src/common/grow.c)
+		src/reader/mem.c src/reader/maps.c $(READER_COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -o $@ $^ -lelf -pthread
 
@@ -209,7 +213,7 @@ all: $(B)/tests/pyattach
 # tests/integration/test_core.py.
 CORE_PROBE_OBJ := $(patsubst %.c,$(B)/obj/%.o,src/reader/core.c \
 	src/reader/mem.c src/reader/symname.c src/reader/lines.c \
-	src/reader/symtab.c src/common/grow.c)
+	src/reader/symtab.c $(READER_COMMON))
 
 $(B)/tests/coreprobe: tests/integration/coreprobe/coreprobe.c $(CORE_PROBE_OBJ)
 	@mkdir -p $(dir $@)

@@ -1,9 +1,11 @@
 /* /proc/PID/stat: see procstat.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,18 +61,73 @@ procstat_threads(pid_t pid)
 	return atoi(p);
 }
 
-int
-procstat_cmdline(pid_t pid, char *buf, size_t len)
+/* Whether thread tid runs: its state is neither zombie nor dead. */
+static int
+task_runs(pid_t tid)
 {
+	char buf[512];
+	const char *state = procstat_read(tid, buf, sizeof buf);
+
+	return state != NULL && *state != 'Z' && *state != 'X';
+}
+
+pid_t
+procstat_live_task(pid_t pid)
+{
+	/* getdents64's records, read with no allocation: a signal
+	 * handler's dump may come here. */
+	union {
+		struct dirent64	 d;
+		char		 buf[4096];
+	} u;
+	struct dirent64 *d;
 	char path[64];
-	ssize_t n, i;
+	long n, off;
+	pid_t tid, found = 0;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	if (task_runs(pid))
+		return pid;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return pid;
+	while (found == 0 &&
+	    (n = syscall(SYS_getdents64, fd, u.buf, sizeof u.buf)) > 0)
+		for (off = 0; found == 0 && off < n; off += d->d_reclen) {
+			d = (struct dirent64 *)(u.buf + off);
+			tid = (pid_t)strtol(d->d_name, NULL, 10);
+			if (tid > 0 && tid != pid && task_runs(tid))
+				found = tid;
+		}
+	close(fd);
+	return found != 0 ? found : pid;
+}
+
+/* pid's cmdline, read as the file of task: its length, or -1. */
+static ssize_t
+cmdline_of(pid_t task, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)task);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	n = read(fd, buf, len - 1);
 	close(fd);
+	return n;
+}
+
+int
+procstat_cmdline(pid_t pid, char *buf, size_t len)
+{
+	ssize_t n, i;
+	pid_t live;
+
+	if ((n = cmdline_of(pid, buf, len)) == 0 &&
+	    (live = procstat_live_task(pid)) != pid)
+		n = cmdline_of(live, buf, len);
 	if (n <= 0)
 		return -1;
 	for (i = 0; i < n - 1; i++)

@@ -23,8 +23,20 @@ const char *procstat_field(const char *fields, int n);
 int	procstat_threads(pid_t pid);
 
 /*
+ * The thread through which process pid is read: pid itself while its
+ * main thread runs; once that has ended (pthread_exit in main) while
+ * the process runs on in other threads, the first of those.  The kernel
+ * takes a process's memory, mappings and command line from the task
+ * named, and an ended main thread has none: /proc/PID/maps reads empty
+ * and process_vm_readv(PID) fails with ESRCH.  pid again when no thread
+ * runs (a zombie process, or no such process).  Async-signal-safe.
+ */
+pid_t	procstat_live_task(pid_t pid);
+
+/*
  * pid's command line (/proc/PID/cmdline), arguments joined by spaces,
- * cut to fit buf: 0, or -1 when it cannot be read or is empty.
+ * cut to fit buf: 0, or -1 when it cannot be read or is empty.  Read
+ * through procstat_live_task when the main thread has ended.
  */
 int	procstat_cmdline(pid_t pid, char *buf, size_t len);
 

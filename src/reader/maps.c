@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "maps.h"
+#include "procstat.h"
 
 int
 maps_add(struct maps *m, uintptr_t start, uintptr_t end, uint64_t offset,
@@ -38,7 +39,8 @@ maps_text(pid_t pid)
 	ssize_t n;
 	int fd, err;
 
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/maps",
+	    (int)procstat_live_task(pid));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
 	for (;;) {
@@ -82,7 +84,8 @@ maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len)
 	memset(m, 0, sizeof *m);
 	m->pid = pid;
 	m->live = 1;
-	snprintf(file, sizeof file, "/proc/%d/exe", (int)pid);
+	snprintf(file, sizeof file, "/proc/%d/exe",
+	    (int)procstat_live_task(pid));
 	if ((n = readlink(file, exe, sizeof exe - 1)) > 0) {
 		exe[n] = '\0';
 		m->exe = strdup(exe);

@@ -39,7 +39,9 @@ int	maps_read_pid(pid_t pid, struct maps *m, char *why, size_t len);
 /*
  * The text of /proc/PID/maps, NUL-terminated and malloc'd, read in
  * large pieces (stdio reads it a kilobyte at a time, some 150 system
- * calls for a process of a thousand threads): NULL with errno.
+ * calls for a process of a thousand threads): NULL with errno.  Read
+ * through a thread that runs (procstat_live_task) when the main thread
+ * has ended, as maps_read_pid does.
  */
 char	*maps_text(pid_t pid);
 

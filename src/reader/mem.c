@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "procstat.h"
 #include "ulock.h"
 
 #define MAPS_MAX	4096	/* readable mappings remembered */
@@ -195,6 +196,40 @@ read_maps(uintptr_t addr, void *buf, size_t len)
 	return ok ? 0 : -1;
 }
 
+/*
+ * The thread a process is read through: the process's own pid until
+ * process_vm_readv says ESRCH of it while the process runs on in other
+ * threads (its main thread ended: the kernel finds the memory through
+ * the task named); then one of those (procstat_live_task), until it
+ * ends in turn.  One word, pid above tid, so that both change at once.
+ */
+static _Atomic uint64_t via;
+
+static ssize_t
+vm_readv(pid_t pid, const struct iovec *local, unsigned long nlocal,
+    const struct iovec *remote, unsigned long nremote)
+{
+	uint64_t v = atomic_load_explicit(&via, memory_order_relaxed);
+	pid_t task = (pid_t)(v >> 32) == pid ? (pid_t)(uint32_t)v : pid;
+	pid_t live;
+	ssize_t n;
+
+	atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
+	n = syscall(SYS_process_vm_readv, task, local, nlocal, remote,
+	    nremote, 0UL);
+	if (n != -1 || errno != ESRCH)
+		return n;
+	if ((live = procstat_live_task(pid)) == task) {
+		errno = ESRCH;		/* the process is gone */
+		return n;
+	}
+	atomic_store(&via, live == pid ? 0 :
+	    (uint64_t)(uint32_t)pid << 32 | (uint32_t)live);
+	atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
+	return syscall(SYS_process_vm_readv, live, local, nlocal, remote,
+	    nremote, 0UL);
+}
+
 static int
 read_vm(pid_t pid, uintptr_t addr, void *buf, size_t len)
 {
@@ -202,9 +237,7 @@ read_vm(pid_t pid, uintptr_t addr, void *buf, size_t len)
 	struct iovec remote = { (void *)addr, len };
 	ssize_t n;
 
-	atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
-	n = syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL,
-	    0UL);
+	n = vm_readv(pid, &local, 1UL, &remote, 1UL);
 	if (n == (ssize_t)len)
 		return 0;
 	if (n == -1 && pid != self_pid() && errno != EFAULT)
@@ -538,9 +571,8 @@ spans_vm(pid_t pid, struct mem_span *s, size_t n)
 		s[i].ok = 0;
 	}
 	for (from = 0; from < n; from = i + 1) {
-		atomic_fetch_add_explicit(&ncalls, 1, memory_order_relaxed);
-		got = syscall(SYS_process_vm_readv, pid, local + from,
-		    n - from, remote + from, n - from, 0UL);
+		got = vm_readv(pid, local + from, n - from, remote + from,
+		    n - from);
 		if (got == -1 && errno != EFAULT)
 			return -1;
 		for (i = from; i < n && got >= (ssize_t)s[i].len; i++) {

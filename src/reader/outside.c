@@ -128,6 +128,12 @@ take_stacks(struct osnap *s, struct outside *o, struct source *src,
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		t->stack = &o->stacks[i];
+		if (t->task.state == 'Z') {
+			/* A main thread that ended while the others run
+			 * on: nothing to unwind, nothing to stop. */
+			t->stack_note = "the thread has ended";
+			continue;
+		}
 		if (src->ops->stops && i % MEM_PREFETCH_MAX == 0)
 			prefetch(o, i, 1);
 		if (src->ops->stack(src, &t->task, t->stack, why,
@@ -473,7 +479,8 @@ fill_threads(struct osnap *s, struct outside *o, struct source *src,
 	for (i = 0; i < o->nthreads; i++) {
 		t = &o->threads[i];
 		ti[i].tid = t->task.tid;
-		ti[i].state = GW_STATE_RUNNING;
+		ti[i].state = t->task.state == 'Z' ? GW_STATE_EXITED :
+		    GW_STATE_RUNNING;
 		ti[i].os_state = t->task.state;
 		ti[i].os_syscall = syscall_text(s, &t->task);
 		nfns = name_frames(s, src, named, t, &ti[i], fns);

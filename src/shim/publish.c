@@ -98,25 +98,19 @@ interval_ms(void)
 	return (int)v;
 }
 
+/* The command line on one line: a line break in an argument too. */
 static void
 read_command(char *buf, size_t len)
 {
-	char path[64];
-	ssize_t n, i;
-	int fd;
+	char *p;
 
-	buf[0] = '\0';
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)monitor_program());
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (procstat_cmdline(monitor_program(), buf, len) == -1) {
+		buf[0] = '\0';
 		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	for (i = 0; i < n - 1; i++)
-		if (buf[i] == '\0' || buf[i] == '\n' || buf[i] == '\t')
-			buf[i] = ' ';
-	buf[n] = '\0';
+	}
+	for (p = buf; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 }
 
 /* When the process started, from its /proc start time. */

@@ -100,7 +100,10 @@ put_command(struct sbuf *b)
 	ssize_t n, i;
 	int fd;
 
-	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) == -1)
+	/* The calling thread's: /proc/self's is empty once the main
+	 * thread has ended (pthread_exit in main). */
+	if ((fd = open("/proc/thread-self/cmdline", O_RDONLY | O_CLOEXEC)) ==
+	    -1)
 		return;
 	n = read(fd, cmd, sizeof cmd - 1);
 	close(fd);

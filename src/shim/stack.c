@@ -30,6 +30,7 @@
 #include "futex.h"
 #include "gilwatch/snapshot.h"
 #include "guard.h"
+#include "procstat.h"
 #include "real.h"
 #include "stack.h"
 #include "symname.h"
@@ -904,7 +905,9 @@ report_modules(Dwfl *dw)
 	int rc;
 
 	dwfl_report_begin(dw);
-	rc = dwfl_linux_proc_report(dw, monitor_program());
+	/* The maps of the main thread read empty once it has ended. */
+	rc = dwfl_linux_proc_report(dw,
+	    procstat_live_task(monitor_program()));
 	if (dwfl_report_end(dw, NULL, NULL) != 0 || rc != 0)
 		return -1;
 	return 0;

@@ -93,6 +93,23 @@ class TestDeadlocks(DeadlockCase):
             "worker-b": ("A", "worker-a", "mutex"),
         }, funcs={"worker-a": "worker_a", "worker-b": "worker_b"})
 
+    def test_main_thread_ended(self):
+        """ABBA formed after the main thread ended (pthread_exit in
+        main): the report still names functions, lines and the command,
+        which the kernel gives only through a thread that runs."""
+        doc, info = self.run_deadlock("outside",
+            cmd=[gw.prog("outside"), "mainexit"])
+        self.check_cycle(doc, info, {
+            "A": ("m2", "B", "mutex"),
+            "B": ("m1", "A", "mutex"),
+        })
+        self.assertTrue((doc.get("command") or "").endswith(
+            "outside mainexit"), doc.get("command"))
+        for l in gw.deadlocks(doc)[0]:
+            self.assertEqual(gw.frame_function(l["acquired_at"]),
+                "ring_thread", l)
+        self.assertNotIn(info.pid, gw.threads(doc), "the main thread ended")
+
     def test_abba_looked_up(self):
         """An ABBA deadlock through pthread_mutex_lock found by dlsym on
         the handle of dlopen("libc.so.6") or "libpthread.so.0" (which

@@ -131,6 +131,32 @@ class TestOutsideDeadlocks(OutsideCase):
     def test_abba(self):
         self.check_ring("abba", ["A", "B"], ["m1", "m2"])
 
+    def test_main_thread_ended(self):
+        """ABBA formed after the main thread ended (pthread_exit in
+        main): the kernel gives the memory, the mappings and the command
+        line only through a thread that runs, yet the dump is the same,
+        the main thread shown as exited and not stopped."""
+        p, info = self.start("mainexit")
+        want = {(info.threads["A"], info.locks["m2"], "mutex",
+            info.threads["B"]), (info.threads["B"], info.locks["m1"],
+            "mutex", info.threads["A"])}
+        doc = dump_doc(self, info.pid, status=DEADLOCK)
+        self.assertEqual(cycles(doc), [want], doc)
+        self.assertTrue((doc["command"] or "").endswith("outside mainexit"),
+            doc["command"])
+        main = gw.threads(doc)[info.pid]
+        self.assertEqual((main["state"], main["os"]["state"]),
+            ("exited", "Z"), main)
+        self.assertEqual(main["stack_note"], "the thread has ended", main)
+        self.assertLessEqual(doc["stopped"]["threads"],
+            len(doc["threads"]) - 1, "the ended thread was stopped")
+        for name in ("A", "B"):
+            t = self.thread(doc, info, name)
+            self.assertIn("ring_thread",
+                [f["function"] for f in t["frames"]], t)
+        p.release()
+        self.assertEqual(p.wait(), 0, p.describe())
+
     def test_ring_of_three(self):
         self.check_ring("ring", ["ring0", "ring1", "ring2"],
             ["m0", "m1", "m2"])

@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "procstat.h"
 
 /* The count /proc/self/status gives, to compare with. */
@@ -115,4 +118,64 @@ Test(procstat, start_time_on_the_real_time_clock)
 	/* A second's worth of ticks later: a second later. */
 	cr_assert_geq(procstat_start_real_ns(ticks + (uint64_t)hz) - at,
 	    900000000ull);
+}
+
+/* --- a process whose main thread has ended ------------------------------ */
+
+static int ended_pipe[2], hold_pipe[2];
+static long marker;		/* set before the fork: the child's copy */
+
+/* In the child: say its own tid, then wait until the parent is done. */
+static void *
+outlive_main(void *arg)
+{
+	pid_t tid = gettid();
+	char c;
+
+	(void)!write(ended_pipe[1], &tid, sizeof tid);
+	(void)!read(hold_pipe[0], &c, 1);	/* until the parent ends it */
+	_exit(0);
+}
+
+Test(procstat, a_main_thread_that_ended_is_read_through_another)
+{
+	struct timespec ms = { 0, 1000000 };
+	char buf[256], line[512];
+	const char *state = NULL;
+	pid_t child, tid = 0;
+	pthread_t t;
+	long seen = 0;
+	int i, rc;
+
+	cr_assert_eq(procstat_live_task(getpid()), getpid());
+	cr_assert_eq(procstat_live_task(999999999), 999999999);
+	cr_assert_eq(pipe(ended_pipe), 0);
+	cr_assert_eq(pipe(hold_pipe), 0);
+	marker = 0x5eed;
+	if ((child = fork()) == 0) {
+		if (pthread_create(&t, NULL, outlive_main, NULL) != 0)
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	cr_assert_gt(child, 0);
+	cr_assert_eq(read(ended_pipe[0], &tid, sizeof tid), sizeof tid);
+	/* Bounded: the main thread ends right after the create. */
+	for (i = 0; i < 5000; i++) {
+		state = procstat_read(child, line, sizeof line);
+		if (state != NULL && *state == 'Z')
+			break;
+		nanosleep(&ms, NULL);
+	}
+	cr_assert(state != NULL && *state == 'Z', "the main thread ran on");
+	cr_expect_eq(procstat_live_task(child), tid);
+	cr_expect_eq(procstat_cmdline(child, buf, sizeof buf), 0,
+	    "the command line, read through the thread that runs");
+	marker = 0;
+	mem_source_pid(child);
+	rc = mem_read((uintptr_t)&marker, &seen, sizeof seen);
+	mem_source_self();
+	cr_expect_eq(rc, 0, "the memory, read through the thread that runs");
+	cr_expect_eq(seen, 0x5eed);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 }

@@ -15,6 +15,8 @@
  *   join       J1 holds m and joins J2; J2 waits for m
  *   sem        S1 waits on the semaphore sem, which nobody posts
  *   nodump     sem, in a process made not dumpable (PR_SET_DUMPABLE 0)
+ *   mainexit   abba, formed after the main thread has ended
+ *              (pthread_exit): a thread named keeper says ready and holds
  *   checksum [THREADS [ROUNDS]]
  *              THREADS threads add into a sum under a mutex and pass a
  *              token through a condition variable and a semaphore; says
@@ -116,8 +118,9 @@ ring_thread(void *arg)
 	return NULL;
 }
 
-static int
-mode_ring(int n)
+/* The ring's threads, which block once `others` more reach start. */
+static void
+start_ring(int n, int others)
 {
 	pthread_t t[3];
 	int i;
@@ -125,11 +128,69 @@ mode_ring(int n)
 	ring_size = n;
 	for (i = 0; i < n; i++)
 		sample_lock(&m[i], "m%d", n == 2 ? i + 1 : i);
-	pthread_barrier_init(&start, NULL, (unsigned)n);
+	pthread_barrier_init(&start, NULL, (unsigned)(n + others));
 	for (i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, ring_thread, (void *)(intptr_t)i);
+}
+
+static int
+mode_ring(int n)
+{
+	start_ring(n, 0);
 	ready_when_blocked(n);
 	return 0;
+}
+
+/* --- mainexit ----------------------------------------------------------- */
+
+static pid_t main_tid;
+
+/* Has the main thread ended (a zombie while the others run on)? */
+static int
+main_ended(void)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)main_tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	n = (ssize_t)fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n > 0 ? n : 0] = '\0';
+	return (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+static void *
+keeper(void *arg)
+{
+	struct timespec ms = { 0, 1000000 };
+	int tries;
+
+	sample_thread("keeper");
+	for (tries = 0; tries < READY_TIMEOUT * 1000 && !main_ended(); tries++)
+		nanosleep(&ms, NULL);
+	if (!main_ended()) {
+		fprintf(stderr, "outside: the main thread did not end\n");
+		_exit(3);
+	}
+	pthread_barrier_wait(&start);	/* only now may the ring form */
+	ready_when_blocked(2);
+	sample_hold();
+	fflush(stdout);
+	_exit(0);
+}
+
+static void
+mode_mainexit(void)
+{
+	pthread_t k;
+
+	main_tid = gettid();
+	start_ring(2, 1);
+	pthread_create(&k, NULL, keeper, NULL);
+	pthread_exit(NULL);
 }
 
 /* --- rwlock --------------------------------------------------------------- */
@@ -355,6 +416,8 @@ main(int argc, char **argv)
 	sample_thread("main");
 	if (strcmp(mode, "abba") == 0)
 		done = mode_ring(2);
+	else if (strcmp(mode, "mainexit") == 0)
+		mode_mainexit();	/* does not return */
 	else if (strcmp(mode, "ring") == 0)
 		done = mode_ring(3);
 	else if (strcmp(mode, "rwlock") == 0)
