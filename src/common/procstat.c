@@ -49,16 +49,27 @@ procstat_field(const char *fields, int n)
 	return p;
 }
 
+static int
+count_threads(pid_t pid, int live)
+{
+	char buf[1024];
+	const char *state = procstat_read(pid, buf, sizeof buf), *p;
+
+	if (state == NULL || (p = procstat_field(state, 20)) == NULL)
+		return -1;
+	return atoi(p) - (live && (*state == 'Z' || *state == 'X'));
+}
+
 int
 procstat_threads(pid_t pid)
 {
-	char buf[1024];
-	const char *p;
+	return count_threads(pid, 0);
+}
 
-	if ((p = procstat_read(pid, buf, sizeof buf)) == NULL ||
-	    (p = procstat_field(p, 20)) == NULL)
-		return -1;
-	return atoi(p);
+int
+procstat_live_threads(pid_t pid)
+{
+	return count_threads(pid, 1);
 }
 
 /* Whether thread tid runs: its state is neither zombie nor dead. */

@@ -23,6 +23,13 @@ const char *procstat_field(const char *fields, int n);
 int	procstat_threads(pid_t pid);
 
 /*
+ * The threads of pid that run: procstat_threads less an ended main
+ * thread, which the kernel counts until the whole process ends; -1 when
+ * it cannot be read.
+ */
+int	procstat_live_threads(pid_t pid);
+
+/*
  * The thread through which process pid is read: pid itself while its
  * main thread runs; once that has ended (pthread_exit in main) while
  * the process runs on in other threads, the first of those.  The kernel

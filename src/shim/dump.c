@@ -384,6 +384,11 @@ helper_loop(void)
 		}
 		now = now_ns();
 		if (now - last_scan >= SCAN_INTERVAL_MS * 1000000ull) {
+			/* A helper thread left alone: the program's threads
+			 * ended without one gilwatch knew of (dump_quit). */
+			if (!monitor_is_me() &&
+			    procstat_live_threads(getpid()) == 1)
+				quit = 1;
 			scan();
 			last_scan = now;
 		}
@@ -430,15 +435,21 @@ monitor_body(void)
 }
 
 /*
- * The program's last thread is ending.  glibc ends the process when its
- * last thread exits, and the helper counts as one: leave, so the
- * process ends as it would without us (a child forked from a thread
- * other than main ends that way).
+ * The program's last thread gilwatch knows is ending.  The kernel ends
+ * the process when its last thread exits, and a helper thread counts as
+ * one: it leaves, so the process ends as it would without us (a child
+ * forked from a thread other than main ends that way), unless the
+ * kernel counts threads besides these two, which have made no call
+ * gilwatch sees yet (a main thread's pthread_exit may come before its
+ * threads' first).  The helper looks for itself once a second whether
+ * it is alone (helper_loop).  A monitor process keeps nothing alive:
+ * its lifeline tells it when the process ends.
  */
 void
 dump_quit(void)
 {
-	if (wake[1] != -1)
+	if (!in_monitor && wake[1] != -1 &&
+	    procstat_live_threads(getpid()) <= 2)
 		(void)!write(wake[1], "q", 1);
 }
 

@@ -470,14 +470,20 @@ def tasks(pid):
 
 
 def _memfd_inode(pid):
-    """The inode of the memfd gilwatch shares in pid, from its maps."""
+    """The inode of the memfd gilwatch shares in pid, from its maps
+    (those of each thread in turn: an ended main thread's read empty)."""
     try:
-        with open("/proc/%d/maps" % pid) as f:
-            for line in f:
-                if "/memfd:gilwatch" in line:
-                    return int(line.split()[4])
+        tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
     except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
+        return None
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%d/maps" % (pid, tid)) as f:
+                for line in f:
+                    if "/memfd:gilwatch" in line:
+                        return int(line.split()[4])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass
     return None
 
 

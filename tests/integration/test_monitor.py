@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import unittest
 
 try:
@@ -94,6 +95,41 @@ class TestMonitorC(unittest.TestCase):
                 p.wait()
                 gw.poll_until(lambda: gone(mon),
                     what="the monitor %d gone after the program" % mon)
+
+    def test_outlives_the_main_thread(self):
+        """The main thread ends (pthread_exit) before the threads it
+        started have made a call gilwatch sees: the monitor stays, and
+        answers gilwatch dump, its lock statistics included, while the
+        others run on (outside's mainexit: an ABBA formed after).  It
+        used to be told to leave at the main thread's end, as if that
+        were the program's last thread."""
+        prog = gw.prog("outside")
+        gw.need(self, prog)
+        fifo = subprocess.run([sys.executable, "-c", "import os; "
+            "os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"],
+            capture_output=True)
+        if fifo.returncode != 0:
+            print("skip: SCHED_FIFO refused here (the main thread must end "
+                "before its threads begin)")
+            self.skipTest("SCHED_FIFO refused")
+        with gw.tempdir() as d, gw.Proc(gw.gilwatch_cmd([prog, "mainexit",
+                "first"], ["--no-report", "--on-deadlock=report"]),
+                d) as p:
+            p.wait_ready()
+            pid = p.p.pid
+            mon = gw.await_monitor(pid)
+            r = gw.run([gw.GILWATCH, "dump", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertNotIn("Read from outside", r.stdout)
+            self.assertRegex(r.stdout, r'"A" tid=\d+ blocked for ')
+            r = gw.run([gw.GILWATCH, "dump", "--locks", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("gilwatch lock statistics: pid %d" % pid, r.stdout)
+            self.assertFalse(gone(mon), "the monitor left")
+            p.release()
+            self.assertEqual(p.wait(), 0, p.describe())
+            gw.poll_until(lambda: gone(mon),
+                what="the monitor %d gone after the program" % mon)
 
     def test_idle_monitor_ends_with_the_program(self):
         """The monitor forked at start-up waits idle while the program

@@ -15,8 +15,12 @@
  *   join       J1 holds m and joins J2; J2 waits for m
  *   sem        S1 waits on the semaphore sem, which nobody posts
  *   nodump     sem, in a process made not dumpable (PR_SET_DUMPABLE 0)
- *   mainexit   abba, formed after the main thread has ended
- *              (pthread_exit): a thread named keeper says ready and holds
+ *   mainexit [first]
+ *              abba, formed after the main thread has ended
+ *              (pthread_exit): a thread named keeper says ready and holds;
+ *              with "first", the main thread ends before any other has
+ *              begun (it runs SCHED_FIFO, they SCHED_OTHER, all on one
+ *              CPU; exit 4 if that is refused)
  *   checksum [THREADS [ROUNDS]]
  *              THREADS threads add into a sum under a mutex and pass a
  *              token through a condition variable and a semaphore; says
@@ -24,6 +28,7 @@
  *              when done (the same every run, dumps or not) and exits
  */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <sys/prctl.h>
 #include <stdint.h>
@@ -118,6 +123,8 @@ ring_thread(void *arg)
 	return NULL;
 }
 
+static pthread_attr_t *thread_attr;	/* mainexit first: SCHED_OTHER */
+
 /* The ring's threads, which block once `others` more reach start. */
 static void
 start_ring(int n, int others)
@@ -130,7 +137,8 @@ start_ring(int n, int others)
 		sample_lock(&m[i], "m%d", n == 2 ? i + 1 : i);
 	pthread_barrier_init(&start, NULL, (unsigned)(n + others));
 	for (i = 0; i < n; i++)
-		pthread_create(&t[i], NULL, ring_thread, (void *)(intptr_t)i);
+		pthread_create(&t[i], thread_attr, ring_thread,
+		    (void *)(intptr_t)i);
 }
 
 static int
@@ -182,14 +190,41 @@ keeper(void *arg)
 	_exit(0);
 }
 
+/*
+ * "first": on one CPU, a SCHED_FIFO main thread keeps it from threads
+ * of SCHED_OTHER until it ends, so none of them has begun by then.
+ */
 static void
-mode_mainexit(void)
+main_first(void)
+{
+	static pthread_attr_t other;
+	struct sched_param fifo = { .sched_priority = 1 }, none = { 0 };
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (sched_setaffinity(0, sizeof one, &one) != 0 ||
+	    sched_setscheduler(0, SCHED_FIFO, &fifo) != 0) {
+		fprintf(stderr, "outside: SCHED_FIFO on one CPU refused\n");
+		_exit(4);
+	}
+	pthread_attr_init(&other);
+	pthread_attr_setinheritsched(&other, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&other, SCHED_OTHER);
+	pthread_attr_setschedparam(&other, &none);
+	thread_attr = &other;
+}
+
+static void
+mode_mainexit(int first)
 {
 	pthread_t k;
 
 	main_tid = gettid();
+	if (first)
+		main_first();
 	start_ring(2, 1);
-	pthread_create(&k, NULL, keeper, NULL);
+	pthread_create(&k, thread_attr, keeper, NULL);
 	pthread_exit(NULL);
 }
 
@@ -416,8 +451,8 @@ main(int argc, char **argv)
 	sample_thread("main");
 	if (strcmp(mode, "abba") == 0)
 		done = mode_ring(2);
-	else if (strcmp(mode, "mainexit") == 0)
-		mode_mainexit();	/* does not return */
+	else if (strcmp(mode, "mainexit") == 0)	/* does not return */
+		mode_mainexit(argc > 2 && strcmp(argv[2], "first") == 0);
 	else if (strcmp(mode, "ring") == 0)
 		done = mode_ring(3);
 	else if (strcmp(mode, "rwlock") == 0)
