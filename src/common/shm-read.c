@@ -606,7 +606,9 @@ shm_life(struct shm_reader *r, char *why, size_t len)
 			say(why, len, "process %d is gone", (int)pid);
 			return SHM_ENDED;
 		}
-	} else if (state == 'Z' || state == 'X') {
+	} else if ((state == 'Z' || state == 'X') &&
+	    procstat_live_task(pid) == pid) {
+		/* Not a main thread that ended while others run on. */
 		say(why, len, "process %d has ended", (int)pid);
 		return SHM_ENDED;
 	} else if (start != r->hdr.start_ticks) {

@@ -100,9 +100,10 @@ class TestMonitorC(unittest.TestCase):
         """The main thread ends (pthread_exit) before the threads it
         started have made a call gilwatch sees: the monitor stays, and
         answers gilwatch dump, its lock statistics included, while the
-        others run on (outside's mainexit: an ABBA formed after).  It
-        used to be told to leave at the main thread's end, as if that
-        were the program's last thread."""
+        others run on (outside's mainexit: an ABBA formed after), and top
+        does not take the ended main thread for the process's end.  The
+        monitor used to be told to leave at the main thread's end, as if
+        that were the program's last thread."""
         prog = gw.prog("outside")
         gw.need(self, prog)
         fifo = subprocess.run([sys.executable, "-c", "import os; "
@@ -125,6 +126,12 @@ class TestMonitorC(unittest.TestCase):
             r = gw.run([gw.GILWATCH, "dump", "--locks", str(pid)])
             self.assertEqual(r.returncode, 0, r)
             self.assertIn("gilwatch lock statistics: pid %d" % pid, r.stdout)
+            # top reads the publication: a zombie main thread is not the
+            # process's end.
+            r = gw.run([gw.GILWATCH, "top", "--once", str(pid)])
+            self.assertEqual(r.returncode, 0, r)
+            self.assertNotIn("has ended", r.stdout)
+            self.assertIn("DEADLOCK:", r.stdout)
             self.assertFalse(gone(mon), "the monitor left")
             p.release()
             self.assertEqual(p.wait(), 0, p.describe())
