@@ -57,7 +57,8 @@ ended(struct source *s)
 			return 0;
 		snprintf(s->why, sizeof s->why, "process %d is gone",
 		    (int)s->pid);
-	} else if (state == 'Z' || state == 'X')
+	} else if ((state == 'Z' || state == 'X') &&
+	    procstat_live_task(s->pid) == s->pid)	/* not only main's */
 		snprintf(s->why, sizeof s->why, "process %d has ended",
 		    (int)s->pid);
 	else if (ticks != s->start_ticks)

@@ -768,8 +768,10 @@ ulock_owner_gone(int pid)
 
 	if (state == NULL)
 		return errno == ENOENT;
-	/* A zombie's locks are nobody's. */
-	return *state == 'Z' || *state == 'X';
+	/* A zombie's locks are nobody's; a main thread's that ended while
+	 * the others run on are its process's still. */
+	return (*state == 'Z' || *state == 'X') &&
+	    procstat_live_task(pid) == pid;
 }
 
 void

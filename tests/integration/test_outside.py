@@ -154,6 +154,10 @@ class TestOutsideDeadlocks(OutsideCase):
             t = self.thread(doc, info, name)
             self.assertIn("ring_thread",
                 [f["function"] for f in t["frames"]], t)
+        r = gw.run([gw.GILWATCH, "top", "--once", str(info.pid)])
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn("has ended", r.stdout + r.stderr)
+        self.assertIn("DEADLOCK", r.stdout)
         p.release()
         self.assertEqual(p.wait(), 0, p.describe())
 
