@@ -36,7 +36,8 @@ int	procstat_live_threads(pid_t pid);
  * takes a process's memory, mappings and command line from the task
  * named, and an ended main thread has none: /proc/PID/maps reads empty
  * and process_vm_readv(PID) fails with ESRCH.  pid again when no thread
- * runs (a zombie process, or no such process).  Async-signal-safe.
+ * runs (a zombie process, or no such process).  open, read and
+ * getdents64 only, nothing allocated: a signal handler's dump may call it.
  */
 pid_t	procstat_live_task(pid_t pid);
 
